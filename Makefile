@@ -1,0 +1,83 @@
+# cccd build. `make` builds the warnings-as-errors release variant into build/release;
+# `make VARIANT=asan` builds the AddressSanitizer + UBSan variant into build/asan;
+# `make fuzz` builds the libFuzzer harnesses with clang into build/fuzz.
+# Sources are found by wildcard: a module is a folder under src/, a unit test is
+# tests/unit/test_<name>.c, a fuzz harness is fuzz/fuzz_<name>.c. Nothing to register.
+
+VARIANT ?= release
+BUILD   := build/$(VARIANT)
+
+PKGS    := libre libmicrohttpd jansson sqlite3 libcurl openssl spandsp sndfile speexdsp
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+# libre 1.1.0's headers need these defined by the includer (see DESIGN.md §6).
+DEFS    := -D_GNU_SOURCE -DHAVE_INTTYPES_H -DHAVE_STDBOOL_H -DHAVE_INET6
+WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-missing-field-initializers
+CFLAGS_COMMON := -std=c17 $(DEFS) $(WARN) -Isrc $(PKG_CFLAGS) -pthread -MMD -MP
+LIBS    := $(PKG_LIBS) -lflite_cmu_us_kal -lflite_usenglish -lflite_cmulex -lflite -lm -pthread
+
+ifeq ($(VARIANT),asan)
+CC      ?= gcc
+CFLAGS  := $(CFLAGS_COMMON) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDFLAGS := -fsanitize=address,undefined
+else ifeq ($(VARIANT),fuzz)
+CC      := clang
+CFLAGS  := $(CFLAGS_COMMON) -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -DCCCD_FUZZ
+LDFLAGS := -fsanitize=fuzzer,address,undefined
+else
+CFLAGS  := $(CFLAGS_COMMON) -O2 -g
+LDFLAGS :=
+endif
+
+LIB_SRCS  := $(filter-out src/cli/%,$(wildcard src/*/*.c))
+CLI_SRCS  := $(wildcard src/cli/*.c)
+TEST_SRCS := $(wildcard tests/unit/test_*.c)
+FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
+
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
+LIB       := $(BUILD)/libcccd.a
+TESTS     := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZERS   := $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/fuzz/%)
+
+.PHONY: all tests fuzz clean
+.SECONDARY:
+ifeq ($(VARIANT),fuzz)
+all: $(FUZZERS)
+else
+all: $(BUILD)/cccd $(BUILD)/ccc tests
+endif
+
+tests: $(TESTS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/cccd: $(BUILD)/obj/src/main.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/ccc: $(CLI_OBJS) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
+
+$(BUILD)/fuzz/%: $(BUILD)/obj/fuzz/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+fuzz:
+	$(MAKE) VARIANT=fuzz
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

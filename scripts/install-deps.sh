@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what cccd needs to build, run and test on Debian 12, and nothing twice.
+# Idempotent: packages already present are skipped; safe to run on every start.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PKGS=(
+  build-essential pkg-config clang libclang-rt-14-dev
+  libre-dev libmicrohttpd-dev libjansson-dev libssl-dev libsqlite3-dev
+  libcurl4-openssl-dev libspandsp-dev libsndfile1-dev libspeexdsp-dev flite1-dev
+  libcmocka-dev
+  sip-tester baresip sox nginx-light wrk curl ca-certificates iproute2 procps psmisc
+)
+command -v node >/dev/null 2>&1 || PKGS+=(nodejs)
+command -v npm  >/dev/null 2>&1 || PKGS+=(npm)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm test dependencies, exactly as locked.
+if [ ! -d node_modules/tencentcloud-sdk-nodejs-intl-en ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "install-deps: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi

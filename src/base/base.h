@@ -1,0 +1,35 @@
+/* base: the small plumbing every module uses — logging, random ids, clocks. */
+#ifndef CCCD_BASE_H
+#define CCCD_BASE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+/* Logging: one line per call on stderr, "2026-11-25T10:00:00.123Z LEVEL module: text".
+ * Thread-safe (one write(2) per line). Never logs secrets: callers pass none. */
+enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR };
+
+void log_set_level(enum log_level level);
+int  log_level_parse(const char *name, enum log_level *levelp);
+void log_msg(enum log_level level, const char *module, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#define log_debug(mod, ...) log_msg(LOG_DEBUG, mod, __VA_ARGS__)
+#define log_info(mod, ...)  log_msg(LOG_INFO,  mod, __VA_ARGS__)
+#define log_warn(mod, ...)  log_msg(LOG_WARN,  mod, __VA_ARGS__)
+#define log_error(mod, ...) log_msg(LOG_ERROR, mod, __VA_ARGS__)
+
+/* Random ids from the kernel's cryptographic source (getrandom). Each returns 0 or errno. */
+int ids_random(void *buf, size_t len);
+int ids_session(char out[33]);        /* 32 lower-case hex */
+int ids_uuid(char out[37]);           /* UUID v4, lower-case 8-4-4-4-12 */
+int ids_token(char *out, size_t len); /* len-1 chars of [A-Za-z0-9], NUL-terminated */
+
+/* Clocks. */
+int64_t clock_unix_s(void);   /* wall clock, Unix seconds */
+int64_t clock_unix_ms(void);  /* wall clock, Unix milliseconds */
+uint64_t clock_mono_ms(void); /* monotonic, for timeouts and rates */
+uint64_t clock_mono_us(void);
+
+#endif

@@ -1,0 +1,146 @@
+/* store: the database behind one interface — accounts, instances, IVRs, sessions.
+ *
+ * SQLite in WAL mode is the embedded default. Writes go through ONE writer thread that
+ * commits many callers' work in one transaction (group commit: one fsync for the batch);
+ * a caller of a durable write blocks until its transaction is on disk, so it must not be
+ * the control loop. Reads use a per-thread read-only connection and never wait for the
+ * writer. Every function returns 0 or an errno value (ENOENT: no such row). */
+#ifndef CCCD_STORE_H
+#define CCCD_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct conf;
+struct conf_err;
+struct store;
+
+struct store_conf {
+	char path[512];          /* database file */
+	unsigned batch_max;      /* most writes committed in one transaction */
+	bool synchronous_full;   /* fsync every commit (acknowledged sessions survive power loss) */
+};
+
+int store_conf_read(const struct conf *cf, struct store_conf *sc, struct conf_err *err);
+
+/* Opens (creating the file and schema if needed) and starts the writer thread.
+ * mem_deref() stops the writer after its queue is empty and closes the database. */
+int store_open(struct store **stp, const struct store_conf *sc);
+
+/* True when the database has no account yet (first start). */
+int store_is_empty(struct store *st, bool *emptyp);
+
+/* ---- tenancy ------------------------------------------------------------------- */
+
+struct store_credential {
+	char secret_id[64];
+	uint64_t account_id;
+	uint8_t key_enc[256]; /* the SecretKey, encrypted by tenant/ (never in clear here) */
+	size_t key_enc_len;
+	bool enabled;
+};
+
+/* Instance editions; only advanced includes IVR outbound (CreateIVRSession). */
+enum store_edition { STORE_EDITION_STANDARD = 0, STORE_EDITION_ADVANCED = 1 };
+
+struct store_instance {
+	uint64_t sdkappid;
+	uint64_t account_id;
+	char name[64];
+	enum store_edition edition;
+	int64_t package_expires_at; /* Unix s; 0 = never */
+	uint32_t ai_channels;       /* licensed AI concurrency */
+};
+
+enum store_ivr_type {
+	STORE_IVR_INBOUND = 1,
+	STORE_IVR_AUTO_OUTBOUND = 2,
+	STORE_IVR_SURVEY = 3,
+};
+
+struct store_ivr {
+	uint64_t sdkappid;
+	uint64_t ivr_id;
+	char name[64];
+	enum store_ivr_type type;
+	uint32_t version; /* current (newest accepted) version */
+};
+
+/* Number states as NumberInfo.State: 1 normal, 2 arrears, 4 disabled by admin, 5 violation. */
+struct store_number {
+	uint64_t sdkappid;
+	char number[33];     /* normalised 00-form */
+	int state;
+	bool outbound;       /* may be used as a caller id */
+	uint64_t inbound_ivr; /* IVR answering inbound calls to it; 0 = none */
+};
+
+int store_account_create(struct store *st, const char *name, uint64_t *idp);
+int store_credential_add(struct store *st, const struct store_credential *cred);
+int store_credential_get(struct store *st, const char *secret_id, struct store_credential *out);
+int store_instance_put(struct store *st, const struct store_instance *inst);
+int store_instance_get(struct store *st, uint64_t sdkappid, struct store_instance *out);
+int store_number_put(struct store *st, const struct store_number *num);
+int store_number_get(struct store *st, uint64_t sdkappid, const char *number,
+		     struct store_number *out);
+/* The instance's usable outbound numbers (state 1), least recently used first. */
+typedef int (store_number_h)(const struct store_number *num, void *arg);
+int store_numbers_outbound(struct store *st, uint64_t sdkappid, store_number_h *h, void *arg);
+
+/* Adds a new version of an IVR's flow document and makes it current; *versionp gets it. */
+int store_ivr_put(struct store *st, uint64_t sdkappid, uint64_t ivr_id, const char *name,
+		  enum store_ivr_type type, const char *document, uint32_t *versionp);
+int store_ivr_get(struct store *st, uint64_t sdkappid, uint64_t ivr_id, struct store_ivr *out);
+/* The document of one version, as a NUL-terminated string owned by the caller (mem_deref). */
+int store_ivr_document(struct store *st, uint64_t sdkappid, uint64_t ivr_id, uint32_t version,
+		       char **docp);
+
+/* ---- sessions ------------------------------------------------------------------ */
+
+/* Session statuses as PSTNSession.SessionStatus. */
+enum store_status {
+	STORE_STATUS_RINGING = 0,
+	STORE_STATUS_SEAT_JOINING,
+	STORE_STATUS_IN_PROGRESS,
+	STORE_STATUS_FINISHED,
+};
+
+const char *store_status_name(enum store_status s);
+
+/* One session row. Allocated by the store (store_session_alloc / _get), released with
+ * mem_deref; the strings it points to are owned by it. */
+struct store_session {
+	char id[33];
+	uint64_t sdkappid;
+	uint64_t account_id;
+	int direction;          /* 0 inbound, 1 outbound */
+	char caller[33];        /* normalised */
+	char callee[33];        /* normalised */
+	uint64_t ivr_id;
+	uint32_t ivr_version;
+	char *uui;              /* "" when none */
+	char *variables;        /* JSON array of {"Key","Value"}; "[]" when none */
+	uint32_t max_ring_s;    /* 0 = the configured default */
+	char request_id[37];
+	enum store_status status;
+	int64_t created_ms;     /* Unix ms when the request was accepted */
+	int64_t start_ts;       /* Unix s */
+	int64_t ring_ts;
+	int64_t accept_ts;
+	int64_t ended_ts;
+	int end_status;         /* EndStatus; meaningful once finished */
+	char hungup_side[8];    /* "user", "seat", "system" or "" */
+};
+
+int store_session_alloc(struct store_session **sp, const char *uui, const char *variables);
+
+/* Inserts a new session and returns once it is durable (group commit). Blocks: never call
+ * it from the control loop. EEXIST if the id is taken. */
+int store_session_create(struct store *st, const struct store_session *s);
+
+/* The session `id` of instance `sdkappid`; ENOENT if absent or of another instance. */
+int store_session_get(struct store *st, uint64_t sdkappid, const char *id,
+		      struct store_session **sp);
+
+#endif

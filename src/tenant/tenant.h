@@ -1,0 +1,38 @@
+/* tenant: who may act on what — credentials (SecretId → account, SecretKey) and which
+ * instances an account owns.
+ *
+ * SecretKeys must be usable to verify HMAC signatures, so they cannot be hashed; they are
+ * stored encrypted (AES-256-GCM) under a master key kept in a file beside the database
+ * (mode 0600), so that a copy of the database alone does not reveal them. Decrypted
+ * credentials are cached in memory; all functions are thread-safe (API threads). */
+#ifndef CCCD_TENANT_H
+#define CCCD_TENANT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct store;
+struct store_instance;
+struct tenant;
+
+/* master_key_path: created with a fresh random key if it does not exist. */
+int tenant_open(struct tenant **tp, struct store *st, const char *master_key_path);
+
+struct tenant_credential {
+	uint64_t account_id;
+	char secret_key[128];
+};
+
+/* ENOENT: unknown SecretId; EACCES: known but disabled. */
+int tenant_credential(struct tenant *t, const char *secret_id, struct tenant_credential *out);
+
+/* Creates a fresh random credential for the account; the clear key is returned once. */
+int tenant_credential_create(struct tenant *t, uint64_t account_id, char secret_id[64],
+			     char secret_key[128]);
+
+/* The instance if it exists AND belongs to account_id; ENOENT otherwise (the two cases are
+ * not told apart, so instance ids of other tenants cannot be probed). */
+int tenant_instance(struct tenant *t, uint64_t account_id, uint64_t sdkappid,
+		    struct store_instance *out);
+
+#endif
