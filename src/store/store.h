@@ -18,6 +18,7 @@ struct store;
 
 struct store_conf {
 	char path[512];          /* database file */
+	char master_key_path[512]; /* key that encrypts stored secrets (tenant/) */
 	unsigned batch_max;      /* most writes committed in one transaction */
 	bool synchronous_full;   /* fsync every commit (acknowledged sessions survive power loss) */
 };

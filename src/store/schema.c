@@ -1,0 +1,122 @@
+/* schema: the database layout and its migrations, applied in order at open.
+ *
+ * PRAGMA user_version holds the number of migrations applied. A migration is appended,
+ * never edited once released: existing databases upgrade by running the ones they lack,
+ * each in its own transaction. */
+#include <errno.h>
+#include "base/base.h"
+#include "store/store_int.h"
+
+static const char *const migrations[] = {
+	/* 1: tenancy, IVRs and sessions. */
+	"CREATE TABLE accounts ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL);"
+
+	"CREATE TABLE credentials ("
+	"  secret_id TEXT PRIMARY KEY,"
+	"  account_id INTEGER NOT NULL REFERENCES accounts(id),"
+	"  secret_key_enc BLOB NOT NULL,"
+	"  enabled INTEGER NOT NULL DEFAULT 1,"
+	"  created_at INTEGER NOT NULL);"
+
+	"CREATE TABLE instances ("
+	"  sdkappid INTEGER PRIMARY KEY,"
+	"  account_id INTEGER NOT NULL REFERENCES accounts(id),"
+	"  name TEXT NOT NULL DEFAULT '',"
+	"  edition INTEGER NOT NULL DEFAULT 1,"
+	"  package_expires_at INTEGER NOT NULL DEFAULT 0,"
+	"  ai_channels INTEGER NOT NULL DEFAULT 0,"
+	"  created_at INTEGER NOT NULL);"
+
+	"CREATE TABLE numbers ("
+	"  sdkappid INTEGER NOT NULL REFERENCES instances(sdkappid),"
+	"  number TEXT NOT NULL,"
+	"  state INTEGER NOT NULL DEFAULT 1,"
+	"  outbound INTEGER NOT NULL DEFAULT 1,"
+	"  inbound_ivr INTEGER NOT NULL DEFAULT 0,"
+	"  last_used_ms INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (sdkappid, number));"
+
+	"CREATE TABLE ivrs ("
+	"  sdkappid INTEGER NOT NULL REFERENCES instances(sdkappid),"
+	"  ivr_id INTEGER NOT NULL,"
+	"  name TEXT NOT NULL DEFAULT '',"
+	"  type INTEGER NOT NULL,"
+	"  version INTEGER NOT NULL,"
+	"  PRIMARY KEY (sdkappid, ivr_id));"
+
+	"CREATE TABLE ivr_versions ("
+	"  sdkappid INTEGER NOT NULL,"
+	"  ivr_id INTEGER NOT NULL,"
+	"  version INTEGER NOT NULL,"
+	"  type INTEGER NOT NULL,"
+	"  document TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (sdkappid, ivr_id, version));"
+
+	"CREATE TABLE sessions ("
+	"  id TEXT PRIMARY KEY,"
+	"  sdkappid INTEGER NOT NULL,"
+	"  account_id INTEGER NOT NULL,"
+	"  direction INTEGER NOT NULL,"
+	"  caller TEXT NOT NULL,"
+	"  callee TEXT NOT NULL,"
+	"  ivr_id INTEGER NOT NULL DEFAULT 0,"
+	"  ivr_version INTEGER NOT NULL DEFAULT 0,"
+	"  uui TEXT NOT NULL DEFAULT '',"
+	"  variables TEXT NOT NULL DEFAULT '[]',"
+	"  max_ring_s INTEGER NOT NULL DEFAULT 0,"
+	"  request_id TEXT NOT NULL DEFAULT '',"
+	"  status INTEGER NOT NULL,"
+	"  created_ms INTEGER NOT NULL,"
+	"  start_ts INTEGER NOT NULL,"
+	"  ring_ts INTEGER NOT NULL DEFAULT 0,"
+	"  accept_ts INTEGER NOT NULL DEFAULT 0,"
+	"  ended_ts INTEGER NOT NULL DEFAULT 0,"
+	"  end_status INTEGER NOT NULL DEFAULT 0,"
+	"  hungup_side TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX sessions_callee ON sessions(sdkappid, callee, start_ts);"
+	"CREATE INDEX sessions_caller ON sessions(sdkappid, caller, start_ts);"
+	"CREATE INDEX sessions_live ON sessions(status) WHERE status <> 3;",
+};
+
+int store_schema_migrate(struct store_conn *c)
+{
+	const int n = (int)(sizeof(migrations) / sizeof(migrations[0]));
+	sqlite3_stmt *s;
+	int version = 0, rc;
+
+	rc = sqlite3_prepare_v2(c->db, "PRAGMA user_version", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return store_errno(rc);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		version = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+
+	if (version > n) {
+		log_error("store", "database schema version %d is newer than this cccd (%d)",
+			  version, n);
+		return EPROTO;
+	}
+	for (int v = version; v < n; v++) {
+		char bump[64];
+
+		re_snprintf(bump, sizeof(bump), "PRAGMA user_version=%d", v + 1);
+		rc = sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_exec(c->db, migrations[v], NULL, NULL, NULL);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_exec(c->db, bump, NULL, NULL, NULL);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+		if (rc != SQLITE_OK) {
+			log_error("store", "migration %d failed: %s", v + 1, sqlite3_errmsg(c->db));
+			sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+			return store_errno(rc) ? store_errno(rc) : EIO;
+		}
+		log_info("store", "schema migrated to version %d", v + 1);
+	}
+	return 0;
+}

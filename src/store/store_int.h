@@ -1,0 +1,61 @@
+/* store internals shared by the store's files: connections, the writer queue, statements. */
+#ifndef CCCD_STORE_INT_H
+#define CCCD_STORE_INT_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <re.h>
+#include "store/store.h"
+
+/* A connection with a small cache of prepared statements keyed by their SQL text's address
+ * (every statement is a string literal, so the address identifies it). */
+enum { STORE_STMT_CACHE = 48 };
+
+struct store_conn {
+	struct le le;
+	sqlite3 *db;
+	struct {
+		const char *sql;
+		sqlite3_stmt *stmt;
+	} cache[STORE_STMT_CACHE];
+};
+
+/* One unit of work for the writer thread, run inside the batch transaction under its own
+ * savepoint: fn returns 0 to keep its changes or an errno to roll them back. */
+typedef int (store_write_fn)(struct store_conn *c, void *arg);
+
+struct store {
+	struct store_conf conf;
+	struct store_conn *writer;      /* used by the writer thread only */
+	pthread_t thread;
+	bool thread_running;
+	pthread_mutex_t lock;           /* guards everything below */
+	pthread_cond_t work;            /* writer: jobs queued or stopping */
+	pthread_cond_t done;            /* waiters: some batch finished */
+	struct list queue;              /* pending struct store_job */
+	bool stopping;
+	struct list readers;            /* idle read connections */
+	uint64_t batches, jobs;         /* counters for bench and logs */
+};
+
+int store_conn_open(struct store_conn **cp, const char *path, bool readonly, bool sync_full);
+/* A cached prepared statement, reset and with its bindings cleared; NULL on error. */
+sqlite3_stmt *store_stmt(struct store_conn *c, const char *sql);
+
+int store_reader_get(struct store *st, struct store_conn **cp);
+void store_reader_put(struct store *st, struct store_conn *c);
+
+/* Runs fn in the writer's next batch and waits until the batch is durable. */
+int store_write(struct store *st, store_write_fn *fn, void *arg);
+
+int store_schema_migrate(struct store_conn *c);
+
+/* sqlite result → errno. */
+int store_errno(int rc);
+
+/* Copies a text column into a fixed buffer (always NUL-terminated, "" for NULL). */
+void store_col_text(sqlite3_stmt *s, int col, char *buf, size_t sz);
+/* A text column as a new mem string ("" for NULL); NULL only on ENOMEM. */
+char *store_col_dup(sqlite3_stmt *s, int col);
+
+#endif

@@ -1,0 +1,450 @@
+/* tenancy rows: accounts, credentials, instances, numbers and IVR flow versions. */
+#include <errno.h>
+#include <string.h>
+#include "base/base.h"
+#include "store/store_int.h"
+
+/* ---- helpers for the read side ------------------------------------------------ */
+
+/* Runs a one-row query on a pooled reader: bind fills the parameters, row copies the
+ * result. ENOENT when there is no row. */
+typedef void (bind_fn)(sqlite3_stmt *s, const void *arg);
+typedef void (row_fn)(sqlite3_stmt *s, void *out);
+
+static int read_one(struct store *st, const char *sql, bind_fn *bind, const void *barg,
+		    row_fn *row, void *out)
+{
+	struct store_conn *c;
+	sqlite3_stmt *s;
+	int err = store_reader_get(st, &c), rc;
+
+	if (err)
+		return err;
+	s = store_stmt(c, sql);
+	if (!s) {
+		err = EIO;
+		goto out;
+	}
+	bind(s, barg);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		row(s, out);
+	else
+		err = rc == SQLITE_DONE ? ENOENT : store_errno(rc);
+	sqlite3_reset(s);
+out:
+	store_reader_put(st, c);
+	return err;
+}
+
+static int step_done(struct store_conn *c, sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		log_warn("store", "write failed: %s", sqlite3_errmsg(c->db));
+		return store_errno(rc) ? store_errno(rc) : EIO;
+	}
+	return 0;
+}
+
+int store_is_empty(struct store *st, bool *emptyp)
+{
+	struct store_conn *c;
+	sqlite3_stmt *s;
+	int err = store_reader_get(st, &c), rc;
+
+	if (err)
+		return err;
+	s = store_stmt(c, "SELECT EXISTS (SELECT 1 FROM accounts)");
+	if (!s) {
+		err = EIO;
+		goto out;
+	}
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*emptyp = sqlite3_column_int(s, 0) == 0;
+	else
+		err = store_errno(rc) ? store_errno(rc) : EIO;
+	sqlite3_reset(s);
+out:
+	store_reader_put(st, c);
+	return err;
+}
+
+/* ---- accounts and credentials --------------------------------------------------- */
+
+struct account_new {
+	const char *name;
+	uint64_t id;
+};
+
+static int account_insert(struct store_conn *c, void *arg)
+{
+	struct account_new *a = arg;
+	sqlite3_stmt *s = store_stmt(c, "INSERT INTO accounts (name, created_at) VALUES (?, ?)");
+	int err;
+
+	if (!s)
+		return EIO;
+	sqlite3_bind_text(s, 1, a->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, clock_unix_s());
+	err = step_done(c, s);
+	if (!err)
+		a->id = (uint64_t)sqlite3_last_insert_rowid(c->db);
+	return err;
+}
+
+int store_account_create(struct store *st, const char *name, uint64_t *idp)
+{
+	struct account_new a = {.name = name};
+	int err;
+
+	if (!st || !name || !idp)
+		return EINVAL;
+	err = store_write(st, account_insert, &a);
+	if (!err)
+		*idp = a.id;
+	return err;
+}
+
+static int credential_insert(struct store_conn *c, void *arg)
+{
+	const struct store_credential *cr = arg;
+	sqlite3_stmt *s = store_stmt(c, "INSERT INTO credentials (secret_id, account_id, "
+				     "secret_key_enc, enabled, created_at) VALUES (?,?,?,?,?)");
+
+	if (!s)
+		return EIO;
+	sqlite3_bind_text(s, 1, cr->secret_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)cr->account_id);
+	sqlite3_bind_blob(s, 3, cr->key_enc, (int)cr->key_enc_len, SQLITE_STATIC);
+	sqlite3_bind_int(s, 4, cr->enabled);
+	sqlite3_bind_int64(s, 5, clock_unix_s());
+	return step_done(c, s);
+}
+
+int store_credential_add(struct store *st, const struct store_credential *cred)
+{
+	if (!st || !cred || cred->key_enc_len > sizeof(cred->key_enc))
+		return EINVAL;
+	return store_write(st, credential_insert, (void *)cred);
+}
+
+static void bind_text1(sqlite3_stmt *s, const void *arg)
+{
+	sqlite3_bind_text(s, 1, arg, -1, SQLITE_STATIC);
+}
+
+static void credential_row(sqlite3_stmt *s, void *out)
+{
+	struct store_credential *cr = out;
+	int n = sqlite3_column_bytes(s, 1);
+
+	store_col_text(s, 0, cr->secret_id, sizeof(cr->secret_id));
+	if (n < 0 || (size_t)n > sizeof(cr->key_enc))
+		n = 0;
+	memcpy(cr->key_enc, sqlite3_column_blob(s, 1), (size_t)n);
+	cr->key_enc_len = (size_t)n;
+	cr->account_id = (uint64_t)sqlite3_column_int64(s, 2);
+	cr->enabled = sqlite3_column_int(s, 3) != 0;
+}
+
+int store_credential_get(struct store *st, const char *secret_id, struct store_credential *out)
+{
+	if (!st || !secret_id || !out)
+		return EINVAL;
+	memset(out, 0, sizeof(*out));
+	return read_one(st, "SELECT secret_id, secret_key_enc, account_id, enabled "
+			"FROM credentials WHERE secret_id = ?",
+			bind_text1, secret_id, credential_row, out);
+}
+
+/* ---- instances -------------------------------------------------------------------- */
+
+static int instance_upsert(struct store_conn *c, void *arg)
+{
+	const struct store_instance *in = arg;
+	sqlite3_stmt *s = store_stmt(c,
+		"INSERT INTO instances (sdkappid, account_id, name, edition, package_expires_at, "
+		"ai_channels, created_at) VALUES (?,?,?,?,?,?,?) "
+		"ON CONFLICT (sdkappid) DO UPDATE SET name = excluded.name, "
+		"edition = excluded.edition, package_expires_at = excluded.package_expires_at, "
+		"ai_channels = excluded.ai_channels WHERE account_id = excluded.account_id");
+	int err;
+
+	if (!s)
+		return EIO;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)in->sdkappid);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)in->account_id);
+	sqlite3_bind_text(s, 3, in->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 4, (int)in->edition);
+	sqlite3_bind_int64(s, 5, in->package_expires_at);
+	sqlite3_bind_int64(s, 6, in->ai_channels);
+	sqlite3_bind_int64(s, 7, clock_unix_s());
+	err = step_done(c, s);
+	/* An existing instance of another account is not taken over. */
+	if (!err && sqlite3_changes(c->db) == 0)
+		return EEXIST;
+	return err;
+}
+
+int store_instance_put(struct store *st, const struct store_instance *inst)
+{
+	if (!st || !inst || !inst->sdkappid)
+		return EINVAL;
+	return store_write(st, instance_upsert, (void *)inst);
+}
+
+static void bind_u64(sqlite3_stmt *s, const void *arg)
+{
+	sqlite3_bind_int64(s, 1, (sqlite3_int64) * (const uint64_t *)arg);
+}
+
+static void instance_row(sqlite3_stmt *s, void *out)
+{
+	struct store_instance *in = out;
+
+	in->sdkappid = (uint64_t)sqlite3_column_int64(s, 0);
+	in->account_id = (uint64_t)sqlite3_column_int64(s, 1);
+	store_col_text(s, 2, in->name, sizeof(in->name));
+	in->edition = (enum store_edition)sqlite3_column_int(s, 3);
+	in->package_expires_at = sqlite3_column_int64(s, 4);
+	in->ai_channels = (uint32_t)sqlite3_column_int64(s, 5);
+}
+
+int store_instance_get(struct store *st, uint64_t sdkappid, struct store_instance *out)
+{
+	if (!st || !out)
+		return EINVAL;
+	memset(out, 0, sizeof(*out));
+	return read_one(st, "SELECT sdkappid, account_id, name, edition, package_expires_at, "
+			"ai_channels FROM instances WHERE sdkappid = ?",
+			bind_u64, &sdkappid, instance_row, out);
+}
+
+/* ---- numbers -------------------------------------------------------------------- */
+
+static int number_upsert(struct store_conn *c, void *arg)
+{
+	const struct store_number *n = arg;
+	sqlite3_stmt *s = store_stmt(c,
+		"INSERT INTO numbers (sdkappid, number, state, outbound, inbound_ivr) "
+		"VALUES (?,?,?,?,?) ON CONFLICT (sdkappid, number) DO UPDATE SET "
+		"state = excluded.state, outbound = excluded.outbound, "
+		"inbound_ivr = excluded.inbound_ivr");
+
+	if (!s)
+		return EIO;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)n->sdkappid);
+	sqlite3_bind_text(s, 2, n->number, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, n->state);
+	sqlite3_bind_int(s, 4, n->outbound);
+	sqlite3_bind_int64(s, 5, (sqlite3_int64)n->inbound_ivr);
+	return step_done(c, s);
+}
+
+int store_number_put(struct store *st, const struct store_number *num)
+{
+	if (!st || !num || !num->number[0])
+		return EINVAL;
+	return store_write(st, number_upsert, (void *)num);
+}
+
+struct number_key {
+	uint64_t sdkappid;
+	const char *number;
+};
+
+static void bind_number_key(sqlite3_stmt *s, const void *arg)
+{
+	const struct number_key *k = arg;
+
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)k->sdkappid);
+	sqlite3_bind_text(s, 2, k->number, -1, SQLITE_STATIC);
+}
+
+static void number_row(sqlite3_stmt *s, void *out)
+{
+	struct store_number *n = out;
+
+	n->sdkappid = (uint64_t)sqlite3_column_int64(s, 0);
+	store_col_text(s, 1, n->number, sizeof(n->number));
+	n->state = sqlite3_column_int(s, 2);
+	n->outbound = sqlite3_column_int(s, 3) != 0;
+	n->inbound_ivr = (uint64_t)sqlite3_column_int64(s, 4);
+}
+
+int store_number_get(struct store *st, uint64_t sdkappid, const char *number,
+		     struct store_number *out)
+{
+	struct number_key k = {sdkappid, number};
+
+	if (!st || !number || !out)
+		return EINVAL;
+	memset(out, 0, sizeof(*out));
+	return read_one(st, "SELECT sdkappid, number, state, outbound, inbound_ivr FROM numbers "
+			"WHERE sdkappid = ? AND number = ?",
+			bind_number_key, &k, number_row, out);
+}
+
+int store_numbers_outbound(struct store *st, uint64_t sdkappid, store_number_h *h, void *arg)
+{
+	struct store_conn *c;
+	sqlite3_stmt *s;
+	int err = store_reader_get(st, &c), rc;
+
+	if (err)
+		return err;
+	s = store_stmt(c, "SELECT sdkappid, number, state, outbound, inbound_ivr FROM numbers "
+		       "WHERE sdkappid = ? AND state = 1 AND outbound = 1 "
+		       "ORDER BY last_used_ms, number");
+	if (!s) {
+		err = EIO;
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)sdkappid);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_number n;
+
+		number_row(s, &n);
+		err = h(&n, arg);
+		if (err)
+			break;
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = store_errno(rc) ? store_errno(rc) : EIO;
+	sqlite3_reset(s);
+out:
+	store_reader_put(st, c);
+	return err;
+}
+
+/* ---- IVRs ------------------------------------------------------------------------- */
+
+struct ivr_new {
+	uint64_t sdkappid, ivr_id;
+	const char *name;
+	enum store_ivr_type type;
+	const char *document;
+	uint32_t version;
+};
+
+static int ivr_insert(struct store_conn *c, void *arg)
+{
+	struct ivr_new *iv = arg;
+	sqlite3_stmt *s = store_stmt(c, "SELECT version FROM ivrs WHERE sdkappid = ? AND ivr_id = ?");
+	int rc, err;
+
+	if (!s)
+		return EIO;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)iv->sdkappid);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)iv->ivr_id);
+	rc = sqlite3_step(s);
+	iv->version = rc == SQLITE_ROW ? (uint32_t)sqlite3_column_int64(s, 0) + 1 : 1;
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_errno(rc);
+
+	s = store_stmt(c, "INSERT INTO ivr_versions (sdkappid, ivr_id, version, type, document, "
+		       "created_at) VALUES (?,?,?,?,?,?)");
+	if (!s)
+		return EIO;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)iv->sdkappid);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)iv->ivr_id);
+	sqlite3_bind_int64(s, 3, iv->version);
+	sqlite3_bind_int(s, 4, (int)iv->type);
+	sqlite3_bind_text(s, 5, iv->document, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, clock_unix_s());
+	err = step_done(c, s);
+	if (err)
+		return err;
+
+	s = store_stmt(c, "INSERT INTO ivrs (sdkappid, ivr_id, name, type, version) "
+		       "VALUES (?,?,?,?,?) ON CONFLICT (sdkappid, ivr_id) DO UPDATE SET "
+		       "name = excluded.name, type = excluded.type, version = excluded.version");
+	if (!s)
+		return EIO;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)iv->sdkappid);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)iv->ivr_id);
+	sqlite3_bind_text(s, 3, iv->name ? iv->name : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 4, (int)iv->type);
+	sqlite3_bind_int64(s, 5, iv->version);
+	return step_done(c, s);
+}
+
+int store_ivr_put(struct store *st, uint64_t sdkappid, uint64_t ivr_id, const char *name,
+		  enum store_ivr_type type, const char *document, uint32_t *versionp)
+{
+	struct ivr_new iv = {sdkappid, ivr_id, name, type, document, 0};
+	int err;
+
+	if (!st || !document || type < STORE_IVR_INBOUND || type > STORE_IVR_SURVEY)
+		return EINVAL;
+	err = store_write(st, ivr_insert, &iv);
+	if (!err && versionp)
+		*versionp = iv.version;
+	return err;
+}
+
+struct ivr_key {
+	uint64_t sdkappid, ivr_id;
+	uint32_t version;
+};
+
+static void bind_ivr_key(sqlite3_stmt *s, const void *arg)
+{
+	const struct ivr_key *k = arg;
+
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)k->sdkappid);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)k->ivr_id);
+	if (k->version)
+		sqlite3_bind_int64(s, 3, k->version);
+}
+
+static void ivr_row(sqlite3_stmt *s, void *out)
+{
+	struct store_ivr *iv = out;
+
+	iv->sdkappid = (uint64_t)sqlite3_column_int64(s, 0);
+	iv->ivr_id = (uint64_t)sqlite3_column_int64(s, 1);
+	store_col_text(s, 2, iv->name, sizeof(iv->name));
+	iv->type = (enum store_ivr_type)sqlite3_column_int(s, 3);
+	iv->version = (uint32_t)sqlite3_column_int64(s, 4);
+}
+
+int store_ivr_get(struct store *st, uint64_t sdkappid, uint64_t ivr_id, struct store_ivr *out)
+{
+	struct ivr_key k = {sdkappid, ivr_id, 0};
+
+	if (!st || !out)
+		return EINVAL;
+	memset(out, 0, sizeof(*out));
+	return read_one(st, "SELECT sdkappid, ivr_id, name, type, version FROM ivrs "
+			"WHERE sdkappid = ? AND ivr_id = ?", bind_ivr_key, &k, ivr_row, out);
+}
+
+static void document_row(sqlite3_stmt *s, void *out)
+{
+	*(char **)out = store_col_dup(s, 0);
+}
+
+int store_ivr_document(struct store *st, uint64_t sdkappid, uint64_t ivr_id, uint32_t version,
+		       char **docp)
+{
+	struct ivr_key k = {sdkappid, ivr_id, version};
+	char *doc = NULL;
+	int err;
+
+	if (!st || !docp || !version)
+		return EINVAL;
+	err = read_one(st, "SELECT document FROM ivr_versions "
+		       "WHERE sdkappid = ? AND ivr_id = ? AND version = ?",
+		       bind_ivr_key, &k, document_row, &doc);
+	if (!err && !doc)
+		err = ENOMEM;
+	if (!err)
+		*docp = doc;
+	return err;
+}

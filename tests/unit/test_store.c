@@ -1,0 +1,268 @@
+/* Unit tests of the store: tenancy rows, IVR versions, sessions, group commit, reopen. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <pthread.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+#include <re.h>
+#include "base/base.h"
+#include "store/store.h"
+
+struct fixture {
+	char dir[64];
+	struct store_conf conf;
+	struct store *st;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	strcpy(f->dir, "/tmp/cccd-test-store-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->conf.path, sizeof(f->conf.path), "%s/cccd.db", f->dir);
+	f->conf.batch_max = 64;
+	f->conf.synchronous_full = true;
+	assert_int_equal(store_open(&f->st, &f->conf), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+
+	mem_deref(f->st);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static void test_tenancy(void **state)
+{
+	struct fixture *f = *state;
+	struct store_credential cr = {0}, got;
+	struct store_instance in = {0}, gi;
+	uint64_t a1, a2;
+	bool empty;
+
+	assert_int_equal(store_is_empty(f->st, &empty), 0);
+	assert_true(empty);
+	assert_int_equal(store_account_create(f->st, "one", &a1), 0);
+	assert_int_equal(store_account_create(f->st, "two", &a2), 0);
+	assert_int_not_equal(a1, a2);
+	assert_int_equal(store_is_empty(f->st, &empty), 0);
+	assert_false(empty);
+
+	strcpy(cr.secret_id, "AKIDtest");
+	cr.account_id = a1;
+	memcpy(cr.key_enc, "\x01\x02\x00\x03", 4);
+	cr.key_enc_len = 4;
+	cr.enabled = true;
+	assert_int_equal(store_credential_add(f->st, &cr), 0);
+	assert_int_equal(store_credential_add(f->st, &cr), EEXIST);
+	assert_int_equal(store_credential_get(f->st, "AKIDtest", &got), 0);
+	assert_int_equal(got.account_id, a1);
+	assert_int_equal(got.key_enc_len, 4);
+	assert_memory_equal(got.key_enc, "\x01\x02\x00\x03", 4);
+	assert_true(got.enabled);
+	assert_int_equal(store_credential_get(f->st, "AKIDnone", &got), ENOENT);
+
+	in.sdkappid = 1400000000;
+	in.account_id = a1;
+	strcpy(in.name, "demo");
+	in.edition = STORE_EDITION_ADVANCED;
+	assert_int_equal(store_instance_put(f->st, &in), 0);
+	in.package_expires_at = 42;
+	assert_int_equal(store_instance_put(f->st, &in), 0);
+	assert_int_equal(store_instance_get(f->st, 1400000000, &gi), 0);
+	assert_int_equal(gi.account_id, a1);
+	assert_int_equal(gi.package_expires_at, 42);
+	assert_int_equal(gi.edition, STORE_EDITION_ADVANCED);
+	/* Another account cannot take the instance over. */
+	in.account_id = a2;
+	assert_int_equal(store_instance_put(f->st, &in), EEXIST);
+	assert_int_equal(store_instance_get(f->st, 1400000000, &gi), 0);
+	assert_int_equal(gi.account_id, a1);
+	assert_int_equal(store_instance_get(f->st, 1, &gi), ENOENT);
+}
+
+static int collect_number(const struct store_number *n, void *arg)
+{
+	char *out = arg;
+
+	strcat(out, n->number);
+	strcat(out, ";");
+	return 0;
+}
+
+static void test_numbers_and_ivrs(void **state)
+{
+	struct fixture *f = *state;
+	struct store_instance in = {.sdkappid = 7, .edition = STORE_EDITION_ADVANCED};
+	struct store_number n = {.sdkappid = 7, .state = 1, .outbound = true}, gn;
+	struct store_ivr iv;
+	char list[256] = "";
+	uint32_t ver;
+	char *doc;
+
+	assert_int_equal(store_account_create(f->st, "x", &in.account_id), 0);
+	assert_int_equal(store_instance_put(f->st, &in), 0);
+	strcpy(n.number, "008601000000001");
+	assert_int_equal(store_number_put(f->st, &n), 0);
+	strcpy(n.number, "008601000000002");
+	n.state = 4;
+	assert_int_equal(store_number_put(f->st, &n), 0);
+	assert_int_equal(store_number_get(f->st, 7, "008601000000002", &gn), 0);
+	assert_int_equal(gn.state, 4);
+	assert_int_equal(store_number_get(f->st, 8, "008601000000002", &gn), ENOENT);
+	assert_int_equal(store_numbers_outbound(f->st, 7, collect_number, list), 0);
+	assert_string_equal(list, "008601000000001;");
+
+	assert_int_equal(store_ivr_put(f->st, 7, 4500, "demo", STORE_IVR_AUTO_OUTBOUND,
+				       "{\"v\":1}", &ver), 0);
+	assert_int_equal(ver, 1);
+	assert_int_equal(store_ivr_put(f->st, 7, 4500, "demo", STORE_IVR_AUTO_OUTBOUND,
+				       "{\"v\":2}", &ver), 0);
+	assert_int_equal(ver, 2);
+	assert_int_equal(store_ivr_get(f->st, 7, 4500, &iv), 0);
+	assert_int_equal(iv.version, 2);
+	assert_int_equal(iv.type, STORE_IVR_AUTO_OUTBOUND);
+	assert_int_equal(store_ivr_document(f->st, 7, 4500, 1, &doc), 0);
+	assert_string_equal(doc, "{\"v\":1}");
+	mem_deref(doc);
+	assert_int_equal(store_ivr_document(f->st, 7, 4500, 3, &doc), ENOENT);
+	assert_int_equal(store_ivr_get(f->st, 8, 4500, &iv), ENOENT);
+	assert_int_equal(store_ivr_put(f->st, 7, 1, "bad", 9, "{}", &ver), EINVAL);
+}
+
+static struct store_session *new_session(uint64_t sdkappid)
+{
+	struct store_session *s;
+
+	assert_int_equal(store_session_alloc(&s, "uui data", "[{\"Key\":\"a\",\"Value\":\"b\"}]"), 0);
+	assert_int_equal(ids_session(s->id), 0);
+	s->sdkappid = sdkappid;
+	s->account_id = 1;
+	s->direction = 1;
+	strcpy(s->caller, "008601000000001");
+	strcpy(s->callee, "008613000000000");
+	s->ivr_id = 4500;
+	s->ivr_version = 2;
+	s->max_ring_s = 30;
+	assert_int_equal(ids_uuid(s->request_id), 0);
+	s->status = STORE_STATUS_RINGING;
+	s->created_ms = clock_unix_ms();
+	s->start_ts = s->created_ms / 1000;
+	return s;
+}
+
+static void test_session_create_get(void **state)
+{
+	struct fixture *f = *state;
+	struct store_session *s = new_session(7), *g;
+
+	assert_int_equal(store_session_create(f->st, s), 0);
+	assert_int_equal(store_session_create(f->st, s), EEXIST);
+	assert_int_equal(store_session_get(f->st, 7, s->id, &g), 0);
+	assert_string_equal(g->id, s->id);
+	assert_string_equal(g->uui, "uui data");
+	assert_string_equal(g->variables, s->variables);
+	assert_string_equal(g->caller, s->caller);
+	assert_string_equal(g->request_id, s->request_id);
+	assert_int_equal(g->max_ring_s, 30);
+	assert_int_equal(g->status, STORE_STATUS_RINGING);
+	assert_int_equal(g->start_ts, s->start_ts);
+	assert_string_equal(store_status_name(g->status), "ringing");
+	mem_deref(g);
+	/* Another instance does not see it. */
+	assert_int_equal(store_session_get(f->st, 8, s->id, &g), ENOENT);
+	mem_deref(s);
+}
+
+struct writer_arg {
+	struct store *st;
+	int n, failures;
+};
+
+static void *writer_thread(void *arg)
+{
+	struct writer_arg *w = arg;
+
+	for (int i = 0; i < w->n; i++) {
+		struct store_session *s = new_session(9);
+
+		if (store_session_create(w->st, s))
+			w->failures++;
+		mem_deref(s);
+	}
+	return NULL;
+}
+
+/* Many threads creating at once all succeed; the writer batches them. */
+static void test_concurrent_creates_reopen(void **state)
+{
+	struct fixture *f = *state;
+	enum { THREADS = 8, EACH = 50 };
+	struct writer_arg w[THREADS];
+	pthread_t t[THREADS];
+	sqlite3 *db;
+	sqlite3_stmt *q;
+	int count = -1;
+
+	for (int i = 0; i < THREADS; i++) {
+		w[i] = (struct writer_arg){f->st, EACH, 0};
+		assert_int_equal(pthread_create(&t[i], NULL, writer_thread, &w[i]), 0);
+	}
+	for (int i = 0; i < THREADS; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(w[i].failures, 0);
+	}
+	f->st = mem_deref(f->st);
+
+	/* Everything acknowledged is in the file, seen by an independent connection. */
+	assert_int_equal(sqlite3_open(f->conf.path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM sessions WHERE sdkappid = 9",
+					    -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	count = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	assert_int_equal(count, THREADS * EACH);
+
+	assert_int_equal(store_open(&f->st, &f->conf), 0);
+}
+
+static void test_newer_schema_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st2 = NULL;
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(f->conf.path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version=999", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(&st2, &f->conf), EPROTO);
+	assert_null(st2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_tenancy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_numbers_and_ivrs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_create_get, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_creates_reopen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+	};
+
+	log_set_level(LOG_WARN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
