@@ -1,0 +1,173 @@
+/* tenant: credential lookup with a short-lived cache, credential creation, instance
+ * ownership.
+ *
+ * Cache: a verified credential is kept for TENANT_CACHE_MS so the API threads do not
+ * decrypt on every request; a key disabled in the database (by the admin command, maybe
+ * from another process) stops working within that time. */
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+#include <re.h>
+#include "base/base.h"
+#include "store/store.h"
+#include "tenant/tenant.h"
+#include "tenant/tenant_int.h"
+
+enum { TENANT_CACHE_MS = 5000, TENANT_CACHE_MAX = 4096 };
+
+struct cred_entry {
+	struct le he;
+	char secret_id[64];
+	struct tenant_credential cred;
+	uint64_t expires_ms;
+};
+
+struct tenant {
+	struct store *st;          /* not owned */
+	uint8_t key[TENANT_KEY_LEN];
+	pthread_mutex_t lock;      /* guards cache */
+	struct hash *cache;        /* secret_id → cred_entry (owned) */
+	uint32_t cached;
+};
+
+static void tenant_destructor(void *arg)
+{
+	struct tenant *t = arg;
+
+	hash_flush(t->cache);
+	mem_deref(t->cache);
+	memset(t->key, 0, sizeof(t->key));
+	pthread_mutex_destroy(&t->lock);
+}
+
+static void entry_destructor(void *arg)
+{
+	struct cred_entry *e = arg;
+
+	hash_unlink(&e->he);
+	memset(&e->cred, 0, sizeof(e->cred));
+}
+
+int tenant_open(struct tenant **tp, struct store *st, const char *master_key_path)
+{
+	struct tenant *t;
+	int err;
+
+	if (!tp || !st || !master_key_path)
+		return EINVAL;
+	t = mem_zalloc(sizeof(*t), tenant_destructor);
+	if (!t)
+		return ENOMEM;
+	pthread_mutex_init(&t->lock, NULL);
+	t->st = st;
+	err = hash_alloc(&t->cache, 256);
+	if (!err)
+		err = tenant_master_key(master_key_path, t->key);
+	if (err)
+		mem_deref(t);
+	else
+		*tp = t;
+	return err;
+}
+
+static bool entry_match(struct le *le, void *arg)
+{
+	return !strcmp(((struct cred_entry *)le->data)->secret_id, arg);
+}
+
+int tenant_credential(struct tenant *t, const char *secret_id, struct tenant_credential *out)
+{
+	struct store_credential sc;
+	struct cred_entry *e;
+	uint64_t now = clock_mono_ms();
+	uint32_t h;
+	int err;
+
+	if (!t || !secret_id || !out || strlen(secret_id) >= sizeof(sc.secret_id))
+		return EINVAL;
+	h = hash_joaat_str(secret_id);
+
+	pthread_mutex_lock(&t->lock);
+	e = list_ledata(hash_lookup(t->cache, h, entry_match, (void *)secret_id));
+	if (e && e->expires_ms > now) {
+		*out = e->cred;
+		pthread_mutex_unlock(&t->lock);
+		return 0;
+	}
+	if (e) {
+		mem_deref(e);
+		t->cached--;
+	}
+	pthread_mutex_unlock(&t->lock);
+
+	err = store_credential_get(t->st, secret_id, &sc);
+	if (err)
+		return err;
+	if (!sc.enabled)
+		return EACCES;
+	out->account_id = sc.account_id;
+	err = tenant_open_sealed(t->key, secret_id, sc.key_enc, sc.key_enc_len,
+				 out->secret_key, sizeof(out->secret_key));
+	memset(&sc, 0, sizeof(sc));
+	if (err) {
+		log_error("tenant", "credential %s cannot be decrypted with this master key",
+			  secret_id);
+		return EIO;
+	}
+
+	e = mem_zalloc(sizeof(*e), entry_destructor);
+	if (!e)
+		return 0; /* the answer is right; it is just not cached */
+	strcpy(e->secret_id, secret_id);
+	e->cred = *out;
+	e->expires_ms = now + TENANT_CACHE_MS;
+	pthread_mutex_lock(&t->lock);
+	if (t->cached >= TENANT_CACHE_MAX) {
+		hash_flush(t->cache);
+		t->cached = 0;
+	}
+	hash_append(t->cache, h, &e->he, e);
+	t->cached++;
+	pthread_mutex_unlock(&t->lock);
+	return 0;
+}
+
+int tenant_credential_create(struct tenant *t, uint64_t account_id, char secret_id[64],
+			     char secret_key[128])
+{
+	struct store_credential sc = {.account_id = account_id, .enabled = true};
+	char id_tail[33];
+	int err;
+
+	if (!t || !secret_id || !secret_key)
+		return EINVAL;
+	err = ids_token(id_tail, sizeof(id_tail));
+	err = err ? err : ids_token(secret_key, 33);
+	if (err)
+		return err;
+	snprintf(secret_id, 64, "AKID%s", id_tail);
+	strcpy(sc.secret_id, secret_id);
+	err = tenant_seal(t->key, secret_id, secret_key, sc.key_enc, sizeof(sc.key_enc),
+			  &sc.key_enc_len);
+	if (!err)
+		err = store_credential_add(t->st, &sc);
+	memset(&sc, 0, sizeof(sc));
+	return err;
+}
+
+int tenant_instance(struct tenant *t, uint64_t account_id, uint64_t sdkappid,
+		    struct store_instance *out)
+{
+	int err;
+
+	if (!t || !out)
+		return EINVAL;
+	err = store_instance_get(t->st, sdkappid, out);
+	if (err)
+		return err;
+	if (out->account_id != account_id) {
+		memset(out, 0, sizeof(*out));
+		return ENOENT;
+	}
+	return 0;
+}
