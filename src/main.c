@@ -1,13 +1,172 @@
 /* cccd: reads the config, wires the modules and their threads, runs the control loop. */
+#include <errno.h>
+#include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <re.h>
 #include "base/base.h"
 #include "conf/conf.h"
+#include "demo/demo.h"
+#include "session/session.h"
+#include "store/store.h"
+#include "tenant/tenant.h"
+
+#define CCCD_VERSION "0.1.0"
+
+/* Everything the config file says, read and checked before anything starts. */
+struct cccd_conf {
+	enum log_level log_level;
+	struct store_conf store;
+	struct demo_conf demo;
+};
+
+/* The running daemon's parts, in start order (stopped in reverse). */
+struct cccd {
+	struct store *store;
+	struct tenant *tenant;
+	struct session_mgr *sessions;
+};
+
+static int log_conf_read(const struct conf *cf, enum log_level *levelp, struct conf_err *err)
+{
+	static const char *const levels[] = {"debug", "info", "warn", "error", NULL};
+	int idx, rc = conf_choice(conf_section_first(cf, "log"), "level", "info", levels, &idx, err);
+
+	if (!rc)
+		*levelp = (enum log_level)idx;
+	return rc;
+}
+
+static int conf_read_all(const char *path, struct cccd_conf *cc, struct conf_err *err)
+{
+	struct conf *cf = NULL;
+	int rc = conf_load(&cf, path, err);
+
+	if (rc)
+		return rc;
+	rc = log_conf_read(cf, &cc->log_level, err);
+	rc = rc ? rc : store_conf_read(cf, &cc->store, err);
+	rc = rc ? rc : demo_conf_read(cf, &cc->demo, err);
+	rc = rc ? rc : conf_unused(cf, err);
+	mem_deref(cf);
+	return rc;
+}
+
+/* mkdir -p of the directory holding `path`. */
+static int parent_dir_make(const char *path)
+{
+	char buf[600], *dir;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	dir = dirname(buf);
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0750) && errno != EEXIST)
+			return errno;
+		*p = '/';
+	}
+	if (mkdir(dir, 0750) && errno != EEXIST)
+		return errno;
+	return 0;
+}
+
+static void signal_handler(int sig)
+{
+	log_info("main", "signal %d: stopping", sig);
+	re_cancel();
+}
+
+static void cccd_stop(struct cccd *d)
+{
+	d->sessions = mem_deref(d->sessions);
+	d->tenant = mem_deref(d->tenant);
+	d->store = mem_deref(d->store);
+}
+
+static int cccd_start(struct cccd *d, const struct cccd_conf *cc)
+{
+	int err;
+
+	err = parent_dir_make(cc->store.path);
+	if (!err && cc->demo.provision)
+		err = parent_dir_make(cc->demo.credentials_file);
+	if (err) {
+		log_error("main", "cannot create the data directory: %s", strerror(err));
+		return err;
+	}
+	err = store_open(&d->store, &cc->store);
+	if (err) {
+		log_error("main", "cannot open the database %s: %s", cc->store.path, strerror(err));
+		return err;
+	}
+	err = tenant_open(&d->tenant, d->store, cc->store.master_key_path);
+	if (err)
+		return err;
+	err = demo_provision(d->tenant, &cc->demo);
+	if (err)
+		return err;
+	err = session_mgr_alloc(&d->sessions, d->store);
+	if (err)
+		log_error("main", "cannot start the session manager: %s", strerror(err));
+	return err;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: cccd --config FILE        run with this configuration\n"
+		   "       cccd --check-config FILE  validate a configuration and exit\n"
+		   "       cccd --version\n");
+}
 
 int main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	log_info("main", "cccd");
-	return 0;
+	struct cccd_conf cc = {0};
+	struct cccd d = {0};
+	struct conf_err cerr = {0};
+	const char *path;
+	bool check;
+	int err;
+
+	if (argc == 2 && !strcmp(argv[1], "--version")) {
+		printf("cccd %s\n", CCCD_VERSION);
+		return 0;
+	}
+	if (argc != 3 || (strcmp(argv[1], "--config") && strcmp(argv[1], "--check-config"))) {
+		usage(stderr);
+		return 2;
+	}
+	check = !strcmp(argv[1], "--check-config");
+	path = argv[2];
+
+	if (conf_read_all(path, &cc, &cerr)) {
+		if (cerr.line)
+			fprintf(stderr, "%s:%u: %s\n", path, cerr.line, cerr.msg);
+		else
+			fprintf(stderr, "%s: %s\n", path, cerr.msg);
+		return 1;
+	}
+	if (check) {
+		printf("%s: ok\n", path);
+		return 0;
+	}
+	log_set_level(cc.log_level);
+
+	err = libre_init();
+	if (err) {
+		log_error("main", "libre_init failed: %s", strerror(err));
+		return 1;
+	}
+	err = cccd_start(&d, &cc);
+	if (!err) {
+		log_info("main", "cccd %s running", CCCD_VERSION);
+		err = re_main(signal_handler);
+	}
+	cccd_stop(&d);
+	libre_close();
+	return err ? 1 : 0;
 }

@@ -144,3 +144,38 @@ out:
 	store_reader_put(st, c);
 	return err;
 }
+
+int store_sessions_live(struct store *st, store_session_h *h, void *arg)
+{
+	struct store_conn *c;
+	sqlite3_stmt *q;
+	int err, rc;
+
+	if (!st || !h)
+		return EINVAL;
+	err = store_reader_get(st, &c);
+	if (err)
+		return err;
+	q = store_stmt(c, "SELECT " SESSION_COLUMNS " FROM sessions WHERE status <> 3 "
+		       "ORDER BY created_ms");
+	if (!q) {
+		err = EIO;
+		goto out;
+	}
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct store_session *s;
+
+		err = session_row(q, &s);
+		if (!err)
+			err = h(s, arg);
+		mem_deref(s);
+		if (err)
+			break;
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = store_errno(rc) ? store_errno(rc) : EIO;
+	sqlite3_reset(q);
+out:
+	store_reader_put(st, c);
+	return err;
+}

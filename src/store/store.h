@@ -144,4 +144,9 @@ int store_session_create(struct store *st, const struct store_session *s);
 int store_session_get(struct store *st, uint64_t sdkappid, const char *id,
 		      struct store_session **sp);
 
+/* Every session not finished yet (after a restart: those to resume or close), oldest
+ * first. h gets a new reference to each row. */
+typedef int (store_session_h)(struct store_session *s, void *arg);
+int store_sessions_live(struct store *st, store_session_h *h, void *arg);
+
 #endif

@@ -70,6 +70,11 @@ int tenant_open(struct tenant **tp, struct store *st, const char *master_key_pat
 	return err;
 }
 
+struct store *tenant_store(const struct tenant *t)
+{
+	return t ? t->st : NULL;
+}
+
 static bool entry_match(struct le *le, void *arg)
 {
 	return !strcmp(((struct cred_entry *)le->data)->secret_id, arg);

@@ -15,6 +15,9 @@ struct store;
 struct store_instance;
 struct tenant;
 
+/* The store the tenant reads (not owned). */
+struct store *tenant_store(const struct tenant *t);
+
 /* master_key_path: created with a fresh random key if it does not exist. */
 int tenant_open(struct tenant **tp, struct store *st, const char *master_key_path);
 
@@ -34,5 +37,35 @@ int tenant_credential_create(struct tenant *t, uint64_t account_id, char secret_
  * not told apart, so instance ids of other tenants cannot be probed). */
 int tenant_instance(struct tenant *t, uint64_t account_id, uint64_t sdkappid,
 		    struct store_instance *out);
+
+/* Provisioning: one account with a fresh credential, one instance, its IVRs and numbers,
+ * as the demo's first start and `ccc admin tenant-add` do. Blocking (store writes). */
+struct tenant_ivr_spec {
+	uint64_t ivr_id;
+	int type;             /* enum store_ivr_type */
+	const char *name;
+	const char *document; /* flow JSON */
+};
+
+struct tenant_spec {
+	const char *account_name;
+	uint64_t sdkappid;
+	int edition;                 /* enum store_edition */
+	int64_t package_expires_at;  /* 0 = never */
+	uint32_t ai_channels;
+	const struct tenant_ivr_spec *ivrs;
+	size_t n_ivrs;
+	const char *const *numbers;  /* caller numbers, already in 00-form */
+	size_t n_numbers;
+};
+
+struct tenant_provisioned {
+	uint64_t account_id;
+	char secret_id[64];
+	char secret_key[128];
+};
+
+int tenant_provision(struct tenant *t, const struct tenant_spec *spec,
+		     struct tenant_provisioned *out);
 
 #endif
