@@ -9,5 +9,6 @@ struct cli_command {
 };
 
 int cli_help(int argc, char **argv);
+int cli_admin(int argc, char **argv);
 
 #endif

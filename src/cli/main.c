@@ -5,6 +5,7 @@
 
 static const struct cli_command commands[] = {
 	{"help", "show this help", cli_help},
+	{"admin", "operator commands on the database (tenant-add)", cli_admin},
 };
 
 int cli_help(int argc, char **argv)

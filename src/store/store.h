@@ -78,6 +78,28 @@ struct store_number {
 };
 
 int store_account_create(struct store *st, const char *name, uint64_t *idp);
+
+/* A whole tenant in one transaction: account, credential, instance, IVRs, numbers.
+ * EEXIST (and nothing written) if the instance or the SecretId exists already. */
+struct store_tenant_ivr {
+	uint64_t ivr_id;
+	const char *name;
+	enum store_ivr_type type;
+	const char *document;
+};
+
+struct store_tenant_new {
+	const char *account_name;
+	struct store_credential credential;   /* account_id is filled in */
+	struct store_instance instance;       /* account_id is filled in */
+	const struct store_tenant_ivr *ivrs;
+	size_t n_ivrs;
+	const char *const *numbers;           /* caller numbers, 00-form */
+	size_t n_numbers;
+	uint64_t account_id;                  /* out */
+};
+
+int store_tenant_create(struct store *st, struct store_tenant_new *tn);
 int store_credential_add(struct store *st, const struct store_credential *cred);
 int store_credential_get(struct store *st, const char *secret_id, struct store_credential *out);
 int store_instance_put(struct store *st, const struct store_instance *inst);

@@ -321,8 +321,9 @@ out:
 	return err;
 }
 
-/* ---- IVRs ------------------------------------------------------------------------- */
+/* ---- a whole tenant ------------------------------------------------------------------ */
 
+static int ivr_insert(struct store_conn *c, void *arg);
 struct ivr_new {
 	uint64_t sdkappid, ivr_id;
 	const char *name;
@@ -330,6 +331,49 @@ struct ivr_new {
 	const char *document;
 	uint32_t version;
 };
+
+static int tenant_insert(struct store_conn *c, void *arg)
+{
+	struct store_tenant_new *tn = arg;
+	struct account_new a = {.name = tn->account_name ? tn->account_name : ""};
+	int err = account_insert(c, &a);
+
+	if (err)
+		return err;
+	tn->account_id = a.id;
+	tn->credential.account_id = a.id;
+	tn->instance.account_id = a.id;
+	err = credential_insert(c, &tn->credential);
+	err = err ? err : instance_upsert(c, &tn->instance);
+	for (size_t i = 0; !err && i < tn->n_ivrs; i++) {
+		const struct store_tenant_ivr *t = &tn->ivrs[i];
+		struct ivr_new iv = {tn->instance.sdkappid, t->ivr_id, t->name, t->type,
+				     t->document, 0};
+
+		if (t->type < STORE_IVR_INBOUND || t->type > STORE_IVR_SURVEY || !t->document)
+			return EINVAL;
+		err = ivr_insert(c, &iv);
+	}
+	for (size_t i = 0; !err && i < tn->n_numbers; i++) {
+		struct store_number n = {.sdkappid = tn->instance.sdkappid, .state = 1,
+					 .outbound = true};
+
+		if (strlen(tn->numbers[i]) >= sizeof(n.number))
+			return EINVAL;
+		strcpy(n.number, tn->numbers[i]);
+		err = number_upsert(c, &n);
+	}
+	return err;
+}
+
+int store_tenant_create(struct store *st, struct store_tenant_new *tn)
+{
+	if (!st || !tn || !tn->instance.sdkappid)
+		return EINVAL;
+	return store_write(st, tenant_insert, tn);
+}
+
+/* ---- IVRs ------------------------------------------------------------------------- */
 
 static int ivr_insert(struct store_conn *c, void *arg)
 {

@@ -1,53 +1,52 @@
-/* provision: create an account, its credential, instance, IVRs and numbers in one go. */
+/* provision: create an account with its credential, instance, IVRs and numbers in one
+ * transaction, so a failure leaves nothing half made. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <re.h>
 #include "base/base.h"
 #include "store/store.h"
 #include "tenant/tenant.h"
+#include "tenant/tenant_int.h"
+
+enum { PROVISION_MAX_IVRS = 64 };
 
 int tenant_provision(struct tenant *t, const struct tenant_spec *spec,
 		     struct tenant_provisioned *out)
 {
-	struct store_instance in = {0};
-	struct store *st;
+	struct store_tenant_ivr ivrs[PROVISION_MAX_IVRS];
+	struct store_tenant_new tn = {0};
 	int err;
 
-	if (!t || !spec || !out || !spec->sdkappid)
+	if (!t || !spec || !out || !spec->sdkappid || spec->n_ivrs > PROVISION_MAX_IVRS)
 		return EINVAL;
-	st = tenant_store(t);
 	memset(out, 0, sizeof(*out));
-
-	err = store_account_create(st, spec->account_name ? spec->account_name : "", &out->account_id);
-	if (err)
-		return err;
-	in.sdkappid = spec->sdkappid;
-	in.account_id = out->account_id;
-	snprintf(in.name, sizeof(in.name), "%s", spec->account_name ? spec->account_name : "");
-	in.edition = (enum store_edition)spec->edition;
-	in.package_expires_at = spec->package_expires_at;
-	in.ai_channels = spec->ai_channels;
-	err = store_instance_put(st, &in);
+	err = tenant_credential_make(t, &tn.credential, out->secret_id, out->secret_key);
 	if (err)
 		return err;
 
+	tn.account_name = spec->account_name ? spec->account_name : "";
+	tn.instance.sdkappid = spec->sdkappid;
+	snprintf(tn.instance.name, sizeof(tn.instance.name), "%s", tn.account_name);
+	tn.instance.edition = (enum store_edition)spec->edition;
+	tn.instance.package_expires_at = spec->package_expires_at;
+	tn.instance.ai_channels = spec->ai_channels;
 	for (size_t i = 0; i < spec->n_ivrs; i++) {
-		const struct tenant_ivr_spec *iv = &spec->ivrs[i];
-
-		err = store_ivr_put(st, spec->sdkappid, iv->ivr_id, iv->name ? iv->name : "",
-				    (enum store_ivr_type)iv->type, iv->document, NULL);
-		if (err)
-			return err;
+		ivrs[i].ivr_id = spec->ivrs[i].ivr_id;
+		ivrs[i].name = spec->ivrs[i].name ? spec->ivrs[i].name : "";
+		ivrs[i].type = (enum store_ivr_type)spec->ivrs[i].type;
+		ivrs[i].document = spec->ivrs[i].document;
 	}
-	for (size_t i = 0; i < spec->n_numbers; i++) {
-		struct store_number n = {.sdkappid = spec->sdkappid, .state = 1, .outbound = true};
+	tn.ivrs = ivrs;
+	tn.n_ivrs = spec->n_ivrs;
+	tn.numbers = spec->numbers;
+	tn.n_numbers = spec->n_numbers;
 
-		if (strlen(spec->numbers[i]) >= sizeof(n.number))
-			return EINVAL;
-		strcpy(n.number, spec->numbers[i]);
-		err = store_number_put(st, &n);
-		if (err)
-			return err;
-	}
-	return tenant_credential_create(t, out->account_id, out->secret_id, out->secret_key);
+	err = store_tenant_create(tenant_store(t), &tn);
+	memset(&tn.credential, 0, sizeof(tn.credential));
+	if (err)
+		memset(out, 0, sizeof(*out));
+	else
+		out->account_id = tn.account_id;
+	return err;
 }

@@ -137,23 +137,33 @@ int tenant_credential(struct tenant *t, const char *secret_id, struct tenant_cre
 	return 0;
 }
 
-int tenant_credential_create(struct tenant *t, uint64_t account_id, char secret_id[64],
-			     char secret_key[128])
+int tenant_credential_make(struct tenant *t, struct store_credential *sc,
+			   char secret_id[64], char secret_key[128])
 {
-	struct store_credential sc = {.account_id = account_id, .enabled = true};
 	char id_tail[33];
 	int err;
 
-	if (!t || !secret_id || !secret_key)
+	if (!t || !sc || !secret_id || !secret_key)
 		return EINVAL;
 	err = ids_token(id_tail, sizeof(id_tail));
 	err = err ? err : ids_token(secret_key, 33);
 	if (err)
 		return err;
 	snprintf(secret_id, 64, "AKID%s", id_tail);
-	strcpy(sc.secret_id, secret_id);
-	err = tenant_seal(t->key, secret_id, secret_key, sc.key_enc, sizeof(sc.key_enc),
-			  &sc.key_enc_len);
+	memset(sc, 0, sizeof(*sc));
+	strcpy(sc->secret_id, secret_id);
+	sc->enabled = true;
+	return tenant_seal(t->key, secret_id, secret_key, sc->key_enc, sizeof(sc->key_enc),
+			   &sc->key_enc_len);
+}
+
+int tenant_credential_create(struct tenant *t, uint64_t account_id, char secret_id[64],
+			     char secret_key[128])
+{
+	struct store_credential sc;
+	int err = tenant_credential_make(t, &sc, secret_id, secret_key);
+
+	sc.account_id = account_id;
 	if (!err)
 		err = store_credential_add(t->st, &sc);
 	memset(&sc, 0, sizeof(sc));

@@ -15,4 +15,11 @@ int tenant_seal(const uint8_t key[TENANT_KEY_LEN], const char *secret_id, const 
 int tenant_open_sealed(const uint8_t key[TENANT_KEY_LEN], const char *secret_id,
 		       const uint8_t *in, size_t inlen, char *plain, size_t plainsz);
 
+struct store_credential;
+struct tenant;
+
+/* A fresh random credential, sealed into sc (not stored). */
+int tenant_credential_make(struct tenant *t, struct store_credential *sc,
+			   char secret_id[64], char secret_key[128]);
+
 #endif

@@ -94,6 +94,57 @@ static void test_tenancy(void **state)
 	assert_int_equal(store_instance_get(f->st, 1, &gi), ENOENT);
 }
 
+static int count_rows(const char *path, const char *table)
+{
+	char sql[128];
+	sqlite3 *db;
+	sqlite3_stmt *q;
+	int n;
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	n = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return n;
+}
+
+/* A tenant is made whole or not at all. */
+static void test_tenant_create_atomic(void **state)
+{
+	struct fixture *f = *state;
+	const char *numbers[] = {"008601000000001"};
+	struct store_tenant_ivr ivr = {.ivr_id = 4500, .name = "d",
+				       .type = STORE_IVR_AUTO_OUTBOUND, .document = "{}"};
+	struct store_tenant_new tn = {.account_name = "a", .ivrs = &ivr, .n_ivrs = 1,
+				      .numbers = numbers, .n_numbers = 1};
+	struct store_instance gi;
+
+	strcpy(tn.credential.secret_id, "AKIDone");
+	tn.credential.key_enc_len = 1;
+	tn.credential.enabled = true;
+	tn.instance.sdkappid = 11;
+	tn.instance.edition = STORE_EDITION_ADVANCED;
+	assert_int_equal(store_tenant_create(f->st, &tn), 0);
+	assert_int_not_equal(tn.account_id, 0);
+	assert_int_equal(store_instance_get(f->st, 11, &gi), 0);
+	assert_int_equal(gi.account_id, tn.account_id);
+
+	/* Same instance again: refused, and no second account or credential is left. */
+	strcpy(tn.credential.secret_id, "AKIDtwo");
+	assert_int_equal(store_tenant_create(f->st, &tn), EEXIST);
+	assert_int_equal(count_rows(f->conf.path, "accounts"), 1);
+	assert_int_equal(count_rows(f->conf.path, "credentials"), 1);
+	/* A bad IVR type also rolls everything back. */
+	tn.instance.sdkappid = 12;
+	ivr.type = 7;
+	assert_int_equal(store_tenant_create(f->st, &tn), EINVAL);
+	assert_int_equal(count_rows(f->conf.path, "accounts"), 1);
+	assert_int_equal(store_instance_get(f->st, 12, &gi), ENOENT);
+}
+
 static int collect_number(const struct store_number *n, void *arg)
 {
 	char *out = arg;
@@ -258,6 +309,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_tenancy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_numbers_and_ivrs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tenant_create_atomic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_create_get, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_creates_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),

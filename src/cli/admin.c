@@ -1,0 +1,191 @@
+/* ccc admin: operator commands that work on cccd's database directly (tenants, IVRs). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <re.h>
+#include "base/base.h"
+#include "cli/cli.h"
+#include "conf/conf.h"
+#include "store/store.h"
+#include "tenant/tenant.h"
+
+enum { ADMIN_MAX_IVRS = 16, ADMIN_MAX_NUMBERS = 64 };
+
+static const char *const ivr_types[] = {"", "inbound", "autoOutbound", "survey"};
+
+static int admin_usage(void)
+{
+	fprintf(stderr,
+		"usage: ccc admin --config FILE tenant-add --sdkappid N [--name NAME]\n"
+		"           [--edition advanced|standard] [--package-expires UNIX_S]\n"
+		"           [--ai-channels N] [--ivr ID:TYPE[:FILE]]... [--number NUMBER]...\n"
+		"  TYPE is inbound, autoOutbound or survey; without FILE the IVR is a flow\n"
+		"  that hangs up at once. Prints the new account's credentials.\n");
+	return 2;
+}
+
+static int parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return (!*s || *end || *s == '-' || errno) ? EINVAL : 0;
+}
+
+static int read_text(const char *path, char **textp)
+{
+	FILE *f = fopen(path, "rb");
+	struct mbuf *mb;
+	char buf[4096];
+	size_t n;
+	int err = 0;
+
+	if (!f)
+		return errno;
+	mb = mbuf_alloc(sizeof(buf));
+	while (mb && (n = fread(buf, 1, sizeof(buf), f)) > 0)
+		err |= mbuf_write_mem(mb, (uint8_t *)buf, n);
+	fclose(f);
+	if (!mb || err) {
+		mem_deref(mb);
+		return ENOMEM;
+	}
+	mbuf_set_pos(mb, 0);
+	err = mbuf_strdup(mb, textp, mbuf_get_left(mb));
+	mem_deref(mb);
+	return err;
+}
+
+/* "ID:TYPE[:FILE]" → an IVR spec; the document is read or generated (owned by docs). */
+static int ivr_arg(const char *arg, struct tenant_ivr_spec *iv, char **docp)
+{
+	char buf[600], *type, *file;
+	int err;
+
+	snprintf(buf, sizeof(buf), "%s", arg);
+	type = strchr(buf, ':');
+	if (!type)
+		return EINVAL;
+	*type++ = '\0';
+	file = strchr(type, ':');
+	if (file)
+		*file++ = '\0';
+	if (parse_u64(buf, &iv->ivr_id) || !iv->ivr_id)
+		return EINVAL;
+	iv->type = 0;
+	for (int i = 1; i <= 3; i++) {
+		if (!strcmp(type, ivr_types[i]))
+			iv->type = i;
+	}
+	if (!iv->type)
+		return EINVAL;
+	if (file) {
+		err = read_text(file, docp);
+		if (err)
+			fprintf(stderr, "ccc admin: cannot read %s: %s\n", file, strerror(err));
+		return err;
+	}
+	return re_sdprintf(docp, "{\"ivrId\":%llu,\"name\":\"ivr %llu\",\"type\":\"%s\","
+			   "\"start\":\"start\",\"nodes\":[{\"id\":\"start\",\"type\":\"start\","
+			   "\"next\":\"end\"},{\"id\":\"end\",\"type\":\"hangup\"}]}",
+			   (unsigned long long)iv->ivr_id, (unsigned long long)iv->ivr_id,
+			   ivr_types[iv->type]);
+}
+
+static int tenant_add(struct tenant *t, int argc, char **argv)
+{
+	struct tenant_ivr_spec ivrs[ADMIN_MAX_IVRS] = {{0}};
+	const char *numbers[ADMIN_MAX_NUMBERS];
+	char *docs[ADMIN_MAX_IVRS] = {0};
+	struct tenant_spec spec = {.account_name = "", .edition = STORE_EDITION_ADVANCED,
+				   .ivrs = ivrs, .numbers = numbers};
+	struct tenant_provisioned p;
+	uint64_t v;
+	int err = 0;
+
+	for (int i = 1; i < argc && !err; i++) {
+		const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!val) {
+			fprintf(stderr, "ccc admin: %s needs a value\n", opt);
+			err = EINVAL;
+			break;
+		}
+		i++;
+		if (!strcmp(opt, "--sdkappid"))
+			err = parse_u64(val, &spec.sdkappid);
+		else if (!strcmp(opt, "--name"))
+			spec.account_name = val;
+		else if (!strcmp(opt, "--edition") && !strcmp(val, "advanced"))
+			spec.edition = STORE_EDITION_ADVANCED;
+		else if (!strcmp(opt, "--edition") && !strcmp(val, "standard"))
+			spec.edition = STORE_EDITION_STANDARD;
+		else if (!strcmp(opt, "--package-expires") && !(err = parse_u64(val, &v)))
+			spec.package_expires_at = (int64_t)v;
+		else if (!strcmp(opt, "--ai-channels") && !(err = parse_u64(val, &v)))
+			spec.ai_channels = (uint32_t)v;
+		else if (!strcmp(opt, "--ivr") && spec.n_ivrs < ADMIN_MAX_IVRS) {
+			err = ivr_arg(val, &ivrs[spec.n_ivrs], &docs[spec.n_ivrs]);
+			ivrs[spec.n_ivrs].document = docs[spec.n_ivrs];
+			spec.n_ivrs++;
+		}
+		else if (!strcmp(opt, "--number") && spec.n_numbers < ADMIN_MAX_NUMBERS)
+			numbers[spec.n_numbers++] = val;
+		else
+			err = EINVAL;
+		if (err)
+			fprintf(stderr, "ccc admin: bad %s '%s'\n", opt, val);
+	}
+	if (!err && !spec.sdkappid) {
+		fprintf(stderr, "ccc admin: tenant-add needs --sdkappid\n");
+		err = EINVAL;
+	}
+	if (!err) {
+		err = tenant_provision(t, &spec, &p);
+		if (err == EEXIST)
+			fprintf(stderr, "ccc admin: SdkAppId %llu already belongs to another "
+				"account\n", (unsigned long long)spec.sdkappid);
+		else if (err)
+			fprintf(stderr, "ccc admin: tenant-add failed: %s\n", strerror(err));
+	}
+	if (!err)
+		printf("ACCOUNT_ID=%llu\nTENCENTCLOUD_SECRET_ID=%s\nTENCENTCLOUD_SECRET_KEY=%s\n",
+		       (unsigned long long)p.account_id, p.secret_id, p.secret_key);
+	for (size_t i = 0; i < ADMIN_MAX_IVRS; i++)
+		mem_deref(docs[i]);
+	return err ? (err == EINVAL ? 2 : 1) : 0;
+}
+
+int cli_admin(int argc, char **argv)
+{
+	struct store_conf sc;
+	struct conf_err cerr = {0};
+	struct conf *cf = NULL;
+	struct store *st = NULL;
+	struct tenant *t = NULL;
+	int rc;
+
+	if (argc < 4 || strcmp(argv[1], "--config"))
+		return admin_usage();
+	if (conf_load(&cf, argv[2], &cerr) || store_conf_read(cf, &sc, &cerr)) {
+		fprintf(stderr, "%s:%u: %s\n", argv[2], cerr.line, cerr.msg);
+		mem_deref(cf);
+		return 1;
+	}
+	mem_deref(cf);
+	log_set_level(LOG_WARN);
+	if (store_open(&st, &sc) || tenant_open(&t, st, sc.master_key_path)) {
+		fprintf(stderr, "ccc admin: cannot open the database %s\n", sc.path);
+		mem_deref(st);
+		return 1;
+	}
+	if (!strcmp(argv[3], "tenant-add"))
+		rc = tenant_add(t, argc - 3, argv + 3);
+	else
+		rc = admin_usage();
+	mem_deref(t);
+	mem_deref(st);
+	return rc;
+}
