@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Runs every test of cccd: installs what is missing, builds the release (-Werror) and the
+# sanitizer (ASan + UBSan) variants, then runs the unit tests, the integration tests
+# (real cccd processes, the official Node SDK, sipp, baresip) under both, and each fuzz
+# harness for a bounded time. Prints "N passed, N failed" last; exits non-zero on failure.
+#
+#   scripts/test.sh                 everything
+#   FUZZ_SECONDS=10 scripts/test.sh shorter fuzzing
+#   VARIANTS="release" scripts/test.sh
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+VARIANTS=${VARIANTS:-"release asan"}
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-"detect_leaks=1:abort_on_error=1"}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-"print_stacktrace=1:halt_on_error=1"}
+
+passed=0
+failed=0
+failures=()
+log_dir=build/test-logs
+mkdir -p "$log_dir"
+
+step() { # step NAME COMMAND...: runs a step, output to its log, counted
+	local name=$1; shift
+	local logf="$log_dir/${name//[^A-Za-z0-9_.-]/_}.log"
+	local t0=$SECONDS
+	if "$@" >"$logf" 2>&1; then
+		passed=$((passed + 1))
+		printf 'PASS  %-48s %4ds\n' "$name" $((SECONDS - t0))
+	else
+		failed=$((failed + 1))
+		failures+=("$name")
+		printf 'FAIL  %-48s %4ds  (log: %s)\n' "$name" $((SECONDS - t0)) "$logf"
+		tail -n 40 "$logf" | sed 's/^/      | /'
+	fi
+}
+
+scripts/install-deps.sh || { echo "install-deps failed"; exit 1; }
+
+for v in $VARIANTS; do
+	echo "== build $v"
+	make -j"$(nproc)" VARIANT="$v" >"$log_dir/build-$v.log" 2>&1 || {
+		tail -n 60 "$log_dir/build-$v.log"; echo "0 passed, 1 failed"; exit 1; }
+done
+
+for v in $VARIANTS; do
+	echo "== unit tests ($v)"
+	for t in build/"$v"/tests/test_*; do
+		[ -x "$t" ] || continue
+		step "unit/$v/$(basename "$t")" "$t"
+	done
+done
+
+if [ -d tests/integration ] && ls tests/integration/*.test.* >/dev/null 2>&1; then
+	for v in $VARIANTS; do
+		echo "== integration tests ($v)"
+		for t in tests/integration/*.test.*; do
+			step "integration/$v/$(basename "$t")" env CCCD_BUILD="$v" \
+				node --test --test-reporter=spec "$t"
+		done
+	done
+fi
+
+if [ -x tests/sip/run.sh ]; then
+	for v in $VARIANTS; do
+		echo "== SIP scenarios ($v)"
+		step "sip/$v" env CCCD_BUILD="$v" tests/sip/run.sh
+	done
+fi
+
+if ls fuzz/fuzz_*.c >/dev/null 2>&1; then
+	echo "== fuzzing (${FUZZ_SECONDS}s each)"
+	if make -j"$(nproc)" VARIANT=fuzz >"$log_dir/build-fuzz.log" 2>&1; then
+		for f in build/fuzz/fuzz/fuzz_*; do
+			[ -x "$f" ] || continue
+			name=$(basename "$f")
+			corpus="build/fuzz-corpus/$name"
+			mkdir -p "$corpus"
+			seeds=()
+			[ -d "fuzz/corpus/$name" ] && seeds=("fuzz/corpus/$name")
+			step "fuzz/$name" "$f" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 \
+				-print_final_stats=1 "$corpus" "${seeds[@]}"
+		done
+	else
+		tail -n 60 "$log_dir/build-fuzz.log"
+		step "fuzz/build" false
+	fi
+fi
+
+echo
+if [ $failed -gt 0 ]; then
+	printf 'failed: %s\n' "${failures[@]}"
+fi
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]
