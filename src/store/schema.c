@@ -80,6 +80,34 @@ static const char *const migrations[] = {
 	"CREATE INDEX sessions_callee ON sessions(sdkappid, callee, start_ts);"
 	"CREATE INDEX sessions_caller ON sessions(sdkappid, caller, start_ts);"
 	"CREATE INDEX sessions_live ON sessions(status) WHERE status <> 3;",
+
+	/* 2: what a call leaves behind — key presses, the IVR path, recordings. */
+	"ALTER TABLE sessions ADD COLUMN record_url TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE sessions ADD COLUMN record_id TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE sessions ADD COLUMN voicemail_urls TEXT NOT NULL DEFAULT '[]';"
+	"ALTER TABLE sessions ADD COLUMN participants TEXT NOT NULL DEFAULT '[]';"
+	"ALTER TABLE sessions ADD COLUMN end_reason TEXT NOT NULL DEFAULT '';"
+	"CREATE INDEX sessions_ended ON sessions(sdkappid, ended_ts) WHERE status = 3;"
+
+	"CREATE TABLE key_presses ("
+	"  session_id TEXT NOT NULL,"
+	"  seq INTEGER NOT NULL,"
+	"  key TEXT NOT NULL,"
+	"  label TEXT NOT NULL DEFAULT '',"
+	"  ts_ms INTEGER NOT NULL,"
+	"  node_label TEXT NOT NULL DEFAULT '',"
+	"  original TEXT NOT NULL DEFAULT '',"
+	"  tts_prompt TEXT NOT NULL DEFAULT '',"
+	"  PRIMARY KEY (session_id, seq));"
+
+	"CREATE TABLE session_path ("
+	"  session_id TEXT NOT NULL,"
+	"  seq INTEGER NOT NULL,"
+	"  node TEXT NOT NULL,"
+	"  label TEXT NOT NULL DEFAULT '',"
+	"  result TEXT NOT NULL DEFAULT '',"
+	"  ts_ms INTEGER NOT NULL,"
+	"  PRIMARY KEY (session_id, seq));",
 };
 
 int store_schema_migrate(struct store_conn *c)

@@ -1,5 +1,6 @@
 /* session rows: creation (durable before the API replies) and lookup. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include "base/base.h"
 #include "store/store_int.h"
@@ -76,7 +77,8 @@ int store_session_create(struct store *st, const struct store_session *s)
 
 #define SESSION_COLUMNS "id, sdkappid, account_id, direction, caller, callee, ivr_id, " \
 	"ivr_version, uui, variables, max_ring_s, request_id, status, created_ms, start_ts, " \
-	"ring_ts, accept_ts, ended_ts, end_status, hungup_side"
+	"ring_ts, accept_ts, ended_ts, end_status, hungup_side, end_reason, record_url, " \
+	"record_id"
 
 static int session_row(sqlite3_stmt *q, struct store_session **sp)
 {
@@ -111,6 +113,9 @@ static int session_row(sqlite3_stmt *q, struct store_session **sp)
 	s->ended_ts = sqlite3_column_int64(q, 17);
 	s->end_status = sqlite3_column_int(q, 18);
 	store_col_text(q, 19, s->hungup_side, sizeof(s->hungup_side));
+	store_col_text(q, 20, s->end_reason, sizeof(s->end_reason));
+	store_col_text(q, 21, s->record_url, sizeof(s->record_url));
+	store_col_text(q, 22, s->record_id, sizeof(s->record_id));
 	*sp = s;
 	return 0;
 }
@@ -169,6 +174,226 @@ int store_sessions_live(struct store *st, store_session_h *h, void *arg)
 		if (!err)
 			err = h(s, arg);
 		mem_deref(s);
+		if (err)
+			break;
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = store_errno(rc) ? store_errno(rc) : EIO;
+	sqlite3_reset(q);
+out:
+	store_reader_put(st, c);
+	return err;
+}
+
+/* ---- lifecycle: queued writes from the control loop ---------------------------------- */
+
+/* One queued lifecycle write; a mem object owned by the writer once queued. */
+struct lifecycle {
+	char id[33];
+	int64_t ts;
+	unsigned seq;
+	struct store_key_press kp;
+	struct store_session_end end;
+	char node[64], label[64], result[64];
+};
+
+static struct lifecycle *lifecycle_alloc(const char *id)
+{
+	struct lifecycle *l;
+
+	if (!id || strlen(id) != 32)
+		return NULL;
+	l = mem_zalloc(sizeof(*l), NULL);
+	if (l)
+		strcpy(l->id, id);
+	return l;
+}
+
+static int step_one(struct store_conn *c, sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : (store_errno(rc) ? store_errno(rc) : EIO);
+}
+
+static int ringing_write(struct store_conn *c, void *arg)
+{
+	const struct lifecycle *l = arg;
+	sqlite3_stmt *s = store_stmt(c, "UPDATE sessions SET ring_ts = ? "
+				     "WHERE id = ? AND ring_ts = 0 AND status = 0");
+
+	if (!s)
+		return EIO;
+	sqlite3_bind_int64(s, 1, l->ts);
+	sqlite3_bind_text(s, 2, l->id, -1, SQLITE_STATIC);
+	return step_one(c, s);
+}
+
+int store_session_ringing(struct store *st, const char *id, int64_t ring_ts)
+{
+	struct lifecycle *l = lifecycle_alloc(id);
+
+	if (!st || !l) {
+		mem_deref(l);
+		return EINVAL;
+	}
+	l->ts = ring_ts;
+	return store_write_async(st, ringing_write, l);
+}
+
+static int answered_write(struct store_conn *c, void *arg)
+{
+	const struct lifecycle *l = arg;
+	sqlite3_stmt *s = store_stmt(c, "UPDATE sessions SET accept_ts = ?, status = 2 "
+				     "WHERE id = ? AND status < 2");
+
+	if (!s)
+		return EIO;
+	sqlite3_bind_int64(s, 1, l->ts);
+	sqlite3_bind_text(s, 2, l->id, -1, SQLITE_STATIC);
+	return step_one(c, s);
+}
+
+int store_session_answered(struct store *st, const char *id, int64_t accept_ts)
+{
+	struct lifecycle *l = lifecycle_alloc(id);
+
+	if (!st || !l) {
+		mem_deref(l);
+		return EINVAL;
+	}
+	l->ts = accept_ts;
+	return store_write_async(st, answered_write, l);
+}
+
+static int key_write(struct store_conn *c, void *arg)
+{
+	const struct lifecycle *l = arg;
+	sqlite3_stmt *s = store_stmt(c, "INSERT OR REPLACE INTO key_presses (session_id, seq, "
+				     "key, label, ts_ms, node_label, original, tts_prompt) "
+				     "VALUES (?,?,?,?,?,?,?,?)");
+
+	if (!s)
+		return EIO;
+	sqlite3_bind_text(s, 1, l->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, l->seq);
+	sqlite3_bind_text(s, 3, l->kp.key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, l->kp.label, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, l->kp.ts_ms);
+	sqlite3_bind_text(s, 6, l->kp.node_label, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 7, l->kp.original, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 8, l->kp.tts_prompt, -1, SQLITE_STATIC);
+	return step_one(c, s);
+}
+
+int store_session_key(struct store *st, const char *id, unsigned seq,
+		      const struct store_key_press *kp)
+{
+	struct lifecycle *l = lifecycle_alloc(id);
+
+	if (!st || !l || !kp) {
+		mem_deref(l);
+		return EINVAL;
+	}
+	l->seq = seq;
+	l->kp = *kp;
+	return store_write_async(st, key_write, l);
+}
+
+static int path_write(struct store_conn *c, void *arg)
+{
+	const struct lifecycle *l = arg;
+	sqlite3_stmt *s = store_stmt(c, "INSERT OR REPLACE INTO session_path (session_id, seq, "
+				     "node, label, result, ts_ms) VALUES (?,?,?,?,?,?)");
+
+	if (!s)
+		return EIO;
+	sqlite3_bind_text(s, 1, l->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, l->seq);
+	sqlite3_bind_text(s, 3, l->node, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, l->label, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, l->result, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, l->ts);
+	return step_one(c, s);
+}
+
+int store_session_path(struct store *st, const char *id, unsigned seq, const char *node,
+		       const char *label, const char *result, int64_t ts_ms)
+{
+	struct lifecycle *l = lifecycle_alloc(id);
+
+	if (!st || !l || !node) {
+		mem_deref(l);
+		return EINVAL;
+	}
+	l->seq = seq;
+	l->ts = ts_ms;
+	snprintf(l->node, sizeof(l->node), "%s", node);
+	snprintf(l->label, sizeof(l->label), "%s", label ? label : "");
+	snprintf(l->result, sizeof(l->result), "%s", result ? result : "");
+	return store_write_async(st, path_write, l);
+}
+
+static int finish_write(struct store_conn *c, void *arg)
+{
+	const struct lifecycle *l = arg;
+	sqlite3_stmt *s = store_stmt(c, "UPDATE sessions SET status = 3, ended_ts = ?, "
+				     "end_status = ?, hungup_side = ?, end_reason = ?, "
+				     "record_url = ?, record_id = ? WHERE id = ? AND status <> 3");
+
+	if (!s)
+		return EIO;
+	sqlite3_bind_int64(s, 1, l->end.ended_ts);
+	sqlite3_bind_int(s, 2, l->end.end_status);
+	sqlite3_bind_text(s, 3, l->end.hungup_side, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, l->end.end_reason, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, l->end.record_url, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, l->end.record_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 7, l->id, -1, SQLITE_STATIC);
+	return step_one(c, s);
+}
+
+int store_session_finish(struct store *st, const char *id, const struct store_session_end *end)
+{
+	struct lifecycle *l = lifecycle_alloc(id);
+
+	if (!st || !l || !end) {
+		mem_deref(l);
+		return EINVAL;
+	}
+	l->end = *end;
+	return store_write_async(st, finish_write, l);
+}
+
+int store_session_keys(struct store *st, const char *id, store_key_press_h *h, void *arg)
+{
+	struct store_conn *c;
+	sqlite3_stmt *q;
+	int err, rc;
+
+	if (!st || !id || !h)
+		return EINVAL;
+	err = store_reader_get(st, &c);
+	if (err)
+		return err;
+	q = store_stmt(c, "SELECT key, label, ts_ms, node_label, original, tts_prompt "
+		       "FROM key_presses WHERE session_id = ? ORDER BY seq");
+	if (!q) {
+		err = EIO;
+		goto out;
+	}
+	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct store_key_press kp;
+
+		store_col_text(q, 0, kp.key, sizeof(kp.key));
+		store_col_text(q, 1, kp.label, sizeof(kp.label));
+		kp.ts_ms = sqlite3_column_int64(q, 2);
+		store_col_text(q, 3, kp.node_label, sizeof(kp.node_label));
+		store_col_text(q, 4, kp.original, sizeof(kp.original));
+		store_col_text(q, 5, kp.tts_prompt, sizeof(kp.tts_prompt));
+		err = h(&kp, arg);
 		if (err)
 			break;
 	}

@@ -19,6 +19,7 @@ struct store_job {
 	void *arg;
 	int result;
 	bool done;
+	bool async;  /* heap job: the writer frees it and its arg (a mem object) */
 };
 
 int store_errno(int rc)
@@ -263,6 +264,14 @@ static void *writer_main(void *arg)
 			struct store_job *job = batch.head->data;
 
 			list_unlink(&job->le);
+			if (job->async) {
+				if (job->result)
+					log_error("store", "queued write failed: %s",
+						  strerror(job->result));
+				mem_deref(job->arg);
+				mem_deref(job);
+				continue;
+			}
 			job->done = true;
 		}
 		pthread_cond_broadcast(&st->done);
@@ -286,6 +295,42 @@ int store_write(struct store *st, store_write_fn *fn, void *arg)
 		pthread_cond_wait(&st->done, &st->lock);
 	pthread_mutex_unlock(&st->lock);
 	return job.result;
+}
+
+static int nothing(struct store_conn *c, void *arg)
+{
+	(void)c;
+	(void)arg;
+	return 0;
+}
+
+int store_sync(struct store *st)
+{
+	return st ? store_write(st, nothing, NULL) : EINVAL;
+}
+
+int store_write_async(struct store *st, store_write_fn *fn, void *arg)
+{
+	struct store_job *job = mem_zalloc(sizeof(*job), NULL);
+
+	if (!job) {
+		mem_deref(arg);
+		return ENOMEM;
+	}
+	job->fn = fn;
+	job->arg = arg;
+	job->async = true;
+	pthread_mutex_lock(&st->lock);
+	if (st->stopping) {
+		pthread_mutex_unlock(&st->lock);
+		mem_deref(job);
+		mem_deref(arg);
+		return ESHUTDOWN;
+	}
+	list_append(&st->queue, &job->le, job);
+	pthread_cond_signal(&st->work);
+	pthread_mutex_unlock(&st->lock);
+	return 0;
 }
 
 static void store_destructor(void *arg)

@@ -29,6 +29,9 @@ int store_conf_read(const struct conf *cf, struct store_conf *sc, struct conf_er
  * mem_deref() stops the writer after its queue is empty and closes the database. */
 int store_open(struct store **stp, const struct store_conf *sc);
 
+/* Waits until every write queued before it is durable. Blocking. */
+int store_sync(struct store *st);
+
 /* True when the database has no account yet (first start). */
 int store_is_empty(struct store *st, bool *emptyp);
 
@@ -154,6 +157,9 @@ struct store_session {
 	int64_t ended_ts;
 	int end_status;         /* EndStatus; meaningful once finished */
 	char hungup_side[8];    /* "user", "seat", "system" or "" */
+	char end_reason[64];
+	char record_url[512];
+	char record_id[64];
 };
 
 int store_session_alloc(struct store_session **sp, const char *uui, const char *variables);
@@ -165,6 +171,45 @@ int store_session_create(struct store *st, const struct store_session *s);
 /* The session `id` of instance `sdkappid`; ENOENT if absent or of another instance. */
 int store_session_get(struct store *st, uint64_t sdkappid, const char *id,
 		      struct store_session **sp);
+
+/* ---- session lifecycle ---------------------------------------------------------
+ * Asynchronous, for the control loop: each call queues a write and returns at once; the
+ * writer applies them in the order queued (a failure is logged). */
+
+int store_session_ringing(struct store *st, const char *id, int64_t ring_ts);
+int store_session_answered(struct store *st, const char *id, int64_t accept_ts);
+
+/* One accepted IVR input, as IVRKeyPressedElement. */
+struct store_key_press {
+	char key[64];
+	char label[64];
+	int64_t ts_ms;
+	char node_label[64];
+	char original[64];
+	char tts_prompt[512];
+};
+
+int store_session_key(struct store *st, const char *id, unsigned seq,
+		      const struct store_key_press *kp);
+int store_session_path(struct store *st, const char *id, unsigned seq, const char *node,
+		       const char *label, const char *result, int64_t ts_ms);
+
+/* How a session ended. */
+struct store_session_end {
+	int64_t ended_ts;
+	int end_status;           /* EndStatus */
+	char hungup_side[8];      /* "user", "seat", "system" */
+	char end_reason[64];      /* cccd's own words, for operators */
+	char record_url[512];
+	char record_id[64];
+};
+
+/* Marks the session finished (status, end time, EndStatus, HungUpSide, recording). */
+int store_session_finish(struct store *st, const char *id, const struct store_session_end *end);
+
+/* The key presses of a session in order (for records): h is called per press. */
+typedef int (store_key_press_h)(const struct store_key_press *kp, void *arg);
+int store_session_keys(struct store *st, const char *id, store_key_press_h *h, void *arg);
 
 /* Every session not finished yet (after a restart: those to resume or close), oldest
  * first. h gets a new reference to each row. */

@@ -50,6 +50,11 @@ int store_write(struct store *st, store_write_fn *fn, void *arg);
 
 int store_schema_migrate(struct store_conn *c);
 
+/* Queues fn for the writer's next batch and returns at once; `arg` must be a mem object,
+ * released after the job ran (committed or rolled back; a failure is logged). For the
+ * control loop, which must never wait for the disk. Jobs run in the order queued. */
+int store_write_async(struct store *st, store_write_fn *fn, void *arg);
+
 /* sqlite result → errno. */
 int store_errno(int rc);
 

@@ -238,6 +238,63 @@ static void test_session_create_get(void **state)
 	mem_deref(s);
 }
 
+static int collect_key(const struct store_key_press *kp, void *arg)
+{
+	char *out = arg;
+
+	strcat(out, kp->key);
+	strcat(out, "/");
+	strcat(out, kp->label);
+	strcat(out, ";");
+	return 0;
+}
+
+/* Queued lifecycle writes land in order and show in the row. */
+static void test_session_lifecycle(void **state)
+{
+	struct fixture *f = *state;
+	struct store_session *s = new_session(7), *g;
+	struct store_key_press kp = {.key = "1", .label = "confirm", .ts_ms = 5,
+				     .node_label = "menu", .tts_prompt = "Press 1"};
+	struct store_session_end end = {.ended_ts = 300, .end_status = 1, .hungup_side = "user",
+					.end_reason = "callee hung up"};
+	char keys[128] = "";
+
+	assert_int_equal(store_session_create(f->st, s), 0);
+	assert_int_equal(store_session_ringing(f->st, s->id, 100), 0);
+	assert_int_equal(store_session_ringing(f->st, s->id, 150), 0); /* first one wins */
+	assert_int_equal(store_session_answered(f->st, s->id, 200), 0);
+	assert_int_equal(store_session_key(f->st, s->id, 0, &kp), 0);
+	strcpy(kp.key, "1234");
+	strcpy(kp.label, "");
+	assert_int_equal(store_session_key(f->st, s->id, 1, &kp), 0);
+	assert_int_equal(store_session_path(f->st, s->id, 0, "n1", "menu", "key 1", 6), 0);
+	assert_int_equal(store_sync(f->st), 0);
+
+	assert_int_equal(store_session_get(f->st, 7, s->id, &g), 0);
+	assert_int_equal(g->status, STORE_STATUS_IN_PROGRESS);
+	assert_int_equal(g->ring_ts, 100);
+	assert_int_equal(g->accept_ts, 200);
+	mem_deref(g);
+
+	assert_int_equal(store_session_finish(f->st, s->id, &end), 0);
+	end.end_status = 0; /* a second finish does not rewrite the record */
+	assert_int_equal(store_session_finish(f->st, s->id, &end), 0);
+	assert_int_equal(store_sync(f->st), 0);
+	assert_int_equal(store_session_get(f->st, 7, s->id, &g), 0);
+	assert_int_equal(g->status, STORE_STATUS_FINISHED);
+	assert_int_equal(g->ended_ts, 300);
+	assert_int_equal(g->end_status, 1);
+	assert_string_equal(g->hungup_side, "user");
+	assert_string_equal(g->end_reason, "callee hung up");
+	mem_deref(g);
+
+	assert_int_equal(store_session_keys(f->st, s->id, collect_key, keys), 0);
+	assert_string_equal(keys, "1/confirm;1234/;");
+	assert_int_equal(store_session_ringing(f->st, "short", 1), EINVAL);
+	mem_deref(s);
+}
+
 struct writer_arg {
 	struct store *st;
 	int n, failures;
@@ -311,6 +368,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_numbers_and_ivrs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tenant_create_atomic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_create_get, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_lifecycle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_creates_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
 	};
