@@ -1,0 +1,106 @@
+/* cdr: the TelCdrInfo object of a session, with TCCC's field names, types and semantics
+ * (records-and-push.md §2 for an IVR-only session). */
+#include <string.h>
+#include "records/records.h"
+#include "store/store.h"
+
+/* EndStatus ↔ EndStatusString, as TCCC publishes them (ccc-actions.md §11). */
+static const struct {
+	int code;
+	const char *name;
+} end_statuses[] = {
+	{0, "error"}, {1, "ok"}, {2, "unconnected"}, {17, "seatGiveUp"}, {100, "blackList"},
+	{102, "ivrGiveUp"}, {103, "waitingGiveUp"}, {104, "ringingGiveUp"},
+	{105, "noSeatOnline"}, {106, "notWorkTime"}, {107, "ivrEnd"},
+	{108, "restrictedCallee"}, {109, "tooManyRequest"}, {110, "restrictedArea"},
+	{111, "restrictedTime"}, {201, "unknown"}, {202, "notAnswer"}, {203, "userReject"},
+	{204, "powerOff"}, {205, "numberNotExist"}, {206, "busy"}, {207, "outOfCredit"},
+	{208, "operatorError"}, {209, "callerCancel"}, {210, "notInService"},
+	{211, "clientError"}, {212, "carrierBlocked"}, {213, "callReminder"},
+	{215, "numberInvalid"}, {216, "callRestricted"}, {217, "calleeRestricted"},
+	{218, "areaRestricted"}, {219, "promptCallForwarding"}, {220, "callerCancelWhileRing"},
+	{221, "callerCancelWithoutRing"}, {222, "voiceMailReached"}, {225, "asrError"},
+	{226, "llmasrError"}, {227, "ttsError"}, {228, "functionCallHangup"},
+	{229, "maxCallDurationReached"}, {230, "userInactivity"}, {231, "callTerminatedByAPI"},
+	{232, "userHangupDuringAiCall"}, {233, "aiAgentEndCall"}, {501, "callConflict"},
+	{502, "clientTimeout"}, {503, "voipClientError"},
+};
+
+const char *records_end_status_string(int end_status)
+{
+	for (size_t i = 0; i < sizeof(end_statuses) / sizeof(end_statuses[0]); i++) {
+		if (end_statuses[i].code == end_status)
+			return end_statuses[i].name;
+	}
+	return "";
+}
+
+static json_t *key_presses(const struct store_key_press *keys, size_t n, bool ex)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < n; i++) {
+		const struct store_key_press *k = &keys[i];
+		json_t *v = ex ? json_pack("{s:s, s:s, s:I, s:s, s:s, s:s}", "Key", k->key,
+					   "Label", k->label, "Timestamp", (json_int_t)k->ts_ms,
+					   "NodeLabel", k->node_label, "OriginalContent", k->original,
+					   "TTSPrompt", k->tts_prompt)
+			       : json_string(k->key);
+
+		if (!v || json_array_append_new(a, v)) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+json_t *records_cdr(const struct store_session *s, const struct store_key_press *keys,
+		    size_t n_keys, bool with_sdkappid)
+{
+	json_int_t accept = s->accept_ts, ended = s->ended_ts;
+	json_int_t duration = accept && ended >= accept ? ended - accept : 0;
+	json_t *cdr, *seat;
+
+	seat = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:[], s:I, s:s}", "Name", "", "Mail", "",
+			 "StaffNumber", "", "Phone", "", "Nick", "", "UserId", "",
+			 "SkillGroupNameList", "Role", (json_int_t)0, "ExtensionNumber", "");
+	if (!seat)
+		return NULL;
+	cdr = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:s, s:s, s:o, s:I, s:s, s:s, s:I}",
+			"Caller", s->caller, "Callee", s->callee, "Time", (json_int_t)s->start_ts,
+			"Direction", (json_int_t)s->direction,
+			"CallType", (json_int_t)(s->direction ? 1 : 2), "Duration", duration,
+			"RecordURL", s->record_url, "RecordId", s->record_id, "SeatUser", seat,
+			"EndStatus", (json_int_t)s->end_status, "SkillGroup", "",
+			"CallerLocation", "", "IVRDuration", duration);
+	if (!cdr)
+		return NULL;
+	if (json_object_update_new(cdr, json_pack(
+		    "{s:I, s:I, s:I, s:o, s:s, s:[], s:I, s:s, s:I, s:I, s:[], s:I, s:s}",
+		    "RingTimestamp", (json_int_t)s->ring_ts, "AcceptTimestamp", accept,
+		    "EndedTimestamp", ended, "IVRKeyPressed", key_presses(keys, n_keys, false),
+		    "HungUpSide", s->hungup_side, "ServeParticipants",
+		    "SkillGroupId", (json_int_t)0,
+		    "EndStatusString", records_end_status_string(s->end_status),
+		    "StartTimestamp", (json_int_t)s->start_ts, "QueuedTimestamp", (json_int_t)0,
+		    "PostIVRKeyPressed", "QueuedSkillGroupId", (json_int_t)0,
+		    "SessionId", s->id)) ||
+	    json_object_update_new(cdr, json_pack(
+		    "{s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:[], s:[], s:I, s:s, s:I, s:s}",
+		    "ProtectedCaller", "", "ProtectedCallee", "", "Uui", s->uui, "UUI", s->uui,
+		    "IVRKeyPressedEx", key_presses(keys, n_keys, true), "AsrUrl", "",
+		    "AsrStatus", "NotExists", "CustomRecordURL", "", "Remark", "",
+		    "QueuedSkillGroupName", "", "VoicemailRecordURL", "VoicemailAsrURL",
+		    "AIAgentId", (json_int_t)0, "AIAgentName", "",
+		    "SysHangupReason", (json_int_t)0, "SysHangupReasonString", ""))) {
+		json_decref(cdr);
+		return NULL;
+	}
+	if (with_sdkappid &&
+	    json_object_set_new(cdr, "SdkAppId", json_integer((json_int_t)s->sdkappid))) {
+		json_decref(cdr);
+		return NULL;
+	}
+	return cdr;
+}
