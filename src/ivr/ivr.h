@@ -28,7 +28,8 @@ enum ivr_flow_type {
 
 struct ivr_flow_opts {
 	const char *prompt_dir;  /* relative prompt file names resolve here; NULL = cwd */
-	bool allow_plain_http;   /* http nodes may use http:// (else https:// only) */
+	bool allow_plain_http;   /* http nodes may use http:// to any host (else https://, or
+				  * http:// to 127.0.0.0/8, [::1] and localhost only) */
 };
 
 /* One validation finding. `node` is the node id ("" for the document itself), `field`
@@ -150,8 +151,9 @@ struct ivr_call_info {
 };
 
 struct ivr_run_opts {
-	unsigned speed;            /* divides the caller-side timers (input timeouts, the call
-				    * duration guard); 0 or 1 = real time. For the simulator. */
+	unsigned speed;            /* divides the caller-side timers (input timeouts, recording
+				    * length, the call duration guard); 0 or 1 = real time. For
+				    * the simulator. HTTP timeouts are never scaled. */
 };
 
 /* A run of `flow` for one call; takes a reference to the flow. EINVAL if `variables` is

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <re_types.h>
 #include <re_fmt.h>
 #include <re_mem.h>
@@ -597,8 +598,7 @@ static void record_begin(struct ivr_run *run)
 		goto_node(run, edge_to(n, EDGE_NEXT, 0));
 		return;
 	}
-	/* The recording length is the caller's time, so it is not scaled. */
-	tmr_start(&run->tmr, (uint64_t)n->max_len_s * 1000, record_expired, run);
+	tmr_start(&run->tmr, ms_scaled(run, (uint64_t)n->max_len_s * 1000), record_expired, run);
 }
 
 static void finish_hangup(struct ivr_run *run)

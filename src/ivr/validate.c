@@ -32,6 +32,15 @@ void diag_add(struct ivr_diag **dp, const char *node, const char *field, const c
 	va_end(ap);
 }
 
+/* A node's name in findings: its id, or "#index" when it has none. */
+static const char *nname(const struct ivr_flow *flow, size_t i, char buf[24])
+{
+	if (*flow->nodes[i].id)
+		return flow->nodes[i].id;
+	snprintf(buf, 24, "#%zu", i);
+	return buf;
+}
+
 static int find_node(const struct ivr_flow *flow, const char *id)
 {
 	for (size_t i = 0; i < flow->n_nodes; i++) {
@@ -56,14 +65,19 @@ static void check_ids_and_edges(struct ivr_flow *flow, struct ivr_diag **dp)
 		struct node *n = &flow->nodes[i];
 		int first;
 
+		if (n->type == NODE_START && !*n->id && !starts++)
+			flow->start = (int)i;
+		else if (n->type == NODE_START && !*n->id)
+			diag_add(dp, "", "nodes", "a second start node (a flow has exactly one)");
 		if (!*n->id)
 			continue;
 		first = find_node(flow, n->id);
 		if (first != (int)i)
 			diag_add(dp, n->id, "id", "duplicate id (node #%d has it too)", first);
 		if (n->type == NODE_START) {
+			char b[24];
 			if (starts++)
-				diag_add(dp, n->id, "type", "a second start node (a flow has exactly "
+				diag_add(dp, nname(flow, i, b), "type", "a second start node (a flow has exactly "
 					 "one)");
 			else
 				flow->start = (int)i;
@@ -80,17 +94,18 @@ static void check_ids_and_edges(struct ivr_flow *flow, struct ivr_diag **dp)
 
 	for (size_t i = 0; i < flow->n_nodes; i++) {
 		struct node *n = &flow->nodes[i];
+		char b[24];
 
 		for (size_t j = 0; j < n->n_edges; j++) {
 			struct edge *e = &n->edges[j];
 
 			e->to = find_node(flow, e->to_id);
 			if (e->to < 0)
-				diag_add(dp, n->id, e->field, "target '%.64s' does not exist",
-					 e->to_id);
+				diag_add(dp, nname(flow, i, b), e->field, "target '%.64s' does not "
+					 "exist", e->to_id);
 			else if (flow->nodes[e->to].type == NODE_START)
-				diag_add(dp, n->id, e->field, "leads back to the start node (the "
-					 "start node has no incoming edges)");
+				diag_add(dp, nname(flow, i, b), e->field, "leads back to the start node "
+					 "(the start node has no incoming edges)");
 		}
 	}
 }
@@ -378,7 +393,9 @@ static void check_vars(const struct ivr_flow *flow, struct ivr_diag **dp)
 	for (size_t i = 0; i < flow->n_nodes; i++) {
 		const struct node *n = &flow->nodes[i];
 
-		vc.node = n->id;
+		char b[24];
+
+		vc.node = nname(flow, i, b);
 		check_prompt(&vc, &n->prompt);
 		check_prompt(&vc, &n->timeout_prompt);
 		check_prompt(&vc, &n->invalid_prompt);
@@ -435,14 +452,16 @@ void flow_validate(struct ivr_flow *flow, struct ivr_diag **dp)
 	if (flow->start >= 0) {
 		reach_forward(flow, flow->start, seen);
 		for (size_t i = 0; i < flow->n_nodes; i++) {
+			char b[24];
 			if (!seen[i])
-				diag_add(dp, flow->nodes[i].id, "", "unreachable from the start node");
+				diag_add(dp, nname(flow, i, b), "", "unreachable from the start node");
 		}
 	}
 	reach_terminal(flow, ok);
 	for (size_t i = 0; i < flow->n_nodes; i++) {
+		char b[24];
 		if (!ok[i] && (flow->start < 0 || seen[i]) && flow->nodes[i].type != NODE_TYPE_COUNT)
-			diag_add(dp, flow->nodes[i].id, "", "no path from this node to a hangup or "
+			diag_add(dp, nname(flow, i, b), "", "no path from this node to a hangup or "
 				 "transfer (a dead end, or a loop that never exits)");
 	}
 	mem_deref(seen);
