@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sndfile.h>
 #include <re_types.h>
 #include <re_fmt.h>
@@ -239,9 +240,16 @@ static void check_wav(struct parser *p, const char *f, const char *path)
 {
 	SF_INFO info = {0};
 	SNDFILE *sf;
+	struct stat st;
 
-	if (access(path, F_OK) != 0) {
-		ERR(p, f, "prompt file '%s' does not exist", path);
+	if (stat(path, &st) != 0) {
+		ERR(p, f, "prompt file '%s' %s", path, errno == ENOENT ? "does not exist" :
+		    "cannot be examined");
+		return;
+	}
+	/* Only regular files: opening a FIFO or a device could block the loader. */
+	if (!S_ISREG(st.st_mode)) {
+		ERR(p, f, "prompt file '%s' is not a regular file", path);
 		return;
 	}
 	if (access(path, R_OK) != 0) {
