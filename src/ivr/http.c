@@ -187,7 +187,9 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 		req->too_big = true;
 		return 0;
 	}
-	nb = mem_realloc(req->reply, req->reply_len + n + 1);
+	/* libre's mem_realloc does not take NULL. */
+	nb = req->reply ? mem_realloc(req->reply, req->reply_len + n + 1) :
+	     mem_alloc(n + 1, NULL);
 	if (!nb)
 		return 0;
 	req->reply = nb;

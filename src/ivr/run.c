@@ -730,11 +730,13 @@ static void http_result(struct ivr_run *run, int err, const char *why, long stat
 			const char *body, size_t len)
 {
 	const struct node *n = cur_node(run);
+	/* The request owns `body`: it is released once the reply is used. */
+	struct ivr_http_req *req = run->req;
 	json_t *reply = NULL;
 	char res[160], st[16];
 	json_error_t jerr;
 
-	run->req = mem_deref(run->req);
+	run->req = NULL;
 	snprintf(st, sizeof(st), "%ld", status);
 	var_set(run, "SystemHttpStatus", st);
 	if (!err && (status < 200 || status > 299)) {
@@ -752,12 +754,14 @@ static void http_result(struct ivr_run *run, int err, const char *why, long stat
 		for (size_t i = 0; i < n->n_outputs; i++)
 			set_output(run, &n->outputs[i], json_path(reply, n->outputs[i].path));
 		json_decref(reply);
+		mem_deref(req);
 		snprintf(res, sizeof(res), "ok:%ld", status);
 		http_clear(run);
 		path(run, res);
 		goto_node(run, edge_to(n, EDGE_NEXT, 0));
 		return;
 	}
+	mem_deref(req);
 	log_info("ivr", "node %s: attempt %u of %u failed: %s", n->id, run->http_attempt,
 		 n->max_errors, res);
 	if (run->http_attempt < n->max_errors) {
