@@ -63,6 +63,11 @@ const char *ivr_flow_name(const struct ivr_flow *flow);
 uint64_t ivr_flow_id(const struct ivr_flow *flow);
 size_t ivr_flow_node_count(const struct ivr_flow *flow);
 
+/* Every audio file the flow may play (absolute paths, validated at load; a file used twice
+ * is reported twice), so that its owner can decode them before any call needs them. */
+typedef int (ivr_prompt_file_h)(const char *path, void *arg);
+int ivr_flow_prompt_files(const struct ivr_flow *flow, ivr_prompt_file_h *h, void *arg);
+
 /* ---- what a run asks for --------------------------------------------------------- */
 
 /* A prompt to play: an audio file (absolute path, validated as a WAV at load) or text to
