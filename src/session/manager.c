@@ -3,12 +3,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <re_types.h>
-#include <re_fmt.h>
-#include <re_mem.h>
-#include <re_list.h>
-#include <re_hash.h>
-#include <re_mqueue.h>
 #include "base/base.h"
 #include "conf/conf.h"
 #include "ivr/ivr.h"

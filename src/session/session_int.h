@@ -4,6 +4,8 @@
 
 #include <pthread.h>
 #include <re_types.h>
+#include <re_fmt.h>
+#include <re_mem.h>
 #include <re_list.h>
 #include <re_hash.h>
 #include <re_mqueue.h>
