@@ -27,7 +27,7 @@ enum ivr_flow_type {
 };
 
 struct ivr_flow_opts {
-	const char *prompt_dir;  /* relative prompt file names resolve here; NULL = cwd */
+	const char *prompt_dir;  /* prompt files (relative paths, no "..") live here; NULL = cwd */
 	bool allow_plain_http;   /* http nodes may use http:// to any host (else https://, or
 				  * http:// to 127.0.0.0/8, [::1] and localhost only) */
 };
@@ -65,7 +65,7 @@ size_t ivr_flow_node_count(const struct ivr_flow *flow);
 
 /* ---- what a run asks for --------------------------------------------------------- */
 
-/* A prompt to play: an audio file (absolute path, validated as a WAV at load) or text to
+/* A prompt to play: an audio file (prompt_dir + name, validated as a WAV at load) or text to
  * synthesise (templates already filled). Valid only during the ops call: copy what is kept. */
 struct ivr_prompt {
 	const char *file;        /* NULL for text */
