@@ -75,6 +75,77 @@ int store_session_create(struct store *st, const struct store_session *s)
 	return store_write(st, session_insert, (void *)s);
 }
 
+struct admit_job {
+	struct store_session *s;
+	const struct store_admit_query *q;
+	store_admit_h *decide;
+	void *arg;
+	int refusal;
+};
+
+static int count_since(struct store_conn *c, const char *sql, uint64_t sdkappid,
+		       const char *number, int64_t since, uint32_t *countp)
+{
+	sqlite3_stmt *q = store_stmt(c, sql);
+	int rc;
+
+	if (!q)
+		return EIO;
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)sdkappid);
+	sqlite3_bind_text(q, 2, number, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, since);
+	rc = sqlite3_step(q);
+	*countp = rc == SQLITE_ROW ? (uint32_t)sqlite3_column_int64(q, 0) : 0;
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW ? 0 : (store_errno(rc) ? store_errno(rc) : EIO);
+}
+
+static int admit_write(struct store_conn *c, void *arg)
+{
+	struct admit_job *j = arg;
+	struct store_admit_counts counts = {.n_callers = j->q->n_callers};
+	size_t chosen = 0;
+	int err;
+
+	err = count_since(c, "SELECT count(*) FROM sessions WHERE sdkappid = ? AND callee = ? "
+			  "AND start_ts >= ?", j->s->sdkappid, j->s->callee,
+			  j->q->callee_interval_since, &counts.callee_interval);
+	err = err ? err : count_since(c, "SELECT count(*) FROM sessions WHERE sdkappid = ? "
+				      "AND callee = ? AND start_ts >= ?", j->s->sdkappid,
+				      j->s->callee, j->q->callee_daily_since, &counts.callee_daily);
+	for (size_t i = 0; !err && i < j->q->n_callers; i++) {
+		err = count_since(c, "SELECT count(*) FROM sessions WHERE sdkappid = ? "
+				  "AND caller = ? AND status <> 3 AND start_ts >= ?",
+				  j->s->sdkappid, j->q->callers[i], 0, &counts.callers[i].live);
+		err = err ? err : count_since(c, "SELECT count(*) FROM sessions WHERE "
+					      "sdkappid = ? AND caller = ? AND start_ts >= ?",
+					      j->s->sdkappid, j->q->callers[i], j->q->caller_since,
+					      &counts.callers[i].recent);
+	}
+	if (err)
+		return err;
+
+	j->refusal = j->decide(&counts, &chosen, j->arg);
+	if (j->refusal)
+		return j->refusal;
+	if (chosen < j->q->n_callers)
+		snprintf(j->s->caller, sizeof(j->s->caller), "%s", j->q->callers[chosen]);
+	return session_insert(c, j->s);
+}
+
+int store_session_admit(struct store *st, struct store_session *s,
+			const struct store_admit_query *q, store_admit_h *decide, void *arg)
+{
+	struct admit_job j = {s, q, decide, arg, 0};
+	int err;
+
+	if (!st || !s || !q || !decide || q->n_callers > STORE_ADMIT_MAX_CALLERS ||
+	    strlen(s->id) != 32)
+		return EINVAL;
+	err = store_write(st, admit_write, &j);
+	return j.refusal ? j.refusal : err;
+}
+
 #define SESSION_COLUMNS "id, sdkappid, account_id, direction, caller, callee, ivr_id, " \
 	"ivr_version, uui, variables, max_ring_s, request_id, status, created_ms, start_ts, " \
 	"ring_ts, accept_ts, ended_ts, end_status, hungup_side, end_reason, record_url, " \

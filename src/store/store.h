@@ -168,6 +168,41 @@ int store_session_alloc(struct store_session **sp, const char *uui, const char *
  * it from the control loop. EEXIST if the id is taken. */
 int store_session_create(struct store *st, const struct store_session *s);
 
+/* Admission with counters, atomically: inside the writer's transaction the store counts
+ * what the callout rules need, asks `decide` (a pure function: no I/O, it runs on the
+ * writer thread) whether the session may go ahead and with which caller, and inserts it
+ * only then — so two concurrent requests for one callee can never both pass a limit.
+ * Counts include every session that placed or will place a call (all statuses). */
+enum { STORE_ADMIT_MAX_CALLERS = 16 };
+
+struct store_admit_counts {
+	uint32_t callee_interval;   /* sessions to the callee since callee_interval_since */
+	uint32_t callee_daily;      /* ... since callee_daily_since */
+	size_t n_callers;
+	struct {
+		uint32_t live;          /* unfinished sessions using this caller number */
+		uint32_t recent;        /* sessions using it since caller_since */
+	} callers[STORE_ADMIT_MAX_CALLERS];
+};
+
+struct store_admit_query {
+	int64_t callee_interval_since;  /* Unix s */
+	int64_t callee_daily_since;
+	int64_t caller_since;
+	const char *callers[STORE_ADMIT_MAX_CALLERS]; /* candidates, in preference order */
+	size_t n_callers;
+};
+
+/* Returns 0 and sets *chosen (index into the candidates) to admit, or a non-zero value
+ * (the caller's own refusal code, >= STORE_ADMIT_REFUSED so it is never mistaken for an
+ * errno value) to refuse; that value is what store_session_admit returns. */
+enum { STORE_ADMIT_REFUSED = 1000 };
+typedef int (store_admit_h)(const struct store_admit_counts *counts, size_t *chosen, void *arg);
+
+/* s->caller is set to the chosen candidate on admission. Blocking (durable, like create). */
+int store_session_admit(struct store *st, struct store_session *s,
+			const struct store_admit_query *q, store_admit_h *decide, void *arg);
+
 /* The session `id` of instance `sdkappid`; ENOENT if absent or of another instance. */
 int store_session_get(struct store *st, uint64_t sdkappid, const char *id,
 		      struct store_session **sp);

@@ -295,6 +295,81 @@ static void test_session_lifecycle(void **state)
 	mem_deref(s);
 }
 
+/* A cap of 5 per callee and 1 live call per caller, decided inside the transaction. */
+static int decide_cap(const struct store_admit_counts *c, size_t *chosen, void *arg)
+{
+	(void)arg;
+	if (c->callee_daily >= 5)
+		return STORE_ADMIT_REFUSED + 1;
+	for (size_t i = 0; i < c->n_callers; i++) {
+		if (c->callers[i].live < 100) {
+			*chosen = i;
+			return 0;
+		}
+	}
+	return STORE_ADMIT_REFUSED + 2;
+}
+
+struct admit_arg {
+	struct store *st;
+	int admitted, refused, errors;
+};
+
+static void *admit_thread(void *arg)
+{
+	struct admit_arg *a = arg;
+	struct store_admit_query q = {.callee_interval_since = 0, .callee_daily_since = 0,
+				      .callers = {"008601000000009"}, .n_callers = 1};
+
+	for (int i = 0; i < 3; i++) {
+		struct store_session *s = new_session(21);
+		int rc = store_session_admit(a->st, s, &q, decide_cap, NULL);
+
+		if (rc == 0)
+			a->admitted++;
+		else if (rc == STORE_ADMIT_REFUSED + 1)
+			a->refused++;
+		else
+			a->errors++;
+		mem_deref(s);
+	}
+	return NULL;
+}
+
+/* 20 threads race for one callee: exactly the cap gets through. */
+static void test_admit_concurrent_cap(void **state)
+{
+	struct fixture *f = *state;
+	enum { THREADS = 20 };
+	struct admit_arg a[THREADS];
+	pthread_t t[THREADS];
+	int admitted = 0, refused = 0;
+	struct store_session *s = new_session(21), *g;
+	struct store_admit_query q = {.callers = {"008601000000001", "008601000000002"},
+				      .n_callers = 2};
+
+	for (int i = 0; i < THREADS; i++) {
+		a[i] = (struct admit_arg){f->st, 0, 0, 0};
+		assert_int_equal(pthread_create(&t[i], NULL, admit_thread, &a[i]), 0);
+	}
+	for (int i = 0; i < THREADS; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(a[i].errors, 0);
+		admitted += a[i].admitted;
+		refused += a[i].refused;
+	}
+	assert_int_equal(admitted, 5);
+	assert_int_equal(refused, THREADS * 3 - 5);
+
+	/* The chosen caller is written into the session. */
+	strcpy(s->callee, "008613900000000");
+	assert_int_equal(store_session_admit(f->st, s, &q, decide_cap, NULL), 0);
+	assert_int_equal(store_session_get(f->st, 21, s->id, &g), 0);
+	assert_string_equal(g->caller, "008601000000001");
+	mem_deref(g);
+	mem_deref(s);
+}
+
 struct writer_arg {
 	struct store *st;
 	int n, failures;
@@ -369,6 +444,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tenant_create_atomic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_create_get, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_lifecycle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_admit_concurrent_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_creates_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
 	};
