@@ -1375,8 +1375,3 @@ size_t ivr_flow_node_count(const struct ivr_flow *flow)
 {
 	return flow ? flow->n_nodes : 0;
 }
-
-const char *ivr_node_type_name(int type)
-{
-	return type >= 0 && type < NODE_TYPE_COUNT ? type_names[type] : "?";
-}
