@@ -119,7 +119,7 @@ struct ivr_key_press {
 
 /* The operations a run needs. Each command returns at once (0 or an errno value); its
  * completion comes back later, never from inside the command, through the ivr_on_* call
- * named next to it. NULL is allowed for `input` only. */
+ * named next to it. `key`, `path` and `input` may be NULL. */
 struct ivr_ops {
 	int  (*play)(void *arg, const struct ivr_prompt *p, unsigned loops, bool barge_in,
 		     uint32_t *play_id);                        /* → ivr_on_play_done */
