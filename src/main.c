@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <curl/curl.h>
 #include <re.h>
 #include "base/base.h"
 #include "call/call.h"
@@ -195,6 +196,11 @@ int main(int argc, char **argv)
 	}
 	log_set_level(cc.log_level);
 
+	/* Before any thread starts: libcurl's global state (IVR HTTP nodes, pushes). */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
+		log_error("main", "curl_global_init failed");
+		return 1;
+	}
 	err = libre_init();
 	if (err) {
 		log_error("main", "libre_init failed: %s", strerror(err));
@@ -207,5 +213,6 @@ int main(int argc, char **argv)
 	}
 	cccd_stop(&d);
 	libre_close();
+	curl_global_cleanup();
 	return err ? 1 : 0;
 }

@@ -136,7 +136,9 @@ static void op_key(void *arg, const struct ivr_key_press *kp)
 	snprintf(k.tts_prompt, sizeof(k.tts_prompt), "%s", kp->tts_prompt ? kp->tts_prompt : "");
 	if (store_session_key(w->mgr->deps.store, w->row->id, (unsigned)w->n_keys, &k))
 		log_error("session", "%s: key press not recorded", w->row->id);
-	keys = mem_realloc(w->keys, (w->n_keys + 1) * sizeof(*keys));
+	/* libre's mem_realloc does not allocate from NULL. */
+	keys = w->keys ? mem_realloc(w->keys, (w->n_keys + 1) * sizeof(*keys))
+		       : mem_zalloc(sizeof(*keys), NULL);
 	if (!keys)
 		return;
 	w->keys = keys;
