@@ -11,5 +11,6 @@ struct cli_command {
 int cli_help(int argc, char **argv);
 int cli_admin(int argc, char **argv);
 int cli_push(int argc, char **argv);
+int cli_ivr(int argc, char **argv);
 
 #endif
