@@ -111,7 +111,9 @@ static struct store_outbox_result *result_new(struct push *p)
 {
 	if (p->n_res == p->cap_res) {
 		size_t cap = p->cap_res ? 2 * p->cap_res : 64;
-		struct store_outbox_result *r = mem_realloc(p->res, cap * sizeof(*r));
+		/* libre's mem_realloc does not take NULL: the first array is allocated. */
+		struct store_outbox_result *r = p->res ? mem_realloc(p->res, cap * sizeof(*r))
+						       : mem_zalloc(cap * sizeof(*r), NULL);
 
 		if (!r)
 			return NULL;
@@ -132,6 +134,8 @@ static void job_end(struct job *j, enum store_outbox_state state, bool attempted
 
 	/* Without memory for the result the row stays leased: it is retried when the
 	 * lease ends (at least once still holds). */
+	if (!r)
+		log_error("push", "no memory to record the result of %s", j->row->id);
 	if (r) {
 		r->seq = j->row->seq;
 		r->state = state;
