@@ -214,6 +214,10 @@ static void media_event(struct session_work *w, const struct media_event *me)
 		ivr_on_play_done(w->run, me->play_id, me->stopped);
 		break;
 	case MEDIA_EV_ERROR:
+		if (!me->play_id) { /* a recording error: RECORD_DONE follows with the reason */
+			log_warn("session", "%s: %s", w->row->id, me->why ? me->why : "media error");
+			break;
+		}
 		/* A prompt that could not be synthesised is skipped, not waited for. */
 		log_warn("session", "%s: prompt %u: %s", w->row->id, me->play_id,
 			 me->why ? me->why : "media error");
