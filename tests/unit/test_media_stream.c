@@ -30,7 +30,7 @@ struct peer {
 	struct sa addr[2];
 	struct pkt *pkts;
 	int npkts;
-	int nrtcp[2], nsr;
+	int nrtcp[2], nsr, nbye;
 	uint32_t sr_ssrc;
 	uint16_t seq;
 	uint32_t ts;
@@ -171,6 +171,7 @@ static void peer_rtcp_recv(struct peer *p, int sock, struct mbuf *mb)
 	if (media_rtcp_parse(mbuf_buf(mb), mbuf_get_left(mb), &info))
 		return;
 	p->nrtcp[sock]++;
+	p->nbye += info.bye;
 	if (info.sr) {
 		p->nsr++;
 		p->sr_ssrc = info.sr_ssrc;
@@ -463,6 +464,12 @@ static void test_stream_audio(void **state)
 	run_until(f, NULL, NULL, 100);
 	media_stream_stats(f->ms, &st);
 	assert_int_equal(st.bad_packets, 1);
+
+	/* The end of the stream is an RTCP BYE. */
+	assert_int_equal(f->peer.nbye, 0);
+	f->ms = mem_deref(f->ms);
+	run_until(f, NULL, NULL, 100);
+	assert_int_equal(f->peer.nbye, 1);
 
 	mem_deref(p);
 	free(prompt);
@@ -821,6 +828,38 @@ static void test_tts_play(void **state)
 	assert_true(find_event(&f->evs, MEDIA_EV_PLAY_DONE)->stopped);
 }
 
+/* ---- packetisation ------------------------------------------------------------------ */
+
+static void test_ptime(void **state)
+{
+	struct fixture *f = *state;
+	struct media_params p = {.remote = &f->peer.addr[0], .codec = MEDIA_PCMA, .telev_pt = -1,
+				 .ptime_ms = 40};
+	int from, seen = 0;
+
+	assert_int_equal(media_open(f, 0), 0);
+	stream_up(f, TELEV_PT);
+	assert_true(wait_pkts(f, 0, 2, 2000));
+	/* A re-INVITE to PCMA at 40 ms: 320 bytes a packet, A-law silence, timestamps 320
+	 * apart, the same SSRC and sequence going on. */
+	assert_int_equal(media_stream_start(f->ms, &p), 0);
+	run_until(f, NULL, NULL, 100);
+	from = f->peer.npkts;
+	run_until(f, NULL, NULL, 300);
+	for (int i = from + 1; i < f->peer.npkts; i++) {
+		struct media_rtp *a = &f->peer.pkts[i - 1].h, *b = &f->peer.pkts[i].h;
+
+		assert_int_equal(b->pt, MEDIA_PCMA);
+		assert_int_equal(b->plen, 320);
+		assert_int_equal(b->ts - a->ts, 320);
+		assert_int_equal((uint16_t)(a->seq + 1), b->seq);
+		assert_int_equal(a->ssrc, f->peer.pkts[0].h.ssrc);
+		assert_int_equal(f->peer.pkts[i].payload[0], 0xD5);
+		seen++;
+	}
+	assert_true(seen >= 3);
+}
+
 /* ---- the port range ------------------------------------------------------------------ */
 
 static bool alloc_ok(struct fixture *f, void *arg)
@@ -866,6 +905,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_recording, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rtp_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tts_play, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ptime, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ports, setup, teardown),
 	};
 	int rc;
