@@ -469,8 +469,10 @@ static void rx_rtp(struct wstream *ws, const uint8_t *buf, size_t len, const str
 		return;
 	}
 	atomic_fetch_add_explicit(&ws->st_rtp_recv, 1, memory_order_relaxed);
-	/* Symmetric RTP: we send to where the peer's RTP comes from (NAT), RTCP beside it. */
-	if (!sa_cmp(from, &ws->p.remote, SA_ALL)) {
+	/* Symmetric RTP: we send to where the peer's RTP comes from (NAT), RTCP beside it.
+	 * Only media of the negotiated types moves it, so stray packets cannot. */
+	if ((rp.pt == ws->p.codec || (ws->p.telev_pt >= 0 && rp.pt == ws->p.telev_pt)) &&
+	    !sa_cmp(from, &ws->p.remote, SA_ALL)) {
 		ws->p.remote = *from;
 		ws->remote_rtcp = *from;
 		sa_set_port(&ws->remote_rtcp, (uint16_t)(sa_port(from) + 1));

@@ -816,6 +816,19 @@ static void test_tts_play(void **state)
 	run_until(f, NULL, NULL, 100);
 	assert_int_equal(count_events(&f->evs, MEDIA_EV_PLAY_DONE), 0);
 
+	/* A key stops an interruptible text, ready or not: the key, then its PLAY_DONE. */
+	f->evs.n = 0;
+	assert_int_equal(media_play_text(f->ms, "Press any key to skip this message, which is long.",
+					 "en", 1, true, &id2), 0);
+	peer_key(f, '4', 123456);
+	assert_true(wait_events(f, MEDIA_EV_PLAY_DONE, 1, 10000));
+	assert_int_equal(f->evs.ev[count_events(&f->evs, MEDIA_EV_TTS_READY)].type, MEDIA_EV_DTMF);
+	e = find_event(&f->evs, MEDIA_EV_PLAY_DONE);
+	assert_int_equal(e->play_id, id2);
+	assert_true(e->stopped);
+	run_until(f, NULL, NULL, 1500); /* nothing more: a late synthesis is dropped */
+	assert_int_equal(count_events(&f->evs, MEDIA_EV_PLAY_DONE), 1);
+
 	/* Stopped before it is ready: one PLAY_DONE (stopped), and it never plays. */
 	f->evs.n = 0;
 	assert_int_equal(media_play_text(f->ms, "This will not be heard.", NULL, 1, true, &id3), 0);
