@@ -15,7 +15,6 @@ enum {
 	MEDIA_FRAME = 160,        /* samples in the 20 ms frame the workers tick on */
 	MEDIA_SLOTS = 10,         /* phase slots per 20 ms: the timer fires every 2 ms */
 	MEDIA_TICK_US = 20000 / MEDIA_SLOTS,
-	MEDIA_PT_CN = 13,
 	MEDIA_DTMF_QUEUE = 32,
 };
 
