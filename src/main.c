@@ -13,6 +13,7 @@
 #include "conf/conf.h"
 #include "demo/demo.h"
 #include "media/media.h"
+#include "push/push.h"
 #include "session/session.h"
 #include "store/store.h"
 #include "tenant/tenant.h"
@@ -27,12 +28,14 @@ struct cccd_conf {
 	struct media_conf media;
 	struct call_conf call;
 	struct session_conf session;
+	struct push_conf push;
 };
 
 /* The running daemon's parts, in start order (stopped in reverse). */
 struct cccd {
 	struct store *store;
 	struct tenant *tenant;
+	struct push *push;
 	struct media *media;
 	struct call_ua *ua;
 	struct session_mgr *sessions;
@@ -61,6 +64,7 @@ static int conf_read_all(const char *path, struct cccd_conf *cc, struct conf_err
 	rc = rc ? rc : media_conf_read(cf, &cc->media, err);
 	rc = rc ? rc : call_conf_read(cf, &cc->call, err);
 	rc = rc ? rc : session_conf_read(cf, &cc->session, err);
+	rc = rc ? rc : push_conf_read(cf, &cc->push, err);
 	rc = rc ? rc : conf_unused(cf, err);
 	mem_deref(cf);
 	return rc;
@@ -110,6 +114,7 @@ static void cccd_stop(struct cccd *d)
 	d->sessions = mem_deref(d->sessions);
 	d->ua = mem_deref(d->ua);
 	d->media = mem_deref(d->media);
+	d->push = mem_deref(d->push);
 	d->tenant = mem_deref(d->tenant);
 	d->store = mem_deref(d->store);
 }
@@ -136,6 +141,11 @@ static int cccd_start(struct cccd *d, const struct cccd_conf *cc)
 	err = demo_provision(d->tenant, &cc->demo);
 	if (err)
 		return err;
+	err = push_alloc(&d->push, d->store, d->tenant, &cc->push);
+	if (err) {
+		log_error("main", "cannot start data push: %s", strerror(err));
+		return err;
+	}
 	err = media_alloc(&d->media, &cc->media);
 	if (err) {
 		log_error("main", "cannot start the media engine: %s", strerror(err));

@@ -261,6 +261,8 @@ out:
 /* One queued lifecycle write; a mem object owned by the writer once queued. */
 struct lifecycle {
 	char id[33];
+	uint64_t sdkappid;
+	char *cdr_body;         /* owned (mem), or NULL */
 	int64_t ts;
 	unsigned seq;
 	struct store_key_press kp;
@@ -268,13 +270,20 @@ struct lifecycle {
 	char node[64], label[64], result[64];
 };
 
+static void lifecycle_destructor(void *arg)
+{
+	struct lifecycle *l = arg;
+
+	mem_deref(l->cdr_body);
+}
+
 static struct lifecycle *lifecycle_alloc(const char *id)
 {
 	struct lifecycle *l;
 
 	if (!id || strlen(id) != 32)
 		return NULL;
-	l = mem_zalloc(sizeof(*l), NULL);
+	l = mem_zalloc(sizeof(*l), lifecycle_destructor);
 	if (l)
 		strcpy(l->id, id);
 	return l;
@@ -409,6 +418,7 @@ int store_session_path(struct store *st, const char *id, unsigned seq, const cha
 static int finish_write(struct store_conn *c, void *arg)
 {
 	const struct lifecycle *l = arg;
+	int err;
 	sqlite3_stmt *s = store_stmt(c, "UPDATE sessions SET status = 3, ended_ts = ?, "
 				     "end_status = ?, hungup_side = ?, end_reason = ?, "
 				     "record_url = ?, record_id = ? WHERE id = ? AND status <> 3");
@@ -422,10 +432,15 @@ static int finish_write(struct store_conn *c, void *arg)
 	sqlite3_bind_text(s, 5, l->end.record_url, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 6, l->end.record_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 7, l->id, -1, SQLITE_STATIC);
-	return step_one(c, s);
+	err = step_one(c, s);
+	/* Only the write that finished the session pushes its record. */
+	if (err || sqlite3_changes(c->db) == 0 || !l->cdr_body)
+		return err;
+	return store_outbox_add(c, l->sdkappid, l->id, "cdr", l->cdr_body);
 }
 
-int store_session_finish(struct store *st, const char *id, const struct store_session_end *end)
+int store_session_finish(struct store *st, const char *id, uint64_t sdkappid,
+			 const struct store_session_end *end, const char *cdr_body)
 {
 	struct lifecycle *l = lifecycle_alloc(id);
 
@@ -433,7 +448,12 @@ int store_session_finish(struct store *st, const char *id, const struct store_se
 		mem_deref(l);
 		return EINVAL;
 	}
+	l->sdkappid = sdkappid;
 	l->end = *end;
+	if (cdr_body && str_dup(&l->cdr_body, cdr_body)) {
+		mem_deref(l);
+		return ENOMEM;
+	}
 	return store_write_async(st, finish_write, l);
 }
 

@@ -239,8 +239,12 @@ struct store_session_end {
 	char record_id[64];
 };
 
-/* Marks the session finished (status, end time, EndStatus, HungUpSide, recording). */
-int store_session_finish(struct store *st, const char *id, const struct store_session_end *end);
+/* Marks the session finished (status, end time, EndStatus, HungUpSide, recording) and, in
+ * the same transaction, queues its call record push (cdr_body, a TelCdrInfo JSON object;
+ * NULL = none) if the instance pushes records. A session already finished is left as it
+ * was and nothing is pushed twice. */
+int store_session_finish(struct store *st, const char *id, uint64_t sdkappid,
+			 const struct store_session_end *end, const char *cdr_body);
 
 /* The key presses of a session in order (for records): h is called per press. */
 typedef int (store_key_press_h)(const struct store_key_press *kp, void *arg);
