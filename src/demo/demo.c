@@ -9,6 +9,7 @@
 #include "base/base.h"
 #include "conf/conf.h"
 #include "demo/demo.h"
+#include "ivr/ivr.h"
 #include "store/store.h"
 #include "tenant/tenant.h"
 
@@ -137,6 +138,22 @@ int demo_provision(struct tenant *t, const struct demo_conf *dc)
 	if (err) {
 		log_error("demo", "cannot read the demo IVR %s: %s", dc->ivr_file, strerror(err));
 		return err;
+	}
+	{
+		struct ivr_diag *diag = NULL;
+		struct ivr_flow *flow = NULL;
+
+		err = ivr_flow_load(&flow, doc, strlen(doc), NULL, &diag);
+		if (err) {
+			log_error("demo", "the demo IVR %s does not load: %s%s%s", dc->ivr_file,
+				  diag && diag->n ? diag->v[0].node : "",
+				  diag && diag->n ? ": " : "",
+				  diag && diag->n ? diag->v[0].msg : strerror(err));
+			mem_deref(diag);
+			mem_deref(doc);
+			return err;
+		}
+		mem_deref(flow);
 	}
 	ivr.document = doc;
 	err = tenant_provision(t, &spec, &p);
