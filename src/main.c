@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <curl/curl.h>
 #include <re.h>
+#include "api/api.h"
 #include "base/base.h"
 #include "call/call.h"
 #include "conf/conf.h"
@@ -27,6 +28,7 @@ struct cccd_conf {
 	struct media_conf media;
 	struct call_conf call;
 	struct session_conf session;
+	struct api_conf api;
 };
 
 /* The running daemon's parts, in start order (stopped in reverse). */
@@ -36,6 +38,7 @@ struct cccd {
 	struct media *media;
 	struct call_ua *ua;
 	struct session_mgr *sessions;
+	struct api *api;
 };
 
 static int log_conf_read(const struct conf *cf, enum log_level *levelp, struct conf_err *err)
@@ -61,6 +64,7 @@ static int conf_read_all(const char *path, struct cccd_conf *cc, struct conf_err
 	rc = rc ? rc : media_conf_read(cf, &cc->media, err);
 	rc = rc ? rc : call_conf_read(cf, &cc->call, err);
 	rc = rc ? rc : session_conf_read(cf, &cc->session, err);
+	rc = rc ? rc : api_conf_read(cf, &cc->api, err);
 	rc = rc ? rc : conf_unused(cf, err);
 	mem_deref(cf);
 	return rc;
@@ -105,8 +109,24 @@ static void signal_handler(int sig)
 	re_cancel();
 }
 
+/* On an API thread: a session is durable; the control loop takes it from here. */
+static void session_created(const char *session_id, uint64_t sdkappid, void *arg)
+{
+	struct cccd *d = arg;
+	struct store_session *s = NULL;
+	int err = store_session_get(d->store, sdkappid, session_id, &s);
+
+	if (!err)
+		err = session_mgr_enqueue(d->sessions, s);
+	if (err)
+		log_error("main", "%s: cannot hand the session over: %s", session_id,
+			  strerror(err));
+	mem_deref(s);
+}
+
 static void cccd_stop(struct cccd *d)
 {
+	d->api = mem_deref(d->api);
 	d->sessions = mem_deref(d->sessions);
 	d->ua = mem_deref(d->ua);
 	d->media = mem_deref(d->media);
@@ -151,8 +171,13 @@ static int cccd_start(struct cccd *d, const struct cccd_conf *cc)
 
 		err = session_mgr_alloc(&d->sessions, &cc->session, &deps);
 	}
-	if (err)
+	if (err) {
 		log_error("main", "cannot start the session manager: %s", strerror(err));
+		return err;
+	}
+	err = api_start(&d->api, &cc->api, d->store, d->tenant, session_created, d);
+	if (err)
+		log_error("main", "cannot start the API: %s", strerror(err));
 	return err;
 }
 
