@@ -257,6 +257,7 @@ int api_start(struct api **ap, const struct api_conf *ac, struct store *st,
 	if (err)
 		goto out;
 	a->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handle, a,
+				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, a,
 				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 				  MHD_OPTION_THREAD_POOL_SIZE, (unsigned)ac->threads,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)ac->max_connections,
@@ -264,7 +265,6 @@ int api_start(struct api **ap, const struct api_conf *ac, struct store *st,
 				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
 				  MHD_OPTION_URI_LOG_CALLBACK, uri_log, a,
 				  MHD_OPTION_NOTIFY_COMPLETED, completed, a,
-				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, a,
 				  MHD_OPTION_END);
 	if (!a->mhd) {
 		log_error("api", "cannot listen on %s:%u", ac->listen_host, ac->listen_port);
