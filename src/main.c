@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <curl/curl.h>
 #include <re.h>
+#include "api/api.h"
 #include "base/base.h"
 #include "call/call.h"
 #include "conf/conf.h"
@@ -29,6 +30,7 @@ struct cccd_conf {
 	struct call_conf call;
 	struct session_conf session;
 	struct push_conf push;
+	struct api_conf api;
 };
 
 /* The running daemon's parts, in start order (stopped in reverse). */
@@ -39,6 +41,7 @@ struct cccd {
 	struct media *media;
 	struct call_ua *ua;
 	struct session_mgr *sessions;
+	struct api *api;
 };
 
 static int log_conf_read(const struct conf *cf, enum log_level *levelp, struct conf_err *err)
@@ -65,6 +68,7 @@ static int conf_read_all(const char *path, struct cccd_conf *cc, struct conf_err
 	rc = rc ? rc : call_conf_read(cf, &cc->call, err);
 	rc = rc ? rc : session_conf_read(cf, &cc->session, err);
 	rc = rc ? rc : push_conf_read(cf, &cc->push, err);
+	rc = rc ? rc : api_conf_read(cf, &cc->api, err);
 	rc = rc ? rc : conf_unused(cf, err);
 	mem_deref(cf);
 	return rc;
@@ -109,8 +113,24 @@ static void signal_handler(int sig)
 	re_cancel();
 }
 
+/* On an API thread: a session is durable; the control loop takes it from here. */
+static void session_created(const char *session_id, uint64_t sdkappid, void *arg)
+{
+	struct cccd *d = arg;
+	struct store_session *s = NULL;
+	int err = store_session_get(d->store, sdkappid, session_id, &s);
+
+	if (!err)
+		err = session_mgr_enqueue(d->sessions, s);
+	if (err)
+		log_error("main", "%s: cannot hand the session over: %s", session_id,
+			  strerror(err));
+	mem_deref(s);
+}
+
 static void cccd_stop(struct cccd *d)
 {
+	d->api = mem_deref(d->api);
 	d->sessions = mem_deref(d->sessions);
 	d->ua = mem_deref(d->ua);
 	d->media = mem_deref(d->media);
@@ -161,8 +181,13 @@ static int cccd_start(struct cccd *d, const struct cccd_conf *cc)
 
 		err = session_mgr_alloc(&d->sessions, &cc->session, &deps);
 	}
-	if (err)
+	if (err) {
 		log_error("main", "cannot start the session manager: %s", strerror(err));
+		return err;
+	}
+	err = api_start(&d->api, &cc->api, d->store, d->tenant, session_created, d);
+	if (err)
+		log_error("main", "cannot start the API: %s", strerror(err));
 	return err;
 }
 
