@@ -495,3 +495,140 @@ out:
 	store_reader_put(st, c);
 	return err;
 }
+
+/* ---- listings ----------------------------------------------------------------------- */
+
+/* Appends "col IN (?,?...)" for n values; the values are bound in order later. */
+static int in_list(struct mbuf *sql, const char *col, size_t n)
+{
+	int err = mbuf_printf(sql, "%s IN (", col);
+
+	for (size_t i = 0; i < n; i++)
+		err |= mbuf_printf(sql, "%s?", i ? "," : "");
+	return err | mbuf_printf(sql, ")");
+}
+
+/* Runs an ad-hoc query (not cached: its shape depends on the filters). */
+static int list_run(struct store *st, const char *count_sql, const char *page_sql,
+		    const struct store_cdr_query *q, store_session_h *h, void *arg,
+		    uint64_t *totalp)
+{
+	struct store_conn *c;
+	sqlite3_stmt *stmt = NULL;
+	int err, rc;
+
+	err = store_reader_get(st, &c);
+	if (err)
+		return err;
+	for (int pass = 0; pass < 2 && !err; pass++) {
+		int k = 1;
+
+		rc = sqlite3_prepare_v2(c->db, pass ? page_sql : count_sql, -1, &stmt, NULL);
+		if (rc != SQLITE_OK) {
+			err = store_errno(rc) ? store_errno(rc) : EIO;
+			break;
+		}
+		sqlite3_bind_int64(stmt, k++, (sqlite3_int64)q->sdkappid);
+		if (q->until) {
+			sqlite3_bind_int64(stmt, k++, q->since);
+			sqlite3_bind_int64(stmt, k++, q->until);
+		}
+		for (size_t i = 0; i < q->n_session_ids; i++)
+			sqlite3_bind_text(stmt, k++, q->session_ids[i], -1, SQLITE_STATIC);
+		for (size_t r = 0; r < 2; r++) {
+			for (size_t i = 0; i < q->n_phones; i++)
+				sqlite3_bind_text(stmt, k++, q->phones[i], -1, SQLITE_STATIC);
+		}
+		if (pass) {
+			sqlite3_bind_int64(stmt, k++, (sqlite3_int64)q->limit);
+			sqlite3_bind_int64(stmt, k++, (sqlite3_int64)q->offset);
+		}
+		while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+			struct store_session *s;
+
+			if (!pass) {
+				*totalp = (uint64_t)sqlite3_column_int64(stmt, 0);
+				continue;
+			}
+			err = session_row(stmt, &s);
+			if (!err)
+				err = h(s, arg);
+			mem_deref(s);
+			if (err)
+				break;
+		}
+		if (!err && rc != SQLITE_DONE)
+			err = store_errno(rc) ? store_errno(rc) : EIO;
+		sqlite3_finalize(stmt);
+	}
+	store_reader_put(st, c);
+	return err;
+}
+
+static int list_sessions(struct store *st, const char *where, const char *order,
+			 const struct store_cdr_query *q, store_session_h *h, void *arg,
+			 uint64_t *totalp)
+{
+	struct mbuf *filter = mbuf_alloc(256), *count = mbuf_alloc(512), *page = mbuf_alloc(512);
+	char *count_sql = NULL, *page_sql = NULL;
+	int err;
+
+	if (!filter || !count || !page) {
+		err = ENOMEM;
+		goto out;
+	}
+	err = mbuf_printf(filter, "%s", where);
+	if (q->n_session_ids) {
+		err |= mbuf_printf(filter, " AND ");
+		err |= in_list(filter, "id", q->n_session_ids);
+	}
+	if (q->n_phones) {
+		err |= mbuf_printf(filter, " AND (");
+		err |= in_list(filter, "caller", q->n_phones);
+		err |= mbuf_printf(filter, " OR ");
+		err |= in_list(filter, "callee", q->n_phones);
+		err |= mbuf_printf(filter, ")");
+	}
+	err |= mbuf_printf(count, "SELECT count(*) FROM sessions WHERE %b",
+			   filter->buf, filter->end);
+	err |= mbuf_printf(page, "SELECT " SESSION_COLUMNS " FROM sessions WHERE %b ORDER BY %s "
+			   "LIMIT ? OFFSET ?", filter->buf, filter->end, order);
+	if (err)
+		goto out;
+	mbuf_set_pos(count, 0);
+	mbuf_set_pos(page, 0);
+	err = mbuf_strdup(count, &count_sql, count->end);
+	err |= mbuf_strdup(page, &page_sql, page->end);
+	if (!err)
+		err = list_run(st, count_sql, page_sql, q, h, arg, totalp);
+out:
+	mem_deref(filter);
+	mem_deref(count);
+	mem_deref(page);
+	mem_deref(count_sql);
+	mem_deref(page_sql);
+	return err;
+}
+
+int store_cdr_list(struct store *st, const struct store_cdr_query *q, store_session_h *h,
+		   void *arg, uint64_t *totalp)
+{
+	if (!st || !q || !h || !totalp)
+		return EINVAL;
+	*totalp = 0;
+	return list_sessions(st, "sdkappid = ? AND status = 3 AND ended_ts BETWEEN ? AND ?",
+			     "ended_ts DESC, id", q, h, arg, totalp);
+}
+
+int store_sessions_active(struct store *st, uint64_t sdkappid, uint64_t offset,
+			  uint64_t limit, store_session_h *h, void *arg, uint64_t *totalp)
+{
+	const struct store_cdr_query q = {.sdkappid = sdkappid, .offset = offset,
+					  .limit = limit};
+
+	if (!st || !h || !totalp)
+		return EINVAL;
+	*totalp = 0;
+	return list_sessions(st, "sdkappid = ? AND status <> 3", "created_ms, id", &q, h, arg,
+			     totalp);
+}
