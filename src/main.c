@@ -128,6 +128,14 @@ static void session_created(const char *session_id, uint64_t sdkappid, void *arg
 	mem_deref(s);
 }
 
+/* On an API thread: HangUpCall for a live session. */
+static int session_hangup(const char *session_id, uint64_t sdkappid, void *arg)
+{
+	struct cccd *d = arg;
+
+	return session_mgr_hangup(d->sessions, sdkappid, session_id);
+}
+
 static void cccd_stop(struct cccd *d)
 {
 	d->api = mem_deref(d->api);
@@ -185,7 +193,11 @@ static int cccd_start(struct cccd *d, const struct cccd_conf *cc)
 		log_error("main", "cannot start the session manager: %s", strerror(err));
 		return err;
 	}
-	err = api_start(&d->api, &cc->api, d->store, d->tenant, session_created, d);
+	{
+		const struct api_hooks hooks = {session_created, session_hangup, d};
+
+		err = api_start(&d->api, &cc->api, d->store, d->tenant, &hooks);
+	}
 	if (err)
 		log_error("main", "cannot start the API: %s", strerror(err));
 	return err;

@@ -220,8 +220,8 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 		rc = api_fail(e, API_INTERNAL_ERROR, "The session could not be stored.");
 		goto out;
 	}
-	if (ctx->sh)
-		ctx->sh(s->id, sdkappid, ctx->sh_arg);
+	if (ctx->hooks->session_created)
+		ctx->hooks->session_created(s->id, sdkappid, ctx->hooks->arg);
 	rc = json_object_set_new(out, "SessionId", json_string(s->id)) ?
 		api_fail(e, API_INTERNAL_ERROR, "Out of memory.") : API_OK;
 out:

@@ -28,6 +28,7 @@ static const char *const code_names[API_CODE_COUNT] = {
 	[API_FAILED_OPERATION_PERMISSION_DENIED] = "FailedOperation.PermissionDenied",
 	[API_FAILED_OPERATION_SESSION_NOT_EXISTS] = "FailedOperation.SessionNotExists",
 	[API_LIMIT_EXCEEDED_BASE_PACKAGE_EXPIRED] = "LimitExceeded.BasePackageExpired",
+	[API_LIMIT_EXCEEDED_OUT_OF_COUNT_LIMIT] = "LimitExceeded.OutOfCountLimit",
 };
 
 const char *api_code_name(enum api_code c)
