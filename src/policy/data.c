@@ -229,15 +229,29 @@ static int whyf(char *why, size_t whysz, const char *fmt, ...)
 	return EINVAL;
 }
 
-/* Splits a line into at most two words after cutting its comment. */
-static size_t words(char *line, char **w)
+/* Cuts a line's comment and surrounding blanks; "" when nothing is left. */
+static char *strip(char *line)
 {
-	size_t n = 0;
-	char *p = strchr(line, '#'), *save = NULL, *tok;
+	char *p = strchr(line, '#'), *end;
 
 	if (p)
 		*p = '\0';
-	for (tok = strtok_r(line, " \t\r\n", &save); tok; tok = strtok_r(NULL, " \t\r\n", &save)) {
+	while (*line == ' ' || *line == '\t')
+		line++;
+	end = line + strlen(line);
+	while (end > line && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' ||
+			      end[-1] == '\n'))
+		*--end = '\0';
+	return line;
+}
+
+/* Splits a stripped line into words; 3 means "more than two". */
+static size_t words(char *line, char **w)
+{
+	size_t n = 0;
+	char *save = NULL, *tok;
+
+	for (tok = strtok_r(line, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
 		if (n == 2)
 			return 3;
 		w[n++] = tok;
@@ -264,8 +278,8 @@ static void file_region(const char *path, char *out, size_t outsz)
 	}
 }
 
-typedef int (line_h)(struct policy_data *d, const char *path, unsigned lineno,
-		     char **w, size_t n, const char *def_region, char *why, size_t whysz);
+typedef int (line_h)(struct policy_data *d, const char *path, unsigned lineno, char *line,
+		     const char *def_region, char *why, size_t whysz);
 
 static int read_lines(struct policy_data *d, const char *path, line_h *h, char *why,
 		      size_t whysz)
@@ -286,18 +300,17 @@ static int read_lines(struct policy_data *d, const char *path, line_h *h, char *
 	}
 	file_region(path, def_region, sizeof(def_region));
 	while ((got = getline(&line, &cap, f)) >= 0) {
-		char *w[3];
-		size_t n;
+		char *text;
 
 		lineno++;
 		if (got > 1024) {
 			err = whyf(why, whysz, "%s:%u: line too long", path, lineno);
 			break;
 		}
-		n = words(line, w);
-		if (n == 0)
+		text = strip(line);
+		if (!*text)
 			continue;
-		err = h(d, path, lineno, w, n, def_region, why, whysz);
+		err = h(d, path, lineno, text, def_region, why, whysz);
 		if (err)
 			break;
 	}
@@ -309,10 +322,11 @@ static int read_lines(struct policy_data *d, const char *path, line_h *h, char *
 }
 
 static int location_line(struct policy_data *d, const char *path, unsigned lineno,
-			 char **w, size_t n, const char *def_region, char *why, size_t whysz)
+			 char *line, const char *def_region, char *why, size_t whysz)
 {
-	char prefix[33], reason[128];
+	char prefix[33], reason[128], *w[2] = {"", ""};
 	const char *region;
+	size_t n = words(line, w);
 	uint16_t idx;
 	int err;
 
@@ -415,16 +429,15 @@ int policy_data_load_locations(struct policy_data *d, const char *path, char *wh
 	return err;
 }
 
+/* A whole line is one entry: numbers may be written with spaces ("+86 138 0013 8000"). */
 static int blacklist_line(struct policy_data *d, const char *path, unsigned lineno,
-			  char **w, size_t n, const char *def_region, char *why, size_t whysz)
+			  char *line, const char *def_region, char *why, size_t whysz)
 {
 	char reason[160];
 	int err;
 
 	(void)def_region;
-	if (n != 1)
-		return whyf(why, whysz, "%s:%u: one entry per line", path, lineno);
-	err = blist_add(&d->blacklist, w[0], "86", reason, sizeof(reason));
+	err = blist_add(&d->blacklist, line, "86", reason, sizeof(reason));
 	if (err == EINVAL)
 		return whyf(why, whysz, "%s:%u: %s", path, lineno, reason);
 	return err;
