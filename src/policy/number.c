@@ -274,6 +274,10 @@ int policy_prefix_normalise(const char *in, const char *default_cc, char out[33]
 		return fail(why, whysz, "'%s': a prefix starts with '+', '00', the trunk '0' or "
 			    "(in China) a mobile '1'", in);
 	}
+	/* A Chinese NSN never starts with 0 once the one trunk 0 is gone ("008600*"). */
+	if (strncmp(out, "00860", 5) == 0)
+		return fail(why, whysz, "'%s': no Chinese number starts with 0 after its "
+			    "trunk 0", in);
 	if (strlen(out) > POLICY_NUM_MAX)
 		return fail(why, whysz, "'%s' is longer than any number", in);
 	if (policy_cc_len(out + 2) == 0)

@@ -285,6 +285,10 @@ static void test_parse_errors(void **state)
 		    "blacklist.entries[0]: '+999*' has no known country code");
 	parse_fails("{\"blacklist\": {\"entries\": [\"5*\"]}}",
 		    "blacklist.entries[0]: '5*': a prefix starts with");
+	parse_fails("{\"blacklist\": {\"entries\": [\"008600*\"]}}",
+		    "blacklist.entries[0]: '008600*': no Chinese number starts with 0");
+	parse_fails("{\"blacklist\": {\"entries\": [\"+86 00*\"]}}",
+		    "blacklist.entries[0]: '+86 00*': no Chinese number starts with 0");
 	parse_fails("{\"blacklist\": {\"entries\": [7]}}",
 		    "blacklist.entries[0]: must be a number or a prefix");
 	parse_fails("{\"default_cc\": \"999\"}", "default_cc: must be a country calling code");
