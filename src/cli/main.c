@@ -6,6 +6,8 @@
 static const struct cli_command commands[] = {
 	{"help", "show this help", cli_help},
 	{"admin", "operator commands on the database (tenant-add)", cli_admin},
+	{"push", "data push settings and the outbox (config, list, resend)", cli_push},
+	{"ivr", "IVR flow tools (validate, simulate)", cli_ivr},
 };
 
 int cli_help(int argc, char **argv)

@@ -28,17 +28,24 @@ struct media_conf {
 	uint16_t port_min, port_max; /* RTP port range (even ports; RTCP = RTP + 1) */
 	unsigned workers;            /* 0 = one per core */
 	unsigned rtp_timeout_ms;     /* no packet for this long → MEDIA_EV_RTP_TIMEOUT */
-	enum media_codec prefer[2];  /* offer/answer preference */
+	enum media_codec prefer[2];  /* offer/answer preference, best first */
+	unsigned ncodecs;            /* how many of prefer[] are offered (1 or 2) */
 	size_t prompt_cache_bytes;   /* bound of the decoded-prompt cache */
 	char tts_voice[32];          /* flite voice for English text */
 	char tts_command[256];       /* external TTS program for other languages ("" = none) */
-	char recording_dir[512];
+	char recording_dir[512];     /* recordings are written here */
+	unsigned rtcp_interval_ms;   /* RTCP report interval (RFC 3550: 5000) */
 };
 
 int media_conf_read(const struct conf *cf, struct media_conf *mc, struct conf_err *err);
 
-/* Starts the workers. mem_deref() stops them. */
+/* Starts the workers. Called on the control loop (the event queue listens there).
+ * Creates recording_dir if absent (disk, at start only). mem_deref() stops everything;
+ * streams must be released before. */
 int media_alloc(struct media **mp, const struct media_conf *mc);
+
+/* "PCMU" / "PCMA", the SDP encoding name of a codec. */
+const char *media_codec_name(enum media_codec codec);
 
 /* ---- prompts -------------------------------------------------------------------- */
 
@@ -48,6 +55,10 @@ int media_alloc(struct media **mp, const struct media_conf *mc);
  * with a message in `why`. The prompt is reference-counted (mem_ref/mem_deref). */
 int media_prompt_file(struct media *m, const char *path, struct media_prompt **pp,
 		      char *why, size_t whysz);
+/* Length of a prompt in 8 kHz samples. */
+size_t media_prompt_samples(const struct media_prompt *p);
+/* The prompt cache's state: bytes held, entries held, evictions so far. Thread-safe. */
+void media_cache_stats(struct media *m, size_t *bytesp, size_t *entriesp, size_t *evictedp);
 
 /* ---- streams -------------------------------------------------------------------- */
 
@@ -56,7 +67,9 @@ enum media_event_type {
 	MEDIA_EV_PLAY_DONE,   /* the current prompt finished or was stopped: play_id */
 	MEDIA_EV_RTP_TIMEOUT, /* no RTP for rtp_timeout_ms */
 	MEDIA_EV_TTS_READY,   /* a media_play_text() prompt is synthesised and playing */
-	MEDIA_EV_ERROR,       /* e.g. text-to-speech failed: play_id, why */
+	MEDIA_EV_ERROR,       /* e.g. text-to-speech failed: play_id, why (no PLAY_DONE) */
+	MEDIA_EV_RECORD_DONE, /* the recording file is complete and closed; why != NULL if
+				 it could not be written */
 };
 
 enum media_dtmf_source { MEDIA_DTMF_RFC4733, MEDIA_DTMF_INBAND };
@@ -68,7 +81,7 @@ struct media_event {
 	enum media_dtmf_source source;
 	uint32_t play_id;
 	bool stopped;           /* PLAY_DONE: stopped early (barge-in or media_stop) */
-	const char *why;
+	const char *why;        /* valid during the handler only */
 };
 
 typedef void (media_event_h)(struct media_stream *ms, const struct media_event *ev, void *arg);
@@ -85,26 +98,46 @@ struct media_params {
 	enum media_codec codec;
 	int telev_pt;              /* telephone-event payload type, -1 = not negotiated */
 	unsigned ptime_ms;         /* 20 */
-	bool hold;                 /* sendonly/inactive from the peer: stop sending audio */
+	bool hold;                 /* sendonly/inactive from the peer: stop sending audio (a
+				      prompt keeps its place in time; no RTP timeout) */
 };
 
-/* Starts or changes (re-INVITE) the stream. */
+/* Starts or changes (re-INVITE) the stream: the SSRC, sequence and timestamps carry on
+ * across changes. ptime_ms is 20, 40 or 60 (0 = 20). */
 int media_stream_start(struct media_stream *ms, const struct media_params *p);
 
-/* Plays a prompt `loops` times; a later play replaces the current one. If interruptible,
- * a DTMF key stops it (the DTMF event is still reported). *play_idp identifies the
- * MEDIA_EV_PLAY_DONE that ends it. */
+/* Plays a prompt `loops` times (0 = until stopped); a later play replaces the current one.
+ * If interruptible, a DTMF key stops it (the DTMF event is still reported first).
+ * *play_idp identifies the MEDIA_EV_PLAY_DONE that ends it: every play id gets exactly one
+ * PLAY_DONE (or, for a text that could not be synthesised, one MEDIA_EV_ERROR). */
 int media_play(struct media_stream *ms, struct media_prompt *p, unsigned loops,
 	       bool interruptible, uint32_t *play_idp);
-/* Synthesises text (English with flite, other languages through tts_command) on a worker
- * and plays it; completion as for media_play. */
+/* Synthesises text (English with flite, other languages through tts_command) on the
+ * media module's TTS thread and plays it; completion as for media_play. lang is a language
+ * tag ("en", "en-US", "fr", ...); NULL or "" is English. Synthesised texts are cached like
+ * files. tts_command is run without a shell: its words, with "{lang}" replaced by lang, the
+ * text on its standard input, a WAV expected on its standard output. */
 int media_play_text(struct media_stream *ms, const char *text, const char *lang,
 		    unsigned loops, bool interruptible, uint32_t *play_idp);
-/* Stops the current prompt (a PLAY_DONE with stopped = true follows). */
+/* Stops the current prompt (a PLAY_DONE with stopped = true follows if one was playing). */
 void media_stop(struct media_stream *ms);
 
-/* Stereo WAV recording: callee (received) left, cccd (sent) right. */
-int media_record_start(struct media_stream *ms, const char *path);
+/* Sends a DTMF key (RFC 4733 events if the peer negotiated telephone-event, else an in-band
+ * tone) lasting duration_ms (40..2000, 0 = 100). Keys queue up (at most 32 pending) and go
+ * out in order, 60 ms apart; the prompt pauses meanwhile. */
+int media_send_dtmf(struct media_stream *ms, char key, unsigned duration_ms);
+
+/* Stereo 8 kHz 16-bit WAV recording: callee (received) left, cccd (sent) right. `name` is
+ * a file name (no '/') created in recording_dir; the file is written by a background
+ * thread and MEDIA_EV_RECORD_DONE reports when it is closed (after media_record_stop, or
+ * with an error if it cannot be written). One recording per stream at a time (EALREADY). */
+int media_record_start(struct media_stream *ms, const char *name);
 int media_record_stop(struct media_stream *ms);
+
+/* Counters of a stream, as last published by its worker (at most 20 ms old). */
+struct media_stats {
+	uint32_t rtp_sent, rtp_received, rtcp_sent, rtcp_received, bad_packets;
+};
+void media_stream_stats(const struct media_stream *ms, struct media_stats *st);
 
 #endif

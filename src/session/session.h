@@ -1,22 +1,54 @@
 /* session: the control loop's side of sessions — takes each durable session from the API
- * threads (through a libre mqueue) and works it: place the call, run the IVR, record
- * what happened. Every function but session_mgr_enqueue runs on the control loop. */
+ * threads (through a libre mqueue), places its call, runs its IVR flow when the callee
+ * answers, and writes what happened to the store (lifecycle, key presses, path, the final
+ * record). Unless said otherwise, functions run on the control loop. */
 #ifndef CCCD_SESSION_H
 #define CCCD_SESSION_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
+struct call_ua;
+struct conf;
+struct conf_err;
+struct media;
 struct store;
 struct store_session;
 struct session_mgr;
 
-/* On the control loop; also picks up the sessions a previous run left unfinished. */
-int session_mgr_alloc(struct session_mgr **mp, struct store *st);
+struct session_conf {
+	unsigned resume_max_age_s;  /* a session never dialled and older than this at start is
+				     * closed instead of dialled ([session] resume_max_age) */
+	char prompt_dir[512];       /* where relative prompt files of flows resolve */
+	bool allow_plain_http;      /* IVR http nodes may use http:// to any host */
+};
 
-/* Thread-safe: hands a durable session to the control loop (takes a reference). */
+int session_conf_read(const struct conf *cf, struct session_conf *sc, struct conf_err *err);
+
+/* The parts a session needs; not owned. ua and media may be NULL (no calls are placed:
+ * sessions wait, as with a trunk that is down). */
+struct session_deps {
+	struct store *store;
+	struct call_ua *ua;
+	struct media *media;
+};
+
+/* On the control loop, before re_main: also takes up the sessions a previous run left
+ * unfinished (dials those never dialled and young enough; closes the others as a system
+ * hang-up, EndStatus 0). Blocking (store reads, flow loads) at start only. */
+int session_mgr_alloc(struct session_mgr **mp, const struct session_conf *sc,
+		      const struct session_deps *deps);
+
+/* Thread-safe, blocking (it loads and validates the session's flow version if not cached):
+ * hands a durable session to the control loop (takes a reference). */
 int session_mgr_enqueue(struct session_mgr *m, struct store_session *s);
 
-/* Sessions handed over and not yet finished. */
+/* Thread-safe: asks the control loop to hang up a live session of `sdkappid`. ENOENT is
+ * not reported here (the API checks the session's status in the store). */
+int session_mgr_hangup(struct session_mgr *m, uint64_t sdkappid, const char *session_id);
+
+/* Sessions being worked now. */
 size_t session_mgr_active(const struct session_mgr *m);
 
 #endif

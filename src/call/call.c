@@ -1,0 +1,638 @@
+/* call: one call's state machine on libre's sipsess — INVITE/CANCEL/BYE, ring timeout,
+ * offer/answer and re-INVITEs into the media stream, SIP INFO DTMF, and the outcome.
+ *
+ * libre 1.1.0 does not report what happens to our own CANCEL or BYE: once we let go of the
+ * session (mem_deref) it finishes the transaction by itself, including the CANCEL/200 race
+ * (a 200 arriving after our CANCEL is ACKed and then BYEd). So a call decides its own
+ * outcome at the moment it hangs up and reports ENDED then; libre's later traffic changes
+ * nothing in the record. */
+#include <errno.h>
+#include <string.h>
+#include "base/base.h"
+#include "call/call_int.h"
+
+enum call_state { CALL_CALLING = 0, CALL_RINGING, CALL_ANSWERED, CALL_ENDED };
+
+/* Owner: the session glue (call_originate's caller, or the incoming handler that took it).
+ * The user agent lists live calls without owning them. */
+struct call {
+	struct le le;                 /* in ua->calls while the ua knows the call */
+	struct call_ua *ua;
+	struct call_trunk *trunk;     /* outbound */
+	struct sipsess *sess;
+	struct media_stream *ms;
+	struct call_sdp sdp;
+	struct sa remote;             /* last remote RTP address */
+	struct tmr ring_tmr, end_tmr;
+	enum call_state state;
+	bool inbound, rang, peer_bye, answer_asap, accepted, have_offer, media_on;
+	call_event_h *eh;
+	void *arg;
+	struct call_times times;
+	/* the outcome, fixed when the call ends and reported from end_tmr */
+	struct call_end end;
+	uint16_t end_code;
+	char end_reason[64];
+	char sid[40];                 /* for logs */
+};
+
+static void call_destructor(void *arg)
+{
+	struct call *c = arg;
+
+	tmr_cancel(&c->ring_tmr);
+	tmr_cancel(&c->end_tmr);
+	list_unlink(&c->le);
+	c->ms = mem_deref(c->ms);
+	call_sdp_close(&c->sdp);
+	if (c->sess && c->inbound && c->state < CALL_ANSWERED && c->accepted)
+		(void)sipsess_reject(c->sess, 480, "Temporarily Unavailable", NULL);
+	c->sess = mem_deref(c->sess);
+}
+
+/* The owner may release c from inside its handler; keep it alive until we return. */
+static void emit(struct call *c, struct call_event *ev)
+{
+	if (!c->eh)
+		return;
+	ev->times = c->times;
+	mem_ref(c);
+	c->eh(c, ev, c->arg);
+	mem_deref(c);
+}
+
+static void end_fire(void *arg)
+{
+	struct call *c = arg;
+	struct call_event ev = {.type = CALL_EV_ENDED};
+
+	/* RTP stops with the call; a recording in progress is closed by the stream. */
+	c->ms = mem_deref(c->ms);
+	ev.end = c->end;
+	ev.sip_code = c->end_code;
+	ev.reason = c->end_reason;
+	log_info("call", "%s: ended %d %s (%s), hung up by %s%s%s", c->sid, c->end.status,
+		 c->end.status_str, c->end_reason, call_side_name(c->end.side),
+		 c->times.ring_ms ? ", rang" : "", c->times.answer_ms ? ", answered" : "");
+	emit(c, &ev);
+}
+
+/* Fixes the outcome; ENDED is reported from the loop so no caller is re-entered. */
+static void call_end(struct call *c, enum call_cause cause, uint16_t code, enum call_side by,
+		     const char *reason)
+{
+	if (c->state == CALL_ENDED)
+		return;
+	c->state = CALL_ENDED;
+	c->times.end_ms = clock_unix_ms();
+	tmr_cancel(&c->ring_tmr);
+	call_end_status(cause, code, c->rang, by, &c->end);
+	c->end_code = code;
+	str_ncpy(c->end_reason, reason ? reason : "", sizeof(c->end_reason));
+	tmr_start(&c->end_tmr, 0, end_fire, c);
+}
+
+/* Lets libre finish the session: CANCEL before an answer, BYE after. */
+static void sess_release(struct call *c)
+{
+	c->sess = mem_deref(c->sess);
+}
+
+/* ---- media --------------------------------------------------------------------------- */
+
+static void media_handler(struct media_stream *ms, const struct media_event *mev, void *arg)
+{
+	struct call *c = arg;
+	struct call_event ev = {.type = CALL_EV_MEDIA};
+
+	(void)ms;
+	if (c->state == CALL_ENDED)
+		return;
+	switch (mev->type) {
+	case MEDIA_EV_DTMF:
+		ev.type = CALL_EV_DTMF;
+		ev.key = mev->key;
+		ev.ts_ms = mev->ts_ms;
+		ev.source = mev->source == MEDIA_DTMF_INBAND ? CALL_DTMF_INBAND :
+			    CALL_DTMF_RFC4733;
+		break;
+	case MEDIA_EV_RTP_TIMEOUT:
+		log_warn("call", "%s: no RTP from the peer: hanging up", c->sid);
+		sess_release(c);
+		call_end(c, CALL_CAUSE_ANSWERED, 200, CALL_SIDE_SYSTEM, "RTP timeout");
+		return;
+	default:
+		ev.media = mev;
+		break;
+	}
+	emit(c, &ev);
+}
+
+static int media_apply(struct call *c, struct call_media_params *mp)
+{
+	struct media_params p = {0};
+	char sab[64];
+	int err;
+
+	if (!sa_isset(&mp->remote, SA_ADDR)) {
+		/* c=0.0.0.0 hold: keep sending nowhere new */
+		if (!sa_isset(&c->remote, SA_ALL))
+			return 0;
+		mp->remote = c->remote;
+	}
+	c->remote = mp->remote;
+	if (!c->ms)
+		return 0;
+	p.remote = &mp->remote;
+	p.codec = mp->codec;
+	p.telev_pt = mp->telev_pt;
+	p.ptime_ms = 20;
+	p.hold = mp->hold;
+	err = media_stream_start(c->ms, &p);
+	if (err) {
+		log_warn("call", "%s: cannot start media towards %s: %s", c->sid,
+			 call_sa_str(&mp->remote, sab, sizeof(sab)), strerror(err));
+		return err;
+	}
+	log_debug("call", "%s: media %s pt %d to %s%s", c->sid, media_codec_name(mp->codec),
+		  mp->telev_pt, call_sa_str(&mp->remote, sab, sizeof(sab)), mp->hold ? " (held)" : "");
+	c->media_on = true;
+	return 0;
+}
+
+/* The peer's SDP in msg: an offer (we answer into *descp) or an answer. */
+static int sdp_take(struct call *c, const struct sip_msg *msg, bool offer, struct mbuf **descp)
+{
+	struct call_media_params mp;
+	int err;
+
+	if (!msg_ctype_cmp(&msg->ctyp, "application", "sdp"))
+		return EPROTO;
+	err = call_sdp_decode(&c->sdp, msg->mb, offer, &mp);
+	if (err) {
+		log_warn("call", "%s: unusable SDP %s from the peer", c->sid,
+			 offer ? "offer" : "answer");
+		return err;
+	}
+	err = media_apply(c, &mp);
+	if (!err && descp)
+		err = call_sdp_encode(&c->sdp, false, descp);
+	return err;
+}
+
+static int media_init(struct call *c)
+{
+	struct sa laddr;
+	int err;
+
+	if (c->ua->media) {
+		err = media_stream_alloc(&c->ms, c->ua->media, media_handler, c);
+		if (err) {
+			log_error("call", "%s: no RTP port: %s", c->sid, strerror(err));
+			return err;
+		}
+		media_stream_local(c->ms, &laddr);
+	}
+	else {
+		/* signalling only (tools): advertise a discard port on our SIP address */
+		sa_set_str(&laddr, c->ua->cc.listen[0].host, 9);
+	}
+	return call_sdp_init(&c->sdp, &laddr, c->ua->cc.codecs, c->ua->cc.ncodecs);
+}
+
+/* ---- session handlers ---------------------------------------------------------------- */
+
+static int offer_handler(struct mbuf **descp, const struct sip_msg *msg, void *arg)
+{
+	struct call *c = arg;
+
+	/* A re-INVITE: with an offer (hold, codec change) we answer; without one we offer and
+	 * the answer comes in the ACK. */
+	if (mbuf_get_left(msg->mb))
+		return sdp_take(c, msg, true, descp);
+	return call_sdp_encode(&c->sdp, true, descp);
+}
+
+static int answer_handler(const struct sip_msg *msg, void *arg)
+{
+	return sdp_take(arg, msg, false, NULL);
+}
+
+static void progress_handler(const struct sip_msg *msg, void *arg)
+{
+	struct call *c = arg;
+	struct call_event ev = {.type = CALL_EV_RINGING};
+
+	if (msg->scode < 180 || msg->scode > 189 || c->rang || c->state != CALL_CALLING)
+		return;
+	c->rang = true;
+	c->state = CALL_RINGING;
+	c->times.ring_ms = clock_unix_ms();
+	log_info("call", "%s: ringing (%u)", c->sid, msg->scode);
+	emit(c, &ev);
+}
+
+static void estab_handler(const struct sip_msg *msg, void *arg)
+{
+	struct call *c = arg;
+	struct call_event ev = {.type = CALL_EV_ANSWERED};
+
+	(void)msg;
+	if (c->state == CALL_ENDED)
+		return;
+	tmr_cancel(&c->ring_tmr);
+	if (!c->times.answer_ms)
+		c->times.answer_ms = clock_unix_ms();
+	c->state = CALL_ANSWERED;
+	log_info("call", "%s: answered", c->sid);
+	emit(c, &ev);
+}
+
+static void info_handler(struct sip *sip, const struct sip_msg *msg, void *arg)
+{
+	struct call *c = arg;
+	struct call_event ev = {.type = CALL_EV_DTMF};
+	char key;
+	int err = call_info_dtmf(msg, &key);
+
+	if (err == ENOTSUP) {
+		(void)sip_replyf(sip, msg, 415, "Unsupported Media Type",
+				 "Accept: application/dtmf-relay, application/dtmf\r\n"
+				 "Content-Length: 0\r\n\r\n");
+		return;
+	}
+	if (err) {
+		(void)sip_reply(sip, msg, 400, "Bad DTMF Body");
+		return;
+	}
+	(void)sip_reply(sip, msg, 200, "OK");
+	if (c->state != CALL_ANSWERED)
+		return;
+	ev.key = key;
+	ev.ts_ms = clock_unix_ms();
+	ev.source = CALL_DTMF_SIP_INFO;
+	emit(c, &ev);
+}
+
+static void close_handler(int err, const struct sip_msg *msg, void *arg)
+{
+	struct call *c = arg;
+	char reason[64];
+
+	if (c->state == CALL_ENDED)
+		return;
+	if (msg && !msg->req)
+		re_snprintf(reason, sizeof(reason), "%u %r", msg->scode, &msg->reason);
+	else if (err)
+		re_snprintf(reason, sizeof(reason), "%m", err);
+	else
+		str_ncpy(reason, "closed", sizeof(reason));
+
+	if (c->state == CALL_ANSWERED || (c->inbound && c->times.answer_ms)) {
+		bool by_peer = c->peer_bye || (err == ECONNRESET && !msg);
+
+		call_end(c, CALL_CAUSE_ANSWERED, 200, by_peer ? CALL_SIDE_USER : CALL_SIDE_SYSTEM,
+			 by_peer ? "BYE from the peer" : reason);
+	}
+	else if (c->inbound) {
+		call_end(c, err == ECONNRESET ? CALL_CAUSE_IN_CANCEL : CALL_CAUSE_IN_REFUSED, 0,
+			 CALL_SIDE_USER, err == ECONNRESET ? "CANCEL from the caller" : reason);
+	}
+	else if (msg && !msg->req && msg->scode >= 300) {
+		call_end(c, CALL_CAUSE_SIP, msg->scode, CALL_SIDE_SYSTEM, reason);
+	}
+	else if (msg && !msg->req && msg->scode < 300) {
+		/* a 2xx whose SDP we could not use: libre has ACKed and sent BYE */
+		call_end(c, CALL_CAUSE_MEDIA, msg->scode, CALL_SIDE_SYSTEM, "unusable SDP answer");
+	}
+	else if (err == ETIMEDOUT) {
+		call_end(c, CALL_CAUSE_RING_TIMEOUT, 0, CALL_SIDE_SYSTEM, "no final response");
+	}
+	else {
+		call_end(c, CALL_CAUSE_TRANSPORT, 0, CALL_SIDE_SYSTEM, reason);
+	}
+}
+
+static void ring_timeout(void *arg)
+{
+	struct call *c = arg;
+
+	if (c->state >= CALL_ANSWERED)
+		return;
+	log_info("call", "%s: ring timeout%s", c->sid, c->rang ? "" : " without a ring");
+	sess_release(c);
+	call_end(c, CALL_CAUSE_RING_TIMEOUT, 0, CALL_SIDE_SYSTEM, "ring timeout");
+}
+
+/* ---- public -------------------------------------------------------------------------- */
+
+static int call_alloc(struct call **cp, struct call_ua *ua, bool inbound)
+{
+	struct call *c = mem_zalloc(sizeof(*c), call_destructor);
+
+	if (!c)
+		return ENOMEM;
+	c->ua = ua;
+	c->inbound = inbound;
+	tmr_init(&c->ring_tmr);
+	tmr_init(&c->end_tmr);
+	c->times.start_ms = clock_unix_ms();
+	list_append(&ua->calls, &c->le, c);
+	*cp = c;
+	return 0;
+}
+
+static bool trunk_down(unsigned trunk, void *arg)
+{
+	return call_trunk_state(arg, trunk) == 0;
+}
+
+int call_originate(struct call **cp, struct call_ua *ua, const struct call_params *p,
+		   call_event_h *eh, void *arg)
+{
+	char dialled[CALL_NUMBER_MAX + 1], to_uri[400], from_uri[400], uui_hex[2 * CALL_UUI_MAX + 1];
+	char uui_hdr[2 * CALL_UUI_MAX + 64] = "";
+	const char *routev[1];
+	struct mbuf *offer = NULL;
+	struct call *c = NULL;
+	unsigned ti;
+	unsigned ring;
+	int err;
+
+	if (!cp || !ua || !p || !eh || !p->callee || !p->caller)
+		return EINVAL;
+	if (!call_number_ok(p->caller)) {
+		log_warn("call", "refusing caller '%.40s': only digits and a leading +", p->caller);
+		return EINVAL;
+	}
+	err = call_route_number(&ua->cc, p->callee, trunk_down, ua, &ti, dialled,
+				sizeof(dialled));
+	if (err) {
+		log_warn("call", "%s: no trunk for callee '%.40s'", p->session_id ? p->session_id : "",
+			 p->callee);
+		return err;
+	}
+	if (p->uui && p->uui[0]) {
+		err = call_uui_hex(p->uui, uui_hex, sizeof(uui_hex));
+		if (err)
+			return err;
+		re_snprintf(uui_hdr, sizeof(uui_hdr), "User-to-User: %s;encoding=hex\r\n", uui_hex);
+	}
+	err = call_alloc(&c, ua, false);
+	if (err)
+		return err;
+	c->trunk = &ua->trunks[ti];
+	c->eh = eh;
+	c->arg = arg;
+	str_ncpy(c->sid, p->session_id && p->session_id[0] ? p->session_id : "call",
+		 sizeof(c->sid));
+	err = media_init(c);
+	err = err ? err : call_sdp_encode(&c->sdp, true, &offer);
+	if (err)
+		goto out;
+
+	/* The last moment before the numbers reach the wire: check them once more. */
+	if (!call_number_ok(dialled) || !call_number_ok(p->caller)) {
+		err = EINVAL;
+		goto out;
+	}
+	re_snprintf(to_uri, sizeof(to_uri), "sip:%s@%s%s", dialled, c->trunk->hostport,
+		    c->trunk->tparam);
+	re_snprintf(from_uri, sizeof(from_uri), "sip:%s@%s", p->caller,
+		    c->trunk->tc->from_domain);
+	routev[0] = c->trunk->tc->proxy;
+	err = sipsess_connect(&c->sess, ua->sock, to_uri, NULL, from_uri, "cccd", routev,
+			      c->trunk->tc->proxy[0] ? 1 : 0, "application/sdp", offer,
+			      call_trunk_auth, c->trunk, false, offer_handler, answer_handler,
+			      progress_handler, estab_handler, info_handler, NULL,
+			      close_handler, c,
+			      "P-Asserted-Identity: <%s>\r\n%s", from_uri, uui_hdr);
+	if (err) {
+		log_warn("call", "%s: cannot send the INVITE: %s", c->sid, strerror(err));
+		goto out;
+	}
+	ring = p->max_ring_s ? p->max_ring_s : ua->cc.ring_timeout;
+	if (ring > ua->cc.ring_timeout_max)
+		ring = ua->cc.ring_timeout_max;
+	tmr_start(&c->ring_tmr, ring * 1000ull, ring_timeout, c);
+	log_info("call", "%s: calling %s as %s via trunk %s (ring %us)", c->sid, dialled,
+		 p->caller, c->trunk->tc->name, ring);
+
+ out:
+	mem_deref(offer);
+	if (err)
+		mem_deref(c);
+	else
+		*cp = c;
+	return err;
+}
+
+/* ---- inbound ------------------------------------------------------------------------- */
+
+static int answer_now(struct call *c)
+{
+	struct mbuf *desc = NULL;
+	int err;
+
+	if (c->have_offer)
+		err = call_sdp_encode(&c->sdp, false, &desc);
+	else
+		err = call_sdp_encode(&c->sdp, true, &desc);
+	err = err ? err : sipsess_answer(c->sess, 200, "OK", desc, NULL);
+	mem_deref(desc);
+	if (err) {
+		log_warn("call", "%s: cannot answer: %s", c->sid, strerror(err));
+		return err;
+	}
+	c->times.answer_ms = clock_unix_ms();
+	return 0;
+}
+
+int call_answer(struct call *c)
+{
+	if (!c || !c->inbound)
+		return EINVAL;
+	if (c->state >= CALL_ANSWERED || c->times.answer_ms || c->answer_asap)
+		return EALREADY;
+	if (!c->accepted) {
+		/* from inside the incoming handler: answered right after the 180 */
+		c->answer_asap = true;
+		return 0;
+	}
+	return answer_now(c);
+}
+
+static uint16_t refuse_code(int err, const char **reason)
+{
+	switch (err) {
+	case ENOENT:
+		*reason = "Not Found";
+		return 404;
+	case EBUSY:
+		*reason = "Busy Here";
+		return 486;
+	default:
+		*reason = "Temporarily Unavailable";
+		return 480;
+	}
+}
+
+void call_incoming(const struct sip_msg *msg, void *arg)
+{
+	struct call_ua *ua = arg;
+	char callee[CALL_NUMBER_MAX + 1], caller[CALL_NUMBER_MAX + 1], uui[CALL_UUI_MAX + 1];
+	char callid[128];
+	struct call_incoming in;
+	struct call *c = NULL;
+	const char *reason;
+	uint16_t code;
+	int err;
+
+	if (call_uri_number(&msg->uri, callee, sizeof(callee))) {
+		char sab[64];
+
+		log_info("call", "inbound INVITE from %s to a non-number: 404",
+			 call_sa_str(&msg->src, sab, sizeof(sab)));
+		(void)sip_treply(NULL, ua->sip, msg, 404, "Not Found");
+		return;
+	}
+	if (!ua->ih) {
+		(void)sip_treply(NULL, ua->sip, msg, 404, "Not Found");
+		return;
+	}
+	if (call_uri_number(&msg->from.uri, caller, sizeof(caller)))
+		caller[0] = '\0';
+	if (call_uui_decode(msg, uui, sizeof(uui)))
+		uui[0] = '\0';
+	re_snprintf(callid, sizeof(callid), "%r", &msg->callid);
+
+	err = call_alloc(&c, ua, true);
+	if (err) {
+		(void)sip_treply(NULL, ua->sip, msg, 500, "Server Internal Error");
+		return;
+	}
+	re_snprintf(c->sid, sizeof(c->sid), "in:%.32s", callid);
+	err = media_init(c);
+	if (err) {
+		(void)sip_treply(NULL, ua->sip, msg, 503, "Service Unavailable");
+		goto refused;
+	}
+	if (mbuf_get_left(msg->mb)) {
+		struct call_media_params mp;
+
+		if (!msg_ctype_cmp(&msg->ctyp, "application", "sdp") ||
+		    call_sdp_decode(&c->sdp, msg->mb, true, &mp)) {
+			log_info("call", "%s: unusable SDP offer: 488", c->sid);
+			(void)sip_treply(NULL, ua->sip, msg, 488, "Not Acceptable Here");
+			goto refused;
+		}
+		c->have_offer = true;
+		if (media_apply(c, &mp)) {
+			(void)sip_treply(NULL, ua->sip, msg, 488, "Not Acceptable Here");
+			goto refused;
+		}
+	}
+
+	in.callee = callee;
+	in.caller = caller;
+	in.uui = uui;
+	in.call_id = callid;
+	c->eh = NULL;
+	err = ua->ih(c, &in, &c->eh, &c->arg, ua->arg);
+	if (err || !c->eh) {
+		code = refuse_code(err ? err : EINVAL, &reason);
+		log_info("call", "%s: inbound call to %s refused: %u", c->sid, callee, code);
+		(void)sip_treply(NULL, ua->sip, msg, code, reason);
+		c->eh = NULL;
+		goto refused;
+	}
+	/* From here the handler's owner holds c. */
+	if (c->state == CALL_ENDED) { /* hung up from inside the handler */
+		(void)sip_treply(NULL, ua->sip, msg, 480, "Temporarily Unavailable");
+		return;
+	}
+	log_info("call", "%s: inbound call from '%s' to %s", c->sid, caller, callee);
+	err = sipsess_accept(&c->sess, ua->sock, msg, 180, "Ringing", "cccd", "application/sdp",
+			     NULL, NULL, NULL, false, offer_handler, answer_handler,
+			     estab_handler, info_handler, NULL, close_handler, c, NULL);
+	if (err) {
+		(void)sip_treply(NULL, ua->sip, msg, 500, "Server Internal Error");
+		call_end(c, CALL_CAUSE_IN_REFUSED, 0, CALL_SIDE_SYSTEM, "cannot accept");
+		return;
+	}
+	c->accepted = true;
+	if (c->answer_asap && answer_now(c)) {
+		sess_release(c);
+		call_end(c, CALL_CAUSE_IN_REFUSED, 0, CALL_SIDE_SYSTEM, "cannot answer");
+	}
+	return;
+
+ refused:
+	mem_deref(c);
+}
+
+/* ---- the rest ------------------------------------------------------------------------ */
+
+void call_hangup(struct call *c)
+{
+	if (!c || c->state == CALL_ENDED)
+		return;
+	if (c->state == CALL_ANSWERED || (c->inbound && c->times.answer_ms)) {
+		sess_release(c);
+		call_end(c, CALL_CAUSE_ANSWERED, 200, CALL_SIDE_SYSTEM, "hung up by cccd");
+	}
+	else if (c->inbound) {
+		if (c->sess)
+			(void)sipsess_reject(c->sess, 480, "Temporarily Unavailable", NULL);
+		sess_release(c);
+		call_end(c, CALL_CAUSE_IN_REFUSED, 0, CALL_SIDE_SYSTEM, "refused by cccd");
+	}
+	else {
+		sess_release(c);
+		call_end(c, CALL_CAUSE_CANCEL, 0, CALL_SIDE_SYSTEM, "cancelled by cccd");
+	}
+}
+
+struct call *call_find(struct call_ua *ua, const struct sip_msg *msg)
+{
+	for (struct le *le = ua->calls.head; le; le = le->next) {
+		struct call *c = le->data;
+		const struct sip_dialog *dlg = sipsess_dialog(c->sess);
+
+		if (dlg && sip_dialog_cmp(dlg, msg))
+			return c;
+	}
+	return NULL;
+}
+
+void call_peer_bye(struct call *c)
+{
+	c->peer_bye = true;
+}
+
+void call_detach(struct call *c)
+{
+	list_unlink(&c->le);
+	tmr_cancel(&c->ring_tmr);
+	tmr_cancel(&c->end_tmr);
+	c->eh = NULL;
+	c->ms = mem_deref(c->ms);
+	sess_release(c);
+	c->state = CALL_ENDED;
+	c->ua = NULL;
+}
+
+struct media_stream *call_media(const struct call *c)
+{
+	return c ? c->ms : NULL;
+}
+
+const struct call_times *call_times(const struct call *c)
+{
+	return c ? &c->times : NULL;
+}
+
+bool call_is_inbound(const struct call *c)
+{
+	return c && c->inbound;
+}

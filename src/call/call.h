@@ -1,0 +1,198 @@
+/* call: the SIP user agent on libre — trunks (routing, digest auth, registration, OPTIONS
+ * health checks), outbound and inbound calls, SIP INFO DTMF, and the one table that turns a
+ * call's outcome into a TCCC EndStatus.
+ *
+ * Threading contract: everything here runs on the control loop (libre re_main) except
+ * call_conf_read and the pure helpers (call_number_ok, call_route_number, call_end_status),
+ * which touch no shared state. Nothing here blocks. */
+#ifndef CCCD_CALL_H
+#define CCCD_CALL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "media/media.h"
+
+struct conf;
+struct conf_err;
+struct call_ua;
+struct call;
+
+/* ---- configuration --------------------------------------------------------------- */
+
+enum { CALL_NUMBER_MAX = 32, CALL_RULES_MAX = 16, CALL_TRUNKS_MAX = 16,
+       CALL_LISTEN_MAX = 4, CALL_UUI_MAX = 256 };
+
+enum call_transport { CALL_UDP = 0, CALL_TCP };
+
+/* One dial rule: a number starting with `match` ("" matches every number) loses its first
+ * `strip` characters and gains `prefix`. */
+struct call_rule {
+	char match[CALL_NUMBER_MAX + 1];
+	unsigned strip;
+	char prefix[CALL_NUMBER_MAX + 1];
+};
+
+struct call_trunk_conf {
+	char name[64];
+	char host[256];                 /* IP address or DNS name */
+	uint16_t port;
+	enum call_transport transport;
+	char proxy[280];                /* outbound proxy as a SIP URI, "" = none */
+	char from_domain[256];          /* host part of From/P-Asserted-Identity, default host */
+	char username[128], password[128];
+	char realm[128];                /* answer challenges of this realm only; "" = any */
+	bool do_register;
+	unsigned register_expires;      /* seconds */
+	unsigned options_interval;      /* seconds between OPTIONS health checks, 0 = none */
+	struct call_rule rules[CALL_RULES_MAX];
+	unsigned nrules;
+};
+
+struct call_listen {
+	char host[64];
+	uint16_t port;
+	bool udp, tcp;
+};
+
+struct call_conf {
+	struct call_listen listen[CALL_LISTEN_MAX];
+	unsigned nlisten;
+	char user_agent[128];
+	unsigned ring_timeout;          /* seconds, when a call gives no max_ring_s */
+	unsigned ring_timeout_max;      /* seconds, upper bound for max_ring_s */
+	enum media_codec codecs[2];     /* offer/answer preference, from [media] codecs */
+	unsigned ncodecs;
+	struct call_trunk_conf trunks[CALL_TRUNKS_MAX];
+	unsigned ntrunks;
+};
+
+/* Reads [sip] and every [trunk NAME] (and [media] codecs for the SDP preference). */
+int call_conf_read(const struct conf *cf, struct call_conf *cc, struct conf_err *err);
+
+/* ---- pure helpers ------------------------------------------------------------------ */
+
+/* True for 1..CALL_NUMBER_MAX characters of digits with at most one leading '+': the only
+ * numbers that may reach a Request-URI, a From or a P-Asserted-Identity. */
+bool call_number_ok(const char *number);
+
+/* The first trunk (in file order) with a rule matching `number`, and the number rewritten
+ * by that rule into out. ENOENT when no rule matches, EINVAL for a bad number or a
+ * rewritten number that is not call_number_ok. `skip_down` is consulted per trunk index
+ * (NULL = no trunk is skipped). */
+int call_route_number(const struct call_conf *cc, const char *number,
+		      bool (*skip)(unsigned trunk, void *arg), void *arg,
+		      unsigned *trunkp, char *out, size_t outsz);
+
+/* ---- outcomes ---------------------------------------------------------------------- */
+
+enum call_side { CALL_SIDE_USER = 0, CALL_SIDE_SYSTEM };
+const char *call_side_name(enum call_side side);   /* "user" / "system" */
+
+/* How a call ended, before the table turns it into an EndStatus. */
+enum call_cause {
+	CALL_CAUSE_ANSWERED = 0,   /* answered, then BYE from either side (or RTP timeout) */
+	CALL_CAUSE_SIP,            /* final SIP response >= 300 to our INVITE */
+	CALL_CAUSE_RING_TIMEOUT,   /* ring timeout / MaxRingTimeoutSecond, or timer B */
+	CALL_CAUSE_CANCEL,         /* call_hangup before answer (our CANCEL) */
+	CALL_CAUSE_TRANSPORT,      /* transport error towards the trunk, no route, DNS */
+	CALL_CAUSE_MEDIA,          /* answered with SDP we cannot use */
+	CALL_CAUSE_IN_CANCEL,      /* inbound: the caller cancelled before we answered */
+	CALL_CAUSE_IN_REFUSED,     /* inbound: call_hangup before call_answer */
+};
+
+struct call_end {
+	int status;                /* TCCC EndStatus */
+	const char *status_str;    /* its EndStatusString */
+	enum call_side side;
+};
+
+/* THE table (status.c, mirrored in docs/sip.md): outcome → EndStatus and HungUpSide.
+ * sip_code is the final response for CALL_CAUSE_SIP; rang says whether an 18x came. */
+void call_end_status(enum call_cause cause, uint16_t sip_code, bool rang, enum call_side by,
+		     struct call_end *out);
+
+/* ---- user agent -------------------------------------------------------------------- */
+
+struct call_incoming {
+	const char *callee;        /* the dialled number (Request-URI user), call_number_ok */
+	const char *caller;        /* the From user, "" if it is not a number */
+	const char *uui;           /* decoded User-to-User, "" if none */
+	const char *call_id;
+};
+
+enum call_event_type {
+	CALL_EV_RINGING,    /* first 180/183 (outbound) */
+	CALL_EV_ANSWERED,   /* 200 OK and ACK: media runs */
+	CALL_EV_DTMF,       /* key, ts_ms, source */
+	CALL_EV_MEDIA,      /* another media event: play done, TTS ready, record done, error */
+	CALL_EV_ENDED,      /* end, sip_code, reason; the call object may then be released */
+};
+
+enum call_dtmf_source { CALL_DTMF_RFC4733 = 0, CALL_DTMF_INBAND, CALL_DTMF_SIP_INFO };
+
+struct call_times {
+	int64_t start_ms;          /* INVITE sent / received (Unix ms) */
+	int64_t ring_ms;           /* first 18x, 0 if none */
+	int64_t answer_ms;         /* 200 OK, 0 if unanswered */
+	int64_t end_ms;            /* 0 until ENDED */
+};
+
+struct call_event {
+	enum call_event_type type;
+	struct call_times times;            /* every event */
+	char key;                           /* DTMF */
+	int64_t ts_ms;                      /* DTMF: when the key started */
+	enum call_dtmf_source source;       /* DTMF */
+	const struct media_event *media;    /* MEDIA (valid during the handler only) */
+	struct call_end end;                /* ENDED */
+	uint16_t sip_code;                  /* ENDED: final response, 200 if answered, 0 local */
+	const char *reason;                 /* ENDED: short text, e.g. "486 Busy Here" */
+};
+
+typedef void (call_event_h)(struct call *c, const struct call_event *ev, void *arg);
+
+/* An inbound INVITE to `in->callee`. Return 0 to take the call: set *ehp and *argp; the
+ * handler now owns one reference to c (mem_deref after ENDED) and answers it with
+ * call_answer. Return ENOENT to refuse with 404, EBUSY for 486, any other errno for 480;
+ * c is then released by the call module. */
+typedef int (call_incoming_h)(struct call *c, const struct call_incoming *in,
+			      call_event_h **ehp, void **argp, void *arg);
+
+/* Listens on [sip] listen, registers trunks that need it, starts health checks. m may be
+ * NULL only in signalling-only tools (calls then carry no RTP). mem_deref closes: live calls
+ * are dropped without events. */
+int call_ua_alloc(struct call_ua **uap, const struct call_conf *cc, struct media *m,
+		  call_incoming_h *ih, void *arg);
+
+/* Trunk state for health reports: 1 up, 0 down, -1 not yet known. */
+int call_trunk_state(const struct call_ua *ua, unsigned trunk);
+
+/* Some trunk that is not known to be down has a rule for callee. */
+bool call_route_ok(const struct call_ua *ua, const char *callee);
+
+struct call_params {
+	const char *session_id;     /* for logs */
+	const char *callee;         /* TCCC form: 0086..., +86..., 123... */
+	const char *caller;         /* From and P-Asserted-Identity user */
+	const char *uui;            /* User-to-User (sent hex-encoded), NULL = none */
+	unsigned max_ring_s;        /* 0 = [sip] ring_timeout */
+};
+
+/* Sends the INVITE. ENOENT: no trunk can carry callee; EINVAL: a bad number or UUI.
+ * Events follow on eh; ENDED is always the last one. The caller owns *cp. */
+int call_originate(struct call **cp, struct call_ua *ua, const struct call_params *p,
+		   call_event_h *eh, void *arg);
+
+/* Inbound: 200 OK with SDP (ANSWERED follows on the ACK). EALREADY if answered/ended. */
+int call_answer(struct call *c);
+
+/* By us: CANCEL before answer, BYE after; ENDED (side system) follows from the loop, never
+ * from inside this call. No effect on an ended call. */
+void call_hangup(struct call *c);
+
+struct media_stream *call_media(const struct call *c);
+const struct call_times *call_times(const struct call *c);
+bool call_is_inbound(const struct call *c);
+
+#endif

@@ -1,0 +1,91 @@
+/* call: what the files of the call module share and nobody else sees. */
+#ifndef CCCD_CALL_INT_H
+#define CCCD_CALL_INT_H
+
+#include <re.h>
+#include "call/call.h"
+
+/* ---- message helpers (msg.c): pure, fuzzed by fuzz/fuzz_sip.c ----------------------- */
+
+/* The key of a SIP INFO DTMF body: application/dtmf-relay ("Signal=5") or application/dtmf
+ * ("5"). ENOTSUP for another content type (answer 415), EBADMSG for a bad body (400). */
+int call_info_dtmf(const struct sip_msg *msg, char *keyp);
+
+/* User-to-User: hex-encode for sending; decode a received header value (hex, the RFC 7433
+ * default encoding) into printable text. EINVAL for what cannot be carried. */
+int call_uui_hex(const char *uui, char *out, size_t outsz);
+int call_uui_decode(const struct sip_msg *msg, char *out, size_t outsz);
+
+/* The user part of a URI when it is a number (call_number_ok), else EINVAL. Visual
+ * separators allowed by RFC 3966 ('-', '.', '(', ')') are dropped first. */
+int call_uri_number(const struct uri *uri, char *out, size_t outsz);
+
+/* "ip:port" of sa in buf (64 bytes), for log lines. */
+const char *call_sa_str(const struct sa *sa, char *buf, size_t sz);
+
+/* ---- SDP (sdp.c) ------------------------------------------------------------------------ */
+
+/* One call's SDP state: local offer/answer from the media stream's address. */
+struct call_sdp {
+	struct sdp_session *sess;
+	struct sdp_media *audio;
+};
+
+/* What offer/answer settled. */
+struct call_media_params {
+	struct sa remote;
+	enum media_codec codec;
+	int telev_pt;
+	bool hold;
+};
+
+int call_sdp_init(struct call_sdp *s, const struct sa *laddr, const enum media_codec *codecs,
+		  unsigned ncodecs);
+void call_sdp_close(struct call_sdp *s);
+/* Offer (offer=true) or answer from the current state. */
+int call_sdp_encode(struct call_sdp *s, bool offer, struct mbuf **mbp);
+/* Decodes the peer's SDP (offer=true when it is an offer) and settles the parameters:
+ * EPROTO when no common codec or no usable address. */
+int call_sdp_decode(struct call_sdp *s, struct mbuf *body, bool offer,
+		    struct call_media_params *mp);
+
+/* ---- user agent (ua.c) and calls (call.c) ---------------------------------------------- */
+
+/* A configured trunk at run time. Owner: its call_ua (an array member). */
+struct call_trunk {
+	struct call_ua *ua;
+	const struct call_trunk_conf *tc;   /* in ua->cc */
+	char hostport[300];                 /* "host:port" with [] around IPv6 */
+	const char *tparam;                 /* ";transport=tcp" or "" */
+	struct uri proxy;                   /* decoded tc->proxy when set */
+	struct sipreg *reg;
+	struct sip_request *opt_req;
+	struct tmr opt_tmr;
+	int state;                          /* 1 up, 0 down, -1 unknown */
+	bool reg_failed;
+};
+
+/* Owner: whoever called call_ua_alloc. */
+struct call_ua {
+	struct call_conf cc;
+	struct sip *sip;
+	struct sipsess_sock *sock;
+	struct sip_lsnr *lsnr_first, *lsnr_last, *lsnr_resp;
+	struct dnsc *dnsc;
+	struct media *media;                /* not owned */
+	call_incoming_h *ih;
+	void *arg;
+	struct list calls;                  /* live calls (struct call), not owned */
+	struct call_trunk trunks[CALL_TRUNKS_MAX];
+};
+
+int call_trunk_auth(char **user, char **pass, const char *realm, void *arg);
+/* The live call whose dialog msg belongs to, or NULL. */
+struct call *call_find(struct call_ua *ua, const struct sip_msg *msg);
+void call_peer_bye(struct call *c);
+/* sipsess_listen's connection handler: an INVITE that starts a dialog. */
+void call_incoming(const struct sip_msg *msg, void *arg);
+/* The user agent is going away: end the call without an event. */
+void call_detach(struct call *c);
+
+#endif

@@ -1,0 +1,303 @@
+/* call: reading [sip] and [trunk NAME] sections, and the dial rules that route numbers. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <re.h>
+#include "conf/conf.h"
+#include "call/call.h"
+
+static int copy_str(char *dst, size_t dsz, const char *src, const char *key, unsigned line,
+		    struct conf_err *err)
+{
+	if (strlen(src) >= dsz) {
+		conf_err_set(err, line, "'%s' is too long (at most %zu characters)", key, dsz - 1);
+		return EINVAL;
+	}
+	memcpy(dst, src, strlen(src) + 1);
+	return 0;
+}
+
+/* listen = [udp|tcp] ADDR:PORT — without a transport word both UDP and TCP listen. */
+static int listen_value(const char *value, unsigned line, void *arg, struct conf_err *err)
+{
+	struct call_conf *cc = arg;
+	struct call_listen *l;
+	const char *addr = value;
+	struct sa sa;
+
+	if (cc->nlisten >= CALL_LISTEN_MAX) {
+		conf_err_set(err, line, "at most %d 'listen' lines", CALL_LISTEN_MAX);
+		return EINVAL;
+	}
+	l = &cc->listen[cc->nlisten];
+	l->udp = l->tcp = true;
+	if (!strncasecmp(value, "udp ", 4)) {
+		l->tcp = false;
+		addr = value + 4;
+	}
+	else if (!strncasecmp(value, "tcp ", 4)) {
+		l->udp = false;
+		addr = value + 4;
+	}
+	while (*addr == ' ' || *addr == '\t')
+		addr++;
+	if (sa_decode(&sa, addr, strlen(addr)) || !sa_port(&sa)) {
+		conf_err_set(err, line, "'listen' must be [udp|tcp] followed by a numeric address "
+			     "with a port such as 127.0.0.1:5060, not '%s'", value);
+		return EINVAL;
+	}
+	re_snprintf(l->host, sizeof(l->host), "%j", &sa);
+	l->port = sa_port(&sa);
+	cc->nlisten++;
+	return 0;
+}
+
+static bool digits_plus(const char *s, size_t n, bool plus_first)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] >= '0' && s[i] <= '9')
+			continue;
+		if (s[i] == '+' && i == 0 && plus_first)
+			continue;
+		return false;
+	}
+	return true;
+}
+
+/* route = MATCH [strip=N] [prefix=DIGITS]; MATCH is digits (optionally +...) or '*'. */
+static int route_value(const char *value, unsigned line, void *arg, struct conf_err *err)
+{
+	struct call_trunk_conf *tc = arg;
+	struct call_rule *r;
+	char buf[256], *tok, *save = NULL;
+	bool first = true;
+
+	if (tc->nrules >= CALL_RULES_MAX) {
+		conf_err_set(err, line, "at most %d 'route' lines per trunk", CALL_RULES_MAX);
+		return EINVAL;
+	}
+	r = &tc->rules[tc->nrules];
+	memset(r, 0, sizeof(*r));
+	if (snprintf(buf, sizeof(buf), "%s", value) >= (int)sizeof(buf)) {
+		conf_err_set(err, line, "'route' is too long");
+		return EINVAL;
+	}
+	for (tok = strtok_r(buf, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+		if (first) {
+			first = false;
+			if (!strcmp(tok, "*"))
+				continue;
+			if (strlen(tok) > CALL_NUMBER_MAX || !digits_plus(tok, strlen(tok), true)) {
+				conf_err_set(err, line, "route: '%s' is not a number prefix (digits, "
+					     "an optional leading +) or '*'", tok);
+				return EINVAL;
+			}
+			strcpy(r->match, tok);
+		}
+		else if (!strncmp(tok, "strip=", 6)) {
+			char *end;
+			unsigned long n = strtoul(tok + 6, &end, 10);
+
+			if (!tok[6] || *end || n > CALL_NUMBER_MAX) {
+				conf_err_set(err, line, "route: '%s' must be strip=N with N from 0 "
+					     "to %d", tok, CALL_NUMBER_MAX);
+				return EINVAL;
+			}
+			r->strip = (unsigned)n;
+		}
+		else if (!strncmp(tok, "prefix=", 7)) {
+			const char *p = tok + 7;
+
+			if (strlen(p) > CALL_NUMBER_MAX || !digits_plus(p, strlen(p), true)) {
+				conf_err_set(err, line, "route: '%s' must be prefix= followed by "
+					     "digits (an optional leading +)", tok);
+				return EINVAL;
+			}
+			strcpy(r->prefix, p);
+		}
+		else {
+			conf_err_set(err, line, "route: unknown word '%s' (expected strip=N or "
+				     "prefix=DIGITS)", tok);
+			return EINVAL;
+		}
+	}
+	if (first) {
+		conf_err_set(err, line, "route: a number prefix or '*' is required");
+		return EINVAL;
+	}
+	tc->nrules++;
+	return 0;
+}
+
+static int trunk_read(const struct conf_section *sec, struct call_trunk_conf *tc,
+		      struct conf_err *err)
+{
+	static const char *const transports[] = {"udp", "tcp", NULL};
+	const char *host, *proxy, *from, *user, *pass, *realm;
+	uint64_t port, expires, options;
+	int tp, rc;
+
+	memset(tc, 0, sizeof(*tc));
+	rc = copy_str(tc->name, sizeof(tc->name), conf_section_name(sec), "trunk name",
+		      conf_section_line(sec), err);
+	if (!rc && !tc->name[0]) {
+		conf_err_set(err, conf_section_line(sec), "a trunk needs a name: [trunk NAME]");
+		rc = EINVAL;
+	}
+	rc = rc ? rc : conf_str(sec, "host", NULL, &host, err);
+	if (!rc && (!host || !*host)) {
+		conf_err_set(err, conf_section_line(sec), "[trunk %s] needs 'host'", tc->name);
+		rc = EINVAL;
+	}
+	rc = rc ? rc : copy_str(tc->host, sizeof(tc->host), host, "host",
+				conf_key_line(sec, "host"), err);
+	if (!rc && strpbrk(tc->host, " \t;<>@\"[]")) {
+		conf_err_set(err, conf_key_line(sec, "host"), "'host' must be an IP address or a "
+			     "DNS name, not '%s'", host);
+		rc = EINVAL;
+	}
+	rc = rc ? rc : conf_uint(sec, "port", 5060, 1, 65535, &port, err);
+	rc = rc ? rc : conf_choice(sec, "transport", "udp", transports, &tp, err);
+	rc = rc ? rc : conf_str(sec, "proxy", "", &proxy, err);
+	rc = rc ? rc : copy_str(tc->proxy, sizeof(tc->proxy), proxy, "proxy",
+				conf_key_line(sec, "proxy"), err);
+	if (!rc && tc->proxy[0]) {
+		struct uri u;
+		struct pl pl;
+
+		pl_set_str(&pl, tc->proxy);
+		if (strncmp(tc->proxy, "sip:", 4) || uri_decode(&u, &pl) || !pl_isset(&u.host)) {
+			conf_err_set(err, conf_key_line(sec, "proxy"), "'proxy' must be a SIP URI "
+				     "such as sip:10.0.0.2:5060;transport=tcp, not '%s'", proxy);
+			rc = EINVAL;
+		}
+	}
+	rc = rc ? rc : conf_str(sec, "from_domain", host, &from, err);
+	rc = rc ? rc : copy_str(tc->from_domain, sizeof(tc->from_domain), from, "from_domain",
+				conf_key_line(sec, "from_domain"), err);
+	rc = rc ? rc : conf_str(sec, "username", "", &user, err);
+	rc = rc ? rc : copy_str(tc->username, sizeof(tc->username), user, "username",
+				conf_key_line(sec, "username"), err);
+	rc = rc ? rc : conf_str(sec, "password", "", &pass, err);
+	rc = rc ? rc : copy_str(tc->password, sizeof(tc->password), pass, "password",
+				conf_key_line(sec, "password"), err);
+	rc = rc ? rc : conf_str(sec, "realm", "", &realm, err);
+	rc = rc ? rc : copy_str(tc->realm, sizeof(tc->realm), realm, "realm",
+				conf_key_line(sec, "realm"), err);
+	rc = rc ? rc : conf_bool(sec, "register", false, &tc->do_register, err);
+	rc = rc ? rc : conf_uint(sec, "register_expires", 3600, 60, 86400, &expires, err);
+	rc = rc ? rc : conf_uint(sec, "options_interval", 30, 0, 3600, &options, err);
+	rc = rc ? rc : conf_each(sec, "route", route_value, tc, err);
+	if (rc)
+		return rc;
+	if (tc->do_register && !tc->username[0]) {
+		conf_err_set(err, conf_key_line(sec, "register"), "[trunk %s] registers, so it "
+			     "needs 'username' (and 'password')", tc->name);
+		return EINVAL;
+	}
+	if (tc->username[0] && strpbrk(tc->username, " \t;<>@:\"")) {
+		conf_err_set(err, conf_key_line(sec, "username"), "'username' must not contain "
+			     "blanks or any of ;<>@:\"");
+		return EINVAL;
+	}
+	if (!tc->nrules) {
+		conf_err_set(err, conf_section_line(sec), "[trunk %s] has no 'route' line, so it "
+			     "would carry no call (use 'route = *' for every number)", tc->name);
+		return EINVAL;
+	}
+	tc->port = (uint16_t)port;
+	tc->transport = tp == 1 ? CALL_TCP : CALL_UDP;
+	tc->register_expires = (unsigned)expires;
+	tc->options_interval = (unsigned)options;
+	return 0;
+}
+
+int call_conf_read(const struct conf *cf, struct call_conf *cc, struct conf_err *err)
+{
+	const struct conf_section *sip = conf_section_first(cf, "sip"), *t;
+	struct media_conf mc;
+	const char *ua;
+	uint64_t ring, ring_max;
+	int rc;
+
+	memset(cc, 0, sizeof(*cc));
+	rc = conf_each(sip, "listen", listen_value, cc, err);
+	if (!rc && !cc->nlisten)
+		rc = listen_value("127.0.0.1:5060", 0, cc, err);
+	rc = rc ? rc : conf_str(sip, "user_agent", "cccd", &ua, err);
+	rc = rc ? rc : copy_str(cc->user_agent, sizeof(cc->user_agent), ua, "user_agent",
+				conf_key_line(sip, "user_agent"), err);
+	rc = rc ? rc : conf_uint(sip, "ring_timeout", 60, 1, 600, &ring, err);
+	rc = rc ? rc : conf_uint(sip, "ring_timeout_max", 120, 1, 3600, &ring_max, err);
+	if (rc)
+		return rc;
+	if (ring > ring_max) {
+		conf_err_set(err, conf_key_line(sip, "ring_timeout"), "ring_timeout (%llu) must "
+			     "not exceed ring_timeout_max (%llu)", (unsigned long long)ring,
+			     (unsigned long long)ring_max);
+		return EINVAL;
+	}
+	cc->ring_timeout = (unsigned)ring;
+	cc->ring_timeout_max = (unsigned)ring_max;
+
+	for (t = conf_section_first(cf, "trunk"); t; t = conf_section_next(t)) {
+		if (cc->ntrunks >= CALL_TRUNKS_MAX) {
+			conf_err_set(err, conf_section_line(t), "at most %d trunks",
+				     CALL_TRUNKS_MAX);
+			return EINVAL;
+		}
+		rc = trunk_read(t, &cc->trunks[cc->ntrunks], err);
+		if (rc)
+			return rc;
+		cc->ntrunks++;
+	}
+
+	/* The SDP preference is the media module's setting; reading it here keeps one key. */
+	rc = media_conf_read(cf, &mc, err);
+	if (rc)
+		return rc;
+	cc->ncodecs = mc.ncodecs ? mc.ncodecs : 1;
+	cc->codecs[0] = mc.prefer[0];
+	cc->codecs[1] = mc.prefer[1];
+	return 0;
+}
+
+bool call_number_ok(const char *number)
+{
+	size_t n = number ? strlen(number) : 0;
+
+	if (!n || n > CALL_NUMBER_MAX || (number[0] == '+' && n == 1))
+		return false;
+	return digits_plus(number, n, true);
+}
+
+int call_route_number(const struct call_conf *cc, const char *number,
+		      bool (*skip)(unsigned trunk, void *arg), void *arg,
+		      unsigned *trunkp, char *out, size_t outsz)
+{
+	if (!cc || !call_number_ok(number) || !out)
+		return EINVAL;
+	for (unsigned i = 0; i < cc->ntrunks; i++) {
+		const struct call_trunk_conf *tc = &cc->trunks[i];
+
+		if (skip && skip(i, arg))
+			continue;
+		for (unsigned j = 0; j < tc->nrules; j++) {
+			const struct call_rule *r = &tc->rules[j];
+			size_t ml = strlen(r->match);
+
+			if (strncmp(number, r->match, ml))
+				continue;
+			if (r->strip > strlen(number))
+				return EINVAL;
+			if ((size_t)snprintf(out, outsz, "%s%s", r->prefix, number + r->strip) >=
+			    outsz || !call_number_ok(out))
+				return EINVAL;
+			if (trunkp)
+				*trunkp = i;
+			return 0;
+		}
+	}
+	return ENOENT;
+}

@@ -1,0 +1,348 @@
+/* call: the SIP user agent — listening sockets, requests outside calls (OPTIONS, unknown
+ * methods), trunk registration and OPTIONS health checks, routing state. */
+#include <errno.h>
+#include <string.h>
+#include "base/base.h"
+#include "call/call_int.h"
+
+#define ALLOW "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"
+
+int call_trunk_auth(char **user, char **pass, const char *realm, void *arg)
+{
+	const struct call_trunk *t = arg;
+	const struct call_trunk_conf *tc = t->tc;
+	int err;
+
+	if (!tc->username[0]) {
+		log_warn("call", "trunk %s: challenged for realm '%s' but has no username",
+			 tc->name, realm ? realm : "");
+		return EAUTH;
+	}
+	if (tc->realm[0] && str_casecmp(realm, tc->realm)) {
+		log_warn("call", "trunk %s: challenged for realm '%s', configured '%s'", tc->name,
+			 realm ? realm : "", tc->realm);
+		return EAUTH;
+	}
+	err = str_dup(user, tc->username);
+	err = err ? err : str_dup(pass, tc->password);
+	return err;
+}
+
+static void trunk_state_set(struct call_trunk *t, int state, const char *why)
+{
+	if (t->state == state)
+		return;
+	t->state = state;
+	if (state)
+		log_info("call", "trunk %s is up", t->tc->name);
+	else
+		log_warn("call", "trunk %s is down: %s", t->tc->name, why);
+}
+
+static void options_send(void *arg);
+
+static void options_resp(int err, const struct sip_msg *msg, void *arg)
+{
+	struct call_trunk *t = arg;
+	char why[64];
+
+	/* Any answer but a server failure shows the trunk alive (401/404/405 included: a
+	 * trunk may well refuse OPTIONS from us and still carry calls). */
+	if (err) {
+		re_snprintf(why, sizeof(why), "OPTIONS: %m", err);
+		trunk_state_set(t, 0, why);
+	}
+	else if (msg->scode >= 500) {
+		re_snprintf(why, sizeof(why), "OPTIONS answered %u", msg->scode);
+		trunk_state_set(t, 0, why);
+	}
+	else if (!t->reg_failed) {
+		trunk_state_set(t, 1, "");
+	}
+	tmr_start(&t->opt_tmr, t->tc->options_interval * 1000ull, options_send, t);
+}
+
+static void options_send(void *arg)
+{
+	struct call_trunk *t = arg;
+	char uri[400];
+	int err;
+
+	re_snprintf(uri, sizeof(uri), "sip:%s%s", t->hostport, t->tparam);
+	err = sip_requestf(&t->opt_req, t->ua->sip, true, "OPTIONS", uri,
+			   t->tc->proxy[0] ? &t->proxy : NULL, NULL, NULL, options_resp, t,
+			   "To: <%s>\r\n"
+			   "From: <sip:cccd@%s>;tag=%016llx\r\n"
+			   "Call-ID: %016llx\r\n"
+			   "CSeq: 1 OPTIONS\r\n"
+			   "Accept: application/sdp\r\n"
+			   "Content-Length: 0\r\n"
+			   "\r\n",
+			   uri, t->tc->from_domain, rand_u64(), rand_u64());
+	if (err) {
+		char why[64];
+
+		re_snprintf(why, sizeof(why), "cannot send OPTIONS: %m", err);
+		trunk_state_set(t, 0, why);
+		tmr_start(&t->opt_tmr, t->tc->options_interval * 1000ull, options_send, t);
+	}
+}
+
+static void register_resp(int err, const struct sip_msg *msg, void *arg)
+{
+	struct call_trunk *t = arg;
+	char why[80];
+
+	if (err || msg->scode >= 300) {
+		if (err)
+			re_snprintf(why, sizeof(why), "registration: %m", err);
+		else
+			re_snprintf(why, sizeof(why), "registration refused: %u %r", msg->scode,
+				    &msg->reason);
+		t->reg_failed = true;
+		trunk_state_set(t, 0, why);
+		return;
+	}
+	if (msg->scode >= 200) {
+		if (t->reg_failed || t->state != 1)
+			log_info("call", "trunk %s: registered", t->tc->name);
+		t->reg_failed = false;
+		trunk_state_set(t, 1, "");
+	}
+}
+
+static int trunk_start(struct call_ua *ua, unsigned i)
+{
+	struct call_trunk *t = &ua->trunks[i];
+	const struct call_trunk_conf *tc = &ua->cc.trunks[i];
+	struct sa sa;
+	int err = 0;
+
+	t->ua = ua;
+	t->tc = tc;
+	t->state = -1;
+	tmr_init(&t->opt_tmr);
+	if (!sa_set_str(&sa, tc->host, 0) && sa_af(&sa) == AF_INET6)
+		re_snprintf(t->hostport, sizeof(t->hostport), "[%s]:%u", tc->host, tc->port);
+	else
+		re_snprintf(t->hostport, sizeof(t->hostport), "%s:%u", tc->host, tc->port);
+	t->tparam = tc->transport == CALL_TCP ? ";transport=tcp" : "";
+	if (tc->proxy[0]) {
+		struct pl pl;
+
+		pl_set_str(&pl, tc->proxy);
+		err = uri_decode(&t->proxy, &pl);
+		if (err)
+			return err;
+	}
+	if (tc->do_register) {
+		char reg_uri[400], aor[400];
+		const char *routev[1] = {tc->proxy};
+
+		re_snprintf(reg_uri, sizeof(reg_uri), "sip:%s%s", t->hostport, t->tparam);
+		re_snprintf(aor, sizeof(aor), "sip:%s@%s", tc->username, tc->from_domain);
+		err = sipreg_register(&t->reg, ua->sip, reg_uri, aor, NULL, aor,
+				      tc->register_expires, tc->username, routev,
+				      tc->proxy[0] ? 1 : 0, 0, call_trunk_auth, t, false,
+				      register_resp, t, NULL, NULL);
+		if (err) {
+			log_error("call", "trunk %s: cannot register: %s", tc->name,
+				  strerror(err));
+			return err;
+		}
+	}
+	if (tc->options_interval)
+		tmr_start(&t->opt_tmr, 10 + i * 50, options_send, t);
+	return 0;
+}
+
+static void trunk_stop(struct call_trunk *t)
+{
+	tmr_cancel(&t->opt_tmr);
+	t->opt_req = mem_deref(t->opt_req);
+	t->reg = mem_deref(t->reg);
+}
+
+/* First listener: what no call or session owns. */
+static bool request_first(const struct sip_msg *msg, void *arg)
+{
+	struct call_ua *ua = arg;
+
+	if (!pl_strcmp(&msg->met, "OPTIONS")) {
+		(void)sip_treplyf(NULL, NULL, ua->sip, msg, false, 200, "OK",
+				  "Allow: " ALLOW "\r\n"
+				  "Accept: application/sdp, application/dtmf-relay, "
+				  "application/dtmf\r\n"
+				  "Content-Length: 0\r\n"
+				  "\r\n");
+		return true;
+	}
+	if (!pl_strcmp(&msg->met, "BYE")) {
+		struct call *c = call_find(ua, msg);
+
+		if (c)
+			call_peer_bye(c); /* noted; libre's session layer answers it */
+	}
+	return false;
+}
+
+/* Last listener: requests nobody handled get a proper refusal instead of libre's 501 and
+ * its message on stderr. */
+static bool request_last(const struct sip_msg *msg, void *arg)
+{
+	struct call_ua *ua = arg;
+
+	if (!pl_strcmp(&msg->met, "ACK"))
+		return true; /* never answered */
+	if (!pl_strcmp(&msg->met, "CANCEL"))
+		(void)sip_reply(ua->sip, msg, 481, "Call/Transaction Does Not Exist");
+	else
+		(void)sip_replyf(ua->sip, msg, 405, "Method Not Allowed",
+				 "Allow: " ALLOW "\r\nContent-Length: 0\r\n\r\n");
+	char sab[64];
+
+	log_debug("call", "refused %.*s from %s", (int)msg->met.l, msg->met.p,
+		  call_sa_str(&msg->src, sab, sizeof(sab)));
+	return true;
+}
+
+static bool response_last(const struct sip_msg *msg, void *arg)
+{
+	char sab[64];
+
+	(void)arg;
+	log_debug("call", "stray response %u to %.*s from %s", msg->scode,
+		  (int)msg->cseq.met.l, msg->cseq.met.p, call_sa_str(&msg->src, sab, sizeof(sab)));
+	return true;
+}
+
+static void sip_trace(bool tx, enum sip_transp tp, const struct sa *src, const struct sa *dst,
+		      const uint8_t *pkt, size_t len, void *arg)
+{
+	char sb[64], db[64];
+
+	(void)arg;
+	log_debug("sip", "%s %s %s -> %s\n%.*s", tx ? "send" : "recv", sip_transp_name(tp),
+		  call_sa_str(src, sb, sizeof(sb)), call_sa_str(dst, db, sizeof(db)), (int)(len > 4000 ? 4000 : len), (const char *)pkt);
+}
+
+static void ua_destructor(void *arg)
+{
+	struct call_ua *ua = arg;
+	struct le *le;
+
+	while ((le = ua->calls.head))
+		call_detach(le->data);
+	for (unsigned i = 0; i < ua->cc.ntrunks; i++)
+		trunk_stop(&ua->trunks[i]);
+	ua->lsnr_first = mem_deref(ua->lsnr_first);
+	ua->lsnr_last = mem_deref(ua->lsnr_last);
+	ua->lsnr_resp = mem_deref(ua->lsnr_resp);
+	ua->sock = mem_deref(ua->sock);
+	/* Ends what libre still works on (CANCELs waiting for a provisional, BYEs). */
+	sip_close(ua->sip, true);
+	ua->sip = mem_deref(ua->sip);
+	ua->dnsc = mem_deref(ua->dnsc);
+}
+
+static bool needs_dns(const struct call_conf *cc)
+{
+	struct sa sa;
+
+	for (unsigned i = 0; i < cc->ntrunks; i++) {
+		if (sa_set_str(&sa, cc->trunks[i].host, 0))
+			return true;
+	}
+	return false;
+}
+
+static int dns_start(struct call_ua *ua)
+{
+	struct sa srv[4];
+	uint32_t n = 4;
+	char domain[64] = "";
+	int err;
+
+	err = dns_srv_get(domain, sizeof(domain), srv, &n);
+	if (err || !n) {
+		log_error("call", "a trunk host is a DNS name, but no DNS server is configured");
+		return err ? err : ENOENT;
+	}
+	return dnsc_alloc(&ua->dnsc, NULL, srv, n);
+}
+
+int call_ua_alloc(struct call_ua **uap, const struct call_conf *cc, struct media *m,
+		  call_incoming_h *ih, void *arg)
+{
+	struct call_ua *ua;
+	int err = 0;
+
+	if (!uap || !cc)
+		return EINVAL;
+	ua = mem_zalloc(sizeof(*ua), ua_destructor);
+	if (!ua)
+		return ENOMEM;
+	ua->cc = *cc;
+	ua->media = m;
+	ua->ih = ih;
+	ua->arg = arg;
+	list_init(&ua->calls);
+
+	if (needs_dns(cc))
+		err = dns_start(ua);
+	err = err ? err : sip_alloc(&ua->sip, ua->dnsc, 32, 32, 32, ua->cc.user_agent, NULL,
+				    NULL);
+	if (err)
+		goto out;
+	sip_set_trace_handler(ua->sip, sip_trace);
+	for (unsigned i = 0; i < cc->nlisten; i++) {
+		const struct call_listen *l = &cc->listen[i];
+		struct sa laddr;
+
+		err = sa_set_str(&laddr, l->host, l->port);
+		if (!err && l->udp)
+			err = sip_transp_add(ua->sip, SIP_TRANSP_UDP, &laddr);
+		if (!err && l->tcp)
+			err = sip_transp_add(ua->sip, SIP_TRANSP_TCP, &laddr);
+		if (err) {
+			log_error("call", "cannot listen for SIP on %s:%u: %s", l->host, l->port,
+				  strerror(err));
+			goto out;
+		}
+	}
+	/* Listener order is call order: ours first, then libre's sessions, then the
+	 * catch-all. */
+	err = sip_listen(&ua->lsnr_first, ua->sip, true, request_first, ua);
+	err = err ? err : sipsess_listen(&ua->sock, ua->sip, 64, call_incoming, ua);
+	err = err ? err : sip_listen(&ua->lsnr_last, ua->sip, true, request_last, ua);
+	err = err ? err : sip_listen(&ua->lsnr_resp, ua->sip, false, response_last, ua);
+	for (unsigned i = 0; !err && i < cc->ntrunks; i++)
+		err = trunk_start(ua, i);
+
+ out:
+	if (err)
+		mem_deref(ua);
+	else
+		*uap = ua;
+	return err;
+}
+
+int call_trunk_state(const struct call_ua *ua, unsigned trunk)
+{
+	if (!ua || trunk >= ua->cc.ntrunks)
+		return 0;
+	return ua->trunks[trunk].state;
+}
+
+static bool trunk_down(unsigned trunk, void *arg)
+{
+	return call_trunk_state(arg, trunk) == 0;
+}
+
+bool call_route_ok(const struct call_ua *ua, const char *callee)
+{
+	char out[CALL_NUMBER_MAX + 1];
+
+	return ua && !call_route_number(&ua->cc, callee, trunk_down, (void *)ua, NULL, out,
+					sizeof(out));
+}

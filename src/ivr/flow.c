@@ -1,0 +1,1377 @@
+/* ivr flow documents: JSON → the compiled flow, with a finding for every bad field. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sndfile.h>
+#include <re_types.h>
+#include <re_fmt.h>
+#include <re_mem.h>
+#include <re_list.h>
+#include <re_tmr.h>
+#include <re_main.h>
+#include "tz/tz.h"
+#include "ivr/ivr_int.h"
+
+#define NODES_MAX     200
+#define NODES_PARSED  1000   /* beyond this the document is not even looked at */
+#define TTS_MAX       500
+
+struct parser {
+	struct ivr_flow *flow;
+	struct ivr_diag **dp;
+	const struct ivr_flow_opts *opts;
+	const char *nid;         /* the node being parsed, "" for the document */
+};
+
+#define ERR(p, field, ...) diag_add((p)->dp, (p)->nid, field, __VA_ARGS__)
+
+static const char *const type_names[NODE_TYPE_COUNT] = {
+	[NODE_START] = "start", [NODE_PROMPT] = "prompt", [NODE_MENU] = "menu",
+	[NODE_COLLECT] = "collect", [NODE_CONDITION] = "condition", [NODE_SETVAR] = "setVar",
+	[NODE_HOURS] = "businessHours", [NODE_HTTP] = "http",
+	[NODE_TRANSFER_SKILL] = "transferSkillGroup", [NODE_TRANSFER_AGENT] = "transferAgent",
+	[NODE_TRANSFER_EXT] = "transferExternal", [NODE_VOICEMAIL] = "voicemail",
+	[NODE_SURVEY] = "survey", [NODE_HANGUP] = "hangup",
+};
+
+/* Node-level exits each type has; `true` = required. */
+struct exit_spec {
+	const char *name;
+	int kind;
+	bool required;
+};
+
+static const struct exit_spec exits_next[] = {{"next", EDGE_NEXT, true}, {NULL, 0, false}};
+static const struct exit_spec exits_menu[] = {
+	{"onTimeout", EDGE_TIMEOUT, true}, {"onInvalid", EDGE_INVALID, true}, {NULL, 0, false}};
+static const struct exit_spec exits_collect[] = {
+	{"next", EDGE_NEXT, true}, {"onFail", EDGE_FAIL, true}, {NULL, 0, false}};
+static const struct exit_spec exits_cond[] = {{"else", EDGE_ELSE, true}, {NULL, 0, false}};
+static const struct exit_spec exits_hours[] = {
+	{"open", EDGE_OPEN, true}, {"closed", EDGE_CLOSED, true}, {NULL, 0, false}};
+static const struct exit_spec exits_http[] = {
+	{"next", EDGE_NEXT, true}, {"onError", EDGE_ERROR, false}, {NULL, 0, false}};
+static const struct exit_spec exits_transfer[] = {{"onFail", EDGE_FAIL, true}, {NULL, 0, false}};
+static const struct exit_spec exits_none[] = {{NULL, 0, false}};
+
+static const struct exit_spec *const type_exits[NODE_TYPE_COUNT] = {
+	[NODE_START] = exits_next, [NODE_PROMPT] = exits_next, [NODE_MENU] = exits_menu,
+	[NODE_COLLECT] = exits_collect, [NODE_CONDITION] = exits_cond,
+	[NODE_SETVAR] = exits_next, [NODE_HOURS] = exits_hours, [NODE_HTTP] = exits_http,
+	[NODE_TRANSFER_SKILL] = exits_transfer, [NODE_TRANSFER_AGENT] = exits_transfer,
+	[NODE_TRANSFER_EXT] = exits_transfer, [NODE_VOICEMAIL] = exits_next,
+	[NODE_SURVEY] = exits_next, [NODE_HANGUP] = exits_none,
+};
+
+/* ---- small field readers -------------------------------------------------------- */
+
+static bool allowed(const char *key, const char *const *keys)
+{
+	for (; *keys; keys++) {
+		if (!strcmp(key, *keys))
+			return true;
+	}
+	return false;
+}
+
+/* Every key of `obj` not in `keys` is a finding: a misspelt setting must not silently
+ * take its default. */
+static void check_keys(struct parser *p, json_t *obj, const char *prefix,
+		       const char *const *keys)
+{
+	const char *k;
+	json_t *v;
+	char f[96];
+
+	json_object_foreach(obj, k, v) {
+		if (allowed(k, keys))
+			continue;
+		snprintf(f, sizeof(f), "%s%s", prefix, k);
+		ERR(p, f, "unknown field");
+	}
+}
+
+static void fname(char *f, size_t sz, const char *prefix, const char *key)
+{
+	snprintf(f, sz, "%s%s", prefix, key);
+}
+
+static const char *get_str(struct parser *p, json_t *obj, const char *prefix, const char *key,
+			   bool required, size_t maxlen)
+{
+	json_t *v = json_object_get(obj, key);
+	char f[96];
+
+	fname(f, sizeof(f), prefix, key);
+	if (!v || json_is_null(v)) {
+		if (required)
+			ERR(p, f, "missing");
+		return NULL;
+	}
+	if (!json_is_string(v)) {
+		ERR(p, f, "must be a string");
+		return NULL;
+	}
+	if (maxlen && json_string_length(v) > maxlen) {
+		ERR(p, f, "longer than %zu characters", maxlen);
+		return NULL;
+	}
+	if (strlen(json_string_value(v)) != json_string_length(v)) {
+		ERR(p, f, "contains a NUL character");
+		return NULL;
+	}
+	return json_string_value(v);
+}
+
+static unsigned get_uint(struct parser *p, json_t *obj, const char *prefix, const char *key,
+			 unsigned def, unsigned min, unsigned max)
+{
+	json_t *v = json_object_get(obj, key);
+	char f[96];
+
+	fname(f, sizeof(f), prefix, key);
+	if (!v || json_is_null(v))
+		return def;
+	if (!json_is_integer(v)) {
+		ERR(p, f, "must be an integer");
+		return def;
+	}
+	json_int_t i = json_integer_value(v);
+	if (i < (json_int_t)min || i > (json_int_t)max) {
+		ERR(p, f, "%lld is out of range %u-%u", (long long)i, min, max);
+		return def;
+	}
+	return (unsigned)i;
+}
+
+static bool get_bool(struct parser *p, json_t *obj, const char *prefix, const char *key,
+		     bool def)
+{
+	json_t *v = json_object_get(obj, key);
+	char f[96];
+
+	if (!v || json_is_null(v))
+		return def;
+	if (!json_is_boolean(v)) {
+		fname(f, sizeof(f), prefix, key);
+		ERR(p, f, "must be true or false");
+		return def;
+	}
+	return json_is_true(v);
+}
+
+static bool key_char_ok(char c)
+{
+	return (c >= '0' && c <= '9') || c == '*' || c == '#';
+}
+
+/* A DTMF key: one of 0-9 * #. `none_ok`: "" means no key (returns 0). */
+static char get_key(struct parser *p, json_t *obj, const char *prefix, const char *key,
+		    char def, bool none_ok)
+{
+	json_t *v = json_object_get(obj, key);
+	char f[96];
+	const char *s;
+
+	if (!v || json_is_null(v))
+		return def;
+	fname(f, sizeof(f), prefix, key);
+	if (!json_is_string(v)) {
+		ERR(p, f, "must be a string with one key of 0-9 * #");
+		return def;
+	}
+	s = json_string_value(v);
+	if (!*s && none_ok)
+		return 0;
+	if (strlen(s) != 1 || !key_char_ok(s[0])) {
+		ERR(p, f, "'%s' is not one key of 0-9 * #%s", s, none_ok ? " (or \"\" for none)" : "");
+		return def;
+	}
+	return s[0];
+}
+
+/* Variable names as templates accept them; `System` names are reserved. */
+static bool var_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > 63)
+		return false;
+	if (!((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
+		return false;
+	for (size_t i = 1; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '.'))
+			return false;
+	}
+	return true;
+}
+
+static const char *get_var(struct parser *p, json_t *obj, const char *prefix, const char *key,
+			   bool required, bool settable)
+{
+	const char *s = get_str(p, obj, prefix, key, required, 63);
+	char f[96];
+
+	if (!s)
+		return NULL;
+	fname(f, sizeof(f), prefix, key);
+	if (!var_name_ok(s)) {
+		ERR(p, f, "'%s' is not a variable name (letters, digits, _ and ., not starting with "
+		    "a digit)", s);
+		return NULL;
+	}
+	if (settable && !strncmp(s, "System", 6)) {
+		ERR(p, f, "'%s': System variables cannot be set by a flow", s);
+		return NULL;
+	}
+	return s;
+}
+
+/* ---- prompts --------------------------------------------------------------------- */
+
+static void check_wav(struct parser *p, const char *f, const char *path)
+{
+	SF_INFO info = {0};
+	SNDFILE *sf;
+	struct stat st;
+
+	if (stat(path, &st) != 0) {
+		ERR(p, f, "prompt file '%s' %s", path, errno == ENOENT ? "does not exist" :
+		    "cannot be examined");
+		return;
+	}
+	/* Only regular files: opening a FIFO or a device could block the loader. */
+	if (!S_ISREG(st.st_mode)) {
+		ERR(p, f, "prompt file '%s' is not a regular file", path);
+		return;
+	}
+	if (access(path, R_OK) != 0) {
+		ERR(p, f, "prompt file '%s' is not readable", path);
+		return;
+	}
+	sf = sf_open(path, SFM_READ, &info);
+	if (!sf) {
+		ERR(p, f, "prompt file '%s' is not an audio file (%s)", path, sf_strerror(NULL));
+		return;
+	}
+	if ((info.format & SF_FORMAT_TYPEMASK) != SF_FORMAT_WAV) {
+		ERR(p, f, "prompt file '%s' is not a WAV file", path);
+	}
+	else if (info.frames <= 0 || info.samplerate <= 0 || info.channels <= 0) {
+		ERR(p, f, "prompt file '%s' has no audio", path);
+	}
+	sf_close(sf);
+}
+
+static void parse_prompt_obj(struct parser *p, json_t *obj, const char *prefix,
+			     struct prompt_def *pd, bool text_only_keys)
+{
+	static const char *const keys[] = {"tts", "file", "lang", NULL};
+	const char *file;
+	char f[96];
+
+	if (!text_only_keys)
+		check_keys(p, obj, prefix, keys);
+	snprintf(pd->where, sizeof(pd->where), "%s", prefix);
+	pd->tts = get_str(p, obj, prefix, "tts", false, TTS_MAX);
+	file = get_str(p, obj, prefix, "file", false, 400);
+	pd->lang = get_str(p, obj, prefix, "lang", false, 15);
+	if (pd->tts && file) {
+		fname(f, sizeof(f), prefix, "file");
+		ERR(p, f, "give either tts or file, not both");
+		return;
+	}
+	if (!pd->tts && !file) {
+		fname(f, sizeof(f), prefix, "tts");
+		if (!json_object_get(obj, "tts") && !json_object_get(obj, "file"))
+			ERR(p, f, "a prompt needs tts text or a file");
+		return;
+	}
+	if (pd->tts && !*pd->tts) {
+		fname(f, sizeof(f), prefix, "tts");
+		ERR(p, f, "empty text");
+		return;
+	}
+	pd->set = true;
+	if (!file)
+		return;
+	fname(f, sizeof(f), prefix, "file");
+	if (!*file) {
+		ERR(p, f, "empty file name");
+		pd->set = false;
+		return;
+	}
+	/* Prompts live under the prompt folder: no absolute paths, no way out with "..". A
+	 * flow therefore cannot point the loader at /proc or /dev files that block. */
+	if (file[0] == '/' || !strcmp(file, "..") || !strncmp(file, "../", 3) ||
+	    strstr(file, "/../") || (strlen(file) >= 3 && !strcmp(file + strlen(file) - 3, "/.."))) {
+		ERR(p, f, "'%s' must be a path inside the prompt folder (relative, without ..)",
+		    file);
+		pd->set = false;
+		return;
+	}
+	if (!p->opts || !p->opts->prompt_dir || !*p->opts->prompt_dir)
+		re_sdprintf(&pd->file, "%s", file);
+	else
+		re_sdprintf(&pd->file, "%s/%s", p->opts->prompt_dir, file);
+	if (!pd->file) {
+		ERR(p, f, "out of memory");
+		pd->set = false;
+		return;
+	}
+	check_wav(p, f, pd->file);
+}
+
+/* A prompt given as a sub-object `key` of `params`. */
+static void get_prompt(struct parser *p, json_t *params, const char *key, struct prompt_def *pd,
+		       bool required)
+{
+	json_t *v = json_object_get(params, key);
+	char f[96], prefix[96];
+
+	fname(f, sizeof(f), "params.", key);
+	if (!v || json_is_null(v)) {
+		if (required)
+			ERR(p, f, "missing");
+		return;
+	}
+	if (!json_is_object(v)) {
+		ERR(p, f, "must be an object with tts or file");
+		return;
+	}
+	snprintf(prefix, sizeof(prefix), "params.%s.", key);
+	parse_prompt_obj(p, v, prefix, pd, false);
+}
+
+/* ---- edges ----------------------------------------------------------------------- */
+
+static int add_edge(struct parser *p, struct node *n, const char *field, int kind, int index,
+		    json_t *v, bool required)
+{
+	struct edge *e;
+
+	if (!v || json_is_null(v)) {
+		if (required)
+			ERR(p, field, "missing (the %s exit must lead to a node)", field);
+		return -1;
+	}
+	if (!json_is_string(v) || !json_string_length(v)) {
+		ERR(p, field, "must be a node id");
+		return -1;
+	}
+	e = mem_reallocarray(n->edges, n->n_edges + 1, sizeof(*e), NULL);
+	if (!e) {
+		ERR(p, field, "out of memory");
+		return -1;
+	}
+	n->edges = e;
+	e = &n->edges[n->n_edges];
+	memset(e, 0, sizeof(*e));
+	snprintf(e->field, sizeof(e->field), "%s", field);
+	e->to_id = json_string_value(v);
+	e->to = -1;
+	e->kind = kind;
+	e->index = index;
+	return (int)n->n_edges++;
+}
+
+/* ---- per-type params ------------------------------------------------------------- */
+
+static void parse_keys_menu(struct parser *p, struct node *n, json_t *keys, bool survey)
+{
+	const char *k;
+	json_t *v;
+	char f[96];
+
+	if (!keys) {
+		ERR(p, "params.keys", "missing");
+		return;
+	}
+	if (!json_is_object(keys) || !json_object_size(keys)) {
+		ERR(p, "params.keys", "must be an object with at least one key");
+		return;
+	}
+	json_object_foreach(keys, k, v) {
+		struct menu_key *mk;
+		char prefix[96];
+
+		snprintf(f, sizeof(f), "params.keys.%s", k);
+		if (strlen(k) != 1 || !key_char_ok(k[0])) {
+			ERR(p, f, "'%s' is not one key of 0-9 * #", k);
+			continue;
+		}
+		if (n->n_keys >= sizeof(n->keys) / sizeof(n->keys[0]))
+			break;
+		mk = &n->keys[n->n_keys];
+		mk->key = k[0];
+		mk->edge = -1;
+		mk->label = "";
+		snprintf(prefix, sizeof(prefix), "params.keys.%s.", k);
+		if (survey) {
+			if (!json_is_string(v)) {
+				ERR(p, f, "must be the label of the answer (a string)");
+				continue;
+			}
+			if (json_string_length(v) > 63) {
+				ERR(p, f, "label longer than 63 characters");
+				continue;
+			}
+			mk->label = json_string_value(v);
+		}
+		else {
+			static const char *const kk[] = {"label", "next", NULL};
+			const char *label;
+
+			if (!json_is_object(v)) {
+				ERR(p, f, "must be an object {\"label\", \"next\"}");
+				continue;
+			}
+			check_keys(p, v, prefix, kk);
+			label = get_str(p, v, prefix, "label", false, 63);
+			mk->label = label ? label : "";
+			snprintf(f, sizeof(f), "params.keys.%s.next", k);
+			mk->edge = add_edge(p, n, f, EDGE_KEY, k[0], json_object_get(v, "next"), true);
+		}
+		n->n_keys++;
+	}
+}
+
+static void parse_menu(struct parser *p, struct node *n, json_t *pa, bool survey)
+{
+	static const char *const keys[] = {"prompt", "timeoutMs", "retries", "timeoutPrompt",
+					   "invalidPrompt", "interruptible", "keys", NULL};
+
+	check_keys(p, pa, "params.", keys);
+	get_prompt(p, pa, "prompt", &n->prompt, true);
+	get_prompt(p, pa, "timeoutPrompt", &n->timeout_prompt, false);
+	get_prompt(p, pa, "invalidPrompt", &n->invalid_prompt, false);
+	n->timeout_ms = get_uint(p, pa, "params.", "timeoutMs", 5000, 1000, 30000);
+	n->retries = get_uint(p, pa, "params.", "retries", 2, 0, 9);
+	n->interruptible = get_bool(p, pa, "params.", "interruptible", true);
+	parse_keys_menu(p, n, json_object_get(pa, "keys"), survey);
+}
+
+static void parse_collect(struct parser *p, struct node *n, json_t *pa)
+{
+	static const char *const keys[] = {"prompt", "var", "minLen", "maxLen", "terminator",
+					   "firstDigitTimeoutMs", "interDigitTimeoutMs", "retries",
+					   "timeoutPrompt", "invalidPrompt", "interruptible",
+					   "confirm", NULL};
+	json_t *c;
+
+	check_keys(p, pa, "params.", keys);
+	get_prompt(p, pa, "prompt", &n->prompt, true);
+	get_prompt(p, pa, "timeoutPrompt", &n->timeout_prompt, false);
+	get_prompt(p, pa, "invalidPrompt", &n->invalid_prompt, false);
+	n->var = get_var(p, pa, "params.", "var", true, true);
+	n->min_len = get_uint(p, pa, "params.", "minLen", 1, 1, 32);
+	n->max_len = get_uint(p, pa, "params.", "maxLen", 32, 1, 32);
+	if (n->min_len > n->max_len)
+		ERR(p, "params.minLen", "minLen %u is greater than maxLen %u", n->min_len,
+		    n->max_len);
+	n->terminator = get_key(p, pa, "params.", "terminator", '#', true);
+	n->first_ms = get_uint(p, pa, "params.", "firstDigitTimeoutMs", 5000, 1000, 30000);
+	n->inter_ms = get_uint(p, pa, "params.", "interDigitTimeoutMs", 3000, 1000, 30000);
+	n->retries = get_uint(p, pa, "params.", "retries", 2, 0, 9);
+	n->interruptible = get_bool(p, pa, "params.", "interruptible", true);
+
+	c = json_object_get(pa, "confirm");
+	if (!c || json_is_null(c))
+		return;
+	if (!json_is_object(c)) {
+		ERR(p, "params.confirm", "must be an object {prompt, confirmKey, reenterKey}");
+		return;
+	}
+	static const char *const ck[] = {"prompt", "confirmKey", "reenterKey", "timeoutMs", NULL};
+	check_keys(p, c, "params.confirm.", ck);
+	n->confirm = true;
+	{
+		json_t *pr = json_object_get(c, "prompt");
+		if (!pr)
+			ERR(p, "params.confirm.prompt", "missing");
+		else if (!json_is_object(pr))
+			ERR(p, "params.confirm.prompt", "must be an object with tts or file");
+		else
+			parse_prompt_obj(p, pr, "params.confirm.prompt.", &n->confirm_prompt, false);
+	}
+	n->confirm_key = get_key(p, c, "params.confirm.", "confirmKey", '1', false);
+	n->reenter_key = get_key(p, c, "params.confirm.", "reenterKey", '2', false);
+	if (n->confirm_key == n->reenter_key)
+		ERR(p, "params.confirm.reenterKey", "must differ from confirmKey");
+	n->timeout_ms = get_uint(p, c, "params.confirm.", "timeoutMs", 5000, 1000, 30000);
+}
+
+static void parse_condition(struct parser *p, struct node *n, json_t *pa)
+{
+	static const char *const keys[] = {"cases", NULL};
+	json_t *cases = json_object_get(pa, "cases"), *c;
+	size_t i;
+	char f[96], prefix[96];
+
+	check_keys(p, pa, "params.", keys);
+	if (!cases) {
+		ERR(p, "params.cases", "missing");
+		return;
+	}
+	if (!json_is_array(cases) || !json_array_size(cases) || json_array_size(cases) > 64) {
+		ERR(p, "params.cases", "must be an array of 1-64 cases");
+		return;
+	}
+	n->cases = mem_zalloc(json_array_size(cases) * sizeof(*n->cases), NULL);
+	if (!n->cases) {
+		ERR(p, "params.cases", "out of memory");
+		return;
+	}
+	json_array_foreach(cases, i, c) {
+		static const char *const ck[] = {"if", "next", NULL};
+		static const char *const ik[] = {"var", "op", "value", NULL};
+		struct cond_case *cc = &n->cases[n->n_cases];
+		json_t *iff;
+		const char *op;
+
+		snprintf(f, sizeof(f), "params.cases.%zu", i);
+		if (!json_is_object(c)) {
+			ERR(p, f, "must be an object {\"if\", \"next\"}");
+			continue;
+		}
+		snprintf(prefix, sizeof(prefix), "params.cases.%zu.", i);
+		check_keys(p, c, prefix, ck);
+		snprintf(f, sizeof(f), "params.cases.%zu.next", i);
+		cc->edge = add_edge(p, n, f, EDGE_CASE, (int)i, json_object_get(c, "next"), true);
+		iff = json_object_get(c, "if");
+		snprintf(f, sizeof(f), "params.cases.%zu.if", i);
+		if (!iff || !json_is_object(iff)) {
+			ERR(p, f, iff ? "must be an object {var, op, value}" : "missing");
+			continue;
+		}
+		snprintf(prefix, sizeof(prefix), "params.cases.%zu.if.", i);
+		check_keys(p, iff, prefix, ik);
+		cc->var = get_var(p, iff, prefix, "var", true, false);
+		op = get_str(p, iff, prefix, "op", true, 16);
+		cc->value = get_str(p, iff, prefix, "value", false, TTS_MAX);
+		if (!cc->value)
+			cc->value = "";
+		if (op && cond_op_parse(op, &cc->op)) {
+			snprintf(f, sizeof(f), "params.cases.%zu.if.op", i);
+			ERR(p, f, "unknown operator '%s' (eq ne contains prefix suffix lt gt le ge "
+			    "empty notEmpty in)", op);
+			continue;
+		}
+		if (!cc->var || !op)
+			continue;
+		n->n_cases++;
+	}
+}
+
+static void parse_setvar(struct parser *p, struct node *n, json_t *pa)
+{
+	static const char *const keys[] = {"assign", "add", NULL};
+	json_t *as = json_object_get(pa, "assign"), *ad = json_object_get(pa, "add"), *v;
+	size_t cap = 0;
+	const char *k;
+	char f[96];
+
+	check_keys(p, pa, "params.", keys);
+	if (as && !json_is_object(as)) {
+		ERR(p, "params.assign", "must be an object {variable: template}");
+		as = NULL;
+	}
+	if (ad && !json_is_object(ad)) {
+		ERR(p, "params.add", "must be an object {variable: number}");
+		ad = NULL;
+	}
+	cap = (as ? json_object_size(as) : 0) + (ad ? json_object_size(ad) : 0);
+	if (!cap) {
+		ERR(p, "params.assign", "a setVar node needs at least one assign or add");
+		return;
+	}
+	n->assigns = mem_zalloc(cap * sizeof(*n->assigns), NULL);
+	if (!n->assigns) {
+		ERR(p, "params.assign", "out of memory");
+		return;
+	}
+	if (as) {
+		json_object_foreach(as, k, v) {
+			struct assign *a = &n->assigns[n->n_assigns];
+			snprintf(f, sizeof(f), "params.assign.%s", k);
+			if (!var_name_ok(k) || !strncmp(k, "System", 6)) {
+				ERR(p, f, "'%s' is not a settable variable name", k);
+				continue;
+			}
+			if (!json_is_string(v) || json_string_length(v) > TTS_MAX) {
+				ERR(p, f, "must be a string (a template) of at most %d characters",
+				    TTS_MAX);
+				continue;
+			}
+			a->var = k;
+			a->value = json_string_value(v);
+			n->n_assigns++;
+		}
+	}
+	if (ad) {
+		json_object_foreach(ad, k, v) {
+			struct assign *a = &n->assigns[n->n_assigns];
+			snprintf(f, sizeof(f), "params.add.%s", k);
+			if (!var_name_ok(k) || !strncmp(k, "System", 6)) {
+				ERR(p, f, "'%s' is not a settable variable name", k);
+				continue;
+			}
+			if (!json_is_number(v)) {
+				ERR(p, f, "must be a number");
+				continue;
+			}
+			a->var = k;
+			a->add = json_number_value(v);
+			a->is_add = true;
+			n->n_assigns++;
+		}
+	}
+}
+
+static int parse_clock(const char *s, bool end_ok_24)
+{
+	int h, m, sec = 0, used = 0;
+
+	if (sscanf(s, "%2d:%2d%n", &h, &m, &used) != 2)
+		return -1;
+	if (s[used] == ':') {
+		int u2 = 0;
+		if (sscanf(s + used, ":%2d%n", &sec, &u2) != 1)
+			return -1;
+		used += u2;
+	}
+	if (s[used] || used < 5 || m < 0 || m > 59 || sec < 0 || sec > 59 || h < 0)
+		return -1;
+	if (h == 24 && end_ok_24 && m == 0 && sec == 0)
+		return 86400;
+	if (h > 23)
+		return -1;
+	return h * 3600 + m * 60 + sec;
+}
+
+static int parse_day(json_t *v)
+{
+	static const char *const names[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+
+	if (json_is_integer(v)) {
+		json_int_t i = json_integer_value(v);   /* ISO: 1 Monday … 7 Sunday */
+		return i >= 1 && i <= 7 ? (int)(i % 7) : -1;
+	}
+	if (!json_is_string(v))
+		return -1;
+	for (int i = 0; i < 7; i++) {
+		if (!strcasecmp(json_string_value(v), names[i]))
+			return i;
+	}
+	return -1;
+}
+
+static void parse_hours(struct parser *p, struct node *n, json_t *pa)
+{
+	static const char *const keys[] = {"windows", "holidays", "timeZone", NULL};
+	json_t *w = json_object_get(pa, "windows"), *h = json_object_get(pa, "holidays"), *v;
+	const char *zone;
+	size_t i;
+	char f[96], prefix[96];
+	int err;
+
+	check_keys(p, pa, "params.", keys);
+	zone = get_str(p, pa, "params.", "timeZone", false, 64);
+	if (!zone && !json_object_get(pa, "timeZone")) {
+		zone = json_string_value(json_object_get(p->flow->doc, "timeZone"));
+		if (!zone)
+			zone = "UTC";
+	}
+	if (zone) {
+		err = tz_load(&n->tz, zone);
+		if (err)
+			ERR(p, "params.timeZone", "time zone '%s' %s", zone,
+			    err == ENOENT ? "is unknown" : "cannot be loaded");
+	}
+
+	if (!w) {
+		ERR(p, "params.windows", "missing");
+	}
+	else if (!json_is_array(w) || !json_array_size(w) ||
+		 json_array_size(w) > sizeof(n->windows) / sizeof(n->windows[0])) {
+		ERR(p, "params.windows", "must be an array of 1-%zu windows",
+		    sizeof(n->windows) / sizeof(n->windows[0]));
+	}
+	else json_array_foreach(w, i, v) {
+		static const char *const wk[] = {"days", "start", "end", NULL};
+		struct hours_window *hw = &n->windows[n->n_windows];
+		json_t *days, *d;
+		const char *s, *e;
+		size_t j;
+		bool ok = true;
+
+		snprintf(f, sizeof(f), "params.windows.%zu", i);
+		if (!json_is_object(v)) {
+			ERR(p, f, "must be an object {days, start, end}");
+			continue;
+		}
+		snprintf(prefix, sizeof(prefix), "params.windows.%zu.", i);
+		check_keys(p, v, prefix, wk);
+		days = json_object_get(v, "days");
+		snprintf(f, sizeof(f), "params.windows.%zu.days", i);
+		if (!days || !json_is_array(days) || !json_array_size(days)) {
+			ERR(p, f, "must be a non-empty array of days (\"mon\".. \"sun\" or 1-7)");
+			ok = false;
+		}
+		else json_array_foreach(days, j, d) {
+			int day = parse_day(d);
+			if (day < 0) {
+				snprintf(f, sizeof(f), "params.windows.%zu.days.%zu", i, j);
+				ERR(p, f, "not a day (\"mon\".. \"sun\" or 1-7)");
+				ok = false;
+				continue;
+			}
+			hw->days |= (uint8_t)(1u << day);
+		}
+		s = get_str(p, v, prefix, "start", true, 8);
+		e = get_str(p, v, prefix, "end", true, 8);
+		if (!s || !e)
+			continue;
+		hw->start_s = parse_clock(s, false);
+		hw->end_s = parse_clock(e, true);
+		if (hw->start_s < 0) {
+			snprintf(f, sizeof(f), "params.windows.%zu.start", i);
+			ERR(p, f, "'%s' is not a time HH:MM or HH:MM:SS", s);
+			ok = false;
+		}
+		if (hw->end_s < 0) {
+			snprintf(f, sizeof(f), "params.windows.%zu.end", i);
+			ERR(p, f, "'%s' is not a time HH:MM or HH:MM:SS (24:00 allowed)", e);
+			ok = false;
+		}
+		if (hw->start_s >= 0 && hw->end_s >= 0 && hw->start_s >= hw->end_s) {
+			snprintf(f, sizeof(f), "params.windows.%zu.end", i);
+			ERR(p, f, "end %s is not after start %s (split a window that crosses "
+			    "midnight in two)", e, s);
+			ok = false;
+		}
+		if (ok)
+			n->n_windows++;
+	}
+
+	if (!h || json_is_null(h))
+		return;
+	if (!json_is_array(h) || json_array_size(h) > 366) {
+		ERR(p, "params.holidays", "must be an array of at most 366 dates YYYY-MM-DD");
+		return;
+	}
+	n->holidays = mem_zalloc((json_array_size(h) + 1) * sizeof(*n->holidays), NULL);
+	if (!n->holidays) {
+		ERR(p, "params.holidays", "out of memory");
+		return;
+	}
+	json_array_foreach(h, i, v) {
+		static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+		struct hours_date *hd = &n->holidays[n->n_holidays];
+		int used = 0;
+		const char *s = json_string_value(v);
+
+		snprintf(f, sizeof(f), "params.holidays.%zu", i);
+		if (!s || sscanf(s, "%4d-%2d-%2d%n", &hd->year, &hd->mon, &hd->mday, &used) != 3 ||
+		    used != 10 || s[used] || hd->year < 1970 || hd->mon < 1 || hd->mon > 12 ||
+		    hd->mday < 1 || hd->mday > mdays[hd->mon - 1]) {
+			ERR(p, f, "not a date YYYY-MM-DD");
+			continue;
+		}
+		n->n_holidays++;
+	}
+}
+
+static struct http_kv *parse_kv(struct parser *p, json_t *obj, const char *field, size_t *np,
+				bool header)
+{
+	struct http_kv *kv;
+	const char *k;
+	json_t *v;
+	char f[128];
+
+	if (!obj || json_is_null(obj))
+		return NULL;
+	if (!json_is_object(obj) || json_object_size(obj) > 64) {
+		ERR(p, field, "must be an object of at most 64 {name: template string}");
+		return NULL;
+	}
+	kv = mem_zalloc((json_object_size(obj) + 1) * sizeof(*kv), NULL);
+	if (!kv) {
+		ERR(p, field, "out of memory");
+		return NULL;
+	}
+	json_object_foreach(obj, k, v) {
+		snprintf(f, sizeof(f), "%s.%s", field, k);
+		if (!json_is_string(v) || json_string_length(v) > 2000 ||
+		    strlen(json_string_value(v)) != json_string_length(v)) {
+			ERR(p, f, "must be a string (a template) of at most 2000 characters");
+			continue;
+		}
+		if (header && (!*k || strpbrk(k, ": \t\r\n") ||
+			       strpbrk(json_string_value(v), "\r\n"))) {
+			ERR(p, f, "not a valid header (name without ':' or blanks, value on one "
+			    "line)");
+			continue;
+		}
+		kv[*np].name = k;
+		kv[*np].value = json_string_value(v);
+		(*np)++;
+	}
+	return kv;
+}
+
+/* http:// to this machine never crosses a network, so the https rule does not apply. */
+static bool url_loopback(const char *url)
+{
+	const char *h = url + 7;   /* after "http://" */
+	size_t n;
+
+	if (strchr(h, '@'))
+		return false;
+	if (!strncmp(h, "[::1]", 5))
+		return h[5] == '\0' || h[5] == ':' || h[5] == '/';
+	n = strcspn(h, ":/?#");
+	if (n == 9 && !strncasecmp(h, "localhost", 9))
+		return true;
+	if (strncmp(h, "127.", 4))
+		return false;
+	for (size_t i = 4; i < n; i++) {
+		if (!((h[i] >= '0' && h[i] <= '9') || h[i] == '.'))
+			return false;
+	}
+	return true;
+}
+
+static void parse_http(struct parser *p, struct node *n, json_t *pa)
+{
+	static const char *const keys[] = {"url", "method", "headers", "timeoutMs", "maxErrors",
+					   "request", "body", "outputs", NULL};
+	static const char *const methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE", NULL};
+	json_t *outs = json_object_get(pa, "outputs"), *v;
+	const char *k;
+	char f[96];
+
+	check_keys(p, pa, "params.", keys);
+	n->url = get_str(p, pa, "params.", "url", true, 2000);
+	if (n->url) {
+		bool https = !strncmp(n->url, "https://", 8);
+		bool http = !strncmp(n->url, "http://", 7);
+
+		if (!https && !http)
+			ERR(p, "params.url", "must start with https://");
+		else if (http && !url_loopback(n->url) && !(p->opts && p->opts->allow_plain_http))
+			ERR(p, "params.url", "must be https:// (plain http:// only to this machine, "
+			    "unless allowed)");
+	}
+	n->method = get_str(p, pa, "params.", "method", false, 8);
+	if (!n->method)
+		n->method = "POST";
+	else if (!allowed(n->method, methods))
+		ERR(p, "params.method", "'%s' is not one of GET POST PUT PATCH DELETE", n->method);
+	n->headers = parse_kv(p, json_object_get(pa, "headers"), "params.headers", &n->n_headers,
+			      true);
+	n->request = parse_kv(p, json_object_get(pa, "request"), "params.request", &n->n_request,
+			      false);
+	n->body = get_str(p, pa, "params.", "body", false, 8000);
+	if (n->body && json_object_get(pa, "request"))
+		ERR(p, "params.body", "give either body or request, not both");
+	if ((n->body || n->n_request) && !strcmp(n->method, "GET"))
+		ERR(p, "params.method", "a GET request cannot have a body");
+	n->timeout_ms = get_uint(p, pa, "params.", "timeoutMs", 5000, 1000, 30000);
+	n->max_errors = get_uint(p, pa, "params.", "maxErrors", 1, 1, 5);
+
+	if (!outs || json_is_null(outs))
+		return;
+	if (!json_is_object(outs) || json_object_size(outs) > 64) {
+		ERR(p, "params.outputs", "must be an object of at most 64 {variable: {path, "
+		    "default}}");
+		return;
+	}
+	n->outputs = mem_zalloc((json_object_size(outs) + 1) * sizeof(*n->outputs), NULL);
+	if (!n->outputs) {
+		ERR(p, "params.outputs", "out of memory");
+		return;
+	}
+	json_object_foreach(outs, k, v) {
+		static const char *const ok[] = {"path", "default", NULL};
+		struct http_out *o = &n->outputs[n->n_outputs];
+		char prefix[96];
+
+		snprintf(f, sizeof(f), "params.outputs.%s", k);
+		if (!var_name_ok(k) || !strncmp(k, "System", 6)) {
+			ERR(p, f, "'%s' is not a settable variable name", k);
+			continue;
+		}
+		if (!json_is_object(v)) {
+			ERR(p, f, "must be an object {path, default}");
+			continue;
+		}
+		snprintf(prefix, sizeof(prefix), "params.outputs.%s.", k);
+		check_keys(p, v, prefix, ok);
+		o->var = k;
+		o->path = get_str(p, v, prefix, "path", true, 200);
+		o->def = get_str(p, v, prefix, "default", false, TTS_MAX);
+		if (!o->def)
+			o->def = "";
+		if (!o->path)
+			continue;
+		if (!*o->path || o->path[0] == '.' || o->path[strlen(o->path) - 1] == '.' ||
+		    strstr(o->path, "..")) {
+			snprintf(f, sizeof(f), "params.outputs.%s.path", k);
+			ERR(p, f, "'%s' is not a dot path like data.level", o->path);
+			continue;
+		}
+		n->n_outputs++;
+	}
+}
+
+static void parse_transfer(struct parser *p, struct node *n, json_t *pa)
+{
+	static const char *const ks[] = {"skillGroupId", "destinations", "ringTimeoutS",
+					 "maxWaitS", "queuePrompt", NULL};
+	static const char *const ka[] = {"agent", "ringTimeoutS", "holdPrompt", NULL};
+	static const char *const ke[] = {"number", "callerNumber", "ringTimeoutS", "holdPrompt",
+					 NULL};
+	json_t *d, *v;
+	size_t i;
+	char f[96];
+
+	n->ring_timeout_s = get_uint(p, pa, "params.", "ringTimeoutS", 30, 5, 120);
+	switch (n->type) {
+	case NODE_TRANSFER_SKILL:
+		check_keys(p, pa, "params.", ks);
+		n->skill_group_id = get_uint(p, pa, "params.", "skillGroupId", 0, 0, UINT_MAX);
+		n->max_wait_s = get_uint(p, pa, "params.", "maxWaitS", 120, 5, 3600);
+		get_prompt(p, pa, "queuePrompt", &n->prompt, false);
+		d = json_object_get(pa, "destinations");
+		if (!d) {
+			ERR(p, "params.destinations", "missing (the skill group's SIP destinations)");
+			break;
+		}
+		if (!json_is_array(d) || !json_array_size(d) || json_array_size(d) > 32) {
+			ERR(p, "params.destinations", "must be an array of 1-32 SIP URIs or numbers");
+			break;
+		}
+		n->destinations = mem_zalloc(json_array_size(d) * sizeof(char *), NULL);
+		if (!n->destinations) {
+			ERR(p, "params.destinations", "out of memory");
+			break;
+		}
+		json_array_foreach(d, i, v) {
+			snprintf(f, sizeof(f), "params.destinations.%zu", i);
+			if (!json_is_string(v) || !json_string_length(v) ||
+			    json_string_length(v) > 256 || strpbrk(json_string_value(v), " \r\n")) {
+				ERR(p, f, "must be a SIP URI or a number");
+				continue;
+			}
+			n->destinations[n->n_destinations++] = json_string_value(v);
+		}
+		break;
+	case NODE_TRANSFER_AGENT:
+		check_keys(p, pa, "params.", ka);
+		n->number = get_str(p, pa, "params.", "agent", true, 128);
+		get_prompt(p, pa, "holdPrompt", &n->prompt, false);
+		break;
+	default:
+		check_keys(p, pa, "params.", ke);
+		n->number = get_str(p, pa, "params.", "number", true, 128);
+		n->caller = get_str(p, pa, "params.", "callerNumber", false, 128);
+		get_prompt(p, pa, "holdPrompt", &n->prompt, false);
+		break;
+	}
+}
+
+static const struct {
+	const char *name;
+	int code;
+} end_statuses[] = {
+	{"ok", 1}, {"ivrEnd", 107}, {"notWorkTime", 106}, {"error", 0},
+};
+
+static void parse_hangup(struct parser *p, struct node *n, json_t *pa)
+{
+	static const char *const keys[] = {"prompt", "endStatus", NULL};
+	const char *es;
+
+	check_keys(p, pa, "params.", keys);
+	get_prompt(p, pa, "prompt", &n->prompt, false);
+	n->end_status = -1;
+	es = get_str(p, pa, "params.", "endStatus", false, 32);
+	if (!es)
+		return;
+	for (size_t i = 0; i < sizeof(end_statuses) / sizeof(end_statuses[0]); i++) {
+		if (!strcmp(es, end_statuses[i].name)) {
+			n->end_status = end_statuses[i].code;
+			n->end_status_string = end_statuses[i].name;
+			return;
+		}
+	}
+	ERR(p, "params.endStatus", "'%s' is not one of ok ivrEnd notWorkTime error", es);
+}
+
+static void parse_params(struct parser *p, struct node *n, json_t *pa)
+{
+	static const char *const prompt_keys[] = {"tts", "file", "lang", "interruptible", "plays",
+						  NULL};
+	static const char *const vm_keys[] = {"prompt", "maxLenS", "endKey", "beep", NULL};
+	static const char *const none[] = {NULL};
+
+	switch (n->type) {
+	case NODE_START:
+		check_keys(p, pa, "params.", none);
+		break;
+	case NODE_PROMPT:
+		check_keys(p, pa, "params.", prompt_keys);
+		parse_prompt_obj(p, pa, "params.", &n->prompt, true);
+		n->interruptible = get_bool(p, pa, "params.", "interruptible", true);
+		n->plays = get_uint(p, pa, "params.", "plays", 1, 1, 10);
+		break;
+	case NODE_MENU:
+		parse_menu(p, n, pa, false);
+		break;
+	case NODE_SURVEY:
+		parse_menu(p, n, pa, true);
+		break;
+	case NODE_COLLECT:
+		parse_collect(p, n, pa);
+		break;
+	case NODE_CONDITION:
+		parse_condition(p, n, pa);
+		break;
+	case NODE_SETVAR:
+		parse_setvar(p, n, pa);
+		break;
+	case NODE_HOURS:
+		parse_hours(p, n, pa);
+		break;
+	case NODE_HTTP:
+		parse_http(p, n, pa);
+		break;
+	case NODE_TRANSFER_SKILL:
+	case NODE_TRANSFER_AGENT:
+	case NODE_TRANSFER_EXT:
+		parse_transfer(p, n, pa);
+		break;
+	case NODE_VOICEMAIL:
+		check_keys(p, pa, "params.", vm_keys);
+		get_prompt(p, pa, "prompt", &n->prompt, false);
+		n->max_len_s = get_uint(p, pa, "params.", "maxLenS", 60, 5, 600);
+		n->end_key = get_key(p, pa, "params.", "endKey", '#', true);
+		n->beep = get_bool(p, pa, "params.", "beep", true);
+		break;
+	case NODE_HANGUP:
+		parse_hangup(p, n, pa);
+		break;
+	default:
+		break;
+	}
+}
+
+static bool id_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > 63)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-' || c == '.'))
+			return false;
+	}
+	return true;
+}
+
+static void parse_node(struct parser *p, struct node *n, json_t *o, size_t index)
+{
+	static const char *const keys[] = {"id", "type", "label", "params", "next", "onTimeout",
+					   "onInvalid", "onFail", "onError", "else", "open",
+					   "closed", NULL};
+	const struct exit_spec *ex;
+	const char *type;
+	json_t *pa, *empty = NULL;
+	char anon[24];
+
+	n->end_status = -1;
+	n->type = NODE_TYPE_COUNT;
+	/* A node without a usable id is named by its position in findings. */
+	snprintf(anon, sizeof(anon), "#%zu", index);
+	p->nid = anon;
+	if (!json_is_object(o)) {
+		ERR(p, "", "a node must be an object");
+		n->id = "";
+		return;
+	}
+	n->id = get_str(p, o, "", "id", true, 0);
+	if (n->id && !id_ok(n->id)) {
+		ERR(p, "id", "'%.64s' is not an id (1-63 of A-Z a-z 0-9 _ - .)", n->id);
+		n->id = NULL;
+	}
+	if (!n->id)
+		n->id = "";
+	else
+		p->nid = n->id;
+	n->label = get_str(p, o, "", "label", false, 63);
+	if (!n->label || !*n->label)
+		n->label = n->id;
+
+	check_keys(p, o, "", keys);
+	type = get_str(p, o, "", "type", true, 0);
+	if (!type)
+		return;
+	for (int t = 0; t < NODE_TYPE_COUNT; t++) {
+		if (!strcmp(type, type_names[t]))
+			n->type = t;
+	}
+	if (n->type == NODE_TYPE_COUNT) {
+		ERR(p, "type", "unknown node type '%.40s'", type);
+		return;
+	}
+
+
+	pa = json_object_get(o, "params");
+	if (pa && !json_is_object(pa)) {
+		ERR(p, "params", "must be an object");
+		pa = NULL;
+	}
+	if (!pa) {
+		empty = json_object();
+		if (!empty) {
+			ERR(p, "params", "out of memory");
+			return;
+		}
+		pa = empty;
+	}
+	parse_params(p, n, pa);
+	json_decref(empty);
+
+	/* Node-level exits: the ones this type has are checked; others are findings. */
+	for (ex = type_exits[n->type]; ex->name; ex++)
+		add_edge(p, n, ex->name, ex->kind, 0, json_object_get(o, ex->name), ex->required);
+	for (size_t i = 0; keys[i]; i++) {
+		bool has = false;
+		if (i < 4)
+			continue;
+		for (ex = type_exits[n->type]; ex->name; ex++)
+			has |= !strcmp(ex->name, keys[i]);
+		if (!has && json_object_get(o, keys[i]))
+			ERR(p, keys[i], "a %s node has no '%s' exit", type_names[n->type], keys[i]);
+	}
+}
+
+/* ---- the document ---------------------------------------------------------------- */
+
+static void flow_destructor(void *arg)
+{
+	struct ivr_flow *flow = arg;
+
+	for (size_t i = 0; flow->nodes && i < flow->n_nodes; i++) {
+		struct node *n = &flow->nodes[i];
+		mem_deref(n->edges);
+		mem_deref(n->prompt.file);
+		mem_deref(n->timeout_prompt.file);
+		mem_deref(n->invalid_prompt.file);
+		mem_deref(n->confirm_prompt.file);
+		mem_deref(n->cases);
+		mem_deref(n->assigns);
+		mem_deref(n->holidays);
+		mem_deref(n->tz);
+		mem_deref(n->headers);
+		mem_deref(n->request);
+		mem_deref(n->outputs);
+		mem_deref(n->destinations);
+	}
+	mem_deref(flow->nodes);
+	json_decref(flow->doc);
+}
+
+static void parse_doc(struct parser *p)
+{
+	static const char *const keys[] = {"ivrId", "name", "type", "version", "start",
+					   "timeZone", "lang", "variables", "limits", "nodes",
+					   "description", NULL};
+	static const char *const lk[] = {"maxNodeVisits", "maxCallDurationS", NULL};
+	struct ivr_flow *flow = p->flow;
+	json_t *doc = flow->doc, *v, *nodes;
+	const char *type, *k;
+	size_t i;
+
+	p->nid = "";
+	if (!json_is_object(doc)) {
+		ERR(p, "", "the flow must be a JSON object");
+		return;
+	}
+	check_keys(p, doc, "", keys);
+	v = json_object_get(doc, "ivrId");
+	if (v && (!json_is_integer(v) || json_integer_value(v) < 1))
+		ERR(p, "ivrId", "must be a positive integer");
+	else if (v)
+		flow->ivr_id = (uint64_t)json_integer_value(v);
+	v = json_object_get(doc, "version");
+	if (v && (!json_is_integer(v) || json_integer_value(v) < 0))
+		ERR(p, "version", "must be a non-negative integer");
+	flow->name = get_str(p, doc, "", "name", false, 64);
+	if (!flow->name)
+		flow->name = "";
+	type = get_str(p, doc, "", "type", true, 0);
+	if (type) {
+		if (!strcmp(type, "inbound"))
+			flow->type = IVR_FLOW_INBOUND;
+		else if (!strcmp(type, "autoOutbound"))
+			flow->type = IVR_FLOW_AUTO_OUTBOUND;
+		else if (!strcmp(type, "survey"))
+			flow->type = IVR_FLOW_SURVEY;
+		else
+			ERR(p, "type", "'%.40s' is not one of inbound autoOutbound survey", type);
+	}
+	get_str(p, doc, "", "timeZone", false, 64);
+	get_str(p, doc, "", "description", false, 2000);
+	flow->lang = get_str(p, doc, "", "lang", false, 15);
+	if (!flow->lang)
+		flow->lang = "en";
+
+	flow->max_visits = 200;
+	flow->max_duration_s = 3600;
+	v = json_object_get(doc, "limits");
+	if (v && !json_is_object(v)) {
+		ERR(p, "limits", "must be an object {maxNodeVisits, maxCallDurationS}");
+	}
+	else if (v) {
+		check_keys(p, v, "limits.", lk);
+		flow->max_visits = get_uint(p, v, "limits.", "maxNodeVisits", 200, 1, 10000);
+		flow->max_duration_s = get_uint(p, v, "limits.", "maxCallDurationS", 3600, 10,
+						86400);
+	}
+
+	v = json_object_get(doc, "variables");
+	if (v && !json_is_object(v)) {
+		ERR(p, "variables", "must be an object {name: default value}");
+	}
+	else if (v) {
+		json_t *val;
+		char f[96];
+		flow->declared = v;
+		json_object_foreach(v, k, val) {
+			snprintf(f, sizeof(f), "variables.%s", k);
+			if (!var_name_ok(k) || !strncmp(k, "System", 6))
+				ERR(p, f, "'%.64s' is not a variable name a flow may declare", k);
+			else if (!json_is_string(val) || json_string_length(val) > TTS_MAX)
+				ERR(p, f, "the default must be a string of at most %d characters",
+				    TTS_MAX);
+		}
+	}
+
+	nodes = json_object_get(doc, "nodes");
+	if (!nodes) {
+		ERR(p, "nodes", "missing");
+		return;
+	}
+	if (!json_is_array(nodes) || !json_array_size(nodes)) {
+		ERR(p, "nodes", "must be a non-empty array");
+		return;
+	}
+	if (json_array_size(nodes) > NODES_MAX) {
+		ERR(p, "nodes", "%zu nodes: a flow has at most %d", json_array_size(nodes),
+		    NODES_MAX);
+		if (json_array_size(nodes) > NODES_PARSED)
+			return;
+	}
+	flow->nodes = mem_zalloc(json_array_size(nodes) * sizeof(*flow->nodes), NULL);
+	if (!flow->nodes) {
+		ERR(p, "nodes", "out of memory");
+		return;
+	}
+	json_array_foreach(nodes, i, v) {
+		parse_node(p, &flow->nodes[i], v, i);
+		flow->n_nodes++;
+	}
+	p->nid = "";
+}
+
+int ivr_flow_load(struct ivr_flow **flowp, const char *json, size_t len,
+		  const struct ivr_flow_opts *opts, struct ivr_diag **diagp)
+{
+	struct ivr_diag *diag;
+	struct ivr_flow *flow;
+	struct parser p;
+	json_error_t jerr;
+	int err = 0;
+
+	if (!flowp || !json)
+		return EINVAL;
+	/* Room for every finding up front, so that running out of memory half-way can never
+	 * lose one and let a bad flow through. */
+	diag = mem_zalloc(sizeof(*diag) + IVR_DIAG_MAX * sizeof(diag->v[0]), NULL);
+	flow = mem_zalloc(sizeof(*flow), flow_destructor);
+	if (!diag || !flow) {
+		mem_deref(diag);
+		mem_deref(flow);
+		return ENOMEM;
+	}
+	flow->start = -1;
+	p = (struct parser){.flow = flow, .dp = &diag, .opts = opts, .nid = ""};
+
+	flow->doc = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!flow->doc) {
+		diag_add(&diag, "", "", "not valid JSON: %s (line %d, column %d)", jerr.text,
+			 jerr.line, jerr.column);
+		err = EINVAL;
+		goto out;
+	}
+	parse_doc(&p);
+	flow_validate(flow, &diag);
+	err = diag->n || diag->truncated ? EINVAL : 0;
+
+ out:
+	if (err) {
+		mem_deref(flow);
+		if (diagp)
+			*diagp = diag;
+		else
+			mem_deref(diag);
+		return err;
+	}
+	mem_deref(diag);
+	*flowp = flow;
+	if (diagp)
+		*diagp = NULL;
+	return 0;
+}
+
+enum ivr_flow_type ivr_flow_type(const struct ivr_flow *flow)
+{
+	return flow ? flow->type : 0;
+}
+
+const char *ivr_flow_type_name(enum ivr_flow_type type)
+{
+	switch (type) {
+	case IVR_FLOW_INBOUND:       return "inbound";
+	case IVR_FLOW_AUTO_OUTBOUND: return "autoOutbound";
+	case IVR_FLOW_SURVEY:        return "survey";
+	default:                     return "?";
+	}
+}
+
+const char *ivr_flow_name(const struct ivr_flow *flow)
+{
+	return flow ? flow->name : "";
+}
+
+uint64_t ivr_flow_id(const struct ivr_flow *flow)
+{
+	return flow ? flow->ivr_id : 0;
+}
+
+size_t ivr_flow_node_count(const struct ivr_flow *flow)
+{
+	return flow ? flow->n_nodes : 0;
+}

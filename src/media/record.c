@@ -1,0 +1,223 @@
+/* record: stereo WAV recordings, written by one background thread so disk latency never
+ * reaches a media worker's timer. Workers hand over one-second chunks. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sndfile.h>
+#include "base/base.h"
+#include "media/media_int.h"
+
+enum { REC_CHUNK = MEDIA_RATE }; /* frames per hand-over: one second */
+
+/* The writer thread and its queue; owned by struct media. */
+struct media_recorder {
+	struct media *m;
+	pthread_t thread;
+	bool running;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct list jobs;   /* struct rec_job, under lock */
+	bool stop;          /* under lock */
+};
+
+/* One recording. The worker owns it (and fills buf) until media_rec_finish; from then the
+ * writer thread does, and frees it after the file is closed. sf, failed and why are the
+ * writer's only. */
+struct media_rec {
+	struct media_recorder *r;
+	uint32_t stream_id;
+	char path[1100];
+	int16_t *buf;       /* interleaved left/right, REC_CHUNK frames */
+	size_t n;
+	struct rec_job *final_job; /* made at alloc: finishing never fails */
+	SNDFILE *sf;
+	bool failed;
+	char why[400];
+};
+
+struct rec_job {
+	struct le le;
+	struct media_rec *rec;
+	int16_t *frames;    /* owned; NULL for the opening job */
+	size_t n;
+	bool final;
+};
+
+static void job_push(struct media_recorder *r, struct rec_job *j)
+{
+	pthread_mutex_lock(&r->lock);
+	list_append(&r->jobs, &j->le, j);
+	pthread_cond_signal(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void job_run(struct media_recorder *r, struct rec_job *j)
+{
+	struct media_rec *rec = j->rec;
+
+	if (!j->frames && !j->final && !rec->sf && !rec->failed) {
+		SF_INFO info = {.samplerate = MEDIA_RATE, .channels = 2,
+				.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
+
+		rec->sf = sf_open(rec->path, SFM_WRITE, &info);
+		if (!rec->sf) {
+			struct media_event ev = {.type = MEDIA_EV_ERROR};
+
+			rec->failed = true;
+			snprintf(rec->why, sizeof(rec->why), "recording %.300s: %s", rec->path,
+				 sf_strerror(NULL));
+			media_post_event(r->m, rec->stream_id, &ev, rec->why);
+		}
+	}
+	if (j->frames && rec->sf && !rec->failed &&
+	    sf_writef_short(rec->sf, j->frames, (sf_count_t)j->n) != (sf_count_t)j->n) {
+		rec->failed = true;
+		snprintf(rec->why, sizeof(rec->why), "recording %.300s: write failed: %s", rec->path,
+			 sf_strerror(rec->sf));
+	}
+	if (j->final) {
+		struct media_event ev = {.type = MEDIA_EV_RECORD_DONE};
+
+		if (rec->sf && sf_close(rec->sf) && !rec->failed) {
+			rec->failed = true;
+			snprintf(rec->why, sizeof(rec->why), "recording %.300s: close failed",
+				 rec->path);
+		}
+		media_post_event(r->m, rec->stream_id, &ev, rec->failed ? rec->why : NULL);
+		free(rec->buf);
+		free(rec);
+	}
+	free(j->frames);
+	free(j);
+}
+
+static void *recorder_main(void *arg)
+{
+	struct media_recorder *r = arg;
+
+	pthread_mutex_lock(&r->lock);
+	for (;;) {
+		struct rec_job *j;
+
+		while (list_isempty(&r->jobs) && !r->stop)
+			pthread_cond_wait(&r->cond, &r->lock);
+		if (list_isempty(&r->jobs))
+			break; /* stopping, and everything is written */
+		j = list_ledata(list_head(&r->jobs));
+		list_unlink(&j->le);
+		pthread_mutex_unlock(&r->lock);
+		job_run(r, j);
+		pthread_mutex_lock(&r->lock);
+	}
+	pthread_mutex_unlock(&r->lock);
+	return NULL;
+}
+
+static void recorder_destructor(void *arg)
+{
+	struct media_recorder *r = arg;
+
+	if (r->running) {
+		pthread_mutex_lock(&r->lock);
+		r->stop = true;
+		pthread_cond_signal(&r->cond);
+		pthread_mutex_unlock(&r->lock);
+		pthread_join(r->thread, NULL);
+	}
+	pthread_cond_destroy(&r->cond);
+	pthread_mutex_destroy(&r->lock);
+}
+
+int media_recorder_alloc(struct media_recorder **rp, struct media *m)
+{
+	struct media_recorder *r = mem_zalloc(sizeof(*r), recorder_destructor);
+	int err;
+
+	if (!r)
+		return ENOMEM;
+	r->m = m;
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->cond, NULL);
+	err = pthread_create(&r->thread, NULL, recorder_main, r);
+	if (err) {
+		mem_deref(r);
+		return err;
+	}
+	r->running = true;
+	*rp = r;
+	return 0;
+}
+
+int media_rec_alloc(struct media_rec **recp, struct media_recorder *r, uint32_t stream_id,
+	      const char *path)
+{
+	struct media_rec *rec = calloc(1, sizeof(*rec));
+	struct rec_job *open_job = calloc(1, sizeof(*open_job));
+	struct rec_job *final_job = calloc(1, sizeof(*final_job));
+
+	if (!rec || !open_job || !final_job ||
+	    !(rec->buf = malloc(sizeof(int16_t) * 2 * REC_CHUNK))) {
+		if (rec)
+			free(rec->buf);
+		free(rec);
+		free(open_job);
+		free(final_job);
+		return ENOMEM;
+	}
+	rec->final_job = final_job;
+	rec->r = r;
+	rec->stream_id = stream_id;
+	snprintf(rec->path, sizeof(rec->path), "%s", path);
+	/* Opened by the writer now, so a bad directory is reported at once. */
+	open_job->rec = rec;
+	job_push(r, open_job);
+	*recp = rec;
+	return 0;
+}
+
+/* Hands the filled buffer to the writer; a failed allocation loses that second of audio
+ * (logged) rather than stalling the worker. */
+static void rec_flush(struct media_rec *rec)
+{
+	struct rec_job *j = calloc(1, sizeof(*j));
+	int16_t *next = malloc(sizeof(int16_t) * 2 * REC_CHUNK);
+
+	if (!j || !next) {
+		free(j);
+		free(next);
+		log_warn("media", "recording %.300s: out of memory, %zu frames lost", rec->path,
+			 rec->n);
+		rec->n = 0;
+		return;
+	}
+	j->rec = rec;
+	j->frames = rec->buf;
+	j->n = rec->n;
+	rec->buf = next;
+	rec->n = 0;
+	job_push(rec->r, j);
+}
+
+void media_rec_write(struct media_rec *rec, const int16_t *left, const int16_t *right, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		rec->buf[2 * rec->n] = left[i];
+		rec->buf[2 * rec->n + 1] = right[i];
+		if (++rec->n == REC_CHUNK)
+			rec_flush(rec);
+	}
+}
+
+void media_rec_finish(struct media_rec *rec)
+{
+	struct rec_job *j = rec->final_job;
+
+	j->rec = rec;
+	j->frames = rec->buf;
+	j->n = rec->n;
+	j->final = true;
+	rec->buf = NULL;
+	rec->final_job = NULL;
+	job_push(rec->r, j);
+}

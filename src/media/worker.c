@@ -1,0 +1,886 @@
+/* worker: a media thread — its streams' sockets on one epoll, ONE periodic timer for all of
+ * them, packet pacing in phase slots, RTP/RTCP in and out, DTMF, prompt playback.
+ *
+ * Pacing. The timer (timerfd) fires every 2 ms: ten phase slots per 20 ms frame. A stream
+ * is placed in the least loaded slot when it starts and is served once per 20 ms in that
+ * slot, so a worker with 1000 calls sends ~100 packets every 2 ms instead of 1000 in one
+ * burst: the receive side of the peer and the NIC queue see an even rate, and a tick's
+ * work stays short. Missed expirations (the thread was descheduled) are caught up, a
+ * bounded number of them, so a stream's timestamps stay in step with real time.
+ *
+ * Batching. Every packet of a tick for one socket goes out in one sendmmsg, and a readable
+ * socket is drained by recvmmsg (one call returns all queued packets and says by its count
+ * that the socket is empty, where read() needs an extra call that fails with EAGAIN). A
+ * stream owns its RTP port (it is in the SDP and symmetric RTP needs the same port both
+ * ways), so batches never span streams; bench/calls/floor.sh measures what that costs.
+ *
+ * Ownership. The worker owns its struct wstream objects, their sockets and what they play;
+ * the control loop holds only a pointer it hands back in commands, and frees nothing. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <spandsp.h>
+#include "base/base.h"
+#include "media/media_int.h"
+
+enum {
+	RX_BATCH = 16,
+	RX_MAX = 1500,
+	RXRING = 8 * MEDIA_FRAME,     /* received audio waiting for the recorder */
+	CATCH_UP_MAX = 2 * MEDIA_SLOTS,
+	DTMF_GAP_FRAMES = 3,          /* 60 ms between sent keys */
+	PKT_MAX = 12 + 3 * MEDIA_FRAME,
+};
+
+/* What an epoll event points at. */
+struct wtag {
+	struct wstream *ws; /* NULL for the worker's own fds */
+	int kind;           /* 0 RTP, 1 RTCP, 2 timer, 3 commands */
+};
+
+/* One stream's media state; owned by its worker. */
+struct wstream {
+	struct le le;              /* in w->streams */
+	struct le le_slot;         /* in w->slots[slot] once started */
+	struct media_worker *w;
+	uint32_t id;
+	int fd_rtp, fd_rtcp;
+	uint16_t port;
+	struct wtag tag_rtp, tag_rtcp;
+	bool started, dead;
+	unsigned slot;
+	struct wstream_start p;
+	struct sa remote_rtcp;
+
+	/* sending */
+	uint32_t ssrc, ts, pkts, octets;
+	uint16_t seq;
+	bool marker;
+	uint8_t pkt[PKT_MAX];
+	unsigned pkt_frames;
+
+	/* the prompt playing: owned reference */
+	struct media_audio *audio;
+	size_t pos;
+	unsigned loops_left;       /* 0 with audio set: forever */
+	bool interruptible;
+	uint32_t play_id;
+
+	/* DTMF out */
+	char txq[MEDIA_DTMF_QUEUE];
+	uint16_t txdur[MEDIA_DTMF_QUEUE];
+	unsigned txh, txn, gap;
+	bool tev_on;
+	uint8_t tev_event;
+	uint32_t tev_ts;
+	unsigned tev_frames, tev_total, tev_ends;
+	dtmf_tx_state_t *dtx;      /* owned; in-band tones when no telephone-event */
+
+	/* receiving */
+	struct media_telev_rx trx;
+	dtmf_rx_state_t *drx;      /* owned; in-band detection when no telephone-event */
+	bool have_peer;
+	uint32_t peer_ssrc, base_seq, max_ext, received, exp_prior, rec_prior, jitter;
+	int64_t transit;
+	uint64_t last_rx_ms;
+	bool timed_out;
+	uint32_t last_sr_mid;
+	uint64_t last_sr_ms;
+	uint64_t next_rtcp_ms;
+
+	/* recording: owned, finished when the stream goes */
+	struct media_rec *rec;
+	int16_t rxring[RXRING];
+	unsigned rx_rd, rx_n;
+
+	/* published counters (read by media_stream_stats on the control loop) */
+	atomic_uint st_rtp_sent, st_rtp_recv, st_rtcp_sent, st_rtcp_recv, st_bad;
+};
+
+/* A media thread; owned by struct media. */
+struct media_worker {
+	struct media *m;
+	unsigned idx;
+	pthread_t thread;
+	bool running;
+	int epfd, tfd, evfd;
+	struct wtag tag_timer, tag_cmd;
+	pthread_mutex_t lock;
+	struct list cmds;          /* struct wcmd, under lock */
+	bool stop;                 /* under lock */
+	struct list streams;       /* struct wstream */
+	struct list slots[MEDIA_SLOTS];
+	unsigned slot_load[MEDIA_SLOTS];
+	uint64_t tick;
+	atomic_uint nstreams;
+	/* receive buffers, reused */
+	struct mmsghdr rmsg[RX_BATCH];
+	struct iovec riov[RX_BATCH];
+	struct sockaddr_storage rfrom[RX_BATCH];
+	uint8_t rbuf[RX_BATCH][RX_MAX];
+};
+
+static void post(struct wstream *ws, enum media_event_type type, char key,
+		 enum media_dtmf_source src, int64_t ts_ms, uint32_t play_id, bool stopped)
+{
+	struct media_event ev = {.type = type, .key = key, .source = src, .ts_ms = ts_ms,
+				 .play_id = play_id, .stopped = stopped};
+
+	media_post_event(ws->w->m, ws->id, &ev, NULL);
+}
+
+static void play_end(struct wstream *ws, bool stopped)
+{
+	if (!ws->audio)
+		return;
+	media_audio_release(ws->audio);
+	ws->audio = NULL;
+	post(ws, MEDIA_EV_PLAY_DONE, 0, 0, 0, ws->play_id, stopped);
+}
+
+/* A key was received: report it, then stop an interruptible prompt (barge-in). */
+static void key_received(struct wstream *ws, char key, enum media_dtmf_source src,
+			 int64_t ts_ms)
+{
+	post(ws, MEDIA_EV_DTMF, key, src, ts_ms, 0, false);
+	if (ws->audio && ws->interruptible)
+		play_end(ws, true);
+}
+
+static void inband_digits(void *arg, const char *digits, int len)
+{
+	struct wstream *ws = arg;
+	/* spandsp confirms a tone after about 40 ms of it */
+	int64_t ts = clock_unix_ms() - 40;
+
+	for (int i = 0; i < len; i++)
+		key_received(ws, digits[i], MEDIA_DTMF_INBAND, ts);
+}
+
+/* ---- sending ------------------------------------------------------------------------ */
+
+static void send_batch(struct wstream *ws, int fd, const struct sa *to, struct iovec *iov,
+		       unsigned n)
+{
+	struct mmsghdr msg[4];
+	int sent;
+
+	memset(msg, 0, sizeof(msg));
+	for (unsigned i = 0; i < n; i++) {
+		msg[i].msg_hdr.msg_name = (void *)&to->u.sa;
+		msg[i].msg_hdr.msg_namelen = to->len;
+		msg[i].msg_hdr.msg_iov = &iov[i];
+		msg[i].msg_hdr.msg_iovlen = 1;
+	}
+	sent = sendmmsg(fd, msg, n, MSG_DONTWAIT);
+	if (sent < 0)
+		sent = 0;
+	if (fd == ws->fd_rtp)
+		atomic_fetch_add_explicit(&ws->st_rtp_sent, (unsigned)sent, memory_order_relaxed);
+	else
+		atomic_fetch_add_explicit(&ws->st_rtcp_sent, (unsigned)sent, memory_order_relaxed);
+}
+
+/* One RTP packet from the stream's packet buffer (header written here). */
+static void rtp_out(struct wstream *ws, uint8_t pt, uint32_t ts, size_t plen)
+{
+	struct iovec iov = {ws->pkt, 12 + plen};
+
+	media_rtp_header(ws->pkt, ws->marker, pt, ws->seq++, ts, ws->ssrc);
+	ws->marker = false;
+	ws->pkts++;
+	ws->octets += (uint32_t)plen;
+	send_batch(ws, ws->fd_rtp, &ws->p.remote, &iov, 1);
+}
+
+/* Fills `out` (MEDIA_FRAME bytes, the stream's codec) from the prompt, looping as asked;
+ * the prompt ending mid-frame is padded with silence and reported done. */
+static void prompt_frame(struct wstream *ws, uint8_t *out)
+{
+	enum media_codec c = ws->p.codec;
+	size_t filled = 0;
+
+	while (ws->audio && filled < MEDIA_FRAME) {
+		size_t n = ws->audio->nsamples - ws->pos;
+
+		if (n > MEDIA_FRAME - filled)
+			n = MEDIA_FRAME - filled;
+		memcpy(out + filled, media_audio_data(ws->audio, c) + ws->pos, n);
+		filled += n;
+		ws->pos += n;
+		if (ws->pos < ws->audio->nsamples)
+			continue;
+		ws->pos = 0;
+		if (ws->loops_left && --ws->loops_left == 0)
+			play_end(ws, false);
+	}
+	memset(out + filled, media_g711_silence(c), MEDIA_FRAME - filled);
+}
+
+/* RFC 4733 out: a packet per frame with the growing duration, then the end packet three
+ * times (one per frame, as updates go), all with the event's start timestamp. */
+static bool telev_frame(struct wstream *ws)
+{
+	struct media_telev t = {.event = ws->tev_event, .volume = 10};
+
+	if (!ws->tev_on)
+		return false;
+	if (ws->tev_frames < ws->tev_total)
+		ws->tev_frames++;
+	t.duration = (uint16_t)(ws->tev_frames * MEDIA_FRAME);
+	t.end = ws->tev_frames >= ws->tev_total;
+	media_telev_write(ws->pkt + 12, &t);
+	if (!ws->p.hold)
+		rtp_out(ws, (uint8_t)ws->p.telev_pt, ws->tev_ts, 4);
+	if (t.end && --ws->tev_ends == 0) {
+		ws->tev_on = false;
+		ws->gap = DTMF_GAP_FRAMES;
+		ws->marker = true; /* audio resumes: a new talkspurt */
+	}
+	return true;
+}
+
+/* Starts the next queued key, if any and if the gap after the last one has passed. */
+static void dtmf_next(struct wstream *ws)
+{
+	char key;
+	unsigned dur;
+
+	if (ws->gap) {
+		ws->gap--;
+		return;
+	}
+	if (!ws->txn || ws->tev_on)
+		return;
+	key = ws->txq[ws->txh];
+	dur = ws->txdur[ws->txh];
+	ws->txh = (ws->txh + 1) % MEDIA_DTMF_QUEUE;
+	ws->txn--;
+	if (ws->p.telev_pt >= 0) {
+		ws->tev_on = true;
+		ws->tev_event = (uint8_t)media_telev_event(key);
+		ws->tev_ts = ws->ts;
+		ws->tev_frames = 0;
+		ws->tev_total = (dur + 19) / 20;
+		ws->tev_ends = 3;
+		ws->marker = true;
+		return;
+	}
+	if (!ws->dtx && !(ws->dtx = dtmf_tx_init(NULL))) {
+		log_warn("media", "stream %u: no memory for a DTMF tone, key %c dropped", ws->id,
+			 key);
+		return;
+	}
+	dtmf_tx_set_timing(ws->dtx, (int)dur, 0);
+	dtmf_tx_put(ws->dtx, &key, 1);
+	ws->gap = DTMF_GAP_FRAMES + (dur + 19) / 20;
+}
+
+/* The 20 ms frame of one stream, in its slot. */
+static void stream_frame(struct wstream *ws, uint64_t now)
+{
+	uint8_t *payload = ws->pkt + 12 + ws->pkt_frames * MEDIA_FRAME;
+	int16_t sent_pcm[MEDIA_FRAME], left[MEDIA_FRAME];
+	bool audio = false;
+
+	dtmf_next(ws);
+	if (telev_frame(ws)) {
+		memset(sent_pcm, 0, sizeof(sent_pcm));
+	} else {
+		int n = ws->dtx ? dtmf_tx(ws->dtx, sent_pcm, MEDIA_FRAME) : 0;
+
+		if (n > 0) {
+			memset(sent_pcm + n, 0, sizeof(int16_t) * (size_t)(MEDIA_FRAME - n));
+			media_g711_encode(ws->p.codec, payload, sent_pcm, MEDIA_FRAME);
+		} else {
+			prompt_frame(ws, payload);
+			if (ws->rec)
+				media_g711_decode(ws->p.codec, sent_pcm, payload, MEDIA_FRAME);
+		}
+		audio = true;
+	}
+	if (audio && !ws->p.hold) {
+		/* A packet's timestamp is that of its first frame. */
+		if (++ws->pkt_frames >= ws->p.frames_per_pkt) {
+			uint32_t ts = ws->ts - (ws->pkt_frames - 1) * MEDIA_FRAME;
+
+			rtp_out(ws, (uint8_t)ws->p.codec, ts, ws->pkt_frames * MEDIA_FRAME);
+			ws->pkt_frames = 0;
+		}
+	} else {
+		ws->pkt_frames = 0;
+	}
+	if (ws->p.hold)
+		memset(sent_pcm, 0, sizeof(sent_pcm));
+	ws->ts += MEDIA_FRAME;
+
+	if (ws->rec) {
+		unsigned n = ws->rx_n < MEDIA_FRAME ? ws->rx_n : MEDIA_FRAME;
+
+		for (unsigned i = 0; i < n; i++)
+			left[i] = ws->rxring[(ws->rx_rd + i) % RXRING];
+		memset(left + n, 0, sizeof(int16_t) * (MEDIA_FRAME - n));
+		ws->rx_rd = (ws->rx_rd + n) % RXRING;
+		ws->rx_n -= n;
+		media_rec_write(ws->rec, left, sent_pcm, MEDIA_FRAME);
+	}
+
+	if (ws->w->m->conf.rtp_timeout_ms && !ws->p.hold && !ws->timed_out &&
+	    now - ws->last_rx_ms >= ws->w->m->conf.rtp_timeout_ms) {
+		ws->timed_out = true;
+		post(ws, MEDIA_EV_RTP_TIMEOUT, 0, 0, 0, 0, false);
+	}
+}
+
+static uint64_t ntp_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return ((uint64_t)t.tv_sec + 2208988800u) << 32 |
+	       (uint64_t)(((uint64_t)t.tv_nsec << 32) / 1000000000u);
+}
+
+/* An SR when we sent RTP since the start, else an RR; with a report block once the peer
+ * has sent, and the SDES CNAME RFC 3550 requires in every compound packet. */
+static void rtcp_send(struct wstream *ws, uint64_t now, bool bye)
+{
+	struct media_rtcp_report r = {.ssrc = ws->ssrc, .sender = ws->pkts > 0, .ntp = ntp_now(),
+				.rtp_ts = ws->ts, .pkts = ws->pkts, .octets = ws->octets,
+				.cname = "cccd", .bye = bye};
+	uint8_t buf[128];
+	struct iovec iov;
+
+	if (ws->have_peer) {
+		uint32_t expected = ws->max_ext - ws->base_seq + 1;
+		uint32_t exp_int = expected - ws->exp_prior, rec_int = ws->received - ws->rec_prior;
+		int32_t lost_int = (int32_t)(exp_int - rec_int);
+
+		r.has_block = true;
+		r.peer_ssrc = ws->peer_ssrc;
+		r.lost = (int32_t)(expected - ws->received);
+		r.fraction = exp_int && lost_int > 0 ? (uint8_t)(((uint32_t)lost_int << 8) / exp_int) : 0;
+		r.ext_seq = ws->max_ext;
+		r.jitter = ws->jitter >> 4;
+		if (ws->last_sr_ms) {
+			r.lsr = ws->last_sr_mid;
+			r.dlsr = (uint32_t)((now - ws->last_sr_ms) * 65536 / 1000);
+		}
+		ws->exp_prior = expected;
+		ws->rec_prior = ws->received;
+	}
+	iov.iov_base = buf;
+	iov.iov_len = media_rtcp_write(buf, sizeof(buf), &r);
+	if (iov.iov_len)
+		send_batch(ws, ws->fd_rtcp, &ws->remote_rtcp, &iov, 1);
+}
+
+static void rtcp_schedule(struct wstream *ws, uint64_t now)
+{
+	unsigned iv = ws->w->m->conf.rtcp_interval_ms;
+	uint32_t r = 0;
+
+	/* RFC 3550 6.3.1: randomised over [0.5, 1.5] of the interval so calls started together
+	 * do not report together. */
+	ids_random(&r, sizeof(r));
+	ws->next_rtcp_ms = now + iv / 2 + r % (iv ? iv : 1);
+}
+
+static void worker_tick(struct media_worker *w, uint64_t now)
+{
+	struct le *le = list_head(&w->slots[w->tick % MEDIA_SLOTS]);
+
+	while (le) {
+		struct wstream *ws = le->data;
+
+		le = le->next;
+		if (ws->dead)
+			continue;
+		stream_frame(ws, now);
+		if (now >= ws->next_rtcp_ms) {
+			rtcp_send(ws, now, false);
+			rtcp_schedule(ws, now);
+		}
+	}
+	w->tick++;
+}
+
+/* ---- receiving ---------------------------------------------------------------------- */
+
+static void rxring_push(struct wstream *ws, const int16_t *pcm, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (ws->rx_n == RXRING) { /* the recorder fell behind: drop the oldest */
+			ws->rx_rd = (ws->rx_rd + 1) % RXRING;
+			ws->rx_n--;
+		}
+		ws->rxring[(ws->rx_rd + ws->rx_n) % RXRING] = pcm[i];
+		ws->rx_n++;
+	}
+}
+
+/* Sequence and jitter bookkeeping for the reception report (RFC 3550 A.1, A.8). */
+static void rx_stats(struct wstream *ws, const struct media_rtp *rp, uint64_t now_us)
+{
+	uint32_t arrival = (uint32_t)(now_us * MEDIA_RATE / 1000000);
+	int64_t transit = (int64_t)(int32_t)(arrival - rp->ts), d;
+
+	if (!ws->have_peer || rp->ssrc != ws->peer_ssrc) {
+		ws->have_peer = true;
+		ws->peer_ssrc = rp->ssrc;
+		ws->base_seq = rp->seq;
+		ws->max_ext = rp->seq;
+		ws->received = ws->exp_prior = ws->rec_prior = 0;
+		ws->jitter = 0;
+		ws->transit = transit;
+		ws->trx.seen = false;
+	} else {
+		uint16_t max16 = (uint16_t)ws->max_ext;
+		int16_t delta = (int16_t)(rp->seq - max16);
+
+		if (delta > 0) {
+			if (rp->seq < max16)
+				ws->max_ext += 0x10000;
+			ws->max_ext = (ws->max_ext & 0xFFFF0000u) | rp->seq;
+		}
+	}
+	ws->received++;
+	d = transit - ws->transit;
+	ws->transit = transit;
+	if (d < 0)
+		d = -d;
+	ws->jitter += (uint32_t)d - ((ws->jitter + 8) >> 4);
+}
+
+static void rx_rtp(struct wstream *ws, const uint8_t *buf, size_t len, const struct sa *from,
+		   uint64_t now)
+{
+	struct media_rtp rp;
+	int16_t pcm[RX_MAX];
+
+	if (media_rtp_parse(buf, len, &rp) || !ws->started) {
+		atomic_fetch_add_explicit(&ws->st_bad, 1, memory_order_relaxed);
+		return;
+	}
+	atomic_fetch_add_explicit(&ws->st_rtp_recv, 1, memory_order_relaxed);
+	/* Symmetric RTP: we send to where the peer's RTP comes from (NAT), RTCP beside it.
+	 * Only media of the negotiated types moves it, so stray packets cannot. */
+	if ((rp.pt == ws->p.codec || (ws->p.telev_pt >= 0 && rp.pt == ws->p.telev_pt)) &&
+	    !sa_cmp(from, &ws->p.remote, SA_ALL)) {
+		ws->p.remote = *from;
+		ws->remote_rtcp = *from;
+		sa_set_port(&ws->remote_rtcp, (uint16_t)(sa_port(from) + 1));
+	}
+	rx_stats(ws, &rp, clock_mono_us());
+	ws->last_rx_ms = now;
+	ws->timed_out = false;
+
+	if (ws->p.telev_pt >= 0 && rp.pt == ws->p.telev_pt) {
+		struct media_telev t;
+		char key;
+
+		if (media_telev_parse(rp.payload, rp.plen, &t) == 0 && media_telev_rx(&ws->trx, rp.ts, &t, &key))
+			key_received(ws, key, MEDIA_DTMF_RFC4733, clock_unix_ms() - t.duration / 8);
+		return;
+	}
+	if (rp.pt != ws->p.codec || !rp.plen || (!ws->rec && !ws->drx))
+		return;
+	media_g711_decode(ws->p.codec, pcm, rp.payload, rp.plen);
+	if (ws->rec)
+		rxring_push(ws, pcm, rp.plen);
+	if (ws->drx)
+		dtmf_rx(ws->drx, pcm, (int)rp.plen);
+}
+
+static void rx_rtcp(struct wstream *ws, const uint8_t *buf, size_t len, uint64_t now)
+{
+	struct media_rtcp_info info;
+
+	if (media_rtcp_parse(buf, len, &info)) {
+		atomic_fetch_add_explicit(&ws->st_bad, 1, memory_order_relaxed);
+		return;
+	}
+	atomic_fetch_add_explicit(&ws->st_rtcp_recv, 1, memory_order_relaxed);
+	if (info.sr) {
+		ws->last_sr_mid = info.sr_ntp_mid;
+		ws->last_sr_ms = now;
+	}
+}
+
+static void rx_socket(struct media_worker *w, struct wstream *ws, bool rtcp)
+{
+	int fd = rtcp ? ws->fd_rtcp : ws->fd_rtp;
+
+	/* Bounded: a flood cannot keep the worker from its timer. */
+	for (int round = 0; round < 4; round++) {
+		uint64_t now = clock_mono_ms();
+		int n;
+
+		for (int i = 0; i < RX_BATCH; i++) {
+			w->riov[i].iov_base = w->rbuf[i];
+			w->riov[i].iov_len = RX_MAX;
+			memset(&w->rmsg[i].msg_hdr, 0, sizeof(w->rmsg[i].msg_hdr));
+			w->rmsg[i].msg_hdr.msg_iov = &w->riov[i];
+			w->rmsg[i].msg_hdr.msg_iovlen = 1;
+			w->rmsg[i].msg_hdr.msg_name = &w->rfrom[i];
+			w->rmsg[i].msg_hdr.msg_namelen = sizeof(w->rfrom[i]);
+		}
+		n = recvmmsg(fd, w->rmsg, RX_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			return;
+		for (int i = 0; i < n && !ws->dead; i++) {
+			struct sa from;
+
+			if (sa_set_sa(&from, (struct sockaddr *)&w->rfrom[i]))
+				continue;
+			if (rtcp)
+				rx_rtcp(ws, w->rbuf[i], w->rmsg[i].msg_len, now);
+			else
+				rx_rtp(ws, w->rbuf[i], w->rmsg[i].msg_len, &from, now);
+		}
+		if (n < RX_BATCH)
+			return;
+	}
+}
+
+/* ---- commands ----------------------------------------------------------------------- */
+
+static void timer_set(struct media_worker *w, bool on)
+{
+	struct itimerspec its = {0};
+
+	if (on) {
+		its.it_interval.tv_nsec = MEDIA_TICK_US * 1000;
+		its.it_value.tv_nsec = MEDIA_TICK_US * 1000;
+	}
+	timerfd_settime(w->tfd, 0, &its, NULL);
+}
+
+static void stream_start(struct wstream *ws, const struct wstream_start *p)
+{
+	struct media_worker *w = ws->w;
+	uint64_t now = clock_mono_ms();
+	bool was_hold = ws->p.hold;
+
+	ws->p = *p;
+	ws->remote_rtcp = p->remote;
+	sa_set_port(&ws->remote_rtcp, (uint16_t)(sa_port(&p->remote) + 1));
+	ws->pkt_frames = 0;
+	if (p->telev_pt < 0 && !ws->drx) {
+		ws->drx = dtmf_rx_init(NULL, inband_digits, ws);
+		if (!ws->drx)
+			log_warn("media", "stream %u: no memory for in-band DTMF detection", ws->id);
+	} else if (p->telev_pt >= 0 && ws->drx) {
+		dtmf_rx_free(ws->drx);
+		ws->drx = NULL;
+	}
+	if (was_hold && !p->hold) {
+		ws->last_rx_ms = now; /* the timeout counts from the end of the hold */
+		ws->timed_out = false;
+	}
+	if (ws->started)
+		return;
+	ws->started = true;
+	ws->marker = true;
+	ids_random(&ws->ssrc, sizeof(ws->ssrc));
+	ids_random(&ws->seq, sizeof(ws->seq));
+	ids_random(&ws->ts, sizeof(ws->ts));
+	ws->last_rx_ms = now;
+	rtcp_schedule(ws, now);
+	/* The least loaded phase slot. */
+	ws->slot = 0;
+	for (unsigned s = 1; s < MEDIA_SLOTS; s++) {
+		if (w->slot_load[s] < w->slot_load[ws->slot])
+			ws->slot = s;
+	}
+	w->slot_load[ws->slot]++;
+	list_append(&w->slots[ws->slot], &ws->le_slot, ws);
+}
+
+static void stream_free(struct media_worker *w, struct wstream *ws)
+{
+	if (ws->started) /* RFC 3550 6.6: say goodbye, so the peer's RTCP view ends cleanly */
+		rtcp_send(ws, clock_mono_ms(), true);
+	epoll_ctl(w->epfd, EPOLL_CTL_DEL, ws->fd_rtp, NULL);
+	epoll_ctl(w->epfd, EPOLL_CTL_DEL, ws->fd_rtcp, NULL);
+	close(ws->fd_rtp);
+	close(ws->fd_rtcp);
+	media_port_release(w->m, ws->port);
+	list_unlink(&ws->le);
+	if (ws->started) {
+		list_unlink(&ws->le_slot);
+		w->slot_load[ws->slot]--;
+	}
+	media_audio_release(ws->audio);
+	if (ws->rec)
+		media_rec_finish(ws->rec);
+	if (ws->dtx)
+		dtmf_tx_free(ws->dtx);
+	if (ws->drx)
+		dtmf_rx_free(ws->drx);
+	free(ws);
+	if (atomic_fetch_sub(&w->nstreams, 1) == 1)
+		timer_set(w, false);
+}
+
+static void command_run(struct media_worker *w, struct wcmd *c)
+{
+	struct wstream *ws = c->ws;
+
+	switch (c->type) {
+	case WCMD_ADD: {
+		struct epoll_event ev = {.events = EPOLLIN};
+
+		list_append(&w->streams, &ws->le, ws);
+		ev.data.ptr = &ws->tag_rtp;
+		epoll_ctl(w->epfd, EPOLL_CTL_ADD, ws->fd_rtp, &ev);
+		ev.data.ptr = &ws->tag_rtcp;
+		epoll_ctl(w->epfd, EPOLL_CTL_ADD, ws->fd_rtcp, &ev);
+		if (atomic_fetch_add(&w->nstreams, 1) == 0)
+			timer_set(w, true);
+		break;
+	}
+	case WCMD_START:
+		stream_start(ws, &c->start);
+		break;
+	case WCMD_PLAY:
+		play_end(ws, true);
+		ws->audio = c->audio;
+		c->audio = NULL;
+		ws->pos = 0;
+		ws->loops_left = c->loops;
+		ws->interruptible = c->interruptible;
+		ws->play_id = c->play_id;
+		break;
+	case WCMD_STOP:
+		play_end(ws, true);
+		break;
+	case WCMD_DTMF:
+		if (ws->txn == MEDIA_DTMF_QUEUE) {
+			log_warn("media", "stream %u: DTMF queue full, key %c dropped", ws->id, c->key);
+			break;
+		}
+		ws->txq[(ws->txh + ws->txn) % MEDIA_DTMF_QUEUE] = c->key;
+		ws->txdur[(ws->txh + ws->txn) % MEDIA_DTMF_QUEUE] = (uint16_t)c->duration_ms;
+		ws->txn++;
+		break;
+	case WCMD_REC_START:
+		if (ws->rec)
+			media_rec_finish(ws->rec);
+		ws->rec = c->rec;
+		c->rec = NULL;
+		ws->rx_n = 0;
+		break;
+	case WCMD_REC_STOP:
+		if (ws->rec)
+			media_rec_finish(ws->rec);
+		ws->rec = NULL;
+		break;
+	case WCMD_DEL:
+		ws->dead = true;
+		break;
+	}
+	media_audio_release(c->audio);
+	if (c->rec)
+		media_rec_finish(c->rec);
+	mem_deref(c);
+}
+
+static bool commands_run(struct media_worker *w)
+{
+	struct list todo = LIST_INIT;
+	uint64_t v;
+	bool stop;
+
+	if (read(w->evfd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		log_warn("media", "worker %u: command eventfd: %s", w->idx, strerror(errno));
+	pthread_mutex_lock(&w->lock);
+	todo = w->cmds;
+	list_init(&w->cmds);
+	stop = w->stop;
+	pthread_mutex_unlock(&w->lock);
+	/* The moved list's elements still point at the old list head: fix them up. */
+	for (struct le *le = todo.head; le; le = le->next)
+		le->list = &todo;
+	while (!list_isempty(&todo)) {
+		struct wcmd *c = list_ledata(list_head(&todo));
+
+		list_unlink(&c->le);
+		command_run(w, c);
+	}
+	return stop;
+}
+
+static void worker_wake(struct media_worker *w)
+{
+	uint64_t one = 1;
+
+	if (write(w->evfd, &one, sizeof(one)) < 0)
+		log_warn("media", "worker %u: command eventfd: %s", w->idx, strerror(errno));
+}
+
+void media_worker_command(struct media_worker *w, struct wcmd *cmd)
+{
+	pthread_mutex_lock(&w->lock);
+	list_append(&w->cmds, &cmd->le, cmd);
+	pthread_mutex_unlock(&w->lock);
+	worker_wake(w);
+}
+
+/* ---- the thread --------------------------------------------------------------------- */
+
+static void *worker_main(void *arg)
+{
+	struct media_worker *w = arg;
+	struct epoll_event evs[64];
+	bool stop = false;
+
+	while (!stop) {
+		int n = epoll_wait(w->epfd, evs, 64, -1);
+
+		if (n < 0 && errno != EINTR) {
+			log_error("media", "worker %u: epoll_wait: %s", w->idx, strerror(errno));
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			struct wtag *t = evs[i].data.ptr;
+
+			if (t->kind == 2) {
+				uint64_t exp = 0, now;
+
+				if (read(w->tfd, &exp, sizeof(exp)) != sizeof(exp))
+					continue;
+				if (exp > CATCH_UP_MAX) {
+					w->tick += exp - CATCH_UP_MAX;
+					exp = CATCH_UP_MAX;
+				}
+				now = clock_mono_ms();
+				while (exp--)
+					worker_tick(w, now);
+			} else if (t->kind == 3) {
+				stop = commands_run(w);
+			} else if (!t->ws->dead) {
+				rx_socket(w, t->ws, t->kind == 1);
+			}
+		}
+		/* Streams deleted during this batch are freed only now: later events of the same
+		 * batch may still point at them. */
+		for (struct le *le = list_head(&w->streams); le;) {
+			struct wstream *ws = le->data;
+
+			le = le->next;
+			if (ws->dead)
+				stream_free(w, ws);
+		}
+	}
+	return NULL;
+}
+
+static void worker_destructor(void *arg)
+{
+	struct media_worker *w = arg;
+
+	if (w->running) {
+		pthread_mutex_lock(&w->lock);
+		w->stop = true;
+		pthread_mutex_unlock(&w->lock);
+		worker_wake(w);
+		pthread_join(w->thread, NULL);
+	}
+	/* Commands that arrived after the stop, and streams the owner did not release. */
+	while (!list_isempty(&w->cmds)) {
+		struct wcmd *c = list_ledata(list_head(&w->cmds));
+
+		list_unlink(&c->le);
+		command_run(w, c);
+	}
+	while (!list_isempty(&w->streams))
+		stream_free(w, list_ledata(list_head(&w->streams)));
+	if (w->epfd >= 0)
+		close(w->epfd);
+	if (w->tfd >= 0)
+		close(w->tfd);
+	if (w->evfd >= 0)
+		close(w->evfd);
+	pthread_mutex_destroy(&w->lock);
+}
+
+int media_worker_alloc(struct media_worker **wp, struct media *m, unsigned idx)
+{
+	struct media_worker *w = mem_zalloc(sizeof(*w), worker_destructor);
+	struct epoll_event ev = {.events = EPOLLIN};
+	int err = 0;
+
+	if (!w)
+		return ENOMEM;
+	w->m = m;
+	w->idx = idx;
+	w->epfd = w->tfd = w->evfd = -1;
+	pthread_mutex_init(&w->lock, NULL);
+	w->tag_timer.kind = 2;
+	w->tag_cmd.kind = 3;
+	w->epfd = epoll_create1(EPOLL_CLOEXEC);
+	w->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	w->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (w->epfd < 0 || w->tfd < 0 || w->evfd < 0) {
+		err = errno;
+		goto out;
+	}
+	ev.data.ptr = &w->tag_timer;
+	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->tfd, &ev)) {
+		err = errno;
+		goto out;
+	}
+	ev.data.ptr = &w->tag_cmd;
+	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->evfd, &ev)) {
+		err = errno;
+		goto out;
+	}
+	err = pthread_create(&w->thread, NULL, worker_main, w);
+	if (!err)
+		w->running = true;
+out:
+	if (err)
+		mem_deref(w);
+	else
+		*wp = w;
+	return err;
+}
+
+int media_wstream_alloc(struct wstream **wsp, struct media_worker *w, uint32_t id, int fd_rtp,
+		  int fd_rtcp, uint16_t port)
+{
+	struct wstream *ws = calloc(1, sizeof(*ws));
+
+	if (!ws)
+		return ENOMEM;
+	ws->w = w;
+	ws->id = id;
+	ws->fd_rtp = fd_rtp;
+	ws->fd_rtcp = fd_rtcp;
+	ws->port = port;
+	ws->tag_rtp.ws = ws;
+	ws->tag_rtcp.ws = ws;
+	ws->tag_rtcp.kind = 1;
+	ws->p.telev_pt = -1;
+	ws->p.frames_per_pkt = 1;
+	*wsp = ws;
+	return 0;
+}
+
+void media_wstream_stats(const struct wstream *ws, struct media_stats *st)
+{
+	struct wstream *w = (struct wstream *)ws;
+
+	st->rtp_sent = atomic_load_explicit(&w->st_rtp_sent, memory_order_relaxed);
+	st->rtp_received = atomic_load_explicit(&w->st_rtp_recv, memory_order_relaxed);
+	st->rtcp_sent = atomic_load_explicit(&w->st_rtcp_sent, memory_order_relaxed);
+	st->rtcp_received = atomic_load_explicit(&w->st_rtcp_recv, memory_order_relaxed);
+	st->bad_packets = atomic_load_explicit(&w->st_bad, memory_order_relaxed);
+}

@@ -1,0 +1,68 @@
+/* session internals: the manager and one worked session. */
+#ifndef CCCD_SESSION_INT_H
+#define CCCD_SESSION_INT_H
+
+#include <pthread.h>
+#include <re_types.h>
+#include <re_fmt.h>
+#include <re_mem.h>
+#include <re_list.h>
+#include <re_hash.h>
+#include <re_mqueue.h>
+#include "session/session.h"
+#include "store/store.h"
+
+struct ivr_flow;
+struct ivr_run;
+struct call;
+
+/* Owner: main (mem_deref at shutdown, before the call user agent and media). */
+struct session_mgr {
+	struct session_conf conf;
+	struct session_deps deps;      /* not owned */
+	struct mqueue *mq;             /* API threads → control loop */
+	struct list active;            /* struct session_work, owned */
+	pthread_mutex_t lock;          /* guards flows and prompts (API threads use them) */
+	struct hash *flows;            /* "sdkappid/ivr/version" → struct flow_entry, owned */
+	struct hash *prompts;          /* path → struct prompt_entry, owned */
+	size_t n_flows;
+};
+
+/* One session being worked. Owner: the manager's active list. */
+struct session_work {
+	struct le le;
+	struct session_mgr *mgr;
+	struct store_session *row;     /* owned reference */
+	struct ivr_flow *flow;         /* owned reference; NULL if the flow could not load */
+	struct call *call;             /* owned */
+	struct ivr_run *run;           /* owned, from answer on */
+	struct store_key_press *keys;  /* accepted inputs, for the record (mem array) */
+	size_t n_keys;
+	unsigned path_seq;
+	int64_t ring_ts, accept_ts;    /* Unix s, as the call reported them (0 = not yet) */
+	bool ivr_ended;                /* the flow ended the call: its end status wins */
+	struct store_session_end ivr_end;
+	bool hangup_requested;         /* HangUpCall */
+};
+
+/* A new session's message through the queue. */
+struct session_msg {
+	struct store_session *row;     /* owned reference */
+	struct ivr_flow *flow;         /* owned reference or NULL */
+};
+
+/* Flow versions, loaded once and shared (thread-safe, blocking on a miss). */
+int session_flow_get(struct session_mgr *m, const struct store_session *row,
+		     struct ivr_flow **flowp);
+/* A prompt file's decoded audio from the table filled at flow load (no disk), or NULL. */
+struct media_prompt *session_prompt_get(struct session_mgr *m, const char *path);
+
+/* Starts working a session: dials it (or closes it at once if it cannot be dialled). */
+void session_work_start(struct session_mgr *m, struct store_session *row,
+			struct ivr_flow *flow);
+/* Closes a session without a call (EndStatus, HungUpSide system, reason). */
+void session_work_close(struct session_mgr *m, const struct store_session *row,
+			int end_status, const char *reason);
+void session_work_hangup(struct session_work *w);
+
+#endif

@@ -1,0 +1,364 @@
+/* work: one session on the control loop — its call, its IVR run, and what they leave in
+ * the store. The call's events drive the run; the run's commands drive the call's media. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "base/base.h"
+#include "call/call.h"
+#include "ivr/ivr.h"
+#include "media/media.h"
+#include "records/records.h"
+#include "session/session_int.h"
+
+static void work_destructor(void *arg)
+{
+	struct session_work *w = arg;
+
+	list_unlink(&w->le);
+	mem_deref(w->run);
+	mem_deref(w->call);
+	mem_deref(w->flow);
+	mem_deref(w->keys);
+	mem_deref(w->row);
+}
+
+/* The final record: the session row as it ends, with its key presses, queued with its
+ * push in one write. */
+static void finish(struct session_work *w, const struct store_session_end *end)
+{
+	struct store_session s = *w->row; /* a view: its strings stay owned by w->row */
+	json_t *cdr;
+	char *body = NULL;
+
+	s.status = STORE_STATUS_FINISHED;
+	if (w->ring_ts)
+		s.ring_ts = w->ring_ts;
+	if (w->accept_ts)
+		s.accept_ts = w->accept_ts;
+	s.ended_ts = end->ended_ts;
+	s.end_status = end->end_status;
+	snprintf(s.hungup_side, sizeof(s.hungup_side), "%s", end->hungup_side);
+	snprintf(s.record_url, sizeof(s.record_url), "%s", end->record_url);
+	snprintf(s.record_id, sizeof(s.record_id), "%s", end->record_id);
+	cdr = records_cdr(&s, w->keys, w->n_keys, true);
+	if (cdr)
+		body = json_dumps(cdr, JSON_COMPACT);
+	json_decref(cdr);
+	if (!body)
+		log_error("session", "%s: out of memory building the call record push", s.id);
+	if (store_session_finish(w->mgr->deps.store, s.id, s.sdkappid, end, body))
+		log_error("session", "%s: the final record could not be queued", w->row->id);
+	free(body);
+	log_info("session", "%s finished: EndStatus %d (%s), hung up by %s%s%s", w->row->id,
+		 end->end_status, records_end_status_string(end->end_status), end->hungup_side,
+		 end->end_reason[0] ? ": " : "", end->end_reason);
+}
+
+/* Appends a key press to the record kept in memory (libre's mem_realloc does not
+ * allocate from NULL, hence the first mem_zalloc). */
+static int key_collect(const struct store_key_press *kp, void *arg)
+{
+	struct session_work *w = arg;
+	struct store_key_press *keys = w->keys ? mem_realloc(w->keys, (w->n_keys + 1) * sizeof(*kp))
+					       : mem_zalloc(sizeof(*kp), NULL);
+
+	if (!keys)
+		return ENOMEM;
+	w->keys = keys;
+	w->keys[w->n_keys++] = *kp;
+	return 0;
+}
+
+void session_work_close(struct session_mgr *m, const struct store_session *row,
+			int end_status, const char *reason)
+{
+	struct store_session_end end = {.ended_ts = clock_unix_s(), .end_status = end_status,
+					.hungup_side = "system"};
+	struct session_work w = {.mgr = m, .row = (struct store_session *)row};
+
+	/* Only a call that was answered before a restart has key presses; that happens at
+	 * start, where reading them from the store may block. */
+	if (row->accept_ts)
+		(void)store_session_keys(m->deps.store, row->id, key_collect, &w);
+	snprintf(end.end_reason, sizeof(end.end_reason), "%s", reason);
+	finish(&w, &end);
+	mem_deref(w.keys);
+}
+
+/* ---- the IVR's commands ------------------------------------------------------------- */
+
+static struct media_stream *stream_of(struct session_work *w)
+{
+	return w->call ? call_media(w->call) : NULL;
+}
+
+static int op_play(void *arg, const struct ivr_prompt *p, unsigned loops, bool barge_in,
+		   uint32_t *play_id)
+{
+	struct session_work *w = arg;
+	struct media_stream *ms = stream_of(w);
+	struct media_prompt *prompt;
+
+	if (!ms)
+		return ENOTCONN;
+	if (p->text)
+		return media_play_text(ms, p->text, p->lang, loops, barge_in, play_id);
+	prompt = session_prompt_get(w->mgr, p->file);
+	if (!prompt)
+		return ENOENT;
+	return media_play(ms, prompt, loops, barge_in, play_id);
+}
+
+static void op_stop(void *arg)
+{
+	struct media_stream *ms = stream_of(arg);
+
+	if (ms)
+		media_stop(ms);
+}
+
+static int op_transfer(void *arg, const struct ivr_transfer *t)
+{
+	struct session_work *w = arg;
+
+	log_warn("session", "%s: transfers are not available in this build; the flow takes "
+		 "its failure branch", w->row->id);
+	(void)t;
+	return ENOTSUP;
+}
+
+static int op_record(void *arg, const struct ivr_record *r)
+{
+	struct session_work *w = arg;
+	struct media_stream *ms = stream_of(w);
+	char name[128];
+
+	if (!ms)
+		return ENOTCONN;
+	snprintf(name, sizeof(name), "%s-%s-voicemail.wav", w->row->id,
+		 r->node_id ? r->node_id : "vm");
+	for (char *c = name; *c; c++) {
+		if (*c == '/')
+			*c = '_';
+	}
+	return media_record_start(ms, name);
+}
+
+static void op_record_stop(void *arg)
+{
+	struct media_stream *ms = stream_of(arg);
+
+	if (ms)
+		media_record_stop(ms);
+}
+
+static void op_hangup(void *arg, const struct ivr_end *end)
+{
+	struct session_work *w = arg;
+
+	w->ivr_ended = true;
+	w->ivr_end.end_status = end->end_status;
+	snprintf(w->ivr_end.hungup_side, sizeof(w->ivr_end.hungup_side), "%s",
+		 end->hungup_side ? end->hungup_side : "system");
+	snprintf(w->ivr_end.end_reason, sizeof(w->ivr_end.end_reason), "%s",
+		 end->reason ? end->reason : "");
+	if (w->call)
+		call_hangup(w->call);
+}
+
+static void op_key(void *arg, const struct ivr_key_press *kp)
+{
+	struct session_work *w = arg;
+	struct store_key_press k = {.ts_ms = kp->ts_ms};
+
+	snprintf(k.key, sizeof(k.key), "%s", kp->key ? kp->key : "");
+	snprintf(k.label, sizeof(k.label), "%s", kp->label ? kp->label : "");
+	snprintf(k.node_label, sizeof(k.node_label), "%s", kp->node_label ? kp->node_label : "");
+	snprintf(k.original, sizeof(k.original), "%s", kp->original ? kp->original : "");
+	snprintf(k.tts_prompt, sizeof(k.tts_prompt), "%s", kp->tts_prompt ? kp->tts_prompt : "");
+	if (store_session_key(w->mgr->deps.store, w->row->id, (unsigned)w->n_keys, &k))
+		log_error("session", "%s: key press not recorded", w->row->id);
+	if (key_collect(&k, w))
+		log_error("session", "%s: key press not kept for the record", w->row->id);
+}
+
+static void op_path(void *arg, const char *node_id, const char *label, const char *result,
+		    int64_t ts_ms)
+{
+	struct session_work *w = arg;
+
+	if (store_session_path(w->mgr->deps.store, w->row->id, w->path_seq++, node_id, label,
+			       result, ts_ms))
+		log_error("session", "%s: path step not recorded", w->row->id);
+}
+
+static const struct ivr_ops ivr_ops = {
+	.play = op_play,
+	.stop = op_stop,
+	.transfer = op_transfer,
+	.record = op_record,
+	.record_stop = op_record_stop,
+	.hangup = op_hangup,
+	.key = op_key,
+	.path = op_path,
+};
+
+/* ---- the call's events -------------------------------------------------------------- */
+
+static void run_start(struct session_work *w, const struct call_event *ev)
+{
+	const struct ivr_call_info ci = {
+		.caller = w->row->caller,
+		.callee = w->row->callee,
+		.session_id = w->row->id,
+		.sdkappid = w->row->sdkappid,
+		.start_ts = w->row->start_ts,
+		.uui = w->row->uui,
+		.ring_ts = ev->times.ring_ms / 1000,
+		.accept_ts = ev->times.answer_ms / 1000,
+		.variables = w->row->variables,
+	};
+	int err;
+
+	if (!w->flow) {
+		w->ivr_ended = true;
+		w->ivr_end.end_status = 0;
+		strcpy(w->ivr_end.hungup_side, "system");
+		snprintf(w->ivr_end.end_reason, sizeof(w->ivr_end.end_reason),
+			 "IVR %llu version %u could not be loaded",
+			 (unsigned long long)w->row->ivr_id, w->row->ivr_version);
+		call_hangup(w->call);
+		return;
+	}
+	err = ivr_run_alloc(&w->run, w->flow, &ci, &ivr_ops, w, NULL);
+	err = err ? err : ivr_run_start(w->run);
+	if (err) {
+		log_error("session", "%s: the IVR did not start: %s", w->row->id, strerror(err));
+		w->ivr_ended = true;
+		strcpy(w->ivr_end.hungup_side, "system");
+		snprintf(w->ivr_end.end_reason, sizeof(w->ivr_end.end_reason),
+			 "the IVR did not start");
+		call_hangup(w->call);
+	}
+}
+
+static void media_event(struct session_work *w, const struct media_event *me)
+{
+	if (!w->run)
+		return;
+	switch (me->type) {
+	case MEDIA_EV_PLAY_DONE:
+		ivr_on_play_done(w->run, me->play_id, me->stopped);
+		break;
+	case MEDIA_EV_ERROR:
+		if (!me->play_id) { /* a recording error: RECORD_DONE follows with the reason */
+			log_warn("session", "%s: %s", w->row->id, me->why ? me->why : "media error");
+			break;
+		}
+		/* A prompt that could not be synthesised is skipped, not waited for. */
+		log_warn("session", "%s: prompt %u: %s", w->row->id, me->play_id,
+			 me->why ? me->why : "media error");
+		ivr_on_play_done(w->run, me->play_id, true);
+		break;
+	case MEDIA_EV_RECORD_DONE:
+		ivr_on_record_done(w->run, me->why ? EIO : 0);
+		break;
+	default:
+		break;
+	}
+}
+
+static void call_event(struct call *c, const struct call_event *ev, void *arg)
+{
+	struct session_work *w = arg;
+	struct store_session_end end = {0};
+
+	(void)c;
+	switch (ev->type) {
+	case CALL_EV_RINGING:
+		w->ring_ts = ev->times.ring_ms / 1000;
+		store_session_ringing(w->mgr->deps.store, w->row->id, w->ring_ts);
+		break;
+	case CALL_EV_ANSWERED:
+		w->accept_ts = ev->times.answer_ms / 1000;
+		if (!w->ring_ts && ev->times.ring_ms)
+			w->ring_ts = ev->times.ring_ms / 1000;
+		store_session_answered(w->mgr->deps.store, w->row->id, w->accept_ts);
+		run_start(w, ev);
+		break;
+	case CALL_EV_DTMF:
+		if (w->run)
+			ivr_on_digit(w->run, ev->key, ev->ts_ms);
+		break;
+	case CALL_EV_MEDIA:
+		if (ev->media)
+			media_event(w, ev->media);
+		break;
+	case CALL_EV_ENDED:
+		if (w->run && !ivr_run_finished(w->run))
+			ivr_on_hangup(w->run);
+		end.ended_ts = (ev->times.end_ms ? ev->times.end_ms : clock_unix_ms()) / 1000;
+		if (w->ivr_ended && ev->times.answer_ms) {
+			end.end_status = w->ivr_end.end_status;
+			strcpy(end.hungup_side, w->ivr_end.hungup_side);
+			strcpy(end.end_reason, w->ivr_end.end_reason);
+		}
+		else {
+			end.end_status = ev->end.status;
+			snprintf(end.hungup_side, sizeof(end.hungup_side), "%s",
+				 call_side_name(ev->end.side));
+			snprintf(end.end_reason, sizeof(end.end_reason), "%s%s",
+				 w->hangup_requested ? "HangUpCall; " : "",
+				 ev->reason ? ev->reason : "");
+		}
+		finish(w, &end);
+		mem_deref(w);
+		break;
+	}
+}
+
+void session_work_hangup(struct session_work *w)
+{
+	w->hangup_requested = true;
+	if (w->call)
+		call_hangup(w->call);
+}
+
+void session_work_start(struct session_mgr *m, struct store_session *row,
+			struct ivr_flow *flow)
+{
+	struct session_work *w;
+	struct call_params p = {
+		.session_id = row->id,
+		.callee = row->callee,
+		.caller = row->caller,
+		.uui = row->uui[0] ? row->uui : NULL,
+		.max_ring_s = row->max_ring_s,
+	};
+	int err;
+
+	if (!m->deps.ua) {
+		session_work_close(m, row, 208, "no SIP user agent configured");
+		return;
+	}
+	w = mem_zalloc(sizeof(*w), work_destructor);
+	if (!w) {
+		session_work_close(m, row, 0, "out of memory");
+		return;
+	}
+	w->mgr = m;
+	w->row = mem_ref(row);
+	w->flow = mem_ref(flow);
+	list_append(&m->active, &w->le, w);
+
+	err = call_originate(&w->call, m->deps.ua, &p, call_event, w);
+	if (err) {
+		session_work_close(m, row, err == ENOENT ? 208 : 0,
+				   err == ENOENT ? "no trunk can carry this number"
+						 : "the call could not be started");
+		mem_deref(w);
+		return;
+	}
+	log_info("session", "%s: calling %s from %s", row->id, row->callee, row->caller);
+}

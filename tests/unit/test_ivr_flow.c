@@ -1,0 +1,577 @@
+/* Unit tests of flow documents: each kind of bad flow gets its precise finding (node, field,
+ * words), all findings are reported, and good flows load. Also templates and conditions. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <cmocka.h>
+#include <sndfile.h>
+#include <re_types.h>
+#include <re_mem.h>
+#include "ivr/ivr.h"
+#include "ivr/ivr_int.h"
+
+static char tmpdir[64];
+
+/* Test flows are written with ' for " to stay readable. */
+static char *q(const char *s)
+{
+	char *d = strdup(s);
+	for (char *p = d; *p; p++) {
+		if (*p == '\'')
+			*p = '"';
+	}
+	return d;
+}
+
+static int load(const char *src, struct ivr_flow **flowp, struct ivr_diag **diagp)
+{
+	char *json = q(src);
+	struct ivr_flow_opts opts = {.prompt_dir = tmpdir};
+	int err = ivr_flow_load(flowp, json, strlen(json), &opts, diagp);
+
+	free(json);
+	return err;
+}
+
+static void load_ok(const char *src)
+{
+	struct ivr_flow *flow = NULL;
+	struct ivr_diag *diag = NULL;
+	int err = load(src, &flow, &diag);
+
+	if (err && diag) {
+		for (size_t i = 0; i < diag->n; i++)
+			fprintf(stderr, "unexpected: node '%s' %s: %s\n", diag->v[i].node,
+				diag->v[i].field, diag->v[i].msg);
+	}
+	assert_int_equal(err, 0);
+	assert_non_null(flow);
+	assert_null(diag);
+	mem_deref(flow);
+}
+
+static bool has(const struct ivr_diag *d, const char *node, const char *field, const char *needle)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		if (!strcmp(d->v[i].node, node) && !strcmp(d->v[i].field, field) &&
+		    strstr(d->v[i].msg, needle))
+			return true;
+	}
+	return false;
+}
+
+static struct ivr_diag *load_bad(const char *src)
+{
+	struct ivr_flow *flow = NULL;
+	struct ivr_diag *diag = NULL;
+
+	assert_int_equal(load(src, &flow, &diag), EINVAL);
+	assert_null(flow);
+	assert_non_null(diag);
+	assert_true(diag->n > 0);
+	return diag;
+}
+
+/* The flow fails with (at least) this finding. */
+static void fails(const char *src, const char *node, const char *field, const char *needle)
+{
+	struct ivr_diag *d = load_bad(src);
+
+	if (!has(d, node, field, needle)) {
+		for (size_t i = 0; i < d->n; i++)
+			fprintf(stderr, "got: node '%s' field '%s': %s\n", d->v[i].node,
+				d->v[i].field, d->v[i].msg);
+		fail_msg("expected node '%s' field '%s': ...%s...", node, field, needle);
+	}
+	mem_deref(d);
+}
+
+#define HEAD "{'ivrId':7,'name':'t','type':'inbound','nodes':["
+#define START(next) "{'id':'s','type':'start','next':'" next "'},"
+#define BYE "{'id':'bye','type':'hangup'}"
+#define TAIL "]}"
+
+static void test_good_flow(void **state)
+{
+	struct ivr_flow *flow = NULL;
+
+	(void)state;
+	load_ok(HEAD START("bye") BYE TAIL);
+	assert_int_equal(load(HEAD START("p") "{'id':'p','type':'prompt','params':{'tts':'hi'},"
+			      "'next':'bye'}," BYE TAIL, &flow, NULL), 0);
+	assert_int_equal(ivr_flow_type(flow), IVR_FLOW_INBOUND);
+	assert_int_equal(ivr_flow_id(flow), 7);
+	assert_string_equal(ivr_flow_name(flow), "t");
+	assert_int_equal(ivr_flow_node_count(flow), 3);
+	mem_deref(flow);
+}
+
+static void test_demo_flow(void **state)
+{
+	FILE *f = fopen("demo/flows/4500.json", "rb");
+	char buf[16384];
+	size_t n;
+	struct ivr_flow *flow = NULL;
+	struct ivr_diag *diag = NULL;
+
+	(void)state;
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	assert_int_equal(ivr_flow_load(&flow, buf, n, NULL, &diag), 0);
+	assert_int_equal(ivr_flow_type(flow), IVR_FLOW_AUTO_OUTBOUND);
+	assert_int_equal(ivr_flow_id(flow), 4500);
+	mem_deref(flow);
+}
+
+static void test_document_errors(void **state)
+{
+	(void)state;
+	fails("{", "", "", "not valid JSON");
+	fails("[]", "", "", "must be a JSON object");
+	fails("{'type':'inbound','nodes':[]}", "", "nodes", "non-empty array");
+	fails("{'type':'inbound'}", "", "nodes", "missing");
+	fails("{'nodes':[" START("bye") BYE "]}", "", "type", "missing");
+	fails("{'type':'outbound','nodes':[" START("bye") BYE "]}", "", "type",
+	      "not one of inbound autoOutbound survey");
+	fails("{'type':'inbound','colour':1,'nodes':[" START("bye") BYE "]}", "", "colour",
+	      "unknown field");
+	fails("{'type':'inbound','a':1,'a':2,'nodes':[" START("bye") BYE "]}", "", "",
+	      "duplicate object key");
+	fails("{'type':'inbound','start':'bye','nodes':[" START("bye") BYE "]}", "", "start",
+	      "is not the start node");
+	fails("{'type':'inbound','variables':{'System.x':'1'},'nodes':[" START("bye") BYE "]}",
+	      "", "variables.System.x", "not a variable name a flow may declare");
+	fails("{'type':'inbound','variables':{'A':1},'nodes':[" START("bye") BYE "]}",
+	      "", "variables.A", "must be a string");
+}
+
+static void test_unknown_type(void **state)
+{
+	(void)state;
+	fails(HEAD START("x") "{'id':'x','type':'dance','next':'bye'}," BYE TAIL, "x", "type",
+	      "unknown node type 'dance'");
+	fails(HEAD START("bye") BYE ",{'type':'prompt'}" TAIL, "#2", "id", "missing");
+	fails(HEAD START("bye") BYE ",{'id':'a b','type':'hangup'}" TAIL, "#2", "id",
+	      "is not an id");
+	fails(HEAD START("bye") "{'id':'bye','type':'hangup','next':'s'}" TAIL, "bye", "next",
+	      "a hangup node has no 'next' exit");
+	fails(HEAD START("bye") "{'id':'bye','type':'hangup','params':{'promt':{}}}" TAIL, "bye",
+	      "params.promt", "unknown field");
+}
+
+static void test_missing_and_dangling_targets(void **state)
+{
+	(void)state;
+	fails(HEAD START("p") "{'id':'p','type':'prompt','params':{'tts':'a'}}," BYE TAIL,
+	      "p", "next", "missing");
+	fails(HEAD START("p") "{'id':'p','type':'prompt','params':{'tts':'a'},'next':'nope'},"
+	      BYE TAIL, "p", "next", "target 'nope' does not exist");
+	fails(HEAD START("m") "{'id':'m','type':'menu','params':{'prompt':{'tts':'a'},"
+	      "'keys':{'1':{'next':'bye'}}},'onInvalid':'bye'}," BYE TAIL, "m", "onTimeout",
+	      "missing");
+	fails(HEAD START("m") "{'id':'m','type':'menu','params':{'prompt':{'tts':'a'},"
+	      "'keys':{'1':{'next':'gone'}}},'onInvalid':'bye','onTimeout':'bye'}," BYE TAIL,
+	      "m", "params.keys.1.next", "target 'gone' does not exist");
+	fails(HEAD START("m") "{'id':'m','type':'menu','params':{'prompt':{'tts':'a'},"
+	      "'keys':{'12':{'next':'bye'}}},'onInvalid':'bye','onTimeout':'bye'}," BYE TAIL,
+	      "m", "params.keys.12", "not one key");
+	fails(HEAD START("c") "{'id':'c','type':'condition','params':{'cases':[{'if':"
+	      "{'var':'SystemUUI','op':'eq','value':'x'}}]},'else':'bye'}," BYE TAIL, "c",
+	      "params.cases.0.next", "missing");
+	fails(HEAD START("h") "{'id':'h','type':'businessHours','params':{'windows':[{'days':"
+	      "['mon'],'start':'09:00','end':'17:00'}]},'open':'bye'}," BYE TAIL, "h", "closed",
+	      "missing");
+	fails(HEAD START("t") "{'id':'t','type':'transferExternal','params':{'number':'123'}},"
+	      BYE TAIL, "t", "onFail", "missing");
+	fails(HEAD "{'id':'s','type':'start','next':'bye'},{'id':'bye','type':'prompt',"
+	      "'params':{'tts':'x'},'next':'s'}" TAIL, "bye", "next", "leads back to the start");
+}
+
+static void test_ids_and_start(void **state)
+{
+	(void)state;
+	fails(HEAD START("bye") BYE "," BYE TAIL, "bye", "id", "duplicate id");
+	fails(HEAD "{'id':'bye','type':'hangup'}" TAIL, "", "nodes", "no start node");
+	fails(HEAD START("bye") "{'id':'s2','type':'start','next':'bye'}," BYE TAIL, "s2", "type",
+	      "a second start node");
+}
+
+static void test_reachability_and_dead_ends(void **state)
+{
+	(void)state;
+	fails(HEAD START("bye") BYE ",{'id':'orphan','type':'hangup'}" TAIL, "orphan", "",
+	      "unreachable from the start node");
+	/* a → b → a with a menu (guarded) but no way out to a terminal */
+	fails(HEAD START("m") "{'id':'m','type':'menu','params':{'prompt':{'tts':'a'},"
+	      "'keys':{'1':{'next':'p'}}},'onInvalid':'p','onTimeout':'p'},"
+	      "{'id':'p','type':'prompt','params':{'tts':'b'},'next':'m'}" TAIL, "m", "",
+	      "no path from this node to a hangup or transfer");
+}
+
+static void test_loops(void **state)
+{
+	(void)state;
+	/* A loop without a guard: p → c → p while the condition holds. */
+	fails(HEAD START("p") "{'id':'p','type':'prompt','params':{'tts':'a'},'next':'c'},"
+	      "{'id':'c','type':'condition','params':{'cases':[{'if':{'var':'SystemUUI','op':"
+	      "'eq','value':'x'},'next':'bye'}]},'else':'p'}," BYE TAIL, "c", "else",
+	      "loop with no exit guard: p -> c -> p");
+	/* The same loop through a menu is guarded: the caller drives it. */
+	load_ok(HEAD START("m") "{'id':'m','type':'menu','params':{'prompt':{'tts':'a'},"
+		"'keys':{'9':{'next':'p'},'1':{'next':'bye'}}},'onInvalid':'bye','onTimeout':"
+		"'bye'},{'id':'p','type':'prompt','params':{'tts':'again'},'next':'m'}," BYE TAIL);
+	/* A counter loop: setVar add + a condition on the counter. */
+	load_ok(HEAD START("inc") "{'id':'inc','type':'setVar','params':{'add':{'N':1}},"
+		"'next':'c'},{'id':'c','type':'condition','params':{'cases':[{'if':{'var':'N',"
+		"'op':'lt','value':'3'},'next':'inc'}]},'else':'bye'}," BYE TAIL);
+	/* A condition on a variable that the loop does not change is no guard. */
+	fails(HEAD START("inc") "{'id':'inc','type':'setVar','params':{'assign':{'N':'1'}},"
+	      "'next':'c'},{'id':'c','type':'condition','params':{'cases':[{'if':{'var':'N',"
+	      "'op':'lt','value':'3'},'next':'inc'}]},'else':'bye'}," BYE TAIL, "c",
+	      "params.cases.0.next", "loop with no exit guard");
+}
+
+static void write_wav(const char *path, int format)
+{
+	SF_INFO info = {.samplerate = 8000, .channels = 1, .format = format};
+	SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
+	short pcm[800] = {0};
+
+	assert_non_null(sf);
+	assert_int_equal(sf_write_short(sf, pcm, 800), 800);
+	sf_close(sf);
+}
+
+static void test_prompt_files(void **state)
+{
+	char path[128], json[1024];
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/ok.wav", tmpdir);
+	write_wav(path, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
+	snprintf(path, sizeof(path), "%s/sound.au", tmpdir);
+	write_wav(path, SF_FORMAT_AU | SF_FORMAT_PCM_16);
+	snprintf(path, sizeof(path), "%s/text.wav", tmpdir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("this is not audio\n", f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/dir.wav", tmpdir);
+	mkdir(path, 0700);
+
+#define PFLOW(file) HEAD START("p") "{'id':'p','type':'prompt','params':{'file':'" file "'}," \
+	"'next':'bye'}," BYE TAIL
+	load_ok(PFLOW("ok.wav"));
+	mkdir(strcat(strcpy(path, tmpdir), "/sub"), 0700);
+	strcat(path, "/in.wav");
+	write_wav(path, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
+	load_ok(PFLOW("sub/in.wav"));
+	snprintf(json, sizeof(json), PFLOW("%s/ok.wav"), tmpdir);
+	snprintf(path, sizeof(path), "'%s/ok.wav' must be a path inside the prompt folder", tmpdir);
+	fails(json, "p", "params.file", path);
+	fails(PFLOW("../ok.wav"), "p", "params.file", "inside the prompt folder");
+	fails(PFLOW("sub/../../ok.wav"), "p", "params.file", "inside the prompt folder");
+	snprintf(path, sizeof(path), "prompt file '%s/missing.wav' does not exist", tmpdir);
+	fails(PFLOW("missing.wav"), "p", "params.file", path);
+	fails(PFLOW("text.wav"), "p", "params.file", "is not an audio file");
+	fails(PFLOW("sound.au"), "p", "params.file", "is not a WAV file");
+	fails(PFLOW("dir.wav"), "p", "params.file", "is not a regular file");
+	if (geteuid() != 0) {
+		/* root reads anything: the check can only be seen as another user */
+		snprintf(path, sizeof(path), "%s/locked.wav", tmpdir);
+		write_wav(path, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
+		chmod(path, 0);
+		fails(PFLOW("locked.wav"), "p", "params.file", "is not readable");
+	}
+	fails(HEAD START("p") "{'id':'p','type':'prompt','params':{'file':'ok.wav','tts':'x'},"
+	      "'next':'bye'}," BYE TAIL, "p", "params.file", "either tts or file");
+	fails(HEAD START("p") "{'id':'p','type':'prompt','params':{},'next':'bye'}," BYE TAIL,
+	      "p", "params.tts", "needs tts text or a file");
+	fails(HEAD START("m") "{'id':'m','type':'menu','params':{'prompt':{'file':'nope.wav'},"
+	      "'keys':{'1':{'next':'bye'}}},'onInvalid':'bye','onTimeout':'bye'}," BYE TAIL,
+	      "m", "params.prompt.file", "does not exist");
+#undef PFLOW
+}
+
+static void test_template_variables(void **state)
+{
+#define TFLOW(vars, extra, tts) "{'type':'inbound','variables':{" vars "},'nodes':[" \
+	START("x") extra "{'id':'p','type':'prompt','params':{'tts':'" tts "'},'next':'bye'}," \
+	BYE "]}"
+	(void)state;
+	fails(TFLOW("", "{'id':'x','type':'setVar','params':{'assign':{'A':'1'}},'next':'p'},",
+		    "Hi ${Name}"), "p", "params.tts", "${Name} is never set");
+	load_ok(TFLOW("'Name':'friend'", "{'id':'x','type':'setVar','params':{'assign':"
+		      "{'A':'1'}},'next':'p'},", "Hi ${Name} ${SystemCallerNumber} ${A}"));
+	load_ok(TFLOW("", "{'id':'x','type':'collect','params':{'prompt':{'tts':'x'},'var':"
+		      "'Acct','maxLen':4},'next':'p','onFail':'p'},", "You entered ${Acct}"));
+	load_ok(TFLOW("", "{'id':'x','type':'http','params':{'url':'https://e.example/x',"
+		      "'outputs':{'Level':{'path':'data.level'}}},'next':'p'},", "${Level}"));
+	fails(TFLOW("", "{'id':'x','type':'setVar','params':{'assign':{'A':'1'}},'next':'p'},",
+		    "Hi ${Name"), "p", "params.tts", "bad template: '${' at offset 3 is not closed");
+	fails(TFLOW("", "{'id':'x','type':'setVar','params':{'assign':{'A':'${B}'}},'next':'p'},",
+		    "x"), "x", "params.assign.A", "${B} is never set");
+	fails(TFLOW("", "{'id':'x','type':'http','params':{'url':'https://e.example/${Q}'},"
+		    "'next':'p'},", "x"), "x", "params.url", "${Q} is never set");
+	fails(TFLOW("", "{'id':'x','type':'http','params':{'url':'https://e.example/',"
+		    "'headers':{'X-A':'${H}'},'request':{'k':'${R}'}},'next':'p'},", "x"), "x",
+	      "params.headers.X-A", "${H} is never set");
+	fails(TFLOW("", "{'id':'x','type':'condition','params':{'cases':[{'if':{'var':'Z','op':"
+		    "'eq','value':'1'},'next':'p'}]},'else':'p'},", "x"), "x",
+	      "params.cases.0.if.var", "${Z} is never set");
+	fails(TFLOW("", "{'id':'x','type':'setVar','params':{'assign':{'SystemUUI':'1'}},"
+		    "'next':'p'},", "x"), "x", "params.assign.SystemUUI", "not a settable");
+#undef TFLOW
+}
+
+#define HFLOW(params) HEAD START("h") "{'id':'h','type':'businessHours','params':" params \
+	",'open':'bye','closed':'bye'}," BYE TAIL
+
+static void test_business_hours(void **state)
+{
+	(void)state;
+	load_ok(HFLOW("{'timeZone':'Asia/Shanghai','windows':[{'days':['mon','tue',3,4,5],"
+		      "'start':'09:00','end':'18:00'},{'days':['sat'],'start':'10:00:00','end':"
+		      "'24:00'}],'holidays':['2025-10-01','2024-02-29']}"));
+	fails(HFLOW("{'windows':[{'days':['mon'],'start':'18:00','end':'09:00'}]}"), "h",
+	      "params.windows.0.end", "is not after start");
+	fails(HFLOW("{'windows':[{'days':['funday'],'start':'09:00','end':'10:00'}]}"), "h",
+	      "params.windows.0.days.0", "not a day");
+	fails(HFLOW("{'windows':[{'days':[8],'start':'09:00','end':'10:00'}]}"), "h",
+	      "params.windows.0.days.0", "not a day");
+	fails(HFLOW("{'windows':[{'days':['mon'],'start':'9h','end':'10:00'}]}"), "h",
+	      "params.windows.0.start", "is not a time");
+	fails(HFLOW("{'windows':[{'days':['mon'],'start':'09:00','end':'25:00'}]}"), "h",
+	      "params.windows.0.end", "is not a time");
+	fails(HFLOW("{'windows':[]}"), "h", "params.windows", "1-16 windows");
+	fails(HFLOW("{'windows':[{'days':['mon'],'start':'09:00','end':'10:00'}],"
+		    "'holidays':['2025-02-30']}"), "h", "params.holidays.0", "not a date");
+	fails(HFLOW("{'timeZone':'Mars/Olympus','windows':[{'days':['mon'],'start':'09:00',"
+		    "'end':'10:00'}]}"), "h", "params.timeZone", "time zone 'Mars/Olympus' is unknown");
+}
+
+static void test_limits(void **state)
+{
+#define MFLOW(params) HEAD START("m") "{'id':'m','type':'menu','params':{'prompt':{'tts':'a'}," \
+	"'keys':{'1':{'next':'bye'}}" params "},'onInvalid':'bye','onTimeout':'bye'}," BYE TAIL
+	char big[2048];
+	(void)state;
+	fails(MFLOW(",'timeoutMs':500"), "m", "params.timeoutMs", "500 is out of range 1000-30000");
+	fails(MFLOW(",'retries':10"), "m", "params.retries", "out of range 0-9");
+	fails(MFLOW(",'timeoutMs':'5s'"), "m", "params.timeoutMs", "must be an integer");
+	fails(MFLOW(",'interruptible':'yes'"), "m", "params.interruptible", "true or false");
+	fails(HEAD START("p") "{'id':'p','type':'prompt','params':{'tts':'a','plays':11},"
+	      "'next':'bye'}," BYE TAIL, "p", "params.plays", "out of range 1-10");
+	fails(HEAD START("x") "{'id':'x','type':'http','params':{'url':'https://e.example/',"
+	      "'maxErrors':9,'timeoutMs':60000},'next':'bye'}," BYE TAIL, "x", "params.maxErrors",
+	      "out of range 1-5");
+	fails(HEAD START("x") "{'id':'x','type':'http','params':{'url':'https://e.example/',"
+	      "'maxErrors':9,'timeoutMs':60000},'next':'bye'}," BYE TAIL, "x", "params.timeoutMs",
+	      "out of range 1000-30000");
+	fails(HEAD START("x") "{'id':'x','type':'http','params':{'url':'http://e.example/'},"
+	      "'next':'bye'}," BYE TAIL, "x", "params.url", "must be https://");
+	load_ok(HEAD START("x") "{'id':'x','type':'http','params':{'url':'http://127.0.0.1:9/'},"
+		"'next':'bye'}," BYE TAIL);
+	fails(HEAD START("x") "{'id':'x','type':'http','params':{'url':'http://127.0.0.1.evil/'},"
+	      "'next':'bye'}," BYE TAIL, "x", "params.url", "must be https://");
+	fails(HEAD START("x") "{'id':'x','type':'http','params':{'url':'ftp://e.example/'},"
+	      "'next':'bye'}," BYE TAIL, "x", "params.url", "must start with https://");
+	fails(HEAD START("x") "{'id':'x','type':'http','params':{'url':'https://e.example/',"
+	      "'method':'GET','request':{'a':'b'}},'next':'bye'}," BYE TAIL, "x", "params.method",
+	      "cannot have a body");
+	fails("{'type':'inbound','limits':{'maxNodeVisits':0,'maxCallDurationS':5},'nodes':["
+	      START("bye") BYE "]}", "", "limits.maxNodeVisits", "out of range 1-10000");
+	fails("{'type':'inbound','limits':{'maxNodeVisits':0,'maxCallDurationS':5},'nodes':["
+	      START("bye") BYE "]}", "", "limits.maxCallDurationS", "out of range 10-86400");
+	memset(big, 'a', 600);
+	big[600] = '\0';
+	{
+		char json[4096];
+		snprintf(json, sizeof(json), HEAD START("p") "{'id':'p','type':'prompt','params':"
+			 "{'tts':'%s'},'next':'bye'}," BYE TAIL, big);
+		fails(json, "p", "params.tts", "longer than 500 characters");
+	}
+	{
+		/* 201 nodes: start → 199 prompts → bye */
+		size_t cap = 64 * 1024, len = 0;
+		char *json = malloc(cap);
+		len += (size_t)snprintf(json + len, cap - len, HEAD START("p0"));
+		for (int i = 0; i < 199; i++) {
+			char next[16];
+			snprintf(next, sizeof(next), i == 198 ? "bye" : "p%d", i + 1);
+			len += (size_t)snprintf(json + len, cap - len, "{'id':'p%d','type':'prompt',"
+						"'params':{'tts':'x'},'next':'%s'},", i, next);
+		}
+		snprintf(json + len, cap - len, BYE TAIL);
+		fails(json, "", "nodes", "201 nodes: a flow has at most 200");
+		free(json);
+	}
+#undef MFLOW
+}
+
+static void test_node_params(void **state)
+{
+	(void)state;
+	fails(HEAD START("c") "{'id':'c','type':'collect','params':{'prompt':{'tts':'x'},'var':"
+	      "'A','minLen':5,'maxLen':3},'next':'bye','onFail':'bye'}," BYE TAIL, "c",
+	      "params.minLen", "minLen 5 is greater than maxLen 3");
+	fails(HEAD START("c") "{'id':'c','type':'collect','params':{'prompt':{'tts':'x'},'var':"
+	      "'A','terminator':'x'},'next':'bye','onFail':'bye'}," BYE TAIL, "c",
+	      "params.terminator", "is not one key");
+	fails(HEAD START("c") "{'id':'c','type':'collect','params':{'prompt':{'tts':'x'},'var':"
+	      "'A','confirm':{'prompt':{'tts':'ok?'},'confirmKey':'1','reenterKey':'1'}},"
+	      "'next':'bye','onFail':'bye'}," BYE TAIL, "c", "params.confirm.reenterKey",
+	      "must differ");
+	fails(HEAD START("c") "{'id':'c','type':'collect','params':{'prompt':{'tts':'x'}},"
+	      "'next':'bye','onFail':'bye'}," BYE TAIL, "c", "params.var", "missing");
+	fails(HEAD START("c") "{'id':'c','type':'condition','params':{'cases':[{'if':{'var':"
+	      "'SystemUUI','op':'like','value':'x'},'next':'bye'}]},'else':'bye'}," BYE TAIL, "c",
+	      "params.cases.0.if.op", "unknown operator 'like'");
+	fails(HEAD START("v") "{'id':'v','type':'setVar','params':{},'next':'bye'}," BYE TAIL,
+	      "v", "params.assign", "at least one");
+	fails(HEAD START("v") "{'id':'v','type':'setVar','params':{'add':{'N':'one'}},"
+	      "'next':'bye'}," BYE TAIL, "v", "params.add.N", "must be a number");
+	fails(HEAD START("t") "{'id':'t','type':'transferSkillGroup','params':{'skillGroupId':3},"
+	      "'onFail':'bye'}," BYE TAIL, "t", "params.destinations", "missing");
+	fails(HEAD START("t") "{'id':'t','type':'transferSkillGroup','params':{'destinations':"
+	      "['sip:a@b', 5]},'onFail':'bye'}," BYE TAIL, "t", "params.destinations.1",
+	      "SIP URI or a number");
+	fails(HEAD START("x") "{'id':'x','type':'http','params':{'url':'https://e.example/',"
+	      "'outputs':{'A':{'path':'a..b'}}},'next':'bye'}," BYE TAIL, "x",
+	      "params.outputs.A.path", "not a dot path");
+	fails(HEAD START("x") "{'id':'x','type':'http','params':{'url':'https://e.example/',"
+	      "'headers':{'Bad Name':'v'}},'next':'bye'}," BYE TAIL, "x",
+	      "params.headers.Bad Name", "not a valid header");
+	fails(HEAD START("bye") "{'id':'bye','type':'hangup','params':{'endStatus':'happy'}}"
+	      TAIL, "bye", "params.endStatus", "not one of ok ivrEnd");
+	fails(HEAD START("v") "{'id':'v','type':'voicemail','params':{'maxLenS':1,'endKey':'x'},"
+	      "'next':'bye'}," BYE TAIL, "v", "params.maxLenS", "out of range 5-600");
+	fails(HEAD START("s") "{'id':'s2','type':'survey','params':{'prompt':{'tts':'rate'},"
+	      "'keys':{'1':{'label':'good'}}},'next':'bye'}," BYE TAIL, "s2", "params.keys.1",
+	      "must be the label");
+}
+
+/* One flow with several unrelated faults: every one is reported, not just the first. */
+static void test_all_errors_reported(void **state)
+{
+	struct ivr_diag *d;
+
+	(void)state;
+	d = load_bad(HEAD START("m") "{'id':'m','type':'menu','params':{'prompt':{'tts':'${X}'},"
+		     "'timeoutMs':1,'keys':{'1':{'next':'nowhere'}}},'onInvalid':'bye',"
+		     "'onTimeout':'bye'},{'id':'q','type':'zap'}," BYE ",{'id':'bye','type':'hangup'}"
+		     TAIL);
+	assert_true(has(d, "m", "params.timeoutMs", "out of range"));
+	assert_true(has(d, "m", "params.keys.1.next", "target 'nowhere' does not exist"));
+	assert_true(has(d, "m", "params.prompt.tts", "${X} is never set"));
+	assert_true(has(d, "q", "type", "unknown node type 'zap'"));
+	assert_true(has(d, "bye", "id", "duplicate id"));
+	assert_true(has(d, "q", "", "unreachable"));
+	assert_false(d->truncated);
+	mem_deref(d);
+}
+
+static const char *lookup_vars(const char *name, void *arg)
+{
+	(void)arg;
+	if (!strcmp(name, "A"))
+		return "alpha";
+	if (!strcmp(name, "d.e"))
+		return "dotted";
+	return "";
+}
+
+static void test_templates(void **state)
+{
+	char *out = NULL, why[80];
+
+	(void)state;
+	assert_int_equal(tmpl_render(&out, "x ${A} y ${Nope}z $$ $5 ${d.e}", lookup_vars, NULL), 0);
+	assert_string_equal(out, "x alpha y z $ $5 dotted");
+	mem_deref(out);
+	assert_int_equal(tmpl_render(&out, "", lookup_vars, NULL), 0);
+	assert_string_equal(out, "");
+	mem_deref(out);
+	assert_int_equal(tmpl_scan("${1x}", NULL, NULL, why, sizeof(why)), EINVAL);
+	assert_non_null(strstr(why, "bad variable name"));
+	assert_int_equal(tmpl_scan("${ok", NULL, NULL, why, sizeof(why)), EINVAL);
+	assert_non_null(strstr(why, "not closed"));
+}
+
+static void test_conditions(void **state)
+{
+	enum cond_op op;
+
+	(void)state;
+	assert_true(cond_eval(OP_EQ, "a", "a"));
+	assert_false(cond_eval(OP_EQ, "a", "b"));
+	assert_true(cond_eval(OP_NE, "a", "b"));
+	assert_true(cond_eval(OP_CONTAINS, "hello", "ell"));
+	assert_false(cond_eval(OP_CONTAINS, "hello", "xyz"));
+	assert_true(cond_eval(OP_PREFIX, "008613", "0086"));
+	assert_false(cond_eval(OP_PREFIX, "0044", "0086"));
+	assert_true(cond_eval(OP_SUFFIX, "file.wav", ".wav"));
+	assert_true(cond_eval(OP_LT, "9", "10"));      /* numeric, not string order */
+	assert_false(cond_eval(OP_LT, "10", "9"));
+	assert_true(cond_eval(OP_GT, "2.5", "2"));
+	assert_true(cond_eval(OP_LE, "3", "3"));
+	assert_true(cond_eval(OP_GE, " 4", "3"));
+	assert_false(cond_eval(OP_LT, "abc", "3"));    /* not a number: false both ways */
+	assert_false(cond_eval(OP_GE, "abc", "3"));
+	assert_false(cond_eval(OP_LT, "", "3"));
+	assert_true(cond_eval(OP_EMPTY, "", ""));
+	assert_false(cond_eval(OP_EMPTY, "x", ""));
+	assert_true(cond_eval(OP_NOT_EMPTY, "x", ""));
+	assert_true(cond_eval(OP_IN, "b", "a, b ,c"));
+	assert_false(cond_eval(OP_IN, "d", "a,b,c"));
+	assert_int_equal(cond_op_parse("notEmpty", &op), 0);
+	assert_int_equal(op, OP_NOT_EMPTY);
+	assert_int_equal(cond_op_parse("~", &op), EINVAL);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_ivr_flow.XXXXXX");
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good_flow),
+		cmocka_unit_test(test_demo_flow),
+		cmocka_unit_test(test_document_errors),
+		cmocka_unit_test(test_unknown_type),
+		cmocka_unit_test(test_missing_and_dangling_targets),
+		cmocka_unit_test(test_ids_and_start),
+		cmocka_unit_test(test_reachability_and_dead_ends),
+		cmocka_unit_test(test_loops),
+		cmocka_unit_test(test_prompt_files),
+		cmocka_unit_test(test_template_variables),
+		cmocka_unit_test(test_business_hours),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_node_params),
+		cmocka_unit_test(test_all_errors_reported),
+		cmocka_unit_test(test_templates),
+		cmocka_unit_test(test_conditions),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
