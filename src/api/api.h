@@ -9,10 +9,12 @@
 #ifndef CCCD_API_H
 #define CCCD_API_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct api;
+struct policy_data;
 struct store;
 struct tenant;
 struct conf;
@@ -37,7 +39,11 @@ struct api_hooks {
 	void (*session_created)(const char *session_id, uint64_t sdkappid, void *arg);
 	/* HangUpCall: ask the control loop to hang up a live session. */
 	int (*session_hangup)(const char *session_id, uint64_t sdkappid, void *arg);
+	/* Some trunk that is not known to be down can carry a call to this number. */
+	bool (*route_ok)(const char *callee, void *arg);
 	void *arg;
+	/* System-wide calling-rule data (location tables, global blacklist); may be NULL. */
+	const struct policy_data *policy;
 };
 
 /* Starts listening; st and t are not owned and must outlive the api object; hooks is

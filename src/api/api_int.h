@@ -37,6 +37,15 @@ enum api_code {
 	API_FAILED_OPERATION_SESSION_NOT_EXISTS,
 	API_LIMIT_EXCEEDED_BASE_PACKAGE_EXPIRED,
 	API_LIMIT_EXCEEDED_OUT_OF_COUNT_LIMIT,
+	API_FAILED_OPERATION_CALLEE_IS_BLACK_USER,
+	API_FAILED_OPERATION_CALLOUT_RULE_BLIND_AREA,
+	API_FAILED_OPERATION_CALLOUT_RULE_NOT_WORK_TIME,
+	API_FAILED_OPERATION_CALLOUT_RULE_INTERVAL,
+	API_FAILED_OPERATION_CALLOUT_RULE_DAILY,
+	API_FAILED_OPERATION_CALLER_OVER_FREQUENCY,
+	API_FAILED_OPERATION_AI_CONCURRENT_NO_PACKAGE,
+	API_FAILED_OPERATION_AI_CONCURRENT_OVER_FREQUENCY,
+	API_FAILED_OPERATION_CALL_OUT_FAILED,
 	API_CODE_COUNT
 };
 
@@ -242,6 +251,13 @@ extern const struct api_action api_action_describe_pstn_active_session_list;
 extern const struct api_action api_action_hang_up_call;
 
 const struct api_action *api_action_find(const char *name);
+
+struct store_session;
+/* CreateIVRSession's calling rules: normalises Callee into s->callee, runs the checks of
+ * callout-rules.md §3.4 steps 6–12 and, when they pass, inserts s durably with the chosen
+ * caller (step 13). Every refusal is its TCCC code with the rule's own words. */
+enum api_code api_callout_admit(const struct api_ctx *ctx, const json_t *params,
+				struct store_session *s, struct api_error *e);
 
 /* A phone number as callers give it ("+8613...", "008613...", "013...") → the stored form
  * ("008613...", national numbers kept as given); EINVAL when it is not digits with an

@@ -78,6 +78,7 @@ struct store_number {
 	int state;
 	bool outbound;       /* may be used as a caller id */
 	uint64_t inbound_ivr; /* IVR answering inbound calls to it; 0 = none */
+	int number_class;     /* 0 platform, 1 own (enum policy_class) */
 };
 
 int store_account_create(struct store *st, const char *name, uint64_t *idp);
@@ -99,6 +100,7 @@ struct store_tenant_new {
 	size_t n_ivrs;
 	const char *const *numbers;           /* caller numbers, 00-form */
 	size_t n_numbers;
+	const char *rules;                    /* callout rules JSON; NULL or "" = defaults */
 	uint64_t account_id;                  /* out */
 };
 
@@ -107,6 +109,9 @@ int store_credential_add(struct store *st, const struct store_credential *cred);
 int store_credential_get(struct store *st, const char *secret_id, struct store_credential *out);
 int store_instance_put(struct store *st, const struct store_instance *inst);
 int store_instance_get(struct store *st, uint64_t sdkappid, struct store_instance *out);
+/* The instance's callout rules (policy JSON; "" = the defaults), owned by the caller. */
+int store_instance_rules_get(struct store *st, uint64_t sdkappid, char **rulesp);
+int store_instance_rules_put(struct store *st, uint64_t sdkappid, const char *rules);
 int store_number_put(struct store *st, const struct store_number *num);
 int store_number_get(struct store *st, uint64_t sdkappid, const char *number,
 		     struct store_number *out);

@@ -58,6 +58,7 @@ struct tenant_spec {
 	size_t n_ivrs;
 	const char *const *numbers;  /* caller numbers, already in 00-form */
 	size_t n_numbers;
+	const char *rules;           /* callout rules JSON (policy); NULL = the defaults */
 };
 
 struct tenant_provisioned {
