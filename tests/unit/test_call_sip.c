@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <netinet/in.h>
@@ -55,6 +56,9 @@ static const char *conf_text =
 	"[trunk silent]\n"
 	"host = 127.0.0.1\nport = 15108\noptions_interval = 0\n"
 	"route = 908\n"
+	"[trunk baresip]\n"
+	"host = 127.0.0.1\nport = 15190\noptions_interval = 0\n"
+	"route = 979\n"
 	"[trunk sipp]\n"
 	"host = 127.0.0.1\nport = 15100\noptions_interval = 0\n"
 	"route = 9\n";
@@ -73,6 +77,7 @@ struct tcase {
 	uint16_t code;
 	bool rang, answered;
 	const char *keys;
+	unsigned talk_ms;       /* ACT_HANGUP_ON_ANSWER: hang up this long after the answer */
 };
 
 struct run {
@@ -86,7 +91,7 @@ struct run {
 	struct call_times times;
 	char keys[16];
 	unsigned nkeys;
-	const struct call_times *t_ring, *t_ans;
+	uint32_t rtp_rx;        /* RTP packets received when we hung up */
 };
 
 static struct call_ua *g_ua;
@@ -94,6 +99,8 @@ static struct media *g_media;
 static struct call_conf g_cc;
 static struct run *g_inbound_run;   /* where inbound calls report */
 static char g_root[512] = ".";
+static pid_t g_child;               /* baresip while its test runs */
+static char home[64];               /* its HOME, removed by teardown */
 
 /* ---- sipp processes ------------------------------------------------------------------ */
 
@@ -175,7 +182,10 @@ static void deadline_tmr(void *arg)
 static void act_tmr(void *arg)
 {
 	struct run *r = arg;
+	struct media_stats st;
 
+	media_stream_stats(call_media(r->call), &st);
+	r->rtp_rx = st.rtp_received;
 	call_hangup(r->call);
 }
 
@@ -193,7 +203,7 @@ static void event_h(struct call *c, const struct call_event *ev, void *arg)
 	case CALL_EV_ANSWERED:
 		r->answered_ev = true;
 		if (r->tc && r->tc->action == ACT_HANGUP_ON_ANSWER)
-			tmr_start(&r->tmr_act, 300, act_tmr, r);
+			tmr_start(&r->tmr_act, r->tc->talk_ms ? r->tc->talk_ms : 300, act_tmr, r);
 		break;
 	case CALL_EV_DTMF:
 		if (r->nkeys + 1 < sizeof(r->keys) && ev->source == CALL_DTMF_SIP_INFO)
@@ -249,7 +259,7 @@ static void check_times(const struct run *r, bool rang, bool answered)
 	}
 }
 
-static void outbound(const struct tcase *tc, struct call_ua *ua)
+static void outbound_run(const struct tcase *tc, struct call_ua *ua, struct run *rp)
 {
 	struct run r = {.tc = tc};
 	struct call_params p = {.session_id = tc->scenario, .callee = tc->callee,
@@ -284,6 +294,13 @@ static void outbound(const struct tcase *tc, struct call_ua *ua)
 	if (tc->keys)
 		assert_string_equal(r.keys, tc->keys);
 	mem_deref(c);
+	if (rp)
+		*rp = r;
+}
+
+static void outbound(const struct tcase *tc, struct call_ua *ua)
+{
+	outbound_run(tc, ua, NULL);
 }
 
 #define OUT(name, ...) \
@@ -352,6 +369,68 @@ static void test_rtp_timeout(void **state)
 	outbound(&tc, ua);
 	mem_deref(ua);
 	mem_deref(m);
+}
+
+/* ---- interop: baresip answers automatically --------------------------------------------- */
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char path[600];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_baresip_interop(void **state)
+{
+	static const struct tcase tc = {.scenario = NULL, .callee = "9790000",
+		.max_ring_s = 8, .action = ACT_HANGUP_ON_ANSWER, .talk_ms = 1500, .status = 1,
+		.side = CALL_SIDE_SYSTEM, .code = 200, .rang = true, .answered = true};
+	char dir[600], cmd[1400];
+	struct run r;
+	pid_t pid;
+
+	(void)state;
+	snprintf(home, sizeof(home), "/tmp/cccd-test-baresip-XXXXXX");
+	assert_non_null(mkdtemp(home));
+	snprintf(dir, sizeof(dir), "%s/.baresip", home);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	write_file(dir, "config",
+		   "sip_listen 127.0.0.1:15190\n"
+		   "audio_player aubridge,nil\naudio_alert aubridge,nil\n"
+		   "module_path /usr/lib/baresip/modules\n"
+		   "module g711.so\nmodule aufile.so\nmodule aubridge.so\n"
+		   "module_app account.so\nmodule_app menu.so\n"
+		   "rtp_ports 20900-20999\n");
+	/* the tone baresip sends: an 8 kHz WAV made by sox */
+	snprintf(cmd, sizeof(cmd), "sox -n -r 8000 -c 1 -b 16 '%s/tone.wav' synth 5 sine 440 && "
+		 "echo 'audio_source aufile,%s/tone.wav' >> '%s/config'", home, home, dir);
+	assert_int_equal(system(cmd), 0);
+	write_file(dir, "accounts", "<sip:9790000@127.0.0.1:15190>;regint=0;answermode=auto\n");
+	pid = fork();
+	if (pid == 0) {
+		int fd = open("/dev/null", O_RDWR);
+
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		setenv("HOME", home, 1);
+		execlp("baresip", "baresip", "-f", dir, (char *)NULL);
+		_exit(127);
+	}
+	assert_true(pid > 0);
+	g_child = pid; /* killed by teardown if an assertion ends this test early */
+	usleep(2000 * 1000); /* baresip loads its accounts after it listens: a 404 before */
+	outbound_run(&tc, g_ua, &r);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	g_child = 0;
+	/* baresip's tone reached our media stream */
+	assert_true(r.rtp_rx > 10);
 }
 
 /* ---- routing and health -------------------------------------------------------------- */
@@ -522,6 +601,17 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
+	if (g_child > 0) {
+		kill(g_child, SIGTERM);
+		waitpid(g_child, NULL, 0);
+	}
+	if (home[0]) {
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", home);
+		if (system(cmd))
+			print_message("could not remove %s\n", home);
+	}
 	g_ua = mem_deref(g_ua);
 	g_media = mem_deref(g_media);
 	tmr_debug();
@@ -547,6 +637,7 @@ int main(void)
 		cmocka_unit_test(test_reinvite_hold),
 		cmocka_unit_test(test_transport_error),
 		cmocka_unit_test(test_rtp_timeout),
+		cmocka_unit_test(test_baresip_interop),
 		cmocka_unit_test(test_route_health),
 		cmocka_unit_test(test_inbound_known),
 		cmocka_unit_test(test_inbound_unknown),
