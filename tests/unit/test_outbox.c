@@ -335,7 +335,7 @@ static void test_claim_order(void **state)
 	result(f->st, b1, STORE_OUTBOX_DELIVERED, 0, "");
 	result(f->st, a3, STORE_OUTBOX_DELIVERED, 0, "");
 	for (int i = 0; i < 5; i++) {
-		char sid[8];
+		char sid[16];
 
 		snprintf(sid, sizeof(sid), "S%d", i);
 		assert_int_equal(store_outbox_enqueue(f->st, SDKAPPID, sid, "cdr", "{}", NULL), 0);
