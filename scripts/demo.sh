@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds cccd and starts it with the demo configuration
 # (demo/cccd.conf): API on 127.0.0.1:8080, the demo tenant provisioned on first start,
-# credentials in var/demo-credentials.env. Ctrl-C stops everything it started.
+# credentials in var/demo-credentials.env; beside it a simulated phone (sipp, answers on
+# 127.0.0.1:5080, presses 1), the push receiver (9090) and the IVR's order endpoint (9091).
+# Ctrl-C stops everything it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +17,12 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+# The simulated phone answers calls on 127.0.0.1:5080 (any number of them), and the
+# demo services take pushes on 9090 and the IVR's HTTP lookups on 9091.
+sipp -sf demo/phone.xml -i 127.0.0.1 -p 5080 -mi 127.0.0.1 -mp 31000 -bg >/dev/null
+pids+=($(pgrep -n -f "sipp -sf demo/phone.xml"))
+node demo/services.mjs &
+pids+=($!)
 ./build/release/cccd --config demo/cccd.conf &
 pids+=($!)
 
@@ -26,4 +34,4 @@ cccd is starting with the demo tenant. In another terminal, place the seed's exa
   ./build/release/ccc call CreateIVRSession --json '{"Callee":"008612300000000","SdkAppId":1400000000,"IVRId":4500}'
 
 MSG
-wait "${pids[0]}"
+wait "${pids[-1]}"

@@ -6,12 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <curl/curl.h>
 #include <re.h>
+#include "api/api.h"
 #include "base/base.h"
 #include "call/call.h"
 #include "conf/conf.h"
 #include "demo/demo.h"
 #include "media/media.h"
+#include "push/push.h"
 #include "session/session.h"
 #include "store/store.h"
 #include "tenant/tenant.h"
@@ -26,15 +29,19 @@ struct cccd_conf {
 	struct media_conf media;
 	struct call_conf call;
 	struct session_conf session;
+	struct push_conf push;
+	struct api_conf api;
 };
 
 /* The running daemon's parts, in start order (stopped in reverse). */
 struct cccd {
 	struct store *store;
 	struct tenant *tenant;
+	struct push *push;
 	struct media *media;
 	struct call_ua *ua;
 	struct session_mgr *sessions;
+	struct api *api;
 };
 
 static int log_conf_read(const struct conf *cf, enum log_level *levelp, struct conf_err *err)
@@ -60,6 +67,8 @@ static int conf_read_all(const char *path, struct cccd_conf *cc, struct conf_err
 	rc = rc ? rc : media_conf_read(cf, &cc->media, err);
 	rc = rc ? rc : call_conf_read(cf, &cc->call, err);
 	rc = rc ? rc : session_conf_read(cf, &cc->session, err);
+	rc = rc ? rc : push_conf_read(cf, &cc->push, err);
+	rc = rc ? rc : api_conf_read(cf, &cc->api, err);
 	rc = rc ? rc : conf_unused(cf, err);
 	mem_deref(cf);
 	return rc;
@@ -104,11 +113,36 @@ static void signal_handler(int sig)
 	re_cancel();
 }
 
+/* On an API thread: a session is durable; the control loop takes it from here. */
+static void session_created(const char *session_id, uint64_t sdkappid, void *arg)
+{
+	struct cccd *d = arg;
+	struct store_session *s = NULL;
+	int err = store_session_get(d->store, sdkappid, session_id, &s);
+
+	if (!err)
+		err = session_mgr_enqueue(d->sessions, s);
+	if (err)
+		log_error("main", "%s: cannot hand the session over: %s", session_id,
+			  strerror(err));
+	mem_deref(s);
+}
+
+/* On an API thread: HangUpCall for a live session. */
+static int session_hangup(const char *session_id, uint64_t sdkappid, void *arg)
+{
+	struct cccd *d = arg;
+
+	return session_mgr_hangup(d->sessions, sdkappid, session_id);
+}
+
 static void cccd_stop(struct cccd *d)
 {
+	d->api = mem_deref(d->api);
 	d->sessions = mem_deref(d->sessions);
 	d->ua = mem_deref(d->ua);
 	d->media = mem_deref(d->media);
+	d->push = mem_deref(d->push);
 	d->tenant = mem_deref(d->tenant);
 	d->store = mem_deref(d->store);
 }
@@ -135,6 +169,11 @@ static int cccd_start(struct cccd *d, const struct cccd_conf *cc)
 	err = demo_provision(d->tenant, &cc->demo);
 	if (err)
 		return err;
+	err = push_alloc(&d->push, d->store, d->tenant, &cc->push);
+	if (err) {
+		log_error("main", "cannot start data push: %s", strerror(err));
+		return err;
+	}
 	err = media_alloc(&d->media, &cc->media);
 	if (err) {
 		log_error("main", "cannot start the media engine: %s", strerror(err));
@@ -150,8 +189,17 @@ static int cccd_start(struct cccd *d, const struct cccd_conf *cc)
 
 		err = session_mgr_alloc(&d->sessions, &cc->session, &deps);
 	}
-	if (err)
+	if (err) {
 		log_error("main", "cannot start the session manager: %s", strerror(err));
+		return err;
+	}
+	{
+		const struct api_hooks hooks = {session_created, session_hangup, d};
+
+		err = api_start(&d->api, &cc->api, d->store, d->tenant, &hooks);
+	}
+	if (err)
+		log_error("main", "cannot start the API: %s", strerror(err));
 	return err;
 }
 
@@ -195,6 +243,11 @@ int main(int argc, char **argv)
 	}
 	log_set_level(cc.log_level);
 
+	/* Before any thread starts: libcurl's global state (IVR HTTP nodes, pushes). */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
+		log_error("main", "curl_global_init failed");
+		return 1;
+	}
 	err = libre_init();
 	if (err) {
 		log_error("main", "libre_init failed: %s", strerror(err));
@@ -207,5 +260,6 @@ int main(int argc, char **argv)
 	}
 	cccd_stop(&d);
 	libre_close();
+	curl_global_cleanup();
 	return err ? 1 : 0;
 }

@@ -7,6 +7,7 @@
 #include "base/base.h"
 #include "cli/cli.h"
 #include "conf/conf.h"
+#include "ivr/ivr.h"
 #include "store/store.h"
 #include "tenant/tenant.h"
 
@@ -58,6 +59,28 @@ static int read_text(const char *path, char **textp)
 	return err;
 }
 
+/* A flow is stored only if it loads, its id and type agree with the command line. */
+static int flow_check(const char *file, const char *doc, const struct tenant_ivr_spec *iv)
+{
+	struct ivr_diag *diag = NULL;
+	struct ivr_flow *flow = NULL;
+	int err = ivr_flow_load(&flow, doc, strlen(doc), NULL, &diag);
+
+	if (err) {
+		if (diag)
+			cli_ivr_diag_print(stderr, file, diag);
+		mem_deref(diag);
+		return EINVAL;
+	}
+	if ((int)ivr_flow_type(flow) != iv->type) {
+		fprintf(stderr, "%s: the flow is of type %s, not %s\n", file,
+			ivr_flow_type_name(ivr_flow_type(flow)), ivr_types[iv->type]);
+		err = EINVAL;
+	}
+	mem_deref(flow);
+	return err;
+}
+
 /* "ID:TYPE[:FILE]" → an IVR spec; the document is read or generated (owned by docs). */
 static int ivr_arg(const char *arg, struct tenant_ivr_spec *iv, char **docp)
 {
@@ -83,9 +106,11 @@ static int ivr_arg(const char *arg, struct tenant_ivr_spec *iv, char **docp)
 		return EINVAL;
 	if (file) {
 		err = read_text(file, docp);
-		if (err)
+		if (err) {
 			fprintf(stderr, "ccc admin: cannot read %s: %s\n", file, strerror(err));
-		return err;
+			return err;
+		}
+		return flow_check(file, *docp, iv);
 	}
 	return re_sdprintf(docp, "{\"ivrId\":%llu,\"name\":\"ivr %llu\",\"type\":\"%s\","
 			   "\"start\":\"start\",\"nodes\":[{\"id\":\"start\",\"type\":\"start\","

@@ -2,6 +2,10 @@
 #ifndef CCCD_CLI_H
 #define CCCD_CLI_H
 
+#include <stdio.h>
+
+struct ivr_diag;
+
 struct cli_command {
 	const char *name;
 	const char *summary;
@@ -12,5 +16,8 @@ int cli_help(int argc, char **argv);
 int cli_admin(int argc, char **argv);
 int cli_push(int argc, char **argv);
 int cli_ivr(int argc, char **argv);
+
+/* Prints a flow's findings, one line each, naming the node and field. */
+void cli_ivr_diag_print(FILE *out, const char *file, const struct ivr_diag *d);
 
 #endif

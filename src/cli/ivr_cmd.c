@@ -75,19 +75,20 @@ static int read_file(const char *path, char **textp, size_t *lenp)
 	return 0;
 }
 
-static void print_diag(const char *file, const struct ivr_diag *d)
+void cli_ivr_diag_print(FILE *out, const char *file, const struct ivr_diag *d)
 {
 	for (size_t i = 0; i < d->n; i++) {
 		const struct ivr_issue *is = &d->v[i];
 		if (is->node[0])
-			printf("%s: node '%s'%s%s: %s\n", file, is->node, is->field[0] ? " " : "",
-			       is->field, is->msg);
+			fprintf(out, "%s: node '%s'%s%s: %s\n", file, is->node,
+				is->field[0] ? " " : "", is->field, is->msg);
 		else
-			printf("%s: %s%s%s%s\n", file, is->field[0] ? "field " : "", is->field,
-			       is->field[0] ? ": " : "", is->msg);
+			fprintf(out, "%s: %s%s%s%s\n", file, is->field[0] ? "field " : "",
+				is->field, is->field[0] ? ": " : "", is->msg);
 	}
 	if (d->truncated)
-		printf("%s: more than %d findings; the rest are not shown\n", file, IVR_DIAG_MAX);
+		fprintf(out, "%s: more than %d findings; the rest are not shown\n", file,
+			IVR_DIAG_MAX);
 }
 
 /* Loads FILE; prints the findings. prompt_dir defaults to the file's folder. */
@@ -111,7 +112,7 @@ static int load(const char *file, const char *prompt_dir, bool allow_http,
 	struct ivr_flow_opts opts = {.prompt_dir = prompt_dir, .allow_plain_http = allow_http};
 	err = ivr_flow_load(flowp, text, len, &opts, &diag);
 	if (err == EINVAL && diag)
-		print_diag(file, diag);
+		cli_ivr_diag_print(stdout, file, diag);
 	else if (err)
 		fprintf(stderr, "ccc ivr: %s: %s\n", file, strerror(err));
 	mem_deref(diag);

@@ -308,7 +308,16 @@ static void parse_prompt_obj(struct parser *p, json_t *obj, const char *prefix,
 		pd->set = false;
 		return;
 	}
-	if (file[0] == '/' || !p->opts || !p->opts->prompt_dir || !*p->opts->prompt_dir)
+	/* Prompts live under the prompt folder: no absolute paths, no way out with "..". A
+	 * flow therefore cannot point the loader at /proc or /dev files that block. */
+	if (file[0] == '/' || !strcmp(file, "..") || !strncmp(file, "../", 3) ||
+	    strstr(file, "/../") || (strlen(file) >= 3 && !strcmp(file + strlen(file) - 3, "/.."))) {
+		ERR(p, f, "'%s' must be a path inside the prompt folder (relative, without ..)",
+		    file);
+		pd->set = false;
+		return;
+	}
+	if (!p->opts || !p->opts->prompt_dir || !*p->opts->prompt_dir)
 		re_sdprintf(&pd->file, "%s", file);
 	else
 		re_sdprintf(&pd->file, "%s/%s", p->opts->prompt_dir, file);
@@ -1365,9 +1374,4 @@ uint64_t ivr_flow_id(const struct ivr_flow *flow)
 size_t ivr_flow_node_count(const struct ivr_flow *flow)
 {
 	return flow ? flow->n_nodes : 0;
-}
-
-const char *ivr_node_type_name(int type)
-{
-	return type >= 0 && type < NODE_TYPE_COUNT ? type_names[type] : "?";
 }

@@ -27,7 +27,7 @@ enum ivr_flow_type {
 };
 
 struct ivr_flow_opts {
-	const char *prompt_dir;  /* relative prompt file names resolve here; NULL = cwd */
+	const char *prompt_dir;  /* prompt files (relative paths, no "..") live here; NULL = cwd */
 	bool allow_plain_http;   /* http nodes may use http:// to any host (else https://, or
 				  * http:// to 127.0.0.0/8, [::1] and localhost only) */
 };
@@ -70,7 +70,7 @@ int ivr_flow_prompt_files(const struct ivr_flow *flow, ivr_prompt_file_h *h, voi
 
 /* ---- what a run asks for --------------------------------------------------------- */
 
-/* A prompt to play: an audio file (absolute path, validated as a WAV at load) or text to
+/* A prompt to play: an audio file (prompt_dir + name, validated as a WAV at load) or text to
  * synthesise (templates already filled). Valid only during the ops call: copy what is kept. */
 struct ivr_prompt {
 	const char *file;        /* NULL for text */
@@ -124,7 +124,7 @@ struct ivr_key_press {
 
 /* The operations a run needs. Each command returns at once (0 or an errno value); its
  * completion comes back later, never from inside the command, through the ivr_on_* call
- * named next to it. NULL is allowed for `input` only. */
+ * named next to it. `key`, `path` and `input` may be NULL. */
 struct ivr_ops {
 	int  (*play)(void *arg, const struct ivr_prompt *p, unsigned loops, bool barge_in,
 		     uint32_t *play_id);                        /* → ivr_on_play_done */

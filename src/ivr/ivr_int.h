@@ -201,7 +201,6 @@ int  cond_op_parse(const char *s, enum cond_op *op);
 
 /* Validation of the parsed graph and templates (validate.c). */
 void flow_validate(struct ivr_flow *flow, struct ivr_diag **dp);
-const char *ivr_node_type_name(int type);
 
 /* HTTP client on the libre loop (http.c). */
 struct ivr_http_client;

@@ -311,8 +311,13 @@ static void play(struct ivr_run *run, const struct prompt_def *pd, unsigned loop
 	run->playing = true;
 }
 
+/* The current prompt is no longer wanted: stop it, or forget its deferred end. */
 static void stop_play(struct ivr_run *run)
 {
+	if (run->async_kind == ASYNC_PLAY_DONE) {
+		tmr_cancel(&run->async);
+		run->async_kind = ASYNC_NONE;
+	}
 	if (!run->playing)
 		return;
 	run->playing = false;
@@ -416,14 +421,20 @@ static void ask_start(struct ivr_run *run)
 	run->n_raw = 0;
 	run->digits[0] = run->raw[0] = '\0';
 	if (run->n_typeahead) {
-		char key = run->typeahead[0];
+		int node = run->cur;
 
-		memmove(run->typeahead, run->typeahead + 1, run->n_typeahead--);
-		run->phase = PH_ASK_WAIT;
-		if (!run->prompt_text && n->prompt.tts) {
+		/* Keys typed ahead answer this attempt without its prompt; they go in while
+		 * the node still waits for more (collect), the rest to the next input node. */
+		if (!run->prompt_text && n->prompt.tts)
 			run->prompt_text = render(run, n->prompt.tts);
+		run->phase = PH_ASK_WAIT;
+		while (run->n_typeahead && !run->finished && run->cur == node &&
+		       (run->phase == PH_ASK_WAIT || run->phase == PH_CONFIRM_WAIT)) {
+			char key = run->typeahead[0];
+
+			memmove(run->typeahead, run->typeahead + 1, run->n_typeahead--);
+			handle_key(run, key);
 		}
-		handle_key(run, key);
 		return;
 	}
 	play(run, &n->prompt, 1, n->interruptible, PH_ASK_PROMPT, true);

@@ -239,12 +239,40 @@ struct store_session_end {
 	char record_id[64];
 };
 
-/* Marks the session finished (status, end time, EndStatus, HungUpSide, recording). */
-int store_session_finish(struct store *st, const char *id, const struct store_session_end *end);
+/* Marks the session finished (status, end time, EndStatus, HungUpSide, recording) and, in
+ * the same transaction, queues its call record push (cdr_body, a TelCdrInfo JSON object;
+ * NULL = none) if the instance pushes records. A session already finished is left as it
+ * was and nothing is pushed twice. */
+int store_session_finish(struct store *st, const char *id, uint64_t sdkappid,
+			 const struct store_session_end *end, const char *cdr_body);
 
 /* The key presses of a session in order (for records): h is called per press. */
 typedef int (store_key_press_h)(const struct store_key_press *kp, void *arg);
 int store_session_keys(struct store *st, const char *id, store_key_press_h *h, void *arg);
+
+/* A row handed to a walker; the walker may keep it with mem_ref. */
+typedef int (store_session_h)(struct store_session *s, void *arg);
+
+/* Finished sessions of an instance whose EndedTimestamp is in [since, until], newest
+ * first, optionally only those of some session ids or with a caller or callee among
+ * `phones` (00-form). *totalp gets the count of all matches; h gets the rows of the page
+ * [offset, offset + limit). */
+struct store_cdr_query {
+	uint64_t sdkappid;
+	int64_t since, until;
+	const char *const *session_ids;
+	size_t n_session_ids;
+	const char *const *phones;
+	size_t n_phones;
+	uint64_t offset, limit;
+};
+
+int store_cdr_list(struct store *st, const struct store_cdr_query *q, store_session_h *h,
+		   void *arg, uint64_t *totalp);
+
+/* Unfinished sessions of an instance, oldest first, paged like store_cdr_list. */
+int store_sessions_active(struct store *st, uint64_t sdkappid, uint64_t offset,
+			  uint64_t limit, store_session_h *h, void *arg, uint64_t *totalp);
 
 /* Every session not finished yet (after a restart: those to resume or close), oldest
  * first. h gets a new reference to each row. */

@@ -269,8 +269,15 @@ static void test_prompt_files(void **state)
 #define PFLOW(file) HEAD START("p") "{'id':'p','type':'prompt','params':{'file':'" file "'}," \
 	"'next':'bye'}," BYE TAIL
 	load_ok(PFLOW("ok.wav"));
+	mkdir(strcat(strcpy(path, tmpdir), "/sub"), 0700);
+	strcat(path, "/in.wav");
+	write_wav(path, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
+	load_ok(PFLOW("sub/in.wav"));
 	snprintf(json, sizeof(json), PFLOW("%s/ok.wav"), tmpdir);
-	load_ok(json);
+	snprintf(path, sizeof(path), "'%s/ok.wav' must be a path inside the prompt folder", tmpdir);
+	fails(json, "p", "params.file", path);
+	fails(PFLOW("../ok.wav"), "p", "params.file", "inside the prompt folder");
+	fails(PFLOW("sub/../../ok.wav"), "p", "params.file", "inside the prompt folder");
 	snprintf(path, sizeof(path), "prompt file '%s/missing.wav' does not exist", tmpdir);
 	fails(PFLOW("missing.wav"), "p", "params.file", path);
 	fails(PFLOW("text.wav"), "p", "params.file", "is not an audio file");

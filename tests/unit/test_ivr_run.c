@@ -413,6 +413,33 @@ static void test_prompt_barge_in_types_ahead(void **state)
 	done(&f);
 }
 
+static void test_typeahead_into_collect(void **state)
+{
+	struct fake f = {0};
+	struct ivr_flow *flow = flow_of(HEAD("inbound") START("g")
+		"{'id':'g','type':'prompt','params':{'tts':'welcome'},'next':'c'},"
+		"{'id':'c','type':'collect','params':{'prompt':{'tts':'account?'},'var':'Acct'},"
+		"'next':'bye','onFail':'bye'}," BYE "]}");
+	struct ivr_run_opts ro = {.speed = 100};
+
+	(void)state;
+	assert_int_equal(ivr_run_alloc(&f.run, flow, NULL, &ops, &f, &ro), 0);
+	mem_deref(flow);
+	f.typing = "42#";
+	f.tokens[0] = f.typing;
+	tmr_start(&f.type_tmr, 1, type_keys, &f);
+	tmr_start(&f.safety, 8000, safety, &f);
+	ivr_run_start(f.run);
+	re_main(NULL);
+	tmr_cancel(&f.safety);
+	tmr_cancel(&f.play_tmr);
+	seq(&f, "play welcome", "path g interrupted", "key 42 label= node=c orig=42# "
+	    "prompt=account?", "path c collected", NULL);
+	absent(&f, "play account?");
+	assert_string_equal(ivr_run_var(f.run, "Acct"), "42");
+	done(&f);
+}
+
 static void test_prompt_not_interruptible(void **state)
 {
 	struct fake f = {0};
@@ -1131,6 +1158,7 @@ int main(void)
 		cmocka_unit_test(test_start_and_variables),
 		cmocka_unit_test(test_bad_variables),
 		cmocka_unit_test(test_prompt_barge_in_types_ahead),
+		cmocka_unit_test(test_typeahead_into_collect),
 		cmocka_unit_test(test_prompt_not_interruptible),
 		cmocka_unit_test(test_play_failure_goes_on),
 		cmocka_unit_test(test_menu_key),

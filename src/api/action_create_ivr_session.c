@@ -1,0 +1,235 @@
+/* CreateIVRSession: dial Callee and run an IVR once answered (ccc-actions §1). Replies
+ * once the session is durable; the control loop places the call. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <re_types.h>
+#include <re_mem.h>
+#include "api/api_int.h"
+#include "base/base.h"
+#include "store/store.h"
+#include "tenant/tenant.h"
+
+/* Limits written in docs/api-compatibility.md. */
+enum {
+	MAX_CALLERS = 16,         /* = STORE_ADMIT_MAX_CALLERS */
+	MAX_VARIABLES = 32,
+	MAX_VARIABLE_KEY = 64,
+	MAX_VARIABLE_VALUE = 1024,
+	MAX_UUI = 1024,
+	MAX_RING_S = 120,
+};
+
+static enum api_code check_number(const json_t *v, const char *path, struct api_error *e)
+{
+	char buf[40];
+
+	if (api_number_normalise(json_string_value(v), buf, sizeof(buf)))
+		return api_fail(e, API_INVALID_PARAMETER_VALUE, "The value of `%s` is not a "
+				"phone number: use digits with an optional leading + or 00 "
+				"(3 to 20 digits).", path);
+	return API_OK;
+}
+
+static enum api_code check_numbers(const json_t *v, const char *path, struct api_error *e)
+{
+	size_t i;
+	json_t *item;
+	char p[300];
+
+	json_array_foreach(v, i, item) {
+		snprintf(p, sizeof(p), "%s.%zu", path, i);
+		if (check_number(item, p, e))
+			return e->code;
+	}
+	return API_OK;
+}
+
+/* Variable names as identifiers, so that flows can use them in ${name} templates. */
+static enum api_code check_key(const json_t *v, const char *path, struct api_error *e)
+{
+	const char *s = json_string_value(v);
+	bool ok = (*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_';
+
+	for (const char *c = s; *c && ok; c++)
+		ok = (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || *c == '_' ||
+		     (*c >= '0' && *c <= '9');
+	if (!ok)
+		return api_fail(e, API_INVALID_PARAMETER_VALUE, "The value of `%s` must be a "
+				"name of letters, digits and _ that does not start with a digit.",
+				path);
+	return API_OK;
+}
+
+static enum api_code check_variables(const json_t *v, const char *path, struct api_error *e)
+{
+	for (size_t i = 0; i < json_array_size(v); i++) {
+		const char *ki = json_string_value(json_object_get(json_array_get(v, i), "Key"));
+
+		for (size_t j = 0; j < i; j++) {
+			const json_t *o = json_array_get(v, j);
+
+			if (!strcmp(ki, json_string_value(json_object_get(o, "Key"))))
+				return api_fail(e, API_INVALID_PARAMETER_VALUE, "The list `%s` has "
+						"the key `%s` twice (%s.%zu.Key).", path, ki, path, i);
+		}
+	}
+	return API_OK;
+}
+
+static const struct api_field variable_fields[] = {
+	{"Key", API_T_STRING, false, true, 1, MAX_VARIABLE_KEY, 0, NULL, check_key},
+	{"Value", API_T_STRING, false, true, 0, MAX_VARIABLE_VALUE, 0, NULL, NULL},
+	{NULL},
+};
+
+static const struct api_field fields[] = {
+	{"SdkAppId", API_T_INT64, false, true, 1, INT64_MAX, 0, NULL, NULL},
+	{"Callee", API_T_STRING, false, true, 1, 32, 0, NULL, check_number},
+	{"IVRId", API_T_INT64, false, true, 1, INT64_MAX, 0, NULL, NULL},
+	{"Callers", API_T_STRING, true, false, 1, 32, MAX_CALLERS, NULL, check_numbers},
+	{"Variables", API_T_STRUCT, true, false, 0, 0, MAX_VARIABLES, variable_fields,
+	 check_variables},
+	{"UUI", API_T_STRING, false, false, 0, MAX_UUI, 0, NULL, NULL},
+	{"MaxRingTimeoutSecond", API_T_INT64, false, false, 1, MAX_RING_S, 0, NULL, NULL},
+	{NULL},
+};
+
+struct pool_pick {
+	char number[33];
+	bool found;
+};
+
+static int pool_first(const struct store_number *num, void *arg)
+{
+	struct pool_pick *p = arg;
+
+	snprintf(p->number, sizeof(p->number), "%s", num->number);
+	p->found = true;
+	return ECANCELED; /* the first (least recently used) is the one */
+}
+
+/* Callers in order: the first the instance owns, enabled and outbound; without Callers,
+ * the instance's pool. */
+static enum api_code caller_choose(const struct api_ctx *ctx, uint64_t sdkappid,
+				   const json_t *callers, char out[33], struct api_error *e)
+{
+	struct pool_pick pick = {0};
+	struct store_number num;
+	json_t *c;
+	size_t i;
+	int err;
+
+	json_array_foreach(callers, i, c) {
+		char norm[40];
+
+		if (api_number_normalise(json_string_value(c), norm, sizeof(norm)))
+			continue; /* validated already */
+		err = store_number_get(ctx->st, sdkappid, norm, &num);
+		if (err && err != ENOENT)
+			return api_fail(e, API_INTERNAL_ERROR, "The database is unavailable.");
+		if (!err && num.state == 1 && num.outbound) {
+			snprintf(out, 33, "%s", num.number);
+			return API_OK;
+		}
+	}
+	if (json_array_size(callers))
+		return api_fail(e, API_FAILED_OPERATION_NO_CALL_OUT_NUMBER, "None of `Callers` is "
+				"an enabled outbound number of instance %llu.",
+				(unsigned long long)sdkappid);
+	err = store_numbers_outbound(ctx->st, sdkappid, pool_first, &pick);
+	if (err && !pick.found)
+		return api_fail(e, API_INTERNAL_ERROR, "The database is unavailable.");
+	if (!pick.found)
+		return api_fail(e, API_FAILED_OPERATION_NO_CALL_OUT_NUMBER, "Instance %llu has no "
+				"enabled outbound number.", (unsigned long long)sdkappid);
+	snprintf(out, 33, "%s", pick.number);
+	return API_OK;
+}
+
+static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out,
+			 struct api_error *e)
+{
+	uint64_t sdkappid = (uint64_t)json_integer_value(json_object_get(p, "SdkAppId"));
+	uint64_t ivr_id = (uint64_t)json_integer_value(json_object_get(p, "IVRId"));
+	const json_t *vars = json_object_get(p, "Variables"), *uui = json_object_get(p, "UUI");
+	const json_t *ring = json_object_get(p, "MaxRingTimeoutSecond");
+	struct store_instance inst;
+	struct store_ivr ivr;
+	struct store_session *s = NULL;
+	char *vars_text = NULL;
+	enum api_code rc;
+	int err;
+
+	err = tenant_instance(ctx->t, ctx->account_id, sdkappid, &inst);
+	if (err == ENOENT)
+		return api_fail(e, API_INVALID_PARAMETER_VALUE_INSTANCE_NOT_EXIST, "The SdkAppId "
+				"%llu does not exist.", (unsigned long long)sdkappid);
+	if (err)
+		return api_fail(e, API_INTERNAL_ERROR, "The database is unavailable.");
+	if (inst.edition != STORE_EDITION_ADVANCED)
+		return api_fail(e, API_FAILED_OPERATION_PERMISSION_DENIED, "CreateIVRSession needs "
+				"the Advanced edition; instance %llu is not.",
+				(unsigned long long)sdkappid);
+	if (inst.package_expires_at && inst.package_expires_at < ctx->now_ms / 1000)
+		return api_fail(e, API_LIMIT_EXCEEDED_BASE_PACKAGE_EXPIRED, "The call package of "
+				"instance %llu has expired.", (unsigned long long)sdkappid);
+
+	err = store_ivr_get(ctx->st, sdkappid, ivr_id, &ivr);
+	if (err == ENOENT)
+		return api_fail(e, API_INVALID_PARAMETER_VALUE, "The value of `IVRId`: IVR %llu "
+				"does not exist in instance %llu.", (unsigned long long)ivr_id,
+				(unsigned long long)sdkappid);
+	if (err)
+		return api_fail(e, API_INTERNAL_ERROR, "The database is unavailable.");
+	if (ivr.type != STORE_IVR_INBOUND && ivr.type != STORE_IVR_AUTO_OUTBOUND)
+		return api_fail(e, API_INVALID_PARAMETER_VALUE, "The value of `IVRId`: IVR %llu is "
+				"a survey IVR; CreateIVRSession needs an inbound or automatic "
+				"outbound IVR.", (unsigned long long)ivr_id);
+
+	/* Stored as given, a JSON array of {"Key","Value"}; absent is "[]". */
+	vars_text = vars ? json_dumps(vars, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	if ((vars && !vars_text) ||
+	    store_session_alloc(&s, uui ? json_string_value(uui) : "", vars_text)) {
+		rc = api_fail(e, API_INTERNAL_ERROR, "Out of memory.");
+		goto out;
+	}
+	rc = caller_choose(ctx, sdkappid, json_object_get(p, "Callers"), s->caller, e);
+	if (rc)
+		goto out;
+	api_number_normalise(json_string_value(json_object_get(p, "Callee")), s->callee,
+			     sizeof(s->callee));
+	if (ids_session(s->id)) {
+		rc = api_fail(e, API_INTERNAL_ERROR, "No random source.");
+		goto out;
+	}
+	s->sdkappid = sdkappid;
+	s->account_id = ctx->account_id;
+	s->direction = 1;
+	s->ivr_id = ivr_id;
+	s->ivr_version = ivr.version;
+	s->max_ring_s = ring ? (uint32_t)json_integer_value(ring) : 0;
+	snprintf(s->request_id, sizeof(s->request_id), "%s", ctx->request_id);
+	s->status = STORE_STATUS_RINGING;
+	s->created_ms = ctx->now_ms;
+	s->start_ts = ctx->now_ms / 1000;
+
+	err = store_session_create(ctx->st, s);
+	if (err) {
+		rc = api_fail(e, API_INTERNAL_ERROR, "The session could not be stored.");
+		goto out;
+	}
+	if (ctx->hooks->session_created)
+		ctx->hooks->session_created(s->id, sdkappid, ctx->hooks->arg);
+	rc = json_object_set_new(out, "SessionId", json_string(s->id)) ?
+		api_fail(e, API_INTERNAL_ERROR, "Out of memory.") : API_OK;
+out:
+	free(vars_text);
+	mem_deref(s);
+	return rc;
+}
+
+const struct api_action api_action_create_ivr_session = {
+	"CreateIVRSession", fields, API_RATE_DEFAULT, run,
+};

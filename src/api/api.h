@@ -1,0 +1,48 @@
+/* api: the Tencent Cloud API 3.0 front — an HTTP listener (libmicrohttpd, its own thread
+ * pool) that authenticates requests (TC3-HMAC-SHA256, v1 HmacSHA1/HmacSHA256), limits
+ * their rate, validates their parameters and runs the ccc actions against the store.
+ *
+ * Every answer is HTTP 200 with a JSON envelope {"Response":{...,"RequestId"}}; errors
+ * carry TCCC's codes (docs/api-compatibility.md). Requests are handled on the API threads,
+ * never on the control loop: a CreateIVRSession blocks its thread until the session is
+ * durable, then hands it over through the session handler. */
+#ifndef CCCD_API_H
+#define CCCD_API_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct api;
+struct store;
+struct tenant;
+struct conf;
+struct conf_err;
+
+/* [api] section; every key is documented in docs/configuration.md. */
+struct api_conf {
+	char listen_host[64];
+	uint16_t listen_port;      /* listen = 127.0.0.1:8080 */
+	unsigned threads;          /* threads = 4: HTTP worker threads */
+	unsigned rate_limit;       /* rate_limit = 20: req/s per account+action; 0 = off */
+	unsigned max_connections;  /* max_connections = 1024: open connections at most */
+	unsigned timeout;          /* timeout = 30: seconds a connection may stay idle */
+	unsigned replay_cache;     /* replay_cache = 1000000: v1 signatures remembered; 0 = off */
+};
+
+int api_conf_read(const struct conf *cf, struct api_conf *ac, struct conf_err *err);
+
+/* What the API asks of the rest of cccd, from its own threads (so: thread-safe). */
+struct api_hooks {
+	/* A new session is durable: hand it to the control loop. */
+	void (*session_created)(const char *session_id, uint64_t sdkappid, void *arg);
+	/* HangUpCall: ask the control loop to hang up a live session. */
+	int (*session_hangup)(const char *session_id, uint64_t sdkappid, void *arg);
+	void *arg;
+};
+
+/* Starts listening; st and t are not owned and must outlive the api object; hooks is
+ * copied. mem_deref stops the listener (waiting for requests in progress). */
+int api_start(struct api **ap, const struct api_conf *ac, struct store *st,
+	      struct tenant *t, const struct api_hooks *hooks);
+
+#endif

@@ -1,0 +1,271 @@
+/* api internals: the request pipeline's pieces, shared by the module's files and its unit
+ * tests and fuzz harness. Nothing here touches the network. */
+#ifndef CCCD_API_INT_H
+#define CCCD_API_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+#include "api/api.h"
+#include "sign/sign.h"
+
+/* ---- errors ----------------------------------------------------------------------
+ * Every refusal is one of these codes (TCCC's names in error.c) and a message. */
+enum api_code {
+	API_OK = 0,
+	API_AUTH_INVALID_AUTHORIZATION,
+	API_AUTH_INVALID_SECRET_ID,
+	API_AUTH_SECRET_ID_NOT_FOUND,
+	API_AUTH_SIGNATURE_EXPIRE,
+	API_AUTH_SIGNATURE_FAILURE,
+	API_AUTH_TOKEN_FAILURE,
+	API_INTERNAL_ERROR,
+	API_INVALID_ACTION,
+	API_INVALID_PARAMETER,
+	API_INVALID_PARAMETER_VALUE,
+	API_INVALID_PARAMETER_VALUE_INSTANCE_NOT_EXIST,
+	API_INVALID_REQUEST,
+	API_MISSING_PARAMETER,
+	API_NO_SUCH_VERSION,
+	API_REQUEST_LIMIT_EXCEEDED,
+	API_REQUEST_SIZE_LIMIT_EXCEEDED,
+	API_UNKNOWN_PARAMETER,
+	API_UNSUPPORTED_PROTOCOL,
+	API_FAILED_OPERATION_NO_CALL_OUT_NUMBER,
+	API_FAILED_OPERATION_PERMISSION_DENIED,
+	API_FAILED_OPERATION_SESSION_NOT_EXISTS,
+	API_LIMIT_EXCEEDED_BASE_PACKAGE_EXPIRED,
+	API_LIMIT_EXCEEDED_OUT_OF_COUNT_LIMIT,
+	API_CODE_COUNT
+};
+
+struct api_error {
+	enum api_code code;
+	char msg[320];
+};
+
+const char *api_code_name(enum api_code c);
+
+/* Fills e and returns c, so a refusal is one line: `return api_fail(e, CODE, ...);`. */
+enum api_code api_fail(struct api_error *e, enum api_code c, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The reply bodies (malloc'd, for libmicrohttpd to free): NULL on ENOMEM. */
+char *api_reply_error(const struct api_error *e, const char *request_id);
+/* Consumes `fields` (a JSON object; RequestId is appended). */
+char *api_reply_ok(json_t *fields, const char *request_id);
+
+/* ---- the HTTP request as received ------------------------------------------------ */
+
+/* Spec §1 size limits. */
+enum {
+	API_MAX_GET = 32 * 1024,          /* whole request target */
+	API_MAX_BODY_V1 = 1024 * 1024,
+	API_MAX_BODY_TC3 = 10 * 1024 * 1024,
+	API_MAX_HEADERS = 64,
+};
+
+struct api_header {
+	const char *name;
+	const char *value;
+};
+
+struct api_http {
+	const char *method;
+	const char *target;               /* raw request target: path [ "?" query ] */
+	const struct api_header *headers; /* at most API_MAX_HEADERS */
+	size_t n_headers;
+	const char *body;                 /* raw bytes, not NUL-terminated */
+	size_t body_len;
+	uint16_t listen_port;             /* for v1 hosts sent without their port */
+};
+
+/* First header of that name (case-insensitive), or NULL. */
+const char *api_http_header(const struct api_http *h, const char *name);
+
+/* True when the Authorization header announces TC3 (decides the body size limit). */
+bool api_http_is_tc3(const char *authorization);
+
+/* ---- form bodies and query strings ----------------------------------------------- */
+
+/* Decoded name/value pairs in the order received (names and values percent-decoded, '+'
+ * read as space). Owned by the caller (mem_deref). */
+struct api_form {
+	struct sign_param *v;
+	size_t n;
+};
+
+/* InvalidRequest for a bad percent escape, a NUL byte, text that is not UTF-8, an empty
+ * name or a name given twice. */
+enum api_code api_form_decode(const char *s, size_t len, struct api_form **fp,
+			      struct api_error *e);
+const char *api_form_get(const struct api_form *f, const char *name);
+
+/* Rebuilds the parameter tree from flattened names (`Callers.0`, `Variables.1.Key`);
+ * public parameters (api_public_param) are left out. Leaves are strings. InvalidParameter
+ * for malformed names, a name used both as a value and a container, array indices out of
+ * range or with gaps, or lists mixed with names. */
+enum api_code api_form_unflatten(const struct api_form *f, json_t **objp, struct api_error *e);
+
+/* True for the public parameters of spec §2 (Action, Version, ..., RequestClient). */
+bool api_public_param(const char *name);
+
+/* ---- parameter validation --------------------------------------------------------- */
+
+enum api_type { API_T_INT64 = 1, API_T_UINT64, API_T_STRING, API_T_BOOL, API_T_STRUCT };
+
+/* A further check of a validated value (its type is right): returns API_OK or fills e
+ * (InvalidParameterValue, naming `path`). */
+typedef enum api_code (api_check_h)(const json_t *v, const char *path, struct api_error *e);
+
+struct api_field {
+	const char *name;               /* NULL ends a table */
+	enum api_type type;
+	bool array;                     /* "Array of <type>" */
+	bool required;
+	int64_t min, max;               /* integers: value range; strings: length in bytes */
+	size_t max_items;               /* arrays: most elements */
+	const struct api_field *members; /* API_T_STRUCT: its fields */
+	api_check_h *check;
+};
+
+/* Checks `in` against `fields` and returns a new tree with every value of its declared
+ * JSON type (decimal strings → integers, "true"/"false" → booleans). Order of checks:
+ * unknown parameters (UnknownParameter), then each field in table order: missing
+ * (MissingParameter), type (InvalidParameter), value (InvalidParameterValue). Public
+ * parameters at the top level are never unknown. */
+enum api_code api_validate(const struct api_field *fields, const json_t *in, json_t **outp,
+			   struct api_error *e);
+
+/* ---- the parsed request ------------------------------------------------------------ */
+
+enum api_scheme { API_SCHEME_TC3 = 1, API_SCHEME_V1 };
+
+/* Owned by the caller (mem_deref). Strings point into the request's own copies. */
+struct api_request {
+	enum api_scheme scheme;
+	const struct api_http *http;  /* not owned; must outlive the request */
+	char *path;                   /* request path without the query */
+	const char *query;            /* raw query ("" when none), inside http->target */
+	struct api_form *form;        /* decoded form body or query, or NULL (JSON body) */
+	json_t *json;                 /* JSON body object, or NULL (form) */
+
+	/* public parameters */
+	const char *action;
+	const char *version;
+	const char *secret_id;
+	const char *token;            /* NULL when absent or empty */
+	int64_t timestamp;
+
+	/* v1 */
+	const char *nonce;
+	const char *signature;
+	enum sign_v1_method method;
+	bool method_ok;               /* SignatureMethod was HmacSHA1/HmacSHA256/absent */
+
+	/* TC3: the parsed Authorization header */
+	char *auth;                   /* copy, cut into the fields below */
+	const char *date;
+	const char *service;
+	const char *signed_headers;   /* "content-type;host" */
+	const char *tc3_signature;
+};
+
+/* Steps 1-2 of spec §4: method, size, body, scheme and public parameter syntax. */
+enum api_code api_request_parse(const struct api_http *h, struct api_request **rp,
+				struct api_error *e);
+
+/* Step 3: the ±300 s window. */
+enum api_code api_request_check_time(const struct api_request *r, int64_t now_s,
+				     struct api_error *e);
+
+/* Step 5: the signature, with the SecretKey of r->secret_id (SignatureFailure). Hosts and
+ * header values are tried in every form an official SDK signs them (spec §5-§7). */
+enum api_code api_request_verify(const struct api_request *r, const char *secret_key,
+				 struct api_error *e);
+
+/* The action parameters as a tree (JSON body, or the unflattened form). New reference. */
+enum api_code api_request_params(const struct api_request *r, json_t **objp,
+				 struct api_error *e);
+
+/* ---- rate limits and replays -------------------------------------------------------- */
+
+/* Sliding one-second window per (account, action): at most `limit` accepted requests in
+ * any window of 1 s. Thread-safe; the clock is the caller's (monotonic µs). */
+struct api_ratelimit;
+int api_ratelimit_alloc(struct api_ratelimit **rlp);
+bool api_ratelimit_take(struct api_ratelimit *rl, uint64_t account_id, const char *action,
+			unsigned limit, uint64_t now_us);
+size_t api_ratelimit_keys(struct api_ratelimit *rl);
+
+/* v1 replay protection: remembers (SecretId, Timestamp, Nonce, Signature) for as long as
+ * the timestamp is inside the ±300 s window. Thread-safe. */
+struct api_replay;
+int api_replay_alloc(struct api_replay **rp, size_t max_entries);
+/* 0 the first time; EALREADY for a repeat; ENOSPC when max_entries are remembered. */
+int api_replay_check(struct api_replay *rp, const char *secret_id, int64_t timestamp,
+		     const char *nonce, const char *signature, int64_t now_s);
+
+/* ---- actions ------------------------------------------------------------------------ */
+
+struct store;
+struct tenant;
+
+/* What an action may use; valid for the duration of one call. */
+struct api_ctx {
+	struct store *st;
+	struct tenant *t;
+	const struct api_hooks *hooks;
+	uint64_t account_id;
+	const char *request_id;
+	int64_t now_ms;              /* wall clock */
+};
+
+/* Runs with validated params; adds its output fields to `out`. */
+typedef enum api_code (api_action_h)(const struct api_ctx *ctx, const json_t *params,
+				     json_t *out, struct api_error *e);
+
+enum { API_RATE_DEFAULT = 0 }; /* the action follows [api] rate_limit */
+
+struct api_action {
+	const char *name;
+	const struct api_field *fields;
+	unsigned rate;               /* requests/s, or API_RATE_DEFAULT */
+	api_action_h *run;
+};
+
+extern const struct api_action api_action_create_ivr_session;
+extern const struct api_action api_action_describe_tel_session;
+extern const struct api_action api_action_describe_tel_cdr;
+extern const struct api_action api_action_describe_pstn_active_session_list;
+extern const struct api_action api_action_hang_up_call;
+
+const struct api_action *api_action_find(const char *name);
+
+/* A phone number as callers give it ("+8613...", "008613...", "013...") → the stored form
+ * ("008613...", national numbers kept as given); EINVAL when it is not digits with an
+ * optional leading "+" or "00", or its length is out of 3..24 digits. The one place numbers
+ * are normalised, so that a numbering-plan policy can replace it. */
+int api_number_normalise(const char *in, char *out, size_t outsz);
+
+/* ---- the pipeline ------------------------------------------------------------------- */
+
+struct api_core {
+	struct api_conf conf;
+	struct store *st;            /* not owned */
+	struct tenant *t;            /* not owned */
+	struct api_hooks hooks;
+	struct api_ratelimit *rl;    /* owned */
+	struct api_replay *replay;   /* owned; NULL when replay_cache = 0 */
+};
+
+int api_core_alloc(struct api_core **cp, const struct api_conf *ac, struct store *st,
+		   struct tenant *t, const struct api_hooks *hooks);
+
+/* One request, start to end (spec §4 order): the reply body (malloc'd; NULL only on
+ * ENOMEM). now_ms is the wall clock, mono_us a monotonic clock (rate limits). */
+char *api_core_handle(struct api_core *c, const struct api_http *h, int64_t now_ms,
+		      uint64_t mono_us);
+
+#endif

@@ -1,0 +1,162 @@
+/* core: one request through every check of spec §4, in order, to its reply envelope. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/crypto.h>
+#include <re_types.h>
+#include <re_mem.h>
+#include "api/api_int.h"
+#include "base/base.h"
+#include "tenant/tenant.h"
+
+#define API_VERSION "2020-02-10"
+
+static void core_destructor(void *arg)
+{
+	struct api_core *c = arg;
+
+	mem_deref(c->rl);
+	mem_deref(c->replay);
+}
+
+int api_core_alloc(struct api_core **cp, const struct api_conf *ac, struct store *st,
+		   struct tenant *t, const struct api_hooks *hooks)
+{
+	struct api_core *c = mem_zalloc(sizeof(*c), core_destructor);
+	int err;
+
+	if (!c)
+		return ENOMEM;
+	c->conf = *ac;
+	c->st = st;
+	c->t = t;
+	if (hooks)
+		c->hooks = *hooks;
+	err = api_ratelimit_alloc(&c->rl);
+	if (!err && ac->replay_cache)
+		err = api_replay_alloc(&c->replay, ac->replay_cache);
+	if (err)
+		mem_deref(c);
+	else
+		*cp = c;
+	return err;
+}
+
+/* Step 4: the key behind the SecretId. */
+static enum api_code credential(struct api_core *c, const struct api_request *r,
+				struct tenant_credential *cred, struct api_error *e)
+{
+	int err;
+
+	if (strncmp(r->secret_id, "AKID", 4))
+		return api_fail(e, API_AUTH_INVALID_SECRET_ID, "The SecretId is not an API key "
+				"(API keys start with AKID).");
+	err = tenant_credential(c->t, r->secret_id, cred);
+	if (err == ENOENT || err == EACCES || err == EINVAL)
+		return api_fail(e, API_AUTH_SECRET_ID_NOT_FOUND, "The SecretId is not found or "
+				"is disabled.");
+	if (err)
+		return api_fail(e, API_INTERNAL_ERROR, "The credential store is unavailable.");
+	/* cccd issues no temporary credentials, so every token is unknown. */
+	if (r->token)
+		return api_fail(e, API_AUTH_TOKEN_FAILURE, "Temporary credentials (Token) are not "
+				"supported by this server; use a permanent key.");
+	return API_OK;
+}
+
+static enum api_code replay(struct api_core *c, const struct api_request *r, int64_t now_s,
+			    struct api_error *e)
+{
+	int err;
+
+	if (r->scheme != API_SCHEME_V1 || !c->replay)
+		return API_OK;
+	err = api_replay_check(c->replay, r->secret_id, r->timestamp, r->nonce, r->signature,
+			       now_s);
+	if (err == EALREADY)
+		return api_fail(e, API_AUTH_SIGNATURE_FAILURE, "This request was already "
+				"received (same Nonce, Timestamp and Signature): replays are "
+				"refused.");
+	if (err == ENOSPC)
+		return api_fail(e, API_REQUEST_LIMIT_EXCEEDED, "Too many v1 requests in the last "
+				"five minutes to protect against replays; retry later or sign with "
+				"TC3-HMAC-SHA256.");
+	if (err)
+		return api_fail(e, API_INTERNAL_ERROR, "Out of memory.");
+	return API_OK;
+}
+
+static enum api_code action_run(struct api_core *c, const struct api_request *r,
+				const struct api_action *act, uint64_t account_id,
+				const char *request_id, int64_t now_ms, json_t *out,
+				struct api_error *e)
+{
+	struct api_ctx ctx = {c->st, c->t, &c->hooks, account_id, request_id, now_ms};
+	json_t *params = NULL, *valid = NULL;
+	enum api_code rc;
+
+	rc = api_request_params(r, &params, e);
+	if (!rc)
+		rc = api_validate(act->fields, params, &valid, e);
+	if (!rc)
+		rc = act->run(&ctx, valid, out, e);
+	json_decref(params);
+	json_decref(valid);
+	return rc;
+}
+
+char *api_core_handle(struct api_core *c, const struct api_http *h, int64_t now_ms,
+		      uint64_t mono_us)
+{
+	struct api_error e = {0};
+	struct api_request *r = NULL;
+	struct tenant_credential cred = {0};
+	const struct api_action *act = NULL;
+	char request_id[37], *body;
+	json_t *out = json_object();
+	enum api_code rc;
+
+	if (ids_uuid(request_id))
+		strcpy(request_id, "00000000-0000-4000-8000-000000000000");
+	rc = out ? api_request_parse(h, &r, &e) : api_fail(&e, API_INTERNAL_ERROR,
+							       "Out of memory.");
+	if (!rc)
+		rc = api_request_check_time(r, now_ms / 1000, &e);
+	if (!rc)
+		rc = credential(c, r, &cred, &e);
+	if (!rc)
+		rc = api_request_verify(r, cred.secret_key, &e);
+	OPENSSL_cleanse(cred.secret_key, sizeof(cred.secret_key));
+	if (!rc)
+		rc = replay(c, r, now_ms / 1000, &e);
+	if (!rc && strcmp(r->version, API_VERSION))
+		rc = api_fail(&e, API_NO_SUCH_VERSION, "The API version `%.32s` does not exist; "
+			      "ccc has " API_VERSION ".", r->version);
+	if (!rc && !(act = api_action_find(r->action)))
+		rc = api_fail(&e, API_INVALID_ACTION, "The action `%.64s` does not exist.",
+			      r->action);
+	if (!rc) {
+		unsigned limit = c->conf.rate_limit && act->rate ? act->rate : c->conf.rate_limit;
+
+		if (!api_ratelimit_take(c->rl, cred.account_id, act->name, limit, mono_us))
+			rc = api_fail(&e, API_REQUEST_LIMIT_EXCEEDED, "%s is limited to %u "
+				      "requests per second per account.", act->name, limit);
+	}
+	if (!rc)
+		rc = action_run(c, r, act, cred.account_id, request_id, now_ms, out, &e);
+
+	if (rc == API_INTERNAL_ERROR)
+		log_warn("api", "%s %s: %s", act ? act->name : "-", request_id, e.msg);
+	else
+		log_debug("api", "%s %s: %s", act ? act->name : "-", request_id,
+			  rc ? api_code_name(rc) : "ok");
+	if (rc) {
+		json_decref(out);
+		body = api_reply_error(&e, request_id);
+	}
+	else {
+		body = api_reply_ok(out, request_id);
+	}
+	mem_deref(r);
+	return body;
+}
