@@ -235,9 +235,16 @@ static int cmd_config(struct tenant *t, int argc, char **argv)
 	return err ? (err == EINVAL ? 2 : 1) : 0;
 }
 
+/* What list and resend were given besides the filter. */
+struct filter_opts {
+	bool list;          /* list's own options allowed */
+	bool json;
+	bool since, until;  /* given (0 is a valid time) */
+};
+
 /* Options shared by list and resend → a filter (strings point into argv). */
 static int filter_args(const char *cmd, int argc, char **argv, struct store_outbox_filter *f,
-		       bool *jsonp)
+		       struct filter_opts *o)
 {
 	enum store_outbox_state st;
 	uint64_t v;
@@ -248,8 +255,8 @@ static int filter_args(const char *cmd, int argc, char **argv, struct store_outb
 	for (int i = 1; i < argc && !err; i++) {
 		const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 
-		if (!strcmp(opt, "--json") && jsonp) {
-			*jsonp = true;
+		if (!strcmp(opt, "--json") && o->list) {
+			o->json = true;
 			continue;
 		}
 		if (!val) {
@@ -269,12 +276,12 @@ static int filter_args(const char *cmd, int argc, char **argv, struct store_outb
 			f->action = val;
 			err = push_events_parse(val, &bit) || !bit || strchr(val, ',') ? EINVAL : 0;
 		}
-		else if (!strcmp(opt, "--state") && jsonp) {
+		else if (!strcmp(opt, "--state") && o->list) {
 			err = store_outbox_state_parse(val, &st);
 			if (!err)
 				f->state = (int)st;
 		}
-		else if (!strcmp(opt, "--limit") && jsonp) {
+		else if (!strcmp(opt, "--limit") && o->list) {
 			err = parse_u64(val, &v);
 			if (!err)
 				f->limit = v > 1000000 ? 1000000 : (unsigned)v;
@@ -283,10 +290,14 @@ static int filter_args(const char *cmd, int argc, char **argv, struct store_outb
 			err = parse_u64(val, &v);
 			if (!err && v > INT64_MAX / 1000)
 				err = EINVAL;
-			if (!err && !strcmp(opt, "--since"))
+			if (!err && !strcmp(opt, "--since")) {
 				f->since_ms = (int64_t)v * 1000;
-			else if (!err)
+				o->since = true;
+			}
+			else if (!err) {
 				f->until_ms = (int64_t)v * 1000;
+				o->until = true;
+			}
 		}
 		else
 			err = EINVAL;
@@ -344,15 +355,15 @@ static int list_row(struct store_outbox_row *r, void *arg)
 static int cmd_list(struct store *st, int argc, char **argv)
 {
 	struct store_outbox_filter f;
-	bool json = false;
-	int err = filter_args("list", argc, argv, &f, &json);
+	struct filter_opts o = {.list = true};
+	int err = filter_args("list", argc, argv, &f, &o);
 
 	if (err)
 		return 2;
-	if (!json)
+	if (!o.json)
 		printf("%-36s %-10s %-32s %-9s %-9s %3s %-20s %-20s %s\n", "PUSH ID", "SDKAPPID",
 		       "SESSION", "ACTION", "STATE", "TRY", "CREATED", "NEXT/DONE", "LAST ERROR");
-	err = store_outbox_list(st, &f, list_row, &json);
+	err = store_outbox_list(st, &f, list_row, &o.json);
 	if (err)
 		fprintf(stderr, "ccc push list: %s\n", strerror(err));
 	return err ? 1 : 0;
@@ -362,16 +373,17 @@ static int cmd_resend(struct store *st, int argc, char **argv)
 {
 	struct store_outbox_filter f;
 	unsigned n = 0;
-	int err = filter_args("resend", argc, argv, &f, NULL);
+	struct filter_opts o = {.list = false};
+	int err = filter_args("resend", argc, argv, &f, &o);
 
 	if (err)
 		return 2;
-	if (!f.id && !f.session_id && !(f.since_ms && f.until_ms)) {
+	if (!f.id && !f.session_id && !(o.since && o.until)) {
 		fprintf(stderr, "ccc push resend: choose rows with --id, --session, or --since "
 			"and --until\n");
 		return 2;
 	}
-	if (f.since_ms && f.until_ms && f.since_ms >= f.until_ms) {
+	if (o.since && o.until && f.since_ms >= f.until_ms) {
 		fprintf(stderr, "ccc push resend: --since must be before --until\n");
 		return 2;
 	}
