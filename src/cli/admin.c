@@ -313,7 +313,13 @@ static int number_set(struct store *st, int argc, char **argv)
 		fprintf(stderr, "ccc admin: --number %s: %s\n", number, why);
 		return 2;
 	}
-	(void)store_number_get(st, n.sdkappid, n.number, &n);
+	{
+		struct store_number cur;
+
+		/* Options not given keep the number's current settings. */
+		if (!store_number_get(st, n.sdkappid, n.number, &cur))
+			n = cur;
+	}
 	if (g_state)
 		n.state = (int)state;
 	if (cls)
