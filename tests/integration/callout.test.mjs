@@ -128,8 +128,7 @@ test("a caller number over its limit: FailedOperation.CallerOverFrequency", asyn
 
 test("no trunk can carry the number: FailedOperation.CallOutFailed at once", async () => {
   const t = tenant({}, ["--number", "008601012345678"]);
-  // Only the "peer" trunk routes every number; remove that route by asking for a number
-  // the "china" trunk would take but after the peer... instead use a cccd without peer.
+  // A cccd whose only trunk routes 0086 numbers: a UK number has no route.
   const dd = await startCccd({ sections:
     "[trunk china]\nhost = 127.0.0.1\nport = 9\ntransport = udp\nroute = 0086\noptions_interval = 0\n" });
   try {
