@@ -133,17 +133,13 @@ static int parent_dir_make(const char *path)
 	return 0;
 }
 
-/* Inbound calls are refused with 404 until numbers are bound to inbound IVRs. */
+/* Inbound calls go to the session manager (numbers bound to inbound IVRs). */
 static int incoming_call(struct call *c, const struct call_incoming *in, call_event_h **ehp,
 			 void **argp, void *arg)
 {
-	(void)c;
-	(void)ehp;
-	(void)argp;
-	(void)arg;
-	log_info("main", "inbound call to %s from %s refused: no inbound IVR for the number",
-		 in->callee, in->caller);
-	return ENOENT;
+	struct cccd *d = arg;
+
+	return session_mgr_incoming(c, in, ehp, argp, d->sessions);
 }
 
 static void signal_handler(int sig)

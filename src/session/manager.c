@@ -286,12 +286,14 @@ static void mgr_destructor(void *arg)
 {
 	struct session_mgr *m = arg;
 
+	session_inbound_stop(m);
 	mem_deref(m->mq);
 	list_flush(&m->active);
 	hash_flush(m->flows);
 	mem_deref(m->flows);
 	hash_flush(m->prompts);
 	mem_deref(m->prompts);
+	pthread_cond_destroy(&m->stop);
 	pthread_mutex_destroy(&m->lock);
 }
 
@@ -309,10 +311,12 @@ int session_mgr_alloc(struct session_mgr **mp, const struct session_conf *sc,
 	m->conf = *sc;
 	m->deps = *deps;
 	pthread_mutex_init(&m->lock, NULL);
+	pthread_cond_init(&m->stop, NULL);
 	err = hash_alloc(&m->flows, 256);
 	err = err ? err : hash_alloc(&m->prompts, 256);
 	err = err ? err : mqueue_alloc(&m->mq, mqueue_handler, m);
 	err = err ? err : store_sessions_live(deps->store, resume_handler, m);
+	err = err ? err : session_inbound_start(m);
 	if (err)
 		mem_deref(m);
 	else
