@@ -35,11 +35,12 @@ int session_conf_read(const struct conf *cf, struct session_conf *sc, struct con
 {
 	const struct conf_section *sec = conf_section_first(cf, "session");
 	const char *dir;
-	uint64_t age;
+	uint64_t age, stop_wait;
 	int rc;
 
 	memset(sc, 0, sizeof(*sc));
 	rc = conf_uint(sec, "resume_max_age", 60, 0, 86400, &age, err);
+	rc = rc ? rc : conf_uint(sec, "stop_wait", 30, 0, 3600, &stop_wait, err);
 	rc = rc ? rc : conf_str(sec, "prompt_dir", "", &dir, err);
 	rc = rc ? rc : conf_bool(sec, "allow_plain_http", false, &sc->allow_plain_http, err);
 	if (rc)
@@ -50,6 +51,7 @@ int session_conf_read(const struct conf *cf, struct session_conf *sc, struct con
 	}
 	strcpy(sc->prompt_dir, dir);
 	sc->resume_max_age_s = (unsigned)age;
+	sc->stop_wait_s = (unsigned)stop_wait;
 	return 0;
 }
 
@@ -250,6 +252,12 @@ int session_mgr_hangup(struct session_mgr *m, uint64_t sdkappid, const char *ses
 	if (err)
 		mem_deref(h);
 	return err;
+}
+
+void session_mgr_hangup_all(struct session_mgr *m)
+{
+	for (struct le *le = m ? m->active.head : NULL; le; le = le->next)
+		session_work_hangup(le->data);
 }
 
 size_t session_mgr_active(const struct session_mgr *m)

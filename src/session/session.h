@@ -19,6 +19,8 @@ struct store_session;
 struct session_mgr;
 
 struct session_conf {
+	unsigned stop_wait_s;       /* SIGTERM: calls in progress get this long to end
+				     * ([session] stop_wait), then they are hung up */
 	unsigned resume_max_age_s;  /* a session never dialled and older than this at start is
 				     * closed instead of dialled ([session] resume_max_age) */
 	char prompt_dir[512];       /* where relative prompt files of flows resolve */
@@ -54,6 +56,9 @@ int session_mgr_hangup(struct session_mgr *m, uint64_t sdkappid, const char *ses
  * any other number. */
 int session_mgr_incoming(struct call *c, const struct call_incoming *in, call_event_h **ehp,
 			 void **argp, void *arg);
+
+/* Hangs up every live call (graceful stop after its wait): their records follow. */
+void session_mgr_hangup_all(struct session_mgr *m);
 
 /* Sessions being worked now. */
 size_t session_mgr_active(const struct session_mgr *m);
