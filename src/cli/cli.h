@@ -14,6 +14,7 @@ struct cli_command {
 
 int cli_help(int argc, char **argv);
 int cli_admin(int argc, char **argv);
+int cli_call(int argc, char **argv);
 
 /* Prints a flow's findings, one line each, naming the node and field. */
 void cli_ivr_diag_print(FILE *out, const char *file, const struct ivr_diag *d);
