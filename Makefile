@@ -33,12 +33,15 @@ endif
 LIB_SRCS  := $(filter-out src/cli/%,$(wildcard src/*/*.c))
 CLI_SRCS  := $(wildcard src/cli/*.c)
 TEST_SRCS := $(wildcard tests/unit/test_*.c)
+# C programs the integration tests drive (tests/integration/*.c → build/<variant>/itests/).
+ITEST_SRCS := $(wildcard tests/integration/*.c)
 FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
 
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB       := $(BUILD)/libcccd.a
 TESTS     := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+ITESTS    := $(ITEST_SRCS:tests/integration/%.c=$(BUILD)/itests/%)
 FUZZERS   := $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/fuzz/%)
 
 .PHONY: all tests fuzz clean
@@ -49,7 +52,7 @@ else
 all: $(BUILD)/cccd $(BUILD)/ccc tests
 endif
 
-tests: $(TESTS)
+tests: $(TESTS) $(ITESTS)
 
 # V=1 shows the full commands.
 Q := $(if $(V),,@)
@@ -76,6 +79,11 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
+
+$(BUILD)/itests/%: $(BUILD)/obj/tests/integration/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/fuzz/%: $(BUILD)/obj/fuzz/%.o $(LIB)
 	@mkdir -p $(dir $@)

@@ -62,13 +62,6 @@ if [ -d tests/integration ] && ls tests/integration/*.test.* >/dev/null 2>&1; th
 	done
 fi
 
-if [ -x tests/sip/run.sh ]; then
-	for v in $VARIANTS; do
-		echo "== SIP scenarios ($v)"
-		step "sip/$v" env CCCD_BUILD="$v" tests/sip/run.sh
-	done
-fi
-
 if ls fuzz/fuzz_*.c >/dev/null 2>&1; then
 	echo "== fuzzing (${FUZZ_SECONDS}s each)"
 	if make -j"$(nproc)" VARIANT=fuzz >"$log_dir/build-fuzz.log" 2>&1; then

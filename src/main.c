@@ -14,6 +14,8 @@
 #include "conf/conf.h"
 #include "demo/demo.h"
 #include "media/media.h"
+#include "policy/policy.h"
+#include "push/push.h"
 #include "session/session.h"
 #include "store/store.h"
 #include "tenant/tenant.h"
@@ -28,13 +30,18 @@ struct cccd_conf {
 	struct media_conf media;
 	struct call_conf call;
 	struct session_conf session;
+	struct push_conf push;
 	struct api_conf api;
+	char policy_locations[512];    /* [policy] locations */
+	char policy_blacklist[512];    /* [policy] blacklist */
 };
 
 /* The running daemon's parts, in start order (stopped in reverse). */
 struct cccd {
 	struct store *store;
 	struct tenant *tenant;
+	struct push *push;
+	struct policy_data *policy;
 	struct media *media;
 	struct call_ua *ua;
 	struct session_mgr *sessions;
@@ -51,6 +58,26 @@ static int log_conf_read(const struct conf *cf, enum log_level *levelp, struct c
 	return rc;
 }
 
+/* [policy]: the system-wide calling-rule data files. */
+static int policy_conf_read(const struct conf *cf, struct cccd_conf *cc, struct conf_err *err)
+{
+	const struct conf_section *sec = conf_section_first(cf, "policy");
+	const char *loc, *bl;
+	int rc = conf_str(sec, "locations", "data/blind-areas", &loc, err);
+
+	rc = rc ? rc : conf_str(sec, "blacklist", "", &bl, err);
+	if (rc)
+		return rc;
+	if (strlen(loc) >= sizeof(cc->policy_locations) ||
+	    strlen(bl) >= sizeof(cc->policy_blacklist)) {
+		conf_err_set(err, conf_section_line(sec), "a [policy] path is too long");
+		return EINVAL;
+	}
+	strcpy(cc->policy_locations, loc);
+	strcpy(cc->policy_blacklist, bl);
+	return 0;
+}
+
 static int conf_read_all(const char *path, struct cccd_conf *cc, struct conf_err *err)
 {
 	struct conf *cf = NULL;
@@ -64,10 +91,26 @@ static int conf_read_all(const char *path, struct cccd_conf *cc, struct conf_err
 	rc = rc ? rc : media_conf_read(cf, &cc->media, err);
 	rc = rc ? rc : call_conf_read(cf, &cc->call, err);
 	rc = rc ? rc : session_conf_read(cf, &cc->session, err);
+	rc = rc ? rc : push_conf_read(cf, &cc->push, err);
 	rc = rc ? rc : api_conf_read(cf, &cc->api, err);
+	rc = rc ? rc : policy_conf_read(cf, cc, err);
 	rc = rc ? rc : conf_unused(cf, err);
 	mem_deref(cf);
 	return rc;
+}
+
+static int policy_load(struct cccd *d, const struct cccd_conf *cc)
+{
+	char why[256] = "";
+	int err = policy_data_alloc(&d->policy);
+
+	if (!err && cc->policy_locations[0])
+		err = policy_data_load_locations(d->policy, cc->policy_locations, why, sizeof(why));
+	if (!err && cc->policy_blacklist[0])
+		err = policy_data_load_blacklist(d->policy, cc->policy_blacklist, why, sizeof(why));
+	if (err)
+		log_error("main", "calling-rule data: %s", why[0] ? why : strerror(err));
+	return err;
 }
 
 /* mkdir -p of the directory holding `path`. */
@@ -124,12 +167,31 @@ static void session_created(const char *session_id, uint64_t sdkappid, void *arg
 	mem_deref(s);
 }
 
+/* On an API thread: HangUpCall for a live session. */
+static int session_hangup(const char *session_id, uint64_t sdkappid, void *arg)
+{
+	struct cccd *d = arg;
+
+	return session_mgr_hangup(d->sessions, sdkappid, session_id);
+}
+
+/* On an API thread: can some trunk carry this number now? The trunks' up/down state is
+ * written by the control loop; a stale read only delays the answer by one health check. */
+static bool route_ok(const char *callee, void *arg)
+{
+	struct cccd *d = arg;
+
+	return call_route_ok(d->ua, callee);
+}
+
 static void cccd_stop(struct cccd *d)
 {
 	d->api = mem_deref(d->api);
 	d->sessions = mem_deref(d->sessions);
 	d->ua = mem_deref(d->ua);
 	d->media = mem_deref(d->media);
+	d->push = mem_deref(d->push);
+	d->policy = mem_deref(d->policy);
 	d->tenant = mem_deref(d->tenant);
 	d->store = mem_deref(d->store);
 }
@@ -156,6 +218,14 @@ static int cccd_start(struct cccd *d, const struct cccd_conf *cc)
 	err = demo_provision(d->tenant, &cc->demo);
 	if (err)
 		return err;
+	err = policy_load(d, cc);
+	if (err)
+		return err;
+	err = push_alloc(&d->push, d->store, d->tenant, &cc->push);
+	if (err) {
+		log_error("main", "cannot start data push: %s", strerror(err));
+		return err;
+	}
 	err = media_alloc(&d->media, &cc->media);
 	if (err) {
 		log_error("main", "cannot start the media engine: %s", strerror(err));
@@ -175,7 +245,12 @@ static int cccd_start(struct cccd *d, const struct cccd_conf *cc)
 		log_error("main", "cannot start the session manager: %s", strerror(err));
 		return err;
 	}
-	err = api_start(&d->api, &cc->api, d->store, d->tenant, session_created, d);
+	{
+		const struct api_hooks hooks = {session_created, session_hangup, route_ok, d,
+						d->policy};
+
+		err = api_start(&d->api, &cc->api, d->store, d->tenant, &hooks);
+	}
 	if (err)
 		log_error("main", "cannot start the API: %s", strerror(err));
 	return err;

@@ -96,58 +96,6 @@ static const struct api_field fields[] = {
 	{NULL},
 };
 
-struct pool_pick {
-	char number[33];
-	bool found;
-};
-
-static int pool_first(const struct store_number *num, void *arg)
-{
-	struct pool_pick *p = arg;
-
-	snprintf(p->number, sizeof(p->number), "%s", num->number);
-	p->found = true;
-	return ECANCELED; /* the first (least recently used) is the one */
-}
-
-/* Callers in order: the first the instance owns, enabled and outbound; without Callers,
- * the instance's pool. */
-static enum api_code caller_choose(const struct api_ctx *ctx, uint64_t sdkappid,
-				   const json_t *callers, char out[33], struct api_error *e)
-{
-	struct pool_pick pick = {0};
-	struct store_number num;
-	json_t *c;
-	size_t i;
-	int err;
-
-	json_array_foreach(callers, i, c) {
-		char norm[40];
-
-		if (api_number_normalise(json_string_value(c), norm, sizeof(norm)))
-			continue; /* validated already */
-		err = store_number_get(ctx->st, sdkappid, norm, &num);
-		if (err && err != ENOENT)
-			return api_fail(e, API_INTERNAL_ERROR, "The database is unavailable.");
-		if (!err && num.state == 1 && num.outbound) {
-			snprintf(out, 33, "%s", num.number);
-			return API_OK;
-		}
-	}
-	if (json_array_size(callers))
-		return api_fail(e, API_FAILED_OPERATION_NO_CALL_OUT_NUMBER, "None of `Callers` is "
-				"an enabled outbound number of instance %llu.",
-				(unsigned long long)sdkappid);
-	err = store_numbers_outbound(ctx->st, sdkappid, pool_first, &pick);
-	if (err && !pick.found)
-		return api_fail(e, API_INTERNAL_ERROR, "The database is unavailable.");
-	if (!pick.found)
-		return api_fail(e, API_FAILED_OPERATION_NO_CALL_OUT_NUMBER, "Instance %llu has no "
-				"enabled outbound number.", (unsigned long long)sdkappid);
-	snprintf(out, 33, "%s", pick.number);
-	return API_OK;
-}
-
 static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out,
 			 struct api_error *e)
 {
@@ -195,11 +143,6 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 		rc = api_fail(e, API_INTERNAL_ERROR, "Out of memory.");
 		goto out;
 	}
-	rc = caller_choose(ctx, sdkappid, json_object_get(p, "Callers"), s->caller, e);
-	if (rc)
-		goto out;
-	api_number_normalise(json_string_value(json_object_get(p, "Callee")), s->callee,
-			     sizeof(s->callee));
 	if (ids_session(s->id)) {
 		rc = api_fail(e, API_INTERNAL_ERROR, "No random source.");
 		goto out;
@@ -215,13 +158,11 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 	s->created_ms = ctx->now_ms;
 	s->start_ts = ctx->now_ms / 1000;
 
-	err = store_session_create(ctx->st, s);
-	if (err) {
-		rc = api_fail(e, API_INTERNAL_ERROR, "The session could not be stored.");
+	rc = api_callout_admit(ctx, p, s, e);
+	if (rc)
 		goto out;
-	}
-	if (ctx->sh)
-		ctx->sh(s->id, sdkappid, ctx->sh_arg);
+	if (ctx->hooks->session_created)
+		ctx->hooks->session_created(s->id, sdkappid, ctx->hooks->arg);
 	rc = json_object_set_new(out, "SessionId", json_string(s->id)) ?
 		api_fail(e, API_INTERNAL_ERROR, "Out of memory.") : API_OK;
 out:

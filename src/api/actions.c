@@ -5,6 +5,9 @@
 static const struct api_action *const actions[] = {
 	&api_action_create_ivr_session,
 	&api_action_describe_tel_session,
+	&api_action_describe_tel_cdr,
+	&api_action_describe_pstn_active_session_list,
+	&api_action_hang_up_call,
 };
 
 const struct api_action *api_action_find(const char *name)

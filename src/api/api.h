@@ -9,10 +9,12 @@
 #ifndef CCCD_API_H
 #define CCCD_API_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct api;
+struct policy_data;
 struct store;
 struct tenant;
 struct conf;
@@ -31,13 +33,22 @@ struct api_conf {
 
 int api_conf_read(const struct conf *cf, struct api_conf *ac, struct conf_err *err);
 
-/* Called on an API thread once a new session is durable, to hand it to the control loop.
- * Must be thread-safe. */
-typedef void (api_session_h)(const char *session_id, uint64_t sdkappid, void *arg);
+/* What the API asks of the rest of cccd, from its own threads (so: thread-safe). */
+struct api_hooks {
+	/* A new session is durable: hand it to the control loop. */
+	void (*session_created)(const char *session_id, uint64_t sdkappid, void *arg);
+	/* HangUpCall: ask the control loop to hang up a live session. */
+	int (*session_hangup)(const char *session_id, uint64_t sdkappid, void *arg);
+	/* Some trunk that is not known to be down can carry a call to this number. */
+	bool (*route_ok)(const char *callee, void *arg);
+	void *arg;
+	/* System-wide calling-rule data (location tables, global blacklist); may be NULL. */
+	const struct policy_data *policy;
+};
 
-/* Starts listening; st and t are not owned and must outlive the api object.
- * mem_deref stops the listener (waiting for requests in progress). */
+/* Starts listening; st and t are not owned and must outlive the api object; hooks is
+ * copied. mem_deref stops the listener (waiting for requests in progress). */
 int api_start(struct api **ap, const struct api_conf *ac, struct store *st,
-	      struct tenant *t, api_session_h *sh, void *arg);
+	      struct tenant *t, const struct api_hooks *hooks);
 
 #endif

@@ -36,6 +36,16 @@ enum api_code {
 	API_FAILED_OPERATION_PERMISSION_DENIED,
 	API_FAILED_OPERATION_SESSION_NOT_EXISTS,
 	API_LIMIT_EXCEEDED_BASE_PACKAGE_EXPIRED,
+	API_LIMIT_EXCEEDED_OUT_OF_COUNT_LIMIT,
+	API_FAILED_OPERATION_CALLEE_IS_BLACK_USER,
+	API_FAILED_OPERATION_CALLOUT_RULE_BLIND_AREA,
+	API_FAILED_OPERATION_CALLOUT_RULE_NOT_WORK_TIME,
+	API_FAILED_OPERATION_CALLOUT_RULE_INTERVAL,
+	API_FAILED_OPERATION_CALLOUT_RULE_DAILY,
+	API_FAILED_OPERATION_CALLER_OVER_FREQUENCY,
+	API_FAILED_OPERATION_AI_CONCURRENT_NO_PACKAGE,
+	API_FAILED_OPERATION_AI_CONCURRENT_OVER_FREQUENCY,
+	API_FAILED_OPERATION_CALL_OUT_FAILED,
 	API_CODE_COUNT
 };
 
@@ -215,8 +225,7 @@ struct tenant;
 struct api_ctx {
 	struct store *st;
 	struct tenant *t;
-	api_session_h *sh;
-	void *sh_arg;
+	const struct api_hooks *hooks;
 	uint64_t account_id;
 	const char *request_id;
 	int64_t now_ms;              /* wall clock */
@@ -237,8 +246,18 @@ struct api_action {
 
 extern const struct api_action api_action_create_ivr_session;
 extern const struct api_action api_action_describe_tel_session;
+extern const struct api_action api_action_describe_tel_cdr;
+extern const struct api_action api_action_describe_pstn_active_session_list;
+extern const struct api_action api_action_hang_up_call;
 
 const struct api_action *api_action_find(const char *name);
+
+struct store_session;
+/* CreateIVRSession's calling rules: normalises Callee into s->callee, runs the checks of
+ * callout-rules.md §3.4 steps 6–12 and, when they pass, inserts s durably with the chosen
+ * caller (step 13). Every refusal is its TCCC code with the rule's own words. */
+enum api_code api_callout_admit(const struct api_ctx *ctx, const json_t *params,
+				struct store_session *s, struct api_error *e);
 
 /* A phone number as callers give it ("+8613...", "008613...", "013...") → the stored form
  * ("008613...", national numbers kept as given); EINVAL when it is not digits with an
@@ -252,14 +271,13 @@ struct api_core {
 	struct api_conf conf;
 	struct store *st;            /* not owned */
 	struct tenant *t;            /* not owned */
-	api_session_h *sh;
-	void *sh_arg;
+	struct api_hooks hooks;
 	struct api_ratelimit *rl;    /* owned */
 	struct api_replay *replay;   /* owned; NULL when replay_cache = 0 */
 };
 
 int api_core_alloc(struct api_core **cp, const struct api_conf *ac, struct store *st,
-		   struct tenant *t, api_session_h *sh, void *arg);
+		   struct tenant *t, const struct api_hooks *hooks);
 
 /* One request, start to end (spec §4 order): the reply body (malloc'd; NULL only on
  * ENOMEM). now_ms is the wall clock, mono_us a monotonic clock (rate limits). */

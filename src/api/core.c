@@ -20,7 +20,7 @@ static void core_destructor(void *arg)
 }
 
 int api_core_alloc(struct api_core **cp, const struct api_conf *ac, struct store *st,
-		   struct tenant *t, api_session_h *sh, void *arg)
+		   struct tenant *t, const struct api_hooks *hooks)
 {
 	struct api_core *c = mem_zalloc(sizeof(*c), core_destructor);
 	int err;
@@ -30,8 +30,8 @@ int api_core_alloc(struct api_core **cp, const struct api_conf *ac, struct store
 	c->conf = *ac;
 	c->st = st;
 	c->t = t;
-	c->sh = sh;
-	c->sh_arg = arg;
+	if (hooks)
+		c->hooks = *hooks;
 	err = api_ratelimit_alloc(&c->rl);
 	if (!err && ac->replay_cache)
 		err = api_replay_alloc(&c->replay, ac->replay_cache);
@@ -91,7 +91,7 @@ static enum api_code action_run(struct api_core *c, const struct api_request *r,
 				const char *request_id, int64_t now_ms, json_t *out,
 				struct api_error *e)
 {
-	struct api_ctx ctx = {c->st, c->t, c->sh, c->sh_arg, account_id, request_id, now_ms};
+	struct api_ctx ctx = {c->st, c->t, &c->hooks, account_id, request_id, now_ms};
 	json_t *params = NULL, *valid = NULL;
 	enum api_code rc;
 

@@ -28,6 +28,20 @@ static const char *const code_names[API_CODE_COUNT] = {
 	[API_FAILED_OPERATION_PERMISSION_DENIED] = "FailedOperation.PermissionDenied",
 	[API_FAILED_OPERATION_SESSION_NOT_EXISTS] = "FailedOperation.SessionNotExists",
 	[API_LIMIT_EXCEEDED_BASE_PACKAGE_EXPIRED] = "LimitExceeded.BasePackageExpired",
+	[API_LIMIT_EXCEEDED_OUT_OF_COUNT_LIMIT] = "LimitExceeded.OutOfCountLimit",
+	[API_FAILED_OPERATION_CALLEE_IS_BLACK_USER] = "FailedOperation.CalleeIsBlackUser",
+	[API_FAILED_OPERATION_CALLOUT_RULE_BLIND_AREA] = "FailedOperation.CalloutRuleBlindArea",
+	[API_FAILED_OPERATION_CALLOUT_RULE_NOT_WORK_TIME] =
+		"FailedOperation.CalloutRuleNotWorkTime",
+	[API_FAILED_OPERATION_CALLOUT_RULE_INTERVAL] =
+		"FailedOperation.CalloutRuleMaxCallCountCalleeIntervalTime",
+	[API_FAILED_OPERATION_CALLOUT_RULE_DAILY] =
+		"FailedOperation.CalloutRuleMaxCallCountCalleePerDayAppID",
+	[API_FAILED_OPERATION_CALLER_OVER_FREQUENCY] = "FailedOperation.CallerOverFrequency",
+	[API_FAILED_OPERATION_AI_CONCURRENT_NO_PACKAGE] = "FailedOperation.AIConcurrentNoPackage",
+	[API_FAILED_OPERATION_AI_CONCURRENT_OVER_FREQUENCY] =
+		"FailedOperation.AIConcurrentOverFrequency",
+	[API_FAILED_OPERATION_CALL_OUT_FAILED] = "FailedOperation.CallOutFailed",
 };
 
 const char *api_code_name(enum api_code c)

@@ -227,7 +227,7 @@ static void api_destructor(void *arg)
 }
 
 int api_start(struct api **ap, const struct api_conf *ac, struct store *st,
-	      struct tenant *t, api_session_h *sh, void *arg)
+	      struct tenant *t, const struct api_hooks *hooks)
 {
 	struct sockaddr_storage ss = {0};
 	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
@@ -253,7 +253,7 @@ int api_start(struct api **ap, const struct api_conf *ac, struct store *st,
 	a = mem_zalloc(sizeof(*a), api_destructor);
 	if (!a)
 		return ENOMEM;
-	err = api_core_alloc(&a->core, ac, st, t, sh, arg);
+	err = api_core_alloc(&a->core, ac, st, t, hooks);
 	if (err)
 		goto out;
 	a->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handle, a,

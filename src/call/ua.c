@@ -163,11 +163,30 @@ static void trunk_stop(struct call_trunk *t)
 	t->reg = mem_deref(t->reg);
 }
 
-/* First listener: what no call or session owns. */
+/* What every request needs before anything answers or routes it (libre's parser accepts
+ * a message without them). */
+static bool request_sane(const struct sip_msg *msg)
+{
+	return pl_isset(&msg->callid) && pl_isset(&msg->from.auri) && pl_isset(&msg->to.auri) &&
+	       pl_isset(&msg->cseq.met) && !pl_cmp(&msg->cseq.met, &msg->met);
+}
+
+/* First listener: malformed requests, and what no call or session owns. */
 static bool request_first(const struct sip_msg *msg, void *arg)
 {
 	struct call_ua *ua = arg;
 
+	if (!pl_isset(&msg->via.sentby))
+		return true; /* no way to answer it */
+	if (!request_sane(msg)) {
+		char sab[64];
+
+		log_debug("call", "malformed %.*s from %s", (int)msg->met.l, msg->met.p,
+			  call_sa_str(&msg->src, sab, sizeof(sab)));
+		if (pl_strcmp(&msg->met, "ACK"))
+			(void)sip_reply(ua->sip, msg, 400, "Bad Request");
+		return true;
+	}
 	if (!pl_strcmp(&msg->met, "OPTIONS")) {
 		(void)sip_treplyf(NULL, NULL, ua->sip, msg, false, 200, "OK",
 				  "Allow: " ALLOW "\r\n"

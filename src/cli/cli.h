@@ -15,9 +15,10 @@ struct cli_command {
 int cli_help(int argc, char **argv);
 int cli_admin(int argc, char **argv);
 int cli_call(int argc, char **argv);
+int cli_push(int argc, char **argv);
+int cli_ivr(int argc, char **argv);
 
 /* Prints a flow's findings, one line each, naming the node and field. */
 void cli_ivr_diag_print(FILE *out, const char *file, const struct ivr_diag *d);
-int cli_ivr(int argc, char **argv);
 
 #endif

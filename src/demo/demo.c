@@ -10,6 +10,7 @@
 #include "conf/conf.h"
 #include "demo/demo.h"
 #include "ivr/ivr.h"
+#include "push/push.h"
 #include "store/store.h"
 #include "tenant/tenant.h"
 
@@ -29,7 +30,7 @@ int demo_conf_read(const struct conf *cf, struct demo_conf *dc, struct conf_err 
 {
 	const struct conf_section *sec = conf_section_first(cf, "demo");
 	const struct conf_section *api = conf_section_first(cf, "api");
-	const char *ivr_file, *caller, *creds, *listen;
+	const char *ivr_file, *caller, *creds, *listen, *push_url;
 	int rc;
 
 	memset(dc, 0, sizeof(*dc));
@@ -39,6 +40,8 @@ int demo_conf_read(const struct conf *cf, struct demo_conf *dc, struct conf_err 
 	rc = rc ? rc : conf_str(sec, "ivr_file", "demo/flows/4500.json", &ivr_file, err);
 	rc = rc ? rc : conf_str(sec, "caller", "008675512345678", &caller, err);
 	rc = rc ? rc : conf_str(sec, "credentials_file", "var/demo-credentials.env", &creds, err);
+	rc = rc ? rc : conf_str(sec, "push_url", "http://127.0.0.1:9090/push", &push_url, err);
+	rc = rc ? rc : copy_str(dc->push_url, sizeof(dc->push_url), push_url, sec, "push_url", err);
 	rc = rc ? rc : copy_str(dc->ivr_file, sizeof(dc->ivr_file), ivr_file, sec, "ivr_file", err);
 	rc = rc ? rc : copy_str(dc->caller, sizeof(dc->caller), caller, sec, "caller", err);
 	rc = rc ? rc : copy_str(dc->credentials_file, sizeof(dc->credentials_file), creds, sec,
@@ -161,6 +164,21 @@ int demo_provision(struct tenant *t, const struct demo_conf *dc)
 	if (err) {
 		log_error("demo", "provisioning the demo tenant failed: %s", strerror(err));
 		return err;
+	}
+	if (dc->push_url[0]) {
+		struct push_settings ps = {.sdkappid = dc->sdkappid, .enabled = true,
+					   .auth = STORE_PUSH_AUTH_NONE, .events = STORE_PUSH_CDR |
+					   STORE_PUSH_RECORD | STORE_PUSH_VOICEMAIL};
+		char why[200];
+
+		snprintf(ps.url, sizeof(ps.url), "%s", dc->push_url);
+		err = push_settings_check(&ps, why, sizeof(why));
+		if (err)
+			log_error("demo", "push_url: %s", why);
+		else
+			err = push_settings_put(t, &ps);
+		if (err)
+			return err;
 	}
 	err = write_credentials(dc, &p);
 	if (err) {

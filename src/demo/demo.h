@@ -17,6 +17,7 @@ struct demo_conf {
 	char caller[33];             /* the instance's caller number */
 	char credentials_file[512];  /* var/demo-credentials.env */
 	char endpoint[80];           /* written as CCC_ENDPOINT */
+	char push_url[256];          /* where the demo instance pushes ("" = no push) */
 };
 
 int demo_conf_read(const struct conf *cf, struct demo_conf *dc, struct conf_err *err);

@@ -98,10 +98,12 @@ struct media_params {
 	enum media_codec codec;
 	int telev_pt;              /* telephone-event payload type, -1 = not negotiated */
 	unsigned ptime_ms;         /* 20 */
-	bool hold;                 /* sendonly/inactive from the peer: stop sending audio */
+	bool hold;                 /* sendonly/inactive from the peer: stop sending audio (a
+				      prompt keeps its place in time; no RTP timeout) */
 };
 
-/* Starts or changes (re-INVITE) the stream. */
+/* Starts or changes (re-INVITE) the stream: the SSRC, sequence and timestamps carry on
+ * across changes. ptime_ms is 20, 40 or 60 (0 = 20). */
 int media_stream_start(struct media_stream *ms, const struct media_params *p);
 
 /* Plays a prompt `loops` times (0 = until stopped); a later play replaces the current one.

@@ -15,7 +15,6 @@ enum {
 	MEDIA_FRAME = 160,        /* samples in the 20 ms frame the workers tick on */
 	MEDIA_SLOTS = 10,         /* phase slots per 20 ms: the timer fires every 2 ms */
 	MEDIA_TICK_US = 20000 / MEDIA_SLOTS,
-	MEDIA_PT_CN = 13,
 	MEDIA_DTMF_QUEUE = 32,
 };
 
@@ -93,8 +92,9 @@ struct media_rtcp_report {
 	int32_t lost;
 	uint32_t ext_seq, jitter, lsr, dlsr;
 	const char *cname;
+	bool bye;                 /* append a BYE: the stream is ending */
 };
-/* Builds SR or RR + SDES CNAME; returns the length, 0 if sz is too small. */
+/* Builds SR or RR + SDES CNAME (+ BYE); returns the length, 0 if sz is too small. */
 size_t media_rtcp_write(uint8_t *buf, size_t sz, const struct media_rtcp_report *r);
 
 /* ---- prompt.c: decoded audio, shared read-only by all streams ---------------------- */

@@ -179,7 +179,7 @@ size_t media_rtcp_write(uint8_t *buf, size_t sz, const struct media_rtcp_report 
 		cn = 255;
 	len = (r->sender ? 28 : 8) + (r->has_block ? 24 : 0);
 	sdes_len = (8 + 2 + cn + 1 + 3) & ~(size_t)3; /* header+ssrc, item, END, pad */
-	if (sz < len + sdes_len)
+	if (sz < len + sdes_len + (r->bye ? 8 : 0))
 		return 0;
 
 	buf[0] = (uint8_t)(0x80 | (r->has_block ? 1 : 0));
@@ -219,5 +219,13 @@ size_t media_rtcp_write(uint8_t *buf, size_t sz, const struct media_rtcp_report 
 	buf[n + 8] = 1;
 	buf[n + 9] = (uint8_t)cn;
 	memcpy(buf + n + 10, r->cname ? r->cname : "", cn);
-	return n + sdes_len;
+	n += sdes_len;
+	if (r->bye) {
+		buf[n] = 0x81;
+		buf[n + 1] = 203;
+		wr16(buf + n + 2, 1);
+		wr32(buf + n + 4, r->ssrc);
+		n += 8;
+	}
+	return n;
 }

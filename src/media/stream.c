@@ -324,6 +324,10 @@ void media_msg_handle(struct media *m, struct media_msg *msg)
 			ev.why = "out of memory";
 		}
 	}
+	/* A key also stops an interruptible text still being synthesised (its PLAY_DONE is
+	 * queued, so it follows the key as for prompts). */
+	if (ev.type == MEDIA_EV_DTMF && ms->tts_play && ms->tts_interruptible)
+		tts_cancel(ms);
 	if (ev.type == MEDIA_EV_RECORD_DONE && ev.why)
 		log_warn("media", "stream %u: %s", ms->id, ev.why);
 	ms->eh(ms, &ev, ms->arg);

@@ -349,11 +349,11 @@ static uint64_t ntp_now(void)
 
 /* An SR when we sent RTP since the start, else an RR; with a report block once the peer
  * has sent, and the SDES CNAME RFC 3550 requires in every compound packet. */
-static void rtcp_send(struct wstream *ws, uint64_t now)
+static void rtcp_send(struct wstream *ws, uint64_t now, bool bye)
 {
 	struct media_rtcp_report r = {.ssrc = ws->ssrc, .sender = ws->pkts > 0, .ntp = ntp_now(),
 				.rtp_ts = ws->ts, .pkts = ws->pkts, .octets = ws->octets,
-				.cname = "cccd"};
+				.cname = "cccd", .bye = bye};
 	uint8_t buf[128];
 	struct iovec iov;
 
@@ -404,7 +404,7 @@ static void worker_tick(struct media_worker *w, uint64_t now)
 			continue;
 		stream_frame(ws, now);
 		if (now >= ws->next_rtcp_ms) {
-			rtcp_send(ws, now);
+			rtcp_send(ws, now, false);
 			rtcp_schedule(ws, now);
 		}
 	}
@@ -469,8 +469,10 @@ static void rx_rtp(struct wstream *ws, const uint8_t *buf, size_t len, const str
 		return;
 	}
 	atomic_fetch_add_explicit(&ws->st_rtp_recv, 1, memory_order_relaxed);
-	/* Symmetric RTP: we send to where the peer's RTP comes from (NAT), RTCP beside it. */
-	if (!sa_cmp(from, &ws->p.remote, SA_ALL)) {
+	/* Symmetric RTP: we send to where the peer's RTP comes from (NAT), RTCP beside it.
+	 * Only media of the negotiated types moves it, so stray packets cannot. */
+	if ((rp.pt == ws->p.codec || (ws->p.telev_pt >= 0 && rp.pt == ws->p.telev_pt)) &&
+	    !sa_cmp(from, &ws->p.remote, SA_ALL)) {
 		ws->p.remote = *from;
 		ws->remote_rtcp = *from;
 		sa_set_port(&ws->remote_rtcp, (uint16_t)(sa_port(from) + 1));
@@ -603,6 +605,8 @@ static void stream_start(struct wstream *ws, const struct wstream_start *p)
 
 static void stream_free(struct media_worker *w, struct wstream *ws)
 {
+	if (ws->started) /* RFC 3550 6.6: say goodbye, so the peer's RTCP view ends cleanly */
+		rtcp_send(ws, clock_mono_ms(), true);
 	epoll_ctl(w->epfd, EPOLL_CTL_DEL, ws->fd_rtp, NULL);
 	epoll_ctl(w->epfd, EPOLL_CTL_DEL, ws->fd_rtcp, NULL);
 	close(ws->fd_rtp);

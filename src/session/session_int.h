@@ -39,6 +39,7 @@ struct session_work {
 	struct store_key_press *keys;  /* accepted inputs, for the record (mem array) */
 	size_t n_keys;
 	unsigned path_seq;
+	int64_t ring_ts, accept_ts;    /* Unix s, as the call reported them (0 = not yet) */
 	bool ivr_ended;                /* the flow ended the call: its end status wins */
 	struct store_session_end ivr_end;
 	bool hangup_requested;         /* HangUpCall */

@@ -2,6 +2,7 @@
  * the store. The call's events drive the run; the run's commands drive the call's media. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "base/base.h"
 #include "call/call.h"
@@ -22,13 +23,51 @@ static void work_destructor(void *arg)
 	mem_deref(w->row);
 }
 
+/* The final record: the session row as it ends, with its key presses, queued with its
+ * push in one write. */
 static void finish(struct session_work *w, const struct store_session_end *end)
 {
-	if (store_session_finish(w->mgr->deps.store, w->row->id, end))
+	struct store_session s = *w->row; /* a view: its strings stay owned by w->row */
+	json_t *cdr;
+	char *body = NULL;
+
+	s.status = STORE_STATUS_FINISHED;
+	if (w->ring_ts)
+		s.ring_ts = w->ring_ts;
+	if (w->accept_ts)
+		s.accept_ts = w->accept_ts;
+	s.ended_ts = end->ended_ts;
+	s.end_status = end->end_status;
+	snprintf(s.hungup_side, sizeof(s.hungup_side), "%s", end->hungup_side);
+	snprintf(s.record_url, sizeof(s.record_url), "%s", end->record_url);
+	snprintf(s.record_id, sizeof(s.record_id), "%s", end->record_id);
+	cdr = records_cdr(&s, w->keys, w->n_keys, true);
+	if (cdr)
+		body = json_dumps(cdr, JSON_COMPACT);
+	json_decref(cdr);
+	if (!body)
+		log_error("session", "%s: out of memory building the call record push", s.id);
+	if (store_session_finish(w->mgr->deps.store, s.id, s.sdkappid, end, body))
 		log_error("session", "%s: the final record could not be queued", w->row->id);
+	free(body);
 	log_info("session", "%s finished: EndStatus %d (%s), hung up by %s%s%s", w->row->id,
 		 end->end_status, records_end_status_string(end->end_status), end->hungup_side,
 		 end->end_reason[0] ? ": " : "", end->end_reason);
+}
+
+/* Appends a key press to the record kept in memory (libre's mem_realloc does not
+ * allocate from NULL, hence the first mem_zalloc). */
+static int key_collect(const struct store_key_press *kp, void *arg)
+{
+	struct session_work *w = arg;
+	struct store_key_press *keys = w->keys ? mem_realloc(w->keys, (w->n_keys + 1) * sizeof(*kp))
+					       : mem_zalloc(sizeof(*kp), NULL);
+
+	if (!keys)
+		return ENOMEM;
+	w->keys = keys;
+	w->keys[w->n_keys++] = *kp;
+	return 0;
 }
 
 void session_work_close(struct session_mgr *m, const struct store_session *row,
@@ -38,8 +77,13 @@ void session_work_close(struct session_mgr *m, const struct store_session *row,
 					.hungup_side = "system"};
 	struct session_work w = {.mgr = m, .row = (struct store_session *)row};
 
+	/* Only a call that was answered before a restart has key presses; that happens at
+	 * start, where reading them from the store may block. */
+	if (row->accept_ts)
+		(void)store_session_keys(m->deps.store, row->id, key_collect, &w);
 	snprintf(end.end_reason, sizeof(end.end_reason), "%s", reason);
 	finish(&w, &end);
+	mem_deref(w.keys);
 }
 
 /* ---- the IVR's commands ------------------------------------------------------------- */
@@ -127,7 +171,6 @@ static void op_key(void *arg, const struct ivr_key_press *kp)
 {
 	struct session_work *w = arg;
 	struct store_key_press k = {.ts_ms = kp->ts_ms};
-	struct store_key_press *keys;
 
 	snprintf(k.key, sizeof(k.key), "%s", kp->key ? kp->key : "");
 	snprintf(k.label, sizeof(k.label), "%s", kp->label ? kp->label : "");
@@ -136,13 +179,8 @@ static void op_key(void *arg, const struct ivr_key_press *kp)
 	snprintf(k.tts_prompt, sizeof(k.tts_prompt), "%s", kp->tts_prompt ? kp->tts_prompt : "");
 	if (store_session_key(w->mgr->deps.store, w->row->id, (unsigned)w->n_keys, &k))
 		log_error("session", "%s: key press not recorded", w->row->id);
-	/* libre's mem_realloc does not allocate from NULL. */
-	keys = w->keys ? mem_realloc(w->keys, (w->n_keys + 1) * sizeof(*keys))
-		       : mem_zalloc(sizeof(*keys), NULL);
-	if (!keys)
-		return;
-	w->keys = keys;
-	w->keys[w->n_keys++] = k;
+	if (key_collect(&k, w))
+		log_error("session", "%s: key press not kept for the record", w->row->id);
 }
 
 static void op_path(void *arg, const char *node_id, const char *label, const char *result,
@@ -214,6 +252,10 @@ static void media_event(struct session_work *w, const struct media_event *me)
 		ivr_on_play_done(w->run, me->play_id, me->stopped);
 		break;
 	case MEDIA_EV_ERROR:
+		if (!me->play_id) { /* a recording error: RECORD_DONE follows with the reason */
+			log_warn("session", "%s: %s", w->row->id, me->why ? me->why : "media error");
+			break;
+		}
 		/* A prompt that could not be synthesised is skipped, not waited for. */
 		log_warn("session", "%s: prompt %u: %s", w->row->id, me->play_id,
 			 me->why ? me->why : "media error");
@@ -235,10 +277,14 @@ static void call_event(struct call *c, const struct call_event *ev, void *arg)
 	(void)c;
 	switch (ev->type) {
 	case CALL_EV_RINGING:
-		store_session_ringing(w->mgr->deps.store, w->row->id, ev->times.ring_ms / 1000);
+		w->ring_ts = ev->times.ring_ms / 1000;
+		store_session_ringing(w->mgr->deps.store, w->row->id, w->ring_ts);
 		break;
 	case CALL_EV_ANSWERED:
-		store_session_answered(w->mgr->deps.store, w->row->id, ev->times.answer_ms / 1000);
+		w->accept_ts = ev->times.answer_ms / 1000;
+		if (!w->ring_ts && ev->times.ring_ms)
+			w->ring_ts = ev->times.ring_ms / 1000;
+		store_session_answered(w->mgr->deps.store, w->row->id, w->accept_ts);
 		run_start(w, ev);
 		break;
 	case CALL_EV_DTMF:

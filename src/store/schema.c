@@ -108,6 +108,50 @@ static const char *const migrations[] = {
 	"  result TEXT NOT NULL DEFAULT '',"
 	"  ts_ms INTEGER NOT NULL,"
 	"  PRIMARY KEY (session_id, seq));",
+
+	/* 3: data push — per-instance configuration (secrets sealed) and the outbox.
+	 * Retry schedules are comma-separated delays in ms, NULL for the daemon's default.
+	 * outbox.seq is the creation order (AUTOINCREMENT: never reused, even after purges);
+	 * lease_ms keeps a claimed row from being claimed again while it is in flight. */
+	"CREATE TABLE push_conf ("
+	"  sdkappid INTEGER PRIMARY KEY REFERENCES instances(sdkappid),"
+	"  enabled INTEGER NOT NULL DEFAULT 1,"
+	"  url TEXT NOT NULL,"
+	"  auth INTEGER NOT NULL DEFAULT 0,"
+	"  username TEXT NOT NULL DEFAULT '',"
+	"  token_url TEXT NOT NULL DEFAULT '',"
+	"  secret_enc BLOB,"
+	"  events INTEGER NOT NULL,"
+	"  retry_ms TEXT,"
+	"  event_retry_ms TEXT,"
+	"  timeout_ms INTEGER NOT NULL DEFAULT 0,"
+	"  updated_at INTEGER NOT NULL);"
+
+	"CREATE TABLE outbox ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  id TEXT NOT NULL UNIQUE,"
+	"  sdkappid INTEGER NOT NULL,"
+	"  session_id TEXT NOT NULL,"
+	"  action TEXT NOT NULL,"
+	"  body TEXT NOT NULL,"
+	"  state INTEGER NOT NULL DEFAULT 0,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  replays INTEGER NOT NULL DEFAULT 0,"
+	"  next_ms INTEGER NOT NULL,"
+	"  lease_ms INTEGER NOT NULL DEFAULT 0,"
+	"  last_error TEXT NOT NULL DEFAULT '',"
+	"  created_ms INTEGER NOT NULL,"
+	"  done_ms INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX outbox_due ON outbox(next_ms) WHERE state = 0;"
+	"CREATE INDEX outbox_session_pending ON outbox(session_id, seq) WHERE state = 0;"
+	"CREATE INDEX outbox_session ON outbox(session_id, seq);"
+	"CREATE INDEX outbox_created ON outbox(created_ms);"
+	"CREATE INDEX outbox_done ON outbox(done_ms) WHERE state <> 0;",
+
+	/* 4: callout rules per instance (policy JSON; '' = the defaults) and number classes
+	 * (0 platform: TCCC's carrier rules apply; 1 own: the customer's own numbers). */
+	"ALTER TABLE instances ADD COLUMN rules TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE numbers ADD COLUMN class INTEGER NOT NULL DEFAULT 0;",
 };
 
 int store_schema_migrate(struct store_conn *c)

@@ -261,6 +261,8 @@ out:
 /* One queued lifecycle write; a mem object owned by the writer once queued. */
 struct lifecycle {
 	char id[33];
+	uint64_t sdkappid;
+	char *cdr_body;         /* owned (mem), or NULL */
 	int64_t ts;
 	unsigned seq;
 	struct store_key_press kp;
@@ -268,13 +270,20 @@ struct lifecycle {
 	char node[64], label[64], result[64];
 };
 
+static void lifecycle_destructor(void *arg)
+{
+	struct lifecycle *l = arg;
+
+	mem_deref(l->cdr_body);
+}
+
 static struct lifecycle *lifecycle_alloc(const char *id)
 {
 	struct lifecycle *l;
 
 	if (!id || strlen(id) != 32)
 		return NULL;
-	l = mem_zalloc(sizeof(*l), NULL);
+	l = mem_zalloc(sizeof(*l), lifecycle_destructor);
 	if (l)
 		strcpy(l->id, id);
 	return l;
@@ -409,6 +418,7 @@ int store_session_path(struct store *st, const char *id, unsigned seq, const cha
 static int finish_write(struct store_conn *c, void *arg)
 {
 	const struct lifecycle *l = arg;
+	int err;
 	sqlite3_stmt *s = store_stmt(c, "UPDATE sessions SET status = 3, ended_ts = ?, "
 				     "end_status = ?, hungup_side = ?, end_reason = ?, "
 				     "record_url = ?, record_id = ? WHERE id = ? AND status <> 3");
@@ -422,10 +432,15 @@ static int finish_write(struct store_conn *c, void *arg)
 	sqlite3_bind_text(s, 5, l->end.record_url, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 6, l->end.record_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 7, l->id, -1, SQLITE_STATIC);
-	return step_one(c, s);
+	err = step_one(c, s);
+	/* Only the write that finished the session pushes its record. */
+	if (err || sqlite3_changes(c->db) == 0 || !l->cdr_body)
+		return err;
+	return store_outbox_add(c, l->sdkappid, l->id, "cdr", l->cdr_body);
 }
 
-int store_session_finish(struct store *st, const char *id, const struct store_session_end *end)
+int store_session_finish(struct store *st, const char *id, uint64_t sdkappid,
+			 const struct store_session_end *end, const char *cdr_body)
 {
 	struct lifecycle *l = lifecycle_alloc(id);
 
@@ -433,7 +448,12 @@ int store_session_finish(struct store *st, const char *id, const struct store_se
 		mem_deref(l);
 		return EINVAL;
 	}
+	l->sdkappid = sdkappid;
 	l->end = *end;
+	if (cdr_body && str_dup(&l->cdr_body, cdr_body)) {
+		mem_deref(l);
+		return ENOMEM;
+	}
 	return store_write_async(st, finish_write, l);
 }
 
@@ -474,4 +494,141 @@ int store_session_keys(struct store *st, const char *id, store_key_press_h *h, v
 out:
 	store_reader_put(st, c);
 	return err;
+}
+
+/* ---- listings ----------------------------------------------------------------------- */
+
+/* Appends "col IN (?,?...)" for n values; the values are bound in order later. */
+static int in_list(struct mbuf *sql, const char *col, size_t n)
+{
+	int err = mbuf_printf(sql, "%s IN (", col);
+
+	for (size_t i = 0; i < n; i++)
+		err |= mbuf_printf(sql, "%s?", i ? "," : "");
+	return err | mbuf_printf(sql, ")");
+}
+
+/* Runs an ad-hoc query (not cached: its shape depends on the filters). */
+static int list_run(struct store *st, const char *count_sql, const char *page_sql,
+		    const struct store_cdr_query *q, store_session_h *h, void *arg,
+		    uint64_t *totalp)
+{
+	struct store_conn *c;
+	sqlite3_stmt *stmt = NULL;
+	int err, rc;
+
+	err = store_reader_get(st, &c);
+	if (err)
+		return err;
+	for (int pass = 0; pass < 2 && !err; pass++) {
+		int k = 1;
+
+		rc = sqlite3_prepare_v2(c->db, pass ? page_sql : count_sql, -1, &stmt, NULL);
+		if (rc != SQLITE_OK) {
+			err = store_errno(rc) ? store_errno(rc) : EIO;
+			break;
+		}
+		sqlite3_bind_int64(stmt, k++, (sqlite3_int64)q->sdkappid);
+		if (q->until) {
+			sqlite3_bind_int64(stmt, k++, q->since);
+			sqlite3_bind_int64(stmt, k++, q->until);
+		}
+		for (size_t i = 0; i < q->n_session_ids; i++)
+			sqlite3_bind_text(stmt, k++, q->session_ids[i], -1, SQLITE_STATIC);
+		for (size_t r = 0; r < 2; r++) {
+			for (size_t i = 0; i < q->n_phones; i++)
+				sqlite3_bind_text(stmt, k++, q->phones[i], -1, SQLITE_STATIC);
+		}
+		if (pass) {
+			sqlite3_bind_int64(stmt, k++, (sqlite3_int64)q->limit);
+			sqlite3_bind_int64(stmt, k++, (sqlite3_int64)q->offset);
+		}
+		while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+			struct store_session *s;
+
+			if (!pass) {
+				*totalp = (uint64_t)sqlite3_column_int64(stmt, 0);
+				continue;
+			}
+			err = session_row(stmt, &s);
+			if (!err)
+				err = h(s, arg);
+			mem_deref(s);
+			if (err)
+				break;
+		}
+		if (!err && rc != SQLITE_DONE)
+			err = store_errno(rc) ? store_errno(rc) : EIO;
+		sqlite3_finalize(stmt);
+	}
+	store_reader_put(st, c);
+	return err;
+}
+
+static int list_sessions(struct store *st, const char *where, const char *order,
+			 const struct store_cdr_query *q, store_session_h *h, void *arg,
+			 uint64_t *totalp)
+{
+	struct mbuf *filter = mbuf_alloc(256), *count = mbuf_alloc(512), *page = mbuf_alloc(512);
+	char *count_sql = NULL, *page_sql = NULL;
+	int err;
+
+	if (!filter || !count || !page) {
+		err = ENOMEM;
+		goto out;
+	}
+	err = mbuf_printf(filter, "%s", where);
+	if (q->n_session_ids) {
+		err |= mbuf_printf(filter, " AND ");
+		err |= in_list(filter, "id", q->n_session_ids);
+	}
+	if (q->n_phones) {
+		err |= mbuf_printf(filter, " AND (");
+		err |= in_list(filter, "caller", q->n_phones);
+		err |= mbuf_printf(filter, " OR ");
+		err |= in_list(filter, "callee", q->n_phones);
+		err |= mbuf_printf(filter, ")");
+	}
+	err |= mbuf_printf(count, "SELECT count(*) FROM sessions WHERE %b",
+			   filter->buf, filter->end);
+	err |= mbuf_printf(page, "SELECT " SESSION_COLUMNS " FROM sessions WHERE %b ORDER BY %s "
+			   "LIMIT ? OFFSET ?", filter->buf, filter->end, order);
+	if (err)
+		goto out;
+	mbuf_set_pos(count, 0);
+	mbuf_set_pos(page, 0);
+	err = mbuf_strdup(count, &count_sql, count->end);
+	err |= mbuf_strdup(page, &page_sql, page->end);
+	if (!err)
+		err = list_run(st, count_sql, page_sql, q, h, arg, totalp);
+out:
+	mem_deref(filter);
+	mem_deref(count);
+	mem_deref(page);
+	mem_deref(count_sql);
+	mem_deref(page_sql);
+	return err;
+}
+
+int store_cdr_list(struct store *st, const struct store_cdr_query *q, store_session_h *h,
+		   void *arg, uint64_t *totalp)
+{
+	if (!st || !q || !h || !totalp)
+		return EINVAL;
+	*totalp = 0;
+	return list_sessions(st, "sdkappid = ? AND status = 3 AND ended_ts BETWEEN ? AND ?",
+			     "ended_ts DESC, id", q, h, arg, totalp);
+}
+
+int store_sessions_active(struct store *st, uint64_t sdkappid, uint64_t offset,
+			  uint64_t limit, store_session_h *h, void *arg, uint64_t *totalp)
+{
+	const struct store_cdr_query q = {.sdkappid = sdkappid, .offset = offset,
+					  .limit = limit};
+
+	if (!st || !h || !totalp)
+		return EINVAL;
+	*totalp = 0;
+	return list_sessions(st, "sdkappid = ? AND status <> 3", "created_ms, id", &q, h, arg,
+			     totalp);
 }

@@ -260,6 +260,13 @@ static void *writer_main(void *arg)
 		pthread_mutex_lock(&st->lock);
 		st->batches++;
 		st->jobs += n;
+		/* Wake the push thread; a batch whose outbox rows rolled back only costs it
+		 * one look at an unchanged outbox. */
+		if (st->writer->outbox_added) {
+			st->writer->outbox_added = false;
+			if (st->outbox_watch)
+				st->outbox_watch(st->outbox_watch_arg);
+		}
 		while (batch.head) {
 			struct store_job *job = batch.head->data;
 

@@ -78,6 +78,7 @@ struct store_number {
 	int state;
 	bool outbound;       /* may be used as a caller id */
 	uint64_t inbound_ivr; /* IVR answering inbound calls to it; 0 = none */
+	int number_class;     /* 0 platform, 1 own (enum policy_class) */
 };
 
 int store_account_create(struct store *st, const char *name, uint64_t *idp);
@@ -99,6 +100,7 @@ struct store_tenant_new {
 	size_t n_ivrs;
 	const char *const *numbers;           /* caller numbers, 00-form */
 	size_t n_numbers;
+	const char *rules;                    /* callout rules JSON; NULL or "" = defaults */
 	uint64_t account_id;                  /* out */
 };
 
@@ -107,6 +109,9 @@ int store_credential_add(struct store *st, const struct store_credential *cred);
 int store_credential_get(struct store *st, const char *secret_id, struct store_credential *out);
 int store_instance_put(struct store *st, const struct store_instance *inst);
 int store_instance_get(struct store *st, uint64_t sdkappid, struct store_instance *out);
+/* The instance's callout rules (policy JSON; "" = the defaults), owned by the caller. */
+int store_instance_rules_get(struct store *st, uint64_t sdkappid, char **rulesp);
+int store_instance_rules_put(struct store *st, uint64_t sdkappid, const char *rules);
 int store_number_put(struct store *st, const struct store_number *num);
 int store_number_get(struct store *st, uint64_t sdkappid, const char *number,
 		     struct store_number *out);
@@ -239,16 +244,180 @@ struct store_session_end {
 	char record_id[64];
 };
 
-/* Marks the session finished (status, end time, EndStatus, HungUpSide, recording). */
-int store_session_finish(struct store *st, const char *id, const struct store_session_end *end);
+/* Marks the session finished (status, end time, EndStatus, HungUpSide, recording) and, in
+ * the same transaction, queues its call record push (cdr_body, a TelCdrInfo JSON object;
+ * NULL = none) if the instance pushes records. A session already finished is left as it
+ * was and nothing is pushed twice. */
+int store_session_finish(struct store *st, const char *id, uint64_t sdkappid,
+			 const struct store_session_end *end, const char *cdr_body);
 
 /* The key presses of a session in order (for records): h is called per press. */
 typedef int (store_key_press_h)(const struct store_key_press *kp, void *arg);
 int store_session_keys(struct store *st, const char *id, store_key_press_h *h, void *arg);
 
+/* A row handed to a walker; the walker may keep it with mem_ref. */
+typedef int (store_session_h)(struct store_session *s, void *arg);
+
+/* Finished sessions of an instance whose EndedTimestamp is in [since, until], newest
+ * first, optionally only those of some session ids or with a caller or callee among
+ * `phones` (00-form). *totalp gets the count of all matches; h gets the rows of the page
+ * [offset, offset + limit). */
+struct store_cdr_query {
+	uint64_t sdkappid;
+	int64_t since, until;
+	const char *const *session_ids;
+	size_t n_session_ids;
+	const char *const *phones;
+	size_t n_phones;
+	uint64_t offset, limit;
+};
+
+int store_cdr_list(struct store *st, const struct store_cdr_query *q, store_session_h *h,
+		   void *arg, uint64_t *totalp);
+
+/* Unfinished sessions of an instance, oldest first, paged like store_cdr_list. */
+int store_sessions_active(struct store *st, uint64_t sdkappid, uint64_t offset,
+			  uint64_t limit, store_session_h *h, void *arg, uint64_t *totalp);
+
 /* Every session not finished yet (after a restart: those to resume or close), oldest
  * first. h gets a new reference to each row. */
 typedef int (store_session_h)(struct store_session *s, void *arg);
 int store_sessions_live(struct store *st, store_session_h *h, void *arg);
+
+/* ---- outbox: durable data pushes (push/) -------------------------------------------
+ * Every push is a row written in the same transaction as the state change it reports
+ * (store_outbox_add in store_int.h, inside the caller's write job) or on its own
+ * (store_outbox_enqueue). The push module claims due rows, POSTs them and records each
+ * result; rows are delivered per session in creation order. */
+
+/* Per-instance push configuration. Secrets are sealed by push/ (tenant_secret_seal)
+ * before they reach the store: the store never sees them in clear. */
+enum store_push_auth {
+	STORE_PUSH_AUTH_NONE = 0,
+	STORE_PUSH_AUTH_BASIC = 1,   /* user + password */
+	STORE_PUSH_AUTH_OAUTH2 = 2,  /* token URL + client id + client secret */
+};
+
+/* Which data an instance pushes (bits). */
+enum {
+	STORE_PUSH_CDR = 1u << 0,
+	STORE_PUSH_RECORD = 1u << 1,
+	STORE_PUSH_VOICEMAIL = 1u << 2,
+	STORE_PUSH_EVENT = 1u << 3,   /* cccd extension: real-time session events */
+};
+
+enum { STORE_PUSH_MAX_RETRIES = 10 };
+
+struct store_push_conf {
+	uint64_t sdkappid;
+	bool enabled;                /* the instance's Data Push switch */
+	char url[1024];
+	enum store_push_auth auth;
+	char user[256];              /* basic: user name; oauth2: client id */
+	char token_url[1024];        /* oauth2 */
+	uint8_t secret_enc[320];     /* basic: password; oauth2: client secret (sealed) */
+	size_t secret_enc_len;
+	unsigned events;             /* STORE_PUSH_* */
+	/* Delays before each retry in ms; n_retry 0 = the daemon's default schedule. */
+	uint32_t retry_ms[STORE_PUSH_MAX_RETRIES];
+	unsigned n_retry;
+	uint32_t event_retry_ms[STORE_PUSH_MAX_RETRIES]; /* for action "event" */
+	unsigned n_event_retry;
+	bool retry_set, event_retry_set;  /* false: use the daemon's default */
+	uint32_t timeout_ms;         /* per request; 0 = the daemon's default */
+};
+
+/* ENOENT if the instance does not exist. Blocking (durable). */
+int store_push_conf_put(struct store *st, const struct store_push_conf *pc);
+/* ENOENT when the instance has no push configuration. */
+int store_push_conf_get(struct store *st, uint64_t sdkappid, struct store_push_conf *out);
+int store_push_conf_delete(struct store *st, uint64_t sdkappid);
+
+enum store_outbox_state {
+	STORE_OUTBOX_PENDING = 0,
+	STORE_OUTBOX_DELIVERED = 1,
+	STORE_OUTBOX_DEAD = 2,
+};
+
+const char *store_outbox_state_name(enum store_outbox_state s);
+/* "pending", "delivered", "dead" → the state; EINVAL otherwise. */
+int store_outbox_state_parse(const char *name, enum store_outbox_state *sp);
+
+/* One outbox row as claim and list hand it out: a mem object owned by the store (a
+ * handler that keeps it takes mem_ref); it owns body. */
+struct store_outbox_row {
+	uint64_t seq;              /* creation order */
+	char id[37];               /* the push id (X-TCCC-PUSH-UUID), stable for ever */
+	uint64_t sdkappid;
+	char session_id[65];
+	char action[16];
+	char *body;
+	enum store_outbox_state state;
+	unsigned attempts;         /* failed or successful attempts so far */
+	unsigned replays;          /* times an operator re-queued it */
+	int64_t next_ms;           /* Unix ms of the next attempt (pending rows) */
+	int64_t created_ms;
+	int64_t done_ms;           /* when it was delivered or declared dead */
+	char last_error[256];
+};
+
+/* The standalone form of store_outbox_add (recording and voicemail pushes): one durable
+ * write, blocking. idp (37 bytes, may be NULL) gets the push id, or "" when the instance
+ * does not push that action (0 returned, nothing written). */
+int store_outbox_enqueue(struct store *st, uint64_t sdkappid, const char *session_id,
+			 const char *action, const char *body, char *idp);
+
+typedef int (store_outbox_h)(struct store_outbox_row *row, void *arg);
+
+/* Claims up to max due rows for delivery — for each session only its oldest pending row,
+ * and only once it is due — and leases them for lease_ms so they are not claimed again
+ * while in flight. h gets each claimed row, oldest first, once the lease is durable.
+ * Blocking. One deliverer per database: see store_outbox_unlease. */
+int store_outbox_claim(struct store *st, int64_t now_ms, int64_t lease_ms, unsigned max,
+		       store_outbox_h *h, void *arg);
+
+/* Drops every lease, so rows claimed by a process that died are due again. At start, by
+ * the only deliverer. Blocking. */
+int store_outbox_unlease(struct store *st);
+
+/* The outcome of one attempt. */
+struct store_outbox_result {
+	uint64_t seq;
+	enum store_outbox_state state;  /* delivered, dead, or pending (retry at next_ms) */
+	bool attempted;                 /* false: not sent at all (shutdown), attempts kept */
+	int64_t next_ms;
+	int64_t now_ms;
+	char error[256];                /* "" on success */
+};
+
+/* Records n results in one transaction and releases their leases. Blocking. */
+int store_outbox_results(struct store *st, const struct store_outbox_result *r, size_t n);
+
+/* A selection of rows for the operator: every set field must match. */
+struct store_outbox_filter {
+	uint64_t sdkappid;          /* 0: any */
+	const char *id;             /* NULL: any */
+	const char *session_id;
+	const char *action;
+	int state;                  /* enum store_outbox_state, or -1: any */
+	int64_t since_ms, until_ms; /* created_ms in [since, until); 0: open */
+	unsigned limit;             /* list only; 0: no limit */
+};
+
+/* Matching rows, oldest first. */
+int store_outbox_list(struct store *st, const struct store_outbox_filter *f,
+		      store_outbox_h *h, void *arg);
+/* Re-queues matching rows (any state) to be sent again at once, keeping their push ids:
+ * state pending, attempts 0, replays + 1. *countp gets how many. Blocking. */
+int store_outbox_resend(struct store *st, const struct store_outbox_filter *f,
+			unsigned *countp);
+/* Deletes delivered and dead rows finished before before_ms. Blocking. */
+int store_outbox_purge(struct store *st, int64_t before_ms, unsigned *countp);
+
+/* h runs on the store's writer thread, holding the store's lock, after each batch that
+ * added outbox rows: it must only signal (never call the store). NULL unregisters; once
+ * this returns, the previous h is not running and will not run. One watcher at a time. */
+typedef void (store_outbox_watch_h)(void *arg);
+void store_outbox_watch(struct store *st, store_outbox_watch_h *h, void *arg);
 
 #endif

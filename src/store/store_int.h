@@ -18,6 +18,7 @@ struct store_conn {
 		const char *sql;
 		sqlite3_stmt *stmt;
 	} cache[STORE_STMT_CACHE];
+	bool outbox_added;   /* writer: a job of this batch added outbox rows (outbox.c) */
 };
 
 /* One unit of work for the writer thread, run inside the batch transaction under its own
@@ -36,6 +37,8 @@ struct store {
 	bool stopping;
 	struct list readers;            /* idle read connections */
 	uint64_t batches, jobs;         /* counters for bench and logs */
+	store_outbox_watch_h *outbox_watch; /* told after a batch that added outbox rows */
+	void *outbox_watch_arg;
 };
 
 int store_conn_open(struct store_conn **cp, const char *path, bool readonly, bool sync_full);
@@ -49,6 +52,14 @@ void store_reader_put(struct store *st, struct store_conn *c);
 int store_write(struct store *st, store_write_fn *fn, void *arg);
 
 int store_schema_migrate(struct store_conn *c);
+
+/* Adds a push to the outbox inside the caller's own write job, so that it commits (or
+ * rolls back) with the state change it reports. action is "cdr", "record", "voicemail" or
+ * "event"; body is the JSON object sent. An instance without push configuration, with
+ * push disabled or with that event off gets no row: 0 and nothing written. EINVAL for a
+ * bad argument. Writer thread only (c is the writer's connection). */
+int store_outbox_add(struct store_conn *c, uint64_t sdkappid, const char *session_id,
+		     const char *action, const char *body);
 
 /* Queues fn for the writer's next batch and returns at once; `arg` must be a mem object,
  * released after the job ran (committed or rolled back; a failure is logged). For the

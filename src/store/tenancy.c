@@ -224,16 +224,66 @@ int store_instance_get(struct store *st, uint64_t sdkappid, struct store_instanc
 			bind_u64, &sdkappid, instance_row, out);
 }
 
+/* A text column as a new mem string. */
+static void document_row(sqlite3_stmt *s, void *out)
+{
+	*(char **)out = store_col_dup(s, 0);
+}
+
+struct rules_put {
+	uint64_t sdkappid;
+	const char *rules;
+};
+
+static int rules_write(struct store_conn *c, void *arg)
+{
+	const struct rules_put *r = arg;
+	sqlite3_stmt *s = store_stmt(c, "UPDATE instances SET rules = ? WHERE sdkappid = ?");
+	int err;
+
+	if (!s)
+		return EIO;
+	sqlite3_bind_text(s, 1, r->rules, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)r->sdkappid);
+	err = step_done(c, s);
+	return !err && sqlite3_changes(c->db) == 0 ? ENOENT : err;
+}
+
+int store_instance_rules_put(struct store *st, uint64_t sdkappid, const char *rules)
+{
+	struct rules_put r = {sdkappid, rules};
+
+	if (!st || !rules)
+		return EINVAL;
+	return store_write(st, rules_write, &r);
+}
+
+int store_instance_rules_get(struct store *st, uint64_t sdkappid, char **rulesp)
+{
+	char *rules = NULL;
+	int err;
+
+	if (!st || !rulesp)
+		return EINVAL;
+	err = read_one(st, "SELECT rules FROM instances WHERE sdkappid = ?", bind_u64, &sdkappid,
+		       document_row, &rules);
+	if (!err && !rules)
+		err = ENOMEM;
+	if (!err)
+		*rulesp = rules;
+	return err;
+}
+
 /* ---- numbers -------------------------------------------------------------------- */
 
 static int number_upsert(struct store_conn *c, void *arg)
 {
 	const struct store_number *n = arg;
 	sqlite3_stmt *s = store_stmt(c,
-		"INSERT INTO numbers (sdkappid, number, state, outbound, inbound_ivr) "
-		"VALUES (?,?,?,?,?) ON CONFLICT (sdkappid, number) DO UPDATE SET "
+		"INSERT INTO numbers (sdkappid, number, state, outbound, inbound_ivr, class) "
+		"VALUES (?,?,?,?,?,?) ON CONFLICT (sdkappid, number) DO UPDATE SET "
 		"state = excluded.state, outbound = excluded.outbound, "
-		"inbound_ivr = excluded.inbound_ivr");
+		"inbound_ivr = excluded.inbound_ivr, class = excluded.class");
 
 	if (!s)
 		return EIO;
@@ -242,6 +292,7 @@ static int number_upsert(struct store_conn *c, void *arg)
 	sqlite3_bind_int(s, 3, n->state);
 	sqlite3_bind_int(s, 4, n->outbound);
 	sqlite3_bind_int64(s, 5, (sqlite3_int64)n->inbound_ivr);
+	sqlite3_bind_int(s, 6, n->number_class);
 	return step_done(c, s);
 }
 
@@ -274,6 +325,7 @@ static void number_row(sqlite3_stmt *s, void *out)
 	n->state = sqlite3_column_int(s, 2);
 	n->outbound = sqlite3_column_int(s, 3) != 0;
 	n->inbound_ivr = (uint64_t)sqlite3_column_int64(s, 4);
+	n->number_class = sqlite3_column_int(s, 5);
 }
 
 int store_number_get(struct store *st, uint64_t sdkappid, const char *number,
@@ -284,7 +336,7 @@ int store_number_get(struct store *st, uint64_t sdkappid, const char *number,
 	if (!st || !number || !out)
 		return EINVAL;
 	memset(out, 0, sizeof(*out));
-	return read_one(st, "SELECT sdkappid, number, state, outbound, inbound_ivr FROM numbers "
+	return read_one(st, "SELECT sdkappid, number, state, outbound, inbound_ivr, class FROM numbers "
 			"WHERE sdkappid = ? AND number = ?",
 			bind_number_key, &k, number_row, out);
 }
@@ -297,7 +349,7 @@ int store_numbers_outbound(struct store *st, uint64_t sdkappid, store_number_h *
 
 	if (err)
 		return err;
-	s = store_stmt(c, "SELECT sdkappid, number, state, outbound, inbound_ivr FROM numbers "
+	s = store_stmt(c, "SELECT sdkappid, number, state, outbound, inbound_ivr, class FROM numbers "
 		       "WHERE sdkappid = ? AND state = 1 AND outbound = 1 "
 		       "ORDER BY last_used_ms, number");
 	if (!s) {
@@ -345,6 +397,11 @@ static int tenant_insert(struct store_conn *c, void *arg)
 	tn->instance.account_id = a.id;
 	err = credential_insert(c, &tn->credential);
 	err = err ? err : instance_upsert(c, &tn->instance);
+	if (!err && tn->rules && tn->rules[0]) {
+		struct rules_put r = {tn->instance.sdkappid, tn->rules};
+
+		err = rules_write(c, &r);
+	}
 	for (size_t i = 0; !err && i < tn->n_ivrs; i++) {
 		const struct store_tenant_ivr *t = &tn->ivrs[i];
 		struct ivr_new iv = {tn->instance.sdkappid, t->ivr_id, t->name, t->type,
@@ -469,10 +526,6 @@ int store_ivr_get(struct store *st, uint64_t sdkappid, uint64_t ivr_id, struct s
 			"WHERE sdkappid = ? AND ivr_id = ?", bind_ivr_key, &k, ivr_row, out);
 }
 
-static void document_row(sqlite3_stmt *s, void *out)
-{
-	*(char **)out = store_col_dup(s, 0);
-}
 
 int store_ivr_document(struct store *st, uint64_t sdkappid, uint64_t ivr_id, uint32_t version,
 		       char **docp)

@@ -41,6 +41,7 @@ int tenant_provision(struct tenant *t, const struct tenant_spec *spec,
 	tn.n_ivrs = spec->n_ivrs;
 	tn.numbers = spec->numbers;
 	tn.n_numbers = spec->n_numbers;
+	tn.rules = spec->rules;
 
 	err = store_tenant_create(tenant_store(t), &tn);
 	memset(&tn.credential, 0, sizeof(tn.credential));

@@ -186,3 +186,19 @@ int tenant_instance(struct tenant *t, uint64_t account_id, uint64_t sdkappid,
 	}
 	return 0;
 }
+
+int tenant_secret_seal(const struct tenant *t, const char *context, const char *plain,
+		       uint8_t *out, size_t outsz, size_t *outlen)
+{
+	if (!t || !context || !plain || !out || !outlen || !strncmp(context, "AKID", 4))
+		return EINVAL;
+	return tenant_seal(t->key, context, plain, out, outsz, outlen);
+}
+
+int tenant_secret_open(const struct tenant *t, const char *context, const uint8_t *in,
+		       size_t inlen, char *plain, size_t plainsz)
+{
+	if (!t || !context || !in || !plain || !strncmp(context, "AKID", 4))
+		return EINVAL;
+	return tenant_open_sealed(t->key, context, in, inlen, plain, plainsz);
+}

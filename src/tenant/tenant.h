@@ -9,6 +9,7 @@
 #define CCCD_TENANT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct store;
@@ -57,6 +58,7 @@ struct tenant_spec {
 	size_t n_ivrs;
 	const char *const *numbers;  /* caller numbers, already in 00-form */
 	size_t n_numbers;
+	const char *rules;           /* callout rules JSON (policy); NULL = the defaults */
 };
 
 struct tenant_provisioned {
@@ -67,5 +69,16 @@ struct tenant_provisioned {
 
 int tenant_provision(struct tenant *t, const struct tenant_spec *spec,
 		     struct tenant_provisioned *out);
+
+/* Other modules' secrets at rest (push passwords, OAuth2 client secrets): sealed with
+ * AES-256-GCM under the master key. `context` says where the secret belongs (e.g.
+ * "push:1400000000") and is bound as associated data, so sealed bytes copied to another
+ * row do not open; it must not start with "AKID" (SecretKeys use their SecretId).
+ * Sealed form: 29 bytes more than the secret. ENOSPC if out is too small. */
+int tenant_secret_seal(const struct tenant *t, const char *context, const char *plain,
+		       uint8_t *out, size_t outsz, size_t *outlen);
+/* EBADMSG when the bytes were not sealed with this master key and context. */
+int tenant_secret_open(const struct tenant *t, const char *context, const uint8_t *in,
+		       size_t inlen, char *plain, size_t plainsz);
 
 #endif

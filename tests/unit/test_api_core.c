@@ -25,6 +25,7 @@ struct fixture {
 	struct store *st;
 	struct tenant *t;
 	struct api_core *core;
+	struct api_hooks hooks;
 	struct tenant_provisioned main, other, standard, expired, empty;
 	uint64_t mono_us;
 	char last_session[33];
@@ -77,7 +78,8 @@ static int setup(void **state)
 	provision(f, APP + 2, STORE_EDITION_STANDARD, 0, true, &f->standard);
 	provision(f, APP + 3, STORE_EDITION_ADVANCED, NOW_S - 10, true, &f->expired);
 	provision(f, APP + 4, STORE_EDITION_ADVANCED, NOW_S + 1000, false, &f->empty);
-	assert_int_equal(api_core_alloc(&f->core, &ac, f->st, f->t, session_h, f), 0);
+	f->hooks = (struct api_hooks){.session_created = session_h, .arg = f};
+	assert_int_equal(api_core_alloc(&f->core, &ac, f->st, f->t, &f->hooks), 0);
 	f->mono_us = 1000000000;
 	F = f;
 	*state = f;
@@ -132,7 +134,7 @@ static json_t *call(const struct req *q)
 	struct api_header h[12];
 	struct api_http http = {method, "/", h, 0, NULL, 0, 8080};
 	static char target[API_MAX_GET + 200];
-	char body[8192] = "", auth[512], tsbuf[24], *out;
+	char body[8600] = "", auth[512], tsbuf[24], *out;
 	json_t *reply;
 	size_t n = 0;
 

@@ -196,6 +196,14 @@ static void test_rtcp(void **state)
 	assert_int_equal(b[1], 201);
 	assert_int_equal(media_rtcp_parse(b, n, &info), 0);
 	assert_false(info.sr);
+	assert_false(info.bye);
+	r.bye = true;
+	n = media_rtcp_write(b, sizeof(b), &r);
+	assert_int_equal(media_rtcp_parse(b, n, &info), 0);
+	assert_int_equal(info.packets, 3);
+	assert_true(info.bye);
+	r.bye = false;
+	n = media_rtcp_write(b, sizeof(b), &r);
 
 	assert_int_equal(media_rtcp_parse(b, n - 4, &info), EBADMSG); /* SDES cut */
 	assert_int_equal(media_rtcp_parse(b, 3, &info), EBADMSG);

@@ -277,9 +277,9 @@ static void test_session_lifecycle(void **state)
 	assert_int_equal(g->accept_ts, 200);
 	mem_deref(g);
 
-	assert_int_equal(store_session_finish(f->st, s->id, &end), 0);
+	assert_int_equal(store_session_finish(f->st, s->id, 7, &end, NULL), 0);
 	end.end_status = 0; /* a second finish does not rewrite the record */
-	assert_int_equal(store_session_finish(f->st, s->id, &end), 0);
+	assert_int_equal(store_session_finish(f->st, s->id, 7, &end, NULL), 0);
 	assert_int_equal(store_sync(f->st), 0);
 	assert_int_equal(store_session_get(f->st, 7, s->id, &g), 0);
 	assert_int_equal(g->status, STORE_STATUS_FINISHED);
@@ -370,6 +370,89 @@ static void test_admit_concurrent_cap(void **state)
 	mem_deref(s);
 }
 
+static int collect_id(struct store_session *s, void *arg)
+{
+	char *out = arg;
+
+	strncat(out, s->callee + 13, 2);
+	strcat(out, ";");
+	return 0;
+}
+
+/* CDR listing: time range, paging, session id and phone filters; active list. */
+static void test_cdr_and_active_lists(void **state)
+{
+	struct fixture *f = *state;
+	struct store_session_end end = {.end_status = 1, .hungup_side = "user"};
+	char ids[6][33], got[128];
+	const char *one_id[1], *phones[1];
+	struct store_cdr_query q = {.sdkappid = 31, .since = 100, .until = 200, .limit = 10};
+	uint64_t total;
+
+	for (int i = 0; i < 6; i++) {
+		struct store_session *s = new_session(31);
+
+		snprintf(s->callee, sizeof(s->callee), "00861390000%04d", i);
+		assert_int_equal(store_session_create(f->st, s), 0);
+		strcpy(ids[i], s->id);
+		end.ended_ts = 100 + i * 20; /* 100, 120, ... 200 */
+		if (i < 5)
+			assert_int_equal(store_session_finish(f->st, s->id, 31, &end, NULL), 0);
+		mem_deref(s);
+	}
+	assert_int_equal(store_sync(f->st), 0);
+
+	got[0] = '\0';
+	assert_int_equal(store_cdr_list(f->st, &q, collect_id, got, &total), 0);
+	assert_int_equal(total, 5);
+	assert_string_equal(got, "04;03;02;01;00;");
+
+	q.since = 120;
+	q.until = 160;
+	got[0] = '\0';
+	assert_int_equal(store_cdr_list(f->st, &q, collect_id, got, &total), 0);
+	assert_int_equal(total, 3);
+	assert_string_equal(got, "03;02;01;");
+
+	q.limit = 1;
+	q.offset = 1;
+	got[0] = '\0';
+	assert_int_equal(store_cdr_list(f->st, &q, collect_id, got, &total), 0);
+	assert_int_equal(total, 3);
+	assert_string_equal(got, "02;");
+
+	q.offset = 0;
+	q.limit = 10;
+	q.since = 0;
+	q.until = 1000;
+	one_id[0] = ids[1];
+	q.session_ids = one_id;
+	q.n_session_ids = 1;
+	got[0] = '\0';
+	assert_int_equal(store_cdr_list(f->st, &q, collect_id, got, &total), 0);
+	assert_string_equal(got, "01;");
+
+	q.n_session_ids = 0;
+	phones[0] = "008613900000003";
+	q.phones = phones;
+	q.n_phones = 1;
+	got[0] = '\0';
+	assert_int_equal(store_cdr_list(f->st, &q, collect_id, got, &total), 0);
+	assert_string_equal(got, "03;");
+	phones[0] = "008601000000001"; /* the caller of all of them */
+	assert_int_equal(store_cdr_list(f->st, &q, collect_id, got, &total), 0);
+	assert_int_equal(total, 5);
+
+	/* Another instance sees nothing; the unfinished one is active. */
+	q.sdkappid = 32;
+	assert_int_equal(store_cdr_list(f->st, &q, collect_id, got, &total), 0);
+	assert_int_equal(total, 0);
+	got[0] = '\0';
+	assert_int_equal(store_sessions_active(f->st, 31, 0, 25, collect_id, got, &total), 0);
+	assert_int_equal(total, 1);
+	assert_string_equal(got, "05;");
+}
+
 struct writer_arg {
 	struct store *st;
 	int n, failures;
@@ -445,6 +528,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_session_create_get, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_lifecycle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_admit_concurrent_cap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cdr_and_active_lists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_creates_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
 	};

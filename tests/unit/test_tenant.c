@@ -133,6 +133,27 @@ static void test_seal_binds_secret_id(void **state)
 	assert_int_equal(tenant_open_sealed(key, "AKIDa", sealed, 5, plain, sizeof(plain)), EBADMSG);
 }
 
+static void test_module_secrets(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t sealed[128];
+	char plain[64];
+	size_t n;
+
+	assert_int_equal(tenant_secret_seal(f->t, "push:1", "pw", sealed, sizeof(sealed), &n), 0);
+	assert_int_equal(n, 2 + 29);
+	assert_int_equal(tenant_secret_open(f->t, "push:1", sealed, n, plain, sizeof(plain)), 0);
+	assert_string_equal(plain, "pw");
+	/* Bound to its context; SecretKey contexts are refused. */
+	assert_int_equal(tenant_secret_open(f->t, "push:2", sealed, n, plain, sizeof(plain)),
+			 EBADMSG);
+	assert_int_equal(tenant_secret_seal(f->t, "AKIDx", "pw", sealed, sizeof(sealed), &n),
+			 EINVAL);
+	assert_int_equal(tenant_secret_open(f->t, "AKIDx", sealed, n, plain, sizeof(plain)),
+			 EINVAL);
+	assert_int_equal(tenant_secret_seal(f->t, "push:1", "pw", sealed, 10, &n), ENOSPC);
+}
+
 static void test_instance_ownership(void **state)
 {
 	struct fixture *f = *state;
@@ -156,6 +177,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_credentials, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_master_key, setup, teardown),
 		cmocka_unit_test(test_seal_binds_secret_id),
+		cmocka_unit_test_setup_teardown(test_module_secrets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_instance_ownership, setup, teardown),
 	};
 

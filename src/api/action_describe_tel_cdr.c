@@ -1,0 +1,142 @@
+/* DescribeTelCdr: finished sessions' call records in a time range (ccc-actions §3), built
+ * by the same records_cdr as the CDR push, so both always agree. */
+#include <errno.h>
+#include <stdio.h>
+#include <re_types.h>
+#include <re_mem.h>
+#include <re_mbuf.h>
+#include "api/api_int.h"
+#include "records/records.h"
+#include "store/store.h"
+#include "tenant/tenant.h"
+
+enum {
+	CDR_PAGE_MAX = 100,
+	CDR_FILTER_MAX = 100,
+	CDR_RANGE_MAX_S = 90 * 86400,     /* End − Start */
+	CDR_LOOKBACK_MAX_S = 180 * 86400, /* Start at most this far back */
+};
+
+static const struct api_field fields[] = {
+	{"StartTimeStamp", API_T_INT64, false, true, 0, INT64_MAX, 0, NULL, NULL},
+	{"EndTimeStamp", API_T_INT64, false, true, 0, INT64_MAX, 0, NULL, NULL},
+	{"SdkAppId", API_T_INT64, false, true, 1, INT64_MAX, 0, NULL, NULL},
+	{"PageSize", API_T_INT64, false, true, 1, CDR_PAGE_MAX, 0, NULL, NULL},
+	{"PageNumber", API_T_INT64, false, true, 0, INT64_MAX / CDR_PAGE_MAX, 0, NULL, NULL},
+	{"InstanceId", API_T_INT64, false, false, 0, INT64_MAX, 0, NULL, NULL},
+	{"Limit", API_T_INT64, false, false, 0, INT64_MAX, 0, NULL, NULL},
+	{"Offset", API_T_INT64, false, false, 0, INT64_MAX, 0, NULL, NULL},
+	{"Phones", API_T_STRING, true, false, 1, 32, CDR_FILTER_MAX, NULL, NULL},
+	{"SessionIds", API_T_STRING, true, false, 1, 64, CDR_FILTER_MAX, NULL, NULL},
+	{NULL},
+};
+
+struct cdr_page {
+	struct store *st;
+	json_t *list;
+	int err;
+};
+
+static int key_add(const struct store_key_press *kp, void *arg)
+{
+	struct mbuf *mb = arg;
+
+	return mbuf_write_mem(mb, (const uint8_t *)kp, sizeof(*kp));
+}
+
+static int cdr_add(struct store_session *s, void *arg)
+{
+	struct cdr_page *pg = arg;
+	struct mbuf *keys = mbuf_alloc(4 * sizeof(struct store_key_press));
+	json_t *cdr;
+	int err;
+
+	if (!keys)
+		return ENOMEM;
+	err = store_session_keys(pg->st, s->id, key_add, keys);
+	if (!err) {
+		cdr = records_cdr(s, (const struct store_key_press *)keys->buf,
+				  keys->end / sizeof(struct store_key_press), false);
+		err = !cdr || json_array_append_new(pg->list, cdr) ? ENOMEM : 0;
+	}
+	mem_deref(keys);
+	return err;
+}
+
+/* The strings of a JSON array (validated: every element is a string). */
+static size_t strings_of(const json_t *a, const char **out, char (*norm)[33])
+{
+	size_t n = 0, i;
+	json_t *v;
+
+	json_array_foreach(a, i, v) {
+		const char *s = json_string_value(v);
+
+		if (norm) {
+			/* A number that does not normalise can match nothing; keep it as given. */
+			if (api_number_normalise(s, norm[n], sizeof(norm[n])))
+				snprintf(norm[n], sizeof(norm[n]), "%s", s);
+			out[n] = norm[n];
+		}
+		else
+			out[n] = s;
+		n++;
+	}
+	return n;
+}
+
+static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out,
+			 struct api_error *e)
+{
+	int64_t start = json_integer_value(json_object_get(p, "StartTimeStamp"));
+	int64_t end = json_integer_value(json_object_get(p, "EndTimeStamp"));
+	uint64_t sdkappid = (uint64_t)json_integer_value(json_object_get(p, "SdkAppId"));
+	int64_t size = json_integer_value(json_object_get(p, "PageSize"));
+	int64_t page = json_integer_value(json_object_get(p, "PageNumber"));
+	const char *ids[CDR_FILTER_MAX], *phones[CDR_FILTER_MAX];
+	char norm[CDR_FILTER_MAX][33];
+	struct store_cdr_query q = {.sdkappid = sdkappid, .since = start, .until = end,
+				    .session_ids = ids, .phones = phones,
+				    .offset = (uint64_t)(page * size), .limit = (uint64_t)size};
+	struct store_instance inst;
+	struct cdr_page pg = {.st = ctx->st};
+	uint64_t total = 0;
+	int err;
+
+	if (end < start)
+		return api_fail(e, API_INVALID_PARAMETER_VALUE, "`EndTimeStamp` (%lld) is before "
+				"`StartTimeStamp` (%lld).", (long long)end, (long long)start);
+	if (end - start >= CDR_RANGE_MAX_S)
+		return api_fail(e, API_INVALID_PARAMETER_VALUE, "The range from `StartTimeStamp` "
+				"to `EndTimeStamp` must be shorter than 90 days.");
+	if (start < ctx->now_ms / 1000 - CDR_LOOKBACK_MAX_S)
+		return api_fail(e, API_INVALID_PARAMETER_VALUE, "`StartTimeStamp` must be within "
+				"the last 180 days.");
+	err = tenant_instance(ctx->t, ctx->account_id, sdkappid, &inst);
+	if (err == ENOENT)
+		return api_fail(e, API_INVALID_PARAMETER_VALUE_INSTANCE_NOT_EXIST, "The SdkAppId "
+				"%llu does not exist.", (unsigned long long)sdkappid);
+	if (err)
+		return api_fail(e, API_INTERNAL_ERROR, "The database is unavailable.");
+
+	q.n_session_ids = strings_of(json_object_get(p, "SessionIds"), ids, NULL);
+	q.n_phones = strings_of(json_object_get(p, "Phones"), phones, norm);
+	pg.list = json_array();
+	if (!pg.list)
+		return api_fail(e, API_INTERNAL_ERROR, "Out of memory.");
+	err = store_cdr_list(ctx->st, &q, cdr_add, &pg, &total);
+	if (err) {
+		json_decref(pg.list);
+		return api_fail(e, API_INTERNAL_ERROR, "The database is unavailable.");
+	}
+	/* TelCdrs is the deprecated twin of TelCdrList: the same records. */
+	if (json_object_set_new(out, "TotalCount", json_integer((json_int_t)total)) ||
+	    json_object_set(out, "TelCdrs", pg.list) ||
+	    json_object_set_new(out, "TelCdrList", pg.list))
+		return api_fail(e, API_INTERNAL_ERROR, "Out of memory.");
+	return API_OK;
+}
+
+const struct api_action api_action_describe_tel_cdr = {
+	"DescribeTelCdr", fields, API_RATE_DEFAULT, run,
+};

@@ -1,0 +1,49 @@
+/* HangUpCall: ends a live session of the caller's own instance (ccc-actions §5). The call
+ * record then says HungUpSide "system" with the reason "HangUpCall". */
+#include <errno.h>
+#include <re_types.h>
+#include <re_mem.h>
+#include "api/api_int.h"
+#include "store/store.h"
+#include "tenant/tenant.h"
+
+static const struct api_field fields[] = {
+	{"SdkAppId", API_T_UINT64, false, true, 1, INT64_MAX, 0, NULL, NULL},
+	{"SessionId", API_T_STRING, false, true, 1, 64, 0, NULL, NULL},
+	{NULL},
+};
+
+static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out,
+			 struct api_error *e)
+{
+	uint64_t sdkappid = (uint64_t)json_integer_value(json_object_get(p, "SdkAppId"));
+	const char *id = json_string_value(json_object_get(p, "SessionId"));
+	struct store_instance inst;
+	struct store_session *s = NULL;
+	bool finished;
+	int err;
+
+	(void)out;
+	err = tenant_instance(ctx->t, ctx->account_id, sdkappid, &inst);
+	if (err == ENOENT)
+		return api_fail(e, API_INVALID_PARAMETER_VALUE_INSTANCE_NOT_EXIST, "The SdkAppId "
+				"%llu does not exist.", (unsigned long long)sdkappid);
+	if (err)
+		return api_fail(e, API_INTERNAL_ERROR, "The database is unavailable.");
+	err = store_session_get(ctx->st, sdkappid, id, &s);
+	if (err && err != ENOENT)
+		return api_fail(e, API_INTERNAL_ERROR, "The database is unavailable.");
+	finished = !err && s->status == STORE_STATUS_FINISHED;
+	mem_deref(s);
+	if (err || finished)
+		return api_fail(e, API_FAILED_OPERATION_SESSION_NOT_EXISTS, "The session `%.64s` "
+				"does not exist or has ended.", id);
+	if (!ctx->hooks->session_hangup ||
+	    ctx->hooks->session_hangup(id, sdkappid, ctx->hooks->arg))
+		return api_fail(e, API_INTERNAL_ERROR, "The hang-up could not be requested.");
+	return API_OK;
+}
+
+const struct api_action api_action_hang_up_call = {
+	"HangUpCall", fields, API_RATE_DEFAULT, run,
+};

@@ -1,0 +1,104 @@
+/* policy internals shared by the module's files: digit-string sets, the rule-set struct. */
+#ifndef CCCD_POLICY_INT_H
+#define CCCD_POLICY_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "policy/policy.h"
+
+struct tz;
+
+/* Longest normalised number: "00" + 15 digits (E.164), plus room for a prefix pattern. */
+enum { POLICY_NUM_MAX = 17 };
+enum { POLICY_REGION_MAX = 15 };
+
+/* A sorted array of digit strings (numbers or prefixes) with a small value each, for
+ * exact and longest-prefix lookups by binary search. Owned by its container. */
+struct pset_entry {
+	char key[POLICY_NUM_MAX + 1];
+	uint16_t val;
+};
+
+struct pset {
+	struct pset_entry *v;
+	size_t n, cap;
+	size_t maxlen;  /* longest key */
+};
+
+void pset_reset(struct pset *s);
+int pset_add(struct pset *s, const char *key, uint16_t val);
+/* Sorts and removes duplicates; EEXIST (and *dupp = the key) when one key has two values. */
+int pset_finish(struct pset *s, const char **dupp, uint16_t *v1, uint16_t *v2);
+const struct pset_entry *pset_find(const struct pset *s, const char *key, size_t len);
+/* The entry whose key is the longest prefix of `digits` (at least minlen long). */
+const struct pset_entry *pset_longest(const struct pset *s, const char *digits,
+				      size_t minlen);
+
+/* A blacklist: exact normalised numbers and prefixes (stored without the '*'). */
+struct blist {
+	struct pset exact;
+	struct pset prefix;
+};
+
+void blist_reset(struct blist *b);
+/* Adds one entry as configured ("+86138*", "13800138000"), normalised in country cc. */
+int blist_add(struct blist *b, const char *entry, const char *cc, char *why, size_t whysz);
+int blist_finish(struct blist *b);
+/* The matching entry (prefixes with a trailing '*') into match, or false. */
+bool blist_match(const struct blist *b, const char *number, char *match, size_t matchsz);
+
+/* Length of the ITU-T E.164 country code at the start of `digits` (1-3), 0 if none. */
+size_t policy_cc_len(const char *digits);
+
+/* A prefix pattern's digits (without '*') in the normalised "00..." form. */
+int policy_prefix_normalise(const char *in, const char *default_cc, char out[33], char *why,
+			    size_t whysz);
+
+bool policy_region_ok(const char *s);
+
+/* Switches and limits that may differ per number class. */
+struct policy_limits {
+	bool work_time;
+	bool blind_area;
+	bool blacklist;
+	uint32_t callee_interval_max;  /* 0 = no limit */
+	uint32_t callee_daily_max;
+	uint32_t caller_freq_max;
+	uint32_t caller_concurrency;   /* 0 = unlimited */
+};
+
+/* One calling window: days as bits (bit 0 Monday ... bit 6 Sunday), seconds of the day,
+ * start inclusive, end exclusive (end may be 86400). */
+struct policy_window {
+	uint8_t days;
+	uint32_t start, end;
+};
+
+/* A rule set. Owns zone, the arrays and the blacklist; immutable once parsed. */
+struct policy_rules {
+	char default_cc[4];
+	struct policy_limits cls[POLICY_N_CLASSES];
+	struct tz *zone;
+	struct policy_window *windows;
+	size_t n_windows;
+	int64_t *holidays;  /* local dates as days since 1970-01-01, ascending */
+	size_t n_holidays;
+	char (*regions)[POLICY_REGION_MAX + 1];
+	size_t n_regions;
+	bool unknown_deny;
+	uint32_t callee_interval_window;  /* seconds */
+	bool daily_calendar;              /* else rolling 24 h */
+	uint32_t caller_freq_window;      /* seconds */
+	struct blist blacklist;
+};
+
+/* System-wide data. Owns its tables. */
+struct policy_data {
+	struct pset loc;  /* prefix -> index into regions */
+	char (*regions)[POLICY_REGION_MAX + 1];
+	size_t n_regions;
+	struct blist blacklist;
+};
+
+#endif

@@ -1,0 +1,485 @@
+/* outbox rows: adding pushes in the writer's transaction, claiming, results, replay.
+ *
+ * Ordering: a session's rows go out in creation order (seq) and one at a time — a row is
+ * claimable only when no older row of its session is still pending. A claimed row stays
+ * pending with a lease (lease_ms in the future) until its result is written, so it blocks
+ * its session's later rows and is not claimed twice. The claim reads and leases inside one
+ * write job, so nothing (a result, an operator's resend) can slip in between. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "base/base.h"
+#include "store/store_int.h"
+
+enum { OUTBOX_BODY_MAX = 1 << 20 };
+
+static const char *const state_names[] = {"pending", "delivered", "dead"};
+
+const char *store_outbox_state_name(enum store_outbox_state s)
+{
+	return (unsigned)s < sizeof(state_names) / sizeof(state_names[0]) ? state_names[s] : "";
+}
+
+int store_outbox_state_parse(const char *name, enum store_outbox_state *sp)
+{
+	for (size_t i = 0; name && i < sizeof(state_names) / sizeof(state_names[0]); i++) {
+		if (!strcmp(name, state_names[i])) {
+			*sp = (enum store_outbox_state)i;
+			return 0;
+		}
+	}
+	return EINVAL;
+}
+
+/* The push configuration bit of an action; 0 for an unknown action. */
+static unsigned action_bit(const char *action)
+{
+	if (!action)
+		return 0;
+	if (!strcmp(action, "cdr"))
+		return STORE_PUSH_CDR;
+	if (!strcmp(action, "record"))
+		return STORE_PUSH_RECORD;
+	if (!strcmp(action, "voicemail"))
+		return STORE_PUSH_VOICEMAIL;
+	if (!strcmp(action, "event"))
+		return STORE_PUSH_EVENT;
+	return 0;
+}
+
+static int step_done(sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : (store_errno(rc) ? store_errno(rc) : EIO);
+}
+
+static int outbox_insert(struct store_conn *c, uint64_t sdkappid, const char *session_id,
+			 const char *action, const char *body, char *idp)
+{
+	unsigned bit = action_bit(action);
+	int64_t now = clock_unix_ms();
+	char id[37];
+	sqlite3_stmt *s;
+	bool wanted;
+	int rc, err;
+
+	if (idp)
+		idp[0] = '\0';
+	if (!c || !bit || !session_id || !*session_id || strlen(session_id) > 64 || !body ||
+	    strlen(body) > OUTBOX_BODY_MAX)
+		return EINVAL;
+
+	s = store_stmt(c, "SELECT enabled, events FROM push_conf WHERE sdkappid = ?");
+	if (!s)
+		return EIO;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)sdkappid);
+	rc = sqlite3_step(s);
+	wanted = rc == SQLITE_ROW && sqlite3_column_int(s, 0) &&
+		 (sqlite3_column_int64(s, 1) & bit);
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_errno(rc) ? store_errno(rc) : EIO;
+	if (!wanted)
+		return 0;
+
+	err = ids_uuid(id);
+	if (err)
+		return err;
+	s = store_stmt(c, "INSERT INTO outbox (id, sdkappid, session_id, action, body, next_ms, "
+		       "created_ms) VALUES (?,?,?,?,?,?,?)");
+	if (!s)
+		return EIO;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)sdkappid);
+	sqlite3_bind_text(s, 3, session_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, body, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, now);
+	sqlite3_bind_int64(s, 7, now);
+	err = step_done(s);
+	if (err)
+		return err;
+	c->outbox_added = true;
+	if (idp)
+		strcpy(idp, id);
+	return 0;
+}
+
+int store_outbox_add(struct store_conn *c, uint64_t sdkappid, const char *session_id,
+		     const char *action, const char *body)
+{
+	return outbox_insert(c, sdkappid, session_id, action, body, NULL);
+}
+
+struct enqueue_job {
+	uint64_t sdkappid;
+	const char *session_id, *action, *body;
+	char id[37];
+};
+
+static int enqueue_write(struct store_conn *c, void *arg)
+{
+	struct enqueue_job *j = arg;
+
+	return outbox_insert(c, j->sdkappid, j->session_id, j->action, j->body, j->id);
+}
+
+int store_outbox_enqueue(struct store *st, uint64_t sdkappid, const char *session_id,
+			 const char *action, const char *body, char *idp)
+{
+	struct enqueue_job j = {sdkappid, session_id, action, body, ""};
+	int err;
+
+	if (idp)
+		idp[0] = '\0';
+	if (!st || !action_bit(action) || !session_id || !*session_id || !body)
+		return EINVAL;
+	err = store_write(st, enqueue_write, &j);
+	if (!err && idp)
+		strcpy(idp, j.id);
+	return err;
+}
+
+/* ---- rows ------------------------------------------------------------------------- */
+
+#define ROW_COLUMNS "seq, id, sdkappid, session_id, action, body, state, attempts, replays, " \
+	"next_ms, created_ms, done_ms, last_error"
+
+static void row_destructor(void *arg)
+{
+	struct store_outbox_row *r = arg;
+
+	mem_deref(r->body);
+}
+
+static int row_read(sqlite3_stmt *q, struct store_outbox_row **rp)
+{
+	struct store_outbox_row *r = mem_zalloc(sizeof(*r), row_destructor);
+
+	if (!r)
+		return ENOMEM;
+	r->body = store_col_dup(q, 5);
+	if (!r->body) {
+		mem_deref(r);
+		return ENOMEM;
+	}
+	r->seq = (uint64_t)sqlite3_column_int64(q, 0);
+	store_col_text(q, 1, r->id, sizeof(r->id));
+	r->sdkappid = (uint64_t)sqlite3_column_int64(q, 2);
+	store_col_text(q, 3, r->session_id, sizeof(r->session_id));
+	store_col_text(q, 4, r->action, sizeof(r->action));
+	r->state = (enum store_outbox_state)sqlite3_column_int(q, 6);
+	r->attempts = (unsigned)sqlite3_column_int(q, 7);
+	r->replays = (unsigned)sqlite3_column_int(q, 8);
+	r->next_ms = sqlite3_column_int64(q, 9);
+	r->created_ms = sqlite3_column_int64(q, 10);
+	r->done_ms = sqlite3_column_int64(q, 11);
+	store_col_text(q, 12, r->last_error, sizeof(r->last_error));
+	*rp = r;
+	return 0;
+}
+
+/* ---- claim -------------------------------------------------------------------------- */
+
+/* Due, not leased, and the oldest pending row of its session. */
+#define CLAIMABLE "state = 0 AND next_ms <= ?1 AND lease_ms <= ?1 AND NOT EXISTS " \
+	"(SELECT 1 FROM outbox p WHERE p.state = 0 AND p.session_id = o.session_id " \
+	"AND p.seq < o.seq)"
+
+struct claim_job {
+	int64_t now_ms, lease_ms;
+	unsigned max;
+	struct store_outbox_row **rows;
+	unsigned n;
+};
+
+static int claim_write(struct store_conn *c, void *arg)
+{
+	struct claim_job *j = arg;
+	sqlite3_stmt *q, *u;
+	int rc = SQLITE_DONE, err = 0;
+
+	q = store_stmt(c, "SELECT " ROW_COLUMNS " FROM outbox o WHERE " CLAIMABLE
+		       " ORDER BY next_ms, seq LIMIT ?2");
+	u = store_stmt(c, "UPDATE outbox SET lease_ms = ? WHERE seq = ?");
+	if (!q || !u)
+		return EIO;
+	sqlite3_bind_int64(q, 1, j->now_ms);
+	sqlite3_bind_int64(q, 2, j->max);
+	while (j->n < j->max && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		err = row_read(q, &j->rows[j->n]);
+		if (err)
+			break;
+		j->n++;
+	}
+	if (!err && j->n < j->max && rc != SQLITE_DONE)
+		err = store_errno(rc) ? store_errno(rc) : EIO;
+	sqlite3_reset(q);
+	for (unsigned i = 0; !err && i < j->n; i++) {
+		sqlite3_reset(u);
+		sqlite3_bind_int64(u, 1, j->now_ms + j->lease_ms);
+		sqlite3_bind_int64(u, 2, (sqlite3_int64)j->rows[i]->seq);
+		err = step_done(u);
+	}
+	return err;
+}
+
+/* Whether anything is claimable, on a read connection: an idle deliverer polls this
+ * instead of queueing an empty job on the writer. */
+static int claimable_any(struct store *st, int64_t now_ms, bool *anyp)
+{
+	struct store_conn *c;
+	sqlite3_stmt *q;
+	int err, rc;
+
+	err = store_reader_get(st, &c);
+	if (err)
+		return err;
+	q = store_stmt(c, "SELECT 1 FROM outbox o WHERE " CLAIMABLE " LIMIT 1");
+	if (!q) {
+		err = EIO;
+		goto out;
+	}
+	sqlite3_bind_int64(q, 1, now_ms);
+	rc = sqlite3_step(q);
+	*anyp = rc == SQLITE_ROW;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		err = store_errno(rc) ? store_errno(rc) : EIO;
+	sqlite3_reset(q);
+out:
+	store_reader_put(st, c);
+	return err;
+}
+
+int store_outbox_claim(struct store *st, int64_t now_ms, int64_t lease_ms, unsigned max,
+		       store_outbox_h *h, void *arg)
+{
+	struct claim_job j = {now_ms, lease_ms, max, NULL, 0};
+	bool any = false;
+	int err;
+
+	if (!st || !h || !max || lease_ms <= 0)
+		return EINVAL;
+	err = claimable_any(st, now_ms, &any);
+	if (err || !any)
+		return err;
+	j.rows = mem_zalloc(max * sizeof(*j.rows), NULL);
+	if (!j.rows)
+		return ENOMEM;
+	err = store_write(st, claim_write, &j);
+	for (unsigned i = 0; i < j.n; i++) {
+		/* Rows go out only once their lease is durable; a handler error stops the
+		 * hand-out, and the rows not handed out come back when their lease ends. */
+		if (!err)
+			err = h(j.rows[i], arg);
+		mem_deref(j.rows[i]);
+	}
+	mem_deref(j.rows);
+	return err;
+}
+
+static int unlease_write(struct store_conn *c, void *arg)
+{
+	sqlite3_stmt *s = store_stmt(c, "UPDATE outbox SET lease_ms = 0 "
+				     "WHERE state = 0 AND lease_ms <> 0");
+
+	(void)arg;
+	return s ? step_done(s) : EIO;
+}
+
+int store_outbox_unlease(struct store *st)
+{
+	return st ? store_write(st, unlease_write, NULL) : EINVAL;
+}
+
+/* ---- results ----------------------------------------------------------------------- */
+
+struct results_job {
+	const struct store_outbox_result *r;
+	size_t n;
+};
+
+static int results_write(struct store_conn *c, void *arg)
+{
+	const struct results_job *j = arg;
+	sqlite3_stmt *s = store_stmt(c, "UPDATE outbox SET state = ?, attempts = attempts + ?, "
+				     "next_ms = ?, lease_ms = 0, last_error = ?, done_ms = ? "
+				     "WHERE seq = ?");
+	int err = 0;
+
+	if (!s)
+		return EIO;
+	for (size_t i = 0; !err && i < j->n; i++) {
+		const struct store_outbox_result *r = &j->r[i];
+
+		sqlite3_reset(s);
+		sqlite3_bind_int(s, 1, (int)r->state);
+		sqlite3_bind_int(s, 2, r->attempted ? 1 : 0);
+		sqlite3_bind_int64(s, 3, r->next_ms);
+		sqlite3_bind_text(s, 4, r->error, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 5, r->state == STORE_OUTBOX_PENDING ? 0 : r->now_ms);
+		sqlite3_bind_int64(s, 6, (sqlite3_int64)r->seq);
+		err = step_done(s);
+	}
+	return err;
+}
+
+int store_outbox_results(struct store *st, const struct store_outbox_result *r, size_t n)
+{
+	struct results_job j = {r, n};
+
+	if (!st || (n && !r))
+		return EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		if ((unsigned)r[i].state > STORE_OUTBOX_DEAD ||
+		    !memchr(r[i].error, '\0', sizeof(r[i].error)))
+			return EINVAL;
+	}
+	return n ? store_write(st, results_write, &j) : 0;
+}
+
+/* ---- operator: list, resend, purge ------------------------------------------------ */
+
+#define FILTER "(?1 = 0 OR sdkappid = ?1) AND (?2 IS NULL OR id = ?2) AND " \
+	"(?3 IS NULL OR session_id = ?3) AND (?4 IS NULL OR action = ?4) AND " \
+	"(?5 < 0 OR state = ?5) AND (?6 = 0 OR created_ms >= ?6) AND " \
+	"(?7 = 0 OR created_ms < ?7)"
+
+static void filter_bind(sqlite3_stmt *s, const struct store_outbox_filter *f)
+{
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)f->sdkappid);
+	if (f->id)
+		sqlite3_bind_text(s, 2, f->id, -1, SQLITE_STATIC);
+	if (f->session_id)
+		sqlite3_bind_text(s, 3, f->session_id, -1, SQLITE_STATIC);
+	if (f->action)
+		sqlite3_bind_text(s, 4, f->action, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 5, f->state);
+	sqlite3_bind_int64(s, 6, f->since_ms);
+	sqlite3_bind_int64(s, 7, f->until_ms);
+}
+
+int store_outbox_list(struct store *st, const struct store_outbox_filter *f,
+		      store_outbox_h *h, void *arg)
+{
+	struct store_conn *c;
+	sqlite3_stmt *q;
+	int err, rc;
+
+	if (!st || !f || !h)
+		return EINVAL;
+	err = store_reader_get(st, &c);
+	if (err)
+		return err;
+	q = store_stmt(c, "SELECT " ROW_COLUMNS " FROM outbox WHERE " FILTER
+		       " ORDER BY seq LIMIT ?8");
+	if (!q) {
+		err = EIO;
+		goto out;
+	}
+	filter_bind(q, f);
+	sqlite3_bind_int64(q, 8, f->limit ? (sqlite3_int64)f->limit : -1);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct store_outbox_row *r;
+
+		err = row_read(q, &r);
+		if (!err)
+			err = h(r, arg);
+		mem_deref(r);
+		if (err)
+			break;
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = store_errno(rc) ? store_errno(rc) : EIO;
+	sqlite3_reset(q);
+out:
+	store_reader_put(st, c);
+	return err;
+}
+
+struct resend_job {
+	const struct store_outbox_filter *f;
+	unsigned count;
+};
+
+static int resend_write(struct store_conn *c, void *arg)
+{
+	struct resend_job *j = arg;
+	/* The lease is kept: a row in flight right now is not sent twice at once; its
+	 * result lands, and the re-queued attempt follows if it was not delivered. */
+	sqlite3_stmt *s = store_stmt(c, "UPDATE outbox SET state = 0, attempts = 0, "
+				     "replays = replays + 1, next_ms = ?8, done_ms = 0 WHERE "
+				     FILTER);
+	int err;
+
+	if (!s)
+		return EIO;
+	filter_bind(s, j->f);
+	sqlite3_bind_int64(s, 8, clock_unix_ms());
+	err = step_done(s);
+	if (!err) {
+		j->count = (unsigned)sqlite3_changes(c->db);
+		c->outbox_added = j->count > 0;
+	}
+	return err;
+}
+
+int store_outbox_resend(struct store *st, const struct store_outbox_filter *f,
+			unsigned *countp)
+{
+	struct resend_job j = {f, 0};
+	int err;
+
+	/* Some selection is required: "resend everything" is not an accident to allow. */
+	if (!st || !f || (!f->id && !f->session_id && !f->since_ms && !f->until_ms))
+		return EINVAL;
+	err = store_write(st, resend_write, &j);
+	if (countp)
+		*countp = err ? 0 : j.count;
+	return err;
+}
+
+struct purge_job {
+	int64_t before_ms;
+	unsigned count;
+};
+
+static int purge_write(struct store_conn *c, void *arg)
+{
+	struct purge_job *j = arg;
+	sqlite3_stmt *s = store_stmt(c, "DELETE FROM outbox WHERE state <> 0 AND done_ms < ?");
+	int err;
+
+	if (!s)
+		return EIO;
+	sqlite3_bind_int64(s, 1, j->before_ms);
+	err = step_done(s);
+	if (!err)
+		j->count = (unsigned)sqlite3_changes(c->db);
+	return err;
+}
+
+int store_outbox_purge(struct store *st, int64_t before_ms, unsigned *countp)
+{
+	struct purge_job j = {before_ms, 0};
+	int err;
+
+	if (!st)
+		return EINVAL;
+	err = store_write(st, purge_write, &j);
+	if (countp)
+		*countp = err ? 0 : j.count;
+	return err;
+}
+
+void store_outbox_watch(struct store *st, store_outbox_watch_h *h, void *arg)
+{
+	if (!st)
+		return;
+	pthread_mutex_lock(&st->lock);
+	st->outbox_watch = h;
+	st->outbox_watch_arg = arg;
+	pthread_mutex_unlock(&st->lock);
+}

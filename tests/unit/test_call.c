@@ -1,0 +1,362 @@
+/* Unit tests of the call module's pure parts: [sip]/[trunk] config, dial rules, the
+ * EndStatus table, SIP INFO DTMF bodies, User-to-User and numbers in URIs. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+#include <re.h>
+#include "conf/conf.h"
+#include "call/call.h"
+#include "call/call_int.h"
+
+static int read_conf(const char *text, struct call_conf *cc, struct conf_err *err)
+{
+	struct conf *cf = NULL;
+	int rc = conf_parse(&cf, text, strlen(text), err);
+
+	rc = rc ? rc : call_conf_read(cf, cc, err);
+	rc = rc ? rc : conf_unused(cf, err);
+	mem_deref(cf);
+	return rc;
+}
+
+static void conf_fails(const char *text, unsigned line, const char *needle)
+{
+	struct call_conf cc;
+	struct conf_err err = {0};
+
+	assert_int_equal(read_conf(text, &cc, &err), EINVAL);
+	if (!strstr(err.msg, needle))
+		print_message("got: %u %s\n", err.line, err.msg);
+	assert_non_null(strstr(err.msg, needle));
+	assert_int_equal(err.line, line);
+}
+
+static const char *demo =
+	"[sip]\n"
+	"listen = 127.0.0.1:5060\n"
+	"listen = udp [::1]:5062\n"
+	"user_agent = cccd/1\n"
+	"ring_timeout = 30\n"
+	"[trunk cn]\n"
+	"host = 10.0.0.1\nport = 5080\ntransport = tcp\n"
+	"proxy = sip:10.0.0.2:5060;transport=tcp\n"
+	"username = u\npassword = p\nrealm = r\nregister = yes\n"
+	"route = 0086 strip=4 prefix=0\n"
+	"route = +86 strip=3 prefix=0\n"
+	"route = 1 prefix=0\n"
+	"[trunk any]\n"
+	"host = sip.example.org\n"
+	"route = *\n";
+
+static void test_conf(void **state)
+{
+	struct call_conf cc;
+	struct conf_err err = {0};
+	char out[40];
+	unsigned t;
+
+	(void)state;
+	assert_int_equal(read_conf(demo, &cc, &err), 0);
+	assert_int_equal(cc.nlisten, 2);
+	assert_true(cc.listen[0].udp && cc.listen[0].tcp);
+	assert_true(cc.listen[1].udp && !cc.listen[1].tcp);
+	assert_string_equal(cc.listen[1].host, "::1");
+	assert_int_equal(cc.ring_timeout, 30);
+	assert_int_equal(cc.ntrunks, 2);
+	assert_int_equal(cc.trunks[0].transport, CALL_TCP);
+	assert_true(cc.trunks[0].do_register);
+	assert_string_equal(cc.trunks[0].from_domain, "10.0.0.1");
+	assert_int_equal(cc.trunks[1].port, 5060);
+	assert_int_equal(cc.trunks[1].options_interval, 30);
+
+	/* the three TCCC forms reach trunk cn as one national number */
+	assert_int_equal(call_route_number(&cc, "008612300000000", NULL, NULL, &t, out,
+					   sizeof(out)), 0);
+	assert_int_equal(t, 0);
+	assert_string_equal(out, "012300000000");
+	assert_int_equal(call_route_number(&cc, "+8612300000000", NULL, NULL, &t, out,
+					   sizeof(out)), 0);
+	assert_string_equal(out, "012300000000");
+	assert_int_equal(call_route_number(&cc, "12300000000", NULL, NULL, &t, out,
+					   sizeof(out)), 0);
+	assert_string_equal(out, "012300000000");
+	/* anything else: the catch-all trunk, unchanged */
+	assert_int_equal(call_route_number(&cc, "0044201234", NULL, NULL, &t, out,
+					   sizeof(out)), 0);
+	assert_int_equal(t, 1);
+	assert_string_equal(out, "0044201234");
+	assert_int_equal(call_route_number(&cc, "12;x", NULL, NULL, &t, out, sizeof(out)),
+			 EINVAL);
+	assert_int_equal(call_route_number(&cc, "", NULL, NULL, &t, out, sizeof(out)), EINVAL);
+}
+
+static bool skip_first(unsigned trunk, void *arg)
+{
+	(void)arg;
+	return trunk == 0;
+}
+
+static void test_route_skip(void **state)
+{
+	struct call_conf cc;
+	struct conf_err err = {0};
+	char out[40];
+	unsigned t;
+
+	(void)state;
+	assert_int_equal(read_conf("[trunk a]\nhost = 1.2.3.4\nroute = 9 strip=1\n"
+				   "[trunk b]\nhost = 1.2.3.5\nroute = 9 prefix=+\n", &cc, &err), 0);
+	assert_int_equal(call_route_number(&cc, "9123", NULL, NULL, &t, out, sizeof(out)), 0);
+	assert_int_equal(t, 0);
+	assert_string_equal(out, "123");
+	assert_int_equal(call_route_number(&cc, "9123", skip_first, NULL, &t, out, sizeof(out)),
+			 0);
+	assert_int_equal(t, 1);
+	assert_string_equal(out, "+9123");
+	assert_int_equal(call_route_number(&cc, "8123", NULL, NULL, &t, out, sizeof(out)),
+			 ENOENT);
+	/* a rule that strips everything makes no number */
+	assert_int_equal(read_conf("[trunk a]\nhost = 1.2.3.4\nroute = 9 strip=1\n", &cc, &err),
+			 0);
+	assert_int_equal(call_route_number(&cc, "9", NULL, NULL, &t, out, sizeof(out)), EINVAL);
+}
+
+static void test_conf_errors(void **state)
+{
+	(void)state;
+	conf_fails("[sip]\nlisten = nowhere\n", 2, "'listen' must be");
+	conf_fails("[sip]\nring_timeout = 0\n", 2, "between 1 and 600");
+	conf_fails("[sip]\nring_timeout = 200\nring_timeout_max = 100\n", 2, "must not exceed");
+	conf_fails("[trunk]\nhost = 1.2.3.4\nroute = *\n", 1, "needs a name");
+	conf_fails("[trunk a]\nroute = *\n", 1, "needs 'host'");
+	conf_fails("[trunk a]\nhost = a b\nroute = *\n", 2, "IP address or a DNS name");
+	conf_fails("[trunk a]\nhost = 1.2.3.4\n", 1, "no 'route' line");
+	conf_fails("[trunk a]\nhost = 1.2.3.4\nroute = 12x\n", 3, "not a number prefix");
+	conf_fails("[trunk a]\nhost = 1.2.3.4\nroute = 1 strip=x\n", 3, "strip=N");
+	conf_fails("[trunk a]\nhost = 1.2.3.4\nroute = 1 prefix=a\n", 3, "prefix=");
+	conf_fails("[trunk a]\nhost = 1.2.3.4\nroute = 1 zap\n", 3, "unknown word");
+	conf_fails("[trunk a]\nhost = 1.2.3.4\ntransport = sctp\nroute = *\n", 3, "transport");
+	conf_fails("[trunk a]\nhost = 1.2.3.4\nproxy = 10.0.0.1\nroute = *\n", 3, "SIP URI");
+	conf_fails("[trunk a]\nhost = 1.2.3.4\nregister = yes\nroute = *\n", 3, "username");
+	conf_fails("[trunk a]\nhost = 1.2.3.4\nusername = a@b\nroute = *\n", 3, "username");
+	conf_fails("[trunk a]\nhost = 1.2.3.4\nroute = *\nbogus = 1\n", 4, "bogus");
+}
+
+static void test_numbers(void **state)
+{
+	(void)state;
+	assert_true(call_number_ok("008612300000000"));
+	assert_true(call_number_ok("+8612300000000"));
+	assert_true(call_number_ok("1"));
+	assert_false(call_number_ok(NULL));
+	assert_false(call_number_ok(""));
+	assert_false(call_number_ok("+"));
+	assert_false(call_number_ok("1+2"));
+	assert_false(call_number_ok("12 3"));
+	assert_false(call_number_ok("123@x"));
+	assert_false(call_number_ok("123456789012345678901234567890123"));
+}
+
+static void expect(enum call_cause cause, uint16_t code, bool rang, enum call_side by,
+		   int status, const char *str, enum call_side side)
+{
+	struct call_end e;
+
+	call_end_status(cause, code, rang, by, &e);
+	assert_int_equal(e.status, status);
+	assert_string_equal(e.status_str, str);
+	assert_int_equal(e.side, side);
+}
+
+static void test_end_status(void **state)
+{
+	(void)state;
+	expect(CALL_CAUSE_ANSWERED, 200, true, CALL_SIDE_USER, 1, "ok", CALL_SIDE_USER);
+	expect(CALL_CAUSE_ANSWERED, 200, true, CALL_SIDE_SYSTEM, 1, "ok", CALL_SIDE_SYSTEM);
+	expect(CALL_CAUSE_SIP, 486, true, CALL_SIDE_USER, 206, "busy", CALL_SIDE_SYSTEM);
+	expect(CALL_CAUSE_SIP, 600, false, CALL_SIDE_USER, 206, "busy", CALL_SIDE_SYSTEM);
+	expect(CALL_CAUSE_SIP, 603, false, CALL_SIDE_USER, 203, "userReject", CALL_SIDE_SYSTEM);
+	expect(CALL_CAUSE_SIP, 404, false, CALL_SIDE_USER, 205, "numberNotExist",
+	       CALL_SIDE_SYSTEM);
+	expect(CALL_CAUSE_SIP, 604, false, CALL_SIDE_USER, 205, "numberNotExist",
+	       CALL_SIDE_SYSTEM);
+	expect(CALL_CAUSE_SIP, 484, false, CALL_SIDE_USER, 215, "numberInvalid",
+	       CALL_SIDE_SYSTEM);
+	expect(CALL_CAUSE_SIP, 480, true, CALL_SIDE_USER, 210, "notInService", CALL_SIDE_SYSTEM);
+	expect(CALL_CAUSE_SIP, 408, true, CALL_SIDE_USER, 202, "notAnswer", CALL_SIDE_SYSTEM);
+	expect(CALL_CAUSE_SIP, 403, false, CALL_SIDE_USER, 212, "carrierBlocked",
+	       CALL_SIDE_SYSTEM);
+	expect(CALL_CAUSE_SIP, 401, false, CALL_SIDE_USER, 208, "operatorError",
+	       CALL_SIDE_SYSTEM);
+	expect(CALL_CAUSE_SIP, 503, false, CALL_SIDE_USER, 208, "operatorError",
+	       CALL_SIDE_SYSTEM);
+	expect(CALL_CAUSE_SIP, 488, false, CALL_SIDE_USER, 201, "unknown", CALL_SIDE_SYSTEM);
+	expect(CALL_CAUSE_SIP, 302, false, CALL_SIDE_USER, 201, "unknown", CALL_SIDE_SYSTEM);
+	expect(CALL_CAUSE_SIP, 100, false, CALL_SIDE_USER, 0, "error", CALL_SIDE_SYSTEM);
+	expect(CALL_CAUSE_RING_TIMEOUT, 0, true, CALL_SIDE_SYSTEM, 202, "notAnswer",
+	       CALL_SIDE_SYSTEM);
+	expect(CALL_CAUSE_RING_TIMEOUT, 0, false, CALL_SIDE_SYSTEM, 221,
+	       "callerCancelWithoutRing", CALL_SIDE_SYSTEM);
+	expect(CALL_CAUSE_CANCEL, 0, true, CALL_SIDE_SYSTEM, 220, "callerCancelWhileRing",
+	       CALL_SIDE_SYSTEM);
+	expect(CALL_CAUSE_CANCEL, 0, false, CALL_SIDE_SYSTEM, 221, "callerCancelWithoutRing",
+	       CALL_SIDE_SYSTEM);
+	expect(CALL_CAUSE_TRANSPORT, 0, false, CALL_SIDE_SYSTEM, 208, "operatorError",
+	       CALL_SIDE_SYSTEM);
+	expect(CALL_CAUSE_MEDIA, 200, true, CALL_SIDE_SYSTEM, 208, "operatorError",
+	       CALL_SIDE_SYSTEM);
+	expect(CALL_CAUSE_IN_CANCEL, 0, false, CALL_SIDE_USER, 102, "ivrGiveUp", CALL_SIDE_USER);
+	expect(CALL_CAUSE_IN_REFUSED, 0, false, CALL_SIDE_SYSTEM, 0, "error", CALL_SIDE_SYSTEM);
+	assert_string_equal(call_side_name(CALL_SIDE_USER), "user");
+	assert_string_equal(call_side_name(CALL_SIDE_SYSTEM), "system");
+}
+
+static struct sip_msg *decode(const char *text)
+{
+	struct mbuf *mb = mbuf_alloc(strlen(text) + 1);
+	struct sip_msg *msg = NULL;
+
+	assert_non_null(mb);
+	mbuf_write_str(mb, text);
+	mb->pos = 0;
+	assert_int_equal(sip_msg_decode(&msg, mb), 0);
+	mem_deref(mb);
+	return msg;
+}
+
+static int info_key(const char *ctype, const char *body, char *key)
+{
+	char text[1024];
+	struct sip_msg *msg;
+	int rc;
+
+	snprintf(text, sizeof(text),
+		 "INFO sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP 1.2.3.4;branch=z9hG4bK1\r\n"
+		 "From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: x\r\n"
+		 "CSeq: 2 INFO\r\nContent-Type: %s\r\nContent-Length: %zu\r\n\r\n%s",
+		 ctype, strlen(body), body);
+	msg = decode(text);
+	rc = call_info_dtmf(msg, key);
+	mem_deref(msg);
+	return rc;
+}
+
+static void test_info_dtmf(void **state)
+{
+	char key = 0;
+
+	(void)state;
+	assert_int_equal(info_key("application/dtmf-relay", "Signal=5\r\nDuration=160\r\n",
+				  &key), 0);
+	assert_int_equal(key, '5');
+	assert_int_equal(info_key("application/dtmf-relay", "Duration=1\r\n signal = # \r\n",
+				  &key), 0);
+	assert_int_equal(key, '#');
+	assert_int_equal(info_key("application/dtmf-relay", "Signal=10\r\n", &key), 0);
+	assert_int_equal(key, '*');
+	assert_int_equal(info_key("Application/DTMF", "5", &key), 0);
+	assert_int_equal(key, '5');
+	assert_int_equal(info_key("application/dtmf", "b\r\n", &key), 0);
+	assert_int_equal(key, 'B');
+	assert_int_equal(info_key("application/dtmf", "55", &key), EBADMSG);
+	assert_int_equal(info_key("application/dtmf", "", &key), EBADMSG);
+	assert_int_equal(info_key("application/dtmf-relay", "Duration=160\r\n", &key), EBADMSG);
+	assert_int_equal(info_key("application/dtmf-relay", "Signal=x\r\n", &key), EBADMSG);
+	assert_int_equal(info_key("text/plain", "5", &key), ENOTSUP);
+}
+
+static void test_uui(void **state)
+{
+	char hex[64], out[64];
+	struct sip_msg *msg;
+
+	(void)state;
+	assert_int_equal(call_uui_hex("order-42", hex, sizeof(hex)), 0);
+	assert_string_equal(hex, "6f726465722d3432");
+	assert_int_equal(call_uui_hex("abc", hex, 6), EINVAL);
+	msg = decode("INVITE sip:8001@b SIP/2.0\r\nVia: SIP/2.0/UDP 1.2.3.4;branch=z9hG4bK1\r\n"
+		     "From: <sip:+86-123.4@b>;tag=1\r\nTo: <sip:8001@d>\r\nCall-ID: x\r\n"
+		     "CSeq: 1 INVITE\r\nUser-to-User: 68656C6C6F;encoding=hex;purpose=x\r\n"
+		     "Content-Length: 0\r\n\r\n");
+	assert_int_equal(call_uui_decode(msg, out, sizeof(out)), 0);
+	assert_string_equal(out, "hello");
+	assert_int_equal(call_uri_number(&msg->from.uri, out, sizeof(out)), 0);
+	assert_string_equal(out, "+861234");
+	assert_int_equal(call_uri_number(&msg->uri, out, sizeof(out)), 0);
+	assert_string_equal(out, "8001");
+	mem_deref(msg);
+
+	msg = decode("INVITE sip:alice@b SIP/2.0\r\nVia: SIP/2.0/UDP 1.2.3.4;branch=z9hG4bK1\r\n"
+		     "From: <sip:a@b>;tag=1\r\nTo: <sip:8001@d>\r\nCall-ID: x\r\n"
+		     "CSeq: 1 INVITE\r\nUser-to-User: 0a0b\r\n"
+		     "Content-Length: 0\r\n\r\n");
+	assert_int_equal(call_uui_decode(msg, out, sizeof(out)), EINVAL); /* control bytes */
+	assert_int_equal(call_uri_number(&msg->uri, out, sizeof(out)), EINVAL);
+	mem_deref(msg);
+
+	msg = decode("INVITE sip:1@b SIP/2.0\r\nVia: SIP/2.0/UDP 1.2.3.4;branch=z9hG4bK1\r\n"
+		     "From: <sip:a@b>;tag=1\r\nTo: <sip:8001@d>\r\nCall-ID: x\r\n"
+		     "CSeq: 1 INVITE\r\nUser-to-User: 616;encoding=base64\r\n"
+		     "Content-Length: 0\r\n\r\n");
+	assert_int_equal(call_uui_decode(msg, out, sizeof(out)), EINVAL);
+	mem_deref(msg);
+}
+
+static void test_sdp(void **state)
+{
+	static const char offer[] =
+		"v=0\r\no=x 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+		"m=audio 4000 RTP/AVP 18 8 96\r\na=rtpmap:96 telephone-event/8000\r\n"
+		"a=sendonly\r\n";
+	static const char no_codec[] =
+		"v=0\r\no=x 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+		"m=audio 4000 RTP/AVP 18\r\n";
+	const enum media_codec codecs[2] = {MEDIA_PCMU, MEDIA_PCMA};
+	struct call_media_params mp;
+	struct call_sdp s;
+	struct mbuf *mb = mbuf_alloc(512), *ans = NULL;
+	struct sa laddr;
+
+	(void)state;
+	sa_set_str(&laddr, "127.0.0.1", 20000);
+	assert_int_equal(call_sdp_init(&s, &laddr, codecs, 2), 0);
+	mbuf_write_str(mb, offer);
+	mb->pos = 0;
+	assert_int_equal(call_sdp_decode(&s, mb, true, &mp), 0);
+	assert_int_equal(mp.codec, MEDIA_PCMA);
+	assert_int_equal(mp.telev_pt, 96);
+	assert_true(mp.hold);
+	assert_int_equal(sa_port(&mp.remote), 4000);
+	assert_int_equal(call_sdp_encode(&s, false, &ans), 0);
+	assert_non_null(strstr((char *)ans->buf, "a=recvonly"));
+	assert_non_null(strstr((char *)ans->buf, "m=audio 20000 RTP/AVP 8 96"));
+	ans = mem_deref(ans);
+	mbuf_reset(mb);
+	mbuf_write_str(mb, no_codec);
+	mb->pos = 0;
+	assert_int_equal(call_sdp_decode(&s, mb, true, &mp), EPROTO);
+	mbuf_reset(mb);
+	mbuf_write_str(mb, "garbage");
+	mb->pos = 0;
+	assert_int_equal(call_sdp_decode(&s, mb, true, &mp), EPROTO);
+	call_sdp_close(&s);
+	mem_deref(mb);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_conf),
+		cmocka_unit_test(test_route_skip),
+		cmocka_unit_test(test_conf_errors),
+		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_end_status),
+		cmocka_unit_test(test_info_dtmf),
+		cmocka_unit_test(test_uui),
+		cmocka_unit_test(test_sdp),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

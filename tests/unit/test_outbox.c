@@ -1,0 +1,536 @@
+/* Unit tests of the store's outbox: adding in the caller's transaction, claiming in
+ * session order, results, leases, resend, purge, and push configuration rows. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "base/base.h"
+#include "store/store_int.h"
+
+enum { SDKAPPID = 1400000001, OTHER = 1400000002 };
+
+struct fixture {
+	char dir[64];
+	struct store_conf conf;
+	struct store *st;
+};
+
+static void instance_add(struct store *st, uint64_t sdkappid)
+{
+	struct store_instance in = {0};
+	uint64_t acct;
+
+	assert_int_equal(store_account_create(st, "t", &acct), 0);
+	in.sdkappid = sdkappid;
+	in.account_id = acct;
+	assert_int_equal(store_instance_put(st, &in), 0);
+}
+
+static void conf_put(struct store *st, uint64_t sdkappid, bool enabled, unsigned events)
+{
+	struct store_push_conf pc = {0};
+
+	pc.sdkappid = sdkappid;
+	pc.enabled = enabled;
+	strcpy(pc.url, "http://127.0.0.1:1/push");
+	pc.events = events;
+	assert_int_equal(store_push_conf_put(st, &pc), 0);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	strcpy(f->dir, "/tmp/cccd-test-outbox-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->conf.path, sizeof(f->conf.path), "%s/cccd.db", f->dir);
+	f->conf.batch_max = 64;
+	f->conf.synchronous_full = true;
+	assert_int_equal(store_open(&f->st, &f->conf), 0);
+	instance_add(f->st, SDKAPPID);
+	instance_add(f->st, OTHER);
+	conf_put(f->st, SDKAPPID, true, STORE_PUSH_CDR | STORE_PUSH_RECORD | STORE_PUSH_EVENT);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+
+	mem_deref(f->st);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+/* Rows handed to a handler, copied. */
+struct rows {
+	unsigned n;
+	struct store_outbox_row r[16];
+	char bodies[16][64];
+};
+
+static int rows_collect(struct store_outbox_row *row, void *arg)
+{
+	struct rows *rs = arg;
+
+	assert_true(rs->n < 16);
+	rs->r[rs->n] = *row;
+	snprintf(rs->bodies[rs->n], sizeof(rs->bodies[0]), "%s", row->body);
+	rs->r[rs->n].body = rs->bodies[rs->n];
+	rs->n++;
+	return 0;
+}
+
+static struct rows claim(struct store *st, int64_t now_ms)
+{
+	struct rows rs = {0};
+
+	assert_int_equal(store_outbox_claim(st, now_ms, 60000, 16, rows_collect, &rs), 0);
+	return rs;
+}
+
+static struct rows list(struct store *st, const struct store_outbox_filter *f)
+{
+	struct rows rs = {0};
+
+	assert_int_equal(store_outbox_list(st, f, rows_collect, &rs), 0);
+	return rs;
+}
+
+static const struct store_outbox_filter ALL = {.state = -1};
+
+static void result(struct store *st, uint64_t seq, enum store_outbox_state state,
+		   int64_t next_ms, const char *error)
+{
+	struct store_outbox_result r = {0};
+
+	r.seq = seq;
+	r.state = state;
+	r.attempted = true;
+	r.next_ms = next_ms;
+	r.now_ms = clock_unix_ms();
+	snprintf(r.error, sizeof(r.error), "%s", error);
+	assert_int_equal(store_outbox_results(st, &r, 1), 0);
+}
+
+static void test_conf_rows(void **state)
+{
+	struct fixture *f = *state;
+	struct store_push_conf pc = {0}, got;
+
+	assert_int_equal(store_push_conf_get(f->st, SDKAPPID, &got), 0);
+	assert_true(got.enabled);
+	assert_string_equal(got.url, "http://127.0.0.1:1/push");
+	assert_int_equal(got.auth, STORE_PUSH_AUTH_NONE);
+	assert_false(got.retry_set);
+	assert_false(got.event_retry_set);
+	assert_int_equal(got.secret_enc_len, 0);
+
+	pc.sdkappid = OTHER;
+	strcpy(pc.url, "https://example.test/p?x=1");
+	pc.auth = STORE_PUSH_AUTH_OAUTH2;
+	strcpy(pc.user, "client");
+	strcpy(pc.token_url, "https://example.test/token");
+	memcpy(pc.secret_enc, "\x01\x00\x02", 3);
+	pc.secret_enc_len = 3;
+	pc.events = STORE_PUSH_VOICEMAIL;
+	pc.retry_set = true;
+	pc.n_retry = 2;
+	pc.retry_ms[0] = 100;
+	pc.retry_ms[1] = 2500;
+	pc.event_retry_set = true; /* an explicit empty schedule: no retry */
+	pc.timeout_ms = 1500;
+	assert_int_equal(store_push_conf_put(f->st, &pc), 0);
+	assert_int_equal(store_push_conf_get(f->st, OTHER, &got), 0);
+	assert_false(got.enabled);
+	assert_string_equal(got.url, pc.url);
+	assert_int_equal(got.auth, STORE_PUSH_AUTH_OAUTH2);
+	assert_string_equal(got.user, "client");
+	assert_string_equal(got.token_url, pc.token_url);
+	assert_int_equal(got.secret_enc_len, 3);
+	assert_memory_equal(got.secret_enc, "\x01\x00\x02", 3);
+	assert_int_equal(got.events, STORE_PUSH_VOICEMAIL);
+	assert_true(got.retry_set);
+	assert_int_equal(got.n_retry, 2);
+	assert_int_equal(got.retry_ms[0], 100);
+	assert_int_equal(got.retry_ms[1], 2500);
+	assert_true(got.event_retry_set);
+	assert_int_equal(got.n_event_retry, 0);
+	assert_int_equal(got.timeout_ms, 1500);
+
+	/* Replaced as a whole. */
+	pc.enabled = true;
+	pc.retry_set = false;
+	assert_int_equal(store_push_conf_put(f->st, &pc), 0);
+	assert_int_equal(store_push_conf_get(f->st, OTHER, &got), 0);
+	assert_true(got.enabled);
+	assert_false(got.retry_set);
+
+	/* Only for an existing instance. */
+	pc.sdkappid = 99;
+	assert_int_equal(store_push_conf_put(f->st, &pc), ENOENT);
+	assert_int_equal(store_push_conf_get(f->st, 99, &got), ENOENT);
+	pc.sdkappid = 0;
+	assert_int_equal(store_push_conf_put(f->st, &pc), EINVAL);
+
+	assert_int_equal(store_push_conf_delete(f->st, OTHER), 0);
+	assert_int_equal(store_push_conf_get(f->st, OTHER, &got), ENOENT);
+	assert_int_equal(store_push_conf_delete(f->st, OTHER), ENOENT);
+}
+
+static void test_enqueue_rules(void **state)
+{
+	struct fixture *f = *state;
+	const char *sid = "0123456789abcdef0123456789abcdef";
+	struct rows rs;
+	char id[37], id2[37];
+
+	assert_int_equal(store_outbox_enqueue(f->st, SDKAPPID, sid, "cdr", "{\"a\":1}", id), 0);
+	assert_int_equal(strlen(id), 36);
+	assert_int_equal(store_outbox_enqueue(f->st, SDKAPPID, sid, "record", "{}", id2), 0);
+	assert_string_not_equal(id, id2);
+
+	/* Voicemail is off for the instance; OTHER has no settings; 99 does not exist. */
+	assert_int_equal(store_outbox_enqueue(f->st, SDKAPPID, sid, "voicemail", "{}", id), 0);
+	assert_string_equal(id, "");
+	assert_int_equal(store_outbox_enqueue(f->st, OTHER, sid, "cdr", "{}", id), 0);
+	assert_string_equal(id, "");
+	assert_int_equal(store_outbox_enqueue(f->st, 99, sid, "cdr", "{}", NULL), 0);
+	/* Push switched off: nothing either. */
+	conf_put(f->st, OTHER, false, STORE_PUSH_CDR);
+	assert_int_equal(store_outbox_enqueue(f->st, OTHER, sid, "cdr", "{}", id), 0);
+	assert_string_equal(id, "");
+
+	/* Bad arguments. */
+	assert_int_equal(store_outbox_enqueue(f->st, SDKAPPID, sid, "bogus", "{}", id), EINVAL);
+	assert_int_equal(store_outbox_enqueue(f->st, SDKAPPID, "", "cdr", "{}", id), EINVAL);
+	assert_int_equal(store_outbox_enqueue(f->st, SDKAPPID, NULL, "cdr", "{}", id), EINVAL);
+	assert_int_equal(store_outbox_enqueue(f->st, SDKAPPID, sid, "cdr", NULL, id), EINVAL);
+	assert_int_equal(store_outbox_enqueue(NULL, SDKAPPID, sid, "cdr", "{}", id), EINVAL);
+
+	rs = list(f->st, &ALL);
+	assert_int_equal(rs.n, 2);
+	assert_string_equal(rs.r[0].action, "cdr");
+	assert_string_equal(rs.r[0].body, "{\"a\":1}");
+	assert_string_equal(rs.r[0].session_id, sid);
+	assert_int_equal(rs.r[0].sdkappid, SDKAPPID);
+	assert_int_equal(rs.r[0].state, STORE_OUTBOX_PENDING);
+	assert_int_equal(rs.r[0].attempts, 0);
+	assert_true(rs.r[0].created_ms > 0);
+	assert_true(rs.r[0].next_ms <= clock_unix_ms());
+	assert_string_equal(rs.r[1].id, id2);
+	assert_true(rs.r[0].seq < rs.r[1].seq);
+}
+
+/* A caller's write job: a state change and its push, kept or rolled back together. */
+struct change {
+	const char *session_id;
+	int fail_with;
+};
+
+static int change_write(struct store_conn *c, void *arg)
+{
+	const struct change *ch = arg;
+	int err = store_outbox_add(c, SDKAPPID, ch->session_id, "cdr", "{\"x\":true}");
+
+	assert_int_equal(sqlite3_exec(c->db, "CREATE TABLE IF NOT EXISTS t (v TEXT);"
+				      "INSERT INTO t VALUES ('x')", NULL, NULL, NULL), SQLITE_OK);
+	return err ? err : ch->fail_with;
+}
+
+static atomic_int watched;
+
+static void watch_count(void *arg)
+{
+	assert_ptr_equal(arg, &watched);
+	atomic_fetch_add(&watched, 1);
+}
+
+static void test_add_in_transaction(void **state)
+{
+	struct fixture *f = *state;
+	struct change ok = {"s1", 0}, bad = {"s2", EIO};
+	struct store_outbox_filter fl = ALL;
+	struct rows rs;
+
+	store_outbox_watch(f->st, watch_count, &watched);
+	assert_int_equal(store_write(f->st, change_write, &bad), EIO);
+	rs = list(f->st, &ALL);
+	assert_int_equal(rs.n, 0);
+	assert_int_equal(store_write(f->st, change_write, &ok), 0);
+	rs = list(f->st, &ALL);
+	assert_int_equal(rs.n, 1);
+	assert_string_equal(rs.r[0].session_id, "s1");
+	assert_true(atomic_load(&watched) >= 1);
+
+	/* Writes without outbox rows do not call the watcher; unregistered, it is gone. */
+	atomic_store(&watched, 0);
+	assert_int_equal(store_sync(f->st), 0);
+	assert_int_equal(atomic_load(&watched), 0);
+	assert_int_equal(store_outbox_enqueue(f->st, SDKAPPID, "s3", "cdr", "{}", NULL), 0);
+	assert_int_equal(atomic_load(&watched), 1);
+	store_outbox_watch(f->st, NULL, NULL);
+	assert_int_equal(store_outbox_enqueue(f->st, SDKAPPID, "s3", "cdr", "{}", NULL), 0);
+	assert_int_equal(atomic_load(&watched), 1);
+
+	fl.session_id = "s3";
+	assert_int_equal(list(f->st, &fl).n, 2);
+}
+
+static void test_claim_order(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t a1, a2, a3, b1;
+	int64_t now;
+	struct rows rs;
+
+	assert_int_equal(store_outbox_enqueue(f->st, SDKAPPID, "A", "record", "a1", NULL), 0);
+	assert_int_equal(store_outbox_enqueue(f->st, SDKAPPID, "A", "cdr", "a2", NULL), 0);
+	assert_int_equal(store_outbox_enqueue(f->st, SDKAPPID, "B", "cdr", "b1", NULL), 0);
+	assert_int_equal(store_outbox_enqueue(f->st, SDKAPPID, "A", "event", "a3", NULL), 0);
+	now = clock_unix_ms();
+
+	/* Only the oldest row of each session. */
+	rs = claim(f->st, now);
+	assert_int_equal(rs.n, 2);
+	assert_string_equal(rs.bodies[0], "a1");
+	assert_string_equal(rs.bodies[1], "b1");
+	a1 = rs.r[0].seq;
+	b1 = rs.r[1].seq;
+	/* Leased: not claimed twice, and A's next row waits. */
+	assert_int_equal(claim(f->st, now).n, 0);
+
+	result(f->st, a1, STORE_OUTBOX_DELIVERED, 0, "");
+	rs = claim(f->st, now);
+	assert_int_equal(rs.n, 1);
+	assert_string_equal(rs.bodies[0], "a2");
+	a2 = rs.r[0].seq;
+
+	/* A failure: pending until its time, and the session waits with it. */
+	result(f->st, a2, STORE_OUTBOX_PENDING, now + 5000, "HTTP 500");
+	assert_int_equal(claim(f->st, now + 4999).n, 0);
+	rs = claim(f->st, now + 5000);
+	assert_int_equal(rs.n, 1);
+	assert_int_equal(rs.r[0].seq, a2);
+	assert_int_equal(rs.r[0].attempts, 1);
+	assert_string_equal(rs.r[0].last_error, "HTTP 500");
+
+	/* Dead also lets the session go on. */
+	result(f->st, a2, STORE_OUTBOX_DEAD, 0, "HTTP 500");
+	rs = claim(f->st, now + 5000);
+	assert_int_equal(rs.n, 1);
+	assert_string_equal(rs.bodies[0], "a3");
+	a3 = rs.r[0].seq;
+
+	/* The limit is honoured. */
+	result(f->st, b1, STORE_OUTBOX_DELIVERED, 0, "");
+	result(f->st, a3, STORE_OUTBOX_DELIVERED, 0, "");
+	for (int i = 0; i < 5; i++) {
+		char sid[16];
+
+		snprintf(sid, sizeof(sid), "S%d", i);
+		assert_int_equal(store_outbox_enqueue(f->st, SDKAPPID, sid, "cdr", "{}", NULL), 0);
+	}
+	{
+		struct rows two = {0};
+
+		assert_int_equal(store_outbox_claim(f->st, clock_unix_ms(), 60000, 2, rows_collect,
+						    &two), 0);
+		assert_int_equal(two.n, 2);
+		assert_int_equal(claim(f->st, clock_unix_ms()).n, 3);
+	}
+
+	/* States as listed. */
+	{
+		struct store_outbox_filter fl = ALL;
+
+		fl.session_id = "A";
+		rs = list(f->st, &fl);
+		assert_int_equal(rs.n, 3);
+		assert_int_equal(rs.r[0].state, STORE_OUTBOX_DELIVERED);
+		assert_true(rs.r[0].done_ms > 0);
+		assert_int_equal(rs.r[1].state, STORE_OUTBOX_DEAD);
+		assert_int_equal(rs.r[1].attempts, 2);
+		assert_int_equal(rs.r[2].state, STORE_OUTBOX_DELIVERED);
+		fl.session_id = NULL;
+		fl.state = STORE_OUTBOX_DEAD;
+		assert_int_equal(list(f->st, &fl).n, 1);
+		fl.state = STORE_OUTBOX_PENDING;
+		fl.limit = 4;
+		assert_int_equal(list(f->st, &fl).n, 4);
+	}
+	assert_int_equal(store_outbox_claim(f->st, now, 60000, 0, rows_collect, &rs), EINVAL);
+	assert_int_equal(store_outbox_claim(f->st, now, 0, 1, rows_collect, &rs), EINVAL);
+}
+
+static void test_leases(void **state)
+{
+	struct fixture *f = *state;
+	struct store_outbox_result r = {0};
+	int64_t now;
+	struct rows rs;
+
+	assert_int_equal(store_outbox_enqueue(f->st, SDKAPPID, "A", "cdr", "a1", NULL), 0);
+	now = clock_unix_ms();
+	rs = claim(f->st, now);
+	assert_int_equal(rs.n, 1);
+	/* A lease ends by itself (a deliverer that died)... */
+	assert_int_equal(claim(f->st, now + 59999).n, 0);
+	assert_int_equal(claim(f->st, now + 60000).n, 1);
+	/* ... or all at once at the next start. */
+	assert_int_equal(claim(f->st, now).n, 0);
+	assert_int_equal(store_outbox_unlease(f->st), 0);
+	rs = claim(f->st, now);
+	assert_int_equal(rs.n, 1);
+
+	/* Not attempted (stopped before sending): attempts unchanged, due again. */
+	r.seq = rs.r[0].seq;
+	r.state = STORE_OUTBOX_PENDING;
+	r.attempted = false;
+	r.next_ms = now;
+	r.now_ms = now;
+	assert_int_equal(store_outbox_results(f->st, &r, 1), 0);
+	rs = claim(f->st, now);
+	assert_int_equal(rs.n, 1);
+	assert_int_equal(rs.r[0].attempts, 0);
+
+	r.state = 7;
+	assert_int_equal(store_outbox_results(f->st, &r, 1), EINVAL);
+	assert_int_equal(store_outbox_results(f->st, NULL, 0), 0);
+}
+
+static void test_resend_and_purge(void **state)
+{
+	struct fixture *f = *state;
+	struct store_outbox_filter fl = ALL;
+	char id1[37], id2[37], id3[37];
+	unsigned n;
+	int64_t t0;
+	struct rows rs;
+
+	t0 = clock_unix_ms();
+	assert_int_equal(store_outbox_enqueue(f->st, SDKAPPID, "A", "cdr", "a1", id1), 0);
+	assert_int_equal(store_outbox_enqueue(f->st, SDKAPPID, "B", "record", "b1", id2), 0);
+	assert_int_equal(store_outbox_enqueue(f->st, SDKAPPID, "C", "cdr", "c1", id3), 0);
+	rs = claim(f->st, clock_unix_ms());
+	assert_int_equal(rs.n, 3);
+	result(f->st, rs.r[0].seq, STORE_OUTBOX_DEAD, 0, "HTTP 500");
+	result(f->st, rs.r[1].seq, STORE_OUTBOX_DELIVERED, 0, "");
+	result(f->st, rs.r[2].seq, STORE_OUTBOX_DEAD, 0, "timeout");
+
+	/* A selection is required. */
+	assert_int_equal(store_outbox_resend(f->st, &fl, &n), EINVAL);
+
+	/* By id: back to pending with the same id, attempts reset. */
+	fl.id = id1;
+	assert_int_equal(store_outbox_resend(f->st, &fl, &n), 0);
+	assert_int_equal(n, 1);
+	rs = list(f->st, &fl);
+	assert_int_equal(rs.n, 1);
+	assert_string_equal(rs.r[0].id, id1);
+	assert_int_equal(rs.r[0].state, STORE_OUTBOX_PENDING);
+	assert_int_equal(rs.r[0].attempts, 0);
+	assert_int_equal(rs.r[0].replays, 1);
+	assert_int_equal(rs.r[0].done_ms, 0);
+	rs = claim(f->st, clock_unix_ms());
+	assert_int_equal(rs.n, 1);
+	assert_string_equal(rs.r[0].id, id1);
+	result(f->st, rs.r[0].seq, STORE_OUTBOX_DELIVERED, 0, "");
+
+	/* By session, even a delivered row. */
+	fl.id = NULL;
+	fl.session_id = "B";
+	assert_int_equal(store_outbox_resend(f->st, &fl, &n), 0);
+	assert_int_equal(n, 1);
+	rs = claim(f->st, clock_unix_ms());
+	assert_int_equal(rs.n, 1);
+	assert_string_equal(rs.r[0].id, id2);
+	result(f->st, rs.r[0].seq, STORE_OUTBOX_DELIVERED, 0, "");
+
+	/* By time range and action. */
+	fl.session_id = NULL;
+	fl.since_ms = t0;
+	fl.until_ms = clock_unix_ms() + 1;
+	fl.action = "cdr";
+	assert_int_equal(store_outbox_resend(f->st, &fl, &n), 0);
+	assert_int_equal(n, 2);
+	fl.action = "voicemail";
+	assert_int_equal(store_outbox_resend(f->st, &fl, &n), 0);
+	assert_int_equal(n, 0);
+	fl.action = NULL;
+	fl.until_ms = t0;
+	assert_int_equal(store_outbox_resend(f->st, &fl, &n), 0);
+	assert_int_equal(n, 0);
+	fl = ALL;
+	fl.state = STORE_OUTBOX_PENDING;
+	rs = list(f->st, &fl);
+	assert_int_equal(rs.n, 2);
+	assert_string_equal(rs.r[0].id, id1);
+	assert_string_equal(rs.r[1].id, id3);
+	assert_int_equal(rs.r[0].replays, 2);
+
+	/* Purge takes finished rows only. */
+	assert_int_equal(store_outbox_purge(f->st, clock_unix_ms() + 1, &n), 0);
+	assert_int_equal(n, 1);
+	rs = list(f->st, &ALL);
+	assert_int_equal(rs.n, 2);
+	assert_int_equal(store_outbox_purge(f->st, clock_unix_ms() + 1, &n), 0);
+	assert_int_equal(n, 0);
+}
+
+static void test_state_names(void **state)
+{
+	enum store_outbox_state s;
+
+	(void)state;
+	assert_string_equal(store_outbox_state_name(STORE_OUTBOX_DEAD), "dead");
+	assert_string_equal(store_outbox_state_name(9), "");
+	assert_int_equal(store_outbox_state_parse("delivered", &s), 0);
+	assert_int_equal(s, STORE_OUTBOX_DELIVERED);
+	assert_int_equal(store_outbox_state_parse("gone", &s), EINVAL);
+	assert_int_equal(store_outbox_state_parse(NULL, &s), EINVAL);
+}
+
+static void test_survives_reopen(void **state)
+{
+	struct fixture *f = *state;
+	char id[37];
+	struct rows rs;
+
+	assert_int_equal(store_outbox_enqueue(f->st, SDKAPPID, "A", "cdr", "a1", id), 0);
+	rs = claim(f->st, clock_unix_ms());
+	assert_int_equal(rs.n, 1);
+	/* A restart while the row was in flight. */
+	mem_deref(f->st);
+	assert_int_equal(store_open(&f->st, &f->conf), 0);
+	assert_int_equal(store_outbox_unlease(f->st), 0);
+	rs = claim(f->st, clock_unix_ms());
+	assert_int_equal(rs.n, 1);
+	assert_string_equal(rs.r[0].id, id);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_conf_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_enqueue_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_add_in_transaction, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claim_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_leases, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resend_and_purge, setup, teardown),
+		cmocka_unit_test(test_state_names),
+		cmocka_unit_test_setup_teardown(test_survives_reopen, setup, teardown),
+	};
+
+	log_set_level(LOG_ERROR);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,139 @@
+/* Unit tests of phone number normalisation (callout-rules.md §3.2): every example of the
+ * spec, the CN rules, other countries, and the rejections with their reasons. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <errno.h>
+#include <string.h>
+#include <cmocka.h>
+#include "policy/policy.h"
+
+static void ok_cc(const char *in, const char *cc, const char *want)
+{
+	char out[33], why[160] = "";
+	int err = policy_number_normalise(in, cc, out, why, sizeof(why));
+
+	if (err)
+		print_error("'%s': %s\n", in, why);
+	assert_int_equal(err, 0);
+	assert_string_equal(out, want);
+}
+
+static void ok(const char *in, const char *want)
+{
+	ok_cc(in, NULL, want);
+}
+
+static void bad_cc(const char *in, const char *cc, const char *needle)
+{
+	char out[33], why[160] = "";
+
+	assert_int_equal(policy_number_normalise(in, cc, out, why, sizeof(why)), EINVAL);
+	if (!strstr(why, needle))
+		print_error("'%s': got '%s', want '%s'\n", in, why, needle);
+	assert_non_null(strstr(why, needle));
+}
+
+static void bad(const char *in, const char *needle)
+{
+	bad_cc(in, "86", needle);
+}
+
+static void test_spec_examples(void **state)
+{
+	(void)state;
+	/* The form TCCC uses, and its '+' spelling. */
+	ok("008613012345678", "008613012345678");
+	ok("+8613012345678", "008613012345678");
+	/* 0086 followed by the trunk 0 (Tencent's own examples do this). */
+	ok("0086010 8888 6666", "00861088886666");
+	ok("00860108888 6666", "00861088886666");
+	/* National forms. */
+	ok("010 8888 6666", "00861088886666");
+	ok("013800138000", "008613800138000");
+	ok("8613800138000", "008613800138000");
+	ok("13800138000", "008613800138000");
+	/* Separators and spaces around. */
+	ok("  +86 138-0013-8000 ", "008613800138000");
+	ok("(010) 8888.6666", "00861088886666");
+	ok("\t13800138000\t", "008613800138000");
+	/* Fixed lines: 2-digit area codes (10, 2x) with 7-8 digit subscribers, 3-digit
+	 * area codes with 7-8. */
+	ok("021 1234 5678", "00862112345678");
+	ok("021 123 4567", "0086211234567");
+	ok("0991 123 4567", "00869911234567");
+	ok("0891 1234 5678", "008689112345678");
+	/* 400/800 numbers in the international form. */
+	ok("+86 400 123 4567", "00864001234567");
+	ok("0086 800 123 4567", "00868001234567");
+	/* Every mobile range 13-19. */
+	ok("19912345678", "008619912345678");
+	ok("17012345678", "008617012345678");
+}
+
+static void test_other_countries(void **state)
+{
+	(void)state;
+	ok("+44 20 7946 0958", "00442079460958");
+	ok("001 212 555 0100", "0012125550100");
+	ok("+852 2123 4567", "0085221234567");
+	ok("+7 495 123 4567", "0074951234567");
+	/* An instance in another country: national numbers lose one trunk 0. */
+	ok_cc("020 7946 0958", "44", "00442079460958");
+	ok_cc("2079460958", "44", "00442079460958");
+	ok_cc("+86 138 0013 8000", "44", "008613800138000");
+	ok_cc("13800138000", "", "008613800138000");  /* "" = the default, 86 */
+}
+
+static void test_rejections(void **state)
+{
+	char out[33];
+
+	(void)state;
+	bad("", "no digits");
+	bad("  - ", "no digits");
+	bad("abc", "character other than digits");
+	bad("138 0013 8000x", "character other than digits");
+	bad("++8613800138000", "character other than digits");
+	bad("86+13800138000", "character other than digits");
+	bad("+0086138001380000", "no country code starts with 0");
+	bad("1380013800012345678901", "too many digits");
+	bad("1234567890123456789012345678901234567890123456789012345678901234567",
+	    "longer than 64");
+	/* Short codes and service numbers in national form (cccd choice). */
+	bad("10086", "not a number cccd can call");
+	bad("95588", "not a number cccd can call");
+	bad("4001234567", "not a number cccd can call");
+	bad("112", "not a number cccd can call");
+	/* Not a valid Chinese NSN. */
+	bad("12345678901", "not a Chinese mobile");
+	bad("+8612345678901", "not a Chinese mobile");
+	bad("+86 138 0013 800", "not a Chinese mobile");
+	bad("010 123 456", "has 9 or 10 digits");
+	bad("0991 123 456", "has 10 or 11 digits");
+	bad("0991 1234 56789", "has 10 or 11 digits");
+	bad("0086", "no number after the country code");
+	bad("0086 0", "not a valid Chinese number");
+	/* International. */
+	bad("+999 1234567", "no known country code");
+	bad("00", "no known country code");
+	bad("+44 123", "4 to 15 digits");
+	bad("+44 1234 5678 9012 34", "4 to 15 digits");
+	/* The instance's country must be real. */
+	bad_cc("13800138000", "999", "not a country code");
+	bad_cc("13800138000", "8a", "not a country code");
+	bad_cc("12", "44", "4 to 15 digits");
+	assert_int_equal(policy_number_normalise(NULL, NULL, out, NULL, 0), EINVAL);
+	assert_int_equal(policy_number_normalise("13800138000", NULL, out, NULL, 0), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_spec_examples),
+		cmocka_unit_test(test_other_countries),
+		cmocka_unit_test(test_rejections),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
