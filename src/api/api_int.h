@@ -259,7 +259,7 @@ struct store_session;
 enum api_code api_callout_admit(const struct api_ctx *ctx, const json_t *params,
 				struct store_session *s, struct api_error *e);
 
-/* A phone number as callers give it ("+8613...", "008613...", "013...") → the stored form
+/* A phone number as callers give it ("+86 13...", "008613...", "013...") → the stored form
  * ("008613...", national numbers kept as given); EINVAL when it is not digits with an
  * optional leading "+" or "00", or its length is out of 3..24 digits. The one place numbers
  * are normalised, so that a numbering-plan policy can replace it. */

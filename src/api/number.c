@@ -7,11 +7,23 @@
  * and national numbers with their trunk prefix, and fits the store's 32 characters. */
 enum { NUMBER_MIN_DIGITS = 3, NUMBER_MAX_DIGITS = 20 };
 
-int api_number_normalise(const char *in, char *out, size_t outsz)
+int api_number_normalise(const char *raw, char *out, size_t outsz)
 {
+	char in[64];
 	const char *digits = in;
 	bool intl = false;
-	size_t n;
+	size_t n = 0;
+
+	/* Separators people write ("+86 138-0013-8000", "(010) 8888.6666") go first, as the
+	 * calling rules' normalisation does (callout-rules.md §3.2 step 1). */
+	for (const char *c = raw; *c; c++) {
+		if (strchr(" -.()", *c))
+			continue;
+		if (n + 1 >= sizeof(in))
+			return EINVAL;
+		in[n++] = *c;
+	}
+	in[n] = '\0';
 
 	if (in[0] == '+') {
 		digits = in + 1, intl = true;

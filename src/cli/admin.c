@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "conf/conf.h"
 #include "ivr/ivr.h"
+#include "policy/policy.h"
 #include "store/store.h"
 #include "tenant/tenant.h"
 
@@ -15,15 +16,56 @@ enum { ADMIN_MAX_IVRS = 16, ADMIN_MAX_NUMBERS = 64 };
 
 static const char *const ivr_types[] = {"", "inbound", "autoOutbound", "survey"};
 
+static int read_text(const char *path, char **textp);
+
 static int admin_usage(void)
 {
 	fprintf(stderr,
 		"usage: ccc admin --config FILE tenant-add --sdkappid N [--name NAME]\n"
 		"           [--edition advanced|standard] [--package-expires UNIX_S]\n"
 		"           [--ai-channels N] [--ivr ID:TYPE[:FILE]]... [--number NUMBER]...\n"
+		"           [--rules default|demo|FILE]\n"
+		"       ccc admin --config FILE instance-set --sdkappid N [--edition E]\n"
+		"           [--package-expires UNIX_S] [--ai-channels N]\n"
+		"       ccc admin --config FILE number-set --sdkappid N --number NUMBER\n"
+		"           [--state 1|2|4|5] [--class platform|own] [--outbound yes|no]\n"
+		"       ccc admin --config FILE rules-set --sdkappid N (default|demo|FILE)\n"
+		"       ccc admin --config FILE rules-show --sdkappid N\n"
 		"  TYPE is inbound, autoOutbound or survey; without FILE the IVR is a flow\n"
-		"  that hangs up at once. Prints the new account's credentials.\n");
+		"  that hangs up at once. tenant-add prints the new account's credentials.\n"
+		"  Rules are the callout rules JSON of docs/callout-rules.md; changes apply to\n"
+		"  the next request, without a restart.\n");
 	return 2;
+}
+
+/* "default", "demo" or a file → the rule set's JSON text (checked), owned by *jsonp. */
+static int rules_text(const char *arg, char **jsonp)
+{
+	struct policy_rules *r = NULL;
+	char why[256] = "", *text = NULL;
+	int err;
+
+	if (!strcmp(arg, "default"))
+		err = policy_rules_default(&r);
+	else if (!strcmp(arg, "demo"))
+		err = policy_rules_demo(&r);
+	else {
+		err = read_text(arg, &text);
+		if (err) {
+			fprintf(stderr, "ccc admin: cannot read %s: %s\n", arg, strerror(err));
+			return err;
+		}
+		err = policy_rules_parse(&r, text, strlen(text), why, sizeof(why));
+		mem_deref(text);
+		if (err) {
+			fprintf(stderr, "%s: %s\n", arg, why);
+			return EINVAL;
+		}
+	}
+	if (!err)
+		err = policy_rules_json(r, jsonp);
+	mem_deref(r);
+	return err;
 }
 
 static int parse_u64(const char *s, uint64_t *v)
@@ -123,10 +165,12 @@ static int tenant_add(struct tenant *t, int argc, char **argv)
 {
 	struct tenant_ivr_spec ivrs[ADMIN_MAX_IVRS] = {{0}};
 	const char *numbers[ADMIN_MAX_NUMBERS];
+	char norm[ADMIN_MAX_NUMBERS][33];
 	char *docs[ADMIN_MAX_IVRS] = {0};
 	struct tenant_spec spec = {.account_name = "", .edition = STORE_EDITION_ADVANCED,
 				   .ivrs = ivrs, .numbers = numbers};
 	struct tenant_provisioned p;
+	char *rules = NULL;
 	uint64_t v;
 	int err = 0;
 
@@ -156,8 +200,20 @@ static int tenant_add(struct tenant *t, int argc, char **argv)
 			ivrs[spec.n_ivrs].document = docs[spec.n_ivrs];
 			spec.n_ivrs++;
 		}
-		else if (!strcmp(opt, "--number") && spec.n_numbers < ADMIN_MAX_NUMBERS)
-			numbers[spec.n_numbers++] = val;
+		else if (!strcmp(opt, "--number") && spec.n_numbers < ADMIN_MAX_NUMBERS) {
+			char why[128];
+
+			err = policy_number_normalise(val, NULL, norm[spec.n_numbers], why,
+						      sizeof(why));
+			if (err)
+				fprintf(stderr, "ccc admin: --number %s: %s\n", val, why);
+			numbers[spec.n_numbers] = norm[spec.n_numbers];
+			spec.n_numbers++;
+		}
+		else if (!strcmp(opt, "--rules") && !rules) {
+			err = rules_text(val, &rules);
+			spec.rules = rules;
+		}
 		else
 			err = EINVAL;
 		if (err)
@@ -180,7 +236,143 @@ static int tenant_add(struct tenant *t, int argc, char **argv)
 		       (unsigned long long)p.account_id, p.secret_id, p.secret_key);
 	for (size_t i = 0; i < ADMIN_MAX_IVRS; i++)
 		mem_deref(docs[i]);
+	mem_deref(rules);
 	return err ? (err == EINVAL ? 2 : 1) : 0;
+}
+
+/* --sdkappid N followed by the command's own options, as name/value pairs. */
+static int opt_u64(int argc, char **argv, const char *name, uint64_t *v, bool *given)
+{
+	for (int i = 1; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], name)) {
+			if (given)
+				*given = true;
+			return parse_u64(argv[i + 1], v);
+		}
+	}
+	return given ? 0 : ENOENT;
+}
+
+static const char *opt_str(int argc, char **argv, const char *name)
+{
+	for (int i = 1; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], name))
+			return argv[i + 1];
+	}
+	return NULL;
+}
+
+static int instance_set(struct store *st, int argc, char **argv)
+{
+	struct store_instance in;
+	const char *ed = opt_str(argc, argv, "--edition");
+	bool g_exp = false, g_ai = false;
+	uint64_t sdkappid, exp = 0, ai = 0;
+	int err;
+
+	if (opt_u64(argc, argv, "--sdkappid", &sdkappid, NULL) ||
+	    opt_u64(argc, argv, "--package-expires", &exp, &g_exp) ||
+	    opt_u64(argc, argv, "--ai-channels", &ai, &g_ai) ||
+	    (ed && strcmp(ed, "advanced") && strcmp(ed, "standard")))
+		return admin_usage();
+	err = store_instance_get(st, sdkappid, &in);
+	if (err) {
+		fprintf(stderr, "ccc admin: instance %llu: %s\n", (unsigned long long)sdkappid,
+			err == ENOENT ? "no such instance" : strerror(err));
+		return 1;
+	}
+	if (ed)
+		in.edition = !strcmp(ed, "advanced") ? STORE_EDITION_ADVANCED : STORE_EDITION_STANDARD;
+	if (g_exp)
+		in.package_expires_at = (int64_t)exp;
+	if (g_ai)
+		in.ai_channels = (uint32_t)ai;
+	err = store_instance_put(st, &in);
+	if (err)
+		fprintf(stderr, "ccc admin: instance-set failed: %s\n", strerror(err));
+	return err ? 1 : 0;
+}
+
+static int number_set(struct store *st, int argc, char **argv)
+{
+	const char *number = opt_str(argc, argv, "--number"), *cls = opt_str(argc, argv, "--class");
+	const char *outbound = opt_str(argc, argv, "--outbound");
+	struct store_number n = {.state = 1, .outbound = true};
+	char why[128];
+	uint64_t state = 0;
+	bool g_state = false;
+	int err;
+
+	if (!number || opt_u64(argc, argv, "--sdkappid", &n.sdkappid, NULL) ||
+	    opt_u64(argc, argv, "--state", &state, &g_state) ||
+	    (g_state && state != 1 && state != 2 && state != 4 && state != 5) ||
+	    (cls && strcmp(cls, "platform") && strcmp(cls, "own")) ||
+	    (outbound && strcmp(outbound, "yes") && strcmp(outbound, "no")))
+		return admin_usage();
+	if (policy_number_normalise(number, NULL, n.number, why, sizeof(why))) {
+		fprintf(stderr, "ccc admin: --number %s: %s\n", number, why);
+		return 2;
+	}
+	{
+		struct store_number cur;
+
+		/* Options not given keep the number's current settings. */
+		if (!store_number_get(st, n.sdkappid, n.number, &cur))
+			n = cur;
+	}
+	if (g_state)
+		n.state = (int)state;
+	if (cls)
+		n.number_class = !strcmp(cls, "own") ? 1 : 0;
+	if (outbound)
+		n.outbound = !strcmp(outbound, "yes");
+	err = store_number_put(st, &n);
+	if (err)
+		fprintf(stderr, "ccc admin: number-set failed: %s\n", strerror(err));
+	return err ? 1 : 0;
+}
+
+static int rules_set(struct store *st, int argc, char **argv)
+{
+	uint64_t sdkappid;
+	char *rules = NULL;
+	int err;
+
+	if (argc != 4 || opt_u64(argc - 1, argv, "--sdkappid", &sdkappid, NULL))
+		return admin_usage();
+	err = rules_text(argv[3], &rules);
+	if (!err)
+		err = store_instance_rules_put(st, sdkappid, rules);
+	if (err == ENOENT)
+		fprintf(stderr, "ccc admin: no instance %llu\n", (unsigned long long)sdkappid);
+	mem_deref(rules);
+	return err ? 1 : 0;
+}
+
+static int rules_show(struct store *st, int argc, char **argv)
+{
+	struct policy_rules *r = NULL;
+	uint64_t sdkappid;
+	char *text = NULL, *json = NULL, why[256] = "";
+	int err;
+
+	if (opt_u64(argc, argv, "--sdkappid", &sdkappid, NULL))
+		return admin_usage();
+	err = store_instance_rules_get(st, sdkappid, &text);
+	if (!err)
+		err = text[0] ? policy_rules_parse(&r, text, strlen(text), why, sizeof(why))
+			      : policy_rules_default(&r);
+	if (!err)
+		err = policy_rules_json(r, &json);
+	if (!err)
+		printf("%s\n", json);
+	else
+		fprintf(stderr, "ccc admin: rules of %llu: %s\n", (unsigned long long)sdkappid,
+			why[0] ? why : strerror(err));
+	mem_deref(text);
+	mem_deref(json);
+	mem_deref(r);
+	return err ? 1 : 0;
 }
 
 int cli_admin(int argc, char **argv)
@@ -208,6 +400,14 @@ int cli_admin(int argc, char **argv)
 	}
 	if (!strcmp(argv[3], "tenant-add"))
 		rc = tenant_add(t, argc - 3, argv + 3);
+	else if (!strcmp(argv[3], "instance-set"))
+		rc = instance_set(st, argc - 3, argv + 3);
+	else if (!strcmp(argv[3], "number-set"))
+		rc = number_set(st, argc - 3, argv + 3);
+	else if (!strcmp(argv[3], "rules-set"))
+		rc = rules_set(st, argc - 3, argv + 3);
+	else if (!strcmp(argv[3], "rules-show"))
+		rc = rules_show(st, argc - 3, argv + 3);
 	else
 		rc = admin_usage();
 	mem_deref(t);

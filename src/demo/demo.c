@@ -10,6 +10,7 @@
 #include "conf/conf.h"
 #include "demo/demo.h"
 #include "ivr/ivr.h"
+#include "policy/policy.h"
 #include "push/push.h"
 #include "store/store.h"
 #include "tenant/tenant.h"
@@ -159,7 +160,20 @@ int demo_provision(struct tenant *t, const struct demo_conf *dc)
 		mem_deref(flow);
 	}
 	ivr.document = doc;
-	err = tenant_provision(t, &spec, &p);
+	/* The demo calls one number again and again, many at once, at any hour. */
+	{
+		struct policy_rules *rules = NULL;
+		char *rules_json = NULL;
+
+		err = policy_rules_demo(&rules);
+		if (!err)
+			err = policy_rules_json(rules, &rules_json);
+		mem_deref(rules);
+		spec.rules = rules_json;
+		if (!err)
+			err = tenant_provision(t, &spec, &p);
+		mem_deref(rules_json);
+	}
 	mem_deref(doc);
 	if (err) {
 		log_error("demo", "provisioning the demo tenant failed: %s", strerror(err));

@@ -148,12 +148,15 @@ static int cn_nsn(const char *nsn, const char *in, char out[33], char *why, size
 		nsn++;
 	len = strlen(nsn);
 
-	if (nsn[0] == '1' && nsn[1] >= '3' && nsn[1] <= '9' && len == 11)
-		goto ok;  /* mobile */
+	/* Mobile: 11 digits starting with 1. Live ranges are 13x-19x, but Tencent's own
+	 * documented requests dial 12x numbers (008612300000000, the CreateIVRSession
+	 * example), so any second digit is accepted for them to work as written. */
+	if (nsn[0] == '1' && len == 11)
+		goto ok;
 	if ((strncmp(nsn, "400", 3) == 0 || strncmp(nsn, "800", 3) == 0) && len == 10)
 		goto ok;  /* service numbers: accepted, never in a blind area */
 	if (nsn[0] == '1' && nsn[1] != '0')
-		return fail(why, whysz, "'%s' is not a Chinese mobile (1[3-9] + 9 digits) or "
+		return fail(why, whysz, "'%s' is not a Chinese mobile (1 + 10 digits) or "
 			    "fixed-line number", in);
 	/* Fixed line: 2-digit area code 10 or 2x, else 3 digits 3xx-9xx; 7-8 digit subscriber. */
 	if (nsn[0] == '1' || nsn[0] == '2') {

@@ -44,11 +44,11 @@ before(async () => {
     .replace("http://127.0.0.1:9091/ivr", `http://127.0.0.1:${ivrPort}/ivr`);
   fs.writeFileSync(path.join(d.dir, "4500.json"), flow);
   creds = d.tenant(["--sdkappid", String(SDKAPPID), "--ivr", `4500:autoOutbound:${d.dir}/4500.json`,
-    "--number", "008675512345678"]);
+    "--number", "008675512345678", "--rules", "demo"]);
   d.ccc(["push", "config", "--config", d.confPath, "--sdkappid", String(SDKAPPID),
     "--url", `http://127.0.0.1:${pushPort}/push`, "--events", "cdr"]);
   other = client(d.tenant(["--sdkappid", String(OTHER), "--ivr", "1:autoOutbound",
-    "--number", "008601012345678"]), d.endpoint);
+    "--number", "008601012345678", "--rules", "demo"]), d.endpoint);
   api = client(creds, d.endpoint);
 });
 
@@ -102,7 +102,7 @@ test("busy and not found end with their EndStatus, hung up by the system", async
     const dd = await startCccd({ trunkPort: peer.port });
     try {
       const c = client(dd.tenant(["--sdkappid", "1400000300", "--ivr", "1:autoOutbound",
-        "--number", "008601012345678"]), dd.endpoint);
+        "--number", "008601012345678", "--rules", "demo"]), dd.endpoint);
       const r = await c.CreateIVRSession({ SdkAppId: 1400000300, Callee: "008613800138000", IVRId: 1 });
       assert.equal(r.err, undefined, r.message);
       await finished(c, 1400000300, r.SessionId);
@@ -125,7 +125,7 @@ test("HangUpCall ends a ringing call; the active list shows it until then", asyn
   const dd = await startCccd({ trunkPort: peer.port });
   try {
     const cr = dd.tenant(["--sdkappid", "1400000400", "--ivr", "1:autoOutbound",
-      "--number", "008601012345678"]);
+      "--number", "008601012345678", "--rules", "demo"]);
     const c = client(cr, dd.endpoint);
     const r = await c.CreateIVRSession({ SdkAppId: 1400000400, Callee: "008613800138000", IVRId: 1 });
     assert.equal(r.err, undefined, r.message);
@@ -204,7 +204,7 @@ test("kill -9 during a call: after restart the session has an honest final recor
   const dd = await startCccd({ trunkPort: peer.port });
   try {
     const c = client(dd.tenant(["--sdkappid", "1400000500", "--ivr", "1:autoOutbound",
-      "--number", "008601012345678"]), dd.endpoint);
+      "--number", "008601012345678", "--rules", "demo"]), dd.endpoint);
     // A flow that keeps the line: a long prompt.
     const r = await c.CreateIVRSession({ SdkAppId: 1400000500, Callee: "008613800138000", IVRId: 1 });
     assert.equal(r.err, undefined, r.message);

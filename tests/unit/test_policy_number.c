@@ -106,8 +106,12 @@ static void test_rejections(void **state)
 	bad("4001234567", "not a number cccd can call");
 	bad("112", "not a number cccd can call");
 	/* Not a valid Chinese NSN. */
-	bad("12345678901", "not a Chinese mobile");
-	bad("+8612345678901", "not a Chinese mobile");
+	/* Tencent's documented example numbers (12x) are taken as mobiles. */
+	ok("12345678901", "008612345678901");
+	ok("008612300000000", "008612300000000");
+	bad("1234567890", "not a number cccd can call");
+	bad("+861234567890", "not a Chinese mobile");
+	bad("+86123456789012", "not a Chinese mobile");
 	bad("+86 138 0013 800", "not a Chinese mobile");
 	bad("010 123 456", "has 9 or 10 digits");
 	bad("0991 123 456", "has 10 or 11 digits");

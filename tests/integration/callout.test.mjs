@@ -1,0 +1,154 @@
+// Every business error of CreateIVRSession from a real condition, configured with the admin
+// commands as an operator would, each next to a control request that passes; and a cap
+// that holds under 20 concurrent requests for one callee.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { ROOT, startCccd, client, sipp } from "./lib/cccd.mjs";
+
+let d, phone, next = 1400001000;
+const OPEN = { work_time: { enabled: false }, blind_area: { enabled: false },
+  callee_interval: { max: 0, window_s: 300 }, callee_daily: { max: 0 },
+  caller_freq: { max: 0, window_s: 0 }, caller_concurrency: 0,
+  blacklist: { enabled: true, entries: [] } };
+
+before(async () => {
+  phone = await sipp(path.join(ROOT, "tests/sip/uas_answer_wait_bye.xml"));
+  d = await startCccd({ trunkPort: phone.port, sections:
+    "[trunk china]\nhost = 127.0.0.1\nport = 9\ntransport = udp\nroute = 0086\noptions_interval = 0\n" });
+});
+
+after(async () => {
+  await d?.stop();
+  await phone?.stop();
+  d?.cleanup();
+});
+
+// A tenant with its own instance, rules (merged over OPEN) and caller numbers.
+function tenant(rules = {}, extra = []) {
+  const sdkappid = next++;
+  const file = path.join(d.dir, `rules-${sdkappid}.json`);
+  fs.writeFileSync(file, JSON.stringify({ ...OPEN, ...rules }));
+  const creds = d.tenant(["--sdkappid", String(sdkappid), "--ivr", "1:autoOutbound",
+    "--rules", file, ...extra]);
+  return { sdkappid, api: client(creds, d.endpoint), file };
+}
+
+const create = (t, callee, more = {}) =>
+  t.api.CreateIVRSession({ SdkAppId: t.sdkappid, Callee: callee, IVRId: 1, ...more });
+
+const admin = (...args) => d.ccc(["admin", "--config", d.confPath, ...args]);
+
+test("an edition without IVR outbound: FailedOperation.PermissionDenied", async () => {
+  const t = tenant({}, ["--number", "008601012345678", "--edition", "standard"]);
+  const r = await create(t, "008613800138000");
+  assert.equal(r.err, "FailedOperation.PermissionDenied");
+  admin("instance-set", "--sdkappid", String(t.sdkappid), "--edition", "advanced");
+  assert.equal((await create(t, "008613800138000")).err, undefined);
+});
+
+test("an expired package: LimitExceeded.BasePackageExpired", async () => {
+  const t = tenant({}, ["--number", "008601012345678", "--package-expires", "1000"]);
+  assert.equal((await create(t, "008613800138000")).err, "LimitExceeded.BasePackageExpired");
+  admin("instance-set", "--sdkappid", String(t.sdkappid), "--package-expires", "0");
+  assert.equal((await create(t, "008613800138000")).err, undefined);
+});
+
+test("a blacklisted callee: FailedOperation.CalleeIsBlackUser, normalised", async () => {
+  const t = tenant({ blacklist: { enabled: true, entries: ["008613800138000", "+86170*"] } },
+    ["--number", "008601012345678"]);
+  const r = await create(t, "+86 138 0013 8000");
+  assert.equal(r.err, "FailedOperation.CalleeIsBlackUser");
+  assert.match(r.message, /blacklist/i);
+  assert.equal((await create(t, "17012345678")).err, "FailedOperation.CalleeIsBlackUser");
+  assert.equal((await create(t, "008613900139000")).err, undefined);
+});
+
+test("a callee in a blind area: FailedOperation.CalloutRuleBlindArea", async () => {
+  const t = tenant({ blind_area: { enabled: true, regions: ["CN-XJ", "CN-XZ"] } },
+    ["--number", "008601012345678"]);
+  assert.equal((await create(t, "0086 991 1234567")).err, "FailedOperation.CalloutRuleBlindArea");
+  assert.equal((await create(t, "0891 1234567")).err, "FailedOperation.CalloutRuleBlindArea");
+  assert.equal((await create(t, "010 8888 6666")).err, undefined);
+});
+
+test("outside calling hours: FailedOperation.CalloutRuleNotWorkTime", async () => {
+  const today = new Date().toISOString().slice(0, 10);
+  const t = tenant({ work_time: { enabled: true, zone: "UTC",
+    windows: [{ days: ["Mon-Sun"], start: "00:00", end: "23:59:59" }], holidays: [today] } },
+  ["--number", "008601012345678"]);
+  const r = await create(t, "008613800138000");
+  assert.equal(r.err, "FailedOperation.CalloutRuleNotWorkTime");
+  fs.writeFileSync(t.file, JSON.stringify({ ...OPEN, work_time: { enabled: true, zone: "UTC",
+    windows: [{ days: ["Mon-Sun"], start: "00:00", end: "23:59:59" }] } }));
+  admin("rules-set", "--sdkappid", String(t.sdkappid), t.file);
+  const now = new Date();
+  const lastSecond = now.getUTCHours() === 23 && now.getUTCMinutes() === 59 && now.getUTCSeconds() === 59;
+  if (!lastSecond) assert.equal((await create(t, "008613800138000")).err, undefined);
+});
+
+test("too many calls to a callee in the interval, then per day", async () => {
+  const t = tenant({ callee_interval: { max: 2, window_s: 300 } }, ["--number", "008601012345678"]);
+  assert.equal((await create(t, "008613800138000")).err, undefined);
+  assert.equal((await create(t, "008613800138000")).err, undefined);
+  const r = await create(t, "+8613800138000");
+  assert.equal(r.err, "FailedOperation.CalloutRuleMaxCallCountCalleeIntervalTime");
+  assert.match(r.message, /2/);
+  assert.equal((await create(t, "008613800138001")).err, undefined, "another callee passes");
+
+  const u = tenant({ callee_daily: { max: 1, mode: "rolling24h" } }, ["--number", "008601012345678"]);
+  assert.equal((await create(u, "008613800138000")).err, undefined);
+  assert.equal((await create(u, "008613800138000")).err,
+    "FailedOperation.CalloutRuleMaxCallCountCalleePerDayAppID");
+});
+
+test("no usable caller number: FailedOperation.NoCallOutNumber", async () => {
+  const t = tenant({}, []);
+  assert.equal((await create(t, "008613800138000")).err, "FailedOperation.NoCallOutNumber");
+  const u = tenant({}, ["--number", "008601012345678"]);
+  const r = await create(u, "008613800138000", { Callers: ["008601099999999"] });
+  assert.equal(r.err, "FailedOperation.NoCallOutNumber");
+  admin("number-set", "--sdkappid", String(u.sdkappid), "--number", "008601012345678", "--state", "4");
+  assert.equal((await create(u, "008613800138000")).err, "FailedOperation.NoCallOutNumber");
+  admin("number-set", "--sdkappid", String(u.sdkappid), "--number", "008601012345678", "--state", "1");
+  const ok = await create(u, "008613800138000", { Callers: ["008601099999999", "+86 10 1234 5678"] });
+  assert.equal(ok.err, undefined);
+  const s = await u.api.DescribeTelSession({ SdkAppId: u.sdkappid, SessionId: ok.SessionId });
+  assert.equal(s.Session.Caller, "00861012345678", "the owned number, normalised");
+});
+
+test("a caller number over its limit: FailedOperation.CallerOverFrequency", async () => {
+  const t = tenant({ caller_freq: { max: 1, window_s: 300 } }, ["--number", "008601012345678"]);
+  assert.equal((await create(t, "008613800138000")).err, undefined);
+  assert.equal((await create(t, "008613800138001")).err, "FailedOperation.CallerOverFrequency");
+  admin("number-set", "--sdkappid", String(t.sdkappid), "--number", "008601012345679");
+  assert.equal((await create(t, "008613800138001")).err, undefined, "a second number is free");
+});
+
+test("no trunk can carry the number: FailedOperation.CallOutFailed at once", async () => {
+  const t = tenant({}, ["--number", "008601012345678"]);
+  // A cccd whose only trunk routes 0086 numbers: a UK number has no route.
+  const dd = await startCccd({ sections:
+    "[trunk china]\nhost = 127.0.0.1\nport = 9\ntransport = udp\nroute = 0086\noptions_interval = 0\n" });
+  try {
+    const c = client(dd.tenant(["--sdkappid", "1400002000", "--ivr", "1:autoOutbound",
+      "--rules", t.file, "--number", "008601012345678"]), dd.endpoint);
+    const r = await c.CreateIVRSession({ SdkAppId: 1400002000, Callee: "00442071234567", IVRId: 1 });
+    assert.equal(r.err, "FailedOperation.CallOutFailed");
+    const ok = await c.CreateIVRSession({ SdkAppId: 1400002000, Callee: "008613800138000", IVRId: 1 });
+    assert.equal(ok.err, undefined);
+  } finally {
+    await dd.stop();
+    dd.cleanup();
+  }
+});
+
+test("20 concurrent requests for one callee never pass a cap of 5", async () => {
+  const t = tenant({ callee_daily: { max: 5, mode: "rolling24h" } }, ["--number", "008601012345678"]);
+  const rs = await Promise.all(Array.from({ length: 20 }, () => create(t, "008613700137000")));
+  const ok = rs.filter((r) => !r.err).length;
+  const capped = rs.filter((r) => r.err === "FailedOperation.CalloutRuleMaxCallCountCalleePerDayAppID").length;
+  assert.equal(ok, 5);
+  assert.equal(capped, 15);
+});
