@@ -6,7 +6,7 @@ import { Cccd, client, raw, UUID } from './cccd.mjs';
 
 const APP = 1400000000;
 const CREATE_A = {
-  SdkAppId: APP, Callee: '+8613012345678', IVRId: 4600, Callers: ['008601012345678'],
+  SdkAppId: APP, Callee: '+8613012345678', IVRId: 4600, Callers: ['008675512345678'],
   Variables: [{ Key: 'name', Value: 'Li Lei' }], UUI: 'foo bar', MaxRingTimeoutSecond: 15,
 };
 const CREATE = CREATE_A;
@@ -18,15 +18,15 @@ let nextApp = APP + 100;
 const fresh = () => {
   const app = nextApp++;
   return { app, ...d.addTenant(app, { ivrs: ['4600:autoOutbound', '4601:inbound', '4700:survey'],
-    numbers: ['008601012345678'] }) };
+    numbers: ['008675512345678'] }) };
 };
 
 before(async () => {
   d = await new Cccd().start();
   a = d.addTenant(APP, { ivrs: ['4600:autoOutbound', '4601:inbound', '4700:survey'],
-    numbers: ['008601012345678'] });
-  b = d.addTenant(APP + 1, { ivrs: ['4600:autoOutbound'], numbers: ['008601099999999'] });
-  r = d.addTenant(APP + 2, { ivrs: ['4600:autoOutbound'], numbers: ['008601088888888'] });
+    numbers: ['008675512345678'] });
+  b = d.addTenant(APP + 1, { ivrs: ['4600:autoOutbound'], numbers: ['008675599999999'] });
+  r = d.addTenant(APP + 2, { ivrs: ['4600:autoOutbound'], numbers: ['008675588888888'] });
 });
 
 after(async () => { await d.close(); });
@@ -48,7 +48,7 @@ for (const [sign, method] of modes) {
       assert.ok(s, JSON.stringify(got));
       assert.equal(s.SessionID, res.SessionId);
       assert.equal(s.Callee, '008613012345678');
-      assert.equal(s.Caller, '008601012345678');
+      assert.equal(s.Caller, '008675512345678');
       assert.equal(s.Direction, 1);
       assert.equal(typeof s.StartTimestamp, 'number');
       assert.equal(typeof s.RingTimestamp, 'number');
@@ -124,7 +124,7 @@ test('IVR checks, callee syntax, missing, wrongly typed and unknown parameters',
       'InvalidParameterValue', /IVR 9999 does not exist/);
     expectCode(await c.call('CreateIVRSession', { ...CREATE, IVRId: 4700 }),
       'InvalidParameterValue', /survey/);
-    expectCode(await c.call('CreateIVRSession', { ...CREATE, Callee: '8613 0123' }),
+    expectCode(await c.call('CreateIVRSession', { ...CREATE, Callee: '8613_0123' }),
       'InvalidParameterValue', /`Callee` is not a phone number/);
     expectCode(await c.call('CreateIVRSession', { ...CREATE, Callee: 'sip:evil@example.com' }),
       'InvalidParameterValue', /`Callee`/);
@@ -139,7 +139,7 @@ test('IVR checks, callee syntax, missing, wrongly typed and unknown parameters',
       'UnknownParameter', /`Colour`/);
     expectCode(await c.call('CreateIVRSession', { ...CREATE, Variables: [{ Key: 'a', Value: 'b', X: 1 }] }),
       'UnknownParameter', /`Variables\.0\.X`/);
-    expectCode(await c.call('CreateIVRSession', { ...CREATE, Callers: ['008609999999999'] }),
+    expectCode(await c.call('CreateIVRSession', { ...CREATE, Callers: ['008675577777777'] }),
       'FailedOperation.NoCallOutNumber');
   }
   // Decimal strings are accepted for integers in JSON (spec §3).

@@ -52,6 +52,9 @@ export class Cccd {
       this.sipPort = await freePort();
       writeFileSync(this.conf, `[api]\nlisten = 127.0.0.1:${this.port}\n${this.extraConf}` +
         `[store]\npath = ${this.dir}/cccd.db\n[sip]\nlisten = 127.0.0.1:${this.sipPort}\n` +
+        // A trunk for every number, so that CreateIVRSession has a route; its calls go to
+        // the discard port on loopback and fail, which these API tests do not look at.
+        '[trunk sink]\nhost = 127.0.0.1\nport = 9\ntransport = udp\nroute = *\noptions_interval = 0\n' +
         `[log]\nlevel = warn\n`);
     }
     this.proc = spawn(bin('cccd'), ['--config', this.conf], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -87,9 +90,11 @@ export class Cccd {
 
   get endpoint() { return `127.0.0.1:${this.port}`; }
 
-  // ccc admin tenant-add; returns { id, key, account }.
-  addTenant(sdkappid, { edition, packageExpires, ivrs = [], numbers = [] } = {}) {
-    const args = ['admin', '--config', this.conf, 'tenant-add', '--sdkappid', String(sdkappid)];
+  // ccc admin tenant-add; returns { id, key, account }. Rules default to the demo set
+  // (calls at any hour, no per-callee limits) so that tests do not depend on the clock.
+  addTenant(sdkappid, { edition, packageExpires, ivrs = [], numbers = [], rules = 'demo' } = {}) {
+    const args = ['admin', '--config', this.conf, 'tenant-add', '--sdkappid', String(sdkappid),
+      '--rules', rules];
     if (edition) args.push('--edition', edition);
     if (packageExpires) args.push('--package-expires', String(packageExpires));
     for (const i of ivrs) args.push('--ivr', i);

@@ -11,6 +11,7 @@
 #include <re_mem.h>
 #include "api/api_int.h"
 #include "base/base.h"
+#include "policy/policy.h"
 #include "store/store.h"
 #include "tenant/tenant.h"
 
@@ -52,11 +53,20 @@ static void provision(struct fixture *f, uint64_t app, int edition, int64_t expi
 		{4601, STORE_IVR_INBOUND, "in", FLOW(4601, "inbound")},
 		{4700, STORE_IVR_SURVEY, "survey", FLOW(4700, "survey")},
 	};
-	const char *const nums[] = {"008601012345678", "008601099999999"};
+	const char *const nums[] = {"008601012345678", "008613900000002"};
 	struct tenant_spec spec = {"acct", app, edition, expires, 0, ivrs, 3,
 				   numbers ? nums : NULL, numbers ? 2 : 0};
 
+	struct policy_rules *rules = NULL;
+	char *json = NULL;
+
 	assert_int_equal(tenant_provision(f->t, &spec, out), 0);
+	/* Calls at any hour and no per-callee limits: these tests are about the API. */
+	assert_int_equal(policy_rules_demo(&rules), 0);
+	assert_int_equal(policy_rules_json(rules, &json), 0);
+	assert_int_equal(store_instance_rules_put(f->st, app, json), 0);
+	mem_deref(json);
+	mem_deref(rules);
 }
 
 static int setup(void **state)
@@ -548,38 +558,38 @@ static void test_params_and_business(void **state)
 	       "MissingParameter", "The request is missing a required parameter `Callee`.");
 	expect(&(struct req){.params = "SdkAppId=1400000000&IVRId=4600", .sign = "HmacSHA1",
 			     .nonce = "11"}, "MissingParameter", "`Callee`");
-	expect(&(struct req){.params = "{\"SdkAppId\":\"x\",\"IVRId\":4600,\"Callee\":\"123\"}"},
+	expect(&(struct req){.params = "{\"SdkAppId\":\"x\",\"IVRId\":4600,\"Callee\":\"008612300000000\"}"},
 	       "InvalidParameter", "`SdkAppId`");
 	expect(&(struct req){.params = "{\"SdkAppId\":1400000000,\"IVRId\":4600,"
 			     "\"Callee\":\"12a45\"}"}, "InvalidParameterValue", "`Callee`");
 	expect(&(struct req){.params = "{\"SdkAppId\":1400000000,\"IVRId\":4600,"
-			     "\"Callee\":\"123\",\"Bogus\":1}"}, "UnknownParameter", "`Bogus`");
-	expect(&(struct req){.params = "SdkAppId=1400000000&IVRId=4600&Callee=123&Bogus=1",
+			     "\"Callee\":\"008612300000000\",\"Bogus\":1}"}, "UnknownParameter", "`Bogus`");
+	expect(&(struct req){.params = "SdkAppId=1400000000&IVRId=4600&Callee=008612300000000&Bogus=1",
 			     .sign = "HmacSHA256", .nonce = "12"}, "UnknownParameter", "`Bogus`");
-	expect(&(struct req){.params = "SdkAppId=1400000000&IVRId=4600&Callee=123&Callers.1=1",
+	expect(&(struct req){.params = "SdkAppId=1400000000&IVRId=4600&Callee=008612300000000&Callers.1=1",
 			     .sign = "HmacSHA256", .nonce = "13"}, "InvalidParameter", "no element 0");
 
 	/* Business checks, in order. */
 	expect(&(struct req){.params = "{\"SdkAppId\":1400000001,\"IVRId\":4600,"
-			     "\"Callee\":\"123\"}"}, "InvalidParameterValue.InstanceNotExist", NULL);
+			     "\"Callee\":\"008612300000000\"}"}, "InvalidParameterValue.InstanceNotExist", NULL);
 	expect(&(struct req){.params = "{\"SdkAppId\":1499999999,\"IVRId\":4600,"
-			     "\"Callee\":\"123\"}"}, "InvalidParameterValue.InstanceNotExist", NULL);
-	q = (struct req){.params = "{\"SdkAppId\":1400000002,\"IVRId\":4600,\"Callee\":\"123\"}",
+			     "\"Callee\":\"008612300000000\"}"}, "InvalidParameterValue.InstanceNotExist", NULL);
+	q = (struct req){.params = "{\"SdkAppId\":1400000002,\"IVRId\":4600,\"Callee\":\"008612300000000\"}",
 			 .id = F->standard.secret_id, .key = F->standard.secret_key};
 	expect(&q, "FailedOperation.PermissionDenied", "Advanced");
-	q = (struct req){.params = "{\"SdkAppId\":1400000003,\"IVRId\":9999,\"Callee\":\"123\"}",
+	q = (struct req){.params = "{\"SdkAppId\":1400000003,\"IVRId\":9999,\"Callee\":\"008612300000000\"}",
 			 .id = F->expired.secret_id, .key = F->expired.secret_key};
 	expect(&q, "LimitExceeded.BasePackageExpired", NULL);
 	expect(&(struct req){.params = "{\"SdkAppId\":1400000000,\"IVRId\":9999,"
-			     "\"Callee\":\"123\"}"}, "InvalidParameterValue", "does not exist");
+			     "\"Callee\":\"008612300000000\"}"}, "InvalidParameterValue", "does not exist");
 	expect(&(struct req){.params = "{\"SdkAppId\":1400000000,\"IVRId\":4700,"
-			     "\"Callee\":\"123\"}"}, "InvalidParameterValue", "survey");
+			     "\"Callee\":\"008612300000000\"}"}, "InvalidParameterValue", "survey");
 	expect(&(struct req){.params = "{\"SdkAppId\":1400000000,\"IVRId\":4600,"
-			     "\"Callee\":\"123\",\"Callers\":[\"0099123\",\"+861234\"]}"},
-	       "FailedOperation.NoCallOutNumber", "Callers");
-	q = (struct req){.params = "{\"SdkAppId\":1400000004,\"IVRId\":4601,\"Callee\":\"123\"}",
+			     "\"Callee\":\"008612300000000\",\"Callers\":[\"0099123\",\"+861234\"]}"},
+	       "FailedOperation.NoCallOutNumber", NULL);
+	q = (struct req){.params = "{\"SdkAppId\":1400000004,\"IVRId\":4601,\"Callee\":\"008612300000000\"}",
 			 .id = F->empty.secret_id, .key = F->empty.secret_key};
-	expect(&q, "FailedOperation.NoCallOutNumber", "no enabled outbound number");
+	expect(&q, "FailedOperation.NoCallOutNumber", "no outbound number");
 	expect(&(struct req){.action = "DescribeTelSession",
 			     .params = "{\"SdkAppId\":1400000000,\"SessionId\":\"nope\"}"},
 	       "FailedOperation.SessionNotExists", "nope");
@@ -590,16 +600,17 @@ static void test_params_and_business(void **state)
 	/* Callers in order: the first owned one is chosen; "+86..." matches "0086...". */
 	{
 		json_t *r = call(&(struct req){.params = "{\"SdkAppId\":1400000000,\"IVRId\":4601,"
-			"\"Callee\":\"123\",\"Callers\":[\"0099123\",\"+8601099999999\","
+			"\"Callee\":\"008612300000000\",\"Callers\":[\"0099123\",\"+8613900000002\","
 			"\"008601012345678\"]}"});
 		struct store_session *s = NULL;
 		const char *id = json_string_value(json_object_get(json_object_get(r, "Response"),
 								   "SessionId"));
 
-		assert_non_null(id);
+		if (!id)
+			fail_msg("%s", json_dumps(r, 0));
 		assert_int_equal(store_session_get(F->st, APP, id, &s), 0);
-		assert_string_equal(s->caller, "008601099999999");
-		assert_string_equal(s->callee, "123");
+		assert_string_equal(s->caller, "008613900000002");
+		assert_string_equal(s->callee, "008612300000000");
 		assert_string_equal(s->variables, "[]");
 		assert_string_equal(s->uui, "");
 		assert_int_equal(s->max_ring_s, 0);

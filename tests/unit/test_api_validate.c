@@ -181,7 +181,7 @@ static void test_values(void **state)
 	/* Numbers: digits with an optional + or 00, nothing else. */
 	valid_fails(create_fields(), "{\"SdkAppId\":1,\"IVRId\":1,\"Callee\":\"\"}",
 		    API_INVALID_PARAMETER_VALUE, "The value of `Callee` must not be empty.");
-	valid_fails(create_fields(), "{\"SdkAppId\":1,\"IVRId\":1,\"Callee\":\"86 130\"}",
+	valid_fails(create_fields(), "{\"SdkAppId\":1,\"IVRId\":1,\"Callee\":\"86_130\"}",
 		    API_INVALID_PARAMETER_VALUE, "The value of `Callee` is not a phone number");
 	valid_fails(create_fields(), "{\"SdkAppId\":1,\"IVRId\":1,\"Callee\":\"1234;user=x\"}",
 		    API_INVALID_PARAMETER_VALUE, "`Callee` is not a phone number");
@@ -259,8 +259,13 @@ static void test_number_normalise(void **state)
 	assert_int_equal(api_number_normalise("+0086130", out, sizeof(out)), EINVAL);
 	assert_int_equal(api_number_normalise("000861301", out, sizeof(out)), EINVAL);
 	assert_int_equal(api_number_normalise("++86130", out, sizeof(out)), EINVAL);
-	assert_int_equal(api_number_normalise("+86 130", out, sizeof(out)), EINVAL);
-	assert_int_equal(api_number_normalise("86-130", out, sizeof(out)), EINVAL);
+	/* Separators people write are dropped, nothing else is accepted. */
+	assert_int_equal(api_number_normalise("+86 138-0013.8000", out, sizeof(out)), 0);
+	assert_string_equal(out, "008613800138000");
+	assert_int_equal(api_number_normalise("(010) 8888 6666", out, sizeof(out)), 0);
+	assert_string_equal(out, "01088886666");
+	assert_int_equal(api_number_normalise("86_130", out, sizeof(out)), EINVAL);
+	assert_int_equal(api_number_normalise("86/130", out, sizeof(out)), EINVAL);
 	assert_int_equal(api_number_normalise("1234#", out, sizeof(out)), EINVAL);
 	assert_int_equal(api_number_normalise("+8613012345678", out, 10), ENOSPC);
 }
