@@ -146,22 +146,23 @@ enum api_code api_form_decode(const char *s, size_t len, struct api_form **fp,
 
 	while (pos <= len && rc == API_OK) {
 		const char *seg = s + pos, *amp = memchr(seg, '&', len - pos), *eq;
-		size_t seglen = amp ? (size_t)(amp - seg) : len - pos, nlen, vlen;
+		size_t seglen = amp ? (size_t)(amp - seg) : len - pos, rawlen, nlen, vlen;
 		char *name = buf;
 
 		pos += seglen + 1;
 		if (!seglen)
 			continue;
 		eq = memchr(seg, '=', seglen);
-		nlen = eq ? (size_t)(eq - seg) : seglen;
-		if (pct_decode(seg, nlen, name, &nlen) || !nlen) {
+		rawlen = eq ? (size_t)(eq - seg) : seglen;
+		nlen = rawlen;
+		if (pct_decode(seg, rawlen, name, &nlen) || !nlen) {
 			rc = api_fail(e, API_INVALID_REQUEST, nlen ?
 				      "A parameter name has a malformed percent escape." :
 				      "The request has a parameter without a name.");
 			break;
 		}
 		buf += nlen + 1;
-		if (pct_decode(eq ? eq + 1 : "", eq ? seglen - nlen - 1 : 0, buf, &vlen)) {
+		if (pct_decode(eq ? eq + 1 : "", eq ? seglen - rawlen - 1 : 0, buf, &vlen)) {
 			rc = api_fail(e, API_INVALID_REQUEST, "The value of `%s` has a malformed "
 				      "percent escape.", shown(name, nb));
 			break;

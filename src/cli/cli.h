@@ -14,6 +14,7 @@ struct cli_command {
 
 int cli_help(int argc, char **argv);
 int cli_admin(int argc, char **argv);
+int cli_call(int argc, char **argv);
 int cli_push(int argc, char **argv);
 int cli_ivr(int argc, char **argv);
 

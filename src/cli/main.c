@@ -5,6 +5,7 @@
 
 static const struct cli_command commands[] = {
 	{"help", "show this help", cli_help},
+	{"call", "call an API action, signed (TC3, HmacSHA256, HmacSHA1)", cli_call},
 	{"admin", "operator commands on the database (tenant-add)", cli_admin},
 	{"push", "data push settings and the outbox (config, list, resend)", cli_push},
 	{"ivr", "IVR flow tools (validate, simulate)", cli_ivr},

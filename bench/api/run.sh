@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# API bench: signed requests per second for DescribeTelSession and CreateIVRSession next to
+# the same load generator against nginx serving a static JSON file, and durable
+# CreateIVRSession per second (rate limit off, synchronous = full). Prints figures only.
+#
+#   bench/api/run.sh                 10 s per figure, 32 connections
+#   SECONDS_EACH=5 CONNS=64 API_THREADS=8 CCCD_BUILD=asan bench/api/run.sh
+# Ports 18080-18089 on 127.0.0.1; everything it starts is stopped on exit.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+SECS=${SECONDS_EACH:-10}
+CONNS=${CONNS:-32}
+THREADS=${API_THREADS:-16}  # blocking durable creates: more threads, bigger group commits
+API_PORT=18080 SIP_PORT=18081 NGINX_PORT=18082
+BUILD=build/${CCCD_BUILD:-release}
+
+make -s -j2 >/dev/null
+[ "$BUILD" = build/release ] || make -s -j2 VARIANT="${CCCD_BUILD}" >/dev/null
+tmp=$(mktemp -d /tmp/cccd-bench-api-XXXXXX)
+pids=()
+cleanup() {
+	[ -s "$tmp/cccd.log" ] && grep -v ' info ' "$tmp/cccd.log" | tail -20 >&2
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+chmod 755 "$tmp" # nginx workers may run as another user
+
+# The generator links cccd's sign module, so requests are signed exactly as clients do.
+cc -O2 -std=c17 -D_GNU_SOURCE -Isrc bench/api/load.c build/release/libcccd.a \
+	$(pkg-config --libs libre openssl) -lpthread -o "$tmp/load"
+
+cat >"$tmp/cccd.conf" <<CONF
+[api]
+listen = 127.0.0.1:$API_PORT
+threads = $THREADS
+rate_limit = 0
+[store]
+path = $tmp/cccd.db
+[sip]
+listen = 127.0.0.1:$SIP_PORT
+[log]
+level = warn
+CONF
+cred=$($BUILD/ccc admin --config "$tmp/cccd.conf" tenant-add --sdkappid 1400000000 \
+	--ivr 4600:autoOutbound --number 008601012345678)
+id=$(sed -n 's/^TENCENTCLOUD_SECRET_ID=//p' <<<"$cred")
+key=$(sed -n 's/^TENCENTCLOUD_SECRET_KEY=//p' <<<"$cred")
+$BUILD/cccd --config "$tmp/cccd.conf" 2>"$tmp/cccd.log" &
+pids+=($!)
+
+mkdir -p "$tmp/www" "$tmp/nginx"
+echo '{"Response":{"Session":{"SessionID":"6bb56a09278740bc80c5dc6dab783eff","SessionStatus":"finished"},"RequestId":"6bb56a09-2787-40bc-80c5-dc6dab783eff"}}' >"$tmp/www/static.json"
+cat >"$tmp/nginx/nginx.conf" <<CONF
+worker_processes 2;
+daemon off;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	client_body_temp_path $tmp/nginx;
+	proxy_temp_path $tmp/nginx;
+	fastcgi_temp_path $tmp/nginx;
+	uwsgi_temp_path $tmp/nginx;
+	scgi_temp_path $tmp/nginx;
+	keepalive_requests 1000000;
+	server {
+		listen 127.0.0.1:$NGINX_PORT;
+		root $tmp/www;
+		location / { default_type application/json; }
+	}
+}
+CONF
+/usr/sbin/nginx -c "$tmp/nginx/nginx.conf" -p "$tmp/nginx" 2>"$tmp/nginx/stderr" &
+pids+=($!)
+
+for i in $(seq 50); do
+	(exec 3<>/dev/tcp/127.0.0.1/$API_PORT) 2>/dev/null &&
+		(exec 3<>/dev/tcp/127.0.0.1/$NGINX_PORT) 2>/dev/null && break
+	sleep 0.1
+done
+
+printf 'GET /static.json HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n' >"$tmp/static.http"
+create='{"SdkAppId":1400000000,"Callee":"008613012345678","IVRId":4600,"Variables":[{"Key":"name","Value":"Li Lei"}],"UUI":"bench"}'
+"$tmp/load" sign CreateIVRSession "$create" "127.0.0.1:$API_PORT" "$id" "$key" >"$tmp/create.http"
+sid=$("$tmp/load" once 127.0.0.1 $API_PORT "$tmp/create.http" |
+	sed -n 's/.*"SessionId":"\([0-9a-f]*\)".*/\1/p')
+[ -n "$sid" ] || { echo "CreateIVRSession failed"; cat "$tmp/cccd.log"; exit 1; }
+"$tmp/load" sign DescribeTelSession "{\"SdkAppId\":1400000000,\"SessionId\":\"$sid\"}" \
+	"127.0.0.1:$API_PORT" "$id" "$key" >"$tmp/describe.http"
+
+rps() { sed -n 's/.*rps=\([0-9]*\).*/\1/p' <<<"$1"; }
+echo "cccd API bench: $CONNS connections, ${SECS}s each, $THREADS API threads, $(nproc) cores"
+n=$("$tmp/load" run 127.0.0.1 $NGINX_PORT "$CONNS" "$SECS" "$tmp/static.http")
+echo "nginx static JSON                     $n"
+dsc=$("$tmp/load" run 127.0.0.1 $API_PORT "$CONNS" "$SECS" "$tmp/describe.http")
+echo "DescribeTelSession (TC3, signed)      $dsc"
+cre=$("$tmp/load" run 127.0.0.1 $API_PORT "$CONNS" "$SECS" "$tmp/create.http")
+echo "CreateIVRSession (TC3, durable)       $cre"
+awk -v n="$(rps "$n")" -v d="$(rps "$dsc")" -v c="$(rps "$cre")" 'BEGIN {
+	printf "ratio DescribeTelSession / nginx      %.2f (target >= 0.5)\n", d / n;
+	printf "ratio CreateIVRSession / nginx        %.2f\n", c / n;
+	printf "durable CreateIVRSession per second   %d (target >= 2000)\n", c }'
+grep -E 'error|ERROR' "$tmp/cccd.log" | head -5 || true
