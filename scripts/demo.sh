@@ -19,8 +19,10 @@ trap cleanup EXIT INT TERM
 
 # The simulated phone answers calls on 127.0.0.1:5080 (any number of them), and the
 # demo services take pushes on 9090 and the IVR's HTTP lookups on 9091.
-sipp -sf demo/phone.xml -i 127.0.0.1 -p 5080 -mi 127.0.0.1 -mp 31000 -bg >/dev/null
-pids+=($(pgrep -n -f "sipp -sf demo/phone.xml"))
+mkdir -p var
+sipp -sf demo/phone.xml -i 127.0.0.1 -p 5080 -mi 127.0.0.1 -mp 31000 -nostdin \
+	-error_file var/phone-errors.log >var/phone.log 2>&1 &
+pids+=($!)
 node demo/services.mjs &
 pids+=($!)
 ./build/release/cccd --config demo/cccd.conf &
