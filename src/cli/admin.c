@@ -30,6 +30,7 @@ static int admin_usage(void)
 		"       ccc admin --config FILE number-set --sdkappid N --number NUMBER\n"
 		"           [--state 1|2|4|5] [--class platform|own] [--outbound yes|no]\n"
 		"           [--inbound-ivr ID]   (0 = no inbound IVR)\n"
+		"       ccc admin --config FILE ivr-put --sdkappid N --ivr ID:TYPE:FILE\n"
 		"       ccc admin --config FILE rules-set --sdkappid N (default|demo|FILE)\n"
 		"       ccc admin --config FILE rules-show --sdkappid N\n"
 		"  TYPE is inbound, autoOutbound or survey; without FILE the IVR is a flow\n"
@@ -336,6 +337,33 @@ static int number_set(struct store *st, int argc, char **argv)
 	return err ? 1 : 0;
 }
 
+/* A new version of an IVR's flow (checked whole; the running version stays if it fails);
+ * calls in progress keep the version they started with. */
+static int ivr_put(struct store *st, int argc, char **argv)
+{
+	struct tenant_ivr_spec iv = {0};
+	const char *spec = opt_str(argc, argv, "--ivr");
+	uint64_t sdkappid;
+	uint32_t version;
+	char *doc = NULL;
+	int err;
+
+	if (!spec || !strchr(strchr(spec, ':') ? strchr(spec, ':') + 1 : "", ':') ||
+	    opt_u64(argc, argv, "--sdkappid", &sdkappid, NULL))
+		return admin_usage();
+	err = ivr_arg(spec, &iv, &doc);
+	if (!err)
+		err = store_ivr_put(st, sdkappid, iv.ivr_id, "", (enum store_ivr_type)iv.type, doc,
+				    &version);
+	if (!err)
+		printf("IVR %llu of instance %llu: version %u\n", (unsigned long long)iv.ivr_id,
+		       (unsigned long long)sdkappid, version);
+	else if (err != EINVAL)
+		fprintf(stderr, "ccc admin: ivr-put failed: %s\n", strerror(err));
+	mem_deref(doc);
+	return err ? 1 : 0;
+}
+
 static int rules_set(struct store *st, int argc, char **argv)
 {
 	uint64_t sdkappid;
@@ -408,6 +436,8 @@ int cli_admin(int argc, char **argv)
 		rc = instance_set(st, argc - 3, argv + 3);
 	else if (!strcmp(argv[3], "number-set"))
 		rc = number_set(st, argc - 3, argv + 3);
+	else if (!strcmp(argv[3], "ivr-put"))
+		rc = ivr_put(st, argc - 3, argv + 3);
 	else if (!strcmp(argv[3], "rules-set"))
 		rc = rules_set(st, argc - 3, argv + 3);
 	else if (!strcmp(argv[3], "rules-show"))
