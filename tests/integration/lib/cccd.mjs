@@ -66,6 +66,7 @@ export async function startCccd(opts = {}) {
     "[media]", "rtp_ip = 127.0.0.1", `port_min = ${rtpBase}`, `port_max = ${rtpBase + 39}`,
     `recording_dir = ${dir}/recordings`, "rtp_timeout_ms = 15000",
     "[push]", "retry_schedule = 200ms,400ms,800ms", "poll_ms = 100",
+    ...(opts.sections && opts.sections.includes("[session]") ? [] : ["[session]", "stop_wait = 2"]),
     ...(opts.trunkPort ? ["[trunk peer]", "host = 127.0.0.1", `port = ${opts.trunkPort}`,
       "transport = udp", "route = *", "options_interval = 0"] : []),
     opts.sections || "",
