@@ -133,23 +133,66 @@ static int parent_dir_make(const char *path)
 	return 0;
 }
 
-/* Inbound calls are refused with 404 until numbers are bound to inbound IVRs. */
+/* Inbound calls go to the session manager (numbers bound to inbound IVRs). */
 static int incoming_call(struct call *c, const struct call_incoming *in, call_event_h **ehp,
 			 void **argp, void *arg)
 {
-	(void)c;
-	(void)ehp;
-	(void)argp;
-	(void)arg;
-	log_info("main", "inbound call to %s from %s refused: no inbound IVR for the number",
-		 in->callee, in->caller);
-	return ENOENT;
+	struct cccd *d = arg;
+
+	return session_mgr_incoming(c, in, ehp, argp, d->sessions);
+}
+
+/* Graceful stop (SIGTERM/SIGINT): no new sessions (the API closes), calls in progress get
+ * [session] stop_wait to end, then they are hung up and their records written; the store
+ * and the push flush as they stop. A second signal stops at once. */
+static struct {
+	struct cccd *d;
+	struct tmr tmr;
+	uint64_t deadline_ms;
+	bool stopping, hung_up;
+	unsigned stop_wait_s;
+} graceful;
+
+static void graceful_poll(void *arg)
+{
+	struct cccd *d = arg;
+	uint64_t now = clock_mono_ms();
+
+	if (!session_mgr_active(d->sessions)) {
+		re_cancel();
+		return;
+	}
+	if (now >= graceful.deadline_ms && !graceful.hung_up) {
+		log_info("main", "stop: hanging up %zu calls still in progress",
+			 session_mgr_active(d->sessions));
+		session_mgr_hangup_all(d->sessions);
+		graceful.hung_up = true;
+		graceful.deadline_ms = now + 5000;
+	}
+	else if (now >= graceful.deadline_ms) {
+		log_warn("main", "stop: %zu sessions did not end in time",
+			 session_mgr_active(d->sessions));
+		re_cancel();
+		return;
+	}
+	tmr_start(&graceful.tmr, 100, graceful_poll, d);
 }
 
 static void signal_handler(int sig)
 {
-	log_info("main", "signal %d: stopping", sig);
-	re_cancel();
+	struct cccd *d = graceful.d;
+
+	if (graceful.stopping || !d) {
+		log_info("main", "signal %d: stopping now", sig);
+		re_cancel();
+		return;
+	}
+	graceful.stopping = true;
+	log_info("main", "signal %d: stopping; %zu calls in progress get %us to end", sig,
+		 session_mgr_active(d->sessions), graceful.stop_wait_s);
+	d->api = mem_deref(d->api);
+	graceful.deadline_ms = clock_mono_ms() + graceful.stop_wait_s * 1000ull;
+	graceful_poll(d);
 }
 
 /* On an API thread: a session is durable; the control loop takes it from here. */
@@ -309,7 +352,11 @@ int main(int argc, char **argv)
 	err = cccd_start(&d, &cc);
 	if (!err) {
 		log_info("main", "cccd %s running", CCCD_VERSION);
+		graceful.d = &d;
+		graceful.stop_wait_s = cc.session.stop_wait_s;
+		tmr_init(&graceful.tmr);
 		err = re_main(signal_handler);
+		tmr_cancel(&graceful.tmr);
 	}
 	cccd_stop(&d);
 	libre_close();

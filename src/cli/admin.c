@@ -29,6 +29,7 @@ static int admin_usage(void)
 		"           [--package-expires UNIX_S] [--ai-channels N]\n"
 		"       ccc admin --config FILE number-set --sdkappid N --number NUMBER\n"
 		"           [--state 1|2|4|5] [--class platform|own] [--outbound yes|no]\n"
+		"           [--inbound-ivr ID]   (0 = no inbound IVR)\n"
 		"       ccc admin --config FILE rules-set --sdkappid N (default|demo|FILE)\n"
 		"       ccc admin --config FILE rules-show --sdkappid N\n"
 		"  TYPE is inbound, autoOutbound or survey; without FILE the IVR is a flow\n"
@@ -299,12 +300,13 @@ static int number_set(struct store *st, int argc, char **argv)
 	const char *outbound = opt_str(argc, argv, "--outbound");
 	struct store_number n = {.state = 1, .outbound = true};
 	char why[128];
-	uint64_t state = 0;
-	bool g_state = false;
+	uint64_t state = 0, ivr = 0;
+	bool g_state = false, g_ivr = false;
 	int err;
 
 	if (!number || opt_u64(argc, argv, "--sdkappid", &n.sdkappid, NULL) ||
 	    opt_u64(argc, argv, "--state", &state, &g_state) ||
+	    opt_u64(argc, argv, "--inbound-ivr", &ivr, &g_ivr) ||
 	    (g_state && state != 1 && state != 2 && state != 4 && state != 5) ||
 	    (cls && strcmp(cls, "platform") && strcmp(cls, "own")) ||
 	    (outbound && strcmp(outbound, "yes") && strcmp(outbound, "no")))
@@ -326,6 +328,8 @@ static int number_set(struct store *st, int argc, char **argv)
 		n.number_class = !strcmp(cls, "own") ? 1 : 0;
 	if (outbound)
 		n.outbound = !strcmp(outbound, "yes");
+	if (g_ivr)
+		n.inbound_ivr = ivr;
 	err = store_number_put(st, &n);
 	if (err)
 		fprintf(stderr, "ccc admin: number-set failed: %s\n", strerror(err));

@@ -35,11 +35,12 @@ int session_conf_read(const struct conf *cf, struct session_conf *sc, struct con
 {
 	const struct conf_section *sec = conf_section_first(cf, "session");
 	const char *dir;
-	uint64_t age;
+	uint64_t age, stop_wait;
 	int rc;
 
 	memset(sc, 0, sizeof(*sc));
 	rc = conf_uint(sec, "resume_max_age", 60, 0, 86400, &age, err);
+	rc = rc ? rc : conf_uint(sec, "stop_wait", 30, 0, 3600, &stop_wait, err);
 	rc = rc ? rc : conf_str(sec, "prompt_dir", "", &dir, err);
 	rc = rc ? rc : conf_bool(sec, "allow_plain_http", false, &sc->allow_plain_http, err);
 	if (rc)
@@ -50,6 +51,7 @@ int session_conf_read(const struct conf *cf, struct session_conf *sc, struct con
 	}
 	strcpy(sc->prompt_dir, dir);
 	sc->resume_max_age_s = (unsigned)age;
+	sc->stop_wait_s = (unsigned)stop_wait;
 	return 0;
 }
 
@@ -252,6 +254,12 @@ int session_mgr_hangup(struct session_mgr *m, uint64_t sdkappid, const char *ses
 	return err;
 }
 
+void session_mgr_hangup_all(struct session_mgr *m)
+{
+	for (struct le *le = m ? m->active.head : NULL; le; le = le->next)
+		session_work_hangup(le->data);
+}
+
 size_t session_mgr_active(const struct session_mgr *m)
 {
 	return m ? list_count(&m->active) : 0;
@@ -286,12 +294,14 @@ static void mgr_destructor(void *arg)
 {
 	struct session_mgr *m = arg;
 
+	session_inbound_stop(m);
 	mem_deref(m->mq);
 	list_flush(&m->active);
 	hash_flush(m->flows);
 	mem_deref(m->flows);
 	hash_flush(m->prompts);
 	mem_deref(m->prompts);
+	pthread_cond_destroy(&m->stop);
 	pthread_mutex_destroy(&m->lock);
 }
 
@@ -309,10 +319,12 @@ int session_mgr_alloc(struct session_mgr **mp, const struct session_conf *sc,
 	m->conf = *sc;
 	m->deps = *deps;
 	pthread_mutex_init(&m->lock, NULL);
+	pthread_cond_init(&m->stop, NULL);
 	err = hash_alloc(&m->flows, 256);
 	err = err ? err : hash_alloc(&m->prompts, 256);
 	err = err ? err : mqueue_alloc(&m->mq, mqueue_handler, m);
 	err = err ? err : store_sessions_live(deps->store, resume_handler, m);
+	err = err ? err : session_inbound_start(m);
 	if (err)
 		mem_deref(m);
 	else

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "call/call.h"
 
 struct call_ua;
 struct conf;
@@ -18,6 +19,8 @@ struct store_session;
 struct session_mgr;
 
 struct session_conf {
+	unsigned stop_wait_s;       /* SIGTERM: calls in progress get this long to end
+				     * ([session] stop_wait), then they are hung up */
 	unsigned resume_max_age_s;  /* a session never dialled and older than this at start is
 				     * closed instead of dialled ([session] resume_max_age) */
 	char prompt_dir[512];       /* where relative prompt files of flows resolve */
@@ -47,6 +50,15 @@ int session_mgr_enqueue(struct session_mgr *m, struct store_session *s);
 /* Thread-safe: asks the control loop to hang up a live session of `sdkappid`. ENOENT is
  * not reported here (the API checks the session's status in the store). */
 int session_mgr_hangup(struct session_mgr *m, uint64_t sdkappid, const char *session_id);
+
+/* The call module's incoming handler (call_incoming_h, arg = the manager): an INVITE to a
+ * number bound to an inbound IVR becomes a new session and is answered; ENOENT (404) for
+ * any other number. */
+int session_mgr_incoming(struct call *c, const struct call_incoming *in, call_event_h **ehp,
+			 void **argp, void *arg);
+
+/* Hangs up every live call (graceful stop after its wait): their records follow. */
+void session_mgr_hangup_all(struct session_mgr *m);
 
 /* Sessions being worked now. */
 size_t session_mgr_active(const struct session_mgr *m);

@@ -26,6 +26,20 @@ struct session_mgr {
 	struct hash *flows;            /* "sdkappid/ivr/version" → struct flow_entry, owned */
 	struct hash *prompts;          /* path → struct prompt_entry, owned */
 	size_t n_flows;
+	struct hash *inbound;          /* number → struct inbound_entry, owned; swapped whole */
+	pthread_t refresher;           /* re-reads the inbound numbers every few seconds */
+	bool refresher_running;
+	bool stopping;
+	pthread_cond_t stop;
+};
+
+/* A number answered into an inbound IVR. Owner: the manager's inbound hash. */
+struct inbound_entry {
+	struct le he;
+	char number[33];
+	uint64_t sdkappid, account_id, ivr_id;
+	uint32_t ivr_version;
+	struct ivr_flow *flow;         /* owned reference; NULL if it does not load */
 };
 
 /* One session being worked. Owner: the manager's active list. */
@@ -56,6 +70,17 @@ int session_flow_get(struct session_mgr *m, const struct store_session *row,
 		     struct ivr_flow **flowp);
 /* A prompt file's decoded audio from the table filled at flow load (no disk), or NULL. */
 struct media_prompt *session_prompt_get(struct session_mgr *m, const char *path);
+
+/* The inbound number table: loaded before the loop runs, then refreshed on its own
+ * thread (store reads, flow loads), so the control loop only looks it up. */
+int session_inbound_start(struct session_mgr *m);
+void session_inbound_stop(struct session_mgr *m);
+/* The entry for a dialled number, with a new reference to its flow; ENOENT if none. */
+int session_inbound_find(struct session_mgr *m, const char *number, struct inbound_entry *out);
+
+/* Takes an inbound call into a new session (answers it; the IVR runs on ANSWERED). */
+int session_work_inbound(struct session_mgr *m, struct call *c, const struct inbound_entry *e,
+			 const struct call_incoming *in, call_event_h **ehp, void **argp);
 
 /* Starts working a session: dials it (or closes it at once if it cannot be dialled). */
 void session_work_start(struct session_mgr *m, struct store_session *row,

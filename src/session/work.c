@@ -8,6 +8,7 @@
 #include "call/call.h"
 #include "ivr/ivr.h"
 #include "media/media.h"
+#include "policy/policy.h"
 #include "records/records.h"
 #include "session/session_int.h"
 
@@ -304,6 +305,13 @@ static void call_event(struct call *c, const struct call_event *ev, void *arg)
 			strcpy(end.hungup_side, w->ivr_end.hungup_side);
 			strcpy(end.end_reason, w->ivr_end.end_reason);
 		}
+		else if (w->row->direction == 0 && ev->times.answer_ms &&
+			 ev->end.side == CALL_SIDE_USER) {
+			/* The caller left the inbound IVR before it ended (ivrGiveUp). */
+			end.end_status = 102;
+			strcpy(end.hungup_side, "user");
+			snprintf(end.end_reason, sizeof(end.end_reason), "caller hung up in the IVR");
+		}
 		else {
 			end.end_status = ev->end.status;
 			snprintf(end.hungup_side, sizeof(end.hungup_side), "%s",
@@ -323,6 +331,63 @@ void session_work_hangup(struct session_work *w)
 	w->hangup_requested = true;
 	if (w->call)
 		call_hangup(w->call);
+}
+
+int session_work_inbound(struct session_mgr *m, struct call *c, const struct inbound_entry *e,
+			 const struct call_incoming *in, call_event_h **ehp, void **argp)
+{
+	struct store_session *row;
+	struct session_work *w;
+	int64_t now_ms = clock_unix_ms();
+	int err;
+
+	err = store_session_alloc(&row, in->uui, "[]");
+	if (err)
+		return err;
+	err = ids_session(row->id);
+	if (err) {
+		mem_deref(row);
+		return err;
+	}
+	row->sdkappid = e->sdkappid;
+	row->account_id = e->account_id;
+	row->direction = 0;
+	if (policy_number_normalise(in->caller, NULL, row->caller, NULL, 0))
+		snprintf(row->caller, sizeof(row->caller), "%s", in->caller);
+	snprintf(row->callee, sizeof(row->callee), "%s", e->number);
+	row->ivr_id = e->ivr_id;
+	row->ivr_version = e->ivr_version;
+	row->status = STORE_STATUS_RINGING;
+	row->created_ms = now_ms;
+	row->start_ts = now_ms / 1000;
+	snprintf(row->request_id, sizeof(row->request_id), "inbound");
+
+	w = mem_zalloc(sizeof(*w), work_destructor);
+	if (!w) {
+		mem_deref(row);
+		return ENOMEM;
+	}
+	w->mgr = m;
+	w->row = row;
+	w->flow = mem_ref(e->flow);
+	w->call = c;      /* the reference the call module hands to the taker */
+	w->ring_ts = row->start_ts;
+	err = store_session_create_async(m->deps.store, row);
+	err = err ? err : store_session_ringing(m->deps.store, row->id, w->ring_ts);
+	if (err) {
+		w->call = NULL;
+		mem_deref(w);
+		return err;
+	}
+	list_append(&m->active, &w->le, w);
+	*ehp = call_event;
+	*argp = w;
+	log_info("session", "%s: inbound call from %s to %s (IVR %llu)", row->id, row->caller,
+		 row->callee, (unsigned long long)row->ivr_id);
+	err = call_answer(c);
+	if (err)
+		log_warn("session", "%s: cannot answer: %s", row->id, strerror(err));
+	return 0;
 }
 
 void session_work_start(struct session_mgr *m, struct store_session *row,

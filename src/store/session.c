@@ -68,6 +68,18 @@ static int session_insert(struct store_conn *c, void *arg)
 	return rc == SQLITE_DONE ? 0 : (store_errno(rc) ? store_errno(rc) : EIO);
 }
 
+static int session_insert_job(struct store_conn *c, void *arg)
+{
+	return session_insert(c, arg);
+}
+
+int store_session_create_async(struct store *st, struct store_session *s)
+{
+	if (!st || !s || strlen(s->id) != 32)
+		return EINVAL;
+	return store_write_async(st, session_insert_job, mem_ref(s));
+}
+
 int store_session_create(struct store *st, const struct store_session *s)
 {
 	if (!st || !s || strlen(s->id) != 32)

@@ -118,6 +118,8 @@ int store_number_get(struct store *st, uint64_t sdkappid, const char *number,
 /* The instance's usable outbound numbers (state 1), least recently used first. */
 typedef int (store_number_h)(const struct store_number *num, void *arg);
 int store_numbers_outbound(struct store *st, uint64_t sdkappid, store_number_h *h, void *arg);
+/* Every enabled number (state 1) bound to an inbound IVR, of every instance. */
+int store_numbers_inbound(struct store *st, store_number_h *h, void *arg);
 
 /* Adds a new version of an IVR's flow document and makes it current; *versionp gets it. */
 int store_ivr_put(struct store *st, uint64_t sdkappid, uint64_t ivr_id, const char *name,
@@ -207,6 +209,11 @@ typedef int (store_admit_h)(const struct store_admit_counts *counts, size_t *cho
 /* s->caller is set to the chosen candidate on admission. Blocking (durable, like create). */
 int store_session_admit(struct store *st, struct store_session *s,
 			const struct store_admit_query *q, store_admit_h *decide, void *arg);
+
+/* Queues the insert of a session (an inbound call: nothing was acknowledged yet, and the
+ * control loop must not wait); takes a reference to s. Later lifecycle writes of the
+ * session are applied after it. */
+int store_session_create_async(struct store *st, struct store_session *s);
 
 /* The session `id` of instance `sdkappid`; ENOENT if absent or of another instance. */
 int store_session_get(struct store *st, uint64_t sdkappid, const char *id,

@@ -341,6 +341,36 @@ int store_number_get(struct store *st, uint64_t sdkappid, const char *number,
 			bind_number_key, &k, number_row, out);
 }
 
+int store_numbers_inbound(struct store *st, store_number_h *h, void *arg)
+{
+	struct store_conn *c;
+	sqlite3_stmt *s;
+	int err = store_reader_get(st, &c), rc;
+
+	if (err)
+		return err;
+	s = store_stmt(c, "SELECT sdkappid, number, state, outbound, inbound_ivr, class "
+		       "FROM numbers WHERE state = 1 AND inbound_ivr <> 0");
+	if (!s) {
+		err = EIO;
+		goto out;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_number n;
+
+		number_row(s, &n);
+		err = h(&n, arg);
+		if (err)
+			break;
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = store_errno(rc) ? store_errno(rc) : EIO;
+	sqlite3_reset(s);
+out:
+	store_reader_put(st, c);
+	return err;
+}
+
 int store_numbers_outbound(struct store *st, uint64_t sdkappid, store_number_h *h, void *arg)
 {
 	struct store_conn *c;

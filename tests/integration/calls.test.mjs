@@ -221,3 +221,36 @@ test("kill -9 during a call: after restart the session has an honest final recor
     await peer.stop();
   }
 });
+
+test("SIGTERM: calls in progress are hung up after stop_wait, recorded, and cccd exits 0", async () => {
+  const peer = await sipp(path.join(ROOT, "tests/sip/uas_answer_wait_bye.xml"));
+  const dd = await startCccd({ trunkPort: peer.port, sections: "[session]\nstop_wait = 1\n" });
+  try {
+    const flow = { ivrId: 2, name: "hold", type: "autoOutbound", start: "s", nodes: [
+      { id: "s", type: "start", next: "p" },
+      { id: "p", type: "prompt", params: { tts: "Please hold the line.", plays: 10 }, next: "h" },
+      { id: "h", type: "hangup" }] };
+    fs.writeFileSync(path.join(dd.dir, "2.json"), JSON.stringify(flow));
+    const c2 = client(dd.tenant(["--sdkappid", "1400000601", "--ivr", `2:autoOutbound:${dd.dir}/2.json`,
+      "--number", "008601012345678", "--rules", "demo"]), dd.endpoint);
+    const r = await c2.CreateIVRSession({ SdkAppId: 1400000601, Callee: "008613800138000", IVRId: 2 });
+    assert.equal(r.err, undefined, r.message);
+    await until(async () => {
+      const s = await c2.DescribeTelSession({ SdkAppId: 1400000601, SessionId: r.SessionId });
+      return s.Session && s.Session.SessionStatus === "inProgress";
+    }, 10000, 100, "the call to be answered");
+    const code = await dd.stop();
+    assert.equal(code, 0);
+    assert.match(dd.log, /stopping; 1 calls in progress/);
+    await dd.start();
+    const s = await finished(c2, 1400000601, r.SessionId, 5000);
+    const cdr = await cdrOf(c2, 1400000601, r.SessionId);
+    assert.equal(cdr.EndStatus, 1, "hung up by cccd at the stop, not closed as an error later");
+    assert.equal(cdr.HungUpSide, "system");
+    assert.ok(s.AcceptTimestamp > 0);
+  } finally {
+    await dd.stop();
+    dd.cleanup();
+    await peer.stop();
+  }
+});

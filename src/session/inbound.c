@@ -1,0 +1,166 @@
+/* inbound: which numbers answer into which inbound IVR. The table is read from the store
+ * on a thread of its own every few seconds (numbers added by `ccc admin` show up without a
+ * restart) and swapped whole; the control loop only looks numbers up in memory. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include "base/base.h"
+#include "ivr/ivr.h"
+#include "policy/policy.h"
+#include "session/session_int.h"
+
+enum { INBOUND_REFRESH_S = 5 };
+
+static void entry_destructor(void *arg)
+{
+	struct inbound_entry *e = arg;
+
+	hash_unlink(&e->he);
+	mem_deref(e->flow);
+}
+
+static bool entry_match(struct le *le, void *arg)
+{
+	return !strcmp(((struct inbound_entry *)le->data)->number, arg);
+}
+
+struct build {
+	struct session_mgr *m;
+	struct hash *table;
+};
+
+static int entry_add(const struct store_number *num, void *arg)
+{
+	struct build *b = arg;
+	struct store_instance inst;
+	struct store_ivr ivr;
+	struct store_session row = {0};
+	struct inbound_entry *e;
+
+	if (store_instance_get(b->m->deps.store, num->sdkappid, &inst) ||
+	    store_ivr_get(b->m->deps.store, num->sdkappid, num->inbound_ivr, &ivr) ||
+	    ivr.type != STORE_IVR_INBOUND)
+		return 0; /* a number bound to nothing usable is refused like an unknown one */
+	e = mem_zalloc(sizeof(*e), entry_destructor);
+	if (!e)
+		return ENOMEM;
+	snprintf(e->number, sizeof(e->number), "%s", num->number);
+	e->sdkappid = num->sdkappid;
+	e->account_id = inst.account_id;
+	e->ivr_id = ivr.ivr_id;
+	e->ivr_version = ivr.version;
+	row.sdkappid = e->sdkappid;
+	row.ivr_id = e->ivr_id;
+	row.ivr_version = e->ivr_version;
+	snprintf(row.id, sizeof(row.id), "inbound");
+	(void)session_flow_get(b->m, &row, &e->flow);
+	hash_append(b->table, hash_joaat_str(e->number), &e->he, e);
+	return 0;
+}
+
+/* Reads the table anew and swaps it in. Blocking (store, flow files). */
+static int refresh(struct session_mgr *m)
+{
+	struct build b = {m, NULL};
+	struct hash *old;
+	int err = hash_alloc(&b.table, 64);
+
+	if (!err)
+		err = store_numbers_inbound(m->deps.store, entry_add, &b);
+	if (err) {
+		hash_flush(b.table);
+		mem_deref(b.table);
+		return err;
+	}
+	pthread_mutex_lock(&m->lock);
+	old = m->inbound;
+	m->inbound = b.table;
+	pthread_mutex_unlock(&m->lock);
+	hash_flush(old);
+	mem_deref(old);
+	return 0;
+}
+
+static void *refresher_main(void *arg)
+{
+	struct session_mgr *m = arg;
+	struct timespec until;
+
+	pthread_mutex_lock(&m->lock);
+	while (!m->stopping) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += INBOUND_REFRESH_S;
+		pthread_cond_timedwait(&m->stop, &m->lock, &until);
+		if (m->stopping)
+			break;
+		pthread_mutex_unlock(&m->lock);
+		if (refresh(m))
+			log_warn("session", "the inbound numbers could not be re-read");
+		pthread_mutex_lock(&m->lock);
+	}
+	pthread_mutex_unlock(&m->lock);
+	return NULL;
+}
+
+int session_inbound_start(struct session_mgr *m)
+{
+	int err = refresh(m);
+
+	if (err)
+		return err;
+	err = pthread_create(&m->refresher, NULL, refresher_main, m);
+	if (!err)
+		m->refresher_running = true;
+	return err;
+}
+
+void session_inbound_stop(struct session_mgr *m)
+{
+	if (m->refresher_running) {
+		pthread_mutex_lock(&m->lock);
+		m->stopping = true;
+		pthread_cond_signal(&m->stop);
+		pthread_mutex_unlock(&m->lock);
+		pthread_join(m->refresher, NULL);
+		m->refresher_running = false;
+	}
+	hash_flush(m->inbound);
+	m->inbound = mem_deref(m->inbound);
+}
+
+int session_inbound_find(struct session_mgr *m, const char *number, struct inbound_entry *out)
+{
+	struct inbound_entry *e;
+	char norm[33];
+
+	/* Trunks deliver the dialled number in many forms; the table holds the 00-form. */
+	if (policy_number_normalise(number, NULL, norm, NULL, 0))
+		snprintf(norm, sizeof(norm), "%s", number);
+	pthread_mutex_lock(&m->lock);
+	e = list_ledata(hash_lookup(m->inbound, hash_joaat_str(norm), entry_match, norm));
+	if (e) {
+		*out = *e;
+		out->he = (struct le)LE_INIT;
+		out->flow = mem_ref(e->flow);
+	}
+	pthread_mutex_unlock(&m->lock);
+	return e ? 0 : ENOENT;
+}
+
+int session_mgr_incoming(struct call *c, const struct call_incoming *in, call_event_h **ehp,
+			 void **argp, void *arg)
+{
+	struct session_mgr *m = arg;
+	struct inbound_entry e;
+	int err;
+
+	if (!m || session_inbound_find(m, in->callee, &e)) {
+		log_info("session", "inbound call to %s refused: no inbound IVR for the number",
+			 in->callee);
+		return ENOENT;
+	}
+	err = session_work_inbound(m, c, &e, in, ehp, argp);
+	mem_deref(e.flow);
+	return err;
+}
