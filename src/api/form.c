@@ -134,6 +134,8 @@ enum api_code api_form_decode(const char *s, size_t len, struct api_form **fp,
 	size_t pairs = 1, pos = 0;
 	enum api_code rc = API_OK;
 
+	if (!s)
+		s = ""; /* an empty body may come without a buffer */
 	for (size_t i = 0; i < len; i++)
 		pairs += s[i] == '&';
 	/* One allocation: the form, its pair array and the decoded text (never longer than

@@ -150,8 +150,8 @@ static const char *const migrations[] = {
 
 	/* 4: callout rules per instance (policy JSON; '' = the defaults) and number classes
 	 * (0 platform: TCCC's carrier rules apply; 1 own: the customer's own numbers). */
-	"ALTER TABLE instances ADD COLUMN rules TEXT NOT NULL DEFAULT '';"
-	"ALTER TABLE numbers ADD COLUMN class INTEGER NOT NULL DEFAULT 0;",
+	("ALTER TABLE instances ADD COLUMN rules TEXT NOT NULL DEFAULT '';"
+	 "ALTER TABLE numbers ADD COLUMN class INTEGER NOT NULL DEFAULT 0;"),
 };
 
 int store_schema_migrate(struct store_conn *c)

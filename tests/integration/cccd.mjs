@@ -55,7 +55,9 @@ export class Cccd {
         // A trunk for every number, so that CreateIVRSession has a route; its calls go to
         // the discard port on loopback and fail, which these API tests do not look at.
         '[trunk sink]\nhost = 127.0.0.1\nport = 9\ntransport = udp\nroute = *\noptions_interval = 0\n' +
-        `[session]\nstop_wait = 1\n[log]\nlevel = warn\n`);
+        // Calls still trying that sink are hung up at once on SIGTERM.
+        '[session]\nstop_wait = 0\n' +
+        `[log]\nlevel = warn\n`);
     }
     this.proc = spawn(bin('cccd'), ['--config', this.conf], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.proc.stderr.on('data', (d) => { this.log += d; });

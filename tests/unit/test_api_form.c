@@ -83,6 +83,14 @@ static void test_decode(void **state)
 	f = decode_ok("");
 	assert_int_equal(f->n, 0);
 	mem_deref(f);
+	{
+		struct api_error e;
+
+		f = NULL;
+		assert_int_equal(api_form_decode(NULL, 0, &f, &e), API_OK);
+		assert_int_equal(f->n, 0);
+		mem_deref(f);
+	}
 	f = decode_ok("Sign%61ture=x%3D");
 	assert_string_equal(api_form_get(f, "Signature"), "x=");
 	mem_deref(f);
