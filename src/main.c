@@ -203,11 +203,12 @@ static void session_created(const char *session_id, uint64_t sdkappid, void *arg
 	int err = store_session_get(d->store, sdkappid, session_id, &s);
 
 	if (!err)
-		err = session_mgr_enqueue(d->sessions, s);
-	if (err)
+		err = session_mgr_enqueue(d->sessions, s); /* takes over s */
+	if (err) {
 		log_error("main", "%s: cannot hand the session over: %s", session_id,
 			  strerror(err));
-	mem_deref(s);
+		mem_deref(s);
+	}
 }
 
 /* On an API thread: HangUpCall for a live session. */

@@ -1,6 +1,8 @@
 /* inbound: which numbers answer into which inbound IVR. The table is read from the store
  * on a thread of its own every few seconds (numbers added by `ccc admin` show up without a
- * restart) and swapped whole; the control loop only looks numbers up in memory. */
+ * restart) and handed to the control loop whole through its queue, so that the table and
+ * its flows are only ever touched by one thread at a time (libre's reference counts are
+ * not atomic); the control loop only looks numbers up in memory. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,9 +27,17 @@ static bool entry_match(struct le *le, void *arg)
 	return !strcmp(((struct inbound_entry *)le->data)->number, arg);
 }
 
+static void table_destructor(void *arg)
+{
+	struct inbound_table *t = arg;
+
+	hash_flush(t->numbers);
+	mem_deref(t->numbers);
+}
+
 struct build {
 	struct session_mgr *m;
-	struct hash *table;
+	struct inbound_table *table;
 };
 
 static int entry_add(const struct store_number *num, void *arg)
@@ -55,36 +65,35 @@ static int entry_add(const struct store_number *num, void *arg)
 	row.ivr_version = e->ivr_version;
 	snprintf(row.id, sizeof(row.id), "inbound");
 	(void)session_flow_get(b->m, &row, &e->flow);
-	hash_append(b->table, hash_joaat_str(e->number), &e->he, e);
+	hash_append(b->table->numbers, hash_joaat_str(e->number), &e->he, e);
 	return 0;
 }
 
-/* Reads the table anew and swaps it in. Blocking (store, flow files). */
-static int refresh(struct session_mgr *m)
+/* A new table from the store. Blocking (store, flow files); any thread. */
+static int table_build(struct session_mgr *m, struct inbound_table **tp)
 {
-	struct build b = {m, NULL};
-	struct hash *old;
-	int err = hash_alloc(&b.table, 64);
+	struct build b = {m, mem_zalloc(sizeof(struct inbound_table), table_destructor)};
+	int err = b.table ? hash_alloc(&b.table->numbers, 64) : ENOMEM;
 
 	if (!err)
 		err = store_numbers_inbound(m->deps.store, entry_add, &b);
-	if (err) {
-		hash_flush(b.table);
+	if (err)
 		mem_deref(b.table);
-		return err;
-	}
-	pthread_mutex_lock(&m->lock);
-	old = m->inbound;
-	m->inbound = b.table;
-	pthread_mutex_unlock(&m->lock);
-	hash_flush(old);
-	mem_deref(old);
-	return 0;
+	else
+		*tp = b.table;
+	return err;
+}
+
+void session_inbound_install(struct session_mgr *m, struct inbound_table *t)
+{
+	mem_deref(m->inbound);
+	m->inbound = t;
 }
 
 static void *refresher_main(void *arg)
 {
 	struct session_mgr *m = arg;
+	struct inbound_table *t;
 	struct timespec until;
 
 	pthread_mutex_lock(&m->lock);
@@ -95,8 +104,11 @@ static void *refresher_main(void *arg)
 		if (m->stopping)
 			break;
 		pthread_mutex_unlock(&m->lock);
-		if (refresh(m))
+		t = NULL;
+		if (table_build(m, &t))
 			log_warn("session", "the inbound numbers could not be re-read");
+		else if (mqueue_push(m->mq, MSG_INBOUND_TABLE, t))
+			mem_deref(t);
 		pthread_mutex_lock(&m->lock);
 	}
 	pthread_mutex_unlock(&m->lock);
@@ -105,7 +117,7 @@ static void *refresher_main(void *arg)
 
 int session_inbound_start(struct session_mgr *m)
 {
-	int err = refresh(m);
+	int err = table_build(m, &m->inbound);
 
 	if (err)
 		return err;
@@ -125,7 +137,6 @@ void session_inbound_stop(struct session_mgr *m)
 		pthread_join(m->refresher, NULL);
 		m->refresher_running = false;
 	}
-	hash_flush(m->inbound);
 	m->inbound = mem_deref(m->inbound);
 }
 
@@ -137,15 +148,14 @@ int session_inbound_find(struct session_mgr *m, const char *number, struct inbou
 	/* Trunks deliver the dialled number in many forms; the table holds the 00-form. */
 	if (policy_number_normalise(number, NULL, norm, NULL, 0))
 		snprintf(norm, sizeof(norm), "%s", number);
-	pthread_mutex_lock(&m->lock);
-	e = list_ledata(hash_lookup(m->inbound, hash_joaat_str(norm), entry_match, norm));
-	if (e) {
-		*out = *e;
-		out->he = (struct le)LE_INIT;
-		out->flow = mem_ref(e->flow);
-	}
-	pthread_mutex_unlock(&m->lock);
-	return e ? 0 : ENOENT;
+	e = m->inbound ? list_ledata(hash_lookup(m->inbound->numbers, hash_joaat_str(norm),
+						 entry_match, norm)) : NULL;
+	if (!e)
+		return ENOENT;
+	*out = *e;
+	out->he = (struct le)LE_INIT;
+	out->flow = mem_ref(e->flow);
+	return 0;
 }
 
 int session_mgr_incoming(struct call *c, const struct call_incoming *in, call_event_h **ehp,

@@ -1,4 +1,4 @@
-/* manager: the hand-over queue from the API threads, the shared flow and prompt caches,
+/* manager: the hand-over queue from the API threads, flow loading and the prompt table,
  * the set of sessions being worked, and taking up unfinished sessions after a restart. */
 #include <errno.h>
 #include <stdio.h>
@@ -9,14 +9,7 @@
 #include "media/media.h"
 #include "session/session_int.h"
 
-enum { MSG_NEW = 1, MSG_HANGUP, FLOW_CACHE_MAX = 1024 };
-
-/* A loaded flow version. Owner: the manager's flow hash. */
-struct flow_entry {
-	struct le he;
-	char key[64];
-	struct ivr_flow *flow;
-};
+enum { MSG_NEW = 1, MSG_HANGUP }; /* and MSG_INBOUND_TABLE (session_int.h) */
 
 /* A decoded prompt file. Owner: the manager's prompt hash. */
 struct prompt_entry {
@@ -55,14 +48,6 @@ int session_conf_read(const struct conf *cf, struct session_conf *sc, struct con
 	return 0;
 }
 
-static void flow_entry_destructor(void *arg)
-{
-	struct flow_entry *e = arg;
-
-	hash_unlink(&e->he);
-	mem_deref(e->flow);
-}
-
 static void prompt_entry_destructor(void *arg)
 {
 	struct prompt_entry *e = arg;
@@ -70,11 +55,6 @@ static void prompt_entry_destructor(void *arg)
 	hash_unlink(&e->he);
 	mem_deref(e->path);
 	mem_deref(e->prompt);
-}
-
-static bool flow_match(struct le *le, void *arg)
-{
-	return !strcmp(((struct flow_entry *)le->data)->key, arg);
 }
 
 static bool prompt_match(struct le *le, void *arg)
@@ -108,6 +88,10 @@ static int prompt_load(const char *path, void *arg)
 	return 0;
 }
 
+/* libre's reference counts are not atomic, so a flow object is never shared between
+ * threads: the thread that hands a session over loads the session's own copy and gives it
+ * away with the session. Loading is a parse of a small document; prompt files are decoded
+ * once into the shared prompt table (whose entries live as long as the manager). */
 int session_flow_get(struct session_mgr *m, const struct store_session *row,
 		     struct ivr_flow **flowp)
 {
@@ -117,19 +101,8 @@ int session_flow_get(struct session_mgr *m, const struct store_session *row,
 	};
 	struct ivr_diag *diag = NULL;
 	struct ivr_flow *flow = NULL;
-	struct flow_entry *e;
-	char key[64], *doc = NULL;
+	char *doc = NULL;
 	int err;
-
-	snprintf(key, sizeof(key), "%llu/%llu/%u", (unsigned long long)row->sdkappid,
-		 (unsigned long long)row->ivr_id, row->ivr_version);
-	pthread_mutex_lock(&m->lock);
-	e = list_ledata(hash_lookup(m->flows, hash_joaat_str(key), flow_match, key));
-	if (e)
-		*flowp = mem_ref(e->flow);
-	pthread_mutex_unlock(&m->lock);
-	if (e)
-		return 0;
 
 	err = store_ivr_document(m->deps.store, row->sdkappid, row->ivr_id, row->ivr_version, &doc);
 	if (err) {
@@ -147,30 +120,13 @@ int session_flow_get(struct session_mgr *m, const struct store_session *row,
 		mem_deref(diag);
 		return err;
 	}
-
-	e = mem_zalloc(sizeof(*e), flow_entry_destructor);
-	if (!e) {
-		mem_deref(flow);
-		return ENOMEM;
-	}
-	strcpy(e->key, key);
-	e->flow = flow;
 	pthread_mutex_lock(&m->lock);
 	err = ivr_flow_prompt_files(flow, prompt_load, m);
-	if (!err) {
-		if (m->n_flows >= FLOW_CACHE_MAX) {
-			hash_flush(m->flows);
-			m->n_flows = 0;
-		}
-		if (!list_ledata(hash_lookup(m->flows, hash_joaat_str(key), flow_match, key))) {
-			hash_append(m->flows, hash_joaat_str(key), &e->he, e);
-			m->n_flows++;
-			e = NULL;
-		}
-		*flowp = mem_ref(flow);
-	}
 	pthread_mutex_unlock(&m->lock);
-	mem_deref(e);
+	if (err)
+		mem_deref(flow);
+	else
+		*flowp = flow;
 	return err;
 }
 
@@ -201,6 +157,10 @@ static void mqueue_handler(int id, void *data, void *arg)
 
 		session_work_start(m, msg->row, msg->flow);
 	}
+	else if (id == MSG_INBOUND_TABLE) {
+		session_inbound_install(m, data);
+		return;
+	}
 	else if (id == MSG_HANGUP) {
 		struct hangup_msg *h = data;
 
@@ -226,13 +186,15 @@ int session_mgr_enqueue(struct session_mgr *m, struct store_session *s)
 	msg = mem_zalloc(sizeof(*msg), msg_destructor);
 	if (!msg)
 		return ENOMEM;
-	msg->row = mem_ref(s);
+	msg->row = s; /* the caller's reference moves to the control loop */
 	/* A flow that does not load is not fatal here: the session is closed honestly on the
 	 * control loop (it was acknowledged, so it must get a record). */
 	(void)session_flow_get(m, s, &msg->flow);
 	err = mqueue_push(m->mq, MSG_NEW, msg);
-	if (err)
+	if (err) {
+		msg->row = NULL; /* the caller keeps its reference on failure */
 		mem_deref(msg);
+	}
 	return err;
 }
 
@@ -297,8 +259,6 @@ static void mgr_destructor(void *arg)
 	session_inbound_stop(m);
 	mem_deref(m->mq);
 	list_flush(&m->active);
-	hash_flush(m->flows);
-	mem_deref(m->flows);
 	hash_flush(m->prompts);
 	mem_deref(m->prompts);
 	pthread_cond_destroy(&m->stop);
@@ -320,8 +280,7 @@ int session_mgr_alloc(struct session_mgr **mp, const struct session_conf *sc,
 	m->deps = *deps;
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_cond_init(&m->stop, NULL);
-	err = hash_alloc(&m->flows, 256);
-	err = err ? err : hash_alloc(&m->prompts, 256);
+	err = hash_alloc(&m->prompts, 256);
 	err = err ? err : mqueue_alloc(&m->mq, mqueue_handler, m);
 	err = err ? err : store_sessions_live(deps->store, resume_handler, m);
 	err = err ? err : session_inbound_start(m);

@@ -43,8 +43,9 @@ struct session_deps {
 int session_mgr_alloc(struct session_mgr **mp, const struct session_conf *sc,
 		      const struct session_deps *deps);
 
-/* Thread-safe, blocking (it loads and validates the session's flow version if not cached):
- * hands a durable session to the control loop (takes a reference). */
+/* Thread-safe, blocking (it loads and validates the session's flow version): hands a
+ * durable session to the control loop, taking over the caller's reference to s (on
+ * success only). */
 int session_mgr_enqueue(struct session_mgr *m, struct store_session *s);
 
 /* Thread-safe: asks the control loop to hang up a live session of `sdkappid`. ENOENT is

@@ -22,18 +22,22 @@ struct session_mgr {
 	struct session_deps deps;      /* not owned */
 	struct mqueue *mq;             /* API threads → control loop */
 	struct list active;            /* struct session_work, owned */
-	pthread_mutex_t lock;          /* guards flows and prompts (API threads use them) */
-	struct hash *flows;            /* "sdkappid/ivr/version" → struct flow_entry, owned */
+	pthread_mutex_t lock;          /* guards prompts and stopping (other threads use them) */
 	struct hash *prompts;          /* path → struct prompt_entry, owned */
-	size_t n_flows;
-	struct hash *inbound;          /* number → struct inbound_entry, owned; swapped whole */
+	struct inbound_table *inbound; /* owned; the control loop's, replaced whole */
 	pthread_t refresher;           /* re-reads the inbound numbers every few seconds */
 	bool refresher_running;
 	bool stopping;
 	pthread_cond_t stop;
 };
 
-/* A number answered into an inbound IVR. Owner: the manager's inbound hash. */
+/* The numbers answered into inbound IVRs: built by the refresher thread and handed to the
+ * control loop whole (its flows are then touched by the loop only). */
+struct inbound_table {
+	struct hash *numbers;          /* number → struct inbound_entry, owned */
+};
+
+/* A number answered into an inbound IVR. Owner: its inbound_table. */
 struct inbound_entry {
 	struct le he;
 	char number[33];
@@ -65,7 +69,7 @@ struct session_msg {
 	struct ivr_flow *flow;         /* owned reference or NULL */
 };
 
-/* Flow versions, loaded once and shared (thread-safe, blocking on a miss). */
+/* The flow of a session's IVR version as a new object for the calling thread (blocking).*/
 int session_flow_get(struct session_mgr *m, const struct store_session *row,
 		     struct ivr_flow **flowp);
 /* A prompt file's decoded audio from the table filled at flow load (no disk), or NULL. */
@@ -75,6 +79,10 @@ struct media_prompt *session_prompt_get(struct session_mgr *m, const char *path)
  * thread (store reads, flow loads), so the control loop only looks it up. */
 int session_inbound_start(struct session_mgr *m);
 void session_inbound_stop(struct session_mgr *m);
+/* The queue message that carries a new inbound table to the control loop. */
+enum { MSG_INBOUND_TABLE = 3 };
+/* On the control loop: a table from the refresher replaces the current one (taken over). */
+void session_inbound_install(struct session_mgr *m, struct inbound_table *t);
 /* The entry for a dialled number, with a new reference to its flow; ENOENT if none. */
 int session_inbound_find(struct session_mgr *m, const char *number, struct inbound_entry *out);
 
