@@ -104,6 +104,26 @@ static char home[64];               /* its HOME, removed by teardown */
 
 /* ---- sipp processes ------------------------------------------------------------------ */
 
+/* Waits (at most 5 s) until something listens on UDP 127.0.0.1:port — a sipp peer that
+ * has started — so that a loaded machine does not turn a slow start into a lost INVITE. */
+static void udp_wait_bound(uint16_t port)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+
+	for (int i = 0; i < 100; i++) {
+		int fd = socket(AF_INET, SOCK_DGRAM, 0);
+		int taken = fd >= 0 && bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 &&
+			    errno == EADDRINUSE;
+
+		if (fd >= 0)
+			close(fd);
+		if (taken)
+			return;
+		usleep(50 * 1000);
+	}
+}
+
 static pid_t sipp_start(const char *scenario, uint16_t port, const char *remote,
 			const char *service)
 {
@@ -271,8 +291,8 @@ static void outbound_run(const struct tcase *tc, struct call_ua *ua, struct run 
 	r.pid = tc->scenario ? sipp_start(tc->scenario, tc->port, NULL, NULL) : -1;
 	if (!tc->scenario)
 		r.sipp_done = true;
-	/* sipp needs a moment to bind; a late start only costs an INVITE retransmission */
-	usleep(300 * 1000);
+	if (tc->scenario)
+		udp_wait_bound(tc->port);
 	assert_int_equal(call_originate(&c, ua, &p, event_h, &r), 0);
 	r.call = c;
 	run_loop(&r, 25000);
