@@ -140,8 +140,22 @@ static int admit_write(struct store_conn *c, void *arg)
 	j->refusal = j->decide(&counts, &chosen, j->arg);
 	if (j->refusal)
 		return j->refusal;
-	if (chosen < j->q->n_callers)
+	if (chosen < j->q->n_callers) {
+		sqlite3_stmt *u = store_stmt(c, "UPDATE numbers SET last_used_ms = ? "
+					     "WHERE sdkappid = ? AND number = ?");
+
 		snprintf(j->s->caller, sizeof(j->s->caller), "%s", j->q->callers[chosen]);
+		/* The pool hands out the least recently used number first. */
+		if (!u)
+			return EIO;
+		sqlite3_bind_int64(u, 1, j->s->created_ms);
+		sqlite3_bind_int64(u, 2, (sqlite3_int64)j->s->sdkappid);
+		sqlite3_bind_text(u, 3, j->s->caller, -1, SQLITE_STATIC);
+		err = sqlite3_step(u) == SQLITE_DONE ? 0 : EIO;
+		sqlite3_reset(u);
+		if (err)
+			return err;
+	}
 	return session_insert(c, j->s);
 }
 
@@ -309,11 +323,10 @@ static int step_one(struct store_conn *c, sqlite3_stmt *s)
 	return rc == SQLITE_DONE ? 0 : (store_errno(rc) ? store_errno(rc) : EIO);
 }
 
-static int ringing_write(struct store_conn *c, void *arg)
+/* A time stamp written once: the statement binds (ts, id). */
+static int ts_write(struct store_conn *c, const struct lifecycle *l, const char *sql)
 {
-	const struct lifecycle *l = arg;
-	sqlite3_stmt *s = store_stmt(c, "UPDATE sessions SET ring_ts = ? "
-				     "WHERE id = ? AND ring_ts = 0 AND status = 0");
+	sqlite3_stmt *s = store_stmt(c, sql);
 
 	if (!s)
 		return EIO;
@@ -322,32 +335,19 @@ static int ringing_write(struct store_conn *c, void *arg)
 	return step_one(c, s);
 }
 
-int store_session_ringing(struct store *st, const char *id, int64_t ring_ts)
+static int ringing_write(struct store_conn *c, void *arg)
 {
-	struct lifecycle *l = lifecycle_alloc(id);
-
-	if (!st || !l) {
-		mem_deref(l);
-		return EINVAL;
-	}
-	l->ts = ring_ts;
-	return store_write_async(st, ringing_write, l);
+	return ts_write(c, arg, "UPDATE sessions SET ring_ts = ? "
+			"WHERE id = ? AND ring_ts = 0 AND status = 0");
 }
 
 static int answered_write(struct store_conn *c, void *arg)
 {
-	const struct lifecycle *l = arg;
-	sqlite3_stmt *s = store_stmt(c, "UPDATE sessions SET accept_ts = ?, status = 2 "
-				     "WHERE id = ? AND status < 2");
-
-	if (!s)
-		return EIO;
-	sqlite3_bind_int64(s, 1, l->ts);
-	sqlite3_bind_text(s, 2, l->id, -1, SQLITE_STATIC);
-	return step_one(c, s);
+	return ts_write(c, arg, "UPDATE sessions SET accept_ts = ?, status = 2 "
+			"WHERE id = ? AND status < 2");
 }
 
-int store_session_answered(struct store *st, const char *id, int64_t accept_ts)
+static int ts_queue(struct store *st, const char *id, int64_t ts, store_write_fn *fn)
 {
 	struct lifecycle *l = lifecycle_alloc(id);
 
@@ -355,8 +355,18 @@ int store_session_answered(struct store *st, const char *id, int64_t accept_ts)
 		mem_deref(l);
 		return EINVAL;
 	}
-	l->ts = accept_ts;
-	return store_write_async(st, answered_write, l);
+	l->ts = ts;
+	return store_write_async(st, fn, l);
+}
+
+int store_session_ringing(struct store *st, const char *id, int64_t ring_ts)
+{
+	return ts_queue(st, id, ring_ts, ringing_write);
+}
+
+int store_session_answered(struct store *st, const char *id, int64_t accept_ts)
+{
+	return ts_queue(st, id, accept_ts, answered_write);
 }
 
 static int key_write(struct store_conn *c, void *arg)

@@ -341,7 +341,9 @@ int store_number_get(struct store *st, uint64_t sdkappid, const char *number,
 			bind_number_key, &k, number_row, out);
 }
 
-int store_numbers_inbound(struct store *st, store_number_h *h, void *arg)
+/* Walks the numbers a query selects (binding sdkappid when it has a parameter). */
+static int numbers_walk(struct store *st, const char *sql, uint64_t sdkappid,
+			store_number_h *h, void *arg)
 {
 	struct store_conn *c;
 	sqlite3_stmt *s;
@@ -349,12 +351,13 @@ int store_numbers_inbound(struct store *st, store_number_h *h, void *arg)
 
 	if (err)
 		return err;
-	s = store_stmt(c, "SELECT sdkappid, number, state, outbound, inbound_ivr, class "
-		       "FROM numbers WHERE state = 1 AND inbound_ivr <> 0");
+	s = store_stmt(c, sql);
 	if (!s) {
 		err = EIO;
 		goto out;
 	}
+	if (sqlite3_bind_parameter_count(s))
+		sqlite3_bind_int64(s, 1, (sqlite3_int64)sdkappid);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_number n;
 
@@ -371,36 +374,17 @@ out:
 	return err;
 }
 
+int store_numbers_inbound(struct store *st, store_number_h *h, void *arg)
+{
+	return numbers_walk(st, "SELECT sdkappid, number, state, outbound, inbound_ivr, class "
+			    "FROM numbers WHERE state = 1 AND inbound_ivr <> 0", 0, h, arg);
+}
+
 int store_numbers_outbound(struct store *st, uint64_t sdkappid, store_number_h *h, void *arg)
 {
-	struct store_conn *c;
-	sqlite3_stmt *s;
-	int err = store_reader_get(st, &c), rc;
-
-	if (err)
-		return err;
-	s = store_stmt(c, "SELECT sdkappid, number, state, outbound, inbound_ivr, class FROM numbers "
-		       "WHERE sdkappid = ? AND state = 1 AND outbound = 1 "
-		       "ORDER BY last_used_ms, number");
-	if (!s) {
-		err = EIO;
-		goto out;
-	}
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)sdkappid);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct store_number n;
-
-		number_row(s, &n);
-		err = h(&n, arg);
-		if (err)
-			break;
-	}
-	if (!err && rc != SQLITE_DONE)
-		err = store_errno(rc) ? store_errno(rc) : EIO;
-	sqlite3_reset(s);
-out:
-	store_reader_put(st, c);
-	return err;
+	return numbers_walk(st, "SELECT sdkappid, number, state, outbound, inbound_ivr, class "
+			    "FROM numbers WHERE sdkappid = ? AND state = 1 AND outbound = 1 "
+			    "ORDER BY last_used_ms, number", sdkappid, h, arg);
 }
 
 /* ---- a whole tenant ------------------------------------------------------------------ */
