@@ -453,6 +453,39 @@ static void test_cdr_and_active_lists(void **state)
 	assert_string_equal(got, "05;");
 }
 
+static int decide_first(const struct store_admit_counts *c, size_t *chosen, void *arg)
+{
+	(void)c;
+	(void)arg;
+	*chosen = 0;
+	return 0;
+}
+
+/* The pool lists the least recently used number first. */
+static void test_pool_rotates(void **state)
+{
+	struct fixture *f = *state;
+	struct store_instance in = {.sdkappid = 41, .edition = STORE_EDITION_ADVANCED};
+	struct store_number n = {.sdkappid = 41, .state = 1, .outbound = true};
+	struct store_session *s = new_session(41);
+	struct store_admit_query q = {.callers = {"008601000000001"}, .n_callers = 1};
+	char list[128] = "";
+
+	assert_int_equal(store_account_create(f->st, "x", &in.account_id), 0);
+	assert_int_equal(store_instance_put(f->st, &in), 0);
+	strcpy(n.number, "008601000000001");
+	assert_int_equal(store_number_put(f->st, &n), 0);
+	strcpy(n.number, "008601000000002");
+	assert_int_equal(store_number_put(f->st, &n), 0);
+	assert_int_equal(store_numbers_outbound(f->st, 41, collect_number, list), 0);
+	assert_string_equal(list, "008601000000001;008601000000002;");
+	assert_int_equal(store_session_admit(f->st, s, &q, decide_first, NULL), 0);
+	list[0] = '\0';
+	assert_int_equal(store_numbers_outbound(f->st, 41, collect_number, list), 0);
+	assert_string_equal(list, "008601000000002;008601000000001;");
+	mem_deref(s);
+}
+
 struct writer_arg {
 	struct store *st;
 	int n, failures;
@@ -529,6 +562,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_session_lifecycle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_admit_concurrent_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cdr_and_active_lists, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pool_rotates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_creates_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
 	};
