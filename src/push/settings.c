@@ -127,7 +127,9 @@ void push_conf_default(struct push_conf *pc)
 	pc->poll_ms = 1000;
 	pc->timeout_ms = 10000;
 	/* TCCC: at most 3 retries; the intervals are cccd's (records-and-push.md §4.4). */
-	pc->retry = (struct push_schedule){{10000, 60000, 300000}, 3};
+	/* TCCC's three retries, then a longer tail so that a receiver down for a few hours
+	 * still gets every record (about 9 hours in all) before a push is declared dead. */
+	pc->retry = (struct push_schedule){{10000, 60000, 300000, 1800000, 7200000, 21600000}, 6};
 	pc->event_retry = (struct push_schedule){{10000}, 1};
 	pc->jitter_pct = 20;
 	pc->retention_days = 7;
@@ -163,7 +165,8 @@ int push_conf_read(const struct conf *cf, struct push_conf *pc, struct conf_err 
 	rc = rc ? rc : conf_uint(sec, "concurrency", 64, 1, 1024, &conc, err);
 	rc = rc ? rc : conf_uint(sec, "poll_ms", 1000, 10, 60000, &poll, err);
 	rc = rc ? rc : conf_uint(sec, "timeout_ms", 10000, 100, 300000, &timeout, err);
-	rc = rc ? rc : schedule_key(sec, "retry_schedule", "10s,60s,300s", &pc->retry, err);
+	rc = rc ? rc : schedule_key(sec, "retry_schedule", "10s,60s,300s,30m,120m,360m",
+				    &pc->retry, err);
 	rc = rc ? rc : schedule_key(sec, "event_retry_schedule", "10s", &pc->event_retry, err);
 	rc = rc ? rc : conf_uint(sec, "jitter_percent", 20, 0, 100, &jitter, err);
 	rc = rc ? rc : conf_uint(sec, "retention_days", 7, 1, 3650, &keep, err);

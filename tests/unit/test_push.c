@@ -257,10 +257,12 @@ static void test_conf_section(void **state)
 	assert_int_equal(pc.concurrency, 64);
 	assert_int_equal(pc.poll_ms, 1000);
 	assert_int_equal(pc.timeout_ms, 10000);
-	assert_int_equal(pc.retry.n, 3);
+	assert_int_equal(pc.retry.n, 6);
 	assert_int_equal(pc.retry.ms[0], 10000);
 	assert_int_equal(pc.retry.ms[1], 60000);
 	assert_int_equal(pc.retry.ms[2], 300000);
+	assert_int_equal(pc.retry.ms[3], 1800000);
+	assert_int_equal(pc.retry.ms[5], 21600000);
 	assert_int_equal(pc.event_retry.n, 1);
 	assert_int_equal(pc.jitter_pct, 20);
 	assert_int_equal(pc.retention_days, 7);
