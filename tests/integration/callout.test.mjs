@@ -5,7 +5,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { ROOT, startCccd, client, sipp } from "./lib/cccd.mjs";
+import { ROOT, startCccd, client, sipp, until, freePort } from "./lib/cccd.mjs";
 
 let d, phone, next = 1400001000;
 const OPEN = { work_time: { enabled: false }, blind_area: { enabled: false },
@@ -151,4 +151,22 @@ test("20 concurrent requests for one callee never pass a cap of 5", async () => 
   const capped = rs.filter((r) => r.err === "FailedOperation.CalloutRuleMaxCallCountCalleePerDayAppID").length;
   assert.equal(ok, 5);
   assert.equal(capped, 15);
+});
+
+test("every trunk for the number down by its OPTIONS check (TCP refused): FailedOperation.CallOutFailed", async () => {
+  const dead = await freePort();
+  const dd = await startCccd({ sections:
+    `[trunk dead]\nhost = 127.0.0.1\nport = ${dead}\ntransport = tcp\nroute = *\noptions_interval = 1\n` });
+  try {
+    const c = client(dd.tenant(["--sdkappid", "1400002100", "--ivr", "1:autoOutbound",
+      "--rules", "demo", "--number", "008601012345678"]), dd.endpoint);
+    const r = await until(async () => {
+      const x = await c.CreateIVRSession({ SdkAppId: 1400002100, Callee: "008613800138000", IVRId: 1 });
+      return x.err === "FailedOperation.CallOutFailed" ? x : null;
+    }, 15000, 500, "the trunk to be seen down");
+    assert.match(r.message, /trunk/);
+  } finally {
+    await dd.stop();
+    dd.cleanup();
+  }
 });
