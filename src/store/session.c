@@ -217,6 +217,24 @@ static int session_row(sqlite3_stmt *q, struct store_session **sp)
 	return 0;
 }
 
+/* Hands every row of a session query to h, in order. */
+static int rows_each(sqlite3_stmt *q, store_session_h *h, void *arg)
+{
+	int rc, err = 0;
+
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct store_session *s;
+
+		err = session_row(q, &s);
+		if (!err)
+			err = h(s, arg);
+		mem_deref(s);
+		if (err)
+			return err;
+	}
+	return rc == SQLITE_DONE ? 0 : (store_errno(rc) ? store_errno(rc) : EIO);
+}
+
 int store_session_get(struct store *st, uint64_t sdkappid, const char *id,
 		      struct store_session **sp)
 {
@@ -251,7 +269,7 @@ int store_sessions_live(struct store *st, store_session_h *h, void *arg)
 {
 	struct store_conn *c;
 	sqlite3_stmt *q;
-	int err, rc;
+	int err;
 
 	if (!st || !h)
 		return EINVAL;
@@ -264,18 +282,7 @@ int store_sessions_live(struct store *st, store_session_h *h, void *arg)
 		err = EIO;
 		goto out;
 	}
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct store_session *s;
-
-		err = session_row(q, &s);
-		if (!err)
-			err = h(s, arg);
-		mem_deref(s);
-		if (err)
-			break;
-	}
-	if (!err && rc != SQLITE_DONE)
-		err = store_errno(rc) ? store_errno(rc) : EIO;
+	err = rows_each(q, h, arg);
 	sqlite3_reset(q);
 out:
 	store_reader_put(st, c);
@@ -565,21 +572,11 @@ static int list_run(struct store *st, const char *count_sql, const char *page_sq
 			sqlite3_bind_int64(stmt, k++, (sqlite3_int64)q->limit);
 			sqlite3_bind_int64(stmt, k++, (sqlite3_int64)q->offset);
 		}
-		while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-			struct store_session *s;
-
-			if (!pass) {
-				*totalp = (uint64_t)sqlite3_column_int64(stmt, 0);
-				continue;
-			}
-			err = session_row(stmt, &s);
-			if (!err)
-				err = h(s, arg);
-			mem_deref(s);
-			if (err)
-				break;
-		}
-		if (!err && rc != SQLITE_DONE)
+		if (pass)
+			err = rows_each(stmt, h, arg);
+		else if ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+			*totalp = (uint64_t)sqlite3_column_int64(stmt, 0);
+		else
 			err = store_errno(rc) ? store_errno(rc) : EIO;
 		sqlite3_finalize(stmt);
 	}
