@@ -3,6 +3,7 @@
 // Every wait is bounded; every process started is stopped by stop().
 import { spawn, execFileSync } from "node:child_process";
 import fs from "node:fs";
+import http from "node:http";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -106,11 +107,28 @@ export async function startCccd(opts = {}) {
       clearTimeout(t);
       return code;
     },
+    // SIGTERM, then the files go; a non-zero exit (a sanitizer report, a crash on
+    // shutdown) fails the caller with the end of the log.
+    async close() {
+      const code = await this.stop();
+      this.cleanup();
+      if (code !== 0) throw new Error(`cccd exited with ${code}:\n${this.log.slice(-4000)}`);
+    },
     // ccc admin tenant-add ...: returns {ACCOUNT_ID, TENCENTCLOUD_SECRET_ID, ...}.
     tenant(args) {
       const out = execFileSync(CCC, ["admin", "--config", confPath, "tenant-add", ...args],
         { cwd: ROOT, encoding: "utf8" });
       return Object.fromEntries(out.trim().split("\n").map((l) => l.split("=")));
+    },
+    // tenant-add from options; rules default to the demo set (calls at any hour, no
+    // per-callee limits) so that tests do not depend on the clock.
+    addTenant(sdkappid, { edition, packageExpires, ivrs = [], numbers = [], rules = "demo" } = {}) {
+      const args = ["--sdkappid", String(sdkappid), "--rules", rules];
+      if (edition) args.push("--edition", edition);
+      if (packageExpires) args.push("--package-expires", String(packageExpires));
+      for (const i of ivrs) args.push("--ivr", i);
+      for (const n of numbers) args.push("--number", n);
+      return this.tenant(args);
     },
     ccc(args) {
       return execFileSync(CCC, args, { cwd: ROOT, encoding: "utf8" });
@@ -123,14 +141,16 @@ export async function startCccd(opts = {}) {
   return d;
 }
 
-// The official SDK client; every action as a promise resolving to {err} or the response.
+// The official SDK client; every action as a promise resolving to the response, or on error
+// to {err, message, requestId, traceId}.
 export function client(creds, endpoint, signMethod = "TC3-HMAC-SHA256", reqMethod = "POST") {
   const c = new tencentcloud.ccc.v20200210.Client(
     new tencentcloud.common.Credential(creds.TENCENTCLOUD_SECRET_ID, creds.TENCENTCLOUD_SECRET_KEY),
     "", { signMethod, httpProfile: { protocol: "http://", endpoint, reqMethod, reqTimeout: 30 } });
   return new Proxy({}, {
     get: (_, action) => (req) => new Promise((resolve) => {
-      c[action](req, (err, resp) => resolve(err ? { err: err.code, message: err.message } : resp));
+      c[action](req, (err, resp) => resolve(err ? { err: err.code, message: err.message,
+        requestId: err.requestId, traceId: err.traceId } : resp));
     }),
   });
 }
@@ -174,3 +194,25 @@ export async function cdrOf(api, sdkappid, sessionId) {
   if (r.err) throw new Error(`DescribeTelCdr: ${r.err} ${r.message}`);
   return r.TelCdrList[0];
 }
+
+// A raw HTTP request to cccd; resolves to { status, headers, body (parsed when JSON) }.
+export function raw(port, { method = "POST", path: p = "/", headers = {}, body = "" } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: "127.0.0.1", port, method, path: p, headers }, (res) => {
+      let data = "";
+      res.setEncoding("utf8");
+      res.on("data", (d) => { data += d; });
+      res.on("end", () => {
+        let parsed = data;
+        try { parsed = JSON.parse(data); } catch { /* left as text */ }
+        resolve({ status: res.statusCode, headers: res.headers, body: parsed });
+      });
+    });
+    req.on("error", reject);
+    req.setTimeout(10000, () => req.destroy(new Error("timeout")));
+    if (body) req.write(body);
+    req.end();
+  });
+}
+
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
