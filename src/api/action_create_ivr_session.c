@@ -9,7 +9,6 @@
 #include "api/api_int.h"
 #include "base/base.h"
 #include "store/store.h"
-#include "tenant/tenant.h"
 
 /* Limits written in docs/api-compatibility.md. */
 enum {
@@ -110,12 +109,9 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 	enum api_code rc;
 	int err;
 
-	err = tenant_instance(ctx->t, ctx->account_id, sdkappid, &inst);
-	if (err == ENOENT)
-		return api_fail(e, API_INVALID_PARAMETER_VALUE_INSTANCE_NOT_EXIST, "The SdkAppId "
-				"%llu does not exist.", (unsigned long long)sdkappid);
-	if (err)
-		return api_fail(e, API_INTERNAL_ERROR, "The database is unavailable.");
+	rc = api_instance(ctx, sdkappid, &inst, e);
+	if (rc != API_OK)
+		return rc;
 	if (inst.edition != STORE_EDITION_ADVANCED)
 		return api_fail(e, API_FAILED_OPERATION_PERMISSION_DENIED, "CreateIVRSession needs "
 				"the Advanced edition; instance %llu is not.",

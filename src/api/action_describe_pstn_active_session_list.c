@@ -6,7 +6,6 @@
 #include <re_mem.h>
 #include "api/api_int.h"
 #include "store/store.h"
-#include "tenant/tenant.h"
 
 enum { ACTIVE_LIMIT_MAX = 25 };
 
@@ -41,6 +40,7 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 	int64_t offset = json_integer_value(json_object_get(p, "Offset"));
 	int64_t limit = json_integer_value(json_object_get(p, "Limit"));
 	struct store_instance inst;
+	enum api_code rc;
 	uint64_t total = 0;
 	json_t *list;
 	int err;
@@ -48,12 +48,9 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 	if (limit > ACTIVE_LIMIT_MAX)
 		return api_fail(e, API_LIMIT_EXCEEDED_OUT_OF_COUNT_LIMIT, "`Limit` must be at "
 				"most %d, not %lld.", ACTIVE_LIMIT_MAX, (long long)limit);
-	err = tenant_instance(ctx->t, ctx->account_id, sdkappid, &inst);
-	if (err == ENOENT)
-		return api_fail(e, API_INVALID_PARAMETER_VALUE_INSTANCE_NOT_EXIST, "The SdkAppId "
-				"%llu does not exist.", (unsigned long long)sdkappid);
-	if (err)
-		return api_fail(e, API_INTERNAL_ERROR, "The database is unavailable.");
+	rc = api_instance(ctx, sdkappid, &inst, e);
+	if (rc != API_OK)
+		return rc;
 	list = json_array();
 	if (!list)
 		return api_fail(e, API_INTERNAL_ERROR, "Out of memory.");

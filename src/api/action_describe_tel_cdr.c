@@ -8,7 +8,6 @@
 #include "api/api_int.h"
 #include "records/records.h"
 #include "store/store.h"
-#include "tenant/tenant.h"
 
 enum {
 	CDR_PAGE_MAX = 100,
@@ -99,6 +98,7 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 				    .session_ids = ids, .phones = phones,
 				    .offset = (uint64_t)(page * size), .limit = (uint64_t)size};
 	struct store_instance inst;
+	enum api_code rc;
 	struct cdr_page pg = {.st = ctx->st};
 	uint64_t total = 0;
 	int err;
@@ -112,12 +112,9 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 	if (start < ctx->now_ms / 1000 - CDR_LOOKBACK_MAX_S)
 		return api_fail(e, API_INVALID_PARAMETER_VALUE, "`StartTimeStamp` must be within "
 				"the last 180 days.");
-	err = tenant_instance(ctx->t, ctx->account_id, sdkappid, &inst);
-	if (err == ENOENT)
-		return api_fail(e, API_INVALID_PARAMETER_VALUE_INSTANCE_NOT_EXIST, "The SdkAppId "
-				"%llu does not exist.", (unsigned long long)sdkappid);
-	if (err)
-		return api_fail(e, API_INTERNAL_ERROR, "The database is unavailable.");
+	rc = api_instance(ctx, sdkappid, &inst, e);
+	if (rc != API_OK)
+		return rc;
 
 	q.n_session_ids = strings_of(json_object_get(p, "SessionIds"), ids, NULL);
 	q.n_phones = strings_of(json_object_get(p, "Phones"), phones, norm);

@@ -5,7 +5,6 @@
 #include <re_mem.h>
 #include "api/api_int.h"
 #include "store/store.h"
-#include "tenant/tenant.h"
 
 static const struct api_field fields[] = {
 	{"SdkAppId", API_T_INT64, false, true, 1, INT64_MAX, 0, NULL, NULL},
@@ -42,15 +41,13 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 	uint64_t sdkappid = (uint64_t)json_integer_value(json_object_get(p, "SdkAppId"));
 	const char *id = json_string_value(json_object_get(p, "SessionId"));
 	struct store_instance inst;
+	enum api_code rc;
 	struct store_session *s = NULL;
 	int err;
 
-	err = tenant_instance(ctx->t, ctx->account_id, sdkappid, &inst);
-	if (err == ENOENT)
-		return api_fail(e, API_INVALID_PARAMETER_VALUE_INSTANCE_NOT_EXIST, "The SdkAppId "
-				"%llu does not exist.", (unsigned long long)sdkappid);
-	if (err)
-		return api_fail(e, API_INTERNAL_ERROR, "The database is unavailable.");
+	rc = api_instance(ctx, sdkappid, &inst, e);
+	if (rc != API_OK)
+		return rc;
 	err = store_session_get(ctx->st, sdkappid, id, &s);
 	if (err == ENOENT)
 		return api_fail(e, API_FAILED_OPERATION_SESSION_NOT_EXISTS, "The session `%.64s` "

@@ -220,6 +220,7 @@ int api_replay_check(struct api_replay *rp, const char *secret_id, int64_t times
 
 struct store;
 struct tenant;
+struct store_instance;
 
 /* What an action may use; valid for the duration of one call. */
 struct api_ctx {
@@ -234,6 +235,11 @@ struct api_ctx {
 /* Runs with validated params; adds its output fields to `out`. */
 typedef enum api_code (api_action_h)(const struct api_ctx *ctx, const json_t *params,
 				     json_t *out, struct api_error *e);
+
+/* The caller's instance `sdkappid` into *inst. Another account's instance is refused like
+   an unknown one (InstanceNotExist), so that no credential learns what others own. */
+enum api_code api_instance(const struct api_ctx *ctx, uint64_t sdkappid,
+			   struct store_instance *inst, struct api_error *e);
 
 enum { API_RATE_DEFAULT = 0 }; /* the action follows [api] rate_limit */
 
