@@ -228,29 +228,27 @@ static int claim_write(struct store_conn *c, void *arg)
 
 /* Whether anything is claimable, on a read connection: an idle deliverer polls this
  * instead of queueing an empty job on the writer. */
+static void bind_now(sqlite3_stmt *q, const void *now_ms)
+{
+	sqlite3_bind_int64(q, 1, *(const int64_t *)now_ms);
+}
+
+static int any_row(sqlite3_stmt *q, void *anyp)
+{
+	(void)q;
+	*(bool *)anyp = true;
+	return 0;
+}
+
 static int claimable_any(struct store *st, int64_t now_ms, bool *anyp)
 {
-	struct store_conn *c;
-	sqlite3_stmt *q;
-	int err, rc;
+	int err;
 
-	err = store_reader_get(st, &c);
-	if (err)
-		return err;
-	q = store_stmt(c, "SELECT 1 FROM outbox o WHERE " CLAIMABLE " LIMIT 1");
-	if (!q) {
-		err = EIO;
-		goto out;
-	}
-	sqlite3_bind_int64(q, 1, now_ms);
-	rc = sqlite3_step(q);
-	*anyp = rc == SQLITE_ROW;
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		err = store_errno(rc) ? store_errno(rc) : EIO;
-	sqlite3_reset(q);
-out:
-	store_reader_put(st, c);
-	return err;
+	*anyp = false;
+	err = store_read(st, "SELECT 1 FROM outbox o WHERE " CLAIMABLE " LIMIT 1", bind_now,
+			 &now_ms, any_row, anyp, true);
+
+	return err == ENOENT ? 0 : err;
 }
 
 int store_outbox_claim(struct store *st, int64_t now_ms, int64_t lease_ms, unsigned max,
@@ -361,42 +359,40 @@ static void filter_bind(sqlite3_stmt *s, const struct store_outbox_filter *f)
 	sqlite3_bind_int64(s, 7, f->until_ms);
 }
 
+struct list_walk {
+	store_outbox_h *h;
+	void *arg;
+};
+
+static void list_bind(sqlite3_stmt *q, const void *f)
+{
+	const struct store_outbox_filter *filter = f;
+
+	filter_bind(q, filter);
+	sqlite3_bind_int64(q, 8, filter->limit ? (sqlite3_int64)filter->limit : -1);
+}
+
+static int list_row(sqlite3_stmt *q, void *arg)
+{
+	struct list_walk *w = arg;
+	struct store_outbox_row *r;
+	int err = row_read(q, &r);
+
+	if (!err)
+		err = w->h(r, w->arg);
+	mem_deref(r);
+	return err;
+}
+
 int store_outbox_list(struct store *st, const struct store_outbox_filter *f,
 		      store_outbox_h *h, void *arg)
 {
-	struct store_conn *c;
-	sqlite3_stmt *q;
-	int err, rc;
+	struct list_walk w = {h, arg};
 
 	if (!st || !f || !h)
 		return EINVAL;
-	err = store_reader_get(st, &c);
-	if (err)
-		return err;
-	q = store_stmt(c, "SELECT " ROW_COLUMNS " FROM outbox WHERE " FILTER
-		       " ORDER BY seq LIMIT ?8");
-	if (!q) {
-		err = EIO;
-		goto out;
-	}
-	filter_bind(q, f);
-	sqlite3_bind_int64(q, 8, f->limit ? (sqlite3_int64)f->limit : -1);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct store_outbox_row *r;
-
-		err = row_read(q, &r);
-		if (!err)
-			err = h(r, arg);
-		mem_deref(r);
-		if (err)
-			break;
-	}
-	if (!err && rc != SQLITE_DONE)
-		err = store_errno(rc) ? store_errno(rc) : EIO;
-	sqlite3_reset(q);
-out:
-	store_reader_put(st, c);
-	return err;
+	return store_read(st, "SELECT " ROW_COLUMNS " FROM outbox WHERE " FILTER
+			  " ORDER BY seq LIMIT ?8", list_bind, f, list_row, &w, false);
 }
 
 struct resend_job {

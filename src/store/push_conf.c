@@ -90,30 +90,17 @@ int store_push_conf_put(struct store *st, const struct store_push_conf *pc)
 	return store_write(st, push_conf_write, (void *)pc);
 }
 
-int store_push_conf_get(struct store *st, uint64_t sdkappid, struct store_push_conf *out)
+static void bind_sdkappid(sqlite3_stmt *q, const void *sdkappid)
 {
-	struct store_conn *c;
-	sqlite3_stmt *q;
-	int err, rc;
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)*(const uint64_t *)sdkappid);
+}
 
-	if (!st || !out)
-		return EINVAL;
-	err = store_reader_get(st, &c);
-	if (err)
-		return err;
-	q = store_stmt(c, "SELECT enabled, url, auth, username, token_url, secret_enc, events, "
-		       "retry_ms, event_retry_ms, timeout_ms FROM push_conf WHERE sdkappid = ?");
-	if (!q) {
-		err = EIO;
-		goto out;
-	}
-	sqlite3_bind_int64(q, 1, (sqlite3_int64)sdkappid);
-	rc = sqlite3_step(q);
-	if (rc != SQLITE_ROW) {
-		err = rc == SQLITE_DONE ? ENOENT : (store_errno(rc) ? store_errno(rc) : EIO);
-		sqlite3_reset(q);
-		goto out;
-	}
+static int push_conf_row(sqlite3_stmt *q, void *arg)
+{
+	struct store_push_conf *out = arg;
+	uint64_t sdkappid = out->sdkappid;
+	int err = 0;
+
 	memset(out, 0, sizeof(*out));
 	out->sdkappid = sdkappid;
 	out->enabled = sqlite3_column_int(q, 0) != 0;
@@ -142,10 +129,17 @@ int store_push_conf_get(struct store *st, uint64_t sdkappid, struct store_push_c
 			       &out->n_event_retry);
 	}
 	out->timeout_ms = (uint32_t)sqlite3_column_int64(q, 9);
-	sqlite3_reset(q);
-out:
-	store_reader_put(st, c);
 	return err;
+}
+
+int store_push_conf_get(struct store *st, uint64_t sdkappid, struct store_push_conf *out)
+{
+	if (!st || !out)
+		return EINVAL;
+	out->sdkappid = sdkappid;
+	return store_read(st, "SELECT enabled, url, auth, username, token_url, secret_enc, "
+			  "events, retry_ms, event_retry_ms, timeout_ms FROM push_conf WHERE "
+			  "sdkappid = ?", bind_sdkappid, &sdkappid, push_conf_row, out, true);
 }
 
 static int push_conf_remove(struct store_conn *c, void *arg)

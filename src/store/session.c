@@ -217,76 +217,75 @@ static int session_row(sqlite3_stmt *q, struct store_session **sp)
 	return 0;
 }
 
-/* Hands every row of a session query to h, in order. */
+/* A session query's rows handed to h, one at a time. */
+struct session_walk {
+	store_session_h *h;
+	void *arg;
+};
+
+static int session_walk_row(sqlite3_stmt *q, void *arg)
+{
+	struct session_walk *w = arg;
+	struct store_session *s;
+	int err = session_row(q, &s);
+
+	if (!err)
+		err = w->h(s, w->arg);
+	mem_deref(s);
+	return err;
+}
+
+/* Hands every row of an ad-hoc session query to h, in order. */
 static int rows_each(sqlite3_stmt *q, store_session_h *h, void *arg)
 {
-	int rc, err = 0;
+	struct session_walk w = {h, arg};
+	int rc, err;
 
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct store_session *s;
-
-		err = session_row(q, &s);
-		if (!err)
-			err = h(s, arg);
-		mem_deref(s);
+		err = session_walk_row(q, &w);
 		if (err)
 			return err;
 	}
 	return rc == SQLITE_DONE ? 0 : (store_errno(rc) ? store_errno(rc) : EIO);
 }
 
+struct session_key {
+	uint64_t sdkappid;
+	const char *id;
+};
+
+static void bind_session_key(sqlite3_stmt *q, const void *arg)
+{
+	const struct session_key *k = arg;
+
+	sqlite3_bind_text(q, 1, k->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, (sqlite3_int64)k->sdkappid);
+}
+
+static int session_get_row(sqlite3_stmt *q, void *sp)
+{
+	return session_row(q, sp);
+}
+
 int store_session_get(struct store *st, uint64_t sdkappid, const char *id,
 		      struct store_session **sp)
 {
-	struct store_conn *c;
-	sqlite3_stmt *q;
-	int err, rc;
+	struct session_key k = {sdkappid, id};
 
 	if (!st || !id || !sp)
 		return EINVAL;
-	err = store_reader_get(st, &c);
-	if (err)
-		return err;
-	q = store_stmt(c, "SELECT " SESSION_COLUMNS " FROM sessions WHERE id = ? AND sdkappid = ?");
-	if (!q) {
-		err = EIO;
-		goto out;
-	}
-	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 2, (sqlite3_int64)sdkappid);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW)
-		err = session_row(q, sp);
-	else
-		err = rc == SQLITE_DONE ? ENOENT : (store_errno(rc) ? store_errno(rc) : EIO);
-	sqlite3_reset(q);
-out:
-	store_reader_put(st, c);
-	return err;
+	return store_read(st, "SELECT " SESSION_COLUMNS " FROM sessions WHERE id = ? AND "
+			  "sdkappid = ?", bind_session_key, &k, session_get_row, sp, true);
 }
 
 int store_sessions_live(struct store *st, store_session_h *h, void *arg)
 {
-	struct store_conn *c;
-	sqlite3_stmt *q;
-	int err;
+	struct session_walk w = {h, arg};
 
 	if (!st || !h)
 		return EINVAL;
-	err = store_reader_get(st, &c);
-	if (err)
-		return err;
-	q = store_stmt(c, "SELECT " SESSION_COLUMNS " FROM sessions WHERE status <> 3 "
-		       "ORDER BY created_ms");
-	if (!q) {
-		err = EIO;
-		goto out;
-	}
-	err = rows_each(q, h, arg);
-	sqlite3_reset(q);
-out:
-	store_reader_put(st, c);
-	return err;
+	return store_read(st, "SELECT " SESSION_COLUMNS " FROM sessions WHERE status <> 3 "
+			  "ORDER BY created_ms", NULL, NULL, session_walk_row, &w, false);
 }
 
 /* ---- lifecycle: queued writes from the control loop ---------------------------------- */
@@ -486,43 +485,39 @@ int store_session_finish(struct store *st, const char *id, uint64_t sdkappid,
 	return store_write_async(st, finish_write, l);
 }
 
+struct key_walk {
+	store_key_press_h *h;
+	void *arg;
+};
+
+static void bind_text1(sqlite3_stmt *q, const void *text)
+{
+	sqlite3_bind_text(q, 1, text, -1, SQLITE_STATIC);
+}
+
+static int key_walk_row(sqlite3_stmt *q, void *arg)
+{
+	struct key_walk *w = arg;
+	struct store_key_press kp;
+
+	store_col_text(q, 0, kp.key, sizeof(kp.key));
+	store_col_text(q, 1, kp.label, sizeof(kp.label));
+	kp.ts_ms = sqlite3_column_int64(q, 2);
+	store_col_text(q, 3, kp.node_label, sizeof(kp.node_label));
+	store_col_text(q, 4, kp.original, sizeof(kp.original));
+	store_col_text(q, 5, kp.tts_prompt, sizeof(kp.tts_prompt));
+	return w->h(&kp, w->arg);
+}
+
 int store_session_keys(struct store *st, const char *id, store_key_press_h *h, void *arg)
 {
-	struct store_conn *c;
-	sqlite3_stmt *q;
-	int err, rc;
+	struct key_walk w = {h, arg};
 
 	if (!st || !id || !h)
 		return EINVAL;
-	err = store_reader_get(st, &c);
-	if (err)
-		return err;
-	q = store_stmt(c, "SELECT key, label, ts_ms, node_label, original, tts_prompt "
-		       "FROM key_presses WHERE session_id = ? ORDER BY seq");
-	if (!q) {
-		err = EIO;
-		goto out;
-	}
-	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct store_key_press kp;
-
-		store_col_text(q, 0, kp.key, sizeof(kp.key));
-		store_col_text(q, 1, kp.label, sizeof(kp.label));
-		kp.ts_ms = sqlite3_column_int64(q, 2);
-		store_col_text(q, 3, kp.node_label, sizeof(kp.node_label));
-		store_col_text(q, 4, kp.original, sizeof(kp.original));
-		store_col_text(q, 5, kp.tts_prompt, sizeof(kp.tts_prompt));
-		err = h(&kp, arg);
-		if (err)
-			break;
-	}
-	if (!err && rc != SQLITE_DONE)
-		err = store_errno(rc) ? store_errno(rc) : EIO;
-	sqlite3_reset(q);
-out:
-	store_reader_put(st, c);
-	return err;
+	return store_read(st, "SELECT key, label, ts_ms, node_label, original, tts_prompt "
+			  "FROM key_presses WHERE session_id = ? ORDER BY seq", bind_text1, id,
+			  key_walk_row, &w, false);
 }
 
 /* ---- listings ----------------------------------------------------------------------- */

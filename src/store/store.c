@@ -200,6 +200,37 @@ void store_reader_put(struct store *st, struct store_conn *c)
 	pthread_mutex_unlock(&st->lock);
 }
 
+int store_read(struct store *st, const char *sql, store_bind_h *bind, const void *barg,
+	       store_row_h *row, void *rarg, bool one)
+{
+	struct store_conn *c;
+	sqlite3_stmt *s;
+	int err = store_reader_get(st, &c), rc;
+
+	if (err)
+		return err;
+	s = store_stmt(c, sql);
+	if (!s) {
+		err = EIO;
+		goto out;
+	}
+	if (bind)
+		bind(s, barg);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		err = row(s, rarg);
+		if (err || one)
+			break;
+	}
+	if (!err && one && rc == SQLITE_DONE)
+		err = ENOENT;
+	else if (!err && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		err = store_errno(rc) ? store_errno(rc) : EIO;
+	sqlite3_reset(s);
+out:
+	store_reader_put(st, c);
+	return err;
+}
+
 static void batch_run(struct store *st, struct list *batch)
 {
 	sqlite3 *db = st->writer->db;

@@ -48,6 +48,14 @@ sqlite3_stmt *store_stmt(struct store_conn *c, const char *sql);
 int store_reader_get(struct store *st, struct store_conn **cp);
 void store_reader_put(struct store *st, struct store_conn *c);
 
+/* A read on a pooled connection: the cached statement `sql`, bound by bind(s, barg) when
+ * bind is not NULL, each row handed to row(s, rarg) until it returns non-zero (that value is
+ * returned). With `one`, only the first row is read and no row at all is ENOENT. */
+typedef void (store_bind_h)(sqlite3_stmt *s, const void *arg);
+typedef int (store_row_h)(sqlite3_stmt *s, void *arg);
+int store_read(struct store *st, const char *sql, store_bind_h *bind, const void *barg,
+	       store_row_h *row, void *rarg, bool one);
+
 /* Runs fn in the writer's next batch and waits until the batch is durable. */
 int store_write(struct store *st, store_write_fn *fn, void *arg);
 

@@ -4,39 +4,6 @@
 #include "base/base.h"
 #include "store/store_int.h"
 
-/* ---- helpers for the read side ------------------------------------------------ */
-
-/* Runs a one-row query on a pooled reader: bind fills the parameters, row copies the
- * result. ENOENT when there is no row. */
-typedef void (bind_fn)(sqlite3_stmt *s, const void *arg);
-typedef void (row_fn)(sqlite3_stmt *s, void *out);
-
-static int read_one(struct store *st, const char *sql, bind_fn *bind, const void *barg,
-		    row_fn *row, void *out)
-{
-	struct store_conn *c;
-	sqlite3_stmt *s;
-	int err = store_reader_get(st, &c), rc;
-
-	if (err)
-		return err;
-	s = store_stmt(c, sql);
-	if (!s) {
-		err = EIO;
-		goto out;
-	}
-	bind(s, barg);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		row(s, out);
-	else
-		err = rc == SQLITE_DONE ? ENOENT : store_errno(rc);
-	sqlite3_reset(s);
-out:
-	store_reader_put(st, c);
-	return err;
-}
-
 static int step_done(struct store_conn *c, sqlite3_stmt *s)
 {
 	int rc = sqlite3_step(s);
@@ -49,28 +16,16 @@ static int step_done(struct store_conn *c, sqlite3_stmt *s)
 	return 0;
 }
 
+static int empty_row(sqlite3_stmt *s, void *emptyp)
+{
+	*(bool *)emptyp = sqlite3_column_int(s, 0) == 0;
+	return 0;
+}
+
 int store_is_empty(struct store *st, bool *emptyp)
 {
-	struct store_conn *c;
-	sqlite3_stmt *s;
-	int err = store_reader_get(st, &c), rc;
-
-	if (err)
-		return err;
-	s = store_stmt(c, "SELECT EXISTS (SELECT 1 FROM accounts)");
-	if (!s) {
-		err = EIO;
-		goto out;
-	}
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*emptyp = sqlite3_column_int(s, 0) == 0;
-	else
-		err = store_errno(rc) ? store_errno(rc) : EIO;
-	sqlite3_reset(s);
-out:
-	store_reader_put(st, c);
-	return err;
+	return store_read(st, "SELECT EXISTS (SELECT 1 FROM accounts)", NULL, NULL, empty_row,
+			  emptyp, true);
 }
 
 /* ---- accounts and credentials --------------------------------------------------- */
@@ -137,7 +92,7 @@ static void bind_text1(sqlite3_stmt *s, const void *arg)
 	sqlite3_bind_text(s, 1, arg, -1, SQLITE_STATIC);
 }
 
-static void credential_row(sqlite3_stmt *s, void *out)
+static int credential_row(sqlite3_stmt *s, void *out)
 {
 	struct store_credential *cr = out;
 	int n = sqlite3_column_bytes(s, 1);
@@ -149,6 +104,7 @@ static void credential_row(sqlite3_stmt *s, void *out)
 	cr->key_enc_len = (size_t)n;
 	cr->account_id = (uint64_t)sqlite3_column_int64(s, 2);
 	cr->enabled = sqlite3_column_int(s, 3) != 0;
+	return 0;
 }
 
 int store_credential_get(struct store *st, const char *secret_id, struct store_credential *out)
@@ -156,9 +112,9 @@ int store_credential_get(struct store *st, const char *secret_id, struct store_c
 	if (!st || !secret_id || !out)
 		return EINVAL;
 	memset(out, 0, sizeof(*out));
-	return read_one(st, "SELECT secret_id, secret_key_enc, account_id, enabled "
+	return store_read(st, "SELECT secret_id, secret_key_enc, account_id, enabled "
 			"FROM credentials WHERE secret_id = ?",
-			bind_text1, secret_id, credential_row, out);
+			bind_text1, secret_id, credential_row, out, true);
 }
 
 /* ---- instances -------------------------------------------------------------------- */
@@ -202,7 +158,7 @@ static void bind_u64(sqlite3_stmt *s, const void *arg)
 	sqlite3_bind_int64(s, 1, (sqlite3_int64) * (const uint64_t *)arg);
 }
 
-static void instance_row(sqlite3_stmt *s, void *out)
+static int instance_row(sqlite3_stmt *s, void *out)
 {
 	struct store_instance *in = out;
 
@@ -212,6 +168,7 @@ static void instance_row(sqlite3_stmt *s, void *out)
 	in->edition = (enum store_edition)sqlite3_column_int(s, 3);
 	in->package_expires_at = sqlite3_column_int64(s, 4);
 	in->ai_channels = (uint32_t)sqlite3_column_int64(s, 5);
+	return 0;
 }
 
 int store_instance_get(struct store *st, uint64_t sdkappid, struct store_instance *out)
@@ -219,15 +176,16 @@ int store_instance_get(struct store *st, uint64_t sdkappid, struct store_instanc
 	if (!st || !out)
 		return EINVAL;
 	memset(out, 0, sizeof(*out));
-	return read_one(st, "SELECT sdkappid, account_id, name, edition, package_expires_at, "
+	return store_read(st, "SELECT sdkappid, account_id, name, edition, package_expires_at, "
 			"ai_channels FROM instances WHERE sdkappid = ?",
-			bind_u64, &sdkappid, instance_row, out);
+			bind_u64, &sdkappid, instance_row, out, true);
 }
 
 /* A text column as a new mem string. */
-static void document_row(sqlite3_stmt *s, void *out)
+static int document_row(sqlite3_stmt *s, void *out)
 {
 	*(char **)out = store_col_dup(s, 0);
+	return 0;
 }
 
 struct rules_put {
@@ -265,8 +223,8 @@ int store_instance_rules_get(struct store *st, uint64_t sdkappid, char **rulesp)
 
 	if (!st || !rulesp)
 		return EINVAL;
-	err = read_one(st, "SELECT rules FROM instances WHERE sdkappid = ?", bind_u64, &sdkappid,
-		       document_row, &rules);
+	err = store_read(st, "SELECT rules FROM instances WHERE sdkappid = ?", bind_u64, &sdkappid,
+		       document_row, &rules, true);
 	if (!err && !rules)
 		err = ENOMEM;
 	if (!err)
@@ -316,7 +274,7 @@ static void bind_number_key(sqlite3_stmt *s, const void *arg)
 	sqlite3_bind_text(s, 2, k->number, -1, SQLITE_STATIC);
 }
 
-static void number_row(sqlite3_stmt *s, void *out)
+static int number_row(sqlite3_stmt *s, void *out)
 {
 	struct store_number *n = out;
 
@@ -326,6 +284,7 @@ static void number_row(sqlite3_stmt *s, void *out)
 	n->outbound = sqlite3_column_int(s, 3) != 0;
 	n->inbound_ivr = (uint64_t)sqlite3_column_int64(s, 4);
 	n->number_class = sqlite3_column_int(s, 5);
+	return 0;
 }
 
 int store_number_get(struct store *st, uint64_t sdkappid, const char *number,
@@ -336,42 +295,39 @@ int store_number_get(struct store *st, uint64_t sdkappid, const char *number,
 	if (!st || !number || !out)
 		return EINVAL;
 	memset(out, 0, sizeof(*out));
-	return read_one(st, "SELECT sdkappid, number, state, outbound, inbound_ivr, class FROM numbers "
+	return store_read(st, "SELECT sdkappid, number, state, outbound, inbound_ivr, class FROM numbers "
 			"WHERE sdkappid = ? AND number = ?",
-			bind_number_key, &k, number_row, out);
+			bind_number_key, &k, number_row, out, true);
+}
+
+struct numbers_walk {
+	store_number_h *h;
+	void *arg;
+};
+
+static int numbers_walk_row(sqlite3_stmt *s, void *arg)
+{
+	struct numbers_walk *w = arg;
+	struct store_number n;
+
+	number_row(s, &n);
+	return w->h(&n, w->arg);
+}
+
+static void bind_u64_if_any(sqlite3_stmt *s, const void *arg)
+{
+	if (sqlite3_bind_parameter_count(s))
+		bind_u64(s, arg);
 }
 
 /* Walks the numbers a query selects (binding sdkappid when it has a parameter). */
 static int numbers_walk(struct store *st, const char *sql, uint64_t sdkappid,
 			store_number_h *h, void *arg)
 {
-	struct store_conn *c;
-	sqlite3_stmt *s;
-	int err = store_reader_get(st, &c), rc;
+	struct numbers_walk w = {h, arg};
 
-	if (err)
-		return err;
-	s = store_stmt(c, sql);
-	if (!s) {
-		err = EIO;
-		goto out;
-	}
-	if (sqlite3_bind_parameter_count(s))
-		sqlite3_bind_int64(s, 1, (sqlite3_int64)sdkappid);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct store_number n;
-
-		number_row(s, &n);
-		err = h(&n, arg);
-		if (err)
-			break;
-	}
-	if (!err && rc != SQLITE_DONE)
-		err = store_errno(rc) ? store_errno(rc) : EIO;
-	sqlite3_reset(s);
-out:
-	store_reader_put(st, c);
-	return err;
+	return store_read(st, sql, bind_u64_if_any, &sdkappid, numbers_walk_row,
+			  &w, false);
 }
 
 int store_numbers_inbound(struct store *st, store_number_h *h, void *arg)
@@ -518,7 +474,7 @@ static void bind_ivr_key(sqlite3_stmt *s, const void *arg)
 		sqlite3_bind_int64(s, 3, k->version);
 }
 
-static void ivr_row(sqlite3_stmt *s, void *out)
+static int ivr_row(sqlite3_stmt *s, void *out)
 {
 	struct store_ivr *iv = out;
 
@@ -527,6 +483,7 @@ static void ivr_row(sqlite3_stmt *s, void *out)
 	store_col_text(s, 2, iv->name, sizeof(iv->name));
 	iv->type = (enum store_ivr_type)sqlite3_column_int(s, 3);
 	iv->version = (uint32_t)sqlite3_column_int64(s, 4);
+	return 0;
 }
 
 int store_ivr_get(struct store *st, uint64_t sdkappid, uint64_t ivr_id, struct store_ivr *out)
@@ -536,8 +493,8 @@ int store_ivr_get(struct store *st, uint64_t sdkappid, uint64_t ivr_id, struct s
 	if (!st || !out)
 		return EINVAL;
 	memset(out, 0, sizeof(*out));
-	return read_one(st, "SELECT sdkappid, ivr_id, name, type, version FROM ivrs "
-			"WHERE sdkappid = ? AND ivr_id = ?", bind_ivr_key, &k, ivr_row, out);
+	return store_read(st, "SELECT sdkappid, ivr_id, name, type, version FROM ivrs "
+			"WHERE sdkappid = ? AND ivr_id = ?", bind_ivr_key, &k, ivr_row, out, true);
 }
 
 
@@ -550,9 +507,9 @@ int store_ivr_document(struct store *st, uint64_t sdkappid, uint64_t ivr_id, uin
 
 	if (!st || !docp || !version)
 		return EINVAL;
-	err = read_one(st, "SELECT document FROM ivr_versions "
+	err = store_read(st, "SELECT document FROM ivr_versions "
 		       "WHERE sdkappid = ? AND ivr_id = ? AND version = ?",
-		       bind_ivr_key, &k, document_row, &doc);
+		       bind_ivr_key, &k, document_row, &doc, true);
 	if (!err && !doc)
 		err = ENOMEM;
 	if (!err)
