@@ -1,7 +1,6 @@
 /* policy: digit-string sets, blacklists, and the system-wide location tables (blind areas). */
 #include <dirent.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,21 +213,6 @@ static int region_index(struct policy_data *d, const char *region, uint16_t *idx
 	return 0;
 }
 
-static int whyf(char *why, size_t whysz, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int whyf(char *why, size_t whysz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && whysz) {
-		va_start(ap, fmt);
-		vsnprintf(why, whysz, fmt, ap);
-		va_end(ap);
-	}
-	return EINVAL;
-}
-
 /* Cuts a line's comment and surrounding blanks; "" when nothing is left. */
 static char *strip(char *line)
 {
@@ -295,7 +279,7 @@ static int read_lines(struct policy_data *d, const char *path, line_h *h, char *
 	f = fopen(path, "re");
 	if (!f) {
 		err = errno;
-		whyf(why, whysz, "%s: %s", path, strerror(err));
+		policy_why(why, whysz, "%s: %s", path, strerror(err));
 		return err;
 	}
 	file_region(path, def_region, sizeof(def_region));
@@ -304,7 +288,7 @@ static int read_lines(struct policy_data *d, const char *path, line_h *h, char *
 
 		lineno++;
 		if (got > 1024) {
-			err = whyf(why, whysz, "%s:%u: line too long", path, lineno);
+			err = policy_why(why, whysz, "%s:%u: line too long", path, lineno);
 			break;
 		}
 		text = strip(line);
@@ -315,7 +299,7 @@ static int read_lines(struct policy_data *d, const char *path, line_h *h, char *
 			break;
 	}
 	if (!err && ferror(f))
-		err = whyf(why, whysz, "%s: read error", path);
+		err = policy_why(why, whysz, "%s: read error", path);
 	free(line);
 	fclose(f);
 	return err;
@@ -331,26 +315,26 @@ static int location_line(struct policy_data *d, const char *path, unsigned linen
 	int err;
 
 	if (n > 2)
-		return whyf(why, whysz, "%s:%u: expected 'prefix [region]'", path, lineno);
+		return policy_why(why, whysz, "%s:%u: expected 'prefix [region]'", path, lineno);
 	region = n == 2 ? w[1] : def_region;
 	if (!*region)
-		return whyf(why, whysz, "%s:%u: no region (write 'prefix REGION' or name the "
+		return policy_why(why, whysz, "%s:%u: no region (write 'prefix REGION' or name the "
 			    "file REGION.txt)", path, lineno);
 	if (!policy_region_ok(region))
-		return whyf(why, whysz, "%s:%u: '%s' is not a region code like CN-XJ", path,
+		return policy_why(why, whysz, "%s:%u: '%s' is not a region code like CN-XJ", path,
 			    lineno, region);
 	if (w[0][0] != '+' && strncmp(w[0], "00", 2) != 0)
-		return whyf(why, whysz, "%s:%u: '%s': prefixes are international ('+' or "
+		return policy_why(why, whysz, "%s:%u: '%s': prefixes are international ('+' or "
 			    "'00' first)", path, lineno, w[0]);
 	if (policy_prefix_normalise(w[0], "86", prefix, reason, sizeof(reason)) ||
 	    strchr(w[0], '*'))
-		return whyf(why, whysz, "%s:%u: bad prefix: %s", path, lineno,
+		return policy_why(why, whysz, "%s:%u: bad prefix: %s", path, lineno,
 			    strchr(w[0], '*') ? "no '*' in location tables" : reason);
 	err = region_index(d, region, &idx);
 	if (!err)
 		err = pset_add(&d->loc, prefix, idx);
 	if (err == E2BIG)
-		return whyf(why, whysz, "%s:%u: too many entries or regions", path, lineno);
+		return policy_why(why, whysz, "%s:%u: too many entries or regions", path, lineno);
 	return err;
 }
 
@@ -365,7 +349,7 @@ static int load_location_file(struct policy_data *d, const char *path, char *why
 		return err;
 	err = pset_finish(&d->loc, &dup, &v1, &v2);
 	if (err == EEXIST)
-		return whyf(why, whysz, "%s: prefix %s is both %s and %s", path, dup,
+		return policy_why(why, whysz, "%s: prefix %s is both %s and %s", path, dup,
 			    d->regions[v1], d->regions[v2]);
 	return err;
 }
@@ -389,7 +373,7 @@ int policy_data_load_locations(struct policy_data *d, const char *path, char *wh
 		return EINVAL;
 	if (stat(path, &st) != 0) {
 		err = errno;
-		whyf(why, whysz, "%s: %s", path, strerror(err));
+		policy_why(why, whysz, "%s: %s", path, strerror(err));
 		return err;
 	}
 	if (!S_ISDIR(st.st_mode))
@@ -399,7 +383,7 @@ int policy_data_load_locations(struct policy_data *d, const char *path, char *wh
 	dir = opendir(path);
 	if (!dir) {
 		err = errno;
-		whyf(why, whysz, "%s: %s", path, strerror(err));
+		policy_why(why, whysz, "%s: %s", path, strerror(err));
 		return err;
 	}
 	while ((de = readdir(dir)) != NULL) {
@@ -408,7 +392,7 @@ int policy_data_load_locations(struct policy_data *d, const char *path, char *wh
 		if (de->d_name[0] == '.' || len < 5 || strcmp(de->d_name + len - 4, ".txt") != 0)
 			continue;
 		if (n == DATA_MAX_FILES) {
-			err = whyf(why, whysz, "%s: more than %d files", path, DATA_MAX_FILES);
+			err = policy_why(why, whysz, "%s: more than %d files", path, DATA_MAX_FILES);
 			break;
 		}
 		names[n] = mem_alloc(strlen(path) + len + 2, NULL);
@@ -439,7 +423,7 @@ static int blacklist_line(struct policy_data *d, const char *path, unsigned line
 	(void)def_region;
 	err = blist_add(&d->blacklist, line, "86", reason, sizeof(reason));
 	if (err == EINVAL)
-		return whyf(why, whysz, "%s:%u: %s", path, lineno, reason);
+		return policy_why(why, whysz, "%s:%u: %s", path, lineno, reason);
 	return err;
 }
 

@@ -60,10 +60,7 @@ size_t policy_cc_len(const char *digits)
 	return 0;
 }
 
-static int fail(char *why, size_t whysz, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *why, size_t whysz, const char *fmt, ...)
+int policy_why(char *why, size_t whysz, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -96,7 +93,7 @@ static int clean_number(const char *in, char *clean, size_t cleansz, bool allow_
 
 	len = strlen(in);
 	if (len > NUMBER_IN_MAX)
-		return fail(why, whysz, "longer than %d characters", NUMBER_IN_MAX);
+		return policy_why(why, whysz, "longer than %d characters", NUMBER_IN_MAX);
 	while (len && (in[len - 1] == ' ' || in[len - 1] == '\t'))
 		len--;
 	p = in;
@@ -121,13 +118,13 @@ static int clean_number(const char *in, char *clean, size_t cleansz, bool allow_
 			continue;
 		}
 		if (c < '0' || c > '9')
-			return fail(why, whysz, "'%s' has a character other than digits, separators "
+			return policy_why(why, whysz, "'%s' has a character other than digits, separators "
 				    "(space - . ( )) and one leading '+'", in);
 		if (n + 3 >= cleansz)
-			return fail(why, whysz, "'%s' has too many digits", in);
+			return policy_why(why, whysz, "'%s' has too many digits", in);
 		if (n == 0 && plus) {
 			if (c == '0')
-				return fail(why, whysz, "'%s': no country code starts with 0", in);
+				return policy_why(why, whysz, "'%s': no country code starts with 0", in);
 			clean[n++] = '0';
 			clean[n++] = '0';
 		}
@@ -135,7 +132,7 @@ static int clean_number(const char *in, char *clean, size_t cleansz, bool allow_
 	}
 	clean[n] = '\0';
 	if (n == 0)
-		return fail(why, whysz, "'%s' has no digits", in);
+		return policy_why(why, whysz, "'%s' has no digits", in);
 	return 0;
 }
 
@@ -156,21 +153,21 @@ static int cn_nsn(const char *nsn, const char *in, char out[33], char *why, size
 	if ((strncmp(nsn, "400", 3) == 0 || strncmp(nsn, "800", 3) == 0) && len == 10)
 		goto ok;  /* service numbers: accepted, never in a blind area */
 	if (nsn[0] == '1' && nsn[1] != '0')
-		return fail(why, whysz, "'%s' is not a Chinese mobile (1 + 10 digits) or "
+		return policy_why(why, whysz, "'%s' is not a Chinese mobile (1 + 10 digits) or "
 			    "fixed-line number", in);
 	/* Fixed line: 2-digit area code 10 or 2x, else 3 digits 3xx-9xx; 7-8 digit subscriber. */
 	if (nsn[0] == '1' || nsn[0] == '2') {
 		if (len < 9 || len > 10)
-			return fail(why, whysz, "'%s': a fixed-line number with a 2-digit area code "
+			return policy_why(why, whysz, "'%s': a fixed-line number with a 2-digit area code "
 				    "has 9 or 10 digits", in);
 	}
 	else if (nsn[0] >= '3' && nsn[0] <= '9') {
 		if (len < 10 || len > 11)
-			return fail(why, whysz, "'%s': a fixed-line number with a 3-digit area code "
+			return policy_why(why, whysz, "'%s': a fixed-line number with a 3-digit area code "
 				    "has 10 or 11 digits", in);
 	}
 	else {
-		return fail(why, whysz, "'%s' is not a valid Chinese number", in);
+		return policy_why(why, whysz, "'%s' is not a valid Chinese number", in);
 	}
 ok:
 	snprintf(out, 33, "0086%s", nsn);
@@ -192,11 +189,11 @@ int policy_number_normalise(const char *in, const char *default_cc, char out[33]
 	int err;
 
 	if (!in || !out)
-		return fail(why, whysz, "no number");
+		return policy_why(why, whysz, "no number");
 	if (!default_cc || !*default_cc)
 		default_cc = "86";
 	if (!cc_ok(default_cc))
-		return fail(why, whysz, "'%s' is not a country code", default_cc);
+		return policy_why(why, whysz, "'%s' is not a country code", default_cc);
 
 	err = clean_number(in, d, sizeof(d), false, NULL, why, whysz);
 	if (err)
@@ -207,15 +204,15 @@ int policy_number_normalise(const char *in, const char *default_cc, char out[33]
 	if (len >= 2 && d[0] == '0' && d[1] == '0') {
 		cl = policy_cc_len(d + 2);
 		if (cl == 0)
-			return fail(why, whysz, "'%s' has no known country code", in);
+			return policy_why(why, whysz, "'%s' has no known country code", in);
 		if (cl == 2 && strncmp(d + 2, "86", 2) == 0) {
 			if (!d[4])
-				return fail(why, whysz, "'%s' has no number after the country code", in);
+				return policy_why(why, whysz, "'%s' has no number after the country code", in);
 			return cn_nsn(d + 4, in, out, why, whysz);
 		}
 		/* E.164: at most 15 digits with the country code; NSNs are at least 4. */
 		if (len - 2 > 15 || len - 2 - cl < 4)
-			return fail(why, whysz, "'%s': an international number has 4 to 15 digits "
+			return policy_why(why, whysz, "'%s': an international number has 4 to 15 digits "
 				    "after the country code", in);
 		memcpy(out, d, len + 1);
 		return 0;
@@ -229,7 +226,7 @@ int policy_number_normalise(const char *in, const char *default_cc, char out[33]
 			return cn_nsn(d + 1, in, out, why, whysz);
 		if (len == 13 && d[0] == '8' && d[1] == '6' && d[2] == '1')
 			return cn_nsn(d + 2, in, out, why, whysz);
-		return fail(why, whysz, "'%s' is not a number cccd can call (short codes and "
+		return policy_why(why, whysz, "'%s' is not a number cccd can call (short codes and "
 			    "service numbers need the international form)", in);
 	}
 
@@ -240,7 +237,7 @@ int policy_number_normalise(const char *in, const char *default_cc, char out[33]
 		size_t nl = strlen(nsn), ccl = strlen(default_cc);
 
 		if (nl < 4 || nl + ccl > 15)
-			return fail(why, whysz, "'%s': a national number has 4 to 15 digits with "
+			return policy_why(why, whysz, "'%s': a national number has 4 to 15 digits with "
 				    "the country code", in);
 		snprintf(out, 33, "00%.3s%s", default_cc, nsn);
 	}
@@ -274,17 +271,17 @@ int policy_prefix_normalise(const char *in, const char *default_cc, char out[33]
 		snprintf(out, 33, "0086%s", d);
 	}
 	else {
-		return fail(why, whysz, "'%s': a prefix starts with '+', '00', the trunk '0' or "
+		return policy_why(why, whysz, "'%s': a prefix starts with '+', '00', the trunk '0' or "
 			    "(in China) a mobile '1'", in);
 	}
 	/* A Chinese NSN never starts with 0 once the one trunk 0 is gone ("008600*"). */
 	if (strncmp(out, "00860", 5) == 0)
-		return fail(why, whysz, "'%s': no Chinese number starts with 0 after its "
+		return policy_why(why, whysz, "'%s': no Chinese number starts with 0 after its "
 			    "trunk 0", in);
 	if (strlen(out) > POLICY_NUM_MAX)
-		return fail(why, whysz, "'%s' is longer than any number", in);
+		return policy_why(why, whysz, "'%s' is longer than any number", in);
 	if (policy_cc_len(out + 2) == 0)
-		return fail(why, whysz, "'%s' has no known country code", in);
+		return policy_why(why, whysz, "'%s' has no known country code", in);
 	return 0;
 }
 

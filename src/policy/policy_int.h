@@ -7,6 +7,10 @@
 #include <stdint.h>
 #include "policy/policy.h"
 
+/* Writes the reason of a refusal into why (when given) and returns EINVAL. */
+int policy_why(char *why, size_t whysz, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 struct tz;
 
 /* Longest normalised number: "00" + 15 digits (E.164), plus room for a prefix pattern. */
