@@ -152,6 +152,13 @@ static const char *const migrations[] = {
 	 * (0 platform: TCCC's carrier rules apply; 1 own: the customer's own numbers). */
 	("ALTER TABLE instances ADD COLUMN rules TEXT NOT NULL DEFAULT '';"
 	 "ALTER TABLE numbers ADD COLUMN class INTEGER NOT NULL DEFAULT 0;"),
+
+	/* 5: transfers — the numbers of the external leg (PSTNSession OutBoundCaller/Callee;
+	 * the legs themselves go in sessions.participants, TCCC's ServeParticipants) and the
+	 * inputs of a post-call survey (PostIVRKeyPressed). */
+	("ALTER TABLE sessions ADD COLUMN outbound_caller TEXT NOT NULL DEFAULT '';"
+	 "ALTER TABLE sessions ADD COLUMN outbound_callee TEXT NOT NULL DEFAULT '';"
+	 "ALTER TABLE key_presses ADD COLUMN post INTEGER NOT NULL DEFAULT 0;"),
 };
 
 int store_schema_migrate(struct store_conn *c)
