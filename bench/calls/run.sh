@@ -169,11 +169,16 @@ echo "== floor at $best calls (bare sendmmsg/recvmmsg loop, one timer)"
 floor_n=$(( best > 0 ? best : 100 ))
 floor_line=$("$root/build/release/bench/floor" bare "$floor_n" 5 2>/dev/null | head -1 || true)
 echo "  $floor_line"
+# The media engine alone at the same count, received by a C thread: its send jitter without
+# the probe's (Node) scheduling noise.
+engine_line=$("$root/build/release/bench/floor" media "$floor_n" 5 2>/dev/null | grep jitter || true)
+echo "  media engine alone:$engine_line"
 
 echo "== summary"
 echo "  concurrent answered calls held ${HOLD}s with no loss: $best (highest step tried: ${STEPS##* })"
 echo "  at that load: ${best_line:-none}"
 echo "  calls per second set up and torn down with no failure: $best_cps"
+echo "  media engine send jitter at $floor_n streams (C receiver):${engine_line#*:}"
 awk -v a="$best_line" -v b="$floor_line" 'BEGIN {
 	if (match(a, /[0-9.]+ us CPU per call-second/)) ca = substr(a, RSTART, RLENGTH) + 0
 	if (match(b, /[0-9.]+ us CPU per call-second/)) cb = substr(b, RSTART, RLENGTH) + 0
