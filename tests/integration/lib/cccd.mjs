@@ -53,7 +53,7 @@ function connectOk(port) {
   });
 }
 
-// Starts cccd. opts.sections: extra config text; opts.trunkPort: a trunk to that UDP port;
+// Starts cccd. opts.sections: extra config text; opts.trunkPort: a trunk to that UDP port.
 export async function startCccd(opts = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cccd-it-"));
   const apiPort = await freePort();
