@@ -143,7 +143,7 @@ static int op_record(void *arg, const struct ivr_record *r)
 		if (*c == '/')
 			*c = '_';
 	}
-	return media_record_start(ms, name);
+	return media_record_start(ms, MEDIA_REC_MESSAGE, name);
 }
 
 static void op_record_stop(void *arg)
@@ -151,7 +151,7 @@ static void op_record_stop(void *arg)
 	struct media_stream *ms = stream_of(arg);
 
 	if (ms)
-		media_record_stop(ms);
+		media_record_stop(ms, MEDIA_REC_MESSAGE);
 }
 
 static void op_hangup(void *arg, const struct ivr_end *end)
