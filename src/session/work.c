@@ -48,7 +48,7 @@ static void finish(struct session_work *w, const struct store_session_end *end)
 	json_decref(cdr);
 	if (!body)
 		log_error("session", "%s: out of memory building the call record push", s.id);
-	if (store_session_finish(w->mgr->deps.store, s.id, s.sdkappid, end, body))
+	if (store_session_finish(w->mgr->deps.store, s.id, s.sdkappid, end, body, NULL))
 		log_error("session", "%s: the final record could not be queued", w->row->id);
 	free(body);
 	log_info("session", "%s finished: EndStatus %d (%s), hung up by %s%s%s", w->row->id,

@@ -152,6 +152,9 @@ static const char *const migrations[] = {
 	 * (0 platform: TCCC's carrier rules apply; 1 own: the customer's own numbers). */
 	("ALTER TABLE instances ADD COLUMN rules TEXT NOT NULL DEFAULT '';"
 	 "ALTER TABLE numbers ADD COLUMN class INTEGER NOT NULL DEFAULT 0;"),
+
+	/* 5: per-instance call recording (0 off, 1 every answered call). */
+	"ALTER TABLE instances ADD COLUMN record INTEGER NOT NULL DEFAULT 0;",
 };
 
 int store_schema_migrate(struct store_conn *c)
