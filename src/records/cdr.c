@@ -1,6 +1,7 @@
 /* cdr: the TelCdrInfo object of a session, with TCCC's field names, types and semantics
  * (records-and-push.md §2 for an IVR-only session). */
 #include <string.h>
+#include <jansson.h>
 #include "records/records.h"
 #include "store/store.h"
 

@@ -21,6 +21,7 @@
 #include <re_types.h>
 #include <re_mem.h>
 #include "conf/conf.h"
+#include <jansson.h>
 #include "records/records.h"
 
 enum { SIG_HEX = 64, SDKAPPID_MAX_DIGITS = 20 };

@@ -5,13 +5,13 @@
 #ifndef CCCD_RECORDS_H
 #define CCCD_RECORDS_H
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct conf;
 struct conf_err;
+struct json_t; /* jansson's json_t (not included here: it clashes with libre's re.h) */
 struct store_session;
 struct store_key_press;
 
@@ -22,7 +22,7 @@ const char *records_end_status_string(int end_status);
  * with_sdkappid adds `SdkAppId` (the push body). RecordURL and VoicemailRecordURL hold the
  * recording FILES (relative, as stored): records_links_apply turns them into links when
  * the record is read or sent. NULL on ENOMEM. */
-json_t *records_cdr(const struct store_session *s, const struct store_key_press *keys,
+struct json_t *records_cdr(const struct store_session *s, const struct store_key_press *keys,
 		    size_t n_keys, bool with_sdkappid);
 
 /* The recording push (action "record", records-and-push.md §3.5) and the voicemail push
@@ -76,7 +76,7 @@ int records_link(const struct records_links *l, const char *file, int64_t now_s,
 /* Turns the recording files of a TelCdrInfo or push object (RecordURL,
  * VoicemailRecordURL[]) into links made now; other values stay. With l NULL (no API to
  * serve them) the fields are emptied instead. */
-int records_links_apply(const struct records_links *l, json_t *obj, int64_t now_s);
+int records_links_apply(const struct records_links *l, struct json_t *obj, int64_t now_s);
 /* The same on JSON text: *outp is a new string (free()). EINVAL if body is not a JSON
  * object. */
 int records_links_body(const struct records_links *l, const char *body, int64_t now_s,

@@ -15,6 +15,7 @@
 struct ivr_flow;
 struct ivr_run;
 struct call;
+struct json_t;
 
 /* Owner: main (mem_deref at shutdown, before the call user agent and media). */
 struct session_mgr {
@@ -43,6 +44,7 @@ struct inbound_entry {
 	char number[33];
 	uint64_t sdkappid, account_id, ivr_id;
 	uint32_t ivr_version;
+	bool record;                   /* the instance records its calls */
 	struct ivr_flow *flow;         /* owned reference; NULL if it does not load */
 };
 
@@ -61,12 +63,19 @@ struct session_work {
 	bool ivr_ended;                /* the flow ended the call: its end status wins */
 	struct store_session_end ivr_end;
 	bool hangup_requested;         /* HangUpCall */
+	/* recordings (work.c) */
+	bool record_call;              /* the instance asks for the call to be recorded */
+	char record_file[512];         /* the call recording, relative; "" = none (or failed) */
+	unsigned n_voicemails;         /* voicemails started so far (names the next file) */
+	char vm_file[128];             /* the voicemail being recorded, "" = none */
+	struct json_t *voicemails;     /* files of the voicemails kept (JSON array), owned */
 };
 
 /* A new session's message through the queue. */
 struct session_msg {
 	struct store_session *row;     /* owned reference */
 	struct ivr_flow *flow;         /* owned reference or NULL */
+	bool record;                   /* the instance records its calls */
 };
 
 /* The flow of a session's IVR version as a new object for the calling thread (blocking).*/
@@ -90,9 +99,10 @@ int session_inbound_find(struct session_mgr *m, const char *number, struct inbou
 int session_work_inbound(struct session_mgr *m, struct call *c, const struct inbound_entry *e,
 			 const struct call_incoming *in, call_event_h **ehp, void **argp);
 
-/* Starts working a session: dials it (or closes it at once if it cannot be dialled). */
+/* Starts working a session: dials it (or closes it at once if it cannot be dialled).
+ * record: the instance records its calls. */
 void session_work_start(struct session_mgr *m, struct store_session *row,
-			struct ivr_flow *flow);
+			struct ivr_flow *flow, bool record);
 /* Closes a session without a call (EndStatus, HungUpSide system, reason). */
 void session_work_close(struct session_mgr *m, const struct store_session *row,
 			int end_status, const char *reason);

@@ -14,6 +14,7 @@
 #include <re_types.h>
 #include <re_mem.h>
 #include <re_fmt.h>
+#include <jansson.h>
 #include "records/records.h"
 #include "store/store.h"
 
