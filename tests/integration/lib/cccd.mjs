@@ -53,12 +53,13 @@ function connectOk(port) {
   });
 }
 
-// Starts cccd. opts.sections: extra config text; opts.trunkPort: a trunk to that UDP port.
+// Starts cccd. opts.sections: extra config text; opts.trunkPort: a trunk to that UDP port;
+// opts.rtpBase: the first of its 40 RTP ports (else a random range).
 export async function startCccd(opts = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cccd-it-"));
   const apiPort = await freePort();
   const sipPort = await freePort();
-  const rtpBase = 40000 + Math.floor(Math.random() * 500) * 40;
+  const rtpBase = opts.rtpBase || 40000 + Math.floor(Math.random() * 500) * 40;
   const conf = [
     "[log]", `level = ${opts.logLevel || "info"}`,
     "[api]", `listen = 127.0.0.1:${apiPort}`,
@@ -155,10 +156,11 @@ export function client(creds, endpoint, signMethod = "TC3-HMAC-SHA256", reqMetho
   });
 }
 
-// A sipp peer (UAS by default) on a free port; stop() ends it.
+// A sipp peer (UAS by default) on a free port (or opts.port, its media on opts.mediaPort);
+// stop() ends it.
 export async function sipp(scenario, opts = {}) {
   const port = opts.port || await freePort();
-  const mp = 50000 + Math.floor(Math.random() * 1000) * 10;
+  const mp = opts.mediaPort || 50000 + Math.floor(Math.random() * 1000) * 10;
   const args = ["-sf", scenario, "-i", "127.0.0.1", "-p", String(port), "-mi", "127.0.0.1",
     "-mp", String(mp), "-nostdin", "-trace_err", "-error_file", `/tmp/sipp-${port}.err`,
     ...(opts.args || [])];
