@@ -377,3 +377,28 @@ test("an instance that records its calls: RecordURL downloads its own stereo rec
   u.pathname = `/records/${A}/${id}.wav`;
   assert.equal((await get(u.href)).status, 403);
 });
+
+test("kill -9 during a recorded call: after the restart the record links a playable partial recording", async () => {
+  const r = await apiA.CreateIVRSession({ SdkAppId: A, Callee: "+8612300000009", IVRId: 5001 });
+  assert.equal(r.err, undefined, r.message);
+  await until(async () => {
+    const s = await apiA.DescribeTelSession({ SdkAppId: A, SessionId: r.SessionId });
+    return s.Session && s.Session.SessionStatus === "inProgress";
+  }, 20000, 100, "the call to be answered");
+  // Long enough for the writer to have flushed some seconds of the call.
+  const file = path.join(d.dir, "recordings", String(A), `${r.SessionId}.wav`);
+  await until(() => fs.existsSync(file) && fs.statSync(file).size > 2 * 32000, 15000, 100,
+    "two seconds of recording on disk");
+  await d.kill();
+  await d.start();
+  await finished(apiA, A, r.SessionId, 20000);
+  const cdr = await until(() => cdrOf(apiA, A, r.SessionId), 5000, 100, "the CDR");
+  assert.equal(cdr.EndStatus, 0);
+  assert.equal(cdr.HungUpSide, "system");
+  const got = await get(cdr.RecordURL);
+  assert.equal(got.status, 200);
+  const rec = wavParse(got.body);   // the header's sizes match the file: no repair needed
+  assert.equal(rec.channels, 2);
+  assert.ok(rec.frames >= 2 * 8000, `${rec.frames / 8000} s kept`);
+  assert.ok(energy(rec.ch[1]) > 10000, "the prompts are on the right");
+});
