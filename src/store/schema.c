@@ -153,7 +153,14 @@ static const char *const migrations[] = {
 	("ALTER TABLE instances ADD COLUMN rules TEXT NOT NULL DEFAULT '';"
 	 "ALTER TABLE numbers ADD COLUMN class INTEGER NOT NULL DEFAULT 0;"),
 
-	/* 5: per-instance call recording (0 off, 1 every answered call). */
+	/* 5: transfers — the numbers of the external leg (PSTNSession OutBoundCaller/Callee;
+	 * the legs themselves go in sessions.participants, TCCC's ServeParticipants) and the
+	 * inputs of a post-call survey (PostIVRKeyPressed). */
+	("ALTER TABLE sessions ADD COLUMN outbound_caller TEXT NOT NULL DEFAULT '';"
+	 "ALTER TABLE sessions ADD COLUMN outbound_callee TEXT NOT NULL DEFAULT '';"
+	 "ALTER TABLE key_presses ADD COLUMN post INTEGER NOT NULL DEFAULT 0;"),
+
+	/* 6: per-instance call recording (0 off, 1 every answered call). */
 	"ALTER TABLE instances ADD COLUMN record INTEGER NOT NULL DEFAULT 0;",
 };
 

@@ -170,6 +170,9 @@ struct store_session {
 	char record_url[512];   /* the call recording: a file relative to the recording
 				   directory ("1400000000/<id>.wav"), "" = none */
 	char record_id[64];
+	char *participants;     /* ServeParticipants as a JSON array; "[]" when none */
+	char outbound_caller[33]; /* numbers of a transfer to an external line, "" if none */
+	char outbound_callee[33];
 	char *voicemail_urls;   /* JSON array of voicemail files (relative, as record_url);
 				   "[]" when none */
 };
@@ -230,6 +233,11 @@ int store_session_get(struct store *st, uint64_t sdkappid, const char *id,
 
 int store_session_ringing(struct store *st, const char *id, int64_t ring_ts);
 int store_session_answered(struct store *st, const char *id, int64_t accept_ts);
+/* A transfer starts or connects: the live status (seatJoining while a skill group's
+ * destinations ring, inProgress otherwise) and, for an external line, its numbers (NULL
+ * leaves them as they are). */
+int store_session_transfer(struct store *st, const char *id, enum store_status status,
+			   const char *outbound_caller, const char *outbound_callee);
 
 /* One accepted IVR input, as IVRKeyPressedElement. */
 struct store_key_press {
@@ -239,6 +247,7 @@ struct store_key_press {
 	char node_label[64];
 	char original[64];
 	char tts_prompt[512];
+	bool post;              /* an input of a post-call survey (PostIVRKeyPressed) */
 };
 
 int store_session_key(struct store *st, const char *id, unsigned seq,
@@ -265,6 +274,7 @@ struct store_session_end {
 	char end_reason[64];      /* cccd's own words, for operators */
 	char record_url[512];
 	char record_id[64];
+	const char *participants; /* ServeParticipants JSON array (copied), NULL = none */
 };
 
 /* Marks the session finished (status, end time, EndStatus, HungUpSide, recording) and, in

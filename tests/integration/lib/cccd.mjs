@@ -54,7 +54,7 @@ function connectOk(port) {
 }
 
 // Starts cccd. opts.sections: extra config text; opts.trunkPort: a trunk to that UDP port;
-// opts.rtpBase: the first of its 40 RTP ports (else a random range).
+// opts.rtpBase: the first of the 40 RTP ports cccd may use (default: random above 40000).
 export async function startCccd(opts = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cccd-it-"));
   const apiPort = await freePort();
