@@ -34,6 +34,8 @@ struct api_conf {
 int api_conf_read(const struct conf *cf, struct api_conf *ac, struct conf_err *err);
 
 /* What the API asks of the rest of cccd, from its own threads (so: thread-safe). */
+struct records_links;
+
 struct api_hooks {
 	/* A new session is durable: hand it to the control loop. */
 	void (*session_created)(const char *session_id, uint64_t sdkappid, void *arg);
@@ -44,6 +46,9 @@ struct api_hooks {
 	void *arg;
 	/* System-wide calling-rule data (location tables, global blacklist); may be NULL. */
 	const struct policy_data *policy;
+	/* Recording links: DescribeTelCdr makes them, GET /records/... serves their files.
+	 * NULL: no recordings are served and records show none. Not owned. */
+	const struct records_links *links;
 };
 
 /* Starts listening; st and t are not owned and must outlive the api object; hooks is

@@ -168,6 +168,7 @@ struct ivr_flow {
 	const char *name;
 	enum ivr_flow_type type;
 	const char *lang;
+	bool record;                   /* "record": record every call of this flow */
 	json_t *declared;              /* "variables": name → default (borrowed from doc) */
 	unsigned max_visits;
 	unsigned max_duration_s;

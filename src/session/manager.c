@@ -155,7 +155,7 @@ static void mqueue_handler(int id, void *data, void *arg)
 	if (id == MSG_NEW) {
 		struct session_msg *msg = data;
 
-		session_work_start(m, msg->row, msg->flow);
+		session_work_start(m, msg->row, msg->flow, msg->record);
 	}
 	else if (id == MSG_INBOUND_TABLE) {
 		session_inbound_install(m, data);
@@ -176,6 +176,14 @@ static void mqueue_handler(int id, void *data, void *arg)
 	mem_deref(data);
 }
 
+/* Does the instance record its calls? Blocking (a store read); false if it cannot tell. */
+static bool instance_records(struct session_mgr *m, uint64_t sdkappid)
+{
+	struct store_instance inst;
+
+	return !store_instance_get(m->deps.store, sdkappid, &inst) && inst.record_calls;
+}
+
 int session_mgr_enqueue(struct session_mgr *m, struct store_session *s)
 {
 	struct session_msg *msg;
@@ -190,6 +198,7 @@ int session_mgr_enqueue(struct session_mgr *m, struct store_session *s)
 	/* A flow that does not load is not fatal here: the session is closed honestly on the
 	 * control loop (it was acknowledged, so it must get a record). */
 	(void)session_flow_get(m, s, &msg->flow);
+	msg->record = instance_records(m, s->sdkappid);
 	err = mqueue_push(m->mq, MSG_NEW, msg);
 	if (err) {
 		msg->row = NULL; /* the caller keeps its reference on failure */
@@ -247,7 +256,7 @@ static int resume_handler(struct store_session *row, void *arg)
 		return 0;
 	}
 	(void)session_flow_get(m, row, &flow);
-	session_work_start(m, row, flow);
+	session_work_start(m, row, flow, instance_records(m, row->sdkappid));
 	mem_deref(flow);
 	return 0;
 }

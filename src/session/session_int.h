@@ -46,6 +46,7 @@ struct inbound_entry {
 	char number[33];
 	uint64_t sdkappid, account_id, ivr_id;
 	uint32_t ivr_version;
+	bool record;                   /* the instance records its calls */
 	struct ivr_flow *flow;         /* owned reference; NULL if it does not load */
 };
 
@@ -67,12 +68,19 @@ struct session_work {
 	struct session_xfer *xfer;     /* owned: a transfer under way or connected */
 	struct json_t *legs;           /* owned: transfer legs so far (ServeParticipants) */
 	bool transferred;              /* a transfer leg answered: the IVR handed the call on */
+	/* recordings (work.c) */
+	bool record_call;              /* the instance asks for the call to be recorded */
+	char record_file[512];         /* the call recording, relative; "" = none (or failed) */
+	unsigned n_voicemails;         /* voicemails started so far (names the next file) */
+	char vm_file[128];             /* the voicemail being recorded, "" = none */
+	struct json_t *voicemails;     /* files of the voicemails kept (JSON array), owned */
 };
 
 /* A new session's message through the queue. */
 struct session_msg {
 	struct store_session *row;     /* owned reference */
 	struct ivr_flow *flow;         /* owned reference or NULL */
+	bool record;                   /* the instance records its calls */
 };
 
 /* The flow of a session's IVR version as a new object for the calling thread (blocking).*/
@@ -105,9 +113,10 @@ void session_xfer_stop(struct session_work *w);
 /* The legs so far as a JSON array text (free()), NULL if there were none. */
 char *session_xfer_legs(const struct session_work *w);
 
-/* Starts working a session: dials it (or closes it at once if it cannot be dialled). */
+/* Starts working a session: dials it (or closes it at once if it cannot be dialled).
+ * record: the instance records its calls. */
 void session_work_start(struct session_mgr *m, struct store_session *row,
-			struct ivr_flow *flow);
+			struct ivr_flow *flow, bool record);
 /* Closes a session without a call (EndStatus, HungUpSide system, reason). */
 void session_work_close(struct session_mgr *m, const struct store_session *row,
 			int end_status, const char *reason);

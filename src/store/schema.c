@@ -159,6 +159,9 @@ static const char *const migrations[] = {
 	("ALTER TABLE sessions ADD COLUMN outbound_caller TEXT NOT NULL DEFAULT '';"
 	 "ALTER TABLE sessions ADD COLUMN outbound_callee TEXT NOT NULL DEFAULT '';"
 	 "ALTER TABLE key_presses ADD COLUMN post INTEGER NOT NULL DEFAULT 0;"),
+
+	/* 6: per-instance call recording (0 off, 1 every answered call). */
+	"ALTER TABLE instances ADD COLUMN record INTEGER NOT NULL DEFAULT 0;",
 };
 
 int store_schema_migrate(struct store_conn *c)

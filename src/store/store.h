@@ -55,6 +55,8 @@ struct store_instance {
 	enum store_edition edition;
 	int64_t package_expires_at; /* Unix s; 0 = never */
 	uint32_t ai_channels;       /* licensed AI concurrency */
+	bool record_calls;          /* record every answered call (`ccc admin instance-set
+				       --record yes`) */
 };
 
 enum store_ivr_type {
@@ -165,11 +167,14 @@ struct store_session {
 	int end_status;         /* EndStatus; meaningful once finished */
 	char hungup_side[8];    /* "user", "seat", "system" or "" */
 	char end_reason[64];
-	char record_url[512];
+	char record_url[512];   /* the call recording: a file relative to the recording
+				   directory ("1400000000/<id>.wav"), "" = none */
 	char record_id[64];
 	char *participants;     /* ServeParticipants as a JSON array; "[]" when none */
 	char outbound_caller[33]; /* numbers of a transfer to an external line, "" if none */
 	char outbound_callee[33];
+	char *voicemail_urls;   /* JSON array of voicemail files (relative, as record_url);
+				   "[]" when none */
 };
 
 int store_session_alloc(struct store_session **sp, const char *uui, const char *variables);
@@ -250,6 +255,17 @@ int store_session_key(struct store *st, const char *id, unsigned seq,
 int store_session_path(struct store *st, const char *id, unsigned seq, const char *node,
 		       const char *label, const char *result, int64_t ts_ms);
 
+/* The call is being recorded into record_url (relative file) with id record_id: kept at
+ * once, so a session closed after a crash still names its (partial) recording. */
+int store_session_record(struct store *st, const char *id, const char *record_url,
+			 const char *record_id);
+
+/* A voicemail was left: its file (relative) is appended to the session's voicemail list
+ * and, in the same transaction, its push (action "voicemail", push_body; NULL = none) is
+ * queued if the instance pushes voicemails. */
+int store_session_voicemail(struct store *st, const char *id, uint64_t sdkappid,
+			    const char *file, const char *push_body);
+
 /* How a session ended. */
 struct store_session_end {
 	int64_t ended_ts;
@@ -262,11 +278,13 @@ struct store_session_end {
 };
 
 /* Marks the session finished (status, end time, EndStatus, HungUpSide, recording) and, in
- * the same transaction, queues its call record push (cdr_body, a TelCdrInfo JSON object;
- * NULL = none) if the instance pushes records. A session already finished is left as it
- * was and nothing is pushed twice. */
+ * the same transaction, queues its recording push (record_body, action "record"; NULL =
+ * none) and then its call record push (cdr_body, a TelCdrInfo JSON object; NULL = none),
+ * each if the instance pushes that data. A session already finished is left as it was and
+ * nothing is pushed twice. */
 int store_session_finish(struct store *st, const char *id, uint64_t sdkappid,
-			 const struct store_session_end *end, const char *cdr_body);
+			 const struct store_session_end *end, const char *cdr_body,
+			 const char *record_body);
 
 /* The key presses of a session in order (for records): h is called per press. */
 typedef int (store_key_press_h)(const struct store_key_press *kp, void *arg);

@@ -277,9 +277,9 @@ static void test_session_lifecycle(void **state)
 	assert_int_equal(g->accept_ts, 200);
 	mem_deref(g);
 
-	assert_int_equal(store_session_finish(f->st, s->id, 7, &end, NULL), 0);
+	assert_int_equal(store_session_finish(f->st, s->id, 7, &end, NULL, NULL), 0);
 	end.end_status = 0; /* a second finish does not rewrite the record */
-	assert_int_equal(store_session_finish(f->st, s->id, 7, &end, NULL), 0);
+	assert_int_equal(store_session_finish(f->st, s->id, 7, &end, NULL, NULL), 0);
 	assert_int_equal(store_sync(f->st), 0);
 	assert_int_equal(store_session_get(f->st, 7, s->id, &g), 0);
 	assert_int_equal(g->status, STORE_STATUS_FINISHED);
@@ -323,7 +323,7 @@ static void test_session_transfer(void **state)
 	kp.post = true;
 	strcpy(kp.key, "5");
 	assert_int_equal(store_session_key(f->st, s->id, 1, &kp), 0);
-	assert_int_equal(store_session_finish(f->st, s->id, 7, &end, NULL), 0);
+	assert_int_equal(store_session_finish(f->st, s->id, 7, &end, NULL, NULL), 0);
 	/* a finished session's status is not touched by a late transfer write */
 	assert_int_equal(store_session_transfer(f->st, s->id, STORE_STATUS_IN_PROGRESS, NULL,
 						NULL), 0);
@@ -444,7 +444,7 @@ static void test_cdr_and_active_lists(void **state)
 		strcpy(ids[i], s->id);
 		end.ended_ts = 100 + i * 20; /* 100, 120, ... 200 */
 		if (i < 5)
-			assert_int_equal(store_session_finish(f->st, s->id, 31, &end, NULL), 0);
+			assert_int_equal(store_session_finish(f->st, s->id, 31, &end, NULL, NULL), 0);
 		mem_deref(s);
 	}
 	assert_int_equal(store_sync(f->st), 0);
