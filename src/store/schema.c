@@ -152,6 +152,11 @@ static const char *const migrations[] = {
 	 * (0 platform: TCCC's carrier rules apply; 1 own: the customer's own numbers). */
 	("ALTER TABLE instances ADD COLUMN rules TEXT NOT NULL DEFAULT '';"
 	 "ALTER TABLE numbers ADD COLUMN class INTEGER NOT NULL DEFAULT 0;"),
+
+	/* 5: a caller's calls in progress (the concurrency count of every admission) without
+	 * walking every session the number ever placed. */
+	"CREATE INDEX sessions_caller_live ON sessions(sdkappid, caller, start_ts) "
+	"WHERE status <> 3;",
 };
 
 int store_schema_migrate(struct store_conn *c)
