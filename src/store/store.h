@@ -192,12 +192,22 @@ struct store_admit_counts {
 	} callers[STORE_ADMIT_MAX_CALLERS];
 };
 
+/* Counts nobody will look at (their limit is off in every class) are not made: each one
+ * is an index range scan inside the writer's transaction. A skipped count reads 0. */
+enum {
+	STORE_ADMIT_SKIP_CALLEE_INTERVAL = 1u << 0,
+	STORE_ADMIT_SKIP_CALLEE_DAILY = 1u << 1,
+	STORE_ADMIT_SKIP_CALLER_LIVE = 1u << 2,
+	STORE_ADMIT_SKIP_CALLER_RECENT = 1u << 3,
+};
+
 struct store_admit_query {
 	int64_t callee_interval_since;  /* Unix s */
 	int64_t callee_daily_since;
 	int64_t caller_since;
 	const char *callers[STORE_ADMIT_MAX_CALLERS]; /* candidates, in preference order */
 	size_t n_callers;
+	unsigned skip;                  /* STORE_ADMIT_SKIP_* */
 };
 
 /* Returns 0 and sets *chosen (index into the candidates) to admit, or a non-zero value

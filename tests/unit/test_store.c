@@ -486,6 +486,59 @@ static void test_pool_rotates(void **state)
 	mem_deref(s);
 }
 
+static int decide_keep(const struct store_admit_counts *c, size_t *chosen, void *arg)
+{
+	*(struct store_admit_counts *)arg = *c;
+	*chosen = 0;
+	return 0;
+}
+
+/* Each count over its rows (a finished call is not live), and skipped counts read 0. */
+static void test_admit_counts_and_skip(void **state)
+{
+	struct fixture *f = *state;
+	struct store_session_end end = {.ended_ts = 1, .end_status = 1, .hungup_side = "user"};
+	struct store_admit_query q = {.callers = {"008601000000001", "008601000000002"},
+				      .n_callers = 2};
+	struct store_admit_counts got;
+	struct store_session *s;
+
+	for (int i = 0; i < 3; i++) {
+		s = new_session(51);
+		assert_int_equal(store_session_create(f->st, s), 0);
+		if (i == 0)
+			assert_int_equal(store_session_finish(f->st, s->id, 51, &end, NULL), 0);
+		mem_deref(s);
+	}
+	assert_int_equal(store_sync(f->st), 0);
+	s = new_session(51);
+	assert_int_equal(store_session_admit(f->st, s, &q, decide_keep, &got), 0);
+	mem_deref(s);
+	assert_int_equal(got.callee_interval, 3);
+	assert_int_equal(got.callee_daily, 3);
+	assert_int_equal(got.callers[0].live, 2);
+	assert_int_equal(got.callers[0].recent, 3);
+	assert_int_equal(got.callers[1].live, 0);
+
+	q.skip = STORE_ADMIT_SKIP_CALLEE_INTERVAL | STORE_ADMIT_SKIP_CALLER_LIVE;
+	s = new_session(51);
+	assert_int_equal(store_session_admit(f->st, s, &q, decide_keep, &got), 0);
+	mem_deref(s);
+	assert_int_equal(got.callee_interval, 0);
+	assert_int_equal(got.callee_daily, 4);
+	assert_int_equal(got.callers[0].live, 0);
+	assert_int_equal(got.callers[0].recent, 4);
+
+	q.skip = STORE_ADMIT_SKIP_CALLEE_DAILY | STORE_ADMIT_SKIP_CALLER_RECENT;
+	s = new_session(51);
+	assert_int_equal(store_session_admit(f->st, s, &q, decide_keep, &got), 0);
+	mem_deref(s);
+	assert_int_equal(got.callee_interval, 5);
+	assert_int_equal(got.callee_daily, 0);
+	assert_int_equal(got.callers[0].live, 4);
+	assert_int_equal(got.callers[0].recent, 0);
+}
+
 struct writer_arg {
 	struct store *st;
 	int n, failures;
@@ -563,6 +616,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_admit_concurrent_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cdr_and_active_lists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pool_rotates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_admit_counts_and_skip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_creates_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
 	};
