@@ -41,11 +41,11 @@ rate_limit = 0
 path = $tmp/cccd.db
 [sip]
 listen = 127.0.0.1:$SIP_PORT
-# A route for every number; the calls go to the discard port on loopback and fail fast.
+# A route for every number; the calls go to a closed TCP port on loopback and fail at once.
 [trunk sink]
 host = 127.0.0.1
 port = 9
-transport = udp
+transport = tcp
 route = *
 options_interval = 0
 [log]
