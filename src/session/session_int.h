@@ -9,6 +9,7 @@
 #include <re_list.h>
 #include <re_hash.h>
 #include <re_mqueue.h>
+#include <re_tmr.h>
 #include "session/session.h"
 #include "store/store.h"
 
@@ -20,7 +21,15 @@ struct call;
 struct session_mgr {
 	struct session_conf conf;
 	struct session_deps deps;      /* not owned */
-	struct mqueue *mq;             /* API threads → control loop */
+	struct mqueue *mq;             /* API threads → control loop (hang-ups, inbound) */
+	/* New sessions: API threads append to `pending` and write `wake_fd` only when the
+	 * list was empty, so a burst of creates costs the loop one wake-up. */
+	pthread_mutex_t handover_lock; /* guards pending, wake_pending and flows */
+	struct list pending;           /* struct session_msg, owned */
+	bool wake_pending;
+	int wake_fd;                   /* eventfd, read by the control loop */
+	struct hash *flows;            /* (IVR, version) → struct flow_entry, owned */
+	struct tmr flow_sweep;         /* drops flows nobody used for a while */
 	struct list active;            /* struct session_work, owned */
 	pthread_mutex_t lock;          /* guards prompts and stopping (other threads use them) */
 	struct hash *prompts;          /* path → struct prompt_entry, owned */
@@ -63,10 +72,12 @@ struct session_work {
 	bool hangup_requested;         /* HangUpCall */
 };
 
-/* A new session's message through the queue. */
+/* A new session on its way to the control loop. Owner: the manager's pending list. */
 struct session_msg {
+	struct le le;
 	struct store_session *row;     /* owned reference */
-	struct ivr_flow *flow;         /* owned reference or NULL */
+	struct ivr_flow *flow;         /* owned reference, loaded by the API thread, or NULL */
+	bool cached;                   /* the loop's flow cache has the version (pinned) */
 };
 
 /* The flow of a session's IVR version as a new object for the calling thread (blocking).*/
