@@ -335,6 +335,14 @@ int store_write(struct store *st, store_write_fn *fn, void *arg)
 	return job.result;
 }
 
+void store_stats(struct store *st, struct store_stats *out)
+{
+	pthread_mutex_lock(&st->lock);
+	out->batches = st->batches;
+	out->jobs = st->jobs;
+	pthread_mutex_unlock(&st->lock);
+}
+
 static int nothing(struct store_conn *c, void *arg)
 {
 	(void)c;

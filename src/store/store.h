@@ -32,6 +32,15 @@ int store_open(struct store **stp, const struct store_conf *sc);
 /* Waits until every write queued before it is durable. Blocking. */
 int store_sync(struct store *st);
 
+/* The writer's counters since open: transactions committed (or rolled back) and the
+ * writes they carried; jobs / batches is the mean group-commit size. Thread-safe. */
+struct store_stats {
+	uint64_t batches;
+	uint64_t jobs;
+};
+
+void store_stats(struct store *st, struct store_stats *out);
+
 /* True when the database has no account yet (first start). */
 int store_is_empty(struct store *st, bool *emptyp);
 

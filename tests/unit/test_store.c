@@ -568,6 +568,7 @@ static void test_concurrent_creates_reopen(void **state)
 	sqlite3 *db;
 	sqlite3_stmt *q;
 	int count = -1;
+	struct store_stats stats;
 
 	for (int i = 0; i < THREADS; i++) {
 		w[i] = (struct writer_arg){f->st, EACH, 0};
@@ -577,6 +578,10 @@ static void test_concurrent_creates_reopen(void **state)
 		pthread_join(t[i], NULL);
 		assert_int_equal(w[i].failures, 0);
 	}
+	/* Every write went through a transaction; a transaction carries one or more. */
+	store_stats(f->st, &stats);
+	assert_true(stats.jobs >= THREADS * EACH);
+	assert_true(stats.batches >= 1 && stats.batches <= stats.jobs);
 	f->st = mem_deref(f->st);
 
 	/* Everything acknowledged is in the file, seen by an independent connection. */
