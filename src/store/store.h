@@ -32,6 +32,15 @@ int store_open(struct store **stp, const struct store_conf *sc);
 /* Waits until every write queued before it is durable. Blocking. */
 int store_sync(struct store *st);
 
+/* A read snapshot for the calling thread: until store_snapshot_end, every read this
+ * thread makes on st runs in one read transaction on one pooled connection, so the reads
+ * of one API request see one state of the database and pay for one transaction (WAL
+ * read locks, shared-memory mutexes) instead of one each. Not nested (EALREADY); writes
+ * still go to the writer, and after a durable write of this thread the snapshot moves on
+ * (the thread reads what it wrote). It must not outlive the request: it pins the WAL. */
+int store_snapshot_begin(struct store *st);
+void store_snapshot_end(struct store *st);
+
 /* The writer's counters since open: transactions committed (or rolled back) and the
  * writes they carried; jobs / batches is the mean group-commit size. Thread-safe. */
 struct store_stats {

@@ -539,6 +539,47 @@ static void test_admit_counts_and_skip(void **state)
 	assert_int_equal(got.callers[0].recent, 0);
 }
 
+static void *create_one(void *arg)
+{
+	struct fixture *f = ((void **)arg)[0];
+	struct store_session *s = ((void **)arg)[1];
+
+	assert_int_equal(store_session_create(f->st, s), 0);
+	return NULL;
+}
+
+/* A thread's snapshot sees one state: another thread's commit shows only once this
+ * thread writes itself (it reads its own writes) or ends the snapshot. */
+static void test_snapshot(void **state)
+{
+	struct fixture *f = *state;
+	struct store_session *a = new_session(61), *b = new_session(61), *c = new_session(61);
+	struct store_session *g = NULL;
+	void *args[2] = {f, b};
+	pthread_t t;
+
+	assert_int_equal(store_session_create(f->st, a), 0);
+	assert_int_equal(store_snapshot_begin(f->st), 0);
+	assert_int_equal(store_snapshot_begin(f->st), EALREADY);
+	assert_int_equal(store_session_get(f->st, 61, a->id, &g), 0);
+	g = mem_deref(g);
+	assert_int_equal(pthread_create(&t, NULL, create_one, args), 0);
+	pthread_join(t, NULL);
+	assert_int_equal(store_session_get(f->st, 61, b->id, &g), ENOENT);
+	assert_int_equal(store_session_create(f->st, c), 0);
+	assert_int_equal(store_session_get(f->st, 61, c->id, &g), 0);
+	g = mem_deref(g);
+	assert_int_equal(store_session_get(f->st, 61, b->id, &g), 0);
+	g = mem_deref(g);
+	store_snapshot_end(f->st);
+	store_snapshot_end(f->st); /* no snapshot: nothing */
+	assert_int_equal(store_snapshot_begin(f->st), 0);
+	store_snapshot_end(f->st);
+	mem_deref(a);
+	mem_deref(b);
+	mem_deref(c);
+}
+
 struct writer_arg {
 	struct store *st;
 	int n, failures;
@@ -622,6 +663,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cdr_and_active_lists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pool_rotates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_admit_counts_and_skip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_creates_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
 	};
