@@ -12,8 +12,9 @@ static const struct api_field fields[] = {
 	{NULL},
 };
 
-/* Every field of the model with its exact JSON type; pure IVR sessions have no agent,
- * no transfer leg and no number protection, so those strings are empty. */
+/* Every field of the model with its exact JSON type. There is no agent or number
+ * protection, so those strings are empty; OutBoundCaller/OutBoundCallee are the numbers
+ * of a transfer to an external line once it connected ("" otherwise). */
 static json_t *pstn_session(const struct store_session *s)
 {
 	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:s, s:s, s:I, s:s, s:s,"
@@ -29,8 +30,8 @@ static json_t *pstn_session(const struct store_session *s)
 			 "StaffNumber", "",
 			 "SessionStatus", store_status_name(s->status),
 			 "Direction", (json_int_t)s->direction,
-			 "OutBoundCaller", "",
-			 "OutBoundCallee", "",
+			 "OutBoundCaller", s->outbound_caller,
+			 "OutBoundCallee", s->outbound_callee,
 			 "ProtectedCaller", "",
 			 "ProtectedCallee", "");
 }

@@ -6,7 +6,9 @@
  * (a 200 arriving after our CANCEL is ACKed and then BYEd). So a call decides its own
  * outcome at the moment it hangs up and reports ENDED then; libre's later traffic changes
  * nothing in the record. */
+#include <ctype.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include "base/base.h"
 #include "call/call_int.h"
@@ -180,13 +182,13 @@ static int sdp_take(struct call *c, const struct sip_msg *msg, bool offer, struc
 	return err;
 }
 
-static int media_init(struct call *c)
+static int media_init(struct call *c, const struct media_stream *near)
 {
 	struct sa laddr;
 	int err;
 
 	if (c->ua->media) {
-		err = media_stream_alloc(&c->ms, c->ua->media, media_handler, c);
+		err = media_stream_alloc_near(&c->ms, c->ua->media, near, media_handler, c);
 		if (err) {
 			log_error("call", "%s: no RTP port: %s", c->sid, strerror(err));
 			return err;
@@ -347,6 +349,52 @@ static bool trunk_down(unsigned trunk, void *arg)
 	return call_trunk_state(arg, trunk) == 0;
 }
 
+bool call_uri_ok(const char *uri)
+{
+	const char *p, *at, *host, *end;
+	size_t n;
+
+	if (!uri || strncmp(uri, "sip:", 4) || strlen(uri) > 256)
+		return false;
+	p = uri + 4;
+	at = strchr(p, '@');
+	if (!at || at == p)
+		return false;
+	for (const char *q = p; q < at; q++) {
+		if (!isalnum((unsigned char)*q) && !strchr("-_.!~*'()+", *q))
+			return false;
+	}
+	host = at + 1;
+	if (*host == '[') {
+		end = strchr(host, ']');
+		if (!end || end == host + 1)
+			return false;
+		for (const char *q = host + 1; q < end; q++) {
+			if (!isxdigit((unsigned char)*q) && *q != ':' && *q != '.')
+				return false;
+		}
+		end++;
+	}
+	else {
+		n = strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-");
+		if (!n)
+			return false;
+		end = host + n;
+	}
+	if (*end == ':') {
+		unsigned long port;
+		char *e;
+
+		if (!isdigit((unsigned char)end[1]))
+			return false;
+		port = strtoul(end + 1, &e, 10);
+		if (port < 1 || port > 65535)
+			return false;
+		end = e;
+	}
+	return !*end || !strcmp(end, ";transport=udp") || !strcmp(end, ";transport=tcp");
+}
+
 int call_originate(struct call **cp, struct call_ua *ua, const struct call_params *p,
 		   call_event_h *eh, void *arg)
 {
@@ -355,22 +403,31 @@ int call_originate(struct call **cp, struct call_ua *ua, const struct call_param
 	const char *routev[1];
 	struct mbuf *offer = NULL;
 	struct call *c = NULL;
-	unsigned ti;
+	unsigned ti = 0;
 	unsigned ring;
 	int err;
 
-	if (!cp || !ua || !p || !eh || !p->callee || !p->caller)
+	if (!cp || !ua || !p || !eh || (!p->callee && !p->uri) || !p->caller)
 		return EINVAL;
 	if (!call_number_ok(p->caller)) {
 		log_warn("call", "refusing caller '%.40s': only digits and a leading +", p->caller);
 		return EINVAL;
 	}
-	err = call_route_number(&ua->cc, p->callee, trunk_down, ua, &ti, dialled,
-				sizeof(dialled));
-	if (err) {
-		log_warn("call", "%s: no trunk for callee '%.40s'", p->session_id ? p->session_id : "",
-			 p->callee);
-		return err;
+	if (p->uri) {
+		if (!call_uri_ok(p->uri)) {
+			log_warn("call", "%s: refusing URI '%.60s'", p->session_id ? p->session_id : "",
+				 p->uri);
+			return EINVAL;
+		}
+	}
+	else {
+		err = call_route_number(&ua->cc, p->callee, trunk_down, ua, &ti, dialled,
+					sizeof(dialled));
+		if (err) {
+			log_warn("call", "%s: no trunk for callee '%.40s'",
+				 p->session_id ? p->session_id : "", p->callee);
+			return err;
+		}
 	}
 	if (p->uui && p->uui[0]) {
 		err = call_uui_hex(p->uui, uui_hex, sizeof(uui_hex));
@@ -381,32 +438,45 @@ int call_originate(struct call **cp, struct call_ua *ua, const struct call_param
 	err = call_alloc(&c, ua, false);
 	if (err)
 		return err;
-	c->trunk = &ua->trunks[ti];
+	c->trunk = p->uri ? NULL : &ua->trunks[ti];
 	c->eh = eh;
 	c->arg = arg;
 	str_ncpy(c->sid, p->session_id && p->session_id[0] ? p->session_id : "call",
 		 sizeof(c->sid));
-	err = media_init(c);
+	err = media_init(c, p->near);
 	err = err ? err : call_sdp_encode(&c->sdp, true, &offer);
 	if (err)
 		goto out;
 
 	/* The last moment before the numbers reach the wire: check them once more. */
-	if (!call_number_ok(dialled) || !call_number_ok(p->caller)) {
+	if ((!p->uri && !call_number_ok(dialled)) || !call_number_ok(p->caller)) {
 		err = EINVAL;
 		goto out;
 	}
-	re_snprintf(to_uri, sizeof(to_uri), "sip:%s@%s%s", dialled, c->trunk->hostport,
-		    c->trunk->tparam);
-	re_snprintf(from_uri, sizeof(from_uri), "sip:%s@%s", p->caller,
-		    c->trunk->tc->from_domain);
-	routev[0] = c->trunk->tc->proxy;
-	err = sipsess_connect(&c->sess, ua->sock, to_uri, NULL, from_uri, "cccd", routev,
-			      c->trunk->tc->proxy[0] ? 1 : 0, "application/sdp", offer,
-			      call_trunk_auth, c->trunk, false, offer_handler, answer_handler,
-			      progress_handler, estab_handler, info_handler, NULL,
-			      close_handler, c,
-			      "P-Asserted-Identity: <%s>\r\n%s", from_uri, uui_hdr);
+	if (p->uri) {
+		/* A direct destination (a skill group's SIP phone): no trunk, no credentials. */
+		str_ncpy(to_uri, p->uri, sizeof(to_uri));
+		re_snprintf(from_uri, sizeof(from_uri), "sip:%s@%s", p->caller,
+			    ua->cc.listen[0].host);
+		err = sipsess_connect(&c->sess, ua->sock, to_uri, NULL, from_uri, "cccd", NULL, 0,
+				      "application/sdp", offer, NULL, NULL, false, offer_handler,
+				      answer_handler, progress_handler, estab_handler,
+				      info_handler, NULL, close_handler, c,
+				      "P-Asserted-Identity: <%s>\r\n%s", from_uri, uui_hdr);
+	}
+	else {
+		re_snprintf(to_uri, sizeof(to_uri), "sip:%s@%s%s", dialled, c->trunk->hostport,
+			    c->trunk->tparam);
+		re_snprintf(from_uri, sizeof(from_uri), "sip:%s@%s", p->caller,
+			    c->trunk->tc->from_domain);
+		routev[0] = c->trunk->tc->proxy;
+		err = sipsess_connect(&c->sess, ua->sock, to_uri, NULL, from_uri, "cccd", routev,
+				      c->trunk->tc->proxy[0] ? 1 : 0, "application/sdp", offer,
+				      call_trunk_auth, c->trunk, false, offer_handler,
+				      answer_handler, progress_handler, estab_handler,
+				      info_handler, NULL, close_handler, c,
+				      "P-Asserted-Identity: <%s>\r\n%s", from_uri, uui_hdr);
+	}
 	if (err) {
 		log_warn("call", "%s: cannot send the INVITE: %s", c->sid, strerror(err));
 		goto out;
@@ -415,8 +485,9 @@ int call_originate(struct call **cp, struct call_ua *ua, const struct call_param
 	if (ring > ua->cc.ring_timeout_max)
 		ring = ua->cc.ring_timeout_max;
 	tmr_start(&c->ring_tmr, ring * 1000ull, ring_timeout, c);
-	log_info("call", "%s: calling %s as %s via trunk %s (ring %us)", c->sid, dialled,
-		 p->caller, c->trunk->tc->name, ring);
+	log_info("call", "%s: calling %s as %s %s%s (ring %us)", c->sid,
+		 p->uri ? p->uri : dialled, p->caller, p->uri ? "directly" : "via trunk ",
+		 p->uri ? "" : c->trunk->tc->name, ring);
 
  out:
 	mem_deref(offer);
@@ -512,7 +583,7 @@ void call_incoming(const struct sip_msg *msg, void *arg)
 		return;
 	}
 	re_snprintf(c->sid, sizeof(c->sid), "in:%.32s", callid);
-	err = media_init(c);
+	err = media_init(c, NULL);
 	if (err) {
 		(void)sip_treply(NULL, ua->sip, msg, 503, "Service Unavailable");
 		goto refused;

@@ -173,13 +173,21 @@ bool call_route_ok(const struct call_ua *ua, const char *callee);
 
 struct call_params {
 	const char *session_id;     /* for logs */
-	const char *callee;         /* TCCC form: 0086..., +86..., 123... */
+	const char *callee;         /* TCCC form: 0086..., +86..., 123... (through a trunk) */
+	const char *uri;            /* instead of callee: a SIP URI called directly, no trunk
+				       (call_uri_ok); From is then caller@our SIP address */
 	const char *caller;         /* From and P-Asserted-Identity user */
 	const char *uui;            /* User-to-User (sent hex-encoded), NULL = none */
 	unsigned max_ring_s;        /* 0 = [sip] ring_timeout */
+	const struct media_stream *near; /* a transfer leg: RTP on this stream's media worker,
+					    so the two can be bridged; NULL = any worker */
 };
 
-/* Sends the INVITE. ENOENT: no trunk can carry callee; EINVAL: a bad number or UUI.
+/* True for a URI cccd may call directly: sip:user@host[:port][;transport=udp|tcp], the
+ * user of RFC 3261 unreserved characters, the host a name, IPv4 or [IPv6]. Pure. */
+bool call_uri_ok(const char *uri);
+
+/* Sends the INVITE. ENOENT: no trunk can carry callee; EINVAL: a bad number, URI or UUI.
  * Events follow on eh; ENDED is always the last one. The caller owns *cp. */
 int call_originate(struct call **cp, struct call_ua *ua, const struct call_params *p,
 		   call_event_h *eh, void *arg);

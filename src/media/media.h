@@ -90,6 +90,10 @@ typedef void (media_event_h)(struct media_stream *ms, const struct media_event *
  * is exhausted. It sends nothing until media_stream_start(). */
 int media_stream_alloc(struct media_stream **msp, struct media *m, media_event_h *eh,
 		       void *arg);
+/* The same, on the worker thread of `near` (NULL: the least loaded one), so that the two
+ * streams can be bridged (media_bridge). */
+int media_stream_alloc_near(struct media_stream **msp, struct media *m,
+			    const struct media_stream *near, media_event_h *eh, void *arg);
 /* The local RTP address to put in SDP. */
 void media_stream_local(const struct media_stream *ms, struct sa *rtp);
 
@@ -134,9 +138,20 @@ int media_send_dtmf(struct media_stream *ms, char key, unsigned duration_ms);
 int media_record_start(struct media_stream *ms, const char *name);
 int media_record_stop(struct media_stream *ms);
 
+/* Bridges two streams (a transfer): from now on the audio each one receives is sent on
+ * the other, transcoded when their codecs differ, and RFC 4733 keys received on one are
+ * sent again on the other. A prompt played on a bridged stream is heard instead of the
+ * bridged audio while it plays (stop the hold prompt when the bridge starts). Both streams
+ * must be on one worker (media_stream_alloc_near): EXDEV otherwise. A stream is in at most
+ * one bridge; a new one replaces it. The bridge ends with media_unbridge or when either
+ * stream is released. */
+int media_bridge(struct media_stream *a, struct media_stream *b);
+void media_unbridge(struct media_stream *ms);
+
 /* Counters of a stream, as last published by its worker (at most 20 ms old). */
 struct media_stats {
 	uint32_t rtp_sent, rtp_received, rtcp_sent, rtcp_received, bad_packets;
+	uint32_t bridged_frames;   /* 20 ms frames of bridged audio sent */
 };
 void media_stream_stats(const struct media_stream *ms, struct media_stats *st);
 

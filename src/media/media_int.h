@@ -187,7 +187,7 @@ void media_wstream_stats(const struct wstream *ws, struct media_stats *st);
 
 enum wcmd_type {
 	WCMD_ADD, WCMD_START, WCMD_PLAY, WCMD_STOP, WCMD_DTMF, WCMD_REC_START, WCMD_REC_STOP,
-	WCMD_DEL,
+	WCMD_BRIDGE, WCMD_UNBRIDGE, WCMD_DEL,
 };
 
 /* A command from the control loop to a worker; the worker frees it. */
@@ -203,6 +203,7 @@ struct wcmd {
 	char key;
 	unsigned duration_ms;
 	struct media_rec *rec;      /* REC_START: handed to the stream */
+	struct wstream *peer;       /* BRIDGE: the other stream (same worker) */
 };
 
 /* Takes ownership of cmd. */

@@ -66,8 +66,8 @@ static bool id_match(struct le *le, void *arg)
 	return ((struct media_stream *)le->data)->id == *(uint32_t *)arg;
 }
 
-int media_stream_alloc(struct media_stream **msp, struct media *m, media_event_h *eh,
-		       void *arg)
+static int stream_alloc(struct media_stream **msp, struct media *m, int widx,
+			media_event_h *eh, void *arg)
 {
 	struct media_stream *ms;
 	int fd_rtp = -1, fd_rtcp = -1, err;
@@ -89,7 +89,7 @@ int media_stream_alloc(struct media_stream **msp, struct media *m, media_event_h
 	err = media_ports_take(m, &fd_rtp, &fd_rtcp, &port);
 	if (err)
 		goto out;
-	ms->widx = media_worker_pick(m);
+	ms->widx = widx >= 0 ? (unsigned)widx : media_worker_pick(m);
 	err = media_wstream_alloc(&ms->ws, m->workers[ms->widx], ms->id, fd_rtp, fd_rtcp, port);
 	if (err) {
 		close(fd_rtp);
@@ -115,6 +115,20 @@ out:
 	else
 		*msp = ms;
 	return err;
+}
+
+int media_stream_alloc(struct media_stream **msp, struct media *m, media_event_h *eh,
+		       void *arg)
+{
+	return stream_alloc(msp, m, -1, eh, arg);
+}
+
+int media_stream_alloc_near(struct media_stream **msp, struct media *m,
+			    const struct media_stream *near, media_event_h *eh, void *arg)
+{
+	if (near && near->m != m)
+		return EINVAL;
+	return stream_alloc(msp, m, near ? (int)near->widx : -1, eh, arg);
 }
 
 void media_stream_local(const struct media_stream *ms, struct sa *rtp)
@@ -251,6 +265,29 @@ int media_send_dtmf(struct media_stream *ms, char key, unsigned duration_ms)
 	c->duration_ms = duration_ms;
 	send_cmd(ms, c);
 	return 0;
+}
+
+int media_bridge(struct media_stream *a, struct media_stream *b)
+{
+	struct wcmd *c;
+	int err;
+
+	if (!a || !b || a == b || !a->ws || !b->ws || a->m != b->m)
+		return EINVAL;
+	if (a->widx != b->widx)
+		return EXDEV;
+	err = command(a, WCMD_BRIDGE, &c);
+	if (err)
+		return err;
+	c->peer = b->ws;
+	send_cmd(a, c);
+	return 0;
+}
+
+void media_unbridge(struct media_stream *ms)
+{
+	if (ms && ms->ws)
+		command(ms, WCMD_UNBRIDGE, NULL);
 }
 
 int media_record_start(struct media_stream *ms, const char *name)

@@ -15,7 +15,16 @@
  * ways), so batches never span streams; bench/calls/floor.sh measures what that costs.
  *
  * Ownership. The worker owns its struct wstream objects, their sockets and what they play;
- * the control loop holds only a pointer it hands back in commands, and frees nothing. */
+ * the control loop holds only a pointer it hands back in commands, and frees nothing.
+ *
+ * Bridges. Two streams of one worker may be bridged (a transfer): the audio each receives
+ * goes into the other's bridge buffer as it arrives and leaves with the other's own 20 ms
+ * frames, under its own SSRC, sequence and timestamps — so a bridged stream is paced like
+ * any other and its RTP session stays continuous from the IVR's prompts into the
+ * conversation. Same codec: the payload bytes pass unchanged; different codecs: each
+ * sample is transcoded (PCMU <-> PCMA through linear). RFC 4733 keys are re-generated on
+ * the other side (as events, or as tones when it has no telephone-event). Both streams
+ * live on one worker (media_stream_alloc_near), so the bridge needs no lock. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +45,10 @@ enum {
 	CATCH_UP_MAX = 2 * MEDIA_SLOTS,
 	DTMF_GAP_FRAMES = 3,          /* 60 ms between sent keys */
 	PKT_MAX = 12 + 3 * MEDIA_FRAME,
+	BRING = 6 * MEDIA_FRAME,      /* bridged audio waiting to go out (120 ms at most) */
+	BRIDGE_PRIME = 2 * MEDIA_FRAME, /* start sending after 40 ms: absorbs arrival jitter */
+	BRIDGE_LAG_MAX = 4 * MEDIA_FRAME, /* above this, a frame is dropped to catch up */
+	BRIDGE_KEY_MS = 100,          /* duration of a re-generated key */
 };
 
 /* What an epoll event points at. */
@@ -93,6 +106,13 @@ struct wstream {
 	uint32_t last_sr_mid;
 	uint64_t last_sr_ms;
 	uint64_t next_rtcp_ms;
+
+	/* bridge: the other stream (same worker) and what it received, in its codec */
+	struct wstream *peer;
+	uint8_t bring[BRING];
+	unsigned br_rd, br_n;
+	bool br_primed;
+	atomic_uint st_bridged;    /* frames of bridged audio sent */
 
 	/* recording: owned, finished when the stream goes */
 	struct media_rec *rec;
@@ -161,6 +181,79 @@ static void inband_digits(void *arg, const char *digits, int len)
 
 	for (int i = 0; i < len; i++)
 		key_received(ws, digits[i], MEDIA_DTMF_INBAND, ts);
+}
+
+/* Queues a key to send (RFC 4733 or a tone, see dtmf_next). */
+static void dtmf_queue(struct wstream *ws, char key, unsigned duration_ms)
+{
+	if (ws->txn == MEDIA_DTMF_QUEUE) {
+		log_warn("media", "stream %u: DTMF queue full, key %c dropped", ws->id, key);
+		return;
+	}
+	ws->txq[(ws->txh + ws->txn) % MEDIA_DTMF_QUEUE] = key;
+	ws->txdur[(ws->txh + ws->txn) % MEDIA_DTMF_QUEUE] = (uint16_t)duration_ms;
+	ws->txn++;
+}
+
+/* Ends a bridge from either side; what was waiting to go out is dropped. */
+static void bridge_cut(struct wstream *ws)
+{
+	struct wstream *p = ws->peer;
+
+	if (p) {
+		p->peer = NULL;
+		p->br_n = 0;
+		p->br_primed = false;
+	}
+	ws->peer = NULL;
+	ws->br_n = 0;
+	ws->br_primed = false;
+}
+
+/* Audio received by ws's peer, to go out on ws: appended to its bridge buffer (the
+ * oldest bytes give way when it is full: the peer sends faster than we do). */
+static void bridge_push(struct wstream *ws, const uint8_t *payload, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (ws->br_n == BRING) {
+			ws->br_rd = (ws->br_rd + 1) % BRING;
+			ws->br_n--;
+		}
+		ws->bring[(ws->br_rd + ws->br_n) % BRING] = payload[i];
+		ws->br_n++;
+	}
+}
+
+/* One frame of bridged audio for ws in its own codec, or silence while the buffer fills
+ * (again after it ran dry: a late packet then finds room instead of a gap each frame). */
+static void bridge_frame(struct wstream *ws, uint8_t *out)
+{
+	enum media_codec from = ws->peer->p.codec, to = ws->p.codec;
+
+	if (!ws->br_primed && ws->br_n >= BRIDGE_PRIME)
+		ws->br_primed = true;
+	if (!ws->br_primed || ws->br_n < MEDIA_FRAME) {
+		ws->br_primed = false;
+		memset(out, media_g711_silence(to), MEDIA_FRAME);
+		return;
+	}
+	if (ws->br_n > BRIDGE_LAG_MAX) { /* the sender's clock runs fast: catch up */
+		ws->br_rd = (ws->br_rd + MEDIA_FRAME) % BRING;
+		ws->br_n -= MEDIA_FRAME;
+	}
+	for (unsigned i = 0; i < MEDIA_FRAME; i++) {
+		uint8_t b = ws->bring[(ws->br_rd + i) % BRING];
+
+		if (from == to)
+			out[i] = b;
+		else if (from == MEDIA_PCMU)
+			out[i] = media_g711_alaw_encode(media_g711_ulaw_decode(b));
+		else
+			out[i] = media_g711_ulaw_encode(media_g711_alaw_decode(b));
+	}
+	ws->br_rd = (ws->br_rd + MEDIA_FRAME) % BRING;
+	ws->br_n -= MEDIA_FRAME;
+	atomic_fetch_add_explicit(&ws->st_bridged, 1, memory_order_relaxed);
 }
 
 /* ---- sending ------------------------------------------------------------------------ */
@@ -299,7 +392,11 @@ static void stream_frame(struct wstream *ws, uint64_t now)
 			memset(sent_pcm + n, 0, sizeof(int16_t) * (size_t)(MEDIA_FRAME - n));
 			media_g711_encode(ws->p.codec, payload, sent_pcm, MEDIA_FRAME);
 		} else {
-			prompt_frame(ws, payload);
+			/* A prompt played on a bridged stream (an announcement) goes first. */
+			if (ws->peer && !ws->audio)
+				bridge_frame(ws, payload);
+			else
+				prompt_frame(ws, payload);
 			if (ws->rec)
 				media_g711_decode(ws->p.codec, sent_pcm, payload, MEDIA_FRAME);
 		}
@@ -485,10 +582,15 @@ static void rx_rtp(struct wstream *ws, const uint8_t *buf, size_t len, const str
 		struct media_telev t;
 		char key;
 
-		if (media_telev_parse(rp.payload, rp.plen, &t) == 0 && media_telev_rx(&ws->trx, rp.ts, &t, &key))
+		if (media_telev_parse(rp.payload, rp.plen, &t) == 0 && media_telev_rx(&ws->trx, rp.ts, &t, &key)) {
 			key_received(ws, key, MEDIA_DTMF_RFC4733, clock_unix_ms() - t.duration / 8);
+			if (ws->peer && ws->peer->started)
+				dtmf_queue(ws->peer, key, BRIDGE_KEY_MS);
+		}
 		return;
 	}
+	if (rp.pt == ws->p.codec && ws->peer && ws->peer->started)
+		bridge_push(ws->peer, rp.payload, rp.plen);
 	if (rp.pt != ws->p.codec || !rp.plen || (!ws->rec && !ws->drx))
 		return;
 	media_g711_decode(ws->p.codec, pcm, rp.payload, rp.plen);
@@ -607,6 +709,7 @@ static void stream_free(struct media_worker *w, struct wstream *ws)
 {
 	if (ws->started) /* RFC 3550 6.6: say goodbye, so the peer's RTCP view ends cleanly */
 		rtcp_send(ws, clock_mono_ms(), true);
+	bridge_cut(ws);
 	epoll_ctl(w->epfd, EPOLL_CTL_DEL, ws->fd_rtp, NULL);
 	epoll_ctl(w->epfd, EPOLL_CTL_DEL, ws->fd_rtcp, NULL);
 	close(ws->fd_rtp);
@@ -662,13 +765,18 @@ static void command_run(struct media_worker *w, struct wcmd *c)
 		play_end(ws, true);
 		break;
 	case WCMD_DTMF:
-		if (ws->txn == MEDIA_DTMF_QUEUE) {
-			log_warn("media", "stream %u: DTMF queue full, key %c dropped", ws->id, c->key);
-			break;
+		dtmf_queue(ws, c->key, c->duration_ms);
+		break;
+	case WCMD_BRIDGE:
+		bridge_cut(ws);
+		if (c->peer && c->peer != ws && !ws->dead && !c->peer->dead) {
+			bridge_cut(c->peer);
+			ws->peer = c->peer;
+			c->peer->peer = ws;
 		}
-		ws->txq[(ws->txh + ws->txn) % MEDIA_DTMF_QUEUE] = c->key;
-		ws->txdur[(ws->txh + ws->txn) % MEDIA_DTMF_QUEUE] = (uint16_t)c->duration_ms;
-		ws->txn++;
+		break;
+	case WCMD_UNBRIDGE:
+		bridge_cut(ws);
 		break;
 	case WCMD_REC_START:
 		if (ws->rec)
@@ -684,6 +792,7 @@ static void command_run(struct media_worker *w, struct wcmd *c)
 		break;
 	case WCMD_DEL:
 		ws->dead = true;
+		bridge_cut(ws);
 		break;
 	}
 	media_audio_release(c->audio);
@@ -883,4 +992,5 @@ void media_wstream_stats(const struct wstream *ws, struct media_stats *st)
 	st->rtcp_sent = atomic_load_explicit(&w->st_rtcp_sent, memory_order_relaxed);
 	st->rtcp_received = atomic_load_explicit(&w->st_rtcp_recv, memory_order_relaxed);
 	st->bad_packets = atomic_load_explicit(&w->st_bad, memory_order_relaxed);
+	st->bridged_frames = atomic_load_explicit(&w->st_bridged, memory_order_relaxed);
 }

@@ -15,7 +15,10 @@
 
 struct ivr_flow;
 struct ivr_run;
+struct ivr_transfer;
 struct call;
+struct session_xfer;
+struct json_t;
 
 /* Owner: main (mem_deref at shutdown, before the call user agent and media). */
 struct session_mgr {
@@ -70,6 +73,9 @@ struct session_work {
 	bool ivr_ended;                /* the flow ended the call: its end status wins */
 	struct store_session_end ivr_end;
 	bool hangup_requested;         /* HangUpCall */
+	struct session_xfer *xfer;     /* owned: a transfer under way or connected */
+	struct json_t *legs;           /* owned: transfer legs so far (ServeParticipants) */
+	bool transferred;              /* a transfer leg answered: the IVR handed the call on */
 };
 
 /* A new session on its way to the control loop. Owner: the manager's pending list. */
@@ -100,6 +106,15 @@ int session_inbound_find(struct session_mgr *m, const char *number, struct inbou
 /* Takes an inbound call into a new session (answers it; the IVR runs on ANSWERED). */
 int session_work_inbound(struct session_mgr *m, struct call *c, const struct inbound_entry *e,
 			 const struct call_incoming *in, call_event_h **ehp, void **argp);
+
+/* transfer.c: an IVR transfer (ops->transfer) — dials the leg(s) and bridges the one that
+ * answers; the run hears the outcome through ivr_on_transfer_result. An error return
+ * means nothing was dialled. */
+int session_xfer_start(struct session_work *w, const struct ivr_transfer *t);
+/* The first leg has ended: any transfer leg ends now and is recorded. */
+void session_xfer_stop(struct session_work *w);
+/* The legs so far as a JSON array text (free()), NULL if there were none. */
+char *session_xfer_legs(const struct session_work *w);
 
 /* Starts working a session: dials it (or closes it at once if it cannot be dialled). */
 void session_work_start(struct session_mgr *m, struct store_session *row,

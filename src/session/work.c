@@ -17,6 +17,8 @@ static void work_destructor(void *arg)
 	struct session_work *w = arg;
 
 	list_unlink(&w->le);
+	mem_deref(w->xfer);
+	json_decref(w->legs);
 	mem_deref(w->run);
 	mem_deref(w->call);
 	mem_deref(w->flow);
@@ -42,6 +44,8 @@ static void finish(struct session_work *w, const struct store_session_end *end)
 	snprintf(s.hungup_side, sizeof(s.hungup_side), "%s", end->hungup_side);
 	snprintf(s.record_url, sizeof(s.record_url), "%s", end->record_url);
 	snprintf(s.record_id, sizeof(s.record_id), "%s", end->record_id);
+	if (end->participants)
+		s.participants = (char *)end->participants; /* a view, like the rest of s */
 	cdr = records_cdr(&s, w->keys, w->n_keys, true);
 	if (cdr)
 		body = json_dumps(cdr, JSON_COMPACT);
@@ -121,12 +125,7 @@ static void op_stop(void *arg)
 
 static int op_transfer(void *arg, const struct ivr_transfer *t)
 {
-	struct session_work *w = arg;
-
-	log_warn("session", "%s: transfers are not available in this build; the flow takes "
-		 "its failure branch", w->row->id);
-	(void)t;
-	return ENOTSUP;
+	return session_xfer_start(arg, t);
 }
 
 static int op_record(void *arg, const struct ivr_record *r)
@@ -274,6 +273,7 @@ static void call_event(struct call *c, const struct call_event *ev, void *arg)
 {
 	struct session_work *w = arg;
 	struct store_session_end end = {0};
+	char *legs;
 
 	(void)c;
 	switch (ev->type) {
@@ -297,6 +297,7 @@ static void call_event(struct call *c, const struct call_event *ev, void *arg)
 			media_event(w, ev->media);
 		break;
 	case CALL_EV_ENDED:
+		session_xfer_stop(w);
 		if (w->run && !ivr_run_finished(w->run))
 			ivr_on_hangup(w->run);
 		end.ended_ts = (ev->times.end_ms ? ev->times.end_ms : clock_unix_ms()) / 1000;
@@ -305,7 +306,7 @@ static void call_event(struct call *c, const struct call_event *ev, void *arg)
 			strcpy(end.hungup_side, w->ivr_end.hungup_side);
 			strcpy(end.end_reason, w->ivr_end.end_reason);
 		}
-		else if (w->row->direction == 0 && ev->times.answer_ms &&
+		else if (w->row->direction == 0 && ev->times.answer_ms && !w->transferred &&
 			 ev->end.side == CALL_SIDE_USER) {
 			/* The caller left the inbound IVR before it ended (ivrGiveUp). */
 			end.end_status = 102;
@@ -320,7 +321,10 @@ static void call_event(struct call *c, const struct call_event *ev, void *arg)
 				 w->hangup_requested ? "HangUpCall; " : "",
 				 ev->reason ? ev->reason : "");
 		}
+		legs = session_xfer_legs(w);
+		end.participants = legs;
 		finish(w, &end);
+		free(legs);
 		mem_deref(w);
 		break;
 	}

@@ -153,7 +153,14 @@ static const char *const migrations[] = {
 	("ALTER TABLE instances ADD COLUMN rules TEXT NOT NULL DEFAULT '';"
 	 "ALTER TABLE numbers ADD COLUMN class INTEGER NOT NULL DEFAULT 0;"),
 
-	/* 5: a caller's calls in progress (the concurrency count of every admission) without
+	/* 5: transfers — the numbers of the external leg (PSTNSession OutBoundCaller/Callee;
+	 * the legs themselves go in sessions.participants, TCCC's ServeParticipants) and the
+	 * inputs of a post-call survey (PostIVRKeyPressed). */
+	("ALTER TABLE sessions ADD COLUMN outbound_caller TEXT NOT NULL DEFAULT '';"
+	 "ALTER TABLE sessions ADD COLUMN outbound_callee TEXT NOT NULL DEFAULT '';"
+	 "ALTER TABLE key_presses ADD COLUMN post INTEGER NOT NULL DEFAULT 0;"),
+
+	/* 6: a caller's calls in progress (the concurrency count of every admission) without
 	 * walking every session the number ever placed. */
 	"CREATE INDEX sessions_caller_live ON sessions(sdkappid, caller, start_ts) "
 	"WHERE status <> 3;",

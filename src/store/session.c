@@ -18,6 +18,7 @@ static void session_destructor(void *arg)
 
 	mem_deref(s->uui);
 	mem_deref(s->variables);
+	mem_deref(s->participants);
 }
 
 int store_session_alloc(struct store_session **sp, const char *uui, const char *variables)
@@ -29,6 +30,7 @@ int store_session_alloc(struct store_session **sp, const char *uui, const char *
 		return ENOMEM;
 	err = str_dup(&s->uui, uui ? uui : "");
 	err |= str_dup(&s->variables, variables ? variables : "[]");
+	err |= str_dup(&s->participants, "[]");
 	if (err) {
 		mem_deref(s);
 		return ENOMEM;
@@ -182,7 +184,7 @@ int store_session_admit(struct store *st, struct store_session *s,
 #define SESSION_COLUMNS "id, sdkappid, account_id, direction, caller, callee, ivr_id, " \
 	"ivr_version, uui, variables, max_ring_s, request_id, status, created_ms, start_ts, " \
 	"ring_ts, accept_ts, ended_ts, end_status, hungup_side, end_reason, record_url, " \
-	"record_id"
+	"record_id, participants, outbound_caller, outbound_callee"
 
 static int session_row(sqlite3_stmt *q, struct store_session **sp)
 {
@@ -193,9 +195,11 @@ static int session_row(sqlite3_stmt *q, struct store_session **sp)
 		return err;
 	mem_deref(s->uui);
 	mem_deref(s->variables);
+	mem_deref(s->participants);
 	s->uui = store_col_dup(q, 8);
 	s->variables = store_col_dup(q, 9);
-	if (!s->uui || !s->variables) {
+	s->participants = store_col_dup(q, 23);
+	if (!s->uui || !s->variables || !s->participants) {
 		mem_deref(s);
 		return ENOMEM;
 	}
@@ -220,6 +224,8 @@ static int session_row(sqlite3_stmt *q, struct store_session **sp)
 	store_col_text(q, 20, s->end_reason, sizeof(s->end_reason));
 	store_col_text(q, 21, s->record_url, sizeof(s->record_url));
 	store_col_text(q, 22, s->record_id, sizeof(s->record_id));
+	store_col_text(q, 24, s->outbound_caller, sizeof(s->outbound_caller));
+	store_col_text(q, 25, s->outbound_callee, sizeof(s->outbound_callee));
 	*sp = s;
 	return 0;
 }
@@ -302,6 +308,10 @@ struct lifecycle {
 	char id[33];
 	uint64_t sdkappid;
 	char *cdr_body;         /* owned (mem), or NULL */
+	char *participants;     /* owned (mem), or NULL */
+	bool set_numbers;
+	char caller[33], callee[33];
+	int status;
 	int64_t ts;
 	unsigned seq;
 	struct store_key_press kp;
@@ -314,6 +324,7 @@ static void lifecycle_destructor(void *arg)
 	struct lifecycle *l = arg;
 
 	mem_deref(l->cdr_body);
+	mem_deref(l->participants);
 }
 
 static struct lifecycle *lifecycle_alloc(const char *id)
@@ -382,12 +393,52 @@ int store_session_answered(struct store *st, const char *id, int64_t accept_ts)
 	return ts_queue(st, id, accept_ts, answered_write);
 }
 
+static int transfer_write(struct store_conn *c, void *arg)
+{
+	const struct lifecycle *l = arg;
+	sqlite3_stmt *s = store_stmt(c, l->set_numbers ?
+		"UPDATE sessions SET status = ?, outbound_caller = ?, outbound_callee = ? "
+		"WHERE id = ? AND status <> 3" :
+		"UPDATE sessions SET status = ? WHERE id = ? AND status <> 3");
+
+	if (!s)
+		return EIO;
+	sqlite3_bind_int(s, 1, l->status);
+	if (l->set_numbers) {
+		sqlite3_bind_text(s, 2, l->caller, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, l->callee, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 4, l->id, -1, SQLITE_STATIC);
+	}
+	else {
+		sqlite3_bind_text(s, 2, l->id, -1, SQLITE_STATIC);
+	}
+	return step_one(c, s);
+}
+
+int store_session_transfer(struct store *st, const char *id, enum store_status status,
+			   const char *outbound_caller, const char *outbound_callee)
+{
+	struct lifecycle *l = lifecycle_alloc(id);
+
+	if (!st || !l || status == STORE_STATUS_FINISHED) {
+		mem_deref(l);
+		return EINVAL;
+	}
+	l->status = (int)status;
+	if (outbound_caller || outbound_callee) {
+		l->set_numbers = true;
+		snprintf(l->caller, sizeof(l->caller), "%s", outbound_caller ? outbound_caller : "");
+		snprintf(l->callee, sizeof(l->callee), "%s", outbound_callee ? outbound_callee : "");
+	}
+	return store_write_async(st, transfer_write, l);
+}
+
 static int key_write(struct store_conn *c, void *arg)
 {
 	const struct lifecycle *l = arg;
 	sqlite3_stmt *s = store_stmt(c, "INSERT OR REPLACE INTO key_presses (session_id, seq, "
-				     "key, label, ts_ms, node_label, original, tts_prompt) "
-				     "VALUES (?,?,?,?,?,?,?,?)");
+				     "key, label, ts_ms, node_label, original, tts_prompt, post) "
+				     "VALUES (?,?,?,?,?,?,?,?,?)");
 
 	if (!s)
 		return EIO;
@@ -399,6 +450,7 @@ static int key_write(struct store_conn *c, void *arg)
 	sqlite3_bind_text(s, 6, l->kp.node_label, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 7, l->kp.original, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 8, l->kp.tts_prompt, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 9, l->kp.post);
 	return step_one(c, s);
 }
 
@@ -456,7 +508,9 @@ static int finish_write(struct store_conn *c, void *arg)
 	int err;
 	sqlite3_stmt *s = store_stmt(c, "UPDATE sessions SET status = 3, ended_ts = ?, "
 				     "end_status = ?, hungup_side = ?, end_reason = ?, "
-				     "record_url = ?, record_id = ? WHERE id = ? AND status <> 3");
+				     "record_url = ?, record_id = ?, "
+				     "participants = coalesce(?, participants) "
+				     "WHERE id = ? AND status <> 3");
 
 	if (!s)
 		return EIO;
@@ -466,7 +520,11 @@ static int finish_write(struct store_conn *c, void *arg)
 	sqlite3_bind_text(s, 4, l->end.end_reason, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 5, l->end.record_url, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 6, l->end.record_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 7, l->id, -1, SQLITE_STATIC);
+	if (l->participants)
+		sqlite3_bind_text(s, 7, l->participants, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 7);
+	sqlite3_bind_text(s, 8, l->id, -1, SQLITE_STATIC);
 	err = step_one(c, s);
 	/* Only the write that finished the session pushes its record. */
 	if (err || sqlite3_changes(c->db) == 0 || !l->cdr_body)
@@ -485,7 +543,9 @@ int store_session_finish(struct store *st, const char *id, uint64_t sdkappid,
 	}
 	l->sdkappid = sdkappid;
 	l->end = *end;
-	if (cdr_body && str_dup(&l->cdr_body, cdr_body)) {
+	l->end.participants = NULL; /* the copy below is the writer's */
+	if ((cdr_body && str_dup(&l->cdr_body, cdr_body)) ||
+	    (end->participants && str_dup(&l->participants, end->participants))) {
 		mem_deref(l);
 		return ENOMEM;
 	}
@@ -513,6 +573,7 @@ static int key_walk_row(sqlite3_stmt *q, void *arg)
 	store_col_text(q, 3, kp.node_label, sizeof(kp.node_label));
 	store_col_text(q, 4, kp.original, sizeof(kp.original));
 	store_col_text(q, 5, kp.tts_prompt, sizeof(kp.tts_prompt));
+	kp.post = sqlite3_column_int(q, 6) != 0;
 	return w->h(&kp, w->arg);
 }
 
@@ -522,7 +583,7 @@ int store_session_keys(struct store *st, const char *id, store_key_press_h *h, v
 
 	if (!st || !id || !h)
 		return EINVAL;
-	return store_read(st, "SELECT key, label, ts_ms, node_label, original, tts_prompt "
+	return store_read(st, "SELECT key, label, ts_ms, node_label, original, tts_prompt, post "
 			  "FROM key_presses WHERE session_id = ? ORDER BY seq", bind_text1, id,
 			  key_walk_row, &w, false);
 }

@@ -185,6 +185,9 @@ struct store_session {
 	char end_reason[64];
 	char record_url[512];
 	char record_id[64];
+	char *participants;     /* ServeParticipants as a JSON array; "[]" when none */
+	char outbound_caller[33]; /* numbers of a transfer to an external line, "" if none */
+	char outbound_callee[33];
 };
 
 int store_session_alloc(struct store_session **sp, const char *uui, const char *variables);
@@ -253,6 +256,11 @@ int store_session_get(struct store *st, uint64_t sdkappid, const char *id,
 
 int store_session_ringing(struct store *st, const char *id, int64_t ring_ts);
 int store_session_answered(struct store *st, const char *id, int64_t accept_ts);
+/* A transfer starts or connects: the live status (seatJoining while a skill group's
+ * destinations ring, inProgress otherwise) and, for an external line, its numbers (NULL
+ * leaves them as they are). */
+int store_session_transfer(struct store *st, const char *id, enum store_status status,
+			   const char *outbound_caller, const char *outbound_callee);
 
 /* One accepted IVR input, as IVRKeyPressedElement. */
 struct store_key_press {
@@ -262,6 +270,7 @@ struct store_key_press {
 	char node_label[64];
 	char original[64];
 	char tts_prompt[512];
+	bool post;              /* an input of a post-call survey (PostIVRKeyPressed) */
 };
 
 int store_session_key(struct store *st, const char *id, unsigned seq,
@@ -277,6 +286,7 @@ struct store_session_end {
 	char end_reason[64];      /* cccd's own words, for operators */
 	char record_url[512];
 	char record_id[64];
+	const char *participants; /* ServeParticipants JSON array (copied), NULL = none */
 };
 
 /* Marks the session finished (status, end time, EndStatus, HungUpSide, recording) and, in

@@ -170,6 +170,30 @@ static void expect(enum call_cause cause, uint16_t code, bool rang, enum call_si
 	assert_int_equal(e.side, side);
 }
 
+/* Transfer destinations called directly: only plain sip: URIs with safe parts. */
+static void test_uri_ok(void **state)
+{
+	static const char *const good[] = {
+		"sip:1001@10.0.0.5", "sip:agent.one@pbx.example:5062", "sip:1002@[::1]:5060",
+		"sip:alice@127.0.0.1:16120;transport=tcp", "sip:+8613800000000@gw",
+	};
+	static const char *const bad[] = {
+		"", "sip:", "sip:@host", "sip:1001", "sips:1001@host", "tel:+123",
+		"sip:10 01@host", "sip:1001@host:0", "sip:1001@host:70000", "sip:1001@host:x",
+		"sip:1001@ho st", "sip:1001@host;lr", "sip:1001@host\r\nX: y", "sip:a<b@host",
+		"sip:1001@[::1", "sip:1001@host?subject=x",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_true(call_uri_ok(good[i]));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (call_uri_ok(bad[i]))
+			fail_msg("accepted '%s'", bad[i]);
+	}
+	assert_false(call_uri_ok(NULL));
+}
+
 static void test_end_status(void **state)
 {
 	(void)state;
@@ -352,6 +376,7 @@ int main(void)
 		cmocka_unit_test(test_route_skip),
 		cmocka_unit_test(test_conf_errors),
 		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_uri_ok),
 		cmocka_unit_test(test_end_status),
 		cmocka_unit_test(test_info_dtmf),
 		cmocka_unit_test(test_uui),

@@ -2,10 +2,12 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 #include <re_types.h>
 #include <re_mem.h>
+#include <re_fmt.h>
 #include "records/records.h"
 #include "store/store.h"
 
@@ -107,10 +109,81 @@ static void test_end_status_strings(void **state)
 	assert_string_equal(records_end_status_string(214), "");
 }
 
+/* A skill group transfer: the first destination did not answer, the second did. The legs
+ * are ServeParticipants; the queue and the skill group show in their fields; survey inputs
+ * are PostIVRKeyPressed only. */
+static void test_cdr_transfer(void **state)
+{
+	struct store_session *s = answered_session();
+	struct store_key_press keys[2] = {
+		{.key = "2", .label = "agent", .ts_ms = 1015000},
+		{.key = "5", .label = "very satisfied", .ts_ms = 1069000, .post = true},
+	};
+	const struct records_leg legs[2] = {
+		{.phone = "sip:1001@10.0.0.5", .type = "staffSeat", .skill_group_id = 12,
+		 .start_ts = 1020, .ring_ts = 1020, .ended_ts = 1025, .end_status = "notAnswer"},
+		{.phone = "7002", .type = "staffPhoneSeat", .skill_group_id = 12, .start_ts = 1025,
+		 .ring_ts = 1026, .accept_ts = 1030, .ended_ts = 1060, .end_status = "ok",
+		 .sequence = 1},
+	};
+	json_t *a = json_array(), *cdr, *p;
+	char *text;
+
+	(void)state;
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(json_array_append_new(a, records_participant(&legs[i])), 0);
+	mem_deref(s->participants);
+	s->participants = NULL;
+	text = json_dumps(a, 0);
+	assert_int_equal(str_dup(&s->participants, text), 0);
+	free(text);
+	cdr = records_cdr(s, keys, 2, false);
+	assert_non_null(cdr);
+	p = json_array_get(json_object_get(cdr, "ServeParticipants"), 1);
+	assert_string_equal(json_string_value(json_object_get(p, "Phone")), "7002");
+	assert_string_equal(json_string_value(json_object_get(p, "Type")), "staffPhoneSeat");
+	assert_string_equal(json_string_value(json_object_get(p, "EndStatusString")), "ok");
+	assert_int_equal(json_integer_value(json_object_get(p, "AcceptTimestamp")), 1030);
+	assert_int_equal(json_integer_value(json_object_get(p, "Sequence")), 1);
+	assert_int_equal(json_integer_value(json_object_get(cdr, "SkillGroupId")), 12);
+	assert_int_equal(json_integer_value(json_object_get(cdr, "QueuedSkillGroupId")), 12);
+	assert_int_equal(json_integer_value(json_object_get(cdr, "QueuedTimestamp")), 1020);
+	assert_int_equal(json_integer_value(json_object_get(cdr, "IVRDuration")), 10);
+	assert_int_equal(json_integer_value(json_object_get(cdr, "Duration")), 60);
+	assert_int_equal(json_array_size(json_object_get(cdr, "IVRKeyPressed")), 1);
+	assert_int_equal(json_array_size(json_object_get(cdr, "IVRKeyPressedEx")), 1);
+	p = json_array_get(json_object_get(cdr, "PostIVRKeyPressed"), 0);
+	assert_string_equal(json_string_value(json_object_get(p, "Key")), "5");
+	assert_string_equal(json_string_value(json_object_get(p, "Label")), "very satisfied");
+	json_decref(cdr);
+
+	/* an external line: no queue, no skill group; the IVR ends when the leg starts */
+	mem_deref(s->participants);
+	s->participants = NULL;
+	assert_int_equal(str_dup(&s->participants, "[{\"Type\":\"outboundSeat\","
+			 "\"StartTimestamp\":1040,\"AcceptTimestamp\":1045}]"), 0);
+	cdr = records_cdr(s, keys, 1, false);
+	assert_int_equal(json_integer_value(json_object_get(cdr, "QueuedTimestamp")), 0);
+	assert_int_equal(json_integer_value(json_object_get(cdr, "SkillGroupId")), 0);
+	assert_int_equal(json_integer_value(json_object_get(cdr, "IVRDuration")), 30);
+	json_decref(cdr);
+
+	/* something that is not an array is no legs */
+	mem_deref(s->participants);
+	s->participants = NULL;
+	assert_int_equal(str_dup(&s->participants, "{"), 0);
+	cdr = records_cdr(s, keys, 1, false);
+	assert_int_equal(json_array_size(json_object_get(cdr, "ServeParticipants")), 0);
+	json_decref(cdr);
+	json_decref(a);
+	mem_deref(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cdr_fields),
+		cmocka_unit_test(test_cdr_transfer),
 		cmocka_unit_test(test_end_status_strings),
 	};
 

@@ -244,7 +244,7 @@ static int collect_key(const struct store_key_press *kp, void *arg)
 
 	strcat(out, kp->key);
 	strcat(out, "/");
-	strcat(out, kp->label);
+	strcat(out, kp->post ? "post" : kp->label);
 	strcat(out, ";");
 	return 0;
 }
@@ -292,6 +292,53 @@ static void test_session_lifecycle(void **state)
 	assert_int_equal(store_session_keys(f->st, s->id, collect_key, keys), 0);
 	assert_string_equal(keys, "1/confirm;1234/;");
 	assert_int_equal(store_session_ringing(f->st, "short", 1), EINVAL);
+	mem_deref(s);
+}
+
+/* A transfer: the live status and the external leg's numbers, the legs in the final
+ * record, and survey inputs told apart from the IVR's. */
+static void test_session_transfer(void **state)
+{
+	struct fixture *f = *state;
+	struct store_session *s = new_session(7), *g;
+	struct store_key_press kp = {.key = "1", .ts_ms = 5};
+	struct store_session_end end = {.ended_ts = 300, .end_status = 1, .hungup_side = "seat",
+					.participants = "[{\"Phone\":\"7001\"}]"};
+	char keys[128] = "";
+
+	assert_int_equal(store_session_create(f->st, s), 0);
+	assert_int_equal(store_session_answered(f->st, s->id, 200), 0);
+	assert_int_equal(store_session_transfer(f->st, s->id, STORE_STATUS_SEAT_JOINING, NULL,
+						NULL), 0);
+	assert_int_equal(store_sync(f->st), 0);
+	assert_int_equal(store_session_get(f->st, 7, s->id, &g), 0);
+	assert_int_equal(g->status, STORE_STATUS_SEAT_JOINING);
+	assert_string_equal(g->participants, "[]");
+	assert_string_equal(g->outbound_callee, "");
+	mem_deref(g);
+
+	assert_int_equal(store_session_transfer(f->st, s->id, STORE_STATUS_IN_PROGRESS,
+						"008601000000001", "7001"), 0);
+	assert_int_equal(store_session_key(f->st, s->id, 0, &kp), 0);
+	kp.post = true;
+	strcpy(kp.key, "5");
+	assert_int_equal(store_session_key(f->st, s->id, 1, &kp), 0);
+	assert_int_equal(store_session_finish(f->st, s->id, 7, &end, NULL), 0);
+	/* a finished session's status is not touched by a late transfer write */
+	assert_int_equal(store_session_transfer(f->st, s->id, STORE_STATUS_IN_PROGRESS, NULL,
+						NULL), 0);
+	assert_int_equal(store_session_transfer(f->st, s->id, STORE_STATUS_FINISHED, NULL,
+						NULL), EINVAL);
+	assert_int_equal(store_sync(f->st), 0);
+	assert_int_equal(store_session_get(f->st, 7, s->id, &g), 0);
+	assert_int_equal(g->status, STORE_STATUS_FINISHED);
+	assert_string_equal(g->outbound_caller, "008601000000001");
+	assert_string_equal(g->outbound_callee, "7001");
+	assert_string_equal(g->participants, "[{\"Phone\":\"7001\"}]");
+	assert_string_equal(g->hungup_side, "seat");
+	mem_deref(g);
+	assert_int_equal(store_session_keys(f->st, s->id, collect_key, keys), 0);
+	assert_string_equal(keys, "1/;5/post;");
 	mem_deref(s);
 }
 
@@ -658,6 +705,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_numbers_and_ivrs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tenant_create_atomic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_create_get, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_transfer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_lifecycle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_admit_concurrent_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cdr_and_active_lists, setup, teardown),

@@ -53,12 +53,13 @@ function connectOk(port) {
   });
 }
 
-// Starts cccd. opts.sections: extra config text; opts.trunkPort: a trunk to that UDP port.
+// Starts cccd. opts.sections: extra config text; opts.trunkPort: a trunk to that UDP port;
+// opts.rtpBase: the first of the 40 RTP ports cccd may use (default: random above 40000).
 export async function startCccd(opts = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cccd-it-"));
   const apiPort = await freePort();
   const sipPort = await freePort();
-  const rtpBase = 40000 + Math.floor(Math.random() * 500) * 40;
+  const rtpBase = opts.rtpBase || 40000 + Math.floor(Math.random() * 500) * 40;
   const conf = [
     "[log]", `level = ${opts.logLevel || "info"}`,
     "[api]", `listen = 127.0.0.1:${apiPort}`,
