@@ -11,7 +11,8 @@
 #include "ivr/ivr.h"
 #include "media/media.h"
 #include "session/session_int.h"
-#include <re_main.h> /* after the libre types it uses */
+#include <re_main.h> /* after the libre types they use */
+#include <re_tmr.h>
 
 enum { MSG_HANGUP = 2 }; /* and MSG_INBOUND_TABLE (session_int.h) */
 
@@ -255,7 +256,7 @@ static void flow_sweep(void *arg)
 	pthread_mutex_lock(&m->handover_lock);
 	hash_apply(m->flows, flow_idle, &now);
 	pthread_mutex_unlock(&m->handover_lock);
-	tmr_start(&m->flow_sweep, FLOW_IDLE_MS, flow_sweep, m);
+	tmr_start(m->flow_sweep, FLOW_IDLE_MS, flow_sweep, m);
 }
 
 static void msg_destructor(void *arg)
@@ -440,7 +441,9 @@ static void mgr_destructor(void *arg)
 		close(m->wake_fd);
 	}
 	list_flush(&m->pending);
-	tmr_cancel(&m->flow_sweep);
+	if (m->flow_sweep)
+		tmr_cancel(m->flow_sweep);
+	mem_deref(m->flow_sweep);
 	list_flush(&m->active);
 	hash_flush(m->flows);
 	mem_deref(m->flows);
@@ -467,9 +470,10 @@ int session_mgr_alloc(struct session_mgr **mp, const struct session_conf *sc,
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_mutex_init(&m->handover_lock, NULL);
 	pthread_cond_init(&m->stop, NULL);
-	tmr_init(&m->flow_sweep);
 	m->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	err = m->wake_fd < 0 ? errno : 0;
+	m->flow_sweep = err ? NULL : mem_zalloc(sizeof(*m->flow_sweep), NULL);
+	err = err ? err : (m->flow_sweep ? 0 : ENOMEM);
 	err = err ? err : fd_listen(m->wake_fd, FD_READ, wake_handler, m);
 	err = err ? err : hash_alloc(&m->prompts, 256);
 	err = err ? err : hash_alloc(&m->flows, 64);
@@ -477,7 +481,7 @@ int session_mgr_alloc(struct session_mgr **mp, const struct session_conf *sc,
 	err = err ? err : store_sessions_live(deps->store, resume_handler, m);
 	err = err ? err : session_inbound_start(m);
 	if (!err)
-		tmr_start(&m->flow_sweep, FLOW_IDLE_MS, flow_sweep, m);
+		tmr_start(m->flow_sweep, FLOW_IDLE_MS, flow_sweep, m);
 	if (err)
 		mem_deref(m);
 	else

@@ -9,12 +9,12 @@
 #include <re_list.h>
 #include <re_hash.h>
 #include <re_mqueue.h>
-#include <re_tmr.h>
 #include "session/session.h"
 #include "store/store.h"
 
 struct ivr_flow;
 struct ivr_run;
+struct tmr;
 struct ivr_transfer;
 struct call;
 struct session_xfer;
@@ -32,7 +32,7 @@ struct session_mgr {
 	bool wake_pending;
 	int wake_fd;                   /* eventfd, read by the control loop */
 	struct hash *flows;            /* (IVR, version) → struct flow_entry, owned */
-	struct tmr flow_sweep;         /* drops flows nobody used for a while */
+	struct tmr *flow_sweep;        /* owned: drops flows nobody used for a while */
 	struct list active;            /* struct session_work, owned */
 	pthread_mutex_t lock;          /* guards prompts and stopping (other threads use them) */
 	struct hash *prompts;          /* path → struct prompt_entry, owned */
