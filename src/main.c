@@ -201,17 +201,13 @@ static void signal_handler(int sig)
 }
 
 /* On an API thread: a session is durable; the control loop takes it from here. */
-static void session_created(const char *session_id, uint64_t sdkappid, void *arg)
+static void session_created(struct store_session *s, void *arg)
 {
 	struct cccd *d = arg;
-	struct store_session *s = NULL;
-	int err = store_session_get(d->store, sdkappid, session_id, &s);
+	int err = session_mgr_enqueue(d->sessions, s); /* takes over s */
 
-	if (!err)
-		err = session_mgr_enqueue(d->sessions, s); /* takes over s */
 	if (err) {
-		log_error("main", "%s: cannot hand the session over: %s", session_id,
-			  strerror(err));
+		log_error("main", "%s: cannot hand the session over: %s", s->id, strerror(err));
 		mem_deref(s);
 	}
 }

@@ -16,6 +16,7 @@
 struct api;
 struct policy_data;
 struct store;
+struct store_session;
 struct tenant;
 struct conf;
 struct conf_err;
@@ -37,8 +38,9 @@ int api_conf_read(const struct conf *cf, struct api_conf *ac, struct conf_err *e
 struct records_links;
 
 struct api_hooks {
-	/* A new session is durable: hand it to the control loop. */
-	void (*session_created)(const char *session_id, uint64_t sdkappid, void *arg);
+	/* A new session is durable: hand it to the control loop. s is the row as committed
+	 * (the chosen caller included); the hook takes over the reference. */
+	void (*session_created)(struct store_session *s, void *arg);
 	/* HangUpCall: ask the control loop to hang up a live session. */
 	int (*session_hangup)(const char *session_id, uint64_t sdkappid, void *arg);
 	/* Some trunk that is not known to be down can carry a call to this number. */

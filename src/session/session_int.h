@@ -14,6 +14,7 @@
 
 struct ivr_flow;
 struct ivr_run;
+struct tmr;
 struct ivr_transfer;
 struct call;
 struct session_xfer;
@@ -23,7 +24,15 @@ struct json_t;
 struct session_mgr {
 	struct session_conf conf;
 	struct session_deps deps;      /* not owned */
-	struct mqueue *mq;             /* API threads → control loop */
+	struct mqueue *mq;             /* API threads → control loop (hang-ups, inbound) */
+	/* New sessions: API threads append to `pending` and write `wake_fd` only when the
+	 * list was empty, so a burst of creates costs the loop one wake-up. */
+	pthread_mutex_t handover_lock; /* guards pending, wake_pending and flows */
+	struct list pending;           /* struct session_msg, owned */
+	bool wake_pending;
+	int wake_fd;                   /* eventfd, read by the control loop */
+	struct hash *flows;            /* (IVR, version) → struct flow_entry, owned */
+	struct tmr *flow_sweep;        /* owned: drops flows nobody used for a while */
 	struct list active;            /* struct session_work, owned */
 	pthread_mutex_t lock;          /* guards prompts and stopping (other threads use them) */
 	struct hash *prompts;          /* path → struct prompt_entry, owned */
@@ -76,10 +85,12 @@ struct session_work {
 	struct json_t *voicemails;     /* files of the voicemails kept (JSON array), owned */
 };
 
-/* A new session's message through the queue. */
+/* A new session on its way to the control loop. Owner: the manager's pending list. */
 struct session_msg {
+	struct le le;
 	struct store_session *row;     /* owned reference */
-	struct ivr_flow *flow;         /* owned reference or NULL */
+	struct ivr_flow *flow;         /* owned reference, loaded by the API thread, or NULL */
+	bool cached;                   /* the loop's flow cache has the version (pinned) */
 	bool record;                   /* the instance records its calls */
 };
 

@@ -162,6 +162,11 @@ static const char *const migrations[] = {
 
 	/* 6: per-instance call recording (0 off, 1 every answered call). */
 	"ALTER TABLE instances ADD COLUMN record INTEGER NOT NULL DEFAULT 0;",
+
+	/* 7: a caller's calls in progress (the concurrency count of every admission) without
+	 * walking every session the number ever placed. */
+	"CREATE INDEX sessions_caller_live ON sessions(sdkappid, caller, start_ts) "
+	"WHERE status <> 3;",
 };
 
 int store_schema_migrate(struct store_conn *c)

@@ -119,24 +119,31 @@ static int count_since(struct store_conn *c, const char *sql, uint64_t sdkappid,
 static int admit_write(struct store_conn *c, void *arg)
 {
 	struct admit_job *j = arg;
-	struct store_admit_counts counts = {.n_callers = j->q->n_callers};
+	const struct store_admit_query *q = j->q;
+	struct store_admit_counts counts = {.n_callers = q->n_callers};
 	size_t chosen = 0;
-	int err;
+	int err = 0;
 
-	err = count_since(c, "SELECT count(*) FROM sessions WHERE sdkappid = ? AND callee = ? "
-			  "AND start_ts >= ?", j->s->sdkappid, j->s->callee,
-			  j->q->callee_interval_since, &counts.callee_interval);
-	err = err ? err : count_since(c, "SELECT count(*) FROM sessions WHERE sdkappid = ? "
-				      "AND callee = ? AND start_ts >= ?", j->s->sdkappid,
-				      j->s->callee, j->q->callee_daily_since, &counts.callee_daily);
-	for (size_t i = 0; !err && i < j->q->n_callers; i++) {
+	if (!(q->skip & STORE_ADMIT_SKIP_CALLEE_INTERVAL))
+		err = count_since(c, "SELECT count(*) FROM sessions WHERE sdkappid = ? AND "
+				  "callee = ? AND start_ts >= ?", j->s->sdkappid, j->s->callee,
+				  q->callee_interval_since, &counts.callee_interval);
+	if (!err && !(q->skip & STORE_ADMIT_SKIP_CALLEE_DAILY))
 		err = count_since(c, "SELECT count(*) FROM sessions WHERE sdkappid = ? "
-				  "AND caller = ? AND status <> 3 AND start_ts >= ?",
-				  j->s->sdkappid, j->q->callers[i], 0, &counts.callers[i].live);
-		err = err ? err : count_since(c, "SELECT count(*) FROM sessions WHERE "
-					      "sdkappid = ? AND caller = ? AND start_ts >= ?",
-					      j->s->sdkappid, j->q->callers[i], j->q->caller_since,
-					      &counts.callers[i].recent);
+				  "AND callee = ? AND start_ts >= ?", j->s->sdkappid,
+				  j->s->callee, q->callee_daily_since, &counts.callee_daily);
+	for (size_t i = 0; !err && i < q->n_callers; i++) {
+		/* Unfinished sessions only, through the partial index sessions_caller_live:
+		 * the cost follows the calls in progress, not the number's whole history. */
+		if (!(q->skip & STORE_ADMIT_SKIP_CALLER_LIVE))
+			err = count_since(c, "SELECT count(*) FROM sessions INDEXED BY "
+					  "sessions_caller_live WHERE sdkappid = ? AND caller = ? "
+					  "AND status <> 3 AND start_ts >= ?", j->s->sdkappid,
+					  q->callers[i], 0, &counts.callers[i].live);
+		if (!err && !(q->skip & STORE_ADMIT_SKIP_CALLER_RECENT))
+			err = count_since(c, "SELECT count(*) FROM sessions WHERE sdkappid = ? "
+					  "AND caller = ? AND start_ts >= ?", j->s->sdkappid,
+					  q->callers[i], q->caller_since, &counts.callers[i].recent);
 	}
 	if (err)
 		return err;
@@ -144,11 +151,11 @@ static int admit_write(struct store_conn *c, void *arg)
 	j->refusal = j->decide(&counts, &chosen, j->arg);
 	if (j->refusal)
 		return j->refusal;
-	if (chosen < j->q->n_callers) {
+	if (chosen < q->n_callers) {
 		sqlite3_stmt *u = store_stmt(c, "UPDATE numbers SET last_used_ms = ? "
 					     "WHERE sdkappid = ? AND number = ?");
 
-		snprintf(j->s->caller, sizeof(j->s->caller), "%s", j->q->callers[chosen]);
+		snprintf(j->s->caller, sizeof(j->s->caller), "%s", q->callers[chosen]);
 		/* The pool hands out the least recently used number first. */
 		if (!u)
 			return EIO;

@@ -32,6 +32,24 @@ int store_open(struct store **stp, const struct store_conf *sc);
 /* Waits until every write queued before it is durable. Blocking. */
 int store_sync(struct store *st);
 
+/* A read snapshot for the calling thread: until store_snapshot_end, every read this
+ * thread makes on st runs in one read transaction on one pooled connection, so the reads
+ * of one API request see one state of the database and pay for one transaction (WAL
+ * read locks, shared-memory mutexes) instead of one each. Not nested (EALREADY); writes
+ * still go to the writer, and after a durable write of this thread the snapshot moves on
+ * (the thread reads what it wrote). It must not outlive the request: it pins the WAL. */
+int store_snapshot_begin(struct store *st);
+void store_snapshot_end(struct store *st);
+
+/* The writer's counters since open: transactions committed (or rolled back) and the
+ * writes they carried; jobs / batches is the mean group-commit size. Thread-safe. */
+struct store_stats {
+	uint64_t batches;
+	uint64_t jobs;
+};
+
+void store_stats(struct store *st, struct store_stats *out);
+
 /* True when the database has no account yet (first start). */
 int store_is_empty(struct store *st, bool *emptyp);
 
@@ -200,12 +218,22 @@ struct store_admit_counts {
 	} callers[STORE_ADMIT_MAX_CALLERS];
 };
 
+/* Counts nobody will look at (their limit is off in every class) are not made: each one
+ * is an index range scan inside the writer's transaction. A skipped count reads 0. */
+enum {
+	STORE_ADMIT_SKIP_CALLEE_INTERVAL = 1u << 0,
+	STORE_ADMIT_SKIP_CALLEE_DAILY = 1u << 1,
+	STORE_ADMIT_SKIP_CALLER_LIVE = 1u << 2,
+	STORE_ADMIT_SKIP_CALLER_RECENT = 1u << 3,
+};
+
 struct store_admit_query {
 	int64_t callee_interval_since;  /* Unix s */
 	int64_t callee_daily_since;
 	int64_t caller_since;
 	const char *callers[STORE_ADMIT_MAX_CALLERS]; /* candidates, in preference order */
 	size_t n_callers;
+	unsigned skip;                  /* STORE_ADMIT_SKIP_* */
 };
 
 /* Returns 0 and sets *chosen (index into the candidates) to admit, or a non-zero value

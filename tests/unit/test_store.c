@@ -533,6 +533,100 @@ static void test_pool_rotates(void **state)
 	mem_deref(s);
 }
 
+static int decide_keep(const struct store_admit_counts *c, size_t *chosen, void *arg)
+{
+	*(struct store_admit_counts *)arg = *c;
+	*chosen = 0;
+	return 0;
+}
+
+/* Each count over its rows (a finished call is not live), and skipped counts read 0. */
+static void test_admit_counts_and_skip(void **state)
+{
+	struct fixture *f = *state;
+	struct store_session_end end = {.ended_ts = 1, .end_status = 1, .hungup_side = "user"};
+	struct store_admit_query q = {.callers = {"008601000000001", "008601000000002"},
+				      .n_callers = 2};
+	struct store_admit_counts got;
+	struct store_session *s;
+
+	for (int i = 0; i < 3; i++) {
+		s = new_session(51);
+		assert_int_equal(store_session_create(f->st, s), 0);
+		if (i == 0)
+			assert_int_equal(store_session_finish(f->st, s->id, 51, &end, NULL), 0);
+		mem_deref(s);
+	}
+	assert_int_equal(store_sync(f->st), 0);
+	s = new_session(51);
+	assert_int_equal(store_session_admit(f->st, s, &q, decide_keep, &got), 0);
+	mem_deref(s);
+	assert_int_equal(got.callee_interval, 3);
+	assert_int_equal(got.callee_daily, 3);
+	assert_int_equal(got.callers[0].live, 2);
+	assert_int_equal(got.callers[0].recent, 3);
+	assert_int_equal(got.callers[1].live, 0);
+
+	q.skip = STORE_ADMIT_SKIP_CALLEE_INTERVAL | STORE_ADMIT_SKIP_CALLER_LIVE;
+	s = new_session(51);
+	assert_int_equal(store_session_admit(f->st, s, &q, decide_keep, &got), 0);
+	mem_deref(s);
+	assert_int_equal(got.callee_interval, 0);
+	assert_int_equal(got.callee_daily, 4);
+	assert_int_equal(got.callers[0].live, 0);
+	assert_int_equal(got.callers[0].recent, 4);
+
+	q.skip = STORE_ADMIT_SKIP_CALLEE_DAILY | STORE_ADMIT_SKIP_CALLER_RECENT;
+	s = new_session(51);
+	assert_int_equal(store_session_admit(f->st, s, &q, decide_keep, &got), 0);
+	mem_deref(s);
+	assert_int_equal(got.callee_interval, 5);
+	assert_int_equal(got.callee_daily, 0);
+	assert_int_equal(got.callers[0].live, 4);
+	assert_int_equal(got.callers[0].recent, 0);
+}
+
+static void *create_one(void *arg)
+{
+	struct fixture *f = ((void **)arg)[0];
+	struct store_session *s = ((void **)arg)[1];
+
+	assert_int_equal(store_session_create(f->st, s), 0);
+	return NULL;
+}
+
+/* A thread's snapshot sees one state: another thread's commit shows only once this
+ * thread writes itself (it reads its own writes) or ends the snapshot. */
+static void test_snapshot(void **state)
+{
+	struct fixture *f = *state;
+	struct store_session *a = new_session(61), *b = new_session(61), *c = new_session(61);
+	struct store_session *g = NULL;
+	void *args[2] = {f, b};
+	pthread_t t;
+
+	assert_int_equal(store_session_create(f->st, a), 0);
+	assert_int_equal(store_snapshot_begin(f->st), 0);
+	assert_int_equal(store_snapshot_begin(f->st), EALREADY);
+	assert_int_equal(store_session_get(f->st, 61, a->id, &g), 0);
+	g = mem_deref(g);
+	assert_int_equal(pthread_create(&t, NULL, create_one, args), 0);
+	pthread_join(t, NULL);
+	assert_int_equal(store_session_get(f->st, 61, b->id, &g), ENOENT);
+	assert_int_equal(store_session_create(f->st, c), 0);
+	assert_int_equal(store_session_get(f->st, 61, c->id, &g), 0);
+	g = mem_deref(g);
+	assert_int_equal(store_session_get(f->st, 61, b->id, &g), 0);
+	g = mem_deref(g);
+	store_snapshot_end(f->st);
+	store_snapshot_end(f->st); /* no snapshot: nothing */
+	assert_int_equal(store_snapshot_begin(f->st), 0);
+	store_snapshot_end(f->st);
+	mem_deref(a);
+	mem_deref(b);
+	mem_deref(c);
+}
+
 struct writer_arg {
 	struct store *st;
 	int n, failures;
@@ -562,6 +656,7 @@ static void test_concurrent_creates_reopen(void **state)
 	sqlite3 *db;
 	sqlite3_stmt *q;
 	int count = -1;
+	struct store_stats stats;
 
 	for (int i = 0; i < THREADS; i++) {
 		w[i] = (struct writer_arg){f->st, EACH, 0};
@@ -571,6 +666,10 @@ static void test_concurrent_creates_reopen(void **state)
 		pthread_join(t[i], NULL);
 		assert_int_equal(w[i].failures, 0);
 	}
+	/* Every write went through a transaction; a transaction carries one or more. */
+	store_stats(f->st, &stats);
+	assert_true(stats.jobs >= THREADS * EACH);
+	assert_true(stats.batches >= 1 && stats.batches <= stats.jobs);
 	f->st = mem_deref(f->st);
 
 	/* Everything acknowledged is in the file, seen by an independent connection. */
@@ -611,6 +710,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_admit_concurrent_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cdr_and_active_lists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pool_rotates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_admit_counts_and_skip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_creates_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
 	};
