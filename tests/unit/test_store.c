@@ -554,7 +554,7 @@ static void test_admit_counts_and_skip(void **state)
 		s = new_session(51);
 		assert_int_equal(store_session_create(f->st, s), 0);
 		if (i == 0)
-			assert_int_equal(store_session_finish(f->st, s->id, 51, &end, NULL), 0);
+			assert_int_equal(store_session_finish(f->st, s->id, 51, &end, NULL, NULL), 0);
 		mem_deref(s);
 	}
 	assert_int_equal(store_sync(f->st), 0);
