@@ -933,18 +933,40 @@ static void parse_http(struct parser *p, struct node *n, json_t *pa)
 	}
 }
 
+/* Notes a surveyIvrId once, for the owner to load and attach. */
+static void survey_note(struct parser *p, uint64_t id)
+{
+	struct ivr_flow *flow = p->flow;
+
+	if (!id)
+		return;
+	for (size_t i = 0; i < flow->n_surveys; i++) {
+		if (flow->survey_ids[i] == id)
+			return;
+	}
+	if (flow->n_surveys == IVR_SURVEYS_MAX) {
+		ERR(p, "params.surveyIvrId", "a flow may name at most %d survey IVRs",
+		    IVR_SURVEYS_MAX);
+		return;
+	}
+	flow->survey_ids[flow->n_surveys++] = id;
+}
+
 static void parse_transfer(struct parser *p, struct node *n, json_t *pa)
 {
 	static const char *const ks[] = {"skillGroupId", "destinations", "ringTimeoutS",
-					 "maxWaitS", "queuePrompt", NULL};
-	static const char *const ka[] = {"agent", "ringTimeoutS", "holdPrompt", NULL};
-	static const char *const ke[] = {"number", "callerNumber", "ringTimeoutS", "holdPrompt",
+					 "maxWaitS", "queuePrompt", "surveyIvrId", NULL};
+	static const char *const ka[] = {"agent", "ringTimeoutS", "holdPrompt", "surveyIvrId",
 					 NULL};
+	static const char *const ke[] = {"number", "callerNumber", "ringTimeoutS", "holdPrompt",
+					 "surveyIvrId", NULL};
 	json_t *d, *v;
 	size_t i;
 	char f[96];
 
 	n->ring_timeout_s = get_uint(p, pa, "params.", "ringTimeoutS", 30, 5, 120);
+	n->survey_ivr_id = get_uint(p, pa, "params.", "surveyIvrId", 0, 0, UINT_MAX);
+	survey_note(p, n->survey_ivr_id);
 	switch (n->type) {
 	case NODE_TRANSFER_SKILL:
 		check_keys(p, pa, "params.", ks);
@@ -1173,6 +1195,9 @@ static void flow_destructor(void *arg)
 {
 	struct ivr_flow *flow = arg;
 
+	for (size_t i = 0; i < flow->n_surveys; i++)
+		mem_deref(flow->surveys[i]);
+
 	for (size_t i = 0; flow->nodes && i < flow->n_nodes; i++) {
 		struct node *n = &flow->nodes[i];
 		mem_deref(n->edges);
@@ -1375,6 +1400,38 @@ uint64_t ivr_flow_id(const struct ivr_flow *flow)
 bool ivr_flow_records(const struct ivr_flow *flow)
 {
 	return flow && flow->record;
+}
+
+size_t ivr_flow_survey_ids(const struct ivr_flow *flow, uint64_t *ids, size_t max)
+{
+	if (!flow)
+		return 0;
+	for (size_t i = 0; i < flow->n_surveys && i < max; i++)
+		ids[i] = flow->survey_ids[i];
+	return flow->n_surveys;
+}
+
+int ivr_flow_survey_attach(struct ivr_flow *flow, uint64_t ivr_id, struct ivr_flow *survey)
+{
+	if (!flow || !survey || survey->type != IVR_FLOW_SURVEY)
+		return EINVAL;
+	for (size_t i = 0; i < flow->n_surveys; i++) {
+		if (flow->survey_ids[i] == ivr_id) {
+			mem_deref(flow->surveys[i]);
+			flow->surveys[i] = mem_ref(survey);
+			return 0;
+		}
+	}
+	return EINVAL;
+}
+
+struct ivr_flow *ivr_flow_survey(const struct ivr_flow *flow, uint64_t ivr_id)
+{
+	for (size_t i = 0; flow && ivr_id && i < flow->n_surveys; i++) {
+		if (flow->survey_ids[i] == ivr_id)
+			return flow->surveys[i];
+	}
+	return NULL;
 }
 
 size_t ivr_flow_node_count(const struct ivr_flow *flow)

@@ -65,6 +65,17 @@ size_t ivr_flow_node_count(const struct ivr_flow *flow);
 /* The flow asks for its calls to be recorded ("record": true). */
 bool ivr_flow_records(const struct ivr_flow *flow);
 
+/* Post-call surveys: the survey IVRs the flow's transfer nodes name (surveyIvrId), each
+ * once, into ids (at most max; returns how many there are). Their flows are loaded by the
+ * owner, off the control loop, and attached to this flow, so that a call that reaches a
+ * transfer has its survey at hand: attach takes a reference (EINVAL unless `survey` is a
+ * survey flow and `ivr_id` is one the flow names); ivr_flow_survey gives it back, or NULL
+ * when it was not attached (it did not load). */
+enum { IVR_SURVEYS_MAX = 8 }; /* the most distinct survey IVRs one flow may name */
+size_t ivr_flow_survey_ids(const struct ivr_flow *flow, uint64_t *ids, size_t max);
+int ivr_flow_survey_attach(struct ivr_flow *flow, uint64_t ivr_id, struct ivr_flow *survey);
+struct ivr_flow *ivr_flow_survey(const struct ivr_flow *flow, uint64_t ivr_id);
+
 /* Every audio file the flow may play (absolute paths, validated at load; a file used twice
  * is reported twice), so that its owner can decode them before any call needs them. */
 typedef int (ivr_prompt_file_h)(const char *path, void *arg);
@@ -96,6 +107,7 @@ struct ivr_transfer {
 	unsigned ring_timeout_s;   /* per destination */
 	unsigned max_wait_s;       /* SKILL_GROUP: whole queue wait */
 	const struct ivr_prompt *hold; /* hold music / queue prompt while ringing; may be NULL */
+	uint64_t survey_ivr_id;    /* the survey IVR run when the transfer leg ends; 0 = none */
 };
 
 struct ivr_record {

@@ -150,6 +150,7 @@ struct node {
 	const char **destinations;     /* mem array of pointers into the document */
 	size_t n_destinations;
 	unsigned ring_timeout_s, max_wait_s;
+	uint64_t survey_ivr_id;        /* surveyIvrId; 0 = none */
 
 	/* voicemail */
 	unsigned max_len_s;
@@ -175,6 +176,9 @@ struct ivr_flow {
 	struct node *nodes;            /* mem array */
 	size_t n_nodes;
 	int start;
+	struct ivr_flow *surveys[IVR_SURVEYS_MAX]; /* attached survey flows, by survey_ids */
+	uint64_t survey_ids[IVR_SURVEYS_MAX];      /* the distinct surveyIvrIds, in node order */
+	size_t n_surveys;
 };
 
 /* Findings (validate.c). */

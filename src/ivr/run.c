@@ -917,7 +917,8 @@ static void http_start(struct ivr_run *run)
 static void transfer_start(struct ivr_run *run)
 {
 	const struct node *n = cur_node(run);
-	struct ivr_transfer t = {.ring_timeout_s = n->ring_timeout_s};
+	struct ivr_transfer t = {.ring_timeout_s = n->ring_timeout_s,
+				 .survey_ivr_id = n->survey_ivr_id};
 	struct ivr_prompt hold = {.file = n->prompt.file,
 				  .lang = n->prompt.lang ? n->prompt.lang : run->flow->lang};
 	char *number = NULL, *caller = NULL, *holdtext = NULL;

@@ -132,5 +132,7 @@ void session_work_start(struct session_mgr *m, struct store_session *row,
 void session_work_close(struct session_mgr *m, const struct store_session *row,
 			int end_status, const char *reason);
 void session_work_hangup(struct session_work *w);
+/* After a transfer leg: runs the survey flow on the caller's leg, which stays up. */
+int session_work_survey(struct session_work *w, struct ivr_flow *survey);
 
 #endif

@@ -230,7 +230,7 @@ static void op_hangup(void *arg, const struct ivr_end *end)
 static void op_key(void *arg, const struct ivr_key_press *kp)
 {
 	struct session_work *w = arg;
-	struct store_key_press k = {.ts_ms = kp->ts_ms};
+	struct store_key_press k = {.ts_ms = kp->ts_ms, .post = kp->post};
 
 	snprintf(k.key, sizeof(k.key), "%s", kp->key ? kp->key : "");
 	snprintf(k.label, sizeof(k.label), "%s", kp->label ? kp->label : "");
@@ -266,8 +266,10 @@ static const struct ivr_ops ivr_ops = {
 
 /* ---- the call's events -------------------------------------------------------------- */
 
-static void run_start(struct session_work *w, const struct call_event *ev)
+/* A run of `flow` on the session's call (the IVR at answer, a survey after a transfer). */
+static int run_flow(struct session_work *w, struct ivr_flow *flow)
 {
+	const struct call_times *t = call_times(w->call);
 	const struct ivr_call_info ci = {
 		.caller = w->row->caller,
 		.callee = w->row->callee,
@@ -275,10 +277,22 @@ static void run_start(struct session_work *w, const struct call_event *ev)
 		.sdkappid = w->row->sdkappid,
 		.start_ts = w->row->start_ts,
 		.uui = w->row->uui,
-		.ring_ts = ev->times.ring_ms / 1000,
-		.accept_ts = ev->times.answer_ms / 1000,
+		.ring_ts = t->ring_ms / 1000,
+		.accept_ts = t->answer_ms / 1000,
 		.variables = w->row->variables,
 	};
+	struct ivr_run *run = NULL;
+	int err = ivr_run_alloc(&run, flow, &ci, &ivr_ops, w, NULL);
+
+	if (err)
+		return err;
+	mem_deref(w->run);
+	w->run = run;
+	return ivr_run_start(run);
+}
+
+static void run_start(struct session_work *w)
+{
 	int err;
 
 	if (!w->flow) {
@@ -291,8 +305,7 @@ static void run_start(struct session_work *w, const struct call_event *ev)
 		call_hangup(w->call);
 		return;
 	}
-	err = ivr_run_alloc(&w->run, w->flow, &ci, &ivr_ops, w, NULL);
-	err = err ? err : ivr_run_start(w->run);
+	err = run_flow(w, w->flow);
 	if (err) {
 		log_error("session", "%s: the IVR did not start: %s", w->row->id, strerror(err));
 		w->ivr_ended = true;
@@ -301,6 +314,23 @@ static void run_start(struct session_work *w, const struct call_event *ev)
 			 "the IVR did not start");
 		call_hangup(w->call);
 	}
+}
+
+int session_work_survey(struct session_work *w, struct ivr_flow *survey)
+{
+	int err;
+
+	if (!w->call || !survey)
+		return EINVAL;
+	w->ivr_ended = false; /* the survey's own end (or the caller's hang-up) decides */
+	err = run_flow(w, survey);
+	if (err)
+		log_warn("session", "%s: the post-call survey did not start: %s", w->row->id,
+			 strerror(err));
+	else
+		log_info("session", "%s: post-call survey IVR %llu", w->row->id,
+			 (unsigned long long)ivr_flow_id(survey));
+	return err;
 }
 
 /* The call recording: from the answer to the hang-up, when the instance or the flow asks.
@@ -388,7 +418,7 @@ static void call_event(struct call *c, const struct call_event *ev, void *arg)
 			w->ring_ts = ev->times.ring_ms / 1000;
 		store_session_answered(w->mgr->deps.store, w->row->id, w->accept_ts);
 		call_record_start(w);
-		run_start(w, ev);
+		run_start(w);
 		break;
 	case CALL_EV_DTMF:
 		if (w->run)

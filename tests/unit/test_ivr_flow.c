@@ -466,6 +466,38 @@ static void test_node_params(void **state)
 	      "must be the label");
 }
 
+/* Transfers name their post-call surveys; the owner attaches survey flows only. */
+static void test_survey_attach(void **state)
+{
+	struct ivr_flow *flow = NULL, *survey = NULL, *other = NULL;
+	uint64_t ids[IVR_SURVEYS_MAX];
+
+	(void)state;
+	assert_int_equal(load(HEAD START("t") "{'id':'t','type':'transferExternal','params':"
+			      "{'number':'7001','surveyIvrId':41},'onFail':'u'},"
+			      "{'id':'u','type':'transferSkillGroup','params':{'destinations':"
+			      "['sip:a@b'],'surveyIvrId':41},'onFail':'v'},"
+			      "{'id':'v','type':'transferExternal','params':{'number':'7002',"
+			      "'surveyIvrId':42},'onFail':'bye'}," BYE TAIL, &flow, NULL), 0);
+	assert_int_equal(ivr_flow_survey_ids(flow, ids, IVR_SURVEYS_MAX), 2);
+	assert_true(ids[0] == 41 && ids[1] == 42);
+	assert_int_equal(load("{'ivrId':41,'name':'s','type':'survey','nodes':[" START("bye") BYE
+			      TAIL, &survey, NULL), 0);
+	assert_int_equal(load(HEAD START("bye") BYE TAIL, &other, NULL), 0);
+	assert_null(ivr_flow_survey(flow, 41));
+	assert_int_equal(ivr_flow_survey_attach(flow, 41, other), EINVAL);  /* not a survey */
+	assert_int_equal(ivr_flow_survey_attach(flow, 43, survey), EINVAL); /* not named */
+	assert_int_equal(ivr_flow_survey_attach(flow, 41, survey), 0);
+	assert_ptr_equal(ivr_flow_survey(flow, 41), survey);
+	assert_null(ivr_flow_survey(flow, 42));
+	mem_deref(survey); /* the flow keeps its own reference */
+	assert_non_null(ivr_flow_survey(flow, 41));
+	mem_deref(other);
+	mem_deref(flow);
+	fails(HEAD START("t") "{'id':'t','type':'transferExternal','params':{'number':'1',"
+	      "'surveyIvrId':'x'},'onFail':'bye'}," BYE TAIL, "t", "params.surveyIvrId", "");
+}
+
 /* One flow with several unrelated faults: every one is reported, not just the first. */
 static void test_all_errors_reported(void **state)
 {
@@ -576,6 +608,7 @@ int main(void)
 		cmocka_unit_test(test_business_hours),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_node_params),
+		cmocka_unit_test(test_survey_attach),
 		cmocka_unit_test(test_all_errors_reported),
 		cmocka_unit_test(test_templates),
 		cmocka_unit_test(test_conditions),
