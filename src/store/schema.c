@@ -162,6 +162,11 @@ static const char *const migrations[] = {
 
 	/* 6: per-instance call recording (0 off, 1 every answered call). */
 	"ALTER TABLE instances ADD COLUMN record INTEGER NOT NULL DEFAULT 0;",
+
+	/* 7: AI licences — a session whose flow has an AI/speech node takes an AI channel
+	 * while it is live (counted at admission, docs/callout-rules.md). */
+	("ALTER TABLE sessions ADD COLUMN ai INTEGER NOT NULL DEFAULT 0;"
+	 "CREATE INDEX sessions_ai_live ON sessions(sdkappid) WHERE ai = 1 AND status <> 3;"),
 };
 
 int store_schema_migrate(struct store_conn *c)

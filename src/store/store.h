@@ -175,6 +175,7 @@ struct store_session {
 	char outbound_callee[33];
 	char *voicemail_urls;   /* JSON array of voicemail files (relative, as record_url);
 				   "[]" when none */
+	bool ai;                /* its flow has an AI/speech node: takes an AI channel while live */
 };
 
 int store_session_alloc(struct store_session **sp, const char *uui, const char *variables);
@@ -198,6 +199,7 @@ struct store_admit_counts {
 		uint32_t live;          /* unfinished sessions using this caller number */
 		uint32_t recent;        /* sessions using it since caller_since */
 	} callers[STORE_ADMIT_MAX_CALLERS];
+	uint32_t ai_in_use;         /* unfinished AI sessions of the instance (when q->ai) */
 };
 
 struct store_admit_query {
@@ -206,6 +208,7 @@ struct store_admit_query {
 	int64_t caller_since;
 	const char *callers[STORE_ADMIT_MAX_CALLERS]; /* candidates, in preference order */
 	size_t n_callers;
+	bool ai;                        /* count the instance's live AI sessions too */
 };
 
 /* Returns 0 and sets *chosen (index into the candidates) to admit, or a non-zero value
