@@ -261,9 +261,12 @@ const struct api_action *api_action_find(const char *name);
 struct store_session;
 /* CreateIVRSession's calling rules: normalises Callee into s->callee, runs the checks of
  * callout-rules.md §3.4 steps 6–12 and, when they pass, inserts s durably with the chosen
- * caller (step 13). Every refusal is its TCCC code with the rule's own words. */
+ * caller (step 13). A session of an AI flow (s->ai) also needs a free one of the
+ * instance's `ai_channels`, counted in the same transaction. Every refusal is its TCCC
+ * code with the rule's own words. */
 enum api_code api_callout_admit(const struct api_ctx *ctx, const json_t *params,
-				struct store_session *s, struct api_error *e);
+				struct store_session *s, uint32_t ai_channels,
+				struct api_error *e);
 
 /* A phone number as callers give it ("+86 13...", "008613...", "013...") → the stored form
  * ("008613...", national numbers kept as given); EINVAL when it is not digits with an

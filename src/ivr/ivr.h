@@ -65,6 +65,15 @@ size_t ivr_flow_node_count(const struct ivr_flow *flow);
 /* The flow asks for its calls to be recorded ("record": true). */
 bool ivr_flow_records(const struct ivr_flow *flow);
 
+/* True when the flow has an AI/speech node: each of its sessions takes one of the
+ * instance's AI channels while live (docs/callout-rules.md, AI licences). */
+bool ivr_flow_uses_ai(const struct ivr_flow *flow);
+
+/* The same for a stored document without validating it (the API's admission, where the
+ * document was validated when it was saved): one JSON parse, no disk. EINVAL if the text is
+ * not a JSON object. */
+int ivr_doc_uses_ai(const char *json, size_t len, bool *aip);
+
 /* Every audio file the flow may play (absolute paths, validated at load; a file used twice
  * is reported twice), so that its owner can decode them before any call needs them. */
 typedef int (ivr_prompt_file_h)(const char *path, void *arg);

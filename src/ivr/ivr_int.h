@@ -22,6 +22,7 @@ enum node_type {
 	NODE_VOICEMAIL,
 	NODE_SURVEY,
 	NODE_HANGUP,
+	NODE_SPEECH,
 	NODE_TYPE_COUNT
 };
 
@@ -155,6 +156,11 @@ struct node {
 	unsigned max_len_s;
 	char end_key;
 	bool beep;
+
+	/* speech: prompt, url, headers, timeout_ms (the recogniser's), max_len_s, end_key,
+	 * var (the recognised text); intents are cases on intent_var (op eq) */
+	const char *intent_var;
+	unsigned silence_ms;
 
 	/* hangup */
 	int end_status;                /* -1 = by flow type */
