@@ -84,6 +84,10 @@ struct store_number {
 };
 
 int store_account_create(struct store *st, const char *name, uint64_t *idp);
+/* Operator accounts manage licences and tenants of every instance (docs/admin-api.md).
+ * ENOENT: no such account. */
+int store_account_operator_set(struct store *st, uint64_t account_id, bool op);
+int store_account_is_operator(struct store *st, uint64_t account_id, bool *opp);
 
 /* A whole tenant in one transaction: account, credential, instance, IVRs, numbers.
  * EEXIST (and nothing written) if the instance or the SecretId exists already. */
@@ -127,6 +131,9 @@ int store_numbers_inbound(struct store *st, store_number_h *h, void *arg);
 int store_ivr_put(struct store *st, uint64_t sdkappid, uint64_t ivr_id, const char *name,
 		  enum store_ivr_type type, const char *document, uint32_t *versionp);
 int store_ivr_get(struct store *st, uint64_t sdkappid, uint64_t ivr_id, struct store_ivr *out);
+/* The IVRs of an instance by id; h gets each (a non-zero return stops the walk). */
+typedef int (store_ivr_h)(const struct store_ivr *ivr, void *arg);
+int store_ivrs_list(struct store *st, uint64_t sdkappid, store_ivr_h *h, void *arg);
 /* The document of one version, as a NUL-terminated string owned by the caller (mem_deref). */
 int store_ivr_document(struct store *st, uint64_t sdkappid, uint64_t ivr_id, uint32_t version,
 		       char **docp);
