@@ -32,6 +32,7 @@ enum api_code {
 	API_REQUEST_SIZE_LIMIT_EXCEEDED,
 	API_UNKNOWN_PARAMETER,
 	API_UNSUPPORTED_PROTOCOL,
+	API_UNAUTHORIZED_OPERATION,
 	API_FAILED_OPERATION_NO_CALL_OUT_NUMBER,
 	API_FAILED_OPERATION_PERMISSION_DENIED,
 	API_FAILED_OPERATION_SESSION_NOT_EXISTS,
@@ -51,7 +52,7 @@ enum api_code {
 
 struct api_error {
 	enum api_code code;
-	char msg[320];
+	char msg[2048];          /* room for every finding of a refused flow */
 };
 
 const char *api_code_name(enum api_code c);
@@ -255,6 +256,20 @@ extern const struct api_action api_action_describe_tel_session;
 extern const struct api_action api_action_describe_tel_cdr;
 extern const struct api_action api_action_describe_pstn_active_session_list;
 extern const struct api_action api_action_hang_up_call;
+/* Admin actions (docs/admin-api.md): tenants on their own instances... */
+extern const struct api_action api_action_cccd_put_ivr_flow;
+extern const struct api_action api_action_cccd_describe_ivr_flows;
+extern const struct api_action api_action_cccd_describe_ivr_flow;
+extern const struct api_action api_action_cccd_describe_callout_rules;
+extern const struct api_action api_action_cccd_modify_callout_rules;
+extern const struct api_action api_action_cccd_describe_blacklist;
+extern const struct api_action api_action_cccd_modify_blacklist;
+extern const struct api_action api_action_cccd_modify_number;
+/* ...and operators on every instance. */
+extern const struct api_action api_action_cccd_modify_instance;
+
+/* UnauthorizedOperation unless the caller's account is an operator account. */
+enum api_code api_operator(const struct api_ctx *ctx, struct api_error *e);
 
 const struct api_action *api_action_find(const char *name);
 

@@ -168,7 +168,7 @@ static const char *const migrations[] = {
 	("ALTER TABLE sessions ADD COLUMN ai INTEGER NOT NULL DEFAULT 0;"
 	 "CREATE INDEX sessions_ai_live ON sessions(sdkappid) WHERE ai = 1 AND status <> 3;"),
 
-	/* 7: operator accounts — their credentials may call the operator admin actions
+	/* 8: operator accounts — their credentials may call the operator admin actions
 	 * (licences, new tenants) on every instance (docs/admin-api.md). */
 	"ALTER TABLE accounts ADD COLUMN operator INTEGER NOT NULL DEFAULT 0;",
 };
