@@ -974,6 +974,8 @@ static void parse_speech(struct parser *p, struct node *n, json_t *pa)
 	n->headers = parse_kv(p, json_object_get(pa, "headers"), "params.headers", &n->n_headers,
 			      true);
 	n->timeout_ms = get_uint(p, pa, "params.", "timeoutMs", 5000, 1000, 30000);
+	n->max_errors = 1;
+	n->method = "POST";
 	n->max_len_s = get_uint(p, pa, "params.", "maxLenS", 10, 1, 60);
 	n->silence_ms = get_uint(p, pa, "params.", "silenceMs", 1500, 300, 10000);
 	n->end_key = get_key(p, pa, "params.", "endKey", '#', true);

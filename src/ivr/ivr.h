@@ -112,6 +112,13 @@ struct ivr_record {
 	char end_key;              /* the run stops it on this key; 0 = none */
 	bool beep;                 /* play a beep before recording */
 	const char *node_id;       /* for the file name */
+	bool speech;               /* a speech node's answer for the recogniser (not a
+				    * voicemail): mono 8 kHz WAV of the caller's audio */
+	unsigned silence_ms;       /* speech: the caller's silence that ends the answer */
+	char *file;                /* speech: the op writes the recording's path here (absolute,
+				    * or relative to the working folder); "" = no audio (the
+				    * simulator: the recogniser gets an empty body) */
+	size_t filesz;
 };
 
 /* How the run ended the call; becomes the CDR's EndStatus / HungUpSide. */
@@ -141,7 +148,9 @@ struct ivr_ops {
 		     uint32_t *play_id);                        /* → ivr_on_play_done */
 	void (*stop)(void *arg);                                /* → ivr_on_play_done(stopped) */
 	int  (*transfer)(void *arg, const struct ivr_transfer *t); /* → ivr_on_transfer_result */
-	int  (*record)(void *arg, const struct ivr_record *r);  /* → ivr_on_record_done */
+	int  (*record)(void *arg, const struct ivr_record *r);  /* → ivr_on_record_done (for
+								 * speech, once the file is
+								 * complete and closed) */
 	void (*record_stop)(void *arg);                         /* → ivr_on_record_done */
 	void (*hangup)(void *arg, const struct ivr_end *end);   /* the run is finished */
 	void (*key)(void *arg, const struct ivr_key_press *kp); /* an accepted input */
