@@ -149,6 +149,8 @@ int media_send_dtmf(struct media_stream *ms, char key, unsigned duration_ms);
  * when it is closed (after media_record_stop, when the stream is released, or with an
  * error if it cannot be written). */
 int media_record_start(struct media_stream *ms, enum media_rec_kind kind, const char *name);
+/* Where the recording `name` is on disk (recording_dir/name); ENOSPC if sz is short. */
+int media_record_path(const struct media *m, const char *name, char *buf, size_t sz);
 int media_record_stop(struct media_stream *ms, enum media_rec_kind kind);
 
 /* Bridges two streams (a transfer): from now on the audio each one receives is sent on
