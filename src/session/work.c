@@ -190,11 +190,21 @@ static int op_record(void *arg, const struct ivr_record *r)
 	char file[sizeof(w->vm_file)];
 	int err;
 
-	(void)r; /* the run itself stops the recording at its key or its length */
+	/* The run itself stops the recording at its key or its length. */
 	if (!ms)
 		return ENOTCONN;
 	if (w->vm_file[0])
 		return EALREADY;
+	if (r->speech) {
+		/* A speech node's answer for the recogniser: the same mono recording as a
+		 * message, but no voicemail (vm_file stays empty); one file per session,
+		 * overwritten by the next speech node. */
+		if (snprintf(file, sizeof(file), "%llu/%s-speech.wav",
+			     (unsigned long long)w->row->sdkappid, w->row->id) >= (int)sizeof(file))
+			return ENAMETOOLONG;
+		err = media_record_path(w->mgr->deps.media, file, r->file, r->filesz);
+		return err ? err : media_record_start(ms, MEDIA_REC_MESSAGE, file);
+	}
 	err = records_file_voicemail(file, sizeof(file), w->row->sdkappid, w->row->id,
 				     w->n_voicemails + 1);
 	err = err ? err : media_record_start(ms, MEDIA_REC_MESSAGE, file);
