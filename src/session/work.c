@@ -203,7 +203,7 @@ static int op_record(void *arg, const struct ivr_record *r)
 			     (unsigned long long)w->row->sdkappid, w->row->id) >= (int)sizeof(file))
 			return ENAMETOOLONG;
 		err = media_record_path(w->mgr->deps.media, file, r->file, r->filesz);
-		return err ? err : media_record_start(ms, MEDIA_REC_MESSAGE, file);
+		return err ? err : media_record_answer(ms, file, r->silence_ms);
 	}
 	err = records_file_voicemail(file, sizeof(file), w->row->sdkappid, w->row->id,
 				     w->n_voicemails + 1);
@@ -351,6 +351,11 @@ static void media_event(struct session_work *w, const struct media_event *me)
 	if (me->type == MEDIA_EV_ERROR && !me->play_id) {
 		/* A recording that cannot be written: RECORD_DONE follows with the reason. */
 		log_warn("session", "%s: %s", w->row->id, me->why ? me->why : "recording error");
+		return;
+	}
+	if (me->type == MEDIA_EV_SILENCE) {
+		/* A speech node's answer is over: RECORD_DONE hands it to the run. */
+		op_record_stop(w);
 		return;
 	}
 	if (me->type == MEDIA_EV_RECORD_DONE) {

@@ -84,7 +84,7 @@ before(async () => {
   const scenario = path.join(d.dir, "ivr_speech.xml");
   fs.writeFileSync(scenario, fs.readFileSync(path.join(ROOT, "tests/sip/ivr_speech.xml"), "utf8")
     .replaceAll("TONE_PCAP", tone));
-  phone = await sipp(scenario, { port: PHONE_PORT, mp: 16310, args: ["-m", "2"] });
+  phone = await sipp(scenario, { port: PHONE_PORT, mp: 16310, args: ["-m", "3"] });
   const flow = JSON.stringify({ type: "autoOutbound", nodes: [
     { id: "s", type: "start", next: "ask" },
     { id: "ask", type: "speech", label: "reason", params: { prompt: { tts: "Yes?" },
@@ -94,8 +94,16 @@ before(async () => {
     { id: "other", type: "hangup", params: { endStatus: "ivrEnd" } },
     { id: "sorry", type: "hangup", params: { endStatus: "error" } }] });
   fs.writeFileSync(path.join(d.dir, "speech.json"), flow);
+  // No end key: only the caller's silence (or maxLenS) ends the answer. The goodbye is
+  // long enough that the phone's late # (ignored) goes out before the BYE.
+  fs.writeFileSync(path.join(d.dir, "silence.json"), JSON.stringify({ type: "autoOutbound", nodes: [
+    { id: "s", type: "start", next: "ask" },
+    { id: "ask", type: "speech", params: { prompt: { tts: "Yes?" }, url: `http://127.0.0.1:${asrPort}/asr`,
+      maxLenS: 20, silenceMs: 600, endKey: "" }, next: "bye", onFail: "bye" },
+    { id: "bye", type: "hangup", params: { prompt: { tts: "Thank you for calling us today. Goodbye and have a nice day." } } }] }));
   const creds = d.tenant(["--sdkappid", String(A), "--rules", "demo", "--ai-channels", "1",
-    "--ivr", `1:autoOutbound:${d.dir}/speech.json`, "--number", "008601012345678"]);
+    "--ivr", `1:autoOutbound:${d.dir}/speech.json`, "--ivr", `2:autoOutbound:${d.dir}/silence.json`,
+    "--number", "008601012345678"]);
   api = client(creds, d.endpoint);
 });
 
@@ -105,8 +113,8 @@ after(async () => {
   asr?.close();
 });
 
-async function call(callee) {
-  const r = await api.CreateIVRSession({ SdkAppId: A, Callee: callee, IVRId: 1 });
+async function call(callee, ivr = 1) {
+  const r = await api.CreateIVRSession({ SdkAppId: A, Callee: callee, IVRId: ivr });
   assert.equal(r.err, undefined, r.message);
   await finished(api, A, r.SessionId, 60000);
   const cdr = await until(() => cdrOf(api, A, r.SessionId), 5000, 100, "the CDR");
@@ -148,5 +156,16 @@ test("a recogniser failure leaves by onFail; the channel is free again for the n
   assert.deepEqual(pathOf(id).map((s) => s.split("=")[0]), ["s", "ask", "sorry"]);
   assert.equal(cdr.EndStatus, 0);
   assert.equal((cdr.IVRKeyPressedEx || []).length, 0);
+});
+
+test("without an end key, the caller's silence after speaking ends the answer", async () => {
+  reply = { status: 200, body: JSON.stringify({ text: "hello there" }) };
+  const { id, cdr } = await call("008613800138002", 2);
+  assert.equal(bodies.length, 3);
+  const { body } = bodies[2];
+  // The 2 s tone and 0.6 s of silence after it, far from the 20 s limit.
+  assert.ok(body.length > 16000 && body.length < 8 * 16000, `${body.length} bytes`);
+  assert.equal(pathOf(id)[1], "ask=recognised:-");
+  assert.equal(cdr.IVRKeyPressedEx[0].OriginalContent, "hello there");
   assert.equal(await phone.wait(20000), 0, phone.log.slice(-2000));
 });
