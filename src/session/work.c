@@ -478,6 +478,7 @@ int session_work_inbound(struct session_mgr *m, struct call *c, const struct inb
 	snprintf(row->callee, sizeof(row->callee), "%s", e->number);
 	row->ivr_id = e->ivr_id;
 	row->ivr_version = e->ivr_version;
+	row->ai = e->flow && ivr_flow_uses_ai(e->flow);
 	row->status = STORE_STATUS_RINGING;
 	row->created_ms = now_ms;
 	row->start_ts = now_ms / 1000;

@@ -7,7 +7,8 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { startCccd, client } from "./lib/cccd.mjs";
+import { spawnSync } from "node:child_process";
+import { ROOT, startCccd, client, until } from "./lib/cccd.mjs";
 
 let d, aiFlow, plainFlow, next = 1400003000;
 
@@ -84,4 +85,52 @@ test("20 concurrent AI requests with 3 channels: exactly 3 pass", async () => {
   assert.equal(rs.filter((r) => r.err === "FailedOperation.AIConcurrentOverFrequency").length, 17);
   const other = tenant(1);
   assert.equal((await create(other, 1)).err, undefined, "channels are per instance");
+});
+
+// An inbound call into an AI flow takes a channel too: 480 without a licence, 486 (Busy
+// Here) while every channel is held, answered once one is free.
+test("inbound calls into an AI flow: 480 without a licence, 486 with every channel busy", async () => {
+  const sdkappid = next++;
+  const flow = path.join(d.dir, "ai-in.json");
+  fs.writeFileSync(flow, JSON.stringify({ type: "inbound", nodes: [
+    { id: "s", type: "start", next: "ask" },
+    { id: "ask", type: "speech", params: { prompt: { tts: "Welcome. How can we help you today? Please tell us in a few words." },
+      url: "http://127.0.0.1:9/asr", maxLenS: 30, silenceMs: 10000 }, next: "bye", onFail: "bye" },
+    { id: "bye", type: "hangup" }] }));
+  const creds = d.tenant(["--sdkappid", String(sdkappid), "--rules", "demo", "--ivr", `5:inbound:${flow}`,
+    "--ivr", `1:autoOutbound:${aiFlow}`, "--number", "008601012340000", "--ai-channels", "0"]);
+  const api = client(creds, d.endpoint);
+  admin("number-set", "--sdkappid", String(sdkappid), "--number", "008601012349999",
+    "--outbound", "no", "--inbound-ivr", "5");
+  const scenario = (code) => {
+    const f = path.join(d.dir, `uac_ai_${code}.xml`);
+    fs.writeFileSync(f, fs.readFileSync(path.join(ROOT, "tests/sip/uac_ai_refused.xml"), "utf8")
+      .replaceAll("REFUSAL_CODE", String(code)));
+    return f;
+  };
+  const dial = (file) => spawnSync("sipp", ["-sf", file, "-s", "+861012349999", "-i", "127.0.0.1",
+    "-p", "0", "-m", "1", "-timeout", "15s", "-timeout_error", "-nostdin", `127.0.0.1:${d.sipPort}`],
+  { encoding: "utf8", timeout: 30000 });
+  // The inbound table is re-read every 5 s: wait for the binding, refused for no licence.
+  const r480 = await until(() => {
+    const x = dial(scenario(480));
+    return x.status === 0 ? x : null;
+  }, 15000, 1000, "the number to be refused with 480");
+  assert.equal(r480.status, 0);
+  // One channel, held by an outbound AI session that rings on.
+  admin("instance-set", "--sdkappid", String(sdkappid), "--ai-channels", "1");
+  const held = await create({ sdkappid, api }, 1);
+  assert.equal(held.err, undefined, held.message);
+  const r486 = await until(() => {
+    const x = dial(scenario(486));
+    return x.status === 0 ? x : null;
+  }, 15000, 1000, "the licence to be seen and the call refused with 486");
+  assert.equal(r486.status, 0);
+  // Control: the channel is freed and the same call is answered.
+  await api.HangUpCall({ SdkAppId: sdkappid, SessionId: held.SessionId });
+  const ok = await until(() => {
+    const x = dial(path.join(ROOT, "tests/sip/uac_inbound.xml"));
+    return x.status === 0 ? x : null;
+  }, 15000, 1000, "the call to be answered once the channel is free");
+  assert.equal(ok.status, 0);
 });

@@ -169,3 +169,11 @@ test("without an end key, the caller's silence after speaking ends the answer", 
   assert.equal(cdr.IVRKeyPressedEx[0].OriginalContent, "hello there");
   assert.equal(await phone.wait(20000), 0, phone.log.slice(-2000));
 });
+
+test("ccc ivr simulate runs a speech node against a stubbed recogniser", () => {
+  const out = d.ccc(["ivr", "simulate", path.join(d.dir, "speech.json"), "--speed", "20",
+    "--http-stub", `http://127.0.0.1:${asrPort}/asr={"text":"my bill","intent":"billing"}`]);
+  assert.match(out, /input +Key "billing" .*OriginalContent "my bill" TTSPrompt "Yes\?"/);
+  assert.match(out, /path +ask -> intent:billing/);
+  assert.match(out, /SpeechText = "my bill"/);
+});
