@@ -174,6 +174,6 @@ test("ccc ivr simulate runs a speech node against a stubbed recogniser", () => {
   const out = d.ccc(["ivr", "simulate", path.join(d.dir, "speech.json"), "--speed", "20",
     "--http-stub", `http://127.0.0.1:${asrPort}/asr={"text":"my bill","intent":"billing"}`]);
   assert.match(out, /input +Key "billing" .*OriginalContent "my bill" TTSPrompt "Yes\?"/);
-  assert.match(out, /path +ask -> intent:billing/);
+  assert.match(out, /path +ask \(reason\) -> intent:billing/);
   assert.match(out, /SpeechText = "my bill"/);
 });
