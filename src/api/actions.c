@@ -20,6 +20,7 @@ static const struct api_action *const actions[] = {
 	&api_action_cccd_modify_blacklist,
 	&api_action_cccd_modify_number,
 	&api_action_cccd_modify_instance,
+	&api_action_cccd_create_tenant,
 };
 
 const struct api_action *api_action_find(const char *name)

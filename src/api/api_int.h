@@ -267,6 +267,7 @@ extern const struct api_action api_action_cccd_modify_blacklist;
 extern const struct api_action api_action_cccd_modify_number;
 /* ...and operators on every instance. */
 extern const struct api_action api_action_cccd_modify_instance;
+extern const struct api_action api_action_cccd_create_tenant;
 
 /* UnauthorizedOperation unless the caller's account is an operator account. */
 enum api_code api_operator(const struct api_ctx *ctx, struct api_error *e);

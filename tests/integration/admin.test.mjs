@@ -1,7 +1,7 @@
-// The admin actions over the API with the official SDK's common request: each works for its
-// caller and is refused for the wrong one (another tenant's instance, a tenant calling an
-// operator action); flows are validated whole and versioned; rules, blacklist, number
-// bindings and licences apply to the next request without a restart.
+// The admin actions over the API with the official SDK's common request (and `ccc call`):
+// each works for its caller and is refused for the wrong one (another tenant's instance, a
+// tenant calling an operator action); flows are validated whole and versioned; rules,
+// blacklist, number bindings, licences and new tenants apply without a restart.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -13,7 +13,7 @@ import { ROOT, startCccd } from "./lib/cccd.mjs";
 const require = createRequire(import.meta.url);
 const tencentcloud = require(path.join(ROOT, "node_modules/tencentcloud-sdk-nodejs-intl-en"));
 
-let d, op, a, b;
+let d, op, a, b, aCreds;
 const A = 1400004001, B = 1400004002;
 
 // Any action through the SDK's common client: resolves to the response or {err, message}.
@@ -42,8 +42,9 @@ before(async () => {
     "[trunk nowhere]\nhost = 127.0.0.1\nport = 9\ntransport = udp\nroute = *\noptions_interval = 0\n" });
   const ccc = (...args) => d.ccc(["admin", "--config", d.confPath, ...args]);
   op = admin(Object.fromEntries(ccc("operator-add", "--name", "ops").trim().split("\n").map((l) => l.split("="))));
-  a = admin(d.tenant(["--sdkappid", String(A), "--rules", "demo", "--ivr", "1:autoOutbound",
-    "--number", "008601012345678"]));
+  aCreds = d.tenant(["--sdkappid", String(A), "--rules", "demo", "--ivr", "1:autoOutbound",
+    "--number", "008601012345678"]);
+  a = admin(aCreds);
   b = admin(d.tenant(["--sdkappid", String(B), "--rules", "demo", "--ivr", "1:autoOutbound",
     "--number", "008601012345679"]));
 });
@@ -193,4 +194,34 @@ test("licences: an operator sets them on any instance; a tenant gets Unauthorize
     "InvalidParameterValue.InstanceNotExist");
   assert.equal((await op("CccdModifyInstance", { SdkAppId: B, Edition: "gold" })).err,
     "InvalidParameterValue");
+});
+
+test("an operator creates a tenant whose credential works at once; a tenant may not", async () => {
+  const C = 1400004003;
+  const t = await a("CccdCreateTenant", { SdkAppId: C, Numbers: ["008601012345670"] });
+  assert.equal(t.err, "UnauthorizedOperation");
+  const r = await op("CccdCreateTenant", { SdkAppId: C, Name: "tenant c", AIChannels: 2,
+    Numbers: ["+86 10 1234 5670"], Rules: JSON.stringify({ work_time: { enabled: false } }) });
+  assert.equal(r.err, undefined, r.message);
+  assert.equal(r.SdkAppId, C);
+  assert.match(r.SecretId, /^AKID/);
+  const c = admin({ TENCENTCLOUD_SECRET_ID: r.SecretId, TENCENTCLOUD_SECRET_KEY: r.SecretKey });
+  const put = await c("CccdPutIVRFlow", { SdkAppId: C, IVRId: 1, Document: FLOW("welcome") });
+  assert.equal(put.Version, 1);
+  assert.equal((await c("CreateIVRSession", { SdkAppId: C, Callee: "008613800138000", IVRId: 1 })).err, undefined);
+  assert.equal((await c("CccdDescribeIVRFlows", { SdkAppId: A })).err, "InvalidParameterValue.InstanceNotExist");
+  assert.equal((await op("CccdCreateTenant", { SdkAppId: C })).err, "InvalidParameterValue",
+    "the instance exists");
+  const bad = await op("CccdCreateTenant", { SdkAppId: 1400004004, Numbers: ["12ab"] });
+  assert.equal(bad.err, "InvalidParameterValue");
+  assert.match(bad.message, /Numbers\.0/);
+  assert.equal((await op("CccdCreateTenant", { SdkAppId: 1400004004, Rules: "{\"x\": 1}" })).err,
+    "InvalidParameterValue");
+});
+
+test("ccc call reaches the admin actions too", () => {
+  const out = execFileSync(path.join(ROOT, "build", process.env.CCCD_BUILD || "release", "ccc"),
+    ["call", "CccdDescribeIVRFlows", "--endpoint", d.endpoint, `SdkAppId=${A}`],
+    { encoding: "utf8", env: { ...process.env, ...aCreds } });
+  assert.equal(JSON.parse(out).Response.IVRs[0].IVRId, 1);
 });
