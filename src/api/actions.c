@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <string.h>
 #include "api/api_int.h"
+#include "store/store.h"
 #include "tenant/tenant.h"
 
 static const struct api_action *const actions[] = {
@@ -10,6 +11,16 @@ static const struct api_action *const actions[] = {
 	&api_action_describe_tel_cdr,
 	&api_action_describe_pstn_active_session_list,
 	&api_action_hang_up_call,
+	&api_action_cccd_put_ivr_flow,
+	&api_action_cccd_describe_ivr_flows,
+	&api_action_cccd_describe_ivr_flow,
+	&api_action_cccd_describe_callout_rules,
+	&api_action_cccd_modify_callout_rules,
+	&api_action_cccd_describe_blacklist,
+	&api_action_cccd_modify_blacklist,
+	&api_action_cccd_modify_number,
+	&api_action_cccd_modify_instance,
+	&api_action_cccd_create_tenant,
 };
 
 const struct api_action *api_action_find(const char *name)
@@ -31,5 +42,18 @@ enum api_code api_instance(const struct api_ctx *ctx, uint64_t sdkappid,
 				"%llu does not exist.", (unsigned long long)sdkappid);
 	if (err)
 		return api_fail(e, API_INTERNAL_ERROR, "The database is unavailable.");
+	return API_OK;
+}
+
+enum api_code api_operator(const struct api_ctx *ctx, struct api_error *e)
+{
+	bool op = false;
+	int err = store_account_is_operator(ctx->st, ctx->account_id, &op);
+
+	if (err && err != ENOENT)
+		return api_fail(e, API_INTERNAL_ERROR, "The database is unavailable.");
+	if (!op)
+		return api_fail(e, API_UNAUTHORIZED_OPERATION, "This action needs an operator "
+				"credential.");
 	return API_OK;
 }

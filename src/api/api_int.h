@@ -32,6 +32,7 @@ enum api_code {
 	API_REQUEST_SIZE_LIMIT_EXCEEDED,
 	API_UNKNOWN_PARAMETER,
 	API_UNSUPPORTED_PROTOCOL,
+	API_UNAUTHORIZED_OPERATION,
 	API_FAILED_OPERATION_NO_CALL_OUT_NUMBER,
 	API_FAILED_OPERATION_PERMISSION_DENIED,
 	API_FAILED_OPERATION_SESSION_NOT_EXISTS,
@@ -51,7 +52,7 @@ enum api_code {
 
 struct api_error {
 	enum api_code code;
-	char msg[320];
+	char msg[2048];          /* room for every finding of a refused flow */
 };
 
 const char *api_code_name(enum api_code c);
@@ -255,15 +256,33 @@ extern const struct api_action api_action_describe_tel_session;
 extern const struct api_action api_action_describe_tel_cdr;
 extern const struct api_action api_action_describe_pstn_active_session_list;
 extern const struct api_action api_action_hang_up_call;
+/* Admin actions (docs/admin-api.md): tenants on their own instances... */
+extern const struct api_action api_action_cccd_put_ivr_flow;
+extern const struct api_action api_action_cccd_describe_ivr_flows;
+extern const struct api_action api_action_cccd_describe_ivr_flow;
+extern const struct api_action api_action_cccd_describe_callout_rules;
+extern const struct api_action api_action_cccd_modify_callout_rules;
+extern const struct api_action api_action_cccd_describe_blacklist;
+extern const struct api_action api_action_cccd_modify_blacklist;
+extern const struct api_action api_action_cccd_modify_number;
+/* ...and operators on every instance. */
+extern const struct api_action api_action_cccd_modify_instance;
+extern const struct api_action api_action_cccd_create_tenant;
+
+/* UnauthorizedOperation unless the caller's account is an operator account. */
+enum api_code api_operator(const struct api_ctx *ctx, struct api_error *e);
 
 const struct api_action *api_action_find(const char *name);
 
 struct store_session;
 /* CreateIVRSession's calling rules: normalises Callee into s->callee, runs the checks of
  * callout-rules.md §3.4 steps 6–12 and, when they pass, inserts s durably with the chosen
- * caller (step 13). Every refusal is its TCCC code with the rule's own words. */
+ * caller (step 13). A session of an AI flow (s->ai) also needs a free one of the
+ * instance's `ai_channels`, counted in the same transaction. Every refusal is its TCCC
+ * code with the rule's own words. */
 enum api_code api_callout_admit(const struct api_ctx *ctx, const json_t *params,
-				struct store_session *s, struct api_error *e);
+				struct store_session *s, uint32_t ai_channels,
+				struct api_error *e);
 
 /* A phone number as callers give it ("+86 13...", "008613...", "013...") → the stored form
  * ("008613...", national numbers kept as given); EINVAL when it is not digits with an

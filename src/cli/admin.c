@@ -33,10 +33,13 @@ static int admin_usage(void)
 		"       ccc admin --config FILE ivr-put --sdkappid N --ivr ID:TYPE:FILE\n"
 		"       ccc admin --config FILE rules-set --sdkappid N (default|demo|FILE)\n"
 		"       ccc admin --config FILE rules-show --sdkappid N\n"
+		"       ccc admin --config FILE operator-add [--name NAME]\n"
 		"  TYPE is inbound, autoOutbound or survey; without FILE the IVR is a flow\n"
 		"  that hangs up at once. tenant-add prints the new account's credentials.\n"
 		"  Rules are the callout rules JSON of docs/callout-rules.md; changes apply to\n"
-		"  the next request, without a restart.\n");
+		"  the next request, without a restart. operator-add prints the credentials\n"
+		"  of a new operator account (admin actions on every instance,\n"
+		"  docs/admin-api.md).\n");
 	return 2;
 }
 
@@ -368,6 +371,29 @@ static int ivr_put(struct store *st, int argc, char **argv)
 	return err ? 1 : 0;
 }
 
+/* An operator account: its credential may call the operator admin actions (licences) on
+ * every instance. Prints the credential once, like tenant-add. */
+static int operator_add(struct tenant *t, struct store *st, int argc, char **argv)
+{
+	const char *name = opt_str(argc, argv, "--name");
+	char secret_id[64], secret_key[128];
+	uint64_t id;
+	int err;
+
+	err = store_account_create(st, name ? name : "operator", &id);
+	if (!err)
+		err = store_account_operator_set(st, id, true);
+	if (!err)
+		err = tenant_credential_create(t, id, secret_id, secret_key);
+	if (err) {
+		fprintf(stderr, "ccc admin: operator-add failed: %s\n", strerror(err));
+		return 1;
+	}
+	printf("ACCOUNT_ID=%llu\nTENCENTCLOUD_SECRET_ID=%s\nTENCENTCLOUD_SECRET_KEY=%s\n",
+	       (unsigned long long)id, secret_id, secret_key);
+	return 0;
+}
+
 static int rules_set(struct store *st, int argc, char **argv)
 {
 	uint64_t sdkappid;
@@ -446,6 +472,8 @@ int cli_admin(int argc, char **argv)
 		rc = rules_set(st, argc - 3, argv + 3);
 	else if (!strcmp(argv[3], "rules-show"))
 		rc = rules_show(st, argc - 3, argv + 3);
+	else if (!strcmp(argv[3], "operator-add"))
+		rc = operator_add(t, st, argc - 3, argv + 3);
 	else
 		rc = admin_usage();
 	mem_deref(t);

@@ -36,7 +36,7 @@ static const char *const type_names[NODE_TYPE_COUNT] = {
 	[NODE_HOURS] = "businessHours", [NODE_HTTP] = "http",
 	[NODE_TRANSFER_SKILL] = "transferSkillGroup", [NODE_TRANSFER_AGENT] = "transferAgent",
 	[NODE_TRANSFER_EXT] = "transferExternal", [NODE_VOICEMAIL] = "voicemail",
-	[NODE_SURVEY] = "survey", [NODE_HANGUP] = "hangup",
+	[NODE_SURVEY] = "survey", [NODE_HANGUP] = "hangup", [NODE_SPEECH] = "speech",
 };
 
 /* Node-level exits each type has; `true` = required. */
@@ -65,7 +65,7 @@ static const struct exit_spec *const type_exits[NODE_TYPE_COUNT] = {
 	[NODE_SETVAR] = exits_next, [NODE_HOURS] = exits_hours, [NODE_HTTP] = exits_http,
 	[NODE_TRANSFER_SKILL] = exits_transfer, [NODE_TRANSFER_AGENT] = exits_transfer,
 	[NODE_TRANSFER_EXT] = exits_transfer, [NODE_VOICEMAIL] = exits_next,
-	[NODE_SURVEY] = exits_next, [NODE_HANGUP] = exits_none,
+	[NODE_SURVEY] = exits_next, [NODE_HANGUP] = exits_none, [NODE_SPEECH] = exits_collect,
 };
 
 /* ---- small field readers -------------------------------------------------------- */
@@ -952,6 +952,90 @@ static void survey_note(struct parser *p, uint64_t id)
 	flow->survey_ids[flow->n_surveys++] = id;
 }
 
+/* An intent as the recogniser names it; it is compared, never rendered as a template. */
+static bool intent_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > 63)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-' || c == '.'))
+			return false;
+	}
+	return true;
+}
+
+static void parse_speech(struct parser *p, struct node *n, json_t *pa)
+{
+	static const char *const keys[] = {"prompt", "url", "headers", "timeoutMs", "maxLenS",
+					   "silenceMs", "endKey", "textVar", "intentVar",
+					   "intents", NULL};
+	json_t *in = json_object_get(pa, "intents"), *v;
+	const char *k;
+	char f[96];
+
+	check_keys(p, pa, "params.", keys);
+	get_prompt(p, pa, "prompt", &n->prompt, true);
+	n->url = get_str(p, pa, "params.", "url", true, 2000);
+	if (n->url) {
+		bool https = !strncmp(n->url, "https://", 8);
+		bool http = !strncmp(n->url, "http://", 7);
+
+		if (!https && !http)
+			ERR(p, "params.url", "must start with https://");
+		else if (http && !url_loopback(n->url) && !(p->opts && p->opts->allow_plain_http))
+			ERR(p, "params.url", "must be https:// (plain http:// only to this machine, "
+			    "unless allowed)");
+	}
+	n->headers = parse_kv(p, json_object_get(pa, "headers"), "params.headers", &n->n_headers,
+			      true);
+	n->timeout_ms = get_uint(p, pa, "params.", "timeoutMs", 5000, 1000, 30000);
+	n->max_errors = 1;
+	n->method = "POST";
+	n->max_len_s = get_uint(p, pa, "params.", "maxLenS", 10, 1, 60);
+	n->silence_ms = get_uint(p, pa, "params.", "silenceMs", 1500, 300, 10000);
+	n->end_key = get_key(p, pa, "params.", "endKey", '#', true);
+	n->var = get_var(p, pa, "params.", "textVar", false, true);
+	if (!n->var && !json_object_get(pa, "textVar"))
+		n->var = "SpeechText";
+	n->intent_var = get_var(p, pa, "params.", "intentVar", false, true);
+	if (!n->intent_var && !json_object_get(pa, "intentVar"))
+		n->intent_var = "SpeechIntent";
+	if (n->var && n->intent_var && !strcmp(n->var, n->intent_var))
+		ERR(p, "params.intentVar", "'%s' is also the textVar", n->intent_var);
+
+	if (!in || json_is_null(in))
+		return;
+	if (!json_is_object(in) || json_object_size(in) > 64) {
+		ERR(p, "params.intents", "must be an object of at most 64 {intent: node id}");
+		return;
+	}
+	n->cases = mem_zalloc((json_object_size(in) + 1) * sizeof(*n->cases), NULL);
+	if (!n->cases) {
+		ERR(p, "params.intents", "out of memory");
+		return;
+	}
+	json_object_foreach(in, k, v) {
+		struct cond_case *cc = &n->cases[n->n_cases];
+
+		snprintf(f, sizeof(f), "params.intents.%s", k);
+		if (!intent_ok(k)) {
+			ERR(p, f, "'%.64s' is not an intent name (1-63 of A-Z a-z 0-9 _ - .)", k);
+			continue;
+		}
+		cc->edge = add_edge(p, n, f, EDGE_CASE, (int)n->n_cases, v, true);
+		if (cc->edge < 0)
+			continue;
+		cc->var = n->intent_var ? n->intent_var : "SpeechIntent";
+		cc->op = OP_EQ;
+		cc->value = k;
+		n->n_cases++;
+	}
+}
+
 static void parse_transfer(struct parser *p, struct node *n, json_t *pa)
 {
 	static const char *const ks[] = {"skillGroupId", "destinations", "ringTimeoutS",
@@ -1091,6 +1175,9 @@ static void parse_params(struct parser *p, struct node *n, json_t *pa)
 		break;
 	case NODE_HANGUP:
 		parse_hangup(p, n, pa);
+		break;
+	case NODE_SPEECH:
+		parse_speech(p, n, pa);
 		break;
 	default:
 		break;
@@ -1437,4 +1524,36 @@ struct ivr_flow *ivr_flow_survey(const struct ivr_flow *flow, uint64_t ivr_id)
 size_t ivr_flow_node_count(const struct ivr_flow *flow)
 {
 	return flow ? flow->n_nodes : 0;
+}
+
+bool ivr_flow_uses_ai(const struct ivr_flow *flow)
+{
+	for (size_t i = 0; flow && i < flow->n_nodes; i++) {
+		if (flow->nodes[i].type == NODE_SPEECH)
+			return true;
+	}
+	return false;
+}
+
+int ivr_doc_uses_ai(const char *json, size_t len, bool *aip)
+{
+	json_t *doc, *node;
+	size_t i;
+
+	if (!json || !aip)
+		return EINVAL;
+	doc = json_loadb(json, len, JSON_REJECT_DUPLICATES, NULL);
+	if (!json_is_object(doc)) {
+		json_decref(doc);
+		return EINVAL;
+	}
+	*aip = false;
+	json_array_foreach(json_object_get(doc, "nodes"), i, node) {
+		const char *t = json_string_value(json_object_get(node, "type"));
+
+		if (t && !strcmp(t, type_names[NODE_SPEECH]))
+			*aip = true;
+	}
+	json_decref(doc);
+	return 0;
 }

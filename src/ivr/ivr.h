@@ -76,6 +76,15 @@ size_t ivr_flow_survey_ids(const struct ivr_flow *flow, uint64_t *ids, size_t ma
 int ivr_flow_survey_attach(struct ivr_flow *flow, uint64_t ivr_id, struct ivr_flow *survey);
 struct ivr_flow *ivr_flow_survey(const struct ivr_flow *flow, uint64_t ivr_id);
 
+/* True when the flow has an AI/speech node: each of its sessions takes one of the
+ * instance's AI channels while live (docs/callout-rules.md, AI licences). */
+bool ivr_flow_uses_ai(const struct ivr_flow *flow);
+
+/* The same for a stored document without validating it (the API's admission, where the
+ * document was validated when it was saved): one JSON parse, no disk. EINVAL if the text is
+ * not a JSON object. */
+int ivr_doc_uses_ai(const char *json, size_t len, bool *aip);
+
 /* Every audio file the flow may play (absolute paths, validated at load; a file used twice
  * is reported twice), so that its owner can decode them before any call needs them. */
 typedef int (ivr_prompt_file_h)(const char *path, void *arg);
@@ -115,6 +124,13 @@ struct ivr_record {
 	char end_key;              /* the run stops it on this key; 0 = none */
 	bool beep;                 /* play a beep before recording */
 	const char *node_id;       /* for the file name */
+	bool speech;               /* a speech node's answer for the recogniser (not a
+				    * voicemail): mono 8 kHz WAV of the caller's audio */
+	unsigned silence_ms;       /* speech: the caller's silence that ends the answer */
+	char *file;                /* speech: the op writes the recording's path here (absolute,
+				    * or relative to the working folder); "" = no audio (the
+				    * simulator: the recogniser gets an empty body) */
+	size_t filesz;
 };
 
 /* How the run ended the call; becomes the CDR's EndStatus / HungUpSide. */
@@ -144,7 +160,9 @@ struct ivr_ops {
 		     uint32_t *play_id);                        /* → ivr_on_play_done */
 	void (*stop)(void *arg);                                /* → ivr_on_play_done(stopped) */
 	int  (*transfer)(void *arg, const struct ivr_transfer *t); /* → ivr_on_transfer_result */
-	int  (*record)(void *arg, const struct ivr_record *r);  /* → ivr_on_record_done */
+	int  (*record)(void *arg, const struct ivr_record *r);  /* → ivr_on_record_done (for
+								 * speech, once the file is
+								 * complete and closed) */
 	void (*record_stop)(void *arg);                         /* → ivr_on_record_done */
 	void (*hangup)(void *arg, const struct ivr_end *end);   /* the run is finished */
 	void (*key)(void *arg, const struct ivr_key_press *kp); /* an accepted input */

@@ -22,6 +22,7 @@ enum node_type {
 	NODE_VOICEMAIL,
 	NODE_SURVEY,
 	NODE_HANGUP,
+	NODE_SPEECH,
 	NODE_TYPE_COUNT
 };
 
@@ -157,6 +158,11 @@ struct node {
 	char end_key;
 	bool beep;
 
+	/* speech: prompt, url, headers, timeout_ms (the recogniser's), max_len_s, end_key,
+	 * var (the recognised text); intents are cases on intent_var (op eq) */
+	const char *intent_var;
+	unsigned silence_ms;
+
 	/* hangup */
 	int end_status;                /* -1 = by flow type */
 	const char *end_status_string;
@@ -215,10 +221,10 @@ struct ivr_http_req;
 typedef void (ivr_http_done_h)(int err, const char *why, long status, const char *body, size_t len,
 			  void *arg);
 int  ivr_http_client_alloc(struct ivr_http_client **hcp);
-/* Sends one request; h is called once (never from inside this call) unless the request is
+/* Sends one request (body: body_len bytes, any content; NULL = none); h is called once (never from inside this call) unless the request is
  * mem_deref'd first, which cancels it. `headers` are "Name: value" strings. */
 int  ivr_http_send(struct ivr_http_req **reqp, struct ivr_http_client *hc, const char *method,
 	       const char *url, const char *const *headers, size_t n_headers, const char *body,
-	       unsigned timeout_ms, ivr_http_done_h *h, void *arg);
+	       size_t body_len, unsigned timeout_ms, ivr_http_done_h *h, void *arg);
 
 #endif

@@ -83,6 +83,8 @@ struct ivr_run {
 	struct ivr_http_req *req;
 	unsigned http_attempt;
 	char *http_url, *http_body;
+	size_t http_body_len;        /* speech: the WAV's length (http nodes send text) */
+	char speech_file[600];       /* speech: the recording, as the record op named it */
 	char **http_headers;         /* mem array of mem strings */
 	size_t n_http_headers;
 	struct list stubs;
@@ -596,17 +598,21 @@ static void record_expired(void *arg)
 static void record_begin(struct ivr_run *run)
 {
 	const struct node *n = cur_node(run);
-	struct ivr_record r = {.max_len_s = n->max_len_s, .end_key = n->end_key, .beep = n->beep,
-			       .node_id = n->id};
+	bool speech = n->type == NODE_SPEECH;
+	struct ivr_record r = {.max_len_s = n->max_len_s, .end_key = n->end_key,
+			       .beep = n->beep, .node_id = n->id, .speech = speech,
+			       .silence_ms = n->silence_ms, .file = run->speech_file,
+			       .filesz = sizeof(run->speech_file)};
 	int err;
 
 	run->phase = PH_RECORDING;
+	run->speech_file[0] = '\0';
 	err = run->ops->record(run->arg, &r);
 	if (err) {
 		char res[64];
 		snprintf(res, sizeof(res), "error:%s", strerror(err));
 		path(run, res);
-		goto_node(run, edge_to(n, EDGE_NEXT, 0));
+		goto_node(run, edge_to(n, speech ? EDGE_FAIL : EDGE_NEXT, 0));
 		return;
 	}
 	tmr_start(&run->tmr, ms_scaled(run, (uint64_t)n->max_len_s * 1000), record_expired, run);
@@ -670,6 +676,7 @@ static void http_clear(struct ivr_run *run)
 	run->req = mem_deref(run->req);
 	run->http_url = mem_deref(run->http_url);
 	run->http_body = mem_deref(run->http_body);
+	run->http_body_len = 0;
 	for (size_t i = 0; i < run->n_http_headers; i++)
 		mem_deref(run->http_headers[i]);
 	run->http_headers = mem_deref(run->http_headers);
@@ -736,6 +743,8 @@ static void set_output(struct ivr_run *run, const struct http_out *o, json_t *v)
 }
 
 static void http_send_attempt(struct ivr_run *run);
+static void speech_result(struct ivr_run *run, int err, const char *why, long status,
+			  const char *body, size_t len);
 
 static void http_result(struct ivr_run *run, int err, const char *why, long status,
 			const char *body, size_t len)
@@ -747,6 +756,10 @@ static void http_result(struct ivr_run *run, int err, const char *why, long stat
 	char res[160], st[16];
 	json_error_t jerr;
 
+	if (n->type == NODE_SPEECH) {
+		speech_result(run, err, why, status, body, len);
+		return;
+	}
 	run->req = NULL;
 	snprintf(st, sizeof(st), "%ld", status);
 	var_set(run, "SystemHttpStatus", st);
@@ -827,7 +840,8 @@ static void http_send_attempt(struct ivr_run *run)
 		goto fail;
 	err = ivr_http_send(&run->req, run->hc, n->method, run->http_url,
 			(const char *const *)run->http_headers, run->n_http_headers, run->http_body,
-			n->timeout_ms, http_done, run);
+			n->type == NODE_SPEECH ? run->http_body_len :
+			run->http_body ? strlen(run->http_body) : 0, n->timeout_ms, http_done, run);
 	if (!err)
 		return;
  fail:
@@ -910,6 +924,151 @@ static void http_start(struct ivr_run *run)
  fail:
 	run->http_attempt = n->max_errors;
 	http_result(run, ENOMEM, "out of memory", 0, "", 0);
+}
+
+/* ---- speech (AI) nodes ------------------------------------------------------------- */
+
+enum { SPEECH_WAV_MAX = 4 * 1024 * 1024 };  /* 60 s of 8 kHz 16-bit mono is ~1 MB */
+
+/* Neither text nor intent: the flow leaves by onFail. */
+static void speech_fail(struct ivr_run *run, const char *res)
+{
+	const struct node *n = cur_node(run);
+
+	if (n->var)
+		var_set(run, n->var, "");
+	if (n->intent_var)
+		var_set(run, n->intent_var, "");
+	http_clear(run);
+	path(run, res);
+	goto_node(run, edge_to(n, EDGE_FAIL, 0));
+}
+
+/* The recording into run->http_body. The file was just closed by the media writer, so
+ * it is read from the page cache: a bounded local read (at most SPEECH_WAV_MAX), the one
+ * disk access a speech node makes on the loop. */
+static int speech_load(struct ivr_run *run)
+{
+	FILE *f;
+	long size;
+	int err = 0;
+
+	if (!run->speech_file[0])
+		return str_dup(&run->http_body, "");
+	f = fopen(run->speech_file, "rb");
+	if (!f)
+		return errno;
+	if (fseek(f, 0, SEEK_END) || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET))
+		err = EIO;
+	else if (size > SPEECH_WAV_MAX)
+		err = EFBIG;
+	else if (!(run->http_body = mem_alloc((size_t)size + 1, NULL)))
+		err = ENOMEM;
+	else if (fread(run->http_body, 1, (size_t)size, f) != (size_t)size)
+		err = EIO;
+	else
+		run->http_body_len = (size_t)size;
+	fclose(f);
+	return err;
+}
+
+static void speech_send(struct ivr_run *run, int err)
+{
+	const struct node *n = cur_node(run);
+	char res[96];
+
+	if (err) {
+		snprintf(res, sizeof(res), "error:recording: %s", strerror(err));
+		speech_fail(run, res);
+		return;
+	}
+	run->phase = PH_HTTP;
+	run->http_attempt = 0;
+	run->http_url = render(run, n->url);
+	run->http_headers = mem_zalloc((n->n_headers + 2) * sizeof(char *), NULL);
+	if (!run->http_url || !run->http_headers) {
+		speech_fail(run, "error:out of memory");
+		return;
+	}
+	for (size_t i = 0; i < n->n_headers; i++) {
+		char *v = render(run, n->headers[i].value);
+
+		if (v)
+			re_sdprintf(&run->http_headers[run->n_http_headers], "%s: %s",
+				    n->headers[i].name, v);
+		mem_deref(v);
+		if (!run->http_headers[run->n_http_headers++]) {
+			speech_fail(run, "error:out of memory");
+			return;
+		}
+	}
+	if (!has_header(n, "Content-Type") &&
+	    str_dup(&run->http_headers[run->n_http_headers++], "Content-Type: audio/wav")) {
+		speech_fail(run, "error:out of memory");
+		return;
+	}
+	err = speech_load(run);
+	if (err) {
+		snprintf(res, sizeof(res), "error:recording: %s", strerror(err));
+		speech_fail(run, res);
+		return;
+	}
+	http_send_attempt(run);
+}
+
+/* The recogniser's answer: {"text": "...", "intent": "..."} on a 2xx. */
+static void speech_result(struct ivr_run *run, int err, const char *why, long status,
+			  const char *body, size_t len)
+{
+	const struct node *n = cur_node(run);
+	struct ivr_http_req *req = run->req;
+	json_t *reply = NULL, *text = NULL, *intent = NULL;
+	char res[160], st[16];
+	int to = -1;
+
+	run->req = NULL;
+	snprintf(st, sizeof(st), "%ld", status);
+	var_set(run, "SystemHttpStatus", st);
+	if (err)
+		snprintf(res, sizeof(res), "error:%.140s", why && *why ? why : strerror(err));
+	else if (status < 200 || status > 299)
+		snprintf(res, sizeof(res), "error:status %ld", status);
+	else if (!(reply = json_loadb(body, len, 0, NULL)) || !json_is_object(reply) ||
+		 !json_is_string(text = json_object_get(reply, "text")) ||
+		 ((intent = json_object_get(reply, "intent")) && !json_is_null(intent) &&
+		  !json_is_string(intent)))
+		snprintf(res, sizeof(res), "error:the reply is not {\"text\", \"intent\"}");
+	else
+		res[0] = '\0';
+	mem_deref(req);
+	if (res[0]) {
+		json_decref(reply);
+		log_info("ivr", "node %s: the recogniser failed: %s", n->id, res);
+		speech_fail(run, res);
+		return;
+	}
+	{
+		const char *t = json_string_value(text);
+		const char *in = json_is_string(intent) ? json_string_value(intent) : "";
+
+		if (n->var)
+			var_set(run, n->var, t);
+		if (n->intent_var)
+			var_set(run, n->intent_var, in);
+		run->last_key_ts = clock_unix_ms();
+		/* As TCCC records speech input: the recognised words as OriginalContent. */
+		accept_input(run, in, in, t);
+		for (size_t i = 0; i < n->n_cases && to < 0; i++) {
+			if (!strcmp(n->cases[i].value, in))
+				to = edge_to(n, EDGE_CASE, (int)i);
+		}
+		snprintf(res, sizeof(res), "%s:%.100s", to >= 0 ? "intent" : "recognised",
+			 to >= 0 ? in : (*in ? in : "-"));
+	}
+	json_decref(reply);
+	http_clear(run);
+	path(run, res);
+	goto_node(run, to >= 0 ? to : edge_to(n, EDGE_NEXT, 0));
 }
 
 /* ---- transfers --------------------------------------------------------------------- */
@@ -1078,6 +1237,12 @@ static void goto_node(struct ivr_run *run, int idx)
 				play(run, &n->prompt, 1, true, PH_RECORD_PROMPT, false);
 			else
 				record_begin(run);
+			return;
+		case NODE_SPEECH:
+			run->prompt_text = mem_deref(run->prompt_text);
+			if (n->prompt.tts)
+				run->prompt_text = render(run, n->prompt.tts);
+			play(run, &n->prompt, 1, true, PH_RECORD_PROMPT, false);
 			return;
 		case NODE_HANGUP:
 			if (n->prompt.set)
@@ -1292,6 +1457,11 @@ void ivr_on_record_done(struct ivr_run *run, int err)
 		return;
 	mem_ref(run);
 	tmr_cancel(&run->tmr);
+	if (cur_node(run)->type == NODE_SPEECH) {
+		speech_send(run, err);
+		mem_deref(run);
+		return;
+	}
 	if (err)
 		snprintf(res, sizeof(res), "error:%s", strerror(err));
 	else

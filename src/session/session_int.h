@@ -56,6 +56,7 @@ struct inbound_entry {
 	uint64_t sdkappid, account_id, ivr_id;
 	uint32_t ivr_version;
 	bool record;                   /* the instance records its calls */
+	uint32_t ai_channels;          /* the instance's AI licences (for AI flows) */
 	struct ivr_flow *flow;         /* owned reference; NULL if it does not load */
 };
 

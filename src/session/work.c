@@ -190,11 +190,21 @@ static int op_record(void *arg, const struct ivr_record *r)
 	char file[sizeof(w->vm_file)];
 	int err;
 
-	(void)r; /* the run itself stops the recording at its key or its length */
+	/* The run itself stops the recording at its key or its length. */
 	if (!ms)
 		return ENOTCONN;
 	if (w->vm_file[0])
 		return EALREADY;
+	if (r->speech) {
+		/* A speech node's answer for the recogniser: the same mono recording as a
+		 * message, but no voicemail (vm_file stays empty); one file per session,
+		 * overwritten by the next speech node. */
+		if (snprintf(file, sizeof(file), "%llu/%s-speech.wav",
+			     (unsigned long long)w->row->sdkappid, w->row->id) >= (int)sizeof(file))
+			return ENAMETOOLONG;
+		err = media_record_path(w->mgr->deps.media, file, r->file, r->filesz);
+		return err ? err : media_record_answer(ms, file, r->silence_ms);
+	}
 	err = records_file_voicemail(file, sizeof(file), w->row->sdkappid, w->row->id,
 				     w->n_voicemails + 1);
 	err = err ? err : media_record_start(ms, MEDIA_REC_MESSAGE, file);
@@ -373,6 +383,11 @@ static void media_event(struct session_work *w, const struct media_event *me)
 		log_warn("session", "%s: %s", w->row->id, me->why ? me->why : "recording error");
 		return;
 	}
+	if (me->type == MEDIA_EV_SILENCE) {
+		/* A speech node's answer is over: RECORD_DONE hands it to the run. */
+		op_record_stop(w);
+		return;
+	}
 	if (me->type == MEDIA_EV_RECORD_DONE) {
 		if (me->why)
 			record_failed(w, me->rec, me->why);
@@ -493,6 +508,7 @@ int session_work_inbound(struct session_mgr *m, struct call *c, const struct inb
 	snprintf(row->callee, sizeof(row->callee), "%s", e->number);
 	row->ivr_id = e->ivr_id;
 	row->ivr_version = e->ivr_version;
+	row->ai = e->flow && ivr_flow_uses_ai(e->flow);
 	row->status = STORE_STATUS_RINGING;
 	row->created_ms = now_ms;
 	row->start_ts = now_ms / 1000;

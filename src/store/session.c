@@ -47,7 +47,7 @@ static int session_insert(struct store_conn *c, void *arg)
 	sqlite3_stmt *s = store_stmt(c,
 		"INSERT INTO sessions (id, sdkappid, account_id, direction, caller, callee, "
 		"ivr_id, ivr_version, uui, variables, max_ring_s, request_id, status, created_ms, "
-		"start_ts) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+		"start_ts, ai) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
 	int rc;
 
 	if (!s)
@@ -67,6 +67,7 @@ static int session_insert(struct store_conn *c, void *arg)
 	sqlite3_bind_int(s, 13, (int)x->status);
 	sqlite3_bind_int64(s, 14, x->created_ms);
 	sqlite3_bind_int64(s, 15, x->start_ts);
+	sqlite3_bind_int(s, 16, x->ai ? 1 : 0);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	return rc == SQLITE_DONE ? 0 : (store_errno(rc) ? store_errno(rc) : EIO);
@@ -145,6 +146,19 @@ static int admit_write(struct store_conn *c, void *arg)
 					  "AND caller = ? AND start_ts >= ?", j->s->sdkappid,
 					  q->callers[i], q->caller_since, &counts.callers[i].recent);
 	}
+	if (!err && q->ai) {
+		sqlite3_stmt *ai = store_stmt(c, "SELECT count(*) FROM sessions WHERE sdkappid = ? "
+					      "AND ai = 1 AND status <> 3");
+		int rc;
+
+		if (!ai)
+			return EIO;
+		sqlite3_bind_int64(ai, 1, (sqlite3_int64)j->s->sdkappid);
+		rc = sqlite3_step(ai);
+		counts.ai_in_use = rc == SQLITE_ROW ? (uint32_t)sqlite3_column_int64(ai, 0) : 0;
+		sqlite3_reset(ai);
+		err = rc == SQLITE_ROW ? 0 : (store_errno(rc) ? store_errno(rc) : EIO);
+	}
 	if (err)
 		return err;
 
@@ -186,7 +200,7 @@ int store_session_admit(struct store *st, struct store_session *s,
 #define SESSION_COLUMNS "id, sdkappid, account_id, direction, caller, callee, ivr_id, " \
 	"ivr_version, uui, variables, max_ring_s, request_id, status, created_ms, start_ts, " \
 	"ring_ts, accept_ts, ended_ts, end_status, hungup_side, end_reason, record_url, " \
-	"record_id, participants, outbound_caller, outbound_callee, voicemail_urls"
+	"record_id, participants, outbound_caller, outbound_callee, voicemail_urls, ai"
 
 static int session_row(sqlite3_stmt *q, struct store_session **sp)
 {
@@ -231,6 +245,7 @@ static int session_row(sqlite3_stmt *q, struct store_session **sp)
 	store_col_text(q, 22, s->record_id, sizeof(s->record_id));
 	store_col_text(q, 24, s->outbound_caller, sizeof(s->outbound_caller));
 	store_col_text(q, 25, s->outbound_callee, sizeof(s->outbound_callee));
+	s->ai = sqlite3_column_int(q, 27) != 0;
 	*sp = s;
 	return 0;
 }

@@ -102,6 +102,10 @@ struct store_number {
 };
 
 int store_account_create(struct store *st, const char *name, uint64_t *idp);
+/* Operator accounts manage licences and tenants of every instance (docs/admin-api.md).
+ * ENOENT: no such account. */
+int store_account_operator_set(struct store *st, uint64_t account_id, bool op);
+int store_account_is_operator(struct store *st, uint64_t account_id, bool *opp);
 
 /* A whole tenant in one transaction: account, credential, instance, IVRs, numbers.
  * EEXIST (and nothing written) if the instance or the SecretId exists already. */
@@ -145,6 +149,9 @@ int store_numbers_inbound(struct store *st, store_number_h *h, void *arg);
 int store_ivr_put(struct store *st, uint64_t sdkappid, uint64_t ivr_id, const char *name,
 		  enum store_ivr_type type, const char *document, uint32_t *versionp);
 int store_ivr_get(struct store *st, uint64_t sdkappid, uint64_t ivr_id, struct store_ivr *out);
+/* The IVRs of an instance by id; h gets each (a non-zero return stops the walk). */
+typedef int (store_ivr_h)(const struct store_ivr *ivr, void *arg);
+int store_ivrs_list(struct store *st, uint64_t sdkappid, store_ivr_h *h, void *arg);
 /* The document of one version, as a NUL-terminated string owned by the caller (mem_deref). */
 int store_ivr_document(struct store *st, uint64_t sdkappid, uint64_t ivr_id, uint32_t version,
 		       char **docp);
@@ -193,6 +200,7 @@ struct store_session {
 	char outbound_callee[33];
 	char *voicemail_urls;   /* JSON array of voicemail files (relative, as record_url);
 				   "[]" when none */
+	bool ai;                /* its flow has an AI/speech node: takes an AI channel while live */
 };
 
 int store_session_alloc(struct store_session **sp, const char *uui, const char *variables);
@@ -216,6 +224,7 @@ struct store_admit_counts {
 		uint32_t live;          /* unfinished sessions using this caller number */
 		uint32_t recent;        /* sessions using it since caller_since */
 	} callers[STORE_ADMIT_MAX_CALLERS];
+	uint32_t ai_in_use;         /* unfinished AI sessions of the instance (when q->ai) */
 };
 
 /* Counts nobody will look at (their limit is off in every class) are not made: each one
@@ -234,6 +243,7 @@ struct store_admit_query {
 	const char *callers[STORE_ADMIT_MAX_CALLERS]; /* candidates, in preference order */
 	size_t n_callers;
 	unsigned skip;                  /* STORE_ADMIT_SKIP_* */
+	bool ai;                        /* count the instance's live AI sessions too */
 };
 
 /* Returns 0 and sets *chosen (index into the candidates) to admit, or a non-zero value

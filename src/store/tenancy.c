@@ -64,6 +64,54 @@ int store_account_create(struct store *st, const char *name, uint64_t *idp)
 	return err;
 }
 
+struct account_flag {
+	uint64_t id;
+	bool op;
+};
+
+static int operator_update(struct store_conn *c, void *arg)
+{
+	const struct account_flag *a = arg;
+	sqlite3_stmt *s = store_stmt(c, "UPDATE accounts SET operator = ? WHERE id = ?");
+	int err;
+
+	if (!s)
+		return EIO;
+	sqlite3_bind_int(s, 1, a->op ? 1 : 0);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)a->id);
+	err = step_done(c, s);
+	return !err && sqlite3_changes(c->db) == 0 ? ENOENT : err;
+}
+
+int store_account_operator_set(struct store *st, uint64_t account_id, bool op)
+{
+	struct account_flag a = {account_id, op};
+
+	if (!st)
+		return EINVAL;
+	return store_write(st, operator_update, &a);
+}
+
+static void bind_id(sqlite3_stmt *s, const void *arg)
+{
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)*(const uint64_t *)arg);
+}
+
+static int flag_row(sqlite3_stmt *s, void *arg)
+{
+	*(bool *)arg = sqlite3_column_int(s, 0) != 0;
+	return 0;
+}
+
+int store_account_is_operator(struct store *st, uint64_t account_id, bool *opp)
+{
+	if (!st || !opp)
+		return EINVAL;
+	*opp = false;
+	return store_read(st, "SELECT operator FROM accounts WHERE id = ?", bind_id,
+			  &account_id, flag_row, opp, true);
+}
+
 static int credential_insert(struct store_conn *c, void *arg)
 {
 	const struct store_credential *cr = arg;
@@ -500,6 +548,30 @@ int store_ivr_get(struct store *st, uint64_t sdkappid, uint64_t ivr_id, struct s
 			"WHERE sdkappid = ? AND ivr_id = ?", bind_ivr_key, &k, ivr_row, out, true);
 }
 
+struct ivr_walk {
+	store_ivr_h *h;
+	void *arg;
+};
+
+static int ivr_walk_row(sqlite3_stmt *s, void *arg)
+{
+	struct ivr_walk *w = arg;
+	struct store_ivr iv;
+
+	ivr_row(s, &iv);
+	return w->h(&iv, w->arg);
+}
+
+int store_ivrs_list(struct store *st, uint64_t sdkappid, store_ivr_h *h, void *arg)
+{
+	struct ivr_walk w = {h, arg};
+
+	if (!st || !h)
+		return EINVAL;
+	return store_read(st, "SELECT sdkappid, ivr_id, name, type, version FROM ivrs "
+			  "WHERE sdkappid = ? ORDER BY ivr_id", bind_id, &sdkappid, ivr_walk_row,
+			  &w, false);
+}
 
 int store_ivr_document(struct store *st, uint64_t sdkappid, uint64_t ivr_id, uint32_t version,
 		       char **docp)

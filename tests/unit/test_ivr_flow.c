@@ -592,6 +592,87 @@ static int teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
+#define SPEECH(params, exits) "{'id':'ask','type':'speech','params':{" params "}" exits "},"
+#define SP_OK "'prompt':{'tts':'How can we help?'},'url':'http://127.0.0.1:9/asr'"
+
+/* The AI/speech node: its params, intents as exits, the variables it sets, and that a flow
+ * with one "uses AI" (the document check agrees with the loaded flow). */
+static void test_speech(void **state)
+{
+	struct ivr_flow *flow = NULL;
+	char *json;
+	bool ai = true;
+
+	(void)state;
+	load_ok(HEAD START("ask") SPEECH(SP_OK ",'intents':{'billing':'b','agent':'bye'}",
+					 ",'next':'bye','onFail':'bye'")
+		"{'id':'b','type':'prompt','params':{'tts':'Billing: ${SpeechText} (${SpeechIntent})'},"
+		"'next':'bye'}," BYE TAIL);
+	load_ok(HEAD START("ask") SPEECH(SP_OK ",'textVar':'Said','intentVar':'Why',"
+					 "'maxLenS':30,'silenceMs':800,'endKey':'','timeoutMs':2000,"
+					 "'headers':{'Authorization':'Bearer ${SystemSessionId}'}",
+					 ",'next':'p','onFail':'bye'")
+		"{'id':'p','type':'prompt','params':{'tts':'${Said} ${Why}'},'next':'bye'},"
+		BYE TAIL);
+
+	fails(HEAD START("ask") SPEECH("'url':'http://127.0.0.1:9/asr'",
+				       ",'next':'bye','onFail':'bye'") BYE TAIL,
+	      "ask", "params.prompt", "missing");
+	fails(HEAD START("ask") SPEECH("'prompt':{'tts':'x'}", ",'next':'bye','onFail':'bye'")
+	      BYE TAIL, "ask", "params.url", "missing");
+	fails(HEAD START("ask") SPEECH("'prompt':{'tts':'x'},'url':'http://10.1.2.3/asr'",
+				       ",'next':'bye','onFail':'bye'") BYE TAIL,
+	      "ask", "params.url", "must be https://");
+	fails(HEAD START("ask") SPEECH(SP_OK, ",'next':'bye'") BYE TAIL,
+	      "ask", "onFail", "missing");
+	fails(HEAD START("ask") SPEECH(SP_OK ",'maxLenS':61", ",'next':'bye','onFail':'bye'")
+	      BYE TAIL, "ask", "params.maxLenS", "out of range 1-60");
+	fails(HEAD START("ask") SPEECH(SP_OK ",'silenceMs':100", ",'next':'bye','onFail':'bye'")
+	      BYE TAIL, "ask", "params.silenceMs", "out of range 300-10000");
+	fails(HEAD START("ask") SPEECH(SP_OK ",'intents':{'a b':'bye'}",
+				       ",'next':'bye','onFail':'bye'") BYE TAIL,
+	      "ask", "params.intents.a b", "not an intent name");
+	fails(HEAD START("ask") SPEECH(SP_OK ",'intents':{'x':'nowhere'}",
+				       ",'next':'bye','onFail':'bye'") BYE TAIL,
+	      "ask", "params.intents.x", "nowhere");
+	fails(HEAD START("ask") SPEECH(SP_OK ",'intents':['x']", ",'next':'bye','onFail':'bye'")
+	      BYE TAIL, "ask", "params.intents", "must be an object");
+	fails(HEAD START("ask") SPEECH(SP_OK ",'textVar':'SystemX'",
+				       ",'next':'bye','onFail':'bye'") BYE TAIL,
+	      "ask", "params.textVar", "System variables cannot be set");
+	fails(HEAD START("ask") SPEECH(SP_OK ",'textVar':'A','intentVar':'A'",
+				       ",'next':'bye','onFail':'bye'") BYE TAIL,
+	      "ask", "params.intentVar", "also the textVar");
+	fails(HEAD START("ask") SPEECH(SP_OK ",'language':'en'", ",'next':'bye','onFail':'bye'")
+	      BYE TAIL, "ask", "params.language", "unknown field");
+	/* A renamed text variable: the default name is no longer set by anyone. */
+	fails(HEAD START("ask") SPEECH(SP_OK ",'textVar':'Said'", ",'next':'p','onFail':'bye'")
+	      "{'id':'p','type':'prompt','params':{'tts':'${SpeechText}'},'next':'bye'}," BYE TAIL,
+	      "p", "params.tts", "${SpeechText} is never set");
+	/* Asking again is a loop guarded by the caller's input, like a menu. */
+	load_ok(HEAD START("ask") SPEECH(SP_OK ",'intents':{'again':'ask','done':'bye'}",
+					 ",'next':'ask','onFail':'bye'") BYE TAIL);
+
+	json = q(HEAD START("ask") SPEECH(SP_OK, ",'next':'bye','onFail':'bye'") BYE TAIL);
+	assert_int_equal(load(HEAD START("ask") SPEECH(SP_OK, ",'next':'bye','onFail':'bye'")
+			      BYE TAIL, &flow, NULL), 0);
+	assert_true(ivr_flow_uses_ai(flow));
+	assert_int_equal(ivr_doc_uses_ai(json, strlen(json), &ai), 0);
+	assert_true(ai);
+	mem_deref(flow);
+	free(json);
+
+	json = q(HEAD START("bye") BYE TAIL);
+	assert_int_equal(load(HEAD START("bye") BYE TAIL, &flow, NULL), 0);
+	assert_false(ivr_flow_uses_ai(flow));
+	assert_int_equal(ivr_doc_uses_ai(json, strlen(json), &ai), 0);
+	assert_false(ai);
+	mem_deref(flow);
+	free(json);
+	assert_int_equal(ivr_doc_uses_ai("[1]", 3, &ai), EINVAL);
+	assert_int_equal(ivr_doc_uses_ai("{", 1, &ai), EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -612,6 +693,7 @@ int main(void)
 		cmocka_unit_test(test_all_errors_reported),
 		cmocka_unit_test(test_templates),
 		cmocka_unit_test(test_conditions),
+		cmocka_unit_test(test_speech),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

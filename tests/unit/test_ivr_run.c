@@ -1152,6 +1152,85 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* A speech node with the recogniser answered by a stub (status, body; status 0 = no
+ * stub: the URL is a closed port, a connection error). */
+#define SPEECH_FLOW HEAD("inbound") START("ask") \
+	"{'id':'ask','type':'speech','label':'reason','params':{'prompt':{'tts':'How can we help?'}," \
+	"'url':'http://127.0.0.1:1/asr','maxLenS':1,'intents':{'billing':'bill'}}," \
+	"'next':'other','onFail':'sorry'}," \
+	"{'id':'bill','type':'hangup','params':{'prompt':{'tts':'billing ${SpeechText}'}}}," \
+	"{'id':'other','type':'hangup','params':{'prompt':{'tts':'other [${SpeechIntent}] ${SpeechText}'}}}," \
+	"{'id':'sorry','type':'hangup','params':{'prompt':{'tts':'sorry [${SpeechText}]'}}}]}"
+
+static void run_speech(struct fake *f, int status, const char *body)
+{
+	struct ivr_flow *flow = flow_of(SPEECH_FLOW);
+	struct ivr_run_opts ro = {.speed = 100};
+
+	assert_int_equal(ivr_run_alloc(&f->run, flow, NULL, &ops, f, &ro), 0);
+	mem_deref(flow);
+	if (status)
+		assert_int_equal(ivr_run_http_stub(f->run, "http://127.0.0.1:1/asr", status,
+						   body), 0);
+	tmr_start(&f->safety, 8000, safety, f);
+	assert_int_equal(ivr_run_start(f->run), 0);
+	if (!ivr_run_finished(f->run))
+		re_main(NULL);
+	tmr_cancel(&f->safety);
+	tmr_cancel(&f->play_tmr);
+	tmr_cancel(&f->op_tmr);
+	assert_false(f->timed_out);
+	assert_true(ivr_run_finished(f->run));
+}
+
+static void test_speech(void **state)
+{
+	struct fake f = {0};
+
+	(void)state;
+	/* an intent with an exit: its branch; the words are the input's OriginalContent */
+	run_speech(&f, 200, "{\"text\": \"my bill is wrong\", \"intent\": \"billing\"}");
+	seq(&f, "play How can we help?", "record max=1 end=# beep=0", "record_stop",
+	    "key billing label=billing node=reason orig=my bill is wrong prompt=How can we help?",
+	    "path ask intent:billing", "play billing my bill is wrong", NULL);
+	done(&f);
+
+	/* an intent without an exit, and none at all: next */
+	memset(&f, 0, sizeof(f));
+	run_speech(&f, 200, "{\"text\": \"hello\", \"intent\": \"greeting\"}");
+	seq(&f, "path ask recognised:greeting", "play other [greeting] hello", NULL);
+	done(&f);
+	memset(&f, 0, sizeof(f));
+	run_speech(&f, 200, "{\"text\": \"\"}");
+	seq(&f, "key  label= node=reason orig= ", "path ask recognised:-", "play other [] ", NULL);
+	done(&f);
+
+	/* failures: onFail with the variables empty, and no input recorded */
+	memset(&f, 0, sizeof(f));
+	run_speech(&f, 503, "busy");
+	seq(&f, "path ask error:status 503", "play sorry []", NULL);
+	assert_int_equal(f.keys, 0);
+	done(&f);
+	memset(&f, 0, sizeof(f));
+	run_speech(&f, 200, "{\"words\": \"x\"}");
+	seq(&f, "path ask error:the reply is not", "play sorry []", NULL);
+	done(&f);
+	memset(&f, 0, sizeof(f));
+	run_speech(&f, 200, "{\"text\": \"x\", \"intent\": 7}");
+	seq(&f, "path ask error:the reply is not", NULL);
+	done(&f);
+	memset(&f, 0, sizeof(f));
+	run_speech(&f, 0, NULL);
+	seq(&f, "record_stop", "path ask error:", "play sorry []", NULL);
+	done(&f);
+	memset(&f, 0, sizeof(f));
+	f.record_err = ENOSPC;
+	run_speech(&f, 200, "{\"text\": \"x\"}");
+	seq(&f, "record max=1", "path ask error:", "play sorry []", NULL);
+	absent(&f, "record_stop");
+	done(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1189,6 +1268,7 @@ int main(void)
 		cmocka_unit_test(test_http_timeout_takes_on_error),
 		cmocka_unit_test(test_http_unreachable),
 		cmocka_unit_test(test_http_stub_and_cancel),
+		cmocka_unit_test(test_speech),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

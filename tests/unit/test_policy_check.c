@@ -633,6 +633,26 @@ static void test_ai_and_licence(void **state)
 	c.ai_in_use = 2;
 	assert_int_equal(policy_check_counters(r, &st, &c, &chosen, &v), POLICY_AI_OVER_FREQUENCY);
 	assert_string_equal(v.msg, "all 2 AI channels are in use");
+	/* Licences lowered at run time below the sessions already live. */
+	c.ai_in_use = 5;
+	assert_int_equal(policy_check_counters(r, &st, &c, &chosen, &v), POLICY_AI_OVER_FREQUENCY);
+	/* Taking licences away entirely is "no package", even with AI sessions live. */
+	c.ai_licences = 0;
+	assert_int_equal(policy_check_counters(r, &st, &c, &chosen, &v), POLICY_AI_NO_PACKAGE);
+	assert_string_equal(v.msg, "the IVR uses AI and the instance has no AI licence");
+	c.ai_licences = 2;
+	c.ai_in_use = 2;
+	/* A callee cap refuses first: AI is the last step. */
+	{
+		struct policy_rules *capped =
+			rules("{\"callee_interval\": {\"max\": 1, \"window_s\": 60}}");
+		struct policy_counts cc = c;
+
+		cc.callee_interval = 1;
+		assert_int_equal(policy_check_counters(capped, &st, &cc, &chosen, &v),
+				 POLICY_CALLEE_INTERVAL);
+		mem_deref(capped);
+	}
 	/* Caller choice comes before AI. */
 	one.live = 1;
 	assert_int_equal(policy_check_counters(r, &st, &c, &chosen, &v),

@@ -698,6 +698,86 @@ static void test_newer_schema_refused(void **state)
 	assert_null(st2);
 }
 
+/* What the admin actions and the AI licences need from the store: operator accounts, the
+ * list of an instance's IVRs, and the live AI sessions counted inside the admission. */
+static int collect_ivr(const struct store_ivr *iv, void *arg)
+{
+	char *out = arg;
+
+	snprintf(out + strlen(out), 256 - strlen(out), "%llu:%u;", (unsigned long long)iv->ivr_id,
+		 iv->version);
+	return 0;
+}
+
+static int decide_ai(const struct store_admit_counts *c, size_t *chosen, void *arg)
+{
+	*(uint32_t *)arg = c->ai_in_use;
+	*chosen = 0;
+	return 0;
+}
+
+static void test_admin_and_ai(void **state)
+{
+	struct fixture *f = *state;
+	struct store_instance in = {.sdkappid = 51, .edition = STORE_EDITION_ADVANCED};
+	struct store_admit_query q = {.callers = {"008601000000001"}, .n_callers = 1, .ai = true};
+	struct store_session *s, *g;
+	char list[256] = "";
+	uint32_t ver, in_use = 99;
+	uint64_t op;
+	bool is_op = true;
+
+	assert_int_equal(store_account_create(f->st, "ops", &op), 0);
+	assert_int_equal(store_account_is_operator(f->st, op, &is_op), 0);
+	assert_false(is_op);
+	assert_int_equal(store_account_operator_set(f->st, op, true), 0);
+	assert_int_equal(store_account_is_operator(f->st, op, &is_op), 0);
+	assert_true(is_op);
+	assert_int_equal(store_account_operator_set(f->st, op + 100, true), ENOENT);
+	assert_int_equal(store_account_is_operator(f->st, op + 100, &is_op), ENOENT);
+	assert_false(is_op);
+
+	in.account_id = op;
+	assert_int_equal(store_instance_put(f->st, &in), 0);
+	assert_int_equal(store_ivrs_list(f->st, 51, collect_ivr, list), 0);
+	assert_string_equal(list, "");
+	assert_int_equal(store_ivr_put(f->st, 51, 9, "", STORE_IVR_INBOUND, "{}", &ver), 0);
+	assert_int_equal(store_ivr_put(f->st, 51, 2, "", STORE_IVR_AUTO_OUTBOUND, "{}", &ver), 0);
+	assert_int_equal(store_ivr_put(f->st, 51, 9, "", STORE_IVR_INBOUND, "{}", &ver), 0);
+	assert_int_equal(store_ivrs_list(f->st, 51, collect_ivr, list), 0);
+	assert_string_equal(list, "2:1;9:2;");
+
+	/* Two live AI sessions, one finished, one without AI: 2 in use. */
+	for (int i = 0; i < 4; i++) {
+		s = new_session(51);
+		s->ai = i != 3;
+		assert_int_equal(store_session_create(f->st, s), 0);
+		if (i == 0) {
+			struct store_session_end end = {.ended_ts = s->start_ts, .end_status = 1};
+
+			assert_int_equal(store_session_finish(f->st, s->id, 51, &end, NULL, NULL),
+					 0);
+			assert_int_equal(store_sync(f->st), 0);
+		}
+		mem_deref(s);
+	}
+	s = new_session(51);
+	s->ai = true;
+	assert_int_equal(store_session_admit(f->st, s, &q, decide_ai, &in_use), 0);
+	assert_int_equal(in_use, 2);
+	assert_int_equal(store_session_get(f->st, 51, s->id, &g), 0);
+	assert_true(g->ai);
+	mem_deref(g);
+	mem_deref(s);
+	/* Without q.ai nothing is counted. */
+	q.ai = false;
+	in_use = 99;
+	s = new_session(51);
+	assert_int_equal(store_session_admit(f->st, s, &q, decide_ai, &in_use), 0);
+	assert_int_equal(in_use, 0);
+	mem_deref(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -714,6 +794,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_creates_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_admin_and_ai, setup, teardown),
 	};
 
 	log_set_level(LOG_WARN);

@@ -1,0 +1,136 @@
+// AI licences of CreateIVRSession from real conditions: a flow with a speech node needs an
+// AI channel. No channel licensed -> FailedOperation.AIConcurrentNoPackage; every licensed
+// channel held by a live AI session -> FailedOperation.AIConcurrentOverFrequency, exact under
+// 20 concurrent requests; licences changed at run time with `ccc admin instance-set`, and a
+// control request that passes next to each refusal.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { spawnSync } from "node:child_process";
+import { ROOT, startCccd, client, until } from "./lib/cccd.mjs";
+
+let d, aiFlow, plainFlow, next = 1400003000;
+
+// Calls go to the discard port and never answer: admitted sessions stay live (ringing) and
+// hold their AI channel until they are hung up.
+before(async () => {
+  d = await startCccd({ rtpPorts: [33000, 33039], sections:
+    "[trunk nowhere]\nhost = 127.0.0.1\nport = 9\ntransport = udp\nroute = *\noptions_interval = 0\n" });
+  aiFlow = path.join(d.dir, "ai.json");
+  plainFlow = path.join(d.dir, "plain.json");
+  fs.writeFileSync(aiFlow, JSON.stringify({ type: "autoOutbound", nodes: [
+    { id: "s", type: "start", next: "ask" },
+    { id: "ask", type: "speech", params: { prompt: { tts: "How can we help?" },
+      url: "http://127.0.0.1:9/asr", intents: { agent: "bye" } }, next: "bye", onFail: "bye" },
+    { id: "bye", type: "hangup" }] }));
+  fs.writeFileSync(plainFlow, JSON.stringify({ type: "autoOutbound", nodes: [
+    { id: "s", type: "start", next: "bye" }, { id: "bye", type: "hangup" }] }));
+});
+
+after(async () => {
+  await d?.close();
+});
+
+function tenant(aiChannels) {
+  const sdkappid = next++;
+  const creds = d.tenant(["--sdkappid", String(sdkappid), "--rules", "demo",
+    "--ivr", `1:autoOutbound:${aiFlow}`, "--ivr", `2:autoOutbound:${plainFlow}`,
+    "--number", "008601012345678", "--ai-channels", String(aiChannels)]);
+  return { sdkappid, api: client(creds, d.endpoint) };
+}
+
+const create = (t, ivr, callee = "008613800138000") =>
+  t.api.CreateIVRSession({ SdkAppId: t.sdkappid, Callee: callee, IVRId: ivr });
+const admin = (...args) => d.ccc(["admin", "--config", d.confPath, ...args]);
+
+test("an AI flow without an AI licence: FailedOperation.AIConcurrentNoPackage", async () => {
+  const t = tenant(0);
+  const r = await create(t, 1);
+  assert.equal(r.err, "FailedOperation.AIConcurrentNoPackage");
+  assert.match(r.message, /AI licence/);
+  assert.equal((await create(t, 2)).err, undefined, "a flow without AI needs no licence");
+  admin("instance-set", "--sdkappid", String(t.sdkappid), "--ai-channels", "1");
+  assert.equal((await create(t, 1)).err, undefined, "licensed at run time, no restart");
+});
+
+test("every AI channel busy: FailedOperation.AIConcurrentOverFrequency; a hang-up frees one", async () => {
+  const t = tenant(1);
+  const first = await create(t, 1);
+  assert.equal(first.err, undefined);
+  const r = await create(t, 1, "008613800138001");
+  assert.equal(r.err, "FailedOperation.AIConcurrentOverFrequency");
+  assert.match(r.message, /all 1 AI channels are in use/);
+  assert.equal((await create(t, 2, "008613800138001")).err, undefined,
+    "sessions without AI are not counted");
+  await t.api.HangUpCall({ SdkAppId: t.sdkappid, SessionId: first.SessionId });
+  let ok;
+  for (let i = 0; i < 100 && !ok; i++) {
+    const x = await create(t, 1, "008613800138002");
+    if (!x.err) ok = x;
+    else await new Promise((res) => setTimeout(res, 100));
+  }
+  assert.ok(ok, "the hung-up session's channel is free again");
+  admin("instance-set", "--sdkappid", String(t.sdkappid), "--ai-channels", "2");
+  assert.equal((await create(t, 1, "008613800138003")).err, undefined, "a second channel");
+  assert.equal((await create(t, 1, "008613800138004")).err,
+    "FailedOperation.AIConcurrentOverFrequency");
+});
+
+test("20 concurrent AI requests with 3 channels: exactly 3 pass", async () => {
+  const t = tenant(3);
+  const rs = await Promise.all(Array.from({ length: 20 },
+    (_, i) => create(t, 1, `00861380013${String(8100 + i)}`)));
+  assert.equal(rs.filter((r) => !r.err).length, 3);
+  assert.equal(rs.filter((r) => r.err === "FailedOperation.AIConcurrentOverFrequency").length, 17);
+  const other = tenant(1);
+  assert.equal((await create(other, 1)).err, undefined, "channels are per instance");
+});
+
+// An inbound call into an AI flow takes a channel too: 480 without a licence, 486 (Busy
+// Here) while every channel is held, answered once one is free.
+test("inbound calls into an AI flow: 480 without a licence, 486 with every channel busy", async () => {
+  const sdkappid = next++;
+  const flow = path.join(d.dir, "ai-in.json");
+  fs.writeFileSync(flow, JSON.stringify({ type: "inbound", nodes: [
+    { id: "s", type: "start", next: "ask" },
+    { id: "ask", type: "speech", params: { prompt: { tts: "Welcome. How can we help you today? Please tell us in a few words." },
+      url: "http://127.0.0.1:9/asr", maxLenS: 30, silenceMs: 10000 }, next: "bye", onFail: "bye" },
+    { id: "bye", type: "hangup" }] }));
+  const creds = d.tenant(["--sdkappid", String(sdkappid), "--rules", "demo", "--ivr", `5:inbound:${flow}`,
+    "--ivr", `1:autoOutbound:${aiFlow}`, "--number", "008601012340000", "--ai-channels", "0"]);
+  const api = client(creds, d.endpoint);
+  admin("number-set", "--sdkappid", String(sdkappid), "--number", "008601012349999",
+    "--outbound", "no", "--inbound-ivr", "5");
+  const scenario = (code) => {
+    const f = path.join(d.dir, `uac_ai_${code}.xml`);
+    fs.writeFileSync(f, fs.readFileSync(path.join(ROOT, "tests/sip/uac_ai_refused.xml"), "utf8")
+      .replaceAll("REFUSAL_CODE", String(code)));
+    return f;
+  };
+  const dial = (file) => spawnSync("sipp", ["-sf", file, "-s", "+861012349999", "-i", "127.0.0.1",
+    "-p", "0", "-m", "1", "-timeout", "15s", "-timeout_error", "-nostdin", `127.0.0.1:${d.sipPort}`],
+  { encoding: "utf8", timeout: 30000 });
+  // The inbound table is re-read every 5 s: wait for the binding, refused for no licence.
+  const r480 = await until(() => {
+    const x = dial(scenario(480));
+    return x.status === 0 ? x : null;
+  }, 15000, 1000, "the number to be refused with 480");
+  assert.equal(r480.status, 0);
+  // One channel, held by an outbound AI session that rings on.
+  admin("instance-set", "--sdkappid", String(sdkappid), "--ai-channels", "1");
+  const held = await create({ sdkappid, api }, 1);
+  assert.equal(held.err, undefined, held.message);
+  const r486 = await until(() => {
+    const x = dial(scenario(486));
+    return x.status === 0 ? x : null;
+  }, 15000, 1000, "the licence to be seen and the call refused with 486");
+  assert.equal(r486.status, 0);
+  // Control: the channel is freed and the same call is answered.
+  await api.HangUpCall({ SdkAppId: sdkappid, SessionId: held.SessionId });
+  const ok = await until(() => {
+    const x = dial(path.join(ROOT, "tests/sip/uac_inbound.xml"));
+    return x.status === 0 ? x : null;
+  }, 15000, 1000, "the call to be answered once the channel is free");
+  assert.equal(ok.status, 0);
+});
