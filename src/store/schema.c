@@ -159,6 +159,16 @@ static const char *const migrations[] = {
 	("ALTER TABLE sessions ADD COLUMN outbound_caller TEXT NOT NULL DEFAULT '';"
 	 "ALTER TABLE sessions ADD COLUMN outbound_callee TEXT NOT NULL DEFAULT '';"
 	 "ALTER TABLE key_presses ADD COLUMN post INTEGER NOT NULL DEFAULT 0;"),
+
+	/* 6: AI licences and operators — whether an IVR version has an AI (speech) node, and
+	 * so whether a session holds one of the instance's AI channels while it is live
+	 * (counted in the admission transaction through sessions_ai_live); operator accounts
+	 * (licences, tenants) beside tenant accounts. */
+	("ALTER TABLE ivr_versions ADD COLUMN ai INTEGER NOT NULL DEFAULT 0;"
+	 "ALTER TABLE ivrs ADD COLUMN ai INTEGER NOT NULL DEFAULT 0;"
+	 "ALTER TABLE sessions ADD COLUMN ai INTEGER NOT NULL DEFAULT 0;"
+	 "CREATE INDEX sessions_ai_live ON sessions(sdkappid) WHERE ai = 1 AND status <> 3;"
+	 "ALTER TABLE accounts ADD COLUMN operator INTEGER NOT NULL DEFAULT 0;"),
 };
 
 int store_schema_migrate(struct store_conn *c)

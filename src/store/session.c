@@ -45,7 +45,7 @@ static int session_insert(struct store_conn *c, void *arg)
 	sqlite3_stmt *s = store_stmt(c,
 		"INSERT INTO sessions (id, sdkappid, account_id, direction, caller, callee, "
 		"ivr_id, ivr_version, uui, variables, max_ring_s, request_id, status, created_ms, "
-		"start_ts) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+		"start_ts, ai) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
 	int rc;
 
 	if (!s)
@@ -65,6 +65,7 @@ static int session_insert(struct store_conn *c, void *arg)
 	sqlite3_bind_int(s, 13, (int)x->status);
 	sqlite3_bind_int64(s, 14, x->created_ms);
 	sqlite3_bind_int64(s, 15, x->start_ts);
+	sqlite3_bind_int(s, 16, x->ai);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	return rc == SQLITE_DONE ? 0 : (store_errno(rc) ? store_errno(rc) : EIO);
@@ -114,6 +115,22 @@ static int count_since(struct store_conn *c, const char *sql, uint64_t sdkappid,
 	return rc == SQLITE_ROW ? 0 : (store_errno(rc) ? store_errno(rc) : EIO);
 }
 
+/* Live sessions of the instance holding an AI channel (index sessions_ai_live). */
+static int ai_live_count(struct store_conn *c, uint64_t sdkappid, uint32_t *countp)
+{
+	sqlite3_stmt *q = store_stmt(c, "SELECT count(*) FROM sessions WHERE sdkappid = ? "
+				     "AND ai = 1 AND status <> 3");
+	int rc;
+
+	if (!q)
+		return EIO;
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)sdkappid);
+	rc = sqlite3_step(q);
+	*countp = rc == SQLITE_ROW ? (uint32_t)sqlite3_column_int64(q, 0) : 0;
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW ? 0 : (store_errno(rc) ? store_errno(rc) : EIO);
+}
+
 static int admit_write(struct store_conn *c, void *arg)
 {
 	struct admit_job *j = arg;
@@ -136,6 +153,9 @@ static int admit_write(struct store_conn *c, void *arg)
 					      j->s->sdkappid, j->q->callers[i], j->q->caller_since,
 					      &counts.callers[i].recent);
 	}
+	/* Only a session that needs an AI channel counts those in use. */
+	if (!err && j->s->ai)
+		err = ai_live_count(c, j->s->sdkappid, &counts.ai_live);
 	if (err)
 		return err;
 
@@ -177,7 +197,7 @@ int store_session_admit(struct store *st, struct store_session *s,
 #define SESSION_COLUMNS "id, sdkappid, account_id, direction, caller, callee, ivr_id, " \
 	"ivr_version, uui, variables, max_ring_s, request_id, status, created_ms, start_ts, " \
 	"ring_ts, accept_ts, ended_ts, end_status, hungup_side, end_reason, record_url, " \
-	"record_id, participants, outbound_caller, outbound_callee"
+	"record_id, participants, outbound_caller, outbound_callee, ai"
 
 static int session_row(sqlite3_stmt *q, struct store_session **sp)
 {
@@ -219,6 +239,7 @@ static int session_row(sqlite3_stmt *q, struct store_session **sp)
 	store_col_text(q, 22, s->record_id, sizeof(s->record_id));
 	store_col_text(q, 24, s->outbound_caller, sizeof(s->outbound_caller));
 	store_col_text(q, 25, s->outbound_callee, sizeof(s->outbound_callee));
+	s->ai = sqlite3_column_int(q, 26) != 0;
 	*sp = s;
 	return 0;
 }

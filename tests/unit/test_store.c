@@ -178,20 +178,23 @@ static void test_numbers_and_ivrs(void **state)
 	assert_string_equal(list, "008601000000001;");
 
 	assert_int_equal(store_ivr_put(f->st, 7, 4500, "demo", STORE_IVR_AUTO_OUTBOUND,
-				       "{\"v\":1}", &ver), 0);
+				       "{\"v\":1}", false, &ver), 0);
 	assert_int_equal(ver, 1);
+	assert_int_equal(store_ivr_get(f->st, 7, 4500, &iv), 0);
+	assert_false(iv.ai);
 	assert_int_equal(store_ivr_put(f->st, 7, 4500, "demo", STORE_IVR_AUTO_OUTBOUND,
-				       "{\"v\":2}", &ver), 0);
+				       "{\"v\":2}", true, &ver), 0);
 	assert_int_equal(ver, 2);
 	assert_int_equal(store_ivr_get(f->st, 7, 4500, &iv), 0);
 	assert_int_equal(iv.version, 2);
 	assert_int_equal(iv.type, STORE_IVR_AUTO_OUTBOUND);
+	assert_true(iv.ai);
 	assert_int_equal(store_ivr_document(f->st, 7, 4500, 1, &doc), 0);
 	assert_string_equal(doc, "{\"v\":1}");
 	mem_deref(doc);
 	assert_int_equal(store_ivr_document(f->st, 7, 4500, 3, &doc), ENOENT);
 	assert_int_equal(store_ivr_get(f->st, 8, 4500, &iv), ENOENT);
-	assert_int_equal(store_ivr_put(f->st, 7, 1, "bad", 9, "{}", &ver), EINVAL);
+	assert_int_equal(store_ivr_put(f->st, 7, 1, "bad", 9, "{}", false, &ver), EINVAL);
 }
 
 static struct store_session *new_session(uint64_t sdkappid)
