@@ -136,6 +136,8 @@ int media_send_dtmf(struct media_stream *ms, char key, unsigned duration_ms);
  * thread and MEDIA_EV_RECORD_DONE reports when it is closed (after media_record_stop, or
  * with an error if it cannot be written). One recording per stream at a time (EALREADY). */
 int media_record_start(struct media_stream *ms, const char *name);
+/* The folder recordings are written to (recording_dir): `name` above is created there. */
+const char *media_recording_dir(const struct media *m);
 int media_record_stop(struct media_stream *ms);
 
 /* Bridges two streams (a transfer): from now on the audio each one receives is sent on
