@@ -103,8 +103,9 @@ static int read_text(const char *path, char **textp)
 	return err;
 }
 
-/* A flow is stored only if it loads, its id and type agree with the command line. */
-static int flow_check(const char *file, const char *doc, const struct tenant_ivr_spec *iv)
+/* A flow is stored only if it loads and its type agrees with the command line; iv->ai
+ * says whether it has an AI node. */
+static int flow_check(const char *file, const char *doc, struct tenant_ivr_spec *iv)
 {
 	struct ivr_diag *diag = NULL;
 	struct ivr_flow *flow = NULL;
@@ -121,6 +122,7 @@ static int flow_check(const char *file, const char *doc, const struct tenant_ivr
 			ivr_flow_type_name(ivr_flow_type(flow)), ivr_types[iv->type]);
 		err = EINVAL;
 	}
+	iv->ai = ivr_flow_uses_ai(flow);
 	mem_deref(flow);
 	return err;
 }
@@ -354,7 +356,7 @@ static int ivr_put(struct store *st, int argc, char **argv)
 	err = ivr_arg(spec, &iv, &doc);
 	if (!err)
 		err = store_ivr_put(st, sdkappid, iv.ivr_id, "", (enum store_ivr_type)iv.type, doc,
-				    &version);
+				    iv.ai, &version);
 	if (!err)
 		printf("IVR %llu of instance %llu: version %u\n", (unsigned long long)iv.ivr_id,
 		       (unsigned long long)sdkappid, version);

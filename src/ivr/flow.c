@@ -36,7 +36,7 @@ static const char *const type_names[NODE_TYPE_COUNT] = {
 	[NODE_HOURS] = "businessHours", [NODE_HTTP] = "http",
 	[NODE_TRANSFER_SKILL] = "transferSkillGroup", [NODE_TRANSFER_AGENT] = "transferAgent",
 	[NODE_TRANSFER_EXT] = "transferExternal", [NODE_VOICEMAIL] = "voicemail",
-	[NODE_SURVEY] = "survey", [NODE_HANGUP] = "hangup",
+	[NODE_SURVEY] = "survey", [NODE_HANGUP] = "hangup", [NODE_SPEECH] = "speech",
 };
 
 /* Node-level exits each type has; `true` = required. */
@@ -65,7 +65,7 @@ static const struct exit_spec *const type_exits[NODE_TYPE_COUNT] = {
 	[NODE_SETVAR] = exits_next, [NODE_HOURS] = exits_hours, [NODE_HTTP] = exits_http,
 	[NODE_TRANSFER_SKILL] = exits_transfer, [NODE_TRANSFER_AGENT] = exits_transfer,
 	[NODE_TRANSFER_EXT] = exits_transfer, [NODE_VOICEMAIL] = exits_next,
-	[NODE_SURVEY] = exits_next, [NODE_HANGUP] = exits_none,
+	[NODE_SURVEY] = exits_next, [NODE_HANGUP] = exits_none, [NODE_SPEECH] = exits_collect,
 };
 
 /* ---- small field readers -------------------------------------------------------- */
@@ -850,6 +850,23 @@ static bool url_loopback(const char *url)
 	return true;
 }
 
+/* An http or speech node's URL: https, or plain http to this machine
+ * (or anywhere when the loader allows it). */
+static void check_url(struct parser *p, const char *url)
+{
+	bool https, http;
+
+	if (!url)
+		return;
+	https = !strncmp(url, "https://", 8);
+	http = !strncmp(url, "http://", 7);
+	if (!https && !http)
+		ERR(p, "params.url", "must start with https://");
+	else if (http && !url_loopback(url) && !(p->opts && p->opts->allow_plain_http))
+		ERR(p, "params.url", "must be https:// (plain http:// only to this machine, "
+		    "unless allowed)");
+}
+
 static void parse_http(struct parser *p, struct node *n, json_t *pa)
 {
 	static const char *const keys[] = {"url", "method", "headers", "timeoutMs", "maxErrors",
@@ -861,16 +878,7 @@ static void parse_http(struct parser *p, struct node *n, json_t *pa)
 
 	check_keys(p, pa, "params.", keys);
 	n->url = get_str(p, pa, "params.", "url", true, 2000);
-	if (n->url) {
-		bool https = !strncmp(n->url, "https://", 8);
-		bool http = !strncmp(n->url, "http://", 7);
-
-		if (!https && !http)
-			ERR(p, "params.url", "must start with https://");
-		else if (http && !url_loopback(n->url) && !(p->opts && p->opts->allow_plain_http))
-			ERR(p, "params.url", "must be https:// (plain http:// only to this machine, "
-			    "unless allowed)");
-	}
+	check_url(p, n->url);
 	n->method = get_str(p, pa, "params.", "method", false, 8);
 	if (!n->method)
 		n->method = "POST";
@@ -930,6 +938,71 @@ static void parse_http(struct parser *p, struct node *n, json_t *pa)
 			continue;
 		}
 		n->n_outputs++;
+	}
+}
+
+enum { SPEECH_INTENTS_MAX = 32, SPEECH_INTENT_LEN = 32 };
+
+static void parse_speech(struct parser *p, struct node *n, json_t *pa)
+{
+	static const char *const keys[] = {"prompt", "url", "headers", "timeoutMs", "maxLenS",
+					   "endKey", "textVar", "intentVar", "intents", NULL};
+	json_t *in = json_object_get(pa, "intents"), *v;
+	const char *k;
+	char f[96];
+
+	check_keys(p, pa, "params.", keys);
+	get_prompt(p, pa, "prompt", &n->prompt, true);
+	n->url = get_str(p, pa, "params.", "url", true, 2000);
+	check_url(p, n->url);
+	n->headers = parse_kv(p, json_object_get(pa, "headers"), "params.headers", &n->n_headers,
+			      true);
+	n->timeout_ms = get_uint(p, pa, "params.", "timeoutMs", 10000, 1000, 30000);
+	n->max_len_s = get_uint(p, pa, "params.", "maxLenS", 10, 1, 60);
+	n->end_key = get_key(p, pa, "params.", "endKey", '#', true);
+	n->var = get_var(p, pa, "params.", "textVar", false, true);
+	if (!n->var)
+		n->var = "SpeechText";
+	n->intent_var = get_var(p, pa, "params.", "intentVar", false, true);
+	if (!n->intent_var)
+		n->intent_var = "SpeechIntent";
+	if (!in || json_is_null(in))
+		return;
+	if (!json_is_object(in) || json_object_size(in) > SPEECH_INTENTS_MAX) {
+		ERR(p, "params.intents", "must be an object of at most %d {intent: {label, next}}",
+		    SPEECH_INTENTS_MAX);
+		return;
+	}
+	n->intents = mem_zalloc((json_object_size(in) + 1) * sizeof(*n->intents), NULL);
+	if (!n->intents) {
+		ERR(p, "params.intents", "out of memory");
+		return;
+	}
+	json_object_foreach(in, k, v) {
+		static const char *const kk[] = {"label", "next", NULL};
+		struct speech_intent *si = &n->intents[n->n_intents];
+		char prefix[96];
+
+		snprintf(f, sizeof(f), "params.intents.%.40s", k);
+		if (!*k || strlen(k) > SPEECH_INTENT_LEN || strpbrk(k, ". \t\r\n")) {
+			ERR(p, f, "'%.40s' is not an intent name (1-%d characters, no dots or "
+			    "spaces)", k, SPEECH_INTENT_LEN);
+			continue;
+		}
+		if (!json_is_object(v)) {
+			ERR(p, f, "must be an object {\"label\", \"next\"}");
+			continue;
+		}
+		snprintf(prefix, sizeof(prefix), "params.intents.%s.", k);
+		check_keys(p, v, prefix, kk);
+		si->name = k;
+		si->label = get_str(p, v, prefix, "label", false, 63);
+		if (!si->label || !*si->label)
+			si->label = k;
+		snprintf(f, sizeof(f), "params.intents.%s.next", k);
+		si->edge = add_edge(p, n, f, EDGE_INTENT, (int)n->n_intents,
+				    json_object_get(v, "next"), true);
+		n->n_intents++;
 	}
 }
 
@@ -1070,6 +1143,9 @@ static void parse_params(struct parser *p, struct node *n, json_t *pa)
 	case NODE_HANGUP:
 		parse_hangup(p, n, pa);
 		break;
+	case NODE_SPEECH:
+		parse_speech(p, n, pa);
+		break;
 	default:
 		break;
 	}
@@ -1188,6 +1264,7 @@ static void flow_destructor(void *arg)
 		mem_deref(n->request);
 		mem_deref(n->outputs);
 		mem_deref(n->destinations);
+		mem_deref(n->intents);
 	}
 	mem_deref(flow->nodes);
 	json_decref(flow->doc);
@@ -1369,6 +1446,15 @@ const char *ivr_flow_name(const struct ivr_flow *flow)
 uint64_t ivr_flow_id(const struct ivr_flow *flow)
 {
 	return flow ? flow->ivr_id : 0;
+}
+
+bool ivr_flow_uses_ai(const struct ivr_flow *flow)
+{
+	for (size_t i = 0; flow && i < flow->n_nodes; i++) {
+		if (flow->nodes[i].type == NODE_SPEECH)
+			return true;
+	}
+	return false;
 }
 
 size_t ivr_flow_node_count(const struct ivr_flow *flow)

@@ -62,6 +62,8 @@ const char *ivr_flow_type_name(enum ivr_flow_type type);
 const char *ivr_flow_name(const struct ivr_flow *flow);
 uint64_t ivr_flow_id(const struct ivr_flow *flow);
 size_t ivr_flow_node_count(const struct ivr_flow *flow);
+/* True when the flow has an AI node (`speech`): its sessions need an AI channel licence. */
+bool ivr_flow_uses_ai(const struct ivr_flow *flow);
 
 /* Every audio file the flow may play (absolute paths, validated at load; a file used twice
  * is reported twice), so that its owner can decode them before any call needs them. */
@@ -101,6 +103,11 @@ struct ivr_record {
 	char end_key;              /* the run stops it on this key; 0 = none */
 	bool beep;                 /* play a beep before recording */
 	const char *node_id;       /* for the file name */
+	bool speech;               /* a speech node's answer, for the recogniser: the glue
+				    * writes the WAV file's full path into path[path_sz]
+				    * (left "" when there is no file, e.g. the simulator) */
+	char *path;
+	size_t path_sz;
 };
 
 /* How the run ended the call; becomes the CDR's EndStatus / HungUpSide. */

@@ -22,6 +22,7 @@ enum node_type {
 	NODE_VOICEMAIL,
 	NODE_SURVEY,
 	NODE_HANGUP,
+	NODE_SPEECH,
 	NODE_TYPE_COUNT
 };
 
@@ -36,11 +37,11 @@ struct prompt_def {
 
 /* One exit of a node; `field` names it for errors ("params.keys.1.next"). */
 struct edge {
-	char field[48];
+	char field[64];
 	const char *to_id;       /* into the JSON document */
 	int to;                  /* node index, -1 when unset or dangling */
 	enum { EDGE_NEXT, EDGE_KEY, EDGE_TIMEOUT, EDGE_INVALID, EDGE_FAIL, EDGE_ERROR,
-	       EDGE_CASE, EDGE_ELSE, EDGE_OPEN, EDGE_CLOSED } kind;
+	       EDGE_CASE, EDGE_ELSE, EDGE_OPEN, EDGE_CLOSED, EDGE_INTENT } kind;
 	int index;               /* the key character or the case number */
 };
 
@@ -79,6 +80,13 @@ struct hours_date {
 struct http_kv {
 	const char *name;
 	const char *value;       /* a template */
+};
+
+/* speech: one intent the recogniser may answer, and where it leads. */
+struct speech_intent {
+	const char *name;        /* as the recogniser names it (compared exactly) */
+	const char *label;       /* the key-press record's Label ("" = the name) */
+	int edge;
 };
 
 struct http_out {
@@ -151,6 +159,11 @@ struct node {
 	size_t n_destinations;
 	unsigned ring_timeout_s, max_wait_s;
 
+	/* speech (also url, headers, timeout_ms, max_len_s, end_key; var = the text) */
+	struct speech_intent *intents; /* mem array */
+	size_t n_intents;
+	const char *intent_var;
+
 	/* voicemail */
 	unsigned max_len_s;
 	char end_key;
@@ -215,5 +228,21 @@ int  ivr_http_client_alloc(struct ivr_http_client **hcp);
 int  ivr_http_send(struct ivr_http_req **reqp, struct ivr_http_client *hc, const char *method,
 	       const char *url, const char *const *headers, size_t n_headers, const char *body,
 	       unsigned timeout_ms, ivr_http_done_h *h, void *arg);
+
+/* Like ivr_http_send with a body of `len` bytes (binary allowed); NULL body = none. */
+int  ivr_http_send_bytes(struct ivr_http_req **reqp, struct ivr_http_client *hc,
+			 const char *method, const char *url, const char *const *headers,
+			 size_t n_headers, const void *body, size_t len, unsigned timeout_ms,
+			 ivr_http_done_h *h, void *arg);
+
+/* A speech recording (speech.c): the stereo WAV at `path` is read on a thread of its own,
+ * its caller channel (left) kept as a mono 16-bit WAV, the file deleted; h gets the WAV
+ * (valid during the call only) or an error, on the control loop, once — unless the
+ * handle is released first (mem_deref), which cancels it. */
+struct speech_audio;
+typedef void (speech_audio_h)(int err, const char *why, const uint8_t *wav, size_t len,
+			      void *arg);
+int  speech_audio_read(struct speech_audio **ap, const char *path, speech_audio_h *h,
+		       void *arg);
 
 #endif

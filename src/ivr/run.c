@@ -33,6 +33,11 @@ enum phase {
 	PH_RECORDING,
 	PH_RECORD_STOPPING,
 	PH_HANGUP_PROMPT,
+	PH_SPEECH_PROMPT,    /* a speech node's question plays */
+	PH_SPEECH_REC,       /* its answer is recorded */
+	PH_SPEECH_STOPPING,
+	PH_SPEECH_AUDIO,     /* the recording is read (speech.c) */
+	PH_SPEECH_HTTP,      /* the recogniser is asked */
 	PH_DONE,
 };
 
@@ -87,6 +92,9 @@ struct ivr_run {
 	size_t n_http_headers;
 	struct list stubs;
 	const struct stub *stub;     /* the reply ASYNC_STUB delivers */
+
+	struct speech_audio *audio;  /* a speech node's recording being read */
+	char speech_path[1024];      /* its file, as the glue named it */
 };
 
 static void goto_node(struct ivr_run *run, int idx);
@@ -94,6 +102,7 @@ static void ask_start(struct ivr_run *run);
 static void node_play_done(struct ivr_run *run);
 static void collect_done(struct ivr_run *run);
 static void stub_deliver(struct ivr_run *run);
+static void speech_record(struct ivr_run *run);
 
 static struct node *cur_node(const struct ivr_run *run)
 {
@@ -203,6 +212,7 @@ static void cancel_all(struct ivr_run *run)
 	tmr_cancel(&run->async);
 	run->async_kind = ASYNC_NONE;
 	run->req = mem_deref(run->req);
+	run->audio = mem_deref(run->audio);
 	run->playing = false;
 }
 
@@ -237,7 +247,7 @@ static void hang_up_system(struct ivr_run *run, const char *result, const char *
 
 	if (run->playing)
 		run->ops->stop(run->arg);
-	if (run->phase == PH_RECORDING)
+	if (run->phase == PH_RECORDING || run->phase == PH_SPEECH_REC)
 		run->ops->record_stop(run->arg);
 	log_info("ivr", "flow %" PRIu64 ": %s", run->flow->ivr_id, why);
 	path(run, result);
@@ -562,11 +572,18 @@ static void handle_key(struct ivr_run *run, char key)
 		stop_play(run);  /* a key skips the voicemail greeting */
 		return;
 	case PH_RECORDING:
+	case PH_SPEECH_REC:
 		if (n->end_key && key == n->end_key) {
 			tmr_cancel(&run->tmr);
-			run->phase = PH_RECORD_STOPPING;
+			run->phase = run->phase == PH_RECORDING ? PH_RECORD_STOPPING :
+							      PH_SPEECH_STOPPING;
 			run->ops->record_stop(run->arg);
 		}
+		return;
+	case PH_SPEECH_PROMPT:
+		/* A key skips the question: the answer is recorded at once. */
+		stop_play(run);
+		speech_record(run);
 		return;
 	default:
 		return;  /* nobody is asking: the key is not input */
@@ -655,6 +672,9 @@ static void node_play_done(struct ivr_run *run)
 	case PH_RECORD_PROMPT:
 		record_begin(run);
 		break;
+	case PH_SPEECH_PROMPT:
+		speech_record(run);
+		break;
 	case PH_HANGUP_PROMPT:
 		finish_hangup(run);
 		break;
@@ -736,6 +756,8 @@ static void set_output(struct ivr_run *run, const struct http_out *o, json_t *v)
 }
 
 static void http_send_attempt(struct ivr_run *run);
+static void speech_result(struct ivr_run *run, int err, const char *why, long status,
+			  const char *body, size_t len);
 
 static void http_result(struct ivr_run *run, int err, const char *why, long status,
 			const char *body, size_t len)
@@ -795,7 +817,10 @@ static void http_done(int err, const char *why, long status, const char *body, s
 {
 	struct ivr_run *run = mem_ref(arg);
 
-	http_result(run, err, why, status, body, len);
+	if (run->phase == PH_SPEECH_HTTP)
+		speech_result(run, err, why, status, body, len);
+	else
+		http_result(run, err, why, status, body, len);
 	mem_deref(run);
 }
 
@@ -804,7 +829,9 @@ static void stub_deliver(struct ivr_run *run)
 	const struct stub *s = run->stub;
 
 	run->stub = NULL;
-	if (s)
+	if (s && run->phase == PH_SPEECH_HTTP)
+		speech_result(run, 0, "", s->status, s->body, strlen(s->body));
+	else if (s)
 		http_result(run, 0, "", s->status, s->body, strlen(s->body));
 }
 
@@ -910,6 +937,198 @@ static void http_start(struct ivr_run *run)
  fail:
 	run->http_attempt = n->max_errors;
 	http_result(run, ENOMEM, "out of memory", 0, "", 0);
+}
+
+/* ---- speech (AI) ------------------------------------------------------------------- */
+
+/* The turn failed (no audio, recogniser error or timeout, nothing recognised): the
+ * variables are emptied and the flow leaves by onFail. */
+static void speech_fail(struct ivr_run *run, const char *why)
+{
+	const struct node *n = cur_node(run);
+	char res[160];
+
+	run->audio = mem_deref(run->audio);
+	http_clear(run);
+	var_set(run, n->var, "");
+	var_set(run, n->intent_var, "");
+	snprintf(res, sizeof(res), "fail:%.150s", why);
+	log_info("ivr", "node %s: speech %s", n->id, res);
+	path(run, res);
+	goto_node(run, edge_to(n, EDGE_FAIL, 0));
+}
+
+static void speech_result(struct ivr_run *run, int err, const char *why, long status,
+			  const char *body, size_t len)
+{
+	const struct node *n = cur_node(run);
+	struct ivr_http_req *req = run->req; /* owns body until released below */
+	const struct speech_intent *hit = NULL;
+	json_t *reply = NULL, *t, *i;
+	const char *text, *intent;
+	char res[96], st[16], msg[120];
+	json_error_t jerr;
+
+	run->req = NULL;
+	snprintf(st, sizeof(st), "%ld", status);
+	var_set(run, "SystemHttpStatus", st);
+	if (err) {
+		snprintf(msg, sizeof(msg), "%.110s", why && *why ? why : strerror(err));
+		goto fail;
+	}
+	if (status < 200 || status > 299) {
+		snprintf(msg, sizeof(msg), "recogniser status %ld", status);
+		goto fail;
+	}
+	reply = json_loadb(body, len, 0, &jerr);
+	t = json_object_get(reply, "text");
+	i = json_object_get(reply, "intent");
+	if (!json_is_object(reply) || (t && !json_is_null(t) && !json_is_string(t)) ||
+	    (i && !json_is_null(i) && !json_is_string(i))) {
+		snprintf(msg, sizeof(msg), "recogniser reply is not {\"text\", \"intent\"}");
+		goto fail;
+	}
+	text = json_is_string(t) ? json_string_value(t) : "";
+	intent = json_is_string(i) ? json_string_value(i) : "";
+	if (!*text && !*intent) {
+		snprintf(msg, sizeof(msg), "nothing recognised");
+		goto fail;
+	}
+	for (size_t k = 0; k < n->n_intents; k++) {
+		if (!strcmp(n->intents[k].name, intent))
+			hit = &n->intents[k];
+	}
+	var_set(run, n->var, text);
+	var_set(run, n->intent_var, intent);
+	/* As TCCC records speech input: the recognised text is the OriginalContent. */
+	run->last_key_ts = clock_unix_ms();
+	accept_input(run, intent, hit ? hit->label : "", text);
+	if (hit)
+		snprintf(res, sizeof(res), "intent:%.60s", hit->name);
+	else
+		snprintf(res, sizeof(res), "recognised");
+	json_decref(reply);
+	mem_deref(req);
+	http_clear(run);
+	path(run, res);
+	goto_node(run, hit ? n->edges[hit->edge].to : edge_to(n, EDGE_NEXT, 0));
+	return;
+fail:
+	json_decref(reply);
+	mem_deref(req);
+	speech_fail(run, msg);
+}
+
+static void speech_audio_done(int err, const char *why, const uint8_t *wav, size_t len,
+			      void *arg)
+{
+	struct ivr_run *run = mem_ref(arg);
+	const struct node *n = cur_node(run);
+	int e;
+
+	if (err) {
+		speech_fail(run, why && *why ? why : strerror(err));
+		goto out;
+	}
+	run->phase = PH_SPEECH_HTTP;
+	e = run->hc ? 0 : ivr_http_client_alloc(&run->hc);
+	if (!e)
+		e = ivr_http_send_bytes(&run->req, run->hc, "POST", run->http_url,
+					(const char *const *)run->http_headers,
+					run->n_http_headers, wav, len, n->timeout_ms, http_done,
+					run);
+	/* The WAV was copied by libcurl (or is no longer needed). */
+	run->audio = mem_deref(run->audio);
+	if (e)
+		speech_fail(run, strerror(e));
+out:
+	mem_deref(run);
+}
+
+/* The answer is recorded: ask the recogniser (a stub, or the audio read off the loop and
+ * POSTed as audio/wav). */
+static void speech_recorded(struct ivr_run *run, int err)
+{
+	const struct node *n = cur_node(run);
+	struct le *le;
+	int e;
+
+	if (err) {
+		speech_fail(run, strerror(err));
+		return;
+	}
+	run->http_url = render(run, n->url);
+	run->http_headers = mem_zalloc((n->n_headers + 2) * sizeof(char *), NULL);
+	if (!run->http_url || !run->http_headers) {
+		speech_fail(run, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < n->n_headers; i++) {
+		char *v = render(run, n->headers[i].value);
+
+		if (v)
+			re_sdprintf(&run->http_headers[run->n_http_headers], "%s: %s",
+				    n->headers[i].name, v);
+		mem_deref(v);
+		if (!run->http_headers[run->n_http_headers++]) {
+			speech_fail(run, "out of memory");
+			return;
+		}
+	}
+	if (str_dup(&run->http_headers[run->n_http_headers], "Content-Type: audio/wav")) {
+		speech_fail(run, "out of memory");
+		return;
+	}
+	run->n_http_headers++;
+	run->phase = PH_SPEECH_HTTP;
+	for (le = run->stubs.head; le; le = le->next) {
+		const struct stub *s = le->data;
+
+		if (!strcmp(s->url, run->http_url)) {
+			run->stub = s;
+			defer(run, ASYNC_STUB);
+			return;
+		}
+	}
+	if (!run->speech_path[0]) {
+		speech_fail(run, "no audio was recorded");
+		return;
+	}
+	run->phase = PH_SPEECH_AUDIO;
+	e = speech_audio_read(&run->audio, run->speech_path, speech_audio_done, run);
+	if (e)
+		speech_fail(run, strerror(e));
+}
+
+static void speech_expired(void *arg)
+{
+	struct ivr_run *run = mem_ref(arg);
+
+	if (run->phase == PH_SPEECH_REC) {
+		run->phase = PH_SPEECH_STOPPING;
+		run->ops->record_stop(run->arg);
+	}
+	mem_deref(run);
+}
+
+static void speech_record(struct ivr_run *run)
+{
+	const struct node *n = cur_node(run);
+	struct ivr_record r = {.max_len_s = n->max_len_s, .end_key = n->end_key,
+			       .node_id = n->id, .speech = true, .path = run->speech_path,
+			       .path_sz = sizeof(run->speech_path)};
+	int err;
+
+	run->speech_path[0] = '\0';
+	run->phase = PH_SPEECH_REC;
+	input_open(run);
+	err = run->ops->record(run->arg, &r);
+	if (err) {
+		speech_fail(run, strerror(err));
+		return;
+	}
+	tmr_start(&run->tmr, ms_scaled(run, (uint64_t)n->max_len_s * 1000), speech_expired,
+		  run);
 }
 
 /* ---- transfers --------------------------------------------------------------------- */
@@ -1057,6 +1276,10 @@ static void goto_node(struct ivr_run *run, int idx)
 		case NODE_COLLECT:
 			run->prompt_text = mem_deref(run->prompt_text);
 			ask_start(run);
+			return;
+		case NODE_SPEECH:
+			run->n_typeahead = 0;
+			play(run, &n->prompt, 1, true, PH_SPEECH_PROMPT, true);
 			return;
 		default:
 			break;
@@ -1286,8 +1509,16 @@ void ivr_on_record_done(struct ivr_run *run, int err)
 {
 	char res[64];
 
-	if (!run || run->finished ||
-	    (run->phase != PH_RECORDING && run->phase != PH_RECORD_STOPPING))
+	if (!run || run->finished)
+		return;
+	if (run->phase == PH_SPEECH_REC || run->phase == PH_SPEECH_STOPPING) {
+		mem_ref(run);
+		tmr_cancel(&run->tmr);
+		speech_recorded(run, err);
+		mem_deref(run);
+		return;
+	}
+	if (run->phase != PH_RECORDING && run->phase != PH_RECORD_STOPPING)
 		return;
 	mem_ref(run);
 	tmr_cancel(&run->tmr);

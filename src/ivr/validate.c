@@ -298,6 +298,7 @@ static void check_loops(const struct ivr_flow *flow, struct ivr_diag **dp)
 	for (size_t i = 0; i < n; i++) {
 		enum node_type t = flow->nodes[i].type;
 		guard[i] = t == NODE_MENU || t == NODE_COLLECT || t == NODE_SURVEY ||
+			   t == NODE_SPEECH ||
 			   counter_guard(flow, s.comp, (int)i);
 	}
 	/* One finding per component is enough to point at the loop. */
@@ -340,6 +341,9 @@ static bool var_set_by_flow(const struct ivr_flow *flow, const char *name, size_
 	for (size_t i = 0; i < flow->n_nodes; i++) {
 		const struct node *n = &flow->nodes[i];
 		if (n->var && strlen(n->var) == len && !memcmp(n->var, name, len))
+			return true;
+		if (n->intent_var && strlen(n->intent_var) == len &&
+		    !memcmp(n->intent_var, name, len))
 			return true;
 		for (size_t a = 0; a < n->n_assigns; a++) {
 			if (strlen(n->assigns[a].var) == len && !memcmp(n->assigns[a].var, name, len))

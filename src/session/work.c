@@ -136,12 +136,16 @@ static int op_record(void *arg, const struct ivr_record *r)
 
 	if (!ms)
 		return ENOTCONN;
-	snprintf(name, sizeof(name), "%s-%s-voicemail.wav", w->row->id,
-		 r->node_id ? r->node_id : "vm");
+	snprintf(name, sizeof(name), "%s-%s-%s.wav", w->row->id,
+		 r->node_id ? r->node_id : "vm", r->speech ? "speech" : "voicemail");
 	for (char *c = name; *c; c++) {
 		if (*c == '/')
 			*c = '_';
 	}
+	/* A speech answer is read back for the recogniser: the run needs its path. */
+	if (r->speech && r->path)
+		snprintf(r->path, r->path_sz, "%s/%s",
+			 media_recording_dir(w->mgr->deps.media), name);
 	return media_record_start(ms, name);
 }
 
