@@ -148,13 +148,14 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 	s->direction = 1;
 	s->ivr_id = ivr_id;
 	s->ivr_version = ivr.version;
+	s->ai = ivr.ai;
 	s->max_ring_s = ring ? (uint32_t)json_integer_value(ring) : 0;
 	snprintf(s->request_id, sizeof(s->request_id), "%s", ctx->request_id);
 	s->status = STORE_STATUS_RINGING;
 	s->created_ms = ctx->now_ms;
 	s->start_ts = ctx->now_ms / 1000;
 
-	rc = api_callout_admit(ctx, p, s, e);
+	rc = api_callout_admit(ctx, p, s, inst.ai_channels, e);
 	if (rc)
 		goto out;
 	if (ctx->hooks->session_created)

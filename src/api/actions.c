@@ -1,7 +1,9 @@
-/* actions: the table of ccc actions cccd serves; each lives in its own action_*.c file. */
+/* actions: the table of ccc actions cccd serves (TCCC's, and cccd's own Cccd* admin
+ * actions); each lives in its own action_*.c file. */
 #include <errno.h>
 #include <string.h>
 #include "api/api_int.h"
+#include "store/store.h"
 #include "tenant/tenant.h"
 
 static const struct api_action *const actions[] = {
@@ -10,6 +12,18 @@ static const struct api_action *const actions[] = {
 	&api_action_describe_tel_cdr,
 	&api_action_describe_pstn_active_session_list,
 	&api_action_hang_up_call,
+	&api_action_cccd_put_ivr_flow,
+	&api_action_cccd_describe_ivr_flows,
+	&api_action_cccd_describe_ivr_flow,
+	&api_action_cccd_describe_callout_rules,
+	&api_action_cccd_modify_callout_rules,
+	&api_action_cccd_describe_blacklist,
+	&api_action_cccd_modify_blacklist,
+	&api_action_cccd_describe_numbers,
+	&api_action_cccd_modify_number,
+	&api_action_cccd_describe_instance,
+	&api_action_cccd_modify_instance,
+	&api_action_cccd_create_tenant,
 };
 
 const struct api_action *api_action_find(const char *name)
@@ -26,6 +40,22 @@ enum api_code api_instance(const struct api_ctx *ctx, uint64_t sdkappid,
 {
 	int err = tenant_instance(ctx->t, ctx->account_id, sdkappid, inst);
 
+	if (err == ENOENT)
+		return api_fail(e, API_INVALID_PARAMETER_VALUE_INSTANCE_NOT_EXIST, "The SdkAppId "
+				"%llu does not exist.", (unsigned long long)sdkappid);
+	if (err)
+		return api_fail(e, API_INTERNAL_ERROR, "The database is unavailable.");
+	return API_OK;
+}
+
+enum api_code api_instance_admin(const struct api_ctx *ctx, uint64_t sdkappid,
+				 struct store_instance *inst, struct api_error *e)
+{
+	int err;
+
+	if (!ctx->operator)
+		return api_instance(ctx, sdkappid, inst, e);
+	err = store_instance_get(ctx->st, sdkappid, inst);
 	if (err == ENOENT)
 		return api_fail(e, API_INVALID_PARAMETER_VALUE_INSTANCE_NOT_EXIST, "The SdkAppId "
 				"%llu does not exist.", (unsigned long long)sdkappid);

@@ -46,6 +46,7 @@ enum api_code {
 	API_FAILED_OPERATION_AI_CONCURRENT_NO_PACKAGE,
 	API_FAILED_OPERATION_AI_CONCURRENT_OVER_FREQUENCY,
 	API_FAILED_OPERATION_CALL_OUT_FAILED,
+	API_AUTH_UNAUTHORIZED_OPERATION,
 	API_CODE_COUNT
 };
 
@@ -230,6 +231,7 @@ struct api_ctx {
 	uint64_t account_id;
 	const char *request_id;
 	int64_t now_ms;              /* wall clock */
+	bool operator;               /* the credential is an operator's (admin actions) */
 };
 
 /* Runs with validated params; adds its output fields to `out`. */
@@ -241,6 +243,18 @@ typedef enum api_code (api_action_h)(const struct api_ctx *ctx, const json_t *pa
 enum api_code api_instance(const struct api_ctx *ctx, uint64_t sdkappid,
 			   struct store_instance *inst, struct api_error *e);
 
+/* For cccd's own admin actions (docs/admin-api.md): the instance `sdkappid` if the
+ * caller owns it, or any instance for an operator; refused like api_instance. */
+enum api_code api_instance_admin(const struct api_ctx *ctx, uint64_t sdkappid,
+				 struct store_instance *inst, struct api_error *e);
+
+/* The instance's calling rules as complete JSON (every setting explicit), a mem string. */
+enum api_code api_rules_current(const struct api_ctx *ctx, uint64_t sdkappid, char **jsonp,
+				struct api_error *e);
+/* Adds the instance's blacklist to `out`: Enabled, Entries. */
+enum api_code api_blacklist_out(const struct api_ctx *ctx, uint64_t sdkappid, json_t *out,
+				struct api_error *e);
+
 enum { API_RATE_DEFAULT = 0 }; /* the action follows [api] rate_limit */
 
 struct api_action {
@@ -248,6 +262,7 @@ struct api_action {
 	const struct api_field *fields;
 	unsigned rate;               /* requests/s, or API_RATE_DEFAULT */
 	api_action_h *run;
+	bool operator_only;          /* refused (AuthFailure.UnauthorizedOperation) to tenants */
 };
 
 extern const struct api_action api_action_create_ivr_session;
@@ -255,15 +270,30 @@ extern const struct api_action api_action_describe_tel_session;
 extern const struct api_action api_action_describe_tel_cdr;
 extern const struct api_action api_action_describe_pstn_active_session_list;
 extern const struct api_action api_action_hang_up_call;
+extern const struct api_action api_action_cccd_put_ivr_flow;
+extern const struct api_action api_action_cccd_describe_ivr_flows;
+extern const struct api_action api_action_cccd_describe_ivr_flow;
+extern const struct api_action api_action_cccd_describe_callout_rules;
+extern const struct api_action api_action_cccd_modify_callout_rules;
+extern const struct api_action api_action_cccd_describe_blacklist;
+extern const struct api_action api_action_cccd_modify_blacklist;
+extern const struct api_action api_action_cccd_describe_numbers;
+extern const struct api_action api_action_cccd_modify_number;
+extern const struct api_action api_action_cccd_describe_instance;
+extern const struct api_action api_action_cccd_modify_instance;
+extern const struct api_action api_action_cccd_create_tenant;
 
 const struct api_action *api_action_find(const char *name);
 
 struct store_session;
 /* CreateIVRSession's calling rules: normalises Callee into s->callee, runs the checks of
  * callout-rules.md §3.4 steps 6–12 and, when they pass, inserts s durably with the chosen
- * caller (step 13). Every refusal is its TCCC code with the rule's own words. */
+ * caller (step 13). A session of an AI flow (s->ai) also needs one of the instance's
+ * `ai_channels` free, counted in the same transaction. Every refusal is its TCCC code
+ * with the rule's own words. */
 enum api_code api_callout_admit(const struct api_ctx *ctx, const json_t *params,
-				struct store_session *s, struct api_error *e);
+				struct store_session *s, uint32_t ai_channels,
+				struct api_error *e);
 
 /* A phone number as callers give it ("+86 13...", "008613...", "013...") → the stored form
  * ("008613...", national numbers kept as given); EINVAL when it is not digits with an

@@ -85,6 +85,8 @@ struct decision {
 	const struct policy_rules *rules;
 	const struct policy_static *statics;
 	const struct candidates *cand;
+	bool ai;                  /* the session's IVR has an AI node */
+	uint32_t ai_channels;     /* the instance's licence */
 	struct policy_verdict v;
 };
 
@@ -98,6 +100,9 @@ static int decide(const struct store_admit_counts *c, size_t *chosen, void *arg)
 		.callee_daily = c->callee_daily,
 		.callers = callers,
 		.n_callers = c->n_callers,
+		.ai_needed = d->ai,
+		.ai_licences = d->ai_channels,
+		.ai_in_use = c->ai_live,
 	};
 
 	for (size_t i = 0; i < c->n_callers; i++) {
@@ -111,7 +116,8 @@ static int decide(const struct store_admit_counts *c, size_t *chosen, void *arg)
 }
 
 enum api_code api_callout_admit(const struct api_ctx *ctx, const json_t *p,
-				struct store_session *s, struct api_error *e)
+				struct store_session *s, uint32_t ai_channels,
+				struct api_error *e)
 {
 	struct policy_rules *rules = NULL;
 	struct policy_static statics;
@@ -172,6 +178,8 @@ enum api_code api_callout_admit(const struct api_ctx *ctx, const json_t *p,
 	d.rules = rules;
 	d.statics = &statics;
 	d.cand = &cand;
+	d.ai = s->ai;
+	d.ai_channels = ai_channels;
 	err = store_session_admit(ctx->st, s, &q, decide, &d);
 	if (err >= STORE_ADMIT_REFUSED)
 		rc = refuse(e, &d.v);
