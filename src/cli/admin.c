@@ -33,10 +33,13 @@ static int admin_usage(void)
 		"       ccc admin --config FILE ivr-put --sdkappid N --ivr ID:TYPE:FILE\n"
 		"       ccc admin --config FILE rules-set --sdkappid N (default|demo|FILE)\n"
 		"       ccc admin --config FILE rules-show --sdkappid N\n"
+		"       ccc admin --config FILE operator-add [--name NAME]\n"
 		"  TYPE is inbound, autoOutbound or survey; without FILE the IVR is a flow\n"
 		"  that hangs up at once. tenant-add prints the new account's credentials.\n"
 		"  Rules are the callout rules JSON of docs/callout-rules.md; changes apply to\n"
-		"  the next request, without a restart.\n");
+		"  the next request, without a restart. operator-add prints the credentials of\n"
+		"  a new operator account, which may also call the operator actions of the\n"
+		"  admin API (docs/admin-api.md): licences and new tenants.\n");
 	return 2;
 }
 
@@ -409,6 +412,26 @@ static int rules_show(struct store *st, int argc, char **argv)
 	return err ? 1 : 0;
 }
 
+static int operator_add(struct tenant *t, int argc, char **argv)
+{
+	const char *name = opt_str(argc, argv, "--name");
+	char secret_id[64], secret_key[128];
+	uint64_t account_id;
+	int err;
+
+	if (argc != 1 && !(argc == 3 && name))
+		return admin_usage();
+	err = tenant_operator_create(t, name ? name : "operator", &account_id, secret_id,
+				     secret_key);
+	if (err) {
+		fprintf(stderr, "ccc admin: operator-add failed: %s\n", strerror(err));
+		return 1;
+	}
+	printf("ACCOUNT_ID=%llu\nTENCENTCLOUD_SECRET_ID=%s\nTENCENTCLOUD_SECRET_KEY=%s\n",
+	       (unsigned long long)account_id, secret_id, secret_key);
+	return 0;
+}
+
 int cli_admin(int argc, char **argv)
 {
 	struct store_conf sc;
@@ -444,6 +467,8 @@ int cli_admin(int argc, char **argv)
 		rc = rules_set(st, argc - 3, argv + 3);
 	else if (!strcmp(argv[3], "rules-show"))
 		rc = rules_show(st, argc - 3, argv + 3);
+	else if (!strcmp(argv[3], "operator-add"))
+		rc = operator_add(t, argc - 3, argv + 3);
 	else
 		rc = admin_usage();
 	mem_deref(t);
