@@ -536,6 +536,59 @@ static void test_conditions(void **state)
 	assert_int_equal(cond_op_parse("~", &op), EINVAL);
 }
 
+/* ---- speech (AI) nodes ------------------------------------------------------------ */
+
+#define ASK(params, exits) "{'id':'ask','type':'speech','params':{" params "}" exits "},"
+#define ASK_OK "'prompt':{'tts':'say it'},'url':'https://asr.example/r'"
+
+static void test_speech_node(void **state)
+{
+	struct ivr_flow *flow = NULL;
+	struct ivr_diag *d;
+
+	(void)state;
+	assert_int_equal(load(HEAD START("ask") ASK(ASK_OK ",'intents':{'billing':{'label':"
+			      "'bill','next':'bye'}}", ",'next':'bye','onFail':'bye'") BYE TAIL,
+			      &flow, NULL), 0);
+	assert_true(ivr_flow_uses_ai(flow));
+	mem_deref(flow);
+	assert_int_equal(load(HEAD START("bye") BYE TAIL, &flow, NULL), 0);
+	assert_false(ivr_flow_uses_ai(flow));
+	mem_deref(flow);
+	/* The recognised text and intent are variables a template may use. */
+	load_ok(HEAD START("ask") ASK(ASK_OK ",'textVar':'Said'", ",'next':'p','onFail':'bye'")
+		"{'id':'p','type':'prompt','params':{'tts':'${Said} ${SpeechIntent}'},'next':"
+		"'bye'}," BYE TAIL);
+	/* A loop through a speech node is guarded: the caller drives it. */
+	load_ok(HEAD START("ask") ASK(ASK_OK, ",'next':'ask','onFail':'bye'") BYE TAIL);
+
+	/* Every finding at once. */
+	d = load_bad(HEAD START("ask") ASK("'url':'ftp://x','maxLenS':61,'timeoutMs':10,"
+		"'endKey':'x','textVar':'SystemX','intentVar':'1a','zz':1,'headers':{'a b':'x'},"
+		"'intents':{'a.b':{'next':'bye'},'ok':{'next':'nowhere'},'nx':{},'bad':3}",
+		",'next':'bye','else':'bye'") BYE TAIL);
+	assert_true(has(d, "ask", "params.prompt", "missing"));
+	assert_true(has(d, "ask", "params.url", "must start with https://"));
+	assert_true(has(d, "ask", "params.maxLenS", "61 is out of range 1-60"));
+	assert_true(has(d, "ask", "params.timeoutMs", "out of range 1000-30000"));
+	assert_true(has(d, "ask", "params.endKey", "not one key"));
+	assert_true(has(d, "ask", "params.textVar", "System variables cannot be set"));
+	assert_true(has(d, "ask", "params.intentVar", "not a variable name"));
+	assert_true(has(d, "ask", "params.zz", "unknown field"));
+	assert_true(has(d, "ask", "params.intents.a.b", "not an intent name"));
+	assert_true(has(d, "ask", "params.intents.ok.next", "'nowhere' does not exist"));
+	assert_true(has(d, "ask", "params.intents.nx.next", "missing"));
+	assert_true(has(d, "ask", "params.intents.bad", "must be an object"));
+	assert_true(has(d, "ask", "onFail", "missing"));
+	assert_true(has(d, "ask", "else", "no 'else' exit"));
+	mem_deref(d);
+	/* Plain http:// only to this machine. */
+	fails(HEAD START("ask") ASK("'prompt':{'tts':'a'},'url':'http://asr.example/r'",
+	      ",'next':'bye','onFail':'bye'") BYE TAIL, "ask", "params.url", "must be https://");
+	load_ok(HEAD START("ask") ASK("'prompt':{'tts':'a'},'url':'http://127.0.0.1:9/r'",
+		",'next':'bye','onFail':'bye'") BYE TAIL);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -556,6 +609,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_flow),
+		cmocka_unit_test(test_speech_node),
 		cmocka_unit_test(test_demo_flow),
 		cmocka_unit_test(test_document_errors),
 		cmocka_unit_test(test_unknown_type),

@@ -637,8 +637,19 @@ static void test_ai_and_licence(void **state)
 	one.live = 1;
 	assert_int_equal(policy_check_counters(r, &st, &c, &chosen, &v),
 			 POLICY_CALLER_OVER_FREQUENCY);
-	/* An IVR without AI needs no licence. */
+	/* Licences lowered below what is in use: still over, never a wrap-around. */
 	one.live = 0;
+	c.ai_licences = 1;
+	c.ai_in_use = 3;
+	assert_int_equal(policy_check_counters(r, &st, &c, &chosen, &v), POLICY_AI_OVER_FREQUENCY);
+	c.ai_in_use = 0;
+	assert_int_equal(policy_check_counters(r, &st, &c, &chosen, &v), POLICY_OK);
+	/* No caller number at all is refused before the AI licence is looked at. */
+	c.n_callers = 0;
+	c.ai_licences = 0;
+	assert_int_equal(policy_check_counters(r, &st, &c, &chosen, &v), POLICY_NO_CALLER);
+	c.n_callers = 1;
+	/* An IVR without AI needs no licence. */
 	c.ai_needed = false;
 	c.ai_licences = 0;
 	assert_int_equal(policy_check_counters(r, &st, &c, &chosen, &v), POLICY_OK);

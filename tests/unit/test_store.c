@@ -536,6 +536,49 @@ static void test_pool_rotates(void **state)
 	mem_deref(s);
 }
 
+/* Records the AI count it saw and admits while below 2 channels. */
+static int decide_ai(const struct store_admit_counts *c, size_t *chosen, void *arg)
+{
+	*(uint32_t *)arg = c->ai_live;
+	*chosen = 0;
+	return c->ai_live >= 2 ? STORE_ADMIT_REFUSED + 3 : 0;
+}
+
+/* Live AI sessions of the instance are counted for an AI session only; finished ones and
+ * other instances' do not count. */
+static void test_admit_ai_live(void **state)
+{
+	struct fixture *f = *state;
+	struct store_admit_query q = {.callers = {"008601000000001"}, .n_callers = 1};
+	struct store_session_end end = {.ended_ts = 1, .end_status = 1, .hungup_side = "user"};
+	struct store_session *s[5];
+	uint32_t seen = 99;
+
+	for (int i = 0; i < 5; i++) {
+		s[i] = new_session(i == 4 ? 52 : 51);
+		s[i]->ai = i != 2;
+	}
+	assert_int_equal(store_session_admit(f->st, s[0], &q, decide_ai, &seen), 0);
+	assert_int_equal(seen, 0);
+	assert_int_equal(store_session_admit(f->st, s[1], &q, decide_ai, &seen), 0);
+	assert_int_equal(seen, 1);
+	/* a session without AI is not even counted */
+	assert_int_equal(store_session_admit(f->st, s[2], &q, decide_ai, &seen), 0);
+	assert_int_equal(seen, 0);
+	assert_int_equal(store_session_admit(f->st, s[3], &q, decide_ai, &seen),
+			 STORE_ADMIT_REFUSED + 3);
+	assert_int_equal(seen, 2);
+	/* another instance has its own channels */
+	assert_int_equal(store_session_admit(f->st, s[4], &q, decide_ai, &seen), 0);
+	assert_int_equal(seen, 0);
+	/* a finished session frees its channel */
+	assert_int_equal(store_session_finish(f->st, s[0]->id, 51, &end, NULL), 0);
+	assert_int_equal(store_session_admit(f->st, s[3], &q, decide_ai, &seen), 0);
+	assert_int_equal(seen, 1);
+	for (int i = 0; i < 5; i++)
+		mem_deref(s[i]);
+}
+
 struct writer_arg {
 	struct store *st;
 	int n, failures;
@@ -613,6 +656,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_session_lifecycle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_admit_concurrent_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cdr_and_active_lists, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_admit_ai_live, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pool_rotates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_creates_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
