@@ -46,6 +46,7 @@ struct inbound_entry {
 	char number[33];
 	uint64_t sdkappid, account_id, ivr_id;
 	uint32_t ivr_version;
+	uint32_t ai_channels;          /* the instance's AI licence (for AI flows) */
 	struct ivr_flow *flow;         /* owned reference; NULL if it does not load */
 };
 

@@ -341,6 +341,33 @@ void session_work_hangup(struct session_work *w)
 		call_hangup(w->call);
 }
 
+/* An inbound call to an AI flow needs a free AI channel, like CreateIVRSession: without
+ * one the caller hears busy (486), as a TCCC line whose AI seats are all taken would give,
+ * and the refusal is logged. The loop counts the AI sessions it works; an outbound
+ * session admitted by the API but not handed over yet (milliseconds) is not seen, while
+ * the API's count in the store does see inbound ones (sessions.ai). */
+static int inbound_ai_admit(struct session_mgr *m, const struct inbound_entry *e,
+			    const struct call_incoming *in)
+{
+	uint32_t live = 0;
+
+	if (!e->flow || !ivr_flow_uses_ai(e->flow))
+		return 0;
+	for (struct le *le = m->active.head; le; le = le->next) {
+		const struct session_work *w = le->data;
+
+		if (w->row->sdkappid == e->sdkappid && w->row->ai &&
+		    w->row->status != STORE_STATUS_FINISHED)
+			live++;
+	}
+	if (live < e->ai_channels)
+		return 0;
+	log_info("session", "inbound call from %s to %s refused (486): %s", in->caller, e->number,
+		 e->ai_channels ? "every AI channel of the instance is in use" :
+		 "the IVR uses AI and the instance has no AI licence");
+	return EBUSY;
+}
+
 int session_work_inbound(struct session_mgr *m, struct call *c, const struct inbound_entry *e,
 			 const struct call_incoming *in, call_event_h **ehp, void **argp)
 {
@@ -349,6 +376,9 @@ int session_work_inbound(struct session_mgr *m, struct call *c, const struct inb
 	int64_t now_ms = clock_unix_ms();
 	int err;
 
+	err = inbound_ai_admit(m, e, in);
+	if (err)
+		return err;
 	err = store_session_alloc(&row, in->uui, "[]");
 	if (err)
 		return err;
@@ -365,6 +395,7 @@ int session_work_inbound(struct session_mgr *m, struct call *c, const struct inb
 	snprintf(row->callee, sizeof(row->callee), "%s", e->number);
 	row->ivr_id = e->ivr_id;
 	row->ivr_version = e->ivr_version;
+	row->ai = e->flow && ivr_flow_uses_ai(e->flow);
 	row->status = STORE_STATUS_RINGING;
 	row->created_ms = now_ms;
 	row->start_ts = now_ms / 1000;
