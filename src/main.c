@@ -16,6 +16,7 @@
 #include "media/media.h"
 #include "policy/policy.h"
 #include "push/push.h"
+#include "records/records.h"
 #include "session/session.h"
 #include "store/store.h"
 #include "tenant/tenant.h"
@@ -32,6 +33,7 @@ struct cccd_conf {
 	struct session_conf session;
 	struct push_conf push;
 	struct api_conf api;
+	struct records_conf records;
 	char policy_locations[512];    /* [policy] locations */
 	char policy_blacklist[512];    /* [policy] blacklist */
 };
@@ -40,6 +42,8 @@ struct cccd_conf {
 struct cccd {
 	struct store *store;
 	struct tenant *tenant;
+	struct records_links *links;
+	struct records_cleaner *cleaner;
 	struct push *push;
 	struct policy_data *policy;
 	struct media *media;
@@ -93,6 +97,7 @@ static int conf_read_all(const char *path, struct cccd_conf *cc, struct conf_err
 	rc = rc ? rc : session_conf_read(cf, &cc->session, err);
 	rc = rc ? rc : push_conf_read(cf, &cc->push, err);
 	rc = rc ? rc : api_conf_read(cf, &cc->api, err);
+	rc = rc ? rc : records_conf_read(cf, &cc->records, err);
 	rc = rc ? rc : policy_conf_read(cf, cc, err);
 	rc = rc ? rc : conf_unused(cf, err);
 	mem_deref(cf);
@@ -196,17 +201,13 @@ static void signal_handler(int sig)
 }
 
 /* On an API thread: a session is durable; the control loop takes it from here. */
-static void session_created(const char *session_id, uint64_t sdkappid, void *arg)
+static void session_created(struct store_session *s, void *arg)
 {
 	struct cccd *d = arg;
-	struct store_session *s = NULL;
-	int err = store_session_get(d->store, sdkappid, session_id, &s);
+	int err = session_mgr_enqueue(d->sessions, s); /* takes over s */
 
-	if (!err)
-		err = session_mgr_enqueue(d->sessions, s); /* takes over s */
 	if (err) {
-		log_error("main", "%s: cannot hand the session over: %s", session_id,
-			  strerror(err));
+		log_error("main", "%s: cannot hand the session over: %s", s->id, strerror(err));
 		mem_deref(s);
 	}
 }
@@ -235,13 +236,56 @@ static void cccd_stop(struct cccd *d)
 	d->ua = mem_deref(d->ua);
 	d->media = mem_deref(d->media);
 	d->push = mem_deref(d->push);
+	d->cleaner = mem_deref(d->cleaner);
+	d->links = mem_deref(d->links);
 	d->policy = mem_deref(d->policy);
 	d->tenant = mem_deref(d->tenant);
 	d->store = mem_deref(d->store);
 }
 
+/* On the push thread: recording files in a record, recording or voicemail push become
+ * links made now (a link made when the row was queued could have expired). */
+static int push_body(const struct store_outbox_row *row, char **outp, void *arg)
+{
+	struct cccd *d = arg;
+
+	*outp = NULL;
+	if (strcmp(row->action, "cdr") && strcmp(row->action, "record") &&
+	    strcmp(row->action, "voicemail"))
+		return 0;
+	return records_links_body(d->links, row->body, clock_unix_s(), outp);
+}
+
+/* Recording links: signed with a key derived from the master key, based at [records]
+ * public_url or else the API's own address; and the retention sweeper. */
+static int records_start(struct cccd *d, const struct cccd_conf *cc)
+{
+	uint8_t key[TENANT_DERIVED_KEY_LEN];
+	char base[RECORDS_URL_BASE_MAX];
+	int err;
+
+	if (cc->records.public_url[0])
+		snprintf(base, sizeof(base), "%s", cc->records.public_url);
+	else if (strchr(cc->api.listen_host, ':'))
+		snprintf(base, sizeof(base), "http://[%s]:%u", cc->api.listen_host,
+			 cc->api.listen_port);
+	else
+		snprintf(base, sizeof(base), "http://%s:%u", cc->api.listen_host,
+			 cc->api.listen_port);
+	err = tenant_key_derive(d->tenant, "records:links", key);
+	err = err ? err : records_links_alloc(&d->links, base, cc->records.link_ttl_s,
+					      cc->media.recording_dir, key);
+	memset(key, 0, sizeof(key));
+	err = err ? err : records_cleaner_alloc(&d->cleaner, cc->media.recording_dir,
+						cc->records.retention_days);
+	if (err)
+		log_error("main", "cannot set up recordings: %s", strerror(err));
+	return err;
+}
+
 static int cccd_start(struct cccd *d, const struct cccd_conf *cc)
 {
+	struct push_conf pc = cc->push;
 	int err;
 
 	err = parent_dir_make(cc->store.path);
@@ -265,7 +309,12 @@ static int cccd_start(struct cccd *d, const struct cccd_conf *cc)
 	err = policy_load(d, cc);
 	if (err)
 		return err;
-	err = push_alloc(&d->push, d->store, d->tenant, &cc->push);
+	err = records_start(d, cc);
+	if (err)
+		return err;
+	pc.body_h = push_body;
+	pc.body_arg = d;
+	err = push_alloc(&d->push, d->store, d->tenant, &pc);
 	if (err) {
 		log_error("main", "cannot start data push: %s", strerror(err));
 		return err;
@@ -291,7 +340,7 @@ static int cccd_start(struct cccd *d, const struct cccd_conf *cc)
 	}
 	{
 		const struct api_hooks hooks = {session_created, session_hangup, route_ok, d,
-						d->policy};
+						d->policy, d->links};
 
 		err = api_start(&d->api, &cc->api, d->store, d->tenant, &hooks);
 	}

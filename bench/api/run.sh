@@ -1,7 +1,23 @@
 #!/usr/bin/env bash
 # API bench: signed requests per second for DescribeTelSession and CreateIVRSession next to
-# the same load generator against nginx serving a static JSON file, and durable
-# CreateIVRSession per second (rate limit off, synchronous = full). Prints figures only.
+# the same load generator against nginx serving a static JSON file on this machine, in one
+# run, as ratios; then the store alone under the create pattern. Prints figures only.
+#
+# What each figure measures:
+#  - nginx: GET of a static 130-byte JSON file, keep-alive, 2 workers: the ceiling of this
+#    machine and load generator.
+#  - DescribeTelSession: the full path — TC3 signature check with the stored key, rate
+#    limit (off here), validation, instance and session reads, the JSON reply.
+#  - CreateIVRSession, durable: signature, validation, calling rules (demo rules: no hours
+#    and no caps, so one callee can be called again and again), the admission transaction
+#    and its durable commit (synchronous = full: the reply waits for fsync, shared by a
+#    group), the hand-over to the control loop — and a real call attempt for each: the
+#    trunk is a closed TCP port on loopback, so every INVITE fails at once ("Connection
+#    refused", EndStatus 208) and its final record is written. What is not measured: SIP
+#    transactions with a live peer, media (bench/calls does).
+#  - store alone: STORE_THREADS threads admitting sessions (with the counts of the default
+#    rules) and queueing their final records, no HTTP: the store's ceiling, with the
+#    writer's transactions and the mean number of writes per transaction (group commit).
 #
 #   bench/api/run.sh                 10 s per figure, 32 connections
 #   SECONDS_EACH=5 CONNS=64 API_THREADS=8 CCCD_BUILD=asan bench/api/run.sh
@@ -12,6 +28,7 @@ cd "$(dirname "$0")/../.."
 SECS=${SECONDS_EACH:-10}
 CONNS=${CONNS:-32}
 THREADS=${API_THREADS:-16}  # blocking durable creates: more threads, bigger group commits
+STORE_THREADS=${STORE_THREADS:-32}
 API_PORT=18080 SIP_PORT=18081 NGINX_PORT=18082
 BUILD=build/${CCCD_BUILD:-release}
 
@@ -28,9 +45,13 @@ cleanup() {
 trap cleanup EXIT
 chmod 755 "$tmp" # nginx workers may run as another user
 
-# The generator links cccd's sign module, so requests are signed exactly as clients do.
+# The generator links cccd's sign module, so requests are signed exactly as clients do;
+# the store bench links the store itself.
 cc -O2 -std=c17 -D_GNU_SOURCE -Isrc bench/api/load.c build/release/libcccd.a \
 	$(pkg-config --libs libre openssl) -lpthread -o "$tmp/load"
+cc -O2 -std=c17 -D_GNU_SOURCE -DHAVE_INTTYPES_H -DHAVE_STDBOOL_H -DHAVE_INET6 -Isrc \
+	$(pkg-config --cflags libre) bench/api/store.c build/release/libcccd.a \
+	$(pkg-config --libs libre openssl sqlite3 jansson) -lpthread -o "$tmp/store"
 
 cat >"$tmp/cccd.conf" <<CONF
 [api]
@@ -41,11 +62,11 @@ rate_limit = 0
 path = $tmp/cccd.db
 [sip]
 listen = 127.0.0.1:$SIP_PORT
-# A route for every number; the calls go to the discard port on loopback and fail fast.
+# A route for every number; the calls go to a closed TCP port on loopback and fail at once.
 [trunk sink]
 host = 127.0.0.1
 port = 9
-transport = udp
+transport = tcp
 route = *
 options_interval = 0
 [log]
@@ -111,4 +132,6 @@ awk -v n="$(rps "$n")" -v d="$(rps "$dsc")" -v c="$(rps "$cre")" 'BEGIN {
 	printf "ratio DescribeTelSession / nginx      %.2f (target >= 0.5)\n", d / n;
 	printf "ratio CreateIVRSession / nginx        %.2f\n", c / n;
 	printf "durable CreateIVRSession per second   %d (target >= 2000)\n", c }'
+st=$("$tmp/store" "$tmp/store.db" "$STORE_THREADS" "$SECS" full)
+echo "store alone, $STORE_THREADS threads (full sync)     $st"
 grep -E 'error|ERROR' "$tmp/cccd.log" | head -5 || true

@@ -6,6 +6,7 @@
 #
 #   bench/calls/floor.sh                 100 and 400 calls, 5 s each
 #   CALLS="50 200" SECONDS_EACH=3 bench/calls/floor.sh
+#   BUILD_ONLY=1 bench/calls/floor.sh    only builds build/release/bench/floor (run.sh)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -21,6 +22,7 @@ cc -std=c17 -O2 -D_GNU_SOURCE -DHAVE_INTTYPES_H -DHAVE_STDBOOL_H -DHAVE_INET6 -I
 	build/release/libcccd.a \
 	$(pkg-config --libs libre libmicrohttpd jansson sqlite3 libcurl openssl spandsp sndfile speexdsp) \
 	-lflite_cmu_us_kal -lflite_usenglish -lflite_cmulex -lflite -lm -pthread
+[ -z "${BUILD_ONLY:-}" ] || exit 0
 
 echo "== floor: bare loop, both ends of every call in one process ($(nproc) cores)"
 for n in $CALLS; do

@@ -158,10 +158,14 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 	rc = api_callout_admit(ctx, p, s, inst.ai_channels, e);
 	if (rc)
 		goto out;
-	if (ctx->hooks->session_created)
-		ctx->hooks->session_created(s->id, sdkappid, ctx->hooks->arg);
 	rc = json_object_set_new(out, "SessionId", json_string(s->id)) ?
 		api_fail(e, API_INTERNAL_ERROR, "Out of memory.") : API_OK;
+	/* Durable, so handed over even when the reply cannot be built: a session the
+	 * store acknowledged is always dialled and always gets its record. */
+	if (ctx->hooks->session_created) {
+		ctx->hooks->session_created(s, ctx->hooks->arg);
+		s = NULL;
+	}
 out:
 	free(vars_text);
 	mem_deref(s);

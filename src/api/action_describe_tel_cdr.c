@@ -32,6 +32,8 @@ static const struct api_field fields[] = {
 
 struct cdr_page {
 	struct store *st;
+	const struct records_links *links;
+	int64_t now_s;
 	json_t *list;
 	int err;
 };
@@ -56,7 +58,11 @@ static int cdr_add(struct store_session *s, void *arg)
 	if (!err) {
 		cdr = records_cdr(s, (const struct store_key_press *)keys->buf,
 				  keys->end / sizeof(struct store_key_press), false);
-		err = !cdr || json_array_append_new(pg->list, cdr) ? ENOMEM : 0;
+		/* Links are made now: one stored with the record would expire. */
+		err = !cdr ? ENOMEM : records_links_apply(pg->links, cdr, pg->now_s);
+		if (!err && json_array_append(pg->list, cdr))
+			err = ENOMEM;
+		json_decref(cdr);
 	}
 	mem_deref(keys);
 	return err;
@@ -99,7 +105,8 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 				    .offset = (uint64_t)(page * size), .limit = (uint64_t)size};
 	struct store_instance inst;
 	enum api_code rc;
-	struct cdr_page pg = {.st = ctx->st};
+	struct cdr_page pg = {.st = ctx->st, .links = ctx->hooks->links,
+			      .now_s = ctx->now_ms / 1000};
 	uint64_t total = 0;
 	int err;
 

@@ -16,6 +16,7 @@
 struct api;
 struct policy_data;
 struct store;
+struct store_session;
 struct tenant;
 struct conf;
 struct conf_err;
@@ -34,9 +35,12 @@ struct api_conf {
 int api_conf_read(const struct conf *cf, struct api_conf *ac, struct conf_err *err);
 
 /* What the API asks of the rest of cccd, from its own threads (so: thread-safe). */
+struct records_links;
+
 struct api_hooks {
-	/* A new session is durable: hand it to the control loop. */
-	void (*session_created)(const char *session_id, uint64_t sdkappid, void *arg);
+	/* A new session is durable: hand it to the control loop. s is the row as committed
+	 * (the chosen caller included); the hook takes over the reference. */
+	void (*session_created)(struct store_session *s, void *arg);
 	/* HangUpCall: ask the control loop to hang up a live session. */
 	int (*session_hangup)(const char *session_id, uint64_t sdkappid, void *arg);
 	/* Some trunk that is not known to be down can carry a call to this number. */
@@ -44,6 +48,9 @@ struct api_hooks {
 	void *arg;
 	/* System-wide calling-rule data (location tables, global blacklist); may be NULL. */
 	const struct policy_data *policy;
+	/* Recording links: DescribeTelCdr makes them, GET /records/... serves their files.
+	 * NULL: no recordings are served and records show none. Not owned. */
+	const struct records_links *links;
 };
 
 /* Starts listening; st and t are not owned and must outlive the api object; hooks is

@@ -312,6 +312,13 @@ struct api_core {
 	struct api_replay *replay;   /* owned; NULL when replay_cache = 0 */
 };
 
+/* GET (or HEAD) of a recording link's path? */
+bool api_download_is(const char *method, const char *path);
+/* Answers a recording download (download.c): an enum MHD_Result. l may be NULL (404). */
+struct MHD_Connection;
+struct records_links;
+int api_download(struct MHD_Connection *conn, const struct records_links *l, const char *path);
+
 int api_core_alloc(struct api_core **cp, const struct api_conf *ac, struct store *st,
 		   struct tenant *t, const struct api_hooks *hooks);
 

@@ -172,6 +172,10 @@ enum api_code api_callout_admit(const struct api_ctx *ctx, const json_t *p,
 	q.callee_interval_since = win.callee_interval_since;
 	q.callee_daily_since = win.callee_daily_since;
 	q.caller_since = win.caller_since;
+	q.skip = (win.callee_interval_used ? 0 : STORE_ADMIT_SKIP_CALLEE_INTERVAL) |
+		 (win.callee_daily_used ? 0 : STORE_ADMIT_SKIP_CALLEE_DAILY) |
+		 (win.caller_live_used ? 0 : STORE_ADMIT_SKIP_CALLER_LIVE) |
+		 (win.caller_recent_used ? 0 : STORE_ADMIT_SKIP_CALLER_RECENT);
 	for (size_t i = 0; i < cand.n; i++)
 		q.callers[i] = cand.numbers[i];
 	q.n_callers = cand.n;

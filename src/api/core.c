@@ -7,6 +7,7 @@
 #include <re_mem.h>
 #include "api/api_int.h"
 #include "base/base.h"
+#include "store/store.h"
 #include "tenant/tenant.h"
 
 #define API_VERSION "2020-02-10"
@@ -116,9 +117,13 @@ char *api_core_handle(struct api_core *c, const struct api_http *h, int64_t now_
 	char request_id[37], *body;
 	json_t *out = json_object();
 	enum api_code rc;
+	bool snapshot;
 
 	if (ids_uuid(request_id))
 		strcpy(request_id, "00000000-0000-4000-8000-000000000000");
+	/* One read transaction for all of the request's reads (credential, instance, rows):
+	 * without it, each read is its own. A snapshot that cannot start only costs that. */
+	snapshot = !store_snapshot_begin(c->st);
 	rc = out ? api_request_parse(h, &r, &e) : api_fail(&e, API_INTERNAL_ERROR,
 							       "Out of memory.");
 	if (!rc)
@@ -161,6 +166,8 @@ char *api_core_handle(struct api_core *c, const struct api_http *h, int64_t now_
 	else {
 		body = api_reply_ok(out, request_id);
 	}
+	if (snapshot)
+		store_snapshot_end(c->st);
 	mem_deref(r);
 	return body;
 }

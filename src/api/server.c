@@ -149,10 +149,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	struct api_http h = {0};
 	const char *cl;
 
-	(void)url;
 	(void)version;
 	if (!cr)
 		return MHD_NO; /* out of memory when the request began: drop the connection */
+	if (!cr->started && api_download_is(method, url)) {
+		cr->started = true;
+		return (enum MHD_Result)api_download(conn, a->core->hooks.links, url);
+	}
 	if (!cr->started) {
 		cr->started = true;
 		cr->limit = !strcmp(method, "POST") ?

@@ -26,7 +26,7 @@ static int admin_usage(void)
 		"           [--ai-channels N] [--ivr ID:TYPE[:FILE]]... [--number NUMBER]...\n"
 		"           [--rules default|demo|FILE]\n"
 		"       ccc admin --config FILE instance-set --sdkappid N [--edition E]\n"
-		"           [--package-expires UNIX_S] [--ai-channels N]\n"
+		"           [--package-expires UNIX_S] [--ai-channels N] [--record yes|no]\n"
 		"       ccc admin --config FILE number-set --sdkappid N --number NUMBER\n"
 		"           [--state 1|2|4|5] [--class platform|own] [--outbound yes|no]\n"
 		"           [--inbound-ivr ID]   (0 = no inbound IVR)\n"
@@ -273,6 +273,7 @@ static int instance_set(struct store *st, int argc, char **argv)
 {
 	struct store_instance in;
 	const char *ed = opt_str(argc, argv, "--edition");
+	const char *record = opt_str(argc, argv, "--record");
 	bool g_exp = false, g_ai = false;
 	uint64_t sdkappid, exp = 0, ai = 0;
 	int err;
@@ -280,7 +281,8 @@ static int instance_set(struct store *st, int argc, char **argv)
 	if (opt_u64(argc, argv, "--sdkappid", &sdkappid, NULL) ||
 	    opt_u64(argc, argv, "--package-expires", &exp, &g_exp) ||
 	    opt_u64(argc, argv, "--ai-channels", &ai, &g_ai) ||
-	    (ed && strcmp(ed, "advanced") && strcmp(ed, "standard")))
+	    (ed && strcmp(ed, "advanced") && strcmp(ed, "standard")) ||
+	    (record && strcmp(record, "yes") && strcmp(record, "no")))
 		return admin_usage();
 	err = store_instance_get(st, sdkappid, &in);
 	if (err) {
@@ -294,6 +296,8 @@ static int instance_set(struct store *st, int argc, char **argv)
 		in.package_expires_at = (int64_t)exp;
 	if (g_ai)
 		in.ai_channels = (uint32_t)ai;
+	if (record)
+		in.record_calls = !strcmp(record, "yes");
 	err = store_instance_put(st, &in);
 	if (err)
 		fprintf(stderr, "ccc admin: instance-set failed: %s\n", strerror(err));

@@ -1274,7 +1274,7 @@ static void parse_doc(struct parser *p)
 {
 	static const char *const keys[] = {"ivrId", "name", "type", "version", "start",
 					   "timeZone", "lang", "variables", "limits", "nodes",
-					   "description", NULL};
+					   "description", "record", NULL};
 	static const char *const lk[] = {"maxNodeVisits", "maxCallDurationS", NULL};
 	struct ivr_flow *flow = p->flow;
 	json_t *doc = flow->doc, *v, *nodes;
@@ -1314,6 +1314,7 @@ static void parse_doc(struct parser *p)
 	flow->lang = get_str(p, doc, "", "lang", false, 15);
 	if (!flow->lang)
 		flow->lang = "en";
+	flow->record = get_bool(p, doc, "", "record", false);
 
 	flow->max_visits = 200;
 	flow->max_duration_s = 3600;
@@ -1446,6 +1447,11 @@ const char *ivr_flow_name(const struct ivr_flow *flow)
 uint64_t ivr_flow_id(const struct ivr_flow *flow)
 {
 	return flow ? flow->ivr_id : 0;
+}
+
+bool ivr_flow_records(const struct ivr_flow *flow)
+{
+	return flow && flow->record;
 }
 
 bool ivr_flow_uses_ai(const struct ivr_flow *flow)

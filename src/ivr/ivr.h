@@ -62,6 +62,8 @@ const char *ivr_flow_type_name(enum ivr_flow_type type);
 const char *ivr_flow_name(const struct ivr_flow *flow);
 uint64_t ivr_flow_id(const struct ivr_flow *flow);
 size_t ivr_flow_node_count(const struct ivr_flow *flow);
+/* The flow asks for its calls to be recorded ("record": true). */
+bool ivr_flow_records(const struct ivr_flow *flow);
 /* True when the flow has an AI node (`speech`): its sessions need an AI channel licence. */
 bool ivr_flow_uses_ai(const struct ivr_flow *flow);
 

@@ -181,6 +181,7 @@ struct ivr_flow {
 	const char *name;
 	enum ivr_flow_type type;
 	const char *lang;
+	bool record;                   /* "record": record every call of this flow */
 	json_t *declared;              /* "variables": name → default (borrowed from doc) */
 	unsigned max_visits;
 	unsigned max_duration_s;
@@ -235,8 +236,8 @@ int  ivr_http_send_bytes(struct ivr_http_req **reqp, struct ivr_http_client *hc,
 			 size_t n_headers, const void *body, size_t len, unsigned timeout_ms,
 			 ivr_http_done_h *h, void *arg);
 
-/* A speech recording (speech.c): the stereo WAV at `path` is read on a thread of its own,
- * its caller channel (left) kept as a mono 16-bit WAV, the file deleted; h gets the WAV
+/* A speech recording (speech.c): the WAV at `path` is read on a thread of its own, its
+ * first channel (the caller) kept as a mono 16-bit WAV, the file deleted; h gets the WAV
  * (valid during the call only) or an error, on the control loop, once — unless the
  * handle is released first (mem_deref), which cancels it. */
 struct speech_audio;

@@ -1,9 +1,10 @@
 /* speech audio: the caller's side of a speech node's recording, read off the control loop
  * and handed back as a mono WAV for the recogniser.
  *
- * The recording is a stereo file (the caller left, cccd right) written by the media
- * module's recorder. Opening and reading it is disk work, which must not run on the
- * control loop, so a short-lived thread does it: it keeps the left channel, builds a
+ * The recording is a WAV file written by the media module's recorder: a mono message
+ * recording of the caller (the session glue asks for one), or a stereo one whose left
+ * channel is the caller. Opening and reading it is disk work, which must not run on the
+ * control loop, so a short-lived thread does it: it keeps the first channel, builds a
  * 16-bit 8 kHz mono WAV in memory, deletes the file (the recogniser's answer is what the
  * records keep) and wakes the loop through a socket pair watched with fd_listen (a
  * socket, so that waking a loop that has gone is EPIPE through MSG_NOSIGNAL, never a
@@ -108,7 +109,8 @@ static void job_read(struct speech_job *j)
 		snprintf(j->why, sizeof(j->why), "out of memory");
 		goto out;
 	}
-	/* The caller's channel only: cccd's own prompt (right) would confuse a recogniser. */
+	/* The caller's channel only: cccd's own audio (a stereo file's right channel) would
+	 * confuse a recogniser. */
 	while (n < info.frames && sf_readf_short(sf, frame, 1) == 1) {
 		put_le(j->wav + WAV_HEADER + n * 2, (uint16_t)frame[0], 2);
 		n++;

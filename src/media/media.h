@@ -68,8 +68,14 @@ enum media_event_type {
 	MEDIA_EV_RTP_TIMEOUT, /* no RTP for rtp_timeout_ms */
 	MEDIA_EV_TTS_READY,   /* a media_play_text() prompt is synthesised and playing */
 	MEDIA_EV_ERROR,       /* e.g. text-to-speech failed: play_id, why (no PLAY_DONE) */
-	MEDIA_EV_RECORD_DONE, /* the recording file is complete and closed; why != NULL if
-				 it could not be written */
+	MEDIA_EV_RECORD_DONE, /* the recording file is complete and closed: rec says which;
+				 why != NULL if it could not be written */
+};
+
+/* The two recordings a stream can make at the same time. */
+enum media_rec_kind {
+	MEDIA_REC_CALL = 0,    /* the whole call: stereo, callee left, cccd right */
+	MEDIA_REC_MESSAGE = 1, /* a message (voicemail): mono, the callee's audio only */
 };
 
 enum media_dtmf_source { MEDIA_DTMF_RFC4733, MEDIA_DTMF_INBAND };
@@ -81,6 +87,7 @@ struct media_event {
 	enum media_dtmf_source source;
 	uint32_t play_id;
 	bool stopped;           /* PLAY_DONE: stopped early (barge-in or media_stop) */
+	enum media_rec_kind rec; /* RECORD_DONE, and ERROR with play_id 0: which recording */
 	const char *why;        /* valid during the handler only */
 };
 
@@ -131,14 +138,20 @@ void media_stop(struct media_stream *ms);
  * out in order, 60 ms apart; the prompt pauses meanwhile. */
 int media_send_dtmf(struct media_stream *ms, char key, unsigned duration_ms);
 
-/* Stereo 8 kHz 16-bit WAV recording: callee (received) left, cccd (sent) right. `name` is
- * a file name (no '/') created in recording_dir; the file is written by a background
- * thread and MEDIA_EV_RECORD_DONE reports when it is closed (after media_record_stop, or
- * with an error if it cannot be written). One recording per stream at a time (EALREADY). */
-int media_record_start(struct media_stream *ms, const char *name);
-/* The folder recordings are written to (recording_dir): `name` above is created there. */
+/* Recordings, 8 kHz 16-bit WAV. MEDIA_REC_CALL is stereo: left what the peer sent, right
+ * what cccd sent, time-aligned on the stream's 20 ms clock (silence where nothing was
+ * sent or received). MEDIA_REC_MESSAGE is mono: what the peer sent. Both kinds may run at
+ * once; one of each kind per stream (EALREADY). `name` is a path relative to
+ * recording_dir: one file name, or one directory and a file name ("1400000000/x.wav";
+ * the directory is created if needed); no "." or ".." components (EINVAL). The file is
+ * created and written by a background thread, its WAV header kept up to date after
+ * every second written (a crash leaves a playable file); MEDIA_EV_RECORD_DONE reports
+ * when it is closed (after media_record_stop, when the stream is released, or with an
+ * error if it cannot be written). */
+int media_record_start(struct media_stream *ms, enum media_rec_kind kind, const char *name);
+int media_record_stop(struct media_stream *ms, enum media_rec_kind kind);
+/* The folder recordings are written to (recording_dir): `name` above is relative to it. */
 const char *media_recording_dir(const struct media *m);
-int media_record_stop(struct media_stream *ms);
 
 /* Bridges two streams (a transfer): from now on the audio each one receives is sent on
  * the other, transcoded when their codecs differ, and RFC 4733 keys received on one are

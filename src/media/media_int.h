@@ -159,10 +159,12 @@ int media_tts_synth(struct media *m, const char *text, const char *lang, struct 
 struct media_recorder;
 struct media_rec;
 int media_recorder_alloc(struct media_recorder **rp, struct media *m);
-/* A recording's writer state, created on the control loop, then fed by one worker. */
+/* A recording's writer state, created on the control loop, then fed by one worker. A
+ * MEDIA_REC_CALL recording is stereo, a MEDIA_REC_MESSAGE one mono (left only). */
 int media_rec_alloc(struct media_rec **rp, struct media_recorder *r, uint32_t stream_id,
-	      const char *path);
-/* Worker side: appends stereo frames (left, right); hands full chunks to the writer. */
+	      const char *path, enum media_rec_kind kind, bool subdir);
+/* Worker side: appends frames (left, right; right is ignored by a mono recording); hands
+ * full chunks to the writer. */
 void media_rec_write(struct media_rec *rec, const int16_t *left, const int16_t *right, size_t n);
 /* Worker side: flushes, closes (on the writer) and frees; RECORD_DONE follows. */
 void media_rec_finish(struct media_rec *rec);
@@ -203,6 +205,7 @@ struct wcmd {
 	char key;
 	unsigned duration_ms;
 	struct media_rec *rec;      /* REC_START: handed to the stream */
+	enum media_rec_kind rec_kind; /* REC_START, REC_STOP */
 	struct wstream *peer;       /* BRIDGE: the other stream (same worker) */
 };
 

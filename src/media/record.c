@@ -1,9 +1,17 @@
-/* record: stereo WAV recordings, written by one background thread so disk latency never
- * reaches a media worker's timer. Workers hand over one-second chunks. */
+/* record: WAV recordings (stereo calls, mono messages), written by one background thread
+ * so disk latency never reaches a media worker's timer. Workers hand over one-second
+ * chunks.
+ *
+ * Crash safety. libsndfile writes a WAV header with the data sizes only when the file is
+ * closed; a process that dies before that leaves sizes of zero, which players read as an
+ * empty file. The writer asks libsndfile to rewrite the header after every chunk
+ * (SFC_SET_UPDATE_HEADER_AUTO: one extra small write per second of audio), so a crash
+ * loses at most the last second, and the file on disk is always a valid WAV. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sndfile.h>
 #include "base/base.h"
 #include "media/media_int.h"
@@ -27,8 +35,11 @@ struct media_recorder {
 struct media_rec {
 	struct media_recorder *r;
 	uint32_t stream_id;
+	enum media_rec_kind kind;
+	bool subdir;        /* the name has a directory of its own, created if absent */
+	unsigned channels;  /* 2: call (left, right); 1: message (left) */
 	char path[1100];
-	int16_t *buf;       /* interleaved left/right, REC_CHUNK frames */
+	int16_t *buf;       /* interleaved frames, REC_CHUNK of them */
 	size_t n;
 	struct rec_job *final_job; /* made at alloc: finishing never fails */
 	SNDFILE *sf;
@@ -52,24 +63,47 @@ static void job_push(struct media_recorder *r, struct rec_job *j)
 	pthread_mutex_unlock(&r->lock);
 }
 
+/* Creates the one directory level a recording name may have ("1400000000/x.wav"), never
+ * recording_dir itself (made at start: if it vanished, that is an error to report). */
+static void parent_make(const char *path)
+{
+	char dir[1100];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return;
+	*slash = '\0';
+	if (mkdir(dir, 0750) && errno != EEXIST)
+		log_warn("media", "cannot create %.300s: %s", dir, strerror(errno));
+}
+
+static void rec_open(struct media_recorder *r, struct media_rec *rec)
+{
+	SF_INFO info = {.samplerate = MEDIA_RATE, .channels = (int)rec->channels,
+			.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
+	struct media_event ev = {.type = MEDIA_EV_ERROR, .rec = rec->kind};
+
+	if (rec->subdir)
+		parent_make(rec->path);
+	rec->sf = sf_open(rec->path, SFM_WRITE, &info);
+	if (!rec->sf) {
+		rec->failed = true;
+		snprintf(rec->why, sizeof(rec->why), "recording %.300s: %s", rec->path,
+			 sf_strerror(NULL));
+		media_post_event(r->m, rec->stream_id, &ev, rec->why);
+		return;
+	}
+	sf_command(rec->sf, SFC_SET_UPDATE_HEADER_AUTO, NULL, SF_TRUE);
+}
+
 static void job_run(struct media_recorder *r, struct rec_job *j)
 {
 	struct media_rec *rec = j->rec;
 
-	if (!j->frames && !j->final && !rec->sf && !rec->failed) {
-		SF_INFO info = {.samplerate = MEDIA_RATE, .channels = 2,
-				.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
-
-		rec->sf = sf_open(rec->path, SFM_WRITE, &info);
-		if (!rec->sf) {
-			struct media_event ev = {.type = MEDIA_EV_ERROR};
-
-			rec->failed = true;
-			snprintf(rec->why, sizeof(rec->why), "recording %.300s: %s", rec->path,
-				 sf_strerror(NULL));
-			media_post_event(r->m, rec->stream_id, &ev, rec->why);
-		}
-	}
+	if (!j->frames && !j->final && !rec->sf && !rec->failed)
+		rec_open(r, rec);
 	if (j->frames && rec->sf && !rec->failed &&
 	    sf_writef_short(rec->sf, j->frames, (sf_count_t)j->n) != (sf_count_t)j->n) {
 		rec->failed = true;
@@ -77,7 +111,7 @@ static void job_run(struct media_recorder *r, struct rec_job *j)
 			 sf_strerror(rec->sf));
 	}
 	if (j->final) {
-		struct media_event ev = {.type = MEDIA_EV_RECORD_DONE};
+		struct media_event ev = {.type = MEDIA_EV_RECORD_DONE, .rec = rec->kind};
 
 		if (rec->sf && sf_close(rec->sf) && !rec->failed) {
 			rec->failed = true;
@@ -150,7 +184,7 @@ int media_recorder_alloc(struct media_recorder **rp, struct media *m)
 }
 
 int media_rec_alloc(struct media_rec **recp, struct media_recorder *r, uint32_t stream_id,
-	      const char *path)
+	      const char *path, enum media_rec_kind kind, bool subdir)
 {
 	struct media_rec *rec = calloc(1, sizeof(*rec));
 	struct rec_job *open_job = calloc(1, sizeof(*open_job));
@@ -167,6 +201,9 @@ int media_rec_alloc(struct media_rec **recp, struct media_recorder *r, uint32_t 
 	}
 	rec->final_job = final_job;
 	rec->r = r;
+	rec->kind = kind;
+	rec->subdir = subdir;
+	rec->channels = kind == MEDIA_REC_CALL ? 2 : 1;
 	rec->stream_id = stream_id;
 	snprintf(rec->path, sizeof(rec->path), "%s", path);
 	/* Opened by the writer now, so a bad directory is reported at once. */
@@ -202,8 +239,13 @@ static void rec_flush(struct media_rec *rec)
 void media_rec_write(struct media_rec *rec, const int16_t *left, const int16_t *right, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		rec->buf[2 * rec->n] = left[i];
-		rec->buf[2 * rec->n + 1] = right[i];
+		if (rec->channels == 2) {
+			rec->buf[2 * rec->n] = left[i];
+			rec->buf[2 * rec->n + 1] = right[i];
+		}
+		else {
+			rec->buf[rec->n] = left[i];
+		}
 		if (++rec->n == REC_CHUNK)
 			rec_flush(rec);
 	}

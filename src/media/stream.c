@@ -25,7 +25,7 @@ struct media_stream {
 	bool tts_interruptible;
 	struct wcmd *del;         /* made at alloc, so the delete never fails for memory */
 	bool started;
-	bool recording;
+	bool recording[2];        /* by enum media_rec_kind */
 };
 
 static int command(struct media_stream *ms, enum wcmd_type type, struct wcmd **cp)
@@ -290,45 +290,64 @@ void media_unbridge(struct media_stream *ms)
 		command(ms, WCMD_UNBRIDGE, NULL);
 }
 
-int media_record_start(struct media_stream *ms, const char *name)
+
+/* A recording name: a file, or one directory and a file; no empty, "." or ".." part. */
+static bool rec_name_ok(const char *name)
+{
+	const char *slash = strchr(name, '/'), *file = slash ? slash + 1 : name;
+
+	if (!*name || strlen(name) > 255 || (slash && strchr(file, '/')))
+		return false;
+	if (slash && (slash == name || (slash - name == 1 && name[0] == '.') ||
+		      (slash - name == 2 && !strncmp(name, "..", 2))))
+		return false;
+	return *file && strcmp(file, ".") && strcmp(file, "..");
+}
+
+int media_record_start(struct media_stream *ms, enum media_rec_kind kind, const char *name)
 {
 	struct media_rec *rec = NULL;
 	struct wcmd *c;
 	char path[1100];
 	int err;
 
-	if (!ms || !name || !*name || strchr(name, '/') || !strcmp(name, ".") ||
-	    !strcmp(name, "..") || strlen(name) > 255)
+	if (!ms || !name || (kind != MEDIA_REC_CALL && kind != MEDIA_REC_MESSAGE) ||
+	    !rec_name_ok(name))
 		return EINVAL;
-	if (ms->recording)
+	if (ms->recording[kind])
 		return EALREADY;
 	snprintf(path, sizeof(path), "%s/%s", ms->m->conf.recording_dir, name);
 	err = command(ms, WCMD_REC_START, &c);
 	if (err)
 		return err;
-	err = media_rec_alloc(&rec, ms->m->rec, ms->id, path);
+	err = media_rec_alloc(&rec, ms->m->rec, ms->id, path, kind, strchr(name, '/') != NULL);
 	if (err) {
 		mem_deref(c);
 		return err;
 	}
 	c->rec = rec;
+	c->rec_kind = kind;
 	send_cmd(ms, c);
-	ms->recording = true;
+	ms->recording[kind] = true;
 	return 0;
 }
 
-int media_record_stop(struct media_stream *ms)
+int media_record_stop(struct media_stream *ms, enum media_rec_kind kind)
 {
+	struct wcmd *c;
 	int err;
 
-	if (!ms)
+	if (!ms || (kind != MEDIA_REC_CALL && kind != MEDIA_REC_MESSAGE))
 		return EINVAL;
-	if (!ms->recording)
+	if (!ms->recording[kind])
 		return ENOENT;
-	err = command(ms, WCMD_REC_STOP, NULL);
-	if (!err)
-		ms->recording = false;
-	return err;
+	err = command(ms, WCMD_REC_STOP, &c);
+	if (err)
+		return err;
+	c->rec_kind = kind;
+	send_cmd(ms, c);
+	ms->recording[kind] = false;
+	return 0;
 }
 
 void media_stream_stats(const struct media_stream *ms, struct media_stats *st)

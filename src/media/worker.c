@@ -114,8 +114,9 @@ struct wstream {
 	bool br_primed;
 	atomic_uint st_bridged;    /* frames of bridged audio sent */
 
-	/* recording: owned, finished when the stream goes */
-	struct media_rec *rec;
+	/* recordings by kind (call, message): owned, finished when the stream goes */
+	struct media_rec *rec[2];
+	bool recording;            /* either is set */
 	int16_t rxring[RXRING];
 	unsigned rx_rd, rx_n;
 
@@ -397,7 +398,7 @@ static void stream_frame(struct wstream *ws, uint64_t now)
 				bridge_frame(ws, payload);
 			else
 				prompt_frame(ws, payload);
-			if (ws->rec)
+			if (ws->recording)
 				media_g711_decode(ws->p.codec, sent_pcm, payload, MEDIA_FRAME);
 		}
 		audio = true;
@@ -417,7 +418,7 @@ static void stream_frame(struct wstream *ws, uint64_t now)
 		memset(sent_pcm, 0, sizeof(sent_pcm));
 	ws->ts += MEDIA_FRAME;
 
-	if (ws->rec) {
+	if (ws->recording) {
 		unsigned n = ws->rx_n < MEDIA_FRAME ? ws->rx_n : MEDIA_FRAME;
 
 		for (unsigned i = 0; i < n; i++)
@@ -425,7 +426,10 @@ static void stream_frame(struct wstream *ws, uint64_t now)
 		memset(left + n, 0, sizeof(int16_t) * (MEDIA_FRAME - n));
 		ws->rx_rd = (ws->rx_rd + n) % RXRING;
 		ws->rx_n -= n;
-		media_rec_write(ws->rec, left, sent_pcm, MEDIA_FRAME);
+		for (unsigned k = 0; k < 2; k++) {
+			if (ws->rec[k])
+				media_rec_write(ws->rec[k], left, sent_pcm, MEDIA_FRAME);
+		}
 	}
 
 	if (ws->w->m->conf.rtp_timeout_ms && !ws->p.hold && !ws->timed_out &&
@@ -591,10 +595,10 @@ static void rx_rtp(struct wstream *ws, const uint8_t *buf, size_t len, const str
 	}
 	if (rp.pt == ws->p.codec && ws->peer && ws->peer->started)
 		bridge_push(ws->peer, rp.payload, rp.plen);
-	if (rp.pt != ws->p.codec || !rp.plen || (!ws->rec && !ws->drx))
+	if (rp.pt != ws->p.codec || !rp.plen || (!ws->recording && !ws->drx))
 		return;
 	media_g711_decode(ws->p.codec, pcm, rp.payload, rp.plen);
-	if (ws->rec)
+	if (ws->recording)
 		rxring_push(ws, pcm, rp.plen);
 	if (ws->drx)
 		dtmf_rx(ws->drx, pcm, (int)rp.plen);
@@ -721,8 +725,10 @@ static void stream_free(struct media_worker *w, struct wstream *ws)
 		w->slot_load[ws->slot]--;
 	}
 	media_audio_release(ws->audio);
-	if (ws->rec)
-		media_rec_finish(ws->rec);
+	for (unsigned k = 0; k < 2; k++) {
+		if (ws->rec[k])
+			media_rec_finish(ws->rec[k]);
+	}
 	if (ws->dtx)
 		dtmf_tx_free(ws->dtx);
 	if (ws->drx)
@@ -779,16 +785,21 @@ static void command_run(struct media_worker *w, struct wcmd *c)
 		bridge_cut(ws);
 		break;
 	case WCMD_REC_START:
-		if (ws->rec)
-			media_rec_finish(ws->rec);
-		ws->rec = c->rec;
+		if (ws->rec[c->rec_kind])
+			media_rec_finish(ws->rec[c->rec_kind]);
+		/* The first recording starts the received-audio ring afresh; a second one joins
+		 * it where it is, so both stay aligned with the stream's clock. */
+		if (!ws->recording)
+			ws->rx_n = 0;
+		ws->rec[c->rec_kind] = c->rec;
 		c->rec = NULL;
-		ws->rx_n = 0;
+		ws->recording = true;
 		break;
 	case WCMD_REC_STOP:
-		if (ws->rec)
-			media_rec_finish(ws->rec);
-		ws->rec = NULL;
+		if (ws->rec[c->rec_kind])
+			media_rec_finish(ws->rec[c->rec_kind]);
+		ws->rec[c->rec_kind] = NULL;
+		ws->recording = ws->rec[0] || ws->rec[1];
 		break;
 	case WCMD_DEL:
 		ws->dead = true;

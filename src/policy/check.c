@@ -207,6 +207,14 @@ int policy_windows(const struct policy_rules *r, int64_t now, struct policy_wind
 	 * 0 (limit off) counts nothing. */
 	w->callee_interval_since = now - (int64_t)r->callee_interval_window + 1;
 	w->caller_since = now - (int64_t)r->caller_freq_window + 1;
+	w->callee_interval_used = w->callee_daily_used = false;
+	w->caller_live_used = w->caller_recent_used = false;
+	for (int k = 0; k < POLICY_N_CLASSES; k++) {
+		w->callee_interval_used |= r->cls[k].callee_interval_max != 0;
+		w->callee_daily_used |= r->cls[k].callee_daily_max != 0;
+		w->caller_live_used |= r->cls[k].caller_concurrency != 0;
+		w->caller_recent_used |= r->cls[k].caller_freq_max != 0;
+	}
 	if (r->daily_calendar)
 		err = tz_day_start(r->zone, now, &w->callee_daily_since);
 	else

@@ -170,6 +170,11 @@ struct policy_windows {
 	int64_t callee_interval_since;
 	int64_t callee_daily_since;
 	int64_t caller_since;
+	/* Which counts some class's limits read; the others need not be made. */
+	bool callee_interval_used;
+	bool callee_daily_used;
+	bool caller_live_used;
+	bool caller_recent_used;
 };
 
 int policy_windows(const struct policy_rules *r, int64_t now, struct policy_windows *w);

@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <curl/curl.h>
 #include <re_types.h>
@@ -72,6 +73,7 @@ struct xfer {
 	struct curl_slist *hdrs;
 	struct mbuf *reply;
 	bool truncated;
+	char *body;                    /* the body as rewritten by body_h (free()), or NULL */
 	struct job *job;
 	struct inst *inst;
 	char errbuf[CURL_ERROR_SIZE];
@@ -280,6 +282,7 @@ static void xfer_destructor(void *arg)
 	}
 	curl_slist_free_all(x->hdrs);
 	mem_deref(x->reply);
+	free(x->body);
 }
 
 static size_t reply_write(char *data, size_t size, size_t nmemb, void *arg)
@@ -364,6 +367,7 @@ static void job_send(struct job *j)
 	struct inst *in = j->inst;
 	char url[sizeof(in->s.url) + 64], key[256];
 	struct xfer *x = NULL;
+	const char *body;
 	int err;
 
 	if (p->draining) {
@@ -397,8 +401,14 @@ static void job_send(struct job *j)
 		curl_easy_setopt(x->easy, CURLOPT_PASSWORD, in->s.secret);
 	}
 	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->hdrs);
-	curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, j->row->body);
-	curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(j->row->body));
+	if (p->conf.body_h && p->conf.body_h(j->row, &x->body, p->conf.body_arg)) {
+		mem_deref(x);
+		job_failed(j, "the body could not be prepared");
+		return;
+	}
+	body = x->body ? x->body : j->row->body;
+	curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
 	err = xfer_start(x);
 out:
 	if (err) {

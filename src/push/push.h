@@ -32,6 +32,12 @@ struct push_schedule {
 	unsigned n;
 };
 
+/* Rewrites a row's body just before each attempt: 0 and a new string in *outp (free()),
+ * or 0 and *outp NULL to send the body as stored; an error fails that attempt (retried as
+ * any failure). Runs on the push thread. cccd uses it for recording links, which would
+ * expire if they were made when the row was stored. */
+typedef int (push_body_h)(const struct store_outbox_row *row, char **outp, void *arg);
+
 /* The daemon's [push] section. */
 struct push_conf {
 	bool enabled;                 /* run the delivery thread */
@@ -44,6 +50,8 @@ struct push_conf {
 	uint32_t retention_days;      /* delivered and dead rows are deleted after this */
 	uint32_t stop_timeout_ms;     /* at stop, in-flight requests get this long to finish */
 	uint32_t settings_cache_ms;   /* an instance's settings are re-read after this */
+	push_body_h *body_h;          /* set by the daemon, not the config file; NULL = none */
+	void *body_arg;
 };
 
 /* Defaults for every key (what an absent [push] section gives). */

@@ -1,6 +1,7 @@
 /* cdr: the TelCdrInfo object of a session, with TCCC's field names, types and semantics
  * (records-and-push.md §2 for an IVR-only session). */
 #include <string.h>
+#include <jansson.h>
 #include "records/records.h"
 #include "store/store.h"
 
@@ -54,6 +55,26 @@ static json_t *key_presses(const struct store_key_press *keys, size_t n, bool ex
 		if (!v || json_array_append_new(a, v)) {
 			json_decref(a);
 			return NULL;
+		}
+	}
+	return a;
+}
+
+/* The stored voicemail list (a JSON array of file names); [] when absent or unreadable. */
+static json_t *voicemails(const char *stored)
+{
+	json_t *a = stored ? json_loads(stored, 0, NULL) : NULL;
+	json_t *v;
+	size_t i;
+
+	if (!json_is_array(a)) {
+		json_decref(a);
+		return json_array();
+	}
+	json_array_foreach(a, i, v) {
+		if (!json_is_string(v)) {
+			json_decref(a);
+			return json_array();
 		}
 	}
 	return a;
@@ -166,11 +187,12 @@ json_t *records_cdr(const struct store_session *s, const struct store_key_press 
 		    "QueuedSkillGroupId", tv.queued_group,
 		    "SessionId", s->id)) ||
 	    json_object_update_new(cdr, json_pack(
-		    "{s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:[], s:[], s:I, s:s, s:I, s:s}",
+		    "{s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:o, s:[], s:I, s:s, s:I, s:s}",
 		    "ProtectedCaller", "", "ProtectedCallee", "", "Uui", s->uui, "UUI", s->uui,
 		    "IVRKeyPressedEx", key_presses(keys, n_keys, true, false), "AsrUrl", "",
 		    "AsrStatus", "NotExists", "CustomRecordURL", "", "Remark", "",
-		    "QueuedSkillGroupName", "", "VoicemailRecordURL", "VoicemailAsrURL",
+		    "QueuedSkillGroupName", "", "VoicemailRecordURL", voicemails(s->voicemail_urls),
+		    "VoicemailAsrURL",
 		    "AIAgentId", (json_int_t)0, "AIAgentName", "",
 		    "SysHangupReason", (json_int_t)0, "SysHangupReasonString", ""))) {
 		json_decref(cdr);
@@ -182,4 +204,29 @@ json_t *records_cdr(const struct store_session *s, const struct store_key_press 
 		return NULL;
 	}
 	return cdr;
+}
+
+char *records_record_push(uint64_t sdkappid, const char *session_id, const char *record_id,
+			  int64_t ts, const char *endpoint, const char *file)
+{
+	json_t *o = json_pack("{s:I, s:s, s:s, s:I, s:s, s:s, s:s}",
+			      "SdkAppId", (json_int_t)sdkappid, "RecordId", record_id,
+			      "SessionId", session_id, "Timestamp", (json_int_t)ts,
+			      "EndpointUser", endpoint, "RecordURL", file, "CustomRecordURL", "");
+	char *body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+	json_decref(o);
+	return body;
+}
+
+char *records_voicemail_push(uint64_t sdkappid, const char *session_id, int64_t ts,
+			     const char *endpoint, const char *file)
+{
+	json_t *o = json_pack("{s:I, s:s, s:I, s:s, s:s}", "SdkAppId", (json_int_t)sdkappid,
+			      "SessionId", session_id, "Timestamp", (json_int_t)ts,
+			      "RecordURL", file, "EndpointUser", endpoint);
+	char *body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+	json_decref(o);
+	return body;
 }

@@ -60,6 +60,7 @@ static int entry_add(const struct store_number *num, void *arg)
 	e->account_id = inst.account_id;
 	e->ivr_id = ivr.ivr_id;
 	e->ivr_version = ivr.version;
+	e->record = inst.record_calls;
 	e->ai_channels = inst.ai_channels;
 	row.sdkappid = e->sdkappid;
 	row.ivr_id = e->ivr_id;

@@ -1,15 +1,37 @@
-/* manager: the hand-over queue from the API threads, flow loading and the prompt table,
- * the set of sessions being worked, and taking up unfinished sessions after a restart. */
+/* manager: the hand-over queue from the API threads, flow loading, the control loop's
+ * flow cache and the prompt table, the set of sessions being worked, and taking up
+ * unfinished sessions after a restart. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
 #include "base/base.h"
 #include "conf/conf.h"
 #include "ivr/ivr.h"
 #include "media/media.h"
 #include "session/session_int.h"
+#include <re_main.h> /* after the libre types they use */
+#include <re_tmr.h>
 
-enum { MSG_NEW = 1, MSG_HANGUP }; /* and MSG_INBOUND_TABLE (session_int.h) */
+enum { MSG_HANGUP = 2 }; /* and MSG_INBOUND_TABLE (session_int.h) */
+
+/* A flow version nobody has used for this long leaves the cache (its sessions hold their
+ * own references); the sweep runs at the same period. */
+enum { FLOW_IDLE_MS = 60000 };
+
+/* One IVR version's parsed flow in the control loop's cache. Owner: the manager's flows
+ * hash; created and freed by the loop under handover_lock. API threads only read the key
+ * and count `pins` under the lock; `flow` is touched by the loop alone (libre reference
+ * counts are not atomic). */
+struct flow_entry {
+	struct le he;
+	uint64_t sdkappid, ivr_id;
+	uint32_t version;
+	struct ivr_flow *flow;     /* owned */
+	unsigned pins;             /* hand-overs on their way that count on this entry */
+	uint64_t used_ms;          /* monotonic, last hand-over */
+};
 
 /* A decoded prompt file. Owner: the manager's prompt hash. */
 struct prompt_entry {
@@ -140,6 +162,103 @@ struct media_prompt *session_prompt_get(struct session_mgr *m, const char *path)
 	return e ? e->prompt : NULL;
 }
 
+static uint32_t flow_key(uint64_t sdkappid, uint64_t ivr_id, uint32_t version)
+{
+	return (uint32_t)(sdkappid * 2654435761u) ^ (uint32_t)(ivr_id * 40503u) ^ version;
+}
+
+struct flow_match_arg {
+	uint64_t sdkappid, ivr_id;
+	uint32_t version;
+};
+
+static bool flow_match(struct le *le, void *arg)
+{
+	const struct flow_entry *e = le->data;
+	const struct flow_match_arg *k = arg;
+
+	return e->sdkappid == k->sdkappid && e->ivr_id == k->ivr_id && e->version == k->version;
+}
+
+/* With handover_lock held. */
+static struct flow_entry *flow_lookup(struct session_mgr *m, const struct store_session *row)
+{
+	struct flow_match_arg k = {row->sdkappid, row->ivr_id, row->ivr_version};
+
+	return list_ledata(hash_lookup(m->flows, flow_key(k.sdkappid, k.ivr_id, k.version),
+				       flow_match, &k));
+}
+
+static void flow_entry_destructor(void *arg)
+{
+	struct flow_entry *e = arg;
+
+	hash_unlink(&e->he);
+	mem_deref(e->flow);
+}
+
+/* On the control loop: the cached flow of row's version, adding `flow` (a version just
+ * loaded, may be NULL) when the cache has none. Returns a borrowed pointer or NULL. */
+static struct ivr_flow *flow_cache_put(struct session_mgr *m, const struct store_session *row,
+				       struct ivr_flow *flow)
+{
+	struct flow_entry *e;
+
+	pthread_mutex_lock(&m->handover_lock);
+	e = flow_lookup(m, row);
+	if (!e && flow) {
+		e = mem_zalloc(sizeof(*e), flow_entry_destructor);
+		if (e) {
+			e->sdkappid = row->sdkappid;
+			e->ivr_id = row->ivr_id;
+			e->version = row->ivr_version;
+			e->flow = mem_ref(flow);
+			hash_append(m->flows, flow_key(e->sdkappid, e->ivr_id, e->version), &e->he,
+				    e);
+		}
+	}
+	if (e)
+		e->used_ms = clock_mono_ms();
+	pthread_mutex_unlock(&m->handover_lock);
+	return e ? e->flow : flow;
+}
+
+/* On the control loop: the pinned entry of a hand-over, unpinned. */
+static struct ivr_flow *flow_cache_take(struct session_mgr *m, const struct store_session *row)
+{
+	struct flow_entry *e;
+
+	pthread_mutex_lock(&m->handover_lock);
+	e = flow_lookup(m, row);
+	if (e) {
+		e->pins--;
+		e->used_ms = clock_mono_ms();
+	}
+	pthread_mutex_unlock(&m->handover_lock);
+	return e ? e->flow : NULL;
+}
+
+static bool flow_idle(struct le *le, void *arg)
+{
+	struct flow_entry *e = le->data;
+	const uint64_t *now = arg;
+
+	if (!e->pins && *now - e->used_ms >= FLOW_IDLE_MS)
+		mem_deref(e);
+	return false;
+}
+
+static void flow_sweep(void *arg)
+{
+	struct session_mgr *m = arg;
+	uint64_t now = clock_mono_ms();
+
+	pthread_mutex_lock(&m->handover_lock);
+	hash_apply(m->flows, flow_idle, &now);
+	pthread_mutex_unlock(&m->handover_lock);
+	tmr_start(m->flow_sweep, FLOW_IDLE_MS, flow_sweep, m);
+}
+
 static void msg_destructor(void *arg)
 {
 	struct session_msg *msg = arg;
@@ -148,22 +267,58 @@ static void msg_destructor(void *arg)
 	mem_deref(msg->flow);
 }
 
+/* On the control loop: starts every session handed over so far, in hand-over order. */
+static void pending_start(struct session_mgr *m)
+{
+	struct list batch = LIST_INIT;
+	struct le *le;
+
+	pthread_mutex_lock(&m->handover_lock);
+	while ((le = list_head(&m->pending))) {
+		list_unlink(le);
+		list_append(&batch, le, le->data);
+	}
+	m->wake_pending = false;
+	pthread_mutex_unlock(&m->handover_lock);
+
+	while ((le = list_head(&batch))) {
+		struct session_msg *msg = le->data;
+		struct ivr_flow *flow;
+
+		list_unlink(le);
+		flow = msg->cached ? flow_cache_take(m, msg->row) :
+				     flow_cache_put(m, msg->row, msg->flow);
+		session_work_start(m, msg->row, flow, msg->record);
+		mem_deref(msg);
+	}
+}
+
+static void wake_handler(int flags, void *arg)
+{
+	struct session_mgr *m = arg;
+	uint64_t n;
+
+	(void)flags;
+	/* Reading resets the counter; the list is the real state, so a short read is fine. */
+	if (read(m->wake_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		log_warn("session", "hand-over eventfd: %s", strerror(errno));
+	pending_start(m);
+}
+
 static void mqueue_handler(int id, void *data, void *arg)
 {
 	struct session_mgr *m = arg;
 
-	if (id == MSG_NEW) {
-		struct session_msg *msg = data;
-
-		session_work_start(m, msg->row, msg->flow);
-	}
-	else if (id == MSG_INBOUND_TABLE) {
+	if (id == MSG_INBOUND_TABLE) {
 		session_inbound_install(m, data);
 		return;
 	}
-	else if (id == MSG_HANGUP) {
+	if (id == MSG_HANGUP) {
 		struct hangup_msg *h = data;
 
+		/* A session handed over before this HangUpCall may still be in the list (its
+		 * wake-up and this message race on two descriptors): start it first. */
+		pending_start(m);
 		for (struct le *le = m->active.head; le; le = le->next) {
 			struct session_work *w = le->data;
 
@@ -176,26 +331,51 @@ static void mqueue_handler(int id, void *data, void *arg)
 	mem_deref(data);
 }
 
+/* Does the instance record its calls? Blocking (a store read); false if it cannot tell. */
+static bool instance_records(struct session_mgr *m, uint64_t sdkappid)
+{
+	struct store_instance inst;
+
+	return !store_instance_get(m->deps.store, sdkappid, &inst) && inst.record_calls;
+}
+
 int session_mgr_enqueue(struct session_mgr *m, struct store_session *s)
 {
 	struct session_msg *msg;
-	int err;
+	struct flow_entry *e;
+	bool wake;
 
 	if (!m || !s)
 		return EINVAL;
 	msg = mem_zalloc(sizeof(*msg), msg_destructor);
 	if (!msg)
 		return ENOMEM;
-	msg->row = s; /* the caller's reference moves to the control loop */
-	/* A flow that does not load is not fatal here: the session is closed honestly on the
+	/* A version the loop has cached is pinned there until this session is started;
+	 * otherwise this thread loads the session's own copy (the loop keeps it). A flow
+	 * that does not load is not fatal here: the session is closed honestly on the
 	 * control loop (it was acknowledged, so it must get a record). */
-	(void)session_flow_get(m, s, &msg->flow);
-	err = mqueue_push(m->mq, MSG_NEW, msg);
-	if (err) {
-		msg->row = NULL; /* the caller keeps its reference on failure */
-		mem_deref(msg);
+	pthread_mutex_lock(&m->handover_lock);
+	e = flow_lookup(m, s);
+	if (e) {
+		e->pins++;
+		msg->cached = true;
 	}
-	return err;
+	pthread_mutex_unlock(&m->handover_lock);
+	if (!msg->cached)
+		(void)session_flow_get(m, s, &msg->flow);
+	msg->record = instance_records(m, s->sdkappid);
+
+	msg->row = s; /* the caller's reference moves to the control loop */
+	pthread_mutex_lock(&m->handover_lock);
+	list_append(&m->pending, &msg->le, msg);
+	wake = !m->wake_pending;
+	m->wake_pending = true;
+	pthread_mutex_unlock(&m->handover_lock);
+	/* An eventfd write only fails on a counter overflow, which one write per empty list
+	 * cannot reach; the session is in the list either way. */
+	if (wake && write(m->wake_fd, &(uint64_t){1}, sizeof(uint64_t)) < 0)
+		log_warn("session", "hand-over eventfd: %s", strerror(errno));
+	return 0;
 }
 
 int session_mgr_hangup(struct session_mgr *m, uint64_t sdkappid, const char *session_id)
@@ -222,9 +402,16 @@ void session_mgr_hangup_all(struct session_mgr *m)
 		session_work_hangup(le->data);
 }
 
-size_t session_mgr_active(const struct session_mgr *m)
+size_t session_mgr_active(struct session_mgr *m)
 {
-	return m ? list_count(&m->active) : 0;
+	size_t n;
+
+	if (!m)
+		return 0;
+	pthread_mutex_lock(&m->handover_lock);
+	n = list_count(&m->pending);
+	pthread_mutex_unlock(&m->handover_lock);
+	return n + list_count(&m->active);
 }
 
 /* After a restart: a session that never rang and is young enough is dialled (it was
@@ -247,7 +434,8 @@ static int resume_handler(struct store_session *row, void *arg)
 		return 0;
 	}
 	(void)session_flow_get(m, row, &flow);
-	session_work_start(m, row, flow);
+	session_work_start(m, row, flow_cache_put(m, row, flow),
+			   instance_records(m, row->sdkappid));
 	mem_deref(flow);
 	return 0;
 }
@@ -258,11 +446,22 @@ static void mgr_destructor(void *arg)
 
 	session_inbound_stop(m);
 	mem_deref(m->mq);
+	if (m->wake_fd >= 0) {
+		fd_close(m->wake_fd);
+		close(m->wake_fd);
+	}
+	list_flush(&m->pending);
+	if (m->flow_sweep)
+		tmr_cancel(m->flow_sweep);
+	mem_deref(m->flow_sweep);
 	list_flush(&m->active);
+	hash_flush(m->flows);
+	mem_deref(m->flows);
 	hash_flush(m->prompts);
 	mem_deref(m->prompts);
 	pthread_cond_destroy(&m->stop);
 	pthread_mutex_destroy(&m->lock);
+	pthread_mutex_destroy(&m->handover_lock);
 }
 
 int session_mgr_alloc(struct session_mgr **mp, const struct session_conf *sc,
@@ -279,11 +478,20 @@ int session_mgr_alloc(struct session_mgr **mp, const struct session_conf *sc,
 	m->conf = *sc;
 	m->deps = *deps;
 	pthread_mutex_init(&m->lock, NULL);
+	pthread_mutex_init(&m->handover_lock, NULL);
 	pthread_cond_init(&m->stop, NULL);
-	err = hash_alloc(&m->prompts, 256);
+	m->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	err = m->wake_fd < 0 ? errno : 0;
+	m->flow_sweep = err ? NULL : mem_zalloc(sizeof(*m->flow_sweep), NULL);
+	err = err ? err : (m->flow_sweep ? 0 : ENOMEM);
+	err = err ? err : fd_listen(m->wake_fd, FD_READ, wake_handler, m);
+	err = err ? err : hash_alloc(&m->prompts, 256);
+	err = err ? err : hash_alloc(&m->flows, 64);
 	err = err ? err : mqueue_alloc(&m->mq, mqueue_handler, m);
 	err = err ? err : store_sessions_live(deps->store, resume_handler, m);
 	err = err ? err : session_inbound_start(m);
+	if (!err)
+		tmr_start(m->flow_sweep, FLOW_IDLE_MS, flow_sweep, m);
 	if (err)
 		mem_deref(m);
 	else

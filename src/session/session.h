@@ -1,5 +1,5 @@
 /* session: the control loop's side of sessions — takes each durable session from the API
- * threads (through a libre mqueue), places its call, runs its IVR flow when the callee
+ * threads (a locked list and one eventfd wake-up per burst), places its call, runs its IVR flow when the callee
  * answers, and writes what happened to the store (lifecycle, key presses, path, the final
  * record). Unless said otherwise, functions run on the control loop. */
 #ifndef CCCD_SESSION_H
@@ -43,9 +43,10 @@ struct session_deps {
 int session_mgr_alloc(struct session_mgr **mp, const struct session_conf *sc,
 		      const struct session_deps *deps);
 
-/* Thread-safe, blocking (it loads and validates the session's flow version): hands a
- * durable session to the control loop, taking over the caller's reference to s (on
- * success only). */
+/* Thread-safe, may block (it loads and validates the session's flow version unless the
+ * control loop has that version cached): hands a durable session to the control loop,
+ * taking over the caller's reference to s (on success only). Sessions handed over
+ * together cost the loop one wake-up and are started in hand-over order. */
 int session_mgr_enqueue(struct session_mgr *m, struct store_session *s);
 
 /* Thread-safe: asks the control loop to hang up a live session of `sdkappid`. ENOENT is
@@ -61,7 +62,7 @@ int session_mgr_incoming(struct call *c, const struct call_incoming *in, call_ev
 /* Hangs up every live call (graceful stop after its wait): their records follow. */
 void session_mgr_hangup_all(struct session_mgr *m);
 
-/* Sessions being worked now. */
-size_t session_mgr_active(const struct session_mgr *m);
+/* Sessions being worked now, and those handed over but not started yet. */
+size_t session_mgr_active(struct session_mgr *m);
 
 #endif

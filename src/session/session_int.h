@@ -14,6 +14,7 @@
 
 struct ivr_flow;
 struct ivr_run;
+struct tmr;
 struct ivr_transfer;
 struct call;
 struct session_xfer;
@@ -23,7 +24,15 @@ struct json_t;
 struct session_mgr {
 	struct session_conf conf;
 	struct session_deps deps;      /* not owned */
-	struct mqueue *mq;             /* API threads → control loop */
+	struct mqueue *mq;             /* API threads → control loop (hang-ups, inbound) */
+	/* New sessions: API threads append to `pending` and write `wake_fd` only when the
+	 * list was empty, so a burst of creates costs the loop one wake-up. */
+	pthread_mutex_t handover_lock; /* guards pending, wake_pending and flows */
+	struct list pending;           /* struct session_msg, owned */
+	bool wake_pending;
+	int wake_fd;                   /* eventfd, read by the control loop */
+	struct hash *flows;            /* (IVR, version) → struct flow_entry, owned */
+	struct tmr *flow_sweep;        /* owned: drops flows nobody used for a while */
 	struct list active;            /* struct session_work, owned */
 	pthread_mutex_t lock;          /* guards prompts and stopping (other threads use them) */
 	struct hash *prompts;          /* path → struct prompt_entry, owned */
@@ -46,6 +55,7 @@ struct inbound_entry {
 	char number[33];
 	uint64_t sdkappid, account_id, ivr_id;
 	uint32_t ivr_version;
+	bool record;                   /* the instance records its calls */
 	uint32_t ai_channels;          /* the instance's AI licence (for AI flows) */
 	struct ivr_flow *flow;         /* owned reference; NULL if it does not load */
 };
@@ -68,12 +78,21 @@ struct session_work {
 	struct session_xfer *xfer;     /* owned: a transfer under way or connected */
 	struct json_t *legs;           /* owned: transfer legs so far (ServeParticipants) */
 	bool transferred;              /* a transfer leg answered: the IVR handed the call on */
+	/* recordings (work.c) */
+	bool record_call;              /* the instance asks for the call to be recorded */
+	char record_file[512];         /* the call recording, relative; "" = none (or failed) */
+	unsigned n_voicemails;         /* voicemails started so far (names the next file) */
+	char vm_file[128];             /* the voicemail being recorded, "" = none */
+	struct json_t *voicemails;     /* files of the voicemails kept (JSON array), owned */
 };
 
-/* A new session's message through the queue. */
+/* A new session on its way to the control loop. Owner: the manager's pending list. */
 struct session_msg {
+	struct le le;
 	struct store_session *row;     /* owned reference */
-	struct ivr_flow *flow;         /* owned reference or NULL */
+	struct ivr_flow *flow;         /* owned reference, loaded by the API thread, or NULL */
+	bool cached;                   /* the loop's flow cache has the version (pinned) */
+	bool record;                   /* the instance records its calls */
 };
 
 /* The flow of a session's IVR version as a new object for the calling thread (blocking).*/
@@ -106,9 +125,10 @@ void session_xfer_stop(struct session_work *w);
 /* The legs so far as a JSON array text (free()), NULL if there were none. */
 char *session_xfer_legs(const struct session_work *w);
 
-/* Starts working a session: dials it (or closes it at once if it cannot be dialled). */
+/* Starts working a session: dials it (or closes it at once if it cannot be dialled).
+ * record: the instance records its calls. */
 void session_work_start(struct session_mgr *m, struct store_session *row,
-			struct ivr_flow *flow);
+			struct ivr_flow *flow, bool record);
 /* Closes a session without a call (EndStatus, HungUpSide system, reason). */
 void session_work_close(struct session_mgr *m, const struct store_session *row,
 			int end_status, const char *reason);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <jansson.h>
 #include "base/base.h"
 #include "call/call.h"
 #include "ivr/ivr.h"
@@ -24,40 +25,91 @@ static void work_destructor(void *arg)
 	mem_deref(w->flow);
 	mem_deref(w->keys);
 	mem_deref(w->row);
+	json_decref(w->voicemails);
 }
 
-/* The final record: the session row as it ends, with its key presses, queued with its
- * push in one write. */
+/* The customer's number: what EndpointUser names in the recording pushes. */
+static const char *endpoint_of(const struct store_session *row)
+{
+	return row->direction ? row->callee : row->caller;
+}
+
+/* A voicemail is complete (or the call ended while it was recorded: the file is closed
+ * by the recorder all the same): its file joins the session's list, with its push. */
+static void voicemail_keep(struct session_work *w)
+{
+	char *body;
+
+	if (!w->vm_file[0])
+		return;
+	body = records_voicemail_push(w->row->sdkappid, w->row->id, clock_unix_s(),
+				      endpoint_of(w->row), w->vm_file);
+	if (!body)
+		log_error("session", "%s: out of memory building the voicemail push", w->row->id);
+	if (store_session_voicemail(w->mgr->deps.store, w->row->id, w->row->sdkappid,
+				    w->vm_file, body))
+		log_error("session", "%s: voicemail %s not recorded", w->row->id, w->vm_file);
+	if (!w->voicemails)
+		w->voicemails = json_array();
+	if (!w->voicemails || json_array_append_new(w->voicemails, json_string(w->vm_file)))
+		log_error("session", "%s: voicemail %s not kept for the record", w->row->id,
+			  w->vm_file);
+	free(body);
+	w->vm_file[0] = '\0';
+}
+
+/* The final record: the session row as it ends, with its key presses and recordings,
+ * queued with its pushes (recording, then CDR) in one write. The record holds recording
+ * FILES; links are made when it is read or sent. */
 static void finish(struct session_work *w, const struct store_session_end *end)
 {
 	struct store_session s = *w->row; /* a view: its strings stay owned by w->row */
+	struct store_session_end e = *end;
+	char *vms = NULL, *body = NULL, *rec_body = NULL;
 	json_t *cdr;
-	char *body = NULL;
 
+	voicemail_keep(w);
+	if (w->voicemails) {
+		vms = json_dumps(w->voicemails, JSON_COMPACT);
+		if (vms)
+			s.voicemail_urls = vms;
+	}
 	s.status = STORE_STATUS_FINISHED;
 	if (w->ring_ts)
 		s.ring_ts = w->ring_ts;
 	if (w->accept_ts)
 		s.accept_ts = w->accept_ts;
-	s.ended_ts = end->ended_ts;
-	s.end_status = end->end_status;
-	snprintf(s.hungup_side, sizeof(s.hungup_side), "%s", end->hungup_side);
-	snprintf(s.record_url, sizeof(s.record_url), "%s", end->record_url);
-	snprintf(s.record_id, sizeof(s.record_id), "%s", end->record_id);
-	if (end->participants)
-		s.participants = (char *)end->participants; /* a view, like the rest of s */
+	if (w->record_file[0]) {
+		snprintf(e.record_url, sizeof(e.record_url), "%s", w->record_file);
+		snprintf(e.record_id, sizeof(e.record_id), "%s", w->row->id);
+	}
+	s.ended_ts = e.ended_ts;
+	s.end_status = e.end_status;
+	snprintf(s.hungup_side, sizeof(s.hungup_side), "%s", e.hungup_side);
+	snprintf(s.record_url, sizeof(s.record_url), "%s", e.record_url);
+	snprintf(s.record_id, sizeof(s.record_id), "%s", e.record_id);
+	if (e.participants)
+		s.participants = (char *)e.participants; /* a view, like the rest of s */
 	cdr = records_cdr(&s, w->keys, w->n_keys, true);
 	if (cdr)
 		body = json_dumps(cdr, JSON_COMPACT);
 	json_decref(cdr);
 	if (!body)
 		log_error("session", "%s: out of memory building the call record push", s.id);
-	if (store_session_finish(w->mgr->deps.store, s.id, s.sdkappid, end, body))
+	if (e.record_url[0]) {
+		rec_body = records_record_push(s.sdkappid, s.id, e.record_id, e.ended_ts,
+					       endpoint_of(&s), e.record_url);
+		if (!rec_body)
+			log_error("session", "%s: out of memory building the recording push", s.id);
+	}
+	if (store_session_finish(w->mgr->deps.store, s.id, s.sdkappid, &e, body, rec_body))
 		log_error("session", "%s: the final record could not be queued", w->row->id);
 	free(body);
+	free(rec_body);
+	free(vms);
 	log_info("session", "%s finished: EndStatus %d (%s), hung up by %s%s%s", w->row->id,
-		 end->end_status, records_end_status_string(end->end_status), end->hungup_side,
-		 end->end_reason[0] ? ": " : "", end->end_reason);
+		 e.end_status, records_end_status_string(e.end_status), e.hungup_side,
+		 e.end_reason[0] ? ": " : "", e.end_reason);
 }
 
 /* Appends a key press to the record kept in memory (libre's mem_realloc does not
@@ -87,6 +139,9 @@ void session_work_close(struct session_mgr *m, const struct store_session *row,
 	if (row->accept_ts)
 		(void)store_session_keys(m->deps.store, row->id, key_collect, &w);
 	snprintf(end.end_reason, sizeof(end.end_reason), "%s", reason);
+	/* A call recorded when cccd stopped keeps its (partial) recording: the file's header
+	 * was kept up to date while it was written. */
+	snprintf(w.record_file, sizeof(w.record_file), "%s", row->record_url);
 	finish(&w, &end);
 	mem_deref(w.keys);
 }
@@ -132,21 +187,34 @@ static int op_record(void *arg, const struct ivr_record *r)
 {
 	struct session_work *w = arg;
 	struct media_stream *ms = stream_of(w);
-	char name[128];
+	char file[sizeof(w->vm_file)];
+	int err;
 
+	/* The run itself stops the recording at its key or its length. */
 	if (!ms)
 		return ENOTCONN;
-	snprintf(name, sizeof(name), "%s-%s-%s.wav", w->row->id,
-		 r->node_id ? r->node_id : "vm", r->speech ? "speech" : "voicemail");
-	for (char *c = name; *c; c++) {
-		if (*c == '/')
-			*c = '_';
+	if (r->speech) {
+		/* A speech answer is not a voicemail: no voicemail record or push. The run
+		 * reads it back for the recogniser (and deletes it), so it needs its path. */
+		snprintf(file, sizeof(file), "%llu/%s-%s-speech.wav",
+			 (unsigned long long)w->row->sdkappid, w->row->id,
+			 r->node_id ? r->node_id : "speech");
+		err = media_record_start(ms, MEDIA_REC_MESSAGE, file);
+		if (!err && r->path)
+			snprintf(r->path, r->path_sz, "%s/%s",
+				 media_recording_dir(w->mgr->deps.media), file);
+		return err;
 	}
-	/* A speech answer is read back for the recogniser: the run needs its path. */
-	if (r->speech && r->path)
-		snprintf(r->path, r->path_sz, "%s/%s",
-			 media_recording_dir(w->mgr->deps.media), name);
-	return media_record_start(ms, name);
+	if (w->vm_file[0])
+		return EALREADY;
+	err = records_file_voicemail(file, sizeof(file), w->row->sdkappid, w->row->id,
+				     w->n_voicemails + 1);
+	err = err ? err : media_record_start(ms, MEDIA_REC_MESSAGE, file);
+	if (err)
+		return err;
+	w->n_voicemails++;
+	strcpy(w->vm_file, file);
+	return 0;
 }
 
 static void op_record_stop(void *arg)
@@ -154,7 +222,7 @@ static void op_record_stop(void *arg)
 	struct media_stream *ms = stream_of(arg);
 
 	if (ms)
-		media_record_stop(ms);
+		media_record_stop(ms, MEDIA_REC_MESSAGE);
 }
 
 static void op_hangup(void *arg, const struct ivr_end *end)
@@ -247,8 +315,56 @@ static void run_start(struct session_work *w, const struct call_event *ev)
 	}
 }
 
+/* The call recording: from the answer to the hang-up, when the instance or the flow asks.
+ * Its file is stored at once, so a session closed after a crash still names it. */
+static void call_record_start(struct session_work *w)
+{
+	struct media_stream *ms = stream_of(w);
+	char file[sizeof(w->record_file)];
+	int err;
+
+	if (!w->record_call && !ivr_flow_records(w->flow))
+		return;
+	err = ms ? records_file_call(file, sizeof(file), w->row->sdkappid, w->row->id) : ENOTCONN;
+	err = err ? err : media_record_start(ms, MEDIA_REC_CALL, file);
+	if (err) {
+		log_warn("session", "%s: the call cannot be recorded: %s", w->row->id,
+			 strerror(err));
+		return;
+	}
+	strcpy(w->record_file, file);
+	if (store_session_record(w->mgr->deps.store, w->row->id, file, w->row->id))
+		log_error("session", "%s: recording %s not noted", w->row->id, file);
+}
+
+/* A recording could not be written: the call's is dropped from the record, a voicemail's
+ * is not kept. */
+static void record_failed(struct session_work *w, enum media_rec_kind kind, const char *why)
+{
+	log_warn("session", "%s: %s", w->row->id, why ? why : "recording failed");
+	if (kind == MEDIA_REC_CALL)
+		w->record_file[0] = '\0';
+	else
+		w->vm_file[0] = '\0';
+}
+
 static void media_event(struct session_work *w, const struct media_event *me)
 {
+	if (me->type == MEDIA_EV_ERROR && !me->play_id) {
+		/* A recording that cannot be written: RECORD_DONE follows with the reason. */
+		log_warn("session", "%s: %s", w->row->id, me->why ? me->why : "recording error");
+		return;
+	}
+	if (me->type == MEDIA_EV_RECORD_DONE) {
+		if (me->why)
+			record_failed(w, me->rec, me->why);
+		if (me->rec == MEDIA_REC_MESSAGE) {
+			voicemail_keep(w);
+			if (w->run)
+				ivr_on_record_done(w->run, me->why ? EIO : 0);
+		}
+		return;
+	}
 	if (!w->run)
 		return;
 	switch (me->type) {
@@ -256,17 +372,10 @@ static void media_event(struct session_work *w, const struct media_event *me)
 		ivr_on_play_done(w->run, me->play_id, me->stopped);
 		break;
 	case MEDIA_EV_ERROR:
-		if (!me->play_id) { /* a recording error: RECORD_DONE follows with the reason */
-			log_warn("session", "%s: %s", w->row->id, me->why ? me->why : "media error");
-			break;
-		}
 		/* A prompt that could not be synthesised is skipped, not waited for. */
 		log_warn("session", "%s: prompt %u: %s", w->row->id, me->play_id,
 			 me->why ? me->why : "media error");
 		ivr_on_play_done(w->run, me->play_id, true);
-		break;
-	case MEDIA_EV_RECORD_DONE:
-		ivr_on_record_done(w->run, me->why ? EIO : 0);
 		break;
 	default:
 		break;
@@ -290,6 +399,7 @@ static void call_event(struct call *c, const struct call_event *ev, void *arg)
 		if (!w->ring_ts && ev->times.ring_ms)
 			w->ring_ts = ev->times.ring_ms / 1000;
 		store_session_answered(w->mgr->deps.store, w->row->id, w->accept_ts);
+		call_record_start(w);
 		run_start(w, ev);
 		break;
 	case CALL_EV_DTMF:
@@ -409,6 +519,7 @@ int session_work_inbound(struct session_mgr *m, struct call *c, const struct inb
 	w->mgr = m;
 	w->row = row;
 	w->flow = mem_ref(e->flow);
+	w->record_call = e->record;
 	w->call = c;      /* the reference the call module hands to the taker */
 	w->ring_ts = row->start_ts;
 	err = store_session_create_async(m->deps.store, row);
@@ -430,7 +541,7 @@ int session_work_inbound(struct session_mgr *m, struct call *c, const struct inb
 }
 
 void session_work_start(struct session_mgr *m, struct store_session *row,
-			struct ivr_flow *flow)
+			struct ivr_flow *flow, bool record)
 {
 	struct session_work *w;
 	struct call_params p = {
@@ -454,6 +565,7 @@ void session_work_start(struct session_mgr *m, struct store_session *row,
 	w->mgr = m;
 	w->row = mem_ref(row);
 	w->flow = mem_ref(flow);
+	w->record_call = record;
 	list_append(&m->active, &w->le, w);
 
 	err = call_originate(&w->call, m->deps.ua, &p, call_event, w);

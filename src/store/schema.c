@@ -160,7 +160,15 @@ static const char *const migrations[] = {
 	 "ALTER TABLE sessions ADD COLUMN outbound_callee TEXT NOT NULL DEFAULT '';"
 	 "ALTER TABLE key_presses ADD COLUMN post INTEGER NOT NULL DEFAULT 0;"),
 
-	/* 6: AI licences and operators — whether an IVR version has an AI (speech) node, and
+	/* 6: per-instance call recording (0 off, 1 every answered call). */
+	"ALTER TABLE instances ADD COLUMN record INTEGER NOT NULL DEFAULT 0;",
+
+	/* 7: a caller's calls in progress (the concurrency count of every admission) without
+	 * walking every session the number ever placed. */
+	"CREATE INDEX sessions_caller_live ON sessions(sdkappid, caller, start_ts) "
+	"WHERE status <> 3;",
+
+	/* 8: AI licences and operators — whether an IVR version has an AI (speech) node, and
 	 * so whether a session holds one of the instance's AI channels while it is live
 	 * (counted in the admission transaction through sessions_ai_live); operator accounts
 	 * (licences, tenants) beside tenant accounts. */

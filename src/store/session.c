@@ -19,6 +19,7 @@ static void session_destructor(void *arg)
 	mem_deref(s->uui);
 	mem_deref(s->variables);
 	mem_deref(s->participants);
+	mem_deref(s->voicemail_urls);
 }
 
 int store_session_alloc(struct store_session **sp, const char *uui, const char *variables)
@@ -31,6 +32,7 @@ int store_session_alloc(struct store_session **sp, const char *uui, const char *
 	err = str_dup(&s->uui, uui ? uui : "");
 	err |= str_dup(&s->variables, variables ? variables : "[]");
 	err |= str_dup(&s->participants, "[]");
+	err |= str_dup(&s->voicemail_urls, "[]");
 	if (err) {
 		mem_deref(s);
 		return ENOMEM;
@@ -134,24 +136,31 @@ static int ai_live_count(struct store_conn *c, uint64_t sdkappid, uint32_t *coun
 static int admit_write(struct store_conn *c, void *arg)
 {
 	struct admit_job *j = arg;
-	struct store_admit_counts counts = {.n_callers = j->q->n_callers};
+	const struct store_admit_query *q = j->q;
+	struct store_admit_counts counts = {.n_callers = q->n_callers};
 	size_t chosen = 0;
-	int err;
+	int err = 0;
 
-	err = count_since(c, "SELECT count(*) FROM sessions WHERE sdkappid = ? AND callee = ? "
-			  "AND start_ts >= ?", j->s->sdkappid, j->s->callee,
-			  j->q->callee_interval_since, &counts.callee_interval);
-	err = err ? err : count_since(c, "SELECT count(*) FROM sessions WHERE sdkappid = ? "
-				      "AND callee = ? AND start_ts >= ?", j->s->sdkappid,
-				      j->s->callee, j->q->callee_daily_since, &counts.callee_daily);
-	for (size_t i = 0; !err && i < j->q->n_callers; i++) {
+	if (!(q->skip & STORE_ADMIT_SKIP_CALLEE_INTERVAL))
+		err = count_since(c, "SELECT count(*) FROM sessions WHERE sdkappid = ? AND "
+				  "callee = ? AND start_ts >= ?", j->s->sdkappid, j->s->callee,
+				  q->callee_interval_since, &counts.callee_interval);
+	if (!err && !(q->skip & STORE_ADMIT_SKIP_CALLEE_DAILY))
 		err = count_since(c, "SELECT count(*) FROM sessions WHERE sdkappid = ? "
-				  "AND caller = ? AND status <> 3 AND start_ts >= ?",
-				  j->s->sdkappid, j->q->callers[i], 0, &counts.callers[i].live);
-		err = err ? err : count_since(c, "SELECT count(*) FROM sessions WHERE "
-					      "sdkappid = ? AND caller = ? AND start_ts >= ?",
-					      j->s->sdkappid, j->q->callers[i], j->q->caller_since,
-					      &counts.callers[i].recent);
+				  "AND callee = ? AND start_ts >= ?", j->s->sdkappid,
+				  j->s->callee, q->callee_daily_since, &counts.callee_daily);
+	for (size_t i = 0; !err && i < q->n_callers; i++) {
+		/* Unfinished sessions only, through the partial index sessions_caller_live:
+		 * the cost follows the calls in progress, not the number's whole history. */
+		if (!(q->skip & STORE_ADMIT_SKIP_CALLER_LIVE))
+			err = count_since(c, "SELECT count(*) FROM sessions INDEXED BY "
+					  "sessions_caller_live WHERE sdkappid = ? AND caller = ? "
+					  "AND status <> 3 AND start_ts >= ?", j->s->sdkappid,
+					  q->callers[i], 0, &counts.callers[i].live);
+		if (!err && !(q->skip & STORE_ADMIT_SKIP_CALLER_RECENT))
+			err = count_since(c, "SELECT count(*) FROM sessions WHERE sdkappid = ? "
+					  "AND caller = ? AND start_ts >= ?", j->s->sdkappid,
+					  q->callers[i], q->caller_since, &counts.callers[i].recent);
 	}
 	/* Only a session that needs an AI channel counts those in use. */
 	if (!err && j->s->ai)
@@ -162,11 +171,11 @@ static int admit_write(struct store_conn *c, void *arg)
 	j->refusal = j->decide(&counts, &chosen, j->arg);
 	if (j->refusal)
 		return j->refusal;
-	if (chosen < j->q->n_callers) {
+	if (chosen < q->n_callers) {
 		sqlite3_stmt *u = store_stmt(c, "UPDATE numbers SET last_used_ms = ? "
 					     "WHERE sdkappid = ? AND number = ?");
 
-		snprintf(j->s->caller, sizeof(j->s->caller), "%s", j->q->callers[chosen]);
+		snprintf(j->s->caller, sizeof(j->s->caller), "%s", q->callers[chosen]);
 		/* The pool hands out the least recently used number first. */
 		if (!u)
 			return EIO;
@@ -197,7 +206,7 @@ int store_session_admit(struct store *st, struct store_session *s,
 #define SESSION_COLUMNS "id, sdkappid, account_id, direction, caller, callee, ivr_id, " \
 	"ivr_version, uui, variables, max_ring_s, request_id, status, created_ms, start_ts, " \
 	"ring_ts, accept_ts, ended_ts, end_status, hungup_side, end_reason, record_url, " \
-	"record_id, participants, outbound_caller, outbound_callee, ai"
+	"record_id, participants, outbound_caller, outbound_callee, voicemail_urls, ai"
 
 static int session_row(sqlite3_stmt *q, struct store_session **sp)
 {
@@ -209,10 +218,13 @@ static int session_row(sqlite3_stmt *q, struct store_session **sp)
 	mem_deref(s->uui);
 	mem_deref(s->variables);
 	mem_deref(s->participants);
+	mem_deref(s->voicemail_urls);
 	s->uui = store_col_dup(q, 8);
 	s->variables = store_col_dup(q, 9);
 	s->participants = store_col_dup(q, 23);
-	if (!s->uui || !s->variables || !s->participants) {
+	s->voicemail_urls = store_col_dup(q, 26);
+	if (!s->uui || !s->variables || !s->participants ||
+	    !s->voicemail_urls) {
 		mem_deref(s);
 		return ENOMEM;
 	}
@@ -239,7 +251,7 @@ static int session_row(sqlite3_stmt *q, struct store_session **sp)
 	store_col_text(q, 22, s->record_id, sizeof(s->record_id));
 	store_col_text(q, 24, s->outbound_caller, sizeof(s->outbound_caller));
 	store_col_text(q, 25, s->outbound_callee, sizeof(s->outbound_callee));
-	s->ai = sqlite3_column_int(q, 26) != 0;
+	s->ai = sqlite3_column_int(q, 27) != 0;
 	*sp = s;
 	return 0;
 }
@@ -326,6 +338,8 @@ struct lifecycle {
 	bool set_numbers;
 	char caller[33], callee[33];
 	int status;
+	char *record_body;      /* owned (mem), or NULL */
+	char *text;             /* owned (mem), or NULL: a voicemail file */
 	int64_t ts;
 	unsigned seq;
 	struct store_key_press kp;
@@ -338,6 +352,8 @@ static void lifecycle_destructor(void *arg)
 	struct lifecycle *l = arg;
 
 	mem_deref(l->cdr_body);
+	mem_deref(l->record_body);
+	mem_deref(l->text);
 	mem_deref(l->participants);
 }
 
@@ -516,6 +532,70 @@ int store_session_path(struct store *st, const char *id, unsigned seq, const cha
 	return store_write_async(st, path_write, l);
 }
 
+static int record_write(struct store_conn *c, void *arg)
+{
+	const struct lifecycle *l = arg;
+	sqlite3_stmt *s = store_stmt(c, "UPDATE sessions SET record_url = ?, record_id = ? "
+				     "WHERE id = ? AND status <> 3");
+
+	if (!s)
+		return EIO;
+	sqlite3_bind_text(s, 1, l->end.record_url, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, l->end.record_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, l->id, -1, SQLITE_STATIC);
+	return step_one(c, s);
+}
+
+int store_session_record(struct store *st, const char *id, const char *record_url,
+			 const char *record_id)
+{
+	struct lifecycle *l = lifecycle_alloc(id);
+
+	if (!st || !l || !record_url || !record_id || strlen(record_url) >= sizeof(l->end.record_url) ||
+	    strlen(record_id) >= sizeof(l->end.record_id)) {
+		mem_deref(l);
+		return EINVAL;
+	}
+	strcpy(l->end.record_url, record_url);
+	strcpy(l->end.record_id, record_id);
+	return store_write_async(st, record_write, l);
+}
+
+static int voicemail_write(struct store_conn *c, void *arg)
+{
+	const struct lifecycle *l = arg;
+	sqlite3_stmt *s = store_stmt(c, "UPDATE sessions SET voicemail_urls = "
+				     "json_insert(voicemail_urls, '$[#]', ?) "
+				     "WHERE id = ? AND status <> 3");
+	int err;
+
+	if (!s)
+		return EIO;
+	sqlite3_bind_text(s, 1, l->text, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, l->id, -1, SQLITE_STATIC);
+	err = step_one(c, s);
+	if (err || sqlite3_changes(c->db) == 0 || !l->cdr_body)
+		return err;
+	return store_outbox_add(c, l->sdkappid, l->id, "voicemail", l->cdr_body);
+}
+
+int store_session_voicemail(struct store *st, const char *id, uint64_t sdkappid,
+			    const char *file, const char *push_body)
+{
+	struct lifecycle *l = lifecycle_alloc(id);
+
+	if (!st || !l || !file || !*file) {
+		mem_deref(l);
+		return EINVAL;
+	}
+	l->sdkappid = sdkappid;
+	if (str_dup(&l->text, file) || (push_body && str_dup(&l->cdr_body, push_body))) {
+		mem_deref(l);
+		return ENOMEM;
+	}
+	return store_write_async(st, voicemail_write, l);
+}
+
 static int finish_write(struct store_conn *c, void *arg)
 {
 	const struct lifecycle *l = arg;
@@ -540,14 +620,20 @@ static int finish_write(struct store_conn *c, void *arg)
 		sqlite3_bind_null(s, 7);
 	sqlite3_bind_text(s, 8, l->id, -1, SQLITE_STATIC);
 	err = step_one(c, s);
-	/* Only the write that finished the session pushes its record. */
-	if (err || sqlite3_changes(c->db) == 0 || !l->cdr_body)
+	/* Only the write that finished the session pushes its records: the recording first
+	 * (records-and-push.md §4.5), then the CDR. */
+	if (err || sqlite3_changes(c->db) == 0)
 		return err;
-	return store_outbox_add(c, l->sdkappid, l->id, "cdr", l->cdr_body);
+	if (l->record_body)
+		err = store_outbox_add(c, l->sdkappid, l->id, "record", l->record_body);
+	if (!err && l->cdr_body)
+		err = store_outbox_add(c, l->sdkappid, l->id, "cdr", l->cdr_body);
+	return err;
 }
 
 int store_session_finish(struct store *st, const char *id, uint64_t sdkappid,
-			 const struct store_session_end *end, const char *cdr_body)
+			 const struct store_session_end *end, const char *cdr_body,
+			 const char *record_body)
 {
 	struct lifecycle *l = lifecycle_alloc(id);
 
@@ -559,6 +645,7 @@ int store_session_finish(struct store *st, const char *id, uint64_t sdkappid,
 	l->end = *end;
 	l->end.participants = NULL; /* the copy below is the writer's */
 	if ((cdr_body && str_dup(&l->cdr_body, cdr_body)) ||
+	    (record_body && str_dup(&l->record_body, record_body)) ||
 	    (end->participants && str_dup(&l->participants, end->participants))) {
 		mem_deref(l);
 		return ENOMEM;

@@ -173,16 +173,24 @@ char *store_col_dup(sqlite3_stmt *s, int col)
 	return d;
 }
 
+/* The calling thread's snapshot (store_snapshot_begin), if any. */
+static __thread struct store *snap_st;
+static __thread struct store_conn *snap_conn;
+
 int store_reader_get(struct store *st, struct store_conn **cp)
 {
 	struct store_conn *c = NULL;
 
-	pthread_mutex_lock(&st->lock);
+	if (snap_st == st) {
+		*cp = snap_conn;
+		return 0;
+	}
+	pthread_mutex_lock(&st->pool_lock);
 	if (st->readers.head) {
 		c = st->readers.head->data;
 		list_unlink(&c->le);
 	}
-	pthread_mutex_unlock(&st->lock);
+	pthread_mutex_unlock(&st->pool_lock);
 	if (c) {
 		*cp = c;
 		return 0;
@@ -192,12 +200,88 @@ int store_reader_get(struct store *st, struct store_conn **cp)
 
 void store_reader_put(struct store *st, struct store_conn *c)
 {
+	sqlite3_stmt *s;
+
+	if (snap_st == st && c == snap_conn)
+		return; /* the snapshot keeps it until store_snapshot_end */
 	/* A read transaction left open would pin the WAL; end it before pooling. */
-	if (!sqlite3_get_autocommit(c->db))
-		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
-	pthread_mutex_lock(&st->lock);
+	if (!sqlite3_get_autocommit(c->db)) {
+		s = store_stmt(c, "ROLLBACK");
+		if (!s || sqlite3_step(s) != SQLITE_DONE)
+			sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+		if (s)
+			sqlite3_reset(s);
+	}
+	pthread_mutex_lock(&st->pool_lock);
 	list_append(&st->readers, &c->le, c);
-	pthread_mutex_unlock(&st->lock);
+	pthread_mutex_unlock(&st->pool_lock);
+}
+
+/* BEGIN on c; 0 or an errno value. */
+static int read_begin(struct store_conn *c)
+{
+	sqlite3_stmt *s = store_stmt(c, "BEGIN");
+	int rc = s ? sqlite3_step(s) : SQLITE_ERROR;
+
+	if (s)
+		sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : (store_errno(rc) ? store_errno(rc) : EIO);
+}
+
+/* After this thread's own durable write: the snapshot moves past it, so that the thread
+ * reads what it wrote. */
+static void snapshot_refresh(struct store *st)
+{
+	sqlite3_stmt *s;
+
+	if (snap_st != st || sqlite3_get_autocommit(snap_conn->db))
+		return;
+	s = store_stmt(snap_conn, "ROLLBACK");
+	if (!s || sqlite3_step(s) != SQLITE_DONE)
+		sqlite3_exec(snap_conn->db, "ROLLBACK", NULL, NULL, NULL);
+	if (s)
+		sqlite3_reset(s);
+	if (read_begin(snap_conn)) {
+		/* Reads go back to the pool: still correct, one transaction each. */
+		struct store_conn *c = snap_conn;
+
+		snap_st = NULL;
+		snap_conn = NULL;
+		store_reader_put(st, c);
+	}
+}
+
+int store_snapshot_begin(struct store *st)
+{
+	struct store_conn *c;
+	int err;
+
+	if (!st)
+		return EINVAL;
+	if (snap_st)
+		return EALREADY;
+	err = store_reader_get(st, &c);
+	if (err)
+		return err;
+	err = read_begin(c);
+	if (err) {
+		store_reader_put(st, c);
+		return err;
+	}
+	snap_st = st;
+	snap_conn = c;
+	return 0;
+}
+
+void store_snapshot_end(struct store *st)
+{
+	struct store_conn *c = snap_conn;
+
+	if (!st || snap_st != st)
+		return;
+	snap_st = NULL;
+	snap_conn = NULL;
+	store_reader_put(st, c); /* ends the read transaction */
 }
 
 int store_read(struct store *st, const char *sql, store_bind_h *bind, const void *barg,
@@ -332,7 +416,16 @@ int store_write(struct store *st, store_write_fn *fn, void *arg)
 	while (!job.done)
 		pthread_cond_wait(&st->done, &st->lock);
 	pthread_mutex_unlock(&st->lock);
+	snapshot_refresh(st);
 	return job.result;
+}
+
+void store_stats(struct store *st, struct store_stats *out)
+{
+	pthread_mutex_lock(&st->lock);
+	out->batches = st->batches;
+	out->jobs = st->jobs;
+	pthread_mutex_unlock(&st->lock);
 }
 
 static int nothing(struct store_conn *c, void *arg)
@@ -387,6 +480,7 @@ static void store_destructor(void *arg)
 	pthread_cond_destroy(&st->work);
 	pthread_cond_destroy(&st->done);
 	pthread_mutex_destroy(&st->lock);
+	pthread_mutex_destroy(&st->pool_lock);
 }
 
 int store_open(struct store **stp, const struct store_conf *sc)
@@ -403,6 +497,7 @@ int store_open(struct store **stp, const struct store_conf *sc)
 	if (!st->conf.batch_max)
 		st->conf.batch_max = 512;
 	pthread_mutex_init(&st->lock, NULL);
+	pthread_mutex_init(&st->pool_lock, NULL);
 	pthread_cond_init(&st->work, NULL);
 	pthread_cond_init(&st->done, NULL);
 

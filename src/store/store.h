@@ -32,6 +32,24 @@ int store_open(struct store **stp, const struct store_conf *sc);
 /* Waits until every write queued before it is durable. Blocking. */
 int store_sync(struct store *st);
 
+/* A read snapshot for the calling thread: until store_snapshot_end, every read this
+ * thread makes on st runs in one read transaction on one pooled connection, so the reads
+ * of one API request see one state of the database and pay for one transaction (WAL
+ * read locks, shared-memory mutexes) instead of one each. Not nested (EALREADY); writes
+ * still go to the writer, and after a durable write of this thread the snapshot moves on
+ * (the thread reads what it wrote). It must not outlive the request: it pins the WAL. */
+int store_snapshot_begin(struct store *st);
+void store_snapshot_end(struct store *st);
+
+/* The writer's counters since open: transactions committed (or rolled back) and the
+ * writes they carried; jobs / batches is the mean group-commit size. Thread-safe. */
+struct store_stats {
+	uint64_t batches;
+	uint64_t jobs;
+};
+
+void store_stats(struct store *st, struct store_stats *out);
+
 /* True when the database has no account yet (first start). */
 int store_is_empty(struct store *st, bool *emptyp);
 
@@ -56,6 +74,8 @@ struct store_instance {
 	enum store_edition edition;
 	int64_t package_expires_at; /* Unix s; 0 = never */
 	uint32_t ai_channels;       /* licensed AI concurrency */
+	bool record_calls;          /* record every answered call (`ccc admin instance-set
+				       --record yes`) */
 };
 
 enum store_ivr_type {
@@ -207,11 +227,14 @@ struct store_session {
 	int end_status;         /* EndStatus; meaningful once finished */
 	char hungup_side[8];    /* "user", "seat", "system" or "" */
 	char end_reason[64];
-	char record_url[512];
+	char record_url[512];   /* the call recording: a file relative to the recording
+				   directory ("1400000000/<id>.wav"), "" = none */
 	char record_id[64];
 	char *participants;     /* ServeParticipants as a JSON array; "[]" when none */
 	char outbound_caller[33]; /* numbers of a transfer to an external line, "" if none */
 	char outbound_callee[33];
+	char *voicemail_urls;   /* JSON array of voicemail files (relative, as record_url);
+				   "[]" when none */
 	bool ai;                /* its IVR version has an AI node: it holds an AI channel
 				 * while unfinished */
 };
@@ -241,12 +264,22 @@ struct store_admit_counts {
 				     * when the new session is an AI one, else 0) */
 };
 
+/* Counts nobody will look at (their limit is off in every class) are not made: each one
+ * is an index range scan inside the writer's transaction. A skipped count reads 0. */
+enum {
+	STORE_ADMIT_SKIP_CALLEE_INTERVAL = 1u << 0,
+	STORE_ADMIT_SKIP_CALLEE_DAILY = 1u << 1,
+	STORE_ADMIT_SKIP_CALLER_LIVE = 1u << 2,
+	STORE_ADMIT_SKIP_CALLER_RECENT = 1u << 3,
+};
+
 struct store_admit_query {
 	int64_t callee_interval_since;  /* Unix s */
 	int64_t callee_daily_since;
 	int64_t caller_since;
 	const char *callers[STORE_ADMIT_MAX_CALLERS]; /* candidates, in preference order */
 	size_t n_callers;
+	unsigned skip;                  /* STORE_ADMIT_SKIP_* */
 };
 
 /* Returns 0 and sets *chosen (index into the candidates) to admit, or a non-zero value
@@ -296,6 +329,17 @@ int store_session_key(struct store *st, const char *id, unsigned seq,
 int store_session_path(struct store *st, const char *id, unsigned seq, const char *node,
 		       const char *label, const char *result, int64_t ts_ms);
 
+/* The call is being recorded into record_url (relative file) with id record_id: kept at
+ * once, so a session closed after a crash still names its (partial) recording. */
+int store_session_record(struct store *st, const char *id, const char *record_url,
+			 const char *record_id);
+
+/* A voicemail was left: its file (relative) is appended to the session's voicemail list
+ * and, in the same transaction, its push (action "voicemail", push_body; NULL = none) is
+ * queued if the instance pushes voicemails. */
+int store_session_voicemail(struct store *st, const char *id, uint64_t sdkappid,
+			    const char *file, const char *push_body);
+
 /* How a session ended. */
 struct store_session_end {
 	int64_t ended_ts;
@@ -308,11 +352,13 @@ struct store_session_end {
 };
 
 /* Marks the session finished (status, end time, EndStatus, HungUpSide, recording) and, in
- * the same transaction, queues its call record push (cdr_body, a TelCdrInfo JSON object;
- * NULL = none) if the instance pushes records. A session already finished is left as it
- * was and nothing is pushed twice. */
+ * the same transaction, queues its recording push (record_body, action "record"; NULL =
+ * none) and then its call record push (cdr_body, a TelCdrInfo JSON object; NULL = none),
+ * each if the instance pushes that data. A session already finished is left as it was and
+ * nothing is pushed twice. */
 int store_session_finish(struct store *st, const char *id, uint64_t sdkappid,
-			 const struct store_session_end *end, const char *cdr_body);
+			 const struct store_session_end *end, const char *cdr_body,
+			 const char *record_body);
 
 /* The key presses of a session in order (for records): h is called per press. */
 typedef int (store_key_press_h)(const struct store_key_press *kp, void *arg);

@@ -35,6 +35,9 @@ struct store {
 	pthread_cond_t done;            /* waiters: some batch finished */
 	struct list queue;              /* pending struct store_job */
 	bool stopping;
+	/* Readers have their own lock: every API request takes and returns a connection, and
+	 * sharing the writer's lock made them queue behind commits. */
+	pthread_mutex_t pool_lock;      /* guards readers */
 	struct list readers;            /* idle read connections */
 	uint64_t batches, jobs;         /* counters for bench and logs */
 	store_outbox_watch_h *outbox_watch; /* told after a batch that added outbox rows */

@@ -155,10 +155,11 @@ static int instance_upsert(struct store_conn *c, void *arg)
 	const struct store_instance *in = arg;
 	sqlite3_stmt *s = store_stmt(c,
 		"INSERT INTO instances (sdkappid, account_id, name, edition, package_expires_at, "
-		"ai_channels, created_at) VALUES (?,?,?,?,?,?,?) "
+		"ai_channels, created_at, record) VALUES (?,?,?,?,?,?,?,?) "
 		"ON CONFLICT (sdkappid) DO UPDATE SET name = excluded.name, "
 		"edition = excluded.edition, package_expires_at = excluded.package_expires_at, "
-		"ai_channels = excluded.ai_channels WHERE account_id = excluded.account_id");
+		"ai_channels = excluded.ai_channels, record = excluded.record "
+		"WHERE account_id = excluded.account_id");
 	int err;
 
 	if (!s)
@@ -170,6 +171,7 @@ static int instance_upsert(struct store_conn *c, void *arg)
 	sqlite3_bind_int64(s, 5, in->package_expires_at);
 	sqlite3_bind_int64(s, 6, in->ai_channels);
 	sqlite3_bind_int64(s, 7, clock_unix_s());
+	sqlite3_bind_int(s, 8, in->record_calls ? 1 : 0);
 	err = step_done(c, s);
 	/* An existing instance of another account is not taken over. */
 	if (!err && sqlite3_changes(c->db) == 0)
@@ -259,6 +261,7 @@ static int instance_row(sqlite3_stmt *s, void *out)
 	in->edition = (enum store_edition)sqlite3_column_int(s, 3);
 	in->package_expires_at = sqlite3_column_int64(s, 4);
 	in->ai_channels = (uint32_t)sqlite3_column_int64(s, 5);
+	in->record_calls = sqlite3_column_int(s, 6) != 0;
 	return 0;
 }
 
@@ -268,7 +271,7 @@ int store_instance_get(struct store *st, uint64_t sdkappid, struct store_instanc
 		return EINVAL;
 	memset(out, 0, sizeof(*out));
 	return store_read(st, "SELECT sdkappid, account_id, name, edition, package_expires_at, "
-			"ai_channels FROM instances WHERE sdkappid = ?",
+			"ai_channels, record FROM instances WHERE sdkappid = ?",
 			bind_u64, &sdkappid, instance_row, out, true);
 }
 

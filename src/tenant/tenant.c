@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <pthread.h>
 #include <string.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <re.h>
 #include "base/base.h"
 #include "store/store.h"
@@ -216,4 +218,22 @@ int tenant_secret_open(const struct tenant *t, const char *context, const uint8_
 	if (!t || !context || !in || !plain || !strncmp(context, "AKID", 4))
 		return EINVAL;
 	return tenant_open_sealed(t->key, context, in, inlen, plain, plainsz);
+}
+
+int tenant_key_derive(const struct tenant *t, const char *purpose,
+		      uint8_t out[TENANT_DERIVED_KEY_LEN])
+{
+	char label[128];
+	unsigned len = 0;
+	int n;
+
+	if (!t || !purpose || !*purpose || !out)
+		return EINVAL;
+	n = snprintf(label, sizeof(label), "cccd-derive:%s", purpose);
+	if (n < 0 || (size_t)n >= sizeof(label))
+		return EINVAL;
+	if (!HMAC(EVP_sha256(), t->key, TENANT_KEY_LEN, (const uint8_t *)label, (size_t)n, out,
+		  &len) || len != TENANT_DERIVED_KEY_LEN)
+		return EIO;
+	return 0;
 }

@@ -89,4 +89,12 @@ int tenant_secret_seal(const struct tenant *t, const char *context, const char *
 int tenant_secret_open(const struct tenant *t, const char *context, const uint8_t *in,
 		       size_t inlen, char *plain, size_t plainsz);
 
+/* A key for another purpose (e.g. "records:links", which signs recording links), derived
+ * from the master key: HMAC-SHA256(master key, "cccd-derive:" purpose). The same master key
+ * always gives the same key, so links stay valid across restarts; a new master key
+ * invalidates them. */
+enum { TENANT_DERIVED_KEY_LEN = 32 };
+int tenant_key_derive(const struct tenant *t, const char *purpose,
+		      uint8_t out[TENANT_DERIVED_KEY_LEN]);
+
 #endif

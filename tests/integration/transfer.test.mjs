@@ -105,7 +105,7 @@ function flow(ivrId, transferNode) {
 
 before(async () => {
   d = await startCccd({
-    rtpBase: 31000,
+    rtpPorts: [31000, 31039],
     sections: [
       "[trunk target]", "host = 127.0.0.1", `port = ${PORTS.target}`, "route = 7001",
       "options_interval = 0",

@@ -36,13 +36,27 @@ struct fixture {
 
 static struct fixture *F;
 
-static void session_h(const char *id, uint64_t sdkappid, void *arg)
+/* The hook gets the row as committed: it matches the stored one field by field. */
+static void session_h(struct store_session *s, void *arg)
 {
 	struct fixture *f = arg;
+	struct store_session *g = NULL;
 
-	snprintf(f->last_session, sizeof(f->last_session), "%s", id);
-	f->last_sdkappid = sdkappid;
+	assert_int_equal(store_session_get(f->st, s->sdkappid, s->id, &g), 0);
+	assert_string_equal(s->caller, g->caller);
+	assert_string_equal(s->callee, g->callee);
+	assert_string_equal(s->uui, g->uui);
+	assert_string_equal(s->variables, g->variables);
+	assert_string_equal(s->request_id, g->request_id);
+	assert_true(s->ivr_id == g->ivr_id && s->ivr_version == g->ivr_version &&
+		    s->max_ring_s == g->max_ring_s && s->status == g->status &&
+		    s->start_ts == g->start_ts && s->created_ms == g->created_ms &&
+		    s->account_id == g->account_id && s->direction == g->direction);
+	mem_deref(g);
+	snprintf(f->last_session, sizeof(f->last_session), "%s", s->id);
+	f->last_sdkappid = s->sdkappid;
 	f->handed++;
+	mem_deref(s);
 }
 
 static void provision(struct fixture *f, uint64_t app, int edition, int64_t expires,

@@ -108,6 +108,12 @@ static void test_good_flow(void **state)
 	assert_int_equal(ivr_flow_id(flow), 7);
 	assert_string_equal(ivr_flow_name(flow), "t");
 	assert_int_equal(ivr_flow_node_count(flow), 3);
+	assert_false(ivr_flow_records(flow));
+	mem_deref(flow);
+	/* "record": true asks for every call of the flow to be recorded. */
+	assert_int_equal(load("{'ivrId':7,'type':'inbound','record':true,'nodes':[" START("bye")
+			      BYE TAIL, &flow, NULL), 0);
+	assert_true(ivr_flow_records(flow));
 	mem_deref(flow);
 }
 
@@ -149,6 +155,8 @@ static void test_document_errors(void **state)
 	      "", "variables.System.x", "not a variable name a flow may declare");
 	fails("{'type':'inbound','variables':{'A':1},'nodes':[" START("bye") BYE "]}",
 	      "", "variables.A", "must be a string");
+	fails("{'type':'inbound','record':'yes','nodes':[" START("bye") BYE "]}", "", "record",
+	      "must be true or false");
 }
 
 static void test_unknown_type(void **state)

@@ -705,25 +705,43 @@ static void test_recording(void **state)
 	assert_int_equal(media_open(f, 0), 0);
 	p = tone_prompt(f, "a440.wav", 1, 440);
 	stream_up(f, TELEV_PT);
-	assert_int_equal(media_record_start(f->ms, "../x.wav"), EINVAL);
-	assert_int_equal(media_record_start(f->ms, "a/b.wav"), EINVAL);
-	assert_int_equal(media_record_stop(f->ms), ENOENT);
-	assert_int_equal(media_record_start(f->ms, "call.wav"), 0);
-	assert_int_equal(media_record_start(f->ms, "again.wav"), EALREADY);
+	assert_int_equal(media_record_start(f->ms, MEDIA_REC_CALL, "../x.wav"), EINVAL);
+	assert_int_equal(media_record_start(f->ms, MEDIA_REC_CALL, "a/b/c.wav"), EINVAL);
+	assert_int_equal(media_record_start(f->ms, MEDIA_REC_CALL, "/b.wav"), EINVAL);
+	assert_int_equal(media_record_start(f->ms, MEDIA_REC_CALL, "a/"), EINVAL);
+	assert_int_equal(media_record_start(f->ms, MEDIA_REC_CALL, "a/.."), EINVAL);
+	assert_int_equal(media_record_start(f->ms, (enum media_rec_kind)2, "x.wav"), EINVAL);
+	assert_int_equal(media_record_stop(f->ms, MEDIA_REC_CALL), ENOENT);
+	assert_int_equal(media_record_start(f->ms, MEDIA_REC_CALL, "call.wav"), 0);
+	assert_int_equal(media_record_start(f->ms, MEDIA_REC_CALL, "again.wav"), EALREADY);
+	/* A message at the same time, in a directory the writer creates. */
+	assert_int_equal(media_record_start(f->ms, MEDIA_REC_MESSAGE, "7/msg.wav"), 0);
 	assert_int_equal(media_play(f->ms, p, 1, false, &play_id), 0);
 	/* The peer speaks a 1 kHz tone, paced like a phone, for one second. */
 	tone(pc.frame, MEDIA_FRAME, 1000, 8000); /* 160 samples: a whole number of periods */
 	tmr_init(&pc.tmr);
 	tmr_start(&pc.tmr, 0, pacer_tick, &pc);
 	assert_true(wait_events(f, MEDIA_EV_PLAY_DONE, 1, 3000));
-	run_until(f, NULL, NULL, 200);
+	run_until(f, NULL, NULL, 400);
 	tmr_cancel(&pc.tmr);
-	assert_int_equal(media_record_stop(f->ms), 0);
+
+	/* Before the file is closed (as after a crash) its header already counts the
+	 * seconds written so far. */
+	snprintf(path, sizeof(path), "%s/call.wav", f->mc.recording_dir);
+	sf = sf_open(path, SFM_READ, &info);
+	assert_non_null(sf);
+	assert_true(info.frames >= 8000);
+	sf_close(sf);
+
+	assert_int_equal(media_record_stop(f->ms, MEDIA_REC_CALL), 0);
 	assert_true(wait_events(f, MEDIA_EV_RECORD_DONE, 1, 3000));
 	done = find_event(&f->evs, MEDIA_EV_RECORD_DONE);
 	assert_null(done->why);
+	assert_int_equal(done->rec, MEDIA_REC_CALL);
+	assert_int_equal(media_record_stop(f->ms, MEDIA_REC_MESSAGE), 0);
+	assert_true(wait_events(f, MEDIA_EV_RECORD_DONE, 2, 3000));
 
-	snprintf(path, sizeof(path), "%s/call.wav", f->mc.recording_dir);
+	memset(&info, 0, sizeof(info));
 	sf = sf_open(path, SFM_READ, &info);
 	assert_non_null(sf);
 	assert_int_equal(info.channels, 2);
@@ -739,16 +757,35 @@ static void test_recording(void **state)
 	assert_true(power_at(rec, (size_t)info.frames, 1, 440) >
 		    100 * power_at(rec, (size_t)info.frames, 1, 1000));
 	free(rec);
+
+	/* The message is mono: the peer's 1 kHz only. */
+	snprintf(path, sizeof(path), "%s/7/msg.wav", f->mc.recording_dir);
+	memset(&info, 0, sizeof(info));
+	sf = sf_open(path, SFM_READ, &info);
+	assert_non_null(sf);
+	assert_int_equal(info.channels, 1);
+	assert_true(info.frames >= 8000 && info.frames < 8000 * 5);
+	rec = calloc(2 * (size_t)info.frames, sizeof(int16_t));
+	for (sf_count_t i = 0; i < info.frames; i++) {
+		int16_t v;
+
+		assert_int_equal(sf_readf_short(sf, &v, 1), 1);
+		rec[2 * i] = v;
+	}
+	sf_close(sf);
+	assert_true(power_at(rec, (size_t)info.frames, 0, 1000) >
+		    100 * power_at(rec, (size_t)info.frames, 0, 440));
+	free(rec);
 	mem_deref(p);
 
 	/* A directory that vanished: an error event, then RECORD_DONE with the reason. */
 	f->evs.n = 0;
 	snprintf(path, sizeof(path), "rm -rf %s", f->mc.recording_dir);
 	assert_int_equal(system(path), 0);
-	assert_int_equal(media_record_start(f->ms, "lost.wav"), 0);
+	assert_int_equal(media_record_start(f->ms, MEDIA_REC_CALL, "lost.wav"), 0);
 	assert_true(wait_events(f, MEDIA_EV_ERROR, 1, 2000));
 	assert_non_null(strstr(find_event(&f->evs, MEDIA_EV_ERROR)->why, "lost.wav"));
-	assert_int_equal(media_record_stop(f->ms), 0);
+	assert_int_equal(media_record_stop(f->ms, MEDIA_REC_CALL), 0);
 	assert_true(wait_events(f, MEDIA_EV_RECORD_DONE, 1, 2000));
 	assert_non_null(find_event(&f->evs, MEDIA_EV_RECORD_DONE)->why);
 }

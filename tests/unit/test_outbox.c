@@ -286,6 +286,83 @@ static void test_add_in_transaction(void **state)
 	assert_int_equal(list(f->st, &fl).n, 2);
 }
 
+/* A session's recording, voicemails and end: the columns and the pushes, recording and
+ * voicemail before the CDR, voicemail only when the instance pushes it. */
+static void test_session_recordings(void **state)
+{
+	struct fixture *f = *state;
+	struct store_session *s = NULL, *g = NULL;
+	struct store_session_end end = {.ended_ts = 20, .end_status = 1, .hungup_side = "user"};
+	struct store_outbox_filter fl = ALL;
+	struct store_instance in;
+	struct rows rs;
+
+	assert_int_equal(store_instance_get(f->st, SDKAPPID, &in), 0);
+	assert_false(in.record_calls);
+	in.record_calls = true;
+	assert_int_equal(store_instance_put(f->st, &in), 0);
+	assert_int_equal(store_instance_get(f->st, SDKAPPID, &in), 0);
+	assert_true(in.record_calls);
+
+	assert_int_equal(store_session_alloc(&s, NULL, NULL), 0);
+	assert_string_equal(s->voicemail_urls, "[]");
+	strcpy(s->id, "0123456789abcdef0123456789abcdef");
+	s->sdkappid = SDKAPPID;
+	s->direction = 1;
+	assert_int_equal(store_session_create(f->st, s), 0);
+	assert_int_equal(store_session_record(f->st, s->id, "1/x.wav", "rid"), 0);
+	assert_int_equal(store_session_voicemail(f->st, s->id, SDKAPPID, "1/x-vm1.wav", "{\"v\":1}"),
+			 0);
+	assert_int_equal(store_session_voicemail(f->st, s->id, SDKAPPID, "1/x-vm2.wav", NULL), 0);
+	assert_int_equal(store_session_record(f->st, "short", "a", "b"), EINVAL);
+	assert_int_equal(store_session_voicemail(f->st, s->id, SDKAPPID, "", NULL), EINVAL);
+	assert_int_equal(store_sync(f->st), 0);
+	assert_int_equal(store_session_get(f->st, SDKAPPID, s->id, &g), 0);
+	assert_string_equal(g->record_url, "1/x.wav");
+	assert_string_equal(g->record_id, "rid");
+	assert_string_equal(g->voicemail_urls, "[\"1/x-vm1.wav\",\"1/x-vm2.wav\"]");
+	g = mem_deref(g);
+	/* This instance does not push voicemails. */
+	fl.session_id = s->id;
+	assert_int_equal(list(f->st, &fl).n, 0);
+
+	strcpy(end.record_url, "1/x.wav");
+	strcpy(end.record_id, "rid");
+	assert_int_equal(store_session_finish(f->st, s->id, SDKAPPID, &end, "{\"c\":1}",
+					      "{\"r\":1}"), 0);
+	assert_int_equal(store_sync(f->st), 0);
+	rs = list(f->st, &fl);
+	assert_int_equal(rs.n, 2);
+	assert_string_equal(rs.r[0].action, "record");
+	assert_string_equal(rs.r[0].body, "{\"r\":1}");
+	assert_string_equal(rs.r[1].action, "cdr");
+	/* After the end nothing changes any more. */
+	assert_int_equal(store_session_voicemail(f->st, s->id, SDKAPPID, "1/late.wav", "{}"), 0);
+	assert_int_equal(store_session_record(f->st, s->id, "1/other.wav", ""), 0);
+	assert_int_equal(store_sync(f->st), 0);
+	assert_int_equal(store_session_get(f->st, SDKAPPID, s->id, &g), 0);
+	assert_string_equal(g->record_url, "1/x.wav");
+	assert_string_equal(g->voicemail_urls, "[\"1/x-vm1.wav\",\"1/x-vm2.wav\"]");
+	mem_deref(g);
+	mem_deref(s);
+
+	/* An instance that pushes voicemails gets one row per message. */
+	conf_put(f->st, OTHER, true, STORE_PUSH_VOICEMAIL);
+	assert_int_equal(store_session_alloc(&s, NULL, NULL), 0);
+	strcpy(s->id, "fedcba9876543210fedcba9876543210");
+	s->sdkappid = OTHER;
+	assert_int_equal(store_session_create(f->st, s), 0);
+	assert_int_equal(store_session_voicemail(f->st, s->id, OTHER, "2/y-vm1.wav", "{\"v\":2}"),
+			 0);
+	assert_int_equal(store_sync(f->st), 0);
+	fl.session_id = s->id;
+	rs = list(f->st, &fl);
+	assert_int_equal(rs.n, 1);
+	assert_string_equal(rs.r[0].action, "voicemail");
+	assert_string_equal(rs.r[0].body, "{\"v\":2}");
+	mem_deref(s);
+}
+
 static void test_claim_order(void **state)
 {
 	struct fixture *f = *state;
@@ -524,6 +601,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_conf_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enqueue_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_add_in_transaction, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_recordings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resend_and_purge, setup, teardown),

@@ -712,9 +712,39 @@ static void test_demo_rules(void **state)
 	mem_deref(r);
 }
 
+/* The counts the limits read: platform defaults cap the callee and a caller's calls in
+ * progress; a limit set only for own numbers still needs its count; all off needs none. */
+static void test_windows_used(void **state)
+{
+	struct policy_rules *r = rules("{}");
+	struct policy_windows w;
+
+	(void)state;
+	assert_int_equal(policy_windows(r, bj(2026, 3, 2, 10, 0, 0), &w), 0);
+	assert_true(w.callee_interval_used && w.callee_daily_used && w.caller_live_used);
+	assert_false(w.caller_recent_used);
+	mem_deref(r);
+
+	assert_int_equal(policy_rules_demo(&r), 0);
+	assert_int_equal(policy_windows(r, bj(2026, 3, 2, 10, 0, 0), &w), 0);
+	assert_false(w.callee_interval_used || w.callee_daily_used || w.caller_live_used ||
+		     w.caller_recent_used);
+	mem_deref(r);
+
+	r = rules("{\"callee_interval\": {\"max\": 0}, \"callee_daily\": {\"max\": 0},"
+		  " \"caller_concurrency\": 0,"
+		  " \"caller_freq\": {\"window_s\": 60},"
+		  " \"own\": {\"caller_freq\": {\"max\": 4}}}");
+	assert_int_equal(policy_windows(r, bj(2026, 3, 2, 10, 0, 0), &w), 0);
+	assert_false(w.callee_interval_used || w.callee_daily_used || w.caller_live_used);
+	assert_true(w.caller_recent_used);
+	mem_deref(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_windows_used),
 		cmocka_unit_test(test_work_time_borders),
 		cmocka_unit_test(test_work_time_zones),
 		cmocka_unit_test(test_work_time_days_and_holidays),

@@ -289,9 +289,38 @@ static void test_equal_and_date(void **state)
 	assert_int_equal(sign_tc3_date(253402300800LL, d), EINVAL);
 }
 
+/* Our HMAC-SHA256 against OpenSSL's HMAC() on keys shorter than, equal to and longer
+ * than the 64-byte block (a long key is hashed first), and SHA-256 of long input. */
+static void test_hmac_reference(void **state)
+{
+	static const size_t lens[] = {0, 1, 61, 62, 100, 125};
+	char key[128], h[SIGN_SHA256_HEX], want[SIGN_SHA256_HEX], big[3000];
+	uint8_t k[SIGN_KEY_LEN], k0[160], r1[32], r2[32], r3[32];
+	unsigned n = 32;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		memset(key, 'a' + (int)i, lens[i]);
+		key[lens[i]] = '\0';
+		sign_tc3_key(key, "2026-03-02", "ccc", k);
+		memcpy(k0, "TC3", 3);
+		memcpy(k0 + 3, key, lens[i]);
+		HMAC(EVP_sha256(), k0, (int)lens[i] + 3, (const uint8_t *)"2026-03-02", 10, r1, &n);
+		HMAC(EVP_sha256(), r1, 32, (const uint8_t *)"ccc", 3, r2, &n);
+		HMAC(EVP_sha256(), r2, 32, (const uint8_t *)"tc3_request", 11, r3, &n);
+		assert_memory_equal(k, r3, 32);
+	}
+	memset(big, 'x', sizeof(big));
+	sign_sha256_hex(big, sizeof(big), h);
+	EVP_Digest(big, sizeof(big), r1, &n, EVP_sha256(), NULL);
+	hex_of(r1, 32, want);
+	assert_string_equal(h, want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hmac_reference),
 		cmocka_unit_test(test_a1),
 		cmocka_unit_test(test_a2),
 		cmocka_unit_test(test_c),

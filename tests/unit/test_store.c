@@ -280,9 +280,9 @@ static void test_session_lifecycle(void **state)
 	assert_int_equal(g->accept_ts, 200);
 	mem_deref(g);
 
-	assert_int_equal(store_session_finish(f->st, s->id, 7, &end, NULL), 0);
+	assert_int_equal(store_session_finish(f->st, s->id, 7, &end, NULL, NULL), 0);
 	end.end_status = 0; /* a second finish does not rewrite the record */
-	assert_int_equal(store_session_finish(f->st, s->id, 7, &end, NULL), 0);
+	assert_int_equal(store_session_finish(f->st, s->id, 7, &end, NULL, NULL), 0);
 	assert_int_equal(store_sync(f->st), 0);
 	assert_int_equal(store_session_get(f->st, 7, s->id, &g), 0);
 	assert_int_equal(g->status, STORE_STATUS_FINISHED);
@@ -326,7 +326,7 @@ static void test_session_transfer(void **state)
 	kp.post = true;
 	strcpy(kp.key, "5");
 	assert_int_equal(store_session_key(f->st, s->id, 1, &kp), 0);
-	assert_int_equal(store_session_finish(f->st, s->id, 7, &end, NULL), 0);
+	assert_int_equal(store_session_finish(f->st, s->id, 7, &end, NULL, NULL), 0);
 	/* a finished session's status is not touched by a late transfer write */
 	assert_int_equal(store_session_transfer(f->st, s->id, STORE_STATUS_IN_PROGRESS, NULL,
 						NULL), 0);
@@ -447,7 +447,7 @@ static void test_cdr_and_active_lists(void **state)
 		strcpy(ids[i], s->id);
 		end.ended_ts = 100 + i * 20; /* 100, 120, ... 200 */
 		if (i < 5)
-			assert_int_equal(store_session_finish(f->st, s->id, 31, &end, NULL), 0);
+			assert_int_equal(store_session_finish(f->st, s->id, 31, &end, NULL, NULL), 0);
 		mem_deref(s);
 	}
 	assert_int_equal(store_sync(f->st), 0);
@@ -572,11 +572,105 @@ static void test_admit_ai_live(void **state)
 	assert_int_equal(store_session_admit(f->st, s[4], &q, decide_ai, &seen), 0);
 	assert_int_equal(seen, 0);
 	/* a finished session frees its channel */
-	assert_int_equal(store_session_finish(f->st, s[0]->id, 51, &end, NULL), 0);
+	assert_int_equal(store_session_finish(f->st, s[0]->id, 51, &end, NULL, NULL), 0);
 	assert_int_equal(store_session_admit(f->st, s[3], &q, decide_ai, &seen), 0);
 	assert_int_equal(seen, 1);
 	for (int i = 0; i < 5; i++)
 		mem_deref(s[i]);
+}
+
+static int decide_keep(const struct store_admit_counts *c, size_t *chosen, void *arg)
+{
+	*(struct store_admit_counts *)arg = *c;
+	*chosen = 0;
+	return 0;
+}
+
+/* Each count over its rows (a finished call is not live), and skipped counts read 0. */
+static void test_admit_counts_and_skip(void **state)
+{
+	struct fixture *f = *state;
+	struct store_session_end end = {.ended_ts = 1, .end_status = 1, .hungup_side = "user"};
+	struct store_admit_query q = {.callers = {"008601000000001", "008601000000002"},
+				      .n_callers = 2};
+	struct store_admit_counts got;
+	struct store_session *s;
+
+	for (int i = 0; i < 3; i++) {
+		s = new_session(51);
+		assert_int_equal(store_session_create(f->st, s), 0);
+		if (i == 0)
+			assert_int_equal(store_session_finish(f->st, s->id, 51, &end, NULL, NULL), 0);
+		mem_deref(s);
+	}
+	assert_int_equal(store_sync(f->st), 0);
+	s = new_session(51);
+	assert_int_equal(store_session_admit(f->st, s, &q, decide_keep, &got), 0);
+	mem_deref(s);
+	assert_int_equal(got.callee_interval, 3);
+	assert_int_equal(got.callee_daily, 3);
+	assert_int_equal(got.callers[0].live, 2);
+	assert_int_equal(got.callers[0].recent, 3);
+	assert_int_equal(got.callers[1].live, 0);
+
+	q.skip = STORE_ADMIT_SKIP_CALLEE_INTERVAL | STORE_ADMIT_SKIP_CALLER_LIVE;
+	s = new_session(51);
+	assert_int_equal(store_session_admit(f->st, s, &q, decide_keep, &got), 0);
+	mem_deref(s);
+	assert_int_equal(got.callee_interval, 0);
+	assert_int_equal(got.callee_daily, 4);
+	assert_int_equal(got.callers[0].live, 0);
+	assert_int_equal(got.callers[0].recent, 4);
+
+	q.skip = STORE_ADMIT_SKIP_CALLEE_DAILY | STORE_ADMIT_SKIP_CALLER_RECENT;
+	s = new_session(51);
+	assert_int_equal(store_session_admit(f->st, s, &q, decide_keep, &got), 0);
+	mem_deref(s);
+	assert_int_equal(got.callee_interval, 5);
+	assert_int_equal(got.callee_daily, 0);
+	assert_int_equal(got.callers[0].live, 4);
+	assert_int_equal(got.callers[0].recent, 0);
+}
+
+static void *create_one(void *arg)
+{
+	struct fixture *f = ((void **)arg)[0];
+	struct store_session *s = ((void **)arg)[1];
+
+	assert_int_equal(store_session_create(f->st, s), 0);
+	return NULL;
+}
+
+/* A thread's snapshot sees one state: another thread's commit shows only once this
+ * thread writes itself (it reads its own writes) or ends the snapshot. */
+static void test_snapshot(void **state)
+{
+	struct fixture *f = *state;
+	struct store_session *a = new_session(61), *b = new_session(61), *c = new_session(61);
+	struct store_session *g = NULL;
+	void *args[2] = {f, b};
+	pthread_t t;
+
+	assert_int_equal(store_session_create(f->st, a), 0);
+	assert_int_equal(store_snapshot_begin(f->st), 0);
+	assert_int_equal(store_snapshot_begin(f->st), EALREADY);
+	assert_int_equal(store_session_get(f->st, 61, a->id, &g), 0);
+	g = mem_deref(g);
+	assert_int_equal(pthread_create(&t, NULL, create_one, args), 0);
+	pthread_join(t, NULL);
+	assert_int_equal(store_session_get(f->st, 61, b->id, &g), ENOENT);
+	assert_int_equal(store_session_create(f->st, c), 0);
+	assert_int_equal(store_session_get(f->st, 61, c->id, &g), 0);
+	g = mem_deref(g);
+	assert_int_equal(store_session_get(f->st, 61, b->id, &g), 0);
+	g = mem_deref(g);
+	store_snapshot_end(f->st);
+	store_snapshot_end(f->st); /* no snapshot: nothing */
+	assert_int_equal(store_snapshot_begin(f->st), 0);
+	store_snapshot_end(f->st);
+	mem_deref(a);
+	mem_deref(b);
+	mem_deref(c);
 }
 
 struct writer_arg {
@@ -608,6 +702,7 @@ static void test_concurrent_creates_reopen(void **state)
 	sqlite3 *db;
 	sqlite3_stmt *q;
 	int count = -1;
+	struct store_stats stats;
 
 	for (int i = 0; i < THREADS; i++) {
 		w[i] = (struct writer_arg){f->st, EACH, 0};
@@ -617,6 +712,10 @@ static void test_concurrent_creates_reopen(void **state)
 		pthread_join(t[i], NULL);
 		assert_int_equal(w[i].failures, 0);
 	}
+	/* Every write went through a transaction; a transaction carries one or more. */
+	store_stats(f->st, &stats);
+	assert_true(stats.jobs >= THREADS * EACH);
+	assert_true(stats.batches >= 1 && stats.batches <= stats.jobs);
 	f->st = mem_deref(f->st);
 
 	/* Everything acknowledged is in the file, seen by an independent connection. */
@@ -658,6 +757,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cdr_and_active_lists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_admit_ai_live, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pool_rotates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_admit_counts_and_skip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_creates_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
 	};

@@ -154,6 +154,27 @@ static void test_module_secrets(void **state)
 	assert_int_equal(tenant_secret_seal(f->t, "push:1", "pw", sealed, 10, &n), ENOSPC);
 }
 
+/* Derived keys: stable for one master key and purpose, different otherwise. */
+static void test_key_derive(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t a[TENANT_DERIVED_KEY_LEN], b[TENANT_DERIVED_KEY_LEN], c[TENANT_DERIVED_KEY_LEN];
+	struct tenant *t2;
+	char other[160];
+
+	assert_int_equal(tenant_key_derive(f->t, "records:links", a), 0);
+	assert_int_equal(tenant_key_derive(f->t, "records:links", b), 0);
+	assert_memory_equal(a, b, sizeof(a));
+	assert_int_equal(tenant_key_derive(f->t, "other", c), 0);
+	assert_memory_not_equal(a, c, sizeof(a));
+	assert_int_equal(tenant_key_derive(f->t, "", c), EINVAL);
+	snprintf(other, sizeof(other), "%s/other.key", f->dir);
+	assert_int_equal(tenant_open(&t2, f->st, other), 0);
+	assert_int_equal(tenant_key_derive(t2, "records:links", c), 0);
+	assert_memory_not_equal(a, c, sizeof(a));
+	mem_deref(t2);
+}
+
 static void test_instance_ownership(void **state)
 {
 	struct fixture *f = *state;
@@ -178,6 +199,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wrong_master_key, setup, teardown),
 		cmocka_unit_test(test_seal_binds_secret_id),
 		cmocka_unit_test_setup_teardown(test_module_secrets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_derive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_instance_ownership, setup, teardown),
 	};
 

@@ -53,19 +53,20 @@ function connectOk(port) {
   });
 }
 
-// Starts cccd. opts.sections: extra config text; opts.trunkPort: a trunk to that UDP port;
-// opts.rtpBase: the first of the 40 RTP ports cccd may use (default: random above 40000).
+// Starts cccd. opts.sections: extra config text; opts.trunkPort: a trunk to that UDP port.
 export async function startCccd(opts = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cccd-it-"));
   const apiPort = await freePort();
   const sipPort = await freePort();
-  const rtpBase = opts.rtpBase || 40000 + Math.floor(Math.random() * 500) * 40;
+  // opts.rtpPorts [min, max]: the RTP range a test was assigned; else a random slice.
+  const rtpBase = 40000 + Math.floor(Math.random() * 500) * 40;
+  const [rtpMin, rtpMax] = opts.rtpPorts || [rtpBase, rtpBase + 39];
   const conf = [
     "[log]", `level = ${opts.logLevel || "info"}`,
     "[api]", `listen = 127.0.0.1:${apiPort}`,
     "[store]", `path = ${dir}/cccd.db`,
     "[sip]", `listen = udp 127.0.0.1:${sipPort}`, "ring_timeout = 10",
-    "[media]", "rtp_ip = 127.0.0.1", `port_min = ${rtpBase}`, `port_max = ${rtpBase + 39}`,
+    "[media]", "rtp_ip = 127.0.0.1", `port_min = ${rtpMin}`, `port_max = ${rtpMax}`,
     `recording_dir = ${dir}/recordings`, "rtp_timeout_ms = 15000",
     "[push]", "retry_schedule = 200ms,400ms,800ms", "poll_ms = 100",
     ...(opts.sections && opts.sections.includes("[session]") ? [] : ["[session]", "stop_wait = 2"]),
@@ -156,20 +157,26 @@ export function client(creds, endpoint, signMethod = "TC3-HMAC-SHA256", reqMetho
   });
 }
 
-// A sipp peer (UAS by default) on a free port; stop() ends it.
+// A sipp peer (UAS by default) on a free port; stop() ends it. opts.port / opts.mp fix its
+// SIP and media ports, opts.cwd its folder (relative pcap paths in scenarios), opts.args more.
 export async function sipp(scenario, opts = {}) {
   const port = opts.port || await freePort();
-  const mp = 50000 + Math.floor(Math.random() * 1000) * 10;
+  const mp = opts.mp || 50000 + Math.floor(Math.random() * 1000) * 10;
   const args = ["-sf", scenario, "-i", "127.0.0.1", "-p", String(port), "-mi", "127.0.0.1",
     "-mp", String(mp), "-nostdin", "-trace_err", "-error_file", `/tmp/sipp-${port}.err`,
     ...(opts.args || [])];
-  const proc = spawn("sipp", args, { stdio: ["ignore", "pipe", "pipe"] });
+  const proc = spawn("sipp", args, { stdio: ["ignore", "pipe", "pipe"], cwd: opts.cwd });
   let log = "";
   proc.stdout.on("data", (b) => { log += b; });
   proc.stderr.on("data", (b) => { log += b; });
+  const exited = new Promise((r) => proc.once("exit", (code) => r(code === null ? 128 : code)));
   await sleep(300);
   return {
     port, proc, get log() { return log; },
+    // sipp's exit code (0: its scenario passed), or null if it runs on after timeoutMs.
+    wait(timeoutMs = 20000) {
+      return Promise.race([exited, sleep(timeoutMs).then(() => null)]);
+    },
     async stop() {
       if (proc.exitCode !== null || proc.signalCode) return;
       const done = new Promise((r) => proc.once("exit", r));

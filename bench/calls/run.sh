@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# The calls bench: sipp calls a real cccd on this machine (inbound calls, so one account's
+# API rate limit does not apply) and this prints
+#   - the highest number of concurrent answered calls (each answered into a menu that plays
+#     a prompt, receives key 1 over RFC 4733, then plays a hold prompt; sipp -rtp_echo sends
+#     the audio back) held for HOLD seconds with no lost call, stepping up through STEPS;
+#   - at each step: cccd's RTP send jitter p50/p99 and first prompt packet after the 200 OK
+#     (measured by bench/calls/probe.mjs on a few extra calls), cccd's CPU per call
+#     (µs of CPU per call-second, /proc) and resident memory per call (/proc VmRSS);
+#   - calls per second set up and torn down with no failure, stepping up through CPS_STEPS;
+#   - the floor (bench/calls/floor.c bare: sendmmsg/recvmmsg on one timer) at the same
+#     number of calls, and cccd's figures as a share of it.
+# Prints figures; asserts nothing. Every step is bounded in time and the run stops itself
+# (at the first step that loses a call, or after the last step).
+#
+#   QUICK=1 bench/calls/run.sh           2-3 minutes: small steps, 10 s holds
+#   bench/calls/run.sh                   the full run (60 s holds, up to 2000 calls)
+#   STEPS="100 300" HOLD=30 CPS_STEPS="100 300" bench/calls/run.sh
+#
+# Ports: cccd SIP 127.0.0.1:17060 (UDP), API 17080; sipp 17061-17062 with media on 17100;
+# probe calls 17900-17949; cccd RTP 36000-39999 (2000 calls at most).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+
+if [ -n "${QUICK:-}" ]; then
+	STEPS=${STEPS:-"20 50 100"}
+	HOLD=${HOLD:-10}
+	CPS_STEPS=${CPS_STEPS:-"50 100 200"}
+	CPS_SECONDS=${CPS_SECONDS:-4}
+else
+	STEPS=${STEPS:-"100 200 400 700 1000 1400 1900"}
+	HOLD=${HOLD:-60}
+	CPS_STEPS=${CPS_STEPS:-"100 200 300 400 600"}
+	CPS_SECONDS=${CPS_SECONDS:-10}
+fi
+RAMP=${RAMP:-100}              # calls per second while a step fills up
+PROBES=${PROBES:-4}
+NUMBER=008675517000000
+
+command -v sipp >/dev/null || { echo "sipp (Debian sip-tester) is not installed"; exit 1; }
+make -j2 >/dev/null
+BUILD_ONLY=1 bash bench/calls/floor.sh   # build/release/bench/floor
+
+work=$(mktemp -d /tmp/cccd-bench-calls-XXXXXX)
+cccd_pid=""
+cleanup() {
+	[ -n "$cccd_pid" ] && kill "$cccd_pid" 2>/dev/null && wait "$cccd_pid" 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+keep_log() { [ -z "${cccd_pid:-}" ] || kill -0 "$cccd_pid" 2>/dev/null || { echo "cccd exited:"; tail -20 "$work/cccd.log"; }; }
+
+# Prompts: a 2 s menu prompt and a 10 s hold prompt (played up to 10 times).
+sox -n -r 8000 -c 1 -b 16 "$work/menu.wav" synth 2 sine 440 vol 0.3
+sox -n -r 8000 -c 1 -b 16 "$work/hold.wav" synth 10 sine 300-900 vol 0.3
+cat >"$work/30.json" <<EOF
+{"ivrId": 30, "name": "bench", "type": "inbound", "start": "s", "nodes": [
+ {"id": "s", "type": "start", "next": "m"},
+ {"id": "m", "type": "menu", "params": {"prompt": {"file": "menu.wav"}, "timeoutMs": 30000,
+  "retries": 9, "keys": {"1": {"label": "hold", "next": "h"}}}, "onTimeout": "h", "onInvalid": "h"},
+ {"id": "h", "type": "prompt", "params": {"file": "hold.wav", "plays": 10, "interruptible": false},
+  "next": "e"},
+ {"id": "e", "type": "hangup"}]}
+EOF
+cat >"$work/cccd.conf" <<EOF
+[log]
+level = warn
+[api]
+listen = 127.0.0.1:17080
+[store]
+path = $work/cccd.db
+synchronous = normal
+[sip]
+listen = udp 127.0.0.1:17060
+[media]
+rtp_ip = 127.0.0.1
+port_min = 36000
+port_max = 39999
+rtp_timeout_ms = 20000
+recording_dir = $work/rec
+[session]
+stop_wait = 2
+[policy]
+locations = $root/data/blind-areas
+EOF
+
+cd "$work"
+"$root/build/release/ccc" admin --config cccd.conf tenant-add --sdkappid 1400017000 \
+	--ivr "30:inbound:$work/30.json" --rules demo >/dev/null
+"$root/build/release/ccc" admin --config cccd.conf number-set --sdkappid 1400017000 \
+	--number "$NUMBER" --outbound no --inbound-ivr 30 >/dev/null
+"$root/build/release/cccd" --config cccd.conf >"$work/cccd.log" 2>&1 &
+cccd_pid=$!
+for _ in $(seq 1 100); do
+	(exec 3<>/dev/tcp/127.0.0.1/17080) 2>/dev/null && break
+	sleep 0.1
+done
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$cccd_pid/stat"; }
+rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$cccd_pid/status"; }
+hz=$(getconf CLK_TCK)
+now() { date +%s.%N; }
+
+# One sipp run: prints "successful failed" from its final screen.
+sipp_run() { # scenario calls rate hold_ms timeout_s
+	local scen=$1 calls=$2 rate=$3 hold=$4 limit=$5 log
+	log="$work/sipp-$RANDOM.log"
+	timeout "$limit" sipp 127.0.0.1:17060 -sf "$root/bench/calls/$scen" -s "$NUMBER" \
+		-i 127.0.0.1 -p 17061 -mi 127.0.0.1 -mp 17100 -rtp_echo -m "$calls" -l "$calls" \
+		-r "$rate" -d "$hold" -nostdin -timeout "${limit}s" -trace_screen \
+		-screen_file "$log" -max_socket 65000 >/dev/null 2>&1 || true
+	awk -F'|' '/Successful call/ {gsub(/ /,"",$3); s=$3} /Failed call/ {gsub(/ /,"",$3); f=$3}
+		END {print (s==""?0:s), (f==""?0:f)}' "$log" 2>/dev/null || echo "0 $calls"
+}
+
+keep_log
+echo "== calls bench on $(nproc) cores (cccd pid $cccd_pid; hold ${HOLD}s; steps: $STEPS)"
+best=0 best_line=""
+base_rss=$(rss_kib)
+for n in $STEPS; do
+	[ "$n" -le 1900 ] || { echo "  step $n: above the RTP port range; stopping"; break; }
+	ramp_s=$(( (n + RAMP - 1) / RAMP ))
+	limit=$(( ramp_s + HOLD + 30 ))
+	sipp_out="$work/step-$n.out"
+	( sipp_run uac_hold.xml "$n" "$RAMP" $((HOLD * 1000)) "$limit" >"$sipp_out" ) &
+	sipp_pid=$!
+	sleep $(( ramp_s + 2 ))
+	c0=$(cpu_ticks) t0=$(now)
+	probe=$(cd "$root" && timeout $((HOLD + 20)) node bench/calls/probe.mjs --sip 127.0.0.1:17060 \
+		--number "$NUMBER" --calls "$PROBES" --seconds $(( HOLD / 2 > 3 ? HOLD / 2 : 3 )) \
+		--rtp-base 17900 2>/dev/null || echo '{}')
+	rss=$(rss_kib)
+	c1=$(cpu_ticks) t1=$(now)
+	wait "$sipp_pid" || true
+	read -r ok failed <"$sipp_out"
+	line=$(awk -v n="$n" -v ok="$ok" -v f="$failed" -v c0="$c0" -v c1="$c1" -v t0="$t0" \
+		-v t1="$t1" -v hz="$hz" -v rss="$rss" -v base="$base_rss" -v p="$probe" 'BEGIN {
+		cpu = (c1 - c0) / hz; dt = t1 - t0; calls = n + 0
+		us = dt > 0 ? 1e6 * cpu / dt / calls : 0
+		match(p, /"jitter_p50_ms":[0-9.]+/); j50 = substr(p, RSTART + 16, RLENGTH - 16)
+		match(p, /"jitter_p99_ms":[0-9.]+/); j99 = substr(p, RSTART + 16, RLENGTH - 16)
+		match(p, /"first_packet_ms_max":[0-9.]+/); fp = substr(p, RSTART + 22, RLENGTH - 22)
+		printf "calls %5d  answered %5d  lost %4d  CPU %5.1f%% of a core  %7.1f us CPU per call-second  RSS %6.1f KiB per call  jitter p50 %s ms p99 %s ms  first packet <= %s ms",
+			calls, ok, f, 100 * cpu / (dt > 0 ? dt : 1), us, (rss - base) / calls,
+			j50 == "" ? "?" : sprintf("%.2f", j50), j99 == "" ? "?" : sprintf("%.2f", j99),
+			fp == "" ? "?" : sprintf("%.1f", fp) }')
+	echo "  $line"
+	if [ "$failed" != "0" ] || [ "$ok" != "$n" ]; then
+		echo "  step $n lost calls: stopping here"
+		break
+	fi
+	best=$n best_line=$line
+	sleep 3   # let the previous step's calls end
+done
+
+echo "== calls per second set up and torn down (${CPS_SECONDS}s each)"
+best_cps=0
+for r in $CPS_STEPS; do
+	calls=$(( r * CPS_SECONDS ))
+	read -r ok failed < <(sipp_run uac_short.xml "$calls" "$r" 100 $(( CPS_SECONDS + 40 )))
+	echo "  rate $r/s: $ok answered and hung up, $failed failed"
+	[ "$failed" = "0" ] && [ "$ok" = "$calls" ] || { echo "  rate $r/s failed: stopping here"; break; }
+	best_cps=$r
+	sleep 2
+done
+
+echo "== floor at $best calls (bare sendmmsg/recvmmsg loop, one timer)"
+floor_n=$(( best > 0 ? best : 100 ))
+floor_line=$("$root/build/release/bench/floor" bare "$floor_n" 5 2>/dev/null | head -1 || true)
+echo "  $floor_line"
+# The media engine alone at the same count, received by a C thread: its send jitter without
+# the probe's (Node) scheduling noise.
+engine_line=$("$root/build/release/bench/floor" media "$floor_n" 5 2>/dev/null | grep jitter || true)
+echo "  media engine alone:$engine_line"
+
+echo "== summary"
+echo "  concurrent answered calls held ${HOLD}s with no loss: $best (highest step tried: ${STEPS##* })"
+echo "  at that load: ${best_line:-none}"
+echo "  calls per second set up and torn down with no failure: $best_cps"
+echo "  media engine send jitter at $floor_n streams (C receiver):${engine_line#*:}"
+awk -v a="$best_line" -v b="$floor_line" 'BEGIN {
+	if (match(a, /[0-9.]+ us CPU per call-second/)) ca = substr(a, RSTART, RLENGTH) + 0
+	if (match(b, /[0-9.]+ us CPU per call-second/)) cb = substr(b, RSTART, RLENGTH) + 0
+	if (ca && cb) printf "  cccd CPU per call is %.2fx the floor'"'"'s\n", ca / cb }'
+echo "  note: sipp (one process, one echo socket) runs on the same $(nproc) cores; see docs/benchmarks.md"
