@@ -340,7 +340,10 @@ static int cccd_start(struct cccd *d, const struct cccd_conf *cc)
 	}
 	{
 		const struct api_hooks hooks = {session_created, session_hangup, route_ok, d,
-						d->policy, d->links};
+						d->policy, d->links,
+						cc->session.prompt_dir[0] ? cc->session.prompt_dir
+									  : NULL,
+						cc->session.allow_plain_http};
 
 		err = api_start(&d->api, &cc->api, d->store, d->tenant, &hooks);
 	}

@@ -1,55 +1,63 @@
-/* CccdModifyInstance (cccd admin API, operators only): an instance's licence — edition,
- * package expiry, AI channels, name. Only the fields given change; the next request is
- * judged by them. */
+/* CccdModifyInstance: an operator sets an instance's licences — edition, package expiry,
+ * AI channels (docs/admin-api.md). Any instance, whoever owns it; a tenant credential gets
+ * UnauthorizedOperation. CreateIVRSession reads the instance per request, so a change
+ * applies to the next request. */
 #include <errno.h>
 #include <string.h>
 #include "api/api_int.h"
 #include "store/store.h"
 
-static enum api_code check_edition(const json_t *v, const char *path, struct api_error *e)
-{
-	const char *s = json_string_value(v);
-
-	if (strcmp(s, "advanced") && strcmp(s, "standard"))
-		return api_fail(e, API_INVALID_PARAMETER_VALUE, "The value of `%s` must be "
-				"advanced or standard.", path);
-	return API_OK;
-}
-
 static const struct api_field fields[] = {
-	{"SdkAppId", API_T_INT64, false, true, 1, INT64_MAX, 0, NULL, NULL},
-	{"Edition", API_T_STRING, false, false, 1, 16, 0, NULL, check_edition},
+	{"SdkAppId", API_T_UINT64, false, true, 1, INT64_MAX, 0, NULL, NULL},
+	{"Edition", API_T_STRING, false, false, 1, 16, 0, NULL, NULL},
 	{"PackageExpiresAt", API_T_INT64, false, false, 0, INT64_MAX, 0, NULL, NULL},
-	{"AIChannels", API_T_INT64, false, false, 0, 100000, 0, NULL, NULL},
-	{"Name", API_T_STRING, false, false, 0, 63, 0, NULL, NULL},
+	{"AIChannels", API_T_UINT64, false, false, 0, 100000, 0, NULL, NULL},
 	{NULL},
 };
 
 static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out,
 			 struct api_error *e)
 {
-	const json_t *ed = json_object_get(p, "Edition"), *exp = json_object_get(p,
-		"PackageExpiresAt"), *ai = json_object_get(p, "AIChannels");
-	const json_t *name = json_object_get(p, "Name");
-	struct store_licence l = {
-		.sdkappid = (uint64_t)json_integer_value(json_object_get(p, "SdkAppId")),
-		.set_edition = ed != NULL, .set_package_expires_at = exp != NULL,
-		.set_ai_channels = ai != NULL,
-		.edition = ed && !strcmp(json_string_value(ed), "advanced") ?
-			   STORE_EDITION_ADVANCED : STORE_EDITION_STANDARD,
-		.package_expires_at = json_integer_value(exp),
-		.ai_channels = (uint32_t)json_integer_value(ai),
-		.name = name ? json_string_value(name) : NULL,
-	};
-	int err = store_instance_licence(ctx->st, &l);
+	uint64_t sdkappid = (uint64_t)json_integer_value(json_object_get(p, "SdkAppId"));
+	const char *edition = json_string_value(json_object_get(p, "Edition"));
+	const json_t *expires = json_object_get(p, "PackageExpiresAt");
+	const json_t *ai = json_object_get(p, "AIChannels");
+	struct store_instance inst;
+	enum api_code rc;
+	int err;
 
-	(void)out;
+	rc = api_operator(ctx, e);
+	if (rc != API_OK)
+		return rc;
+	err = store_instance_get(ctx->st, sdkappid, &inst);
 	if (err == ENOENT)
 		return api_fail(e, API_INVALID_PARAMETER_VALUE_INSTANCE_NOT_EXIST, "The SdkAppId "
-				"%llu does not exist.", (unsigned long long)l.sdkappid);
-	return err ? api_fail(e, API_INTERNAL_ERROR, "The licence could not be stored.") : API_OK;
+				"%llu does not exist.", (unsigned long long)sdkappid);
+	if (err)
+		return api_fail(e, API_INTERNAL_ERROR, "The database is unavailable.");
+	if (edition && !strcmp(edition, "standard"))
+		inst.edition = STORE_EDITION_STANDARD;
+	else if (edition && !strcmp(edition, "advanced"))
+		inst.edition = STORE_EDITION_ADVANCED;
+	else if (edition)
+		return api_fail(e, API_INVALID_PARAMETER_VALUE, "The value of `Edition` must be "
+				"standard or advanced.");
+	if (expires)
+		inst.package_expires_at = json_integer_value(expires);
+	if (ai)
+		inst.ai_channels = (uint32_t)json_integer_value(ai);
+	if (store_instance_put(ctx->st, &inst))
+		return api_fail(e, API_INTERNAL_ERROR, "The instance could not be stored.");
+	if (json_object_set_new(out, "SdkAppId", json_integer((json_int_t)inst.sdkappid)) ||
+	    json_object_set_new(out, "Edition", json_string(inst.edition == STORE_EDITION_ADVANCED
+							     ? "advanced" : "standard")) ||
+	    json_object_set_new(out, "PackageExpiresAt",
+				json_integer((json_int_t)inst.package_expires_at)) ||
+	    json_object_set_new(out, "AIChannels", json_integer(inst.ai_channels)))
+		return api_fail(e, API_INTERNAL_ERROR, "Out of memory.");
+	return API_OK;
 }
 
 const struct api_action api_action_cccd_modify_instance = {
-	"CccdModifyInstance", fields, API_RATE_DEFAULT, run, true,
+	"CccdModifyInstance", fields, API_RATE_DEFAULT, run,
 };

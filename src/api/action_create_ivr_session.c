@@ -8,6 +8,7 @@
 #include <re_mem.h>
 #include "api/api_int.h"
 #include "base/base.h"
+#include "ivr/ivr.h"
 #include "store/store.h"
 
 /* Limits written in docs/api-compatibility.md. */
@@ -105,7 +106,8 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 	struct store_instance inst;
 	struct store_ivr ivr;
 	struct store_session *s = NULL;
-	char *vars_text = NULL;
+	char *vars_text = NULL, *doc = NULL;
+	bool ai = false;
 	enum api_code rc;
 	int err;
 
@@ -132,6 +134,16 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 				"a survey IVR; CreateIVRSession needs an inbound or automatic "
 				"outbound IVR.", (unsigned long long)ivr_id);
 
+	/* Whether the flow uses AI decides the AI licence check (step 12). The document of the
+	 * version the session will run was validated when it was saved. */
+	err = store_ivr_document(ctx->st, sdkappid, ivr_id, ivr.version, &doc);
+	if (!err)
+		err = ivr_doc_uses_ai(doc, strlen(doc), &ai);
+	mem_deref(doc);
+	if (err)
+		return api_fail(e, API_INTERNAL_ERROR, "The flow of IVR %llu version %u cannot be "
+				"read.", (unsigned long long)ivr_id, ivr.version);
+
 	/* Stored as given, a JSON array of {"Key","Value"}; absent is "[]". */
 	vars_text = vars ? json_dumps(vars, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	if ((vars && !vars_text) ||
@@ -148,12 +160,12 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 	s->direction = 1;
 	s->ivr_id = ivr_id;
 	s->ivr_version = ivr.version;
-	s->ai = ivr.ai;
 	s->max_ring_s = ring ? (uint32_t)json_integer_value(ring) : 0;
 	snprintf(s->request_id, sizeof(s->request_id), "%s", ctx->request_id);
 	s->status = STORE_STATUS_RINGING;
 	s->created_ms = ctx->now_ms;
 	s->start_ts = ctx->now_ms / 1000;
+	s->ai = ai;
 
 	rc = api_callout_admit(ctx, p, s, inst.ai_channels, e);
 	if (rc)

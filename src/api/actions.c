@@ -1,5 +1,4 @@
-/* actions: the table of ccc actions cccd serves (TCCC's, and cccd's own Cccd* admin
- * actions); each lives in its own action_*.c file. */
+/* actions: the table of ccc actions cccd serves; each lives in its own action_*.c file. */
 #include <errno.h>
 #include <string.h>
 #include "api/api_int.h"
@@ -19,9 +18,7 @@ static const struct api_action *const actions[] = {
 	&api_action_cccd_modify_callout_rules,
 	&api_action_cccd_describe_blacklist,
 	&api_action_cccd_modify_blacklist,
-	&api_action_cccd_describe_numbers,
 	&api_action_cccd_modify_number,
-	&api_action_cccd_describe_instance,
 	&api_action_cccd_modify_instance,
 	&api_action_cccd_create_tenant,
 };
@@ -48,18 +45,15 @@ enum api_code api_instance(const struct api_ctx *ctx, uint64_t sdkappid,
 	return API_OK;
 }
 
-enum api_code api_instance_admin(const struct api_ctx *ctx, uint64_t sdkappid,
-				 struct store_instance *inst, struct api_error *e)
+enum api_code api_operator(const struct api_ctx *ctx, struct api_error *e)
 {
-	int err;
+	bool op = false;
+	int err = store_account_is_operator(ctx->st, ctx->account_id, &op);
 
-	if (!ctx->operator)
-		return api_instance(ctx, sdkappid, inst, e);
-	err = store_instance_get(ctx->st, sdkappid, inst);
-	if (err == ENOENT)
-		return api_fail(e, API_INVALID_PARAMETER_VALUE_INSTANCE_NOT_EXIST, "The SdkAppId "
-				"%llu does not exist.", (unsigned long long)sdkappid);
-	if (err)
+	if (err && err != ENOENT)
 		return api_fail(e, API_INTERNAL_ERROR, "The database is unavailable.");
+	if (!op)
+		return api_fail(e, API_UNAUTHORIZED_OPERATION, "This action needs an operator "
+				"credential.");
 	return API_OK;
 }

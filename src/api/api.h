@@ -51,6 +51,10 @@ struct api_hooks {
 	/* Recording links: DescribeTelCdr makes them, GET /records/... serves their files.
 	 * NULL: no recordings are served and records show none. Not owned. */
 	const struct records_links *links;
+	/* How flows put through the admin API are validated, as the sessions load them:
+	 * prompt files resolve under prompt_dir (NULL = the working folder). */
+	const char *prompt_dir;
+	bool allow_plain_http;
 };
 
 /* Starts listening; st and t are not owned and must outlive the api object; hooks is

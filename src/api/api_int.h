@@ -32,6 +32,7 @@ enum api_code {
 	API_REQUEST_SIZE_LIMIT_EXCEEDED,
 	API_UNKNOWN_PARAMETER,
 	API_UNSUPPORTED_PROTOCOL,
+	API_UNAUTHORIZED_OPERATION,
 	API_FAILED_OPERATION_NO_CALL_OUT_NUMBER,
 	API_FAILED_OPERATION_PERMISSION_DENIED,
 	API_FAILED_OPERATION_SESSION_NOT_EXISTS,
@@ -46,13 +47,12 @@ enum api_code {
 	API_FAILED_OPERATION_AI_CONCURRENT_NO_PACKAGE,
 	API_FAILED_OPERATION_AI_CONCURRENT_OVER_FREQUENCY,
 	API_FAILED_OPERATION_CALL_OUT_FAILED,
-	API_AUTH_UNAUTHORIZED_OPERATION,
 	API_CODE_COUNT
 };
 
 struct api_error {
 	enum api_code code;
-	char msg[320];
+	char msg[2048];          /* room for every finding of a refused flow */
 };
 
 const char *api_code_name(enum api_code c);
@@ -231,7 +231,6 @@ struct api_ctx {
 	uint64_t account_id;
 	const char *request_id;
 	int64_t now_ms;              /* wall clock */
-	bool operator;               /* the credential is an operator's (admin actions) */
 };
 
 /* Runs with validated params; adds its output fields to `out`. */
@@ -243,18 +242,6 @@ typedef enum api_code (api_action_h)(const struct api_ctx *ctx, const json_t *pa
 enum api_code api_instance(const struct api_ctx *ctx, uint64_t sdkappid,
 			   struct store_instance *inst, struct api_error *e);
 
-/* For cccd's own admin actions (docs/admin-api.md): the instance `sdkappid` if the
- * caller owns it, or any instance for an operator; refused like api_instance. */
-enum api_code api_instance_admin(const struct api_ctx *ctx, uint64_t sdkappid,
-				 struct store_instance *inst, struct api_error *e);
-
-/* The instance's calling rules as complete JSON (every setting explicit), a mem string. */
-enum api_code api_rules_current(const struct api_ctx *ctx, uint64_t sdkappid, char **jsonp,
-				struct api_error *e);
-/* Adds the instance's blacklist to `out`: Enabled, Entries. */
-enum api_code api_blacklist_out(const struct api_ctx *ctx, uint64_t sdkappid, json_t *out,
-				struct api_error *e);
-
 enum { API_RATE_DEFAULT = 0 }; /* the action follows [api] rate_limit */
 
 struct api_action {
@@ -262,7 +249,6 @@ struct api_action {
 	const struct api_field *fields;
 	unsigned rate;               /* requests/s, or API_RATE_DEFAULT */
 	api_action_h *run;
-	bool operator_only;          /* refused (AuthFailure.UnauthorizedOperation) to tenants */
 };
 
 extern const struct api_action api_action_create_ivr_session;
@@ -270,6 +256,7 @@ extern const struct api_action api_action_describe_tel_session;
 extern const struct api_action api_action_describe_tel_cdr;
 extern const struct api_action api_action_describe_pstn_active_session_list;
 extern const struct api_action api_action_hang_up_call;
+/* Admin actions (docs/admin-api.md): tenants on their own instances... */
 extern const struct api_action api_action_cccd_put_ivr_flow;
 extern const struct api_action api_action_cccd_describe_ivr_flows;
 extern const struct api_action api_action_cccd_describe_ivr_flow;
@@ -277,20 +264,22 @@ extern const struct api_action api_action_cccd_describe_callout_rules;
 extern const struct api_action api_action_cccd_modify_callout_rules;
 extern const struct api_action api_action_cccd_describe_blacklist;
 extern const struct api_action api_action_cccd_modify_blacklist;
-extern const struct api_action api_action_cccd_describe_numbers;
 extern const struct api_action api_action_cccd_modify_number;
-extern const struct api_action api_action_cccd_describe_instance;
+/* ...and operators on every instance. */
 extern const struct api_action api_action_cccd_modify_instance;
 extern const struct api_action api_action_cccd_create_tenant;
+
+/* UnauthorizedOperation unless the caller's account is an operator account. */
+enum api_code api_operator(const struct api_ctx *ctx, struct api_error *e);
 
 const struct api_action *api_action_find(const char *name);
 
 struct store_session;
 /* CreateIVRSession's calling rules: normalises Callee into s->callee, runs the checks of
  * callout-rules.md §3.4 steps 6–12 and, when they pass, inserts s durably with the chosen
- * caller (step 13). A session of an AI flow (s->ai) also needs one of the instance's
- * `ai_channels` free, counted in the same transaction. Every refusal is its TCCC code
- * with the rule's own words. */
+ * caller (step 13). A session of an AI flow (s->ai) also needs a free one of the
+ * instance's `ai_channels`, counted in the same transaction. Every refusal is its TCCC
+ * code with the rule's own words. */
 enum api_code api_callout_admit(const struct api_ctx *ctx, const json_t *params,
 				struct store_session *s, uint32_t ai_channels,
 				struct api_error *e);

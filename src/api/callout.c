@@ -85,8 +85,8 @@ struct decision {
 	const struct policy_rules *rules;
 	const struct policy_static *statics;
 	const struct candidates *cand;
-	bool ai;                  /* the session's IVR has an AI node */
-	uint32_t ai_channels;     /* the instance's licence */
+	bool ai;
+	uint32_t ai_channels;
 	struct policy_verdict v;
 };
 
@@ -102,7 +102,7 @@ static int decide(const struct store_admit_counts *c, size_t *chosen, void *arg)
 		.n_callers = c->n_callers,
 		.ai_needed = d->ai,
 		.ai_licences = d->ai_channels,
-		.ai_in_use = c->ai_live,
+		.ai_in_use = c->ai_in_use,
 	};
 
 	for (size_t i = 0; i < c->n_callers; i++) {
@@ -179,11 +179,12 @@ enum api_code api_callout_admit(const struct api_ctx *ctx, const json_t *p,
 	for (size_t i = 0; i < cand.n; i++)
 		q.callers[i] = cand.numbers[i];
 	q.n_callers = cand.n;
+	q.ai = s->ai;
+	d.ai = s->ai;
+	d.ai_channels = ai_channels;
 	d.rules = rules;
 	d.statics = &statics;
 	d.cand = &cand;
-	d.ai = s->ai;
-	d.ai_channels = ai_channels;
 	err = store_session_admit(ctx->st, s, &q, decide, &d);
 	if (err >= STORE_ADMIT_REFUSED)
 		rc = refuse(e, &d.v);

@@ -88,12 +88,11 @@ static enum api_code replay(struct api_core *c, const struct api_request *r, int
 }
 
 static enum api_code action_run(struct api_core *c, const struct api_request *r,
-				const struct api_action *act,
-				const struct tenant_credential *cred, const char *request_id,
-				int64_t now_ms, json_t *out, struct api_error *e)
+				const struct api_action *act, uint64_t account_id,
+				const char *request_id, int64_t now_ms, json_t *out,
+				struct api_error *e)
 {
-	struct api_ctx ctx = {c->st, c->t, &c->hooks, cred->account_id, request_id, now_ms,
-			      cred->operator};
+	struct api_ctx ctx = {c->st, c->t, &c->hooks, account_id, request_id, now_ms};
 	json_t *params = NULL, *valid = NULL;
 	enum api_code rc;
 
@@ -148,11 +147,8 @@ char *api_core_handle(struct api_core *c, const struct api_http *h, int64_t now_
 			rc = api_fail(&e, API_REQUEST_LIMIT_EXCEEDED, "%s is limited to %u "
 				      "requests per second per account.", act->name, limit);
 	}
-	if (!rc && act->operator_only && !cred.operator)
-		rc = api_fail(&e, API_AUTH_UNAUTHORIZED_OPERATION, "%s is an operator action; "
-			      "this credential is a tenant's.", act->name);
 	if (!rc)
-		rc = action_run(c, r, act, &cred, request_id, now_ms, out, &e);
+		rc = action_run(c, r, act, cred.account_id, request_id, now_ms, out, &e);
 
 	if (rc == API_INTERNAL_ERROR)
 		log_warn("api", "%s %s: %s", act ? act->name : "-", request_id, e.msg);

@@ -24,6 +24,7 @@ static const char *const code_names[API_CODE_COUNT] = {
 	[API_REQUEST_SIZE_LIMIT_EXCEEDED] = "RequestSizeLimitExceeded",
 	[API_UNKNOWN_PARAMETER] = "UnknownParameter",
 	[API_UNSUPPORTED_PROTOCOL] = "UnsupportedProtocol",
+	[API_UNAUTHORIZED_OPERATION] = "UnauthorizedOperation",
 	[API_FAILED_OPERATION_NO_CALL_OUT_NUMBER] = "FailedOperation.NoCallOutNumber",
 	[API_FAILED_OPERATION_PERMISSION_DENIED] = "FailedOperation.PermissionDenied",
 	[API_FAILED_OPERATION_SESSION_NOT_EXISTS] = "FailedOperation.SessionNotExists",
@@ -42,7 +43,6 @@ static const char *const code_names[API_CODE_COUNT] = {
 	[API_FAILED_OPERATION_AI_CONCURRENT_OVER_FREQUENCY] =
 		"FailedOperation.AIConcurrentOverFrequency",
 	[API_FAILED_OPERATION_CALL_OUT_FAILED] = "FailedOperation.CallOutFailed",
-	[API_AUTH_UNAUTHORIZED_OPERATION] = "AuthFailure.UnauthorizedOperation",
 };
 
 const char *api_code_name(enum api_code c)

@@ -37,9 +37,9 @@ static int admin_usage(void)
 		"  TYPE is inbound, autoOutbound or survey; without FILE the IVR is a flow\n"
 		"  that hangs up at once. tenant-add prints the new account's credentials.\n"
 		"  Rules are the callout rules JSON of docs/callout-rules.md; changes apply to\n"
-		"  the next request, without a restart. operator-add prints the credentials of\n"
-		"  a new operator account, which may also call the operator actions of the\n"
-		"  admin API (docs/admin-api.md): licences and new tenants.\n");
+		"  the next request, without a restart. operator-add prints the credentials\n"
+		"  of a new operator account (admin actions on every instance,\n"
+		"  docs/admin-api.md).\n");
 	return 2;
 }
 
@@ -106,9 +106,8 @@ static int read_text(const char *path, char **textp)
 	return err;
 }
 
-/* A flow is stored only if it loads and its type agrees with the command line; iv->ai
- * says whether it has an AI node. */
-static int flow_check(const char *file, const char *doc, struct tenant_ivr_spec *iv)
+/* A flow is stored only if it loads, its id and type agree with the command line. */
+static int flow_check(const char *file, const char *doc, const struct tenant_ivr_spec *iv)
 {
 	struct ivr_diag *diag = NULL;
 	struct ivr_flow *flow = NULL;
@@ -125,7 +124,6 @@ static int flow_check(const char *file, const char *doc, struct tenant_ivr_spec 
 			ivr_flow_type_name(ivr_flow_type(flow)), ivr_types[iv->type]);
 		err = EINVAL;
 	}
-	iv->ai = ivr_flow_uses_ai(flow);
 	mem_deref(flow);
 	return err;
 }
@@ -363,7 +361,7 @@ static int ivr_put(struct store *st, int argc, char **argv)
 	err = ivr_arg(spec, &iv, &doc);
 	if (!err)
 		err = store_ivr_put(st, sdkappid, iv.ivr_id, "", (enum store_ivr_type)iv.type, doc,
-				    iv.ai, &version);
+				    &version);
 	if (!err)
 		printf("IVR %llu of instance %llu: version %u\n", (unsigned long long)iv.ivr_id,
 		       (unsigned long long)sdkappid, version);
@@ -371,6 +369,29 @@ static int ivr_put(struct store *st, int argc, char **argv)
 		fprintf(stderr, "ccc admin: ivr-put failed: %s\n", strerror(err));
 	mem_deref(doc);
 	return err ? 1 : 0;
+}
+
+/* An operator account: its credential may call the operator admin actions (licences) on
+ * every instance. Prints the credential once, like tenant-add. */
+static int operator_add(struct tenant *t, struct store *st, int argc, char **argv)
+{
+	const char *name = opt_str(argc, argv, "--name");
+	char secret_id[64], secret_key[128];
+	uint64_t id;
+	int err;
+
+	err = store_account_create(st, name ? name : "operator", &id);
+	if (!err)
+		err = store_account_operator_set(st, id, true);
+	if (!err)
+		err = tenant_credential_create(t, id, secret_id, secret_key);
+	if (err) {
+		fprintf(stderr, "ccc admin: operator-add failed: %s\n", strerror(err));
+		return 1;
+	}
+	printf("ACCOUNT_ID=%llu\nTENCENTCLOUD_SECRET_ID=%s\nTENCENTCLOUD_SECRET_KEY=%s\n",
+	       (unsigned long long)id, secret_id, secret_key);
+	return 0;
 }
 
 static int rules_set(struct store *st, int argc, char **argv)
@@ -416,26 +437,6 @@ static int rules_show(struct store *st, int argc, char **argv)
 	return err ? 1 : 0;
 }
 
-static int operator_add(struct tenant *t, int argc, char **argv)
-{
-	const char *name = opt_str(argc, argv, "--name");
-	char secret_id[64], secret_key[128];
-	uint64_t account_id;
-	int err;
-
-	if (argc != 1 && !(argc == 3 && name))
-		return admin_usage();
-	err = tenant_operator_create(t, name ? name : "operator", &account_id, secret_id,
-				     secret_key);
-	if (err) {
-		fprintf(stderr, "ccc admin: operator-add failed: %s\n", strerror(err));
-		return 1;
-	}
-	printf("ACCOUNT_ID=%llu\nTENCENTCLOUD_SECRET_ID=%s\nTENCENTCLOUD_SECRET_KEY=%s\n",
-	       (unsigned long long)account_id, secret_id, secret_key);
-	return 0;
-}
-
 int cli_admin(int argc, char **argv)
 {
 	struct store_conf sc;
@@ -472,7 +473,7 @@ int cli_admin(int argc, char **argv)
 	else if (!strcmp(argv[3], "rules-show"))
 		rc = rules_show(st, argc - 3, argv + 3);
 	else if (!strcmp(argv[3], "operator-add"))
-		rc = operator_add(t, argc - 3, argv + 3);
+		rc = operator_add(t, st, argc - 3, argv + 3);
 	else
 		rc = admin_usage();
 	mem_deref(t);

@@ -850,23 +850,6 @@ static bool url_loopback(const char *url)
 	return true;
 }
 
-/* An http or speech node's URL: https, or plain http to this machine
- * (or anywhere when the loader allows it). */
-static void check_url(struct parser *p, const char *url)
-{
-	bool https, http;
-
-	if (!url)
-		return;
-	https = !strncmp(url, "https://", 8);
-	http = !strncmp(url, "http://", 7);
-	if (!https && !http)
-		ERR(p, "params.url", "must start with https://");
-	else if (http && !url_loopback(url) && !(p->opts && p->opts->allow_plain_http))
-		ERR(p, "params.url", "must be https:// (plain http:// only to this machine, "
-		    "unless allowed)");
-}
-
 static void parse_http(struct parser *p, struct node *n, json_t *pa)
 {
 	static const char *const keys[] = {"url", "method", "headers", "timeoutMs", "maxErrors",
@@ -878,7 +861,16 @@ static void parse_http(struct parser *p, struct node *n, json_t *pa)
 
 	check_keys(p, pa, "params.", keys);
 	n->url = get_str(p, pa, "params.", "url", true, 2000);
-	check_url(p, n->url);
+	if (n->url) {
+		bool https = !strncmp(n->url, "https://", 8);
+		bool http = !strncmp(n->url, "http://", 7);
+
+		if (!https && !http)
+			ERR(p, "params.url", "must start with https://");
+		else if (http && !url_loopback(n->url) && !(p->opts && p->opts->allow_plain_http))
+			ERR(p, "params.url", "must be https:// (plain http:// only to this machine, "
+			    "unless allowed)");
+	}
 	n->method = get_str(p, pa, "params.", "method", false, 8);
 	if (!n->method)
 		n->method = "POST";
@@ -941,12 +933,46 @@ static void parse_http(struct parser *p, struct node *n, json_t *pa)
 	}
 }
 
-enum { SPEECH_INTENTS_MAX = 32, SPEECH_INTENT_LEN = 32 };
+/* Notes a surveyIvrId once, for the owner to load and attach. */
+static void survey_note(struct parser *p, uint64_t id)
+{
+	struct ivr_flow *flow = p->flow;
+
+	if (!id)
+		return;
+	for (size_t i = 0; i < flow->n_surveys; i++) {
+		if (flow->survey_ids[i] == id)
+			return;
+	}
+	if (flow->n_surveys == IVR_SURVEYS_MAX) {
+		ERR(p, "params.surveyIvrId", "a flow may name at most %d survey IVRs",
+		    IVR_SURVEYS_MAX);
+		return;
+	}
+	flow->survey_ids[flow->n_surveys++] = id;
+}
+
+/* An intent as the recogniser names it; it is compared, never rendered as a template. */
+static bool intent_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > 63)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-' || c == '.'))
+			return false;
+	}
+	return true;
+}
 
 static void parse_speech(struct parser *p, struct node *n, json_t *pa)
 {
 	static const char *const keys[] = {"prompt", "url", "headers", "timeoutMs", "maxLenS",
-					   "endKey", "textVar", "intentVar", "intents", NULL};
+					   "silenceMs", "endKey", "textVar", "intentVar",
+					   "intents", NULL};
 	json_t *in = json_object_get(pa, "intents"), *v;
 	const char *k;
 	char f[96];
@@ -954,70 +980,77 @@ static void parse_speech(struct parser *p, struct node *n, json_t *pa)
 	check_keys(p, pa, "params.", keys);
 	get_prompt(p, pa, "prompt", &n->prompt, true);
 	n->url = get_str(p, pa, "params.", "url", true, 2000);
-	check_url(p, n->url);
+	if (n->url) {
+		bool https = !strncmp(n->url, "https://", 8);
+		bool http = !strncmp(n->url, "http://", 7);
+
+		if (!https && !http)
+			ERR(p, "params.url", "must start with https://");
+		else if (http && !url_loopback(n->url) && !(p->opts && p->opts->allow_plain_http))
+			ERR(p, "params.url", "must be https:// (plain http:// only to this machine, "
+			    "unless allowed)");
+	}
 	n->headers = parse_kv(p, json_object_get(pa, "headers"), "params.headers", &n->n_headers,
 			      true);
-	n->timeout_ms = get_uint(p, pa, "params.", "timeoutMs", 10000, 1000, 30000);
+	n->timeout_ms = get_uint(p, pa, "params.", "timeoutMs", 5000, 1000, 30000);
+	n->max_errors = 1;
+	n->method = "POST";
 	n->max_len_s = get_uint(p, pa, "params.", "maxLenS", 10, 1, 60);
+	n->silence_ms = get_uint(p, pa, "params.", "silenceMs", 1500, 300, 10000);
 	n->end_key = get_key(p, pa, "params.", "endKey", '#', true);
 	n->var = get_var(p, pa, "params.", "textVar", false, true);
-	if (!n->var)
+	if (!n->var && !json_object_get(pa, "textVar"))
 		n->var = "SpeechText";
 	n->intent_var = get_var(p, pa, "params.", "intentVar", false, true);
-	if (!n->intent_var)
+	if (!n->intent_var && !json_object_get(pa, "intentVar"))
 		n->intent_var = "SpeechIntent";
+	if (n->var && n->intent_var && !strcmp(n->var, n->intent_var))
+		ERR(p, "params.intentVar", "'%s' is also the textVar", n->intent_var);
+
 	if (!in || json_is_null(in))
 		return;
-	if (!json_is_object(in) || json_object_size(in) > SPEECH_INTENTS_MAX) {
-		ERR(p, "params.intents", "must be an object of at most %d {intent: {label, next}}",
-		    SPEECH_INTENTS_MAX);
+	if (!json_is_object(in) || json_object_size(in) > 64) {
+		ERR(p, "params.intents", "must be an object of at most 64 {intent: node id}");
 		return;
 	}
-	n->intents = mem_zalloc((json_object_size(in) + 1) * sizeof(*n->intents), NULL);
-	if (!n->intents) {
+	n->cases = mem_zalloc((json_object_size(in) + 1) * sizeof(*n->cases), NULL);
+	if (!n->cases) {
 		ERR(p, "params.intents", "out of memory");
 		return;
 	}
 	json_object_foreach(in, k, v) {
-		static const char *const kk[] = {"label", "next", NULL};
-		struct speech_intent *si = &n->intents[n->n_intents];
-		char prefix[96];
+		struct cond_case *cc = &n->cases[n->n_cases];
 
-		snprintf(f, sizeof(f), "params.intents.%.40s", k);
-		if (!*k || strlen(k) > SPEECH_INTENT_LEN || strpbrk(k, ". \t\r\n")) {
-			ERR(p, f, "'%.40s' is not an intent name (1-%d characters, no dots or "
-			    "spaces)", k, SPEECH_INTENT_LEN);
+		snprintf(f, sizeof(f), "params.intents.%s", k);
+		if (!intent_ok(k)) {
+			ERR(p, f, "'%.64s' is not an intent name (1-63 of A-Z a-z 0-9 _ - .)", k);
 			continue;
 		}
-		if (!json_is_object(v)) {
-			ERR(p, f, "must be an object {\"label\", \"next\"}");
+		cc->edge = add_edge(p, n, f, EDGE_CASE, (int)n->n_cases, v, true);
+		if (cc->edge < 0)
 			continue;
-		}
-		snprintf(prefix, sizeof(prefix), "params.intents.%s.", k);
-		check_keys(p, v, prefix, kk);
-		si->name = k;
-		si->label = get_str(p, v, prefix, "label", false, 63);
-		if (!si->label || !*si->label)
-			si->label = k;
-		snprintf(f, sizeof(f), "params.intents.%s.next", k);
-		si->edge = add_edge(p, n, f, EDGE_INTENT, (int)n->n_intents,
-				    json_object_get(v, "next"), true);
-		n->n_intents++;
+		cc->var = n->intent_var ? n->intent_var : "SpeechIntent";
+		cc->op = OP_EQ;
+		cc->value = k;
+		n->n_cases++;
 	}
 }
 
 static void parse_transfer(struct parser *p, struct node *n, json_t *pa)
 {
 	static const char *const ks[] = {"skillGroupId", "destinations", "ringTimeoutS",
-					 "maxWaitS", "queuePrompt", NULL};
-	static const char *const ka[] = {"agent", "ringTimeoutS", "holdPrompt", NULL};
-	static const char *const ke[] = {"number", "callerNumber", "ringTimeoutS", "holdPrompt",
+					 "maxWaitS", "queuePrompt", "surveyIvrId", NULL};
+	static const char *const ka[] = {"agent", "ringTimeoutS", "holdPrompt", "surveyIvrId",
 					 NULL};
+	static const char *const ke[] = {"number", "callerNumber", "ringTimeoutS", "holdPrompt",
+					 "surveyIvrId", NULL};
 	json_t *d, *v;
 	size_t i;
 	char f[96];
 
 	n->ring_timeout_s = get_uint(p, pa, "params.", "ringTimeoutS", 30, 5, 120);
+	n->survey_ivr_id = get_uint(p, pa, "params.", "surveyIvrId", 0, 0, UINT_MAX);
+	survey_note(p, n->survey_ivr_id);
 	switch (n->type) {
 	case NODE_TRANSFER_SKILL:
 		check_keys(p, pa, "params.", ks);
@@ -1249,6 +1282,9 @@ static void flow_destructor(void *arg)
 {
 	struct ivr_flow *flow = arg;
 
+	for (size_t i = 0; i < flow->n_surveys; i++)
+		mem_deref(flow->surveys[i]);
+
 	for (size_t i = 0; flow->nodes && i < flow->n_nodes; i++) {
 		struct node *n = &flow->nodes[i];
 		mem_deref(n->edges);
@@ -1264,7 +1300,6 @@ static void flow_destructor(void *arg)
 		mem_deref(n->request);
 		mem_deref(n->outputs);
 		mem_deref(n->destinations);
-		mem_deref(n->intents);
 	}
 	mem_deref(flow->nodes);
 	json_decref(flow->doc);
@@ -1454,6 +1489,43 @@ bool ivr_flow_records(const struct ivr_flow *flow)
 	return flow && flow->record;
 }
 
+size_t ivr_flow_survey_ids(const struct ivr_flow *flow, uint64_t *ids, size_t max)
+{
+	if (!flow)
+		return 0;
+	for (size_t i = 0; i < flow->n_surveys && i < max; i++)
+		ids[i] = flow->survey_ids[i];
+	return flow->n_surveys;
+}
+
+int ivr_flow_survey_attach(struct ivr_flow *flow, uint64_t ivr_id, struct ivr_flow *survey)
+{
+	if (!flow || !survey || survey->type != IVR_FLOW_SURVEY)
+		return EINVAL;
+	for (size_t i = 0; i < flow->n_surveys; i++) {
+		if (flow->survey_ids[i] == ivr_id) {
+			mem_deref(flow->surveys[i]);
+			flow->surveys[i] = mem_ref(survey);
+			return 0;
+		}
+	}
+	return EINVAL;
+}
+
+struct ivr_flow *ivr_flow_survey(const struct ivr_flow *flow, uint64_t ivr_id)
+{
+	for (size_t i = 0; flow && ivr_id && i < flow->n_surveys; i++) {
+		if (flow->survey_ids[i] == ivr_id)
+			return flow->surveys[i];
+	}
+	return NULL;
+}
+
+size_t ivr_flow_node_count(const struct ivr_flow *flow)
+{
+	return flow ? flow->n_nodes : 0;
+}
+
 bool ivr_flow_uses_ai(const struct ivr_flow *flow)
 {
 	for (size_t i = 0; flow && i < flow->n_nodes; i++) {
@@ -1463,7 +1535,25 @@ bool ivr_flow_uses_ai(const struct ivr_flow *flow)
 	return false;
 }
 
-size_t ivr_flow_node_count(const struct ivr_flow *flow)
+int ivr_doc_uses_ai(const char *json, size_t len, bool *aip)
 {
-	return flow ? flow->n_nodes : 0;
+	json_t *doc, *node;
+	size_t i;
+
+	if (!json || !aip)
+		return EINVAL;
+	doc = json_loadb(json, len, JSON_REJECT_DUPLICATES, NULL);
+	if (!json_is_object(doc)) {
+		json_decref(doc);
+		return EINVAL;
+	}
+	*aip = false;
+	json_array_foreach(json_object_get(doc, "nodes"), i, node) {
+		const char *t = json_string_value(json_object_get(node, "type"));
+
+		if (t && !strcmp(t, type_names[NODE_SPEECH]))
+			*aip = true;
+	}
+	json_decref(doc);
+	return 0;
 }

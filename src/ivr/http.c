@@ -243,16 +243,7 @@ static void check_done(struct ivr_http_client *hc)
 
 int ivr_http_send(struct ivr_http_req **reqp, struct ivr_http_client *hc, const char *method,
 	      const char *url, const char *const *headers, size_t n_headers, const char *body,
-	      unsigned timeout_ms, ivr_http_done_h *h, void *arg)
-{
-	return ivr_http_send_bytes(reqp, hc, method, url, headers, n_headers, body,
-				   body ? strlen(body) : 0, timeout_ms, h, arg);
-}
-
-int ivr_http_send_bytes(struct ivr_http_req **reqp, struct ivr_http_client *hc,
-			const char *method, const char *url, const char *const *headers,
-			size_t n_headers, const void *body, size_t len, unsigned timeout_ms,
-			ivr_http_done_h *h, void *arg)
+	      size_t body_len, unsigned timeout_ms, ivr_http_done_h *h, void *arg)
 {
 	struct ivr_http_req *req;
 	struct curl_slist *sl;
@@ -293,7 +284,7 @@ int ivr_http_send_bytes(struct ivr_http_req **reqp, struct ivr_http_client *hc,
 	curl_easy_setopt(req->easy, CURLOPT_WRITEDATA, req);
 	curl_easy_setopt(req->easy, CURLOPT_ERRORBUFFER, req->errbuf);
 	if (body) {
-		curl_easy_setopt(req->easy, CURLOPT_POSTFIELDSIZE, (long)len);
+		curl_easy_setopt(req->easy, CURLOPT_POSTFIELDSIZE, (long)body_len);
 		curl_easy_setopt(req->easy, CURLOPT_COPYPOSTFIELDS, body);
 	}
 	if (strcmp(method, "GET") || body)

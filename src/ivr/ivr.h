@@ -64,8 +64,26 @@ uint64_t ivr_flow_id(const struct ivr_flow *flow);
 size_t ivr_flow_node_count(const struct ivr_flow *flow);
 /* The flow asks for its calls to be recorded ("record": true). */
 bool ivr_flow_records(const struct ivr_flow *flow);
-/* True when the flow has an AI node (`speech`): its sessions need an AI channel licence. */
+
+/* Post-call surveys: the survey IVRs the flow's transfer nodes name (surveyIvrId), each
+ * once, into ids (at most max; returns how many there are). Their flows are loaded by the
+ * owner, off the control loop, and attached to this flow, so that a call that reaches a
+ * transfer has its survey at hand: attach takes a reference (EINVAL unless `survey` is a
+ * survey flow and `ivr_id` is one the flow names); ivr_flow_survey gives it back, or NULL
+ * when it was not attached (it did not load). */
+enum { IVR_SURVEYS_MAX = 8 }; /* the most distinct survey IVRs one flow may name */
+size_t ivr_flow_survey_ids(const struct ivr_flow *flow, uint64_t *ids, size_t max);
+int ivr_flow_survey_attach(struct ivr_flow *flow, uint64_t ivr_id, struct ivr_flow *survey);
+struct ivr_flow *ivr_flow_survey(const struct ivr_flow *flow, uint64_t ivr_id);
+
+/* True when the flow has an AI/speech node: each of its sessions takes one of the
+ * instance's AI channels while live (docs/callout-rules.md, AI licences). */
 bool ivr_flow_uses_ai(const struct ivr_flow *flow);
+
+/* The same for a stored document without validating it (the API's admission, where the
+ * document was validated when it was saved): one JSON parse, no disk. EINVAL if the text is
+ * not a JSON object. */
+int ivr_doc_uses_ai(const char *json, size_t len, bool *aip);
 
 /* Every audio file the flow may play (absolute paths, validated at load; a file used twice
  * is reported twice), so that its owner can decode them before any call needs them. */
@@ -98,6 +116,7 @@ struct ivr_transfer {
 	unsigned ring_timeout_s;   /* per destination */
 	unsigned max_wait_s;       /* SKILL_GROUP: whole queue wait */
 	const struct ivr_prompt *hold; /* hold music / queue prompt while ringing; may be NULL */
+	uint64_t survey_ivr_id;    /* the survey IVR run when the transfer leg ends; 0 = none */
 };
 
 struct ivr_record {
@@ -105,11 +124,13 @@ struct ivr_record {
 	char end_key;              /* the run stops it on this key; 0 = none */
 	bool beep;                 /* play a beep before recording */
 	const char *node_id;       /* for the file name */
-	bool speech;               /* a speech node's answer, for the recogniser: the glue
-				    * writes the WAV file's full path into path[path_sz]
-				    * (left "" when there is no file, e.g. the simulator) */
-	char *path;
-	size_t path_sz;
+	bool speech;               /* a speech node's answer for the recogniser (not a
+				    * voicemail): mono 8 kHz WAV of the caller's audio */
+	unsigned silence_ms;       /* speech: the caller's silence that ends the answer */
+	char *file;                /* speech: the op writes the recording's path here (absolute,
+				    * or relative to the working folder); "" = no audio (the
+				    * simulator: the recogniser gets an empty body) */
+	size_t filesz;
 };
 
 /* How the run ended the call; becomes the CDR's EndStatus / HungUpSide. */
@@ -139,7 +160,9 @@ struct ivr_ops {
 		     uint32_t *play_id);                        /* → ivr_on_play_done */
 	void (*stop)(void *arg);                                /* → ivr_on_play_done(stopped) */
 	int  (*transfer)(void *arg, const struct ivr_transfer *t); /* → ivr_on_transfer_result */
-	int  (*record)(void *arg, const struct ivr_record *r);  /* → ivr_on_record_done */
+	int  (*record)(void *arg, const struct ivr_record *r);  /* → ivr_on_record_done (for
+								 * speech, once the file is
+								 * complete and closed) */
 	void (*record_stop)(void *arg);                         /* → ivr_on_record_done */
 	void (*hangup)(void *arg, const struct ivr_end *end);   /* the run is finished */
 	void (*key)(void *arg, const struct ivr_key_press *kp); /* an accepted input */

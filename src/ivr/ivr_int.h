@@ -37,11 +37,11 @@ struct prompt_def {
 
 /* One exit of a node; `field` names it for errors ("params.keys.1.next"). */
 struct edge {
-	char field[64];
+	char field[48];
 	const char *to_id;       /* into the JSON document */
 	int to;                  /* node index, -1 when unset or dangling */
 	enum { EDGE_NEXT, EDGE_KEY, EDGE_TIMEOUT, EDGE_INVALID, EDGE_FAIL, EDGE_ERROR,
-	       EDGE_CASE, EDGE_ELSE, EDGE_OPEN, EDGE_CLOSED, EDGE_INTENT } kind;
+	       EDGE_CASE, EDGE_ELSE, EDGE_OPEN, EDGE_CLOSED } kind;
 	int index;               /* the key character or the case number */
 };
 
@@ -80,13 +80,6 @@ struct hours_date {
 struct http_kv {
 	const char *name;
 	const char *value;       /* a template */
-};
-
-/* speech: one intent the recogniser may answer, and where it leads. */
-struct speech_intent {
-	const char *name;        /* as the recogniser names it (compared exactly) */
-	const char *label;       /* the key-press record's Label ("" = the name) */
-	int edge;
 };
 
 struct http_out {
@@ -158,16 +151,17 @@ struct node {
 	const char **destinations;     /* mem array of pointers into the document */
 	size_t n_destinations;
 	unsigned ring_timeout_s, max_wait_s;
-
-	/* speech (also url, headers, timeout_ms, max_len_s, end_key; var = the text) */
-	struct speech_intent *intents; /* mem array */
-	size_t n_intents;
-	const char *intent_var;
+	uint64_t survey_ivr_id;        /* surveyIvrId; 0 = none */
 
 	/* voicemail */
 	unsigned max_len_s;
 	char end_key;
 	bool beep;
+
+	/* speech: prompt, url, headers, timeout_ms (the recogniser's), max_len_s, end_key,
+	 * var (the recognised text); intents are cases on intent_var (op eq) */
+	const char *intent_var;
+	unsigned silence_ms;
 
 	/* hangup */
 	int end_status;                /* -1 = by flow type */
@@ -188,6 +182,9 @@ struct ivr_flow {
 	struct node *nodes;            /* mem array */
 	size_t n_nodes;
 	int start;
+	struct ivr_flow *surveys[IVR_SURVEYS_MAX]; /* attached survey flows, by survey_ids */
+	uint64_t survey_ids[IVR_SURVEYS_MAX];      /* the distinct surveyIvrIds, in node order */
+	size_t n_surveys;
 };
 
 /* Findings (validate.c). */
@@ -224,26 +221,10 @@ struct ivr_http_req;
 typedef void (ivr_http_done_h)(int err, const char *why, long status, const char *body, size_t len,
 			  void *arg);
 int  ivr_http_client_alloc(struct ivr_http_client **hcp);
-/* Sends one request; h is called once (never from inside this call) unless the request is
+/* Sends one request (body: body_len bytes, any content; NULL = none); h is called once (never from inside this call) unless the request is
  * mem_deref'd first, which cancels it. `headers` are "Name: value" strings. */
 int  ivr_http_send(struct ivr_http_req **reqp, struct ivr_http_client *hc, const char *method,
 	       const char *url, const char *const *headers, size_t n_headers, const char *body,
-	       unsigned timeout_ms, ivr_http_done_h *h, void *arg);
-
-/* Like ivr_http_send with a body of `len` bytes (binary allowed); NULL body = none. */
-int  ivr_http_send_bytes(struct ivr_http_req **reqp, struct ivr_http_client *hc,
-			 const char *method, const char *url, const char *const *headers,
-			 size_t n_headers, const void *body, size_t len, unsigned timeout_ms,
-			 ivr_http_done_h *h, void *arg);
-
-/* A speech recording (speech.c): the WAV at `path` is read on a thread of its own, its
- * first channel (the caller) kept as a mono 16-bit WAV, the file deleted; h gets the WAV
- * (valid during the call only) or an error, on the control loop, once — unless the
- * handle is released first (mem_deref), which cancels it. */
-struct speech_audio;
-typedef void (speech_audio_h)(int err, const char *why, const uint8_t *wav, size_t len,
-			      void *arg);
-int  speech_audio_read(struct speech_audio **ap, const char *path, speech_audio_h *h,
-		       void *arg);
+	       size_t body_len, unsigned timeout_ms, ivr_http_done_h *h, void *arg);
 
 #endif

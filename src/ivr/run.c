@@ -33,11 +33,6 @@ enum phase {
 	PH_RECORDING,
 	PH_RECORD_STOPPING,
 	PH_HANGUP_PROMPT,
-	PH_SPEECH_PROMPT,    /* a speech node's question plays */
-	PH_SPEECH_REC,       /* its answer is recorded */
-	PH_SPEECH_STOPPING,
-	PH_SPEECH_AUDIO,     /* the recording is read (speech.c) */
-	PH_SPEECH_HTTP,      /* the recogniser is asked */
 	PH_DONE,
 };
 
@@ -88,13 +83,12 @@ struct ivr_run {
 	struct ivr_http_req *req;
 	unsigned http_attempt;
 	char *http_url, *http_body;
+	size_t http_body_len;        /* speech: the WAV's length (http nodes send text) */
+	char speech_file[600];       /* speech: the recording, as the record op named it */
 	char **http_headers;         /* mem array of mem strings */
 	size_t n_http_headers;
 	struct list stubs;
 	const struct stub *stub;     /* the reply ASYNC_STUB delivers */
-
-	struct speech_audio *audio;  /* a speech node's recording being read */
-	char speech_path[1024];      /* its file, as the glue named it */
 };
 
 static void goto_node(struct ivr_run *run, int idx);
@@ -102,7 +96,6 @@ static void ask_start(struct ivr_run *run);
 static void node_play_done(struct ivr_run *run);
 static void collect_done(struct ivr_run *run);
 static void stub_deliver(struct ivr_run *run);
-static void speech_record(struct ivr_run *run);
 
 static struct node *cur_node(const struct ivr_run *run)
 {
@@ -212,7 +205,6 @@ static void cancel_all(struct ivr_run *run)
 	tmr_cancel(&run->async);
 	run->async_kind = ASYNC_NONE;
 	run->req = mem_deref(run->req);
-	run->audio = mem_deref(run->audio);
 	run->playing = false;
 }
 
@@ -247,7 +239,7 @@ static void hang_up_system(struct ivr_run *run, const char *result, const char *
 
 	if (run->playing)
 		run->ops->stop(run->arg);
-	if (run->phase == PH_RECORDING || run->phase == PH_SPEECH_REC)
+	if (run->phase == PH_RECORDING)
 		run->ops->record_stop(run->arg);
 	log_info("ivr", "flow %" PRIu64 ": %s", run->flow->ivr_id, why);
 	path(run, result);
@@ -572,18 +564,11 @@ static void handle_key(struct ivr_run *run, char key)
 		stop_play(run);  /* a key skips the voicemail greeting */
 		return;
 	case PH_RECORDING:
-	case PH_SPEECH_REC:
 		if (n->end_key && key == n->end_key) {
 			tmr_cancel(&run->tmr);
-			run->phase = run->phase == PH_RECORDING ? PH_RECORD_STOPPING :
-							      PH_SPEECH_STOPPING;
+			run->phase = PH_RECORD_STOPPING;
 			run->ops->record_stop(run->arg);
 		}
-		return;
-	case PH_SPEECH_PROMPT:
-		/* A key skips the question: the answer is recorded at once. */
-		stop_play(run);
-		speech_record(run);
 		return;
 	default:
 		return;  /* nobody is asking: the key is not input */
@@ -613,17 +598,21 @@ static void record_expired(void *arg)
 static void record_begin(struct ivr_run *run)
 {
 	const struct node *n = cur_node(run);
-	struct ivr_record r = {.max_len_s = n->max_len_s, .end_key = n->end_key, .beep = n->beep,
-			       .node_id = n->id};
+	bool speech = n->type == NODE_SPEECH;
+	struct ivr_record r = {.max_len_s = n->max_len_s, .end_key = n->end_key,
+			       .beep = n->beep, .node_id = n->id, .speech = speech,
+			       .silence_ms = n->silence_ms, .file = run->speech_file,
+			       .filesz = sizeof(run->speech_file)};
 	int err;
 
 	run->phase = PH_RECORDING;
+	run->speech_file[0] = '\0';
 	err = run->ops->record(run->arg, &r);
 	if (err) {
 		char res[64];
 		snprintf(res, sizeof(res), "error:%s", strerror(err));
 		path(run, res);
-		goto_node(run, edge_to(n, EDGE_NEXT, 0));
+		goto_node(run, edge_to(n, speech ? EDGE_FAIL : EDGE_NEXT, 0));
 		return;
 	}
 	tmr_start(&run->tmr, ms_scaled(run, (uint64_t)n->max_len_s * 1000), record_expired, run);
@@ -672,9 +661,6 @@ static void node_play_done(struct ivr_run *run)
 	case PH_RECORD_PROMPT:
 		record_begin(run);
 		break;
-	case PH_SPEECH_PROMPT:
-		speech_record(run);
-		break;
 	case PH_HANGUP_PROMPT:
 		finish_hangup(run);
 		break;
@@ -690,6 +676,7 @@ static void http_clear(struct ivr_run *run)
 	run->req = mem_deref(run->req);
 	run->http_url = mem_deref(run->http_url);
 	run->http_body = mem_deref(run->http_body);
+	run->http_body_len = 0;
 	for (size_t i = 0; i < run->n_http_headers; i++)
 		mem_deref(run->http_headers[i]);
 	run->http_headers = mem_deref(run->http_headers);
@@ -769,6 +756,10 @@ static void http_result(struct ivr_run *run, int err, const char *why, long stat
 	char res[160], st[16];
 	json_error_t jerr;
 
+	if (n->type == NODE_SPEECH) {
+		speech_result(run, err, why, status, body, len);
+		return;
+	}
 	run->req = NULL;
 	snprintf(st, sizeof(st), "%ld", status);
 	var_set(run, "SystemHttpStatus", st);
@@ -817,10 +808,7 @@ static void http_done(int err, const char *why, long status, const char *body, s
 {
 	struct ivr_run *run = mem_ref(arg);
 
-	if (run->phase == PH_SPEECH_HTTP)
-		speech_result(run, err, why, status, body, len);
-	else
-		http_result(run, err, why, status, body, len);
+	http_result(run, err, why, status, body, len);
 	mem_deref(run);
 }
 
@@ -829,9 +817,7 @@ static void stub_deliver(struct ivr_run *run)
 	const struct stub *s = run->stub;
 
 	run->stub = NULL;
-	if (s && run->phase == PH_SPEECH_HTTP)
-		speech_result(run, 0, "", s->status, s->body, strlen(s->body));
-	else if (s)
+	if (s)
 		http_result(run, 0, "", s->status, s->body, strlen(s->body));
 }
 
@@ -854,7 +840,8 @@ static void http_send_attempt(struct ivr_run *run)
 		goto fail;
 	err = ivr_http_send(&run->req, run->hc, n->method, run->http_url,
 			(const char *const *)run->http_headers, run->n_http_headers, run->http_body,
-			n->timeout_ms, http_done, run);
+			n->type == NODE_SPEECH ? run->http_body_len :
+			run->http_body ? strlen(run->http_body) : 0, n->timeout_ms, http_done, run);
 	if (!err)
 		return;
  fail:
@@ -939,128 +926,68 @@ static void http_start(struct ivr_run *run)
 	http_result(run, ENOMEM, "out of memory", 0, "", 0);
 }
 
-/* ---- speech (AI) ------------------------------------------------------------------- */
+/* ---- speech (AI) nodes ------------------------------------------------------------- */
 
-/* The turn failed (no audio, recogniser error or timeout, nothing recognised): the
- * variables are emptied and the flow leaves by onFail. */
-static void speech_fail(struct ivr_run *run, const char *why)
+enum { SPEECH_WAV_MAX = 4 * 1024 * 1024 };  /* 60 s of 8 kHz 16-bit mono is ~1 MB */
+
+/* Neither text nor intent: the flow leaves by onFail. */
+static void speech_fail(struct ivr_run *run, const char *res)
 {
 	const struct node *n = cur_node(run);
-	char res[160];
 
-	run->audio = mem_deref(run->audio);
+	if (n->var)
+		var_set(run, n->var, "");
+	if (n->intent_var)
+		var_set(run, n->intent_var, "");
 	http_clear(run);
-	var_set(run, n->var, "");
-	var_set(run, n->intent_var, "");
-	snprintf(res, sizeof(res), "fail:%.150s", why);
-	log_info("ivr", "node %s: speech %s", n->id, res);
 	path(run, res);
 	goto_node(run, edge_to(n, EDGE_FAIL, 0));
 }
 
-static void speech_result(struct ivr_run *run, int err, const char *why, long status,
-			  const char *body, size_t len)
+/* The recording into run->http_body. The file was just closed by the media writer, so
+ * it is read from the page cache: a bounded local read (at most SPEECH_WAV_MAX), the one
+ * disk access a speech node makes on the loop. */
+static int speech_load(struct ivr_run *run)
 {
-	const struct node *n = cur_node(run);
-	struct ivr_http_req *req = run->req; /* owns body until released below */
-	const struct speech_intent *hit = NULL;
-	json_t *reply = NULL, *t, *i;
-	const char *text, *intent;
-	char res[96], st[16], msg[120];
-	json_error_t jerr;
+	FILE *f;
+	long size;
+	int err = 0;
 
-	run->req = NULL;
-	snprintf(st, sizeof(st), "%ld", status);
-	var_set(run, "SystemHttpStatus", st);
-	if (err) {
-		snprintf(msg, sizeof(msg), "%.110s", why && *why ? why : strerror(err));
-		goto fail;
-	}
-	if (status < 200 || status > 299) {
-		snprintf(msg, sizeof(msg), "recogniser status %ld", status);
-		goto fail;
-	}
-	reply = json_loadb(body, len, 0, &jerr);
-	t = json_object_get(reply, "text");
-	i = json_object_get(reply, "intent");
-	if (!json_is_object(reply) || (t && !json_is_null(t) && !json_is_string(t)) ||
-	    (i && !json_is_null(i) && !json_is_string(i))) {
-		snprintf(msg, sizeof(msg), "recogniser reply is not {\"text\", \"intent\"}");
-		goto fail;
-	}
-	text = json_is_string(t) ? json_string_value(t) : "";
-	intent = json_is_string(i) ? json_string_value(i) : "";
-	if (!*text && !*intent) {
-		snprintf(msg, sizeof(msg), "nothing recognised");
-		goto fail;
-	}
-	for (size_t k = 0; k < n->n_intents; k++) {
-		if (!strcmp(n->intents[k].name, intent))
-			hit = &n->intents[k];
-	}
-	var_set(run, n->var, text);
-	var_set(run, n->intent_var, intent);
-	/* As TCCC records speech input: the recognised text is the OriginalContent. */
-	run->last_key_ts = clock_unix_ms();
-	accept_input(run, intent, hit ? hit->label : "", text);
-	if (hit)
-		snprintf(res, sizeof(res), "intent:%.60s", hit->name);
+	if (!run->speech_file[0])
+		return str_dup(&run->http_body, "");
+	f = fopen(run->speech_file, "rb");
+	if (!f)
+		return errno;
+	if (fseek(f, 0, SEEK_END) || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET))
+		err = EIO;
+	else if (size > SPEECH_WAV_MAX)
+		err = EFBIG;
+	else if (!(run->http_body = mem_alloc((size_t)size + 1, NULL)))
+		err = ENOMEM;
+	else if (fread(run->http_body, 1, (size_t)size, f) != (size_t)size)
+		err = EIO;
 	else
-		snprintf(res, sizeof(res), "recognised");
-	json_decref(reply);
-	mem_deref(req);
-	http_clear(run);
-	path(run, res);
-	goto_node(run, hit ? n->edges[hit->edge].to : edge_to(n, EDGE_NEXT, 0));
-	return;
-fail:
-	json_decref(reply);
-	mem_deref(req);
-	speech_fail(run, msg);
+		run->http_body_len = (size_t)size;
+	fclose(f);
+	return err;
 }
 
-static void speech_audio_done(int err, const char *why, const uint8_t *wav, size_t len,
-			      void *arg)
-{
-	struct ivr_run *run = mem_ref(arg);
-	const struct node *n = cur_node(run);
-	int e;
-
-	if (err) {
-		speech_fail(run, why && *why ? why : strerror(err));
-		goto out;
-	}
-	run->phase = PH_SPEECH_HTTP;
-	e = run->hc ? 0 : ivr_http_client_alloc(&run->hc);
-	if (!e)
-		e = ivr_http_send_bytes(&run->req, run->hc, "POST", run->http_url,
-					(const char *const *)run->http_headers,
-					run->n_http_headers, wav, len, n->timeout_ms, http_done,
-					run);
-	/* The WAV was copied by libcurl (or is no longer needed). */
-	run->audio = mem_deref(run->audio);
-	if (e)
-		speech_fail(run, strerror(e));
-out:
-	mem_deref(run);
-}
-
-/* The answer is recorded: ask the recogniser (a stub, or the audio read off the loop and
- * POSTed as audio/wav). */
-static void speech_recorded(struct ivr_run *run, int err)
+static void speech_send(struct ivr_run *run, int err)
 {
 	const struct node *n = cur_node(run);
-	struct le *le;
-	int e;
+	char res[96];
 
 	if (err) {
-		speech_fail(run, strerror(err));
+		snprintf(res, sizeof(res), "error:recording: %s", strerror(err));
+		speech_fail(run, res);
 		return;
 	}
+	run->phase = PH_HTTP;
+	run->http_attempt = 0;
 	run->http_url = render(run, n->url);
 	run->http_headers = mem_zalloc((n->n_headers + 2) * sizeof(char *), NULL);
 	if (!run->http_url || !run->http_headers) {
-		speech_fail(run, "out of memory");
+		speech_fail(run, "error:out of memory");
 		return;
 	}
 	for (size_t i = 0; i < n->n_headers; i++) {
@@ -1071,64 +998,77 @@ static void speech_recorded(struct ivr_run *run, int err)
 				    n->headers[i].name, v);
 		mem_deref(v);
 		if (!run->http_headers[run->n_http_headers++]) {
-			speech_fail(run, "out of memory");
+			speech_fail(run, "error:out of memory");
 			return;
 		}
 	}
-	if (str_dup(&run->http_headers[run->n_http_headers], "Content-Type: audio/wav")) {
-		speech_fail(run, "out of memory");
+	if (!has_header(n, "Content-Type") &&
+	    str_dup(&run->http_headers[run->n_http_headers++], "Content-Type: audio/wav")) {
+		speech_fail(run, "error:out of memory");
 		return;
 	}
-	run->n_http_headers++;
-	run->phase = PH_SPEECH_HTTP;
-	for (le = run->stubs.head; le; le = le->next) {
-		const struct stub *s = le->data;
-
-		if (!strcmp(s->url, run->http_url)) {
-			run->stub = s;
-			defer(run, ASYNC_STUB);
-			return;
-		}
-	}
-	if (!run->speech_path[0]) {
-		speech_fail(run, "no audio was recorded");
+	err = speech_load(run);
+	if (err) {
+		snprintf(res, sizeof(res), "error:recording: %s", strerror(err));
+		speech_fail(run, res);
 		return;
 	}
-	run->phase = PH_SPEECH_AUDIO;
-	e = speech_audio_read(&run->audio, run->speech_path, speech_audio_done, run);
-	if (e)
-		speech_fail(run, strerror(e));
+	http_send_attempt(run);
 }
 
-static void speech_expired(void *arg)
-{
-	struct ivr_run *run = mem_ref(arg);
-
-	if (run->phase == PH_SPEECH_REC) {
-		run->phase = PH_SPEECH_STOPPING;
-		run->ops->record_stop(run->arg);
-	}
-	mem_deref(run);
-}
-
-static void speech_record(struct ivr_run *run)
+/* The recogniser's answer: {"text": "...", "intent": "..."} on a 2xx. */
+static void speech_result(struct ivr_run *run, int err, const char *why, long status,
+			  const char *body, size_t len)
 {
 	const struct node *n = cur_node(run);
-	struct ivr_record r = {.max_len_s = n->max_len_s, .end_key = n->end_key,
-			       .node_id = n->id, .speech = true, .path = run->speech_path,
-			       .path_sz = sizeof(run->speech_path)};
-	int err;
+	struct ivr_http_req *req = run->req;
+	json_t *reply = NULL, *text = NULL, *intent = NULL;
+	char res[160], st[16];
+	int to = -1;
 
-	run->speech_path[0] = '\0';
-	run->phase = PH_SPEECH_REC;
-	input_open(run);
-	err = run->ops->record(run->arg, &r);
-	if (err) {
-		speech_fail(run, strerror(err));
+	run->req = NULL;
+	snprintf(st, sizeof(st), "%ld", status);
+	var_set(run, "SystemHttpStatus", st);
+	if (err)
+		snprintf(res, sizeof(res), "error:%.140s", why && *why ? why : strerror(err));
+	else if (status < 200 || status > 299)
+		snprintf(res, sizeof(res), "error:status %ld", status);
+	else if (!(reply = json_loadb(body, len, 0, NULL)) || !json_is_object(reply) ||
+		 !json_is_string(text = json_object_get(reply, "text")) ||
+		 ((intent = json_object_get(reply, "intent")) && !json_is_null(intent) &&
+		  !json_is_string(intent)))
+		snprintf(res, sizeof(res), "error:the reply is not {\"text\", \"intent\"}");
+	else
+		res[0] = '\0';
+	mem_deref(req);
+	if (res[0]) {
+		json_decref(reply);
+		log_info("ivr", "node %s: the recogniser failed: %s", n->id, res);
+		speech_fail(run, res);
 		return;
 	}
-	tmr_start(&run->tmr, ms_scaled(run, (uint64_t)n->max_len_s * 1000), speech_expired,
-		  run);
+	{
+		const char *t = json_string_value(text);
+		const char *in = json_is_string(intent) ? json_string_value(intent) : "";
+
+		if (n->var)
+			var_set(run, n->var, t);
+		if (n->intent_var)
+			var_set(run, n->intent_var, in);
+		run->last_key_ts = clock_unix_ms();
+		/* As TCCC records speech input: the recognised words as OriginalContent. */
+		accept_input(run, in, in, t);
+		for (size_t i = 0; i < n->n_cases && to < 0; i++) {
+			if (!strcmp(n->cases[i].value, in))
+				to = edge_to(n, EDGE_CASE, (int)i);
+		}
+		snprintf(res, sizeof(res), "%s:%.100s", to >= 0 ? "intent" : "recognised",
+			 to >= 0 ? in : (*in ? in : "-"));
+	}
+	json_decref(reply);
+	http_clear(run);
+	path(run, res);
+	goto_node(run, to >= 0 ? to : edge_to(n, EDGE_NEXT, 0));
 }
 
 /* ---- transfers --------------------------------------------------------------------- */
@@ -1136,7 +1076,8 @@ static void speech_record(struct ivr_run *run)
 static void transfer_start(struct ivr_run *run)
 {
 	const struct node *n = cur_node(run);
-	struct ivr_transfer t = {.ring_timeout_s = n->ring_timeout_s};
+	struct ivr_transfer t = {.ring_timeout_s = n->ring_timeout_s,
+				 .survey_ivr_id = n->survey_ivr_id};
 	struct ivr_prompt hold = {.file = n->prompt.file,
 				  .lang = n->prompt.lang ? n->prompt.lang : run->flow->lang};
 	char *number = NULL, *caller = NULL, *holdtext = NULL;
@@ -1277,10 +1218,6 @@ static void goto_node(struct ivr_run *run, int idx)
 			run->prompt_text = mem_deref(run->prompt_text);
 			ask_start(run);
 			return;
-		case NODE_SPEECH:
-			run->n_typeahead = 0;
-			play(run, &n->prompt, 1, true, PH_SPEECH_PROMPT, true);
-			return;
 		default:
 			break;
 		}
@@ -1300,6 +1237,12 @@ static void goto_node(struct ivr_run *run, int idx)
 				play(run, &n->prompt, 1, true, PH_RECORD_PROMPT, false);
 			else
 				record_begin(run);
+			return;
+		case NODE_SPEECH:
+			run->prompt_text = mem_deref(run->prompt_text);
+			if (n->prompt.tts)
+				run->prompt_text = render(run, n->prompt.tts);
+			play(run, &n->prompt, 1, true, PH_RECORD_PROMPT, false);
 			return;
 		case NODE_HANGUP:
 			if (n->prompt.set)
@@ -1509,19 +1452,16 @@ void ivr_on_record_done(struct ivr_run *run, int err)
 {
 	char res[64];
 
-	if (!run || run->finished)
-		return;
-	if (run->phase == PH_SPEECH_REC || run->phase == PH_SPEECH_STOPPING) {
-		mem_ref(run);
-		tmr_cancel(&run->tmr);
-		speech_recorded(run, err);
-		mem_deref(run);
-		return;
-	}
-	if (run->phase != PH_RECORDING && run->phase != PH_RECORD_STOPPING)
+	if (!run || run->finished ||
+	    (run->phase != PH_RECORDING && run->phase != PH_RECORD_STOPPING))
 		return;
 	mem_ref(run);
 	tmr_cancel(&run->tmr);
+	if (cur_node(run)->type == NODE_SPEECH) {
+		speech_send(run, err);
+		mem_deref(run);
+		return;
+	}
 	if (err)
 		snprintf(res, sizeof(res), "error:%s", strerror(err));
 	else

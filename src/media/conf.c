@@ -9,11 +9,6 @@
 #include "conf/conf.h"
 #include "media/media_int.h"
 
-const char *media_recording_dir(const struct media *m)
-{
-	return m ? m->conf.recording_dir : "";
-}
-
 const char *media_codec_name(enum media_codec codec)
 {
 	return codec == MEDIA_PCMA ? "PCMA" : "PCMU";

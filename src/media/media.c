@@ -244,3 +244,13 @@ unsigned media_worker_pick(struct media *m)
 	}
 	return best;
 }
+
+int media_record_path(const struct media *m, const char *name, char *buf, size_t sz)
+{
+	int n;
+
+	if (!m || !name || !buf)
+		return EINVAL;
+	n = snprintf(buf, sz, "%s/%s", m->conf.recording_dir, name);
+	return n < 0 || (size_t)n >= sz ? ENOSPC : 0;
+}

@@ -70,6 +70,9 @@ enum media_event_type {
 	MEDIA_EV_ERROR,       /* e.g. text-to-speech failed: play_id, why (no PLAY_DONE) */
 	MEDIA_EV_RECORD_DONE, /* the recording file is complete and closed: rec says which;
 				 why != NULL if it could not be written */
+	MEDIA_EV_SILENCE,     /* a message recording started with a silence limit: the peer
+				 spoke, then was silent that long (reported once; the
+				 recording goes on until stopped) */
 };
 
 /* The two recordings a stream can make at the same time. */
@@ -149,9 +152,13 @@ int media_send_dtmf(struct media_stream *ms, char key, unsigned duration_ms);
  * when it is closed (after media_record_stop, when the stream is released, or with an
  * error if it cannot be written). */
 int media_record_start(struct media_stream *ms, enum media_rec_kind kind, const char *name);
+/* Where the recording `name` is on disk (recording_dir/name); ENOSPC if sz is short. */
+int media_record_path(const struct media *m, const char *name, char *buf, size_t sz);
 int media_record_stop(struct media_stream *ms, enum media_rec_kind kind);
-/* The folder recordings are written to (recording_dir): `name` above is relative to it. */
-const char *media_recording_dir(const struct media *m);
+/* A MEDIA_REC_MESSAGE recording (a spoken answer) that also reports MEDIA_EV_SILENCE once
+ * the peer has spoken (a 20 ms frame above about -36 dBFS) and then stayed below that for
+ * silence_ms (> 0). */
+int media_record_answer(struct media_stream *ms, const char *name, unsigned silence_ms);
 
 /* Bridges two streams (a transfer): from now on the audio each one receives is sent on
  * the other, transcoded when their codecs differ, and RFC 4733 keys received on one are

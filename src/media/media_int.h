@@ -206,6 +206,7 @@ struct wcmd {
 	unsigned duration_ms;
 	struct media_rec *rec;      /* REC_START: handed to the stream */
 	enum media_rec_kind rec_kind; /* REC_START, REC_STOP */
+	unsigned silence_ms;        /* REC_START of a message: MEDIA_EV_SILENCE after this */
 	struct wstream *peer;       /* BRIDGE: the other stream (same worker) */
 };
 

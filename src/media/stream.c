@@ -304,7 +304,8 @@ static bool rec_name_ok(const char *name)
 	return *file && strcmp(file, ".") && strcmp(file, "..");
 }
 
-int media_record_start(struct media_stream *ms, enum media_rec_kind kind, const char *name)
+static int record_start(struct media_stream *ms, enum media_rec_kind kind, const char *name,
+			unsigned silence_ms)
 {
 	struct media_rec *rec = NULL;
 	struct wcmd *c;
@@ -327,9 +328,22 @@ int media_record_start(struct media_stream *ms, enum media_rec_kind kind, const 
 	}
 	c->rec = rec;
 	c->rec_kind = kind;
+	c->silence_ms = silence_ms;
 	send_cmd(ms, c);
 	ms->recording[kind] = true;
 	return 0;
+}
+
+int media_record_start(struct media_stream *ms, enum media_rec_kind kind, const char *name)
+{
+	return record_start(ms, kind, name, 0);
+}
+
+int media_record_answer(struct media_stream *ms, const char *name, unsigned silence_ms)
+{
+	if (!silence_ms)
+		return EINVAL;
+	return record_start(ms, MEDIA_REC_MESSAGE, name, silence_ms);
 }
 
 int media_record_stop(struct media_stream *ms, enum media_rec_kind kind)

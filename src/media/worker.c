@@ -119,6 +119,9 @@ struct wstream {
 	bool recording;            /* either is set */
 	int16_t rxring[RXRING];
 	unsigned rx_rd, rx_n;
+	/* the message recording's silence limit (0 = none): spoken yet, quiet since */
+	unsigned silence_ms, quiet_ms;
+	bool spoke;
 
 	/* published counters (read by media_stream_stats on the control loop) */
 	atomic_uint st_rtp_sent, st_rtp_recv, st_rtcp_sent, st_rtcp_recv, st_bad;
@@ -154,6 +157,31 @@ static void post(struct wstream *ws, enum media_event_type type, char key,
 				 .play_id = play_id, .stopped = stopped};
 
 	media_post_event(ws->w->m, ws->id, &ev, NULL);
+}
+
+/* The end of a spoken answer: a frame whose mean level is above SPEECH_LEVEL counts as
+ * speech (about -36 dBFS: line noise and comfort noise stay below, a voice does not);
+ * after the first one, silence_ms of frames below it end the answer (one event). */
+enum { SPEECH_LEVEL = 500 };
+
+static void silence_check(struct wstream *ws, const int16_t *pcm)
+{
+	uint32_t sum = 0;
+
+	for (unsigned i = 0; i < MEDIA_FRAME; i++)
+		sum += (uint32_t)(pcm[i] < 0 ? -(int32_t)pcm[i] : pcm[i]);
+	if (sum / MEDIA_FRAME > SPEECH_LEVEL) {
+		ws->spoke = true;
+		ws->quiet_ms = 0;
+		return;
+	}
+	if (!ws->spoke)
+		return;
+	ws->quiet_ms += MEDIA_FRAME / (MEDIA_RATE / 1000);
+	if (ws->quiet_ms >= ws->silence_ms) {
+		ws->silence_ms = 0;
+		post(ws, MEDIA_EV_SILENCE, 0, 0, 0, 0, false);
+	}
 }
 
 static void play_end(struct wstream *ws, bool stopped)
@@ -430,6 +458,8 @@ static void stream_frame(struct wstream *ws, uint64_t now)
 			if (ws->rec[k])
 				media_rec_write(ws->rec[k], left, sent_pcm, MEDIA_FRAME);
 		}
+		if (ws->silence_ms && ws->rec[MEDIA_REC_MESSAGE])
+			silence_check(ws, left);
 	}
 
 	if (ws->w->m->conf.rtp_timeout_ms && !ws->p.hold && !ws->timed_out &&
@@ -794,12 +824,19 @@ static void command_run(struct media_worker *w, struct wcmd *c)
 		ws->rec[c->rec_kind] = c->rec;
 		c->rec = NULL;
 		ws->recording = true;
+		if (c->rec_kind == MEDIA_REC_MESSAGE) {
+			ws->silence_ms = c->silence_ms;
+			ws->quiet_ms = 0;
+			ws->spoke = false;
+		}
 		break;
 	case WCMD_REC_STOP:
 		if (ws->rec[c->rec_kind])
 			media_rec_finish(ws->rec[c->rec_kind]);
 		ws->rec[c->rec_kind] = NULL;
 		ws->recording = ws->rec[0] || ws->rec[1];
+		if (c->rec_kind == MEDIA_REC_MESSAGE)
+			ws->silence_ms = 0;
 		break;
 	case WCMD_DEL:
 		ws->dead = true;

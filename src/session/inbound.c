@@ -160,6 +160,27 @@ int session_inbound_find(struct session_mgr *m, const char *number, struct inbou
 	return 0;
 }
 
+/* An inbound call into an AI flow needs a free AI channel, as CreateIVRSession does
+ * (docs/callout-rules.md): EACCES (480) without a licence, EBUSY (486 Busy Here) when the
+ * instance's live AI sessions fill its channels. Counted over the sessions this process
+ * works, which include every admitted outbound session once handed over. */
+static int ai_channel_free(const struct session_mgr *m, const struct inbound_entry *e)
+{
+	uint32_t live = 0;
+
+	if (!e->flow || !ivr_flow_uses_ai(e->flow))
+		return 0;
+	if (!e->ai_channels)
+		return EACCES;
+	for (struct le *le = m->active.head; le; le = le->next) {
+		const struct session_work *w = le->data;
+
+		if (w->row->sdkappid == e->sdkappid && w->row->ai)
+			live++;
+	}
+	return live >= e->ai_channels ? EBUSY : 0;
+}
+
 int session_mgr_incoming(struct call *c, const struct call_incoming *in, call_event_h **ehp,
 			 void **argp, void *arg)
 {
@@ -171,6 +192,15 @@ int session_mgr_incoming(struct call *c, const struct call_incoming *in, call_ev
 		log_info("session", "inbound call to %s refused: no inbound IVR for the number",
 			 in->callee);
 		return ENOENT;
+	}
+	err = ai_channel_free(m, &e);
+	if (err) {
+		log_warn("session", "inbound call from %s to %s refused (%s): IVR %llu uses AI and "
+			 "%s", in->caller, in->callee, err == EBUSY ? "486" : "480",
+			 (unsigned long long)e.ivr_id, err == EBUSY ? "all AI channels of the "
+			 "instance are in use" : "the instance has no AI licence");
+		mem_deref(e.flow);
+		return err;
 	}
 	err = session_work_inbound(m, c, &e, in, ehp, argp);
 	mem_deref(e.flow);

@@ -20,6 +20,10 @@ enum { MSG_HANGUP = 2 }; /* and MSG_INBOUND_TABLE (session_int.h) */
  * own references); the sweep runs at the same period. */
 enum { FLOW_IDLE_MS = 60000 };
 
+/* A cached flow is parsed again at least this often, so that the current version of the
+ * survey IVRs it names (attached at load) is picked up by new calls. */
+enum { FLOW_MAX_AGE_MS = 60000 };
+
 /* One IVR version's parsed flow in the control loop's cache. Owner: the manager's flows
  * hash; created and freed by the loop under handover_lock. API threads only read the key
  * and count `pins` under the lock; `flow` is touched by the loop alone (libre reference
@@ -31,6 +35,7 @@ struct flow_entry {
 	struct ivr_flow *flow;     /* owned */
 	unsigned pins;             /* hand-overs on their way that count on this entry */
 	uint64_t used_ms;          /* monotonic, last hand-over */
+	uint64_t loaded_ms;        /* monotonic, when the entry was made */
 };
 
 /* A decoded prompt file. Owner: the manager's prompt hash. */
@@ -114,8 +119,9 @@ static int prompt_load(const char *path, void *arg)
  * threads: the thread that hands a session over loads the session's own copy and gives it
  * away with the session. Loading is a parse of a small document; prompt files are decoded
  * once into the shared prompt table (whose entries live as long as the manager). */
-int session_flow_get(struct session_mgr *m, const struct store_session *row,
-		     struct ivr_flow **flowp)
+/* One version of an IVR, parsed, its prompt files decoded into the table. Blocking. */
+static int flow_version_load(struct session_mgr *m, const char *sid, uint64_t sdkappid,
+			     uint64_t ivr_id, uint32_t version, struct ivr_flow **flowp)
 {
 	const struct ivr_flow_opts opts = {
 		.prompt_dir = m->conf.prompt_dir[0] ? m->conf.prompt_dir : NULL,
@@ -126,17 +132,17 @@ int session_flow_get(struct session_mgr *m, const struct store_session *row,
 	char *doc = NULL;
 	int err;
 
-	err = store_ivr_document(m->deps.store, row->sdkappid, row->ivr_id, row->ivr_version, &doc);
+	err = store_ivr_document(m->deps.store, sdkappid, ivr_id, version, &doc);
 	if (err) {
-		log_error("session", "%s: IVR %llu version %u: %s", row->id,
-			  (unsigned long long)row->ivr_id, row->ivr_version, strerror(err));
+		log_error("session", "%s: IVR %llu version %u: %s", sid,
+			  (unsigned long long)ivr_id, version, strerror(err));
 		return err;
 	}
 	err = ivr_flow_load(&flow, doc, strlen(doc), &opts, &diag);
 	mem_deref(doc);
 	if (err) {
-		log_error("session", "%s: IVR %llu version %u does not load: %s%s%s", row->id,
-			  (unsigned long long)row->ivr_id, row->ivr_version,
+		log_error("session", "%s: IVR %llu version %u does not load: %s%s%s", sid,
+			  (unsigned long long)ivr_id, version,
 			  diag && diag->n ? diag->v[0].node : "", diag && diag->n ? ": " : "",
 			  diag && diag->n ? diag->v[0].msg : strerror(err));
 		mem_deref(diag);
@@ -149,6 +155,41 @@ int session_flow_get(struct session_mgr *m, const struct store_session *row,
 		mem_deref(flow);
 	else
 		*flowp = flow;
+	return err;
+}
+
+/* The current versions of the survey IVRs the flow's transfers name, attached to it. A
+ * survey that does not load (or is not a survey) is left out: the transfer still works,
+ * and the call ends when its leg ends, as without a survey. */
+static void flow_surveys_attach(struct session_mgr *m, const char *sid, uint64_t sdkappid,
+				struct ivr_flow *flow)
+{
+	uint64_t ids[IVR_SURVEYS_MAX];
+	size_t n = ivr_flow_survey_ids(flow, ids, IVR_SURVEYS_MAX);
+
+	for (size_t i = 0; i < n && i < IVR_SURVEYS_MAX; i++) {
+		struct ivr_flow *survey = NULL;
+		struct store_ivr ivr;
+		int err = store_ivr_get(m->deps.store, sdkappid, ids[i], &ivr);
+
+		err = err ? err : flow_version_load(m, sid, sdkappid, ids[i], ivr.version, &survey);
+		err = err ? err : ivr_flow_survey_attach(flow, ids[i], survey);
+		if (err)
+			log_warn("session", "%s: survey IVR %llu is not available (%s); transfers "
+				 "that name it end without a survey", sid,
+				 (unsigned long long)ids[i], strerror(err));
+		mem_deref(survey);
+	}
+}
+
+int session_flow_get(struct session_mgr *m, const struct store_session *row,
+		     struct ivr_flow **flowp)
+{
+	int err = flow_version_load(m, row->id, row->sdkappid, row->ivr_id, row->ivr_version,
+				    flowp);
+
+	if (!err)
+		flow_surveys_attach(m, row->id, row->sdkappid, *flowp);
 	return err;
 }
 
@@ -213,6 +254,7 @@ static struct ivr_flow *flow_cache_put(struct session_mgr *m, const struct store
 			e->ivr_id = row->ivr_id;
 			e->version = row->ivr_version;
 			e->flow = mem_ref(flow);
+			e->loaded_ms = clock_mono_ms();
 			hash_append(m->flows, flow_key(e->sdkappid, e->ivr_id, e->version), &e->he,
 				    e);
 		}
@@ -243,7 +285,8 @@ static bool flow_idle(struct le *le, void *arg)
 	struct flow_entry *e = le->data;
 	const uint64_t *now = arg;
 
-	if (!e->pins && *now - e->used_ms >= FLOW_IDLE_MS)
+	if (!e->pins && (*now - e->used_ms >= FLOW_IDLE_MS ||
+			 *now - e->loaded_ms >= FLOW_MAX_AGE_MS))
 		mem_deref(e);
 	return false;
 }

@@ -56,7 +56,7 @@ struct inbound_entry {
 	uint64_t sdkappid, account_id, ivr_id;
 	uint32_t ivr_version;
 	bool record;                   /* the instance records its calls */
-	uint32_t ai_channels;          /* the instance's AI licence (for AI flows) */
+	uint32_t ai_channels;          /* the instance's AI licences (for AI flows) */
 	struct ivr_flow *flow;         /* owned reference; NULL if it does not load */
 };
 
@@ -133,5 +133,7 @@ void session_work_start(struct session_mgr *m, struct store_session *row,
 void session_work_close(struct session_mgr *m, const struct store_session *row,
 			int end_status, const char *reason);
 void session_work_hangup(struct session_work *w);
+/* After a transfer leg: runs the survey flow on the caller's leg, which stays up. */
+int session_work_survey(struct session_work *w, struct ivr_flow *survey);
 
 #endif

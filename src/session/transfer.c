@@ -37,6 +37,7 @@ struct session_xfer {
 	bool connected;
 	bool gave_up;                   /* maxWaitS passed: no further destination */
 	char why[96];                   /* the last leg's failure, for the IVR path */
+	uint64_t survey_ivr_id;         /* run on the caller's leg after the bridge; 0 = none */
 };
 
 static void xfer_destructor(void *arg)
@@ -172,11 +173,14 @@ static int dial_next(struct session_xfer *x)
 	return err;
 }
 
-/* The transfer leg is over after the bridge: the caller's leg follows it. */
+/* The transfer leg is over after the bridge: the caller's leg follows it, unless the
+ * transfer names a post-call survey and the other party hung up (the caller is still
+ * there): then the survey runs on the caller's leg. */
 static void bridge_over(struct session_xfer *x, const struct call_event *ev)
 {
 	struct session_work *w = x->w;
 	bool by_peer = ev->end.side == CALL_SIDE_USER;
+	struct ivr_flow *survey = by_peer ? ivr_flow_survey(w->flow, x->survey_ivr_id) : NULL;
 
 	log_info("session", "%s: the transfer leg ended (%s)", w->row->id,
 		 by_peer ? "it hung up" : ev->reason ? ev->reason : "ended");
@@ -188,6 +192,8 @@ static void bridge_over(struct session_xfer *x, const struct call_event *ev)
 		 ev->reason ? ev->reason : "ended");
 	w->xfer = NULL;
 	mem_deref(x);
+	if (survey && w->call && !session_work_survey(w, survey))
+		return;
 	if (w->call)
 		call_hangup(w->call);
 }
@@ -282,6 +288,10 @@ int session_xfer_start(struct session_work *w, const struct ivr_transfer *t)
 	tmr_init(&x->wait_tmr);
 	snprintf(x->caller, sizeof(x->caller), "%s", caller);
 	x->ring_s = t->ring_timeout_s ? t->ring_timeout_s : 30;
+	x->survey_ivr_id = t->survey_ivr_id;
+	if (x->survey_ivr_id && !ivr_flow_survey(w->flow, x->survey_ivr_id))
+		log_warn("session", "%s: survey IVR %llu did not load: the call ends with the "
+			 "transfer leg", w->row->id, (unsigned long long)x->survey_ivr_id);
 	if (t->kind == IVR_TRANSFER_SKILL_GROUP) {
 		x->skill_group_id = t->skill_group_id;
 		for (size_t i = 0; i < t->n_destinations && i < XFER_DEST_MAX; i++)

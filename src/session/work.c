@@ -193,20 +193,18 @@ static int op_record(void *arg, const struct ivr_record *r)
 	/* The run itself stops the recording at its key or its length. */
 	if (!ms)
 		return ENOTCONN;
-	if (r->speech) {
-		/* A speech answer is not a voicemail: no voicemail record or push. The run
-		 * reads it back for the recogniser (and deletes it), so it needs its path. */
-		snprintf(file, sizeof(file), "%llu/%s-%s-speech.wav",
-			 (unsigned long long)w->row->sdkappid, w->row->id,
-			 r->node_id ? r->node_id : "speech");
-		err = media_record_start(ms, MEDIA_REC_MESSAGE, file);
-		if (!err && r->path)
-			snprintf(r->path, r->path_sz, "%s/%s",
-				 media_recording_dir(w->mgr->deps.media), file);
-		return err;
-	}
 	if (w->vm_file[0])
 		return EALREADY;
+	if (r->speech) {
+		/* A speech node's answer for the recogniser: the same mono recording as a
+		 * message, but no voicemail (vm_file stays empty); one file per session,
+		 * overwritten by the next speech node. */
+		if (snprintf(file, sizeof(file), "%llu/%s-speech.wav",
+			     (unsigned long long)w->row->sdkappid, w->row->id) >= (int)sizeof(file))
+			return ENAMETOOLONG;
+		err = media_record_path(w->mgr->deps.media, file, r->file, r->filesz);
+		return err ? err : media_record_answer(ms, file, r->silence_ms);
+	}
 	err = records_file_voicemail(file, sizeof(file), w->row->sdkappid, w->row->id,
 				     w->n_voicemails + 1);
 	err = err ? err : media_record_start(ms, MEDIA_REC_MESSAGE, file);
@@ -242,7 +240,7 @@ static void op_hangup(void *arg, const struct ivr_end *end)
 static void op_key(void *arg, const struct ivr_key_press *kp)
 {
 	struct session_work *w = arg;
-	struct store_key_press k = {.ts_ms = kp->ts_ms};
+	struct store_key_press k = {.ts_ms = kp->ts_ms, .post = kp->post};
 
 	snprintf(k.key, sizeof(k.key), "%s", kp->key ? kp->key : "");
 	snprintf(k.label, sizeof(k.label), "%s", kp->label ? kp->label : "");
@@ -278,8 +276,10 @@ static const struct ivr_ops ivr_ops = {
 
 /* ---- the call's events -------------------------------------------------------------- */
 
-static void run_start(struct session_work *w, const struct call_event *ev)
+/* A run of `flow` on the session's call (the IVR at answer, a survey after a transfer). */
+static int run_flow(struct session_work *w, struct ivr_flow *flow)
 {
+	const struct call_times *t = call_times(w->call);
 	const struct ivr_call_info ci = {
 		.caller = w->row->caller,
 		.callee = w->row->callee,
@@ -287,10 +287,22 @@ static void run_start(struct session_work *w, const struct call_event *ev)
 		.sdkappid = w->row->sdkappid,
 		.start_ts = w->row->start_ts,
 		.uui = w->row->uui,
-		.ring_ts = ev->times.ring_ms / 1000,
-		.accept_ts = ev->times.answer_ms / 1000,
+		.ring_ts = t->ring_ms / 1000,
+		.accept_ts = t->answer_ms / 1000,
 		.variables = w->row->variables,
 	};
+	struct ivr_run *run = NULL;
+	int err = ivr_run_alloc(&run, flow, &ci, &ivr_ops, w, NULL);
+
+	if (err)
+		return err;
+	mem_deref(w->run);
+	w->run = run;
+	return ivr_run_start(run);
+}
+
+static void run_start(struct session_work *w)
+{
 	int err;
 
 	if (!w->flow) {
@@ -303,8 +315,7 @@ static void run_start(struct session_work *w, const struct call_event *ev)
 		call_hangup(w->call);
 		return;
 	}
-	err = ivr_run_alloc(&w->run, w->flow, &ci, &ivr_ops, w, NULL);
-	err = err ? err : ivr_run_start(w->run);
+	err = run_flow(w, w->flow);
 	if (err) {
 		log_error("session", "%s: the IVR did not start: %s", w->row->id, strerror(err));
 		w->ivr_ended = true;
@@ -313,6 +324,23 @@ static void run_start(struct session_work *w, const struct call_event *ev)
 			 "the IVR did not start");
 		call_hangup(w->call);
 	}
+}
+
+int session_work_survey(struct session_work *w, struct ivr_flow *survey)
+{
+	int err;
+
+	if (!w->call || !survey)
+		return EINVAL;
+	w->ivr_ended = false; /* the survey's own end (or the caller's hang-up) decides */
+	err = run_flow(w, survey);
+	if (err)
+		log_warn("session", "%s: the post-call survey did not start: %s", w->row->id,
+			 strerror(err));
+	else
+		log_info("session", "%s: post-call survey IVR %llu", w->row->id,
+			 (unsigned long long)ivr_flow_id(survey));
+	return err;
 }
 
 /* The call recording: from the answer to the hang-up, when the instance or the flow asks.
@@ -353,6 +381,11 @@ static void media_event(struct session_work *w, const struct media_event *me)
 	if (me->type == MEDIA_EV_ERROR && !me->play_id) {
 		/* A recording that cannot be written: RECORD_DONE follows with the reason. */
 		log_warn("session", "%s: %s", w->row->id, me->why ? me->why : "recording error");
+		return;
+	}
+	if (me->type == MEDIA_EV_SILENCE) {
+		/* A speech node's answer is over: RECORD_DONE hands it to the run. */
+		op_record_stop(w);
 		return;
 	}
 	if (me->type == MEDIA_EV_RECORD_DONE) {
@@ -400,7 +433,7 @@ static void call_event(struct call *c, const struct call_event *ev, void *arg)
 			w->ring_ts = ev->times.ring_ms / 1000;
 		store_session_answered(w->mgr->deps.store, w->row->id, w->accept_ts);
 		call_record_start(w);
-		run_start(w, ev);
+		run_start(w);
 		break;
 	case CALL_EV_DTMF:
 		if (w->run)
@@ -451,33 +484,6 @@ void session_work_hangup(struct session_work *w)
 		call_hangup(w->call);
 }
 
-/* An inbound call to an AI flow needs a free AI channel, like CreateIVRSession: without
- * one the caller hears busy (486), as a TCCC line whose AI seats are all taken would give,
- * and the refusal is logged. The loop counts the AI sessions it works; an outbound
- * session admitted by the API but not handed over yet (milliseconds) is not seen, while
- * the API's count in the store does see inbound ones (sessions.ai). */
-static int inbound_ai_admit(struct session_mgr *m, const struct inbound_entry *e,
-			    const struct call_incoming *in)
-{
-	uint32_t live = 0;
-
-	if (!e->flow || !ivr_flow_uses_ai(e->flow))
-		return 0;
-	for (struct le *le = m->active.head; le; le = le->next) {
-		const struct session_work *w = le->data;
-
-		if (w->row->sdkappid == e->sdkappid && w->row->ai &&
-		    w->row->status != STORE_STATUS_FINISHED)
-			live++;
-	}
-	if (live < e->ai_channels)
-		return 0;
-	log_info("session", "inbound call from %s to %s refused (486): %s", in->caller, e->number,
-		 e->ai_channels ? "every AI channel of the instance is in use" :
-		 "the IVR uses AI and the instance has no AI licence");
-	return EBUSY;
-}
-
 int session_work_inbound(struct session_mgr *m, struct call *c, const struct inbound_entry *e,
 			 const struct call_incoming *in, call_event_h **ehp, void **argp)
 {
@@ -486,9 +492,6 @@ int session_work_inbound(struct session_mgr *m, struct call *c, const struct inb
 	int64_t now_ms = clock_unix_ms();
 	int err;
 
-	err = inbound_ai_admit(m, e, in);
-	if (err)
-		return err;
 	err = store_session_alloc(&row, in->uui, "[]");
 	if (err)
 		return err;

@@ -168,15 +168,14 @@ static const char *const migrations[] = {
 	"CREATE INDEX sessions_caller_live ON sessions(sdkappid, caller, start_ts) "
 	"WHERE status <> 3;",
 
-	/* 8: AI licences and operators — whether an IVR version has an AI (speech) node, and
-	 * so whether a session holds one of the instance's AI channels while it is live
-	 * (counted in the admission transaction through sessions_ai_live); operator accounts
-	 * (licences, tenants) beside tenant accounts. */
-	("ALTER TABLE ivr_versions ADD COLUMN ai INTEGER NOT NULL DEFAULT 0;"
-	 "ALTER TABLE ivrs ADD COLUMN ai INTEGER NOT NULL DEFAULT 0;"
-	 "ALTER TABLE sessions ADD COLUMN ai INTEGER NOT NULL DEFAULT 0;"
-	 "CREATE INDEX sessions_ai_live ON sessions(sdkappid) WHERE ai = 1 AND status <> 3;"
-	 "ALTER TABLE accounts ADD COLUMN operator INTEGER NOT NULL DEFAULT 0;"),
+	/* 8: AI licences — a session whose flow has an AI/speech node takes an AI channel
+	 * while it is live (counted at admission, docs/callout-rules.md). */
+	("ALTER TABLE sessions ADD COLUMN ai INTEGER NOT NULL DEFAULT 0;"
+	 "CREATE INDEX sessions_ai_live ON sessions(sdkappid) WHERE ai = 1 AND status <> 3;"),
+
+	/* 9: operator accounts — their credentials may call the operator admin actions
+	 * (licences, new tenants) on every instance (docs/admin-api.md). */
+	"ALTER TABLE accounts ADD COLUMN operator INTEGER NOT NULL DEFAULT 0;",
 };
 
 int store_schema_migrate(struct store_conn *c)

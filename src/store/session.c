@@ -67,7 +67,7 @@ static int session_insert(struct store_conn *c, void *arg)
 	sqlite3_bind_int(s, 13, (int)x->status);
 	sqlite3_bind_int64(s, 14, x->created_ms);
 	sqlite3_bind_int64(s, 15, x->start_ts);
-	sqlite3_bind_int(s, 16, x->ai);
+	sqlite3_bind_int(s, 16, x->ai ? 1 : 0);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	return rc == SQLITE_DONE ? 0 : (store_errno(rc) ? store_errno(rc) : EIO);
@@ -117,22 +117,6 @@ static int count_since(struct store_conn *c, const char *sql, uint64_t sdkappid,
 	return rc == SQLITE_ROW ? 0 : (store_errno(rc) ? store_errno(rc) : EIO);
 }
 
-/* Live sessions of the instance holding an AI channel (index sessions_ai_live). */
-static int ai_live_count(struct store_conn *c, uint64_t sdkappid, uint32_t *countp)
-{
-	sqlite3_stmt *q = store_stmt(c, "SELECT count(*) FROM sessions WHERE sdkappid = ? "
-				     "AND ai = 1 AND status <> 3");
-	int rc;
-
-	if (!q)
-		return EIO;
-	sqlite3_bind_int64(q, 1, (sqlite3_int64)sdkappid);
-	rc = sqlite3_step(q);
-	*countp = rc == SQLITE_ROW ? (uint32_t)sqlite3_column_int64(q, 0) : 0;
-	sqlite3_reset(q);
-	return rc == SQLITE_ROW ? 0 : (store_errno(rc) ? store_errno(rc) : EIO);
-}
-
 static int admit_write(struct store_conn *c, void *arg)
 {
 	struct admit_job *j = arg;
@@ -162,9 +146,19 @@ static int admit_write(struct store_conn *c, void *arg)
 					  "AND caller = ? AND start_ts >= ?", j->s->sdkappid,
 					  q->callers[i], q->caller_since, &counts.callers[i].recent);
 	}
-	/* Only a session that needs an AI channel counts those in use. */
-	if (!err && j->s->ai)
-		err = ai_live_count(c, j->s->sdkappid, &counts.ai_live);
+	if (!err && q->ai) {
+		sqlite3_stmt *ai = store_stmt(c, "SELECT count(*) FROM sessions WHERE sdkappid = ? "
+					      "AND ai = 1 AND status <> 3");
+		int rc;
+
+		if (!ai)
+			return EIO;
+		sqlite3_bind_int64(ai, 1, (sqlite3_int64)j->s->sdkappid);
+		rc = sqlite3_step(ai);
+		counts.ai_in_use = rc == SQLITE_ROW ? (uint32_t)sqlite3_column_int64(ai, 0) : 0;
+		sqlite3_reset(ai);
+		err = rc == SQLITE_ROW ? 0 : (store_errno(rc) ? store_errno(rc) : EIO);
+	}
 	if (err)
 		return err;
 

@@ -61,7 +61,6 @@ struct store_credential {
 	uint8_t key_enc[256]; /* the SecretKey, encrypted by tenant/ (never in clear here) */
 	size_t key_enc_len;
 	bool enabled;
-	bool operator;        /* read: its account is an operator (licences, tenants) */
 };
 
 /* Instance editions; only advanced includes IVR outbound (CreateIVRSession). */
@@ -90,7 +89,6 @@ struct store_ivr {
 	char name[64];
 	enum store_ivr_type type;
 	uint32_t version; /* current (newest accepted) version */
-	bool ai;          /* the current version has an AI (speech) node */
 };
 
 /* Number states as NumberInfo.State: 1 normal, 2 arrears, 4 disabled by admin, 5 violation. */
@@ -104,6 +102,10 @@ struct store_number {
 };
 
 int store_account_create(struct store *st, const char *name, uint64_t *idp);
+/* Operator accounts manage licences and tenants of every instance (docs/admin-api.md).
+ * ENOENT: no such account. */
+int store_account_operator_set(struct store *st, uint64_t account_id, bool op);
+int store_account_is_operator(struct store *st, uint64_t account_id, bool *opp);
 
 /* A whole tenant in one transaction: account, credential, instance, IVRs, numbers.
  * EEXIST (and nothing written) if the instance or the SecretId exists already. */
@@ -112,7 +114,6 @@ struct store_tenant_ivr {
 	const char *name;
 	enum store_ivr_type type;
 	const char *document;
-	bool ai;              /* the flow has an AI (speech) node */
 };
 
 struct store_tenant_new {
@@ -129,64 +130,28 @@ struct store_tenant_new {
 
 int store_tenant_create(struct store *st, struct store_tenant_new *tn);
 int store_credential_add(struct store *st, const struct store_credential *cred);
-/* An operator account (it may set licences and create tenants over the API) with its
- * credential, in one transaction; cred->account_id is filled in. */
-int store_operator_create(struct store *st, const char *name, struct store_credential *cred);
 int store_credential_get(struct store *st, const char *secret_id, struct store_credential *out);
 int store_instance_put(struct store *st, const struct store_instance *inst);
 int store_instance_get(struct store *st, uint64_t sdkappid, struct store_instance *out);
-typedef int (store_instance_h)(const struct store_instance *inst, void *arg);
-int store_instances_list(struct store *st, store_instance_h *h, void *arg);
-
-/* A change of an instance's licence: only the fields marked set (and name when not NULL)
- * change, in one UPDATE. ENOENT if the instance does not exist. Blocking (durable). */
-struct store_licence {
-	uint64_t sdkappid;
-	bool set_edition, set_package_expires_at, set_ai_channels;
-	enum store_edition edition;
-	int64_t package_expires_at;
-	uint32_t ai_channels;
-	const char *name;
-};
-
-int store_instance_licence(struct store *st, const struct store_licence *l);
 /* The instance's callout rules (policy JSON; "" = the defaults), owned by the caller. */
 int store_instance_rules_get(struct store *st, uint64_t sdkappid, char **rulesp);
 int store_instance_rules_put(struct store *st, uint64_t sdkappid, const char *rules);
-/* Read-modify-write of the rules inside the writer's transaction, so that concurrent
- * edits (blacklist entries) never lose each other: h gets the current text ("" = the
- * defaults) and returns 0 with *newp (a mem string, or NULL: no change) or an error that
- * aborts the edit. h runs on the writer thread: no I/O, no store calls. ENOENT if the
- * instance does not exist. Blocking (durable). */
-typedef int (store_rules_edit_h)(const char *old, char **newp, void *arg);
-int store_instance_rules_edit(struct store *st, uint64_t sdkappid, store_rules_edit_h *h,
-			      void *arg);
 int store_number_put(struct store *st, const struct store_number *num);
 int store_number_get(struct store *st, uint64_t sdkappid, const char *number,
 		     struct store_number *out);
 /* The instance's usable outbound numbers (state 1), least recently used first. */
 typedef int (store_number_h)(const struct store_number *num, void *arg);
 int store_numbers_outbound(struct store *st, uint64_t sdkappid, store_number_h *h, void *arg);
-/* Every number of the instance, in number order. */
-int store_numbers_list(struct store *st, uint64_t sdkappid, store_number_h *h, void *arg);
-/* Binds an existing number to an inbound IVR (0 = none); ENOENT if the instance has no
- * such number. Blocking (durable). */
-int store_number_bind(struct store *st, uint64_t sdkappid, const char *number, uint64_t ivr_id);
 /* Every enabled number (state 1) bound to an inbound IVR, of every instance. */
 int store_numbers_inbound(struct store *st, store_number_h *h, void *arg);
 
-/* Adds a new version of an IVR's flow document and makes it current; *versionp gets it.
- * `ai`: the flow has an AI (speech) node, so its sessions need AI channels. */
+/* Adds a new version of an IVR's flow document and makes it current; *versionp gets it. */
 int store_ivr_put(struct store *st, uint64_t sdkappid, uint64_t ivr_id, const char *name,
-		  enum store_ivr_type type, const char *document, bool ai, uint32_t *versionp);
-/* The instance's IVRs in id order (each with its current version). */
+		  enum store_ivr_type type, const char *document, uint32_t *versionp);
+int store_ivr_get(struct store *st, uint64_t sdkappid, uint64_t ivr_id, struct store_ivr *out);
+/* The IVRs of an instance by id; h gets each (a non-zero return stops the walk). */
 typedef int (store_ivr_h)(const struct store_ivr *ivr, void *arg);
 int store_ivrs_list(struct store *st, uint64_t sdkappid, store_ivr_h *h, void *arg);
-/* The versions of one IVR, oldest first: number, creation time (Unix s), AI flag. */
-typedef int (store_ivr_version_h)(uint32_t version, int64_t created_at, bool ai, void *arg);
-int store_ivr_versions(struct store *st, uint64_t sdkappid, uint64_t ivr_id,
-		       store_ivr_version_h *h, void *arg);
-int store_ivr_get(struct store *st, uint64_t sdkappid, uint64_t ivr_id, struct store_ivr *out);
 /* The document of one version, as a NUL-terminated string owned by the caller (mem_deref). */
 int store_ivr_document(struct store *st, uint64_t sdkappid, uint64_t ivr_id, uint32_t version,
 		       char **docp);
@@ -235,8 +200,7 @@ struct store_session {
 	char outbound_callee[33];
 	char *voicemail_urls;   /* JSON array of voicemail files (relative, as record_url);
 				   "[]" when none */
-	bool ai;                /* its IVR version has an AI node: it holds an AI channel
-				 * while unfinished */
+	bool ai;                /* its flow has an AI/speech node: takes an AI channel while live */
 };
 
 int store_session_alloc(struct store_session **sp, const char *uui, const char *variables);
@@ -260,8 +224,7 @@ struct store_admit_counts {
 		uint32_t live;          /* unfinished sessions using this caller number */
 		uint32_t recent;        /* sessions using it since caller_since */
 	} callers[STORE_ADMIT_MAX_CALLERS];
-	uint32_t ai_live;           /* unfinished AI sessions of the instance (counted only
-				     * when the new session is an AI one, else 0) */
+	uint32_t ai_in_use;         /* unfinished AI sessions of the instance (when q->ai) */
 };
 
 /* Counts nobody will look at (their limit is off in every class) are not made: each one
@@ -280,6 +243,7 @@ struct store_admit_query {
 	const char *callers[STORE_ADMIT_MAX_CALLERS]; /* candidates, in preference order */
 	size_t n_callers;
 	unsigned skip;                  /* STORE_ADMIT_SKIP_* */
+	bool ai;                        /* count the instance's live AI sessions too */
 };
 
 /* Returns 0 and sets *chosen (index into the candidates) to admit, or a non-zero value
@@ -319,7 +283,7 @@ struct store_key_press {
 	char label[64];
 	int64_t ts_ms;
 	char node_label[64];
-	char original[512];     /* the raw keys, or the recognised speech */
+	char original[64];
 	char tts_prompt[512];
 	bool post;              /* an input of a post-call survey (PostIVRKeyPressed) */
 };

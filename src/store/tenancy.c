@@ -33,21 +33,18 @@ int store_is_empty(struct store *st, bool *emptyp)
 struct account_new {
 	const char *name;
 	uint64_t id;
-	bool operator;
 };
 
 static int account_insert(struct store_conn *c, void *arg)
 {
 	struct account_new *a = arg;
-	sqlite3_stmt *s = store_stmt(c, "INSERT INTO accounts (name, created_at, operator) "
-				     "VALUES (?, ?, ?)");
+	sqlite3_stmt *s = store_stmt(c, "INSERT INTO accounts (name, created_at) VALUES (?, ?)");
 	int err;
 
 	if (!s)
 		return EIO;
 	sqlite3_bind_text(s, 1, a->name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, clock_unix_s());
-	sqlite3_bind_int(s, 3, a->operator);
 	err = step_done(c, s);
 	if (!err)
 		a->id = (uint64_t)sqlite3_last_insert_rowid(c->db);
@@ -67,6 +64,54 @@ int store_account_create(struct store *st, const char *name, uint64_t *idp)
 	return err;
 }
 
+struct account_flag {
+	uint64_t id;
+	bool op;
+};
+
+static int operator_update(struct store_conn *c, void *arg)
+{
+	const struct account_flag *a = arg;
+	sqlite3_stmt *s = store_stmt(c, "UPDATE accounts SET operator = ? WHERE id = ?");
+	int err;
+
+	if (!s)
+		return EIO;
+	sqlite3_bind_int(s, 1, a->op ? 1 : 0);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)a->id);
+	err = step_done(c, s);
+	return !err && sqlite3_changes(c->db) == 0 ? ENOENT : err;
+}
+
+int store_account_operator_set(struct store *st, uint64_t account_id, bool op)
+{
+	struct account_flag a = {account_id, op};
+
+	if (!st)
+		return EINVAL;
+	return store_write(st, operator_update, &a);
+}
+
+static void bind_id(sqlite3_stmt *s, const void *arg)
+{
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)*(const uint64_t *)arg);
+}
+
+static int flag_row(sqlite3_stmt *s, void *arg)
+{
+	*(bool *)arg = sqlite3_column_int(s, 0) != 0;
+	return 0;
+}
+
+int store_account_is_operator(struct store *st, uint64_t account_id, bool *opp)
+{
+	if (!st || !opp)
+		return EINVAL;
+	*opp = false;
+	return store_read(st, "SELECT operator FROM accounts WHERE id = ?", bind_id,
+			  &account_id, flag_row, opp, true);
+}
+
 static int credential_insert(struct store_conn *c, void *arg)
 {
 	const struct store_credential *cr = arg;
@@ -81,32 +126,6 @@ static int credential_insert(struct store_conn *c, void *arg)
 	sqlite3_bind_int(s, 4, cr->enabled);
 	sqlite3_bind_int64(s, 5, clock_unix_s());
 	return step_done(c, s);
-}
-
-struct operator_new {
-	const char *name;
-	struct store_credential *cred;
-};
-
-static int operator_insert(struct store_conn *c, void *arg)
-{
-	struct operator_new *o = arg;
-	struct account_new a = {.name = o->name, .operator = true};
-	int err = account_insert(c, &a);
-
-	if (err)
-		return err;
-	o->cred->account_id = a.id;
-	return credential_insert(c, o->cred);
-}
-
-int store_operator_create(struct store *st, const char *name, struct store_credential *cred)
-{
-	struct operator_new o = {name, cred};
-
-	if (!st || !name || !cred || cred->key_enc_len > sizeof(cred->key_enc))
-		return EINVAL;
-	return store_write(st, operator_insert, &o);
 }
 
 int store_credential_add(struct store *st, const struct store_credential *cred)
@@ -133,7 +152,6 @@ static int credential_row(sqlite3_stmt *s, void *out)
 	cr->key_enc_len = (size_t)n;
 	cr->account_id = (uint64_t)sqlite3_column_int64(s, 2);
 	cr->enabled = sqlite3_column_int(s, 3) != 0;
-	cr->operator = sqlite3_column_int(s, 4) != 0;
 	return 0;
 }
 
@@ -142,9 +160,8 @@ int store_credential_get(struct store *st, const char *secret_id, struct store_c
 	if (!st || !secret_id || !out)
 		return EINVAL;
 	memset(out, 0, sizeof(*out));
-	return store_read(st, "SELECT c.secret_id, c.secret_key_enc, c.account_id, c.enabled, "
-			"a.operator FROM credentials c JOIN accounts a ON a.id = c.account_id "
-			"WHERE c.secret_id = ?",
+	return store_read(st, "SELECT secret_id, secret_key_enc, account_id, enabled "
+			"FROM credentials WHERE secret_id = ?",
 			bind_text1, secret_id, credential_row, out, true);
 }
 
@@ -189,66 +206,6 @@ int store_instance_put(struct store *st, const struct store_instance *inst)
 static void bind_u64(sqlite3_stmt *s, const void *arg)
 {
 	sqlite3_bind_int64(s, 1, (sqlite3_int64) * (const uint64_t *)arg);
-}
-
-/* One UPDATE, so that two operators changing different fields never undo each other. */
-static int licence_write(struct store_conn *c, void *arg)
-{
-	const struct store_licence *l = arg;
-	sqlite3_stmt *s = store_stmt(c, "UPDATE instances SET "
-				     "edition = coalesce(?, edition), "
-				     "package_expires_at = coalesce(?, package_expires_at), "
-				     "ai_channels = coalesce(?, ai_channels), "
-				     "name = coalesce(?, name) WHERE sdkappid = ?");
-	int err;
-
-	if (!s)
-		return EIO;
-	if (l->set_edition)
-		sqlite3_bind_int(s, 1, (int)l->edition);
-	if (l->set_package_expires_at)
-		sqlite3_bind_int64(s, 2, l->package_expires_at);
-	if (l->set_ai_channels)
-		sqlite3_bind_int64(s, 3, l->ai_channels);
-	if (l->name)
-		sqlite3_bind_text(s, 4, l->name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 5, (sqlite3_int64)l->sdkappid);
-	err = step_done(c, s);
-	return !err && sqlite3_changes(c->db) == 0 ? ENOENT : err;
-}
-
-int store_instance_licence(struct store *st, const struct store_licence *l)
-{
-	if (!st || !l || !l->sdkappid)
-		return EINVAL;
-	return store_write(st, licence_write, (void *)l);
-}
-
-struct instances_walk {
-	store_instance_h *h;
-	void *arg;
-};
-
-static int instance_row(sqlite3_stmt *s, void *out);
-
-static int instances_walk_row(sqlite3_stmt *s, void *arg)
-{
-	struct instances_walk *w = arg;
-	struct store_instance in;
-
-	instance_row(s, &in);
-	return w->h(&in, w->arg);
-}
-
-int store_instances_list(struct store *st, store_instance_h *h, void *arg)
-{
-	struct instances_walk w = {h, arg};
-
-	if (!st || !h)
-		return EINVAL;
-	return store_read(st, "SELECT sdkappid, account_id, name, edition, package_expires_at, "
-			  "ai_channels FROM instances ORDER BY sdkappid", NULL, NULL,
-			  instances_walk_row, &w, false);
 }
 
 static int instance_row(sqlite3_stmt *s, void *out)
@@ -308,53 +265,6 @@ int store_instance_rules_put(struct store *st, uint64_t sdkappid, const char *ru
 	if (!st || !rules)
 		return EINVAL;
 	return store_write(st, rules_write, &r);
-}
-
-struct rules_edit {
-	uint64_t sdkappid;
-	store_rules_edit_h *h;
-	void *arg;
-};
-
-static int rules_edit_write(struct store_conn *c, void *arg)
-{
-	struct rules_edit *r = arg;
-	sqlite3_stmt *s = store_stmt(c, "SELECT rules FROM instances WHERE sdkappid = ?");
-	char *old = NULL, *new = NULL;
-	int rc, err;
-
-	if (!s)
-		return EIO;
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)r->sdkappid);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		old = store_col_dup(s, 0);
-	sqlite3_reset(s);
-	if (rc == SQLITE_DONE)
-		return ENOENT;
-	if (rc != SQLITE_ROW)
-		return store_errno(rc) ? store_errno(rc) : EIO;
-	if (!old)
-		return ENOMEM;
-	err = r->h(old, &new, r->arg);
-	mem_deref(old);
-	if (!err && new) {
-		struct rules_put p = {r->sdkappid, new};
-
-		err = rules_write(c, &p);
-	}
-	mem_deref(new);
-	return err;
-}
-
-int store_instance_rules_edit(struct store *st, uint64_t sdkappid, store_rules_edit_h *h,
-			      void *arg)
-{
-	struct rules_edit r = {sdkappid, h, arg};
-
-	if (!st || !h)
-		return EINVAL;
-	return store_write(st, rules_edit_write, &r);
 }
 
 int store_instance_rules_get(struct store *st, uint64_t sdkappid, char **rulesp)
@@ -471,43 +381,6 @@ static int numbers_walk(struct store *st, const char *sql, uint64_t sdkappid,
 			  &w, false);
 }
 
-struct number_bind {
-	uint64_t sdkappid;
-	const char *number;
-	uint64_t ivr_id;
-};
-
-static int number_bind_write(struct store_conn *c, void *arg)
-{
-	const struct number_bind *b = arg;
-	sqlite3_stmt *s = store_stmt(c, "UPDATE numbers SET inbound_ivr = ? "
-				     "WHERE sdkappid = ? AND number = ?");
-	int err;
-
-	if (!s)
-		return EIO;
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)b->ivr_id);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)b->sdkappid);
-	sqlite3_bind_text(s, 3, b->number, -1, SQLITE_STATIC);
-	err = step_done(c, s);
-	return !err && sqlite3_changes(c->db) == 0 ? ENOENT : err;
-}
-
-int store_number_bind(struct store *st, uint64_t sdkappid, const char *number, uint64_t ivr_id)
-{
-	struct number_bind b = {sdkappid, number, ivr_id};
-
-	if (!st || !number)
-		return EINVAL;
-	return store_write(st, number_bind_write, &b);
-}
-
-int store_numbers_list(struct store *st, uint64_t sdkappid, store_number_h *h, void *arg)
-{
-	return numbers_walk(st, "SELECT sdkappid, number, state, outbound, inbound_ivr, class "
-			    "FROM numbers WHERE sdkappid = ? ORDER BY number", sdkappid, h, arg);
-}
-
 int store_numbers_inbound(struct store *st, store_number_h *h, void *arg)
 {
 	return numbers_walk(st, "SELECT sdkappid, number, state, outbound, inbound_ivr, class "
@@ -529,7 +402,6 @@ struct ivr_new {
 	const char *name;
 	enum store_ivr_type type;
 	const char *document;
-	bool ai;
 	uint32_t version;
 };
 
@@ -554,7 +426,7 @@ static int tenant_insert(struct store_conn *c, void *arg)
 	for (size_t i = 0; !err && i < tn->n_ivrs; i++) {
 		const struct store_tenant_ivr *t = &tn->ivrs[i];
 		struct ivr_new iv = {tn->instance.sdkappid, t->ivr_id, t->name, t->type,
-				     t->document, t->ai, 0};
+				     t->document, 0};
 
 		if (t->type < STORE_IVR_INBOUND || t->type > STORE_IVR_SURVEY || !t->document)
 			return EINVAL;
@@ -598,7 +470,7 @@ static int ivr_insert(struct store_conn *c, void *arg)
 		return store_errno(rc);
 
 	s = store_stmt(c, "INSERT INTO ivr_versions (sdkappid, ivr_id, version, type, document, "
-		       "created_at, ai) VALUES (?,?,?,?,?,?,?)");
+		       "created_at) VALUES (?,?,?,?,?,?)");
 	if (!s)
 		return EIO;
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)iv->sdkappid);
@@ -607,15 +479,13 @@ static int ivr_insert(struct store_conn *c, void *arg)
 	sqlite3_bind_int(s, 4, (int)iv->type);
 	sqlite3_bind_text(s, 5, iv->document, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 6, clock_unix_s());
-	sqlite3_bind_int(s, 7, iv->ai);
 	err = step_done(c, s);
 	if (err)
 		return err;
 
-	s = store_stmt(c, "INSERT INTO ivrs (sdkappid, ivr_id, name, type, version, ai) "
-		       "VALUES (?,?,?,?,?,?) ON CONFLICT (sdkappid, ivr_id) DO UPDATE SET "
-		       "name = excluded.name, type = excluded.type, version = excluded.version, "
-		       "ai = excluded.ai");
+	s = store_stmt(c, "INSERT INTO ivrs (sdkappid, ivr_id, name, type, version) "
+		       "VALUES (?,?,?,?,?) ON CONFLICT (sdkappid, ivr_id) DO UPDATE SET "
+		       "name = excluded.name, type = excluded.type, version = excluded.version");
 	if (!s)
 		return EIO;
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)iv->sdkappid);
@@ -623,14 +493,13 @@ static int ivr_insert(struct store_conn *c, void *arg)
 	sqlite3_bind_text(s, 3, iv->name ? iv->name : "", -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 4, (int)iv->type);
 	sqlite3_bind_int64(s, 5, iv->version);
-	sqlite3_bind_int(s, 6, iv->ai);
 	return step_done(c, s);
 }
 
 int store_ivr_put(struct store *st, uint64_t sdkappid, uint64_t ivr_id, const char *name,
-		  enum store_ivr_type type, const char *document, bool ai, uint32_t *versionp)
+		  enum store_ivr_type type, const char *document, uint32_t *versionp)
 {
-	struct ivr_new iv = {sdkappid, ivr_id, name, type, document, ai, 0};
+	struct ivr_new iv = {sdkappid, ivr_id, name, type, document, 0};
 	int err;
 
 	if (!st || !document || type < STORE_IVR_INBOUND || type > STORE_IVR_SURVEY)
@@ -665,7 +534,6 @@ static int ivr_row(sqlite3_stmt *s, void *out)
 	store_col_text(s, 2, iv->name, sizeof(iv->name));
 	iv->type = (enum store_ivr_type)sqlite3_column_int(s, 3);
 	iv->version = (uint32_t)sqlite3_column_int64(s, 4);
-	iv->ai = sqlite3_column_int(s, 5) != 0;
 	return 0;
 }
 
@@ -676,19 +544,18 @@ int store_ivr_get(struct store *st, uint64_t sdkappid, uint64_t ivr_id, struct s
 	if (!st || !out)
 		return EINVAL;
 	memset(out, 0, sizeof(*out));
-	return store_read(st, "SELECT sdkappid, ivr_id, name, type, version, ai FROM ivrs "
+	return store_read(st, "SELECT sdkappid, ivr_id, name, type, version FROM ivrs "
 			"WHERE sdkappid = ? AND ivr_id = ?", bind_ivr_key, &k, ivr_row, out, true);
 }
 
-struct ivrs_walk {
+struct ivr_walk {
 	store_ivr_h *h;
-	store_ivr_version_h *vh;
 	void *arg;
 };
 
-static int ivrs_walk_row(sqlite3_stmt *s, void *arg)
+static int ivr_walk_row(sqlite3_stmt *s, void *arg)
 {
-	struct ivrs_walk *w = arg;
+	struct ivr_walk *w = arg;
 	struct store_ivr iv;
 
 	ivr_row(s, &iv);
@@ -697,36 +564,14 @@ static int ivrs_walk_row(sqlite3_stmt *s, void *arg)
 
 int store_ivrs_list(struct store *st, uint64_t sdkappid, store_ivr_h *h, void *arg)
 {
-	struct ivrs_walk w = {h, NULL, arg};
+	struct ivr_walk w = {h, arg};
 
 	if (!st || !h)
 		return EINVAL;
-	return store_read(st, "SELECT sdkappid, ivr_id, name, type, version, ai FROM ivrs "
-			  "WHERE sdkappid = ? ORDER BY ivr_id", bind_u64, &sdkappid,
-			  ivrs_walk_row, &w, false);
+	return store_read(st, "SELECT sdkappid, ivr_id, name, type, version FROM ivrs "
+			  "WHERE sdkappid = ? ORDER BY ivr_id", bind_id, &sdkappid, ivr_walk_row,
+			  &w, false);
 }
-
-static int versions_walk_row(sqlite3_stmt *s, void *arg)
-{
-	struct ivrs_walk *w = arg;
-
-	return w->vh((uint32_t)sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1),
-		     sqlite3_column_int(s, 2) != 0, w->arg);
-}
-
-int store_ivr_versions(struct store *st, uint64_t sdkappid, uint64_t ivr_id,
-		       store_ivr_version_h *h, void *arg)
-{
-	struct ivr_key k = {sdkappid, ivr_id, 0};
-	struct ivrs_walk w = {NULL, h, arg};
-
-	if (!st || !h)
-		return EINVAL;
-	return store_read(st, "SELECT version, created_at, ai FROM ivr_versions "
-			  "WHERE sdkappid = ? AND ivr_id = ? ORDER BY version", bind_ivr_key, &k,
-			  versions_walk_row, &w, false);
-}
-
 
 int store_ivr_document(struct store *st, uint64_t sdkappid, uint64_t ivr_id, uint32_t version,
 		       char **docp)

@@ -36,7 +36,6 @@ int tenant_provision(struct tenant *t, const struct tenant_spec *spec,
 		ivrs[i].name = spec->ivrs[i].name ? spec->ivrs[i].name : "";
 		ivrs[i].type = (enum store_ivr_type)spec->ivrs[i].type;
 		ivrs[i].document = spec->ivrs[i].document;
-		ivrs[i].ai = spec->ivrs[i].ai;
 	}
 	tn.ivrs = ivrs;
 	tn.n_ivrs = spec->n_ivrs;

@@ -113,7 +113,6 @@ int tenant_credential(struct tenant *t, const char *secret_id, struct tenant_cre
 	if (!sc.enabled)
 		return EACCES;
 	out->account_id = sc.account_id;
-	out->operator = sc.operator;
 	err = tenant_open_sealed(t->key, secret_id, sc.key_enc, sc.key_enc_len,
 				 out->secret_key, sizeof(out->secret_key));
 	memset(&sc, 0, sizeof(sc));
@@ -169,20 +168,6 @@ int tenant_credential_create(struct tenant *t, uint64_t account_id, char secret_
 	sc.account_id = account_id;
 	if (!err)
 		err = store_credential_add(t->st, &sc);
-	memset(&sc, 0, sizeof(sc));
-	return err;
-}
-
-int tenant_operator_create(struct tenant *t, const char *name, uint64_t *account_idp,
-			   char secret_id[64], char secret_key[128])
-{
-	struct store_credential sc;
-	int err = tenant_credential_make(t, &sc, secret_id, secret_key);
-
-	if (!err)
-		err = store_operator_create(t->st, name ? name : "operator", &sc);
-	if (!err && account_idp)
-		*account_idp = sc.account_id;
 	memset(&sc, 0, sizeof(sc));
 	return err;
 }

@@ -25,7 +25,6 @@ int tenant_open(struct tenant **tp, struct store *st, const char *master_key_pat
 struct tenant_credential {
 	uint64_t account_id;
 	char secret_key[128];
-	bool operator;        /* an operator account: licences, tenants, any instance */
 };
 
 /* ENOENT: unknown SecretId; EACCES: known but disabled. */
@@ -34,12 +33,6 @@ int tenant_credential(struct tenant *t, const char *secret_id, struct tenant_cre
 /* Creates a fresh random credential for the account; the clear key is returned once. */
 int tenant_credential_create(struct tenant *t, uint64_t account_id, char secret_id[64],
 			     char secret_key[128]);
-
-/* A new operator account and its first credential (the clear key is returned once).
- * Operators own no instance; the admin API lets them set licences and create tenants.
- * Blocking (store write). */
-int tenant_operator_create(struct tenant *t, const char *name, uint64_t *account_idp,
-			   char secret_id[64], char secret_key[128]);
 
 /* The instance if it exists AND belongs to account_id; ENOENT otherwise (the two cases are
  * not told apart, so instance ids of other tenants cannot be probed). */
@@ -53,7 +46,6 @@ struct tenant_ivr_spec {
 	int type;             /* enum store_ivr_type */
 	const char *name;
 	const char *document; /* flow JSON */
-	bool ai;              /* the flow has an AI (speech) node */
 };
 
 struct tenant_spec {

@@ -4,7 +4,9 @@
 // RTP of both parties is this test's own sockets (the sipp scenarios put them in their
 // SDP), so the payloads are checked byte for byte. Also: a busy target takes the node's
 // onFail branch with the customer still in the IVR, and a skill group whose first
-// destination does not answer connects the second one.
+// destination does not answer connects the second one; when the target hangs up after a
+// transfer that names a survey IVR, the survey runs for the customer and its key is the
+// CDR's PostIVRKeyPressed.
 // Ports: sipp 16110-16159, the parties' RTP sockets 16180-16183, cccd RTP 31000-31039.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -122,10 +124,23 @@ before(async () => {
   const group = flow(4603, { type: "transferSkillGroup",
     params: { skillGroupId: 12, ringTimeoutS: 5, maxWaitS: 60, queuePrompt: { tts: "Please hold." },
       destinations: [`sip:agent1@127.0.0.1:${PORTS.silent}`, `sip:agent2@127.0.0.1:${PORTS.target}`] } });
+  const surveyed = flow(4604, { type: "transferExternal",
+    params: { number: "7001", ringTimeoutS: 10, surveyIvrId: 4701 } });
+  const survey = JSON.stringify({
+    ivrId: 4701, name: "after the call", type: "survey", start: "start",
+    nodes: [
+      { id: "start", type: "start", next: "rate" },
+      { id: "rate", type: "survey", label: "satisfaction",
+        params: { prompt: { tts: "Rate us." }, timeoutMs: 10000, retries: 0,
+          keys: { 5: "great", 1: "poor" } }, next: "thanks" },
+      { id: "thanks", type: "hangup", params: { prompt: { tts: "Thanks." } } },
+    ],
+  });
   const ivrs = [];
-  for (const [id, doc] of [[4601, ext], [4602, busy], [4603, group]]) {
+  for (const [id, doc, type] of [[4601, ext], [4602, busy], [4603, group], [4604, surveyed],
+    [4701, survey, "survey"]]) {
     fs.writeFileSync(path.join(d.dir, `${id}.json`), doc);
-    ivrs.push(`${id}:autoOutbound:${d.dir}/${id}.json`);
+    ivrs.push(`${id}:${type || "autoOutbound"}:${d.dir}/${id}.json`);
   }
   api = client(d.addTenant(SDKAPPID, { ivrs, numbers: ["008675512345678", "008601000000001"] }),
     d.endpoint);
@@ -238,6 +253,38 @@ test("a skill group tries its destinations in order until one answers", async ()
     customer.stop();
     silent.stop();
     agent.stop();
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
+test("after a transfer that names a survey, the customer answers the survey when the target hangs up", async () => {
+  const a = await party(RTP.customer);
+  const b = await party(RTP.target);
+  try {
+    const customer = await sippAt("xfer_caller.xml", PORTS.customer, 16120, { rtp_port: RTP.customer });
+    const target = await sippAt("xfer_agent.xml", PORTS.target, 16130, { rtp_port: RTP.target });
+    const id = await callAndPress(4604, a);
+    await until(() => b.peer, 20000, 50, "the transfer leg's RTP");
+    await until(() => target.exited(), 15000, 100, "the target to hang up");
+    await sleep(2500); // the survey prompt ("Rate us.")
+    await a.key(5);
+
+    const s = await finished(api, SDKAPPID, id, 30000);
+    assert.equal(s.SessionStatus, "finished");
+    const cdr = await until(() => cdrOf(api, SDKAPPID, id), 5000, 100, "the CDR");
+    assert.deepEqual(cdr.IVRKeyPressed, ["1"]);
+    assert.equal(cdr.PostIVRKeyPressed.length, 1, JSON.stringify(cdr.PostIVRKeyPressed));
+    assert.equal(cdr.PostIVRKeyPressed[0].Key, "5");
+    assert.equal(cdr.PostIVRKeyPressed[0].Label, "great");
+    assert.equal(cdr.PostIVRKeyPressed[0].NodeLabel, "satisfaction");
+    assert.equal(cdr.ServeParticipants.length, 1);
+    assert.equal(cdr.ServeParticipants[0].EndStatusString, "ok");
+    assert.equal(cdr.EndStatus, 1);
+    assert.equal(cdr.HungUpSide, "system"); // the survey's own hang-up node
+    assert.match(d.log, /post-call survey IVR 4701/);
+    await until(() => customer.exited(), 5000, 100, "the customer's sipp to finish");
   } finally {
     a.close();
     b.close();

@@ -636,59 +636,6 @@ static void test_params_and_business(void **state)
 	}
 }
 
-static void expect_ok(const struct req *q)
-{
-	json_t *reply = call(q);
-	const char *msg = "", *c = code_of(reply, &msg);
-
-	if (c)
-		fail_msg("want success, got %s '%s'", c, msg);
-	json_decref(reply);
-}
-
-/* The admin actions: an operator action is refused to a tenant before its parameters
- * are looked at; an operator reaches any instance; a tenant only its own. */
-static void test_admin_callers(void **state)
-{
-	char op_id[64], op_key[128];
-	struct store_instance in;
-	struct req q;
-
-	(void)state;
-	expect(&(struct req){.action = "CccdModifyInstance", .params = "{\"Bogus\":1}"},
-	       "AuthFailure.UnauthorizedOperation", "operator action");
-	expect(&(struct req){.action = "CccdCreateTenant", .params = "{}"},
-	       "AuthFailure.UnauthorizedOperation", NULL);
-	expect(&(struct req){.action = "CccdDescribeInstance",
-			     .params = "{\"SdkAppId\":1400000001}"},
-	       "InvalidParameterValue.InstanceNotExist", NULL);
-
-	assert_int_equal(tenant_operator_create(F->t, "ops", NULL, op_id, op_key), 0);
-	q = (struct req){.action = "CccdModifyInstance", .params = "{\"SdkAppId\":1400000001,"
-			 "\"AIChannels\":7,\"Edition\":\"standard\"}", .id = op_id, .key = op_key};
-	expect_ok(&q);
-	assert_int_equal(store_instance_get(F->st, APP + 1, &in), 0);
-	assert_int_equal(in.ai_channels, 7);
-	assert_int_equal(in.edition, STORE_EDITION_STANDARD);
-	assert_int_equal(in.package_expires_at, 0);
-	q.params = "{\"SdkAppId\":1400000001,\"Edition\":\"advanced\"}";
-	expect_ok(&q);
-	assert_int_equal(store_instance_get(F->st, APP + 1, &in), 0);
-	assert_int_equal(in.ai_channels, 7);
-	assert_int_equal(in.edition, STORE_EDITION_ADVANCED);
-	q.params = "{\"SdkAppId\":1400000001,\"Edition\":\"gold\"}";
-	expect(&q, "InvalidParameterValue", "advanced or standard");
-	q.params = "{\"SdkAppId\":1499999999,\"AIChannels\":1}";
-	expect(&q, "InvalidParameterValue.InstanceNotExist", NULL);
-	q = (struct req){.action = "CccdDescribeInstance", .params = "{\"SdkAppId\":1400000001}",
-			 .id = op_id, .key = op_key};
-	expect_ok(&q);
-	/* An operator owns no instance: the TCCC actions treat it like any stranger. */
-	q = (struct req){.action = "DescribeTelSession", .params = "{\"SdkAppId\":1400000001,"
-			 "\"SessionId\":\"x\"}", .id = op_id, .key = op_key};
-	expect(&q, "InvalidParameterValue.InstanceNotExist", NULL);
-}
-
 static void test_rate_limit(void **state)
 {
 	unsigned ok = 0, limited = 0;
@@ -756,7 +703,6 @@ int main(void)
 		cmocka_unit_test(test_tc3_header_syntax),
 		cmocka_unit_test(test_v1_syntax),
 		cmocka_unit_test(test_params_and_business),
-		cmocka_unit_test(test_admin_callers),
 		cmocka_unit_test(test_rate_limit),
 		cmocka_unit_test(test_envelope),
 	};

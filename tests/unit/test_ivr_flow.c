@@ -466,6 +466,38 @@ static void test_node_params(void **state)
 	      "must be the label");
 }
 
+/* Transfers name their post-call surveys; the owner attaches survey flows only. */
+static void test_survey_attach(void **state)
+{
+	struct ivr_flow *flow = NULL, *survey = NULL, *other = NULL;
+	uint64_t ids[IVR_SURVEYS_MAX];
+
+	(void)state;
+	assert_int_equal(load(HEAD START("t") "{'id':'t','type':'transferExternal','params':"
+			      "{'number':'7001','surveyIvrId':41},'onFail':'u'},"
+			      "{'id':'u','type':'transferSkillGroup','params':{'destinations':"
+			      "['sip:a@b'],'surveyIvrId':41},'onFail':'v'},"
+			      "{'id':'v','type':'transferExternal','params':{'number':'7002',"
+			      "'surveyIvrId':42},'onFail':'bye'}," BYE TAIL, &flow, NULL), 0);
+	assert_int_equal(ivr_flow_survey_ids(flow, ids, IVR_SURVEYS_MAX), 2);
+	assert_true(ids[0] == 41 && ids[1] == 42);
+	assert_int_equal(load("{'ivrId':41,'name':'s','type':'survey','nodes':[" START("bye") BYE
+			      TAIL, &survey, NULL), 0);
+	assert_int_equal(load(HEAD START("bye") BYE TAIL, &other, NULL), 0);
+	assert_null(ivr_flow_survey(flow, 41));
+	assert_int_equal(ivr_flow_survey_attach(flow, 41, other), EINVAL);  /* not a survey */
+	assert_int_equal(ivr_flow_survey_attach(flow, 43, survey), EINVAL); /* not named */
+	assert_int_equal(ivr_flow_survey_attach(flow, 41, survey), 0);
+	assert_ptr_equal(ivr_flow_survey(flow, 41), survey);
+	assert_null(ivr_flow_survey(flow, 42));
+	mem_deref(survey); /* the flow keeps its own reference */
+	assert_non_null(ivr_flow_survey(flow, 41));
+	mem_deref(other);
+	mem_deref(flow);
+	fails(HEAD START("t") "{'id':'t','type':'transferExternal','params':{'number':'1',"
+	      "'surveyIvrId':'x'},'onFail':'bye'}," BYE TAIL, "t", "params.surveyIvrId", "");
+}
+
 /* One flow with several unrelated faults: every one is reported, not just the first. */
 static void test_all_errors_reported(void **state)
 {
@@ -544,59 +576,6 @@ static void test_conditions(void **state)
 	assert_int_equal(cond_op_parse("~", &op), EINVAL);
 }
 
-/* ---- speech (AI) nodes ------------------------------------------------------------ */
-
-#define ASK(params, exits) "{'id':'ask','type':'speech','params':{" params "}" exits "},"
-#define ASK_OK "'prompt':{'tts':'say it'},'url':'https://asr.example/r'"
-
-static void test_speech_node(void **state)
-{
-	struct ivr_flow *flow = NULL;
-	struct ivr_diag *d;
-
-	(void)state;
-	assert_int_equal(load(HEAD START("ask") ASK(ASK_OK ",'intents':{'billing':{'label':"
-			      "'bill','next':'bye'}}", ",'next':'bye','onFail':'bye'") BYE TAIL,
-			      &flow, NULL), 0);
-	assert_true(ivr_flow_uses_ai(flow));
-	mem_deref(flow);
-	assert_int_equal(load(HEAD START("bye") BYE TAIL, &flow, NULL), 0);
-	assert_false(ivr_flow_uses_ai(flow));
-	mem_deref(flow);
-	/* The recognised text and intent are variables a template may use. */
-	load_ok(HEAD START("ask") ASK(ASK_OK ",'textVar':'Said'", ",'next':'p','onFail':'bye'")
-		"{'id':'p','type':'prompt','params':{'tts':'${Said} ${SpeechIntent}'},'next':"
-		"'bye'}," BYE TAIL);
-	/* A loop through a speech node is guarded: the caller drives it. */
-	load_ok(HEAD START("ask") ASK(ASK_OK, ",'next':'ask','onFail':'bye'") BYE TAIL);
-
-	/* Every finding at once. */
-	d = load_bad(HEAD START("ask") ASK("'url':'ftp://x','maxLenS':61,'timeoutMs':10,"
-		"'endKey':'x','textVar':'SystemX','intentVar':'1a','zz':1,'headers':{'a b':'x'},"
-		"'intents':{'a.b':{'next':'bye'},'ok':{'next':'nowhere'},'nx':{},'bad':3}",
-		",'next':'bye','else':'bye'") BYE TAIL);
-	assert_true(has(d, "ask", "params.prompt", "missing"));
-	assert_true(has(d, "ask", "params.url", "must start with https://"));
-	assert_true(has(d, "ask", "params.maxLenS", "61 is out of range 1-60"));
-	assert_true(has(d, "ask", "params.timeoutMs", "out of range 1000-30000"));
-	assert_true(has(d, "ask", "params.endKey", "not one key"));
-	assert_true(has(d, "ask", "params.textVar", "System variables cannot be set"));
-	assert_true(has(d, "ask", "params.intentVar", "not a variable name"));
-	assert_true(has(d, "ask", "params.zz", "unknown field"));
-	assert_true(has(d, "ask", "params.intents.a.b", "not an intent name"));
-	assert_true(has(d, "ask", "params.intents.ok.next", "'nowhere' does not exist"));
-	assert_true(has(d, "ask", "params.intents.nx.next", "missing"));
-	assert_true(has(d, "ask", "params.intents.bad", "must be an object"));
-	assert_true(has(d, "ask", "onFail", "missing"));
-	assert_true(has(d, "ask", "else", "no 'else' exit"));
-	mem_deref(d);
-	/* Plain http:// only to this machine. */
-	fails(HEAD START("ask") ASK("'prompt':{'tts':'a'},'url':'http://asr.example/r'",
-	      ",'next':'bye','onFail':'bye'") BYE TAIL, "ask", "params.url", "must be https://");
-	load_ok(HEAD START("ask") ASK("'prompt':{'tts':'a'},'url':'http://127.0.0.1:9/r'",
-		",'next':'bye','onFail':'bye'") BYE TAIL);
-}
-
 static int setup(void **state)
 {
 	(void)state;
@@ -613,11 +592,91 @@ static int teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
+#define SPEECH(params, exits) "{'id':'ask','type':'speech','params':{" params "}" exits "},"
+#define SP_OK "'prompt':{'tts':'How can we help?'},'url':'http://127.0.0.1:9/asr'"
+
+/* The AI/speech node: its params, intents as exits, the variables it sets, and that a flow
+ * with one "uses AI" (the document check agrees with the loaded flow). */
+static void test_speech(void **state)
+{
+	struct ivr_flow *flow = NULL;
+	char *json;
+	bool ai = true;
+
+	(void)state;
+	load_ok(HEAD START("ask") SPEECH(SP_OK ",'intents':{'billing':'b','agent':'bye'}",
+					 ",'next':'bye','onFail':'bye'")
+		"{'id':'b','type':'prompt','params':{'tts':'Billing: ${SpeechText} (${SpeechIntent})'},"
+		"'next':'bye'}," BYE TAIL);
+	load_ok(HEAD START("ask") SPEECH(SP_OK ",'textVar':'Said','intentVar':'Why',"
+					 "'maxLenS':30,'silenceMs':800,'endKey':'','timeoutMs':2000,"
+					 "'headers':{'Authorization':'Bearer ${SystemSessionId}'}",
+					 ",'next':'p','onFail':'bye'")
+		"{'id':'p','type':'prompt','params':{'tts':'${Said} ${Why}'},'next':'bye'},"
+		BYE TAIL);
+
+	fails(HEAD START("ask") SPEECH("'url':'http://127.0.0.1:9/asr'",
+				       ",'next':'bye','onFail':'bye'") BYE TAIL,
+	      "ask", "params.prompt", "missing");
+	fails(HEAD START("ask") SPEECH("'prompt':{'tts':'x'}", ",'next':'bye','onFail':'bye'")
+	      BYE TAIL, "ask", "params.url", "missing");
+	fails(HEAD START("ask") SPEECH("'prompt':{'tts':'x'},'url':'http://10.1.2.3/asr'",
+				       ",'next':'bye','onFail':'bye'") BYE TAIL,
+	      "ask", "params.url", "must be https://");
+	fails(HEAD START("ask") SPEECH(SP_OK, ",'next':'bye'") BYE TAIL,
+	      "ask", "onFail", "missing");
+	fails(HEAD START("ask") SPEECH(SP_OK ",'maxLenS':61", ",'next':'bye','onFail':'bye'")
+	      BYE TAIL, "ask", "params.maxLenS", "out of range 1-60");
+	fails(HEAD START("ask") SPEECH(SP_OK ",'silenceMs':100", ",'next':'bye','onFail':'bye'")
+	      BYE TAIL, "ask", "params.silenceMs", "out of range 300-10000");
+	fails(HEAD START("ask") SPEECH(SP_OK ",'intents':{'a b':'bye'}",
+				       ",'next':'bye','onFail':'bye'") BYE TAIL,
+	      "ask", "params.intents.a b", "not an intent name");
+	fails(HEAD START("ask") SPEECH(SP_OK ",'intents':{'x':'nowhere'}",
+				       ",'next':'bye','onFail':'bye'") BYE TAIL,
+	      "ask", "params.intents.x", "nowhere");
+	fails(HEAD START("ask") SPEECH(SP_OK ",'intents':['x']", ",'next':'bye','onFail':'bye'")
+	      BYE TAIL, "ask", "params.intents", "must be an object");
+	fails(HEAD START("ask") SPEECH(SP_OK ",'textVar':'SystemX'",
+				       ",'next':'bye','onFail':'bye'") BYE TAIL,
+	      "ask", "params.textVar", "System variables cannot be set");
+	fails(HEAD START("ask") SPEECH(SP_OK ",'textVar':'A','intentVar':'A'",
+				       ",'next':'bye','onFail':'bye'") BYE TAIL,
+	      "ask", "params.intentVar", "also the textVar");
+	fails(HEAD START("ask") SPEECH(SP_OK ",'language':'en'", ",'next':'bye','onFail':'bye'")
+	      BYE TAIL, "ask", "params.language", "unknown field");
+	/* A renamed text variable: the default name is no longer set by anyone. */
+	fails(HEAD START("ask") SPEECH(SP_OK ",'textVar':'Said'", ",'next':'p','onFail':'bye'")
+	      "{'id':'p','type':'prompt','params':{'tts':'${SpeechText}'},'next':'bye'}," BYE TAIL,
+	      "p", "params.tts", "${SpeechText} is never set");
+	/* Asking again is a loop guarded by the caller's input, like a menu. */
+	load_ok(HEAD START("ask") SPEECH(SP_OK ",'intents':{'again':'ask','done':'bye'}",
+					 ",'next':'ask','onFail':'bye'") BYE TAIL);
+
+	json = q(HEAD START("ask") SPEECH(SP_OK, ",'next':'bye','onFail':'bye'") BYE TAIL);
+	assert_int_equal(load(HEAD START("ask") SPEECH(SP_OK, ",'next':'bye','onFail':'bye'")
+			      BYE TAIL, &flow, NULL), 0);
+	assert_true(ivr_flow_uses_ai(flow));
+	assert_int_equal(ivr_doc_uses_ai(json, strlen(json), &ai), 0);
+	assert_true(ai);
+	mem_deref(flow);
+	free(json);
+
+	json = q(HEAD START("bye") BYE TAIL);
+	assert_int_equal(load(HEAD START("bye") BYE TAIL, &flow, NULL), 0);
+	assert_false(ivr_flow_uses_ai(flow));
+	assert_int_equal(ivr_doc_uses_ai(json, strlen(json), &ai), 0);
+	assert_false(ai);
+	mem_deref(flow);
+	free(json);
+	assert_int_equal(ivr_doc_uses_ai("[1]", 3, &ai), EINVAL);
+	assert_int_equal(ivr_doc_uses_ai("{", 1, &ai), EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_flow),
-		cmocka_unit_test(test_speech_node),
 		cmocka_unit_test(test_demo_flow),
 		cmocka_unit_test(test_document_errors),
 		cmocka_unit_test(test_unknown_type),
@@ -630,9 +689,11 @@ int main(void)
 		cmocka_unit_test(test_business_hours),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_node_params),
+		cmocka_unit_test(test_survey_attach),
 		cmocka_unit_test(test_all_errors_reported),
 		cmocka_unit_test(test_templates),
 		cmocka_unit_test(test_conditions),
+		cmocka_unit_test(test_speech),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

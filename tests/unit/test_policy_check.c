@@ -633,23 +633,32 @@ static void test_ai_and_licence(void **state)
 	c.ai_in_use = 2;
 	assert_int_equal(policy_check_counters(r, &st, &c, &chosen, &v), POLICY_AI_OVER_FREQUENCY);
 	assert_string_equal(v.msg, "all 2 AI channels are in use");
+	/* Licences lowered at run time below the sessions already live. */
+	c.ai_in_use = 5;
+	assert_int_equal(policy_check_counters(r, &st, &c, &chosen, &v), POLICY_AI_OVER_FREQUENCY);
+	/* Taking licences away entirely is "no package", even with AI sessions live. */
+	c.ai_licences = 0;
+	assert_int_equal(policy_check_counters(r, &st, &c, &chosen, &v), POLICY_AI_NO_PACKAGE);
+	assert_string_equal(v.msg, "the IVR uses AI and the instance has no AI licence");
+	c.ai_licences = 2;
+	c.ai_in_use = 2;
+	/* A callee cap refuses first: AI is the last step. */
+	{
+		struct policy_rules *capped =
+			rules("{\"callee_interval\": {\"max\": 1, \"window_s\": 60}}");
+		struct policy_counts cc = c;
+
+		cc.callee_interval = 1;
+		assert_int_equal(policy_check_counters(capped, &st, &cc, &chosen, &v),
+				 POLICY_CALLEE_INTERVAL);
+		mem_deref(capped);
+	}
 	/* Caller choice comes before AI. */
 	one.live = 1;
 	assert_int_equal(policy_check_counters(r, &st, &c, &chosen, &v),
 			 POLICY_CALLER_OVER_FREQUENCY);
-	/* Licences lowered below what is in use: still over, never a wrap-around. */
-	one.live = 0;
-	c.ai_licences = 1;
-	c.ai_in_use = 3;
-	assert_int_equal(policy_check_counters(r, &st, &c, &chosen, &v), POLICY_AI_OVER_FREQUENCY);
-	c.ai_in_use = 0;
-	assert_int_equal(policy_check_counters(r, &st, &c, &chosen, &v), POLICY_OK);
-	/* No caller number at all is refused before the AI licence is looked at. */
-	c.n_callers = 0;
-	c.ai_licences = 0;
-	assert_int_equal(policy_check_counters(r, &st, &c, &chosen, &v), POLICY_NO_CALLER);
-	c.n_callers = 1;
 	/* An IVR without AI needs no licence. */
+	one.live = 0;
 	c.ai_needed = false;
 	c.ai_licences = 0;
 	assert_int_equal(policy_check_counters(r, &st, &c, &chosen, &v), POLICY_OK);

@@ -178,23 +178,20 @@ static void test_numbers_and_ivrs(void **state)
 	assert_string_equal(list, "008601000000001;");
 
 	assert_int_equal(store_ivr_put(f->st, 7, 4500, "demo", STORE_IVR_AUTO_OUTBOUND,
-				       "{\"v\":1}", false, &ver), 0);
+				       "{\"v\":1}", &ver), 0);
 	assert_int_equal(ver, 1);
-	assert_int_equal(store_ivr_get(f->st, 7, 4500, &iv), 0);
-	assert_false(iv.ai);
 	assert_int_equal(store_ivr_put(f->st, 7, 4500, "demo", STORE_IVR_AUTO_OUTBOUND,
-				       "{\"v\":2}", true, &ver), 0);
+				       "{\"v\":2}", &ver), 0);
 	assert_int_equal(ver, 2);
 	assert_int_equal(store_ivr_get(f->st, 7, 4500, &iv), 0);
 	assert_int_equal(iv.version, 2);
 	assert_int_equal(iv.type, STORE_IVR_AUTO_OUTBOUND);
-	assert_true(iv.ai);
 	assert_int_equal(store_ivr_document(f->st, 7, 4500, 1, &doc), 0);
 	assert_string_equal(doc, "{\"v\":1}");
 	mem_deref(doc);
 	assert_int_equal(store_ivr_document(f->st, 7, 4500, 3, &doc), ENOENT);
 	assert_int_equal(store_ivr_get(f->st, 8, 4500, &iv), ENOENT);
-	assert_int_equal(store_ivr_put(f->st, 7, 1, "bad", 9, "{}", false, &ver), EINVAL);
+	assert_int_equal(store_ivr_put(f->st, 7, 1, "bad", 9, "{}", &ver), EINVAL);
 }
 
 static struct store_session *new_session(uint64_t sdkappid)
@@ -536,49 +533,6 @@ static void test_pool_rotates(void **state)
 	mem_deref(s);
 }
 
-/* Records the AI count it saw and admits while below 2 channels. */
-static int decide_ai(const struct store_admit_counts *c, size_t *chosen, void *arg)
-{
-	*(uint32_t *)arg = c->ai_live;
-	*chosen = 0;
-	return c->ai_live >= 2 ? STORE_ADMIT_REFUSED + 3 : 0;
-}
-
-/* Live AI sessions of the instance are counted for an AI session only; finished ones and
- * other instances' do not count. */
-static void test_admit_ai_live(void **state)
-{
-	struct fixture *f = *state;
-	struct store_admit_query q = {.callers = {"008601000000001"}, .n_callers = 1};
-	struct store_session_end end = {.ended_ts = 1, .end_status = 1, .hungup_side = "user"};
-	struct store_session *s[5];
-	uint32_t seen = 99;
-
-	for (int i = 0; i < 5; i++) {
-		s[i] = new_session(i == 4 ? 52 : 51);
-		s[i]->ai = i != 2;
-	}
-	assert_int_equal(store_session_admit(f->st, s[0], &q, decide_ai, &seen), 0);
-	assert_int_equal(seen, 0);
-	assert_int_equal(store_session_admit(f->st, s[1], &q, decide_ai, &seen), 0);
-	assert_int_equal(seen, 1);
-	/* a session without AI is not even counted */
-	assert_int_equal(store_session_admit(f->st, s[2], &q, decide_ai, &seen), 0);
-	assert_int_equal(seen, 0);
-	assert_int_equal(store_session_admit(f->st, s[3], &q, decide_ai, &seen),
-			 STORE_ADMIT_REFUSED + 3);
-	assert_int_equal(seen, 2);
-	/* another instance has its own channels */
-	assert_int_equal(store_session_admit(f->st, s[4], &q, decide_ai, &seen), 0);
-	assert_int_equal(seen, 0);
-	/* a finished session frees its channel */
-	assert_int_equal(store_session_finish(f->st, s[0]->id, 51, &end, NULL, NULL), 0);
-	assert_int_equal(store_session_admit(f->st, s[3], &q, decide_ai, &seen), 0);
-	assert_int_equal(seen, 1);
-	for (int i = 0; i < 5; i++)
-		mem_deref(s[i]);
-}
-
 static int decide_keep(const struct store_admit_counts *c, size_t *chosen, void *arg)
 {
 	*(struct store_admit_counts *)arg = *c;
@@ -744,6 +698,86 @@ static void test_newer_schema_refused(void **state)
 	assert_null(st2);
 }
 
+/* What the admin actions and the AI licences need from the store: operator accounts, the
+ * list of an instance's IVRs, and the live AI sessions counted inside the admission. */
+static int collect_ivr(const struct store_ivr *iv, void *arg)
+{
+	char *out = arg;
+
+	snprintf(out + strlen(out), 256 - strlen(out), "%llu:%u;", (unsigned long long)iv->ivr_id,
+		 iv->version);
+	return 0;
+}
+
+static int decide_ai(const struct store_admit_counts *c, size_t *chosen, void *arg)
+{
+	*(uint32_t *)arg = c->ai_in_use;
+	*chosen = 0;
+	return 0;
+}
+
+static void test_admin_and_ai(void **state)
+{
+	struct fixture *f = *state;
+	struct store_instance in = {.sdkappid = 51, .edition = STORE_EDITION_ADVANCED};
+	struct store_admit_query q = {.callers = {"008601000000001"}, .n_callers = 1, .ai = true};
+	struct store_session *s, *g;
+	char list[256] = "";
+	uint32_t ver, in_use = 99;
+	uint64_t op;
+	bool is_op = true;
+
+	assert_int_equal(store_account_create(f->st, "ops", &op), 0);
+	assert_int_equal(store_account_is_operator(f->st, op, &is_op), 0);
+	assert_false(is_op);
+	assert_int_equal(store_account_operator_set(f->st, op, true), 0);
+	assert_int_equal(store_account_is_operator(f->st, op, &is_op), 0);
+	assert_true(is_op);
+	assert_int_equal(store_account_operator_set(f->st, op + 100, true), ENOENT);
+	assert_int_equal(store_account_is_operator(f->st, op + 100, &is_op), ENOENT);
+	assert_false(is_op);
+
+	in.account_id = op;
+	assert_int_equal(store_instance_put(f->st, &in), 0);
+	assert_int_equal(store_ivrs_list(f->st, 51, collect_ivr, list), 0);
+	assert_string_equal(list, "");
+	assert_int_equal(store_ivr_put(f->st, 51, 9, "", STORE_IVR_INBOUND, "{}", &ver), 0);
+	assert_int_equal(store_ivr_put(f->st, 51, 2, "", STORE_IVR_AUTO_OUTBOUND, "{}", &ver), 0);
+	assert_int_equal(store_ivr_put(f->st, 51, 9, "", STORE_IVR_INBOUND, "{}", &ver), 0);
+	assert_int_equal(store_ivrs_list(f->st, 51, collect_ivr, list), 0);
+	assert_string_equal(list, "2:1;9:2;");
+
+	/* Two live AI sessions, one finished, one without AI: 2 in use. */
+	for (int i = 0; i < 4; i++) {
+		s = new_session(51);
+		s->ai = i != 3;
+		assert_int_equal(store_session_create(f->st, s), 0);
+		if (i == 0) {
+			struct store_session_end end = {.ended_ts = s->start_ts, .end_status = 1};
+
+			assert_int_equal(store_session_finish(f->st, s->id, 51, &end, NULL, NULL),
+					 0);
+			assert_int_equal(store_sync(f->st), 0);
+		}
+		mem_deref(s);
+	}
+	s = new_session(51);
+	s->ai = true;
+	assert_int_equal(store_session_admit(f->st, s, &q, decide_ai, &in_use), 0);
+	assert_int_equal(in_use, 2);
+	assert_int_equal(store_session_get(f->st, 51, s->id, &g), 0);
+	assert_true(g->ai);
+	mem_deref(g);
+	mem_deref(s);
+	/* Without q.ai nothing is counted. */
+	q.ai = false;
+	in_use = 99;
+	s = new_session(51);
+	assert_int_equal(store_session_admit(f->st, s, &q, decide_ai, &in_use), 0);
+	assert_int_equal(in_use, 0);
+	mem_deref(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -755,12 +789,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_session_lifecycle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_admit_concurrent_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cdr_and_active_lists, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_admit_ai_live, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pool_rotates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_admit_counts_and_skip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_creates_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_admin_and_ai, setup, teardown),
 	};
 
 	log_set_level(LOG_WARN);
