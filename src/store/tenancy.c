@@ -208,8 +208,8 @@ static void bind_u64(sqlite3_stmt *s, const void *arg)
 	sqlite3_bind_int64(s, 1, (sqlite3_int64) * (const uint64_t *)arg);
 }
 
-/* One UPDATE of the fields given, so that two changes of different fields (two operators,
- * or the API and `ccc admin instance-set`) never undo each other. */
+/* One UPDATE of the fields given, so that two changes of different fields never undo
+ * each other. */
 static int licence_write(struct store_conn *c, void *arg)
 {
 	const struct store_licence *l = arg;
