@@ -19,6 +19,7 @@
 #    rules) and queueing their final records, no HTTP: the store's ceiling, with the
 #    writer's transactions and the mean number of writes per transaction (group commit).
 #
+#   BUILD_ONLY=1 bench/api/run.sh   only builds build/release/bench/{load,store} (CI does)
 #   bench/api/run.sh                 10 s per figure, 32 connections
 #   SECONDS_EACH=5 CONNS=64 API_THREADS=8 CCCD_BUILD=asan bench/api/run.sh
 # Ports 18080-18089 on 127.0.0.1; everything it starts is stopped on exit.
@@ -47,11 +48,14 @@ chmod 755 "$tmp" # nginx workers may run as another user
 
 # The generator links cccd's sign module, so requests are signed exactly as clients do;
 # the store bench links the store itself.
-cc -O2 -std=c17 -D_GNU_SOURCE -Isrc bench/api/load.c build/release/libcccd.a \
-	$(pkg-config --libs libre openssl) -lpthread -o "$tmp/load"
-cc -O2 -std=c17 -D_GNU_SOURCE -DHAVE_INTTYPES_H -DHAVE_STDBOOL_H -DHAVE_INET6 -Isrc \
-	$(pkg-config --cflags libre) bench/api/store.c build/release/libcccd.a \
-	$(pkg-config --libs libre openssl sqlite3 jansson) -lpthread -o "$tmp/store"
+bin=build/release/bench
+mkdir -p "$bin"
+cc -O2 -std=c17 -Wall -Wextra -Werror -D_GNU_SOURCE -Isrc bench/api/load.c \
+	build/release/libcccd.a $(pkg-config --libs libre openssl) -lpthread -o "$bin/load"
+cc -O2 -std=c17 -Wall -Wextra -Werror -D_GNU_SOURCE -DHAVE_INTTYPES_H -DHAVE_STDBOOL_H \
+	-DHAVE_INET6 -Isrc $(pkg-config --cflags libre) bench/api/store.c build/release/libcccd.a \
+	$(pkg-config --libs libre openssl sqlite3 jansson) -lpthread -o "$bin/store"
+[ -z "${BUILD_ONLY:-}" ] || exit 0
 
 cat >"$tmp/cccd.conf" <<CONF
 [api]
@@ -113,25 +117,25 @@ done
 
 printf 'GET /static.json HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n' >"$tmp/static.http"
 create='{"SdkAppId":1400000000,"Callee":"008613012345678","IVRId":4600,"Variables":[{"Key":"name","Value":"Li Lei"}],"UUI":"bench"}'
-"$tmp/load" sign CreateIVRSession "$create" "127.0.0.1:$API_PORT" "$id" "$key" >"$tmp/create.http"
-reply=$("$tmp/load" once 127.0.0.1 $API_PORT "$tmp/create.http" || true)
+"$bin/load" sign CreateIVRSession "$create" "127.0.0.1:$API_PORT" "$id" "$key" >"$tmp/create.http"
+reply=$("$bin/load" once 127.0.0.1 $API_PORT "$tmp/create.http" || true)
 sid=$(sed -n 's/.*"SessionId":"\([0-9a-f]*\)".*/\1/p' <<<"$reply")
 [ -n "$sid" ] || { echo "CreateIVRSession failed: $reply"; exit 1; }
-"$tmp/load" sign DescribeTelSession "{\"SdkAppId\":1400000000,\"SessionId\":\"$sid\"}" \
+"$bin/load" sign DescribeTelSession "{\"SdkAppId\":1400000000,\"SessionId\":\"$sid\"}" \
 	"127.0.0.1:$API_PORT" "$id" "$key" >"$tmp/describe.http"
 
 rps() { sed -n 's/.*rps=\([0-9]*\).*/\1/p' <<<"$1"; }
 echo "cccd API bench: $CONNS connections, ${SECS}s each, $THREADS API threads, $(nproc) cores"
-n=$("$tmp/load" run 127.0.0.1 $NGINX_PORT "$CONNS" "$SECS" "$tmp/static.http")
+n=$("$bin/load" run 127.0.0.1 $NGINX_PORT "$CONNS" "$SECS" "$tmp/static.http")
 echo "nginx static JSON                     $n"
-dsc=$("$tmp/load" run 127.0.0.1 $API_PORT "$CONNS" "$SECS" "$tmp/describe.http")
+dsc=$("$bin/load" run 127.0.0.1 $API_PORT "$CONNS" "$SECS" "$tmp/describe.http")
 echo "DescribeTelSession (TC3, signed)      $dsc"
-cre=$("$tmp/load" run 127.0.0.1 $API_PORT "$CONNS" "$SECS" "$tmp/create.http")
+cre=$("$bin/load" run 127.0.0.1 $API_PORT "$CONNS" "$SECS" "$tmp/create.http")
 echo "CreateIVRSession (TC3, durable)       $cre"
 awk -v n="$(rps "$n")" -v d="$(rps "$dsc")" -v c="$(rps "$cre")" 'BEGIN {
 	printf "ratio DescribeTelSession / nginx      %.2f (target >= 0.5)\n", d / n;
 	printf "ratio CreateIVRSession / nginx        %.2f\n", c / n;
 	printf "durable CreateIVRSession per second   %d (target >= 2000)\n", c }'
-st=$("$tmp/store" "$tmp/store.db" "$STORE_THREADS" "$SECS" full)
+st=$("$bin/store" "$tmp/store.db" "$STORE_THREADS" "$SECS" full)
 echo "store alone, $STORE_THREADS threads (full sync)     $st"
 grep -E 'error|ERROR' "$tmp/cccd.log" | head -5 || true

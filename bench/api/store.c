@@ -75,7 +75,7 @@ static void *worker_main(void *arg)
 		else {
 			w->done++;
 			e.ended_ts = now;
-			if (store_session_finish(w->st, s->id, s->sdkappid, &e, NULL))
+			if (store_session_finish(w->st, s->id, s->sdkappid, &e, NULL, NULL))
 				w->failed++;
 		}
 		mem_deref(s);

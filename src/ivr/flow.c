@@ -952,8 +952,8 @@ static void survey_note(struct parser *p, uint64_t id)
 	flow->survey_ids[flow->n_surveys++] = id;
 }
 
-/* An intent as the recogniser names it; it is compared, never rendered as a template. */
-static bool intent_ok(const char *s)
+/* A node id or an intent name: 1-63 of A-Z a-z 0-9 _ - . (compared, never rendered). */
+static bool id_ok(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -1022,7 +1022,7 @@ static void parse_speech(struct parser *p, struct node *n, json_t *pa)
 		struct cond_case *cc = &n->cases[n->n_cases];
 
 		snprintf(f, sizeof(f), "params.intents.%s", k);
-		if (!intent_ok(k)) {
+		if (!id_ok(k)) {
 			ERR(p, f, "'%.64s' is not an intent name (1-63 of A-Z a-z 0-9 _ - .)", k);
 			continue;
 		}
@@ -1182,21 +1182,6 @@ static void parse_params(struct parser *p, struct node *n, json_t *pa)
 	default:
 		break;
 	}
-}
-
-static bool id_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (!n || n > 63)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      c == '_' || c == '-' || c == '.'))
-			return false;
-	}
-	return true;
 }
 
 static void parse_node(struct parser *p, struct node *n, json_t *o, size_t index)

@@ -120,6 +120,10 @@ struct media_params {
  * across changes. ptime_ms is 20, 40 or 60 (0 = 20). */
 int media_stream_start(struct media_stream *ms, const struct media_params *p);
 
+/* A tone prompt (the voicemail beep): `ms` (1-10000) of a sine at `hz` (1-3999) at about
+ * -12 dBFS, for any stream. No disk. */
+int media_prompt_tone(struct media_prompt **pp, unsigned hz, unsigned ms);
+
 /* Plays a prompt `loops` times (0 = until stopped); a later play replaces the current one.
  * If interruptible, a DTMF key stops it (the DTMF event is still reported first).
  * *play_idp identifies the MEDIA_EV_PLAY_DONE that ends it: every play id gets exactly one

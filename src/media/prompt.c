@@ -1,6 +1,7 @@
 /* prompt: audio files → 8 kHz G.711 (both codecs, encoded once), and the bounded LRU cache
  * that keeps them. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -268,6 +269,30 @@ static void prompt_destructor(void *arg)
 	struct media_prompt *p = arg;
 
 	media_audio_release(p->a);
+}
+
+int media_prompt_tone(struct media_prompt **pp, unsigned hz, unsigned ms)
+{
+	struct media_audio *a = NULL;
+	size_t n = (size_t)ms * 8;
+	char why[64];
+	int16_t *pcm;
+	int err;
+
+	if (!pp || !hz || hz >= 4000 || !ms || ms > 10000)
+		return EINVAL;
+	pcm = mem_alloc(n * sizeof(*pcm), NULL);
+	if (!pcm)
+		return ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		pcm[i] = (int16_t)lrint(8000.0 * sin(2.0 * M_PI * hz * (double)i / 8000.0));
+	err = media_audio_from_pcm(&a, pcm, n, 1, 8000, why, sizeof(why));
+	mem_deref(pcm);
+	if (err)
+		return err;
+	err = media_prompt_handle(pp, a);
+	media_audio_release(a);
+	return err;
 }
 
 int media_prompt_handle(struct media_prompt **pp, struct media_audio *a)

@@ -502,6 +502,7 @@ static void mgr_destructor(void *arg)
 	mem_deref(m->flows);
 	hash_flush(m->prompts);
 	mem_deref(m->prompts);
+	mem_deref(m->beep);
 	pthread_cond_destroy(&m->stop);
 	pthread_mutex_destroy(&m->lock);
 	pthread_mutex_destroy(&m->handover_lock);
@@ -530,6 +531,8 @@ int session_mgr_alloc(struct session_mgr **mp, const struct session_conf *sc,
 	err = err ? err : fd_listen(m->wake_fd, FD_READ, wake_handler, m);
 	err = err ? err : hash_alloc(&m->prompts, 256);
 	err = err ? err : hash_alloc(&m->flows, 64);
+	if (!err && deps->media)
+		err = media_prompt_tone(&m->beep, 1000, 400);
 	err = err ? err : mqueue_alloc(&m->mq, mqueue_handler, m);
 	err = err ? err : store_sessions_live(deps->store, resume_handler, m);
 	err = err ? err : session_inbound_start(m);

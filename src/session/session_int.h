@@ -34,6 +34,7 @@ struct session_mgr {
 	struct hash *flows;            /* (IVR, version) → struct flow_entry, owned */
 	struct tmr *flow_sweep;        /* owned: drops flows nobody used for a while */
 	struct list active;            /* struct session_work, owned */
+	struct media_prompt *beep;     /* owned: played before a voicemail; NULL without media */
 	pthread_mutex_t lock;          /* guards prompts and stopping (other threads use them) */
 	struct hash *prompts;          /* path → struct prompt_entry, owned */
 	struct inbound_table *inbound; /* owned; the control loop's, replaced whole */

@@ -210,6 +210,14 @@ static int op_record(void *arg, const struct ivr_record *r)
 	err = err ? err : media_record_start(ms, MEDIA_REC_MESSAGE, file);
 	if (err)
 		return err;
+	/* The beep goes to the caller while the message (the caller's audio only) records;
+	 * the run does not wait for it, so its play id is none of the run's. */
+	if (r->beep && w->mgr->beep) {
+		uint32_t id;
+
+		if (media_play(ms, w->mgr->beep, 1, false, &id))
+			log_warn("session", "%s: the voicemail beep did not play", w->row->id);
+	}
 	w->n_voicemails++;
 	strcpy(w->vm_file, file);
 	return 0;

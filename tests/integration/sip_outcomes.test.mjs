@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { ROOT, startCccd, client, sipp, finished, cdrOf, until } from "./lib/cccd.mjs";
-import { dtmfSamples, writeUlawPcap } from "./lib/rtp.mjs";
+import { dtmfSamples, writePcap } from "./lib/rtp.mjs";
 
 const SDKAPPID = 1400016400;
 const CALLER = "008675512345678";
@@ -109,7 +109,7 @@ before(async () => {
     "--number", CALLER, "--rules", "demo"]), d.endpoint);
   d.ccc(["admin", "--config", d.confPath, "number-set", "--sdkappid", String(SDKAPPID),
     "--number", INBOUND, "--outbound", "no", "--inbound-ivr", "12"]);
-  writeUlawPcap(path.join(d.dir, "dtmf_inband.pcap"), dtmfSamples(["2"]));
+  writePcap(path.join(d.dir, "dtmf_inband.pcap"), dtmfSamples(["2"]));
 
   peers = await Promise.all(CASES.map((c) => sipp(SIP(c.scenario), { port: c.port, mp: c.mp,
     cwd: d.dir, args: ["-m", "1", "-timeout", "40s", "-timeout_error"] })));

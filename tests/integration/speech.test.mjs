@@ -10,52 +10,11 @@ import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { ROOT, startCccd, client, sipp, finished, cdrOf, until } from "./lib/cccd.mjs";
+import { toneSamples, writePcap } from "./lib/rtp.mjs";
 
 const A = 1400006001;
 const PHONE_PORT = 16300;
 let d, phone, api, asr, asrPort, bodies = [], reply = { status: 200, body: "{}" };
-
-// G.711 A-law of one 16-bit sample (ITU-T G.711).
-function alaw(s) {
-  const sign = s >= 0 ? 0x80 : 0;
-  let v = s >= 0 ? s : -s - 1;
-  if (v > 32635) v = 32635;
-  let exp = 7;
-  for (let mask = 0x4000; (v & mask) === 0 && exp > 0; mask >>= 1) exp--;
-  const mant = exp === 0 ? (v >> 4) & 0x0f : (v >> (exp + 3)) & 0x0f;
-  return (sign | (exp << 4) | mant) ^ 0x55;
-}
-
-// A pcap of RTP/PCMA packets, 20 ms apart: `seconds` of a tone at `hz` (what sipp's
-// play_pcap_audio replays towards cccd).
-function tonePcap(file, hz, seconds) {
-  const frames = Math.round(seconds * 50);
-  const parts = [];
-  const gh = Buffer.alloc(24);
-  gh.writeUInt32LE(0xa1b2c3d4, 0); gh.writeUInt16LE(2, 4); gh.writeUInt16LE(4, 6);
-  gh.writeUInt32LE(65535, 16); gh.writeUInt32LE(1, 20);
-  parts.push(gh);
-  for (let f = 0; f < frames; f++) {
-    const rtp = Buffer.alloc(12 + 160);
-    rtp[0] = 0x80; rtp[1] = f === 0 ? 0x88 : 0x08;
-    rtp.writeUInt16BE(f & 0xffff, 2); rtp.writeUInt32BE(f * 160, 4); rtp.writeUInt32BE(0x1234, 8);
-    for (let i = 0; i < 160; i++)
-      rtp[12 + i] = alaw(Math.round(8000 * Math.sin(2 * Math.PI * hz * (f * 160 + i) / 8000)));
-    const udp = Buffer.alloc(8);
-    udp.writeUInt16BE(16000, 0); udp.writeUInt16BE(16002, 2); udp.writeUInt16BE(8 + rtp.length, 4);
-    const ip = Buffer.alloc(20);
-    ip[0] = 0x45; ip.writeUInt16BE(20 + 8 + rtp.length, 2); ip[8] = 64; ip[9] = 17;
-    ip.writeUInt32BE(0x7f000001, 12); ip.writeUInt32BE(0x7f000001, 16);
-    const eth = Buffer.alloc(14);
-    eth.writeUInt16BE(0x0800, 12);
-    const pkt = Buffer.concat([eth, ip, udp, rtp]);
-    const ph = Buffer.alloc(16);
-    ph.writeUInt32LE(1000 + Math.floor(f / 50), 0); ph.writeUInt32LE((f % 50) * 20000, 4);
-    ph.writeUInt32LE(pkt.length, 8); ph.writeUInt32LE(pkt.length, 12);
-    parts.push(ph, pkt);
-  }
-  fs.writeFileSync(file, Buffer.concat(parts));
-}
 
 function pathOf(sessionId) {
   return execFileSync("sqlite3", [path.join(d.dir, "cccd.db"),
@@ -80,7 +39,7 @@ before(async () => {
     "[trunk phone]", "host = 127.0.0.1", `port = ${PHONE_PORT}`, "transport = udp",
     "route = *", "options_interval = 0"].join("\n") });
   const tone = path.join(d.dir, "tone-2s.pcap");
-  tonePcap(tone, 700, 2);
+  writePcap(tone, toneSamples(700, 2), "pcma");
   const scenario = path.join(d.dir, "ivr_speech.xml");
   fs.writeFileSync(scenario, fs.readFileSync(path.join(ROOT, "tests/sip/ivr_speech.xml"), "utf8")
     .replaceAll("TONE_PCAP", tone));

@@ -86,7 +86,11 @@ function party(port) {
     [...Array(50).keys()].some((n) => r.payload.equals(p.frame(base, n))));
   p.keyHeard = (event) => p.received.some((r) => r.pt === 101 && r.payload[0] === event);
   p.close = () => { clearInterval(p.timer); sock.close(); };
-  return new Promise((resolve) => sock.bind(port, "127.0.0.1", () => resolve(p)));
+  // A port in use fails the test at once instead of leaving it waiting.
+  return new Promise((resolve, reject) => {
+    sock.once("error", reject);
+    sock.bind(port, "127.0.0.1", () => { sock.off("error", reject); resolve(p); });
+  });
 }
 
 function flow(ivrId, transferNode) {

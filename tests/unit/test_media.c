@@ -396,6 +396,25 @@ static void test_prompt_rates(void **state)
 	}
 }
 
+/* The voicemail beep: a tone of the asked length and pitch in both codecs; bad asks refused. */
+static void test_prompt_tone(void **state)
+{
+	struct media_prompt *p = NULL;
+
+	(void)state;
+	assert_int_equal(media_prompt_tone(&p, 1000, 400), 0);
+	assert_int_equal(media_prompt_samples(p), 3200);
+	assert_true(fabs(frequency_of(p->a, MEDIA_PCMU) - 1000) < 15);
+	assert_true(fabs(frequency_of(p->a, MEDIA_PCMA) - 1000) < 15);
+	mem_deref(p);
+	p = NULL;
+	assert_int_equal(media_prompt_tone(&p, 0, 400), EINVAL);
+	assert_int_equal(media_prompt_tone(&p, 4000, 400), EINVAL);
+	assert_int_equal(media_prompt_tone(&p, 1000, 0), EINVAL);
+	assert_int_equal(media_prompt_tone(&p, 1000, 10001), EINVAL);
+	assert_null(p);
+}
+
 static void prompt_fails(struct media *m, const char *path, int errcode, const char *needle)
 {
 	struct media_prompt *p = NULL;
@@ -566,6 +585,7 @@ int main(void)
 		cmocka_unit_test(test_rtcp),
 		cmocka_unit_test(test_conf),
 		cmocka_unit_test_setup_teardown(test_prompt_rates, setup, teardown),
+		cmocka_unit_test(test_prompt_tone),
 		cmocka_unit_test_setup_teardown(test_prompt_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prompt_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tts, setup, teardown),

@@ -1,5 +1,5 @@
-// RTP helpers for tests: G.711 µ-law/A-law decoding and µ-law encoding, a pcap of in-band
-// DTMF tones for sipp's play_pcap_audio, an RTP receiver on a loopback port, and a
+// RTP helpers for tests: G.711 µ-law/A-law encoding and decoding, pcaps of tones and in-band
+// DTMF for sipp's play_pcap_audio, an RTP receiver on a loopback port, and a
 // normalised cross-correlation to check that received audio is a known prompt.
 import dgram from "node:dgram";
 import fs from "node:fs";
@@ -15,6 +15,17 @@ export function ulawEncode(s) {
   for (let mask = 0x4000; (s & mask) === 0 && exp > 0; mask >>= 1) exp--;
   const mant = (s >> (exp + 3)) & 0x0f;
   return ~(sign | (exp << 4) | mant) & 0xff;
+}
+
+// ITU-T G.711 A-law: 16-bit linear sample → byte.
+export function alawEncode(s) {
+  const sign = s >= 0 ? 0x80 : 0;
+  let v = s >= 0 ? s : -s - 1;
+  if (v > 32635) v = 32635;
+  let exp = 7;
+  for (let mask = 0x4000; (v & mask) === 0 && exp > 0; mask >>= 1) exp--;
+  const mant = exp === 0 ? (v >> 4) & 0x0f : (v >> (exp + 3)) & 0x0f;
+  return (sign | (exp << 4) | mant) ^ 0x55;
 }
 
 export function ulawDecode(u) {
@@ -53,9 +64,17 @@ export function dtmfSamples(keys, { leadMs = 200, toneMs = 120, gapMs = 200 } = 
   return out;
 }
 
-// A pcap (Ethernet/IPv4/UDP/RTP, PCMU, 20 ms packets) of the samples, as sipp's
-// play_pcap_audio reads it (it keeps the RTP header and timing, and rewrites addresses).
-export function writeUlawPcap(file, samples) {
+// 8 kHz samples of a sine tone.
+export function toneSamples(hz, seconds, amplitude = 8000) {
+  return Array.from({ length: Math.round(seconds * 8000) },
+    (_, i) => Math.round(amplitude * Math.sin(2 * Math.PI * hz * i / 8000)));
+}
+
+// A pcap (Ethernet/IPv4/UDP/RTP, 20 ms packets; PCMU, or PCMA with codec "pcma") of the
+// samples, as sipp's play_pcap_audio reads it (it keeps the RTP header and timing, and
+// rewrites addresses).
+export function writePcap(file, samples, codec = "pcmu") {
+  const [pt, encode, silence] = codec === "pcma" ? [8, alawEncode, 0xd5] : [0, ulawEncode, 0xff];
   const bufs = [];
   const gh = Buffer.alloc(24);
   gh.writeUInt32LE(0xa1b2c3d4, 0);
@@ -66,13 +85,13 @@ export function writeUlawPcap(file, samples) {
   bufs.push(gh);
   const ssrc = 0x5eed1234;
   for (let n = 0, off = 0; off < samples.length; n++, off += 160) {
-    const rtp = Buffer.alloc(12 + 160, 0xff);
+    const rtp = Buffer.alloc(12 + 160, silence);
     rtp[0] = 0x80;
-    rtp[1] = n === 0 ? 0x80 : 0; // marker on the first packet, PT 0
+    rtp[1] = (n === 0 ? 0x80 : 0) | pt; // marker on the first packet
     rtp.writeUInt16BE(n & 0xffff, 2);
     rtp.writeUInt32BE(n * 160, 4);
     rtp.writeUInt32BE(ssrc, 8);
-    for (let i = 0; i < 160 && off + i < samples.length; i++) rtp[12 + i] = ulawEncode(samples[off + i]);
+    for (let i = 0; i < 160 && off + i < samples.length; i++) rtp[12 + i] = encode(samples[off + i]);
     const udp = Buffer.alloc(8);
     udp.writeUInt16BE(16000, 0);
     udp.writeUInt16BE(16002, 2);
