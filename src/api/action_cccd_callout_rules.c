@@ -8,6 +8,7 @@
 #include <string.h>
 #include <re_types.h>
 #include <re_mem.h>
+#include <re_fmt.h>
 #include "api/api_int.h"
 #include "policy/policy.h"
 #include "store/store.h"
@@ -76,7 +77,7 @@ static enum api_code rules_store(const struct api_ctx *ctx, uint64_t sdkappid, c
 				 const char *param, json_t *out, struct api_error *e)
 {
 	struct policy_rules *r = NULL;
-	char why[192] = "";
+	char why[192] = "", *json = NULL;
 	enum api_code rc;
 	int err;
 
@@ -85,9 +86,15 @@ static enum api_code rules_store(const struct api_ctx *ctx, uint64_t sdkappid, c
 		return api_fail(e, API_INVALID_PARAMETER_VALUE, "The value of `%s`: %s", param, why);
 	if (err)
 		return api_fail(e, API_INTERNAL_ERROR, "The rules could not be checked.");
-	err = store_instance_rules_put(ctx->st, sdkappid, text);
+	/* Stored complete and normalised (numbers in the 00-form), so that blacklist edits
+	 * compare entries as they are stored and a later change of a default does not
+	 * change the tenant's rules. */
+	err = policy_rules_json(r, &json);
+	if (!err)
+		err = store_instance_rules_put(ctx->st, sdkappid, json);
 	rc = err ? api_fail(e, API_INTERNAL_ERROR, "The rules could not be stored.")
 		 : rules_out(r, out, e);
+	mem_deref(json);
 	mem_deref(r);
 	return rc;
 }
@@ -185,7 +192,7 @@ static bool entries_have(const json_t *a, const char *s)
 
 /* The entries as the rules store them ("+86170*" -> "0086170*"), so that Remove finds
  * what Add put in whatever form it was given; NULL on a malformed entry (e filled). */
-static json_t *entries_normalised(const json_t *list, struct api_error *e)
+static json_t *entries_normalised(const json_t *list, const char *param, struct api_error *e)
 {
 	struct policy_rules *r = NULL;
 	json_t *doc, *tree = NULL, *out = NULL;
@@ -199,7 +206,7 @@ static json_t *entries_normalised(const json_t *list, struct api_error *e)
 		return NULL;
 	}
 	if (policy_rules_parse(&r, text, strlen(text), why, sizeof(why)))
-		api_fail(e, API_INVALID_PARAMETER_VALUE, "The value of `Remove`: %s", why);
+		api_fail(e, API_INVALID_PARAMETER_VALUE, "The value of `%s`: %s", param, why);
 	else if (policy_rules_json(r, &json) || !(tree = json_loads(json, 0, NULL)))
 		api_fail(e, API_INTERNAL_ERROR, "Out of memory.");
 	else
@@ -211,65 +218,105 @@ static json_t *entries_normalised(const json_t *list, struct api_error *e)
 	return out;
 }
 
-/* A new rule set is checked whole before it is stored.
- * Two concurrent modifications of one instance's blacklist may lose one of them (the last
- * write wins): the admin API is for operators, not a hot path. */
+enum { BLACKLIST_MAX = 200000 };
+
+struct bl_edit {
+	json_t *add, *gone;          /* normalised entries */
+	const json_t *enabled;       /* NULL: unchanged */
+};
+
+/* The edit itself, on the store's writer thread inside the transaction that writes it
+ * (JSON only): the stored entries minus `gone`, plus `add`, without duplicates. The
+ * stored rules are complete and normalised (rules_store); "" is the defaults. */
+static int bl_apply(const char *old, char **newp, void *arg)
+{
+	const struct bl_edit *ed = arg;
+	json_t *tree = old[0] ? json_loads(old, 0, NULL) : json_object(), *bl, *kept = NULL, *v;
+	char *dump = NULL;
+	size_t i;
+	int err = EPROTO;
+
+	if (!json_is_object(tree))
+		goto out;
+	bl = json_object_get(tree, "blacklist");
+	if (!bl) {
+		bl = json_object();
+		if (json_object_set_new(tree, "blacklist", bl))
+			goto nomem;
+	}
+	if (!json_is_object(bl))
+		goto out;
+	kept = json_array();
+	if (!kept)
+		goto nomem;
+	json_array_foreach(json_object_get(bl, "entries"), i, v) {
+		if (json_is_string(v) && !entries_have(ed->gone, json_string_value(v)) &&
+		    !entries_have(kept, json_string_value(v)))
+			json_array_append(kept, v);
+	}
+	json_array_foreach(ed->add, i, v) {
+		if (!entries_have(kept, json_string_value(v)))
+			json_array_append(kept, v);
+	}
+	if (json_array_size(kept) > BLACKLIST_MAX) {
+		err = E2BIG;
+		goto out;
+	}
+	if (json_object_set(bl, "entries", kept) ||
+	    (ed->enabled && json_object_set(bl, "enabled", (json_t *)ed->enabled)))
+		goto nomem;
+	dump = json_dumps(tree, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (dump && !str_dup(newp, dump)) {
+		err = 0;
+		goto out;
+	}
+nomem:
+	err = ENOMEM;
+out:
+	free(dump);
+	json_decref(kept);
+	json_decref(tree);
+	return err;
+}
+
+/* Entries are checked and normalised here; the edit is one read-modify-write inside the
+ * store's writer, so concurrent modifications of one blacklist never lose each other. */
 static enum api_code modify_bl_run(const struct api_ctx *ctx, const json_t *p, json_t *out,
 				   struct api_error *e)
 {
 	uint64_t sdkappid = (uint64_t)json_integer_value(json_object_get(p, "SdkAppId"));
 	const json_t *add = json_object_get(p, "Add"), *rm = json_object_get(p, "Remove");
-	const json_t *enabled = json_object_get(p, "Enabled");
-	json_t *tree = NULL, *entries, *kept = NULL, *v, *gone = NULL, *stored = NULL;
-	char *text = NULL;
+	struct bl_edit ed = {NULL, NULL, json_object_get(p, "Enabled")};
+	struct store_instance inst;
+	json_t *tree = NULL;
 	enum api_code rc;
-	size_t i;
+	int err;
 
-	rc = rules_tree(ctx, sdkappid, &tree, e);
+	rc = api_instance(ctx, sdkappid, &inst, e);
 	if (rc != API_OK)
 		return rc;
-	entries = entries_of(tree);
-	if (rm) {
-		gone = entries_normalised(rm, e);
-		if (!gone) {
-			rc = e->code;
-			goto out;
-		}
-	}
-	kept = json_array();
-	if (!kept || !json_is_array(entries)) {
-		rc = api_fail(e, API_INTERNAL_ERROR, "Out of memory.");
+	if (add && !(ed.add = entries_normalised(add, "Add", e)))
+		return e->code;
+	if (rm && !(ed.gone = entries_normalised(rm, "Remove", e))) {
+		rc = e->code;
 		goto out;
 	}
-	json_array_foreach(entries, i, v) {
-		if (!entries_have(gone, json_string_value(v)))
-			json_array_append(kept, v);
-	}
-	json_array_foreach(add, i, v) {
-		if (!entries_have(kept, json_string_value(v)))
-			json_array_append(kept, v);
-	}
-	json_object_set(json_object_get(tree, "blacklist"), "entries", kept);
-	if (enabled)
-		json_object_set(json_object_get(tree, "blacklist"), "enabled", (json_t *)enabled);
-	text = json_dumps(tree, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	if (!text) {
+	err = store_instance_rules_edit(ctx->st, sdkappid, bl_apply, &ed);
+	if (err == E2BIG)
+		rc = api_fail(e, API_INVALID_PARAMETER_VALUE, "The blacklist would have more than "
+			      "%d entries.", BLACKLIST_MAX);
+	else if (err)
+		rc = api_fail(e, API_INTERNAL_ERROR, "The blacklist could not be stored.");
+	if (!rc)
+		rc = rules_tree(ctx, sdkappid, &tree, e);
+	if (!rc && (json_object_set(out, "Entries", entries_of(tree)) ||
+		    json_object_set(out, "Enabled", json_object_get(json_object_get(tree,
+				    "blacklist"), "enabled"))))
 		rc = api_fail(e, API_INTERNAL_ERROR, "Out of memory.");
-		goto out;
-	}
-	rc = rules_store(ctx, sdkappid, text, "Add", out, e);
-	if (rc == API_OK) {
-		stored = json_loads(json_string_value(json_object_get(out, "Rules")), 0, NULL);
-		if (!stored || json_object_set(out, "Entries", entries_of(stored)))
-			rc = api_fail(e, API_INTERNAL_ERROR, "Out of memory.");
-	}
-	json_object_del(out, "Rules");
 out:
-	json_decref(stored);
-	json_decref(gone);
-	free(text);
-	json_decref(kept);
 	json_decref(tree);
+	json_decref(ed.add);
+	json_decref(ed.gone);
 	return rc;
 }
 

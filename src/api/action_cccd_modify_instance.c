@@ -22,6 +22,10 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 	const char *edition = json_string_value(json_object_get(p, "Edition"));
 	const json_t *expires = json_object_get(p, "PackageExpiresAt");
 	const json_t *ai = json_object_get(p, "AIChannels");
+	struct store_licence l = {.sdkappid = sdkappid, .set_package_expires_at = expires != NULL,
+				  .set_ai_channels = ai != NULL,
+				  .package_expires_at = json_integer_value(expires),
+				  .ai_channels = (uint32_t)json_integer_value(ai)};
 	struct store_instance inst;
 	enum api_code rc;
 	int err;
@@ -29,24 +33,23 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 	rc = api_operator(ctx, e);
 	if (rc != API_OK)
 		return rc;
-	err = store_instance_get(ctx->st, sdkappid, &inst);
+	if (edition && !strcmp(edition, "standard"))
+		l.edition = STORE_EDITION_STANDARD;
+	else if (edition && !strcmp(edition, "advanced"))
+		l.edition = STORE_EDITION_ADVANCED;
+	else if (edition)
+		return api_fail(e, API_INVALID_PARAMETER_VALUE, "The value of `Edition` must be "
+				"standard or advanced.");
+	l.set_edition = edition != NULL;
+	/* Only the fields given, in one write: another operator's concurrent change of
+	 * another field is kept. */
+	err = store_instance_licence(ctx->st, &l);
+	if (!err)
+		err = store_instance_get(ctx->st, sdkappid, &inst);
 	if (err == ENOENT)
 		return api_fail(e, API_INVALID_PARAMETER_VALUE_INSTANCE_NOT_EXIST, "The SdkAppId "
 				"%llu does not exist.", (unsigned long long)sdkappid);
 	if (err)
-		return api_fail(e, API_INTERNAL_ERROR, "The database is unavailable.");
-	if (edition && !strcmp(edition, "standard"))
-		inst.edition = STORE_EDITION_STANDARD;
-	else if (edition && !strcmp(edition, "advanced"))
-		inst.edition = STORE_EDITION_ADVANCED;
-	else if (edition)
-		return api_fail(e, API_INVALID_PARAMETER_VALUE, "The value of `Edition` must be "
-				"standard or advanced.");
-	if (expires)
-		inst.package_expires_at = json_integer_value(expires);
-	if (ai)
-		inst.ai_channels = (uint32_t)json_integer_value(ai);
-	if (store_instance_put(ctx->st, &inst))
 		return api_fail(e, API_INTERNAL_ERROR, "The instance could not be stored.");
 	if (json_object_set_new(out, "SdkAppId", json_integer((json_int_t)inst.sdkappid)) ||
 	    json_object_set_new(out, "Edition", json_string(inst.edition == STORE_EDITION_ADVANCED

@@ -19,6 +19,8 @@ static const struct api_action *const actions[] = {
 	&api_action_cccd_describe_blacklist,
 	&api_action_cccd_modify_blacklist,
 	&api_action_cccd_modify_number,
+	&api_action_cccd_describe_numbers,
+	&api_action_cccd_describe_instance,
 	&api_action_cccd_modify_instance,
 	&api_action_cccd_create_tenant,
 };

@@ -133,15 +133,38 @@ int store_credential_add(struct store *st, const struct store_credential *cred);
 int store_credential_get(struct store *st, const char *secret_id, struct store_credential *out);
 int store_instance_put(struct store *st, const struct store_instance *inst);
 int store_instance_get(struct store *st, uint64_t sdkappid, struct store_instance *out);
+
+/* A change of an instance's licence: only the fields marked set change, in one UPDATE, so
+ * concurrent changes of different fields never undo each other. ENOENT if the instance
+ * does not exist. Blocking (durable). */
+struct store_licence {
+	uint64_t sdkappid;
+	bool set_edition, set_package_expires_at, set_ai_channels;
+	enum store_edition edition;
+	int64_t package_expires_at;
+	uint32_t ai_channels;
+};
+
+int store_instance_licence(struct store *st, const struct store_licence *l);
 /* The instance's callout rules (policy JSON; "" = the defaults), owned by the caller. */
 int store_instance_rules_get(struct store *st, uint64_t sdkappid, char **rulesp);
 int store_instance_rules_put(struct store *st, uint64_t sdkappid, const char *rules);
+/* Read-modify-write of the rules inside the writer's transaction, so that concurrent
+ * edits (blacklist entries) never lose each other: h gets the current text ("" = the
+ * defaults) and returns 0 with *newp (a mem string, or NULL: no change) or an error that
+ * aborts the edit and is returned. h runs on the writer thread: JSON work only, no I/O,
+ * no store calls. ENOENT if the instance does not exist. Blocking (durable). */
+typedef int (store_rules_edit_h)(const char *old, char **newp, void *arg);
+int store_instance_rules_edit(struct store *st, uint64_t sdkappid, store_rules_edit_h *h,
+			      void *arg);
 int store_number_put(struct store *st, const struct store_number *num);
 int store_number_get(struct store *st, uint64_t sdkappid, const char *number,
 		     struct store_number *out);
 /* The instance's usable outbound numbers (state 1), least recently used first. */
 typedef int (store_number_h)(const struct store_number *num, void *arg);
 int store_numbers_outbound(struct store *st, uint64_t sdkappid, store_number_h *h, void *arg);
+/* Every number of the instance (any state), in number order. */
+int store_numbers_list(struct store *st, uint64_t sdkappid, store_number_h *h, void *arg);
 /* Every enabled number (state 1) bound to an inbound IVR, of every instance. */
 int store_numbers_inbound(struct store *st, store_number_h *h, void *arg);
 

@@ -208,6 +208,37 @@ static void bind_u64(sqlite3_stmt *s, const void *arg)
 	sqlite3_bind_int64(s, 1, (sqlite3_int64) * (const uint64_t *)arg);
 }
 
+/* One UPDATE of the fields given, so that two changes of different fields never undo
+ * each other. */
+static int licence_write(struct store_conn *c, void *arg)
+{
+	const struct store_licence *l = arg;
+	sqlite3_stmt *s = store_stmt(c, "UPDATE instances SET "
+				     "edition = coalesce(?, edition), "
+				     "package_expires_at = coalesce(?, package_expires_at), "
+				     "ai_channels = coalesce(?, ai_channels) WHERE sdkappid = ?");
+	int err;
+
+	if (!s)
+		return EIO;
+	if (l->set_edition)
+		sqlite3_bind_int(s, 1, (int)l->edition);
+	if (l->set_package_expires_at)
+		sqlite3_bind_int64(s, 2, l->package_expires_at);
+	if (l->set_ai_channels)
+		sqlite3_bind_int64(s, 3, l->ai_channels);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)l->sdkappid);
+	err = step_done(c, s);
+	return !err && sqlite3_changes(c->db) == 0 ? ENOENT : err;
+}
+
+int store_instance_licence(struct store *st, const struct store_licence *l)
+{
+	if (!st || !l || !l->sdkappid)
+		return EINVAL;
+	return store_write(st, licence_write, (void *)l);
+}
+
 static int instance_row(sqlite3_stmt *s, void *out)
 {
 	struct store_instance *in = out;
@@ -265,6 +296,53 @@ int store_instance_rules_put(struct store *st, uint64_t sdkappid, const char *ru
 	if (!st || !rules)
 		return EINVAL;
 	return store_write(st, rules_write, &r);
+}
+
+struct rules_edit {
+	uint64_t sdkappid;
+	store_rules_edit_h *h;
+	void *arg;
+};
+
+static int rules_edit_write(struct store_conn *c, void *arg)
+{
+	struct rules_edit *r = arg;
+	sqlite3_stmt *s = store_stmt(c, "SELECT rules FROM instances WHERE sdkappid = ?");
+	char *old = NULL, *new = NULL;
+	int rc, err;
+
+	if (!s)
+		return EIO;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)r->sdkappid);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		old = store_col_dup(s, 0);
+	sqlite3_reset(s);
+	if (rc == SQLITE_DONE)
+		return ENOENT;
+	if (rc != SQLITE_ROW)
+		return store_errno(rc) ? store_errno(rc) : EIO;
+	if (!old)
+		return ENOMEM;
+	err = r->h(old, &new, r->arg);
+	mem_deref(old);
+	if (!err && new) {
+		struct rules_put p = {r->sdkappid, new};
+
+		err = rules_write(c, &p);
+	}
+	mem_deref(new);
+	return err;
+}
+
+int store_instance_rules_edit(struct store *st, uint64_t sdkappid, store_rules_edit_h *h,
+			      void *arg)
+{
+	struct rules_edit r = {sdkappid, h, arg};
+
+	if (!st || !h)
+		return EINVAL;
+	return store_write(st, rules_edit_write, &r);
 }
 
 int store_instance_rules_get(struct store *st, uint64_t sdkappid, char **rulesp)
@@ -385,6 +463,12 @@ int store_numbers_inbound(struct store *st, store_number_h *h, void *arg)
 {
 	return numbers_walk(st, "SELECT sdkappid, number, state, outbound, inbound_ivr, class "
 			    "FROM numbers WHERE state = 1 AND inbound_ivr <> 0", 0, h, arg);
+}
+
+int store_numbers_list(struct store *st, uint64_t sdkappid, store_number_h *h, void *arg)
+{
+	return numbers_walk(st, "SELECT sdkappid, number, state, outbound, inbound_ivr, class "
+			    "FROM numbers WHERE sdkappid = ? ORDER BY number", sdkappid, h, arg);
 }
 
 int store_numbers_outbound(struct store *st, uint64_t sdkappid, store_number_h *h, void *arg)

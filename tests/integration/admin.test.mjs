@@ -219,6 +219,43 @@ test("an operator creates a tenant whose credential works at once; a tenant may 
     "InvalidParameterValue");
 });
 
+test("a tenant reads its licence and numbers; an operator any instance's; others are unknown", async () => {
+  const i = await a("CccdDescribeInstance", { SdkAppId: A });
+  assert.equal(i.err, undefined, i.message);
+  assert.deepEqual([i.SdkAppId, i.Edition, i.PackageExpiresAt, i.AIChannels], [A, "advanced", 0, 0]);
+  const n = await a("CccdDescribeNumbers", { SdkAppId: A });
+  assert.equal(n.TotalCount, 1);
+  assert.deepEqual(Object.keys(n.Numbers[0]).sort(), ["Class", "InboundIVRId", "Number", "Outbound", "State"]);
+  assert.equal(n.Numbers[0].Number, "00861012345678");
+  assert.equal((await b("CccdDescribeInstance", { SdkAppId: A })).err, "InvalidParameterValue.InstanceNotExist");
+  assert.equal((await b("CccdDescribeNumbers", { SdkAppId: A })).err, "InvalidParameterValue.InstanceNotExist");
+  assert.equal((await op("CccdDescribeInstance", { SdkAppId: B })).SdkAppId, B);
+  assert.equal((await op("CccdDescribeNumbers", { SdkAppId: B })).Numbers[0].Number, "00861012345679");
+  assert.equal((await op("CccdDescribeInstance", { SdkAppId: 1400009999 })).err,
+    "InvalidParameterValue.InstanceNotExist");
+});
+
+test("concurrent changes never undo each other: blacklist edits, licence fields", async () => {
+  const entries = Array.from({ length: 15 }, (_, k) => `0086139001390${String(k).padStart(2, "0")}`);
+  const rs = await Promise.all(entries.map((e) => b("CccdModifyBlacklist", { SdkAppId: B, Add: [e] })));
+  for (const r of rs) assert.equal(r.err, undefined, r.message);
+  const got = (await b("CccdDescribeBlacklist", { SdkAppId: B })).Entries;
+  assert.deepEqual([...got].sort(), [...entries].sort(), "every concurrent addition kept");
+  await new Promise((r) => setTimeout(r, 1100)); // past the per-second rate limit
+  const rm = await Promise.all(entries.slice(0, 10).map((e) => b("CccdModifyBlacklist", { SdkAppId: B, Remove: [e] })));
+  for (const r of rm) assert.equal(r.err, undefined, r.message);
+  assert.deepEqual([...(await b("CccdDescribeBlacklist", { SdkAppId: B })).Entries].sort(), entries.slice(10));
+
+  // Different licence fields at once, each request naming only its own.
+  const [x, y] = await Promise.all([op("CccdModifyInstance", { SdkAppId: B, AIChannels: 7 }),
+    op("CccdModifyInstance", { SdkAppId: B, PackageExpiresAt: 4102444800 })]);
+  assert.equal(x.err, undefined);
+  assert.equal(y.err, undefined);
+  const lic = await op("CccdDescribeInstance", { SdkAppId: B });
+  assert.deepEqual([lic.AIChannels, lic.PackageExpiresAt], [7, 4102444800]);
+  await op("CccdModifyInstance", { SdkAppId: B, PackageExpiresAt: 0 });
+});
+
 test("ccc call reaches the admin actions too", () => {
   const out = execFileSync(path.join(ROOT, "build", process.env.CCCD_BUILD || "release", "ccc"),
     ["call", "CccdDescribeIVRFlows", "--endpoint", d.endpoint, `SdkAppId=${A}`],

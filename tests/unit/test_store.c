@@ -154,6 +154,81 @@ static int collect_number(const struct store_number *n, void *arg)
 	return 0;
 }
 
+/* Appends "X" to the rules text, or fails as asked. */
+static int edit_append(const char *old, char **newp, void *arg)
+{
+	int *mode = arg;
+
+	if (*mode == 1)
+		return EPERM;
+	if (*mode == 2)
+		return 0;   /* no change */
+	return re_sdprintf(newp, "%sX", old);
+}
+
+struct edit_arg {
+	struct store *st;
+	int failures;
+};
+
+static void *edit_thread(void *arg)
+{
+	struct edit_arg *a = arg;
+	int mode = 0;
+
+	for (int i = 0; i < 10; i++)
+		a->failures += store_instance_rules_edit(a->st, 61, edit_append, &mode) != 0;
+	return NULL;
+}
+
+/* Licence fields change one at a time; rule edits are read-modify-writes that never lose
+ * each other, even from 8 threads at once. */
+static void test_licence_and_rules_edit(void **state)
+{
+	struct fixture *f = *state;
+	struct store_instance in = {.sdkappid = 61, .edition = STORE_EDITION_ADVANCED,
+				    .package_expires_at = 99, .ai_channels = 2};
+	struct store_licence l = {.sdkappid = 61, .set_ai_channels = true, .ai_channels = 5};
+	struct edit_arg ea[8];
+	pthread_t t[8];
+	char *text = NULL;
+	int mode = 0;
+
+	assert_int_equal(store_account_create(f->st, "x", &in.account_id), 0);
+	assert_int_equal(store_instance_put(f->st, &in), 0);
+	assert_int_equal(store_instance_licence(f->st, &l), 0);
+	l = (struct store_licence){.sdkappid = 61, .set_edition = true,
+				   .edition = STORE_EDITION_STANDARD};
+	assert_int_equal(store_instance_licence(f->st, &l), 0);
+	assert_int_equal(store_instance_get(f->st, 61, &in), 0);
+	assert_int_equal(in.ai_channels, 5);
+	assert_int_equal(in.edition, STORE_EDITION_STANDARD);
+	assert_int_equal(in.package_expires_at, 99);
+	l.sdkappid = 62;
+	assert_int_equal(store_instance_licence(f->st, &l), ENOENT);
+
+	assert_int_equal(store_instance_rules_edit(f->st, 61, edit_append, &mode), 0);
+	mode = 1;
+	assert_int_equal(store_instance_rules_edit(f->st, 61, edit_append, &mode), EPERM);
+	mode = 2;
+	assert_int_equal(store_instance_rules_edit(f->st, 61, edit_append, &mode), 0);
+	assert_int_equal(store_instance_rules_edit(f->st, 62, edit_append, &mode), ENOENT);
+	assert_int_equal(store_instance_rules_get(f->st, 61, &text), 0);
+	assert_string_equal(text, "X");
+	text = mem_deref(text);
+	for (int i = 0; i < 8; i++) {
+		ea[i] = (struct edit_arg){f->st, 0};
+		assert_int_equal(pthread_create(&t[i], NULL, edit_thread, &ea[i]), 0);
+	}
+	for (int i = 0; i < 8; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(ea[i].failures, 0);
+	}
+	assert_int_equal(store_instance_rules_get(f->st, 61, &text), 0);
+	assert_int_equal(strlen(text), 1 + 80);
+	mem_deref(text);
+}
+
 static void test_numbers_and_ivrs(void **state)
 {
 	struct fixture *f = *state;
@@ -176,6 +251,9 @@ static void test_numbers_and_ivrs(void **state)
 	assert_int_equal(store_number_get(f->st, 8, "008601000000002", &gn), ENOENT);
 	assert_int_equal(store_numbers_outbound(f->st, 7, collect_number, list), 0);
 	assert_string_equal(list, "008601000000001;");
+	list[0] = '\0';
+	assert_int_equal(store_numbers_list(f->st, 7, collect_number, list), 0);
+	assert_non_null(strstr(list, "008601000000001;"));
 
 	assert_int_equal(store_ivr_put(f->st, 7, 4500, "demo", STORE_IVR_AUTO_OUTBOUND,
 				       "{\"v\":1}", &ver), 0);
@@ -783,6 +861,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_tenancy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_numbers_and_ivrs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_licence_and_rules_edit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tenant_create_atomic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_create_get, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_transfer, setup, teardown),
