@@ -850,6 +850,29 @@ static bool url_loopback(const char *url)
 	return true;
 }
 
+/* params.url of an HTTP or speech node: https://, or plain http:// to this machine (or
+ * anywhere when the operator allows it). NULL when missing or refused. */
+static const char *get_url(struct parser *p, json_t *pa)
+{
+	const char *url = get_str(p, pa, "params.", "url", true, 2000);
+	bool https, http;
+
+	if (!url)
+		return NULL;
+	https = !strncmp(url, "https://", 8);
+	http = !strncmp(url, "http://", 7);
+	if (!https && !http) {
+		ERR(p, "params.url", "must start with https://");
+		return NULL;
+	}
+	if (http && !url_loopback(url) && !(p->opts && p->opts->allow_plain_http)) {
+		ERR(p, "params.url", "must be https:// (plain http:// only to this machine, "
+		    "unless allowed)");
+		return NULL;
+	}
+	return url;
+}
+
 static void parse_http(struct parser *p, struct node *n, json_t *pa)
 {
 	static const char *const keys[] = {"url", "method", "headers", "timeoutMs", "maxErrors",
@@ -860,17 +883,7 @@ static void parse_http(struct parser *p, struct node *n, json_t *pa)
 	char f[96];
 
 	check_keys(p, pa, "params.", keys);
-	n->url = get_str(p, pa, "params.", "url", true, 2000);
-	if (n->url) {
-		bool https = !strncmp(n->url, "https://", 8);
-		bool http = !strncmp(n->url, "http://", 7);
-
-		if (!https && !http)
-			ERR(p, "params.url", "must start with https://");
-		else if (http && !url_loopback(n->url) && !(p->opts && p->opts->allow_plain_http))
-			ERR(p, "params.url", "must be https:// (plain http:// only to this machine, "
-			    "unless allowed)");
-	}
+	n->url = get_url(p, pa);
 	n->method = get_str(p, pa, "params.", "method", false, 8);
 	if (!n->method)
 		n->method = "POST";
@@ -979,17 +992,7 @@ static void parse_speech(struct parser *p, struct node *n, json_t *pa)
 
 	check_keys(p, pa, "params.", keys);
 	get_prompt(p, pa, "prompt", &n->prompt, true);
-	n->url = get_str(p, pa, "params.", "url", true, 2000);
-	if (n->url) {
-		bool https = !strncmp(n->url, "https://", 8);
-		bool http = !strncmp(n->url, "http://", 7);
-
-		if (!https && !http)
-			ERR(p, "params.url", "must start with https://");
-		else if (http && !url_loopback(n->url) && !(p->opts && p->opts->allow_plain_http))
-			ERR(p, "params.url", "must be https:// (plain http:// only to this machine, "
-			    "unless allowed)");
-	}
+	n->url = get_url(p, pa);
 	n->headers = parse_kv(p, json_object_get(pa, "headers"), "params.headers", &n->n_headers,
 			      true);
 	n->timeout_ms = get_uint(p, pa, "params.", "timeoutMs", 5000, 1000, 30000);
