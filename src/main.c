@@ -352,6 +352,22 @@ static int cccd_start(struct cccd *d, const struct cccd_conf *cc)
 	return err;
 }
 
+/* Two descriptors per call (the whole RTP port range in use) and room for the rest: SIP
+ * connections, the API's clients, the store, recordings being written. */
+static void fds_budget(const struct cccd_conf *cc)
+{
+	unsigned need = (unsigned)cc->media.port_max - cc->media.port_min + 1 + 4096, got = 0;
+	int err = fds_reserve(need, &got);
+
+	if (err)
+		log_warn("main", "cannot raise the descriptor limit to %u: %s", need,
+			 strerror(err));
+	else if (got < need)
+		log_warn("main", "descriptor limit %u (hard limit) is below the %u the RTP port "
+			 "range needs: at most about %u concurrent calls", got, need,
+			 got > 4096 ? (got - 4096) / 2 : 0);
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: cccd --config FILE        run with this configuration\n"
@@ -402,6 +418,7 @@ int main(int argc, char **argv)
 		log_error("main", "libre_init failed: %s", strerror(err));
 		return 1;
 	}
+	fds_budget(&cc);
 	err = cccd_start(&d, &cc);
 	if (!err) {
 		log_info("main", "cccd %s running", CCCD_VERSION);

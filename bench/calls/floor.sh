@@ -6,7 +6,7 @@
 #
 #   bench/calls/floor.sh                 100 and 400 calls, 5 s each
 #   CALLS="50 200" SECONDS_EACH=3 bench/calls/floor.sh
-#   BUILD_ONLY=1 bench/calls/floor.sh    only builds build/release/bench/floor (run.sh)
+#   BUILD_ONLY=1 bench/calls/floor.sh    only builds build/release/bench/floor and peer (run.sh)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -22,6 +22,8 @@ cc -std=c17 -O2 -D_GNU_SOURCE -DHAVE_INTTYPES_H -DHAVE_STDBOOL_H -DHAVE_INET6 -I
 	build/release/libcccd.a \
 	$(pkg-config --libs libre libmicrohttpd jansson sqlite3 libcurl openssl spandsp sndfile speexdsp) \
 	-lflite_cmu_us_kal -lflite_usenglish -lflite_cmulex -lflite -lm -pthread
+# The media end of run.sh's sipp calls: no library at all.
+cc -std=c17 -O2 -D_GNU_SOURCE -Wall -Wextra -Werror -o "$out/peer" bench/calls/peer.c
 [ -z "${BUILD_ONLY:-}" ] || exit 0
 
 echo "== floor: bare loop, both ends of every call in one process ($(nproc) cores)"

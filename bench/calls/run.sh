@@ -2,23 +2,30 @@
 # The calls bench: sipp calls a real cccd on this machine (inbound calls, so one account's
 # API rate limit does not apply) and this prints
 #   - the highest number of concurrent answered calls (each answered into a menu that plays
-#     a prompt, receives key 1 over RFC 4733, then plays a hold prompt; sipp -rtp_echo sends
-#     the audio back) held for HOLD seconds with no lost call, stepping up through STEPS;
-#   - at each step: cccd's RTP send jitter p50/p99 and first prompt packet after the 200 OK
-#     (measured by bench/calls/probe.mjs on a few extra calls), cccd's CPU per call
-#     (µs of CPU per call-second, /proc) and resident memory per call (/proc VmRSS);
+#     a prompt, receives key 1 over RFC 4733, then plays a hold prompt) held for HOLD seconds
+#     with no lost call, stepping up through STEPS;
+#   - at each step: cccd's RTP send jitter p50/p99 over every call and the packets it never
+#     sent (bench/calls/peer.c: the calls' media end, which answers cccd's audio, presses
+#     the key and reads the kernel's receive timestamps), the first prompt packet after the
+#     200 OK (bench/calls/probe.mjs on a few extra calls), cccd's CPU per call (µs of CPU
+#     per call-second, /proc), resident memory per call (/proc VmRSS), and what the load
+#     generator (sipp + peer) and the whole machine used;
 #   - calls per second set up and torn down with no failure, stepping up through CPS_STEPS;
 #   - the floor (bench/calls/floor.c bare: sendmmsg/recvmmsg on one timer) at the same
 #     number of calls, and cccd's figures as a share of it.
+# sipp does the signalling only: every call's SDP names the peer's port, so the packets are
+# moved by a C program with recvmmsg/sendmmsg (sipp -rtp_echo, one recvfrom and one sendto
+# per packet, cost as much CPU as cccd itself and was the ceiling of earlier runs).
 # Prints figures; asserts nothing. Every step is bounded in time and the run stops itself
 # (at the first step that loses a call, or after the last step).
 #
 #   QUICK=1 bench/calls/run.sh           2-3 minutes: small steps, 10 s holds
-#   bench/calls/run.sh                   the full run (60 s holds, up to 2000 calls)
-#   STEPS="100 300" HOLD=30 CPS_STEPS="100 300" bench/calls/run.sh
+#   bench/calls/run.sh                   the full run (60 s holds, 500..3000 calls)
+#   STEPS="1000 2000" HOLD=30 CPS_STEPS="300 400" bench/calls/run.sh
+#   KEEP=1 ...                           keep the work folder (logs, database) for a look
 #
-# Ports: cccd SIP 127.0.0.1:17060 (UDP), API 17080; sipp 17061-17062 with media on 17100;
-# probe calls 17900-17949; cccd RTP 36000-39999 (2000 calls at most).
+# Ports: cccd SIP 127.0.0.1:17060 (UDP), API 17080; sipp 17061-17062 (its unused media port
+# 17100); peer 17200-17201; probe calls 17900-17949; cccd RTP 30000-39999 (5000 calls).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -29,24 +36,25 @@ if [ -n "${QUICK:-}" ]; then
 	CPS_STEPS=${CPS_STEPS:-"50 100 200"}
 	CPS_SECONDS=${CPS_SECONDS:-4}
 else
-	STEPS=${STEPS:-"100 200 400 700 1000 1400 1900"}
+	STEPS=${STEPS:-"500 1000 1500 2000 2500 3000"}
 	HOLD=${HOLD:-60}
 	CPS_STEPS=${CPS_STEPS:-"100 200 300 400 600"}
 	CPS_SECONDS=${CPS_SECONDS:-10}
 fi
-RAMP=${RAMP:-100}              # calls per second while a step fills up
+RAMP=${RAMP:-200}              # calls per second while a step fills up
 PROBES=${PROBES:-4}
 NUMBER=008675517000000
 
 command -v sipp >/dev/null || { echo "sipp (Debian sip-tester) is not installed"; exit 1; }
 make -j2 >/dev/null
-BUILD_ONLY=1 bash bench/calls/floor.sh   # build/release/bench/floor
+BUILD_ONLY=1 bash bench/calls/floor.sh   # build/release/bench/floor and peer
 
 work=$(mktemp -d /tmp/cccd-bench-calls-XXXXXX)
-cccd_pid=""
+cccd_pid="" peer_pid=""
 cleanup() {
+	[ -n "$peer_pid" ] && kill "$peer_pid" 2>/dev/null && wait "$peer_pid" 2>/dev/null || true
 	[ -n "$cccd_pid" ] && kill "$cccd_pid" 2>/dev/null && wait "$cccd_pid" 2>/dev/null || true
-	rm -rf "$work"
+	if [ -n "${KEEP:-}" ]; then echo "kept $work (cccd.log, sipp-*.log, peer.out)"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 keep_log() { [ -z "${cccd_pid:-}" ] || kill -0 "$cccd_pid" 2>/dev/null || { echo "cccd exited:"; tail -20 "$work/cccd.log"; }; }
@@ -75,7 +83,7 @@ synchronous = normal
 listen = udp 127.0.0.1:17060
 [media]
 rtp_ip = 127.0.0.1
-port_min = 36000
+port_min = 30000
 port_max = 39999
 rtp_timeout_ms = 20000
 recording_dir = $work/rec
@@ -90,26 +98,43 @@ cd "$work"
 	--ivr "30:inbound:$work/30.json" --rules demo >/dev/null
 "$root/build/release/ccc" admin --config cccd.conf number-set --sdkappid 1400017000 \
 	--number "$NUMBER" --outbound no --inbound-ivr 30 >/dev/null
+# Each call needs two sockets in cccd (RTP, RTCP); cccd raises its own soft limit to the hard
+# one, and sipp is told to use up to 65000.
 "$root/build/release/cccd" --config cccd.conf >"$work/cccd.log" 2>&1 &
 cccd_pid=$!
+# The calls' media end; it outlives every step (bounded by the longest run that fits).
+"$root/build/release/bench/peer" 17200 7200 >"$work/peer.out" 2>"$work/peer.err" &
+peer_pid=$!
 for _ in $(seq 1 100); do
 	(exec 3<>/dev/tcp/127.0.0.1/17080) 2>/dev/null && break
 	sleep 0.1
 done
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$cccd_pid/stat"; }
+ticks_of() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$cccd_pid/status"; }
+keys_1() { sqlite3 -readonly "$work/cccd.db" "SELECT count(DISTINCT session_id) FROM key_presses WHERE key = '1'" 2>/dev/null || echo 0; }
+idle_ticks() { awk '/^cpu / {print $5 + $6}' /proc/stat; }
 hz=$(getconf CLK_TCK)
 now() { date +%s.%N; }
+peer_line() { # asks the peer for its window's figures; prints its line
+	local before
+	before=$(wc -l <"$work/peer.out")
+	kill -USR2 "$peer_pid"
+	for _ in $(seq 1 50); do
+		[ "$(wc -l <"$work/peer.out")" -gt "$before" ] && break
+		sleep 0.1
+	done
+	tail -1 "$work/peer.out"
+}
 
 # One sipp run: prints "successful failed" from its final screen.
 sipp_run() { # scenario calls rate hold_ms timeout_s
 	local scen=$1 calls=$2 rate=$3 hold=$4 limit=$5 log
 	log="$work/sipp-$RANDOM.log"
 	timeout "$limit" sipp 127.0.0.1:17060 -sf "$root/bench/calls/$scen" -s "$NUMBER" \
-		-i 127.0.0.1 -p 17061 -mi 127.0.0.1 -mp 17100 -rtp_echo -m "$calls" -l "$calls" \
-		-r "$rate" -d "$hold" -nostdin -timeout "${limit}s" -trace_screen \
-		-screen_file "$log" -max_socket 65000 >/dev/null 2>&1 || true
+		-i 127.0.0.1 -p 17061 -mi 127.0.0.1 -mp 17100 -key peer_port 17200 \
+		-m "$calls" -l "$calls" -r "$rate" -d "$hold" -nostdin -timeout "${limit}s" \
+		-trace_screen -screen_file "$log" -max_socket 65000 >/dev/null 2>&1 || true
 	awk -F'|' '/Successful call/ {gsub(/ /,"",$3); s=$3} /Failed call/ {gsub(/ /,"",$3); f=$3}
 		END {print (s==""?0:s), (f==""?0:f)}' "$log" 2>/dev/null || echo "0 $calls"
 }
@@ -119,35 +144,48 @@ echo "== calls bench on $(nproc) cores (cccd pid $cccd_pid; hold ${HOLD}s; steps
 best=0 best_line=""
 base_rss=$(rss_kib)
 for n in $STEPS; do
-	[ "$n" -le 1900 ] || { echo "  step $n: above the RTP port range; stopping"; break; }
+	[ "$n" -le 4900 ] || { echo "  step $n: above the RTP port range; stopping"; break; }
 	ramp_s=$(( (n + RAMP - 1) / RAMP ))
 	limit=$(( ramp_s + HOLD + 30 ))
+	window=$(( HOLD / 2 > 3 ? HOLD / 2 : 3 ))
+	[ $(( ramp_s + 2 + window )) -lt "$HOLD" ] || { echo "  step $n: the ramp (${ramp_s}s) leaves no window in a ${HOLD}s hold; raise RAMP or HOLD"; break; }
 	sipp_out="$work/step-$n.out"
 	( sipp_run uac_hold.xml "$n" "$RAMP" $((HOLD * 1000)) "$limit" >"$sipp_out" ) &
-	sipp_pid=$!
+	sipp_job=$!
+	k0=$(keys_1)
 	sleep $(( ramp_s + 2 ))
-	c0=$(cpu_ticks) t0=$(now)
-	probe=$(cd "$root" && timeout $((HOLD + 20)) node bench/calls/probe.mjs --sip 127.0.0.1:17060 \
-		--number "$NUMBER" --calls "$PROBES" --seconds $(( HOLD / 2 > 3 ? HOLD / 2 : 3 )) \
+	sipp_pid=$(pgrep -n -x sipp || echo 0)
+	kill -USR1 "$peer_pid"
+	c0=$(ticks_of "$cccd_pid") s0=$(ticks_of "$sipp_pid") i0=$(idle_ticks) t0=$(now)
+	probe=$(cd "$root" && timeout $((window + 20)) node bench/calls/probe.mjs --sip 127.0.0.1:17060 \
+		--number "$NUMBER" --calls "$PROBES" --seconds "$window" \
 		--rtp-base 17900 2>/dev/null || echo '{}')
 	rss=$(rss_kib)
-	c1=$(cpu_ticks) t1=$(now)
-	wait "$sipp_pid" || true
+	c1=$(ticks_of "$cccd_pid") s1=$(ticks_of "$sipp_pid") i1=$(idle_ticks) t1=$(now)
+	peer=$(peer_line)
+	wait "$sipp_job" || true
 	read -r ok failed <"$sipp_out"
-	line=$(awk -v n="$n" -v ok="$ok" -v f="$failed" -v c0="$c0" -v c1="$c1" -v t0="$t0" \
-		-v t1="$t1" -v hz="$hz" -v rss="$rss" -v base="$base_rss" -v p="$probe" 'BEGIN {
+	sleep 1   # the last records
+	keys=$(( $(keys_1) - k0 ))
+	line=$(awk -v n="$n" -v ok="$ok" -v f="$failed" -v keys="$keys" -v c0="$c0" -v c1="$c1" -v s0="$s0" \
+		-v s1="$s1" -v i0="$i0" -v i1="$i1" -v t0="$t0" -v t1="$t1" -v hz="$hz" \
+		-v cores="$(nproc)" -v rss="$rss" -v base="$base_rss" -v p="$probe" -v q="$peer" '
+	function field(s, k,   r) { if (!match(s, k "\"?:? *[0-9.]+")) return ""
+		r = substr(s, RSTART + length(k), RLENGTH - length(k)); gsub(/[^0-9.]/, "", r)
+		return r }
+	BEGIN {
 		cpu = (c1 - c0) / hz; dt = t1 - t0; calls = n + 0
 		us = dt > 0 ? 1e6 * cpu / dt / calls : 0
-		match(p, /"jitter_p50_ms":[0-9.]+/); j50 = substr(p, RSTART + 16, RLENGTH - 16)
-		match(p, /"jitter_p99_ms":[0-9.]+/); j99 = substr(p, RSTART + 16, RLENGTH - 16)
-		match(p, /"first_packet_ms_max":[0-9.]+/); fp = substr(p, RSTART + 22, RLENGTH - 22)
-		printf "calls %5d  answered %5d  lost %4d  CPU %5.1f%% of a core  %7.1f us CPU per call-second  RSS %6.1f KiB per call  jitter p50 %s ms p99 %s ms  first packet <= %s ms",
-			calls, ok, f, 100 * cpu / (dt > 0 ? dt : 1), us, (rss - base) / calls,
-			j50 == "" ? "?" : sprintf("%.2f", j50), j99 == "" ? "?" : sprintf("%.2f", j99),
-			fp == "" ? "?" : sprintf("%.1f", fp) }')
+		gen = (s1 - s0) / hz / (dt > 0 ? dt : 1) * 100 + field(q, "peer_cpu_pct")
+		idle = (i1 - i0) / hz / (dt > 0 ? dt : 1) / cores * 100
+		fp = field(p, "first_packet_ms_max")
+		printf "calls %5d  answered %5d  lost %4d  key 1 heard %5d  cccd CPU %5.1f%% of a core  %6.1f us CPU per call-second  RSS %5.1f KiB per call  jitter p50 %s ms p99 %s ms (%s streams, %s packets not sent)  first packet <= %s ms  load generator %.0f%% of a core  machine idle %.0f%%",
+			calls, ok, f, keys, 100 * cpu / (dt > 0 ? dt : 1), us, (rss - base) / calls,
+			field(q, "jitter_p50_ms"), field(q, "jitter_p99_ms"), field(q, "peer streams"),
+			field(q, "lost"), fp == "" ? "?" : sprintf("%.1f", fp), gen, idle }')
 	echo "  $line"
-	if [ "$failed" != "0" ] || [ "$ok" != "$n" ]; then
-		echo "  step $n lost calls: stopping here"
+	if [ "$failed" != "0" ] || [ "$ok" != "$n" ] || [ "$keys" -lt "$n" ]; then
+		echo "  step $n lost calls or keys: stopping here"
 		break
 	fi
 	best=$n best_line=$line
@@ -169,18 +207,13 @@ echo "== floor at $best calls (bare sendmmsg/recvmmsg loop, one timer)"
 floor_n=$(( best > 0 ? best : 100 ))
 floor_line=$("$root/build/release/bench/floor" bare "$floor_n" 5 2>/dev/null | head -1 || true)
 echo "  $floor_line"
-# The media engine alone at the same count, received by a C thread: its send jitter without
-# the probe's (Node) scheduling noise.
-engine_line=$("$root/build/release/bench/floor" media "$floor_n" 5 2>/dev/null | grep jitter || true)
-echo "  media engine alone:$engine_line"
 
 echo "== summary"
 echo "  concurrent answered calls held ${HOLD}s with no loss: $best (highest step tried: ${STEPS##* })"
 echo "  at that load: ${best_line:-none}"
 echo "  calls per second set up and torn down with no failure: $best_cps"
-echo "  media engine send jitter at $floor_n streams (C receiver):${engine_line#*:}"
 awk -v a="$best_line" -v b="$floor_line" 'BEGIN {
 	if (match(a, /[0-9.]+ us CPU per call-second/)) ca = substr(a, RSTART, RLENGTH) + 0
 	if (match(b, /[0-9.]+ us CPU per call-second/)) cb = substr(b, RSTART, RLENGTH) + 0
-	if (ca && cb) printf "  cccd CPU per call is %.2fx the floor'"'"'s\n", ca / cb }'
-echo "  note: sipp (one process, one echo socket) runs on the same $(nproc) cores; see docs/benchmarks.md"
+	if (ca && cb) printf "  cccd CPU per call is %.2fx the floor'"'"'s (the floor moves both ends of each call)\n", ca / cb }'
+echo "  the load generator (sipp + peer) shares the same $(nproc) cores; see docs/benchmarks.md"

@@ -1,4 +1,4 @@
-/* base: the small plumbing every module uses — logging, random ids, clocks. */
+/* base: the small plumbing every module uses — logging, random ids, clocks, descriptors. */
 #ifndef CCCD_BASE_H
 #define CCCD_BASE_H
 
@@ -31,5 +31,11 @@ int64_t clock_unix_s(void);   /* wall clock, Unix seconds */
 int64_t clock_unix_ms(void);  /* wall clock, Unix milliseconds */
 uint64_t clock_mono_ms(void); /* monotonic, for timeouts and rates */
 uint64_t clock_mono_us(void);
+
+/* File descriptors: raises the soft RLIMIT_NOFILE to `need` (at most the hard limit) and
+ * sizes libre's main-loop table to match, so a descriptor numbered up to the limit can be
+ * polled. Call after libre_init and before anything listens on the loop. *limitp gets the
+ * descriptors now available (may be below need: the hard limit). Returns 0 or errno. */
+int fds_reserve(unsigned need, unsigned *limitp);
 
 #endif

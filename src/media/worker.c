@@ -2,17 +2,26 @@
  * them, packet pacing in phase slots, RTP/RTCP in and out, DTMF, prompt playback.
  *
  * Pacing. The timer (timerfd) fires every 2 ms: ten phase slots per 20 ms frame. A stream
- * is placed in the least loaded slot when it starts and is served once per 20 ms in that
- * slot, so a worker with 1000 calls sends ~100 packets every 2 ms instead of 1000 in one
+ * is placed in the least loaded of the next three slots when it starts and is served once
+ * per 20 ms in that slot, so a worker with 1000 calls sends ~100 packets every 2 ms instead of 1000 in one
  * burst: the receive side of the peer and the NIC queue see an even rate, and a tick's
  * work stays short. Missed expirations (the thread was descheduled) are caught up, a
  * bounded number of them, so a stream's timestamps stay in step with real time.
  *
- * Batching. Every packet of a tick for one socket goes out in one sendmmsg, and a readable
- * socket is drained by recvmmsg (one call returns all queued packets and says by its count
- * that the socket is empty, where read() needs an extra call that fails with EAGAIN). A
- * stream owns its RTP port (it is in the SDP and symmetric RTP needs the same port both
- * ways), so batches never span streams; bench/calls/floor.sh measures what that costs.
+ * Batching. Every packet of a tick for one socket goes out in one sendmmsg, and a socket is
+ * drained by recvmmsg (one call returns all queued packets and says by its count that the
+ * socket is empty, where read() needs an extra call that fails with EAGAIN). A stream owns
+ * its RTP port (it is in the SDP and symmetric RTP needs the same port both ways), so
+ * batches never span streams; bench/calls/floor.sh measures what that costs.
+ *
+ * Receiving on the tick. A stream's RTP socket is not on the epoll: the worker drains it
+ * in the stream's slot, just before sending the stream's frame. A peer sends one packet per
+ * 20 ms, so that read finds the one packet that arrived since the last, and the worker
+ * wakes 500 times a second (its timer) instead of once per arriving packet: the wake-ups,
+ * epoll bookkeeping and cross-CPU signalling of per-packet readiness cost cccd about as
+ * much as the reads themselves (bench/calls). What it costs: a received packet waits up to
+ * 20 ms before cccd sees it, which keys (their own timestamps), recordings (a ring) and
+ * bridges (primed with 40 ms) absorb. RTCP (a packet every few seconds) stays on the epoll.
  *
  * Ownership. The worker owns its struct wstream objects, their sockets and what they play;
  * the control loop holds only a pointer it hands back in commands, and frees nothing.
@@ -43,6 +52,7 @@ enum {
 	RX_MAX = 1500,
 	RXRING = 8 * MEDIA_FRAME,     /* received audio waiting for the recorder */
 	CATCH_UP_MAX = 2 * MEDIA_SLOTS,
+	SLOT_CHOICE = 3,              /* a new stream's slot: one of the next three */
 	DTMF_GAP_FRAMES = 3,          /* 60 ms between sent keys */
 	PKT_MAX = 12 + 3 * MEDIA_FRAME,
 	BRING = 6 * MEDIA_FRAME,      /* bridged audio waiting to go out (120 ms at most) */
@@ -54,18 +64,19 @@ enum {
 /* What an epoll event points at. */
 struct wtag {
 	struct wstream *ws; /* NULL for the worker's own fds */
-	int kind;           /* 0 RTP, 1 RTCP, 2 timer, 3 commands */
+	int kind;           /* 1 RTCP, 2 timer, 3 commands */
 };
 
 /* One stream's media state; owned by its worker. */
 struct wstream {
 	struct le le;              /* in w->streams */
 	struct le le_slot;         /* in w->slots[slot] once started */
+	struct le le_dead;         /* in w->dead once deleted, until freed */
 	struct media_worker *w;
 	uint32_t id;
 	int fd_rtp, fd_rtcp;
 	uint16_t port;
-	struct wtag tag_rtp, tag_rtcp;
+	struct wtag tag_rtcp;
 	bool started, dead;
 	unsigned slot;
 	struct wstream_start p;
@@ -139,6 +150,7 @@ struct media_worker {
 	struct list cmds;          /* struct wcmd, under lock */
 	bool stop;                 /* under lock */
 	struct list streams;       /* struct wstream */
+	struct list dead;          /* deleted streams, freed after the event batch */
 	struct list slots[MEDIA_SLOTS];
 	unsigned slot_load[MEDIA_SLOTS];
 	uint64_t tick;
@@ -463,7 +475,7 @@ static void stream_frame(struct wstream *ws, uint64_t now)
 	}
 
 	if (ws->w->m->conf.rtp_timeout_ms && !ws->p.hold && !ws->timed_out &&
-	    now - ws->last_rx_ms >= ws->w->m->conf.rtp_timeout_ms) {
+	    now >= ws->last_rx_ms + ws->w->m->conf.rtp_timeout_ms) {
 		ws->timed_out = true;
 		post(ws, MEDIA_EV_RTP_TIMEOUT, 0, 0, 0, 0, false);
 	}
@@ -523,6 +535,8 @@ static void rtcp_schedule(struct wstream *ws, uint64_t now)
 	ws->next_rtcp_ms = now + iv / 2 + r % (iv ? iv : 1);
 }
 
+static void rx_socket(struct media_worker *w, struct wstream *ws, bool rtcp, uint64_t now);
+
 static void worker_tick(struct media_worker *w, uint64_t now)
 {
 	struct le *le = list_head(&w->slots[w->tick % MEDIA_SLOTS]);
@@ -531,6 +545,9 @@ static void worker_tick(struct media_worker *w, uint64_t now)
 		struct wstream *ws = le->data;
 
 		le = le->next;
+		if (ws->dead)
+			continue;
+		rx_socket(w, ws, false, now);
 		if (ws->dead)
 			continue;
 		stream_frame(ws, now);
@@ -649,24 +666,16 @@ static void rx_rtcp(struct wstream *ws, const uint8_t *buf, size_t len, uint64_t
 	}
 }
 
-static void rx_socket(struct media_worker *w, struct wstream *ws, bool rtcp)
+static void rx_socket(struct media_worker *w, struct wstream *ws, bool rtcp, uint64_t now)
 {
 	int fd = rtcp ? ws->fd_rtcp : ws->fd_rtp;
 
 	/* Bounded: a flood cannot keep the worker from its timer. */
 	for (int round = 0; round < 4; round++) {
-		uint64_t now = clock_mono_ms();
 		int n;
 
-		for (int i = 0; i < RX_BATCH; i++) {
-			w->riov[i].iov_base = w->rbuf[i];
-			w->riov[i].iov_len = RX_MAX;
-			memset(&w->rmsg[i].msg_hdr, 0, sizeof(w->rmsg[i].msg_hdr));
-			w->rmsg[i].msg_hdr.msg_iov = &w->riov[i];
-			w->rmsg[i].msg_hdr.msg_iovlen = 1;
-			w->rmsg[i].msg_hdr.msg_name = &w->rfrom[i];
+		for (int i = 0; i < RX_BATCH; i++) /* the kernel shortened it to the sender's */
 			w->rmsg[i].msg_hdr.msg_namelen = sizeof(w->rfrom[i]);
-		}
 		n = recvmmsg(fd, w->rmsg, RX_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			return;
@@ -722,6 +731,9 @@ static void stream_start(struct wstream *ws, const struct wstream_start *p)
 	}
 	if (ws->started)
 		return;
+	/* What arrived before the start (early media of an unanswered call) is not the
+	 * call's: it is read and dropped here, as it was while the stream waited. */
+	rx_socket(w, ws, false, now);
 	ws->started = true;
 	ws->marker = true;
 	ids_random(&ws->ssrc, sizeof(ws->ssrc));
@@ -729,9 +741,13 @@ static void stream_start(struct wstream *ws, const struct wstream_start *p)
 	ids_random(&ws->ts, sizeof(ws->ts));
 	ws->last_rx_ms = now;
 	rtcp_schedule(ws, now);
-	/* The least loaded phase slot. */
-	ws->slot = 0;
-	for (unsigned s = 1; s < MEDIA_SLOTS; s++) {
+	/* The least loaded of the next SLOT_CHOICE phase slots: the first packet leaves
+	 * within 2 * SLOT_CHOICE ms (not up to a whole frame later), and since streams start
+	 * at random phases the slots still fill evenly. */
+	ws->slot = (unsigned)(w->tick % MEDIA_SLOTS);
+	for (unsigned i = 1; i < SLOT_CHOICE; i++) {
+		unsigned s = (unsigned)((w->tick + i) % MEDIA_SLOTS);
+
 		if (w->slot_load[s] < w->slot_load[ws->slot])
 			ws->slot = s;
 	}
@@ -744,12 +760,12 @@ static void stream_free(struct media_worker *w, struct wstream *ws)
 	if (ws->started) /* RFC 3550 6.6: say goodbye, so the peer's RTCP view ends cleanly */
 		rtcp_send(ws, clock_mono_ms(), true);
 	bridge_cut(ws);
-	epoll_ctl(w->epfd, EPOLL_CTL_DEL, ws->fd_rtp, NULL);
 	epoll_ctl(w->epfd, EPOLL_CTL_DEL, ws->fd_rtcp, NULL);
 	close(ws->fd_rtp);
 	close(ws->fd_rtcp);
 	media_port_release(w->m, ws->port);
 	list_unlink(&ws->le);
+	list_unlink(&ws->le_dead);
 	if (ws->started) {
 		list_unlink(&ws->le_slot);
 		w->slot_load[ws->slot]--;
@@ -777,8 +793,6 @@ static void command_run(struct media_worker *w, struct wcmd *c)
 		struct epoll_event ev = {.events = EPOLLIN};
 
 		list_append(&w->streams, &ws->le, ws);
-		ev.data.ptr = &ws->tag_rtp;
-		epoll_ctl(w->epfd, EPOLL_CTL_ADD, ws->fd_rtp, &ev);
 		ev.data.ptr = &ws->tag_rtcp;
 		epoll_ctl(w->epfd, EPOLL_CTL_ADD, ws->fd_rtcp, &ev);
 		if (atomic_fetch_add(&w->nstreams, 1) == 0)
@@ -840,6 +854,7 @@ static void command_run(struct media_worker *w, struct wcmd *c)
 		break;
 	case WCMD_DEL:
 		ws->dead = true;
+		list_append(&w->dead, &ws->le_dead, ws);
 		bridge_cut(ws);
 		break;
 	}
@@ -923,18 +938,13 @@ static void *worker_main(void *arg)
 			} else if (t->kind == 3) {
 				stop = commands_run(w);
 			} else if (!t->ws->dead) {
-				rx_socket(w, t->ws, t->kind == 1);
+				rx_socket(w, t->ws, true, clock_mono_ms());
 			}
 		}
 		/* Streams deleted during this batch are freed only now: later events of the same
 		 * batch may still point at them. */
-		for (struct le *le = list_head(&w->streams); le;) {
-			struct wstream *ws = le->data;
-
-			le = le->next;
-			if (ws->dead)
-				stream_free(w, ws);
-		}
+		while (!list_isempty(&w->dead))
+			stream_free(w, list_ledata(list_head(&w->dead)));
 	}
 	return NULL;
 }
@@ -982,6 +992,13 @@ int media_worker_alloc(struct media_worker **wp, struct media *m, unsigned idx)
 	pthread_mutex_init(&w->lock, NULL);
 	w->tag_timer.kind = 2;
 	w->tag_cmd.kind = 3;
+	for (int i = 0; i < RX_BATCH; i++) {
+		w->riov[i].iov_base = w->rbuf[i];
+		w->riov[i].iov_len = RX_MAX;
+		w->rmsg[i].msg_hdr.msg_iov = &w->riov[i];
+		w->rmsg[i].msg_hdr.msg_iovlen = 1;
+		w->rmsg[i].msg_hdr.msg_name = &w->rfrom[i];
+	}
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	w->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	w->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -1022,7 +1039,6 @@ int media_wstream_alloc(struct wstream **wsp, struct media_worker *w, uint32_t i
 	ws->fd_rtp = fd_rtp;
 	ws->fd_rtcp = fd_rtcp;
 	ws->port = port;
-	ws->tag_rtp.ws = ws;
 	ws->tag_rtcp.ws = ws;
 	ws->tag_rtcp.kind = 1;
 	ws->p.telev_pt = -1;

@@ -798,10 +798,19 @@ static void test_rtp_timeout(void **state)
 	struct media_params hold = {.remote = &f->peer.addr[0], .codec = MEDIA_PCMU,
 				    .telev_pt = TELEV_PT, .hold = true};
 	int16_t silence[MEDIA_FRAME] = {0};
+	struct pacer pc = {.f = f, .left = 60};
 	int sent;
 
 	assert_int_equal(media_open(f, 300), 0);
 	stream_up(f, TELEV_PT);
+	/* A peer that talks (a packet every 20 ms, read on the stream's own tick) is never
+	 * timed out, for longer than the timeout. */
+	tmr_init(&pc.tmr);
+	pacer_tick(&pc);
+	run_until(f, NULL, NULL, 1100);
+	tmr_cancel(&pc.tmr);
+	assert_int_equal(count_events(&f->evs, MEDIA_EV_RTP_TIMEOUT), 0);
+	/* Then silence: one timeout. */
 	assert_true(wait_events(f, MEDIA_EV_RTP_TIMEOUT, 1, 3000));
 	run_until(f, NULL, NULL, 500);
 	assert_int_equal(count_events(&f->evs, MEDIA_EV_RTP_TIMEOUT), 1); /* once */
