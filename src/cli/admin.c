@@ -34,6 +34,7 @@ static int admin_usage(void)
 		"       ccc admin --config FILE rules-set --sdkappid N (default|demo|FILE)\n"
 		"       ccc admin --config FILE rules-show --sdkappid N\n"
 		"       ccc admin --config FILE operator-add [--name NAME]\n"
+		"  instance-set changes only the options given (at least one).\n"
 		"  TYPE is inbound, autoOutbound or survey; without FILE the IVR is a flow\n"
 		"  that hangs up at once. tenant-add prints the new account's credentials.\n"
 		"  Rules are the callout rules JSON of docs/callout-rules.md; changes apply to\n"
