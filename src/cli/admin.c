@@ -34,6 +34,7 @@ static int admin_usage(void)
 		"       ccc admin --config FILE rules-set --sdkappid N (default|demo|FILE)\n"
 		"       ccc admin --config FILE rules-show --sdkappid N\n"
 		"       ccc admin --config FILE operator-add [--name NAME]\n"
+		"  instance-set changes only the options given (at least one).\n"
 		"  TYPE is inbound, autoOutbound or survey; without FILE the IVR is a flow\n"
 		"  that hangs up at once. tenant-add prints the new account's credentials.\n"
 		"  Rules are the callout rules JSON of docs/callout-rules.md; changes apply to\n"
@@ -267,39 +268,112 @@ static const char *opt_str(int argc, char **argv, const char *name)
 	return NULL;
 }
 
+enum { ADMIN_MAX_AI_CHANNELS = 100000 }; /* as CccdModifyInstance's AIChannels */
+
+/* One instance-set option and its value → the licence change; a bad one is named. */
+static int instance_opt(struct store_licence *l, const char *opt, const char *val)
+{
+	const char *want = NULL;
+	bool twice;
+	uint64_t v = 0;
+
+	if (!strcmp(opt, "--sdkappid"))
+		twice = l->sdkappid != 0;
+	else if (!strcmp(opt, "--edition"))
+		twice = l->set_edition;
+	else if (!strcmp(opt, "--package-expires"))
+		twice = l->set_package_expires_at;
+	else if (!strcmp(opt, "--ai-channels"))
+		twice = l->set_ai_channels;
+	else if (!strcmp(opt, "--record"))
+		twice = l->set_record_calls;
+	else {
+		fprintf(stderr, "ccc admin: instance-set has no option %s\n", opt);
+		return EINVAL;
+	}
+	if (twice) {
+		fprintf(stderr, "ccc admin: %s is given twice\n", opt);
+		return EINVAL;
+	}
+	if (!strcmp(opt, "--sdkappid")) {
+		if (parse_u64(val, &l->sdkappid) || !l->sdkappid)
+			want = "a positive integer";
+	}
+	else if (!strcmp(opt, "--edition")) {
+		l->set_edition = true;
+		if (!strcmp(val, "advanced"))
+			l->edition = STORE_EDITION_ADVANCED;
+		else if (!strcmp(val, "standard"))
+			l->edition = STORE_EDITION_STANDARD;
+		else
+			want = "advanced or standard";
+	}
+	else if (!strcmp(opt, "--package-expires")) {
+		l->set_package_expires_at = true;
+		if (parse_u64(val, &v) || v > INT64_MAX)
+			want = "Unix seconds, 0 = never";
+		l->package_expires_at = (int64_t)v;
+	}
+	else if (!strcmp(opt, "--ai-channels")) {
+		l->set_ai_channels = true;
+		if (parse_u64(val, &v) || v > ADMIN_MAX_AI_CHANNELS)
+			want = "0 to 100000";
+		l->ai_channels = (uint32_t)v;
+	}
+	else {
+		l->set_record_calls = true;
+		if (strcmp(val, "yes") && strcmp(val, "no"))
+			want = "yes or no";
+		l->record_calls = !strcmp(val, "yes");
+	}
+	if (want) {
+		fprintf(stderr, "ccc admin: bad %s '%s' (%s)\n", opt, val, want);
+		return EINVAL;
+	}
+	return 0;
+}
+
+/* Only the options given change, in one UPDATE inside the store's writer (the path of
+ * CccdModifyInstance): an operator editing over the API at the same time keeps the
+ * fields it set. A read-modify-write of the whole row here would undo them. */
 static int instance_set(struct store *st, int argc, char **argv)
 {
+	struct store_licence l = {0};
 	struct store_instance in;
-	const char *ed = opt_str(argc, argv, "--edition");
-	const char *record = opt_str(argc, argv, "--record");
-	bool g_exp = false, g_ai = false;
-	uint64_t sdkappid, exp = 0, ai = 0;
-	int err;
+	int err = 0;
 
-	if (opt_u64(argc, argv, "--sdkappid", &sdkappid, NULL) ||
-	    opt_u64(argc, argv, "--package-expires", &exp, &g_exp) ||
-	    opt_u64(argc, argv, "--ai-channels", &ai, &g_ai) ||
-	    (ed && strcmp(ed, "advanced") && strcmp(ed, "standard")) ||
-	    (record && strcmp(record, "yes") && strcmp(record, "no")))
-		return admin_usage();
-	err = store_instance_get(st, sdkappid, &in);
+	for (int i = 1; i < argc && !err; i += 2) {
+		if (i + 1 >= argc) {
+			fprintf(stderr, "ccc admin: %s needs a value\n", argv[i]);
+			return 2;
+		}
+		err = instance_opt(&l, argv[i], argv[i + 1]);
+	}
+	if (err)
+		return 2;
+	if (!l.sdkappid) {
+		fprintf(stderr, "ccc admin: instance-set needs --sdkappid\n");
+		return 2;
+	}
+	if (!l.set_edition && !l.set_package_expires_at && !l.set_ai_channels &&
+	    !l.set_record_calls) {
+		fprintf(stderr, "ccc admin: instance-set needs at least one of --edition, "
+			"--package-expires, --ai-channels, --record\n");
+		return 2;
+	}
+	err = store_instance_licence(st, &l);
+	if (!err)
+		err = store_instance_get(st, l.sdkappid, &in);
 	if (err) {
-		fprintf(stderr, "ccc admin: instance %llu: %s\n", (unsigned long long)sdkappid,
+		fprintf(stderr, "ccc admin: instance %llu: %s\n", (unsigned long long)l.sdkappid,
 			err == ENOENT ? "no such instance" : strerror(err));
 		return 1;
 	}
-	if (ed)
-		in.edition = !strcmp(ed, "advanced") ? STORE_EDITION_ADVANCED : STORE_EDITION_STANDARD;
-	if (g_exp)
-		in.package_expires_at = (int64_t)exp;
-	if (g_ai)
-		in.ai_channels = (uint32_t)ai;
-	if (record)
-		in.record_calls = !strcmp(record, "yes");
-	err = store_instance_put(st, &in);
-	if (err)
-		fprintf(stderr, "ccc admin: instance-set failed: %s\n", strerror(err));
-	return err ? 1 : 0;
+	printf("instance %llu: edition %s, package expires %lld, AI channels %u, record %s\n",
+	       (unsigned long long)in.sdkappid,
+	       in.edition == STORE_EDITION_ADVANCED ? "advanced" : "standard",
+	       (long long)in.package_expires_at, in.ai_channels, in.record_calls ? "yes" : "no");
+	return 0;
 }
 
 static int number_set(struct store *st, int argc, char **argv)

@@ -5,11 +5,14 @@
  * not atomic); the control loop only looks numbers up in memory. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <jansson.h>
 #include "base/base.h"
 #include "ivr/ivr.h"
 #include "policy/policy.h"
+#include "records/records.h"
 #include "session/session_int.h"
 
 enum { INBOUND_REFRESH_S = 5 };
@@ -160,6 +163,84 @@ int session_inbound_find(struct session_mgr *m, const char *number, struct inbou
 	return 0;
 }
 
+int session_inbound_row(const struct inbound_entry *e, const struct call_incoming *in,
+			struct store_session **rowp)
+{
+	struct store_session *row;
+	int64_t now_ms = clock_unix_ms();
+	int err;
+
+	err = store_session_alloc(&row, in->uui, "[]");
+	if (err)
+		return err;
+	err = ids_session(row->id);
+	if (err) {
+		mem_deref(row);
+		return err;
+	}
+	row->sdkappid = e->sdkappid;
+	row->account_id = e->account_id;
+	row->direction = 0;
+	if (policy_number_normalise(in->caller, NULL, row->caller, NULL, 0))
+		snprintf(row->caller, sizeof(row->caller), "%s", in->caller);
+	snprintf(row->callee, sizeof(row->callee), "%s", e->number);
+	row->ivr_id = e->ivr_id;
+	row->ivr_version = e->ivr_version;
+	row->ai = e->flow && ivr_flow_uses_ai(e->flow);
+	row->status = STORE_STATUS_RINGING;
+	row->created_ms = now_ms;
+	row->start_ts = now_ms / 1000;
+	snprintf(row->request_id, sizeof(row->request_id), "inbound");
+	*rowp = row;
+	return 0;
+}
+
+/* A call refused for want of an AI channel still reached the tenant's number: the tenant
+ * sees it, as TCCC shows calls no seat could take, as a finished session that never rang
+ * nor was answered (Start = End), EndStatus 105 noSeatOnline (docs/sip.md), with its call
+ * record pushed. The row and its push are one queued write: the loop does not wait. A
+ * failure costs the record only (logged); the refusal itself stands. */
+static void refused_record(struct session_mgr *m, const struct inbound_entry *e,
+			   const struct call_incoming *in, const char *reason)
+{
+	struct store_session_end end = {.end_status = 105, .hungup_side = "system"};
+	struct store_session *row;
+	char id[33], *body = NULL;
+	json_t *cdr;
+	int err;
+
+	err = session_inbound_row(e, in, &row);
+	if (err) {
+		log_error("session", "inbound call from %s to %s: no record of the refusal: %s",
+			  in->caller, in->callee, strerror(err));
+		return;
+	}
+	end.ended_ts = row->start_ts;
+	snprintf(end.end_reason, sizeof(end.end_reason), "%s", reason);
+	row->status = STORE_STATUS_FINISHED;
+	row->ended_ts = end.ended_ts;
+	row->end_status = end.end_status;
+	snprintf(row->hungup_side, sizeof(row->hungup_side), "%s", end.hungup_side);
+	snprintf(row->end_reason, sizeof(row->end_reason), "%s", reason);
+	cdr = records_cdr(row, NULL, 0, true);
+	if (cdr)
+		body = json_dumps(cdr, JSON_COMPACT);
+	json_decref(cdr);
+	if (!body)
+		log_error("session", "%s: out of memory building the call record push", row->id);
+	snprintf(id, sizeof(id), "%s", row->id);
+	/* The row goes to the writer, which owns it from here. */
+	err = store_session_create_finished(m->deps.store, row, &end, body);
+	if (err)
+		log_error("session", "%s: the record of the refused call could not be queued: %s",
+			  id, strerror(err));
+	else
+		log_info("session", "%s: refused inbound call from %s to %s recorded: EndStatus "
+			 "%d (%s)", id, in->caller, e->number, end.end_status,
+			 records_end_status_string(end.end_status));
+	free(body);
+}
+
 /* An inbound call into an AI flow needs a free AI channel, as CreateIVRSession does
  * (docs/callout-rules.md): EACCES (480) without a licence, EBUSY (486 Busy Here) when the
  * instance's live AI sessions fill its channels. Counted over the sessions this process
@@ -199,6 +280,8 @@ int session_mgr_incoming(struct call *c, const struct call_incoming *in, call_ev
 			 "%s", in->caller, in->callee, err == EBUSY ? "486" : "480",
 			 (unsigned long long)e.ivr_id, err == EBUSY ? "all AI channels of the "
 			 "instance are in use" : "the instance has no AI licence");
+		refused_record(m, &e, in, err == EBUSY ? "refused (486): all AI channels in use"
+						       : "refused (480): no AI licence");
 		mem_deref(e.flow);
 		return err;
 	}

@@ -113,6 +113,10 @@ void session_inbound_install(struct session_mgr *m, struct inbound_table *t);
 /* The entry for a dialled number, with a new reference to its flow; ENOENT if none. */
 int session_inbound_find(struct session_mgr *m, const char *number, struct inbound_entry *out);
 
+/* The session row of an inbound call to e's number (a new id, ringing, started now). */
+int session_inbound_row(const struct inbound_entry *e, const struct call_incoming *in,
+			struct store_session **rowp);
+
 /* Takes an inbound call into a new session (answers it; the IVR runs on ANSWERED). */
 int session_work_inbound(struct session_mgr *m, struct call *c, const struct inbound_entry *e,
 			 const struct call_incoming *in, call_event_h **ehp, void **argp);

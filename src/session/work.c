@@ -9,7 +9,6 @@
 #include "call/call.h"
 #include "ivr/ivr.h"
 #include "media/media.h"
-#include "policy/policy.h"
 #include "records/records.h"
 #include "session/session_int.h"
 
@@ -497,31 +496,11 @@ int session_work_inbound(struct session_mgr *m, struct call *c, const struct inb
 {
 	struct store_session *row;
 	struct session_work *w;
-	int64_t now_ms = clock_unix_ms();
 	int err;
 
-	err = store_session_alloc(&row, in->uui, "[]");
+	err = session_inbound_row(e, in, &row);
 	if (err)
 		return err;
-	err = ids_session(row->id);
-	if (err) {
-		mem_deref(row);
-		return err;
-	}
-	row->sdkappid = e->sdkappid;
-	row->account_id = e->account_id;
-	row->direction = 0;
-	if (policy_number_normalise(in->caller, NULL, row->caller, NULL, 0))
-		snprintf(row->caller, sizeof(row->caller), "%s", in->caller);
-	snprintf(row->callee, sizeof(row->callee), "%s", e->number);
-	row->ivr_id = e->ivr_id;
-	row->ivr_version = e->ivr_version;
-	row->ai = e->flow && ivr_flow_uses_ai(e->flow);
-	row->status = STORE_STATUS_RINGING;
-	row->created_ms = now_ms;
-	row->start_ts = now_ms / 1000;
-	snprintf(row->request_id, sizeof(row->request_id), "inbound");
-
 	w = mem_zalloc(sizeof(*w), work_destructor);
 	if (!w) {
 		mem_deref(row);

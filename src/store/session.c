@@ -647,6 +647,64 @@ int store_session_finish(struct store *st, const char *id, uint64_t sdkappid,
 	return store_write_async(st, finish_write, l);
 }
 
+/* A session born finished: the row and how it ended, both owned by the writer. */
+struct born_finished {
+	struct store_session *s;
+	struct lifecycle *l;
+};
+
+static void born_finished_destructor(void *arg)
+{
+	struct born_finished *b = arg;
+
+	mem_deref(b->s);
+	mem_deref(b->l);
+}
+
+/* The insert and the finish share this job's savepoint: nobody ever reads the row live,
+ * and a failure of either leaves neither (nor the push). */
+static int born_finished_write(struct store_conn *c, void *arg)
+{
+	struct born_finished *b = arg;
+	int err;
+
+	b->s->status = STORE_STATUS_RINGING;
+	err = session_insert(c, b->s);
+	return err ? err : finish_write(c, b->l);
+}
+
+int store_session_create_finished(struct store *st, struct store_session *s,
+				  const struct store_session_end *end, const char *cdr_body)
+{
+	struct born_finished *b;
+	int err;
+
+	if (!st || !s || !end || strlen(s->id) != 32) {
+		mem_deref(s);
+		return EINVAL;
+	}
+	b = mem_zalloc(sizeof(*b), born_finished_destructor);
+	if (!b) {
+		mem_deref(s);
+		return ENOMEM;
+	}
+	b->s = s;
+	b->l = lifecycle_alloc(s->id);
+	if (!b->l) {
+		mem_deref(b);
+		return ENOMEM;
+	}
+	b->l->sdkappid = s->sdkappid;
+	b->l->end = *end;
+	b->l->end.participants = NULL;
+	err = cdr_body ? str_dup(&b->l->cdr_body, cdr_body) : 0;
+	if (err) {
+		mem_deref(b);
+		return err;
+	}
+	return store_write_async(st, born_finished_write, b);
+}
+
 struct key_walk {
 	store_key_press_h *h;
 	void *arg;

@@ -134,15 +134,17 @@ int store_credential_get(struct store *st, const char *secret_id, struct store_c
 int store_instance_put(struct store *st, const struct store_instance *inst);
 int store_instance_get(struct store *st, uint64_t sdkappid, struct store_instance *out);
 
-/* A change of an instance's licence: only the fields marked set change, in one UPDATE, so
- * concurrent changes of different fields never undo each other. ENOENT if the instance
- * does not exist. Blocking (durable). */
+/* A change of an instance's licence and recording switch (CccdModifyInstance, `ccc admin
+ * instance-set`): only the fields marked set change, in one UPDATE, so concurrent changes
+ * of different fields never undo each other. ENOENT if the instance does not exist.
+ * Blocking (durable). */
 struct store_licence {
 	uint64_t sdkappid;
-	bool set_edition, set_package_expires_at, set_ai_channels;
+	bool set_edition, set_package_expires_at, set_ai_channels, set_record_calls;
 	enum store_edition edition;
 	int64_t package_expires_at;
 	uint32_t ai_channels;
+	bool record_calls;
 };
 
 int store_instance_licence(struct store *st, const struct store_licence *l);
@@ -346,6 +348,15 @@ struct store_session_end {
 int store_session_finish(struct store *st, const char *id, uint64_t sdkappid,
 			 const struct store_session_end *end, const char *cdr_body,
 			 const char *record_body);
+
+/* Queues the insert of a session that ended as it began — an inbound call refused before
+ * it was answered — as one write: the row, finished with `end`, and its call record push
+ * (cdr_body, a TelCdrInfo JSON object; NULL = none) if the instance pushes CDRs, so the
+ * record and its push appear together like those of any finished session. For the control
+ * loop: returns at once. Takes over s (the caller must not use it afterwards, whatever the
+ * result); s->status is ignored. */
+int store_session_create_finished(struct store *st, struct store_session *s,
+				  const struct store_session_end *end, const char *cdr_body);
 
 /* The key presses of a session in order (for records): h is called per press. */
 typedef int (store_key_press_h)(const struct store_key_press *kp, void *arg);

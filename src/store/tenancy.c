@@ -216,7 +216,8 @@ static int licence_write(struct store_conn *c, void *arg)
 	sqlite3_stmt *s = store_stmt(c, "UPDATE instances SET "
 				     "edition = coalesce(?, edition), "
 				     "package_expires_at = coalesce(?, package_expires_at), "
-				     "ai_channels = coalesce(?, ai_channels) WHERE sdkappid = ?");
+				     "ai_channels = coalesce(?, ai_channels), "
+				     "record = coalesce(?, record) WHERE sdkappid = ?");
 	int err;
 
 	if (!s)
@@ -227,7 +228,9 @@ static int licence_write(struct store_conn *c, void *arg)
 		sqlite3_bind_int64(s, 2, l->package_expires_at);
 	if (l->set_ai_channels)
 		sqlite3_bind_int64(s, 3, l->ai_channels);
-	sqlite3_bind_int64(s, 4, (sqlite3_int64)l->sdkappid);
+	if (l->set_record_calls)
+		sqlite3_bind_int(s, 4, l->record_calls ? 1 : 0);
+	sqlite3_bind_int64(s, 5, (sqlite3_int64)l->sdkappid);
 	err = step_done(c, s);
 	return !err && sqlite3_changes(c->db) == 0 ? ENOENT : err;
 }

@@ -7,8 +7,8 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
-import { execFileSync } from "node:child_process";
-import { ROOT, startCccd } from "./lib/cccd.mjs";
+import { execFile, execFileSync, spawnSync } from "node:child_process";
+import { CCC, ROOT, startCccd } from "./lib/cccd.mjs";
 
 const require = createRequire(import.meta.url);
 const tencentcloud = require(path.join(ROOT, "node_modules/tencentcloud-sdk-nodejs-intl-en"));
@@ -254,6 +254,71 @@ test("concurrent changes never undo each other: blacklist edits, licence fields"
   const lic = await op("CccdDescribeInstance", { SdkAppId: B });
   assert.deepEqual([lic.AIChannels, lic.PackageExpiresAt], [7, 4102444800]);
   await op("CccdModifyInstance", { SdkAppId: B, PackageExpiresAt: 0 });
+});
+
+// `ccc admin instance-set` changes only the options it is given, in the same field-wise
+// write as CccdModifyInstance: an operator's API edits made at the same moment survive.
+test("instance-set next to API licence edits: every field given by either survives", async () => {
+  const cli = (...args) => new Promise((resolve) => {
+    execFile(CCC, ["admin", "--config", d.confPath, "instance-set", "--sdkappid", String(A), ...args],
+      { cwd: ROOT, encoding: "utf8" }, (err, stdout, stderr) =>
+        resolve({ code: err ? err.code : 0, stdout, stderr }));
+  });
+  for (let k = 1; k <= 8; k++) {
+    const record = k % 2 === 0;
+    const edition = k % 2 === 0 ? "standard" : "advanced";
+    const [c1, c2, r1, r2] = await Promise.all([
+      cli("--record", record ? "yes" : "no"),
+      cli("--ai-channels", String(100 + k)),
+      op("CccdModifyInstance", { SdkAppId: A, PackageExpiresAt: 4102444800 + k }),
+      op("CccdModifyInstance", { SdkAppId: A, Edition: edition })]);
+    assert.equal(c1.code, 0, c1.stderr);
+    assert.equal(c2.code, 0, c2.stderr);
+    assert.equal(r1.err, undefined, r1.message);
+    assert.equal(r2.err, undefined, r2.message);
+    const i = await op("CccdDescribeInstance", { SdkAppId: A });
+    assert.deepEqual([i.RecordCalls, i.AIChannels, i.PackageExpiresAt, i.Edition],
+      [record, 100 + k, 4102444800 + k, edition], `round ${k}`);
+    await new Promise((r) => setTimeout(r, 120)); // the operator's rate limit per action
+  }
+  // An option not given is not changed; the command prints the instance as it now is.
+  const before = await op("CccdDescribeInstance", { SdkAppId: A });
+  const out = await cli("--record", "no");
+  assert.equal(out.code, 0, out.stderr);
+  assert.match(out.stdout, new RegExp(`^instance ${A}: edition standard, package expires 4102444808, ` +
+    "AI channels 108, record no\n$"));
+  const after = await op("CccdDescribeInstance", { SdkAppId: A });
+  assert.deepEqual({ ...after, RequestId: 0 }, { ...before, RecordCalls: false, RequestId: 0 });
+
+  // Bad values and usage errors: exit 2, the option named, nothing changed.
+  for (const [args, msg] of [
+    [["--ai-channels", "100001"], /bad --ai-channels '100001' \(0 to 100000\)/],
+    [["--ai-channels", "-1"], /bad --ai-channels '-1'/],
+    [["--ai-channels", "many"], /bad --ai-channels 'many'/],
+    [["--edition", "gold"], /bad --edition 'gold' \(advanced or standard\)/],
+    [["--record", "maybe"], /bad --record 'maybe' \(yes or no\)/],
+    [["--package-expires", "soon"], /bad --package-expires 'soon'/],
+    [["--package-expires", "9223372036854775808"], /bad --package-expires/],
+    [["--record", "yes", "--ai-channels"], /--ai-channels needs a value/],
+    [["--ai-chanels", "3"], /instance-set has no option --ai-chanels/],
+    [["--record", "yes", "--record", "no"], /--record is given twice/],
+    [[], /needs at least one of --edition, --package-expires, --ai-channels, --record/]]) {
+    const r = spawnSync(CCC, ["admin", "--config", d.confPath, "instance-set", "--sdkappid", String(A),
+      ...args], { cwd: ROOT, encoding: "utf8" });
+    assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, msg, args.join(" "));
+  }
+  const noId = spawnSync(CCC, ["admin", "--config", d.confPath, "instance-set", "--record", "yes"],
+    { encoding: "utf8" });
+  assert.equal(noId.status, 2);
+  assert.match(noId.stderr, /needs --sdkappid/);
+  const unknown = spawnSync(CCC, ["admin", "--config", d.confPath, "instance-set", "--sdkappid",
+    "1400009999", "--record", "yes"], { encoding: "utf8" });
+  assert.equal(unknown.status, 1);
+  assert.match(unknown.stderr, /instance 1400009999: no such instance/);
+  const last = await op("CccdDescribeInstance", { SdkAppId: A });
+  assert.deepEqual({ ...last, RequestId: 0 }, { ...after, RequestId: 0 }, "the refused commands changed nothing");
+  await op("CccdModifyInstance", { SdkAppId: A, Edition: "advanced", PackageExpiresAt: 0, AIChannels: 0 });
 });
 
 test("ccc call reaches the admin actions too", () => {

@@ -2,10 +2,12 @@
 // AI channel. No channel licensed -> FailedOperation.AIConcurrentNoPackage; every licensed
 // channel held by a live AI session -> FailedOperation.AIConcurrentOverFrequency, exact under
 // 20 concurrent requests; licences changed at run time with `ccc admin instance-set`, and a
-// control request that passes next to each refusal.
+// control request that passes next to each refusal. Inbound calls refused for want of a
+// channel leave a finished record, read with the SDK and pushed.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
+import http from "node:http";
 import path from "node:path";
 import { spawnSync } from "node:child_process";
 import { ROOT, startCccd, client, until } from "./lib/cccd.mjs";
@@ -88,8 +90,23 @@ test("20 concurrent AI requests with 3 channels: exactly 3 pass", async () => {
 });
 
 // An inbound call into an AI flow takes a channel too: 480 without a licence, 486 (Busy
-// Here) while every channel is held, answered once one is free.
-test("inbound calls into an AI flow: 480 without a licence, 486 with every channel busy", async () => {
+// Here) while every channel is held, answered once one is free. Each refusal is a finished
+// inbound session (EndStatus 105 noSeatOnline, Start = End) that DescribeTelCdr and
+// DescribeTelSession show and that is pushed like any call record; unknown numbers (404)
+// leave nothing.
+test("inbound calls into an AI flow: 480 without a licence, 486 with every channel busy", async (t) => {
+  const pushes = [];
+  const rx = http.createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      pushes.push({ url: req.url, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) });
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end('{"ErrCode":0,"ErrMsg":"ok"}');
+    });
+  });
+  await new Promise((r) => rx.listen(0, "127.0.0.1", r));
+  t.after(() => { rx.closeAllConnections(); rx.close(); });
   const sdkappid = next++;
   const flow = path.join(d.dir, "ai-in.json");
   fs.writeFileSync(flow, JSON.stringify({ type: "inbound", nodes: [
@@ -100,6 +117,8 @@ test("inbound calls into an AI flow: 480 without a licence, 486 with every chann
   const creds = d.tenant(["--sdkappid", String(sdkappid), "--rules", "demo", "--ivr", `5:inbound:${flow}`,
     "--ivr", `1:autoOutbound:${aiFlow}`, "--number", "008601012340000", "--ai-channels", "0"]);
   const api = client(creds, d.endpoint);
+  d.ccc(["push", "config", "--config", d.confPath, "--sdkappid", String(sdkappid),
+    "--url", `http://127.0.0.1:${rx.address().port}/push`, "--events", "cdr"]);
   admin("number-set", "--sdkappid", String(sdkappid), "--number", "008601012349999",
     "--outbound", "no", "--inbound-ivr", "5");
   const scenario = (code) => {
@@ -117,15 +136,62 @@ test("inbound calls into an AI flow: 480 without a licence, 486 with every chann
     return x.status === 0 ? x : null;
   }, 15000, 1000, "the number to be refused with 480");
   assert.equal(r480.status, 0);
-  // One channel, held by an outbound AI session that rings on.
+  // One channel, held by an outbound AI session that rings on. Until the licence is seen
+  // (within 5 s) the calls are still refused with 480: each of those is recorded too.
   admin("instance-set", "--sdkappid", String(sdkappid), "--ai-channels", "1");
   const held = await create({ sdkappid, api }, 1);
   assert.equal(held.err, undefined, held.message);
+  let refusals = 1;
   const r486 = await until(() => {
     const x = dial(scenario(486));
+    refusals++;
     return x.status === 0 ? x : null;
   }, 15000, 1000, "the licence to be seen and the call refused with 486");
   assert.equal(r486.status, 0);
+
+  const now = Math.floor(Date.now() / 1000);
+  const inbound = async () => {
+    const l = await api.DescribeTelCdr({ SdkAppId: sdkappid, StartTimeStamp: now - 600,
+      EndTimeStamp: now + 60, PageSize: 100, PageNumber: 0 });
+    assert.equal(l.err, undefined, l.message);
+    return l.TelCdrList.filter((c) => c.Direction === 0);
+  };
+  const refused = await until(async () => {
+    const l = await inbound();
+    return l.length >= refusals ? l : null;
+  }, 10000, 200, `${refusals} records of refused calls`);
+  assert.equal(refused.length, refusals, "one record per refused call, none for the 404s");
+  for (const cdr of refused) {
+    assert.equal(cdr.CallType, 2);
+    assert.equal(cdr.Caller, "008613800000000");
+    assert.equal(cdr.Callee, "00861012349999");
+    assert.equal(cdr.EndStatus, 105);
+    assert.equal(cdr.EndStatusString, "noSeatOnline");
+    assert.equal(cdr.HungUpSide, "system");
+    assert.equal(cdr.StartTimestamp, cdr.EndedTimestamp);
+    assert.equal(cdr.Time, cdr.StartTimestamp);
+    assert.ok(cdr.StartTimestamp >= now - 600 && cdr.StartTimestamp <= now);
+    assert.deepEqual([cdr.RingTimestamp, cdr.AcceptTimestamp, cdr.Duration, cdr.IVRDuration],
+      [0, 0, 0, 0]);
+    assert.deepEqual(cdr.IVRKeyPressed, []);
+    assert.equal(cdr.RecordURL, "");
+    const s = await api.DescribeTelSession({ SdkAppId: sdkappid, SessionId: cdr.SessionId });
+    assert.equal(s.err, undefined, s.message);
+    assert.equal(s.Session.SessionStatus, "finished");
+    assert.equal(s.Session.Direction, 0);
+    assert.equal(s.Session.Caller, "008613800000000");
+    assert.equal(s.Session.Callee, "00861012349999");
+    assert.equal(s.Session.StartTimestamp, cdr.StartTimestamp);
+    assert.deepEqual([s.Session.RingTimestamp, s.Session.AcceptTimestamp], [0, 0]);
+    const push = await until(() => pushes.find((p) => p.body.SessionId === cdr.SessionId),
+      10000, 100, "the refused call's CDR push");
+    assert.match(push.url, /\?action=cdr&version=1$/);
+    const { SdkAppId, ...pushed } = push.body;
+    assert.equal(SdkAppId, sdkappid);
+    assert.deepEqual(pushed, JSON.parse(JSON.stringify(cdr)), "the push is the DescribeTelCdr record");
+  }
+  const active = await api.DescribePSTNActiveSessionList({ SdkAppId: sdkappid, Offset: 0, Limit: 25 });
+  assert.equal(active.Total, 1, "only the held outbound session is live");
   // Control: the channel is freed and the same call is answered.
   await api.HangUpCall({ SdkAppId: sdkappid, SessionId: held.SessionId });
   const ok = await until(() => {

@@ -363,6 +363,102 @@ static void test_session_recordings(void **state)
 	mem_deref(s);
 }
 
+static int cdr_count(struct store_session *s, void *arg)
+{
+	(void)s;
+	(*(unsigned *)arg)++;
+	return 0;
+}
+
+/* A session that ends as it begins (a refused inbound call): one write makes the finished
+ * row, listed with the call records, and its CDR push; never seen live. The row is taken
+ * over whatever happens; a pushing-less instance gets the row without a push. */
+static void test_create_finished(void **state)
+{
+	struct fixture *f = *state;
+	struct store_session_end end = {.ended_ts = 1700000000, .end_status = 105,
+					.hungup_side = "system", .end_reason = "refused"};
+	struct store_cdr_query q = {.sdkappid = SDKAPPID, .since = 1700000000,
+				    .until = 1700000000, .limit = 10};
+	struct store_outbox_filter fl = ALL;
+	struct store_session *s = NULL, *g = NULL;
+	unsigned n = 0, active = 0;
+	uint64_t total = 0;
+	struct rows rs;
+
+	assert_int_equal(store_session_alloc(&s, "uui", NULL), 0);
+	strcpy(s->id, "00112233445566778899aabbccddeeff");
+	s->sdkappid = SDKAPPID;
+	s->direction = 0;
+	strcpy(s->caller, "008613800000000");
+	strcpy(s->callee, "008675587654321");
+	s->ivr_id = 5;
+	s->start_ts = 1700000000;
+	s->created_ms = 1700000000000;
+	s->status = STORE_STATUS_FINISHED; /* ignored */
+	assert_int_equal(store_session_create_finished(f->st, s, &end, "{\"cdr\":1}"), 0);
+	assert_int_equal(store_sync(f->st), 0);
+	assert_int_equal(store_session_get(f->st, SDKAPPID, "00112233445566778899aabbccddeeff",
+					   &g), 0);
+	assert_int_equal(g->status, STORE_STATUS_FINISHED);
+	assert_int_equal(g->direction, 0);
+	assert_int_equal(g->start_ts, 1700000000);
+	assert_int_equal(g->ended_ts, 1700000000);
+	assert_int_equal(g->ring_ts, 0);
+	assert_int_equal(g->accept_ts, 0);
+	assert_int_equal(g->end_status, 105);
+	assert_string_equal(g->hungup_side, "system");
+	assert_string_equal(g->end_reason, "refused");
+	assert_string_equal(g->caller, "008613800000000");
+	assert_string_equal(g->uui, "uui");
+	assert_string_equal(g->participants, "[]");
+	g = mem_deref(g);
+	assert_int_equal(store_cdr_list(f->st, &q, cdr_count, &n, &total), 0);
+	assert_int_equal(total, 1);
+	assert_int_equal(store_sessions_active(f->st, SDKAPPID, 0, 10, cdr_count, &active,
+					       &total), 0);
+	assert_int_equal(total, 0);
+	fl.session_id = "00112233445566778899aabbccddeeff";
+	rs = list(f->st, &fl);
+	assert_int_equal(rs.n, 1);
+	assert_string_equal(rs.r[0].action, "cdr");
+	assert_string_equal(rs.r[0].body, "{\"cdr\":1}");
+
+	/* The same id again: the insert fails, and neither row nor push changes. */
+	assert_int_equal(store_session_alloc(&s, NULL, NULL), 0);
+	strcpy(s->id, "00112233445566778899aabbccddeeff");
+	s->sdkappid = SDKAPPID;
+	end.end_status = 0;
+	assert_int_equal(store_session_create_finished(f->st, s, &end, "{\"cdr\":2}"), 0);
+	assert_int_equal(store_sync(f->st), 0);
+	assert_int_equal(list(f->st, &fl).n, 1);
+	assert_int_equal(store_session_get(f->st, SDKAPPID, fl.session_id, &g), 0);
+	assert_int_equal(g->end_status, 105);
+	g = mem_deref(g);
+
+	/* An instance that does not push: the record without a push. */
+	assert_int_equal(store_session_alloc(&s, NULL, NULL), 0);
+	strcpy(s->id, "ffeeddccbbaa99887766554433221100");
+	s->sdkappid = OTHER;
+	assert_int_equal(store_session_create_finished(f->st, s, &end, "{}"), 0);
+	assert_int_equal(store_sync(f->st), 0);
+	assert_int_equal(store_session_get(f->st, OTHER, "ffeeddccbbaa99887766554433221100",
+					   &g), 0);
+	assert_int_equal(g->status, STORE_STATUS_FINISHED);
+	g = mem_deref(g);
+	fl.session_id = "ffeeddccbbaa99887766554433221100";
+	assert_int_equal(list(f->st, &fl).n, 0);
+
+	/* Bad arguments: refused, the row released all the same (no leak under ASan). */
+	assert_int_equal(store_session_alloc(&s, NULL, NULL), 0);
+	strcpy(s->id, "short");
+	assert_int_equal(store_session_create_finished(f->st, s, &end, NULL), EINVAL);
+	assert_int_equal(store_session_alloc(&s, NULL, NULL), 0);
+	strcpy(s->id, "ffeeddccbbaa99887766554433221101");
+	assert_int_equal(store_session_create_finished(f->st, s, NULL, NULL), EINVAL);
+	assert_int_equal(store_session_create_finished(f->st, NULL, &end, NULL), EINVAL);
+}
+
 static void test_claim_order(void **state)
 {
 	struct fixture *f = *state;
@@ -602,6 +698,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_enqueue_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_add_in_transaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_recordings, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_create_finished, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resend_and_purge, setup, teardown),

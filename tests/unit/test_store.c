@@ -204,6 +204,21 @@ static void test_licence_and_rules_edit(void **state)
 	assert_int_equal(in.ai_channels, 5);
 	assert_int_equal(in.edition, STORE_EDITION_STANDARD);
 	assert_int_equal(in.package_expires_at, 99);
+	assert_false(in.record_calls);
+	/* The recording switch alone (ccc admin instance-set --record). */
+	l = (struct store_licence){.sdkappid = 61, .set_record_calls = true, .record_calls = true};
+	assert_int_equal(store_instance_licence(f->st, &l), 0);
+	assert_int_equal(store_instance_get(f->st, 61, &in), 0);
+	assert_true(in.record_calls);
+	assert_int_equal(in.ai_channels, 5);
+	assert_int_equal(in.edition, STORE_EDITION_STANDARD);
+	assert_int_equal(in.package_expires_at, 99);
+	l = (struct store_licence){.sdkappid = 61, .set_package_expires_at = true,
+				   .package_expires_at = 7};
+	assert_int_equal(store_instance_licence(f->st, &l), 0);
+	assert_int_equal(store_instance_get(f->st, 61, &in), 0);
+	assert_true(in.record_calls);
+	assert_int_equal(in.package_expires_at, 7);
 	l.sdkappid = 62;
 	assert_int_equal(store_instance_licence(f->st, &l), ENOENT);
 
