@@ -190,11 +190,17 @@ static void bare_run(int n, double secs, bool shared)
 	{
 		double dt = now_s() - t0, cpu = cpu_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
 
-		printf("  %-26s calls %5d  sent %8.0f pkt/s  received %8.0f pkt/s  "
-		       "CPU %5.1f%% of a core  %6.2f us CPU per call-second  %5.2f us per packet\n",
+		/* Per call from the cost per packet: a loop that cannot keep up (one core) moves
+		 * fewer packets than the calls need, and CPU per call would read too low. */
+		double per_pkt = 1e6 * cpu / (double)(sent + recvd), per_call = 200 * per_pkt;
+
+		printf("  %-26s calls %5d  sent %8.0f pkt/s (of %d)  received %8.0f pkt/s  "
+		       "CPU %5.1f%% of a core  %5.2f us per packet  %6.2f us CPU per call-second  "
+		       "fits %.0f calls on %ld cores\n",
 		       shared ? "one socket for cccd ends" : "a socket per call end", n,
-		       sent / dt, recvd / dt, 100 * cpu / dt, 1e6 * cpu / dt / n,
-		       1e6 * cpu / (double)(sent + recvd));
+		       sent / dt, 100 * n, recvd / dt, 100 * cpu / dt, per_pkt, per_call,
+		       1e6 * (double)sysconf(_SC_NPROCESSORS_ONLN) / per_call,
+		       sysconf(_SC_NPROCESSORS_ONLN));
 	}
 	for (int i = 0; i < n; i++) {
 		if (!shared || i == 0)

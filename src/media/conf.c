@@ -74,7 +74,7 @@ int media_conf_read(const struct conf *cf, struct media_conf *mc, struct conf_er
 	static const char *const voices[] = {"kal", NULL};
 	const struct conf_section *sec = conf_section_first(cf, "media");
 	const char *ip, *codecs, *cmd, *dir;
-	uint64_t pmin, pmax, workers, timeout, cache, rtcp;
+	uint64_t pmin, pmax, workers, timeout, cache, rtcp, prio;
 	struct sa sa;
 	int rc, voice;
 
@@ -93,6 +93,7 @@ int media_conf_read(const struct conf *cf, struct media_conf *mc, struct conf_er
 	rc = rc ? rc : conf_str(sec, "tts_command", "", &cmd, err);
 	rc = rc ? rc : conf_str(sec, "recording_dir", "var/recordings", &dir, err);
 	rc = rc ? rc : conf_uint(sec, "rtcp_interval_ms", 5000, 100, 60000, &rtcp, err);
+	rc = rc ? rc : conf_uint(sec, "rt_priority", 10, 0, 99, &prio, err);
 	if (rc)
 		return rc;
 
@@ -145,5 +146,6 @@ int media_conf_read(const struct conf *cf, struct media_conf *mc, struct conf_er
 	snprintf(mc->tts_command, sizeof(mc->tts_command), "%s", cmd);
 	snprintf(mc->recording_dir, sizeof(mc->recording_dir), "%s", dir);
 	mc->rtcp_interval_ms = (unsigned)rtcp;
+	mc->rt_priority = (unsigned)prio;
 	return 0;
 }

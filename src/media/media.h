@@ -35,6 +35,7 @@ struct media_conf {
 	char tts_command[256];       /* external TTS program for other languages ("" = none) */
 	char recording_dir[512];     /* recordings are written here */
 	unsigned rtcp_interval_ms;   /* RTCP report interval (RFC 3550: 5000) */
+	unsigned rt_priority;        /* SCHED_FIFO priority of the workers; 0 = normal */
 };
 
 int media_conf_read(const struct conf *cf, struct media_conf *mc, struct conf_err *err);

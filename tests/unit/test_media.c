@@ -262,11 +262,14 @@ static void test_conf(void **state)
 	assert_string_equal(mc.tts_command, "");
 	assert_string_equal(mc.recording_dir, "var/recordings");
 	assert_int_equal(mc.rtcp_interval_ms, 5000);
+	assert_int_equal(mc.rt_priority, 10);
 
 	assert_int_equal(conf_of("[media]\nrtp_ip = ::1\nport_min = 21001\nport_max = 21003\n"
 				 "workers = 2\nrtp_timeout_ms = 0\ncodecs = pcma\n"
 				 "prompt_cache_bytes = 1000\ntts_command = sh -c x\n"
-				 "recording_dir = /tmp/r\nrtcp_interval_ms = 200\n", &mc, &err), 0);
+				 "recording_dir = /tmp/r\nrtcp_interval_ms = 200\n"
+				 "rt_priority = 0\n", &mc, &err), 0);
+	assert_int_equal(mc.rt_priority, 0);
 	assert_string_equal(mc.rtp_ip, "::1");
 	assert_int_equal(mc.port_min, 21002);
 	assert_int_equal(mc.ncodecs, 1);
@@ -291,6 +294,7 @@ static void test_conf(void **state)
 	conf_fails("[media]\ntts_command = no-such-tts-program --stdout\n",
 		   "'no-such-tts-program' not found");
 	conf_fails("[media]\nworkers = 65\n", "between");
+	conf_fails("[media]\nrt_priority = 100\n", "rt_priority");
 	conf_fails("[media]\ncodec = PCMU\n", "codec");
 }
 
