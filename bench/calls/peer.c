@@ -10,7 +10,9 @@
  *     (SO_TIMESTAMPNS) of each packet that follows its predecessor directly (next sequence
  *     number, 160 samples later), minus 20 ms. On loopback a packet is stamped inside
  *     cccd's sendmmsg, so the figure is cccd's pacing, not this program's scheduling;
- *   - counts packets cccd never sent in sequence (gaps) as lost.
+ *   - counts the gaps in each stream's sequence numbers as lost packets, and says how many
+ *     of them the kernel dropped at this program's own socket (SO_RXQ_OVFL: the load
+ *     generator fell behind), so the rest are packets cccd never sent.
  *
  *   peer PORT SECONDS
  *
@@ -60,6 +62,7 @@ struct stream {
 static struct stream streams[65536];
 static uint32_t hist[HIST_MAX_US + 1];
 static uint64_t samples, recvd, echoed, lost, keys, rtcp, bad, active;
+static uint32_t ovfl, ovfl_at_start; /* the socket's drop counter: now, at the window's start */
 static int64_t window = 1;
 static struct timespec win_t0, win_c0;
 
@@ -72,6 +75,7 @@ static void window_start(void)
 {
 	memset(hist, 0, sizeof(hist));
 	samples = recvd = echoed = lost = keys = rtcp = bad = active = 0;
+	ovfl_at_start = ovfl;
 	window++;
 	clock_gettime(CLOCK_MONOTONIC, &win_t0);
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &win_c0);
@@ -104,10 +108,11 @@ static void window_print(void)
 			break;
 		}
 	printf("peer streams %llu  received %.0f pkt/s  sent %.0f pkt/s  lost %llu  "
+	       "dropped_by_peer %u  "
 	       "jitter_p50_ms %.3f  jitter_p99_ms %.3f  jitter_max_ms %.3f  intervals %llu  "
 	       "keys %llu  rtcp %llu  bad %llu  peer_cpu_pct %.1f\n",
 	       (unsigned long long)active, dt > 0 ? recvd / dt : 0, dt > 0 ? echoed / dt : 0,
-	       (unsigned long long)lost, percentile_ms(0.5), percentile_ms(0.99), max,
+	       (unsigned long long)lost, ovfl - ovfl_at_start, percentile_ms(0.5), percentile_ms(0.99), max,
 	       (unsigned long long)samples, (unsigned long long)keys, (unsigned long long)rtcp,
 	       (unsigned long long)bad, dt > 0 ? 100 * cpu / dt : 0);
 	fflush(stdout);
@@ -128,21 +133,29 @@ static int udp_bind(uint16_t port, bool stamp)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf)))
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
-	if (stamp)
+	if (stamp) {
 		setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
+		setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
+	}
 	return fd;
 }
 
+/* The packet's kernel receive time; notes the socket's drop counter on the way. */
 static int64_t stamp_ns(struct msghdr *h)
 {
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c))
+	int64_t ns = 0;
+
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
 		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
 			struct timespec t;
 
 			memcpy(&t, CMSG_DATA(c), sizeof(t));
-			return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+			ns = (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+		} else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+			memcpy(&ovfl, CMSG_DATA(c), sizeof(ovfl));
 		}
-	return 0;
+	}
+	return ns;
 }
 
 static void put16(uint8_t *p, uint16_t v)
@@ -272,7 +285,7 @@ int main(int argc, char **argv)
 	static struct mmsghdr rmsg[BATCH], smsg[BATCH * DTMF_ENDS];
 	static struct iovec riov[BATCH], siov[BATCH * DTMF_ENDS];
 	static struct sockaddr_in from[BATCH];
-	static char ctl[BATCH][CMSG_SPACE(sizeof(struct timespec))];
+	static char ctl[BATCH][CMSG_SPACE(sizeof(struct timespec)) + CMSG_SPACE(sizeof(uint32_t))];
 	int port = argc > 2 ? atoi(argv[1]) : 0, fd, fd_rtcp, sfd, ep;
 	double secs = argc > 2 ? atof(argv[2]) : 0;
 	struct epoll_event ev = {.events = EPOLLIN}, evs[4];

@@ -20,7 +20,7 @@
 # (at the first step that loses a call, or after the last step).
 #
 #   QUICK=1 bench/calls/run.sh           2-3 minutes: small steps, 10 s holds
-#   bench/calls/run.sh                   the full run (60 s holds, 500..3000 calls)
+#   bench/calls/run.sh                   the full run (60 s holds, 1000..3200 calls; ~12 min)
 #   STEPS="1000 2000" HOLD=30 CPS_STEPS="300 400" bench/calls/run.sh
 #   KEEP=1 ...                           keep the work folder (logs, database) for a look
 #
@@ -36,9 +36,9 @@ if [ -n "${QUICK:-}" ]; then
 	CPS_STEPS=${CPS_STEPS:-"50 100 200"}
 	CPS_SECONDS=${CPS_SECONDS:-4}
 else
-	STEPS=${STEPS:-"500 1000 1500 2000 2500 3000"}
+	STEPS=${STEPS:-"1000 2000 2400 2800 3200"}
 	HOLD=${HOLD:-60}
-	CPS_STEPS=${CPS_STEPS:-"100 200 300 400 600"}
+	CPS_STEPS=${CPS_STEPS:-"200 300 400 600 800"}
 	CPS_SECONDS=${CPS_SECONDS:-10}
 fi
 RAMP=${RAMP:-200}              # calls per second while a step fills up
@@ -165,6 +165,7 @@ for n in $STEPS; do
 	peer=$(peer_line)
 	wait "$sipp_job" || true
 	read -r ok failed <"$sipp_out"
+	plost=$(awk '{for (i = 1; i < NF; i++) if ($i == "lost") print $(i + 1)}' <<<"$peer")
 	sleep 1   # the last records
 	keys=$(( $(keys_1) - k0 ))
 	line=$(awk -v n="$n" -v ok="$ok" -v f="$failed" -v keys="$keys" -v c0="$c0" -v c1="$c1" -v s0="$s0" \
@@ -179,13 +180,13 @@ for n in $STEPS; do
 		gen = (s1 - s0) / hz / (dt > 0 ? dt : 1) * 100 + field(q, "peer_cpu_pct")
 		idle = (i1 - i0) / hz / (dt > 0 ? dt : 1) / cores * 100
 		fp = field(p, "first_packet_ms_max")
-		printf "calls %5d  answered %5d  lost %4d  key 1 heard %5d  cccd CPU %5.1f%% of a core  %6.1f us CPU per call-second  RSS %5.1f KiB per call  jitter p50 %s ms p99 %s ms (%s streams, %s packets not sent)  first packet <= %s ms  load generator %.0f%% of a core  machine idle %.0f%%",
+		printf "calls %5d  answered %5d  lost %4d  key 1 heard %5d  cccd CPU %5.1f%% of a core  %6.1f us CPU per call-second  RSS %5.1f KiB per call  jitter p50 %s ms p99 %s ms (%s streams, %s packets lost, %s of them dropped by the peer)  first packet <= %s ms  load generator %.0f%% of a core  machine idle %.0f%%",
 			calls, ok, f, keys, 100 * cpu / (dt > 0 ? dt : 1), us, (rss - base) / calls,
 			field(q, "jitter_p50_ms"), field(q, "jitter_p99_ms"), field(q, "peer streams"),
-			field(q, "lost"), fp == "" ? "?" : sprintf("%.1f", fp), gen, idle }')
+			field(q, "lost"), field(q, "dropped_by_peer"), fp == "" ? "?" : sprintf("%.1f", fp), gen, idle }')
 	echo "  $line"
-	if [ "$failed" != "0" ] || [ "$ok" != "$n" ] || [ "$keys" -lt "$n" ]; then
-		echo "  step $n lost calls or keys: stopping here"
+	if [ "$failed" != "0" ] || [ "$ok" != "$n" ] || [ "$keys" -lt "$n" ] || [ "${plost:-1}" != "0" ]; then
+		echo "  step $n lost calls, keys or packets: stopping here"
 		break
 	fi
 	best=$n best_line=$line
