@@ -197,8 +197,13 @@ echo "== calls per second set up and torn down (${CPS_SECONDS}s each)"
 best_cps=0
 for r in $CPS_STEPS; do
 	calls=$(( r * CPS_SECONDS ))
+	l0=$(awk '{print $14 + $15}' "/proc/$cccd_pid/task/$cccd_pid/stat") c0=$(ticks_of "$cccd_pid") t0=$(now)
 	read -r ok failed < <(sipp_run uac_short.xml "$calls" "$r" 100 $(( CPS_SECONDS + 40 )))
-	echo "  rate $r/s: $ok answered and hung up, $failed failed"
+	l1=$(awk '{print $14 + $15}' "/proc/$cccd_pid/task/$cccd_pid/stat") c1=$(ticks_of "$cccd_pid") t1=$(now)
+	echo "  rate $r/s: $ok answered and hung up, $failed failed  $(awk -v l0="$l0" -v l1="$l1" \
+		-v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" -v hz="$hz" -v n="$calls" 'BEGIN {
+		dt = t1 - t0; printf "(cccd %.0f%% of a core, its control loop %.0f%%; %.0f us of CPU per call)",
+		100 * (c1 - c0) / hz / dt, 100 * (l1 - l0) / hz / dt, 1e6 * (c1 - c0) / hz / n }')"
 	[ "$failed" = "0" ] && [ "$ok" = "$calls" ] || { echo "  rate $r/s failed: stopping here"; break; }
 	best_cps=$r
 	sleep 2
