@@ -175,7 +175,7 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 	/* Durable, so handed over even when the reply cannot be built: a session the
 	 * store acknowledged is always dialled and always gets its record. */
 	if (ctx->hooks->session_created) {
-		ctx->hooks->session_created(s, ctx->hooks->arg);
+		ctx->hooks->session_created(s, inst.record_calls, ctx->hooks->arg);
 		s = NULL;
 	}
 out:

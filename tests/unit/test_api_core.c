@@ -31,13 +31,14 @@ struct fixture {
 	uint64_t mono_us;
 	char last_session[33];
 	uint64_t last_sdkappid;
+	bool last_record;
 	unsigned handed;
 };
 
 static struct fixture *F;
 
 /* The hook gets the row as committed: it matches the stored one field by field. */
-static void session_h(struct store_session *s, void *arg)
+static void session_h(struct store_session *s, bool record, void *arg)
 {
 	struct fixture *f = arg;
 	struct store_session *g = NULL;
@@ -55,6 +56,7 @@ static void session_h(struct store_session *s, void *arg)
 	mem_deref(g);
 	snprintf(f->last_session, sizeof(f->last_session), "%s", s->id);
 	f->last_sdkappid = s->sdkappid;
+	f->last_record = record;
 	f->handed++;
 	mem_deref(s);
 }
@@ -636,6 +638,31 @@ static void test_params_and_business(void **state)
 	}
 }
 
+/* The instance's record flag, as this request read it, goes with the session to the
+ * control loop (which does not read the instance again), and a change reaches the next
+ * request. */
+static void test_record_flag(void **state)
+{
+	static const char params[] = "{\"SdkAppId\":1400000000,\"IVRId\":4600,"
+				     "\"Callee\":\"008612300000009\"}";
+	struct store_instance inst;
+	json_t *r;
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		bool record = i == 1;
+
+		assert_int_equal(store_instance_get(F->st, APP, &inst), 0);
+		inst.record_calls = record;
+		assert_int_equal(store_instance_put(F->st, &inst), 0);
+		F->last_record = !record;
+		r = call(&(struct req){.params = params});
+		assert_null(code_of(r, NULL));
+		assert_true(F->last_record == record);
+		json_decref(r);
+	}
+}
+
 static void test_rate_limit(void **state)
 {
 	unsigned ok = 0, limited = 0;
@@ -703,6 +730,7 @@ int main(void)
 		cmocka_unit_test(test_tc3_header_syntax),
 		cmocka_unit_test(test_v1_syntax),
 		cmocka_unit_test(test_params_and_business),
+		cmocka_unit_test(test_record_flag),
 		cmocka_unit_test(test_rate_limit),
 		cmocka_unit_test(test_envelope),
 	};
