@@ -663,6 +663,40 @@ static void test_record_flag(void **state)
 	}
 }
 
+/* Whether an IVR uses AI is decided per flow version (and remembered per API thread): a
+ * new version of the same IVR with or without a speech node changes the answer at once. */
+static void test_ai_per_version(void **state)
+{
+	static const char plain[] = FLOW(4610, "autoOutbound");
+	static const char speech[] = "{\"ivrId\":4610,\"name\":\"t\",\"type\":"
+		"\"autoOutbound\",\"start\":\"start\",\"nodes\":[{\"id\":\"start\",\"type\":"
+		"\"start\",\"next\":\"ask\"},{\"id\":\"ask\",\"type\":\"speech\"},"
+		"{\"id\":\"end\",\"type\":\"hangup\"}]}";
+	static const char params[] = "{\"SdkAppId\":1400000000,\"IVRId\":4610,"
+				     "\"Callee\":\"008612300000010\"}";
+	const char *docs[] = {plain, plain, speech, speech, plain};
+	uint32_t version;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		assert_int_equal(store_ivr_put(F->st, APP, 4610, "ai", STORE_IVR_AUTO_OUTBOUND,
+					       docs[i], &version), 0);
+		assert_int_equal(version, i + 1);
+		/* Twice per version: the second answer comes from the thread's memo. */
+		for (int k = 0; k < 2; k++) {
+			if (docs[i] == speech) {
+				expect(&(struct req){.params = params},
+				       "FailedOperation.AIConcurrentNoPackage", "no AI licence");
+			}
+			else {
+				json_t *r = call(&(struct req){.params = params});
+				assert_null(code_of(r, NULL));
+				json_decref(r);
+			}
+		}
+	}
+}
+
 static void test_rate_limit(void **state)
 {
 	unsigned ok = 0, limited = 0;
@@ -731,6 +765,7 @@ int main(void)
 		cmocka_unit_test(test_v1_syntax),
 		cmocka_unit_test(test_params_and_business),
 		cmocka_unit_test(test_record_flag),
+		cmocka_unit_test(test_ai_per_version),
 		cmocka_unit_test(test_rate_limit),
 		cmocka_unit_test(test_envelope),
 	};
