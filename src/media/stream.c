@@ -321,6 +321,7 @@ static int record_start(struct media_stream *ms, enum media_rec_kind kind, const
 	err = command(ms, WCMD_REC_START, &c);
 	if (err)
 		return err;
+	/* Only an answer (media_record_answer) has a silence limit; its bytes are read back. */
 	err = media_rec_alloc(&rec, ms->m->rec, ms->id, path, kind, strchr(name, '/') != NULL,
 			      silence_ms > 0);
 	if (err) {
