@@ -201,10 +201,10 @@ static void signal_handler(int sig)
 }
 
 /* On an API thread: a session is durable; the control loop takes it from here. */
-static void session_created(struct store_session *s, void *arg)
+static void session_created(struct store_session *s, bool record, void *arg)
 {
 	struct cccd *d = arg;
-	int err = session_mgr_enqueue(d->sessions, s); /* takes over s */
+	int err = session_mgr_enqueue(d->sessions, s, record); /* takes over s */
 
 	if (err) {
 		log_error("main", "%s: cannot hand the session over: %s", s->id, strerror(err));

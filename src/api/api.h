@@ -39,8 +39,9 @@ struct records_links;
 
 struct api_hooks {
 	/* A new session is durable: hand it to the control loop. s is the row as committed
-	 * (the chosen caller included); the hook takes over the reference. */
-	void (*session_created)(struct store_session *s, void *arg);
+	 * (the chosen caller included); the hook takes over the reference. record: the
+	 * instance records its calls (as read by this request, so the loop never reads it). */
+	void (*session_created)(struct store_session *s, bool record, void *arg);
 	/* HangUpCall: ask the control loop to hang up a live session. */
 	int (*session_hangup)(const char *session_id, uint64_t sdkappid, void *arg);
 	/* Some trunk that is not known to be down can carry a call to this number. */

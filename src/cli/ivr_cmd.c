@@ -240,7 +240,7 @@ static int sim_transfer(void *arg, const struct ivr_transfer *t)
 static void sim_rec_done(void *arg)
 {
 	struct sim *s = arg;
-	ivr_on_record_done(s->run, 0);
+	ivr_on_record_done(s->run, 0, NULL, 0);
 }
 
 static int sim_record(void *arg, const struct ivr_record *r)

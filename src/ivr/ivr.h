@@ -126,11 +126,8 @@ struct ivr_record {
 	const char *node_id;       /* for the file name */
 	bool speech;               /* a speech node's answer for the recogniser (not a
 				    * voicemail): mono 8 kHz WAV of the caller's audio */
-	unsigned silence_ms;       /* speech: the caller's silence that ends the answer */
-	char *file;                /* speech: the op writes the recording's path here (absolute,
-				    * or relative to the working folder); "" = no audio (the
-				    * simulator: the recogniser gets an empty body) */
-	size_t filesz;
+	unsigned silence_ms;       /* speech: the caller's silence that ends the answer; the
+				    * answer's WAV comes back with ivr_on_record_done */
 };
 
 /* How the run ended the call; becomes the CDR's EndStatus / HungUpSide. */
@@ -161,8 +158,8 @@ struct ivr_ops {
 	void (*stop)(void *arg);                                /* → ivr_on_play_done(stopped) */
 	int  (*transfer)(void *arg, const struct ivr_transfer *t); /* → ivr_on_transfer_result */
 	int  (*record)(void *arg, const struct ivr_record *r);  /* → ivr_on_record_done (for
-								 * speech, once the file is
-								 * complete and closed) */
+								 * speech, with the answer's
+								 * WAV once it is closed) */
 	void (*record_stop)(void *arg);                         /* → ivr_on_record_done */
 	void (*hangup)(void *arg, const struct ivr_end *end);   /* the run is finished */
 	void (*key)(void *arg, const struct ivr_key_press *kp); /* an accepted input */
@@ -210,7 +207,11 @@ int ivr_run_http_stub(struct ivr_run *run, const char *url, int status, const ch
 void ivr_on_digit(struct ivr_run *run, char key, int64_t ts_ms);
 void ivr_on_play_done(struct ivr_run *run, uint32_t play_id, bool stopped);
 void ivr_on_transfer_result(struct ivr_run *run, bool connected, const char *why);
-void ivr_on_record_done(struct ivr_run *run, int err);
+/* The recording is closed (err: it could not be written or read back). For a speech node,
+ * wav is the answer's WAV file as a mem object (wav_len bytes) that the run takes a
+ * reference to and POSTs to the recogniser; NULL with err 0 means no audio (the
+ * simulator: the recogniser gets an empty body). Other recordings pass NULL. */
+void ivr_on_record_done(struct ivr_run *run, int err, uint8_t *wav, size_t wav_len);
 void ivr_on_hangup(struct ivr_run *run);  /* the caller hung up */
 
 /* True once the run has hung up, transferred the call, or seen the caller hang up. */

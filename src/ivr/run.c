@@ -84,7 +84,6 @@ struct ivr_run {
 	unsigned http_attempt;
 	char *http_url, *http_body;
 	size_t http_body_len;        /* speech: the WAV's length (http nodes send text) */
-	char speech_file[600];       /* speech: the recording, as the record op named it */
 	char **http_headers;         /* mem array of mem strings */
 	size_t n_http_headers;
 	struct list stubs;
@@ -601,12 +600,10 @@ static void record_begin(struct ivr_run *run)
 	bool speech = n->type == NODE_SPEECH;
 	struct ivr_record r = {.max_len_s = n->max_len_s, .end_key = n->end_key,
 			       .beep = n->beep, .node_id = n->id, .speech = speech,
-			       .silence_ms = n->silence_ms, .file = run->speech_file,
-			       .filesz = sizeof(run->speech_file)};
+			       .silence_ms = n->silence_ms};
 	int err;
 
 	run->phase = PH_RECORDING;
-	run->speech_file[0] = '\0';
 	err = run->ops->record(run->arg, &r);
 	if (err) {
 		char res[64];
@@ -928,8 +925,6 @@ static void http_start(struct ivr_run *run)
 
 /* ---- speech (AI) nodes ------------------------------------------------------------- */
 
-enum { SPEECH_WAV_MAX = 4 * 1024 * 1024 };  /* 60 s of 8 kHz 16-bit mono is ~1 MB */
-
 /* Neither text nor intent: the flow leaves by onFail. */
 static void speech_fail(struct ivr_run *run, const char *res)
 {
@@ -944,41 +939,18 @@ static void speech_fail(struct ivr_run *run, const char *res)
 	goto_node(run, edge_to(n, EDGE_FAIL, 0));
 }
 
-/* The recording into run->http_body. The file was just closed by the media writer, so
- * it is read from the page cache: a bounded local read (at most SPEECH_WAV_MAX), the one
- * disk access a speech node makes on the loop. */
-static int speech_load(struct ivr_run *run)
-{
-	FILE *f;
-	long size;
-	int err = 0;
-
-	if (!run->speech_file[0])
-		return str_dup(&run->http_body, "");
-	f = fopen(run->speech_file, "rb");
-	if (!f)
-		return errno;
-	if (fseek(f, 0, SEEK_END) || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET))
-		err = EIO;
-	else if (size > SPEECH_WAV_MAX)
-		err = EFBIG;
-	else if (!(run->http_body = mem_alloc((size_t)size + 1, NULL)))
-		err = ENOMEM;
-	else if (fread(run->http_body, 1, (size_t)size, f) != (size_t)size)
-		err = EIO;
-	else
-		run->http_body_len = (size_t)size;
-	fclose(f);
-	return err;
-}
-
-static void speech_send(struct ivr_run *run, int err)
+/* The answer's WAV to the recogniser. The bytes were read by the media module's recorder
+ * thread and came with the completion, so a speech node never reads the disk on the
+ * control loop; the run keeps a reference for its attempts. */
+static void speech_send(struct ivr_run *run, int err, uint8_t *wav, size_t wav_len)
 {
 	const struct node *n = cur_node(run);
 	char res[96];
 
 	if (err) {
 		snprintf(res, sizeof(res), "error:recording: %s", strerror(err));
+		log_info("ivr", "node %s: the answer was not recorded (%s): onFail", n->id,
+			 strerror(err));
 		speech_fail(run, res);
 		return;
 	}
@@ -1007,10 +979,12 @@ static void speech_send(struct ivr_run *run, int err)
 		speech_fail(run, "error:out of memory");
 		return;
 	}
-	err = speech_load(run);
-	if (err) {
-		snprintf(res, sizeof(res), "error:recording: %s", strerror(err));
-		speech_fail(run, res);
+	if (wav) {
+		run->http_body = mem_ref(wav);
+		run->http_body_len = wav_len;
+	}
+	else if (str_dup(&run->http_body, "")) {
+		speech_fail(run, "error:out of memory");
 		return;
 	}
 	http_send_attempt(run);
@@ -1448,7 +1422,7 @@ void ivr_on_transfer_result(struct ivr_run *run, bool connected, const char *why
 	mem_deref(run);
 }
 
-void ivr_on_record_done(struct ivr_run *run, int err)
+void ivr_on_record_done(struct ivr_run *run, int err, uint8_t *wav, size_t wav_len)
 {
 	char res[64];
 
@@ -1458,7 +1432,7 @@ void ivr_on_record_done(struct ivr_run *run, int err)
 	mem_ref(run);
 	tmr_cancel(&run->tmr);
 	if (cur_node(run)->type == NODE_SPEECH) {
-		speech_send(run, err);
+		speech_send(run, err, wav, wav_len);
 		mem_deref(run);
 		return;
 	}

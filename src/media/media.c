@@ -28,6 +28,7 @@ static void media_destructor(void *arg)
 
 		list_unlink(&msg->le);
 		media_audio_release(msg->audio);
+		mem_deref(msg->answer);
 		mem_deref(msg);
 	}
 	pthread_mutex_destroy(&m->inflight_lock);
@@ -48,6 +49,7 @@ static void mq_handler(int id, void *data, void *arg)
 	pthread_mutex_unlock(&m->inflight_lock);
 	media_msg_handle(m, msg);
 	media_audio_release(msg->audio);
+	mem_deref(msg->answer);
 	mem_deref(msg);
 }
 
@@ -65,6 +67,7 @@ void media_post(struct media *m, struct media_msg *msg)
 		log_error("media", "event queue full: event %d of stream %u lost", msg->ev.type,
 			  msg->stream_id);
 		media_audio_release(msg->audio);
+		mem_deref(msg->answer);
 		mem_deref(msg);
 	}
 }
@@ -245,12 +248,3 @@ unsigned media_worker_pick(struct media *m)
 	return best;
 }
 
-int media_record_path(const struct media *m, const char *name, char *buf, size_t sz)
-{
-	int n;
-
-	if (!m || !name || !buf)
-		return EINVAL;
-	n = snprintf(buf, sz, "%s/%s", m->conf.recording_dir, name);
-	return n < 0 || (size_t)n >= sz ? ENOSPC : 0;
-}

@@ -93,6 +93,12 @@ struct media_event {
 	bool stopped;           /* PLAY_DONE: stopped early (barge-in or media_stop) */
 	enum media_rec_kind rec; /* RECORD_DONE, and ERROR with play_id 0: which recording */
 	const char *why;        /* valid during the handler only */
+	/* RECORD_DONE of a media_record_answer() recording without `why`: the whole WAV file,
+	 * read back by the recorder thread once closed, so that the control loop never reads
+	 * the disk. A mem object owned by the event's message: a handler that keeps it takes a
+	 * reference (mem_ref); NULL otherwise. */
+	uint8_t *answer;
+	size_t answer_len;
 };
 
 typedef void (media_event_h)(struct media_stream *ms, const struct media_event *ev, void *arg);
@@ -157,12 +163,16 @@ int media_send_dtmf(struct media_stream *ms, char key, unsigned duration_ms);
  * when it is closed (after media_record_stop, when the stream is released, or with an
  * error if it cannot be written). */
 int media_record_start(struct media_stream *ms, enum media_rec_kind kind, const char *name);
-/* Where the recording `name` is on disk (recording_dir/name); ENOSPC if sz is short. */
-int media_record_path(const struct media *m, const char *name, char *buf, size_t sz);
 int media_record_stop(struct media_stream *ms, enum media_rec_kind kind);
-/* A MEDIA_REC_MESSAGE recording (a spoken answer) that also reports MEDIA_EV_SILENCE once
- * the peer has spoken (a 20 ms frame above about -36 dBFS) and then stayed below that for
- * silence_ms (> 0). */
+
+/* The largest answer handed over in memory: 4 MiB (a 60 s answer is about 1 MB). */
+enum { MEDIA_ANSWER_MAX = 4 * 1024 * 1024 };
+
+/* A MEDIA_REC_MESSAGE recording (a spoken answer, for a recogniser) that also reports
+ * MEDIA_EV_SILENCE once the peer has spoken (a 20 ms frame above about -36 dBFS) and then
+ * stayed below that for silence_ms (> 0). Its MEDIA_EV_RECORD_DONE carries the file's
+ * bytes (`answer`); a file that cannot be read back, or is larger than MEDIA_ANSWER_MAX,
+ * is reported as a recording that failed (`why` names the file and the reason). */
 int media_record_answer(struct media_stream *ms, const char *name, unsigned silence_ms);
 
 /* Bridges two streams (a transfer): from now on the audio each one receives is sent on

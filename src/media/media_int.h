@@ -160,9 +160,10 @@ struct media_recorder;
 struct media_rec;
 int media_recorder_alloc(struct media_recorder **rp, struct media *m);
 /* A recording's writer state, created on the control loop, then fed by one worker. A
- * MEDIA_REC_CALL recording is stereo, a MEDIA_REC_MESSAGE one mono (left only). */
+ * MEDIA_REC_CALL recording is stereo, a MEDIA_REC_MESSAGE one mono (left only). answer:
+ * once closed, the writer reads the file back into its RECORD_DONE (media_record_answer). */
 int media_rec_alloc(struct media_rec **rp, struct media_recorder *r, uint32_t stream_id,
-	      const char *path, enum media_rec_kind kind, bool subdir);
+	      const char *path, enum media_rec_kind kind, bool subdir, bool answer);
 /* Worker side: appends frames (left, right; right is ignored by a mono recording); hands
  * full chunks to the writer. */
 void media_rec_write(struct media_rec *rec, const int16_t *left, const int16_t *right, size_t n);
@@ -225,6 +226,8 @@ struct media_msg {
 	struct media_event ev;
 	char why[400];
 	struct media_audio *audio; /* TTS: owned reference or NULL */
+	uint8_t *answer;           /* RECORD_DONE of an answer: the file's bytes (mem), owned */
+	size_t answer_len;
 };
 
 /* The media engine; owned by its creator (cccd main or a test). */

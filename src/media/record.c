@@ -6,11 +6,17 @@
  * closed; a process that dies before that leaves sizes of zero, which players read as an
  * empty file. The writer asks libsndfile to rewrite the header after every chunk
  * (SFC_SET_UPDATE_HEADER_AUTO: one extra small write per second of audio), so a crash
- * loses at most the last second, and the file on disk is always a valid WAV. */
+ * loses at most the last second, and the file on disk is always a valid WAV.
+ *
+ * A spoken answer (media_record_answer) is read back by the same thread once closed and
+ * travels to the control loop inside its RECORD_DONE: the loop then sends it to the
+ * recogniser without touching the disk. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <sndfile.h>
 #include "base/base.h"
@@ -37,6 +43,7 @@ struct media_rec {
 	uint32_t stream_id;
 	enum media_rec_kind kind;
 	bool subdir;        /* the name has a directory of its own, created if absent */
+	bool answer;        /* read the closed file back into RECORD_DONE */
 	unsigned channels;  /* 2: call (left, right); 1: message (left) */
 	char path[1100];
 	int16_t *buf;       /* interleaved frames, REC_CHUNK of them */
@@ -98,6 +105,71 @@ static void rec_open(struct media_recorder *r, struct media_rec *rec)
 	sf_command(rec->sf, SFC_SET_UPDATE_HEADER_AUTO, NULL, SF_TRUE);
 }
 
+/* The closed answer file as one mem buffer (at most MEDIA_ANSWER_MAX bytes); on failure
+ * rec->failed and rec->why say why. */
+static uint8_t *answer_read(struct media_rec *rec, size_t *lenp)
+{
+	struct stat st;
+	uint8_t *buf = NULL;
+	size_t got = 0;
+	int fd = open(rec->path, O_RDONLY | O_CLOEXEC);
+	int err = fd < 0 ? errno : 0;
+
+	if (!err && fstat(fd, &st))
+		err = errno;
+	else if (!err && !S_ISREG(st.st_mode))
+		err = EINVAL;
+	else if (!err && st.st_size > MEDIA_ANSWER_MAX)
+		err = EFBIG;
+	/* One byte more than the size, so the buffer is never empty for mem_alloc. */
+	else if (!err && !(buf = mem_alloc((size_t)st.st_size + 1, NULL)))
+		err = ENOMEM;
+	while (!err && got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			err = n < 0 ? errno : EIO; /* shorter than it was a moment ago */
+		else
+			got += (size_t)n;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (err) {
+		rec->failed = true;
+		snprintf(rec->why, sizeof(rec->why), "recording %.300s: cannot read it back: %s",
+			 rec->path, strerror(err));
+		return mem_deref(buf);
+	}
+	*lenp = got;
+	return buf;
+}
+
+/* RECORD_DONE to the control loop, with the answer's bytes if it is one and was read. */
+static void done_post(struct media_recorder *r, struct media_rec *rec)
+{
+	struct media_msg *msg = mem_zalloc(sizeof(*msg), NULL);
+	uint8_t *answer = NULL;
+	size_t len = 0;
+
+	if (rec->answer && !rec->failed)
+		answer = answer_read(rec, &len);
+	if (!msg) {
+		log_error("media", "out of memory: the end of recording %.300s is lost", rec->path);
+		mem_deref(answer);
+		return;
+	}
+	msg->stream_id = rec->stream_id;
+	msg->ev.type = MEDIA_EV_RECORD_DONE;
+	msg->ev.rec = rec->kind;
+	if (rec->failed)
+		snprintf(msg->why, sizeof(msg->why), "%s", rec->why);
+	msg->answer = answer;
+	msg->answer_len = len;
+	media_post(r->m, msg);
+}
+
 static void job_run(struct media_recorder *r, struct rec_job *j)
 {
 	struct media_rec *rec = j->rec;
@@ -111,14 +183,12 @@ static void job_run(struct media_recorder *r, struct rec_job *j)
 			 sf_strerror(rec->sf));
 	}
 	if (j->final) {
-		struct media_event ev = {.type = MEDIA_EV_RECORD_DONE, .rec = rec->kind};
-
 		if (rec->sf && sf_close(rec->sf) && !rec->failed) {
 			rec->failed = true;
 			snprintf(rec->why, sizeof(rec->why), "recording %.300s: close failed",
 				 rec->path);
 		}
-		media_post_event(r->m, rec->stream_id, &ev, rec->failed ? rec->why : NULL);
+		done_post(r, rec);
 		free(rec->buf);
 		free(rec);
 	}
@@ -184,7 +254,7 @@ int media_recorder_alloc(struct media_recorder **rp, struct media *m)
 }
 
 int media_rec_alloc(struct media_rec **recp, struct media_recorder *r, uint32_t stream_id,
-	      const char *path, enum media_rec_kind kind, bool subdir)
+	      const char *path, enum media_rec_kind kind, bool subdir, bool answer)
 {
 	struct media_rec *rec = calloc(1, sizeof(*rec));
 	struct rec_job *open_job = calloc(1, sizeof(*open_job));
@@ -203,6 +273,7 @@ int media_rec_alloc(struct media_rec **recp, struct media_recorder *r, uint32_t 
 	rec->r = r;
 	rec->kind = kind;
 	rec->subdir = subdir;
+	rec->answer = answer;
 	rec->channels = kind == MEDIA_REC_CALL ? 2 : 1;
 	rec->stream_id = stream_id;
 	snprintf(rec->path, sizeof(rec->path), "%s", path);

@@ -321,7 +321,9 @@ static int record_start(struct media_stream *ms, enum media_rec_kind kind, const
 	err = command(ms, WCMD_REC_START, &c);
 	if (err)
 		return err;
-	err = media_rec_alloc(&rec, ms->m->rec, ms->id, path, kind, strchr(name, '/') != NULL);
+	/* Only an answer (media_record_answer) has a silence limit; its bytes are read back. */
+	err = media_rec_alloc(&rec, ms->m->rec, ms->id, path, kind, strchr(name, '/') != NULL,
+			      silence_ms > 0);
 	if (err) {
 		mem_deref(c);
 		return err;
@@ -383,6 +385,8 @@ void media_msg_handle(struct media *m, struct media_msg *msg)
 	if (!ms)
 		return; /* the stream is gone; so is interest in its events */
 	ev.why = msg->why[0] ? msg->why : NULL;
+	ev.answer = msg->answer;
+	ev.answer_len = msg->answer_len;
 	if (ev.type == MEDIA_EV_TTS_READY || (ev.type == MEDIA_EV_ERROR && ev.play_id)) {
 		/* A synthesis result: stale if the text was superseded meanwhile. */
 		if (ms->tts_play != ev.play_id)

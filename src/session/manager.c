@@ -374,15 +374,7 @@ static void mqueue_handler(int id, void *data, void *arg)
 	mem_deref(data);
 }
 
-/* Does the instance record its calls? Blocking (a store read); false if it cannot tell. */
-static bool instance_records(struct session_mgr *m, uint64_t sdkappid)
-{
-	struct store_instance inst;
-
-	return !store_instance_get(m->deps.store, sdkappid, &inst) && inst.record_calls;
-}
-
-int session_mgr_enqueue(struct session_mgr *m, struct store_session *s)
+int session_mgr_enqueue(struct session_mgr *m, struct store_session *s, bool record)
 {
 	struct session_msg *msg;
 	struct flow_entry *e;
@@ -406,7 +398,7 @@ int session_mgr_enqueue(struct session_mgr *m, struct store_session *s)
 	pthread_mutex_unlock(&m->handover_lock);
 	if (!msg->cached)
 		(void)session_flow_get(m, s, &msg->flow);
-	msg->record = instance_records(m, s->sdkappid);
+	msg->record = record;
 
 	msg->row = s; /* the caller's reference moves to the control loop */
 	pthread_mutex_lock(&m->handover_lock);
@@ -461,12 +453,19 @@ size_t session_mgr_active(struct session_mgr *m)
  * acknowledged, and no call reached the callee); any other unfinished session was on a
  * call when the process died, and ends as a system hang-up with EndStatus 0 (error). A
  * session whose INVITE went out but got no 18x yet is indistinguishable from one never
- * dialled; resume_max_age bounds how late such a call can be placed twice. */
+ * dialled; resume_max_age bounds how late such a call can be placed twice.
+ *
+ * This runs from session_mgr_alloc on the main thread before re_main starts: nothing is
+ * served yet, so the store reads here (the flow, the instance's record flag) block no
+ * call. They are the only instance reads the manager makes: hand-overs carry the flag the
+ * API read, inbound entries the one the refresher thread read. */
 static int resume_handler(struct store_session *row, void *arg)
 {
 	struct session_mgr *m = arg;
 	int64_t age_s = clock_unix_s() - row->start_ts;
 	struct ivr_flow *flow = NULL;
+	struct store_instance inst;
+	bool record;
 
 	if (row->ring_ts || row->accept_ts || row->status != STORE_STATUS_RINGING) {
 		session_work_close(m, row, 0, "cccd stopped during the call");
@@ -476,9 +475,11 @@ static int resume_handler(struct store_session *row, void *arg)
 		session_work_close(m, row, 0, "not dialled before cccd stopped; too old to dial");
 		return 0;
 	}
+	/* An instance that cannot be read records nothing; the call is placed all the same
+	 * (it was acknowledged). */
+	record = !store_instance_get(m->deps.store, row->sdkappid, &inst) && inst.record_calls;
 	(void)session_flow_get(m, row, &flow);
-	session_work_start(m, row, flow_cache_put(m, row, flow),
-			   instance_records(m, row->sdkappid));
+	session_work_start(m, row, flow_cache_put(m, row, flow), record);
 	mem_deref(flow);
 	return 0;
 }

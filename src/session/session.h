@@ -45,9 +45,11 @@ int session_mgr_alloc(struct session_mgr **mp, const struct session_conf *sc,
 
 /* Thread-safe, may block (it loads and validates the session's flow version unless the
  * control loop has that version cached): hands a durable session to the control loop,
- * taking over the caller's reference to s (on success only). Sessions handed over
- * together cost the loop one wake-up and are started in hand-over order. */
-int session_mgr_enqueue(struct session_mgr *m, struct store_session *s);
+ * taking over the caller's reference to s (on success only). record: the instance
+ * records its calls (the caller read the instance; the manager does not read it again).
+ * Sessions handed over together cost the loop one wake-up and are started in hand-over
+ * order. */
+int session_mgr_enqueue(struct session_mgr *m, struct store_session *s, bool record);
 
 /* Thread-safe: asks the control loop to hang up a live session of `sdkappid`. ENOENT is
  * not reported here (the API checks the session's status in the store). */

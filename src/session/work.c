@@ -197,12 +197,12 @@ static int op_record(void *arg, const struct ivr_record *r)
 	if (r->speech) {
 		/* A speech node's answer for the recogniser: the same mono recording as a
 		 * message, but no voicemail (vm_file stays empty); one file per session,
-		 * overwritten by the next speech node. */
+		 * overwritten by the next speech node. Its bytes come back with RECORD_DONE,
+		 * read by the recorder thread. */
 		if (snprintf(file, sizeof(file), "%llu/%s-speech.wav",
 			     (unsigned long long)w->row->sdkappid, w->row->id) >= (int)sizeof(file))
 			return ENAMETOOLONG;
-		err = media_record_path(w->mgr->deps.media, file, r->file, r->filesz);
-		return err ? err : media_record_answer(ms, file, r->silence_ms);
+		return media_record_answer(ms, file, r->silence_ms);
 	}
 	err = records_file_voicemail(file, sizeof(file), w->row->sdkappid, w->row->id,
 				     w->n_voicemails + 1);
@@ -401,7 +401,8 @@ static void media_event(struct session_work *w, const struct media_event *me)
 		if (me->rec == MEDIA_REC_MESSAGE) {
 			voicemail_keep(w);
 			if (w->run)
-				ivr_on_record_done(w->run, me->why ? EIO : 0);
+				ivr_on_record_done(w->run, me->why ? EIO : 0, me->answer,
+						   me->answer_len);
 		}
 		return;
 	}

@@ -2,7 +2,8 @@
 // records the answer and POSTs it as WAV to a local Node HTTP server playing the
 // recogniser, whose {"text", "intent"} picks the branch. Checked: the WAV the recogniser got,
 // the branch taken (the session path), the recognised text as OriginalContent in the CDR,
-// and the onFail branch when the recogniser fails. The instance holds one AI channel.
+// and the onFail branch when the recogniser fails or the answer cannot be recorded. Each
+// instance holds one AI channel.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -13,8 +14,9 @@ import { ROOT, startCccd, client, sipp, finished, cdrOf, until } from "./lib/ccc
 import { toneSamples, writePcap } from "./lib/rtp.mjs";
 
 const A = 1400006001;
+const B = 1400006002; // its recordings cannot be written
 const PHONE_PORT = 16300;
-let d, phone, api, asr, asrPort, bodies = [], reply = { status: 200, body: "{}" };
+let d, phone, api, apiB, asr, asrPort, bodies = [], reply = { status: 200, body: "{}" };
 
 function pathOf(sessionId) {
   return execFileSync("sqlite3", [path.join(d.dir, "cccd.db"),
@@ -43,7 +45,7 @@ before(async () => {
   const scenario = path.join(d.dir, "ivr_speech.xml");
   fs.writeFileSync(scenario, fs.readFileSync(path.join(ROOT, "tests/sip/ivr_speech.xml"), "utf8")
     .replaceAll("TONE_PCAP", tone));
-  phone = await sipp(scenario, { port: PHONE_PORT, mp: 16310, args: ["-m", "3"] });
+  phone = await sipp(scenario, { port: PHONE_PORT, mp: 16310, args: ["-m", "4"] });
   const flow = JSON.stringify({ type: "autoOutbound", nodes: [
     { id: "s", type: "start", next: "ask" },
     { id: "ask", type: "speech", label: "reason", params: { prompt: { tts: "Yes?" },
@@ -64,6 +66,10 @@ before(async () => {
     "--ivr", `1:autoOutbound:${d.dir}/speech.json`, "--ivr", `2:autoOutbound:${d.dir}/silence.json`,
     "--number", "008601012345678"]);
   api = client(creds, d.endpoint);
+  apiB = client(d.tenant(["--sdkappid", String(B), "--rules", "demo", "--ai-channels", "1",
+    "--ivr", `1:autoOutbound:${d.dir}/speech.json`, "--number", "008601012345679"]), d.endpoint);
+  // The instance's recording folder is a file: no answer of B can be written.
+  fs.writeFileSync(path.join(d.dir, "recordings", String(B)), "");
 });
 
 after(async () => {
@@ -72,11 +78,11 @@ after(async () => {
   asr?.close();
 });
 
-async function call(callee, ivr = 1) {
-  const r = await api.CreateIVRSession({ SdkAppId: A, Callee: callee, IVRId: ivr });
+async function call(callee, ivr = 1, [c, app] = [api, A]) {
+  const r = await c.CreateIVRSession({ SdkAppId: app, Callee: callee, IVRId: ivr });
   assert.equal(r.err, undefined, r.message);
-  await finished(api, A, r.SessionId, 60000);
-  const cdr = await until(() => cdrOf(api, A, r.SessionId), 5000, 100, "the CDR");
+  await finished(c, app, r.SessionId, 60000);
+  const cdr = await until(() => cdrOf(c, app, r.SessionId), 5000, 100, "the CDR");
   return { id: r.SessionId, cdr };
 }
 
@@ -115,6 +121,16 @@ test("a recogniser failure leaves by onFail; the channel is free again for the n
   assert.deepEqual(pathOf(id).map((s) => s.split("=")[0]), ["s", "ask", "sorry"]);
   assert.equal(cdr.EndStatus, 0);
   assert.equal((cdr.IVRKeyPressedEx || []).length, 0);
+});
+
+test("an answer that cannot be recorded leaves by onFail, without the recogniser", async () => {
+  const { id, cdr } = await call("008613800138003", 1, [apiB, B]);
+  assert.equal(bodies.length, 2);
+  assert.equal(pathOf(id)[1], "ask=error:recording: Input/output error");
+  assert.deepEqual(pathOf(id).map((s) => s.split("=")[0]), ["s", "ask", "sorry"]);
+  assert.equal(cdr.EndStatus, 0);
+  assert.match(d.log, new RegExp(`${id}: recording .*${B}/${id}-speech\\.wav`));
+  assert.match(d.log, /node ask: the answer was not recorded/);
 });
 
 test("without an end key, the caller's silence after speaking ends the answer", async () => {

@@ -31,13 +31,14 @@ struct fixture {
 	uint64_t mono_us;
 	char last_session[33];
 	uint64_t last_sdkappid;
+	bool last_record;
 	unsigned handed;
 };
 
 static struct fixture *F;
 
 /* The hook gets the row as committed: it matches the stored one field by field. */
-static void session_h(struct store_session *s, void *arg)
+static void session_h(struct store_session *s, bool record, void *arg)
 {
 	struct fixture *f = arg;
 	struct store_session *g = NULL;
@@ -55,6 +56,7 @@ static void session_h(struct store_session *s, void *arg)
 	mem_deref(g);
 	snprintf(f->last_session, sizeof(f->last_session), "%s", s->id);
 	f->last_sdkappid = s->sdkappid;
+	f->last_record = record;
 	f->handed++;
 	mem_deref(s);
 }
@@ -636,6 +638,65 @@ static void test_params_and_business(void **state)
 	}
 }
 
+/* The instance's record flag, as this request read it, goes with the session to the
+ * control loop (which does not read the instance again), and a change reaches the next
+ * request. */
+static void test_record_flag(void **state)
+{
+	static const char params[] = "{\"SdkAppId\":1400000000,\"IVRId\":4600,"
+				     "\"Callee\":\"008612300000009\"}";
+	struct store_instance inst;
+	json_t *r;
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		bool record = i == 1;
+
+		assert_int_equal(store_instance_get(F->st, APP, &inst), 0);
+		inst.record_calls = record;
+		assert_int_equal(store_instance_put(F->st, &inst), 0);
+		F->last_record = !record;
+		r = call(&(struct req){.params = params});
+		assert_null(code_of(r, NULL));
+		assert_true(F->last_record == record);
+		json_decref(r);
+	}
+}
+
+/* Whether an IVR uses AI is decided per flow version (and remembered per API thread): a
+ * new version of the same IVR with or without a speech node changes the answer at once. */
+static void test_ai_per_version(void **state)
+{
+	static const char plain[] = FLOW(4610, "autoOutbound");
+	static const char speech[] = "{\"ivrId\":4610,\"name\":\"t\",\"type\":"
+		"\"autoOutbound\",\"start\":\"start\",\"nodes\":[{\"id\":\"start\",\"type\":"
+		"\"start\",\"next\":\"ask\"},{\"id\":\"ask\",\"type\":\"speech\"},"
+		"{\"id\":\"end\",\"type\":\"hangup\"}]}";
+	static const char params[] = "{\"SdkAppId\":1400000000,\"IVRId\":4610,"
+				     "\"Callee\":\"008612300000010\"}";
+	const char *docs[] = {plain, plain, speech, speech, plain};
+	uint32_t version;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		assert_int_equal(store_ivr_put(F->st, APP, 4610, "ai", STORE_IVR_AUTO_OUTBOUND,
+					       docs[i], &version), 0);
+		assert_int_equal(version, i + 1);
+		/* Twice per version: the second answer comes from the thread's memo. */
+		for (int k = 0; k < 2; k++) {
+			if (docs[i] == speech) {
+				expect(&(struct req){.params = params},
+				       "FailedOperation.AIConcurrentNoPackage", "no AI licence");
+			}
+			else {
+				json_t *r = call(&(struct req){.params = params});
+				assert_null(code_of(r, NULL));
+				json_decref(r);
+			}
+		}
+	}
+}
+
 static void test_rate_limit(void **state)
 {
 	unsigned ok = 0, limited = 0;
@@ -703,6 +764,8 @@ int main(void)
 		cmocka_unit_test(test_tc3_header_syntax),
 		cmocka_unit_test(test_v1_syntax),
 		cmocka_unit_test(test_params_and_business),
+		cmocka_unit_test(test_record_flag),
+		cmocka_unit_test(test_ai_per_version),
 		cmocka_unit_test(test_rate_limit),
 		cmocka_unit_test(test_envelope),
 	};

@@ -41,6 +41,9 @@ struct fake {
 	bool transfer_ok;
 	int transfer_err;           /* transfer returns this */
 	int record_err;
+	int record_done_err;        /* the recording completes with this error */
+	uint8_t *wav;               /* and these bytes (a mem object, the fake's reference) */
+	size_t wav_len;
 	bool record_stopped;
 	bool hang_after_play;       /* the caller hangs up when the first prompt starts */
 	int hangups;
@@ -132,7 +135,7 @@ static int op_transfer(void *arg, const struct ivr_transfer *t)
 static void record_done(void *arg)
 {
 	struct fake *f = arg;
-	ivr_on_record_done(f->run, 0);
+	ivr_on_record_done(f->run, f->record_done_err, f->wav, f->wav_len);
 }
 
 static int op_record(void *arg, const struct ivr_record *r)
@@ -836,7 +839,7 @@ static void test_caller_hangs_up(void **state)
 	ivr_on_digit(f.run, '1', 1);
 	ivr_on_play_done(f.run, f.play_id, false);
 	ivr_on_transfer_result(f.run, true, "");
-	ivr_on_record_done(f.run, 0);
+	ivr_on_record_done(f.run, 0, NULL, 0);
 	absent(&f, "key 1");
 	done(&f);
 }
@@ -858,7 +861,7 @@ static void test_run_api_errors(void **state)
 
 /* ---- HTTP against a real server ---------------------------------------------------- */
 
-enum srv_mode { SRV_OK, SRV_500, SRV_SILENT, SRV_NOT_JSON };
+enum srv_mode { SRV_OK, SRV_500, SRV_SILENT, SRV_NOT_JSON, SRV_SPEECH };
 
 struct srv {
 	int fd;
@@ -931,6 +934,9 @@ static void *srv_main(void *arg)
 			break;
 		case SRV_NOT_JSON:
 			body = "<html>hello</html>";
+			break;
+		case SRV_SPEECH:
+			body = "{\"text\":\"my bill\",\"intent\":\"billing\"}";
 			break;
 		case SRV_SILENT:
 			/* hold the connection without answering until the client gives up */
@@ -1152,20 +1158,24 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* A speech node with the recogniser answered by a stub (status, body; status 0 = no
- * stub: the URL is a closed port, a connection error). */
+/* A speech node whose recogniser is at 127.0.0.1:port, answered by a stub (status, body;
+ * status 0 = no stub: the server at the port, or a connection error on port 1). */
 #define SPEECH_FLOW HEAD("inbound") START("ask") \
 	"{'id':'ask','type':'speech','label':'reason','params':{'prompt':{'tts':'How can we help?'}," \
-	"'url':'http://127.0.0.1:1/asr','maxLenS':1,'intents':{'billing':'bill'}}," \
+	"'url':'http://127.0.0.1:%u/asr','maxLenS':1,'intents':{'billing':'bill'}}," \
 	"'next':'other','onFail':'sorry'}," \
 	"{'id':'bill','type':'hangup','params':{'prompt':{'tts':'billing ${SpeechText}'}}}," \
 	"{'id':'other','type':'hangup','params':{'prompt':{'tts':'other [${SpeechIntent}] ${SpeechText}'}}}," \
 	"{'id':'sorry','type':'hangup','params':{'prompt':{'tts':'sorry [${SpeechText}]'}}}]}"
 
-static void run_speech(struct fake *f, int status, const char *body)
+static void run_speech(struct fake *f, uint16_t port, int status, const char *body)
 {
-	struct ivr_flow *flow = flow_of(SPEECH_FLOW);
 	struct ivr_run_opts ro = {.speed = 100};
+	struct ivr_flow *flow;
+	char json[2048];
+
+	snprintf(json, sizeof(json), SPEECH_FLOW, port);
+	flow = flow_of(json);
 
 	assert_int_equal(ivr_run_alloc(&f->run, flow, NULL, &ops, f, &ro), 0);
 	mem_deref(flow);
@@ -1189,7 +1199,7 @@ static void test_speech(void **state)
 
 	(void)state;
 	/* an intent with an exit: its branch; the words are the input's OriginalContent */
-	run_speech(&f, 200, "{\"text\": \"my bill is wrong\", \"intent\": \"billing\"}");
+	run_speech(&f, 1, 200, "{\"text\": \"my bill is wrong\", \"intent\": \"billing\"}");
 	seq(&f, "play How can we help?", "record max=1 end=# beep=0", "record_stop",
 	    "key billing label=billing node=reason orig=my bill is wrong prompt=How can we help?",
 	    "path ask intent:billing", "play billing my bill is wrong", NULL);
@@ -1197,38 +1207,79 @@ static void test_speech(void **state)
 
 	/* an intent without an exit, and none at all: next */
 	memset(&f, 0, sizeof(f));
-	run_speech(&f, 200, "{\"text\": \"hello\", \"intent\": \"greeting\"}");
+	run_speech(&f, 1, 200, "{\"text\": \"hello\", \"intent\": \"greeting\"}");
 	seq(&f, "path ask recognised:greeting", "play other [greeting] hello", NULL);
 	done(&f);
 	memset(&f, 0, sizeof(f));
-	run_speech(&f, 200, "{\"text\": \"\"}");
+	run_speech(&f, 1, 200, "{\"text\": \"\"}");
 	seq(&f, "key  label= node=reason orig= ", "path ask recognised:-", "play other [] ", NULL);
 	done(&f);
 
 	/* failures: onFail with the variables empty, and no input recorded */
 	memset(&f, 0, sizeof(f));
-	run_speech(&f, 503, "busy");
+	run_speech(&f, 1, 503, "busy");
 	seq(&f, "path ask error:status 503", "play sorry []", NULL);
 	assert_int_equal(f.keys, 0);
 	done(&f);
 	memset(&f, 0, sizeof(f));
-	run_speech(&f, 200, "{\"words\": \"x\"}");
+	run_speech(&f, 1, 200, "{\"words\": \"x\"}");
 	seq(&f, "path ask error:the reply is not", "play sorry []", NULL);
 	done(&f);
 	memset(&f, 0, sizeof(f));
-	run_speech(&f, 200, "{\"text\": \"x\", \"intent\": 7}");
+	run_speech(&f, 1, 200, "{\"text\": \"x\", \"intent\": 7}");
 	seq(&f, "path ask error:the reply is not", NULL);
 	done(&f);
 	memset(&f, 0, sizeof(f));
-	run_speech(&f, 0, NULL);
+	run_speech(&f, 1, 0, NULL);
 	seq(&f, "record_stop", "path ask error:", "play sorry []", NULL);
 	done(&f);
 	memset(&f, 0, sizeof(f));
 	f.record_err = ENOSPC;
-	run_speech(&f, 200, "{\"text\": \"x\"}");
+	run_speech(&f, 1, 200, "{\"text\": \"x\"}");
 	seq(&f, "record max=1", "path ask error:", "play sorry []", NULL);
 	absent(&f, "record_stop");
 	done(&f);
+}
+
+/* The answer's bytes, as the recorder hands them over with the completion, are what the
+ * recogniser gets (the run reads no file); a recording that failed (not written, or not
+ * read back) never reaches the recogniser and leaves by onFail. */
+static void test_speech_audio(void **state)
+{
+	static const char bytes[] = "RIFF-not-quite-a-wav-0123456789";
+	uint8_t *wav = mem_alloc(sizeof(bytes) - 1, NULL);
+	struct fake f = {.wav = wav, .wav_len = sizeof(bytes) - 1};
+	unsigned requests;
+
+	(void)state;
+	assert_non_null(wav);
+	memcpy(wav, bytes, sizeof(bytes) - 1);
+	srv.mode = SRV_SPEECH;
+	run_speech(&f, srv.port, 0, NULL);
+	seq(&f, "record_stop", "key billing label=billing node=reason orig=my bill",
+	    "path ask intent:billing", "play billing my bill", NULL);
+	pthread_mutex_lock(&srv.mu);
+	assert_non_null(strstr(srv.last_request, "POST /asr HTTP/1.1"));
+	assert_non_null(strstr(srv.last_request, "Content-Type: audio/wav"));
+	assert_non_null(strstr(srv.last_request, "Content-Length: 31"));
+	assert_non_null(strstr(srv.last_request, "\r\n\r\nRIFF-not-quite-a-wav-0123456789"));
+	requests = srv.requests;
+	pthread_mutex_unlock(&srv.mu);
+	done(&f);
+	/* The run's reference is gone with it: the fake's is the last. */
+	assert_int_equal(mem_nrefs(wav), 1);
+
+	memset(&f, 0, sizeof(f));
+	f.record_done_err = EIO;
+	run_speech(&f, srv.port, 0, NULL);
+	seq(&f, "record_stop", "path ask error:recording: Input/output error", "play sorry []",
+	    NULL);
+	assert_int_equal(f.keys, 0);
+	pthread_mutex_lock(&srv.mu);
+	assert_int_equal(srv.requests, requests);
+	pthread_mutex_unlock(&srv.mu);
+	done(&f);
+	mem_deref(wav);
 }
 
 int main(void)
@@ -1269,6 +1320,7 @@ int main(void)
 		cmocka_unit_test(test_http_unreachable),
 		cmocka_unit_test(test_http_stub_and_cancel),
 		cmocka_unit_test(test_speech),
+		cmocka_unit_test(test_speech_audio),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -40,6 +40,7 @@ struct events {
 	struct media_event ev[MAX_EVENTS];
 	char why[MAX_EVENTS][400];
 	int n;
+	uint8_t *answer;    /* the last answer an event carried (a reference), for its test */
 };
 
 struct fixture {
@@ -64,6 +65,10 @@ static void on_event(struct media_stream *ms, const struct media_event *ev, void
 	e->ev[e->n] = *ev;
 	snprintf(e->why[e->n], sizeof(e->why[0]), "%s", ev->why ? ev->why : "");
 	e->ev[e->n].why = ev->why ? e->why[e->n] : NULL;
+	if (ev->answer) {
+		mem_deref(e->answer);
+		e->answer = mem_ref(ev->answer);
+	}
 	e->n++;
 }
 
@@ -337,6 +342,7 @@ static int teardown(void **state)
 
 	f->ms = mem_deref(f->ms);
 	f->m = mem_deref(f->m);
+	mem_deref(f->evs.answer);
 	peer_close(&f->peer);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
 	assert_int_equal(system(cmd), 0);
@@ -790,6 +796,78 @@ static void test_recording(void **state)
 	assert_non_null(find_event(&f->evs, MEDIA_EV_RECORD_DONE)->why);
 }
 
+/* A spoken answer: the caller's silence after speaking is reported, and RECORD_DONE
+ * carries the closed file's bytes (read by the recorder thread, for a recogniser), which
+ * no other recording does; an answer that cannot be written carries none, and says why. */
+static void test_record_answer(void **state)
+{
+	struct fixture *f = *state;
+	struct pacer pc = {.f = f, .left = 25};
+	const struct media_event *done;
+	char path[600], cmd[700];
+	uint8_t *file;
+	FILE *fp;
+	long size;
+
+	assert_int_equal(media_open(f, 0), 0);
+	stream_up(f, TELEV_PT);
+	assert_int_equal(media_record_answer(f->ms, "9/answer.wav", 0), EINVAL);
+	assert_int_equal(media_record_answer(f->ms, "9/answer.wav", 300), 0);
+	assert_int_equal(media_record_start(f->ms, MEDIA_REC_CALL, "9/call.wav"), 0);
+	/* Half a second of a 1 kHz tone, then nothing: silence. */
+	tone(pc.frame, MEDIA_FRAME, 1000, 8000);
+	tmr_init(&pc.tmr);
+	tmr_start(&pc.tmr, 0, pacer_tick, &pc);
+	assert_true(wait_events(f, MEDIA_EV_SILENCE, 1, 3000));
+	tmr_cancel(&pc.tmr);
+	assert_int_equal(media_record_stop(f->ms, MEDIA_REC_MESSAGE), 0);
+	assert_true(wait_events(f, MEDIA_EV_RECORD_DONE, 1, 3000));
+	done = find_event(&f->evs, MEDIA_EV_RECORD_DONE);
+	assert_int_equal(done->rec, MEDIA_REC_MESSAGE);
+	assert_null(done->why);
+	assert_non_null(done->answer);
+	assert_ptr_equal(done->answer, f->evs.answer);
+
+	/* The bytes are the file, whole: a mono WAV with the tone in it. */
+	snprintf(path, sizeof(path), "%s/9/answer.wav", f->mc.recording_dir);
+	fp = fopen(path, "rb");
+	assert_non_null(fp);
+	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+	size = ftell(fp);
+	rewind(fp);
+	assert_true(size > 44 + 2 * 4000);
+	assert_int_equal(done->answer_len, (size_t)size);
+	file = malloc((size_t)size);
+	assert_int_equal(fread(file, 1, (size_t)size, fp), (size_t)size);
+	fclose(fp);
+	assert_memory_equal(done->answer, file, (size_t)size);
+	assert_memory_equal(done->answer, "RIFF", 4);
+	assert_int_equal(done->answer[22], 1); /* channels */
+	free(file);
+
+	/* The call recording's RECORD_DONE carries nothing. */
+	f->evs.n = 0;
+	assert_int_equal(media_record_stop(f->ms, MEDIA_REC_CALL), 0);
+	assert_true(wait_events(f, MEDIA_EV_RECORD_DONE, 1, 3000));
+	done = find_event(&f->evs, MEDIA_EV_RECORD_DONE);
+	assert_int_equal(done->rec, MEDIA_REC_CALL);
+	assert_null(done->answer);
+
+	/* Where the answer cannot be written (its directory is a file): the reason, no bytes. */
+	f->evs.n = 0;
+	f->evs.answer = mem_deref(f->evs.answer);
+	snprintf(cmd, sizeof(cmd), "touch %s/10", f->mc.recording_dir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(media_record_answer(f->ms, "10/answer.wav", 300), 0);
+	assert_int_equal(media_record_stop(f->ms, MEDIA_REC_MESSAGE), 0);
+	assert_true(wait_events(f, MEDIA_EV_RECORD_DONE, 1, 3000));
+	done = find_event(&f->evs, MEDIA_EV_RECORD_DONE);
+	assert_non_null(done->why);
+	assert_non_null(strstr(done->why, "10/answer.wav"));
+	assert_null(done->answer);
+	assert_null(f->evs.answer);
+}
+
 /* ---- RTP timeout, hold ---------------------------------------------------------------- */
 
 static void test_rtp_timeout(void **state)
@@ -975,6 +1053,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dtmf_inband, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dtmf_send, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recording, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record_answer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rtp_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tts_play, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ptime, setup, teardown),
