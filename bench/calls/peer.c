@@ -14,11 +14,11 @@
  *     of them the kernel dropped at this program's own socket (SO_RXQ_OVFL: the load
  *     generator fell behind), so the rest are packets cccd never sent.
  *
- *   peer PORT SECONDS [PRIORITY]
+ *   peer PORT SECONDS
  *
- * PRIORITY (1-99) runs it at real-time priority, as cccd's media workers are ([media]
- * rt_priority), so that on a shared machine the load generator is not the first to fall
- * behind.
+ * It runs at normal priority, below cccd's real-time media workers: at the same real-time
+ * priority it would hold a core for long stretches (it drains its socket until empty) and
+ * starve cccd's control loop, which is not what a phone network does to a server.
  * It runs for at most SECONDS. SIGUSR1 starts a measuring window (counters reset);
  * SIGUSR2 prints one line for the window so far. One thread, one socket (and one for
  * RTCP, drained), recvmmsg/sendmmsg; it uses no timer: it answers as packets come.
@@ -34,7 +34,6 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <sched.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -292,21 +291,14 @@ int main(int argc, char **argv)
 	static char ctl[BATCH][CMSG_SPACE(sizeof(struct timespec)) + CMSG_SPACE(sizeof(uint32_t))];
 	int port = argc > 2 ? atoi(argv[1]) : 0, fd, fd_rtcp, sfd, ep;
 	double secs = argc > 2 ? atof(argv[2]) : 0;
-	int prio = argc > 3 ? atoi(argv[3]) : 0;
 	struct epoll_event ev = {.events = EPOLLIN}, evs[4];
 	struct timespec t;
 	sigset_t mask;
 	int64_t end_ns;
 
-	if (port < 1024 || port > 65534 || secs <= 0 || secs > 86400 || prio < 0 || prio > 99) {
-		fprintf(stderr, "usage: peer PORT SECONDS [PRIORITY]\n");
+	if (port < 1024 || port > 65534 || secs <= 0 || secs > 86400) {
+		fprintf(stderr, "usage: peer PORT SECONDS\n");
 		return 2;
-	}
-	if (prio) {
-		struct sched_param sp = {.sched_priority = prio};
-
-		if (sched_setscheduler(0, SCHED_FIFO, &sp))
-			fprintf(stderr, "peer: no real-time priority %d: %s\n", prio, strerror(errno));
 	}
 	srand((unsigned)getpid());
 	sigemptyset(&mask);

@@ -22,7 +22,7 @@
 #   QUICK=1 bench/calls/run.sh           2-3 minutes: small steps, 10 s holds
 #   bench/calls/run.sh                   the full run (60 s holds, 1000..3200 calls; ~12 min)
 #   STEPS="1000 2000" HOLD=30 CPS_STEPS="300 400" bench/calls/run.sh
-#   RT_PRIORITY=0 ...                    cccd's media workers and the peer without real-time priority
+#   RT_PRIORITY=0 ...                    cccd's media workers without real-time priority
 #   KEEP=1 ...                           keep the work folder (logs, database) for a look
 #
 # Ports: cccd SIP 127.0.0.1:17060 (UDP), API 17080; sipp 17061-17062 (its unused media port
@@ -43,7 +43,7 @@ else
 	CPS_SECONDS=${CPS_SECONDS:-10}
 fi
 RAMP=${RAMP:-200}              # calls per second while a step fills up
-RT_PRIORITY=${RT_PRIORITY:-10} # [media] rt_priority of cccd, and the peer's (0: normal)
+RT_PRIORITY=${RT_PRIORITY:-10} # [media] rt_priority of cccd (0: normal scheduling)
 PROBES=${PROBES:-4}
 NUMBER=008675517000000
 
@@ -106,7 +106,7 @@ cd "$work"
 "$root/build/release/cccd" --config cccd.conf >"$work/cccd.log" 2>&1 &
 cccd_pid=$!
 # The calls' media end; it outlives every step (bounded by the longest run that fits).
-"$root/build/release/bench/peer" 17200 7200 "$RT_PRIORITY" >"$work/peer.out" 2>"$work/peer.err" &
+"$root/build/release/bench/peer" 17200 7200 >"$work/peer.out" 2>"$work/peer.err" &
 peer_pid=$!
 for _ in $(seq 1 100); do
 	(exec 3<>/dev/tcp/127.0.0.1/17080) 2>/dev/null && break
