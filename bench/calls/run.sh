@@ -83,6 +83,7 @@ path = $work/cccd.db
 synchronous = normal
 [sip]
 listen = udp 127.0.0.1:17060
+inbound_cps = 0
 [media]
 rtp_ip = 127.0.0.1
 port_min = 30000

@@ -548,6 +548,40 @@ static uint16_t refuse_code(int err, const char **reason)
 	}
 }
 
+/* Inbound admission: at most [sip] inbound_cps new calls a second, in bursts of up to a
+ * second's worth. A trunk that floods cccd with INVITEs beyond what the control loop can
+ * set up (about 400/s on 2 cores: docs/benchmarks.md) would otherwise delay the ACKs and
+ * BYEs of calls already up until their transactions time out; refusing the excess at once
+ * with 503 and Retry-After lets the trunk route or retry it and keeps the admitted calls
+ * whole. Logged at most once a second, with the count. */
+static bool inbound_admit(struct call_ua *ua)
+{
+	unsigned cps = ua->cc.inbound_cps;
+	uint64_t now = clock_mono_ms();
+
+	if (!cps)
+		return true;
+	if (!ua->in_tokens_ms)
+		ua->in_tokens = cps;
+	else
+		ua->in_tokens += (double)(now - ua->in_tokens_ms) * cps / 1000.0;
+	if (ua->in_tokens > cps)
+		ua->in_tokens = cps;
+	ua->in_tokens_ms = now;
+	if (ua->in_tokens >= 1) {
+		ua->in_tokens -= 1;
+		return true;
+	}
+	ua->in_refused++;
+	if (now - ua->in_refused_log_ms >= 1000) {
+		log_warn("call", "inbound calls above [sip] inbound_cps (%u/s): %u refused with "
+			 "503 in the last second or more", cps, ua->in_refused);
+		ua->in_refused_log_ms = now;
+		ua->in_refused = 0;
+	}
+	return false;
+}
+
 void call_incoming(const struct sip_msg *msg, void *arg)
 {
 	struct call_ua *ua = arg;
@@ -569,6 +603,11 @@ void call_incoming(const struct sip_msg *msg, void *arg)
 	}
 	if (!ua->ih) {
 		(void)sip_treply(NULL, ua->sip, msg, 404, "Not Found");
+		return;
+	}
+	if (!inbound_admit(ua)) {
+		(void)sip_treplyf(NULL, NULL, ua->sip, msg, false, 503, "Service Unavailable",
+				  "Retry-After: 1\r\nContent-Length: 0\r\n\r\n");
 		return;
 	}
 	if (call_uri_number(&msg->from.uri, caller, sizeof(caller)))

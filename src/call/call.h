@@ -61,6 +61,7 @@ struct call_conf {
 	char user_agent[128];
 	unsigned ring_timeout;          /* seconds, when a call gives no max_ring_s */
 	unsigned ring_timeout_max;      /* seconds, upper bound for max_ring_s */
+	unsigned inbound_cps;           /* new inbound calls per second, 0 = no limit */
 	enum media_codec codecs[2];     /* offer/answer preference, from [media] codecs */
 	unsigned ncodecs;
 	struct call_trunk_conf trunks[CALL_TRUNKS_MAX];

@@ -76,6 +76,10 @@ struct call_ua {
 	call_incoming_h *ih;
 	void *arg;
 	struct list calls;                  /* live calls (struct call), not owned */
+	/* inbound admission: a token bucket of [sip] inbound_cps, a second's worth deep */
+	double in_tokens;
+	uint64_t in_tokens_ms, in_refused_log_ms;
+	unsigned in_refused;                /* since the last log line */
 	struct call_trunk trunks[CALL_TRUNKS_MAX];
 };
 

@@ -218,7 +218,7 @@ int call_conf_read(const struct conf *cf, struct call_conf *cc, struct conf_err 
 	const struct conf_section *sip = conf_section_first(cf, "sip"), *t;
 	struct media_conf mc;
 	const char *ua;
-	uint64_t ring, ring_max;
+	uint64_t ring, ring_max, cps;
 	int rc;
 
 	memset(cc, 0, sizeof(*cc));
@@ -230,6 +230,7 @@ int call_conf_read(const struct conf *cf, struct call_conf *cc, struct conf_err 
 				conf_key_line(sip, "user_agent"), err);
 	rc = rc ? rc : conf_uint(sip, "ring_timeout", 60, 1, 600, &ring, err);
 	rc = rc ? rc : conf_uint(sip, "ring_timeout_max", 120, 1, 3600, &ring_max, err);
+	rc = rc ? rc : conf_uint(sip, "inbound_cps", 200, 0, 100000, &cps, err);
 	if (rc)
 		return rc;
 	if (ring > ring_max) {
@@ -240,6 +241,7 @@ int call_conf_read(const struct conf *cf, struct call_conf *cc, struct conf_err 
 	}
 	cc->ring_timeout = (unsigned)ring;
 	cc->ring_timeout_max = (unsigned)ring_max;
+	cc->inbound_cps = (unsigned)cps;
 
 	for (t = conf_section_first(cf, "trunk"); t; t = conf_section_next(t)) {
 		if (cc->ntrunks >= CALL_TRUNKS_MAX) {

@@ -1,12 +1,15 @@
 // Inbound calls: an INVITE to a number bound to an inbound IVR is answered into that IVR
 // (a real sipp caller), and its record says so; an unknown number is refused with 404;
-// a number bound with `ccc admin number-set` works without a restart.
+// a number bound with `ccc admin number-set` works without a restart; calls above
+// [sip] inbound_cps are refused with 503 and Retry-After.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import crypto from "node:crypto";
+import dgram from "node:dgram";
 import fs from "node:fs";
 import path from "node:path";
-import { ROOT, startCccd, client, until } from "./lib/cccd.mjs";
+import { ROOT, startCccd, client, until, sleep } from "./lib/cccd.mjs";
 
 const SDKAPPID = 1400003000;
 const NUMBER = "008675587654321";
@@ -70,4 +73,79 @@ test("a bound number is answered into its inbound IVR, without a restart", async
   assert.equal(cdr.EndStatusString, "ivrGiveUp");
   assert.equal(cdr.HungUpSide, "user");
   assert.ok(cdr.AcceptTimestamp > 0);
+});
+
+// A trunk sending more new calls than [sip] inbound_cps allows: the excess is refused at
+// once with 503 and Retry-After (a second's worth passes in a burst), the admitted calls are
+// answered, and after a second new calls pass again.
+test("inbound calls above inbound_cps get 503 with Retry-After", async () => {
+  const CPS = 5, BURST = 30, SDK = 1400003001, NUM = "008675587650000";
+  const d2 = await startCccd({ sipLines: [`inbound_cps = ${CPS}`] });
+  const sock = dgram.createSocket("udp4");
+  await new Promise((r) => sock.bind(0, "127.0.0.1", r));
+  const lport = sock.address().port;
+  const finals = new Map(); // Call-ID -> {code, retryAfter, to}
+  const send = (text) => sock.send(Buffer.from(text), d2.sipPort, "127.0.0.1");
+  const hdr = (m, h) => (m.match(new RegExp(`^${h}:\\s*(.*)$`, "im")) || [])[1]?.trim();
+  sock.on("message", (b) => {
+    const m = b.toString();
+    if (m.startsWith("BYE ") || m.startsWith("OPTIONS ")) { // cccd ending an admitted call
+      send(["SIP/2.0 200 OK", `Via: ${hdr(m, "Via")}`, `From: ${hdr(m, "From")}`,
+        `To: ${hdr(m, "To")}`, `Call-ID: ${hdr(m, "Call-ID")}`, `CSeq: ${hdr(m, "CSeq")}`,
+        "Content-Length: 0", "", ""].join("\r\n"));
+      return;
+    }
+    const code = Number(m.split(" ")[1]);
+    if (!m.startsWith("SIP/2.0") || code < 180 || !/INVITE/.test(hdr(m, "CSeq"))) return;
+    const id = hdr(m, "Call-ID");
+    if (!finals.has(id) || code >= 200)
+      finals.set(id, { code, retryAfter: hdr(m, "Retry-After"), to: hdr(m, "To") });
+    if (code === 200) // ACK, then the call is up until cccd stops
+      send([`ACK sip:${NUM}@127.0.0.1:${d2.sipPort} SIP/2.0`,
+        `Via: SIP/2.0/UDP 127.0.0.1:${lport};branch=z9hG4bK${crypto.randomBytes(6).toString("hex")}`,
+        `From: <sip:008613800000000@127.0.0.1:${lport}>;tag=t${id}`, `To: ${hdr(m, "To")}`,
+        `Call-ID: ${id}`, "CSeq: 1 ACK", "Max-Forwards: 70", "Content-Length: 0", "", ""].join("\r\n"));
+  });
+  const invite = (id) => {
+    const sdp = ["v=0", "o=t 1 1 IN IP4 127.0.0.1", "s=-", "c=IN IP4 127.0.0.1", "t=0 0",
+      "m=audio 9 RTP/AVP 0", "a=rtpmap:0 PCMU/8000", ""].join("\r\n");
+    send([`INVITE sip:${NUM}@127.0.0.1:${d2.sipPort} SIP/2.0`,
+      `Via: SIP/2.0/UDP 127.0.0.1:${lport};branch=z9hG4bK${crypto.randomBytes(6).toString("hex")}`,
+      `From: <sip:008613800000000@127.0.0.1:${lport}>;tag=t${id}`, `To: <sip:${NUM}@127.0.0.1>`,
+      `Call-ID: ${id}`, "CSeq: 1 INVITE", `Contact: <sip:t@127.0.0.1:${lport}>`, "Max-Forwards: 70",
+      "Content-Type: application/sdp", `Content-Length: ${Buffer.byteLength(sdp)}`, "", sdp].join("\r\n"));
+  };
+  try {
+    fs.writeFileSync(path.join(d2.dir, "77.json"), fs.readFileSync(path.join(d.dir, "77.json")));
+    d2.tenant(["--sdkappid", String(SDK), "--ivr", `77:inbound:${d2.dir}/77.json`, "--rules", "demo"]);
+    d2.ccc(["admin", "--config", d2.confPath, "number-set", "--sdkappid", String(SDK),
+      "--number", NUM, "--outbound", "no", "--inbound-ivr", "77"]);
+    // The inbound table is re-read every 5 s: one call a second until the number answers.
+    let n = 0;
+    await until(() => {
+      const id = `ready-${n++}`;
+      invite(id);
+      return sleep(300).then(() => [180, 200].includes(finals.get(id)?.code));
+    }, 15000, 700, "the number to answer");
+    await sleep(1500); // the bucket fills up again
+
+    for (let i = 0; i < BURST; i++) invite(`burst-${i}`);
+    const ids = Array.from({ length: BURST }, (_, i) => `burst-${i}`);
+    await until(() => ids.every((id) => finals.has(id)), 5000, 50, "an answer to every INVITE");
+    const refused = ids.filter((id) => finals.get(id).code === 503);
+    const admitted = ids.filter((id) => [180, 200].includes(finals.get(id).code));
+    assert.equal(refused.length + admitted.length, BURST, JSON.stringify([...finals]));
+    assert.ok(admitted.length >= CPS && admitted.length <= CPS + 2, `admitted ${admitted.length}`);
+    for (const id of refused) assert.equal(finals.get(id).retryAfter, "1");
+    assert.match(d2.log, /inbound calls above \[sip\] inbound_cps \(5\/s\): \d+ refused with 503/);
+
+    // A second later the bucket has refilled: new calls pass again.
+    await sleep(1200);
+    invite("after");
+    await until(() => finals.has("after"), 3000, 50, "an answer after the pause");
+    assert.ok([180, 200].includes(finals.get("after").code), `got ${finals.get("after").code}`);
+  } finally {
+    sock.close();
+    await d2.close();
+  }
 });

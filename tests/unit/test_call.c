@@ -64,6 +64,7 @@ static void test_conf(void **state)
 	assert_true(cc.listen[1].udp && !cc.listen[1].tcp);
 	assert_string_equal(cc.listen[1].host, "::1");
 	assert_int_equal(cc.ring_timeout, 30);
+	assert_int_equal(cc.inbound_cps, 200);
 	assert_int_equal(cc.ntrunks, 2);
 	assert_int_equal(cc.trunks[0].transport, CALL_TCP);
 	assert_true(cc.trunks[0].do_register);
@@ -128,6 +129,8 @@ static void test_conf_errors(void **state)
 	(void)state;
 	conf_fails("[sip]\nlisten = nowhere\n", 2, "'listen' must be");
 	conf_fails("[sip]\nring_timeout = 0\n", 2, "between 1 and 600");
+	conf_fails("[sip]\ninbound_cps = 100001\n", 2, "inbound_cps");
+	conf_fails("[sip]\ninbound_cps = -1\n", 2, "inbound_cps");
 	conf_fails("[sip]\nring_timeout = 200\nring_timeout_max = 100\n", 2, "must not exceed");
 	conf_fails("[trunk]\nhost = 1.2.3.4\nroute = *\n", 1, "needs a name");
 	conf_fails("[trunk a]\nroute = *\n", 1, "needs 'host'");

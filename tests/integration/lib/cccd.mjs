@@ -59,13 +59,14 @@ export async function startCccd(opts = {}) {
   const apiPort = await freePort();
   const sipPort = await freePort();
   // opts.rtpPorts [min, max]: the RTP range a test was assigned; else a random slice.
+  // opts.sipLines: more keys for [sip]; opts.sections: whole sections appended.
   const rtpBase = 40000 + Math.floor(Math.random() * 500) * 40;
   const [rtpMin, rtpMax] = opts.rtpPorts || [rtpBase, rtpBase + 39];
   const conf = [
     "[log]", `level = ${opts.logLevel || "info"}`,
     "[api]", `listen = 127.0.0.1:${apiPort}`,
     "[store]", `path = ${dir}/cccd.db`,
-    "[sip]", `listen = udp 127.0.0.1:${sipPort}`, "ring_timeout = 10",
+    "[sip]", `listen = udp 127.0.0.1:${sipPort}`, "ring_timeout = 10", ...(opts.sipLines || []),
     "[media]", "rtp_ip = 127.0.0.1", `port_min = ${rtpMin}`, `port_max = ${rtpMax}`,
     `recording_dir = ${dir}/recordings`, "rtp_timeout_ms = 15000",
     "[push]", "retry_schedule = 200ms,400ms,800ms", "poll_ms = 100",
