@@ -170,8 +170,13 @@ for n in $STEPS; do
 	wait "$sipp_job" || true
 	read -r ok failed <"$sipp_out"
 	plost=$(awk '{for (i = 1; i < NF; i++) if ($i == "lost") print $(i + 1)}' <<<"$peer")
-	sleep 1   # the last records
-	keys=$(( $(keys_1) - k0 ))
+	# Records are written as calls end, through the store's queue: wait for the step's last
+	# ones (at most 15 s) before counting what was heard.
+	for _ in $(seq 1 30); do
+		keys=$(( $(keys_1) - k0 ))
+		[ "$keys" -ge "$n" ] && break
+		sleep 0.5
+	done
 	line=$(awk -v n="$n" -v ok="$ok" -v f="$failed" -v keys="$keys" -v c0="$c0" -v c1="$c1" -v s0="$s0" \
 		-v s1="$s1" -v i0="$i0" -v i1="$i1" -v t0="$t0" -v t1="$t1" -v hz="$hz" \
 		-v cores="$(nproc)" -v rss="$rss" -v base="$base_rss" -v p="$probe" -v q="$peer" '
