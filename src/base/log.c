@@ -17,6 +17,11 @@ void log_set_level(enum log_level level)
 	min_level = level;
 }
 
+bool log_enabled(enum log_level level)
+{
+	return level >= min_level;
+}
+
 int log_level_parse(const char *name, enum log_level *levelp)
 {
 	for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
@@ -36,7 +41,7 @@ void log_msg(enum log_level level, const char *module, const char *fmt, ...)
 	va_list ap;
 	int n, m;
 
-	if (level < min_level)
+	if (!log_enabled(level))
 		return;
 
 	clock_gettime(CLOCK_REALTIME, &ts);

@@ -7,6 +7,19 @@
 
 #define ALLOW "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"
 
+/* Buckets of libre's hash tables, each a list walked on every lookup. A transaction
+ * outlives its call: over UDP a server transaction stays 32 s after its final response
+ * (RFC 3261 Timer J), so at 600 calls/s about 19,000 BYE transactions are alive at once
+ * and every request is matched against them. With 32 buckets (libre's usual size) those
+ * walks took a sixth of cccd's CPU; these sizes keep a bucket to a few entries at the
+ * rates and call counts in docs/benchmarks.md. Powers of two (libre masks the hash). */
+enum {
+	UA_CTRANS_BUCKETS = 1024,  /* our requests: INVITEs, BYEs, CANCELs, OPTIONS */
+	UA_STRANS_BUCKETS = 16384, /* the peers' requests */
+	UA_CONN_BUCKETS = 256,     /* TCP connections */
+	UA_SESSION_BUCKETS = 4096, /* dialogs, found for every in-dialog request */
+};
+
 int call_trunk_auth(char **user, char **pass, const char *realm, void *arg)
 {
 	const struct call_trunk *t = arg;
@@ -309,11 +322,12 @@ int call_ua_alloc(struct call_ua **uap, const struct call_conf *cc, struct media
 
 	if (needs_dns(cc))
 		err = dns_start(ua);
-	err = err ? err : sip_alloc(&ua->sip, ua->dnsc, 32, 32, 32, ua->cc.user_agent, NULL,
-				    NULL);
+	err = err ? err : sip_alloc(&ua->sip, ua->dnsc, UA_CTRANS_BUCKETS, UA_STRANS_BUCKETS,
+				    UA_CONN_BUCKETS, ua->cc.user_agent, NULL, NULL);
 	if (err)
 		goto out;
-	sip_set_trace_handler(ua->sip, sip_trace);
+	if (log_enabled(LOG_DEBUG))
+		sip_set_trace_handler(ua->sip, sip_trace);
 	for (unsigned i = 0; i < cc->nlisten; i++) {
 		const struct call_listen *l = &cc->listen[i];
 		struct sa laddr;
@@ -332,7 +346,8 @@ int call_ua_alloc(struct call_ua **uap, const struct call_conf *cc, struct media
 	/* Listener order is call order: ours first, then libre's sessions, then the
 	 * catch-all. */
 	err = sip_listen(&ua->lsnr_first, ua->sip, true, request_first, ua);
-	err = err ? err : sipsess_listen(&ua->sock, ua->sip, 64, call_incoming, ua);
+	err = err ? err : sipsess_listen(&ua->sock, ua->sip, UA_SESSION_BUCKETS, call_incoming,
+					 ua);
 	err = err ? err : sip_listen(&ua->lsnr_last, ua->sip, true, request_last, ua);
 	err = err ? err : sip_listen(&ua->lsnr_resp, ua->sip, false, response_last, ua);
 	for (unsigned i = 0; !err && i < cc->ntrunks; i++)
