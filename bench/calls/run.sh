@@ -10,7 +10,10 @@
 #     200 OK (bench/calls/probe.mjs on a few extra calls), cccd's CPU per call (µs of CPU
 #     per call-second, /proc), resident memory per call (/proc VmRSS), and what the load
 #     generator (sipp + peer) and the whole machine used;
-#   - calls per second set up and torn down with no failure, stepping up through CPS_STEPS;
+#   - calls per second set up and torn down with no failure, stepping up through CPS_STEPS,
+#     each rate held CPS_SECONDS (60: longer than a call's SIP transactions live, so the
+#     rate is one cccd sustains), with the INVITEs sipp had to resend and the datagrams
+#     dropped at cccd's SIP socket;
 #   - the floor (bench/calls/floor.c bare: sendmmsg/recvmmsg on one timer) at the same
 #     number of calls, and cccd's figures as a share of it.
 # sipp does the signalling only: every call's SDP names the peer's port, so the packets are
@@ -20,7 +23,8 @@
 # (at the first step that loses a call, or after the last step).
 #
 #   QUICK=1 bench/calls/run.sh           2-3 minutes: small steps, 10 s holds
-#   bench/calls/run.sh                   the full run (60 s holds, 1000..3200 calls; ~12 min)
+#   bench/calls/run.sh                   the full run (60 s holds, 1000..3200 calls; 60 s
+#                                        rates 200..600/s; ~22 min)
 #   STEPS="1000 2000" HOLD=30 CPS_STEPS="300 400" bench/calls/run.sh
 #   RT_PRIORITY=0 ...                    cccd's media workers without real-time priority
 #   KEEP=1 ...                           keep the work folder (logs, database) for a look
@@ -39,9 +43,14 @@ if [ -n "${QUICK:-}" ]; then
 else
 	STEPS=${STEPS:-"1000 2000 2400 2800 3200"}
 	HOLD=${HOLD:-60}
-	CPS_STEPS=${CPS_STEPS:-"200 300 400 600 800"}
-	CPS_SECONDS=${CPS_SECONDS:-10}
+	CPS_STEPS=${CPS_STEPS:-"200 300 350 400 600"}
+	CPS_SECONDS=${CPS_SECONDS:-60}
 fi
+# A rate is only sustained once it has run longer than a call's SIP transactions live (32 s
+# over UDP after the last response: RFC 3261 Timer J, and RFC 6026 for an answered INVITE);
+# until then cccd carries fewer of them than it will. Steps shorter than that flatter the
+# rate, and a step also waits for the previous one's transactions to end (CPS_REST).
+CPS_REST=${CPS_REST:-$(( CPS_SECONDS > 32 ? 34 : 2 ))}
 RAMP=${RAMP:-200}              # calls per second while a step fills up
 RT_PRIORITY=${RT_PRIORITY:-10} # [media] rt_priority of cccd (0: normal scheduling)
 PROBES=${PROBES:-4}
@@ -131,7 +140,11 @@ peer_line() { # asks the peer for its window's figures; prints its line
 	tail -1 "$work/peer.out"
 }
 
-# One sipp run: prints "successful failed" from its final screen.
+# Datagrams the kernel dropped at cccd's SIP socket (127.0.0.1:17060 = 0100007F:42A4), its
+# receive queue full: the control loop fell behind.
+sip_drops() { awk '$2 == "0100007F:42A4" {print $NF; found = 1} END {if (!found) print 0}' /proc/net/udp; }
+
+# One sipp run: prints "successful failed INVITE-retransmissions" from its final screen.
 sipp_run() { # scenario calls rate hold_ms timeout_s
 	local scen=$1 calls=$2 rate=$3 hold=$4 limit=$5 log
 	log="$work/sipp-$RANDOM.log"
@@ -140,7 +153,8 @@ sipp_run() { # scenario calls rate hold_ms timeout_s
 		-m "$calls" -l "$calls" -r "$rate" -d "$hold" -nostdin -timeout "${limit}s" \
 		-trace_screen -screen_file "$log" -max_socket 65000 >/dev/null 2>&1 || true
 	awk -F'|' '/Successful call/ {gsub(/ /,"",$3); s=$3} /Failed call/ {gsub(/ /,"",$3); f=$3}
-		END {print (s==""?0:s), (f==""?0:f)}' "$log" 2>/dev/null || echo "0 $calls"
+		$1 ~ /^ +INVITE -+>/ {split($1, w, " +"); r=w[5]}
+		END {print (s==""?0:s), (f==""?0:f), (r==""?0:r)}' "$log" 2>/dev/null || echo "0 $calls 0"
 }
 
 keep_log
@@ -168,7 +182,7 @@ for n in $STEPS; do
 	c1=$(ticks_of "$cccd_pid") s1=$(ticks_of "$sipp_pid") i1=$(idle_ticks) t1=$(now)
 	peer=$(peer_line)
 	wait "$sipp_job" || true
-	read -r ok failed <"$sipp_out"
+	read -r ok failed _ <"$sipp_out"
 	plost=$(awk '{for (i = 1; i < NF; i++) if ($i == "lost") print $(i + 1)}' <<<"$peer")
 	# Records are written as calls end, through the store's queue: wait for the step's last
 	# ones (at most 15 s) before counting what was heard.
@@ -202,20 +216,22 @@ for n in $STEPS; do
 	sleep 3   # let the previous step's calls end
 done
 
-echo "== calls per second set up and torn down (${CPS_SECONDS}s each)"
+echo "== calls per second set up and torn down (${CPS_SECONDS}s each, ${CPS_REST}s apart)"
 best_cps=0
+sleep "$CPS_REST"   # the concurrency steps' transactions end first
 for r in $CPS_STEPS; do
 	calls=$(( r * CPS_SECONDS ))
 	l0=$(awk '{print $14 + $15}' "/proc/$cccd_pid/task/$cccd_pid/stat") c0=$(ticks_of "$cccd_pid") t0=$(now)
-	read -r ok failed < <(sipp_run uac_short.xml "$calls" "$r" 100 $(( CPS_SECONDS + 40 )))
+	d0=$(sip_drops)
+	read -r ok failed retrans < <(sipp_run uac_short.xml "$calls" "$r" 100 $(( CPS_SECONDS + 40 )))
 	l1=$(awk '{print $14 + $15}' "/proc/$cccd_pid/task/$cccd_pid/stat") c1=$(ticks_of "$cccd_pid") t1=$(now)
-	echo "  rate $r/s: $ok answered and hung up, $failed failed  $(awk -v l0="$l0" -v l1="$l1" \
+	echo "  rate $r/s: $ok answered and hung up, $failed failed, $retrans INVITEs resent, $(( $(sip_drops) - d0 )) dropped at cccd's SIP socket  $(awk -v l0="$l0" -v l1="$l1" \
 		-v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" -v hz="$hz" -v n="$calls" 'BEGIN {
-		dt = t1 - t0; printf "(cccd %.0f%% of a core, its control loop %.0f%%; %.0f us of CPU per call)",
-		100 * (c1 - c0) / hz / dt, 100 * (l1 - l0) / hz / dt, 1e6 * (c1 - c0) / hz / n }')"
+		dt = t1 - t0; printf "(cccd %.0f%% of a core, its control loop %.0f%%; %.0f us of CPU per call, %.0f us of it on the loop)",
+		100 * (c1 - c0) / hz / dt, 100 * (l1 - l0) / hz / dt, 1e6 * (c1 - c0) / hz / n, 1e6 * (l1 - l0) / hz / n }')"
 	[ "$failed" = "0" ] && [ "$ok" = "$calls" ] || { echo "  rate $r/s failed: stopping here"; break; }
 	best_cps=$r
-	sleep 2
+	sleep "$CPS_REST"
 done
 
 # One thread moves both ends of every call: above about 1000 calls it needs more than the
