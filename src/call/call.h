@@ -62,6 +62,7 @@ struct call_conf {
 	unsigned ring_timeout;          /* seconds, when a call gives no max_ring_s */
 	unsigned ring_timeout_max;      /* seconds, upper bound for max_ring_s */
 	unsigned inbound_cps;           /* new inbound calls per second, 0 = no limit */
+	unsigned udp_receive_bytes;     /* SIP UDP sockets' receive buffer, 0 = kernel default */
 	enum media_codec codecs[2];     /* offer/answer preference, from [media] codecs */
 	unsigned ncodecs;
 	struct call_trunk_conf trunks[CALL_TRUNKS_MAX];

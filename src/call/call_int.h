@@ -23,6 +23,13 @@ int call_uri_number(const struct uri *uri, char *out, size_t outsz);
 /* "ip:port" of sa in buf (64 bytes), for log lines. */
 const char *call_sa_str(const struct sa *sa, char *buf, size_t sz);
 
+/* ---- the SIP UDP socket's receive buffer (udp_buffer.c) -------------------------------- */
+
+/* Asks for a receive buffer of `bytes` on the process's UDP socket bound to laddr; *gotp is
+ * what the kernel granted (less when net.core.rmem_max caps it and the process may not
+ * pass the cap). ENOENT when no UDP socket is bound there. */
+int call_udp_buffer(const struct sa *laddr, unsigned bytes, unsigned *gotp);
+
 /* ---- SDP (sdp.c) ------------------------------------------------------------------------ */
 
 /* One call's SDP state: local offer/answer from the media stream's address. */

@@ -218,7 +218,7 @@ int call_conf_read(const struct conf *cf, struct call_conf *cc, struct conf_err 
 	const struct conf_section *sip = conf_section_first(cf, "sip"), *t;
 	struct media_conf mc;
 	const char *ua;
-	uint64_t ring, ring_max, cps;
+	uint64_t ring, ring_max, cps, rcvbuf;
 	int rc;
 
 	memset(cc, 0, sizeof(*cc));
@@ -231,6 +231,7 @@ int call_conf_read(const struct conf *cf, struct call_conf *cc, struct conf_err 
 	rc = rc ? rc : conf_uint(sip, "ring_timeout", 60, 1, 600, &ring, err);
 	rc = rc ? rc : conf_uint(sip, "ring_timeout_max", 120, 1, 3600, &ring_max, err);
 	rc = rc ? rc : conf_uint(sip, "inbound_cps", 200, 0, 100000, &cps, err);
+	rc = rc ? rc : conf_uint(sip, "udp_receive_bytes", 4194304, 0, 268435456, &rcvbuf, err);
 	if (rc)
 		return rc;
 	if (ring > ring_max) {
@@ -242,6 +243,7 @@ int call_conf_read(const struct conf *cf, struct call_conf *cc, struct conf_err 
 	cc->ring_timeout = (unsigned)ring;
 	cc->ring_timeout_max = (unsigned)ring_max;
 	cc->inbound_cps = (unsigned)cps;
+	cc->udp_receive_bytes = (unsigned)rcvbuf;
 
 	for (t = conf_section_first(cf, "trunk"); t; t = conf_section_next(t)) {
 		if (cc->ntrunks >= CALL_TRUNKS_MAX) {

@@ -277,6 +277,21 @@ static void ua_destructor(void *arg)
 	ua->dnsc = mem_deref(ua->dnsc);
 }
 
+static void udp_buffer_size(const struct sa *laddr, unsigned bytes)
+{
+	char ab[64];
+	unsigned got = 0;
+	int err = call_udp_buffer(laddr, bytes, &got);
+
+	if (err)
+		log_warn("call", "SIP on udp %s: cannot size the receive buffer: %s",
+			 call_sa_str(laddr, ab, sizeof(ab)), strerror(err));
+	else if (got < bytes)
+		log_warn("call", "SIP on udp %s: receive buffer %u bytes, not the %u of [sip] "
+			 "udp_receive_bytes: the kernel's net.core.rmem_max caps it (see "
+			 "docs/operations.md)", call_sa_str(laddr, ab, sizeof(ab)), got, bytes);
+}
+
 static bool needs_dns(const struct call_conf *cc)
 {
 	struct sa sa;
@@ -335,6 +350,8 @@ int call_ua_alloc(struct call_ua **uap, const struct call_conf *cc, struct media
 		err = sa_set_str(&laddr, l->host, l->port);
 		if (!err && l->udp)
 			err = sip_transp_add(ua->sip, SIP_TRANSP_UDP, &laddr);
+		if (!err && l->udp && cc->udp_receive_bytes)
+			udp_buffer_size(&laddr, cc->udp_receive_bytes);
 		if (!err && l->tcp)
 			err = sip_transp_add(ua->sip, SIP_TRANSP_TCP, &laddr);
 		if (err) {

@@ -3,7 +3,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
 #include <cmocka.h>
 #include <re.h>
 #include "conf/conf.h"
@@ -65,6 +68,7 @@ static void test_conf(void **state)
 	assert_string_equal(cc.listen[1].host, "::1");
 	assert_int_equal(cc.ring_timeout, 30);
 	assert_int_equal(cc.inbound_cps, 200);
+	assert_int_equal(cc.udp_receive_bytes, 4194304);
 	assert_int_equal(cc.ntrunks, 2);
 	assert_int_equal(cc.trunks[0].transport, CALL_TCP);
 	assert_true(cc.trunks[0].do_register);
@@ -131,6 +135,8 @@ static void test_conf_errors(void **state)
 	conf_fails("[sip]\nring_timeout = 0\n", 2, "between 1 and 600");
 	conf_fails("[sip]\ninbound_cps = 100001\n", 2, "inbound_cps");
 	conf_fails("[sip]\ninbound_cps = -1\n", 2, "inbound_cps");
+	conf_fails("[sip]\nudp_receive_bytes = 268435457\n", 2, "udp_receive_bytes");
+	conf_fails("[sip]\nudp_receive_bytes = 4M\n", 2, "udp_receive_bytes");
 	conf_fails("[sip]\nring_timeout = 200\nring_timeout_max = 100\n", 2, "must not exceed");
 	conf_fails("[trunk]\nhost = 1.2.3.4\nroute = *\n", 1, "needs a name");
 	conf_fails("[trunk a]\nroute = *\n", 1, "needs 'host'");
@@ -145,6 +151,40 @@ static void test_conf_errors(void **state)
 	conf_fails("[trunk a]\nhost = 1.2.3.4\nregister = yes\nroute = *\n", 3, "username");
 	conf_fails("[trunk a]\nhost = 1.2.3.4\nusername = a@b\nroute = *\n", 3, "username");
 	conf_fails("[trunk a]\nhost = 1.2.3.4\nroute = *\nbogus = 1\n", 4, "bogus");
+}
+
+/* The SIP UDP socket is found by its bound address and its receive buffer grows; a UDP
+ * socket bound nowhere near is not touched, and no socket at an address is ENOENT. */
+static void test_udp_buffer(void **state)
+{
+	struct sa laddr, other;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), fd2 = socket(AF_INET, SOCK_DGRAM, 0);
+	int before = 0, after = 0;
+	socklen_t len = sizeof(int);
+	unsigned got = 0;
+
+	(void)state;
+	assert_true(fd >= 0 && fd2 >= 0);
+	sa_set_str(&laddr, "127.0.0.1", 0);
+	assert_int_equal(bind(fd, &laddr.u.sa, laddr.len), 0);
+	assert_int_equal(bind(fd2, &laddr.u.sa, laddr.len), 0);
+	laddr.len = sizeof(laddr.u);
+	assert_int_equal(getsockname(fd, &laddr.u.sa, &laddr.len), 0);
+	assert_int_equal(getsockopt(fd2, SOL_SOCKET, SO_RCVBUF, &before, &len), 0);
+
+	assert_int_equal(call_udp_buffer(&laddr, 1048576, &got), 0);
+	assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &after, &len), 0);
+	assert_int_equal(got, (unsigned)after / 2);
+	if (geteuid() == 0)
+		assert_int_equal(got, 1048576); /* past net.core.rmem_max with SO_RCVBUFFORCE */
+	assert_int_equal(getsockopt(fd2, SOL_SOCKET, SO_RCVBUF, &after, &len), 0);
+	assert_int_equal(after, before);
+
+	sa_set_str(&other, "127.0.0.2", sa_port(&laddr)); /* the same port, another address */
+	assert_int_equal(call_udp_buffer(&other, 1048576, &got), ENOENT);
+	assert_int_equal(call_udp_buffer(&laddr, 0, &got), EINVAL);
+	close(fd);
+	close(fd2);
 }
 
 static void test_numbers(void **state)
@@ -378,6 +418,7 @@ int main(void)
 		cmocka_unit_test(test_conf),
 		cmocka_unit_test(test_route_skip),
 		cmocka_unit_test(test_conf_errors),
+		cmocka_unit_test(test_udp_buffer),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_uri_ok),
 		cmocka_unit_test(test_end_status),
