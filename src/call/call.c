@@ -550,7 +550,7 @@ static uint16_t refuse_code(int err, const char **reason)
 
 /* Inbound admission: at most [sip] inbound_cps new calls a second, in bursts of up to a
  * second's worth. A trunk that floods cccd with INVITEs beyond what the control loop can
- * set up (about 400/s on 2 cores: docs/benchmarks.md) would otherwise delay the ACKs and
+ * set up (about 300-350/s sustained on 2 cores: docs/benchmarks.md) would otherwise delay the ACKs and
  * BYEs of calls already up until their transactions time out; refusing the excess at once
  * with 503 and Retry-After lets the trunk route or retry it and keeps the admitted calls
  * whole. Logged at most once a second, with the count. */
@@ -606,8 +606,12 @@ void call_incoming(const struct sip_msg *msg, void *arg)
 		return;
 	}
 	if (!inbound_admit(ua)) {
-		(void)sip_treplyf(NULL, NULL, ua->sip, msg, false, 503, "Service Unavailable",
-				  "Retry-After: 1\r\nContent-Length: 0\r\n\r\n");
+		/* Stateless: a refusal in a flood must cost less than an answer. A transaction
+		 * would keep two timers (32 s, and retransmissions until the ACK), and libre
+		 * inserts every timer by walking its sorted list; a lost 503 brings the INVITE
+		 * again, which is simply judged again. */
+		(void)sip_replyf(ua->sip, msg, 503, "Service Unavailable",
+				 "Retry-After: 1\r\nContent-Length: 0\r\n\r\n");
 		return;
 	}
 	if (call_uri_number(&msg->from.uri, caller, sizeof(caller)))
