@@ -76,8 +76,8 @@ test("a bound number is answered into its inbound IVR, without a restart", async
 });
 
 // A trunk sending more new calls than [sip] inbound_cps allows: the excess is refused at
-// once with 503 and Retry-After (a second's worth passes in a burst), the admitted calls are
-// answered, and after a second new calls pass again.
+// once with a stateless 503 and Retry-After (a second's worth passes in a burst), the
+// admitted calls are answered, and after a second new calls pass again.
 test("inbound calls above inbound_cps get 503 with Retry-After", async () => {
   const CPS = 5, BURST = 30, SDK = 1400003001, NUM = "008675587650000";
   const d2 = await startCccd({ sipLines: [`inbound_cps = ${CPS}`] });
@@ -106,11 +106,13 @@ test("inbound calls above inbound_cps get 503 with Retry-After", async () => {
         `From: <sip:008613800000000@127.0.0.1:${lport}>;tag=t${id}`, `To: ${hdr(m, "To")}`,
         `Call-ID: ${id}`, "CSeq: 1 ACK", "Max-Forwards: 70", "Content-Length: 0", "", ""].join("\r\n"));
   });
+  const branches = new Map(); // Call-ID -> the Via branch of its INVITE
   const invite = (id) => {
+    if (!branches.has(id)) branches.set(id, `z9hG4bK${crypto.randomBytes(6).toString("hex")}`);
     const sdp = ["v=0", "o=t 1 1 IN IP4 127.0.0.1", "s=-", "c=IN IP4 127.0.0.1", "t=0 0",
       "m=audio 9 RTP/AVP 0", "a=rtpmap:0 PCMU/8000", ""].join("\r\n");
     send([`INVITE sip:${NUM}@127.0.0.1:${d2.sipPort} SIP/2.0`,
-      `Via: SIP/2.0/UDP 127.0.0.1:${lport};branch=z9hG4bK${crypto.randomBytes(6).toString("hex")}`,
+      `Via: SIP/2.0/UDP 127.0.0.1:${lport};branch=${branches.get(id)}`,
       `From: <sip:008613800000000@127.0.0.1:${lport}>;tag=t${id}`, `To: <sip:${NUM}@127.0.0.1>`,
       `Call-ID: ${id}`, "CSeq: 1 INVITE", `Contact: <sip:t@127.0.0.1:${lport}>`, "Max-Forwards: 70",
       "Content-Type: application/sdp", `Content-Length: ${Buffer.byteLength(sdp)}`, "", sdp].join("\r\n"));
@@ -144,6 +146,15 @@ test("inbound calls above inbound_cps get 503 with Retry-After", async () => {
     invite("after");
     await until(() => finals.has("after"), 3000, 50, "an answer after the pause");
     assert.ok([180, 200].includes(finals.get("after").code), `got ${finals.get("after").code}`);
+
+    // The refusal is stateless (in a flood it must cost less than an answer: no
+    // transaction, no timers), so a refused INVITE sent again, as after a lost 503, is
+    // judged again and now passes; a transaction would have repeated the 503.
+    finals.delete(refused[0]);
+    invite(refused[0]);
+    await until(() => finals.has(refused[0]), 3000, 50, "an answer to the INVITE sent again");
+    assert.ok([180, 200].includes(finals.get(refused[0]).code),
+      `got ${finals.get(refused[0]).code}`);
   } finally {
     sock.close();
     await d2.close();
