@@ -60,7 +60,7 @@ export async function startCccd(opts = {}) {
   const sipPort = await freePort();
   // opts.rtpPorts [min, max]: the RTP range a test was assigned; else a random slice.
   // opts.sipLines: more keys for [sip]; opts.sections: whole sections appended.
-  const rtpBase = 40000 + Math.floor(Math.random() * 500) * 40;
+  const rtpBase = 40000 + Math.floor(Math.random() * 250) * 40; // 40000-49999: not sipp's
   const [rtpMin, rtpMax] = opts.rtpPorts || [rtpBase, rtpBase + 39];
   const conf = [
     "[log]", `level = ${opts.logLevel || "info"}`,
@@ -160,7 +160,27 @@ export function client(creds, endpoint, signMethod = "TC3-HMAC-SHA256", reqMetho
 
 // A sipp peer (UAS by default) on a free port; stop() ends it. opts.port / opts.mp fix its
 // SIP and media ports, opts.cwd its folder (relative pcap paths in scenarios), opts.args more.
+// Its media ports (50000-59999) are apart from cccd's RTP ranges (40000-49999), but any
+// process may hold one a moment (the kernel hands out ports up to 60999): a sipp that
+// cannot bind is started again on other ports, so a port taken by chance is not a failure.
 export async function sipp(scenario, opts = {}) {
+  for (let attempt = 1; ; attempt++) {
+    const peer = await sippOnce(scenario, opts);
+    const inUse = peer.proc.exitCode !== null &&
+      /already in use|bind/i.test(peer.log + readIfAny(`/tmp/sipp-${peer.port}.err`));
+    if (!inUse || attempt === 5 || opts.port || opts.mp) return peer; // fixed ports: no retry
+  }
+}
+
+function readIfAny(file) {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+async function sippOnce(scenario, opts) {
   const port = opts.port || await freePort();
   const mp = opts.mp || 50000 + Math.floor(Math.random() * 1000) * 10;
   const args = ["-sf", scenario, "-i", "127.0.0.1", "-p", String(port), "-mi", "127.0.0.1",
