@@ -550,10 +550,10 @@ static uint16_t refuse_code(int err, const char **reason)
 
 /* Inbound admission: at most [sip] inbound_cps new calls a second, in bursts of up to a
  * second's worth. A trunk that floods cccd with INVITEs beyond what the control loop can
- * set up (about 300-350/s sustained on 2 cores: docs/benchmarks.md) would otherwise delay the ACKs and
- * BYEs of calls already up until their transactions time out; refusing the excess at once
- * with 503 and Retry-After lets the trunk route or retry it and keeps the admitted calls
- * whole. Logged at most once a second, with the count. */
+ * set up (300 calls/s sustained on 2 cores: docs/benchmarks.md) would otherwise delay the
+ * ACKs and BYEs of calls already up until their transactions time out; refusing the excess
+ * at once with 503 and Retry-After lets the trunk route or retry it and keeps the admitted
+ * calls whole. Logged at most once a second, with the count. */
 static bool inbound_admit(struct call_ua *ua)
 {
 	unsigned cps = ua->cc.inbound_cps;

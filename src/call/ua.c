@@ -348,10 +348,11 @@ int call_ua_alloc(struct call_ua **uap, const struct call_conf *cc, struct media
 		struct sa laddr;
 
 		err = sa_set_str(&laddr, l->host, l->port);
-		if (!err && l->udp)
+		if (!err && l->udp) {
 			err = sip_transp_add(ua->sip, SIP_TRANSP_UDP, &laddr);
-		if (!err && l->udp && cc->udp_receive_bytes)
-			udp_buffer_size(&laddr, cc->udp_receive_bytes);
+			if (!err && cc->udp_receive_bytes)
+				udp_buffer_size(&laddr, cc->udp_receive_bytes);
+		}
 		if (!err && l->tcp)
 			err = sip_transp_add(ua->sip, SIP_TRANSP_TCP, &laddr);
 		if (err) {

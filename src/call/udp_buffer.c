@@ -64,9 +64,9 @@ static unsigned rcvbuf_of(int fd)
 
 int call_udp_buffer(const struct sa *laddr, unsigned bytes, unsigned *gotp)
 {
-	int fd, val = bytes > INT_MAX / 2 ? INT_MAX / 2 : (int)bytes;
+	int fd, val = (int)bytes;
 
-	if (!laddr || !bytes || !gotp)
+	if (!laddr || !bytes || bytes > INT_MAX / 2 || !gotp)
 		return EINVAL;
 	fd = find_socket(laddr);
 	if (fd < 0)

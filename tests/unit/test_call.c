@@ -183,6 +183,7 @@ static void test_udp_buffer(void **state)
 	sa_set_str(&other, "127.0.0.2", sa_port(&laddr)); /* the same port, another address */
 	assert_int_equal(call_udp_buffer(&other, 1048576, &got), ENOENT);
 	assert_int_equal(call_udp_buffer(&laddr, 0, &got), EINVAL);
+	assert_int_equal(call_udp_buffer(&laddr, 1u << 31, &got), EINVAL);
 	close(fd);
 	close(fd2);
 }
