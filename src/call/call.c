@@ -5,7 +5,16 @@
  * session (mem_deref) it finishes the transaction by itself, including the CANCEL/200 race
  * (a 200 arriving after our CANCEL is ACKed and then BYEd). So a call decides its own
  * outcome at the moment it hangs up and reports ENDED then; libre's later traffic changes
- * nothing in the record. */
+ * nothing in the record.
+ *
+ * Trunk failover: an outbound call through trunks carries its route plan (route.c) and
+ * tries its trunks one after the other, each attempt a new INVITE in a new session (new
+ * Call-ID, tag and branch), until one attempt gets an outcome that must not be retried
+ * (call_failover_ok), the plan or [sip] trunk_attempts runs out, or the call ends (ring
+ * timeout, call_hangup). The call object, its media stream and its ring timer live across
+ * the attempts: the owner sees one call whose start is the first INVITE and whose outcome
+ * is the last attempt's; the attempts before it are log lines naming the trunk and why it
+ * was left, and the record's reason names the trunk of the last one. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -20,12 +29,22 @@ enum call_state { CALL_CALLING = 0, CALL_RINGING, CALL_ANSWERED, CALL_ENDED };
 struct call {
 	struct le le;                 /* in ua->calls while the ua knows the call */
 	struct call_ua *ua;
-	struct call_trunk *trunk;     /* outbound */
+	struct call_trunk *trunk;     /* outbound: the trunk of the current attempt */
+	struct call_plan plan;        /* outbound through trunks: the trunks to try, in order */
+	unsigned next;                /* the plan step the next attempt starts looking at */
+	unsigned attempts;            /* INVITEs sent to trunks */
+	unsigned ring_s;
+	char caller[CALL_NUMBER_MAX + 1];
+	char uui_hdr[2 * CALL_UUI_MAX + 64];
+	/* the outcome of the attempt that failed, the call's if no other attempt starts */
+	enum call_cause fail_cause;
+	uint16_t fail_code;
+	char fail_reason[64];
 	struct sipsess *sess;
 	struct media_stream *ms;
 	struct call_sdp sdp;
 	struct sa remote;             /* last remote RTP address */
-	struct tmr ring_tmr, end_tmr;
+	struct tmr ring_tmr, end_tmr, next_tmr;
 	enum call_state state;
 	bool inbound, rang, peer_bye, answer_asap, accepted, have_offer, media_on;
 	call_event_h *eh;
@@ -44,6 +63,7 @@ static void call_destructor(void *arg)
 
 	tmr_cancel(&c->ring_tmr);
 	tmr_cancel(&c->end_tmr);
+	tmr_cancel(&c->next_tmr);
 	list_unlink(&c->le);
 	c->ms = mem_deref(c->ms);
 	call_sdp_close(&c->sdp);
@@ -88,9 +108,14 @@ static void call_end(struct call *c, enum call_cause cause, uint16_t code, enum 
 	c->state = CALL_ENDED;
 	c->times.end_ms = clock_unix_ms();
 	tmr_cancel(&c->ring_tmr);
+	tmr_cancel(&c->next_tmr);
 	call_end_status(cause, code, c->rang, by, &c->end);
 	c->end_code = code;
-	str_ncpy(c->end_reason, reason ? reason : "", sizeof(c->end_reason));
+	if (c->trunk && c->attempts > 1)
+		re_snprintf(c->end_reason, sizeof(c->end_reason), "%s (trunk %s, attempt %u)",
+			    reason ? reason : "", c->trunk->tc->name, c->attempts);
+	else
+		str_ncpy(c->end_reason, reason ? reason : "", sizeof(c->end_reason));
 	tmr_start(&c->end_tmr, 0, end_fire, c);
 }
 
@@ -182,9 +207,20 @@ static int sdp_take(struct call *c, const struct sip_msg *msg, bool offer, struc
 	return err;
 }
 
-static int media_init(struct call *c, const struct media_stream *near)
+/* A new offer/answer state on the call's RTP address (each trunk attempt starts one). */
+static int sdp_init(struct call *c)
 {
 	struct sa laddr;
+
+	if (c->ms)
+		media_stream_local(c->ms, &laddr);
+	else /* signalling only (tools): advertise a discard port on our SIP address */
+		sa_set_str(&laddr, c->ua->cc.listen[0].host, 9);
+	return call_sdp_init(&c->sdp, &laddr, c->ua->cc.codecs, c->ua->cc.ncodecs);
+}
+
+static int media_init(struct call *c, const struct media_stream *near)
+{
 	int err;
 
 	if (c->ua->media) {
@@ -193,13 +229,8 @@ static int media_init(struct call *c, const struct media_stream *near)
 			log_error("call", "%s: no RTP port: %s", c->sid, strerror(err));
 			return err;
 		}
-		media_stream_local(c->ms, &laddr);
 	}
-	else {
-		/* signalling only (tools): advertise a discard port on our SIP address */
-		sa_set_str(&laddr, c->ua->cc.listen[0].host, 9);
-	}
-	return call_sdp_init(&c->sdp, &laddr, c->ua->cc.codecs, c->ua->cc.ncodecs);
+	return sdp_init(c);
 }
 
 /* ---- session handlers ---------------------------------------------------------------- */
@@ -276,6 +307,9 @@ static void info_handler(struct sip *sip, const struct sip_msg *msg, void *arg)
 	emit(c, &ev);
 }
 
+static bool attempt_failed(struct call *c, int err, const struct sip_msg *msg,
+			   enum call_cause cause, uint16_t code, const char *reason);
+
 static void close_handler(int err, const struct sip_msg *msg, void *arg)
 {
 	struct call *c = arg;
@@ -300,18 +334,28 @@ static void close_handler(int err, const struct sip_msg *msg, void *arg)
 		call_end(c, err == ECONNRESET ? CALL_CAUSE_IN_CANCEL : CALL_CAUSE_IN_REFUSED, 0,
 			 CALL_SIDE_USER, err == ECONNRESET ? "CANCEL from the caller" : reason);
 	}
-	else if (msg && !msg->req && msg->scode >= 300) {
-		call_end(c, CALL_CAUSE_SIP, msg->scode, CALL_SIDE_SYSTEM, reason);
-	}
-	else if (msg && !msg->req && msg->scode < 300) {
-		/* a 2xx whose SDP we could not use: libre has ACKed and sent BYE */
-		call_end(c, CALL_CAUSE_MEDIA, msg->scode, CALL_SIDE_SYSTEM, "unusable SDP answer");
-	}
-	else if (err == ETIMEDOUT) {
-		call_end(c, CALL_CAUSE_RING_TIMEOUT, 0, CALL_SIDE_SYSTEM, "no final response");
-	}
 	else {
-		call_end(c, CALL_CAUSE_TRANSPORT, 0, CALL_SIDE_SYSTEM, reason);
+		enum call_cause cause = CALL_CAUSE_TRANSPORT;
+		uint16_t code = 0;
+		const char *why = reason;
+
+		if (msg && !msg->req && msg->scode >= 300) {
+			cause = CALL_CAUSE_SIP;
+			code = msg->scode;
+		}
+		else if (msg && !msg->req) {
+			/* a 2xx whose SDP we could not use: libre has ACKed and sent BYE */
+			cause = CALL_CAUSE_MEDIA;
+			code = msg->scode;
+			why = "unusable SDP answer";
+		}
+		else if (err == ETIMEDOUT) {
+			cause = CALL_CAUSE_RING_TIMEOUT;
+			why = "no final response";
+		}
+		if (c->trunk && attempt_failed(c, err, msg, cause, code, why))
+			return;
+		call_end(c, cause, code, CALL_SIDE_SYSTEM, why);
 	}
 }
 
@@ -338,6 +382,7 @@ static int call_alloc(struct call **cp, struct call_ua *ua, bool inbound)
 	c->inbound = inbound;
 	tmr_init(&c->ring_tmr);
 	tmr_init(&c->end_tmr);
+	tmr_init(&c->next_tmr);
 	c->times.start_ms = clock_unix_ms();
 	list_append(&ua->calls, &c->le, c);
 	*cp = c;
@@ -347,6 +392,121 @@ static int call_alloc(struct call **cp, struct call_ua *ua, bool inbound)
 static bool trunk_down(unsigned trunk, void *arg)
 {
 	return call_trunk_state(arg, trunk) == 0;
+}
+
+/* ---- attempts through trunks ----------------------------------------------------------- */
+
+/* Sends the INVITE of the next plan step whose trunk is usable now, as a new session;
+ * trunks that went out of use since the plan was made are skipped. ENOENT when no step
+ * is left or the call has made its [sip] trunk_attempts. */
+static int trunk_invite(struct call *c)
+{
+	struct call_ua *ua = c->ua;
+	int err = ENOENT;
+
+	while (c->next < c->plan.n && c->attempts < ua->cc.trunk_attempts) {
+		const struct call_plan_step *st = &c->plan.steps[c->next++];
+		struct call_trunk *t = &ua->trunks[st->trunk];
+		char to_uri[400], from_uri[400];
+		const char *routev[1] = {t->tc->proxy};
+		struct mbuf *offer = NULL;
+
+		if (!call_trunk_usable(t)) {
+			log_info("call", "%s: trunk %s skipped: out of use", c->sid, t->tc->name);
+			err = ENOENT;
+			continue;
+		}
+		/* The last moment before the numbers reach the wire: check them once more. */
+		if (!call_number_ok(st->number) || !call_number_ok(c->caller))
+			return EINVAL;
+		if (c->attempts) {
+			call_sdp_close(&c->sdp);
+			err = sdp_init(c);
+			if (err)
+				return err;
+		}
+		err = call_sdp_encode(&c->sdp, true, &offer);
+		if (err)
+			return err;
+		c->trunk = t;
+		c->attempts++;
+		re_snprintf(to_uri, sizeof(to_uri), "sip:%s@%s%s", st->number, t->hostport,
+			    t->tparam);
+		re_snprintf(from_uri, sizeof(from_uri), "sip:%s@%s", c->caller, t->tc->from_domain);
+		err = sipsess_connect(&c->sess, ua->sock, to_uri, NULL, from_uri, "cccd", routev,
+				      t->tc->proxy[0] ? 1 : 0, "application/sdp", offer,
+				      call_trunk_auth, t, false, offer_handler, answer_handler,
+				      progress_handler, estab_handler, info_handler, NULL,
+				      close_handler, c, "P-Asserted-Identity: <%s>\r\n%s", from_uri,
+				      c->uui_hdr);
+		mem_deref(offer);
+		if (!err) {
+			if (c->attempts == 1)
+				log_info("call", "%s: calling %s as %s via trunk %s (ring %us)", c->sid,
+					 st->number, c->caller, t->tc->name, c->ring_s);
+			else
+				log_info("call", "%s: calling %s as %s via trunk %s (attempt %u)",
+					 c->sid, st->number, c->caller, t->tc->name, c->attempts);
+			return 0;
+		}
+		log_warn("call", "%s: cannot send the INVITE to trunk %s: %s", c->sid, t->tc->name,
+			 strerror(err));
+		c->fail_cause = CALL_CAUSE_TRANSPORT;
+		c->fail_code = 0;
+		re_snprintf(c->fail_reason, sizeof(c->fail_reason), "%m", err);
+	}
+	return err;
+}
+
+static bool next_usable(const struct call *c)
+{
+	if (c->attempts >= c->ua->cc.trunk_attempts)
+		return false;
+	for (unsigned i = c->next; i < c->plan.n; i++) {
+		if (call_trunk_usable(&c->ua->trunks[c->plan.steps[i].trunk]))
+			return true;
+	}
+	return false;
+}
+
+static void attempt_next(void *arg)
+{
+	struct call *c = arg;
+	int err;
+
+	if (c->state != CALL_CALLING)
+		return;
+	sess_release(c); /* the failed attempt's session, finished */
+	err = trunk_invite(c);
+	if (err == ENOENT) /* gone out of use meanwhile: the failed attempt is the last */
+		call_end(c, c->fail_cause, c->fail_code, CALL_SIDE_SYSTEM, c->fail_reason);
+	else if (err)
+		call_end(c, CALL_CAUSE_TRANSPORT, 0, CALL_SIDE_SYSTEM, c->fail_reason[0] ?
+			 c->fail_reason : "cannot send the INVITE");
+}
+
+/* An attempt through a trunk failed before the answer (close_handler): notes what it says
+ * about the trunk's health, and moves the call to the next trunk when that is safe and one
+ * is left. The next INVITE goes out from the loop, outside libre's handler of this one. */
+static bool attempt_failed(struct call *c, int err, const struct sip_msg *msg,
+			   enum call_cause cause, uint16_t code, const char *reason)
+{
+	call_trunk_invite_failed(c->trunk, err, msg);
+	if (!call_failover_ok(code, err, c->rang))
+		return false;
+	if (!next_usable(c)) {
+		if (c->plan.n > 1)
+			log_info("call", "%s: trunk %s failed (%s); no other trunk to try", c->sid,
+				 c->trunk->tc->name, reason);
+		return false;
+	}
+	log_info("call", "%s: trunk %s failed (%s): trying the next trunk", c->sid,
+		 c->trunk->tc->name, reason);
+	c->fail_cause = cause;
+	c->fail_code = code;
+	str_ncpy(c->fail_reason, reason, sizeof(c->fail_reason));
+	tmr_start(&c->next_tmr, 0, attempt_next, c);
+	return true;
 }
 
 bool call_uri_ok(const char *uri)
@@ -398,13 +558,10 @@ bool call_uri_ok(const char *uri)
 int call_originate(struct call **cp, struct call_ua *ua, const struct call_params *p,
 		   call_event_h *eh, void *arg)
 {
-	char dialled[CALL_NUMBER_MAX + 1], to_uri[400], from_uri[400], uui_hex[2 * CALL_UUI_MAX + 1];
-	char uui_hdr[2 * CALL_UUI_MAX + 64] = "";
-	const char *routev[1];
+	char to_uri[400], from_uri[400], uui_hex[2 * CALL_UUI_MAX + 1];
+	struct call_plan plan;
 	struct mbuf *offer = NULL;
 	struct call *c = NULL;
-	unsigned ti = 0;
-	unsigned ring;
 	int err;
 
 	if (!cp || !ua || !p || !eh || (!p->callee && !p->uri) || !p->caller)
@@ -421,8 +578,7 @@ int call_originate(struct call **cp, struct call_ua *ua, const struct call_param
 		}
 	}
 	else {
-		err = call_route_number(&ua->cc, p->callee, trunk_down, ua, &ti, dialled,
-					sizeof(dialled));
+		err = call_route_plan(&ua->cc, p->callee, trunk_down, ua, rand_u64(), &plan);
 		if (err) {
 			log_warn("call", "%s: no trunk for callee '%.40s'",
 				 p->session_id ? p->session_id : "", p->callee);
@@ -433,28 +589,30 @@ int call_originate(struct call **cp, struct call_ua *ua, const struct call_param
 		err = call_uui_hex(p->uui, uui_hex, sizeof(uui_hex));
 		if (err)
 			return err;
-		re_snprintf(uui_hdr, sizeof(uui_hdr), "User-to-User: %s;encoding=hex\r\n", uui_hex);
 	}
 	err = call_alloc(&c, ua, false);
 	if (err)
 		return err;
-	c->trunk = p->uri ? NULL : &ua->trunks[ti];
 	c->eh = eh;
 	c->arg = arg;
 	str_ncpy(c->sid, p->session_id && p->session_id[0] ? p->session_id : "call",
 		 sizeof(c->sid));
+	str_ncpy(c->caller, p->caller, sizeof(c->caller));
+	if (p->uui && p->uui[0])
+		re_snprintf(c->uui_hdr, sizeof(c->uui_hdr), "User-to-User: %s;encoding=hex\r\n",
+			    uui_hex);
+	c->ring_s = p->max_ring_s ? p->max_ring_s : ua->cc.ring_timeout;
+	if (c->ring_s > ua->cc.ring_timeout_max)
+		c->ring_s = ua->cc.ring_timeout_max;
 	err = media_init(c, p->near);
-	err = err ? err : call_sdp_encode(&c->sdp, true, &offer);
 	if (err)
 		goto out;
 
-	/* The last moment before the numbers reach the wire: check them once more. */
-	if ((!p->uri && !call_number_ok(dialled)) || !call_number_ok(p->caller)) {
-		err = EINVAL;
-		goto out;
-	}
 	if (p->uri) {
 		/* A direct destination (a skill group's SIP phone): no trunk, no credentials. */
+		err = call_sdp_encode(&c->sdp, true, &offer);
+		if (err)
+			goto out;
 		str_ncpy(to_uri, p->uri, sizeof(to_uri));
 		re_snprintf(from_uri, sizeof(from_uri), "sip:%s@%s", p->caller,
 			    ua->cc.listen[0].host);
@@ -462,32 +620,24 @@ int call_originate(struct call **cp, struct call_ua *ua, const struct call_param
 				      "application/sdp", offer, NULL, NULL, false, offer_handler,
 				      answer_handler, progress_handler, estab_handler,
 				      info_handler, NULL, close_handler, c,
-				      "P-Asserted-Identity: <%s>\r\n%s", from_uri, uui_hdr);
+				      "P-Asserted-Identity: <%s>\r\n%s", from_uri, c->uui_hdr);
+		if (err) {
+			log_warn("call", "%s: cannot send the INVITE: %s", c->sid, strerror(err));
+			goto out;
+		}
+		log_info("call", "%s: calling %s as %s directly (ring %us)", c->sid, p->uri,
+			 p->caller, c->ring_s);
 	}
 	else {
-		re_snprintf(to_uri, sizeof(to_uri), "sip:%s@%s%s", dialled, c->trunk->hostport,
-			    c->trunk->tparam);
-		re_snprintf(from_uri, sizeof(from_uri), "sip:%s@%s", p->caller,
-			    c->trunk->tc->from_domain);
-		routev[0] = c->trunk->tc->proxy;
-		err = sipsess_connect(&c->sess, ua->sock, to_uri, NULL, from_uri, "cccd", routev,
-				      c->trunk->tc->proxy[0] ? 1 : 0, "application/sdp", offer,
-				      call_trunk_auth, c->trunk, false, offer_handler,
-				      answer_handler, progress_handler, estab_handler,
-				      info_handler, NULL, close_handler, c,
-				      "P-Asserted-Identity: <%s>\r\n%s", from_uri, uui_hdr);
+		c->plan = plan;
+		err = trunk_invite(c);
+		if (err)
+			goto out;
 	}
-	if (err) {
-		log_warn("call", "%s: cannot send the INVITE: %s", c->sid, strerror(err));
-		goto out;
-	}
-	ring = p->max_ring_s ? p->max_ring_s : ua->cc.ring_timeout;
-	if (ring > ua->cc.ring_timeout_max)
-		ring = ua->cc.ring_timeout_max;
-	tmr_start(&c->ring_tmr, ring * 1000ull, ring_timeout, c);
-	log_info("call", "%s: calling %s as %s %s%s (ring %us)", c->sid,
-		 p->uri ? p->uri : dialled, p->caller, p->uri ? "directly" : "via trunk ",
-		 p->uri ? "" : c->trunk->tc->name, ring);
+	/* One ring time for the whole call, across trunk attempts: MaxRingTimeoutSecond is
+	 * what the customer allowed the callee's phone, and a failover happens before any
+	 * phone rang. */
+	tmr_start(&c->ring_tmr, c->ring_s * 1000ull, ring_timeout, c);
 
  out:
 	mem_deref(offer);

@@ -3,8 +3,9 @@
  * call's outcome into a TCCC EndStatus.
  *
  * Threading contract: everything here runs on the control loop (libre re_main) except
- * call_conf_read and the pure helpers (call_number_ok, call_route_number, call_end_status),
- * which touch no shared state. Nothing here blocks. */
+ * call_conf_read, the pure helpers (call_number_ok, call_route_plan, call_failover_ok,
+ * call_end_status), which touch no shared state, and call_trunk_state / call_route_ok,
+ * which read the trunks' health through atomics (ua.c). Nothing here blocks. */
 #ifndef CCCD_CALL_H
 #define CCCD_CALL_H
 
@@ -21,7 +22,8 @@ struct call;
 /* ---- configuration --------------------------------------------------------------- */
 
 enum { CALL_NUMBER_MAX = 32, CALL_RULES_MAX = 16, CALL_TRUNKS_MAX = 16,
-       CALL_LISTEN_MAX = 4, CALL_UUI_MAX = 256 };
+       CALL_LISTEN_MAX = 4, CALL_UUI_MAX = 256, CALL_WEIGHT_MAX = 1000,
+       CALL_RETRY_AFTER_MAX = 3600 /* seconds a 503's Retry-After may keep a trunk out */ };
 
 enum call_transport { CALL_UDP = 0, CALL_TCP };
 
@@ -45,6 +47,8 @@ struct call_trunk_conf {
 	bool do_register;
 	unsigned register_expires;      /* seconds */
 	unsigned options_interval;      /* seconds between OPTIONS health checks, 0 = none */
+	unsigned priority;              /* lower is tried first; default: position in the file */
+	unsigned weight;                /* share among trunks of equal priority, 1..1000 */
 	struct call_rule rules[CALL_RULES_MAX];
 	unsigned nrules;
 };
@@ -63,6 +67,7 @@ struct call_conf {
 	unsigned ring_timeout_max;      /* seconds, upper bound for max_ring_s */
 	unsigned inbound_cps;           /* new inbound calls per second, 0 = no limit */
 	unsigned udp_receive_bytes;     /* SIP UDP sockets' receive buffer, 0 = kernel default */
+	unsigned trunk_attempts;        /* trunks one call may try (INVITEs), 1 = no failover */
 	enum media_codec codecs[2];     /* offer/answer preference, from [media] codecs */
 	unsigned ncodecs;
 	struct call_trunk_conf trunks[CALL_TRUNKS_MAX];
@@ -78,13 +83,29 @@ int call_conf_read(const struct conf *cf, struct call_conf *cc, struct conf_err 
  * numbers that may reach a Request-URI, a From or a P-Asserted-Identity. */
 bool call_number_ok(const char *number);
 
-/* The first trunk (in file order) with a rule matching `number`, and the number rewritten
- * by that rule into out. ENOENT when no rule matches, EINVAL for a bad number or a
- * rewritten number that is not call_number_ok. `skip_down` is consulted per trunk index
- * (NULL = no trunk is skipped). */
-int call_route_number(const struct call_conf *cc, const char *number,
-		      bool (*skip)(unsigned trunk, void *arg), void *arg,
-		      unsigned *trunkp, char *out, size_t outsz);
+/* The trunks a call to a number tries, in order, each with the number as that trunk's
+ * first matching rule dials it. */
+struct call_plan {
+	struct call_plan_step {
+		unsigned trunk;                       /* index in call_conf.trunks */
+		char number[CALL_NUMBER_MAX + 1];
+	} steps[CALL_TRUNKS_MAX];
+	unsigned n;
+};
+
+/* Every trunk with a rule for `number` that `skip` (NULL = none) does not leave out: lower
+ * priority first; trunks of equal priority in an order drawn by weight (a trunk comes first
+ * with the chance of its weight over the group's sum), the draws seeded by `seed` so one
+ * seed gives one order. A trunk whose rule would dial something other than a number
+ * (call_number_ok) is left out. ENOENT when no trunk is left; EINVAL for a bad number, or
+ * when the only matching trunks had such rules. */
+int call_route_plan(const struct call_conf *cc, const char *number,
+		    bool (*skip)(unsigned trunk, void *arg), void *arg, uint64_t seed,
+		    struct call_plan *plan);
+
+/* May a call whose attempt on one trunk failed this way (final response sip_code, or 0
+ * and the transport's err) try the next trunk? Never after an 18x (`rang`). */
+bool call_failover_ok(uint16_t sip_code, int err, bool rang);
 
 /* ---- outcomes ---------------------------------------------------------------------- */
 
@@ -167,10 +188,12 @@ typedef int (call_incoming_h)(struct call *c, const struct call_incoming *in,
 int call_ua_alloc(struct call_ua **uap, const struct call_conf *cc, struct media *m,
 		  call_incoming_h *ih, void *arg);
 
-/* Trunk state for health reports: 1 up, 0 down, -1 not yet known. */
+/* Trunk state for health reports: 1 up, 0 down (health checks, registration, or a 503's
+ * Retry-After not yet over), -1 not yet known. Safe on any thread. */
 int call_trunk_state(const struct call_ua *ua, unsigned trunk);
 
-/* Some trunk that is not known to be down has a rule for callee. */
+/* Some trunk that is not known to be down has a rule for callee. Safe on any thread: the
+ * API threads ask it before they accept a call. */
 bool call_route_ok(const struct call_ua *ua, const char *callee);
 
 struct call_params {

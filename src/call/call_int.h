@@ -2,6 +2,7 @@
 #ifndef CCCD_CALL_INT_H
 #define CCCD_CALL_INT_H
 
+#include <stdatomic.h>
 #include <re.h>
 #include "call/call.h"
 
@@ -19,6 +20,10 @@ int call_uui_decode(const struct sip_msg *msg, char *out, size_t outsz);
 /* The user part of a URI when it is a number (call_number_ok), else EINVAL. Visual
  * separators allowed by RFC 3966 ('-', '.', '(', ')') are dropped first. */
 int call_uri_number(const struct uri *uri, char *out, size_t outsz);
+
+/* The seconds of a response's Retry-After (at most CALL_RETRY_AFTER_MAX); 0 when it has
+ * none or an unreadable one. In route.c. */
+uint32_t call_retry_after(const struct sip_msg *msg);
 
 /* "ip:port" of sa in buf (64 bytes), for log lines. */
 const char *call_sa_str(const struct sa *sa, char *buf, size_t sz);
@@ -58,7 +63,17 @@ int call_sdp_decode(struct call_sdp *s, struct mbuf *body, bool offer,
 
 /* ---- user agent (ua.c) and calls (call.c) ---------------------------------------------- */
 
-/* A configured trunk at run time. Owner: its call_ua (an array member). */
+/* A configured trunk at run time. Owner: its call_ua (an array member).
+ *
+ * Its health is written by the control loop and read by the API threads too
+ * (call_route_ok, before CreateIVRSession accepts a call), so `state` and `down_until_ms`
+ * are atomics rather than handed over in messages: an API thread needs the value of the
+ * moment, and a message round trip per request would buy nothing a load does not give.
+ * Relaxed order is enough: each word is a fact of its own, no other memory is published
+ * through it (the configuration the readers also use is written before the API threads
+ * start), and a reader that sees one word a moment late routes a call the loop then
+ * routes again with the current values (call_originate). Everything else here is the
+ * loop's alone. */
 struct call_trunk {
 	struct call_ua *ua;
 	const struct call_trunk_conf *tc;   /* in ua->cc */
@@ -68,7 +83,9 @@ struct call_trunk {
 	struct sipreg *reg;
 	struct sip_request *opt_req;
 	struct tmr opt_tmr;
-	int state;                          /* 1 up, 0 down, -1 unknown */
+	struct tmr back_tmr;                /* logs the end of a Retry-After */
+	_Atomic int state;                  /* 1 up, 0 down, -1 unknown */
+	_Atomic uint64_t down_until_ms;     /* clock_mono_ms until a 503's Retry-After ends */
 	bool reg_failed;
 };
 
@@ -91,6 +108,12 @@ struct call_ua {
 };
 
 int call_trunk_auth(char **user, char **pass, const char *realm, void *arg);
+/* Can the trunk take a call now (not down, no Retry-After running)? Any thread. */
+bool call_trunk_usable(const struct call_trunk *t);
+/* What an INVITE's failure says about the trunk's health (loop only): a 503 with
+ * Retry-After keeps it out that long; no response or a transport error takes it out until
+ * its health checks see it answer (only when it has them: nothing else would put it back). */
+void call_trunk_invite_failed(struct call_trunk *t, int err, const struct sip_msg *msg);
 /* The live call whose dialog msg belongs to, or NULL. */
 struct call *call_find(struct call_ua *ua, const struct sip_msg *msg);
 void call_peer_bye(struct call *c);

@@ -1,4 +1,5 @@
-/* call: reading [sip] and [trunk NAME] sections, and the dial rules that route numbers. */
+/* call: reading [sip] and [trunk NAME] sections (dial rules, priority, weight); route.c
+ * applies them. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,12 +131,13 @@ static int route_value(const char *value, unsigned line, void *arg, struct conf_
 	return 0;
 }
 
-static int trunk_read(const struct conf_section *sec, struct call_trunk_conf *tc,
-		      struct conf_err *err)
+/* position: the trunk's place in the file from 1, its priority unless it names one. */
+static int trunk_read(const struct conf_section *sec, unsigned position,
+		      struct call_trunk_conf *tc, struct conf_err *err)
 {
 	static const char *const transports[] = {"udp", "tcp", NULL};
 	const char *host, *proxy, *from, *user, *pass, *realm;
-	uint64_t port, expires, options;
+	uint64_t port, expires, options, priority, weight;
 	int tp, rc;
 
 	memset(tc, 0, sizeof(*tc));
@@ -188,6 +190,8 @@ static int trunk_read(const struct conf_section *sec, struct call_trunk_conf *tc
 	rc = rc ? rc : conf_bool(sec, "register", false, &tc->do_register, err);
 	rc = rc ? rc : conf_uint(sec, "register_expires", 3600, 60, 86400, &expires, err);
 	rc = rc ? rc : conf_uint(sec, "options_interval", 30, 0, 3600, &options, err);
+	rc = rc ? rc : conf_uint(sec, "priority", position, 0, 65535, &priority, err);
+	rc = rc ? rc : conf_uint(sec, "weight", 1, 1, CALL_WEIGHT_MAX, &weight, err);
 	rc = rc ? rc : conf_each(sec, "route", route_value, tc, err);
 	if (rc)
 		return rc;
@@ -210,6 +214,8 @@ static int trunk_read(const struct conf_section *sec, struct call_trunk_conf *tc
 	tc->transport = tp == 1 ? CALL_TCP : CALL_UDP;
 	tc->register_expires = (unsigned)expires;
 	tc->options_interval = (unsigned)options;
+	tc->priority = (unsigned)priority;
+	tc->weight = (unsigned)weight;
 	return 0;
 }
 
@@ -218,7 +224,7 @@ int call_conf_read(const struct conf *cf, struct call_conf *cc, struct conf_err 
 	const struct conf_section *sip = conf_section_first(cf, "sip"), *t;
 	struct media_conf mc;
 	const char *ua;
-	uint64_t ring, ring_max, cps, rcvbuf;
+	uint64_t ring, ring_max, cps, rcvbuf, attempts;
 	int rc;
 
 	memset(cc, 0, sizeof(*cc));
@@ -232,6 +238,7 @@ int call_conf_read(const struct conf *cf, struct call_conf *cc, struct conf_err 
 	rc = rc ? rc : conf_uint(sip, "ring_timeout_max", 120, 1, 3600, &ring_max, err);
 	rc = rc ? rc : conf_uint(sip, "inbound_cps", 200, 0, 100000, &cps, err);
 	rc = rc ? rc : conf_uint(sip, "udp_receive_bytes", 4194304, 0, 268435456, &rcvbuf, err);
+	rc = rc ? rc : conf_uint(sip, "trunk_attempts", 3, 1, CALL_TRUNKS_MAX, &attempts, err);
 	if (rc)
 		return rc;
 	if (ring > ring_max) {
@@ -244,6 +251,7 @@ int call_conf_read(const struct conf *cf, struct call_conf *cc, struct conf_err 
 	cc->ring_timeout_max = (unsigned)ring_max;
 	cc->inbound_cps = (unsigned)cps;
 	cc->udp_receive_bytes = (unsigned)rcvbuf;
+	cc->trunk_attempts = (unsigned)attempts;
 
 	for (t = conf_section_first(cf, "trunk"); t; t = conf_section_next(t)) {
 		if (cc->ntrunks >= CALL_TRUNKS_MAX) {
@@ -251,7 +259,7 @@ int call_conf_read(const struct conf *cf, struct call_conf *cc, struct conf_err 
 				     CALL_TRUNKS_MAX);
 			return EINVAL;
 		}
-		rc = trunk_read(t, &cc->trunks[cc->ntrunks], err);
+		rc = trunk_read(t, cc->ntrunks + 1, &cc->trunks[cc->ntrunks], err);
 		if (rc)
 			return rc;
 		cc->ntrunks++;
@@ -274,34 +282,4 @@ bool call_number_ok(const char *number)
 	if (!n || n > CALL_NUMBER_MAX || (number[0] == '+' && n == 1))
 		return false;
 	return digits_plus(number, n, true);
-}
-
-int call_route_number(const struct call_conf *cc, const char *number,
-		      bool (*skip)(unsigned trunk, void *arg), void *arg,
-		      unsigned *trunkp, char *out, size_t outsz)
-{
-	if (!cc || !call_number_ok(number) || !out)
-		return EINVAL;
-	for (unsigned i = 0; i < cc->ntrunks; i++) {
-		const struct call_trunk_conf *tc = &cc->trunks[i];
-
-		if (skip && skip(i, arg))
-			continue;
-		for (unsigned j = 0; j < tc->nrules; j++) {
-			const struct call_rule *r = &tc->rules[j];
-			size_t ml = strlen(r->match);
-
-			if (strncmp(number, r->match, ml))
-				continue;
-			if (r->strip > strlen(number))
-				return EINVAL;
-			if ((size_t)snprintf(out, outsz, "%s%s", r->prefix, number + r->strip) >=
-			    outsz || !call_number_ok(out))
-				return EINVAL;
-			if (trunkp)
-				*trunkp = i;
-			return 0;
-		}
-	}
-	return ENOENT;
 }

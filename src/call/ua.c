@@ -41,11 +41,12 @@ int call_trunk_auth(char **user, char **pass, const char *realm, void *arg)
 	return err;
 }
 
+/* The loop is the only writer; see struct call_trunk for the memory order. */
 static void trunk_state_set(struct call_trunk *t, int state, const char *why)
 {
-	if (t->state == state)
+	if (atomic_load_explicit(&t->state, memory_order_relaxed) == state)
 		return;
-	t->state = state;
+	atomic_store_explicit(&t->state, state, memory_order_relaxed);
 	if (state)
 		log_info("call", "trunk %s is up", t->tc->name);
 	else
@@ -117,7 +118,7 @@ static void register_resp(int err, const struct sip_msg *msg, void *arg)
 		return;
 	}
 	if (msg->scode >= 200) {
-		if (t->reg_failed || t->state != 1)
+		if (t->reg_failed || atomic_load_explicit(&t->state, memory_order_relaxed) != 1)
 			log_info("call", "trunk %s: registered", t->tc->name);
 		t->reg_failed = false;
 		trunk_state_set(t, 1, "");
@@ -133,8 +134,10 @@ static int trunk_start(struct call_ua *ua, unsigned i)
 
 	t->ua = ua;
 	t->tc = tc;
-	t->state = -1;
+	atomic_init(&t->state, -1);
+	atomic_init(&t->down_until_ms, 0);
 	tmr_init(&t->opt_tmr);
+	tmr_init(&t->back_tmr);
 	if (!sa_set_str(&sa, tc->host, 0) && sa_af(&sa) == AF_INET6)
 		re_snprintf(t->hostport, sizeof(t->hostport), "[%s]:%u", tc->host, tc->port);
 	else
@@ -172,6 +175,7 @@ static int trunk_start(struct call_ua *ua, unsigned i)
 static void trunk_stop(struct call_trunk *t)
 {
 	tmr_cancel(&t->opt_tmr);
+	tmr_cancel(&t->back_tmr);
 	t->opt_req = mem_deref(t->opt_req);
 	t->reg = mem_deref(t->reg);
 }
@@ -379,11 +383,50 @@ int call_ua_alloc(struct call_ua **uap, const struct call_conf *cc, struct media
 	return err;
 }
 
+bool call_trunk_usable(const struct call_trunk *t)
+{
+	return atomic_load_explicit(&t->state, memory_order_relaxed) != 0 &&
+	       clock_mono_ms() >= atomic_load_explicit(&t->down_until_ms, memory_order_relaxed);
+}
+
+static void trunk_back(void *arg)
+{
+	struct call_trunk *t = arg;
+
+	log_info("call", "trunk %s: its Retry-After is over: back in use", t->tc->name);
+}
+
+void call_trunk_invite_failed(struct call_trunk *t, int err, const struct sip_msg *msg)
+{
+	char why[80];
+
+	if (msg && !msg->req && msg->scode == 503) {
+		uint32_t secs = call_retry_after(msg);
+
+		if (!secs)
+			return; /* RFC 3261 §21.5.4: as a 500, the trunk stays in use */
+		atomic_store_explicit(&t->down_until_ms, clock_mono_ms() + secs * 1000ull,
+				      memory_order_relaxed);
+		log_warn("call", "trunk %s: 503 with Retry-After: out of use for %u s",
+			 t->tc->name, secs);
+		tmr_start(&t->back_tmr, secs * 1000ull, trunk_back, t);
+	}
+	else if (!msg && err && t->tc->options_interval) {
+		re_snprintf(why, sizeof(why), "INVITE: %m", err);
+		trunk_state_set(t, 0, why);
+	}
+}
+
 int call_trunk_state(const struct call_ua *ua, unsigned trunk)
 {
+	const struct call_trunk *t;
+
 	if (!ua || trunk >= ua->cc.ntrunks)
 		return 0;
-	return ua->trunks[trunk].state;
+	t = &ua->trunks[trunk];
+	if (!call_trunk_usable(t))
+		return 0;
+	return atomic_load_explicit(&t->state, memory_order_relaxed);
 }
 
 static bool trunk_down(unsigned trunk, void *arg)
@@ -393,8 +436,7 @@ static bool trunk_down(unsigned trunk, void *arg)
 
 bool call_route_ok(const struct call_ua *ua, const char *callee)
 {
-	char out[CALL_NUMBER_MAX + 1];
+	struct call_plan plan;
 
-	return ua && !call_route_number(&ua->cc, callee, trunk_down, (void *)ua, NULL, out,
-					sizeof(out));
+	return ua && !call_route_plan(&ua->cc, callee, trunk_down, (void *)ua, 0, &plan);
 }

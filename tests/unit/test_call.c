@@ -1,5 +1,5 @@
-/* Unit tests of the call module's pure parts: [sip]/[trunk] config, dial rules, the
- * EndStatus table, SIP INFO DTMF bodies, User-to-User and numbers in URIs. */
+/* Unit tests of the call module's pure parts: [sip]/[trunk] config, dial rules and the
+ * route plan (priority, weight), when to fail over, Retry-After, the EndStatus table, SIP INFO DTMF bodies, User-to-User and numbers in URIs. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -36,6 +36,19 @@ static void conf_fails(const char *text, unsigned line, const char *needle)
 	assert_int_equal(err.line, line);
 }
 
+static struct sip_msg *decode(const char *text)
+{
+	struct mbuf *mb = mbuf_alloc(strlen(text) + 1);
+	struct sip_msg *msg = NULL;
+
+	assert_non_null(mb);
+	mbuf_write_str(mb, text);
+	mb->pos = 0;
+	assert_int_equal(sip_msg_decode(&msg, mb), 0);
+	mem_deref(mb);
+	return msg;
+}
+
 static const char *demo =
 	"[sip]\n"
 	"listen = 127.0.0.1:5060\n"
@@ -57,8 +70,7 @@ static void test_conf(void **state)
 {
 	struct call_conf cc;
 	struct conf_err err = {0};
-	char out[40];
-	unsigned t;
+	struct call_plan plan;
 
 	(void)state;
 	assert_int_equal(read_conf(demo, &cc, &err), 0);
@@ -76,25 +88,31 @@ static void test_conf(void **state)
 	assert_int_equal(cc.trunks[1].port, 5060);
 	assert_int_equal(cc.trunks[1].options_interval, 30);
 
-	/* the three TCCC forms reach trunk cn as one national number */
-	assert_int_equal(call_route_number(&cc, "008612300000000", NULL, NULL, &t, out,
-					   sizeof(out)), 0);
-	assert_int_equal(t, 0);
-	assert_string_equal(out, "012300000000");
-	assert_int_equal(call_route_number(&cc, "+8612300000000", NULL, NULL, &t, out,
-					   sizeof(out)), 0);
-	assert_string_equal(out, "012300000000");
-	assert_int_equal(call_route_number(&cc, "12300000000", NULL, NULL, &t, out,
-					   sizeof(out)), 0);
-	assert_string_equal(out, "012300000000");
+	assert_int_equal(cc.trunk_attempts, 3);
+	/* no priority given: the position in the file, so file order as before */
+	assert_int_equal(cc.trunks[0].priority, 1);
+	assert_int_equal(cc.trunks[1].priority, 2);
+	assert_int_equal(cc.trunks[0].weight, 1);
+
+	/* the three TCCC forms reach trunk cn as one national number; the catch-all trunk
+	 * follows it (its failover), dialling the number as it came */
+	assert_int_equal(call_route_plan(&cc, "008612300000000", NULL, NULL, 1, &plan), 0);
+	assert_int_equal(plan.n, 2);
+	assert_int_equal(plan.steps[0].trunk, 0);
+	assert_string_equal(plan.steps[0].number, "012300000000");
+	assert_int_equal(plan.steps[1].trunk, 1);
+	assert_string_equal(plan.steps[1].number, "008612300000000");
+	assert_int_equal(call_route_plan(&cc, "+8612300000000", NULL, NULL, 1, &plan), 0);
+	assert_string_equal(plan.steps[0].number, "012300000000");
+	assert_int_equal(call_route_plan(&cc, "12300000000", NULL, NULL, 1, &plan), 0);
+	assert_string_equal(plan.steps[0].number, "012300000000");
 	/* anything else: the catch-all trunk, unchanged */
-	assert_int_equal(call_route_number(&cc, "0044201234", NULL, NULL, &t, out,
-					   sizeof(out)), 0);
-	assert_int_equal(t, 1);
-	assert_string_equal(out, "0044201234");
-	assert_int_equal(call_route_number(&cc, "12;x", NULL, NULL, &t, out, sizeof(out)),
-			 EINVAL);
-	assert_int_equal(call_route_number(&cc, "", NULL, NULL, &t, out, sizeof(out)), EINVAL);
+	assert_int_equal(call_route_plan(&cc, "0044201234", NULL, NULL, 1, &plan), 0);
+	assert_int_equal(plan.n, 1);
+	assert_int_equal(plan.steps[0].trunk, 1);
+	assert_string_equal(plan.steps[0].number, "0044201234");
+	assert_int_equal(call_route_plan(&cc, "12;x", NULL, NULL, 1, &plan), EINVAL);
+	assert_int_equal(call_route_plan(&cc, "", NULL, NULL, 1, &plan), EINVAL);
 }
 
 static bool skip_first(unsigned trunk, void *arg)
@@ -107,25 +125,129 @@ static void test_route_skip(void **state)
 {
 	struct call_conf cc;
 	struct conf_err err = {0};
-	char out[40];
-	unsigned t;
+	struct call_plan plan;
 
 	(void)state;
 	assert_int_equal(read_conf("[trunk a]\nhost = 1.2.3.4\nroute = 9 strip=1\n"
 				   "[trunk b]\nhost = 1.2.3.5\nroute = 9 prefix=+\n", &cc, &err), 0);
-	assert_int_equal(call_route_number(&cc, "9123", NULL, NULL, &t, out, sizeof(out)), 0);
-	assert_int_equal(t, 0);
-	assert_string_equal(out, "123");
-	assert_int_equal(call_route_number(&cc, "9123", skip_first, NULL, &t, out, sizeof(out)),
-			 0);
-	assert_int_equal(t, 1);
-	assert_string_equal(out, "+9123");
-	assert_int_equal(call_route_number(&cc, "8123", NULL, NULL, &t, out, sizeof(out)),
-			 ENOENT);
-	/* a rule that strips everything makes no number */
+	assert_int_equal(call_route_plan(&cc, "9123", NULL, NULL, 7, &plan), 0);
+	assert_int_equal(plan.n, 2);
+	assert_int_equal(plan.steps[0].trunk, 0);
+	assert_string_equal(plan.steps[0].number, "123");
+	assert_int_equal(plan.steps[1].trunk, 1);
+	assert_string_equal(plan.steps[1].number, "+9123");
+	assert_int_equal(call_route_plan(&cc, "9123", skip_first, NULL, 7, &plan), 0);
+	assert_int_equal(plan.n, 1);
+	assert_int_equal(plan.steps[0].trunk, 1);
+	assert_string_equal(plan.steps[0].number, "+9123");
+	assert_int_equal(call_route_plan(&cc, "8123", NULL, NULL, 7, &plan), ENOENT);
+	/* a rule that strips everything makes no number: that trunk is left out, and with no
+	 * other trunk the number is refused as invalid */
+	assert_int_equal(call_route_plan(&cc, "9", NULL, NULL, 7, &plan), 0);
+	assert_int_equal(plan.n, 1);
+	assert_int_equal(plan.steps[0].trunk, 1);
 	assert_int_equal(read_conf("[trunk a]\nhost = 1.2.3.4\nroute = 9 strip=1\n", &cc, &err),
 			 0);
-	assert_int_equal(call_route_number(&cc, "9", NULL, NULL, &t, out, sizeof(out)), EINVAL);
+	assert_int_equal(call_route_plan(&cc, "9", NULL, NULL, 7, &plan), EINVAL);
+}
+
+/* Priorities order the plan whatever the file order; trunks of one priority come in an
+ * order drawn by weight, and a failover goes to the other one of the pair. */
+static void test_route_priority_weight(void **state)
+{
+	struct call_conf cc;
+	struct conf_err err = {0};
+	struct call_plan plan;
+	unsigned first[4] = {0};
+
+	(void)state;
+	assert_int_equal(read_conf("[sip]\ntrunk_attempts = 4\n"
+				   "[trunk last]\nhost = 1.2.3.1\npriority = 9\nroute = *\n"
+				   "[trunk heavy]\nhost = 1.2.3.2\npriority = 2\nweight = 3\n"
+				   "route = 0086\n"
+				   "[trunk light]\nhost = 1.2.3.3\npriority = 2\nroute = 0086\n"
+				   "[trunk best]\nhost = 1.2.3.4\npriority = 1\nroute = 0086\n",
+				   &cc, &err), 0);
+	assert_int_equal(cc.trunk_attempts, 4);
+	for (uint64_t seed = 0; seed < 4000; seed++) {
+		assert_int_equal(call_route_plan(&cc, "008612300000000", NULL, NULL, seed, &plan),
+				 0);
+		assert_int_equal(plan.n, 4);
+		assert_int_equal(plan.steps[0].trunk, 3);           /* best */
+		assert_true(plan.steps[1].trunk == 1 || plan.steps[1].trunk == 2);
+		assert_int_equal(plan.steps[1].trunk + plan.steps[2].trunk, 3); /* both */
+		assert_int_equal(plan.steps[3].trunk, 0);           /* last */
+		first[plan.steps[1].trunk]++;
+	}
+	/* weight 3 against 1: about 3000 of 4000 (a loose bound, never flaky) */
+	assert_in_range(first[1], 2700, 3300);
+	/* one seed, one order */
+	assert_int_equal(call_route_plan(&cc, "008612300000000", NULL, NULL, 42, &plan), 0);
+	{
+		unsigned again = plan.steps[1].trunk;
+
+		assert_int_equal(call_route_plan(&cc, "008612300000000", NULL, NULL, 42, &plan),
+				 0);
+		assert_int_equal(plan.steps[1].trunk, again);
+	}
+	/* another number: only the catch-all */
+	assert_int_equal(call_route_plan(&cc, "0044201234", NULL, NULL, 1, &plan), 0);
+	assert_int_equal(plan.n, 1);
+	assert_int_equal(plan.steps[0].trunk, 0);
+}
+
+/* When a failed attempt may go to the next trunk: the path failed, and no phone rang. */
+static void test_failover_rule(void **state)
+{
+	(void)state;
+	/* no response / transport error */
+	assert_true(call_failover_ok(0, ETIMEDOUT, false));
+	assert_true(call_failover_ok(0, ECONNREFUSED, false));
+	assert_false(call_failover_ok(0, 0, false));
+	/* 408 and 5xx */
+	assert_true(call_failover_ok(408, 0, false));
+	for (uint16_t code = 500; code <= 599; code++)
+		assert_true(call_failover_ok(code, 0, false));
+	/* never after a ringing phone */
+	assert_false(call_failover_ok(503, 0, true));
+	assert_false(call_failover_ok(408, 0, true));
+	assert_false(call_failover_ok(0, ETIMEDOUT, true));
+	/* never after the callee's (or the network's) own answer */
+	static const uint16_t no[] = {400, 401, 403, 404, 407, 480, 484, 486, 487, 488, 600,
+				      603, 604, 606, 302};
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+		if (call_failover_ok(no[i], 0, false))
+			print_message("%u fails over\n", no[i]);
+		assert_false(call_failover_ok(no[i], 0, false));
+	}
+}
+
+static uint32_t retry_after_of(const char *hdr)
+{
+	char text[512];
+	struct sip_msg *msg;
+	uint32_t secs;
+
+	snprintf(text, sizeof(text),
+		 "SIP/2.0 503 Service Unavailable\r\nVia: SIP/2.0/UDP 1.2.3.4;branch=z9hG4bK1\r\n"
+		 "From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: x\r\n"
+		 "CSeq: 1 INVITE\r\n%s%sContent-Length: 0\r\n\r\n", hdr, hdr[0] ? "\r\n" : "");
+	msg = decode(text);
+	secs = call_retry_after(msg);
+	mem_deref(msg);
+	return secs;
+}
+
+static void test_retry_after(void **state)
+{
+	(void)state;
+	assert_int_equal(retry_after_of("Retry-After: 30"), 30);
+	assert_int_equal(retry_after_of("Retry-After: 18000;duration=3600"), CALL_RETRY_AFTER_MAX);
+	assert_int_equal(retry_after_of("Retry-After: 120 (I'm in a meeting)"), 120);
+	assert_int_equal(retry_after_of("Retry-After: soon"), 0);
+	assert_int_equal(retry_after_of("Retry-After: 99999999999"), 0);
+	assert_int_equal(retry_after_of(""), 0);
+	assert_int_equal(call_retry_after(NULL), 0);
 }
 
 static void test_conf_errors(void **state)
@@ -151,6 +273,11 @@ static void test_conf_errors(void **state)
 	conf_fails("[trunk a]\nhost = 1.2.3.4\nregister = yes\nroute = *\n", 3, "username");
 	conf_fails("[trunk a]\nhost = 1.2.3.4\nusername = a@b\nroute = *\n", 3, "username");
 	conf_fails("[trunk a]\nhost = 1.2.3.4\nroute = *\nbogus = 1\n", 4, "bogus");
+	conf_fails("[trunk a]\nhost = 1.2.3.4\nweight = 0\nroute = *\n", 3, "weight");
+	conf_fails("[trunk a]\nhost = 1.2.3.4\nweight = 1001\nroute = *\n", 3, "weight");
+	conf_fails("[trunk a]\nhost = 1.2.3.4\npriority = x\nroute = *\n", 3, "priority");
+	conf_fails("[sip]\ntrunk_attempts = 0\n", 2, "trunk_attempts");
+	conf_fails("[sip]\ntrunk_attempts = 17\n", 2, "trunk_attempts");
 }
 
 /* The SIP UDP socket is found by its bound address and its receive buffer grows; a UDP
@@ -281,19 +408,6 @@ static void test_end_status(void **state)
 	assert_string_equal(call_side_name(CALL_SIDE_SYSTEM), "system");
 }
 
-static struct sip_msg *decode(const char *text)
-{
-	struct mbuf *mb = mbuf_alloc(strlen(text) + 1);
-	struct sip_msg *msg = NULL;
-
-	assert_non_null(mb);
-	mbuf_write_str(mb, text);
-	mb->pos = 0;
-	assert_int_equal(sip_msg_decode(&msg, mb), 0);
-	mem_deref(mb);
-	return msg;
-}
-
 static int info_key(const char *ctype, const char *body, char *key)
 {
 	char text[1024];
@@ -418,6 +532,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_conf),
 		cmocka_unit_test(test_route_skip),
+		cmocka_unit_test(test_route_priority_weight),
+		cmocka_unit_test(test_failover_rule),
+		cmocka_unit_test(test_retry_after),
 		cmocka_unit_test(test_conf_errors),
 		cmocka_unit_test(test_udp_buffer),
 		cmocka_unit_test(test_numbers),
