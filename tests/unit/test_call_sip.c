@@ -25,7 +25,9 @@
 #include "media/media.h"
 
 /* Trunk "answer" rewrites 0086... for sipp on port 15101; callees 9... go to sipp on 15100
- * except those with a trunk of their own (auth 910/911, silent 908, dead 977, refused 978). */
+ * except those with a trunk of their own (auth 910/911, silent 908, dead 977, refused 978),
+ * which the "sipp" trunk follows in their route plans (failover); refused 878 has only its
+ * own trunk. */
 static const char *conf_text =
 	"[sip]\n"
 	"listen = 127.0.0.1:15060\n"
@@ -52,7 +54,7 @@ static const char *conf_text =
 	"route = 977\n"
 	"[trunk refused]\n"
 	"host = 127.0.0.1\nport = 15197\ntransport = tcp\noptions_interval = 0\n"
-	"route = 978\n"
+	"route = 878\nroute = 978\n"
 	"[trunk silent]\n"
 	"host = 127.0.0.1\nport = 15108\noptions_interval = 0\n"
 	"route = 908\n"
@@ -360,8 +362,12 @@ OUT(test_cancel_200_race, .scenario = "uas_race.xml", .port = 15100, .callee = "
     .rang = true)
 OUT(test_reinvite_hold, .scenario = "uas_reinvite.xml", .port = 15100, .callee = "9130000",
     .status = 1, .side = CALL_SIDE_USER, .code = 200, .rang = true, .answered = true)
-OUT(test_transport_error, .scenario = NULL, .callee = "9780000", .status = 208,
+OUT(test_transport_error, .scenario = NULL, .callee = "8780000", .status = 208,
     .side = CALL_SIDE_SYSTEM, .code = 0)
+/* The refused trunk's TCP connection fails: the call moves to the next trunk of its plan
+ * (sipp, busy), whose answer is the outcome. */
+OUT(test_failover_transport, .scenario = "uas_busy.xml", .port = 15100, .callee = "9780000",
+    .status = 206, .side = CALL_SIDE_SYSTEM, .code = 486)
 
 /* ---- RTP timeout: a second user agent whose media gives up after a second of silence - */
 
@@ -651,6 +657,7 @@ int main(void)
 		cmocka_unit_test(test_no_answer),
 		cmocka_unit_test(test_no_provisional),
 		cmocka_unit_test(test_trunk_503),
+		cmocka_unit_test(test_failover_transport),
 		cmocka_unit_test(test_digest_auth),
 		cmocka_unit_test(test_digest_auth_refused),
 		cmocka_unit_test(test_cancel_200_race),
