@@ -451,6 +451,7 @@ static int trunk_invite(struct call *c)
 		}
 		log_warn("call", "%s: cannot send the INVITE to trunk %s: %s", c->sid, t->tc->name,
 			 strerror(err));
+		call_trunk_invite_failed(t, err, NULL);
 		c->fail_cause = CALL_CAUSE_TRANSPORT;
 		c->fail_code = 0;
 		re_snprintf(c->fail_reason, sizeof(c->fail_reason), "%m", err);
