@@ -3,8 +3,9 @@
 // INVITEs it gets) to prove that a trunk never saw a call. A call moves on after a 503 (its
 // Retry-After then keeps the trunk out for the next call), a 408, a refused TCP connection
 // and an INVITE nobody answers; it never moves on after 486/603/404/484 or after the phone
-// rang (180 then 503). Equal-priority trunks share calls by weight, and a trunk whose peer
-// stops answering OPTIONS is taken out and put back when it answers again.
+// rang (180 then 503), and HangUpCall during the attempts stops them. Equal-priority trunks
+// share calls by weight, and a trunk whose peer stops answering OPTIONS is taken out and put
+// back when it answers again.
 // Every port is one the kernel handed out (freePort); the scenarios run at once.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -18,15 +19,16 @@ const CALLER = "008675512345678";
 const SIP = (n) => path.join(ROOT, "tests/sip", n);
 const PEER = ["-timeout", "90s", "-timeout_error"];
 
-// A trunk that never answers: the Call-IDs of the INVITEs it got.
+// A trunk that never answers: the INVITEs it got, Call-ID → dialled number.
 function spy() {
   return new Promise((resolve) => {
     const s = dgram.createSocket("udp4");
-    const invites = new Set();
+    const invites = new Map();
     s.on("message", (m) => {
       const t = m.toString("latin1");
       const id = /^Call-ID:\s*(\S+)/im.exec(t);
-      if (t.startsWith("INVITE ") && id) invites.add(id[1]);
+      const to = /^INVITE sip:(\d+)@/.exec(t);
+      if (to && id) invites.set(id[1], to[1]);
     });
     s.bind(0, "127.0.0.1", () => resolve({ port: s.address().port, invites,
       close: () => new Promise((r) => s.close(r)) }));
@@ -105,7 +107,7 @@ before(async () => {
     trunk("b2", peers.b2.port, "008613902", ["priority = 2"]),
     // TCP refused, or no response at all (timer B); then busy
     trunk("c1", closed, "008613903", ["transport = tcp", "priority = 1"]),
-    trunk("s1", spies.silent.port, "008613904", ["priority = 1"]),
+    trunk("s1", spies.silent.port, ["008613904", "008613912"], ["priority = 1"]),
     trunk("next", peers.next.port, ["008613903", "008613904"], ["priority = 2"]),
     // the callee's own answers, and a ring before the 503: the spy must see nothing
     trunk("busy", peers.busy.port, "008613905", ["priority = 1"]),
@@ -114,7 +116,7 @@ before(async () => {
     trunk("incomplete", peers.incomplete.port, "008613908", ["priority = 1"]),
     trunk("rang", peers.rang.port, "008613909", ["priority = 1"]),
     trunk("never", spies.never.port, ["008613905", "008613906", "008613907", "008613908",
-      "008613909"], ["priority = 100"]),
+      "008613909", "008613912"], ["priority = 100"]),
     // equal priority, weights 3 and 1
     trunk("w1", peers.w1.port, "008613910", ["priority = 1", "weight = 3"]),
     trunk("w2", peers.w2.port, "008613910", ["priority = 1", "weight = 1"]),
@@ -142,6 +144,16 @@ before(async () => {
     { MaxRingTimeoutSecond: 60 }), 90000));
   for (const [k, n] of [["busy", 5], ["decline", 6], ["notfound", 7], ["incomplete", 8],
     ["rang", 9]]) start(k, async () => outcome(await create(`00861390${n}000001`)));
+  start("hangup", async () => {
+    const r = await create("008613912000001", { MaxRingTimeoutSecond: 60 });
+    await until(() => [...spies.silent.invites.values()].includes("008613912000001"), 10000,
+      100, "the first trunk's INVITE");
+    const h = await api.HangUpCall({ SdkAppId: SDKAPPID, SessionId: r.SessionId });
+    const o = await outcome(r);
+    // the first attempt's INVITE would have timed out (and failed over) 32 s after it left
+    await sleep(36000);
+    return { h, o, id: r.SessionId };
+  });
   start("weights", async () => {
     const made = [], done = [];
     for (let i = 0; i < 40; i++) made.push(await create(`0086139100000${String(i).padStart(2, "0")}`));
@@ -200,7 +212,8 @@ test("a refused TCP connection: the next trunk", async () => {
 test("an INVITE nobody answers (timer B): the next trunk, within the one ring time", async () => {
   const r = await result("silent");
   assert.deepEqual(r.via, ["s1", "next"]);
-  assert.equal(spies.silent.invites.size, 1, "one INVITE (and its retransmissions)");
+  const mine = [...spies.silent.invites.values()].filter((n) => n === "008613904000001");
+  assert.equal(mine.length, 1, "one INVITE (and its retransmissions)");
   assert.equal(r.cdr.EndStatus, 206);
   await result("tcp");
   assert.equal(await peers.next.wait(10000), 0, peers.next.log.slice(-2000));
@@ -228,6 +241,17 @@ test("503 after 180: no failover, the call fails and the next trunk never sees a
 test("no trunk after a deliberate answer or a ring ever got an INVITE", async () => {
   for (const k of ["busy", "decline", "notfound", "incomplete", "rang"]) await result(k);
   assert.equal(spies.never.invites.size, 0);
+});
+
+test("HangUpCall during the attempts: the call ends and no other trunk is tried", async () => {
+  const { h, o, id } = await result("hangup");
+  assert.equal(h.err, undefined, JSON.stringify(h));
+  assert.deepEqual(o.via, ["s1"]);
+  assert.equal(o.cdr.EndStatus, 221);
+  assert.equal(o.cdr.EndStatusString, "callerCancelWithoutRing");
+  assert.ok(![...spies.never.invites.values()].includes("008613912000001"));
+  const later = d.log.split("\n").filter((l) => l.includes(id));
+  assert.ok(!later.some((l) => /trying the next trunk|via trunk never/.test(l)), later.join("\n"));
 });
 
 test("equal priority: calls spread by weight (3 to 1, loosely)", async () => {
