@@ -1,5 +1,5 @@
 /* Fuzz harness: bytes as a SIP message through libre's decoder and the call module's own
- * readers (INFO DTMF, User-to-User, numbers in URIs), and its body through SDP
+ * readers (INFO DTMF, User-to-User, numbers in URIs, Retry-After), and its body through SDP
  * offer/answer as both an offer and an answer. */
 #include <stddef.h>
 #include <stdint.h>
@@ -40,6 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)call_uui_decode(msg, buf, sizeof(buf));
 		(void)call_uri_number(&msg->uri, buf, sizeof(buf));
 		(void)call_uri_number(&msg->from.uri, buf, sizeof(buf));
+		(void)call_retry_after(msg);
 		if (mbuf_get_left(msg->mb)) {
 			sdp_try(msg->mb, true);
 			sdp_try(msg->mb, false);

@@ -220,8 +220,9 @@ static int session_hangup(const char *session_id, uint64_t sdkappid, void *arg)
 	return session_mgr_hangup(d->sessions, sdkappid, session_id);
 }
 
-/* On an API thread: can some trunk carry this number now? The trunks' up/down state is
- * written by the control loop; a stale read only delays the answer by one health check. */
+/* On an API thread: can some trunk carry this number now? The trunks' health is written
+ * by the control loop and read here through atomics (call/call_int.h); a value a moment
+ * old only means the loop, which routes the call again, refuses it instead. */
 static bool route_ok(const char *callee, void *arg)
 {
 	struct cccd *d = arg;
