@@ -19,16 +19,22 @@ const CALLER = "008675512345678";
 const SIP = (n) => path.join(ROOT, "tests/sip", n);
 const PEER = ["-timeout", "90s", "-timeout_error"];
 
-// A trunk that never answers: the INVITEs it got, Call-ID → dialled number.
-function spy() {
+// A trunk that never answers an INVITE: the INVITEs it got, Call-ID → dialled number.
+// With answerOptions it answers OPTIONS 200, a trunk alive to its health checks.
+function spy({ answerOptions = false } = {}) {
   return new Promise((resolve) => {
     const s = dgram.createSocket("udp4");
     const invites = new Map();
-    s.on("message", (m) => {
+    s.on("message", (m, from) => {
       const t = m.toString("latin1");
       const id = /^Call-ID:\s*(\S+)/im.exec(t);
       const to = /^INVITE sip:(\d+)@/.exec(t);
       if (to && id) invites.set(id[1], to[1]);
+      if (answerOptions && t.startsWith("OPTIONS ")) {
+        const h = (n) => (new RegExp(`^${n}:.*$`, "im").exec(t) || [""])[0];
+        s.send(["SIP/2.0 200 OK", h("Via"), h("From"), `${h("To")};tag=spy`, h("Call-ID"),
+          h("CSeq"), "Content-Length: 0", "", ""].join("\r\n"), from.port, from.address);
+      }
     });
     s.bind(0, "127.0.0.1", () => resolve({ port: s.address().port, invites,
       close: () => new Promise((r) => s.close(r)) }));
@@ -95,7 +101,7 @@ before(async () => {
     uas("w1", "uas_busy.xml", 0), uas("w2", "uas_busy.xml", 0),
     uas("o1", "uas_options.xml", 0),
   ]);
-  spies.silent = await spy();
+  spies.silent = await spy({ answerOptions: true });
   spies.never = await spy();
   const closed = await freePort(); // nothing listens there: TCP is refused
   const sections = [
@@ -107,7 +113,8 @@ before(async () => {
     trunk("b2", peers.b2.port, "008613902", ["priority = 2"]),
     // TCP refused, or no response at all (timer B); then busy
     trunk("c1", closed, "008613903", ["transport = tcp", "priority = 1"]),
-    trunk("s1", spies.silent.port, ["008613904", "008613912"], ["priority = 1"]),
+    trunk("s1", spies.silent.port, ["008613904", "008613912"], ["priority = 1"])
+      .replace("options_interval = 0", "options_interval = 1"),
     trunk("next", peers.next.port, ["008613903", "008613904"], ["priority = 2"]),
     // the callee's own answers, and a ring before the 503: the spy must see nothing
     trunk("busy", peers.busy.port, "008613905", ["priority = 1"]),
@@ -214,6 +221,11 @@ test("an INVITE nobody answers (timer B): the next trunk, within the one ring ti
   assert.deepEqual(r.via, ["s1", "next"]);
   const mine = [...spies.silent.invites.values()].filter((n) => n === "008613904000001");
   assert.equal(mine.length, 1, "one INVITE (and its retransmissions)");
+  // the trunk answers its health checks, so the INVITE nobody answered took it out until
+  // the next OPTIONS answer put it back
+  assert.match(d.log, /trunk s1 is down: INVITE: Connection timed out/);
+  await until(() => /trunk s1 is down: INVITE[^]*trunk s1 is up/.test(d.log), 10000, 100,
+    "trunk s1 back up");
   assert.equal(r.cdr.EndStatus, 206);
   await result("tcp");
   assert.equal(await peers.next.wait(10000), 0, peers.next.log.slice(-2000));
@@ -254,7 +266,7 @@ test("HangUpCall during the attempts: the call ends and no other trunk is tried"
   assert.ok(!later.some((l) => /trying the next trunk|via trunk never/.test(l)), later.join("\n"));
 });
 
-test("equal priority: calls spread by weight (3 to 1, loosely)", async () => {
+test("equal priority: calls spread by weight (3 to 1, loosely)", async (t) => {
   const all = await result("weights");
   const first = { w1: 0, w2: 0 };
   for (const r of all) {
@@ -262,6 +274,7 @@ test("equal priority: calls spread by weight (3 to 1, loosely)", async () => {
     assert.equal(r.cdr.EndStatus, 206);
     first[r.via[0]]++;
   }
+  t.diagnostic(`first trunk of 40 calls: ${JSON.stringify(first)}`);
   assert.equal(first.w1 + first.w2, 40);
   assert.ok(first.w1 > first.w2 && first.w2 > 0, JSON.stringify(first));
 });
