@@ -242,7 +242,6 @@ static void inst_destructor(void *arg)
 {
 	struct inst *in = arg;
 
-	hash_unlink(&in->le);
 	list_flush(&in->waiting);
 	memset(&in->s, 0, sizeof(in->s));
 	memset(in->token, 0, sizeof(in->token));
@@ -778,10 +777,11 @@ static bool busy_elsewhere(struct le *le, void *arg)
 
 /* Each instance's room in this claim (see Sharing at the top): the share is the slots
  * over the instances with work — those that may send and those with requests in flight
- * — and an instance's room is its share less what it has in flight. */
-static void rooms_set(struct push *p, struct due *d, uint64_t now)
+ * — and an instance's room is its share less what it has in flight. Returns the sum of
+ * the rooms. */
+static unsigned rooms_set(struct push *p, struct due *d, uint64_t now)
 {
-	unsigned c = p->conf.concurrency, active = 0, share;
+	unsigned c = p->conf.concurrency, active = 0, share, sum = 0;
 	struct busy_count bc = {d, 0};
 
 	for (size_t i = 0; i < d->n; i++) {
@@ -803,7 +803,9 @@ static void rooms_set(struct push *p, struct due *d, uint64_t now)
 			d->rooms[i].room = 1;
 		else
 			d->rooms[i].room = busy < share ? share - busy : 0;
+		sum += d->rooms[i].room;
 	}
+	return sum;
 }
 
 static void rooms_reverse(struct store_outbox_room *r, size_t from, size_t to)
@@ -836,14 +838,13 @@ static void claim(struct push *p)
 	if (busy >= p->conf.concurrency)
 		return;
 	err = store_outbox_due_instances(p->st, clock_unix_ms(), due_add, &d);
-	if (!err && d.n) {
-		rooms_set(p, &d, clock_mono_ms());
+	/* Nothing to claim when every instance with work is at its share or backing off. */
+	if (!err && d.n && rooms_set(p, &d, clock_mono_ms())) {
 		rooms_rotate(p, &d);
-	}
-	if (!err && d.n)
 		err = store_outbox_claim(p->st, clock_unix_ms(), LEASE_MS,
 					 p->conf.concurrency - (unsigned)busy, d.rooms, d.n,
 					 on_claimed, p);
+	}
 	if (err)
 		log_error("push", "cannot claim outbox rows: %s", strerror(err));
 	mem_deref(d.rooms);

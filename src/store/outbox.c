@@ -4,7 +4,12 @@
  * claimable only when no older row of its session is still pending. A claimed row stays
  * pending with a lease (lease_ms in the future) until its result is written, so it blocks
  * its session's later rows and is not claimed twice. The claim reads and leases inside one
- * write job, so nothing (a result, an operator's resend) can slip in between. */
+ * write job, so nothing (a result, an operator's resend) can slip in between.
+ *
+ * Sharing. The deliverer says how many rows each instance may take (its share of the
+ * requests in flight, push/deliver.c); the claim takes them per instance through the
+ * outbox_instance_due index, so one instance's backlog is never read to find another's
+ * rows. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
