@@ -19,10 +19,11 @@
  * alone with work takes at most three quarters of the slots (the last quarter stays for an
  * instance whose work arrives meanwhile), n instances with work at most 1/n each, and the
  * free slots of one claim are split evenly between the instances that want them
- * (store_outbox_claim). A receiver that fails (no answer, 429, 5xx) is backed off: no new
- * request until push_backoff_ms has passed, then one request alone (a probe); its failure
- * doubles the wait, any answer ends the back-off. Rows wait meanwhile without spending
- * their own retries. */
+ * (store_outbox_claim). A receiver that fails (no answer, 429, 5xx) PUSH_BACKOFF_AFTER
+ * times in a row is backed off: no new request until push_backoff_ms has passed, then one
+ * request alone (a probe); its failure doubles the wait, any answer ends the back-off. A
+ * failure now and then (a flaky receiver) does not stop an instance; rows wait meanwhile
+ * without spending their own retries. */
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -66,8 +67,9 @@ struct inst {
 	bool fetching;
 	struct list waiting;           /* struct job parked until the token arrives */
 	unsigned busy;                 /* its jobs (claimed, not ended) */
-	unsigned fails;                /* failed attempts of its receiver in a row (back-off) */
-	uint64_t retry_at_ms;          /* monotonic; with fails, the next probe not before */
+	unsigned fails;                /* failed attempts of its receiver in a row */
+	unsigned backoff;              /* rounds of back-off so far; 0: not backing off */
+	uint64_t retry_at_ms;          /* monotonic; in a back-off, the next probe not before */
 };
 
 /* One claimed row (owned by the push thread until its result is taken). */
@@ -303,24 +305,26 @@ static struct inst *inst_get(struct push *p, uint64_t sdkappid)
 
 /* What an attempt says about the instance's receiver (see Sharing at the top). Requests
  * that were in flight when a back-off began fail too; they say nothing new, so only the
- * first failure and the probe's move the back-off on. */
+ * failure that starts it and the probes' move the back-off on. */
 static void inst_health(struct push *p, struct inst *in, bool failing, bool probe,
 			const char *why)
 {
 	uint32_t rnd = 0, wait_ms;
 
 	if (!failing) {
-		if (in->fails)
+		if (in->backoff)
 			log_info("push", "instance %" PRIu64 ": the receiver answers again",
 				 in->sdkappid);
 		in->fails = 0;
+		in->backoff = 0;
 		return;
 	}
-	if (in->fails && !probe)
-		return;
 	in->fails++;
+	if (in->backoff ? !probe : in->fails < PUSH_BACKOFF_AFTER)
+		return;
+	in->backoff++;
 	(void)ids_random(&rnd, sizeof(rnd));
-	wait_ms = push_backoff_ms(in->fails, p->conf.jitter_pct, rnd);
+	wait_ms = push_backoff_ms(in->backoff, p->conf.jitter_pct, rnd);
 	in->retry_at_ms = clock_mono_ms() + wait_ms;
 	log_warn("push", "instance %" PRIu64 ": the receiver fails (%s): one request at a time, "
 		 "the next in %" PRIu32 " ms", in->sdkappid, why, wait_ms);
@@ -594,7 +598,7 @@ static void token_done(struct xfer *x, CURLcode code)
 	}
 	log_warn("push", "instance %" PRIu64 ": %s", in->sdkappid, why);
 	/* The probe, if any, is among the jobs waiting for this token. */
-	inst_health(p, in, push_receiver_failing(code == CURLE_OK, status), in->fails > 0, why);
+	inst_health(p, in, push_receiver_failing(code == CURLE_OK, status), in->backoff > 0, why);
 	waiting_fail(in, p, why);
 }
 
@@ -680,7 +684,7 @@ static int on_claimed(struct store_outbox_row *row, void *arg)
 	}
 	in->busy++;
 	/* In a back-off, a claim gives an instance one row, and only with nothing in flight. */
-	j->probe = in->fails > 0;
+	j->probe = in->backoff > 0;
 	if (in->load_err == ENOENT) {
 		job_refused(j, "the instance has no push settings");
 		return 0;
@@ -739,7 +743,7 @@ static int due_add(uint64_t sdkappid, void *arg)
  * and a probe only alone. */
 static bool inst_may_send(const struct inst *in, uint64_t now)
 {
-	return !in || !in->fails || (!in->busy && now >= in->retry_at_ms);
+	return !in || !in->backoff || (!in->busy && now >= in->retry_at_ms);
 }
 
 static bool due_has(const struct due *d, uint64_t sdkappid)
@@ -799,7 +803,7 @@ static unsigned rooms_set(struct push *p, struct due *d, uint64_t now)
 
 		if (!inst_may_send(in, now))
 			d->rooms[i].room = 0;
-		else if (in && in->fails)
+		else if (in && in->backoff)
 			d->rooms[i].room = 1;
 		else
 			d->rooms[i].room = busy < share ? share - busy : 0;

@@ -125,11 +125,15 @@ bool push_reply_ok(long status, const char *body, size_t len, char *why, size_t 
 /* base_ms ± jitter_pct %, picked by rnd (uniform over 32 bits). */
 uint32_t push_retry_delay_ms(uint32_t base_ms, unsigned jitter_pct, uint32_t rnd);
 
-/* The back-off of a failing receiver (docs/push.md): after its fails-th failure in a row
- * (fails >= 1), the next request waits 1 s, 2 s, 4 s ... doubling up to 5 min, each
- * ± jitter_pct % picked by rnd. */
-enum { PUSH_BACKOFF_FIRST_MS = 1000, PUSH_BACKOFF_MAX_MS = 5 * 60 * 1000 };
-uint32_t push_backoff_ms(unsigned fails, unsigned jitter_pct, uint32_t rnd);
+/* The back-off of a failing receiver (docs/push.md): it starts after PUSH_BACKOFF_AFTER
+ * failures in a row; before its round-th probe (round >= 1) the instance waits 1 s, 2 s,
+ * 4 s ... doubling up to 5 min, each ± jitter_pct % picked by rnd. */
+enum {
+	PUSH_BACKOFF_AFTER = 3,
+	PUSH_BACKOFF_FIRST_MS = 1000,
+	PUSH_BACKOFF_MAX_MS = 5 * 60 * 1000,
+};
+uint32_t push_backoff_ms(unsigned round, unsigned jitter_pct, uint32_t rnd);
 
 /* Whether an attempt says the receiver is failing (it backs off), rather than refusing
  * that one push: no HTTP answer at all (connection refused, reset, timeout), 429 or 5xx. */

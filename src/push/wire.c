@@ -132,11 +132,11 @@ uint32_t push_retry_delay_ms(uint32_t base_ms, unsigned jitter_pct, uint32_t rnd
 	return (uint32_t)((int64_t)base_ms - span + offset);
 }
 
-uint32_t push_backoff_ms(unsigned fails, unsigned jitter_pct, uint32_t rnd)
+uint32_t push_backoff_ms(unsigned round, unsigned jitter_pct, uint32_t rnd)
 {
 	uint32_t base = PUSH_BACKOFF_FIRST_MS;
 
-	for (unsigned i = 1; i < fails && base < PUSH_BACKOFF_MAX_MS; i++)
+	for (unsigned i = 1; i < round && base < PUSH_BACKOFF_MAX_MS; i++)
 		base *= 2;
 	if (base > PUSH_BACKOFF_MAX_MS)
 		base = PUSH_BACKOFF_MAX_MS;

@@ -405,7 +405,7 @@ test("OAuth2 client credentials: one token, cached, refetched once after a 401",
     valid = "tok3";
     issue = () => ({ status: 500, body: { error: "down" } });
     const e = await d.add("s4", "cdr", cdrBody("s4"));
-    // (The failing token URL backs the instance off too: 1 s, 2 s, 4 s between attempts.)
+    // (Three failures in a row back the instance off: 1 s before the fourth attempt.)
     await waitFor(() => env.row(e).state === "dead", "dead without a token", 20000);
     assert.equal(env.row(e).lastError, "oauth2 token: HTTP 500");
     assert.equal(env.row(e).attempts, 4);
@@ -577,7 +577,8 @@ test("a hanging receiver neither holds up another instance's pushes nor is hamme
     }
     assert.ok(Math.max(...late) < 1500, `healthy pushes late: ${late} ms`);
 
-    // The first wave times out (3 s); then one request at a time, after 1 s, 2 s, ...
+    // The first wave times out (3 s): a back-off, then one request at a time after 1 s,
+    // 2 s, ...
     await sleep(Math.max(0, start + 5500 - Date.now()));
     assert.ok(maxOpen <= 48, `${maxOpen} requests in flight at the hanging receiver`);
     assert.ok(hung <= 48 + 2, `${hung} requests to the hanging receiver in 5.5 s`);

@@ -119,7 +119,7 @@ static void test_retry_jitter(void **state)
 	assert_true(push_retry_delay_ms(60000, 20, UINT32_MAX / 2) < 61000);
 }
 
-/* A failing receiver's back-off (issue #12): 1 s doubling to 5 min, with jitter. */
+/* A failing receiver's back-off (issue #12): 1 s doubling to 5 min by round, jittered. */
 static void test_backoff(void **state)
 {
 	(void)state;
