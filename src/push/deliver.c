@@ -49,7 +49,7 @@ enum {
 	TOKEN_MARGIN_S = 60,            /* refetch this long before expires_in */
 	PURGE_EVERY_MS = 60 * 60 * 1000,
 	DRAIN_POLL_MS = 50,
-	INSTS_HASH = 256,
+	INSTS_HASH = 256,               /* buckets of the instance table */
 };
 
 /* One instance's settings and OAuth2 token, cached by the push thread (owned by
