@@ -151,6 +151,9 @@ static int entry_add(struct conf_section *sec, char *text, unsigned line, struct
 	*eq = '\0';
 	key = trim(text);
 	value = trim(eq + 1);
+	/* `key = ""` is how people write an empty value; the quotes are not part of it. */
+	if (!strcmp(value, "\"\""))
+		value[0] = '\0';
 	if (!is_ident(key)) {
 		conf_err_set(err, line, "bad key '%s': use letters, digits, '_', '-' or '.'", key);
 		return EINVAL;

@@ -27,6 +27,23 @@ static int copy_str(char *dst, size_t sz, const char *src, const struct conf_sec
 	return 0;
 }
 
+/* The push URL is checked when the file is read, so --check-config names its line. */
+static int url_check(const struct demo_conf *dc, const struct conf_section *sec,
+		     struct conf_err *err)
+{
+	struct push_settings ps = {.sdkappid = dc->sdkappid, .enabled = true,
+				   .auth = STORE_PUSH_AUTH_NONE, .events = STORE_PUSH_CDR};
+	char why[200];
+	int rc;
+
+	snprintf(ps.url, sizeof(ps.url), "%s", dc->push_url);
+	rc = push_settings_check(&ps, why, sizeof(why));
+	if (rc)
+		conf_err_set(err, conf_key_line(sec, "push_url"), "'push_url': %s "
+			     "(\"\" for no push)", why);
+	return rc;
+}
+
 int demo_conf_read(const struct conf *cf, struct demo_conf *dc, struct conf_err *err)
 {
 	const struct conf_section *sec = conf_section_first(cf, "demo");
@@ -47,6 +64,10 @@ int demo_conf_read(const struct conf *cf, struct demo_conf *dc, struct conf_err 
 	rc = rc ? rc : copy_str(dc->caller, sizeof(dc->caller), caller, sec, "caller", err);
 	rc = rc ? rc : copy_str(dc->credentials_file, sizeof(dc->credentials_file), creds, sec,
 				"credentials_file", err);
+	if (rc)
+		return rc;
+	if (dc->push_url[0])
+		rc = url_check(dc, sec, err);
 	if (rc)
 		return rc;
 	if (strspn(dc->caller, "0123456789") != strlen(dc->caller) || strncmp(dc->caller, "00", 2) ||

@@ -167,6 +167,10 @@ int media_rec_alloc(struct media_rec **rp, struct media_recorder *r, uint32_t st
 /* Worker side: appends frames (left, right; right is ignored by a mono recording); hands
  * full chunks to the writer. */
 void media_rec_write(struct media_rec *rec, const int16_t *left, const int16_t *right, size_t n);
+/* Worker side: n frames of silence after those written, for time the worker could not
+ * hear (it was stalled): the recording stays aligned with the call. The writer makes the
+ * silence, so nothing here grows with n. */
+void media_rec_gap(struct media_rec *rec, uint64_t n);
 /* Worker side: flushes, closes (on the writer) and frees; RECORD_DONE follows. */
 void media_rec_finish(struct media_rec *rec);
 

@@ -8,11 +8,16 @@
  * (SFC_SET_UPDATE_HEADER_AUTO: one extra small write per second of audio), so a crash
  * loses at most the last second, and the file on disk is always a valid WAV.
  *
+ * Time alignment. A recording is as long as the call: the worker writes one frame per
+ * 20 ms tick, and ticks it could not run (the process was stopped or starved) become
+ * silence of the same length (media_rec_gap), made here from a zero buffer.
+ *
  * A spoken answer (media_record_answer) is read back by the same thread once closed and
  * travels to the control loop inside its RECORD_DONE: the loop then sends it to the
  * recogniser without touching the disk. */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,8 +62,9 @@ struct media_rec {
 struct rec_job {
 	struct le le;
 	struct media_rec *rec;
-	int16_t *frames;    /* owned; NULL for the opening job */
+	int16_t *frames;    /* owned; NULL for the opening job and a gap */
 	size_t n;
+	uint64_t silence;   /* a gap: this many frames of silence */
 	bool final;
 };
 
@@ -170,12 +176,29 @@ static void done_post(struct media_recorder *r, struct media_rec *rec)
 	media_post(r->m, msg);
 }
 
+static void rec_silence(struct media_rec *rec, uint64_t n)
+{
+	static const int16_t zeros[2 * REC_CHUNK];
+
+	while (n && rec->sf && !rec->failed) {
+		sf_count_t k = n < REC_CHUNK ? (sf_count_t)n : REC_CHUNK;
+
+		if (sf_writef_short(rec->sf, zeros, k) != k) {
+			rec->failed = true;
+			snprintf(rec->why, sizeof(rec->why), "recording %.300s: write failed: %s",
+				 rec->path, sf_strerror(rec->sf));
+		}
+		n -= (uint64_t)k;
+	}
+}
+
 static void job_run(struct media_recorder *r, struct rec_job *j)
 {
 	struct media_rec *rec = j->rec;
 
-	if (!j->frames && !j->final && !rec->sf && !rec->failed)
+	if (!j->frames && !j->silence && !j->final && !rec->sf && !rec->failed)
 		rec_open(r, rec);
+	rec_silence(rec, j->silence);
 	if (j->frames && rec->sf && !rec->failed &&
 	    sf_writef_short(rec->sf, j->frames, (sf_count_t)j->n) != (sf_count_t)j->n) {
 		rec->failed = true;
@@ -320,6 +343,25 @@ void media_rec_write(struct media_rec *rec, const int16_t *left, const int16_t *
 		if (++rec->n == REC_CHUNK)
 			rec_flush(rec);
 	}
+}
+
+void media_rec_gap(struct media_rec *rec, uint64_t n)
+{
+	struct rec_job *j;
+
+	if (!n)
+		return;
+	if (rec->n)
+		rec_flush(rec); /* the frames before the gap go first */
+	j = calloc(1, sizeof(*j));
+	if (!j) {
+		log_warn("media", "recording %.300s: out of memory, a gap of %" PRIu64 " frames "
+			 "is lost", rec->path, n);
+		return;
+	}
+	j->rec = rec;
+	j->silence = n;
+	job_push(rec->r, j);
 }
 
 void media_rec_finish(struct media_rec *rec)

@@ -6,7 +6,9 @@
  * per 20 ms in that slot, so a worker with 1000 calls sends ~100 packets every 2 ms instead of 1000 in one
  * burst: the receive side of the peer and the NIC queue see an even rate, and a tick's
  * work stays short. Missed expirations (the thread was descheduled) are caught up, a
- * bounded number of them, so a stream's timestamps stay in step with real time.
+ * bounded number of them, so a stream's timestamps stay in step with real time; beyond
+ * that (a stall: the process was stopped, the machine starved) they are skipped, and a
+ * recording gets the skipped frames as silence, so it stays as long as the call.
  *
  * Batching. Every packet of a tick for one socket goes out in one sendmmsg, and a socket is
  * drained by recvmmsg (one call returns all queued packets and says by its count that the
@@ -538,6 +540,27 @@ static void rtcp_schedule(struct wstream *ws, uint64_t now)
 
 static void rx_socket(struct media_worker *w, struct wstream *ws, bool rtcp, uint64_t now);
 
+/* Ticks that will not run (a stall): each recording stream gets the frames its slot
+ * would have written in them as silence. */
+static void worker_skip(struct media_worker *w, uint64_t ticks)
+{
+	for (unsigned s = 0; s < MEDIA_SLOTS; s++) {
+		/* Ticks w->tick .. w->tick + ticks - 1 that fall on slot s. */
+		unsigned first = (unsigned)((s + MEDIA_SLOTS - w->tick % MEDIA_SLOTS) % MEDIA_SLOTS);
+		uint64_t frames = ticks / MEDIA_SLOTS + (first < ticks % MEDIA_SLOTS);
+
+		for (struct le *le = list_head(&w->slots[s]); frames && le; le = le->next) {
+			struct wstream *ws = le->data;
+
+			for (unsigned k = 0; !ws->dead && ws->recording && k < 2; k++) {
+				if (ws->rec[k])
+					media_rec_gap(ws->rec[k], frames * MEDIA_FRAME);
+			}
+		}
+	}
+	w->tick += ticks;
+}
+
 static void worker_tick(struct media_worker *w, uint64_t now)
 {
 	struct le *le = list_head(&w->slots[w->tick % MEDIA_SLOTS]);
@@ -951,7 +974,7 @@ static void *worker_main(void *arg)
 				if (read(w->tfd, &exp, sizeof(exp)) != sizeof(exp))
 					continue;
 				if (exp > CATCH_UP_MAX) {
-					w->tick += exp - CATCH_UP_MAX;
+					worker_skip(w, exp - CATCH_UP_MAX);
 					exp = CATCH_UP_MAX;
 				}
 				now = clock_mono_ms();

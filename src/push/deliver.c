@@ -11,7 +11,19 @@
  * → one HTTP request → a result (delivered, retry at a time, or dead) written in one
  * transaction with the other results of that round → the job is freed and the session's
  * next row becomes claimable. A crash anywhere leaves the row pending: the next start
- * releases the leases and sends it again with the same push id (at least once). */
+ * releases the leases and sends it again with the same push id (at least once).
+ *
+ * Sharing. The requests in flight (concurrency) are shared by the instances, each behind
+ * its own receiver, so that one receiver that hangs cannot hold up the others' pushes. A
+ * request cannot be taken back once sent, so the share is kept at claim time: an instance
+ * alone with work takes at most three quarters of the slots (the last quarter stays for an
+ * instance whose work arrives meanwhile), n instances with work at most 1/n each, and the
+ * free slots of one claim are split evenly between the instances that want them
+ * (store_outbox_claim). A receiver that fails (no answer, 429, 5xx) PUSH_BACKOFF_AFTER
+ * times in a row is backed off: no new request until push_backoff_ms has passed, then one
+ * request alone (a probe); its failure doubles the wait, any answer ends the back-off. A
+ * failure now and then (a flaky receiver) does not stop an instance; rows wait meanwhile
+ * without spending their own retries. */
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -24,6 +36,7 @@
 #include <re_mem.h>
 #include <re_mbuf.h>
 #include <re_list.h>
+#include <re_hash.h>
 #include "base/base.h"
 #include "push/push.h"
 #include "tenant/tenant.h"
@@ -36,12 +49,13 @@ enum {
 	TOKEN_MARGIN_S = 60,            /* refetch this long before expires_in */
 	PURGE_EVERY_MS = 60 * 60 * 1000,
 	DRAIN_POLL_MS = 50,
+	INSTS_HASH = 256,               /* buckets of the instance table */
 };
 
 /* One instance's settings and OAuth2 token, cached by the push thread (owned by
  * push->insts, freed with the push). */
 struct inst {
-	struct le le;
+	struct le le;                  /* in push->insts */
 	uint64_t sdkappid;
 	int load_err;                  /* 0, ENOENT (no settings) or why they are unreadable */
 	struct push_settings s;
@@ -52,6 +66,10 @@ struct inst {
 	uint32_t token_gen;            /* bumped at every new token */
 	bool fetching;
 	struct list waiting;           /* struct job parked until the token arrives */
+	unsigned busy;                 /* its jobs (claimed, not ended) */
+	unsigned fails;                /* failed attempts of its receiver in a row */
+	unsigned backoff;              /* rounds of back-off so far; 0: not backing off */
+	uint64_t retry_at_ms;          /* monotonic; in a back-off, the next probe not before */
 };
 
 /* One claimed row (owned by the push thread until its result is taken). */
@@ -62,6 +80,7 @@ struct job {
 	struct inst *inst;
 	uint32_t token_gen;            /* the token its request carried */
 	bool reauth;                   /* already re-sent once after a 401 */
+	bool probe;                    /* the one request of its instance's back-off */
 };
 
 /* One HTTP request in flight: a push (job set) or a token request (job NULL). Owned by
@@ -93,8 +112,9 @@ struct push {
 
 	/* push thread only */
 	bool draining;
-	struct list insts;
+	struct hash *insts;            /* struct inst by sdkappid */
 	struct list xfers;
+	unsigned rotate;               /* which due instance a claim serves first */
 	struct store_outbox_result *res; /* results of this round (mem array) */
 	size_t n_res, cap_res;
 };
@@ -147,6 +167,8 @@ static void job_end(struct job *j, enum store_outbox_state state, bool attempted
 		snprintf(r->error, sizeof(r->error), "%s", why ? why : "");
 	}
 	atomic_fetch_sub(&p->busy, 1);
+	if (j->inst)
+		j->inst->busy--;
 	mem_deref(j);
 }
 
@@ -233,21 +255,33 @@ static bool same_credentials(const struct push_settings *a, const struct push_se
 	       !strcmp(a->secret, b->secret) && !strcmp(a->token_url, b->token_url);
 }
 
+static uint32_t inst_key(uint64_t sdkappid)
+{
+	return (uint32_t)(sdkappid ^ sdkappid >> 32);
+}
+
+static bool inst_is(struct le *le, void *arg)
+{
+	return ((struct inst *)le->data)->sdkappid == *(const uint64_t *)arg;
+}
+
+/* The instance as far as the push thread knows it; NULL when it has not had a row yet. */
+static struct inst *inst_find(const struct push *p, uint64_t sdkappid)
+{
+	struct le *le = hash_lookup(p->insts, inst_key(sdkappid), inst_is, &sdkappid);
+
+	return le ? le->data : NULL;
+}
+
 /* The instance's settings, re-read from the database once they are older than
  * settings_cache_ms (they are changed by `ccc push config`, maybe in another process). */
 static struct inst *inst_get(struct push *p, uint64_t sdkappid)
 {
 	uint64_t now = clock_mono_ms();
 	struct push_settings fresh = {0};
-	struct inst *in = NULL;
+	struct inst *in = inst_find(p, sdkappid);
 	int err;
 
-	for (struct le *le = p->insts.head; le; le = le->next) {
-		if (((struct inst *)le->data)->sdkappid == sdkappid) {
-			in = le->data;
-			break;
-		}
-	}
 	if (in && now - in->loaded_ms < p->conf.settings_cache_ms)
 		return in;
 	if (!in) {
@@ -255,7 +289,7 @@ static struct inst *inst_get(struct push *p, uint64_t sdkappid)
 		if (!in)
 			return NULL;
 		in->sdkappid = sdkappid;
-		list_append(&p->insts, &in->le, in);
+		hash_append(p->insts, inst_key(sdkappid), &in->le, in);
 	}
 	err = push_settings_get(p->t, sdkappid, &fresh);
 	if (err || !same_credentials(&fresh, &in->s)) {
@@ -267,6 +301,33 @@ static struct inst *inst_get(struct push *p, uint64_t sdkappid)
 	memset(&fresh, 0, sizeof(fresh));
 	in->loaded_ms = now;
 	return in;
+}
+
+/* What an attempt says about the instance's receiver (see Sharing at the top). Requests
+ * that were in flight when a back-off began fail too; they say nothing new, so only the
+ * failure that starts it and the probes' move the back-off on. */
+static void inst_health(struct push *p, struct inst *in, bool failing, bool probe,
+			const char *why)
+{
+	uint32_t rnd = 0, wait_ms;
+
+	if (!failing) {
+		if (in->backoff)
+			log_info("push", "instance %" PRIu64 ": the receiver answers again",
+				 in->sdkappid);
+		in->fails = 0;
+		in->backoff = 0;
+		return;
+	}
+	in->fails++;
+	if (in->backoff ? !probe : in->fails < PUSH_BACKOFF_AFTER)
+		return;
+	in->backoff++;
+	(void)ids_random(&rnd, sizeof(rnd));
+	wait_ms = push_backoff_ms(in->backoff, p->conf.jitter_pct, rnd);
+	in->retry_at_ms = clock_mono_ms() + wait_ms;
+	log_warn("push", "instance %" PRIu64 ": the receiver fails (%s): one request at a time, "
+		 "the next in %" PRIu32 " ms", in->sdkappid, why, wait_ms);
 }
 
 /* ---- requests ------------------------------------------------------------------------ */
@@ -536,6 +597,8 @@ static void token_done(struct xfer *x, CURLcode code)
 		return;
 	}
 	log_warn("push", "instance %" PRIu64 ": %s", in->sdkappid, why);
+	/* The probe, if any, is among the jobs waiting for this token. */
+	inst_health(p, in, push_receiver_failing(code == CURLE_OK, status), in->backoff > 0, why);
 	waiting_fail(in, p, why);
 }
 
@@ -549,9 +612,14 @@ static void push_done(struct xfer *x, CURLcode code)
 	x->job = NULL;
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (code != CURLE_OK) {
-		job_failed(j, *x->errbuf ? x->errbuf : curl_easy_strerror(code));
+		const char *err = *x->errbuf ? x->errbuf : curl_easy_strerror(code);
+
+		inst_health(x->p, in, true, j->probe, err);
+		job_failed(j, err);
 		return;
 	}
+	snprintf(why, sizeof(why), "HTTP %ld", status);
+	inst_health(x->p, in, push_receiver_failing(true, status), j->probe, why);
 	/* A 401 with an OAuth2 token: the token may have been revoked or expired early.
 	 * Fetch a new one (unless another request already did) and send once more. */
 	if (status == 401 && in->s.auth == STORE_PUSH_AUTH_OAUTH2 && !j->reauth) {
@@ -614,6 +682,9 @@ static int on_claimed(struct store_outbox_row *row, void *arg)
 		job_failed(j, "out of memory");
 		return 0;
 	}
+	in->busy++;
+	/* In a back-off, a claim gives an instance one row, and only with nothing in flight. */
+	j->probe = in->backoff > 0;
 	if (in->load_err == ENOENT) {
 		job_refused(j, "the instance has no push settings");
 		return 0;
@@ -642,17 +713,145 @@ static int on_claimed(struct store_outbox_row *row, void *arg)
 	return 0;
 }
 
+/* The instances with due rows, as a claim gathers them (a mem array). */
+struct due {
+	struct store_outbox_room *rooms;
+	size_t n, cap;
+};
+
+static int due_add(uint64_t sdkappid, void *arg)
+{
+	struct due *d = arg;
+
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? 2 * d->cap : 16;
+		struct store_outbox_room *r = d->rooms ? mem_realloc(d->rooms, cap * sizeof(*r))
+							: mem_zalloc(cap * sizeof(*r), NULL);
+
+		if (!r)
+			return ENOMEM;
+		d->rooms = r;
+		d->cap = cap;
+	}
+	d->rooms[d->n].sdkappid = sdkappid;
+	d->rooms[d->n].room = 0;
+	d->n++;
+	return 0;
+}
+
+/* Whether an instance may start a request now, its share aside: not while backing off,
+ * and a probe only alone. */
+static bool inst_may_send(const struct inst *in, uint64_t now)
+{
+	return !in || !in->backoff || (!in->busy && now >= in->retry_at_ms);
+}
+
+static bool due_has(const struct due *d, uint64_t sdkappid)
+{
+	size_t lo = 0, hi = d->n;
+
+	while (lo < hi) { /* the store lists them in sdkappid order */
+		size_t mid = (lo + hi) / 2;
+
+		if (d->rooms[mid].sdkappid == sdkappid)
+			return true;
+		if (d->rooms[mid].sdkappid < sdkappid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* Instances with requests in flight and no due row: they hold slots, so they count. */
+struct busy_count {
+	const struct due *d;
+	unsigned n;
+};
+
+static bool busy_elsewhere(struct le *le, void *arg)
+{
+	const struct inst *in = le->data;
+	struct busy_count *bc = arg;
+
+	if (in->busy && !due_has(bc->d, in->sdkappid))
+		bc->n++;
+	return false;
+}
+
+/* Each instance's room in this claim (see Sharing at the top): the share is the slots
+ * over the instances with work — those that may send and those with requests in flight
+ * — and an instance's room is its share less what it has in flight. Returns the sum of
+ * the rooms. */
+static unsigned rooms_set(struct push *p, struct due *d, uint64_t now)
+{
+	unsigned c = p->conf.concurrency, active = 0, share, sum = 0;
+	struct busy_count bc = {d, 0};
+
+	for (size_t i = 0; i < d->n; i++) {
+		const struct inst *in = inst_find(p, d->rooms[i].sdkappid);
+
+		active += (in && in->busy) || inst_may_send(in, now);
+	}
+	hash_apply(p->insts, busy_elsewhere, &bc);
+	active += bc.n;
+	share = active <= 1 ? c - c / 4 : c / active;
+	share = share ? share : 1;
+	for (size_t i = 0; i < d->n; i++) {
+		const struct inst *in = inst_find(p, d->rooms[i].sdkappid);
+		unsigned busy = in ? in->busy : 0;
+
+		if (!inst_may_send(in, now))
+			d->rooms[i].room = 0;
+		else if (in && in->backoff)
+			d->rooms[i].room = 1;
+		else
+			d->rooms[i].room = busy < share ? share - busy : 0;
+		sum += d->rooms[i].room;
+	}
+	return sum;
+}
+
+static void rooms_reverse(struct store_outbox_room *r, size_t from, size_t to)
+{
+	while (from + 1 < to) {
+		struct store_outbox_room t = r[from];
+
+		r[from++] = r[--to];
+		r[to] = t;
+	}
+}
+
+/* The instance served first gets the odd slot of an uneven split: each claim starts with
+ * the next one (a left rotation by three reversals). */
+static void rooms_rotate(struct push *p, struct due *d)
+{
+	size_t first = p->rotate++ % d->n;
+
+	rooms_reverse(d->rooms, 0, first);
+	rooms_reverse(d->rooms, first, d->n);
+	rooms_reverse(d->rooms, 0, d->n);
+}
+
 static void claim(struct push *p)
 {
 	uint64_t busy = atomic_load(&p->busy);
+	struct due d = {0};
 	int err;
 
 	if (busy >= p->conf.concurrency)
 		return;
-	err = store_outbox_claim(p->st, clock_unix_ms(), LEASE_MS,
-				 p->conf.concurrency - (unsigned)busy, on_claimed, p);
+	err = store_outbox_due_instances(p->st, clock_unix_ms(), due_add, &d);
+	/* Nothing to claim when every instance with work is at its share or backing off. */
+	if (!err && d.n && rooms_set(p, &d, clock_mono_ms())) {
+		rooms_rotate(p, &d);
+		err = store_outbox_claim(p->st, clock_unix_ms(), LEASE_MS,
+					 p->conf.concurrency - (unsigned)busy, d.rooms, d.n,
+					 on_claimed, p);
+	}
 	if (err)
 		log_error("push", "cannot claim outbox rows: %s", strerror(err));
+	mem_deref(d.rooms);
 }
 
 static void purge(struct push *p)
@@ -666,6 +865,12 @@ static void purge(struct push *p)
 	else if (n)
 		log_info("push", "purged %u delivered or dead pushes older than %" PRIu32 " days",
 			 n, p->conf.retention_days);
+}
+
+static bool waiting_fail_all(struct le *le, void *arg)
+{
+	waiting_fail(le->data, arg, "");
+	return false;
 }
 
 /* Stop: no new request; those in flight get stop_timeout_ms; the rest stay pending. */
@@ -691,8 +896,7 @@ static void drain(struct push *p)
 			waiting_fail(x->inst, p, "");
 		mem_deref(x);
 	}
-	for (struct le *le = p->insts.head; le; le = le->next)
-		waiting_fail(le->data, p, "");
+	hash_apply(p->insts, waiting_fail_all, p);
 	results_flush(p);
 }
 
@@ -754,7 +958,8 @@ static void push_destructor(void *arg)
 		pthread_join(p->thread, NULL);
 	}
 	list_flush(&p->xfers);
-	list_flush(&p->insts);
+	hash_flush(p->insts);
+	mem_deref(p->insts);
 	mem_deref(p->res);
 	if (p->multi)
 		curl_multi_cleanup(p->multi);
@@ -776,6 +981,9 @@ int push_alloc(struct push **pp, struct store *st, struct tenant *t,
 	p->st = st;
 	p->t = t;
 	p->conf = *pc;
+	err = hash_alloc(&p->insts, INSTS_HASH);
+	if (err)
+		goto out;
 	if (!pc->enabled) {
 		log_info("push", "data push is off ([push] enabled = no)");
 		goto out;

@@ -7,7 +7,9 @@
  * Basic, OAuth2 client credentials). A row is delivered when the reply is HTTP 2xx with a
  * JSON body whose ErrCode is 0; otherwise it is retried on the instance's schedule and
  * then marked dead (kept for `ccc push resend`). Per session rows go out one at a time in
- * creation order; sessions go in parallel. Nothing here runs on the control loop.
+ * creation order; sessions go in parallel. Instances share the requests in flight (none
+ * takes more than its share while others have work), and a failing receiver gets one
+ * request at a time, after a growing back-off. Nothing here runs on the control loop.
  *
  * Per-instance settings live in the database (push_settings_put, `ccc push config`);
  * their secrets are sealed under the tenant master key and never logged. */
@@ -122,6 +124,20 @@ bool push_reply_ok(long status, const char *body, size_t len, char *why, size_t 
 
 /* base_ms ± jitter_pct %, picked by rnd (uniform over 32 bits). */
 uint32_t push_retry_delay_ms(uint32_t base_ms, unsigned jitter_pct, uint32_t rnd);
+
+/* The back-off of a failing receiver (docs/push.md): it starts after PUSH_BACKOFF_AFTER
+ * failures in a row; before its round-th probe (round >= 1) the instance waits 1 s, 2 s,
+ * 4 s ... doubling up to 5 min, each ± jitter_pct % picked by rnd. */
+enum {
+	PUSH_BACKOFF_AFTER = 3,
+	PUSH_BACKOFF_FIRST_MS = 1000,
+	PUSH_BACKOFF_MAX_MS = 5 * 60 * 1000,
+};
+uint32_t push_backoff_ms(unsigned round, unsigned jitter_pct, uint32_t rnd);
+
+/* Whether an attempt says the receiver is failing (it backs off), rather than refusing
+ * that one push: no HTTP answer at all (connection refused, reset, timeout), 429 or 5xx. */
+bool push_receiver_failing(bool answered, long status);
 
 /* An OAuth2 token response (RFC 6749 §5.1): access_token, token_type Bearer (or absent),
  * expires_in (*expires_sp: seconds, 0 when absent). EPROTO with why when unusable. */

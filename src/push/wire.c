@@ -132,6 +132,22 @@ uint32_t push_retry_delay_ms(uint32_t base_ms, unsigned jitter_pct, uint32_t rnd
 	return (uint32_t)((int64_t)base_ms - span + offset);
 }
 
+uint32_t push_backoff_ms(unsigned round, unsigned jitter_pct, uint32_t rnd)
+{
+	uint32_t base = PUSH_BACKOFF_FIRST_MS;
+
+	for (unsigned i = 1; i < round && base < PUSH_BACKOFF_MAX_MS; i++)
+		base *= 2;
+	if (base > PUSH_BACKOFF_MAX_MS)
+		base = PUSH_BACKOFF_MAX_MS;
+	return push_retry_delay_ms(base, jitter_pct, rnd);
+}
+
+bool push_receiver_failing(bool answered, long status)
+{
+	return !answered || status == 429 || status >= 500;
+}
+
 int push_token_parse(const char *body, size_t len, char *token, size_t tokensz,
 		     int64_t *expires_sp, char *why, size_t whysz)
 {

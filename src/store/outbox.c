@@ -4,7 +4,12 @@
  * claimable only when no older row of its session is still pending. A claimed row stays
  * pending with a lease (lease_ms in the future) until its result is written, so it blocks
  * its session's later rows and is not claimed twice. The claim reads and leases inside one
- * write job, so nothing (a result, an operator's resend) can slip in between. */
+ * write job, so nothing (a result, an operator's resend) can slip in between.
+ *
+ * Sharing. The deliverer says how many rows each instance may take (its share of the
+ * requests in flight, push/deliver.c); the claim takes them per instance through the
+ * outbox_instance_due index, so one instance's backlog is never read to find another's
+ * rows. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -188,85 +193,133 @@ static int row_read(sqlite3_stmt *q, struct store_outbox_row **rp)
 	"(SELECT 1 FROM outbox p WHERE p.state = 0 AND p.session_id = o.session_id " \
 	"AND p.seq < o.seq)"
 
-struct claim_job {
-	int64_t now_ms, lease_ms;
-	unsigned max;
-	struct store_outbox_row **rows;
-	unsigned n;
+/* Instances with pending rows that are due: an index-only scan (outbox_instance_due). */
+struct due_walk {
+	store_outbox_inst_h *h;
+	void *arg;
 };
 
-static int claim_write(struct store_conn *c, void *arg)
+static int due_row(sqlite3_stmt *q, void *arg)
 {
-	struct claim_job *j = arg;
-	sqlite3_stmt *q, *u;
-	int rc = SQLITE_DONE, err = 0;
+	struct due_walk *w = arg;
 
-	q = store_stmt(c, "SELECT " ROW_COLUMNS " FROM outbox o WHERE " CLAIMABLE
-		       " ORDER BY next_ms, seq LIMIT ?2");
-	u = store_stmt(c, "UPDATE outbox SET lease_ms = ? WHERE seq = ?");
-	if (!q || !u)
-		return EIO;
-	sqlite3_bind_int64(q, 1, j->now_ms);
-	sqlite3_bind_int64(q, 2, j->max);
-	while (j->n < j->max && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-		err = row_read(q, &j->rows[j->n]);
-		if (err)
-			break;
-		j->n++;
-	}
-	if (!err && j->n < j->max && rc != SQLITE_DONE)
-		err = store_errno(rc) ? store_errno(rc) : EIO;
-	sqlite3_reset(q);
-	for (unsigned i = 0; !err && i < j->n; i++) {
-		sqlite3_reset(u);
-		sqlite3_bind_int64(u, 1, j->now_ms + j->lease_ms);
-		sqlite3_bind_int64(u, 2, (sqlite3_int64)j->rows[i]->seq);
-		err = step_done(u);
-	}
-	return err;
+	return w->h((uint64_t)sqlite3_column_int64(q, 0), w->arg);
 }
 
-/* Whether anything is claimable, on a read connection: an idle deliverer polls this
- * instead of queueing an empty job on the writer. */
 static void bind_now(sqlite3_stmt *q, const void *now_ms)
 {
 	sqlite3_bind_int64(q, 1, *(const int64_t *)now_ms);
 }
 
-static int any_row(sqlite3_stmt *q, void *anyp)
+int store_outbox_due_instances(struct store *st, int64_t now_ms, store_outbox_inst_h *h,
+			       void *arg)
 {
-	(void)q;
-	*(bool *)anyp = true;
-	return 0;
-}
-
-static int claimable_any(struct store *st, int64_t now_ms, bool *anyp)
-{
+	struct due_walk w = {h, arg};
 	int err;
 
-	*anyp = false;
-	err = store_read(st, "SELECT 1 FROM outbox o WHERE " CLAIMABLE " LIMIT 1", bind_now,
-			 &now_ms, any_row, anyp, true);
-
+	if (!st || !h)
+		return EINVAL;
+	err = store_read(st, "SELECT DISTINCT sdkappid FROM outbox WHERE state = 0 AND "
+			 "next_ms <= ?1 ORDER BY sdkappid", bind_now, &now_ms, due_row, &w,
+			 false);
 	return err == ENOENT ? 0 : err;
 }
 
+struct claim_job {
+	int64_t now_ms, lease_ms;
+	unsigned max;
+	const struct store_outbox_room *rooms;
+	size_t n_rooms;
+	unsigned *taken;               /* per room */
+	bool *dry;                     /* per room: it had fewer rows than asked */
+	struct store_outbox_row **rows;
+	unsigned n;
+};
+
+/* Up to want due rows of room i's instance, leased at once so the next round skips them
+ * (and their sessions' later rows stay behind them). */
+static int claim_instance(struct store_conn *c, struct claim_job *j, size_t i, unsigned want)
+{
+	sqlite3_stmt *q, *u;
+	unsigned first = j->n;
+	int rc = SQLITE_DONE, err = 0;
+
+	q = store_stmt(c, "SELECT " ROW_COLUMNS " FROM outbox o WHERE sdkappid = ?2 AND "
+		       CLAIMABLE " ORDER BY next_ms, seq LIMIT ?3");
+	u = store_stmt(c, "UPDATE outbox SET lease_ms = ? WHERE seq = ?");
+	if (!q || !u)
+		return EIO;
+	sqlite3_bind_int64(q, 1, j->now_ms);
+	sqlite3_bind_int64(q, 2, (sqlite3_int64)j->rooms[i].sdkappid);
+	sqlite3_bind_int64(q, 3, want);
+	while (j->n - first < want && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		err = row_read(q, &j->rows[j->n]);
+		if (err)
+			break;
+		j->n++;
+	}
+	if (!err && j->n - first < want && rc != SQLITE_DONE)
+		err = store_errno(rc) ? store_errno(rc) : EIO;
+	sqlite3_reset(q);
+	j->taken[i] += j->n - first;
+	if (j->n - first < want)
+		j->dry[i] = true;
+	for (unsigned k = first; !err && k < j->n; k++) {
+		sqlite3_reset(u);
+		sqlite3_bind_int64(u, 1, j->now_ms + j->lease_ms);
+		sqlite3_bind_int64(u, 2, (sqlite3_int64)j->rows[k]->seq);
+		err = step_done(u);
+	}
+	return err;
+}
+
+/* Rounds: every instance that still has room and rows takes an equal part of what is
+ * left, so a claim smaller than the demand is shared, not taken by the first instance
+ * listed, and what one instance cannot use goes to the others in the next round. */
+static int claim_write(struct store_conn *c, void *arg)
+{
+	struct claim_job *j = arg;
+	int err = 0;
+
+	while (!err && j->n < j->max) {
+		unsigned open = 0, part;
+
+		for (size_t i = 0; i < j->n_rooms; i++)
+			open += !j->dry[i] && j->taken[i] < j->rooms[i].room;
+		if (!open)
+			break;
+		part = (j->max - j->n) / open ? (j->max - j->n) / open : 1;
+		for (size_t i = 0; !err && i < j->n_rooms && j->n < j->max; i++) {
+			unsigned want = j->rooms[i].room - j->taken[i];
+
+			if (j->dry[i] || !want)
+				continue;
+			want = want < part ? want : part;
+			want = want < j->max - j->n ? want : j->max - j->n;
+			err = claim_instance(c, j, i, want);
+		}
+	}
+	return err;
+}
+
 int store_outbox_claim(struct store *st, int64_t now_ms, int64_t lease_ms, unsigned max,
+		       const struct store_outbox_room *rooms, size_t n_rooms,
 		       store_outbox_h *h, void *arg)
 {
-	struct claim_job j = {now_ms, lease_ms, max, NULL, 0};
-	bool any = false;
-	int err;
+	struct claim_job j = {now_ms, lease_ms, max, rooms, n_rooms, NULL, NULL, NULL, 0};
+	int err = 0;
 
-	if (!st || !h || !max || lease_ms <= 0)
+	if (!st || !h || !max || lease_ms <= 0 || (n_rooms && !rooms))
 		return EINVAL;
-	err = claimable_any(st, now_ms, &any);
-	if (err || !any)
-		return err;
+	if (!n_rooms)
+		return 0;
 	j.rows = mem_zalloc(max * sizeof(*j.rows), NULL);
-	if (!j.rows)
-		return ENOMEM;
-	err = store_write(st, claim_write, &j);
+	j.taken = mem_zalloc(n_rooms * sizeof(*j.taken), NULL);
+	j.dry = mem_zalloc(n_rooms * sizeof(*j.dry), NULL);
+	if (!j.rows || !j.taken || !j.dry)
+		err = ENOMEM;
+	if (!err)
+		err = store_write(st, claim_write, &j);
 	for (unsigned i = 0; i < j.n; i++) {
 		/* Rows go out only once their lease is durable; a handler error stops the
 		 * hand-out, and the rows not handed out come back when their lease ends. */
@@ -275,6 +328,8 @@ int store_outbox_claim(struct store *st, int64_t now_ms, int64_t lease_ms, unsig
 		mem_deref(j.rows[i]);
 	}
 	mem_deref(j.rows);
+	mem_deref(j.taken);
+	mem_deref(j.dry);
 	return err;
 }
 

@@ -176,6 +176,11 @@ static const char *const migrations[] = {
 	/* 9: operator accounts — their credentials may call the operator admin actions
 	 * (licences, new tenants) on every instance (docs/admin-api.md). */
 	"ALTER TABLE accounts ADD COLUMN operator INTEGER NOT NULL DEFAULT 0;",
+
+	/* 10: the push thread claims per instance, each its share of the requests in flight
+	 * (docs/push.md); this index finds an instance's due rows, in order, without reading
+	 * the others' (the rowid, seq, is its last column). */
+	"CREATE INDEX outbox_instance_due ON outbox(sdkappid, next_ms) WHERE state = 0;",
 };
 
 int store_schema_migrate(struct store_conn *c)

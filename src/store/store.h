@@ -476,11 +476,26 @@ int store_outbox_enqueue(struct store *st, uint64_t sdkappid, const char *sessio
 
 typedef int (store_outbox_h)(struct store_outbox_row *row, void *arg);
 
-/* Claims up to max due rows for delivery — for each session only its oldest pending row,
- * and only once it is due — and leases them for lease_ms so they are not claimed again
- * while in flight. h gets each claimed row, oldest first, once the lease is durable.
- * Blocking. One deliverer per database: see store_outbox_unlease. */
+/* The instances that have pending rows due by now_ms, in sdkappid order (their rows may
+ * still wait behind a row in flight of their session). A read; cheap (an index). */
+typedef int (store_outbox_inst_h)(uint64_t sdkappid, void *arg);
+int store_outbox_due_instances(struct store *st, int64_t now_ms, store_outbox_inst_h *h,
+			       void *arg);
+
+/* How many rows one instance may take in a claim. */
+struct store_outbox_room {
+	uint64_t sdkappid;
+	unsigned room;
+};
+
+/* Claims due rows of the instances in rooms — for each session only its oldest pending
+ * row, and only once it is due — at most max in all and rooms[i].room of instance i,
+ * shared evenly when they want more than max (the instances listed first get the odd
+ * ones), and leases them for lease_ms so they are not claimed again while in flight. h
+ * gets each claimed row once the leases are durable. Blocking. One deliverer per
+ * database: see store_outbox_unlease. */
 int store_outbox_claim(struct store *st, int64_t now_ms, int64_t lease_ms, unsigned max,
+		       const struct store_outbox_room *rooms, size_t n_rooms,
 		       store_outbox_h *h, void *arg);
 
 /* Drops every lease, so rows claimed by a process that died are due again. At start, by

@@ -405,7 +405,8 @@ test("OAuth2 client credentials: one token, cached, refetched once after a 401",
     valid = "tok3";
     issue = () => ({ status: 500, body: { error: "down" } });
     const e = await d.add("s4", "cdr", cdrBody("s4"));
-    await waitFor(() => env.row(e).state === "dead", "dead without a token");
+    // (Three failures in a row back the instance off: 1 s before the fourth attempt.)
+    await waitFor(() => env.row(e).state === "dead", "dead without a token", 20000);
     assert.equal(env.row(e).lastError, "oauth2 token: HTTP 500");
     assert.equal(env.row(e).attempts, 4);
     await d.quit();
@@ -526,3 +527,66 @@ test("ccc push config refuses bad settings and never prints secrets", async (t) 
   assert.match(shown, /^timeout_ms=1500$/m);
   assert.doesNotMatch(shown + env.config("--show"), /TopSecret123/);
 });
+
+// Issue #12: one instance whose receiver accepts and never answers took all 64 requests
+// in flight (another instance's pushes waited for its timeout) and its failed rows were
+// sent again at once (hundreds of connections a minute).
+test("a hanging receiver neither holds up another instance's pushes nor is hammered",
+  async (t) => {
+    const env = await setup(t);
+    const SDK2 = SDK + 1;
+    const rx2 = new Receiver();
+    await rx2.start();
+    t.after(() => rx2.close());
+    ccc("admin", "--config", env.conf, "tenant-add", "--sdkappid", String(SDK2));
+    ccc("push", "config", "--config", env.conf, "--sdkappid", String(SDK2), "--url",
+      `${rx2.url}/push`);
+    env.config("--timeout-ms", "3000");
+
+    let hanging = true, hung = 0, open = 0, maxOpen = 0;
+    env.rx.server.on("request", (req) => {
+      open++;
+      maxOpen = Math.max(maxOpen, open);
+      req.socket.once("close", () => open--);
+    });
+    env.rx.handler = () => {
+      if (!hanging) return { status: 200, body: { ErrCode: 0 } };
+      hung++;
+      return "hang";
+    };
+    const arrived = new Map();
+    rx2.handler = (r) => {
+      arrived.set(JSON.parse(r.body).SessionId, Date.now());
+      return { status: 200, body: { ErrCode: 0 } };
+    };
+
+    const d = await env.driver();
+    const start = Date.now();
+    for (let n = 0; n < 99; n++) await d.add(`A${n}`, "cdr", { SessionId: `A${n}` });
+    await waitFor(() => hung >= 48, "the hanging receiver's share in flight", 5000);
+
+    // The healthy instance's pushes go out at once, one after the other.
+    const late = [];
+    for (let n = 0; n < 5; n++) {
+      const sid = `B${n}`;
+      const sent = Date.now();
+      await d.add(sid, "cdr", { SessionId: sid }, SDK2);
+      await waitFor(() => arrived.has(sid), `${sid} at the healthy receiver`, 10000);
+      late.push(arrived.get(sid) - sent);
+      await sleep(100);
+    }
+    assert.ok(Math.max(...late) < 1500, `healthy pushes late: ${late} ms`);
+
+    // The first wave times out (3 s): a back-off, then one request at a time after 1 s,
+    // 2 s, ...
+    await sleep(Math.max(0, start + 5500 - Date.now()));
+    assert.ok(maxOpen <= 48, `${maxOpen} requests in flight at the hanging receiver`);
+    assert.ok(hung <= 48 + 2, `${hung} requests to the hanging receiver in 5.5 s`);
+
+    // It recovers: the backlog goes out once a probe is answered.
+    hanging = false;
+    await waitFor(() => env.list("--state", "delivered").length === 104, "all delivered",
+      20000);
+    assert.equal(env.list("--state", "dead").length, 0);
+    await d.quit();
+  });

@@ -114,12 +114,33 @@ static void test_unused_and_bad_values(void **state)
 	mem_deref(cf);
 }
 
+/* `key = ""` is an empty value, not two quote characters (issue #12: `push_url = ""`). */
+static void test_empty_value(void **state)
+{
+	struct conf *cf = parse_ok("[demo]\na = \"\"\nb =\nc = \"x\"\nd = \"\"\"\n");
+	const struct conf_section *sec = conf_section_first(cf, "demo");
+	struct conf_err err = {0};
+	const char *s = NULL;
+
+	(void)state;
+	assert_int_equal(conf_str(sec, "a", "def", &s, &err), 0);
+	assert_string_equal(s, "");
+	assert_int_equal(conf_str(sec, "b", "def", &s, &err), 0);
+	assert_string_equal(s, "");
+	assert_int_equal(conf_str(sec, "c", "def", &s, &err), 0);
+	assert_string_equal(s, "\"x\"");
+	assert_int_equal(conf_str(sec, "d", "def", &s, &err), 0);
+	assert_string_equal(s, "\"\"\"");
+	mem_deref(cf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_syntax_errors),
 		cmocka_unit_test(test_getters),
 		cmocka_unit_test(test_unused_and_bad_values),
+		cmocka_unit_test(test_empty_value),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -90,12 +90,44 @@ static int rows_collect(struct store_outbox_row *row, void *arg)
 	return 0;
 }
 
-static struct rows claim(struct store *st, int64_t now_ms)
+/* The instances with due rows, each with room for `room` rows. */
+struct due {
+	unsigned n;
+	struct store_outbox_room r[8];
+};
+
+static int due_collect(uint64_t sdkappid, void *arg)
 {
+	struct due *d = arg;
+
+	assert_true(d->n < 8);
+	d->r[d->n].sdkappid = sdkappid;
+	d->r[d->n].room = 16;
+	d->n++;
+	return 0;
+}
+
+static struct due due_get(struct store *st, int64_t now_ms)
+{
+	struct due d = {0};
+
+	assert_int_equal(store_outbox_due_instances(st, now_ms, due_collect, &d), 0);
+	return d;
+}
+
+static struct rows claim_max(struct store *st, int64_t now_ms, unsigned max)
+{
+	struct due d = due_get(st, now_ms);
 	struct rows rs = {0};
 
-	assert_int_equal(store_outbox_claim(st, now_ms, 60000, 16, rows_collect, &rs), 0);
+	assert_int_equal(store_outbox_claim(st, now_ms, 60000, max, d.r, d.n, rows_collect, &rs),
+			 0);
 	return rs;
+}
+
+static struct rows claim(struct store *st, int64_t now_ms)
+{
+	return claim_max(st, now_ms, 16);
 }
 
 static struct rows list(struct store *st, const struct store_outbox_filter *f)
@@ -513,14 +545,8 @@ static void test_claim_order(void **state)
 		snprintf(sid, sizeof(sid), "S%d", i);
 		assert_int_equal(store_outbox_enqueue(f->st, SDKAPPID, sid, "cdr", "{}", NULL), 0);
 	}
-	{
-		struct rows two = {0};
-
-		assert_int_equal(store_outbox_claim(f->st, clock_unix_ms(), 60000, 2, rows_collect,
-						    &two), 0);
-		assert_int_equal(two.n, 2);
-		assert_int_equal(claim(f->st, clock_unix_ms()).n, 3);
-	}
+	assert_int_equal(claim_max(f->st, clock_unix_ms(), 2).n, 2);
+	assert_int_equal(claim(f->st, clock_unix_ms()).n, 3);
 
 	/* States as listed. */
 	{
@@ -541,8 +567,74 @@ static void test_claim_order(void **state)
 		fl.limit = 4;
 		assert_int_equal(list(f->st, &fl).n, 4);
 	}
-	assert_int_equal(store_outbox_claim(f->st, now, 60000, 0, rows_collect, &rs), EINVAL);
-	assert_int_equal(store_outbox_claim(f->st, now, 0, 1, rows_collect, &rs), EINVAL);
+	{
+		struct store_outbox_room room = {SDKAPPID, 1};
+
+		assert_int_equal(store_outbox_claim(f->st, now, 60000, 0, &room, 1, rows_collect,
+						    &rs), EINVAL);
+		assert_int_equal(store_outbox_claim(f->st, now, 0, 1, &room, 1, rows_collect, &rs),
+				 EINVAL);
+		assert_int_equal(store_outbox_claim(f->st, now, 60000, 1, NULL, 1, rows_collect,
+						    &rs), EINVAL);
+	}
+}
+
+/* Issue #12: one instance's backlog took every request in flight. A claim gives each
+ * instance at most its room, shares what is free evenly, and what one cannot use goes to
+ * the others. */
+static void test_claim_shared(void **state)
+{
+	struct fixture *f = *state;
+	struct store_outbox_room rooms[2] = {{SDKAPPID, 16}, {OTHER, 16}};
+	int64_t now;
+	struct rows rs;
+	struct due d;
+	unsigned a = 0;
+
+	conf_put(f->st, OTHER, true, STORE_PUSH_CDR);
+	for (int i = 0; i < 10; i++) {
+		char sid[16];
+
+		snprintf(sid, sizeof(sid), "A%d", i);
+		assert_int_equal(store_outbox_enqueue(f->st, SDKAPPID, sid, "cdr", "a", NULL), 0);
+	}
+	assert_int_equal(store_outbox_enqueue(f->st, OTHER, "B0", "cdr", "b", NULL), 0);
+	assert_int_equal(store_outbox_enqueue(f->st, OTHER, "B1", "cdr", "b", NULL), 0);
+	assert_int_equal(store_outbox_enqueue(f->st, OTHER, "B2", "cdr", "b", NULL), 0);
+	now = clock_unix_ms();
+
+	/* Both are listed, in sdkappid order; nothing is due before it is. */
+	d = due_get(f->st, now);
+	assert_int_equal(d.n, 2);
+	assert_int_equal(d.r[0].sdkappid, SDKAPPID);
+	assert_int_equal(d.r[1].sdkappid, OTHER);
+	assert_int_equal(due_get(f->st, now - 60000).n, 0);
+
+	/* 4 free slots: 2 each, though the first instance's rows are all older. */
+	rs = (struct rows){0};
+	assert_int_equal(store_outbox_claim(f->st, now, 60000, 4, rooms, 2, rows_collect, &rs), 0);
+	assert_int_equal(rs.n, 4);
+	for (unsigned i = 0; i < rs.n; i++)
+		a += rs.r[i].sdkappid == SDKAPPID;
+	assert_int_equal(a, 2);
+
+	/* Room 1 for the first: the rest of the 8 go to the other, which has only 1 left;
+	 * then the first instance's room is kept although slots stay free. */
+	rooms[0].room = 1;
+	rs = (struct rows){0};
+	assert_int_equal(store_outbox_claim(f->st, now, 60000, 8, rooms, 2, rows_collect, &rs), 0);
+	assert_int_equal(rs.n, 2);
+	assert_int_equal(rs.r[0].sdkappid + rs.r[1].sdkappid, (uint64_t)SDKAPPID + OTHER);
+
+	/* Room 0: none of its rows; an instance not listed: none either. */
+	rooms[0].room = 0;
+	rs = (struct rows){0};
+	assert_int_equal(store_outbox_claim(f->st, now, 60000, 8, rooms, 2, rows_collect, &rs), 0);
+	assert_int_equal(rs.n, 0);
+	rs = (struct rows){0};
+	assert_int_equal(store_outbox_claim(f->st, now, 60000, 8, rooms + 1, 1, rows_collect, &rs),
+			 0);
+	assert_int_equal(rs.n, 0);
 }
 
 static void test_leases(void **state)
@@ -700,6 +792,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_session_recordings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_create_finished, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claim_shared, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resend_and_purge, setup, teardown),
 		cmocka_unit_test(test_state_names),

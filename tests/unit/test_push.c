@@ -119,6 +119,30 @@ static void test_retry_jitter(void **state)
 	assert_true(push_retry_delay_ms(60000, 20, UINT32_MAX / 2) < 61000);
 }
 
+/* A failing receiver's back-off (issue #12): 1 s doubling to 5 min by round, jittered. */
+static void test_backoff(void **state)
+{
+	(void)state;
+	assert_int_equal(push_backoff_ms(1, 0, 0), 1000);
+	assert_int_equal(push_backoff_ms(2, 0, 0), 2000);
+	assert_int_equal(push_backoff_ms(3, 0, 0), 4000);
+	assert_int_equal(push_backoff_ms(9, 0, 0), 256000);
+	assert_int_equal(push_backoff_ms(10, 0, 0), 300000);
+	assert_int_equal(push_backoff_ms(1000, 0, 0), 300000);
+	assert_int_equal(push_backoff_ms(1, 20, 0), 800);
+	assert_int_equal(push_backoff_ms(1000, 20, UINT32_MAX), 360000);
+
+	/* No answer, 429 and 5xx: the receiver is failing; any other answer: it is up. */
+	assert_true(push_receiver_failing(false, 0));
+	assert_true(push_receiver_failing(true, 429));
+	assert_true(push_receiver_failing(true, 500));
+	assert_true(push_receiver_failing(true, 503));
+	assert_false(push_receiver_failing(true, 200));
+	assert_false(push_receiver_failing(true, 401));
+	assert_false(push_receiver_failing(true, 404));
+	assert_false(push_receiver_failing(true, 302));
+}
+
 static void test_schedules(void **state)
 {
 	struct push_schedule s;
@@ -450,6 +474,7 @@ int main(void)
 		cmocka_unit_test(test_url_join),
 		cmocka_unit_test(test_reply_rule),
 		cmocka_unit_test(test_retry_jitter),
+		cmocka_unit_test(test_backoff),
 		cmocka_unit_test(test_schedules),
 		cmocka_unit_test(test_events),
 		cmocka_unit_test(test_token_reply),
