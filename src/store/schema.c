@@ -178,7 +178,7 @@ static const char *const migrations[] = {
 	"ALTER TABLE accounts ADD COLUMN operator INTEGER NOT NULL DEFAULT 0;",
 };
 
-int store_schema_migrate(struct store_conn *c)
+int store_schema_migrate(struct store_conn *c, bool keep_schema)
 {
 	const int n = (int)(sizeof(migrations) / sizeof(migrations[0]));
 	sqlite3_stmt *s;
@@ -194,6 +194,14 @@ int store_schema_migrate(struct store_conn *c)
 	if (version > n) {
 		log_error("store", "database schema version %d is newer than this cccd (%d)",
 			  version, n);
+		return EPROTO;
+	}
+	/* The command-line tools open the live database beside cccd: migrating it under a
+	 * running older cccd would change tables that cccd is writing. The new cccd migrates
+	 * when it starts; the tools wait for that. */
+	if (keep_schema && version > 0 && version < n) {
+		log_error("store", "database schema version %d is older than this program's (%d): "
+			  "start the new cccd first (it upgrades the database)", version, n);
 		return EPROTO;
 	}
 	for (int v = version; v < n; v++) {

@@ -674,7 +674,7 @@ int store_open(struct store **stp, const struct store_conf *sc)
 	err = store_conn_open(&st->writer, sc, false);
 	if (err)
 		goto out;
-	err = store_schema_migrate(st->writer);
+	err = store_schema_migrate(st->writer, sc->keep_schema);
 	if (err)
 		goto out;
 	err = pthread_create(&st->thread, NULL, writer_main, st);

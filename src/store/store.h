@@ -23,6 +23,8 @@ struct store_conf {
 	bool synchronous_full;   /* fsync every commit (acknowledged sessions survive power loss) */
 	unsigned busy_timeout_ms; /* how long a write waits for a lock another process holds
 				    before it fails (and is retried, or refused); 0 = 10000 */
+	bool keep_schema;        /* ccc: never migrate a database that has a schema already
+				    (a live cccd may be serving it; only cccd upgrades) */
 };
 
 int store_conf_read(const struct conf *cf, struct store_conf *sc, struct conf_err *err);

@@ -70,7 +70,9 @@ int store_read(struct store *st, const char *sql, store_bind_h *bind, const void
 /* Runs fn in the writer's next batch and waits until the batch is durable. */
 int store_write(struct store *st, store_write_fn *fn, void *arg);
 
-int store_schema_migrate(struct store_conn *c);
+/* Brings the schema to this build's version; with keep_schema only a new, empty database
+ * is set up, and an older schema is EPROTO. */
+int store_schema_migrate(struct store_conn *c, bool keep_schema);
 
 /* Adds a push to the outbox inside the caller's own write job, so that it commits (or
  * rolls back) with the state change it reports. action is "cdr", "record", "voicemail" or

@@ -791,6 +791,37 @@ static void test_newer_schema_refused(void **state)
 	assert_null(st2);
 }
 
+/* The command-line tools (keep_schema) set up a new database but never migrate one with
+ * an older schema: a live older cccd may be writing it (issue #12). */
+static void test_tools_keep_schema(void **state)
+{
+	struct fixture *f = *state;
+	struct store_conf tools = f->conf;
+	struct store *st2 = NULL;
+	sqlite3 *db;
+	int version = 0;
+	sqlite3_stmt *q;
+
+	tools.keep_schema = true;
+	assert_int_equal(store_open(&st2, &tools), 0); /* current schema: nothing to do */
+	mem_deref(st2);
+	st2 = NULL;
+	assert_int_equal(sqlite3_open(f->conf.path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version=3", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(store_open(&st2, &tools), EPROTO);
+	assert_null(st2);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	version = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	assert_int_equal(version, 3); /* untouched */
+	sqlite3_close(db);
+
+	snprintf(tools.path, sizeof(tools.path), "%s/new.db", f->dir);
+	assert_int_equal(store_open(&st2, &tools), 0); /* a new database is set up */
+	mem_deref(st2);
+}
+
 /* What the admin actions and the AI licences need from the store: operator accounts, the
  * list of an instance's IVRs, and the live AI sessions counted inside the admission. */
 static int collect_ivr(const struct store_ivr *iv, void *arg)
@@ -959,6 +990,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_creates_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tools_keep_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_admin_and_ai, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locked_writes_retried, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_write_dropped, setup, teardown),
