@@ -63,9 +63,22 @@ async function cccdWithTenant(opts) {
   return { d, api };
 }
 
+// One inbound call (sipp as the caller) that must be answered `code`; resolves to sipp's
+// exit status (0: it was).
+function dialExpecting(d, code) {
+  const f = path.join(d.dir, `uac_${code}.xml`);
+  fs.writeFileSync(f, fs.readFileSync(path.join(ROOT, "tests/sip/uac_ai_refused.xml"), "utf8")
+    .replaceAll("REFUSAL_CODE", String(code)));
+  const p = spawn("sipp", ["-sf", f, "-s", "+861012345678", "-i", "127.0.0.1", "-p", "0",
+    "-m", "1", "-timeout", "10s", "-timeout_error", "-nostdin", `127.0.0.1:${d.sipPort}`],
+  { stdio: "ignore" });
+  return new Promise((r) => p.once("exit", (status) => r(status)));
+}
+
 // Creates at 15/s: before the fault, during it (until refusals come and a while more), and
-// after it (until one is accepted again). Returns what was acknowledged and refused.
-async function underLoad(api, { inject, heal }) {
+// after it (until one is accepted again); while queued writes wait, an inbound call must
+// be refused with 503. Returns what was acknowledged and refused.
+async function underLoad(d, api, { inject, heal }) {
   const acked = [], refused = [], sends = [];
   let n = 0, phase = "before", injectedAt = 0, firstRefusalAt = 0, healedAt = 0;
   let recoveredAt = 0;
@@ -89,14 +102,21 @@ async function underLoad(api, { inject, heal }) {
   injectedAt = Date.now();
   phase = "during";
   // Until the first refusal (bounded), then 2 s more of refusals.
-  for (let i = 0; i < 450 && (!firstRefusalAt || Date.now() - firstRefusalAt < 2000);
-    i++, await sleep(66)) send();
+  // Once the store says it is unusable (queued writes failed), an inbound call is dialled.
+  let inbound = null, inboundStatus;
+  for (let i = 0; i < 450 && (!firstRefusalAt || Date.now() - firstRefusalAt < 2000 ||
+    inboundStatus === undefined); i++, await sleep(66)) {
+    send();
+    if (!inbound && d.log.includes("store: writes fail"))
+      inbound = dialExpecting(d, 503).then((st) => { inboundStatus = st; });
+  }
+  await inbound;
   await heal();
   healedAt = Date.now();
   phase = "after";
   for (let i = 0; i < 450 && !recoveredAt; i++, await sleep(66)) send();
   await Promise.all(sends);
-  return { acked, refused, injectedAt, firstRefusalAt, healedAt, recoveredAt };
+  return { acked, refused, injectedAt, firstRefusalAt, healedAt, recoveredAt, inboundStatus };
 }
 
 // The rules: refusals are InternalError.DBError, in bounded time; cccd takes sessions
@@ -110,6 +130,7 @@ async function checkRules(d, api, r) {
     assert.equal(x.err, "InternalError.DBError", `refused with ${x.err}: ${x.message}`);
     assert.ok(x.ms < 15000, `a refusal took ${x.ms} ms`);
   }
+  assert.equal(r.inboundStatus, 0, `an inbound call was not refused with 503${ctx}`);
   assert.ok(r.recoveredAt, `no create was accepted after the fault went${ctx}`);
   assert.ok(r.recoveredAt - r.healedAt < 30000, "recovery took too long");
 
@@ -165,7 +186,7 @@ test("disk full: refused with DBError, nothing acknowledged lost, recovery witho
       let api;
       ({ d, api } = await cccdWithTenant({ storePath: path.join(mnt, "cccd.db") }));
       const filler = path.join(mnt, "filler");
-      const r = await underLoad(api, {
+      const r = await underLoad(d, api, {
         async inject() {
           // An empty WAL first: else SQLite keeps writing into the WAL file's space and
           // the full disk shows only at the next checkpoint.
@@ -197,7 +218,7 @@ test("locked by another process past the busy timeout: same rules", async () => 
   try {
     let api;
     ({ d, api } = await cccdWithTenant({ storeLines: ["busy_timeout_ms = 300"] }));
-    const r = await underLoad(api, {
+    const r = await underLoad(d, api, {
       async inject() {
         holder = spawn("sqlite3", ["-cmd", ".timeout 10000", path.join(d.dir, "cccd.db")],
           { stdio: ["pipe", "pipe", "inherit"] });
@@ -233,7 +254,7 @@ test("write and fsync fail with EIO: same rules", async () => {
     let api;
     ({ d, api } = await cccdWithTenant({ env: { LD_PRELOAD: preload,
       FAULT_IO_CONTROL: control, FAULT_IO_MATCH: "/cccd.db" } }));
-    const r = await underLoad(api, {
+    const r = await underLoad(d, api, {
       async inject() { fs.writeFileSync(control, ""); },
       async heal() { fs.rmSync(control); },
     });
