@@ -647,7 +647,8 @@ static void claim(struct push *p)
 	uint64_t busy = atomic_load(&p->busy);
 	int err;
 
-	if (busy >= p->conf.concurrency)
+	/* An unusable store refuses the lease write; it logged that once, and its rows wait. */
+	if (busy >= p->conf.concurrency || !store_usable(p->st))
 		return;
 	err = store_outbox_claim(p->st, clock_unix_ms(), LEASE_MS,
 				 p->conf.concurrency - (unsigned)busy, on_claimed, p);

@@ -174,6 +174,8 @@ async function checkRules(d, api, r) {
   assert.ok(fails.length >= 1 && fails.length <= 3, `${fails.length} "writes fail" lines${ctx}`);
   assert.ok(lands.length >= 1 && lands.length <= 3, `${lands.length} "writes land" lines`);
   assert.doesNotMatch(d.log, /queued write was refused for good/);
+  const claims = d.log.match(/cannot claim outbox rows/g) || [];
+  assert.ok(claims.length <= 3, `the push thread logged ${claims.length} failed claims`);
 }
 
 test("disk full: refused with DBError, nothing acknowledged lost, recovery without restart",
