@@ -178,6 +178,12 @@ async function checkRules(d, api, r) {
   assert.ok(claims.length <= 3, `the push thread logged ${claims.length} failed claims`);
 }
 
+// SIGTERM: cccd exits 0 (no sanitizer report, no crash on the way out).
+async function stopClean(d) {
+  const code = await d.stop();
+  assert.equal(code, 0, `cccd exited with ${code}:\n${d.log.slice(-4000)}`);
+}
+
 test("disk full: refused with DBError, nothing acknowledged lost, recovery without restart",
   { skip: isRoot ? false : "needs root to mount a tmpfs" }, async () => {
     const mnt = fs.mkdtempSync(path.join(os.tmpdir(), "cccd-full-"));
@@ -206,6 +212,7 @@ test("disk full: refused with DBError, nothing acknowledged lost, recovery witho
         async heal() { fs.rmSync(filler); },
       });
       await checkRules(d, api, r);
+      await stopClean(d);
     } finally {
       await d?.stop();
       d?.cleanup();
@@ -236,6 +243,7 @@ test("locked by another process past the busy timeout: same rules", async () => 
       },
     });
     await checkRules(d, api, r);
+    await stopClean(d);
   } finally {
     holder?.kill("SIGKILL");
     await d?.stop();
@@ -261,6 +269,7 @@ test("write and fsync fail with EIO: same rules", async () => {
       async heal() { fs.rmSync(control); },
     });
     await checkRules(d, api, r);
+    await stopClean(d);
   } finally {
     await d?.stop();
     d?.cleanup();

@@ -955,6 +955,30 @@ static void test_locked_writes_retried(void **state)
 	mem_deref(s);
 }
 
+/* Stopping while queued writes still fail does not wait for ever: the writer makes one
+ * last attempt, then drops them (counted in the log); a restart closes their sessions. */
+static void test_stop_while_failing(void **state)
+{
+	struct fixture *f = *state;
+	struct store_session *s = new_session(7);
+	sqlite3 *other;
+	int i;
+
+	mem_deref(f->st);
+	f->conf.busy_timeout_ms = 20;
+	assert_int_equal(store_open(&f->st, &f->conf), 0);
+	assert_int_equal(sqlite3_open(f->conf.path, &other), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(store_session_create_async(f->st, s), 0);
+	for (i = 0; i < 500 && store_usable(f->st); i++)
+		usleep(10000);
+	assert_false(store_usable(f->st));
+	f->st = mem_deref(f->st);
+	sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(other);
+	mem_deref(s);
+}
+
 /* A queued write refused for good (a duplicate row: a bug) is dropped alone and never
  * retried: the writes around it land and the store stays usable. */
 static void test_refused_write_dropped(void **state)
@@ -994,6 +1018,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_admin_and_ai, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locked_writes_retried, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_write_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stop_while_failing, setup, teardown),
 	};
 
 	log_set_level(LOG_WARN);
