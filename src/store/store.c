@@ -355,7 +355,7 @@ out:
 }
 
 /* One statement on the writer's connection: 0 or an errno value. */
-static int exec(sqlite3 *db, const char *sql)
+static int writer_exec(sqlite3 *db, const char *sql)
 {
 	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
 
@@ -371,12 +371,12 @@ static int exec(sqlite3 *db, const char *sql)
 static int batch_run(struct store *st, struct list *batch)
 {
 	sqlite3 *db = st->writer->db;
-	int err = exec(db, "BEGIN IMMEDIATE");
+	int err = writer_exec(db, "BEGIN IMMEDIATE");
 
 	for (struct le *le = batch->head; le && !err; le = le->next) {
 		struct store_job *job = le->data;
 
-		err = exec(db, "SAVEPOINT job");
+		err = writer_exec(db, "SAVEPOINT job");
 		if (err)
 			break;
 		job->result = job->fn(st->writer, job->arg);
@@ -386,12 +386,12 @@ static int batch_run(struct store *st, struct list *batch)
 			err = EIO; /* SQLite ended the transaction itself (an I/O error, a full
 				      disk inside a statement that reported something else) */
 		else if (job->result)
-			err = exec(db, "ROLLBACK TO job");
+			err = writer_exec(db, "ROLLBACK TO job");
 		if (!err)
-			err = exec(db, "RELEASE job");
+			err = writer_exec(db, "RELEASE job");
 	}
 	if (!err)
-		err = exec(db, "COMMIT");
+		err = writer_exec(db, "COMMIT");
 	if (err && !sqlite3_get_autocommit(db))
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	return err;
