@@ -123,7 +123,7 @@ async function underLoad(d, api, { inject, heal }) {
 // again by itself; every acknowledged session finishes with its record and one push.
 async function checkRules(d, api, r) {
   const ctx = `\n${d.log.slice(-3000)}`;
-  console.log(`# ${r.acked.length} acknowledged, ${r.refused.length} refused; first refusal ` +
+  console.log(`${r.acked.length} acknowledged, ${r.refused.length} refused; first refusal ` +
     `${r.firstRefusalAt - r.injectedAt} ms after the fault, accepted again ` +
     `${r.recoveredAt - r.healedAt} ms after it went`);
   assert.ok(r.firstRefusalAt, `no create was refused while the fault lasted${ctx}`);
