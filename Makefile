@@ -33,8 +33,10 @@ endif
 LIB_SRCS  := $(filter-out src/cli/%,$(wildcard src/*/*.c))
 CLI_SRCS  := $(wildcard src/cli/*.c)
 TEST_SRCS := $(wildcard tests/unit/test_*.c)
-# C programs the integration tests drive (tests/integration/*.c → build/<variant>/itests/).
-ITEST_SRCS := $(wildcard tests/integration/*.c)
+# C programs the integration tests drive (tests/integration/*.c → build/<variant>/itests/);
+# fault_*.c are LD_PRELOAD shims (→ build/<variant>/itests/fault_*.so).
+ITEST_SRCS := $(filter-out tests/integration/fault_%.c,$(wildcard tests/integration/*.c))
+SHIM_SRCS := $(wildcard tests/integration/fault_*.c)
 FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
 
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -42,6 +44,7 @@ CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB       := $(BUILD)/libcccd.a
 TESTS     := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 ITESTS    := $(ITEST_SRCS:tests/integration/%.c=$(BUILD)/itests/%)
+SHIMS     := $(SHIM_SRCS:tests/integration/%.c=$(BUILD)/itests/%.so)
 FUZZERS   := $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/fuzz/%)
 
 .PHONY: all tests fuzz clean
@@ -52,7 +55,7 @@ else
 all: $(BUILD)/cccd $(BUILD)/ccc tests
 endif
 
-tests: $(TESTS) $(ITESTS)
+tests: $(TESTS) $(ITESTS) $(SHIMS)
 
 # V=1 shows the full commands.
 Q := $(if $(V),,@)
@@ -84,6 +87,13 @@ $(BUILD)/itests/%: $(BUILD)/obj/tests/integration/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# Without sanitizers: a preloaded object must not bring a second runtime (under ASan the
+# test puts the ASan runtime first in LD_PRELOAD, then the shim).
+$(BUILD)/itests/%.so: tests/integration/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  CC      $@")
+	$(Q)$(CC) -std=c17 -D_GNU_SOURCE $(WARN) -O2 -fPIC -shared -o $@ $< -ldl
 
 $(BUILD)/fuzz/%: $(BUILD)/obj/fuzz/%.o $(LIB)
 	@mkdir -p $(dir $@)

@@ -92,7 +92,8 @@ static enum api_code rules_store(const struct api_ctx *ctx, uint64_t sdkappid, c
 	err = policy_rules_json(r, &json);
 	if (!err)
 		err = store_instance_rules_put(ctx->st, sdkappid, json);
-	rc = err ? api_fail(e, API_INTERNAL_ERROR, "The rules could not be stored.")
+	rc = err ? api_fail(e, API_INTERNAL_ERROR_DB_ERROR, "The rules could not be stored: %s.",
+			    strerror(err))
 		 : rules_out(r, out, e);
 	mem_deref(json);
 	mem_deref(r);
@@ -306,7 +307,8 @@ static enum api_code modify_bl_run(const struct api_ctx *ctx, const json_t *p, j
 		rc = api_fail(e, API_INVALID_PARAMETER_VALUE, "The blacklist would have more than "
 			      "%d entries.", BLACKLIST_MAX);
 	else if (err)
-		rc = api_fail(e, API_INTERNAL_ERROR, "The blacklist could not be stored.");
+		rc = api_fail(e, API_INTERNAL_ERROR_DB_ERROR, "The blacklist could not be stored: "
+			      "%s.", strerror(err));
 	if (!rc)
 		rc = rules_tree(ctx, sdkappid, &tree, e);
 	if (!rc && (json_object_set(out, "Entries", entries_of(tree)) ||

@@ -88,7 +88,8 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 		return api_fail(e, API_INVALID_PARAMETER_VALUE, "The value of `SdkAppId`: instance "
 				"%llu exists already.", (unsigned long long)spec.sdkappid);
 	if (err)
-		return api_fail(e, API_INTERNAL_ERROR, "The tenant could not be created.");
+		return api_fail(e, API_INTERNAL_ERROR_DB_ERROR, "The tenant could not be created: "
+				"%s.", strerror(err));
 	rc = API_OK;
 	if (json_object_set_new(out, "AccountId", json_integer((json_int_t)tp.account_id)) ||
 	    json_object_set_new(out, "SdkAppId", json_integer((json_int_t)spec.sdkappid)) ||

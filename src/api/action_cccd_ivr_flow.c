@@ -86,7 +86,8 @@ static enum api_code put_run(const struct api_ctx *ctx, const json_t *p, json_t 
 			    &version);
 	mem_deref(flow);
 	if (err)
-		return api_fail(e, API_INTERNAL_ERROR, "The flow could not be stored.");
+		return api_fail(e, API_INTERNAL_ERROR_DB_ERROR, "The flow could not be stored: %s.",
+				strerror(err));
 	if (json_object_set_new(out, "IVRId", json_integer((json_int_t)ivr_id)) ||
 	    json_object_set_new(out, "Version", json_integer(version)) ||
 	    json_object_set_new(out, "Type", json_string(ivr_flow_type_name(type))) ||

@@ -50,7 +50,8 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 		return api_fail(e, API_INVALID_PARAMETER_VALUE_INSTANCE_NOT_EXIST, "The SdkAppId "
 				"%llu does not exist.", (unsigned long long)sdkappid);
 	if (err)
-		return api_fail(e, API_INTERNAL_ERROR, "The instance could not be stored.");
+		return api_fail(e, API_INTERNAL_ERROR_DB_ERROR, "The instance could not be stored: "
+				"%s.", strerror(err));
 	if (json_object_set_new(out, "SdkAppId", json_integer((json_int_t)inst.sdkappid)) ||
 	    json_object_set_new(out, "Edition", json_string(inst.edition == STORE_EDITION_ADVANCED
 							     ? "advanced" : "standard")) ||

@@ -74,8 +74,10 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 		num.state = json_is_true(enabled) ? 1 : 4;
 	if (outbound)
 		num.outbound = json_is_true(outbound);
-	if (store_number_put(ctx->st, &num))
-		return api_fail(e, API_INTERNAL_ERROR, "The number could not be stored.");
+	err = store_number_put(ctx->st, &num);
+	if (err)
+		return api_fail(e, API_INTERNAL_ERROR_DB_ERROR, "The number could not be stored: "
+				"%s.", strerror(err));
 	if (json_object_set_new(out, "Number", json_string(num.number)) ||
 	    json_object_set_new(out, "InboundIVRId", json_integer((json_int_t)num.inbound_ivr)) ||
 	    json_object_set_new(out, "State", json_integer(num.state)) ||

@@ -189,7 +189,8 @@ enum api_code api_callout_admit(const struct api_ctx *ctx, const json_t *p,
 	if (err >= STORE_ADMIT_REFUSED)
 		rc = refuse(e, &d.v);
 	else if (err)
-		rc = api_fail(e, API_INTERNAL_ERROR, "The session could not be stored.");
+		rc = api_fail(e, API_INTERNAL_ERROR_DB_ERROR, "The session could not be stored: "
+			      "%s.", strerror(err));
 	else
 		rc = API_OK;
 out:

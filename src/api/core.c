@@ -150,7 +150,7 @@ char *api_core_handle(struct api_core *c, const struct api_http *h, int64_t now_
 	if (!rc)
 		rc = action_run(c, r, act, cred.account_id, request_id, now_ms, out, &e);
 
-	if (rc == API_INTERNAL_ERROR)
+	if (rc == API_INTERNAL_ERROR || rc == API_INTERNAL_ERROR_DB_ERROR)
 		log_warn("api", "%s %s: %s", act ? act->name : "-", request_id, e.msg);
 	else
 		log_debug("api", "%s %s: %s", act ? act->name : "-", request_id,

@@ -13,6 +13,7 @@ static const char *const code_names[API_CODE_COUNT] = {
 	[API_AUTH_SIGNATURE_FAILURE] = "AuthFailure.SignatureFailure",
 	[API_AUTH_TOKEN_FAILURE] = "AuthFailure.TokenFailure",
 	[API_INTERNAL_ERROR] = "InternalError",
+	[API_INTERNAL_ERROR_DB_ERROR] = "InternalError.DBError",
 	[API_INVALID_ACTION] = "InvalidAction",
 	[API_INVALID_PARAMETER] = "InvalidParameter",
 	[API_INVALID_PARAMETER_VALUE] = "InvalidParameterValue",

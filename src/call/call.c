@@ -693,6 +693,9 @@ static uint16_t refuse_code(int err, const char **reason)
 	case EBUSY:
 		*reason = "Busy Here";
 		return 486;
+	case EAGAIN:
+		*reason = "Service Unavailable";
+		return 503;
 	default:
 		*reason = "Temporarily Unavailable";
 		return 480;

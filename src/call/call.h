@@ -177,7 +177,8 @@ typedef void (call_event_h)(struct call *c, const struct call_event *ev, void *a
 
 /* An inbound INVITE to `in->callee`. Return 0 to take the call: set *ehp and *argp; the
  * handler now owns one reference to c (mem_deref after ENDED) and answers it with
- * call_answer. Return ENOENT to refuse with 404, EBUSY for 486, any other errno for 480;
+ * call_answer. Return ENOENT to refuse with 404, EBUSY for 486, EAGAIN for 503 (cccd
+ * cannot take calls for now: its store is unusable), any other errno for 480;
  * c is then released by the call module. */
 typedef int (call_incoming_h)(struct call *c, const struct call_incoming *in,
 			      call_event_h **ehp, void **argp, void *arg);

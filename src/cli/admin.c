@@ -529,6 +529,7 @@ int cli_admin(int argc, char **argv)
 	}
 	mem_deref(cf);
 	log_set_level(LOG_WARN);
+	sc.keep_schema = true; /* a live cccd may serve this database: cccd migrates it */
 	if (store_open(&st, &sc) || tenant_open(&t, st, sc.master_key_path)) {
 		fprintf(stderr, "ccc admin: cannot open the database %s\n", sc.path);
 		mem_deref(st);

@@ -839,7 +839,8 @@ static void claim(struct push *p)
 	struct due d = {0};
 	int err;
 
-	if (busy >= p->conf.concurrency)
+	/* An unusable store refuses the lease write; it logged that once, and its rows wait. */
+	if (busy >= p->conf.concurrency || !store_usable(p->st))
 		return;
 	err = store_outbox_due_instances(p->st, clock_unix_ms(), due_add, &d);
 	/* Nothing to claim when every instance with work is at its share or backing off. */

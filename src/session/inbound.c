@@ -269,6 +269,13 @@ int session_mgr_incoming(struct call *c, const struct call_incoming *in, call_ev
 	struct inbound_entry e;
 	int err;
 
+	/* A call taken now could not be stored: refuse it loudly, as CreateIVRSession is
+	 * refused (InternalError.DBError), until the store's queued writes land. */
+	if (m && !store_usable(m->deps.store)) {
+		log_info("session", "inbound call from %s to %s refused (503): the store is "
+			 "unusable", in->caller, in->callee);
+		return EAGAIN;
+	}
 	if (!m || session_inbound_find(m, in->callee, &e)) {
 		log_info("session", "inbound call to %s refused: no inbound IVR for the number",
 			 in->callee);

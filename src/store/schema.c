@@ -183,7 +183,7 @@ static const char *const migrations[] = {
 	"CREATE INDEX outbox_instance_due ON outbox(sdkappid, next_ms) WHERE state = 0;",
 };
 
-int store_schema_migrate(struct store_conn *c)
+int store_schema_migrate(struct store_conn *c, bool keep_schema)
 {
 	const int n = (int)(sizeof(migrations) / sizeof(migrations[0]));
 	sqlite3_stmt *s;
@@ -199,6 +199,14 @@ int store_schema_migrate(struct store_conn *c)
 	if (version > n) {
 		log_error("store", "database schema version %d is newer than this cccd (%d)",
 			  version, n);
+		return EPROTO;
+	}
+	/* The command-line tools open the live database beside cccd: migrating it under a
+	 * running older cccd would change tables that cccd is writing. The new cccd migrates
+	 * when it starts; the tools wait for that. */
+	if (keep_schema && version > 0 && version < n) {
+		log_error("store", "database schema version %d is older than this program's (%d): "
+			  "start the new cccd first (it upgrades the database)", version, n);
 		return EPROTO;
 	}
 	for (int v = version; v < n; v++) {

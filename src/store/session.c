@@ -78,11 +78,47 @@ static int session_insert_job(struct store_conn *c, void *arg)
 	return session_insert(c, arg);
 }
 
+/* A copy of s with strings of its own, for another thread to own. */
+static int session_copy(const struct store_session *s, struct store_session **cp)
+{
+	struct store_session *c;
+	char *uui, *variables, *participants, *voicemail_urls;
+	int err = store_session_alloc(&c, s->uui, s->variables);
+
+	if (err)
+		return err;
+	c->participants = mem_deref(c->participants);
+	c->voicemail_urls = mem_deref(c->voicemail_urls);
+	err = str_dup(&c->participants, s->participants ? s->participants : "[]");
+	err |= str_dup(&c->voicemail_urls, s->voicemail_urls ? s->voicemail_urls : "[]");
+	if (err) {
+		mem_deref(c);
+		return ENOMEM;
+	}
+	uui = c->uui;
+	variables = c->variables;
+	participants = c->participants;
+	voicemail_urls = c->voicemail_urls;
+	*c = *s;
+	c->uui = uui;
+	c->variables = variables;
+	c->participants = participants;
+	c->voicemail_urls = voicemail_urls;
+	*cp = c;
+	return 0;
+}
+
 int store_session_create_async(struct store *st, struct store_session *s)
 {
+	struct store_session *copy;
+	int err;
+
 	if (!st || !s || strlen(s->id) != 32)
 		return EINVAL;
-	return store_write_async(st, session_insert_job, mem_ref(s));
+	/* The writer thread owns its copy: sharing s would have both threads change its
+	 * (non-atomic) reference count. */
+	err = session_copy(s, &copy);
+	return err ? err : store_write_async(st, session_insert_job, copy);
 }
 
 int store_session_create(struct store *st, const struct store_session *s)

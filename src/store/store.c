@@ -3,15 +3,36 @@
  * Why one writer: SQLite allows one writer at a time anyway, and funnelling every write
  * through one thread lets it commit a whole queue of callers' work in one transaction —
  * one fsync for many acknowledged sessions (group commit). Each job runs under its own
- * savepoint, so one failing job rolls back alone and the rest of the batch commits.
- * Callers block on a condition variable until their batch is durable; the API threads
- * may block, the control loop never calls these functions. */
+ * savepoint, so a job refused for good (a constraint, its own refusal) rolls back alone
+ * and the rest of the batch commits. Callers block on a condition variable until their
+ * batch is durable; the API threads may block, the control loop never calls these
+ * functions.
+ *
+ * Why failed writes are retried: the control loop's writes (a session's lifecycle, its
+ * keys, its final record and push) are queued, not waited for, so nobody could retry them
+ * but the writer. A batch that fails for a reason that passes (disk full, the database
+ * locked by another process past the busy timeout, an I/O error, a savepoint or commit
+ * that fails) is rolled back whole; its queued jobs go back to the head of the queue, in
+ * order, and are run again after a pause that doubles up to RETRY_MAX_MS, until they
+ * land. Rolling back the whole batch, rather than keeping the jobs that passed, keeps the
+ * queue's order: a later write of a session never commits before an earlier one. Waiting
+ * callers (durable writes) get the error at once, never a retry: they answer their client
+ * (InternalError.DBError) within the busy timeout. While queued jobs wait, the store is
+ * unusable (store_usable): durable writes fail without queueing, and cccd refuses new work
+ * until the queue lands. One log line when that starts, one when it ends. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include "base/base.h"
 #include "conf/conf.h"
 #include "store/store_int.h"
+
+enum {
+	RETRY_FIRST_MS = 100,    /* pause before the first retry of a failed batch */
+	RETRY_MAX_MS = 2000,     /* the pause doubles up to this: a store back is used soon */
+	BUSY_TIMEOUT_MS = 10000, /* default [store] busy_timeout_ms */
+};
 
 struct store_job {
 	struct le le;
@@ -46,12 +67,26 @@ int store_errno(int rc)
 	}
 }
 
+bool store_err_transient(int err)
+{
+	switch (err) {
+	case EBUSY:
+	case ENOSPC:
+	case EIO:
+	case ENOMEM:
+	case EACCES:
+		return true;
+	default:
+		return false;
+	}
+}
+
 int store_conf_read(const struct conf *cf, struct store_conf *sc, struct conf_err *err)
 {
 	static const char *const syncs[] = {"normal", "full", NULL};
 	const struct conf_section *sec = conf_section_first(cf, "store");
 	const char *path, *key;
-	uint64_t batch;
+	uint64_t batch, busy;
 	int sync, rc;
 
 	memset(sc, 0, sizeof(*sc));
@@ -59,6 +94,7 @@ int store_conf_read(const struct conf *cf, struct store_conf *sc, struct conf_er
 	rc = rc ? rc : conf_str(sec, "master_key_file", "", &key, err);
 	rc = rc ? rc : conf_uint(sec, "batch_max", 512, 1, 100000, &batch, err);
 	rc = rc ? rc : conf_choice(sec, "synchronous", "full", syncs, &sync, err);
+	rc = rc ? rc : conf_uint(sec, "busy_timeout_ms", BUSY_TIMEOUT_MS, 10, 600000, &busy, err);
 	if (rc)
 		return rc;
 	if (!*path || strlen(path) >= sizeof(sc->path)) {
@@ -82,6 +118,7 @@ int store_conf_read(const struct conf *cf, struct store_conf *sc, struct conf_er
 	}
 	sc->batch_max = (unsigned)batch;
 	sc->synchronous_full = sync == 1;
+	sc->busy_timeout_ms = (unsigned)busy;
 	return 0;
 }
 
@@ -94,8 +131,9 @@ static void conn_destructor(void *arg)
 	sqlite3_close_v2(c->db);
 }
 
-int store_conn_open(struct store_conn **cp, const char *path, bool readonly, bool sync_full)
+int store_conn_open(struct store_conn **cp, const struct store_conf *sc, bool readonly)
 {
+	const char *path = sc->path;
 	struct store_conn *c = mem_zalloc(sizeof(*c), conn_destructor);
 	int flags = SQLITE_OPEN_NOMUTEX |
 		    (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
@@ -111,10 +149,11 @@ int store_conn_open(struct store_conn **cp, const char *path, bool readonly, boo
 		mem_deref(c);
 		return store_errno(rc) ? store_errno(rc) : EIO;
 	}
-	sqlite3_busy_timeout(c->db, 10000);
+	sqlite3_busy_timeout(c->db, sc->busy_timeout_ms ? (int)sc->busy_timeout_ms
+							: BUSY_TIMEOUT_MS);
 	snprintf(pragmas, sizeof(pragmas),
 		 "PRAGMA foreign_keys=ON;%s",
-		 readonly ? "" : (sync_full ? "PRAGMA journal_mode=WAL;PRAGMA synchronous=FULL;"
+		 readonly ? "" : (sc->synchronous_full ? "PRAGMA journal_mode=WAL;PRAGMA synchronous=FULL;"
 					    : "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;"));
 	rc = sqlite3_exec(c->db, pragmas, NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
@@ -195,7 +234,7 @@ int store_reader_get(struct store *st, struct store_conn **cp)
 		*cp = c;
 		return 0;
 	}
-	return store_conn_open(cp, st->conf.path, true, false);
+	return store_conn_open(cp, &st->conf, true);
 }
 
 void store_reader_put(struct store *st, struct store_conn *c)
@@ -315,37 +354,153 @@ out:
 	return err;
 }
 
-static void batch_run(struct store *st, struct list *batch)
+/* One statement on the writer's connection: 0 or an errno value. */
+static int writer_exec(sqlite3 *db, const char *sql)
+{
+	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : (store_errno(rc) ? store_errno(rc) : EIO);
+}
+
+/* Runs the batch in one transaction, each job under its own savepoint. Returns 0 when the
+ * transaction committed — jobs refused for good (job->result) rolled back alone — or the
+ * error that failed the batch as a whole, with nothing of it committed: BEGIN, a
+ * savepoint's SAVEPOINT / ROLLBACK TO / RELEASE, COMMIT, or a job's error that may pass
+ * (store_err_transient: it would fail the same way in every job after it, and keeping the
+ * jobs before it would let later writes overtake it). */
+static int batch_run(struct store *st, struct list *batch)
 {
 	sqlite3 *db = st->writer->db;
-	int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	int err = writer_exec(db, "BEGIN IMMEDIATE");
 
-	if (rc != SQLITE_OK) {
-		log_error("store", "begin failed: %s", sqlite3_errmsg(db));
-		for (struct le *le = batch->head; le; le = le->next)
-			((struct store_job *)le->data)->result = store_errno(rc);
-		return;
-	}
-	for (struct le *le = batch->head; le; le = le->next) {
+	for (struct le *le = batch->head; le && !err; le = le->next) {
 		struct store_job *job = le->data;
 
-		sqlite3_exec(db, "SAVEPOINT job", NULL, NULL, NULL);
+		err = writer_exec(db, "SAVEPOINT job");
+		if (err)
+			break;
 		job->result = job->fn(st->writer, job->arg);
-		if (job->result)
-			sqlite3_exec(db, "ROLLBACK TO job", NULL, NULL, NULL);
-		sqlite3_exec(db, "RELEASE job", NULL, NULL, NULL);
+		if (job->result && store_err_transient(job->result))
+			err = job->result;
+		else if (sqlite3_get_autocommit(db))
+			err = EIO; /* SQLite ended the transaction itself (an I/O error, a full
+				      disk inside a statement that reported something else) */
+		else if (job->result)
+			err = writer_exec(db, "ROLLBACK TO job");
+		if (!err)
+			err = writer_exec(db, "RELEASE job");
 	}
-	rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-	if (rc != SQLITE_OK) {
-		log_error("store", "commit failed: %s", sqlite3_errmsg(db));
+	if (!err)
+		err = writer_exec(db, "COMMIT");
+	if (err && !sqlite3_get_autocommit(db))
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-		for (struct le *le = batch->head; le; le = le->next) {
+	return err;
+}
+
+/* Hands a finished batch back: waiting callers are woken with their result, committed or
+ * dropped queued jobs are freed. Under st->lock. */
+static void batch_done(struct list *batch)
+{
+	while (batch->head) {
+		struct store_job *job = batch->head->data;
+
+		list_unlink(&job->le);
+		if (job->async) {
+			if (job->result)
+				log_error("store", "a queued write was refused for good and is "
+					  "dropped (%s): a duplicate or a bug",
+					  strerror(job->result));
+			mem_deref(job->arg);
+			mem_deref(job);
+			continue;
+		}
+		job->done = true;
+	}
+}
+
+/* The batch failed as a whole (err): waiting callers get err, queued jobs go back to the
+ * head of the queue in their order, and the store is unusable until they land. At stop,
+ * they are dropped instead (loudly): cccd is going, and a restart takes up unfinished
+ * sessions. Under st->lock. */
+static void batch_failed(struct store *st, struct list *batch, int err)
+{
+	struct list retry = LIST_INIT;
+	unsigned n = 0;
+
+	while (batch->head) {
+		struct store_job *job = batch->head->data;
+
+		list_unlink(&job->le);
+		if (!job->async) {
+			job->result = err;
+			job->done = true;
+			continue;
+		}
+		job->result = 0;
+		list_append(&retry, &job->le, job);
+		n++;
+	}
+	if (!n)
+		return;
+	if (st->stopping) {
+		log_error("store", "stopping with %u queued writes failing (%s): they are lost; "
+			  "unfinished sessions are closed at the next start", n, strerror(err));
+		while (retry.head) {
+			struct store_job *job = retry.head->data;
+
+			list_unlink(&job->le);
+			mem_deref(job->arg);
+			mem_deref(job);
+		}
+		return;
+	}
+	/* The retried jobs go first, ahead of everything queued since. */
+	while (retry.tail) {
+		struct store_job *job = retry.tail->data;
+
+		list_unlink(&job->le);
+		list_prepend(&st->queue, &job->le, job);
+	}
+	st->fail_err = err;
+	if (!atomic_load(&st->unusable)) {
+		atomic_store(&st->unusable, true);
+		st->fail_since_ms = clock_mono_ms();
+		st->retry_ms = RETRY_FIRST_MS;
+		log_error("store", "writes fail (%s): queued writes are kept and retried until "
+			  "they land; new sessions and changes are refused meanwhile",
+			  strerror(err));
+		/* Waiting callers queued before this are refused now, not after the pause. */
+		for (struct le *le = st->queue.head; le;) {
 			struct store_job *job = le->data;
 
-			if (!job->result)
-				job->result = store_errno(rc) ? store_errno(rc) : EIO;
+			le = le->next;
+			if (job->async)
+				continue;
+			list_unlink(&job->le);
+			job->result = err;
+			job->done = true;
 		}
 	}
+	else if (st->retry_ms < RETRY_MAX_MS) {
+		st->retry_ms = st->retry_ms * 2 < RETRY_MAX_MS ? st->retry_ms * 2 : RETRY_MAX_MS;
+	}
+}
+
+/* Waits out the pause before a retry, or until stop. Under st->lock. */
+static void retry_pause(struct store *st)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += st->retry_ms / 1000;
+	until.tv_nsec += (long)(st->retry_ms % 1000) * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	while (!st->stopping &&
+	       pthread_cond_timedwait(&st->work, &st->lock, &until) != ETIMEDOUT)
+		;
 }
 
 static void *writer_main(void *arg)
@@ -356,11 +511,14 @@ static void *writer_main(void *arg)
 	for (;;) {
 		struct list batch = LIST_INIT;
 		unsigned n = 0;
+		int err;
 
 		while (!st->queue.head && !st->stopping)
 			pthread_cond_wait(&st->work, &st->lock);
 		if (!st->queue.head)
 			break;
+		if (atomic_load(&st->unusable))
+			retry_pause(st);
 		while (st->queue.head && n < st->conf.batch_max) {
 			struct le *le = st->queue.head;
 
@@ -370,31 +528,29 @@ static void *writer_main(void *arg)
 		}
 		pthread_mutex_unlock(&st->lock);
 
-		batch_run(st, &batch);
+		err = batch_run(st, &batch);
 
 		pthread_mutex_lock(&st->lock);
 		st->batches++;
-		st->jobs += n;
 		/* Wake the push thread; a batch whose outbox rows rolled back only costs it
 		 * one look at an unchanged outbox. */
 		if (st->writer->outbox_added) {
 			st->writer->outbox_added = false;
-			if (st->outbox_watch)
+			if (st->outbox_watch && !err)
 				st->outbox_watch(st->outbox_watch_arg);
 		}
-		while (batch.head) {
-			struct store_job *job = batch.head->data;
-
-			list_unlink(&job->le);
-			if (job->async) {
-				if (job->result)
-					log_error("store", "queued write failed: %s",
-						  strerror(job->result));
-				mem_deref(job->arg);
-				mem_deref(job);
-				continue;
+		if (err) {
+			batch_failed(st, &batch, err);
+		}
+		else {
+			st->jobs += n;
+			if (atomic_load(&st->unusable)) {
+				atomic_store(&st->unusable, false);
+				log_info("store", "writes land again after %llu ms: the queued "
+					 "writes are applied; new work is accepted",
+					 (unsigned long long)(clock_mono_ms() - st->fail_since_ms));
 			}
-			job->done = true;
+			batch_done(&batch);
 		}
 		pthread_cond_broadcast(&st->done);
 	}
@@ -411,6 +567,11 @@ int store_write(struct store *st, store_write_fn *fn, void *arg)
 		pthread_mutex_unlock(&st->lock);
 		return ESHUTDOWN;
 	}
+	if (atomic_load(&st->unusable)) {
+		job.result = st->fail_err;
+		pthread_mutex_unlock(&st->lock);
+		return job.result;
+	}
 	list_append(&st->queue, &job.le, &job);
 	pthread_cond_signal(&st->work);
 	while (!job.done)
@@ -418,6 +579,11 @@ int store_write(struct store *st, store_write_fn *fn, void *arg)
 	pthread_mutex_unlock(&st->lock);
 	snapshot_refresh(st);
 	return job.result;
+}
+
+bool store_usable(struct store *st)
+{
+	return st && !atomic_load(&st->unusable);
 }
 
 void store_stats(struct store *st, struct store_stats *out)
@@ -486,6 +652,7 @@ static void store_destructor(void *arg)
 int store_open(struct store **stp, const struct store_conf *sc)
 {
 	struct store *st;
+	pthread_condattr_t ca;
 	int err;
 
 	if (!stp || !sc)
@@ -498,13 +665,16 @@ int store_open(struct store **stp, const struct store_conf *sc)
 		st->conf.batch_max = 512;
 	pthread_mutex_init(&st->lock, NULL);
 	pthread_mutex_init(&st->pool_lock, NULL);
-	pthread_cond_init(&st->work, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* retry pauses ignore clock steps */
+	pthread_cond_init(&st->work, &ca);
+	pthread_condattr_destroy(&ca);
 	pthread_cond_init(&st->done, NULL);
 
-	err = store_conn_open(&st->writer, sc->path, false, sc->synchronous_full);
+	err = store_conn_open(&st->writer, sc, false);
 	if (err)
 		goto out;
-	err = store_schema_migrate(st->writer);
+	err = store_schema_migrate(st->writer, sc->keep_schema);
 	if (err)
 		goto out;
 	err = pthread_create(&st->thread, NULL, writer_main, st);

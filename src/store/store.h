@@ -21,6 +21,10 @@ struct store_conf {
 	char master_key_path[512]; /* key that encrypts stored secrets (tenant/) */
 	unsigned batch_max;      /* most writes committed in one transaction */
 	bool synchronous_full;   /* fsync every commit (acknowledged sessions survive power loss) */
+	unsigned busy_timeout_ms; /* how long a write waits for a lock another process holds
+				    before it fails (and is retried, or refused); 0 = 10000 */
+	bool keep_schema;        /* ccc: never migrate a database that has a schema already
+				    (a live cccd may be serving it; only cccd upgrades) */
 };
 
 int store_conf_read(const struct conf *cf, struct store_conf *sc, struct conf_err *err);
@@ -31,6 +35,14 @@ int store_open(struct store **stp, const struct store_conf *sc);
 
 /* Waits until every write queued before it is durable. Blocking. */
 int store_sync(struct store *st);
+
+/* False while queued writes that failed for a reason that passes (disk full, database
+ * locked by another process, I/O error) wait for their retry. Meanwhile every durable
+ * write (store_write callers: CreateIVRSession, admin changes) fails at once with the
+ * error that stopped the queue, and callers should refuse new work (inbound calls,
+ * sessions); queued writes keep their order and land once the store works again.
+ * Thread-safe, cheap (one atomic load). */
+bool store_usable(struct store *st);
 
 /* A read snapshot for the calling thread: until store_snapshot_end, every read this
  * thread makes on st runs in one read transaction on one pooled connection, so the reads
@@ -282,8 +294,9 @@ int store_session_admit(struct store *st, struct store_session *s,
 			const struct store_admit_query *q, store_admit_h *decide, void *arg);
 
 /* Queues the insert of a session (an inbound call: nothing was acknowledged yet, and the
- * control loop must not wait); takes a reference to s. Later lifecycle writes of the
- * session are applied after it. */
+ * control loop must not wait). The writer gets its own copy of s: the caller keeps s, and
+ * no reference crosses to the writer thread. Later lifecycle writes of the session are
+ * applied after it. */
 int store_session_create_async(struct store *st, struct store_session *s);
 
 /* The session `id` of instance `sdkappid`; ENOENT if absent or of another instance. */
@@ -292,7 +305,9 @@ int store_session_get(struct store *st, uint64_t sdkappid, const char *id,
 
 /* ---- session lifecycle ---------------------------------------------------------
  * Asynchronous, for the control loop: each call queues a write and returns at once; the
- * writer applies them in the order queued (a failure is logged). */
+ * writer applies them in the order queued, retrying while the store is unusable
+ * (store_usable) until they land; only a write refused for good (a bug) is logged and
+ * dropped. */
 
 int store_session_ringing(struct store *st, const char *id, int64_t ring_ts);
 int store_session_answered(struct store *st, const char *id, int64_t accept_ts);

@@ -3,13 +3,14 @@
 #define CCCD_STORE_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sqlite3.h>
 #include <re.h>
 #include "store/store.h"
 
 /* A connection with a small cache of prepared statements keyed by their SQL text's address
  * (every statement is a string literal, so the address identifies it). */
-enum { STORE_STMT_CACHE = 48 };
+enum { STORE_STMT_CACHE = 96 };
 
 struct store_conn {
 	struct le le;
@@ -33,8 +34,15 @@ struct store {
 	pthread_mutex_t lock;           /* guards everything below */
 	pthread_cond_t work;            /* writer: jobs queued or stopping */
 	pthread_cond_t done;            /* waiters: some batch finished */
-	struct list queue;              /* pending struct store_job */
+	struct list queue;              /* pending struct store_job, in order */
 	bool stopping;
+	/* Queued writes failed for a reason that passes (disk full, locked, I/O error) and
+	 * wait at the head of the queue for their retry: durable writes are refused until
+	 * they land. Written under lock, read anywhere (store_usable). */
+	atomic_bool unusable;
+	int fail_err;                   /* why (an errno value), while unusable */
+	uint64_t fail_since_ms;         /* monotonic ms when it became unusable */
+	unsigned retry_ms;              /* the pause before the next retry */
 	/* Readers have their own lock: every API request takes and returns a connection, and
 	 * sharing the writer's lock made them queue behind commits. */
 	pthread_mutex_t pool_lock;      /* guards readers */
@@ -44,7 +52,7 @@ struct store {
 	void *outbox_watch_arg;
 };
 
-int store_conn_open(struct store_conn **cp, const char *path, bool readonly, bool sync_full);
+int store_conn_open(struct store_conn **cp, const struct store_conf *sc, bool readonly);
 /* A cached prepared statement, reset and with its bindings cleared; NULL on error. */
 sqlite3_stmt *store_stmt(struct store_conn *c, const char *sql);
 
@@ -62,7 +70,9 @@ int store_read(struct store *st, const char *sql, store_bind_h *bind, const void
 /* Runs fn in the writer's next batch and waits until the batch is durable. */
 int store_write(struct store *st, store_write_fn *fn, void *arg);
 
-int store_schema_migrate(struct store_conn *c);
+/* Brings the schema to this build's version; with keep_schema only a new, empty database
+ * is set up, and an older schema is EPROTO. */
+int store_schema_migrate(struct store_conn *c, bool keep_schema);
 
 /* Adds a push to the outbox inside the caller's own write job, so that it commits (or
  * rolls back) with the state change it reports. action is "cdr", "record", "voicemail" or
@@ -73,12 +83,23 @@ int store_outbox_add(struct store_conn *c, uint64_t sdkappid, const char *sessio
 		     const char *action, const char *body);
 
 /* Queues fn for the writer's next batch and returns at once; `arg` must be a mem object,
- * released after the job ran (committed or rolled back; a failure is logged). For the
+ * owned by the job from here (the caller keeps no reference: the writer thread releases
+ * it, and libre's reference counts are not atomic) and released once the job has
+ * committed. A job that fails for a reason that passes (store_err_transient) is run again,
+ * in queue order, until it lands; one that fails for good is logged and dropped. So fn
+ * must be repeatable: it may run several times, each time in a new transaction. For the
  * control loop, which must never wait for the disk. Jobs run in the order queued. */
 int store_write_async(struct store *st, store_write_fn *fn, void *arg);
 
 /* sqlite result → errno. */
 int store_errno(int rc);
+
+/* Whether a write that failed with err may succeed later unchanged: EBUSY (locked by
+ * another process past the busy timeout), ENOSPC (disk full), EIO (I/O error, corruption
+ * an operator repairs), ENOMEM, EACCES (read-only file or directory). Anything else — a
+ * constraint (EEXIST: a duplicate or a bug), a job's own refusal, a bad argument — fails
+ * the same way every time. */
+bool store_err_transient(int err);
 
 /* Copies a text column into a fixed buffer (always NUL-terminated, "" for NULL). */
 void store_col_text(sqlite3_stmt *s, int col, char *buf, size_t sz);

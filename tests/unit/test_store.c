@@ -791,6 +791,37 @@ static void test_newer_schema_refused(void **state)
 	assert_null(st2);
 }
 
+/* The command-line tools (keep_schema) set up a new database but never migrate one with
+ * an older schema: a live older cccd may be writing it (issue #12). */
+static void test_tools_keep_schema(void **state)
+{
+	struct fixture *f = *state;
+	struct store_conf tools = f->conf;
+	struct store *st2 = NULL;
+	sqlite3 *db;
+	int version = 0;
+	sqlite3_stmt *q;
+
+	tools.keep_schema = true;
+	assert_int_equal(store_open(&st2, &tools), 0); /* current schema: nothing to do */
+	mem_deref(st2);
+	st2 = NULL;
+	assert_int_equal(sqlite3_open(f->conf.path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version=3", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(store_open(&st2, &tools), EPROTO);
+	assert_null(st2);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	version = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	assert_int_equal(version, 3); /* untouched */
+	sqlite3_close(db);
+
+	snprintf(tools.path, sizeof(tools.path), "%s/new.db", f->dir);
+	assert_int_equal(store_open(&st2, &tools), 0); /* a new database is set up */
+	mem_deref(st2);
+}
+
 /* What the admin actions and the AI licences need from the store: operator accounts, the
  * list of an instance's IVRs, and the live AI sessions counted inside the admission. */
 static int collect_ivr(const struct store_ivr *iv, void *arg)
@@ -871,6 +902,101 @@ static void test_admin_and_ai(void **state)
 	mem_deref(s);
 }
 
+/* Issue #12: the inbound row was shared with the writer thread (mem_ref across threads:
+ * libre's counts are not atomic), and a queued write that failed was dropped with a log
+ * line, leaving the session ringing for ever. With another connection holding the write
+ * lock past the busy timeout: the caller's row is left alone (one reference; the writer
+ * has its own copy), the store turns unusable and refuses a durable write at once, and
+ * once the lock goes the queued writes land, in order, without anything else done. */
+static void test_locked_writes_retried(void **state)
+{
+	struct fixture *f = *state;
+	struct store_session_end end = {.ended_ts = 300, .end_status = 1, .hungup_side = "user"};
+	struct store_session *s, *o, *g;
+	char want_caller[33];
+	sqlite3 *other;
+	int i;
+
+	mem_deref(f->st);
+	f->conf.busy_timeout_ms = 50;
+	assert_int_equal(store_open(&f->st, &f->conf), 0);
+	assert_true(store_usable(f->st));
+	assert_int_equal(sqlite3_open(f->conf.path, &other), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+
+	s = new_session(7);
+	strcpy(want_caller, s->caller);
+	assert_int_equal(store_session_create_async(f->st, s), 0);
+	assert_int_equal(mem_nrefs(s), 1);
+	strcpy(s->caller, "0099");     /* the loop's row is its own to change */
+	assert_int_equal(store_session_ringing(f->st, s->id, 100), 0);
+	assert_int_equal(store_session_finish(f->st, s->id, 7, &end, NULL, NULL), 0);
+
+	for (i = 0; i < 500 && store_usable(f->st); i++)
+		usleep(10000);
+	assert_false(store_usable(f->st));
+	o = new_session(7);
+	assert_int_equal(store_session_create(f->st, o), EBUSY);
+	assert_int_equal(store_sync(f->st), EBUSY);
+
+	assert_int_equal(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(other);
+	for (i = 0; i < 1000 && !store_usable(f->st); i++)
+		usleep(10000);
+	assert_true(store_usable(f->st));
+	assert_int_equal(store_session_get(f->st, 7, s->id, &g), 0);
+	assert_string_equal(g->caller, want_caller);
+	assert_int_equal(g->ring_ts, 100);
+	assert_int_equal(g->status, STORE_STATUS_FINISHED);
+	assert_int_equal(g->end_status, 1);
+	mem_deref(g);
+	assert_int_equal(store_session_create(f->st, o), 0);
+	mem_deref(o);
+	mem_deref(s);
+}
+
+/* Stopping while queued writes still fail does not wait for ever: the writer makes one
+ * last attempt, then drops them (counted in the log); a restart closes their sessions. */
+static void test_stop_while_failing(void **state)
+{
+	struct fixture *f = *state;
+	struct store_session *s = new_session(7);
+	sqlite3 *other;
+	int i;
+
+	mem_deref(f->st);
+	f->conf.busy_timeout_ms = 20;
+	assert_int_equal(store_open(&f->st, &f->conf), 0);
+	assert_int_equal(sqlite3_open(f->conf.path, &other), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(store_session_create_async(f->st, s), 0);
+	for (i = 0; i < 500 && store_usable(f->st); i++)
+		usleep(10000);
+	assert_false(store_usable(f->st));
+	f->st = mem_deref(f->st);
+	sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(other);
+	mem_deref(s);
+}
+
+/* A queued write refused for good (a duplicate row: a bug) is dropped alone and never
+ * retried: the writes around it land and the store stays usable. */
+static void test_refused_write_dropped(void **state)
+{
+	struct fixture *f = *state;
+	struct store_session *s = new_session(7), *g;
+
+	assert_int_equal(store_session_create(f->st, s), 0);
+	assert_int_equal(store_session_create_async(f->st, s), 0);
+	assert_int_equal(store_session_ringing(f->st, s->id, 100), 0);
+	assert_int_equal(store_sync(f->st), 0);
+	assert_true(store_usable(f->st));
+	assert_int_equal(store_session_get(f->st, 7, s->id, &g), 0);
+	assert_int_equal(g->ring_ts, 100);
+	mem_deref(g);
+	mem_deref(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -888,7 +1014,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_creates_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tools_keep_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_admin_and_ai, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_locked_writes_retried, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refused_write_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stop_while_failing, setup, teardown),
 	};
 
 	log_set_level(LOG_WARN);

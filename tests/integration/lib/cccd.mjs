@@ -53,7 +53,9 @@ function connectOk(port) {
   });
 }
 
-// Starts cccd. opts.sections: extra config text; opts.trunkPort: a trunk to that UDP port.
+// Starts cccd. opts.sections: extra config text; opts.trunkPort: a trunk to that UDP port;
+// opts.storePath: the database file (default: in the temporary folder), opts.storeLines:
+// more keys for [store]; opts.env: more environment variables for the process.
 export async function startCccd(opts = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cccd-it-"));
   const apiPort = await freePort();
@@ -65,7 +67,7 @@ export async function startCccd(opts = {}) {
   const conf = [
     "[log]", `level = ${opts.logLevel || "info"}`,
     "[api]", `listen = 127.0.0.1:${apiPort}`,
-    "[store]", `path = ${dir}/cccd.db`,
+    "[store]", `path = ${opts.storePath || `${dir}/cccd.db`}`, ...(opts.storeLines || []),
     "[sip]", `listen = udp 127.0.0.1:${sipPort}`, "ring_timeout = 10", ...(opts.sipLines || []),
     "[media]", "rtp_ip = 127.0.0.1", `port_min = ${rtpMin}`, `port_max = ${rtpMax}`,
     `recording_dir = ${dir}/recordings`, "rtp_timeout_ms = 15000",
@@ -82,7 +84,8 @@ export async function startCccd(opts = {}) {
     dir, confPath, apiPort, sipPort, endpoint: `127.0.0.1:${apiPort}`, proc: null, log: "",
     async start() {
       this.log = "";
-      this.proc = spawn(CCCD, ["--config", confPath], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+      this.proc = spawn(CCCD, ["--config", confPath], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, ...(opts.env || {}) } });
       this.proc.stdout.on("data", (b) => { this.log += b; });
       this.proc.stderr.on("data", (b) => { this.log += b; });
       const p = this.proc;
