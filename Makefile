@@ -1,5 +1,6 @@
 # cccd build. `make` builds the warnings-as-errors release variant into build/release;
 # `make VARIANT=asan` builds the AddressSanitizer + UBSan variant into build/asan;
+# `make VARIANT=tsan` builds the ThreadSanitizer variant into build/tsan;
 # `make fuzz` builds the libFuzzer harnesses with clang into build/fuzz.
 # Sources are found by wildcard: a module is a folder under src/, a unit test is
 # tests/unit/test_<name>.c, a fuzz harness is fuzz/fuzz_<name>.c. Nothing to register.
@@ -21,6 +22,10 @@ ifeq ($(VARIANT),asan)
 CC      ?= gcc
 CFLAGS  := $(CFLAGS_COMMON) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LDFLAGS := -fsanitize=address,undefined
+else ifeq ($(VARIANT),tsan)
+CC      ?= gcc
+CFLAGS  := $(CFLAGS_COMMON) -O1 -g -fno-omit-frame-pointer -fsanitize=thread
+LDFLAGS := -fsanitize=thread
 else ifeq ($(VARIANT),fuzz)
 CC      := clang
 CFLAGS  := $(CFLAGS_COMMON) -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -DCCCD_FUZZ
