@@ -79,6 +79,7 @@ struct session_work {
 	struct session_xfer *xfer;     /* owned: a transfer under way or connected */
 	struct json_t *legs;           /* owned: transfer legs so far (ServeParticipants) */
 	bool transferred;              /* a transfer leg answered: the IVR handed the call on */
+	bool finished;                 /* its final record was queued (finish ran) */
 	/* recordings (work.c) */
 	bool record_call;              /* the instance asks for the call to be recorded */
 	char record_file[512];         /* the call recording, relative; "" = none (or failed) */
