@@ -23,9 +23,14 @@ CC      ?= gcc
 CFLAGS  := $(CFLAGS_COMMON) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LDFLAGS := -fsanitize=address,undefined
 else ifeq ($(VARIANT),tsan)
+# libre is linked statically here so that its mem_ref/mem_deref calls, ours and its own,
+# go through the wrappers of src/base/tsan_mem.c, which show its reference counts to TSan.
 CC      ?= gcc
-CFLAGS  := $(CFLAGS_COMMON) -O1 -g -fno-omit-frame-pointer -fsanitize=thread
-LDFLAGS := -fsanitize=thread
+CFLAGS  := $(CFLAGS_COMMON) -O1 -g -fno-omit-frame-pointer -fsanitize=thread -DCCCD_TSAN
+LDFLAGS := -fsanitize=thread -Wl,--wrap=mem_ref,--wrap=mem_deref \
+	   -Wl,--undefined=__wrap_mem_ref,--undefined=__wrap_mem_deref
+LIBS    := $(filter-out -lre,$(LIBS)) -Wl,-Bstatic -lre -Wl,-Bdynamic \
+	   $(filter-out -lre,$(shell pkg-config --static --libs libre 2>/dev/null))
 else ifeq ($(VARIANT),fuzz)
 CC      := clang
 CFLAGS  := $(CFLAGS_COMMON) -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -DCCCD_FUZZ

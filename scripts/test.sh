@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Runs every test of cccd: installs what is missing, builds the release (-Werror) and the
 # sanitizer (ASan + UBSan) variants, then runs the unit tests, the integration tests
-# (real cccd processes, the official Node SDK, sipp, baresip) under both, and each fuzz
+# (real cccd processes, the official Node SDK, sipp, baresip) under both, the unit tests
+# and the concurrency-heavy integration files under ThreadSanitizer, and each fuzz
 # harness for a bounded time. Prints "N passed, N failed" last; exits non-zero on failure.
 #
 #   scripts/test.sh                 everything
 #   FUZZ_SECONDS=10 scripts/test.sh shorter fuzzing
 #   VARIANTS="release" scripts/test.sh
+#   TSAN=0 scripts/test.sh          without the ThreadSanitizer runs
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -64,6 +66,31 @@ if [ -d tests/integration ] && ls tests/integration/*.test.* >/dev/null 2>&1; th
 				timeout -k 10 900 node --test --test-reporter=spec "$t"
 		done
 	done
+fi
+
+# ThreadSanitizer: the unit tests, and the integration files that run cccd's threads
+# together (API pool, store writer, hand-over, control loop, media workers, TTS and
+# recorder threads, push thread); TSan makes cccd 5-15x slower, so not every file. A
+# report stops cccd at once (exit 66), which fails the file. libre is linked statically
+# in this build with its mem_ref/mem_deref wrapped (src/base/tsan_mem.c), so a libre
+# object whose reference count two threads change is reported too. TSAN=0 skips it.
+TSAN_FILES=${TSAN_FILES:-"threads api calls push inbound transfer speech"}
+if [ "${TSAN:-1}" != 0 ]; then
+	export TSAN_OPTIONS=${TSAN_OPTIONS:-"halt_on_error=1:second_deadlock_stack=1"}
+	echo "== ThreadSanitizer"
+	if make -j"$(nproc)" VARIANT=tsan >"$log_dir/build-tsan.log" 2>&1; then
+		for t in build/tsan/tests/test_*; do
+			[ -x "$t" ] || continue
+			step "unit/tsan/$(basename "$t")" "$t"
+		done
+		for f in $TSAN_FILES; do
+			step "integration/tsan/$f.test.mjs" env CCCD_BUILD=tsan \
+				timeout -k 10 900 node --test --test-reporter=spec "tests/integration/$f.test.mjs"
+		done
+	else
+		tail -n 60 "$log_dir/build-tsan.log"
+		step "tsan/build" false
+	fi
 fi
 
 if ls fuzz/fuzz_*.c >/dev/null 2>&1; then
