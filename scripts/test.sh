@@ -73,10 +73,11 @@ fi
 # recorder threads, push thread); TSan makes cccd 5-15x slower, so not every file. A
 # report stops cccd at once (exit 66), which fails the file. libre is linked statically
 # in this build with its mem_ref/mem_deref wrapped (src/base/tsan_mem.c), so a libre
-# object whose reference count two threads change is reported too. TSAN=0 skips it.
-TSAN_FILES=${TSAN_FILES:-"threads api calls push inbound transfer speech"}
+# object whose reference count two threads change is reported too. tests/tsan.supp lists
+# what is suppressed, each with its reason. TSAN=0 skips it.
+TSAN_FILES=${TSAN_FILES:-"threads api callout calls push inbound transfer speech"}
 if [ "${TSAN:-1}" != 0 ]; then
-	export TSAN_OPTIONS=${TSAN_OPTIONS:-"halt_on_error=1:second_deadlock_stack=1"}
+	export TSAN_OPTIONS=${TSAN_OPTIONS:-"halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/tsan.supp"}
 	echo "== ThreadSanitizer"
 	if make -j"$(nproc)" VARIANT=tsan >"$log_dir/build-tsan.log" 2>&1; then
 		for t in build/tsan/tests/test_*; do
