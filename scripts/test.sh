@@ -75,6 +75,20 @@ fi
 # in this build with its mem_ref/mem_deref wrapped (src/base/tsan_mem.c), so a libre
 # object whose reference count two threads change is reported too. tests/tsan.supp lists
 # what is suppressed, each with its reason. TSAN=0 skips it.
+# A test may stop cccd without looking at its exit status (or kill it), so reports go to
+# files, and any file left fails the integration file that made it.
+tsan_file() { # tsan_file NAME: tests/integration/NAME.test.mjs against the tsan build
+	local reports="$log_dir/tsan-reports/$1" rc
+	rm -rf "$reports" && mkdir -p "$reports" && reports=$(cd "$reports" && pwd)
+	TSAN_OPTIONS="$TSAN_OPTIONS:log_path=$reports/report" CCCD_BUILD=tsan \
+		timeout -k 10 900 node --test --test-reporter=spec "tests/integration/$1.test.mjs"
+	rc=$?
+	if ls "$reports"/report.* >/dev/null 2>&1; then
+		cat "$reports"/report.*
+		return 1
+	fi
+	return $rc
+}
 TSAN_FILES=${TSAN_FILES:-"threads api callout calls push inbound transfer speech"}
 if [ "${TSAN:-1}" != 0 ]; then
 	export TSAN_OPTIONS=${TSAN_OPTIONS:-"halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/tsan.supp"}
@@ -85,8 +99,7 @@ if [ "${TSAN:-1}" != 0 ]; then
 			step "unit/tsan/$(basename "$t")" "$t"
 		done
 		for f in $TSAN_FILES; do
-			step "integration/tsan/$f.test.mjs" env CCCD_BUILD=tsan \
-				timeout -k 10 900 node --test --test-reporter=spec "tests/integration/$f.test.mjs"
+			step "integration/tsan/$f.test.mjs" tsan_file "$f"
 		done
 	else
 		tail -n 60 "$log_dir/build-tsan.log"
