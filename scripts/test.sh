@@ -89,7 +89,9 @@ tsan_file() { # tsan_file NAME: tests/integration/NAME.test.mjs against the tsan
 	fi
 	return $rc
 }
-TSAN_FILES=${TSAN_FILES:-"threads api callout calls push inbound transfer speech"}
+# push.test.mjs is left out: its 800 ms request timeouts are shorter than TSan's slowdown
+# needs (retries it does not expect); the push thread runs here in threads and calls.
+TSAN_FILES=${TSAN_FILES:-"threads api callout calls inbound transfer speech"}
 if [ "${TSAN:-1}" != 0 ]; then
 	export TSAN_OPTIONS=${TSAN_OPTIONS:-"halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/tsan.supp"}
 	echo "== ThreadSanitizer"
