@@ -2,7 +2,9 @@
 // creating, describing and hanging up concurrently; the store's writer batching them; the
 // hand-over to the control loop; media workers carrying RTP and RFC 4733 keys; the TTS
 // thread (the demo flow's spoken prompt) and the recorder (the instance records its calls);
-// the IVR's HTTP node; the push thread delivering records while new ones are queued.
+// the IVR's HTTP node; API threads decoding a prompt file while the loop plays it (half the
+// sessions use an IVR whose prompt is a WAV file); the push thread delivering records
+// while new ones are queued.
 // scripts/test.sh runs this file under ThreadSanitizer too, where a race stops cccd (exit
 // 66) and close() fails the test. Checked here: every session ends once with its record,
 // and each record is pushed.
@@ -16,7 +18,31 @@ import { ROOT, startCccd, client, sipp, finished, until, freePort, sleep } from 
 const SDKAPPID = 1400000700;
 const SESSIONS = 12;        // under the API's 20 per second per account and action
 const HUNG_UP = 3;          // of them hung up by HangUpCall while they run
-let d, phone, api, servers = [], pushes = [];
+let d, phone, api, promptDir, servers = [], pushes = [];
+
+// A second of a 440 Hz tone as a 16 kHz 16-bit mono WAV (cccd converts it to 8 kHz G.711).
+function toneWav() {
+  const rate = 16000, n = rate, data = Buffer.alloc(n * 2);
+  for (let i = 0; i < n; i++)
+    data.writeInt16LE(Math.round(8000 * Math.sin(2 * Math.PI * 440 * i / rate)), i * 2);
+  const h = Buffer.alloc(44);
+  h.write("RIFF", 0, "ascii"); h.writeUInt32LE(36 + data.length, 4); h.write("WAVE", 8, "ascii");
+  h.write("fmt ", 12, "ascii"); h.writeUInt32LE(16, 16); h.writeUInt16LE(1, 20);
+  h.writeUInt16LE(1, 22); h.writeUInt32LE(rate, 24); h.writeUInt32LE(rate * 2, 28);
+  h.writeUInt16LE(2, 32); h.writeUInt16LE(16, 34);
+  h.write("data", 36, "ascii"); h.writeUInt32LE(data.length, 40);
+  return Buffer.concat([h, data]);
+}
+
+// An IVR that plays a prompt file (relative to the working directory, the repository's
+// root for cccd and ccc alike), then hangs up.
+function fileFlow(file) {
+  return JSON.stringify({ ivrId: 4600, name: "file prompt", type: "autoOutbound",
+    nodes: [
+      { id: "start", type: "start", next: "bye" },
+      { id: "bye", type: "hangup", params: { prompt: { file }, endStatus: "ok" } },
+    ] });
+}
 
 function listen(handler) {
   return new Promise(async (resolve) => {
@@ -42,12 +68,17 @@ before(async () => {
     res.end('{"ErrCode":0,"ErrMsg":"ok"}');
   });
   phone = await sipp(path.join(ROOT, "demo/phone.xml"));
+  promptDir = fs.mkdtempSync(path.join(ROOT, "build", "threads-prompts-"));
+  fs.writeFileSync(path.join(promptDir, "tone.wav"), toneWav());
+  fs.writeFileSync(path.join(promptDir, "4600.json"),
+    fileFlow(path.join(path.relative(ROOT, promptDir), "tone.wav")));
   d = await startCccd({ trunkPort: phone.port });
   const flow = fs.readFileSync(path.join(ROOT, "demo/flows/4500.json"), "utf8")
     .replace("http://127.0.0.1:9091/ivr", `http://127.0.0.1:${ivrPort}/ivr`);
   fs.writeFileSync(path.join(d.dir, "4500.json"), flow);
   const creds = d.tenant(["--sdkappid", String(SDKAPPID), "--ivr",
-    `4500:autoOutbound:${d.dir}/4500.json`, "--number", "008675512345678", "--rules", "demo"]);
+    `4500:autoOutbound:${d.dir}/4500.json`, "--ivr", `4600:autoOutbound:${promptDir}/4600.json`,
+    "--number", "008675512345678", "--rules", "demo"]);
   d.ccc(["admin", "--config", d.confPath, "instance-set", "--sdkappid", String(SDKAPPID),
     "--record", "yes"]);
   d.ccc(["push", "config", "--config", d.confPath, "--sdkappid", String(SDKAPPID),
@@ -60,13 +91,14 @@ after(async () => {
   await phone?.stop();
   for (const s of servers) s.close();
   d?.cleanup();
+  if (promptDir) fs.rmSync(promptDir, { recursive: true, force: true });
 });
 
 test("sessions created, described and hung up at once each end once, recorded and pushed",
   async () => {
     const created = await Promise.all(Array.from({ length: SESSIONS }, (_, i) =>
       api.CreateIVRSession({ SdkAppId: SDKAPPID, Callee: `+86123000000${String(i).padStart(2, "0")}`,
-        IVRId: 4500, Variables: [{ Key: "OrderNo", Value: `T-${i}` }] })));
+        IVRId: i % 2 ? 4600 : 4500, Variables: [{ Key: "OrderNo", Value: `T-${i}` }] })));
     for (const r of created) assert.equal(r.err, undefined, r.message);
     const ids = created.map((r) => r.SessionId);
     assert.equal(new Set(ids).size, SESSIONS);
