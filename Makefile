@@ -1,5 +1,6 @@
 # cccd build. `make` builds the warnings-as-errors release variant into build/release;
 # `make VARIANT=asan` builds the AddressSanitizer + UBSan variant into build/asan;
+# `make VARIANT=tsan` builds the ThreadSanitizer variant into build/tsan;
 # `make fuzz` builds the libFuzzer harnesses with clang into build/fuzz.
 # Sources are found by wildcard: a module is a folder under src/, a unit test is
 # tests/unit/test_<name>.c, a fuzz harness is fuzz/fuzz_<name>.c. Nothing to register.
@@ -21,6 +22,15 @@ ifeq ($(VARIANT),asan)
 CC      ?= gcc
 CFLAGS  := $(CFLAGS_COMMON) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LDFLAGS := -fsanitize=address,undefined
+else ifeq ($(VARIANT),tsan)
+# libre is linked statically here so that its mem_ref/mem_deref calls, ours and its own,
+# go through the wrappers of src/base/tsan_mem.c, which show its reference counts to TSan.
+CC      ?= gcc
+CFLAGS  := $(CFLAGS_COMMON) -O1 -g -fno-omit-frame-pointer -fsanitize=thread -DCCCD_TSAN
+LDFLAGS := -fsanitize=thread -Wl,--wrap=mem_ref,--wrap=mem_deref \
+	   -Wl,--undefined=__wrap_mem_ref,--undefined=__wrap_mem_deref
+LIBS    := $(filter-out -lre,$(LIBS)) -Wl,-Bstatic -lre -Wl,-Bdynamic \
+	   $(filter-out -lre,$(shell pkg-config --static --libs libre 2>/dev/null))
 else ifeq ($(VARIANT),fuzz)
 CC      := clang
 CFLAGS  := $(CFLAGS_COMMON) -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -DCCCD_FUZZ

@@ -21,6 +21,18 @@ void log_msg(enum log_level level, const char *module, const char *fmt, ...)
 #define log_warn(mod, ...)  log_msg(LOG_WARN,  mod, __VA_ARGS__)
 #define log_error(mod, ...) log_msg(LOG_ERROR, mod, __VA_ARGS__)
 
+/* Invariants (assert.c), in the manner of Redis's serverAssert: a broken invariant logs
+ * what was promised (the text given), the expression, file, line and function, then
+ * aborts — the process stops rather than go on corrupting state. Always on, in release
+ * builds too; the check is one predicted branch. Assert what the code relies on (a session
+ * finishes once, a stream is on one worker), not every argument. */
+#define BASE_ASSERT(cond, what) \
+	(__builtin_expect(!!(cond), 1) ? (void)0 : \
+	 base_assert_fail(what, #cond, __FILE__, __LINE__, __func__))
+
+void base_assert_fail(const char *what, const char *cond, const char *file, int line,
+		      const char *func) __attribute__((noreturn, cold));
+
 /* Random ids from the kernel's cryptographic source (getrandom). Each returns 0 or errno. */
 int ids_random(void *buf, size_t len);
 int ids_session(char out[33]);        /* 32 lower-case hex */

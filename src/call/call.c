@@ -47,6 +47,7 @@ struct call {
 	struct tmr ring_tmr, end_tmr, next_tmr;
 	enum call_state state;
 	bool inbound, rang, peer_bye, answer_asap, accepted, have_offer, media_on;
+	bool end_reported;            /* ENDED was emitted: the owner may have let go */
 	call_event_h *eh;
 	void *arg;
 	struct call_times times;
@@ -75,6 +76,9 @@ static void call_destructor(void *arg)
 /* The owner may release c from inside its handler; keep it alive until we return. */
 static void emit(struct call *c, struct call_event *ev)
 {
+	/* The session finishes on ENDED and frees what the call's events point at. */
+	BASE_ASSERT(ev->type == CALL_EV_ENDED || c->state != CALL_ENDED,
+		    "an ended call reports nothing but its end");
 	if (!c->eh)
 		return;
 	ev->times = c->times;
@@ -88,6 +92,9 @@ static void end_fire(void *arg)
 	struct call *c = arg;
 	struct call_event ev = {.type = CALL_EV_ENDED};
 
+	BASE_ASSERT(c->state == CALL_ENDED && !c->end_reported,
+		    "a call reports its end once, after it ended");
+	c->end_reported = true;
 	/* RTP stops with the call; a recording in progress is closed by the stream. */
 	c->ms = mem_deref(c->ms);
 	ev.end = c->end;

@@ -245,6 +245,8 @@ static void bridge_cut(struct wstream *ws)
 	struct wstream *p = ws->peer;
 
 	if (p) {
+		BASE_ASSERT(p->peer == ws && p->w == ws->w,
+			    "bridged streams point at each other on one worker");
 		p->peer = NULL;
 		p->br_n = 0;
 		p->br_primed = false;
@@ -784,6 +786,7 @@ static void stream_free(struct media_worker *w, struct wstream *ws)
 	if (ws->started) /* RFC 3550 6.6: say goodbye, so the peer's RTCP view ends cleanly */
 		rtcp_send(ws, clock_mono_ms(), true);
 	bridge_cut(ws);
+	BASE_ASSERT(ws->le.list == &w->streams, "a stream is freed from its own worker's list");
 	epoll_ctl(w->epfd, EPOLL_CTL_DEL, ws->fd_rtcp, NULL);
 	close(ws->fd_rtp);
 	close(ws->fd_rtcp);
@@ -816,6 +819,7 @@ static void command_run(struct media_worker *w, struct wcmd *c)
 	case WCMD_ADD: {
 		struct epoll_event ev = {.events = EPOLLIN};
 
+		BASE_ASSERT(ws->w == w && !ws->le.list, "a stream is on one worker's list");
 		list_append(&w->streams, &ws->le, ws);
 		ev.data.ptr = &ws->tag_rtcp;
 		epoll_ctl(w->epfd, EPOLL_CTL_ADD, ws->fd_rtcp, &ev);
@@ -842,6 +846,8 @@ static void command_run(struct media_worker *w, struct wcmd *c)
 		dtmf_queue(ws, c->key, c->duration_ms);
 		break;
 	case WCMD_BRIDGE:
+		/* The bridge buffers have no lock: both streams must be this worker's. */
+		BASE_ASSERT(!c->peer || c->peer->w == w, "bridged streams share one worker");
 		bridge_cut(ws);
 		if (c->peer && c->peer != ws && !ws->dead && !c->peer->dead) {
 			bridge_cut(c->peer);
@@ -877,6 +883,7 @@ static void command_run(struct media_worker *w, struct wcmd *c)
 			ws->silence_ms = 0;
 		break;
 	case WCMD_DEL:
+		BASE_ASSERT(!ws->dead, "a stream is deleted once");
 		ws->dead = true;
 		list_append(&w->dead, &ws->le_dead, ws);
 		bridge_cut(ws);

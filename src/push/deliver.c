@@ -665,6 +665,26 @@ static void reap(struct push *p)
 
 /* ---- the loop ----------------------------------------------------------------------- */
 
+/* Whether a job of this push holds the outbox row (sending it, or parked for a token). */
+static bool row_held(const struct push *p, uint64_t seq)
+{
+	for (struct le *le = p->xfers.head; le; le = le->next) {
+		const struct xfer *x = le->data;
+
+		if (x->job && x->job->row->seq == seq)
+			return true;
+	}
+	for (struct le *le = p->insts.head; le; le = le->next) {
+		const struct inst *in = le->data;
+
+		for (struct le *w = in->waiting.head; w; w = w->next) {
+			if (((const struct job *)w->data)->row->seq == seq)
+				return true;
+		}
+	}
+	return false;
+}
+
 static int on_claimed(struct store_outbox_row *row, void *arg)
 {
 	struct push *p = arg;
@@ -672,6 +692,10 @@ static int on_claimed(struct store_outbox_row *row, void *arg)
 	struct inst *in;
 	char why[160];
 
+	/* The lease makes one delivery at a time per row (and a session's rows go in order);
+	 * a delivered row is never claimed again. The walk is over jobs in flight: few. */
+	BASE_ASSERT(row->state == STORE_OUTBOX_PENDING && !row_held(p, row->seq),
+		    "an outbox row is leased to one delivery at a time, and only while pending");
 	if (!j)
 		return ENOMEM; /* the rest come back when their lease ends */
 	j->p = p;

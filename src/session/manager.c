@@ -38,13 +38,6 @@ struct flow_entry {
 	uint64_t loaded_ms;        /* monotonic, when the entry was made */
 };
 
-/* A decoded prompt file. Owner: the manager's prompt hash. */
-struct prompt_entry {
-	struct le he;
-	char *path;
-	struct media_prompt *prompt;
-};
-
 /* HangUpCall's request through the queue. */
 struct hangup_msg {
 	uint64_t sdkappid;
@@ -75,50 +68,30 @@ int session_conf_read(const struct conf *cf, struct session_conf *sc, struct con
 	return 0;
 }
 
-static void prompt_entry_destructor(void *arg)
+/* The prompt table's decoder: a file through the media module's cache. */
+static int prompt_decode(const char *path, struct media_prompt **pp, void *arg)
 {
-	struct prompt_entry *e = arg;
+	struct session_mgr *m = arg;
+	char why[200] = "";
+	int err = media_prompt_file(m->deps.media, path, pp, why, sizeof(why));
 
-	hash_unlink(&e->he);
-	mem_deref(e->path);
-	mem_deref(e->prompt);
+	if (err)
+		log_error("session", "prompt %s: %s", path, why);
+	return err;
 }
 
-static bool prompt_match(struct le *le, void *arg)
-{
-	return !strcmp(((struct prompt_entry *)le->data)->path, arg);
-}
-
-/* Decodes one prompt file into the table (called with m->lock held). */
+/* ivr_flow_prompt_files' handler: one file of the flow into the prompt table. */
 static int prompt_load(const char *path, void *arg)
 {
 	struct session_mgr *m = arg;
-	struct prompt_entry *e;
-	char why[200] = "";
-	int err;
 
-	if (!m->deps.media || list_ledata(hash_lookup(m->prompts, hash_joaat_str(path),
-						      prompt_match, (void *)path)))
-		return 0;
-	e = mem_zalloc(sizeof(*e), prompt_entry_destructor);
-	if (!e || str_dup(&e->path, path)) {
-		mem_deref(e);
-		return ENOMEM;
-	}
-	err = media_prompt_file(m->deps.media, path, &e->prompt, why, sizeof(why));
-	if (err) {
-		log_error("session", "prompt %s: %s", path, why);
-		mem_deref(e);
-		return err;
-	}
-	hash_append(m->prompts, hash_joaat_str(path), &e->he, e);
-	return 0;
+	return m->prompts ? session_prompts_load(m->prompts, path) : 0;
 }
 
 /* libre's reference counts are not atomic, so a flow object is never shared between
  * threads: the thread that hands a session over loads the session's own copy and gives it
  * away with the session. Loading is a parse of a small document; prompt files are decoded
- * once into the shared prompt table (whose entries live as long as the manager). */
+ * once into the shared prompt table (prompts.c; entries live as long as the manager). */
 /* One version of an IVR, parsed, its prompt files decoded into the table. Blocking. */
 static int flow_version_load(struct session_mgr *m, const char *sid, uint64_t sdkappid,
 			     uint64_t ivr_id, uint32_t version, struct ivr_flow **flowp)
@@ -148,9 +121,7 @@ static int flow_version_load(struct session_mgr *m, const char *sid, uint64_t sd
 		mem_deref(diag);
 		return err;
 	}
-	pthread_mutex_lock(&m->lock);
 	err = ivr_flow_prompt_files(flow, prompt_load, m);
-	pthread_mutex_unlock(&m->lock);
 	if (err)
 		mem_deref(flow);
 	else
@@ -195,12 +166,7 @@ int session_flow_get(struct session_mgr *m, const struct store_session *row,
 
 struct media_prompt *session_prompt_get(struct session_mgr *m, const char *path)
 {
-	struct prompt_entry *e;
-
-	pthread_mutex_lock(&m->lock);
-	e = list_ledata(hash_lookup(m->prompts, hash_joaat_str(path), prompt_match, (void *)path));
-	pthread_mutex_unlock(&m->lock);
-	return e ? e->prompt : NULL;
+	return session_prompts_get(m->prompts, path);
 }
 
 static uint32_t flow_key(uint64_t sdkappid, uint64_t ivr_id, uint32_t version)
@@ -501,7 +467,6 @@ static void mgr_destructor(void *arg)
 	list_flush(&m->active);
 	hash_flush(m->flows);
 	mem_deref(m->flows);
-	hash_flush(m->prompts);
 	mem_deref(m->prompts);
 	mem_deref(m->beep);
 	pthread_cond_destroy(&m->stop);
@@ -530,7 +495,8 @@ int session_mgr_alloc(struct session_mgr **mp, const struct session_conf *sc,
 	m->flow_sweep = err ? NULL : mem_zalloc(sizeof(*m->flow_sweep), NULL);
 	err = err ? err : (m->flow_sweep ? 0 : ENOMEM);
 	err = err ? err : fd_listen(m->wake_fd, FD_READ, wake_handler, m);
-	err = err ? err : hash_alloc(&m->prompts, 256);
+	if (!err && deps->media)
+		err = session_prompts_alloc(&m->prompts, prompt_decode, m);
 	err = err ? err : hash_alloc(&m->flows, 64);
 	if (!err && deps->media)
 		err = media_prompt_tone(&m->beep, 1000, 400);

@@ -35,8 +35,8 @@ struct session_mgr {
 	struct tmr *flow_sweep;        /* owned: drops flows nobody used for a while */
 	struct list active;            /* struct session_work, owned */
 	struct media_prompt *beep;     /* owned: played before a voicemail; NULL without media */
-	pthread_mutex_t lock;          /* guards prompts and stopping (other threads use them) */
-	struct hash *prompts;          /* path → struct prompt_entry, owned */
+	pthread_mutex_t lock;          /* guards stopping (the refresher thread waits on it) */
+	struct session_prompts *prompts; /* owned; NULL without media */
 	struct inbound_table *inbound; /* owned; the control loop's, replaced whole */
 	pthread_t refresher;           /* re-reads the inbound numbers every few seconds */
 	bool refresher_running;
@@ -79,6 +79,7 @@ struct session_work {
 	struct session_xfer *xfer;     /* owned: a transfer under way or connected */
 	struct json_t *legs;           /* owned: transfer legs so far (ServeParticipants) */
 	bool transferred;              /* a transfer leg answered: the IVR handed the call on */
+	bool finished;                 /* its final record was queued (finish ran) */
 	/* recordings (work.c) */
 	bool record_call;              /* the instance asks for the call to be recorded */
 	char record_file[512];         /* the call recording, relative; "" = none (or failed) */
@@ -101,6 +102,19 @@ int session_flow_get(struct session_mgr *m, const struct store_session *row,
 		     struct ivr_flow **flowp);
 /* A prompt file's decoded audio from the table filled at flow load (no disk), or NULL. */
 struct media_prompt *session_prompt_get(struct session_mgr *m, const char *path);
+
+/* The table of decoded prompt files (prompts.c): filled by threads loading flows, read by
+ * the control loop, which never waits on a decoding (files decode with no lock held). */
+struct session_prompts;
+/* Decodes the file at path into a new prompt (blocking). */
+typedef int (session_prompt_decode_h)(const char *path, struct media_prompt **pp, void *arg);
+int session_prompts_alloc(struct session_prompts **tp, session_prompt_decode_h *decode,
+			  void *arg);
+/* Thread-safe, blocking: decodes path into the table unless it is there already. */
+int session_prompts_load(struct session_prompts *t, const char *path);
+/* Thread-safe, never waits on a decoding: the file's prompt, or NULL. Valid while the
+ * table lives. */
+struct media_prompt *session_prompts_get(struct session_prompts *t, const char *path);
 
 /* The inbound number table: loaded before the loop runs, then refreshed on its own
  * thread (store reads, flow loads), so the control loop only looks it up. */

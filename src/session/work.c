@@ -67,6 +67,8 @@ static void finish(struct session_work *w, const struct store_session_end *end)
 	char *vms = NULL, *body = NULL, *rec_body = NULL;
 	json_t *cdr;
 
+	BASE_ASSERT(!w->finished, "a session finishes once (one final record queued)");
+	w->finished = true;
 	voicemail_keep(w);
 	if (w->voicemails) {
 		vms = json_dumps(w->voicemails, JSON_COMPACT);
@@ -430,6 +432,7 @@ static void call_event(struct call *c, const struct call_event *ev, void *arg)
 	char *legs;
 
 	(void)c;
+	BASE_ASSERT(!w->finished, "a finished session hears no more of its call");
 	switch (ev->type) {
 	case CALL_EV_RINGING:
 		w->ring_ts = ev->times.ring_ms / 1000;

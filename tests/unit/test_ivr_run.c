@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -866,8 +867,8 @@ enum srv_mode { SRV_OK, SRV_500, SRV_SILENT, SRV_NOT_JSON, SRV_SPEECH };
 struct srv {
 	int fd;
 	uint16_t port;
-	enum srv_mode mode;
-	volatile bool stop;
+	_Atomic enum srv_mode mode;  /* set by the test, read by the server thread */
+	atomic_bool stop;
 	pthread_t thread;
 	char last_request[4096];
 	unsigned requests;
