@@ -665,6 +665,19 @@ static void reap(struct push *p)
 
 /* ---- the loop ----------------------------------------------------------------------- */
 
+/* hash_apply handler: whether the instance has a job for the row parked for its token. */
+static bool inst_parks_row(struct le *le, void *arg)
+{
+	const struct inst *in = le->data;
+	const uint64_t *seq = arg;
+
+	for (struct le *w = in->waiting.head; w; w = w->next) {
+		if (((const struct job *)w->data)->row->seq == *seq)
+			return true;
+	}
+	return false;
+}
+
 /* Whether a job of this push holds the outbox row (sending it, or parked for a token). */
 static bool row_held(const struct push *p, uint64_t seq)
 {
@@ -674,15 +687,7 @@ static bool row_held(const struct push *p, uint64_t seq)
 		if (x->job && x->job->row->seq == seq)
 			return true;
 	}
-	for (struct le *le = p->insts.head; le; le = le->next) {
-		const struct inst *in = le->data;
-
-		for (struct le *w = in->waiting.head; w; w = w->next) {
-			if (((const struct job *)w->data)->row->seq == seq)
-				return true;
-		}
-	}
-	return false;
+	return hash_apply(p->insts, inst_parks_row, &seq) != NULL;
 }
 
 static int on_claimed(struct store_outbox_row *row, void *arg)
