@@ -7,11 +7,13 @@
 #   scripts/test.sh                 everything
 #   FUZZ_SECONDS=10 scripts/test.sh shorter fuzzing
 #   VARIANTS="release" scripts/test.sh
+#   INTEGRATION_JOBS=1 scripts/test.sh   integration files one at a time (default 3 at once)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 VARIANTS=${VARIANTS:-"release asan"}
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+INTEGRATION_JOBS=${INTEGRATION_JOBS:-3}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-"detect_leaks=1:abort_on_error=1"}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-"print_stacktrace=1:halt_on_error=1"}
 
@@ -21,20 +23,57 @@ failures=()
 log_dir=build/test-logs
 mkdir -p "$log_dir"
 
-step() { # step NAME COMMAND...: runs a step, output to its log, counted
-	local name=$1; shift
-	local logf="$log_dir/${name//[^A-Za-z0-9_.-]/_}.log"
-	local t0=$SECONDS
-	if "$@" >"$logf" 2>&1; then
+report() { # report NAME RC SECONDS LOG: counts a finished step and prints its line
+	if [ "$2" -eq 0 ]; then
 		passed=$((passed + 1))
-		printf 'PASS  %-48s %4ds\n' "$name" $((SECONDS - t0))
+		printf 'PASS  %-48s %4ds\n' "$1" "$3"
 	else
 		failed=$((failed + 1))
-		failures+=("$name")
-		printf 'FAIL  %-48s %4ds  (log: %s)\n' "$name" $((SECONDS - t0)) "$logf"
-		tail -n 40 "$logf" | sed 's/^/      | /'
+		failures+=("$1")
+		printf 'FAIL  %-48s %4ds  (log: %s)\n' "$1" "$3" "$4"
+		tail -n 40 "$4" | sed 's/^/      | /'
 	fi
 }
+
+log_of() { echo "$log_dir/${1//[^A-Za-z0-9_.-]/_}.log"; }
+
+step() { # step NAME COMMAND...: runs a step, output to its log, counted
+	local name=$1; shift
+	local logf t0=$SECONDS rc=0
+	logf=$(log_of "$name")
+	"$@" >"$logf" 2>&1 || rc=$?
+	report "$name" $rc $((SECONDS - t0)) "$logf"
+}
+
+# Steps that may run side by side: job NAME COMMAND... starts one in the background once
+# fewer than $INTEGRATION_JOBS run; jobs_wait reports each as it ends. Each runs in a network
+# namespace of its own when the machine allows it (root: unshare -n), so its fixed ports
+# and its processes' ports are its own; tests/integration/lib/cccd.mjs reserves ports
+# between processes too, so a file also runs beside others outside a namespace.
+declare -A job_name=() job_t0=()
+isolate=""
+unshare -n true 2>/dev/null && isolate=1
+isolated() {
+	if [ -n "$isolate" ]; then
+		unshare -n bash -c 'ip link set lo up && exec "$@"' isolated "$@"
+	else
+		"$@"
+	fi
+}
+job_reap() { # waits for one job to end and reports it
+	local pid rc=0
+	wait -n -p pid "${!job_name[@]}" || rc=$?
+	report "${job_name[$pid]}" $rc $((SECONDS - job_t0[$pid])) "$(log_of "${job_name[$pid]}")"
+	unset "job_name[$pid]" "job_t0[$pid]"
+}
+job() {
+	local name=$1; shift
+	while [ ${#job_name[@]} -ge "$INTEGRATION_JOBS" ]; do job_reap; done
+	isolated "$@" >"$(log_of "$name")" 2>&1 &
+	job_name[$!]=$name
+	job_t0[$!]=$SECONDS
+}
+jobs_wait() { while [ ${#job_name[@]} -gt 0 ]; do job_reap; done; }
 
 scripts/install-deps.sh || { echo "install-deps failed"; exit 1; }
 
@@ -56,14 +95,15 @@ done
 step "bench/build" env BUILD_ONLY=1 bash -c 'bench/api/run.sh && bench/calls/floor.sh'
 
 if [ -d tests/integration ] && ls tests/integration/*.test.* >/dev/null 2>&1; then
+	echo "== integration tests ($VARIANTS; $INTEGRATION_JOBS at once)"
 	for v in $VARIANTS; do
-		echo "== integration tests ($v)"
 		for t in tests/integration/*.test.*; do
 			# A file that waits forever fails after 15 minutes instead of holding the run.
-			step "integration/$v/$(basename "$t")" env CCCD_BUILD="$v" \
+			job "integration/$v/$(basename "$t")" env CCCD_BUILD="$v" \
 				timeout -k 10 900 node --test --test-reporter=spec "$t"
 		done
 	done
+	jobs_wait
 fi
 
 if ls fuzz/fuzz_*.c >/dev/null 2>&1; then

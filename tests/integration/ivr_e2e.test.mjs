@@ -138,8 +138,7 @@ before(async () => {
     res.writeHead(200, { "Content-Type": "application/json" });
     res.end('{"ErrCode":0,"ErrMsg":"ok"}');
   });
-  const rtpBase = 32000 + 40 * Math.floor(Math.random() * 24);
-  d = await startCccd({ rtpPorts: [rtpBase, rtpBase + 39],
+  d = await startCccd({
     sections: [
       "[records]", "link_ttl = 600",
       "[trunk vm]", "host = 127.0.0.1", `port = ${VM_PORT}`, "transport = udp",

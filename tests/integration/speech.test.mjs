@@ -37,7 +37,7 @@ before(async () => {
   });
   await new Promise((r) => asr.listen(0, "127.0.0.1", r));
   asrPort = asr.address().port;
-  d = await startCccd({ rtpPorts: [33200, 33239], sections: [
+  d = await startCccd({ sections: [
     "[trunk phone]", "host = 127.0.0.1", `port = ${PHONE_PORT}`, "transport = udp",
     "route = *", "options_interval = 0"].join("\n") });
   const tone = path.join(d.dir, "tone-2s.pcap");
