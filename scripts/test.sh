@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test of cccd: installs what is missing, builds the release (-Werror) and the
 # sanitizer (ASan + UBSan) variants, then runs the unit tests, the integration tests
-# (real cccd processes, the official Node SDK, sipp, baresip) under both, and each fuzz
-# harness for a bounded time. Prints "N passed, N failed" last; exits non-zero on failure.
+# (real cccd processes, the official Node SDK, sipp, baresip) under both, several files at
+# once, and beside them a 3-minute soak of the release build (bench/soak: memory and
+# descriptors back to their baseline after a mixed load), and each fuzz harness for a
+# bounded time. Prints "N passed, N failed" last; exits non-zero on failure.
 #
 #   scripts/test.sh                 everything
 #   FUZZ_SECONDS=10 scripts/test.sh shorter fuzzing
@@ -95,7 +97,11 @@ done
 step "bench/build" env BUILD_ONLY=1 bash -c 'bench/api/run.sh && bench/calls/floor.sh'
 
 if [ -d tests/integration ] && ls tests/integration/*.test.* >/dev/null 2>&1; then
-	echo "== integration tests ($VARIANTS; $INTEGRATION_JOBS at once)"
+	echo "== integration tests ($VARIANTS) and soak, $INTEGRATION_JOBS at once"
+	# The longest first, so it does not run alone at the end.
+	case " $VARIANTS " in *" release "*)
+		job "soak/release" env CHECK=1 MINUTES=3 BUILD=release timeout -k 10 900 bench/soak/run.sh
+	esac
 	for v in $VARIANTS; do
 		for t in tests/integration/*.test.*; do
 			# A file that waits forever fails after 15 minutes instead of holding the run.
