@@ -297,7 +297,7 @@ export async function sipp(scenario, opts = {}) {
   for (let attempt = 1; ; attempt++) {
     const peer = await sippOnce(scenario, opts);
     const inUse = peer.proc.exitCode !== null &&
-      /already in use|bind/i.test(peer.log + readIfAny(`/tmp/sipp-${peer.port}.err`));
+      /already in use|bind/i.test(peer.log + readIfAny(peer.errorFile));
     if (!inUse || attempt === 5 || opts.port || opts.mp) return peer; // fixed ports: no retry
   }
 }
@@ -314,8 +314,10 @@ async function sippOnce(scenario, opts) {
   const port = opts.port || await freePort();
   const media = opts.mp ? null : await portRange(4);
   const mp = opts.mp || media.min;
+  // Per process: files in other network namespaces may use the same port number.
+  const errorFile = path.join(os.tmpdir(), `sipp-${process.pid}-${port}.err`);
   const args = ["-sf", scenario, "-i", "127.0.0.1", "-p", String(port), "-mi", "127.0.0.1",
-    "-mp", String(mp), "-nostdin", "-trace_err", "-error_file", `/tmp/sipp-${port}.err`,
+    "-mp", String(mp), "-nostdin", "-trace_err", "-error_file", errorFile,
     ...(opts.args || [])];
   const proc = spawn("sipp", args, { stdio: ["ignore", "pipe", "pipe"], cwd: opts.cwd });
   let log = "";
@@ -327,7 +329,7 @@ async function sippOnce(scenario, opts) {
   }));
   await sleep(300);
   return {
-    port, proc, get log() { return log; },
+    port, proc, errorFile, get log() { return log; },
     // sipp's exit code (0: its scenario passed), or null if it runs on after timeoutMs.
     wait(timeoutMs = 20000) {
       return Promise.race([exited, sleep(timeoutMs).then(() => null)]);
