@@ -27,14 +27,20 @@ const FAIL = Number(process.env.PUSH_FAIL || 0.15);   // share of pushes answere
 const HANG = Number(process.env.PUSH_HANG || 0.05);   // share of pushes never answered
 const CHECK = process.env.CHECK === "1";
 const WARMUP_S = Number(process.env.WARMUP_S || 30);
-// CHECK bounds: descriptors back to the baseline within FD_SLACK; resident memory grown by
-// less than RSS_PER_CALL bytes per call done since the baseline (allocator arenas and
-// caches settle, a leak of even one small object per call does not); the WAL file below
-// WAL_MAX bytes (SQLite checkpoints it at 1000 pages; growth past that means checkpoints
-// stopped); no acknowledged session without its CDR push.
+// CHECK bounds:
+//  - descriptors other than the store's files back to the baseline within FD_SLACK (the
+//    store's grow with its pool of read connections, which stays);
+//  - resident memory grown by less than RSS_PER_CALL bytes per call from the end of the
+//    load's first minute to the end of its last: SQLite's page caches (up to 2 MiB a
+//    connection) and malloc's arenas grow during the first minutes and then stop, while a
+//    leak goes on with every call, and a leaked call (its SIP messages, dialog, media
+//    stream and buffers) is larger than RSS_PER_CALL;
+//  - the WAL file below WAL_MAX bytes (SQLite checkpoints it at 1000 pages, about 4 MiB;
+//    growth past that means checkpoints stopped);
+//  - no acknowledged session without its CDR push.
 const FD_SLACK = Number(process.env.FD_SLACK || 4);
-const RSS_PER_CALL = Number(process.env.RSS_PER_CALL || 4096);
-const WAL_MAX = Number(process.env.WAL_MAX || 64 << 20);
+const RSS_PER_CALL = Number(process.env.RSS_PER_CALL || 8192);
+const WAL_MAX = Number(process.env.WAL_MAX || 16 << 20);
 // Retries enough that a record reaches the receiver (1 in 5^10 gives up), soon enough that
 // the drain after the load does not wait long.
 const RETRIES = "1s,1s,2s,2s,5s,5s,10s,10s,20s";
@@ -87,16 +93,27 @@ function stat(p) {
 function figures(pid) {
   const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
   const field = (k) => Number(new RegExp(`^${k}:\\s+(\\d+)`, "m").exec(status)[1]);
-  return { rss: field("VmRSS") * 1024, threads: field("Threads"),
-    fds: fs.readdirSync(`/proc/${pid}/fd`).length,
+  // Descriptors on the store's files (two per SQLite connection: the pool of readers
+  // grows with concurrent requests, up to one per API thread, and stays) apart from the
+  // rest (sockets, timers, pipes: what a call or a request may leak).
+  let fds = 0, dbFds = 0;
+  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+    let target = "";
+    try {
+      target = fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch { /* closed meanwhile */ }
+    if (target.startsWith(path.join(dir, "cccd.db"))) dbFds++;
+    else fds++;
+  }
+  return { rss: field("VmRSS") * 1024, threads: field("Threads"), fds, dbFds,
     db: stat(path.join(dir, "cccd.db")), wal: stat(path.join(dir, "cccd.db-wal")) };
 }
 
 const MiB = (b) => (b / 1048576).toFixed(1);
 function line(label, f) {
   const errs = [...errors.values()].reduce((a, b) => a + b, 0);
-  console.log([label.padEnd(8), MiB(f.rss).padStart(8), String(f.fds).padStart(5),
-    String(f.threads).padStart(4), MiB(f.db).padStart(7), MiB(f.wal).padStart(7),
+  console.log([label.padEnd(8), MiB(f.rss).padStart(8),
+    `${f.fds}+${f.dbFds}`.padStart(7), String(f.threads).padStart(4), MiB(f.db).padStart(7), MiB(f.wal).padStart(7),
     String(acked.size).padStart(7), String(cdrs.size).padStart(7), String(describes).padStart(7),
     String(adminOps).padStart(5), `${pushOk}/${pushFailed}/${pushHung}`.padStart(16),
     String(errs).padStart(5)].join(" "));
@@ -149,7 +166,7 @@ async function main() {
   }
   console.log(`# soak: cccd ${VARIANT}, ${MINUTES} min, ${RATE} creates/s over ${TENANTS} tenants, ` +
     `pushes ${Math.round(FAIL * 100)}% failed ${Math.round(HANG * 100)}% hung; folder ${dir}`);
-  console.log("# minute  rss_MiB   fds thr  db_MiB wal_MiB created  cdrs    query admin " +
+  console.log("# minute  rss_MiB fds+db thr  db_MiB wal_MiB created  cdrs    query admin " +
     "push ok/500/hung  errs");
 
   let n = 0;
@@ -189,6 +206,12 @@ async function main() {
   // the rate; its request runs on while the next one starts).
   const inflight = new Set();
   const track = (p) => { inflight.add(p); p.finally(() => inflight.delete(p)); };
+  const minutes = []; // the figures at the end of each minute of the load
+  const minuteLine = (m) => {
+    const f = figures(proc.pid);
+    line(String(m), f);
+    minutes.push({ ...f, calls: cdrs.size });
+  };
   const load = async (ms, label) => {
     const t0 = Date.now(), end = t0 + ms;
     let nextMinute = t0 + 60000, minute = 0, lastCdr = 0, lastAdmin = 0;
@@ -202,9 +225,10 @@ async function main() {
       if (now - lastAdmin >= 5000) { lastAdmin = now; track(adminChange()); }
       if (label && now >= nextMinute) {
         nextMinute += 60000;
-        line(String(++minute), figures(proc.pid));
+        minuteLine(++minute);
       }
     }
+    if (label && exited === null && minute < Math.round(ms / 60000)) minuteLine(++minute);
     if (exited !== null) throw new Error(`cccd exited ${exited} under load: see ${dir}/cccd.log`);
   };
   // Quiet: requests answered, every session's CDR delivered by a now healthy receiver,
@@ -228,10 +252,14 @@ async function main() {
   line("after", after);
   const lost = [...acked.keys()].filter((id) => !cdrs.has(id));
   const calls = Math.max(1, cdrs.size - baseCalls);
-  const perCall = (after.rss - base.rss) / calls;
-  console.log(`# calls since baseline ${calls}; rss ${MiB(base.rss)} -> ${MiB(after.rss)} MiB ` +
-    `(${Math.round(perCall)} B/call); fds ${base.fds} -> ${after.fds}; threads ${base.threads} -> ` +
-    `${after.threads}; wal ${MiB(after.wal)} MiB; sessions without a CDR push: ${lost.length}`);
+  const idlePerCall = (after.rss - base.rss) / calls;
+  const [m1, mN] = [minutes[0], minutes[minutes.length - 1]];
+  const perCall = minutes.length >= 2 ? (mN.rss - m1.rss) / Math.max(1, mN.calls - m1.calls) : idlePerCall;
+  console.log(`# calls since baseline ${calls}; rss ${MiB(base.rss)} -> ${MiB(after.rss)} MiB idle ` +
+    `(${Math.round(idlePerCall)} B/call), ${Math.round(perCall)} B/call from minute 1 to ` +
+    `minute ${minutes.length} of the load; descriptors ${base.fds}+${base.dbFds} -> ${after.fds}+${after.dbFds} (+store files); threads ` +
+    `${base.threads} -> ${after.threads}; wal ${MiB(after.wal)} MiB; sessions without a CDR ` +
+    `push: ${lost.length}`);
   for (const [what, k] of errors) console.log(`# error ${what}: ${k}`);
 
   proc.kill("SIGTERM");
