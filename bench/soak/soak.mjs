@@ -30,11 +30,11 @@ const WARMUP_S = Number(process.env.WARMUP_S || 30);
 // CHECK bounds:
 //  - descriptors other than the store's files back to the baseline within FD_SLACK (the
 //    store's grow with its pool of read connections, which stays);
-//  - resident memory grown by less than RSS_PER_CALL bytes per call from the end of the
-//    load's first minute to the end of its last: SQLite's page caches (up to 2 MiB a
-//    connection) and malloc's arenas grow during the first minutes and then stop, while a
-//    leak goes on with every call, and a leaked call (its SIP messages, dialog, media
-//    stream and buffers) is larger than RSS_PER_CALL;
+//  - resident memory grown by less than RSS_PER_CALL bytes per call over the second half
+//    of the load (from the end of minute ceil(MINUTES/2) to the end): SQLite's page caches
+//    (up to 2 MiB a connection) and malloc's arenas grow during the first minutes and
+//    then stop, while a leak goes on with every call, and a leaked call (its SIP messages,
+//    dialog, media stream and buffers) is larger than RSS_PER_CALL;
 //  - the WAL file below WAL_MAX bytes (SQLite checkpoints it at 1000 pages, about 4 MiB;
 //    growth past that means checkpoints stopped);
 //  - no acknowledged session without its CDR push.
@@ -253,10 +253,11 @@ async function main() {
   const lost = [...acked.keys()].filter((id) => !cdrs.has(id));
   const calls = Math.max(1, cdrs.size - baseCalls);
   const idlePerCall = (after.rss - base.rss) / calls;
-  const [m1, mN] = [minutes[0], minutes[minutes.length - 1]];
-  const perCall = minutes.length >= 2 ? (mN.rss - m1.rss) / Math.max(1, mN.calls - m1.calls) : idlePerCall;
+  const from = Math.ceil(minutes.length / 2);
+  const [mA, mN] = [minutes[from - 1], minutes[minutes.length - 1]];
+  const perCall = minutes.length >= 2 ? (mN.rss - mA.rss) / Math.max(1, mN.calls - mA.calls) : idlePerCall;
   console.log(`# calls since baseline ${calls}; rss ${MiB(base.rss)} -> ${MiB(after.rss)} MiB idle ` +
-    `(${Math.round(idlePerCall)} B/call), ${Math.round(perCall)} B/call from minute 1 to ` +
+    `(${Math.round(idlePerCall)} B/call), ${Math.round(perCall)} B/call from minute ${from} to ` +
     `minute ${minutes.length} of the load; descriptors ${base.fds}+${base.dbFds} -> ${after.fds}+${after.dbFds} (+store files); threads ` +
     `${base.threads} -> ${after.threads}; wal ${MiB(after.wal)} MiB; sessions without a CDR ` +
     `push: ${lost.length}`);
