@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
 # Runs every test of cccd: installs what is missing, builds the release (-Werror) and the
 # sanitizer (ASan + UBSan) variants, then runs the unit tests, the integration tests
-# (real cccd processes, the official Node SDK, sipp, baresip) under both, the unit tests
-# and the concurrency-heavy integration files under ThreadSanitizer, and each fuzz
-# harness for a bounded time. Prints "N passed, N failed" last; exits non-zero on failure.
+# (real cccd processes, the official Node SDK, sipp, baresip) under both, several files at
+# once, and beside them a 3-minute soak of the release build (bench/soak: memory and
+# descriptors back to their baseline after a mixed load); the unit tests and the
+# concurrency-heavy integration files under ThreadSanitizer; each fuzz harness for a
+# bounded time. Prints "N passed, N failed" last; exits non-zero on failure.
 #
 #   scripts/test.sh                 everything
 #   FUZZ_SECONDS=10 scripts/test.sh shorter fuzzing
 #   VARIANTS="release" scripts/test.sh
+#   INTEGRATION_JOBS=1 scripts/test.sh   integration files one at a time (default 3 at once)
 #   TSAN=0 scripts/test.sh          without the ThreadSanitizer runs
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 VARIANTS=${VARIANTS:-"release asan"}
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+INTEGRATION_JOBS=${INTEGRATION_JOBS:-3}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-"detect_leaks=1:abort_on_error=1"}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-"print_stacktrace=1:halt_on_error=1"}
 
@@ -23,50 +27,57 @@ failures=()
 log_dir=build/test-logs
 mkdir -p "$log_dir"
 
-step() { # step NAME COMMAND...: runs a step, output to its log, counted
-	local name=$1; shift
-	local logf="$log_dir/${name//[^A-Za-z0-9_.-]/_}.log"
-	local t0=$SECONDS
-	if "$@" >"$logf" 2>&1; then
+report() { # report NAME RC SECONDS LOG: counts a finished step and prints its line
+	if [ "$2" -eq 0 ]; then
 		passed=$((passed + 1))
-		printf 'PASS  %-48s %4ds\n' "$name" $((SECONDS - t0))
+		printf 'PASS  %-48s %4ds\n' "$1" "$3"
 	else
 		failed=$((failed + 1))
-		failures+=("$name")
-		printf 'FAIL  %-48s %4ds  (log: %s)\n' "$name" $((SECONDS - t0)) "$logf"
-		tail -n 40 "$logf" | sed 's/^/      | /'
+		failures+=("$1")
+		printf 'FAIL  %-48s %4ds  (log: %s)\n' "$1" "$3" "$4"
+		tail -n 40 "$4" | sed 's/^/      | /'
 	fi
 }
 
-scripts/install-deps.sh || { echo "install-deps failed"; exit 1; }
+log_of() { echo "$log_dir/${1//[^A-Za-z0-9_.-]/_}.log"; }
 
-for v in $VARIANTS; do
-	echo "== build $v"
-	make -j"$(nproc)" VARIANT="$v" >"$log_dir/build-$v.log" 2>&1 || {
-		tail -n 60 "$log_dir/build-$v.log"; echo "0 passed, 1 failed"; exit 1; }
-done
+step() { # step NAME COMMAND...: runs a step, output to its log, counted
+	local name=$1; shift
+	local logf t0=$SECONDS rc=0
+	logf=$(log_of "$name")
+	"$@" >"$logf" 2>&1 || rc=$?
+	report "$name" $rc $((SECONDS - t0)) "$logf"
+}
 
-for v in $VARIANTS; do
-	echo "== unit tests ($v)"
-	for t in build/"$v"/tests/test_*; do
-		[ -x "$t" ] || continue
-		step "unit/$v/$(basename "$t")" "$t"
-	done
-done
-
-# The bench programs are not run here (they print figures), but they must keep building.
-step "bench/build" env BUILD_ONLY=1 bash -c 'bench/api/run.sh && bench/calls/floor.sh'
-
-if [ -d tests/integration ] && ls tests/integration/*.test.* >/dev/null 2>&1; then
-	for v in $VARIANTS; do
-		echo "== integration tests ($v)"
-		for t in tests/integration/*.test.*; do
-			# A file that waits forever fails after 15 minutes instead of holding the run.
-			step "integration/$v/$(basename "$t")" env CCCD_BUILD="$v" \
-				timeout -k 10 900 node --test --test-reporter=spec "$t"
-		done
-	done
-fi
+# Steps that may run side by side: job NAME COMMAND... starts one in the background once
+# fewer than $INTEGRATION_JOBS run; jobs_wait reports each as it ends. Each runs in a network
+# namespace of its own when the machine allows it (root: unshare -n), so its fixed ports
+# and its processes' ports are its own; tests/integration/lib/cccd.mjs reserves ports
+# between processes too, so a file also runs beside others outside a namespace.
+declare -A job_name=() job_t0=()
+isolate=""
+unshare -n true 2>/dev/null && isolate=1
+isolated() {
+	if [ -n "$isolate" ]; then
+		unshare -n bash -c 'ip link set lo up && "$@"' isolated "$@"
+	else
+		"$@"
+	fi
+}
+job_reap() { # waits for one job to end and reports it
+	local pid rc=0
+	wait -n -p pid "${!job_name[@]}" || rc=$?
+	report "${job_name[$pid]}" $rc $((SECONDS - job_t0[$pid])) "$(log_of "${job_name[$pid]}")"
+	unset "job_name[$pid]" "job_t0[$pid]"
+}
+job() {
+	local name=$1; shift
+	while [ ${#job_name[@]} -ge "$INTEGRATION_JOBS" ]; do job_reap; done
+	isolated "$@" >"$(log_of "$name")" 2>&1 &
+	job_name[$!]=$name
+	job_t0[$!]=$SECONDS
+}
+jobs_wait() { while [ ${#job_name[@]} -gt 0 ]; do job_reap; done; }
 
 # ThreadSanitizer: the unit tests, and the integration files that run cccd's threads
 # together (API pool, store writer, hand-over, control loop, media workers, TTS and
@@ -89,24 +100,61 @@ tsan_file() { # tsan_file NAME: tests/integration/NAME.test.mjs against the tsan
 	fi
 	return $rc
 }
+export -f tsan_file
+export log_dir
 # push.test.mjs is left out: its 800 ms request timeouts are shorter than TSan's slowdown
 # needs (retries it does not expect); the push thread runs here in threads and calls.
 TSAN_FILES=${TSAN_FILES:-"threads api callout calls inbound transfer speech"}
+tsan_ok=""
+export TSAN_OPTIONS=${TSAN_OPTIONS:-"halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/tsan.supp"}
+
+scripts/install-deps.sh || { echo "install-deps failed"; exit 1; }
+
+for v in $VARIANTS; do
+	echo "== build $v"
+	make -j"$(nproc)" VARIANT="$v" >"$log_dir/build-$v.log" 2>&1 || {
+		tail -n 60 "$log_dir/build-$v.log"; echo "0 passed, 1 failed"; exit 1; }
+done
 if [ "${TSAN:-1}" != 0 ]; then
-	export TSAN_OPTIONS=${TSAN_OPTIONS:-"halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/tsan.supp"}
-	echo "== ThreadSanitizer"
+	echo "== build tsan"
 	if make -j"$(nproc)" VARIANT=tsan >"$log_dir/build-tsan.log" 2>&1; then
-		for t in build/tsan/tests/test_*; do
-			[ -x "$t" ] || continue
-			step "unit/tsan/$(basename "$t")" "$t"
-		done
-		for f in $TSAN_FILES; do
-			step "integration/tsan/$f.test.mjs" tsan_file "$f"
-		done
+		tsan_ok=1
 	else
 		tail -n 60 "$log_dir/build-tsan.log"
 		step "tsan/build" false
 	fi
+fi
+
+for v in $VARIANTS ${tsan_ok:+tsan}; do
+	echo "== unit tests ($v)"
+	for t in build/"$v"/tests/test_*; do
+		[ -x "$t" ] || continue
+		step "unit/$v/$(basename "$t")" "$t"
+	done
+done
+
+# The bench programs are not run here (they print figures), but they must keep building.
+step "bench/build" env BUILD_ONLY=1 bash -c 'bench/api/run.sh && bench/calls/floor.sh'
+
+if [ -d tests/integration ] && ls tests/integration/*.test.* >/dev/null 2>&1; then
+	echo "== integration tests ($VARIANTS${tsan_ok:+, tsan}) and soak, $INTEGRATION_JOBS at once"
+	# The longest first, so it does not run alone at the end.
+	case " $VARIANTS " in *" release "*)
+		job "soak/release" env CHECK=1 MINUTES=3 BUILD=release timeout -k 10 900 bench/soak/run.sh
+	esac
+	for v in $VARIANTS; do
+		for t in tests/integration/*.test.*; do
+			# A file that waits forever fails after 15 minutes instead of holding the run.
+			job "integration/$v/$(basename "$t")" env CCCD_BUILD="$v" \
+				timeout -k 10 900 node --test --test-reporter=spec "$t"
+		done
+	done
+	if [ -n "$tsan_ok" ]; then
+		for f in $TSAN_FILES; do
+			job "integration/tsan/$f.test.mjs" tsan_file "$f"
+		done
+	fi
+	jobs_wait
 fi
 
 if ls fuzz/fuzz_*.c >/dev/null 2>&1; then

@@ -38,7 +38,7 @@ const FLOW = (tts) => JSON.stringify({ type: "autoOutbound", nodes: [
   { id: "bye", type: "hangup" }] });
 
 before(async () => {
-  d = await startCccd({ rtpPorts: [33100, 33139], sections:
+  d = await startCccd({ sections:
     "[trunk nowhere]\nhost = 127.0.0.1\nport = 9\ntransport = udp\nroute = *\noptions_interval = 0\n" });
   const ccc = (...args) => d.ccc(["admin", "--config", d.confPath, ...args]);
   op = admin(Object.fromEntries(ccc("operator-add", "--name", "ops").trim().split("\n").map((l) => l.split("="))));

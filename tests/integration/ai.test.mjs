@@ -17,7 +17,7 @@ let d, aiFlow, plainFlow, next = 1400003000;
 // Calls go to the discard port and never answer: admitted sessions stay live (ringing) and
 // hold their AI channel until they are hung up.
 before(async () => {
-  d = await startCccd({ rtpPorts: [33000, 33039], sections:
+  d = await startCccd({ sections:
     "[trunk nowhere]\nhost = 127.0.0.1\nport = 9\ntransport = udp\nroute = *\noptions_interval = 0\n" });
   aiFlow = path.join(d.dir, "ai.json");
   plainFlow = path.join(d.dir, "plain.json");

@@ -16,7 +16,7 @@ import { toneSamples, writePcap } from "./lib/rtp.mjs";
 
 const A = 1400000300;   // tenant A: flows with recording asked by the flow
 const B = 1400000400;   // tenant B: recording asked by the instance
-const VM_PORT = 16201, COLLECT_PORT = 16202;
+let VM_PORT, COLLECT_PORT; // handed out in before()
 let d, vmPhone, collectPhone, apiA, apiB, pushes = [], servers = [], sockets = new Set();
 
 // ---- audio helpers -------------------------------------------------------------------
@@ -121,6 +121,8 @@ function pathOf(sessionId) {
 }
 
 before(async () => {
+  VM_PORT = await freePort();
+  COLLECT_PORT = await freePort();
   const ivrPort = await listen((req, body, res) => {
     if (req.url === "/ok") {
       res.writeHead(200, { "Content-Type": "application/json" });
@@ -138,8 +140,7 @@ before(async () => {
     res.writeHead(200, { "Content-Type": "application/json" });
     res.end('{"ErrCode":0,"ErrMsg":"ok"}');
   });
-  const rtpBase = 32000 + 40 * Math.floor(Math.random() * 24);
-  d = await startCccd({ rtpPorts: [rtpBase, rtpBase + 39],
+  d = await startCccd({
     sections: [
       "[records]", "link_ttl = 600",
       "[trunk vm]", "host = 127.0.0.1", `port = ${VM_PORT}`, "transport = udp",
@@ -152,9 +153,9 @@ before(async () => {
   const scenario = path.join(d.dir, "ivr_voicemail.xml");
   fs.writeFileSync(scenario, fs.readFileSync(path.join(ROOT, "tests/sip/ivr_voicemail.xml"), "utf8")
     .replaceAll("TONE_PCAP", tone));
-  vmPhone = await sipp(scenario, { port: VM_PORT, mp: 16210 });
+  vmPhone = await sipp(scenario, { port: VM_PORT });
   collectPhone = await sipp(path.join(ROOT, "tests/sip/ivr_collect.xml"),
-    { port: COLLECT_PORT, mp: 16220 });
+    { port: COLLECT_PORT });
 
   const files = { 5001: flow(5001, { url: `http://127.0.0.1:${ivrPort}/ok`, record: true, voicemail: true }),
     5002: flow(5002, { url: `http://127.0.0.1:${ivrPort}/error` }),

@@ -413,7 +413,9 @@ test("OAuth2 client credentials: one token, cached, refetched once after a 401",
   });
 
 test("one row at a time per session, in creation order; sessions in parallel", async (t) => {
-  const env = await setup(t);
+  // A's first row waits for B's (up to 5 s on a loaded machine): the request must not time
+  // out meanwhile, or A's row is sent twice.
+  const env = await setup(t, { pushConfig: ["--timeout-ms", "10000"] });
   const inflight = new Map();
   let maxPerSession = 0;
   let bArrived = false;
@@ -445,7 +447,8 @@ test("one row at a time per session, in creation order; sessions in parallel", a
 
 test("pending and in-flight rows survive kill -9: sent again after a restart, same ids",
   async (t) => {
-    const env = await setup(t);
+    // The hung requests must still be in flight at the kill, however slow the machine.
+    const env = await setup(t, { pushConfig: ["--timeout-ms", "10000"] });
     // Rows written while nothing delivers them.
     const quiet = await env.driver("enabled = no\n"); // appended to [push]
     const early = await quiet.add("s0", "cdr", cdrBody("s0"));

@@ -2,7 +2,7 @@
 // CreateIVRSession per outcome (all at once), and for each the EndStatus, HungUpSide,
 // keys and timestamps that DescribeTelSession and DescribeTelCdr report. Also an inbound
 // call from sipp to the tenant's number. Ports: sipp 16400-16439 (SIP) and 16500-16559
-// (media), cccd RTP 34000-34199.
+// (media), cccd RTP 200 ports the harness reserves.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -102,7 +102,7 @@ before(async () => {
     "options_interval = 0", `route = ${c.callee.slice(0, 15)}`,
     ...(c.auth ? [`username = ${c.auth.split(":")[0]}`, `password = ${c.auth.split(":")[1]}`] : []),
   ].join("\n")).join("\n");
-  d = await startCccd({ sections: trunks, rtpPorts: [34000, 34199] });
+  d = await startCccd({ sections: trunks, rtpCount: 200 });
   flows(d.dir);
   api = client(d.tenant(["--sdkappid", String(SDKAPPID), "--ivr", `10:autoOutbound:${d.dir}/10.json`,
     "--ivr", `11:autoOutbound:${d.dir}/11.json`, "--ivr", `12:inbound:${d.dir}/12.json`,

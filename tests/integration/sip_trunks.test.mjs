@@ -3,8 +3,7 @@
 // it are refused at once), an outbound proxy, cccd's RTP decoding to the prompt it plays,
 // and a re-INVITE that moves the media to a new port and from PCMU to PCMA.
 // Ports: sipp 16450-16459 (SIP), 16570-16597 (sipp media: each binds mp and mp+2), test RTP
-// sockets 16582-16586,
-// cccd RTP 34200-34399.
+// sockets 16582-16586, cccd RTP 200 ports the harness reserves.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -70,7 +69,7 @@ before(async () => {
   execFileSync("sox", ["-n", "-r", "8000", "-c", "1", "-b", "16", path.join(prompts, "chirp.wav"),
     "synth", "1.2", "sine", "200-3000", "vol", "0.5"]);
   prompt = wavSamples(path.join(prompts, "chirp.wav"));
-  d = await startCccd({ sections: TRUNKS, rtpPorts: [34200, 34399] });
+  d = await startCccd({ sections: TRUNKS, rtpCount: 200 });
   const flow = (ivrId, plays) => ({ ivrId, name: `chirp ${plays}`, type: "autoOutbound", start: "s",
     nodes: [{ id: "s", type: "start", next: "p" },
       { id: "p", type: "prompt", params: { file: `${path.relative(ROOT, prompts)}/chirp.wav`, plays, interruptible: false }, next: "h" },

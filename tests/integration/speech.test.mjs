@@ -10,12 +10,12 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
-import { ROOT, startCccd, client, sipp, finished, cdrOf, until } from "./lib/cccd.mjs";
+import { ROOT, startCccd, client, sipp, finished, cdrOf, until, freePort } from "./lib/cccd.mjs";
 import { toneSamples, writePcap } from "./lib/rtp.mjs";
 
 const A = 1400006001;
 const B = 1400006002; // its recordings cannot be written
-const PHONE_PORT = 16300;
+let PHONE_PORT; // handed out in before()
 let d, phone, api, apiB, asr, asrPort, bodies = [], reply = { status: 200, body: "{}" };
 
 function pathOf(sessionId) {
@@ -25,6 +25,7 @@ function pathOf(sessionId) {
 }
 
 before(async () => {
+  PHONE_PORT = await freePort();
   asr = http.createServer((req, res) => {
     const chunks = [];
     req.on("data", (c) => chunks.push(c));
@@ -37,7 +38,7 @@ before(async () => {
   });
   await new Promise((r) => asr.listen(0, "127.0.0.1", r));
   asrPort = asr.address().port;
-  d = await startCccd({ rtpPorts: [33200, 33239], sections: [
+  d = await startCccd({ sections: [
     "[trunk phone]", "host = 127.0.0.1", `port = ${PHONE_PORT}`, "transport = udp",
     "route = *", "options_interval = 0"].join("\n") });
   const tone = path.join(d.dir, "tone-2s.pcap");
@@ -45,7 +46,7 @@ before(async () => {
   const scenario = path.join(d.dir, "ivr_speech.xml");
   fs.writeFileSync(scenario, fs.readFileSync(path.join(ROOT, "tests/sip/ivr_speech.xml"), "utf8")
     .replaceAll("TONE_PCAP", tone));
-  phone = await sipp(scenario, { port: PHONE_PORT, mp: 16310, args: ["-m", "4"] });
+  phone = await sipp(scenario, { port: PHONE_PORT, args: ["-m", "4"] });
   const flow = JSON.stringify({ type: "autoOutbound", nodes: [
     { id: "s", type: "start", next: "ask" },
     { id: "ask", type: "speech", label: "reason", params: { prompt: { tts: "Yes?" },

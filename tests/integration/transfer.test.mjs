@@ -7,27 +7,30 @@
 // destination does not answer connects the second one; when the target hangs up after a
 // transfer that names a survey IVR, the survey runs for the customer and its key is the
 // CDR's PostIVRKeyPressed.
-// Ports: sipp 16110-16159, the parties' RTP sockets 16180-16183, cccd RTP 31000-31039.
+// Ports: the harness hands out the sipps' SIP ports, and reserves their media ports, the
+// parties' RTP sockets and cccd's RTP range (tests/README.md).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import dgram from "node:dgram";
 import fs from "node:fs";
 import path from "node:path";
-import { ROOT, startCccd, client, finished, cdrOf, until, sleep } from "./lib/cccd.mjs";
+import { ROOT, startCccd, client, finished, cdrOf, until, sleep, freePort, portRange } from "./lib/cccd.mjs";
 
 const SDKAPPID = 1400000300;
 const SIP = path.join(ROOT, "tests/sip");
-const PORTS = { customer: 16110, target: 16112, busy: 16114, silent: 16116 };
-const RTP = { customer: 16180, target: 16182 };
+// Filled in before(): each sipp's SIP port, its media ports, the parties' RTP sockets.
+const PORTS = { customer: 0, target: 0, busy: 0, silent: 0 };
+const MEDIA = { customer: 0, target: 0, busy: 0, silent: 0 };
+const RTP = { customer: 0, target: 0 };
 let d, api;
 const procs = [];
 
-// A sipp UAS on a fixed port (a child process, stopped by the test).
+// A sipp UAS on the given ports (a child process, stopped by the test).
 async function sippAt(scenario, port, mediaPort, keys = {}) {
   const args = ["-sf", path.join(SIP, scenario), "-i", "127.0.0.1", "-p", String(port),
     "-mi", "127.0.0.1", "-mp", String(mediaPort), "-nostdin", "-m", "1",
-    "-trace_err", "-error_file", `/tmp/sipp-xfer-${port}.err`];
+    "-trace_err", "-error_file", `/tmp/sipp-xfer-${process.pid}-${port}.err`];
   for (const [k, v] of Object.entries(keys)) args.push("-key", k, String(v));
   const proc = spawn("sipp", args, { stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
@@ -110,8 +113,14 @@ function flow(ivrId, transferNode) {
 }
 
 before(async () => {
+  const media = await portRange(50);
+  for (const [i, k] of Object.keys(PORTS).entries()) {
+    PORTS[k] = await freePort();
+    MEDIA[k] = media.min + 10 * i;
+  }
+  RTP.customer = media.min + 40;
+  RTP.target = media.min + 42;
   d = await startCccd({
-    rtpPorts: [31000, 31039],
     sections: [
       "[trunk target]", "host = 127.0.0.1", `port = ${PORTS.target}`, "route = 7001",
       "options_interval = 0",
@@ -170,8 +179,8 @@ test("a transfer to an external number bridges the two legs until the target han
   const a = await party(RTP.customer);
   const b = await party(RTP.target);
   try {
-    const customer = await sippAt("xfer_caller.xml", PORTS.customer, 16120, { rtp_port: RTP.customer });
-    const target = await sippAt("xfer_agent.xml", PORTS.target, 16130, { rtp_port: RTP.target });
+    const customer = await sippAt("xfer_caller.xml", PORTS.customer, MEDIA.customer, { rtp_port: RTP.customer });
+    const target = await sippAt("xfer_agent.xml", PORTS.target, MEDIA.target, { rtp_port: RTP.target });
     const id = await callAndPress(4601, a);
     await until(() => b.peer, 20000, 50, "the transfer leg's RTP");
     a.talk(0x10);
@@ -208,8 +217,8 @@ test("a transfer to an external number bridges the two legs until the target han
 test("a busy transfer target takes the onFail branch; the customer stays in the IVR", async () => {
   const a = await party(RTP.customer);
   try {
-    const customer = await sippAt("xfer_caller.xml", PORTS.customer, 16120, { rtp_port: RTP.customer });
-    const busy = await sippAt("uas_busy.xml", PORTS.busy, 16140);
+    const customer = await sippAt("xfer_caller.xml", PORTS.customer, MEDIA.customer, { rtp_port: RTP.customer });
+    const busy = await sippAt("uas_busy.xml", PORTS.busy, MEDIA.busy);
     const id = await callAndPress(4602, a);
     await finished(api, SDKAPPID, id, 30000);
     const cdr = await until(() => cdrOf(api, SDKAPPID, id), 5000, 100, "the CDR");
@@ -231,9 +240,9 @@ test("a skill group tries its destinations in order until one answers", async ()
   const a = await party(RTP.customer);
   const b = await party(RTP.target);
   try {
-    const customer = await sippAt("xfer_caller.xml", PORTS.customer, 16120, { rtp_port: RTP.customer });
-    const silent = await sippAt("uas_noanswer.xml", PORTS.silent, 16150);
-    const agent = await sippAt("xfer_agent.xml", PORTS.target, 16130, { rtp_port: RTP.target });
+    const customer = await sippAt("xfer_caller.xml", PORTS.customer, MEDIA.customer, { rtp_port: RTP.customer });
+    const silent = await sippAt("uas_noanswer.xml", PORTS.silent, MEDIA.silent);
+    const agent = await sippAt("xfer_agent.xml", PORTS.target, MEDIA.target, { rtp_port: RTP.target });
     const id = await callAndPress(4603, a);
     await until(() => b.peer, 25000, 50, "the second destination's RTP");
     a.talk(0x20);
@@ -267,8 +276,8 @@ test("after a transfer that names a survey, the customer answers the survey when
   const a = await party(RTP.customer);
   const b = await party(RTP.target);
   try {
-    const customer = await sippAt("xfer_caller.xml", PORTS.customer, 16120, { rtp_port: RTP.customer });
-    const target = await sippAt("xfer_agent.xml", PORTS.target, 16130, { rtp_port: RTP.target });
+    const customer = await sippAt("xfer_caller.xml", PORTS.customer, MEDIA.customer, { rtp_port: RTP.customer });
+    const target = await sippAt("xfer_agent.xml", PORTS.target, MEDIA.target, { rtp_port: RTP.target });
     const id = await callAndPress(4604, a);
     await until(() => b.peer, 20000, 50, "the transfer leg's RTP");
     await until(() => target.exited(), 15000, 100, "the target to hang up");

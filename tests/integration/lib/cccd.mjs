@@ -3,6 +3,7 @@
 // Every wait is bounded; every process started is stopped by stop().
 import { spawn, execFileSync } from "node:child_process";
 import fs from "node:fs";
+import dgram from "node:dgram";
 import http from "node:http";
 import net from "node:net";
 import os from "node:os";
@@ -21,17 +22,126 @@ export function sleep(ms) {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-// A free TCP (and, for SIP, UDP) port on 127.0.0.1, as the kernel hands it out.
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.unref();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
+// Ports. Two kinds, so that integration files can run side by side (scripts/test.sh runs
+// several at once, each in its own network namespace; a file run alone shares the host's):
+//  - single listeners (cccd's API and SIP ports, a sipp's SIP port) get a port the kernel
+//    hands out (bind to 0), checked free for both TCP and UDP and released just before the
+//    program binds it; a program that then finds it taken is started again on new ports
+//    (startCccd, sipp), as another process may take an ephemeral port in that moment;
+//  - ranges (cccd's RTP ports, a sipp's media ports) come out of PORT_POOL, which lies
+//    below the kernel's ephemeral range (/proc/sys/net/ipv4/ip_local_port_range, usually
+//    32768-60999) so no outgoing connection is ever given one of them. A range is reserved
+//    across processes by a lock file per block of 10 ports in PORT_LOCKS (a reservation of
+//    a process that died is taken over), and each port of it is proven free by binding it.
+export const PORT_POOL = [20000, 29999];
+const PORT_BLOCK = 10;
+const PORT_LOCKS = path.join(os.tmpdir(), "cccd-it-ports");
+const heldBlocks = new Set();
+
+function ephemeralRange() {
+  try {
+    const [lo, hi] = fs.readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8")
+      .trim().split(/\s+/).map(Number);
+    return [lo, hi];
+  } catch {
+    return [32768, 60999];
+  }
+}
+
+function bindOk(port, type) {
+  return new Promise((resolve) => {
+    const done = (ok) => { s.close(() => resolve(ok)); };
+    let s;
+    if (type === "tcp") {
+      s = net.createServer();
+      s.once("error", () => resolve(false));
+      s.listen(port, "127.0.0.1", () => done(true));
+    } else {
+      s = dgram.createSocket("udp4");
+      s.once("error", () => { s.close(); resolve(false); });
+      s.bind(port, "127.0.0.1", () => done(true));
+    }
   });
+}
+
+// A free port on 127.0.0.1 for both TCP and UDP, as the kernel hands it out.
+export async function freePort() {
+  for (let attempt = 1; ; attempt++) {
+    const port = await new Promise((resolve, reject) => {
+      const s = net.createServer();
+      s.unref();
+      s.on("error", reject);
+      s.listen(0, "127.0.0.1", () => {
+        const { port: p } = s.address();
+        s.close(() => resolve(p));
+      });
+    });
+    if (await bindOk(port, "udp") || attempt === 20) return port;
+  }
+}
+
+function pidAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === "EPERM";
+  }
+}
+
+function lockBlock(block) {
+  const file = path.join(PORT_LOCKS, String(block));
+  for (let i = 0; i < 2; i++) {
+    try {
+      fs.writeFileSync(file, String(process.pid), { flag: "wx" });
+      heldBlocks.add(block);
+      return true;
+    } catch (e) {
+      if (e.code !== "EEXIST") throw e;
+      const owner = Number(readIfAny(file));
+      if (owner && (owner === process.pid || pidAlive(owner))) return false;
+      fs.rmSync(file, { force: true }); // its owner died: the block is free again
+    }
+  }
+  return false;
+}
+
+function unlockBlocks(blocks) {
+  for (const b of blocks) {
+    if (heldBlocks.delete(b)) fs.rmSync(path.join(PORT_LOCKS, String(b)), { force: true });
+  }
+}
+
+process.on("exit", () => unlockBlocks([...heldBlocks]));
+
+// n consecutive ports out of PORT_POOL, reserved for this process and each free for UDP
+// (and for TCP too with { tcp: true }) when this returns. Resolves to { min, max, release() }.
+export async function portRange(n, { tcp = false } = {}) {
+  fs.mkdirSync(PORT_LOCKS, { recursive: true });
+  const [elo, ehi] = ephemeralRange();
+  const first = Math.ceil(PORT_POOL[0] / PORT_BLOCK), last = Math.floor((PORT_POOL[1] + 1) / PORT_BLOCK) - 1;
+  const need = Math.ceil(n / PORT_BLOCK);
+  const starts = [];
+  for (let b = first; b + need - 1 <= last; b += need) {
+    const min = b * PORT_BLOCK, max = min + n - 1;
+    if (max < elo || min > ehi) starts.push(b); // never inside the kernel's ephemeral range
+  }
+  if (!starts.length) throw new Error(`no port range of ${n} outside the ephemeral range ${elo}-${ehi}`);
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const b0 = starts[Math.floor(Math.random() * starts.length)];
+    const blocks = [];
+    for (let b = b0; b < b0 + need && lockBlock(b); b++) blocks.push(b);
+    if (blocks.length === need) {
+      const min = b0 * PORT_BLOCK, max = min + n - 1;
+      let free = true;
+      for (let p = min; p <= max && free; p++) {
+        free = await bindOk(p, "udp") && (!tcp || await bindOk(p, "tcp"));
+      }
+      if (free) return { min, max, release: () => unlockBlocks(blocks) };
+    }
+    unlockBlocks(blocks);
+  }
+  throw new Error(`no free range of ${n} ports in ${PORT_POOL.join("-")}`);
 }
 
 // Polls fn() until it returns a truthy value; throws after timeoutMs.
@@ -53,18 +163,18 @@ function connectOk(port) {
   });
 }
 
-// Starts cccd. opts.sections: extra config text; opts.trunkPort: a trunk to that UDP port;
+// Starts cccd. opts.sections: extra config text; opts.trunkPort: a trunk to that UDP port.
+// opts.rtpPorts [min, max]: a fixed RTP range, else opts.rtpCount (40) ports reserved out of
+// PORT_POOL until cleanup();
+// opts.sipLines: more keys for [sip]; opts.sections: whole sections appended.
 // opts.storePath: the database file (default: in the temporary folder), opts.storeLines:
 // more keys for [store]; opts.env: more environment variables for the process.
 export async function startCccd(opts = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cccd-it-"));
-  const apiPort = await freePort();
-  const sipPort = await freePort();
-  // opts.rtpPorts [min, max]: the RTP range a test was assigned; else a random slice.
-  // opts.sipLines: more keys for [sip]; opts.sections: whole sections appended.
-  const rtpBase = 40000 + Math.floor(Math.random() * 250) * 40; // 40000-49999: not sipp's
-  const [rtpMin, rtpMax] = opts.rtpPorts || [rtpBase, rtpBase + 39];
-  const conf = [
+  const rtp = opts.rtpPorts ? null : await portRange(opts.rtpCount || 40);
+  const [rtpMin, rtpMax] = opts.rtpPorts || [rtp.min, rtp.max];
+  const confPath = path.join(dir, "cccd.conf");
+  const writeConf = (apiPort, sipPort) => fs.writeFileSync(confPath, [
     "[log]", `level = ${opts.logLevel || "info"}`,
     "[api]", `listen = 127.0.0.1:${apiPort}`,
     "[store]", `path = ${opts.storePath || `${dir}/cccd.db`}`, ...(opts.storeLines || []),
@@ -76,22 +186,41 @@ export async function startCccd(opts = {}) {
     ...(opts.trunkPort ? ["[trunk peer]", "host = 127.0.0.1", `port = ${opts.trunkPort}`,
       "transport = udp", "route = *", "options_interval = 0"] : []),
     opts.sections || "",
-  ].join("\n") + "\n";
-  const confPath = path.join(dir, "cccd.conf");
-  fs.writeFileSync(confPath, conf);
+  ].join("\n") + "\n");
+  const apiPort = await freePort();
+  const sipPort = await freePort();
+  writeConf(apiPort, sipPort);
 
   const d = {
     dir, confPath, apiPort, sipPort, endpoint: `127.0.0.1:${apiPort}`, proc: null, log: "",
+    started: false,
     async start() {
+      // The first start takes new ports if its own were taken in the moment between the
+      // check and cccd's bind; a restart keeps them (clients hold the endpoint).
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.startOnce();
+          this.started = true;
+          return;
+        } catch (e) {
+          if (this.started || attempt === 5 || !/cannot listen/.test(this.log)) throw e;
+          this.apiPort = await freePort();
+          this.sipPort = await freePort();
+          this.endpoint = `127.0.0.1:${this.apiPort}`;
+          writeConf(this.apiPort, this.sipPort);
+        }
+      }
+    },
+    async startOnce() {
       this.log = "";
       this.proc = spawn(CCCD, ["--config", confPath], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"],
         env: { ...process.env, ...(opts.env || {}) } });
       this.proc.stdout.on("data", (b) => { this.log += b; });
       this.proc.stderr.on("data", (b) => { this.log += b; });
-      const p = this.proc;
+      const p = this.proc, port = this.apiPort;
       await until(async () => {
         if (p.exitCode !== null) throw new Error(`cccd exited ${p.exitCode}:\n${this.log}`);
-        return connectOk(apiPort);
+        return connectOk(port);
       }, 15000, 50, "cccd to listen");
     },
     // kill -9: no cleanup at all.
@@ -141,6 +270,7 @@ export async function startCccd(opts = {}) {
     },
     cleanup() {
       fs.rmSync(dir, { recursive: true, force: true });
+      rtp?.release();
     },
   };
   await d.start();
@@ -163,14 +293,14 @@ export function client(creds, endpoint, signMethod = "TC3-HMAC-SHA256", reqMetho
 
 // A sipp peer (UAS by default) on a free port; stop() ends it. opts.port / opts.mp fix its
 // SIP and media ports, opts.cwd its folder (relative pcap paths in scenarios), opts.args more.
-// Its media ports (50000-59999) are apart from cccd's RTP ranges (40000-49999), but any
-// process may hold one a moment (the kernel hands out ports up to 60999): a sipp that
-// cannot bind is started again on other ports, so a port taken by chance is not a failure.
+// Its media ports (mp .. mp+3: audio, RTCP, video) are a range reserved out of PORT_POOL
+// until it exits. Its SIP port is one the kernel handed out a moment before, which another
+// process may take in between: a sipp that cannot bind is started again on other ports.
 export async function sipp(scenario, opts = {}) {
   for (let attempt = 1; ; attempt++) {
     const peer = await sippOnce(scenario, opts);
     const inUse = peer.proc.exitCode !== null &&
-      /already in use|bind/i.test(peer.log + readIfAny(`/tmp/sipp-${peer.port}.err`));
+      /already in use|bind/i.test(peer.log + readIfAny(peer.errorFile));
     if (!inUse || attempt === 5 || opts.port || opts.mp) return peer; // fixed ports: no retry
   }
 }
@@ -185,18 +315,24 @@ function readIfAny(file) {
 
 async function sippOnce(scenario, opts) {
   const port = opts.port || await freePort();
-  const mp = opts.mp || 50000 + Math.floor(Math.random() * 1000) * 10;
+  const media = opts.mp ? null : await portRange(4);
+  const mp = opts.mp || media.min;
+  // Per process: files in other network namespaces may use the same port number.
+  const errorFile = path.join(os.tmpdir(), `sipp-${process.pid}-${port}.err`);
   const args = ["-sf", scenario, "-i", "127.0.0.1", "-p", String(port), "-mi", "127.0.0.1",
-    "-mp", String(mp), "-nostdin", "-trace_err", "-error_file", `/tmp/sipp-${port}.err`,
+    "-mp", String(mp), "-nostdin", "-trace_err", "-error_file", errorFile,
     ...(opts.args || [])];
   const proc = spawn("sipp", args, { stdio: ["ignore", "pipe", "pipe"], cwd: opts.cwd });
   let log = "";
   proc.stdout.on("data", (b) => { log += b; });
   proc.stderr.on("data", (b) => { log += b; });
-  const exited = new Promise((r) => proc.once("exit", (code) => r(code === null ? 128 : code)));
+  const exited = new Promise((r) => proc.once("exit", (code) => {
+    media?.release();
+    r(code === null ? 128 : code);
+  }));
   await sleep(300);
   return {
-    port, proc, get log() { return log; },
+    port, proc, errorFile, get log() { return log; },
     // sipp's exit code (0: its scenario passed), or null if it runs on after timeoutMs.
     wait(timeoutMs = 20000) {
       return Promise.race([exited, sleep(timeoutMs).then(() => null)]);
