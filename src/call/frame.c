@@ -524,6 +524,8 @@ int call_frame_check(const char *p, size_t n, bool datagram, struct call_frame *
 			f->desync = true;
 			continue;
 		}
+		if (e + 1 < n && is_wsp((unsigned char)p[e + 1]))
+			continue; /* folded: refused with the continuation line */
 		if (!scalar(p + vs, le - vs, CL_DIGITS_MAX, &cl)) {
 			size_t k = skip_sws(p + vs, le - vs, 0);
 
