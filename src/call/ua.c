@@ -201,7 +201,10 @@ static bool request_first(const struct sip_msg *msg, void *arg)
 		return true;
 	}
 	if (!pl_strcmp(&msg->met, "OPTIONS")) {
-		(void)sip_treplyf(NULL, NULL, ua->sip, msg, false, 200, "OK",
+		/* Stateless, like every answer outside a call: a transaction would keep a 32 s
+		 * timer per OPTIONS (libre inserts timers by walking a sorted list), and a
+		 * retransmitted OPTIONS is simply answered again. */
+		(void)sip_replyf(ua->sip, msg, 200, "OK",
 				  "Allow: " ALLOW "\r\n"
 				  "Accept: application/sdp, application/dtmf-relay, "
 				  "application/dtmf\r\n"
