@@ -32,9 +32,12 @@ struct call_frame {
 	const char *reason;     /* the reason phrase naming the fault (static) */
 	size_t hdr_len;         /* start line and headers, the empty line included */
 	size_t body_len;        /* the body's length as Content-Length frames it */
-	bool desync;            /* Content-Length unreadable: on a stream, where the next
-				 * message starts is anybody's guess */
+	bool desync;            /* Content-Length unreadable or beyond the datagram: where
+				 * this message ends (on a stream: the next starts) is in doubt */
 };
+
+/* The reason of a malformed status line (a response: never answered, dropped). */
+#define CALL_FRAME_BAD_STATUS "Malformed Status-Line"
 
 /* Judges the message p..n: a whole UDP datagram (datagram=true: Content-Length may be
  * absent, may not exceed what follows; octets after the body are to be discarded), or one

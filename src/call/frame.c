@@ -315,7 +315,7 @@ static void start_line(const char *p, size_t n, struct call_frame *f)
 		if (n < 12 || strncmp(p, "SIP/2.0 ", 8) || !is_digit((unsigned char)p[8]) ||
 		    !is_digit((unsigned char)p[9]) || !is_digit((unsigned char)p[10]) ||
 		    p[11] != ' ' || p[8] < '1' || p[8] > '6')
-			fault(f, 400, "Malformed Status-Line");
+			fault(f, 400, CALL_FRAME_BAD_STATUS);
 		return;
 	}
 	f->req = true;
@@ -541,12 +541,16 @@ int call_frame_check(const char *p, size_t n, bool datagram, struct call_frame *
 	if (datagram) {
 		size_t left = n - f->hdr_len;
 
-		if (!cl_n)
+		if (!cl_n) {
 			f->body_len = left;
-		else if (cl > left)
+		}
+		else if (cl > left) {
 			fault(f, 400, "Content-Length Larger Than Datagram");
-		else
+			f->desync = true;
+		}
+		else {
 			f->body_len = (size_t)cl;
+		}
 	}
 	else {
 		if (!cl_n)

@@ -126,6 +126,11 @@ static bool udp_recv(struct sa *src, struct mbuf *mb, void *arg)
 		mb->end = mb->pos + f.hdr_len + f.body_len;
 		return false;
 	}
+	/* A response is never answered; it is dropped when its bounds or status are in doubt,
+	 * and otherwise left to libre as before (a sloppy trunk's bare LFs must not fail
+	 * calls: libre reads them, and nothing of a response is forwarded). */
+	if (!f.req && !f.desync && strcmp(f.reason, CALL_FRAME_BAD_STATUS))
+		return false;
 	refused(su->scr, "udp", src, f.scode, f.reason);
 	if (!f.req)
 		return true;

@@ -87,7 +87,7 @@ after(async () => {
   await d?.close();
 });
 
-test("answered calls keep their audio through SIP and RTP floods; cccd answers afterwards", async () => {
+test("answered calls keep their audio through SIP and RTP floods; cccd answers afterwards", async (t) => {
   const ids = [];
   for (const callee of ["008613800005001", "008613800005002"]) {
     const r = await api.CreateIVRSession({ SdkAppId: SDKAPPID, Callee: callee, IVRId: 50 });
@@ -162,7 +162,9 @@ test("answered calls keep their audio through SIP and RTP floods; cccd answers a
     // loopback loses nothing; a few packets late under the flood's CPU are allowed
     assert.ok(lost <= Math.ceil(span * 0.01), `stream ${ssrc}: ${lost} of ${span} lost`);
     assert.ok(span > (FLOOD_MS / 20), `stream ${ssrc} covered the flood (${span} packets)`);
+    t.diagnostic(`stream ${ssrc}: ${span} packets, ${lost} lost`);
   }
+  t.diagnostic(`sent ${JSON.stringify(sent)}, answered ${JSON.stringify(codes)}`);
 
   // what the floods got: OPTIONS 200, REGISTER 405, INVITEs to numbers nobody has either
   // judged (404) or refused above inbound_cps (503)
