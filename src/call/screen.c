@@ -18,9 +18,10 @@
  * so that libre closes it. A message libre cannot decode at all closes the connection
  * inside libre, unanswered.
  *
- * Every request, whatever the transport, also gets the header checks of
- * call_frame_request (Request-URI, addresses, Via, CSeq). Refusals are stateless:
- * a flood of bad messages costs a parse and a send each, nothing kept. */
+ * Every decoded request, whatever the transport, is judged again in the first listener
+ * (a UDP datagram may have arrived before the helper was attached) and asked
+ * call_frame_request (416 for a scheme cccd does not serve). Refusals are stateless: a
+ * flood of bad messages costs a parse and a send each, nothing kept. */
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>

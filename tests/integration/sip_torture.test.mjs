@@ -120,7 +120,7 @@ function torture(name) {
 before(async () => {
   tcpPort = await freePort();
   dt = await startCccd({ sipLines: [`listen = tcp 127.0.0.1:${tcpPort}`] });
-  d = await startCccd({ logLevel: process.env.CCCD_TEST_LOG ? "debug" : "info" });
+  d = await startCccd();
   const flow = {
     ivrId: 75, name: "torture line", type: "inbound", start: "start",
     nodes: [
@@ -141,7 +141,6 @@ before(async () => {
 });
 
 after(async () => {
-  if (process.env.CCCD_TEST_LOG) fs.writeFileSync(process.env.CCCD_TEST_LOG, d?.log ?? "");
   await dt?.close();
   await d?.close();
 });
