@@ -757,13 +757,13 @@ void call_incoming(const struct sip_msg *msg, void *arg)
 	if (call_uri_number(&msg->uri, callee, sizeof(callee))) {
 		char sab[64];
 
-		log_info("call", "inbound INVITE from %s to a non-number: 404",
+		log_debug("call", "inbound INVITE from %s to a non-number: 404",
 			 call_sa_str(&msg->src, sab, sizeof(sab)));
-		(void)sip_treply(NULL, ua->sip, msg, 404, "Not Found");
+		(void)sip_reply(ua->sip, msg, 404, "Not Found"); /* stateless: see below */
 		return;
 	}
 	if (!ua->ih) {
-		(void)sip_treply(NULL, ua->sip, msg, 404, "Not Found");
+		(void)sip_reply(ua->sip, msg, 404, "Not Found");
 		return;
 	}
 	if (!inbound_admit(ua)) {

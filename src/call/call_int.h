@@ -28,6 +28,56 @@ uint32_t call_retry_after(const struct sip_msg *msg);
 /* "ip:port" of sa in buf (64 bytes), for log lines. */
 const char *call_sa_str(const struct sa *sa, char *buf, size_t sz);
 
+/* ---- raw message screening (frame.c): pure, fuzzed by fuzz/fuzz_sip_frame.c ------------ */
+
+/* What the bytes of one SIP message say before a parser reads them. */
+struct call_frame {
+	bool req;               /* a request (else a response, never answered) */
+	uint16_t scode;         /* 0 when sound, else the answer: 400, or 505 for a version */
+	const char *reason;     /* the reason phrase naming the fault (static) */
+	size_t hdr_len;         /* start line and headers, the empty line included */
+	size_t body_len;        /* the body's length as Content-Length frames it */
+	bool desync;            /* Content-Length unreadable or beyond the datagram: where
+				 * this message ends (on a stream: the next starts) is in doubt */
+};
+
+/* The reason of a malformed status line (a response: never answered, dropped). */
+#define CALL_FRAME_BAD_STATUS "Malformed Status-Line"
+
+/* Judges the message p..n: a whole UDP datagram (datagram=true: Content-Length may be
+ * absent, may not exceed what follows; octets after the body are to be discarded), or one
+ * message as framed on a stream. Framing (start line, line ends, Content-Length) and, for
+ * a request, the syntax of the headers cccd relies on (Via, From, To, Contact, CSeq,
+ * Max-Forwards). 0 with *f filled, EINVAL for bad arguments. */
+int call_frame_check(const char *p, size_t n, bool datagram, struct call_frame *f);
+
+/* Appends to mb a stateless response to the raw request p..n: its status line, the
+ * request's Via, From, To (a tag added), Call-ID and CSeq lines. ENOENT when one of those
+ * is missing (nowhere to address the response: drop the request). */
+int call_frame_reply(struct mbuf *mb, const char *p, size_t n, uint16_t scode,
+		     const char *reason);
+
+/* What a decoded request asks that cccd does not serve: *scodep 0, or 416 when the
+ * Request-URI is not sip: or sips:, with *reasonp. */
+int call_frame_request(const struct sip_msg *msg, uint16_t *scodep, const char **reasonp);
+
+/* ---- refusing malformed messages on libre's sockets (screen.c) -------------------------- */
+
+struct call_screen;
+
+/* Screens what arrives on sip's transports; listeners it adds run before those added after
+ * it. Free it before sip: it holds helpers on sip's UDP sockets. */
+int call_screen_alloc(struct call_screen **scrp, struct sip *sip);
+/* Sends one datagram to the SIP UDP socket bound to laddr so that the screen finds that
+ * socket before any peer's message (libre gives no other way to reach it). */
+int call_screen_probe(const struct sa *laddr);
+
+/* ---- libre's sockets among the process's descriptors (sockfind.c) ----------------------- */
+
+/* The descriptor of type (SOCK_DGRAM, SOCK_STREAM) bound to laddr and, when paddr is not
+ * NULL, connected to paddr; -1 when there is none. */
+int call_sock_find(int type, const struct sa *laddr, const struct sa *paddr);
+
 /* ---- the SIP UDP socket's receive buffer (udp_buffer.c) -------------------------------- */
 
 /* Asks for a receive buffer of `bytes` on the process's UDP socket bound to laddr; *gotp is
@@ -95,6 +145,7 @@ struct call_ua {
 	struct sip *sip;
 	struct sipsess_sock *sock;
 	struct sip_lsnr *lsnr_first, *lsnr_last, *lsnr_resp;
+	struct call_screen *screen;
 	struct dnsc *dnsc;
 	struct media *media;                /* not owned */
 	call_incoming_h *ih;

@@ -205,7 +205,10 @@ static bool request_first(const struct sip_msg *msg, void *arg)
 		return true;
 	}
 	if (!pl_strcmp(&msg->met, "OPTIONS")) {
-		(void)sip_treplyf(NULL, NULL, ua->sip, msg, false, 200, "OK",
+		/* Stateless, like every answer outside a call: a transaction would keep a 32 s
+		 * timer per OPTIONS (libre inserts timers by walking a sorted list), and a
+		 * retransmitted OPTIONS is simply answered again. */
+		(void)sip_replyf(ua->sip, msg, 200, "OK",
 				  "Allow: " ALLOW "\r\n"
 				  "Accept: application/sdp, application/dtmf-relay, "
 				  "application/dtmf\r\n"
@@ -274,6 +277,7 @@ static void ua_destructor(void *arg)
 	ua->lsnr_first = mem_deref(ua->lsnr_first);
 	ua->lsnr_last = mem_deref(ua->lsnr_last);
 	ua->lsnr_resp = mem_deref(ua->lsnr_resp);
+	ua->screen = mem_deref(ua->screen); /* its helpers on sip's sockets go before sip */
 	ua->sock = mem_deref(ua->sock);
 	/* Ends what libre still works on (CANCELs waiting for a provisional, BYEs). */
 	sip_close(ua->sip, true);
@@ -347,6 +351,9 @@ int call_ua_alloc(struct call_ua **uap, const struct call_conf *cc, struct media
 		goto out;
 	if (log_enabled(LOG_DEBUG))
 		sip_set_trace_handler(ua->sip, sip_trace);
+	err = call_screen_alloc(&ua->screen, ua->sip);
+	if (err)
+		goto out;
 	for (unsigned i = 0; i < cc->nlisten; i++) {
 		const struct call_listen *l = &cc->listen[i];
 		struct sa laddr;
@@ -356,6 +363,10 @@ int call_ua_alloc(struct call_ua **uap, const struct call_conf *cc, struct media
 			err = sip_transp_add(ua->sip, SIP_TRANSP_UDP, &laddr);
 			if (!err && cc->udp_receive_bytes)
 				udp_buffer_size(&laddr, cc->udp_receive_bytes);
+			if (!err && call_screen_probe(&laddr))
+				log_warn("call", "SIP on udp %s:%u: cannot probe the socket; "
+					 "malformed datagrams are screened only after the first "
+					 "message", l->host, l->port);
 		}
 		if (!err && l->tcp)
 			err = sip_transp_add(ua->sip, SIP_TRANSP_TCP, &laddr);
@@ -365,8 +376,8 @@ int call_ua_alloc(struct call_ua **uap, const struct call_conf *cc, struct media
 			goto out;
 		}
 	}
-	/* Listener order is call order: ours first, then libre's sessions, then the
-	 * catch-all. */
+	/* Listener order is call order: the screen (call_screen_alloc above), ours, then
+	 * libre's sessions, then the catch-all. */
 	err = sip_listen(&ua->lsnr_first, ua->sip, true, request_first, ua);
 	err = err ? err : sipsess_listen(&ua->sock, ua->sip, UA_SESSION_BUCKETS, call_incoming,
 					 ua);

@@ -8,49 +8,10 @@
  * work can tip a busy loop into a collapse it does not leave. A deeper queue rides the
  * burst out. libre 1.1.0 opens the socket and gives no access to it, so it is found among
  * the process's descriptors by its bound address, right after sip_transp_add. */
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
-#include <stdlib.h>
 #include <sys/socket.h>
-#include <unistd.h>
 #include "call/call_int.h"
-
-static bool bound_to(int fd, const struct sa *laddr)
-{
-	struct sa sa;
-	int type = 0;
-	socklen_t len = sizeof(type);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) || type != SOCK_DGRAM)
-		return false;
-	sa_init(&sa, AF_UNSPEC);
-	sa.len = sizeof(sa.u);
-	if (getsockname(fd, &sa.u.sa, &sa.len))
-		return false;
-	return sa_cmp(&sa, laddr, SA_ALL);
-}
-
-static int find_socket(const struct sa *laddr)
-{
-	DIR *dir = opendir("/proc/self/fd");
-	struct dirent *de;
-	int found = -1;
-
-	if (!dir)
-		return -1;
-	while (found < 0 && (de = readdir(dir))) {
-		char *end;
-		long fd = strtol(de->d_name, &end, 10);
-
-		if (*end || end == de->d_name || fd == dirfd(dir))
-			continue;
-		if (bound_to((int)fd, laddr))
-			found = (int)fd;
-	}
-	closedir(dir);
-	return found;
-}
 
 static unsigned rcvbuf_of(int fd)
 {
@@ -68,7 +29,7 @@ int call_udp_buffer(const struct sa *laddr, unsigned bytes, unsigned *gotp)
 
 	if (!laddr || !bytes || bytes > INT_MAX / 2 || !gotp)
 		return EINVAL;
-	fd = find_socket(laddr);
+	fd = call_sock_find(SOCK_DGRAM, laddr, NULL);
 	if (fd < 0)
 		return ENOENT;
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &val, sizeof(val)))

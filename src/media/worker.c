@@ -113,6 +113,12 @@ struct wstream {
 	struct media_telev_rx trx;
 	dtmf_rx_state_t *drx;      /* owned; in-band detection when no telephone-event */
 	bool have_peer;
+	/* symmetric RTP: the source the stream takes media from (rx_rtp) */
+	bool latched;              /* the source is fixed: p.remote, nothing else */
+	struct sa cand;            /* a source other than p.remote on probation */
+	uint32_t cand_ssrc;
+	uint16_t cand_seq;
+	unsigned cand_n;           /* its packets in sequence so far */
 	uint32_t peer_ssrc, base_seq, max_ext, received, exp_prior, rec_prior, jitter;
 	int64_t transit;
 	uint64_t last_rx_ms;
@@ -632,6 +638,46 @@ static void rx_stats(struct wstream *ws, const struct media_rtp *rp, uint64_t no
 	ws->jitter += (uint32_t)d - ((ws->jitter + 8) >> 4);
 }
 
+/* Symmetric RTP without hijacking. We send to where the peer's RTP comes from (behind a
+ * NAT that is not the SDP's address), RTCP beside it, but anyone can send packets to a
+ * stream's port: moving to every new source let a packet spray over the port range take
+ * over live calls' audio and inject audio and keys. So a stream takes media from one
+ * source only. Packets from the SDP's address fix it there at once; another source must
+ * first send PROBATION packets of the negotiated types in sequence with one SSRC (as
+ * Asterisk's strictrtp learns) before the stream moves to it, and only while nothing
+ * fixed the source yet. Everything else is dropped unread and uncounted. A new offer/answer
+ * (stream_start) learns again. */
+enum { PROBATION = 4 };
+
+static bool source_ok(struct wstream *ws, const struct media_rtp *rp, const struct sa *from)
+{
+	bool media = rp->pt == ws->p.codec || (ws->p.telev_pt >= 0 && rp->pt == ws->p.telev_pt);
+
+	if (sa_cmp(from, &ws->p.remote, SA_ALL)) {
+		ws->latched = true;
+		return true;
+	}
+	if (ws->latched || !media)
+		return false;
+	if (ws->cand_n && sa_cmp(from, &ws->cand, SA_ALL) && rp->ssrc == ws->cand_ssrc &&
+	    rp->seq == (uint16_t)(ws->cand_seq + 1))
+		ws->cand_n++;
+	else {
+		ws->cand = *from;
+		ws->cand_ssrc = rp->ssrc;
+		ws->cand_n = 1;
+	}
+	ws->cand_seq = rp->seq;
+	if (ws->cand_n < PROBATION)
+		return false;
+	ws->p.remote = *from;
+	ws->remote_rtcp = *from;
+	sa_set_port(&ws->remote_rtcp, (uint16_t)(sa_port(from) + 1));
+	ws->latched = true;
+	ws->cand_n = 0;
+	return true;
+}
+
 static void rx_rtp(struct wstream *ws, const uint8_t *buf, size_t len, const struct sa *from,
 		   uint64_t now)
 {
@@ -642,15 +688,9 @@ static void rx_rtp(struct wstream *ws, const uint8_t *buf, size_t len, const str
 		atomic_fetch_add_explicit(&ws->st_bad, 1, memory_order_relaxed);
 		return;
 	}
+	if (!source_ok(ws, &rp, from))
+		return; /* not from our peer: not counted either, it says nothing of the call */
 	atomic_fetch_add_explicit(&ws->st_rtp_recv, 1, memory_order_relaxed);
-	/* Symmetric RTP: we send to where the peer's RTP comes from (NAT), RTCP beside it.
-	 * Only media of the negotiated types moves it, so stray packets cannot. */
-	if ((rp.pt == ws->p.codec || (ws->p.telev_pt >= 0 && rp.pt == ws->p.telev_pt)) &&
-	    !sa_cmp(from, &ws->p.remote, SA_ALL)) {
-		ws->p.remote = *from;
-		ws->remote_rtcp = *from;
-		sa_set_port(&ws->remote_rtcp, (uint16_t)(sa_port(from) + 1));
-	}
 	rx_stats(ws, &rp, clock_mono_us());
 	ws->last_rx_ms = now;
 	ws->timed_out = false;
@@ -742,6 +782,8 @@ static void stream_start(struct wstream *ws, const struct wstream_start *p)
 	ws->p = *p;
 	ws->remote_rtcp = p->remote;
 	sa_set_port(&ws->remote_rtcp, (uint16_t)(sa_port(&p->remote) + 1));
+	ws->latched = false;
+	ws->cand_n = 0;
 	ws->pkt_frames = 0;
 	if (p->telev_pt < 0 && !ws->drx) {
 		ws->drx = dtmf_rx_init(NULL, inband_digits, ws);

@@ -363,6 +363,41 @@ static void stream_up(struct fixture *f, int telev_pt)
 
 /* ---- audio, pacing, symmetric RTP, RTCP --------------------------------------------- */
 
+/* RTP from strangers to a live stream's port: a spray of packets (random sequence) never
+ * moves the stream, nor does a source sending in sequence once the stream heard its peer
+ * at the signalled address; none of it is counted as received. Bug pinned: every packet
+ * of the negotiated type from a new source moved the stream (a spray over the port range
+ * took over live calls' audio). */
+static void test_stream_source(void **state)
+{
+	struct fixture *f = *state;
+	int16_t silence[MEDIA_FRAME] = {0};
+	struct media_stats st;
+	int from_b = 0;
+
+	assert_int_equal(media_open(f, 0), 0);
+	stream_up(f, TELEV_PT);
+	assert_true(wait_pkts(f, 0, 3, 2000));
+	/* a spray before the peer spoke: out of sequence, never four in a row */
+	for (int i = 0; i < 12; i++) {
+		f->peer.seq = (uint16_t)(f->peer.seq + 2 + i);
+		peer_send_pcm(f, 1, MEDIA_PCMU, silence);
+	}
+	run_until(f, NULL, NULL, 200);
+	/* the peer at the signalled address: the source is fixed */
+	peer_send_pcm(f, 0, MEDIA_PCMU, silence);
+	run_until(f, NULL, NULL, 100);
+	/* a stranger in perfect sequence now: ignored */
+	for (int i = 0; i < 10; i++)
+		peer_send_pcm(f, 1, MEDIA_PCMU, silence);
+	run_until(f, NULL, NULL, 300);
+	for (int i = 0; i < f->peer.npkts; i++)
+		from_b += f->peer.pkts[i].sock == 1;
+	assert_int_equal(from_b, 0);
+	media_stream_stats(f->ms, &st);
+	assert_int_equal(st.rtp_received, 1);
+}
+
 static void test_stream_audio(void **state)
 {
 	struct fixture *f = *state;
@@ -407,8 +442,10 @@ static void test_stream_audio(void **state)
 
 	/* Silence goes to the signalled address first... */
 	assert_true(wait_pkts(f, 0, 3, 2000));
-	/* ...and to where the peer's RTP comes from once it sends (symmetric RTP). */
-	peer_send_pcm(f, 1, MEDIA_PCMU, silence);
+	/* ...and to where the peer's RTP comes from once it sends (symmetric RTP): a source
+	 * other than the signalled one after a few packets in sequence (probation). */
+	for (int i = 0; i < 4; i++)
+		peer_send_pcm(f, 1, MEDIA_PCMU, silence);
 	assert_true(wait_pkts(f, 1, 2, 2000));
 	for (int i = 0; i < f->peer.npkts; i++) {
 		if (f->peer.pkts[i].sock == 1) {
@@ -1049,6 +1086,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_stream_audio, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stream_source, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dtmf_rfc4733, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dtmf_inband, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dtmf_send, setup, teardown),
