@@ -1,0 +1,330 @@
+// kill -9 at random moments of a mixed load, repeated: CreateIVRSession from three clients
+// (calls answered short or long and recorded, busy, never answered), DescribeTelSession
+// reads, admin changes (blacklist entries, flow versions) and pushes (records, recordings)
+// to a receiver that is sometimes slow or failing. After every restart, every session acknowledged so far is found; at the
+// end every acknowledged session exists exactly once with one final record, and its CDR
+// push was delivered once after de-duplication on the push id (X-TCCC-PUSH-UUID); every
+// acknowledged admin change is there.
+//
+//   CCCD_BUILD=release|asan node --test tests/integration/chaos.test.mjs
+//   CHAOS_SEED=N     replays the random choices of a run (printed at the start)
+//   CHAOS_ROUNDS=N   kills (default 20; bench/chaos/run.sh runs more)
+//   CHAOS_LOG=FILE   the logs of every cccd process of the run, written there at the end
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import http from "node:http";
+import path from "node:path";
+import { createRequire } from "node:module";
+import { ROOT, startCccd, client, sipp, until, freePort, sleep } from "./lib/cccd.mjs";
+
+const require = createRequire(import.meta.url);
+const tencentcloud = require("tencentcloud-sdk-nodejs-intl-en");
+
+const SDKAPPID = 1400004100;
+const ROUNDS = Number(process.env.CHAOS_ROUNDS || 20);
+const SEED = Number(process.env.CHAOS_SEED || Math.floor(Math.random() * 2 ** 31));
+
+// mulberry32: a small seeded generator, so that a run's choices can be replayed.
+function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const random = rng(SEED);
+const between = (lo, hi) => lo + Math.floor(random() * (hi - lo + 1));
+
+// Callee prefix → trunk → sipp scenario; IVR 2 is a menu that waits about 3 s.
+const KINDS = [
+  { name: "short", prefix: "0086138", scenario: "uas_answer_bye.xml", ivr: 2 },
+  { name: "long", prefix: "0086139", scenario: "uas_answer_wait_bye.xml", ivr: 2 },
+  { name: "busy", prefix: "0086137", scenario: "uas_busy.xml", ivr: 1 },
+  { name: "noanswer", prefix: "0086136", scenario: "uas_noanswer.xml", ivr: 1, ring: 2 },
+];
+const MENU = JSON.stringify({ type: "autoOutbound", nodes: [
+  { id: "s", type: "start", next: "m" },
+  { id: "m", type: "menu", params: { prompt: { tts: "Press one." }, timeoutMs: 1000, retries: 1,
+    keys: { 1: { label: "one", next: "bye" } } }, onTimeout: "bye", onInvalid: "bye" },
+  { id: "bye", type: "hangup" }] });
+const FLOW = (n) => JSON.stringify({ type: "autoOutbound", nodes: [
+  { id: "s", type: "start", next: "p" },
+  { id: "p", type: "prompt", params: { tts: `Version ${n}.` }, next: "bye" },
+  { id: "bye", type: "hangup" }] });
+
+let d, api, admin, server;
+const peers = [];
+const deliveries = []; // every push the receiver answered with success
+let failedPushes = 0;
+let logs = ""; // the logs of the processes killed so far (CHAOS_LOG=FILE keeps them)
+
+// Any action through the SDK's common request: the response, or {err, message}.
+function adminClient(creds, endpoint) {
+  const c = new tencentcloud.ccc.v20200210.Client(
+    new tencentcloud.common.Credential(creds.TENCENTCLOUD_SECRET_ID, creds.TENCENTCLOUD_SECRET_KEY),
+    "", { signMethod: "TC3-HMAC-SHA256",
+      httpProfile: { protocol: "http://", endpoint, reqMethod: "POST", reqTimeout: 30 } });
+  return (action, req) => new Promise((resolve) => {
+    const out = { deserialize(data) { Object.assign(this, data); } };
+    c.request(action, req, out, (err, resp) => {
+      if (err) return resolve({ err: err.code || String(err), message: err.message });
+      delete resp.deserialize;
+      resolve(resp);
+    });
+  });
+}
+
+// An API answer that carries a TCCC error code was answered by cccd (a refusal); anything
+// else without a result is a request whose fate is unknown (the kill hit it).
+const refused = (r) => r.err && /^[A-Z][A-Za-z]+(\.[A-Za-z]+)*$/.test(r.err) && r.err !== "ECONNRESET" &&
+  r.err !== "ECONNREFUSED";
+
+before(async () => {
+  console.log(`chaos: CHAOS_SEED=${SEED} CHAOS_ROUNDS=${ROUNDS}`);
+  const pushPort = await freePort();
+  server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", async () => {
+      // Slow answers widen the window in which a kill finds a push in flight.
+      await sleep(between(0, 150));
+      if (random() < 0.03) {
+        failedPushes++;
+        res.writeHead(500);
+        res.end();
+        return;
+      }
+      // Counted once the receiver has taken it, whether or not cccd lives to read the answer.
+      deliveries.push({ id: req.headers["x-tccc-push-uuid"], key: req.headers["x-cccd-push-key"],
+        action: new URL(req.url, "http://x").searchParams.get("action"),
+        body: Buffer.concat(chunks).toString() });
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end('{"ErrCode":0}');
+    });
+  });
+  await new Promise((r) => server.listen(pushPort, "127.0.0.1", r));
+  let trunks = "";
+  for (const k of KINDS) {
+    const p = await sipp(path.join(ROOT, "tests/sip", k.scenario));
+    peers.push(p);
+    trunks += `[trunk ${k.name}]\nhost = 127.0.0.1\nport = ${p.port}\ntransport = udp\n` +
+      `route = ${k.prefix}\noptions_interval = 0\n`;
+  }
+  d = await startCccd({ sections: trunks + "[session]\nstop_wait = 2\nresume_max_age = 600\n" });
+  const creds = d.tenant(["--sdkappid", String(SDKAPPID), "--ivr", "1:autoOutbound",
+    "--number", "008601012345678", "--rules", "demo"]);
+  api = client(creds, d.endpoint);
+  admin = adminClient(creds, d.endpoint);
+  const put = await admin("CccdPutIVRFlow", { SdkAppId: SDKAPPID, IVRId: 2, Document: MENU });
+  assert.equal(put.err, undefined, put.message);
+  d.ccc(["push", "config", "--config", d.confPath, "--sdkappid", String(SDKAPPID),
+    "--url", `http://127.0.0.1:${pushPort}/push`, "--events", "cdr,record"]);
+  d.ccc(["admin", "--config", d.confPath, "instance-set", "--sdkappid", String(SDKAPPID),
+    "--record", "yes"]);
+});
+
+after(async () => {
+  if (process.env.CHAOS_LOG) fs.writeFileSync(process.env.CHAOS_LOG, logs + (d?.log || ""));
+  await d?.stop();
+  for (const p of peers) await p.stop();
+  server?.close();
+  d?.cleanup();
+});
+
+// Retries a read refused by the rate limit (the readers share one account's 20/s).
+async function read(fn) {
+  for (let i = 0; i < 50; i++) {
+    const r = await fn();
+    if (r.err !== "RequestLimitExceeded" && r.err !== "LimitExceeded") return r;
+    await sleep(200);
+  }
+  throw new Error("rate limited for 10 s");
+}
+
+// Every finished session of the run through DescribeTelCdr, page by page.
+async function allCdrs(since) {
+  const list = [];
+  for (let page = 0; page < 100; page++) {
+    const r = await read(() => api.DescribeTelCdr({ SdkAppId: SDKAPPID, StartTimeStamp: since,
+      EndTimeStamp: Math.floor(Date.now() / 1000) + 600, PageSize: 100, PageNumber: page }));
+    assert.equal(r.err, undefined, r.message);
+    list.push(...r.TelCdrList);
+    if (r.TelCdrList.length < 100) return list;
+  }
+  throw new Error("more than 10000 records");
+}
+
+test(`kill -9 at random moments of a mixed load, ${ROUNDS} times`, { timeout: 120000 + ROUNDS * 20000 },
+  async () => {
+    const since = Math.floor(Date.now() / 1000) - 60;
+    const acked = new Map();   // SessionId → kind name
+    const unchecked = [];      // acknowledged, not yet looked up after a restart
+    const blacklisted = [];    // acknowledged blacklist additions
+    const versions = new Map(); // IVR 3 version → document, acknowledged
+    const stats = { sent: 0, unknown: 0, refusedCreates: {}, missingReads: [], adminUnknown: 0 };
+    let stop = false, callee = 0, entry = 0, flowN = 0;
+
+    const creator = async () => {
+      while (!stop) {
+        const k = KINDS[between(0, KINDS.length - 1)];
+        const number = k.prefix + String(callee++).padStart(8, "0");
+        const req = { SdkAppId: SDKAPPID, IVRId: k.ivr, Callee: number };
+        if (k.ring) req.MaxRingTimeoutSecond = k.ring;
+        stats.sent++;
+        const r = await api.CreateIVRSession(req);
+        if (r.SessionId) {
+          acked.set(r.SessionId, k.name);
+          unchecked.push(r.SessionId);
+        } else if (refused(r)) {
+          stats.refusedCreates[r.err] = (stats.refusedCreates[r.err] || 0) + 1;
+        } else {
+          stats.unknown++;
+        }
+        await sleep(between(250, 650));
+      }
+    };
+    // An acknowledged session is always found while cccd answers.
+    const reader = async () => {
+      while (!stop) {
+        const ids = [...acked.keys()];
+        if (ids.length) {
+          const id = ids[between(0, ids.length - 1)];
+          const r = await api.DescribeTelSession({ SdkAppId: SDKAPPID, SessionId: id });
+          if (r.err === "FailedOperation.SessionNotExists") stats.missingReads.push(id);
+        }
+        await sleep(between(300, 700));
+      }
+    };
+    const adminLoad = async () => {
+      while (!stop) {
+        if (random() < 0.6) {
+          const e = "0086150" + String(entry++).padStart(8, "0");
+          const r = await admin("CccdModifyBlacklist", { SdkAppId: SDKAPPID, Add: [e] });
+          if (r.Entries) blacklisted.push(e);
+          else if (!refused(r)) stats.adminUnknown++;
+        } else {
+          const doc = FLOW(flowN++);
+          const r = await admin("CccdPutIVRFlow", { SdkAppId: SDKAPPID, IVRId: 3, Document: doc });
+          if (r.Version) versions.set(r.Version, doc);
+          else if (!refused(r)) stats.adminUnknown++;
+        }
+        await sleep(between(300, 900));
+      }
+    };
+    const load = [creator(), creator(), creator(), reader(), adminLoad()];
+
+    try {
+      for (let round = 1; round <= ROUNDS; round++) {
+        const upMs = between(1000, 4000);
+        await sleep(upMs);
+        const before = { acked: acked.size, pushes: deliveries.length };
+        await d.kill();
+        logs += d.log + `---- kill ${round}\n`;
+        await sleep(between(0, 300)); // requests meet a closed port for a moment
+        await d.start();
+        // Every session acknowledged so far is found after the restart.
+        const check = unchecked.splice(0);
+        for (const id of check) {
+          const r = await read(() => api.DescribeTelSession({ SdkAppId: SDKAPPID, SessionId: id }));
+          assert.ok(r.Session, `round ${round}: acknowledged session ${id} not found: ${r.err}`);
+        }
+        const bl = await read(() => admin("CccdDescribeBlacklist", { SdkAppId: SDKAPPID }));
+        const have = new Set(bl.Entries);
+        const lost = blacklisted.filter((e) => !have.has(e));
+        assert.deepEqual(lost, [], `round ${round}: acknowledged blacklist entries lost`);
+        console.log(`round ${round}: killed after ${upMs} ms; ${before.acked} acknowledged ` +
+          `(${check.length} new, all found after the restart); ${blacklisted.length} ` +
+          `blacklist entries kept; ${before.pushes} pushes received`);
+      }
+    } finally {
+      stop = true;
+      await Promise.all(load);
+    }
+    assert.deepEqual(stats.missingReads, [], "acknowledged sessions not found by DescribeTelSession");
+
+    // Every acknowledged session finishes (redialled ones ring and end; no-answer rings 2 s).
+    let cdrs = [];
+    await until(async () => {
+      cdrs = await allCdrs(since);
+      const done = new Set(cdrs.map((c) => c.SessionId));
+      return [...acked.keys()].every((id) => done.has(id));
+    }, 90000, 1000, "every acknowledged session to finish");
+    const active = await read(() => api.DescribePSTNActiveSessionList({ SdkAppId: SDKAPPID,
+      Offset: 0, Limit: 25 }));
+    assert.equal(active.Total, 0, `sessions still active: ${JSON.stringify(active.PSTNSessions)}`);
+    cdrs = await allCdrs(since);
+
+    // Exactly once in the store, with a final record.
+    const byId = new Map();
+    for (const c of cdrs) {
+      assert.ok(!byId.has(c.SessionId), `${c.SessionId} listed twice`);
+      byId.set(c.SessionId, c);
+      assert.equal(typeof c.EndStatus, "number", `${c.SessionId}: no EndStatus`);
+    }
+    for (const id of acked.keys()) {
+      const s = await read(() => api.DescribeTelSession({ SdkAppId: SDKAPPID, SessionId: id }));
+      assert.equal(s.Session?.SessionStatus, "finished", `${id}: ${JSON.stringify(s)}`);
+    }
+    const unacked = cdrs.filter((c) => !acked.has(c.SessionId)).length;
+
+    // One delivered CDR push per finished session after de-duplication on the push id
+    // (one push id per session and kind: cdr, or record and RecordId); a push delivered
+    // more than once (sent again after a kill) has the same id, key and body.
+    await until(() => {
+      const pushed = new Set(deliveries.filter((p) => p.action === "cdr")
+        .map((p) => JSON.parse(p.body).SessionId));
+      return cdrs.every((c) => pushed.has(c.SessionId));
+    }, 60000, 500, "every record to be pushed");
+    const byPushId = new Map();
+    const idsByKey = new Map();
+    for (const p of deliveries) {
+      const first = byPushId.get(p.id);
+      if (first) {
+        assert.equal(p.key, first.key, `push ${p.id} came with two keys`);
+        assert.equal(p.body, first.body, `push ${p.id} came with two bodies`);
+      } else {
+        byPushId.set(p.id, p);
+        const b = JSON.parse(p.body);
+        const kind = `${b.SessionId}:${p.action}${p.action === "record" ? ":" + b.RecordId : ""}`;
+        if (!idsByKey.has(kind)) idsByKey.set(kind, new Set());
+        idsByKey.get(kind).add(p.id);
+      }
+    }
+    for (const [key, ids] of idsByKey)
+      assert.equal(ids.size, 1, `${key} was queued as ${ids.size} pushes`);
+    for (const c of cdrs) {
+      const ids = idsByKey.get(`${c.SessionId}:cdr`);
+      assert.ok(ids && ids.size === 1, `${c.SessionId}: no CDR push`);
+      const body = JSON.parse(byPushId.get([...ids][0]).body);
+      assert.equal(body.EndStatus, c.EndStatus, `${c.SessionId}: pushed EndStatus`);
+    }
+
+    // Acknowledged admin changes are all there.
+    const bl = await read(() => admin("CccdDescribeBlacklist", { SdkAppId: SDKAPPID }));
+    const have = new Set(bl.Entries);
+    assert.deepEqual(blacklisted.filter((e) => !have.has(e)), []);
+    for (const [v, doc] of versions) {
+      const f = await read(() => admin("CccdDescribeIVRFlow", { SdkAppId: SDKAPPID, IVRId: 3, Version: v }));
+      assert.equal(f.Document, doc, `IVR 3 version ${v}`);
+    }
+
+    const outcomes = {};
+    for (const c of cdrs) {
+      const k = `${acked.get(c.SessionId) || "unacknowledged"}:${c.EndStatus}/${c.HungUpSide}`;
+      outcomes[k] = (outcomes[k] || 0) + 1;
+    }
+    const cdrDeliveries = deliveries.filter((p) => p.action === "cdr").length;
+    console.log(`totals: ${ROUNDS} kills; ${stats.sent} creates sent, ${acked.size} acknowledged, ` +
+      `${stats.unknown} unanswered (killed), refused ${JSON.stringify(stats.refusedCreates)}; ` +
+      `${cdrs.length} records (${unacked} of unacknowledged requests), each once`);
+    console.log(`totals: ${deliveries.length} pushes received for ${byPushId.size} push ids ` +
+      `(${deliveries.length - byPushId.size} duplicates; CDR: ${cdrDeliveries} for ${cdrs.length}), ` +
+      `${failedPushes} answered 500 on purpose`);
+    console.log(`totals: ${blacklisted.length} blacklist additions and ${versions.size} flow ` +
+      `versions acknowledged, all kept; ${stats.adminUnknown} unanswered`);
+    console.log(`outcomes (kind:EndStatus/HungUpSide): ${JSON.stringify(outcomes)}`);
+  });
