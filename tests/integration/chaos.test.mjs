@@ -313,6 +313,24 @@ test(`kill -9 at random moments of a mixed load, ${ROUNDS} times`, { timeout: 12
       assert.equal(body.EndStatus, c.EndStatus, `${c.SessionId}: pushed EndStatus`);
     }
 
+    // A record that links a recording had its recording pushed once too, and the link gives
+    // a valid WAV whose header tells its length (calls cut by a kill included; one cut
+    // before its first second once left a header whose RIFF size was wrong).
+    let recordings = 0;
+    for (const c of cdrs.filter((x) => x.RecordURL)) {
+      const ids = idsByKey.get(`${c.SessionId}:record:${c.RecordId}`);
+      assert.ok(ids && ids.size === 1, `${c.SessionId}: no recording push`);
+      const wav = Buffer.from(await (await fetch(c.RecordURL)).arrayBuffer());
+      assert.equal(wav.toString("latin1", 0, 4), "RIFF", `${c.SessionId}: not a WAV`);
+      // The header counts what was written up to the last whole second (a kill between a
+      // chunk's samples and its header update leaves that chunk uncounted).
+      const data = wav.readUInt32LE(40);
+      assert.equal(wav.readUInt32LE(4), data + 36, `${c.SessionId}: RIFF size`);
+      assert.ok(data <= wav.length - 44 && wav.length - 44 - data <= 8000 * 4,
+        `${c.SessionId}: data size ${data} in a file of ${wav.length} bytes`);
+      recordings++;
+    }
+
     // Acknowledged admin changes are all there.
     const bl = await read(() => admin("CccdDescribeBlacklist", { SdkAppId: SDKAPPID }));
     const have = new Set(bl.Entries);
@@ -334,6 +352,7 @@ test(`kill -9 at random moments of a mixed load, ${ROUNDS} times`, { timeout: 12
     console.log(`totals: ${deliveries.length} pushes received for ${byPushId.size} push ids ` +
       `(${deliveries.length - byPushId.size} duplicates; CDR: ${cdrDeliveries} for ${cdrs.length}), ` +
       `${failedPushes} answered 500 on purpose`);
+    console.log(`totals: ${recordings} recordings linked, pushed and valid WAVs`);
     console.log(`totals: ${blacklisted.length} blacklist additions and ${versions.size} flow ` +
       `versions acknowledged, all kept; ${stats.adminUnknown} unanswered`);
     console.log(`outcomes (kind:EndStatus/HungUpSide): ${JSON.stringify(outcomes)}`);
