@@ -41,16 +41,18 @@ const between = (lo, hi) => lo + Math.floor(random() * (hi - lo + 1));
 
 // Callee prefix → trunk → sipp scenario; IVR 2 is a menu that waits about 3 s. `ends`: the
 // honest final records (EndStatus/HungUpSide): the call's own outcome, or 0/system for a
-// call a kill cut after it rang. A busy callee answers at once without ringing: a session
-// cut before the 486 was recorded is dialled again, so it always ends busy.
+// call a kill cut after it rang; HangUpCall (sent to long and no-answer calls) ends a call
+// that rings with 220 or 221, an answered one with 1. A busy callee answers at once
+// without ringing: a session cut before the 486 was recorded is dialled again, so it
+// always ends busy.
 const KINDS = [
   { name: "short", prefix: "0086138", scenario: "uas_answer_bye.xml", ivr: 2,
     ends: ["1/user", "0/system"] },
   { name: "long", prefix: "0086139", scenario: "uas_answer_wait_bye.xml", ivr: 2,
-    ends: ["1/system", "0/system"] },
+    ends: ["1/system", "0/system", "220/system", "221/system"] },
   { name: "busy", prefix: "0086137", scenario: "uas_busy.xml", ivr: 1, ends: ["206/system"] },
   { name: "noanswer", prefix: "0086136", scenario: "uas_noanswer.xml", ivr: 1, ring: 2,
-    ends: ["202/system", "0/system"] },
+    ends: ["202/system", "0/system", "220/system", "221/system"] },
 ];
 const MENU = JSON.stringify({ type: "autoOutbound", nodes: [
   { id: "s", type: "start", next: "m" },
@@ -97,7 +99,7 @@ before(async () => {
     req.on("data", (c) => chunks.push(c));
     req.on("end", async () => {
       // Slow answers widen the window in which a kill finds a push in flight.
-      await sleep(between(0, 150));
+      await sleep(random() < 0.1 ? between(500, 1500) : between(0, 150));
       if (random() < 0.03) {
         failedPushes++;
         res.writeHead(500);
@@ -174,7 +176,8 @@ test(`kill -9 at random moments of a mixed load, ${ROUNDS} times`, { timeout: 12
     const unchecked = [];      // acknowledged, not yet looked up after a restart
     const blacklisted = [];    // acknowledged blacklist additions
     const versions = new Map(); // IVR 3 version → document, acknowledged
-    const stats = { sent: 0, unknown: {}, refusedCreates: {}, missingReads: [], adminUnknown: 0 };
+    const stats = { sent: 0, unknown: {}, refusedCreates: {}, missingReads: [], adminUnknown: 0,
+      hangups: {} };
     let stop = false, callee = 0, entry = 0, flowN = 0;
 
     const creator = async () => {
@@ -197,11 +200,17 @@ test(`kill -9 at random moments of a mixed load, ${ROUNDS} times`, { timeout: 12
         await sleep(between(250, 650));
       }
     };
-    // An acknowledged session is always found while cccd answers.
+    // An acknowledged session is always found while cccd answers; now and then a recent
+    // call (ringing or in its menu) is hung up through the API.
     const reader = async () => {
       while (!stop) {
         const ids = [...acked.keys()];
-        if (ids.length) {
+        const recent = ids.slice(-12).filter((id) => ["long", "noanswer"].includes(acked.get(id)));
+        if (recent.length && random() < 0.25) {
+          const id = recent[between(0, recent.length - 1)];
+          const r = await api.HangUpCall({ SdkAppId: SDKAPPID, SessionId: id });
+          stats.hangups[r.err || "ok"] = (stats.hangups[r.err || "ok"] || 0) + 1;
+        } else if (ids.length) {
           const id = ids[between(0, ids.length - 1)];
           const r = await api.DescribeTelSession({ SdkAppId: SDKAPPID, SessionId: id });
           if (r.err === "FailedOperation.SessionNotExists") stats.missingReads.push(id);
@@ -372,6 +381,7 @@ test(`kill -9 at random moments of a mixed load, ${ROUNDS} times`, { timeout: 12
     console.log(`totals: ${deliveries.length} pushes received for ${byPushId.size} push ids ` +
       `(${deliveries.length - byPushId.size} duplicates; CDR: ${cdrDeliveries} for ${cdrs.length}), ` +
       `${failedPushes} answered 500 on purpose`);
+    console.log(`totals: HangUpCall ${JSON.stringify(stats.hangups)}`);
     console.log(`totals: ${recordings} recordings linked, pushed and valid WAVs`);
     console.log(`totals: ${blacklisted.length} blacklist additions and ${versions.size} flow ` +
       `versions acknowledged, all kept; ${stats.adminUnknown} unanswered`);
