@@ -180,23 +180,26 @@ test(`kill -9 at random moments of a mixed load, ${ROUNDS} times`, { timeout: 12
       hangups: {} };
     let stop = false, callee = 0, entry = 0, flowN = 0;
 
+    const create = async () => {
+      const k = KINDS[between(0, KINDS.length - 1)];
+      const number = k.prefix + String(callee++).padStart(8, "0");
+      const req = { SdkAppId: SDKAPPID, IVRId: k.ivr, Callee: number };
+      if (k.ring) req.MaxRingTimeoutSecond = k.ring;
+      stats.sent++;
+      const r = await api.CreateIVRSession(req);
+      if (r.SessionId) {
+        acked.set(r.SessionId, k.name);
+        unchecked.push(r.SessionId);
+      } else if (refused(r)) {
+        stats.refusedCreates[r.err] = (stats.refusedCreates[r.err] || 0) + 1;
+      } else {
+        const why = r.err || "no reply";
+        stats.unknown[why] = (stats.unknown[why] || 0) + 1;
+      }
+    };
     const creator = async () => {
       while (!stop) {
-        const k = KINDS[between(0, KINDS.length - 1)];
-        const number = k.prefix + String(callee++).padStart(8, "0");
-        const req = { SdkAppId: SDKAPPID, IVRId: k.ivr, Callee: number };
-        if (k.ring) req.MaxRingTimeoutSecond = k.ring;
-        stats.sent++;
-        const r = await api.CreateIVRSession(req);
-        if (r.SessionId) {
-          acked.set(r.SessionId, k.name);
-          unchecked.push(r.SessionId);
-        } else if (refused(r)) {
-          stats.refusedCreates[r.err] = (stats.refusedCreates[r.err] || 0) + 1;
-        } else {
-          const why = r.err || "no reply";
-          stats.unknown[why] = (stats.unknown[why] || 0) + 1;
-        }
+        await create();
         await sleep(between(250, 650));
       }
     };
@@ -241,8 +244,13 @@ test(`kill -9 at random moments of a mixed load, ${ROUNDS} times`, { timeout: 12
         // Some kills land right after the start (sessions being resumed, leases released).
         const upMs = random() < 0.2 ? between(20, 400) : between(1000, 4000);
         await sleep(upMs);
+        // Some kills land a few milliseconds after a burst of creates: between their
+        // commit and their reply.
+        const burst = random() < 0.3 ? [create(), create(), create(), create()] : [];
+        if (burst.length) await sleep(between(1, 15));
         const before = { acked: acked.size, pushes: deliveries.length };
         await d.kill();
+        await Promise.all(burst);
         logs += d.log + `---- kill ${round}\n`;
         await sleep(between(0, 300)); // requests meet a closed port for a moment
         let startKill = "";
@@ -272,7 +280,8 @@ test(`kill -9 at random moments of a mixed load, ${ROUNDS} times`, { timeout: 12
         const flows = await read(() => admin("CccdDescribeIVRFlows", { SdkAppId: SDKAPPID }));
         const current = flows.IVRs?.find((f) => f.IVRId === 3)?.Version || 0;
         assert.ok(current >= newest, `round ${round}: IVR 3 is at version ${current}, ${newest} was acknowledged`);
-        console.log(`round ${round}: killed after ${upMs} ms${startKill}; ${before.acked} acknowledged ` +
+        console.log(`round ${round}: killed after ${upMs} ms${burst.length ? " (creates in flight)" : ""}` +
+          `${startKill}; ${before.acked} acknowledged ` +
           `(${check.length} new, all found after the restart); ${kept.length} ` +
           `blacklist entries and flow version ${newest} kept; ${before.pushes} pushes received`);
       }
