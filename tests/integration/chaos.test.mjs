@@ -79,17 +79,17 @@ function adminClient(creds, endpoint) {
   return (action, req) => new Promise((resolve) => {
     const out = { deserialize(data) { Object.assign(this, data); } };
     c.request(action, req, out, (err, resp) => {
-      if (err) return resolve({ err: err.code || String(err), message: err.message });
+      if (err) return resolve({ err: err.code || String(err), message: err.message,
+        requestId: err.requestId });
       delete resp.deserialize;
       resolve(resp);
     });
   });
 }
 
-// An API answer that carries a TCCC error code was answered by cccd (a refusal); anything
-// else without a result is a request whose fate is unknown (the kill hit it).
-const refused = (r) => r.err && /^[A-Z][A-Za-z]+(\.[A-Za-z]+)*$/.test(r.err) && r.err !== "ECONNRESET" &&
-  r.err !== "ECONNREFUSED";
+// An error with a RequestId was answered by cccd (a refusal); one without is a request
+// whose fate is unknown (cccd was down, or the kill hit it).
+const refused = (r) => Boolean(r.err && r.requestId);
 
 before(async () => {
   console.log(`chaos: CHAOS_SEED=${SEED} CHAOS_ROUNDS=${ROUNDS}`);
