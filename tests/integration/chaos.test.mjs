@@ -373,6 +373,11 @@ test(`kill -9 at random moments of a mixed load, ${ROUNDS} times`, { timeout: 12
     const bl = await read(() => admin("CccdDescribeBlacklist", { SdkAppId: SDKAPPID }));
     const have = new Set(bl.Entries);
     assert.deepEqual(blacklisted.filter((e) => !have.has(e)), []);
+    // ...and in force: the first and the last entry refuse a call.
+    for (const e of [blacklisted[0], blacklisted.at(-1)].filter(Boolean)) {
+      const r = await read(() => api.CreateIVRSession({ SdkAppId: SDKAPPID, IVRId: 1, Callee: e }));
+      assert.equal(r.err, "FailedOperation.CalleeIsBlackUser", `${e}: ${JSON.stringify(r)}`);
+    }
     for (const [v, doc] of versions) {
       const f = await read(() => admin("CccdDescribeIVRFlow", { SdkAppId: SDKAPPID, IVRId: 3, Version: v }));
       assert.equal(f.Document, doc, `IVR 3 version ${v}`);
