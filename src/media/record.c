@@ -5,8 +5,9 @@
  * Crash safety. libsndfile writes a WAV header with the data sizes only when the file is
  * closed; a process that dies before that leaves sizes of zero, which players read as an
  * empty file. The writer asks libsndfile to rewrite the header after every chunk
- * (SFC_SET_UPDATE_HEADER_AUTO: one extra small write per second of audio), so a crash
- * loses at most the last second, and the file on disk is always a valid WAV.
+ * (SFC_SET_UPDATE_HEADER_AUTO: one extra small write per second of audio) and once right
+ * after opening, so a crash loses at most the last second, and the file on disk is always
+ * a valid WAV (a crash before the first second leaves a header that says "no audio").
  *
  * Time alignment. A recording is as long as the call: the worker writes one frame per
  * 20 ms tick, and ticks it could not run (the process was stopped or starved) become
@@ -109,6 +110,9 @@ static void rec_open(struct media_recorder *r, struct media_rec *rec)
 		return;
 	}
 	sf_command(rec->sf, SFC_SET_UPDATE_HEADER_AUTO, NULL, SF_TRUE);
+	/* The header sf_open wrote gives the RIFF chunk a size of 8 for a 44-byte file; a
+	 * crash before the first chunk would leave it so. Written again, it is true. */
+	sf_command(rec->sf, SFC_UPDATE_HEADER_NOW, NULL, 0);
 }
 
 /* The closed answer file as one mem buffer (at most MEDIA_ANSWER_MAX bytes); on failure
