@@ -77,6 +77,26 @@ static void job_push(struct media_recorder *r, struct rec_job *j)
 	pthread_mutex_unlock(&r->lock);
 }
 
+bool media_record_exists(const struct media *m, const char *name)
+{
+	char path[1100], head[12];
+	int fd, n;
+	ssize_t got;
+
+	if (!m || !name || !*name)
+		return false;
+	n = snprintf(path, sizeof(path), "%s/%s", m->conf.recording_dir, name);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return false;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	got = read(fd, head, sizeof(head));
+	close(fd);
+	return got == (ssize_t)sizeof(head) && !memcmp(head, "RIFF", 4) &&
+	       !memcmp(head + 8, "WAVE", 4);
+}
+
 /* Creates the one directory level a recording name may have ("1400000000/x.wav"), never
  * recording_dir itself (made at start: if it vanished, that is an error to report). */
 static void parent_make(const char *path)
