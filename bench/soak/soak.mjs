@@ -28,8 +28,10 @@ const HANG = Number(process.env.PUSH_HANG || 0.05);   // share of pushes never a
 const CHECK = process.env.CHECK === "1";
 const WARMUP_S = Number(process.env.WARMUP_S || 30);
 // CHECK bounds:
-//  - descriptors other than the store's files back to the baseline within FD_SLACK (the
-//    store's grow with its pool of read connections, which stays);
+//  - descriptors other than the store's files and TCP connections back to the baseline
+//    within FD_SLACK (the store's grow with its pool of read connections, which stays;
+//    idle TCP connections come and go with the load just before), and at most CONN_MAX
+//    TCP connections left open when idle;
 //  - resident memory grown by less than RSS_PER_CALL bytes per call over the second half
 //    of the load (from the end of minute ceil(MINUTES/2) to the end): SQLite's page caches
 //    (up to 2 MiB a connection) and malloc's arenas grow during the first minutes and
@@ -39,6 +41,7 @@ const WARMUP_S = Number(process.env.WARMUP_S || 30);
 //    growth past that means checkpoints stopped);
 //  - no acknowledged session without its CDR push.
 const FD_SLACK = Number(process.env.FD_SLACK || 4);
+const CONN_MAX = Number(process.env.CONN_MAX || 64); // idle connections kept (curl's cache is bounded)
 const RSS_PER_CALL = Number(process.env.RSS_PER_CALL || 8192);
 const WAL_MAX = Number(process.env.WAL_MAX || 16 << 20);
 // Retries enough that a record reaches the receiver (1 in 5^10 gives up), soon enough that
@@ -94,18 +97,34 @@ function figures(pid) {
   const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
   const field = (k) => Number(new RegExp(`^${k}:\\s+(\\d+)`, "m").exec(status)[1]);
   // Descriptors on the store's files (two per SQLite connection: the pool of readers
-  // grows with concurrent requests, up to one per API thread, and stays) apart from the
-  // rest (sockets, timers, pipes: what a call or a request may leak).
-  let fds = 0, dbFds = 0;
+  // grows with concurrent requests, up to one per API thread, and stays) and connected TCP
+  // sockets (libcurl's cache of idle push connections, kept up to 118 s, and clients' idle
+  // keep-alive connections to the API: how many are open at a moment depends on the load
+  // just before, not on the calls made) apart from the rest (UDP sockets, timers, pipes,
+  // files: what a call or a request may leak).
+  const tcpConns = new Set();
+  for (const f of ["tcp", "tcp6"]) {
+    let text = "";
+    try {
+      text = fs.readFileSync(`/proc/${pid}/net/${f}`, "utf8");
+    } catch { continue; }
+    for (const row of text.split("\n").slice(1)) {
+      const col = row.trim().split(/\s+/);
+      if (col.length > 9 && col[3] !== "0A") tcpConns.add(col[9]); // 0A: listening
+    }
+  }
+  let fds = 0, dbFds = 0, conns = 0;
   for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
     let target = "";
     try {
       target = fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
     } catch { /* closed meanwhile */ }
+    const inode = /^socket:\[(\d+)\]$/.exec(target);
     if (target.startsWith(path.join(dir, "cccd.db"))) dbFds++;
+    else if (inode && tcpConns.has(inode[1])) conns++;
     else fds++;
   }
-  return { rss: field("VmRSS") * 1024, threads: field("Threads"), fds, dbFds,
+  return { rss: field("VmRSS") * 1024, threads: field("Threads"), fds, dbFds, conns,
     db: stat(path.join(dir, "cccd.db")), wal: stat(path.join(dir, "cccd.db-wal")) };
 }
 
@@ -113,7 +132,7 @@ const MiB = (b) => (b / 1048576).toFixed(1);
 function line(label, f) {
   const errs = [...errors.values()].reduce((a, b) => a + b, 0);
   console.log([label.padEnd(8), MiB(f.rss).padStart(8),
-    `${f.fds}+${f.dbFds}`.padStart(7), String(f.threads).padStart(4), MiB(f.db).padStart(7), MiB(f.wal).padStart(7),
+    `${f.fds}+${f.conns}+${f.dbFds}`.padStart(10), String(f.threads).padStart(4), MiB(f.db).padStart(7), MiB(f.wal).padStart(7),
     String(acked.size).padStart(7), String(cdrs.size).padStart(7), String(describes).padStart(7),
     String(adminOps).padStart(5), `${pushOk}/${pushFailed}/${pushHung}`.padStart(16),
     String(errs).padStart(5)].join(" "));
@@ -166,7 +185,7 @@ async function main() {
   }
   console.log(`# soak: cccd ${VARIANT}, ${MINUTES} min, ${RATE} creates/s over ${TENANTS} tenants, ` +
     `pushes ${Math.round(FAIL * 100)}% failed ${Math.round(HANG * 100)}% hung; folder ${dir}`);
-  console.log("# minute  rss_MiB fds+db thr  db_MiB wal_MiB created  cdrs    query admin " +
+  console.log("# minute  rss_MiB fds+tcp+db thr  db_MiB wal_MiB created  cdrs    query admin " +
     "push ok/500/hung  errs");
 
   let n = 0;
@@ -258,7 +277,7 @@ async function main() {
   const perCall = minutes.length >= 2 ? (mN.rss - mA.rss) / Math.max(1, mN.calls - mA.calls) : idlePerCall;
   console.log(`# calls since baseline ${calls}; rss ${MiB(base.rss)} -> ${MiB(after.rss)} MiB idle ` +
     `(${Math.round(idlePerCall)} B/call), ${Math.round(perCall)} B/call from minute ${from} to ` +
-    `minute ${minutes.length} of the load; descriptors ${base.fds}+${base.dbFds} -> ${after.fds}+${after.dbFds} (+store files); threads ` +
+    `minute ${minutes.length} of the load; descriptors ${base.fds}+${base.conns}+${base.dbFds} -> ${after.fds}+${after.conns}+${after.dbFds} (+TCP connections +store files); threads ` +
     `${base.threads} -> ${after.threads}; wal ${MiB(after.wal)} MiB; sessions without a CDR ` +
     `push: ${lost.length}`);
   for (const [what, k] of errors) console.log(`# error ${what}: ${k}`);
@@ -277,6 +296,7 @@ async function main() {
   const problems = [];
   if (code !== 0) problems.push(`cccd exited ${code} (see ${dir}/cccd.log)`);
   if (Math.abs(after.fds - base.fds) > FD_SLACK) problems.push(`descriptors ${base.fds} -> ${after.fds}`);
+  if (after.conns > CONN_MAX) problems.push(`${after.conns} TCP connections open when idle`);
   if (perCall > RSS_PER_CALL) problems.push(`resident memory grew ${Math.round(perCall)} B per call`);
   if (after.wal > WAL_MAX) problems.push(`WAL ${MiB(after.wal)} MiB`);
   if (lost.length) problems.push(`${lost.length} sessions without a CDR push, e.g. ${lost[0]}`);
