@@ -6,25 +6,17 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import http from "node:http";
 import path from "node:path";
-import { ROOT, startCccd, client, sipp, finished, cdrOf, until, freePort, sleep } from "./lib/cccd.mjs";
+import { ROOT, startCccd, client, sipp, finished, cdrOf, until, sleep, httpListen } from "./lib/cccd.mjs";
 
 const SDKAPPID = 1400000100;
 const OTHER = 1400000200;
 let d, phone, api, other, creds, pushes = [], ivrHits = 0, servers = [];
 
-function listen(handler) {
-  return new Promise(async (resolve) => {
-    const port = await freePort();
-    const s = http.createServer((req, res) => {
-      const chunks = [];
-      req.on("data", (c) => chunks.push(c));
-      req.on("end", () => handler(req, Buffer.concat(chunks).toString("utf8"), res));
-    });
-    servers.push(s);
-    s.listen(port, "127.0.0.1", () => resolve(port));
-  });
+async function listen(handler) {
+  const { port, server } = await httpListen(handler);
+  servers.push(server);
+  return port;
 }
 
 before(async () => {

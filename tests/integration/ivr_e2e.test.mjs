@@ -11,7 +11,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
-import { ROOT, startCccd, client, sipp, finished, cdrOf, until, freePort } from "./lib/cccd.mjs";
+import { ROOT, startCccd, client, sipp, finished, cdrOf, until, freePort, httpListen } from "./lib/cccd.mjs";
 import { toneSamples, writePcap } from "./lib/rtp.mjs";
 
 const A = 1400000300;   // tenant A: flows with recording asked by the flow
@@ -57,18 +57,11 @@ function energy(x) {
 
 // ---- servers ---------------------------------------------------------------------------
 
-function listen(handler) {
-  return new Promise(async (resolve) => {
-    const port = await freePort();
-    const s = http.createServer((req, res) => {
-      const chunks = [];
-      req.on("data", (c) => chunks.push(c));
-      req.on("end", () => handler(req, Buffer.concat(chunks).toString("utf8"), res));
-    });
-    s.on("connection", (c) => { sockets.add(c); c.on("close", () => sockets.delete(c)); });
-    servers.push(s);
-    s.listen(port, "127.0.0.1", () => resolve(port));
-  });
+async function listen(handler) {
+  const { port, server } = await httpListen(handler);
+  server.on("connection", (c) => { sockets.add(c); c.on("close", () => sockets.delete(c)); });
+  servers.push(server);
+  return port;
 }
 
 function get(url) {

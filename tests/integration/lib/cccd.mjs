@@ -363,6 +363,19 @@ export async function cdrOf(api, sdkappid, sessionId) {
   return r.TelCdrList[0];
 }
 
+// An HTTP server on a free loopback port (a webhook, an IVR's HTTP node, a push receiver):
+// handler(req, body as text, res) once the body is read. Resolves to { port, server }.
+export async function httpListen(handler) {
+  const port = await freePort();
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => handler(req, Buffer.concat(chunks).toString("utf8"), res));
+  });
+  await new Promise((resolve) => server.listen(port, "127.0.0.1", resolve));
+  return { port, server };
+}
+
 // A raw HTTP request to cccd; resolves to { status, headers, body (parsed when JSON) }.
 export function raw(port, { method = "POST", path: p = "/", headers = {}, body = "" } = {}) {
   return new Promise((resolve, reject) => {
