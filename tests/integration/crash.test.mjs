@@ -4,25 +4,20 @@
 // a push, always with the same id and body), and the counts must match exactly.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import http from "node:http";
 import path from "node:path";
-import { ROOT, startCccd, client, sipp, until, freePort, sleep } from "./lib/cccd.mjs";
+import { ROOT, startCccd, client, sipp, until, sleep, httpListen } from "./lib/cccd.mjs";
 
 const SDKAPPID = 1400004000;
 let d, phone, api, server, pushes = [];
 
 before(async () => {
-  const pushPort = await freePort();
-  server = http.createServer((req, res) => {
-    const chunks = [];
-    req.on("data", (c) => chunks.push(c));
-    req.on("end", () => {
-      pushes.push({ id: req.headers["x-tccc-push-uuid"], body: Buffer.concat(chunks).toString() });
-      res.writeHead(200, { "Content-Type": "application/json" });
-      res.end('{"ErrCode":0}');
-    });
+  const receiver = await httpListen((req, body, res) => {
+    pushes.push({ id: req.headers["x-tccc-push-uuid"], body });
+    res.writeHead(200, { "Content-Type": "application/json" });
+    res.end('{"ErrCode":0}');
   });
-  await new Promise((r) => server.listen(pushPort, "127.0.0.1", r));
+  server = receiver.server;
+  const pushPort = receiver.port;
   phone = await sipp(path.join(ROOT, "tests/sip/uas_answer_wait_bye.xml"));
   d = await startCccd({ trunkPort: phone.port, sections: "[session]\nresume_max_age = 600\n" });
   api = client(d.tenant(["--sdkappid", String(SDKAPPID), "--ivr", "1:autoOutbound",

@@ -12,10 +12,9 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
-import http from "node:http";
 import os from "node:os";
 import path from "node:path";
-import { ROOT, VARIANT, startCccd, client, sipp, until, freePort, sleep } from "./lib/cccd.mjs";
+import { ROOT, VARIANT, startCccd, client, sipp, until, sleep, httpListen } from "./lib/cccd.mjs";
 
 const SDKAPPID = 1400012000;
 const FLOW = {
@@ -32,17 +31,11 @@ let phone, server, pushPort, pushes = [];
 const isRoot = process.getuid() === 0;
 
 before(async () => {
-  pushPort = await freePort();
-  server = http.createServer((req, res) => {
-    const chunks = [];
-    req.on("data", (c) => chunks.push(c));
-    req.on("end", () => {
-      pushes.push({ id: req.headers["x-tccc-push-uuid"], body: Buffer.concat(chunks).toString() });
-      res.writeHead(200, { "Content-Type": "application/json" });
-      res.end('{"ErrCode":0}');
-    });
-  });
-  await new Promise((r) => server.listen(pushPort, "127.0.0.1", r));
+  ({ port: pushPort, server } = await httpListen((req, body, res) => {
+    pushes.push({ id: req.headers["x-tccc-push-uuid"], body });
+    res.writeHead(200, { "Content-Type": "application/json" });
+    res.end('{"ErrCode":0}');
+  }));
   phone = await sipp(path.join(ROOT, "tests/sip/uas_answer_wait_bye.xml"));
 });
 
