@@ -176,15 +176,27 @@ int call_acl_trunk_init(struct call_trunk *t)
 
 /* ---- digest ------------------------------------------------------------------------------ */
 
+static void hex(char *out, const uint8_t *b, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
 static void nonce_make(const struct call_ua *ua, uint64_t ts, char out[64])
 {
-	uint8_t mac[NONCE_MAC_BYTES];
+	uint8_t mac[20]; /* libre's hmac_sha1 writes the whole SHA-1, whatever t says */
 	char tsx[17];
 
 	snprintf(tsx, sizeof(tsx), "%016llx", (unsigned long long)ts);
 	hmac_sha1(ua->nonce_key, sizeof(ua->nonce_key), (const uint8_t *)tsx, 16, mac,
 		  sizeof(mac));
-	re_snprintf(out, 64, "%s%w", tsx, mac, sizeof(mac));
+	memcpy(out, tsx, 16);
+	hex(out + 16, mac, NONCE_MAC_BYTES);
 }
 
 /* 0: a nonce of ours, still fresh; ESTALE: ours but too old; EINVAL: not ours. */
@@ -224,7 +236,7 @@ static void md5_hex(char out[33], const char *fmt, ...)
 	n = re_vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	md5((const uint8_t *)buf, n > 0 ? (size_t)n : 0, md);
-	re_snprintf(out, 33, "%w", md, sizeof(md));
+	hex(out, md, sizeof(md));
 }
 
 /* The trunk whose inbound credentials produced resp for this request, or NULL. */
