@@ -103,6 +103,33 @@ int policy_rules_demo(struct policy_rules **rp);
  * NUL-terminated string owned by the caller (mem_deref). */
 int policy_rules_json(const struct policy_rules *r, char **jsonp);
 
+/* The same rule set without loading its work-time zone, so nothing blocks: for the
+ * destination checks and caps only (the control loop asks them during a call); the
+ * work-time checks must not be asked of it. */
+int policy_rules_parse_dest(struct policy_rules **rp, const char *json, size_t len,
+			    char *why, size_t whysz);
+
+/* ---- destinations and tenant caps (toll fraud) --------------------------------------
+ *
+ * {"destinations": {"allow": ["+44*", "0012125550100", "*"], "international": false,
+ *                   "premium": false},
+ *  "tenant_caps": {"channels": 0, "minutes_daily": 0}}
+ *
+ * A destination matching an "allow" entry (a number or a prefix ending in '*', read in
+ * default_cc like the blacklist's; "*" alone: every number) may be dialled; otherwise a
+ * number in another country than default_cc is refused unless "international", and a
+ * premium-rate number (policy_dest_premium) unless "premium". Caps: 0 = none. */
+
+/* 0 when a transfer (or a number built from caller input) may dial `number`; EACCES with
+ * the reason in why when the allow-list refuses it; EINVAL when it is not a number. */
+int policy_dest_check(const struct policy_rules *r, const char *number, char *why,
+		      size_t whysz);
+/* The normalised number is a premium-rate or fraud-prone one of a country the policy
+ * knows (dest.c lists them: China, NANP, United Kingdom, Germany). */
+bool policy_dest_premium(const char *number);
+uint32_t policy_caps_channels(const struct policy_rules *r);
+uint32_t policy_caps_minutes_daily(const struct policy_rules *r);
+
 /* The instance's default country code for national numbers ("86"). */
 const char *policy_rules_default_cc(const struct policy_rules *r);
 

@@ -79,6 +79,22 @@ struct policy_window {
 	uint32_t start, end;
 };
 
+/* Where transfers and numbers built from caller input may go (dest.c): numbers matching
+ * `allow` always; otherwise domestic (the rule set's default_cc) numbers that are not
+ * premium-rate, unless the switches open international or premium destinations. */
+struct policy_dest {
+	struct blist allow;
+	bool allow_all;                   /* "*" among the entries */
+	bool international;
+	bool premium;
+};
+
+/* Per-tenant caps that stop a runaway flow (0 = no cap). */
+struct policy_caps {
+	uint32_t channels;                /* concurrent outbound calls */
+	uint32_t minutes_daily;           /* answered minutes per calendar day (zone's) */
+};
+
 /* A rule set. Owns zone, the arrays and the blacklist; immutable once parsed. */
 struct policy_rules {
 	char default_cc[4];
@@ -95,6 +111,8 @@ struct policy_rules {
 	bool daily_calendar;              /* else rolling 24 h */
 	uint32_t caller_freq_window;      /* seconds */
 	struct blist blacklist;
+	struct policy_dest dest;
+	struct policy_caps caps;
 };
 
 /* System-wide data. Owns its tables. */
