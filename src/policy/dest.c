@@ -37,6 +37,13 @@ bool policy_dest_premium(const char *number)
 	return false;
 }
 
+bool policy_dest_named_ok(const char *entry)
+{
+	size_t n = strlen(entry);
+
+	return n && n <= POLICY_NUM_MAX && strspn(entry, "0123456789") == n;
+}
+
 int policy_dest_check(const struct policy_rules *r, const char *number, char *why,
 		      size_t whysz)
 {
@@ -46,8 +53,19 @@ int policy_dest_check(const struct policy_rules *r, const char *number, char *wh
 
 	if (!r || !number)
 		return EINVAL;
-	if (policy_number_normalise(number, r->default_cc, norm, why, whysz))
-		return EINVAL;
+	if (r->dest.allow_all)
+		return 0;
+	if (policy_number_normalise(number, r->default_cc, norm, why, whysz)) {
+		/* An extension or a short code: no country, no tariff the policy can tell (a
+		 * short code may well be premium), so only a name in the allow-list opens it. */
+		if (!policy_dest_named_ok(number))
+			return EINVAL;
+		if (pset_find(&r->dest.named, number, strlen(number)))
+			return 0;
+		snprintf(why, whysz, "%s is a short code or an extension, not in the instance's "
+			 "destination allow-list", number);
+		return EACCES;
+	}
 	if (r->dest.allow_all || blist_match(&r->dest.allow, norm, match, sizeof(match)))
 		return 0;
 	cc = norm + 2;

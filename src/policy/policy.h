@@ -116,7 +116,9 @@ int policy_rules_parse_dest(struct policy_rules **rp, const char *json, size_t l
  *  "tenant_caps": {"channels": 0, "minutes_daily": 0}}
  *
  * A destination matching an "allow" entry (a number or a prefix ending in '*', read in
- * default_cc like the blacklist's; "*" alone: every number) may be dialled; otherwise a
+ * default_cc like the blacklist's; "*" alone: every number; digits the numbering plan
+ * cannot read — an extension, a short code such as "7001" — by exactly that name, and
+ * only so) may be dialled; otherwise a
  * number in another country than default_cc is refused unless "international", and a
  * premium-rate number (policy_dest_premium) unless "premium". Caps: 0 = none. */
 

@@ -61,6 +61,10 @@ int policy_prefix_normalise(const char *in, const char *default_cc, char out[33]
 
 bool policy_region_ok(const char *s);
 
+/* An allow-list entry the numbering plan cannot read but a trunk may dial: 1 to
+ * POLICY_NUM_MAX digits (an extension, a short code), allowed by exactly that name. */
+bool policy_dest_named_ok(const char *entry);
+
 /* Switches and limits that may differ per number class. */
 struct policy_limits {
 	bool work_time;
@@ -84,6 +88,8 @@ struct policy_window {
  * premium-rate, unless the switches open international or premium destinations. */
 struct policy_dest {
 	struct blist allow;
+	struct pset named;                /* extensions and short codes allowed by name: what
+					   * the numbering plan cannot read ("7001") */
 	bool allow_all;                   /* "*" among the entries */
 	bool international;
 	bool premium;

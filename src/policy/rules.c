@@ -542,6 +542,8 @@ static int parse_destinations(struct pctx *c, json_t *o, struct policy_rules *r)
 		else {
 			err = blist_add(&r->dest.allow, json_string_value(v), r->default_cc,
 					reason, sizeof(reason));
+			if (err == EINVAL && policy_dest_named_ok(json_string_value(v)))
+				err = pset_add(&r->dest.named, json_string_value(v), 0);
 			if (err == EINVAL)
 				return perr(c, "%s", reason);
 			if (err)
@@ -550,7 +552,8 @@ static int parse_destinations(struct pctx *c, json_t *o, struct policy_rules *r)
 		pop(c, base);
 	}
 	pop(c, mark);
-	return blist_finish(&r->dest.allow);
+	err = blist_finish(&r->dest.allow);
+	return err ? err : pset_finish(&r->dest.named, NULL, NULL, NULL);
 }
 
 static int parse_caps(struct pctx *c, json_t *o, struct policy_rules *r)
@@ -648,6 +651,7 @@ static void rules_destructor(void *arg)
 	mem_deref(r->regions);
 	blist_reset(&r->blacklist);
 	blist_reset(&r->dest.allow);
+	pset_reset(&r->dest.named);
 }
 
 /* The defaults of callout-rules.md §3.1: TCCC's rules for platform numbers, everything
@@ -866,6 +870,8 @@ static json_t *allow_json(const struct policy_dest *d)
 {
 	json_t *a = blacklist_json(&d->allow);
 
+	for (size_t i = 0; a && i < d->named.n; i++)
+		json_array_append_new(a, json_string(d->named.v[i].key));
 	if (a && d->allow_all)
 		json_array_append_new(a, json_string("*"));
 	return a;

@@ -76,7 +76,18 @@ static void test_allow_list(void **state)
 	assert_int_equal(check(r, "+12125550101"), EACCES);
 	mem_deref(r);
 
+	/* extensions and short codes: only by name */
+	assert_int_equal(check(r, "7001"), EACCES);
+	mem_deref(r);
+	r = rules("{\"destinations\": {\"allow\": [\"7001\", \"+44*\"]}}");
+	assert_int_equal(check(r, "7001"), 0);
+	assert_int_equal(check(r, "7002"), EACCES);
+	assert_int_equal(check(r, "12590"), EACCES);
+	assert_int_equal(check(r, "70a1"), EINVAL);
+	mem_deref(r);
+
 	r = rules("{\"destinations\": {\"allow\": [\"*\"]}}");
+	assert_int_equal(check(r, "7001"), 0);
 	assert_int_equal(check(r, "+19005550100"), 0);
 	mem_deref(r);
 
@@ -106,7 +117,7 @@ static void test_premium_table(void **state)
 static void test_caps_and_round_trip(void **state)
 {
 	static const char json[] =
-		"{\"destinations\": {\"allow\": [\"+44*\", \"*\"], \"premium\": true},"
+		"{\"destinations\": {\"allow\": [\"+44*\", \"7001\", \"*\"], \"premium\": true},"
 		" \"tenant_caps\": {\"channels\": 5, \"minutes_daily\": 600}}";
 	struct policy_rules *r = NULL, *r2 = NULL;
 	char *text = NULL, why[256];
@@ -116,7 +127,7 @@ static void test_caps_and_round_trip(void **state)
 	assert_int_equal(policy_caps_channels(r), 5);
 	assert_int_equal(policy_caps_minutes_daily(r), 600);
 	assert_int_equal(policy_rules_json(r, &text), 0);
-	assert_non_null(strstr(text, "\"destinations\":{\"allow\":[\"0044*\",\"*\"],"
+	assert_non_null(strstr(text, "\"destinations\":{\"allow\":[\"0044*\",\"7001\",\"*\"],"
 			       "\"international\":false,\"premium\":true}"));
 	assert_non_null(strstr(text, "\"tenant_caps\":{\"channels\":5,\"minutes_daily\":600}"));
 	assert_int_equal(policy_rules_parse(&r2, text, strlen(text), why, sizeof(why)), 0);
