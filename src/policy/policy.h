@@ -34,6 +34,8 @@ enum policy_result {
 	POLICY_CALLER_OVER_FREQUENCY, /* FailedOperation.CallerOverFrequency (11) */
 	POLICY_AI_NO_PACKAGE,         /* FailedOperation.AIConcurrentNoPackage (12) */
 	POLICY_AI_OVER_FREQUENCY,     /* FailedOperation.AIConcurrentOverFrequency (12) */
+	POLICY_TENANT_CHANNELS,       /* LimitExceeded: tenant_caps.channels (toll fraud) */
+	POLICY_TENANT_MINUTES,        /* LimitExceeded.BasePackageExpired: tenant_caps.minutes_daily */
 };
 
 /* The TCCC error code ("FailedOperation.CalleeIsBlackUser"); "" for POLICY_OK. */
@@ -204,6 +206,11 @@ struct policy_windows {
 	bool callee_daily_used;
 	bool caller_live_used;
 	bool caller_recent_used;
+	/* tenant_caps: the instance's live outbound calls and its answered outbound seconds
+	 * of the calendar day (zone's) that started at caps_day_since */
+	int64_t caps_day_since;
+	bool caps_channels_used;
+	bool caps_minutes_used;
 };
 
 int policy_windows(const struct policy_rules *r, int64_t now, struct policy_windows *w);
@@ -224,7 +231,16 @@ struct policy_counts {
 	bool ai_needed;            /* the IVR has an AI/speech node */
 	uint32_t ai_licences;      /* store_instance.ai_channels */
 	uint32_t ai_in_use;        /* AI sessions live now */
+	uint32_t channels_live;    /* the instance's unfinished outbound sessions */
+	uint32_t seconds_today;    /* its answered outbound seconds since caps_day_since */
 };
+
+/* The per-tenant caps alone (tenant_caps): POLICY_TENANT_CHANNELS when `channels_live`
+ * calls are already up against the channel cap, POLICY_TENANT_MINUTES when the day's
+ * answered seconds reached the minute cap; POLICY_OK otherwise. Checked first by
+ * policy_check_counters, and callable on its own (a dial queue, a transfer's leg). */
+enum policy_result policy_check_caps(const struct policy_rules *r, uint32_t channels_live,
+				     uint32_t seconds_today, struct policy_verdict *v);
 
 /* Steps 9-12: for each candidate in order, its class's static verdict, the callee caps,
  * then the number's own concurrency and frequency; the first candidate that passes is
