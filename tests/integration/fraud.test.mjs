@@ -1,6 +1,8 @@
 // Toll fraud: inbound INVITEs only from a trunk's source addresses (refused 403 with no
 // state, so a resend is judged again and gets the same answer), or with a trunk's digest
-// credentials (401 challenge, right credentials accepted, wrong ones refused 403).
+// credentials (401 challenge, right credentials accepted, wrong ones refused 403); the
+// per-tenant caps on concurrent outbound calls and answered minutes a day refuse
+// CreateIVRSession with LimitExceeded / LimitExceeded.BasePackageExpired.
 // Sources are loopback addresses other than 127.0.0.1 (the whole 127/8 is the lo device).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -8,7 +10,8 @@ import crypto from "node:crypto";
 import dgram from "node:dgram";
 import fs from "node:fs";
 import path from "node:path";
-import { startCccd, until, sleep, freePort } from "./lib/cccd.mjs";
+import { execFileSync } from "node:child_process";
+import { ROOT, startCccd, client, sipp, until, sleep, freePort } from "./lib/cccd.mjs";
 
 const NUM = "008675587651111";
 const FLOW = {
@@ -178,5 +181,71 @@ test("digest: challenged with 401, the right credentials accepted, wrong ones re
       assert.match(dig.log, /refused \(inbound_auth, \d+ so far\)/);
     } finally {
       p.close();
+    }
+  });
+
+// The demo calling rules with tenant caps.
+function capsRules(dir, caps) {
+  const file = path.join(dir, `caps-${caps.channels || 0}-${caps.minutes_daily || 0}.json`);
+  fs.writeFileSync(file, JSON.stringify({ work_time: { enabled: false },
+    callee_interval: { max: 0 }, callee_daily: { max: 0 }, caller_freq: { max: 0 },
+    caller_concurrency: 0, own: { work_time: { enabled: false }, callee_interval: { max: 0 },
+      callee_daily: { max: 0 }, caller_freq: { max: 0 }, caller_concurrency: 0 },
+    tenant_caps: caps }));
+  return file;
+}
+
+test("tenant caps: concurrent outbound calls and minutes a day refuse CreateIVRSession",
+  async () => {
+    const phone = await sipp(path.join(ROOT, "tests/sip/uas_noanswer.xml"));
+    const d = await startCccd({ trunkPort: phone.port });
+    try {
+      const out = { ...FLOW, ivrId: 78, type: "autoOutbound" };
+      fs.writeFileSync(path.join(d.dir, "78.json"), JSON.stringify(out));
+      const ivrs = [`78:autoOutbound:${d.dir}/78.json`];
+      const chan = client(d.addTenant(1400013003, { ivrs, numbers: ["008675512340001"],
+        rules: capsRules(d.dir, { channels: 1 }) }), d.endpoint);
+      const mins = client(d.addTenant(1400013004, { ivrs, numbers: ["008675512340002"],
+        rules: capsRules(d.dir, { minutes_daily: 1 }) }), d.endpoint);
+
+      // One channel: the first call rings (the phone never answers), the second is refused.
+      const a = await chan.CreateIVRSession({ SdkAppId: 1400013003, Callee: "13800000001",
+        IVRId: 78, MaxRingTimeoutSecond: 30 });
+      assert.equal(a.err, undefined, a.message);
+      const b = await chan.CreateIVRSession({ SdkAppId: 1400013003, Callee: "13800000002",
+        IVRId: 78 });
+      assert.equal(b.err, "LimitExceeded", JSON.stringify(b));
+      assert.match(b.message, /1 outbound calls up, its cap \(tenant_caps\.channels\) is 1/);
+      // Another tenant is not held by it.
+      const c = await mins.CreateIVRSession({ SdkAppId: 1400013004, Callee: "13800000003",
+        IVRId: 78, MaxRingTimeoutSecond: 30 });
+      assert.equal(c.err, undefined, c.message);
+      // Once the call is over, the channel is free again.
+      assert.equal((await chan.HangUpCall({ SdkAppId: 1400013003, SessionId: a.SessionId })).err,
+        undefined);
+      await until(async () => {
+        const r = await chan.CreateIVRSession({ SdkAppId: 1400013003, Callee: "13800000004",
+          IVRId: 78, MaxRingTimeoutSecond: 30 });
+        return r.err === undefined ? r : null;
+      }, 10000, 200, "the channel to be free");
+
+      // Minutes: a finished call answered for 61 s today, as the records keep it (waiting a
+      // real minute would give the same count), uses up the instance's one minute.
+      const now = Math.floor(Date.now() / 1000);
+      execFileSync("sqlite3", [path.join(d.dir, "cccd.db"), ".timeout 5000",
+        "INSERT INTO sessions (id, sdkappid, account_id, direction, caller, callee, status, " +
+        "created_ms, start_ts, accept_ts, ended_ts, end_status) VALUES ('" +
+        "f".repeat(32) + `', 1400013004, 0, 1, '008675512340002', '008613800000009', 3, ` +
+        `${(now - 70) * 1000}, ${now - 70}, ${now - 62}, ${now - 1}, 1)`]);
+      const m = await mins.CreateIVRSession({ SdkAppId: 1400013004, Callee: "13800000005",
+        IVRId: 78 });
+      assert.equal(m.err, "LimitExceeded.BasePackageExpired", JSON.stringify(m));
+      assert.match(m.message, /used \d+ s today, its cap \(tenant_caps\.minutes_daily\) is 1 minutes/);
+      assert.match(d.log, /refused \(channels, 1 so far\): CreateIVRSession of instance 1400013003/);
+      assert.match(d.log, /refused \(minutes, 1 so far\): CreateIVRSession of instance 1400013004/);
+    } finally {
+      await d.stop();
+      d.cleanup();
+      phone.stop();
     }
   });
