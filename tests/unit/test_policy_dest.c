@@ -74,8 +74,6 @@ static void test_allow_list(void **state)
 	assert_int_equal(check(r, "+8616812345679"), EACCES);
 	assert_int_equal(check(r, "+12125550100"), 0);
 	assert_int_equal(check(r, "+12125550101"), EACCES);
-	mem_deref(r);
-
 	/* extensions and short codes: only by name */
 	assert_int_equal(check(r, "7001"), EACCES);
 	mem_deref(r);
