@@ -93,6 +93,8 @@ synchronous = normal
 [sip]
 listen = udp 127.0.0.1:17060
 inbound_cps = 0
+# the callers (sipp) are on loopback and there is no trunk: let them call
+inbound_from = 127.0.0.1
 [media]
 rtp_ip = 127.0.0.1
 port_min = 30000

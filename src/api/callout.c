@@ -7,6 +7,7 @@
 #include <string.h>
 #include <re_types.h>
 #include <re_mem.h>
+#include "base/base.h"
 #include "api/api_int.h"
 #include "policy/policy.h"
 #include "store/store.h"
@@ -24,6 +25,8 @@ static const enum api_code result_codes[] = {
 	[POLICY_CALLER_OVER_FREQUENCY] = API_FAILED_OPERATION_CALLER_OVER_FREQUENCY,
 	[POLICY_AI_NO_PACKAGE] = API_FAILED_OPERATION_AI_CONCURRENT_NO_PACKAGE,
 	[POLICY_AI_OVER_FREQUENCY] = API_FAILED_OPERATION_AI_CONCURRENT_OVER_FREQUENCY,
+	[POLICY_TENANT_CHANNELS] = API_LIMIT_EXCEEDED,
+	[POLICY_TENANT_MINUTES] = API_LIMIT_EXCEEDED_BASE_PACKAGE_EXPIRED,
 };
 
 static enum api_code refuse(struct api_error *e, const struct policy_verdict *v)
@@ -103,6 +106,8 @@ static int decide(const struct store_admit_counts *c, size_t *chosen, void *arg)
 		.ai_needed = d->ai,
 		.ai_licences = d->ai_channels,
 		.ai_in_use = c->ai_in_use,
+		.channels_live = c->channels_live,
+		.seconds_today = c->seconds_today,
 	};
 
 	for (size_t i = 0; i < c->n_callers; i++) {
@@ -180,12 +185,21 @@ enum api_code api_callout_admit(const struct api_ctx *ctx, const json_t *p,
 		q.callers[i] = cand.numbers[i];
 	q.n_callers = cand.n;
 	q.ai = s->ai;
+	q.channels = win.caps_channels_used;
+	q.minutes = win.caps_minutes_used;
+	q.day_since = win.caps_day_since;
+	q.now = now;
 	d.ai = s->ai;
 	d.ai_channels = ai_channels;
 	d.rules = rules;
 	d.statics = &statics;
 	d.cand = &cand;
 	err = store_session_admit(ctx->st, s, &q, decide, &d);
+	if (err >= STORE_ADMIT_REFUSED && (d.v.result == POLICY_TENANT_CHANNELS ||
+					   d.v.result == POLICY_TENANT_MINUTES))
+		refusal_note(d.v.result == POLICY_TENANT_CHANNELS ? REFUSAL_CHANNELS :
+			     REFUSAL_MINUTES, "CreateIVRSession of instance %llu to %s: %s",
+			     (unsigned long long)s->sdkappid, s->callee, d.v.msg);
 	if (err >= STORE_ADMIT_REFUSED)
 		rc = refuse(e, &d.v);
 	else if (err)

@@ -45,6 +45,24 @@ int64_t clock_unix_ms(void);  /* wall clock, Unix milliseconds */
 uint64_t clock_mono_ms(void); /* monotonic, for timeouts and rates */
 uint64_t clock_mono_us(void);
 
+/* Toll-fraud refusals (refusal.c): one counter per reason, process-wide, counted on any
+ * thread (atomics) and read as totals since start — by the refusal log lines now, by a
+ * metrics exporter later. refusal_note counts one and logs it (at most one line a second
+ * per reason, with the total), `detail` naming what was refused and why. */
+enum refusal_reason {
+	REFUSAL_INBOUND_SOURCE = 0,  /* inbound INVITE from no trunk's source address: 403 */
+	REFUSAL_INBOUND_AUTH,        /* inbound INVITE with wrong digest credentials: 403 */
+	REFUSAL_DESTINATION,         /* transfer / caller-built number outside the allow-list */
+	REFUSAL_CHANNELS,            /* a tenant's concurrent outbound channel cap */
+	REFUSAL_MINUTES,             /* a tenant's daily minute cap */
+	REFUSAL_N
+};
+
+const char *refusal_name(enum refusal_reason r);   /* "inbound_source", ... */
+void refusal_note(enum refusal_reason r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+uint64_t refusal_total(enum refusal_reason r);
+
 /* File descriptors: raises the soft RLIMIT_NOFILE to `need` (at most the hard limit) and
  * sizes libre's main-loop table to match, so a descriptor numbered up to the limit can be
  * polled. Call after libre_init and before anything listens on the loop. *limitp gets the

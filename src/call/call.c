@@ -754,6 +754,9 @@ void call_incoming(const struct sip_msg *msg, void *arg)
 	uint16_t code;
 	int err;
 
+	/* Strangers first: nothing about the numbers cccd serves is told to them. */
+	if (call_acl_refused(ua, msg))
+		return;
 	if (call_uri_number(&msg->uri, callee, sizeof(callee))) {
 		char sab[64];
 

@@ -35,6 +35,31 @@ struct call_rule {
 	char prefix[CALL_NUMBER_MAX + 1];
 };
 
+/* Inbound source addresses (acl.c): networks as address and prefix length, IPv4 or IPv6.
+ * `set` says the list was configured (possibly as "none": empty); a trunk's unset list
+ * defaults to its host's addresses. */
+enum { CALL_ACL_MAX = 16 };
+struct call_cidr {
+	uint8_t addr[16];               /* network bytes: 4 for IPv4, 16 for IPv6 */
+	uint8_t len;                    /* 4 or 16 */
+	uint8_t bits;                   /* prefix length */
+};
+struct call_acl {
+	struct call_cidr v[CALL_ACL_MAX];
+	unsigned n;
+	bool set;
+};
+
+/* "10.0.0.0/8", "2001:db8::/32", "192.0.2.7" (a host: /32 or /128). EINVAL for anything
+ * else, a prefix longer than the address, or host bits set below the prefix. Pure. */
+int call_cidr_parse(const char *s, struct call_cidr *c);
+/* The address (IPv4 as 4 bytes or 16, an IPv4-mapped IPv6 address counts as its IPv4) is
+ * in the network. Pure. */
+bool call_cidr_match(const struct call_cidr *c, const uint8_t *addr, size_t len);
+/* A comma- or blank-separated list of networks, or "none" (an empty list). EINVAL with the
+ * bad item named in why. Pure. */
+int call_acl_parse(const char *list, struct call_acl *acl, char *why, size_t whysz);
+
 struct call_trunk_conf {
 	char name[64];
 	char host[256];                 /* IP address or DNS name */
@@ -49,6 +74,8 @@ struct call_trunk_conf {
 	unsigned options_interval;      /* seconds between OPTIONS health checks, 0 = none */
 	unsigned priority;              /* lower is tried first; default: position in the file */
 	unsigned weight;                /* share among trunks of equal priority, 1..1000 */
+	struct call_acl inbound_from;   /* inbound INVITEs accepted from; unset = host */
+	char inbound_username[128], inbound_password[128]; /* digest for inbound, "" = none */
 	struct call_rule rules[CALL_RULES_MAX];
 	unsigned nrules;
 };
@@ -68,6 +95,8 @@ struct call_conf {
 	unsigned inbound_cps;           /* new inbound calls per second, 0 = no limit */
 	unsigned udp_receive_bytes;     /* SIP UDP sockets' receive buffer, 0 = kernel default */
 	unsigned trunk_attempts;        /* trunks one call may try (INVITEs), 1 = no failover */
+	struct call_acl inbound_from;   /* [sip] inbound_from: peers of no trunk (an edge proxy) */
+	char auth_realm[64];            /* [sip] auth_realm: the realm of inbound challenges */
 	enum media_codec codecs[2];     /* offer/answer preference, from [media] codecs */
 	unsigned ncodecs;
 	struct call_trunk_conf trunks[CALL_TRUNKS_MAX];

@@ -72,6 +72,18 @@ int call_screen_alloc(struct call_screen **scrp, struct sip *sip);
  * socket before any peer's message (libre gives no other way to reach it). */
 int call_screen_probe(const struct sa *laddr);
 
+/* ---- inbound screening: source addresses and digest (acl.c) ----------------------------- */
+
+struct call_trunk;
+/* The trunk's inbound source list: inbound_from, else its host's addresses (resolved
+ * now: blocking, at start only). */
+int call_acl_trunk_init(struct call_trunk *t);
+/* Draws the key of the stateless digest nonces. */
+int call_acl_nonce_init(struct call_ua *ua);
+/* True when the new INVITE msg is not from a trunk and has been answered here (403,
+ * or 401 asking for credentials), statelessly; counted and logged as a refusal. */
+bool call_acl_refused(struct call_ua *ua, const struct sip_msg *msg);
+
 /* ---- libre's sockets among the process's descriptors (sockfind.c) ----------------------- */
 
 /* The descriptor of type (SOCK_DGRAM, SOCK_STREAM) bound to laddr and, when paddr is not
@@ -136,6 +148,7 @@ struct call_trunk {
 	struct tmr back_tmr;                /* logs the end of a Retry-After */
 	_Atomic int state;                  /* 1 up, 0 down, -1 unknown */
 	_Atomic uint64_t down_until_ms;     /* clock_mono_ms until a 503's Retry-After ends */
+	struct call_acl from;               /* inbound source addresses (acl.c) */
 	bool reg_failed;
 };
 
@@ -155,6 +168,7 @@ struct call_ua {
 	double in_tokens;
 	uint64_t in_tokens_ms, in_refused_log_ms;
 	unsigned in_refused;                /* since the last log line */
+	uint8_t nonce_key[20];              /* inbound digest nonces' HMAC key (acl.c) */
 	struct call_trunk trunks[CALL_TRUNKS_MAX];
 };
 

@@ -136,7 +136,8 @@ static int trunk_read(const struct conf_section *sec, unsigned position,
 		      struct call_trunk_conf *tc, struct conf_err *err)
 {
 	static const char *const transports[] = {"udp", "tcp", NULL};
-	const char *host, *proxy, *from, *user, *pass, *realm;
+	const char *host, *proxy, *from, *user, *pass, *realm, *in_from, *in_user, *in_pass;
+	char why[160];
 	uint64_t port, expires, options, priority, weight;
 	int tp, rc;
 
@@ -193,8 +194,26 @@ static int trunk_read(const struct conf_section *sec, unsigned position,
 	rc = rc ? rc : conf_uint(sec, "priority", position, 0, 65535, &priority, err);
 	rc = rc ? rc : conf_uint(sec, "weight", 1, 1, CALL_WEIGHT_MAX, &weight, err);
 	rc = rc ? rc : conf_each(sec, "route", route_value, tc, err);
+	rc = rc ? rc : conf_str(sec, "inbound_from", NULL, &in_from, err);
+	if (!rc && in_from && call_acl_parse(in_from, &tc->inbound_from, why, sizeof(why))) {
+		conf_err_set(err, conf_key_line(sec, "inbound_from"), "inbound_from: %s", why);
+		rc = EINVAL;
+	}
+	rc = rc ? rc : conf_str(sec, "inbound_username", "", &in_user, err);
+	rc = rc ? rc : copy_str(tc->inbound_username, sizeof(tc->inbound_username), in_user,
+				"inbound_username", conf_key_line(sec, "inbound_username"), err);
+	rc = rc ? rc : conf_str(sec, "inbound_password", "", &in_pass, err);
+	rc = rc ? rc : copy_str(tc->inbound_password, sizeof(tc->inbound_password), in_pass,
+				"inbound_password", conf_key_line(sec, "inbound_password"), err);
 	if (rc)
 		return rc;
+	if (tc->inbound_username[0] && (!tc->inbound_password[0] ||
+					strpbrk(tc->inbound_username, " \t;<>@:\",\\"))) {
+		conf_err_set(err, conf_key_line(sec, "inbound_username"), "[trunk %s] "
+			     "inbound_username needs inbound_password, and must not contain "
+			     "blanks, quotes, backslashes or any of ;<>@:,", tc->name);
+		return EINVAL;
+	}
 	if (tc->do_register && !tc->username[0]) {
 		conf_err_set(err, conf_key_line(sec, "register"), "[trunk %s] registers, so it "
 			     "needs 'username' (and 'password')", tc->name);
@@ -223,7 +242,8 @@ int call_conf_read(const struct conf *cf, struct call_conf *cc, struct conf_err 
 {
 	const struct conf_section *sip = conf_section_first(cf, "sip"), *t;
 	struct media_conf mc;
-	const char *ua;
+	const char *ua, *in_from, *realm;
+	char why[160];
 	uint64_t ring, ring_max, cps, rcvbuf, attempts;
 	int rc;
 
@@ -239,6 +259,19 @@ int call_conf_read(const struct conf *cf, struct call_conf *cc, struct conf_err 
 	rc = rc ? rc : conf_uint(sip, "inbound_cps", 200, 0, 100000, &cps, err);
 	rc = rc ? rc : conf_uint(sip, "udp_receive_bytes", 4194304, 0, 268435456, &rcvbuf, err);
 	rc = rc ? rc : conf_uint(sip, "trunk_attempts", 3, 1, CALL_TRUNKS_MAX, &attempts, err);
+	rc = rc ? rc : conf_str(sip, "inbound_from", "none", &in_from, err);
+	if (!rc && call_acl_parse(in_from, &cc->inbound_from, why, sizeof(why))) {
+		conf_err_set(err, conf_key_line(sip, "inbound_from"), "inbound_from: %s", why);
+		rc = EINVAL;
+	}
+	rc = rc ? rc : conf_str(sip, "auth_realm", "cccd", &realm, err);
+	rc = rc ? rc : copy_str(cc->auth_realm, sizeof(cc->auth_realm), realm, "auth_realm",
+				conf_key_line(sip, "auth_realm"), err);
+	if (!rc && (!cc->auth_realm[0] || strpbrk(cc->auth_realm, "\"\\\r\n"))) {
+		conf_err_set(err, conf_key_line(sip, "auth_realm"), "auth_realm must be a "
+			     "non-empty name without quotes or backslashes");
+		rc = EINVAL;
+	}
 	if (rc)
 		return rc;
 	if (ring > ring_max) {

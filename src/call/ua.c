@@ -143,6 +143,9 @@ static int trunk_start(struct call_ua *ua, unsigned i)
 	else
 		re_snprintf(t->hostport, sizeof(t->hostport), "%s:%u", tc->host, tc->port);
 	t->tparam = tc->transport == CALL_TCP ? ";transport=tcp" : "";
+	err = call_acl_trunk_init(t);
+	if (err)
+		return err;
 	if (tc->proxy[0]) {
 		struct pl pl;
 
@@ -343,7 +346,8 @@ int call_ua_alloc(struct call_ua **uap, const struct call_conf *cc, struct media
 	ua->arg = arg;
 	list_init(&ua->calls);
 
-	if (needs_dns(cc))
+	err = call_acl_nonce_init(ua);
+	if (!err && needs_dns(cc))
 		err = dns_start(ua);
 	err = err ? err : sip_alloc(&ua->sip, ua->dnsc, UA_CTRANS_BUCKETS, UA_STRANS_BUCKETS,
 				    UA_CONN_BUCKETS, ua->cc.user_agent, NULL, NULL);

@@ -156,7 +156,9 @@ struct ivr_ops {
 	int  (*play)(void *arg, const struct ivr_prompt *p, unsigned loops, bool barge_in,
 		     uint32_t *play_id);                        /* → ivr_on_play_done */
 	void (*stop)(void *arg);                                /* → ivr_on_play_done(stopped) */
-	int  (*transfer)(void *arg, const struct ivr_transfer *t); /* → ivr_on_transfer_result */
+	int  (*transfer)(void *arg, const struct ivr_transfer *t); /* → ivr_on_transfer_result;
+								    * EACCES: every number refused
+								    * by the destination allow-list */
 	int  (*record)(void *arg, const struct ivr_record *r);  /* → ivr_on_record_done (for
 								 * speech, with the answer's
 								 * WAV once it is closed) */

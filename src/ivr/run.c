@@ -1090,8 +1090,10 @@ static void transfer_start(struct ivr_run *run)
 	mem_deref(number);
 	mem_deref(caller);
 	mem_deref(holdtext);
+	/* EACCES: the instance's destination allow-list refused every number (toll fraud) */
 	if (err)
-		ivr_on_transfer_result(run, false, strerror(err));
+		ivr_on_transfer_result(run, false, err == EACCES ? "destination refused" :
+				       strerror(err));
 }
 
 /* ---- walking the graph ------------------------------------------------------------ */

@@ -26,6 +26,8 @@ const char *policy_result_code(enum policy_result r)
 	case POLICY_CALLER_OVER_FREQUENCY: return "FailedOperation.CallerOverFrequency";
 	case POLICY_AI_NO_PACKAGE:         return "FailedOperation.AIConcurrentNoPackage";
 	case POLICY_AI_OVER_FREQUENCY:     return "FailedOperation.AIConcurrentOverFrequency";
+	case POLICY_TENANT_CHANNELS:       return "LimitExceeded";
+	case POLICY_TENANT_MINUTES:        return "LimitExceeded.BasePackageExpired";
 	}
 	return "InternalError";
 }
@@ -219,6 +221,11 @@ int policy_windows(const struct policy_rules *r, int64_t now, struct policy_wind
 		err = tz_day_start(r->zone, now, &w->callee_daily_since);
 	else
 		w->callee_daily_since = now - 86400 + 1;
+	w->caps_channels_used = r->caps.channels != 0;
+	w->caps_minutes_used = r->caps.minutes_daily != 0;
+	w->caps_day_since = now;
+	if (!err && w->caps_minutes_used)
+		err = tz_day_start(r->zone, now, &w->caps_day_since);
 	return err;
 }
 
@@ -259,6 +266,20 @@ static enum policy_result check_candidate(const struct policy_rules *r,
 	return verdict(v, POLICY_OK, "ok");
 }
 
+enum policy_result policy_check_caps(const struct policy_rules *r, uint32_t channels_live,
+				     uint32_t seconds_today, struct policy_verdict *v)
+{
+	if (r->caps.channels && channels_live >= r->caps.channels)
+		return verdict(v, POLICY_TENANT_CHANNELS, "the instance has %u outbound calls "
+			       "up, its cap (tenant_caps.channels) is %u", channels_live,
+			       r->caps.channels);
+	if (r->caps.minutes_daily && seconds_today >= r->caps.minutes_daily * 60ull)
+		return verdict(v, POLICY_TENANT_MINUTES, "the instance's outbound calls used "
+			       "%u s today, its cap (tenant_caps.minutes_daily) is %u minutes",
+			       seconds_today, r->caps.minutes_daily);
+	return POLICY_OK;
+}
+
 enum policy_result policy_check_counters(const struct policy_rules *r,
 					 const struct policy_static *st,
 					 const struct policy_counts *c, size_t *chosenp,
@@ -266,6 +287,10 @@ enum policy_result policy_check_counters(const struct policy_rules *r,
 {
 	struct policy_verdict worst = {POLICY_OK, ""}, cur;
 	size_t i;
+
+	/* Instance-wide, whatever the caller number: a runaway flow stops here first. */
+	if (policy_check_caps(r, c->channels_live, c->seconds_today, v))
+		return v->result;
 
 	if (c->n_callers == 0) {
 		if (check_candidate(r, st, c, POLICY_PLATFORM, NULL, 0, &cur) != POLICY_OK) {

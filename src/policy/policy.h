@@ -34,6 +34,8 @@ enum policy_result {
 	POLICY_CALLER_OVER_FREQUENCY, /* FailedOperation.CallerOverFrequency (11) */
 	POLICY_AI_NO_PACKAGE,         /* FailedOperation.AIConcurrentNoPackage (12) */
 	POLICY_AI_OVER_FREQUENCY,     /* FailedOperation.AIConcurrentOverFrequency (12) */
+	POLICY_TENANT_CHANNELS,       /* LimitExceeded: tenant_caps.channels (toll fraud) */
+	POLICY_TENANT_MINUTES,        /* LimitExceeded.BasePackageExpired: tenant_caps.minutes_daily */
 };
 
 /* The TCCC error code ("FailedOperation.CalleeIsBlackUser"); "" for POLICY_OK. */
@@ -102,6 +104,35 @@ int policy_rules_demo(struct policy_rules **rp);
 /* The complete JSON text (every setting explicit; parse gives the same rules back), as a
  * NUL-terminated string owned by the caller (mem_deref). */
 int policy_rules_json(const struct policy_rules *r, char **jsonp);
+
+/* The same rule set without loading its work-time zone, so nothing blocks: for the
+ * destination checks and caps only (the control loop asks them during a call); the
+ * work-time checks must not be asked of it. */
+int policy_rules_parse_dest(struct policy_rules **rp, const char *json, size_t len,
+			    char *why, size_t whysz);
+
+/* ---- destinations and tenant caps (toll fraud) --------------------------------------
+ *
+ * {"destinations": {"allow": ["+44*", "0012125550100", "*"], "international": false,
+ *                   "premium": false},
+ *  "tenant_caps": {"channels": 0, "minutes_daily": 0}}
+ *
+ * A destination matching an "allow" entry (a number or a prefix ending in '*', read in
+ * default_cc like the blacklist's; "*" alone: every number; digits the numbering plan
+ * cannot read — an extension, a short code such as "7001" — by exactly that name, and
+ * only so) may be dialled; otherwise a
+ * number in another country than default_cc is refused unless "international", and a
+ * premium-rate number (policy_dest_premium) unless "premium". Caps: 0 = none. */
+
+/* 0 when a transfer (or a number built from caller input) may dial `number`; EACCES with
+ * the reason in why when the allow-list refuses it; EINVAL when it is not a number. */
+int policy_dest_check(const struct policy_rules *r, const char *number, char *why,
+		      size_t whysz);
+/* The normalised number is a premium-rate or fraud-prone one of a country the policy
+ * knows (dest.c lists them: China, NANP, United Kingdom, Germany). */
+bool policy_dest_premium(const char *number);
+uint32_t policy_caps_channels(const struct policy_rules *r);
+uint32_t policy_caps_minutes_daily(const struct policy_rules *r);
 
 /* The instance's default country code for national numbers ("86"). */
 const char *policy_rules_default_cc(const struct policy_rules *r);
@@ -175,6 +206,11 @@ struct policy_windows {
 	bool callee_daily_used;
 	bool caller_live_used;
 	bool caller_recent_used;
+	/* tenant_caps: the instance's live outbound calls and its answered outbound seconds
+	 * of the calendar day (zone's) that started at caps_day_since */
+	int64_t caps_day_since;
+	bool caps_channels_used;
+	bool caps_minutes_used;
 };
 
 int policy_windows(const struct policy_rules *r, int64_t now, struct policy_windows *w);
@@ -195,7 +231,16 @@ struct policy_counts {
 	bool ai_needed;            /* the IVR has an AI/speech node */
 	uint32_t ai_licences;      /* store_instance.ai_channels */
 	uint32_t ai_in_use;        /* AI sessions live now */
+	uint32_t channels_live;    /* the instance's unfinished outbound sessions */
+	uint32_t seconds_today;    /* its answered outbound seconds since caps_day_since */
 };
+
+/* The per-tenant caps alone (tenant_caps): POLICY_TENANT_CHANNELS when `channels_live`
+ * calls are already up against the channel cap, POLICY_TENANT_MINUTES when the day's
+ * answered seconds reached the minute cap; POLICY_OK otherwise. Checked first by
+ * policy_check_counters, and callable on its own (a dial queue, a transfer's leg). */
+enum policy_result policy_check_caps(const struct policy_rules *r, uint32_t channels_live,
+				     uint32_t seconds_today, struct policy_verdict *v);
 
 /* Steps 9-12: for each candidate in order, its class's static verdict, the callee caps,
  * then the number's own concurrency and frequency; the first candidate that passes is

@@ -61,6 +61,10 @@ int policy_prefix_normalise(const char *in, const char *default_cc, char out[33]
 
 bool policy_region_ok(const char *s);
 
+/* An allow-list entry the numbering plan cannot read but a trunk may dial: 1 to
+ * POLICY_NUM_MAX digits (an extension, a short code), allowed by exactly that name. */
+bool policy_dest_named_ok(const char *entry);
+
 /* Switches and limits that may differ per number class. */
 struct policy_limits {
 	bool work_time;
@@ -79,6 +83,24 @@ struct policy_window {
 	uint32_t start, end;
 };
 
+/* Where transfers and numbers built from caller input may go (dest.c): numbers matching
+ * `allow` always; otherwise domestic (the rule set's default_cc) numbers that are not
+ * premium-rate, unless the switches open international or premium destinations. */
+struct policy_dest {
+	struct blist allow;
+	struct pset named;                /* extensions and short codes allowed by name: what
+					   * the numbering plan cannot read ("7001") */
+	bool allow_all;                   /* "*" among the entries */
+	bool international;
+	bool premium;
+};
+
+/* Per-tenant caps that stop a runaway flow (0 = no cap). */
+struct policy_caps {
+	uint32_t channels;                /* concurrent outbound calls */
+	uint32_t minutes_daily;           /* answered minutes per calendar day (zone's) */
+};
+
 /* A rule set. Owns zone, the arrays and the blacklist; immutable once parsed. */
 struct policy_rules {
 	char default_cc[4];
@@ -95,6 +117,8 @@ struct policy_rules {
 	bool daily_calendar;              /* else rolling 24 h */
 	uint32_t caller_freq_window;      /* seconds */
 	struct blist blacklist;
+	struct policy_dest dest;
+	struct policy_caps caps;
 };
 
 /* System-wide data. Owns its tables. */

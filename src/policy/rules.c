@@ -517,6 +517,55 @@ static int parse_blacklist(struct pctx *c, json_t *o, struct policy_rules *r,
 	return blist_finish(&r->blacklist);
 }
 
+static int parse_destinations(struct pctx *c, json_t *o, struct policy_rules *r)
+{
+	static const char *const keys[] = {"allow", "international", "premium", NULL};
+	char reason[160];
+	json_t *a, *v;
+	size_t mark, i;
+	int err;
+
+	err = check_keys(c, o, keys, NULL);
+	err = err ? err : get_bool(c, o, "international", &r->dest.international);
+	err = err ? err : get_bool(c, o, "premium", &r->dest.premium);
+	err = err ? err : get_array(c, o, "allow", RULES_MAX_BLACKLIST, &a);
+	if (err || !a)
+		return err;
+	mark = push_key(c, "allow");
+	json_array_foreach(a, i, v) {
+		size_t base = push_idx(c, i);
+
+		if (!json_is_string(v))
+			return perr(c, "must be a number, a prefix ending in '*', or '*'");
+		if (!strcmp(json_string_value(v), "*"))
+			r->dest.allow_all = true;
+		else {
+			err = blist_add(&r->dest.allow, json_string_value(v), r->default_cc,
+					reason, sizeof(reason));
+			if (err == EINVAL && policy_dest_named_ok(json_string_value(v)))
+				err = pset_add(&r->dest.named, json_string_value(v), 0);
+			if (err == EINVAL)
+				return perr(c, "%s", reason);
+			if (err)
+				return err;
+		}
+		pop(c, base);
+	}
+	pop(c, mark);
+	err = blist_finish(&r->dest.allow);
+	return err ? err : pset_finish(&r->dest.named, NULL, NULL, NULL);
+}
+
+static int parse_caps(struct pctx *c, json_t *o, struct policy_rules *r)
+{
+	static const char *const keys[] = {"channels", "minutes_daily", NULL};
+	int err = check_keys(c, o, keys, NULL);
+
+	err = err ? err : get_uint(c, o, "channels", RULES_MAX_COUNT, &r->caps.channels);
+	return err ? err : get_uint(c, o, "minutes_daily", RULES_MAX_COUNT,
+				    &r->caps.minutes_daily);
+}
+
 /* The settings of one class: the top level (platform, with the shared settings) or the
  * "own" object (switches and limits only). */
 static int parse_level(struct pctx *c, json_t *o, struct policy_rules *r, bool own,
@@ -524,7 +573,8 @@ static int parse_level(struct pctx *c, json_t *o, struct policy_rules *r, bool o
 {
 	static const char *const top[] = {
 		"default_cc", "work_time", "blind_area", "callee_interval", "callee_daily",
-		"caller_freq", "caller_concurrency", "blacklist", "own", NULL};
+		"caller_freq", "caller_concurrency", "blacklist", "own", "destinations",
+		"tenant_caps", NULL};
 	static const char *const own_keys[] = {
 		"work_time", "blind_area", "callee_interval", "callee_daily", "caller_freq",
 		"caller_concurrency", "blacklist", NULL};
@@ -571,6 +621,10 @@ static int parse_level(struct pctx *c, json_t *o, struct policy_rules *r, bool o
 	SECTION("caller_freq", parse_counter(c, sub, own, &lim->caller_freq_max,
 					     &r->caller_freq_window, NULL));
 	SECTION("blacklist", parse_blacklist(c, sub, r, lim, own));
+	if (!own) {
+		SECTION("destinations", parse_destinations(c, sub, r));
+		SECTION("tenant_caps", parse_caps(c, sub, r));
+	}
 #undef SECTION
 
 	err = get_uint(c, o, "caller_concurrency", RULES_MAX_COUNT, &lim->caller_concurrency);
@@ -596,6 +650,8 @@ static void rules_destructor(void *arg)
 	mem_deref(r->holidays);
 	mem_deref(r->regions);
 	blist_reset(&r->blacklist);
+	blist_reset(&r->dest.allow);
+	pset_reset(&r->dest.named);
 }
 
 /* The defaults of callout-rules.md §3.1: TCCC's rules for platform numbers, everything
@@ -640,8 +696,8 @@ static int set_default_lists(struct policy_rules *r)
 	return 0;
 }
 
-int policy_rules_parse(struct policy_rules **rp, const char *json, size_t len, char *why,
-		       size_t whysz)
+static int rules_parse(struct policy_rules **rp, const char *json, size_t len, char *why,
+		       size_t whysz, bool load_zone)
 {
 	struct pctx c = {.why = why, .whysz = whysz};
 	char zone[RULES_ZONE_MAX] = "Asia/Shanghai";
@@ -693,7 +749,7 @@ int policy_rules_parse(struct policy_rules **rp, const char *json, size_t len, c
 	if (err)
 		goto out;
 
-	err = tz_load(&r->zone, zone);
+	err = load_zone ? tz_load(&r->zone, zone) : 0;
 	if (err == ENOENT || err == EINVAL)
 		err = perr(&c, "work_time.zone: '%s' is not a known time zone", zone);
 	else if (err)
@@ -706,6 +762,18 @@ out:
 	else
 		*rp = r;
 	return err;
+}
+
+int policy_rules_parse(struct policy_rules **rp, const char *json, size_t len, char *why,
+		       size_t whysz)
+{
+	return rules_parse(rp, json, len, why, whysz, true);
+}
+
+int policy_rules_parse_dest(struct policy_rules **rp, const char *json, size_t len,
+			    char *why, size_t whysz)
+{
+	return rules_parse(rp, json, len, why, whysz, false);
 }
 
 int policy_rules_default(struct policy_rules **rp)
@@ -798,6 +866,17 @@ static json_t *blacklist_json(const struct blist *b)
 	return a;
 }
 
+static json_t *allow_json(const struct policy_dest *d)
+{
+	json_t *a = blacklist_json(&d->allow);
+
+	for (size_t i = 0; a && i < d->named.n; i++)
+		json_array_append_new(a, json_string(d->named.v[i].key));
+	if (a && d->allow_all)
+		json_array_append_new(a, json_string("*"));
+	return a;
+}
+
 static json_t *own_json(const struct policy_limits *l)
 {
 	return json_pack("{s:{s:b}, s:{s:b}, s:{s:i}, s:{s:i}, s:{s:i}, s:i, s:{s:b}}",
@@ -821,7 +900,8 @@ int policy_rules_json(const struct policy_rules *r, char **jsonp)
 		return EINVAL;
 	p = &r->cls[POLICY_PLATFORM];
 	root = json_pack("{s:s, s:{s:b, s:s, s:o, s:o}, s:{s:b, s:o, s:s},"
-			 " s:{s:i, s:i}, s:{s:i, s:s}, s:{s:i, s:i}, s:i, s:{s:b, s:o}, s:o}",
+			 " s:{s:i, s:i}, s:{s:i, s:s}, s:{s:i, s:i}, s:i, s:{s:b, s:o}, s:o,"
+			 " s:{s:o, s:b, s:b}, s:{s:i, s:i}}",
 			 "default_cc", r->default_cc,
 			 "work_time", "enabled", p->work_time, "zone", tz_name(r->zone),
 			 "windows", windows_json(r), "holidays", holidays_json(r),
@@ -838,7 +918,11 @@ int policy_rules_json(const struct policy_rules *r, char **jsonp)
 			 "caller_concurrency", (int)p->caller_concurrency,
 			 "blacklist", "enabled", p->blacklist,
 			 "entries", blacklist_json(&r->blacklist),
-			 "own", own_json(&r->cls[POLICY_OWN]));
+			 "own", own_json(&r->cls[POLICY_OWN]),
+			 "destinations", "allow", allow_json(&r->dest),
+			 "international", r->dest.international, "premium", r->dest.premium,
+			 "tenant_caps", "channels", (int)r->caps.channels,
+			 "minutes_daily", (int)r->caps.minutes_daily);
 	if (!root)
 		return ENOMEM;
 	text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);

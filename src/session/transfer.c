@@ -15,6 +15,7 @@
 #include "call/call.h"
 #include "ivr/ivr.h"
 #include "media/media.h"
+#include "policy/policy.h"
 #include "records/records.h"
 #include "session/session_int.h"
 #include <re_tmr.h>
@@ -36,8 +37,10 @@ struct session_xfer {
 	const char *leg_dest;           /* in dests */
 	bool connected;
 	bool gave_up;                   /* maxWaitS passed: no further destination */
-	char why[96];                   /* the last leg's failure, for the IVR path */
+	char why[224];                  /* the last leg's failure, for the IVR path */
 	uint64_t survey_ivr_id;         /* run on the caller's leg after the bridge; 0 = none */
+	struct policy_rules *rules;     /* owned: the instance's destination allow-list; NULL
+					 * when it could not be read (numbers are refused) */
 };
 
 static void xfer_destructor(void *arg)
@@ -46,6 +49,7 @@ static void xfer_destructor(void *arg)
 
 	tmr_cancel(&x->wait_tmr);
 	mem_deref(x->leg);
+	mem_deref(x->rules);
 }
 
 static bool is_uri(const char *dest)
@@ -107,7 +111,7 @@ static int hold_start(struct session_work *w, const struct ivr_prompt *p)
 static void xfer_failed(struct session_xfer *x)
 {
 	struct session_work *w = x->w;
-	char why[96];
+	char why[224];
 
 	snprintf(why, sizeof(why), "%s", x->why[0] ? x->why : "no destination answered");
 	log_info("session", "%s: transfer failed: %s", w->row->id, why);
@@ -122,6 +126,45 @@ static void xfer_failed(struct session_xfer *x)
 }
 
 static void leg_event(struct call *c, const struct call_event *ev, void *arg);
+
+/* Toll fraud: a number the flow dials — written in it, or built from keys the caller
+ * pressed and variables — must pass the instance's destination allow-list. A refused
+ * destination is recorded as a leg ended "restrictedCallee" (108) with the reason in the
+ * transfer's failure, counted, and the next destination is tried; a SIP URI reaches no
+ * trunk, so it is not a toll destination. */
+static int dest_allowed(struct session_xfer *x, const char *dest)
+{
+	struct session_work *w = x->w;
+	char why[192] = "the instance's calling rules could not be read";
+	int err = x->rules ? policy_dest_check(x->rules, dest, why, sizeof(why)) : EACCES;
+
+	if (!err)
+		return 0;
+	refusal_note(REFUSAL_DESTINATION, "session %s (instance %llu): transfer to %.40s: %s",
+		     w->row->id, (unsigned long long)w->row->sdkappid, dest, why);
+	snprintf(x->why, sizeof(x->why), "destination refused: %s", why);
+	return EACCES;
+}
+
+/* The rule set of the session's instance, for its destination allow-list: one row read
+ * from the store's reader connection (as the flow cache reads flows), parsed without the
+ * work-time zone so nothing waits on disk beyond that row. */
+static struct policy_rules *dest_rules(const struct session_work *w)
+{
+	struct policy_rules *r = NULL;
+	char *text = NULL, why[192] = "";
+	int err = store_instance_rules_get(w->mgr->deps.store, w->row->sdkappid, &text);
+
+	if (!err)
+		err = policy_rules_parse_dest(&r, text[0] ? text : "{}",
+					      text[0] ? strlen(text) : 2, why, sizeof(why));
+	mem_deref(text);
+	if (err)
+		log_error("session", "%s: the calling rules of instance %llu do not load (%s): "
+			  "transfers to numbers are refused", w->row->id,
+			  (unsigned long long)w->row->sdkappid, why[0] ? why : strerror(err));
+	return r;
+}
 
 /* Dials the next destination; 0 when one rings, else the last error (all failed). */
 static int dial_next(struct session_xfer *x)
@@ -155,6 +198,13 @@ static int dial_next(struct session_xfer *x)
 		else
 			p.callee = dest;
 		x->leg_dest = dest;
+		if (!is_uri(dest) && dest_allowed(x, dest)) {
+			const struct call_times t = {.start_ms = clock_unix_ms()};
+
+			err = EACCES;
+			leg_record(x, &t, records_end_status_string(108));
+			continue;
+		}
 		err = call_originate(&x->leg, w->mgr->deps.ua, &p, leg_event, x);
 		if (!err) {
 			log_info("session", "%s: transfer to %s", w->row->id, dest);
@@ -289,6 +339,7 @@ int session_xfer_start(struct session_work *w, const struct ivr_transfer *t)
 	snprintf(x->caller, sizeof(x->caller), "%s", caller);
 	x->ring_s = t->ring_timeout_s ? t->ring_timeout_s : 30;
 	x->survey_ivr_id = t->survey_ivr_id;
+	x->rules = dest_rules(w);
 	if (x->survey_ivr_id && !ivr_flow_survey(w->flow, x->survey_ivr_id))
 		log_warn("session", "%s: survey IVR %llu did not load: the call ends with the "
 			 "transfer leg", w->row->id, (unsigned long long)x->survey_ivr_id);

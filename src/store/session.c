@@ -153,6 +153,50 @@ static int count_since(struct store_conn *c, const char *sql, uint64_t sdkappid,
 	return rc == SQLITE_ROW ? 0 : (store_errno(rc) ? store_errno(rc) : EIO);
 }
 
+/* The instance's unfinished outbound sessions (tenant_caps.channels), through the partial
+ * index of live sessions: the cost follows the calls in progress. */
+static int channels_live(struct store_conn *c, uint64_t sdkappid, uint32_t *countp)
+{
+	sqlite3_stmt *q = store_stmt(c, "SELECT count(*) FROM sessions INDEXED BY sessions_live "
+				     "WHERE status <> 3 AND sdkappid = ? AND direction = 1");
+	int rc;
+
+	if (!q)
+		return EIO;
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)sdkappid);
+	rc = sqlite3_step(q);
+	*countp = rc == SQLITE_ROW ? (uint32_t)sqlite3_column_int64(q, 0) : 0;
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW ? 0 : (store_errno(rc) ? store_errno(rc) : EIO);
+}
+
+/* Answered outbound seconds of an instance's day, for tenant_caps.minutes_daily: the
+ * calls that ended since the day's start (through sessions_ended; a call over midnight
+ * counts whole to the day it ended) and those still up, until now. */
+static int seconds_today(struct store_conn *c, uint64_t sdkappid, int64_t since, int64_t now,
+			 uint32_t *secondsp)
+{
+	sqlite3_stmt *q = store_stmt(c, "SELECT coalesce((SELECT sum(ended_ts - accept_ts) "
+				     "FROM sessions WHERE sdkappid = ?1 AND status = 3 AND "
+				     "ended_ts >= ?2 AND accept_ts > 0 AND direction = 1), 0) + "
+				     "coalesce((SELECT sum(max(?3 - accept_ts, 0)) FROM sessions "
+				     "INDEXED BY sessions_live WHERE status <> 3 AND sdkappid = ?1 "
+				     "AND accept_ts > 0 AND direction = 1), 0)");
+	int64_t v;
+	int rc;
+
+	if (!q)
+		return EIO;
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)sdkappid);
+	sqlite3_bind_int64(q, 2, since);
+	sqlite3_bind_int64(q, 3, now);
+	rc = sqlite3_step(q);
+	v = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+	*secondsp = v < 0 ? 0 : v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW ? 0 : (store_errno(rc) ? store_errno(rc) : EIO);
+}
+
 static int admit_write(struct store_conn *c, void *arg)
 {
 	struct admit_job *j = arg;
@@ -195,6 +239,11 @@ static int admit_write(struct store_conn *c, void *arg)
 		sqlite3_reset(ai);
 		err = rc == SQLITE_ROW ? 0 : (store_errno(rc) ? store_errno(rc) : EIO);
 	}
+	if (!err && q->channels)
+		err = channels_live(c, j->s->sdkappid, &counts.channels_live);
+	if (!err && q->minutes)
+		err = seconds_today(c, j->s->sdkappid, q->day_since, q->now,
+				    &counts.seconds_today);
 	if (err)
 		return err;
 

@@ -262,6 +262,9 @@ struct store_admit_counts {
 		uint32_t recent;        /* sessions using it since caller_since */
 	} callers[STORE_ADMIT_MAX_CALLERS];
 	uint32_t ai_in_use;         /* unfinished AI sessions of the instance (when q->ai) */
+	uint32_t channels_live;     /* unfinished outbound sessions of the instance */
+	uint32_t seconds_today;     /* answered outbound seconds: ended since day_since, and
+				     * live ones up to now */
 };
 
 /* Counts nobody will look at (their limit is off in every class) are not made: each one
@@ -281,6 +284,10 @@ struct store_admit_query {
 	size_t n_callers;
 	unsigned skip;                  /* STORE_ADMIT_SKIP_* */
 	bool ai;                        /* count the instance's live AI sessions too */
+	bool channels;                  /* count its unfinished outbound sessions */
+	bool minutes;                   /* sum its answered outbound seconds of the day */
+	int64_t day_since;              /* Unix s: the day's start, for minutes */
+	int64_t now;                    /* Unix s: where a live call's seconds end */
 };
 
 /* Returns 0 and sets *chosen (index into the candidates) to admit, or a non-zero value

@@ -6,7 +6,8 @@
 // onFail branch with the customer still in the IVR, and a skill group whose first
 // destination does not answer connects the second one; when the target hangs up after a
 // transfer that names a survey IVR, the survey runs for the customer and its key is the
-// CDR's PostIVRKeyPressed.
+// CDR's PostIVRKeyPressed. Toll fraud: a transfer to an international number built from
+// the session's variables is refused by the instance's destination allow-list (onFail).
 // Ports: the harness hands out the sipps' SIP ports, and reserves their media ports, the
 // parties' RTP sockets and cccd's RTP range (tests/README.md).
 import { test, before, after } from "node:test";
@@ -149,14 +150,26 @@ before(async () => {
       { id: "thanks", type: "hangup", params: { prompt: { tts: "Thanks." } } },
     ],
   });
+  // The number comes from the caller's side (a variable); the trunk "customers" would
+  // carry it (route = *): only the allow-list stands between the flow and the call.
+  const abroad = JSON.stringify({ ...JSON.parse(flow(4605, { type: "transferExternal",
+    params: { number: "${target}", ringTimeoutS: 10 } })), variables: { target: "7001" } });
   const ivrs = [];
   for (const [id, doc, type] of [[4601, ext], [4602, busy], [4603, group], [4604, surveyed],
-    [4701, survey, "survey"]]) {
+    [4605, abroad], [4701, survey, "survey"]]) {
     fs.writeFileSync(path.join(d.dir, `${id}.json`), doc);
     ivrs.push(`${id}:${type || "autoOutbound"}:${d.dir}/${id}.json`);
   }
-  api = client(d.addTenant(SDKAPPID, { ivrs, numbers: ["008675512345678", "008601000000001"] }),
-    d.endpoint);
+  // The demo calling rules, and the transfer targets 7001 and 7002 (extensions the numbering
+  // plan cannot read) opened by name in the destination allow-list.
+  const rules = path.join(d.dir, "rules.json");
+  fs.writeFileSync(rules, JSON.stringify({ work_time: { enabled: false },
+    callee_interval: { max: 0 }, callee_daily: { max: 0 }, caller_freq: { max: 0 },
+    caller_concurrency: 0, own: { work_time: { enabled: false }, callee_interval: { max: 0 },
+      callee_daily: { max: 0 }, caller_freq: { max: 0 }, caller_concurrency: 0 },
+    destinations: { allow: ["7001", "7002"] } }));
+  api = client(d.addTenant(SDKAPPID, { ivrs, numbers: ["008675512345678", "008601000000001"],
+    rules }), d.endpoint);
 });
 
 after(async () => {
@@ -303,3 +316,29 @@ test("after a transfer that names a survey, the customer answers the survey when
     b.close();
   }
 });
+
+test("a transfer to a blocked international number is refused: onFail, the record shows it",
+  async () => {
+    const a = await party(RTP.customer);
+    try {
+      const customer = await sippAt("xfer_caller.xml", PORTS.customer, MEDIA.customer, { rtp_port: RTP.customer });
+      const r = await api.CreateIVRSession({ SdkAppId: SDKAPPID, Callee: "+8612300000000",
+        IVRId: 4605, Variables: [{ Key: "target", Value: "+442079460000" }] });
+      assert.equal(r.err, undefined, r.message);
+      await until(() => a.peer, 15000, 50, "the menu prompt's RTP");
+      await sleep(300);
+      await a.key(1);
+      await finished(api, SDKAPPID, r.SessionId, 30000);
+      const cdr = await until(() => cdrOf(api, SDKAPPID, r.SessionId), 5000, 100, "the CDR");
+      assert.equal(cdr.ServeParticipants.length, 1, JSON.stringify(cdr.ServeParticipants));
+      assert.equal(cdr.ServeParticipants[0].Phone, "+442079460000");
+      assert.equal(cdr.ServeParticipants[0].EndStatusString, "restrictedCallee");
+      assert.equal(cdr.ServeParticipants[0].AcceptTimestamp, 0);
+      assert.match(d.log, new RegExp(`${r.SessionId} finished: EndStatus 1 \\(ok\\), hung up by system: hangup node sorry`), "the onFail branch");
+      assert.match(d.log, /refused \(destination, \d+ so far\): session [0-9a-f]{32} \(instance 1400000300\): transfer to \+442079460000/);
+      assert.doesNotMatch(d.log, /transfer to \+442079460000\n/, "no INVITE was sent");
+      customer.stop();
+    } finally {
+      a.close();
+    }
+  });

@@ -167,6 +167,8 @@ function connectOk(port) {
 // opts.rtpPorts [min, max]: a fixed RTP range, else opts.rtpCount (40) ports reserved out of
 // PORT_POOL until cleanup();
 // opts.sipLines: more keys for [sip]; opts.sections: whole sections appended.
+// opts.inboundFrom: [sip] inbound_from, "127.0.0.1" by default (the tests' SIP peers are on
+// loopback and most have no trunk to call from); null leaves the key out (trunks only).
 // opts.storePath: the database file (default: in the temporary folder), opts.storeLines:
 // more keys for [store]; opts.env: more environment variables for the process.
 export async function startCccd(opts = {}) {
@@ -178,7 +180,9 @@ export async function startCccd(opts = {}) {
     "[log]", `level = ${opts.logLevel || "info"}`,
     "[api]", `listen = 127.0.0.1:${apiPort}`,
     "[store]", `path = ${opts.storePath || `${dir}/cccd.db`}`, ...(opts.storeLines || []),
-    "[sip]", `listen = udp 127.0.0.1:${sipPort}`, "ring_timeout = 10", ...(opts.sipLines || []),
+    "[sip]", `listen = udp 127.0.0.1:${sipPort}`, "ring_timeout = 10",
+    ...(opts.inboundFrom === null ? [] : [`inbound_from = ${opts.inboundFrom || "127.0.0.1"}`]),
+    ...(opts.sipLines || []),
     "[media]", "rtp_ip = 127.0.0.1", `port_min = ${rtpMin}`, `port_max = ${rtpMax}`,
     `recording_dir = ${dir}/recordings`, "rtp_timeout_ms = 15000",
     "[push]", "retry_schedule = 200ms,400ms,800ms", "poll_ms = 100",
