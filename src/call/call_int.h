@@ -159,6 +159,9 @@ struct call_ua {
 };
 
 int call_trunk_auth(char **user, char **pass, const char *realm, void *arg);
+/* The index of the first trunk whose host is src's IP (trunks named by IP only), or -1:
+ * whose NAT keys an inbound call from src follows. */
+int call_trunk_at(const struct call_ua *ua, const struct sa *src);
 /* Can the trunk take a call now (not down, no Retry-After running)? Any thread. */
 bool call_trunk_usable(const struct call_trunk *t);
 /* What an INVITE's failure says about the trunk's health (loop only): a 503 with

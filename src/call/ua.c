@@ -300,6 +300,17 @@ static void udp_buffer_size(const struct sa *laddr, unsigned bytes)
 			 "docs/operations.md)", call_sa_str(laddr, ab, sizeof(ab)), got, bytes);
 }
 
+int call_trunk_at(const struct call_ua *ua, const struct sa *src)
+{
+	struct sa sa;
+
+	for (unsigned i = 0; i < ua->cc.ntrunks; i++) {
+		if (!sa_set_str(&sa, ua->cc.trunks[i].host, 0) && sa_cmp(&sa, src, SA_ADDR))
+			return (int)i;
+	}
+	return -1;
+}
+
 static bool needs_dns(const struct call_conf *cc)
 {
 	struct sa sa;
