@@ -436,6 +436,7 @@ static void test_stream_latch(void **state)
 	/* the SIP peer is on that host: it latches after probation */
 	p.sig = &sig;
 	assert_int_equal(media_stream_start(f->ms, &p), 0);
+	run_until(f, NULL, NULL, 100); /* the worker applies the start before the packets */
 	for (int i = 0; i < 4; i++)
 		peer_send_pcm(f, 1, MEDIA_PCMU, silence);
 	assert_true(wait_pkts(f, 1, 3, 2000));
@@ -457,6 +458,7 @@ static void test_stream_latch(void **state)
 	/* "no": a source elsewhere never takes the stream, even in sequence */
 	p.latch = MEDIA_LATCH_OFF;
 	assert_int_equal(media_stream_start(f->ms, &p), 0);
+	run_until(f, NULL, NULL, 100);
 	for (int i = 0; i < 8; i++)
 		peer_send_pcm(f, 1, MEDIA_PCMU, silence);
 	mark = f->peer.npkts;
