@@ -119,61 +119,97 @@ function rtpPeer(args) {
   });
 }
 
-// One outbound call through the NAT with [media] symmetric_rtp = latch; the RTP peer's report
-// and the call's CDR.
-async function natCall(latch) {
+const esc = (ip) => ip.replace(/\./g, "\\.");
+const NUMBER = "008675587654321";
+
+// One call through the NAT with [media] symmetric_rtp = latch, outbound (cccd calls the
+// phone) or inbound (the phone calls a number of cccd's public address); the RTP peer's
+// report and the call's CDR.
+async function natCall(latch, inbound = false) {
   const rtpPort = 40000 + crypto.randomInt(10000) * 2;
-  const log = path.join(tmp, `phone-${latch}-messages.log`);
-  const phone = await sipp(path.join(ROOT, "tests/sip/uas_nat_answer.xml"), {
-    netns: NS_P, ip: PHONE_IP, port: 5060, mp: 6000,
-    args: ["-key", "natip", PHONE_PRIVATE, "-key", "rtp1", String(rtpPort),
-      "-trace_msg", "-message_file", log, "-m", "1"] });
-  let d;
-  try {
-    d = await startCccd({ sipIp: CCCD_IP, rtpIp: CCCD_IP,
-      sipLines: [`external_ip = ${PUBLIC_IP}`],
-      mediaLines: [`external_ip = ${PUBLIC_IP}`, `symmetric_rtp = ${latch}`],
-      sections: `[trunk phone]\nhost = ${PHONE_IP}\nport = 5060\nroute = *\noptions_interval = 0\n` });
-    const flow = { ivrId: 1, name: "nat", type: "autoOutbound", start: "s", nodes: [
+  const log = path.join(tmp, `phone-${latch}-${inbound ? "in" : "out"}-messages.log`);
+  const flow = { ivrId: 1, name: "nat", type: inbound ? "inbound" : "autoOutbound", start: "s",
+    nodes: [
       { id: "s", type: "start", next: "m" },
       { id: "m", type: "menu", label: "menu", params: { prompt: { tts: "Press one to continue." },
         interruptible: true, timeoutMs: 8000, retries: 0, keys: { 1: { label: "one", next: "bye" } } },
       onTimeout: "bye", onInvalid: "bye" },
       { id: "bye", type: "hangup", params: { prompt: { tts: "Goodbye." }, endStatus: "ok" } }] };
+  let d, phone;
+  try {
+    d = await startCccd({ sipIp: CCCD_IP, rtpIp: CCCD_IP,
+      sipLines: [`external_ip = ${PUBLIC_IP}`],
+      mediaLines: [`external_ip = ${PUBLIC_IP}`, `symmetric_rtp = ${latch}`],
+      sections: `[trunk phone]\nhost = ${PHONE_IP}\nport = 5060\nroute = *\noptions_interval = 0\n` });
     fs.writeFileSync(path.join(d.dir, "1.json"), JSON.stringify(flow));
-    const api = client(d.tenant(["--sdkappid", String(SDKAPPID), "--ivr", `1:autoOutbound:${d.dir}/1.json`,
-      "--number", "008601012345678", "--rules", "demo"]), d.endpoint);
-    const peer = rtpPeer({ log, peerIp: PHONE_IP, attackerIp: ATTACKER_IP, port: rtpPort,
-      seconds: 6, keyAtMs: 1500 });
-    const r = await api.CreateIVRSession({ SdkAppId: SDKAPPID, Callee: "008613800138000", IVRId: 1 });
-    assert.equal(r.err, undefined, r.message);
+    const api = client(d.tenant(["--sdkappid", String(SDKAPPID), "--ivr",
+      `1:${flow.type}:${d.dir}/1.json`, "--number", inbound ? NUMBER : "008601012345678",
+      "--rules", "demo"]), d.endpoint);
+    const peerArgs = ["-key", "natip", PHONE_PRIVATE, "-key", "rtp1", String(rtpPort),
+      "-trace_msg", "-message_file", log, "-m", "1"];
+    let sessionId;
+    if (inbound) {
+      d.ccc(["admin", "--config", d.confPath, "number-set", "--sdkappid", String(SDKAPPID),
+        "--number", NUMBER, "--outbound", "no", "--inbound-ivr", "1"]);
+      await new Promise((r) => setTimeout(r, 6000)); // the inbound table is re-read every 5 s
+      phone = await sipp(path.join(ROOT, "tests/sip/uac_nat_inbound.xml"), {
+        netns: NS_P, ip: PHONE_IP, port: 5062, mp: 6000,
+        args: [...peerArgs, "-s", "+8675587654321", `${PUBLIC_IP}:${d.sipPort}`] });
+    } else {
+      phone = await sipp(path.join(ROOT, "tests/sip/uas_nat_answer.xml"), {
+        netns: NS_P, ip: PHONE_IP, port: 5060, mp: 6000, args: peerArgs });
+    }
+    const peer = rtpPeer({ log, inbound, peerIp: PHONE_IP, attackerIp: ATTACKER_IP,
+      port: rtpPort, seconds: 6, keyAtMs: 1500 });
+    if (!inbound) {
+      const r = await api.CreateIVRSession({ SdkAppId: SDKAPPID, Callee: "008613800138000", IVRId: 1 });
+      assert.equal(r.err, undefined, r.message);
+      sessionId = r.SessionId;
+    }
     const got = await peer;
-    await finished(api, SDKAPPID, r.SessionId, 40000);
-    const cdr = await until(() => cdrOf(api, SDKAPPID, r.SessionId), 5000, 100, "the CDR");
-    assert.equal(await phone.wait(10000), 0, `sipp's scenario passed:\n${phone.log}`);
+    assert.equal(got.error, undefined, got.error);
+    assert.equal(await phone.wait(30000), 0, `sipp's scenario passed:\n${phone.log}`);
+    let cdr;
+    if (inbound) {
+      const now = Math.floor(Date.now() / 1000);
+      cdr = await until(async () => {
+        const l = await api.DescribeTelCdr({ SdkAppId: SDKAPPID, StartTimeStamp: now - 600,
+          EndTimeStamp: now + 60, PageSize: 10, PageNumber: 0 });
+        return l.TotalCount >= 1 ? l.TelCdrList[0] : null;
+      }, 10000, 200, "the inbound call's record");
+    } else {
+      await finished(api, SDKAPPID, sessionId, 40000);
+      cdr = await until(() => cdrOf(api, SDKAPPID, sessionId), 5000, 100, "the CDR");
+    }
     return { got, cdr };
   } finally {
     await d?.close();
-    await phone.stop();
+    await phone?.stop();
   }
 }
 
-test("behind a 1:1 NAT: public address advertised, audio both ways, no hijack", { skip }, async () => {
-  const { got, cdr } = await natCall("yes");
-  // What cccd sent carries its public address, never the private one.
+// What cccd sent carries its public address, never the private one; audio both ways:
+// the phone's key came through, cccd's prompt reached the phone at its real address, and
+// none of it went to the attacker who spoke first.
+function natChecks({ got, cdr }, inbound) {
   assert.equal(got.addr, PUBLIC_IP, "SDP c= is the advertised address");
-  assert.match(got.invite, new RegExp(`^o=\\S+ \\d+ \\d+ IN IP4 ${PUBLIC_IP.replace(/\./g, "\\.")}`, "m"));
-  assert.match(got.invite, new RegExp(`^Contact: <sip:cccd@${PUBLIC_IP.replace(/\./g, "\\.")}:\\d+>`, "m"));
-  assert.match(got.invite, new RegExp(`^Via: SIP/2.0/UDP ${PUBLIC_IP.replace(/\./g, "\\.")}:\\d+;`, "m"));
-  assert.doesNotMatch(got.invite, new RegExp(CCCD_IP.replace(/\./g, "\\.")), "no private address");
-  // Audio both ways: the phone's key came through, cccd's prompt reached the phone at
-  // its real address, and none of it went to the attacker who spoke first.
+  assert.match(got.msg, new RegExp(`^o=\\S+ \\d+ \\d+ IN IP4 ${esc(PUBLIC_IP)}`, "m"));
+  assert.match(got.msg, new RegExp(`^Contact: <sip:cccd@${esc(PUBLIC_IP)}:\\d+>`, "m"));
+  if (!inbound) // a response's Via is the caller's
+    assert.match(got.msg, new RegExp(`^Via: SIP/2.0/UDP ${esc(PUBLIC_IP)}:\\d+;`, "m"));
+  assert.doesNotMatch(got.msg, new RegExp(esc(CCCD_IP)), "no private address");
   assert.equal(cdr.EndStatus, 1, JSON.stringify(cdr));
   assert.deepEqual(cdr.IVRKeyPressed, ["1"]);
   assert.ok(got.peer.count > 50, `the phone got ${got.peer.count} packets of cccd's audio`);
   assert.deepEqual(Object.keys(got.peer.from).map((f) => f.split(":")[0]), [PUBLIC_IP]);
   assert.equal(got.attacker.count, 0, "the attacker got none of the call's audio");
-});
+}
+
+test("behind a 1:1 NAT, outbound: public address advertised, audio both ways, no hijack",
+  { skip }, async () => natChecks(await natCall("yes"), false));
+
+test("behind a 1:1 NAT, inbound: public address advertised, audio both ways, no hijack",
+  { skip }, async () => natChecks(await natCall("yes", true), true));
 
 // Why "yes" is the default: latching to whoever proves itself first is what a hijacker
 // needs. With "any", the attacker's run wins and the phone's key is lost.

@@ -1,6 +1,6 @@
 // The RTP side of a phone behind a NAT, run inside the peer's network namespace
 // (`ip netns exec NS node nat_peer.mjs '<json>'`) by tests/integration/nat.test.mjs. It reads
-// cccd's SDP offer from sipp's message log, then first an attacker on another address of
+// cccd's SDP from sipp's message log (its INVITE, or with `inbound` its 200 OK), then first an attacker on another address of
 // the namespace sends a run of valid RTP in sequence to cccd's RTP port, then the phone
 // sends PCMU (and key 1 over RFC 4733 after keyAtMs) from its public address, which is not
 // the one its SDP announced. Prints what each received from cccd as one JSON line.
@@ -17,11 +17,11 @@ function offer() {
   } catch {
     return null;
   }
-  const i = text.indexOf("INVITE sip:");
+  const i = text.search(a.inbound ? /^SIP\/2\.0 200 OK[^]*?^m=audio/m : /^INVITE sip:/m);
   if (i < 0) return null;
-  const invite = text.slice(i, text.indexOf("\n----", i) > 0 ? text.indexOf("\n----", i) : undefined);
-  const c = /^c=IN IP4 (\S+)/m.exec(invite), m = /^m=audio (\d+)/m.exec(invite);
-  return c && m ? { invite, addr: c[1], port: Number(m[1]) } : null;
+  const msg = text.slice(i, text.indexOf("\n----", i) > 0 ? text.indexOf("\n----", i) : undefined);
+  const c = /^c=IN IP4 (\S+)/m.exec(msg), m = /^m=audio (\d+)/m.exec(msg);
+  return c && m ? { msg, addr: c[1], port: Number(m[1]) } : null;
 }
 
 function rtp(pt, seq, ts, ssrc, payload, marker = false) {
@@ -52,7 +52,7 @@ const peerGot = { count: 0, from: {} }, attackerGot = { count: 0, from: {} };
 let o = null;
 for (let i = 0; i < 300 && !(o = offer()); i++) await sleep(50);
 if (!o) {
-  console.log(JSON.stringify({ error: "no INVITE with SDP in sipp's message log" }));
+  console.log(JSON.stringify({ error: "no SDP from cccd in sipp's message log" }));
   process.exit(1);
 }
 const peer = await socket(a.peerIp, a.port, peerGot);
@@ -81,5 +81,5 @@ for (let i = 0; i < frames; i++) {
 }
 peer.close();
 attacker.close();
-console.log(JSON.stringify({ addr: o.addr, port: o.port, invite: o.invite, peer: peerGot,
+console.log(JSON.stringify({ addr: o.addr, port: o.port, msg: o.msg, peer: peerGot,
   attacker: attackerGot }));
