@@ -1,5 +1,5 @@
 // NAT: cccd on a private address behind a 1:1 NAT (iptables SNAT/DNAT in a router
-// namespace) calls a phone that sits behind a NAT of its own. cccd must advertise its
+// namespace) calls a phone that sits behind a NAT of its own, and takes a call from it. cccd must advertise its
 // public address (Contact, SDP c=/o=), send its audio to where the phone's RTP really comes
 // from (symmetric RTP), and not let an attacker who sends RTP first take the stream.
 //
