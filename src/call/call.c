@@ -44,6 +44,8 @@ struct call {
 	struct media_stream *ms;
 	struct call_sdp sdp;
 	struct sa remote;             /* last remote RTP address */
+	struct sa sig;                /* where the peer's SIP came from last (symmetric RTP) */
+	int nat_trunk;                /* the trunk whose NAT keys apply, -1 = [sip]/[media] */
 	struct tmr ring_tmr, end_tmr, next_tmr;
 	enum call_state state;
 	bool inbound, rang, peer_bye, answer_asap, accepted, have_offer, media_on;
@@ -182,6 +184,8 @@ static int media_apply(struct call *c, struct call_media_params *mp)
 	p.telev_pt = mp->telev_pt;
 	p.ptime_ms = 20;
 	p.hold = mp->hold;
+	p.latch = c->nat_trunk >= 0 ? c->ua->cc.trunks[c->nat_trunk].latch : c->ua->cc.latch;
+	p.sig = sa_isset(&c->sig, SA_ADDR) ? &c->sig : NULL;
 	err = media_stream_start(c->ms, &p);
 	if (err) {
 		log_warn("call", "%s: cannot start media towards %s: %s", c->sid,
@@ -202,6 +206,7 @@ static int sdp_take(struct call *c, const struct sip_msg *msg, bool offer, struc
 
 	if (!msg_ctype_cmp(&msg->ctyp, "application", "sdp"))
 		return EPROTO;
+	c->sig = msg->src;
 	err = call_sdp_decode(&c->sdp, msg->mb, offer, &mp);
 	if (err) {
 		log_warn("call", "%s: unusable SDP %s from the peer", c->sid,
@@ -214,16 +219,45 @@ static int sdp_take(struct call *c, const struct sip_msg *msg, bool offer, struc
 	return err;
 }
 
-/* A new offer/answer state on the call's RTP address (each trunk attempt starts one). */
+/* A new offer/answer state on the call's RTP address as the peer must see it (each trunk
+ * attempt starts one: trunks may be told different addresses). */
 static int sdp_init(struct call *c)
 {
-	struct sa laddr;
+	struct sa laddr, adv;
 
 	if (c->ms)
 		media_stream_local(c->ms, &laddr);
 	else /* signalling only (tools): advertise a discard port on our SIP address */
 		sa_set_str(&laddr, c->ua->cc.listen[0].host, 9);
-	return call_sdp_init(&c->sdp, &laddr, c->ua->cc.codecs, c->ua->cc.ncodecs);
+	call_advertised(&c->ua->cc, c->nat_trunk, true, &laddr, &adv);
+	return call_sdp_init(&c->sdp, &adv, c->ua->cc.codecs, c->ua->cc.ncodecs);
+}
+
+/* The Contact user libre puts in our requests and answers: "cccd" at the address of the
+ * transport (libre's default), or a whole URI on the advertised address when one is
+ * configured (libre prints a contact user with a ':' as the URI itself). */
+static void contact_user(const struct call *c, enum sip_transp tp, const struct sa *laddr,
+			 char *buf, size_t sz)
+{
+	struct sa adv;
+
+	call_advertised(&c->ua->cc, c->nat_trunk, false, laddr, &adv);
+	if (sa_cmp(&adv, laddr, SA_ALL))
+		str_ncpy(buf, "cccd", sz);
+	else
+		re_snprintf(buf, sz, "sip:cccd@%J%s", &adv, sip_transp_param(tp));
+}
+
+/* contact_user for a request to a destination over tp, from the listening address libre
+ * takes for it (the first transport of that kind). */
+static void contact_out(const struct call *c, enum sip_transp tp, char *buf, size_t sz)
+{
+	struct sa laddr;
+
+	if (sip_transp_laddr(c->ua->sip, &laddr, tp, NULL))
+		str_ncpy(buf, "cccd", sz);
+	else
+		contact_user(c, tp, &laddr, buf, sz);
 }
 
 static int media_init(struct call *c, const struct media_stream *near)
@@ -387,6 +421,8 @@ static int call_alloc(struct call **cp, struct call_ua *ua, bool inbound)
 		return ENOMEM;
 	c->ua = ua;
 	c->inbound = inbound;
+	c->nat_trunk = -1;
+	sa_init(&c->sig, AF_UNSPEC);
 	tmr_init(&c->ring_tmr);
 	tmr_init(&c->end_tmr);
 	tmr_init(&c->next_tmr);
@@ -414,7 +450,7 @@ static int trunk_invite(struct call *c)
 	while (c->next < c->plan.n && c->attempts < ua->cc.trunk_attempts) {
 		const struct call_plan_step *st = &c->plan.steps[c->next++];
 		struct call_trunk *t = &ua->trunks[st->trunk];
-		char to_uri[400], from_uri[400];
+		char to_uri[400], from_uri[400], contact[128];
 		const char *routev[1] = {t->tc->proxy};
 		struct mbuf *offer = NULL;
 
@@ -426,12 +462,13 @@ static int trunk_invite(struct call *c)
 		/* The last moment before the numbers reach the wire: check them once more. */
 		if (!call_number_ok(st->number) || !call_number_ok(c->caller))
 			return EINVAL;
-		if (c->attempts) {
-			call_sdp_close(&c->sdp);
-			err = sdp_init(c);
-			if (err)
-				return err;
-		}
+		c->nat_trunk = (int)st->trunk;
+		call_sdp_close(&c->sdp);
+		err = sdp_init(c);
+		if (err)
+			return err;
+		contact_out(c, t->tc->transport == CALL_TCP ? SIP_TRANSP_TCP : SIP_TRANSP_UDP,
+			    contact, sizeof(contact));
 		err = call_sdp_encode(&c->sdp, true, &offer);
 		if (err)
 			return err;
@@ -440,7 +477,7 @@ static int trunk_invite(struct call *c)
 		re_snprintf(to_uri, sizeof(to_uri), "sip:%s@%s%s", st->number, t->hostport,
 			    t->tparam);
 		re_snprintf(from_uri, sizeof(from_uri), "sip:%s@%s", c->caller, t->tc->from_domain);
-		err = sipsess_connect(&c->sess, ua->sock, to_uri, NULL, from_uri, "cccd", routev,
+		err = sipsess_connect(&c->sess, ua->sock, to_uri, NULL, from_uri, contact, routev,
 				      t->tc->proxy[0] ? 1 : 0, "application/sdp", offer,
 				      call_trunk_auth, t, false, offer_handler, answer_handler,
 				      progress_handler, estab_handler, info_handler, NULL,
@@ -566,7 +603,7 @@ bool call_uri_ok(const char *uri)
 int call_originate(struct call **cp, struct call_ua *ua, const struct call_params *p,
 		   call_event_h *eh, void *arg)
 {
-	char to_uri[400], from_uri[400], uui_hex[2 * CALL_UUI_MAX + 1];
+	char to_uri[400], from_uri[400], uui_hex[2 * CALL_UUI_MAX + 1], contact[128];
 	struct call_plan plan;
 	struct mbuf *offer = NULL;
 	struct call *c = NULL;
@@ -623,8 +660,10 @@ int call_originate(struct call **cp, struct call_ua *ua, const struct call_param
 			goto out;
 		str_ncpy(to_uri, p->uri, sizeof(to_uri));
 		re_snprintf(from_uri, sizeof(from_uri), "sip:%s@%s", p->caller,
-			    ua->cc.listen[0].host);
-		err = sipsess_connect(&c->sess, ua->sock, to_uri, NULL, from_uri, "cccd", NULL, 0,
+			    ua->cc.sip_external[0] ? ua->cc.sip_external : ua->cc.listen[0].host);
+		contact_out(c, strstr(p->uri, ";transport=tcp") ? SIP_TRANSP_TCP :
+			    SIP_TRANSP_UDP, contact, sizeof(contact));
+		err = sipsess_connect(&c->sess, ua->sock, to_uri, NULL, from_uri, contact, NULL, 0,
 				      "application/sdp", offer, NULL, NULL, false, offer_handler,
 				      answer_handler, progress_handler, estab_handler,
 				      info_handler, NULL, close_handler, c,
@@ -747,7 +786,7 @@ void call_incoming(const struct sip_msg *msg, void *arg)
 {
 	struct call_ua *ua = arg;
 	char callee[CALL_NUMBER_MAX + 1], caller[CALL_NUMBER_MAX + 1], uui[CALL_UUI_MAX + 1];
-	char callid[128];
+	char callid[128], contact[128];
 	struct call_incoming in;
 	struct call *c = NULL;
 	const char *reason;
@@ -790,6 +829,8 @@ void call_incoming(const struct sip_msg *msg, void *arg)
 		return;
 	}
 	re_snprintf(c->sid, sizeof(c->sid), "in:%.32s", callid);
+	c->nat_trunk = call_trunk_at(ua, &msg->src);
+	c->sig = msg->src;
 	err = media_init(c, NULL);
 	if (err) {
 		(void)sip_treply(NULL, ua->sip, msg, 503, "Service Unavailable");
@@ -830,7 +871,8 @@ void call_incoming(const struct sip_msg *msg, void *arg)
 		return;
 	}
 	log_info("call", "%s: inbound call from '%s' to %s", c->sid, caller, callee);
-	err = sipsess_accept(&c->sess, ua->sock, msg, 180, "Ringing", "cccd", "application/sdp",
+	contact_user(c, msg->tp, &msg->dst, contact, sizeof(contact));
+	err = sipsess_accept(&c->sess, ua->sock, msg, 180, "Ringing", contact, "application/sdp",
 			     NULL, NULL, NULL, false, offer_handler, answer_handler,
 			     estab_handler, info_handler, NULL, close_handler, c, NULL);
 	if (err) {

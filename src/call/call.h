@@ -76,6 +76,11 @@ struct call_trunk_conf {
 	unsigned weight;                /* share among trunks of equal priority, 1..1000 */
 	struct call_acl inbound_from;   /* inbound INVITEs accepted from; unset = host */
 	char inbound_username[128], inbound_password[128]; /* digest for inbound, "" = none */
+	/* NAT: what cccd advertises to this trunk, resolved from [sip]/[media] external_ip and
+	 * the trunk's own keys ("local" there = ""); "" = the bound address */
+	char sip_external[64];          /* in Contact */
+	char media_external[64];        /* in SDP c= and o= */
+	enum media_latch latch;         /* symmetric_rtp */
 	struct call_rule rules[CALL_RULES_MAX];
 	unsigned nrules;
 };
@@ -97,6 +102,10 @@ struct call_conf {
 	unsigned trunk_attempts;        /* trunks one call may try (INVITEs), 1 = no failover */
 	struct call_acl inbound_from;   /* [sip] inbound_from: peers of no trunk (an edge proxy) */
 	char auth_realm[64];            /* [sip] auth_realm: the realm of inbound challenges */
+	/* NAT, for peers that are no trunk (direct URIs, unknown inbound sources) */
+	char sip_external[64];          /* [sip] external_ip, "" = the bound address */
+	char media_external[64];        /* [media] external_ip, "" = the bound address */
+	enum media_latch latch;         /* [media] symmetric_rtp */
 	enum media_codec codecs[2];     /* offer/answer preference, from [media] codecs */
 	unsigned ncodecs;
 	struct call_trunk_conf trunks[CALL_TRUNKS_MAX];
@@ -135,6 +144,12 @@ int call_route_plan(const struct call_conf *cc, const char *number,
 /* May a call whose attempt on one trunk failed this way (final response sip_code, or 0
  * and the transport's err) try the next trunk? Never after an 18x (`rang`). */
 bool call_failover_ok(uint16_t sip_code, int err, bool rang);
+
+/* The address cccd advertises for `local` (a bound SIP or RTP address) to trunk `trunk`
+ * (an index in cc->trunks, or -1 for a peer that is no trunk): `local` with its IP
+ * replaced by the external address configured for it, the port kept (1:1 NAT). */
+void call_advertised(const struct call_conf *cc, int trunk, bool media,
+		     const struct sa *local, struct sa *out);
 
 /* ---- outcomes ---------------------------------------------------------------------- */
 

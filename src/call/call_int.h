@@ -28,6 +28,11 @@ uint32_t call_retry_after(const struct sip_msg *msg);
 /* "ip:port" of sa in buf (64 bytes), for log lines. */
 const char *call_sa_str(const struct sa *sa, char *buf, size_t sz);
 
+/* The first Via of the request in mb (pos..end) with the sent-by laddr written as adv
+ * instead; anything else (a response, another sent-by) left as it is. 0 or ENOMEM. Pure;
+ * via.c. */
+int call_via_advertise(struct mbuf *mb, const struct sa *laddr, const struct sa *adv);
+
 /* ---- raw message screening (frame.c): pure, fuzzed by fuzz/fuzz_sip_frame.c ------------ */
 
 /* What the bytes of one SIP message say before a parser reads them. */
@@ -68,6 +73,11 @@ struct call_screen;
 /* Screens what arrives on sip's transports; listeners it adds run before those added after
  * it. Free it before sip: it holds helpers on sip's UDP sockets. */
 int call_screen_alloc(struct call_screen **scrp, struct sip *sip);
+/* Every datagram sent on the screened UDP sockets passes h (its bytes may be changed);
+ * laddr is the socket's address. */
+typedef void (call_screen_send_h)(const struct sa *laddr, const struct sa *dst,
+				  struct mbuf *mb, void *arg);
+void call_screen_on_send(struct call_screen *scr, call_screen_send_h *h, void *arg);
 /* Sends one datagram to the SIP UDP socket bound to laddr so that the screen finds that
  * socket before any peer's message (libre gives no other way to reach it). */
 int call_screen_probe(const struct sa *laddr);
@@ -173,6 +183,9 @@ struct call_ua {
 };
 
 int call_trunk_auth(char **user, char **pass, const char *realm, void *arg);
+/* The index of the first trunk whose host is src's IP (trunks named by IP only), or -1:
+ * whose NAT keys an inbound call from src follows. */
+int call_trunk_at(const struct call_ua *ua, const struct sa *src);
 /* Can the trunk take a call now (not down, no Retry-After running)? Any thread. */
 bool call_trunk_usable(const struct call_trunk *t);
 /* What an INVITE's failure says about the trunk's health (loop only): a 503 with

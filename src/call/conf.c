@@ -19,6 +19,28 @@ static int copy_str(char *dst, size_t dsz, const char *src, const char *key, uns
 	return 0;
 }
 
+/* An external (advertised) address: a numeric IP peers can reach; on a trunk also "local"
+ * (advertise the bound address: a trunk over a private network) and, when absent, `def`. */
+static int external_read(const struct conf_section *sec, const char *key, const char *def,
+			 bool local_ok, char *out, size_t outsz, struct conf_err *err)
+{
+	const char *v;
+	struct sa sa;
+	int rc = conf_str(sec, key, def, &v, err);
+
+	if (rc)
+		return rc;
+	if (local_ok && !strcmp(v, "local"))
+		v = "";
+	if (*v && (strlen(v) >= outsz || sa_set_str(&sa, v, 0) || sa_is_any(&sa))) {
+		conf_err_set(err, conf_key_line(sec, key), "'%s' must be a numeric IP address "
+			     "peers can reach%s, not '%s'", key, local_ok ? " or 'local'" : "", v);
+		return EINVAL;
+	}
+	str_ncpy(out, v, outsz);
+	return 0;
+}
+
 /* listen = [udp|tcp] ADDR:PORT — without a transport word both UDP and TCP listen. */
 static int listen_value(const char *value, unsigned line, void *arg, struct conf_err *err)
 {
@@ -133,9 +155,11 @@ static int route_value(const char *value, unsigned line, void *arg, struct conf_
 
 /* position: the trunk's place in the file from 1, its priority unless it names one. */
 static int trunk_read(const struct conf_section *sec, unsigned position,
-		      struct call_trunk_conf *tc, struct conf_err *err)
+		      const struct call_conf *cc, struct call_trunk_conf *tc, struct conf_err *err)
 {
 	static const char *const transports[] = {"udp", "tcp", NULL};
+	static const char *const latches[] = {"yes", "any", "no", NULL};
+	int latch;
 	const char *host, *proxy, *from, *user, *pass, *realm, *in_from, *in_user, *in_pass;
 	char why[160];
 	uint64_t port, expires, options, priority, weight;
@@ -214,6 +238,15 @@ static int trunk_read(const struct conf_section *sec, unsigned position,
 			     "blanks, quotes, backslashes or any of ;<>@:,", tc->name);
 		return EINVAL;
 	}
+	rc = rc ? rc : external_read(sec, "sip_external_ip", cc->sip_external, true,
+				     tc->sip_external, sizeof(tc->sip_external), err);
+	rc = rc ? rc : external_read(sec, "media_external_ip", cc->media_external, true,
+				     tc->media_external, sizeof(tc->media_external), err);
+	rc = rc ? rc : conf_choice(sec, "symmetric_rtp", latches[cc->latch], latches, &latch,
+				   err);
+	if (rc)
+		return rc;
+	tc->latch = (enum media_latch)latch;
 	if (tc->do_register && !tc->username[0]) {
 		conf_err_set(err, conf_key_line(sec, "register"), "[trunk %s] registers, so it "
 			     "needs 'username' (and 'password')", tc->name);
@@ -272,8 +305,20 @@ int call_conf_read(const struct conf *cf, struct call_conf *cc, struct conf_err 
 			     "non-empty name without quotes or backslashes");
 		rc = EINVAL;
 	}
+	rc = rc ? rc : external_read(sip, "external_ip", "", false, cc->sip_external,
+				     sizeof(cc->sip_external), err);
 	if (rc)
 		return rc;
+	/* The SDP preference and the media's NAT keys are the media module's settings;
+	 * reading them here keeps one key each (and trunks inherit them below). */
+	rc = media_conf_read(cf, &mc, err);
+	if (rc)
+		return rc;
+	cc->ncodecs = mc.ncodecs ? mc.ncodecs : 1;
+	cc->codecs[0] = mc.prefer[0];
+	cc->codecs[1] = mc.prefer[1];
+	str_ncpy(cc->media_external, mc.external_ip, sizeof(cc->media_external));
+	cc->latch = mc.latch;
 	if (ring > ring_max) {
 		conf_err_set(err, conf_key_line(sip, "ring_timeout"), "ring_timeout (%llu) must "
 			     "not exceed ring_timeout_max (%llu)", (unsigned long long)ring,
@@ -292,20 +337,27 @@ int call_conf_read(const struct conf *cf, struct call_conf *cc, struct conf_err 
 				     CALL_TRUNKS_MAX);
 			return EINVAL;
 		}
-		rc = trunk_read(t, cc->ntrunks + 1, &cc->trunks[cc->ntrunks], err);
+		rc = trunk_read(t, cc->ntrunks + 1, cc, &cc->trunks[cc->ntrunks], err);
 		if (rc)
 			return rc;
 		cc->ntrunks++;
 	}
-
-	/* The SDP preference is the media module's setting; reading it here keeps one key. */
-	rc = media_conf_read(cf, &mc, err);
-	if (rc)
-		return rc;
-	cc->ncodecs = mc.ncodecs ? mc.ncodecs : 1;
-	cc->codecs[0] = mc.prefer[0];
-	cc->codecs[1] = mc.prefer[1];
 	return 0;
+}
+
+void call_advertised(const struct call_conf *cc, int trunk, bool media,
+		     const struct sa *local, struct sa *out)
+{
+	const char *ext;
+
+	*out = *local;
+	if (trunk >= 0 && (unsigned)trunk < cc->ntrunks)
+		ext = media ? cc->trunks[trunk].media_external : cc->trunks[trunk].sip_external;
+	else
+		ext = media ? cc->media_external : cc->sip_external;
+	/* checked when read; a family the local socket does not have is not advertised */
+	if (*ext && (sa_set_str(out, ext, sa_port(local)) || sa_af(out) != sa_af(local)))
+		*out = *local;
 }
 
 bool call_number_ok(const char *number)

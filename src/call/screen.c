@@ -18,6 +18,9 @@
  * so that libre closes it. A message libre cannot decode at all closes the connection
  * inside libre, unanswered.
  *
+ * The UDP helper also shows every outgoing datagram to call_screen_on_send's handler: the
+ * user agent puts its advertised address into the Via there (via.c).
+ *
  * Every decoded request, whatever the transport, is judged again in the first listener
  * (a UDP datagram may have arrived before the helper was attached) and asked
  * call_frame_request (416 for a scheme cccd does not serve). Refusals are stateless: a
@@ -51,6 +54,8 @@ struct call_screen {
 	struct tmr cut_tmr;
 	uint64_t log_ms;
 	unsigned refused;           /* since the last log line */
+	call_screen_send_h *sendh;  /* outgoing datagrams (NAT: via.c) */
+	void *send_arg;
 };
 
 /* A connection whose framing was refused; holds a reference so that no other connection
@@ -144,6 +149,23 @@ static bool udp_recv(struct sa *src, struct mbuf *mb, void *arg)
 	return true;
 }
 
+static bool udp_sending(int *err, struct sa *dst, struct mbuf *mb, void *arg)
+{
+	struct screen_udp *su = arg;
+	struct sa laddr;
+
+	(void)err;
+	if (su->scr->sendh && !udp_local_get(su->us, &laddr))
+		su->scr->sendh(&laddr, dst, mb, su->scr->send_arg);
+	return false; /* libre sends it */
+}
+
+void call_screen_on_send(struct call_screen *scr, call_screen_send_h *h, void *arg)
+{
+	scr->sendh = h;
+	scr->send_arg = arg;
+}
+
 static void udp_attach(struct call_screen *scr, const struct sip_msg *msg)
 {
 	struct screen_udp *su;
@@ -161,7 +183,7 @@ static void udp_attach(struct call_screen *scr, const struct sip_msg *msg)
 		return;
 	su->scr = scr;
 	su->us = mem_ref(msg->sock);
-	if (udp_register_helper(&su->uh, su->us, SCREEN_LAYER, NULL, udp_recv, su)) {
+	if (udp_register_helper(&su->uh, su->us, SCREEN_LAYER, udp_sending, udp_recv, su)) {
 		mem_deref(su);
 		return;
 	}

@@ -303,6 +303,30 @@ static void udp_buffer_size(const struct sa *laddr, unsigned bytes)
 			 "docs/operations.md)", call_sa_str(laddr, ab, sizeof(ab)), got, bytes);
 }
 
+/* Behind a 1:1 NAT our requests' Via names the advertised address for their destination,
+ * so that a peer that answers to the Via (no rport) reaches us. */
+static void via_advertise(const struct sa *laddr, const struct sa *dst, struct mbuf *mb,
+			  void *arg)
+{
+	struct call_ua *ua = arg;
+	struct sa adv;
+
+	call_advertised(&ua->cc, call_trunk_at(ua, dst), false, laddr, &adv);
+	if (!sa_cmp(&adv, laddr, SA_ALL))
+		(void)call_via_advertise(mb, laddr, &adv);
+}
+
+int call_trunk_at(const struct call_ua *ua, const struct sa *src)
+{
+	struct sa sa;
+
+	for (unsigned i = 0; i < ua->cc.ntrunks; i++) {
+		if (!sa_set_str(&sa, ua->cc.trunks[i].host, 0) && sa_cmp(&sa, src, SA_ADDR))
+			return (int)i;
+	}
+	return -1;
+}
+
 static bool needs_dns(const struct call_conf *cc)
 {
 	struct sa sa;
@@ -356,6 +380,8 @@ int call_ua_alloc(struct call_ua **uap, const struct call_conf *cc, struct media
 	if (log_enabled(LOG_DEBUG))
 		sip_set_trace_handler(ua->sip, sip_trace);
 	err = call_screen_alloc(&ua->screen, ua->sip);
+	if (!err)
+		call_screen_on_send(ua->screen, via_advertise, ua);
 	if (err)
 		goto out;
 	for (unsigned i = 0; i < cc->nlisten; i++) {

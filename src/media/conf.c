@@ -73,15 +73,18 @@ int media_conf_read(const struct conf *cf, struct media_conf *mc, struct conf_er
 {
 	static const char *const voices[] = {"kal", NULL};
 	const struct conf_section *sec = conf_section_first(cf, "media");
-	const char *ip, *codecs, *cmd, *dir;
+	static const char *const latches[] = {"yes", "any", "no", NULL};
+	const char *ip, *ext, *codecs, *cmd, *dir;
 	uint64_t pmin, pmax, workers, timeout, cache, rtcp, prio;
 	struct sa sa;
-	int rc, voice;
+	int rc, voice, latch;
 
 	if (!mc || !err)
 		return EINVAL;
 	memset(mc, 0, sizeof(*mc));
 	rc = conf_str(sec, "rtp_ip", "127.0.0.1", &ip, err);
+	rc = rc ? rc : conf_str(sec, "external_ip", "", &ext, err);
+	rc = rc ? rc : conf_choice(sec, "symmetric_rtp", "yes", latches, &latch, err);
 	rc = rc ? rc : conf_uint(sec, "port_min", 20000, 1024, 65534, &pmin, err);
 	rc = rc ? rc : conf_uint(sec, "port_max", 29999, 1025, 65535, &pmax, err);
 	rc = rc ? rc : conf_uint(sec, "workers", 0, 0, 64, &workers, err);
@@ -101,6 +104,12 @@ int media_conf_read(const struct conf *cf, struct media_conf *mc, struct conf_er
 		conf_err_set(err, conf_key_line(sec, "rtp_ip"),
 			     "rtp_ip: '%s' is not a numeric IP address peers can reach "
 			     "(it is advertised in SDP, so not 0.0.0.0 or ::)", ip);
+		return EINVAL;
+	}
+	if (*ext && (strlen(ext) >= sizeof(mc->external_ip) || sa_set_str(&sa, ext, 0) ||
+		     sa_is_any(&sa))) {
+		conf_err_set(err, conf_key_line(sec, "external_ip"),
+			     "external_ip: '%s' is not a numeric IP address peers can reach", ext);
 		return EINVAL;
 	}
 	pmin += pmin & 1; /* RTP on even ports, RTCP on the odd one above */
@@ -137,6 +146,8 @@ int media_conf_read(const struct conf *cf, struct media_conf *mc, struct conf_er
 		return EINVAL;
 	}
 	snprintf(mc->rtp_ip, sizeof(mc->rtp_ip), "%s", ip);
+	snprintf(mc->external_ip, sizeof(mc->external_ip), "%s", ext);
+	mc->latch = (enum media_latch)latch;
 	mc->port_min = (uint16_t)pmin;
 	mc->port_max = (uint16_t)pmax;
 	mc->workers = (unsigned)workers;

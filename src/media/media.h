@@ -23,8 +23,18 @@ struct media_prompt;
 
 enum media_codec { MEDIA_PCMU = 0, MEDIA_PCMA = 8 };
 
+/* Symmetric RTP (worker.c, source_ok): a stream sends where its peer's media comes from
+ * once that source has proven itself. Which sources may: */
+enum media_latch {
+	MEDIA_LATCH_HOST = 0,  /* "yes": a source on the host of the SDP or of the peer's SIP */
+	MEDIA_LATCH_ANY,       /* "any": any source (the first to prove itself) */
+	MEDIA_LATCH_OFF,       /* "no": the SDP's address only */
+};
+
 struct media_conf {
-	char rtp_ip[64];             /* address RTP binds to and advertises */
+	char rtp_ip[64];             /* address RTP binds to (advertised unless external_ip) */
+	char external_ip[64];        /* address advertised in SDP (1:1 NAT), "" = rtp_ip */
+	enum media_latch latch;      /* symmetric_rtp: whom a stream may latch to */
 	uint16_t port_min, port_max; /* RTP port range (even ports; RTCP = RTP + 1) */
 	unsigned workers;            /* 0 = one per core */
 	unsigned rtp_timeout_ms;     /* no packet for this long → MEDIA_EV_RTP_TIMEOUT */
@@ -121,6 +131,9 @@ struct media_params {
 	unsigned ptime_ms;         /* 20 */
 	bool hold;                 /* sendonly/inactive from the peer: stop sending audio (a
 				      prompt keeps its place in time; no RTP timeout) */
+	enum media_latch latch;    /* symmetric RTP */
+	const struct sa *sig;      /* where the peer's SIP comes from (MEDIA_LATCH_HOST), or
+				      NULL */
 };
 
 /* Starts or changes (re-INVITE) the stream: the SSRC, sequence and timestamps carry on

@@ -182,6 +182,8 @@ int media_worker_alloc(struct media_worker **wp, struct media *m, unsigned idx);
 
 struct wstream_start {
 	struct sa remote;
+	struct sa sig;              /* the peer's SIP address, unset when unknown */
+	enum media_latch latch;
 	enum media_codec codec;
 	int telev_pt;
 	unsigned frames_per_pkt;

@@ -160,6 +160,11 @@ int media_stream_start(struct media_stream *ms, const struct media_params *p)
 	c->start.telev_pt = p->telev_pt;
 	c->start.frames_per_pkt = p->ptime_ms ? p->ptime_ms / 20 : 1;
 	c->start.hold = p->hold;
+	c->start.latch = p->latch;
+	if (p->sig)
+		c->start.sig = *p->sig;
+	else
+		sa_init(&c->start.sig, AF_UNSPEC);
 	send_cmd(ms, c);
 	ms->started = true;
 	return 0;

@@ -115,6 +115,7 @@ struct wstream {
 	bool have_peer;
 	/* symmetric RTP: the source the stream takes media from (rx_rtp) */
 	bool latched;              /* the source is fixed: p.remote, nothing else */
+	struct sa sdp_remote;      /* the SDP's address: p.remote until a latch moves it */
 	struct sa cand;            /* a source other than p.remote on probation */
 	uint32_t cand_ssrc;
 	uint16_t cand_seq;
@@ -639,15 +640,33 @@ static void rx_stats(struct wstream *ws, const struct media_rtp *rp, uint64_t no
 }
 
 /* Symmetric RTP without hijacking. We send to where the peer's RTP comes from (behind a
- * NAT that is not the SDP's address), RTCP beside it, but anyone can send packets to a
- * stream's port: moving to every new source let a packet spray over the port range take
- * over live calls' audio and inject audio and keys. So a stream takes media from one
- * source only. Packets from the SDP's address fix it there at once; another source must
- * first send PROBATION packets of the negotiated types in sequence with one SSRC (as
- * Asterisk's strictrtp learns) before the stream moves to it, and only while nothing
- * fixed the source yet. Everything else is dropped unread and uncounted. A new offer/answer
- * (stream_start) learns again. */
+ * NAT that is not the SDP's address), RTCP beside it (the latched port + 1), but anyone can
+ * send packets to a stream's port: moving to every new source let a packet spray over the
+ * port range take over live calls' audio and inject audio and keys. So a stream takes media
+ * from one source only. Packets from the SDP's address fix it there at once; another
+ * source must first send PROBATION packets of the negotiated types in sequence with one
+ * SSRC (as Asterisk's strictrtp learns) before the stream moves to it, and only while
+ * nothing fixed the source yet. Which sources may try is the trunk's symmetric_rtp
+ * (enum media_latch): by default only those on the SDP's host (a NAT that changed the
+ * port) or on the host the peer's SIP comes from (a phone behind a NAT announcing its
+ * private address sends its media from its NAT's public one, as its SIP), so an attacker
+ * elsewhere on the internet cannot win the race even when its packets come first.
+ * Everything else is dropped unread and uncounted. A new offer/answer that changes the
+ * SDP's address learns again (stream_start); one that keeps it keeps the latch. */
 enum { PROBATION = 4 };
+
+static bool source_may_latch(const struct wstream *ws, const struct sa *from)
+{
+	switch (ws->p.latch) {
+	case MEDIA_LATCH_ANY:
+		return true;
+	case MEDIA_LATCH_HOST:
+		return sa_cmp(from, &ws->sdp_remote, SA_ADDR) ||
+		       (sa_isset(&ws->p.sig, SA_ADDR) && sa_cmp(from, &ws->p.sig, SA_ADDR));
+	default:
+		return false;
+	}
+}
 
 static bool source_ok(struct wstream *ws, const struct media_rtp *rp, const struct sa *from)
 {
@@ -657,7 +676,7 @@ static bool source_ok(struct wstream *ws, const struct media_rtp *rp, const stru
 		ws->latched = true;
 		return true;
 	}
-	if (ws->latched || !media)
+	if (ws->latched || !media || !source_may_latch(ws, from))
 		return false;
 	if (ws->cand_n && sa_cmp(from, &ws->cand, SA_ALL) && rp->ssrc == ws->cand_ssrc &&
 	    rp->seq == (uint16_t)(ws->cand_seq + 1))
@@ -778,12 +797,21 @@ static void stream_start(struct wstream *ws, const struct wstream_start *p)
 	struct media_worker *w = ws->w;
 	uint64_t now = clock_mono_ms();
 	bool was_hold = ws->p.hold;
+	/* a refresh or hold that keeps the SDP's address keeps the source it latched to */
+	bool keep = ws->started && ws->latched && sa_cmp(&p->remote, &ws->sdp_remote, SA_ALL);
+	struct sa latched = ws->p.remote, latched_rtcp = ws->remote_rtcp;
 
 	ws->p = *p;
+	ws->sdp_remote = p->remote;
 	ws->remote_rtcp = p->remote;
 	sa_set_port(&ws->remote_rtcp, (uint16_t)(sa_port(&p->remote) + 1));
 	ws->latched = false;
 	ws->cand_n = 0;
+	if (keep) {
+		ws->p.remote = latched;
+		ws->remote_rtcp = latched_rtcp;
+		ws->latched = true;
+	}
 	ws->pkt_frames = 0;
 	if (p->telev_pt < 0 && !ws->drx) {
 		ws->drx = dtmf_rx_init(NULL, inband_digits, ws);

@@ -1,5 +1,5 @@
 /* Unit tests of the call module's pure parts: [sip]/[trunk] config, dial rules and the
- * route plan (priority, weight), when to fail over, Retry-After, the EndStatus table, SIP INFO DTMF bodies, User-to-User and numbers in URIs. */
+ * route plan (priority, weight), when to fail over, Retry-After, the EndStatus table, SIP INFO DTMF bodies, User-to-User and numbers in URIs; NAT: external addresses, the advertised address per trunk, the Via rewrite. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -527,10 +527,128 @@ static void test_sdp(void **state)
 	mem_deref(mb);
 }
 
+/* [sip]/[media] external_ip and symmetric_rtp, inherited by trunks unless they say
+ * otherwise ("local": the bound address, for a trunk over a private network). */
+static void test_conf_nat(void **state)
+{
+	struct call_conf cc;
+	struct conf_err err = {0};
+	struct sa local, adv;
+
+	(void)state;
+	assert_int_equal(read_conf("[sip]\nexternal_ip = 203.0.113.5\n"
+				   "[media]\nexternal_ip = 203.0.113.6\nsymmetric_rtp = any\n"
+				   "[trunk internet]\nhost = 198.51.100.1\nroute = *\n"
+				   "[trunk private]\nhost = 10.0.0.9\nroute = *\n"
+				   "sip_external_ip = local\nmedia_external_ip = local\n"
+				   "symmetric_rtp = no\n"
+				   "[trunk other]\nhost = 10.0.0.10\nroute = *\n"
+				   "media_external_ip = 192.0.2.7\n", &cc, &err), 0);
+	assert_string_equal(cc.sip_external, "203.0.113.5");
+	assert_string_equal(cc.media_external, "203.0.113.6");
+	assert_int_equal(cc.latch, MEDIA_LATCH_ANY);
+	assert_string_equal(cc.trunks[0].sip_external, "203.0.113.5");
+	assert_string_equal(cc.trunks[0].media_external, "203.0.113.6");
+	assert_int_equal(cc.trunks[0].latch, MEDIA_LATCH_ANY);
+	assert_string_equal(cc.trunks[1].sip_external, "");
+	assert_string_equal(cc.trunks[1].media_external, "");
+	assert_int_equal(cc.trunks[1].latch, MEDIA_LATCH_OFF);
+	assert_string_equal(cc.trunks[2].media_external, "192.0.2.7");
+
+	/* the address in SDP and Contact: the port kept, the IP the one for the peer */
+	sa_set_str(&local, "10.0.0.2", 20000);
+	call_advertised(&cc, 0, true, &local, &adv);
+	assert_int_equal(sa_port(&adv), 20000);
+	assert_true(!sa_set_str(&local, "203.0.113.6", 20000) && sa_cmp(&adv, &local, SA_ALL));
+	sa_set_str(&local, "10.0.0.2", 5060);
+	call_advertised(&cc, 0, false, &local, &adv);
+	assert_int_equal(sa_in(&adv), 0xcb007105); /* 203.0.113.5 */
+	call_advertised(&cc, 1, false, &local, &adv);
+	assert_true(sa_cmp(&adv, &local, SA_ALL));
+	call_advertised(&cc, 2, true, &local, &adv);
+	assert_int_equal(sa_in(&adv), 0xc0000207); /* 192.0.2.7 */
+	call_advertised(&cc, -1, true, &local, &adv);
+	assert_int_equal(sa_in(&adv), 0xcb007106);
+	/* an IPv6 socket is not advertised as an IPv4 address */
+	sa_set_str(&local, "::1", 5060);
+	call_advertised(&cc, -1, false, &local, &adv);
+	assert_true(sa_cmp(&adv, &local, SA_ALL));
+
+	/* without keys: the bound address everywhere, symmetric RTP on the hosts */
+	assert_int_equal(read_conf("[trunk t]\nhost = 10.0.0.1\nroute = *\n", &cc, &err), 0);
+	assert_string_equal(cc.sip_external, "");
+	assert_int_equal(cc.trunks[0].latch, MEDIA_LATCH_HOST);
+	sa_set_str(&local, "10.0.0.2", 20000);
+	call_advertised(&cc, 0, true, &local, &adv);
+	assert_true(sa_cmp(&adv, &local, SA_ALL));
+
+	conf_fails("[sip]\nexternal_ip = my.host\n", 2, "'external_ip' must be a numeric IP");
+	conf_fails("[sip]\nexternal_ip = 0.0.0.0\n", 2, "'external_ip' must be a numeric IP");
+	conf_fails("[sip]\nexternal_ip = local\n", 2, "'external_ip' must be a numeric IP");
+	conf_fails("[media]\n\nexternal_ip = 1.2.3\n", 3, "external_ip: '1.2.3' is not");
+	conf_fails("[media]\nsymmetric_rtp = maybe\n", 2, "symmetric_rtp");
+	conf_fails("[trunk t]\nhost = 10.0.0.1\nroute = *\nsip_external_ip = x\n", 4,
+		   "'sip_external_ip' must be a numeric IP address peers can reach or 'local'");
+	conf_fails("[trunk t]\nhost = 10.0.0.1\nroute = *\nmedia_external_ip = ::\n", 4,
+		   "'media_external_ip' must be");
+	conf_fails("[trunk t]\nhost = 10.0.0.1\nroute = *\nsymmetric_rtp = 1\n", 4,
+		   "symmetric_rtp");
+}
+
+static void via_case(const char *in, const char *laddr, const char *adv, const char *want)
+{
+	struct mbuf *mb = mbuf_alloc(64);
+	struct sa l, a;
+	char *out;
+
+	assert_int_equal(sa_decode(&l, laddr, strlen(laddr)), 0);
+	assert_int_equal(sa_decode(&a, adv, strlen(adv)), 0);
+	mbuf_write_str(mb, "XX"); /* the buffer need not start at the message */
+	mbuf_write_str(mb, in);
+	mb->pos = 2;
+	assert_int_equal(call_via_advertise(mb, &l, &a), 0);
+	assert_int_equal(mb->pos, 2);
+	assert_int_equal(mbuf_strdup(mb, &out, mbuf_get_left(mb)), 0);
+	assert_string_equal(out, want);
+	mem_deref(out);
+	mem_deref(mb);
+}
+
+/* Our requests' top Via on the advertised address; nothing else is touched. */
+static void test_via_advertise(void **state)
+{
+	const char *req = "INVITE sip:1@198.51.100.1 SIP/2.0\r\n"
+			  "Via: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bK1;rport\r\n"
+			  "Via: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bK0\r\n"
+			  "Content-Length: 0\r\n\r\n";
+
+	(void)state;
+	via_case(req, "10.0.0.2:5060", "203.0.113.5:5060",
+		 "INVITE sip:1@198.51.100.1 SIP/2.0\r\n"
+		 "Via: SIP/2.0/UDP 203.0.113.5:5060;branch=z9hG4bK1;rport\r\n"
+		 "Via: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bK0\r\n"
+		 "Content-Length: 0\r\n\r\n");
+	/* IPv6 in brackets */
+	via_case("BYE sip:x@[2001:db8::1] SIP/2.0\r\nv: SIP/2.0/UDP [fd00::2]:5060\r\n\r\n",
+		 "[fd00::2]:5060", "[2001:db8::5]:5060",
+		 "BYE sip:x@[2001:db8::1] SIP/2.0\r\nv: SIP/2.0/UDP [2001:db8::5]:5060\r\n\r\n");
+	/* another sent-by (already rewritten: a retransmission), a response, no Via */
+	via_case(req, "10.0.0.3:5060", "203.0.113.5:5060", req);
+	via_case(req, "10.0.0.2:506", "203.0.113.5:5060", req);
+	via_case("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 10.0.0.2:5060\r\n\r\n", "10.0.0.2:5060",
+		 "203.0.113.5:5060", "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 10.0.0.2:5060\r\n\r\n");
+	via_case("OPTIONS sip:x SIP/2.0\r\n\r\nVia: SIP/2.0/UDP 10.0.0.2:5060\r\n",
+		 "10.0.0.2:5060", "203.0.113.5:5060",
+		 "OPTIONS sip:x SIP/2.0\r\n\r\nVia: SIP/2.0/UDP 10.0.0.2:5060\r\n");
+	via_case("X", "10.0.0.2:5060", "203.0.113.5:5060", "X");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_conf),
+		cmocka_unit_test(test_conf_nat),
+		cmocka_unit_test(test_via_advertise),
 		cmocka_unit_test(test_route_skip),
 		cmocka_unit_test(test_route_priority_weight),
 		cmocka_unit_test(test_failover_rule),

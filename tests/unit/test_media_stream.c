@@ -398,6 +398,75 @@ static void test_stream_source(void **state)
 	assert_int_equal(st.rtp_received, 1);
 }
 
+static int pkts_to(const struct fixture *f, int sock, int from)
+{
+	int n = 0;
+
+	for (int i = from; i < f->peer.npkts; i++)
+		n += f->peer.pkts[i].sock == sock;
+	return n;
+}
+
+/* Symmetric RTP behind NATs (symmetric_rtp, enum media_latch). The SDP names a host
+ * nobody is on (a phone's private address); its media comes from elsewhere. By default a
+ * source may latch only on the SDP's host or the host of the peer's SIP, so a stranger in
+ * perfect sequence is ignored until the SIP peer's host is known; a refresh with the same
+ * SDP keeps the latch, a new SDP address learns again; "no" never moves. */
+static void test_stream_latch(void **state)
+{
+	struct fixture *f = *state;
+	int16_t silence[MEDIA_FRAME] = {0};
+	struct sa nat, sig;
+	struct media_params p = {.remote = &nat, .codec = MEDIA_PCMU, .telev_pt = TELEV_PT,
+				 .ptime_ms = 20, .latch = MEDIA_LATCH_HOST};
+	int mark;
+
+	assert_int_equal(media_open(f, 0), 0);
+	sa_set_str(&nat, "127.0.0.9", sa_port(&f->peer.addr[0]));
+	sa_set_str(&sig, "127.0.0.1", 5060);
+	assert_int_equal(media_stream_alloc(&f->ms, f->m, on_event, &f->evs), 0);
+	media_stream_local(f->ms, &f->local);
+	assert_int_equal(media_stream_start(f->ms, &p), 0);
+	/* another host, no SIP peer known: never latched */
+	for (int i = 0; i < 8; i++)
+		peer_send_pcm(f, 1, MEDIA_PCMU, silence);
+	run_until(f, NULL, NULL, 300);
+	assert_int_equal(pkts_to(f, 1, 0), 0);
+
+	/* the SIP peer is on that host: it latches after probation */
+	p.sig = &sig;
+	assert_int_equal(media_stream_start(f->ms, &p), 0);
+	run_until(f, NULL, NULL, 100); /* the worker applies the start before the packets */
+	for (int i = 0; i < 4; i++)
+		peer_send_pcm(f, 1, MEDIA_PCMU, silence);
+	assert_true(wait_pkts(f, 1, 3, 2000));
+
+	/* a refresh with the same SDP keeps sending to the latched source */
+	assert_int_equal(media_stream_start(f->ms, &p), 0);
+	mark = f->peer.npkts;
+	run_until(f, NULL, NULL, 200);
+	assert_true(pkts_to(f, 1, mark) >= 5);
+
+	/* a new SDP address: sent there, learnt again */
+	p.remote = &f->peer.addr[0];
+	assert_int_equal(media_stream_start(f->ms, &p), 0);
+	mark = f->peer.npkts;
+	run_until(f, NULL, NULL, 200);
+	assert_true(pkts_to(f, 0, mark) >= 5);
+	assert_true(pkts_to(f, 1, mark) <= 1); /* one may have been on its way */
+
+	/* "no": a source elsewhere never takes the stream, even in sequence */
+	p.latch = MEDIA_LATCH_OFF;
+	assert_int_equal(media_stream_start(f->ms, &p), 0);
+	run_until(f, NULL, NULL, 100);
+	for (int i = 0; i < 8; i++)
+		peer_send_pcm(f, 1, MEDIA_PCMU, silence);
+	mark = f->peer.npkts;
+	run_until(f, NULL, NULL, 200);
+	assert_int_equal(pkts_to(f, 1, mark), 0);
+	assert_true(pkts_to(f, 0, mark) >= 5);
+}
+
 static void test_stream_audio(void **state)
 {
 	struct fixture *f = *state;
@@ -1138,6 +1207,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_stream_audio, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stream_source, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stream_latch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dtmf_rfc4733, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dtmf_inband, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dtmf_send, setup, teardown),

@@ -169,6 +169,8 @@ function connectOk(port) {
 // opts.sipLines: more keys for [sip]; opts.sections: whole sections appended.
 // opts.inboundFrom: [sip] inbound_from, "127.0.0.1" by default (the tests' SIP peers are on
 // loopback and most have no trunk to call from); null leaves the key out (trunks only).
+// opts.sipIp / opts.rtpIp: the addresses SIP and RTP bind to (127.0.0.1); opts.mediaLines:
+// more keys for [media].
 // opts.storePath: the database file (default: in the temporary folder), opts.storeLines:
 // more keys for [store]; opts.env: more environment variables for the process.
 export async function startCccd(opts = {}) {
@@ -180,11 +182,11 @@ export async function startCccd(opts = {}) {
     "[log]", `level = ${opts.logLevel || "info"}`,
     "[api]", `listen = 127.0.0.1:${apiPort}`,
     "[store]", `path = ${opts.storePath || `${dir}/cccd.db`}`, ...(opts.storeLines || []),
-    "[sip]", `listen = udp 127.0.0.1:${sipPort}`, "ring_timeout = 10",
+    "[sip]", `listen = udp ${opts.sipIp || "127.0.0.1"}:${sipPort}`, "ring_timeout = 10",
     ...(opts.inboundFrom === null ? [] : [`inbound_from = ${opts.inboundFrom || "127.0.0.1"}`]),
     ...(opts.sipLines || []),
-    "[media]", "rtp_ip = 127.0.0.1", `port_min = ${rtpMin}`, `port_max = ${rtpMax}`,
-    `recording_dir = ${dir}/recordings`, "rtp_timeout_ms = 15000",
+    "[media]", `rtp_ip = ${opts.rtpIp || "127.0.0.1"}`, `port_min = ${rtpMin}`, `port_max = ${rtpMax}`,
+    `recording_dir = ${dir}/recordings`, "rtp_timeout_ms = 15000", ...(opts.mediaLines || []),
     "[push]", "retry_schedule = 200ms,400ms,800ms", "poll_ms = 100",
     ...(opts.sections && opts.sections.includes("[session]") ? [] : ["[session]", "stop_wait = 2"]),
     ...(opts.trunkPort ? ["[trunk peer]", "host = 127.0.0.1", `port = ${opts.trunkPort}`,
@@ -296,7 +298,8 @@ export function client(creds, endpoint, signMethod = "TC3-HMAC-SHA256", reqMetho
 }
 
 // A sipp peer (UAS by default) on a free port; stop() ends it. opts.port / opts.mp fix its
-// SIP and media ports, opts.cwd its folder (relative pcap paths in scenarios), opts.args more.
+// SIP and media ports, opts.cwd its folder (relative pcap paths in scenarios), opts.args more;
+// opts.netns runs it in that network namespace, on opts.ip (127.0.0.1).
 // Its media ports (mp .. mp+3: audio, RTCP, video) are a range reserved out of PORT_POOL
 // until it exits. Its SIP port is one the kernel handed out a moment before, which another
 // process may take in between: a sipp that cannot bind is started again on other ports.
@@ -323,10 +326,13 @@ async function sippOnce(scenario, opts) {
   const mp = opts.mp || media.min;
   // Per process: files in other network namespaces may use the same port number.
   const errorFile = path.join(os.tmpdir(), `sipp-${process.pid}-${port}.err`);
-  const args = ["-sf", scenario, "-i", "127.0.0.1", "-p", String(port), "-mi", "127.0.0.1",
+  const ip = opts.ip || "127.0.0.1";
+  const args = ["-sf", scenario, "-i", ip, "-p", String(port), "-mi", ip,
     "-mp", String(mp), "-nostdin", "-trace_err", "-error_file", errorFile,
     ...(opts.args || [])];
-  const proc = spawn("sipp", args, { stdio: ["ignore", "pipe", "pipe"], cwd: opts.cwd });
+  const proc = opts.netns ?
+    spawn("ip", ["netns", "exec", opts.netns, "sipp", ...args], { stdio: ["ignore", "pipe", "pipe"], cwd: opts.cwd }) :
+    spawn("sipp", args, { stdio: ["ignore", "pipe", "pipe"], cwd: opts.cwd });
   let log = "";
   proc.stdout.on("data", (b) => { log += b; });
   proc.stderr.on("data", (b) => { log += b; });
