@@ -179,6 +179,7 @@ static int media_apply(struct call *c, struct call_media_params *mp)
 		return 0;
 	p.remote = &mp->remote;
 	p.codec = mp->codec;
+	p.pt = mp->pt;
 	p.telev_pt = mp->telev_pt;
 	p.ptime_ms = 20;
 	p.hold = mp->hold;
@@ -214,16 +215,20 @@ static int sdp_take(struct call *c, const struct sip_msg *msg, bool offer, struc
 	return err;
 }
 
-/* A new offer/answer state on the call's RTP address (each trunk attempt starts one). */
-static int sdp_init(struct call *c)
+/* A new offer/answer state on the call's RTP address (each trunk attempt starts one),
+ * offering the trunk's codecs if it has its own list, else [media] codecs. */
+static int sdp_init(struct call *c, const struct call_trunk *t)
 {
+	const struct call_conf *cc = &c->ua->cc;
 	struct sa laddr;
 
 	if (c->ms)
 		media_stream_local(c->ms, &laddr);
 	else /* signalling only (tools): advertise a discard port on our SIP address */
 		sa_set_str(&laddr, c->ua->cc.listen[0].host, 9);
-	return call_sdp_init(&c->sdp, &laddr, c->ua->cc.codecs, c->ua->cc.ncodecs);
+	if (t && t->tc->ncodecs)
+		return call_sdp_init(&c->sdp, &laddr, t->tc->codecs, t->tc->ncodecs);
+	return call_sdp_init(&c->sdp, &laddr, cc->codecs, cc->ncodecs);
 }
 
 static int media_init(struct call *c, const struct media_stream *near)
@@ -237,7 +242,7 @@ static int media_init(struct call *c, const struct media_stream *near)
 			return err;
 		}
 	}
-	return sdp_init(c);
+	return sdp_init(c, NULL);
 }
 
 /* ---- session handlers ---------------------------------------------------------------- */
@@ -426,9 +431,9 @@ static int trunk_invite(struct call *c)
 		/* The last moment before the numbers reach the wire: check them once more. */
 		if (!call_number_ok(st->number) || !call_number_ok(c->caller))
 			return EINVAL;
-		if (c->attempts) {
+		if (c->attempts || t->tc->ncodecs) {
 			call_sdp_close(&c->sdp);
-			err = sdp_init(c);
+			err = sdp_init(c, t);
 			if (err)
 				return err;
 		}

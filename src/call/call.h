@@ -51,6 +51,8 @@ struct call_trunk_conf {
 	unsigned weight;                /* share among trunks of equal priority, 1..1000 */
 	struct call_rule rules[CALL_RULES_MAX];
 	unsigned nrules;
+	enum media_codec codecs[MEDIA_CODECS_MAX]; /* offer preference, best first */
+	unsigned ncodecs;               /* 0: [media] codecs */
 };
 
 struct call_listen {
@@ -68,7 +70,7 @@ struct call_conf {
 	unsigned inbound_cps;           /* new inbound calls per second, 0 = no limit */
 	unsigned udp_receive_bytes;     /* SIP UDP sockets' receive buffer, 0 = kernel default */
 	unsigned trunk_attempts;        /* trunks one call may try (INVITEs), 1 = no failover */
-	enum media_codec codecs[2];     /* offer/answer preference, from [media] codecs */
+	enum media_codec codecs[MEDIA_CODECS_MAX]; /* preference, from [media] codecs */
 	unsigned ncodecs;
 	struct call_trunk_conf trunks[CALL_TRUNKS_MAX];
 	unsigned ntrunks;

@@ -136,7 +136,7 @@ static int trunk_read(const struct conf_section *sec, unsigned position,
 		      struct call_trunk_conf *tc, struct conf_err *err)
 {
 	static const char *const transports[] = {"udp", "tcp", NULL};
-	const char *host, *proxy, *from, *user, *pass, *realm;
+	const char *host, *proxy, *from, *user, *pass, *realm, *codecs;
 	uint64_t port, expires, options, priority, weight;
 	int tp, rc;
 
@@ -193,8 +193,14 @@ static int trunk_read(const struct conf_section *sec, unsigned position,
 	rc = rc ? rc : conf_uint(sec, "priority", position, 0, 65535, &priority, err);
 	rc = rc ? rc : conf_uint(sec, "weight", 1, 1, CALL_WEIGHT_MAX, &weight, err);
 	rc = rc ? rc : conf_each(sec, "route", route_value, tc, err);
+	rc = rc ? rc : conf_str(sec, "codecs", "", &codecs, err);
 	if (rc)
 		return rc;
+	if (*codecs && media_codecs_parse(codecs, tc->codecs, &tc->ncodecs)) {
+		conf_err_set(err, conf_key_line(sec, "codecs"), "[trunk %s] codecs: '%s' is not a "
+			     "list of at most 4 of PCMU, PCMA, G722 and opus", tc->name, codecs);
+		return EINVAL;
+	}
 	if (tc->do_register && !tc->username[0]) {
 		conf_err_set(err, conf_key_line(sec, "register"), "[trunk %s] registers, so it "
 			     "needs 'username' (and 'password')", tc->name);
@@ -269,9 +275,8 @@ int call_conf_read(const struct conf *cf, struct call_conf *cc, struct conf_err 
 	rc = media_conf_read(cf, &mc, err);
 	if (rc)
 		return rc;
-	cc->ncodecs = mc.ncodecs ? mc.ncodecs : 1;
-	cc->codecs[0] = mc.prefer[0];
-	cc->codecs[1] = mc.prefer[1];
+	cc->ncodecs = mc.ncodecs;
+	memcpy(cc->codecs, mc.prefer, sizeof(cc->codecs));
 	return 0;
 }
 
