@@ -60,7 +60,8 @@ unsigned media_codec_clock(enum media_codec codec);
 /* ---- prompts -------------------------------------------------------------------- */
 
 /* Loads a WAV file (any rate, any channel count), converts it to 8 kHz mono and encodes it
- * for both codecs, through the bounded cache. Blocking (disk): called when a flow is
+ * for both G.711 laws (kept linear too, for the codecs a stream encodes itself), through
+ * the bounded cache. Blocking (disk): called when a flow is
  * loaded, never on the control loop during calls. A missing or unreadable file is an error
  * with a message in `why`. The prompt is reference-counted (mem_ref/mem_deref). */
 int media_prompt_file(struct media *m, const char *path, struct media_prompt **pp,
