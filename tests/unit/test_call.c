@@ -527,6 +527,15 @@ static void test_sdp(void **state)
 	mem_deref(mb);
 }
 
+/* An encoded SDP as a C string (an mbuf is not NUL-terminated). */
+static void sdp_text(const struct mbuf *mb, char *out, size_t sz)
+{
+	size_t n = mb->end < sz - 1 ? mb->end : sz - 1;
+
+	memcpy(out, mb->buf, n);
+	out[n] = '\0';
+}
+
 /* Decodes text as the peer's offer (or answer) into s. */
 static int sdp_peer(struct call_sdp *s, const char *text, bool offer, struct call_media_params *mp)
 {
@@ -558,7 +567,7 @@ static void test_sdp_codecs(void **state)
 	struct call_sdp s;
 	struct mbuf *mb = NULL;
 	struct sa laddr;
-	char *text;
+	char text[2048];
 
 	(void)state;
 	sa_set_str(&laddr, "127.0.0.1", 20000);
@@ -566,7 +575,7 @@ static void test_sdp_codecs(void **state)
 	/* Our offer lists the codecs in our order, each event clock once. */
 	assert_int_equal(call_sdp_init(&s, &laddr, wide, 3), 0);
 	assert_int_equal(call_sdp_encode(&s, true, &mb), 0);
-	text = (char *)mb->buf;
+	sdp_text(mb, text, sizeof(text));
 	assert_non_null(strstr(text, "m=audio 20000 RTP/AVP 9 111 0 101 102\r\n"));
 	assert_non_null(strstr(text, "a=rtpmap:9 G722/8000\r\n"));
 	assert_non_null(strstr(text, "a=rtpmap:111 opus/48000/2\r\n"));
@@ -581,8 +590,9 @@ static void test_sdp_codecs(void **state)
 	assert_int_equal(mp.pt, 9);
 	assert_int_equal(mp.telev_pt, 98);
 	assert_int_equal(call_sdp_encode(&s, false, &mb), 0);
-	assert_non_null(strstr((char *)mb->buf, "m=audio 20000 RTP/AVP 9 98\r\n"));
-	assert_null(strstr((char *)mb->buf, "opus"));
+	sdp_text(mb, text, sizeof(text));
+	assert_non_null(strstr(text, "m=audio 20000 RTP/AVP 9 98\r\n"));
+	assert_null(strstr(text, "opus"));
 	mb = mem_deref(mb);
 	call_sdp_close(&s);
 
@@ -593,7 +603,8 @@ static void test_sdp_codecs(void **state)
 	assert_int_equal(mp.pt, 96);
 	assert_int_equal(mp.telev_pt, 97);
 	assert_int_equal(call_sdp_encode(&s, false, &mb), 0);
-	assert_non_null(strstr((char *)mb->buf, "m=audio 20000 RTP/AVP 96 97\r\n"));
+	sdp_text(mb, text, sizeof(text));
+	assert_non_null(strstr(text, "m=audio 20000 RTP/AVP 96 97\r\n"));
 	mb = mem_deref(mb);
 	call_sdp_close(&s);
 
