@@ -3,8 +3,9 @@
 // checks what cccd sends — the prompt, decoded by cccd's coders through
 // build/<variant>/itests/codec_pipe, correlated with the WAV, at the codec's RTP clock —
 // while it talks (a 1 kHz tone in the codec) and presses a key (RFC 4733 at the codec's
-// clock: 8000 for G.722, 48000 for Opus). The key is the CDR's, the tone is the left channel
-// of the call's recording. Then a transfer bridges a G.722 customer and a PCMA target, each
+// clock: 8000 for G.722, 48000 for Opus; in-band when the callee has no event at the
+// codec's clock). The key is the CDR's, the tone is the left channel of the call's
+// recording. Then a transfer bridges a G.722 customer and a PCMA target, each
 // hearing the other's tone through linear audio.
 // Ports: the harness hands out the sipps' SIP and media ports, the callees' RTP sockets and
 // cccd's RTP range (tests/README.md).
@@ -15,7 +16,7 @@ import dgram from "node:dgram";
 import fs from "node:fs";
 import path from "node:path";
 import { ROOT, VARIANT, startCccd, client, finished, cdrOf, until, sleep, freePort, portRange } from "./lib/cccd.mjs";
-import { alawEncode, alawDecode, toneSamples, bestCorrelation, wavSamples } from "./lib/rtp.mjs";
+import { alawEncode, alawDecode, toneSamples, dtmfSamples, bestCorrelation, wavSamples } from "./lib/rtp.mjs";
 
 const SDKAPPID = 1400013722;
 const SIP = path.join(ROOT, "tests/sip");
@@ -93,12 +94,17 @@ function party(port, { pt, mul, tev }, frames) {
     sock.send(Buffer.concat([h, payload]), p.peer.port, p.peer.address);
   };
   p.talk = () => {
-    let n = 0;
+    p.n = 0;
     p.timer = setInterval(() => {
-      if (!p.peer || p.keying || n >= frames.length) return;
-      p.send(pt, frames[n++]);
+      if (!p.peer || p.keying || p.n >= frames.length) return;
+      p.send(pt, frames[p.n++]);
       p.ts += 160 * mul;
     }, 20);
+  };
+  // From now on these frames instead (an in-band key, say).
+  p.say = (next) => {
+    frames = next;
+    p.n = 0;
   };
   // RFC 4733: the event's packets share its start timestamp, durations at the codec's clock.
   p.key = async (event) => {
@@ -244,6 +250,27 @@ for (const [name, c] of Object.entries(CODECS)) {
     }
   });
 }
+
+test("g722 without a telephone-event at its clock: the key in-band, decoded from G.722", async () => {
+  const a = await party(RTP.callee, CODECS.g722, encode("g722", toneSamples(1000, 6)));
+  try {
+    // The callee's events are at 48 kHz only: none goes with G.722's 8 kHz clock.
+    const callee = await sippAt("uas_codec.xml", PORTS.callee, MEDIA.callee, { rtp_port: RTP.callee,
+      pt: 9, rtpmap: "G722/8000", tev: 101, tevclock: 48000 });
+    const r = await api.CreateIVRSession({ SdkAppId: SDKAPPID, Callee: "+8613700000002", IVRId: 5101 });
+    assert.equal(r.err, undefined, r.message);
+    await until(() => a.peer, 15000, 50, "cccd's RTP");
+    a.talk();
+    await until(() => a.audio(9).length >= 80, 10000, 50, "the prompt's packets");
+    a.say(encode("g722", dtmfSamples(["5"], { leadMs: 100, toneMs: 150, gapMs: 3000 })));
+    await finished(api, SDKAPPID, r.SessionId, 30000);
+    assert.equal(await callee.wait(10000), 0, `sipp:\n${callee.log.slice(-2000)}`);
+    const cdr = await until(() => cdrOf(api, SDKAPPID, r.SessionId), 5000, 100, "the CDR");
+    assert.deepEqual(cdr.IVRKeyPressed, ["5"]);
+  } finally {
+    a.close();
+  }
+});
 
 test("a transfer bridges a G.722 leg and a PCMA leg through linear audio", async () => {
   const a = await party(RTP.callee, CODECS.g722, encode("g722", toneSamples(1000, 12)));
