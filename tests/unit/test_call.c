@@ -250,9 +250,29 @@ static void test_retry_after(void **state)
 	assert_int_equal(call_retry_after(NULL), 0);
 }
 
+static void test_conf_trunk_codecs(void **state)
+{
+	struct call_conf cc;
+	struct conf_err err = {0};
+
+	(void)state;
+	assert_int_equal(read_conf("[media]\ncodecs = g722, pcmu\n"
+				   "[trunk soft]\nhost = 1.2.3.1\nroute = *\ncodecs = OPUS,pcma\n"
+				   "[trunk carrier]\nhost = 1.2.3.2\nroute = 0086\n", &cc, &err), 0);
+	assert_int_equal(cc.ncodecs, 2);
+	assert_int_equal(cc.codecs[0], MEDIA_G722);
+	assert_int_equal(cc.codecs[1], MEDIA_PCMU);
+	assert_int_equal(cc.trunks[0].ncodecs, 2);
+	assert_int_equal(cc.trunks[0].codecs[0], MEDIA_OPUS);
+	assert_int_equal(cc.trunks[0].codecs[1], MEDIA_PCMA);
+	assert_int_equal(cc.trunks[1].ncodecs, 0); /* [media] codecs */
+}
+
 static void test_conf_errors(void **state)
 {
 	(void)state;
+	conf_fails("[trunk a]\nhost = 1.2.3.4\nroute = *\ncodecs = g729\n", 4, "codecs");
+	conf_fails("[trunk a]\nhost = 1.2.3.4\nroute = *\ncodecs = opus,opus\n", 4, "codecs");
 	conf_fails("[sip]\nlisten = nowhere\n", 2, "'listen' must be");
 	conf_fails("[sip]\nring_timeout = 0\n", 2, "between 1 and 600");
 	conf_fails("[sip]\ninbound_cps = 100001\n", 2, "inbound_cps");
@@ -645,6 +665,7 @@ int main(void)
 		cmocka_unit_test(test_uui),
 		cmocka_unit_test(test_sdp),
 		cmocka_unit_test(test_sdp_codecs),
+		cmocka_unit_test(test_conf_trunk_codecs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
