@@ -8,7 +8,7 @@
 VARIANT ?= release
 BUILD   := build/$(VARIANT)
 
-PKGS    := libre libmicrohttpd jansson sqlite3 libcurl openssl spandsp sndfile speexdsp
+PKGS    := libre libmicrohttpd jansson sqlite3 libcurl openssl spandsp sndfile speexdsp opus
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -52,6 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const enum media_codec both[2] = {MEDIA_PCMU, MEDIA_PCMA};
 	static const enum media_codec alaw[1] = {MEDIA_PCMA};
+	static const enum media_codec wide[4] = {MEDIA_OPUS, MEDIA_G722, MEDIA_PCMU, MEDIA_PCMA};
 	const uint8_t *nul = memchr(data, 0, size);
 	size_t n1 = nul ? (size_t)(nul - data) : size;
 	struct mbuf *first = body_of(data, n1);
@@ -61,6 +62,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		exchange(first, second, true, both, 2);
 		exchange(first, second, false, both, 2);
 		exchange(first, second, false, alaw, 1);
+		exchange(first, second, true, wide, 4);
+		exchange(first, second, false, wide, 4);
 	}
 	mem_deref(first);
 	mem_deref(second);

@@ -20,7 +20,7 @@ mkdir -p "$out"
 cc -std=c17 -O2 -D_GNU_SOURCE -DHAVE_INTTYPES_H -DHAVE_STDBOOL_H -DHAVE_INET6 -Isrc \
 	$(pkg-config --cflags libre sndfile) -o "$out/floor" bench/calls/floor.c \
 	build/release/libcccd.a \
-	$(pkg-config --libs libre libmicrohttpd jansson sqlite3 libcurl openssl spandsp sndfile speexdsp) \
+	$(pkg-config --libs libre libmicrohttpd jansson sqlite3 libcurl openssl spandsp sndfile speexdsp opus) \
 	-lflite_cmu_us_kal -lflite_usenglish -lflite_cmulex -lflite -lm -pthread
 # The media end of run.sh's sipp calls: no library at all.
 cc -std=c17 -O2 -D_GNU_SOURCE -Wall -Wextra -Werror -o "$out/peer" bench/calls/peer.c

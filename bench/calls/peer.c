@@ -14,7 +14,11 @@
  *     of them the kernel dropped at this program's own socket (SO_RXQ_OVFL: the load
  *     generator fell behind), so the rest are packets cccd never sent.
  *
- *   peer PORT SECONDS
+ *   peer PORT SECONDS [CLOCK]
+ *
+ * CLOCK is the codec's RTP clock rate (8000, the default, for G.711 and G.722; 48000 for
+ * Opus): a frame is CLOCK / 50 timestamp units, key durations too. Any audio payload type
+ * is echoed (PCMU, PCMA, G.722, Opus's dynamic one): cccd decodes what it receives.
  *
  * It runs at normal priority, below cccd's real-time media workers: at the same real-time
  * priority it would hold a core for long stretches (it drains its socket until empty) and
@@ -42,7 +46,6 @@ enum {
 	BATCH = 64,
 	DRAIN_ROUNDS = 16,
 	PKT_MAX = 512,
-	FRAME = 160,             /* samples per 20 ms at 8 kHz */
 	DTMF_AFTER = 50,         /* packets: one second into the stream */
 	DTMF_FRAMES = 5,         /* 100 ms of key */
 	DTMF_ENDS = 3,           /* end packets, sent together */
@@ -179,6 +182,9 @@ static uint32_t get32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+/* Timestamp units per 20 ms frame at the codec's clock (main sets it). */
+static uint32_t FRAME = 160;
+
 static void header(uint8_t *out, bool marker, uint8_t pt, uint16_t seq, uint32_t ts,
 		   uint32_t ssrc)
 {
@@ -278,7 +284,7 @@ static int received(uint16_t port, const uint8_t *p, size_t len, int64_t ns,
 	s->in_seq = seq;
 	s->in_ts = ts;
 	s->pkts++;
-	if (pt != 0 && pt != 8)
+	if (pt == TEV_PT || pt == 13 || (pt >= 72 && pt <= 76)) /* events, CN, RTCP */
 		return 0;
 	return answer(s, p, len, out, lens);
 }
@@ -290,17 +296,20 @@ int main(int argc, char **argv)
 	static struct iovec riov[BATCH], siov[BATCH * DTMF_ENDS];
 	static struct sockaddr_in from[BATCH];
 	static char ctl[BATCH][CMSG_SPACE(sizeof(struct timespec)) + CMSG_SPACE(sizeof(uint32_t))];
-	int port = argc > 2 ? atoi(argv[1]) : 0, fd, fd_rtcp, sfd, ep;
+	int port = argc > 2 ? atoi(argv[1]) : 0, clock = argc > 3 ? atoi(argv[3]) : 8000;
+	int fd, fd_rtcp, sfd, ep;
 	double secs = argc > 2 ? atof(argv[2]) : 0;
 	struct epoll_event ev = {.events = EPOLLIN}, evs[4];
 	struct timespec t;
 	sigset_t mask;
 	int64_t end_ns;
 
-	if (port < 1024 || port > 65534 || secs <= 0 || secs > 86400) {
-		fprintf(stderr, "usage: peer PORT SECONDS\n");
+	if (port < 1024 || port > 65534 || secs <= 0 || secs > 86400 ||
+	    (clock != 8000 && clock != 48000)) {
+		fprintf(stderr, "usage: peer PORT SECONDS [8000|48000]\n");
 		return 2;
 	}
+	FRAME = (uint32_t)clock / 50;
 	srand((unsigned)getpid());
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGUSR1);

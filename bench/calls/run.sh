@@ -27,6 +27,8 @@
 #                                        rates 200..600/s; ~22 min)
 #   STEPS="1000 2000" HOLD=30 CPS_STEPS="300 400" bench/calls/run.sh
 #   RT_PRIORITY=0 ...                    cccd's media workers without real-time priority
+#   CODEC=g722|opus|pcma ...             the calls in that codec (default pcmu): sipp offers
+#                                        it alone, cccd lists it first in [media] codecs
 #   KEEP=1 ...                           keep the work folder (logs, database) for a look
 #
 # Ports: cccd SIP 127.0.0.1:17060 (UDP), API 17080; sipp 17061-17062 (its unused media port
@@ -55,6 +57,14 @@ RAMP=${RAMP:-200}              # calls per second while a step fills up
 RT_PRIORITY=${RT_PRIORITY:-10} # [media] rt_priority of cccd (0: normal scheduling)
 PROBES=${PROBES:-4}
 NUMBER=008675517000000
+CODEC=${CODEC:-pcmu}
+case $CODEC in
+	pcmu) CODEC_PT=0 CODEC_MAP=PCMU/8000 TEV_CLOCK=8000 CODEC_LIST="pcmu, pcma" ;;
+	pcma) CODEC_PT=8 CODEC_MAP=PCMA/8000 TEV_CLOCK=8000 CODEC_LIST="pcma, pcmu" ;;
+	g722) CODEC_PT=9 CODEC_MAP=G722/8000 TEV_CLOCK=8000 CODEC_LIST="g722, pcmu, pcma" ;;
+	opus) CODEC_PT=96 CODEC_MAP=opus/48000/2 TEV_CLOCK=48000 CODEC_LIST="opus, pcmu, pcma" ;;
+	*) echo "CODEC must be pcmu, pcma, g722 or opus"; exit 1 ;;
+esac
 
 command -v sipp >/dev/null || { echo "sipp (Debian sip-tester) is not installed"; exit 1; }
 make -j2 >/dev/null
@@ -100,6 +110,7 @@ rtp_ip = 127.0.0.1
 port_min = 30000
 port_max = 39999
 rtp_timeout_ms = 20000
+codecs = $CODEC_LIST
 rt_priority = $RT_PRIORITY
 recording_dir = $work/rec
 [session]
@@ -118,7 +129,7 @@ cd "$work"
 "$root/build/release/cccd" --config cccd.conf >"$work/cccd.log" 2>&1 &
 cccd_pid=$!
 # The calls' media end; it outlives every step (bounded by the longest run that fits).
-"$root/build/release/bench/peer" 17200 7200 >"$work/peer.out" 2>"$work/peer.err" &
+"$root/build/release/bench/peer" 17200 7200 "$TEV_CLOCK" >"$work/peer.out" 2>"$work/peer.err" &
 peer_pid=$!
 for _ in $(seq 1 100); do
 	(exec 3<>/dev/tcp/127.0.0.1/17080) 2>/dev/null && break
@@ -152,6 +163,7 @@ sipp_run() { # scenario calls rate hold_ms timeout_s
 	log="$work/sipp-$RANDOM.log"
 	timeout "$limit" sipp 127.0.0.1:17060 -sf "$root/bench/calls/$scen" -s "$NUMBER" \
 		-i 127.0.0.1 -p 17061 -mi 127.0.0.1 -mp 17100 -key peer_port 17200 \
+		-key codec_pt "$CODEC_PT" -key codec_map "$CODEC_MAP" -key tev_clock "$TEV_CLOCK" \
 		-m "$calls" -l "$calls" -r "$rate" -d "$hold" -nostdin -timeout "${limit}s" \
 		-trace_screen -screen_file "$log" -max_socket 65000 >/dev/null 2>&1 || true
 	awk -F'|' '/Successful call/ {gsub(/ /,"",$3); s=$3} /Failed call/ {gsub(/ /,"",$3); f=$3}
@@ -160,7 +172,7 @@ sipp_run() { # scenario calls rate hold_ms timeout_s
 }
 
 keep_log
-echo "== calls bench on $(nproc) cores (cccd pid $cccd_pid; hold ${HOLD}s; steps: $STEPS)"
+echo "== calls bench on $(nproc) cores (cccd pid $cccd_pid; codec $CODEC; hold ${HOLD}s; steps: $STEPS)"
 best=0 best_line=""
 base_rss=$(rss_kib)
 for n in $STEPS; do

@@ -181,6 +181,7 @@ static int media_apply(struct call *c, struct call_media_params *mp)
 		return 0;
 	p.remote = &mp->remote;
 	p.codec = mp->codec;
+	p.pt = mp->pt;
 	p.telev_pt = mp->telev_pt;
 	p.ptime_ms = 20;
 	p.hold = mp->hold;
@@ -220,17 +221,21 @@ static int sdp_take(struct call *c, const struct sip_msg *msg, bool offer, struc
 }
 
 /* A new offer/answer state on the call's RTP address as the peer must see it (each trunk
- * attempt starts one: trunks may be told different addresses). */
-static int sdp_init(struct call *c)
+ * attempt starts one: trunks may be told different addresses), offering the trunk's
+ * codecs if it has its own list, else [media] codecs. */
+static int sdp_init(struct call *c, const struct call_trunk *t)
 {
+	const struct call_conf *cc = &c->ua->cc;
 	struct sa laddr, adv;
 
 	if (c->ms)
 		media_stream_local(c->ms, &laddr);
 	else /* signalling only (tools): advertise a discard port on our SIP address */
 		sa_set_str(&laddr, c->ua->cc.listen[0].host, 9);
-	call_advertised(&c->ua->cc, c->nat_trunk, true, &laddr, &adv);
-	return call_sdp_init(&c->sdp, &adv, c->ua->cc.codecs, c->ua->cc.ncodecs);
+	call_advertised(cc, c->nat_trunk, true, &laddr, &adv);
+	if (t && t->tc->ncodecs)
+		return call_sdp_init(&c->sdp, &adv, t->tc->codecs, t->tc->ncodecs);
+	return call_sdp_init(&c->sdp, &adv, cc->codecs, cc->ncodecs);
 }
 
 /* The Contact user libre puts in our requests and answers: "cccd" at the address of the
@@ -271,7 +276,7 @@ static int media_init(struct call *c, const struct media_stream *near)
 			return err;
 		}
 	}
-	return sdp_init(c);
+	return sdp_init(c, NULL);
 }
 
 /* ---- session handlers ---------------------------------------------------------------- */
@@ -464,7 +469,7 @@ static int trunk_invite(struct call *c)
 			return EINVAL;
 		c->nat_trunk = (int)st->trunk;
 		call_sdp_close(&c->sdp);
-		err = sdp_init(c);
+		err = sdp_init(c, t);
 		if (err)
 			return err;
 		contact_out(c, t->tc->transport == CALL_TCP ? SIP_TRANSP_TCP : SIP_TRANSP_UDP,

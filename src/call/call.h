@@ -83,6 +83,8 @@ struct call_trunk_conf {
 	enum media_latch latch;         /* symmetric_rtp */
 	struct call_rule rules[CALL_RULES_MAX];
 	unsigned nrules;
+	enum media_codec codecs[MEDIA_CODECS_MAX]; /* offer preference, best first */
+	unsigned ncodecs;               /* 0: [media] codecs */
 };
 
 struct call_listen {
@@ -106,7 +108,7 @@ struct call_conf {
 	char sip_external[64];          /* [sip] external_ip, "" = the bound address */
 	char media_external[64];        /* [media] external_ip, "" = the bound address */
 	enum media_latch latch;         /* [media] symmetric_rtp */
-	enum media_codec codecs[2];     /* offer/answer preference, from [media] codecs */
+	enum media_codec codecs[MEDIA_CODECS_MAX]; /* preference, from [media] codecs */
 	unsigned ncodecs;
 	struct call_trunk_conf trunks[CALL_TRUNKS_MAX];
 	unsigned ntrunks;

@@ -113,13 +113,16 @@ int call_udp_buffer(const struct sa *laddr, unsigned bytes, unsigned *gotp);
 struct call_sdp {
 	struct sdp_session *sess;
 	struct sdp_media *audio;
+	enum media_codec prefer[MEDIA_CODECS_MAX]; /* ours, best first */
+	unsigned nprefer;
 };
 
 /* What offer/answer settled. */
 struct call_media_params {
 	struct sa remote;
 	enum media_codec codec;
-	int telev_pt;
+	int pt;                 /* the codec's payload type (Opus: dynamic) */
+	int telev_pt;           /* telephone-event at the codec's clock rate, or -1 */
 	bool hold;
 };
 

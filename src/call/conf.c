@@ -161,6 +161,7 @@ static int trunk_read(const struct conf_section *sec, unsigned position,
 	static const char *const latches[] = {"yes", "any", "no", NULL};
 	int latch;
 	const char *host, *proxy, *from, *user, *pass, *realm, *in_from, *in_user, *in_pass;
+	const char *codecs;
 	char why[160];
 	uint64_t port, expires, options, priority, weight;
 	int tp, rc;
@@ -247,6 +248,14 @@ static int trunk_read(const struct conf_section *sec, unsigned position,
 	if (rc)
 		return rc;
 	tc->latch = (enum media_latch)latch;
+	rc = rc ? rc : conf_str(sec, "codecs", "", &codecs, err);
+	if (rc)
+		return rc;
+	if (*codecs && media_codecs_parse(codecs, tc->codecs, &tc->ncodecs)) {
+		conf_err_set(err, conf_key_line(sec, "codecs"), "[trunk %s] codecs: '%s' is not a "
+			     "list of at most 4 of PCMU, PCMA, G722 and opus", tc->name, codecs);
+		return EINVAL;
+	}
 	if (tc->do_register && !tc->username[0]) {
 		conf_err_set(err, conf_key_line(sec, "register"), "[trunk %s] registers, so it "
 			     "needs 'username' (and 'password')", tc->name);
@@ -314,9 +323,8 @@ int call_conf_read(const struct conf *cf, struct call_conf *cc, struct conf_err 
 	rc = media_conf_read(cf, &mc, err);
 	if (rc)
 		return rc;
-	cc->ncodecs = mc.ncodecs ? mc.ncodecs : 1;
-	cc->codecs[0] = mc.prefer[0];
-	cc->codecs[1] = mc.prefer[1];
+	cc->ncodecs = mc.ncodecs;
+	memcpy(cc->codecs, mc.prefer, sizeof(cc->codecs));
 	str_ncpy(cc->media_external, mc.external_ip, sizeof(cc->media_external));
 	cc->latch = mc.latch;
 	if (ring > ring_max) {

@@ -9,37 +9,9 @@
 #include "conf/conf.h"
 #include "media/media_int.h"
 
-const char *media_codec_name(enum media_codec codec)
-{
-	return codec == MEDIA_PCMA ? "PCMA" : "PCMU";
-}
-
 static int codecs_parse(const char *s, struct media_conf *mc)
 {
-	char buf[64], *save = NULL, *tok;
-
-	if (strlen(s) >= sizeof(buf))
-		return EINVAL;
-	snprintf(buf, sizeof(buf), "%s", s);
-	mc->ncodecs = 0;
-	for (tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
-		enum media_codec c;
-
-		if (!strcasecmp(tok, "PCMU"))
-			c = MEDIA_PCMU;
-		else if (!strcasecmp(tok, "PCMA"))
-			c = MEDIA_PCMA;
-		else
-			return EINVAL;
-		if (mc->ncodecs == 2 || (mc->ncodecs == 1 && mc->prefer[0] == c))
-			return EINVAL;
-		mc->prefer[mc->ncodecs++] = c;
-	}
-	if (!mc->ncodecs)
-		return EINVAL;
-	if (mc->ncodecs == 1)
-		mc->prefer[1] = mc->prefer[0];
-	return 0;
+	return media_codecs_parse(s, mc->prefer, &mc->ncodecs);
 }
 
 /* The TTS program must exist when the config is read, so a typo is a start-up error rather
@@ -125,7 +97,7 @@ int media_conf_read(const struct conf *cf, struct media_conf *mc, struct conf_er
 	}
 	if (codecs_parse(codecs, mc)) {
 		conf_err_set(err, conf_key_line(sec, "codecs"),
-			     "codecs: '%s' is not a list of PCMU and/or PCMA, e.g. PCMU,PCMA",
+			     "codecs: '%s' is not a list of at most 4 of PCMU, PCMA, G722 and opus, e.g. PCMU,PCMA",
 			     codecs);
 		return EINVAL;
 	}

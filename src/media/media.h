@@ -21,7 +21,10 @@ struct media;
 struct media_stream;
 struct media_prompt;
 
-enum media_codec { MEDIA_PCMU = 0, MEDIA_PCMA = 8 };
+/* The voice codecs. G.711 and G.722 are named by their static RTP payload type; Opus has
+ * none (its type is dynamic, settled in SDP), so its value is only a name. */
+enum media_codec { MEDIA_PCMU = 0, MEDIA_PCMA = 8, MEDIA_G722 = 9, MEDIA_OPUS = 1000 };
+enum { MEDIA_CODECS_MAX = 4 };
 
 /* Symmetric RTP (worker.c, source_ok): a stream sends where its peer's media comes from
  * once that source has proven itself. Which sources may: */
@@ -38,8 +41,8 @@ struct media_conf {
 	uint16_t port_min, port_max; /* RTP port range (even ports; RTCP = RTP + 1) */
 	unsigned workers;            /* 0 = one per core */
 	unsigned rtp_timeout_ms;     /* no packet for this long → MEDIA_EV_RTP_TIMEOUT */
-	enum media_codec prefer[2];  /* offer/answer preference, best first */
-	unsigned ncodecs;            /* how many of prefer[] are offered (1 or 2) */
+	enum media_codec prefer[MEDIA_CODECS_MAX]; /* offer/answer preference, best first */
+	unsigned ncodecs;            /* how many of prefer[] are offered (1..4) */
 	size_t prompt_cache_bytes;   /* bound of the decoded-prompt cache */
 	char tts_voice[32];          /* flite voice for English text */
 	char tts_command[256];       /* external TTS program for other languages ("" = none) */
@@ -55,13 +58,20 @@ int media_conf_read(const struct conf *cf, struct media_conf *mc, struct conf_er
  * streams must be released before. */
 int media_alloc(struct media **mp, const struct media_conf *mc);
 
-/* "PCMU" / "PCMA", the SDP encoding name of a codec. */
+/* "PCMU", "PCMA", "G722", "opus": the SDP encoding name of a codec. */
 const char *media_codec_name(enum media_codec codec);
+/* A codec list as in the config ("opus, g722, PCMU"): 1 to MEDIA_CODECS_MAX known names,
+ * case-insensitive, no repeats. 0 or EINVAL. */
+int media_codecs_parse(const char *s, enum media_codec *list, unsigned *np);
+/* The RTP clock rate of a codec: 8000, or 48000 for Opus (G.722 is 8000 by RFC 3551's
+ * historical error although it samples at 16 kHz). */
+unsigned media_codec_clock(enum media_codec codec);
 
 /* ---- prompts -------------------------------------------------------------------- */
 
 /* Loads a WAV file (any rate, any channel count), converts it to 8 kHz mono and encodes it
- * for both codecs, through the bounded cache. Blocking (disk): called when a flow is
+ * for both G.711 laws (kept linear too, for the codecs a stream encodes itself), through
+ * the bounded cache. Blocking (disk): called when a flow is
  * loaded, never on the control loop during calls. A missing or unreadable file is an error
  * with a message in `why`. The prompt is reference-counted (mem_ref/mem_deref). */
 int media_prompt_file(struct media *m, const char *path, struct media_prompt **pp,
@@ -127,7 +137,10 @@ void media_stream_local(const struct media_stream *ms, struct sa *rtp);
 struct media_params {
 	const struct sa *remote;   /* remote RTP address (symmetric RTP may update it) */
 	enum media_codec codec;
-	int telev_pt;              /* telephone-event payload type, -1 = not negotiated */
+	int pt;                    /* Opus: its dynamic payload type (96-127); ignored for the
+				      codecs with a static one */
+	int telev_pt;              /* telephone-event payload type at the codec's clock rate,
+				      -1 = not negotiated */
 	unsigned ptime_ms;         /* 20 */
 	bool hold;                 /* sendonly/inactive from the peer: stop sending audio (a
 				      prompt keeps its place in time; no RTP timeout) */

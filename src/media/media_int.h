@@ -27,6 +27,29 @@ void media_g711_encode(enum media_codec c, uint8_t *dst, const int16_t *src, siz
 void media_g711_decode(enum media_codec c, int16_t *dst, const uint8_t *src, size_t n);
 uint8_t media_g711_silence(enum media_codec c);
 
+/* ---- codec.c, g722.c, opus.c: the codecs with state ------------------------------- */
+
+/* A stream's encoder and decoder for one codec; owned by the stream (its worker). Both
+ * work on 8 kHz linear audio, MEDIA_FRAME samples a frame (see codec.c). */
+struct media_coder {
+	/* One frame in, the payload out: its length, 0 on failure. */
+	size_t (*encode)(struct media_coder *c, const int16_t *pcm, uint8_t *out, size_t sz);
+	/* One payload in, samples out (at most max): their count, or -1. */
+	int (*decode)(struct media_coder *c, const uint8_t *in, size_t len, int16_t *pcm,
+		      size_t max);
+	void (*free)(struct media_coder *c);
+};
+
+bool media_codec_known(enum media_codec codec);
+/* The coder of a codec, or NULL in *cp for G.711 (tables, no state). 0 or ENOMEM. */
+int media_coder_alloc(struct media_coder **cp, enum media_codec codec);
+void media_coder_free(struct media_coder *c);
+size_t media_coder_encode(struct media_coder *c, const int16_t *pcm, uint8_t *out, size_t sz);
+int media_coder_decode(struct media_coder *c, const uint8_t *in, size_t len, int16_t *pcm,
+		       size_t max);
+int media_g722_alloc(struct media_coder **cp);
+int media_opus_alloc(struct media_coder **cp);
+
 /* ---- rtp.c: RTP, RTCP and RFC 4733 wire formats (fuzzed by fuzz/fuzz_rtp.c) ------- */
 struct media_rtp {
 	bool marker;
@@ -106,6 +129,7 @@ struct media_audio {
 	atomic_uint refs;
 	size_t nsamples;
 	uint8_t *enc[2];     /* [0] PCMU, [1] PCMA; nsamples bytes each */
+	int16_t *pcm;        /* linear, for the codecs with state; nsamples */
 	/* the cache's part (under cache lock) */
 	struct le le;
 	char *key;
@@ -185,6 +209,7 @@ struct wstream_start {
 	struct sa sig;              /* the peer's SIP address, unset when unknown */
 	enum media_latch latch;
 	enum media_codec codec;
+	uint8_t pt;                 /* the codec's payload type */
 	int telev_pt;
 	unsigned frames_per_pkt;
 	bool hold;

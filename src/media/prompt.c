@@ -37,14 +37,16 @@ static int audio_new(struct media_audio **ap, size_t n)
 
 	if (!a)
 		return ENOMEM;
-	a->enc[0] = malloc(2 * (n ? n : 1));
+	/* One block: PCMU, PCMA, then the linear samples (aligned: n bytes twice is even). */
+	a->enc[0] = malloc(4 * (n ? n : 1));
 	if (!a->enc[0]) {
 		free(a);
 		return ENOMEM;
 	}
 	a->enc[1] = a->enc[0] + n;
+	a->pcm = (int16_t *)(void *)(a->enc[0] + 2 * n);
 	a->nsamples = n;
-	a->bytes = sizeof(*a) + 2 * n;
+	a->bytes = sizeof(*a) + 4 * n;
 	atomic_init(&a->refs, 1);
 	*ap = a;
 	return 0;
@@ -158,6 +160,7 @@ int media_audio_from_pcm(struct media_audio **ap, const int16_t *pcm, size_t fra
 	}
 	media_g711_encode(MEDIA_PCMU, a->enc[0], mono, n);
 	media_g711_encode(MEDIA_PCMA, a->enc[1], mono, n);
+	memcpy(a->pcm, mono, n * sizeof(int16_t));
 	free(mono);
 	*ap = a;
 	return 0;

@@ -140,15 +140,18 @@ void media_stream_local(const struct media_stream *ms, struct sa *rtp)
 int media_stream_start(struct media_stream *ms, const struct media_params *p)
 {
 	struct wcmd *c;
-	int err;
+	int pt, err;
 
 	if (!ms || !p || !p->remote || !sa_isset(p->remote, SA_ALL))
 		return EINVAL;
 	if (sa_af(p->remote) != sa_af(&ms->local))
 		return EAFNOSUPPORT;
-	if (p->codec != MEDIA_PCMU && p->codec != MEDIA_PCMA)
+	if (!media_codec_known(p->codec))
 		return EINVAL;
-	if (p->telev_pt >= 128 || p->telev_pt == (int)p->codec || p->telev_pt < -1)
+	pt = p->codec == MEDIA_OPUS ? p->pt : (int)p->codec;
+	if (pt < 0 || pt >= 128 || (p->codec == MEDIA_OPUS && pt < 96))
+		return EINVAL;
+	if (p->telev_pt >= 128 || p->telev_pt == pt || p->telev_pt < -1)
 		return EINVAL;
 	if (p->ptime_ms && p->ptime_ms != 20 && p->ptime_ms != 40 && p->ptime_ms != 60)
 		return EINVAL;
@@ -157,8 +160,11 @@ int media_stream_start(struct media_stream *ms, const struct media_params *p)
 		return err;
 	c->start.remote = *p->remote;
 	c->start.codec = p->codec;
+	c->start.pt = (uint8_t)pt;
 	c->start.telev_pt = p->telev_pt;
-	c->start.frames_per_pkt = p->ptime_ms ? p->ptime_ms / 20 : 1;
+	/* An Opus packet is one 20 ms frame (the encoder could pack more, but a 40 ms Opus
+	 * ptime is rare and every peer decodes 20 ms). */
+	c->start.frames_per_pkt = p->ptime_ms && p->codec != MEDIA_OPUS ? p->ptime_ms / 20 : 1;
 	c->start.hold = p->hold;
 	c->start.latch = p->latch;
 	if (p->sig)

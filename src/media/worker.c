@@ -32,10 +32,19 @@
  * goes into the other's bridge buffer as it arrives and leaves with the other's own 20 ms
  * frames, under its own SSRC, sequence and timestamps — so a bridged stream is paced like
  * any other and its RTP session stays continuous from the IVR's prompts into the
- * conversation. Same codec: the payload bytes pass unchanged; different codecs: each
- * sample is transcoded (PCMU <-> PCMA through linear). RFC 4733 keys are re-generated on
+ * conversation. What one receives is decoded to 8 kHz linear and encoded again in the
+ * other's codec (G.711's round trip through linear is exact, so a PCMU-PCMU bridge still
+ * passes the bytes unchanged; a G.722 leg and a PCMU leg meet in linear audio). RFC 4733
+ * keys are re-generated on
  * the other side (as events, or as tones when it has no telephone-event). Both streams
- * live on one worker (media_stream_alloc_near), so the bridge needs no lock. */
+ * live on one worker (media_stream_alloc_near), so the bridge needs no lock.
+ *
+ * Codecs. G.711 prompts go out as the bytes the prompt cache encoded once; the codecs with
+ * state (G.722, Opus: codec.c) have an encoder and a decoder per stream, made on this thread
+ * when the stream starts, fed with the same 8 kHz frames. Their decoder sees every packet
+ * received (its state runs on), so recordings, in-band DTMF and bridges get linear audio
+ * as with G.711. Timestamps count the codec's RTP clock (`tsmul` units of 8 kHz: 6 for
+ * Opus's 48 kHz), RFC 4733 events included. */
 #include <errno.h>
 #include <sched.h>
 #include <stdio.h>
@@ -91,6 +100,10 @@ struct wstream {
 	bool marker;
 	uint8_t pkt[PKT_MAX];
 	unsigned pkt_frames;
+	size_t pkt_len;            /* payload bytes of pkt_frames */
+	struct media_coder *coder; /* owned; NULL for G.711 */
+	enum media_codec coder_codec;
+	unsigned tsmul;            /* RTP clock / 8000 */
 
 	/* the prompt playing: owned reference */
 	struct media_audio *audio;
@@ -128,9 +141,9 @@ struct wstream {
 	uint64_t last_sr_ms;
 	uint64_t next_rtcp_ms;
 
-	/* bridge: the other stream (same worker) and what it received, in its codec */
+	/* bridge: the other stream (same worker) and what it received, 8 kHz linear */
 	struct wstream *peer;
-	uint8_t bring[BRING];
+	int16_t bring[BRING];
 	unsigned br_rd, br_n;
 	bool br_primed;
 	atomic_uint st_bridged;    /* frames of bridged audio sent */
@@ -265,45 +278,35 @@ static void bridge_cut(struct wstream *ws)
 
 /* Audio received by ws's peer, to go out on ws: appended to its bridge buffer (the
  * oldest bytes give way when it is full: the peer sends faster than we do). */
-static void bridge_push(struct wstream *ws, const uint8_t *payload, size_t n)
+static void bridge_push(struct wstream *ws, const int16_t *pcm, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (ws->br_n == BRING) {
 			ws->br_rd = (ws->br_rd + 1) % BRING;
 			ws->br_n--;
 		}
-		ws->bring[(ws->br_rd + ws->br_n) % BRING] = payload[i];
+		ws->bring[(ws->br_rd + ws->br_n) % BRING] = pcm[i];
 		ws->br_n++;
 	}
 }
 
-/* One frame of bridged audio for ws in its own codec, or silence while the buffer fills
- * (again after it ran dry: a late packet then finds room instead of a gap each frame). */
-static void bridge_frame(struct wstream *ws, uint8_t *out)
+/* One frame of bridged audio for ws, or silence while the buffer fills (again after it
+ * ran dry: a late packet then finds room instead of a gap each frame). */
+static void bridge_frame(struct wstream *ws, int16_t *out)
 {
-	enum media_codec from = ws->peer->p.codec, to = ws->p.codec;
-
 	if (!ws->br_primed && ws->br_n >= BRIDGE_PRIME)
 		ws->br_primed = true;
 	if (!ws->br_primed || ws->br_n < MEDIA_FRAME) {
 		ws->br_primed = false;
-		memset(out, media_g711_silence(to), MEDIA_FRAME);
+		memset(out, 0, MEDIA_FRAME * sizeof(*out));
 		return;
 	}
 	if (ws->br_n > BRIDGE_LAG_MAX) { /* the sender's clock runs fast: catch up */
 		ws->br_rd = (ws->br_rd + MEDIA_FRAME) % BRING;
 		ws->br_n -= MEDIA_FRAME;
 	}
-	for (unsigned i = 0; i < MEDIA_FRAME; i++) {
-		uint8_t b = ws->bring[(ws->br_rd + i) % BRING];
-
-		if (from == to)
-			out[i] = b;
-		else if (from == MEDIA_PCMU)
-			out[i] = media_g711_alaw_encode(media_g711_ulaw_decode(b));
-		else
-			out[i] = media_g711_ulaw_encode(media_g711_alaw_decode(b));
-	}
+	for (unsigned i = 0; i < MEDIA_FRAME; i++)
+		out[i] = ws->bring[(ws->br_rd + i) % BRING];
 	ws->br_rd = (ws->br_rd + MEDIA_FRAME) % BRING;
 	ws->br_n -= MEDIA_FRAME;
 	atomic_fetch_add_explicit(&ws->st_bridged, 1, memory_order_relaxed);
@@ -369,6 +372,28 @@ static void prompt_frame(struct wstream *ws, uint8_t *out)
 	memset(out + filled, media_g711_silence(c), MEDIA_FRAME - filled);
 }
 
+/* The same as linear samples, for the codecs with state and for bridges. */
+static void prompt_pcm(struct wstream *ws, int16_t *out)
+{
+	size_t filled = 0;
+
+	while (ws->audio && filled < MEDIA_FRAME) {
+		size_t n = ws->audio->nsamples - ws->pos;
+
+		if (n > MEDIA_FRAME - filled)
+			n = MEDIA_FRAME - filled;
+		memcpy(out + filled, ws->audio->pcm + ws->pos, n * sizeof(*out));
+		filled += n;
+		ws->pos += n;
+		if (ws->pos < ws->audio->nsamples)
+			continue;
+		ws->pos = 0;
+		if (ws->loops_left && --ws->loops_left == 0)
+			play_end(ws, false);
+	}
+	memset(out + filled, 0, (MEDIA_FRAME - filled) * sizeof(*out));
+}
+
 /* RFC 4733 out: a packet per frame with the growing duration, then the end packet three
  * times (one per frame, as updates go), all with the event's start timestamp. */
 static bool telev_frame(struct wstream *ws)
@@ -379,7 +404,7 @@ static bool telev_frame(struct wstream *ws)
 		return false;
 	if (ws->tev_frames < ws->tev_total)
 		ws->tev_frames++;
-	t.duration = (uint16_t)(ws->tev_frames * MEDIA_FRAME);
+	t.duration = (uint16_t)(ws->tev_frames * MEDIA_FRAME * ws->tsmul);
 	t.end = ws->tev_frames >= ws->tev_total;
 	media_telev_write(ws->pkt + 12, &t);
 	if (!ws->p.hold)
@@ -413,7 +438,11 @@ static void dtmf_next(struct wstream *ws)
 		ws->tev_event = (uint8_t)media_telev_event(key);
 		ws->tev_ts = ws->ts;
 		ws->tev_frames = 0;
+		/* The duration field is 16 bits of the codec's clock: 1.36 s at Opus's 48 kHz
+		 * (RFC 4733 2.5.1.5 would split a longer event; no key needs that long). */
 		ws->tev_total = (dur + 19) / 20;
+		if (ws->tev_total > 0xFFFFu / (MEDIA_FRAME * ws->tsmul))
+			ws->tev_total = 0xFFFFu / (MEDIA_FRAME * ws->tsmul);
 		ws->tev_ends = 3;
 		ws->marker = true;
 		return;
@@ -428,12 +457,27 @@ static void dtmf_next(struct wstream *ws)
 	ws->gap = DTMF_GAP_FRAMES + (dur + 19) / 20;
 }
 
+/* Encodes one linear frame into payload in the stream's codec; its length, 0 if it could
+ * not be encoded (a coder that failed to start sends nothing). */
+static size_t frame_encode(struct wstream *ws, const int16_t *pcm, uint8_t *payload)
+{
+	if (ws->p.codec == MEDIA_PCMU || ws->p.codec == MEDIA_PCMA) {
+		media_g711_encode(ws->p.codec, payload, pcm, MEDIA_FRAME);
+		return MEDIA_FRAME;
+	}
+	if (!ws->coder)
+		return 0;
+	return media_coder_encode(ws->coder, pcm, payload,
+				  (size_t)(ws->pkt + PKT_MAX - payload));
+}
+
 /* The 20 ms frame of one stream, in its slot. */
 static void stream_frame(struct wstream *ws, uint64_t now)
 {
-	uint8_t *payload = ws->pkt + 12 + ws->pkt_frames * MEDIA_FRAME;
+	uint8_t *payload = ws->pkt + 12 + ws->pkt_len;
 	int16_t sent_pcm[MEDIA_FRAME], left[MEDIA_FRAME];
-	bool audio = false;
+	size_t plen = 0;
+	uint32_t frame_ts = MEDIA_FRAME * ws->tsmul;
 
 	dtmf_next(ws);
 	if (telev_frame(ws)) {
@@ -443,32 +487,38 @@ static void stream_frame(struct wstream *ws, uint64_t now)
 
 		if (n > 0) {
 			memset(sent_pcm + n, 0, sizeof(int16_t) * (size_t)(MEDIA_FRAME - n));
-			media_g711_encode(ws->p.codec, payload, sent_pcm, MEDIA_FRAME);
-		} else {
+			plen = frame_encode(ws, sent_pcm, payload);
+		} else if (ws->peer && !ws->audio) {
 			/* A prompt played on a bridged stream (an announcement) goes first. */
-			if (ws->peer && !ws->audio)
-				bridge_frame(ws, payload);
-			else
-				prompt_frame(ws, payload);
+			bridge_frame(ws, sent_pcm);
+			plen = frame_encode(ws, sent_pcm, payload);
+		} else if (ws->coder || (ws->p.codec != MEDIA_PCMU && ws->p.codec != MEDIA_PCMA)) {
+			prompt_pcm(ws, sent_pcm);
+			plen = frame_encode(ws, sent_pcm, payload);
+		} else {
+			prompt_frame(ws, payload);
+			plen = MEDIA_FRAME;
 			if (ws->recording)
 				media_g711_decode(ws->p.codec, sent_pcm, payload, MEDIA_FRAME);
 		}
-		audio = true;
 	}
-	if (audio && !ws->p.hold) {
+	if (plen && !ws->p.hold) {
+		ws->pkt_len += plen;
 		/* A packet's timestamp is that of its first frame. */
 		if (++ws->pkt_frames >= ws->p.frames_per_pkt) {
-			uint32_t ts = ws->ts - (ws->pkt_frames - 1) * MEDIA_FRAME;
+			uint32_t ts = ws->ts - (ws->pkt_frames - 1) * frame_ts;
 
-			rtp_out(ws, (uint8_t)ws->p.codec, ts, ws->pkt_frames * MEDIA_FRAME);
+			rtp_out(ws, ws->p.pt, ts, ws->pkt_len);
 			ws->pkt_frames = 0;
+			ws->pkt_len = 0;
 		}
 	} else {
 		ws->pkt_frames = 0;
+		ws->pkt_len = 0;
 	}
 	if (ws->p.hold)
 		memset(sent_pcm, 0, sizeof(sent_pcm));
-	ws->ts += MEDIA_FRAME;
+	ws->ts += frame_ts;
 
 	if (ws->recording) {
 		unsigned n = ws->rx_n < MEDIA_FRAME ? ws->rx_n : MEDIA_FRAME;
@@ -609,7 +659,7 @@ static void rxring_push(struct wstream *ws, const int16_t *pcm, size_t n)
 /* Sequence and jitter bookkeeping for the reception report (RFC 3550 A.1, A.8). */
 static void rx_stats(struct wstream *ws, const struct media_rtp *rp, uint64_t now_us)
 {
-	uint32_t arrival = (uint32_t)(now_us * MEDIA_RATE / 1000000);
+	uint32_t arrival = (uint32_t)(now_us * MEDIA_RATE * ws->tsmul / 1000000);
 	int64_t transit = (int64_t)(int32_t)(arrival - rp->ts), d;
 
 	if (!ws->have_peer || rp->ssrc != ws->peer_ssrc) {
@@ -670,7 +720,7 @@ static bool source_may_latch(const struct wstream *ws, const struct sa *from)
 
 static bool source_ok(struct wstream *ws, const struct media_rtp *rp, const struct sa *from)
 {
-	bool media = rp->pt == ws->p.codec || (ws->p.telev_pt >= 0 && rp->pt == ws->p.telev_pt);
+	bool media = rp->pt == ws->p.pt || (ws->p.telev_pt >= 0 && rp->pt == ws->p.telev_pt);
 
 	if (sa_cmp(from, &ws->p.remote, SA_ALL)) {
 		ws->latched = true;
@@ -702,6 +752,7 @@ static void rx_rtp(struct wstream *ws, const uint8_t *buf, size_t len, const str
 {
 	struct media_rtp rp;
 	int16_t pcm[RX_MAX];
+	int n;
 
 	if (media_rtp_parse(buf, len, &rp) || !ws->started) {
 		atomic_fetch_add_explicit(&ws->st_bad, 1, memory_order_relaxed);
@@ -719,21 +770,33 @@ static void rx_rtp(struct wstream *ws, const uint8_t *buf, size_t len, const str
 		char key;
 
 		if (media_telev_parse(rp.payload, rp.plen, &t) == 0 && media_telev_rx(&ws->trx, rp.ts, &t, &key)) {
-			key_received(ws, key, MEDIA_DTMF_RFC4733, clock_unix_ms() - t.duration / 8);
+			key_received(ws, key, MEDIA_DTMF_RFC4733,
+				     clock_unix_ms() - t.duration / (8 * ws->tsmul));
 			if (ws->peer && ws->peer->started)
 				dtmf_queue(ws->peer, key, BRIDGE_KEY_MS);
 		}
 		return;
 	}
-	if (rp.pt == ws->p.codec && ws->peer && ws->peer->started)
-		bridge_push(ws->peer, rp.payload, rp.plen);
-	if (rp.pt != ws->p.codec || !rp.plen || (!ws->recording && !ws->drx))
+	if (rp.pt != ws->p.pt || !rp.plen)
 		return;
-	media_g711_decode(ws->p.codec, pcm, rp.payload, rp.plen);
+	if (ws->coder) {
+		n = media_coder_decode(ws->coder, rp.payload, rp.plen, pcm, RX_MAX);
+		if (n <= 0)
+			return;
+	} else if (ws->p.codec == MEDIA_PCMU || ws->p.codec == MEDIA_PCMA) {
+		if (!ws->recording && !ws->drx && !(ws->peer && ws->peer->started))
+			return; /* nobody listens: G.711 has no state to keep */
+		n = (int)rp.plen;
+		media_g711_decode(ws->p.codec, pcm, rp.payload, rp.plen);
+	} else {
+		return;
+	}
+	if (ws->peer && ws->peer->started)
+		bridge_push(ws->peer, pcm, (size_t)n);
 	if (ws->recording)
-		rxring_push(ws, pcm, rp.plen);
+		rxring_push(ws, pcm, (size_t)n);
 	if (ws->drx)
-		dtmf_rx(ws->drx, pcm, (int)rp.plen);
+		dtmf_rx(ws->drx, pcm, n);
 }
 
 static void rx_rtcp(struct wstream *ws, const uint8_t *buf, size_t len, uint64_t now)
@@ -792,6 +855,23 @@ static void timer_set(struct media_worker *w, bool on)
 	timerfd_settime(w->tfd, 0, &its, NULL);
 }
 
+/* The coder of the stream's codec: kept across a re-INVITE that keeps the codec (its
+ * state runs on), made afresh for a new one. */
+static void coder_start(struct wstream *ws)
+{
+	int err;
+
+	if (ws->coder && ws->coder_codec == ws->p.codec)
+		return;
+	media_coder_free(ws->coder);
+	ws->coder = NULL;
+	err = media_coder_alloc(&ws->coder, ws->p.codec);
+	ws->coder_codec = ws->p.codec;
+	if (err)
+		log_warn("media", "stream %u: cannot start the %s coder (%s): it sends no audio",
+			 ws->id, media_codec_name(ws->p.codec), strerror(err));
+}
+
 static void stream_start(struct wstream *ws, const struct wstream_start *p)
 {
 	struct media_worker *w = ws->w;
@@ -813,6 +893,9 @@ static void stream_start(struct wstream *ws, const struct wstream_start *p)
 		ws->latched = true;
 	}
 	ws->pkt_frames = 0;
+	ws->pkt_len = 0;
+	ws->tsmul = media_codec_clock(p->codec) / MEDIA_RATE;
+	coder_start(ws);
 	if (p->telev_pt < 0 && !ws->drx) {
 		ws->drx = dtmf_rx_init(NULL, inband_digits, ws);
 		if (!ws->drx)
@@ -876,6 +959,7 @@ static void stream_free(struct media_worker *w, struct wstream *ws)
 		dtmf_tx_free(ws->dtx);
 	if (ws->drx)
 		dtmf_rx_free(ws->drx);
+	media_coder_free(ws->coder);
 	free(ws);
 	if (atomic_fetch_sub(&w->nstreams, 1) == 1)
 		timer_set(w, false);
@@ -1165,6 +1249,7 @@ int media_wstream_alloc(struct wstream **wsp, struct media_worker *w, uint32_t i
 	ws->tag_rtcp.kind = 1;
 	ws->p.telev_pt = -1;
 	ws->p.frames_per_pkt = 1;
+	ws->tsmul = 1;
 	*wsp = ws;
 	return 0;
 }

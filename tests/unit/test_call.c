@@ -250,9 +250,29 @@ static void test_retry_after(void **state)
 	assert_int_equal(call_retry_after(NULL), 0);
 }
 
+static void test_conf_trunk_codecs(void **state)
+{
+	struct call_conf cc;
+	struct conf_err err = {0};
+
+	(void)state;
+	assert_int_equal(read_conf("[media]\ncodecs = g722, pcmu\n"
+				   "[trunk soft]\nhost = 1.2.3.1\nroute = *\ncodecs = OPUS,pcma\n"
+				   "[trunk carrier]\nhost = 1.2.3.2\nroute = 0086\n", &cc, &err), 0);
+	assert_int_equal(cc.ncodecs, 2);
+	assert_int_equal(cc.codecs[0], MEDIA_G722);
+	assert_int_equal(cc.codecs[1], MEDIA_PCMU);
+	assert_int_equal(cc.trunks[0].ncodecs, 2);
+	assert_int_equal(cc.trunks[0].codecs[0], MEDIA_OPUS);
+	assert_int_equal(cc.trunks[0].codecs[1], MEDIA_PCMA);
+	assert_int_equal(cc.trunks[1].ncodecs, 0); /* [media] codecs */
+}
+
 static void test_conf_errors(void **state)
 {
 	(void)state;
+	conf_fails("[trunk a]\nhost = 1.2.3.4\nroute = *\ncodecs = g729\n", 4, "codecs");
+	conf_fails("[trunk a]\nhost = 1.2.3.4\nroute = *\ncodecs = opus,opus\n", 4, "codecs");
 	conf_fails("[sip]\nlisten = nowhere\n", 2, "'listen' must be");
 	conf_fails("[sip]\nring_timeout = 0\n", 2, "between 1 and 600");
 	conf_fails("[sip]\ninbound_cps = 100001\n", 2, "inbound_cps");
@@ -643,6 +663,107 @@ static void test_via_advertise(void **state)
 	via_case("X", "10.0.0.2:5060", "203.0.113.5:5060", "X");
 }
 
+/* An encoded SDP as a C string (an mbuf is not NUL-terminated). */
+static void sdp_text(const struct mbuf *mb, char *out, size_t sz)
+{
+	size_t n = mb->end < sz - 1 ? mb->end : sz - 1;
+
+	memcpy(out, mb->buf, n);
+	out[n] = '\0';
+}
+
+/* Decodes text as the peer's offer (or answer) into s. */
+static int sdp_peer(struct call_sdp *s, const char *text, bool offer, struct call_media_params *mp)
+{
+	struct mbuf *mb = mbuf_alloc(1024);
+	int err;
+
+	mbuf_write_str(mb, text);
+	mb->pos = 0;
+	err = call_sdp_decode(s, mb, offer, mp);
+	mem_deref(mb);
+	return err;
+}
+
+static void test_sdp_codecs(void **state)
+{
+	/* A softphone's offer: Opus first at pt 96, then G.722, PCMU; an event per clock. */
+	static const char offer[] =
+		"v=0\r\no=x 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+		"m=audio 4000 RTP/AVP 96 9 0 97 98\r\na=rtpmap:96 opus/48000/2\r\n"
+		"a=fmtp:96 useinbandfec=1\r\na=rtpmap:9 G722/8000\r\n"
+		"a=rtpmap:97 telephone-event/48000\r\na=rtpmap:98 telephone-event/8000\r\n";
+	static const char answer_g722[] =
+		"v=0\r\no=x 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+		"m=audio 4002 RTP/AVP 9 101\r\na=rtpmap:101 telephone-event/8000\r\n";
+	const enum media_codec wide[3] = {MEDIA_G722, MEDIA_OPUS, MEDIA_PCMU};
+	const enum media_codec opus[2] = {MEDIA_OPUS, MEDIA_PCMA};
+	const enum media_codec g711[2] = {MEDIA_PCMU, MEDIA_PCMA};
+	struct call_media_params mp;
+	struct call_sdp s;
+	struct mbuf *mb = NULL;
+	struct sa laddr;
+	char text[2048];
+
+	(void)state;
+	sa_set_str(&laddr, "127.0.0.1", 20000);
+
+	/* Our offer lists the codecs in our order, each event clock once. */
+	assert_int_equal(call_sdp_init(&s, &laddr, wide, 3), 0);
+	assert_int_equal(call_sdp_encode(&s, true, &mb), 0);
+	sdp_text(mb, text, sizeof(text));
+	assert_non_null(strstr(text, "m=audio 20000 RTP/AVP 9 111 0 101 102\r\n"));
+	assert_non_null(strstr(text, "a=rtpmap:9 G722/8000\r\n"));
+	assert_non_null(strstr(text, "a=rtpmap:111 opus/48000/2\r\n"));
+	assert_non_null(strstr(text, "a=fmtp:111 maxplaybackrate=8000"));
+	assert_non_null(strstr(text, "a=rtpmap:102 telephone-event/48000\r\n"));
+	mb = mem_deref(mb);
+
+	/* Answering, our preference wins over the offer's order: G.722, its event at 8 kHz,
+	 * and the answer names nothing else. */
+	assert_int_equal(sdp_peer(&s, offer, true, &mp), 0);
+	assert_int_equal(mp.codec, MEDIA_G722);
+	assert_int_equal(mp.pt, 9);
+	assert_int_equal(mp.telev_pt, 98);
+	assert_int_equal(call_sdp_encode(&s, false, &mb), 0);
+	sdp_text(mb, text, sizeof(text));
+	assert_non_null(strstr(text, "m=audio 20000 RTP/AVP 9 98\r\n"));
+	assert_null(strstr(text, "opus"));
+	mb = mem_deref(mb);
+	call_sdp_close(&s);
+
+	/* Opus preferred: the offer's dynamic type and the 48 kHz event. */
+	assert_int_equal(call_sdp_init(&s, &laddr, opus, 2), 0);
+	assert_int_equal(sdp_peer(&s, offer, true, &mp), 0);
+	assert_int_equal(mp.codec, MEDIA_OPUS);
+	assert_int_equal(mp.pt, 96);
+	assert_int_equal(mp.telev_pt, 97);
+	assert_int_equal(call_sdp_encode(&s, false, &mb), 0);
+	sdp_text(mb, text, sizeof(text));
+	assert_non_null(strstr(text, "m=audio 20000 RTP/AVP 96 97\r\n"));
+	mb = mem_deref(mb);
+	call_sdp_close(&s);
+
+	/* G.711 only (the default): the same offer settles on PCMU. */
+	assert_int_equal(call_sdp_init(&s, &laddr, g711, 2), 0);
+	assert_int_equal(sdp_peer(&s, offer, true, &mp), 0);
+	assert_int_equal(mp.codec, MEDIA_PCMU);
+	assert_int_equal(mp.telev_pt, 98);
+	call_sdp_close(&s);
+
+	/* An answer to our offer: the answerer's choice. */
+	assert_int_equal(call_sdp_init(&s, &laddr, opus, 2), 0);
+	assert_int_equal(sdp_peer(&s, answer_g722, false, &mp), EPROTO); /* not offered */
+	call_sdp_close(&s);
+	assert_int_equal(call_sdp_init(&s, &laddr, wide, 3), 0);
+	assert_int_equal(call_sdp_encode(&s, true, &mb), 0);
+	mb = mem_deref(mb);
+	assert_int_equal(sdp_peer(&s, answer_g722, false, &mp), 0);
+	assert_int_equal(mp.codec, MEDIA_G722);
+	assert_int_equal(mp.telev_pt, 101);
+	call_sdp_close(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -661,6 +782,8 @@ int main(void)
 		cmocka_unit_test(test_info_dtmf),
 		cmocka_unit_test(test_uui),
 		cmocka_unit_test(test_sdp),
+		cmocka_unit_test(test_sdp_codecs),
+		cmocka_unit_test(test_conf_trunk_codecs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -281,12 +281,23 @@ static void test_conf(void **state)
 	assert_int_equal(mc.prefer[1], MEDIA_PCMU);
 	assert_string_equal(media_codec_name(MEDIA_PCMA), "PCMA");
 	assert_string_equal(media_codec_name(MEDIA_PCMU), "PCMU");
+	assert_int_equal(conf_of("[media]\ncodecs = opus, G722,pcmu , PCMA\n", &mc, &err), 0);
+	assert_int_equal(mc.ncodecs, 4);
+	assert_int_equal(mc.prefer[0], MEDIA_OPUS);
+	assert_int_equal(mc.prefer[1], MEDIA_G722);
+	assert_int_equal(mc.prefer[2], MEDIA_PCMU);
+	assert_int_equal(mc.prefer[3], MEDIA_PCMA);
+	assert_string_equal(media_codec_name(MEDIA_G722), "G722");
+	assert_string_equal(media_codec_name(MEDIA_OPUS), "opus");
+	assert_int_equal(media_codec_clock(MEDIA_G722), 8000);
+	assert_int_equal(media_codec_clock(MEDIA_OPUS), 48000);
 
 	conf_fails("[media]\nrtp_ip = 0.0.0.0\n", "not 0.0.0.0");
 	conf_fails("[media]\nrtp_ip = example.com\n", "numeric IP");
 	conf_fails("[media]\nport_min = 30000\nport_max = 30000\n", "port_max");
 	conf_fails("[media]\nport_min = 80\n", "between");
-	conf_fails("[media]\ncodecs = G729\n", "PCMU and/or PCMA");
+	conf_fails("[media]\ncodecs = G729\n", "PCMU, PCMA, G722 and opus");
+	conf_fails("[media]\ncodecs = opus, g722, pcmu, pcma, pcmu\n", "codecs");
 	conf_fails("[media]\ncodecs = PCMU,PCMU\n", "codecs");
 	conf_fails("[media]\ncodecs =\n", "codecs");
 	conf_fails("[media]\nrtp_timeout_ms = 50\n", "at least 100");
@@ -475,8 +486,9 @@ static void test_prompt_cache(void **state)
 	size_t bytes, entries, evicted, one;
 	char path[4][128], why[256];
 
-	/* Each prompt is 1 s: 2 * 8000 bytes of audio. The cache holds two. */
-	one = sizeof(struct media_audio) + 2 * 8000;
+	/* Each prompt is 1 s: 4 * 8000 bytes of audio (PCMU, PCMA, linear). The cache holds
+	 * two. */
+	one = sizeof(struct media_audio) + 4 * 8000;
 	conf_default(&mc, f->dir, 2 * one + 100);
 	assert_int_equal(media_alloc(&m, &mc), 0);
 	for (int i = 0; i < 4; i++) {
