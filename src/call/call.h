@@ -35,6 +35,11 @@ struct call_rule {
 	char prefix[CALL_NUMBER_MAX + 1];
 };
 
+/* Reliable provisional responses (RFC 3262) offered to a trunk: `Supported: 100rel`, also
+ * `Require: 100rel`, or neither. A provisional that requires 100rel is PRACKed whatever
+ * this says. */
+enum call_rel100 { CALL_REL100_SUPPORTED = 0, CALL_REL100_REQUIRED, CALL_REL100_OFF };
+
 struct call_trunk_conf {
 	char name[64];
 	char host[256];                 /* IP address or DNS name */
@@ -49,6 +54,7 @@ struct call_trunk_conf {
 	unsigned options_interval;      /* seconds between OPTIONS health checks, 0 = none */
 	unsigned priority;              /* lower is tried first; default: position in the file */
 	unsigned weight;                /* share among trunks of equal priority, 1..1000 */
+	enum call_rel100 rel100;        /* [trunk] 100rel */
 	struct call_rule rules[CALL_RULES_MAX];
 	unsigned nrules;
 };
@@ -145,7 +151,9 @@ struct call_incoming {
 };
 
 enum call_event_type {
-	CALL_EV_RINGING,    /* first 180/183 (outbound) */
+	CALL_EV_RINGING,    /* first 18x but 181/182 (outbound) */
+	CALL_EV_EARLY_MEDIA, /* first 18x with SDP (outbound): the stream receives the callee
+			      * side's audio before the answer; cccd sends nothing until it */
 	CALL_EV_ANSWERED,   /* 200 OK and ACK: media runs */
 	CALL_EV_DTMF,       /* key, ts_ms, source */
 	CALL_EV_MEDIA,      /* another media event: play done, TTS ready, record done, error */
