@@ -63,7 +63,7 @@ static const char *conf_text =
 	"route = 979\n"
 	"[trunk strict]\n"
 	"host = 127.0.0.1\nport = 15109\noptions_interval = 0\n100rel = required\n"
-	"route = 914\n"
+	"route = 9141\n"
 	"[trunk sipp]\n"
 	"host = 127.0.0.1\nport = 15100\noptions_interval = 0\n"
 	"route = 9\n";
@@ -85,6 +85,7 @@ struct tcase {
 	bool early_rtp;         /* ... and RTP received by the answer */
 	const char *keys;
 	unsigned talk_ms;       /* ACT_HANGUP_ON_ANSWER: hang up this long after the answer */
+	unsigned sipp_calls;    /* calls the sipp peer takes before it exits (0: one) */
 };
 
 struct run {
@@ -132,10 +133,10 @@ static void udp_wait_bound(uint16_t port)
 	}
 }
 
-static pid_t sipp_start(const char *scenario, uint16_t port, const char *remote,
-			const char *service)
+static pid_t sipp_start_n(const char *scenario, uint16_t port, const char *remote,
+			  const char *service, unsigned calls)
 {
-	char sf[700], portstr[16], log[700];
+	char sf[700], portstr[16], log[700], callstr[16];
 	const char *argv[32];
 	int n = 0;
 	pid_t pid;
@@ -152,8 +153,9 @@ static pid_t sipp_start(const char *scenario, uint16_t port, const char *remote,
 	argv[n++] = "127.0.0.1";
 	argv[n++] = "-p";
 	argv[n++] = portstr;
+	snprintf(callstr, sizeof(callstr), "%u", calls ? calls : 1);
 	argv[n++] = "-m";
-	argv[n++] = "1";
+	argv[n++] = callstr;
 	argv[n++] = "-timeout";
 	argv[n++] = "20s";
 	argv[n++] = "-timeout_error";
@@ -181,6 +183,12 @@ static pid_t sipp_start(const char *scenario, uint16_t port, const char *remote,
 		_exit(127);
 	}
 	return pid;
+}
+
+static pid_t sipp_start(const char *scenario, uint16_t port, const char *remote,
+			const char *service)
+{
+	return sipp_start_n(scenario, port, remote, service, 1);
 }
 
 static void poll_tmr(void *arg)
@@ -305,7 +313,8 @@ static void outbound_run(const struct tcase *tc, struct call_ua *ua, struct run 
 	struct call *c = NULL;
 
 	tmr_init(&r.tmr_act);
-	r.pid = tc->scenario ? sipp_start(tc->scenario, tc->port, NULL, NULL) : -1;
+	r.pid = tc->scenario ? sipp_start_n(tc->scenario, tc->port, NULL, NULL, tc->sipp_calls) :
+		-1;
 	if (!tc->scenario)
 		r.sipp_done = true;
 	if (tc->scenario)
@@ -389,11 +398,12 @@ OUT(test_failover_transport, .scenario = "uas_busy.xml", .port = 15100, .callee 
 
 /* Reliable provisionals: each PRACKed with its RAck (sipp checks), the 200 without SDP
  * after the reliable 183's answer. */
-OUT(test_100rel, .scenario = "uas_100rel.xml", .port = 15100, .callee = "9140000",
+OUT(test_100rel, .scenario = "uas_100rel.xml", .port = 15100, .callee = "9180000",
     .status = 1, .side = CALL_SIDE_USER, .code = 200, .rang = true, .answered = true,
     .early = true)
 /* A trunk configured 100rel = required that answers 420: the INVITE again, answered. */
-OUT(test_100rel_420, .scenario = "uas_420.xml", .port = 15109, .callee = "9140001",
+OUT(test_100rel_420, .scenario = "uas_420.xml", .port = 15109, .callee = "9141000",
+    .sipp_calls = 2,
     .action = ACT_HANGUP_ON_ANSWER, .status = 1, .side = CALL_SIDE_SYSTEM, .code = 200,
     .rang = true, .answered = true)
 /* Two forks answer: one call (with A); B's 200 gets ACK and BYE (sipp checks). */
