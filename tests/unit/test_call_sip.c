@@ -64,6 +64,9 @@ static const char *conf_text =
 	"[trunk strict]\n"
 	"host = 127.0.0.1\nport = 15109\noptions_interval = 0\n100rel = required\n"
 	"route = 9141\n"
+	"[trunk lax]\n"
+	"host = 127.0.0.1\nport = 15112\noptions_interval = 0\n100rel = off\n"
+	"route = 9142\n"
 	"[trunk sipp]\n"
 	"host = 127.0.0.1\nport = 15100\noptions_interval = 0\n"
 	"route = 9\n";
@@ -406,6 +409,11 @@ OUT(test_100rel_420, .scenario = "uas_420.xml", .port = 15109, .callee = "914100
     .sipp_calls = 2,
     .action = ACT_HANGUP_ON_ANSWER, .status = 1, .side = CALL_SIDE_SYSTEM, .code = 200,
     .rang = true, .answered = true)
+/* A trunk configured 100rel = off that answers 421 (it requires 100rel): the INVITE again
+ * with Supported: 100rel, answered. */
+OUT(test_100rel_421, .scenario = "uas_421.xml", .port = 15112, .callee = "9142000",
+    .sipp_calls = 2, .action = ACT_HANGUP_ON_ANSWER, .status = 1, .side = CALL_SIDE_SYSTEM,
+    .code = 200, .rang = true, .answered = true)
 /* Two forks answer: one call (with A); B's 200 gets ACK and BYE (sipp checks). */
 OUT(test_fork_two_200, .scenario = "uas_fork.xml", .port = 15100, .callee = "9150000",
     .status = 1, .side = CALL_SIDE_USER, .code = 200, .rang = true, .answered = true,
@@ -709,6 +717,7 @@ int main(void)
 		cmocka_unit_test(test_failover_transport),
 		cmocka_unit_test(test_100rel),
 		cmocka_unit_test(test_100rel_420),
+		cmocka_unit_test(test_100rel_421),
 		cmocka_unit_test(test_fork_two_200),
 		cmocka_unit_test(test_181_182_no_ring),
 		cmocka_unit_test(test_early_media),
