@@ -47,8 +47,9 @@ struct call {
 	enum call_rel100 rel_sent;    /* what the current attempt's INVITE offered */
 	bool rel_retried;             /* that retry is made once per call */
 	/* early media: the 18x whose SDP the stream plays until the answer */
-	char early_tag[64];
+	char early_tag[64];           /* its To tag; "" before one (each attempt starts anew) */
 	struct call_media_params early_mp;
+	bool early_reported;          /* EARLY_MEDIA was emitted (once per call) */
 	struct media_stream *ms;
 	struct call_sdp sdp;
 	struct sa remote;             /* last remote RTP address */
@@ -282,7 +283,6 @@ static void early_media(struct call *c, const struct sip_msg *msg)
 {
 	struct call_event ev = {.type = CALL_EV_EARLY_MEDIA};
 	struct call_media_params mp;
-	bool first = !c->early_tag[0];
 
 	if (!mbuf_get_left(msg->mb) || !msg_ctype_cmp(&msg->ctyp, "application", "sdp") ||
 	    !pl_isset(&msg->to.tag) || msg->to.tag.l >= sizeof(c->early_tag))
@@ -297,8 +297,9 @@ static void early_media(struct call *c, const struct sip_msg *msg)
 	if (media_apply(c, &mp))
 		return;
 	pl_strcpy(&msg->to.tag, c->early_tag, sizeof(c->early_tag));
-	if (!first)
+	if (c->early_reported)
 		return;
+	c->early_reported = true;
 	log_info("call", "%s: early media (%u)", c->sid, msg->scode);
 	emit(c, &ev);
 }
@@ -493,6 +494,7 @@ static int trunk_invite(struct call *c)
 		if (!call_number_ok(st->number) || !call_number_ok(c->caller))
 			return EINVAL;
 		if (c->attempts) {
+			c->early_tag[0] = '\0';
 			call_sdp_close(&c->sdp);
 			err = sdp_init(c);
 			if (err)
@@ -606,7 +608,9 @@ static bool rel100_retry(struct call *c, const struct sip_msg *msg)
 	c->rel_mode = CALL_REL100_SUPPORTED;
 	c->next--;
 	c->attempts--;
-	str_ncpy(c->fail_reason, "100rel", sizeof(c->fail_reason));
+	c->fail_cause = CALL_CAUSE_SIP; /* if the trunk is gone before the retry */
+	c->fail_code = msg->scode;
+	re_snprintf(c->fail_reason, sizeof(c->fail_reason), "%u %r", msg->scode, &msg->reason);
 	tmr_start(&c->next_tmr, 0, attempt_next, c);
 	return true;
 }
