@@ -41,6 +41,15 @@ struct call {
 	uint16_t fail_code;
 	char fail_reason[64];
 	struct sipsess *sess;
+	struct call_early early;      /* outbound: PRACKs and the forks of the INVITE */
+	struct call_trunk *rel_trunk; /* a trunk's 420/421 changed what 100rel we offer it: */
+	enum call_rel100 rel_mode;    /* ... this, for the INVITE sent again */
+	enum call_rel100 rel_sent;    /* what the current attempt's INVITE offered */
+	bool rel_retried;             /* that retry is made once per call */
+	/* early media: the 18x whose SDP the stream plays until the answer */
+	char early_tag[64];           /* its To tag; "" before one (each attempt starts anew) */
+	struct call_media_params early_mp;
+	bool early_reported;          /* EARLY_MEDIA was emitted (once per call) */
 	struct media_stream *ms;
 	struct call_sdp sdp;
 	struct sa remote;             /* last remote RTP address */
@@ -70,6 +79,7 @@ static void call_destructor(void *arg)
 	list_unlink(&c->le);
 	c->ms = mem_deref(c->ms);
 	call_sdp_close(&c->sdp);
+	call_early_close(&c->early);
 	if (c->sess && c->inbound && c->state < CALL_ANSWERED && c->accepted)
 		(void)sipsess_reject(c->sess, 480, "Temporarily Unavailable", NULL);
 	c->sess = mem_deref(c->sess);
@@ -294,7 +304,50 @@ static int offer_handler(struct mbuf **descp, const struct sip_msg *msg, void *a
 
 static int answer_handler(const struct sip_msg *msg, void *arg)
 {
-	return sdp_take(arg, msg, false, NULL);
+	struct call *c = arg;
+
+	/* The answer came in a reliable 18x of the dialog that answered (RFC 3262 §5): the
+	 * 2xx need not repeat it. Taken from an unreliable one too, rather than hanging up. */
+	if (!mbuf_get_left(msg->mb) && c->early_tag[0] && !pl_strcmp(&msg->to.tag, c->early_tag))
+		return media_apply(c, &c->early_mp);
+	return sdp_take(c, msg, false, NULL);
+}
+
+/* An 18x with SDP: the answer to our offer, in an early dialog. The stream starts on it and
+ * receives the callee side's audio (announcements, ringback) into the recording and the
+ * in-band DTMF detector, but sends nothing: cccd as the caller stays silent until the
+ * answer (held, which also keeps the RTP timeout off: early media may pause). When forks
+ * send SDP one after the other, the latest one plays; the 2xx settles it. */
+static void early_media(struct call *c, const struct sip_msg *msg)
+{
+	struct call_event ev = {.type = CALL_EV_EARLY_MEDIA};
+	struct call_media_params mp;
+
+	if (!mbuf_get_left(msg->mb) || !msg_ctype_cmp(&msg->ctyp, "application", "sdp") ||
+	    !pl_isset(&msg->to.tag) || msg->to.tag.l >= sizeof(c->early_tag))
+		return;
+	if (call_sdp_decode(&c->sdp, msg->mb, false, &mp)) {
+		log_warn("call", "%s: unusable SDP in the %u: no early media", c->sid,
+			 msg->scode);
+		return;
+	}
+	c->early_mp = mp;
+	mp.hold = true;
+	if (media_apply(c, &mp))
+		return;
+	pl_strcpy(&msg->to.tag, c->early_tag, sizeof(c->early_tag));
+	if (c->early_reported)
+		return;
+	c->early_reported = true;
+	log_info("call", "%s: early media (%u)", c->sid, msg->scode);
+	emit(c, &ev);
+}
+
+/* 181 (forwarded) and 182 (queued) say where the call is, not that a phone rings: they
+ * neither ring the record nor stop a trunk failover. Every other 18x does both. */
+static bool scode_rings(uint16_t scode)
+{
+	return scode >= 180 && scode <= 189 && scode != 181 && scode != 182;
 }
 
 static void progress_handler(const struct sip_msg *msg, void *arg)
@@ -302,13 +355,23 @@ static void progress_handler(const struct sip_msg *msg, void *arg)
 	struct call *c = arg;
 	struct call_event ev = {.type = CALL_EV_RINGING};
 
-	if (msg->scode < 180 || msg->scode > 189 || c->rang || c->state != CALL_CALLING)
+	if (c->state >= CALL_ANSWERED)
 		return;
-	c->rang = true;
-	c->state = CALL_RINGING;
-	c->times.ring_ms = clock_unix_ms();
-	log_info("call", "%s: ringing (%u)", c->sid, msg->scode);
-	emit(c, &ev);
+	mem_ref(c); /* the early media event's handler may let go of it */
+	(void)call_early_prack(&c->early, c->ua->sip, msg);
+	early_media(c, msg);
+	if (msg->scode == 181 || msg->scode == 182)
+		log_info("call", "%s: %u %.*s", c->sid, msg->scode, (int)msg->reason.l,
+			 msg->reason.p);
+	/* c->state: the early media event's handler may have hung up */
+	if (scode_rings(msg->scode) && !c->rang && c->state == CALL_CALLING) {
+		c->rang = true;
+		c->state = CALL_RINGING;
+		c->times.ring_ms = clock_unix_ms();
+		log_info("call", "%s: ringing (%u)", c->sid, msg->scode);
+		emit(c, &ev);
+	}
+	mem_deref(c);
 }
 
 static void estab_handler(const struct sip_msg *msg, void *arg)
@@ -355,6 +418,7 @@ static void info_handler(struct sip *sip, const struct sip_msg *msg, void *arg)
 
 static bool attempt_failed(struct call *c, int err, const struct sip_msg *msg,
 			   enum call_cause cause, uint16_t code, const char *reason);
+static bool rel100_retry(struct call *c, const struct sip_msg *msg);
 
 static void close_handler(int err, const struct sip_msg *msg, void *arg)
 {
@@ -399,6 +463,8 @@ static void close_handler(int err, const struct sip_msg *msg, void *arg)
 			cause = CALL_CAUSE_RING_TIMEOUT;
 			why = "no final response";
 		}
+		if (c->trunk && rel100_retry(c, msg))
+			return;
 		if (c->trunk && attempt_failed(c, err, msg, cause, code, why))
 			return;
 		call_end(c, cause, code, CALL_SIDE_SYSTEM, why);
@@ -458,6 +524,7 @@ static int trunk_invite(struct call *c)
 		char to_uri[400], from_uri[400], contact[128];
 		const char *routev[1] = {t->tc->proxy};
 		struct mbuf *offer = NULL;
+		enum call_rel100 rel = c->rel_trunk == t ? c->rel_mode : t->tc->rel100;
 
 		if (!call_trunk_usable(t)) {
 			log_info("call", "%s: trunk %s skipped: out of use", c->sid, t->tc->name);
@@ -468,6 +535,7 @@ static int trunk_invite(struct call *c)
 		if (!call_number_ok(st->number) || !call_number_ok(c->caller))
 			return EINVAL;
 		c->nat_trunk = (int)st->trunk;
+		c->early_tag[0] = '\0';
 		call_sdp_close(&c->sdp);
 		err = sdp_init(c, t);
 		if (err)
@@ -486,10 +554,12 @@ static int trunk_invite(struct call *c)
 				      t->tc->proxy[0] ? 1 : 0, "application/sdp", offer,
 				      call_trunk_auth, t, false, offer_handler, answer_handler,
 				      progress_handler, estab_handler, info_handler, NULL,
-				      close_handler, c, "P-Asserted-Identity: <%s>\r\n%s", from_uri,
-				      c->uui_hdr);
+				      close_handler, c, "P-Asserted-Identity: <%s>\r\n%s%s", from_uri,
+				      c->uui_hdr, call_rel100_hdr(rel));
 		mem_deref(offer);
 		if (!err) {
+			c->rel_sent = rel;
+			call_early_start(&c->early, sipsess_dialog(c->sess), c->sid);
 			if (c->attempts == 1)
 				log_info("call", "%s: calling %s as %s via trunk %s (ring %us)", c->sid,
 					 st->number, c->caller, t->tc->name, c->ring_s);
@@ -555,6 +625,34 @@ static bool attempt_failed(struct call *c, int err, const struct sip_msg *msg,
 	c->fail_cause = cause;
 	c->fail_code = code;
 	str_ncpy(c->fail_reason, reason, sizeof(c->fail_reason));
+	tmr_start(&c->next_tmr, 0, attempt_next, c);
+	return true;
+}
+
+/* A trunk that will not do what our INVITE said about 100rel: 421 Extension Required
+ * (Require: 100rel) when we did not offer it, or 420 Bad Extension (Unsupported: 100rel)
+ * when we required it. The same trunk gets the INVITE again, once per call, with
+ * `Supported: 100rel` alone, which both can live with; it is not a failover attempt. */
+static bool rel100_retry(struct call *c, const struct sip_msg *msg)
+{
+	bool wants = msg && !msg->req && msg->scode == 421 && c->rel_sent == CALL_REL100_OFF &&
+		     sip_msg_hdr_has_value(msg, SIP_HDR_REQUIRE, "100rel");
+	bool refuses = msg && !msg->req && msg->scode == 420 &&
+		       c->rel_sent == CALL_REL100_REQUIRED &&
+		       sip_msg_hdr_has_value(msg, SIP_HDR_UNSUPPORTED, "100rel");
+
+	if ((!wants && !refuses) || c->rel_retried || c->state != CALL_CALLING)
+		return false;
+	log_info("call", "%s: trunk %s answered %u about 100rel: sending the INVITE again "
+		 "with Supported: 100rel", c->sid, c->trunk->tc->name, msg->scode);
+	c->rel_retried = true;
+	c->rel_trunk = c->trunk;
+	c->rel_mode = CALL_REL100_SUPPORTED;
+	c->next--;
+	c->attempts--;
+	c->fail_cause = CALL_CAUSE_SIP; /* if the trunk is gone before the retry */
+	c->fail_code = msg->scode;
+	re_snprintf(c->fail_reason, sizeof(c->fail_reason), "%u %r", msg->scode, &msg->reason);
 	tmr_start(&c->next_tmr, 0, attempt_next, c);
 	return true;
 }
@@ -677,6 +775,7 @@ int call_originate(struct call **cp, struct call_ua *ua, const struct call_param
 			log_warn("call", "%s: cannot send the INVITE: %s", c->sid, strerror(err));
 			goto out;
 		}
+		call_early_start(&c->early, sipsess_dialog(c->sess), c->sid);
 		log_info("call", "%s: calling %s as %s directly (ring %us)", c->sid, p->uri,
 			 p->caller, c->ring_s);
 	}
@@ -955,6 +1054,11 @@ struct media_stream *call_media(const struct call *c)
 const struct call_times *call_times(const struct call *c)
 {
 	return c ? &c->times : NULL;
+}
+
+struct call_early *call_early_of(struct call *c)
+{
+	return c && !c->inbound ? &c->early : NULL;
 }
 
 bool call_is_inbound(const struct call *c)

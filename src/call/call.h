@@ -60,6 +60,11 @@ bool call_cidr_match(const struct call_cidr *c, const uint8_t *addr, size_t len)
  * bad item named in why. Pure. */
 int call_acl_parse(const char *list, struct call_acl *acl, char *why, size_t whysz);
 
+/* Reliable provisional responses (RFC 3262) offered to a trunk: `Supported: 100rel`, also
+ * `Require: 100rel`, or neither. A provisional that requires 100rel is PRACKed whatever
+ * this says. */
+enum call_rel100 { CALL_REL100_SUPPORTED = 0, CALL_REL100_REQUIRED, CALL_REL100_OFF };
+
 struct call_trunk_conf {
 	char name[64];
 	char host[256];                 /* IP address or DNS name */
@@ -81,6 +86,7 @@ struct call_trunk_conf {
 	char sip_external[64];          /* in Contact */
 	char media_external[64];        /* in SDP c= and o= */
 	enum media_latch latch;         /* symmetric_rtp */
+	enum call_rel100 rel100;        /* [trunk] 100rel */
 	struct call_rule rules[CALL_RULES_MAX];
 	unsigned nrules;
 	enum media_codec codecs[MEDIA_CODECS_MAX]; /* offer preference, best first */
@@ -191,7 +197,9 @@ struct call_incoming {
 };
 
 enum call_event_type {
-	CALL_EV_RINGING,    /* first 180/183 (outbound) */
+	CALL_EV_RINGING,    /* first 18x but 181/182 (outbound) */
+	CALL_EV_EARLY_MEDIA, /* first 18x with SDP (outbound): the stream receives the callee
+			      * side's audio before the answer; cccd sends nothing until it */
 	CALL_EV_ANSWERED,   /* 200 OK and ACK: media runs */
 	CALL_EV_DTMF,       /* key, ts_ms, source */
 	CALL_EV_MEDIA,      /* another media event: play done, TTS ready, record done, error */

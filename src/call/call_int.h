@@ -136,6 +136,53 @@ int call_sdp_encode(struct call_sdp *s, bool offer, struct mbuf **mbp);
 int call_sdp_decode(struct call_sdp *s, struct mbuf *body, bool offer,
 		    struct call_media_params *mp);
 
+/* ---- early dialogs of an outbound INVITE (early.c, fork.c) ---------------------------- */
+
+enum { CALL_FORKS_MAX = 8 };   /* early dialogs one INVITE's PRACK state follows */
+
+/* One early dialog (a To tag of the INVITE's provisional responses). */
+struct call_fork {
+	char rtag[64];
+	uint32_t rseq;                /* the RSeq last PRACKed; 0 before the first */
+	bool bye_sent;                /* its 2xx lost to another fork's: BYE sent */
+};
+
+/* What an outbound call knows of its INVITE's early dialogs. Owner: the call. libre 1.1.0's
+ * sessions neither PRACK a reliable provisional response nor notice a 2xx from a second
+ * fork; these fill the gap beside the session. */
+struct call_early {
+	struct sip_dialog *dlg;       /* the session's dialog (a reference): Call-ID, our tag,
+				       * our CSeq, and once answered the winning fork's tag */
+	struct call_fork forks[CALL_FORKS_MAX];
+	unsigned nforks;
+	const char *sid;              /* for logs; the call's */
+};
+
+/* The INVITE's header lines for a trunk's [trunk] 100rel. */
+const char *call_rel100_hdr(enum call_rel100 rel);
+/* Follows a new INVITE's session (dlg: sipsess_dialog of it); drops the last one's state. */
+void call_early_start(struct call_early *e, struct sip_dialog *dlg, const char *sid);
+void call_early_close(struct call_early *e);
+/* The early dialog of To tag rtag, added when new; NULL without a tag or when
+ * CALL_FORKS_MAX are followed already. */
+struct call_fork *call_early_fork(struct call_early *e, const struct pl *rtag);
+/* A provisional response to the INVITE: PRACKs it when it is reliable (Require: 100rel and
+ * RSeq, RFC 3262) and the next in its early dialog. 0, or an errno when a PRACK was due but
+ * could not be sent (logged). */
+int call_early_prack(struct call_early *e, struct sip *sip, const struct sip_msg *msg);
+/* Sends a request inside the dialog the response `resp` makes (RFC 3261 §12.1.2 seen from
+ * the UAC): its Contact as target, its Record-Route reversed as route set, its From, To and
+ * Call-ID; `hdrs` are further header lines. */
+int call_early_request(struct sip *sip, const struct sip_msg *resp, const char *met,
+		       uint32_t cseq, bool stateful, sip_resp_h *resph, void *arg,
+		       const char *hdrs);
+/* The response listener for 2xx to INVITE (ua.c, before libre's sessions): a 2xx from a
+ * fork other than the one that answered first gets ACK and BYE (RFC 3261 §13.2.2.4), never
+ * a second call. true when it took the message. */
+bool call_fork_2xx(struct call_ua *ua, const struct sip_msg *msg);
+/* The early-dialog state of a live outbound call, NULL for others (call.c). */
+struct call_early *call_early_of(struct call *c);
+
 /* ---- user agent (ua.c) and calls (call.c) ---------------------------------------------- */
 
 /* A configured trunk at run time. Owner: its call_ua (an array member).
@@ -170,7 +217,7 @@ struct call_ua {
 	struct call_conf cc;
 	struct sip *sip;
 	struct sipsess_sock *sock;
-	struct sip_lsnr *lsnr_first, *lsnr_last, *lsnr_resp;
+	struct sip_lsnr *lsnr_first, *lsnr_last, *lsnr_resp, *lsnr_fork;
 	struct call_screen *screen;
 	struct dnsc *dnsc;
 	struct media *media;                /* not owned */

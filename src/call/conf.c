@@ -159,12 +159,13 @@ static int trunk_read(const struct conf_section *sec, unsigned position,
 {
 	static const char *const transports[] = {"udp", "tcp", NULL};
 	static const char *const latches[] = {"yes", "any", "no", NULL};
+	static const char *const rel100s[] = {"supported", "required", "off", NULL};
 	int latch;
 	const char *host, *proxy, *from, *user, *pass, *realm, *in_from, *in_user, *in_pass;
 	const char *codecs;
 	char why[160];
 	uint64_t port, expires, options, priority, weight;
-	int tp, rc;
+	int tp, rel, rc;
 
 	memset(tc, 0, sizeof(*tc));
 	rc = copy_str(tc->name, sizeof(tc->name), conf_section_name(sec), "trunk name",
@@ -218,6 +219,7 @@ static int trunk_read(const struct conf_section *sec, unsigned position,
 	rc = rc ? rc : conf_uint(sec, "options_interval", 30, 0, 3600, &options, err);
 	rc = rc ? rc : conf_uint(sec, "priority", position, 0, 65535, &priority, err);
 	rc = rc ? rc : conf_uint(sec, "weight", 1, 1, CALL_WEIGHT_MAX, &weight, err);
+	rc = rc ? rc : conf_choice(sec, "100rel", "supported", rel100s, &rel, err);
 	rc = rc ? rc : conf_each(sec, "route", route_value, tc, err);
 	rc = rc ? rc : conf_str(sec, "inbound_from", NULL, &in_from, err);
 	if (!rc && in_from && call_acl_parse(in_from, &tc->inbound_from, why, sizeof(why))) {
@@ -277,6 +279,8 @@ static int trunk_read(const struct conf_section *sec, unsigned position,
 	tc->options_interval = (unsigned)options;
 	tc->priority = (unsigned)priority;
 	tc->weight = (unsigned)weight;
+	tc->rel100 = rel == 1 ? CALL_REL100_REQUIRED : rel == 2 ? CALL_REL100_OFF :
+		     CALL_REL100_SUPPORTED;
 	return 0;
 }
 

@@ -248,6 +248,11 @@ static bool request_last(const struct sip_msg *msg, void *arg)
 	return true;
 }
 
+static bool response_fork(const struct sip_msg *msg, void *arg)
+{
+	return call_fork_2xx(arg, msg);
+}
+
 static bool response_last(const struct sip_msg *msg, void *arg)
 {
 	char sab[64];
@@ -280,6 +285,7 @@ static void ua_destructor(void *arg)
 	ua->lsnr_first = mem_deref(ua->lsnr_first);
 	ua->lsnr_last = mem_deref(ua->lsnr_last);
 	ua->lsnr_resp = mem_deref(ua->lsnr_resp);
+	ua->lsnr_fork = mem_deref(ua->lsnr_fork);
 	ua->screen = mem_deref(ua->screen); /* its helpers on sip's sockets go before sip */
 	ua->sock = mem_deref(ua->sock);
 	/* Ends what libre still works on (CANCELs waiting for a provisional, BYEs). */
@@ -409,6 +415,7 @@ int call_ua_alloc(struct call_ua **uap, const struct call_conf *cc, struct media
 	/* Listener order is call order: the screen (call_screen_alloc above), ours, then
 	 * libre's sessions, then the catch-all. */
 	err = sip_listen(&ua->lsnr_first, ua->sip, true, request_first, ua);
+	err = err ? err : sip_listen(&ua->lsnr_fork, ua->sip, false, response_fork, ua);
 	err = err ? err : sipsess_listen(&ua->sock, ua->sip, UA_SESSION_BUCKETS, call_incoming,
 					 ua);
 	err = err ? err : sip_listen(&ua->lsnr_last, ua->sip, true, request_last, ua);

@@ -366,8 +366,8 @@ static void call_record_start(struct session_work *w)
 	char file[sizeof(w->record_file)];
 	int err;
 
-	if (!w->record_call && !ivr_flow_records(w->flow))
-		return;
+	if ((!w->record_call && !ivr_flow_records(w->flow)) || w->record_file[0])
+		return; /* not asked, or running since the early media */
 	err = ms ? records_file_call(file, sizeof(file), w->row->sdkappid, w->row->id) : ENOTCONN;
 	err = err ? err : media_record_start(ms, MEDIA_REC_CALL, file);
 	if (err) {
@@ -443,6 +443,9 @@ static void call_event(struct call *c, const struct call_event *ev, void *arg)
 	case CALL_EV_RINGING:
 		w->ring_ts = ev->times.ring_ms / 1000;
 		store_session_ringing(w->mgr->deps.store, w->row->id, w->ring_ts);
+		break;
+	case CALL_EV_EARLY_MEDIA:
+		call_record_start(w); /* what the carrier plays before the answer is evidence */
 		break;
 	case CALL_EV_ANSWERED:
 		w->accept_ts = ev->times.answer_ms / 1000;

@@ -296,8 +296,95 @@ static void test_conf_errors(void **state)
 	conf_fails("[trunk a]\nhost = 1.2.3.4\nweight = 0\nroute = *\n", 3, "weight");
 	conf_fails("[trunk a]\nhost = 1.2.3.4\nweight = 1001\nroute = *\n", 3, "weight");
 	conf_fails("[trunk a]\nhost = 1.2.3.4\npriority = x\nroute = *\n", 3, "priority");
+	conf_fails("[trunk a]\nhost = 1.2.3.4\n100rel = maybe\nroute = *\n", 3, "100rel");
 	conf_fails("[sip]\ntrunk_attempts = 0\n", 2, "trunk_attempts");
 	conf_fails("[sip]\ntrunk_attempts = 17\n", 2, "trunk_attempts");
+}
+
+/* [trunk] 100rel: its three values and the INVITE's header lines for each. */
+static void test_conf_100rel(void **state)
+{
+	struct call_conf cc;
+	struct conf_err err = {0};
+
+	(void)state;
+	assert_int_equal(read_conf("[trunk a]\nhost = 1.2.3.4\nroute = *\n"
+				   "[trunk b]\nhost = 1.2.3.4\n100rel = required\nroute = *\n"
+				   "[trunk c]\nhost = 1.2.3.4\n100rel = off\nroute = *\n",
+				   &cc, &err), 0);
+	assert_int_equal(cc.trunks[0].rel100, CALL_REL100_SUPPORTED);
+	assert_int_equal(cc.trunks[1].rel100, CALL_REL100_REQUIRED);
+	assert_int_equal(cc.trunks[2].rel100, CALL_REL100_OFF);
+	assert_string_equal(call_rel100_hdr(CALL_REL100_SUPPORTED), "Supported: 100rel\r\n");
+	assert_string_equal(call_rel100_hdr(CALL_REL100_REQUIRED),
+			    "Supported: 100rel\r\nRequire: 100rel\r\n");
+	assert_string_equal(call_rel100_hdr(CALL_REL100_OFF), "");
+}
+
+static int msg_from(struct sip_msg **msgp, const char *text)
+{
+	struct mbuf *mb = mbuf_alloc(strlen(text));
+	int err;
+
+	if (!mb)
+		return ENOMEM;
+	mbuf_write_str(mb, text);
+	mb->pos = 0;
+	err = sip_msg_decode(msgp, mb);
+	mem_deref(mb);
+	return err;
+}
+
+/* A reliable 18x that cannot be PRACKed is refused before anything is sent (no RSeq, a bad
+ * one, no To tag); an unreliable one needs no PRACK. Early dialogs are told apart by To
+ * tag, at most CALL_FORKS_MAX of them. */
+static void test_early_prack_checks(void **state)
+{
+	static const char *const head =
+		"SIP/2.0 183 Session Progress\r\n"
+		"Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK1\r\n"
+		"From: <sip:1@a>;tag=ours\r\nCall-ID: c1\r\nCSeq: 7 INVITE\r\n"
+		"Contact: <sip:127.0.0.1:5080>\r\n";
+	static const struct { const char *hdrs; int err; } cases[] = {
+		{"To: <sip:2@b>;tag=t1\r\n", 0},                          /* unreliable */
+		{"To: <sip:2@b>;tag=t1\r\nRequire: 100rel\r\n", EBADMSG},  /* no RSeq */
+		{"To: <sip:2@b>;tag=t1\r\nRequire: 100rel\r\nRSeq: x\r\n", EBADMSG},
+		{"To: <sip:2@b>;tag=t1\r\nRequire: 100rel\r\nRSeq: 0\r\n", EBADMSG},
+		{"To: <sip:2@b>;tag=t1\r\nRequire: 100rel\r\nRSeq: 99999999999\r\n", EBADMSG},
+		{"To: <sip:2@b>\r\nRequire: 100rel\r\nRSeq: 1\r\n", EBADMSG}, /* no tag */
+	};
+	struct call_early e = {0};
+	struct sip_dialog *dlg = NULL;
+	char text[600];
+
+	(void)state;
+	assert_int_equal(sip_dialog_alloc(&dlg, "sip:2@b", "sip:2@b", NULL, "sip:1@a", NULL, 0),
+			 0);
+	call_early_start(&e, dlg, "test");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sip_msg *msg = NULL;
+
+		snprintf(text, sizeof(text), "%s%sContent-Length: 0\r\n\r\n", head, cases[i].hdrs);
+		assert_int_equal(msg_from(&msg, text), 0);
+		assert_int_equal(call_early_prack(&e, NULL, msg), cases[i].err);
+		mem_deref(msg);
+	}
+	for (unsigned i = 0; i < CALL_FORKS_MAX; i++) {
+		char tag[16];
+		struct pl pl;
+
+		snprintf(tag, sizeof(tag), "fork%u", i);
+		pl_set_str(&pl, tag);
+		assert_non_null(call_early_fork(&e, &pl));
+		assert_ptr_equal(call_early_fork(&e, &pl), &e.forks[i]);
+	}
+	{
+		struct pl pl = PL("one-more");
+
+		assert_null(call_early_fork(&e, &pl));
+	}
+	call_early_close(&e);
+	mem_deref(dlg);
 }
 
 /* The SIP UDP socket is found by its bound address and its receive buffer grows; a UDP
@@ -775,6 +862,8 @@ int main(void)
 		cmocka_unit_test(test_failover_rule),
 		cmocka_unit_test(test_retry_after),
 		cmocka_unit_test(test_conf_errors),
+		cmocka_unit_test(test_conf_100rel),
+		cmocka_unit_test(test_early_prack_checks),
 		cmocka_unit_test(test_udp_buffer),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_uri_ok),

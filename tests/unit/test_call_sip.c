@@ -61,6 +61,12 @@ static const char *conf_text =
 	"[trunk baresip]\n"
 	"host = 127.0.0.1\nport = 15190\noptions_interval = 0\n"
 	"route = 979\n"
+	"[trunk strict]\n"
+	"host = 127.0.0.1\nport = 15109\noptions_interval = 0\n100rel = required\n"
+	"route = 9141\n"
+	"[trunk lax]\n"
+	"host = 127.0.0.1\nport = 15112\noptions_interval = 0\n100rel = off\n"
+	"route = 9142\n"
 	"[trunk sipp]\n"
 	"host = 127.0.0.1\nport = 15100\noptions_interval = 0\n"
 	"route = 9\n";
@@ -78,8 +84,11 @@ struct tcase {
 	enum call_side side;
 	uint16_t code;
 	bool rang, answered;
+	bool early;             /* an 18x with SDP: early media before the answer */
+	bool early_rtp;         /* ... and RTP received by the answer */
 	const char *keys;
 	unsigned talk_ms;       /* ACT_HANGUP_ON_ANSWER: hang up this long after the answer */
+	unsigned sipp_calls;    /* calls the sipp peer takes before it exits (0: one) */
 };
 
 struct run {
@@ -88,7 +97,8 @@ struct run {
 	struct tmr tmr_poll, tmr_deadline, tmr_act;
 	pid_t pid;
 	int sipp_status;
-	bool sipp_done, ended, rang_ev, answered_ev, timed_out;
+	bool sipp_done, ended, rang_ev, answered_ev, early_ev, timed_out;
+	uint32_t rtp_rx_answer; /* RTP packets received when the answer came */
 	struct call_event end;
 	struct call_times times;
 	char keys[16];
@@ -126,10 +136,10 @@ static void udp_wait_bound(uint16_t port)
 	}
 }
 
-static pid_t sipp_start(const char *scenario, uint16_t port, const char *remote,
-			const char *service)
+static pid_t sipp_start_n(const char *scenario, uint16_t port, const char *remote,
+			  const char *service, unsigned calls)
 {
-	char sf[700], portstr[16], log[700];
+	char sf[700], portstr[16], log[700], callstr[16];
 	const char *argv[32];
 	int n = 0;
 	pid_t pid;
@@ -146,8 +156,9 @@ static pid_t sipp_start(const char *scenario, uint16_t port, const char *remote,
 	argv[n++] = "127.0.0.1";
 	argv[n++] = "-p";
 	argv[n++] = portstr;
+	snprintf(callstr, sizeof(callstr), "%u", calls ? calls : 1);
 	argv[n++] = "-m";
-	argv[n++] = "1";
+	argv[n++] = callstr;
 	argv[n++] = "-timeout";
 	argv[n++] = "20s";
 	argv[n++] = "-timeout_error";
@@ -175,6 +186,12 @@ static pid_t sipp_start(const char *scenario, uint16_t port, const char *remote,
 		_exit(127);
 	}
 	return pid;
+}
+
+static pid_t sipp_start(const char *scenario, uint16_t port, const char *remote,
+			const char *service)
+{
+	return sipp_start_n(scenario, port, remote, service, 1);
 }
 
 static void poll_tmr(void *arg)
@@ -222,8 +239,17 @@ static void event_h(struct call *c, const struct call_event *ev, void *arg)
 		if (r->tc && r->tc->action == ACT_HANGUP_ON_RING)
 			call_hangup(c);
 		break;
+	case CALL_EV_EARLY_MEDIA:
+		r->early_ev = true;
+		break;
 	case CALL_EV_ANSWERED:
 		r->answered_ev = true;
+		if (call_media(c)) {
+			struct media_stats st;
+
+			media_stream_stats(call_media(c), &st);
+			r->rtp_rx_answer = st.rtp_received;
+		}
 		if (r->tc && r->tc->action == ACT_HANGUP_ON_ANSWER)
 			tmr_start(&r->tmr_act, r->tc->talk_ms ? r->tc->talk_ms : 300, act_tmr, r);
 		break;
@@ -290,7 +316,8 @@ static void outbound_run(const struct tcase *tc, struct call_ua *ua, struct run 
 	struct call *c = NULL;
 
 	tmr_init(&r.tmr_act);
-	r.pid = tc->scenario ? sipp_start(tc->scenario, tc->port, NULL, NULL) : -1;
+	r.pid = tc->scenario ? sipp_start_n(tc->scenario, tc->port, NULL, NULL, tc->sipp_calls) :
+		-1;
 	if (!tc->scenario)
 		r.sipp_done = true;
 	if (tc->scenario)
@@ -312,6 +339,9 @@ static void outbound_run(const struct tcase *tc, struct call_ua *ua, struct run 
 	assert_int_equal(r.end.sip_code, tc->code);
 	assert_int_equal(r.rang_ev, tc->rang);
 	assert_int_equal(r.answered_ev, tc->answered);
+	assert_int_equal(r.early_ev, tc->early);
+	if (tc->early_rtp)
+		assert_true(r.rtp_rx_answer > 0);
 	check_times(&r, tc->rang, tc->answered);
 	if (tc->keys)
 		assert_string_equal(r.keys, tc->keys);
@@ -368,6 +398,33 @@ OUT(test_transport_error, .scenario = NULL, .callee = "8780000", .status = 208,
  * (sipp, busy), whose answer is the outcome. */
 OUT(test_failover_transport, .scenario = "uas_busy.xml", .port = 15100, .callee = "9780000",
     .status = 206, .side = CALL_SIDE_SYSTEM, .code = 486)
+
+/* Reliable provisionals: each PRACKed with its RAck (sipp checks), the 200 without SDP
+ * after the reliable 183's answer. */
+OUT(test_100rel, .scenario = "uas_100rel.xml", .port = 15100, .callee = "9180000",
+    .status = 1, .side = CALL_SIDE_USER, .code = 200, .rang = true, .answered = true,
+    .early = true)
+/* A trunk configured 100rel = required that answers 420: the INVITE again, answered. */
+OUT(test_100rel_420, .scenario = "uas_420.xml", .port = 15109, .callee = "9141000",
+    .sipp_calls = 2,
+    .action = ACT_HANGUP_ON_ANSWER, .status = 1, .side = CALL_SIDE_SYSTEM, .code = 200,
+    .rang = true, .answered = true)
+/* A trunk configured 100rel = off that answers 421 (it requires 100rel): the INVITE again
+ * with Supported: 100rel, answered. */
+OUT(test_100rel_421, .scenario = "uas_421.xml", .port = 15112, .callee = "9142000",
+    .sipp_calls = 2, .action = ACT_HANGUP_ON_ANSWER, .status = 1, .side = CALL_SIDE_SYSTEM,
+    .code = 200, .rang = true, .answered = true)
+/* Two forks answer: one call (with A); B's 200 gets ACK and BYE (sipp checks). */
+OUT(test_fork_two_200, .scenario = "uas_fork.xml", .port = 15100, .callee = "9150000",
+    .status = 1, .side = CALL_SIDE_USER, .code = 200, .rang = true, .answered = true,
+    .early = true)
+/* 181 and 182 do not ring. */
+OUT(test_181_182_no_ring, .scenario = "uas_181.xml", .port = 15100, .callee = "9160000",
+    .status = 208, .side = CALL_SIDE_SYSTEM, .code = 503)
+/* 183 with SDP and audio before the 200: the stream receives it before the answer. */
+OUT(test_early_media, .scenario = "uas_early_media.xml", .port = 15100, .callee = "9170000",
+    .status = 1, .side = CALL_SIDE_USER, .code = 200, .rang = true, .answered = true,
+    .early = true, .early_rtp = true)
 
 /* ---- RTP timeout: a second user agent whose media gives up after a second of silence - */
 
@@ -658,6 +715,12 @@ int main(void)
 		cmocka_unit_test(test_no_provisional),
 		cmocka_unit_test(test_trunk_503),
 		cmocka_unit_test(test_failover_transport),
+		cmocka_unit_test(test_100rel),
+		cmocka_unit_test(test_100rel_420),
+		cmocka_unit_test(test_100rel_421),
+		cmocka_unit_test(test_fork_two_200),
+		cmocka_unit_test(test_181_182_no_ring),
+		cmocka_unit_test(test_early_media),
 		cmocka_unit_test(test_digest_auth),
 		cmocka_unit_test(test_digest_auth_refused),
 		cmocka_unit_test(test_cancel_200_race),
