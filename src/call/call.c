@@ -56,6 +56,8 @@ struct call {
 	uint16_t end_code;
 	char end_reason[64];
 	char sid[40];                 /* for logs */
+	char call_id[128];            /* of the current INVITE, for the record */
+	struct call_evidence evidence; /* ENDED: filled as the media stream goes */
 };
 
 static void call_destructor(void *arg)
@@ -95,8 +97,11 @@ static void end_fire(void *arg)
 	BASE_ASSERT(c->state == CALL_ENDED && !c->end_reported,
 		    "a call reports its end once, after it ended");
 	c->end_reported = true;
-	/* RTP stops with the call; a recording in progress is closed by the stream. */
+	/* The media's last figures are taken before RTP stops with the call (a recording in
+	 * progress is closed by the stream). */
+	call_evidence(c, &c->evidence);
 	c->ms = mem_deref(c->ms);
+	ev.evidence = &c->evidence;
 	ev.end = c->end;
 	ev.sip_code = c->end_code;
 	ev.reason = c->end_reason;
@@ -447,6 +452,9 @@ static int trunk_invite(struct call *c)
 				      close_handler, c, "P-Asserted-Identity: <%s>\r\n%s", from_uri,
 				      c->uui_hdr);
 		mem_deref(offer);
+		if (!err)
+			str_ncpy(c->call_id, sip_dialog_callid(sipsess_dialog(c->sess)),
+				 sizeof(c->call_id));
 		if (!err) {
 			if (c->attempts == 1)
 				log_info("call", "%s: calling %s as %s via trunk %s (ring %us)", c->sid,
@@ -787,6 +795,7 @@ void call_incoming(const struct sip_msg *msg, void *arg)
 		return;
 	}
 	re_snprintf(c->sid, sizeof(c->sid), "in:%.32s", callid);
+	str_ncpy(c->call_id, callid, sizeof(c->call_id));
 	err = media_init(c, NULL);
 	if (err) {
 		(void)sip_treply(NULL, ua->sip, msg, 503, "Service Unavailable");
@@ -900,6 +909,31 @@ void call_detach(struct call *c)
 struct media_stream *call_media(const struct call *c)
 {
 	return c ? c->ms : NULL;
+}
+
+void call_evidence(const struct call *c, struct call_evidence *e)
+{
+	char sab[64];
+
+	memset(e, 0, sizeof(*e));
+	if (!c)
+		return;
+	if (c->end_reported) { /* the stream is gone: what was taken as it went */
+		*e = c->evidence;
+		return;
+	}
+	str_ncpy(e->call_id, c->call_id, sizeof(e->call_id));
+	if (c->trunk)
+		str_ncpy(e->trunk, c->trunk->tc->name, sizeof(e->trunk));
+	e->sip_code = c->state == CALL_ENDED ? c->end_code : c->times.answer_ms ? 200 : 0;
+	str_ncpy(e->sip_reason, c->state == CALL_ENDED ? c->end_reason : "", sizeof(e->sip_reason));
+	if (sa_isset(&c->remote, SA_ALL))
+		str_ncpy(e->remote_media, call_sa_str(&c->remote, sab, sizeof(sab)),
+			 sizeof(e->remote_media));
+	if (c->ms && c->media_on) {
+		e->has_media = true;
+		media_stream_quality(c->ms, &e->quality);
+	}
 }
 
 const struct call_times *call_times(const struct call *c)

@@ -161,6 +161,18 @@ struct call_times {
 	int64_t end_ms;            /* 0 until ENDED */
 };
 
+/* What a call leaves as evidence for its record (docs/api-compatibility.md, CccdEvidence):
+ * its SIP dialog, the trunk, the final answer and its media. */
+struct call_evidence {
+	char call_id[128];         /* of the INVITE that decided the call (the last attempt) */
+	char trunk[64];            /* the trunk of that attempt, "" inbound or direct URI */
+	uint16_t sip_code;         /* final response: 200 answered, 0 none (local end) */
+	char sip_reason[64];       /* its reason phrase, or cccd's words for a local end */
+	char remote_media[64];     /* "ip:port" RTP was sent to last, "" if none */
+	bool has_media;            /* a media stream ran: quality is filled */
+	struct media_quality quality;
+};
+
 struct call_event {
 	enum call_event_type type;
 	struct call_times times;            /* every event */
@@ -171,6 +183,7 @@ struct call_event {
 	struct call_end end;                /* ENDED */
 	uint16_t sip_code;                  /* ENDED: final response, 200 if answered, 0 local */
 	const char *reason;                 /* ENDED: short text, e.g. "486 Busy Here" */
+	const struct call_evidence *evidence; /* ENDED: the call's, its media's last figures */
 };
 
 typedef void (call_event_h)(struct call *c, const struct call_event *ev, void *arg);
@@ -226,6 +239,8 @@ int call_answer(struct call *c);
 void call_hangup(struct call *c);
 
 struct media_stream *call_media(const struct call *c);
+/* The evidence of a call so far (a live call: its media's figures of the moment). */
+void call_evidence(const struct call *c, struct call_evidence *e);
 const struct call_times *call_times(const struct call *c);
 bool call_is_inbound(const struct call *c);
 

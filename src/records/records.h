@@ -14,6 +14,7 @@ struct conf_err;
 struct json_t; /* jansson's json_t (not included here: it clashes with libre's re.h) */
 struct store_session;
 struct store_key_press;
+struct call_evidence;
 
 /* EndStatus → EndStatusString (TCCC's enumeration); "" for an unknown code. */
 const char *records_end_status_string(int end_status);
@@ -28,8 +29,15 @@ struct records_leg {
 	int64_t start_ts, ring_ts, accept_ts, ended_ts;  /* Unix s, 0 = did not happen */
 	const char *end_status;     /* the leg's EndStatusString: "ok" if it was answered */
 	unsigned sequence;          /* 0-based order of the legs */
+	const struct call_evidence *evidence; /* the leg's CccdEvidence, NULL = none */
 };
 struct json_t *records_participant(const struct records_leg *leg);
+
+/* A leg's CccdEvidence object (evidence.c; docs/api-compatibility.md): Call-ID, trunk,
+ * final SIP status and reason, remote media address, and its media quality when it had
+ * media. NULL for lack of memory. _text: the same as compact JSON text (free()). */
+struct json_t *records_evidence(const struct call_evidence *e);
+char *records_evidence_text(const struct call_evidence *e);
 
 /* The TelCdrInfo object of a finished (or any) session, every field with its JSON type.
  * Inputs with `post` set are the post-call survey's (PostIVRKeyPressed). The transfer

@@ -181,6 +181,11 @@ static const char *const migrations[] = {
 	 * (docs/push.md); this index finds an instance's due rows, in order, without reading
 	 * the others' (the rowid, seq, is its last column). */
 	"CREATE INDEX outbox_instance_due ON outbox(sdkappid, next_ms) WHERE state = 0;",
+
+	/* 11: per-call evidence — the first leg's Call-ID, trunk, final SIP answer, remote
+	 * media address and media quality (TelCdrInfo's CccdEvidence, a JSON object; the
+	 * transfer legs' ride in participants). */
+	"ALTER TABLE sessions ADD COLUMN evidence TEXT NOT NULL DEFAULT '{}';",
 };
 
 int store_schema_migrate(struct store_conn *c, bool keep_schema)

@@ -238,6 +238,7 @@ struct store_session {
 	char *voicemail_urls;   /* JSON array of voicemail files (relative, as record_url);
 				   "[]" when none */
 	bool ai;                /* its flow has an AI/speech node: takes an AI channel while live */
+	char *evidence;         /* the first leg's CccdEvidence, a JSON object; "{}" when none */
 };
 
 int store_session_alloc(struct store_session **sp, const char *uui, const char *variables);
@@ -353,6 +354,8 @@ struct store_session_end {
 	char record_url[512];
 	char record_id[64];
 	const char *participants; /* ServeParticipants JSON array (copied), NULL = none */
+	const char *evidence;     /* the first leg's CccdEvidence JSON object (copied), NULL =
+				     none */
 };
 
 /* Marks the session finished (status, end time, EndStatus, HungUpSide, recording) and, in
