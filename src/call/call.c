@@ -96,10 +96,10 @@ static void end_fire(void *arg)
 
 	BASE_ASSERT(c->state == CALL_ENDED && !c->end_reported,
 		    "a call reports its end once, after it ended");
-	c->end_reported = true;
 	/* The media's last figures are taken before RTP stops with the call (a recording in
 	 * progress is closed by the stream). */
 	call_evidence(c, &c->evidence);
+	c->end_reported = true;
 	c->ms = mem_deref(c->ms);
 	ev.evidence = &c->evidence;
 	ev.end = c->end;
