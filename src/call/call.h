@@ -72,6 +72,11 @@ struct call_conf {
 	unsigned ncodecs;
 	struct call_trunk_conf trunks[CALL_TRUNKS_MAX];
 	unsigned ntrunks;
+	/* HEPv3 export of every SIP message ([sip] hep_server = udp IP:port) */
+	bool hep;
+	char hep_server[64];            /* "IP:port" */
+	uint32_t hep_id;                /* capture agent id */
+	char hep_password[64];          /* "" = no auth key chunk */
 };
 
 /* Reads [sip] and every [trunk NAME] (and [media] codecs for the SDP preference). */

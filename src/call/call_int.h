@@ -85,6 +85,34 @@ int call_sock_find(int type, const struct sa *laddr, const struct sa *paddr);
  * pass the cap). ENOENT when no UDP socket is bound there. */
 int call_udp_buffer(const struct sa *laddr, unsigned bytes, unsigned *gotp);
 
+/* ---- HEPv3 export to a capture server (hep.c) ------------------------------------------- */
+
+struct call_hep;
+
+/* One SIP message as HEP carries it. */
+struct call_hep_msg {
+	bool tcp;
+	const struct sa *src, *dst;   /* one address family */
+	uint64_t ts_us;               /* Unix microseconds */
+	uint32_t agent_id;
+	const char *password;         /* auth key chunk, NULL or "" = none */
+	const char *call_id;          /* correlation id chunk, NULL or "" = none */
+	const uint8_t *pkt;
+	size_t len;
+};
+
+/* A non-blocking UDP socket towards the capture server. */
+int call_hep_alloc(struct call_hep **hp, const struct sa *server, uint32_t agent_id,
+		   const char *password);
+/* The HEPv3 packet of m in buf; its length, 0 when it does not fit. Pure. */
+size_t call_hep_encode(uint8_t *buf, size_t sz, const struct call_hep_msg *m);
+/* The Call-ID (or compact i:) header's value of a raw SIP message: 0, ENOENT when it has
+ * none, EINVAL when it is empty or longer than outsz. Pure. */
+int call_sip_callid(const uint8_t *pkt, size_t len, char *out, size_t outsz);
+/* Sends one message to the capture server, never waiting (control loop). */
+void call_hep_send(struct call_hep *h, bool tcp, const struct sa *src, const struct sa *dst,
+		   const uint8_t *pkt, size_t len);
+
 /* ---- SDP (sdp.c) ------------------------------------------------------------------------ */
 
 /* One call's SDP state: local offer/answer from the media stream's address. */
@@ -146,6 +174,7 @@ struct call_ua {
 	struct sipsess_sock *sock;
 	struct sip_lsnr *lsnr_first, *lsnr_last, *lsnr_resp;
 	struct call_screen *screen;
+	struct call_hep *hep;               /* owned; NULL without [sip] hep_server */
 	struct dnsc *dnsc;
 	struct media *media;                /* not owned */
 	call_incoming_h *ih;
