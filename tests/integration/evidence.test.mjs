@@ -2,7 +2,9 @@
 // every 10th packet and sends one RTCP receiver report. The record (DescribeTelCdr and the
 // CDR push body alike, both records_cdr) carries CccdEvidence: the Call-ID sipp logged,
 // the trunk, 200, the media address of the answer, about 10 % loss with a MOS below a clean
-// call's 4.41, and the peer's own report kept beside cccd's view.
+// call's 4.41, and the peer's own report kept beside cccd's view. cccd exports its SIP as
+// HEPv3 to a collector in this test, which decodes it: the same messages, in the same order,
+// as sipp's own message log of the call.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
@@ -14,7 +16,7 @@ import { ROOT, startCccd, client, sipp, finished, freePort, until } from "./lib/
 import { ulawEncode } from "./lib/rtp.mjs";
 
 const SDKAPPID = 1400006000;
-let d, phone, api, raw, peer, peerPort, rtcp, sippDir;
+let d, phone, api, raw, peer, peerPort, rtcp, sippDir, hep;
 const require = createRequire(import.meta.url);
 const tencentcloud = require(path.join(ROOT, "node_modules/tencentcloud-sdk-nodejs-intl-en"));
 
@@ -90,7 +92,55 @@ function receiverReport(cccdSsrc) {
   return b;
 }
 
+// A HEPv3 collector: each datagram decoded into its chunks (vendor 0 types → value).
+function hepCollector() {
+  return new Promise((resolve, reject) => {
+    const s = dgram.createSocket("udp4");
+    const got = [];
+    s.on("message", (b) => {
+      if (b.length < 6 || b.toString("latin1", 0, 4) !== "HEP3" || b.readUInt16BE(4) !== b.length) {
+        got.push({ bad: true });
+        return;
+      }
+      const c = {};
+      for (let off = 6; off + 6 <= b.length;) {
+        const type = b.readUInt16BE(off + 2), len = b.readUInt16BE(off + 4);
+        if (len < 6 || off + len > b.length) { c.bad = true; break; }
+        c[type] = b.subarray(off + 6, off + len);
+        off += len;
+      }
+      got.push({
+        bad: c.bad, family: c[1]?.[0], proto: c[2]?.[0], ptype: c[11]?.[0],
+        src: c[3] && `${[...c[3]].join(".")}:${c[7].readUInt16BE(0)}`,
+        dst: c[4] && `${[...c[4]].join(".")}:${c[8].readUInt16BE(0)}`,
+        sec: c[9]?.readUInt32BE(0), usec: c[10]?.readUInt32BE(0), agent: c[12]?.readUInt32BE(0),
+        auth: c[14]?.toString(), corr: c[17]?.toString(), payload: c[15]?.toString("latin1"),
+      });
+    });
+    s.on("error", reject);
+    s.bind(0, "127.0.0.1", () => resolve({ got, port: s.address().port, close: () => s.close() }));
+  });
+}
+
+// sipp's -trace_msg log: each message with its direction as sipp saw it.
+function sippMessages(text) {
+  const out = [];
+  for (const block of text.split(/^-{20,}.*$/m)) {
+    const m = /^\s*UDP message (sent|received)[^\n]*\n\s*\n([\s\S]*)$/m.exec(block);
+    if (m) out.push({ sent: m[1] === "sent", msg: m[2].replace(/^\s+/, "") });
+  }
+  return out;
+}
+
+// What identifies a message in both logs: its start line and CSeq.
+function summary(msg) {
+  const first = msg.split(/\r?\n/)[0].trim();
+  const cseq = /^CSeq: *([^\r\n]+)/im.exec(msg);
+  return `${first} | ${cseq ? cseq[1].trim() : ""}`;
+}
+
 before(async () => {
+  hep = await hepCollector();
   peerPort = await freePort();
   peer = await rtpPeer(peerPort);
   rtcp = dgram.createSocket("udp4");
@@ -98,7 +148,8 @@ before(async () => {
   sippDir = fs.mkdtempSync(path.join(os.tmpdir(), "cccd-evidence-sipp-"));
   phone = await sipp(path.join(ROOT, "tests/sip/uas_answer_sink.xml"),
     { args: ["-m", "1", "-key", "rtp1", String(peerPort), "-trace_msg"], cwd: sippDir });
-  d = await startCccd({ trunkPort: phone.port });
+  d = await startCccd({ trunkPort: phone.port, sipLines: [`hep_server = udp 127.0.0.1:${hep.port}`,
+    "hep_id = 4242", "hep_password = homer-pw"] });
   const flow = {
     ivrId: 60, name: "evidence", type: "autoOutbound", start: "start",
     nodes: [
@@ -119,6 +170,7 @@ before(async () => {
 after(async () => {
   await peer?.close();
   rtcp?.close();
+  hep?.close();
   await phone?.stop();
   await d?.close();
 });
@@ -162,4 +214,31 @@ test("the record carries the call's evidence: Call-ID, trunk, status, media addr
   assert.equal(q.PeerReport.PacketsLost, 7);
   assert.equal(q.PeerReport.Sent.JitterMs, 5);
   assert.ok(q.PeerReport.Sent.Mos > 4.0, "7 lost of hundreds sent is a good call");
+});
+
+test("cccd's SIP of the call reached the HEP collector: sipp's messages, in sipp's order", async () => {
+  const log = fs.readdirSync(sippDir).find((f) => f.endsWith("_messages.log"));
+  const theirs = sippMessages(fs.readFileSync(path.join(sippDir, log), "latin1"));
+  assert.ok(theirs.length >= 5, `sipp logged ${theirs.length} messages`);
+  const callId = /^Call-ID: *([^\r\n]+)/im.exec(theirs[0].msg)[1].trim();
+  // the BYE's 200 may still be on its way
+  await until(() => hep.got.filter((h) => h.corr === callId).length >= theirs.length, 10000, 50,
+    "the call's HEP packets");
+  assert.equal(hep.got.filter((h) => h.bad).length, 0, "every HEP packet decodes");
+  const ours = hep.got.filter((h) => h.corr === callId);
+  for (const h of ours) {
+    assert.equal(h.family, 2);
+    assert.equal(h.proto, 17);
+    assert.equal(h.ptype, 1, "SIP");
+    assert.equal(h.agent, 4242);
+    assert.equal(h.auth, "homer-pw");
+    assert.ok(Math.abs(h.sec - Date.now() / 1000) < 300 && h.usec < 1e6);
+    assert.ok(h.payload.includes(`Call-ID: ${callId}`) || h.payload.includes(`i: ${callId}`));
+  }
+  // what sipp received, cccd sent (from its SIP port), and the other way round
+  const cccdSip = `127.0.0.1:${d.sipPort}`;
+  assert.deepEqual(ours.map((h) => `${h.src === cccdSip ? "cccd" : "peer"} ${summary(h.payload)}`),
+    theirs.map((t) => `${t.sent ? "peer" : "cccd"} ${summary(t.msg)}`));
+  console.log(`HEP: ${ours.length} messages of the call, as sipp logged them: ` +
+    ours.map((h) => summary(h.payload).split(" | ")[0].split(" ").slice(0, 2).join(" ")).join(", "));
 });
