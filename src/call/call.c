@@ -58,6 +58,8 @@ struct call {
 	char sid[40];                 /* for logs */
 	char call_id[128];            /* of the current INVITE, for the record */
 	struct call_evidence evidence; /* ENDED: filled as the media stream goes */
+	struct list traces;           /* its SIP traces (trace.c), owned by the ua's table */
+	size_t trace_bytes;           /* their bytes, against [records] sip_trace_bytes */
 };
 
 static void call_destructor(void *arg)
@@ -68,6 +70,7 @@ static void call_destructor(void *arg)
 	tmr_cancel(&c->end_tmr);
 	tmr_cancel(&c->next_tmr);
 	list_unlink(&c->le);
+	call_trace_drop_list(&c->traces);
 	c->ms = mem_deref(c->ms);
 	call_sdp_close(&c->sdp);
 	if (c->sess && c->inbound && c->state < CALL_ANSWERED && c->accepted)
@@ -452,9 +455,12 @@ static int trunk_invite(struct call *c)
 				      close_handler, c, "P-Asserted-Identity: <%s>\r\n%s", from_uri,
 				      c->uui_hdr);
 		mem_deref(offer);
-		if (!err)
+		if (!err) {
 			str_ncpy(c->call_id, sip_dialog_callid(sipsess_dialog(c->sess)),
 				 sizeof(c->call_id));
+			if (call_trace_open(ua, &c->traces, &c->trace_bytes, c->call_id))
+				log_warn("call", "%s: no memory for its SIP trace", c->sid);
+		}
 		if (!err) {
 			if (c->attempts == 1)
 				log_info("call", "%s: calling %s as %s via trunk %s (ring %us)", c->sid,
@@ -796,6 +802,8 @@ void call_incoming(const struct sip_msg *msg, void *arg)
 	}
 	re_snprintf(c->sid, sizeof(c->sid), "in:%.32s", callid);
 	str_ncpy(c->call_id, callid, sizeof(c->call_id));
+	if (call_trace_open(ua, &c->traces, &c->trace_bytes, c->call_id))
+		log_warn("call", "%s: no memory for its SIP trace", c->sid);
 	err = media_init(c, NULL);
 	if (err) {
 		(void)sip_treply(NULL, ua->sip, msg, 503, "Service Unavailable");
@@ -934,6 +942,12 @@ void call_evidence(const struct call *c, struct call_evidence *e)
 		e->has_media = true;
 		media_stream_quality(c->ms, &e->quality);
 	}
+}
+
+void call_trace_bind(struct call *c, const char *session_id, uint64_t sdkappid)
+{
+	if (c && session_id)
+		call_trace_bind_list(&c->traces, session_id, sdkappid);
 }
 
 const struct call_times *call_times(const struct call *c)

@@ -243,6 +243,31 @@ int call_answer(struct call *c);
  * from inside this call. No effect on an ended call. */
 void call_hangup(struct call *c);
 
+/* ---- SIP traces (trace.c) ------------------------------------------------------------ */
+
+/* One SIP message of a call as it went on the wire. */
+struct call_trace_msg {
+	bool tx;                   /* sent by cccd */
+	int64_t ts_us;             /* Unix microseconds */
+	char src[64], dst[64];     /* "ip:port" */
+	const char *text;          /* the message, NUL-terminated */
+	size_t len;
+};
+
+/* A call's SIP messages for one Call-ID, handed over a few seconds after the call ended
+ * (its last responses included); runs on the control loop, must not block (a queued
+ * write). `dropped` counts messages over the per-call cap. */
+typedef void (call_trace_h)(const char *session_id, uint64_t sdkappid, const char *call_id,
+			    const struct call_trace_msg *msgs, size_t n, unsigned dropped,
+			    void *arg);
+
+/* Keeps the SIP messages of every call, at most cap_bytes of them per call, for h. */
+void call_ua_trace(struct call_ua *ua, size_t cap_bytes, call_trace_h *h, void *arg);
+/* The call's messages belong to this session: they go to the trace handler once the call
+ * has ended (call it on or after ENDED, before releasing the call; without it they are
+ * dropped with the call). */
+void call_trace_bind(struct call *c, const char *session_id, uint64_t sdkappid);
+
 struct media_stream *call_media(const struct call *c);
 /* The evidence of a call so far (a live call: its media's figures of the moment). */
 void call_evidence(const struct call *c, struct call_evidence *e);

@@ -113,6 +113,20 @@ int call_sip_callid(const uint8_t *pkt, size_t len, char *out, size_t outsz);
 void call_hep_send(struct call_hep *h, bool tcp, const struct sa *src, const struct sa *dst,
 		   const uint8_t *pkt, size_t len);
 
+/* ---- SIP traces per call (trace.c) ------------------------------------------------------ */
+
+/* A message seen by libre's trace handler (control loop). */
+void call_trace_msg(struct call_ua *ua, bool tx, const struct sa *src, const struct sa *dst,
+		    const uint8_t *pkt, size_t len);
+/* A new dialog of a call: its messages (those already seen too) go to a new trace on the
+ * call's list; call_bytes is the call's total against the cap. */
+int call_trace_open(struct call_ua *ua, struct list *call_traces, size_t *call_bytes,
+		    const char *callid);
+void call_trace_bind_list(struct list *call_traces, const char *session_id, uint64_t sdkappid);
+void call_trace_drop_list(struct list *call_traces);
+/* The user agent goes: lingering traces are handed over, the rest dropped. */
+void call_trace_close(struct call_ua *ua);
+
 /* ---- SDP (sdp.c) ------------------------------------------------------------------------ */
 
 /* One call's SDP state: local offer/answer from the media stream's address. */
@@ -175,6 +189,12 @@ struct call_ua {
 	struct sip_lsnr *lsnr_first, *lsnr_last, *lsnr_resp;
 	struct call_screen *screen;
 	struct call_hep *hep;               /* owned; NULL without [sip] hep_server */
+	/* SIP traces (trace.c): off while trace_h is NULL */
+	call_trace_h *trace_h;
+	void *trace_arg;
+	size_t trace_cap;                   /* bytes per call */
+	struct hash *traces;                /* struct call_trace by Call-ID, owned */
+	struct list trace_orphans;          /* recent unmatched messages, owned */
 	struct dnsc *dnsc;
 	struct media *media;                /* not owned */
 	call_incoming_h *ih;

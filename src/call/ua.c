@@ -265,6 +265,8 @@ static void sip_trace(bool tx, enum sip_transp tp, const struct sa *src, const s
 
 	if (ua && ua->hep)
 		call_hep_send(ua->hep, tp != SIP_TRANSP_UDP, src, dst, pkt, len);
+	if (ua && ua->trace_h)
+		call_trace_msg(ua, tx, src, dst, pkt, len);
 	if (log_enabled(LOG_DEBUG))
 		log_debug("sip", "%s %s %s -> %s\n%.*s", tx ? "send" : "recv",
 			  sip_transp_name(tp), call_sa_str(src, sb, sizeof(sb)),
@@ -290,7 +292,19 @@ static void ua_destructor(void *arg)
 	sip_close(ua->sip, true);
 	ua->sip = mem_deref(ua->sip);
 	ua->hep = mem_deref(ua->hep); /* after sip: its last messages are traced too */
+	call_trace_close(ua);
 	ua->dnsc = mem_deref(ua->dnsc);
+}
+
+void call_ua_trace(struct call_ua *ua, size_t cap_bytes, call_trace_h *h, void *arg)
+{
+	if (!ua)
+		return;
+	ua->trace_h = h;
+	ua->trace_arg = arg;
+	ua->trace_cap = cap_bytes;
+	if (h)
+		sip_set_trace_handler(ua->sip, sip_trace);
 }
 
 static void udp_buffer_size(const struct sa *laddr, unsigned bytes)
