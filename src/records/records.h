@@ -71,6 +71,8 @@ struct records_conf {
 	char public_url[RECORDS_URL_BASE_MAX]; /* base of links; "" = http://[api] listen */
 	uint32_t link_ttl_s;         /* a link works this long after it is made */
 	uint32_t retention_days;     /* recordings older than this are deleted; 0 = kept */
+	uint32_t sip_trace_days;     /* SIP messages of calls kept this long; 0 = not kept */
+	uint32_t sip_trace_bytes;    /* at most this many bytes of them per call */
 };
 
 int records_conf_read(const struct conf *cf, struct records_conf *rc, struct conf_err *err);
@@ -124,7 +126,10 @@ int records_sweep(const char *dir, int64_t before_s, unsigned *countp);
  * every hour; no thread when retention_days is 0 (recordings are kept). mem_deref stops it
  * at once, even mid-wait. */
 struct records_cleaner;
-int records_cleaner_alloc(struct records_cleaner **cp, const char *dir,
+struct store;
+/* With st and sip_trace_days, the same thread deletes SIP traces older than that. */
+int records_cleaner_alloc(struct records_cleaner **cp, struct store *st, uint32_t sip_trace_days,
+			  const char *dir,
 			  uint32_t retention_days);
 
 #endif

@@ -206,7 +206,6 @@ static void leg_event(struct call *c, const struct call_event *ev, void *arg)
 	struct session_work *w = x->w;
 	int err;
 
-	(void)c;
 	switch (ev->type) {
 	case CALL_EV_ANSWERED:
 		tmr_cancel(&x->wait_tmr);
@@ -231,6 +230,7 @@ static void leg_event(struct call *c, const struct call_event *ev, void *arg)
 			ivr_on_transfer_result(w->run, true, NULL);
 		break;
 	case CALL_EV_ENDED:
+		call_trace_bind(c, w->row->id, w->row->sdkappid);
 		leg_record(x, &ev->times, ev->times.answer_ms ? "ok" : ev->end.status_str,
 			   ev->evidence);
 		x->leg = mem_deref(x->leg); /* the call module holds it until we return */
@@ -339,6 +339,7 @@ void session_xfer_stop(struct session_work *w)
 		 * is that of the moment, its media's figures included. */
 		end.end_ms = clock_unix_ms();
 		call_evidence(x->leg, &ev);
+		call_trace_bind(x->leg, w->row->id, w->row->sdkappid);
 		leg_record(x, &end, x->connected ? "ok" :
 			   records_end_status_string(t->ring_ms ? 220 : 221), &ev);
 		call_hangup(x->leg);

@@ -433,7 +433,6 @@ static void call_event(struct call *c, const struct call_event *ev, void *arg)
 	struct store_session_end end = {0};
 	char *legs, *evidence;
 
-	(void)c;
 	BASE_ASSERT(!w->finished, "a finished session hears no more of its call");
 	switch (ev->type) {
 	case CALL_EV_RINGING:
@@ -457,6 +456,7 @@ static void call_event(struct call *c, const struct call_event *ev, void *arg)
 			media_event(w, ev->media);
 		break;
 	case CALL_EV_ENDED:
+		call_trace_bind(c, w->row->id, w->row->sdkappid);
 		session_xfer_stop(w);
 		if (w->run && !ivr_run_finished(w->run))
 			ivr_on_hangup(w->run);

@@ -375,9 +375,9 @@ static void test_sweep(void **state)
 	}
 	assert_int_equal(records_sweep("/nonexistent-cccd", 2000, &n), ENOENT);
 	/* No retention: no thread. With one, it starts and stops at once. */
-	assert_int_equal(records_cleaner_alloc(&c, dir, 0), 0);
+	assert_int_equal(records_cleaner_alloc(&c, NULL, 7, dir, 0), 0);
 	assert_null(c);
-	assert_int_equal(records_cleaner_alloc(&c, dir, 30), 0);
+	assert_int_equal(records_cleaner_alloc(&c, NULL, 0, dir, 30), 0);
 	assert_non_null(c);
 	mem_deref(c);
 	snprintf(p, sizeof(p), "rm -rf %s", dir);
