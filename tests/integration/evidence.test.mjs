@@ -3,7 +3,8 @@
 // CDR push body alike, both records_cdr) carries CccdEvidence: the Call-ID sipp logged,
 // the trunk, 200, the media address of the answer, about 10 % loss with a MOS below a clean
 // call's 4.41, and the peer's own report kept beside cccd's view. cccd exports its SIP as
-// HEPv3 to a collector in this test, which decodes it: the same messages, in the same order,
+// HEPv3 to a collector in this test, which decodes it, and keeps them for the session
+// (CccdDescribeSipTrace, its own account only): both the same messages, in the same order,
 // as sipp's own message log of the call.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -16,7 +17,7 @@ import { ROOT, startCccd, client, sipp, finished, freePort, until } from "./lib/
 import { ulawEncode } from "./lib/rtp.mjs";
 
 const SDKAPPID = 1400006000;
-let d, phone, api, raw, peer, peerPort, rtcp, sippDir, hep;
+let d, phone, api, raw, other, peer, peerPort, rtcp, sippDir, hep, sessionId;
 const require = createRequire(import.meta.url);
 const tencentcloud = require(path.join(ROOT, "node_modules/tencentcloud-sdk-nodejs-intl-en"));
 
@@ -165,12 +166,15 @@ before(async () => {
     "--number", "008675512346000", "--rules", "demo"]);
   api = client(creds, d.endpoint);
   raw = rawClient(creds);
+  other = rawClient(d.tenant(["--sdkappid", String(SDKAPPID + 1), "--ivr", "1:autoOutbound",
+    "--number", "008675512346001", "--rules", "demo"]));
 });
 
 after(async () => {
   await peer?.close();
   rtcp?.close();
   hep?.close();
+  if (sippDir) fs.rmSync(sippDir, { recursive: true, force: true });
   await phone?.stop();
   await d?.close();
 });
@@ -178,6 +182,7 @@ after(async () => {
 test("the record carries the call's evidence: Call-ID, trunk, status, media address, loss and MOS", async () => {
   const r = await api.CreateIVRSession({ SdkAppId: SDKAPPID, Callee: "008613800006001", IVRId: 60 });
   assert.equal(r.err, undefined, r.message);
+  sessionId = r.SessionId;
   await until(() => peer.st.cccd, 20000, 50, "cccd's RTP");
   await until(() => peer.st.sent >= 40, 20000, 50, "the peer's RTP");
   // the peer's receiver report, to cccd's RTCP port (RTP + 1)
@@ -241,4 +246,32 @@ test("cccd's SIP of the call reached the HEP collector: sipp's messages, in sipp
     theirs.map((t) => `${t.sent ? "peer" : "cccd"} ${summary(t.msg)}`));
   console.log(`HEP: ${ours.length} messages of the call, as sipp logged them: ` +
     ours.map((h) => summary(h.payload).split(" | ")[0].split(" ").slice(0, 2).join(" ")).join(", "));
+});
+
+test("CccdDescribeSipTrace answers the session's SIP messages, as sipp logged them, to its own account only", async () => {
+  const log = fs.readdirSync(sippDir).find((f) => f.endsWith("_messages.log"));
+  const theirs = sippMessages(fs.readFileSync(path.join(sippDir, log), "latin1"));
+  // the trace is written a few seconds after the end (the last responses with it)
+  const trace = await until(async () => {
+    const t = await raw("CccdDescribeSipTrace", { SdkAppId: SDKAPPID, SessionId: sessionId });
+    assert.equal(t.err, undefined, t.message);
+    return t.TotalCount >= theirs.length ? t : null;
+  }, 30000, 250, "the stored SIP trace");
+  assert.equal(trace.Messages.length, trace.TotalCount);
+  const cccdSip = `127.0.0.1:${d.sipPort}`;
+  for (const m of trace.Messages) {
+    assert.equal(m.Direction === "sent", m.Source === cccdSip, JSON.stringify(m));
+    assert.ok(m.TimestampUs > 1.6e15, "Unix microseconds");
+    assert.ok(m.Message.includes(m.CallId));
+  }
+  assert.deepEqual(trace.Messages.map((m) => `${m.Direction === "sent" ? "cccd" : "peer"} ${summary(m.Message)}`),
+    theirs.map((t) => `${t.sent ? "peer" : "cccd"} ${summary(t.msg)}`));
+  // byte for byte what sipp received
+  const invite = theirs.find((t) => !t.sent);
+  assert.equal(trace.Messages[0].Message.replace(/\r\n/g, "\n").trim(), invite.msg.replace(/\r\n/g, "\n").trim());
+  // another tenant: its own instance does not have the session; ours is not its to read
+  const o = await other("CccdDescribeSipTrace", { SdkAppId: SDKAPPID + 1, SessionId: sessionId });
+  assert.equal(o.err, "FailedOperation.SessionNotExists", JSON.stringify(o));
+  const o2 = await other("CccdDescribeSipTrace", { SdkAppId: SDKAPPID, SessionId: sessionId });
+  assert.equal(o2.err, "InvalidParameterValue.InstanceNotExist", JSON.stringify(o2));
 });
