@@ -122,12 +122,12 @@ enum records_access records_link_check(const struct records_links *l, const char
  * before `before_s` (Unix s); *countp gets how many. Blocking (disk). */
 int records_sweep(const char *dir, int64_t before_s, unsigned *countp);
 
-/* A thread that runs records_sweep for files older than retention_days, at start and then
- * every hour; no thread when retention_days is 0 (recordings are kept). mem_deref stops it
- * at once, even mid-wait. */
+/* A thread that runs records_sweep for files older than retention_days and, with st and
+ * sip_trace_days, deletes the SIP traces older than that (store_sip_trace_purge), at start
+ * and then every hour; no thread when neither is on. mem_deref stops it at once, even
+ * mid-wait. */
 struct records_cleaner;
 struct store;
-/* With st and sip_trace_days, the same thread deletes SIP traces older than that. */
 int records_cleaner_alloc(struct records_cleaner **cp, struct store *st, uint32_t sip_trace_days,
 			  const char *dir,
 			  uint32_t retention_days);
