@@ -33,6 +33,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	media_rtcp_parse(data + 1, size - 1, &info);
+	{
+		struct media_rtcp_block b;
+
+		/* the peer's report blocks about us: any SSRC the input names */
+		if (size >= 5)
+			(void)media_rtcp_block_find(data + 1, size - 1,
+						    (uint32_t)data[1] << 24 | data[2], &b);
+	}
 
 	/* The input as a train of RFC 4733 packets (length-prefixed): a key is reported at
 	 * most once per distinct, newer timestamp. */

@@ -277,7 +277,8 @@ static int records_start(struct cccd *d, const struct cccd_conf *cc)
 	err = err ? err : records_links_alloc(&d->links, base, cc->records.link_ttl_s,
 					      cc->media.recording_dir, key);
 	memset(key, 0, sizeof(key));
-	err = err ? err : records_cleaner_alloc(&d->cleaner, cc->media.recording_dir,
+	err = err ? err : records_cleaner_alloc(&d->cleaner, d->store, cc->records.sip_trace_days,
+						cc->media.recording_dir,
 						cc->records.retention_days);
 	if (err)
 		log_error("main", "cannot set up recordings: %s", strerror(err));
@@ -330,6 +331,8 @@ static int cccd_start(struct cccd *d, const struct cccd_conf *cc)
 		log_error("main", "cannot start SIP: %s", strerror(err));
 		return err;
 	}
+	if (cc->records.sip_trace_days)
+		call_ua_trace(d->ua, cc->records.sip_trace_bytes, session_sip_trace, d->store);
 	{
 		const struct session_deps deps = {d->store, d->ua, d->media};
 

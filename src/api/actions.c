@@ -23,6 +23,7 @@ static const struct api_action *const actions[] = {
 	&api_action_cccd_describe_instance,
 	&api_action_cccd_modify_instance,
 	&api_action_cccd_create_tenant,
+	&api_action_cccd_describe_sip_trace,
 };
 
 const struct api_action *api_action_find(const char *name)

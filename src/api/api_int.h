@@ -269,6 +269,7 @@ extern const struct api_action api_action_cccd_modify_blacklist;
 extern const struct api_action api_action_cccd_modify_number;
 extern const struct api_action api_action_cccd_describe_numbers;
 extern const struct api_action api_action_cccd_describe_instance;
+extern const struct api_action api_action_cccd_describe_sip_trace;
 /* ...and operators on every instance. */
 extern const struct api_action api_action_cccd_modify_instance;
 extern const struct api_action api_action_cccd_create_tenant;

@@ -67,6 +67,10 @@ struct call {
 	uint16_t end_code;
 	char end_reason[64];
 	char sid[40];                 /* for logs */
+	char call_id[128];            /* of the current INVITE, for the record */
+	struct call_evidence evidence; /* ENDED: filled as the media stream goes */
+	struct list traces;           /* its SIP traces (trace.c), owned by the ua's table */
+	size_t trace_bytes;           /* their bytes, against [records] sip_trace_bytes */
 };
 
 static void call_destructor(void *arg)
@@ -77,6 +81,7 @@ static void call_destructor(void *arg)
 	tmr_cancel(&c->end_tmr);
 	tmr_cancel(&c->next_tmr);
 	list_unlink(&c->le);
+	call_trace_drop_list(&c->traces);
 	c->ms = mem_deref(c->ms);
 	call_sdp_close(&c->sdp);
 	call_early_close(&c->early);
@@ -106,9 +111,12 @@ static void end_fire(void *arg)
 
 	BASE_ASSERT(c->state == CALL_ENDED && !c->end_reported,
 		    "a call reports its end once, after it ended");
+	/* The media's last figures are taken before RTP stops with the call (a recording in
+	 * progress is closed by the stream). */
+	call_evidence(c, &c->evidence);
 	c->end_reported = true;
-	/* RTP stops with the call; a recording in progress is closed by the stream. */
 	c->ms = mem_deref(c->ms);
+	ev.evidence = &c->evidence;
 	ev.end = c->end;
 	ev.sip_code = c->end_code;
 	ev.reason = c->end_reason;
@@ -560,6 +568,10 @@ static int trunk_invite(struct call *c)
 		if (!err) {
 			c->rel_sent = rel;
 			call_early_start(&c->early, sipsess_dialog(c->sess), c->sid);
+			str_ncpy(c->call_id, sip_dialog_callid(sipsess_dialog(c->sess)),
+				 sizeof(c->call_id));
+			if (call_trace_open(ua, &c->traces, &c->trace_bytes, c->call_id))
+				log_warn("call", "%s: no memory for its SIP trace", c->sid);
 			if (c->attempts == 1)
 				log_info("call", "%s: calling %s as %s via trunk %s (ring %us)", c->sid,
 					 st->number, c->caller, t->tc->name, c->ring_s);
@@ -935,6 +947,9 @@ void call_incoming(const struct sip_msg *msg, void *arg)
 	re_snprintf(c->sid, sizeof(c->sid), "in:%.32s", callid);
 	c->nat_trunk = call_trunk_at(ua, &msg->src);
 	c->sig = msg->src;
+	str_ncpy(c->call_id, callid, sizeof(c->call_id));
+	if (call_trace_open(ua, &c->traces, &c->trace_bytes, c->call_id))
+		log_warn("call", "%s: no memory for its SIP trace", c->sid);
 	err = media_init(c, NULL);
 	if (err) {
 		(void)sip_treply(NULL, ua->sip, msg, 503, "Service Unavailable");
@@ -1049,6 +1064,37 @@ void call_detach(struct call *c)
 struct media_stream *call_media(const struct call *c)
 {
 	return c ? c->ms : NULL;
+}
+
+void call_evidence(const struct call *c, struct call_evidence *e)
+{
+	char sab[64];
+
+	memset(e, 0, sizeof(*e));
+	if (!c)
+		return;
+	if (c->end_reported) { /* the stream is gone: what was taken as it went */
+		*e = c->evidence;
+		return;
+	}
+	str_ncpy(e->call_id, c->call_id, sizeof(e->call_id));
+	if (c->trunk)
+		str_ncpy(e->trunk, c->trunk->tc->name, sizeof(e->trunk));
+	e->sip_code = c->state == CALL_ENDED ? c->end_code : c->times.answer_ms ? 200 : 0;
+	str_ncpy(e->sip_reason, c->state == CALL_ENDED ? c->end_reason : "", sizeof(e->sip_reason));
+	if (sa_isset(&c->remote, SA_ALL))
+		str_ncpy(e->remote_media, call_sa_str(&c->remote, sab, sizeof(sab)),
+			 sizeof(e->remote_media));
+	if (c->ms && c->media_on) {
+		e->has_media = true;
+		media_stream_quality(c->ms, &e->quality);
+	}
+}
+
+void call_trace_bind(struct call *c, const char *session_id, uint64_t sdkappid)
+{
+	if (c && session_id)
+		call_trace_bind_list(&c->traces, session_id, sdkappid);
 }
 
 const struct call_times *call_times(const struct call *c)

@@ -118,6 +118,11 @@ struct call_conf {
 	unsigned ncodecs;
 	struct call_trunk_conf trunks[CALL_TRUNKS_MAX];
 	unsigned ntrunks;
+	/* HEPv3 export of every SIP message ([sip] hep_server = udp IP:port) */
+	bool hep;
+	char hep_server[64];            /* "IP:port" */
+	uint32_t hep_id;                /* capture agent id */
+	char hep_password[64];          /* "" = no auth key chunk */
 };
 
 /* Reads [sip] and every [trunk NAME] (and [media] codecs for the SDP preference). */
@@ -215,6 +220,18 @@ struct call_times {
 	int64_t end_ms;            /* 0 until ENDED */
 };
 
+/* What a call leaves as evidence for its record (docs/api-compatibility.md, CccdEvidence):
+ * its SIP dialog, the trunk, the final answer and its media. */
+struct call_evidence {
+	char call_id[128];         /* of the INVITE that decided the call (the last attempt) */
+	char trunk[64];            /* the trunk of that attempt, "" inbound or direct URI */
+	uint16_t sip_code;         /* final response: 200 answered, 0 none (local end) */
+	char sip_reason[64];       /* its reason phrase, or cccd's words for a local end */
+	char remote_media[64];     /* "ip:port" RTP was sent to last, "" if none */
+	bool has_media;            /* a media stream ran: quality is filled */
+	struct media_quality quality;
+};
+
 struct call_event {
 	enum call_event_type type;
 	struct call_times times;            /* every event */
@@ -225,6 +242,7 @@ struct call_event {
 	struct call_end end;                /* ENDED */
 	uint16_t sip_code;                  /* ENDED: final response, 200 if answered, 0 local */
 	const char *reason;                 /* ENDED: short text, e.g. "486 Busy Here" */
+	const struct call_evidence *evidence; /* ENDED: the call's, its media's last figures */
 };
 
 typedef void (call_event_h)(struct call *c, const struct call_event *ev, void *arg);
@@ -279,7 +297,34 @@ int call_answer(struct call *c);
  * from inside this call. No effect on an ended call. */
 void call_hangup(struct call *c);
 
+/* ---- SIP traces (trace.c) ------------------------------------------------------------ */
+
+/* One SIP message of a call as it went on the wire. */
+struct call_trace_msg {
+	bool tx;                   /* sent by cccd */
+	int64_t ts_us;             /* Unix microseconds */
+	char src[64], dst[64];     /* "ip:port" */
+	const char *text;          /* the message, NUL-terminated */
+	size_t len;
+};
+
+/* A call's SIP messages for one Call-ID, handed over a few seconds after the call ended
+ * (its last responses included); runs on the control loop, must not block (a queued
+ * write). `dropped` counts messages over the per-call cap. */
+typedef void (call_trace_h)(const char *session_id, uint64_t sdkappid, const char *call_id,
+			    const struct call_trace_msg *msgs, size_t n, unsigned dropped,
+			    void *arg);
+
+/* Keeps the SIP messages of every call, at most cap_bytes of them per call, for h. */
+void call_ua_trace(struct call_ua *ua, size_t cap_bytes, call_trace_h *h, void *arg);
+/* The call's messages belong to this session: they go to the trace handler once the call
+ * has ended (call it on or after ENDED, before releasing the call; without it they are
+ * dropped with the call). */
+void call_trace_bind(struct call *c, const char *session_id, uint64_t sdkappid);
+
 struct media_stream *call_media(const struct call *c);
+/* The evidence of a call so far (a live call: its media's figures of the moment). */
+void call_evidence(const struct call *c, struct call_evidence *e);
 const struct call_times *call_times(const struct call *c);
 bool call_is_inbound(const struct call *c);
 

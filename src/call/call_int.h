@@ -107,6 +107,48 @@ int call_sock_find(int type, const struct sa *laddr, const struct sa *paddr);
  * pass the cap). ENOENT when no UDP socket is bound there. */
 int call_udp_buffer(const struct sa *laddr, unsigned bytes, unsigned *gotp);
 
+/* ---- HEPv3 export to a capture server (hep.c) ------------------------------------------- */
+
+struct call_hep;
+
+/* One SIP message as HEP carries it. */
+struct call_hep_msg {
+	bool tcp;
+	const struct sa *src, *dst;   /* one address family */
+	uint64_t ts_us;               /* Unix microseconds */
+	uint32_t agent_id;
+	const char *password;         /* auth key chunk, NULL or "" = none */
+	const char *call_id;          /* correlation id chunk, NULL or "" = none */
+	const uint8_t *pkt;
+	size_t len;
+};
+
+/* A non-blocking UDP socket towards the capture server. */
+int call_hep_alloc(struct call_hep **hp, const struct sa *server, uint32_t agent_id,
+		   const char *password);
+/* The HEPv3 packet of m in buf; its length, 0 when it does not fit. Pure. */
+size_t call_hep_encode(uint8_t *buf, size_t sz, const struct call_hep_msg *m);
+/* The Call-ID (or compact i:) header's value of a raw SIP message: 0, ENOENT when it has
+ * none, EINVAL when it is empty or longer than outsz. Pure. */
+int call_sip_callid(const uint8_t *pkt, size_t len, char *out, size_t outsz);
+/* Sends one message to the capture server, never waiting (control loop). */
+void call_hep_send(struct call_hep *h, bool tcp, const struct sa *src, const struct sa *dst,
+		   const uint8_t *pkt, size_t len);
+
+/* ---- SIP traces per call (trace.c) ------------------------------------------------------ */
+
+/* A message seen by libre's trace handler (control loop). */
+void call_trace_msg(struct call_ua *ua, bool tx, const struct sa *src, const struct sa *dst,
+		    const uint8_t *pkt, size_t len);
+/* A new dialog of a call: its messages (those already seen too) go to a new trace on the
+ * call's list; call_bytes is the call's total against the cap. */
+int call_trace_open(struct call_ua *ua, struct list *call_traces, size_t *call_bytes,
+		    const char *callid);
+void call_trace_bind_list(struct list *call_traces, const char *session_id, uint64_t sdkappid);
+void call_trace_drop_list(struct list *call_traces);
+/* The user agent goes: lingering traces are handed over, the rest dropped. */
+void call_trace_close(struct call_ua *ua);
+
 /* ---- SDP (sdp.c) ------------------------------------------------------------------------ */
 
 /* One call's SDP state: local offer/answer from the media stream's address. */
@@ -219,6 +261,13 @@ struct call_ua {
 	struct sipsess_sock *sock;
 	struct sip_lsnr *lsnr_first, *lsnr_last, *lsnr_resp, *lsnr_fork;
 	struct call_screen *screen;
+	struct call_hep *hep;               /* owned; NULL without [sip] hep_server */
+	/* SIP traces (trace.c): off while trace_h is NULL */
+	call_trace_h *trace_h;
+	void *trace_arg;
+	size_t trace_cap;                   /* bytes per call */
+	struct hash *traces;                /* struct call_trace by Call-ID, owned */
+	struct list trace_orphans;          /* recent unmatched messages, owned */
 	struct dnsc *dnsc;
 	struct media *media;                /* not owned */
 	call_incoming_h *ih;

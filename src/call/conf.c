@@ -284,6 +284,43 @@ static int trunk_read(const struct conf_section *sec, unsigned position,
 	return 0;
 }
 
+/* [sip] hep_server = [udp] IP:port (an address, not a name: the loop must not wait for a
+ * resolver), hep_id, hep_password. */
+static int hep_read(const struct conf_section *sip, struct call_conf *cc, struct conf_err *err)
+{
+	const char *server, *password;
+	uint64_t id;
+	struct sa sa;
+	int rc;
+
+	rc = conf_str(sip, "hep_server", "", &server, err);
+	rc = rc ? rc : conf_uint(sip, "hep_id", 2001, 0, UINT32_MAX, &id, err);
+	rc = rc ? rc : conf_str(sip, "hep_password", "", &password, err);
+	if (rc)
+		return rc;
+	if (!server[0])
+		return 0;
+	if (!strncmp(server, "udp ", 4))
+		server += 4;
+	while (*server == ' ')
+		server++;
+	if (sa_decode(&sa, server, strlen(server)) || !sa_port(&sa) ||
+	    strlen(server) >= sizeof(cc->hep_server)) {
+		conf_err_set(err, conf_key_line(sip, "hep_server"), "hep_server must be "
+			     "'udp IP:port' (an IP address, [IPv6]:port for IPv6; HEP goes over "
+			     "UDP only)");
+		return EINVAL;
+	}
+	rc = copy_str(cc->hep_password, sizeof(cc->hep_password), password, "hep_password",
+		      conf_key_line(sip, "hep_password"), err);
+	if (rc)
+		return rc;
+	str_ncpy(cc->hep_server, server, sizeof(cc->hep_server));
+	cc->hep_id = (uint32_t)id;
+	cc->hep = true;
+	return 0;
+}
+
 int call_conf_read(const struct conf *cf, struct call_conf *cc, struct conf_err *err)
 {
 	const struct conf_section *sip = conf_section_first(cf, "sip"), *t;
@@ -342,6 +379,9 @@ int call_conf_read(const struct conf *cf, struct call_conf *cc, struct conf_err 
 	cc->inbound_cps = (unsigned)cps;
 	cc->udp_receive_bytes = (unsigned)rcvbuf;
 	cc->trunk_attempts = (unsigned)attempts;
+	rc = hep_read(sip, cc, err);
+	if (rc)
+		return rc;
 
 	for (t = conf_section_first(cf, "trunk"); t; t = conf_section_next(t)) {
 		if (cc->ntrunks >= CALL_TRUNKS_MAX) {

@@ -263,14 +263,23 @@ static bool response_last(const struct sip_msg *msg, void *arg)
 	return true;
 }
 
+/* Every SIP message sent or received (libre calls it on the loop, with the sip's arg:
+ * the user agent): to the debug log, and to the HEP capture server when there is one. */
 static void sip_trace(bool tx, enum sip_transp tp, const struct sa *src, const struct sa *dst,
 		      const uint8_t *pkt, size_t len, void *arg)
 {
+	struct call_ua *ua = arg;
 	char sb[64], db[64];
 
-	(void)arg;
-	log_debug("sip", "%s %s %s -> %s\n%.*s", tx ? "send" : "recv", sip_transp_name(tp),
-		  call_sa_str(src, sb, sizeof(sb)), call_sa_str(dst, db, sizeof(db)), (int)(len > 4000 ? 4000 : len), (const char *)pkt);
+	if (ua && ua->hep)
+		call_hep_send(ua->hep, tp != SIP_TRANSP_UDP, src, dst, pkt, len);
+	if (ua && ua->trace_h)
+		call_trace_msg(ua, tx, src, dst, pkt, len);
+	if (log_enabled(LOG_DEBUG))
+		log_debug("sip", "%s %s %s -> %s\n%.*s", tx ? "send" : "recv",
+			  sip_transp_name(tp), call_sa_str(src, sb, sizeof(sb)),
+			  call_sa_str(dst, db, sizeof(db)), (int)(len > 4000 ? 4000 : len),
+			  (const char *)pkt);
 }
 
 static void ua_destructor(void *arg)
@@ -291,7 +300,20 @@ static void ua_destructor(void *arg)
 	/* Ends what libre still works on (CANCELs waiting for a provisional, BYEs). */
 	sip_close(ua->sip, true);
 	ua->sip = mem_deref(ua->sip);
+	ua->hep = mem_deref(ua->hep); /* after sip: its last messages are traced too */
+	call_trace_close(ua);
 	ua->dnsc = mem_deref(ua->dnsc);
+}
+
+void call_ua_trace(struct call_ua *ua, size_t cap_bytes, call_trace_h *h, void *arg)
+{
+	if (!ua)
+		return;
+	ua->trace_h = h;
+	ua->trace_arg = arg;
+	ua->trace_cap = cap_bytes;
+	if (h)
+		sip_set_trace_handler(ua->sip, sip_trace);
 }
 
 static void udp_buffer_size(const struct sa *laddr, unsigned bytes)
@@ -380,10 +402,21 @@ int call_ua_alloc(struct call_ua **uap, const struct call_conf *cc, struct media
 	if (!err && needs_dns(cc))
 		err = dns_start(ua);
 	err = err ? err : sip_alloc(&ua->sip, ua->dnsc, UA_CTRANS_BUCKETS, UA_STRANS_BUCKETS,
-				    UA_CONN_BUCKETS, ua->cc.user_agent, NULL, NULL);
+				    UA_CONN_BUCKETS, ua->cc.user_agent, NULL, ua);
 	if (err)
 		goto out;
-	if (log_enabled(LOG_DEBUG))
+	if (cc->hep) {
+		struct sa hs;
+
+		err = sa_decode(&hs, cc->hep_server, strlen(cc->hep_server));
+		err = err ? err : call_hep_alloc(&ua->hep, &hs, cc->hep_id, cc->hep_password);
+		if (err) {
+			log_error("call", "HEP capture server %s: %s", cc->hep_server,
+				  strerror(err));
+			goto out;
+		}
+	}
+	if (log_enabled(LOG_DEBUG) || ua->hep)
 		sip_set_trace_handler(ua->sip, sip_trace);
 	err = call_screen_alloc(&ua->screen, ua->sip);
 	if (!err)

@@ -221,7 +221,50 @@ void media_unbridge(struct media_stream *ms);
 struct media_stats {
 	uint32_t rtp_sent, rtp_received, rtcp_sent, rtcp_received, bad_packets;
 	uint32_t bridged_frames;   /* 20 ms frames of bridged audio sent */
+	/* cccd's view of the peer's RTP (RFC 3550 A.3, A.8) */
+	uint32_t expected;         /* packets the peer's sequence numbers span */
+	int32_t lost;              /* expected - received (duplicates may make it < 0) */
+	uint32_t jitter;           /* interarrival jitter, timestamp units (1/8 ms) */
+	/* the peer's view of ours: its last RTCP report block about our SSRC */
+	uint32_t peer_reports;     /* report blocks about us received */
+	uint8_t peer_fraction;     /* lost in its last interval, /256 */
+	int32_t peer_lost;         /* cumulative */
+	uint32_t peer_jitter;      /* timestamp units */
+	int32_t rtt_ms;            /* from its LSR/DLSR, 0 while unknown */
 };
 void media_stream_stats(const struct media_stream *ms, struct media_stats *st);
+
+/* ---- media quality (quality.c) --------------------------------------------------- */
+
+/* One direction's quality as a listener hears it. */
+struct media_dir_quality {
+	double loss_pct;           /* packets lost, % of those expected */
+	double jitter_ms;
+	double r;                  /* E-model rating, 0..100 */
+	double mos;                /* 1..4.5 */
+};
+
+/* A leg's media quality: from cccd's counters (what cccd received: `rx`) and from the
+ * peer's RTCP reports (what the peer received from cccd: `tx`, valid when peer_report). */
+struct media_quality {
+	uint32_t sent, received, expected;
+	int32_t lost;
+	struct media_dir_quality rx;
+	bool peer_report;
+	int32_t peer_lost;
+	double peer_fraction_pct;  /* its last interval */
+	struct media_dir_quality tx;
+	int32_t rtt_ms;            /* 0 unknown */
+};
+
+/* The ITU-T G.107 E-model for G.711 (the constants and the reasoning are in quality.c):
+ * the rating R of a call with `loss_pct` random packet loss and `delay_ms` one-way delay,
+ * and the MOS of a rating. Pure. */
+double media_emodel_r(double loss_pct, double delay_ms);
+double media_emodel_mos(double r);
+/* A leg's quality from its counters. Pure. */
+void media_quality_from_stats(const struct media_stats *st, struct media_quality *q);
+/* The same for a live stream (its counters as last published, at most 20 ms old). */
+void media_stream_quality(const struct media_stream *ms, struct media_quality *q);
 
 #endif

@@ -120,6 +120,19 @@ struct media_rtcp_report {
 /* Builds SR or RR + SDES CNAME (+ BYE); returns the length, 0 if sz is too small. */
 size_t media_rtcp_write(uint8_t *buf, size_t sz, const struct media_rtcp_report *r);
 
+/* ---- rtcp.c: what the peer's reports say of the stream we send ----------------------- */
+struct media_rtcp_block {
+	uint32_t ssrc;            /* the source reported on (ours) */
+	uint8_t fraction;         /* lost since the last report, /256 */
+	int32_t lost;             /* cumulative, signed 24-bit */
+	uint32_t ext_seq, jitter; /* jitter in timestamp units */
+	uint32_t lsr, dlsr;       /* for the round trip (RFC 3550 6.4.1) */
+};
+/* The last report block about `ssrc` in a compound RTCP packet (SR or RR). 0, ENOENT when
+ * no block names it, EBADMSG for a malformed compound. */
+int media_rtcp_block_find(const uint8_t *buf, size_t len, uint32_t ssrc,
+			  struct media_rtcp_block *b);
+
 /* ---- prompt.c: decoded audio, shared read-only by all streams ---------------------- */
 
 /* Prompt audio: 8 kHz, encoded once per codec. Immutable once built, shared between

@@ -159,6 +159,9 @@ struct wstream {
 
 	/* published counters (read by media_stream_stats on the control loop) */
 	atomic_uint st_rtp_sent, st_rtp_recv, st_rtcp_sent, st_rtcp_recv, st_bad;
+	/* published quality: cccd's view of the peer's RTP, and the peer's last report */
+	atomic_uint st_expected, st_jitter, st_peer_reports, st_peer_fraction, st_peer_jitter;
+	atomic_int st_lost, st_peer_lost, st_rtt_ms;
 };
 
 /* A media thread; owned by struct media. */
@@ -656,6 +659,18 @@ static void rxring_push(struct wstream *ws, const int16_t *pcm, size_t n)
 	}
 }
 
+/* What the record's quality figures read (media_stream_quality), kept current per
+ * packet: a few relaxed stores, so the last snapshot before the stream goes is the call's. */
+static void quality_publish(struct wstream *ws)
+{
+	uint32_t expected = ws->max_ext - ws->base_seq + 1;
+
+	atomic_store_explicit(&ws->st_expected, expected, memory_order_relaxed);
+	atomic_store_explicit(&ws->st_lost, (int32_t)(expected - ws->received),
+			      memory_order_relaxed);
+	atomic_store_explicit(&ws->st_jitter, ws->jitter >> 4, memory_order_relaxed);
+}
+
 /* Sequence and jitter bookkeeping for the reception report (RFC 3550 A.1, A.8). */
 static void rx_stats(struct wstream *ws, const struct media_rtp *rp, uint64_t now_us)
 {
@@ -687,6 +702,7 @@ static void rx_stats(struct wstream *ws, const struct media_rtp *rp, uint64_t no
 	if (d < 0)
 		d = -d;
 	ws->jitter += (uint32_t)d - ((ws->jitter + 8) >> 4);
+	quality_publish(ws);
 }
 
 /* Symmetric RTP without hijacking. We send to where the peer's RTP comes from (behind a
@@ -799,6 +815,27 @@ static void rx_rtp(struct wstream *ws, const uint8_t *buf, size_t len, const str
 		dtmf_rx(ws->drx, pcm, n);
 }
 
+/* The peer's report block about our stream, kept beside our own view for the record; the
+ * round trip (RFC 3550 6.4.1: arrival - LSR - DLSR, in 1/65536 s) once it echoes an SR. */
+static void peer_report(struct wstream *ws, const uint8_t *buf, size_t len)
+{
+	struct media_rtcp_block b;
+
+	if (media_rtcp_block_find(buf, len, ws->ssrc, &b))
+		return;
+	atomic_fetch_add_explicit(&ws->st_peer_reports, 1, memory_order_relaxed);
+	atomic_store_explicit(&ws->st_peer_fraction, b.fraction, memory_order_relaxed);
+	atomic_store_explicit(&ws->st_peer_lost, b.lost, memory_order_relaxed);
+	atomic_store_explicit(&ws->st_peer_jitter, b.jitter, memory_order_relaxed);
+	if (b.lsr) {
+		uint32_t arrival = (uint32_t)(ntp_now() >> 16), rtt = arrival - b.lsr - b.dlsr;
+
+		if (rtt < 10u * 65536) /* beyond 10 s is a clock step or a bogus echo */
+			atomic_store_explicit(&ws->st_rtt_ms, (int32_t)((uint64_t)rtt * 1000 >> 16),
+					      memory_order_relaxed);
+	}
+}
+
 static void rx_rtcp(struct wstream *ws, const uint8_t *buf, size_t len, uint64_t now)
 {
 	struct media_rtcp_info info;
@@ -812,6 +849,8 @@ static void rx_rtcp(struct wstream *ws, const uint8_t *buf, size_t len, uint64_t
 		ws->last_sr_mid = info.sr_ntp_mid;
 		ws->last_sr_ms = now;
 	}
+	if (ws->started)
+		peer_report(ws, buf, len);
 }
 
 static void rx_socket(struct media_worker *w, struct wstream *ws, bool rtcp, uint64_t now)
@@ -1264,4 +1303,13 @@ void media_wstream_stats(const struct wstream *ws, struct media_stats *st)
 	st->rtcp_received = atomic_load_explicit(&w->st_rtcp_recv, memory_order_relaxed);
 	st->bad_packets = atomic_load_explicit(&w->st_bad, memory_order_relaxed);
 	st->bridged_frames = atomic_load_explicit(&w->st_bridged, memory_order_relaxed);
+	st->expected = atomic_load_explicit(&w->st_expected, memory_order_relaxed);
+	st->lost = atomic_load_explicit(&w->st_lost, memory_order_relaxed);
+	st->jitter = atomic_load_explicit(&w->st_jitter, memory_order_relaxed);
+	st->peer_reports = atomic_load_explicit(&w->st_peer_reports, memory_order_relaxed);
+	st->peer_fraction = (uint8_t)atomic_load_explicit(&w->st_peer_fraction,
+							  memory_order_relaxed);
+	st->peer_lost = atomic_load_explicit(&w->st_peer_lost, memory_order_relaxed);
+	st->peer_jitter = atomic_load_explicit(&w->st_peer_jitter, memory_order_relaxed);
+	st->rtt_ms = atomic_load_explicit(&w->st_rtt_ms, memory_order_relaxed);
 }

@@ -90,16 +90,29 @@ json_t *records_participant(const struct records_leg *l)
 			      "Type", l->type ? l->type : "", "TransferFrom", "",
 			      "TransferFromType", "", "TransferTo", "", "TransferToType", "");
 
-	if (p && json_object_update_new(p, json_pack(
+	if (p && (json_object_update_new(p, json_pack(
 		    "{s:I, s:s, s:s, s:I, s:I, s:s, s:s}",
 		    "SkillGroupId", (json_int_t)l->skill_group_id,
 		    "EndStatusString", l->end_status ? l->end_status : "", "RecordURL", "",
 		    "Sequence", (json_int_t)l->sequence, "StartTimestamp", (json_int_t)l->start_ts,
-		    "SkillGroupName", "", "CustomRecordURL", ""))) {
+		    "SkillGroupName", "", "CustomRecordURL", "")) ||
+	    (l->evidence && json_object_set_new(p, "CccdEvidence", records_evidence(l->evidence))))) {
 		json_decref(p);
 		return NULL;
 	}
 	return p;
+}
+
+/* The first leg's evidence as stored (an object); {} when none was kept (a session that
+ * never had a call, or one finished before cccd kept evidence). */
+static json_t *evidence(const char *text)
+{
+	json_t *o = text ? json_loads(text, 0, NULL) : NULL;
+
+	if (json_is_object(o))
+		return o;
+	json_decref(o);
+	return json_object();
 }
 
 /* What the CDR derives from the legs. */
@@ -198,8 +211,9 @@ json_t *records_cdr(const struct store_session *s, const struct store_key_press 
 		json_decref(cdr);
 		return NULL;
 	}
-	if (with_sdkappid &&
-	    json_object_set_new(cdr, "SdkAppId", json_integer((json_int_t)s->sdkappid))) {
+	if (json_object_set_new(cdr, "CccdEvidence", evidence(s->evidence)) ||
+	    (with_sdkappid &&
+	     json_object_set_new(cdr, "SdkAppId", json_integer((json_int_t)s->sdkappid)))) {
 		json_decref(cdr);
 		return NULL;
 	}

@@ -39,13 +39,15 @@ int records_conf_read(const struct conf *cf, struct records_conf *rc, struct con
 {
 	const struct conf_section *sec = conf_section_first(cf, "records");
 	const char *url;
-	uint64_t ttl, keep;
+	uint64_t ttl, keep, trace_days, trace_bytes;
 	int r;
 
 	memset(rc, 0, sizeof(*rc));
 	r = conf_str(sec, "public_url", "", &url, err);
 	r = r ? r : conf_uint(sec, "link_ttl", 86400, 60, 7 * 86400, &ttl, err);
 	r = r ? r : conf_uint(sec, "retention_days", 0, 0, 36500, &keep, err);
+	r = r ? r : conf_uint(sec, "sip_trace_days", 7, 0, 3650, &trace_days, err);
+	r = r ? r : conf_uint(sec, "sip_trace_bytes", 65536, 1024, 16777216, &trace_bytes, err);
 	if (r)
 		return r;
 	if (*url && ((strncmp(url, "http://", 7) && strncmp(url, "https://", 8)) ||
@@ -58,6 +60,8 @@ int records_conf_read(const struct conf *cf, struct records_conf *rc, struct con
 	snprintf(rc->public_url, sizeof(rc->public_url), "%s", url);
 	rc->link_ttl_s = (uint32_t)ttl;
 	rc->retention_days = (uint32_t)keep;
+	rc->sip_trace_days = (uint32_t)trace_days;
+	rc->sip_trace_bytes = (uint32_t)trace_bytes;
 	return 0;
 }
 

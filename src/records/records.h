@@ -14,6 +14,7 @@ struct conf_err;
 struct json_t; /* jansson's json_t (not included here: it clashes with libre's re.h) */
 struct store_session;
 struct store_key_press;
+struct call_evidence;
 
 /* EndStatus → EndStatusString (TCCC's enumeration); "" for an unknown code. */
 const char *records_end_status_string(int end_status);
@@ -28,8 +29,15 @@ struct records_leg {
 	int64_t start_ts, ring_ts, accept_ts, ended_ts;  /* Unix s, 0 = did not happen */
 	const char *end_status;     /* the leg's EndStatusString: "ok" if it was answered */
 	unsigned sequence;          /* 0-based order of the legs */
+	const struct call_evidence *evidence; /* the leg's CccdEvidence, NULL = none */
 };
 struct json_t *records_participant(const struct records_leg *leg);
+
+/* A leg's CccdEvidence object (evidence.c; docs/api-compatibility.md): Call-ID, trunk,
+ * final SIP status and reason, remote media address, and its media quality when it had
+ * media. NULL for lack of memory. _text: the same as compact JSON text (free()). */
+struct json_t *records_evidence(const struct call_evidence *e);
+char *records_evidence_text(const struct call_evidence *e);
 
 /* The TelCdrInfo object of a finished (or any) session, every field with its JSON type.
  * Inputs with `post` set are the post-call survey's (PostIVRKeyPressed). The transfer
@@ -63,6 +71,8 @@ struct records_conf {
 	char public_url[RECORDS_URL_BASE_MAX]; /* base of links; "" = http://[api] listen */
 	uint32_t link_ttl_s;         /* a link works this long after it is made */
 	uint32_t retention_days;     /* recordings older than this are deleted; 0 = kept */
+	uint32_t sip_trace_days;     /* SIP messages of calls kept this long; 0 = not kept */
+	uint32_t sip_trace_bytes;    /* at most this many bytes of them per call */
 };
 
 int records_conf_read(const struct conf *cf, struct records_conf *rc, struct conf_err *err);
@@ -112,11 +122,14 @@ enum records_access records_link_check(const struct records_links *l, const char
  * before `before_s` (Unix s); *countp gets how many. Blocking (disk). */
 int records_sweep(const char *dir, int64_t before_s, unsigned *countp);
 
-/* A thread that runs records_sweep for files older than retention_days, at start and then
- * every hour; no thread when retention_days is 0 (recordings are kept). mem_deref stops it
- * at once, even mid-wait. */
+/* A thread that runs records_sweep for files older than retention_days and, with st and
+ * sip_trace_days, deletes the SIP traces older than that (store_sip_trace_purge), at start
+ * and then every hour; no thread when neither is on. mem_deref stops it at once, even
+ * mid-wait. */
 struct records_cleaner;
-int records_cleaner_alloc(struct records_cleaner **cp, const char *dir,
+struct store;
+int records_cleaner_alloc(struct records_cleaner **cp, struct store *st, uint32_t sip_trace_days,
+			  const char *dir,
 			  uint32_t retention_days);
 
 #endif

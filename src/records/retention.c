@@ -15,6 +15,7 @@
 #include <re_mem.h>
 #include "base/base.h"
 #include "records/records.h"
+#include "store/store.h"
 
 enum { SWEEP_EVERY_S = 3600 };
 
@@ -22,6 +23,8 @@ enum { SWEEP_EVERY_S = 3600 };
 struct records_cleaner {
 	char dir[512];
 	uint32_t retention_days;
+	struct store *st;     /* not owned; NULL = no SIP traces to delete */
+	uint32_t trace_days;
 	pthread_t thread;
 	bool running;
 	pthread_mutex_t lock;
@@ -97,12 +100,21 @@ static void *cleaner_main(void *arg)
 		int err;
 
 		pthread_mutex_unlock(&c->lock);
-		err = records_sweep(c->dir, before, &n);
+		err = c->retention_days ? records_sweep(c->dir, before, &n) : 0;
 		if (err && err != ENOENT)
 			log_warn("records", "retention: cannot read %s: %s", c->dir, strerror(err));
 		else if (n)
 			log_info("records", "retention: %u recordings older than %u days deleted", n,
 				 c->retention_days);
+		n = 0;
+		err = c->st && c->trace_days ?
+			store_sip_trace_purge(c->st, clock_unix_ms() -
+					      (int64_t)c->trace_days * 86400000, &n) : 0;
+		if (err)
+			log_warn("records", "retention: SIP traces not deleted: %s", strerror(err));
+		else if (n)
+			log_info("records", "retention: %u SIP messages older than %u days deleted",
+				 n, c->trace_days);
 		pthread_mutex_lock(&c->lock);
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += SWEEP_EVERY_S;
@@ -128,8 +140,8 @@ static void cleaner_destructor(void *arg)
 	pthread_mutex_destroy(&c->lock);
 }
 
-int records_cleaner_alloc(struct records_cleaner **cp, const char *dir,
-			  uint32_t retention_days)
+int records_cleaner_alloc(struct records_cleaner **cp, struct store *st, uint32_t sip_trace_days,
+			  const char *dir, uint32_t retention_days)
 {
 	struct records_cleaner *c;
 	int err;
@@ -137,13 +149,15 @@ int records_cleaner_alloc(struct records_cleaner **cp, const char *dir,
 	if (!cp || !dir || strlen(dir) >= sizeof(c->dir))
 		return EINVAL;
 	*cp = NULL;
-	if (!retention_days)
+	if (!retention_days && !(st && sip_trace_days))
 		return 0;
 	c = mem_zalloc(sizeof(*c), cleaner_destructor);
 	if (!c)
 		return ENOMEM;
 	strcpy(c->dir, dir);
 	c->retention_days = retention_days;
+	c->st = st;
+	c->trace_days = sip_trace_days;
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->cond, NULL);
 	err = pthread_create(&c->thread, NULL, cleaner_main, c);

@@ -64,6 +64,11 @@ int session_mgr_incoming(struct call *c, const struct call_incoming *in, call_ev
 /* Hangs up every live call (graceful stop after its wait): their records follow. */
 void session_mgr_hangup_all(struct session_mgr *m);
 
+/* The call module's trace handler (call_ua_trace) with the store as arg: a session's SIP
+ * messages of one dialog become one queued write (sip_trace.c). */
+void session_sip_trace(const char *session_id, uint64_t sdkappid, const char *call_id,
+		       const struct call_trace_msg *msgs, size_t n, unsigned dropped, void *arg);
+
 /* Sessions being worked now, and those handed over but not started yet. */
 size_t session_mgr_active(struct session_mgr *m);
 

@@ -58,7 +58,8 @@ static bool is_uri(const char *dest)
 }
 
 /* Appends one leg to the session's ServeParticipants. */
-static void leg_record(struct session_xfer *x, const struct call_times *t, const char *status)
+static void leg_record(struct session_xfer *x, const struct call_times *t, const char *status,
+		       const struct call_evidence *evidence)
 {
 	struct session_work *w = x->w;
 	struct records_leg l = {
@@ -71,6 +72,7 @@ static void leg_record(struct session_xfer *x, const struct call_times *t, const
 		.accept_ts = t->answer_ms / 1000,
 		.ended_ts = (t->end_ms ? t->end_ms : clock_unix_ms()) / 1000,
 		.end_status = status,
+		.evidence = evidence,
 	};
 	json_t *p;
 
@@ -202,7 +204,7 @@ static int dial_next(struct session_xfer *x)
 			const struct call_times t = {.start_ms = clock_unix_ms()};
 
 			err = EACCES;
-			leg_record(x, &t, records_end_status_string(108));
+			leg_record(x, &t, records_end_status_string(108), NULL);
 			continue;
 		}
 		err = call_originate(&x->leg, w->mgr->deps.ua, &p, leg_event, x);
@@ -217,7 +219,7 @@ static int dial_next(struct session_xfer *x)
 				 err == ENOENT ? "no trunk can carry it" : strerror(err));
 			log_warn("session", "%s: transfer to %s not placed: %s", w->row->id, dest,
 				 x->why);
-			leg_record(x, &t, records_end_status_string(err == ENOENT ? 208 : 0));
+			leg_record(x, &t, records_end_status_string(err == ENOENT ? 208 : 0), NULL);
 		}
 	}
 	return err;
@@ -254,7 +256,6 @@ static void leg_event(struct call *c, const struct call_event *ev, void *arg)
 	struct session_work *w = x->w;
 	int err;
 
-	(void)c;
 	switch (ev->type) {
 	case CALL_EV_ANSWERED:
 		tmr_cancel(&x->wait_tmr);
@@ -279,7 +280,9 @@ static void leg_event(struct call *c, const struct call_event *ev, void *arg)
 			ivr_on_transfer_result(w->run, true, NULL);
 		break;
 	case CALL_EV_ENDED:
-		leg_record(x, &ev->times, ev->times.answer_ms ? "ok" : ev->end.status_str);
+		call_trace_bind(c, w->row->id, w->row->sdkappid);
+		leg_record(x, &ev->times, ev->times.answer_ms ? "ok" : ev->end.status_str,
+			   ev->evidence);
 		x->leg = mem_deref(x->leg); /* the call module holds it until we return */
 		if (x->connected) {
 			bridge_over(x, ev);
@@ -381,11 +384,15 @@ void session_xfer_stop(struct session_work *w)
 	if (x->leg) {
 		const struct call_times *t = call_times(x->leg);
 		struct call_times end = *t;
+		struct call_evidence ev;
 
-		/* The caller left (or cccd ended the call): the leg goes with them. */
+		/* The caller left (or cccd ended the call): the leg goes with them; its evidence
+		 * is that of the moment, its media's figures included. */
 		end.end_ms = clock_unix_ms();
+		call_evidence(x->leg, &ev);
+		call_trace_bind(x->leg, w->row->id, w->row->sdkappid);
 		leg_record(x, &end, x->connected ? "ok" :
-			   records_end_status_string(t->ring_ms ? 220 : 221));
+			   records_end_status_string(t->ring_ms ? 220 : 221), &ev);
 		call_hangup(x->leg);
 	}
 	w->xfer = NULL;

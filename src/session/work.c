@@ -91,6 +91,8 @@ static void finish(struct session_work *w, const struct store_session_end *end)
 	snprintf(s.record_id, sizeof(s.record_id), "%s", e.record_id);
 	if (e.participants)
 		s.participants = (char *)e.participants; /* a view, like the rest of s */
+	if (e.evidence)
+		s.evidence = (char *)e.evidence;
 	cdr = records_cdr(&s, w->keys, w->n_keys, true);
 	if (cdr)
 		body = json_dumps(cdr, JSON_COMPACT);
@@ -435,9 +437,8 @@ static void call_event(struct call *c, const struct call_event *ev, void *arg)
 {
 	struct session_work *w = arg;
 	struct store_session_end end = {0};
-	char *legs;
+	char *legs, *evidence;
 
-	(void)c;
 	BASE_ASSERT(!w->finished, "a finished session hears no more of its call");
 	switch (ev->type) {
 	case CALL_EV_RINGING:
@@ -464,6 +465,7 @@ static void call_event(struct call *c, const struct call_event *ev, void *arg)
 			media_event(w, ev->media);
 		break;
 	case CALL_EV_ENDED:
+		call_trace_bind(c, w->row->id, w->row->sdkappid);
 		session_xfer_stop(w);
 		if (w->run && !ivr_run_finished(w->run))
 			ivr_on_hangup(w->run);
@@ -490,8 +492,14 @@ static void call_event(struct call *c, const struct call_event *ev, void *arg)
 		}
 		legs = session_xfer_legs(w);
 		end.participants = legs;
+		evidence = records_evidence_text(ev->evidence);
+		if (!evidence)
+			log_error("session", "%s: out of memory keeping the call's evidence",
+				  w->row->id);
+		end.evidence = evidence;
 		finish(w, &end);
 		free(legs);
+		free(evidence);
 		mem_deref(w);
 		break;
 	}

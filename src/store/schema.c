@@ -181,6 +181,27 @@ static const char *const migrations[] = {
 	 * (docs/push.md); this index finds an instance's due rows, in order, without reading
 	 * the others' (the rowid, seq, is its last column). */
 	"CREATE INDEX outbox_instance_due ON outbox(sdkappid, next_ms) WHERE state = 0;",
+
+	/* 11: per-call evidence — the first leg's Call-ID, trunk, final SIP answer, remote
+	 * media address and media quality (TelCdrInfo's CccdEvidence, a JSON object; the
+	 * transfer legs' ride in participants). */
+	"ALTER TABLE sessions ADD COLUMN evidence TEXT NOT NULL DEFAULT '{}';",
+
+	/* 12: the SIP messages of sessions' calls, kept [records] sip_trace_days (deleted by
+	 * created_ms), read per session (CccdDescribeSipTrace). */
+	("CREATE TABLE sip_messages ("
+	 "  session_id TEXT NOT NULL,"
+	 "  call_id TEXT NOT NULL,"
+	 "  seq INTEGER NOT NULL,"
+	 "  sdkappid INTEGER NOT NULL,"
+	 "  ts_us INTEGER NOT NULL,"
+	 "  tx INTEGER NOT NULL,"
+	 "  src TEXT NOT NULL,"
+	 "  dst TEXT NOT NULL,"
+	 "  message TEXT NOT NULL,"
+	 "  created_ms INTEGER NOT NULL,"
+	 "  PRIMARY KEY (session_id, call_id, seq));"
+	 "CREATE INDEX sip_messages_created ON sip_messages(created_ms);"),
 };
 
 int store_schema_migrate(struct store_conn *c, bool keep_schema)

@@ -20,6 +20,7 @@ static void session_destructor(void *arg)
 	mem_deref(s->variables);
 	mem_deref(s->participants);
 	mem_deref(s->voicemail_urls);
+	mem_deref(s->evidence);
 }
 
 int store_session_alloc(struct store_session **sp, const char *uui, const char *variables)
@@ -33,6 +34,7 @@ int store_session_alloc(struct store_session **sp, const char *uui, const char *
 	err |= str_dup(&s->variables, variables ? variables : "[]");
 	err |= str_dup(&s->participants, "[]");
 	err |= str_dup(&s->voicemail_urls, "[]");
+	err |= str_dup(&s->evidence, "{}");
 	if (err) {
 		mem_deref(s);
 		return ENOMEM;
@@ -82,15 +84,17 @@ static int session_insert_job(struct store_conn *c, void *arg)
 static int session_copy(const struct store_session *s, struct store_session **cp)
 {
 	struct store_session *c;
-	char *uui, *variables, *participants, *voicemail_urls;
+	char *uui, *variables, *participants, *voicemail_urls, *evidence;
 	int err = store_session_alloc(&c, s->uui, s->variables);
 
 	if (err)
 		return err;
 	c->participants = mem_deref(c->participants);
 	c->voicemail_urls = mem_deref(c->voicemail_urls);
+	c->evidence = mem_deref(c->evidence);
 	err = str_dup(&c->participants, s->participants ? s->participants : "[]");
 	err |= str_dup(&c->voicemail_urls, s->voicemail_urls ? s->voicemail_urls : "[]");
+	err |= str_dup(&c->evidence, s->evidence ? s->evidence : "{}");
 	if (err) {
 		mem_deref(c);
 		return ENOMEM;
@@ -99,11 +103,13 @@ static int session_copy(const struct store_session *s, struct store_session **cp
 	variables = c->variables;
 	participants = c->participants;
 	voicemail_urls = c->voicemail_urls;
+	evidence = c->evidence;
 	*c = *s;
 	c->uui = uui;
 	c->variables = variables;
 	c->participants = participants;
 	c->voicemail_urls = voicemail_urls;
+	c->evidence = evidence;
 	*cp = c;
 	return 0;
 }
@@ -285,7 +291,8 @@ int store_session_admit(struct store *st, struct store_session *s,
 #define SESSION_COLUMNS "id, sdkappid, account_id, direction, caller, callee, ivr_id, " \
 	"ivr_version, uui, variables, max_ring_s, request_id, status, created_ms, start_ts, " \
 	"ring_ts, accept_ts, ended_ts, end_status, hungup_side, end_reason, record_url, " \
-	"record_id, participants, outbound_caller, outbound_callee, voicemail_urls, ai"
+	"record_id, participants, outbound_caller, outbound_callee, voicemail_urls, ai, " \
+	"evidence"
 
 static int session_row(sqlite3_stmt *q, struct store_session **sp)
 {
@@ -298,12 +305,14 @@ static int session_row(sqlite3_stmt *q, struct store_session **sp)
 	mem_deref(s->variables);
 	mem_deref(s->participants);
 	mem_deref(s->voicemail_urls);
+	mem_deref(s->evidence);
 	s->uui = store_col_dup(q, 8);
 	s->variables = store_col_dup(q, 9);
 	s->participants = store_col_dup(q, 23);
 	s->voicemail_urls = store_col_dup(q, 26);
+	s->evidence = store_col_dup(q, 28);
 	if (!s->uui || !s->variables || !s->participants ||
-	    !s->voicemail_urls) {
+	    !s->voicemail_urls || !s->evidence) {
 		mem_deref(s);
 		return ENOMEM;
 	}
@@ -414,6 +423,7 @@ struct lifecycle {
 	uint64_t sdkappid;
 	char *cdr_body;         /* owned (mem), or NULL */
 	char *participants;     /* owned (mem), or NULL */
+	char *evidence;         /* owned (mem), or NULL */
 	bool set_numbers;
 	char caller[33], callee[33];
 	int status;
@@ -434,6 +444,7 @@ static void lifecycle_destructor(void *arg)
 	mem_deref(l->record_body);
 	mem_deref(l->text);
 	mem_deref(l->participants);
+	mem_deref(l->evidence);
 }
 
 static struct lifecycle *lifecycle_alloc(const char *id)
@@ -682,7 +693,8 @@ static int finish_write(struct store_conn *c, void *arg)
 	sqlite3_stmt *s = store_stmt(c, "UPDATE sessions SET status = 3, ended_ts = ?, "
 				     "end_status = ?, hungup_side = ?, end_reason = ?, "
 				     "record_url = ?, record_id = ?, "
-				     "participants = coalesce(?, participants) "
+				     "participants = coalesce(?, participants), "
+				     "evidence = coalesce(?, evidence) "
 				     "WHERE id = ? AND status <> 3");
 
 	if (!s)
@@ -697,7 +709,11 @@ static int finish_write(struct store_conn *c, void *arg)
 		sqlite3_bind_text(s, 7, l->participants, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(s, 7);
-	sqlite3_bind_text(s, 8, l->id, -1, SQLITE_STATIC);
+	if (l->evidence)
+		sqlite3_bind_text(s, 8, l->evidence, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 8);
+	sqlite3_bind_text(s, 9, l->id, -1, SQLITE_STATIC);
 	err = step_one(c, s);
 	/* Only the write that finished the session pushes its records: the recording first
 	 * (records-and-push.md §4.5), then the CDR. */
@@ -722,10 +738,12 @@ int store_session_finish(struct store *st, const char *id, uint64_t sdkappid,
 	}
 	l->sdkappid = sdkappid;
 	l->end = *end;
-	l->end.participants = NULL; /* the copy below is the writer's */
+	l->end.participants = NULL; /* the copies below are the writer's */
+	l->end.evidence = NULL;
 	if ((cdr_body && str_dup(&l->cdr_body, cdr_body)) ||
 	    (record_body && str_dup(&l->record_body, record_body)) ||
-	    (end->participants && str_dup(&l->participants, end->participants))) {
+	    (end->participants && str_dup(&l->participants, end->participants)) ||
+	    (end->evidence && str_dup(&l->evidence, end->evidence))) {
 		mem_deref(l);
 		return ENOMEM;
 	}
@@ -782,7 +800,10 @@ int store_session_create_finished(struct store *st, struct store_session *s,
 	b->l->sdkappid = s->sdkappid;
 	b->l->end = *end;
 	b->l->end.participants = NULL;
+	b->l->end.evidence = NULL;
 	err = cdr_body ? str_dup(&b->l->cdr_body, cdr_body) : 0;
+	if (!err && end->evidence)
+		err = str_dup(&b->l->evidence, end->evidence);
 	if (err) {
 		mem_deref(b);
 		return err;

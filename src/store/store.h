@@ -238,6 +238,7 @@ struct store_session {
 	char *voicemail_urls;   /* JSON array of voicemail files (relative, as record_url);
 				   "[]" when none */
 	bool ai;                /* its flow has an AI/speech node: takes an AI channel while live */
+	char *evidence;         /* the first leg's CccdEvidence, a JSON object; "{}" when none */
 };
 
 int store_session_alloc(struct store_session **sp, const char *uui, const char *variables);
@@ -360,6 +361,8 @@ struct store_session_end {
 	char record_url[512];
 	char record_id[64];
 	const char *participants; /* ServeParticipants JSON array (copied), NULL = none */
+	const char *evidence;     /* the first leg's CccdEvidence JSON object (copied), NULL =
+				     none */
 };
 
 /* Marks the session finished (status, end time, EndStatus, HungUpSide, recording) and, in
@@ -563,5 +566,28 @@ int store_outbox_purge(struct store *st, int64_t before_ms, unsigned *countp);
  * this returns, the previous h is not running and will not run. One watcher at a time. */
 typedef void (store_outbox_watch_h)(void *arg);
 void store_outbox_watch(struct store *st, store_outbox_watch_h *h, void *arg);
+
+/* ---- SIP traces (sip_trace.c) ----------------------------------------------------- */
+
+/* One SIP message of a session's call. text: a mem string when the store hands it out. */
+struct store_sip_msg {
+	bool tx;                /* sent by cccd */
+	int64_t ts_us;          /* Unix microseconds */
+	char src[64], dst[64];  /* "ip:port" */
+	char *text;
+};
+
+/* Queues the messages of one dialog (call_id) of a session: one write, never waiting (the
+ * control loop). The texts are copied. */
+int store_sip_trace_add(struct store *st, const char *session_id, uint64_t sdkappid,
+			const char *call_id, const struct store_sip_msg *msgs, size_t n);
+/* The session's messages, in time order, when it is the instance's; none (0 calls of h)
+ * for another instance's. m->text is valid during the call only. Blocking (a read). */
+typedef int (store_sip_msg_h)(const char *call_id, const struct store_sip_msg *m, void *arg);
+int store_sip_trace_get(struct store *st, uint64_t sdkappid, const char *session_id,
+			store_sip_msg_h *h, void *arg);
+/* Deletes the messages written before before_ms; blocking (a write), for the retention
+ * thread. */
+int store_sip_trace_purge(struct store *st, int64_t before_ms, unsigned *countp);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include <re_mem.h>
 #include <re_fmt.h>
 #include <jansson.h>
+#include "call/call.h"
 #include "records/records.h"
 #include "store/store.h"
 
@@ -41,6 +43,7 @@ static const struct {
 	{"VoicemailAsrURL", JSON_ARRAY}, {"AIAgentId", JSON_INTEGER},
 	{"AIAgentName", JSON_STRING}, {"SysHangupReason", JSON_INTEGER},
 	{"SysHangupReasonString", JSON_STRING},
+	{"CccdEvidence", JSON_OBJECT}, /* cccd's addition: the call's evidence */
 };
 
 static struct store_session *answered_session(void)
@@ -372,9 +375,9 @@ static void test_sweep(void **state)
 	}
 	assert_int_equal(records_sweep("/nonexistent-cccd", 2000, &n), ENOENT);
 	/* No retention: no thread. With one, it starts and stops at once. */
-	assert_int_equal(records_cleaner_alloc(&c, dir, 0), 0);
+	assert_int_equal(records_cleaner_alloc(&c, NULL, 7, dir, 0), 0);
 	assert_null(c);
-	assert_int_equal(records_cleaner_alloc(&c, dir, 30), 0);
+	assert_int_equal(records_cleaner_alloc(&c, NULL, 0, dir, 30), 0);
 	assert_non_null(c);
 	mem_deref(c);
 	snprintf(p, sizeof(p), "rm -rf %s", dir);
@@ -451,11 +454,48 @@ static void test_cdr_transfer(void **state)
 	mem_deref(s);
 }
 
+static void test_evidence_json(void **state)
+{
+	struct call_evidence e = {.call_id = "abc@host", .trunk = "carrier", .sip_code = 486,
+				  .sip_reason = "486 Busy Here"};
+	json_t *o, *q;
+
+	(void)state;
+	/* a call that never had media: no Quality */
+	o = records_evidence(&e);
+	assert_non_null(o);
+	assert_string_equal(json_string_value(json_object_get(o, "CallId")), "abc@host");
+	assert_string_equal(json_string_value(json_object_get(o, "Trunk")), "carrier");
+	assert_int_equal(json_integer_value(json_object_get(o, "SipStatus")), 486);
+	assert_string_equal(json_string_value(json_object_get(o, "SipReason")), "486 Busy Here");
+	assert_string_equal(json_string_value(json_object_get(o, "RemoteMediaAddress")), "");
+	assert_null(json_object_get(o, "Quality"));
+	json_decref(o);
+
+	e.sip_code = 200;
+	strcpy(e.remote_media, "127.0.0.1:6000");
+	e.has_media = true;
+	e.quality.sent = 100;
+	e.quality.received = 90;
+	e.quality.expected = 100;
+	e.quality.lost = 10;
+	e.quality.rx.loss_pct = 10;
+	e.quality.rx.mos = 3.4123;
+	o = records_evidence(&e);
+	q = json_object_get(o, "Quality");
+	assert_true(json_is_object(q));
+	assert_int_equal(json_integer_value(json_object_get(q, "PacketsLost")), 10);
+	assert_true(fabs(json_real_value(json_object_get(json_object_get(q, "Received"), "Mos")) - 3.41) < 1e-9);
+	assert_null(json_object_get(q, "PeerReport"));
+	json_decref(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cdr_fields),
 		cmocka_unit_test(test_cdr_transfer),
+		cmocka_unit_test(test_evidence_json),
 		cmocka_unit_test(test_end_status_strings),
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_links),
