@@ -51,6 +51,9 @@ struct call_trunk_conf {
 	unsigned weight;                /* share among trunks of equal priority, 1..1000 */
 	struct call_rule rules[CALL_RULES_MAX];
 	unsigned nrules;
+	bool user_phone;                /* Request-URI and To as sip:NUMBER@host;user=phone */
+	bool pai;                       /* send P-Asserted-Identity with the caller number */
+	bool anonymous;                 /* withhold the caller: From anonymous, Privacy: id */
 };
 
 struct call_listen {
@@ -68,6 +71,8 @@ struct call_conf {
 	unsigned inbound_cps;           /* new inbound calls per second, 0 = no limit */
 	unsigned udp_receive_bytes;     /* SIP UDP sockets' receive buffer, 0 = kernel default */
 	unsigned trunk_attempts;        /* trunks one call may try (INVITEs), 1 = no failover */
+	unsigned session_expires;       /* RFC 4028 interval cccd asks for, 0 = asks none */
+	unsigned min_se;                /* shortest interval cccd accepts (422 below it) */
 	enum media_codec codecs[2];     /* offer/answer preference, from [media] codecs */
 	unsigned ncodecs;
 	struct call_trunk_conf trunks[CALL_TRUNKS_MAX];
@@ -139,7 +144,10 @@ void call_end_status(enum call_cause cause, uint16_t sip_code, bool rang, enum c
 
 struct call_incoming {
 	const char *callee;        /* the dialled number (Request-URI user), call_number_ok */
-	const char *caller;        /* the From user, "" if it is not a number */
+	const char *caller;        /* the From user, or when the From is anonymous (no number)
+				      the P-Asserted-Identity's; "" if neither is a number */
+	bool withheld;             /* the caller asked for privacy (Privacy: id, or an
+				      anonymous From): its number is recorded, never shown on */
 	const char *uui;           /* decoded User-to-User, "" if none */
 	const char *call_id;
 };

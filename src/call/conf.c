@@ -193,8 +193,17 @@ static int trunk_read(const struct conf_section *sec, unsigned position,
 	rc = rc ? rc : conf_uint(sec, "priority", position, 0, 65535, &priority, err);
 	rc = rc ? rc : conf_uint(sec, "weight", 1, 1, CALL_WEIGHT_MAX, &weight, err);
 	rc = rc ? rc : conf_each(sec, "route", route_value, tc, err);
+	rc = rc ? rc : conf_bool(sec, "user_phone", false, &tc->user_phone, err);
+	rc = rc ? rc : conf_bool(sec, "send_pai", true, &tc->pai, err);
+	rc = rc ? rc : conf_bool(sec, "anonymous", false, &tc->anonymous, err);
 	if (rc)
 		return rc;
+	if (tc->anonymous && !tc->pai) {
+		conf_err_set(err, conf_key_line(sec, "anonymous"), "[trunk %s] withholds the "
+			     "caller (anonymous), so it must send it to the carrier in "
+			     "P-Asserted-Identity (send_pai = true)", tc->name);
+		return EINVAL;
+	}
 	if (tc->do_register && !tc->username[0]) {
 		conf_err_set(err, conf_key_line(sec, "register"), "[trunk %s] registers, so it "
 			     "needs 'username' (and 'password')", tc->name);
@@ -224,7 +233,7 @@ int call_conf_read(const struct conf *cf, struct call_conf *cc, struct conf_err 
 	const struct conf_section *sip = conf_section_first(cf, "sip"), *t;
 	struct media_conf mc;
 	const char *ua;
-	uint64_t ring, ring_max, cps, rcvbuf, attempts;
+	uint64_t ring, ring_max, cps, rcvbuf, attempts, se, min_se;
 	int rc;
 
 	memset(cc, 0, sizeof(*cc));
@@ -239,8 +248,18 @@ int call_conf_read(const struct conf *cf, struct call_conf *cc, struct conf_err 
 	rc = rc ? rc : conf_uint(sip, "inbound_cps", 200, 0, 100000, &cps, err);
 	rc = rc ? rc : conf_uint(sip, "udp_receive_bytes", 4194304, 0, 268435456, &rcvbuf, err);
 	rc = rc ? rc : conf_uint(sip, "trunk_attempts", 3, 1, CALL_TRUNKS_MAX, &attempts, err);
+	rc = rc ? rc : conf_uint(sip, "session_expires", 1800, 0, 86400, &se, err);
+	rc = rc ? rc : conf_uint(sip, "min_se", 90, 2, 86400, &min_se, err);
 	if (rc)
 		return rc;
+	if (se && se < min_se) {
+		conf_err_set(err, conf_key_line(sip, "session_expires"), "session_expires (%llu) "
+			     "must be 0 or at least min_se (%llu)", (unsigned long long)se,
+			     (unsigned long long)min_se);
+		return EINVAL;
+	}
+	cc->session_expires = (unsigned)se;
+	cc->min_se = (unsigned)min_se;
 	if (ring > ring_max) {
 		conf_err_set(err, conf_key_line(sip, "ring_timeout"), "ring_timeout (%llu) must "
 			     "not exceed ring_timeout_max (%llu)", (unsigned long long)ring,
