@@ -14,6 +14,7 @@
  * answered with Session-Expires and the refresher, as the RFC asks. */
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 #include "base/base.h"
 #include "call/call_int.h"
 
@@ -108,6 +109,31 @@ bool call_hdr_token(const struct sip_msg *msg, enum sip_hdrid id, const char *to
 	return tf.found;
 }
 
+/* The quoted text="..." of a Reason's parameters (msg_param_decode stops at a blank). */
+static bool reason_quoted_text(const struct pl *params, struct pl *text)
+{
+	for (size_t i = 0; i + 6 < params->l; i++) {
+		const char *p = params->p + i;
+
+		if (p[0] != ';' && p[0] != ' ')
+			continue;
+		while (i + 6 < params->l && (*p == ';' || *p == ' ' || *p == '\t')) {
+			p++;
+			i++;
+		}
+		if (i + 6 < params->l && !strncasecmp(p, "text=\"", 6)) {
+			const char *end = memchr(p + 6, '"', params->l - i - 6);
+
+			if (!end)
+				return false;
+			text->p = p + 6;
+			text->l = (size_t)(end - text->p);
+			return true;
+		}
+	}
+	return false;
+}
+
 int call_reason_text(const struct sip_msg *msg, char *out, size_t outsz)
 {
 	const struct sip_hdr *h = msg ? sip_msg_hdr(msg, SIP_HDR_REASON) : NULL;
@@ -119,16 +145,16 @@ int call_reason_text(const struct sip_msg *msg, char *out, size_t outsz)
 	if (!h)
 		return ENOENT;
 	if (re_regex(h->val.p, h->val.l, "[^ \t;]+[ \t]*[^]*", &proto, NULL, &params) ||
-	    msg_param_decode(&params, "cause", &cause) || cause.l > 5 || !pl_u32(&cause))
+	    msg_param_decode(&params, "cause", &cause) || !cause.l || cause.l > 5)
 		return EINVAL;
-	if (!msg_param_decode(&params, "text", &text) && text.l >= 2 && text.p[0] == '"') {
-		text.p++;
-		text.l -= text.l >= 2 && text.p[text.l - 2] == '"' ? 2 : 1;
+	for (size_t i = 0; i < cause.l; i++) {
+		if (cause.p[i] < '0' || cause.p[i] > '9')
+			return EINVAL;
+	}
+	if (reason_quoted_text(&params, &text) && text.l)
 		re_snprintf(out, outsz, "%r cause %r (%r)", &proto, &cause, &text);
-	}
-	else {
+	else
 		re_snprintf(out, outsz, "%r cause %r", &proto, &cause);
-	}
 	/* it goes into records and logs: printable text only */
 	for (char *p = out; *p; p++) {
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)

@@ -180,7 +180,7 @@ export async function startCccd(opts = {}) {
     "[store]", `path = ${opts.storePath || `${dir}/cccd.db`}`, ...(opts.storeLines || []),
     "[sip]", `listen = udp 127.0.0.1:${sipPort}`, "ring_timeout = 10", ...(opts.sipLines || []),
     "[media]", "rtp_ip = 127.0.0.1", `port_min = ${rtpMin}`, `port_max = ${rtpMax}`,
-    `recording_dir = ${dir}/recordings`, "rtp_timeout_ms = 15000",
+    `recording_dir = ${dir}/recordings`, `rtp_timeout_ms = ${opts.rtpTimeoutMs ?? 15000}`,
     "[push]", "retry_schedule = 200ms,400ms,800ms", "poll_ms = 100",
     ...(opts.sections && opts.sections.includes("[session]") ? [] : ["[session]", "stop_wait = 2"]),
     ...(opts.trunkPort ? ["[trunk peer]", "host = 127.0.0.1", `port = ${opts.trunkPort}`,
