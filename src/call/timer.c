@@ -306,8 +306,14 @@ static void update_resp(int err, const struct sip_msg *msg, void *arg)
 {
 	struct call_timer *t = arg;
 	struct call *c = t->call;
+	const struct sip_hdr *h;
+	enum call_refresher ref;
+	uint32_t se;
 
-	t->req = NULL; /* libre frees the request after this handler */
+	/* t->req: libre clears it before a final response reaches us (and frees the request
+	 * after this handler) */
+	if (!err && msg->scode < 200)
+		return;
 	if (err || msg->scode == 408 || msg->scode == 481) {
 		char why[64];
 
@@ -335,17 +341,13 @@ static void update_resp(int err, const struct sip_msg *msg, void *arg)
 			 msg->scode);
 		return;
 	}
-	if (msg->scode >= 200) {
-		const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_SESSION_EXPIRES);
-		enum call_refresher ref;
-		uint32_t se;
-
-		if (h && !call_se_decode(&h->val, &se, &ref)) {
-			/* refresher=uac names the sender of the refresh: cccd */
-			t->se = se;
-			t->we_refresh = ref != CALL_REFRESHER_UAS;
-			timer_arm(t);
-		}
+	/* a 2xx may change the interval or hand the refreshes over (refresher=uac names the
+	 * sender of the refresh: cccd) */
+	h = sip_msg_hdr(msg, SIP_HDR_SESSION_EXPIRES);
+	if (h && !call_se_decode(&h->val, &se, &ref)) {
+		t->se = se;
+		t->we_refresh = ref != CALL_REFRESHER_UAS;
+		timer_arm(t);
 	}
 }
 
