@@ -251,13 +251,9 @@ int call_timer_offered(struct call_timer *t, const struct call_conf *cc,
 	if (!se)
 		return 0;
 	/* The caller's choice stands; when it named none, a caller that supports timers
-	 * refreshes (its refreshes are what a carrier's SBC sends), else cccd must. */
-	if (ref == CALL_REFRESHER_UAS)
-		t->we_refresh = true;
-	else if (ref == CALL_REFRESHER_UAC)
-		t->we_refresh = false;
-	else
-		t->we_refresh = !t->peer_timer;
+	 * refreshes (its refreshes are what a carrier's SBC sends). A caller that does not
+	 * support them cannot be the refresher, whatever it named (RFC 4028 §9). */
+	t->we_refresh = !t->peer_timer || ref == CALL_REFRESHER_UAS;
 	return 0;
 }
 

@@ -235,6 +235,14 @@ static void test_negotiation(void **state)
 	assert_null(strstr(hdrs, "Require"));
 	mem_deref(m);
 
+	/* a caller without timer support cannot be the refresher, whatever it names */
+	call_timer_init(&t, NULL);
+	m = invite("sip:1@h", "Session-Expires: 300;refresher=uac\r\n");
+	assert_int_equal(call_timer_offered(&t, &cc, m), 0);
+	assert_int_equal(t.se, 300);
+	assert_true(t.we_refresh);
+	mem_deref(m);
+
 	/* the caller's Min-SE raises our interval */
 	call_timer_init(&t, NULL);
 	m = invite("sip:1@h", "Supported: timer\r\nMin-SE: 900\r\n");
