@@ -1,5 +1,6 @@
 /* Fuzz harness: bytes as a SIP message through libre's decoder and the call module's own
- * readers (INFO DTMF, User-to-User, numbers in URIs, Retry-After), and its body through SDP
+ * readers (INFO DTMF, User-to-User, numbers in URIs, Retry-After, Session-Expires and Min-SE with
+ * the session timer negotiation, Reason, Allow/Supported tokens), and its body through SDP
  * offer/answer as both an offer and an answer. */
 #include <stddef.h>
 #include <stdint.h>
@@ -25,6 +26,25 @@ static void sdp_try(struct mbuf *body, bool offer)
 	body->pos = pos;
 }
 
+/* Session-Expires read, and the interval settled as for an inbound INVITE and a 2xx. */
+static void se_try(const struct sip_msg *msg)
+{
+	const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_SESSION_EXPIRES);
+	struct call_conf cc = {.session_expires = 1800, .min_se = 90};
+	struct call_timer t;
+	enum call_refresher ref;
+	char hdrs[300];
+	uint32_t se;
+
+	if (h)
+		(void)call_se_decode(&h->val, &se, &ref);
+	call_timer_init(&t, NULL);
+	(void)call_timer_offered(&t, &cc, msg);
+	call_timer_reply_hdrs(&t, false, hdrs, sizeof(hdrs));
+	call_timer_init(&t, NULL);
+	call_timer_answered(&t, msg);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct mbuf *mb = mbuf_alloc(size + 1);
@@ -41,6 +61,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)call_uri_number(&msg->uri, buf, sizeof(buf));
 		(void)call_uri_number(&msg->from.uri, buf, sizeof(buf));
 		(void)call_retry_after(msg);
+		(void)call_min_se(msg);
+		(void)call_reason_text(msg, buf, sizeof(buf));
+		(void)call_hdr_token(msg, SIP_HDR_ALLOW, "UPDATE");
+		(void)call_hdr_token(msg, SIP_HDR_SUPPORTED, "timer");
+		se_try(msg);
 		if (mbuf_get_left(msg->mb)) {
 			sdp_try(msg->mb, true);
 			sdp_try(msg->mb, false);

@@ -56,6 +56,10 @@ struct call {
 	struct sa sig;                /* where the peer's SIP came from last (symmetric RTP) */
 	int nat_trunk;                /* the trunk whose NAT keys apply, -1 = [sip]/[media] */
 	struct tmr ring_tmr, end_tmr, next_tmr;
+	struct call_timer timer;      /* RFC 4028 session timer (timer.c) */
+	uint32_t min_se_asked;        /* a trunk's 422 asked for this interval at least */
+	bool retried_422;             /* the INVITE was sent again after a 422 */
+	char peer_reason[64];         /* the Reason of the peer's BYE or CANCEL */
 	enum call_state state;
 	bool inbound, rang, peer_bye, answer_asap, accepted, have_offer, media_on;
 	bool end_reported;            /* ENDED was emitted: the owner may have let go */
@@ -80,6 +84,7 @@ static void call_destructor(void *arg)
 	tmr_cancel(&c->ring_tmr);
 	tmr_cancel(&c->end_tmr);
 	tmr_cancel(&c->next_tmr);
+	call_timer_stop(&c->timer);
 	list_unlink(&c->le);
 	call_trace_drop_list(&c->traces);
 	c->ms = mem_deref(c->ms);
@@ -136,6 +141,7 @@ static void call_end(struct call *c, enum call_cause cause, uint16_t code, enum 
 	c->times.end_ms = clock_unix_ms();
 	tmr_cancel(&c->ring_tmr);
 	tmr_cancel(&c->next_tmr);
+	call_timer_stop(&c->timer);
 	call_end_status(cause, code, c->rang, by, &c->end);
 	c->end_code = code;
 	if (c->trunk && c->attempts > 1)
@@ -151,6 +157,20 @@ static void sess_release(struct call *c)
 {
 	c->sess = mem_deref(c->sess);
 }
+
+/* The same with a Reason header (RFC 3326) on the BYE, saying why cccd ends the call.
+ * libre 1.1.0 builds its CANCEL itself, with no room for headers: a CANCEL carries none. */
+static void sess_release_reason(struct call *c, const char *reason)
+{
+	if (c->sess && reason)
+		(void)sipsess_set_close_headers(c->sess, "Reason: %s\r\n", reason);
+	sess_release(c);
+}
+
+/* What cccd's BYEs say (docs/sip.md): Q.850 causes, which carriers map to ISUP. */
+#define REASON_NORMAL "Q.850;cause=16;text=\"Normal call clearing\""
+#define REASON_RTP_TIMEOUT "Q.850;cause=41;text=\"RTP timeout\""
+#define REASON_SESSION_TIMER "Q.850;cause=102;text=\"Session timer expired\""
 
 /* ---- media --------------------------------------------------------------------------- */
 
@@ -172,7 +192,7 @@ static void media_handler(struct media_stream *ms, const struct media_event *mev
 		break;
 	case MEDIA_EV_RTP_TIMEOUT:
 		log_warn("call", "%s: no RTP from the peer: hanging up", c->sid);
-		sess_release(c);
+		sess_release_reason(c, REASON_RTP_TIMEOUT);
 		call_end(c, CALL_CAUSE_ANSWERED, 200, CALL_SIDE_SYSTEM, "RTP timeout");
 		return;
 	default:
@@ -304,7 +324,11 @@ static int offer_handler(struct mbuf **descp, const struct sip_msg *msg, void *a
 	struct call *c = arg;
 
 	/* A re-INVITE: with an offer (hold, codec change) we answer; without one we offer and
-	 * the answer comes in the ACK. */
+	 * the answer comes in the ACK. Either way it refreshes the session (RFC 4028); an
+	 * interval below min_se cannot be refused with 422 here (libre answers re-INVITEs),
+	 * so it is taken as the old interval's refresh. */
+	if (c->state == CALL_ANSWERED)
+		(void)call_timer_refreshed(&c->timer, &c->ua->cc, msg);
 	if (mbuf_get_left(msg->mb))
 		return sdp_take(c, msg, true, descp);
 	return call_sdp_encode(&c->sdp, true, descp);
@@ -387,7 +411,6 @@ static void estab_handler(const struct sip_msg *msg, void *arg)
 	struct call *c = arg;
 	struct call_event ev = {.type = CALL_EV_ANSWERED};
 
-	(void)msg;
 	if (c->state == CALL_ENDED)
 		return;
 	tmr_cancel(&c->ring_tmr);
@@ -395,6 +418,9 @@ static void estab_handler(const struct sip_msg *msg, void *arg)
 		c->times.answer_ms = clock_unix_ms();
 	c->state = CALL_ANSWERED;
 	log_info("call", "%s: answered", c->sid);
+	if (!c->inbound) /* msg is the 2xx; an inbound call settled its timer on the INVITE */
+		call_timer_answered(&c->timer, msg);
+	call_timer_start(&c->timer);
 	emit(c, &ev);
 }
 
@@ -427,6 +453,7 @@ static void info_handler(struct sip *sip, const struct sip_msg *msg, void *arg)
 static bool attempt_failed(struct call *c, int err, const struct sip_msg *msg,
 			   enum call_cause cause, uint16_t code, const char *reason);
 static bool rel100_retry(struct call *c, const struct sip_msg *msg);
+static void attempt_next(void *arg);
 
 static void close_handler(int err, const struct sip_msg *msg, void *arg)
 {
@@ -445,18 +472,39 @@ static void close_handler(int err, const struct sip_msg *msg, void *arg)
 	if (c->state == CALL_ANSWERED || (c->inbound && c->times.answer_ms)) {
 		bool by_peer = c->peer_bye || (err == ECONNRESET && !msg);
 
+		if (by_peer && c->peer_reason[0])
+			re_snprintf(reason, sizeof(reason), "BYE from the peer: %s", c->peer_reason);
+		else if (by_peer)
+			str_ncpy(reason, "BYE from the peer", sizeof(reason));
 		call_end(c, CALL_CAUSE_ANSWERED, 200, by_peer ? CALL_SIDE_USER : CALL_SIDE_SYSTEM,
-			 by_peer ? "BYE from the peer" : reason);
+			 reason);
 	}
 	else if (c->inbound) {
+		if (err == ECONNRESET && c->peer_reason[0])
+			re_snprintf(reason, sizeof(reason), "CANCEL from the caller: %s",
+				    c->peer_reason);
+		else if (err == ECONNRESET)
+			str_ncpy(reason, "CANCEL from the caller", sizeof(reason));
 		call_end(c, err == ECONNRESET ? CALL_CAUSE_IN_CANCEL : CALL_CAUSE_IN_REFUSED, 0,
-			 CALL_SIDE_USER, err == ECONNRESET ? "CANCEL from the caller" : reason);
+			 CALL_SIDE_USER, reason);
 	}
 	else {
 		enum call_cause cause = CALL_CAUSE_TRANSPORT;
 		uint16_t code = 0;
 		const char *why = reason;
 
+		if (msg && !msg->req && msg->scode == 422 && c->trunk && !c->retried_422 &&
+		    call_min_se(msg) > c->min_se_asked) {
+			/* RFC 4028 §7.4: the same trunk again, asking at least its Min-SE */
+			c->retried_422 = true;
+			c->min_se_asked = call_min_se(msg);
+			log_info("call", "%s: trunk %s: 422, calling again with Session-Expires %u",
+				 c->sid, c->trunk->tc->name, c->min_se_asked);
+			c->next--;
+			c->attempts--;
+			tmr_start(&c->next_tmr, 0, attempt_next, c);
+			return;
+		}
 		if (msg && !msg->req && msg->scode >= 300) {
 			cause = CALL_CAUSE_SIP;
 			code = msg->scode;
@@ -505,6 +553,7 @@ static int call_alloc(struct call **cp, struct call_ua *ua, bool inbound)
 	tmr_init(&c->ring_tmr);
 	tmr_init(&c->end_tmr);
 	tmr_init(&c->next_tmr);
+	call_timer_init(&c->timer, c);
 	c->times.start_ms = clock_unix_ms();
 	list_append(&ua->calls, &c->le, c);
 	*cp = c;
@@ -529,8 +578,9 @@ static int trunk_invite(struct call *c)
 	while (c->next < c->plan.n && c->attempts < ua->cc.trunk_attempts) {
 		const struct call_plan_step *st = &c->plan.steps[c->next++];
 		struct call_trunk *t = &ua->trunks[st->trunk];
-		char to_uri[400], from_uri[400], contact[128];
+		char to_uri[400], from_uri[400], pai_uri[400], thdrs[200], contact[128];
 		const char *routev[1] = {t->tc->proxy};
+		const char *uparam = t->tc->user_phone ? ";user=phone" : "";
 		struct mbuf *offer = NULL;
 		enum call_rel100 rel = c->rel_trunk == t ? c->rel_mode : t->tc->rel100;
 
@@ -555,15 +605,27 @@ static int trunk_invite(struct call *c)
 			return err;
 		c->trunk = t;
 		c->attempts++;
-		re_snprintf(to_uri, sizeof(to_uri), "sip:%s@%s%s", st->number, t->hostport,
-			    t->tparam);
-		re_snprintf(from_uri, sizeof(from_uri), "sip:%s@%s", c->caller, t->tc->from_domain);
-		err = sipsess_connect(&c->sess, ua->sock, to_uri, NULL, from_uri, contact, routev,
-				      t->tc->proxy[0] ? 1 : 0, "application/sdp", offer,
+		re_snprintf(to_uri, sizeof(to_uri), "sip:%s@%s%s%s", st->number, t->hostport,
+			    t->tparam, uparam);
+		re_snprintf(pai_uri, sizeof(pai_uri), "sip:%s@%s%s", c->caller,
+			    t->tc->from_domain, uparam);
+		/* RFC 3325: a withheld caller is anonymous in From, its number only in the
+		 * P-Asserted-Identity the trusted carrier needs for billing and emergency. */
+		if (t->tc->anonymous)
+			str_ncpy(from_uri, "sip:anonymous@anonymous.invalid", sizeof(from_uri));
+		else
+			str_ncpy(from_uri, pai_uri, sizeof(from_uri));
+		call_timer_invite_hdrs(&ua->cc, c->min_se_asked, thdrs, sizeof(thdrs));
+		err = sipsess_connect(&c->sess, ua->sock, to_uri,
+				      t->tc->anonymous ? "Anonymous" : NULL, from_uri, contact,
+				      routev, t->tc->proxy[0] ? 1 : 0, "application/sdp", offer,
 				      call_trunk_auth, t, false, offer_handler, answer_handler,
 				      progress_handler, estab_handler, info_handler, NULL,
-				      close_handler, c, "P-Asserted-Identity: <%s>\r\n%s%s", from_uri,
-				      c->uui_hdr, call_rel100_hdr(rel));
+				      close_handler, c, "%s%s%s%s%s%s%s", t->tc->pai ?
+				      "P-Asserted-Identity: <" : "", t->tc->pai ? pai_uri : "",
+				      t->tc->pai ? ">\r\n" : "",
+				      t->tc->anonymous ? "Privacy: id\r\n" : "", thdrs, c->uui_hdr,
+				      call_rel100_hdr(rel));
 		mem_deref(offer);
 		if (!err) {
 			c->rel_sent = rel;
@@ -718,7 +780,7 @@ bool call_uri_ok(const char *uri)
 int call_originate(struct call **cp, struct call_ua *ua, const struct call_params *p,
 		   call_event_h *eh, void *arg)
 {
-	char to_uri[400], from_uri[400], uui_hex[2 * CALL_UUI_MAX + 1], contact[128];
+	char to_uri[400], from_uri[400], uui_hex[2 * CALL_UUI_MAX + 1], thdrs[200], contact[128];
 	struct call_plan plan;
 	struct mbuf *offer = NULL;
 	struct call *c = NULL;
@@ -778,11 +840,13 @@ int call_originate(struct call **cp, struct call_ua *ua, const struct call_param
 			    ua->cc.sip_external[0] ? ua->cc.sip_external : ua->cc.listen[0].host);
 		contact_out(c, strstr(p->uri, ";transport=tcp") ? SIP_TRANSP_TCP :
 			    SIP_TRANSP_UDP, contact, sizeof(contact));
+		call_timer_invite_hdrs(&ua->cc, 0, thdrs, sizeof(thdrs));
 		err = sipsess_connect(&c->sess, ua->sock, to_uri, NULL, from_uri, contact, NULL, 0,
 				      "application/sdp", offer, NULL, NULL, false, offer_handler,
 				      answer_handler, progress_handler, estab_handler,
 				      info_handler, NULL, close_handler, c,
-				      "P-Asserted-Identity: <%s>\r\n%s", from_uri, c->uui_hdr);
+				      "P-Asserted-Identity: <%s>\r\n%s%s", from_uri, thdrs,
+				      c->uui_hdr);
 		if (err) {
 			log_warn("call", "%s: cannot send the INVITE: %s", c->sid, strerror(err));
 			goto out;
@@ -816,13 +880,15 @@ int call_originate(struct call **cp, struct call_ua *ua, const struct call_param
 static int answer_now(struct call *c)
 {
 	struct mbuf *desc = NULL;
+	char thdrs[300];
 	int err;
 
 	if (c->have_offer)
 		err = call_sdp_encode(&c->sdp, false, &desc);
 	else
 		err = call_sdp_encode(&c->sdp, true, &desc);
-	err = err ? err : sipsess_answer(c->sess, 200, "OK", desc, NULL);
+	call_timer_reply_hdrs(&c->timer, false, thdrs, sizeof(thdrs));
+	err = err ? err : sipsess_answer(c->sess, 200, "OK", desc, "%s", thdrs);
 	mem_deref(desc);
 	if (err) {
 		log_warn("call", "%s: cannot answer: %s", c->sid, strerror(err));
@@ -898,6 +964,27 @@ static bool inbound_admit(struct call_ua *ua)
 	return false;
 }
 
+/* The caller's number: the From user; when the From withholds it (anonymous, RFC 3323)
+ * the first P-Asserted-Identity's. Inbound INVITEs come from trunks, the network RFC 3325
+ * trusts; the number is recorded and *withheld says it must not be shown on. */
+static void caller_of(const struct sip_msg *msg, char *out, size_t sz, bool *withheld)
+{
+	const struct sip_hdr *pai = sip_msg_hdr(msg, SIP_HDR_P_ASSERTED_IDENTITY);
+	struct sip_addr addr;
+	struct pl v;
+
+	*withheld = call_hdr_token(msg, SIP_HDR_PRIVACY, "id");
+	if (!call_uri_number(&msg->from.uri, out, sz))
+		return;
+	out[0] = '\0';
+	*withheld = true; /* a From without a number: anonymous, or a name */
+	if (!pai)
+		return;
+	v = pai->val;
+	if (!sip_addr_decode(&addr, &v) && call_uri_number(&addr.uri, out, sz))
+		out[0] = '\0';
+}
+
 void call_incoming(const struct sip_msg *msg, void *arg)
 {
 	struct call_ua *ua = arg;
@@ -933,8 +1020,7 @@ void call_incoming(const struct sip_msg *msg, void *arg)
 				 "Retry-After: 1\r\nContent-Length: 0\r\n\r\n");
 		return;
 	}
-	if (call_uri_number(&msg->from.uri, caller, sizeof(caller)))
-		caller[0] = '\0';
+	caller_of(msg, caller, sizeof(caller), &in.withheld);
 	if (call_uui_decode(msg, uui, sizeof(uui)))
 		uui[0] = '\0';
 	re_snprintf(callid, sizeof(callid), "%r", &msg->callid);
@@ -950,6 +1036,14 @@ void call_incoming(const struct sip_msg *msg, void *arg)
 	str_ncpy(c->call_id, callid, sizeof(c->call_id));
 	if (call_trace_open(ua, &c->traces, &c->trace_bytes, c->call_id))
 		log_warn("call", "%s: no memory for its SIP trace", c->sid);
+	if (call_timer_offered(&c->timer, &ua->cc, msg) == EPROTO) {
+		log_info("call", "%s: Session-Expires below [sip] min_se %u: 422", c->sid,
+			 ua->cc.min_se);
+		(void)sip_treplyf(NULL, NULL, ua->sip, msg, false, 422,
+				  "Session Interval Too Small",
+				  "Min-SE: %u\r\nContent-Length: 0\r\n\r\n", ua->cc.min_se);
+		goto refused;
+	}
 	err = media_init(c, NULL);
 	if (err) {
 		(void)sip_treply(NULL, ua->sip, msg, 503, "Service Unavailable");
@@ -989,11 +1083,13 @@ void call_incoming(const struct sip_msg *msg, void *arg)
 		(void)sip_treply(NULL, ua->sip, msg, 480, "Temporarily Unavailable");
 		return;
 	}
-	log_info("call", "%s: inbound call from '%s' to %s", c->sid, caller, callee);
+	log_info("call", "%s: inbound call from '%s'%s to %s", c->sid, caller,
+		 in.withheld ? " (withheld)" : "", callee);
 	contact_user(c, msg->tp, &msg->dst, contact, sizeof(contact));
 	err = sipsess_accept(&c->sess, ua->sock, msg, 180, "Ringing", contact, "application/sdp",
 			     NULL, NULL, NULL, false, offer_handler, answer_handler,
-			     estab_handler, info_handler, NULL, close_handler, c, NULL);
+			     estab_handler, info_handler, NULL, close_handler, c,
+			     "Supported: timer\r\nAllow: " CALL_ALLOW "\r\n");
 	if (err) {
 		(void)sip_treply(NULL, ua->sip, msg, 500, "Server Internal Error");
 		call_end(c, CALL_CAUSE_IN_REFUSED, 0, CALL_SIDE_SYSTEM, "cannot accept");
@@ -1017,7 +1113,7 @@ void call_hangup(struct call *c)
 	if (!c || c->state == CALL_ENDED)
 		return;
 	if (c->state == CALL_ANSWERED || (c->inbound && c->times.answer_ms)) {
-		sess_release(c);
+		sess_release_reason(c, REASON_NORMAL);
 		call_end(c, CALL_CAUSE_ANSWERED, 200, CALL_SIDE_SYSTEM, "hung up by cccd");
 	}
 	else if (c->inbound) {
@@ -1044,9 +1140,74 @@ struct call *call_find(struct call_ua *ua, const struct sip_msg *msg)
 	return NULL;
 }
 
-void call_peer_bye(struct call *c)
+void call_peer_bye(struct call *c, const struct sip_msg *msg)
 {
-	c->peer_bye = true;
+	char text[sizeof(c->peer_reason)];
+	int err = call_reason_text(msg, text, sizeof(text));
+
+	if (!pl_strcmp(&msg->met, "BYE"))
+		c->peer_bye = true;
+	if (!err) {
+		str_ncpy(c->peer_reason, text, sizeof(c->peer_reason));
+		log_info("call", "%s: %.*s with Reason %s", c->sid, (int)msg->met.l, msg->met.p,
+			 text);
+	}
+	else if (err == EINVAL) {
+		log_info("call", "%s: %.*s with an unreadable Reason", c->sid, (int)msg->met.l,
+			 msg->met.p);
+	}
+}
+
+struct call *call_find_cancelled(struct call_ua *ua, const struct sip_msg *msg)
+{
+	for (struct le *le = ua->calls.head; le; le = le->next) {
+		struct call *c = le->data;
+		const struct sip_dialog *dlg = sipsess_dialog(c->sess);
+
+		/* a CANCEL has the INVITE's To, without our tag: its Call-ID names the call */
+		if (c->inbound && c->state < CALL_ANSWERED && dlg &&
+		    !pl_strcmp(&msg->callid, sip_dialog_callid(dlg)))
+			return c;
+	}
+	return NULL;
+}
+
+struct sipsess *call_sess(const struct call *c)
+{
+	return c->sess;
+}
+
+struct call_ua *call_ua_of(const struct call *c)
+{
+	return c->ua;
+}
+
+const char *call_sid(const struct call *c)
+{
+	return c->sid;
+}
+
+struct call_timer *call_timer_of(struct call *c)
+{
+	return &c->timer;
+}
+
+int call_offer_take(struct call *c, const struct sip_msg *msg, struct mbuf **descp)
+{
+	return sdp_take(c, msg, true, descp);
+}
+
+int call_offer_make(struct call *c, struct mbuf **descp)
+{
+	return call_sdp_encode(&c->sdp, true, descp);
+}
+
+void call_session_expired(struct call *c, const char *why)
+{
+	if (c->state == CALL_ENDED)
+		return;
+	sess_release_reason(c, REASON_SESSION_TIMER);
+	call_end(c, CALL_CAUSE_ANSWERED, 200, CALL_SIDE_SYSTEM, why);
 }
 
 void call_detach(struct call *c)

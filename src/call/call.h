@@ -91,6 +91,9 @@ struct call_trunk_conf {
 	unsigned nrules;
 	enum media_codec codecs[MEDIA_CODECS_MAX]; /* offer preference, best first */
 	unsigned ncodecs;               /* 0: [media] codecs */
+	bool user_phone;                /* Request-URI and To as sip:NUMBER@host;user=phone */
+	bool pai;                       /* send P-Asserted-Identity with the caller number */
+	bool anonymous;                 /* withhold the caller: From anonymous, Privacy: id */
 };
 
 struct call_listen {
@@ -115,6 +118,8 @@ struct call_conf {
 	char media_external[64];        /* [media] external_ip, "" = the bound address */
 	enum media_latch latch;         /* [media] symmetric_rtp */
 	enum media_codec codecs[MEDIA_CODECS_MAX]; /* preference, from [media] codecs */
+	unsigned session_expires;       /* RFC 4028 interval cccd asks for, 0 = asks none */
+	unsigned min_se;                /* shortest interval cccd accepts (422 below it) */
 	unsigned ncodecs;
 	struct call_trunk_conf trunks[CALL_TRUNKS_MAX];
 	unsigned ntrunks;
@@ -196,7 +201,10 @@ void call_end_status(enum call_cause cause, uint16_t sip_code, bool rang, enum c
 
 struct call_incoming {
 	const char *callee;        /* the dialled number (Request-URI user), call_number_ok */
-	const char *caller;        /* the From user, "" if it is not a number */
+	const char *caller;        /* the From user, or when the From is anonymous (no number)
+				      the P-Asserted-Identity's; "" if neither is a number */
+	bool withheld;             /* the caller asked for privacy (Privacy: id, or an
+				      anonymous From): its number is recorded, never shown on */
 	const char *uui;           /* decoded User-to-User, "" if none */
 	const char *call_id;
 };

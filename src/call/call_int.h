@@ -225,6 +225,67 @@ bool call_fork_2xx(struct call_ua *ua, const struct sip_msg *msg);
 /* The early-dialog state of a live outbound call, NULL for others (call.c). */
 struct call_early *call_early_of(struct call *c);
 
+/* ---- session timers (timer.c, RFC 4028) and UPDATE (update.c, RFC 3311) ----------------- */
+
+/* What cccd allows and supports in a dialog: every INVITE, 2xx and OPTIONS answer says it. */
+#define CALL_ALLOW "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE"
+
+/* Who refreshes the session, as a Session-Expires' refresher parameter names it. */
+enum call_refresher { CALL_REFRESHER_NONE = 0, CALL_REFRESHER_UAC, CALL_REFRESHER_UAS };
+
+/* A Session-Expires value "1800;refresher=uac": the interval and the refresher (NONE when
+ * the parameter is absent). EINVAL for anything else, or an interval of 0. Pure. */
+int call_se_decode(const struct pl *val, uint32_t *sep, enum call_refresher *refp);
+/* The delta-seconds of msg's Min-SE; 0 when it has none or an unreadable one. Pure. */
+uint32_t call_min_se(const struct sip_msg *msg);
+/* Does a header of msg (Allow, Supported, Require: comma lists) carry token? Pure. */
+bool call_hdr_token(const struct sip_msg *msg, enum sip_hdrid id, const char *token);
+/* The peer's Reason header (RFC 3326) as text for a record: "Q.850 cause 16 (Normal call
+ * clearing)", "SIP cause 487"; ENOENT when msg has none, EINVAL when unreadable. Pure. */
+int call_reason_text(const struct sip_msg *msg, char *out, size_t outsz);
+
+/* One call's session timer. Owner: its struct call (a member). se 0: no session timer. */
+struct call_timer {
+	struct call *call;
+	uint32_t se;                 /* negotiated interval, seconds */
+	bool we_refresh;             /* cccd refreshes (else the peer does, and cccd watches) */
+	bool uas;                    /* cccd is the dialog's UAS (an inbound call) */
+	bool peer_timer;             /* the peer said Supported: timer */
+	bool peer_update;            /* the peer's Allow lists UPDATE: refresh with it */
+	struct sa laddr;             /* our address in the dialog, for Contact */
+	enum sip_transp tp;
+	struct sip_request *req;     /* our refresh UPDATE in flight */
+	struct tmr tmr;              /* next refresh (we_refresh) or the expiry */
+	unsigned refreshes;          /* refreshes sent or received, for the log */
+};
+
+void call_timer_init(struct call_timer *t, struct call *c);
+void call_timer_stop(struct call_timer *t);
+/* Headers for an outbound INVITE: Session-Expires (cc's, at least min_se_asked, the Min-SE
+ * of a 422), Min-SE, Supported, Allow. Into buf; "" when buf is too small. */
+void call_timer_invite_hdrs(const struct call_conf *cc, uint32_t min_se_asked, char *buf,
+			    size_t sz);
+/* Our INVITE's 2xx: the interval and refresher the peer chose (none when its 2xx names no
+ * Session-Expires), the peer's Allow. */
+void call_timer_answered(struct call_timer *t, const struct sip_msg *msg);
+/* An inbound INVITE: EPROTO when its Session-Expires is below [sip] min_se (answer 422
+ * with Min-SE: cc->min_se); else 0 with the interval and refresher settled. */
+int call_timer_offered(struct call_timer *t, const struct call_conf *cc,
+		       const struct sip_msg *msg);
+/* Headers for our 2xx to an INVITE or UPDATE: Session-Expires with the refresher (when a
+ * timer runs), Require: timer (when the peer supports it), Supported, Allow. */
+void call_timer_reply_hdrs(const struct call_timer *t, bool update, char *buf, size_t sz);
+/* The dialog is up: run the timer (refresh at half the interval, or watch for the peer's
+ * refresh until the interval less min(32 s, a third) is over). */
+void call_timer_start(struct call_timer *t);
+/* A refresh from the peer (re-INVITE or UPDATE): adopt its Session-Expires (EPROTO when it
+ * is below cc->min_se: answer 422) and start the interval again. */
+int call_timer_refreshed(struct call_timer *t, const struct call_conf *cc,
+			 const struct sip_msg *msg);
+
+/* An in-dialog UPDATE (ua.c's first listener): answered here, its SDP offer applied. */
+void call_update_recv(struct call_ua *ua, const struct sip_msg *msg);
+
 /* ---- user agent (ua.c) and calls (call.c) ---------------------------------------------- */
 
 /* A configured trunk at run time. Owner: its call_ua (an array member).
@@ -293,7 +354,21 @@ bool call_trunk_usable(const struct call_trunk *t);
 void call_trunk_invite_failed(struct call_trunk *t, int err, const struct sip_msg *msg);
 /* The live call whose dialog msg belongs to, or NULL. */
 struct call *call_find(struct call_ua *ua, const struct sip_msg *msg);
-void call_peer_bye(struct call *c);
+/* A BYE (or CANCEL) from the peer, with its Reason noted for the record. */
+void call_peer_bye(struct call *c, const struct sip_msg *msg);
+/* The live inbound call an INVITE's CANCEL is for (Call-ID and From tag), or NULL. */
+struct call *call_find_cancelled(struct call_ua *ua, const struct sip_msg *msg);
+/* What timer.c and update.c need of a call. */
+struct sipsess *call_sess(const struct call *c);
+struct call_ua *call_ua_of(const struct call *c);
+const char *call_sid(const struct call *c);
+/* The peer's SDP offer in msg (UPDATE): applied to the media, the answer in *descp. */
+int call_offer_take(struct call *c, const struct sip_msg *msg, struct mbuf **descp);
+/* Our SDP offer for a refresh re-INVITE. */
+int call_offer_make(struct call *c, struct mbuf **descp);
+/* The session timer ran out (no refresh from the peer, or our refresh got 408/481): BYE. */
+void call_session_expired(struct call *c, const char *why);
+struct call_timer *call_timer_of(struct call *c);
 /* sipsess_listen's connection handler: an INVITE that starts a dialog. */
 void call_incoming(const struct sip_msg *msg, void *arg);
 /* The user agent is going away: end the call without an event. */

@@ -258,6 +258,17 @@ static int trunk_read(const struct conf_section *sec, unsigned position,
 			     "list of at most 4 of PCMU, PCMA, G722 and opus", tc->name, codecs);
 		return EINVAL;
 	}
+	rc = rc ? rc : conf_bool(sec, "user_phone", false, &tc->user_phone, err);
+	rc = rc ? rc : conf_bool(sec, "send_pai", true, &tc->pai, err);
+	rc = rc ? rc : conf_bool(sec, "anonymous", false, &tc->anonymous, err);
+	if (rc)
+		return rc;
+	if (tc->anonymous && !tc->pai) {
+		conf_err_set(err, conf_key_line(sec, "anonymous"), "[trunk %s] withholds the "
+			     "caller (anonymous), so it must send it to the carrier in "
+			     "P-Asserted-Identity (send_pai = true)", tc->name);
+		return EINVAL;
+	}
 	if (tc->do_register && !tc->username[0]) {
 		conf_err_set(err, conf_key_line(sec, "register"), "[trunk %s] registers, so it "
 			     "needs 'username' (and 'password')", tc->name);
@@ -327,7 +338,7 @@ int call_conf_read(const struct conf *cf, struct call_conf *cc, struct conf_err 
 	struct media_conf mc;
 	const char *ua, *in_from, *realm;
 	char why[160];
-	uint64_t ring, ring_max, cps, rcvbuf, attempts;
+	uint64_t ring, ring_max, cps, rcvbuf, attempts, se, min_se;
 	int rc;
 
 	memset(cc, 0, sizeof(*cc));
@@ -368,6 +379,18 @@ int call_conf_read(const struct conf *cf, struct call_conf *cc, struct conf_err 
 	memcpy(cc->codecs, mc.prefer, sizeof(cc->codecs));
 	str_ncpy(cc->media_external, mc.external_ip, sizeof(cc->media_external));
 	cc->latch = mc.latch;
+	rc = rc ? rc : conf_uint(sip, "session_expires", 1800, 0, 86400, &se, err);
+	rc = rc ? rc : conf_uint(sip, "min_se", 90, 2, 86400, &min_se, err);
+	if (rc)
+		return rc;
+	if (se && se < min_se) {
+		conf_err_set(err, conf_key_line(sip, "session_expires"), "session_expires (%llu) "
+			     "must be 0 or at least min_se (%llu)", (unsigned long long)se,
+			     (unsigned long long)min_se);
+		return EINVAL;
+	}
+	cc->session_expires = (unsigned)se;
+	cc->min_se = (unsigned)min_se;
 	if (ring > ring_max) {
 		conf_err_set(err, conf_key_line(sip, "ring_timeout"), "ring_timeout (%llu) must "
 			     "not exceed ring_timeout_max (%llu)", (unsigned long long)ring,

@@ -623,8 +623,11 @@ int call_frame_request(const struct sip_msg *msg, uint16_t *scodep, const char *
 		return EINVAL;
 	*scodep = 0;
 	*reasonp = NULL;
-	/* RFC 3261 §8.2.2.1: a scheme we do not serve is 416 (RFC 4475 §3.3.2) */
-	if (msg->req && !sip_scheme(msg->ruri.p, msg->ruri.l)) {
+	/* RFC 3261 §8.2.2.1: a scheme we do not serve is 416 (RFC 4475 §3.3.2). tel: is
+	 * served: carriers address numbers with it (RFC 3966), on INVITEs only. */
+	if (msg->req && !sip_scheme(msg->ruri.p, msg->ruri.l) &&
+	    !(!pl_strcmp(&msg->met, "INVITE") && msg->ruri.l > 4 &&
+	      !strncasecmp(msg->ruri.p, "tel:", 4))) {
 		*scodep = 416;
 		*reasonp = "Unsupported URI Scheme";
 	}

@@ -149,12 +149,16 @@ int call_uui_decode(const struct sip_msg *msg, char *out, size_t outsz)
 
 int call_uri_number(const struct uri *uri, char *out, size_t outsz)
 {
+	struct pl num;
 	size_t n = 0;
 
 	if (!uri || !out || !outsz)
 		return EINVAL;
-	for (size_t i = 0; i < uri->user.l; i++) {
-		char c = uri->user.p[i];
+	/* tel:+8613800138000 (RFC 3966): libre reads the number as the URI's host */
+	num = !pl_strcasecmp(&uri->scheme, "tel") && !pl_isset(&uri->user) ? uri->host :
+	      uri->user;
+	for (size_t i = 0; i < num.l; i++) {
+		char c = num.p[i];
 
 		if (c == '-' || c == '.' || c == '(' || c == ')')
 			continue;

@@ -5,8 +5,6 @@
 #include "base/base.h"
 #include "call/call_int.h"
 
-#define ALLOW "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"
-
 /* Buckets of libre's hash tables, each a list walked on every lookup. A transaction
  * outlives its call: over UDP a server transaction stays 32 s after its final response
  * (RFC 3261 Timer J), so at 600 calls/s about 19,000 BYE transactions are alive at once
@@ -212,7 +210,8 @@ static bool request_first(const struct sip_msg *msg, void *arg)
 		 * timer per OPTIONS (libre inserts timers by walking a sorted list), and a
 		 * retransmitted OPTIONS is simply answered again. */
 		(void)sip_replyf(ua->sip, msg, 200, "OK",
-				  "Allow: " ALLOW "\r\n"
+				  "Allow: " CALL_ALLOW "\r\n"
+				  "Supported: timer\r\n"
 				  "Accept: application/sdp, application/dtmf-relay, "
 				  "application/dtmf\r\n"
 				  "Content-Length: 0\r\n"
@@ -223,7 +222,17 @@ static bool request_first(const struct sip_msg *msg, void *arg)
 		struct call *c = call_find(ua, msg);
 
 		if (c)
-			call_peer_bye(c); /* noted; libre's session layer answers it */
+			call_peer_bye(c, msg); /* noted; libre's session layer answers it */
+	}
+	else if (!pl_strcmp(&msg->met, "CANCEL")) {
+		struct call *c = call_find_cancelled(ua, msg);
+
+		if (c)
+			call_peer_bye(c, msg); /* its Reason, for the record; libre answers it */
+	}
+	else if (!pl_strcmp(&msg->met, "UPDATE")) {
+		call_update_recv(ua, msg); /* libre 1.1.0's sessions have no UPDATE */
+		return true;
 	}
 	return false;
 }
@@ -240,7 +249,7 @@ static bool request_last(const struct sip_msg *msg, void *arg)
 		(void)sip_reply(ua->sip, msg, 481, "Call/Transaction Does Not Exist");
 	else
 		(void)sip_replyf(ua->sip, msg, 405, "Method Not Allowed",
-				 "Allow: " ALLOW "\r\nContent-Length: 0\r\n\r\n");
+				 "Allow: " CALL_ALLOW "\r\nContent-Length: 0\r\n\r\n");
 	char sab[64];
 
 	log_debug("call", "refused %.*s from %s", (int)msg->met.l, msg->met.p,

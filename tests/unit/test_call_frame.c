@@ -190,10 +190,40 @@ static void test_scheme(void **state)
 	mem_deref(mb);
 }
 
+/* tel: (RFC 3966) is served on INVITEs, the way carriers address numbers; not elsewhere. */
+static uint16_t scheme_scode(const char *start)
+{
+	char m[512];
+	struct mbuf *mb;
+	struct sip_msg *msg = NULL;
+	const char *reason;
+	uint16_t scode = 0;
+
+	snprintf(m, sizeof(m), "%s SIP/2.0\r\n" HDRS "l: 0\r\n\r\n", start);
+	mb = mbuf_alloc(sizeof(m));
+	(void)mbuf_write_str(mb, m);
+	mb->pos = 0;
+	assert_int_equal(sip_msg_decode(&msg, mb), 0);
+	assert_int_equal(call_frame_request(msg, &scode, &reason), 0);
+	mem_deref(msg);
+	mem_deref(mb);
+	return scode;
+}
+
+static void test_tel_scheme(void **state)
+{
+	(void)state;
+	assert_int_equal(scheme_scode("INVITE tel:+8613800138000"), 0);
+	assert_int_equal(scheme_scode("INVITE tel:+86-138;phone-context=+86"), 0);
+	assert_int_equal(scheme_scode("OPTIONS tel:+8613800138000"), 416);
+	assert_int_equal(scheme_scode("INVITE mailto:a@b"), 416);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sound),
+		cmocka_unit_test(test_tel_scheme),
 		cmocka_unit_test(test_content_length),
 		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_headers),

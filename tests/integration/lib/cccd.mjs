@@ -186,7 +186,7 @@ export async function startCccd(opts = {}) {
     ...(opts.inboundFrom === null ? [] : [`inbound_from = ${opts.inboundFrom || "127.0.0.1"}`]),
     ...(opts.sipLines || []),
     "[media]", `rtp_ip = ${opts.rtpIp || "127.0.0.1"}`, `port_min = ${rtpMin}`, `port_max = ${rtpMax}`,
-    `recording_dir = ${dir}/recordings`, "rtp_timeout_ms = 15000", ...(opts.mediaLines || []),
+    `recording_dir = ${dir}/recordings`, `rtp_timeout_ms = ${opts.rtpTimeoutMs ?? 15000}`, ...(opts.mediaLines || []),
     "[push]", "retry_schedule = 200ms,400ms,800ms", "poll_ms = 100",
     ...(opts.sections && opts.sections.includes("[session]") ? [] : ["[session]", "stop_wait = 2"]),
     ...(opts.trunkPort ? ["[trunk peer]", "host = 127.0.0.1", `port = ${opts.trunkPort}`,
