@@ -89,6 +89,9 @@ static int invalid(const PhoneNumberUtil *u, const PhoneNumber &n, char *why, si
 		return why_set(why, whysz, "has no length a number in %s has", region.c_str());
 	case PhoneNumberUtil::INVALID_COUNTRY_CODE:
 		return why_set(why, whysz, "has no known country code");
+	case PhoneNumberUtil::IS_POSSIBLE_LOCAL_ONLY:
+		return why_set(why, whysz, "is a local number in %s: give it with its area code",
+			       region.c_str());
 	default:
 		return why_set(why, whysz, "is in no range of %s's numbering plan (short codes "
 			       "and unassigned ranges cannot be called)", region.c_str());

@@ -221,6 +221,35 @@ int policy_number_normalise(const char *in, const char *default_cc, char out[33]
 	return plan_number(d, default_cc, in, out, why, whysz);
 }
 
+int policy_number_kind(const char *number, const char *default_cc,
+		       struct policy_number_kind *kind)
+{
+	size_t ccl;
+
+	if (!number || !kind || strncmp(number, "00", 2) != 0 || !all_digits(number))
+		return EINVAL;
+	ccl = numbering_cc_len(number + 2);
+	if (!ccl)
+		return EINVAL;
+	if (!default_cc || !*default_cc)
+		default_cc = "86";
+	kind->international = strlen(default_cc) != ccl || strncmp(number + 2, default_cc, ccl);
+	if (strncmp(number, "0086", 4) != 0) {
+		kind->type = numbering_type(number);
+		return 0;
+	}
+	/* China: the classes cn_nsn accepts, so that 12x test numbers are mobiles too. */
+	if (number[4] == '1' && strlen(number + 4) == 11)
+		kind->type = NUMBERING_MOBILE;
+	else if (strncmp(number + 4, "400", 3) == 0)
+		kind->type = NUMBERING_SHARED_COST;
+	else if (strncmp(number + 4, "800", 3) == 0)
+		kind->type = NUMBERING_TOLL_FREE;
+	else
+		kind->type = NUMBERING_FIXED;
+	return 0;
+}
+
 /* A prefix cannot be validated like a number (it is incomplete), only placed: "+86138",
  * "0086138" -> "0086138"; national "0991" -> "0086991", "138" -> "0086138"; in another
  * country its plan's trunk prefix goes ("020" in the UK -> "004420", "1212" in NANP ->
