@@ -14,7 +14,7 @@
 #include "numbering/numbering.h"
 
 /* Longest input we look at: real numbers with separators are far shorter. */
-enum { NUMBER_IN_MAX = 64, NUMBER_DIGITS_MAX = 20 };
+enum { NUMBER_IN_MAX = 64, NUMBER_DIGITS_MIN = 3, NUMBER_DIGITS_MAX = 20 };
 
 /* E.164: a country code and NSN have at most 15 digits together; NSNs at least 4. */
 enum { E164_MAX = 15, NSN_MIN = 4 };
@@ -152,6 +152,27 @@ static int plan_number(const char *d, const char *cc, const char *in, char out[3
 		snprintf(nsn, sizeof(nsn), "%s", out + 4);
 		return cn_nsn(nsn, in, out, why, whysz);
 	}
+	return 0;
+}
+
+int policy_number_syntax(const char *in, char out[33], char *why, size_t whysz)
+{
+	char d[NUMBER_DIGITS_MAX + 3];
+	bool intl;
+	int err;
+
+	if (!in || !out)
+		return policy_why(why, whysz, "no number");
+	err = clean_number(in, d, sizeof(d), false, NULL, why, whysz);
+	if (err)
+		return err;
+	intl = d[0] == '0' && d[1] == '0';
+	if (intl && d[2] == '0')
+		return policy_why(why, whysz, "'%s': no country code starts with 0", in);
+	if (strlen(d) - (intl ? 2 : 0) < NUMBER_DIGITS_MIN)
+		return policy_why(why, whysz, "'%s' has fewer than %d digits", in,
+				  NUMBER_DIGITS_MIN);
+	memcpy(out, d, strlen(d) + 1);
 	return 0;
 }
 

@@ -59,6 +59,13 @@ struct policy_verdict {
 int policy_number_normalise(const char *in, const char *default_cc, char out[33],
 			    char *why, size_t whysz);
 
+/* Steps 1-2 alone, the syntax every number has before any country's rules apply: digits
+ * with separators (space - . ( )), an optional leading "+" or "00", 3 to 20 digits. out
+ * gets the digits, "+" written "00" — a string with nothing else in it, so nothing else
+ * ever reaches a dial string. The API checks numbers with this before it knows the
+ * instance's country; EINVAL with the reason in why. */
+int policy_number_syntax(const char *in, char out[33], char *why, size_t whysz);
+
 /* What a normalised number reaches, for the rules that depend on it (the destination
  * allow-list's premium and international blocks, blind areas): its type by its country's
  * plan — China's by the TCCC rules above (1 + 10 digits mobile, 400 shared cost, 800 toll
