@@ -146,6 +146,11 @@ static int plan_number(const char *d, const char *cc, const char *in, char out[3
 		return policy_why(why, whysz, "'%s' is longer than any number", in);
 	if (err)
 		return err == EINVAL ? policy_why(why, whysz, "'%s' %s", in, nwhy) : err;
+	/* Some plans' data allow more (Germany's long fixed-line extensions); E.164, which
+	 * every carrier on the way enforces, does not. */
+	if (strlen(out) - 2 > E164_MAX)
+		return policy_why(why, whysz, "'%s': an international number has 4 to 15 digits "
+			    "after the country code", in);
 	if (strncmp(out, "0086", 4) == 0) {
 		char nsn[33];
 

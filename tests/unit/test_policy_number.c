@@ -173,6 +173,8 @@ static void test_uk_germany_india_brazil(void **state)
 	ok_cc("030 123456", "49", "004930123456");
 	ok_cc("0151 1234 5678", "49", "004915112345678");
 	ok_cc("+49 30 123456", "1", "004930123456");
+	/* Germany's plan allows longer numbers than E.164 (found by fuzz_number). */
+	bad_cc("4 20 7946 046 0958", "49", "4 to 15 digits");
 	ok_cc("098765 43210", "91", "00919876543210");
 	ok_cc("98765 43210", "91", "00919876543210");
 	ok_cc("(11) 91234-5678", "55", "005511912345678");
