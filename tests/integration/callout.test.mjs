@@ -197,8 +197,13 @@ test("default_cc 1, 39 and 44: national callees normalised by their country's pl
   // Records of calls already over, if any, are those of the normalised number.
   assert.ok(cdr.TelCdrList.every((c) => c.Callee === "0012125550100" || c.Caller === "0012125550100"));
 
-  const it = tenant({ default_cc: "39" }, ["--number", "+39 02 1234 5678"]);
+  // The operator's `ccc admin --number` is read in the instance's country too.
+  const it = tenant({ default_cc: "39" }, ["--number", "02 1234 5678"]);
   assert.equal(await callee(it, "06 1234 5678"), "00390612345678", "Italy's leading 0 kept");
+  r = await create(it, "06 1234 5678", { Callers: ["02 1234 5678"] });
+  assert.equal(r.err, undefined);
+  const s = await it.api.DescribeTelSession({ SdkAppId: it.sdkappid, SessionId: r.SessionId });
+  assert.equal(s.Session.Caller, "00390212345678");
   assert.equal(await callee(it, "347 123 4567"), "00393471234567");
 
   const gb = tenant({ default_cc: "44" }, ["--number", "+44 20 7946 0000"]);
