@@ -3,9 +3,11 @@
  * India, Brazil), the rejections with their reasons, and the kinds of numbers. */
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <setjmp.h>
 #include <errno.h>
 #include <string.h>
+#include <pthread.h>
 #include <cmocka.h>
 #include "policy/policy.h"
 #include "policy/policy_int.h"
@@ -258,9 +260,47 @@ static void test_prefixes(void **state)
 	assert_int_equal(policy_prefix_normalise("20*", "44", out, why, sizeof(why)), EINVAL);
 }
 
+/* API threads normalise at once: libphonenumber's first use and its regular-expression
+ * cache are shared between them (run under the tsan variant too). */
+static void *normalise_many(void *arg)
+{
+	static const char *const in[][3] = {
+		{"06 1234 5678", "39", "00390612345678"},
+		{"1 212 555 0100", "1", "0012125550100"},
+		{"020 7946 0958", "44", "00442079460958"},
+		{"13800138000", "86", "008613800138000"},
+		{"0151 1234 5678", "49", "004915112345678"},
+	};
+	size_t bad = 0;
+
+	for (size_t i = 0; i < 200; i++) {
+		const char *const *c = in[(i + (size_t)(uintptr_t)arg) % 5];
+		char out[33];
+
+		if (policy_number_normalise(c[0], c[1], out, NULL, 0) || strcmp(out, c[2]))
+			bad++;
+	}
+	return (void *)(uintptr_t)bad;
+}
+
+static void test_threads(void **state)
+{
+	pthread_t t[4];
+	void *bad;
+
+	(void)state;
+	for (uintptr_t i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, normalise_many, (void *)i), 0);
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(t[i], &bad), 0);
+		assert_null(bad);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_spec_examples),
 		cmocka_unit_test(test_other_countries),
 		cmocka_unit_test(test_rejections),
