@@ -2,7 +2,8 @@
 # `make VARIANT=asan` builds the AddressSanitizer + UBSan variant into build/asan;
 # `make VARIANT=tsan` builds the ThreadSanitizer variant into build/tsan;
 # `make fuzz` builds the libFuzzer harnesses with clang into build/fuzz.
-# Sources are found by wildcard: a module is a folder under src/, a unit test is
+# Sources are found by wildcard: a module is a folder under src/ (C, or C++ *.cc where a
+# C++ library sits behind a C header: src/numbering), a unit test is
 # tests/unit/test_<name>.c, a fuzz harness is fuzz/fuzz_<name>.c. Nothing to register.
 
 VARIANT ?= release
@@ -16,16 +17,21 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 DEFS    := -D_GNU_SOURCE -DHAVE_INTTYPES_H -DHAVE_STDBOOL_H -DHAVE_INET6
 WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-missing-field-initializers
 CFLAGS_COMMON := -std=c17 $(DEFS) $(WARN) -Isrc $(PKG_CFLAGS) -pthread -MMD -MP
-LIBS    := $(PKG_LIBS) -lflite_cmu_us_kal -lflite_usenglish -lflite_cmulex -lflite -lm -pthread
+# libphonenumber (src/numbering) has no pkg-config file; its .so names its own
+# dependencies (protobuf, ICU, absl), but our objects use protobuf's inline code directly.
+LIBS    := $(PKG_LIBS) -lphonenumber -lprotobuf -lflite_cmu_us_kal -lflite_usenglish \
+	   -lflite_cmulex -lflite -lm -pthread
 
 ifeq ($(VARIANT),asan)
 CC      ?= gcc
+CXX     ?= g++
 CFLAGS  := $(CFLAGS_COMMON) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LDFLAGS := -fsanitize=address,undefined
 else ifeq ($(VARIANT),tsan)
 # libre is linked statically here so that its mem_ref/mem_deref calls, ours and its own,
 # go through the wrappers of src/base/tsan_mem.c, which show its reference counts to TSan.
 CC      ?= gcc
+CXX     ?= g++
 CFLAGS  := $(CFLAGS_COMMON) -O1 -g -fno-omit-frame-pointer -fsanitize=thread -DCCCD_TSAN
 LDFLAGS := -fsanitize=thread -Wl,--wrap=mem_ref,--wrap=mem_deref \
 	   -Wl,--undefined=__wrap_mem_ref,--undefined=__wrap_mem_deref
@@ -33,6 +39,7 @@ LIBS    := $(filter-out -lre,$(LIBS)) -Wl,-Bstatic -lre -Wl,-Bdynamic \
 	   $(filter-out -lre,$(shell pkg-config --static --libs libre 2>/dev/null))
 else ifeq ($(VARIANT),fuzz)
 CC      := clang
+CXX     := clang++
 CFLAGS  := $(CFLAGS_COMMON) -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -DCCCD_FUZZ
 LDFLAGS := -fsanitize=fuzzer,address,undefined
 else
@@ -40,7 +47,10 @@ CFLAGS  := $(CFLAGS_COMMON) -O2 -g
 LDFLAGS :=
 endif
 
+# C++ takes the C flags but the language standard and the C-only warnings.
+CXXFLAGS  := $(filter-out -std=c17,$(CFLAGS)) -std=c++17
 LIB_SRCS  := $(filter-out src/cli/%,$(wildcard src/*/*.c))
+LIB_CXX_SRCS := $(wildcard src/*/*.cc)
 CLI_SRCS  := $(wildcard src/cli/*.c)
 TEST_SRCS := $(wildcard tests/unit/test_*.c)
 # C programs the integration tests drive (tests/integration/*.c → build/<variant>/itests/);
@@ -49,7 +59,7 @@ ITEST_SRCS := $(filter-out tests/integration/fault_%.c,$(wildcard tests/integrat
 SHIM_SRCS := $(wildcard tests/integration/fault_*.c)
 FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
 
-LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(LIB_CXX_SRCS:%.cc=$(BUILD)/obj/%.o)
 CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB       := $(BUILD)/libcccd.a
 TESTS     := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -75,6 +85,11 @@ $(BUILD)/obj/%.o: %.c
 	@$(if $(V),,echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
+$(BUILD)/obj/%.o: %.cc
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  CXX     $<")
+	$(Q)$(CXX) $(CXXFLAGS) -c $< -o $@
+
 $(LIB): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	@rm -f $@
@@ -82,21 +97,21 @@ $(LIB): $(LIB_OBJS)
 
 $(BUILD)/cccd: $(BUILD)/obj/src/main.o $(LIB)
 	@$(if $(V),,echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(Q)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/ccc: $(CLI_OBJS) $(LIB)
 	@$(if $(V),,echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(Q)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
+	$(Q)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
 
 $(BUILD)/itests/%: $(BUILD)/obj/tests/integration/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(Q)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 # Without sanitizers: a preloaded object must not bring a second runtime (under ASan the
 # test puts the ASan runtime first in LD_PRELOAD, then the shim).
@@ -108,7 +123,7 @@ $(BUILD)/itests/%.so: tests/integration/%.c
 $(BUILD)/fuzz/%: $(BUILD)/obj/fuzz/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(Q)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 fuzz:
 	$(MAKE) VARIANT=fuzz

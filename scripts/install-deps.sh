@@ -8,7 +8,7 @@ PKGS=(
   build-essential pkg-config clang libclang-rt-14-dev
   libre-dev libmicrohttpd-dev libjansson-dev libssl-dev libsqlite3-dev
   libcurl4-openssl-dev libspandsp-dev libopus-dev libsndfile1-dev libspeexdsp-dev flite1-dev
-  libcmocka-dev tzdata
+  libphonenumber-dev libcmocka-dev tzdata
   sip-tester baresip sox sqlite3 nginx-light wrk curl ca-certificates iproute2 iptables procps psmisc
 )
 command -v node >/dev/null 2>&1 || PKGS+=(nodejs)

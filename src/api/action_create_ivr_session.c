@@ -9,6 +9,7 @@
 #include "api/api_int.h"
 #include "base/base.h"
 #include "ivr/ivr.h"
+#include "policy/policy.h"
 #include "store/store.h"
 
 /* Limits written in docs/api-compatibility.md. */
@@ -23,12 +24,13 @@ enum {
 
 static enum api_code check_number(const json_t *v, const char *path, struct api_error *e)
 {
-	char buf[40];
+	char digits[33], why[160];
 
-	if (api_number_normalise(json_string_value(v), buf, sizeof(buf)))
+	/* The syntax only: the instance's country, read later, says what the digits mean. */
+	if (policy_number_syntax(json_string_value(v), digits, why, sizeof(why)))
 		return api_fail(e, API_INVALID_PARAMETER_VALUE, "The value of `%s` is not a "
 				"phone number: use digits with an optional leading + or 00 "
-				"(3 to 20 digits).", path);
+				"(3 to 20 digits): %s.", path, why);
 	return API_OK;
 }
 

@@ -2,10 +2,12 @@
  * by the same records_cdr as the CDR push, so both always agree. */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <re_types.h>
 #include <re_mem.h>
 #include <re_mbuf.h>
 #include "api/api_int.h"
+#include "policy/policy.h"
 #include "records/records.h"
 #include "store/store.h"
 
@@ -68,8 +70,9 @@ static int cdr_add(struct store_session *s, void *arg)
 	return err;
 }
 
-/* The strings of a JSON array (validated: every element is a string). */
-static size_t strings_of(const json_t *a, const char **out, char (*norm)[33])
+/* The strings of a JSON array (validated: every element is a string); with norm, each
+ * normalised as CreateIVRSession stored it, in the instance's country cc. */
+static size_t strings_of(const json_t *a, const char **out, char (*norm)[33], const char *cc)
 {
 	size_t n = 0, i;
 	json_t *v;
@@ -79,7 +82,7 @@ static size_t strings_of(const json_t *a, const char **out, char (*norm)[33])
 
 		if (norm) {
 			/* A number that does not normalise can match nothing; keep it as given. */
-			if (api_number_normalise(s, norm[n], sizeof(norm[n])))
+			if (policy_number_normalise(s, cc, norm[n], NULL, 0))
 				snprintf(norm[n], sizeof(norm[n]), "%s", s);
 			out[n] = norm[n];
 		}
@@ -123,8 +126,25 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 	if (rc != API_OK)
 		return rc;
 
-	q.n_session_ids = strings_of(json_object_get(p, "SessionIds"), ids, NULL);
-	q.n_phones = strings_of(json_object_get(p, "Phones"), phones, norm);
+	q.n_session_ids = strings_of(json_object_get(p, "SessionIds"), ids, NULL, NULL);
+	if (json_array_size(json_object_get(p, "Phones"))) {
+		struct policy_rules *rules = NULL;
+		char *text = NULL;
+
+		/* National numbers in Phones mean what they meant to CreateIVRSession. */
+		err = store_instance_rules_get(ctx->st, sdkappid, &text);
+		if (err)
+			return api_fail(e, API_INTERNAL_ERROR, "The database is unavailable.");
+		err = text[0] ? policy_rules_parse(&rules, text, strlen(text), NULL, 0)
+			      : policy_rules_default(&rules);
+		mem_deref(text);
+		if (err)
+			return api_fail(e, API_INTERNAL_ERROR, "The calling rules of instance %llu "
+					"do not load.", (unsigned long long)sdkappid);
+		q.n_phones = strings_of(json_object_get(p, "Phones"), phones, norm,
+					policy_rules_default_cc(rules));
+		mem_deref(rules);
+	}
 	pg.list = json_array();
 	if (!pg.list)
 		return api_fail(e, API_INTERNAL_ERROR, "Out of memory.");

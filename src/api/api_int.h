@@ -289,12 +289,6 @@ enum api_code api_callout_admit(const struct api_ctx *ctx, const json_t *params,
 				struct store_session *s, uint32_t ai_channels,
 				struct api_error *e);
 
-/* A phone number as callers give it ("+86 13...", "008613...", "013...") → the stored form
- * ("008613...", national numbers kept as given); EINVAL when it is not digits with an
- * optional leading "+" or "00", or its length is out of 3..24 digits. The one place numbers
- * are normalised, so that a numbering-plan policy can replace it. */
-int api_number_normalise(const char *in, char *out, size_t outsz);
-
 /* ---- the pipeline ------------------------------------------------------------------- */
 
 struct api_core {

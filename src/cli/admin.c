@@ -167,6 +167,35 @@ static int ivr_arg(const char *arg, struct tenant_ivr_spec *iv, char **docp)
 			   ivr_types[iv->type]);
 }
 
+/* The country national numbers are read in, from a rule set's JSON text ("86" for none
+ * or NULL): numbers given here mean what they mean to CreateIVRSession. */
+static int rules_cc(const char *text, char cc[4])
+{
+	struct policy_rules *r = NULL;
+	char why[256] = "";
+	int err = 0;
+
+	if (text && text[0]) {
+		err = policy_rules_parse(&r, text, strlen(text), why, sizeof(why));
+		if (err)
+			fprintf(stderr, "ccc admin: the instance's calling rules: %s\n", why);
+	}
+	snprintf(cc, 4, "%s", policy_rules_default_cc(r));
+	mem_deref(r);
+	return err;
+}
+
+/* A number as given → the 00-form in country cc, or an error printed. */
+static int number_arg(const char *given, const char *cc, char out[33])
+{
+	char why[160];
+	int err = policy_number_normalise(given, cc, out, why, sizeof(why));
+
+	if (err)
+		fprintf(stderr, "ccc admin: --number %s: %s\n", given, why);
+	return err;
+}
+
 static int tenant_add(struct tenant *t, int argc, char **argv)
 {
 	struct tenant_ivr_spec ivrs[ADMIN_MAX_IVRS] = {{0}};
@@ -207,14 +236,8 @@ static int tenant_add(struct tenant *t, int argc, char **argv)
 			spec.n_ivrs++;
 		}
 		else if (!strcmp(opt, "--number") && spec.n_numbers < ADMIN_MAX_NUMBERS) {
-			char why[128];
-
-			err = policy_number_normalise(val, NULL, norm[spec.n_numbers], why,
-						      sizeof(why));
-			if (err)
-				fprintf(stderr, "ccc admin: --number %s: %s\n", val, why);
-			numbers[spec.n_numbers] = norm[spec.n_numbers];
-			spec.n_numbers++;
+			/* Read once the rules (and their country) are known. */
+			numbers[spec.n_numbers++] = val;
 		}
 		else if (!strcmp(opt, "--rules") && !rules) {
 			err = rules_text(val, &rules);
@@ -228,6 +251,15 @@ static int tenant_add(struct tenant *t, int argc, char **argv)
 	if (!err && !spec.sdkappid) {
 		fprintf(stderr, "ccc admin: tenant-add needs --sdkappid\n");
 		err = EINVAL;
+	}
+	if (!err) {
+		char cc[4];
+
+		err = rules_cc(rules, cc);
+		for (size_t i = 0; i < spec.n_numbers && !err; i++) {
+			err = number_arg(numbers[i], cc, norm[i]);
+			numbers[i] = norm[i];
+		}
 	}
 	if (!err) {
 		err = tenant_provision(t, &spec, &p);
@@ -381,7 +413,6 @@ static int number_set(struct store *st, int argc, char **argv)
 	const char *number = opt_str(argc, argv, "--number"), *cls = opt_str(argc, argv, "--class");
 	const char *outbound = opt_str(argc, argv, "--outbound");
 	struct store_number n = {.state = 1, .outbound = true};
-	char why[128];
 	uint64_t state = 0, ivr = 0;
 	bool g_state = false, g_ivr = false;
 	int err;
@@ -393,9 +424,20 @@ static int number_set(struct store *st, int argc, char **argv)
 	    (cls && strcmp(cls, "platform") && strcmp(cls, "own")) ||
 	    (outbound && strcmp(outbound, "yes") && strcmp(outbound, "no")))
 		return admin_usage();
-	if (policy_number_normalise(number, NULL, n.number, why, sizeof(why))) {
-		fprintf(stderr, "ccc admin: --number %s: %s\n", number, why);
-		return 2;
+	{
+		char *text = NULL, cc[4];
+
+		err = store_instance_rules_get(st, n.sdkappid, &text);
+		if (!err)
+			err = rules_cc(text, cc);
+		mem_deref(text);
+		if (!err && number_arg(number, cc, n.number))
+			return 2;
+		if (err) {
+			fprintf(stderr, "ccc admin: the calling rules of instance %llu cannot be "
+				"read (is there such an instance?)\n", (unsigned long long)n.sdkappid);
+			return 1;
+		}
 	}
 	{
 		struct store_number cur;

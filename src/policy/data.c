@@ -9,6 +9,7 @@
 #include <re_mem.h>
 #include "policy/policy.h"
 #include "policy/policy_int.h"
+#include "numbering/numbering.h"
 
 /* Bounds that keep a broken file from costing much (a full mobile H-code table has about
  * 500 000 segments). */
@@ -450,7 +451,7 @@ int policy_data_region(const struct policy_data *d, const char *number, char *re
 	len = strlen(number);
 	if (len < 4 || number[0] != '0' || number[1] != '0')
 		return EINVAL;
-	ccl = policy_cc_len(number + 2);
+	ccl = numbering_cc_len(number + 2);
 	if (ccl == 0)
 		return EINVAL;
 

@@ -69,7 +69,7 @@ int policy_dest_check(const struct policy_rules *r, const char *number, char *wh
 	if (r->dest.allow_all || blist_match(&r->dest.allow, norm, match, sizeof(match)))
 		return 0;
 	cc = norm + 2;
-	cclen = policy_cc_len(cc);
+	cclen = numbering_cc_len(cc);
 	if (!r->dest.international &&
 	    (cclen != strlen(r->default_cc) || strncmp(cc, r->default_cc, cclen))) {
 		snprintf(why, whysz, "%s is international (country code %.*s, the instance's is "

@@ -1,64 +1,23 @@
-/* policy: phone number normalisation to "00" + country code + NSN (callout-rules.md §3.2). */
+/* policy: phone number normalisation to "00" + country code + NSN (callout-rules.md §3.2).
+ *
+ * China's numbers follow TCCC's own rules, kept here as written (the "0086 0" and "86"
+ * forms, 12x test numbers as mobiles, national 400/800 refused): libphonenumber would
+ * refuse some numbers Tencent's documented requests dial. Every other country's numbers
+ * are read and validated by src/numbering (libphonenumber's maintained plans), so that
+ * the UK's trunk 0 is dropped, Italy's leading 0 kept and NANP's trunk 1 understood. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include "policy/policy.h"
 #include "policy/policy_int.h"
+#include "numbering/numbering.h"
 
 /* Longest input we look at: real numbers with separators are far shorter. */
-enum { NUMBER_IN_MAX = 64, NUMBER_DIGITS_MAX = 20 };
+enum { NUMBER_IN_MAX = 64, NUMBER_DIGITS_MIN = 3, NUMBER_DIGITS_MAX = 20 };
 
-/* ITU-T E.164 assigned country codes (list of ITU-T Operational Bulletin, as of 2024).
- * Country codes are prefix-free, so the first table hit is the split. */
-static const char *const cc1[] = {"1", "7"};
-static const char *const cc2[] = {
-	"20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45",
-	"46", "47", "48", "49", "51", "52", "53", "54", "55", "56", "57", "58", "60", "61",
-	"62", "63", "64", "65", "66", "81", "82", "84", "86", "90", "91", "92", "93", "94",
-	"95", "98",
-};
-static const char *const cc3[] = {
-	"211", "212", "213", "216", "218", "220", "221", "222", "223", "224", "225", "226",
-	"227", "228", "229", "230", "231", "232", "233", "234", "235", "236", "237", "238",
-	"239", "240", "241", "242", "243", "244", "245", "246", "247", "248", "249", "250",
-	"251", "252", "253", "254", "255", "256", "257", "258", "260", "261", "262", "263",
-	"264", "265", "266", "267", "268", "269", "290", "291", "297", "298", "299", "350",
-	"351", "352", "353", "354", "355", "356", "357", "358", "359", "370", "371", "372",
-	"373", "374", "375", "376", "377", "378", "379", "380", "381", "382", "383", "385",
-	"386", "387", "389", "420", "421", "423", "500", "501", "502", "503", "504", "505",
-	"506", "507", "508", "509", "590", "591", "592", "593", "594", "595", "596", "597",
-	"598", "599", "670", "672", "673", "674", "675", "676", "677", "678", "679", "680",
-	"681", "682", "683", "685", "686", "687", "688", "689", "690", "691", "692", "800",
-	"808", "850", "852", "853", "855", "856", "870", "878", "880", "881", "882", "883",
-	"886", "888", "960", "961", "962", "963", "964", "965", "966", "967", "968", "970",
-	"971", "972", "973", "974", "975", "976", "977", "979", "992", "993", "994", "995",
-	"996", "998",
-};
-
-static bool in_table(const char *const *t, size_t n, const char *digits, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (strncmp(t[i], digits, len) == 0)
-			return true;
-	}
-	return false;
-}
-
-size_t policy_cc_len(const char *digits)
-{
-	size_t len = strlen(digits);
-
-	if (len >= 1 && in_table(cc1, sizeof(cc1) / sizeof(cc1[0]), digits, 1))
-		return 1;
-	if (len >= 2 && in_table(cc2, sizeof(cc2) / sizeof(cc2[0]), digits, 2))
-		return 2;
-	if (len >= 3 && in_table(cc3, sizeof(cc3) / sizeof(cc3[0]), digits, 3))
-		return 3;
-	return 0;
-}
+/* E.164: a country code and NSN have at most 15 digits together; NSNs at least 4. */
+enum { E164_MAX = 15, NSN_MIN = 4 };
 
 int policy_why(char *why, size_t whysz, const char *fmt, ...)
 {
@@ -174,11 +133,59 @@ ok:
 	return 0;
 }
 
+/* A number of another country than China, by its country's plan (src/numbering). A
+ * national number read there may still turn out Chinese ("011 86..." in NANP). */
+static int plan_number(const char *d, const char *cc, const char *in, char out[33],
+		       char *why, size_t whysz)
+{
+	char nwhy[128] = "";
+	int err;
+
+	err = numbering_parse(d, cc, out, 33, nwhy, sizeof(nwhy));
+	if (err == ENOSPC)
+		return policy_why(why, whysz, "'%s' is longer than any number", in);
+	if (err)
+		return err == EINVAL ? policy_why(why, whysz, "'%s' %s", in, nwhy) : err;
+	/* Some plans' data allow more (Germany's long fixed-line extensions); E.164, which
+	 * every carrier on the way enforces, does not. */
+	if (strlen(out) - 2 > E164_MAX)
+		return policy_why(why, whysz, "'%s': an international number has 4 to 15 digits "
+			    "after the country code", in);
+	if (strncmp(out, "0086", 4) == 0) {
+		char nsn[33];
+
+		snprintf(nsn, sizeof(nsn), "%s", out + 4);
+		return cn_nsn(nsn, in, out, why, whysz);
+	}
+	return 0;
+}
+
+int policy_number_syntax(const char *in, char out[33], char *why, size_t whysz)
+{
+	char d[NUMBER_DIGITS_MAX + 3];
+	bool intl;
+	int err;
+
+	if (!in || !out)
+		return policy_why(why, whysz, "no number");
+	err = clean_number(in, d, sizeof(d), false, NULL, why, whysz);
+	if (err)
+		return err;
+	intl = d[0] == '0' && d[1] == '0';
+	if (intl && d[2] == '0')
+		return policy_why(why, whysz, "'%s': no country code starts with 0", in);
+	if (strlen(d) - (intl ? 2 : 0) < NUMBER_DIGITS_MIN)
+		return policy_why(why, whysz, "'%s' has fewer than %d digits", in,
+				  NUMBER_DIGITS_MIN);
+	memcpy(out, d, strlen(d) + 1);
+	return 0;
+}
+
 static bool cc_ok(const char *cc)
 {
 	size_t len = strlen(cc);
 
-	return len >= 1 && len <= 3 && all_digits(cc) && policy_cc_len(cc) == len;
+	return len >= 1 && len <= 3 && all_digits(cc) && numbering_cc_len(cc) == len;
 }
 
 int policy_number_normalise(const char *in, const char *default_cc, char out[33],
@@ -202,7 +209,7 @@ int policy_number_normalise(const char *in, const char *default_cc, char out[33]
 
 	/* Step 3: international. */
 	if (len >= 2 && d[0] == '0' && d[1] == '0') {
-		cl = policy_cc_len(d + 2);
+		cl = numbering_cc_len(d + 2);
 		if (cl == 0)
 			return policy_why(why, whysz, "'%s' has no known country code", in);
 		if (cl == 2 && strncmp(d + 2, "86", 2) == 0) {
@@ -210,12 +217,10 @@ int policy_number_normalise(const char *in, const char *default_cc, char out[33]
 				return policy_why(why, whysz, "'%s' has no number after the country code", in);
 			return cn_nsn(d + 4, in, out, why, whysz);
 		}
-		/* E.164: at most 15 digits with the country code; NSNs are at least 4. */
-		if (len - 2 > 15 || len - 2 - cl < 4)
+		if (len - 2 > E164_MAX || len - 2 - cl < NSN_MIN)
 			return policy_why(why, whysz, "'%s': an international number has 4 to 15 digits "
 				    "after the country code", in);
-		memcpy(out, d, len + 1);
-		return 0;
+		return plan_number(d, default_cc, in, out, why, whysz);
 	}
 
 	/* Step 4: national, in the instance's country. */
@@ -230,26 +235,55 @@ int policy_number_normalise(const char *in, const char *default_cc, char out[33]
 			    "service numbers need the international form)", in);
 	}
 
-	/* Another default country: drop one trunk 0; what remains is the NSN (cccd has no
-	 * national numbering plans but China's). */
+	/* Another default country: its plan says what a trunk prefix is. The bounds first,
+	 * whatever the plan: with one trunk digit dropped, 4 to 15 digits with the code. */
 	{
-		const char *nsn = d[0] == '0' ? d + 1 : d;
-		size_t nl = strlen(nsn), ccl = strlen(default_cc);
+		size_t nl = len - (d[0] == '0'), ccl = strlen(default_cc);
 
-		if (nl < 4 || nl + ccl > 15)
+		if (nl < NSN_MIN || nl + ccl > E164_MAX + 1)
 			return policy_why(why, whysz, "'%s': a national number has 4 to 15 digits with "
 				    "the country code", in);
-		snprintf(out, 33, "00%.3s%s", default_cc, nsn);
 	}
+	return plan_number(d, default_cc, in, out, why, whysz);
+}
+
+int policy_number_kind(const char *number, const char *default_cc,
+		       struct policy_number_kind *kind)
+{
+	size_t ccl;
+
+	if (!number || !kind || strncmp(number, "00", 2) != 0 || !all_digits(number))
+		return EINVAL;
+	ccl = numbering_cc_len(number + 2);
+	if (!ccl)
+		return EINVAL;
+	if (!default_cc || !*default_cc)
+		default_cc = "86";
+	kind->international = strlen(default_cc) != ccl || strncmp(number + 2, default_cc, ccl);
+	if (strncmp(number, "0086", 4) != 0) {
+		kind->type = numbering_type(number);
+		return 0;
+	}
+	/* China: the classes cn_nsn accepts, so that 12x test numbers are mobiles too. */
+	if (number[4] == '1' && strlen(number + 4) == 11)
+		kind->type = NUMBERING_MOBILE;
+	else if (strncmp(number + 4, "400", 3) == 0)
+		kind->type = NUMBERING_SHARED_COST;
+	else if (strncmp(number + 4, "800", 3) == 0)
+		kind->type = NUMBERING_TOLL_FREE;
+	else
+		kind->type = NUMBERING_FIXED;
 	return 0;
 }
 
 /* A prefix cannot be validated like a number (it is incomplete), only placed: "+86138",
- * "0086138" -> "0086138"; national "0991" -> "0086991", "138" -> "0086138". */
+ * "0086138" -> "0086138"; national "0991" -> "0086991", "138" -> "0086138"; in another
+ * country its plan's trunk prefix goes ("020" in the UK -> "004420", "1212" in NANP ->
+ * "001212") and a plan without one keeps every digit ("06" in Italy -> "003906"). */
 int policy_prefix_normalise(const char *in, const char *default_cc, char out[33], char *why,
 			    size_t whysz)
 {
-	char d[NUMBER_DIGITS_MAX + 3];
+	char d[NUMBER_DIGITS_MAX + 3], trunk[8] = "";
 	bool star;
 	int err;
 
@@ -258,16 +292,28 @@ int policy_prefix_normalise(const char *in, const char *default_cc, char out[33]
 	err = clean_number(in, d, sizeof(d), true, &star, why, whysz);
 	if (err)
 		return err;
+	if (strcmp(default_cc, "86") != 0 && !(d[0] == '0' && d[1] == '0') &&
+	    numbering_trunk_prefix(default_cc, trunk, sizeof(trunk)))
+		return policy_why(why, whysz, "'%s' is not a country code", default_cc);
 	if (d[0] == '0' && d[1] == '0') {
 		if (strncmp(d, "00860", 5) == 0)
 			snprintf(out, 33, "0086%s", d + 5);  /* 0086 0 10... */
 		else
 			snprintf(out, 33, "%s", d);
 	}
-	else if (d[0] == '0') {
-		snprintf(out, 33, "00%.3s%s", default_cc, d + 1);
+	else if (strcmp(default_cc, "86") != 0) {
+		size_t tl = strlen(trunk);
+
+		if (strncmp(d, trunk, tl) != 0)
+			return policy_why(why, whysz, "'%s': a national prefix starts with the trunk "
+				    "prefix '%s' of country %s, or write it with '+' or '00'", in,
+				    trunk, default_cc);
+		snprintf(out, 33, "00%.3s%s", default_cc, d + tl);
 	}
-	else if (d[0] == '1' && strcmp(default_cc, "86") == 0) {
+	else if (d[0] == '0') {
+		snprintf(out, 33, "0086%s", d + 1);
+	}
+	else if (d[0] == '1') {
 		snprintf(out, 33, "0086%s", d);
 	}
 	else {
@@ -280,7 +326,7 @@ int policy_prefix_normalise(const char *in, const char *default_cc, char out[33]
 			    "trunk 0", in);
 	if (strlen(out) > POLICY_NUM_MAX)
 		return policy_why(why, whysz, "'%s' is longer than any number", in);
-	if (policy_cc_len(out + 2) == 0)
+	if (numbering_cc_len(out + 2) == 0)
 		return policy_why(why, whysz, "'%s' has no known country code", in);
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "numbering/numbering.h"
 
 struct policy_rules;
 struct policy_data;
@@ -59,6 +60,26 @@ struct policy_verdict {
  * NULL) when the number is malformed: that is InvalidParameterValue. */
 int policy_number_normalise(const char *in, const char *default_cc, char out[33],
 			    char *why, size_t whysz);
+
+/* Steps 1-2 alone, the syntax every number has before any country's rules apply: digits
+ * with separators (space - . ( )), an optional leading "+" or "00", 3 to 20 digits. out
+ * gets the digits, "+" written "00" — a string with nothing else in it, so nothing else
+ * ever reaches a dial string. The API checks numbers with this before it knows the
+ * instance's country; EINVAL with the reason in why. */
+int policy_number_syntax(const char *in, char out[33], char *why, size_t whysz);
+
+/* What a normalised number reaches, for the rules that depend on it (the destination
+ * allow-list's premium and international blocks, blind areas): its type by its country's
+ * plan — China's by the TCCC rules above (1 + 10 digits mobile, 400 shared cost, 800 toll
+ * free, else fixed line) — and whether it leaves the instance's country default_cc ("86"
+ * when NULL or ""). EINVAL when number is not in the normalised "00" form. */
+struct policy_number_kind {
+	enum numbering_type type;
+	bool international;
+};
+
+int policy_number_kind(const char *number, const char *default_cc,
+		       struct policy_number_kind *kind);
 
 /* ---- the instance rule set --------------------------------------------------------- */
 

@@ -52,9 +52,6 @@ int blist_finish(struct blist *b);
 /* The matching entry (prefixes with a trailing '*') into match, or false. */
 bool blist_match(const struct blist *b, const char *number, char *match, size_t matchsz);
 
-/* Length of the ITU-T E.164 country code at the start of `digits` (1-3), 0 if none. */
-size_t policy_cc_len(const char *digits);
-
 /* A prefix pattern's digits (without '*') in the normalised "00..." form. */
 int policy_prefix_normalise(const char *in, const char *default_cc, char out[33], char *why,
 			    size_t whysz);

@@ -13,6 +13,7 @@
 #include "tz/tz.h"
 #include "policy/policy.h"
 #include "policy/policy_int.h"
+#include "numbering/numbering.h"
 
 /* Bounds on what one instance may configure: large enough for any real use, small
  * enough that a hostile rule set cannot cost much. */
@@ -592,7 +593,7 @@ static int parse_level(struct pctx *c, json_t *o, struct policy_rules *r, bool o
 		mark = push_key(c, "default_cc");
 		if (!json_is_string(v) || json_string_length(v) < 1 || json_string_length(v) > 3 ||
 		    strspn(json_string_value(v), "0123456789") != json_string_length(v) ||
-		    policy_cc_len(json_string_value(v)) != json_string_length(v))
+		    numbering_cc_len(json_string_value(v)) != json_string_length(v))
 			return perr(c, "must be a country calling code like \"86\"");
 		snprintf(r->default_cc, sizeof(r->default_cc), "%s", json_string_value(v));
 		pop(c, mark);

@@ -170,3 +170,45 @@ test("every trunk for the number down by its OPTIONS check (TCP refused): Failed
     dd.cleanup();
   }
 });
+
+// Numbers outside China: a national Callee is read in the instance's country (default_cc)
+// by that country's numbering plan, stored and dialled as 00 + country code + NSN.
+test("default_cc 1, 39 and 44: national callees normalised by their country's plan", async () => {
+  const callee = async (t, number) => {
+    const r = await create(t, number);
+    assert.equal(r.err, undefined, `${number}: ${r.message}`);
+    const s = await t.api.DescribeTelSession({ SdkAppId: t.sdkappid, SessionId: r.SessionId });
+    return s.Session.Callee;
+  };
+  const us = tenant({ default_cc: "1" }, ["--number", "+1 212 555 0199"]);
+  assert.equal(await callee(us, "(212) 555-0100"), "0012125550100");
+  assert.equal(await callee(us, "1 212 555 0100"), "0012125550100", "NANP's trunk 1 dropped");
+  assert.equal(await callee(us, "011 44 20 7946 0958"), "00442079460958");
+  assert.equal(await callee(us, "+86 138 0013 8000"), "008613800138000");
+  let r = await create(us, "123 456 7890");
+  assert.equal(r.err, "InvalidParameterValue");
+  assert.match(r.message, /`Callee`.*numbering plan/);
+  r = await create(us, "911");
+  assert.equal(r.err, "InvalidParameterValue");
+  const cdr = await us.api.DescribeTelCdr({ SdkAppId: us.sdkappid, StartTimeStamp:
+    Math.floor(Date.now() / 1000) - 600, EndTimeStamp: Math.floor(Date.now() / 1000) + 60,
+    PageSize: 100, PageNumber: 0, Phones: ["212-555-0100"] });
+  assert.equal(cdr.err, undefined);
+  // Records of calls already over, if any, are those of the normalised number.
+  assert.ok(cdr.TelCdrList.every((c) => c.Callee === "0012125550100" || c.Caller === "0012125550100"));
+
+  // The operator's `ccc admin --number` is read in the instance's country too.
+  const it = tenant({ default_cc: "39" }, ["--number", "02 1234 5678"]);
+  assert.equal(await callee(it, "06 1234 5678"), "00390612345678", "Italy's leading 0 kept");
+  r = await create(it, "06 1234 5678", { Callers: ["02 1234 5678"] });
+  assert.equal(r.err, undefined);
+  const s = await it.api.DescribeTelSession({ SdkAppId: it.sdkappid, SessionId: r.SessionId });
+  assert.equal(s.Session.Caller, "00390212345678");
+  assert.equal(await callee(it, "347 123 4567"), "00393471234567");
+
+  const gb = tenant({ default_cc: "44" }, ["--number", "+44 20 7946 0000"]);
+  assert.equal(await callee(gb, "020 7946 0958"), "00442079460958", "the UK's trunk 0 dropped");
+  // A Chinese instance reads the same digits by China's rules: a Guangzhou fixed line.
+  const cn = tenant({}, ["--number", "008601012345678"]);
+  assert.equal(await callee(cn, "020 7946 0958"), "00862079460958");
+});

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "api/api_int.h"
+#include "policy/policy.h"
 
 static const struct api_field *create_fields(void)
 {
@@ -238,36 +239,37 @@ static void test_values(void **state)
 	valid_fails(create_fields(), "[]", API_INVALID_PARAMETER, "object");
 }
 
-static void test_number_normalise(void **state)
+/* The API's number syntax, policy_number_syntax (one rule, in src/policy/number.c). */
+static void test_number_syntax(void **state)
 {
 	char out[33];
 
 	(void)state;
-	assert_int_equal(api_number_normalise("+8613012345678", out, sizeof(out)), 0);
+	assert_int_equal(policy_number_syntax("+8613012345678", out, NULL, 0), 0);
 	assert_string_equal(out, "008613012345678");
-	assert_int_equal(api_number_normalise("008613012345678", out, sizeof(out)), 0);
+	assert_int_equal(policy_number_syntax("008613012345678", out, NULL, 0), 0);
 	assert_string_equal(out, "008613012345678");
-	assert_int_equal(api_number_normalise("013012345678", out, sizeof(out)), 0);
+	assert_int_equal(policy_number_syntax("013012345678", out, NULL, 0), 0);
 	assert_string_equal(out, "013012345678");
-	assert_int_equal(api_number_normalise("10086", out, sizeof(out)), 0);
+	assert_int_equal(policy_number_syntax("10086", out, NULL, 0), 0);
 	assert_string_equal(out, "10086");
-	assert_int_equal(api_number_normalise("12345678901234567890", out, sizeof(out)), 0);
-	assert_int_equal(api_number_normalise("123456789012345678901", out, sizeof(out)), EINVAL);
-	assert_int_equal(api_number_normalise("12", out, sizeof(out)), EINVAL);
-	assert_int_equal(api_number_normalise("+", out, sizeof(out)), EINVAL);
-	assert_int_equal(api_number_normalise("00", out, sizeof(out)), EINVAL);
-	assert_int_equal(api_number_normalise("+0086130", out, sizeof(out)), EINVAL);
-	assert_int_equal(api_number_normalise("000861301", out, sizeof(out)), EINVAL);
-	assert_int_equal(api_number_normalise("++86130", out, sizeof(out)), EINVAL);
+	assert_int_equal(policy_number_syntax("12345678901234567890", out, NULL, 0), 0);
+	assert_int_equal(policy_number_syntax("123456789012345678901", out, NULL, 0), EINVAL);
+	assert_int_equal(policy_number_syntax("12", out, NULL, 0), EINVAL);
+	assert_int_equal(policy_number_syntax("+", out, NULL, 0), EINVAL);
+	assert_int_equal(policy_number_syntax("00", out, NULL, 0), EINVAL);
+	assert_int_equal(policy_number_syntax("+0086130", out, NULL, 0), EINVAL);
+	assert_int_equal(policy_number_syntax("000861301", out, NULL, 0), EINVAL);
+	assert_int_equal(policy_number_syntax("++86130", out, NULL, 0), EINVAL);
 	/* Separators people write are dropped, nothing else is accepted. */
-	assert_int_equal(api_number_normalise("+86 138-0013.8000", out, sizeof(out)), 0);
+	assert_int_equal(policy_number_syntax("+86 138-0013.8000", out, NULL, 0), 0);
 	assert_string_equal(out, "008613800138000");
-	assert_int_equal(api_number_normalise("(010) 8888 6666", out, sizeof(out)), 0);
+	assert_int_equal(policy_number_syntax("(010) 8888 6666", out, NULL, 0), 0);
 	assert_string_equal(out, "01088886666");
-	assert_int_equal(api_number_normalise("86_130", out, sizeof(out)), EINVAL);
-	assert_int_equal(api_number_normalise("86/130", out, sizeof(out)), EINVAL);
-	assert_int_equal(api_number_normalise("1234#", out, sizeof(out)), EINVAL);
-	assert_int_equal(api_number_normalise("+8613012345678", out, 10), ENOSPC);
+	assert_int_equal(policy_number_syntax("86_130", out, NULL, 0), EINVAL);
+	assert_int_equal(policy_number_syntax("86/130", out, NULL, 0), EINVAL);
+	assert_int_equal(policy_number_syntax("1;user=phone", out, NULL, 0), EINVAL);
+	assert_int_equal(policy_number_syntax("1234#", out, NULL, 0), EINVAL);
 }
 
 int main(void)
@@ -278,7 +280,7 @@ int main(void)
 		cmocka_unit_test(test_types),
 		cmocka_unit_test(test_bool_uint),
 		cmocka_unit_test(test_values),
-		cmocka_unit_test(test_number_normalise),
+		cmocka_unit_test(test_number_syntax),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
