@@ -137,7 +137,7 @@ static int trunk_read(const struct conf_section *sec, unsigned position,
 {
 	static const char *const transports[] = {"udp", "tcp", NULL};
 	const char *host, *proxy, *from, *user, *pass, *realm;
-	uint64_t port, expires, options, priority, weight;
+	uint64_t port, expires, options, priority, weight, channels, cps, trying;
 	int tp, rc;
 
 	memset(tc, 0, sizeof(*tc));
@@ -192,6 +192,9 @@ static int trunk_read(const struct conf_section *sec, unsigned position,
 	rc = rc ? rc : conf_uint(sec, "options_interval", 30, 0, 3600, &options, err);
 	rc = rc ? rc : conf_uint(sec, "priority", position, 0, 65535, &priority, err);
 	rc = rc ? rc : conf_uint(sec, "weight", 1, 1, CALL_WEIGHT_MAX, &weight, err);
+	rc = rc ? rc : conf_uint(sec, "max_channels", 0, 0, 100000, &channels, err);
+	rc = rc ? rc : conf_uint(sec, "cps", 0, 0, CALL_CPS_MAX, &cps, err);
+	rc = rc ? rc : conf_uint(sec, "trying_timeout_ms", 3000, 0, 32000, &trying, err);
 	rc = rc ? rc : conf_each(sec, "route", route_value, tc, err);
 	if (rc)
 		return rc;
@@ -216,6 +219,11 @@ static int trunk_read(const struct conf_section *sec, unsigned position,
 	tc->options_interval = (unsigned)options;
 	tc->priority = (unsigned)priority;
 	tc->weight = (unsigned)weight;
+	tc->max_channels = (unsigned)channels;
+	tc->cps = (unsigned)cps;
+	/* Only UDP has a silent peer to give up on: over TCP a dead peer is a connection
+	 * error at once, and a live one has taken the INVITE. */
+	tc->trying_timeout_ms = tc->transport == CALL_UDP ? (unsigned)trying : 0;
 	return 0;
 }
 
