@@ -199,7 +199,6 @@ test("kill -9 with sessions queued: after the restart they are dialled in order"
   const after = peer.order.slice(before).map((c) => c.number);
   // the one on a call when cccd died was never rung: it is indistinguishable from one
   // never dialled, so it is dialled again (resume_max_age bounds that); the rest follow
-  const want = ["00861395000000", "00861395000001", "00861395000002", "00861395000003",
-    "00861395000004"].map((n) => n.replace(/^00/, ""));
-  assert.deepEqual(after.map((n) => n.replace(/^00/, "")), want);
+  const want = [0, 1, 2, 3, 4].map((i) => `861395000000${i}`);
+  assert.deepEqual(after.map((n) => n.replace(/^0*/, "")), want);
 });
