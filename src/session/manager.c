@@ -522,11 +522,14 @@ size_t session_mgr_active(struct session_mgr *m)
 	return n + list_count(&m->active);
 }
 
-/* After a restart: a session that never rang and is young enough is queued again (it was
- * acknowledged, and no call reached the callee); any other unfinished session was on a
- * call when the process died, and ends as a system hang-up with EndStatus 0 (error). A
- * session whose INVITE went out but got no 18x yet is indistinguishable from one never
- * dialled; resume_max_age bounds how late such a call can be placed twice.
+/* After a restart: a session still waiting in the dial queue (never dialled) goes back
+ * into it with the wait it had, and expires from there like any other; one dialled that
+ * never rang and is young enough is queued again (it was acknowledged, and no call reached
+ * the callee: an INVITE without any 18x yet), resume_max_age bounding how late a call may
+ * be placed twice; any other unfinished session was on a call when the process died, and
+ * ends as a system hang-up with EndStatus 0 (error). The dialled mark is written behind
+ * the INVITE, so a kill between the two redials a session as if it had not been dialled:
+ * the same double-dial that resume_max_age bounds.
  *
  * This runs from session_mgr_alloc on the main thread before re_main starts: nothing is
  * served yet, so the store reads here (the flow, the instance's record flag) block no
@@ -545,8 +548,8 @@ static int resume_handler(struct store_session *row, void *arg)
 		session_work_close(m, row, 0, "cccd stopped during the call");
 		return 0;
 	}
-	if (age_s > (int64_t)m->conf.resume_max_age_s) {
-		session_work_close(m, row, 0, "not dialled before cccd stopped; too old to dial");
+	if (row->dialled_ms && age_s > (int64_t)m->conf.resume_max_age_s) {
+		session_work_close(m, row, 0, "dialled, never rang before cccd stopped; too old to dial again");
 		return 0;
 	}
 	/* An instance that cannot be read records nothing; the call is placed all the same

@@ -181,6 +181,11 @@ static const char *const migrations[] = {
 	 * (docs/push.md); this index finds an instance's due rows, in order, without reading
 	 * the others' (the rowid, seq, is its last column). */
 	"CREATE INDEX outbox_instance_due ON outbox(sdkappid, next_ms) WHERE state = 0;",
+
+	/* 11: when a session's first INVITE left the dial queue (Unix ms, 0 = still waiting):
+	 * after a restart, a session never dialled goes back into the queue, one dialled and
+	 * never rung is redialled only while young (docs/architecture.md §Dial queue). */
+	"ALTER TABLE sessions ADD COLUMN dialled_ms INTEGER NOT NULL DEFAULT 0;",
 };
 
 int store_schema_migrate(struct store_conn *c, bool keep_schema)

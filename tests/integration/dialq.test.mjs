@@ -184,21 +184,27 @@ test("a UDP trunk silent past trying_timeout_ms fails over at once, not after Ti
 test("kill -9 with sessions queued: after the restart they are dialled in order", async () => {
   const peer = await uas({ holdMs: 3000 });
   stops.push(() => peer.close());
-  const { d, apis: [api] } = await daemon(trunk("one", peer.port, ["max_channels = 1"]),
-    [1400017006]);
+  // resume_max_age = 1: only a session dialled (and never rung) is bound by it; the queued
+  // ones keep their place however long they waited
+  const { d, apis: [api] } = await daemon([trunk("one", peer.port, ["max_channels = 1"]),
+    "[session]", "stop_wait = 2", "resume_max_age = 1"].join("\n"), [1400017006]);
   const ids = [];
   for (let i = 0; i < 5; i++) {
     ids.push(await create(api, 1400017006, `00861395000000${i}`));
     await sleep(60);
   }
   await until(() => peer.order.length === 1, 10000, 50, "the first call placed");
+  await sleep(1500);
   await d.kill();
   const before = peer.order.length;
+  assert.equal(before, 1);
   await d.start();
-  for (const id of ids) await ended(api, 1400017006, id, 60000);
-  const after = peer.order.slice(before).map((c) => c.number);
-  // the one on a call when cccd died was never rung: it is indistinguishable from one
-  // never dialled, so it is dialled again (resume_max_age bounds that); the rest follow
-  const want = [0, 1, 2, 3, 4].map((i) => `861395000000${i}`);
-  assert.deepEqual(after.map((n) => n.replace(/^0*/, "")), want);
+  const cdrs = [];
+  for (const id of ids) cdrs.push(await ended(api, 1400017006, id, 60000));
+  // the one on a call (dialled, never rung, older than resume_max_age) ends as a system
+  // error; the four that waited in the queue are dialled, in the order they were admitted
+  assert.equal(cdrs[0].EndStatus, 0);
+  for (const c of cdrs.slice(1)) assert.equal(c.EndStatus, 206, JSON.stringify(c));
+  const after = peer.order.slice(before).map((c) => c.number.replace(/^0*/, ""));
+  assert.deepEqual(after, [1, 2, 3, 4].map((i) => `861395000000${i}`));
 });
