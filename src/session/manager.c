@@ -311,6 +311,10 @@ static int dial_ready(void *item, uint64_t *wait_ms, void *arg)
 	struct session_mgr *m = arg;
 	struct session_wait *sw = item;
 
+	if (m->dial_held) {
+		*wait_ms = 0;
+		return EAGAIN;
+	}
 	return call_route_ready(m->deps.ua, sw->row->callee, wait_ms);
 }
 
@@ -502,6 +506,12 @@ int session_mgr_hangup(struct session_mgr *m, uint64_t sdkappid, const char *ses
 	if (err)
 		mem_deref(h);
 	return err;
+}
+
+void session_mgr_hold_dialling(struct session_mgr *m)
+{
+	if (m)
+		m->dial_held = true;
 }
 
 void session_mgr_hangup_all(struct session_mgr *m)

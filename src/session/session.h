@@ -64,6 +64,10 @@ int session_mgr_hangup(struct session_mgr *m, uint64_t sdkappid, const char *ses
 int session_mgr_incoming(struct call *c, const struct call_incoming *in, call_event_h **ehp,
 			 void **argp, void *arg);
 
+/* Graceful stop: the dial queue places no more calls; the sessions waiting in it stay in
+ * the store, and the next start queues them again. */
+void session_mgr_hold_dialling(struct session_mgr *m);
+
 /* Hangs up every live call (graceful stop after its wait): their records follow. */
 void session_mgr_hangup_all(struct session_mgr *m);
 

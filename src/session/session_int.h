@@ -36,6 +36,7 @@ struct session_mgr {
 	struct list active;            /* struct session_work, owned */
 	struct dialq *dialq;           /* owned: sessions waiting for a trunk's room */
 	struct hash *waiting;          /* session id → struct session_wait, owned */
+	bool dial_held;                /* stopping: nothing leaves the dial queue */
 	struct media_prompt *beep;     /* owned: played before a voicemail; NULL without media */
 	pthread_mutex_t lock;          /* guards stopping (the refresher thread waits on it) */
 	struct session_prompts *prompts; /* owned; NULL without media */
