@@ -212,7 +212,9 @@ int dialq_remove(struct dialq *q, void *item)
 
 void dialq_kick(struct dialq *q)
 {
-	if (q && q->n)
+	/* A burst of pushes or freed channels costs one pass: a pass already due now is not
+	 * started again (each start re-sorts the loop's timer list). */
+	if (q && q->n && !(tmr_isrunning(&q->tmr) && !tmr_get_expire(&q->tmr)))
 		tmr_start(&q->tmr, 0, pass, q);
 }
 
