@@ -439,7 +439,8 @@ static void trying_timeout(void *arg)
 
 	if (c->state != CALL_CALLING)
 		return;
-	re_snprintf(reason, sizeof(reason), "no response in %u ms", c->trunk->tc->trying_timeout_ms);
+	re_snprintf(reason, sizeof(reason), "no response in %u ms",
+		    c->trunk->tc->trying_timeout_ms);
 	log_warn("call", "%s: trunk %s: %s", c->sid, c->trunk->tc->name, reason);
 	sess_release(c);
 	if (attempt_failed(c, ETIMEDOUT, NULL, CALL_CAUSE_TRANSPORT, 0, reason))
