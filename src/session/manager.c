@@ -554,7 +554,10 @@ static int resume_handler(struct store_session *row, void *arg)
 	uint64_t waited_ms, now_ms;
 	bool record;
 
-	if (row->ring_ts || row->accept_ts || row->status != STORE_STATUS_RINGING) {
+	/* An inbound session is never dialled: one left unfinished was a call in progress
+	 * (its answer's write may not have landed). */
+	if (!row->direction || row->ring_ts || row->accept_ts ||
+	    row->status != STORE_STATUS_RINGING) {
 		session_work_close(m, row, 0, "cccd stopped during the call");
 		return 0;
 	}
