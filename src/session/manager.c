@@ -562,7 +562,7 @@ static int resume_handler(struct store_session *row, void *arg)
 		return 0;
 	}
 	if (row->dialled_ms && age_s > (int64_t)m->conf.resume_max_age_s) {
-		session_work_close(m, row, 0, "dialled, never rang before cccd stopped; too old to dial again");
+		session_work_close(m, row, 0, "dialled, never rang, cccd stopped: too old to dial again");
 		return 0;
 	}
 	/* An instance that cannot be read records nothing; the call is placed all the same
