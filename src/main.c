@@ -196,6 +196,7 @@ static void signal_handler(int sig)
 	log_info("main", "signal %d: stopping; %zu calls in progress get %us to end", sig,
 		 session_mgr_active(d->sessions), graceful.stop_wait_s);
 	d->api = mem_deref(d->api);
+	session_mgr_hold_dialling(d->sessions);
 	graceful.deadline_ms = clock_mono_ms() + graceful.stop_wait_s * 1000ull;
 	graceful_poll(d);
 }

@@ -14,7 +14,15 @@
  * timeout, call_hangup). The call object, its media stream and its ring timer live across
  * the attempts: the owner sees one call whose start is the first INVITE and whose outcome
  * is the last attempt's; the attempts before it are log lines naming the trunk and why it
- * was left, and the record's reason names the trunk of the last one. */
+ * was left, and the record's reason names the trunk of the last one.
+ *
+ * Trunk limits: an attempt holds a channel of its trunk from its INVITE until it fails
+ * over or the call ends, and its INVITE counts for the trunk's cps; a trunk at either
+ * limit is skipped like one out of use (the dial queue, src/dialq, waits for room before
+ * it places a session, so only failovers and transfer legs meet a full trunk here). On
+ * UDP, an attempt that hears nothing at all — not even 100 Trying — within the trunk's
+ * trying_timeout_ms fails then as a transport failure, and so fails over, instead of
+ * waiting out Timer B's 32 s. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -30,6 +38,7 @@ struct call {
 	struct le le;                 /* in ua->calls while the ua knows the call */
 	struct call_ua *ua;
 	struct call_trunk *trunk;     /* outbound: the trunk of the current attempt */
+	bool holds;                   /* the current attempt holds a channel of `trunk` */
 	struct call_plan plan;        /* outbound through trunks: the trunks to try, in order */
 	unsigned next;                /* the plan step the next attempt starts looking at */
 	unsigned attempts;            /* INVITEs sent to trunks */
@@ -60,6 +69,7 @@ struct call {
 	uint32_t min_se_asked;        /* a trunk's 422 asked for this interval at least */
 	bool retried_422;             /* the INVITE was sent again after a 422 */
 	char peer_reason[64];         /* the Reason of the peer's BYE or CANCEL */
+	struct tmr trying_tmr;        /* UDP trunk attempt: the peer's first response is due */
 	enum call_state state;
 	bool inbound, rang, peer_bye, answer_asap, accepted, have_offer, media_on;
 	bool end_reported;            /* ENDED was emitted: the owner may have let go */
@@ -85,6 +95,9 @@ static void call_destructor(void *arg)
 	tmr_cancel(&c->end_tmr);
 	tmr_cancel(&c->next_tmr);
 	call_timer_stop(&c->timer);
+	tmr_cancel(&c->trying_tmr);
+	if (c->holds && c->ua)
+		call_trunk_give(c->trunk);
 	list_unlink(&c->le);
 	call_trace_drop_list(&c->traces);
 	c->ms = mem_deref(c->ms);
@@ -131,6 +144,16 @@ static void end_fire(void *arg)
 	emit(c, &ev);
 }
 
+/* The current attempt is over: its trunk's channel is free again. */
+static void trunk_release(struct call *c)
+{
+	tmr_cancel(&c->trying_tmr);
+	if (!c->holds)
+		return;
+	c->holds = false;
+	call_trunk_give(c->trunk);
+}
+
 /* Fixes the outcome; ENDED is reported from the loop so no caller is re-entered. */
 static void call_end(struct call *c, enum call_cause cause, uint16_t code, enum call_side by,
 		     const char *reason)
@@ -142,6 +165,7 @@ static void call_end(struct call *c, enum call_cause cause, uint16_t code, enum 
 	tmr_cancel(&c->ring_tmr);
 	tmr_cancel(&c->next_tmr);
 	call_timer_stop(&c->timer);
+	trunk_release(c);
 	call_end_status(cause, code, c->rang, by, &c->end);
 	c->end_code = code;
 	if (c->trunk && c->attempts > 1)
@@ -387,6 +411,7 @@ static void progress_handler(const struct sip_msg *msg, void *arg)
 	struct call *c = arg;
 	struct call_event ev = {.type = CALL_EV_RINGING};
 
+	tmr_cancel(&c->trying_tmr); /* any response: the trunk is alive */
 	if (c->state >= CALL_ANSWERED)
 		return;
 	mem_ref(c); /* the early media event's handler may let go of it */
@@ -460,6 +485,7 @@ static void close_handler(int err, const struct sip_msg *msg, void *arg)
 	struct call *c = arg;
 	char reason[64];
 
+	tmr_cancel(&c->trying_tmr);
 	if (c->state == CALL_ENDED)
 		return;
 	if (msg && !msg->req)
@@ -554,6 +580,7 @@ static int call_alloc(struct call **cp, struct call_ua *ua, bool inbound)
 	tmr_init(&c->end_tmr);
 	tmr_init(&c->next_tmr);
 	call_timer_init(&c->timer, c);
+	tmr_init(&c->trying_tmr);
 	c->times.start_ms = clock_unix_ms();
 	list_append(&ua->calls, &c->le, c);
 	*cp = c;
@@ -566,6 +593,24 @@ static bool trunk_down(unsigned trunk, void *arg)
 }
 
 /* ---- attempts through trunks ----------------------------------------------------------- */
+
+/* A UDP trunk said nothing to the INVITE in time: as a transport failure (it fails over,
+ * and takes the trunk out of use when health checks can bring it back). */
+static void trying_timeout(void *arg)
+{
+	struct call *c = arg;
+	char reason[64];
+
+	if (c->state != CALL_CALLING)
+		return;
+	re_snprintf(reason, sizeof(reason), "no response in %u ms",
+		    c->trunk->tc->trying_timeout_ms);
+	log_warn("call", "%s: trunk %s: %s", c->sid, c->trunk->tc->name, reason);
+	sess_release(c);
+	if (attempt_failed(c, ETIMEDOUT, NULL, CALL_CAUSE_TRANSPORT, 0, reason))
+		return;
+	call_end(c, CALL_CAUSE_TRANSPORT, 0, CALL_SIDE_SYSTEM, reason);
+}
 
 /* Sends the INVITE of the next plan step whose trunk is usable now, as a new session;
  * trunks that went out of use since the plan was made are skipped. ENOENT when no step
@@ -586,6 +631,12 @@ static int trunk_invite(struct call *c)
 
 		if (!call_trunk_usable(t)) {
 			log_info("call", "%s: trunk %s skipped: out of use", c->sid, t->tc->name);
+			err = ENOENT;
+			continue;
+		}
+		if (!call_trunk_room(t, clock_mono_ms(), NULL)) {
+			log_info("call", "%s: trunk %s skipped: at its channel or cps limit", c->sid,
+				 t->tc->name);
 			err = ENOENT;
 			continue;
 		}
@@ -634,6 +685,10 @@ static int trunk_invite(struct call *c)
 				 sizeof(c->call_id));
 			if (call_trace_open(ua, &c->traces, &c->trace_bytes, c->call_id))
 				log_warn("call", "%s: no memory for its SIP trace", c->sid);
+			call_trunk_take(t, clock_mono_ms());
+			c->holds = true;
+			if (t->tc->trying_timeout_ms)
+				tmr_start(&c->trying_tmr, t->tc->trying_timeout_ms, trying_timeout, c);
 			if (c->attempts == 1)
 				log_info("call", "%s: calling %s as %s via trunk %s (ring %us)", c->sid,
 					 st->number, c->caller, t->tc->name, c->ring_s);
@@ -671,6 +726,7 @@ static void attempt_next(void *arg)
 	if (c->state != CALL_CALLING)
 		return;
 	sess_release(c); /* the failed attempt's session, finished */
+	trunk_release(c);
 	err = trunk_invite(c);
 	if (err == ENOENT) /* gone out of use meanwhile: the failed attempt is the last */
 		call_end(c, c->fail_cause, c->fail_code, CALL_SIDE_SYSTEM, c->fail_reason);
@@ -1215,6 +1271,8 @@ void call_detach(struct call *c)
 	list_unlink(&c->le);
 	tmr_cancel(&c->ring_tmr);
 	tmr_cancel(&c->end_tmr);
+	tmr_cancel(&c->trying_tmr);
+	c->holds = false; /* the user agent and its trunks are going away */
 	c->eh = NULL;
 	c->ms = mem_deref(c->ms);
 	sess_release(c);

@@ -23,7 +23,8 @@ struct call;
 
 enum { CALL_NUMBER_MAX = 32, CALL_RULES_MAX = 16, CALL_TRUNKS_MAX = 16,
        CALL_LISTEN_MAX = 4, CALL_UUI_MAX = 256, CALL_WEIGHT_MAX = 1000,
-       CALL_RETRY_AFTER_MAX = 3600 /* seconds a 503's Retry-After may keep a trunk out */ };
+       CALL_RETRY_AFTER_MAX = 3600 /* seconds a 503's Retry-After may keep a trunk out */,
+       CALL_CPS_MAX = 1000 /* a trunk's calls per second, the most that can be configured */ };
 
 enum call_transport { CALL_UDP = 0, CALL_TCP };
 
@@ -87,6 +88,10 @@ struct call_trunk_conf {
 	char media_external[64];        /* in SDP c= and o= */
 	enum media_latch latch;         /* symmetric_rtp */
 	enum call_rel100 rel100;        /* [trunk] 100rel */
+	unsigned max_channels;          /* outbound calls at once on the trunk, 0 = no limit */
+	unsigned cps;                   /* INVITEs (new calls) in any 1 s, 0 = no limit */
+	unsigned trying_timeout_ms;     /* UDP: no response at all this long fails the attempt
+					   (0 = Timer B's 32 s); 0 for TCP */
 	struct call_rule rules[CALL_RULES_MAX];
 	unsigned nrules;
 	enum media_codec codecs[MEDIA_CODECS_MAX]; /* offer preference, best first */
@@ -168,6 +173,23 @@ bool call_failover_ok(uint16_t sip_code, int err, bool rang);
  * replaced by the external address configured for it, the port kept (1:1 NAT). */
 void call_advertised(const struct call_conf *cc, int trunk, bool media,
 		     const struct sa *local, struct sa *out);
+/* Calls per second, held exactly: at most `limit` events in any window of 1000 ms. A
+ * sliding window rather than a token bucket, because a bucket `limit` deep admits up to
+ * 2 x limit - 1 events in some 1 s window (a full bucket spent at once, then the refill)
+ * and carriers count per second. Pure: the caller passes the clock. */
+struct call_rate {
+	uint64_t *ts;                  /* owned (mem): the last `limit` event times, a ring */
+	unsigned limit, n, head;       /* head: the oldest of the n kept */
+};
+
+/* limit 0: no limit (no memory). */
+int call_rate_init(struct call_rate *r, unsigned limit);
+void call_rate_close(struct call_rate *r);
+/* True if an event may happen at now_ms; otherwise *wait_ms (may be NULL) is how long
+ * until one may. */
+bool call_rate_room(const struct call_rate *r, uint64_t now_ms, uint64_t *wait_ms);
+/* An event happened at now_ms (after call_rate_room said yes). */
+void call_rate_note(struct call_rate *r, uint64_t now_ms);
 
 /* ---- outcomes ---------------------------------------------------------------------- */
 
@@ -272,6 +294,18 @@ int call_ua_alloc(struct call_ua **uap, const struct call_conf *cc, struct media
 /* Trunk state for health reports: 1 up, 0 down (health checks, registration, or a 503's
  * Retry-After not yet over), -1 not yet known. Safe on any thread. */
 int call_trunk_state(const struct call_ua *ua, unsigned trunk);
+
+/* A trunk's channel was freed (an outbound call on it ended or moved on): calls waiting
+ * for room may be placed. Called from inside call handling: defer the dialling (a timer). */
+typedef void (call_room_h)(void *arg);
+void call_ua_room_handler(struct call_ua *ua, call_room_h *h, void *arg);
+
+/* Can an INVITE to callee leave now? 0 when a trunk that would carry it has room (a free
+ * channel, its cps not reached) — and also when no trunk can carry it at all, so that
+ * call_originate gives the honest failure. EAGAIN when every usable trunk for it is at
+ * its limits: *wait_ms is how long until one's cps allows a call, 0 when only a freed
+ * channel will help (call_room_h). Loop only. */
+int call_route_ready(struct call_ua *ua, const char *callee, uint64_t *wait_ms);
 
 /* Some trunk that is not known to be down has a rule for callee. Safe on any thread: the
  * API threads ask it before they accept a call. */

@@ -313,6 +313,10 @@ struct call_trunk {
 	_Atomic uint64_t down_until_ms;     /* clock_mono_ms until a 503's Retry-After ends */
 	struct call_acl from;               /* inbound source addresses (acl.c) */
 	bool reg_failed;
+	/* the carrier's limits (tc->max_channels, tc->cps): outbound attempts holding the
+	 * trunk now, and the times of its last INVITEs */
+	unsigned channels;
+	struct call_rate rate;
 };
 
 /* Owner: whoever called call_ua_alloc. */
@@ -339,6 +343,9 @@ struct call_ua {
 	uint64_t in_tokens_ms, in_refused_log_ms;
 	unsigned in_refused;                /* since the last log line */
 	uint8_t nonce_key[20];              /* inbound digest nonces' HMAC key (acl.c) */
+
+	call_room_h *room_h;                /* a trunk's channel was freed (the dial queue) */
+	void *room_arg;
 	struct call_trunk trunks[CALL_TRUNKS_MAX];
 };
 
@@ -348,6 +355,15 @@ int call_trunk_auth(char **user, char **pass, const char *realm, void *arg);
 int call_trunk_at(const struct call_ua *ua, const struct sa *src);
 /* Can the trunk take a call now (not down, no Retry-After running)? Any thread. */
 bool call_trunk_usable(const struct call_trunk *t);
+/* May an attempt start on the trunk now: a channel free and its cps not reached? If not,
+ * *wait_ms (may be NULL) is how long until its cps allows one, 0 when a channel must
+ * free first. Loop only, like the two below. */
+bool call_trunk_room(const struct call_trunk *t, uint64_t now_ms, uint64_t *wait_ms);
+/* An attempt starts on the trunk: it holds a channel and counts for its cps. */
+void call_trunk_take(struct call_trunk *t, uint64_t now_ms);
+/* The attempt that held a channel of the trunk is over; the user agent's room handler
+ * hears of it. */
+void call_trunk_give(struct call_trunk *t);
 /* What an INVITE's failure says about the trunk's health (loop only): a 503 with
  * Retry-After keeps it out that long; no response or a transport error takes it out until
  * its health checks see it answer (only when it has them: nothing else would put it back). */

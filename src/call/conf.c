@@ -164,7 +164,7 @@ static int trunk_read(const struct conf_section *sec, unsigned position,
 	const char *host, *proxy, *from, *user, *pass, *realm, *in_from, *in_user, *in_pass;
 	const char *codecs;
 	char why[160];
-	uint64_t port, expires, options, priority, weight;
+	uint64_t port, expires, options, priority, weight, channels, cps, trying;
 	int tp, rel, rc;
 
 	memset(tc, 0, sizeof(*tc));
@@ -220,6 +220,9 @@ static int trunk_read(const struct conf_section *sec, unsigned position,
 	rc = rc ? rc : conf_uint(sec, "priority", position, 0, 65535, &priority, err);
 	rc = rc ? rc : conf_uint(sec, "weight", 1, 1, CALL_WEIGHT_MAX, &weight, err);
 	rc = rc ? rc : conf_choice(sec, "100rel", "supported", rel100s, &rel, err);
+	rc = rc ? rc : conf_uint(sec, "max_channels", 0, 0, 100000, &channels, err);
+	rc = rc ? rc : conf_uint(sec, "cps", 0, 0, CALL_CPS_MAX, &cps, err);
+	rc = rc ? rc : conf_uint(sec, "trying_timeout_ms", 3000, 0, 32000, &trying, err);
 	rc = rc ? rc : conf_each(sec, "route", route_value, tc, err);
 	rc = rc ? rc : conf_str(sec, "inbound_from", NULL, &in_from, err);
 	if (!rc && in_from && call_acl_parse(in_from, &tc->inbound_from, why, sizeof(why))) {
@@ -292,6 +295,11 @@ static int trunk_read(const struct conf_section *sec, unsigned position,
 	tc->weight = (unsigned)weight;
 	tc->rel100 = rel == 1 ? CALL_REL100_REQUIRED : rel == 2 ? CALL_REL100_OFF :
 		     CALL_REL100_SUPPORTED;
+	tc->max_channels = (unsigned)channels;
+	tc->cps = (unsigned)cps;
+	/* Only UDP has a silent peer to give up on: over TCP a dead peer is a connection
+	 * error at once, and a live one has taken the INVITE. */
+	tc->trying_timeout_ms = tc->transport == CALL_UDP ? (unsigned)trying : 0;
 	return 0;
 }
 

@@ -136,6 +136,9 @@ static int trunk_start(struct call_ua *ua, unsigned i)
 	atomic_init(&t->down_until_ms, 0);
 	tmr_init(&t->opt_tmr);
 	tmr_init(&t->back_tmr);
+	err = call_rate_init(&t->rate, tc->cps);
+	if (err)
+		return err;
 	if (!sa_set_str(&sa, tc->host, 0) && sa_af(&sa) == AF_INET6)
 		re_snprintf(t->hostport, sizeof(t->hostport), "[%s]:%u", tc->host, tc->port);
 	else
@@ -179,6 +182,7 @@ static void trunk_stop(struct call_trunk *t)
 	tmr_cancel(&t->back_tmr);
 	t->opt_req = mem_deref(t->opt_req);
 	t->reg = mem_deref(t->reg);
+	call_rate_close(&t->rate);
 }
 
 /* What every request needs before anything answers or routes it (libre's parser accepts
@@ -479,6 +483,40 @@ bool call_trunk_usable(const struct call_trunk *t)
 	       clock_mono_ms() >= atomic_load_explicit(&t->down_until_ms, memory_order_relaxed);
 }
 
+bool call_trunk_room(const struct call_trunk *t, uint64_t now_ms, uint64_t *wait_ms)
+{
+	if (t->tc->max_channels && t->channels >= t->tc->max_channels) {
+		if (wait_ms)
+			*wait_ms = 0;
+		return false;
+	}
+	return call_rate_room(&t->rate, now_ms, wait_ms);
+}
+
+void call_trunk_take(struct call_trunk *t, uint64_t now_ms)
+{
+	BASE_ASSERT(!t->tc->max_channels || t->channels < t->tc->max_channels,
+		    "an attempt starts only on a trunk with a free channel");
+	t->channels++;
+	call_rate_note(&t->rate, now_ms);
+}
+
+void call_trunk_give(struct call_trunk *t)
+{
+	BASE_ASSERT(t->channels > 0, "a trunk gives back only channels it lent");
+	t->channels--;
+	if (t->ua->room_h)
+		t->ua->room_h(t->ua->room_arg);
+}
+
+void call_ua_room_handler(struct call_ua *ua, call_room_h *h, void *arg)
+{
+	if (!ua)
+		return;
+	ua->room_h = h;
+	ua->room_arg = arg;
+}
+
 static void trunk_back(void *arg)
 {
 	struct call_trunk *t = arg;
@@ -529,4 +567,33 @@ bool call_route_ok(const struct call_ua *ua, const char *callee)
 	struct call_plan plan;
 
 	return ua && !call_route_plan(&ua->cc, callee, trunk_down, (void *)ua, 0, &plan);
+}
+
+int call_route_ready(struct call_ua *ua, const char *callee, uint64_t *wait_ms)
+{
+	uint64_t now = clock_mono_ms(), best = UINT64_MAX;
+	struct call_plan plan;
+	bool full = false;
+
+	if (!ua || call_route_plan(&ua->cc, callee, trunk_down, ua, 0, &plan))
+		return 0;
+	for (unsigned i = 0; i < plan.n; i++) {
+		const struct call_trunk *t = &ua->trunks[plan.steps[i].trunk];
+		uint64_t w = 0;
+
+		if (!call_trunk_usable(t))
+			continue;
+		if (call_trunk_room(t, now, &w))
+			return 0;
+		full = true;
+		/* a wait of 0 means "until a channel frees": no time to wake at */
+		if (w && w < best)
+			best = w;
+	}
+	/* Every trunk for it out of use, none merely full: the call fails honestly now. */
+	if (!full)
+		return 0;
+	if (wait_ms)
+		*wait_ms = best == UINT64_MAX ? 0 : best;
+	return EAGAIN;
 }

@@ -1,6 +1,7 @@
 /* manager: the hand-over queue from the API threads, flow loading, the control loop's
- * flow cache and the prompt table, the set of sessions being worked, and taking up
- * unfinished sessions after a restart. */
+ * flow cache and the prompt table, the dial queue's side of sessions (waiting, placed,
+ * expired), the set of sessions being worked, and taking up unfinished sessions after a
+ * restart. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -56,6 +57,7 @@ int session_conf_read(const struct conf *cf, struct session_conf *sc, struct con
 	rc = rc ? rc : conf_uint(sec, "stop_wait", 30, 0, 3600, &stop_wait, err);
 	rc = rc ? rc : conf_str(sec, "prompt_dir", "", &dir, err);
 	rc = rc ? rc : conf_bool(sec, "allow_plain_http", false, &sc->allow_plain_http, err);
+	rc = rc ? rc : dialq_conf_read(cf, &sc->dial, err);
 	if (rc)
 		return rc;
 	if (strlen(dir) >= sizeof(sc->prompt_dir)) {
@@ -276,7 +278,112 @@ static void msg_destructor(void *arg)
 	mem_deref(msg->flow);
 }
 
-/* On the control loop: starts every session handed over so far, in hand-over order. */
+/* ---- the dial queue's side ---------------------------------------------------------- */
+
+/* A session left unplaced past [dial] queue_max_wait: the lines its trunks offer were
+ * full that long. EndStatus 208 operatorError ("carrier/line fault"), HungUpSide system:
+ * the callee was never called, and a caller that retries later may well get through. */
+enum { SESSION_QUEUE_EXPIRED_STATUS = 208 };
+
+static void wait_destructor(void *arg)
+{
+	struct session_wait *sw = arg;
+
+	hash_unlink(&sw->he);
+	mem_deref(sw->row);
+	mem_deref(sw->flow);
+}
+
+static uint32_t id_key(const char *id)
+{
+	return hash_joaat_str(id);
+}
+
+static bool wait_match(struct le *le, void *arg)
+{
+	return !strcmp(((struct session_wait *)le->data)->row->id, arg);
+}
+
+/* THE check before a waiting session's INVITE leaves (dialq_ready_h): room on a trunk
+ * that carries its callee. Limits that must hold at dial time join here. */
+static int dial_ready(void *item, uint64_t *wait_ms, void *arg)
+{
+	struct session_mgr *m = arg;
+	struct session_wait *sw = item;
+
+	if (m->dial_held) {
+		*wait_ms = 0;
+		return EAGAIN;
+	}
+	return call_route_ready(m->deps.ua, sw->row->callee, wait_ms);
+}
+
+static void dial_now(void *item, void *arg)
+{
+	struct session_mgr *m = arg;
+	struct session_wait *sw = item;
+
+	session_work_start(m, sw->row, sw->flow, sw->record);
+	mem_deref(sw);
+}
+
+static void dial_expired(void *item, void *arg)
+{
+	struct session_mgr *m = arg;
+	struct session_wait *sw = item;
+
+	log_warn("session", "%s: not placed within [dial] queue_max_wait (%u s): its trunks "
+		 "stayed at their limits", sw->row->id, m->conf.dial.max_wait_s);
+	session_work_close(m, sw->row, SESSION_QUEUE_EXPIRED_STATUS,
+			   "not placed in time: trunks at their limits");
+	mem_deref(sw);
+}
+
+static void room_freed(void *arg)
+{
+	struct session_mgr *m = arg;
+
+	dialq_kick(m->dialq);
+}
+
+/* A session joins the dial queue; waiting since since_ms (clock_mono_ms). flow: borrowed,
+ * may be NULL. */
+static void session_queue(struct session_mgr *m, struct store_session *row,
+			  struct ivr_flow *flow, bool record, uint64_t since_ms)
+{
+	struct session_wait *sw = mem_zalloc(sizeof(*sw), wait_destructor);
+	int err;
+
+	if (!sw) {
+		session_work_close(m, row, 0, "out of memory");
+		return;
+	}
+	sw->row = mem_ref(row);
+	sw->flow = mem_ref(flow);
+	sw->record = record;
+	hash_append(m->waiting, id_key(row->id), &sw->he, sw);
+	err = dialq_push(m->dialq, row->sdkappid, since_ms, sw);
+	if (err) {
+		session_work_close(m, row, 0, "out of memory");
+		mem_deref(sw);
+	}
+}
+
+/* HangUpCall of a session still waiting: it leaves the queue, ended before it rang. */
+static bool waiting_hangup(struct session_mgr *m, uint64_t sdkappid, const char *id)
+{
+	struct session_wait *sw = list_ledata(hash_lookup(m->waiting, id_key(id), wait_match,
+							  (void *)id));
+
+	if (!sw || sw->row->sdkappid != sdkappid)
+		return false;
+	(void)dialq_remove(m->dialq, sw);
+	session_work_close(m, sw->row, 221, "hung up (HangUpCall) before it was placed");
+	mem_deref(sw);
+	return true;
+}
+
+/* On the control loop: queues every session handed over so far, in hand-over order. */
 static void pending_start(struct session_mgr *m)
 {
 	struct list batch = LIST_INIT;
@@ -297,7 +404,7 @@ static void pending_start(struct session_mgr *m)
 		list_unlink(le);
 		flow = msg->cached ? flow_cache_take(m, msg->row) :
 				     flow_cache_put(m, msg->row, msg->flow);
-		session_work_start(m, msg->row, flow, msg->record);
+		session_queue(m, msg->row, flow, msg->record, clock_mono_ms());
 		mem_deref(msg);
 	}
 }
@@ -328,6 +435,10 @@ static void mqueue_handler(int id, void *data, void *arg)
 		/* A session handed over before this HangUpCall may still be in the list (its
 		 * wake-up and this message race on two descriptors): start it first. */
 		pending_start(m);
+		if (waiting_hangup(m, h->sdkappid, h->id)) {
+			mem_deref(data);
+			return;
+		}
 		for (struct le *le = m->active.head; le; le = le->next) {
 			struct session_work *w = le->data;
 
@@ -397,6 +508,12 @@ int session_mgr_hangup(struct session_mgr *m, uint64_t sdkappid, const char *ses
 	return err;
 }
 
+void session_mgr_hold_dialling(struct session_mgr *m)
+{
+	if (m)
+		m->dial_held = true;
+}
+
 void session_mgr_hangup_all(struct session_mgr *m)
 {
 	for (struct le *le = m ? m->active.head : NULL; le; le = le->next)
@@ -415,11 +532,14 @@ size_t session_mgr_active(struct session_mgr *m)
 	return n + list_count(&m->active);
 }
 
-/* After a restart: a session that never rang and is young enough is dialled (it was
- * acknowledged, and no call reached the callee); any other unfinished session was on a
- * call when the process died, and ends as a system hang-up with EndStatus 0 (error). A
- * session whose INVITE went out but got no 18x yet is indistinguishable from one never
- * dialled; resume_max_age bounds how late such a call can be placed twice.
+/* After a restart: a session still waiting in the dial queue (never dialled) goes back
+ * into it with the wait it had, and expires from there like any other; one dialled that
+ * never rang and is young enough is queued again (it was acknowledged, and no call reached
+ * the callee: an INVITE without any 18x yet), resume_max_age bounding how late a call may
+ * be placed twice; any other unfinished session was on a call when the process died, and
+ * ends as a system hang-up with EndStatus 0 (error). The dialled mark is written behind
+ * the INVITE, so a kill between the two redials a session as if it had not been dialled:
+ * the same double-dial that resume_max_age bounds.
  *
  * This runs from session_mgr_alloc on the main thread before re_main starts: nothing is
  * served yet, so the store reads here (the flow, the instance's record flag) block no
@@ -431,21 +551,30 @@ static int resume_handler(struct store_session *row, void *arg)
 	int64_t age_s = clock_unix_s() - row->start_ts;
 	struct ivr_flow *flow = NULL;
 	struct store_instance inst;
+	uint64_t waited_ms, now_ms;
 	bool record;
 
-	if (row->ring_ts || row->accept_ts || row->status != STORE_STATUS_RINGING) {
+	/* An inbound session is never dialled: one left unfinished was a call in progress
+	 * (its answer's write may not have landed). */
+	if (!row->direction || row->ring_ts || row->accept_ts ||
+	    row->status != STORE_STATUS_RINGING) {
 		session_work_close(m, row, 0, "cccd stopped during the call");
 		return 0;
 	}
-	if (age_s > (int64_t)m->conf.resume_max_age_s) {
-		session_work_close(m, row, 0, "not dialled before cccd stopped; too old to dial");
+	if (row->dialled_ms && age_s > (int64_t)m->conf.resume_max_age_s) {
+		session_work_close(m, row, 0, "dialled, never rang, cccd stopped: too old to dial again");
 		return 0;
 	}
 	/* An instance that cannot be read records nothing; the call is placed all the same
 	 * (it was acknowledged). */
 	record = !store_instance_get(m->deps.store, row->sdkappid, &inst) && inst.record_calls;
 	(void)session_flow_get(m, row, &flow);
-	session_work_start(m, row, flow_cache_put(m, row, flow), record);
+	/* Rows come oldest first (store_sessions_live): the queue gets them in the order
+	 * they were admitted, and each keeps the wait it already had. */
+	waited_ms = (uint64_t)(age_s > 0 ? age_s : 0) * 1000ull;
+	now_ms = clock_mono_ms();
+	session_queue(m, row, flow_cache_put(m, row, flow), record,
+		      now_ms > waited_ms ? now_ms - waited_ms : 0);
 	mem_deref(flow);
 	return 0;
 }
@@ -455,6 +584,11 @@ static void mgr_destructor(void *arg)
 	struct session_mgr *m = arg;
 
 	session_inbound_stop(m);
+	call_ua_room_handler(m->deps.ua, NULL, NULL);
+	/* Waiting sessions stay in the store, never dialled: the next start queues them. */
+	m->dialq = mem_deref(m->dialq);
+	hash_flush(m->waiting);
+	m->waiting = mem_deref(m->waiting);
 	mem_deref(m->mq);
 	if (m->wake_fd >= 0) {
 		fd_close(m->wake_fd);
@@ -501,6 +635,11 @@ int session_mgr_alloc(struct session_mgr **mp, const struct session_conf *sc,
 	if (!err && deps->media)
 		err = media_prompt_tone(&m->beep, 1000, 400);
 	err = err ? err : mqueue_alloc(&m->mq, mqueue_handler, m);
+	err = err ? err : hash_alloc(&m->waiting, 1024);
+	err = err ? err : dialq_alloc(&m->dialq, &sc->dial, dial_ready, dial_now, dial_expired,
+				      m);
+	if (!err)
+		call_ua_room_handler(deps->ua, room_freed, m);
 	err = err ? err : store_sessions_live(deps->store, resume_handler, m);
 	err = err ? err : session_inbound_start(m);
 	if (!err)

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "call/call.h"
+#include "dialq/dialq.h"
 
 struct call_ua;
 struct conf;
@@ -25,6 +26,7 @@ struct session_conf {
 				     * closed instead of dialled ([session] resume_max_age) */
 	char prompt_dir[512];       /* where relative prompt files of flows resolve */
 	bool allow_plain_http;      /* IVR http nodes may use http:// to any host */
+	struct dialq_conf dial;     /* the dial queue ([dial]) */
 };
 
 int session_conf_read(const struct conf *cf, struct session_conf *sc, struct conf_err *err);
@@ -38,8 +40,9 @@ struct session_deps {
 };
 
 /* On the control loop, before re_main: also takes up the sessions a previous run left
- * unfinished (dials those never dialled and young enough; closes the others as a system
- * hang-up, EndStatus 0). Blocking (store reads, flow loads) at start only. */
+ * unfinished (queues those never dialled and young enough, oldest first; closes the
+ * others as a system hang-up, EndStatus 0). Blocking (store reads, flow loads) at start
+ * only. New sessions wait in the dial queue (src/dialq) until a trunk has room. */
 int session_mgr_alloc(struct session_mgr **mp, const struct session_conf *sc,
 		      const struct session_deps *deps);
 
@@ -61,6 +64,10 @@ int session_mgr_hangup(struct session_mgr *m, uint64_t sdkappid, const char *ses
 int session_mgr_incoming(struct call *c, const struct call_incoming *in, call_event_h **ehp,
 			 void **argp, void *arg);
 
+/* Graceful stop: the dial queue places no more calls; the sessions waiting in it stay in
+ * the store, and the next start queues them again. */
+void session_mgr_hold_dialling(struct session_mgr *m);
+
 /* Hangs up every live call (graceful stop after its wait): their records follow. */
 void session_mgr_hangup_all(struct session_mgr *m);
 
@@ -69,7 +76,9 @@ void session_mgr_hangup_all(struct session_mgr *m);
 void session_sip_trace(const char *session_id, uint64_t sdkappid, const char *call_id,
 		       const struct call_trace_msg *msgs, size_t n, unsigned dropped, void *arg);
 
-/* Sessions being worked now, and those handed over but not started yet. */
+/* Sessions being worked now, and those handed over but not queued yet (sessions waiting
+ * in the dial queue are not counted: a stopping cccd leaves them in the store, and the
+ * next start dials them). */
 size_t session_mgr_active(struct session_mgr *m);
 
 #endif

@@ -34,6 +34,9 @@ struct session_mgr {
 	struct hash *flows;            /* (IVR, version) → struct flow_entry, owned */
 	struct tmr *flow_sweep;        /* owned: drops flows nobody used for a while */
 	struct list active;            /* struct session_work, owned */
+	struct dialq *dialq;           /* owned: sessions waiting for a trunk's room */
+	struct hash *waiting;          /* session id → struct session_wait, owned */
+	bool dial_held;                /* stopping: nothing leaves the dial queue */
 	struct media_prompt *beep;     /* owned: played before a voicemail; NULL without media */
 	pthread_mutex_t lock;          /* guards stopping (the refresher thread waits on it) */
 	struct session_prompts *prompts; /* owned; NULL without media */
@@ -86,6 +89,15 @@ struct session_work {
 	unsigned n_voicemails;         /* voicemails started so far (names the next file) */
 	char vm_file[128];             /* the voicemail being recorded, "" = none */
 	struct json_t *voicemails;     /* files of the voicemails kept (JSON array), owned */
+};
+
+/* A session in the dial queue. Owner: the manager's waiting hash (the queue only points
+ * at it). */
+struct session_wait {
+	struct le he;
+	struct store_session *row;     /* owned reference */
+	struct ivr_flow *flow;         /* owned reference, or NULL (closed when dialled) */
+	bool record;
 };
 
 /* A new session on its way to the control loop. Owner: the manager's pending list. */

@@ -587,5 +587,7 @@ void session_work_start(struct session_mgr *m, struct store_session *row,
 		mem_deref(w);
 		return;
 	}
+	/* From here a restart must not take the session for one never dialled. */
+	(void)store_session_dialled(m->deps.store, row->id, clock_unix_ms());
 	log_info("session", "%s: calling %s from %s", row->id, row->callee, row->caller);
 }

@@ -202,6 +202,11 @@ static const char *const migrations[] = {
 	 "  created_ms INTEGER NOT NULL,"
 	 "  PRIMARY KEY (session_id, call_id, seq));"
 	 "CREATE INDEX sip_messages_created ON sip_messages(created_ms);"),
+
+	/* 13: when a session's first INVITE left the dial queue (Unix ms, 0 = still waiting):
+	 * after a restart, a session never dialled goes back into the queue, one dialled and
+	 * never rung is redialled only while young (docs/architecture.md §Dial queue). */
+	"ALTER TABLE sessions ADD COLUMN dialled_ms INTEGER NOT NULL DEFAULT 0;",
 };
 
 int store_schema_migrate(struct store_conn *c, bool keep_schema)

@@ -292,7 +292,7 @@ int store_session_admit(struct store *st, struct store_session *s,
 	"ivr_version, uui, variables, max_ring_s, request_id, status, created_ms, start_ts, " \
 	"ring_ts, accept_ts, ended_ts, end_status, hungup_side, end_reason, record_url, " \
 	"record_id, participants, outbound_caller, outbound_callee, voicemail_urls, ai, " \
-	"evidence"
+	"evidence, dialled_ms"
 
 static int session_row(sqlite3_stmt *q, struct store_session **sp)
 {
@@ -340,6 +340,7 @@ static int session_row(sqlite3_stmt *q, struct store_session **sp)
 	store_col_text(q, 24, s->outbound_caller, sizeof(s->outbound_caller));
 	store_col_text(q, 25, s->outbound_callee, sizeof(s->outbound_callee));
 	s->ai = sqlite3_column_int(q, 27) != 0;
+	s->dialled_ms = sqlite3_column_int64(q, 29);
 	*sp = s;
 	return 0;
 }
@@ -485,6 +486,12 @@ static int ringing_write(struct store_conn *c, void *arg)
 			"WHERE id = ? AND ring_ts = 0 AND status = 0");
 }
 
+static int dialled_write(struct store_conn *c, void *arg)
+{
+	return ts_write(c, arg, "UPDATE sessions SET dialled_ms = ? "
+			"WHERE id = ? AND dialled_ms = 0 AND status <> 3");
+}
+
 static int answered_write(struct store_conn *c, void *arg)
 {
 	return ts_write(c, arg, "UPDATE sessions SET accept_ts = ?, status = 2 "
@@ -506,6 +513,11 @@ static int ts_queue(struct store *st, const char *id, int64_t ts, store_write_fn
 int store_session_ringing(struct store *st, const char *id, int64_t ring_ts)
 {
 	return ts_queue(st, id, ring_ts, ringing_write);
+}
+
+int store_session_dialled(struct store *st, const char *id, int64_t dialled_ms)
+{
+	return ts_queue(st, id, dialled_ms, dialled_write);
 }
 
 int store_session_answered(struct store *st, const char *id, int64_t accept_ts)

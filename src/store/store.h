@@ -225,6 +225,7 @@ struct store_session {
 	int64_t start_ts;       /* Unix s */
 	int64_t ring_ts;
 	int64_t accept_ts;
+	int64_t dialled_ms;     /* Unix ms its first INVITE left the dial queue, 0 = not yet */
 	int64_t ended_ts;
 	int end_status;         /* EndStatus; meaningful once finished */
 	char hungup_side[8];    /* "user", "seat", "system" or "" */
@@ -317,6 +318,8 @@ int store_session_get(struct store *st, uint64_t sdkappid, const char *id,
  * (store_usable) until they land; only a write refused for good (a bug) is logged and
  * dropped. */
 
+/* The session left the dial queue: its first INVITE is on its way. */
+int store_session_dialled(struct store *st, const char *id, int64_t dialled_ms);
 int store_session_ringing(struct store *st, const char *id, int64_t ring_ts);
 int store_session_answered(struct store *st, const char *id, int64_t accept_ts);
 /* A transfer starts or connects: the live status (seatJoining while a skill group's

@@ -1,5 +1,5 @@
 /* Unit tests of the call module's pure parts: [sip]/[trunk] config, dial rules and the
- * route plan (priority, weight), when to fail over, Retry-After, the EndStatus table, SIP INFO DTMF bodies, User-to-User and numbers in URIs; NAT: external addresses, the advertised address per trunk, the Via rewrite. */
+ * route plan (priority, weight), the trunk limits (cps window), when to fail over, Retry-After, the EndStatus table, SIP INFO DTMF bodies, User-to-User and numbers in URIs; NAT: external addresses, the advertised address per trunk, the Via rewrite. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -851,12 +851,88 @@ static void test_sdp_codecs(void **state)
 	call_sdp_close(&s);
 }
 
+/* At most `limit` in any 1000 ms: a burst takes the whole second's share, the next waits
+ * for the oldest to be a second old (not for a refill, as a token bucket would allow). */
+static void test_rate_window(void **state)
+{
+	struct call_rate r;
+	uint64_t wait = 0;
+
+	(void)state;
+	assert_int_equal(call_rate_init(&r, 0), 0);
+	for (int i = 0; i < 100; i++)
+		assert_true(call_rate_room(&r, 5, NULL)); /* no limit */
+	call_rate_close(&r);
+	assert_int_equal(call_rate_init(&r, CALL_CPS_MAX + 1), EINVAL);
+
+	assert_int_equal(call_rate_init(&r, 2), 0);
+	assert_true(call_rate_room(&r, 1000, &wait));
+	call_rate_note(&r, 1000);
+	assert_true(call_rate_room(&r, 1000, &wait));
+	call_rate_note(&r, 1000);
+	assert_false(call_rate_room(&r, 1000, &wait));
+	assert_int_equal(wait, 1000);
+	assert_false(call_rate_room(&r, 1999, &wait));
+	assert_int_equal(wait, 1);
+	assert_true(call_rate_room(&r, 2000, &wait));
+	call_rate_note(&r, 2000);
+	/* 1000 and 2000 are not in one window of 1000 ms: a second call at 2000 is fine */
+	assert_true(call_rate_room(&r, 2000, NULL));
+	call_rate_note(&r, 2000);
+	assert_false(call_rate_room(&r, 2999, &wait));
+	assert_int_equal(wait, 1);
+	assert_true(call_rate_room(&r, 3000, NULL));
+	call_rate_close(&r);
+
+	/* any sequence the window admits holds no 1 s span with more than 3 */
+	assert_int_equal(call_rate_init(&r, 3), 0);
+	{
+		uint64_t at[64];
+		unsigned n = 0;
+
+		for (uint64_t t = 0; t < 5000 && n < 64; t += 37) {
+			if (call_rate_room(&r, t, NULL)) {
+				call_rate_note(&r, t);
+				at[n++] = t;
+			}
+		}
+		for (unsigned i = 3; i < n; i++)
+			assert_true(at[i] - at[i - 3] >= 1000);
+		assert_true(n >= 12);
+	}
+	call_rate_close(&r);
+}
+
+static void test_conf_limits(void **state)
+{
+	struct call_conf cc;
+	struct conf_err err = {0};
+
+	(void)state;
+	assert_int_equal(read_conf("[trunk a]\nhost = 127.0.0.1\nroute = *\nmax_channels = 3\n"
+				   "cps = 2\ntrying_timeout_ms = 2500\n"
+				   "[trunk b]\nhost = 127.0.0.1\ntransport = tcp\nroute = *\n",
+				   &cc, &err), 0);
+	assert_int_equal(cc.trunks[0].max_channels, 3);
+	assert_int_equal(cc.trunks[0].cps, 2);
+	assert_int_equal(cc.trunks[0].trying_timeout_ms, 2500);
+	assert_int_equal(cc.trunks[1].max_channels, 0);
+	assert_int_equal(cc.trunks[1].cps, 0);
+	assert_int_equal(cc.trunks[1].trying_timeout_ms, 0); /* TCP: no silent peer */
+	conf_fails("[trunk a]\nhost = h\nroute = *\ncps = 1001\n", 4, "cps");
+	conf_fails("[trunk a]\nhost = h\nroute = *\nmax_channels = -1\n", 4, "max_channels");
+	conf_fails("[trunk a]\nhost = h\nroute = *\ntrying_timeout_ms = 40000\n", 4,
+		   "trying_timeout_ms");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_conf),
 		cmocka_unit_test(test_conf_nat),
 		cmocka_unit_test(test_via_advertise),
+		cmocka_unit_test(test_conf_limits),
+		cmocka_unit_test(test_rate_window),
 		cmocka_unit_test(test_route_skip),
 		cmocka_unit_test(test_route_priority_weight),
 		cmocka_unit_test(test_failover_rule),

@@ -58,8 +58,10 @@ static const char *conf_text =
 	"[trunk silent]\n"
 	"host = 127.0.0.1\nport = 15108\noptions_interval = 0\n"
 	"route = 908\n"
+	/* baresip may still be starting when the INVITE leaves (its retransmissions reach it
+	 * then): no 100 Trying timeout for it */
 	"[trunk baresip]\n"
-	"host = 127.0.0.1\nport = 15190\noptions_interval = 0\n"
+	"host = 127.0.0.1\nport = 15190\noptions_interval = 0\ntrying_timeout_ms = 0\n"
 	"route = 979\n"
 	"[trunk strict]\n"
 	"host = 127.0.0.1\nport = 15109\noptions_interval = 0\n100rel = required\n"
