@@ -666,7 +666,8 @@ static int trunk_invite(struct call *c)
 			str_ncpy(from_uri, "sip:anonymous@anonymous.invalid", sizeof(from_uri));
 		else
 			str_ncpy(from_uri, pai_uri, sizeof(from_uri));
-		call_timer_invite_hdrs(&ua->cc, c->min_se_asked, thdrs, sizeof(thdrs));
+		call_timer_invite_hdrs(&ua->cc, c->min_se_asked, call_rel100_tag(rel), thdrs,
+				       sizeof(thdrs));
 		err = sipsess_connect(&c->sess, ua->sock, to_uri,
 				      t->tc->anonymous ? "Anonymous" : NULL, from_uri, contact,
 				      routev, t->tc->proxy[0] ? 1 : 0, "application/sdp", offer,
@@ -896,7 +897,7 @@ int call_originate(struct call **cp, struct call_ua *ua, const struct call_param
 			    ua->cc.sip_external[0] ? ua->cc.sip_external : ua->cc.listen[0].host);
 		contact_out(c, strstr(p->uri, ";transport=tcp") ? SIP_TRANSP_TCP :
 			    SIP_TRANSP_UDP, contact, sizeof(contact));
-		call_timer_invite_hdrs(&ua->cc, 0, thdrs, sizeof(thdrs));
+		call_timer_invite_hdrs(&ua->cc, 0, NULL, thdrs, sizeof(thdrs));
 		err = sipsess_connect(&c->sess, ua->sock, to_uri, NULL, from_uri, contact, NULL, 0,
 				      "application/sdp", offer, NULL, NULL, false, offer_handler,
 				      answer_handler, progress_handler, estab_handler,

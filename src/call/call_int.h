@@ -200,7 +200,10 @@ struct call_early {
 	const char *sid;              /* for logs; the call's */
 };
 
-/* The INVITE's header lines for a trunk's [trunk] 100rel. */
+/* For a trunk's [trunk] 100rel: the option tag its INVITEs list in Supported (NULL for
+ * none), and the Require line they carry ("" for none). An INVITE has one Supported line
+ * (call_timer_invite_hdrs writes it): strict parsers read only the first. */
+const char *call_rel100_tag(enum call_rel100 rel);
 const char *call_rel100_hdr(enum call_rel100 rel);
 /* Follows a new INVITE's session (dlg: sipsess_dialog of it); drops the last one's state. */
 void call_early_start(struct call_early *e, struct sip_dialog *dlg, const char *sid);
@@ -262,9 +265,10 @@ struct call_timer {
 void call_timer_init(struct call_timer *t, struct call *c);
 void call_timer_stop(struct call_timer *t);
 /* Headers for an outbound INVITE: Session-Expires (cc's, at least min_se_asked, the Min-SE
- * of a 422), Min-SE, Supported, Allow. Into buf; "" when buf is too small. */
-void call_timer_invite_hdrs(const struct call_conf *cc, uint32_t min_se_asked, char *buf,
-			    size_t sz);
+ * of a 422), Min-SE, Allow, and its one Supported line: timer, then `more` (another option
+ * tag such as 100rel, or NULL). Into buf; "" when buf is too small. */
+void call_timer_invite_hdrs(const struct call_conf *cc, uint32_t min_se_asked,
+			    const char *more, char *buf, size_t sz);
 /* Our INVITE's 2xx: the interval and refresher the peer chose (none when its 2xx names no
  * Session-Expires), the peer's Allow. */
 void call_timer_answered(struct call_timer *t, const struct sip_msg *msg);

@@ -18,16 +18,14 @@
 int sip_dialog_encode(struct mbuf *mb, struct sip_dialog *dlg, uint32_t cseq,
 		      const char *met);
 
+const char *call_rel100_tag(enum call_rel100 rel)
+{
+	return rel == CALL_REL100_OFF ? NULL : "100rel";
+}
+
 const char *call_rel100_hdr(enum call_rel100 rel)
 {
-	switch (rel) {
-	case CALL_REL100_REQUIRED:
-		return "Supported: 100rel\r\nRequire: 100rel\r\n";
-	case CALL_REL100_OFF:
-		return "";
-	default:
-		return "Supported: 100rel\r\n";
-	}
+	return rel == CALL_REL100_REQUIRED ? "Require: 100rel\r\n" : "";
 }
 
 void call_early_start(struct call_early *e, struct sip_dialog *dlg, const char *sid)

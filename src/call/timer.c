@@ -178,8 +178,8 @@ void call_timer_stop(struct call_timer *t)
 	t->req = mem_deref(t->req);
 }
 
-void call_timer_invite_hdrs(const struct call_conf *cc, uint32_t min_se_asked, char *buf,
-			    size_t sz)
+void call_timer_invite_hdrs(const struct call_conf *cc, uint32_t min_se_asked,
+			    const char *more, char *buf, size_t sz)
 {
 	uint32_t se = cc->session_expires;
 	int n;
@@ -188,10 +188,12 @@ void call_timer_invite_hdrs(const struct call_conf *cc, uint32_t min_se_asked, c
 		se = min_se_asked;
 	if (se)
 		n = re_snprintf(buf, sz, "Session-Expires: %u\r\nMin-SE: %u\r\n"
-				"Supported: timer\r\nAllow: " CALL_ALLOW "\r\n", se,
-				min_se_asked > cc->min_se ? min_se_asked : cc->min_se);
+				"Supported: timer%s%s\r\nAllow: " CALL_ALLOW "\r\n", se,
+				min_se_asked > cc->min_se ? min_se_asked : cc->min_se,
+				more ? ", " : "", more ? more : "");
 	else
-		n = re_snprintf(buf, sz, "Supported: timer\r\nAllow: " CALL_ALLOW "\r\n");
+		n = re_snprintf(buf, sz, "Supported: timer%s%s\r\nAllow: " CALL_ALLOW "\r\n",
+				more ? ", " : "", more ? more : "");
 	if (n < 0 && sz)
 		buf[0] = '\0';
 }

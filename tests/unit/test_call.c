@@ -315,9 +315,11 @@ static void test_conf_100rel(void **state)
 	assert_int_equal(cc.trunks[0].rel100, CALL_REL100_SUPPORTED);
 	assert_int_equal(cc.trunks[1].rel100, CALL_REL100_REQUIRED);
 	assert_int_equal(cc.trunks[2].rel100, CALL_REL100_OFF);
-	assert_string_equal(call_rel100_hdr(CALL_REL100_SUPPORTED), "Supported: 100rel\r\n");
-	assert_string_equal(call_rel100_hdr(CALL_REL100_REQUIRED),
-			    "Supported: 100rel\r\nRequire: 100rel\r\n");
+	assert_string_equal(call_rel100_tag(CALL_REL100_SUPPORTED), "100rel");
+	assert_string_equal(call_rel100_tag(CALL_REL100_REQUIRED), "100rel");
+	assert_null(call_rel100_tag(CALL_REL100_OFF));
+	assert_string_equal(call_rel100_hdr(CALL_REL100_SUPPORTED), "");
+	assert_string_equal(call_rel100_hdr(CALL_REL100_REQUIRED), "Require: 100rel\r\n");
 	assert_string_equal(call_rel100_hdr(CALL_REL100_OFF), "");
 }
 

@@ -252,14 +252,19 @@ static void test_negotiation(void **state)
 	mem_deref(m);
 
 	/* our INVITE's headers, and again after a 422 asking 1200 */
-	call_timer_invite_hdrs(&cc, 0, hdrs, sizeof(hdrs));
+	call_timer_invite_hdrs(&cc, 0, NULL, hdrs, sizeof(hdrs));
 	assert_non_null(strstr(hdrs, "Session-Expires: 600\r\nMin-SE: 90\r\n"));
-	call_timer_invite_hdrs(&cc, 1200, hdrs, sizeof(hdrs));
+	call_timer_invite_hdrs(&cc, 1200, NULL, hdrs, sizeof(hdrs));
 	assert_non_null(strstr(hdrs, "Session-Expires: 1200\r\nMin-SE: 1200\r\n"));
 	cc.session_expires = 0;
-	call_timer_invite_hdrs(&cc, 0, hdrs, sizeof(hdrs));
+	call_timer_invite_hdrs(&cc, 0, NULL, hdrs, sizeof(hdrs));
 	assert_null(strstr(hdrs, "Session-Expires"));
-	assert_non_null(strstr(hdrs, "Supported: timer"));
+	assert_non_null(strstr(hdrs, "Supported: timer\r\n"));
+	/* one Supported line with every option tag (a trunk's 100rel): strict parsers read
+	 * only the first (both once went out as two lines) */
+	call_timer_invite_hdrs(&cc, 0, "100rel", hdrs, sizeof(hdrs));
+	assert_non_null(strstr(hdrs, "Supported: timer, 100rel\r\n"));
+	assert_null(strstr(strstr(hdrs, "Supported:") + 1, "Supported:"));
 }
 
 static struct sip_msg *answer(const char *hdrs)

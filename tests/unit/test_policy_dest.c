@@ -54,8 +54,11 @@ static void test_defaults_nanp(void **state)
 	assert_int_equal(check(r, "+19005550100"), EACCES);     /* 900 premium */
 	assert_int_equal(check(r, "+18765550100"), EACCES);     /* Jamaica: billed abroad */
 	assert_int_equal(check(r, "+8613800138000"), EACCES);   /* international */
-	assert_int_equal(policy_dest_check(r, "+19765550100", why, sizeof(why)), EACCES);
+	assert_int_equal(policy_dest_check(r, "+19005550123", why, sizeof(why)), EACCES);
 	assert_non_null(strstr(why, "premium-rate"));
+	/* a number outside the country's numbering plan (976 is no assigned area code) is
+	 * refused too, as no number at all */
+	assert_int_equal(check(r, "+19765550100"), EINVAL);
 	assert_int_equal(policy_dest_check(r, "+442079460000", why, sizeof(why)), EACCES);
 	assert_non_null(strstr(why, "international"));
 	mem_deref(r);
@@ -92,7 +95,7 @@ static void test_allow_list(void **state)
 	r = rules("{\"destinations\": {\"international\": true}}");
 	assert_int_equal(check(r, "+12125550100"), 0);
 	assert_int_equal(check(r, "+19005550100"), EACCES);     /* premium still blocked */
-	assert_int_equal(check(r, "+4990012345"), EACCES);
+	assert_int_equal(check(r, "+499001234567"), EACCES);     /* German 0900: premium */
 	mem_deref(r);
 
 	r = rules("{\"destinations\": {\"premium\": true}}");
