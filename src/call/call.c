@@ -1239,6 +1239,11 @@ struct call_ua *call_ua_of(const struct call *c)
 	return c->ua;
 }
 
+void call_contact_addr(const struct call *c, const struct sa *local, struct sa *out)
+{
+	call_advertised(&c->ua->cc, c->nat_trunk, false, local, out);
+}
+
 const char *call_sid(const struct call *c)
 {
 	return c->sid;

@@ -381,6 +381,9 @@ struct call *call_find_cancelled(struct call_ua *ua, const struct sip_msg *msg);
 /* What timer.c and update.c need of a call. */
 struct sipsess *call_sess(const struct call *c);
 struct call_ua *call_ua_of(const struct call *c);
+/* The address to put in a Contact of this call's dialog for the local SIP address `local`:
+ * the advertised one of the call's trunk (behind a NAT), else `local`. */
+void call_contact_addr(const struct call *c, const struct sa *local, struct sa *out);
 const char *call_sid(const struct call *c);
 /* The peer's SDP offer in msg (UPDATE): applied to the media, the answer in *descp. */
 int call_offer_take(struct call *c, const struct sip_msg *msg, struct mbuf **descp);

@@ -358,6 +358,7 @@ static int refresh_send(struct call_timer *t)
 	struct sip_dialog *dlg = sipsess_dialog(sess);
 	struct call_ua *ua = call_ua_of(c);
 	struct sip_contact contact;
+	struct sa adv;
 	struct mbuf *offer = NULL;
 	int err;
 
@@ -366,7 +367,8 @@ static int refresh_send(struct call_timer *t)
 	if (t->peer_update) {
 		if (t->req)
 			return 0; /* the last one still waits for its answer */
-		sip_contact_set(&contact, "cccd", &t->laddr, t->tp);
+		call_contact_addr(c, &t->laddr, &adv);
+		sip_contact_set(&contact, "cccd", &adv, t->tp);
 		return sip_drequestf(&t->req, ua->sip, true, "UPDATE", dlg, 0, NULL, NULL,
 				     update_resp, t,
 				     "%H"

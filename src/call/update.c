@@ -17,6 +17,7 @@ void call_update_recv(struct call_ua *ua, const struct sip_msg *msg)
 	struct sip_dialog *dlg = c ? sipsess_dialog(call_sess(c)) : NULL;
 	struct call_timer *t;
 	struct sip_contact contact;
+	struct sa adv;
 	struct mbuf *desc = NULL;
 	char hdrs[300];
 	int err;
@@ -53,7 +54,8 @@ void call_update_recv(struct call_ua *ua, const struct sip_msg *msg)
 	if (sip_msg_hdr(msg, SIP_HDR_CONTACT))
 		(void)sip_dialog_update(dlg, msg); /* a target refresh (RFC 3311 §5.2) */
 	call_timer_reply_hdrs(t, true, hdrs, sizeof(hdrs));
-	sip_contact_set(&contact, "cccd", &msg->dst, msg->tp);
+	call_contact_addr(c, &msg->dst, &adv);
+	sip_contact_set(&contact, "cccd", &adv, msg->tp);
 	err = sip_treplyf(NULL, NULL, ua->sip, msg, true, 200, "OK",
 			  "%H"
 			  "%s"

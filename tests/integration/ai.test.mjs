@@ -15,10 +15,12 @@ import { ROOT, startCccd, client, until } from "./lib/cccd.mjs";
 let d, aiFlow, plainFlow, next = 1400003000;
 
 // Calls go to the discard port and never answer: admitted sessions stay live (ringing) and
-// hold their AI channel until they are hung up.
+// hold their AI channel until they are hung up (no 100 Trying timeout: the discard port
+// never answers, and the call must ring on).
 before(async () => {
   d = await startCccd({ sections:
-    "[trunk nowhere]\nhost = 127.0.0.1\nport = 9\ntransport = udp\nroute = *\noptions_interval = 0\n" });
+    "[trunk nowhere]\nhost = 127.0.0.1\nport = 9\ntransport = udp\nroute = *\noptions_interval = 0\n" +
+    "trying_timeout_ms = 0\n" });
   aiFlow = path.join(d.dir, "ai.json");
   plainFlow = path.join(d.dir, "plain.json");
   fs.writeFileSync(aiFlow, JSON.stringify({ type: "autoOutbound", nodes: [

@@ -16,7 +16,7 @@ import { execFileSync, spawn, spawnSync } from "node:child_process";
 import dgram from "node:dgram";
 import fs from "node:fs";
 import path from "node:path";
-import { ROOT, VARIANT, startCccd, client, finished, cdrOf, until, sleep, freePort, portRange } from "./lib/cccd.mjs";
+import { ROOT, VARIANT, startCccd, client, finished, cdrOf, until, sleep, freePort, portRange, demoRules } from "./lib/cccd.mjs";
 import { alawEncode, alawDecode, toneSamples, dtmfSamples, bestCorrelation, wavSamples } from "./lib/rtp.mjs";
 
 const SDKAPPID = 1400013722;
@@ -204,7 +204,8 @@ before(async () => {
   fs.writeFileSync(path.join(d.dir, "5102.json"), xfer);
   api = client(d.addTenant(SDKAPPID, { ivrs: [`5101:autoOutbound:${d.dir}/5101.json`,
     `5102:autoOutbound:${d.dir}/5102.json`, `5103:inbound:${d.dir}/5103.json`],
-  numbers: ["008675512345678"] }), d.endpoint);
+  numbers: ["008675512345678"],
+  rules: demoRules(d.dir, { destinations: { allow: ["7001"] } }) }), d.endpoint);
   d.ccc(["admin", "--config", d.confPath, "number-set", "--sdkappid", String(SDKAPPID),
     "--number", "008675587650000", "--outbound", "no", "--inbound-ivr", "5103"]);
 });

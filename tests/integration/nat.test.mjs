@@ -181,7 +181,7 @@ async function natCall(latch, inbound = false) {
       await finished(api, SDKAPPID, sessionId, 40000);
       cdr = await until(() => cdrOf(api, SDKAPPID, sessionId), 5000, 100, "the CDR");
     }
-    return { got, cdr };
+    return { got, cdr, messages: fs.readFileSync(log, "utf8") };
   } finally {
     await d?.close();
     await phone?.stop();
@@ -191,7 +191,12 @@ async function natCall(latch, inbound = false) {
 // What cccd sent carries its public address, never the private one; audio both ways:
 // the phone's key came through, cccd's prompt reached the phone at its real address, and
 // none of it went to the attacker who spoke first.
-function natChecks({ got, cdr }, inbound) {
+function natChecks({ got, cdr, messages }, inbound) {
+  // Every Contact cccd sent in the dialog: the INVITE's (or 180/200's), and outbound the
+  // 200 to the phone's UPDATE (it once carried the bound address).
+  const contacts = [...messages.matchAll(/^Contact: <sip:cccd@([^:>]+)/gm)].map((m) => m[1]);
+  assert.ok(contacts.length >= (inbound ? 1 : 2), `cccd's Contacts: ${contacts}`);
+  assert.deepEqual([...new Set(contacts)], [PUBLIC_IP], "every Contact is advertised");
   assert.equal(got.addr, PUBLIC_IP, "SDP c= is the advertised address");
   assert.match(got.msg, new RegExp(`^o=\\S+ \\d+ \\d+ IN IP4 ${esc(PUBLIC_IP)}`, "m"));
   assert.match(got.msg, new RegExp(`^Contact: <sip:cccd@${esc(PUBLIC_IP)}:\\d+>`, "m"));

@@ -16,7 +16,7 @@ import { spawn } from "node:child_process";
 import dgram from "node:dgram";
 import fs from "node:fs";
 import path from "node:path";
-import { ROOT, startCccd, client, finished, cdrOf, until, sleep, freePort, portRange } from "./lib/cccd.mjs";
+import { ROOT, startCccd, client, finished, cdrOf, until, sleep, freePort, portRange, demoRules } from "./lib/cccd.mjs";
 
 const SDKAPPID = 1400000300;
 const SIP = path.join(ROOT, "tests/sip");
@@ -162,12 +162,7 @@ before(async () => {
   }
   // The demo calling rules, and the transfer targets 7001 and 7002 (extensions the numbering
   // plan cannot read) opened by name in the destination allow-list.
-  const rules = path.join(d.dir, "rules.json");
-  fs.writeFileSync(rules, JSON.stringify({ work_time: { enabled: false },
-    callee_interval: { max: 0 }, callee_daily: { max: 0 }, caller_freq: { max: 0 },
-    caller_concurrency: 0, own: { work_time: { enabled: false }, callee_interval: { max: 0 },
-      callee_daily: { max: 0 }, caller_freq: { max: 0 }, caller_concurrency: 0 },
-    destinations: { allow: ["7001", "7002"] } }));
+  const rules = demoRules(d.dir, { destinations: { allow: ["7001", "7002"] } });
   api = client(d.addTenant(SDKAPPID, { ivrs, numbers: ["008675512345678", "008601000000001"],
     rules }), d.endpoint);
 });

@@ -373,6 +373,17 @@ export async function cdrOf(api, sdkappid, sessionId) {
   return r.TelCdrList[0];
 }
 
+// A rules file for addTenant's `rules`: the demo calling rules (any hour, no caps, no
+// counting) with more keys, e.g. a destination allow-list for transfer targets that are
+// extensions (the numbering plan cannot read them, so only a name in the list opens them).
+export function demoRules(dir, extra = {}) {
+  const file = path.join(dir, `rules-${Math.random().toString(36).slice(2)}.json`);
+  const open = { work_time: { enabled: false }, callee_interval: { max: 0 },
+    callee_daily: { max: 0 }, caller_freq: { max: 0 }, caller_concurrency: 0 };
+  fs.writeFileSync(file, JSON.stringify({ ...open, own: open, ...extra }));
+  return file;
+}
+
 // An HTTP server on a free loopback port (a webhook, an IVR's HTTP node, a push receiver):
 // handler(req, body as text, res) once the body is read. Resolves to { port, server }.
 export async function httpListen(handler) {
