@@ -2,7 +2,7 @@
 // real sipp trunks, and "spy" trunks (a UDP socket that answers nothing and counts the
 // INVITEs it gets) to prove that a trunk never saw a call. A call moves on after a 503 (its
 // Retry-After then keeps the trunk out for the next call), a 408, a refused TCP connection
-// and an INVITE nobody answers; it never moves on after 486/603/404/484 or after the phone
+// and an INVITE nobody answers (the trunk's trying_timeout_ms, not Timer B's 32 s); it never moves on after 486/603/404/484 or after the phone
 // rang (180 then 503), and HangUpCall during the attempts stops them. Equal-priority trunks
 // share calls by weight, and a trunk whose peer stops answering OPTIONS is taken out and put
 // back when it answers again.
@@ -111,9 +111,11 @@ before(async () => {
     // 408, then busy
     trunk("b1", peers.b1.port, "008613902", ["priority = 1"]),
     trunk("b2", peers.b2.port, "008613902", ["priority = 2"]),
-    // TCP refused, or no response at all (timer B); then busy
+    // TCP refused, or no response at all (after trying_timeout_ms, 10 s here so that the
+    // HangUpCall case below reaches it first); then busy
     trunk("c1", closed, "008613903", ["transport = tcp", "priority = 1"]),
-    trunk("s1", spies.silent.port, ["008613904", "008613912"], ["priority = 1"])
+    trunk("s1", spies.silent.port, ["008613904", "008613912"], ["priority = 1",
+      "trying_timeout_ms = 10000"])
       .replace("options_interval = 0", "options_interval = 1"),
     trunk("next", peers.next.port, ["008613903", "008613904"], ["priority = 2"]),
     // the callee's own answers, and a ring before the 503: the spy must see nothing
@@ -157,8 +159,8 @@ before(async () => {
       100, "the first trunk's INVITE");
     const h = await api.HangUpCall({ SdkAppId: SDKAPPID, SessionId: r.SessionId });
     const o = await outcome(r);
-    // the first attempt's INVITE would have timed out (and failed over) 32 s after it left
-    await sleep(36000);
+    // the first attempt would have failed over 10 s after its INVITE left (trying_timeout_ms)
+    await sleep(14000);
     return { h, o, id: r.SessionId };
   });
   start("weights", async () => {
@@ -216,11 +218,12 @@ test("a refused TCP connection: the next trunk", async () => {
   assert.equal(r.cdr.EndStatus, 206);
 });
 
-test("an INVITE nobody answers (timer B): the next trunk, within the one ring time", async () => {
+test("an INVITE nobody answers (trying_timeout_ms): the next trunk, within the one ring time", async () => {
   const r = await result("silent");
   assert.deepEqual(r.via, ["s1", "next"]);
   const mine = [...spies.silent.invites.values()].filter((n) => n === "008613904000001");
   assert.equal(mine.length, 1, "one INVITE (and its retransmissions)");
+  assert.ok(r.lines.some((l) => /trunk s1: no response in 10000 ms/.test(l)), r.lines.join("\n"));
   // the trunk answers its health checks, so the INVITE nobody answered took it out until
   // the next OPTIONS answer put it back
   assert.match(d.log, /trunk s1 is down: INVITE: Connection timed out/);
