@@ -237,7 +237,7 @@ test("SIGTERM: calls in progress are hung up after stop_wait, recorded, and cccd
     }, 10000, 100, "the call to be answered");
     const code = await dd.stop();
     assert.equal(code, 0);
-    assert.match(dd.log, /stopping; 1 calls in progress/);
+    await dd.waitLog(/stopping; 1 calls in progress/);
     await dd.start();
     const s = await finished(c2, 1400000601, r.SessionId, 5000);
     const cdr = await cdrOf(c2, 1400000601, r.SessionId);

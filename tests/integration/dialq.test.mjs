@@ -105,7 +105,7 @@ test("a burst holds the trunk's max_channels and cps exactly", async () => {
   const at = peer.order.map((c) => c.at).sort((a, b) => a - b);
   for (let i = 2; i < at.length; i++)
     assert.ok(at[i] - at[i - 2] >= 1000 - 30, `INVITEs ${i - 2}..${i} within ${at[i] - at[i - 2]} ms`);
-  assert.match(d.log, /calling 0086139000000\d\d/);
+  await d.waitLog(/calling 0086139000000\d\d/);
 });
 
 test("fairness: an instance with 3 waiting is served among the first, not after 30", async () => {
@@ -157,7 +157,7 @@ test("a session not placed within queue_max_wait ends with EndStatus 208, record
   assert.equal(cdr.EndStatusString, "operatorError");
   assert.equal(cdr.RingTimestamp, 0);
   assert.equal(peer.order.length, 1, "the expired session was never dialled");
-  assert.match(d.log, new RegExp(`${second}: not placed within \\[dial\\] queue_max_wait`));
+  await d.waitLog(new RegExp(`${second}: not placed within \\[dial\\] queue_max_wait`));
   await until(() => pushes.some((p) => JSON.stringify(p).includes(second)), 15000, 200,
     "the expired session's record pushed");
   // the first call's trunk sent 100 Trying and held it 8 s: past trying_timeout_ms, and
@@ -182,7 +182,7 @@ test("a UDP trunk silent past trying_timeout_ms fails over at once, not after Ti
   assert.ok(gap >= 1900 && gap < 15000, `the next trunk after ${gap} ms (Timer B: 32 s)`);
   assert.ok(Date.now() - t0 < 30000);
   assert.equal(cdr.EndStatus, 206);
-  assert.match(d.log, /trunk mute: no response in 2000 ms/);
+  await d.waitLog(/trunk mute: no response in 2000 ms/);
 });
 
 test("kill -9 with sessions queued: after the restart they are dialled in order", async () => {

@@ -140,7 +140,7 @@ test("an INVITE from an unknown source gets 403, statelessly; the trunk's addres
       const b = await stranger.final("stranger-1", 2);
       assert.equal(b.code, 403, b.msg);
       assert.notEqual(a.to, b.to, "no transaction kept the first answer");
-      assert.match(acl.log, /refused \(inbound_source, \d+ so far\): inbound INVITE from 127\.0\.0\.2:\d+ to 008675587651111/);
+      await acl.waitLog(/refused \(inbound_source, \d+ so far\): inbound INVITE from 127\.0\.0\.2:\d+ to 008675587651111/);
       assert.doesNotMatch(acl.log, /inbound call from '008613800000000' to 008675587651111[^\n]*\n[^\n]*127\.0\.0\.2/);
     } finally {
       stranger.close();
@@ -178,7 +178,7 @@ test("digest: challenged with 401, the right credentials accepted, wrong ones re
       const forged = www.replace(/nonce="[^"]*"/, `nonce="${"0".repeat(36)}"`);
       p.invite("wrong", { cseq: 4, auth: authorization(forged, "carrier", "s3cret", uri) });
       assert.equal((await p.final("wrong", 4)).code, 403);
-      assert.match(dig.log, /refused \(inbound_auth, \d+ so far\)/);
+      await dig.waitLog(/refused \(inbound_auth, \d+ so far\)/);
     } finally {
       p.close();
     }
@@ -241,8 +241,8 @@ test("tenant caps: concurrent outbound calls and minutes a day refuse CreateIVRS
         IVRId: 78 });
       assert.equal(m.err, "LimitExceeded.BasePackageExpired", JSON.stringify(m));
       assert.match(m.message, /used \d+ s today, its cap \(tenant_caps\.minutes_daily\) is 1 minutes/);
-      assert.match(d.log, /refused \(channels, 1 so far\): CreateIVRSession of instance 1400013003/);
-      assert.match(d.log, /refused \(minutes, 1 so far\): CreateIVRSession of instance 1400013004/);
+      await d.waitLog(/refused \(channels, 1 so far\): CreateIVRSession of instance 1400013003/);
+      await d.waitLog(/refused \(minutes, 1 so far\): CreateIVRSession of instance 1400013004/);
     } finally {
       await d.stop();
       d.cleanup();

@@ -139,7 +139,7 @@ test("inbound calls above inbound_cps get 503 with Retry-After", async () => {
     assert.equal(refused.length + admitted.length, BURST, JSON.stringify([...finals]));
     assert.ok(admitted.length >= CPS && admitted.length <= CPS + 2, `admitted ${admitted.length}`);
     for (const id of refused) assert.equal(finals.get(id).retryAfter, "1");
-    assert.match(d2.log, /inbound calls above \[sip\] inbound_cps \(5\/s\): \d+ refused with 503/);
+    await d2.waitLog(/inbound calls above \[sip\] inbound_cps \(5\/s\): \d+ refused with 503/);
 
     // A second later the bucket has refilled: new calls pass again.
     await sleep(1200);

@@ -194,7 +194,7 @@ test("503 with Retry-After: the next trunk answers, and the first is skipped whi
   assert.equal(first.cdr.EndStatus, 1, first.lines.join("\n"));
   assert.deepEqual(first.via, ["a1", "a2"]);
   assert.ok(first.lines.some((l) => /trunk a1 failed \(503 Service Unavailable\): trying the next trunk/.test(l)));
-  assert.match(d.log, /trunk a1: 503 with Retry-After: out of use for 60 s/);
+  await d.waitLog(/trunk a1: 503 with Retry-After: out of use for 60 s/);
   assert.ok(first.cdr.StartTimestamp <= first.cdr.RingTimestamp);
   assert.ok(first.cdr.AcceptTimestamp > 0);
   assert.equal(second.cdr.EndStatus, 1, second.lines.join("\n"));
@@ -226,7 +226,7 @@ test("an INVITE nobody answers (trying_timeout_ms): the next trunk, within the o
   assert.ok(r.lines.some((l) => /trunk s1: no response in 10000 ms/.test(l)), r.lines.join("\n"));
   // the trunk answers its health checks, so the INVITE nobody answered took it out until
   // the next OPTIONS answer put it back
-  assert.match(d.log, /trunk s1 is down: INVITE: Connection timed out/);
+  await d.waitLog(/trunk s1 is down: INVITE: Connection timed out/);
   await until(() => /trunk s1 is down: INVITE[^]*trunk s1 is up/.test(d.log), 10000, 100,
     "trunk s1 back up");
   assert.equal(r.cdr.EndStatus, 206);

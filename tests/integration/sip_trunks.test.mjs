@@ -90,7 +90,7 @@ after(async () => {
 test("registration: 401 answered with the trunk's digest, refreshed before it expires", async () => {
   const code = await registrar.wait(15000);
   assert.equal(code, 0, `registrar scenario failed:\n${registrar.log.slice(-2000)}\n${d.log.slice(-2000)}`);
-  assert.match(d.log, /trunk reg: registered/);
+  await d.waitLog(/trunk reg: registered/);
   assert.doesNotMatch(d.log, /trunk reg is down/);
 });
 

@@ -130,8 +130,8 @@ test("an answer that cannot be recorded leaves by onFail, without the recogniser
   assert.equal(pathOf(id)[1], "ask=error:recording: Input/output error");
   assert.deepEqual(pathOf(id).map((s) => s.split("=")[0]), ["s", "ask", "sorry"]);
   assert.equal(cdr.EndStatus, 0);
-  assert.match(d.log, new RegExp(`${id}: recording .*${B}/${id}-speech\\.wav`));
-  assert.match(d.log, /node ask: the answer was not recorded/);
+  await d.waitLog(new RegExp(`${id}: recording .*${B}/${id}-speech\\.wav`));
+  await d.waitLog(/node ask: the answer was not recorded/);
 });
 
 test("without an end key, the caller's silence after speaking ends the answer", async () => {

@@ -236,7 +236,7 @@ test("a busy transfer target takes the onFail branch; the customer stays in the 
     assert.equal(cdr.ServeParticipants[0].Phone, "7002");
     assert.equal(cdr.ServeParticipants[0].EndStatusString, "busy");
     assert.equal(cdr.ServeParticipants[0].AcceptTimestamp, 0);
-    assert.match(d.log, /transfer failed: busy 486/);
+    await d.waitLog(/transfer failed: busy 486/);
     customer.stop();
     busy.stop();
   } finally {
@@ -304,7 +304,7 @@ test("after a transfer that names a survey, the customer answers the survey when
     assert.equal(cdr.ServeParticipants[0].EndStatusString, "ok");
     assert.equal(cdr.EndStatus, 1);
     assert.equal(cdr.HungUpSide, "system"); // the survey's own hang-up node
-    assert.match(d.log, /post-call survey IVR 4701/);
+    await d.waitLog(/post-call survey IVR 4701/);
     await until(() => customer.exited(), 5000, 100, "the customer's sipp to finish");
   } finally {
     a.close();
@@ -329,8 +329,8 @@ test("a transfer to a blocked international number is refused: onFail, the recor
       assert.equal(cdr.ServeParticipants[0].Phone, "+442079460000");
       assert.equal(cdr.ServeParticipants[0].EndStatusString, "restrictedCallee");
       assert.equal(cdr.ServeParticipants[0].AcceptTimestamp, 0);
-      assert.match(d.log, new RegExp(`${r.SessionId} finished: EndStatus 1 \\(ok\\), hung up by system: hangup node sorry`), "the onFail branch");
-      assert.match(d.log, /refused \(destination, \d+ so far\): session [0-9a-f]{32} \(instance 1400000300\): transfer to \+442079460000/);
+      await d.waitLog(new RegExp(`${r.SessionId} finished: EndStatus 1 \\(ok\\), hung up by system: hangup node sorry`), "the onFail branch");
+      await d.waitLog(/refused \(destination, \d+ so far\): session [0-9a-f]{32} \(instance 1400000300\): transfer to \+442079460000/);
       assert.doesNotMatch(d.log, /transfer to \+442079460000\n/, "no INVITE was sent");
       customer.stop();
     } finally {

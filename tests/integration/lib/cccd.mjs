@@ -1,6 +1,7 @@
 // Test helpers: a real cccd process on free loopback ports with a temporary database,
 // tenants made with `ccc admin tenant-add`, sipp peers, and the official Node SDK.
 // Every wait is bounded; every process started is stopped by stop().
+import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
 import fs from "node:fs";
 import dgram from "node:dgram";
@@ -228,6 +229,13 @@ export async function startCccd(opts = {}) {
         if (p.exitCode !== null) throw new Error(`cccd exited ${p.exitCode}:\n${this.log}`);
         return connectOk(port);
       }, 15000, 50, "cccd to listen");
+    },
+    // cccd's log reaches this process through a pipe, so a line written just before an
+    // HTTP answer may arrive just after it: wait (bounded) for the line, then assert.
+    async waitLog(re, message, timeoutMs = 5000) {
+      const end = Date.now() + timeoutMs;
+      while (!re.test(this.log) && Date.now() < end) await sleep(50);
+      assert.match(this.log, re, message);
     },
     // kill -9: no cleanup at all.
     async kill() {
