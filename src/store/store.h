@@ -11,13 +11,18 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "store/db.h"
 
 struct conf;
 struct conf_err;
 struct store;
 
 struct store_conf {
-	char path[512];          /* database file */
+	enum db_backend backend; /* [store] backend = sqlite (default) | postgresql */
+	char path[512];          /* sqlite: database file */
+	char dsn[1024];          /* postgresql: libpq connection string, without a password */
+	char password_file[512]; /* postgresql: a file holding the password (else libpq's own
+				    PGPASSWORD / passfile); never logged */
 	char master_key_path[512]; /* key that encrypts stored secrets (tenant/) */
 	unsigned batch_max;      /* most writes committed in one transaction */
 	bool synchronous_full;   /* fsync every commit (acknowledged sessions survive power loss) */

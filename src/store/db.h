@@ -1,0 +1,76 @@
+/* db: the one SQL interface the store's files use, with a backend behind it (SQLite embedded,
+ * or PostgreSQL through libpq). Nothing above src/store/ sees it.
+ *
+ * The SQL the store writes is the subset both engines run the same way: `?` placeholders
+ * (the PostgreSQL backend rewrites them to $1..$n when it prepares), INSERT ... ON CONFLICT
+ * (...) DO UPDATE / DO NOTHING instead of INSERT OR REPLACE / OR IGNORE, RETURNING instead of
+ * last-insert-rowid, integers as 64-bit, booleans as 0/1 integers, blobs as blobs (BYTEA).
+ * Where the engines differ for real (schema, migrations' bookkeeping, locking), the store
+ * asks db_backend() and keeps both texts side by side.
+ *
+ * A connection and its statements belong to one thread at a time. Every function that can
+ * fail returns 0 or an errno value, mapped from the engine's codes the same way on both:
+ *   EBUSY     locked by someone else past the busy timeout; serialization failure (retry)
+ *   ENOSPC    disk full
+ *   EIO       I/O error, corruption, connection lost (the backend reconnects on next use)
+ *   ENOMEM    out of memory
+ *   EACCES    read-only database or permission denied
+ *   EEXIST    constraint violated (unique, primary key, foreign key, check, not null)
+ *   EINVAL    a bad statement or argument (a bug)
+ * store_err_transient() says which of these a retry may cure. */
+#ifndef CCCD_STORE_DB_H
+#define CCCD_STORE_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct store_conf;
+
+enum db_backend { DB_SQLITE, DB_POSTGRESQL };
+
+struct db_conn; /* a mem object: mem_deref closes it and its statements */
+struct db_stmt; /* owned by its connection's statement cache */
+
+/* Opens a connection of the backend sc names (sc->backend); readonly connections are for
+ * the reader pool. SQLite: WAL, synchronous per sc, busy timeout, foreign keys.
+ * PostgreSQL: sc->dsn, synchronous_commit = on, a statement timeout. */
+int db_open(struct db_conn **cp, const struct store_conf *sc, bool readonly);
+enum db_backend db_backend(const struct db_conn *c);
+
+/* The cached prepared statement for sql (a string literal: its address is the cache key),
+ * reset and with its bindings cleared. NULL when it cannot be prepared (logged). */
+struct db_stmt *db_stmt(struct db_conn *c, const char *sql);
+
+/* Parameters count from 1. Text and blob values are not copied: they must stay valid until
+ * the statement's first db_step. len < 0 means up to the NUL. */
+void db_bind_int64(struct db_stmt *s, int i, int64_t v);
+void db_bind_text(struct db_stmt *s, int i, const char *v, int len);
+void db_bind_blob(struct db_stmt *s, int i, const void *v, size_t len);
+void db_bind_null(struct db_stmt *s, int i);
+
+/* Runs the statement (first call) and moves to the next row: DB_ROW when a row is there,
+ * DB_DONE when there are no more, or an errno value. */
+enum { DB_DONE = 0, DB_ROW = -1 };
+int db_step(struct db_stmt *s);
+
+/* The current row's columns, counting from 0. Text and blob pointers are valid until the
+ * next db_step or reset of s. A NULL column reads as 0, "" or an empty blob. */
+int64_t db_col_int64(struct db_stmt *s, int col);
+const char *db_col_text(struct db_stmt *s, int col);
+const void *db_col_blob(struct db_stmt *s, int col, size_t *len);
+bool db_col_null(struct db_stmt *s, int col);
+
+/* Rows inserted, updated or deleted by the last statement run on c. */
+uint64_t db_changes(struct db_conn *c);
+
+/* Runs sql (one statement or several separated by ';', no parameters, no rows wanted). */
+int db_exec(struct db_conn *c, const char *sql);
+
+/* Whether c is inside a transaction (BEGIN run and not yet committed or rolled back). */
+bool db_in_txn(struct db_conn *c);
+
+/* The engine's last error text on c, for logs ("" when none). Never holds a password. */
+const char *db_errmsg(struct db_conn *c);
+
+#endif
