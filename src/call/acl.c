@@ -140,38 +140,53 @@ static bool acl_match(const struct call_acl *acl, const struct sa *src)
 /* ---- the trunks' source lists ---------------------------------------------------------- */
 
 /* A trunk without inbound_from takes calls from its host's addresses. A DNS name is
- * resolved here, once, when the user agent starts (blocking, before the loop serves
- * calls): a carrier whose addresses change needs inbound_from written out. */
+ * resolved once, by call_conf_resolve: at start (blocking, before the loop serves calls)
+ * or on a reload's own thread. A carrier whose addresses change needs inbound_from
+ * written out, or a reload (a trunk whose addresses changed counts as changed). */
 int call_acl_trunk_init(struct call_trunk *t)
 {
 	const struct call_trunk_conf *tc = t->tc;
+
+	t->from = tc->inbound_from.set ? tc->inbound_from : tc->host_from;
+	return 0;
+}
+
+static void host_resolve(struct call_trunk_conf *tc)
+{
 	struct addrinfo hints = {.ai_socktype = SOCK_DGRAM}, *res = NULL, *ai;
 	char buf[64];
 	int rc;
 
-	if (tc->inbound_from.set) {
-		t->from = tc->inbound_from;
-		return 0;
-	}
-	memset(&t->from, 0, sizeof(t->from));
+	memset(&tc->host_from, 0, sizeof(tc->host_from));
+	tc->host_from.set = true;
 	rc = getaddrinfo(tc->host, NULL, &hints, &res);
 	if (rc) {
 		log_warn("call", "trunk %s: cannot resolve '%s' for its inbound source addresses "
 			 "(%s): inbound calls from it need inbound_from or digest", tc->name,
 			 tc->host, gai_strerror(rc));
-		return 0;
+		return;
 	}
-	for (ai = res; ai && t->from.n < CALL_ACL_MAX; ai = ai->ai_next) {
+	for (ai = res; ai && tc->host_from.n < CALL_ACL_MAX; ai = ai->ai_next) {
 		struct sa sa;
 
 		if (sa_set_sa(&sa, ai->ai_addr))
 			continue;
 		re_snprintf(buf, sizeof(buf), "%j", &sa);
-		if (!acl_match(&t->from, &sa) && !call_cidr_parse(buf, &t->from.v[t->from.n]))
-			t->from.n++;
+		if (!acl_match(&tc->host_from, &sa) &&
+		    !call_cidr_parse(buf, &tc->host_from.v[tc->host_from.n]))
+			tc->host_from.n++;
 	}
 	freeaddrinfo(res);
-	return 0;
+}
+
+void call_conf_resolve(struct call_conf *cc)
+{
+	for (unsigned i = 0; i < cc->ntrunks; i++) {
+		struct call_trunk_conf *tc = &cc->trunks[i];
+
+		if (!tc->inbound_from.set && !tc->host_from.set)
+			host_resolve(tc);
+	}
 }
 
 /* ---- digest ------------------------------------------------------------------------------ */
@@ -259,7 +274,7 @@ static const struct call_trunk *digest_trunk(const struct call_ua *ua,
 		else
 			md5_hex(resp, "%s:%r:%s", ha1, &r->nonce, ha2);
 		if (!pl_strcasecmp(&r->response, resp))
-			return &ua->trunks[i];
+			return ua->trunks[i];
 	}
 	return NULL;
 }
@@ -303,7 +318,7 @@ bool call_acl_refused(struct call_ua *ua, const struct sip_msg *msg)
 	if (acl_match(&ua->cc.inbound_from, &msg->src))
 		return false;
 	for (unsigned i = 0; i < ua->cc.ntrunks; i++) {
-		if (acl_match(&ua->trunks[i].from, &msg->src))
+		if (acl_match(&ua->trunks[i]->from, &msg->src))
 			return false;
 	}
 	if (digest_offered(ua)) {

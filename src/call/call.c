@@ -40,6 +40,8 @@ struct call {
 	struct call_trunk *trunk;     /* outbound: the trunk of the current attempt */
 	bool holds;                   /* the current attempt holds a channel of `trunk` */
 	struct call_plan plan;        /* outbound through trunks: the trunks to try, in order */
+	struct call_trunk *plan_trunks[CALL_TRUNKS_MAX]; /* plan.steps[i]'s trunk (a reference:
+					 * a reload does not change the route of a call made) */
 	unsigned next;                /* the plan step the next attempt starts looking at */
 	unsigned attempts;            /* INVITEs sent to trunks */
 	unsigned ring_s;
@@ -63,7 +65,8 @@ struct call {
 	struct call_sdp sdp;
 	struct sa remote;             /* last remote RTP address */
 	struct sa sig;                /* where the peer's SIP came from last (symmetric RTP) */
-	int nat_trunk;                /* the trunk whose NAT keys apply, -1 = [sip]/[media] */
+	struct call_trunk *nat;       /* the trunk whose NAT keys apply (a reference), NULL =
+					 * [sip]/[media] */
 	struct tmr ring_tmr, end_tmr, next_tmr;
 	struct call_timer timer;      /* RFC 4028 session timer (timer.c) */
 	uint32_t min_se_asked;        /* a trunk's 422 asked for this interval at least */
@@ -98,6 +101,9 @@ static void call_destructor(void *arg)
 	tmr_cancel(&c->trying_tmr);
 	if (c->holds && c->ua)
 		call_trunk_give(c->trunk);
+	for (unsigned i = 0; i < c->plan.n; i++)
+		mem_deref(c->plan_trunks[i]);
+	mem_deref(c->nat);
 	list_unlink(&c->le);
 	call_trace_drop_list(&c->traces);
 	c->ms = mem_deref(c->ms);
@@ -247,7 +253,7 @@ static int media_apply(struct call *c, struct call_media_params *mp)
 	p.telev_pt = mp->telev_pt;
 	p.ptime_ms = 20;
 	p.hold = mp->hold;
-	p.latch = c->nat_trunk >= 0 ? c->ua->cc.trunks[c->nat_trunk].latch : c->ua->cc.latch;
+	p.latch = c->nat ? c->nat->tc->latch : c->ua->cc.latch;
 	p.sig = sa_isset(&c->sig, SA_ADDR) ? &c->sig : NULL;
 	err = media_stream_start(c->ms, &p);
 	if (err) {
@@ -294,7 +300,7 @@ static int sdp_init(struct call *c, const struct call_trunk *t)
 		media_stream_local(c->ms, &laddr);
 	else /* signalling only (tools): advertise a discard port on our SIP address */
 		sa_set_str(&laddr, c->ua->cc.listen[0].host, 9);
-	call_advertised(cc, c->nat_trunk, true, &laddr, &adv);
+	call_advertised_tc(cc, c->nat ? c->nat->tc : NULL, true, &laddr, &adv);
 	if (t && t->tc->ncodecs)
 		return call_sdp_init(&c->sdp, &adv, t->tc->codecs, t->tc->ncodecs);
 	return call_sdp_init(&c->sdp, &adv, cc->codecs, cc->ncodecs);
@@ -308,7 +314,7 @@ static void contact_user(const struct call *c, enum sip_transp tp, const struct 
 {
 	struct sa adv;
 
-	call_advertised(&c->ua->cc, c->nat_trunk, false, laddr, &adv);
+	call_advertised_tc(&c->ua->cc, c->nat ? c->nat->tc : NULL, false, laddr, &adv);
 	if (sa_cmp(&adv, laddr, SA_ALL))
 		str_ncpy(buf, "cccd", sz);
 	else
@@ -574,7 +580,6 @@ static int call_alloc(struct call **cp, struct call_ua *ua, bool inbound)
 		return ENOMEM;
 	c->ua = ua;
 	c->inbound = inbound;
-	c->nat_trunk = -1;
 	sa_init(&c->sig, AF_UNSPEC);
 	tmr_init(&c->ring_tmr);
 	tmr_init(&c->end_tmr);
@@ -621,8 +626,8 @@ static int trunk_invite(struct call *c)
 	int err = ENOENT;
 
 	while (c->next < c->plan.n && c->attempts < ua->cc.trunk_attempts) {
+		struct call_trunk *t = c->plan_trunks[c->next];
 		const struct call_plan_step *st = &c->plan.steps[c->next++];
-		struct call_trunk *t = &ua->trunks[st->trunk];
 		char to_uri[400], from_uri[400], pai_uri[400], thdrs[200], contact[128];
 		const char *routev[1] = {t->tc->proxy};
 		const char *uparam = t->tc->user_phone ? ";user=phone" : "";
@@ -643,7 +648,8 @@ static int trunk_invite(struct call *c)
 		/* The last moment before the numbers reach the wire: check them once more. */
 		if (!call_number_ok(st->number) || !call_number_ok(c->caller))
 			return EINVAL;
-		c->nat_trunk = (int)st->trunk;
+		mem_deref(c->nat);
+		c->nat = mem_ref(t);
 		c->early_tag[0] = '\0';
 		call_sdp_close(&c->sdp);
 		err = sdp_init(c, t);
@@ -713,7 +719,7 @@ static bool next_usable(const struct call *c)
 	if (c->attempts >= c->ua->cc.trunk_attempts)
 		return false;
 	for (unsigned i = c->next; i < c->plan.n; i++) {
-		if (call_trunk_usable(&c->ua->trunks[c->plan.steps[i].trunk]))
+		if (call_trunk_usable(c->plan_trunks[i]))
 			return true;
 	}
 	return false;
@@ -914,6 +920,8 @@ int call_originate(struct call **cp, struct call_ua *ua, const struct call_param
 	}
 	else {
 		c->plan = plan;
+		for (unsigned i = 0; i < plan.n; i++)
+			c->plan_trunks[i] = mem_ref(ua->trunks[plan.steps[i].trunk]);
 		err = trunk_invite(c);
 		if (err)
 			goto out;
@@ -1088,7 +1096,11 @@ void call_incoming(const struct sip_msg *msg, void *arg)
 		return;
 	}
 	re_snprintf(c->sid, sizeof(c->sid), "in:%.32s", callid);
-	c->nat_trunk = call_trunk_at(ua, &msg->src);
+	{
+		int at = call_trunk_at(ua, &msg->src);
+
+		c->nat = at >= 0 ? mem_ref(ua->trunks[at]) : NULL;
+	}
 	c->sig = msg->src;
 	str_ncpy(c->call_id, callid, sizeof(c->call_id));
 	if (call_trace_open(ua, &c->traces, &c->trace_bytes, c->call_id))
@@ -1241,7 +1253,7 @@ struct call_ua *call_ua_of(const struct call *c)
 
 void call_contact_addr(const struct call *c, const struct sa *local, struct sa *out)
 {
-	call_advertised(&c->ua->cc, c->nat_trunk, false, local, out);
+	call_advertised_tc(&c->ua->cc, c->nat ? c->nat->tc : NULL, false, local, out);
 }
 
 const char *call_sid(const struct call *c)

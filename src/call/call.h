@@ -4,8 +4,10 @@
  *
  * Threading contract: everything here runs on the control loop (libre re_main) except
  * call_conf_read, the pure helpers (call_number_ok, call_route_plan, call_failover_ok,
- * call_end_status), which touch no shared state, and call_trunk_state / call_route_ok,
- * which read the trunks' health through atomics (ua.c). Nothing here blocks. */
+ * call_end_status), which touch no shared state, call_trunk_state / call_route_ok,
+ * which read the trunks' health through atomics and the trunk set under the user agent's
+ * route lock (ua.c), and call_conf_resolve, which blocks and runs before the loop or on a
+ * reload's own thread. Nothing on the loop blocks. */
 #ifndef CCCD_CALL_H
 #define CCCD_CALL_H
 
@@ -81,6 +83,7 @@ struct call_trunk_conf {
 	unsigned priority;              /* lower is tried first; default: position in the file */
 	unsigned weight;                /* share among trunks of equal priority, 1..1000 */
 	struct call_acl inbound_from;   /* inbound INVITEs accepted from; unset = host */
+	struct call_acl host_from;      /* the host's addresses (call_conf_resolve) */
 	char inbound_username[128], inbound_password[128]; /* digest for inbound, "" = none */
 	/* NAT: what cccd advertises to this trunk, resolved from [sip]/[media] external_ip and
 	 * the trunk's own keys ("local" there = ""); "" = the bound address */
@@ -137,6 +140,10 @@ struct call_conf {
 
 /* Reads [sip] and every [trunk NAME] (and [media] codecs for the SDP preference). */
 int call_conf_read(const struct conf *cf, struct call_conf *cc, struct conf_err *err);
+/* Resolves each trunk host without inbound_from into its host_from (a DNS name through
+ * getaddrinfo: blocking). call_ua_alloc resolves what is not yet resolved; a reload
+ * resolves on its own thread, so the loop never waits on DNS. */
+void call_conf_resolve(struct call_conf *cc);
 
 /* ---- pure helpers ------------------------------------------------------------------ */
 
@@ -292,8 +299,19 @@ int call_ua_alloc(struct call_ua **uap, const struct call_conf *cc, struct media
 		  call_incoming_h *ih, void *arg);
 
 /* Trunk state for health reports: 1 up, 0 down (health checks, registration, or a 503's
- * Retry-After not yet over), -1 not yet known. Safe on any thread. */
+ * Retry-After not yet over), -1 not yet known. Loop only (the set may change under it). */
 int call_trunk_state(const struct call_ua *ua, unsigned trunk);
+
+/* A reload (SIGHUP): the trunks of cc ([trunk] sections; cc resolved) replace the user
+ * agent's. Matched by name: an unchanged trunk keeps its registration, health and
+ * channels; a new or changed one starts afresh; a removed or changed one stops its
+ * registration and health checks, and the calls in progress on it keep it (they hold it)
+ * until they end. New calls route through the new set. Nothing else of cc is applied
+ * (the caller reports other changes as needing a restart). EINVAL with why filled when
+ * the set cannot be taken (a DNS name where cccd started without a resolver): the old set
+ * stays. Loop only. */
+int call_ua_trunks_reload(struct call_ua *ua, const struct call_conf *cc, char *why,
+			  size_t whysz);
 
 /* A trunk's channel was freed (an outbound call on it ended or moved on): calls waiting
  * for room may be placed. Called from inside call handling: defer the dialling (a timer). */

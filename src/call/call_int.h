@@ -2,6 +2,7 @@
 #ifndef CCCD_CALL_INT_H
 #define CCCD_CALL_INT_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <re.h>
 #include "call/call.h"
@@ -290,22 +291,32 @@ int call_timer_refreshed(struct call_timer *t, const struct call_conf *cc,
 /* An in-dialog UPDATE (ua.c's first listener): answered here, its SDP offer applied. */
 void call_update_recv(struct call_ua *ua, const struct sip_msg *msg);
 
+/* call_advertised for a trunk's settings (NULL: a peer that is no trunk), as a call
+ * holds them: the trunk's index may mean another trunk after a reload. */
+void call_advertised_tc(const struct call_conf *cc, const struct call_trunk_conf *tc,
+			bool media, const struct sa *local, struct sa *out);
+
 /* ---- user agent (ua.c) and calls (call.c) ---------------------------------------------- */
 
-/* A configured trunk at run time. Owner: its call_ua (an array member).
+/* A configured trunk at run time, with its own copy of its settings. Owners: the user
+ * agent while the trunk is in its current set, and every call that planned a route
+ * through it or follows its NAT keys (a mem reference each, taken and dropped on the
+ * loop only): a reload that changes or removes the trunk retires it — no registration, no
+ * health checks — and the calls in progress on it keep it until they end.
  *
  * Its health is written by the control loop and read by the API threads too
  * (call_route_ok, before CreateIVRSession accepts a call), so `state` and `down_until_ms`
  * are atomics rather than handed over in messages: an API thread needs the value of the
  * moment, and a message round trip per request would buy nothing a load does not give.
  * Relaxed order is enough: each word is a fact of its own, no other memory is published
- * through it (the configuration the readers also use is written before the API threads
- * start), and a reader that sees one word a moment late routes a call the loop then
- * routes again with the current values (call_originate). Everything else here is the
- * loop's alone. */
+ * through it (the settings the readers also use are read under the user agent's
+ * route_lock, which a reload takes to swap the set), and a reader that sees one word a
+ * moment late routes a call the loop then routes again with the current values
+ * (call_originate). Everything else here is the loop's alone. */
 struct call_trunk {
 	struct call_ua *ua;
-	const struct call_trunk_conf *tc;   /* in ua->cc */
+	struct call_trunk_conf conf;        /* its settings, as when it started */
+	const struct call_trunk_conf *tc;   /* &conf */
 	char hostport[300];                 /* "host:port" with [] around IPv6 */
 	const char *tparam;                 /* ";transport=tcp" or "" */
 	struct uri proxy;                   /* decoded tc->proxy when set */
@@ -350,7 +361,13 @@ struct call_ua {
 
 	call_room_h *room_h;                /* a trunk's channel was freed (the dial queue) */
 	void *room_arg;
-	struct call_trunk trunks[CALL_TRUNKS_MAX];
+	/* The current trunk set: trunks[i] runs cc.trunks[i] (one reference each). The loop
+	 * reads both freely; the API threads read them (call_route_ok) only under route_lock
+	 * taken for reading, and a reload swaps them under it taken for writing — the only
+	 * time the loop takes it, so the loop never waits on it otherwise. */
+	struct call_trunk *trunks[CALL_TRUNKS_MAX];
+	pthread_rwlock_t route_lock;
+	bool route_lock_init;
 };
 
 int call_trunk_auth(char **user, char **pass, const char *realm, void *arg);

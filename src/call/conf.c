@@ -6,7 +6,7 @@
 #include <string.h>
 #include <re.h>
 #include "conf/conf.h"
-#include "call/call.h"
+#include "call/call_int.h"
 
 static int copy_str(char *dst, size_t dsz, const char *src, const char *key, unsigned line,
 		    struct conf_err *err)
@@ -431,11 +431,18 @@ int call_conf_read(const struct conf *cf, struct call_conf *cc, struct conf_err 
 void call_advertised(const struct call_conf *cc, int trunk, bool media,
 		     const struct sa *local, struct sa *out)
 {
+	call_advertised_tc(cc, trunk >= 0 && (unsigned)trunk < cc->ntrunks ?
+			   &cc->trunks[trunk] : NULL, media, local, out);
+}
+
+void call_advertised_tc(const struct call_conf *cc, const struct call_trunk_conf *tc,
+			bool media, const struct sa *local, struct sa *out)
+{
 	const char *ext;
 
 	*out = *local;
-	if (trunk >= 0 && (unsigned)trunk < cc->ntrunks)
-		ext = media ? cc->trunks[trunk].media_external : cc->trunks[trunk].sip_external;
+	if (tc)
+		ext = media ? tc->media_external : tc->sip_external;
 	else
 		ext = media ? cc->media_external : cc->sip_external;
 	/* checked when read; a family the local socket does not have is not advertised */

@@ -123,19 +123,13 @@ static void register_resp(int err, const struct sip_msg *msg, void *arg)
 	}
 }
 
-static int trunk_start(struct call_ua *ua, unsigned i)
+static int trunk_start(struct call_trunk *t, unsigned i)
 {
-	struct call_trunk *t = &ua->trunks[i];
-	const struct call_trunk_conf *tc = &ua->cc.trunks[i];
+	struct call_ua *ua = t->ua;
+	const struct call_trunk_conf *tc = t->tc;
 	struct sa sa;
 	int err = 0;
 
-	t->ua = ua;
-	t->tc = tc;
-	atomic_init(&t->state, -1);
-	atomic_init(&t->down_until_ms, 0);
-	tmr_init(&t->opt_tmr);
-	tmr_init(&t->back_tmr);
 	err = call_rate_init(&t->rate, tc->cps);
 	if (err)
 		return err;
@@ -176,13 +170,47 @@ static int trunk_start(struct call_ua *ua, unsigned i)
 	return 0;
 }
 
+/* No more registration or health checks (the user agent stops, or a reload retired the
+ * trunk while calls still hold it). Safe to repeat. */
 static void trunk_stop(struct call_trunk *t)
 {
 	tmr_cancel(&t->opt_tmr);
 	tmr_cancel(&t->back_tmr);
 	t->opt_req = mem_deref(t->opt_req);
 	t->reg = mem_deref(t->reg);
+}
+
+static void trunk_destructor(void *arg)
+{
+	struct call_trunk *t = arg;
+
+	trunk_stop(t);
 	call_rate_close(&t->rate);
+}
+
+/* A trunk for settings tc (copied), running: registering, health checks. i is its
+ * position, which spreads the first health checks. */
+static int trunk_alloc(struct call_trunk **tp, struct call_ua *ua,
+		       const struct call_trunk_conf *tc, unsigned i)
+{
+	struct call_trunk *t = mem_zalloc(sizeof(*t), trunk_destructor);
+	int err;
+
+	if (!t)
+		return ENOMEM;
+	t->ua = ua;
+	t->conf = *tc;
+	t->tc = &t->conf;
+	atomic_init(&t->state, -1);
+	atomic_init(&t->down_until_ms, 0);
+	tmr_init(&t->opt_tmr);
+	tmr_init(&t->back_tmr);
+	err = trunk_start(t, i);
+	if (err)
+		mem_deref(t);
+	else
+		*tp = t;
+	return err;
 }
 
 /* What every request needs before anything answers or routes it (libre's parser accepts
@@ -302,8 +330,13 @@ static void ua_destructor(void *arg)
 
 	while ((le = ua->calls.head))
 		call_detach(le->data);
-	for (unsigned i = 0; i < ua->cc.ntrunks; i++)
-		trunk_stop(&ua->trunks[i]);
+	/* Calls detached above may still hold trunks: those stop here, while sip lives. */
+	for (unsigned i = 0; i < ua->cc.ntrunks; i++) {
+		trunk_stop(ua->trunks[i]);
+		ua->trunks[i] = mem_deref(ua->trunks[i]);
+	}
+	if (ua->route_lock_init)
+		pthread_rwlock_destroy(&ua->route_lock);
 	ua->lsnr_first = mem_deref(ua->lsnr_first);
 	ua->lsnr_last = mem_deref(ua->lsnr_last);
 	ua->lsnr_resp = mem_deref(ua->lsnr_resp);
@@ -406,10 +439,17 @@ int call_ua_alloc(struct call_ua **uap, const struct call_conf *cc, struct media
 	if (!ua)
 		return ENOMEM;
 	ua->cc = *cc;
+	call_conf_resolve(&ua->cc);
 	ua->media = m;
 	ua->ih = ih;
 	ua->arg = arg;
 	list_init(&ua->calls);
+	err = pthread_rwlock_init(&ua->route_lock, NULL);
+	if (err) {
+		mem_deref(ua);
+		return err;
+	}
+	ua->route_lock_init = true;
 
 	err = call_acl_nonce_init(ua);
 	if (!err && needs_dns(cc))
@@ -466,8 +506,8 @@ int call_ua_alloc(struct call_ua **uap, const struct call_conf *cc, struct media
 					 ua);
 	err = err ? err : sip_listen(&ua->lsnr_last, ua->sip, true, request_last, ua);
 	err = err ? err : sip_listen(&ua->lsnr_resp, ua->sip, false, response_last, ua);
-	for (unsigned i = 0; !err && i < cc->ntrunks; i++)
-		err = trunk_start(ua, i);
+	for (unsigned i = 0; !err && i < ua->cc.ntrunks; i++)
+		err = trunk_alloc(&ua->trunks[i], ua, &ua->cc.trunks[i], i);
 
  out:
 	if (err)
@@ -551,7 +591,7 @@ int call_trunk_state(const struct call_ua *ua, unsigned trunk)
 
 	if (!ua || trunk >= ua->cc.ntrunks)
 		return 0;
-	t = &ua->trunks[trunk];
+	t = ua->trunks[trunk];
 	if (!call_trunk_usable(t))
 		return 0;
 	return atomic_load_explicit(&t->state, memory_order_relaxed);
@@ -564,9 +604,16 @@ static bool trunk_down(unsigned trunk, void *arg)
 
 bool call_route_ok(const struct call_ua *ua, const char *callee)
 {
+	struct call_ua *mut = (struct call_ua *)ua; /* the lock only */
 	struct call_plan plan;
+	bool ok;
 
-	return ua && !call_route_plan(&ua->cc, callee, trunk_down, (void *)ua, 0, &plan);
+	if (!ua)
+		return false;
+	pthread_rwlock_rdlock(&mut->route_lock);
+	ok = !call_route_plan(&ua->cc, callee, trunk_down, (void *)ua, 0, &plan);
+	pthread_rwlock_unlock(&mut->route_lock);
+	return ok;
 }
 
 int call_route_ready(struct call_ua *ua, const char *callee, uint64_t *wait_ms)
@@ -578,7 +625,7 @@ int call_route_ready(struct call_ua *ua, const char *callee, uint64_t *wait_ms)
 	if (!ua || call_route_plan(&ua->cc, callee, trunk_down, ua, 0, &plan))
 		return 0;
 	for (unsigned i = 0; i < plan.n; i++) {
-		const struct call_trunk *t = &ua->trunks[plan.steps[i].trunk];
+		const struct call_trunk *t = ua->trunks[plan.steps[i].trunk];
 		uint64_t w = 0;
 
 		if (!call_trunk_usable(t))
@@ -596,4 +643,115 @@ int call_route_ready(struct call_ua *ua, const char *callee, uint64_t *wait_ms)
 	if (wait_ms)
 		*wait_ms = best == UINT64_MAX ? 0 : best;
 	return EAGAIN;
+}
+
+/* ---- reload ------------------------------------------------------------------------ */
+
+/* The running trunk of the current set that tc leaves unchanged, or NULL. The settings
+ * are compared whole (both were read into zeroed memory by call_conf_read, and resolved
+ * the same way), so any change — a key, the position that gives the default priority,
+ * the addresses a DNS name resolves to — makes a new trunk. */
+static struct call_trunk *trunk_same(const struct call_ua *ua, const struct call_trunk_conf *tc)
+{
+	for (unsigned i = 0; i < ua->cc.ntrunks; i++) {
+		struct call_trunk *t = ua->trunks[i];
+
+		if (!strcmp(t->tc->name, tc->name))
+			return memcmp(t->tc, tc, sizeof(*tc)) ? NULL : t;
+	}
+	return NULL;
+}
+
+static bool trunk_named(const struct call_conf *cc, const char *name)
+{
+	for (unsigned i = 0; i < cc->ntrunks; i++) {
+		if (!strcmp(cc->trunks[i].name, name))
+			return true;
+	}
+	return false;
+}
+
+int call_ua_trunks_reload(struct call_ua *ua, const struct call_conf *cc, char *why,
+			  size_t whysz)
+{
+	struct call_trunk *next[CALL_TRUNKS_MAX] = {NULL}, *old[CALL_TRUNKS_MAX];
+	unsigned nold, kept = 0, added = 0, changed = 0, removed = 0;
+	int err = 0;
+
+	if (!ua || !cc)
+		return EINVAL;
+	/* libre's sip takes its DNS client when it is made: a first DNS-named trunk cannot
+	 * be resolved by a user agent that started without one. */
+	if (!ua->dnsc && needs_dns(cc)) {
+		snprintf(why, whysz, "a trunk host is a DNS name and cccd started with trunks "
+			 "named by address only: needs a restart");
+		return EINVAL;
+	}
+	for (unsigned i = 0; i < cc->ntrunks; i++) {
+		struct call_trunk *t = trunk_same(ua, &cc->trunks[i]);
+
+		if (t) {
+			next[i] = mem_ref(t);
+			continue;
+		}
+		err = trunk_alloc(&next[i], ua, &cc->trunks[i], i);
+		if (err) {
+			snprintf(why, whysz, "trunk %s cannot start: %s", cc->trunks[i].name,
+				 strerror(err));
+			goto out;
+		}
+	}
+
+	/* The swap: the API threads' route checks see the old set or the new, whole. */
+	nold = ua->cc.ntrunks;
+	memcpy(old, ua->trunks, sizeof(old));
+	pthread_rwlock_wrlock(&ua->route_lock);
+	memcpy(ua->cc.trunks, cc->trunks, sizeof(ua->cc.trunks));
+	ua->cc.ntrunks = cc->ntrunks;
+	memcpy(ua->trunks, next, sizeof(ua->trunks));
+	pthread_rwlock_unlock(&ua->route_lock);
+
+	for (unsigned i = 0; i < ua->cc.ntrunks; i++) {
+		bool was = false, same = false;
+
+		for (unsigned j = 0; j < nold; j++) {
+			if (!strcmp(old[j]->tc->name, ua->trunks[i]->tc->name)) {
+				was = true;
+				same = old[j] == ua->trunks[i];
+			}
+		}
+		if (same) {
+			kept++;
+			continue;
+		}
+		log_info("call", "reload: trunk %s %s", ua->trunks[i]->tc->name,
+			 was ? "changed: new calls use its new settings" : "added");
+		if (was)
+			changed++;
+		else
+			added++;
+	}
+	for (unsigned j = 0; j < nold; j++) {
+		bool kept_obj = false;
+
+		for (unsigned i = 0; i < ua->cc.ntrunks; i++)
+			kept_obj |= ua->trunks[i] == old[j];
+		if (!kept_obj) {
+			if (!trunk_named(cc, old[j]->tc->name)) {
+				log_info("call", "reload: trunk %s removed", old[j]->tc->name);
+				removed++;
+			}
+			/* Calls in progress on it hold it; it no longer registers or checks. */
+			trunk_stop(old[j]);
+		}
+		mem_deref(old[j]);
+	}
+	log_info("call", "reload: trunks: %u kept, %u added, %u changed, %u removed", kept,
+		 added, changed, removed);
+	return 0;
+
+ out:
+	for (unsigned i = 0; i < CALL_TRUNKS_MAX; i++)
+		mem_deref(next[i]);
+	return err;
 }
