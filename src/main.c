@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <signal.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "base/base.h"
 #include "call/call.h"
 #include "conf/conf.h"
+#include "daemon/daemon.h"
 #include "demo/demo.h"
 #include "media/media.h"
 #include "policy/policy.h"
@@ -22,21 +24,13 @@
 #include "tenant/tenant.h"
 
 #define CCCD_VERSION "0.1.0"
-
-/* Everything the config file says, read and checked before anything starts. */
-struct cccd_conf {
-	enum log_level log_level;
-	struct store_conf store;
-	struct demo_conf demo;
-	struct media_conf media;
-	struct call_conf call;
-	struct session_conf session;
-	struct push_conf push;
-	struct api_conf api;
-	struct records_conf records;
-	char policy_locations[512];    /* [policy] locations */
-	char policy_blacklist[512];    /* [policy] blacklist */
-};
+/* Where `make install` puts things (the Makefile passes the installed paths). */
+#ifndef CCCD_DEFAULT_CONFIG
+#define CCCD_DEFAULT_CONFIG "/etc/cccd/cccd.conf"
+#endif
+#ifndef CCCD_DOC_DIR
+#define CCCD_DOC_DIR "/usr/local/share/doc/cccd"
+#endif
 
 /* The running daemon's parts, in start order (stopped in reverse). */
 struct cccd {
@@ -50,59 +44,9 @@ struct cccd {
 	struct call_ua *ua;
 	struct session_mgr *sessions;
 	struct api *api;
+	struct daemon_reload *reload;
+	struct cccd_conf *cc;          /* what runs (a reload replaces it) */
 };
-
-static int log_conf_read(const struct conf *cf, enum log_level *levelp, struct conf_err *err)
-{
-	static const char *const levels[] = {"debug", "info", "warn", "error", NULL};
-	int idx, rc = conf_choice(conf_section_first(cf, "log"), "level", "info", levels, &idx, err);
-
-	if (!rc)
-		*levelp = (enum log_level)idx;
-	return rc;
-}
-
-/* [policy]: the system-wide calling-rule data files. */
-static int policy_conf_read(const struct conf *cf, struct cccd_conf *cc, struct conf_err *err)
-{
-	const struct conf_section *sec = conf_section_first(cf, "policy");
-	const char *loc, *bl;
-	int rc = conf_str(sec, "locations", "data/blind-areas", &loc, err);
-
-	rc = rc ? rc : conf_str(sec, "blacklist", "", &bl, err);
-	if (rc)
-		return rc;
-	if (strlen(loc) >= sizeof(cc->policy_locations) ||
-	    strlen(bl) >= sizeof(cc->policy_blacklist)) {
-		conf_err_set(err, conf_section_line(sec), "a [policy] path is too long");
-		return EINVAL;
-	}
-	strcpy(cc->policy_locations, loc);
-	strcpy(cc->policy_blacklist, bl);
-	return 0;
-}
-
-static int conf_read_all(const char *path, struct cccd_conf *cc, struct conf_err *err)
-{
-	struct conf *cf = NULL;
-	int rc = conf_load(&cf, path, err);
-
-	if (rc)
-		return rc;
-	rc = log_conf_read(cf, &cc->log_level, err);
-	rc = rc ? rc : store_conf_read(cf, &cc->store, err);
-	rc = rc ? rc : demo_conf_read(cf, &cc->demo, err);
-	rc = rc ? rc : media_conf_read(cf, &cc->media, err);
-	rc = rc ? rc : call_conf_read(cf, &cc->call, err);
-	rc = rc ? rc : session_conf_read(cf, &cc->session, err);
-	rc = rc ? rc : push_conf_read(cf, &cc->push, err);
-	rc = rc ? rc : api_conf_read(cf, &cc->api, err);
-	rc = rc ? rc : records_conf_read(cf, &cc->records, err);
-	rc = rc ? rc : policy_conf_read(cf, cc, err);
-	rc = rc ? rc : conf_unused(cf, err);
-	mem_deref(cf);
-	return rc;
-}
 
 static int policy_load(struct cccd *d, const struct cccd_conf *cc)
 {
@@ -233,6 +177,7 @@ static bool route_ok(const char *callee, void *arg)
 
 static void cccd_stop(struct cccd *d)
 {
+	d->reload = mem_deref(d->reload);
 	d->api = mem_deref(d->api);
 	d->sessions = mem_deref(d->sessions);
 	d->ua = mem_deref(d->ua);
@@ -375,60 +320,176 @@ static void fds_budget(const struct cccd_conf *cc)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: cccd --config FILE        run with this configuration\n"
-		   "       cccd --check-config FILE  validate a configuration and exit\n"
-		   "       cccd --version\n");
+	fprintf(f,
+		"usage: cccd [--config FILE]                 run with this configuration\n"
+		"       cccd --check-config [--config FILE]  check it as a start would, and exit\n"
+		"       cccd --version | --help\n"
+		"\n"
+		"cccd is a contact-center call engine: it places the calls its API is asked for\n"
+		"(Tencent Cloud Contact Center 2020-02-10), runs IVR flows, records and pushes\n"
+		"what happened. FILE defaults to " CCCD_DEFAULT_CONFIG ".\n"
+		"\n"
+		"--check-config reads every section exactly as a start does, then checks what a\n"
+		"start would touch (directories it writes, files it reads, the calling-rule data)\n"
+		"without binding a port or writing anything; it prints FILE: ok, or each error as\n"
+		"FILE:LINE: reason, and exits 0 or 1.\n"
+		"\n"
+		"Signals: SIGTERM/SIGINT stop gracefully ([session] stop_wait for calls in\n"
+		"progress; a second signal stops at once). SIGHUP rereads FILE and applies what can\n"
+		"change safely — [log] level, the [trunk] sections (new calls use the new set;\n"
+		"calls in progress keep theirs), [push] — and names in the log each change that\n"
+		"needs a restart, which it ignores.\n"
+		"\n"
+		"Documentation: docs/install.md, docs/configuration.md (" CCCD_DOC_DIR ").\n");
+}
+
+static void conf_error_print(const struct conf_err *err, void *arg)
+{
+	const char *path = arg;
+
+	if (err->line)
+		fprintf(stderr, "%s:%u: %s\n", path, err->line, err->msg);
+	else
+		fprintf(stderr, "%s: %s\n", path, err->msg);
+}
+
+static void restart_needed(const char *what, void *arg)
+{
+	(void)arg;
+	log_warn("main", "reload: %s changed: needs a restart (ignored until then)", what);
+}
+
+/* On the loop: a reread configuration without errors. What a reload can apply safely is
+ * applied; every other change is named and ignored (the running one stays, so the next
+ * reload names it again until a restart takes it). */
+static void reload_apply(struct cccd_conf *nc, void *arg)
+{
+	struct cccd *d = arg;
+	struct cccd_conf *cc = d->cc;
+	char why[200] = "";
+	unsigned ignored;
+	int err;
+
+	ignored = daemon_conf_restart_changes(cc, nc, restart_needed, NULL);
+	if (nc->log_level != cc->log_level) {
+		static const char *const names[] = {"debug", "info", "warn", "error"};
+
+		log_set_level(nc->log_level);
+		log_warn("main", "reload: [log] level is now %s", names[nc->log_level]);
+		cc->log_level = nc->log_level;
+	}
+	err = call_ua_trunks_reload(d->ua, &nc->call, why, sizeof(why));
+	if (err) {
+		log_warn("main", "reload: [trunk] sections not applied: %s", why);
+		ignored++;
+	}
+	else {
+		memcpy(cc->call.trunks, nc->call.trunks, sizeof(cc->call.trunks));
+		cc->call.ntrunks = nc->call.ntrunks;
+	}
+	if (memcmp(&nc->push, &cc->push, sizeof(nc->push))) {
+		struct push_conf pc = nc->push;
+
+		pc.body_h = cc->push.body_h;
+		pc.body_arg = cc->push.body_arg;
+		err = push_reconf(d->push, &pc);
+		if (err == ENOTSUP) {
+			log_warn("main", "reload: [push] enabled changed: needs a restart "
+				 "(the other [push] keys not applied either)");
+			ignored++;
+		}
+		else if (err) {
+			log_warn("main", "reload: [push] not applied: %s", strerror(err));
+			ignored++;
+		}
+		else {
+			cc->push = pc;
+			log_info("main", "reload: [push] settings handed to the push thread");
+		}
+	}
+	log_info("main", "reload done%s", ignored ? ": some changes need a restart (above)" : "");
+	free(nc);
 }
 
 int main(int argc, char **argv)
 {
-	struct cccd_conf cc = {0};
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"check-config", no_argument, NULL, 'k'},
+		{"version", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
 	struct cccd d = {0};
-	struct conf_err cerr = {0};
-	const char *path;
-	bool check;
-	int err;
+	const char *path = CCCD_DEFAULT_CONFIG;
+	bool check = false;
+	unsigned nerr;
+	int opt, err;
 
-	if (argc == 2 && !strcmp(argv[1], "--version")) {
-		printf("cccd %s\n", CCCD_VERSION);
-		return 0;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': path = optarg; break;
+		case 'k': check = true; break;
+		case 'v': printf("cccd %s\n", CCCD_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
 	}
-	if (argc != 3 || (strcmp(argv[1], "--config") && strcmp(argv[1], "--check-config"))) {
+	/* `cccd --check-config FILE`, the older form, still works. */
+	if (check && optind == argc - 1)
+		path = argv[optind++];
+	if (optind != argc) {
 		usage(stderr);
 		return 2;
 	}
-	check = !strcmp(argv[1], "--check-config");
-	path = argv[2];
-
-	if (conf_read_all(path, &cc, &cerr)) {
-		if (cerr.line)
-			fprintf(stderr, "%s:%u: %s\n", path, cerr.line, cerr.msg);
-		else
-			fprintf(stderr, "%s: %s\n", path, cerr.msg);
+	/* Before any thread starts, so that every thread inherits it: SIGHUP reaches the
+	 * loop through its signalfd only (daemon/reload.c). */
+	if (!check && daemon_sighup_block()) {
+		fprintf(stderr, "cccd: cannot block SIGHUP\n");
 		return 1;
 	}
-	if (check) {
-		printf("%s: ok\n", path);
-		return 0;
+
+	d.cc = calloc(1, sizeof(*d.cc));
+	if (!d.cc) {
+		fprintf(stderr, "cccd: out of memory\n");
+		return 1;
 	}
-	log_set_level(cc.log_level);
+	nerr = daemon_conf_read(path, d.cc, conf_error_print, (void *)path);
+	if (check && !nerr)
+		nerr = daemon_conf_check(path, d.cc, conf_error_print, (void *)path);
+	if (nerr || check) {
+		if (!nerr)
+			printf("%s: ok\n", path);
+		else if (check)
+			fprintf(stderr, "%s: %u error%s\n", path, nerr, nerr == 1 ? "" : "s");
+		free(d.cc);
+		return nerr ? 1 : 0;
+	}
+	log_set_level(d.cc->log_level);
 
 	/* Before any thread starts: libcurl's global state (IVR HTTP nodes, pushes). */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
 		log_error("main", "curl_global_init failed");
+		free(d.cc);
 		return 1;
 	}
 	err = libre_init();
 	if (err) {
 		log_error("main", "libre_init failed: %s", strerror(err));
+		free(d.cc);
 		return 1;
 	}
-	fds_budget(&cc);
-	err = cccd_start(&d, &cc);
+	fds_budget(d.cc);
+	err = cccd_start(&d, d.cc);
+	if (!err) {
+		err = daemon_reload_alloc(&d.reload, path, reload_apply, &d);
+		if (err)
+			log_error("main", "cannot listen for SIGHUP: %s", strerror(err));
+	}
 	if (!err) {
 		log_info("main", "cccd %s running", CCCD_VERSION);
 		graceful.d = &d;
-		graceful.stop_wait_s = cc.session.stop_wait_s;
+		graceful.stop_wait_s = d.cc->session.stop_wait_s;
 		tmr_init(&graceful.tmr);
 		err = re_main(signal_handler);
 		tmr_cancel(&graceful.tmr);
@@ -436,5 +497,6 @@ int main(int argc, char **argv)
 	cccd_stop(&d);
 	libre_close();
 	curl_global_cleanup();
+	free(d.cc);
 	return err ? 1 : 0;
 }

@@ -1,5 +1,6 @@
 /* log: timestamped, levelled log lines on stderr, one write per line. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,18 +9,20 @@
 #include <unistd.h>
 #include "base/base.h"
 
-static enum log_level min_level = LOG_INFO;
+/* Read by every thread, changed by a reload on the loop: relaxed is enough, a line
+ * written at the old level just after the change is harmless. */
+static _Atomic int min_level = LOG_INFO;
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
 void log_set_level(enum log_level level)
 {
-	min_level = level;
+	atomic_store_explicit(&min_level, (int)level, memory_order_relaxed);
 }
 
 bool log_enabled(enum log_level level)
 {
-	return level >= min_level;
+	return (int)level >= atomic_load_explicit(&min_level, memory_order_relaxed);
 }
 
 int log_level_parse(const char *name, enum log_level *levelp)

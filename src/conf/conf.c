@@ -28,10 +28,13 @@ struct conf_section {
 	unsigned line;
 	struct list entries;
 	bool used;
+	struct conf *cf;      /* the file it is in (which owns it) */
+	unsigned seen;        /* the reader that looked at it last (conf_reader_begin) */
 };
 
 struct conf {
 	struct list sections; /* owns its conf_section objects */
+	unsigned reader;      /* bumped by conf_reader_begin */
 };
 
 void conf_err_set(struct conf_err *err, unsigned line, const char *fmt, ...)
@@ -133,6 +136,7 @@ static int section_add(struct conf *cf, char *hdr, unsigned line, struct conf_se
 		return ENOMEM;
 	}
 	sec->line = line;
+	sec->cf = cf;
 	list_append(&cf->sections, &sec->le, sec);
 	*secp = sec;
 	return 0;
@@ -288,6 +292,7 @@ static const struct conf_section *section_find(const struct le *le, const char *
 
 		if (!strcmp(s->type, type)) {
 			s->used = true;
+			s->seen = s->cf->reader;
 			return s;
 		}
 	}
@@ -492,4 +497,51 @@ int conf_unused(const struct conf *cf, struct conf_err *err)
 		}
 	}
 	return 0;
+}
+
+void conf_reader_begin(struct conf *cf)
+{
+	if (cf)
+		cf->reader++;
+}
+
+void conf_reader_failed(struct conf *cf)
+{
+	if (!cf)
+		return;
+	for (struct le *le = cf->sections.head; le; le = le->next) {
+		const struct conf_section *s = le->data;
+
+		if (s->seen != cf->reader)
+			continue;
+		for (struct le *ke = s->entries.head; ke; ke = ke->next)
+			((struct conf_entry *)ke->data)->used = true;
+	}
+}
+
+unsigned conf_unused_each(const struct conf *cf, conf_err_h *h, void *arg)
+{
+	struct conf_err err;
+	unsigned n = 0;
+
+	for (struct le *le = cf->sections.head; le; le = le->next) {
+		const struct conf_section *s = le->data;
+
+		if (!s->used) {
+			conf_err_set(&err, s->line, "unknown section [%s]", s->type);
+			h(&err, arg);
+			n++;
+			continue;
+		}
+		for (struct le *ke = s->entries.head; ke; ke = ke->next) {
+			const struct conf_entry *e = ke->data;
+
+			if (e->used)
+				continue;
+			conf_err_set(&err, e->line, "unknown key '%s' in [%s]", e->key, s->type);
+			h(&err, arg);
+			n++;
+		}
+	}
+	return n;
 }

@@ -68,4 +68,14 @@ unsigned conf_key_line(const struct conf_section *sec, const char *key);
 /* After every module has read its part: EINVAL naming the first unknown section or key. */
 int conf_unused(const struct conf *cf, struct conf_err *err);
 
+/* Reporting every error rather than the first (cccd --check-config). A module's reader
+ * stops at its first bad key, so the keys after it were never read and conf_unused would
+ * call them unknown: call conf_reader_begin before each reader, and conf_reader_failed
+ * after one that failed — every key of the sections it looked at then counts as read. */
+void conf_reader_begin(struct conf *cf);
+void conf_reader_failed(struct conf *cf);
+/* Every unknown section or key, in file order, each to h; returns how many. */
+typedef void (conf_err_h)(const struct conf_err *err, void *arg);
+unsigned conf_unused_each(const struct conf *cf, conf_err_h *h, void *arg);
+
 #endif

@@ -109,6 +109,10 @@ struct push {
 	atomic_bool stop;
 	atomic_bool wake;
 	atomic_uint_fast64_t delivered, failures, dead, busy;
+	/* a reload's settings, handed to the push thread (push_reconf) */
+	pthread_mutex_t next_lock;
+	struct push_conf next;
+	atomic_bool reconf;
 
 	/* push thread only */
 	bool draining;
@@ -930,6 +934,38 @@ static void drain(struct push *p)
 	results_flush(p);
 }
 
+/* On the push thread: the settings push_reconf left. What the thread was started with
+ * (enabled, the body hook) stays; the rest applies from this round on — requests in
+ * flight keep the timeout they started with. */
+static void conf_take(struct push *p)
+{
+	pthread_mutex_lock(&p->next_lock);
+	p->next.enabled = p->conf.enabled;
+	p->next.body_h = p->conf.body_h;
+	p->next.body_arg = p->conf.body_arg;
+	p->conf = p->next;
+	pthread_mutex_unlock(&p->next_lock);
+	curl_multi_setopt(p->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)p->conf.concurrency);
+	log_info("push", "reload: [push] settings applied (%u requests at most)",
+		 p->conf.concurrency);
+}
+
+int push_reconf(struct push *p, const struct push_conf *pc)
+{
+	if (!p || !pc || !pc->concurrency)
+		return EINVAL;
+	if (pc->enabled != p->conf.enabled)
+		return ENOTSUP;
+	if (!p->thread_running)
+		return 0;
+	pthread_mutex_lock(&p->next_lock);
+	p->next = *pc;
+	pthread_mutex_unlock(&p->next_lock);
+	atomic_store(&p->reconf, true);
+	curl_multi_wakeup(p->multi);
+	return 0;
+}
+
 static void *push_main(void *arg)
 {
 	struct push *p = arg;
@@ -942,6 +978,9 @@ static void *push_main(void *arg)
 		uint64_t now = clock_mono_ms();
 		int running, timeout;
 		bool woken = atomic_exchange(&p->wake, false);
+
+		if (atomic_exchange(&p->reconf, false))
+			conf_take(p);
 
 		if (woken || now >= next_poll) {
 			claim(p);
@@ -987,6 +1026,7 @@ static void push_destructor(void *arg)
 		curl_multi_wakeup(p->multi);
 		pthread_join(p->thread, NULL);
 	}
+	pthread_mutex_destroy(&p->next_lock);
 	list_flush(&p->xfers);
 	hash_flush(p->insts);
 	mem_deref(p->insts);
@@ -1011,6 +1051,7 @@ int push_alloc(struct push **pp, struct store *st, struct tenant *t,
 	p->st = st;
 	p->t = t;
 	p->conf = *pc;
+	pthread_mutex_init(&p->next_lock, NULL);
 	err = hash_alloc(&p->insts, INSTS_HASH);
 	if (err)
 		goto out;

@@ -67,6 +67,11 @@ int push_conf_read(const struct conf *cf, struct push_conf *pc, struct conf_err 
 int push_alloc(struct push **pp, struct store *st, struct tenant *t,
 	       const struct push_conf *pc);
 
+/* A reload's [push] section: applied by the push thread at its next round (retry
+ * schedules, timeouts, concurrency, poll, retention...). ENOTSUP when `enabled` changed:
+ * that needs a restart. Any thread; p keeps no reference to pc. */
+int push_reconf(struct push *p, const struct push_conf *pc);
+
 struct push_stats {
 	uint64_t delivered;   /* rows delivered */
 	uint64_t failures;    /* failed attempts (each retried or made dead) */
