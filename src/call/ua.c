@@ -469,8 +469,9 @@ int call_ua_alloc(struct call_ua **uap, const struct call_conf *cc, struct media
 			goto out;
 		}
 	}
-	if (log_enabled(LOG_DEBUG) || ua->hep)
-		sip_set_trace_handler(ua->sip, sip_trace);
+	/* Always: a reload may turn the debug log on (the handler costs a call per message
+	 * when it has nothing to do). */
+	sip_set_trace_handler(ua->sip, sip_trace);
 	err = call_screen_alloc(&ua->screen, ua->sip);
 	if (!err)
 		call_screen_on_send(ua->screen, via_advertise, ua);
