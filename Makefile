@@ -2,6 +2,9 @@
 # `make VARIANT=asan` builds the AddressSanitizer + UBSan variant into build/asan;
 # `make VARIANT=tsan` builds the ThreadSanitizer variant into build/tsan;
 # `make fuzz` builds the libFuzzer harnesses with clang into build/fuzz.
+# `make install` (PREFIX=/usr/local, SYSCONFDIR=/etc, DESTDIR honoured) installs the release
+# build, its data, docs, the systemd unit and sysusers file; `make uninstall` removes them
+# but the config file and the state (docs/install.md).
 # Sources are found by wildcard: a module is a folder under src/ (C, or C++ *.cc where a
 # C++ library sits behind a C header: src/numbering), a unit test is
 # tests/unit/test_<name>.c, a fuzz harness is fuzz/fuzz_<name>.c. Nothing to register.
@@ -67,7 +70,7 @@ ITESTS    := $(ITEST_SRCS:tests/integration/%.c=$(BUILD)/itests/%)
 SHIMS     := $(SHIM_SRCS:tests/integration/%.c=$(BUILD)/itests/%.so)
 FUZZERS   := $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all tests fuzz clean
+.PHONY: all tests fuzz clean install uninstall FORCE
 .SECONDARY:
 ifeq ($(VARIANT),fuzz)
 all: $(FUZZERS)
@@ -127,6 +130,57 @@ $(BUILD)/fuzz/%: $(BUILD)/obj/fuzz/%.o $(LIB)
 
 fuzz:
 	$(MAKE) VARIANT=fuzz
+
+# ---- installing ----------------------------------------------------------------------
+PREFIX      ?= /usr/local
+SYSCONFDIR  ?= /etc
+BINDIR      ?= $(PREFIX)/bin
+SBINDIR     ?= $(PREFIX)/sbin
+DATADIR     ?= $(PREFIX)/share/cccd
+DOCDIR      ?= $(PREFIX)/share/doc/cccd
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+
+# cccd names its default config file and its docs (--help): main.o is rebuilt when the
+# installed paths change (the stamp is rewritten only then).
+$(BUILD)/paths.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo "$(SYSCONFDIR) $(DOCDIR)" | cmp -s - $@ || echo "$(SYSCONFDIR) $(DOCDIR)" > $@
+$(BUILD)/obj/src/main.o: CFLAGS += -DCCCD_DEFAULT_CONFIG='"$(SYSCONFDIR)/cccd/cccd.conf"' \
+	-DCCCD_DOC_DIR='"$(DOCDIR)"'
+$(BUILD)/obj/src/main.o: $(BUILD)/paths.stamp
+
+# deploy/ names the default places; the installed copies name the chosen ones.
+INSTALL_SED := -e 's|/usr/local/sbin|$(SBINDIR)|g' -e 's|/usr/local/share/cccd|$(DATADIR)|g' \
+	-e 's|/usr/local/share/doc/cccd|$(DOCDIR)|g' -e 's|/etc/cccd|$(SYSCONFDIR)/cccd|g'
+
+install: $(BUILD)/cccd $(BUILD)/ccc
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/blind-areas \
+		$(DESTDIR)$(DATADIR)/flows $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(SYSCONFDIR)/cccd
+	install -m 755 $(BUILD)/cccd $(DESTDIR)$(SBINDIR)/cccd
+	install -m 755 $(BUILD)/ccc $(DESTDIR)$(BINDIR)/ccc
+	install -m 644 data/blind-areas/*.txt $(DESTDIR)$(DATADIR)/blind-areas/
+	install -m 644 demo/flows/*.json $(DESTDIR)$(DATADIR)/flows/
+	install -m 644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	sed $(INSTALL_SED) deploy/cccd.conf > $(DESTDIR)$(DOCDIR)/examples/cccd.conf
+	sed $(INSTALL_SED) deploy/systemd/cccd.service > $(DESTDIR)$(UNITDIR)/cccd.service
+	chmod 644 $(DESTDIR)$(DOCDIR)/examples/cccd.conf $(DESTDIR)$(UNITDIR)/cccd.service
+	install -m 644 deploy/systemd/cccd.sysusers $(DESTDIR)$(SYSUSERSDIR)/cccd.conf
+	@# An existing config is the admin's: never overwritten.
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/cccd/cccd.conf ]; then \
+		echo "kept $(DESTDIR)$(SYSCONFDIR)/cccd/cccd.conf (the new example is in $(DOCDIR)/examples)"; \
+	else \
+		install -m 640 $(DESTDIR)$(DOCDIR)/examples/cccd.conf $(DESTDIR)$(SYSCONFDIR)/cccd/cccd.conf; \
+		if [ -z "$(DESTDIR)" ] && getent group cccd >/dev/null; then \
+			chgrp cccd $(SYSCONFDIR)/cccd/cccd.conf; fi; \
+	fi
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/cccd $(DESTDIR)$(BINDIR)/ccc $(DESTDIR)$(UNITDIR)/cccd.service \
+		$(DESTDIR)$(SYSUSERSDIR)/cccd.conf
+	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
+	@echo "left $(DESTDIR)$(SYSCONFDIR)/cccd and /var/lib/cccd (config and state)"
 
 clean:
 	rm -rf build

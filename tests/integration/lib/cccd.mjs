@@ -173,7 +173,7 @@ function connectOk(port) {
 // opts.sipIp / opts.rtpIp: the addresses SIP and RTP bind to (127.0.0.1); opts.mediaLines:
 // more keys for [media].
 // opts.storePath: the database file (default: in the temporary folder), opts.storeLines:
-// more keys for [store]; opts.env: more environment variables for the process.
+// more keys for [store]; opts.pushLines: more keys for [push]; opts.env: more environment variables for the process.
 export async function startCccd(opts = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cccd-it-"));
   const rtp = opts.rtpPorts ? null : await portRange(opts.rtpCount || 40);
@@ -188,7 +188,7 @@ export async function startCccd(opts = {}) {
     ...(opts.sipLines || []),
     "[media]", `rtp_ip = ${opts.rtpIp || "127.0.0.1"}`, `port_min = ${rtpMin}`, `port_max = ${rtpMax}`,
     `recording_dir = ${dir}/recordings`, `rtp_timeout_ms = ${opts.rtpTimeoutMs ?? 15000}`, ...(opts.mediaLines || []),
-    "[push]", "retry_schedule = 200ms,400ms,800ms", "poll_ms = 100",
+    "[push]", "retry_schedule = 200ms,400ms,800ms", "poll_ms = 100", ...(opts.pushLines || []),
     ...(opts.sections && opts.sections.includes("[session]") ? [] : ["[session]", "stop_wait = 2"]),
     ...(opts.trunkPort ? ["[trunk peer]", "host = 127.0.0.1", `port = ${opts.trunkPort}`,
       "transport = udp", "route = *", "options_interval = 0"] : []),
