@@ -505,15 +505,29 @@ void conf_reader_begin(struct conf *cf)
 		cf->reader++;
 }
 
+/* The failed reader may have stopped before the later sections of a type it reads (the
+ * second [trunk]): those count as read too. */
+static bool type_seen(const struct conf *cf, const char *type)
+{
+	for (struct le *le = cf->sections.head; le; le = le->next) {
+		const struct conf_section *s = le->data;
+
+		if (s->seen == cf->reader && !strcmp(s->type, type))
+			return true;
+	}
+	return false;
+}
+
 void conf_reader_failed(struct conf *cf)
 {
 	if (!cf)
 		return;
 	for (struct le *le = cf->sections.head; le; le = le->next) {
-		const struct conf_section *s = le->data;
+		struct conf_section *s = le->data;
 
-		if (s->seen != cf->reader)
+		if (!type_seen(cf, s->type))
 			continue;
+		s->used = true;
 		for (struct le *ke = s->entries.head; ke; ke = ke->next)
 			((struct conf_entry *)ke->data)->used = true;
 	}

@@ -68,13 +68,15 @@ function optionsOk(port) {
 
 let d, api, oldTrunk, newTrunk;
 
-const trunkSection = (port) => ["[trunk main]", "host = 127.0.0.1", `port = ${port}`,
-  "route = *", "options_interval = 0"].join("\n");
+const trunkSection = (port, name = "main", route = "*") => [`[trunk ${name}]`,
+  "host = 127.0.0.1", `port = ${port}`, `route = ${route}`, "options_interval = 0"].join("\n");
 
 before(async () => {
   oldTrunk = await ringer();
   newTrunk = await ringer();
-  d = await startCccd({ sections: trunkSection(oldTrunk.port) });
+  // "spare" carries numbers no test dials: it is the trunk a reload leaves unchanged
+  d = await startCccd({ sections: [trunkSection(9, "spare", "0099"),
+    trunkSection(oldTrunk.port)].join("\n") });
   const flow = { ivrId: 11, name: "short", type: "autoOutbound", start: "s", nodes: [
     { id: "s", type: "start", next: "h" }, { id: "h", type: "hangup" }] };
   fs.writeFileSync(path.join(d.dir, "11.json"), JSON.stringify(flow));
@@ -115,11 +117,12 @@ test("SIGHUP: trunks, log level and push apply; a listen change is named and ign
     .replace("level = info", "level = debug")
     .replace(`port = ${oldTrunk.port}`, `port = ${newTrunk.port}`)
     .replace(`listen = udp 127.0.0.1:${oldSip}`, `listen = udp 127.0.0.1:${otherSip}`)
-    .replace("poll_ms = 100", "poll_ms = 200"));
+    .replace("poll_ms = 100", "poll_ms = 200") + trunkSection(newTrunk.port, "extra", "0098") + "\n");
   assert.match(log, /reload: \[sip\] listen changed: needs a restart/);
   assert.match(log, /reload: \[log\] level is now debug/);
   assert.match(log, /reload: trunk main changed/);
-  assert.match(log, /reload: trunks: 0 kept, 0 added, 1 changed, 0 removed/);
+  assert.match(log, /reload: trunk extra added/);
+  assert.match(log, /reload: trunks: 1 kept, 1 added, 1 changed, 0 removed/);
   assert.match(log, /reload: \[push\] settings applied/);
   assert.ok(await optionsOk(oldSip), "the old SIP port still answers");
 
@@ -153,4 +156,12 @@ test("SIGHUP with errors in the file: each named with its line, nothing changed"
   assert.equal((await api.HangUpCall({ SdkAppId: SDKAPPID, SessionId: third })).err, undefined);
   fs.writeFileSync(d.confPath, before);
   await sleep(100);
+});
+
+test("SIGHUP: a trunk removed; the unchanged ones kept", async () => {
+  const log = await reload((c) => c.replace(/\[trunk extra\][^[]*/, "")
+    .replace(/listen = udp 127\.0\.0\.1:\d+/, `listen = udp 127.0.0.1:${d.sipPort}`));
+  assert.match(log, /reload: trunk extra removed/);
+  assert.match(log, /reload: trunks: 2 kept, 0 added, 0 changed, 1 removed/);
+  assert.doesNotMatch(log, /needs a restart/, "a removed trunk needs no restart");
 });

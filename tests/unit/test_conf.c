@@ -114,6 +114,48 @@ static void test_unused_and_bad_values(void **state)
 	mem_deref(cf);
 }
 
+/* --check-config reports every error: a reader that failed at its first bad key leaves
+ * its other keys and sections of its types read; real unknown keys elsewhere are all
+ * named, in file order. */
+struct seen_errs {
+	unsigned lines[8], n;
+};
+
+static void err_collect(const struct conf_err *err, void *arg)
+{
+	struct seen_errs *e = arg;
+
+	if (e->n < 8)
+		e->lines[e->n++] = err->line;
+}
+
+static void test_every_error(void **state)
+{
+	struct conf *cf = parse_ok("[trunk a]\nport = 0\nhost = x\n[trunk b]\nhost = y\n"
+				   "[api]\nlisten = 127.0.0.1:1\nbogus = 1\nother = 2\n"
+				   "[ghost]\n");
+	const struct conf_section *t, *api;
+	struct conf_err err = {0};
+	struct seen_errs e = {{0}, 0};
+	uint64_t port;
+	char host[64];
+	uint16_t p16;
+
+	(void)state;
+	conf_reader_begin(cf);
+	t = conf_section_first(cf, "trunk");
+	assert_int_equal(conf_uint(t, "port", 5060, 1, 65535, &port, &err), EINVAL);
+	conf_reader_failed(cf);     /* [trunk a] host and [trunk b] were never read */
+	conf_reader_begin(cf);
+	api = conf_section_first(cf, "api");
+	assert_int_equal(conf_addr(api, "listen", "", host, sizeof(host), &p16, &err), 0);
+	assert_int_equal(conf_unused_each(cf, err_collect, &e), 3);
+	assert_int_equal(e.lines[0], 8);  /* bogus */
+	assert_int_equal(e.lines[1], 9);  /* other */
+	assert_int_equal(e.lines[2], 10); /* [ghost] */
+	mem_deref(cf);
+}
+
 /* `key = ""` is an empty value, not two quote characters (issue #12: `push_url = ""`). */
 static void test_empty_value(void **state)
 {
@@ -141,6 +183,7 @@ int main(void)
 		cmocka_unit_test(test_getters),
 		cmocka_unit_test(test_unused_and_bad_values),
 		cmocka_unit_test(test_empty_value),
+		cmocka_unit_test(test_every_error),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
