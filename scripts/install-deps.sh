@@ -10,7 +10,7 @@ PKGS=(
   libcurl4-openssl-dev libspandsp-dev libopus-dev libsndfile1-dev libspeexdsp-dev flite1-dev
   libphonenumber-dev libcmocka-dev tzdata
   sip-tester baresip sox sqlite3 nginx-light wrk curl ca-certificates iproute2 iptables procps psmisc
-  systemd
+  systemd debhelper
 )
 command -v node >/dev/null 2>&1 || PKGS+=(nodejs)
 command -v npm  >/dev/null 2>&1 || PKGS+=(npm)
@@ -29,8 +29,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# npm test dependencies, exactly as locked.
-if [ ! -d node_modules/tencentcloud-sdk-nodejs-intl-en ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# npm test dependencies, exactly as locked. A node_modules that is a symlink (a worktree
+# sharing another checkout's) is that checkout's to install: npm ci through the link would
+# empty the target and install a copy here instead.
+if [ -L node_modules ]; then
+  [ -d node_modules/tencentcloud-sdk-nodejs-intl-en ] || echo "install-deps: node_modules links to an empty directory: run npm ci where it points"
+elif [ ! -d node_modules/tencentcloud-sdk-nodejs-intl-en ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "install-deps: npm ci"
   npm ci --no-audit --no-fund --loglevel=error
 fi
