@@ -167,7 +167,19 @@ static int synth_command(struct media *m, const char *text, const char *lang,
 	posix_spawn_file_actions_adddup2(&fa, in[1], 0);
 	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
-	err = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	{
+		/* cccd's threads block SIGHUP (it reaches the loop through a signalfd); the
+		 * program starts with no signal blocked, as from a shell. */
+		posix_spawnattr_t sa;
+		sigset_t none;
+
+		sigemptyset(&none);
+		posix_spawnattr_init(&sa);
+		posix_spawnattr_setsigmask(&sa, &none);
+		posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETSIGMASK);
+		err = posix_spawnp(&pid, argv[0], &fa, &sa, argv, environ);
+		posix_spawnattr_destroy(&sa);
+	}
 	posix_spawn_file_actions_destroy(&fa);
 	close(in[1]);
 	close(out[1]);
