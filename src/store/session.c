@@ -696,7 +696,8 @@ static int voicemail_write(struct store_conn *c, void *arg)
 }
 
 /* text as a JSON string, quoted and escaped (RFC 8259: '"', '\\' and control
- * characters), in a new mem string. */
+ * characters, with the short escapes where there is one, as SQLite's JSON functions
+ * write them), in a new mem string. */
 static int json_text(char **jp, const char *text)
 {
 	size_t n = strlen(text);
@@ -709,6 +710,10 @@ static int json_text(char **jp, const char *text)
 		if (*p == '"' || *p == '\\') {
 			*o++ = '\\';
 			*o++ = (char)*p;
+		}
+		else if (*p < 0x20 && strchr("\b\t\n\f\r", *p)) {
+			*o++ = '\\';
+			*o++ = "btn?fr"[*p - '\b'];
 		}
 		else if (*p < 0x20) {
 			o += sprintf(o, "\\u%04x", *p);
