@@ -70,12 +70,22 @@ int policy_number_syntax(const char *in, char out[33], char *why, size_t whysz);
 
 /* What a normalised number reaches, for the rules that depend on it (the destination
  * allow-list's premium and international blocks, blind areas): its type by its country's
- * plan — China's by the TCCC rules above (1 + 10 digits mobile, 400 shared cost, 800 toll
- * free, else fixed line) — and whether it leaves the instance's country default_cc ("86"
- * when NULL or ""). EINVAL when number is not in the normalised "00" form. */
+ * plan — China's by the TCCC rules above (160 and 168 premium, 1 + 10 digits mobile, 400
+ * shared cost, 800 toll free, else fixed line) — whether it leaves the instance's country
+ * default_cc ("86" when NULL or ""), and whether it is billed above an ordinary call.
+ *
+ * `premium` is the one answer to "is this a premium-rate or fraud-prone number" (the
+ * destination allow-list asks nothing else): the type NUMBERING_PREMIUM (libphonenumber's
+ * PREMIUM_RATE where it knows the country; China's 160/168 by the rules above, which
+ * libphonenumber does not list), NUMBERING_PERSONAL (follow-me numbers such as the UK's
+ * 070, billed like premium ones and a favourite of fraud), and NANP numbers of a region
+ * outside the United States, Canada and the US territories (libphonenumber's region of
+ * the number: Jamaica's 876, the Bahamas' 242 — dialled like domestic numbers, billed as
+ * international). EINVAL when number is not in the normalised "00" form. */
 struct policy_number_kind {
 	enum numbering_type type;
 	bool international;
+	bool premium;
 };
 
 int policy_number_kind(const char *number, const char *default_cc,
@@ -143,15 +153,13 @@ int policy_rules_parse_dest(struct policy_rules **rp, const char *json, size_t l
  * cannot read — an extension, a short code such as "7001" — by exactly that name, and
  * only so) may be dialled; otherwise a
  * number in another country than default_cc is refused unless "international", and a
- * premium-rate number (policy_dest_premium) unless "premium". Caps: 0 = none. */
+ * premium-rate number (policy_number_kind's premium) unless "premium". Caps: 0 = none. */
 
 /* 0 when a transfer (or a number built from caller input) may dial `number`; EACCES with
- * the reason in why when the allow-list refuses it; EINVAL when it is not a number. */
+ * the reason in why when the allow-list refuses it; EINVAL when it is not a number. What
+ * is premium-rate is policy_number_kind's `premium`, nothing else. */
 int policy_dest_check(const struct policy_rules *r, const char *number, char *why,
 		      size_t whysz);
-/* The normalised number is a premium-rate or fraud-prone one of a country the policy
- * knows (dest.c lists them: China, NANP, United Kingdom, Germany). */
-bool policy_dest_premium(const char *number);
 uint32_t policy_caps_channels(const struct policy_rules *r);
 uint32_t policy_caps_minutes_daily(const struct policy_rules *r);
 
