@@ -68,3 +68,9 @@ uint32_t policy_caps_minutes_daily(const struct policy_rules *r)
 {
 	return r ? r->caps.minutes_daily : 0;
 }
+
+void policy_rules_operator_caps(struct policy_rules *r, const struct policy_data *d)
+{
+	if (r)
+		r->operator_caps = d ? d->operator_caps : (struct policy_caps){0};
+}

@@ -163,6 +163,13 @@ int policy_dest_check(const struct policy_rules *r, const char *number, char *wh
 uint32_t policy_caps_channels(const struct policy_rules *r);
 uint32_t policy_caps_minutes_daily(const struct policy_rules *r);
 
+/* The operator's caps ([policy] tenant_channels_max, tenant_minutes_daily_max in
+ * cccd.conf) bound every tenant's: r's tenant_caps may lower them, never raise them (a
+ * tenant cap of 0 or above the operator's leaves the operator's). Called once on a rule
+ * set just parsed, before anything else reads it; d may be NULL (no operator caps). The
+ * rule set's JSON (policy_rules_json) stays the tenant's own. */
+void policy_rules_operator_caps(struct policy_rules *r, const struct policy_data *d);
+
 /* The instance's default country code for national numbers ("86"). */
 const char *policy_rules_default_cc(const struct policy_rules *r);
 
@@ -180,6 +187,10 @@ int policy_data_alloc(struct policy_data **dp);
  * error. */
 int policy_data_load_locations(struct policy_data *d, const char *path, char *why,
 			       size_t whysz);
+
+/* The operator's caps on every tenant (0 = none): concurrent outbound channels and
+ * answered outbound minutes a day; see policy_rules_operator_caps. */
+void policy_data_caps(struct policy_data *d, uint32_t channels, uint32_t minutes_daily);
 
 /* The global blacklist: a file of entries as in blacklist.entries, one per line. */
 int policy_data_load_blacklist(struct policy_data *d, const char *path, char *why,
@@ -264,10 +275,12 @@ struct policy_counts {
 	uint32_t seconds_today;    /* its answered outbound seconds since caps_day_since */
 };
 
-/* The per-tenant caps alone (tenant_caps): POLICY_TENANT_CHANNELS when `channels_live`
- * calls are already up against the channel cap, POLICY_TENANT_MINUTES when the day's
- * answered seconds reached the minute cap; POLICY_OK otherwise. Checked first by
- * policy_check_counters, and callable on its own (a dial queue, a transfer's leg). */
+/* The per-tenant caps alone: POLICY_TENANT_CHANNELS when `channels_live` calls are
+ * already up against the channel cap, POLICY_TENANT_MINUTES when the day's answered
+ * seconds reached the minute cap; POLICY_OK otherwise. The cap that binds is the lower of
+ * the tenant's (tenant_caps) and the operator's (policy_rules_operator_caps), and the
+ * verdict's message names which refused. Checked first by policy_check_counters, and
+ * callable on its own (a dial queue, a transfer's leg). */
 enum policy_result policy_check_caps(const struct policy_rules *r, uint32_t channels_live,
 				     uint32_t seconds_today, struct policy_verdict *v);
 
