@@ -969,12 +969,14 @@ int call_originate(struct call **cp, struct call_ua *ua, const struct call_param
 		contact_out(c, strstr(p->uri, ";transport=tcp") ? SIP_TRANSP_TCP :
 			    SIP_TRANSP_UDP, contact, sizeof(contact));
 		call_timer_invite_hdrs(&ua->cc, 0, NULL, thdrs, sizeof(thdrs));
+		ua->inviting = c; /* its INVITE may leave inside sipsess_connect */
 		err = sipsess_connect(&c->sess, ua->sock, to_uri, NULL, from_uri, contact, NULL, 0,
 				      "application/sdp", offer, NULL, NULL, false, offer_handler,
 				      answer_handler, progress_handler, estab_handler,
 				      info_handler, NULL, close_handler, c,
 				      "P-Asserted-Identity: <%s>\r\n%s%s", from_uri, thdrs,
 				      c->uui_hdr);
+		ua->inviting = NULL;
 		if (err) {
 			log_warn("call", "%s: cannot send the INVITE: %s", c->sid, strerror(err));
 			goto out;
