@@ -555,6 +555,8 @@ static void close_handler(int err, const struct sip_msg *msg, void *arg)
 		call_cancel_final(&c->cancel, false);
 		return;
 	}
+	/* this INVITE is over: a hang-up before the next attempt's has nothing to cancel */
+	call_cancel_reset(&c->cancel);
 	if (msg && !msg->req)
 		re_snprintf(reason, sizeof(reason), "%u %r", msg->scode, &msg->reason);
 	else if (err)
