@@ -105,7 +105,6 @@ static int entry_add(const struct store_number *num, void *arg)
 	struct store_ivr ivr;
 	struct store_session row = {0};
 	struct inbound_entry *e;
-
 	char cc[4];
 	int err;
 
