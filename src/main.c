@@ -53,6 +53,8 @@ static int policy_load(struct cccd *d, const struct cccd_conf *cc)
 	char why[256] = "";
 	int err = policy_data_alloc(&d->policy);
 
+	if (!err)
+		policy_data_caps(d->policy, cc->tenant_channels_max, cc->tenant_minutes_daily_max);
 	if (!err && cc->policy_locations[0])
 		err = policy_data_load_locations(d->policy, cc->policy_locations, why, sizeof(why));
 	if (!err && cc->policy_blacklist[0])

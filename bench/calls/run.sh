@@ -30,6 +30,8 @@
 #   CODEC=g722|opus|pcma ...             the calls in that codec (default pcmu): sipp offers
 #                                        it alone, cccd lists it first in [media] codecs
 #   KEEP=1 ...                           keep the work folder (logs, database) for a look
+#   SIP_TRACE_DAYS=0 ...                 SIP trace capture off ([records] sip_trace_days;
+#                                        default 7: on, as in production)
 #
 # Ports: cccd SIP 127.0.0.1:17060 (UDP), API 17080; sipp 17061-17062 (its unused media port
 # 17100); peer 17200-17201; probe calls 17900-17949; cccd RTP 30000-39999 (5000 calls).
@@ -58,6 +60,7 @@ RT_PRIORITY=${RT_PRIORITY:-10} # [media] rt_priority of cccd (0: normal scheduli
 PROBES=${PROBES:-4}
 NUMBER=008675517000000
 CODEC=${CODEC:-pcmu}
+SIP_TRACE_DAYS=${SIP_TRACE_DAYS:-7}
 case $CODEC in
 	pcmu) CODEC_PT=0 CODEC_MAP=PCMU/8000 TEV_CLOCK=8000 CODEC_LIST="pcmu, pcma" ;;
 	pcma) CODEC_PT=8 CODEC_MAP=PCMA/8000 TEV_CLOCK=8000 CODEC_LIST="pcma, pcmu" ;;
@@ -117,6 +120,8 @@ recording_dir = $work/rec
 stop_wait = 2
 [policy]
 locations = $root/data/blind-areas
+[records]
+sip_trace_days = $SIP_TRACE_DAYS
 EOF
 
 cd "$work"
@@ -172,7 +177,7 @@ sipp_run() { # scenario calls rate hold_ms timeout_s
 }
 
 keep_log
-echo "== calls bench on $(nproc) cores (cccd pid $cccd_pid; codec $CODEC; hold ${HOLD}s; steps: $STEPS)"
+echo "== calls bench on $(nproc) cores (cccd pid $cccd_pid; codec $CODEC; hold ${HOLD}s; steps: $STEPS; SIP trace capture $([ "$SIP_TRACE_DAYS" = 0 ] && echo off || echo on))"
 best=0 best_line=""
 base_rss=$(rss_kib)
 for n in $STEPS; do

@@ -147,6 +147,7 @@ enum api_code api_callout_admit(const struct api_ctx *ctx, const json_t *p,
 			      "load: %s", (unsigned long long)s->sdkappid, why);
 		goto out;
 	}
+	policy_rules_operator_caps(rules, ctx->hooks->policy);
 
 	/* Step 1's normalisation needs the instance's country, hence here. */
 	if (policy_number_normalise(json_string_value(json_object_get(p, "Callee")),

@@ -5,7 +5,9 @@
  * session (mem_deref) it finishes the transaction by itself, including the CANCEL/200 race
  * (a 200 arriving after our CANCEL is ACKed and then BYEd). So a call decides its own
  * outcome at the moment it hangs up and reports ENDED then; libre's later traffic changes
- * nothing in the record.
+ * nothing in the record. An outbound call cancelled after its INVITE left sends cccd's own
+ * CANCEL with a Reason (cancel.c) and holds itself and its session until the INVITE's
+ * final response, so that libre sends no second CANCEL; the record is not delayed.
  *
  * Trunk failover: an outbound call through trunks carries its route plan (route.c) and
  * tries its trunks one after the other, each attempt a new INVITE in a new session (new
@@ -88,6 +90,9 @@ struct call {
 	struct call_evidence evidence; /* ENDED: filled as the media stream goes */
 	struct list traces;           /* its SIP traces (trace.c), owned by the ua's table */
 	size_t trace_bytes;           /* their bytes, against [records] sip_trace_bytes */
+	struct call_cancel cancel;    /* outbound: the INVITE as sent, cccd's CANCEL of it; a
+				       * CANCEL under way holds a reference to the call */
+	const char *cancel_reason;    /* its Reason, for the BYE if a 2xx crossed it */
 };
 
 static void call_destructor(void *arg)
@@ -109,6 +114,7 @@ static void call_destructor(void *arg)
 	c->ms = mem_deref(c->ms);
 	call_sdp_close(&c->sdp);
 	call_early_close(&c->early);
+	call_cancel_close(&c->cancel);
 	if (c->sess && c->inbound && c->state < CALL_ANSWERED && c->accepted)
 		(void)sipsess_reject(c->sess, 480, "Temporarily Unavailable", NULL);
 	c->sess = mem_deref(c->sess);
@@ -188,8 +194,8 @@ static void sess_release(struct call *c)
 	c->sess = mem_deref(c->sess);
 }
 
-/* The same with a Reason header (RFC 3326) on the BYE, saying why cccd ends the call.
- * libre 1.1.0 builds its CANCEL itself, with no room for headers: a CANCEL carries none. */
+/* The same with a Reason header (RFC 3326) on the BYE, saying why cccd ends the call (an
+ * unanswered call's CANCEL says it through sess_cancel: libre's CANCEL takes no headers). */
 static void sess_release_reason(struct call *c, const char *reason)
 {
 	if (c->sess && reason)
@@ -197,10 +203,65 @@ static void sess_release_reason(struct call *c, const char *reason)
 	sess_release(c);
 }
 
-/* What cccd's BYEs say (docs/sip.md): Q.850 causes, which carriers map to ISUP. */
+/* What cccd's BYEs and CANCELs say (docs/sip.md): Q.850 causes, which carriers map to
+ * ISUP. */
 #define REASON_NORMAL "Q.850;cause=16;text=\"Normal call clearing\""
+#define REASON_NO_ANSWER "Q.850;cause=19;text=\"No answer from user (user alerted)\""
+#define REASON_NO_RESPONSE "Q.850;cause=18;text=\"No user responding\""
 #define REASON_RTP_TIMEOUT "Q.850;cause=41;text=\"RTP timeout\""
 #define REASON_SESSION_TIMER "Q.850;cause=102;text=\"Session timer expired\""
+
+/* cccd's CANCEL is over (cancel.c): the session goes — with a BYE carrying the CANCEL's
+ * Reason when a 2xx crossed it, else with nothing left to cancel (or, when the peer never
+ * answered, with libre's own CANCEL) — and the call's hold on itself with it. */
+static void cancel_done(bool answered, void *arg)
+{
+	struct call *c = arg;
+
+	call_cancel_close(&c->cancel);
+	if (answered) {
+		log_info("call", "%s: answered as cccd cancelled it: hanging up", c->sid);
+		sess_release_reason(c, c->cancel_reason);
+	}
+	else {
+		sess_release(c);
+	}
+	mem_deref(c);
+}
+
+/* Ends an unanswered outbound attempt with a CANCEL that says why (RFC 3326): cccd's own
+ * (cancel.c), or libre's without a Reason when the INVITE was not seen leaving. */
+static void sess_cancel(struct call *c, const char *reason)
+{
+	if (!c->sess || c->inbound ||
+	    call_cancel_start(&c->cancel, c->ua, c->sid, reason, cancel_done, c)) {
+		sess_release(c);
+		return;
+	}
+	c->cancel_reason = reason;
+	mem_ref(c); /* until the INVITE's final response: the session must outlive the owner's
+		     * hold on the call, and libre's handlers of it point at the call */
+}
+
+void call_invite_sent(struct call_ua *ua, enum sip_transp tp, const struct sa *dst,
+		      const uint8_t *pkt, size_t len)
+{
+	struct call *c = ua->inviting;
+	char callid[128];
+
+	/* The first INVITE leaves inside sipsess_connect, before the call knows its Call-ID;
+	 * a later one (after DNS, a 401 challenge, a TCP connect, a retransmission) names it. */
+	if (!c && !call_sip_callid(pkt, len, callid, sizeof(callid))) {
+		for (struct le *le = ua->calls.head; le && !c; le = le->next) {
+			struct call *x = le->data;
+
+			if (!x->inbound && x->state < CALL_ANSWERED && !strcmp(x->call_id, callid))
+				c = x;
+		}
+	}
+	if (c && !c->inbound && c->state < CALL_ANSWERED)
+		call_cancel_invite(&c->cancel, tp, dst, pkt, len);
+}
 
 /* ---- media --------------------------------------------------------------------------- */
 
@@ -418,6 +479,7 @@ static void progress_handler(const struct sip_msg *msg, void *arg)
 	struct call_event ev = {.type = CALL_EV_RINGING};
 
 	tmr_cancel(&c->trying_tmr); /* any response: the trunk is alive */
+	call_cancel_provisional(&c->cancel);
 	if (c->state >= CALL_ANSWERED)
 		return;
 	mem_ref(c); /* the early media event's handler may let go of it */
@@ -442,8 +504,11 @@ static void estab_handler(const struct sip_msg *msg, void *arg)
 	struct call *c = arg;
 	struct call_event ev = {.type = CALL_EV_ANSWERED};
 
-	if (c->state == CALL_ENDED)
+	if (c->state == CALL_ENDED) {
+		call_cancel_final(&c->cancel, true);
 		return;
+	}
+	call_cancel_reset(&c->cancel); /* nothing left to cancel */
 	tmr_cancel(&c->ring_tmr);
 	if (!c->times.answer_ms)
 		c->times.answer_ms = clock_unix_ms();
@@ -492,8 +557,12 @@ static void close_handler(int err, const struct sip_msg *msg, void *arg)
 	char reason[64];
 
 	tmr_cancel(&c->trying_tmr);
-	if (c->state == CALL_ENDED)
+	if (c->state == CALL_ENDED) {
+		call_cancel_final(&c->cancel, false);
 		return;
+	}
+	/* this INVITE is over: a hang-up before the next attempt's has nothing to cancel */
+	call_cancel_reset(&c->cancel);
 	if (msg && !msg->req)
 		re_snprintf(reason, sizeof(reason), "%u %r", msg->scode, &msg->reason);
 	else if (err)
@@ -566,7 +635,7 @@ static void ring_timeout(void *arg)
 	if (c->state >= CALL_ANSWERED)
 		return;
 	log_info("call", "%s: ring timeout%s", c->sid, c->rang ? "" : " without a ring");
-	sess_release(c);
+	sess_cancel(c, c->rang ? REASON_NO_ANSWER : REASON_NO_RESPONSE);
 	call_end(c, CALL_CAUSE_RING_TIMEOUT, 0, CALL_SIDE_SYSTEM, "ring timeout");
 }
 
@@ -586,6 +655,7 @@ static int call_alloc(struct call **cp, struct call_ua *ua, bool inbound)
 	tmr_init(&c->next_tmr);
 	call_timer_init(&c->timer, c);
 	tmr_init(&c->trying_tmr);
+	call_cancel_init(&c->cancel);
 	c->times.start_ms = clock_unix_ms();
 	list_append(&ua->calls, &c->le, c);
 	*cp = c;
@@ -674,6 +744,8 @@ static int trunk_invite(struct call *c)
 			str_ncpy(from_uri, pai_uri, sizeof(from_uri));
 		call_timer_invite_hdrs(&ua->cc, c->min_se_asked, call_rel100_tag(rel), thdrs,
 				       sizeof(thdrs));
+		call_cancel_reset(&c->cancel);
+		ua->inviting = c; /* its INVITE may leave inside sipsess_connect */
 		err = sipsess_connect(&c->sess, ua->sock, to_uri,
 				      t->tc->anonymous ? "Anonymous" : NULL, from_uri, contact,
 				      routev, t->tc->proxy[0] ? 1 : 0, "application/sdp", offer,
@@ -684,6 +756,7 @@ static int trunk_invite(struct call *c)
 				      t->tc->pai ? ">\r\n" : "",
 				      t->tc->anonymous ? "Privacy: id\r\n" : "", thdrs, c->uui_hdr,
 				      call_rel100_hdr(rel));
+		ua->inviting = NULL;
 		mem_deref(offer);
 		if (!err) {
 			c->rel_sent = rel;
@@ -904,12 +977,14 @@ int call_originate(struct call **cp, struct call_ua *ua, const struct call_param
 		contact_out(c, strstr(p->uri, ";transport=tcp") ? SIP_TRANSP_TCP :
 			    SIP_TRANSP_UDP, contact, sizeof(contact));
 		call_timer_invite_hdrs(&ua->cc, 0, NULL, thdrs, sizeof(thdrs));
+		ua->inviting = c; /* its INVITE may leave inside sipsess_connect */
 		err = sipsess_connect(&c->sess, ua->sock, to_uri, NULL, from_uri, contact, NULL, 0,
 				      "application/sdp", offer, NULL, NULL, false, offer_handler,
 				      answer_handler, progress_handler, estab_handler,
 				      info_handler, NULL, close_handler, c,
 				      "P-Asserted-Identity: <%s>\r\n%s%s", from_uri, thdrs,
 				      c->uui_hdr);
+		ua->inviting = NULL;
 		if (err) {
 			log_warn("call", "%s: cannot send the INVITE: %s", c->sid, strerror(err));
 			goto out;
@@ -1192,7 +1267,7 @@ void call_hangup(struct call *c)
 		call_end(c, CALL_CAUSE_IN_REFUSED, 0, CALL_SIDE_SYSTEM, "refused by cccd");
 	}
 	else {
-		sess_release(c);
+		sess_cancel(c, REASON_NORMAL);
 		call_end(c, CALL_CAUSE_CANCEL, 0, CALL_SIDE_SYSTEM, "cancelled by cccd");
 	}
 }
@@ -1293,9 +1368,15 @@ void call_detach(struct call *c)
 	c->holds = false; /* the user agent and its trunks are going away */
 	c->eh = NULL;
 	c->ms = mem_deref(c->ms);
-	sess_release(c);
 	c->state = CALL_ENDED;
 	c->ua = NULL;
+	if (c->cancel.pending) { /* the user agent goes: so does the CANCEL's hold */
+		call_cancel_close(&c->cancel);
+		sess_release(c);
+		mem_deref(c);
+		return;
+	}
+	sess_release(c);
 }
 
 struct media_stream *call_media(const struct call *c)

@@ -179,6 +179,53 @@ int call_sdp_encode(struct call_sdp *s, bool offer, struct mbuf **mbp);
 int call_sdp_decode(struct call_sdp *s, struct mbuf *body, bool offer,
 		    struct call_media_params *mp);
 
+/* ---- cccd's own CANCEL with a Reason (cancel.c) ---------------------------------------- */
+
+/* The CANCEL is over: the INVITE got its final response (answered: a 2xx that crossed
+ * the CANCEL, to be ended with a BYE), or nothing came in time (libre is to cancel). The
+ * call then releases its session; from the loop, outside libre's handlers. */
+typedef void (call_cancel_done_h)(bool answered, void *arg);
+
+/* One outbound attempt's INVITE as sent, and the CANCEL of it. Owner: its call. */
+struct call_cancel {
+	struct le le;                 /* in ua->cancels while one is under way */
+	struct call_ua *ua;
+	const char *sid;              /* the call's, for logs */
+	struct mbuf *invite;          /* the current attempt's INVITE as it left */
+	enum sip_transp tp;
+	struct sa dst;                /* where it went */
+	bool provisional;             /* a provisional response came: a CANCEL may go */
+	bool pending, sent, answered;
+	struct mbuf *mb;              /* the CANCEL */
+	char callid[128], branch[64];
+	uint32_t txc;
+	struct tmr tmr, give_up, done;
+	call_cancel_done_h *doneh;
+	void *arg;
+};
+
+void call_cancel_init(struct call_cancel *k);
+void call_cancel_close(struct call_cancel *k);
+/* A new attempt: its INVITE is still to be seen. */
+void call_cancel_reset(struct call_cancel *k);
+/* The INVITE of the attempt left (libre's trace handler): kept for its CANCEL. */
+void call_cancel_invite(struct call_cancel *k, enum sip_transp tp, const struct sa *dst,
+			const uint8_t *pkt, size_t len);
+/* Starts cccd's CANCEL with `reason` (a Reason header value): sent now if the INVITE got
+ * a provisional response, else on the first. ENOENT when the INVITE was not seen, or an
+ * error building it: the caller then lets libre cancel. */
+int call_cancel_start(struct call_cancel *k, struct call_ua *ua, const char *sid,
+		      const char *reason, call_cancel_done_h *doneh, void *arg);
+/* The INVITE got a provisional response / its final one. */
+void call_cancel_provisional(struct call_cancel *k);
+void call_cancel_final(struct call_cancel *k, bool answered);
+/* A response to one of cccd's CANCELs (a response listener): true when it was one. */
+bool call_cancel_response(struct call_ua *ua, const struct sip_msg *msg);
+
+/* libre's trace handler saw an INVITE leave (ua.c): to the outbound call that sent it. */
+void call_invite_sent(struct call_ua *ua, enum sip_transp tp, const struct sa *dst,
+		      const uint8_t *pkt, size_t len);
+
 /* ---- early dialogs of an outbound INVITE (early.c, fork.c) ---------------------------- */
 
 enum { CALL_FORKS_MAX = 8 };   /* early dialogs one INVITE's PRACK state follows */
@@ -353,6 +400,8 @@ struct call_ua {
 	call_incoming_h *ih;
 	void *arg;
 	struct list calls;                  /* live calls (struct call), not owned */
+	struct call *inviting;              /* sending its first INVITE now (call.c) */
+	struct list cancels;                /* cccd's CANCELs under way (cancel.c), not owned */
 	/* inbound admission: a token bucket of [sip] inbound_cps, a second's worth deep */
 	double in_tokens;
 	uint64_t in_tokens_ms, in_refused_log_ms;

@@ -298,20 +298,24 @@ static bool response_last(const struct sip_msg *msg, void *arg)
 {
 	char sab[64];
 
-	(void)arg;
+	if (call_cancel_response(arg, msg))
+		return true;
 	log_debug("call", "stray response %u to %.*s from %s", msg->scode,
 		  (int)msg->cseq.met.l, msg->cseq.met.p, call_sa_str(&msg->src, sab, sizeof(sab)));
 	return true;
 }
 
 /* Every SIP message sent or received (libre calls it on the loop, with the sip's arg:
- * the user agent): to the debug log, and to the HEP capture server when there is one. */
+ * the user agent): an INVITE sent to its call (for cccd's own CANCEL, cancel.c), to the
+ * debug log, and to the HEP capture server when there is one. */
 static void sip_trace(bool tx, enum sip_transp tp, const struct sa *src, const struct sa *dst,
 		      const uint8_t *pkt, size_t len, void *arg)
 {
 	struct call_ua *ua = arg;
 	char sb[64], db[64];
 
+	if (ua && tx && len > 7 && !memcmp(pkt, "INVITE ", 7))
+		call_invite_sent(ua, tp, dst, pkt, len);
 	if (ua && ua->hep)
 		call_hep_send(ua->hep, tp != SIP_TRANSP_UDP, src, dst, pkt, len);
 	if (ua && ua->trace_h)
@@ -358,8 +362,6 @@ void call_ua_trace(struct call_ua *ua, size_t cap_bytes, call_trace_h *h, void *
 	ua->trace_h = h;
 	ua->trace_arg = arg;
 	ua->trace_cap = cap_bytes;
-	if (h)
-		sip_set_trace_handler(ua->sip, sip_trace);
 }
 
 static void udp_buffer_size(const struct sa *laddr, unsigned bytes)

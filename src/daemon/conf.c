@@ -19,16 +19,21 @@ static int log_conf_read(const struct conf *cf, enum log_level *levelp, struct c
 	return rc;
 }
 
-/* [policy]: the system-wide calling-rule data files. */
+/* [policy]: the system-wide calling-rule data files and the operator's caps on tenants. */
 static int policy_conf_read(const struct conf *cf, struct cccd_conf *cc, struct conf_err *err)
 {
 	const struct conf_section *sec = conf_section_first(cf, "policy");
 	const char *loc, *bl;
+	uint64_t channels, minutes;
 	int rc = conf_str(sec, "locations", "data/blind-areas", &loc, err);
 
 	rc = rc ? rc : conf_str(sec, "blacklist", "", &bl, err);
+	rc = rc ? rc : conf_uint(sec, "tenant_channels_max", 0, 0, 1000000, &channels, err);
+	rc = rc ? rc : conf_uint(sec, "tenant_minutes_daily_max", 0, 0, 1000000, &minutes, err);
 	if (rc)
 		return rc;
+	cc->tenant_channels_max = (uint32_t)channels;
+	cc->tenant_minutes_daily_max = (uint32_t)minutes;
 	if (strlen(loc) >= sizeof(cc->policy_locations) ||
 	    strlen(bl) >= sizeof(cc->policy_blacklist)) {
 		conf_err_set(err, conf_section_line(sec), "a [policy] path is too long");

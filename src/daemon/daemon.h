@@ -33,6 +33,8 @@ struct cccd_conf {
 	struct records_conf records;
 	char policy_locations[512];    /* [policy] locations */
 	char policy_blacklist[512];    /* [policy] blacklist */
+	uint32_t tenant_channels_max;  /* [policy] operator caps on every tenant (0 = none) */
+	uint32_t tenant_minutes_daily_max;
 };
 
 /* Reads the file into cc (zeroed by the caller). Each error goes to h (with its line, 0 for

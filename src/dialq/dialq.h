@@ -57,6 +57,18 @@ void dialq_kick(struct dialq *q);
  * allows, round robin between tenants. The timer runs it; public for tests. */
 void dialq_run(struct dialq *q, uint64_t now_ms);
 
+/* Items waiting, for the control loop (tests, the manager). */
 size_t dialq_count(const struct dialq *q);
+
+/* For any thread (a metrics exporter): the items waiting and how long the oldest has
+ * waited at now_ms (clock_mono_ms; 0 when nothing waits), as the control loop left the
+ * queue after its last change — two atomics, so a reader racing a change may see the
+ * depth of one moment and the oldest of the next, never a torn value. */
+struct dialq_stats {
+	size_t depth;
+	uint64_t oldest_wait_ms;
+};
+
+void dialq_stats(const struct dialq *q, uint64_t now_ms, struct dialq_stats *st);
 
 #endif

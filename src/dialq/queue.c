@@ -1,6 +1,7 @@
 /* dialq: the queue itself — per-tenant FIFOs, the round-robin ring of tenants with
  * waiting items, the arrival list for expiry, and the one timer that runs passes. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <re_types.h>
 #include <re_mem.h>
@@ -47,7 +48,20 @@ struct dialq {
 	struct list all;         /* every entry, oldest since_ms first */
 	size_t n;
 	struct tmr tmr;
+	/* n and the oldest entry's since_ms (0: none) for readers on other threads
+	 * (dialq_stats); written by the loop after every change */
+	_Atomic size_t depth;
+	_Atomic uint64_t oldest_since_ms;
 };
+
+static void stats_publish(struct dialq *q)
+{
+	const struct dialq_entry *oldest = q->all.head ? q->all.head->data : NULL;
+
+	atomic_store_explicit(&q->depth, q->n, memory_order_relaxed);
+	atomic_store_explicit(&q->oldest_since_ms, oldest ? oldest->since_ms : 0,
+			      memory_order_relaxed);
+}
 
 int dialq_conf_read(const struct conf *cf, struct dialq_conf *dc, struct conf_err *err)
 {
@@ -179,6 +193,7 @@ int dialq_push(struct dialq *q, uint64_t tenant, uint64_t since_ms, void *item)
 	else
 		list_prepend(&q->all, &e->le_all, e);
 	q->n++;
+	stats_publish(q);
 	dialq_kick(q);
 	return 0;
 }
@@ -191,6 +206,7 @@ static void entry_drop(struct dialq *q, struct dialq_entry *e)
 	BASE_ASSERT(q->n > 0, "the queue counts every entry");
 	mem_deref(e);
 	q->n--;
+	stats_publish(q);
 	if (!t->fifo.head) {
 		mem_deref(t);
 		q->ntenants--;
@@ -221,6 +237,15 @@ void dialq_kick(struct dialq *q)
 size_t dialq_count(const struct dialq *q)
 {
 	return q ? q->n : 0;
+}
+
+void dialq_stats(const struct dialq *q, uint64_t now_ms, struct dialq_stats *st)
+{
+	uint64_t since;
+
+	st->depth = q ? atomic_load_explicit(&q->depth, memory_order_relaxed) : 0;
+	since = q ? atomic_load_explicit(&q->oldest_since_ms, memory_order_relaxed) : 0;
+	st->oldest_wait_ms = since && now_ms > since ? now_ms - since : 0;
 }
 
 /* Expires entries that waited max_wait_s; returns ms until the next one is due, or

@@ -220,6 +220,34 @@ extern "C" enum numbering_type numbering_type(const char *number)
 	}
 }
 
+extern "C" int numbering_region(const char *number, char *region, size_t regionsz)
+{
+	try {
+		const PhoneNumberUtil *u = PhoneNumberUtil::GetInstance();
+		std::string r;
+		PhoneNumber n;
+
+		if (!number || number[0] != '0' || number[1] != '0' || !digits_only(number))
+			return ENOENT;
+		if (u->Parse(std::string("+") + (number + 2), NO_REGION, &n) !=
+			    PhoneNumberUtil::NO_PARSING_ERROR || !u->IsValidNumber(n))
+			return ENOENT;
+		u->GetRegionCodeForNumber(n, &r);
+		if (r.empty() || r == NO_REGION)
+			return ENOENT;
+		if (r.size() + 1 > regionsz)
+			return ENOSPC;
+		snprintf(region, regionsz, "%s", r.c_str());
+		return 0;
+	}
+	catch (const std::bad_alloc &) {
+		return ENOMEM;
+	}
+	catch (const std::exception &) {
+		return ENOENT;
+	}
+}
+
 extern "C" const char *numbering_type_name(enum numbering_type t)
 {
 	switch (t) {

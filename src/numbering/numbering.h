@@ -59,6 +59,12 @@ int numbering_trunk_prefix(const char *cc, char *out, size_t outsz);
  * not a valid number). */
 enum numbering_type numbering_type(const char *number);
 
+/* The region (ISO 3166-1 alpha-2: "US", "JM"; "001" for non-geographic codes) of a valid
+ * international "00..." number into region (4 bytes suffice): a country code several
+ * regions share (NANP's 1) is told apart by the number's area code. ENOENT for anything
+ * that is not a valid number; ENOSPC when region is too small; ENOMEM. */
+int numbering_region(const char *number, char *region, size_t regionsz);
+
 /* "mobile", "premium", ... (for logs and messages). */
 const char *numbering_type_name(enum numbering_type t);
 

@@ -221,8 +221,8 @@ int policy_windows(const struct policy_rules *r, int64_t now, struct policy_wind
 		err = tz_day_start(r->zone, now, &w->callee_daily_since);
 	else
 		w->callee_daily_since = now - 86400 + 1;
-	w->caps_channels_used = r->caps.channels != 0;
-	w->caps_minutes_used = r->caps.minutes_daily != 0;
+	w->caps_channels_used = r->caps.channels || r->operator_caps.channels;
+	w->caps_minutes_used = r->caps.minutes_daily || r->operator_caps.minutes_daily;
 	w->caps_day_since = now;
 	if (!err && w->caps_minutes_used)
 		err = tz_day_start(r->zone, now, &w->caps_day_since);
@@ -266,17 +266,30 @@ static enum policy_result check_candidate(const struct policy_rules *r,
 	return verdict(v, POLICY_OK, "ok");
 }
 
+/* The cap that binds (0 = none): the lower of the tenant's and the operator's; *op says
+ * whether it is the operator's (a tenant cap equal to the operator's is the tenant's). */
+static uint32_t cap_binding(uint32_t tenant, uint32_t operator_cap, bool *op)
+{
+	*op = operator_cap && (!tenant || operator_cap < tenant);
+	return *op ? operator_cap : tenant;
+}
+
 enum policy_result policy_check_caps(const struct policy_rules *r, uint32_t channels_live,
 				     uint32_t seconds_today, struct policy_verdict *v)
 {
-	if (r->caps.channels && channels_live >= r->caps.channels)
+	bool op;
+	uint32_t cap = cap_binding(r->caps.channels, r->operator_caps.channels, &op);
+
+	if (cap && channels_live >= cap)
 		return verdict(v, POLICY_TENANT_CHANNELS, "the instance has %u outbound calls "
-			       "up, its cap (tenant_caps.channels) is %u", channels_live,
-			       r->caps.channels);
-	if (r->caps.minutes_daily && seconds_today >= r->caps.minutes_daily * 60ull)
+			       "up, %s is %u", channels_live, op ? "the operator's cap ([policy] "
+			       "tenant_channels_max)" : "its cap (tenant_caps.channels)", cap);
+	cap = cap_binding(r->caps.minutes_daily, r->operator_caps.minutes_daily, &op);
+	if (cap && seconds_today >= cap * 60ull)
 		return verdict(v, POLICY_TENANT_MINUTES, "the instance's outbound calls used "
-			       "%u s today, its cap (tenant_caps.minutes_daily) is %u minutes",
-			       seconds_today, r->caps.minutes_daily);
+			       "%u s today, %s is %u minutes", seconds_today, op ? "the operator's "
+			       "cap ([policy] tenant_minutes_daily_max)" : "its cap "
+			       "(tenant_caps.minutes_daily)", cap);
 	return POLICY_OK;
 }
 

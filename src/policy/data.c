@@ -428,6 +428,12 @@ static int blacklist_line(struct policy_data *d, const char *path, unsigned line
 	return err;
 }
 
+void policy_data_caps(struct policy_data *d, uint32_t channels, uint32_t minutes_daily)
+{
+	d->operator_caps.channels = channels;
+	d->operator_caps.minutes_daily = minutes_daily;
+}
+
 int policy_data_load_blacklist(struct policy_data *d, const char *path, char *why,
 			       size_t whysz)
 {

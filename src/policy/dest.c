@@ -1,41 +1,13 @@
 /* dest: where a transfer, or any number a flow builds from what the caller keyed, may be
  * dialled — the per-instance allow-list and the international and premium-rate blocks
  * that stop toll fraud (a caller steering an IVR into dialling a number that bills per
- * minute to the fraudster). */
+ * minute to the fraudster). What is premium-rate is decided in one place,
+ * policy_number_kind (number.c): libphonenumber's number types, China's TCCC rules. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include "policy/policy.h"
 #include "policy/policy_int.h"
-
-/* Premium-rate and fraud-prone prefixes, as normalised numbers ("00" + country code + the
- * national number), per country the policy knows. cccd's choice, written down in
- * docs/callout-rules.md "Destinations"; an instance opens any of them with its allow-list.
- *  - China (86): 160 and 168 voice information services (billed per minute).
- *  - NANP (1): 900 and 976 (premium-rate), and the NPAs of NANP countries outside the
- *    United States and Canada (the Caribbean): dialled like domestic numbers but billed as
- *    international — the "one-ring" scams' favourite. Puerto Rico and the US Virgin
- *    Islands (787/939, 340) are domestic.
- *  - United Kingdom (44): 09 (premium), 087 (revenue-sharing), 070 (personal numbers).
- *  - Germany (49): 0900 (premium), 0137 (televoting), 118 (directory services). */
-static const char *const premium[] = {
-	"0086160", "0086168",
-	"001900", "001976",
-	"001242", "001246", "001264", "001268", "001284", "001345", "001441", "001473",
-	"001649", "001658", "001664", "001721", "001758", "001767", "001784", "001809",
-	"001829", "001849", "001868", "001869", "001876",
-	"00449", "004487", "004470",
-	"0049900", "0049137", "0049118",
-};
-
-bool policy_dest_premium(const char *number)
-{
-	for (size_t i = 0; i < sizeof(premium) / sizeof(premium[0]); i++) {
-		if (!strncmp(number, premium[i], strlen(premium[i])))
-			return true;
-	}
-	return false;
-}
 
 bool policy_dest_named_ok(const char *entry)
 {
@@ -48,6 +20,7 @@ int policy_dest_check(const struct policy_rules *r, const char *number, char *wh
 		      size_t whysz)
 {
 	char norm[33], match[POLICY_NUM_MAX + 2];
+	struct policy_number_kind kind;
 	const char *cc;
 	size_t cclen;
 
@@ -77,7 +50,8 @@ int policy_dest_check(const struct policy_rules *r, const char *number, char *wh
 			 r->default_cc);
 		return EACCES;
 	}
-	if (!r->dest.premium && policy_dest_premium(norm)) {
+	if (!r->dest.premium && (policy_number_kind(norm, r->default_cc, &kind) ||
+				 kind.premium)) {
 		snprintf(why, whysz, "%s is a premium-rate number and not in the instance's "
 			 "destination allow-list", norm);
 		return EACCES;
@@ -93,4 +67,10 @@ uint32_t policy_caps_channels(const struct policy_rules *r)
 uint32_t policy_caps_minutes_daily(const struct policy_rules *r)
 {
 	return r ? r->caps.minutes_daily : 0;
+}
+
+void policy_rules_operator_caps(struct policy_rules *r, const struct policy_data *d)
+{
+	if (r)
+		r->operator_caps = d ? d->operator_caps : (struct policy_caps){0};
 }

@@ -247,6 +247,23 @@ int policy_number_normalise(const char *in, const char *default_cc, char out[33]
 	return plan_number(d, default_cc, in, out, why, whysz);
 }
 
+/* NANP regions a call from the United States or Canada reaches at a domestic rate: the
+ * two countries and the US territories. Every other NANP region (the Caribbean's) bills
+ * as international although dialled like a domestic number. */
+static bool nanp_domestic(const char *number)
+{
+	static const char *const domestic[] = {"US", "CA", "PR", "VI", "GU", "MP", "AS"};
+	char region[4];
+
+	if (numbering_region(number, region, sizeof(region)))
+		return false;
+	for (size_t i = 0; i < sizeof(domestic) / sizeof(domestic[0]); i++) {
+		if (!strcmp(region, domestic[i]))
+			return true;
+	}
+	return false;
+}
+
 int policy_number_kind(const char *number, const char *default_cc,
 		       struct policy_number_kind *kind)
 {
@@ -262,10 +279,19 @@ int policy_number_kind(const char *number, const char *default_cc,
 	kind->international = strlen(default_cc) != ccl || strncmp(number + 2, default_cc, ccl);
 	if (strncmp(number, "0086", 4) != 0) {
 		kind->type = numbering_type(number);
+		kind->premium = kind->type == NUMBERING_PREMIUM ||
+				kind->type == NUMBERING_PERSONAL ||
+				(ccl == 1 && number[2] == '1' && kind->type != NUMBERING_UNKNOWN &&
+				 !nanp_domestic(number));
 		return 0;
 	}
-	/* China: the classes cn_nsn accepts, so that 12x test numbers are mobiles too. */
-	if (number[4] == '1' && strlen(number + 4) == 11)
+	/* China: the classes cn_nsn accepts, so that 12x test numbers are mobiles too; 160
+	 * and 168 (voice information services billed per minute) look like mobiles there,
+	 * and libphonenumber lists no premium range for China. */
+	kind->premium = !strncmp(number + 4, "160", 3) || !strncmp(number + 4, "168", 3);
+	if (kind->premium)
+		kind->type = NUMBERING_PREMIUM;
+	else if (number[4] == '1' && strlen(number + 4) == 11)
 		kind->type = NUMBERING_MOBILE;
 	else if (strncmp(number + 4, "400", 3) == 0)
 		kind->type = NUMBERING_SHARED_COST;

@@ -70,12 +70,22 @@ int policy_number_syntax(const char *in, char out[33], char *why, size_t whysz);
 
 /* What a normalised number reaches, for the rules that depend on it (the destination
  * allow-list's premium and international blocks, blind areas): its type by its country's
- * plan — China's by the TCCC rules above (1 + 10 digits mobile, 400 shared cost, 800 toll
- * free, else fixed line) — and whether it leaves the instance's country default_cc ("86"
- * when NULL or ""). EINVAL when number is not in the normalised "00" form. */
+ * plan — China's by the TCCC rules above (160 and 168 premium, 1 + 10 digits mobile, 400
+ * shared cost, 800 toll free, else fixed line) — whether it leaves the instance's country
+ * default_cc ("86" when NULL or ""), and whether it is billed above an ordinary call.
+ *
+ * `premium` is the one answer to "is this a premium-rate or fraud-prone number" (the
+ * destination allow-list asks nothing else): the type NUMBERING_PREMIUM (libphonenumber's
+ * PREMIUM_RATE where it knows the country; China's 160/168 by the rules above, which
+ * libphonenumber does not list), NUMBERING_PERSONAL (follow-me numbers such as the UK's
+ * 070, billed like premium ones and a favourite of fraud), and NANP numbers of a region
+ * outside the United States, Canada and the US territories (libphonenumber's region of
+ * the number: Jamaica's 876, the Bahamas' 242 — dialled like domestic numbers, billed as
+ * international). EINVAL when number is not in the normalised "00" form. */
 struct policy_number_kind {
 	enum numbering_type type;
 	bool international;
+	bool premium;
 };
 
 int policy_number_kind(const char *number, const char *default_cc,
@@ -143,17 +153,22 @@ int policy_rules_parse_dest(struct policy_rules **rp, const char *json, size_t l
  * cannot read — an extension, a short code such as "7001" — by exactly that name, and
  * only so) may be dialled; otherwise a
  * number in another country than default_cc is refused unless "international", and a
- * premium-rate number (policy_dest_premium) unless "premium". Caps: 0 = none. */
+ * premium-rate number (policy_number_kind's premium) unless "premium". Caps: 0 = none. */
 
 /* 0 when a transfer (or a number built from caller input) may dial `number`; EACCES with
- * the reason in why when the allow-list refuses it; EINVAL when it is not a number. */
+ * the reason in why when the allow-list refuses it; EINVAL when it is not a number. What
+ * is premium-rate is policy_number_kind's `premium`, nothing else. */
 int policy_dest_check(const struct policy_rules *r, const char *number, char *why,
 		      size_t whysz);
-/* The normalised number is a premium-rate or fraud-prone one of a country the policy
- * knows (dest.c lists them: China, NANP, United Kingdom, Germany). */
-bool policy_dest_premium(const char *number);
 uint32_t policy_caps_channels(const struct policy_rules *r);
 uint32_t policy_caps_minutes_daily(const struct policy_rules *r);
+
+/* The operator's caps ([policy] tenant_channels_max, tenant_minutes_daily_max in
+ * cccd.conf) bound every tenant's: r's tenant_caps may lower them, never raise them (a
+ * tenant cap of 0 or above the operator's leaves the operator's). Called once on a rule
+ * set just parsed, before anything else reads it; d may be NULL (no operator caps). The
+ * rule set's JSON (policy_rules_json) stays the tenant's own. */
+void policy_rules_operator_caps(struct policy_rules *r, const struct policy_data *d);
 
 /* The instance's default country code for national numbers ("86"). */
 const char *policy_rules_default_cc(const struct policy_rules *r);
@@ -172,6 +187,10 @@ int policy_data_alloc(struct policy_data **dp);
  * error. */
 int policy_data_load_locations(struct policy_data *d, const char *path, char *why,
 			       size_t whysz);
+
+/* The operator's caps on every tenant (0 = none): concurrent outbound channels and
+ * answered outbound minutes a day; see policy_rules_operator_caps. */
+void policy_data_caps(struct policy_data *d, uint32_t channels, uint32_t minutes_daily);
 
 /* The global blacklist: a file of entries as in blacklist.entries, one per line. */
 int policy_data_load_blacklist(struct policy_data *d, const char *path, char *why,
@@ -256,10 +275,12 @@ struct policy_counts {
 	uint32_t seconds_today;    /* its answered outbound seconds since caps_day_since */
 };
 
-/* The per-tenant caps alone (tenant_caps): POLICY_TENANT_CHANNELS when `channels_live`
- * calls are already up against the channel cap, POLICY_TENANT_MINUTES when the day's
- * answered seconds reached the minute cap; POLICY_OK otherwise. Checked first by
- * policy_check_counters, and callable on its own (a dial queue, a transfer's leg). */
+/* The per-tenant caps alone: POLICY_TENANT_CHANNELS when `channels_live` calls are
+ * already up against the channel cap, POLICY_TENANT_MINUTES when the day's answered
+ * seconds reached the minute cap; POLICY_OK otherwise. The cap that binds is the lower of
+ * the tenant's (tenant_caps) and the operator's (policy_rules_operator_caps), and the
+ * verdict's message names which refused. Checked first by policy_check_counters, and
+ * callable on its own (a dial queue, a transfer's leg). */
 enum policy_result policy_check_caps(const struct policy_rules *r, uint32_t channels_live,
 				     uint32_t seconds_today, struct policy_verdict *v);
 

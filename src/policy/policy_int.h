@@ -115,7 +115,9 @@ struct policy_rules {
 	uint32_t caller_freq_window;      /* seconds */
 	struct blist blacklist;
 	struct policy_dest dest;
-	struct policy_caps caps;
+	struct policy_caps caps;          /* the tenant's own (tenant_caps) */
+	struct policy_caps operator_caps; /* the operator's ([policy] tenant_*_max), set by
+					   * policy_rules_operator_caps; never in the JSON */
 };
 
 /* System-wide data. Owns its tables. */
@@ -124,6 +126,7 @@ struct policy_data {
 	char (*regions)[POLICY_REGION_MAX + 1];
 	size_t n_regions;
 	struct blist blacklist;
+	struct policy_caps operator_caps; /* caps no tenant's rules can raise (0 = none) */
 };
 
 #endif

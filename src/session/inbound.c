@@ -25,9 +25,19 @@ static void entry_destructor(void *arg)
 	mem_deref(e->flow);
 }
 
+/* A number read in one country: the entry must be that number of an instance of that
+ * country (the same digits dialled to an instance elsewhere mean another number). */
+struct lookup {
+	const char *number;
+	const char *cc;
+};
+
 static bool entry_match(struct le *le, void *arg)
 {
-	return !strcmp(((struct inbound_entry *)le->data)->number, arg);
+	const struct inbound_entry *e = le->data;
+	const struct lookup *l = arg;
+
+	return !strcmp(e->number, l->number) && !strcmp(e->default_cc, l->cc);
 }
 
 static void table_destructor(void *arg)
@@ -36,6 +46,51 @@ static void table_destructor(void *arg)
 
 	hash_flush(t->numbers);
 	mem_deref(t->numbers);
+	mem_deref(t->ccs);
+}
+
+/* Adds cc to the table's ascending set of countries. */
+static int table_cc_add(struct inbound_table *t, const char *cc)
+{
+	size_t i = 0;
+	char (*ccs)[4];
+
+	while (i < t->n_ccs && strcmp(t->ccs[i], cc) < 0)
+		i++;
+	if (i < t->n_ccs && !strcmp(t->ccs[i], cc))
+		return 0;
+	ccs = t->ccs ? mem_realloc(t->ccs, (t->n_ccs + 1) * sizeof(*ccs))
+		     : mem_alloc(sizeof(*ccs), NULL);
+	if (!ccs)
+		return ENOMEM;
+	memmove(&ccs[i + 1], &ccs[i], (t->n_ccs - i) * sizeof(*ccs));
+	snprintf(ccs[i], sizeof(ccs[i]), "%s", cc);
+	t->ccs = ccs;
+	t->n_ccs++;
+	return 0;
+}
+
+/* The instance's country, from its calling rules as CreateIVRSession reads them (without
+ * the work-time zone: nothing here needs it). */
+static int instance_cc(struct store *st, uint64_t sdkappid, char cc[4])
+{
+	struct policy_rules *r = NULL;
+	char *text = NULL, why[192] = "";
+	int err = store_instance_rules_get(st, sdkappid, &text);
+
+	if (err)
+		return err;
+	if (text[0])
+		err = policy_rules_parse_dest(&r, text, strlen(text), why, sizeof(why));
+	mem_deref(text);
+	if (err) {
+		log_warn("session", "instance %llu: its calling rules do not load (%s): its "
+			 "inbound numbers are not answered", (unsigned long long)sdkappid, why);
+		return err;
+	}
+	snprintf(cc, 4, "%s", policy_rules_default_cc(r));
+	mem_deref(r);
+	return 0;
 }
 
 struct build {
@@ -50,14 +105,21 @@ static int entry_add(const struct store_number *num, void *arg)
 	struct store_ivr ivr;
 	struct store_session row = {0};
 	struct inbound_entry *e;
+	char cc[4];
+	int err;
 
 	if (store_instance_get(b->m->deps.store, num->sdkappid, &inst) ||
 	    store_ivr_get(b->m->deps.store, num->sdkappid, num->inbound_ivr, &ivr) ||
-	    ivr.type != STORE_IVR_INBOUND)
+	    ivr.type != STORE_IVR_INBOUND ||
+	    instance_cc(b->m->deps.store, num->sdkappid, cc))
 		return 0; /* a number bound to nothing usable is refused like an unknown one */
+	err = table_cc_add(b->table, cc);
+	if (err)
+		return err;
 	e = mem_zalloc(sizeof(*e), entry_destructor);
 	if (!e)
 		return ENOMEM;
+	snprintf(e->default_cc, sizeof(e->default_cc), "%s", cc);
 	snprintf(e->number, sizeof(e->number), "%s", num->number);
 	e->sdkappid = num->sdkappid;
 	e->account_id = inst.account_id;
@@ -147,14 +209,20 @@ void session_inbound_stop(struct session_mgr *m)
 
 int session_inbound_find(struct session_mgr *m, const char *number, struct inbound_entry *out)
 {
-	struct inbound_entry *e;
+	const struct inbound_table *t = m->inbound;
+	struct inbound_entry *e = NULL;
 	char norm[33];
 
-	/* Trunks deliver the dialled number in many forms; the table holds the 00-form. */
-	if (policy_number_normalise(number, NULL, norm, NULL, 0))
-		snprintf(norm, sizeof(norm), "%s", number);
-	e = m->inbound ? list_ledata(hash_lookup(m->inbound->numbers, hash_joaat_str(norm),
-						 entry_match, norm)) : NULL;
+	/* Trunks deliver the dialled number in many forms; the table holds the 00-form of
+	 * each number as its instance's country reads it. A few countries at most: each is
+	 * one parse on the control loop (microseconds, no I/O). */
+	for (size_t i = 0; t && !e && i < t->n_ccs; i++) {
+		struct lookup l = {norm, t->ccs[i]};
+
+		if (policy_number_normalise(number, t->ccs[i], norm, NULL, 0))
+			snprintf(norm, sizeof(norm), "%s", number);
+		e = list_ledata(hash_lookup(t->numbers, hash_joaat_str(norm), entry_match, &l));
+	}
 	if (!e)
 		return ENOENT;
 	*out = *e;
@@ -181,7 +249,7 @@ int session_inbound_row(const struct inbound_entry *e, const struct call_incomin
 	row->sdkappid = e->sdkappid;
 	row->account_id = e->account_id;
 	row->direction = 0;
-	if (policy_number_normalise(in->caller, NULL, row->caller, NULL, 0))
+	if (policy_number_normalise(in->caller, e->default_cc, row->caller, NULL, 0))
 		snprintf(row->caller, sizeof(row->caller), "%s", in->caller);
 	snprintf(row->callee, sizeof(row->callee), "%s", e->number);
 	row->ivr_id = e->ivr_id;

@@ -51,6 +51,8 @@ struct session_mgr {
  * control loop whole (its flows are then touched by the loop only). */
 struct inbound_table {
 	struct hash *numbers;          /* number → struct inbound_entry, owned */
+	char (*ccs)[4];                /* the instances' distinct default_cc, ascending (mem) */
+	size_t n_ccs;
 };
 
 /* A number answered into an inbound IVR. Owner: its inbound_table. */
@@ -61,6 +63,8 @@ struct inbound_entry {
 	uint32_t ivr_version;
 	bool record;                   /* the instance records its calls */
 	uint32_t ai_channels;          /* the instance's AI licences (for AI flows) */
+	char default_cc[4];            /* the instance's country (calling rules' default_cc):
+					* national numbers of its calls are read there */
 	struct ivr_flow *flow;         /* owned reference; NULL if it does not load */
 };
 
@@ -136,10 +140,15 @@ void session_inbound_stop(struct session_mgr *m);
 enum { MSG_INBOUND_TABLE = 3 };
 /* On the control loop: a table from the refresher replaces the current one (taken over). */
 void session_inbound_install(struct session_mgr *m, struct inbound_table *t);
-/* The entry for a dialled number, with a new reference to its flow; ENOENT if none. */
+/* The entry for a dialled number, with a new reference to its flow; ENOENT if none. The
+ * number is read in each instance's country in turn (ascending country code): a national
+ * form matches a number of an instance whose default_cc reads it so; an international
+ * form ("+39…", "0039…") matches whatever the country. */
 int session_inbound_find(struct session_mgr *m, const char *number, struct inbound_entry *out);
 
-/* The session row of an inbound call to e's number (a new id, ringing, started now). */
+/* The session row of an inbound call to e's number (a new id, ringing, started now); the
+ * caller's number normalised in the instance's country (e->default_cc), kept as given
+ * when it is no number (anonymous, a SIP name). */
 int session_inbound_row(const struct inbound_entry *e, const struct call_incoming *in,
 			struct store_session **rowp);
 

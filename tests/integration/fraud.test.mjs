@@ -2,7 +2,9 @@
 // state, so a resend is judged again and gets the same answer), or with a trunk's digest
 // credentials (401 challenge, right credentials accepted, wrong ones refused 403); the
 // per-tenant caps on concurrent outbound calls and answered minutes a day refuse
-// CreateIVRSession with LimitExceeded / LimitExceeded.BasePackageExpired.
+// CreateIVRSession with LimitExceeded / LimitExceeded.BasePackageExpired; the operator's
+// caps in cccd.conf ([policy] tenant_channels_max, tenant_minutes_daily_max) bound them,
+// whatever a tenant's own rules say.
 // Sources are loopback addresses other than 127.0.0.1 (the whole 127/8 is the lo device).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -243,6 +245,50 @@ test("tenant caps: concurrent outbound calls and minutes a day refuse CreateIVRS
       assert.match(m.message, /used \d+ s today, its cap \(tenant_caps\.minutes_daily\) is 1 minutes/);
       await d.waitLog(/refused \(channels, 1 so far\): CreateIVRSession of instance 1400013003/);
       await d.waitLog(/refused \(minutes, 1 so far\): CreateIVRSession of instance 1400013004/);
+    } finally {
+      await d.stop();
+      d.cleanup();
+      phone.stop();
+    }
+  });
+
+test("operator caps in cccd.conf bound every tenant: its own rules cannot raise them",
+  async () => {
+    const phone = await sipp(path.join(ROOT, "tests/sip/uas_noanswer.xml"));
+    const d = await startCccd({ trunkPort: phone.port,
+      sections: "[policy]\ntenant_channels_max = 1\ntenant_minutes_daily_max = 1\n" });
+    try {
+      const out = { ...FLOW, ivrId: 78, type: "autoOutbound" };
+      fs.writeFileSync(path.join(d.dir, "78.json"), JSON.stringify(out));
+      const ivrs = [`78:autoOutbound:${d.dir}/78.json`];
+      // This tenant's own rules ask for 5 channels and 6000 minutes: the operator's 1 holds.
+      const big = client(d.addTenant(1400013005, { ivrs, numbers: ["008675512340005"],
+        rules: capsRules(d.dir, { channels: 5, minutes_daily: 6000 }) }), d.endpoint);
+      const a = await big.CreateIVRSession({ SdkAppId: 1400013005, Callee: "13800000011",
+        IVRId: 78, MaxRingTimeoutSecond: 30 });
+      assert.equal(a.err, undefined, a.message);
+      const b = await big.CreateIVRSession({ SdkAppId: 1400013005, Callee: "13800000012",
+        IVRId: 78 });
+      assert.equal(b.err, "LimitExceeded", JSON.stringify(b));
+      assert.match(b.message,
+        /1 outbound calls up, the operator's cap \(\[policy\] tenant_channels_max\) is 1/);
+      await d.waitLog(/refused \(channels, 1 so far\): CreateIVRSession of instance 1400013005 .*operator's cap/);
+
+      // A tenant without caps of its own meets the operator's minute cap.
+      const none = client(d.addTenant(1400013006, { ivrs, numbers: ["008675512340006"] }),
+        d.endpoint);
+      const now = Math.floor(Date.now() / 1000);
+      execFileSync("sqlite3", [path.join(d.dir, "cccd.db"), ".timeout 5000",
+        "INSERT INTO sessions (id, sdkappid, account_id, direction, caller, callee, status, " +
+        "created_ms, start_ts, accept_ts, ended_ts, end_status) VALUES ('" +
+        "e".repeat(32) + `', 1400013006, 0, 1, '008675512340006', '008613800000019', 3, ` +
+        `${(now - 70) * 1000}, ${now - 70}, ${now - 62}, ${now - 1}, 1)`]);
+      const m = await none.CreateIVRSession({ SdkAppId: 1400013006, Callee: "13800000013",
+        IVRId: 78 });
+      assert.equal(m.err, "LimitExceeded.BasePackageExpired", JSON.stringify(m));
+      assert.match(m.message,
+        /used \d+ s today, the operator's cap \(\[policy\] tenant_minutes_daily_max\) is 1 minutes/);
+      await d.waitLog(/refused \(minutes, 1 so far\): CreateIVRSession of instance 1400013006/);
     } finally {
       await d.stop();
       d.cleanup();

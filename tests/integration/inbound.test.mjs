@@ -1,7 +1,8 @@
 // Inbound calls: an INVITE to a number bound to an inbound IVR is answered into that IVR
 // (a real sipp caller), and its record says so; an unknown number is refused with 404;
 // a number bound with `ccc admin number-set` works without a restart; calls above
-// [sip] inbound_cps are refused with 503 and Retry-After.
+// [sip] inbound_cps are refused with 503 and Retry-After; numbers of instances in other
+// countries (default_cc 1, 39) are read as their country reads them.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -9,7 +10,7 @@ import crypto from "node:crypto";
 import dgram from "node:dgram";
 import fs from "node:fs";
 import path from "node:path";
-import { ROOT, startCccd, client, until, sleep } from "./lib/cccd.mjs";
+import { ROOT, startCccd, client, until, sleep, demoRules } from "./lib/cccd.mjs";
 
 const SDKAPPID = 1400003000;
 const NUMBER = "008675587654321";
@@ -73,6 +74,60 @@ test("a bound number is answered into its inbound IVR, without a restart", async
   assert.equal(cdr.EndStatusString, "ivrGiveUp");
   assert.equal(cdr.HungUpSide, "user");
   assert.ok(cdr.AcceptTimestamp > 0);
+});
+
+function callFrom(caller, number) {
+  return spawnSync("sipp", ["-sf", path.join(ROOT, "tests/sip/uac_inbound_from.xml"),
+    "-s", number, "-key", "caller", caller, "-i", "127.0.0.1", "-p", "0", "-m", "1",
+    "-timeout", "20s", "-timeout_error", "-nostdin", `127.0.0.1:${d.sipPort}`],
+  { encoding: "utf8", timeout: 30000 });
+}
+
+// Instances in NANP (default_cc 1) and Italy (39, whose numbers keep their leading 0) on
+// the same cccd as the Chinese one: the dialled number and the caller, as the trunk gives
+// them (national forms), are read in the instance's country, and the record shows them
+// in the 00-form TCCC shows (Caller 0014155550123, not a Chinese reading of the digits).
+test("inbound numbers are read in the instance's country (NANP, Italy)", async () => {
+  const cases = [
+    { sdk: 1400003010, cc: "1", number: "0012125550100", dial: "2125550100",
+      callers: [["4155550123", "0014155550123"], ["+442079460000", "00442079460000"]] },
+    { sdk: 1400003011, cc: "39", number: "00390612345678", dial: "0612345678",
+      callers: [["0298765432", "00390298765432"], ["3471234567", "00393471234567"]] },
+  ];
+  for (const c of cases) {
+    c.api = client(d.tenant(["--sdkappid", String(c.sdk), "--ivr", `77:inbound:${d.dir}/77.json`,
+      "--rules", demoRules(d.dir, { default_cc: c.cc })]), d.endpoint);
+    d.ccc(["admin", "--config", d.confPath, "number-set", "--sdkappid", String(c.sdk),
+      "--number", c.number, "--outbound", "no", "--inbound-ivr", "77"]);
+  }
+  const since = Math.floor(Date.now() / 1000) - 5;
+  for (const c of cases) {
+    let first = true;
+    for (const [caller] of c.callers) {
+      if (first) { // the inbound table is re-read every 5 s
+        await until(() => callFrom(caller, c.dial).status === 0, 15000, 1000,
+          `instance ${c.cc}'s number to answer`);
+        first = false;
+      } else {
+        const r = callFrom(caller, c.dial);
+        assert.equal(r.status, 0, r.stdout + r.stderr);
+      }
+    }
+    const list = await until(async () => {
+      const l = await c.api.DescribeTelCdr({ SdkAppId: c.sdk, StartTimeStamp: since,
+        EndTimeStamp: since + 600, PageSize: 10, PageNumber: 0 });
+      return l.TotalCount >= c.callers.length ? l.TelCdrList : null;
+    }, 10000, 200, `instance ${c.cc}'s records`);
+    for (const [, want] of c.callers) {
+      const cdr = list.find((x) => x.Caller === want);
+      assert.ok(cdr, `no record with Caller ${want}: ${JSON.stringify(list.map((x) => x.Caller))}`);
+      assert.equal(cdr.Callee, c.number);
+      assert.equal(cdr.Direction, 0);
+    }
+  }
+  // The same national digits mean nothing to the Chinese instance: 404, not its number.
+  const r = call("uac_unknown.xml", "2125550101");
+  assert.equal(r.status, 0, r.stdout + r.stderr);
 });
 
 // A trunk sending more new calls than [sip] inbound_cps allows: the excess is refused at

@@ -1,10 +1,13 @@
 /* Unit tests of the dial queue: round robin between tenants, strict order within one,
  * placing only what the ready check allows, the cost of a blocked pass (tenants, not
- * items), expiry in arrival order, removal, and the [dial] config. */
+ * items), expiry in arrival order, removal, the stats other threads read, and the [dial]
+ * config. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <cmocka.h>
 #include <re.h>
@@ -191,6 +194,73 @@ static void test_remove(void **state)
 	mem_deref(q);
 }
 
+struct stats_reader {
+	const struct dialq *q;
+	atomic_bool stop;
+	size_t max_depth;
+};
+
+static void *stats_read(void *arg)
+{
+	struct stats_reader *r = arg;
+	struct dialq_stats st;
+
+	while (!atomic_load(&r->stop)) {
+		dialq_stats(r->q, 1000000, &st);
+		if (st.depth > r->max_depth)
+			r->max_depth = st.depth;
+	}
+	return NULL;
+}
+
+/* Depth and the oldest wait follow pushes, passes and removals; another thread reads them
+ * while the queue changes (the TSan build checks the reads race with nothing). */
+static void test_stats(void **state)
+{
+	struct probe p;
+	struct dialq *q = queue(&p, 0, 100);
+	struct dialq_stats st;
+	struct stats_reader r = {.q = q};
+	pthread_t th;
+
+	(void)state;
+	dialq_stats(q, 5000, &st);
+	assert_int_equal(st.depth, 0);
+	assert_int_equal(st.oldest_wait_ms, 0);
+	dialq_stats(NULL, 5000, &st);
+	assert_int_equal(st.depth, 0);
+
+	push(q, 1, 1, 2000);
+	push(q, 2, 1, 1000);
+	push(q, 1, 2, 3000);
+	dialq_stats(q, 5000, &st);
+	assert_int_equal(st.depth, 3);
+	assert_int_equal(st.oldest_wait_ms, 4000);   /* tenant 2's, pushed at 1000 */
+	p.room = 1;
+	dialq_run(q, 5000);                           /* tenant 1's first leaves */
+	dialq_stats(q, 6000, &st);
+	assert_int_equal(st.depth, 2);
+	assert_int_equal(st.oldest_wait_ms, 5000);
+	assert_int_equal(dialq_remove(q, (void *)(uintptr_t)2001), 0);
+	dialq_stats(q, 6000, &st);
+	assert_int_equal(st.depth, 1);
+	assert_int_equal(st.oldest_wait_ms, 3000);
+
+	assert_int_equal(pthread_create(&th, NULL, stats_read, &r), 0);
+	for (unsigned i = 1; i <= 100; i++)
+		push(q, 3, i, 4000 + i);
+	p.room = 1000;
+	dialq_run(q, 7000);   /* a burst of 100 */
+	dialq_run(q, 7000);   /* the last one */
+	atomic_store(&r.stop, true);
+	pthread_join(th, NULL);
+	assert_true(r.max_depth <= 101);
+	dialq_stats(q, 7000, &st);
+	assert_int_equal(st.depth, 0);
+	assert_int_equal(st.oldest_wait_ms, 0);
+	mem_deref(q);
+}
+
 static void test_conf(void **state)
 {
 	struct conf *cf = NULL;
@@ -232,6 +302,7 @@ int main(void)
 		cmocka_unit_test(test_burst),
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_remove),
+		cmocka_unit_test(test_stats),
 		cmocka_unit_test(test_conf),
 	};
 

@@ -750,9 +750,73 @@ static void test_windows_used(void **state)
 	mem_deref(r);
 }
 
+/* The operator's caps ([policy] tenant_channels_max, tenant_minutes_daily_max) bound the
+ * tenant's: a tenant cap lowers them, never raises them, and the verdict names which cap
+ * refused. */
+static void test_operator_caps(void **state)
+{
+	struct policy_data *d = NULL;
+	struct policy_rules *r;
+	struct policy_verdict v;
+	struct policy_windows w;
+
+	(void)state;
+	assert_int_equal(policy_data_alloc(&d), 0);
+	policy_data_caps(d, 10, 60);
+
+	/* No tenant caps: the operator's hold, and must be counted. */
+	r = rules("{}");
+	assert_int_equal(policy_windows(r, bj(2026, 3, 2, 10, 0, 0), &w), 0);
+	assert_false(w.caps_channels_used || w.caps_minutes_used);
+	policy_rules_operator_caps(r, d);
+	assert_int_equal(policy_windows(r, bj(2026, 3, 2, 10, 0, 0), &w), 0);
+	assert_true(w.caps_channels_used && w.caps_minutes_used);
+	assert_int_equal(policy_check_caps(r, 9, 0, &v), POLICY_OK);
+	assert_int_equal(policy_check_caps(r, 10, 0, &v), POLICY_TENANT_CHANNELS);
+	assert_non_null(strstr(v.msg, "operator's cap ([policy] tenant_channels_max) is 10"));
+	assert_int_equal(policy_check_caps(r, 0, 3600, &v), POLICY_TENANT_MINUTES);
+	assert_non_null(strstr(v.msg, "operator's cap ([policy] tenant_minutes_daily_max) is 60"));
+	mem_deref(r);
+
+	/* A tenant cap above the operator's does not raise it. */
+	r = rules("{\"tenant_caps\": {\"channels\": 50, \"minutes_daily\": 6000}}");
+	policy_rules_operator_caps(r, d);
+	assert_int_equal(policy_check_caps(r, 10, 0, &v), POLICY_TENANT_CHANNELS);
+	assert_non_null(strstr(v.msg, "operator's cap"));
+	assert_int_equal(policy_check_caps(r, 0, 3600, &v), POLICY_TENANT_MINUTES);
+	assert_non_null(strstr(v.msg, "operator's cap"));
+	mem_deref(r);
+
+	/* A lower tenant cap lowers it, and is named as the tenant's. */
+	r = rules("{\"tenant_caps\": {\"channels\": 3, \"minutes_daily\": 5}}");
+	policy_rules_operator_caps(r, d);
+	assert_int_equal(policy_check_caps(r, 3, 0, &v), POLICY_TENANT_CHANNELS);
+	assert_non_null(strstr(v.msg, "its cap (tenant_caps.channels) is 3"));
+	assert_int_equal(policy_check_caps(r, 0, 300, &v), POLICY_TENANT_MINUTES);
+	assert_non_null(strstr(v.msg, "its cap (tenant_caps.minutes_daily) is 5"));
+	{
+		char *text = NULL;
+
+		/* the tenant's JSON stays its own */
+		assert_int_equal(policy_rules_json(r, &text), 0);
+		assert_non_null(strstr(text, "\"tenant_caps\":{\"channels\":3,\"minutes_daily\":5}"));
+		mem_deref(text);
+	}
+	mem_deref(r);
+
+	/* Without operator caps (d NULL or 0) the tenant's alone, as before. */
+	r = rules("{\"tenant_caps\": {\"channels\": 50}}");
+	policy_rules_operator_caps(r, NULL);
+	assert_int_equal(policy_check_caps(r, 49, 1000000, &v), POLICY_OK);
+	assert_int_equal(policy_check_caps(r, 50, 0, &v), POLICY_TENANT_CHANNELS);
+	mem_deref(r);
+	mem_deref(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_operator_caps),
 		cmocka_unit_test(test_windows_used),
 		cmocka_unit_test(test_work_time_borders),
 		cmocka_unit_test(test_work_time_zones),

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 #include <re.h>
@@ -38,7 +39,7 @@ static void test_defaults_china(void **state)
 	assert_int_equal(check(r, "+442079460000"), EACCES);   /* international */
 	assert_int_equal(check(r, "0012125550100"), EACCES);
 	assert_int_equal(check(r, "+8616812345678"), EACCES);  /* premium (168) */
-	assert_true(policy_dest_premium("00861601234567"));  /* premium (160) */
+	assert_int_equal(check(r, "+8616012345678"), EACCES);  /* premium (160) */
 	assert_int_equal(check(r, "12ab"), EINVAL);
 	mem_deref(r);
 }
@@ -104,15 +105,72 @@ static void test_allow_list(void **state)
 	mem_deref(r);
 }
 
-static void test_premium_table(void **state)
+static bool premium(const char *number)
+{
+	struct policy_number_kind k;
+
+	if (policy_number_kind(number, NULL, &k))
+		fail_msg("%s: no kind", number);
+	return k.premium;
+}
+
+/* One source of truth for "premium": policy_number_kind (libphonenumber's types where it
+ * knows the country, China's own rules where it does not). */
+static void test_premium_countries(void **state)
 {
 	(void)state;
-	assert_true(policy_dest_premium("00449012345678"));
-	assert_true(policy_dest_premium("00448712345678"));
-	assert_true(policy_dest_premium("0049900123456"));
-	assert_false(policy_dest_premium("00442079460000"));
-	assert_false(policy_dest_premium("008613800138000"));
-	assert_false(policy_dest_premium("0049301234567"));
+	assert_true(premium("00861601234567"));   /* CN 160, 168: TCCC rules */
+	assert_true(premium("00861681234567"));
+	assert_true(premium("0019005550123"));    /* US 1-900 */
+	assert_true(premium("0018765550100"));    /* Jamaica (NANP, billed abroad) */
+	assert_true(premium("0012423571234"));    /* the Bahamas */
+	assert_true(premium("00449098790000"));   /* UK 09 */
+	assert_true(premium("00448712345678"));   /* UK 0871 */
+	assert_true(premium("00447012345678"));   /* UK 070 personal numbers */
+	assert_true(premium("00499001234567"));   /* DE 0900 */
+	assert_true(premium("0039899123456"));    /* IT 899 */
+	assert_true(premium("0033891234567"));    /* FR 089 */
+	assert_false(premium("008613800138000"));
+	assert_false(premium("00864001234567"));  /* CN 400 shared cost: callable */
+	assert_false(premium("0012125550100"));
+	assert_false(premium("0017875550100"));   /* Puerto Rico: domestic */
+	assert_false(premium("0018005550199"));   /* US toll free */
+	assert_false(premium("00442079460000"));
+	assert_false(premium("0049301234567"));
+	assert_false(premium("00390612345678"));
+}
+
+/* The premium block as each country's instance meets it: its own premium numbers are
+ * domestic, and still refused unless "premium" is on. */
+static void test_premium_domestic(void **state)
+{
+	static const struct { const char *cc, *premium, *ordinary; } c[] = {
+		{"86", "16812345678", "13800138000"},
+		{"1", "9005550123", "2125550100"},
+		{"44", "09098790000", "02079460000"},
+		{"49", "09001234567", "0301234567"},
+		{"39", "899123456", "0612345678"},
+	};
+	char json[128], why[192];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct policy_rules *r;
+
+		snprintf(json, sizeof(json), "{\"default_cc\": \"%s\"}", c[i].cc);
+		r = rules(json);
+		why[0] = '\0';
+		assert_int_equal(policy_dest_check(r, c[i].premium, why, sizeof(why)), EACCES);
+		if (!strstr(why, "premium-rate"))
+			fail_msg("%s in %s: %s", c[i].premium, c[i].cc, why);
+		assert_int_equal(check(r, c[i].ordinary), 0);
+		mem_deref(r);
+		snprintf(json, sizeof(json), "{\"default_cc\": \"%s\", \"destinations\": "
+			 "{\"premium\": true}}", c[i].cc);
+		r = rules(json);
+		assert_int_equal(check(r, c[i].premium), 0);
+		mem_deref(r);
+	}
 }
 
 static void test_caps_and_round_trip(void **state)
@@ -167,7 +225,8 @@ int main(void)
 		cmocka_unit_test(test_defaults_china),
 		cmocka_unit_test(test_defaults_nanp),
 		cmocka_unit_test(test_allow_list),
-		cmocka_unit_test(test_premium_table),
+		cmocka_unit_test(test_premium_countries),
+		cmocka_unit_test(test_premium_domestic),
 		cmocka_unit_test(test_caps_and_round_trip),
 		cmocka_unit_test(test_errors),
 	};
