@@ -1,0 +1,96 @@
+// Encryption: the API over HTTPS with the official SDK (a certificate from a CA the test
+// makes), and the config errors of a bad certificate or key.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import https from "node:https";
+import os from "node:os";
+import path from "node:path";
+import { startCccd, client, raw, CCCD } from "./lib/cccd.mjs";
+import { makeCa, makeCert } from "./lib/certs.mjs";
+
+const APP = 1400000000;
+const NOW = Math.floor(Date.now() / 1000);
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cccd-tls-"));
+const ca = makeCa(path.join(tmp, "ca"));
+const api = makeCert(ca, "api", ["IP:127.0.0.1", "DNS:localhost"]);
+let d; let t;
+
+// The SDK has no option for a CA of its own: it sends through Node's https module with the
+// default agent, whose options every request takes — so trusting the test CA there is what
+// NODE_EXTRA_CA_CERTS would do for a whole process.
+https.globalAgent.options.ca = fs.readFileSync(ca.cert);
+
+before(async () => {
+  d = await startCccd({ apiLines: [`tls_cert = ${api.cert}`, `tls_key = ${api.key}`], logLevel: "info" });
+  t = d.addTenant(APP, { ivrs: ["4600:autoOutbound"], numbers: ["008675512345678"] });
+});
+
+after(async () => {
+  await d?.close();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+test("the official SDK over HTTPS: every sign mode, GET and POST", async () => {
+  await d.waitLog(/listening on 127\.0\.0\.1:\d+ \(HTTPS/, "the API says it serves HTTPS");
+  for (const [sign, method] of [["TC3-HMAC-SHA256", "POST"], ["TC3-HMAC-SHA256", "GET"],
+    ["HmacSHA256", "POST"], ["HmacSHA1", "GET"]]) {
+    for (const host of ["127.0.0.1", "localhost"]) {
+      const c = client(t, `${host}:${d.apiPort}`, sign, method, "https://");
+      const res = await c.DescribeTelCdr({ SdkAppId: APP, StartTimeStamp: NOW - 600,
+        EndTimeStamp: NOW + 60, PageSize: 10, PageNumber: 0 });
+      assert.equal(res.err, undefined, `${sign} ${method} ${host}: ${res.message}`);
+      assert.equal(res.TotalCount, 0);
+      assert.match(res.RequestId, /^[0-9a-f-]{36}$/);
+    }
+  }
+  const bad = client({ ...t, TENCENTCLOUD_SECRET_KEY: "wrong" }, `127.0.0.1:${d.apiPort}`,
+    "TC3-HMAC-SHA256", "POST", "https://");
+  const res = await bad.DescribeTelCdr({ SdkAppId: APP, StartTimeStamp: NOW - 600,
+    EndTimeStamp: NOW + 60, PageSize: 10, PageNumber: 0 });
+  assert.equal(res.err, "AuthFailure.SignatureFailure");
+});
+
+test("a client that does not trust the certificate is refused by its TLS check", async () => {
+  const res = await new Promise((resolve) => {
+    const req = https.request({ host: "127.0.0.1", port: d.apiPort, method: "POST", path: "/",
+      ca: fs.readFileSync(makeCa(path.join(tmp, "other"), "other CA").cert), agent: false },
+    (r) => { r.resume(); resolve({ status: r.statusCode }); });
+    req.on("error", (e) => resolve({ error: e.code }));
+    req.end("{}");
+  });
+  assert.equal(res.error, "UNABLE_TO_VERIFY_LEAF_SIGNATURE");
+});
+
+test("plain HTTP to the HTTPS port gets no API answer", async () => {
+  const res = await raw(d.apiPort, { body: "{}" }).catch((e) => ({ error: e.message }));
+  assert.ok(res.error || !/"Response"/.test(res.body || ""), JSON.stringify(res));
+});
+
+// --check-config refuses each mistake with the line and the reason.
+const checkConf = (lines) => {
+  const conf = path.join(tmp, `c${Math.random().toString(16).slice(2)}.conf`);
+  fs.writeFileSync(conf, ["[api]", "listen = 127.0.0.1:1", ...lines, "[store]",
+    `path = ${tmp}/x.db`, ""].join("\n"));
+  const r = spawnSync(CCCD, ["--check-config", conf], { encoding: "utf8" });
+  return { code: r.status, out: r.stdout + r.stderr };
+};
+
+test("a bad certificate or key is a config error at start", () => {
+  const other = makeCert(ca, "other", ["DNS:other.example"]);
+  const cases = [
+    [[`tls_cert = ${api.cert}`], /tls_cert and tls_key go together/],
+    [[`tls_cert = ${tmp}/missing.crt`, `tls_key = ${api.key}`], /missing\.crt: No such file/],
+    [[`tls_cert = ${api.key}`, `tls_key = ${api.key}`], /holds no PEM certificate/],
+    [[`tls_cert = ${api.cert}`, `tls_key = ${api.cert}`], /no unencrypted PEM private key/],
+    [[`tls_cert = ${api.cert}`, `tls_key = ${other.key}`], /not the private key of tls_cert/],
+  ];
+  for (const [lines, re] of cases) {
+    const r = checkConf(lines);
+    assert.notEqual(r.code, 0, lines.join(" "));
+    assert.match(r.out, re);
+    assert.match(r.out, /\.conf:\d+: /);
+  }
+  assert.equal(checkConf([`tls_cert = ${api.cert}`, `tls_key = ${api.key}`]).code, 0);
+});
