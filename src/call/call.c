@@ -649,7 +649,8 @@ static int trunk_invite(struct call *c)
 		err = sdp_init(c, t);
 		if (err)
 			return err;
-		contact_out(c, t->tc->transport == CALL_TCP ? SIP_TRANSP_TCP : SIP_TRANSP_UDP,
+		contact_out(c, t->tc->transport == CALL_TLS ? SIP_TRANSP_TLS :
+			    t->tc->transport == CALL_TCP ? SIP_TRANSP_TCP : SIP_TRANSP_UDP,
 			    contact, sizeof(contact));
 		err = call_sdp_encode(&c->sdp, true, &offer);
 		if (err)

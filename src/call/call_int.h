@@ -25,6 +25,18 @@ int call_uri_number(const struct uri *uri, char *out, size_t outsz);
  * none or an unreadable one. In route.c. */
 uint32_t call_retry_after(const struct sip_msg *msg);
 
+/* ---- SIP over TLS (tls.c) ------------------------------------------------------------ */
+
+struct call_tls;
+struct conf_section;
+/* Config time: the [sip] tls_cert and tls_key load and belong together. */
+int call_tls_check(const struct call_conf *cc, const struct conf_section *sip,
+		   struct conf_err *err);
+/* The context of [sip] tls_listen and every TLS trunk, each trunk's certificate checks
+ * (its addresses resolved now: blocking, before the loop runs). cc must outlive it. */
+int call_tls_alloc(struct call_tls **ctp, const struct call_conf *cc);
+struct tls *call_tls_context(const struct call_tls *ct);
+
 /* "ip:port" of sa in buf (64 bytes), for log lines. */
 const char *call_sa_str(const struct sa *sa, char *buf, size_t sz);
 
@@ -307,7 +319,7 @@ struct call_trunk {
 	struct call_ua *ua;
 	const struct call_trunk_conf *tc;   /* in ua->cc */
 	char hostport[300];                 /* "host:port" with [] around IPv6 */
-	const char *tparam;                 /* ";transport=tcp" or "" */
+	const char *tparam;                 /* ";transport=tcp", ";transport=tls" or "" */
 	struct uri proxy;                   /* decoded tc->proxy when set */
 	struct sipreg *reg;
 	struct sip_request *opt_req;
@@ -331,6 +343,7 @@ struct call_ua {
 	struct sip_lsnr *lsnr_first, *lsnr_last, *lsnr_resp, *lsnr_fork;
 	struct call_screen *screen;
 	struct call_hep *hep;               /* owned; NULL without [sip] hep_server */
+	struct call_tls *tls;               /* owned; NULL without [sip] tls_listen */
 	/* SIP traces (trace.c): off while trace_h is NULL */
 	call_trace_h *trace_h;
 	void *trace_arg;

@@ -143,7 +143,8 @@ static int trunk_start(struct call_ua *ua, unsigned i)
 		re_snprintf(t->hostport, sizeof(t->hostport), "[%s]:%u", tc->host, tc->port);
 	else
 		re_snprintf(t->hostport, sizeof(t->hostport), "%s:%u", tc->host, tc->port);
-	t->tparam = tc->transport == CALL_TCP ? ";transport=tcp" : "";
+	t->tparam = tc->transport == CALL_TLS ? ";transport=tls" :
+		    tc->transport == CALL_TCP ? ";transport=tcp" : "";
 	err = call_acl_trunk_init(t);
 	if (err)
 		return err;
@@ -314,6 +315,7 @@ static void ua_destructor(void *arg)
 	sip_close(ua->sip, true);
 	ua->sip = mem_deref(ua->sip);
 	ua->hep = mem_deref(ua->hep); /* after sip: its last messages are traced too */
+	ua->tls = mem_deref(ua->tls); /* after sip: its connections use the checks */
 	call_trace_close(ua);
 	ua->dnsc = mem_deref(ua->dnsc);
 }
@@ -457,6 +459,20 @@ int call_ua_alloc(struct call_ua **uap, const struct call_conf *cc, struct media
 				  strerror(err));
 			goto out;
 		}
+	}
+	if (!err && cc->tls_listen) {
+		struct sa laddr;
+
+		err = call_tls_alloc(&ua->tls, &ua->cc);
+		err = err ? err : sa_set_str(&laddr, cc->tls_host, cc->tls_port);
+		err = err ? err : sip_transp_add(ua->sip, SIP_TRANSP_TLS, &laddr,
+						 call_tls_context(ua->tls));
+		if (err) {
+			log_error("call", "cannot listen for SIP over TLS on %s:%u: %s",
+				  cc->tls_host, cc->tls_port, strerror(err));
+			goto out;
+		}
+		log_info("call", "SIP over TLS on %s:%u", cc->tls_host, cc->tls_port);
 	}
 	/* Listener order is call order: the screen (call_screen_alloc above), ours, then
 	 * libre's sessions, then the catch-all. */
