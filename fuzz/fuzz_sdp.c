@@ -30,7 +30,7 @@ static void exchange(struct mbuf *first, struct mbuf *second, bool outbound,
 	struct sa laddr;
 
 	sa_set_str(&laddr, "127.0.0.1", 20000);
-	if (call_sdp_init(&s, &laddr, codecs, ncodecs))
+	if (call_sdp_init(&s, &laddr, codecs, ncodecs, CALL_SRTP_OFF))
 		return;
 	if (outbound && !call_sdp_encode(&s, true, &out))
 		out = mem_deref(out);

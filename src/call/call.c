@@ -42,6 +42,7 @@ struct call {
 	struct call_plan plan;        /* outbound through trunks: the trunks to try, in order */
 	unsigned next;                /* the plan step the next attempt starts looking at */
 	unsigned attempts;            /* INVITEs sent to trunks */
+	bool srtp_refused;            /* the peer's SDP would have left the media unencrypted */
 	unsigned ring_s;
 	char caller[CALL_NUMBER_MAX + 1];
 	char uui_hdr[2 * CALL_UUI_MAX + 64];
@@ -249,16 +250,31 @@ static int media_apply(struct call *c, struct call_media_params *mp)
 	p.hold = mp->hold;
 	p.latch = c->nat_trunk >= 0 ? c->ua->cc.trunks[c->nat_trunk].latch : c->ua->cc.latch;
 	p.sig = sa_isset(&c->sig, SA_ADDR) ? &c->sig : NULL;
+	p.srtp = mp->srtp;
 	err = media_stream_start(c->ms, &p);
+	memset(&p.srtp, 0, sizeof(p.srtp));
 	if (err) {
 		log_warn("call", "%s: cannot start media towards %s: %s", c->sid,
 			 call_sa_str(&mp->remote, sab, sizeof(sab)), strerror(err));
 		return err;
 	}
-	log_debug("call", "%s: media %s pt %d to %s%s", c->sid, media_codec_name(mp->codec),
-		  mp->telev_pt, call_sa_str(&mp->remote, sab, sizeof(sab)), mp->hold ? " (held)" : "");
+	log_debug("call", "%s: media %s pt %d to %s%s%s", c->sid, media_codec_name(mp->codec),
+		  mp->telev_pt, call_sa_str(&mp->remote, sab, sizeof(sab)),
+		  mp->srtp.suite ? " (SRTP)" : "", mp->hold ? " (held)" : "");
 	c->media_on = true;
 	return 0;
+}
+
+/* The media would go unencrypted on a trunk that requires SRTP (or an RTP/SAVP offer
+ * came without a key cccd can use). */
+static void srtp_refused(struct call *c, const char *what)
+{
+	const char *trunk = c->nat_trunk >= 0 ? c->ua->cc.trunks[c->nat_trunk].name : "";
+
+	c->srtp_refused = true;
+	log_warn("call", "%s: SDP %s without a usable a=crypto (SDES) from %s%s: %s", c->sid,
+		 what, trunk[0] ? "trunk " : "a peer of no trunk", trunk,
+		 trunk[0] ? "it requires SRTP, plain RTP refused" : "RTP/SAVP cannot be keyed");
 }
 
 /* The peer's SDP in msg: an offer (we answer into *descp) or an answer. */
@@ -271,11 +287,13 @@ static int sdp_take(struct call *c, const struct sip_msg *msg, bool offer, struc
 		return EPROTO;
 	c->sig = msg->src;
 	err = call_sdp_decode(&c->sdp, msg->mb, offer, &mp);
-	if (err) {
+	if (err == EACCES)
+		srtp_refused(c, offer ? "offer" : "answer");
+	else if (err)
 		log_warn("call", "%s: unusable SDP %s from the peer", c->sid,
 			 offer ? "offer" : "answer");
+	if (err)
 		return err;
-	}
 	err = media_apply(c, &mp);
 	if (!err && descp)
 		err = call_sdp_encode(&c->sdp, false, descp);
@@ -288,6 +306,7 @@ static int sdp_take(struct call *c, const struct sip_msg *msg, bool offer, struc
 static int sdp_init(struct call *c, const struct call_trunk *t)
 {
 	const struct call_conf *cc = &c->ua->cc;
+	enum call_srtp srtp;
 	struct sa laddr, adv;
 
 	if (c->ms)
@@ -295,9 +314,10 @@ static int sdp_init(struct call *c, const struct call_trunk *t)
 	else /* signalling only (tools): advertise a discard port on our SIP address */
 		sa_set_str(&laddr, c->ua->cc.listen[0].host, 9);
 	call_advertised(cc, c->nat_trunk, true, &laddr, &adv);
+	srtp = c->nat_trunk >= 0 ? cc->trunks[c->nat_trunk].srtp : CALL_SRTP_OFF;
 	if (t && t->tc->ncodecs)
-		return call_sdp_init(&c->sdp, &adv, t->tc->codecs, t->tc->ncodecs);
-	return call_sdp_init(&c->sdp, &adv, cc->codecs, cc->ncodecs);
+		return call_sdp_init(&c->sdp, &adv, t->tc->codecs, t->tc->ncodecs, srtp);
+	return call_sdp_init(&c->sdp, &adv, cc->codecs, cc->ncodecs, srtp);
 }
 
 /* The Contact user libre puts in our requests and answers: "cccd" at the address of the
@@ -539,7 +559,8 @@ static void close_handler(int err, const struct sip_msg *msg, void *arg)
 			/* a 2xx whose SDP we could not use: libre has ACKed and sent BYE */
 			cause = CALL_CAUSE_MEDIA;
 			code = msg->scode;
-			why = "unusable SDP answer";
+			why = c->srtp_refused ? "SDP answer without SRTP (a=crypto) on a trunk "
+				"that requires it" : "unusable SDP answer";
 		}
 		else if (err == ETIMEDOUT) {
 			cause = CALL_CAUSE_RING_TIMEOUT;
@@ -1110,8 +1131,11 @@ void call_incoming(const struct sip_msg *msg, void *arg)
 	if (mbuf_get_left(msg->mb)) {
 		struct call_media_params mp;
 
-		if (!msg_ctype_cmp(&msg->ctyp, "application", "sdp") ||
-		    call_sdp_decode(&c->sdp, msg->mb, true, &mp)) {
+		err = msg_ctype_cmp(&msg->ctyp, "application", "sdp") ?
+		      call_sdp_decode(&c->sdp, msg->mb, true, &mp) : EPROTO;
+		if (err == EACCES)
+			srtp_refused(c, "offer");
+		if (err) {
 			log_info("call", "%s: unusable SDP offer: 488", c->sid);
 			(void)sip_treply(NULL, ua->sip, msg, 488, "Not Acceptable Here");
 			goto refused;

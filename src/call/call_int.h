@@ -169,6 +169,8 @@ struct call_sdp {
 	struct sdp_media *audio;
 	enum media_codec prefer[MEDIA_CODECS_MAX]; /* ours, best first */
 	unsigned nprefer;
+	enum call_srtp srtp;                /* the trunk's [trunk] srtp */
+	uint8_t key[MEDIA_SRTP_KEY_LEN];    /* cccd's SRTP master key and salt (SDES) */
 };
 
 /* What offer/answer settled. */
@@ -178,15 +180,21 @@ struct call_media_params {
 	int pt;                 /* the codec's payload type (Opus: dynamic) */
 	int telev_pt;           /* telephone-event at the codec's clock rate, or -1 */
 	bool hold;
+	struct media_srtp srtp; /* suite NONE: plain RTP */
 };
 
+/* srtp: what the trunk asks (CALL_SRTP_OFF for peers of no trunk). Not off: a fresh
+ * random key, offered in a=crypto (on RTP/SAVP when required, else on RTP/AVP, as
+ * carriers that take SRTP optionally expect). */
 int call_sdp_init(struct call_sdp *s, const struct sa *laddr, const enum media_codec *codecs,
-		  unsigned ncodecs);
+		  unsigned ncodecs, enum call_srtp srtp);
 void call_sdp_close(struct call_sdp *s);
 /* Offer (offer=true) or answer from the current state. */
 int call_sdp_encode(struct call_sdp *s, bool offer, struct mbuf **mbp);
 /* Decodes the peer's SDP (offer=true when it is an offer) and settles the parameters:
- * EPROTO when no common codec or no usable address. */
+ * EPROTO when no common codec or no usable address; EACCES when the media would not be
+ * encrypted although the trunk requires SRTP (no usable a=crypto), or an RTP/SAVP offer
+ * has no a=crypto cccd can use. */
 int call_sdp_decode(struct call_sdp *s, struct mbuf *body, bool offer,
 		    struct call_media_params *mp);
 
