@@ -54,7 +54,7 @@ function toneShare(x, hz) {
   return total ? 2 * (s1 * s1 + s2 * s2 - c * s1 * s2) / (x.length * total) : 0;
 }
 
-let stranger, misnamed, unverified;
+let stranger, misnamed, unverified, plainPeer;
 
 before(async () => {
   stranger = await tlsSink(strangerCert);
@@ -84,6 +84,8 @@ before(async () => {
   await until(() => /baresip is ready/.test(bareLog) || bare.exitCode !== null, 10000, 50, "baresip");
   assert.equal(bare.exitCode, null, bareLog);
 
+  // a callee over UDP that answers any offer with plain RTP
+  plainPeer = await sipp(path.join(ROOT, "tests/sip/uas_answer_wait_bye.xml"), { args: ["-m", "1"] });
   tlsPort = await freePort();
   const trunk = (name, port, prio, extra = []) => [`[trunk ${name}]`, "host = 127.0.0.1",
     `port = ${port}`, "transport = tls", `tls_ca_file = ${ca.cert}`, "route = 008613800001111 strip=15 prefix=9790000",
@@ -96,8 +98,9 @@ before(async () => {
       ...trunk("stranger", stranger.port, 1), ...trunk("misnamed", misnamed.port, 2),
       ...trunk("baresip", bport + 1, 3),
       ...trunk("unverified", unverified.port, 9, ["tls_verify = false"]).map((l) => l.replace(/^route = .*/, "route = 008613800002222 strip=15 prefix=555")),
-      "[sip]",
-    ].join("\n").replace(/\n\[sip\]$/, ""),
+      "[trunk plain]", "host = 127.0.0.1", `port = ${plainPeer.port}`, "transport = udp",
+      "route = 008613800003333", "options_interval = 0", "srtp = required",
+    ].join("\n"),
   });
   // prompts are read from inside cccd's folder (its working directory)
   prompts = fs.mkdtempSync(path.join(ROOT, "build", "test-prompts-"));
@@ -113,6 +116,7 @@ before(async () => {
 });
 
 after(async () => {
+  await plainPeer?.stop();
   if (bare && bare.exitCode === null) bare.kill("SIGKILL");
   for (const s of servers) s.close();
   await d?.close();
@@ -176,4 +180,17 @@ test("a plain offer from a trunk that requires SRTP gets 488", async () => {
   assert.equal(await caller.wait(20000), 0, caller.log.slice(-2000));
   await d.waitLog(/SDP offer without a usable a=crypto \(SDES\) from trunk stranger: it requires SRTP/,
     "the refusal says why");
+});
+
+test("an answer without a=crypto from a trunk that requires SRTP fails the call", async () => {
+  const r = await api.CreateIVRSession({ SdkAppId: SDKAPPID, Callee: "008613800003333", IVRId: 70 });
+  assert.equal(r.err, undefined, r.message);
+  assert.ok(await finished(api, SDKAPPID, r.SessionId, 30000), "the session ends");
+  assert.equal(await plainPeer.wait(10000), 0, `the callee got ACK and BYE:\n${plainPeer.log.slice(-2000)}`);
+  const cdr = await until(() => cdrOf(api, SDKAPPID, r.SessionId), 5000, 100, "the CDR");
+  assert.notEqual(cdr.EndStatus, 1, JSON.stringify(cdr));
+  await d.waitLog(/SDP answer without a usable a=crypto \(SDES\) from trunk plain: it requires SRTP/,
+    "the log says why");
+  await d.waitLog(/SDP answer without SRTP \(a=crypto\) on a trunk that requires it/,
+    "the call's end says why");
 });
