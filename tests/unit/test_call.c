@@ -765,6 +765,28 @@ static void test_sdp_srtp(void **state)
 	call_sdp_close(&s);
 }
 
+/* TLS and SRTP keys: what each needs, and the mistakes named. */
+static void test_conf_tls_srtp(void **state)
+{
+	struct call_conf cc;
+	struct conf_err err = {0};
+
+	(void)state;
+	assert_int_equal(read_conf("[trunk a]\nhost = 10.0.0.1\nroute = *\nsrtp = required\n"
+				   "[trunk b]\nhost = 10.0.0.2\nroute = *\n", &cc, &err), 0);
+	assert_int_equal(cc.trunks[0].srtp, CALL_SRTP_REQUIRED);
+	assert_int_equal(cc.trunks[1].srtp, CALL_SRTP_OFF);
+	assert_false(cc.tls_listen);
+	conf_fails("[trunk a]\nhost = 10.0.0.1\nroute = *\nsrtp = maybe\n", 4, "srtp");
+	conf_fails("[trunk a]\nhost = 10.0.0.1\nroute = *\ntransport = tls\n", 4,
+		   "needs [sip] tls_listen");
+	conf_fails("[trunk a]\nhost = 10.0.0.1\nroute = *\ntls_verify = false\n", 1,
+		   "TLS keys but its transport is not tls");
+	conf_fails("[sip]\ntls_listen = 127.0.0.1:5061\n", 2, "go together");
+	conf_fails("[sip]\ntls_listen = 127.0.0.1:5061\ntls_cert = /nonexistent.crt\n"
+		   "tls_key = /nonexistent.key\n", 3, "tls_cert: not a readable PEM");
+}
+
 /* [sip]/[media] external_ip and symmetric_rtp, inherited by trunks unless they say
  * otherwise ("local": the bound address, for a trunk over a private network). */
 static void test_conf_nat(void **state)
@@ -1080,6 +1102,7 @@ int main(void)
 		cmocka_unit_test(test_sdp),
 		cmocka_unit_test(test_sdp_codecs),
 		cmocka_unit_test(test_sdp_srtp),
+		cmocka_unit_test(test_conf_tls_srtp),
 		cmocka_unit_test(test_conf_trunk_codecs),
 	};
 
