@@ -1,5 +1,6 @@
-// Encryption: the API over HTTPS with the official SDK (a certificate from a CA the test
-// makes), and the config errors of a bad certificate or key.
+// Security of the API: HTTPS with the official SDK (a certificate from a CA the test
+// makes), the config errors of a bad certificate or key, and credential rotation and
+// revocation (CccdCreateCredential, CccdDescribeCredentials, CccdDisableCredential).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -7,7 +8,8 @@ import fs from "node:fs";
 import https from "node:https";
 import os from "node:os";
 import path from "node:path";
-import { startCccd, client, raw, CCCD } from "./lib/cccd.mjs";
+import { createRequire } from "node:module";
+import { startCccd, client, raw, CCCD, ROOT } from "./lib/cccd.mjs";
 import { makeCa, makeCert } from "./lib/certs.mjs";
 
 const APP = 1400000000;
@@ -16,6 +18,26 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cccd-tls-"));
 const ca = makeCa(path.join(tmp, "ca"));
 const api = makeCert(ca, "api", ["IP:127.0.0.1", "DNS:localhost"]);
 let d; let t;
+const require = createRequire(import.meta.url);
+const tencentcloud = require(path.join(ROOT, "node_modules/tencentcloud-sdk-nodejs-intl-en"));
+
+// Any action through the SDK's common client over HTTPS: the response or {err, message}.
+function admin(creds) {
+  const c = new tencentcloud.ccc.v20200210.Client(
+    new tencentcloud.common.Credential(creds.TENCENTCLOUD_SECRET_ID, creds.TENCENTCLOUD_SECRET_KEY),
+    "", { signMethod: "TC3-HMAC-SHA256",
+      httpProfile: { protocol: "https://", endpoint: `127.0.0.1:${d.apiPort}`, reqMethod: "POST", reqTimeout: 30 } });
+  return (action, req) => new Promise((resolve) => {
+    const out = { deserialize(data) { Object.assign(this, data); } };
+    c.request(action, req, out, (err, resp) => {
+      if (err) return resolve({ err: err.code || String(err), message: err.message });
+      delete resp.deserialize;
+      resolve(resp);
+    });
+  });
+}
+const cdrs = (call) => call("DescribeTelCdr", { SdkAppId: APP, StartTimeStamp: NOW - 600,
+  EndTimeStamp: NOW + 60, PageSize: 10, PageNumber: 0 });
 
 // The SDK has no option for a CA of its own: it sends through Node's https module with the
 // default agent, whose options every request takes — so trusting the test CA there is what
@@ -93,4 +115,42 @@ test("a bad certificate or key is a config error at start", () => {
     assert.match(r.out, /\.conf:\d+: /);
   }
   assert.equal(checkConf([`tls_cert = ${api.cert}`, `tls_key = ${api.key}`]).code, 0);
+});
+
+test("credentials: rotate (create, switch, disable the old one) and revoke; an operator revokes any", async () => {
+  const old = admin(t);
+  const made = await old("CccdCreateCredential", {});
+  assert.equal(made.err, undefined, made.message);
+  assert.match(made.SecretId, /^AKID/);
+  assert.ok(made.SecretKey.length >= 32);
+  const fresh = admin({ TENCENTCLOUD_SECRET_ID: made.SecretId, TENCENTCLOUD_SECRET_KEY: made.SecretKey });
+  assert.equal((await cdrs(fresh)).err, undefined, "the new credential works at once");
+  const listed = await fresh("CccdDescribeCredentials", {});
+  assert.equal(listed.err, undefined, listed.message);
+  assert.deepEqual(listed.Credentials.map((c) => [c.SecretId, c.Enabled]),
+    [[t.TENCENTCLOUD_SECRET_ID, true], [made.SecretId, true]]);
+  assert.ok(!JSON.stringify(listed).includes(made.SecretKey), "keys are never listed");
+
+  // a credential cannot disable itself; another of the account can
+  const self = await old("CccdDisableCredential", { CredentialId: t.TENCENTCLOUD_SECRET_ID });
+  assert.equal(self.err, "InvalidParameterValue");
+  const off = await fresh("CccdDisableCredential", { CredentialId: t.TENCENTCLOUD_SECRET_ID });
+  assert.equal(off.err, undefined, off.message);
+  assert.equal((await cdrs(old)).err, "AuthFailure.SecretIdNotFound", "the old one is refused at once");
+  assert.equal((await cdrs(fresh)).err, undefined);
+  const after = await fresh("CccdDescribeCredentials", {});
+  assert.deepEqual(after.Credentials.map((c) => c.Enabled), [false, true]);
+
+  // another tenant cannot touch this account's credential; an operator can
+  const other = admin(d.addTenant(APP + 1, { ivrs: ["4600:autoOutbound"], numbers: ["008675512345679"] }));
+  const theirs = await other("CccdDisableCredential", { CredentialId: made.SecretId });
+  assert.equal(theirs.err, "InvalidParameterValue");
+  assert.equal((await cdrs(fresh)).err, undefined);
+  const op = admin(Object.fromEntries(d.ccc(["admin", "--config", d.confPath, "operator-add", "--name", "ops"])
+    .trim().split("\n").map((l) => l.split("="))));
+  const revoked = await op("CccdDisableCredential", { CredentialId: made.SecretId });
+  assert.equal(revoked.err, undefined, revoked.message);
+  await d.waitLog(new RegExp(`credential ${made.SecretId} disabled`), "the revocation is logged");
+  // this process forgets it at once; another node sharing the store within its 5 s cache
+  assert.equal((await cdrs(fresh)).err, "AuthFailure.SecretIdNotFound");
 });
