@@ -9,7 +9,7 @@ import https from "node:https";
 import os from "node:os";
 import path from "node:path";
 import { createRequire } from "node:module";
-import { startCccd, client, raw, CCCD, ROOT } from "./lib/cccd.mjs";
+import { startCccd, client, raw, CCCD, CCC, ROOT } from "./lib/cccd.mjs";
 import { makeCa, makeCert } from "./lib/certs.mjs";
 
 const APP = 1400000000;
@@ -72,6 +72,19 @@ test("the official SDK over HTTPS: every sign mode, GET and POST", async () => {
   const res = await bad.DescribeTelCdr({ SdkAppId: APP, StartTimeStamp: NOW - 600,
     EndTimeStamp: NOW + 60, PageSize: 10, PageNumber: 0 });
   assert.equal(res.err, "AuthFailure.SignatureFailure");
+});
+
+test("ccc call over HTTPS, trusting the CA of CCC_CA_FILE", () => {
+  const env = { ...process.env, ...t, CCC_ENDPOINT: `https://127.0.0.1:${d.apiPort}` };
+  const ok = spawnSync(CCC, ["call", "DescribeTelCdr", `SdkAppId=${APP}`,
+    `StartTimeStamp=${NOW - 600}`, `EndTimeStamp=${NOW + 60}`, "PageSize=10", "PageNumber=0"],
+  { env: { ...env, CCC_CA_FILE: ca.cert }, encoding: "utf8" });
+  assert.equal(ok.status, 0, ok.stderr + ok.stdout);
+  assert.match(ok.stdout, /"TotalCount":\s*0/);
+  const refused = spawnSync(CCC, ["call", "DescribeTelCdr", `SdkAppId=${APP}`],
+    { env, encoding: "utf8" });
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /certificate/i);
 });
 
 test("a client that does not trust the certificate is refused by its TLS check", async () => {
