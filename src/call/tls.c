@@ -72,6 +72,7 @@ static int tls_peer_tcp(SSL *ssl, struct sa *peer)
 	if (!tc || tc->ssl != ssl || tc->sbio_out != SSL_get_wbio(ssl) ||
 	    tc->sbio_in != SSL_get_rbio(ssl) || !tc->tcp)
 		return EPROTO;
+	/* both ends readable: the pointer is a connected TCP connection, not another field */
 	if (tcp_conn_peer_get(tc->tcp, peer) || tcp_conn_local_get(tc->tcp, &local))
 		return EPROTO;
 	return 0;
