@@ -2,8 +2,10 @@
 // SRTP (baresip's srtp-mand: it refuses plain RTP), and the call's recording holds
 // baresip's 440 Hz tone — which reached cccd only if cccd could decrypt it. Trunks whose
 // certificate does not verify (another CA, another name) are refused with a log line and
-// the call fails over; a trunk with tls_verify = false connects anyway. Inbound: cccd's
-// TLS listener answers; a plain offer from a trunk that requires SRTP gets 488.
+// the call fails over; a trunk with tls_verify = false connects anyway. Inbound: baresip
+// calls cccd's TLS listener with SRTP (driven through its ctrl_tcp socket) and its tone is
+// in the recording; the listener answers OPTIONS; a plain offer from a trunk that requires
+// SRTP gets 488; a plain answer from one ends the call.
 //
 // baresip takes its local address from the default route, which a network namespace with
 // only lo lacks: `net_interface 127.0.0.1` gives it one (without it the test_baresip_interop
@@ -14,6 +16,7 @@ import { spawn, execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import net from "node:net";
 import tls from "node:tls";
 import { ROOT, startCccd, client, finished, cdrOf, until, sleep, freePort, portRange, sipp } from "./lib/cccd.mjs";
 import { wavSamples } from "./lib/rtp.mjs";
@@ -27,7 +30,7 @@ const cccdCert = makeCert(ca, "cccd", ["IP:127.0.0.1"]);
 const bareCert = makeCert(ca, "baresip", ["IP:127.0.0.1"]);
 const strangerCert = makeCert(other, "stranger", ["IP:127.0.0.1"]);
 const misnamedCert = makeCert(ca, "misnamed", ["DNS:carrier.example"]);
-let d, api, bare, bareLog = "", rtp, tlsPort, prompts;
+let d, api, bare, bareLog = "", rtp, tlsPort, prompts, ctrlPort;
 const servers = [];
 
 // A TLS server that is no SIP peer: it records what it receives (cccd's INVITE, when its
@@ -64,6 +67,7 @@ before(async () => {
   rtp = await portRange(10);
   let bport;
   do bport = await freePort(); while (bport >= 65535);
+  ctrlPort = await freePort();
   const home = path.join(tmp, "home");
   const conf = path.join(home, ".baresip");
   fs.mkdirSync(conf, { recursive: true });
@@ -75,7 +79,8 @@ before(async () => {
     "net_interface 127.0.0.1", "audio_player aubridge,nil", "audio_alert aubridge,nil",
     `audio_source aufile,${path.join(home, "tone.wav")}`, "module_path /usr/lib/baresip/modules",
     "module g711.so", "module aufile.so", "module aubridge.so", "module srtp.so",
-    "module_app account.so", "module_app menu.so", `rtp_ports ${rtp.min}-${rtp.max}`, ""].join("\n"));
+    "module_app account.so", "module_app menu.so", "module_app ctrl_tcp.so",
+    `ctrl_tcp_listen 127.0.0.1:${ctrlPort}`, `rtp_ports ${rtp.min}-${rtp.max}`, ""].join("\n"));
   fs.writeFileSync(path.join(conf, "accounts"),
     `<sip:9790000@127.0.0.1:${bport + 1};transport=tls>;regint=0;answermode=auto;mediaenc=srtp-mand\n`);
   bare = spawn("baresip", ["-f", conf], { env: { ...process.env, HOME: home }, stdio: ["ignore", "pipe", "pipe"] });
@@ -111,8 +116,11 @@ before(async () => {
       { id: "p", type: "prompt", params: { file: path.relative(ROOT, path.join(prompts, "quiet.wav")), plays: 1 }, next: "bye" },
       { id: "bye", type: "hangup" }] };
   fs.writeFileSync(path.join(d.dir, "70.json"), JSON.stringify(flow));
+  fs.writeFileSync(path.join(d.dir, "71.json"), JSON.stringify({ ...flow, ivrId: 71, type: "inbound" }));
   api = client(d.tenant(["--sdkappid", String(SDKAPPID), "--ivr", `70:autoOutbound:${d.dir}/70.json`,
-    "--number", "008675512347000", "--rules", "demo"]), d.endpoint);
+    "--ivr", `71:inbound:${d.dir}/71.json`, "--number", "008675512347000", "--rules", "demo"]), d.endpoint);
+  d.ccc(["admin", "--config", d.confPath, "number-set", "--sdkappid", String(SDKAPPID),
+    "--number", "008675587650000", "--outbound", "no", "--inbound-ivr", "71"]);
 });
 
 after(async () => {
@@ -147,6 +155,46 @@ test("a TLS + SRTP call to baresip: bad certificates refused and failed over, th
   let best = 0;
   for (let at = 0; at + 4000 <= left.length; at += 1000) best = Math.max(best, toneShare(left.slice(at, at + 4000), 440));
   assert.ok(best > 0.7, `baresip's 440 Hz in the recording: ${best.toFixed(2)}`);
+});
+
+// baresip's control socket (ctrl_tcp): one netstring-framed JSON command.
+function bareCommand(command, params) {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(ctrlPort, "127.0.0.1", () => {
+      const msg = JSON.stringify({ command, params, token: "t1" });
+      sock.write(`${Buffer.byteLength(msg)}:${msg},`);
+    });
+    let got = "";
+    sock.on("data", (b) => { got += b; if (/"response"/.test(got)) { sock.end(); resolve(got); } });
+    sock.on("error", reject);
+    setTimeout(() => { sock.destroy(); resolve(got); }, 5000);
+  });
+}
+
+test("baresip calls in over TLS with SRTP: answered, its audio decrypted into the recording", async () => {
+  const since = Math.floor(Date.now() / 1000) - 5;
+  const inbound = async () => {
+    const l = await api.DescribeTelCdr({ SdkAppId: SDKAPPID, StartTimeStamp: since,
+      EndTimeStamp: since + 3600, PageSize: 100, PageNumber: 0 });
+    return (l.TelCdrs || []).find((c) => c.Direction === 0) || null;
+  };
+  // the inbound number table is re-read every 5 s: a dial before that is refused, so
+  // dial again (at most 3 times) until a call's record appears
+  let cdr = null;
+  for (let attempt = 0; attempt < 3 && !cdr; attempt++) {
+    await bareCommand("dial", `sip:+8675587650000@127.0.0.1:${tlsPort};transport=tls`);
+    cdr = await until(inbound, 20000, 500, "the inbound call's record").catch(() => null);
+  }
+  assert.ok(cdr, bareLog.slice(-3000));
+  assert.ok(cdr.Duration >= 3, JSON.stringify(cdr));
+  assert.match(bareLog, /SRTP is Enabled/);
+  const wav = path.join(d.dir, "recordings", String(SDKAPPID), `${cdr.SessionId}.wav`);
+  await until(() => fs.existsSync(wav), 5000, 100, "the recording");
+  await sleep(500);
+  const left = wavSamples(wav).filter((_, i) => i % 2 === 0);
+  let best = 0;
+  for (let at = 0; at + 4000 <= left.length; at += 1000) best = Math.max(best, toneShare(left.slice(at, at + 4000), 440));
+  assert.ok(best > 0.7, `baresip's 440 Hz in the inbound recording: ${best.toFixed(2)}`);
 });
 
 test("tls_verify = false connects to a certificate no CA vouches for", async () => {
