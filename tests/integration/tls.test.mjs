@@ -167,3 +167,21 @@ test("credentials: rotate (create, switch, disable the old one) and revoke; an o
   // this process forgets it at once; another node sharing the store within its 5 s cache
   assert.equal((await cdrs(fresh)).err, "AuthFailure.SecretIdNotFound");
 });
+
+test("ccc admin: a new credential for an account that lost its keys, and a revocation", async () => {
+  const acct = d.addTenant(APP + 2, { ivrs: ["4600:autoOutbound"], numbers: ["008675512345670"] });
+  const made = Object.fromEntries(d.ccc(["admin", "--config", d.confPath, "credential-add",
+    "--account", acct.ACCOUNT_ID]).trim().split("\n").map((l) => l.split("=")));
+  assert.equal(made.ACCOUNT_ID, acct.ACCOUNT_ID);
+  const fresh = admin(made);
+  assert.equal((await fresh("DescribeTelCdr", { SdkAppId: APP + 2, StartTimeStamp: NOW - 600,
+    EndTimeStamp: NOW + 60, PageSize: 10, PageNumber: 0 })).err, undefined);
+  d.ccc(["admin", "--config", d.confPath, "credential-disable", "--secret-id", acct.TENCENTCLOUD_SECRET_ID]);
+  const listed = await fresh("CccdDescribeCredentials", {});
+  assert.deepEqual(listed.Credentials.map((c) => [c.SecretId, c.Enabled]),
+    [[acct.TENCENTCLOUD_SECRET_ID, false], [made.TENCENTCLOUD_SECRET_ID, true]]);
+  const none = spawnSync(CCC, ["admin", "--config", d.confPath, "credential-add", "--account", "999999"],
+    { encoding: "utf8" });
+  assert.equal(none.status, 1);
+  assert.match(none.stderr, /no such account/);
+});
