@@ -161,6 +161,7 @@ static int trunk_tls_read(const struct conf_section *sec, const struct call_conf
 			  bool tls, struct call_trunk_conf *tc, struct conf_err *err)
 {
 	const char *ca, *name;
+	struct sa host, lsn;
 	int rc;
 
 	rc = conf_bool(sec, "tls_verify", true, &tc->tls_verify, err);
@@ -182,6 +183,14 @@ static int trunk_tls_read(const struct conf_section *sec, const struct call_conf
 	if (tls && !cc->tls_listen) {
 		conf_err_set(err, conf_key_line(sec, "transport"), "[trunk %s] uses TLS, which "
 			     "needs [sip] tls_listen (with tls_cert and tls_key)", tc->name);
+		return EINVAL;
+	}
+	/* libre sends TLS through the TLS listener of the peer's address family */
+	if (tls && !sa_set_str(&host, tc->host, 0) && !sa_set_str(&lsn, cc->tls_host, 0) &&
+	    sa_af(&host) != sa_af(&lsn)) {
+		conf_err_set(err, conf_key_line(sec, "host"), "[trunk %s] is over TLS at an "
+			     "address of another family than [sip] tls_listen %s", tc->name,
+			     cc->tls_host);
 		return EINVAL;
 	}
 	if (tls && tc->tls_ca_file[0] && access(tc->tls_ca_file, R_OK)) {
