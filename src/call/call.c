@@ -43,6 +43,8 @@ struct call {
 	unsigned next;                /* the plan step the next attempt starts looking at */
 	unsigned attempts;            /* INVITEs sent to trunks */
 	bool srtp_refused;            /* the peer's SDP would have left the media unencrypted */
+	bool srtp_on;                 /* the media last started was SRTP */
+	enum sip_transp tp;           /* of the INVITE (the current attempt's), for the record */
 	unsigned ring_s;
 	char caller[CALL_NUMBER_MAX + 1];
 	char uui_hdr[2 * CALL_UUI_MAX + 64];
@@ -251,6 +253,7 @@ static int media_apply(struct call *c, struct call_media_params *mp)
 	p.latch = c->nat_trunk >= 0 ? c->ua->cc.trunks[c->nat_trunk].latch : c->ua->cc.latch;
 	p.sig = sa_isset(&c->sig, SA_ADDR) ? &c->sig : NULL;
 	p.srtp = mp->srtp;
+	c->srtp_on = mp->srtp.suite != MEDIA_SRTP_NONE;
 	err = media_stream_start(c->ms, &p);
 	memset(&p.srtp, 0, sizeof(p.srtp));
 	if (err) {
@@ -677,6 +680,8 @@ static int trunk_invite(struct call *c)
 		if (err)
 			return err;
 		c->trunk = t;
+		c->tp = t->tc->transport == CALL_TLS ? SIP_TRANSP_TLS :
+			t->tc->transport == CALL_TCP ? SIP_TRANSP_TCP : SIP_TRANSP_UDP;
 		c->attempts++;
 		re_snprintf(to_uri, sizeof(to_uri), "sip:%s@%s%s%s", st->number, t->hostport,
 			    t->tparam, uparam);
@@ -917,6 +922,7 @@ int call_originate(struct call **cp, struct call_ua *ua, const struct call_param
 		str_ncpy(to_uri, p->uri, sizeof(to_uri));
 		re_snprintf(from_uri, sizeof(from_uri), "sip:%s@%s", p->caller,
 			    ua->cc.sip_external[0] ? ua->cc.sip_external : ua->cc.listen[0].host);
+		c->tp = strstr(p->uri, ";transport=tcp") ? SIP_TRANSP_TCP : SIP_TRANSP_UDP;
 		contact_out(c, strstr(p->uri, ";transport=tcp") ? SIP_TRANSP_TCP :
 			    SIP_TRANSP_UDP, contact, sizeof(contact));
 		call_timer_invite_hdrs(&ua->cc, 0, NULL, thdrs, sizeof(thdrs));
@@ -1111,6 +1117,7 @@ void call_incoming(const struct sip_msg *msg, void *arg)
 	}
 	re_snprintf(c->sid, sizeof(c->sid), "in:%.32s", callid);
 	c->nat_trunk = call_trunk_at(ua, &msg->src);
+	c->tp = msg->tp;
 	c->sig = msg->src;
 	str_ncpy(c->call_id, callid, sizeof(c->call_id));
 	if (call_trace_open(ua, &c->traces, &c->trace_bytes, c->call_id))
@@ -1335,6 +1342,8 @@ void call_evidence(const struct call *c, struct call_evidence *e)
 	if (sa_isset(&c->remote, SA_ALL))
 		str_ncpy(e->remote_media, call_sa_str(&c->remote, sab, sizeof(sab)),
 			 sizeof(e->remote_media));
+	str_ncpy(e->transport, sip_transp_name(c->tp), sizeof(e->transport));
+	e->srtp = c->media_on && c->srtp_on;
 	if (c->ms && c->media_on) {
 		e->has_media = true;
 		media_stream_quality(c->ms, &e->quality);

@@ -274,6 +274,8 @@ struct call_evidence {
 	uint16_t sip_code;         /* final response: 200 answered, 0 none (local end) */
 	char sip_reason[64];       /* its reason phrase, or cccd's words for a local end */
 	char remote_media[64];     /* "ip:port" RTP was sent to last, "" if none */
+	char transport[4];         /* of that INVITE: "UDP", "TCP", "TLS" */
+	bool srtp;                 /* the media was SRTP (SDES keys) */
 	bool has_media;            /* a media stream ran: quality is filled */
 	struct media_quality quality;
 };

@@ -16,6 +16,7 @@ import { spawn, execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { createRequire } from "node:module";
 import net from "node:net";
 import tls from "node:tls";
 import { ROOT, startCccd, client, finished, cdrOf, until, sleep, freePort, portRange, sipp } from "./lib/cccd.mjs";
@@ -57,7 +58,24 @@ function toneShare(x, hz) {
   return total ? 2 * (s1 * s1 + s2 * s2 - c * s1 * s2) / (x.length * total) : 0;
 }
 
-let stranger, misnamed, unverified, plainPeer;
+let stranger, misnamed, unverified, plainPeer, creds;
+const require = createRequire(import.meta.url);
+const tencentcloud = require(path.join(ROOT, "node_modules/tencentcloud-sdk-nodejs-intl-en"));
+
+// A record as sent (the SDK's models drop cccd's additions such as CccdEvidence).
+function rawCdr(sessionId) {
+  const c = new tencentcloud.ccc.v20200210.Client(
+    new tencentcloud.common.Credential(creds.TENCENTCLOUD_SECRET_ID, creds.TENCENTCLOUD_SECRET_KEY),
+    "", { signMethod: "TC3-HMAC-SHA256",
+      httpProfile: { protocol: "http://", endpoint: d.endpoint, reqMethod: "POST", reqTimeout: 30 } });
+  const now = Math.floor(Date.now() / 1000);
+  return new Promise((resolve) => {
+    const out = { deserialize(data) { Object.assign(this, data); } };
+    c.request("DescribeTelCdr", { SdkAppId: SDKAPPID, StartTimeStamp: now - 3600, EndTimeStamp: now + 60,
+      PageSize: 100, PageNumber: 0, SessionIds: [sessionId] }, out,
+    (err, resp) => resolve(err ? null : resp.TelCdrList[0]));
+  });
+}
 
 before(async () => {
   stranger = await tlsSink(strangerCert);
@@ -117,8 +135,9 @@ before(async () => {
       { id: "bye", type: "hangup" }] };
   fs.writeFileSync(path.join(d.dir, "70.json"), JSON.stringify(flow));
   fs.writeFileSync(path.join(d.dir, "71.json"), JSON.stringify({ ...flow, ivrId: 71, type: "inbound" }));
-  api = client(d.tenant(["--sdkappid", String(SDKAPPID), "--ivr", `70:autoOutbound:${d.dir}/70.json`,
-    "--ivr", `71:inbound:${d.dir}/71.json`, "--number", "008675512347000", "--rules", "demo"]), d.endpoint);
+  creds = d.tenant(["--sdkappid", String(SDKAPPID), "--ivr", `70:autoOutbound:${d.dir}/70.json`,
+    "--ivr", `71:inbound:${d.dir}/71.json`, "--number", "008675512347000", "--rules", "demo"]);
+  api = client(creds, d.endpoint);
   d.ccc(["admin", "--config", d.confPath, "number-set", "--sdkappid", String(SDKAPPID),
     "--number", "008675587650000", "--outbound", "no", "--inbound-ivr", "71"]);
 });
@@ -148,6 +167,11 @@ test("a TLS + SRTP call to baresip: bad certificates refused and failed over, th
   assert.equal(cdr.EndStatus, 1, `answered by baresip: ${JSON.stringify(cdr)}\n${d.log.slice(-3000)}\n${bareLog.slice(-3000)}`);
   // baresip's SRTP is mandatory: it answered only because the offer carried a key
   assert.match(bareLog, /SRTP is Enabled \(cryptosuite=AES_CM_128_HMAC_SHA1_80\)/);
+  const ev = (await rawCdr(r.SessionId)).CccdEvidence;
+  assert.equal(ev.Trunk, "baresip");
+  assert.equal(ev.Transport, "TLS");
+  assert.equal(ev.Srtp, true);
+  assert.equal(ev.Quality.Received.LossPercent, 0, JSON.stringify(ev));
   const wav = path.join(d.dir, "recordings", String(SDKAPPID), `${r.SessionId}.wav`);
   await until(() => fs.existsSync(wav), 5000, 100, "the recording");
   await sleep(500);
@@ -187,6 +211,9 @@ test("baresip calls in over TLS with SRTP: answered, its audio decrypted into th
   }
   assert.ok(cdr, bareLog.slice(-3000));
   assert.ok(cdr.Duration >= 3, JSON.stringify(cdr));
+  const ev = (await rawCdr(cdr.SessionId)).CccdEvidence;
+  assert.equal(ev.Transport, "TLS", JSON.stringify(ev));
+  assert.equal(ev.Srtp, true);
   assert.match(bareLog, /SRTP is Enabled/);
   const wav = path.join(d.dir, "recordings", String(SDKAPPID), `${cdr.SessionId}.wav`);
   await until(() => fs.existsSync(wav), 5000, 100, "the recording");
