@@ -216,7 +216,7 @@ int store_credentials_list(struct store *st, uint64_t account_id, store_credenti
 	if (!st || !h)
 		return EINVAL;
 	return store_read(st, "SELECT secret_id, enabled, created_at FROM credentials "
-			  "WHERE account_id = ? ORDER BY created_at, secret_id", bind_id,
+			  "WHERE account_id = ? ORDER BY created_at, rowid", bind_id,
 			  &account_id, credential_listed, &w, false);
 }
 
