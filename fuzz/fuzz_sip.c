@@ -17,7 +17,7 @@ static void sdp_try(struct mbuf *body, bool offer)
 	size_t pos = body->pos;
 
 	sa_set_str(&laddr, "127.0.0.1", 20000);
-	if (call_sdp_init(&s, &laddr, codecs, 2))
+	if (call_sdp_init(&s, &laddr, codecs, 2, CALL_SRTP_OFF))
 		return;
 	if (!call_sdp_decode(&s, body, offer, &mp))
 		(void)call_sdp_encode(&s, !offer, &out);

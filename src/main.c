@@ -216,11 +216,11 @@ static int records_start(struct cccd *d, const struct cccd_conf *cc)
 	if (cc->records.public_url[0])
 		snprintf(base, sizeof(base), "%s", cc->records.public_url);
 	else if (strchr(cc->api.listen_host, ':'))
-		snprintf(base, sizeof(base), "http://[%s]:%u", cc->api.listen_host,
-			 cc->api.listen_port);
+		snprintf(base, sizeof(base), "%s://[%s]:%u", http_tls_on(&cc->api.tls) ?
+			 "https" : "http", cc->api.listen_host, cc->api.listen_port);
 	else
-		snprintf(base, sizeof(base), "http://%s:%u", cc->api.listen_host,
-			 cc->api.listen_port);
+		snprintf(base, sizeof(base), "%s://%s:%u", http_tls_on(&cc->api.tls) ?
+			 "https" : "http", cc->api.listen_host, cc->api.listen_port);
 	err = tenant_key_derive(d->tenant, "records:links", key);
 	err = err ? err : records_links_alloc(&d->links, base, cc->records.link_ttl_s,
 					      cc->media.recording_dir, key);

@@ -24,6 +24,9 @@ static const struct api_action *const actions[] = {
 	&api_action_cccd_modify_instance,
 	&api_action_cccd_create_tenant,
 	&api_action_cccd_describe_sip_trace,
+	&api_action_cccd_create_credential,
+	&api_action_cccd_describe_credentials,
+	&api_action_cccd_disable_credential,
 };
 
 const struct api_action *api_action_find(const char *name)

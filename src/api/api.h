@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "httptls/httptls.h"
 
 struct api;
 struct policy_data;
@@ -30,6 +31,7 @@ struct api_conf {
 	unsigned max_connections;  /* max_connections = 1024: open connections at most */
 	unsigned timeout;          /* timeout = 30: seconds a connection may stay idle */
 	unsigned replay_cache;     /* replay_cache = 1000000: v1 signatures remembered; 0 = off */
+	struct http_tls_conf tls;  /* tls_cert, tls_key: HTTPS (httptls.h) */
 };
 
 int api_conf_read(const struct conf *cf, struct api_conf *ac, struct conf_err *err);

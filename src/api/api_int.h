@@ -233,6 +233,7 @@ struct api_ctx {
 	uint64_t account_id;
 	const char *request_id;
 	int64_t now_ms;              /* wall clock */
+	const char *secret_id;       /* the credential that signed the request */
 };
 
 /* Runs with validated params; adds its output fields to `out`. */
@@ -273,6 +274,9 @@ extern const struct api_action api_action_cccd_describe_sip_trace;
 /* ...and operators on every instance. */
 extern const struct api_action api_action_cccd_modify_instance;
 extern const struct api_action api_action_cccd_create_tenant;
+extern const struct api_action api_action_cccd_create_credential;
+extern const struct api_action api_action_cccd_describe_credentials;
+extern const struct api_action api_action_cccd_disable_credential;
 
 /* UnauthorizedOperation unless the caller's account is an operator account. */
 enum api_code api_operator(const struct api_ctx *ctx, struct api_error *e);

@@ -92,7 +92,8 @@ static enum api_code action_run(struct api_core *c, const struct api_request *r,
 				const char *request_id, int64_t now_ms, json_t *out,
 				struct api_error *e)
 {
-	struct api_ctx ctx = {c->st, c->t, &c->hooks, account_id, request_id, now_ms};
+	struct api_ctx ctx = {c->st, c->t, &c->hooks, account_id, request_id, now_ms,
+			      r->secret_id};
 	json_t *params = NULL, *valid = NULL;
 	enum api_code rc;
 

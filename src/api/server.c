@@ -13,6 +13,7 @@
 #include "api/api_int.h"
 #include "base/base.h"
 #include "conf/conf.h"
+#include "httptls/httptls.h"
 
 /* Request line and headers must fit here; 32 KB GET targets (spec §1) plus headers. */
 enum { CONN_MEMORY = 96 * 1024, TRACE_ID_MAX = 128 };
@@ -20,6 +21,7 @@ enum { CONN_MEMORY = 96 * 1024, TRACE_ID_MAX = 128 };
 struct api {
 	struct api_core *core;   /* owned */
 	struct MHD_Daemon *mhd;  /* owned */
+	struct http_tls *tls;    /* owned; NULL = plain HTTP */
 };
 
 /* One request's state while its body arrives; owned by libmicrohttpd's request slot
@@ -46,6 +48,7 @@ int api_conf_read(const struct conf *cf, struct api_conf *ac, struct conf_err *e
 	rc = rc ? rc : conf_uint(sec, "max_connections", 1024, 1, 65536, &conns, err);
 	rc = rc ? rc : conf_uint(sec, "timeout", 30, 1, 3600, &timeout, err);
 	rc = rc ? rc : conf_uint(sec, "replay_cache", 1000000, 0, 100000000, &replay, err);
+	rc = rc ? rc : http_tls_conf_read(sec, &ac->tls, err);
 	if (rc)
 		return rc;
 	ac->threads = (unsigned)threads;
@@ -227,6 +230,7 @@ static void api_destructor(void *arg)
 	if (a->mhd)
 		MHD_stop_daemon(a->mhd);
 	mem_deref(a->core);
+	mem_deref(a->tls);
 }
 
 int api_start(struct api **ap, const struct api_conf *ac, struct store *st,
@@ -236,6 +240,7 @@ int api_start(struct api **ap, const struct api_conf *ac, struct store *st,
 	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	struct MHD_OptionItem tls_opts[HTTPTLS_MHD_OPTIONS];
 	struct api *a;
 	int err;
 
@@ -257,8 +262,11 @@ int api_start(struct api **ap, const struct api_conf *ac, struct store *st,
 	if (!a)
 		return ENOMEM;
 	err = api_core_alloc(&a->core, ac, st, t, hooks);
+	if (!err && http_tls_on(&ac->tls))
+		err = http_tls_load(&a->tls, &ac->tls);
 	if (err)
 		goto out;
+	flags |= http_tls_mhd_options(a->tls, tls_opts);
 	a->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handle, a,
 				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, a,
 				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
@@ -268,14 +276,15 @@ int api_start(struct api **ap, const struct api_conf *ac, struct store *st,
 				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
 				  MHD_OPTION_URI_LOG_CALLBACK, uri_log, a,
 				  MHD_OPTION_NOTIFY_COMPLETED, completed, a,
+				  MHD_OPTION_ARRAY, tls_opts,
 				  MHD_OPTION_END);
 	if (!a->mhd) {
 		log_error("api", "cannot listen on %s:%u", ac->listen_host, ac->listen_port);
 		err = EADDRINUSE;
 		goto out;
 	}
-	log_info("api", "listening on %s:%u (%u threads, rate limit %u/s)", ac->listen_host,
-		 ac->listen_port, ac->threads, ac->rate_limit);
+	log_info("api", "listening on %s:%u (%s, %u threads, rate limit %u/s)", ac->listen_host,
+		 ac->listen_port, a->tls ? "HTTPS" : "HTTP", ac->threads, ac->rate_limit);
 out:
 	if (err)
 		mem_deref(a);

@@ -46,6 +46,9 @@ struct call {
 					 * a reload does not change the route of a call made) */
 	unsigned next;                /* the plan step the next attempt starts looking at */
 	unsigned attempts;            /* INVITEs sent to trunks */
+	bool srtp_refused;            /* the peer's SDP would have left the media unencrypted */
+	bool srtp_on;                 /* the media last started was SRTP */
+	enum sip_transp tp;           /* of the INVITE (the current attempt's), for the record */
 	unsigned ring_s;
 	char caller[CALL_NUMBER_MAX + 1];
 	char uui_hdr[2 * CALL_UUI_MAX + 64];
@@ -316,16 +319,32 @@ static int media_apply(struct call *c, struct call_media_params *mp)
 	p.hold = mp->hold;
 	p.latch = c->nat ? c->nat->tc->latch : c->ua->cc.latch;
 	p.sig = sa_isset(&c->sig, SA_ADDR) ? &c->sig : NULL;
+	p.srtp = mp->srtp;
+	c->srtp_on = mp->srtp.suite != MEDIA_SRTP_NONE;
 	err = media_stream_start(c->ms, &p);
+	memset(&p.srtp, 0, sizeof(p.srtp));
 	if (err) {
 		log_warn("call", "%s: cannot start media towards %s: %s", c->sid,
 			 call_sa_str(&mp->remote, sab, sizeof(sab)), strerror(err));
 		return err;
 	}
-	log_debug("call", "%s: media %s pt %d to %s%s", c->sid, media_codec_name(mp->codec),
-		  mp->telev_pt, call_sa_str(&mp->remote, sab, sizeof(sab)), mp->hold ? " (held)" : "");
+	log_debug("call", "%s: media %s pt %d to %s%s%s", c->sid, media_codec_name(mp->codec),
+		  mp->telev_pt, call_sa_str(&mp->remote, sab, sizeof(sab)),
+		  mp->srtp.suite ? " (SRTP)" : "", mp->hold ? " (held)" : "");
 	c->media_on = true;
 	return 0;
+}
+
+/* The media would go unencrypted on a trunk that requires SRTP (or an RTP/SAVP offer
+ * came without a key cccd can use). */
+static void srtp_refused(struct call *c, const char *what)
+{
+	const char *trunk = c->nat ? c->nat->tc->name : "";
+
+	c->srtp_refused = true;
+	log_warn("call", "%s: SDP %s without a usable a=crypto (SDES) from %s%s: %s", c->sid,
+		 what, trunk[0] ? "trunk " : "a peer of no trunk", trunk,
+		 trunk[0] ? "it requires SRTP, plain RTP refused" : "RTP/SAVP cannot be keyed");
 }
 
 /* The peer's SDP in msg: an offer (we answer into *descp) or an answer. */
@@ -338,11 +357,13 @@ static int sdp_take(struct call *c, const struct sip_msg *msg, bool offer, struc
 		return EPROTO;
 	c->sig = msg->src;
 	err = call_sdp_decode(&c->sdp, msg->mb, offer, &mp);
-	if (err) {
+	if (err == EACCES)
+		srtp_refused(c, offer ? "offer" : "answer");
+	else if (err)
 		log_warn("call", "%s: unusable SDP %s from the peer", c->sid,
 			 offer ? "offer" : "answer");
+	if (err)
 		return err;
-	}
 	err = media_apply(c, &mp);
 	if (!err && descp)
 		err = call_sdp_encode(&c->sdp, false, descp);
@@ -355,6 +376,7 @@ static int sdp_take(struct call *c, const struct sip_msg *msg, bool offer, struc
 static int sdp_init(struct call *c, const struct call_trunk *t)
 {
 	const struct call_conf *cc = &c->ua->cc;
+	enum call_srtp srtp;
 	struct sa laddr, adv;
 
 	if (c->ms)
@@ -362,9 +384,10 @@ static int sdp_init(struct call *c, const struct call_trunk *t)
 	else /* signalling only (tools): advertise a discard port on our SIP address */
 		sa_set_str(&laddr, c->ua->cc.listen[0].host, 9);
 	call_advertised_tc(cc, c->nat ? c->nat->tc : NULL, true, &laddr, &adv);
+	srtp = c->nat ? c->nat->tc->srtp : CALL_SRTP_OFF;
 	if (t && t->tc->ncodecs)
-		return call_sdp_init(&c->sdp, &adv, t->tc->codecs, t->tc->ncodecs);
-	return call_sdp_init(&c->sdp, &adv, cc->codecs, cc->ncodecs);
+		return call_sdp_init(&c->sdp, &adv, t->tc->codecs, t->tc->ncodecs, srtp);
+	return call_sdp_init(&c->sdp, &adv, cc->codecs, cc->ncodecs, srtp);
 }
 
 /* The Contact user libre puts in our requests and answers: "cccd" at the address of the
@@ -614,7 +637,8 @@ static void close_handler(int err, const struct sip_msg *msg, void *arg)
 			/* a 2xx whose SDP we could not use: libre has ACKed and sent BYE */
 			cause = CALL_CAUSE_MEDIA;
 			code = msg->scode;
-			why = "unusable SDP answer";
+			why = c->srtp_refused ? "SDP answer without SRTP (a=crypto) on a trunk "
+				"that requires it" : "unusable SDP answer";
 		}
 		else if (err == ETIMEDOUT) {
 			cause = CALL_CAUSE_RING_TIMEOUT;
@@ -725,12 +749,15 @@ static int trunk_invite(struct call *c)
 		err = sdp_init(c, t);
 		if (err)
 			return err;
-		contact_out(c, t->tc->transport == CALL_TCP ? SIP_TRANSP_TCP : SIP_TRANSP_UDP,
+		contact_out(c, t->tc->transport == CALL_TLS ? SIP_TRANSP_TLS :
+			    t->tc->transport == CALL_TCP ? SIP_TRANSP_TCP : SIP_TRANSP_UDP,
 			    contact, sizeof(contact));
 		err = call_sdp_encode(&c->sdp, true, &offer);
 		if (err)
 			return err;
 		c->trunk = t;
+		c->tp = t->tc->transport == CALL_TLS ? SIP_TRANSP_TLS :
+			t->tc->transport == CALL_TCP ? SIP_TRANSP_TCP : SIP_TRANSP_UDP;
 		c->attempts++;
 		re_snprintf(to_uri, sizeof(to_uri), "sip:%s@%s%s%s", st->number, t->hostport,
 			    t->tparam, uparam);
@@ -974,6 +1001,7 @@ int call_originate(struct call **cp, struct call_ua *ua, const struct call_param
 		str_ncpy(to_uri, p->uri, sizeof(to_uri));
 		re_snprintf(from_uri, sizeof(from_uri), "sip:%s@%s", p->caller,
 			    ua->cc.sip_external[0] ? ua->cc.sip_external : ua->cc.listen[0].host);
+		c->tp = strstr(p->uri, ";transport=tcp") ? SIP_TRANSP_TCP : SIP_TRANSP_UDP;
 		contact_out(c, strstr(p->uri, ";transport=tcp") ? SIP_TRANSP_TCP :
 			    SIP_TRANSP_UDP, contact, sizeof(contact));
 		call_timer_invite_hdrs(&ua->cc, 0, NULL, thdrs, sizeof(thdrs));
@@ -1176,6 +1204,7 @@ void call_incoming(const struct sip_msg *msg, void *arg)
 
 		c->nat = at >= 0 ? mem_ref(ua->trunks[at]) : NULL;
 	}
+	c->tp = msg->tp;
 	c->sig = msg->src;
 	str_ncpy(c->call_id, callid, sizeof(c->call_id));
 	if (call_trace_open(ua, &c->traces, &c->trace_bytes, c->call_id))
@@ -1196,8 +1225,11 @@ void call_incoming(const struct sip_msg *msg, void *arg)
 	if (mbuf_get_left(msg->mb)) {
 		struct call_media_params mp;
 
-		if (!msg_ctype_cmp(&msg->ctyp, "application", "sdp") ||
-		    call_sdp_decode(&c->sdp, msg->mb, true, &mp)) {
+		err = msg_ctype_cmp(&msg->ctyp, "application", "sdp") ?
+		      call_sdp_decode(&c->sdp, msg->mb, true, &mp) : EPROTO;
+		if (err == EACCES)
+			srtp_refused(c, "offer");
+		if (err) {
 			log_info("call", "%s: unusable SDP offer: 488", c->sid);
 			(void)sip_treply(NULL, ua->sip, msg, 488, "Not Acceptable Here");
 			goto refused;
@@ -1403,6 +1435,8 @@ void call_evidence(const struct call *c, struct call_evidence *e)
 	if (sa_isset(&c->remote, SA_ALL))
 		str_ncpy(e->remote_media, call_sa_str(&c->remote, sab, sizeof(sab)),
 			 sizeof(e->remote_media));
+	str_ncpy(e->transport, sip_transp_name(c->tp), sizeof(e->transport));
+	e->srtp = c->media_on && c->srtp_on;
 	if (c->ms && c->media_on) {
 		e->has_media = true;
 		media_stream_quality(c->ms, &e->quality);

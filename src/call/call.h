@@ -28,7 +28,12 @@ enum { CALL_NUMBER_MAX = 32, CALL_RULES_MAX = 16, CALL_TRUNKS_MAX = 16,
        CALL_RETRY_AFTER_MAX = 3600 /* seconds a 503's Retry-After may keep a trunk out */,
        CALL_CPS_MAX = 1000 /* a trunk's calls per second, the most that can be configured */ };
 
-enum call_transport { CALL_UDP = 0, CALL_TCP };
+enum call_transport { CALL_UDP = 0, CALL_TCP, CALL_TLS };
+
+/* SRTP (SDES, RFC 4568) towards a trunk: off (plain RTP, an offer's a=crypto is ignored),
+ * optional (offered and used when the trunk answers with a key), required (plain RTP is
+ * refused: an offer without a=crypto gets 488, an answer without one fails the call). */
+enum call_srtp { CALL_SRTP_OFF = 0, CALL_SRTP_OPTIONAL, CALL_SRTP_REQUIRED };
 
 /* One dial rule: a number starting with `match` ("" matches every number) loses its first
  * `strip` characters and gains `prefix`. */
@@ -102,6 +107,11 @@ struct call_trunk_conf {
 	bool user_phone;                /* Request-URI and To as sip:NUMBER@host;user=phone */
 	bool pai;                       /* send P-Asserted-Identity with the caller number */
 	bool anonymous;                 /* withhold the caller: From anonymous, Privacy: id */
+	/* transport = tls (docs/security.md) */
+	bool tls_verify;                /* check the carrier's certificate (default true) */
+	char tls_ca_file[256];          /* CAs it must chain to; "" = [sip] tls_ca_file */
+	char tls_server_name[256];      /* name (or IP) the certificate must carry; SNI */
+	enum call_srtp srtp;            /* [trunk] srtp */
 };
 
 struct call_listen {
@@ -136,6 +146,12 @@ struct call_conf {
 	char hep_server[64];            /* "IP:port" */
 	uint32_t hep_id;                /* capture agent id */
 	char hep_password[64];          /* "" = no auth key chunk */
+	/* SIP over TLS ([sip] tls_listen, tls_cert, tls_key, tls_ca_file; tls.c) */
+	bool tls_listen;
+	char tls_host[64];
+	uint16_t tls_port;
+	char tls_cert[256], tls_key[256]; /* PEM: certificate chain, private key */
+	char tls_ca_file[256];          /* CAs trunks' certificates chain to; "" = the system's */
 };
 
 /* Reads [sip] and every [trunk NAME] (and [media] codecs for the SDP preference). */
@@ -265,6 +281,8 @@ struct call_evidence {
 	uint16_t sip_code;         /* final response: 200 answered, 0 none (local end) */
 	char sip_reason[64];       /* its reason phrase, or cccd's words for a local end */
 	char remote_media[64];     /* "ip:port" RTP was sent to last, "" if none */
+	char transport[4];         /* of that INVITE: "UDP", "TCP", "TLS" */
+	bool srtp;                 /* the media was SRTP (SDES keys) */
 	bool has_media;            /* a media stream ran: quality is filled */
 	struct media_quality quality;
 };

@@ -26,6 +26,18 @@ int call_uri_number(const struct uri *uri, char *out, size_t outsz);
  * none or an unreadable one. In route.c. */
 uint32_t call_retry_after(const struct sip_msg *msg);
 
+/* ---- SIP over TLS (tls.c) ------------------------------------------------------------ */
+
+struct call_tls;
+struct conf_section;
+/* Config time: the [sip] tls_cert and tls_key load and belong together. */
+int call_tls_check(const struct call_conf *cc, const struct conf_section *sip,
+		   struct conf_err *err);
+/* The context of [sip] tls_listen and every TLS trunk, each trunk's certificate checks
+ * (its addresses resolved now: blocking, before the loop runs). cc must outlive it. */
+int call_tls_alloc(struct call_tls **ctp, const struct call_conf *cc);
+struct tls *call_tls_context(const struct call_tls *ct);
+
 /* "ip:port" of sa in buf (64 bytes), for log lines. */
 const char *call_sa_str(const struct sa *sa, char *buf, size_t sz);
 
@@ -158,6 +170,8 @@ struct call_sdp {
 	struct sdp_media *audio;
 	enum media_codec prefer[MEDIA_CODECS_MAX]; /* ours, best first */
 	unsigned nprefer;
+	enum call_srtp srtp;                /* the trunk's [trunk] srtp */
+	uint8_t key[MEDIA_SRTP_KEY_LEN];    /* cccd's SRTP master key and salt (SDES) */
 };
 
 /* What offer/answer settled. */
@@ -167,15 +181,21 @@ struct call_media_params {
 	int pt;                 /* the codec's payload type (Opus: dynamic) */
 	int telev_pt;           /* telephone-event at the codec's clock rate, or -1 */
 	bool hold;
+	struct media_srtp srtp; /* suite NONE: plain RTP */
 };
 
+/* srtp: what the trunk asks (CALL_SRTP_OFF for peers of no trunk). Not off: a fresh
+ * random key, offered in a=crypto (on RTP/SAVP when required, else on RTP/AVP, as
+ * carriers that take SRTP optionally expect). */
 int call_sdp_init(struct call_sdp *s, const struct sa *laddr, const enum media_codec *codecs,
-		  unsigned ncodecs);
+		  unsigned ncodecs, enum call_srtp srtp);
 void call_sdp_close(struct call_sdp *s);
 /* Offer (offer=true) or answer from the current state. */
 int call_sdp_encode(struct call_sdp *s, bool offer, struct mbuf **mbp);
 /* Decodes the peer's SDP (offer=true when it is an offer) and settles the parameters:
- * EPROTO when no common codec or no usable address. */
+ * EPROTO when no common codec or no usable address; EACCES when the media would not be
+ * encrypted although the trunk requires SRTP (no usable a=crypto), or an RTP/SAVP offer
+ * has no a=crypto cccd can use. */
 int call_sdp_decode(struct call_sdp *s, struct mbuf *body, bool offer,
 		    struct call_media_params *mp);
 
@@ -365,7 +385,7 @@ struct call_trunk {
 	struct call_trunk_conf conf;        /* its settings, as when it started */
 	const struct call_trunk_conf *tc;   /* &conf */
 	char hostport[300];                 /* "host:port" with [] around IPv6 */
-	const char *tparam;                 /* ";transport=tcp" or "" */
+	const char *tparam;                 /* ";transport=tcp", ";transport=tls" or "" */
 	struct uri proxy;                   /* decoded tc->proxy when set */
 	struct sipreg *reg;
 	struct sip_request *opt_req;
@@ -389,6 +409,7 @@ struct call_ua {
 	struct sip_lsnr *lsnr_first, *lsnr_last, *lsnr_resp, *lsnr_fork;
 	struct call_screen *screen;
 	struct call_hep *hep;               /* owned; NULL without [sip] hep_server */
+	struct call_tls *tls;               /* owned; NULL without [sip] tls_listen */
 	/* SIP traces (trace.c): off while trace_h is NULL */
 	call_trace_h *trace_h;
 	void *trace_arg;

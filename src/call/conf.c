@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <re.h>
 #include "conf/conf.h"
 #include "call/call_int.h"
@@ -153,11 +154,97 @@ static int route_value(const char *value, unsigned line, void *arg, struct conf_
 	return 0;
 }
 
+/* transport = tls: tls_verify, tls_ca_file, tls_server_name (default: host). Over TLS cccd
+ * is the client, so [sip] tls_listen must exist: libre sends TLS only through a TLS
+ * listener's context, and that address is cccd's Contact for the trunk. */
+static int trunk_tls_read(const struct conf_section *sec, const struct call_conf *cc,
+			  bool tls, struct call_trunk_conf *tc, struct conf_err *err)
+{
+	const char *ca, *name;
+	struct sa host, lsn;
+	int rc;
+
+	rc = conf_bool(sec, "tls_verify", true, &tc->tls_verify, err);
+	rc = rc ? rc : conf_str(sec, "tls_ca_file", cc->tls_ca_file, &ca, err);
+	rc = rc ? rc : copy_str(tc->tls_ca_file, sizeof(tc->tls_ca_file), ca, "tls_ca_file",
+				conf_key_line(sec, "tls_ca_file"), err);
+	rc = rc ? rc : conf_str(sec, "tls_server_name", tc->host, &name, err);
+	rc = rc ? rc : copy_str(tc->tls_server_name, sizeof(tc->tls_server_name), name,
+				"tls_server_name", conf_key_line(sec, "tls_server_name"), err);
+	if (rc)
+		return rc;
+	if (!tls && (conf_key_line(sec, "tls_verify") || conf_key_line(sec, "tls_ca_file") ||
+		     conf_key_line(sec, "tls_server_name"))) {
+		conf_err_set(err, conf_key_line(sec, "transport") ? conf_key_line(sec,
+			     "transport") : conf_section_line(sec), "[trunk %s] has TLS keys "
+			     "but its transport is not tls", tc->name);
+		return EINVAL;
+	}
+	if (tls && !cc->tls_listen) {
+		conf_err_set(err, conf_key_line(sec, "transport"), "[trunk %s] uses TLS, which "
+			     "needs [sip] tls_listen (with tls_cert and tls_key)", tc->name);
+		return EINVAL;
+	}
+	/* libre sends TLS through the TLS listener of the peer's address family */
+	if (tls && !sa_set_str(&host, tc->host, 0) && !sa_set_str(&lsn, cc->tls_host, 0) &&
+	    sa_af(&host) != sa_af(&lsn)) {
+		conf_err_set(err, conf_key_line(sec, "host"), "[trunk %s] is over TLS at an "
+			     "address of another family than [sip] tls_listen %s", tc->name,
+			     cc->tls_host);
+		return EINVAL;
+	}
+	if (tls && tc->tls_ca_file[0] && access(tc->tls_ca_file, R_OK)) {
+		conf_err_set(err, conf_key_line(sec, "tls_ca_file") ? conf_key_line(sec,
+			     "tls_ca_file") : conf_key_line(sec, "transport"), "[trunk %s] "
+			     "tls_ca_file %s: %s", tc->name, tc->tls_ca_file, strerror(errno));
+		return EINVAL;
+	}
+	return 0;
+}
+
+/* [sip] tls_listen = ADDR:PORT, tls_cert, tls_key (PEM files), tls_ca_file. */
+static int sip_tls_read(const struct conf_section *sip, struct call_conf *cc,
+			struct conf_err *err)
+{
+	const char *cert, *key, *ca;
+	int rc;
+
+	rc = conf_str(sip, "tls_cert", "", &cert, err);
+	rc = rc ? rc : copy_str(cc->tls_cert, sizeof(cc->tls_cert), cert, "tls_cert",
+				conf_key_line(sip, "tls_cert"), err);
+	rc = rc ? rc : conf_str(sip, "tls_key", "", &key, err);
+	rc = rc ? rc : copy_str(cc->tls_key, sizeof(cc->tls_key), key, "tls_key",
+				conf_key_line(sip, "tls_key"), err);
+	rc = rc ? rc : conf_str(sip, "tls_ca_file", "", &ca, err);
+	rc = rc ? rc : copy_str(cc->tls_ca_file, sizeof(cc->tls_ca_file), ca, "tls_ca_file",
+				conf_key_line(sip, "tls_ca_file"), err);
+	if (rc)
+		return rc;
+	if (conf_key_line(sip, "tls_listen")) {
+		rc = conf_addr(sip, "tls_listen", "", cc->tls_host, sizeof(cc->tls_host),
+			       &cc->tls_port, err);
+		if (rc)
+			return rc;
+		cc->tls_listen = true;
+	}
+	if (cc->tls_listen != (cc->tls_cert[0] && cc->tls_key[0]) ||
+	    !cc->tls_cert[0] != !cc->tls_key[0]) {
+		conf_err_set(err, conf_key_line(sip, "tls_listen") ? conf_key_line(sip,
+			     "tls_listen") : conf_key_line(sip, cc->tls_cert[0] ? "tls_cert" :
+							   "tls_key"),
+			     "[sip] tls_listen, tls_cert and tls_key go together");
+		return EINVAL;
+	}
+	/* the files themselves are loaded (and a bad one refused) by call_tls_check */
+	return cc->tls_listen ? call_tls_check(cc, sip, err) : 0;
+}
+
 /* position: the trunk's place in the file from 1, its priority unless it names one. */
 static int trunk_read(const struct conf_section *sec, unsigned position,
 		      const struct call_conf *cc, struct call_trunk_conf *tc, struct conf_err *err)
 {
-	static const char *const transports[] = {"udp", "tcp", NULL};
+	static const char *const transports[] = {"udp", "tcp", "tls", NULL};
+	static const char *const srtps[] = {"off", "optional", "required", NULL};
 	static const char *const latches[] = {"yes", "any", "no", NULL};
 	static const char *const rel100s[] = {"supported", "required", "off", NULL};
 	int latch;
@@ -165,7 +252,7 @@ static int trunk_read(const struct conf_section *sec, unsigned position,
 	const char *codecs;
 	char why[160];
 	uint64_t port, expires, options, priority, weight, channels, cps, trying;
-	int tp, rel, rc;
+	int tp, rel, srtp, rc;
 
 	memset(tc, 0, sizeof(*tc));
 	rc = copy_str(tc->name, sizeof(tc->name), conf_section_name(sec), "trunk name",
@@ -186,8 +273,8 @@ static int trunk_read(const struct conf_section *sec, unsigned position,
 			     "DNS name, not '%s'", host);
 		rc = EINVAL;
 	}
-	rc = rc ? rc : conf_uint(sec, "port", 5060, 1, 65535, &port, err);
 	rc = rc ? rc : conf_choice(sec, "transport", "udp", transports, &tp, err);
+	rc = rc ? rc : conf_uint(sec, "port", tp == 2 ? 5061 : 5060, 1, 65535, &port, err);
 	rc = rc ? rc : conf_str(sec, "proxy", "", &proxy, err);
 	rc = rc ? rc : copy_str(tc->proxy, sizeof(tc->proxy), proxy, "proxy",
 				conf_key_line(sec, "proxy"), err);
@@ -287,8 +374,13 @@ static int trunk_read(const struct conf_section *sec, unsigned position,
 			     "would carry no call (use 'route = *' for every number)", tc->name);
 		return EINVAL;
 	}
+	rc = trunk_tls_read(sec, cc, tp == 2, tc, err);
+	rc = rc ? rc : conf_choice(sec, "srtp", "off", srtps, &srtp, err);
+	if (rc)
+		return rc;
+	tc->srtp = (enum call_srtp)srtp;
 	tc->port = (uint16_t)port;
-	tc->transport = tp == 1 ? CALL_TCP : CALL_UDP;
+	tc->transport = tp == 2 ? CALL_TLS : tp == 1 ? CALL_TCP : CALL_UDP;
 	tc->register_expires = (unsigned)expires;
 	tc->options_interval = (unsigned)options;
 	tc->priority = (unsigned)priority;
@@ -411,6 +503,7 @@ int call_conf_read(const struct conf *cf, struct call_conf *cc, struct conf_err 
 	cc->udp_receive_bytes = (unsigned)rcvbuf;
 	cc->trunk_attempts = (unsigned)attempts;
 	rc = hep_read(sip, cc, err);
+	rc = rc ? rc : sip_tls_read(sip, cc, err);
 	if (rc)
 		return rc;
 

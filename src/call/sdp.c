@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <string.h>
 #include <strings.h>
+#include "base/base.h"
 #include "call/call_int.h"
 
 /* Opus as RFC 7587 has it: always opus/48000/2 in SDP. The fmtp says what cccd's audio
@@ -24,6 +25,7 @@ void call_sdp_close(struct call_sdp *s)
 {
 	s->audio = NULL; /* owned by the session */
 	s->sess = mem_deref(s->sess);
+	memset(s->key, 0, sizeof(s->key));
 }
 
 static int format_add(struct sdp_media *m, enum media_codec c)
@@ -44,8 +46,115 @@ static int format_add(struct sdp_media *m, enum media_codec c)
 	}
 }
 
+/* ---- SDES (RFC 4568) -------------------------------------------------------------------
+ * cccd offers one a=crypto line, tag 1, AES_CM_128_HMAC_SHA1_80 (the suite every SDES
+ * implementation has), and answers an offer with the first of its lines whose suite it
+ * knows (AES_CM_128_HMAC_SHA1_80 or _32) and whose key it can use: a single inline key of
+ * 30 bytes, no MKI, no session parameters (UNENCRYPTED_SRTP and the like would weaken
+ * what the trunk asked for). The answer repeats the offer's tag and suite with cccd's own
+ * key. Keys are per call, random, and never logged. */
+
+enum { CRYPTO_TAG_OFFER = 1 };
+
+struct crypto_pick {
+	bool offer;                    /* reading an offer (else the answer to ours) */
+	bool found;
+	unsigned tag;
+	enum media_srtp_suite suite;
+	uint8_t key[MEDIA_SRTP_KEY_LEN];
+};
+
+static const char *suite_name(enum media_srtp_suite s)
+{
+	return s == MEDIA_SRTP_AES_CM_128_HMAC_SHA1_32 ? "AES_CM_128_HMAC_SHA1_32" :
+							 "AES_CM_128_HMAC_SHA1_80";
+}
+
+static bool crypto_line(const char *name, const char *value, void *arg)
+{
+	struct crypto_pick *pk = arg;
+	struct pl tag, suite, key, rest;
+	size_t klen = sizeof(pk->key);
+	enum media_srtp_suite s;
+	uint8_t k[64];
+
+	(void)name;
+	if (re_regex(value, strlen(value), "[0-9]+[ \t]+[^ \t]+[ \t]+inline:[^ \t|]+[^]*",
+		     &tag, NULL, &suite, NULL, &key, &rest))
+		return false;
+	if (!pl_strcmp(&suite, "AES_CM_128_HMAC_SHA1_80"))
+		s = MEDIA_SRTP_AES_CM_128_HMAC_SHA1_80;
+	else if (!pl_strcmp(&suite, "AES_CM_128_HMAC_SHA1_32"))
+		s = MEDIA_SRTP_AES_CM_128_HMAC_SHA1_32;
+	else
+		return false;
+	/* a lifetime is allowed ("|2^31"); an MKI ("|1:4") or session parameters are not */
+	if (rest.l && (rest.p[0] != '|' || pl_strchr(&rest, ':') || pl_strchr(&rest, ' ') ||
+		       pl_strchr(&rest, '\t') || pl_strchr(&rest, '|') != rest.p ||
+		       memchr(rest.p + 1, '|', rest.l - 1)))
+		return false;
+	klen = sizeof(k);
+	if (base64_decode(key.p, key.l, k, &klen) || klen != MEDIA_SRTP_KEY_LEN)
+		return false;
+	if (!pk->offer && (pl_u32(&tag) != CRYPTO_TAG_OFFER ||
+			   s != MEDIA_SRTP_AES_CM_128_HMAC_SHA1_80))
+		return false; /* an answer takes up what we offered, nothing else */
+	pk->found = true;
+	pk->tag = pl_u32(&tag);
+	pk->suite = s;
+	memcpy(pk->key, k, sizeof(pk->key));
+	memset(k, 0, sizeof(k));
+	return true;
+}
+
+static int crypto_lattr(struct sdp_media *m, unsigned tag, enum media_srtp_suite suite,
+			const uint8_t *key)
+{
+	char b64[64];
+	size_t n = sizeof(b64) - 1;
+	int err = base64_encode(key, MEDIA_SRTP_KEY_LEN, b64, &n);
+
+	if (err)
+		return err;
+	b64[n] = '\0';
+	err = sdp_media_set_lattr(m, true, "crypto", "%u %s inline:%s", tag, suite_name(suite),
+				  b64);
+	memset(b64, 0, sizeof(b64));
+	return err;
+}
+
+/* After the codecs are settled: the keys of the media, or EACCES (call_sdp_decode). */
+static int crypto_settle(struct call_sdp *s, bool offer, struct call_media_params *mp)
+{
+	struct crypto_pick pk = {.offer = offer};
+	bool savp = !strcmp(sdp_media_proto(s->audio), sdp_proto_rtpsavp);
+	int err;
+
+	memset(&mp->srtp, 0, sizeof(mp->srtp));
+	if (s->srtp == CALL_SRTP_OFF)
+		return offer && savp ? EACCES : 0; /* an RTP/SAVP offer to a plain trunk */
+	(void)sdp_media_rattr_apply(s->audio, "crypto", crypto_line, &pk);
+	if (!pk.found) {
+		if (s->srtp == CALL_SRTP_REQUIRED || (offer && savp))
+			return EACCES;
+		if (offer) /* optional: plain RTP, and an answer without a key */
+			sdp_media_del_lattr(s->audio, "crypto");
+		return 0;
+	}
+	if (offer) {
+		err = crypto_lattr(s->audio, pk.tag, pk.suite, s->key);
+		if (err)
+			return err;
+	}
+	mp->srtp.suite = pk.suite;
+	memcpy(mp->srtp.tx_key, s->key, MEDIA_SRTP_KEY_LEN);
+	memcpy(mp->srtp.rx_key, pk.key, MEDIA_SRTP_KEY_LEN);
+	memset(pk.key, 0, sizeof(pk.key));
+	return 0;
+}
+
 int call_sdp_init(struct call_sdp *s, const struct sa *laddr, const enum media_codec *codecs,
-		  unsigned ncodecs)
+		  unsigned ncodecs, enum call_srtp srtp)
 {
 	bool narrow = false, wide = false;
 	int err;
@@ -55,9 +164,19 @@ int call_sdp_init(struct call_sdp *s, const struct sa *laddr, const enum media_c
 		return EINVAL;
 	memcpy(s->prefer, codecs, ncodecs * sizeof(*codecs));
 	s->nprefer = ncodecs;
+	s->srtp = srtp;
 	err = sdp_session_alloc(&s->sess, laddr);
 	err = err ? err : sdp_media_add(&s->audio, s->sess, sdp_media_audio, sa_port(laddr),
+					srtp == CALL_SRTP_REQUIRED ? sdp_proto_rtpsavp :
 					sdp_proto_rtpavp);
+	/* either profile is taken in an offer; crypto_settle decides what it may carry */
+	if (!err && srtp != CALL_SRTP_OFF)
+		err = sdp_media_set_alt_protos(s->audio, 2, sdp_proto_rtpavp, sdp_proto_rtpsavp);
+	if (!err && srtp != CALL_SRTP_OFF)
+		err = ids_random(s->key, sizeof(s->key));
+	if (!err && srtp != CALL_SRTP_OFF)
+		err = crypto_lattr(s->audio, CRYPTO_TAG_OFFER, MEDIA_SRTP_AES_CM_128_HMAC_SHA1_80,
+				   s->key);
 	for (unsigned i = 0; !err && i < ncodecs; i++) {
 		err = format_add(s->audio, codecs[i]);
 		if (media_codec_clock(codecs[i]) == 8000)
@@ -193,6 +312,9 @@ int call_sdp_decode(struct call_sdp *s, struct mbuf *body, bool offer,
 	mp->telev_pt = telev ? telev->pt : -1;
 	if (offer)
 		answer_narrow(s, fmt, telev);
+	err = crypto_settle(s, offer, mp);
+	if (err)
+		return err;
 	mp->remote = *raddr;
 	dir = sdp_media_dir(s->audio);
 	/* RFC 3264 hold is sendonly/inactive; the older form is c=0.0.0.0 (the caller keeps

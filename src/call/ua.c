@@ -137,7 +137,8 @@ static int trunk_start(struct call_trunk *t, unsigned i)
 		re_snprintf(t->hostport, sizeof(t->hostport), "[%s]:%u", tc->host, tc->port);
 	else
 		re_snprintf(t->hostport, sizeof(t->hostport), "%s:%u", tc->host, tc->port);
-	t->tparam = tc->transport == CALL_TCP ? ";transport=tcp" : "";
+	t->tparam = tc->transport == CALL_TLS ? ";transport=tls" :
+		    tc->transport == CALL_TCP ? ";transport=tcp" : "";
 	err = call_acl_trunk_init(t);
 	if (err)
 		return err;
@@ -351,6 +352,7 @@ static void ua_destructor(void *arg)
 	sip_close(ua->sip, true);
 	ua->sip = mem_deref(ua->sip);
 	ua->hep = mem_deref(ua->hep); /* after sip: its last messages are traced too */
+	ua->tls = mem_deref(ua->tls); /* after sip: its connections use the checks */
 	call_trace_close(ua);
 	ua->dnsc = mem_deref(ua->dnsc);
 }
@@ -500,6 +502,20 @@ int call_ua_alloc(struct call_ua **uap, const struct call_conf *cc, struct media
 				  strerror(err));
 			goto out;
 		}
+	}
+	if (!err && cc->tls_listen) {
+		struct sa laddr;
+
+		err = call_tls_alloc(&ua->tls, &ua->cc);
+		err = err ? err : sa_set_str(&laddr, cc->tls_host, cc->tls_port);
+		err = err ? err : sip_transp_add(ua->sip, SIP_TRANSP_TLS, &laddr,
+						 call_tls_context(ua->tls));
+		if (err) {
+			log_error("call", "cannot listen for SIP over TLS on %s:%u: %s",
+				  cc->tls_host, cc->tls_port, strerror(err));
+			goto out;
+		}
+		log_info("call", "SIP over TLS on %s:%u", cc->tls_host, cc->tls_port);
 	}
 	/* Listener order is call order: the screen (call_screen_alloc above), ours, then
 	 * libre's sessions, then the catch-all. */
@@ -674,6 +690,25 @@ static bool trunk_named(const struct call_conf *cc, const char *name)
 	return false;
 }
 
+/* call_tls (tls.c) keeps each TLS trunk's checked addresses and CA store, made at start,
+ * and points at the trunk's slot of ua->cc.trunks: a reload that adds, removes, changes or
+ * moves a TLS trunk would leave it checking carriers against old settings. */
+static bool tls_trunks_same(const struct call_conf *a, const struct call_conf *b)
+{
+	unsigned n = a->ntrunks > b->ntrunks ? a->ntrunks : b->ntrunks;
+
+	for (unsigned i = 0; i < n; i++) {
+		bool ta = i < a->ntrunks && a->trunks[i].transport == CALL_TLS;
+		bool tb = i < b->ntrunks && b->trunks[i].transport == CALL_TLS;
+
+		if (!ta && !tb)
+			continue;
+		if (ta != tb || memcmp(&a->trunks[i], &b->trunks[i], sizeof(a->trunks[i])))
+			return false;
+	}
+	return true;
+}
+
 int call_ua_trunks_reload(struct call_ua *ua, const struct call_conf *cc, char *why,
 			  size_t whysz)
 {
@@ -688,6 +723,11 @@ int call_ua_trunks_reload(struct call_ua *ua, const struct call_conf *cc, char *
 	if (!ua->dnsc && needs_dns(cc)) {
 		snprintf(why, whysz, "a trunk host is a DNS name and cccd started with trunks "
 			 "named by address only: needs a restart");
+		return EINVAL;
+	}
+	if (!tls_trunks_same(&ua->cc, cc)) {
+		snprintf(why, whysz, "a TLS trunk was added, removed, changed or moved: needs a "
+			 "restart");
 		return EINVAL;
 	}
 	for (unsigned i = 0; i < cc->ntrunks; i++) {

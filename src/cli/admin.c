@@ -34,13 +34,16 @@ static int admin_usage(void)
 		"       ccc admin --config FILE rules-set --sdkappid N (default|demo|FILE)\n"
 		"       ccc admin --config FILE rules-show --sdkappid N\n"
 		"       ccc admin --config FILE operator-add [--name NAME]\n"
+		"       ccc admin --config FILE credential-add --account ID\n"
+		"       ccc admin --config FILE credential-disable --secret-id AKID...\n"
 		"  instance-set changes only the options given (at least one).\n"
 		"  TYPE is inbound, autoOutbound or survey; without FILE the IVR is a flow\n"
 		"  that hangs up at once. tenant-add prints the new account's credentials.\n"
 		"  Rules are the callout rules JSON of docs/callout-rules.md; changes apply to\n"
 		"  the next request, without a restart. operator-add prints the credentials\n"
 		"  of a new operator account (admin actions on every instance,\n"
-		"  docs/admin-api.md).\n");
+		"  docs/admin-api.md). credential-add prints a new credential of an account\n"
+		"  (one that lost its keys); credential-disable revokes one (docs/security.md).\n");
 	return 2;
 }
 
@@ -510,6 +513,47 @@ static int operator_add(struct tenant *t, struct store *st, int argc, char **arg
 	return 0;
 }
 
+/* A new credential for an existing account (a tenant that lost every key cannot make one
+ * through the API). Printed once, like tenant-add. */
+static int credential_add(struct tenant *t, struct store *st, int argc, char **argv)
+{
+	char secret_id[64], secret_key[128];
+	uint64_t id;
+	bool op;
+	int err;
+
+	if (opt_u64(argc, argv, "--account", &id, NULL))
+		return admin_usage();
+	err = store_account_is_operator(st, id, &op);
+	if (!err)
+		err = tenant_credential_create(t, id, secret_id, secret_key);
+	if (err) {
+		fprintf(stderr, "ccc admin: credential-add failed: %s\n",
+			err == ENOENT ? "no such account" : strerror(err));
+		return 1;
+	}
+	printf("ACCOUNT_ID=%llu\nTENCENTCLOUD_SECRET_ID=%s\nTENCENTCLOUD_SECRET_KEY=%s\n",
+	       (unsigned long long)id, secret_id, secret_key);
+	return 0;
+}
+
+/* Revokes a credential of any account; a running cccd refuses it within 5 s. */
+static int credential_disable(struct tenant *t, int argc, char **argv)
+{
+	const char *id = opt_str(argc, argv, "--secret-id");
+	int err;
+
+	if (!id)
+		return admin_usage();
+	err = tenant_credential_disable(t, id, 0);
+	if (err) {
+		fprintf(stderr, "ccc admin: credential-disable failed: %s\n",
+			err == ENOENT ? "no such credential" : strerror(err));
+		return 1;
+	}
+	return 0;
+}
+
 static int rules_set(struct store *st, int argc, char **argv)
 {
 	uint64_t sdkappid;
@@ -591,6 +635,10 @@ int cli_admin(int argc, char **argv)
 		rc = rules_show(st, argc - 3, argv + 3);
 	else if (!strcmp(argv[3], "operator-add"))
 		rc = operator_add(t, st, argc - 3, argv + 3);
+	else if (!strcmp(argv[3], "credential-add"))
+		rc = credential_add(t, st, argc - 3, argv + 3);
+	else if (!strcmp(argv[3], "credential-disable"))
+		rc = credential_disable(t, argc - 3, argv + 3);
 	else
 		rc = admin_usage();
 	mem_deref(t);

@@ -134,6 +134,20 @@ int media_stream_alloc_near(struct media_stream **msp, struct media *m,
 /* The local RTP address to put in SDP. */
 void media_stream_local(const struct media_stream *ms, struct sa *rtp);
 
+/* SRTP (RFC 3711) with keys exchanged in SDP (SDES, RFC 4568; call/sdp.c). A key is the
+ * master key then the master salt: 30 bytes for the AES-CM-128 suites. */
+enum media_srtp_suite {
+	MEDIA_SRTP_NONE = 0,                   /* plain RTP */
+	MEDIA_SRTP_AES_CM_128_HMAC_SHA1_80,
+	MEDIA_SRTP_AES_CM_128_HMAC_SHA1_32,
+};
+enum { MEDIA_SRTP_KEY_LEN = 30 };
+struct media_srtp {
+	enum media_srtp_suite suite;
+	uint8_t tx_key[MEDIA_SRTP_KEY_LEN];    /* cccd's: what it sends is protected with it */
+	uint8_t rx_key[MEDIA_SRTP_KEY_LEN];    /* the peer's: what arrives must verify with it */
+};
+
 struct media_params {
 	const struct sa *remote;   /* remote RTP address (symmetric RTP may update it) */
 	enum media_codec codec;
@@ -147,6 +161,10 @@ struct media_params {
 	enum media_latch latch;    /* symmetric RTP */
 	const struct sa *sig;      /* where the peer's SIP comes from (MEDIA_LATCH_HOST), or
 				      NULL */
+	struct media_srtp srtp;    /* suite NONE: plain RTP. Otherwise every RTP and RTCP
+				      packet is protected, and one that does not verify is
+				      dropped (counted as bad); new keys on a re-INVITE
+				      start new contexts, the same keys keep them */
 };
 
 /* Starts or changes (re-INVITE) the stream: the SSRC, sequence and timestamps carry on

@@ -226,7 +226,26 @@ struct wstream_start {
 	int telev_pt;
 	unsigned frames_per_pkt;
 	bool hold;
+	struct media_srtp srtp;     /* by value: the worker makes its own contexts */
 };
+
+/* ---- srtp.c: a stream's SRTP contexts, owned and used by its worker only ------------- */
+
+enum { MEDIA_SRTP_ROOM = 32 }; /* bytes a buffer keeps free behind a packet for its tag */
+
+struct media_srtp_ctx {
+	struct srtp *tx, *rx;       /* owned; NULL for plain RTP */
+	struct media_srtp keys;     /* what they were made from */
+};
+
+/* (Re)keys for p: the same keys keep the contexts; suite NONE frees them. */
+int media_srtp_set(struct media_srtp_ctx *c, const struct media_srtp *p);
+void media_srtp_clear(struct media_srtp_ctx *c);
+/* In place; nothing done for plain RTP. protect: ENOSPC when cap has no room for the tag.
+ * unprotect: an error (EAUTH, a replay) means the packet must be dropped. */
+int media_srtp_protect(struct media_srtp_ctx *c, bool rtcp, uint8_t *pkt, size_t *len,
+		       size_t cap);
+int media_srtp_unprotect(struct media_srtp_ctx *c, bool rtcp, uint8_t *pkt, size_t *len);
 
 int media_wstream_alloc(struct wstream **wsp, struct media_worker *w, uint32_t id, int fd_rtp,
 		  int fd_rtcp, uint16_t port);

@@ -167,6 +167,7 @@ int media_stream_start(struct media_stream *ms, const struct media_params *p)
 	c->start.frames_per_pkt = p->ptime_ms && p->codec != MEDIA_OPUS ? p->ptime_ms / 20 : 1;
 	c->start.hold = p->hold;
 	c->start.latch = p->latch;
+	c->start.srtp = p->srtp;
 	if (p->sig)
 		c->start.sig = *p->sig;
 	else

@@ -92,13 +92,14 @@ struct wstream {
 	bool started, dead;
 	unsigned slot;
 	struct wstream_start p;
+	struct media_srtp_ctx srtp; /* owned; plain RTP while its contexts are NULL */
 	struct sa remote_rtcp;
 
 	/* sending */
 	uint32_t ssrc, ts, pkts, octets;
 	uint16_t seq;
 	bool marker;
-	uint8_t pkt[PKT_MAX];
+	uint8_t pkt[PKT_MAX + MEDIA_SRTP_ROOM];
 	unsigned pkt_frames;
 	size_t pkt_len;            /* payload bytes of pkt_frames */
 	struct media_coder *coder; /* owned; NULL for G.711 */
@@ -342,12 +343,16 @@ static void send_batch(struct wstream *ws, int fd, const struct sa *to, struct i
 /* One RTP packet from the stream's packet buffer (header written here). */
 static void rtp_out(struct wstream *ws, uint8_t pt, uint32_t ts, size_t plen)
 {
-	struct iovec iov = {ws->pkt, 12 + plen};
+	size_t len = 12 + plen;
+	struct iovec iov = {ws->pkt, 0};
 
 	media_rtp_header(ws->pkt, ws->marker, pt, ws->seq++, ts, ws->ssrc);
 	ws->marker = false;
 	ws->pkts++;
 	ws->octets += (uint32_t)plen;
+	if (media_srtp_protect(&ws->srtp, false, ws->pkt, &len, sizeof(ws->pkt)))
+		return; /* no SRTP context: never sent in clear */
+	iov.iov_len = len;
 	send_batch(ws, ws->fd_rtp, &ws->p.remote, &iov, 1);
 }
 
@@ -562,8 +567,9 @@ static void rtcp_send(struct wstream *ws, uint64_t now, bool bye)
 	struct media_rtcp_report r = {.ssrc = ws->ssrc, .sender = ws->pkts > 0, .ntp = ntp_now(),
 				.rtp_ts = ws->ts, .pkts = ws->pkts, .octets = ws->octets,
 				.cname = "cccd", .bye = bye};
-	uint8_t buf[128];
+	uint8_t buf[128 + MEDIA_SRTP_ROOM];
 	struct iovec iov;
+	size_t len;
 
 	if (ws->have_peer) {
 		uint32_t expected = ws->max_ext - ws->base_seq + 1;
@@ -583,10 +589,12 @@ static void rtcp_send(struct wstream *ws, uint64_t now, bool bye)
 		ws->exp_prior = expected;
 		ws->rec_prior = ws->received;
 	}
+	len = media_rtcp_write(buf, sizeof(buf) - MEDIA_SRTP_ROOM, &r);
+	if (!len || media_srtp_protect(&ws->srtp, true, buf, &len, sizeof(buf)))
+		return;
 	iov.iov_base = buf;
-	iov.iov_len = media_rtcp_write(buf, sizeof(buf), &r);
-	if (iov.iov_len)
-		send_batch(ws, ws->fd_rtcp, &ws->remote_rtcp, &iov, 1);
+	iov.iov_len = len;
+	send_batch(ws, ws->fd_rtcp, &ws->remote_rtcp, &iov, 1);
 }
 
 static void rtcp_schedule(struct wstream *ws, uint64_t now)
@@ -867,14 +875,20 @@ static void rx_socket(struct media_worker *w, struct wstream *ws, bool rtcp, uin
 		if (n <= 0)
 			return;
 		for (int i = 0; i < n && !ws->dead; i++) {
+			size_t len = w->rmsg[i].msg_len;
 			struct sa from;
 
 			if (sa_set_sa(&from, (struct sockaddr *)&w->rfrom[i]))
 				continue;
+			/* SRTP: what does not verify is not the peer's (or is a replay) */
+			if (ws->started && media_srtp_unprotect(&ws->srtp, rtcp, w->rbuf[i], &len)) {
+				atomic_fetch_add_explicit(&ws->st_bad, 1, memory_order_relaxed);
+				continue;
+			}
 			if (rtcp)
-				rx_rtcp(ws, w->rbuf[i], w->rmsg[i].msg_len, now);
+				rx_rtcp(ws, w->rbuf[i], len, now);
 			else
-				rx_rtp(ws, w->rbuf[i], w->rmsg[i].msg_len, &from, now);
+				rx_rtp(ws, w->rbuf[i], len, &from, now);
 		}
 		if (n < RX_BATCH)
 			return;
@@ -921,6 +935,10 @@ static void stream_start(struct wstream *ws, const struct wstream_start *p)
 	struct sa latched = ws->p.remote, latched_rtcp = ws->remote_rtcp;
 
 	ws->p = *p;
+	if (media_srtp_set(&ws->srtp, &p->srtp)) {
+		/* no contexts: nothing is sent (never in clear) and nothing received verifies */
+		log_warn("media", "stream %u: cannot set up SRTP: it is silent", ws->id);
+	}
 	ws->sdp_remote = p->remote;
 	ws->remote_rtcp = p->remote;
 	sa_set_port(&ws->remote_rtcp, (uint16_t)(sa_port(&p->remote) + 1));
@@ -999,6 +1017,7 @@ static void stream_free(struct media_worker *w, struct wstream *ws)
 	if (ws->drx)
 		dtmf_rx_free(ws->drx);
 	media_coder_free(ws->coder);
+	media_srtp_clear(&ws->srtp);
 	free(ws);
 	if (atomic_fetch_sub(&w->nstreams, 1) == 1)
 		timer_set(w, false);

@@ -44,9 +44,10 @@ static json_t *quality(const struct media_quality *q)
 
 json_t *records_evidence(const struct call_evidence *e)
 {
-	json_t *o = json_pack("{s:s, s:s, s:I, s:s, s:s}", "CallId", e->call_id,
+	json_t *o = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:b}", "CallId", e->call_id,
 			      "Trunk", e->trunk, "SipStatus", (json_int_t)e->sip_code,
-			      "SipReason", e->sip_reason, "RemoteMediaAddress", e->remote_media);
+			      "SipReason", e->sip_reason, "RemoteMediaAddress", e->remote_media,
+			      "Transport", e->transport, "Srtp", e->srtp);
 
 	if (o && e->has_media && json_object_set_new(o, "Quality", quality(&e->quality))) {
 		json_decref(o);

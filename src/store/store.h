@@ -148,6 +148,17 @@ struct store_tenant_new {
 int store_tenant_create(struct store *st, struct store_tenant_new *tn);
 int store_credential_add(struct store *st, const struct store_credential *cred);
 int store_credential_get(struct store *st, const char *secret_id, struct store_credential *out);
+/* Revocation: the credential stops signing requests (it stays, disabled, for the record).
+ * account_id 0 disables it whatever its account (an operator); otherwise only the
+ * account's own. ENOENT: no such credential of that account. Blocking (durable). */
+int store_credential_disable(struct store *st, const char *secret_id, uint64_t account_id);
+/* An account's credentials in the order they were made: h(secret_id, enabled,
+ * created_at_s, arg); a non-zero return stops the walk and is returned. No secret is
+ * read. */
+typedef int (store_credential_h)(const char *secret_id, bool enabled, int64_t created_at,
+				 void *arg);
+int store_credentials_list(struct store *st, uint64_t account_id, store_credential_h *h,
+			   void *arg);
 int store_instance_put(struct store *st, const struct store_instance *inst);
 int store_instance_get(struct store *st, uint64_t sdkappid, struct store_instance *out);
 

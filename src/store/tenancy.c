@@ -171,6 +171,60 @@ int store_credential_get(struct store *st, const char *secret_id, struct store_c
 			bind_text1, secret_id, credential_row, out, true);
 }
 
+struct credential_off {
+	const char *secret_id;
+	uint64_t account_id; /* 0: any */
+};
+
+static int credential_disable(struct store_conn *c, void *arg)
+{
+	const struct credential_off *o = arg;
+	struct db_stmt *s = store_stmt(c, "UPDATE credentials SET enabled = 0 WHERE secret_id = ? "
+				       "AND (account_id = ? OR ? = 0)");
+	int err;
+
+	if (!s)
+		return EIO;
+	db_bind_text(s, 1, o->secret_id, -1);
+	db_bind_int64(s, 2, (int64_t)o->account_id);
+	db_bind_int64(s, 3, (int64_t)o->account_id);
+	err = step_done(c, s);
+	return !err && db_changes(c->db) == 0 ? ENOENT : err;
+}
+
+int store_credential_disable(struct store *st, const char *secret_id, uint64_t account_id)
+{
+	struct credential_off o = {secret_id, account_id};
+
+	if (!st || !secret_id)
+		return EINVAL;
+	return store_write(st, credential_disable, &o);
+}
+
+struct credential_walk {
+	store_credential_h *h;
+	void *arg;
+};
+
+static int credential_listed(struct db_stmt *s, void *arg)
+{
+	struct credential_walk *w = arg;
+
+	return w->h(db_col_text(s, 0), db_col_int64(s, 1) != 0, db_col_int64(s, 2), w->arg);
+}
+
+int store_credentials_list(struct store *st, uint64_t account_id, store_credential_h *h,
+			   void *arg)
+{
+	struct credential_walk w = {h, arg};
+
+	if (!st || !h)
+		return EINVAL;
+	return store_read(st, "SELECT secret_id, enabled, created_at FROM credentials "
+			  "WHERE account_id = ? ORDER BY created_at, secret_id", bind_id,
+			  &account_id, credential_listed, &w, false);
+}
+
 /* ---- instances -------------------------------------------------------------------- */
 
 static int instance_upsert(struct store_conn *c, void *arg)

@@ -172,6 +172,27 @@ int tenant_credential_create(struct tenant *t, uint64_t account_id, char secret_
 	return err;
 }
 
+int tenant_credential_disable(struct tenant *t, const char *secret_id, uint64_t account_id)
+{
+	struct cred_entry *e;
+	int err;
+
+	if (!t || !secret_id)
+		return EINVAL;
+	err = store_credential_disable(t->st, secret_id, account_id);
+	if (err)
+		return err;
+	pthread_mutex_lock(&t->lock);
+	e = list_ledata(hash_lookup(t->cache, hash_joaat_str(secret_id), entry_match,
+				    (void *)secret_id));
+	if (e) {
+		mem_deref(e);
+		t->cached--;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return 0;
+}
+
 int tenant_instance(struct tenant *t, uint64_t account_id, uint64_t sdkappid,
 		    struct store_instance *out)
 {

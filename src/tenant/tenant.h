@@ -34,6 +34,11 @@ int tenant_credential(struct tenant *t, const char *secret_id, struct tenant_cre
 int tenant_credential_create(struct tenant *t, uint64_t account_id, char secret_id[64],
 			     char secret_key[128]);
 
+/* Revokes a credential (store_credential_disable: account_id 0 = any account's) and
+ * forgets it here at once; other processes on the same database stop accepting it
+ * within their cache time (5 s). ENOENT: no such credential of that account. */
+int tenant_credential_disable(struct tenant *t, const char *secret_id, uint64_t account_id);
+
 /* The instance if it exists AND belongs to account_id; ENOENT otherwise (the two cases are
  * not told apart, so instance ids of other tenants cannot be probed). */
 int tenant_instance(struct tenant *t, uint64_t account_id, uint64_t sdkappid,

@@ -612,7 +612,7 @@ static void test_sdp(void **state)
 
 	(void)state;
 	sa_set_str(&laddr, "127.0.0.1", 20000);
-	assert_int_equal(call_sdp_init(&s, &laddr, codecs, 2), 0);
+	assert_int_equal(call_sdp_init(&s, &laddr, codecs, 2, CALL_SRTP_OFF), 0);
 	mbuf_write_str(mb, offer);
 	mb->pos = 0;
 	assert_int_equal(call_sdp_decode(&s, mb, true, &mp), 0);
@@ -634,6 +634,157 @@ static void test_sdp(void **state)
 	assert_int_equal(call_sdp_decode(&s, mb, true, &mp), EPROTO);
 	call_sdp_close(&s);
 	mem_deref(mb);
+}
+
+/* SDES (RFC 4568): what each [trunk] srtp setting offers, accepts and refuses. */
+static int sdp_read(struct call_sdp *s, const char *text, bool offer, struct call_media_params *mp)
+{
+	struct mbuf *mb = mbuf_alloc(1024);
+	int err;
+
+	mbuf_write_str(mb, text);
+	mb->pos = 0;
+	err = call_sdp_decode(s, mb, offer, mp);
+	mem_deref(mb);
+	return err;
+}
+
+static void test_sdp_srtp(void **state)
+{
+	/* key: 30 bytes 0x01..0x1e */
+	static const char key[] = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0e";
+	char savp[512], avp_crypto[512], mki[512], answer[512], answer32[512];
+	static const char plain[] =
+		"v=0\r\no=x 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+		"m=audio 4000 RTP/AVP 0\r\n";
+	static const char savp_nokey[] =
+		"v=0\r\no=x 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+		"m=audio 4000 RTP/SAVP 0\r\n";
+	const enum media_codec codecs[1] = {MEDIA_PCMU};
+	struct call_media_params mp;
+	struct call_sdp s;
+	struct mbuf *out = NULL;
+	struct sa laddr;
+	uint8_t want[MEDIA_SRTP_KEY_LEN];
+
+	(void)state;
+	for (unsigned i = 0; i < sizeof(want); i++)
+		want[i] = (uint8_t)(i + 1);
+	snprintf(savp, sizeof(savp), "v=0\r\no=x 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
+		 "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/SAVP 0\r\n"
+		 "a=crypto:7 AES_CM_256_HMAC_SHA1_80 inline:%s%s\r\n"
+		 "a=crypto:9 AES_CM_128_HMAC_SHA1_32 inline:%s|2^31\r\n", key, key, key);
+	snprintf(avp_crypto, sizeof(avp_crypto), "v=0\r\no=x 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
+		 "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n"
+		 "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:%s\r\n", key);
+	snprintf(mki, sizeof(mki), "v=0\r\no=x 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
+		 "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/SAVP 0\r\n"
+		 "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:%s|2^20|1:4\r\n", key);
+	snprintf(answer, sizeof(answer), "v=0\r\no=x 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
+		 "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/SAVP 0\r\n"
+		 "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:%s\r\n", key);
+	snprintf(answer32, sizeof(answer32), "v=0\r\no=x 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
+		 "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/SAVP 0\r\n"
+		 "a=crypto:1 AES_CM_128_HMAC_SHA1_32 inline:%s\r\n", key);
+	sa_set_str(&laddr, "127.0.0.1", 20000);
+
+	/* required: a plain offer is refused (488 in call.c), a keyed one answered with the
+	 * first usable line's tag and suite and cccd's own key */
+	assert_int_equal(call_sdp_init(&s, &laddr, codecs, 1, CALL_SRTP_REQUIRED), 0);
+	assert_int_equal(sdp_read(&s, plain, true, &mp), EACCES);
+	call_sdp_close(&s);
+	assert_int_equal(call_sdp_init(&s, &laddr, codecs, 1, CALL_SRTP_REQUIRED), 0);
+	assert_int_equal(sdp_read(&s, savp, true, &mp), 0);
+	assert_int_equal(mp.srtp.suite, MEDIA_SRTP_AES_CM_128_HMAC_SHA1_32);
+	assert_memory_equal(mp.srtp.rx_key, want, sizeof(want));
+	assert_memory_equal(mp.srtp.tx_key, s.key, sizeof(want));
+	assert_memory_not_equal(mp.srtp.tx_key, want, sizeof(want));
+	assert_int_equal(call_sdp_encode(&s, false, &out), 0);
+	out->pos = out->end;
+	mbuf_write_u8(out, 0);
+	assert_non_null(strstr((char *)out->buf, "m=audio 20000 RTP/SAVP 0"));
+	assert_non_null(strstr((char *)out->buf, "a=crypto:9 AES_CM_128_HMAC_SHA1_32 inline:"));
+	assert_null(strstr((char *)out->buf, key));
+	out = mem_deref(out);
+	call_sdp_close(&s);
+	/* an MKI cannot be used: refused */
+	assert_int_equal(call_sdp_init(&s, &laddr, codecs, 1, CALL_SRTP_REQUIRED), 0);
+	assert_int_equal(sdp_read(&s, mki, true, &mp), EACCES);
+	call_sdp_close(&s);
+
+	/* required, outbound: the offer is RTP/SAVP with a key; the answer must key it */
+	assert_int_equal(call_sdp_init(&s, &laddr, codecs, 1, CALL_SRTP_REQUIRED), 0);
+	assert_int_equal(call_sdp_encode(&s, true, &out), 0);
+	out->pos = out->end;
+	mbuf_write_u8(out, 0);
+	assert_non_null(strstr((char *)out->buf, "m=audio 20000 RTP/SAVP 0"));
+	assert_non_null(strstr((char *)out->buf, "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"));
+	out = mem_deref(out);
+	assert_int_equal(sdp_read(&s, savp_nokey, false, &mp), EACCES);
+	assert_int_equal(sdp_read(&s, answer32, false, &mp), EACCES); /* not what we offered */
+	assert_int_equal(sdp_read(&s, answer, false, &mp), 0);
+	assert_int_equal(mp.srtp.suite, MEDIA_SRTP_AES_CM_128_HMAC_SHA1_80);
+	assert_memory_equal(mp.srtp.rx_key, want, sizeof(want));
+	call_sdp_close(&s);
+
+	/* optional: offered on RTP/AVP; a plain offer is answered plain */
+	assert_int_equal(call_sdp_init(&s, &laddr, codecs, 1, CALL_SRTP_OPTIONAL), 0);
+	assert_int_equal(call_sdp_encode(&s, true, &out), 0);
+	out->pos = out->end;
+	mbuf_write_u8(out, 0);
+	assert_non_null(strstr((char *)out->buf, "m=audio 20000 RTP/AVP 0"));
+	assert_non_null(strstr((char *)out->buf, "a=crypto:1 "));
+	out = mem_deref(out);
+	call_sdp_close(&s);
+	assert_int_equal(call_sdp_init(&s, &laddr, codecs, 1, CALL_SRTP_OPTIONAL), 0);
+	assert_int_equal(sdp_read(&s, plain, true, &mp), 0);
+	assert_int_equal(mp.srtp.suite, MEDIA_SRTP_NONE);
+	assert_int_equal(call_sdp_encode(&s, false, &out), 0);
+	out->pos = out->end;
+	mbuf_write_u8(out, 0);
+	assert_null(strstr((char *)out->buf, "a=crypto"));
+	out = mem_deref(out);
+	call_sdp_close(&s);
+	assert_int_equal(call_sdp_init(&s, &laddr, codecs, 1, CALL_SRTP_OPTIONAL), 0);
+	assert_int_equal(sdp_read(&s, avp_crypto, true, &mp), 0);
+	assert_int_equal(mp.srtp.suite, MEDIA_SRTP_AES_CM_128_HMAC_SHA1_80);
+	call_sdp_close(&s);
+
+	/* off: keys are ignored, an RTP/SAVP offer cannot be taken */
+	assert_int_equal(call_sdp_init(&s, &laddr, codecs, 1, CALL_SRTP_OFF), 0);
+	assert_int_equal(sdp_read(&s, avp_crypto, true, &mp), 0);
+	assert_int_equal(mp.srtp.suite, MEDIA_SRTP_NONE);
+	assert_int_equal(call_sdp_encode(&s, false, &out), 0);
+	out->pos = out->end;
+	mbuf_write_u8(out, 0);
+	assert_null(strstr((char *)out->buf, "a=crypto"));
+	out = mem_deref(out);
+	call_sdp_close(&s);
+	assert_int_equal(call_sdp_init(&s, &laddr, codecs, 1, CALL_SRTP_OFF), 0);
+	assert_int_not_equal(sdp_read(&s, savp, true, &mp), 0);
+	call_sdp_close(&s);
+}
+
+/* TLS and SRTP keys: what each needs, and the mistakes named. */
+static void test_conf_tls_srtp(void **state)
+{
+	struct call_conf cc;
+	struct conf_err err = {0};
+
+	(void)state;
+	assert_int_equal(read_conf("[trunk a]\nhost = 10.0.0.1\nroute = *\nsrtp = required\n"
+				   "[trunk b]\nhost = 10.0.0.2\nroute = *\n", &cc, &err), 0);
+	assert_int_equal(cc.trunks[0].srtp, CALL_SRTP_REQUIRED);
+	assert_int_equal(cc.trunks[1].srtp, CALL_SRTP_OFF);
+	assert_false(cc.tls_listen);
+	conf_fails("[trunk a]\nhost = 10.0.0.1\nroute = *\nsrtp = maybe\n", 4, "srtp");
+	conf_fails("[trunk a]\nhost = 10.0.0.1\nroute = *\ntransport = tls\n", 4,
+		   "needs [sip] tls_listen");
+	conf_fails("[trunk a]\nhost = 10.0.0.1\nroute = *\ntls_verify = false\n", 1,
+		   "TLS keys but its transport is not tls");
+	conf_fails("[sip]\ntls_listen = 127.0.0.1:5061\n", 2, "go together");
+	conf_fails("[sip]\ntls_listen = 127.0.0.1:5061\ntls_cert = /nonexistent.crt\n"
+		   "tls_key = /nonexistent.key\n", 3, "tls_cert: not a readable PEM");
 }
 
 /* [sip]/[media] external_ip and symmetric_rtp, inherited by trunks unless they say
@@ -798,7 +949,7 @@ static void test_sdp_codecs(void **state)
 	sa_set_str(&laddr, "127.0.0.1", 20000);
 
 	/* Our offer lists the codecs in our order, each event clock once. */
-	assert_int_equal(call_sdp_init(&s, &laddr, wide, 3), 0);
+	assert_int_equal(call_sdp_init(&s, &laddr, wide, 3, CALL_SRTP_OFF), 0);
 	assert_int_equal(call_sdp_encode(&s, true, &mb), 0);
 	sdp_text(mb, text, sizeof(text));
 	assert_non_null(strstr(text, "m=audio 20000 RTP/AVP 9 111 0 101 102\r\n"));
@@ -822,7 +973,7 @@ static void test_sdp_codecs(void **state)
 	call_sdp_close(&s);
 
 	/* Opus preferred: the offer's dynamic type and the 48 kHz event. */
-	assert_int_equal(call_sdp_init(&s, &laddr, opus, 2), 0);
+	assert_int_equal(call_sdp_init(&s, &laddr, opus, 2, CALL_SRTP_OFF), 0);
 	assert_int_equal(sdp_peer(&s, offer, true, &mp), 0);
 	assert_int_equal(mp.codec, MEDIA_OPUS);
 	assert_int_equal(mp.pt, 96);
@@ -834,17 +985,17 @@ static void test_sdp_codecs(void **state)
 	call_sdp_close(&s);
 
 	/* G.711 only (the default): the same offer settles on PCMU. */
-	assert_int_equal(call_sdp_init(&s, &laddr, g711, 2), 0);
+	assert_int_equal(call_sdp_init(&s, &laddr, g711, 2, CALL_SRTP_OFF), 0);
 	assert_int_equal(sdp_peer(&s, offer, true, &mp), 0);
 	assert_int_equal(mp.codec, MEDIA_PCMU);
 	assert_int_equal(mp.telev_pt, 98);
 	call_sdp_close(&s);
 
 	/* An answer to our offer: the answerer's choice. */
-	assert_int_equal(call_sdp_init(&s, &laddr, opus, 2), 0);
+	assert_int_equal(call_sdp_init(&s, &laddr, opus, 2, CALL_SRTP_OFF), 0);
 	assert_int_equal(sdp_peer(&s, answer_g722, false, &mp), EPROTO); /* not offered */
 	call_sdp_close(&s);
-	assert_int_equal(call_sdp_init(&s, &laddr, wide, 3), 0);
+	assert_int_equal(call_sdp_init(&s, &laddr, wide, 3, CALL_SRTP_OFF), 0);
 	assert_int_equal(call_sdp_encode(&s, true, &mb), 0);
 	mb = mem_deref(mb);
 	assert_int_equal(sdp_peer(&s, answer_g722, false, &mp), 0);
@@ -950,6 +1101,8 @@ int main(void)
 		cmocka_unit_test(test_uui),
 		cmocka_unit_test(test_sdp),
 		cmocka_unit_test(test_sdp_codecs),
+		cmocka_unit_test(test_sdp_srtp),
+		cmocka_unit_test(test_conf_tls_srtp),
 		cmocka_unit_test(test_conf_trunk_codecs),
 	};
 

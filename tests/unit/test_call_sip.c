@@ -486,6 +486,9 @@ static void test_baresip_interop(void **state)
 	assert_int_equal(mkdir(dir, 0700), 0);
 	write_file(dir, "config",
 		   "sip_listen 127.0.0.1:15190\n"
+		   /* its local address: from the default route otherwise, which a network
+		    * namespace with only lo has not (baresip then sends no usable SDP) */
+		   "net_interface 127.0.0.1\n"
 		   "audio_player aubridge,nil\naudio_alert aubridge,nil\n"
 		   "module_path /usr/lib/baresip/modules\n"
 		   "module g711.so\nmodule aufile.so\nmodule aubridge.so\n"

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -591,6 +592,90 @@ static void test_tts_command(void **state)
 	mem_deref(m);
 }
 
+/* SRTP (srtp.c): what one side protects the other unprotects, byte for byte; a changed
+ * byte, a replay, the wrong key or a buffer without room for the tag are refused; a
+ * stream asked for SRTP that has no contexts sends and accepts nothing. */
+static void test_srtp(void **state)
+{
+	struct media_srtp ka = {.suite = MEDIA_SRTP_AES_CM_128_HMAC_SHA1_80}, kb;
+	struct media_srtp_ctx a = {0}, b = {0}, none = {0};
+	uint8_t pkt[12 + 160 + MEDIA_SRTP_ROOM], saved[sizeof(pkt)], clear[12 + 160];
+	uint8_t rtcp[64 + MEDIA_SRTP_ROOM];
+	size_t len, rlen;
+
+	(void)state;
+	for (unsigned i = 0; i < MEDIA_SRTP_KEY_LEN; i++) {
+		ka.tx_key[i] = (uint8_t)i;
+		ka.rx_key[i] = (uint8_t)(100 + i);
+	}
+	kb = ka;
+	memcpy(kb.tx_key, ka.rx_key, MEDIA_SRTP_KEY_LEN);
+	memcpy(kb.rx_key, ka.tx_key, MEDIA_SRTP_KEY_LEN);
+	assert_int_equal(media_srtp_set(&a, &ka), 0);
+	assert_int_equal(media_srtp_set(&b, &kb), 0);
+
+	media_rtp_header(clear, true, 0, 1000, 160, 0x12345678);
+	memset(clear + 12, 0x55, 160);
+	memcpy(pkt, clear, sizeof(clear));
+	len = sizeof(clear);
+	assert_int_equal(media_srtp_protect(&a, false, pkt, &len, sizeof(pkt)), 0);
+	assert_int_equal(len, sizeof(clear) + 10); /* the 80-bit tag */
+	assert_memory_not_equal(pkt + 12, clear + 12, 160);
+	memcpy(saved, pkt, len);
+	rlen = len;
+	pkt[40] ^= 1; /* changed on the way (libre writes over the tag while it checks) */
+	assert_int_not_equal(media_srtp_unprotect(&b, false, pkt, &rlen), 0);
+	memcpy(pkt, saved, len);
+	rlen = len;
+	assert_int_equal(media_srtp_unprotect(&b, false, pkt, &rlen), 0);
+	assert_int_equal(rlen, sizeof(clear));
+	assert_memory_equal(pkt, clear, sizeof(clear));
+	/* the same packet again is a replay */
+	memcpy(pkt, saved, len);
+	rlen = len;
+	assert_int_not_equal(media_srtp_unprotect(&b, false, pkt, &rlen), 0);
+	/* a sender's own key does not open what it sent */
+	media_rtp_header(clear, false, 0, 1001, 320, 0x12345678);
+	memcpy(pkt, clear, sizeof(clear));
+	len = sizeof(clear);
+	assert_int_equal(media_srtp_protect(&a, false, pkt, &len, sizeof(pkt)), 0);
+	rlen = len;
+	assert_int_not_equal(media_srtp_unprotect(&a, false, pkt, &rlen), 0);
+	/* no room for the tag */
+	len = sizeof(clear);
+	assert_int_equal(media_srtp_protect(&a, false, pkt, &len, sizeof(clear) + 4), ENOSPC);
+
+	/* RTCP: an RR */
+	memset(rtcp, 0, sizeof(rtcp));
+	rtcp[0] = 0x80;
+	rtcp[1] = 201;
+	rtcp[3] = 1;
+	rtcp[4] = 0x12;
+	len = 8;
+	assert_int_equal(media_srtp_protect(&a, true, rtcp, &len, sizeof(rtcp)), 0);
+	assert_true(len > 8);
+	rlen = len;
+	assert_int_equal(media_srtp_unprotect(&b, true, rtcp, &rlen), 0);
+	assert_int_equal(rlen, 8);
+
+	/* the same keys keep the contexts; new ones make new ones */
+	{
+		struct srtp *tx = a.tx;
+
+		assert_int_equal(media_srtp_set(&a, &ka), 0);
+		assert_ptr_equal(a.tx, tx);
+	}
+	/* plain RTP passes untouched; SRTP asked without contexts passes nothing */
+	len = sizeof(clear);
+	assert_int_equal(media_srtp_protect(&none, false, pkt, &len, sizeof(pkt)), 0);
+	none.keys.suite = MEDIA_SRTP_AES_CM_128_HMAC_SHA1_80;
+	assert_int_equal(media_srtp_protect(&none, false, pkt, &len, sizeof(pkt)), EPERM);
+	assert_int_equal(media_srtp_unprotect(&none, false, pkt, &len), EPERM);
+	media_srtp_clear(&a);
+	media_srtp_clear(&b);
+	assert_null(a.tx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -599,6 +684,7 @@ int main(void)
 		cmocka_unit_test(test_rtp_parse),
 		cmocka_unit_test(test_telev),
 		cmocka_unit_test(test_rtcp),
+		cmocka_unit_test(test_srtp),
 		cmocka_unit_test(test_conf),
 		cmocka_unit_test_setup_teardown(test_prompt_rates, setup, teardown),
 		cmocka_unit_test(test_prompt_tone),

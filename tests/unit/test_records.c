@@ -469,11 +469,15 @@ static void test_evidence_json(void **state)
 	assert_int_equal(json_integer_value(json_object_get(o, "SipStatus")), 486);
 	assert_string_equal(json_string_value(json_object_get(o, "SipReason")), "486 Busy Here");
 	assert_string_equal(json_string_value(json_object_get(o, "RemoteMediaAddress")), "");
+	assert_string_equal(json_string_value(json_object_get(o, "Transport")), "");
+	assert_true(json_is_false(json_object_get(o, "Srtp")));
 	assert_null(json_object_get(o, "Quality"));
 	json_decref(o);
 
 	e.sip_code = 200;
 	strcpy(e.remote_media, "127.0.0.1:6000");
+	strcpy(e.transport, "TLS");
+	e.srtp = true;
 	e.has_media = true;
 	e.quality.sent = 100;
 	e.quality.received = 90;
@@ -483,6 +487,8 @@ static void test_evidence_json(void **state)
 	e.quality.rx.mos = 3.4123;
 	o = records_evidence(&e);
 	q = json_object_get(o, "Quality");
+	assert_string_equal(json_string_value(json_object_get(o, "Transport")), "TLS");
+	assert_true(json_is_true(json_object_get(o, "Srtp")));
 	assert_true(json_is_object(q));
 	assert_int_equal(json_integer_value(json_object_get(q, "PacketsLost")), 10);
 	assert_true(fabs(json_real_value(json_object_get(json_object_get(q, "Received"), "Mos")) - 3.41) < 1e-9);

@@ -167,7 +167,7 @@ function connectOk(port) {
 // Starts cccd. opts.sections: extra config text; opts.trunkPort: a trunk to that UDP port.
 // opts.rtpPorts [min, max]: a fixed RTP range, else opts.rtpCount (40) ports reserved out of
 // PORT_POOL until cleanup();
-// opts.sipLines: more keys for [sip]; opts.sections: whole sections appended.
+// opts.apiLines: more keys for [api] (tls_cert, tls_key); opts.sipLines: more keys for [sip]; opts.sections: whole sections appended.
 // opts.inboundFrom: [sip] inbound_from, "127.0.0.1" by default (the tests' SIP peers are on
 // loopback and most have no trunk to call from); null leaves the key out (trunks only).
 // opts.sipIp / opts.rtpIp: the addresses SIP and RTP bind to (127.0.0.1); opts.mediaLines:
@@ -181,7 +181,7 @@ export async function startCccd(opts = {}) {
   const confPath = path.join(dir, "cccd.conf");
   const writeConf = (apiPort, sipPort) => fs.writeFileSync(confPath, [
     "[log]", `level = ${opts.logLevel || "info"}`,
-    "[api]", `listen = 127.0.0.1:${apiPort}`,
+    "[api]", `listen = 127.0.0.1:${apiPort}`, ...(opts.apiLines || []),
     "[store]", `path = ${opts.storePath || `${dir}/cccd.db`}`, ...(opts.storeLines || []),
     "[sip]", `listen = udp ${opts.sipIp || "127.0.0.1"}:${sipPort}`, "ring_timeout = 10",
     ...(opts.inboundFrom === null ? [] : [`inbound_from = ${opts.inboundFrom || "127.0.0.1"}`]),
@@ -293,10 +293,13 @@ export async function startCccd(opts = {}) {
 
 // The official SDK client; every action as a promise resolving to the response, or on error
 // to {err, message, requestId, traceId}.
-export function client(creds, endpoint, signMethod = "TC3-HMAC-SHA256", reqMethod = "POST") {
+// protocol "https://" for a cccd with [api] tls_cert (the CA that signed it must be trusted
+// by this process: see tls.test.mjs).
+export function client(creds, endpoint, signMethod = "TC3-HMAC-SHA256", reqMethod = "POST",
+  protocol = "http://") {
   const c = new tencentcloud.ccc.v20200210.Client(
     new tencentcloud.common.Credential(creds.TENCENTCLOUD_SECRET_ID, creds.TENCENTCLOUD_SECRET_KEY),
-    "", { signMethod, httpProfile: { protocol: "http://", endpoint, reqMethod, reqTimeout: 30 } });
+    "", { signMethod, httpProfile: { protocol, endpoint, reqMethod, reqTimeout: 30 } });
   return new Proxy({}, {
     get: (_, action) => (req) => new Promise((resolve) => {
       c[action](req, (err, resp) => resolve(err ? { err: err.code, message: err.message,
