@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <curl/curl.h>
 #include <re.h>
+#include "admin/admin.h"
 #include "api/api.h"
 #include "base/base.h"
 #include "call/call.h"
@@ -26,6 +27,8 @@
 /* Everything the config file says, read and checked before anything starts. */
 struct cccd_conf {
 	enum log_level log_level;
+	enum log_format log_format;
+	struct admin_conf admin;
 	struct store_conf store;
 	struct demo_conf demo;
 	struct media_conf media;
@@ -50,15 +53,22 @@ struct cccd {
 	struct call_ua *ua;
 	struct session_mgr *sessions;
 	struct api *api;
+	struct admin *admin;
+	struct tmr publish;            /* the loop's figures to /metrics, once a second */
 };
 
-static int log_conf_read(const struct conf *cf, enum log_level *levelp, struct conf_err *err)
+static int log_conf_read(const struct conf *cf, struct cccd_conf *cc, struct conf_err *err)
 {
 	static const char *const levels[] = {"debug", "info", "warn", "error", NULL};
-	int idx, rc = conf_choice(conf_section_first(cf, "log"), "level", "info", levels, &idx, err);
+	static const char *const formats[] = {"text", "json", NULL};
+	const struct conf_section *sec = conf_section_first(cf, "log");
+	int idx, fmt, rc = conf_choice(sec, "level", "info", levels, &idx, err);
 
-	if (!rc)
-		*levelp = (enum log_level)idx;
+	rc = rc ? rc : conf_choice(sec, "format", "text", formats, &fmt, err);
+	if (!rc) {
+		cc->log_level = (enum log_level)idx;
+		cc->log_format = (enum log_format)fmt;
+	}
 	return rc;
 }
 
@@ -89,7 +99,8 @@ static int conf_read_all(const char *path, struct cccd_conf *cc, struct conf_err
 
 	if (rc)
 		return rc;
-	rc = log_conf_read(cf, &cc->log_level, err);
+	rc = log_conf_read(cf, cc, err);
+	rc = rc ? rc : admin_conf_read(cf, &cc->admin, err);
 	rc = rc ? rc : store_conf_read(cf, &cc->store, err);
 	rc = rc ? rc : demo_conf_read(cf, &cc->demo, err);
 	rc = rc ? rc : media_conf_read(cf, &cc->media, err);
@@ -193,6 +204,7 @@ static void signal_handler(int sig)
 		return;
 	}
 	graceful.stopping = true;
+	drain_set(true); /* /readyz fails from now on */
 	log_info("main", "signal %d: stopping; %zu calls in progress get %us to end", sig,
 		 session_mgr_active(d->sessions), graceful.stop_wait_s);
 	d->api = mem_deref(d->api);
@@ -231,8 +243,49 @@ static bool route_ok(const char *callee, void *arg)
 	return call_route_ok(d->ua, callee);
 }
 
+/* SIGUSR1 drains the node, SIGUSR2 ends the draining (docs/operations.md): two signals
+ * rather than a toggle, so that sending one twice does what it says. Only the atomic is
+ * set here (async-signal-safe); the control loop logs the change within a second. */
+static void drain_signal(int sig)
+{
+	drain_set(sig == SIGUSR1);
+}
+
+/* On the admin listener's thread, for /readyz: reads atomics only. */
+static bool node_ready(char *why, size_t size, void *arg)
+{
+	struct cccd *d = arg;
+	const char *fail = drain_active() ? "draining" :
+		!store_usable(d->store) ? "store not writable" :
+		!call_ua_bound(d->ua) ? "SIP not bound" :
+		!media_ticking(d->media, 1000) ? "media workers not ticking" : NULL;
+
+	if (fail)
+		snprintf(why, size, "%s", fail);
+	return !fail;
+}
+
+/* Once a second on the control loop: what the loop owns, published for scrapes; and a
+ * change of the drain switch, logged (a signal may have turned it). */
+static void publish_tick(void *arg)
+{
+	static bool logged_drain;
+	struct cccd *d = arg;
+	bool drain = drain_active();
+
+	session_mgr_metrics_publish(d->sessions);
+	call_ua_metrics_publish(d->ua);
+	if (drain != logged_drain && !graceful.stopping)
+		log_info("main", "draining %s%s", drain ? "on" : "off",
+			 drain ? ": new sessions are refused, calls in progress go on" : "");
+	logged_drain = drain;
+	tmr_start(&d->publish, 1000, publish_tick, d);
+}
+
 static void cccd_stop(struct cccd *d)
 {
+	tmr_cancel(&d->publish);
+	d->admin = mem_deref(d->admin); /* first: its scrapes read the others */
 	d->api = mem_deref(d->api);
 	d->sessions = mem_deref(d->sessions);
 	d->ua = mem_deref(d->ua);
@@ -352,8 +405,15 @@ static int cccd_start(struct cccd *d, const struct cccd_conf *cc)
 
 		err = api_start(&d->api, &cc->api, d->store, d->tenant, &hooks);
 	}
-	if (err)
+	if (err) {
 		log_error("main", "cannot start the API: %s", strerror(err));
+		return err;
+	}
+	tmr_init(&d->publish);
+	publish_tick(d);
+	err = admin_start(&d->admin, &cc->admin, node_ready, d);
+	if (err)
+		log_error("main", "cannot start the admin listener: %s", strerror(err));
 	return err;
 }
 
@@ -412,6 +472,9 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	log_set_level(cc.log_level);
+	log_set_format(cc.log_format);
+	signal(SIGUSR1, drain_signal);
+	signal(SIGUSR2, drain_signal);
 
 	/* Before any thread starts: libcurl's global state (IVR HTTP nodes, pushes). */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {

@@ -277,13 +277,15 @@ static bool response_last(const struct sip_msg *msg, void *arg)
 }
 
 /* Every SIP message sent or received (libre calls it on the loop, with the sip's arg:
- * the user agent): to the debug log, and to the HEP capture server when there is one. */
+ * the user agent): counted for /metrics, to the debug log, to the HEP capture server when
+ * there is one, and to the call's trace when traces are kept. */
 static void sip_trace(bool tx, enum sip_transp tp, const struct sa *src, const struct sa *dst,
 		      const uint8_t *pkt, size_t len, void *arg)
 {
 	struct call_ua *ua = arg;
 	char sb[64], db[64];
 
+	call_count_msg(tx, pkt, len);
 	if (ua && ua->hep)
 		call_hep_send(ua->hep, tp != SIP_TRANSP_UDP, src, dst, pkt, len);
 	if (ua && ua->trace_h)
@@ -429,8 +431,7 @@ int call_ua_alloc(struct call_ua **uap, const struct call_conf *cc, struct media
 			goto out;
 		}
 	}
-	if (log_enabled(LOG_DEBUG) || ua->hep)
-		sip_set_trace_handler(ua->sip, sip_trace);
+	sip_set_trace_handler(ua->sip, sip_trace); /* always: the metrics count messages */
 	err = call_screen_alloc(&ua->screen, ua->sip);
 	if (!err)
 		call_screen_on_send(ua->screen, via_advertise, ua);

@@ -58,5 +58,7 @@ void dialq_kick(struct dialq *q);
 void dialq_run(struct dialq *q, uint64_t now_ms);
 
 size_t dialq_count(const struct dialq *q);
+/* The since_ms of the oldest waiting item (the clock dialq_push was given), 0 when none. */
+uint64_t dialq_oldest_since_ms(const struct dialq *q);
 
 #endif

@@ -223,6 +223,13 @@ size_t dialq_count(const struct dialq *q)
 	return q ? q->n : 0;
 }
 
+uint64_t dialq_oldest_since_ms(const struct dialq *q)
+{
+	const struct dialq_entry *e = q ? list_ledata(list_head(&q->all)) : NULL;
+
+	return e ? e->since_ms : 0;
+}
+
 /* Expires entries that waited max_wait_s; returns ms until the next one is due, or
  * UINT64_MAX. */
 static uint64_t expire(struct dialq *q, uint64_t now_ms)

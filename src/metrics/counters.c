@@ -1,4 +1,5 @@
 /* counters: the fixed slots behind metrics.h and the families they are written as. */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -50,6 +51,12 @@ static struct {
 	counter push_pending, push_oldest_s;
 	struct hist commit, group;
 } m;
+
+/* The trunks' snapshot: written once a second by the loop, copied out by scrapes; each
+ * holds the lock for one small copy. */
+static pthread_mutex_t trunks_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct metrics_trunk trunks[METRICS_TRUNKS_MAX];
+static unsigned n_trunks;
 
 static const char *const sip_methods[METRICS_SIP_METHODS] = {
 	"INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER", "INFO", "PRACK", "UPDATE",
@@ -164,6 +171,16 @@ void metrics_sip_response(bool out, enum metrics_sip_method meth, unsigned code)
 void metrics_sip_invite_retransmit(bool out)
 {
 	add(&m.invite_retrans[out], 1);
+}
+
+void metrics_trunks_set(const struct metrics_trunk *v, unsigned n)
+{
+	if (n > METRICS_TRUNKS_MAX)
+		n = METRICS_TRUNKS_MAX;
+	pthread_mutex_lock(&trunks_lock);
+	memcpy(trunks, v, n * sizeof(*v));
+	n_trunks = n;
+	pthread_mutex_unlock(&trunks_lock);
 }
 
 void metrics_push_result(bool delivered)
@@ -362,8 +379,29 @@ static void push_store_write(struct metrics_out *o)
 		   GROUP_BUCKETS, 1);
 }
 
+static void trunks_write(struct metrics_out *o)
+{
+	struct metrics_trunk v[METRICS_TRUNKS_MAX];
+	char lb[200], name[140];
+	unsigned n;
+
+	pthread_mutex_lock(&trunks_lock);
+	n = n_trunks;
+	memcpy(v, trunks, n * sizeof(*v));
+	pthread_mutex_unlock(&trunks_lock);
+	metrics_family(o, "cccd_trunk_up", "gauge",
+		       "1 while the trunk is usable, 0 while it is known down (OPTIONS or "
+		       "registration failing) or a 503's Retry-After runs.");
+	for (unsigned i = 0; i < n; i++) {
+		metrics_label_escape(name, sizeof(name), v[i].name);
+		snprintf(lb, sizeof(lb), "trunk=\"%s\"", name);
+		metrics_sample(o, "cccd_trunk_up", lb, v[i].up);
+	}
+}
+
 void metrics_counters_write(struct metrics_out *o)
 {
+	trunks_write(o);
 	api_write(o);
 	session_write(o);
 	sip_write(o);

@@ -60,6 +60,15 @@ void metrics_sip_request(bool out, enum metrics_sip_method m);
 void metrics_sip_response(bool out, enum metrics_sip_method m, unsigned code);
 void metrics_sip_invite_retransmit(bool out);
 
+/* Trunks: the control loop publishes their names and health once a second (a trunk
+ * reload may rename them, so the scrape never reads the loop's table). */
+enum { METRICS_TRUNKS_MAX = 16 };
+struct metrics_trunk {
+	char name[64];
+	bool up;          /* usable: not known down, no 503 Retry-After running */
+};
+void metrics_trunks_set(const struct metrics_trunk *v, unsigned n);
+
 /* Push and store. */
 void metrics_push_result(bool delivered);
 void metrics_push_queue_set(uint64_t pending, uint64_t oldest_age_s);
