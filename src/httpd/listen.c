@@ -58,12 +58,19 @@ int httpd_start(struct MHD_Daemon **dp, const char *name, const struct httpd_lis
 	else {
 		return EINVAL;
 	}
-	d = MHD_start_daemon(flags, 0, NULL, NULL, h, arg,
-			     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, (void *)name,
-			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-			     MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0u,
-			     MHD_OPTION_ARRAY, more ? more : none,
-			     MHD_OPTION_END);
+	/* one polling thread unless a pool is asked for (libmicrohttpd warns of a pool of 0) */
+	d = threads > 1 ?
+		MHD_start_daemon(flags, 0, NULL, NULL, h, arg,
+				 MHD_OPTION_EXTERNAL_LOGGER, mhd_log, (void *)name,
+				 MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+				 MHD_OPTION_THREAD_POOL_SIZE, threads,
+				 MHD_OPTION_ARRAY, more ? more : none,
+				 MHD_OPTION_END) :
+		MHD_start_daemon(flags, 0, NULL, NULL, h, arg,
+				 MHD_OPTION_EXTERNAL_LOGGER, mhd_log, (void *)name,
+				 MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+				 MHD_OPTION_ARRAY, more ? more : none,
+				 MHD_OPTION_END);
 	if (!d) {
 		log_error(name, "cannot listen on %s:%u", l->host, l->port);
 		return EADDRINUSE;
