@@ -20,9 +20,9 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 	if (rc != API_OK)
 		return rc;
 	was = drain_set(on);
-	if (was != on)
-		log_info("main", "draining %s (CccdDrainNode)%s", on ? "on" : "off",
-			 on ? ": new sessions are refused, calls in progress go on" : "");
+	/* who turned it (this line carries the RequestId); the control loop logs the change */
+	log_info("api", "CccdDrainNode: draining %s (was %s)", on ? "on" : "off",
+		 was ? "on" : "off");
 	if (json_object_set_new(out, "Draining", json_boolean(on)) ||
 	    json_object_set_new(out, "WasDraining", json_boolean(was)))
 		return api_fail(e, API_INTERNAL_ERROR, "Out of memory.");

@@ -156,12 +156,16 @@ static size_t json_line(char *line, size_t size, const char *ts, enum log_level 
 }
 
 /* Text: "ts LEVEL module: msg", then "session=" / "request=" for an id the thread is
- * working on that the message does not already name. */
+ * working on that the message does not already name — not after a multi-line message (a
+ * SIP message in the debug log), whose last line is the message's, not the log's. */
 static size_t text_line(char *line, size_t size, const char *ts, enum log_level level,
 			const char *module, const char *msg, const char *sid, const char *rid)
 {
 	int n = snprintf(line, size, "%s %-5s %s: %s", ts, level_names[level], module, msg);
 	size_t len = n < 0 ? 0 : (size_t)n >= size ? size - 1 : (size_t)n;
+
+	if (strchr(msg, '\n'))
+		return len;
 
 	if (sid[0] && !strstr(msg, sid)) {
 		append(line, size, &len, " session=");

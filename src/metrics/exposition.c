@@ -78,9 +78,11 @@ void metrics_sample(struct metrics_out *o, const char *name, const char *labels,
 {
 	char v[40];
 
-	if (isinf(value))
+	if (isnan(value))
+		snprintf(v, sizeof(v), "NaN");
+	else if (isinf(value))
 		snprintf(v, sizeof(v), value > 0 ? "+Inf" : "-Inf");
-	else if (value == (double)(int64_t)value && fabs(value) < 9e15)
+	else if (fabs(value) < 9e15 && value == (double)(int64_t)value)
 		snprintf(v, sizeof(v), "%lld", (long long)value);
 	else
 		snprintf(v, sizeof(v), "%.9g", value);

@@ -246,12 +246,15 @@ test("/healthz, /readyz and the drain switch: new sessions refused, a call in pr
     await finished(api, SDKAPPID, again.SessionId);
 
     // The signals: SIGUSR1 drains, SIGUSR2 ends it; the loop logs each within a second.
+    const count = (re) => (d.log.match(re) || []).length;
+    await d.waitLog(/main: draining off/); // the API's change, logged by the loop
+    const ons = count(/main: draining on/g), offs = count(/main: draining off/g);
     d.proc.kill("SIGUSR1");
     await until(async () => (await d.admin("/readyz")).status === 503, 5000, 50, "SIGUSR1 to drain");
-    await d.waitLog(/main: draining on/);
+    await until(() => count(/main: draining on/g) === ons + 1, 5000, 50, "the loop to log the drain");
     d.proc.kill("SIGUSR2");
     await until(async () => (await d.admin("/readyz")).status === 200, 5000, 50, "SIGUSR2 to undrain");
-    await d.waitLog(/main: draining off/);
+    await until(() => count(/main: draining off/g) === offs + 1, 5000, 50, "the loop to log its end");
     await d.close();
   } finally {
     await d.stop();
