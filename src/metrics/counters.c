@@ -47,6 +47,7 @@ static struct {
 	counter sip_req[2][METRICS_SIP_METHODS];     /* [out][method] */
 	counter sip_resp[2][METRICS_SIP_METHODS][SIP_CODES];
 	counter invite_retrans[2];
+	counter sip_malformed;
 	counter push[2];                             /* [delivered] */
 	counter push_pending, push_oldest_s;
 	struct hist commit, group;
@@ -181,6 +182,11 @@ void metrics_trunks_set(const struct metrics_trunk *v, unsigned n)
 	memcpy(trunks, v, n * sizeof(*v));
 	n_trunks = n;
 	pthread_mutex_unlock(&trunks_lock);
+}
+
+void metrics_sip_malformed(void)
+{
+	add(&m.sip_malformed, 1);
 }
 
 void metrics_push_result(bool delivered)
@@ -351,6 +357,9 @@ static void sip_write(struct metrics_out *o)
 		       (double)get(&m.invite_retrans[0]));
 	metrics_sample(o, "cccd_sip_invite_retransmissions_total", "direction=\"out\"",
 		       (double)get(&m.invite_retrans[1]));
+	metrics_family(o, "cccd_sip_malformed_total", "counter",
+		       "Malformed SIP messages refused before parsing (not in the counts above).");
+	metrics_sample(o, "cccd_sip_malformed_total", NULL, (double)get(&m.sip_malformed));
 }
 
 static void push_store_write(struct metrics_out *o)

@@ -59,6 +59,8 @@ enum metrics_sip_method metrics_sip_method(const char *name, size_t len);
 void metrics_sip_request(bool out, enum metrics_sip_method m);
 void metrics_sip_response(bool out, enum metrics_sip_method m, unsigned code);
 void metrics_sip_invite_retransmit(bool out);
+/* A malformed message refused before libre's parser (call/screen.c): not in the above. */
+void metrics_sip_malformed(void);
 
 /* Trunks: the control loop publishes their names and health once a second (a trunk
  * reload may rename them, so the scrape never reads the loop's table). */
