@@ -176,8 +176,10 @@ static void job_end(struct job *j, enum store_outbox_state state, bool attempted
 
 static void job_delivered(struct job *j)
 {
+	log_context_session(j->row->session_id, NULL);
 	log_debug("push", "%s %s of session %s delivered", j->row->action, j->row->id,
 		  j->row->session_id);
+	log_context_session(NULL, NULL);
 	atomic_fetch_add(&j->p->delivered, 1);
 	metrics_push_result(true);
 	job_end(j, STORE_OUTBOX_DELIVERED, true, 0, "");

@@ -321,7 +321,9 @@ test("[log] format = json: every line is an object; a session's lines carry its 
     assert.ok(ofSession.some((o) => /calling/.test(o.msg)));
     assert.ok(ofSession.some((o) => /finished: EndStatus/.test(o.msg)));
     // every line that names the session in its text carries it as a field
-    for (const o of objs) if (o.msg.startsWith(r.SessionId)) assert.equal(o.session_id, r.SessionId);
+    for (const o of objs) {
+      if (o.msg.includes(r.SessionId)) assert.equal(o.session_id, r.SessionId, JSON.stringify(o));
+    }
     assert.ok(objs.some((o) => o.request_id === r.RequestId && o.module === "api"),
       "the CreateIVRSession request's line carries its RequestId");
     assert.ok(objs.some((o) => o.request_id === bad.requestId), "the failed request's line too");
