@@ -11,7 +11,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
-import { ROOT, startCccd, client, sipp, until, sleep, httpListen, finished, cdrOf } from "./lib/cccd.mjs";
+import { ROOT, startCccd, client, sipp, until, sleep, httpListen, finished, cdrOf, raw } from "./lib/cccd.mjs";
 import { parse } from "./lib/prometheus.mjs";
 
 const require = createRequire(import.meta.url);
@@ -100,12 +100,12 @@ function stopOperator(d) {
 }
 
 test("a scrape before and after calls and requests: each counter moved by exactly what happened", async () => {
-  const { d, api: raw } = await cccdWithTenant();
+  const { d, api: sdk } = await cccdWithTenant();
   try {
     pushes = [];
     await sleep(1200); // the loop's first publication
     const before = await scrape(d);
-    const { api, seen } = counted(raw);
+    const { api, seen } = counted(sdk);
 
     const sids = [];
     for (let i = 0; i < 2; i++) {
@@ -124,6 +124,13 @@ test("a scrape before and after calls and requests: each counter moved by exactl
       PageNumber: 0 })));
     const limited = burst.filter((r) => r.err === "RequestLimitExceeded").length;
     assert.ok(limited > 0, "the burst met the rate limit");
+    // Two requests that name no action cccd serves: counted as "unknown", by their code.
+    const junk = [];
+    for (const action of ["NoSuchAction", ""]) {
+      const x = await raw(d.apiPort, { headers: { "Content-Type": "application/json",
+        "X-TC-Action": action, "X-TC-Version": "2020-02-10" }, body: "{}" });
+      junk.push(x.body.Response.Error.Code);
+    }
     await until(() => pushes.length >= 2, 20000, 100, "the two CDR pushes");
     const cdrs = [];
     await sleep(1100); // past the burst's rate-limit second
@@ -145,6 +152,12 @@ test("a scrape before and after calls and requests: each counter moved by exactl
       assert.equal(dsum("cccd_api_requests_total", { action }), n, action);
     }
     assert.equal(delta("cccd_api_rate_limited_total", { action: "DescribeTelCdr" }), limited);
+    const junkCodes = new Map();
+    for (const c of junk) junkCodes.set(c, (junkCodes.get(c) || 0) + 1);
+    for (const [code, n] of junkCodes) {
+      assert.equal(delta("cccd_api_requests_total", { action: "unknown", code }), n, code);
+    }
+    assert.equal(dsum("cccd_api_requests_total", { action: "unknown" }), junk.length);
 
     // Calls: two outbound sessions ended with their records' EndStatus; none live now.
     const ended = new Map();
