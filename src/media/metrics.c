@@ -12,8 +12,8 @@ bool media_ticking(struct media *m, uint64_t max_age_ms)
 		struct media_worker_fig f;
 
 		media_worker_figures(m->workers[i], &f);
-		/* a stream just added waits for its first tick (2 ms): give it the same age */
-		if (f.streams && f.tick_ms && now - f.tick_ms > max_age_ms)
+		/* an idle worker's timer is off; one given its first stream counts from then */
+		if (f.streams && f.tick_ms && now > f.tick_ms && now - f.tick_ms > max_age_ms)
 			return false;
 	}
 	return true;

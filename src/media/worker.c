@@ -1030,8 +1030,11 @@ static void command_run(struct media_worker *w, struct wcmd *c)
 		list_append(&w->streams, &ws->le, ws);
 		ev.data.ptr = &ws->tag_rtcp;
 		epoll_ctl(w->epfd, EPOLL_CTL_ADD, ws->fd_rtcp, &ev);
-		if (atomic_fetch_add(&w->nstreams, 1) == 0)
+		if (atomic_fetch_add(&w->nstreams, 1) == 0) {
+			/* its timer was off: the first tick is 2 ms away, not overdue */
+			atomic_store_explicit(&w->m_tick_ms, clock_mono_ms(), memory_order_relaxed);
 			timer_set(w, true);
+		}
 		break;
 	}
 	case WCMD_START:
