@@ -1094,8 +1094,17 @@ void call_incoming(const struct sip_msg *msg, void *arg)
 	}
 	if (drain_active()) {
 		/* Draining (CccdDrainNode, SIGUSR1): no new calls here; the trunk or the SIP
-		 * edge routes this one to another node. Stateless, like the flood refusal. */
-		log_info("call", "inbound INVITE refused (503): node draining");
+		 * edge routes this one to another node. Stateless, like the flood refusal, and
+		 * logged at most once a second (the control loop's counters). */
+		static uint64_t refused, logged_ms;
+		uint64_t now = clock_mono_ms();
+
+		refused++;
+		if (now - logged_ms >= 1000) {
+			log_info("call", "inbound INVITE refused (503): node draining (%llu so far)",
+				 (unsigned long long)refused);
+			logged_ms = now;
+		}
 		(void)sip_replyf(ua->sip, msg, 503, "Service Unavailable",
 				 "Retry-After: %u\r\nContent-Length: 0\r\n\r\n",
 				 CALL_DRAIN_RETRY_AFTER_S);
