@@ -174,6 +174,9 @@ function connectOk(port) {
 // more keys for [media].
 // opts.storePath: the database file (default: in the temporary folder), opts.storeLines:
 // more keys for [store]; opts.env: more environment variables for the process.
+// opts.logFormat: [log] format ("text"). The admin listener ([admin] listen: /metrics,
+// /healthz, /readyz) gets a free port (d.adminPort; d.admin(path) fetches one) unless
+// opts.sections has an [admin] section of its own.
 export async function startCccd(opts = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cccd-it-"));
   const rtp = opts.rtpPorts ? null : await portRange(opts.rtpCount || 40);
