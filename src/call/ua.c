@@ -212,7 +212,15 @@ static bool request_first(const struct sip_msg *msg, void *arg)
 	if (!pl_strcmp(&msg->met, "OPTIONS")) {
 		/* Stateless, like every answer outside a call: a transaction would keep a 32 s
 		 * timer per OPTIONS (libre inserts timers by walking a sorted list), and a
-		 * retransmitted OPTIONS is simply answered again. */
+		 * retransmitted OPTIONS is simply answered again. A draining node answers 503,
+		 * so that a SIP edge probing with OPTIONS (Kamailio's dispatcher) takes it out
+		 * of rotation as a load balancer does on /readyz. */
+		if (drain_active()) {
+			(void)sip_replyf(ua->sip, msg, 503, "Service Unavailable",
+					 "Retry-After: %u\r\nContent-Length: 0\r\n\r\n",
+					 CALL_DRAIN_RETRY_AFTER_S);
+			return true;
+		}
 		(void)sip_replyf(ua->sip, msg, 200, "OK",
 				  "Allow: " CALL_ALLOW "\r\n"
 				  "Supported: timer\r\n"

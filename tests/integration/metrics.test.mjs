@@ -73,6 +73,13 @@ function common(creds, d) {
   });
 }
 
+// One sipp run of a scenario file against cccd's SIP port; resolves to sipp's exit status.
+function sippOnce(d, scen, service = "+861012345678") {
+  return new Promise((r) => spawn("sipp", ["-sf", scen, "-s", service, "-i", "127.0.0.1",
+    "-p", "0", "-m", "1", "-timeout", "10s", "-timeout_error", "-nostdin",
+    `127.0.0.1:${d.sipPort}`], { stdio: "ignore" }).once("exit", r));
+}
+
 // The SDK client, counting every answer by action and code, as /metrics should.
 function counted(api) {
   const seen = new Map();
@@ -238,10 +245,14 @@ test("/healthz, /readyz and the drain switch: new sessions refused, a call in pr
         '<recv response="503" response_txn="invite"><action><ereg regexp="[0-9]+" ' +
         'search_in="hdr" header="Retry-After:" check_it="true" assign_to="ra"/></action></recv>' +
         '<Reference variables="ra"/>'));
-    const status = await new Promise((r) => spawn("sipp", ["-sf", scen, "-s", "+861012345678",
-      "-i", "127.0.0.1", "-p", "0", "-m", "1", "-timeout", "10s", "-timeout_error", "-nostdin",
-      `127.0.0.1:${d.sipPort}`], { stdio: "ignore" }).once("exit", r));
-    assert.equal(status, 0, "the inbound INVITE was answered 503 with Retry-After");
+    assert.equal(await sippOnce(d, scen), 0, "the inbound INVITE was answered 503 with Retry-After");
+    // OPTIONS (a SIP edge's probe): 503 with Retry-After too, and 200 again after.
+    const options = path.join(ROOT, "tests/sip/uac_options.xml");
+    const options503 = path.join(d.dir, "uac_options_503.xml");
+    fs.writeFileSync(options503, fs.readFileSync(options, "utf8")
+      .replace('<recv response="200">', '<recv response="503">')
+      .replace('header="Allow:"', 'header="Retry-After:"').replace('regexp="INVITE"', 'regexp="[0-9]+"'));
+    assert.equal(await sippOnce(d, options503), 0, "OPTIONS answered 503 while draining");
 
     // The call in progress ends as it would have: its flow played to the hangup node.
     await finished(api, SDKAPPID, live.SessionId);
@@ -254,6 +265,7 @@ test("/healthz, /readyz and the drain switch: new sessions refused, a call in pr
     assert.equal(off.Draining, false);
     assert.equal(off.WasDraining, true);
     assert.equal((await d.admin("/readyz")).status, 200);
+    assert.equal(await sippOnce(d, options), 0, "OPTIONS answered 200 again");
     const again = await api.CreateIVRSession({ SdkAppId: SDKAPPID, IVRId: 1, Callee: "008613800138102" });
     assert.ok(again.SessionId, JSON.stringify(again));
     await finished(api, SDKAPPID, again.SessionId);
