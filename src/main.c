@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <curl/curl.h>
 #include <re.h>
+#include "admin/admin.h"
 #include "api/api.h"
 #include "base/base.h"
 #include "call/call.h"
@@ -46,6 +47,8 @@ struct cccd {
 	struct api *api;
 	struct daemon_reload *reload;
 	struct cccd_conf *cc;          /* what runs (a reload replaces it) */
+	struct admin *admin;
+	struct tmr publish;            /* the loop's figures to /metrics, once a second */
 };
 
 static int policy_load(struct cccd *d, const struct cccd_conf *cc)
@@ -139,6 +142,7 @@ static void signal_handler(int sig)
 		return;
 	}
 	graceful.stopping = true;
+	drain_set(true); /* /readyz fails from now on */
 	log_info("main", "signal %d: stopping; %zu calls in progress get %us to end", sig,
 		 session_mgr_active(d->sessions), graceful.stop_wait_s);
 	d->api = mem_deref(d->api);
@@ -177,8 +181,49 @@ static bool route_ok(const char *callee, void *arg)
 	return call_route_ok(d->ua, callee);
 }
 
+/* SIGUSR1 drains the node, SIGUSR2 ends the draining (docs/operations.md): two signals
+ * rather than a toggle, so that sending one twice does what it says. Only the atomic is
+ * set here (async-signal-safe); the control loop logs the change within a second. */
+static void drain_signal(int sig)
+{
+	drain_set(sig == SIGUSR1);
+}
+
+/* On the admin listener's thread, for /readyz: reads atomics only. */
+static bool node_ready(char *why, size_t size, void *arg)
+{
+	struct cccd *d = arg;
+	const char *fail = drain_active() ? "draining" :
+		!store_usable(d->store) ? "store not writable" :
+		!call_ua_bound(d->ua) ? "SIP not bound" :
+		!media_ticking(d->media, 1000) ? "media workers not ticking" : NULL;
+
+	if (fail)
+		snprintf(why, size, "%s", fail);
+	return !fail;
+}
+
+/* Once a second on the control loop: what the loop owns, published for scrapes; and a
+ * change of the drain switch, logged (a signal may have turned it). */
+static void publish_tick(void *arg)
+{
+	static bool logged_drain;
+	struct cccd *d = arg;
+	bool drain = drain_active();
+
+	session_mgr_metrics_publish(d->sessions);
+	call_ua_metrics_publish(d->ua);
+	if (drain != logged_drain && !graceful.stopping)
+		log_info("main", "draining %s%s", drain ? "on" : "off",
+			 drain ? ": new sessions are refused, calls in progress go on" : "");
+	logged_drain = drain;
+	tmr_start(&d->publish, 1000, publish_tick, d);
+}
+
 static void cccd_stop(struct cccd *d)
 {
+	tmr_cancel(&d->publish);
+	d->admin = mem_deref(d->admin); /* first: its scrapes read the others */
 	d->reload = mem_deref(d->reload);
 	d->api = mem_deref(d->api);
 	d->sessions = mem_deref(d->sessions);
@@ -299,8 +344,15 @@ static int cccd_start(struct cccd *d, const struct cccd_conf *cc)
 
 		err = api_start(&d->api, &cc->api, d->store, d->tenant, &hooks);
 	}
-	if (err)
+	if (err) {
 		log_error("main", "cannot start the API: %s", strerror(err));
+		return err;
+	}
+	tmr_init(&d->publish);
+	publish_tick(d);
+	err = admin_start(&d->admin, &cc->admin, node_ready, d);
+	if (err)
+		log_error("main", "cannot start the admin listener: %s", strerror(err));
 	return err;
 }
 
@@ -468,6 +520,9 @@ int main(int argc, char **argv)
 		return nerr ? 1 : 0;
 	}
 	log_set_level(d.cc->log_level);
+	log_set_format(d.cc->log_format);
+	signal(SIGUSR1, drain_signal);
+	signal(SIGUSR2, drain_signal);
 
 	/* Before any thread starts: libcurl's global state (IVR HTTP nodes, pushes). */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {

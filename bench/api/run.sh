@@ -58,6 +58,8 @@ cc -O2 -std=c17 -Wall -Wextra -Werror -D_GNU_SOURCE -DHAVE_INTTYPES_H -DHAVE_STD
 [ -z "${BUILD_ONLY:-}" ] || exit 0
 
 cat >"$tmp/cccd.conf" <<CONF
+[admin]
+listen =
 [api]
 listen = 127.0.0.1:$API_PORT
 threads = $THREADS

@@ -32,8 +32,12 @@
 #   KEEP=1 ...                           keep the work folder (logs, database) for a look
 #   SIP_TRACE_DAYS=0 ...                 SIP trace capture off ([records] sip_trace_days;
 #                                        default 7: on, as in production)
+#   SCRAPE=1 ...                         scrape cccd's /metrics every second through the run,
+#                                        as Prometheus would (run once with, once without, and
+#                                        compare: docs/benchmarks.md); prints the scrapes' count,
+#                                        size and time at the end
 #
-# Ports: cccd SIP 127.0.0.1:17060 (UDP), API 17080; sipp 17061-17062 (its unused media port
+# Ports: cccd SIP 127.0.0.1:17060 (UDP), API 17080, admin (/metrics) 17090; sipp 17061-17062 (its unused media port
 # 17100); peer 17200-17201; probe calls 17900-17949; cccd RTP 30000-39999 (5000 calls).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -74,8 +78,9 @@ make -j2 >/dev/null
 BUILD_ONLY=1 bash bench/calls/floor.sh   # build/release/bench/floor and peer
 
 work=$(mktemp -d /tmp/cccd-bench-calls-XXXXXX)
-cccd_pid="" peer_pid=""
+cccd_pid="" peer_pid="" scrape_pid=""
 cleanup() {
+	[ -n "$scrape_pid" ] && kill "$scrape_pid" 2>/dev/null && wait "$scrape_pid" 2>/dev/null || true
 	[ -n "$peer_pid" ] && kill "$peer_pid" 2>/dev/null && wait "$peer_pid" 2>/dev/null || true
 	[ -n "$cccd_pid" ] && kill "$cccd_pid" 2>/dev/null && wait "$cccd_pid" 2>/dev/null || true
 	if [ -n "${KEEP:-}" ]; then echo "kept $work (cccd.log, sipp-*.log, peer.out)"; else rm -rf "$work"; fi
@@ -100,6 +105,8 @@ cat >"$work/cccd.conf" <<EOF
 level = warn
 [api]
 listen = 127.0.0.1:17080
+[admin]
+listen = 127.0.0.1:17090
 [store]
 path = $work/cccd.db
 synchronous = normal
@@ -141,6 +148,16 @@ for _ in $(seq 1 100); do
 	sleep 0.1
 done
 
+# SCRAPE=1: one GET /metrics a second, its time and size noted (bounded by the run).
+if [ -n "${SCRAPE:-}" ] && [ "$SCRAPE" != 0 ]; then
+	( while kill -0 "$cccd_pid" 2>/dev/null; do
+		curl -s -o /dev/null -w '%{time_total} %{size_download}\n' --max-time 5 \
+			http://127.0.0.1:17090/metrics >>"$work/scrapes" || true
+		sleep 1
+	done ) &
+	scrape_pid=$!
+fi
+
 ticks_of() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$cccd_pid/status"; }
 keys_1() { sqlite3 -readonly "$work/cccd.db" "SELECT count(DISTINCT session_id) FROM key_presses WHERE key = '1'" 2>/dev/null || echo 0; }
@@ -177,7 +194,7 @@ sipp_run() { # scenario calls rate hold_ms timeout_s
 }
 
 keep_log
-echo "== calls bench on $(nproc) cores (cccd pid $cccd_pid; codec $CODEC; hold ${HOLD}s; steps: $STEPS; SIP trace capture $([ "$SIP_TRACE_DAYS" = 0 ] && echo off || echo on))"
+echo "== calls bench on $(nproc) cores (cccd pid $cccd_pid; codec $CODEC; hold ${HOLD}s; steps: $STEPS; SIP trace capture $([ "$SIP_TRACE_DAYS" = 0 ] && echo off || echo on); /metrics scraped every second: $([ -n "$scrape_pid" ] && echo yes || echo no))"
 best=0 best_line=""
 base_rss=$(rss_kib)
 for n in $STEPS; do
@@ -271,3 +288,8 @@ awk -v a="$best_line" -v b="$floor_line" 'BEGIN {
 	if (match(b, /fits [0-9]+ calls/)) { fits = substr(b, RSTART + 5, RLENGTH - 11) + 0
 		printf "  the floor fits %d calls on these cores; 70%% of it is %d\n", fits, 0.7 * fits } }'
 echo "  the load generator (sipp + peer) shares the same $(nproc) cores; see docs/benchmarks.md"
+if [ -n "$scrape_pid" ] && [ -s "$work/scrapes" ]; then
+	awk '{n++; t += $1; if ($1 > m) m = $1; b = $2} END {
+		printf "  /metrics scraped %d times: %.2f ms on average, %.2f ms at most, %d bytes\n",
+			n, 1000 * t / n, 1000 * m, b }' "$work/scrapes"
+fi

@@ -149,6 +149,7 @@ async function main() {
   fs.writeFileSync(conf, [
     "[log]", "level = warn",
     "[api]", `listen = 127.0.0.1:${apiPort}`,
+    "[admin]", "listen =", // no /metrics: the soak runs beside other cccd processes
     "[store]", `path = ${dir}/cccd.db`,
     "[sip]", `listen = udp 127.0.0.1:${sipPort}`, "ring_timeout = 10",
     "[media]", "rtp_ip = 127.0.0.1", `port_min = ${rtp.min}`, `port_max = ${rtp.max}`,

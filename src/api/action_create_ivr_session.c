@@ -157,6 +157,10 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 	rc = api_instance(ctx, sdkappid, &inst, e);
 	if (rc != API_OK)
 		return rc;
+	/* A draining node takes no new session; another node (or this one later) will. */
+	if (drain_active())
+		return api_fail(e, API_RESOURCE_UNAVAILABLE, "node draining: this cccd node "
+				"takes no new sessions; retry on another node or later.");
 	if (inst.edition != STORE_EDITION_ADVANCED)
 		return api_fail(e, API_FAILED_OPERATION_PERMISSION_DENIED, "CreateIVRSession needs "
 				"the Advanced edition; instance %llu is not.",

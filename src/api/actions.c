@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <string.h>
 #include "api/api_int.h"
+#include "metrics/metrics.h"
 #include "store/store.h"
 #include "tenant/tenant.h"
 
@@ -27,7 +28,35 @@ static const struct api_action *const actions[] = {
 	&api_action_cccd_create_credential,
 	&api_action_cccd_describe_credentials,
 	&api_action_cccd_disable_credential,
+	&api_action_cccd_drain_node,
 };
+
+enum { N_ACTIONS = sizeof(actions) / sizeof(actions[0]) };
+
+static const char *action_names[N_ACTIONS];
+
+unsigned api_action_index(const struct api_action *act)
+{
+	for (unsigned i = 0; i < N_ACTIONS; i++) {
+		if (actions[i] == act)
+			return i;
+	}
+	return metrics_api_unknown_action();
+}
+
+static const char *code_label(unsigned code)
+{
+	return api_code_name((enum api_code)code);
+}
+
+void api_actions_metrics_labels(void)
+{
+	_Static_assert((int)N_ACTIONS < (int)METRICS_API_ACTIONS, "every action has its metrics slot");
+	_Static_assert((int)API_CODE_COUNT <= (int)METRICS_API_CODES, "every code has its metrics slot");
+	for (unsigned i = 0; i < N_ACTIONS; i++)
+		action_names[i] = actions[i]->name;
+	metrics_api_labels(action_names, N_ACTIONS, code_label, API_CODE_COUNT);
+}
 
 const struct api_action *api_action_find(const char *name)
 {

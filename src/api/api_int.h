@@ -49,6 +49,7 @@ enum api_code {
 	API_FAILED_OPERATION_AI_CONCURRENT_OVER_FREQUENCY,
 	API_FAILED_OPERATION_CALL_OUT_FAILED,
 	API_LIMIT_EXCEEDED,
+	API_RESOURCE_UNAVAILABLE,
 	API_CODE_COUNT
 };
 
@@ -277,11 +278,16 @@ extern const struct api_action api_action_cccd_create_tenant;
 extern const struct api_action api_action_cccd_create_credential;
 extern const struct api_action api_action_cccd_describe_credentials;
 extern const struct api_action api_action_cccd_disable_credential;
+extern const struct api_action api_action_cccd_drain_node;
 
 /* UnauthorizedOperation unless the caller's account is an operator account. */
 enum api_code api_operator(const struct api_ctx *ctx, struct api_error *e);
 
 const struct api_action *api_action_find(const char *name);
+/* The action's slot in the metrics (its place in the table); metrics_api_unknown_action()
+ * for none. api_actions_metrics_labels names the slots (once, before serving). */
+unsigned api_action_index(const struct api_action *act);
+void api_actions_metrics_labels(void);
 
 struct store_session;
 /* CreateIVRSession's calling rules: normalises Callee into s->callee, runs the checks of

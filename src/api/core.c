@@ -7,6 +7,7 @@
 #include <re_mem.h>
 #include "api/api_int.h"
 #include "base/base.h"
+#include "metrics/metrics.h"
 #include "store/store.h"
 #include "tenant/tenant.h"
 
@@ -33,6 +34,7 @@ int api_core_alloc(struct api_core **cp, const struct api_conf *ac, struct store
 	c->t = t;
 	if (hooks)
 		c->hooks = *hooks;
+	api_actions_metrics_labels();
 	err = api_ratelimit_alloc(&c->rl);
 	if (!err && ac->replay_cache)
 		err = api_replay_alloc(&c->replay, ac->replay_cache);
@@ -121,6 +123,7 @@ char *api_core_handle(struct api_core *c, const struct api_http *h, int64_t now_
 
 	if (ids_uuid(request_id))
 		strcpy(request_id, "00000000-0000-4000-8000-000000000000");
+	log_context_request(request_id, NULL); /* every line of this request names it */
 	/* One read transaction for all of the request's reads (credential, instance, rows):
 	 * without it, each read is its own. A snapshot that cannot start only costs that. */
 	snapshot = !store_snapshot_begin(c->st);
@@ -144,9 +147,11 @@ char *api_core_handle(struct api_core *c, const struct api_http *h, int64_t now_
 	if (!rc) {
 		unsigned limit = c->conf.rate_limit && act->rate ? act->rate : c->conf.rate_limit;
 
-		if (!api_ratelimit_take(c->rl, cred.account_id, act->name, limit, mono_us))
+		if (!api_ratelimit_take(c->rl, cred.account_id, act->name, limit, mono_us)) {
+			metrics_api_rate_limited(api_action_index(act));
 			rc = api_fail(&e, API_REQUEST_LIMIT_EXCEEDED, "%s is limited to %u "
 				      "requests per second per account.", act->name, limit);
+		}
 	}
 	if (!rc)
 		rc = action_run(c, r, act, cred.account_id, request_id, now_ms, out, &e);
@@ -165,6 +170,13 @@ char *api_core_handle(struct api_core *c, const struct api_http *h, int64_t now_
 	}
 	if (snapshot)
 		store_snapshot_end(c->st);
+	/* An action named but not found (or never read: a request that did not parse) is
+	 * counted as "unknown": the label set stays the table's, whatever clients send. */
+	if (!act && r && r->action)
+		act = api_action_find(r->action);
+	metrics_api_request(act ? api_action_index(act) : metrics_api_unknown_action(),
+			    (unsigned)rc, clock_mono_us() - mono_us);
+	log_context_request(NULL, NULL);
 	mem_deref(r);
 	return body;
 }

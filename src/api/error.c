@@ -45,6 +45,7 @@ static const char *const code_names[API_CODE_COUNT] = {
 		"FailedOperation.AIConcurrentOverFrequency",
 	[API_FAILED_OPERATION_CALL_OUT_FAILED] = "FailedOperation.CallOutFailed",
 	[API_LIMIT_EXCEEDED] = "LimitExceeded",
+	[API_RESOURCE_UNAVAILABLE] = "ResourceUnavailable",
 };
 
 const char *api_code_name(enum api_code c)

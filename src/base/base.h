@@ -6,11 +6,28 @@
 #include <stdint.h>
 #include <stdbool.h>
 
-/* Logging: one line per call on stderr, "2026-11-25T10:00:00.123Z LEVEL module: text".
- * Thread-safe (one write(2) per line). Never logs secrets: callers pass none. */
+/* Logging: one line per call on stderr, "2026-11-25T10:00:00.123Z LEVEL module: text", or
+ * with [log] format = json one object per line: {"ts","level","module","msg"} and
+ * "session_id" / "request_id" when the line is about one. Thread-safe (one write(2) per
+ * line). Never logs secrets: callers pass none.
+ *
+ * Which session or request a line is about: a line that starts with a SessionId (the
+ * convention of every module: "<id>: what happened") names it; otherwise the thread's
+ * context does — the API threads set the RequestId for the request they handle, the
+ * control loop the SessionId of the session whose event it is delivering — so lines
+ * written deep inside (the IVR interpreter, the store) carry it without being passed it.
+ * In text the context's ids are appended (" session=…", " request=…") unless the text
+ * already has them. */
 enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR };
+enum log_format { LOG_FORMAT_TEXT = 0, LOG_FORMAT_JSON };
+enum { LOG_SESSION_ID_SIZE = 33, LOG_REQUEST_ID_SIZE = 37 };
 
 void log_set_level(enum log_level level);
+void log_set_format(enum log_format f);
+/* Sets the calling thread's session / request (NULL or "" clears it); prev, when not
+ * NULL, gets the one it replaces, to be set back when the inner work is done. */
+void log_context_session(const char *session_id, char prev[LOG_SESSION_ID_SIZE]);
+void log_context_request(const char *request_id, char prev[LOG_REQUEST_ID_SIZE]);
 int  log_level_parse(const char *name, enum log_level *levelp);
 bool log_enabled(enum log_level level);
 void log_msg(enum log_level level, const char *module, const char *fmt, ...)
@@ -62,6 +79,14 @@ const char *refusal_name(enum refusal_reason r);   /* "inbound_source", ... */
 void refusal_note(enum refusal_reason r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 uint64_t refusal_total(enum refusal_reason r);
+
+/* Draining (drain.c): a node being drained takes no new sessions — CreateIVRSession is
+ * refused (ResourceUnavailable), inbound INVITEs are answered 503 with Retry-After — and
+ * /readyz fails, while the calls in progress go on to their end. Set by the CccdDrainNode
+ * action and by SIGUSR1 (on) / SIGUSR2 (off); read on any thread. drain_set returns the
+ * previous state; it is async-signal-safe (one lock-free atomic). */
+bool drain_set(bool on);
+bool drain_active(void);
 
 /* File descriptors: raises the soft RLIMIT_NOFILE to `need` (at most the hard limit) and
  * sizes libre's main-loop table to match, so a descriptor numbered up to the limit can be

@@ -31,6 +31,7 @@
 #include <string.h>
 #include "base/base.h"
 #include "call/call_int.h"
+#include "metrics/metrics.h"
 
 enum call_state { CALL_CALLING = 0, CALL_RINGING, CALL_ANSWERED, CALL_ENDED };
 
@@ -107,6 +108,8 @@ static void call_destructor(void *arg)
 	tmr_cancel(&c->next_tmr);
 	call_timer_stop(&c->timer);
 	tmr_cancel(&c->trying_tmr);
+	if (!c->end_reported)
+		metrics_calls_active_add(-1);
 	if (c->holds && c->ua)
 		call_trunk_give(c->trunk);
 	for (unsigned i = 0; i < c->plan.n; i++)
@@ -133,7 +136,17 @@ static void emit(struct call *c, struct call_event *ev)
 		return;
 	ev->times = c->times;
 	mem_ref(c);
-	c->eh(c, ev, c->arg);
+	/* what the session logs while it handles the event names it (base.h, Logging) */
+	if (strlen(c->sid) == 32) {
+		char prev[LOG_SESSION_ID_SIZE];
+
+		log_context_session(c->sid, prev);
+		c->eh(c, ev, c->arg);
+		log_context_session(prev, NULL);
+	}
+	else {
+		c->eh(c, ev, c->arg);
+	}
 	mem_deref(c);
 }
 
@@ -148,6 +161,7 @@ static void end_fire(void *arg)
 	 * progress is closed by the stream). */
 	call_evidence(c, &c->evidence);
 	c->end_reported = true;
+	metrics_calls_active_add(-1);
 	c->ms = mem_deref(c->ms);
 	ev.evidence = &c->evidence;
 	ev.end = c->end;
@@ -671,6 +685,7 @@ static int call_alloc(struct call **cp, struct call_ua *ua, bool inbound)
 
 	if (!c)
 		return ENOMEM;
+	metrics_calls_active_add(1);
 	c->ua = ua;
 	c->inbound = inbound;
 	sa_init(&c->sig, AF_UNSPEC);
@@ -1186,6 +1201,24 @@ void call_incoming(const struct sip_msg *msg, void *arg)
 		 * again, which is simply judged again. */
 		(void)sip_replyf(ua->sip, msg, 503, "Service Unavailable",
 				 "Retry-After: 1\r\nContent-Length: 0\r\n\r\n");
+		return;
+	}
+	if (drain_active()) {
+		/* Draining (CccdDrainNode, SIGUSR1): no new calls here; the trunk or the SIP
+		 * edge routes this one to another node. Stateless, like the flood refusal, and
+		 * logged at most once a second (the control loop's counters). */
+		static uint64_t refused, logged_ms;
+		uint64_t now = clock_mono_ms();
+
+		refused++;
+		if (now - logged_ms >= 1000) {
+			log_info("call", "inbound INVITE refused (503): node draining (%llu so far)",
+				 (unsigned long long)refused);
+			logged_ms = now;
+		}
+		(void)sip_replyf(ua->sip, msg, 503, "Service Unavailable",
+				 "Retry-After: %u\r\nContent-Length: 0\r\n\r\n",
+				 CALL_DRAIN_RETRY_AFTER_S);
 		return;
 	}
 	caller_of(msg, caller, sizeof(caller), &in.withheld);

@@ -395,6 +395,11 @@ typedef void (call_trace_h)(const char *session_id, uint64_t sdkappid, const cha
 
 /* Keeps the SIP messages of every call, at most cap_bytes of them per call, for h. */
 void call_ua_trace(struct call_ua *ua, size_t cap_bytes, call_trace_h *h, void *arg);
+
+/* Control loop, about once a second: the trunks' names and health to /metrics. */
+void call_ua_metrics_publish(struct call_ua *ua);
+/* The SIP listeners are bound (the user agent started). Any thread, for /readyz. */
+bool call_ua_bound(const struct call_ua *ua);
 /* The call's messages belong to this session: they go to the trace handler once the call
  * has ended (call it on or after ENDED, before releasing the call; without it they are
  * dropped with the call). */

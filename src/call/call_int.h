@@ -144,6 +144,12 @@ size_t call_hep_encode(uint8_t *buf, size_t sz, const struct call_hep_msg *m);
 /* The Call-ID (or compact i:) header's value of a raw SIP message: 0, ENOENT when it has
  * none, EINVAL when it is empty or longer than outsz. Pure. */
 int call_sip_callid(const uint8_t *pkt, size_t len, char *out, size_t outsz);
+/* Retry-After of the 503 a draining node answers inbound INVITEs with: long enough that a
+ * trunk tries another node rather than this one again at once. */
+enum { CALL_DRAIN_RETRY_AFTER_S = 60 };
+
+/* count.c: counts a message sent (tx) or received for /metrics (control loop). */
+void call_count_msg(bool tx, const uint8_t *pkt, size_t len);
 /* Sends one message to the capture server, never waiting (control loop). */
 void call_hep_send(struct call_hep *h, bool tcp, const struct sa *src, const struct sa *dst,
 		   const uint8_t *pkt, size_t len);

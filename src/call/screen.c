@@ -31,6 +31,7 @@
 #include <unistd.h>
 #include "base/base.h"
 #include "call/call_int.h"
+#include "metrics/metrics.h"
 
 enum {
 	SCREEN_LAYER = -1000, /* before any other helper libre might add */
@@ -101,6 +102,7 @@ static void refused(struct call_screen *scr, const char *tp, const struct sa *sr
 	char sab[64];
 
 	scr->refused++;
+	metrics_sip_malformed();
 	if (now - scr->log_ms < 1000)
 		return;
 	log_info("call", "malformed SIP refused: %u in the last second or more, the latest "

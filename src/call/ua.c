@@ -241,7 +241,15 @@ static bool request_first(const struct sip_msg *msg, void *arg)
 	if (!pl_strcmp(&msg->met, "OPTIONS")) {
 		/* Stateless, like every answer outside a call: a transaction would keep a 32 s
 		 * timer per OPTIONS (libre inserts timers by walking a sorted list), and a
-		 * retransmitted OPTIONS is simply answered again. */
+		 * retransmitted OPTIONS is simply answered again. A draining node answers 503,
+		 * so that a SIP edge probing with OPTIONS (Kamailio's dispatcher) takes it out
+		 * of rotation as a load balancer does on /readyz. */
+		if (drain_active()) {
+			(void)sip_replyf(ua->sip, msg, 503, "Service Unavailable",
+					 "Retry-After: %u\r\nContent-Length: 0\r\n\r\n",
+					 CALL_DRAIN_RETRY_AFTER_S);
+			return true;
+		}
 		(void)sip_replyf(ua->sip, msg, 200, "OK",
 				  "Allow: " CALL_ALLOW "\r\n"
 				  "Supported: timer\r\n"
@@ -307,14 +315,16 @@ static bool response_last(const struct sip_msg *msg, void *arg)
 }
 
 /* Every SIP message sent or received (libre calls it on the loop, with the sip's arg:
- * the user agent): an INVITE sent to its call (for cccd's own CANCEL, cancel.c), to the
- * debug log, and to the HEP capture server when there is one. */
+ * the user agent): counted for /metrics, an INVITE sent to its call (for cccd's own
+ * CANCEL, cancel.c), to the debug log, to the HEP capture server when there is one, and to
+ * the call's trace when traces are kept. */
 static void sip_trace(bool tx, enum sip_transp tp, const struct sa *src, const struct sa *dst,
 		      const uint8_t *pkt, size_t len, void *arg)
 {
 	struct call_ua *ua = arg;
 	char sb[64], db[64];
 
+	call_count_msg(tx, pkt, len);
 	if (ua && tx && len > 7 && !memcmp(pkt, "INVITE ", 7))
 		call_invite_sent(ua, tp, dst, pkt, len);
 	if (ua && ua->hep)
@@ -473,8 +483,7 @@ int call_ua_alloc(struct call_ua **uap, const struct call_conf *cc, struct media
 			goto out;
 		}
 	}
-	/* Always: a reload may turn the debug log on (the handler costs a call per message
-	 * when it has nothing to do). */
+	/* Always: the metrics count messages, and a reload may turn the debug log on. */
 	sip_set_trace_handler(ua->sip, sip_trace);
 	err = call_screen_alloc(&ua->screen, ua->sip);
 	if (!err)

@@ -9,13 +9,18 @@
 #include "daemon/daemon.h"
 #include "policy/policy.h"
 
-static int log_conf_read(const struct conf *cf, enum log_level *levelp, struct conf_err *err)
+static int log_conf_read(const struct conf *cf, struct cccd_conf *cc, struct conf_err *err)
 {
 	static const char *const levels[] = {"debug", "info", "warn", "error", NULL};
-	int idx, rc = conf_choice(conf_section_first(cf, "log"), "level", "info", levels, &idx, err);
+	static const char *const formats[] = {"text", "json", NULL};
+	const struct conf_section *sec = conf_section_first(cf, "log");
+	int idx, fmt, rc = conf_choice(sec, "level", "info", levels, &idx, err);
 
-	if (!rc)
-		*levelp = (enum log_level)idx;
+	rc = rc ? rc : conf_choice(sec, "format", "text", formats, &fmt, err);
+	if (!rc) {
+		cc->log_level = (enum log_level)idx;
+		cc->log_format = (enum log_format)fmt;
+	}
 	return rc;
 }
 
@@ -67,7 +72,8 @@ unsigned daemon_conf_read(const char *path, struct cccd_conf *cc, conf_err_h *h,
 			n++;                                                           \
 		}                                                                      \
 	} while (0)
-	READ(log_conf_read(cf, &cc->log_level, &err));
+	READ(log_conf_read(cf, cc, &err));
+	READ(admin_conf_read(cf, &cc->admin, &err));
 	READ(store_conf_read(cf, &cc->store, &err));
 	READ(demo_conf_read(cf, &cc->demo, &err));
 	READ(media_conf_read(cf, &cc->media, &err));
@@ -216,6 +222,9 @@ unsigned daemon_conf_restart_changes(const struct cccd_conf *old, const struct c
 		F("[sip] session_expires", session_expires), F("[sip] min_se", min_se),
 		F("[sip] hep_server", hep), F("[sip] hep_server", hep_server),
 		F("[sip] hep_id", hep_id), F("[sip] hep_password", hep_password),
+		F("[sip] tls_listen", tls_listen), F("[sip] tls_listen", tls_host),
+		F("[sip] tls_listen", tls_port), F("[sip] tls_cert", tls_cert),
+		F("[sip] tls_key", tls_key), F("[sip] tls_ca_file", tls_ca_file),
 #undef F
 	};
 	const char *last = "";
@@ -236,6 +245,10 @@ unsigned daemon_conf_restart_changes(const struct cccd_conf *old, const struct c
 	SECTION("[records]", records);
 	SECTION("[policy] locations", policy_locations);
 	SECTION("[policy] blacklist", policy_blacklist);
+	SECTION("[policy] tenant_channels_max", tenant_channels_max);
+	SECTION("[policy] tenant_minutes_daily_max", tenant_minutes_daily_max);
+	SECTION("[log] format", log_format);
+	SECTION("[admin]", admin);
 #undef SECTION
 	for (size_t i = 0; i < sizeof(sip) / sizeof(sip[0]); i++) {
 		if (!memcmp((const char *)&old->call + sip[i].off,

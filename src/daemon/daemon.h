@@ -8,6 +8,7 @@
 #define CCCD_DAEMON_H
 
 #include <stdbool.h>
+#include "admin/admin.h"
 #include "api/api.h"
 #include "base/base.h"
 #include "call/call.h"
@@ -23,6 +24,8 @@
  * to the loop whole. Allocate it zeroed (two copies are compared byte for byte). */
 struct cccd_conf {
 	enum log_level log_level;
+	enum log_format log_format;
+	struct admin_conf admin;
 	struct store_conf store;
 	struct demo_conf demo;
 	struct media_conf media;

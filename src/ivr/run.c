@@ -48,6 +48,7 @@ struct stub {
 
 /* Owner: the session glue (or the simulator / a test) that allocated it. */
 struct ivr_run {
+	char sid[LOG_SESSION_ID_SIZE]; /* SystemSessionId, for the log (run_enter) */
 	struct ivr_flow *flow;       /* reference */
 	const struct ivr_ops *ops;
 	void *arg;
@@ -246,22 +247,40 @@ static void hang_up_system(struct ivr_run *run, const char *result, const char *
 	hang_up(run, status, name, why);
 }
 
-static void guard_expired(void *arg)
+/* A libre callback (a timer, an HTTP answer) enters the run: what is logged until
+ * run_leave names the run's session (base.h, Logging); the reference keeps the run alive
+ * through a hang-up inside. */
+static struct ivr_run *run_enter(void *arg, char prev[LOG_SESSION_ID_SIZE])
 {
 	struct ivr_run *run = mem_ref(arg);
-	char why[80];
+
+	log_context_session(run->sid, prev);
+	return run;
+}
+
+static void run_leave(struct ivr_run *run, const char prev[LOG_SESSION_ID_SIZE])
+{
+	log_context_session(prev, NULL);
+	mem_deref(run);
+}
+
+static void guard_expired(void *arg)
+{
+	char prev[LOG_SESSION_ID_SIZE], why[80];
+	struct ivr_run *run = run_enter(arg, prev);
 
 	snprintf(why, sizeof(why), "call duration limit (%u s) reached",
 		 run->flow->max_duration_s);
 	hang_up_system(run, "limit:duration", why);
-	mem_deref(run);
+	run_leave(run, prev);
 }
 
 /* ---- prompts ---------------------------------------------------------------------- */
 
 static void async_handler(void *arg)
 {
-	struct ivr_run *run = mem_ref(arg);
+	char prev[LOG_SESSION_ID_SIZE];
+	struct ivr_run *run = run_enter(arg, prev);
 	int kind = run->async_kind;
 
 	run->async_kind = ASYNC_NONE;
@@ -269,7 +288,7 @@ static void async_handler(void *arg)
 		node_play_done(run);
 	else if (kind == ASYNC_STUB)
 		stub_deliver(run);
-	mem_deref(run);
+	run_leave(run, prev);
 }
 
 static void defer(struct ivr_run *run, int kind)
@@ -399,7 +418,8 @@ static void fail(struct ivr_run *run, enum fail_kind kind)
 
 static void wait_expired(void *arg)
 {
-	struct ivr_run *run = mem_ref(arg);
+	char prev[LOG_SESSION_ID_SIZE];
+	struct ivr_run *run = run_enter(arg, prev);
 	const struct node *n = cur_node(run);
 
 	/* Collect: silence after some digits ends the input (no terminator needed). */
@@ -407,7 +427,7 @@ static void wait_expired(void *arg)
 		collect_done(run);
 	else
 		fail(run, FAIL_TIMEOUT);
-	mem_deref(run);
+	run_leave(run, prev);
 }
 
 static void handle_key(struct ivr_run *run, char key);
@@ -585,13 +605,14 @@ static void handle_key(struct ivr_run *run, char key)
 
 static void record_expired(void *arg)
 {
-	struct ivr_run *run = mem_ref(arg);
+	char prev[LOG_SESSION_ID_SIZE];
+	struct ivr_run *run = run_enter(arg, prev);
 
 	if (run->phase == PH_RECORDING) {
 		run->phase = PH_RECORD_STOPPING;
 		run->ops->record_stop(run->arg);
 	}
-	mem_deref(run);
+	run_leave(run, prev);
 }
 
 static void record_begin(struct ivr_run *run)
@@ -803,10 +824,11 @@ static void http_result(struct ivr_run *run, int err, const char *why, long stat
 static void http_done(int err, const char *why, long status, const char *body, size_t len,
 		      void *arg)
 {
-	struct ivr_run *run = mem_ref(arg);
+	char prev[LOG_SESSION_ID_SIZE];
+	struct ivr_run *run = run_enter(arg, prev);
 
 	http_result(run, err, why, status, body, len);
-	mem_deref(run);
+	run_leave(run, prev);
 }
 
 static void stub_deliver(struct ivr_run *run)
@@ -1298,6 +1320,7 @@ static int load_vars(struct ivr_run *run, const struct ivr_call_info *ci)
 	var_set(run, "SystemCallerNumber", ci->caller);
 	var_set(run, "SystemCalleeNumber", ci->callee);
 	var_set(run, "SystemSessionId", ci->session_id);
+	snprintf(run->sid, sizeof(run->sid), "%s", ci->session_id ? ci->session_id : "");
 	var_set(run, "SystemUUI", ci->uui);
 	err |= set_num(run, "SystemSdkAppId", (int64_t)ci->sdkappid);
 	err |= set_num(run, "SystemStartTime", ci->start_ts);

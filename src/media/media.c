@@ -14,7 +14,9 @@ static void media_destructor(void *arg)
 	struct media *m = arg;
 
 	/* Workers first (they feed the recorder and the queue), then the threads they feed,
-	 * then the queue itself: messages still in it are dropped with it. */
+	 * then the queue itself: messages still in it are dropped with it. The collector
+	 * goes before the workers it reads. */
+	m->metrics = mem_deref(m->metrics);
 	for (unsigned i = 0; i < m->nworkers; i++)
 		mem_deref(m->workers[i]);
 	mem_deref(m->workers);
@@ -163,6 +165,8 @@ int media_alloc(struct media **mp, const struct media_conf *mc)
 	}
 	for (unsigned i = 0; i < m->nworkers && !err; i++)
 		err = media_worker_alloc(&m->workers[i], m, i);
+	if (!err)
+		err = media_metrics_register(m);
 	if (!err)
 		log_info("media", "%u workers, RTP %s ports %u-%u", m->nworkers, mc->rtp_ip,
 			 mc->port_min, mc->port_max);

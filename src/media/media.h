@@ -79,6 +79,10 @@ int media_prompt_file(struct media *m, const char *path, struct media_prompt **p
 /* Length of a prompt in 8 kHz samples. */
 size_t media_prompt_samples(const struct media_prompt *p);
 /* The prompt cache's state: bytes held, entries held, evictions so far. Thread-safe. */
+/* Any thread: every worker with streams has ticked within max_age_ms (an idle worker's
+ * timer is off, so it counts as ticking). For /readyz. */
+bool media_ticking(struct media *m, uint64_t max_age_ms);
+
 void media_cache_stats(struct media *m, size_t *bytesp, size_t *entriesp, size_t *evictedp);
 
 /* ---- streams -------------------------------------------------------------------- */

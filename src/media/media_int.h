@@ -217,6 +217,19 @@ struct wstream;
 
 int media_worker_alloc(struct media_worker **wp, struct media *m, unsigned idx);
 
+/* A worker's figures for /metrics, read on any thread (its relaxed atomics). */
+struct media_worker_fig {
+	unsigned streams;
+	uint64_t rtp_sent, rtp_received, rtp_lost;  /* lost: of the streams that ended */
+	uint64_t late_ticks, skipped_ticks;         /* expirations caught up / skipped */
+	uint64_t busy_us;                           /* time spent in ticks */
+	uint64_t tick_ms;                           /* clock_mono_ms of the last tick; 0 none */
+};
+void media_worker_figures(struct media_worker *w, struct media_worker_fig *f);
+
+/* ---- metrics.c: the workers' figures on /metrics ----------------------------------- */
+int media_metrics_register(struct media *m);
+
 struct wstream_start {
 	struct sa remote;
 	struct sa sig;              /* the peer's SIP address, unset when unknown */
@@ -311,6 +324,7 @@ struct media {
 	uint8_t *port_used;             /* one byte per pair, owned */
 	unsigned npairs, port_next;
 	uint32_t ssrc_seed;
+	struct metrics_collector *metrics; /* owned: the workers' figures on /metrics */
 };
 
 /* Posts to the control loop (any thread). Takes ownership of msg. */

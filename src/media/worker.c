@@ -182,6 +182,11 @@ struct media_worker {
 	unsigned slot_load[MEDIA_SLOTS];
 	uint64_t tick;
 	atomic_uint nstreams;
+	/* For /metrics (media_worker_figures): written by this worker only, read by scrapes.
+	 * Each packet adds to its stream's counter and to these, on the worker's own cache
+	 * lines: no other thread writes them, so the adds never contend. */
+	_Atomic uint64_t m_rtp_sent, m_rtp_recv, m_rtp_lost, m_late, m_skipped, m_busy_us;
+	_Atomic uint64_t m_tick_ms;  /* clock_mono_ms of the last tick */
 	/* receive buffers, reused */
 	struct mmsghdr rmsg[RX_BATCH];
 	struct iovec riov[RX_BATCH];
@@ -334,8 +339,11 @@ static void send_batch(struct wstream *ws, int fd, const struct sa *to, struct i
 	sent = sendmmsg(fd, msg, n, MSG_DONTWAIT);
 	if (sent < 0)
 		sent = 0;
-	if (fd == ws->fd_rtp)
+	if (fd == ws->fd_rtp) {
 		atomic_fetch_add_explicit(&ws->st_rtp_sent, (unsigned)sent, memory_order_relaxed);
+		atomic_fetch_add_explicit(&ws->w->m_rtp_sent, (unsigned)sent,
+					  memory_order_relaxed);
+	}
 	else
 		atomic_fetch_add_explicit(&ws->st_rtcp_sent, (unsigned)sent, memory_order_relaxed);
 }
@@ -785,6 +793,7 @@ static void rx_rtp(struct wstream *ws, const uint8_t *buf, size_t len, const str
 	if (!source_ok(ws, &rp, from))
 		return; /* not from our peer: not counted either, it says nothing of the call */
 	atomic_fetch_add_explicit(&ws->st_rtp_recv, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&ws->w->m_rtp_recv, 1, memory_order_relaxed);
 	rx_stats(ws, &rp, clock_mono_us());
 	ws->last_rx_ms = now;
 	ws->timed_out = false;
@@ -993,8 +1002,13 @@ static void stream_start(struct wstream *ws, const struct wstream_start *p)
 
 static void stream_free(struct media_worker *w, struct wstream *ws)
 {
+	int lost = atomic_load_explicit(&ws->st_lost, memory_order_relaxed);
+
 	if (ws->started) /* RFC 3550 6.6: say goodbye, so the peer's RTCP view ends cleanly */
 		rtcp_send(ws, clock_mono_ms(), true);
+	/* a stream's losses count when it ends (duplicates can make its running figure < 0) */
+	if (lost > 0)
+		atomic_fetch_add_explicit(&w->m_rtp_lost, (uint64_t)lost, memory_order_relaxed);
 	bridge_cut(ws);
 	BASE_ASSERT(ws->le.list == &w->streams, "a stream is freed from its own worker's list");
 	epoll_ctl(w->epfd, EPOLL_CTL_DEL, ws->fd_rtcp, NULL);
@@ -1035,8 +1049,11 @@ static void command_run(struct media_worker *w, struct wcmd *c)
 		list_append(&w->streams, &ws->le, ws);
 		ev.data.ptr = &ws->tag_rtcp;
 		epoll_ctl(w->epfd, EPOLL_CTL_ADD, ws->fd_rtcp, &ev);
-		if (atomic_fetch_add(&w->nstreams, 1) == 0)
+		if (atomic_fetch_add(&w->nstreams, 1) == 0) {
+			/* its timer was off: the first tick is 2 ms away, not overdue */
+			atomic_store_explicit(&w->m_tick_ms, clock_mono_ms(), memory_order_relaxed);
 			timer_set(w, true);
+		}
 		break;
 	}
 	case WCMD_START:
@@ -1188,17 +1205,27 @@ static void *worker_main(void *arg)
 			struct wtag *t = evs[i].data.ptr;
 
 			if (t->kind == 2) {
-				uint64_t exp = 0, now;
+				uint64_t exp = 0, now, t0;
 
 				if (read(w->tfd, &exp, sizeof(exp)) != sizeof(exp))
 					continue;
+				/* more than one expiration: the ticks after the first are late */
+				if (exp > 1)
+					atomic_fetch_add_explicit(&w->m_late, exp - 1,
+								  memory_order_relaxed);
 				if (exp > CATCH_UP_MAX) {
 					worker_skip(w, exp - CATCH_UP_MAX);
+					atomic_fetch_add_explicit(&w->m_skipped, exp - CATCH_UP_MAX,
+								  memory_order_relaxed);
 					exp = CATCH_UP_MAX;
 				}
-				now = clock_mono_ms();
+				t0 = clock_mono_us();
+				now = t0 / 1000;
 				while (exp--)
 					worker_tick(w, now);
+				atomic_store_explicit(&w->m_tick_ms, now, memory_order_relaxed);
+				atomic_fetch_add_explicit(&w->m_busy_us, clock_mono_us() - t0,
+							  memory_order_relaxed);
 			} else if (t->kind == 3) {
 				stop = commands_run(w);
 			} else if (!t->ws->dead) {
@@ -1331,4 +1358,16 @@ void media_wstream_stats(const struct wstream *ws, struct media_stats *st)
 	st->peer_lost = atomic_load_explicit(&w->st_peer_lost, memory_order_relaxed);
 	st->peer_jitter = atomic_load_explicit(&w->st_peer_jitter, memory_order_relaxed);
 	st->rtt_ms = atomic_load_explicit(&w->st_rtt_ms, memory_order_relaxed);
+}
+
+void media_worker_figures(struct media_worker *w, struct media_worker_fig *f)
+{
+	f->streams = atomic_load_explicit(&w->nstreams, memory_order_relaxed);
+	f->rtp_sent = atomic_load_explicit(&w->m_rtp_sent, memory_order_relaxed);
+	f->rtp_received = atomic_load_explicit(&w->m_rtp_recv, memory_order_relaxed);
+	f->rtp_lost = atomic_load_explicit(&w->m_rtp_lost, memory_order_relaxed);
+	f->late_ticks = atomic_load_explicit(&w->m_late, memory_order_relaxed);
+	f->skipped_ticks = atomic_load_explicit(&w->m_skipped, memory_order_relaxed);
+	f->busy_us = atomic_load_explicit(&w->m_busy_us, memory_order_relaxed);
+	f->tick_ms = atomic_load_explicit(&w->m_tick_ms, memory_order_relaxed);
 }

@@ -38,6 +38,7 @@
 #include <re_list.h>
 #include <re_hash.h>
 #include "base/base.h"
+#include "metrics/metrics.h"
 #include "push/push.h"
 #include "tenant/tenant.h"
 
@@ -48,6 +49,7 @@ enum {
 	TOKEN_CACHE_MAX_S = 3600,       /* a token without expires_in is kept this long */
 	TOKEN_MARGIN_S = 60,            /* refetch this long before expires_in */
 	PURGE_EVERY_MS = 60 * 60 * 1000,
+	PENDING_EVERY_MS = 1000,       /* the queue's depth for /metrics: a count a second */
 	DRAIN_POLL_MS = 50,
 	INSTS_HASH = 256,               /* buckets of the instance table */
 };
@@ -178,9 +180,12 @@ static void job_end(struct job *j, enum store_outbox_state state, bool attempted
 
 static void job_delivered(struct job *j)
 {
+	log_context_session(j->row->session_id, NULL);
 	log_debug("push", "%s %s of session %s delivered", j->row->action, j->row->id,
 		  j->row->session_id);
+	log_context_session(NULL, NULL);
 	atomic_fetch_add(&j->p->delivered, 1);
+	metrics_push_result(true);
 	job_end(j, STORE_OUTBOX_DELIVERED, true, 0, "");
 }
 
@@ -202,17 +207,21 @@ static void job_failed(struct job *j, const char *why)
 	uint32_t rnd = 0;
 
 	atomic_fetch_add(&j->p->failures, 1);
+	metrics_push_result(false);
+	log_context_session(j->row->session_id, NULL); /* the lines below are about it */
 	if (attempts > sched->n) {
 		log_warn("push", "%s %s of session %s (instance %" PRIu64 ") is dead after %u "
 			 "attempt%s: %s", j->row->action, j->row->id, j->row->session_id,
 			 j->row->sdkappid, attempts, attempts == 1 ? "" : "s", why);
 		atomic_fetch_add(&j->p->dead, 1);
+		log_context_session(NULL, NULL);
 		job_end(j, STORE_OUTBOX_DEAD, true, 0, why);
 		return;
 	}
 	(void)ids_random(&rnd, sizeof(rnd));
 	log_info("push", "%s %s of session %s failed (attempt %u): %s", j->row->action,
 		 j->row->id, j->row->session_id, attempts, why);
+	log_context_session(NULL, NULL);
 	job_end(j, STORE_OUTBOX_PENDING, true,
 		clock_unix_ms() + push_retry_delay_ms(sched->ms[attempts - 1],
 						      j->p->conf.jitter_pct, rnd), why);
@@ -966,10 +975,22 @@ int push_reconf(struct push *p, const struct push_conf *pc)
 	return 0;
 }
 
+/* The outbox's depth and its oldest pending row's age, for /metrics: read here, on the
+ * push thread, which may wait on the store; a failed read leaves the last figures. */
+static void pending_publish(struct push *p)
+{
+	uint64_t n;
+	int64_t oldest, now = clock_unix_ms();
+
+	if (store_outbox_pending(p->st, &n, &oldest))
+		return;
+	metrics_push_queue_set(n, oldest && oldest < now ? (uint64_t)(now - oldest) / 1000 : 0);
+}
+
 static void *push_main(void *arg)
 {
 	struct push *p = arg;
-	uint64_t next_poll = 0, next_purge = clock_mono_ms();
+	uint64_t next_poll = 0, next_purge = clock_mono_ms(), next_pending = 0;
 	int err = store_outbox_unlease(p->st);
 
 	if (err)
@@ -992,6 +1013,10 @@ static void *push_main(void *arg)
 		if (now >= next_purge) {
 			purge(p);
 			next_purge = now + PURGE_EVERY_MS;
+		}
+		if (now >= next_pending) {
+			pending_publish(p);
+			next_pending = now + PENDING_EVERY_MS;
 		}
 		now = clock_mono_ms();
 		/* A full claim may have left due rows behind; results may have unblocked a

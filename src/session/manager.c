@@ -532,11 +532,6 @@ size_t session_mgr_active(struct session_mgr *m)
 	return n + list_count(&m->active);
 }
 
-void session_mgr_dialq_stats(const struct session_mgr *m, struct dialq_stats *st)
-{
-	dialq_stats(m ? m->dialq : NULL, clock_mono_ms(), st);
-}
-
 /* After a restart: a session still waiting in the dial queue (never dialled) goes back
  * into it with the wait it had, and expires from there like any other; one dialled that
  * never rang and is young enough is queued again (it was acknowledged, and no call reached

@@ -80,9 +80,8 @@ void session_sip_trace(const char *session_id, uint64_t sdkappid, const char *ca
  * in the dial queue are not counted: a stopping cccd leaves them in the store, and the
  * next start dials them). */
 size_t session_mgr_active(struct session_mgr *m);
+/* Control loop, about once a second: sessions by state and the dial queue to /metrics. */
+void session_mgr_metrics_publish(struct session_mgr *m);
 
-/* The dial queue's depth and its oldest item's wait (dialq_stats), for any thread (a
- * metrics exporter); zeros before the manager's queue exists. */
-void session_mgr_dialq_stats(const struct session_mgr *m, struct dialq_stats *st);
 
 #endif

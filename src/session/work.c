@@ -10,6 +10,7 @@
 #include "ivr/ivr.h"
 #include "media/media.h"
 #include "records/records.h"
+#include "metrics/metrics.h"
 #include "session/session_int.h"
 
 static void work_destructor(void *arg)
@@ -110,6 +111,7 @@ static void finish(struct session_work *w, const struct store_session_end *end)
 	free(body);
 	free(rec_body);
 	free(vms);
+	metrics_call_ended(e.end_status, w->row->direction == 0);
 	log_info("session", "%s finished: EndStatus %d (%s), hung up by %s%s%s", w->row->id,
 		 e.end_status, records_end_status_string(e.end_status), e.hungup_side,
 		 e.end_reason[0] ? ": " : "", e.end_reason);

@@ -225,6 +225,37 @@ int store_outbox_due_instances(struct store *st, int64_t now_ms, store_outbox_in
 	return err == ENOENT ? 0 : err;
 }
 
+struct pending_count {
+	uint64_t n;
+	int64_t oldest_ms;
+};
+
+static int pending_row(struct db_stmt *q, void *arg)
+{
+	struct pending_count *pc = arg;
+
+	pc->n = (uint64_t)db_col_int64(q, 0);
+	pc->oldest_ms = db_col_int64(q, 1);
+	return 0;
+}
+
+int store_outbox_pending(struct store *st, uint64_t *np, int64_t *oldest_ms)
+{
+	struct pending_count pc = {0, 0};
+	int err;
+
+	if (!st || !np || !oldest_ms)
+		return EINVAL;
+	/* over the partial index of pending rows (outbox_due): their number, not the table's */
+	err = store_read(st, "SELECT count(*), coalesce(min(created_ms), 0) FROM outbox "
+			 "WHERE state = 0", NULL, NULL, pending_row, &pc, true);
+	if (err)
+		return err;
+	*np = pc.n;
+	*oldest_ms = pc.oldest_ms;
+	return 0;
+}
+
 struct claim_job {
 	int64_t now_ms, lease_ms;
 	unsigned max;

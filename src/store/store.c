@@ -25,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 #include "base/base.h"
+#include "metrics/metrics.h"
 #include "conf/conf.h"
 #include "store/store_int.h"
 
@@ -519,6 +520,7 @@ static void *writer_main(void *arg)
 	for (;;) {
 		struct list batch = LIST_INIT;
 		unsigned n = 0;
+		uint64_t t0;
 		int err;
 
 		while (!st->queue.head && !st->stopping)
@@ -536,7 +538,10 @@ static void *writer_main(void *arg)
 		}
 		pthread_mutex_unlock(&st->lock);
 
+		t0 = clock_mono_us();
 		err = batch_run(st, &batch);
+		if (!err)
+			metrics_store_commit(clock_mono_us() - t0, n);
 
 		pthread_mutex_lock(&st->lock);
 		st->batches++;

@@ -545,6 +545,9 @@ int store_outbox_claim(struct store *st, int64_t now_ms, int64_t lease_ms, unsig
 /* Drops every lease, so rows claimed by a process that died are due again. At start, by
  * the only deliverer. Blocking. */
 int store_outbox_unlease(struct store *st);
+/* Rows still pending (not delivered, not dead) and the created_ms (Unix ms) of the oldest,
+ * 0 when none: for /metrics. A read; blocks (the push thread calls it). */
+int store_outbox_pending(struct store *st, uint64_t *np, int64_t *oldest_ms);
 
 /* The outcome of one attempt. */
 struct store_outbox_result {

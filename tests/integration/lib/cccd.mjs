@@ -174,14 +174,18 @@ function connectOk(port) {
 // more keys for [media].
 // opts.storePath: the database file (default: in the temporary folder), opts.storeLines:
 // more keys for [store]; opts.pushLines: more keys for [push]; opts.env: more environment variables for the process.
+// opts.logFormat: [log] format ("text"). The admin listener ([admin] listen: /metrics,
+// /healthz, /readyz) gets a free port (d.adminPort; d.admin(path) fetches one) unless
+// opts.sections has an [admin] section of its own.
 export async function startCccd(opts = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cccd-it-"));
   const rtp = opts.rtpPorts ? null : await portRange(opts.rtpCount || 40);
   const [rtpMin, rtpMax] = opts.rtpPorts || [rtp.min, rtp.max];
   const confPath = path.join(dir, "cccd.conf");
-  const writeConf = (apiPort, sipPort) => fs.writeFileSync(confPath, [
-    "[log]", `level = ${opts.logLevel || "info"}`,
+  const writeConf = (apiPort, sipPort, adminPort) => fs.writeFileSync(confPath, [
+    "[log]", `level = ${opts.logLevel || "info"}`, `format = ${opts.logFormat || "text"}`,
     "[api]", `listen = 127.0.0.1:${apiPort}`, ...(opts.apiLines || []),
+    ...(opts.sections && opts.sections.includes("[admin]") ? [] : ["[admin]", `listen = 127.0.0.1:${adminPort}`]),
     "[store]", `path = ${opts.storePath || `${dir}/cccd.db`}`, ...(opts.storeLines || []),
     "[sip]", `listen = udp ${opts.sipIp || "127.0.0.1"}:${sipPort}`, "ring_timeout = 10",
     ...(opts.inboundFrom === null ? [] : [`inbound_from = ${opts.inboundFrom || "127.0.0.1"}`]),
@@ -196,10 +200,11 @@ export async function startCccd(opts = {}) {
   ].join("\n") + "\n");
   const apiPort = await freePort();
   const sipPort = await freePort();
-  writeConf(apiPort, sipPort);
+  const adminPort = await freePort();
+  writeConf(apiPort, sipPort, adminPort);
 
   const d = {
-    dir, confPath, apiPort, sipPort, endpoint: `127.0.0.1:${apiPort}`, proc: null, log: "",
+    dir, confPath, apiPort, sipPort, adminPort, endpoint: `127.0.0.1:${apiPort}`, proc: null, log: "",
     started: false,
     async start() {
       // The first start takes new ports if its own were taken in the moment between the
@@ -213,8 +218,9 @@ export async function startCccd(opts = {}) {
           if (this.started || attempt === 5 || !/cannot listen/.test(this.log)) throw e;
           this.apiPort = await freePort();
           this.sipPort = await freePort();
+          this.adminPort = await freePort();
           this.endpoint = `127.0.0.1:${this.apiPort}`;
-          writeConf(this.apiPort, this.sipPort);
+          writeConf(this.apiPort, this.sipPort, this.adminPort);
         }
       }
     },
@@ -236,6 +242,11 @@ export async function startCccd(opts = {}) {
       const end = Date.now() + timeoutMs;
       while (!re.test(this.log) && Date.now() < end) await sleep(50);
       assert.match(this.log, re, message);
+    },
+    // GET on the admin listener ([admin] listen): {status, body}.
+    async admin(pathname) {
+      const r = await fetch(`http://127.0.0.1:${this.adminPort}${pathname}`);
+      return { status: r.status, body: await r.text(), type: r.headers.get("content-type") };
     },
     // kill -9: no cleanup at all.
     async kill() {
