@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "httpd/httpd.h"
+#include "httptls/httptls.h"
 
 struct admin;
 struct conf;
@@ -16,6 +17,7 @@ struct conf_err;
 /* [admin]; docs/configuration.md. */
 struct admin_conf {
 	struct httpd_listen listen;    /* listen = 127.0.0.1:9100; "" = no admin listener */
+	struct http_tls_conf tls;      /* tls_cert, tls_key: HTTPS (httptls.h) */
 };
 
 int admin_conf_read(const struct conf *cf, struct admin_conf *ac, struct conf_err *err);

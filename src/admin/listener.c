@@ -13,15 +13,19 @@
 
 struct admin {
 	struct MHD_Daemon *mhd;   /* owned */
+	struct http_tls *tls;     /* owned; NULL = plain HTTP; outlives mhd */
 	admin_ready_h *readyh;
 	void *arg;
 };
 
 int admin_conf_read(const struct conf *cf, struct admin_conf *ac, struct conf_err *err)
 {
+	const struct conf_section *sec = conf_section_first(cf, "admin");
+	int rc;
+
 	memset(ac, 0, sizeof(*ac));
-	return httpd_listen_read(conf_section_first(cf, "admin"), "listen", "127.0.0.1:9100",
-				 &ac->listen, err);
+	rc = httpd_listen_read(sec, "listen", "127.0.0.1:9100", &ac->listen, err);
+	return rc ? rc : http_tls_conf_read(sec, &ac->tls, err);
 }
 
 static enum MHD_Result answer(struct MHD_Connection *conn, unsigned status, const char *type,
@@ -97,18 +101,20 @@ static void admin_destructor(void *arg)
 
 	if (a->mhd)
 		MHD_stop_daemon(a->mhd);
+	mem_deref(a->tls);
 }
 
 int admin_start(struct admin **ap, const struct admin_conf *ac, admin_ready_h *readyh,
 		void *arg)
 {
-	static const struct MHD_OptionItem opts[] = {
+	/* The listener's limits, then the certificate and key when [admin] has them. */
+	struct MHD_OptionItem opts[2 + HTTPTLS_MHD_OPTIONS] = {
 		{MHD_OPTION_CONNECTION_LIMIT, 64, NULL},
 		{MHD_OPTION_CONNECTION_TIMEOUT, 10, NULL},
-		{MHD_OPTION_END, 0, NULL},
 	};
 	struct admin *a;
-	int err;
+	unsigned flags;
+	int err = 0;
 
 	if (!ap || !ac || !readyh)
 		return EINVAL;
@@ -119,13 +125,20 @@ int admin_start(struct admin **ap, const struct admin_conf *ac, admin_ready_h *r
 		return ENOMEM;
 	a->readyh = readyh;
 	a->arg = arg;
-	err = httpd_start(&a->mhd, "admin", &ac->listen, 1, 0, handle, a, opts);
+	if (http_tls_on(&ac->tls))
+		err = http_tls_load(&a->tls, &ac->tls);
 	if (err) {
 		mem_deref(a);
 		return err;
 	}
-	log_info("admin", "listening on %s:%u (/metrics, /healthz, /readyz)", ac->listen.host,
-		 ac->listen.port);
+	flags = http_tls_mhd_options(a->tls, &opts[2]);
+	err = httpd_start(&a->mhd, "admin", &ac->listen, 1, flags, handle, a, opts);
+	if (err) {
+		mem_deref(a);
+		return err;
+	}
+	log_info("admin", "listening on %s:%u (%s: /metrics, /healthz, /readyz)", ac->listen.host,
+		 ac->listen.port, a->tls ? "HTTPS" : "HTTP");
 	*ap = a;
 	return 0;
 }

@@ -45,7 +45,8 @@ const cdrs = (call) => call("DescribeTelCdr", { SdkAppId: APP, StartTimeStamp: N
 https.globalAgent.options.ca = fs.readFileSync(ca.cert);
 
 before(async () => {
-  d = await startCccd({ apiLines: [`tls_cert = ${api.cert}`, `tls_key = ${api.key}`], logLevel: "info" });
+  d = await startCccd({ apiLines: [`tls_cert = ${api.cert}`, `tls_key = ${api.key}`], logLevel: "info",
+    adminLines: [`tls_cert = ${api.cert}`, `tls_key = ${api.key}`] });
   t = d.addTenant(APP, { ivrs: ["4600:autoOutbound"], numbers: ["008675512345678"] });
 });
 
@@ -72,6 +73,22 @@ test("the official SDK over HTTPS: every sign mode, GET and POST", async () => {
   const res = await bad.DescribeTelCdr({ SdkAppId: APP, StartTimeStamp: NOW - 600,
     EndTimeStamp: NOW + 60, PageSize: 10, PageNumber: 0 });
   assert.equal(res.err, "AuthFailure.SignatureFailure");
+});
+
+test("the admin listener over HTTPS: /healthz and /metrics with the CA, plain HTTP refused", async () => {
+  await d.waitLog(/admin: listening on 127\.0\.0\.1:\d+ \(HTTPS/, "the admin listener says it serves HTTPS");
+  const get = (p) => new Promise((resolve, reject) => {
+    https.get({ host: "127.0.0.1", port: d.adminPort, path: p, ca: fs.readFileSync(ca.cert) }, (res) => {
+      let body = "";
+      res.on("data", (b) => { body += b; });
+      res.on("end", () => resolve({ status: res.statusCode, body }));
+    }).on("error", reject);
+  });
+  assert.equal((await get("/healthz")).status, 200);
+  const m = await get("/metrics");
+  assert.equal(m.status, 200);
+  assert.match(m.body, /^# HELP cccd_/m);
+  await assert.rejects(fetch(`http://127.0.0.1:${d.adminPort}/healthz`), "plain HTTP gets no answer");
 });
 
 test("ccc call over HTTPS, trusting the CA of CCC_CA_FILE", () => {

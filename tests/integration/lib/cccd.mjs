@@ -176,7 +176,7 @@ function connectOk(port) {
 // more keys for [store]; opts.pushLines: more keys for [push]; opts.env: more environment variables for the process.
 // opts.logFormat: [log] format ("text"). The admin listener ([admin] listen: /metrics,
 // /healthz, /readyz) gets a free port (d.adminPort; d.admin(path) fetches one) unless
-// opts.sections has an [admin] section of its own.
+// opts.sections has an [admin] section of its own; opts.adminLines: more keys for [admin].
 export async function startCccd(opts = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cccd-it-"));
   const rtp = opts.rtpPorts ? null : await portRange(opts.rtpCount || 40);
@@ -185,7 +185,7 @@ export async function startCccd(opts = {}) {
   const writeConf = (apiPort, sipPort, adminPort) => fs.writeFileSync(confPath, [
     "[log]", `level = ${opts.logLevel || "info"}`, `format = ${opts.logFormat || "text"}`,
     "[api]", `listen = 127.0.0.1:${apiPort}`, ...(opts.apiLines || []),
-    ...(opts.sections && opts.sections.includes("[admin]") ? [] : ["[admin]", `listen = 127.0.0.1:${adminPort}`]),
+    ...(opts.sections && opts.sections.includes("[admin]") ? [] : ["[admin]", `listen = 127.0.0.1:${adminPort}`, ...(opts.adminLines || [])]),
     "[store]", `path = ${opts.storePath || `${dir}/cccd.db`}`, ...(opts.storeLines || []),
     "[sip]", `listen = udp ${opts.sipIp || "127.0.0.1"}:${sipPort}`, "ring_timeout = 10",
     ...(opts.inboundFrom === null ? [] : [`inbound_from = ${opts.inboundFrom || "127.0.0.1"}`]),
