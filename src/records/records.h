@@ -122,10 +122,19 @@ enum records_access records_link_check(const struct records_links *l, const char
  * before `before_s` (Unix s); *countp gets how many. Blocking (disk). */
 int records_sweep(const char *dir, int64_t before_s, unsigned *countp);
 
-/* A thread that runs records_sweep for files older than retention_days and, with st and
- * sip_trace_days, deletes the SIP traces older than that (store_sip_trace_purge), at start
- * and then every hour; no thread when neither is on. mem_deref stops it at once, even
- * mid-wait. */
+/* Deletes a deleted session's recording files (store_erased_session: the call's file and
+ * the JSON array of its voicemails', relative to dir; names not of the records_file_* form
+ * of that instance are left alone); *countp is increased by how many went. Blocking. */
+int records_session_files_delete(const char *dir, uint64_t sdkappid, const char *record_file,
+				 const char *voicemail_files, unsigned *countp);
+
+/* A thread that, at start and then every hour, deletes what is past its retention
+ * period. Without st: recordings older than retention_days (records_sweep). With st:
+ * per instance, with the instance's own period (0 = kept for ever) or else
+ * retention_days, its recordings by age and its finished sessions with every row about
+ * them and their recording files (store_sessions_expire, in small batches); and the SIP
+ * traces older than sip_trace_days (store_sip_trace_purge). No thread without st and
+ * retention_days. mem_deref stops it at once, even mid-wait. */
 struct records_cleaner;
 struct store;
 int records_cleaner_alloc(struct records_cleaner **cp, struct store *st, uint32_t sip_trace_days,

@@ -1,6 +1,9 @@
-/* retention: deleting recordings older than [records] retention_days, on a thread of its
- * own (directory walks and unlinks are disk work that must not reach the control loop or
- * the API threads). Only files named as records_file_* name them are touched. */
+/* retention: deleting what is older than its retention period, on a thread of its own
+ * (directory walks, unlinks and long series of deletes are work that must not reach the
+ * control loop or the API threads): recordings by the age of their file, finished sessions
+ * with all their rows (store_sessions_expire) and their recording files, and SIP traces.
+ * The period is per instance (instances.retention_days, CccdModifyInstance), else
+ * [records] retention_days. Only files named as records_file_* name them are touched. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -11,13 +14,18 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <jansson.h>
 #include <re_types.h>
 #include <re_mem.h>
 #include "base/base.h"
 #include "records/records.h"
 #include "store/store.h"
 
-enum { SWEEP_EVERY_S = 3600 };
+enum {
+	SWEEP_EVERY_S = 3600,
+	EXPIRE_BATCH = 200,   /* sessions per write: the writer is held for one batch only */
+	EXPIRE_PAUSE_MS = 20, /* between batches, so the writer serves others in between */
+};
 
 /* Owner: main. */
 struct records_cleaner {
@@ -88,6 +96,154 @@ int records_sweep(const char *dir, int64_t before_s, unsigned *countp)
 	return 0;
 }
 
+/* One file of the session, relative to dir, if it has the form of the instance's. */
+static void file_delete(int dfd, uint64_t sdkappid, const char *file, unsigned *count)
+{
+	if (!file[0] || !records_file_ok(file, sdkappid))
+		return;
+	if (!unlinkat(dfd, file, 0))
+		(*count)++;
+	else if (errno != ENOENT)
+		log_warn("records", "cannot delete %s: %s", file, strerror(errno));
+}
+
+int records_session_files_delete(const char *dir, uint64_t sdkappid, const char *record_file,
+				 const char *voicemail_files, unsigned *countp)
+{
+	json_t *vm, *v;
+	unsigned count = 0;
+	size_t i;
+	int dfd;
+
+	if (!dir || !record_file || !countp)
+		return EINVAL;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return errno == ENOENT ? 0 : errno;
+	file_delete(dfd, sdkappid, record_file, &count);
+	vm = voicemail_files ? json_loads(voicemail_files, 0, NULL) : NULL;
+	json_array_foreach(vm, i, v) {
+		if (json_is_string(v))
+			file_delete(dfd, sdkappid, json_string_value(v), &count);
+	}
+	json_decref(vm);
+	close(dfd);
+	*countp += count;
+	return 0;
+}
+
+struct expire_files {
+	const char *dir;
+	unsigned count;
+};
+
+static void expired_files(uint64_t sdkappid, const struct store_erased_session *s, void *arg)
+{
+	struct expire_files *f = arg;
+
+	records_session_files_delete(f->dir, sdkappid, s->record_file, s->voicemail_files,
+				     &f->count);
+}
+
+static bool stopping(struct records_cleaner *c)
+{
+	bool stop;
+
+	pthread_mutex_lock(&c->lock);
+	stop = c->stop;
+	pthread_mutex_unlock(&c->lock);
+	return stop;
+}
+
+struct instance_days {
+	uint64_t sdkappid;
+	uint32_t days;
+};
+
+struct instance_list {
+	struct instance_days *v;  /* mem array */
+	size_t n;
+	uint32_t default_days;
+};
+
+static int instance_listed(uint64_t sdkappid, int32_t days, void *arg)
+{
+	struct instance_list *l = arg;
+	uint32_t eff = days < 0 ? l->default_days : (uint32_t)days;
+	struct instance_days *v;
+
+	if (!eff)
+		return 0;
+	v = mem_realloc(l->v, (l->n + 1) * sizeof(*v));
+	if (!v)
+		return ENOMEM;
+	l->v = v;
+	l->v[l->n++] = (struct instance_days){sdkappid, eff};
+	return 0;
+}
+
+/* One instance past its period: its recording files by age, then its sessions in
+ * batches until none is due (or the thread is told to stop). */
+static void instance_expire(struct records_cleaner *c, const struct instance_days *in)
+{
+	const int64_t before_s = clock_unix_s() - (int64_t)in->days * 86400;
+	struct expire_files f = {c->dir, 0};
+	struct store_erased sum = {0};
+	char name[24];
+	unsigned n = 0;
+	int err = 0, dfd;
+
+	snprintf(name, sizeof(name), "%llu", (unsigned long long)in->sdkappid);
+	dfd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		sweep_instance(dfd, name, before_s, &n);
+		close(dfd);
+	}
+	for (;;) {
+		struct store_erased b = {0};
+
+		err = store_sessions_expire(c->st, in->sdkappid, before_s, EXPIRE_BATCH, &b,
+					    expired_files, &f);
+		if (err)
+			break;
+		sum.sessions += b.sessions;
+		sum.key_presses += b.key_presses;
+		sum.path_steps += b.path_steps;
+		sum.sip_messages += b.sip_messages;
+		sum.pushes += b.pushes;
+		if (b.sessions < EXPIRE_BATCH || stopping(c))
+			break;
+		{
+			struct timespec ts = {0, EXPIRE_PAUSE_MS * 1000000L};
+
+			nanosleep(&ts, NULL);
+		}
+	}
+	if (err)
+		log_warn("records", "retention: sessions of instance %s not deleted: %s", name,
+			 strerror(err));
+	if (sum.sessions || n + f.count)
+		log_info("records", "retention: instance %s, older than %u days: %llu sessions "
+			 "(%llu key presses, %llu path steps, %llu SIP messages, %llu pushes), "
+			 "%u recordings deleted", name, in->days,
+			 (unsigned long long)sum.sessions, (unsigned long long)sum.key_presses,
+			 (unsigned long long)sum.path_steps, (unsigned long long)sum.sip_messages,
+			 (unsigned long long)sum.pushes, n + f.count);
+}
+
+/* With the store: every instance by its own period (or the default). */
+static void sessions_expire(struct records_cleaner *c)
+{
+	struct instance_list l = {NULL, 0, c->retention_days};
+	int err = store_instances_retention(c->st, instance_listed, &l);
+
+	if (err)
+		log_warn("records", "retention: cannot read the instances: %s", strerror(err));
+	for (size_t i = 0; !err && i < l.n && !stopping(c); i++)
+		instance_expire(c, &l.v[i]);
+	mem_deref(l.v);
+}
+
 static void *cleaner_main(void *arg)
 {
 	struct records_cleaner *c = arg;
@@ -100,7 +256,9 @@ static void *cleaner_main(void *arg)
 		int err;
 
 		pthread_mutex_unlock(&c->lock);
-		err = c->retention_days ? records_sweep(c->dir, before, &n) : 0;
+		if (c->st)
+			sessions_expire(c);
+		err = !c->st && c->retention_days ? records_sweep(c->dir, before, &n) : 0;
 		if (err && err != ENOENT)
 			log_warn("records", "retention: cannot read %s: %s", c->dir, strerror(err));
 		else if (n)
@@ -149,7 +307,8 @@ int records_cleaner_alloc(struct records_cleaner **cp, struct store *st, uint32_
 	if (!cp || !dir || strlen(dir) >= sizeof(c->dir))
 		return EINVAL;
 	*cp = NULL;
-	if (!retention_days && !(st && sip_trace_days))
+	/* With a store, instances may have their own periods (and get them at run time). */
+	if (!retention_days && !st)
 		return 0;
 	c = mem_zalloc(sizeof(*c), cleaner_destructor);
 	if (!c)

@@ -205,6 +205,10 @@ static const char *const migrations[] = {
 	 * after a restart, a session never dialled goes back into the queue, one dialled and
 	 * never rung is redialled only while young (docs/architecture.md §Dial queue). */
 	"ALTER TABLE sessions ADD COLUMN dialled_ms INTEGER NOT NULL DEFAULT 0;",
+
+	/* 14: per-instance retention of sessions and recordings, in days (-1 = [records]
+	 * retention_days, 0 = kept for ever; docs/operations.md §Retention). */
+	"ALTER TABLE instances ADD COLUMN retention_days INTEGER NOT NULL DEFAULT -1;",
 };
 
 static int version_get(struct db_conn *c, int *versionp)

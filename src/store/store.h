@@ -92,6 +92,8 @@ struct store_instance {
 	uint32_t ai_channels;       /* licensed AI concurrency */
 	bool record_calls;          /* record every answered call (`ccc admin instance-set
 				       --record yes`) */
+	int32_t retention_days;     /* sessions and recordings kept this long; -1 = [records]
+				       retention_days, 0 = for ever */
 };
 
 enum store_ivr_type {
@@ -168,11 +170,13 @@ int store_instance_get(struct store *st, uint64_t sdkappid, struct store_instanc
  * Blocking (durable). */
 struct store_licence {
 	uint64_t sdkappid;
-	bool set_edition, set_package_expires_at, set_ai_channels, set_record_calls;
+	bool set_edition, set_package_expires_at, set_ai_channels, set_record_calls,
+		set_retention_days;
 	enum store_edition edition;
 	int64_t package_expires_at;
 	uint32_t ai_channels;
 	bool record_calls;
+	int32_t retention_days;
 };
 
 int store_instance_licence(struct store *st, const struct store_licence *l);
@@ -611,5 +615,56 @@ int store_sip_trace_get(struct store *st, uint64_t sdkappid, const char *session
 /* Deletes the messages written before before_ms; blocking (a write), for the retention
  * thread. */
 int store_sip_trace_purge(struct store *st, int64_t before_ms, unsigned *countp);
+
+/* ---- data over time: retention, erasure, backups (erase.c, backup.c) ---------------- */
+
+/* What a retention or erasure batch deleted: sessions (with their variables, evidence and
+ * transfer legs, columns of the session row), key presses, IVR path steps, SIP messages,
+ * pushes (outbox rows: delivered, dead, and for an erasure pending ones too). */
+struct store_erased {
+	uint64_t sessions, key_presses, path_steps, sip_messages, pushes;
+};
+
+/* A deleted session's recording files, as stored (relative to recording_dir): the call's
+ * ("" = none) and the voicemails' (a JSON array of file names). */
+struct store_erased_session {
+	char id[33];
+	char record_file[256];
+	char *voicemail_files;
+};
+typedef void (store_erased_h)(uint64_t sdkappid, const struct store_erased_session *s,
+			      void *arg);
+
+/* Each instance with its own retention in days (-1 = the [records] retention_days default,
+ * 0 = kept for ever), in sdkappid order. */
+typedef int (store_retention_h)(uint64_t sdkappid, int32_t retention_days, void *arg);
+int store_instances_retention(struct store *st, store_retention_h *h, void *arg);
+
+/* One batch of retention: deletes at most max (1..1000) finished sessions of the instance
+ * that ended before ended_before_s (Unix s) and have no push still pending, with all their
+ * rows, in one write; *out gets the counts (out->sessions < max: nothing more is due), and
+ * after the commit h (may be NULL) gets each deleted session's files. Unfinished sessions
+ * are never touched. Blocking (a durable write). */
+int store_sessions_expire(struct store *st, uint64_t sdkappid, int64_t ended_before_s,
+			  unsigned max, struct store_erased *out, store_erased_h *h, void *arg);
+
+/* One batch of erasure: the same for at most max finished sessions of the instance where
+ * `number` (normalised, as stored) is caller or callee, pending pushes included. EBUSY,
+ * and nothing deleted, while a session of that number is unfinished. Called until
+ * out->sessions < max. Blocking (a durable write). */
+int store_number_erase(struct store *st, uint64_t sdkappid, const char *number, unsigned max,
+		       struct store_erased *out, store_erased_h *h, void *arg);
+
+/* An online copy of the SQLite database of sc into the new file `out` (EEXIST if it
+ * exists), through SQLite's backup API on a read transaction of its own: the copy is the
+ * database as it was when the backup began, and a cccd writing meanwhile is never blocked
+ * (WAL: readers and the writer do not wait for each other). Copies `pages_per_step` pages
+ * at a time (0 = 256), pausing between steps. ENOTSUP for PostgreSQL (pg_dump: see
+ * docs/operations.md). Blocking; for the command-line tool. */
+int store_backup(const struct store_conf *sc, const char *out, unsigned pages_per_step);
+
+/* PRAGMA integrity_check of the SQLite database at path: 0 when it answers "ok", EBADMSG
+ * (the first finding in why) when it does not, or an errno value. */
+int store_integrity_check(const char *path, char *why, size_t whysz);
 
 #endif

@@ -277,7 +277,8 @@ static int licence_write(struct store_conn *c, void *arg)
 				     "edition = coalesce(?, edition), "
 				     "package_expires_at = coalesce(?, package_expires_at), "
 				     "ai_channels = coalesce(?, ai_channels), "
-				     "record = coalesce(?, record) WHERE sdkappid = ?");
+				     "record = coalesce(?, record), "
+				     "retention_days = coalesce(?, retention_days) WHERE sdkappid = ?");
 	int err;
 
 	if (!s)
@@ -291,7 +292,9 @@ static int licence_write(struct store_conn *c, void *arg)
 		db_bind_int64(s, 3, l->ai_channels);
 	if (l->set_record_calls)
 		db_bind_int64(s, 4, l->record_calls ? 1 : 0);
-	db_bind_int64(s, 5, (int64_t)l->sdkappid);
+	if (l->set_retention_days)
+		db_bind_int64(s, 5, l->retention_days);
+	db_bind_int64(s, 6, (int64_t)l->sdkappid);
 	err = step_done(c, s);
 	return !err && db_changes(c->db) == 0 ? ENOENT : err;
 }
@@ -314,6 +317,7 @@ static int instance_row(struct db_stmt *s, void *out)
 	in->package_expires_at = db_col_int64(s, 4);
 	in->ai_channels = (uint32_t)db_col_int64(s, 5);
 	in->record_calls = db_col_int64(s, 6) != 0;
+	in->retention_days = (int32_t)db_col_int64(s, 7);
 	return 0;
 }
 
@@ -323,7 +327,7 @@ int store_instance_get(struct store *st, uint64_t sdkappid, struct store_instanc
 		return EINVAL;
 	memset(out, 0, sizeof(*out));
 	return store_read(st, "SELECT sdkappid, account_id, name, edition, package_expires_at, "
-			"ai_channels, record FROM instances WHERE sdkappid = ?",
+			"ai_channels, record, retention_days FROM instances WHERE sdkappid = ?",
 			bind_u64, &sdkappid, instance_row, out, true);
 }
 
