@@ -47,7 +47,8 @@ static enum api_code instance_run(const struct api_ctx *ctx, const json_t *p, js
 	    json_object_set_new(out, "PackageExpiresAt",
 				json_integer((json_int_t)inst.package_expires_at)) ||
 	    json_object_set_new(out, "AIChannels", json_integer(inst.ai_channels)) ||
-	    json_object_set_new(out, "RecordCalls", json_boolean(inst.record_calls)))
+	    json_object_set_new(out, "RecordCalls", json_boolean(inst.record_calls)) ||
+	    json_object_set_new(out, "RetentionDays", json_integer(inst.retention_days)))
 		return api_fail(e, API_INTERNAL_ERROR, "Out of memory.");
 	return API_OK;
 }

@@ -1,5 +1,5 @@
 /* CccdModifyInstance: an operator sets an instance's licences — edition, package expiry,
- * AI channels (docs/admin-api.md). Any instance, whoever owns it; a tenant credential gets
+ * AI channels — and how long its sessions and recordings are kept (docs/admin-api.md). Any instance, whoever owns it; a tenant credential gets
  * UnauthorizedOperation. CreateIVRSession reads the instance per request, so a change
  * applies to the next request. */
 #include <errno.h>
@@ -12,6 +12,7 @@ static const struct api_field fields[] = {
 	{"Edition", API_T_STRING, false, false, 1, 16, 0, NULL, NULL},
 	{"PackageExpiresAt", API_T_INT64, false, false, 0, INT64_MAX, 0, NULL, NULL},
 	{"AIChannels", API_T_UINT64, false, false, 0, 100000, 0, NULL, NULL},
+	{"RetentionDays", API_T_INT64, false, false, -1, 36500, 0, NULL, NULL},
 	{NULL},
 };
 
@@ -22,10 +23,13 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 	const char *edition = json_string_value(json_object_get(p, "Edition"));
 	const json_t *expires = json_object_get(p, "PackageExpiresAt");
 	const json_t *ai = json_object_get(p, "AIChannels");
+	const json_t *days = json_object_get(p, "RetentionDays");
 	struct store_licence l = {.sdkappid = sdkappid, .set_package_expires_at = expires != NULL,
 				  .set_ai_channels = ai != NULL,
 				  .package_expires_at = json_integer_value(expires),
-				  .ai_channels = (uint32_t)json_integer_value(ai)};
+				  .ai_channels = (uint32_t)json_integer_value(ai),
+				  .set_retention_days = days != NULL,
+				  .retention_days = (int32_t)json_integer_value(days)};
 	struct store_instance inst;
 	enum api_code rc;
 	int err;
@@ -57,7 +61,8 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 							     ? "advanced" : "standard")) ||
 	    json_object_set_new(out, "PackageExpiresAt",
 				json_integer((json_int_t)inst.package_expires_at)) ||
-	    json_object_set_new(out, "AIChannels", json_integer(inst.ai_channels)))
+	    json_object_set_new(out, "AIChannels", json_integer(inst.ai_channels)) ||
+	    json_object_set_new(out, "RetentionDays", json_integer(inst.retention_days)))
 		return api_fail(e, API_INTERNAL_ERROR, "Out of memory.");
 	return API_OK;
 }

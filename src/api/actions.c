@@ -29,6 +29,7 @@ static const struct api_action *const actions[] = {
 	&api_action_cccd_describe_credentials,
 	&api_action_cccd_disable_credential,
 	&api_action_cccd_drain_node,
+	&api_action_cccd_erase_phone_number,
 };
 
 enum { N_ACTIONS = sizeof(actions) / sizeof(actions[0]) };

@@ -48,6 +48,7 @@ enum api_code {
 	API_FAILED_OPERATION_AI_CONCURRENT_NO_PACKAGE,
 	API_FAILED_OPERATION_AI_CONCURRENT_OVER_FREQUENCY,
 	API_FAILED_OPERATION_CALL_OUT_FAILED,
+	API_FAILED_OPERATION_SESSIONS_IN_PROGRESS, /* cccd's own: erasure of a number in a call */
 	API_LIMIT_EXCEEDED,
 	API_RESOURCE_UNAVAILABLE,
 	API_CODE_COUNT
@@ -279,6 +280,7 @@ extern const struct api_action api_action_cccd_create_credential;
 extern const struct api_action api_action_cccd_describe_credentials;
 extern const struct api_action api_action_cccd_disable_credential;
 extern const struct api_action api_action_cccd_drain_node;
+extern const struct api_action api_action_cccd_erase_phone_number;
 
 /* UnauthorizedOperation unless the caller's account is an operator account. */
 enum api_code api_operator(const struct api_ctx *ctx, struct api_error *e);

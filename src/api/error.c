@@ -44,6 +44,7 @@ static const char *const code_names[API_CODE_COUNT] = {
 	[API_FAILED_OPERATION_AI_CONCURRENT_OVER_FREQUENCY] =
 		"FailedOperation.AIConcurrentOverFrequency",
 	[API_FAILED_OPERATION_CALL_OUT_FAILED] = "FailedOperation.CallOutFailed",
+	[API_FAILED_OPERATION_SESSIONS_IN_PROGRESS] = "FailedOperation.SessionsInProgress",
 	[API_LIMIT_EXCEEDED] = "LimitExceeded",
 	[API_RESOURCE_UNAVAILABLE] = "ResourceUnavailable",
 };

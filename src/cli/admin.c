@@ -27,6 +27,7 @@ static int admin_usage(void)
 		"           [--rules default|demo|FILE]\n"
 		"       ccc admin --config FILE instance-set --sdkappid N [--edition E]\n"
 		"           [--package-expires UNIX_S] [--ai-channels N] [--record yes|no]\n"
+		"           [--retention-days DAYS]\n"
 		"       ccc admin --config FILE number-set --sdkappid N --number NUMBER\n"
 		"           [--state 1|2|4|5] [--class platform|own] [--outbound yes|no]\n"
 		"           [--inbound-ivr ID]   (0 = no inbound IVR)\n"
@@ -36,6 +37,7 @@ static int admin_usage(void)
 		"       ccc admin --config FILE operator-add [--name NAME]\n"
 		"       ccc admin --config FILE credential-add --account ID\n"
 		"       ccc admin --config FILE credential-disable --secret-id AKID...\n"
+		"       ccc admin --config FILE backup --out PATH\n"
 		"  instance-set changes only the options given (at least one).\n"
 		"  TYPE is inbound, autoOutbound or survey; without FILE the IVR is a flow\n"
 		"  that hangs up at once. tenant-add prints the new account's credentials.\n"
@@ -43,7 +45,10 @@ static int admin_usage(void)
 		"  the next request, without a restart. operator-add prints the credentials\n"
 		"  of a new operator account (admin actions on every instance,\n"
 		"  docs/admin-api.md). credential-add prints a new credential of an account\n"
-		"  (one that lost its keys); credential-disable revokes one (docs/security.md).\n");
+		"  (one that lost its keys); credential-disable revokes one (docs/security.md).\n"
+		"  backup copies the SQLite database while cccd runs, and checks the copy\n"
+		"  (docs/operations.md, Backups). --retention-days: sessions and recordings\n"
+		"  kept this long, -1 = [records] retention_days, 0 = for ever.\n");
 	return 2;
 }
 
@@ -303,7 +308,10 @@ static const char *opt_str(int argc, char **argv, const char *name)
 	return NULL;
 }
 
-enum { ADMIN_MAX_AI_CHANNELS = 100000 }; /* as CccdModifyInstance's AIChannels */
+enum {
+	ADMIN_MAX_AI_CHANNELS = 100000,   /* as CccdModifyInstance's AIChannels */
+	ADMIN_MAX_RETENTION_DAYS = 36500, /* and RetentionDays */
+};
 
 /* One instance-set option and its value → the licence change; a bad one is named. */
 static int instance_opt(struct store_licence *l, const char *opt, const char *val)
@@ -322,6 +330,8 @@ static int instance_opt(struct store_licence *l, const char *opt, const char *va
 		twice = l->set_ai_channels;
 	else if (!strcmp(opt, "--record"))
 		twice = l->set_record_calls;
+	else if (!strcmp(opt, "--retention-days"))
+		twice = l->set_retention_days;
 	else {
 		fprintf(stderr, "ccc admin: instance-set has no option %s\n", opt);
 		return EINVAL;
@@ -354,6 +364,15 @@ static int instance_opt(struct store_licence *l, const char *opt, const char *va
 		if (parse_u64(val, &v) || v > ADMIN_MAX_AI_CHANNELS)
 			want = "0 to 100000";
 		l->ai_channels = (uint32_t)v;
+	}
+	else if (!strcmp(opt, "--retention-days")) {
+		l->set_retention_days = true;
+		if (!strcmp(val, "-1"))
+			l->retention_days = -1;
+		else if (parse_u64(val, &v) || v > ADMIN_MAX_RETENTION_DAYS)
+			want = "-1 to 36500";
+		else
+			l->retention_days = (int32_t)v;
 	}
 	else {
 		l->set_record_calls = true;
@@ -391,9 +410,9 @@ static int instance_set(struct store *st, int argc, char **argv)
 		return 2;
 	}
 	if (!l.set_edition && !l.set_package_expires_at && !l.set_ai_channels &&
-	    !l.set_record_calls) {
+	    !l.set_record_calls && !l.set_retention_days) {
 		fprintf(stderr, "ccc admin: instance-set needs at least one of --edition, "
-			"--package-expires, --ai-channels, --record\n");
+			"--package-expires, --ai-channels, --record, --retention-days\n");
 		return 2;
 	}
 	err = store_instance_licence(st, &l);
@@ -404,10 +423,11 @@ static int instance_set(struct store *st, int argc, char **argv)
 			err == ENOENT ? "no such instance" : strerror(err));
 		return 1;
 	}
-	printf("instance %llu: edition %s, package expires %lld, AI channels %u, record %s\n",
-	       (unsigned long long)in.sdkappid,
+	printf("instance %llu: edition %s, package expires %lld, AI channels %u, record %s, "
+	       "retention days %d\n", (unsigned long long)in.sdkappid,
 	       in.edition == STORE_EDITION_ADVANCED ? "advanced" : "standard",
-	       (long long)in.package_expires_at, in.ai_channels, in.record_calls ? "yes" : "no");
+	       (long long)in.package_expires_at, in.ai_channels, in.record_calls ? "yes" : "no",
+	       (int)in.retention_days);
 	return 0;
 }
 
@@ -615,6 +635,10 @@ int cli_admin(int argc, char **argv)
 	}
 	mem_deref(cf);
 	log_set_level(LOG_WARN);
+	/* A backup reads the file as it is, whatever its schema, without the store's
+	 * writer: it needs no store of its own. */
+	if (!strcmp(argv[3], "backup"))
+		return cli_admin_backup(&sc, argc - 3, argv + 3);
 	sc.keep_schema = true; /* a live cccd may serve this database: cccd migrates it */
 	if (store_open(&st, &sc) || tenant_open(&t, st, sc.master_key_path)) {
 		fprintf(stderr, "ccc admin: cannot open the database %s\n", sc.path);

@@ -14,6 +14,9 @@ struct cli_command {
 
 int cli_help(int argc, char **argv);
 int cli_admin(int argc, char **argv);
+/* ccc admin --config FILE backup --out PATH (backup_cmd.c). */
+struct store_conf;
+int cli_admin_backup(const struct store_conf *sc, int argc, char **argv);
 int cli_call(int argc, char **argv);
 int cli_push(int argc, char **argv);
 int cli_ivr(int argc, char **argv);

@@ -155,7 +155,7 @@ static int live_of(struct store_conn *c, const char *sql, const struct erase_job
 }
 
 /* Every session of the number (caller or callee) is checked live first — an unfinished
- * one refuses the whole erasure with EBUSY — then finished ones are deleted, callers'
+ * one refuses the whole erasure with EINPROGRESS — then finished ones are deleted, callers'
  * through sessions_caller, callees' through sessions_callee. */
 static int erase_write(struct store_conn *c, void *arg)
 {
@@ -174,7 +174,7 @@ static int erase_write(struct store_conn *c, void *arg)
 	if (err)
 		return err;
 	if (live)
-		return EBUSY;
+		return EINPROGRESS;
 	s = store_stmt(c, "SELECT id, record_url, voicemail_urls FROM sessions "
 		       "WHERE sdkappid = ? AND caller = ? AND status = 3 LIMIT ?");
 	if (!s)
