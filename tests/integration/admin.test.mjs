@@ -286,7 +286,7 @@ test("instance-set next to API licence edits: every field given by either surviv
   const out = await cli("--record", "no");
   assert.equal(out.code, 0, out.stderr);
   assert.match(out.stdout, new RegExp(`^instance ${A}: edition standard, package expires 4102444808, ` +
-    "AI channels 108, record no\n$"));
+    "AI channels 108, record no, retention days -1\n$"));
   const after = await op("CccdDescribeInstance", { SdkAppId: A });
   assert.deepEqual({ ...after, RequestId: 0 }, { ...before, RecordCalls: false, RequestId: 0 });
 
