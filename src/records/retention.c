@@ -174,7 +174,8 @@ static int instance_listed(uint64_t sdkappid, int32_t days, void *arg)
 
 	if (!eff)
 		return 0;
-	v = mem_realloc(l->v, (l->n + 1) * sizeof(*v));
+	/* libre's mem_realloc does not take NULL: the first element is allocated. */
+	v = l->v ? mem_realloc(l->v, (l->n + 1) * sizeof(*v)) : mem_alloc(sizeof(*v), NULL);
 	if (!v)
 		return ENOMEM;
 	l->v = v;

@@ -1,0 +1,227 @@
+// Data over time (docs/operations.md): retention, erasure and backups, with a real cccd
+// placing real calls to a sipp phone.
+// - Retention: finished sessions older than their instance's period go with every row
+//   about them (key presses, path, SIP messages, pushes) and their recording files; recent
+//   ones and another instance's (kept for ever) stay.
+// - Erasure: CccdErasePhoneNumber deletes one number's sessions and everything about them
+//   in one instance, answers the counts, and refuses while a session of it is unfinished.
+// - Backups: `ccc admin backup` while cccd takes CreateIVRSession requests and finishes
+//   calls; the copy, restored in a fresh directory, starts a cccd that has every session
+//   acknowledged before the backup began, and passes PRAGMA integrity_check.
+// Old rows are made old with the sqlite3 CLI while cccd is stopped (retention runs at start).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFile, execFileSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { createRequire } from "node:module";
+import { ROOT, CCC, startCccd, client, sipp, until, sleep, httpListen, finished } from "./lib/cccd.mjs";
+
+const require = createRequire(import.meta.url);
+const tencentcloud = require(path.join(ROOT, "node_modules/tencentcloud-sdk-nodejs-intl-en"));
+const A = 1400007000, B = 1400007001;
+const DAY = 86400;
+const sql = (db, q) => execFileSync("sqlite3", ["-json", "-cmd", ".timeout 5000", db, q],
+  { encoding: "utf8" }).trim();
+const rows = (db, q) => JSON.parse(sql(db, q) || "[]");
+const TABLES = [["sessions", "id"], ["key_presses", "session_id"], ["session_path", "session_id"],
+  ["sip_messages", "session_id"], ["outbox", "session_id"]];
+// Rows per table of one session.
+const rowsOf = (db, id) => Object.fromEntries(TABLES.map(([t, col]) =>
+  [t, rows(db, `SELECT count(*) AS n FROM ${t} WHERE ${col} = '${id}'`)[0].n]));
+const total = (r) => Object.values(r).reduce((a, b) => a + b, 0);
+
+let d, phone, server, credsA, credsB, apiA, apiB, db;
+
+// Any action through the SDK's common client, the answer as sent (the SDK's models drop
+// cccd's own actions and fields).
+function rawClient(creds, endpoint) {
+  const c = new tencentcloud.ccc.v20200210.Client(
+    new tencentcloud.common.Credential(creds.TENCENTCLOUD_SECRET_ID, creds.TENCENTCLOUD_SECRET_KEY),
+    "", { signMethod: "TC3-HMAC-SHA256",
+      httpProfile: { protocol: "http://", endpoint, reqMethod: "POST", reqTimeout: 30 } });
+  return (action, req) => new Promise((resolve) => {
+    const out = { deserialize(data) { Object.assign(this, data); } };
+    c.request(action, req, out, (err, resp) => {
+      if (err) return resolve({ err: err.code || String(err), message: err.message });
+      delete resp.deserialize;
+      resolve(resp);
+    });
+  });
+}
+
+before(async () => {
+  const receiver = await httpListen((req, body, res) => {
+    res.writeHead(200, { "Content-Type": "application/json" });
+    res.end('{"ErrCode":0}');
+  });
+  server = receiver.server;
+  phone = await sipp(path.join(ROOT, "tests/sip/uas_answer_wait_bye.xml"));
+  d = await startCccd({ trunkPort: phone.port,
+    sections: "[records]\nretention_days = 0\nsip_trace_days = 7\n" });
+  db = path.join(d.dir, "cccd.db");
+  for (const id of [A, B]) {
+    const creds = d.tenant(["--sdkappid", String(id), "--ivr", "1:autoOutbound",
+      "--number", "008601012345678", "--rules", "demo"]);
+    if (id === A) credsA = creds;
+    else credsB = creds;
+    d.ccc(["push", "config", "--config", d.confPath, "--sdkappid", String(id),
+      "--url", `http://127.0.0.1:${receiver.port}/push`, "--events", "cdr"]);
+  }
+  apiA = client(credsA, d.endpoint);
+  apiB = client(credsB, d.endpoint);
+});
+
+after(async () => {
+  await d?.close();
+  await phone?.stop();
+  server?.close();
+});
+
+// One finished call; its pushes delivered.
+async function call(api, sdkappid, callee) {
+  const r = await api.CreateIVRSession({ SdkAppId: sdkappid, IVRId: 1, Callee: callee });
+  assert.ok(r.SessionId, JSON.stringify(r));
+  await finished(api, sdkappid, r.SessionId);
+  await until(() => rows(db, `SELECT count(*) AS n FROM outbox WHERE session_id = '${r.SessionId}' ` +
+    "AND state = 0")[0].n === 0 && rowsOf(db, r.SessionId).outbox > 0, 20000, 100, "the CDR push");
+  return r.SessionId;
+}
+
+function recording(sdkappid, id) {
+  const file = path.join(d.dir, "recordings", String(sdkappid), `${id}.wav`);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, "RIFF");
+  sql(db, `UPDATE sessions SET record_url = '${sdkappid}/${id}.wav' WHERE id = '${id}'`);
+  return file;
+}
+
+test("retention deletes old finished sessions of an instance with all their rows, nothing else", async () => {
+  const oldA = [await call(apiA, A, "008613800100001"), await call(apiA, A, "008613800100002")];
+  const recentA = await call(apiA, A, "008613800100003");
+  const oldB = await call(apiB, B, "008613800100004");
+  assert.equal(await d.stop(), 0);
+
+  // Two of A's sessions and B's ended 100 days ago; A keeps 30 days, B the default (for ever).
+  for (const id of [...oldA, oldB])
+    sql(db, `UPDATE sessions SET ended_ts = ended_ts - ${100 * DAY} WHERE id = '${id}'`);
+  sql(db, `INSERT INTO key_presses (session_id, seq, key, ts_ms) VALUES ('${oldA[0]}', 0, '1', 0), ` +
+    `('${recentA}', 0, '1', 0)`);
+  const fileOld = recording(A, oldA[0]), fileRecent = recording(A, recentA);
+  const out = d.ccc(["admin", "--config", d.confPath, "instance-set", "--sdkappid", String(A),
+    "--retention-days", "30"]);
+  assert.match(out, /retention days 30\n$/);
+  const before = Object.fromEntries([...oldA, recentA, oldB].map((id) => [id, rowsOf(db, id)]));
+  for (const id of oldA) assert.ok(before[id].sip_messages > 0 && before[id].outbox > 0,
+    `${id} has SIP messages and pushes: ${JSON.stringify(before[id])}`);
+
+  await d.start();
+  await d.waitLog(new RegExp(`retention: instance ${A}, older than 30 days: 2 sessions`),
+    "A's two old sessions deleted", 15000);
+  for (const id of oldA) assert.equal(total(rowsOf(db, id)), 0, `${id} has rows left`);
+  assert.deepEqual(rowsOf(db, recentA), before[recentA]);
+  assert.deepEqual(rowsOf(db, oldB), before[oldB]);
+  assert.ok(!fs.existsSync(fileOld), "the old session's recording is deleted");
+  assert.ok(fs.existsSync(fileRecent), "the recent session's recording stays");
+  const k = oldA.reduce((s, id) => s + before[id].key_presses, 0);
+  const p = oldA.reduce((s, id) => s + before[id].session_path, 0);
+  const m = oldA.reduce((s, id) => s + before[id].sip_messages, 0);
+  const o = oldA.reduce((s, id) => s + before[id].outbox, 0);
+  await d.waitLog(new RegExp(`2 sessions \\(${k} key presses, ${p} path steps, ${m} SIP ` +
+    `messages, ${o} pushes\\), 1 recordings deleted`), "the counts logged");
+  const r = await apiA.DescribeTelSession({ SdkAppId: A, SessionId: oldA[0] });
+  assert.match(String(r.err), /SessionNotExists/);
+  const desc = await rawClient(credsA, d.endpoint)("CccdDescribeInstance", { SdkAppId: A });
+  assert.equal(desc.RetentionDays, 30);
+});
+
+test("CccdErasePhoneNumber erases one number's sessions in one instance and says what went", async () => {
+  const eraseA = (req) => rawClient(credsA, d.endpoint)("CccdErasePhoneNumber", req);
+  const eraseB = (req) => rawClient(credsB, d.endpoint)("CccdErasePhoneNumber", req);
+  const X = "008613900200001", Y = "008613900200002";
+  const xs = [await call(apiA, A, X), await call(apiA, A, "+86 139-0020-0001")];
+  const ya = await call(apiA, A, Y);
+  const xb = await call(apiB, B, X);
+  const file = recording(A, xs[0]);
+  const before = Object.fromEntries([...xs, ya, xb].map((id) => [id, rowsOf(db, id)]));
+
+  // An unfinished session of the number: nothing is erased.
+  const live = "f".repeat(32);
+  sql(db, "INSERT INTO sessions (id, sdkappid, account_id, direction, caller, callee, status, " +
+    `created_ms, start_ts) SELECT '${live}', ${A}, account_id, 0, '008601012345678', '${X}', 2, 0, ` +
+    `strftime('%s') FROM instances WHERE sdkappid = ${A}`);
+  const refused = await eraseA({ SdkAppId: A, PhoneNumber: X });
+  assert.equal(refused.err, "FailedOperation.SessionsInProgress", JSON.stringify(refused));
+  assert.match(refused.message, /nothing was erased/);
+  for (const id of xs) assert.deepEqual(rowsOf(db, id), before[id]);
+  assert.ok(fs.existsSync(file));
+
+  // Once it has ended, the whole number goes — in the national form too (normalised).
+  sql(db, `UPDATE sessions SET status = 3, ended_ts = strftime('%s') WHERE id = '${live}'`);
+  const r = await eraseA({ SdkAppId: A, PhoneNumber: "13900200001" });
+  assert.ok(!r.err, JSON.stringify(r));
+  const sum = (t) => xs.reduce((s, id) => s + before[id][t], 0);
+  assert.deepEqual({ ...r, RequestId: 0 }, {
+    SdkAppId: A, PhoneNumber: X, Sessions: 3, KeyPresses: sum("key_presses"),
+    PathSteps: sum("session_path"), SipMessages: sum("sip_messages"), Pushes: sum("outbox"),
+    Recordings: 1, RequestId: 0 });
+  for (const id of [...xs, live]) assert.equal(total(rowsOf(db, id)), 0, `${id} has rows left`);
+  assert.ok(!fs.existsSync(file), "its recording is deleted");
+  assert.deepEqual(rowsOf(db, ya), before[ya], "another number's session stays");
+  assert.deepEqual(rowsOf(db, xb), before[xb], "another instance's session of it stays");
+
+  // Tenant-scoped: B cannot erase in A; a malformed number is named.
+  const other = await eraseB({ SdkAppId: A, PhoneNumber: Y });
+  assert.match(String(other.err), /InstanceNotExist/);
+  assert.deepEqual(rowsOf(db, ya), before[ya]);
+  const bad = await eraseA({ SdkAppId: A, PhoneNumber: "12ab" });
+  assert.equal(bad.err, "InvalidParameterValue");
+  const again = await eraseA({ SdkAppId: A, PhoneNumber: X });
+  assert.equal(again.Sessions, 0);
+});
+
+test("restore drill: a backup taken under load restores every session acknowledged before it", async () => {
+  const acked = [];
+  let snapshot = null, backup = null;
+  const out = path.join(d.dir, "backup", "cccd.db");
+  fs.mkdirSync(path.dirname(out));
+  // 45 requests at about 12 per second; the backup starts after the 20th.
+  const sends = [];
+  for (let i = 0; i < 45; i++) {
+    sends.push(apiA.CreateIVRSession({ SdkAppId: A, IVRId: 1,
+      Callee: `0086138003${String(i).padStart(5, "0")}` }).then((r) => {
+      if (r.SessionId) acked.push(r.SessionId);
+    }));
+    if (i === 20) {
+      snapshot = [...acked];
+      backup = new Promise((resolve) => execFile(CCC, ["admin", "--config", d.confPath, "backup",
+        "--out", out], { cwd: ROOT, encoding: "utf8" },
+      (err, stdout, stderr) => resolve({ err, stdout, stderr })));
+    }
+    await sleep(80);
+  }
+  await Promise.all(sends);
+  const b = await backup;
+  assert.ifError(b.err, b.stderr);
+  assert.match(b.stdout, /integrity check ok/);
+  assert.ok(snapshot.length >= 10, `${snapshot.length} acknowledged before the backup`);
+  assert.ok(acked.length > snapshot.length);
+
+  // Restore: the copy and the master key into a fresh directory, and a cccd on it.
+  const restored = fs.mkdtempSync(path.join(d.dir, "restored-"));
+  const rdb = path.join(restored, "cccd.db");
+  fs.copyFileSync(out, rdb);
+  fs.copyFileSync(`${db}.key`, `${rdb}.key`);
+  fs.chmodSync(`${rdb}.key`, 0o600);
+  assert.equal(rows(rdb, "PRAGMA integrity_check")[0].integrity_check, "ok");
+  const r = await startCccd({ storePath: rdb });
+  try {
+    const api = client(credsA, r.endpoint);
+    for (const id of snapshot) {
+      const s = await api.DescribeTelSession({ SdkAppId: A, SessionId: id });
+      assert.ok(s.Session, `${id}: ${JSON.stringify(s)}`);
+    }
+  } finally {
+    await r.close();
+  }
+});
