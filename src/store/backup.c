@@ -101,6 +101,8 @@ int store_backup(const struct store_conf *sc, const char *out, unsigned pages_pe
 		return EINVAL;
 	if (sc->backend != DB_SQLITE)
 		return ENOTSUP;
+	if (stat(sc->path, &stt))
+		return errno;
 	if (!stat(out, &stt))
 		return EEXIST;
 	if (snprintf(part, sizeof(part), "%s.part", out) >= (int)sizeof(part))

@@ -133,6 +133,17 @@ test("retention deletes old finished sessions of an instance with all their rows
   assert.match(String(r.err), /SessionNotExists/);
   const desc = await rawClient(credsA, d.endpoint)("CccdDescribeInstance", { SdkAppId: A });
   assert.equal(desc.RetentionDays, 30);
+
+  // An operator sets it over the API too: -1 (the default) to 36500; a tenant may not.
+  const op = rawClient(Object.fromEntries(d.ccc(["admin", "--config", d.confPath, "operator-add"])
+    .trim().split("\n").map((l) => l.split("="))), d.endpoint);
+  const set = await op("CccdModifyInstance", { SdkAppId: B, RetentionDays: 45 });
+  assert.equal(set.RetentionDays, 45, JSON.stringify(set));
+  assert.equal((await op("CccdModifyInstance", { SdkAppId: B, RetentionDays: -1 })).RetentionDays, -1);
+  assert.equal((await op("CccdModifyInstance", { SdkAppId: B, RetentionDays: -2 })).err,
+    "InvalidParameterValue");
+  assert.equal((await rawClient(credsB, d.endpoint)("CccdModifyInstance",
+    { SdkAppId: B, RetentionDays: 1 })).err, "UnauthorizedOperation");
 });
 
 test("CccdErasePhoneNumber erases one number's sessions in one instance and says what went", async () => {
@@ -206,6 +217,16 @@ test("restore drill: a backup taken under load restores every session acknowledg
   assert.match(b.stdout, /integrity check ok/);
   assert.ok(snapshot.length >= 10, `${snapshot.length} acknowledged before the backup`);
   assert.ok(acked.length > snapshot.length);
+  // A backup never overwrites: the same --out again is refused.
+  let again = null;
+  try {
+    execFileSync(CCC, ["admin", "--config", d.confPath, "backup", "--out", out],
+      { cwd: ROOT, encoding: "utf8", stdio: "pipe" });
+  } catch (e) {
+    again = e;
+  }
+  assert.equal(again?.status, 1);
+  assert.match(again.stderr, /exists already/);
 
   // Restore: the copy and the master key into a fresh directory, and a cccd on it.
   const restored = fs.mkdtempSync(path.join(d.dir, "restored-"));
