@@ -214,11 +214,7 @@ static void instance_expire(struct records_cleaner *c, const struct instance_day
 		sum.pushes += b.pushes;
 		if (b.sessions < EXPIRE_BATCH || stopping(c))
 			break;
-		{
-			struct timespec ts = {0, EXPIRE_PAUSE_MS * 1000000L};
-
-			nanosleep(&ts, NULL);
-		}
+		nanosleep(&(struct timespec){0, EXPIRE_PAUSE_MS * 1000000L}, NULL);
 	}
 	if (err)
 		log_warn("records", "retention: sessions of instance %s not deleted: %s", name,

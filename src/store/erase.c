@@ -21,7 +21,8 @@ struct erase_job {
 	const char *number;            /* erasure: caller or callee */
 	unsigned max;
 	struct store_erased n;         /* this batch's counts */
-	struct store_erased_session *sessions; /* mem array of max; n.sessions used */
+	struct store_erased_session *sessions; /* mem array of max; n_read used */
+	size_t n_read;
 };
 
 static void session_free(struct store_erased_session *s)
@@ -111,6 +112,7 @@ static void job_reset(struct erase_job *j)
 	for (size_t i = 0; i < j->max; i++)
 		session_free(&j->sessions[i]);
 	memset(&j->n, 0, sizeof(j->n));
+	j->n_read = 0;
 }
 
 /* Finished sessions of the instance that ended before the cut, and none of whose pushes
@@ -133,6 +135,7 @@ static int expire_write(struct store_conn *c, void *arg)
 	db_bind_int64(s, 2, j->ended_before_s);
 	db_bind_int64(s, 3, j->max);
 	err = sessions_read(s, j, 0, &n);
+	j->n_read = n;
 	return err ? err : batch_delete(c, j, n);
 }
 
@@ -196,6 +199,7 @@ static int erase_write(struct store_conn *c, void *arg)
 		db_bind_int64(s, 4, j->max - n);
 		err = sessions_read(s, j, n, &n);
 	}
+	j->n_read = n;
 	return err ? err : batch_delete(c, j, n);
 }
 
@@ -221,7 +225,7 @@ static int batch_run(struct store *st, store_write_fn *fn, struct erase_job *j,
 		return ENOMEM;
 	err = store_write(st, fn, j);
 	if (!err) {
-		for (size_t i = 0; h && i < j->n.sessions; i++)
+		for (size_t i = 0; h && i < j->n_read; i++)
 			h(j->sdkappid, &j->sessions[i], arg);
 		if (out)
 			*out = j->n;
