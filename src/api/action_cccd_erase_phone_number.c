@@ -5,7 +5,8 @@
  * of each went. The number is normalised as CreateIVRSession stores it (the instance's
  * default country).
  *
- * A session of that number still in progress refuses the whole request
+ * A session of that number still in progress, or ended less than 30 s ago (its SIP
+ * messages are written a few seconds after the end), refuses the whole request
  * (FailedOperation.SessionsInProgress) and nothing is erased: a privacy officer gets a
  * complete erasure or a clear "not yet", never a partial one that leaves the live call's
  * records behind after it ends; the request is repeated once the calls are over.
@@ -98,8 +99,8 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 	} while (!err && b.sessions == ERASE_BATCH);
 	if (err == EINPROGRESS && !sum.sessions)
 		return api_fail(e, API_FAILED_OPERATION_SESSIONS_IN_PROGRESS, "The number %s has "
-				"sessions in progress: nothing was erased. Repeat the request once "
-				"they have ended.", number);
+				"sessions in progress or ended less than 30 seconds ago: nothing was "
+				"erased. Repeat the request once they have ended.", number);
 	if (err == EINPROGRESS)
 		return api_fail(e, API_FAILED_OPERATION_SESSIONS_IN_PROGRESS, "The number %s has a "
 				"session that started during the erasure: %llu sessions were "

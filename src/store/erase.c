@@ -13,7 +13,13 @@
 #include "base/base.h"
 #include "store/store_int.h"
 
-enum { ERASE_BATCH_MAX = 1000 };
+enum {
+	ERASE_BATCH_MAX = 1000,
+	/* A call's last rows land after its end: its SIP messages linger 8 s on the control
+	 * loop for the final responses (call/trace.c), then queue. An erasure waits this long
+	 * after a session's end, or it could run before them and leave them behind. */
+	ERASE_SETTLE_S = 30,
+};
 
 struct erase_job {
 	uint64_t sdkappid;
@@ -139,44 +145,71 @@ static int expire_write(struct store_conn *c, void *arg)
 	return err ? err : batch_delete(c, j, n);
 }
 
-static int live_of(struct store_conn *c, const char *sql, const struct erase_job *j,
-		   bool *livep)
+/* Whether a row answers s (its bindings made). */
+static int any_row(struct db_stmt *s, bool *anyp)
 {
-	struct db_stmt *s = store_stmt(c, sql);
-	int err;
+	int err = store_step_row(s);
 
-	if (!s)
-		return EIO;
-	db_bind_int64(s, 1, (int64_t)j->sdkappid);
-	db_bind_text(s, 2, j->number, -1);
-	err = store_step_row(s);
 	if (!err) {
 		db_reset(s);
-		*livep = true;
+		*anyp = true;
 	}
 	return err == ENOENT ? 0 : err;
 }
 
-/* Every session of the number (caller or callee) is checked live first — an unfinished
- * one refuses the whole erasure with EINPROGRESS — then finished ones are deleted, callers'
+/* Whether the number has a session not settled yet: unfinished (through
+ * sessions_caller_live and sessions_callee), or finished less than ERASE_SETTLE_S ago
+ * (through sessions_ended: the instance's last seconds of ends). */
+static int unsettled(struct store_conn *c, const struct erase_job *j, bool *busyp)
+{
+	struct db_stmt *s;
+	int err;
+
+	s = store_stmt(c, "SELECT 1 FROM sessions WHERE sdkappid = ? AND caller = ? AND "
+		       "status <> 3 LIMIT 1");
+	if (!s)
+		return EIO;
+	db_bind_int64(s, 1, (int64_t)j->sdkappid);
+	db_bind_text(s, 2, j->number, -1);
+	err = any_row(s, busyp);
+	if (err || *busyp)
+		return err;
+	s = store_stmt(c, "SELECT 1 FROM sessions WHERE sdkappid = ? AND callee = ? AND "
+		       "status <> 3 LIMIT 1");
+	if (!s)
+		return EIO;
+	db_bind_int64(s, 1, (int64_t)j->sdkappid);
+	db_bind_text(s, 2, j->number, -1);
+	err = any_row(s, busyp);
+	if (err || *busyp)
+		return err;
+	s = store_stmt(c, "SELECT 1 FROM sessions WHERE sdkappid = ? AND status = 3 AND "
+		       "ended_ts >= ? AND (caller = ? OR callee = ?) LIMIT 1");
+	if (!s)
+		return EIO;
+	db_bind_int64(s, 1, (int64_t)j->sdkappid);
+	db_bind_int64(s, 2, clock_unix_s() - ERASE_SETTLE_S);
+	db_bind_text(s, 3, j->number, -1);
+	db_bind_text(s, 4, j->number, -1);
+	return any_row(s, busyp);
+}
+
+/* Every session of the number (caller or callee) is checked first — one not settled
+ * refuses the whole erasure with EINPROGRESS — then finished ones are deleted, callers'
  * through sessions_caller, callees' through sessions_callee. */
 static int erase_write(struct store_conn *c, void *arg)
 {
 	struct erase_job *j = arg;
 	struct db_stmt *s;
-	bool live = false;
+	bool busy = false;
 	size_t n = 0;
 	int err;
 
 	job_reset(j);
-	err = live_of(c, "SELECT 1 FROM sessions WHERE sdkappid = ? AND caller = ? AND "
-		      "status <> 3 LIMIT 1", j, &live);
-	if (!err)
-		err = live_of(c, "SELECT 1 FROM sessions WHERE sdkappid = ? AND callee = ? AND "
-			      "status <> 3 LIMIT 1", j, &live);
+	err = unsettled(c, j, &busy);
 	if (err)
 		return err;
-	if (live)
+	if (busy)
 		return EINPROGRESS;
 	s = store_stmt(c, "SELECT id, record_url, voicemail_urls FROM sessions "
 		       "WHERE sdkappid = ? AND caller = ? AND status = 3 LIMIT ?");

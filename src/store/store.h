@@ -649,8 +649,9 @@ int store_sessions_expire(struct store *st, uint64_t sdkappid, int64_t ended_bef
 			  unsigned max, struct store_erased *out, store_erased_h *h, void *arg);
 
 /* One batch of erasure: the same for at most max finished sessions of the instance where
- * `number` (normalised, as stored) is caller or callee, pending pushes included. EINPROGRESS,
- * and nothing deleted, while a session of that number is unfinished. Called until
+ * `number` (normalised, as stored) is caller or callee, pending pushes included.
+ * EINPROGRESS, and nothing deleted, while a session of that number is unfinished or ended
+ * less than 30 s ago (its SIP messages are still to be written). Called until
  * out->sessions < max. Blocking (a durable write). */
 int store_number_erase(struct store *st, uint64_t sdkappid, const char *number, unsigned max,
 		       struct store_erased *out, store_erased_h *h, void *arg);

@@ -78,13 +78,17 @@ after(async () => {
   server?.close();
 });
 
-// One finished call; its pushes delivered.
+// One finished call, with everything it leaves: its CDR push delivered and its SIP
+// messages written (they linger some seconds after the end, call/trace.c).
 async function call(api, sdkappid, callee) {
   const r = await api.CreateIVRSession({ SdkAppId: sdkappid, IVRId: 1, Callee: callee });
   assert.ok(r.SessionId, JSON.stringify(r));
   await finished(api, sdkappid, r.SessionId);
-  await until(() => rows(db, `SELECT count(*) AS n FROM outbox WHERE session_id = '${r.SessionId}' ` +
-    "AND state = 0")[0].n === 0 && rowsOf(db, r.SessionId).outbox > 0, 20000, 100, "the CDR push");
+  await until(() => {
+    const n = rowsOf(db, r.SessionId);
+    return n.outbox > 0 && n.sip_messages > 0 && rows(db, "SELECT count(*) AS n FROM outbox " +
+      `WHERE session_id = '${r.SessionId}' AND state = 0`)[0].n === 0;
+  }, 30000, 200, "the CDR push and the SIP messages");
   return r.SessionId;
 }
 
@@ -97,9 +101,10 @@ function recording(sdkappid, id) {
 }
 
 test("retention deletes old finished sessions of an instance with all their rows, nothing else", async () => {
-  const oldA = [await call(apiA, A, "008613800100001"), await call(apiA, A, "008613800100002")];
-  const recentA = await call(apiA, A, "008613800100003");
-  const oldB = await call(apiB, B, "008613800100004");
+  const [oldA0, oldA1, recentA, oldB] = await Promise.all([call(apiA, A, "008613800100001"),
+    call(apiA, A, "008613800100002"), call(apiA, A, "008613800100003"),
+    call(apiB, B, "008613800100004")]);
+  const oldA = [oldA0, oldA1];
   assert.equal(await d.stop(), 0);
 
   // Two of A's sessions and B's ended 100 days ago; A keeps 30 days, B the default (for ever).
@@ -150,9 +155,9 @@ test("CccdErasePhoneNumber erases one number's sessions in one instance and says
   const eraseA = (req) => rawClient(credsA, d.endpoint)("CccdErasePhoneNumber", req);
   const eraseB = (req) => rawClient(credsB, d.endpoint)("CccdErasePhoneNumber", req);
   const X = "008613900200001", Y = "008613900200002";
-  const xs = [await call(apiA, A, X), await call(apiA, A, "+86 139-0020-0001")];
-  const ya = await call(apiA, A, Y);
-  const xb = await call(apiB, B, X);
+  const [x0, x1, ya, xb] = await Promise.all([call(apiA, A, X), call(apiA, A, "+86 139-0020-0001"),
+    call(apiA, A, Y), call(apiB, B, X)]);
+  const xs = [x0, x1];
   const file = recording(A, xs[0]);
   const before = Object.fromEntries([...xs, ya, xb].map((id) => [id, rowsOf(db, id)]));
 
@@ -167,8 +172,15 @@ test("CccdErasePhoneNumber erases one number's sessions in one instance and says
   for (const id of xs) assert.deepEqual(rowsOf(db, id), before[id]);
   assert.ok(fs.existsSync(file));
 
-  // Once it has ended, the whole number goes — in the national form too (normalised).
+  // Just ended: its SIP messages may still be on their way; nothing is erased yet either.
   sql(db, `UPDATE sessions SET status = 3, ended_ts = strftime('%s') WHERE id = '${live}'`);
+  const early = await eraseA({ SdkAppId: A, PhoneNumber: X });
+  assert.equal(early.err, "FailedOperation.SessionsInProgress", JSON.stringify(early));
+  for (const id of xs) assert.deepEqual(rowsOf(db, id), before[id]);
+
+  // A minute later, the whole number goes — in the national form too (normalised).
+  for (const id of [...xs, ya, xb, live])
+    sql(db, `UPDATE sessions SET ended_ts = ended_ts - 60 WHERE id = '${id}'`);
   const r = await eraseA({ SdkAppId: A, PhoneNumber: "13900200001" });
   assert.ok(!r.err, JSON.stringify(r));
   const sum = (t) => xs.reduce((s, id) => s + before[id][t], 0);
@@ -176,6 +188,7 @@ test("CccdErasePhoneNumber erases one number's sessions in one instance and says
     SdkAppId: A, PhoneNumber: X, Sessions: 3, KeyPresses: sum("key_presses"),
     PathSteps: sum("session_path"), SipMessages: sum("sip_messages"), Pushes: sum("outbox"),
     Recordings: 1, RequestId: 0 });
+  assert.ok(r.SipMessages > 0 && r.Pushes >= 2, "the calls' SIP messages and pushes went too");
   for (const id of [...xs, live]) assert.equal(total(rowsOf(db, id)), 0, `${id} has rows left`);
   assert.ok(!fs.existsSync(file), "its recording is deleted");
   assert.deepEqual(rowsOf(db, ya), before[ya], "another number's session stays");

@@ -208,6 +208,7 @@ static void test_erase(void **state)
 {
 	struct fixture *f = *state;
 	const char *x = "008613800138000";
+	char sql[256];
 	struct store_erased e;
 	struct files fl = {0};
 
@@ -221,7 +222,13 @@ static void test_erase(void **state)
 	assert_int_equal(store_number_erase(f->st, 1, x, 200, &e, files_seen, &fl), EINPROGRESS);
 	assert_int_equal(fl.n, 0);
 	assert_int_equal(rows_of(f->db, 1), 8);
-	exec(f->db, "UPDATE sessions SET status = 3, ended_ts = 200 WHERE id = "
+	/* Just ended: its SIP messages may still come. */
+	snprintf(sql, sizeof(sql), "UPDATE sessions SET status = 3, ended_ts = %lld WHERE id = "
+		 "'00000000000000000000000000000006'", (long long)clock_unix_s() - 5);
+	exec(f->db, sql);
+	assert_int_equal(store_number_erase(f->st, 1, x, 200, &e, files_seen, &fl), EINPROGRESS);
+	assert_int_equal(rows_of(f->db, 6), 8);
+	exec(f->db, "UPDATE sessions SET ended_ts = ended_ts - 60 WHERE id = "
 	     "'00000000000000000000000000000006'");
 	assert_int_equal(store_number_erase(f->st, 1, x, 2, &e, files_seen, &fl), 0);
 	assert_int_equal(e.sessions, 2);
@@ -270,6 +277,8 @@ static void test_plans_use_indexes(void **state)
 		 "sessions_caller"},
 		{"SELECT 1 FROM sessions WHERE sdkappid = ? AND callee = ? AND status <> 3 LIMIT 1",
 		 "sessions_callee"},
+		{"SELECT 1 FROM sessions WHERE sdkappid = ? AND status = 3 AND ended_ts >= ? AND "
+		 "(caller = ? OR callee = ?) LIMIT 1", "sessions_ended"},
 		{"DELETE FROM key_presses WHERE session_id = ?", "sqlite_autoindex_key_presses"},
 		{"DELETE FROM session_path WHERE session_id = ?", "sqlite_autoindex_session_path"},
 		{"DELETE FROM sip_messages WHERE session_id = ?", "sqlite_autoindex_sip_messages"},
