@@ -116,6 +116,15 @@ test("retention deletes old finished sessions of an instance with all their rows
   const out = d.ccc(["admin", "--config", d.confPath, "instance-set", "--sdkappid", String(A),
     "--retention-days", "30"]);
   assert.match(out, /retention days 30\n$/);
+  let bad = null;
+  try {
+    execFileSync(CCC, ["admin", "--config", d.confPath, "instance-set", "--sdkappid", String(A),
+      "--retention-days", "-2"], { cwd: ROOT, encoding: "utf8", stdio: "pipe" });
+  } catch (e) {
+    bad = e;
+  }
+  assert.equal(bad?.status, 2);
+  assert.match(String(bad.stderr), /bad --retention-days '-2' \(-1 to 36500\)/);
   const before = Object.fromEntries([...oldA, recentA, oldB].map((id) => [id, rowsOf(db, id)]));
   for (const id of oldA) assert.ok(before[id].sip_messages > 0 && before[id].outbox > 0,
     `${id} has SIP messages and pushes: ${JSON.stringify(before[id])}`);
