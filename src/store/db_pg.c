@@ -3,7 +3,8 @@
  * Statements. Every statement the store runs is a string literal, so its address names it:
  * the connection keeps a small open-addressed cache from that address to a server-side
  * prepared statement (PQprepare once, under a generated name), with its `?` placeholders
- * rewritten to $1..$n (outside string literals, quoted identifiers and comments). The
+ * rewritten to $1..$n and `?NNN` to $NNN (outside string literals, quoted identifiers and
+ * comments). The
  * parameter types are left to the server, which infers them from where each one stands
  * (a column, a comparison), as SQLite's loose typing lets the store's SQL assume.
  * Parameters go as text — an int64 is formatted into the statement's own buffer, so the
@@ -421,7 +422,8 @@ out:
 	return err;
 }
 
-/* sql with each `?` outside literals, quoted names and comments replaced by $n. */
+/* sql with each `?` outside literals, quoted names and comments replaced by $n (and
+ * SQLite's numbered ?NNN by $NNN); nparams is the highest number. */
 static int stmt_rewrite(struct db_stmt *s, const char *sql)
 {
 	size_t len = strlen(sql), o = 0;
@@ -451,6 +453,14 @@ static int stmt_rewrite(struct db_stmt *s, const char *sql)
 			if (!*p)
 				break;
 			t[o++] = *p;
+		}
+		else if (*p == '?' && p[1] >= '1' && p[1] <= '9') {
+			/* ?NNN, SQLite's numbered parameter, is PostgreSQL's $NNN */
+			int k = (int)strtol(p + 1, (char **)&p, 10);
+
+			o += (size_t)sprintf(t + o, "$%d", k);
+			n = k > n ? k : n;
+			p--;
 		}
 		else if (*p == '?') {
 			o += (size_t)sprintf(t + o, "$%d", ++n);

@@ -159,6 +159,13 @@ static void test_binds_and_types(void **state)
 	assert_int_equal(db_pg_step(s), DB_DONE);
 	assert_int_equal(db_pg_step(s), DB_DONE);
 
+	/* SQLite's numbered parameters. */
+	s = db_pg_stmt(c, "SELECT count(*) FROM t WHERE id = ?2 OR (id = ?1 AND ?1 > 0)");
+	db_pg_bind_int64(s, 1, 1);
+	db_pg_bind_int64(s, 2, 2);
+	assert_int_equal(db_pg_step(s), DB_ROW);
+	assert_int_equal(db_pg_col_int64(s, 0), 2);
+
 	/* Booleans read as 0/1; db_changes counts updated rows; RETURNING gives rows. */
 	assert_int_equal(one_int(c, "SELECT 2 > 1"), 1);
 	assert_int_equal(one_int(c, "SELECT 2 < 1"), 0);

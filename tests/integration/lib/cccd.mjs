@@ -10,6 +10,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { createRequire } from "node:module";
+import { STORE, pgDatabase, pgStoreLines } from "./pg.mjs";
 
 const require = createRequire(import.meta.url);
 const tencentcloud = require("tencentcloud-sdk-nodejs-intl-en");
@@ -174,15 +175,19 @@ function connectOk(port) {
 // more keys for [media].
 // opts.storePath: the database file (default: in the temporary folder), opts.storeLines:
 // more keys for [store]; opts.env: more environment variables for the process.
+// CCCD_STORE=postgresql: the store is a PostgreSQL database of this cccd's own (lib/pg.mjs),
+// d.pgDb; opts.storePath (a test that reads the SQLite file itself) keeps SQLite.
 export async function startCccd(opts = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cccd-it-"));
+  const pgDb = STORE === "postgresql" && !opts.storePath ? pgDatabase() : null;
   const rtp = opts.rtpPorts ? null : await portRange(opts.rtpCount || 40);
   const [rtpMin, rtpMax] = opts.rtpPorts || [rtp.min, rtp.max];
   const confPath = path.join(dir, "cccd.conf");
   const writeConf = (apiPort, sipPort) => fs.writeFileSync(confPath, [
     "[log]", `level = ${opts.logLevel || "info"}`,
     "[api]", `listen = 127.0.0.1:${apiPort}`,
-    "[store]", `path = ${opts.storePath || `${dir}/cccd.db`}`, ...(opts.storeLines || []),
+    "[store]", `path = ${opts.storePath || `${dir}/cccd.db`}`, ...(pgDb ? pgStoreLines(pgDb) : []),
+    ...(opts.storeLines || []),
     "[sip]", `listen = udp ${opts.sipIp || "127.0.0.1"}:${sipPort}`, "ring_timeout = 10",
     ...(opts.inboundFrom === null ? [] : [`inbound_from = ${opts.inboundFrom || "127.0.0.1"}`]),
     ...(opts.sipLines || []),
@@ -199,7 +204,7 @@ export async function startCccd(opts = {}) {
   writeConf(apiPort, sipPort);
 
   const d = {
-    dir, confPath, apiPort, sipPort, endpoint: `127.0.0.1:${apiPort}`, proc: null, log: "",
+    dir, confPath, apiPort, sipPort, endpoint: `127.0.0.1:${apiPort}`, proc: null, log: "", pgDb,
     started: false,
     async start() {
       // The first start takes new ports if its own were taken in the moment between the
@@ -285,6 +290,7 @@ export async function startCccd(opts = {}) {
     cleanup() {
       fs.rmSync(dir, { recursive: true, force: true });
       rtp?.release();
+      pgDb?.drop();
     },
   };
   await d.start();
