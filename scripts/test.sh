@@ -12,6 +12,8 @@
 #   VARIANTS="release" scripts/test.sh
 #   INTEGRATION_JOBS=1 scripts/test.sh   integration files one at a time (default 3 at once)
 #   TSAN=0 scripts/test.sh          without the ThreadSanitizer runs
+#   PG=0 scripts/test.sh            without the PostgreSQL runs
+#   PG_FILES="api calls" scripts/test.sh  the integration files run on PostgreSQL too
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -110,6 +112,27 @@ export TSAN_OPTIONS=${TSAN_OPTIONS:-"halt_on_error=1:second_deadlock_stack=1:sup
 
 scripts/install-deps.sh || { echo "install-deps failed"; exit 1; }
 
+# PostgreSQL (docs/postgresql.md): one throwaway cluster for the whole run, stopped at the
+# end; its unix socket reaches into the integration files' namespaces. The unit tests of
+# db_pg and of the store run on it under every build, and the integration files of
+# PG_FILES (those that pass on PostgreSQL; the others read the SQLite file or need the
+# multi-node work of #14) with CCCD_STORE=postgresql under the release build, each cccd in
+# a database of its own. PG=0 skips all of it.
+PG_FILES=${PG_FILES:-"api calls admin callout crash"}
+pg_dir=""
+if [ "${PG:-1}" != 0 ]; then
+	pg_dir=$(mktemp -u /tmp/cccd-pg-test.XXXXXX)
+	if PG_TMP_FSYNC=off tests/pg/pg-tmp.sh start "$pg_dir" >"$log_dir/pg-start.log" 2>&1; then
+		trap 'tests/pg/pg-tmp.sh stop "$pg_dir"' EXIT
+		export CCCD_PG_DIR=$pg_dir CCCD_TEST_PG_DSN
+		export CCCD_TEST_PG_PASSWORD_FILE=$pg_dir/password
+		CCCD_TEST_PG_DSN=$(cat "$pg_dir/dsn")
+	else
+		step "postgresql/start" sh -c 'cat "$1"; exit 1' _ "$log_dir/pg-start.log"
+		pg_dir=""
+	fi
+fi
+
 for v in $VARIANTS; do
 	echo "== build $v"
 	make -j"$(nproc)" VARIANT="$v" >"$log_dir/build-$v.log" 2>&1 || {
@@ -131,6 +154,10 @@ for v in $VARIANTS ${tsan_ok:+tsan}; do
 		[ -x "$t" ] || continue
 		step "unit/$v/$(basename "$t")" "$t"
 	done
+	if [ -n "$pg_dir" ]; then
+		step "unit/$v/test_store (postgresql)" env CCCD_TEST_STORE=postgresql \
+			build/"$v"/tests/test_store
+	fi
 done
 
 # The bench programs are not run here (they print figures), but they must keep building.
@@ -149,6 +176,13 @@ if [ -d tests/integration ] && ls tests/integration/*.test.* >/dev/null 2>&1; th
 				timeout -k 10 900 node --test --test-reporter=spec "$t"
 		done
 	done
+	if [ -n "$pg_dir" ] && [[ " $VARIANTS " == *" release "* ]]; then
+		for f in $PG_FILES; do
+			job "integration/release/postgresql/$f.test.mjs" env CCCD_BUILD=release \
+				CCCD_STORE=postgresql timeout -k 10 900 node --test \
+				--test-reporter=spec "tests/integration/$f.test.mjs"
+		done
+	fi
 	if [ -n "$tsan_ok" ]; then
 		for f in $TSAN_FILES; do
 			job "integration/tsan/$f.test.mjs" tsan_file "$f"
