@@ -42,8 +42,14 @@ enum db_backend db_backend(const struct db_conn *c);
  * reset and with its bindings cleared. NULL when it cannot be prepared (logged). */
 struct db_stmt *db_stmt(struct db_conn *c, const char *sql);
 
-/* Parameters count from 1. Text and blob values are not copied: they must stay valid until
- * the statement's first db_step. len < 0 means up to the NUL. */
+/* A statement for SQL built at run time (its shape follows a request's filters), not
+ * cached: its text's address means nothing. A mem object: mem_deref frees it, before c
+ * is closed. NULL when it cannot be prepared (logged). */
+struct db_stmt *db_prepare(struct db_conn *c, const char *sql);
+
+/* Parameters count from 1; a parameter not bound is NULL. Text and blob values are not
+ * copied: they must stay valid while the statement runs (until db_step returns DB_DONE or
+ * an error, or db_reset). len < 0 means up to the NUL. */
 void db_bind_int64(struct db_stmt *s, int i, int64_t v);
 void db_bind_text(struct db_stmt *s, int i, const char *v, int len);
 void db_bind_blob(struct db_stmt *s, int i, const void *v, size_t len);
@@ -53,6 +59,12 @@ void db_bind_null(struct db_stmt *s, int i);
  * DB_DONE when there are no more, or an errno value. */
 enum { DB_DONE = 0, DB_ROW = -1 };
 int db_step(struct db_stmt *s);
+
+/* Ends a run early, when the rows wanted were read before DB_DONE: frees the engine's
+ * result (SQLite: the read lock a running statement holds, which would pin the WAL and
+ * the reader's snapshot). A statement that returned DB_DONE or an error is ended already;
+ * db_stmt resets a cached statement too, but only when it is next used. */
+void db_reset(struct db_stmt *s);
 
 /* The current row's columns, counting from 0. Text and blob pointers are valid until the
  * next db_step or reset of s. A NULL column reads as 0, "" or an empty blob. */

@@ -52,12 +52,13 @@ static unsigned action_bit(const char *action)
 	return 0;
 }
 
-static int step_done(sqlite3_stmt *s)
+static int step_done(struct db_stmt *s)
 {
-	int rc = sqlite3_step(s);
+	int rc = db_step(s);
 
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? 0 : (store_errno(rc) ? store_errno(rc) : EIO);
+	if (rc == DB_ROW)
+		db_reset(s);
+	return rc == DB_DONE ? 0 : (rc > 0 ? rc : EIO);
 }
 
 static int outbox_insert(struct store_conn *c, uint64_t sdkappid, const char *session_id,
@@ -66,7 +67,7 @@ static int outbox_insert(struct store_conn *c, uint64_t sdkappid, const char *se
 	unsigned bit = action_bit(action);
 	int64_t now = clock_unix_ms();
 	char id[37];
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	bool wanted;
 	int rc, err;
 
@@ -79,13 +80,12 @@ static int outbox_insert(struct store_conn *c, uint64_t sdkappid, const char *se
 	s = store_stmt(c, "SELECT enabled, events FROM push_conf WHERE sdkappid = ?");
 	if (!s)
 		return EIO;
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)sdkappid);
-	rc = sqlite3_step(s);
-	wanted = rc == SQLITE_ROW && sqlite3_column_int(s, 0) &&
-		 (sqlite3_column_int64(s, 1) & bit);
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_errno(rc) ? store_errno(rc) : EIO;
+	db_bind_int64(s, 1, (int64_t)sdkappid);
+	rc = db_step(s);
+	wanted = rc == DB_ROW && db_col_int64(s, 0) && (db_col_int64(s, 1) & bit);
+	db_reset(s);
+	if (rc != DB_ROW && rc != DB_DONE)
+		return rc;
 	if (!wanted)
 		return 0;
 
@@ -96,13 +96,13 @@ static int outbox_insert(struct store_conn *c, uint64_t sdkappid, const char *se
 		       "created_ms) VALUES (?,?,?,?,?,?,?)");
 	if (!s)
 		return EIO;
-	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)sdkappid);
-	sqlite3_bind_text(s, 3, session_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, action, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 5, body, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 6, now);
-	sqlite3_bind_int64(s, 7, now);
+	db_bind_text(s, 1, id, -1);
+	db_bind_int64(s, 2, (int64_t)sdkappid);
+	db_bind_text(s, 3, session_id, -1);
+	db_bind_text(s, 4, action, -1);
+	db_bind_text(s, 5, body, -1);
+	db_bind_int64(s, 6, now);
+	db_bind_int64(s, 7, now);
 	err = step_done(s);
 	if (err)
 		return err;
@@ -159,7 +159,7 @@ static void row_destructor(void *arg)
 	mem_deref(r->body);
 }
 
-static int row_read(sqlite3_stmt *q, struct store_outbox_row **rp)
+static int row_read(struct db_stmt *q, struct store_outbox_row **rp)
 {
 	struct store_outbox_row *r = mem_zalloc(sizeof(*r), row_destructor);
 
@@ -170,17 +170,17 @@ static int row_read(sqlite3_stmt *q, struct store_outbox_row **rp)
 		mem_deref(r);
 		return ENOMEM;
 	}
-	r->seq = (uint64_t)sqlite3_column_int64(q, 0);
+	r->seq = (uint64_t)db_col_int64(q, 0);
 	store_col_text(q, 1, r->id, sizeof(r->id));
-	r->sdkappid = (uint64_t)sqlite3_column_int64(q, 2);
+	r->sdkappid = (uint64_t)db_col_int64(q, 2);
 	store_col_text(q, 3, r->session_id, sizeof(r->session_id));
 	store_col_text(q, 4, r->action, sizeof(r->action));
-	r->state = (enum store_outbox_state)sqlite3_column_int(q, 6);
-	r->attempts = (unsigned)sqlite3_column_int(q, 7);
-	r->replays = (unsigned)sqlite3_column_int(q, 8);
-	r->next_ms = sqlite3_column_int64(q, 9);
-	r->created_ms = sqlite3_column_int64(q, 10);
-	r->done_ms = sqlite3_column_int64(q, 11);
+	r->state = (enum store_outbox_state)(int)db_col_int64(q, 6);
+	r->attempts = (unsigned)(int)db_col_int64(q, 7);
+	r->replays = (unsigned)(int)db_col_int64(q, 8);
+	r->next_ms = db_col_int64(q, 9);
+	r->created_ms = db_col_int64(q, 10);
+	r->done_ms = db_col_int64(q, 11);
 	store_col_text(q, 12, r->last_error, sizeof(r->last_error));
 	*rp = r;
 	return 0;
@@ -188,8 +188,8 @@ static int row_read(sqlite3_stmt *q, struct store_outbox_row **rp)
 
 /* ---- claim -------------------------------------------------------------------------- */
 
-/* Due, not leased, and the oldest pending row of its session. */
-#define CLAIMABLE "state = 0 AND next_ms <= ?1 AND lease_ms <= ?1 AND NOT EXISTS " \
+/* Due, not leased, and the oldest pending row of its session; binds now twice. */
+#define CLAIMABLE "state = 0 AND next_ms <= ? AND lease_ms <= ? AND NOT EXISTS " \
 	"(SELECT 1 FROM outbox p WHERE p.state = 0 AND p.session_id = o.session_id " \
 	"AND p.seq < o.seq)"
 
@@ -199,16 +199,16 @@ struct due_walk {
 	void *arg;
 };
 
-static int due_row(sqlite3_stmt *q, void *arg)
+static int due_row(struct db_stmt *q, void *arg)
 {
 	struct due_walk *w = arg;
 
-	return w->h((uint64_t)sqlite3_column_int64(q, 0), w->arg);
+	return w->h((uint64_t)db_col_int64(q, 0), w->arg);
 }
 
-static void bind_now(sqlite3_stmt *q, const void *now_ms)
+static void bind_now(struct db_stmt *q, const void *now_ms)
 {
-	sqlite3_bind_int64(q, 1, *(const int64_t *)now_ms);
+	db_bind_int64(q, 1, *(const int64_t *)now_ms);
 }
 
 int store_outbox_due_instances(struct store *st, int64_t now_ms, store_outbox_inst_h *h,
@@ -220,7 +220,7 @@ int store_outbox_due_instances(struct store *st, int64_t now_ms, store_outbox_in
 	if (!st || !h)
 		return EINVAL;
 	err = store_read(st, "SELECT DISTINCT sdkappid FROM outbox WHERE state = 0 AND "
-			 "next_ms <= ?1 ORDER BY sdkappid", bind_now, &now_ms, due_row, &w,
+			 "next_ms <= ? ORDER BY sdkappid", bind_now, &now_ms, due_row, &w,
 			 false);
 	return err == ENOENT ? 0 : err;
 }
@@ -240,34 +240,34 @@ struct claim_job {
  * (and their sessions' later rows stay behind them). */
 static int claim_instance(struct store_conn *c, struct claim_job *j, size_t i, unsigned want)
 {
-	sqlite3_stmt *q, *u;
+	struct db_stmt *q, *u;
 	unsigned first = j->n;
-	int rc = SQLITE_DONE, err = 0;
+	int rc = DB_DONE, err = 0;
 
-	q = store_stmt(c, "SELECT " ROW_COLUMNS " FROM outbox o WHERE sdkappid = ?2 AND "
-		       CLAIMABLE " ORDER BY next_ms, seq LIMIT ?3");
+	q = store_stmt(c, "SELECT " ROW_COLUMNS " FROM outbox o WHERE sdkappid = ? AND "
+		       CLAIMABLE " ORDER BY next_ms, seq LIMIT ?");
 	u = store_stmt(c, "UPDATE outbox SET lease_ms = ? WHERE seq = ?");
 	if (!q || !u)
 		return EIO;
-	sqlite3_bind_int64(q, 1, j->now_ms);
-	sqlite3_bind_int64(q, 2, (sqlite3_int64)j->rooms[i].sdkappid);
-	sqlite3_bind_int64(q, 3, want);
-	while (j->n - first < want && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+	db_bind_int64(q, 1, (int64_t)j->rooms[i].sdkappid);
+	db_bind_int64(q, 2, j->now_ms);
+	db_bind_int64(q, 3, j->now_ms);
+	db_bind_int64(q, 4, want);
+	while (j->n - first < want && (rc = db_step(q)) == DB_ROW) {
 		err = row_read(q, &j->rows[j->n]);
 		if (err)
 			break;
 		j->n++;
 	}
-	if (!err && j->n - first < want && rc != SQLITE_DONE)
-		err = store_errno(rc) ? store_errno(rc) : EIO;
-	sqlite3_reset(q);
+	if (!err && j->n - first < want && rc != DB_DONE)
+		err = rc > 0 ? rc : EIO;
+	db_reset(q);
 	j->taken[i] += j->n - first;
 	if (j->n - first < want)
 		j->dry[i] = true;
 	for (unsigned k = first; !err && k < j->n; k++) {
-		sqlite3_reset(u);
-		sqlite3_bind_int64(u, 1, j->now_ms + j->lease_ms);
-		sqlite3_bind_int64(u, 2, (sqlite3_int64)j->rows[k]->seq);
+		db_bind_int64(u, 1, j->now_ms + j->lease_ms);
+		db_bind_int64(u, 2, (int64_t)j->rows[k]->seq);
 		err = step_done(u);
 	}
 	return err;
@@ -335,7 +335,7 @@ int store_outbox_claim(struct store *st, int64_t now_ms, int64_t lease_ms, unsig
 
 static int unlease_write(struct store_conn *c, void *arg)
 {
-	sqlite3_stmt *s = store_stmt(c, "UPDATE outbox SET lease_ms = 0 "
+	struct db_stmt *s = store_stmt(c, "UPDATE outbox SET lease_ms = 0 "
 				     "WHERE state = 0 AND lease_ms <> 0");
 
 	(void)arg;
@@ -357,7 +357,7 @@ struct results_job {
 static int results_write(struct store_conn *c, void *arg)
 {
 	const struct results_job *j = arg;
-	sqlite3_stmt *s = store_stmt(c, "UPDATE outbox SET state = ?, attempts = attempts + ?, "
+	struct db_stmt *s = store_stmt(c, "UPDATE outbox SET state = ?, attempts = attempts + ?, "
 				     "next_ms = ?, lease_ms = 0, last_error = ?, done_ms = ? "
 				     "WHERE seq = ?");
 	int err = 0;
@@ -367,13 +367,12 @@ static int results_write(struct store_conn *c, void *arg)
 	for (size_t i = 0; !err && i < j->n; i++) {
 		const struct store_outbox_result *r = &j->r[i];
 
-		sqlite3_reset(s);
-		sqlite3_bind_int(s, 1, (int)r->state);
-		sqlite3_bind_int(s, 2, r->attempted ? 1 : 0);
-		sqlite3_bind_int64(s, 3, r->next_ms);
-		sqlite3_bind_text(s, 4, r->error, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 5, r->state == STORE_OUTBOX_PENDING ? 0 : r->now_ms);
-		sqlite3_bind_int64(s, 6, (sqlite3_int64)r->seq);
+		db_bind_int64(s, 1, (int)r->state);
+		db_bind_int64(s, 2, r->attempted ? 1 : 0);
+		db_bind_int64(s, 3, r->next_ms);
+		db_bind_text(s, 4, r->error, -1);
+		db_bind_int64(s, 5, r->state == STORE_OUTBOX_PENDING ? 0 : r->now_ms);
+		db_bind_int64(s, 6, (int64_t)r->seq);
 		err = step_done(s);
 	}
 	return err;
@@ -395,23 +394,35 @@ int store_outbox_results(struct store *st, const struct store_outbox_result *r, 
 
 /* ---- operator: list, resend, purge ------------------------------------------------ */
 
-#define FILTER "(?1 = 0 OR sdkappid = ?1) AND (?2 IS NULL OR id = ?2) AND " \
-	"(?3 IS NULL OR session_id = ?3) AND (?4 IS NULL OR action = ?4) AND " \
-	"(?5 < 0 OR state = ?5) AND (?6 = 0 OR created_ms >= ?6) AND " \
-	"(?7 = 0 OR created_ms < ?7)"
+/* Each condition is off when its value is 0 (a negative state, a NULL text). A number is
+ * bound twice (FILTER_PARAMS parameters in all), and a text compared to its column
+ * through coalesce: a lone `? IS NULL` has no type PostgreSQL could infer. */
+#define FILTER "(? = 0 OR sdkappid = ?) AND id = coalesce(?, id) AND " \
+	"session_id = coalesce(?, session_id) AND action = coalesce(?, action) AND " \
+	"(? < 0 OR state = ?) AND (? = 0 OR created_ms >= ?) AND " \
+	"(? = 0 OR created_ms < ?)"
+enum { FILTER_PARAMS = 11 };
 
-static void filter_bind(sqlite3_stmt *s, const struct store_outbox_filter *f)
+/* Binds f's values to FILTER's parameters, the first being k. */
+static void filter_bind(struct db_stmt *s, int k, const struct store_outbox_filter *f)
 {
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)f->sdkappid);
+	db_bind_int64(s, k++, (int64_t)f->sdkappid);
+	db_bind_int64(s, k++, (int64_t)f->sdkappid);
 	if (f->id)
-		sqlite3_bind_text(s, 2, f->id, -1, SQLITE_STATIC);
+		db_bind_text(s, k, f->id, -1);
+	k++;
 	if (f->session_id)
-		sqlite3_bind_text(s, 3, f->session_id, -1, SQLITE_STATIC);
+		db_bind_text(s, k, f->session_id, -1);
+	k++;
 	if (f->action)
-		sqlite3_bind_text(s, 4, f->action, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 5, f->state);
-	sqlite3_bind_int64(s, 6, f->since_ms);
-	sqlite3_bind_int64(s, 7, f->until_ms);
+		db_bind_text(s, k, f->action, -1);
+	k++;
+	db_bind_int64(s, k++, f->state);
+	db_bind_int64(s, k++, f->state);
+	db_bind_int64(s, k++, f->since_ms);
+	db_bind_int64(s, k++, f->since_ms);
+	db_bind_int64(s, k++, f->until_ms);
+	db_bind_int64(s, k, f->until_ms);
 }
 
 struct list_walk {
@@ -419,15 +430,16 @@ struct list_walk {
 	void *arg;
 };
 
-static void list_bind(sqlite3_stmt *q, const void *f)
+static void list_bind(struct db_stmt *q, const void *f)
 {
 	const struct store_outbox_filter *filter = f;
 
-	filter_bind(q, filter);
-	sqlite3_bind_int64(q, 8, filter->limit ? (sqlite3_int64)filter->limit : -1);
+	filter_bind(q, 1, filter);
+	/* No limit: the largest one (LIMIT -1 is SQLite's only). */
+	db_bind_int64(q, FILTER_PARAMS + 1, filter->limit ? (int64_t)filter->limit : INT64_MAX);
 }
 
-static int list_row(sqlite3_stmt *q, void *arg)
+static int list_row(struct db_stmt *q, void *arg)
 {
 	struct list_walk *w = arg;
 	struct store_outbox_row *r;
@@ -447,7 +459,7 @@ int store_outbox_list(struct store *st, const struct store_outbox_filter *f,
 	if (!st || !f || !h)
 		return EINVAL;
 	return store_read(st, "SELECT " ROW_COLUMNS " FROM outbox WHERE " FILTER
-			  " ORDER BY seq LIMIT ?8", list_bind, f, list_row, &w, false);
+			  " ORDER BY seq LIMIT ?", list_bind, f, list_row, &w, false);
 }
 
 struct resend_job {
@@ -460,18 +472,18 @@ static int resend_write(struct store_conn *c, void *arg)
 	struct resend_job *j = arg;
 	/* The lease is kept: a row in flight right now is not sent twice at once; its
 	 * result lands, and the re-queued attempt follows if it was not delivered. */
-	sqlite3_stmt *s = store_stmt(c, "UPDATE outbox SET state = 0, attempts = 0, "
-				     "replays = replays + 1, next_ms = ?8, done_ms = 0 WHERE "
+	struct db_stmt *s = store_stmt(c, "UPDATE outbox SET state = 0, attempts = 0, "
+				     "replays = replays + 1, done_ms = 0, next_ms = ? WHERE "
 				     FILTER);
 	int err;
 
 	if (!s)
 		return EIO;
-	filter_bind(s, j->f);
-	sqlite3_bind_int64(s, 8, clock_unix_ms());
+	db_bind_int64(s, 1, clock_unix_ms());
+	filter_bind(s, 2, j->f);
 	err = step_done(s);
 	if (!err) {
-		j->count = (unsigned)sqlite3_changes(c->db);
+		j->count = (unsigned)db_changes(c->db);
 		c->outbox_added = j->count > 0;
 	}
 	return err;
@@ -500,15 +512,15 @@ struct purge_job {
 static int purge_write(struct store_conn *c, void *arg)
 {
 	struct purge_job *j = arg;
-	sqlite3_stmt *s = store_stmt(c, "DELETE FROM outbox WHERE state <> 0 AND done_ms < ?");
+	struct db_stmt *s = store_stmt(c, "DELETE FROM outbox WHERE state <> 0 AND done_ms < ?");
 	int err;
 
 	if (!s)
 		return EIO;
-	sqlite3_bind_int64(s, 1, j->before_ms);
+	db_bind_int64(s, 1, j->before_ms);
 	err = step_done(s);
 	if (!err)
-		j->count = (unsigned)sqlite3_changes(c->db);
+		j->count = (unsigned)db_changes(c->db);
 	return err;
 }
 

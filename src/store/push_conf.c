@@ -37,46 +37,52 @@ static int push_conf_write(struct store_conn *c, void *arg)
 {
 	const struct store_push_conf *pc = arg;
 	char retry[256], event_retry[256];
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int rc;
 
 	s = store_stmt(c, "SELECT 1 FROM instances WHERE sdkappid = ?");
 	if (!s)
 		return EIO;
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)pc->sdkappid);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW)
-		return rc == SQLITE_DONE ? ENOENT : (store_errno(rc) ? store_errno(rc) : EIO);
+	db_bind_int64(s, 1, (int64_t)pc->sdkappid);
+	rc = db_step(s);
+	db_reset(s);
+	if (rc != DB_ROW)
+		return rc == DB_DONE ? ENOENT : rc;
 
-	s = store_stmt(c, "INSERT OR REPLACE INTO push_conf (sdkappid, enabled, url, auth, "
-		       "username, token_url, secret_enc, events, retry_ms, event_retry_ms, "
-		       "timeout_ms, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+	/* Every column is set: the same row as a replacement. */
+	s = store_stmt(c, "INSERT INTO push_conf (sdkappid, enabled, url, auth, username, "
+		       "token_url, secret_enc, events, retry_ms, event_retry_ms, timeout_ms, "
+		       "updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (sdkappid) DO "
+		       "UPDATE SET enabled = excluded.enabled, url = excluded.url, "
+		       "auth = excluded.auth, username = excluded.username, "
+		       "token_url = excluded.token_url, secret_enc = excluded.secret_enc, "
+		       "events = excluded.events, retry_ms = excluded.retry_ms, "
+		       "event_retry_ms = excluded.event_retry_ms, "
+		       "timeout_ms = excluded.timeout_ms, updated_at = excluded.updated_at");
 	if (!s)
 		return EIO;
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)pc->sdkappid);
-	sqlite3_bind_int(s, 2, pc->enabled);
-	sqlite3_bind_text(s, 3, pc->url, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 4, (int)pc->auth);
-	sqlite3_bind_text(s, 5, pc->user, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 6, pc->token_url, -1, SQLITE_STATIC);
+	db_bind_int64(s, 1, (int64_t)pc->sdkappid);
+	db_bind_int64(s, 2, pc->enabled);
+	db_bind_text(s, 3, pc->url, -1);
+	db_bind_int64(s, 4, (int)pc->auth);
+	db_bind_text(s, 5, pc->user, -1);
+	db_bind_text(s, 6, pc->token_url, -1);
 	if (pc->secret_enc_len)
-		sqlite3_bind_blob(s, 7, pc->secret_enc, (int)pc->secret_enc_len, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 8, pc->events);
+		db_bind_blob(s, 7, pc->secret_enc, pc->secret_enc_len);
+	db_bind_int64(s, 8, pc->events);
 	if (pc->retry_set) {
 		schedule_format(retry, sizeof(retry), pc->retry_ms, pc->n_retry);
-		sqlite3_bind_text(s, 9, retry, -1, SQLITE_STATIC);
+		db_bind_text(s, 9, retry, -1);
 	}
 	if (pc->event_retry_set) {
 		schedule_format(event_retry, sizeof(event_retry), pc->event_retry_ms,
 				pc->n_event_retry);
-		sqlite3_bind_text(s, 10, event_retry, -1, SQLITE_STATIC);
+		db_bind_text(s, 10, event_retry, -1);
 	}
-	sqlite3_bind_int64(s, 11, pc->timeout_ms);
-	sqlite3_bind_int64(s, 12, clock_unix_s());
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? 0 : (store_errno(rc) ? store_errno(rc) : EIO);
+	db_bind_int64(s, 11, pc->timeout_ms);
+	db_bind_int64(s, 12, clock_unix_s());
+	rc = db_step(s);
+	return rc == DB_DONE ? 0 : (rc > 0 ? rc : EIO);
 }
 
 int store_push_conf_put(struct store *st, const struct store_push_conf *pc)
@@ -90,25 +96,26 @@ int store_push_conf_put(struct store *st, const struct store_push_conf *pc)
 	return store_write(st, push_conf_write, (void *)pc);
 }
 
-static void bind_sdkappid(sqlite3_stmt *q, const void *sdkappid)
+static void bind_sdkappid(struct db_stmt *q, const void *sdkappid)
 {
-	sqlite3_bind_int64(q, 1, (sqlite3_int64)*(const uint64_t *)sdkappid);
+	db_bind_int64(q, 1, (int64_t)*(const uint64_t *)sdkappid);
 }
 
-static int push_conf_row(sqlite3_stmt *q, void *arg)
+static int push_conf_row(struct db_stmt *q, void *arg)
 {
 	struct store_push_conf *out = arg;
 	uint64_t sdkappid = out->sdkappid;
+	const void *secret;
 	int err = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->sdkappid = sdkappid;
-	out->enabled = sqlite3_column_int(q, 0) != 0;
+	out->enabled = (int)db_col_int64(q, 0) != 0;
 	store_col_text(q, 1, out->url, sizeof(out->url));
-	out->auth = (enum store_push_auth)sqlite3_column_int(q, 2);
+	out->auth = (enum store_push_auth)(int)db_col_int64(q, 2);
 	store_col_text(q, 3, out->user, sizeof(out->user));
 	store_col_text(q, 4, out->token_url, sizeof(out->token_url));
-	out->secret_enc_len = (size_t)sqlite3_column_bytes(q, 5);
+	secret = db_col_blob(q, 5, &out->secret_enc_len);
 	if (out->secret_enc_len > sizeof(out->secret_enc)) {
 		log_error("store", "push secret of instance %llu is too long",
 			  (unsigned long long)sdkappid);
@@ -116,19 +123,19 @@ static int push_conf_row(sqlite3_stmt *q, void *arg)
 		err = EIO;
 	}
 	else if (out->secret_enc_len)
-		memcpy(out->secret_enc, sqlite3_column_blob(q, 5), out->secret_enc_len);
-	out->events = (unsigned)sqlite3_column_int64(q, 6);
-	if (sqlite3_column_type(q, 7) != SQLITE_NULL) {
+		memcpy(out->secret_enc, secret, out->secret_enc_len);
+	out->events = (unsigned)db_col_int64(q, 6);
+	if (!db_col_null(q, 7)) {
 		out->retry_set = true;
-		schedule_parse((const char *)sqlite3_column_text(q, 7), out->retry_ms,
+		schedule_parse(db_col_text(q, 7), out->retry_ms,
 			       &out->n_retry);
 	}
-	if (sqlite3_column_type(q, 8) != SQLITE_NULL) {
+	if (!db_col_null(q, 8)) {
 		out->event_retry_set = true;
-		schedule_parse((const char *)sqlite3_column_text(q, 8), out->event_retry_ms,
+		schedule_parse(db_col_text(q, 8), out->event_retry_ms,
 			       &out->n_event_retry);
 	}
-	out->timeout_ms = (uint32_t)sqlite3_column_int64(q, 9);
+	out->timeout_ms = (uint32_t)db_col_int64(q, 9);
 	return err;
 }
 
@@ -145,17 +152,16 @@ int store_push_conf_get(struct store *st, uint64_t sdkappid, struct store_push_c
 static int push_conf_remove(struct store_conn *c, void *arg)
 {
 	const uint64_t *sdkappid = arg;
-	sqlite3_stmt *s = store_stmt(c, "DELETE FROM push_conf WHERE sdkappid = ?");
+	struct db_stmt *s = store_stmt(c, "DELETE FROM push_conf WHERE sdkappid = ?");
 	int rc;
 
 	if (!s)
 		return EIO;
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)*sdkappid);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return store_errno(rc) ? store_errno(rc) : EIO;
-	return sqlite3_changes(c->db) ? 0 : ENOENT;
+	db_bind_int64(s, 1, (int64_t)*sdkappid);
+	rc = db_step(s);
+	if (rc != DB_DONE)
+		return rc > 0 ? rc : EIO;
+	return db_changes(c->db) ? 0 : ENOENT;
 }
 
 int store_push_conf_delete(struct store *st, uint64_t sdkappid)

@@ -46,7 +46,7 @@ int store_session_alloc(struct store_session **sp, const char *uui, const char *
 static int session_insert(struct store_conn *c, void *arg)
 {
 	const struct store_session *x = arg;
-	sqlite3_stmt *s = store_stmt(c,
+	struct db_stmt *s = store_stmt(c,
 		"INSERT INTO sessions (id, sdkappid, account_id, direction, caller, callee, "
 		"ivr_id, ivr_version, uui, variables, max_ring_s, request_id, status, created_ms, "
 		"start_ts, ai) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
@@ -54,25 +54,24 @@ static int session_insert(struct store_conn *c, void *arg)
 
 	if (!s)
 		return EIO;
-	sqlite3_bind_text(s, 1, x->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)x->sdkappid);
-	sqlite3_bind_int64(s, 3, (sqlite3_int64)x->account_id);
-	sqlite3_bind_int(s, 4, x->direction);
-	sqlite3_bind_text(s, 5, x->caller, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 6, x->callee, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 7, (sqlite3_int64)x->ivr_id);
-	sqlite3_bind_int64(s, 8, x->ivr_version);
-	sqlite3_bind_text(s, 9, x->uui ? x->uui : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 10, x->variables ? x->variables : "[]", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 11, x->max_ring_s);
-	sqlite3_bind_text(s, 12, x->request_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 13, (int)x->status);
-	sqlite3_bind_int64(s, 14, x->created_ms);
-	sqlite3_bind_int64(s, 15, x->start_ts);
-	sqlite3_bind_int(s, 16, x->ai ? 1 : 0);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? 0 : (store_errno(rc) ? store_errno(rc) : EIO);
+	db_bind_text(s, 1, x->id, -1);
+	db_bind_int64(s, 2, (int64_t)x->sdkappid);
+	db_bind_int64(s, 3, (int64_t)x->account_id);
+	db_bind_int64(s, 4, x->direction);
+	db_bind_text(s, 5, x->caller, -1);
+	db_bind_text(s, 6, x->callee, -1);
+	db_bind_int64(s, 7, (int64_t)x->ivr_id);
+	db_bind_int64(s, 8, x->ivr_version);
+	db_bind_text(s, 9, x->uui ? x->uui : "", -1);
+	db_bind_text(s, 10, x->variables ? x->variables : "[]", -1);
+	db_bind_int64(s, 11, x->max_ring_s);
+	db_bind_text(s, 12, x->request_id, -1);
+	db_bind_int64(s, 13, (int)x->status);
+	db_bind_int64(s, 14, x->created_ms);
+	db_bind_int64(s, 15, x->start_ts);
+	db_bind_int64(s, 16, x->ai ? 1 : 0);
+	rc = db_step(s);
+	return rc == DB_DONE ? 0 : (rc > 0 ? rc : EIO);
 }
 
 static int session_insert_job(struct store_conn *c, void *arg)
@@ -145,35 +144,36 @@ struct admit_job {
 static int count_since(struct store_conn *c, const char *sql, uint64_t sdkappid,
 		       const char *number, int64_t since, uint32_t *countp)
 {
-	sqlite3_stmt *q = store_stmt(c, sql);
+	struct db_stmt *q = store_stmt(c, sql);
 	int rc;
 
 	if (!q)
 		return EIO;
-	sqlite3_bind_int64(q, 1, (sqlite3_int64)sdkappid);
-	sqlite3_bind_text(q, 2, number, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 3, since);
-	rc = sqlite3_step(q);
-	*countp = rc == SQLITE_ROW ? (uint32_t)sqlite3_column_int64(q, 0) : 0;
-	sqlite3_reset(q);
-	return rc == SQLITE_ROW ? 0 : (store_errno(rc) ? store_errno(rc) : EIO);
+	db_bind_int64(q, 1, (int64_t)sdkappid);
+	db_bind_text(q, 2, number, -1);
+	db_bind_int64(q, 3, since);
+	rc = db_step(q);
+	*countp = rc == DB_ROW ? (uint32_t)db_col_int64(q, 0) : 0;
+	db_reset(q);
+	return rc == DB_ROW ? 0 : (rc > 0 ? rc : EIO);
 }
 
-/* The instance's unfinished outbound sessions (tenant_caps.channels), through the partial
- * index of live sessions: the cost follows the calls in progress. */
+/* The instance's unfinished outbound sessions (tenant_caps.channels), through a partial
+ * index of live sessions (SQLite picks sessions_caller_live by sdkappid): the cost
+ * follows the calls in progress. */
 static int channels_live(struct store_conn *c, uint64_t sdkappid, uint32_t *countp)
 {
-	sqlite3_stmt *q = store_stmt(c, "SELECT count(*) FROM sessions INDEXED BY sessions_live "
+	struct db_stmt *q = store_stmt(c, "SELECT count(*) FROM sessions "
 				     "WHERE status <> 3 AND sdkappid = ? AND direction = 1");
 	int rc;
 
 	if (!q)
 		return EIO;
-	sqlite3_bind_int64(q, 1, (sqlite3_int64)sdkappid);
-	rc = sqlite3_step(q);
-	*countp = rc == SQLITE_ROW ? (uint32_t)sqlite3_column_int64(q, 0) : 0;
-	sqlite3_reset(q);
-	return rc == SQLITE_ROW ? 0 : (store_errno(rc) ? store_errno(rc) : EIO);
+	db_bind_int64(q, 1, (int64_t)sdkappid);
+	rc = db_step(q);
+	*countp = rc == DB_ROW ? (uint32_t)db_col_int64(q, 0) : 0;
+	db_reset(q);
+	return rc == DB_ROW ? 0 : (rc > 0 ? rc : EIO);
 }
 
 /* Answered outbound seconds of an instance's day, for tenant_caps.minutes_daily: the
@@ -182,25 +182,28 @@ static int channels_live(struct store_conn *c, uint64_t sdkappid, uint32_t *coun
 static int seconds_today(struct store_conn *c, uint64_t sdkappid, int64_t since, int64_t now,
 			 uint32_t *secondsp)
 {
-	sqlite3_stmt *q = store_stmt(c, "SELECT coalesce((SELECT sum(ended_ts - accept_ts) "
-				     "FROM sessions WHERE sdkappid = ?1 AND status = 3 AND "
-				     "ended_ts >= ?2 AND accept_ts > 0 AND direction = 1), 0) + "
-				     "coalesce((SELECT sum(max(?3 - accept_ts, 0)) FROM sessions "
-				     "INDEXED BY sessions_live WHERE status <> 3 AND sdkappid = ?1 "
-				     "AND accept_ts > 0 AND direction = 1), 0)");
+	/* sum() is numeric in PostgreSQL: the casts keep the result a 64-bit integer. */
+	struct db_stmt *q = store_stmt(c, "SELECT CAST(coalesce((SELECT sum(ended_ts - accept_ts) "
+				     "FROM sessions WHERE sdkappid = ? AND status = 3 AND "
+				     "ended_ts >= ? AND accept_ts > 0 AND direction = 1), 0) + "
+				     "coalesce((SELECT sum(CASE WHEN accept_ts < ? THEN ? - accept_ts "
+				     "ELSE 0 END) FROM sessions WHERE status <> 3 AND sdkappid = ? "
+				     "AND accept_ts > 0 AND direction = 1), 0) AS BIGINT)");
 	int64_t v;
 	int rc;
 
 	if (!q)
 		return EIO;
-	sqlite3_bind_int64(q, 1, (sqlite3_int64)sdkappid);
-	sqlite3_bind_int64(q, 2, since);
-	sqlite3_bind_int64(q, 3, now);
-	rc = sqlite3_step(q);
-	v = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+	db_bind_int64(q, 1, (int64_t)sdkappid);
+	db_bind_int64(q, 2, since);
+	db_bind_int64(q, 3, now);
+	db_bind_int64(q, 4, now);
+	db_bind_int64(q, 5, (int64_t)sdkappid);
+	rc = db_step(q);
+	v = rc == DB_ROW ? db_col_int64(q, 0) : 0;
 	*secondsp = v < 0 ? 0 : v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
-	sqlite3_reset(q);
-	return rc == SQLITE_ROW ? 0 : (store_errno(rc) ? store_errno(rc) : EIO);
+	db_reset(q);
+	return rc == DB_ROW ? 0 : (rc > 0 ? rc : EIO);
 }
 
 static int admit_write(struct store_conn *c, void *arg)
@@ -223,8 +226,8 @@ static int admit_write(struct store_conn *c, void *arg)
 		/* Unfinished sessions only, through the partial index sessions_caller_live:
 		 * the cost follows the calls in progress, not the number's whole history. */
 		if (!(q->skip & STORE_ADMIT_SKIP_CALLER_LIVE))
-			err = count_since(c, "SELECT count(*) FROM sessions INDEXED BY "
-					  "sessions_caller_live WHERE sdkappid = ? AND caller = ? "
+			err = count_since(c, "SELECT count(*) FROM sessions "
+					  "WHERE sdkappid = ? AND caller = ? "
 					  "AND status <> 3 AND start_ts >= ?", j->s->sdkappid,
 					  q->callers[i], 0, &counts.callers[i].live);
 		if (!err && !(q->skip & STORE_ADMIT_SKIP_CALLER_RECENT))
@@ -233,17 +236,17 @@ static int admit_write(struct store_conn *c, void *arg)
 					  q->callers[i], q->caller_since, &counts.callers[i].recent);
 	}
 	if (!err && q->ai) {
-		sqlite3_stmt *ai = store_stmt(c, "SELECT count(*) FROM sessions WHERE sdkappid = ? "
+		struct db_stmt *ai = store_stmt(c, "SELECT count(*) FROM sessions WHERE sdkappid = ? "
 					      "AND ai = 1 AND status <> 3");
 		int rc;
 
 		if (!ai)
 			return EIO;
-		sqlite3_bind_int64(ai, 1, (sqlite3_int64)j->s->sdkappid);
-		rc = sqlite3_step(ai);
-		counts.ai_in_use = rc == SQLITE_ROW ? (uint32_t)sqlite3_column_int64(ai, 0) : 0;
-		sqlite3_reset(ai);
-		err = rc == SQLITE_ROW ? 0 : (store_errno(rc) ? store_errno(rc) : EIO);
+		db_bind_int64(ai, 1, (int64_t)j->s->sdkappid);
+		rc = db_step(ai);
+		counts.ai_in_use = rc == DB_ROW ? (uint32_t)db_col_int64(ai, 0) : 0;
+		db_reset(ai);
+		err = rc == DB_ROW ? 0 : (rc > 0 ? rc : EIO);
 	}
 	if (!err && q->channels)
 		err = channels_live(c, j->s->sdkappid, &counts.channels_live);
@@ -257,18 +260,17 @@ static int admit_write(struct store_conn *c, void *arg)
 	if (j->refusal)
 		return j->refusal;
 	if (chosen < q->n_callers) {
-		sqlite3_stmt *u = store_stmt(c, "UPDATE numbers SET last_used_ms = ? "
+		struct db_stmt *u = store_stmt(c, "UPDATE numbers SET last_used_ms = ? "
 					     "WHERE sdkappid = ? AND number = ?");
 
 		snprintf(j->s->caller, sizeof(j->s->caller), "%s", q->callers[chosen]);
 		/* The pool hands out the least recently used number first. */
 		if (!u)
 			return EIO;
-		sqlite3_bind_int64(u, 1, j->s->created_ms);
-		sqlite3_bind_int64(u, 2, (sqlite3_int64)j->s->sdkappid);
-		sqlite3_bind_text(u, 3, j->s->caller, -1, SQLITE_STATIC);
-		err = sqlite3_step(u) == SQLITE_DONE ? 0 : EIO;
-		sqlite3_reset(u);
+		db_bind_int64(u, 1, j->s->created_ms);
+		db_bind_int64(u, 2, (int64_t)j->s->sdkappid);
+		db_bind_text(u, 3, j->s->caller, -1);
+		err = db_step(u) == DB_DONE ? 0 : EIO;
 		if (err)
 			return err;
 	}
@@ -294,7 +296,7 @@ int store_session_admit(struct store *st, struct store_session *s,
 	"record_id, participants, outbound_caller, outbound_callee, voicemail_urls, ai, " \
 	"evidence, dialled_ms"
 
-static int session_row(sqlite3_stmt *q, struct store_session **sp)
+static int session_row(struct db_stmt *q, struct store_session **sp)
 {
 	struct store_session *s;
 	int err = store_session_alloc(&s, NULL, NULL);
@@ -317,30 +319,30 @@ static int session_row(sqlite3_stmt *q, struct store_session **sp)
 		return ENOMEM;
 	}
 	store_col_text(q, 0, s->id, sizeof(s->id));
-	s->sdkappid = (uint64_t)sqlite3_column_int64(q, 1);
-	s->account_id = (uint64_t)sqlite3_column_int64(q, 2);
-	s->direction = sqlite3_column_int(q, 3);
+	s->sdkappid = (uint64_t)db_col_int64(q, 1);
+	s->account_id = (uint64_t)db_col_int64(q, 2);
+	s->direction = (int)db_col_int64(q, 3);
 	store_col_text(q, 4, s->caller, sizeof(s->caller));
 	store_col_text(q, 5, s->callee, sizeof(s->callee));
-	s->ivr_id = (uint64_t)sqlite3_column_int64(q, 6);
-	s->ivr_version = (uint32_t)sqlite3_column_int64(q, 7);
-	s->max_ring_s = (uint32_t)sqlite3_column_int64(q, 10);
+	s->ivr_id = (uint64_t)db_col_int64(q, 6);
+	s->ivr_version = (uint32_t)db_col_int64(q, 7);
+	s->max_ring_s = (uint32_t)db_col_int64(q, 10);
 	store_col_text(q, 11, s->request_id, sizeof(s->request_id));
-	s->status = (enum store_status)sqlite3_column_int(q, 12);
-	s->created_ms = sqlite3_column_int64(q, 13);
-	s->start_ts = sqlite3_column_int64(q, 14);
-	s->ring_ts = sqlite3_column_int64(q, 15);
-	s->accept_ts = sqlite3_column_int64(q, 16);
-	s->ended_ts = sqlite3_column_int64(q, 17);
-	s->end_status = sqlite3_column_int(q, 18);
+	s->status = (enum store_status)(int)db_col_int64(q, 12);
+	s->created_ms = db_col_int64(q, 13);
+	s->start_ts = db_col_int64(q, 14);
+	s->ring_ts = db_col_int64(q, 15);
+	s->accept_ts = db_col_int64(q, 16);
+	s->ended_ts = db_col_int64(q, 17);
+	s->end_status = (int)db_col_int64(q, 18);
 	store_col_text(q, 19, s->hungup_side, sizeof(s->hungup_side));
 	store_col_text(q, 20, s->end_reason, sizeof(s->end_reason));
 	store_col_text(q, 21, s->record_url, sizeof(s->record_url));
 	store_col_text(q, 22, s->record_id, sizeof(s->record_id));
 	store_col_text(q, 24, s->outbound_caller, sizeof(s->outbound_caller));
 	store_col_text(q, 25, s->outbound_callee, sizeof(s->outbound_callee));
-	s->ai = sqlite3_column_int(q, 27) != 0;
-	s->dialled_ms = sqlite3_column_int64(q, 29);
+	s->ai = (int)db_col_int64(q, 27) != 0;
+	s->dialled_ms = db_col_int64(q, 29);
 	*sp = s;
 	return 0;
 }
@@ -351,7 +353,7 @@ struct session_walk {
 	void *arg;
 };
 
-static int session_walk_row(sqlite3_stmt *q, void *arg)
+static int session_walk_row(struct db_stmt *q, void *arg)
 {
 	struct session_walk *w = arg;
 	struct store_session *s;
@@ -364,17 +366,17 @@ static int session_walk_row(sqlite3_stmt *q, void *arg)
 }
 
 /* Hands every row of an ad-hoc session query to h, in order. */
-static int rows_each(sqlite3_stmt *q, store_session_h *h, void *arg)
+static int rows_each(struct db_stmt *q, store_session_h *h, void *arg)
 {
 	struct session_walk w = {h, arg};
 	int rc, err;
 
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+	while ((rc = db_step(q)) == DB_ROW) {
 		err = session_walk_row(q, &w);
 		if (err)
 			return err;
 	}
-	return rc == SQLITE_DONE ? 0 : (store_errno(rc) ? store_errno(rc) : EIO);
+	return rc == DB_DONE ? 0 : (rc > 0 ? rc : EIO);
 }
 
 struct session_key {
@@ -382,15 +384,15 @@ struct session_key {
 	const char *id;
 };
 
-static void bind_session_key(sqlite3_stmt *q, const void *arg)
+static void bind_session_key(struct db_stmt *q, const void *arg)
 {
 	const struct session_key *k = arg;
 
-	sqlite3_bind_text(q, 1, k->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 2, (sqlite3_int64)k->sdkappid);
+	db_bind_text(q, 1, k->id, -1);
+	db_bind_int64(q, 2, (int64_t)k->sdkappid);
 }
 
-static int session_get_row(sqlite3_stmt *q, void *sp)
+static int session_get_row(struct db_stmt *q, void *sp)
 {
 	return session_row(q, sp);
 }
@@ -460,24 +462,25 @@ static struct lifecycle *lifecycle_alloc(const char *id)
 	return l;
 }
 
-static int step_one(struct store_conn *c, sqlite3_stmt *s)
+static int step_one(struct db_stmt *s)
 {
-	int rc = sqlite3_step(s);
+	int rc = db_step(s);
 
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? 0 : (store_errno(rc) ? store_errno(rc) : EIO);
+	if (rc == DB_ROW)
+		db_reset(s);
+	return rc == DB_DONE ? 0 : (rc > 0 ? rc : EIO);
 }
 
 /* A time stamp written once: the statement binds (ts, id). */
 static int ts_write(struct store_conn *c, const struct lifecycle *l, const char *sql)
 {
-	sqlite3_stmt *s = store_stmt(c, sql);
+	struct db_stmt *s = store_stmt(c, sql);
 
 	if (!s)
 		return EIO;
-	sqlite3_bind_int64(s, 1, l->ts);
-	sqlite3_bind_text(s, 2, l->id, -1, SQLITE_STATIC);
-	return step_one(c, s);
+	db_bind_int64(s, 1, l->ts);
+	db_bind_text(s, 2, l->id, -1);
+	return step_one(s);
 }
 
 static int ringing_write(struct store_conn *c, void *arg)
@@ -528,23 +531,23 @@ int store_session_answered(struct store *st, const char *id, int64_t accept_ts)
 static int transfer_write(struct store_conn *c, void *arg)
 {
 	const struct lifecycle *l = arg;
-	sqlite3_stmt *s = store_stmt(c, l->set_numbers ?
+	struct db_stmt *s = store_stmt(c, l->set_numbers ?
 		"UPDATE sessions SET status = ?, outbound_caller = ?, outbound_callee = ? "
 		"WHERE id = ? AND status <> 3" :
 		"UPDATE sessions SET status = ? WHERE id = ? AND status <> 3");
 
 	if (!s)
 		return EIO;
-	sqlite3_bind_int(s, 1, l->status);
+	db_bind_int64(s, 1, l->status);
 	if (l->set_numbers) {
-		sqlite3_bind_text(s, 2, l->caller, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 3, l->callee, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 4, l->id, -1, SQLITE_STATIC);
+		db_bind_text(s, 2, l->caller, -1);
+		db_bind_text(s, 3, l->callee, -1);
+		db_bind_text(s, 4, l->id, -1);
 	}
 	else {
-		sqlite3_bind_text(s, 2, l->id, -1, SQLITE_STATIC);
+		db_bind_text(s, 2, l->id, -1);
 	}
-	return step_one(c, s);
+	return step_one(s);
 }
 
 int store_session_transfer(struct store *st, const char *id, enum store_status status,
@@ -568,22 +571,26 @@ int store_session_transfer(struct store *st, const char *id, enum store_status s
 static int key_write(struct store_conn *c, void *arg)
 {
 	const struct lifecycle *l = arg;
-	sqlite3_stmt *s = store_stmt(c, "INSERT OR REPLACE INTO key_presses (session_id, seq, "
-				     "key, label, ts_ms, node_label, original, tts_prompt, post) "
-				     "VALUES (?,?,?,?,?,?,?,?,?)");
+	struct db_stmt *s = store_stmt(c, "INSERT INTO key_presses (session_id, seq, key, label, "
+				     "ts_ms, node_label, original, tts_prompt, post) "
+				     "VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (session_id, seq) DO "
+				     "UPDATE SET key = excluded.key, label = excluded.label, "
+				     "ts_ms = excluded.ts_ms, node_label = excluded.node_label, "
+				     "original = excluded.original, tts_prompt = excluded.tts_prompt, "
+				     "post = excluded.post");
 
 	if (!s)
 		return EIO;
-	sqlite3_bind_text(s, 1, l->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, l->seq);
-	sqlite3_bind_text(s, 3, l->kp.key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, l->kp.label, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 5, l->kp.ts_ms);
-	sqlite3_bind_text(s, 6, l->kp.node_label, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 7, l->kp.original, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 8, l->kp.tts_prompt, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 9, l->kp.post);
-	return step_one(c, s);
+	db_bind_text(s, 1, l->id, -1);
+	db_bind_int64(s, 2, l->seq);
+	db_bind_text(s, 3, l->kp.key, -1);
+	db_bind_text(s, 4, l->kp.label, -1);
+	db_bind_int64(s, 5, l->kp.ts_ms);
+	db_bind_text(s, 6, l->kp.node_label, -1);
+	db_bind_text(s, 7, l->kp.original, -1);
+	db_bind_text(s, 8, l->kp.tts_prompt, -1);
+	db_bind_int64(s, 9, l->kp.post);
+	return step_one(s);
 }
 
 int store_session_key(struct store *st, const char *id, unsigned seq,
@@ -603,18 +610,20 @@ int store_session_key(struct store *st, const char *id, unsigned seq,
 static int path_write(struct store_conn *c, void *arg)
 {
 	const struct lifecycle *l = arg;
-	sqlite3_stmt *s = store_stmt(c, "INSERT OR REPLACE INTO session_path (session_id, seq, "
-				     "node, label, result, ts_ms) VALUES (?,?,?,?,?,?)");
+	struct db_stmt *s = store_stmt(c, "INSERT INTO session_path (session_id, seq, node, label, "
+				     "result, ts_ms) VALUES (?,?,?,?,?,?) ON CONFLICT (session_id, "
+				     "seq) DO UPDATE SET node = excluded.node, label = excluded.label, "
+				     "result = excluded.result, ts_ms = excluded.ts_ms");
 
 	if (!s)
 		return EIO;
-	sqlite3_bind_text(s, 1, l->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, l->seq);
-	sqlite3_bind_text(s, 3, l->node, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, l->label, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 5, l->result, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 6, l->ts);
-	return step_one(c, s);
+	db_bind_text(s, 1, l->id, -1);
+	db_bind_int64(s, 2, l->seq);
+	db_bind_text(s, 3, l->node, -1);
+	db_bind_text(s, 4, l->label, -1);
+	db_bind_text(s, 5, l->result, -1);
+	db_bind_int64(s, 6, l->ts);
+	return step_one(s);
 }
 
 int store_session_path(struct store *st, const char *id, unsigned seq, const char *node,
@@ -637,15 +646,15 @@ int store_session_path(struct store *st, const char *id, unsigned seq, const cha
 static int record_write(struct store_conn *c, void *arg)
 {
 	const struct lifecycle *l = arg;
-	sqlite3_stmt *s = store_stmt(c, "UPDATE sessions SET record_url = ?, record_id = ? "
+	struct db_stmt *s = store_stmt(c, "UPDATE sessions SET record_url = ?, record_id = ? "
 				     "WHERE id = ? AND status <> 3");
 
 	if (!s)
 		return EIO;
-	sqlite3_bind_text(s, 1, l->end.record_url, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, l->end.record_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, l->id, -1, SQLITE_STATIC);
-	return step_one(c, s);
+	db_bind_text(s, 1, l->end.record_url, -1);
+	db_bind_text(s, 2, l->end.record_id, -1);
+	db_bind_text(s, 3, l->id, -1);
+	return step_one(s);
 }
 
 int store_session_record(struct store *st, const char *id, const char *record_url,
@@ -666,34 +675,71 @@ int store_session_record(struct store *st, const char *id, const char *record_ur
 static int voicemail_write(struct store_conn *c, void *arg)
 {
 	const struct lifecycle *l = arg;
-	sqlite3_stmt *s = store_stmt(c, "UPDATE sessions SET voicemail_urls = "
-				     "json_insert(voicemail_urls, '$[#]', ?) "
-				     "WHERE id = ? AND status <> 3");
+	/* Appends the file (l->text, a JSON string already) to the compact JSON array in
+	 * text, without an engine's JSON functions: '[]' becomes '["a"]', '["a"]' becomes
+	 * '["a","b"]' — what SQLite's json_insert(voicemail_urls, '$[#]', ?) wrote before. */
+	struct db_stmt *s = store_stmt(c, "UPDATE sessions SET voicemail_urls = CASE WHEN "
+				     "voicemail_urls = '[]' THEN '[' || ? || ']' ELSE "
+				     "substr(voicemail_urls, 1, length(voicemail_urls) - 1) || ',' "
+				     "|| ? || ']' END WHERE id = ? AND status <> 3");
 	int err;
 
 	if (!s)
 		return EIO;
-	sqlite3_bind_text(s, 1, l->text, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, l->id, -1, SQLITE_STATIC);
-	err = step_one(c, s);
-	if (err || sqlite3_changes(c->db) == 0 || !l->cdr_body)
+	db_bind_text(s, 1, l->text, -1);
+	db_bind_text(s, 2, l->text, -1);
+	db_bind_text(s, 3, l->id, -1);
+	err = step_one(s);
+	if (err || db_changes(c->db) == 0 || !l->cdr_body)
 		return err;
 	return store_outbox_add(c, l->sdkappid, l->id, "voicemail", l->cdr_body);
+}
+
+/* text as a JSON string, quoted and escaped (RFC 8259: '"', '\\' and control
+ * characters), in a new mem string. */
+static int json_text(char **jp, const char *text)
+{
+	size_t n = strlen(text);
+	char *j = mem_alloc(n * 6 + 3, NULL), *o = j; /* \u00XX is 6 per byte at most */
+
+	if (!j)
+		return ENOMEM;
+	*o++ = '"';
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+		if (*p == '"' || *p == '\\') {
+			*o++ = '\\';
+			*o++ = (char)*p;
+		}
+		else if (*p < 0x20) {
+			o += sprintf(o, "\\u%04x", *p);
+		}
+		else {
+			*o++ = (char)*p;
+		}
+	}
+	*o++ = '"';
+	*o = '\0';
+	*jp = j;
+	return 0;
 }
 
 int store_session_voicemail(struct store *st, const char *id, uint64_t sdkappid,
 			    const char *file, const char *push_body)
 {
 	struct lifecycle *l = lifecycle_alloc(id);
+	int err;
 
 	if (!st || !l || !file || !*file) {
 		mem_deref(l);
 		return EINVAL;
 	}
 	l->sdkappid = sdkappid;
-	if (str_dup(&l->text, file) || (push_body && str_dup(&l->cdr_body, push_body))) {
+	err = json_text(&l->text, file);
+	if (!err && push_body && str_dup(&l->cdr_body, push_body))
+		err = ENOMEM;
+	if (err) {
 		mem_deref(l);
-		return ENOMEM;
+		return err;
 	}
 	return store_write_async(st, voicemail_write, l);
 }
@@ -702,7 +748,7 @@ static int finish_write(struct store_conn *c, void *arg)
 {
 	const struct lifecycle *l = arg;
 	int err;
-	sqlite3_stmt *s = store_stmt(c, "UPDATE sessions SET status = 3, ended_ts = ?, "
+	struct db_stmt *s = store_stmt(c, "UPDATE sessions SET status = 3, ended_ts = ?, "
 				     "end_status = ?, hungup_side = ?, end_reason = ?, "
 				     "record_url = ?, record_id = ?, "
 				     "participants = coalesce(?, participants), "
@@ -711,25 +757,25 @@ static int finish_write(struct store_conn *c, void *arg)
 
 	if (!s)
 		return EIO;
-	sqlite3_bind_int64(s, 1, l->end.ended_ts);
-	sqlite3_bind_int(s, 2, l->end.end_status);
-	sqlite3_bind_text(s, 3, l->end.hungup_side, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, l->end.end_reason, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 5, l->end.record_url, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 6, l->end.record_id, -1, SQLITE_STATIC);
+	db_bind_int64(s, 1, l->end.ended_ts);
+	db_bind_int64(s, 2, l->end.end_status);
+	db_bind_text(s, 3, l->end.hungup_side, -1);
+	db_bind_text(s, 4, l->end.end_reason, -1);
+	db_bind_text(s, 5, l->end.record_url, -1);
+	db_bind_text(s, 6, l->end.record_id, -1);
 	if (l->participants)
-		sqlite3_bind_text(s, 7, l->participants, -1, SQLITE_STATIC);
+		db_bind_text(s, 7, l->participants, -1);
 	else
-		sqlite3_bind_null(s, 7);
+		db_bind_null(s, 7);
 	if (l->evidence)
-		sqlite3_bind_text(s, 8, l->evidence, -1, SQLITE_STATIC);
+		db_bind_text(s, 8, l->evidence, -1);
 	else
-		sqlite3_bind_null(s, 8);
-	sqlite3_bind_text(s, 9, l->id, -1, SQLITE_STATIC);
-	err = step_one(c, s);
+		db_bind_null(s, 8);
+	db_bind_text(s, 9, l->id, -1);
+	err = step_one(s);
 	/* Only the write that finished the session pushes its records: the recording first
 	 * (records-and-push.md §4.5), then the CDR. */
-	if (err || sqlite3_changes(c->db) == 0)
+	if (err || db_changes(c->db) == 0)
 		return err;
 	if (l->record_body)
 		err = store_outbox_add(c, l->sdkappid, l->id, "record", l->record_body);
@@ -828,23 +874,23 @@ struct key_walk {
 	void *arg;
 };
 
-static void bind_text1(sqlite3_stmt *q, const void *text)
+static void bind_text1(struct db_stmt *q, const void *text)
 {
-	sqlite3_bind_text(q, 1, text, -1, SQLITE_STATIC);
+	db_bind_text(q, 1, text, -1);
 }
 
-static int key_walk_row(sqlite3_stmt *q, void *arg)
+static int key_walk_row(struct db_stmt *q, void *arg)
 {
 	struct key_walk *w = arg;
 	struct store_key_press kp;
 
 	store_col_text(q, 0, kp.key, sizeof(kp.key));
 	store_col_text(q, 1, kp.label, sizeof(kp.label));
-	kp.ts_ms = sqlite3_column_int64(q, 2);
+	kp.ts_ms = db_col_int64(q, 2);
 	store_col_text(q, 3, kp.node_label, sizeof(kp.node_label));
 	store_col_text(q, 4, kp.original, sizeof(kp.original));
 	store_col_text(q, 5, kp.tts_prompt, sizeof(kp.tts_prompt));
-	kp.post = sqlite3_column_int(q, 6) != 0;
+	kp.post = (int)db_col_int64(q, 6) != 0;
 	return w->h(&kp, w->arg);
 }
 
@@ -877,7 +923,7 @@ static int list_run(struct store *st, const char *count_sql, const char *page_sq
 		    uint64_t *totalp)
 {
 	struct store_conn *c;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	int err, rc;
 
 	err = store_reader_get(st, &c);
@@ -886,33 +932,33 @@ static int list_run(struct store *st, const char *count_sql, const char *page_sq
 	for (int pass = 0; pass < 2 && !err; pass++) {
 		int k = 1;
 
-		rc = sqlite3_prepare_v2(c->db, pass ? page_sql : count_sql, -1, &stmt, NULL);
-		if (rc != SQLITE_OK) {
-			err = store_errno(rc) ? store_errno(rc) : EIO;
+		stmt = db_prepare(c->db, pass ? page_sql : count_sql);
+		if (!stmt) {
+			err = EIO;
 			break;
 		}
-		sqlite3_bind_int64(stmt, k++, (sqlite3_int64)q->sdkappid);
+		db_bind_int64(stmt, k++, (int64_t)q->sdkappid);
 		if (q->until) {
-			sqlite3_bind_int64(stmt, k++, q->since);
-			sqlite3_bind_int64(stmt, k++, q->until);
+			db_bind_int64(stmt, k++, q->since);
+			db_bind_int64(stmt, k++, q->until);
 		}
 		for (size_t i = 0; i < q->n_session_ids; i++)
-			sqlite3_bind_text(stmt, k++, q->session_ids[i], -1, SQLITE_STATIC);
+			db_bind_text(stmt, k++, q->session_ids[i], -1);
 		for (size_t r = 0; r < 2; r++) {
 			for (size_t i = 0; i < q->n_phones; i++)
-				sqlite3_bind_text(stmt, k++, q->phones[i], -1, SQLITE_STATIC);
+				db_bind_text(stmt, k++, q->phones[i], -1);
 		}
 		if (pass) {
-			sqlite3_bind_int64(stmt, k++, (sqlite3_int64)q->limit);
-			sqlite3_bind_int64(stmt, k++, (sqlite3_int64)q->offset);
+			db_bind_int64(stmt, k++, (int64_t)q->limit);
+			db_bind_int64(stmt, k++, (int64_t)q->offset);
 		}
 		if (pass)
 			err = rows_each(stmt, h, arg);
-		else if ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-			*totalp = (uint64_t)sqlite3_column_int64(stmt, 0);
+		else if ((rc = db_step(stmt)) == DB_ROW)
+			*totalp = (uint64_t)db_col_int64(stmt, 0);
 		else
-			err = store_errno(rc) ? store_errno(rc) : EIO;
-		sqlite3_finalize(stmt);
+			err = rc > 0 ? rc : EIO;
+		stmt = mem_deref(stmt);
 	}
 	store_reader_put(st, c);
 	return err;

@@ -29,9 +29,13 @@ static void batch_destructor(void *arg)
 static int batch_write(struct store_conn *c, void *arg)
 {
 	const struct trace_batch *b = arg;
-	sqlite3_stmt *s = store_stmt(c, "INSERT OR REPLACE INTO sip_messages (session_id, "
-				     "call_id, seq, sdkappid, ts_us, tx, src, dst, message, "
-				     "created_ms) VALUES (?,?,?,?,?,?,?,?,?,?)");
+	struct db_stmt *s = store_stmt(c, "INSERT INTO sip_messages (session_id, call_id, seq, "
+				     "sdkappid, ts_us, tx, src, dst, message, created_ms) "
+				     "VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (session_id, call_id, "
+				     "seq) DO UPDATE SET sdkappid = excluded.sdkappid, "
+				     "ts_us = excluded.ts_us, tx = excluded.tx, src = excluded.src, "
+				     "dst = excluded.dst, message = excluded.message, "
+				     "created_ms = excluded.created_ms");
 
 	if (!s)
 		return EIO;
@@ -39,20 +43,19 @@ static int batch_write(struct store_conn *c, void *arg)
 		const struct store_sip_msg *m = &b->msgs[i];
 		int rc;
 
-		sqlite3_bind_text(s, 1, b->session_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, b->call_id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 3, (sqlite3_int64)i);
-		sqlite3_bind_int64(s, 4, (sqlite3_int64)b->sdkappid);
-		sqlite3_bind_int64(s, 5, m->ts_us);
-		sqlite3_bind_int(s, 6, m->tx);
-		sqlite3_bind_text(s, 7, m->src, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 8, m->dst, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 9, m->text, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 10, b->created_ms);
-		rc = sqlite3_step(s);
-		sqlite3_reset(s);
-		if (rc != SQLITE_DONE)
-			return store_errno(rc) ? store_errno(rc) : EIO;
+		db_bind_text(s, 1, b->session_id, -1);
+		db_bind_text(s, 2, b->call_id, -1);
+		db_bind_int64(s, 3, (int64_t)i);
+		db_bind_int64(s, 4, (int64_t)b->sdkappid);
+		db_bind_int64(s, 5, m->ts_us);
+		db_bind_int64(s, 6, m->tx);
+		db_bind_text(s, 7, m->src, -1);
+		db_bind_text(s, 8, m->dst, -1);
+		db_bind_text(s, 9, m->text, -1);
+		db_bind_int64(s, 10, b->created_ms);
+		rc = db_step(s);
+		if (rc != DB_DONE)
+			return rc > 0 ? rc : EIO;
 	}
 	return 0;
 }
@@ -93,12 +96,12 @@ struct trace_key {
 	const char *id;
 };
 
-static void bind_key(sqlite3_stmt *s, const void *arg)
+static void bind_key(struct db_stmt *s, const void *arg)
 {
 	const struct trace_key *k = arg;
 
-	sqlite3_bind_text(s, 1, k->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)k->sdkappid);
+	db_bind_text(s, 1, k->id, -1);
+	db_bind_int64(s, 2, (int64_t)k->sdkappid);
 }
 
 struct trace_walk {
@@ -106,7 +109,7 @@ struct trace_walk {
 	void *arg;
 };
 
-static int trace_row(sqlite3_stmt *q, void *arg)
+static int trace_row(struct db_stmt *q, void *arg)
 {
 	struct trace_walk *w = arg;
 	struct store_sip_msg m = {0};
@@ -114,8 +117,8 @@ static int trace_row(sqlite3_stmt *q, void *arg)
 	int err;
 
 	store_col_text(q, 0, call_id, sizeof(call_id));
-	m.ts_us = sqlite3_column_int64(q, 1);
-	m.tx = sqlite3_column_int(q, 2) != 0;
+	m.ts_us = db_col_int64(q, 1);
+	m.tx = (int)db_col_int64(q, 2) != 0;
 	store_col_text(q, 3, m.src, sizeof(m.src));
 	store_col_text(q, 4, m.dst, sizeof(m.dst));
 	m.text = store_col_dup(q, 5);
@@ -147,17 +150,16 @@ struct purge {
 static int purge_write(struct store_conn *c, void *arg)
 {
 	struct purge *p = arg;
-	sqlite3_stmt *s = store_stmt(c, "DELETE FROM sip_messages WHERE created_ms < ?");
+	struct db_stmt *s = store_stmt(c, "DELETE FROM sip_messages WHERE created_ms < ?");
 	int rc;
 
 	if (!s)
 		return EIO;
-	sqlite3_bind_int64(s, 1, p->before_ms);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return store_errno(rc) ? store_errno(rc) : EIO;
-	p->count = (unsigned)sqlite3_changes(c->db);
+	db_bind_int64(s, 1, p->before_ms);
+	rc = db_step(s);
+	if (rc != DB_DONE)
+		return rc > 0 ? rc : EIO;
+	p->count = (unsigned)db_changes(c->db);
 	return 0;
 }
 

@@ -43,30 +43,6 @@ struct store_job {
 	bool async;  /* heap job: the writer frees it and its arg (a mem object) */
 };
 
-int store_errno(int rc)
-{
-	switch (rc & 0xff) {
-	case SQLITE_OK:
-	case SQLITE_DONE:
-	case SQLITE_ROW:
-		return 0;
-	case SQLITE_CONSTRAINT:
-		return EEXIST;
-	case SQLITE_NOMEM:
-		return ENOMEM;
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return EBUSY;
-	case SQLITE_FULL:
-		return ENOSPC;
-	case SQLITE_READONLY:
-	case SQLITE_PERM:
-		return EACCES;
-	default:
-		return EIO;
-	}
-}
-
 bool store_err_transient(int err)
 {
 	switch (err) {
@@ -79,6 +55,81 @@ bool store_err_transient(int err)
 	default:
 		return false;
 	}
+}
+
+/* Whether a libpq connection string carries a password: a `password` keyword (key=value
+ * form, or a URI's query parameter) or a URI's user:password@. */
+static bool dsn_has_password(const char *dsn)
+{
+	const char *p, *at, *start;
+
+	for (p = dsn; (p = strcasestr(p, "password")); p += 8) {
+		const char *q = p + 8;
+
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (*q == '=')
+			return true;
+	}
+	if (strncmp(dsn, "postgresql://", 13) && strncmp(dsn, "postgres://", 11))
+		return false;
+	start = strstr(dsn, "://") + 3;
+	at = strpbrk(start, "@/?");
+	if (!at || *at != '@')
+		return false;
+	p = memchr(start, ':', (size_t)(at - start));
+	return p != NULL;
+}
+
+/* [store] backend, dsn and password_file. The password is never in the configuration
+ * (which is logged, copied and shown): libpq reads it from password_file (db_open), or
+ * from PGPASSWORD or its passfile. */
+static int backend_read(const struct conf_section *sec, struct store_conf *sc,
+			struct conf_err *err)
+{
+	static const char *const backends[] = {"sqlite", "postgresql", NULL};
+	const char *dsn, *pwfile;
+	int backend, rc;
+
+	rc = conf_choice(sec, "backend", "sqlite", backends, &backend, err);
+	rc = rc ? rc : conf_str(sec, "dsn", "", &dsn, err);
+	rc = rc ? rc : conf_str(sec, "password_file", "", &pwfile, err);
+	if (rc)
+		return rc;
+	sc->backend = backend == 1 ? DB_POSTGRESQL : DB_SQLITE;
+	if (sc->backend == DB_SQLITE) {
+		if (*dsn || *pwfile) {
+			conf_err_set(err, conf_key_line(sec, *dsn ? "dsn" : "password_file"),
+				     "'%s' is for backend = postgresql (backend is sqlite)",
+				     *dsn ? "dsn" : "password_file");
+			return EINVAL;
+		}
+		return 0;
+	}
+	if (!*dsn) {
+		conf_err_set(err, conf_key_line(sec, "backend"), "backend = postgresql needs "
+			     "'dsn', a libpq connection string (host=... dbname=... user=...)");
+		return EINVAL;
+	}
+	if (strlen(dsn) >= sizeof(sc->dsn)) {
+		conf_err_set(err, conf_key_line(sec, "dsn"), "'dsn' is longer than %zu "
+			     "characters", sizeof(sc->dsn) - 1);
+		return EINVAL;
+	}
+	if (dsn_has_password(dsn)) {
+		conf_err_set(err, conf_key_line(sec, "dsn"), "'dsn' holds a password: put it "
+			     "in a file named by 'password_file' (or in PGPASSWORD), never in the "
+			     "configuration");
+		return EINVAL;
+	}
+	if (strlen(pwfile) >= sizeof(sc->password_file)) {
+		conf_err_set(err, conf_key_line(sec, "password_file"), "'password_file' is "
+			     "longer than %zu characters", sizeof(sc->password_file) - 1);
+		return EINVAL;
+	}
+	strcpy(sc->dsn, dsn);
+	strcpy(sc->password_file, pwfile);
+	return 0;
 }
 
 int store_conf_read(const struct conf *cf, struct store_conf *sc, struct conf_err *err)
@@ -95,6 +146,7 @@ int store_conf_read(const struct conf *cf, struct store_conf *sc, struct conf_er
 	rc = rc ? rc : conf_uint(sec, "batch_max", 512, 1, 100000, &batch, err);
 	rc = rc ? rc : conf_choice(sec, "synchronous", "full", syncs, &sync, err);
 	rc = rc ? rc : conf_uint(sec, "busy_timeout_ms", BUSY_TIMEOUT_MS, 10, 600000, &busy, err);
+	rc = rc ? rc : backend_read(sec, sc, err);
 	if (rc)
 		return rc;
 	if (!*path || strlen(path) >= sizeof(sc->path)) {
@@ -126,90 +178,51 @@ static void conn_destructor(void *arg)
 {
 	struct store_conn *c = arg;
 
-	for (size_t i = 0; i < STORE_STMT_CACHE; i++)
-		sqlite3_finalize(c->cache[i].stmt);
-	sqlite3_close_v2(c->db);
+	mem_deref(c->db);
 }
 
 int store_conn_open(struct store_conn **cp, const struct store_conf *sc, bool readonly)
 {
-	const char *path = sc->path;
 	struct store_conn *c = mem_zalloc(sizeof(*c), conn_destructor);
-	int flags = SQLITE_OPEN_NOMUTEX |
-		    (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-	char pragmas[256];
-	int rc;
+	int err;
 
 	if (!c)
 		return ENOMEM;
-	rc = sqlite3_open_v2(path, &c->db, flags, NULL);
-	if (rc != SQLITE_OK) {
-		log_error("store", "cannot open %s: %s", path,
-			  c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+	err = db_open(&c->db, sc, readonly);
+	if (err) {
 		mem_deref(c);
-		return store_errno(rc) ? store_errno(rc) : EIO;
-	}
-	sqlite3_busy_timeout(c->db, sc->busy_timeout_ms ? (int)sc->busy_timeout_ms
-							: BUSY_TIMEOUT_MS);
-	snprintf(pragmas, sizeof(pragmas),
-		 "PRAGMA foreign_keys=ON;%s",
-		 readonly ? "" : (sc->synchronous_full ? "PRAGMA journal_mode=WAL;PRAGMA synchronous=FULL;"
-					    : "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;"));
-	rc = sqlite3_exec(c->db, pragmas, NULL, NULL, NULL);
-	if (rc != SQLITE_OK) {
-		log_error("store", "cannot configure %s: %s", path, sqlite3_errmsg(c->db));
-		mem_deref(c);
-		return store_errno(rc) ? store_errno(rc) : EIO;
+		return err;
 	}
 	*cp = c;
 	return 0;
 }
 
-sqlite3_stmt *store_stmt(struct store_conn *c, const char *sql)
+struct db_stmt *store_stmt(struct store_conn *c, const char *sql)
 {
-	size_t slot = ((uintptr_t)sql >> 4) % STORE_STMT_CACHE;
-	sqlite3_stmt *s;
-
-	/* Open addressing over the small table; a full table just prepares uncached. */
-	for (size_t i = 0; i < STORE_STMT_CACHE; i++) {
-		size_t k = (slot + i) % STORE_STMT_CACHE;
-
-		if (c->cache[k].sql == sql) {
-			s = c->cache[k].stmt;
-			sqlite3_reset(s);
-			sqlite3_clear_bindings(s);
-			return s;
-		}
-		if (!c->cache[k].sql) {
-			if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s,
-					       NULL) != SQLITE_OK) {
-				log_error("store", "prepare failed: %s", sqlite3_errmsg(c->db));
-				return NULL;
-			}
-			c->cache[k].sql = sql;
-			c->cache[k].stmt = s;
-			return s;
-		}
-	}
-	log_error("store", "statement cache full");
-	return NULL;
+	return db_stmt(c->db, sql);
 }
 
-void store_col_text(sqlite3_stmt *s, int col, char *buf, size_t sz)
+void store_col_text(struct db_stmt *s, int col, char *buf, size_t sz)
 {
-	const unsigned char *t = sqlite3_column_text(s, col);
-
-	snprintf(buf, sz, "%s", t ? (const char *)t : "");
+	snprintf(buf, sz, "%s", db_col_text(s, col));
 }
 
-char *store_col_dup(sqlite3_stmt *s, int col)
+char *store_col_dup(struct db_stmt *s, int col)
 {
-	const unsigned char *t = sqlite3_column_text(s, col);
 	char *d = NULL;
 
-	if (str_dup(&d, t ? (const char *)t : ""))
+	if (str_dup(&d, db_col_text(s, col)))
 		return NULL;
 	return d;
+}
+
+int store_step_row(struct db_stmt *s)
+{
+	int rc = db_step(s);
+
+	if (rc == DB_ROW)
+		return 0;
+	return rc == DB_DONE ? ENOENT : rc;
 }
 
 /* The calling thread's snapshot (store_snapshot_begin), if any. */
@@ -237,49 +250,49 @@ int store_reader_get(struct store *st, struct store_conn **cp)
 	return store_conn_open(cp, &st->conf, true);
 }
 
+/* Ends c's read transaction: one left open would pin the WAL (SQLite) or hold a snapshot
+ * and a backend's transaction slot (PostgreSQL). */
+static void read_end(struct store_conn *c)
+{
+	struct db_stmt *s;
+
+	if (!db_in_txn(c->db))
+		return;
+	s = store_stmt(c, "ROLLBACK");
+	if (!s || db_step(s) != DB_DONE)
+		db_exec(c->db, "ROLLBACK");
+}
+
 void store_reader_put(struct store *st, struct store_conn *c)
 {
-	sqlite3_stmt *s;
-
 	if (snap_st == st && c == snap_conn)
 		return; /* the snapshot keeps it until store_snapshot_end */
-	/* A read transaction left open would pin the WAL; end it before pooling. */
-	if (!sqlite3_get_autocommit(c->db)) {
-		s = store_stmt(c, "ROLLBACK");
-		if (!s || sqlite3_step(s) != SQLITE_DONE)
-			sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
-		if (s)
-			sqlite3_reset(s);
-	}
+	read_end(c);
 	pthread_mutex_lock(&st->pool_lock);
 	list_append(&st->readers, &c->le, c);
 	pthread_mutex_unlock(&st->pool_lock);
 }
 
-/* BEGIN on c; 0 or an errno value. */
+/* Starts a read transaction on c that sees one state of the database; 0 or an errno
+ * value. SQLite: a deferred BEGIN, whose first read fixes the WAL snapshot. PostgreSQL's
+ * default isolation (read committed) takes a new snapshot per statement: repeatable read
+ * keeps one for the whole transaction. */
 static int read_begin(struct store_conn *c)
 {
-	sqlite3_stmt *s = store_stmt(c, "BEGIN");
-	int rc = s ? sqlite3_step(s) : SQLITE_ERROR;
+	struct db_stmt *s = store_stmt(c, db_backend(c->db) == DB_SQLITE ? "BEGIN" :
+				       "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+	int rc = s ? db_step(s) : EIO;
 
-	if (s)
-		sqlite3_reset(s);
-	return rc == SQLITE_DONE ? 0 : (store_errno(rc) ? store_errno(rc) : EIO);
+	return rc == DB_DONE ? 0 : (rc > 0 ? rc : EIO);
 }
 
 /* After this thread's own durable write: the snapshot moves past it, so that the thread
  * reads what it wrote. */
 static void snapshot_refresh(struct store *st)
 {
-	sqlite3_stmt *s;
-
-	if (snap_st != st || sqlite3_get_autocommit(snap_conn->db))
+	if (snap_st != st || !db_in_txn(snap_conn->db))
 		return;
-	s = store_stmt(snap_conn, "ROLLBACK");
-	if (!s || sqlite3_step(s) != SQLITE_DONE)
-		sqlite3_exec(snap_conn->db, "ROLLBACK", NULL, NULL, NULL);
-	if (s)
-		sqlite3_reset(s);
+	read_end(snap_conn);
 	if (read_begin(snap_conn)) {
 		/* Reads go back to the pool: still correct, one transaction each. */
 		struct store_conn *c = snap_conn;
@@ -327,7 +340,7 @@ int store_read(struct store *st, const char *sql, store_bind_h *bind, const void
 	       store_row_h *row, void *rarg, bool one)
 {
 	struct store_conn *c;
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int err = store_reader_get(st, &c), rc;
 
 	if (err)
@@ -339,27 +352,19 @@ int store_read(struct store *st, const char *sql, store_bind_h *bind, const void
 	}
 	if (bind)
 		bind(s, barg);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = db_step(s)) == DB_ROW) {
 		err = row(s, rarg);
 		if (err || one)
 			break;
 	}
-	if (!err && one && rc == SQLITE_DONE)
+	if (!err && one && rc == DB_DONE)
 		err = ENOENT;
-	else if (!err && rc != SQLITE_ROW && rc != SQLITE_DONE)
-		err = store_errno(rc) ? store_errno(rc) : EIO;
-	sqlite3_reset(s);
+	else if (!err && rc != DB_ROW && rc != DB_DONE)
+		err = rc;
+	db_reset(s);
 out:
 	store_reader_put(st, c);
 	return err;
-}
-
-/* One statement on the writer's connection: 0 or an errno value. */
-static int writer_exec(sqlite3 *db, const char *sql)
-{
-	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-
-	return rc == SQLITE_OK ? 0 : (store_errno(rc) ? store_errno(rc) : EIO);
 }
 
 /* Runs the batch in one transaction, each job under its own savepoint. Returns 0 when the
@@ -370,30 +375,33 @@ static int writer_exec(sqlite3 *db, const char *sql)
  * jobs before it would let later writes overtake it). */
 static int batch_run(struct store *st, struct list *batch)
 {
-	sqlite3 *db = st->writer->db;
-	int err = writer_exec(db, "BEGIN IMMEDIATE");
+	struct db_conn *db = st->writer->db;
+	/* SQLite: IMMEDIATE takes the write lock now, so that a lock another process holds
+	 * fails the BEGIN (busy timeout) rather than a job's statement. PostgreSQL locks
+	 * rows as they are written. */
+	int err = db_exec(db, db_backend(db) == DB_SQLITE ? "BEGIN IMMEDIATE" : "BEGIN");
 
 	for (struct le *le = batch->head; le && !err; le = le->next) {
 		struct store_job *job = le->data;
 
-		err = writer_exec(db, "SAVEPOINT job");
+		err = db_exec(db, "SAVEPOINT job");
 		if (err)
 			break;
 		job->result = job->fn(st->writer, job->arg);
 		if (job->result && store_err_transient(job->result))
 			err = job->result;
-		else if (sqlite3_get_autocommit(db))
-			err = EIO; /* SQLite ended the transaction itself (an I/O error, a full
-				      disk inside a statement that reported something else) */
+		else if (!db_in_txn(db))
+			err = EIO; /* the engine ended the transaction itself (an I/O error, a
+				      full disk inside a statement that reported something else) */
 		else if (job->result)
-			err = writer_exec(db, "ROLLBACK TO job");
+			err = db_exec(db, "ROLLBACK TO job");
 		if (!err)
-			err = writer_exec(db, "RELEASE job");
+			err = db_exec(db, "RELEASE job");
 	}
 	if (!err)
-		err = writer_exec(db, "COMMIT");
-	if (err && !sqlite3_get_autocommit(db))
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		err = db_exec(db, "COMMIT");
+	if (err && db_in_txn(db))
+		db_exec(db, "ROLLBACK");
 	return err;
 }
 

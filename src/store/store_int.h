@@ -4,21 +4,13 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
-#include <sqlite3.h>
 #include <re.h>
 #include "store/store.h"
 
-/* A connection with a small cache of prepared statements keyed by their SQL text's address
- * (every statement is a string literal, so the address identifies it). */
-enum { STORE_STMT_CACHE = 96 };
-
+/* A connection of the store: the writer's, or one of the read pool's. */
 struct store_conn {
 	struct le le;
-	sqlite3 *db;
-	struct {
-		const char *sql;
-		sqlite3_stmt *stmt;
-	} cache[STORE_STMT_CACHE];
+	struct db_conn *db;
 	bool outbox_added;   /* writer: a job of this batch added outbox rows (outbox.c) */
 };
 
@@ -54,7 +46,7 @@ struct store {
 
 int store_conn_open(struct store_conn **cp, const struct store_conf *sc, bool readonly);
 /* A cached prepared statement, reset and with its bindings cleared; NULL on error. */
-sqlite3_stmt *store_stmt(struct store_conn *c, const char *sql);
+struct db_stmt *store_stmt(struct store_conn *c, const char *sql);
 
 int store_reader_get(struct store *st, struct store_conn **cp);
 void store_reader_put(struct store *st, struct store_conn *c);
@@ -62,8 +54,8 @@ void store_reader_put(struct store *st, struct store_conn *c);
 /* A read on a pooled connection: the cached statement `sql`, bound by bind(s, barg) when
  * bind is not NULL, each row handed to row(s, rarg) until it returns non-zero (that value is
  * returned). With `one`, only the first row is read and no row at all is ENOENT. */
-typedef void (store_bind_h)(sqlite3_stmt *s, const void *arg);
-typedef int (store_row_h)(sqlite3_stmt *s, void *arg);
+typedef void (store_bind_h)(struct db_stmt *s, const void *arg);
+typedef int (store_row_h)(struct db_stmt *s, void *arg);
 int store_read(struct store *st, const char *sql, store_bind_h *bind, const void *barg,
 	       store_row_h *row, void *rarg, bool one);
 
@@ -73,6 +65,25 @@ int store_write(struct store *st, store_write_fn *fn, void *arg);
 /* Brings the schema to this build's version; with keep_schema only a new, empty database
  * is set up, and an older schema is EPROTO. */
 int store_schema_migrate(struct store_conn *c, bool keep_schema);
+
+/* One backend's schema (schema_sqlite.c, schema_pg.c): its migrations, in order — a
+ * migration is appended, never edited once released, and every change of the store's
+ * layout is one migration in each list — and how that backend keeps their count.
+ * schema.c drives them. */
+struct store_schema {
+	const char *const *migrations;
+	int n;
+	/* The number of migrations applied, 0 for a new, empty database. Called outside a
+	 * transaction (the fast path of every start) and again inside `begin`'s. */
+	int (*version)(struct db_conn *c, int *versionp);
+	/* Starts one migration's transaction holding the lock that lets one process
+	 * migrate at a time (db_exec text). */
+	const char *begin;
+	/* Records, inside that transaction, that `version` migrations are applied. */
+	int (*version_set)(struct db_conn *c, int version);
+};
+
+extern const struct store_schema store_schema_sqlite, store_schema_pg;
 
 /* Adds a push to the outbox inside the caller's own write job, so that it commits (or
  * rolls back) with the state change it reports. action is "cdr", "record", "voicemail" or
@@ -91,9 +102,6 @@ int store_outbox_add(struct store_conn *c, uint64_t sdkappid, const char *sessio
  * control loop, which must never wait for the disk. Jobs run in the order queued. */
 int store_write_async(struct store *st, store_write_fn *fn, void *arg);
 
-/* sqlite result → errno. */
-int store_errno(int rc);
-
 /* Whether a write that failed with err may succeed later unchanged: EBUSY (locked by
  * another process past the busy timeout), ENOSPC (disk full), EIO (I/O error, corruption
  * an operator repairs), ENOMEM, EACCES (read-only file or directory). Anything else — a
@@ -102,8 +110,12 @@ int store_errno(int rc);
 bool store_err_transient(int err);
 
 /* Copies a text column into a fixed buffer (always NUL-terminated, "" for NULL). */
-void store_col_text(sqlite3_stmt *s, int col, char *buf, size_t sz);
+void store_col_text(struct db_stmt *s, int col, char *buf, size_t sz);
 /* A text column as a new mem string ("" for NULL); NULL only on ENOMEM. */
-char *store_col_dup(sqlite3_stmt *s, int col);
+char *store_col_dup(struct db_stmt *s, int col);
+
+/* One row of a statement whose bindings are made: 0 with the row there to read (the
+ * caller then calls db_reset), ENOENT for none, or an errno value. */
+int store_step_row(struct db_stmt *s);
 
 #endif

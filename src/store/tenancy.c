@@ -4,28 +4,29 @@
 #include "base/base.h"
 #include "store/store_int.h"
 
-static int step_done(struct store_conn *c, sqlite3_stmt *s)
+static int step_done(struct store_conn *c, struct db_stmt *s)
 {
-	int rc = sqlite3_step(s);
+	int rc = db_step(s);
 
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		log_warn("store", "write failed: %s", sqlite3_errmsg(c->db));
-		return store_errno(rc) ? store_errno(rc) : EIO;
+	if (rc != DB_DONE) {
+		log_warn("store", "write failed: %s", db_errmsg(c->db));
+		db_reset(s);
+		return rc > 0 ? rc : EIO;
 	}
 	return 0;
 }
 
-static int empty_row(sqlite3_stmt *s, void *emptyp)
+static int empty_row(struct db_stmt *s, void *emptyp)
 {
-	*(bool *)emptyp = sqlite3_column_int(s, 0) == 0;
+	*(bool *)emptyp = (int)db_col_int64(s, 0) == 0;
 	return 0;
 }
 
 int store_is_empty(struct store *st, bool *emptyp)
 {
-	return store_read(st, "SELECT EXISTS (SELECT 1 FROM accounts)", NULL, NULL, empty_row,
-			  emptyp, true);
+	/* EXISTS is an integer in SQLite, a boolean in PostgreSQL: CASE makes it 0 or 1. */
+	return store_read(st, "SELECT CASE WHEN EXISTS (SELECT 1 FROM accounts) THEN 1 ELSE 0 "
+			  "END", NULL, NULL, empty_row, emptyp, true);
 }
 
 /* ---- accounts and credentials --------------------------------------------------- */
@@ -38,17 +39,21 @@ struct account_new {
 static int account_insert(struct store_conn *c, void *arg)
 {
 	struct account_new *a = arg;
-	sqlite3_stmt *s = store_stmt(c, "INSERT INTO accounts (name, created_at) VALUES (?, ?)");
+	struct db_stmt *s = store_stmt(c, "INSERT INTO accounts (name, created_at) VALUES (?, ?) "
+				       "RETURNING id");
 	int err;
 
 	if (!s)
 		return EIO;
-	sqlite3_bind_text(s, 1, a->name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, clock_unix_s());
-	err = step_done(c, s);
+	db_bind_text(s, 1, a->name, -1);
+	db_bind_int64(s, 2, clock_unix_s());
+	err = store_step_row(s);
 	if (!err)
-		a->id = (uint64_t)sqlite3_last_insert_rowid(c->db);
-	return err;
+		a->id = (uint64_t)db_col_int64(s, 0);
+	else
+		log_warn("store", "write failed: %s", db_errmsg(c->db));
+	db_reset(s);
+	return err == ENOENT ? EIO : err;
 }
 
 int store_account_create(struct store *st, const char *name, uint64_t *idp)
@@ -72,15 +77,15 @@ struct account_flag {
 static int operator_update(struct store_conn *c, void *arg)
 {
 	const struct account_flag *a = arg;
-	sqlite3_stmt *s = store_stmt(c, "UPDATE accounts SET operator = ? WHERE id = ?");
+	struct db_stmt *s = store_stmt(c, "UPDATE accounts SET operator = ? WHERE id = ?");
 	int err;
 
 	if (!s)
 		return EIO;
-	sqlite3_bind_int(s, 1, a->op ? 1 : 0);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)a->id);
+	db_bind_int64(s, 1, a->op ? 1 : 0);
+	db_bind_int64(s, 2, (int64_t)a->id);
 	err = step_done(c, s);
-	return !err && sqlite3_changes(c->db) == 0 ? ENOENT : err;
+	return !err && db_changes(c->db) == 0 ? ENOENT : err;
 }
 
 int store_account_operator_set(struct store *st, uint64_t account_id, bool op)
@@ -92,14 +97,14 @@ int store_account_operator_set(struct store *st, uint64_t account_id, bool op)
 	return store_write(st, operator_update, &a);
 }
 
-static void bind_id(sqlite3_stmt *s, const void *arg)
+static void bind_id(struct db_stmt *s, const void *arg)
 {
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)*(const uint64_t *)arg);
+	db_bind_int64(s, 1, (int64_t)*(const uint64_t *)arg);
 }
 
-static int flag_row(sqlite3_stmt *s, void *arg)
+static int flag_row(struct db_stmt *s, void *arg)
 {
-	*(bool *)arg = sqlite3_column_int(s, 0) != 0;
+	*(bool *)arg = (int)db_col_int64(s, 0) != 0;
 	return 0;
 }
 
@@ -115,16 +120,16 @@ int store_account_is_operator(struct store *st, uint64_t account_id, bool *opp)
 static int credential_insert(struct store_conn *c, void *arg)
 {
 	const struct store_credential *cr = arg;
-	sqlite3_stmt *s = store_stmt(c, "INSERT INTO credentials (secret_id, account_id, "
+	struct db_stmt *s = store_stmt(c, "INSERT INTO credentials (secret_id, account_id, "
 				     "secret_key_enc, enabled, created_at) VALUES (?,?,?,?,?)");
 
 	if (!s)
 		return EIO;
-	sqlite3_bind_text(s, 1, cr->secret_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)cr->account_id);
-	sqlite3_bind_blob(s, 3, cr->key_enc, (int)cr->key_enc_len, SQLITE_STATIC);
-	sqlite3_bind_int(s, 4, cr->enabled);
-	sqlite3_bind_int64(s, 5, clock_unix_s());
+	db_bind_text(s, 1, cr->secret_id, -1);
+	db_bind_int64(s, 2, (int64_t)cr->account_id);
+	db_bind_blob(s, 3, cr->key_enc, cr->key_enc_len);
+	db_bind_int64(s, 4, cr->enabled);
+	db_bind_int64(s, 5, clock_unix_s());
 	return step_done(c, s);
 }
 
@@ -135,23 +140,24 @@ int store_credential_add(struct store *st, const struct store_credential *cred)
 	return store_write(st, credential_insert, (void *)cred);
 }
 
-static void bind_text1(sqlite3_stmt *s, const void *arg)
+static void bind_text1(struct db_stmt *s, const void *arg)
 {
-	sqlite3_bind_text(s, 1, arg, -1, SQLITE_STATIC);
+	db_bind_text(s, 1, arg, -1);
 }
 
-static int credential_row(sqlite3_stmt *s, void *out)
+static int credential_row(struct db_stmt *s, void *out)
 {
 	struct store_credential *cr = out;
-	int n = sqlite3_column_bytes(s, 1);
+	size_t n;
+	const void *key = db_col_blob(s, 1, &n);
 
 	store_col_text(s, 0, cr->secret_id, sizeof(cr->secret_id));
-	if (n < 0 || (size_t)n > sizeof(cr->key_enc))
+	if (n > sizeof(cr->key_enc))
 		n = 0;
-	memcpy(cr->key_enc, sqlite3_column_blob(s, 1), (size_t)n);
-	cr->key_enc_len = (size_t)n;
-	cr->account_id = (uint64_t)sqlite3_column_int64(s, 2);
-	cr->enabled = sqlite3_column_int(s, 3) != 0;
+	memcpy(cr->key_enc, key, n);
+	cr->key_enc_len = n;
+	cr->account_id = (uint64_t)db_col_int64(s, 2);
+	cr->enabled = (int)db_col_int64(s, 3) != 0;
 	return 0;
 }
 
@@ -170,28 +176,28 @@ int store_credential_get(struct store *st, const char *secret_id, struct store_c
 static int instance_upsert(struct store_conn *c, void *arg)
 {
 	const struct store_instance *in = arg;
-	sqlite3_stmt *s = store_stmt(c,
+	struct db_stmt *s = store_stmt(c,
 		"INSERT INTO instances (sdkappid, account_id, name, edition, package_expires_at, "
 		"ai_channels, created_at, record) VALUES (?,?,?,?,?,?,?,?) "
 		"ON CONFLICT (sdkappid) DO UPDATE SET name = excluded.name, "
 		"edition = excluded.edition, package_expires_at = excluded.package_expires_at, "
 		"ai_channels = excluded.ai_channels, record = excluded.record "
-		"WHERE account_id = excluded.account_id");
+		"WHERE instances.account_id = excluded.account_id");
 	int err;
 
 	if (!s)
 		return EIO;
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)in->sdkappid);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)in->account_id);
-	sqlite3_bind_text(s, 3, in->name, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 4, (int)in->edition);
-	sqlite3_bind_int64(s, 5, in->package_expires_at);
-	sqlite3_bind_int64(s, 6, in->ai_channels);
-	sqlite3_bind_int64(s, 7, clock_unix_s());
-	sqlite3_bind_int(s, 8, in->record_calls ? 1 : 0);
+	db_bind_int64(s, 1, (int64_t)in->sdkappid);
+	db_bind_int64(s, 2, (int64_t)in->account_id);
+	db_bind_text(s, 3, in->name, -1);
+	db_bind_int64(s, 4, (int)in->edition);
+	db_bind_int64(s, 5, in->package_expires_at);
+	db_bind_int64(s, 6, in->ai_channels);
+	db_bind_int64(s, 7, clock_unix_s());
+	db_bind_int64(s, 8, in->record_calls ? 1 : 0);
 	err = step_done(c, s);
 	/* An existing instance of another account is not taken over. */
-	if (!err && sqlite3_changes(c->db) == 0)
+	if (!err && db_changes(c->db) == 0)
 		return EEXIST;
 	return err;
 }
@@ -203,9 +209,9 @@ int store_instance_put(struct store *st, const struct store_instance *inst)
 	return store_write(st, instance_upsert, (void *)inst);
 }
 
-static void bind_u64(sqlite3_stmt *s, const void *arg)
+static void bind_u64(struct db_stmt *s, const void *arg)
 {
-	sqlite3_bind_int64(s, 1, (sqlite3_int64) * (const uint64_t *)arg);
+	db_bind_int64(s, 1, (int64_t)*(const uint64_t *)arg);
 }
 
 /* One UPDATE of the fields given, so that two changes of different fields never undo
@@ -213,7 +219,7 @@ static void bind_u64(sqlite3_stmt *s, const void *arg)
 static int licence_write(struct store_conn *c, void *arg)
 {
 	const struct store_licence *l = arg;
-	sqlite3_stmt *s = store_stmt(c, "UPDATE instances SET "
+	struct db_stmt *s = store_stmt(c, "UPDATE instances SET "
 				     "edition = coalesce(?, edition), "
 				     "package_expires_at = coalesce(?, package_expires_at), "
 				     "ai_channels = coalesce(?, ai_channels), "
@@ -222,17 +228,18 @@ static int licence_write(struct store_conn *c, void *arg)
 
 	if (!s)
 		return EIO;
+	/* A field not given stays NULL: coalesce keeps the stored value. */
 	if (l->set_edition)
-		sqlite3_bind_int(s, 1, (int)l->edition);
+		db_bind_int64(s, 1, (int)l->edition);
 	if (l->set_package_expires_at)
-		sqlite3_bind_int64(s, 2, l->package_expires_at);
+		db_bind_int64(s, 2, l->package_expires_at);
 	if (l->set_ai_channels)
-		sqlite3_bind_int64(s, 3, l->ai_channels);
+		db_bind_int64(s, 3, l->ai_channels);
 	if (l->set_record_calls)
-		sqlite3_bind_int(s, 4, l->record_calls ? 1 : 0);
-	sqlite3_bind_int64(s, 5, (sqlite3_int64)l->sdkappid);
+		db_bind_int64(s, 4, l->record_calls ? 1 : 0);
+	db_bind_int64(s, 5, (int64_t)l->sdkappid);
 	err = step_done(c, s);
-	return !err && sqlite3_changes(c->db) == 0 ? ENOENT : err;
+	return !err && db_changes(c->db) == 0 ? ENOENT : err;
 }
 
 int store_instance_licence(struct store *st, const struct store_licence *l)
@@ -242,17 +249,17 @@ int store_instance_licence(struct store *st, const struct store_licence *l)
 	return store_write(st, licence_write, (void *)l);
 }
 
-static int instance_row(sqlite3_stmt *s, void *out)
+static int instance_row(struct db_stmt *s, void *out)
 {
 	struct store_instance *in = out;
 
-	in->sdkappid = (uint64_t)sqlite3_column_int64(s, 0);
-	in->account_id = (uint64_t)sqlite3_column_int64(s, 1);
+	in->sdkappid = (uint64_t)db_col_int64(s, 0);
+	in->account_id = (uint64_t)db_col_int64(s, 1);
 	store_col_text(s, 2, in->name, sizeof(in->name));
-	in->edition = (enum store_edition)sqlite3_column_int(s, 3);
-	in->package_expires_at = sqlite3_column_int64(s, 4);
-	in->ai_channels = (uint32_t)sqlite3_column_int64(s, 5);
-	in->record_calls = sqlite3_column_int(s, 6) != 0;
+	in->edition = (enum store_edition)(int)db_col_int64(s, 3);
+	in->package_expires_at = db_col_int64(s, 4);
+	in->ai_channels = (uint32_t)db_col_int64(s, 5);
+	in->record_calls = (int)db_col_int64(s, 6) != 0;
 	return 0;
 }
 
@@ -267,7 +274,7 @@ int store_instance_get(struct store *st, uint64_t sdkappid, struct store_instanc
 }
 
 /* A text column as a new mem string. */
-static int document_row(sqlite3_stmt *s, void *out)
+static int document_row(struct db_stmt *s, void *out)
 {
 	*(char **)out = store_col_dup(s, 0);
 	return 0;
@@ -281,15 +288,15 @@ struct rules_put {
 static int rules_write(struct store_conn *c, void *arg)
 {
 	const struct rules_put *r = arg;
-	sqlite3_stmt *s = store_stmt(c, "UPDATE instances SET rules = ? WHERE sdkappid = ?");
+	struct db_stmt *s = store_stmt(c, "UPDATE instances SET rules = ? WHERE sdkappid = ?");
 	int err;
 
 	if (!s)
 		return EIO;
-	sqlite3_bind_text(s, 1, r->rules, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)r->sdkappid);
+	db_bind_text(s, 1, r->rules, -1);
+	db_bind_int64(s, 2, (int64_t)r->sdkappid);
 	err = step_done(c, s);
-	return !err && sqlite3_changes(c->db) == 0 ? ENOENT : err;
+	return !err && db_changes(c->db) == 0 ? ENOENT : err;
 }
 
 int store_instance_rules_put(struct store *st, uint64_t sdkappid, const char *rules)
@@ -310,21 +317,21 @@ struct rules_edit {
 static int rules_edit_write(struct store_conn *c, void *arg)
 {
 	struct rules_edit *r = arg;
-	sqlite3_stmt *s = store_stmt(c, "SELECT rules FROM instances WHERE sdkappid = ?");
+	struct db_stmt *s = store_stmt(c, "SELECT rules FROM instances WHERE sdkappid = ?");
 	char *old = NULL, *new = NULL;
 	int rc, err;
 
 	if (!s)
 		return EIO;
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)r->sdkappid);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
+	db_bind_int64(s, 1, (int64_t)r->sdkappid);
+	rc = db_step(s);
+	if (rc == DB_ROW)
 		old = store_col_dup(s, 0);
-	sqlite3_reset(s);
-	if (rc == SQLITE_DONE)
+	db_reset(s);
+	if (rc == DB_DONE)
 		return ENOENT;
-	if (rc != SQLITE_ROW)
-		return store_errno(rc) ? store_errno(rc) : EIO;
+	if (rc != DB_ROW)
+		return rc;
 	if (!old)
 		return ENOMEM;
 	err = r->h(old, &new, r->arg);
@@ -369,7 +376,7 @@ int store_instance_rules_get(struct store *st, uint64_t sdkappid, char **rulesp)
 static int number_upsert(struct store_conn *c, void *arg)
 {
 	const struct store_number *n = arg;
-	sqlite3_stmt *s = store_stmt(c,
+	struct db_stmt *s = store_stmt(c,
 		"INSERT INTO numbers (sdkappid, number, state, outbound, inbound_ivr, class) "
 		"VALUES (?,?,?,?,?,?) ON CONFLICT (sdkappid, number) DO UPDATE SET "
 		"state = excluded.state, outbound = excluded.outbound, "
@@ -377,12 +384,12 @@ static int number_upsert(struct store_conn *c, void *arg)
 
 	if (!s)
 		return EIO;
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)n->sdkappid);
-	sqlite3_bind_text(s, 2, n->number, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 3, n->state);
-	sqlite3_bind_int(s, 4, n->outbound);
-	sqlite3_bind_int64(s, 5, (sqlite3_int64)n->inbound_ivr);
-	sqlite3_bind_int(s, 6, n->number_class);
+	db_bind_int64(s, 1, (int64_t)n->sdkappid);
+	db_bind_text(s, 2, n->number, -1);
+	db_bind_int64(s, 3, n->state);
+	db_bind_int64(s, 4, n->outbound);
+	db_bind_int64(s, 5, (int64_t)n->inbound_ivr);
+	db_bind_int64(s, 6, n->number_class);
 	return step_done(c, s);
 }
 
@@ -398,24 +405,24 @@ struct number_key {
 	const char *number;
 };
 
-static void bind_number_key(sqlite3_stmt *s, const void *arg)
+static void bind_number_key(struct db_stmt *s, const void *arg)
 {
 	const struct number_key *k = arg;
 
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)k->sdkappid);
-	sqlite3_bind_text(s, 2, k->number, -1, SQLITE_STATIC);
+	db_bind_int64(s, 1, (int64_t)k->sdkappid);
+	db_bind_text(s, 2, k->number, -1);
 }
 
-static int number_row(sqlite3_stmt *s, void *out)
+static int number_row(struct db_stmt *s, void *out)
 {
 	struct store_number *n = out;
 
-	n->sdkappid = (uint64_t)sqlite3_column_int64(s, 0);
+	n->sdkappid = (uint64_t)db_col_int64(s, 0);
 	store_col_text(s, 1, n->number, sizeof(n->number));
-	n->state = sqlite3_column_int(s, 2);
-	n->outbound = sqlite3_column_int(s, 3) != 0;
-	n->inbound_ivr = (uint64_t)sqlite3_column_int64(s, 4);
-	n->number_class = sqlite3_column_int(s, 5);
+	n->state = (int)db_col_int64(s, 2);
+	n->outbound = (int)db_col_int64(s, 3) != 0;
+	n->inbound_ivr = (uint64_t)db_col_int64(s, 4);
+	n->number_class = (int)db_col_int64(s, 5);
 	return 0;
 }
 
@@ -437,7 +444,7 @@ struct numbers_walk {
 	void *arg;
 };
 
-static int numbers_walk_row(sqlite3_stmt *s, void *arg)
+static int numbers_walk_row(struct db_stmt *s, void *arg)
 {
 	struct numbers_walk *w = arg;
 	struct store_number n;
@@ -446,39 +453,33 @@ static int numbers_walk_row(sqlite3_stmt *s, void *arg)
 	return w->h(&n, w->arg);
 }
 
-static void bind_u64_if_any(sqlite3_stmt *s, const void *arg)
-{
-	if (sqlite3_bind_parameter_count(s))
-		bind_u64(s, arg);
-}
-
-/* Walks the numbers a query selects (binding sdkappid when it has a parameter). */
-static int numbers_walk(struct store *st, const char *sql, uint64_t sdkappid,
-			store_number_h *h, void *arg)
+/* Walks the numbers a query selects (binding sdkappid when bind is given). */
+static int numbers_walk(struct store *st, const char *sql, store_bind_h *bind,
+			uint64_t sdkappid, store_number_h *h, void *arg)
 {
 	struct numbers_walk w = {h, arg};
 
-	return store_read(st, sql, bind_u64_if_any, &sdkappid, numbers_walk_row,
-			  &w, false);
+	return store_read(st, sql, bind, &sdkappid, numbers_walk_row, &w, false);
 }
 
 int store_numbers_inbound(struct store *st, store_number_h *h, void *arg)
 {
 	return numbers_walk(st, "SELECT sdkappid, number, state, outbound, inbound_ivr, class "
-			    "FROM numbers WHERE state = 1 AND inbound_ivr <> 0", 0, h, arg);
+			    "FROM numbers WHERE state = 1 AND inbound_ivr <> 0", NULL, 0, h, arg);
 }
 
 int store_numbers_list(struct store *st, uint64_t sdkappid, store_number_h *h, void *arg)
 {
 	return numbers_walk(st, "SELECT sdkappid, number, state, outbound, inbound_ivr, class "
-			    "FROM numbers WHERE sdkappid = ? ORDER BY number", sdkappid, h, arg);
+			    "FROM numbers WHERE sdkappid = ? ORDER BY number", bind_u64, sdkappid,
+			    h, arg);
 }
 
 int store_numbers_outbound(struct store *st, uint64_t sdkappid, store_number_h *h, void *arg)
 {
 	return numbers_walk(st, "SELECT sdkappid, number, state, outbound, inbound_ivr, class "
 			    "FROM numbers WHERE sdkappid = ? AND state = 1 AND outbound = 1 "
-			    "ORDER BY last_used_ms, number", sdkappid, h, arg);
+			    "ORDER BY last_used_ms, number", bind_u64, sdkappid, h, arg);
 }
 
 /* ---- a whole tenant ------------------------------------------------------------------ */
@@ -543,29 +544,29 @@ int store_tenant_create(struct store *st, struct store_tenant_new *tn)
 static int ivr_insert(struct store_conn *c, void *arg)
 {
 	struct ivr_new *iv = arg;
-	sqlite3_stmt *s = store_stmt(c, "SELECT version FROM ivrs WHERE sdkappid = ? AND ivr_id = ?");
+	struct db_stmt *s = store_stmt(c, "SELECT version FROM ivrs WHERE sdkappid = ? AND ivr_id = ?");
 	int rc, err;
 
 	if (!s)
 		return EIO;
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)iv->sdkappid);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)iv->ivr_id);
-	rc = sqlite3_step(s);
-	iv->version = rc == SQLITE_ROW ? (uint32_t)sqlite3_column_int64(s, 0) + 1 : 1;
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_errno(rc);
+	db_bind_int64(s, 1, (int64_t)iv->sdkappid);
+	db_bind_int64(s, 2, (int64_t)iv->ivr_id);
+	rc = db_step(s);
+	iv->version = rc == DB_ROW ? (uint32_t)db_col_int64(s, 0) + 1 : 1;
+	db_reset(s);
+	if (rc != DB_ROW && rc != DB_DONE)
+		return rc;
 
 	s = store_stmt(c, "INSERT INTO ivr_versions (sdkappid, ivr_id, version, type, document, "
 		       "created_at) VALUES (?,?,?,?,?,?)");
 	if (!s)
 		return EIO;
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)iv->sdkappid);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)iv->ivr_id);
-	sqlite3_bind_int64(s, 3, iv->version);
-	sqlite3_bind_int(s, 4, (int)iv->type);
-	sqlite3_bind_text(s, 5, iv->document, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 6, clock_unix_s());
+	db_bind_int64(s, 1, (int64_t)iv->sdkappid);
+	db_bind_int64(s, 2, (int64_t)iv->ivr_id);
+	db_bind_int64(s, 3, iv->version);
+	db_bind_int64(s, 4, (int)iv->type);
+	db_bind_text(s, 5, iv->document, -1);
+	db_bind_int64(s, 6, clock_unix_s());
 	err = step_done(c, s);
 	if (err)
 		return err;
@@ -575,11 +576,11 @@ static int ivr_insert(struct store_conn *c, void *arg)
 		       "name = excluded.name, type = excluded.type, version = excluded.version");
 	if (!s)
 		return EIO;
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)iv->sdkappid);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)iv->ivr_id);
-	sqlite3_bind_text(s, 3, iv->name ? iv->name : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 4, (int)iv->type);
-	sqlite3_bind_int64(s, 5, iv->version);
+	db_bind_int64(s, 1, (int64_t)iv->sdkappid);
+	db_bind_int64(s, 2, (int64_t)iv->ivr_id);
+	db_bind_text(s, 3, iv->name ? iv->name : "", -1);
+	db_bind_int64(s, 4, (int)iv->type);
+	db_bind_int64(s, 5, iv->version);
 	return step_done(c, s);
 }
 
@@ -602,25 +603,25 @@ struct ivr_key {
 	uint32_t version;
 };
 
-static void bind_ivr_key(sqlite3_stmt *s, const void *arg)
+static void bind_ivr_key(struct db_stmt *s, const void *arg)
 {
 	const struct ivr_key *k = arg;
 
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)k->sdkappid);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)k->ivr_id);
+	db_bind_int64(s, 1, (int64_t)k->sdkappid);
+	db_bind_int64(s, 2, (int64_t)k->ivr_id);
 	if (k->version)
-		sqlite3_bind_int64(s, 3, k->version);
+		db_bind_int64(s, 3, k->version);
 }
 
-static int ivr_row(sqlite3_stmt *s, void *out)
+static int ivr_row(struct db_stmt *s, void *out)
 {
 	struct store_ivr *iv = out;
 
-	iv->sdkappid = (uint64_t)sqlite3_column_int64(s, 0);
-	iv->ivr_id = (uint64_t)sqlite3_column_int64(s, 1);
+	iv->sdkappid = (uint64_t)db_col_int64(s, 0);
+	iv->ivr_id = (uint64_t)db_col_int64(s, 1);
 	store_col_text(s, 2, iv->name, sizeof(iv->name));
-	iv->type = (enum store_ivr_type)sqlite3_column_int(s, 3);
-	iv->version = (uint32_t)sqlite3_column_int64(s, 4);
+	iv->type = (enum store_ivr_type)(int)db_col_int64(s, 3);
+	iv->version = (uint32_t)db_col_int64(s, 4);
 	return 0;
 }
 
@@ -640,7 +641,7 @@ struct ivr_walk {
 	void *arg;
 };
 
-static int ivr_walk_row(sqlite3_stmt *s, void *arg)
+static int ivr_walk_row(struct db_stmt *s, void *arg)
 {
 	struct ivr_walk *w = arg;
 	struct store_ivr iv;

@@ -274,8 +274,8 @@ static int change_write(struct store_conn *c, void *arg)
 	const struct change *ch = arg;
 	int err = store_outbox_add(c, SDKAPPID, ch->session_id, "cdr", "{\"x\":true}");
 
-	assert_int_equal(sqlite3_exec(c->db, "CREATE TABLE IF NOT EXISTS t (v TEXT);"
-				      "INSERT INTO t VALUES ('x')", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(db_exec(c->db, "CREATE TABLE IF NOT EXISTS t (v TEXT);"
+				 "INSERT INTO t VALUES ('x')"), 0);
 	return err ? err : ch->fail_with;
 }
 

@@ -1,0 +1,238 @@
+/* schema_sqlite: the SQLite layout — its migrations, and PRAGMA user_version holding how
+ * many are applied. Every change of the layout is appended here and to schema_pg.c. */
+#include <errno.h>
+#include <stdio.h>
+#include "base/base.h"
+#include "store/store_int.h"
+
+static const char *const migrations[] = {
+	/* 1: tenancy, IVRs and sessions. */
+	"CREATE TABLE accounts ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL);"
+
+	"CREATE TABLE credentials ("
+	"  secret_id TEXT PRIMARY KEY,"
+	"  account_id INTEGER NOT NULL REFERENCES accounts(id),"
+	"  secret_key_enc BLOB NOT NULL,"
+	"  enabled INTEGER NOT NULL DEFAULT 1,"
+	"  created_at INTEGER NOT NULL);"
+
+	"CREATE TABLE instances ("
+	"  sdkappid INTEGER PRIMARY KEY,"
+	"  account_id INTEGER NOT NULL REFERENCES accounts(id),"
+	"  name TEXT NOT NULL DEFAULT '',"
+	"  edition INTEGER NOT NULL DEFAULT 1,"
+	"  package_expires_at INTEGER NOT NULL DEFAULT 0,"
+	"  ai_channels INTEGER NOT NULL DEFAULT 0,"
+	"  created_at INTEGER NOT NULL);"
+
+	"CREATE TABLE numbers ("
+	"  sdkappid INTEGER NOT NULL REFERENCES instances(sdkappid),"
+	"  number TEXT NOT NULL,"
+	"  state INTEGER NOT NULL DEFAULT 1,"
+	"  outbound INTEGER NOT NULL DEFAULT 1,"
+	"  inbound_ivr INTEGER NOT NULL DEFAULT 0,"
+	"  last_used_ms INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (sdkappid, number));"
+
+	"CREATE TABLE ivrs ("
+	"  sdkappid INTEGER NOT NULL REFERENCES instances(sdkappid),"
+	"  ivr_id INTEGER NOT NULL,"
+	"  name TEXT NOT NULL DEFAULT '',"
+	"  type INTEGER NOT NULL,"
+	"  version INTEGER NOT NULL,"
+	"  PRIMARY KEY (sdkappid, ivr_id));"
+
+	"CREATE TABLE ivr_versions ("
+	"  sdkappid INTEGER NOT NULL,"
+	"  ivr_id INTEGER NOT NULL,"
+	"  version INTEGER NOT NULL,"
+	"  type INTEGER NOT NULL,"
+	"  document TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (sdkappid, ivr_id, version));"
+
+	"CREATE TABLE sessions ("
+	"  id TEXT PRIMARY KEY,"
+	"  sdkappid INTEGER NOT NULL,"
+	"  account_id INTEGER NOT NULL,"
+	"  direction INTEGER NOT NULL,"
+	"  caller TEXT NOT NULL,"
+	"  callee TEXT NOT NULL,"
+	"  ivr_id INTEGER NOT NULL DEFAULT 0,"
+	"  ivr_version INTEGER NOT NULL DEFAULT 0,"
+	"  uui TEXT NOT NULL DEFAULT '',"
+	"  variables TEXT NOT NULL DEFAULT '[]',"
+	"  max_ring_s INTEGER NOT NULL DEFAULT 0,"
+	"  request_id TEXT NOT NULL DEFAULT '',"
+	"  status INTEGER NOT NULL,"
+	"  created_ms INTEGER NOT NULL,"
+	"  start_ts INTEGER NOT NULL,"
+	"  ring_ts INTEGER NOT NULL DEFAULT 0,"
+	"  accept_ts INTEGER NOT NULL DEFAULT 0,"
+	"  ended_ts INTEGER NOT NULL DEFAULT 0,"
+	"  end_status INTEGER NOT NULL DEFAULT 0,"
+	"  hungup_side TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX sessions_callee ON sessions(sdkappid, callee, start_ts);"
+	"CREATE INDEX sessions_caller ON sessions(sdkappid, caller, start_ts);"
+	"CREATE INDEX sessions_live ON sessions(status) WHERE status <> 3;",
+
+	/* 2: what a call leaves behind — key presses, the IVR path, recordings. */
+	"ALTER TABLE sessions ADD COLUMN record_url TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE sessions ADD COLUMN record_id TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE sessions ADD COLUMN voicemail_urls TEXT NOT NULL DEFAULT '[]';"
+	"ALTER TABLE sessions ADD COLUMN participants TEXT NOT NULL DEFAULT '[]';"
+	"ALTER TABLE sessions ADD COLUMN end_reason TEXT NOT NULL DEFAULT '';"
+	"CREATE INDEX sessions_ended ON sessions(sdkappid, ended_ts) WHERE status = 3;"
+
+	"CREATE TABLE key_presses ("
+	"  session_id TEXT NOT NULL,"
+	"  seq INTEGER NOT NULL,"
+	"  key TEXT NOT NULL,"
+	"  label TEXT NOT NULL DEFAULT '',"
+	"  ts_ms INTEGER NOT NULL,"
+	"  node_label TEXT NOT NULL DEFAULT '',"
+	"  original TEXT NOT NULL DEFAULT '',"
+	"  tts_prompt TEXT NOT NULL DEFAULT '',"
+	"  PRIMARY KEY (session_id, seq));"
+
+	"CREATE TABLE session_path ("
+	"  session_id TEXT NOT NULL,"
+	"  seq INTEGER NOT NULL,"
+	"  node TEXT NOT NULL,"
+	"  label TEXT NOT NULL DEFAULT '',"
+	"  result TEXT NOT NULL DEFAULT '',"
+	"  ts_ms INTEGER NOT NULL,"
+	"  PRIMARY KEY (session_id, seq));",
+
+	/* 3: data push — per-instance configuration (secrets sealed) and the outbox.
+	 * Retry schedules are comma-separated delays in ms, NULL for the daemon's default.
+	 * outbox.seq is the creation order (AUTOINCREMENT: never reused, even after purges);
+	 * lease_ms keeps a claimed row from being claimed again while it is in flight. */
+	"CREATE TABLE push_conf ("
+	"  sdkappid INTEGER PRIMARY KEY REFERENCES instances(sdkappid),"
+	"  enabled INTEGER NOT NULL DEFAULT 1,"
+	"  url TEXT NOT NULL,"
+	"  auth INTEGER NOT NULL DEFAULT 0,"
+	"  username TEXT NOT NULL DEFAULT '',"
+	"  token_url TEXT NOT NULL DEFAULT '',"
+	"  secret_enc BLOB,"
+	"  events INTEGER NOT NULL,"
+	"  retry_ms TEXT,"
+	"  event_retry_ms TEXT,"
+	"  timeout_ms INTEGER NOT NULL DEFAULT 0,"
+	"  updated_at INTEGER NOT NULL);"
+
+	"CREATE TABLE outbox ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  id TEXT NOT NULL UNIQUE,"
+	"  sdkappid INTEGER NOT NULL,"
+	"  session_id TEXT NOT NULL,"
+	"  action TEXT NOT NULL,"
+	"  body TEXT NOT NULL,"
+	"  state INTEGER NOT NULL DEFAULT 0,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  replays INTEGER NOT NULL DEFAULT 0,"
+	"  next_ms INTEGER NOT NULL,"
+	"  lease_ms INTEGER NOT NULL DEFAULT 0,"
+	"  last_error TEXT NOT NULL DEFAULT '',"
+	"  created_ms INTEGER NOT NULL,"
+	"  done_ms INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX outbox_due ON outbox(next_ms) WHERE state = 0;"
+	"CREATE INDEX outbox_session_pending ON outbox(session_id, seq) WHERE state = 0;"
+	"CREATE INDEX outbox_session ON outbox(session_id, seq);"
+	"CREATE INDEX outbox_created ON outbox(created_ms);"
+	"CREATE INDEX outbox_done ON outbox(done_ms) WHERE state <> 0;",
+
+	/* 4: callout rules per instance (policy JSON; '' = the defaults) and number classes
+	 * (0 platform: TCCC's carrier rules apply; 1 own: the customer's own numbers). */
+	("ALTER TABLE instances ADD COLUMN rules TEXT NOT NULL DEFAULT '';"
+	 "ALTER TABLE numbers ADD COLUMN class INTEGER NOT NULL DEFAULT 0;"),
+
+	/* 5: transfers — the numbers of the external leg (PSTNSession OutBoundCaller/Callee;
+	 * the legs themselves go in sessions.participants, TCCC's ServeParticipants) and the
+	 * inputs of a post-call survey (PostIVRKeyPressed). */
+	("ALTER TABLE sessions ADD COLUMN outbound_caller TEXT NOT NULL DEFAULT '';"
+	 "ALTER TABLE sessions ADD COLUMN outbound_callee TEXT NOT NULL DEFAULT '';"
+	 "ALTER TABLE key_presses ADD COLUMN post INTEGER NOT NULL DEFAULT 0;"),
+
+	/* 6: per-instance call recording (0 off, 1 every answered call). */
+	"ALTER TABLE instances ADD COLUMN record INTEGER NOT NULL DEFAULT 0;",
+
+	/* 7: a caller's calls in progress (the concurrency count of every admission) without
+	 * walking every session the number ever placed. */
+	"CREATE INDEX sessions_caller_live ON sessions(sdkappid, caller, start_ts) "
+	"WHERE status <> 3;",
+
+	/* 8: AI licences — a session whose flow has an AI/speech node takes an AI channel
+	 * while it is live (counted at admission, docs/callout-rules.md). */
+	("ALTER TABLE sessions ADD COLUMN ai INTEGER NOT NULL DEFAULT 0;"
+	 "CREATE INDEX sessions_ai_live ON sessions(sdkappid) WHERE ai = 1 AND status <> 3;"),
+
+	/* 9: operator accounts — their credentials may call the operator admin actions
+	 * (licences, new tenants) on every instance (docs/admin-api.md). */
+	"ALTER TABLE accounts ADD COLUMN operator INTEGER NOT NULL DEFAULT 0;",
+
+	/* 10: the push thread claims per instance, each its share of the requests in flight
+	 * (docs/push.md); this index finds an instance's due rows, in order, without reading
+	 * the others' (the rowid, seq, is its last column). */
+	"CREATE INDEX outbox_instance_due ON outbox(sdkappid, next_ms) WHERE state = 0;",
+
+	/* 11: per-call evidence — the first leg's Call-ID, trunk, final SIP answer, remote
+	 * media address and media quality (TelCdrInfo's CccdEvidence, a JSON object; the
+	 * transfer legs' ride in participants). */
+	"ALTER TABLE sessions ADD COLUMN evidence TEXT NOT NULL DEFAULT '{}';",
+
+	/* 12: the SIP messages of sessions' calls, kept [records] sip_trace_days (deleted by
+	 * created_ms), read per session (CccdDescribeSipTrace). */
+	("CREATE TABLE sip_messages ("
+	 "  session_id TEXT NOT NULL,"
+	 "  call_id TEXT NOT NULL,"
+	 "  seq INTEGER NOT NULL,"
+	 "  sdkappid INTEGER NOT NULL,"
+	 "  ts_us INTEGER NOT NULL,"
+	 "  tx INTEGER NOT NULL,"
+	 "  src TEXT NOT NULL,"
+	 "  dst TEXT NOT NULL,"
+	 "  message TEXT NOT NULL,"
+	 "  created_ms INTEGER NOT NULL,"
+	 "  PRIMARY KEY (session_id, call_id, seq));"
+	 "CREATE INDEX sip_messages_created ON sip_messages(created_ms);"),
+
+	/* 13: when a session's first INVITE left the dial queue (Unix ms, 0 = still waiting):
+	 * after a restart, a session never dialled goes back into the queue, one dialled and
+	 * never rung is redialled only while young (docs/architecture.md §Dial queue). */
+	"ALTER TABLE sessions ADD COLUMN dialled_ms INTEGER NOT NULL DEFAULT 0;",
+};
+
+static int version_get(struct db_conn *c, int *versionp)
+{
+	struct db_stmt *s = db_prepare(c, "PRAGMA user_version");
+	int rc;
+
+	if (!s)
+		return EIO;
+	rc = db_step(s);
+	*versionp = rc == DB_ROW ? (int)db_col_int64(s, 0) : 0;
+	mem_deref(s);
+	return rc == DB_ROW || rc == DB_DONE ? 0 : rc;
+}
+
+static int version_set(struct db_conn *c, int version)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", version);
+	return db_exec(c, sql);
+}
+
+/* BEGIN IMMEDIATE takes the database's write lock: another process migrating waits. */
+const struct store_schema store_schema_sqlite = {
+	.migrations = migrations,
+	.n = (int)(sizeof(migrations) / sizeof(migrations[0])),
+	.version = version_get,
+	.begin = "BEGIN IMMEDIATE",
+	.version_set = version_set,
+};
