@@ -44,6 +44,7 @@
 #include <re.h>
 #include "base/base.h"
 #include "store/store.h"
+#include "store/db_ops.h"
 #include "store/db_pg.h"
 
 enum {
@@ -55,9 +56,10 @@ enum {
 	PG_ERR_MAX = 512,
 };
 
-struct db_stmt {
-	enum db_backend backend;  /* first: db.c's tag */
-	struct db_conn *c;        /* the connection whose cache owns it */
+struct pg_stmt {
+	struct db_stmt base;      /* first: db.c's ops */
+	struct pg_conn *c;        /* its connection (whose cache owns it, when cached) */
+	bool cached;              /* db_stmt's; else db_prepare's, run unnamed */
 	const char *sql;          /* the literal, the cache key */
 	char *text;               /* sql with $n placeholders */
 	char name[16];            /* server-side prepared statement */
@@ -75,8 +77,8 @@ struct db_stmt {
 	size_t blob_size;
 };
 
-struct db_conn {
-	enum db_backend backend;  /* first: db.c's tag */
+struct pg_conn {
+	struct db_conn base;      /* first: db.c's ops */
 	PGconn *pg;
 	bool readonly;
 	const char **keys;        /* PQconnectdbParams's arrays, NULL-terminated */
@@ -88,9 +90,11 @@ struct db_conn {
 				     has not ended it yet (ROLLBACK) */
 	unsigned next_name;
 	uint64_t changes;
-	struct db_stmt *cache[PG_STMT_CACHE];
+	struct pg_stmt *cache[PG_STMT_CACHE];
 	char err[PG_ERR_MAX];
 };
+
+static const struct db_ops pg_ops;
 
 static const char *const pg_dead_states[] = {"57P01", "57P02", "57P03", NULL};
 
@@ -125,7 +129,7 @@ int db_pg_errno(const char *st)
 
 /* Copies msg's first line into c->err, with the password (if any) masked: libpq quotes
  * parts of a malformed DSN in its errors. */
-static void conn_err_set(struct db_conn *c, const char *msg)
+static void conn_err_set(struct pg_conn *c, const char *msg)
 {
 	size_t n, plen = c->password ? strlen(c->password) : 0;
 	char *p;
@@ -143,7 +147,7 @@ static void conn_err_set(struct db_conn *c, const char *msg)
 		memset(p, '*', plen);
 }
 
-static void stmt_clear_result(struct db_stmt *s)
+static void stmt_clear_result(struct pg_stmt *s)
 {
 	if (s->res)
 		PQclear(s->res);
@@ -154,7 +158,7 @@ static void stmt_clear_result(struct db_stmt *s)
 
 static void stmt_destructor(void *arg)
 {
-	struct db_stmt *s = arg;
+	struct pg_stmt *s = arg;
 
 	stmt_clear_result(s);
 	mem_deref(s->text);
@@ -170,7 +174,7 @@ static void stmt_destructor(void *arg)
 
 static void conn_destructor(void *arg)
 {
-	struct db_conn *c = arg;
+	struct pg_conn *c = arg;
 
 	for (size_t i = 0; i < PG_STMT_CACHE; i++)
 		mem_deref(c->cache[i]);
@@ -189,7 +193,7 @@ static void conn_destructor(void *arg)
 }
 
 /* Sets keyword k to v (both copied), replacing an earlier value. */
-static int conn_param_set(struct db_conn *c, const char *k, const char *v)
+static int conn_param_set(struct pg_conn *c, const char *k, const char *v)
 {
 	char *kk = NULL, *vv = NULL;
 	size_t i;
@@ -215,7 +219,7 @@ static int conn_param_set(struct db_conn *c, const char *k, const char *v)
 	return 0;
 }
 
-static const char *conn_param(const struct db_conn *c, const char *k)
+static const char *conn_param(const struct pg_conn *c, const char *k)
 {
 	for (size_t i = 0; i < c->nkeys; i++) {
 		if (!strcmp(c->keys[i], k))
@@ -225,7 +229,7 @@ static const char *conn_param(const struct db_conn *c, const char *k)
 }
 
 /* The password file's first line. */
-static int password_read(struct db_conn *c, const char *path)
+static int password_read(struct pg_conn *c, const char *path)
 {
 	char buf[PG_PASSWORD_MAX + 2];
 	ssize_t n;
@@ -258,7 +262,7 @@ static int password_read(struct db_conn *c, const char *path)
 }
 
 /* The connection parameters: the DSN's, then cccd's settings. */
-static int conn_params(struct db_conn *c, const struct store_conf *sc)
+static int conn_params(struct pg_conn *c, const struct store_conf *sc)
 {
 	unsigned busy = sc->busy_timeout_ms ? sc->busy_timeout_ms : PG_BUSY_TIMEOUT_MS;
 	PQconninfoOption *opts, *o;
@@ -323,7 +327,7 @@ static void conn_notice(void *arg, const char *msg)
 }
 
 /* (Re)connects c; 0 or EIO (EACCES when the server refused the credentials). */
-static int conn_connect(struct db_conn *c)
+static int conn_connect(struct pg_conn *c)
 {
 	if (c->pg) {
 		PQfinish(c->pg);
@@ -369,7 +373,7 @@ static bool sql_is_rollback(const char *sql)
 /* Before running sql: a connection lost earlier is made again — but not under a
  * transaction the caller still believes open: its statements would run in autocommit,
  * each committed alone. Until the caller ends it (ROLLBACK) or begins anew, they fail. */
-static int conn_ensure(struct db_conn *c, const char *sql)
+static int conn_ensure(struct pg_conn *c, const char *sql)
 {
 	int err;
 
@@ -393,12 +397,12 @@ static int conn_ensure(struct db_conn *c, const char *sql)
 
 int db_pg_open(struct db_conn **cp, const struct store_conf *sc, bool readonly)
 {
-	struct db_conn *c = mem_zalloc(sizeof(*c), conn_destructor);
+	struct pg_conn *c = mem_zalloc(sizeof(*c), conn_destructor);
 	int err;
 
 	if (!c)
 		return ENOMEM;
-	c->backend = DB_POSTGRESQL;
+	c->base.ops = &pg_ops;
 	c->readonly = readonly;
 	err = conn_params(c, sc);
 	if (err)
@@ -418,13 +422,13 @@ out:
 	if (err)
 		mem_deref(c);
 	else
-		*cp = c;
+		*cp = &c->base;
 	return err;
 }
 
 /* sql with each `?` outside literals, quoted names and comments replaced by $n (and
  * SQLite's numbered ?NNN by $NNN); nparams is the highest number. */
-static int stmt_rewrite(struct db_stmt *s, const char *sql)
+static int stmt_rewrite(struct pg_stmt *s, const char *sql)
 {
 	size_t len = strlen(sql), o = 0;
 	char quote = 0;
@@ -475,16 +479,20 @@ static int stmt_rewrite(struct db_stmt *s, const char *sql)
 	return 0;
 }
 
-static struct db_stmt *stmt_new(struct db_conn *c, const char *sql)
+/* A statement for sql: cached (sql a literal, its address the key; prepared under a name
+ * of its own) or not (run unnamed: prepared and run in one round trip, nothing left on the
+ * server; sql is the statement's own copy). */
+static struct pg_stmt *stmt_new(struct pg_conn *c, const char *sql, bool cached)
 {
-	struct db_stmt *s = mem_zalloc(sizeof(*s), stmt_destructor);
+	struct pg_stmt *s = mem_zalloc(sizeof(*s), stmt_destructor);
 	size_t n;
 
 	if (!s || stmt_rewrite(s, sql))
 		goto nomem;
-	s->backend = DB_POSTGRESQL;
+	s->base.ops = &pg_ops;
 	s->c = c;
-	s->sql = sql;
+	s->cached = cached;
+	s->sql = cached ? sql : s->text;
 	s->row = -1;
 	snprintf(s->name, sizeof(s->name), "cccd%u", c->next_name++);
 	n = s->nparams ? (size_t)s->nparams : 1;
@@ -503,9 +511,9 @@ nomem:
 }
 
 /* Prepares s on the current connection if it is not yet; 0 or an errno value. */
-static int stmt_prepare(struct db_stmt *s)
+static int stmt_prepare(struct pg_stmt *s)
 {
-	struct db_conn *c = s->c;
+	struct pg_conn *c = s->c;
 	PGresult *r;
 	int err = 0;
 
@@ -517,7 +525,7 @@ static int stmt_prepare(struct db_stmt *s)
 				? PQresultErrorMessage(r) : PQerrorMessage(c->pg));
 		err = PQstatus(c->pg) != CONNECTION_OK ? EIO
 			: db_pg_errno(PQresultErrorField(r, PG_DIAG_SQLSTATE));
-		if (err != EIO)
+		if (err == EINVAL) /* the statement itself: a bug (the rest is the caller's) */
 			log_error("store", "prepare failed: %s in: %s", c->err, s->sql);
 	}
 	else {
@@ -527,10 +535,11 @@ static int stmt_prepare(struct db_stmt *s)
 	return err;
 }
 
-struct db_stmt *db_pg_stmt(struct db_conn *c, const char *sql)
+static struct db_stmt *pg_stmt_get(struct db_conn *dc, const char *sql)
 {
+	struct pg_conn *c = (struct pg_conn *)dc;
 	size_t slot = ((uintptr_t)sql >> 4) % PG_STMT_CACHE;
-	struct db_stmt *s = NULL;
+	struct pg_stmt *s = NULL;
 	size_t k = slot;
 
 	for (size_t i = 0; i < PG_STMT_CACHE; i++) {
@@ -552,15 +561,27 @@ struct db_stmt *db_pg_stmt(struct db_conn *c, const char *sql)
 		return NULL;
 	}
 	else {
-		s = stmt_new(c, sql);
+		s = stmt_new(c, sql, true);
 		if (!s)
 			return NULL;
 		c->cache[k] = s;
 	}
-	return s; /* prepared by its first step, on the connection then current */
+	return &s->base; /* prepared by its first step, on the connection then current */
 }
 
-static bool param_ok(const struct db_stmt *s, int i)
+static struct db_stmt *pg_prepare(struct db_conn *dc, const char *sql)
+{
+	struct pg_stmt *s = stmt_new((struct pg_conn *)dc, sql, false);
+
+	return s ? &s->base : NULL;
+}
+
+static void pg_reset(struct db_stmt *ds)
+{
+	stmt_clear_result((struct pg_stmt *)ds);
+}
+
+static bool param_ok(const struct pg_stmt *s, int i)
 {
 	if (i >= 1 && i <= s->nparams)
 		return true;
@@ -568,8 +589,9 @@ static bool param_ok(const struct db_stmt *s, int i)
 	return false;
 }
 
-void db_pg_bind_int64(struct db_stmt *s, int i, int64_t v)
+static void pg_bind_int64(struct db_stmt *ds, int i, int64_t v)
 {
+	struct pg_stmt *s = (struct pg_stmt *)ds;
 	if (!param_ok(s, i))
 		return;
 	snprintf(s->ints[i - 1], sizeof(s->ints[i - 1]), "%lld", (long long)v);
@@ -580,8 +602,9 @@ void db_pg_bind_int64(struct db_stmt *s, int i, int64_t v)
 
 /* Text goes as text, NUL-terminated: a value given with a length is copied first (the
  * bytes after it are not the caller's to read). */
-void db_pg_bind_text(struct db_stmt *s, int i, const char *v, int len)
+static void pg_bind_text(struct db_stmt *ds, int i, const char *v, int len)
 {
+	struct pg_stmt *s = (struct pg_stmt *)ds;
 	if (!param_ok(s, i))
 		return;
 	s->formats[i - 1] = 0;
@@ -598,8 +621,9 @@ void db_pg_bind_text(struct db_stmt *s, int i, const char *v, int len)
 	}
 }
 
-void db_pg_bind_blob(struct db_stmt *s, int i, const void *v, size_t len)
+static void pg_bind_blob(struct db_stmt *ds, int i, const void *v, size_t len)
 {
+	struct pg_stmt *s = (struct pg_stmt *)ds;
 	if (!param_ok(s, i))
 		return;
 	s->values[i - 1] = v ? v : "";
@@ -607,8 +631,9 @@ void db_pg_bind_blob(struct db_stmt *s, int i, const void *v, size_t len)
 	s->formats[i - 1] = 1;
 }
 
-void db_pg_bind_null(struct db_stmt *s, int i)
+static void pg_bind_null(struct db_stmt *ds, int i)
 {
+	struct pg_stmt *s = (struct pg_stmt *)ds;
 	if (!param_ok(s, i))
 		return;
 	s->values[i - 1] = NULL;
@@ -617,7 +642,7 @@ void db_pg_bind_null(struct db_stmt *s, int i)
 }
 
 /* The outcome of a command result r on c (r is cleared unless kept): 0 or an errno. */
-static int conn_result(struct db_conn *c, PGresult *r, bool *rowsp)
+static int conn_result(struct pg_conn *c, PGresult *r, bool *rowsp)
 {
 	ExecStatusType st = PQresultStatus(r);
 
@@ -649,7 +674,7 @@ static int conn_result(struct db_conn *c, PGresult *r, bool *rowsp)
 
 /* After a statement failed with err: whether it may run again on a new connection (see
  * the top of this file); a connection lost inside a transaction is remembered. */
-static bool conn_lost(struct db_conn *c, bool was_idle, const char *sql, int err)
+static bool conn_lost(struct pg_conn *c, bool was_idle, const char *sql, int err)
 {
 	if (err != EIO || PQstatus(c->pg) == CONNECTION_OK)
 		return false;
@@ -660,9 +685,9 @@ static bool conn_lost(struct db_conn *c, bool was_idle, const char *sql, int err
 	return c->readonly || sql_is_begin(sql);
 }
 
-static int stmt_run(struct db_stmt *s)
+static int stmt_run(struct pg_stmt *s)
 {
-	struct db_conn *c = s->c;
+	struct pg_conn *c = s->c;
 	bool rows = false, idle;
 	int err;
 
@@ -675,10 +700,13 @@ static int stmt_run(struct db_stmt *s)
 		if (err)
 			return err;
 		idle = PQtransactionStatus(c->pg) == PQTRANS_IDLE;
-		err = stmt_prepare(s);
+		err = s->cached ? stmt_prepare(s) : 0;
 		if (!err) {
-			s->res = PQexecPrepared(c->pg, s->name, s->nparams, s->values,
-						s->lengths, s->formats, 0);
+			s->res = s->cached
+				? PQexecPrepared(c->pg, s->name, s->nparams, s->values,
+						 s->lengths, s->formats, 0)
+				: PQexecParams(c->pg, s->text, s->nparams, NULL, s->values,
+					       s->lengths, s->formats, 0);
 			err = conn_result(c, s->res, &rows);
 			if (err) {
 				PQclear(s->res);
@@ -697,8 +725,9 @@ static int stmt_run(struct db_stmt *s)
 	return 0;
 }
 
-int db_pg_step(struct db_stmt *s)
+static int pg_step(struct db_stmt *ds)
 {
+	struct pg_stmt *s = (struct pg_stmt *)ds;
 	int err;
 
 	if (!s)
@@ -712,14 +741,15 @@ int db_pg_step(struct db_stmt *s)
 	if (!s->res)
 		return DB_DONE;
 	if (s->row + 1 >= PQntuples(s->res)) {
-		s->row = PQntuples(s->res);
+		PQclear(s->res); /* ended: no row to read any more */
+		s->res = NULL;
 		return DB_DONE;
 	}
 	s->row++;
 	return DB_ROW;
 }
 
-static const char *col_value(struct db_stmt *s, int col)
+static const char *col_value(struct pg_stmt *s, int col)
 {
 	if (!s->res || s->row < 0 || s->row >= PQntuples(s->res) || col < 0 ||
 	    col >= PQnfields(s->res) || PQgetisnull(s->res, s->row, col))
@@ -727,8 +757,9 @@ static const char *col_value(struct db_stmt *s, int col)
 	return PQgetvalue(s->res, s->row, col);
 }
 
-int64_t db_pg_col_int64(struct db_stmt *s, int col)
+static int64_t pg_col_int64(struct db_stmt *ds, int col)
 {
+	struct pg_stmt *s = (struct pg_stmt *)ds;
 	const char *v = col_value(s, col);
 
 	if (!v)
@@ -738,8 +769,9 @@ int64_t db_pg_col_int64(struct db_stmt *s, int col)
 	return strtoll(v, NULL, 10);
 }
 
-const char *db_pg_col_text(struct db_stmt *s, int col)
+static const char *pg_col_text(struct db_stmt *ds, int col)
 {
+	struct pg_stmt *s = (struct pg_stmt *)ds;
 	const char *v = col_value(s, col);
 
 	return v ? v : "";
@@ -756,8 +788,9 @@ static int hexval(char ch)
 	return -1;
 }
 
-const void *db_pg_col_blob(struct db_stmt *s, int col, size_t *len)
+static const void *pg_col_blob(struct db_stmt *ds, int col, size_t *len)
 {
+	struct pg_stmt *s = (struct pg_stmt *)ds;
 	const char *v = col_value(s, col);
 	size_t n, need;
 
@@ -795,18 +828,21 @@ const void *db_pg_col_blob(struct db_stmt *s, int col, size_t *len)
 	return s->blob;
 }
 
-bool db_pg_col_null(struct db_stmt *s, int col)
+static bool pg_col_null(struct db_stmt *ds, int col)
 {
+	struct pg_stmt *s = (struct pg_stmt *)ds;
 	return !col_value(s, col);
 }
 
-uint64_t db_pg_changes(struct db_conn *c)
+static uint64_t pg_changes(struct db_conn *dc)
 {
+	struct pg_conn *c = (struct pg_conn *)dc;
 	return c->changes;
 }
 
-int db_pg_exec(struct db_conn *c, const char *sql)
+static int pg_exec(struct db_conn *dc, const char *sql)
 {
+	struct pg_conn *c = (struct pg_conn *)dc;
 	bool rows, idle;
 	int err;
 
@@ -829,8 +865,9 @@ int db_pg_exec(struct db_conn *c, const char *sql)
 	}
 }
 
-bool db_pg_in_txn(struct db_conn *c)
+static bool pg_in_txn(struct db_conn *dc)
 {
+	struct pg_conn *c = (struct pg_conn *)dc;
 	if (c->lost_in_txn)
 		return true; /* until the caller ends it */
 	if (!c->pg)
@@ -845,7 +882,28 @@ bool db_pg_in_txn(struct db_conn *c)
 	}
 }
 
-const char *db_pg_errmsg(struct db_conn *c)
+static const char *pg_errmsg(struct db_conn *dc)
 {
+	struct pg_conn *c = (struct pg_conn *)dc;
 	return c->err;
 }
+
+static const struct db_ops pg_ops = {
+	.backend = DB_POSTGRESQL,
+	.stmt = pg_stmt_get,
+	.prepare = pg_prepare,
+	.bind_int64 = pg_bind_int64,
+	.bind_text = pg_bind_text,
+	.bind_blob = pg_bind_blob,
+	.bind_null = pg_bind_null,
+	.step = pg_step,
+	.reset = pg_reset,
+	.col_int64 = pg_col_int64,
+	.col_text = pg_col_text,
+	.col_blob = pg_col_blob,
+	.col_null = pg_col_null,
+	.changes = pg_changes,
+	.exec = pg_exec,
+	.in_txn = pg_in_txn,
+	.errmsg = pg_errmsg,
+};
