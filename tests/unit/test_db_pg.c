@@ -369,7 +369,7 @@ static void test_password(void **state)
 static void test_errmsg_scrubbed(void **state)
 {
 	struct db_conn *c;
-	char sql[128], pw[256] = "";
+	char sql[400], pw[256] = "";
 	FILE *f;
 
 	(void)state;

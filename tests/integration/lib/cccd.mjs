@@ -10,7 +10,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { createRequire } from "node:module";
-import { STORE, pgDatabase, pgStoreLines } from "./pg.mjs";
+import { STORE, pgDatabase, pgStoreLines, psql } from "./pg.mjs";
 
 const require = createRequire(import.meta.url);
 const tencentcloud = require("tencentcloud-sdk-nodejs-intl-en");
@@ -286,6 +286,14 @@ export async function startCccd(opts = {}) {
     },
     ccc(args) {
       return execFileSync(CCC, args, { cwd: ROOT, encoding: "utf8" });
+    },
+    // A statement on this cccd's database, SQLite or PostgreSQL alike: its rows, one a
+    // line, columns between `|` (waits up to 5 s for SQLite's write lock).
+    sql(query) {
+      const out = pgDb ? psql(query, pgDb.name)
+        : execFileSync("sqlite3", ["-cmd", ".timeout 5000", opts.storePath || `${dir}/cccd.db`, query],
+          { encoding: "utf8" });
+      return out.trim();
     },
     cleanup() {
       fs.rmSync(dir, { recursive: true, force: true });
