@@ -54,6 +54,8 @@ enum {
 	PG_BYTEAOID = 17,
 	PG_PASSWORD_MAX = 1024,
 	PG_ERR_MAX = 512,
+	PG_DEFER_MAX = 8,           /* savepoint statements held back for the next round trip */
+	PG_DEFER_LEN = 64,
 };
 
 struct pg_stmt {
@@ -88,6 +90,9 @@ struct pg_conn {
 	unsigned gen;             /* bumped by every (re)connect */
 	bool lost_in_txn;         /* the connection went inside a transaction, and the caller
 				     has not ended it yet (ROLLBACK) */
+	/* SAVEPOINT / RELEASE held back, sent with the next statement (see pg_exec) */
+	char deferred[PG_DEFER_MAX][PG_DEFER_LEN];
+	unsigned n_deferred;
 	unsigned next_name;
 	uint64_t changes;
 	struct pg_stmt *cache[PG_STMT_CACHE];
@@ -335,6 +340,7 @@ static int conn_connect(struct pg_conn *c)
 	}
 	c->gen++;
 	c->changes = 0;
+	c->n_deferred = 0;
 	c->pg = PQconnectdbParams(c->keys, c->vals, 0);
 	if (!c->pg) {
 		conn_err_set(c, "out of memory");
@@ -680,9 +686,129 @@ static bool conn_lost(struct pg_conn *c, bool was_idle, const char *sql, int err
 		return false;
 	if (!was_idle) {
 		c->lost_in_txn = true;
+		c->n_deferred = 0;
 		return false;
 	}
 	return c->readonly || sql_is_begin(sql);
+}
+
+/* Whether sql is a savepoint statement the connection may hold back: the writer opens
+ * and releases a savepoint around every job of a batch (store.c), two round trips a job
+ * that carry nothing the caller waits for. Held back, they go with the next statement:
+ * in one pipeline before a prepared statement's run, or in one simple query before
+ * another db_exec (RELEASE of a job and SAVEPOINT of the next, RELEASE and COMMIT). Their
+ * errors are then reported by that statement, which the caller checks anyway. Only inside
+ * a healthy transaction: anywhere else they run, and fail, at once. */
+static bool defer_ok(const struct pg_conn *c, const char *sql)
+{
+	return (sql_is(sql, "SAVEPOINT") || sql_is(sql, "RELEASE")) && !strchr(sql, ';') &&
+	       strlen(sql) < PG_DEFER_LEN && c->n_deferred < PG_DEFER_MAX && !c->lost_in_txn &&
+	       c->pg && PQstatus(c->pg) == CONNECTION_OK &&
+	       PQtransactionStatus(c->pg) == PQTRANS_INTRANS;
+}
+
+/* The held-back savepoint statements, sent now on their own. */
+static int deferred_flush(struct pg_conn *c)
+{
+	char sql[PG_DEFER_MAX * (PG_DEFER_LEN + 1)];
+	size_t o = 0;
+	bool rows;
+	PGresult *r;
+	int err;
+
+	for (unsigned i = 0; i < c->n_deferred; i++)
+		o += (size_t)snprintf(sql + o, sizeof(sql) - o, "%s;", c->deferred[i]);
+	c->n_deferred = 0;
+	r = PQexec(c->pg, sql);
+	err = conn_result(c, r, &rows);
+	PQclear(r);
+	if (err && PQstatus(c->pg) != CONNECTION_OK) {
+		c->lost_in_txn = true;
+		err = EIO;
+	}
+	return err;
+}
+
+/* A statement not yet prepared on this connection, when savepoints wait: they are sent
+ * first, on their own (rare: once per statement and connection). */
+static int stmt_prepare_pipelined(struct pg_stmt *s)
+{
+	int err;
+
+	if (s->gen == s->c->gen)
+		return 0;
+	err = deferred_flush(s->c);
+	return err ? err : stmt_prepare(s);
+}
+
+/* The held-back savepoint statements and s in one pipeline: one round trip. On success
+ * s->res holds s's result and *rowsp says whether it has rows. */
+static int pipeline_run(struct pg_conn *c, struct pg_stmt *s, bool *rowsp)
+{
+	unsigned n = c->n_deferred, idx = 0;
+	PGconn *pg = c->pg;
+	int err = 0, sent;
+
+	*rowsp = false;
+	c->n_deferred = 0;
+	if (!PQenterPipelineMode(pg)) {
+		conn_err_set(c, PQerrorMessage(pg));
+		return EIO;
+	}
+	sent = 1;
+	for (unsigned i = 0; i < n && sent; i++)
+		sent = PQsendQueryParams(pg, c->deferred[i], 0, NULL, NULL, NULL, NULL, 0);
+	if (sent)
+		sent = s->cached ? PQsendQueryPrepared(pg, s->name, s->nparams, s->values,
+						       s->lengths, s->formats, 0)
+				 : PQsendQueryParams(pg, s->text, s->nparams, NULL, s->values,
+						     s->lengths, s->formats, 0);
+	if (sent)
+		sent = PQpipelineSync(pg);
+	if (!sent) {
+		conn_err_set(c, PQerrorMessage(pg));
+		err = EIO;
+	}
+	/* Each query's results end with a NULL; the sync's result ends the pipeline. */
+	while (sent) {
+		PGresult *r = PQgetResult(pg);
+		ExecStatusType st;
+
+		if (!r) {
+			if (PQstatus(pg) != CONNECTION_OK || ++idx > n + 1)
+				break;
+			continue;
+		}
+		st = PQresultStatus(r);
+		if (st == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			break;
+		}
+		if (idx < n && !err && st != PGRES_COMMAND_OK) {
+			err = conn_result(c, r, rowsp);
+		}
+		else if (idx == n && !err) {
+			err = conn_result(c, r, rowsp);
+			if (!err) {
+				s->res = r;
+				continue;
+			}
+		}
+		PQclear(r);
+	}
+	if (PQpipelineStatus(pg) != PQ_PIPELINE_OFF && !PQexitPipelineMode(pg) && !err) {
+		conn_err_set(c, PQerrorMessage(pg));
+		err = EIO;
+	}
+	if (err) {
+		PQclear(s->res);
+		s->res = NULL;
+		if (PQstatus(pg) != CONNECTION_OK) {
+			c->lost_in_txn = true;
+			err = EIO;
+		}
+	}
+	return err;
 }
 
 static int stmt_run(struct pg_stmt *s)
@@ -700,6 +826,14 @@ static int stmt_run(struct pg_stmt *s)
 		if (err)
 			return err;
 		idle = PQtransactionStatus(c->pg) == PQTRANS_IDLE;
+		if (c->n_deferred) {
+			err = s->cached ? stmt_prepare_pipelined(s) : 0;
+			if (!err)
+				err = pipeline_run(c, s, &rows);
+			if (err)
+				return err; /* inside a transaction: never run again */
+			break;
+		}
 		err = s->cached ? stmt_prepare(s) : 0;
 		if (!err) {
 			s->res = s->cached
@@ -846,10 +980,37 @@ static int pg_exec(struct db_conn *dc, const char *sql)
 	bool rows, idle;
 	int err;
 
+	char batch[PG_DEFER_MAX * (PG_DEFER_LEN + 1) + 256];
+	const char *text = sql;
+
 	if (c->lost_in_txn && sql_is_rollback(sql)) {
 		c->lost_in_txn = false;
 		return 0;
 	}
+	if (defer_ok(c, sql)) {
+		snprintf(c->deferred[c->n_deferred++], PG_DEFER_LEN, "%s", sql);
+		c->changes = 0;
+		return 0;
+	}
+	if (sql_is_rollback(sql)) {
+		c->n_deferred = 0; /* savepoints of a transaction that goes whole */
+	}
+	else if (c->n_deferred && strlen(sql) < 256) {
+		/* With the held-back savepoints, one simple query: one round trip. */
+		size_t o = 0;
+
+		for (unsigned i = 0; i < c->n_deferred; i++)
+			o += (size_t)snprintf(batch + o, sizeof(batch) - o, "%s;",
+					      c->deferred[i]);
+		snprintf(batch + o, sizeof(batch) - o, "%s", sql);
+		text = batch;
+	}
+	else if (c->n_deferred) {
+		err = deferred_flush(c);
+		if (err)
+			return err;
+	}
+	c->n_deferred = 0;
 	for (int attempt = 0;; attempt++) {
 		PGresult *r;
 
@@ -857,7 +1018,7 @@ static int pg_exec(struct db_conn *dc, const char *sql)
 		if (err)
 			return err;
 		idle = PQtransactionStatus(c->pg) == PQTRANS_IDLE;
-		r = PQexec(c->pg, sql);
+		r = PQexec(c->pg, text);
 		err = conn_result(c, r, &rows);
 		PQclear(r);
 		if (!err || attempt || !conn_lost(c, idle, sql, err))

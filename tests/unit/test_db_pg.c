@@ -243,6 +243,40 @@ static void test_errors_and_transactions(void **state)
 	assert_false(db_in_txn(c));
 	assert_int_equal(one_int(c, "SELECT count(*) FROM t"), 1);
 
+	/* Savepoint statements are held back and sent with the next statement: their
+	 * errors come with it, prepared statement or db_exec alike. */
+	assert_int_equal(db_exec(c, "BEGIN"), 0);
+	assert_int_equal(db_exec(c, "RELEASE nosuch"), 0);
+	s = db_stmt(c, "INSERT INTO t (id) VALUES (?)");
+	db_bind_int64(s, 1, 20);
+	assert_int_equal(db_step(s), EINVAL);
+	assert_true(strstr(db_errmsg(c), "nosuch") != NULL);
+	assert_int_equal(db_exec(c, "ROLLBACK"), 0);
+	assert_int_equal(db_exec(c, "BEGIN"), 0);
+	assert_int_equal(db_exec(c, "RELEASE nosuch"), 0);
+	assert_int_equal(db_exec(c, "COMMIT"), EINVAL);
+	assert_true(db_in_txn(c));
+	assert_int_equal(db_exec(c, "ROLLBACK"), 0);
+	/* Many jobs in a row, one refused: the rest commit. */
+	assert_int_equal(db_exec(c, "BEGIN"), 0);
+	for (int i = 0; i < 20; i++) {
+		assert_int_equal(db_exec(c, "SAVEPOINT job"), 0);
+		s = db_stmt(c, "INSERT INTO t (id) VALUES (?)");
+		db_bind_int64(s, 1, i == 7 ? 10 : 100 + i);
+		if (i == 7) {
+			assert_int_equal(db_step(s), EEXIST);
+			assert_int_equal(db_exec(c, "ROLLBACK TO job"), 0);
+		}
+		else {
+			assert_int_equal(db_step(s), DB_DONE);
+			assert_int_equal(db_changes(c), 1);
+		}
+		assert_int_equal(db_exec(c, "RELEASE job"), 0);
+	}
+	assert_int_equal(db_exec(c, "COMMIT"), 0);
+	assert_false(db_in_txn(c));
+	assert_int_equal(one_int(c, "SELECT count(*) FROM t WHERE id >= 100"), 19);
+
 	/* Other constraints are EEXIST too; a bad statement is EINVAL. */
 	s = db_stmt(c, "INSERT INTO t (id, name) VALUES (?, NULL)");
 	db_bind_int64(s, 1, 11);
@@ -444,6 +478,18 @@ static void test_reconnect(void **state)
 	assert_int_equal(db_exec(c, "RELEASE job"), EIO);
 	assert_int_equal(db_exec(c, "ROLLBACK"), 0);
 	assert_false(db_in_txn(c));
+	assert_int_equal(one_int(c, "SELECT count(*) FROM t"), 2);
+
+	/* The same with a savepoint held back: it goes with the statement, and both fail. */
+	assert_int_equal(db_exec(c, "BEGIN"), 0);
+	assert_int_equal(db_exec(c, "SAVEPOINT job"), 0);
+	kill_backend(c);
+	s = db_stmt(c, "INSERT INTO t (id) VALUES (?)");
+	db_bind_int64(s, 1, 4);
+	assert_int_equal(db_step(s), EIO);
+	assert_true(db_in_txn(c));
+	assert_int_equal(db_exec(c, "ROLLBACK TO job"), EIO);
+	assert_int_equal(db_exec(c, "ROLLBACK"), 0);
 	assert_int_equal(one_int(c, "SELECT count(*) FROM t"), 2);
 
 	/* A reader: a read is run again at once. */
