@@ -859,6 +859,9 @@ static int stmt_run(struct pg_stmt *s)
 	return 0;
 }
 
+/* A run that ends (after its last row, or an error) is over at once: the next db_step
+ * runs the statement again, with the bindings it has then (db.h; a loop of inserts binds
+ * and steps one statement). */
 static int pg_step(struct db_stmt *ds)
 {
 	struct pg_stmt *s = (struct pg_stmt *)ds;
@@ -869,14 +872,13 @@ static int pg_step(struct db_stmt *ds)
 	if (!s->ran) {
 		s->ran = true;
 		err = stmt_run(s);
-		if (err)
+		if (err) {
+			s->ran = false;
 			return err;
+		}
 	}
-	if (!s->res)
-		return DB_DONE;
-	if (s->row + 1 >= PQntuples(s->res)) {
-		PQclear(s->res); /* ended: no row to read any more */
-		s->res = NULL;
+	if (!s->res || s->row + 1 >= PQntuples(s->res)) {
+		stmt_clear_result(s); /* no row to read any more; ran = false */
 		return DB_DONE;
 	}
 	s->row++;

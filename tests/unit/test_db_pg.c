@@ -158,7 +158,21 @@ static void test_binds_and_types(void **state)
 	assert_non_null(b);
 	assert_int_equal(len, 0);
 	assert_int_equal(db_step(s), DB_DONE);
-	assert_int_equal(db_step(s), DB_DONE);
+	/* A run that ended runs again at the next step, with the same bindings. */
+	assert_int_equal(db_step(s), DB_ROW);
+	assert_int_equal(db_col_int64(s, 0), 1);
+	db_reset(s);
+
+	/* One statement bound and stepped in a loop: every row inserted (SQLite's way). */
+	s = db_stmt(c, "INSERT INTO seqd (v) VALUES (?)");
+	for (int i = 0; i < 5; i++) {
+		char v[8];
+
+		snprintf(v, sizeof(v), "loop%d", i);
+		db_bind_text(s, 1, v, -1);
+		assert_int_equal(db_step(s), DB_DONE);
+	}
+	assert_int_equal(one_int(c, "SELECT count(*) FROM seqd WHERE v LIKE 'loop%'"), 5);
 
 	/* SQLite's numbered parameters. */
 	s = db_stmt(c, "SELECT count(*) FROM t WHERE id = ?2 OR (id = ?1 AND ?1 > 0)");
