@@ -175,9 +175,9 @@ static int row_read(struct db_stmt *q, struct store_outbox_row **rp)
 	r->sdkappid = (uint64_t)db_col_int64(q, 2);
 	store_col_text(q, 3, r->session_id, sizeof(r->session_id));
 	store_col_text(q, 4, r->action, sizeof(r->action));
-	r->state = (enum store_outbox_state)(int)db_col_int64(q, 6);
-	r->attempts = (unsigned)(int)db_col_int64(q, 7);
-	r->replays = (unsigned)(int)db_col_int64(q, 8);
+	r->state = (enum store_outbox_state)db_col_int64(q, 6);
+	r->attempts = (unsigned)db_col_int64(q, 7);
+	r->replays = (unsigned)db_col_int64(q, 8);
 	r->next_ms = db_col_int64(q, 9);
 	r->created_ms = db_col_int64(q, 10);
 	r->done_ms = db_col_int64(q, 11);

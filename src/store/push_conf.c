@@ -110,9 +110,9 @@ static int push_conf_row(struct db_stmt *q, void *arg)
 
 	memset(out, 0, sizeof(*out));
 	out->sdkappid = sdkappid;
-	out->enabled = (int)db_col_int64(q, 0) != 0;
+	out->enabled = db_col_int64(q, 0) != 0;
 	store_col_text(q, 1, out->url, sizeof(out->url));
-	out->auth = (enum store_push_auth)(int)db_col_int64(q, 2);
+	out->auth = (enum store_push_auth)db_col_int64(q, 2);
 	store_col_text(q, 3, out->user, sizeof(out->user));
 	store_col_text(q, 4, out->token_url, sizeof(out->token_url));
 	secret = db_col_blob(q, 5, &out->secret_enc_len);

@@ -328,7 +328,7 @@ static int session_row(struct db_stmt *q, struct store_session **sp)
 	s->ivr_version = (uint32_t)db_col_int64(q, 7);
 	s->max_ring_s = (uint32_t)db_col_int64(q, 10);
 	store_col_text(q, 11, s->request_id, sizeof(s->request_id));
-	s->status = (enum store_status)(int)db_col_int64(q, 12);
+	s->status = (enum store_status)db_col_int64(q, 12);
 	s->created_ms = db_col_int64(q, 13);
 	s->start_ts = db_col_int64(q, 14);
 	s->ring_ts = db_col_int64(q, 15);
@@ -341,7 +341,7 @@ static int session_row(struct db_stmt *q, struct store_session **sp)
 	store_col_text(q, 22, s->record_id, sizeof(s->record_id));
 	store_col_text(q, 24, s->outbound_caller, sizeof(s->outbound_caller));
 	store_col_text(q, 25, s->outbound_callee, sizeof(s->outbound_callee));
-	s->ai = (int)db_col_int64(q, 27) != 0;
+	s->ai = db_col_int64(q, 27) != 0;
 	s->dialled_ms = db_col_int64(q, 29);
 	*sp = s;
 	return 0;
@@ -696,7 +696,8 @@ static int voicemail_write(struct store_conn *c, void *arg)
 }
 
 /* text as a JSON string, quoted and escaped (RFC 8259: '"', '\\' and control
- * characters), in a new mem string. */
+ * characters, with the short escapes where there is one, as SQLite's JSON functions
+ * write them), in a new mem string. */
 static int json_text(char **jp, const char *text)
 {
 	size_t n = strlen(text);
@@ -709,6 +710,10 @@ static int json_text(char **jp, const char *text)
 		if (*p == '"' || *p == '\\') {
 			*o++ = '\\';
 			*o++ = (char)*p;
+		}
+		else if (*p < 0x20 && strchr("\b\t\n\f\r", *p)) {
+			*o++ = '\\';
+			*o++ = "btn?fr"[*p - '\b'];
 		}
 		else if (*p < 0x20) {
 			o += sprintf(o, "\\u%04x", *p);
@@ -890,7 +895,7 @@ static int key_walk_row(struct db_stmt *q, void *arg)
 	store_col_text(q, 3, kp.node_label, sizeof(kp.node_label));
 	store_col_text(q, 4, kp.original, sizeof(kp.original));
 	store_col_text(q, 5, kp.tts_prompt, sizeof(kp.tts_prompt));
-	kp.post = (int)db_col_int64(q, 6) != 0;
+	kp.post = db_col_int64(q, 6) != 0;
 	return w->h(&kp, w->arg);
 }
 

@@ -118,7 +118,7 @@ static int trace_row(struct db_stmt *q, void *arg)
 
 	store_col_text(q, 0, call_id, sizeof(call_id));
 	m.ts_us = db_col_int64(q, 1);
-	m.tx = (int)db_col_int64(q, 2) != 0;
+	m.tx = db_col_int64(q, 2) != 0;
 	store_col_text(q, 3, m.src, sizeof(m.src));
 	store_col_text(q, 4, m.dst, sizeof(m.dst));
 	m.text = store_col_dup(q, 5);

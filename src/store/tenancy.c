@@ -18,7 +18,7 @@ static int step_done(struct store_conn *c, struct db_stmt *s)
 
 static int empty_row(struct db_stmt *s, void *emptyp)
 {
-	*(bool *)emptyp = (int)db_col_int64(s, 0) == 0;
+	*(bool *)emptyp = db_col_int64(s, 0) == 0;
 	return 0;
 }
 
@@ -104,7 +104,7 @@ static void bind_id(struct db_stmt *s, const void *arg)
 
 static int flag_row(struct db_stmt *s, void *arg)
 {
-	*(bool *)arg = (int)db_col_int64(s, 0) != 0;
+	*(bool *)arg = db_col_int64(s, 0) != 0;
 	return 0;
 }
 
@@ -157,7 +157,7 @@ static int credential_row(struct db_stmt *s, void *out)
 	memcpy(cr->key_enc, key, n);
 	cr->key_enc_len = n;
 	cr->account_id = (uint64_t)db_col_int64(s, 2);
-	cr->enabled = (int)db_col_int64(s, 3) != 0;
+	cr->enabled = db_col_int64(s, 3) != 0;
 	return 0;
 }
 
@@ -256,10 +256,10 @@ static int instance_row(struct db_stmt *s, void *out)
 	in->sdkappid = (uint64_t)db_col_int64(s, 0);
 	in->account_id = (uint64_t)db_col_int64(s, 1);
 	store_col_text(s, 2, in->name, sizeof(in->name));
-	in->edition = (enum store_edition)(int)db_col_int64(s, 3);
+	in->edition = (enum store_edition)db_col_int64(s, 3);
 	in->package_expires_at = db_col_int64(s, 4);
 	in->ai_channels = (uint32_t)db_col_int64(s, 5);
-	in->record_calls = (int)db_col_int64(s, 6) != 0;
+	in->record_calls = db_col_int64(s, 6) != 0;
 	return 0;
 }
 
@@ -420,7 +420,7 @@ static int number_row(struct db_stmt *s, void *out)
 	n->sdkappid = (uint64_t)db_col_int64(s, 0);
 	store_col_text(s, 1, n->number, sizeof(n->number));
 	n->state = (int)db_col_int64(s, 2);
-	n->outbound = (int)db_col_int64(s, 3) != 0;
+	n->outbound = db_col_int64(s, 3) != 0;
 	n->inbound_ivr = (uint64_t)db_col_int64(s, 4);
 	n->number_class = (int)db_col_int64(s, 5);
 	return 0;
@@ -620,7 +620,7 @@ static int ivr_row(struct db_stmt *s, void *out)
 	iv->sdkappid = (uint64_t)db_col_int64(s, 0);
 	iv->ivr_id = (uint64_t)db_col_int64(s, 1);
 	store_col_text(s, 2, iv->name, sizeof(iv->name));
-	iv->type = (enum store_ivr_type)(int)db_col_int64(s, 3);
+	iv->type = (enum store_ivr_type)db_col_int64(s, 3);
 	iv->version = (uint32_t)db_col_int64(s, 4);
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 #include <re.h>
 #include "base/base.h"
+#include "conf/conf.h"
 #include "store/store.h"
 
 struct fixture {
@@ -454,6 +455,109 @@ static void test_session_lifecycle(void **state)
 	assert_string_equal(keys, "1/confirm;1234/;");
 	assert_int_equal(store_session_ringing(f->st, "short", 1), EINVAL);
 	mem_deref(s);
+}
+
+/* What SQLite's json_insert(urls, '$[#]', file) made of the files, for comparison. */
+static void json_insert_sqlite(char *out, size_t sz, const char *const *files, size_t n)
+{
+	sqlite3 *db;
+	sqlite3_stmt *q;
+
+	snprintf(out, sz, "[]");
+	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(sqlite3_prepare_v2(db, "SELECT json_insert(?, '$[#]', ?)", -1, &q,
+						    NULL), SQLITE_OK);
+		sqlite3_bind_text(q, 1, out, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(q, 2, files[i], -1, SQLITE_STATIC);
+		assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+		snprintf(out, sz, "%s", (const char *)sqlite3_column_text(q, 0));
+		sqlite3_finalize(q);
+	}
+	sqlite3_close(db);
+}
+
+/* The writes that were SQLite-only SQL before the common dialect: a key press written again
+ * at its sequence number replaces it (was INSERT OR REPLACE), voicemail files append to the
+ * JSON array exactly as json_insert did, a path step is replaced too. */
+static void test_session_rewrites(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const files[] = {"var/vm/a.wav", "b \"quoted\" \\ dir\t\n\x01.wav", "c.wav"};
+	struct store_session *s = new_session(7), *g;
+	struct store_key_press kp = {.key = "1", .label = "first", .ts_ms = 5};
+	char keys[128] = "", want[512];
+
+	assert_int_equal(store_session_create(f->st, s), 0);
+	assert_int_equal(store_session_key(f->st, s->id, 0, &kp), 0);
+	strcpy(kp.key, "2");
+	strcpy(kp.label, "again");
+	assert_int_equal(store_session_key(f->st, s->id, 0, &kp), 0);
+	assert_int_equal(store_session_path(f->st, s->id, 0, "n1", "menu", "key 1", 6), 0);
+	assert_int_equal(store_session_path(f->st, s->id, 0, "n2", "menu", "key 2", 7), 0);
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(store_session_voicemail(f->st, s->id, 7, files[i], NULL), 0);
+	assert_int_equal(store_sync(f->st), 0);
+
+	assert_int_equal(store_session_keys(f->st, s->id, collect_key, keys), 0);
+	assert_string_equal(keys, "2/again;");
+	assert_int_equal(store_session_get(f->st, 7, s->id, &g), 0);
+	json_insert_sqlite(want, sizeof(want), files, 3);
+	assert_string_equal(g->voicemail_urls, want);
+	mem_deref(g);
+	mem_deref(s);
+}
+
+/* [store] backend, dsn and password_file: each mistake is a config error that says what
+ * to do, and a password never gets into the configuration. */
+static int conf_try(const char *text, struct store_conf *sc, struct conf_err *err)
+{
+	struct conf *cf = NULL;
+	int rc = conf_parse(&cf, text, strlen(text), err);
+
+	if (!rc)
+		rc = store_conf_read(cf, sc, err);
+	mem_deref(cf);
+	return rc;
+}
+
+static void test_conf_backend(void **state)
+{
+	struct store_conf sc;
+	struct conf_err err;
+
+	(void)state;
+	assert_int_equal(conf_try("[store]\npath = x.db\n", &sc, &err), 0);
+	assert_int_equal(sc.backend, DB_SQLITE);
+	assert_int_equal(conf_try("[store]\nbackend = postgresql\n"
+				  "dsn = host=127.0.0.1 dbname=cccd user=cccd\n"
+				  "password_file = /etc/cccd/pg.pass\n", &sc, &err), 0);
+	assert_int_equal(sc.backend, DB_POSTGRESQL);
+	assert_string_equal(sc.dsn, "host=127.0.0.1 dbname=cccd user=cccd");
+	assert_string_equal(sc.password_file, "/etc/cccd/pg.pass");
+	assert_int_equal(conf_try("[store]\nbackend = postgresql\n"
+				  "dsn = postgresql://cccd@db.example/cccd\n", &sc, &err), 0);
+
+	assert_int_equal(conf_try("[store]\nbackend = mysql\n", &sc, &err), EINVAL);
+	assert_non_null(strstr(err.msg, "mysql"));
+	assert_non_null(strstr(err.msg, "postgresql"));
+	assert_int_equal(conf_try("[store]\nbackend = postgresql\n", &sc, &err), EINVAL);
+	assert_non_null(strstr(err.msg, "dsn"));
+	assert_int_equal(err.line, 2);
+	assert_int_equal(conf_try("[store]\nbackend = postgresql\n"
+				  "dsn = host=db user=cccd password=secret\n", &sc, &err), EINVAL);
+	assert_non_null(strstr(err.msg, "password_file"));
+	assert_null(strstr(err.msg, "secret"));
+	assert_int_equal(err.line, 3);
+	assert_int_equal(conf_try("[store]\nbackend = postgresql\n"
+				  "dsn = host=db PASSWORD = secret\n", &sc, &err), EINVAL);
+	assert_int_equal(conf_try("[store]\nbackend = postgresql\n"
+				  "dsn = postgresql://cccd:secret@db/cccd\n", &sc, &err), EINVAL);
+	assert_int_equal(conf_try("[store]\nbackend = postgresql\n"
+				  "dsn = postgres://db/cccd?password=secret\n", &sc, &err), EINVAL);
+	/* A dsn without backend = postgresql would silently run on SQLite. */
+	assert_int_equal(conf_try("[store]\ndsn = host=db\n", &sc, &err), EINVAL);
+	assert_non_null(strstr(err.msg, "backend = postgresql"));
 }
 
 /* A transfer: the live status and the external leg's numbers, the legs in the final
@@ -1075,6 +1179,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_concurrent_creates_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tools_keep_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_rewrites, setup, teardown),
+		cmocka_unit_test(test_conf_backend),
 		cmocka_unit_test_setup_teardown(test_admin_and_ai, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locked_writes_retried, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_write_dropped, setup, teardown),
