@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <pthread.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 #include <re.h>
 #include "base/base.h"
 #include "conf/conf.h"
