@@ -15,6 +15,9 @@
  * (a page of records at most), so the whole result in memory costs less than a cursor's
  * round trips.
  *
+ * The writer's SAVEPOINT / RELEASE around each job are held back and sent with the next
+ * statement (defer_ok): a pipeline instead of two more round trips per job.
+ *
  * Connections. The DSN is parsed here (PQconninfoParse) and handed to PQconnectdbParams
  * as keyword/value pairs, cccd's settings added: application_name=cccd unless the DSN
  * names one; in `options`, synchronous_commit=on (a commit returns once it is durable, as
