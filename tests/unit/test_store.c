@@ -954,6 +954,54 @@ static void test_newer_schema_refused(void **state)
 	assert_null(st2);
 }
 
+/* Two processes (here two stores) starting at once on a new database migrate it once:
+ * the second waits for the first's migration lock, then finds the work done. */
+struct opener {
+	struct store_conf conf;
+	struct store *st;
+	int err;
+};
+
+static void *open_thread(void *arg)
+{
+	struct opener *o = arg;
+
+	o->err = store_open(&o->st, &o->conf);
+	return NULL;
+}
+
+static void test_concurrent_migrate(void **state)
+{
+	struct fixture *f = *state;
+	struct opener o[2];
+	pthread_t t[2];
+	char new_db[80];
+
+	for (int i = 0; i < 2; i++) {
+		o[i] = (struct opener){.conf = f->conf};
+		snprintf(o[i].conf.path, sizeof(o[i].conf.path), "%s/both.db", f->dir);
+	}
+	snprintf(new_db, sizeof(new_db), "%s_both", f->pg_db);
+	if (on_pg) {
+		pg_create(&o[0].conf, new_db);
+		o[1].conf = o[0].conf;
+	}
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, open_thread, &o[i]), 0);
+	for (int i = 0; i < 2; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(o[i].err, 0);
+	}
+	assert_int_equal(raw_int(&o[0].conf, on_pg ? "SELECT count(*) FROM schema_version"
+						   : "SELECT 1"), 1);
+	assert_true(raw_int(&o[0].conf, on_pg ? "SELECT version FROM schema_version"
+					      : "PRAGMA user_version") >= 13);
+	mem_deref(o[0].st);
+	mem_deref(o[1].st);
+	if (on_pg)
+		pg_drop(new_db);
+}
+
 /* The command-line tools (keep_schema) set up a new database but never migrate one with
  * an older schema: a live older cccd may be writing it (issue #12). */
 static void test_tools_keep_schema(void **state)
@@ -1180,6 +1228,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_concurrent_creates_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tools_keep_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_migrate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_rewrites, setup, teardown),
 		cmocka_unit_test(test_conf_backend),
 		cmocka_unit_test_setup_teardown(test_admin_and_ai, setup, teardown),
