@@ -4,16 +4,16 @@
  * the connection keeps a small open-addressed cache from that address to a server-side
  * prepared statement (PQprepare once, under a generated name), with its `?` placeholders
  * rewritten to $1..$n and `?NNN` to $NNN (outside string literals, quoted identifiers and
- * comments). The
- * parameter types are left to the server, which infers them from where each one stands
- * (a column, a comparison), as SQLite's loose typing lets the store's SQL assume.
+ * comments). The parameter types are left to the server, which infers them from where
+ * each one stands (a column, a comparison), as SQLite's loose typing lets the store's SQL
+ * assume.
  * Parameters go as text — an int64 is formatted into the statement's own buffer, so the
  * caller's value need not outlive the bind — except blobs, which go binary (no escaping,
  * zero bytes kept). Results come back as text; a BYTEA column is decoded from its hex
  * form when read as a blob, a boolean reads as 0/1. db_step runs the statement on its
  * first call and then walks the rows of the one PGresult: the store's reads are small
  * (a page of records at most), so the whole result in memory costs less than a cursor's
- * round trips.
+ * round trips. A run that ended runs again at the next db_step, as SQLite's does.
  *
  * The writer's SAVEPOINT / RELEASE around each job are held back and sent with the next
  * statement (defer_ok): a pipeline instead of two more round trips per job.
@@ -35,7 +35,9 @@
  * run outside a transaction that met a connection already dead before it started, when
  * repeating it cannot do anything twice — any statement of a read-only connection, or a
  * BEGIN — so that a restart of the server costs the writer and the readers no error on
- * their next request. */
+ * their next request. A connection lost inside a transaction is not made again behind
+ * its caller's back: every statement fails until the caller's ROLLBACK (or a BEGIN), or
+ * the rest of its transaction would run in autocommit. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
