@@ -90,8 +90,8 @@ jobs_wait() { while [ ${#job_name[@]} -gt 0 ]; do job_reap; done; }
 # what is suppressed, each with its reason. TSAN=0 skips it.
 # A test may stop cccd without looking at its exit status (or kill it), so reports go to
 # files, and any file left fails the integration file that made it.
-tsan_file() { # tsan_file NAME: tests/integration/NAME.test.mjs against the tsan build
-	local reports="$log_dir/tsan-reports/$1" rc
+tsan_file() { # tsan_file NAME [TAG]: tests/integration/NAME.test.mjs against the tsan build
+	local reports="$log_dir/tsan-reports/${2:-}$1" rc
 	rm -rf "$reports" && mkdir -p "$reports" && reports=$(cd "$reports" && pwd)
 	TSAN_OPTIONS="$TSAN_OPTIONS:log_path=$reports/report" CCCD_BUILD=tsan \
 		timeout -k 10 900 node --test --test-reporter=spec "tests/integration/$1.test.mjs"
@@ -115,10 +115,12 @@ scripts/install-deps.sh || { echo "install-deps failed"; exit 1; }
 # PostgreSQL (docs/postgresql.md): one throwaway cluster for the whole run, stopped at the
 # end; its unix socket reaches into the integration files' namespaces. The unit tests of
 # db_pg and of the store run on it under every build, and the integration files of
-# PG_FILES (those that pass on PostgreSQL; the others read the SQLite file or need the
-# multi-node work of #14) with CCCD_STORE=postgresql under the release build, each cccd in
-# a database of its own. PG=0 skips all of it.
-PG_FILES=${PG_FILES:-"api calls admin callout crash"}
+# PG_FILES (the files whose work goes through the store; docs/postgresql.md lists what
+# passes) with CCCD_STORE=postgresql under the release build, each cccd in a database of
+# its own, and PG_TSAN_FILES under ThreadSanitizer (libpq is not instrumented: a race seen
+# through it would be reported here). PG=0 skips all of it.
+PG_FILES=${PG_FILES:-"api calls admin callout crash fraud inbound transfer dialq evidence threads ivr_e2e"}
+PG_TSAN_FILES=${PG_TSAN_FILES:-"threads"}
 pg_dir=""
 if [ "${PG:-1}" != 0 ]; then
 	pg_dir=$(mktemp -u /tmp/cccd-pg-test.XXXXXX)
@@ -187,6 +189,12 @@ if [ -d tests/integration ] && ls tests/integration/*.test.* >/dev/null 2>&1; th
 		for f in $TSAN_FILES; do
 			job "integration/tsan/$f.test.mjs" tsan_file "$f"
 		done
+		if [ -n "$pg_dir" ]; then
+			for f in $PG_TSAN_FILES; do
+				job "integration/tsan/postgresql/$f.test.mjs" env CCCD_STORE=postgresql \
+					bash -c 'tsan_file "$1" postgresql-' _ "$f"
+			done
+		fi
 	fi
 	jobs_wait
 fi
