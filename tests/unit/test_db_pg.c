@@ -166,7 +166,7 @@ static void test_binds_and_types(void **state)
 	/* One statement bound and stepped in a loop: every row inserted (SQLite's way). */
 	s = db_stmt(c, "INSERT INTO seqd (v) VALUES (?)");
 	for (int i = 0; i < 5; i++) {
-		char v[8];
+		char v[24];
 
 		snprintf(v, sizeof(v), "loop%d", i);
 		db_bind_text(s, 1, v, -1);
