@@ -3,6 +3,8 @@
 #
 #   tests/pg/pg-tmp.sh start DIR   makes DIR, starts a cluster in it, prints its DSN
 #   tests/pg/pg-tmp.sh stop DIR    stops it (if running) and removes DIR
+#   tests/pg/pg-tmp.sh restart DIR stops it at once (-m immediate: a crash, connections cut)
+#                                  and starts it again on the same port
 #
 # The cluster listens on a unix socket in DIR — reachable from every network namespace
 # on the machine, so one cluster serves integration files running under `unshare -n` —
@@ -21,7 +23,7 @@ set -euo pipefail
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 cmd=${1:-}
 dir=${2:-}
-[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop DIR" >&2; exit 2; }
+[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop|restart DIR" >&2; exit 2; }
 
 as_owner() { # runs a command as the cluster's owner
 	if [ "$(id -u)" -eq 0 ]; then
@@ -84,6 +86,10 @@ start)
 	tail -n 20 "$dir/log" >&2 || true
 	exit 1
 	;;
+restart)
+	as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -m immediate -w -t 30 stop >/dev/null
+	as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 60 start >/dev/null
+	;;
 stop)
 	[ -d "$dir" ] || exit 0
 	if [ -f "$dir/data/postmaster.pid" ]; then
@@ -92,7 +98,7 @@ stop)
 	rm -rf "$dir"
 	;;
 *)
-	echo "usage: $0 start|stop DIR" >&2
+	echo "usage: $0 start|stop|restart DIR" >&2
 	exit 2
 	;;
 esac

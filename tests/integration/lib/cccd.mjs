@@ -176,10 +176,11 @@ function connectOk(port) {
 // opts.storePath: the database file (default: in the temporary folder), opts.storeLines:
 // more keys for [store]; opts.env: more environment variables for the process.
 // CCCD_STORE=postgresql: the store is a PostgreSQL database of this cccd's own (lib/pg.mjs),
-// d.pgDb; opts.storePath (a test that reads the SQLite file itself) keeps SQLite.
+// d.pgDb; opts.storePath (a test that reads the SQLite file itself) keeps SQLite;
+// opts.pgDb (pgDatabase()) puts the cccd on that database whatever CCCD_STORE says.
 export async function startCccd(opts = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cccd-it-"));
-  const pgDb = STORE === "postgresql" && !opts.storePath ? pgDatabase() : null;
+  const pgDb = opts.pgDb || (STORE === "postgresql" && !opts.storePath ? pgDatabase() : null);
   const rtp = opts.rtpPorts ? null : await portRange(opts.rtpCount || 40);
   const [rtpMin, rtpMax] = opts.rtpPorts || [rtp.min, rtp.max];
   const confPath = path.join(dir, "cccd.conf");
@@ -290,7 +291,7 @@ export async function startCccd(opts = {}) {
     // A statement on this cccd's database, SQLite or PostgreSQL alike: its rows, one a
     // line, columns between `|` (waits up to 5 s for SQLite's write lock).
     sql(query) {
-      const out = pgDb ? psql(query, pgDb.name)
+      const out = pgDb ? psql(query, pgDb.name, pgDb.cluster)
         : execFileSync("sqlite3", ["-cmd", ".timeout 5000", opts.storePath || `${dir}/cccd.db`, query],
           { encoding: "utf8" });
       return out.trim();
