@@ -106,8 +106,6 @@ struct pg_conn {
 
 static const struct db_ops pg_ops;
 
-static const char *const pg_dead_states[] = {"57P01", "57P02", "57P03", NULL};
-
 int db_pg_errno(const char *st)
 {
 	if (!st || strlen(st) != 5)
@@ -674,12 +672,6 @@ static int conn_result(struct pg_conn *c, PGresult *r, bool *rowsp)
 						 : PQerrorMessage(c->pg));
 	if (PQstatus(c->pg) != CONNECTION_OK)
 		return EIO;
-	for (size_t i = 0; pg_dead_states[i]; i++) {
-		const char *ss = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-
-		if (ss && !strcmp(ss, pg_dead_states[i]))
-			return EIO;
-	}
 	return db_pg_errno(PQresultErrorField(r, PG_DIAG_SQLSTATE));
 }
 
