@@ -5,6 +5,7 @@
 # `make install` (PREFIX=/usr/local, SYSCONFDIR=/etc, DESTDIR honoured) installs the release
 # build, its data, docs, the systemd unit and sysusers file; `make uninstall` removes them
 # but the config file and the state (docs/install.md).
+# libpq (PostgreSQL, src/store/db_pg.c) comes through pkg-config like the others.
 # Sources are found by wildcard: a module is a folder under src/ (C, or C++ *.cc where a
 # C++ library sits behind a C header: src/numbering), a unit test is
 # tests/unit/test_<name>.c, a fuzz harness is fuzz/fuzz_<name>.c. Nothing to register.
@@ -12,7 +13,7 @@
 VARIANT ?= release
 BUILD   := build/$(VARIANT)
 
-PKGS    := libre libmicrohttpd jansson sqlite3 libcurl openssl spandsp sndfile speexdsp opus
+PKGS    := libre libmicrohttpd jansson sqlite3 libpq libcurl openssl spandsp sndfile speexdsp opus
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -6,10 +6,10 @@ cd "$(dirname "$0")/.."
 
 PKGS=(
   build-essential pkg-config clang libclang-rt-14-dev
-  libre-dev libmicrohttpd-dev libjansson-dev libssl-dev libsqlite3-dev
+  libre-dev libmicrohttpd-dev libjansson-dev libssl-dev libsqlite3-dev libpq-dev
   libcurl4-openssl-dev libspandsp-dev libopus-dev libsndfile1-dev libspeexdsp-dev flite1-dev
   libphonenumber-dev libcmocka-dev tzdata
-  sip-tester baresip sox sqlite3 nginx-light wrk curl ca-certificates openssl iproute2 iptables procps psmisc
+  sip-tester baresip sox sqlite3 postgresql nginx-light wrk curl ca-certificates openssl iproute2 iptables procps psmisc
   systemd debhelper
 )
 command -v node >/dev/null 2>&1 || PKGS+=(nodejs)
@@ -25,6 +25,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   export DEBIAN_FRONTEND=noninteractive
+  # cccd's tests and scripts/cluster.sh run PostgreSQL clusters of their own
+  # (tests/pg/pg-tmp.sh): the package's default cluster on port 5432 is not wanted.
+  if [[ " ${missing[*]} " == *" postgresql "* ]] && [ ! -e /etc/postgresql-common/createcluster.d/cccd.conf ]; then
+    $SUDO mkdir -p /etc/postgresql-common/createcluster.d
+    echo "create_main_cluster = false" | $SUDO tee /etc/postgresql-common/createcluster.d/cccd.conf >/dev/null
+  fi
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

@@ -12,6 +12,8 @@
 #   VARIANTS="release" scripts/test.sh
 #   INTEGRATION_JOBS=1 scripts/test.sh   integration files one at a time (default 3 at once)
 #   TSAN=0 scripts/test.sh          without the ThreadSanitizer runs
+#   PG=0 scripts/test.sh            without the PostgreSQL runs
+#   PG_FILES="api calls" scripts/test.sh  the integration files run on PostgreSQL too
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -88,8 +90,8 @@ jobs_wait() { while [ ${#job_name[@]} -gt 0 ]; do job_reap; done; }
 # what is suppressed, each with its reason. TSAN=0 skips it.
 # A test may stop cccd without looking at its exit status (or kill it), so reports go to
 # files, and any file left fails the integration file that made it.
-tsan_file() { # tsan_file NAME: tests/integration/NAME.test.mjs against the tsan build
-	local reports="$log_dir/tsan-reports/$1" rc
+tsan_file() { # tsan_file NAME [TAG]: tests/integration/NAME.test.mjs against the tsan build
+	local reports="$log_dir/tsan-reports/${2:-}$1" rc
 	rm -rf "$reports" && mkdir -p "$reports" && reports=$(cd "$reports" && pwd)
 	TSAN_OPTIONS="$TSAN_OPTIONS:log_path=$reports/report" CCCD_BUILD=tsan \
 		timeout -k 10 900 node --test --test-reporter=spec "tests/integration/$1.test.mjs"
@@ -110,6 +112,29 @@ tsan_ok=""
 export TSAN_OPTIONS=${TSAN_OPTIONS:-"halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/tsan.supp"}
 
 scripts/install-deps.sh || { echo "install-deps failed"; exit 1; }
+
+# PostgreSQL (docs/postgresql.md): one throwaway cluster for the whole run, stopped at the
+# end; its unix socket reaches into the integration files' namespaces. The unit tests of
+# db_pg and of the store run on it under every build, and the integration files of
+# PG_FILES (the files whose work goes through the store; docs/postgresql.md lists what
+# passes) with CCCD_STORE=postgresql under the release build, each cccd in a database of
+# its own, and PG_TSAN_FILES under ThreadSanitizer (libpq is not instrumented: a race seen
+# through it would be reported here). PG=0 skips all of it.
+PG_FILES=${PG_FILES:-"api calls admin callout crash fraud inbound transfer dialq evidence threads ivr_e2e"}
+PG_TSAN_FILES=${PG_TSAN_FILES:-"threads"}
+pg_dir=""
+if [ "${PG:-1}" != 0 ]; then
+	pg_dir=$(mktemp -u /tmp/cccd-pg-test.XXXXXX)
+	if PG_TMP_FSYNC=off tests/pg/pg-tmp.sh start "$pg_dir" >"$log_dir/pg-start.log" 2>&1; then
+		trap 'tests/pg/pg-tmp.sh stop "$pg_dir"' EXIT
+		export CCCD_PG_DIR=$pg_dir CCCD_TEST_PG_DSN
+		export CCCD_TEST_PG_PASSWORD_FILE=$pg_dir/password
+		CCCD_TEST_PG_DSN=$(cat "$pg_dir/dsn")
+	else
+		step "postgresql/start" sh -c 'cat "$1"; exit 1' _ "$log_dir/pg-start.log"
+		pg_dir=""
+	fi
+fi
 
 for v in $VARIANTS; do
 	echo "== build $v"
@@ -132,6 +157,10 @@ for v in $VARIANTS ${tsan_ok:+tsan}; do
 		[ -x "$t" ] || continue
 		step "unit/$v/$(basename "$t")" "$t"
 	done
+	if [ -n "$pg_dir" ]; then
+		step "unit/$v/test_store (postgresql)" env CCCD_TEST_STORE=postgresql \
+			build/"$v"/tests/test_store
+	fi
 done
 
 # The bench programs are not run here (they print figures), but they must keep building.
@@ -150,10 +179,23 @@ if [ -d tests/integration ] && ls tests/integration/*.test.* >/dev/null 2>&1; th
 				timeout -k 10 900 node --test --test-reporter=spec "$t"
 		done
 	done
+	if [ -n "$pg_dir" ] && [[ " $VARIANTS " == *" release "* ]]; then
+		for f in $PG_FILES; do
+			job "integration/release/postgresql/$f.test.mjs" env CCCD_BUILD=release \
+				CCCD_STORE=postgresql timeout -k 10 900 node --test \
+				--test-reporter=spec "tests/integration/$f.test.mjs"
+		done
+	fi
 	if [ -n "$tsan_ok" ]; then
 		for f in $TSAN_FILES; do
 			job "integration/tsan/$f.test.mjs" tsan_file "$f"
 		done
+		if [ -n "$pg_dir" ]; then
+			for f in $PG_TSAN_FILES; do
+				job "integration/tsan/postgresql/$f.test.mjs" env CCCD_STORE=postgresql \
+					bash -c 'tsan_file "$1" postgresql-' _ "$f"
+			done
+		fi
 	fi
 	jobs_wait
 fi

@@ -22,6 +22,8 @@
 #   BUILD_ONLY=1 bench/api/run.sh   only builds build/release/bench/{load,store} (CI does)
 #   bench/api/run.sh                 10 s per figure, 32 connections
 #   SECONDS_EACH=5 CONNS=64 API_THREADS=8 CCCD_BUILD=asan bench/api/run.sh
+#   STORE=postgresql bench/api/run.sh   the same on PostgreSQL: a throwaway cluster
+#                                    (tests/pg/pg-tmp.sh, fsync on, synchronous_commit on)
 # Ports 18080-18089 on 127.0.0.1; everything it starts is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -41,6 +43,7 @@ cleanup() {
 	[ -s "$tmp/cccd.log" ] && grep -v ' info ' "$tmp/cccd.log" | tail -20 >&2
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
+	[ ! -d "$tmp/pg" ] || tests/pg/pg-tmp.sh stop "$tmp/pg"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -54,8 +57,21 @@ cc -O2 -std=c17 -Wall -Wextra -Werror -D_GNU_SOURCE -Isrc bench/api/load.c \
 	build/release/libcccd.a $(pkg-config --libs libre openssl) -lpthread -o "$bin/load"
 cc -O2 -std=c17 -Wall -Wextra -Werror -D_GNU_SOURCE -DHAVE_INTTYPES_H -DHAVE_STDBOOL_H \
 	-DHAVE_INET6 -Isrc $(pkg-config --cflags libre) bench/api/store.c build/release/libcccd.a \
-	$(pkg-config --libs libre openssl sqlite3 jansson) -lpthread -o "$bin/store"
+	$(pkg-config --libs libre openssl sqlite3 libpq jansson) -lpthread -o "$bin/store"
 [ -z "${BUILD_ONLY:-}" ] || exit 0
+
+store_lines="path = $tmp/cccd.db"
+if [ "${STORE:-sqlite}" = postgresql ]; then
+	dsn=$(tests/pg/pg-tmp.sh start "$tmp/pg")
+	for db in cccd bench_store; do
+		PGPASSWORD=$(cat "$tmp/pg/password") psql "$dsn" -qc "CREATE DATABASE $db"
+	done
+	store_lines="$store_lines
+backend = postgresql
+dsn = $dsn dbname=cccd
+password_file = $tmp/pg/password"
+	export BENCH_PG_DSN="$dsn dbname=bench_store" BENCH_PG_PASSWORD_FILE=$tmp/pg/password
+fi
 
 cat >"$tmp/cccd.conf" <<CONF
 [admin]
@@ -65,7 +81,7 @@ listen = 127.0.0.1:$API_PORT
 threads = $THREADS
 rate_limit = 0
 [store]
-path = $tmp/cccd.db
+$store_lines
 [sip]
 listen = 127.0.0.1:$SIP_PORT
 # A route for every number; the calls go to a closed TCP port on loopback and fail at once.
@@ -127,7 +143,7 @@ sid=$(sed -n 's/.*"SessionId":"\([0-9a-f]*\)".*/\1/p' <<<"$reply")
 	"127.0.0.1:$API_PORT" "$id" "$key" >"$tmp/describe.http"
 
 rps() { sed -n 's/.*rps=\([0-9]*\).*/\1/p' <<<"$1"; }
-echo "cccd API bench: $CONNS connections, ${SECS}s each, $THREADS API threads, $(nproc) cores"
+echo "cccd API bench: $CONNS connections, ${SECS}s each, $THREADS API threads, $(nproc) cores, store ${STORE:-sqlite}"
 n=$("$bin/load" run 127.0.0.1 $NGINX_PORT "$CONNS" "$SECS" "$tmp/static.http")
 echo "nginx static JSON                     $n"
 dsc=$("$bin/load" run 127.0.0.1 $API_PORT "$CONNS" "$SECS" "$tmp/describe.http")

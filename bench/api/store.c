@@ -8,7 +8,10 @@
  *
  * where transactions are the writer's commits and mean_group the writes per commit.
  *
- *   store DB_PATH THREADS SECONDS full|normal */
+ *   store DB_PATH THREADS SECONDS full|normal
+ *
+ * With BENCH_PG_DSN set the store is that PostgreSQL database (the password in the file
+ * BENCH_PG_PASSWORD_FILE; DB_PATH then only names the key file, DB_PATH.key). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +107,12 @@ int main(int argc, char **argv)
 	snprintf(sc.path, sizeof(sc.path), "%s", argv[1]);
 	snprintf(sc.master_key_path, sizeof(sc.master_key_path), "%s.key", argv[1]);
 	sc.synchronous_full = !strcmp(argv[4], "full");
+	if (getenv("BENCH_PG_DSN")) {
+		sc.backend = DB_POSTGRESQL;
+		snprintf(sc.dsn, sizeof(sc.dsn), "%s", getenv("BENCH_PG_DSN"));
+		snprintf(sc.password_file, sizeof(sc.password_file), "%s",
+			 getenv("BENCH_PG_PASSWORD_FILE") ? getenv("BENCH_PG_PASSWORD_FILE") : "");
+	}
 	if (store_open(&st, &sc)) {
 		fprintf(stderr, "cannot open %s\n", argv[1]);
 		return 1;

@@ -3,6 +3,7 @@
 #include "base/base.h"
 #include "store/store.h"
 #include "store/db_ops.h"
+#include "store/db_pg.h"
 
 int db_open(struct db_conn **cp, const struct store_conf *sc, bool readonly)
 {
@@ -12,9 +13,7 @@ int db_open(struct db_conn **cp, const struct store_conf *sc, bool readonly)
 	case DB_SQLITE:
 		return db_sqlite_open(cp, sc, readonly);
 	case DB_POSTGRESQL:
-		log_error("store", "[store] backend = postgresql: this cccd was built without "
-			  "PostgreSQL support");
-		return ENOTSUP;
+		return db_pg_open(cp, sc, readonly);
 	}
 	return EINVAL;
 }

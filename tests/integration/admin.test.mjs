@@ -104,10 +104,7 @@ test("a new version is taken by the next session; a session keeps the version it
   assert.equal(r.Version, 3);
   const s2 = await a("CreateIVRSession", { SdkAppId: A, Callee: "008613800138001", IVRId: 7 });
   assert.equal(s2.err, undefined);
-  const db = path.join(d.dir, "cccd.db");
-  assert.ok(fs.existsSync(db));
-  const q = (id) => execFileSync("sqlite3", [db, `SELECT ivr_version FROM sessions WHERE id='${id}'`],
-    { encoding: "utf8" }).trim();
+  const q = (id) => d.sql(`SELECT ivr_version FROM sessions WHERE id='${id}'`);
   assert.equal(q(s1.SessionId), "2");
   assert.equal(q(s2.SessionId), "3");
 });

@@ -234,11 +234,10 @@ test("tenant caps: concurrent outbound calls and minutes a day refuse CreateIVRS
       // Minutes: a finished call answered for 61 s today, as the records keep it (waiting a
       // real minute would give the same count), uses up the instance's one minute.
       const now = Math.floor(Date.now() / 1000);
-      execFileSync("sqlite3", [path.join(d.dir, "cccd.db"), ".timeout 5000",
-        "INSERT INTO sessions (id, sdkappid, account_id, direction, caller, callee, status, " +
+      d.sql("INSERT INTO sessions (id, sdkappid, account_id, direction, caller, callee, status, " +
         "created_ms, start_ts, accept_ts, ended_ts, end_status) VALUES ('" +
         "f".repeat(32) + `', 1400013004, 0, 1, '008675512340002', '008613800000009', 3, ` +
-        `${(now - 70) * 1000}, ${now - 70}, ${now - 62}, ${now - 1}, 1)`]);
+        `${(now - 70) * 1000}, ${now - 70}, ${now - 62}, ${now - 1}, 1)`);
       const m = await mins.CreateIVRSession({ SdkAppId: 1400013004, Callee: "13800000005",
         IVRId: 78 });
       assert.equal(m.err, "LimitExceeded.BasePackageExpired", JSON.stringify(m));

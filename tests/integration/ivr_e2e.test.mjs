@@ -107,9 +107,7 @@ function flow(id, { url, record = false, voicemail = false }) {
 
 // The path the run took: "node=result" steps, from the database.
 function pathOf(sessionId) {
-  const out = execFileSync("sqlite3", [path.join(d.dir, "cccd.db"),
-    `SELECT node || '=' || result FROM session_path WHERE session_id = '${sessionId}' ORDER BY seq`],
-  { encoding: "utf8" });
+  const out = d.sql(`SELECT node || '=' || result FROM session_path WHERE session_id = '${sessionId}' ORDER BY seq`);
   return out.trim().split("\n");
 }
 

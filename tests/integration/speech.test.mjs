@@ -19,9 +19,7 @@ let PHONE_PORT; // handed out in before()
 let d, phone, api, apiB, asr, asrPort, bodies = [], reply = { status: 200, body: "{}" };
 
 function pathOf(sessionId) {
-  return execFileSync("sqlite3", [path.join(d.dir, "cccd.db"),
-    `SELECT node || '=' || result FROM session_path WHERE session_id = '${sessionId}' ORDER BY seq`],
-  { encoding: "utf8" }).trim().split("\n");
+  return d.sql(`SELECT node || '=' || result FROM session_path WHERE session_id = '${sessionId}' ORDER BY seq`).trim().split("\n");
 }
 
 before(async () => {

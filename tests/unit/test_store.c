@@ -1,4 +1,9 @@
-/* Unit tests of the store: tenancy rows, IVR versions, sessions, group commit, reopen. */
+/* Unit tests of the store: tenancy rows, IVR versions, sessions, group commit, reopen.
+ *
+ * On SQLite (a file per test) by default; CCCD_TEST_STORE=postgresql runs the same tests on
+ * PostgreSQL, a database per test, created through CCCD_TEST_PG_DSN (a superuser's, e.g.
+ * tests/pg/pg-tmp.sh's) with the password in CCCD_TEST_PG_PASSWORD_FILE. The tests look
+ * into the database through db.h, the same way on both. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -13,20 +18,92 @@
 #include "base/base.h"
 #include "conf/conf.h"
 #include "store/store.h"
+#include "store/store_int.h"
 
 struct fixture {
 	char dir[64];
+	char pg_db[64];          /* PostgreSQL: the test's database */
 	struct store_conf conf;
 	struct store *st;
 };
 
+static bool on_pg;
+
+/* An independent connection to the database sc names; a statement run on it. */
+static struct db_conn *raw_open(const struct store_conf *sc)
+{
+	struct db_conn *c = NULL;
+
+	assert_int_equal(db_open(&c, sc, false), 0);
+	return c;
+}
+
+static void raw_exec(const struct store_conf *sc, const char *sql)
+{
+	struct db_conn *c = raw_open(sc);
+
+	assert_int_equal(db_exec(c, sql), 0);
+	mem_deref(c);
+}
+
+static int64_t raw_int(const struct store_conf *sc, const char *sql)
+{
+	struct db_conn *c = raw_open(sc);
+	struct db_stmt *q = db_prepare(c, sql);
+	int64_t v;
+
+	assert_non_null(q);
+	assert_int_equal(db_step(q), DB_ROW);
+	v = db_col_int64(q, 0);
+	mem_deref(q);
+	mem_deref(c);
+	return v;
+}
+
+/* PostgreSQL: sc on a new database named name (dropped by pg_drop). */
+static void pg_create(struct store_conf *sc, const char *name)
+{
+	struct store_conf admin = {.backend = DB_POSTGRESQL, .busy_timeout_ms = 10000};
+	const char *dsn = getenv("CCCD_TEST_PG_DSN"), *pw = getenv("CCCD_TEST_PG_PASSWORD_FILE");
+	char sql[128];
+
+	assert_non_null(dsn);
+	snprintf(admin.dsn, sizeof(admin.dsn), "%s", dsn);
+	snprintf(admin.password_file, sizeof(admin.password_file), "%s", pw ? pw : "");
+	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", name);
+	raw_exec(&admin, sql);
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
+	raw_exec(&admin, sql);
+	sc->backend = DB_POSTGRESQL;
+	assert_true(strlen(dsn) + strlen(name) + 9 < sizeof(sc->dsn));
+	snprintf(sc->dsn, sizeof(sc->dsn), "%s dbname=%s", dsn, name);
+	snprintf(sc->password_file, sizeof(sc->password_file), "%s", pw ? pw : "");
+}
+
+static void pg_drop(const char *name)
+{
+	struct store_conf admin = {.backend = DB_POSTGRESQL, .busy_timeout_ms = 10000};
+	const char *pw = getenv("CCCD_TEST_PG_PASSWORD_FILE");
+	char sql[128];
+
+	snprintf(admin.dsn, sizeof(admin.dsn), "%s", getenv("CCCD_TEST_PG_DSN"));
+	snprintf(admin.password_file, sizeof(admin.password_file), "%s", pw ? pw : "");
+	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", name);
+	raw_exec(&admin, sql);
+}
+
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
+	static unsigned seq;
 
 	strcpy(f->dir, "/tmp/cccd-test-store-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->conf.path, sizeof(f->conf.path), "%s/cccd.db", f->dir);
+	if (on_pg) {
+		snprintf(f->pg_db, sizeof(f->pg_db), "test_store_%d_%u", (int)getpid(), ++seq);
+		pg_create(&f->conf, f->pg_db);
+	}
 	f->conf.batch_max = 64;
 	f->conf.synchronous_full = true;
 	assert_int_equal(store_open(&f->st, &f->conf), 0);
@@ -40,6 +117,8 @@ static int teardown(void **state)
 	char cmd[128];
 
 	mem_deref(f->st);
+	if (on_pg)
+		pg_drop(f->pg_db);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
 	assert_int_equal(system(cmd), 0);
 	free(f);
@@ -95,21 +174,12 @@ static void test_tenancy(void **state)
 	assert_int_equal(store_instance_get(f->st, 1, &gi), ENOENT);
 }
 
-static int count_rows(const char *path, const char *table)
+static int count_rows(const struct store_conf *sc, const char *table)
 {
 	char sql[128];
-	sqlite3 *db;
-	sqlite3_stmt *q;
-	int n;
 
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	n = sqlite3_column_int(q, 0);
-	sqlite3_finalize(q);
-	sqlite3_close(db);
-	return n;
+	return (int)raw_int(sc, sql);
 }
 
 /* A tenant is made whole or not at all. */
@@ -136,13 +206,13 @@ static void test_tenant_create_atomic(void **state)
 	/* Same instance again: refused, and no second account or credential is left. */
 	strcpy(tn.credential.secret_id, "AKIDtwo");
 	assert_int_equal(store_tenant_create(f->st, &tn), EEXIST);
-	assert_int_equal(count_rows(f->conf.path, "accounts"), 1);
-	assert_int_equal(count_rows(f->conf.path, "credentials"), 1);
+	assert_int_equal(count_rows(&f->conf, "accounts"), 1);
+	assert_int_equal(count_rows(&f->conf, "credentials"), 1);
 	/* A bad IVR type also rolls everything back. */
 	tn.instance.sdkappid = 12;
 	ivr.type = 7;
 	assert_int_equal(store_tenant_create(f->st, &tn), EINVAL);
-	assert_int_equal(count_rows(f->conf.path, "accounts"), 1);
+	assert_int_equal(count_rows(&f->conf, "accounts"), 1);
 	assert_int_equal(store_instance_get(f->st, 12, &gi), ENOENT);
 }
 
@@ -850,8 +920,6 @@ static void test_concurrent_creates_reopen(void **state)
 	enum { THREADS = 8, EACH = 50 };
 	struct writer_arg w[THREADS];
 	pthread_t t[THREADS];
-	sqlite3 *db;
-	sqlite3_stmt *q;
 	int count = -1;
 	struct store_stats stats;
 
@@ -869,14 +937,8 @@ static void test_concurrent_creates_reopen(void **state)
 	assert_true(stats.batches >= 1 && stats.batches <= stats.jobs);
 	f->st = mem_deref(f->st);
 
-	/* Everything acknowledged is in the file, seen by an independent connection. */
-	assert_int_equal(sqlite3_open(f->conf.path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM sessions WHERE sdkappid = 9",
-					    -1, &q, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	count = sqlite3_column_int(q, 0);
-	sqlite3_finalize(q);
-	sqlite3_close(db);
+	/* Everything acknowledged is in the database, seen by an independent connection. */
+	count = (int)raw_int(&f->conf, "SELECT count(*) FROM sessions WHERE sdkappid = 9");
 	assert_int_equal(count, THREADS * EACH);
 
 	assert_int_equal(store_open(&f->st, &f->conf), 0);
@@ -886,13 +948,59 @@ static void test_newer_schema_refused(void **state)
 {
 	struct fixture *f = *state;
 	struct store *st2 = NULL;
-	sqlite3 *db;
 
-	assert_int_equal(sqlite3_open(f->conf.path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version=999", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	raw_exec(&f->conf, on_pg ? "UPDATE schema_version SET version = 999"
+				 : "PRAGMA user_version=999");
 	assert_int_equal(store_open(&st2, &f->conf), EPROTO);
 	assert_null(st2);
+}
+
+/* Two processes (here two stores) starting at once on a new database migrate it once:
+ * the second waits for the first's migration lock, then finds the work done. */
+struct opener {
+	struct store_conf conf;
+	struct store *st;
+	int err;
+};
+
+static void *open_thread(void *arg)
+{
+	struct opener *o = arg;
+
+	o->err = store_open(&o->st, &o->conf);
+	return NULL;
+}
+
+static void test_concurrent_migrate(void **state)
+{
+	struct fixture *f = *state;
+	struct opener o[2];
+	pthread_t t[2];
+	char new_db[80];
+
+	for (int i = 0; i < 2; i++) {
+		o[i] = (struct opener){.conf = f->conf};
+		snprintf(o[i].conf.path, sizeof(o[i].conf.path), "%s/both.db", f->dir);
+	}
+	snprintf(new_db, sizeof(new_db), "%s_both", f->pg_db);
+	if (on_pg) {
+		pg_create(&o[0].conf, new_db);
+		o[1].conf = o[0].conf;
+	}
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, open_thread, &o[i]), 0);
+	for (int i = 0; i < 2; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(o[i].err, 0);
+	}
+	assert_int_equal(raw_int(&o[0].conf, on_pg ? "SELECT count(*) FROM schema_version"
+						   : "SELECT 1"), 1);
+	assert_true(raw_int(&o[0].conf, on_pg ? "SELECT version FROM schema_version"
+					      : "PRAGMA user_version") >= 13);
+	mem_deref(o[0].st);
+	mem_deref(o[1].st);
+	if (on_pg)
+		pg_drop(new_db);
 }
 
 /* The command-line tools (keep_schema) set up a new database but never migrate one with
@@ -902,28 +1010,26 @@ static void test_tools_keep_schema(void **state)
 	struct fixture *f = *state;
 	struct store_conf tools = f->conf;
 	struct store *st2 = NULL;
-	sqlite3 *db;
-	int version = 0;
-	sqlite3_stmt *q;
+	char new_db[80];
 
 	tools.keep_schema = true;
 	assert_int_equal(store_open(&st2, &tools), 0); /* current schema: nothing to do */
 	mem_deref(st2);
 	st2 = NULL;
-	assert_int_equal(sqlite3_open(f->conf.path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version=3", NULL, NULL, NULL), SQLITE_OK);
+	raw_exec(&f->conf, on_pg ? "UPDATE schema_version SET version = 3" : "PRAGMA user_version=3");
 	assert_int_equal(store_open(&st2, &tools), EPROTO);
 	assert_null(st2);
-	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	version = sqlite3_column_int(q, 0);
-	sqlite3_finalize(q);
-	assert_int_equal(version, 3); /* untouched */
-	sqlite3_close(db);
+	assert_int_equal(raw_int(&f->conf, on_pg ? "SELECT version FROM schema_version"
+						 : "PRAGMA user_version"), 3); /* untouched */
 
 	snprintf(tools.path, sizeof(tools.path), "%s/new.db", f->dir);
+	snprintf(new_db, sizeof(new_db), "%s_new", f->pg_db);
+	if (on_pg)
+		pg_create(&tools, new_db);
 	assert_int_equal(store_open(&st2, &tools), 0); /* a new database is set up */
 	mem_deref(st2);
+	if (on_pg)
+		pg_drop(new_db);
 }
 
 /* What the admin actions and the AI licences need from the store: operator accounts, the
@@ -1006,6 +1112,10 @@ static void test_admin_and_ai(void **state)
 	mem_deref(s);
 }
 
+/* Another connection holding the lock that the writer's session writes need: SQLite's
+ * write lock; on PostgreSQL a lock on sessions that blocks writes, not reads. */
+#define LOCK_WRITES (on_pg ? "BEGIN; LOCK TABLE sessions IN EXCLUSIVE MODE" : "BEGIN IMMEDIATE")
+
 /* Issue #12: the inbound row was shared with the writer thread (mem_ref across threads:
  * libre's counts are not atomic), and a queued write that failed was dropped with a log
  * line, leaving the session ringing for ever. With another connection holding the write
@@ -1018,15 +1128,15 @@ static void test_locked_writes_retried(void **state)
 	struct store_session_end end = {.ended_ts = 300, .end_status = 1, .hungup_side = "user"};
 	struct store_session *s, *o, *g;
 	char want_caller[33];
-	sqlite3 *other;
+	struct db_conn *other;
 	int i;
 
 	mem_deref(f->st);
 	f->conf.busy_timeout_ms = 50;
 	assert_int_equal(store_open(&f->st, &f->conf), 0);
 	assert_true(store_usable(f->st));
-	assert_int_equal(sqlite3_open(f->conf.path, &other), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	other = raw_open(&f->conf);
+	assert_int_equal(db_exec(other, LOCK_WRITES), 0);
 
 	s = new_session(7);
 	strcpy(want_caller, s->caller);
@@ -1043,8 +1153,8 @@ static void test_locked_writes_retried(void **state)
 	assert_int_equal(store_session_create(f->st, o), EBUSY);
 	assert_int_equal(store_sync(f->st), EBUSY);
 
-	assert_int_equal(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(other);
+	assert_int_equal(db_exec(other, "ROLLBACK"), 0);
+	mem_deref(other);
 	for (i = 0; i < 1000 && !store_usable(f->st); i++)
 		usleep(10000);
 	assert_true(store_usable(f->st));
@@ -1065,21 +1175,21 @@ static void test_stop_while_failing(void **state)
 {
 	struct fixture *f = *state;
 	struct store_session *s = new_session(7);
-	sqlite3 *other;
+	struct db_conn *other;
 	int i;
 
 	mem_deref(f->st);
 	f->conf.busy_timeout_ms = 20;
 	assert_int_equal(store_open(&f->st, &f->conf), 0);
-	assert_int_equal(sqlite3_open(f->conf.path, &other), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	other = raw_open(&f->conf);
+	assert_int_equal(db_exec(other, LOCK_WRITES), 0);
 	assert_int_equal(store_session_create_async(f->st, s), 0);
 	for (i = 0; i < 500 && store_usable(f->st); i++)
 		usleep(10000);
 	assert_false(store_usable(f->st));
 	f->st = mem_deref(f->st);
-	sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
-	sqlite3_close(other);
+	db_exec(other, "ROLLBACK");
+	mem_deref(other);
 	mem_deref(s);
 }
 
@@ -1101,9 +1211,18 @@ static void test_refused_write_dropped(void **state)
 	mem_deref(s);
 }
 
+/* Every migration exists for both backends (docs/architecture.md §Storage): a database of
+ * either engine reaches the same schema version. */
+static void test_migrations_both_backends(void **state)
+{
+	(void)state;
+	assert_int_equal(store_schema_sqlite.n, store_schema_pg.n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_migrations_both_backends),
 		cmocka_unit_test_setup_teardown(test_tenancy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_numbers_and_ivrs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_licence_and_rules_edit, setup, teardown),
@@ -1119,6 +1238,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_concurrent_creates_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tools_keep_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_migrate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_rewrites, setup, teardown),
 		cmocka_unit_test(test_conf_backend),
 		cmocka_unit_test_setup_teardown(test_admin_and_ai, setup, teardown),
@@ -1127,6 +1247,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stop_while_failing, setup, teardown),
 	};
 
+	const char *backend = getenv("CCCD_TEST_STORE");
+
+	on_pg = backend && !strcmp(backend, "postgresql");
+	if (on_pg && !getenv("CCCD_TEST_PG_DSN")) {
+		fprintf(stderr, "test_store: CCCD_TEST_STORE=postgresql needs CCCD_TEST_PG_DSN\n");
+		return 1;
+	}
 	log_set_level(LOG_WARN);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { createRequire } from "node:module";
+import { STORE, pgDatabase, pgStoreLines, psql } from "./pg.mjs";
 
 const require = createRequire(import.meta.url);
 const tencentcloud = require("tencentcloud-sdk-nodejs-intl-en");
@@ -177,8 +178,12 @@ function connectOk(port) {
 // opts.logFormat: [log] format ("text"). The admin listener ([admin] listen: /metrics,
 // /healthz, /readyz) gets a free port (d.adminPort; d.admin(path) fetches one) unless
 // opts.sections has an [admin] section of its own; opts.adminLines: more keys for [admin].
+// CCCD_STORE=postgresql: the store is a PostgreSQL database of this cccd's own (lib/pg.mjs),
+// d.pgDb; opts.storePath (a test that reads the SQLite file itself) keeps SQLite;
+// opts.pgDb (pgDatabase()) puts the cccd on that database whatever CCCD_STORE says.
 export async function startCccd(opts = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cccd-it-"));
+  const pgDb = opts.pgDb || (STORE === "postgresql" && !opts.storePath ? pgDatabase() : null);
   const rtp = opts.rtpPorts ? null : await portRange(opts.rtpCount || 40);
   const [rtpMin, rtpMax] = opts.rtpPorts || [rtp.min, rtp.max];
   const confPath = path.join(dir, "cccd.conf");
@@ -186,7 +191,8 @@ export async function startCccd(opts = {}) {
     "[log]", `level = ${opts.logLevel || "info"}`, `format = ${opts.logFormat || "text"}`,
     "[api]", `listen = 127.0.0.1:${apiPort}`, ...(opts.apiLines || []),
     ...(opts.sections && opts.sections.includes("[admin]") ? [] : ["[admin]", `listen = 127.0.0.1:${adminPort}`, ...(opts.adminLines || [])]),
-    "[store]", `path = ${opts.storePath || `${dir}/cccd.db`}`, ...(opts.storeLines || []),
+    "[store]", `path = ${opts.storePath || `${dir}/cccd.db`}`, ...(pgDb ? pgStoreLines(pgDb) : []),
+    ...(opts.storeLines || []),
     "[sip]", `listen = udp ${opts.sipIp || "127.0.0.1"}:${sipPort}`, "ring_timeout = 10",
     ...(opts.inboundFrom === null ? [] : [`inbound_from = ${opts.inboundFrom || "127.0.0.1"}`]),
     ...(opts.sipLines || []),
@@ -204,7 +210,7 @@ export async function startCccd(opts = {}) {
   writeConf(apiPort, sipPort, adminPort);
 
   const d = {
-    dir, confPath, apiPort, sipPort, adminPort, endpoint: `127.0.0.1:${apiPort}`, proc: null, log: "",
+    dir, confPath, apiPort, sipPort, adminPort, endpoint: `127.0.0.1:${apiPort}`, proc: null, log: "", pgDb,
     started: false,
     async start() {
       // The first start takes new ports if its own were taken in the moment between the
@@ -293,9 +299,18 @@ export async function startCccd(opts = {}) {
     ccc(args) {
       return execFileSync(CCC, args, { cwd: ROOT, encoding: "utf8" });
     },
+    // A statement on this cccd's database, SQLite or PostgreSQL alike: its rows, one a
+    // line, columns between `|` (waits up to 5 s for SQLite's write lock).
+    sql(query) {
+      const out = pgDb ? psql(query, pgDb.name, pgDb.cluster)
+        : execFileSync("sqlite3", ["-cmd", ".timeout 5000", opts.storePath || `${dir}/cccd.db`, query],
+          { encoding: "utf8" });
+      return out.trim();
+    },
     cleanup() {
       fs.rmSync(dir, { recursive: true, force: true });
       rtp?.release();
+      pgDb?.drop();
     },
   };
   await d.start();
