@@ -1,7 +1,12 @@
 /* Unit tests of the store's data over time: retention batches (store_sessions_expire),
  * erasure of a number (store_number_erase), that both find their rows through indexes
- * (EXPLAIN QUERY PLAN of the same statements), and the online backup. Rows are seeded with
- * SQL, as old as a test needs them. */
+ * (EXPLAIN QUERY PLAN of the same statements, SQLite), and the online backup (SQLite).
+ * Rows are seeded with SQL, as old as a test needs them.
+ *
+ * On SQLite (a file per test) by default; CCCD_TEST_STORE=postgresql runs the same tests on
+ * PostgreSQL, a database per test, created through CCCD_TEST_PG_DSN (a superuser's, e.g.
+ * tests/pg/pg-tmp.sh's) with the password in CCCD_TEST_PG_PASSWORD_FILE, as test_store
+ * does. The tests seed and count through db.h, the same SQL on both. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -11,34 +16,98 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include <sqlite3.h>
 #include <re.h>
 #include "base/base.h"
 #include "store/store.h"
+#include "store/store_int.h"
 
 struct fixture {
 	char dir[64];
+	char pg_db[64];         /* PostgreSQL: the test's database */
 	struct store_conf conf;
 	struct store *st;
-	sqlite3 *db;    /* a second connection, for seeding and counting */
+	struct db_conn *db;     /* a second connection, for seeding and counting */
 };
+
+static bool on_pg;
+
+static void admin_exec(const char *sql)
+{
+	struct store_conf admin = {.backend = DB_POSTGRESQL, .busy_timeout_ms = 10000};
+	const char *pw = getenv("CCCD_TEST_PG_PASSWORD_FILE");
+	struct db_conn *c = NULL;
+
+	snprintf(admin.dsn, sizeof(admin.dsn), "%s", getenv("CCCD_TEST_PG_DSN"));
+	snprintf(admin.password_file, sizeof(admin.password_file), "%s", pw ? pw : "");
+	assert_int_equal(db_open(&c, &admin, false), 0);
+	if (db_exec(c, sql))
+		fail_msg("%s: %s", sql, db_errmsg(c));
+	mem_deref(c);
+}
+
+/* PostgreSQL: sc on a new database named name (dropped by pg_drop). */
+static void pg_create(struct store_conf *sc, const char *name)
+{
+	const char *dsn = getenv("CCCD_TEST_PG_DSN"), *pw = getenv("CCCD_TEST_PG_PASSWORD_FILE");
+	char sql[128];
+
+	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", name);
+	admin_exec(sql);
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
+	admin_exec(sql);
+	sc->backend = DB_POSTGRESQL;
+	assert_true(strlen(dsn) + strlen(name) + 9 < sizeof(sc->dsn));
+	snprintf(sc->dsn, sizeof(sc->dsn), "%s dbname=%s", dsn, name);
+	snprintf(sc->password_file, sizeof(sc->password_file), "%s", pw ? pw : "");
+}
+
+static void pg_drop(const char *name)
+{
+	char sql[128];
+
+	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", name);
+	admin_exec(sql);
+}
+
+static void exec(struct db_conn *db, const char *sql)
+{
+	if (db_exec(db, sql))
+		fail_msg("%s: %s", sql, db_errmsg(db));
+}
+
+static int count(struct db_conn *db, const char *sql)
+{
+	struct db_stmt *q = db_prepare(db, sql);
+	int n;
+
+	if (!q)
+		fail_msg("%s: %s", sql, db_errmsg(db));
+	assert_int_equal(db_step(q), DB_ROW);
+	n = (int)db_col_int64(q, 0);
+	mem_deref(q);
+	return n;
+}
 
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
+	static unsigned seq;
 
 	strcpy(f->dir, "/tmp/cccd-test-erase-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->conf.path, sizeof(f->conf.path), "%s/cccd.db", f->dir);
+	if (on_pg) {
+		snprintf(f->pg_db, sizeof(f->pg_db), "test_erase_%d_%u", (int)getpid(), ++seq);
+		pg_create(&f->conf, f->pg_db);
+	}
 	f->conf.batch_max = 64;
+	f->conf.busy_timeout_ms = 5000;
 	assert_int_equal(store_open(&f->st, &f->conf), 0);
-	assert_int_equal(sqlite3_open(f->conf.path, &f->db), SQLITE_OK);
-	sqlite3_busy_timeout(f->db, 5000);
-	assert_int_equal(sqlite3_exec(f->db,
-		"INSERT INTO accounts (id, name, created_at) VALUES (1, 'a', 0);"
+	assert_int_equal(db_open(&f->db, &f->conf, false), 0);
+	exec(f->db, "INSERT INTO accounts (id, name, created_at) VALUES (1, 'a', 0);"
 		"INSERT INTO instances (sdkappid, account_id, created_at) VALUES (1, 1, 0);"
 		"INSERT INTO instances (sdkappid, account_id, created_at, retention_days) "
-		"VALUES (2, 1, 0, 0);", NULL, NULL, NULL), SQLITE_OK);
+		"VALUES (2, 1, 0, 0)");
 	*state = f;
 	return 0;
 }
@@ -48,37 +117,19 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 	char cmd[128];
 
-	sqlite3_close(f->db);
+	mem_deref(f->db);
 	mem_deref(f->st);
+	if (on_pg)
+		pg_drop(f->pg_db);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
 	assert_int_equal(system(cmd), 0);
 	free(f);
 	return 0;
 }
 
-static void exec(sqlite3 *db, const char *sql)
-{
-	char *msg = NULL;
-
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-		fail_msg("%s: %s", sql, msg);
-}
-
-static int count(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *q;
-	int n;
-
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	n = sqlite3_column_int(q, 0);
-	sqlite3_finalize(q);
-	return n;
-}
-
 /* A session with 2 key presses, 2 path steps, 2 SIP messages and one delivered push (and
  * a pending one with `pending`); `n` makes its id. */
-static void seed(sqlite3 *db, int n, uint64_t sdkappid, const char *caller, const char *callee,
+static void seed(struct db_conn *db, int n, uint64_t sdkappid, const char *caller, const char *callee,
 		 int status, int64_t ended_ts, bool pending)
 {
 	char sql[2048];
@@ -111,7 +162,7 @@ static void seed(sqlite3 *db, int n, uint64_t sdkappid, const char *caller, cons
 }
 
 /* Rows of session n, every table. */
-static int rows_of(sqlite3 *db, int n)
+static int rows_of(struct db_conn *db, int n)
 {
 	static const char *const tables[] = {"sessions", "key_presses", "session_path",
 					     "sip_messages", "outbox"};
@@ -243,24 +294,31 @@ static void test_erase(void **state)
 	assert_int_equal(store_number_erase(f->st, 1, "", 2, &e, NULL, NULL), EINVAL);
 }
 
-/* The plan of a statement: every line's detail, joined. */
-static void plan(sqlite3 *db, const char *sql, char *out, size_t sz)
+/* SQLite: the plan of a statement, every line's detail, joined. */
+static void plan(struct db_conn *db, const char *sql, char *out, size_t sz)
 {
 	char eqp[1024];
-	sqlite3_stmt *q;
+	struct db_stmt *q;
 
 	snprintf(eqp, sizeof(eqp), "EXPLAIN QUERY PLAN %s", sql);
-	assert_int_equal(sqlite3_prepare_v2(db, eqp, -1, &q, NULL), SQLITE_OK);
+	q = db_prepare(db, eqp);
+	if (!q)
+		fail_msg("%s: %s", eqp, db_errmsg(db));
 	out[0] = '\0';
-	while (sqlite3_step(q) == SQLITE_ROW) {
+	while (db_step(q) == DB_ROW) {
 		size_t len = strlen(out);
 
-		snprintf(out + len, sz - len, "%s; ", (const char *)sqlite3_column_text(q, 3));
+		snprintf(out + len, sz - len, "%s; ", db_col_text(q, 3));
 	}
-	sqlite3_finalize(q);
+	mem_deref(q);
 }
 
-/* The statements of erase.c (the same text) use an index: no full scan per batch. */
+/* The statements of erase.c (the same text) use an index: no full scan per batch.
+ * SQLite only. PostgreSQL's planner chooses by statistics: on a test's few rows a
+ * sequential scan is its right answer, and with many rows its choice (index, or a scan
+ * stopped early by LIMIT when most rows match) follows the data's distribution and the
+ * custom-or-generic plan of a prepared statement, so an assertion on it would test the
+ * planner, not erase.c; the same indexes exist in both schemas (migrations' test). */
 static void test_plans_use_indexes(void **state)
 {
 	static const struct {
@@ -288,6 +346,8 @@ static void test_plans_use_indexes(void **state)
 	struct fixture *f = *state;
 	char p[1024];
 
+	if (on_pg)
+		skip();
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		plan(f->db, cases[i].sql, p, sizeof(p));
 		if (!strstr(p, cases[i].index) || strstr(p, "SCAN sessions") ||
@@ -300,19 +360,27 @@ static void test_backup(void **state)
 {
 	struct fixture *f = *state;
 	char out[128], why[128];
-	sqlite3 *copy;
+	struct store_conf copy_conf = {.backend = DB_SQLITE, .busy_timeout_ms = 5000};
+	struct db_conn *copy = NULL;
 
 	for (int n = 1; n <= 20; n++)
 		seed(f->db, n, 1, "0086755", "0086138", 3, 100, false);
 	snprintf(out, sizeof(out), "%s/backup.db", f->dir);
+	if (on_pg) {
+		/* PostgreSQL is backed up with pg_dump (docs/postgresql.md): refused by name. */
+		assert_int_equal(store_backup(&f->conf, out, 4), ENOTSUP);
+		assert_int_not_equal(access(out, F_OK), 0);
+		return;
+	}
 	assert_int_equal(store_backup(&f->conf, out, 4), 0);
 	assert_int_equal(store_integrity_check(out, why, sizeof(why)), 0);
-	assert_int_equal(sqlite3_open(out, &copy), SQLITE_OK);
+	snprintf(copy_conf.path, sizeof(copy_conf.path), "%s", out);
+	assert_int_equal(db_open(&copy, &copy_conf, false), 0);
 	assert_int_equal(count(copy, "SELECT count(*) FROM sessions"), 20);
 	assert_int_equal(count(copy, "SELECT count(*) FROM key_presses"), 40);
 	assert_int_equal(count(copy, "PRAGMA user_version"),
 			 count(f->db, "PRAGMA user_version"));
-	sqlite3_close(copy);
+	mem_deref(copy);
 	assert_int_equal(store_backup(&f->conf, out, 0), EEXIST);
 	snprintf(out, sizeof(out), "%s/none/backup.db", f->dir);
 	assert_int_not_equal(store_backup(&f->conf, out, 0), 0);
@@ -338,6 +406,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
 	};
 
+	const char *backend = getenv("CCCD_TEST_STORE");
+
+	on_pg = backend && !strcmp(backend, "postgresql");
+	if (on_pg && !getenv("CCCD_TEST_PG_DSN")) {
+		fprintf(stderr, "test_store_erase: CCCD_TEST_STORE=postgresql needs "
+			"CCCD_TEST_PG_DSN\n");
+		return 1;
+	}
 	log_set_level(LOG_ERROR);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
