@@ -307,6 +307,16 @@ export async function startCccd(opts = {}) {
           { encoding: "utf8" });
       return out.trim();
     },
+    // A query's rows as objects ({column: value}), SQLite or PostgreSQL alike: sqlite3 -json,
+    // or psql on json_agg of the query (integers come back as numbers on both; name every
+    // computed column, e.g. count(*) AS n).
+    rows(query) {
+      if (pgDb) return JSON.parse(psql(`SELECT coalesce(json_agg(q), '[]') FROM (${query}) q`,
+        pgDb.name, pgDb.cluster).trim());
+      const out = execFileSync("sqlite3", ["-json", "-cmd", ".timeout 5000",
+        opts.storePath || `${dir}/cccd.db`, query], { encoding: "utf8" }).trim();
+      return JSON.parse(out || "[]");
+    },
     cleanup() {
       fs.rmSync(dir, { recursive: true, force: true });
       rtp?.release();
