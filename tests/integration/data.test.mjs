@@ -8,7 +8,7 @@
 // - Backups: `ccc admin backup` while cccd takes CreateIVRSession requests and finishes
 //   calls; the copy, restored in a fresh directory, starts a cccd that has every session
 //   acknowledged before the backup began, and passes PRAGMA integrity_check (SQLite only:
-//   PostgreSQL is backed up with pg_dump, docs/postgresql.md).
+//   PostgreSQL is backed up with pg_dump, docs/operations.md).
 // Runs on SQLite or, with CCCD_STORE=postgresql, on PostgreSQL: old rows are made old with
 // SQL both run (d.sql, d.rows; times computed here) while cccd is stopped (retention runs
 // at start).
@@ -216,7 +216,7 @@ test("CccdErasePhoneNumber erases one number's sessions in one instance and says
 
 test("restore drill: a backup taken under load restores every session acknowledged before it", {
   skip: STORE === "postgresql" && "SQLite's online backup (ccc admin backup); PostgreSQL is " +
-    "backed up with pg_dump (docs/postgresql.md)" }, async () => {
+    "backed up with pg_dump (docs/operations.md, Backups)" }, async () => {
   const acked = [];
   let snapshot = null, backup = null;
   const out = path.join(d.dir, "backup", "cccd.db");
