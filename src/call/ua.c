@@ -175,6 +175,8 @@ static int trunk_start(struct call_trunk *t, unsigned i)
  * trunk while calls still hold it). Safe to repeat. */
 static void trunk_stop(struct call_trunk *t)
 {
+	if (!t)
+		return; /* a user agent that failed before its trunks started */
 	tmr_cancel(&t->opt_tmr);
 	tmr_cancel(&t->back_tmr);
 	t->opt_req = mem_deref(t->opt_req);

@@ -9,6 +9,22 @@
 #include "base/base.h"
 #include "store/store_int.h"
 
+/* The oldest schema version a program must know to use the database (migration 15's
+ * schema_compat); a database without it (older than 15) never reaches here newer. */
+static int compat_oldest(struct db_conn *db, int *oldestp)
+{
+	struct db_stmt *s = db_prepare(db, "SELECT oldest FROM schema_compat");
+	int rc;
+
+	if (!s)
+		return EPROTO;
+	rc = db_step(s);
+	if (rc == DB_ROW)
+		*oldestp = (int)db_col_int64(s, 0);
+	mem_deref(s);
+	return rc == DB_ROW ? 0 : EPROTO;
+}
+
 int store_schema_migrate(struct store_conn *c, bool keep_schema)
 {
 	const struct store_schema *sch = db_backend(c->db) == DB_SQLITE ? &store_schema_sqlite
@@ -23,9 +39,20 @@ int store_schema_migrate(struct store_conn *c, bool keep_schema)
 		return err;
 	}
 	for (;;) {
+		int oldest = 0;
+
+		/* A newer schema whose changes since ours only add (a newer node upgraded the
+		 * database; this one is the previous release, mid rolling upgrade or rolled
+		 * back): what this program uses is all there. */
+		if (version > n && !compat_oldest(c->db, &oldest) && oldest <= n) {
+			log_warn("store", "database schema version %d is newer than this cccd (%d); "
+				 "its changes only add, so this cccd runs on it", version, n);
+			break;
+		}
 		if (version > n) {
 			log_error("store", "database schema version %d is newer than this cccd "
-				  "(%d)", version, n);
+				  "(%d)%s", version, n, oldest > n ? " and drops or changes what "
+				  "this cccd uses" : "");
 			err = EPROTO;
 		}
 		/* The command-line tools open the live database beside cccd: migrating it

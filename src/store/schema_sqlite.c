@@ -209,6 +209,12 @@ static const char *const migrations[] = {
 	/* 14: per-instance retention of sessions and recordings, in days (-1 = [records]
 	 * retention_days, 0 = kept for ever; docs/operations.md §Retention). */
 	"ALTER TABLE instances ADD COLUMN retention_days INTEGER NOT NULL DEFAULT -1;",
+	/* 15: the oldest schema version a program must know to use this database (0: any
+	 * that knows the tables it uses). Migrations only add (docs/upgrades.md), so a
+	 * program of the previous release runs on a newer schema; one that changes or drops
+	 * what older programs use sets `oldest` to its own number, and they refuse it. */
+	"CREATE TABLE schema_compat (oldest INTEGER NOT NULL);"
+	"INSERT INTO schema_compat (oldest) VALUES (0);",
 };
 
 static int version_get(struct db_conn *c, int *versionp)

@@ -98,3 +98,23 @@ test("a file that is not there; usage errors", () => {
   assert.equal(h.status, 0);
   assert.match(h.stdout, /SIGHUP rereads FILE/);
 });
+
+// A start that cannot bind its SIP port ends with exit 1 and says why — the user agent's
+// trunks were never made, and tearing it down once crashed on them.
+test("a SIP port in use ends the start with exit 1, not a crash", async () => {
+  const { default: dgram } = await import("node:dgram");
+  const sipPort = await freePort();
+  const held = dgram.createSocket("udp4");
+  await new Promise((r) => held.bind(sipPort, "127.0.0.1", r));
+  try {
+    const text = ["[api]", `listen = 127.0.0.1:${await freePort()}`, "[admin]", "listen =",
+      "[store]", `path = ${dir}/busy/cccd.db`, "[sip]", `listen = udp 127.0.0.1:${sipPort}`,
+      "[trunk t1]", "host = 127.0.0.1", "port = 5999", "route = *",
+      "[media]", "port_min = 41000", "port_max = 41009", ""].join("\n");
+    const r = check(text, (file) => ["--config", file]);
+    assert.equal(r.code, 1, `exit status (signal means a crash):\n${r.err}`);
+    assert.match(r.err, /cannot listen for SIP on 127\.0\.0\.1:\d+/);
+  } finally {
+    held.close();
+  }
+});

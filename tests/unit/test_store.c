@@ -951,8 +951,25 @@ static void test_newer_schema_refused(void **state)
 
 	raw_exec(&f->conf, on_pg ? "UPDATE schema_version SET version = 999"
 				 : "PRAGMA user_version=999");
+	raw_exec(&f->conf, "UPDATE schema_compat SET oldest = 999");
 	assert_int_equal(store_open(&st2, &f->conf), EPROTO);
 	assert_null(st2);
+}
+
+/* A newer schema whose migrations only added (schema_compat.oldest at or below ours) is
+ * used as it is: the previous release keeps running during a rolling upgrade. */
+static void test_newer_additive_schema_used(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st2 = NULL;
+
+	raw_exec(&f->conf, on_pg ? "UPDATE schema_version SET version = 999"
+				 : "PRAGMA user_version=999");
+	assert_int_equal(store_open(&st2, &f->conf), 0);
+	assert_non_null(st2);
+	mem_deref(st2);
+	assert_int_equal(raw_int(&f->conf, on_pg ? "SELECT version FROM schema_version"
+						 : "PRAGMA user_version"), 999); /* untouched */
 }
 
 /* Two processes (here two stores) starting at once on a new database migrate it once:
@@ -1237,6 +1254,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_creates_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newer_additive_schema_used, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tools_keep_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_migrate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_rewrites, setup, teardown),
