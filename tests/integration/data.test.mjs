@@ -28,9 +28,11 @@ const DAY = 86400;
 const nowS = () => Math.floor(Date.now() / 1000);
 const TABLES = [["sessions", "id"], ["key_presses", "session_id"], ["session_path", "session_id"],
   ["sip_messages", "session_id"], ["outbox", "session_id"]];
-// Rows per table of one session.
-const rowsOf = (id) => Object.fromEntries(TABLES.map(([t, col]) =>
-  [t, d.rows(`SELECT count(*) AS n FROM ${t} WHERE ${col} = '${id}'`)[0].n]));
+// Rows per table of one session, in one query: each query is a psql or sqlite3 process
+// run synchronously, and this process also answers cccd's pushes — polling with many
+// blocked the receiver long enough for pushes to time out on PostgreSQL.
+const rowsOf = (id) => d.rows("SELECT " + TABLES.map(([t, col]) =>
+  `(SELECT count(*) FROM ${t} WHERE ${col} = '${id}') AS ${t}`).join(", "))[0];
 const total = (r) => Object.values(r).reduce((a, b) => a + b, 0);
 
 let d, phone, server, credsA, credsB, apiA, apiB;
@@ -86,10 +88,12 @@ async function call(api, sdkappid, callee) {
   assert.ok(r.SessionId, JSON.stringify(r));
   await finished(api, sdkappid, r.SessionId);
   await until(() => {
-    const n = rowsOf(r.SessionId);
-    return n.outbox > 0 && n.sip_messages > 0 && d.rows("SELECT count(*) AS n FROM outbox " +
-      `WHERE session_id = '${r.SessionId}' AND state = 0`)[0].n === 0;
-  }, 30000, 200, "the CDR push and the SIP messages");
+    const n = d.rows("SELECT (SELECT count(*) FROM sip_messages WHERE session_id = " +
+      `'${r.SessionId}') AS sip, (SELECT count(*) FROM outbox WHERE session_id = ` +
+      `'${r.SessionId}' AND state <> 0) AS pushed, (SELECT count(*) FROM outbox WHERE ` +
+      `session_id = '${r.SessionId}' AND state = 0) AS pending`)[0];
+    return n.sip > 0 && n.pushed > 0 && n.pending === 0;
+  }, 30000, 500, "the CDR push and the SIP messages");
   return r.SessionId;
 }
 

@@ -100,11 +100,12 @@ test("a burst holds the trunk's max_channels and cps exactly", async () => {
   // free its channel, so this count needs no tolerance) ...
   assert.ok(peer.maxLive() <= 3, `at most 3 at once, saw ${peer.maxLive()}`);
   assert.equal(peer.maxLive(), 3, "the queue used all 3 channels");
-  // ... and never 3 INVITEs within one second (arrival times on the same clock; 30 ms for
-  // loopback and scheduling jitter)
+  // ... and never 3 INVITEs within one second (arrival times on the same clock, less 150 ms
+  // for loopback and scheduling jitter: under ASan on a busy machine one INVITE reached the
+  // peer 32 ms late; without the limit all 20 would arrive within a few ms)
   const at = peer.order.map((c) => c.at).sort((a, b) => a - b);
   for (let i = 2; i < at.length; i++)
-    assert.ok(at[i] - at[i - 2] >= 1000 - 30, `INVITEs ${i - 2}..${i} within ${at[i] - at[i - 2]} ms`);
+    assert.ok(at[i] - at[i - 2] >= 1000 - 150, `INVITEs ${i - 2}..${i} within ${at[i] - at[i - 2]} ms`);
   await d.waitLog(/calling 0086139000000\d\d/);
 });
 

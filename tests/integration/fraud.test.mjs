@@ -12,7 +12,6 @@ import crypto from "node:crypto";
 import dgram from "node:dgram";
 import fs from "node:fs";
 import path from "node:path";
-import { execFileSync } from "node:child_process";
 import { ROOT, startCccd, client, sipp, until, sleep, freePort } from "./lib/cccd.mjs";
 
 const NUM = "008675587651111";
@@ -277,11 +276,10 @@ test("operator caps in cccd.conf bound every tenant: its own rules cannot raise 
       const none = client(d.addTenant(1400013006, { ivrs, numbers: ["008675512340006"] }),
         d.endpoint);
       const now = Math.floor(Date.now() / 1000);
-      execFileSync("sqlite3", [path.join(d.dir, "cccd.db"), ".timeout 5000",
-        "INSERT INTO sessions (id, sdkappid, account_id, direction, caller, callee, status, " +
+      d.sql("INSERT INTO sessions (id, sdkappid, account_id, direction, caller, callee, status, " +
         "created_ms, start_ts, accept_ts, ended_ts, end_status) VALUES ('" +
         "e".repeat(32) + `', 1400013006, 0, 1, '008675512340006', '008613800000019', 3, ` +
-        `${(now - 70) * 1000}, ${now - 70}, ${now - 62}, ${now - 1}, 1)`]);
+        `${(now - 70) * 1000}, ${now - 70}, ${now - 62}, ${now - 1}, 1)`);
       const m = await none.CreateIVRSession({ SdkAppId: 1400013006, Callee: "13800000013",
         IVRId: 78 });
       assert.equal(m.err, "LimitExceeded.BasePackageExpired", JSON.stringify(m));
