@@ -212,11 +212,12 @@ int media_send_dtmf(struct media_stream *ms, char key, unsigned duration_ms);
  * error if it cannot be written). */
 int media_record_start(struct media_stream *ms, enum media_rec_kind kind, const char *name);
 
-/* Blocking (an open and a 12-byte read; at start only): whether the recording `name` (as
- * for media_record_start) exists with its WAV header written. A recording noted in the
- * store just before cccd died may never have been created: a session closed after a
- * restart names its recording only when this holds. */
-bool media_record_exists(const struct media *m, const char *name);
+/* Blocking (an open, a few small reads and writes; at start only): whether the recording
+ * `name` (as for media_record_start) exists with its WAV header written, and if so its
+ * header's sizes made to match the audio on disk. A recording noted in the store just
+ * before cccd died may never have been created: a session closed after a restart names
+ * its recording only when this holds. */
+bool media_record_recover(const struct media *m, const char *name);
 int media_record_stop(struct media_stream *ms, enum media_rec_kind kind);
 
 /* The largest answer handed over in memory: 4 MiB (a 60 s answer is about 1 MB). */

@@ -77,24 +77,68 @@ static void job_push(struct media_recorder *r, struct rec_job *j)
 	pthread_mutex_unlock(&r->lock);
 }
 
-bool media_record_exists(const struct media *m, const char *name)
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void le32_put(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+/* The canonical 44-byte header libsndfile writes (RIFF, "fmt " of 16 bytes, "data"): its
+ * two sizes set from the file's length, whole frames only. A kill -9 can land between
+ * sf_open's first header (RIFF size 8) and its rewrite, or between a chunk's samples and
+ * the header update after it; the samples on disk are what the call had. */
+static void header_repair(int fd, const char *path)
+{
+	uint8_t h[44];
+	struct stat st;
+	uint32_t align, data, riff;
+
+	if (pread(fd, h, sizeof(h), 0) != (ssize_t)sizeof(h) || fstat(fd, &st) ||
+	    memcmp(h + 12, "fmt ", 4) || le32(h + 16) != 16 || memcmp(h + 36, "data", 4))
+		return;
+	align = (uint32_t)h[32] | (uint32_t)h[33] << 8;
+	if (!align || st.st_size < 44 || st.st_size - 44 > UINT32_MAX - 36)
+		return;
+	data = (uint32_t)(st.st_size - 44) / align * align;
+	riff = data + 36;
+	if (le32(h + 4) == riff && le32(h + 40) == data)
+		return;
+	le32_put(h + 4, riff);
+	le32_put(h + 40, data);
+	if (pwrite(fd, h, sizeof(h), 0) == (ssize_t)sizeof(h))
+		log_info("media", "%.300s: header sizes set from the file (%u bytes of audio)",
+			 path, data);
+}
+
+bool media_record_recover(const struct media *m, const char *name)
 {
 	char path[1100], head[12];
 	int fd, n;
 	ssize_t got;
+	bool ok;
 
 	if (!m || !name || !*name)
 		return false;
 	n = snprintf(path, sizeof(path), "%s/%s", m->conf.recording_dir, name);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return false;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return false;
 	got = read(fd, head, sizeof(head));
+	ok = got == (ssize_t)sizeof(head) && !memcmp(head, "RIFF", 4) &&
+	     !memcmp(head + 8, "WAVE", 4);
+	if (ok)
+		header_repair(fd, path);
 	close(fd);
-	return got == (ssize_t)sizeof(head) && !memcmp(head, "RIFF", 4) &&
-	       !memcmp(head + 8, "WAVE", 4);
+	return ok;
 }
 
 /* Creates the one directory level a recording name may have ("1400000000/x.wav"), never

@@ -145,10 +145,11 @@ void session_work_close(struct session_mgr *m, const struct store_session *row,
 		(void)store_session_keys(m->deps.store, row->id, key_collect, &w);
 	snprintf(end.end_reason, sizeof(end.end_reason), "%s", reason);
 	/* A call recorded when cccd stopped keeps its (partial) recording: the file's header
-	 * was kept up to date while it was written. The store notes the file when recording
+	 * was kept up to date while it was written, and is set right here if the kill fell
+	 * between a write and its header update. The store notes the file when recording
 	 * starts, and the recorder thread creates it a moment later: a kill in between leaves
 	 * a name with no file, which the record must not link. */
-	if (row->record_url[0] && media_record_exists(m->deps.media, row->record_url))
+	if (row->record_url[0] && media_record_recover(m->deps.media, row->record_url))
 		snprintf(w.record_file, sizeof(w.record_file), "%s", row->record_url);
 	else if (row->record_url[0])
 		log_warn("session", "%s: recording %s was never written; the record names none",
