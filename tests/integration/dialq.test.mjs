@@ -187,7 +187,8 @@ test("a UDP trunk silent past trying_timeout_ms fails over at once, not after Ti
 });
 
 test("kill -9 with sessions queued: after the restart they are dialled in order", async () => {
-  const peer = await uas({ holdMs: 3000 });
+  // held 5 s: the kill below comes 1.5 s after the mark, well before the first call's 486
+  const peer = await uas({ holdMs: 5000 });
   stops.push(() => peer.close());
   // resume_max_age = 1: only a session dialled (and never rung) is bound by it; the queued
   // ones keep their place however long they waited
@@ -199,6 +200,11 @@ test("kill -9 with sessions queued: after the restart they are dialled in order"
     await sleep(60);
   }
   await until(() => peer.order.length === 1, 10000, 50, "the first call placed");
+  // The "dialled" mark is queued to the store's writer as the INVITE leaves, not awaited
+  // before it (a kill inside that write's latency redials the session; a mark made durable
+  // before the INVITE is #14's work): kill once it is on disk, as the test means to.
+  await until(() => d.sql(`SELECT dialled_ms FROM sessions WHERE id = '${ids[0]}'`) !== "0",
+    10000, 100, "the first session's dialled mark on disk");
   await sleep(1500);
   await d.kill();
   const before = peer.order.length;
