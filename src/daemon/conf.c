@@ -74,6 +74,7 @@ unsigned daemon_conf_read(const char *path, struct cccd_conf *cc, conf_err_h *h,
 	} while (0)
 	READ(log_conf_read(cf, cc, &err));
 	READ(admin_conf_read(cf, &cc->admin, &err));
+	READ(cluster_conf_read(cf, &cc->cluster, &err));
 	READ(store_conf_read(cf, &cc->store, &err));
 	READ(demo_conf_read(cf, &cc->demo, &err));
 	READ(media_conf_read(cf, &cc->media, &err));
@@ -84,6 +85,8 @@ unsigned daemon_conf_read(const char *path, struct cccd_conf *cc, conf_err_h *h,
 	READ(records_conf_read(cf, &cc->records, &err));
 	READ(policy_conf_read(cf, cc, &err));
 #undef READ
+	/* The store writes the node's id into the rows this node owns or claims. */
+	memcpy(cc->store.node_id, cc->cluster.node_id, sizeof(cc->store.node_id));
 	n += conf_unused_each(cf, h, arg);
 	mem_deref(cf);
 	return n;
@@ -238,6 +241,7 @@ unsigned daemon_conf_restart_changes(const struct cccd_conf *old, const struct c
 		}                                                                      \
 	} while (0)
 	SECTION("[store]", store);
+	SECTION("[cluster]", cluster);
 	SECTION("[demo]", demo);
 	SECTION("[media]", media);
 	SECTION("[session] or [dial]", session);

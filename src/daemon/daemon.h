@@ -12,6 +12,7 @@
 #include "api/api.h"
 #include "base/base.h"
 #include "call/call.h"
+#include "cluster/cluster.h"
 #include "conf/conf.h"
 #include "demo/demo.h"
 #include "media/media.h"
@@ -24,6 +25,7 @@
  * to the loop whole. Allocate it zeroed (two copies are compared byte for byte). */
 struct cccd_conf {
 	enum log_level log_level;
+	struct cluster_conf cluster;
 	enum log_format log_format;
 	struct admin_conf admin;
 	struct store_conf store;

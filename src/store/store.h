@@ -28,6 +28,8 @@ struct store_conf {
 	bool synchronous_full;   /* fsync every commit (acknowledged sessions survive power loss) */
 	unsigned busy_timeout_ms; /* how long a write waits for a lock another process holds
 				    before it fails (and is retried, or refused); 0 = 10000 */
+	char node_id[64];        /* [cluster] node_id (cluster.h): what this node writes into
+				    the rows it owns or claims; set by the caller, not read here */
 	bool keep_schema;        /* ccc: never migrate a database that has a schema already
 				    (a live cccd may be serving it; only cccd upgrades) */
 };
