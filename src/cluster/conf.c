@@ -1,6 +1,5 @@
 /* [cluster]: the node's id and lease. */
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include "cluster/cluster.h"
@@ -26,6 +25,7 @@ int cluster_node_id_check(const char *id)
 static void node_id_default(char *out, size_t size)
 {
 	char host[256] = "";
+	size_t n;
 
 	if (gethostname(host, sizeof(host) - 1) || !host[0])
 		strcpy(host, "cccd");
@@ -33,7 +33,9 @@ static void node_id_default(char *out, size_t size)
 		host[strcspn(host, ".")] = '\0';
 	if (cluster_node_id_check(host))
 		strcpy(host, "cccd");
-	snprintf(out, size, "%s", host);
+	n = strnlen(host, size - 1); /* the check above bounds it already */
+	memcpy(out, host, n);
+	out[n] = '\0';
 }
 
 int cluster_conf_read(const struct conf *cf, struct cluster_conf *cc, struct conf_err *err)
