@@ -9,7 +9,7 @@ PKGS=(
   libre-dev libmicrohttpd-dev libjansson-dev libssl-dev libsqlite3-dev libpq-dev
   libcurl4-openssl-dev libspandsp-dev libopus-dev libsndfile1-dev libspeexdsp-dev flite1-dev
   libphonenumber-dev libcmocka-dev tzdata
-  sip-tester baresip sox sqlite3 postgresql nginx-light wrk curl ca-certificates openssl iproute2 iptables procps psmisc
+  sip-tester baresip sox sqlite3 postgresql nginx-light kamailio wrk curl ca-certificates openssl iproute2 iptables procps psmisc
   systemd debhelper
 )
 command -v node >/dev/null 2>&1 || PKGS+=(nodejs)
