@@ -16,19 +16,27 @@ export function kamailioMissing() {
   return r.status === 0 ? null : "kamailio is not installed (scripts/install-deps.sh installs it)";
 }
 
+// A process group of its own (Kamailio and nginx fork workers that hold its output pipes):
+// stop() ends the whole group, so no worker outlives the test.
 function child(cmd, args, dir) {
-  const proc = spawn(cmd, args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+  const proc = spawn(cmd, args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"], detached: true });
   const p = { proc, dir, log: "" };
   proc.stdout.on("data", (b) => { p.log += b; });
   proc.stderr.on("data", (b) => { p.log += b; });
   p.exited = new Promise((r) => proc.once("exit", (code, sig) => r(code ?? sig)));
+  const group = (sig) => {
+    try { process.kill(-proc.pid, sig); } catch { /* gone */ }
+  };
   p.stop = async () => {
     if (proc.exitCode === null && proc.signalCode === null) {
-      proc.kill("SIGTERM");
-      const t = setTimeout(() => proc.kill("SIGKILL"), 5000);
+      group("SIGTERM");
+      const t = setTimeout(() => group("SIGKILL"), 5000);
       await p.exited;
       clearTimeout(t);
     }
+    group("SIGKILL");
+    proc.stdout.destroy();
+    proc.stderr.destroy();
     fs.rmSync(dir, { recursive: true, force: true });
   };
   return p;
