@@ -5,7 +5,10 @@
 // carrier sees the edge); a drained node (OPTIONS 503) gets no new inbound call once the
 // dispatcher marks it and finishes its call in progress; a node killed with -9 leaves the
 // dispatcher set, new inbound calls go to the others, and the edge ends the dead node's call
-// with a BYE to the caller (dialog keep-alive). Skips only when Kamailio is not installed.
+// with a BYE to the caller (dialog keep-alive). The nodes are always on PostgreSQL
+// (lib/nodes.mjs), so the file runs once, in scripts/test.sh's PostgreSQL pass
+// (CCCD_STORE=postgresql), and says so when started without it; else it skips only when
+// Kamailio is not installed.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -14,12 +17,15 @@ import { ROOT, client, sipp, finished, cdrOf, until, freePort } from "./lib/cccd
 import { startNodes } from "./lib/nodes.mjs";
 import { kamailioMissing, startKamailio, startNginx } from "./lib/edge.mjs";
 import { parse } from "./lib/prometheus.mjs";
+import { STORE } from "./lib/pg.mjs";
 
 const SDKAPPID = 1400014000;
 const SHORT = "008675588880001"; // inbound IVR 77: a few seconds of prompt, then hang-up
 const LONG = "008675588880002";  // inbound IVR 78: over a minute of prompt
 const SIP = (n) => path.join(ROOT, "tests/sip", n);
-const missing = kamailioMissing();
+const missing = STORE !== "postgresql" ?
+  "runs in the PostgreSQL pass: CCCD_STORE=postgresql (its nodes share a PostgreSQL database)" :
+  kamailioMissing();
 
 let cluster, nodes, kam, nginx, api, callee, calleePort;
 const stops = [];
