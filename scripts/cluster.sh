@@ -125,7 +125,8 @@ sed -i 's/^CCC_ENDPOINT=.*/CCC_ENDPOINT=127.0.0.1:8080/' "$VAR/demo-credentials.
 : >"$C/nodes.list"
 for n in $(seq "$NODES"); do echo "1 sip:127.0.0.1:506$n 0 0 duid=node$n" >>"$C/nodes.list"; done
 kamailio -f deploy/kamailio/kamailio.cfg -DD -E -P "$C/kamailio.pid" -Y "$C" -w "$C" \
-	-A LISTEN=udp:127.0.0.1:5060 -A "NODES_LIST=\"$C/nodes.list\"" >"$C/kamailio.log" 2>&1 &
+	-A LISTEN=udp:127.0.0.1:5060 -A "NODES_LIST=\"$C/nodes.list\"" \
+	-A "CTL_SOCKET=\"unix:$C/kamailio_ctl\"" >"$C/kamailio.log" 2>&1 &
 pids+=($!)
 mkdir -p "$C/nginx"
 cat >"$C/nginx.conf" <<EOF

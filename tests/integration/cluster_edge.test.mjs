@@ -143,6 +143,8 @@ test("a drained node finishes its call and gets no new inbound call", { skip: mi
   }, 10000, 100, "the call to be up on a node");
   owner.proc.kill("SIGUSR1");
   await kam.nodeDown(owner.sipPort);
+  const state = kam.ctl("dispatcher.list");
+  assert.match(state, new RegExp(`URI: sip:127\\.0\\.0\\.1:${owner.sipPort}\\s+FLAGS: IP`), state);
   const before = await invites(owner);
   const c = await callIn(SHORT, 4);
   assert.equal(await c.wait(40000), 0, `callers failed:\n${c.log.slice(-3000)}\n${kam.log.slice(-3000)}`);

@@ -54,8 +54,10 @@ export async function startKamailio(nodes, opts = {}) {
   const k = child("kamailio", ["-f", path.join(ROOT, "deploy/kamailio/kamailio.cfg"), "-DD", "-E",
     "-m", "32", "-M", "4", "-P", path.join(dir, "kamailio.pid"), "-Y", dir, "-w", dir,
     "-A", `LISTEN=udp:127.0.0.1:${port}`, "-A", `NODES_LIST="${list}"`,
-    "-A", `PING_INTERVAL=${opts.pingInterval || 1}`], dir);
+    "-A", `PING_INTERVAL=${opts.pingInterval || 1}`, "-A", `CTL_SOCKET="unix:${dir}/ctl"`], dir);
   k.port = port;
+  // kamcmd on its control socket: k.ctl("dispatcher.list") is its text.
+  k.ctl = (...cmd) => spawnSync("kamcmd", ["-s", `unix:${dir}/ctl`, ...cmd], { encoding: "utf8", timeout: 10000 }).stdout;
   const event = (what, sipPort) => new RegExp(`cccd node sip:127\\.0\\.0\\.1:${sipPort} ${what}`, "g");
   const count = (re) => (k.log.match(re) || []).length;
   // Waits for the next such event after the ones already logged.
