@@ -23,7 +23,7 @@ after(async () => {
   if (proc && proc.exitCode === null && !proc.signalCode) {
     const done = new Promise((r) => proc.once("exit", r));
     proc.kill("SIGTERM");
-    await Promise.race([done, new Promise((r) => setTimeout(r, 30000))]);
+    await Promise.race([done, new Promise((r) => setTimeout(r, 30000).unref())]);
   }
   fs.rmSync(VAR, { recursive: true, force: true });
 });
@@ -80,7 +80,7 @@ test("scripts/cluster.sh: the seed's request through nginx makes a call; Ctrl-C 
   const pg = fs.realpathSync(path.join(C, "pg"));
   const exited = new Promise((r) => proc.once("exit", (code, sig) => r(code ?? sig)));
   proc.kill("SIGINT");
-  const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r("hung"), 60000))]);
+  const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r("hung"), 60000).unref())]);
   assert.notEqual(code, "hung", `cluster.sh did not stop on SIGINT:\n${out}`);
   await until(() => pids.every((p) => !alive(p)), 10000, 100, "every process of the cluster to stop");
   assert.ok(!fs.existsSync(pg), "its PostgreSQL cluster is removed");
