@@ -167,6 +167,8 @@ install: $(BUILD)/cccd $(BUILD)/ccc
 	sed $(INSTALL_SED) deploy/cccd.conf > $(DESTDIR)$(DOCDIR)/examples/cccd.conf
 	sed $(INSTALL_SED) deploy/systemd/cccd.service > $(DESTDIR)$(UNITDIR)/cccd.service
 	chmod 644 $(DESTDIR)$(DOCDIR)/examples/cccd.conf $(DESTDIR)$(UNITDIR)/cccd.service
+	install -m 644 deploy/kamailio/kamailio.cfg $(DESTDIR)$(DOCDIR)/examples/kamailio.cfg
+	install -m 644 deploy/nginx/cccd-api.conf $(DESTDIR)$(DOCDIR)/examples/nginx-cccd-api.conf
 	install -m 644 deploy/systemd/cccd.sysusers $(DESTDIR)$(SYSUSERSDIR)/cccd.conf
 	@# An existing config is the admin's: never overwritten.
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/cccd/cccd.conf ]; then \

@@ -9,7 +9,7 @@ PKGS=(
   libre-dev libmicrohttpd-dev libjansson-dev libssl-dev libsqlite3-dev libpq-dev
   libcurl4-openssl-dev libspandsp-dev libopus-dev libsndfile1-dev libspeexdsp-dev flite1-dev
   libphonenumber-dev libcmocka-dev tzdata
-  sip-tester baresip sox sqlite3 postgresql nginx-light wrk curl ca-certificates openssl iproute2 iptables procps psmisc
+  sip-tester baresip sox sqlite3 postgresql nginx-light kamailio wrk curl ca-certificates openssl iproute2 iptables procps psmisc
   systemd debhelper
 )
 command -v node >/dev/null 2>&1 || PKGS+=(nodejs)
@@ -33,6 +33,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Debian's kamailio package enables and starts its own service, on port 5060 of every
+  # address, where scripts/demo.sh's cccd listens: the tests and scripts/cluster.sh run
+  # Kamailio themselves with deploy/kamailio/kamailio.cfg (docs/cluster.md).
+  if [[ " ${missing[*]} " == *" kamailio "* ]] && [ -d /run/systemd/system ]; then
+    $SUDO systemctl disable --now kamailio >/dev/null 2>&1 || true
+  fi
 fi
 
 # npm test dependencies, exactly as locked. A node_modules that is a symlink (a worktree

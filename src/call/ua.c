@@ -245,7 +245,14 @@ static bool request_first(const struct sip_msg *msg, void *arg)
 		 * timer per OPTIONS (libre inserts timers by walking a sorted list), and a
 		 * retransmitted OPTIONS is simply answered again. A draining node answers 503,
 		 * so that a SIP edge probing with OPTIONS (Kamailio's dispatcher) takes it out
-		 * of rotation as a load balancer does on /readyz. */
+		 * of rotation as a load balancer does on /readyz. An OPTIONS inside a dialog (a
+		 * To tag: the edge's dialog keep-alive) that matches no call of this process gets
+		 * 481, so the edge ends a call that a node lost (killed and started again within
+		 * the keep-alive interval) instead of keeping its carrier leg up. */
+		if (pl_isset(&msg->to.tag) && !call_find(ua, msg)) {
+			(void)sip_reply(ua->sip, msg, 481, "Call/Transaction Does Not Exist");
+			return true;
+		}
 		if (drain_active()) {
 			(void)sip_replyf(ua->sip, msg, 503, "Service Unavailable",
 					 "Retry-After: %u\r\nContent-Length: 0\r\n\r\n",

@@ -87,6 +87,13 @@ function callFrom(caller, number) {
 // the same cccd as the Chinese one: the dialled number and the caller, as the trunk gives
 // them (national forms), are read in the instance's country, and the record shows them
 // in the 00-form TCCC shows (Caller 0014155550123, not a Chinese reading of the digits).
+test("an OPTIONS inside a live call is answered 200, one for a dialog cccd lacks 481", () => {
+  // What a SIP edge's dialog keep-alive meets (docs/cluster.md): 481 makes Kamailio end
+  // the call of a node that lost it.
+  const r = call("uac_inbound_options.xml", NUMBER);
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+});
+
 test("inbound numbers are read in the instance's country (NANP, Italy)", async () => {
   const cases = [
     { sdk: 1400003010, cc: "1", number: "0012125550100", dial: "2125550100",

@@ -36,6 +36,8 @@ test("make install, check-config, systemd-analyze verify, config kept, uninstall
   make("install");
   for (const f of ["usr/local/sbin/cccd", "usr/local/bin/ccc", "etc/cccd/cccd.conf",
     "usr/local/share/doc/cccd/examples/cccd.conf", "usr/local/share/doc/cccd/install.md",
+    "usr/local/share/doc/cccd/examples/kamailio.cfg", "usr/local/share/doc/cccd/examples/nginx-cccd-api.conf",
+    "usr/local/share/doc/cccd/cluster.md",
     "usr/local/share/cccd/blind-areas/CN-XJ.txt", "usr/local/share/cccd/flows/4500.json",
     "usr/local/lib/systemd/system/cccd.service", "usr/local/lib/sysusers.d/cccd.conf"])
     assert.ok(fs.existsSync(path.join(D, f)), `${f} installed`);
