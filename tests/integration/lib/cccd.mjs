@@ -257,7 +257,7 @@ export async function startCccd(opts = {}) {
     // kill -9: no cleanup at all.
     async kill() {
       const p = this.proc;
-      if (!p || p.exitCode !== null) return;
+      if (!p || p.exitCode !== null || p.signalCode !== null) return;
       const done = new Promise((r) => p.once("exit", r));
       p.kill("SIGKILL");
       await done;
@@ -265,7 +265,8 @@ export async function startCccd(opts = {}) {
     // SIGTERM and wait (bounded): returns the exit code.
     async stop() {
       const p = this.proc;
-      if (!p || p.exitCode !== null) return p ? p.exitCode : 0;
+      // A process killed by a signal keeps exitCode null: signalCode says it ended.
+      if (!p || p.exitCode !== null || p.signalCode !== null) return p ? p.exitCode : 0;
       const done = new Promise((r) => p.once("exit", (code) => r(code)));
       p.kill("SIGTERM");
       const t = setTimeout(() => p.kill("SIGKILL"), 20000);
