@@ -93,6 +93,11 @@ int db_exec(struct db_conn *c, const char *sql)
 	return c->ops->exec(c, sql);
 }
 
+int db_lock_key(struct db_conn *c, int64_t key, bool wait)
+{
+	return c->ops->lock_key(c, key, wait);
+}
+
 bool db_in_txn(struct db_conn *c)
 {
 	return c->ops->in_txn(c);

@@ -24,6 +24,7 @@ struct db_ops {
 	uint64_t (*changes)(struct db_conn *c);
 	int (*exec)(struct db_conn *c, const char *sql);
 	bool (*in_txn)(struct db_conn *c);
+	int (*lock_key)(struct db_conn *c, int64_t key, bool wait);
 	const char *(*errmsg)(struct db_conn *c);
 };
 

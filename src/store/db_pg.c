@@ -1042,6 +1042,26 @@ static bool pg_in_txn(struct db_conn *dc)
 	}
 }
 
+/* A transaction-scoped advisory lock: released by COMMIT, ROLLBACK, or a ROLLBACK TO a
+ * savepoint taken before it. The wait is bounded by the connection's lock_timeout. */
+static int pg_lock_key(struct db_conn *dc, int64_t key, bool wait)
+{
+	struct db_stmt *s = pg_stmt_get(dc, wait ? "SELECT pg_advisory_xact_lock(?)"
+					       : "SELECT pg_try_advisory_xact_lock(?)");
+	bool got;
+	int rc;
+
+	if (!s)
+		return EIO;
+	pg_bind_int64(s, 1, key);
+	rc = pg_step(s);
+	if (rc != DB_ROW)
+		return rc > 0 ? rc : EIO;
+	got = wait || pg_col_int64(s, 0) == 1;
+	pg_reset(s);
+	return got ? 0 : EAGAIN;
+}
+
 static const char *pg_errmsg(struct db_conn *dc)
 {
 	struct pg_conn *c = (struct pg_conn *)dc;
@@ -1065,5 +1085,6 @@ static const struct db_ops pg_ops = {
 	.changes = pg_changes,
 	.exec = pg_exec,
 	.in_txn = pg_in_txn,
+	.lock_key = pg_lock_key,
 	.errmsg = pg_errmsg,
 };

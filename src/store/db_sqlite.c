@@ -256,6 +256,15 @@ static bool sqlite_in_txn(struct db_conn *c)
 	return !sqlite3_get_autocommit(conn_of(c)->db);
 }
 
+/* One writer at a time: the transaction that counts holds the database's write lock. */
+static int sqlite_lock_key(struct db_conn *c, int64_t key, bool wait)
+{
+	(void)c;
+	(void)key;
+	(void)wait;
+	return 0;
+}
+
 static const char *sqlite_errmsg(struct db_conn *c)
 {
 	return sqlite3_errmsg(conn_of(c)->db);
@@ -278,5 +287,6 @@ static const struct db_ops sqlite_ops = {
 	.changes = sqlite_changes,
 	.exec = sqlite_exec,
 	.in_txn = sqlite_in_txn,
+	.lock_key = sqlite_lock_key,
 	.errmsg = sqlite_errmsg,
 };

@@ -222,6 +222,16 @@ static const char *const migrations[] = {
 	 * what older programs use sets `oldest` to its own number, and they refuse it. */
 	"CREATE TABLE schema_compat (oldest BIGINT NOT NULL);"
 	"INSERT INTO schema_compat (oldest) VALUES (0);",
+	/* 16: taken by node rows and session ownership (branch ccore); this placeholder
+	 * changes nothing and gives way to it when the branches meet. */
+	"UPDATE schema_compat SET oldest = oldest;",
+	/* 17: several nodes deliver the outbox: a claimed row names the node that leased it,
+	 * so a node that restarts drops its own leases, never another live node's. The
+	 * account's sessions of the last second are counted for CreateIVRSession's rate
+	 * limit inside the admission transaction, exact across nodes (SQLite's one node keeps
+	 * the API's in-memory limiter and has no such index). */
+	"ALTER TABLE outbox ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';"
+	"CREATE INDEX sessions_account_created ON sessions (account_id, created_ms);",
 };
 
 /* The advisory lock's key: any constant the nodes agree on ("cccd" in ASCII). */

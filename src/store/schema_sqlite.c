@@ -215,6 +215,14 @@ static const char *const migrations[] = {
 	 * what older programs use sets `oldest` to its own number, and they refuse it. */
 	"CREATE TABLE schema_compat (oldest INTEGER NOT NULL);"
 	"INSERT INTO schema_compat (oldest) VALUES (0);",
+	/* 16: taken by node rows and session ownership (branch ccore); this placeholder
+	 * changes nothing and gives way to it when the branches meet. */
+	"UPDATE schema_compat SET oldest = oldest;",
+	/* 17: several nodes deliver the outbox: a claimed row names the node that leased it,
+	 * so a node that restarts drops its own leases, never another live node's
+	 * (PostgreSQL also indexes sessions by account there, for the rate limit counted in
+	 * the admission transaction; one SQLite node keeps the API's in-memory limiter). */
+	"ALTER TABLE outbox ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';",
 };
 
 static int version_get(struct db_conn *c, int *versionp)
