@@ -158,7 +158,7 @@ for v in $VARIANTS ${tsan_ok:+tsan}; do
 		step "unit/$v/$(basename "$t")" "$t"
 	done
 	if [ -n "$pg_dir" ]; then
-		for t in test_store test_store_erase; do
+		for t in test_store test_store_erase test_outbox; do
 			step "unit/$v/$t (postgresql)" env CCCD_TEST_STORE=postgresql \
 				build/"$v"/tests/$t
 		done

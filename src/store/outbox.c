@@ -440,11 +440,13 @@ int store_outbox_results(struct store *st, const struct store_outbox_result *r, 
 
 /* Each condition is off when its value is 0 (a negative state, a NULL text). A number is
  * bound twice (FILTER_PARAMS parameters in all), and a text compared to its column
- * through coalesce: a lone `? IS NULL` has no type PostgreSQL could infer. */
-#define FILTER "(? = 0 OR sdkappid = ?) AND id = coalesce(?, id) AND " \
+ * through coalesce: a lone `? IS NULL` has no type PostgreSQL could infer. A lone number
+ * is cast: `? = 0` alone would make PostgreSQL infer a 32-bit integer, too small for a
+ * time in ms. */
+#define FILTER "(CAST(? AS BIGINT) = 0 OR sdkappid = ?) AND id = coalesce(?, id) AND " \
 	"session_id = coalesce(?, session_id) AND action = coalesce(?, action) AND " \
-	"(? < 0 OR state = ?) AND (? = 0 OR created_ms >= ?) AND " \
-	"(? = 0 OR created_ms < ?)"
+	"(CAST(? AS BIGINT) < 0 OR state = ?) AND " \
+	"(CAST(? AS BIGINT) = 0 OR created_ms >= ?) AND (CAST(? AS BIGINT) = 0 OR created_ms < ?)"
 enum { FILTER_PARAMS = 11 };
 
 /* Binds f's values to FILTER's parameters, the first being k. */
