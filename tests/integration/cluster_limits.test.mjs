@@ -1,0 +1,83 @@
+// Limits exact across nodes: 3 cccd nodes on one PostgreSQL database (lib/nodes.mjs), the
+// requests of one test spread over all three. A caller's concurrency cap and an account's
+// CreateIVRSession rate are counted inside the admission transaction under per-key locks
+// (docs/postgresql.md §Several nodes), so the cluster admits exactly what one node would.
+// PostgreSQL only (the nodes share its database); skipped without it.
+//
+//   CCCD_STORE=postgresql CCCD_PG_DIR=... node --test tests/integration/cluster_limits.test.mjs
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { ROOT, client, sipp } from "./lib/cccd.mjs";
+import { startNodes } from "./lib/nodes.mjs";
+
+const PG = process.env.CCCD_STORE === "postgresql";
+const OPEN = { work_time: { enabled: false }, blind_area: { enabled: false },
+  callee_interval: { max: 0, window_s: 300 }, callee_daily: { max: 0 },
+  caller_freq: { max: 0, window_s: 0 }, caller_concurrency: 0,
+  blacklist: { enabled: true, entries: [] } };
+
+let cluster, phone, next = 1400007000;
+
+before(async () => {
+  if (!PG) return;
+  // The phone answers and holds every call: admitted sessions stay live.
+  phone = await sipp(path.join(ROOT, "tests/sip/uas_answer_wait_bye.xml"));
+  cluster = await startNodes(3, { trunkPort: phone.port });
+});
+
+after(async () => {
+  for (const d of cluster?.nodes || []) await d.stop();
+  cluster?.cleanup();
+  await phone?.stop();
+});
+
+// A menu nobody answers: each call stays up for a minute, its session live.
+const HOLD = { ivrId: 1, name: "hold", type: "autoOutbound", start: "s", nodes: [
+  { id: "s", type: "start", next: "m" },
+  { id: "m", type: "menu", params: { prompt: { tts: "Hello." }, timeoutMs: 30000, retries: 1,
+    keys: { 1: { label: "one", next: "h" } } }, onTimeout: "h", onInvalid: "h" },
+  { id: "h", type: "hangup" }] };
+
+// A tenant (made through node 1: the database is shared) and a client per node.
+function tenant(rules, hold = true) {
+  const d = cluster.nodes[0];
+  const sdkappid = next++;
+  const file = path.join(d.dir, `rules-${sdkappid}.json`);
+  const flow = path.join(d.dir, "hold.json");
+  fs.writeFileSync(file, JSON.stringify({ ...OPEN, ...rules }));
+  fs.writeFileSync(flow, JSON.stringify(HOLD));
+  const creds = d.tenant(["--sdkappid", String(sdkappid), "--ivr",
+    hold ? `1:autoOutbound:${flow}` : "1:autoOutbound",
+    "--rules", file, "--number", "008601012345678"]);
+  return { sdkappid, apis: cluster.nodes.map((n) => client(creds, n.endpoint)) };
+}
+
+const create = (t, i, callee) => t.apis[i % t.apis.length].CreateIVRSession({
+  SdkAppId: t.sdkappid, Callee: callee, IVRId: 1 });
+
+test("20 concurrent CreateIVRSession over 3 nodes, caller_concurrency 3: exactly 3 admitted",
+  { skip: !PG && "PostgreSQL only" }, async () => {
+    const t = tenant({ caller_concurrency: 3 });
+    const rs = await Promise.all(Array.from({ length: 20 }, (_, i) =>
+      create(t, i, `00861380013${String(8000 + i)}`)));
+    const ok = rs.filter((r) => !r.err);
+    assert.equal(ok.length, 3, JSON.stringify(rs.map((r) => r.err)));
+    for (const r of rs.filter((x) => x.err))
+      assert.equal(r.err, "FailedOperation.CallerOverFrequency", r.message);
+  });
+
+test("60 CreateIVRSession of one account over 3 nodes in one second: exactly 20 admitted",
+  { skip: !PG && "PostgreSQL only" }, async () => {
+    const t = tenant({}, false); // calls that end at once: less work beside the requests
+    const t0 = Date.now();
+    const rs = await Promise.all(Array.from({ length: 60 }, (_, i) =>
+      create(t, i, `00861390013${String(8000 + i)}`)));
+    const spent = Date.now() - t0;
+    const ok = rs.filter((r) => !r.err);
+    // All sent within the second (the window slides: later ones could pass again).
+    assert.ok(spent < 1000, `the 60 requests took ${spent} ms`);
+    assert.equal(ok.length, 20, JSON.stringify(rs.map((r) => r.err)));
+    for (const r of rs.filter((x) => x.err)) assert.equal(r.err, "RequestLimitExceeded", r.message);
+  });
