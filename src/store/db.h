@@ -92,6 +92,14 @@ int db_exec(struct db_conn *c, const char *sql);
  * order. */
 int db_lock_key(struct db_conn *c, int64_t key, bool wait);
 
+/* Notifications between nodes (PostgreSQL's LISTEN / NOTIFY) on a connection of their
+ * own: db_listen subscribes c to channel (an identifier); db_wait_notify waits up to
+ * timeout_ms for one or more notifications on it: 0 when some came, ETIMEDOUT when none,
+ * EIO when the connection is lost (the subscription with it: open another). SQLite has
+ * one node and no notifications: ENOTSUP. Never on the control loop: it blocks. */
+int db_listen(struct db_conn *c, const char *channel);
+int db_wait_notify(struct db_conn *c, int timeout_ms);
+
 /* Whether c is inside a transaction (BEGIN run and not yet committed or rolled back). */
 bool db_in_txn(struct db_conn *c);
 

@@ -265,6 +265,21 @@ static int sqlite_lock_key(struct db_conn *c, int64_t key, bool wait)
 	return 0;
 }
 
+/* One node: nobody to hear from. */
+static int sqlite_listen(struct db_conn *c, const char *channel)
+{
+	(void)c;
+	(void)channel;
+	return ENOTSUP;
+}
+
+static int sqlite_wait_notify(struct db_conn *c, int timeout_ms)
+{
+	(void)c;
+	(void)timeout_ms;
+	return ENOTSUP;
+}
+
 static const char *sqlite_errmsg(struct db_conn *c)
 {
 	return sqlite3_errmsg(conn_of(c)->db);
@@ -288,5 +303,7 @@ static const struct db_ops sqlite_ops = {
 	.exec = sqlite_exec,
 	.in_txn = sqlite_in_txn,
 	.lock_key = sqlite_lock_key,
+	.listen = sqlite_listen,
+	.wait_notify = sqlite_wait_notify,
 	.errmsg = sqlite_errmsg,
 };

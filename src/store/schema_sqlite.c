@@ -222,7 +222,19 @@ static const char *const migrations[] = {
 	 * so a node that restarts drops its own leases, never another live node's
 	 * (PostgreSQL also indexes sessions by account there, for the rate limit counted in
 	 * the admission transaction; one SQLite node keeps the API's in-memory limiter). */
-	"ALTER TABLE outbox ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';",
+	"ALTER TABLE outbox ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';"
+	/* Commands for the node that holds a call (HangUpCall sent to another node; with
+	 * one SQLite node the table stays empty). */
+	"CREATE TABLE commands ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  sdkappid INTEGER NOT NULL,"
+	"  session_id TEXT NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  created_ms INTEGER NOT NULL,"
+	"  created_by TEXT NOT NULL,"
+	"  claimed_by TEXT NOT NULL DEFAULT '',"
+	"  done_ms INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX commands_open ON commands (created_ms) WHERE done_ms = 0;",
 };
 
 static int version_get(struct db_conn *c, int *versionp)

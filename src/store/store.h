@@ -562,6 +562,36 @@ int store_outbox_claim(struct store *st, int64_t now_ms, int64_t lease_ms, unsig
  * node), so rows its previous process claimed are due again at once. At start. Other
  * nodes' leases stay. Blocking. */
 int store_outbox_unlease(struct store *st);
+
+/* ---- commands for the node that holds a call (command.c) ------------------------------
+ * With several nodes, an action for a call another node may hold (HangUpCall) is written
+ * as a command row; every node reads the open ones others wrote, and the one holding the
+ * call runs it and marks it done. */
+struct store_command {
+	int64_t id;
+	uint64_t sdkappid;
+	char session_id[65];
+	char kind[16];              /* "hangup" */
+};
+typedef int (store_command_h)(const struct store_command *cmd, void *arg);
+
+/* Writes a command (durable) and notifies the listeners at commit: PostgreSQL. On SQLite
+ * (one node, the caller's) nothing is written: 0. */
+int store_command_add(struct store *st, uint64_t sdkappid, const char *session_id,
+		      const char *kind);
+/* Open commands of the last 10 s that other nodes wrote, with ids above after_id, oldest
+ * first. A read. */
+int store_commands_open(struct store *st, int64_t after_id, store_command_h *h, void *arg);
+/* Marks a command run by this node (queued, not waited for). */
+int store_command_done(struct store *st, int64_t id);
+
+/* A connection of its own that hears of new commands (PostgreSQL's LISTEN); ENOTSUP on
+ * SQLite (one node). store_listener_wait blocks up to timeout_ms: 0 when told of new
+ * commands, ETIMEDOUT otherwise (a lost connection too: it is made again). For a thread
+ * of its own, never the control loop. mem_deref closes it. */
+struct store_listener;
+int store_listener_open(struct store *st, struct store_listener **lp);
+int store_listener_wait(struct store_listener *l, int timeout_ms);
 /* Rows still pending (not delivered, not dead) and the created_ms (Unix ms) of the oldest,
  * 0 when none: for /metrics. A read; blocks (the push thread calls it). */
 int store_outbox_pending(struct store *st, uint64_t *np, int64_t *oldest_ms);
