@@ -9,7 +9,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { ROOT, client, sipp, until, cdrOf } from "./lib/cccd.mjs";
+import { ROOT, client, sipp, until, cdrOf, httpListen, sleep } from "./lib/cccd.mjs";
 import { startNodes } from "./lib/nodes.mjs";
 
 const PG = process.env.CCCD_STORE === "postgresql";
@@ -122,4 +122,32 @@ test("HangUpCall sent to a node that does not hold the call ends it within a sec
     const cdr = await until(() => cdrOf(t.apis[2], sdk, r.SessionId).catch(() => null), 10000,
       200, "the CDR");
     assert.equal(cdr.HungUpSide, "system");
+  });
+
+test("every push delivered once with 3 nodes delivering", { skip: !PG && "PostgreSQL only" },
+  async () => {
+    const got = [];
+    const receiver = await httpListen((req, body, res) => {
+      got.push(req.headers["x-tccc-push-uuid"]);
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end(JSON.stringify({ ErrCode: 0, ErrMsg: "ok" }));
+    });
+    try {
+      const t = tenant({}, false);
+      const d = cluster.nodes[0];
+      d.ccc(["push", "config", "--config", d.confPath, "--sdkappid", String(t.sdkappid),
+        "--url", `http://127.0.0.1:${receiver.port}/push`, "--events", "cdr"]);
+      const ids = [];
+      for (let i = 0; i < 15; i++) {
+        const r = await create(t, i, `00861360013${String(8000 + i)}`);
+        assert.equal(r.err, undefined, r.message);
+        ids.push(r.SessionId);
+      }
+      await until(() => new Set(got).size >= ids.length, 30000, 100, "a push per session");
+      await sleep(1500); // a duplicate would come now
+      assert.equal(got.length, ids.length, "no push twice");
+      assert.equal(new Set(got).size, ids.length);
+    } finally {
+      receiver.server.close();
+    }
   });
