@@ -834,6 +834,67 @@ static void test_db_lock_key(void **state)
 	mem_deref(b);
 }
 
+static int command_collect(const struct store_command *cmd, void *arg)
+{
+	struct store_command *out = arg;
+
+	*out = *cmd;
+	return 0;
+}
+
+/* Commands for the node holding a call: written by one node, heard of (NOTIFY) and read
+ * by the others, never by the writer, and no longer open once done. SQLite: one node,
+ * nothing written, no listener. */
+static void test_commands(void **state)
+{
+	struct fixture *f = *state;
+	struct store_conf c2 = f->conf;
+	struct store *n2;
+	struct store_listener *l = NULL;
+	struct store_command got = {0};
+	int64_t id;
+	const char *sid = "0123456789abcdef0123456789abcdef";
+
+	strcpy(f->conf.node_id, "n1");
+	strcpy(c2.node_id, "n2");
+	mem_deref(f->st);
+	assert_int_equal(store_open(&f->st, &f->conf), 0);
+	assert_int_equal(store_open(&n2, &c2), 0);
+	if (!on_pg) {
+		assert_int_equal(store_command_add(f->st, 7, sid, "hangup"), 0);
+		assert_int_equal(store_commands_open(n2, 0, command_collect, &got), 0);
+		assert_int_equal(got.id, 0);
+		assert_int_equal(store_listener_open(n2, &l), ENOTSUP);
+		mem_deref(n2);
+		return;
+	}
+	assert_int_equal(store_listener_open(n2, &l), 0);
+	assert_int_equal(store_listener_wait(l, 100), ETIMEDOUT);
+	assert_int_equal(store_command_add(f->st, 7, sid, "hangup"), 0);
+	assert_int_equal(store_listener_wait(l, 2000), 0);
+	assert_int_equal(store_commands_open(n2, 0, command_collect, &got), 0);
+	assert_true(got.id > 0);
+	assert_int_equal(got.sdkappid, 7);
+	assert_string_equal(got.session_id, sid);
+	assert_string_equal(got.kind, "hangup");
+	id = got.id;
+	/* not for the node that wrote it; not again past the last id seen */
+	memset(&got, 0, sizeof(got));
+	assert_int_equal(store_commands_open(f->st, 0, command_collect, &got), 0);
+	assert_int_equal(got.id, 0);
+	assert_int_equal(store_commands_open(n2, id, command_collect, &got), 0);
+	assert_int_equal(got.id, 0);
+	/* done: no longer open */
+	assert_int_equal(store_command_done(n2, id), 0);
+	assert_int_equal(store_sync(n2), 0);
+	assert_int_equal(store_commands_open(n2, 0, command_collect, &got), 0);
+	assert_int_equal(got.id, 0);
+	assert_int_equal(raw_int(&f->conf, "SELECT count(*) FROM commands WHERE "
+				 "claimed_by = 'n2' AND done_ms > 0"), 1);
+	mem_deref(l);
+	mem_deref(n2);
+}
+
 static int collect_id(struct store_session *s, void *arg)
 {
 	char *out = arg;
@@ -1400,6 +1461,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_admit_concurrent_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_admit_exact_across_nodes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_db_lock_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commands, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cdr_and_active_lists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pool_rotates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_admit_counts_and_skip, setup, teardown),
