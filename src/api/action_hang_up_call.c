@@ -1,5 +1,11 @@
 /* HangUpCall: ends a live session of the caller's own instance (ccc-actions §5). The call
- * record then says HungUpSide "system" with the reason "HangUpCall". */
+ * record then says HungUpSide "system" with the reason "HangUpCall".
+ *
+ * Any node answers for any session: the hang-up goes to this node's control loop (which
+ * ends the call if it holds it) and, with several nodes, as a command row that the node
+ * holding the call reads within a second (store/command.c, session/remote.c). The reply
+ * comes once the command is durable, as TCCC answers at once for a live session: the
+ * session was live in the store, and the call ends shortly after. */
 #include <errno.h>
 #include <re_types.h>
 #include <re_mem.h>
@@ -38,6 +44,9 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 	if (!ctx->hooks->session_hangup ||
 	    ctx->hooks->session_hangup(id, sdkappid, ctx->hooks->arg))
 		return api_fail(e, API_INTERNAL_ERROR, "The hang-up could not be requested.");
+	if (store_command_add(ctx->st, sdkappid, id, "hangup"))
+		return api_fail(e, API_INTERNAL_ERROR_DB_ERROR, "The hang-up could not be passed "
+				"to the node holding the call.");
 	return API_OK;
 }
 

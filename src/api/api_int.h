@@ -236,6 +236,7 @@ struct api_ctx {
 	const char *request_id;
 	int64_t now_ms;              /* wall clock */
 	const char *secret_id;       /* the credential that signed the request */
+	unsigned rate_limit;         /* the action's requests/s per account (0: none) */
 };
 
 /* Runs with validated params; adds its output fields to `out`. */

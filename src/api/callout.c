@@ -190,6 +190,10 @@ enum api_code api_callout_admit(const struct api_ctx *ctx, const json_t *p,
 	q.minutes = win.caps_minutes_used;
 	q.day_since = win.caps_day_since;
 	q.now = now;
+	/* Each node's limiter (core.c) lets up to the limit through; the store counts the
+	 * account's sessions of the last second across nodes (PostgreSQL). */
+	q.rate_limit = ctx->rate_limit;
+	q.rate_since_ms = ctx->now_ms - 1000;
 	d.ai = s->ai;
 	d.ai_channels = ai_channels;
 	d.rules = rules;
@@ -201,7 +205,10 @@ enum api_code api_callout_admit(const struct api_ctx *ctx, const json_t *p,
 		refusal_note(d.v.result == POLICY_TENANT_CHANNELS ? REFUSAL_CHANNELS :
 			     REFUSAL_MINUTES, "CreateIVRSession of instance %llu to %s: %s",
 			     (unsigned long long)s->sdkappid, s->callee, d.v.msg);
-	if (err >= STORE_ADMIT_REFUSED)
+	if (err == STORE_ADMIT_RATE_LIMITED)
+		rc = api_fail(e, API_REQUEST_LIMIT_EXCEEDED, "CreateIVRSession is limited to %u "
+			      "requests per second per account.", q.rate_limit);
+	else if (err >= STORE_ADMIT_REFUSED)
 		rc = refuse(e, &d.v);
 	else if (err)
 		rc = api_fail(e, API_INTERNAL_ERROR_DB_ERROR, "The session could not be stored: "

@@ -89,13 +89,18 @@ static enum api_code replay(struct api_core *c, const struct api_request *r, int
 	return API_OK;
 }
 
+static unsigned action_limit(const struct api_core *c, const struct api_action *act)
+{
+	return c->conf.rate_limit && act->rate ? act->rate : c->conf.rate_limit;
+}
+
 static enum api_code action_run(struct api_core *c, const struct api_request *r,
 				const struct api_action *act, uint64_t account_id,
 				const char *request_id, int64_t now_ms, json_t *out,
 				struct api_error *e)
 {
 	struct api_ctx ctx = {c->st, c->t, &c->hooks, account_id, request_id, now_ms,
-			      r->secret_id};
+			      r->secret_id, action_limit(c, act)};
 	json_t *params = NULL, *valid = NULL;
 	enum api_code rc;
 
@@ -145,7 +150,7 @@ char *api_core_handle(struct api_core *c, const struct api_http *h, int64_t now_
 		rc = api_fail(&e, API_INVALID_ACTION, "The action `%.64s` does not exist.",
 			      r->action);
 	if (!rc) {
-		unsigned limit = c->conf.rate_limit && act->rate ? act->rate : c->conf.rate_limit;
+		unsigned limit = action_limit(c, act);
 
 		if (!api_ratelimit_take(c->rl, cred.account_id, act->name, limit, mono_us)) {
 			metrics_api_rate_limited(api_action_index(act));

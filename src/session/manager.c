@@ -429,26 +429,34 @@ static void mqueue_handler(int id, void *data, void *arg)
 		session_inbound_install(m, data);
 		return;
 	}
+	if (id == MSG_REMOTE_HANGUP) {
+		session_remote_hangup(m, data);
+		return;
+	}
 	if (id == MSG_HANGUP) {
 		struct hangup_msg *h = data;
 
-		/* A session handed over before this HangUpCall may still be in the list (its
-		 * wake-up and this message race on two descriptors): start it first. */
-		pending_start(m);
-		if (waiting_hangup(m, h->sdkappid, h->id)) {
-			mem_deref(data);
-			return;
-		}
-		for (struct le *le = m->active.head; le; le = le->next) {
-			struct session_work *w = le->data;
-
-			if (w->row->sdkappid == h->sdkappid && !strcmp(w->row->id, h->id)) {
-				session_work_hangup(w);
-				break;
-			}
-		}
+		session_mgr_hangup_held(m, h->sdkappid, h->id);
 	}
 	mem_deref(data);
+}
+
+bool session_mgr_hangup_held(struct session_mgr *m, uint64_t sdkappid, const char *id)
+{
+	/* A session handed over before this HangUpCall may still be in the list (its
+	 * wake-up and this message race on two descriptors): start it first. */
+	pending_start(m);
+	if (waiting_hangup(m, sdkappid, id))
+		return true;
+	for (struct le *le = m->active.head; le; le = le->next) {
+		struct session_work *w = le->data;
+
+		if (w->row->sdkappid == sdkappid && !strcmp(w->row->id, id)) {
+			session_work_hangup(w);
+			return true;
+		}
+	}
+	return false;
 }
 
 int session_mgr_enqueue(struct session_mgr *m, struct store_session *s, bool record)
@@ -583,6 +591,7 @@ static void mgr_destructor(void *arg)
 {
 	struct session_mgr *m = arg;
 
+	session_remote_stop(m);
 	session_inbound_stop(m);
 	call_ua_room_handler(m->deps.ua, NULL, NULL);
 	/* Waiting sessions stay in the store, never dialled: the next start queues them. */
@@ -642,6 +651,7 @@ int session_mgr_alloc(struct session_mgr **mp, const struct session_conf *sc,
 		call_ua_room_handler(deps->ua, room_freed, m);
 	err = err ? err : store_sessions_live(deps->store, resume_handler, m);
 	err = err ? err : session_inbound_start(m);
+	err = err ? err : session_remote_start(m);
 	if (!err)
 		tmr_start(m->flow_sweep, FLOW_IDLE_MS, flow_sweep, m);
 	if (err)

@@ -43,6 +43,9 @@ struct session_mgr {
 	struct inbound_table *inbound; /* owned; the control loop's, replaced whole */
 	pthread_t refresher;           /* re-reads the inbound numbers every few seconds */
 	bool refresher_running;
+	struct store_listener *listener; /* owned (PostgreSQL): hears of other nodes' commands */
+	pthread_t remote;              /* reads them (remote.c) */
+	bool remote_running;
 	bool stopping;
 	pthread_cond_t stop;
 };
@@ -137,7 +140,16 @@ struct media_prompt *session_prompts_get(struct session_prompts *t, const char *
 int session_inbound_start(struct session_mgr *m);
 void session_inbound_stop(struct session_mgr *m);
 /* The queue message that carries a new inbound table to the control loop. */
-enum { MSG_INBOUND_TABLE = 3 };
+enum { MSG_INBOUND_TABLE = 3, MSG_REMOTE_HANGUP = 4 };
+
+/* Other nodes' commands (remote.c): a thread that reads them, with PostgreSQL only. */
+int session_remote_start(struct session_mgr *m);
+void session_remote_stop(struct session_mgr *m);
+/* On the control loop: a command message from that thread (taken over). */
+void session_remote_hangup(struct session_mgr *m, void *data);
+/* On the control loop: hangs up the session if this node holds it (waiting to be
+ * dialled, or live); whether it did. */
+bool session_mgr_hangup_held(struct session_mgr *m, uint64_t sdkappid, const char *id);
 /* On the control loop: a table from the refresher replaces the current one (taken over). */
 void session_inbound_install(struct session_mgr *m, struct inbound_table *t);
 /* The entry for a dialled number, with a new reference to its flow; ENOENT if none. The

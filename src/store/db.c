@@ -93,6 +93,21 @@ int db_exec(struct db_conn *c, const char *sql)
 	return c->ops->exec(c, sql);
 }
 
+int db_lock_key(struct db_conn *c, int64_t key, bool wait)
+{
+	return c->ops->lock_key(c, key, wait);
+}
+
+int db_listen(struct db_conn *c, const char *channel)
+{
+	return c->ops->listen(c, channel);
+}
+
+int db_wait_notify(struct db_conn *c, int timeout_ms)
+{
+	return c->ops->wait_notify(c, timeout_ms);
+}
+
 bool db_in_txn(struct db_conn *c)
 {
 	return c->ops->in_txn(c);

@@ -79,6 +79,27 @@ uint64_t db_changes(struct db_conn *c);
 /* Runs sql (one statement or several separated by ';', no parameters, no rows wanted). */
 int db_exec(struct db_conn *c, const char *sql);
 
+/* Locks key (a 64-bit hash of what a counter counts: a caller number, a callee, an
+ * instance, an account) until the end of c's transaction, so that a count and the insert
+ * it allows are one step for every connection that locks the same key first: what two
+ * nodes do at once on PostgreSQL, whose READ COMMITTED lets both count before either
+ * inserts. PostgreSQL: a transaction-scoped advisory lock (pg_advisory_xact_lock; a
+ * savepoint rolled back releases the locks taken after it). With wait, the call waits
+ * for the holder's commit, up to the lock timeout (EBUSY); without, it fails at once
+ * with EAGAIN when another connection holds the key. SQLite: nothing to do (0), its one
+ * writer at a time already serialises every count and insert. Locking a key again in
+ * the same transaction is free. Callers that lock several keys take them in ascending
+ * order. */
+int db_lock_key(struct db_conn *c, int64_t key, bool wait);
+
+/* Notifications between nodes (PostgreSQL's LISTEN / NOTIFY) on a connection of their
+ * own: db_listen subscribes c to channel (an identifier); db_wait_notify waits up to
+ * timeout_ms for one or more notifications on it: 0 when some came, ETIMEDOUT when none,
+ * EIO when the connection is lost (the subscription with it: open another). SQLite has
+ * one node and no notifications: ENOTSUP. Never on the control loop: it blocks. */
+int db_listen(struct db_conn *c, const char *channel);
+int db_wait_notify(struct db_conn *c, int timeout_ms);
+
 /* Whether c is inside a transaction (BEGIN run and not yet committed or rolled back). */
 bool db_in_txn(struct db_conn *c);
 

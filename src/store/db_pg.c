@@ -40,6 +40,7 @@
  * the rest of its transaction would run in autocommit. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1042,6 +1043,70 @@ static bool pg_in_txn(struct db_conn *dc)
 	}
 }
 
+/* A transaction-scoped advisory lock: released by COMMIT, ROLLBACK, or a ROLLBACK TO a
+ * savepoint taken before it. The wait is bounded by the connection's lock_timeout. */
+static int pg_lock_key(struct db_conn *dc, int64_t key, bool wait)
+{
+	struct db_stmt *s = pg_stmt_get(dc, wait ? "SELECT pg_advisory_xact_lock(?)"
+					       : "SELECT pg_try_advisory_xact_lock(?)");
+	bool got;
+	int rc;
+
+	if (!s)
+		return EIO;
+	pg_bind_int64(s, 1, key);
+	rc = pg_step(s);
+	if (rc != DB_ROW)
+		return rc > 0 ? rc : EIO;
+	got = wait || pg_col_int64(s, 0) == 1;
+	pg_reset(s);
+	return got ? 0 : EAGAIN;
+}
+
+static int pg_listen(struct db_conn *dc, const char *channel)
+{
+	char sql[96];
+
+	if (!channel || !*channel || strspn(channel, "abcdefghijklmnopqrstuvwxyz_") !=
+	    strlen(channel) || strlen(channel) > 63)
+		return EINVAL;
+	snprintf(sql, sizeof(sql), "LISTEN %s", channel);
+	return pg_exec(dc, sql);
+}
+
+/* Drains what the server sent: whether any notification was among it. */
+static bool notifies_drain(PGconn *pg)
+{
+	PGnotify *n;
+	bool got = false;
+
+	while ((n = PQnotifies(pg))) {
+		PQfreemem(n);
+		got = true;
+	}
+	return got;
+}
+
+static int pg_wait_notify(struct db_conn *dc, int timeout_ms)
+{
+	struct pg_conn *c = (struct pg_conn *)dc;
+	struct pollfd p = {0};
+	int rc;
+
+	if (!c->pg || PQstatus(c->pg) != CONNECTION_OK || !PQconsumeInput(c->pg))
+		return EIO;
+	if (notifies_drain(c->pg))
+		return 0;
+	p.fd = PQsocket(c->pg);
+	p.events = POLLIN;
+	rc = poll(&p, 1, timeout_ms);
+	if (rc <= 0)
+		return rc < 0 && errno != EINTR ? errno : ETIMEDOUT;
+	if (!PQconsumeInput(c->pg))
+		return EIO;
+	return notifies_drain(c->pg) ? 0 : ETIMEDOUT;
+}
+
 static const char *pg_errmsg(struct db_conn *dc)
 {
 	struct pg_conn *c = (struct pg_conn *)dc;
@@ -1065,5 +1130,8 @@ static const struct db_ops pg_ops = {
 	.changes = pg_changes,
 	.exec = pg_exec,
 	.in_txn = pg_in_txn,
+	.lock_key = pg_lock_key,
+	.listen = pg_listen,
+	.wait_notify = pg_wait_notify,
 	.errmsg = pg_errmsg,
 };

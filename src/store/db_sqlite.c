@@ -299,6 +299,30 @@ static bool sqlite_in_txn(struct db_conn *c)
 	return !sqlite3_get_autocommit(conn_of(c)->db);
 }
 
+/* One writer at a time: the transaction that counts holds the database's write lock. */
+static int sqlite_lock_key(struct db_conn *c, int64_t key, bool wait)
+{
+	(void)c;
+	(void)key;
+	(void)wait;
+	return 0;
+}
+
+/* One node: nobody to hear from. */
+static int sqlite_listen(struct db_conn *c, const char *channel)
+{
+	(void)c;
+	(void)channel;
+	return ENOTSUP;
+}
+
+static int sqlite_wait_notify(struct db_conn *c, int timeout_ms)
+{
+	(void)c;
+	(void)timeout_ms;
+	return ENOTSUP;
+}
+
 static const char *sqlite_errmsg(struct db_conn *c)
 {
 	return sqlite3_errmsg(conn_of(c)->db);
@@ -321,5 +345,8 @@ static const struct db_ops sqlite_ops = {
 	.changes = sqlite_changes,
 	.exec = sqlite_exec,
 	.in_txn = sqlite_in_txn,
+	.lock_key = sqlite_lock_key,
+	.listen = sqlite_listen,
+	.wait_notify = sqlite_wait_notify,
 	.errmsg = sqlite_errmsg,
 };

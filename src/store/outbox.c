@@ -257,6 +257,7 @@ int store_outbox_pending(struct store *st, uint64_t *np, int64_t *oldest_ms)
 }
 
 struct claim_job {
+	const char *node_id;
 	int64_t now_ms, lease_ms;
 	unsigned max;
 	const struct store_outbox_room *rooms;
@@ -275,9 +276,15 @@ static int claim_instance(struct store_conn *c, struct claim_job *j, size_t i, u
 	unsigned first = j->n;
 	int rc = DB_DONE, err = 0;
 
-	q = store_stmt(c, "SELECT " ROW_COLUMNS " FROM outbox o WHERE sdkappid = ? AND "
-		       CLAIMABLE " ORDER BY next_ms, seq LIMIT ?");
-	u = store_stmt(c, "UPDATE outbox SET lease_ms = ? WHERE seq = ?");
+	/* PostgreSQL: rows another node is claiming right now are locked by its claim and
+	 * skipped, not waited for; one it leased and committed meanwhile fails CLAIMABLE
+	 * when its locked row is read again. SQLite's one writer needs neither. */
+	q = store_stmt(c, db_backend(c->db) == DB_SQLITE ?
+		       "SELECT " ROW_COLUMNS " FROM outbox o WHERE sdkappid = ? AND "
+		       CLAIMABLE " ORDER BY next_ms, seq LIMIT ?" :
+		       "SELECT " ROW_COLUMNS " FROM outbox o WHERE sdkappid = ? AND "
+		       CLAIMABLE " ORDER BY next_ms, seq LIMIT ? FOR UPDATE SKIP LOCKED");
+	u = store_stmt(c, "UPDATE outbox SET lease_ms = ?, claimed_by = ? WHERE seq = ?");
 	if (!q || !u)
 		return EIO;
 	db_bind_int64(q, 1, (int64_t)j->rooms[i].sdkappid);
@@ -298,7 +305,8 @@ static int claim_instance(struct store_conn *c, struct claim_job *j, size_t i, u
 		j->dry[i] = true;
 	for (unsigned k = first; !err && k < j->n; k++) {
 		db_bind_int64(u, 1, j->now_ms + j->lease_ms);
-		db_bind_int64(u, 2, (int64_t)j->rows[k]->seq);
+		db_bind_text(u, 2, j->node_id, -1);
+		db_bind_int64(u, 3, (int64_t)j->rows[k]->seq);
 		err = step_done(u);
 	}
 	return err;
@@ -337,7 +345,8 @@ int store_outbox_claim(struct store *st, int64_t now_ms, int64_t lease_ms, unsig
 		       const struct store_outbox_room *rooms, size_t n_rooms,
 		       store_outbox_h *h, void *arg)
 {
-	struct claim_job j = {now_ms, lease_ms, max, rooms, n_rooms, NULL, NULL, NULL, 0};
+	struct claim_job j = {st ? st->conf.node_id : "", now_ms, lease_ms, max, rooms, n_rooms,
+			      NULL, NULL, NULL, 0};
 	int err = 0;
 
 	if (!st || !h || !max || lease_ms <= 0 || (n_rooms && !rooms))
@@ -364,18 +373,22 @@ int store_outbox_claim(struct store *st, int64_t now_ms, int64_t lease_ms, unsig
 	return err;
 }
 
+/* This node's leases, and those of rows leased before claims named a node: another live
+ * node's stay, and its rows come back when their lease ends if it dies. */
 static int unlease_write(struct store_conn *c, void *arg)
 {
-	struct db_stmt *s = store_stmt(c, "UPDATE outbox SET lease_ms = 0 "
-				     "WHERE state = 0 AND lease_ms <> 0");
+	struct db_stmt *s = store_stmt(c, "UPDATE outbox SET lease_ms = 0 WHERE state = 0 AND "
+				     "lease_ms <> 0 AND (claimed_by = ? OR claimed_by = '')");
 
-	(void)arg;
-	return s ? step_done(s) : EIO;
+	if (!s)
+		return EIO;
+	db_bind_text(s, 1, arg, -1);
+	return step_done(s);
 }
 
 int store_outbox_unlease(struct store *st)
 {
-	return st ? store_write(st, unlease_write, NULL) : EINVAL;
+	return st ? store_write(st, unlease_write, st->conf.node_id) : EINVAL;
 }
 
 /* ---- results ----------------------------------------------------------------------- */
@@ -427,11 +440,13 @@ int store_outbox_results(struct store *st, const struct store_outbox_result *r, 
 
 /* Each condition is off when its value is 0 (a negative state, a NULL text). A number is
  * bound twice (FILTER_PARAMS parameters in all), and a text compared to its column
- * through coalesce: a lone `? IS NULL` has no type PostgreSQL could infer. */
-#define FILTER "(? = 0 OR sdkappid = ?) AND id = coalesce(?, id) AND " \
+ * through coalesce: a lone `? IS NULL` has no type PostgreSQL could infer. A lone number
+ * is cast: `? = 0` alone would make PostgreSQL infer a 32-bit integer, too small for a
+ * time in ms. */
+#define FILTER "(CAST(? AS BIGINT) = 0 OR sdkappid = ?) AND id = coalesce(?, id) AND " \
 	"session_id = coalesce(?, session_id) AND action = coalesce(?, action) AND " \
-	"(? < 0 OR state = ?) AND (? = 0 OR created_ms >= ?) AND " \
-	"(? = 0 OR created_ms < ?)"
+	"(CAST(? AS BIGINT) < 0 OR state = ?) AND " \
+	"(CAST(? AS BIGINT) = 0 OR created_ms >= ?) AND (CAST(? AS BIGINT) = 0 OR created_ms < ?)"
 enum { FILTER_PARAMS = 11 };
 
 /* Binds f's values to FILTER's parameters, the first being k. */

@@ -215,6 +215,26 @@ static const char *const migrations[] = {
 	 * what older programs use sets `oldest` to its own number, and they refuse it. */
 	"CREATE TABLE schema_compat (oldest INTEGER NOT NULL);"
 	"INSERT INTO schema_compat (oldest) VALUES (0);",
+	/* 16: taken by node rows and session ownership (branch ccore); this placeholder
+	 * changes nothing and gives way to it when the branches meet. */
+	"UPDATE schema_compat SET oldest = oldest;",
+	/* 17: several nodes deliver the outbox: a claimed row names the node that leased it,
+	 * so a node that restarts drops its own leases, never another live node's
+	 * (PostgreSQL also indexes sessions by account there, for the rate limit counted in
+	 * the admission transaction; one SQLite node keeps the API's in-memory limiter). */
+	"ALTER TABLE outbox ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';"
+	/* Commands for the node that holds a call (HangUpCall sent to another node; with
+	 * one SQLite node the table stays empty). */
+	"CREATE TABLE commands ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  sdkappid INTEGER NOT NULL,"
+	"  session_id TEXT NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  created_ms INTEGER NOT NULL,"
+	"  created_by TEXT NOT NULL,"
+	"  claimed_by TEXT NOT NULL DEFAULT '',"
+	"  done_ms INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX commands_open ON commands (created_ms) WHERE done_ms = 0;",
 };
 
 static int version_get(struct db_conn *c, int *versionp)

@@ -1,6 +1,7 @@
 /* session rows: creation (durable before the API replies) and lookup. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "base/base.h"
 #include "store/store_int.h"
@@ -206,15 +207,122 @@ static int seconds_today(struct store_conn *c, uint64_t sdkappid, int64_t since,
 	return rc == DB_ROW ? 0 : (rc > 0 ? rc : EIO);
 }
 
+/* ---- admission: the counted checks, exact across nodes ------------------------------
+ *
+ * Every count of an admission and the insert it allows must be one step for all the
+ * nodes, or two nodes could both count 2 under a cap of 3 and both insert (PostgreSQL's
+ * READ COMMITTED). Before counting, the job locks one key per thing it counts — the
+ * callee, each caller candidate, the instance (AI licences, channels, minutes), the
+ * account (the request rate) — with transaction-scoped advisory locks (db_lock_key), so
+ * a second admission of the same key anywhere waits for the first one's commit and then
+ * counts its session (each statement of READ COMMITTED reads what committed before it
+ * started). Keys are 64-bit FNV-1a hashes of "instance/kind/value": two keys that
+ * collide only serialise more than needed.
+ *
+ * No deadlock: the writer runs many jobs in one transaction (group commit), so a batch
+ * holds the keys of its earlier jobs while a later job asks for its own, and two nodes
+ * could then wait for each other. Hence only the first job of a batch that locks keys
+ * waits for them (sorted ascending, so waiters form chains of increasing keys, never a
+ * cycle); a later job only tries, and when a key is taken elsewhere it rolls back its
+ * savepoint (releasing what it took) with EAGAIN and is queued again for a later batch,
+ * where it may be first. Serializable transactions were the other way: they would
+ * abort a whole batch of the group commit on every conflict, with every acknowledged
+ * write of it to redo; locks make the second admission wait a commit, not retry. */
+enum { ADMIT_KEYS_MAX = STORE_ADMIT_MAX_CALLERS + 3, ADMIT_RETRIES = 200 };
+
+static int64_t key_hash(uint64_t sdkappid, const char *kind, const char *value)
+{
+	char text[128];
+	uint64_t h = 14695981039346656037ull;
+	int n = snprintf(text, sizeof(text), "%llu/%s/%s", (unsigned long long)sdkappid, kind,
+			 value);
+
+	for (int i = 0; i < n && i < (int)sizeof(text) - 1; i++) {
+		h ^= (unsigned char)text[i];
+		h *= 1099511628211ull;
+	}
+	return (int64_t)h;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int admit_lock(struct store_conn *c, const struct admit_job *j)
+{
+	const struct store_admit_query *q = j->q;
+	int64_t keys[ADMIT_KEYS_MAX];
+	size_t n = 0;
+	bool wait = !c->keys_locked;
+	char account[24];
+
+	if (db_backend(c->db) == DB_SQLITE)
+		return 0; /* one writer at a time: nothing to lock */
+	if (!(q->skip & STORE_ADMIT_SKIP_CALLEE_INTERVAL) ||
+	    !(q->skip & STORE_ADMIT_SKIP_CALLEE_DAILY))
+		keys[n++] = key_hash(j->s->sdkappid, "callee", j->s->callee);
+	for (size_t i = 0; i < q->n_callers; i++) {
+		if (!(q->skip & STORE_ADMIT_SKIP_CALLER_LIVE) ||
+		    !(q->skip & STORE_ADMIT_SKIP_CALLER_RECENT))
+			keys[n++] = key_hash(j->s->sdkappid, "caller", q->callers[i]);
+	}
+	if (q->ai || q->channels || q->minutes)
+		keys[n++] = key_hash(j->s->sdkappid, "instance", "");
+	if (q->rate_limit) {
+		snprintf(account, sizeof(account), "%llu", (unsigned long long)j->s->account_id);
+		keys[n++] = key_hash(0, "account", account);
+	}
+	qsort(keys, n, sizeof(keys[0]), key_cmp);
+	for (size_t i = 0; i < n; i++) {
+		int err = i && keys[i] == keys[i - 1] ? 0 : db_lock_key(c->db, keys[i], wait);
+
+		if (err)
+			return err;
+		c->keys_locked = true;
+	}
+	return 0;
+}
+
+/* The account's sessions created in the last second (PostgreSQL only, through
+ * sessions_account_created). */
+static int rate_count(struct store_conn *c, const struct admit_job *j, uint32_t *countp)
+{
+	struct db_stmt *q = store_stmt(c, "SELECT count(*) FROM sessions WHERE account_id = ? "
+				     "AND created_ms > ?");
+	int rc;
+
+	if (!q)
+		return EIO;
+	db_bind_int64(q, 1, (int64_t)j->s->account_id);
+	db_bind_int64(q, 2, j->q->rate_since_ms);
+	rc = db_step(q);
+	*countp = rc == DB_ROW ? (uint32_t)db_col_int64(q, 0) : 0;
+	db_reset(q);
+	return rc == DB_ROW ? 0 : (rc > 0 ? rc : EIO);
+}
+
 static int admit_write(struct store_conn *c, void *arg)
 {
 	struct admit_job *j = arg;
 	const struct store_admit_query *q = j->q;
 	struct store_admit_counts counts = {.n_callers = q->n_callers};
 	size_t chosen = 0;
-	int err = 0;
+	int err = admit_lock(c, j);
 
-	if (!(q->skip & STORE_ADMIT_SKIP_CALLEE_INTERVAL))
+	if (!err && q->rate_limit && db_backend(c->db) != DB_SQLITE) {
+		uint32_t recent;
+
+		err = rate_count(c, j, &recent);
+		if (!err && recent >= q->rate_limit) {
+			j->refusal = STORE_ADMIT_RATE_LIMITED;
+			return j->refusal;
+		}
+	}
+
+	if (!err && !(q->skip & STORE_ADMIT_SKIP_CALLEE_INTERVAL))
 		err = count_since(c, "SELECT count(*) FROM sessions WHERE sdkappid = ? AND "
 				  "callee = ? AND start_ts >= ?", j->s->sdkappid, j->s->callee,
 				  q->callee_interval_since, &counts.callee_interval);
@@ -281,12 +389,18 @@ int store_session_admit(struct store *st, struct store_session *s,
 			const struct store_admit_query *q, store_admit_h *decide, void *arg)
 {
 	struct admit_job j = {s, q, decide, arg, 0};
-	int err;
+	int err, tries = 0;
 
 	if (!st || !s || !q || !decide || q->n_callers > STORE_ADMIT_MAX_CALLERS ||
 	    strlen(s->id) != 32)
 		return EINVAL;
-	err = store_write(st, admit_write, &j);
+	/* EAGAIN: a key was held elsewhere while this job ran behind another in its batch
+	 * (admit_lock); a later batch runs it again. */
+	do
+		err = store_write(st, admit_write, &j);
+	while (err == EAGAIN && !j.refusal && ++tries < ADMIT_RETRIES);
+	if (err == EAGAIN)
+		err = EBUSY;
 	return j.refusal ? j.refusal : err;
 }
 

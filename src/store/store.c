@@ -382,6 +382,7 @@ static int batch_run(struct store *st, struct list *batch)
 	 * rows as they are written. */
 	int err = db_exec(db, db_backend(db) == DB_SQLITE ? "BEGIN IMMEDIATE" : "BEGIN");
 
+	st->writer->keys_locked = false;
 	for (struct le *le = batch->head; le && !err; le = le->next) {
 		struct store_job *job = le->data;
 

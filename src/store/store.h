@@ -312,12 +312,20 @@ struct store_admit_query {
 	bool minutes;                   /* sum its answered outbound seconds of the day */
 	int64_t day_since;              /* Unix s: the day's start, for minutes */
 	int64_t now;                    /* Unix s: where a live call's seconds end */
+	unsigned rate_limit;            /* CreateIVRSession per account and second, counted
+					 * here on PostgreSQL (0: none): s->account_id's
+					 * sessions created after rate_since_ms */
+	int64_t rate_since_ms;
 };
 
 /* Returns 0 and sets *chosen (index into the candidates) to admit, or a non-zero value
  * (the caller's own refusal code, >= STORE_ADMIT_REFUSED so it is never mistaken for an
  * errno value) to refuse; that value is what store_session_admit returns. */
 enum { STORE_ADMIT_REFUSED = 1000 };
+/* What store_session_admit returns when q->rate_limit sessions of the account were
+ * created in the second before (never with SQLite: the API's own limiter is exact with
+ * one node). */
+enum { STORE_ADMIT_RATE_LIMITED = 999 };
 typedef int (store_admit_h)(const struct store_admit_counts *counts, size_t *chosen, void *arg);
 
 /* s->caller is set to the chosen candidate on admission. Blocking (durable, like create). */
@@ -541,16 +549,49 @@ struct store_outbox_room {
 /* Claims due rows of the instances in rooms — for each session only its oldest pending
  * row, and only once it is due — at most max in all and rooms[i].room of instance i,
  * shared evenly when they want more than max (the instances listed first get the odd
- * ones), and leases them for lease_ms so they are not claimed again while in flight. h
- * gets each claimed row once the leases are durable. Blocking. One deliverer per
- * database: see store_outbox_unlease. */
+ * ones), and leases them for lease_ms so they are not claimed again while in flight,
+ * in the name of conf.node_id. h gets each claimed row once the leases are durable.
+ * Blocking. Several nodes may claim at once: on PostgreSQL the rows one is claiming are
+ * skipped by the others (FOR UPDATE SKIP LOCKED), and a row whose lease ran out (its
+ * node died) is claimable again, with the same id (the receiver's dedupe key). */
 int store_outbox_claim(struct store *st, int64_t now_ms, int64_t lease_ms, unsigned max,
 		       const struct store_outbox_room *rooms, size_t n_rooms,
 		       store_outbox_h *h, void *arg);
 
-/* Drops every lease, so rows claimed by a process that died are due again. At start, by
- * the only deliverer. Blocking. */
+/* Drops this node's leases (conf.node_id's, and those taken before claims named a
+ * node), so rows its previous process claimed are due again at once. At start. Other
+ * nodes' leases stay. Blocking. */
 int store_outbox_unlease(struct store *st);
+
+/* ---- commands for the node that holds a call (command.c) ------------------------------
+ * With several nodes, an action for a call another node may hold (HangUpCall) is written
+ * as a command row; every node reads the open ones others wrote, and the one holding the
+ * call runs it and marks it done. */
+struct store_command {
+	int64_t id;
+	uint64_t sdkappid;
+	char session_id[65];
+	char kind[16];              /* "hangup" */
+};
+typedef int (store_command_h)(const struct store_command *cmd, void *arg);
+
+/* Writes a command (durable) and notifies the listeners at commit: PostgreSQL. On SQLite
+ * (one node, the caller's) nothing is written: 0. */
+int store_command_add(struct store *st, uint64_t sdkappid, const char *session_id,
+		      const char *kind);
+/* Open commands of the last 10 s that other nodes wrote, with ids above after_id, oldest
+ * first. A read. */
+int store_commands_open(struct store *st, int64_t after_id, store_command_h *h, void *arg);
+/* Marks a command run by this node (queued, not waited for). */
+int store_command_done(struct store *st, int64_t id);
+
+/* A connection of its own that hears of new commands (PostgreSQL's LISTEN); ENOTSUP on
+ * SQLite (one node). store_listener_wait blocks up to timeout_ms: 0 when told of new
+ * commands, ETIMEDOUT otherwise (a lost connection too: it is made again). For a thread
+ * of its own, never the control loop. mem_deref closes it. */
+struct store_listener;
+int store_listener_open(struct store *st, struct store_listener **lp);
+int store_listener_wait(struct store_listener *l, int timeout_ms);
 /* Rows still pending (not delivered, not dead) and the created_ms (Unix ms) of the oldest,
  * 0 when none: for /metrics. A read; blocks (the push thread calls it). */
 int store_outbox_pending(struct store *st, uint64_t *np, int64_t *oldest_ms);

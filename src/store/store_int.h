@@ -12,6 +12,7 @@ struct store_conn {
 	struct le le;
 	struct db_conn *db;
 	bool outbox_added;   /* writer: a job of this batch added outbox rows (outbox.c) */
+	bool keys_locked;    /* writer: a job of this batch took counter key locks (session.c) */
 };
 
 /* One unit of work for the writer thread, run inside the batch transaction under its own

@@ -1,5 +1,10 @@
 /* Unit tests of the store's outbox: adding in the caller's transaction, claiming in
- * session order, results, leases, resend, purge, and push configuration rows. */
+ * session order, results, leases, resend, purge, and push configuration rows; several
+ * nodes claiming from one database.
+ *
+ * On SQLite (a file per test) by default; CCCD_TEST_STORE=postgresql runs the same tests on
+ * PostgreSQL, a database per test, created through CCCD_TEST_PG_DSN (a superuser's, e.g.
+ * tests/pg/pg-tmp.sh's) with the password in CCCD_TEST_PG_PASSWORD_FILE. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -8,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <pthread.h>
 #include <cmocka.h>
 #include "base/base.h"
 #include "store/store_int.h"
@@ -16,9 +22,39 @@ enum { SDKAPPID = 1400000001, OTHER = 1400000002 };
 
 struct fixture {
 	char dir[64];
+	char pg_db[64];          /* PostgreSQL: the test's database */
 	struct store_conf conf;
 	struct store *st;
 };
+
+static bool on_pg;
+
+static void pg_admin_exec(const char *fmt, const char *name)
+{
+	struct store_conf admin = {.backend = DB_POSTGRESQL, .busy_timeout_ms = 10000};
+	const char *pw = getenv("CCCD_TEST_PG_PASSWORD_FILE");
+	struct db_conn *c = NULL;
+	char sql[128];
+
+	snprintf(admin.dsn, sizeof(admin.dsn), "%s", getenv("CCCD_TEST_PG_DSN"));
+	snprintf(admin.password_file, sizeof(admin.password_file), "%s", pw ? pw : "");
+	snprintf(sql, sizeof(sql), fmt, name);
+	assert_int_equal(db_open(&c, &admin, false), 0);
+	assert_int_equal(db_exec(c, sql), 0);
+	mem_deref(c);
+}
+
+/* PostgreSQL: sc on a new database named name (dropped at teardown). */
+static void pg_create(struct store_conf *sc, const char *name)
+{
+	const char *pw = getenv("CCCD_TEST_PG_PASSWORD_FILE");
+
+	pg_admin_exec("DROP DATABASE IF EXISTS %s WITH (FORCE)", name);
+	pg_admin_exec("CREATE DATABASE %s", name);
+	sc->backend = DB_POSTGRESQL;
+	snprintf(sc->dsn, sizeof(sc->dsn), "%s dbname=%s", getenv("CCCD_TEST_PG_DSN"), name);
+	snprintf(sc->password_file, sizeof(sc->password_file), "%s", pw ? pw : "");
+}
 
 static void instance_add(struct store *st, uint64_t sdkappid)
 {
@@ -49,6 +85,13 @@ static int setup(void **state)
 	strcpy(f->dir, "/tmp/cccd-test-outbox-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->conf.path, sizeof(f->conf.path), "%s/cccd.db", f->dir);
+	if (on_pg) {
+		static unsigned seq;
+
+		snprintf(f->pg_db, sizeof(f->pg_db), "test_outbox_%d_%u", (int)getpid(), ++seq);
+		pg_create(&f->conf, f->pg_db);
+	}
+	strcpy(f->conf.node_id, "n1");
 	f->conf.batch_max = 64;
 	f->conf.synchronous_full = true;
 	assert_int_equal(store_open(&f->st, &f->conf), 0);
@@ -65,6 +108,8 @@ static int teardown(void **state)
 	char cmd[128];
 
 	mem_deref(f->st);
+	if (on_pg)
+		pg_admin_exec("DROP DATABASE IF EXISTS %s WITH (FORCE)", f->pg_db);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
 	assert_int_equal(system(cmd), 0);
 	free(f);
@@ -673,6 +718,121 @@ static void test_leases(void **state)
 	assert_int_equal(store_outbox_results(f->st, NULL, 0), 0);
 }
 
+/* A second node on the same database: its claims name it, its restart drops only its own
+ * leases, and a lease that ran out (its node died) is claimed again with the same id. */
+static void test_nodes_leases(void **state)
+{
+	struct fixture *f = *state;
+	struct store_conf c2 = f->conf;
+	struct store *n2;
+	char id[37];
+	int64_t now;
+	struct rows rs;
+
+	strcpy(c2.node_id, "n2");
+	assert_int_equal(store_open(&n2, &c2), 0);
+	assert_int_equal(store_outbox_enqueue(f->st, SDKAPPID, "A", "cdr", "a1", id), 0);
+	now = clock_unix_ms();
+	rs = claim(f->st, now);
+	assert_int_equal(rs.n, 1);
+	assert_string_equal(rs.r[0].id, id);
+	assert_int_equal(claim(n2, now).n, 0);
+	/* n2 restarting leaves n1's lease alone. */
+	assert_int_equal(store_outbox_unlease(n2), 0);
+	assert_int_equal(claim(n2, now).n, 0);
+	/* n1 dies: its lease runs out, n2 delivers the same row, same dedupe id. */
+	rs = claim(n2, now + 60000);
+	assert_int_equal(rs.n, 1);
+	assert_string_equal(rs.r[0].id, id);
+	assert_int_equal(claim(f->st, now + 60000).n, 0);
+	/* n1 back: its restart does not take n2's lease either. */
+	assert_int_equal(store_outbox_unlease(f->st), 0);
+	assert_int_equal(claim(f->st, now + 60000).n, 0);
+	result(n2, rs.r[0].seq, STORE_OUTBOX_DELIVERED, 0, "");
+	assert_int_equal(claim(f->st, now + 120000).n, 0);
+	mem_deref(n2);
+}
+
+/* Two nodes claim and deliver at once, as fast as they can: every row is claimed once,
+ * and a session's second row only after its first was delivered. */
+enum { RACE_SESSIONS = 60 };
+
+struct racer {
+	struct store *st;
+	atomic_int *clock;           /* shared: orders claims and deliveries */
+	int claimed_at[RACE_SESSIONS][2], delivered_at[RACE_SESSIONS][2];
+	int claims;
+};
+
+static int race_row(struct store_outbox_row *row, void *arg)
+{
+	struct racer *r = arg;
+	int sess = atoi(row->session_id + 1), k = !strcmp(row->body, "second");
+
+	r->claimed_at[sess][k] = atomic_fetch_add(r->clock, 1) + 1;
+	r->claims++;
+	result(r->st, row->seq, STORE_OUTBOX_DELIVERED, 0, "");
+	r->delivered_at[sess][k] = atomic_fetch_add(r->clock, 1) + 1;
+	return 0;
+}
+
+static void *race_thread(void *arg)
+{
+	struct racer *r = arg;
+	int64_t now = clock_unix_ms() + 1000;
+
+	for (int idle = 0; idle < 3;) {
+		struct due d = due_get(r->st, now);
+		int before = r->claims;
+
+		for (unsigned i = 0; i < d.n; i++)
+			d.r[i].room = 4;
+		assert_int_equal(store_outbox_claim(r->st, now, 60000, 4, d.r, d.n, race_row, r),
+				 0);
+		idle = r->claims == before ? idle + 1 : 0;
+	}
+	return NULL;
+}
+
+static void test_nodes_race(void **state)
+{
+	struct fixture *f = *state;
+	struct store_conf c2 = f->conf;
+	atomic_int clock = 0;
+	struct racer *r = calloc(2, sizeof(*r));
+	pthread_t t[2];
+
+	strcpy(c2.node_id, "n2");
+	r[0].st = f->st;
+	assert_int_equal(store_open(&r[1].st, &c2), 0);
+	r[0].clock = r[1].clock = &clock;
+	for (int i = 0; i < RACE_SESSIONS; i++) {
+		char sid[16];
+
+		snprintf(sid, sizeof(sid), "S%d", i);
+		assert_int_equal(store_outbox_enqueue(f->st, SDKAPPID, sid, "record", "first",
+						      NULL), 0);
+		assert_int_equal(store_outbox_enqueue(f->st, SDKAPPID, sid, "cdr", "second",
+						      NULL), 0);
+	}
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, race_thread, &r[i]), 0);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	assert_int_equal(r[0].claims + r[1].claims, 2 * RACE_SESSIONS);
+	for (int i = 0; i < RACE_SESSIONS; i++) {
+		int first = r[0].delivered_at[i][0] | r[1].delivered_at[i][0];
+		int second = r[0].claimed_at[i][1] | r[1].claimed_at[i][1];
+
+		/* each row by one node only */
+		assert_true(!r[0].claimed_at[i][0] != !r[1].claimed_at[i][0]);
+		assert_true(!r[0].claimed_at[i][1] != !r[1].claimed_at[i][1]);
+		assert_true(first > 0 && second > first);
+	}
+	mem_deref(r[1].st);
+	free(r);
+}
+
 static void test_resend_and_purge(void **state)
 {
 	struct fixture *f = *state;
@@ -794,11 +954,20 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_claim_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim_shared, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leases, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nodes_leases, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nodes_race, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resend_and_purge, setup, teardown),
 		cmocka_unit_test(test_state_names),
 		cmocka_unit_test_setup_teardown(test_survives_reopen, setup, teardown),
 	};
 
+	const char *backend = getenv("CCCD_TEST_STORE");
+
+	on_pg = backend && !strcmp(backend, "postgresql");
+	if (on_pg && !getenv("CCCD_TEST_PG_DSN")) {
+		fprintf(stderr, "test_outbox: CCCD_TEST_STORE=postgresql needs CCCD_TEST_PG_DSN\n");
+		return 1;
+	}
 	log_set_level(LOG_ERROR);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

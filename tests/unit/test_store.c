@@ -684,6 +684,217 @@ static void test_admit_concurrent_cap(void **state)
 	mem_deref(s);
 }
 
+/* A cap of 3 live sessions per caller number. */
+static int decide_live3(const struct store_admit_counts *c, size_t *chosen, void *arg)
+{
+	(void)arg;
+	if (c->callers[0].live >= 3)
+		return STORE_ADMIT_REFUSED + 3;
+	*chosen = 0;
+	return 0;
+}
+
+struct node_arg {
+	struct store *st;
+	unsigned rate_limit;
+	int64_t rate_since_ms;  /* one window for the whole race, however long it takes */
+	int admitted, refused, limited, errors;
+};
+
+static void *node_thread(void *arg)
+{
+	struct node_arg *a = arg;
+	struct store_admit_query q = {.callers = {"008601000000077"}, .n_callers = 1,
+				      .skip = STORE_ADMIT_SKIP_CALLEE_INTERVAL |
+					      STORE_ADMIT_SKIP_CALLEE_DAILY |
+					      STORE_ADMIT_SKIP_CALLER_RECENT,
+				      .rate_limit = a->rate_limit};
+
+	for (int i = 0; i < 5; i++) {
+		struct store_session *s = new_session(31);
+		int rc;
+
+		/* Every request to another callee: only the caller's count and the rate
+		 * are shared between them. */
+		snprintf(s->callee, sizeof(s->callee), "0086130%08d", (int)(random() % 100000000));
+		q.rate_since_ms = a->rate_since_ms;
+		rc = store_session_admit(a->st, s, &q, decide_live3, NULL);
+		if (rc == 0)
+			a->admitted++;
+		else if (rc == STORE_ADMIT_REFUSED + 3)
+			a->refused++;
+		else if (rc == STORE_ADMIT_RATE_LIMITED)
+			a->limited++;
+		else
+			a->errors++;
+		mem_deref(s);
+	}
+	return NULL;
+}
+
+/* Three stores on one database, each with its own writer and its own group commit (three
+ * nodes): 8 threads each race for one caller number's 3 live calls, then for an
+ * account's 20 sessions a second. On PostgreSQL only the counter locks make these exact
+ * (counting then inserting is not atomic under READ COMMITTED); on SQLite the file's
+ * write lock does, and the rate is left to the API's limiter (one node). */
+static void race_nodes(struct fixture *f, unsigned rate_limit, int *admittedp,
+		       int *limitedp)
+{
+	enum { NODES = 3, THREADS = 8 };
+	struct store *st[NODES] = {f->st};
+	struct node_arg a[NODES * THREADS];
+	pthread_t t[NODES * THREADS];
+
+	*admittedp = *limitedp = 0;
+	for (int n = 1; n < NODES; n++)
+		assert_int_equal(store_open(&st[n], &f->conf), 0);
+	for (int i = 0; i < NODES * THREADS; i++) {
+		a[i] = (struct node_arg){st[i % NODES], rate_limit, clock_unix_ms() - 1000,
+					 0, 0, 0, 0};
+		assert_int_equal(pthread_create(&t[i], NULL, node_thread, &a[i]), 0);
+	}
+	for (int i = 0; i < NODES * THREADS; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(a[i].errors, 0);
+		*admittedp += a[i].admitted;
+		*limitedp += a[i].limited;
+	}
+	for (int n = 1; n < NODES; n++)
+		mem_deref(st[n]);
+}
+
+static void test_admit_exact_across_nodes(void **state)
+{
+	struct fixture *f = *state;
+	int admitted, limited;
+
+	race_nodes(f, 0, &admitted, &limited);
+	assert_int_equal(admitted, 3);
+	assert_int_equal(limited, 0);
+	if (!on_pg)
+		return;
+	/* The rate: the caller's sessions end, its cap is no longer what refuses. */
+	raw_exec(&f->conf, "UPDATE sessions SET status = 3, created_ms = 0");
+	race_nodes(f, 2, &admitted, &limited);
+	assert_int_equal(admitted, 2);
+	assert_true(limited > 0);
+}
+
+/* db_lock_key: a key one connection holds makes another wait (PostgreSQL), until the
+ * holder's commit; a savepoint rolled back releases it; SQLite has nothing to lock. */
+struct lock_waiter {
+	struct db_conn *c;
+	int err;
+	uint64_t waited_us;
+};
+
+static void *lock_wait_thread(void *arg)
+{
+	struct lock_waiter *w = arg;
+	uint64_t t0 = clock_mono_us();
+
+	w->err = db_lock_key(w->c, 42, true);
+	w->waited_us = clock_mono_us() - t0;
+	return NULL;
+}
+
+static void test_db_lock_key(void **state)
+{
+	struct fixture *f = *state;
+	struct db_conn *a = raw_open(&f->conf), *b = raw_open(&f->conf);
+	struct lock_waiter w = {b, -1, 0};
+	pthread_t t;
+
+	assert_int_equal(db_exec(a, "BEGIN"), 0);
+	assert_int_equal(db_lock_key(a, 42, true), 0);
+	assert_int_equal(db_lock_key(a, 42, false), 0); /* again, in the same transaction */
+	assert_int_equal(db_exec(b, "BEGIN"), 0);
+	assert_int_equal(db_lock_key(b, 42, false), on_pg ? EAGAIN : 0);
+	assert_int_equal(db_lock_key(b, 43, false), 0);
+	assert_int_equal(pthread_create(&t, NULL, lock_wait_thread, &w), 0);
+	usleep(300000);
+	assert_int_equal(db_exec(a, "COMMIT"), 0);
+	pthread_join(t, NULL);
+	assert_int_equal(w.err, 0);
+	if (on_pg)
+		assert_true(w.waited_us >= 250000);
+	assert_int_equal(db_exec(b, "COMMIT"), 0);
+
+	/* Released by a rollback to the savepoint taken before it. */
+	assert_int_equal(db_exec(a, "BEGIN"), 0);
+	assert_int_equal(db_exec(a, "SAVEPOINT job"), 0);
+	assert_int_equal(db_lock_key(a, 44, true), 0);
+	assert_int_equal(db_exec(b, "BEGIN"), 0);
+	assert_int_equal(db_lock_key(b, 44, false), on_pg ? EAGAIN : 0);
+	assert_int_equal(db_exec(a, "ROLLBACK TO job"), 0);
+	assert_int_equal(db_lock_key(b, 44, false), 0);
+	assert_int_equal(db_exec(b, "COMMIT"), 0);
+	assert_int_equal(db_exec(a, "COMMIT"), 0);
+	mem_deref(a);
+	mem_deref(b);
+}
+
+static int command_collect(const struct store_command *cmd, void *arg)
+{
+	struct store_command *out = arg;
+
+	*out = *cmd;
+	return 0;
+}
+
+/* Commands for the node holding a call: written by one node, heard of (NOTIFY) and read
+ * by the others, never by the writer, and no longer open once done. SQLite: one node,
+ * nothing written, no listener. */
+static void test_commands(void **state)
+{
+	struct fixture *f = *state;
+	struct store_conf c2 = f->conf;
+	struct store *n2;
+	struct store_listener *l = NULL;
+	struct store_command got = {0};
+	int64_t id;
+	const char *sid = "0123456789abcdef0123456789abcdef";
+
+	strcpy(f->conf.node_id, "n1");
+	strcpy(c2.node_id, "n2");
+	mem_deref(f->st);
+	assert_int_equal(store_open(&f->st, &f->conf), 0);
+	assert_int_equal(store_open(&n2, &c2), 0);
+	if (!on_pg) {
+		assert_int_equal(store_command_add(f->st, 7, sid, "hangup"), 0);
+		assert_int_equal(store_commands_open(n2, 0, command_collect, &got), 0);
+		assert_int_equal(got.id, 0);
+		assert_int_equal(store_listener_open(n2, &l), ENOTSUP);
+		mem_deref(n2);
+		return;
+	}
+	assert_int_equal(store_listener_open(n2, &l), 0);
+	assert_int_equal(store_listener_wait(l, 100), ETIMEDOUT);
+	assert_int_equal(store_command_add(f->st, 7, sid, "hangup"), 0);
+	assert_int_equal(store_listener_wait(l, 2000), 0);
+	assert_int_equal(store_commands_open(n2, 0, command_collect, &got), 0);
+	assert_true(got.id > 0);
+	assert_int_equal(got.sdkappid, 7);
+	assert_string_equal(got.session_id, sid);
+	assert_string_equal(got.kind, "hangup");
+	id = got.id;
+	/* not for the node that wrote it; not again past the last id seen */
+	memset(&got, 0, sizeof(got));
+	assert_int_equal(store_commands_open(f->st, 0, command_collect, &got), 0);
+	assert_int_equal(got.id, 0);
+	assert_int_equal(store_commands_open(n2, id, command_collect, &got), 0);
+	assert_int_equal(got.id, 0);
+	/* done: no longer open */
+	assert_int_equal(store_command_done(n2, id), 0);
+	assert_int_equal(store_sync(n2), 0);
+	assert_int_equal(store_commands_open(n2, 0, command_collect, &got), 0);
+	assert_int_equal(got.id, 0);
+	assert_int_equal(raw_int(&f->conf, "SELECT count(*) FROM commands WHERE "
+				 "claimed_by = 'n2' AND done_ms > 0"), 1);
+	mem_deref(l);
+	mem_deref(n2);
+}
+
 static int collect_id(struct store_session *s, void *arg)
 {
 	char *out = arg;
@@ -1248,6 +1459,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_session_transfer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_lifecycle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_admit_concurrent_cap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_admit_exact_across_nodes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_db_lock_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commands, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cdr_and_active_lists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pool_rotates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_admit_counts_and_skip, setup, teardown),
