@@ -297,6 +297,12 @@ struct store_session;
  * caller (step 13). A session of an AI flow (s->ai) also needs a free one of the
  * instance's `ai_channels`, counted in the same transaction. Every refusal is its TCCC
  * code with the rule's own words. */
+/* Steps 3 and 4 (edition, package) by policy_check_licence, the one place deciding them:
+ * PermissionDenied, or BasePackageExpired once now >= package_expires_at. */
+struct store_instance;
+enum api_code api_callout_licence(const struct store_instance *inst, int64_t now,
+				  struct api_error *e);
+
 enum api_code api_callout_admit(const struct api_ctx *ctx, const json_t *params,
 				struct store_session *s, uint32_t ai_channels,
 				struct api_error *e);
