@@ -102,4 +102,5 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 
 const struct api_action api_action_cccd_create_tenant = {
 	"CccdCreateTenant", fields, API_RATE_DEFAULT, run,
+	"create a tenant: account, instance, credential (operator)",
 };

@@ -69,4 +69,5 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 
 const struct api_action api_action_cccd_modify_instance = {
 	"CccdModifyInstance", fields, API_RATE_DEFAULT, run,
+	"set an instance's edition, package and licences (operator)",
 };

@@ -226,4 +226,5 @@ out:
 
 const struct api_action api_action_create_ivr_session = {
 	"CreateIVRSession", fields, API_RATE_DEFAULT, run,
+	"place an outbound IVR call",
 };

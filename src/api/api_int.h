@@ -254,6 +254,7 @@ struct api_action {
 	const struct api_field *fields;
 	unsigned rate;               /* requests/s, or API_RATE_DEFAULT */
 	api_action_h *run;
+	const char *summary;         /* one line for `ccc help` and the man page (help.c) */
 };
 
 extern const struct api_action api_action_create_ivr_session;
@@ -286,6 +287,8 @@ extern const struct api_action api_action_cccd_erase_phone_number;
 enum api_code api_operator(const struct api_ctx *ctx, struct api_error *e);
 
 const struct api_action *api_action_find(const char *name);
+/* The i-th served action in table order; NULL past the last. */
+const struct api_action *api_action_at(size_t i);
 /* The action's slot in the metrics (its place in the table); metrics_api_unknown_action()
  * for none. api_actions_metrics_labels names the slots (once, before serving). */
 unsigned api_action_index(const struct api_action *act);
