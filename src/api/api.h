@@ -59,6 +59,9 @@ struct api_hooks {
 	 * prompt files resolve under prompt_dir (NULL = the working folder). */
 	const char *prompt_dir;
 	bool allow_plain_http;
+	/* Some trunk that carries this number takes a UUI (its `uui` is not refuse), or
+	 * none carries it at all (the trunk check answers then). NULL: always. */
+	bool (*uui_ok)(const char *callee, void *arg);
 };
 
 /* ---- the command line's view of the actions (help.c) --------------------------------

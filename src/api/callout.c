@@ -177,6 +177,13 @@ enum api_code api_callout_admit(const struct api_ctx *ctx, const json_t *p,
 		rc = api_fail(e, API_INVALID_PARAMETER_VALUE, "The value of `Callee`: %s", why);
 		goto out;
 	}
+	/* Still step 1: a UUI that no trunk for the callee takes can never be sent. */
+	if (s->uui[0] && ctx->hooks->uui_ok && !ctx->hooks->uui_ok(s->callee, ctx->hooks->arg)) {
+		rc = api_fail(e, API_INVALID_PARAMETER_VALUE, "The value of `UUI`: no trunk that "
+			      "carries %s takes a UUI (uui = refuse); send the call without one.",
+			      s->callee);
+		goto out;
+	}
 	res = policy_check_static(rules, ctx->hooks->policy, s->callee, now, &statics);
 	if (res) {
 		rc = refuse(e, statics.cls[POLICY_PLATFORM].result == res ?
