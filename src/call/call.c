@@ -727,9 +727,6 @@ static void trying_timeout(void *arg)
 	call_end(c, CALL_CAUSE_TRANSPORT, 0, CALL_SIDE_SYSTEM, reason);
 }
 
-/* Sends the INVITE of the next plan step whose trunk is usable now, as a new session;
- * trunks that went out of use since the plan was made are skipped. ENOENT when no step
- * is left or the call has made its [sip] trunk_attempts. */
 /* The User-to-User header of the next INVITE, as the trunk takes the UUI (tc NULL: a
  * direct destination, sent whole): hex, so twice the bytes. */
 static int uui_header(struct call *c, const struct call_trunk_conf *tc)
@@ -759,6 +756,9 @@ static size_t invite_size(const struct mbuf *offer, const char *to, const char *
 	       strlen(uui_hdr) + (offer ? offer->end : 0) + 450;
 }
 
+/* Sends the INVITE of the next plan step whose trunk is usable now, as a new session;
+ * trunks that went out of use since the plan was made are skipped. ENOENT when no step
+ * is left or the call has made its [sip] trunk_attempts. */
 static int trunk_invite(struct call *c)
 {
 	struct call_ua *ua = c->ua;
