@@ -239,6 +239,15 @@ static int sip_tls_read(const struct conf_section *sip, struct call_conf *cc,
 	return cc->tls_listen ? call_tls_check(cc, sip, err) : 0;
 }
 
+static bool listens_tcp(const struct call_conf *cc)
+{
+	for (unsigned i = 0; i < cc->nlisten; i++) {
+		if (cc->listen[i].tcp)
+			return true;
+	}
+	return false;
+}
+
 /* uui = carry | truncate:N | drop | refuse (docs/sip.md, User-to-User). */
 static int trunk_uui_read(const struct conf_section *sec, struct call_trunk_conf *tc,
 			  struct conf_err *err)
@@ -385,6 +394,12 @@ static int trunk_read(const struct conf_section *sec, unsigned position,
 		conf_err_set(err, conf_key_line(sec, "tcp_for_large"), "[trunk %s] "
 			     "tcp_for_large is for a UDP trunk (its transport is %s)", tc->name,
 			     transports[tp]);
+		rc = EINVAL;
+	}
+	if (!rc && tc->tcp_for_large && !listens_tcp(cc)) {
+		conf_err_set(err, conf_key_line(sec, "tcp_for_large"), "[trunk %s] "
+			     "tcp_for_large needs cccd to listen on TCP ([sip] listen = tcp ... "
+			     "or without a transport word)", tc->name);
 		rc = EINVAL;
 	}
 	rc = rc ? rc : conf_bool(sec, "user_phone", false, &tc->user_phone, err);

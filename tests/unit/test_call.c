@@ -294,6 +294,8 @@ static void test_conf_trunk_uui(void **state)
 	conf_fails("[trunk a]\nhost = 1.2.3.4\nroute = *\nuui = strip\n", 4, "not 'strip'");
 	conf_fails("[trunk a]\nhost = 1.2.3.4\nroute = *\ntransport = tcp\ntcp_for_large = yes\n",
 		   5, "tcp_for_large is for a UDP trunk");
+	conf_fails("[sip]\nlisten = udp 127.0.0.1:5060\n[trunk a]\nhost = 1.2.3.4\nroute = *\n"
+		   "tcp_for_large = yes\n", 6, "needs cccd to listen on TCP");
 }
 
 static void test_conf_errors(void **state)
