@@ -142,6 +142,8 @@ struct api_field {
 	size_t max_items;               /* arrays: most elements */
 	const struct api_field *members; /* API_T_STRUCT: its fields */
 	api_check_h *check;
+	const char *const *choices;     /* API_T_STRING: the values allowed, NULL-ended;
+					   NULL = any (the help lists them) */
 };
 
 /* Checks `in` against `fields` and returns a new tree with every value of its declared

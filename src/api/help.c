@@ -57,6 +57,11 @@ static void limits_text(const struct api_field *f, char *buf, size_t sz)
 			snprintf(buf + n, sz - n, "at least %" PRId64 " bytes", f->min);
 		else if (n >= 2)
 			buf[n - 2] = '\0';  /* drop ", each " */
+		for (size_t i = 0; f->choices && f->choices[i]; i++) {
+			size_t len = strlen(buf);
+
+			snprintf(buf + len, sz - len, "%s%s", i ? "|" : "; one of ", f->choices[i]);
+		}
 		break;
 	case API_T_BOOL:
 	case API_T_STRUCT:
