@@ -71,7 +71,7 @@ ITESTS    := $(ITEST_SRCS:tests/integration/%.c=$(BUILD)/itests/%)
 SHIMS     := $(SHIM_SRCS:tests/integration/%.c=$(BUILD)/itests/%.so)
 FUZZERS   := $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all tests fuzz clean install uninstall FORCE
+.PHONY: all tests fuzz clean install uninstall man FORCE
 .SECONDARY:
 ifeq ($(VARIANT),fuzz)
 all: $(FUZZERS)
@@ -106,6 +106,11 @@ $(BUILD)/cccd: $(BUILD)/obj/src/main.o $(LIB)
 $(BUILD)/ccc: $(CLI_OBJS) $(LIB)
 	@$(if $(V),,echo "  LD      $@")
 	$(Q)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# docs/ccc.1, the man page, is written by ccc itself from the API's parameter tables
+# (src/api/help.c); run after changing an action's table (cli.test.mjs checks it).
+man: $(BUILD)/ccc
+	$(BUILD)/ccc --man > docs/ccc.1
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)

@@ -181,6 +181,15 @@ static bool route_ok(const char *callee, void *arg)
 	return call_route_ok(d->ua, callee);
 }
 
+/* On an API thread: does some trunk for this number take a UUI (its conf, under the
+ * route lock like route_ok)? */
+static bool uui_ok(const char *callee, void *arg)
+{
+	struct cccd *d = arg;
+
+	return call_route_uui_ok(d->ua, callee);
+}
+
 /* SIGUSR1 drains the node, SIGUSR2 ends the draining (docs/operations.md): two signals
  * rather than a toggle, so that sending one twice does what it says. Only the atomic is
  * set here (async-signal-safe); the control loop logs the change within a second. */
@@ -340,7 +349,7 @@ static int cccd_start(struct cccd *d, const struct cccd_conf *cc)
 						d->policy, d->links,
 						cc->session.prompt_dir[0] ? cc->session.prompt_dir
 									  : NULL,
-						cc->session.allow_plain_http};
+						cc->session.allow_plain_http, uui_ok};
 
 		err = api_start(&d->api, &cc->api, d->store, d->tenant, &hooks);
 	}

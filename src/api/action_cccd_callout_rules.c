@@ -70,6 +70,7 @@ static enum api_code describe_run(const struct api_ctx *ctx, const json_t *p, js
 
 const struct api_action api_action_cccd_describe_callout_rules = {
 	"CccdDescribeCalloutRules", id_fields, API_RATE_DEFAULT, describe_run,
+	"the instance's calling rules (docs/callout-rules.md)",
 };
 
 /* Checks `text` as a rule set and stores it; out.Rules gets the complete form. */
@@ -122,6 +123,7 @@ static enum api_code modify_run(const struct api_ctx *ctx, const json_t *p, json
 
 const struct api_action api_action_cccd_modify_callout_rules = {
 	"CccdModifyCalloutRules", modify_fields, API_RATE_DEFAULT, modify_run,
+	"replace the instance's calling rules",
 };
 
 /* ---- the instance blacklist (blacklist.entries of the rules) ----------------------- */
@@ -169,6 +171,7 @@ static enum api_code list_run(const struct api_ctx *ctx, const json_t *p, json_t
 
 const struct api_action api_action_cccd_describe_blacklist = {
 	"CccdDescribeBlacklist", id_fields, API_RATE_DEFAULT, list_run,
+	"the instance's blacklist entries",
 };
 
 static const struct api_field bl_fields[] = {
@@ -324,4 +327,5 @@ out:
 
 const struct api_action api_action_cccd_modify_blacklist = {
 	"CccdModifyBlacklist", bl_fields, API_RATE_DEFAULT, modify_bl_run,
+	"add or remove blacklist entries",
 };

@@ -14,10 +14,12 @@
 
 enum { MAX_NUMBERS = 100, MAX_RULES = 256 * 1024 };
 
+static const char *const editions[] = {"standard", "advanced", NULL};
+
 static const struct api_field fields[] = {
 	{"SdkAppId", API_T_UINT64, false, true, 1, INT64_MAX, 0, NULL, NULL},
 	{"Name", API_T_STRING, false, false, 0, 63, 0, NULL, NULL},
-	{"Edition", API_T_STRING, false, false, 1, 16, 0, NULL, NULL},
+	{"Edition", API_T_STRING, false, false, 1, 16, 0, NULL, NULL, editions},
 	{"PackageExpiresAt", API_T_INT64, false, false, 0, INT64_MAX, 0, NULL, NULL},
 	{"AIChannels", API_T_UINT64, false, false, 0, 100000, 0, NULL, NULL},
 	{"Numbers", API_T_STRING, true, false, 1, 32, MAX_NUMBERS, NULL, NULL},
@@ -53,9 +55,6 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 		return rc;
 	if (edition && !strcmp(edition, "standard"))
 		spec.edition = STORE_EDITION_STANDARD;
-	else if (edition && strcmp(edition, "advanced"))
-		return api_fail(e, API_INVALID_PARAMETER_VALUE, "The value of `Edition` must be "
-				"standard or advanced.");
 	err = rules ? policy_rules_parse(&r, rules, strlen(rules), why, sizeof(why))
 		    : policy_rules_default(&r);
 	if (err == EINVAL)
@@ -102,4 +101,5 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 
 const struct api_action api_action_cccd_create_tenant = {
 	"CccdCreateTenant", fields, API_RATE_DEFAULT, run,
+	"create a tenant: account, instance, credential (operator)",
 };

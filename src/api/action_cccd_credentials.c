@@ -39,6 +39,7 @@ static enum api_code create_run(const struct api_ctx *ctx, const json_t *p, json
 
 const struct api_action api_action_cccd_create_credential = {
 	"CccdCreateCredential", no_fields, API_RATE_DEFAULT, create_run,
+	"create an API credential for the caller's account",
 };
 
 static int credential_add(const char *secret_id, bool enabled, int64_t created_at, void *arg)
@@ -67,6 +68,7 @@ static enum api_code describe_run(const struct api_ctx *ctx, const json_t *p, js
 
 const struct api_action api_action_cccd_describe_credentials = {
 	"CccdDescribeCredentials", no_fields, API_RATE_DEFAULT, describe_run,
+	"the caller's account's credentials",
 };
 
 static const struct api_field disable_fields[] = {
@@ -101,4 +103,5 @@ static enum api_code disable_run(const struct api_ctx *ctx, const json_t *p, jso
 
 const struct api_action api_action_cccd_disable_credential = {
 	"CccdDisableCredential", disable_fields, API_RATE_DEFAULT, disable_run,
+	"disable one of the account's credentials",
 };

@@ -55,6 +55,7 @@ static enum api_code instance_run(const struct api_ctx *ctx, const json_t *p, js
 
 const struct api_action api_action_cccd_describe_instance = {
 	"CccdDescribeInstance", fields, API_RATE_DEFAULT, instance_run,
+	"an instance's edition, package and licences",
 };
 
 static int number_add(const struct store_number *n, void *arg)
@@ -86,4 +87,5 @@ static enum api_code numbers_run(const struct api_ctx *ctx, const json_t *p, jso
 
 const struct api_action api_action_cccd_describe_numbers = {
 	"CccdDescribeNumbers", fields, API_RATE_DEFAULT, numbers_run,
+	"the instance's phone numbers",
 };

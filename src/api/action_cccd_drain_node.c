@@ -31,4 +31,5 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 
 const struct api_action api_action_cccd_drain_node = {
 	"CccdDrainNode", fields, API_RATE_DEFAULT, run,
+	"stop this node taking new sessions (operator)",
 };

@@ -129,4 +129,5 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 
 const struct api_action api_action_cccd_erase_phone_number = {
 	"CccdErasePhoneNumber", fields, API_RATE_DEFAULT, run,
+	"erase a phone number from the instance's records",
 };

@@ -98,6 +98,7 @@ static enum api_code put_run(const struct api_ctx *ctx, const json_t *p, json_t 
 
 const struct api_action api_action_cccd_put_ivr_flow = {
 	"CccdPutIVRFlow", put_fields, API_RATE_DEFAULT, put_run,
+	"store a new version of an IVR flow (docs/flows.md)",
 };
 
 static const struct api_field list_fields[] = {
@@ -140,6 +141,7 @@ static enum api_code list_run(const struct api_ctx *ctx, const json_t *p, json_t
 
 const struct api_action api_action_cccd_describe_ivr_flows = {
 	"CccdDescribeIVRFlows", list_fields, API_RATE_DEFAULT, list_run,
+	"the instance's IVRs and their versions",
 };
 
 static const struct api_field get_fields[] = {
@@ -194,4 +196,5 @@ static enum api_code get_run(const struct api_ctx *ctx, const json_t *p, json_t 
 
 const struct api_action api_action_cccd_describe_ivr_flow = {
 	"CccdDescribeIVRFlow", get_fields, API_RATE_DEFAULT, get_run,
+	"one IVR flow version's document",
 };

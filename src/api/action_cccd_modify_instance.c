@@ -7,9 +7,11 @@
 #include "api/api_int.h"
 #include "store/store.h"
 
+static const char *const editions[] = {"standard", "advanced", NULL};
+
 static const struct api_field fields[] = {
 	{"SdkAppId", API_T_UINT64, false, true, 1, INT64_MAX, 0, NULL, NULL},
-	{"Edition", API_T_STRING, false, false, 1, 16, 0, NULL, NULL},
+	{"Edition", API_T_STRING, false, false, 1, 16, 0, NULL, NULL, editions},
 	{"PackageExpiresAt", API_T_INT64, false, false, 0, INT64_MAX, 0, NULL, NULL},
 	{"AIChannels", API_T_UINT64, false, false, 0, 100000, 0, NULL, NULL},
 	{"RetentionDays", API_T_INT64, false, false, -1, 36500, 0, NULL, NULL},
@@ -37,13 +39,8 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 	rc = api_operator(ctx, e);
 	if (rc != API_OK)
 		return rc;
-	if (edition && !strcmp(edition, "standard"))
-		l.edition = STORE_EDITION_STANDARD;
-	else if (edition && !strcmp(edition, "advanced"))
-		l.edition = STORE_EDITION_ADVANCED;
-	else if (edition)
-		return api_fail(e, API_INVALID_PARAMETER_VALUE, "The value of `Edition` must be "
-				"standard or advanced.");
+	l.edition = edition && !strcmp(edition, "standard") ? STORE_EDITION_STANDARD :
+		    STORE_EDITION_ADVANCED;
 	l.set_edition = edition != NULL;
 	/* Only the fields given, in one write: another operator's concurrent change of
 	 * another field is kept. */
@@ -69,4 +66,5 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 
 const struct api_action api_action_cccd_modify_instance = {
 	"CccdModifyInstance", fields, API_RATE_DEFAULT, run,
+	"set an instance's edition, package and licences (operator)",
 };

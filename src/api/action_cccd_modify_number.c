@@ -88,4 +88,5 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 
 const struct api_action api_action_cccd_modify_number = {
 	"CccdModifyNumber", fields, API_RATE_DEFAULT, run,
+	"add or change a phone number of the instance",
 };

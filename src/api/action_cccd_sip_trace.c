@@ -55,4 +55,5 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 
 const struct api_action api_action_cccd_describe_sip_trace = {
 	"CccdDescribeSipTrace", fields, API_RATE_DEFAULT, run,
+	"the SIP messages of a session",
 };

@@ -161,13 +161,9 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 	if (drain_active())
 		return api_fail(e, API_RESOURCE_UNAVAILABLE, "node draining: this cccd node "
 				"takes no new sessions; retry on another node or later.");
-	if (inst.edition != STORE_EDITION_ADVANCED)
-		return api_fail(e, API_FAILED_OPERATION_PERMISSION_DENIED, "CreateIVRSession needs "
-				"the Advanced edition; instance %llu is not.",
-				(unsigned long long)sdkappid);
-	if (inst.package_expires_at && inst.package_expires_at < ctx->now_ms / 1000)
-		return api_fail(e, API_LIMIT_EXCEEDED_BASE_PACKAGE_EXPIRED, "The call package of "
-				"instance %llu has expired.", (unsigned long long)sdkappid);
+	rc = api_callout_licence(&inst, ctx->now_ms / 1000, e);
+	if (rc != API_OK)
+		return rc;
 
 	err = store_ivr_get(ctx->st, sdkappid, ivr_id, &ivr);
 	if (err == ENOENT)
@@ -230,4 +226,5 @@ out:
 
 const struct api_action api_action_create_ivr_session = {
 	"CreateIVRSession", fields, API_RATE_DEFAULT, run,
+	"place an outbound IVR call",
 };

@@ -68,4 +68,5 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 
 const struct api_action api_action_describe_pstn_active_session_list = {
 	"DescribePSTNActiveSessionList", fields, API_RATE_DEFAULT, run,
+	"the instance's calls in progress",
 };

@@ -163,4 +163,5 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 
 const struct api_action api_action_describe_tel_cdr = {
 	"DescribeTelCdr", fields, API_RATE_DEFAULT, run,
+	"call records in a time range",
 };

@@ -52,4 +52,5 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 
 const struct api_action api_action_hang_up_call = {
 	"HangUpCall", fields, API_RATE_DEFAULT, run,
+	"hang up a call in progress",
 };

@@ -59,6 +59,11 @@ void api_actions_metrics_labels(void)
 	metrics_api_labels(action_names, N_ACTIONS, code_label, API_CODE_COUNT);
 }
 
+const struct api_action *api_action_at(size_t i)
+{
+	return i < N_ACTIONS ? actions[i] : NULL;
+}
+
 const struct api_action *api_action_find(const char *name)
 {
 	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "httptls/httptls.h"
 
 struct api;
@@ -58,7 +59,30 @@ struct api_hooks {
 	 * prompt files resolve under prompt_dir (NULL = the working folder). */
 	const char *prompt_dir;
 	bool allow_plain_http;
+	/* Some trunk that carries this number takes a UUI (its `uui` is not refuse), or
+	 * none carries it at all (the trunk check answers then). NULL: always. */
+	bool (*uui_ok)(const char *callee, void *arg);
 };
+
+/* ---- the command line's view of the actions (help.c) --------------------------------
+ * Every answer is read from the action's parameter table, the one api_validate checks
+ * requests against: the help, the man page and the API cannot disagree. */
+struct json_t;
+
+/* Whether cccd serves the action `name`. */
+bool api_action_served(const char *name);
+/* `ccc help ACTION`: its parameters, types, required or not and limits. ENOENT: no such
+ * action. */
+int api_help_action(FILE *out, const char *action);
+/* One line per served action: name and summary. */
+void api_help_actions(FILE *out);
+/* The ACTIONS part and the rest of ccc(1), in roff. */
+void api_help_man(FILE *out);
+/* The JSON value of the command-line parameter `--name text` of action, typed by its
+ * table: arrays and objects parsed as JSON, integers and booleans converted, other text a
+ * string. ENOENT: no such action; EINVAL: no such parameter or not JSON (why says). */
+int api_param_json(const char *action, const char *name, const char *text,
+		   struct json_t **vp, char *why, size_t wsz);
 
 /* Starts listening; st and t are not owned and must outlive the api object; hooks is
  * copied. mem_deref stops the listener (waiting for requests in progress). */

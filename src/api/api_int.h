@@ -142,6 +142,8 @@ struct api_field {
 	size_t max_items;               /* arrays: most elements */
 	const struct api_field *members; /* API_T_STRUCT: its fields */
 	api_check_h *check;
+	const char *const *choices;     /* API_T_STRING: the values allowed, NULL-ended;
+					   NULL = any (the help lists them) */
 };
 
 /* Checks `in` against `fields` and returns a new tree with every value of its declared
@@ -255,6 +257,7 @@ struct api_action {
 	const struct api_field *fields;
 	unsigned rate;               /* requests/s, or API_RATE_DEFAULT */
 	api_action_h *run;
+	const char *summary;         /* one line for `ccc help` and the man page (help.c) */
 };
 
 extern const struct api_action api_action_create_ivr_session;
@@ -287,6 +290,8 @@ extern const struct api_action api_action_cccd_erase_phone_number;
 enum api_code api_operator(const struct api_ctx *ctx, struct api_error *e);
 
 const struct api_action *api_action_find(const char *name);
+/* The i-th served action in table order; NULL past the last. */
+const struct api_action *api_action_at(size_t i);
 /* The action's slot in the metrics (its place in the table); metrics_api_unknown_action()
  * for none. api_actions_metrics_labels names the slots (once, before serving). */
 unsigned api_action_index(const struct api_action *act);
@@ -298,6 +303,12 @@ struct store_session;
  * caller (step 13). A session of an AI flow (s->ai) also needs a free one of the
  * instance's `ai_channels`, counted in the same transaction. Every refusal is its TCCC
  * code with the rule's own words. */
+/* Steps 3 and 4 (edition, package) by policy_check_licence, the one place deciding them:
+ * PermissionDenied, or BasePackageExpired once now >= package_expires_at. */
+struct store_instance;
+enum api_code api_callout_licence(const struct store_instance *inst, int64_t now,
+				  struct api_error *e);
+
 enum api_code api_callout_admit(const struct api_ctx *ctx, const json_t *params,
 				struct store_session *s, uint32_t ai_channels,
 				struct api_error *e);

@@ -1,7 +1,8 @@
 /* callout: the calling rules of CreateIVRSession (callout-rules.md §3.4, steps 6–13) —
- * number normalisation, the static checks, the caller candidates, a route, and the
- * counted checks inside the transaction that inserts the session, so that concurrent
- * requests can never pass a cap together and a refused request counts for nothing. */
+ * the licence, number normalisation, the static checks, the caller candidates, and the
+ * counted checks then the route inside the transaction that inserts the session, so that
+ * concurrent requests can never pass a cap together and a refused request counts for
+ * nothing. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -90,6 +91,9 @@ struct decision {
 	const struct candidates *cand;
 	bool ai;
 	uint32_t ai_channels;
+	const struct api_hooks *hooks;
+	const char *callee;
+	bool no_route;
 	struct policy_verdict v;
 };
 
@@ -117,7 +121,25 @@ static int decide(const struct store_admit_counts *c, size_t *chosen, void *arg)
 	}
 	if (policy_check_counters(d->rules, d->statics, &pc, chosen, &d->v))
 		return STORE_ADMIT_REFUSED + (int)d->v.result;
+	/* Last (§2 step 13): a trunk outage must not hide a cap or licence refusal. The
+	 * route check reads the trunks' states under their own lock and never blocks. */
+	if (d->hooks->route_ok && !d->hooks->route_ok(d->callee, d->hooks->arg)) {
+		d->no_route = true;
+		return STORE_ADMIT_REFUSED;
+	}
 	return 0;
+}
+
+enum api_code api_callout_licence(const struct store_instance *inst, int64_t now,
+				  struct api_error *e)
+{
+	struct policy_verdict v;
+
+	if (policy_check_licence(inst->edition == STORE_EDITION_ADVANCED,
+				 inst->package_expires_at, now, &v) == POLICY_OK)
+		return API_OK;
+	return api_fail(e, result_codes[v.result], "Instance %llu: %s.",
+			(unsigned long long)inst->sdkappid, v.msg);
 }
 
 enum api_code api_callout_admit(const struct api_ctx *ctx, const json_t *p,
@@ -155,6 +177,13 @@ enum api_code api_callout_admit(const struct api_ctx *ctx, const json_t *p,
 		rc = api_fail(e, API_INVALID_PARAMETER_VALUE, "The value of `Callee`: %s", why);
 		goto out;
 	}
+	/* Still step 1: a UUI that no trunk for the callee takes can never be sent. */
+	if (s->uui[0] && ctx->hooks->uui_ok && !ctx->hooks->uui_ok(s->callee, ctx->hooks->arg)) {
+		rc = api_fail(e, API_INVALID_PARAMETER_VALUE, "The value of `UUI`: no trunk that "
+			      "carries %s takes a UUI (uui = refuse); send the call without one.",
+			      s->callee);
+		goto out;
+	}
 	res = policy_check_static(rules, ctx->hooks->policy, s->callee, now, &statics);
 	if (res) {
 		rc = refuse(e, statics.cls[POLICY_PLATFORM].result == res ?
@@ -165,12 +194,6 @@ enum api_code api_callout_admit(const struct api_ctx *ctx, const json_t *p,
 			     json_object_get(p, "Callers"), &cand, e);
 	if (rc)
 		goto out;
-	if (ctx->hooks->route_ok && !ctx->hooks->route_ok(s->callee, ctx->hooks->arg)) {
-		rc = api_fail(e, API_FAILED_OPERATION_CALL_OUT_FAILED, "No trunk that is up can "
-			      "carry a call to %s.", s->callee);
-		goto out;
-	}
-
 	if (policy_windows(rules, now, &win)) {
 		rc = api_fail(e, API_INTERNAL_ERROR, "The calling rules cannot be evaluated.");
 		goto out;
@@ -199,6 +222,8 @@ enum api_code api_callout_admit(const struct api_ctx *ctx, const json_t *p,
 	d.rules = rules;
 	d.statics = &statics;
 	d.cand = &cand;
+	d.hooks = ctx->hooks;
+	d.callee = s->callee;
 	err = store_session_admit(ctx->st, s, &q, decide, &d);
 	if (err >= STORE_ADMIT_REFUSED && (d.v.result == POLICY_TENANT_CHANNELS ||
 					   d.v.result == POLICY_TENANT_MINUTES))
@@ -208,6 +233,9 @@ enum api_code api_callout_admit(const struct api_ctx *ctx, const json_t *p,
 	if (err == STORE_ADMIT_RATE_LIMITED)
 		rc = api_fail(e, API_REQUEST_LIMIT_EXCEEDED, "CreateIVRSession is limited to %u "
 			      "requests per second per account.", q.rate_limit);
+	else if (err >= STORE_ADMIT_REFUSED && d.no_route)
+		rc = api_fail(e, API_FAILED_OPERATION_CALL_OUT_FAILED, "No trunk that is up can "
+			      "carry a call to %s.", s->callee);
 	else if (err >= STORE_ADMIT_REFUSED)
 		rc = refuse(e, &d.v);
 	else if (err)

@@ -60,6 +60,28 @@ static int parse_int(const char *s, bool is_signed, int64_t *v)
 	return 0;
 }
 
+static bool choice_ok(const char *const *choices, const char *s)
+{
+	for (; *choices; choices++) {
+		if (!strcmp(*choices, s))
+			return true;
+	}
+	return false;
+}
+
+static enum api_code choice_fail(const char *const *choices, const char *path,
+				 struct api_error *e)
+{
+	char list[160] = "";
+	size_t n = 0;
+
+	for (size_t i = 0; choices[i] && n < sizeof(list); i++)
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", i ? ", " : "",
+				      choices[i]);
+	return api_fail(e, API_INVALID_PARAMETER_VALUE, "The value of `%s` must be one of %s.",
+			path, list);
+}
+
 static enum api_code check_struct(const struct api_field *fields, const json_t *in,
 				  char *path, size_t plen, bool top, json_t **outp,
 				  struct api_error *e);
@@ -101,6 +123,8 @@ static enum api_code check_one(const struct api_field *f, const json_t *v, char 
 		if (f->max && (int64_t)len > f->max)
 			return api_fail(e, API_INVALID_PARAMETER_VALUE, "The value of `%s` must be "
 					"at most %" PRId64 " bytes long.", path, f->max);
+		if (f->choices && !choice_ok(f->choices, json_string_value(v)))
+			return choice_fail(f->choices, path, e);
 		*outp = json_deep_copy(v);
 		break;
 	}

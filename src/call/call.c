@@ -52,7 +52,8 @@ struct call {
 	enum sip_transp tp;           /* of the INVITE (the current attempt's), for the record */
 	unsigned ring_s;
 	char caller[CALL_NUMBER_MAX + 1];
-	char uui_hdr[2 * CALL_UUI_MAX + 64];
+	char uui[CALL_UUI_MAX + 1];     /* the session's UUI, "" = none */
+	char uui_hdr[2 * CALL_UUI_MAX + 64]; /* as the current attempt sends it */
 	/* the outcome of the attempt that failed, the call's if no other attempt starts */
 	enum call_cause fail_cause;
 	uint16_t fail_code;
@@ -726,6 +727,35 @@ static void trying_timeout(void *arg)
 	call_end(c, CALL_CAUSE_TRANSPORT, 0, CALL_SIDE_SYSTEM, reason);
 }
 
+/* The User-to-User header of the next INVITE, as the trunk takes the UUI (tc NULL: a
+ * direct destination, sent whole): hex, so twice the bytes. */
+static int uui_header(struct call *c, const struct call_trunk_conf *tc)
+{
+	char hex[2 * CALL_UUI_MAX + 1], part[CALL_UUI_MAX + 1];
+	int err;
+
+	c->uui_hdr[0] = '\0';
+	if (!c->uui[0] || (tc && tc->uui == CALL_UUI_DROP))
+		return 0;
+	str_ncpy(part, c->uui, tc && tc->uui == CALL_UUI_TRUNCATE ? tc->uui_max + 1 :
+		 sizeof(part));
+	err = call_uui_hex(part, hex, sizeof(hex));
+	if (err)
+		return err;
+	re_snprintf(c->uui_hdr, sizeof(c->uui_hdr), "User-to-User: %s;encoding=hex\r\n", hex);
+	return 0;
+}
+
+/* An upper estimate of the INVITE's size: what varies (URIs, Contact, headers, SDP) plus
+ * what libre adds around it (request line, Via, Call-ID, CSeq, Max-Forwards, User-Agent,
+ * Allow, Supported, Content-Type and -Length). */
+static size_t invite_size(const struct mbuf *offer, const char *to, const char *pai,
+			  const char *contact, const char *thdrs, const char *uui_hdr)
+{
+	return 2 * strlen(to) + 2 * strlen(pai) + strlen(contact) + strlen(thdrs) +
+	       strlen(uui_hdr) + (offer ? offer->end : 0) + 450;
+}
+
 /* Sends the INVITE of the next plan step whose trunk is usable now, as a new session;
  * trunks that went out of use since the plan was made are skipped. ENOENT when no step
  * is left or the call has made its [sip] trunk_attempts. */
@@ -754,9 +784,18 @@ static int trunk_invite(struct call *c)
 			err = ENOENT;
 			continue;
 		}
+		if (c->uui[0] && t->tc->uui == CALL_UUI_REFUSE) {
+			log_info("call", "%s: trunk %s skipped: it takes no UUI (uui = refuse)",
+				 c->sid, t->tc->name);
+			err = ENOENT;
+			continue;
+		}
 		/* The last moment before the numbers reach the wire: check them once more. */
 		if (!call_number_ok(st->number) || !call_number_ok(c->caller))
 			return EINVAL;
+		err = uui_header(c, t->tc);
+		if (err)
+			return err;
 		mem_deref(c->nat);
 		c->nat = mem_ref(t);
 		c->early_tag[0] = '\0';
@@ -764,28 +803,38 @@ static int trunk_invite(struct call *c)
 		err = sdp_init(c, t);
 		if (err)
 			return err;
-		contact_out(c, t->tc->transport == CALL_TLS ? SIP_TRANSP_TLS :
-			    t->tc->transport == CALL_TCP ? SIP_TRANSP_TCP : SIP_TRANSP_UDP,
-			    contact, sizeof(contact));
+		c->tp = t->tc->transport == CALL_TLS ? SIP_TRANSP_TLS :
+			t->tc->transport == CALL_TCP ? SIP_TRANSP_TCP : SIP_TRANSP_UDP;
+		contact_out(c, c->tp, contact, sizeof(contact));
 		err = call_sdp_encode(&c->sdp, true, &offer);
 		if (err)
 			return err;
 		c->trunk = t;
-		c->tp = t->tc->transport == CALL_TLS ? SIP_TRANSP_TLS :
-			t->tc->transport == CALL_TCP ? SIP_TRANSP_TCP : SIP_TRANSP_UDP;
 		c->attempts++;
 		re_snprintf(to_uri, sizeof(to_uri), "sip:%s@%s%s%s", st->number, t->hostport,
 			    t->tparam, uparam);
 		re_snprintf(pai_uri, sizeof(pai_uri), "sip:%s@%s%s", c->caller,
 			    t->tc->from_domain, uparam);
+		call_timer_invite_hdrs(&ua->cc, c->min_se_asked, call_rel100_tag(rel), thdrs,
+				       sizeof(thdrs));
+		/* RFC 3261 §18.1.1: a request within 200 bytes of the path MTU (1500) goes over
+		 * TCP, when the carrier takes TCP too (a proxy route keeps its own transport). */
+		if (c->tp == SIP_TRANSP_UDP && t->tc->tcp_for_large && !t->tc->proxy[0] &&
+		    invite_size(offer, to_uri, pai_uri, contact, thdrs, c->uui_hdr) >
+		    CALL_UDP_REQUEST_MAX) {
+			c->tp = SIP_TRANSP_TCP;
+			contact_out(c, c->tp, contact, sizeof(contact));
+			re_snprintf(to_uri, sizeof(to_uri), "sip:%s@%s;transport=tcp%s",
+				    st->number, t->hostport, uparam);
+			log_info("call", "%s: the INVITE to trunk %s is over %u bytes: sent over "
+				 "TCP", c->sid, t->tc->name, CALL_UDP_REQUEST_MAX);
+		}
 		/* RFC 3325: a withheld caller is anonymous in From, its number only in the
 		 * P-Asserted-Identity the trusted carrier needs for billing and emergency. */
 		if (t->tc->anonymous)
 			str_ncpy(from_uri, "sip:anonymous@anonymous.invalid", sizeof(from_uri));
 		else
 			str_ncpy(from_uri, pai_uri, sizeof(from_uri));
-		call_timer_invite_hdrs(&ua->cc, c->min_se_asked, call_rel100_tag(rel), thdrs,
-				       sizeof(thdrs));
 		call_cancel_reset(&c->cancel);
 		ua->inviting = c; /* its INVITE may leave inside sipsess_connect */
 		err = sipsess_connect(&c->sess, ua->sock, to_uri,
@@ -809,7 +858,7 @@ static int trunk_invite(struct call *c)
 				log_warn("call", "%s: no memory for its SIP trace", c->sid);
 			call_trunk_take(t, clock_mono_ms());
 			c->holds = true;
-			if (t->tc->trying_timeout_ms)
+			if (t->tc->trying_timeout_ms && c->tp == SIP_TRANSP_UDP)
 				tmr_start(&c->trying_tmr, t->tc->trying_timeout_ms, trying_timeout, c);
 			if (c->attempts == 1)
 				log_info("call", "%s: calling %s as %s via trunk %s (ring %us)", c->sid,
@@ -958,7 +1007,7 @@ bool call_uri_ok(const char *uri)
 int call_originate(struct call **cp, struct call_ua *ua, const struct call_params *p,
 		   call_event_h *eh, void *arg)
 {
-	char to_uri[400], from_uri[400], uui_hex[2 * CALL_UUI_MAX + 1], thdrs[200], contact[128];
+	char to_uri[400], from_uri[400], thdrs[200], contact[128];
 	struct call_plan plan;
 	struct mbuf *offer = NULL;
 	struct call *c = NULL;
@@ -985,11 +1034,8 @@ int call_originate(struct call **cp, struct call_ua *ua, const struct call_param
 			return err;
 		}
 	}
-	if (p->uui && p->uui[0]) {
-		err = call_uui_hex(p->uui, uui_hex, sizeof(uui_hex));
-		if (err)
-			return err;
-	}
+	if (p->uui && strlen(p->uui) > CALL_UUI_MAX)
+		return EINVAL;
 	err = call_alloc(&c, ua, false);
 	if (err)
 		return err;
@@ -998,9 +1044,7 @@ int call_originate(struct call **cp, struct call_ua *ua, const struct call_param
 	str_ncpy(c->sid, p->session_id && p->session_id[0] ? p->session_id : "call",
 		 sizeof(c->sid));
 	str_ncpy(c->caller, p->caller, sizeof(c->caller));
-	if (p->uui && p->uui[0])
-		re_snprintf(c->uui_hdr, sizeof(c->uui_hdr), "User-to-User: %s;encoding=hex\r\n",
-			    uui_hex);
+	str_ncpy(c->uui, p->uui ? p->uui : "", sizeof(c->uui));
 	c->ring_s = p->max_ring_s ? p->max_ring_s : ua->cc.ring_timeout;
 	if (c->ring_s > ua->cc.ring_timeout_max)
 		c->ring_s = ua->cc.ring_timeout_max;
@@ -1010,7 +1054,8 @@ int call_originate(struct call **cp, struct call_ua *ua, const struct call_param
 
 	if (p->uri) {
 		/* A direct destination (a skill group's SIP phone): no trunk, no credentials. */
-		err = call_sdp_encode(&c->sdp, true, &offer);
+		err = uui_header(c, NULL);
+		err = err ? err : call_sdp_encode(&c->sdp, true, &offer);
 		if (err)
 			goto out;
 		str_ncpy(to_uri, p->uri, sizeof(to_uri));

@@ -24,7 +24,7 @@ struct call;
 /* ---- configuration --------------------------------------------------------------- */
 
 enum { CALL_NUMBER_MAX = 32, CALL_RULES_MAX = 16, CALL_TRUNKS_MAX = 16,
-       CALL_LISTEN_MAX = 4, CALL_UUI_MAX = 256, CALL_WEIGHT_MAX = 1000,
+       CALL_LISTEN_MAX = 4, CALL_UUI_MAX = 1024, CALL_UDP_REQUEST_MAX = 1300, CALL_WEIGHT_MAX = 1000,
        CALL_RETRY_AFTER_MAX = 3600 /* seconds a 503's Retry-After may keep a trunk out */,
        CALL_CPS_MAX = 1000 /* a trunk's calls per second, the most that can be configured */ };
 
@@ -73,6 +73,13 @@ int call_acl_parse(const char *list, struct call_acl *acl, char *why, size_t why
  * this says. */
 enum call_rel100 { CALL_REL100_SUPPORTED = 0, CALL_REL100_REQUIRED, CALL_REL100_OFF };
 
+enum call_uui {
+	CALL_UUI_CARRY,     /* sent whole */
+	CALL_UUI_TRUNCATE,  /* its first uui_max bytes */
+	CALL_UUI_DROP,      /* not sent; the call goes on */
+	CALL_UUI_REFUSE,    /* a call with a UUI does not use this trunk */
+};
+
 struct call_trunk_conf {
 	char name[64];
 	char host[256];                 /* IP address or DNS name */
@@ -112,6 +119,12 @@ struct call_trunk_conf {
 	char tls_ca_file[256];          /* CAs it must chain to; "" = [sip] tls_ca_file */
 	char tls_server_name[256];      /* name (or IP) the certificate must carry; SNI */
 	enum call_srtp srtp;            /* [trunk] srtp */
+	/* [trunk] uui: what this carrier takes of a session's UUI (User-to-User, hex) */
+	enum call_uui uui;
+	unsigned uui_max;               /* CALL_UUI_TRUNCATE: bytes kept, 1..CALL_UUI_MAX */
+	/* [trunk] tcp_for_large: a UDP trunk whose carrier also takes TCP on the same host
+	 * and port; an INVITE too large for UDP (RFC 3261 §18.1.1) goes over TCP */
+	bool tcp_for_large;
 };
 
 struct call_listen {
@@ -346,6 +359,10 @@ int call_route_ready(struct call_ua *ua, const char *callee, uint64_t *wait_ms);
 /* Some trunk that is not known to be down has a rule for callee. Safe on any thread: the
  * API threads ask it before they accept a call. */
 bool call_route_ok(const struct call_ua *ua, const char *callee);
+/* Whether a call to callee with a UUI can be sent: some trunk that carries the number,
+ * up or down, takes a UUI (its `uui` is not refuse); true when no trunk carries it (that
+ * is call_route_ok's answer). Thread-safe like call_route_ok. */
+bool call_route_uui_ok(const struct call_ua *ua, const char *callee);
 
 struct call_params {
 	const char *session_id;     /* for logs */

@@ -239,6 +239,46 @@ static int sip_tls_read(const struct conf_section *sip, struct call_conf *cc,
 	return cc->tls_listen ? call_tls_check(cc, sip, err) : 0;
 }
 
+static bool listens_tcp(const struct call_conf *cc)
+{
+	for (unsigned i = 0; i < cc->nlisten; i++) {
+		if (cc->listen[i].tcp)
+			return true;
+	}
+	return false;
+}
+
+/* uui = carry | truncate:N | drop | refuse (docs/sip.md, User-to-User). */
+static int trunk_uui_read(const struct conf_section *sec, struct call_trunk_conf *tc,
+			  struct conf_err *err)
+{
+	const char *v;
+	char *end;
+	unsigned long n;
+	int rc = conf_str(sec, "uui", "carry", &v, err);
+
+	if (rc)
+		return rc;
+	if (!strcmp(v, "carry"))
+		tc->uui = CALL_UUI_CARRY;
+	else if (!strcmp(v, "drop"))
+		tc->uui = CALL_UUI_DROP;
+	else if (!strcmp(v, "refuse"))
+		tc->uui = CALL_UUI_REFUSE;
+	else if (!strncmp(v, "truncate:", 9) && v[9] >= '0' && v[9] <= '9' &&
+		 (n = strtoul(v + 9, &end, 10)) >= 1 && n <= CALL_UUI_MAX && !*end) {
+		tc->uui = CALL_UUI_TRUNCATE;
+		tc->uui_max = (unsigned)n;
+	}
+	else {
+		conf_err_set(err, conf_key_line(sec, "uui"), "[trunk %s] uui must be carry, "
+			     "truncate:N (N 1-%d bytes), drop or refuse, not '%s'", tc->name,
+			     CALL_UUI_MAX, v);
+		return EINVAL;
+	}
+	return 0;
+}
+
 /* position: the trunk's place in the file from 1, its priority unless it names one. */
 static int trunk_read(const struct conf_section *sec, unsigned position,
 		      const struct call_conf *cc, struct call_trunk_conf *tc, struct conf_err *err)
@@ -347,6 +387,20 @@ static int trunk_read(const struct conf_section *sec, unsigned position,
 		conf_err_set(err, conf_key_line(sec, "codecs"), "[trunk %s] codecs: '%s' is not a "
 			     "list of at most 4 of PCMU, PCMA, G722 and opus", tc->name, codecs);
 		return EINVAL;
+	}
+	rc = rc ? rc : trunk_uui_read(sec, tc, err);
+	rc = rc ? rc : conf_bool(sec, "tcp_for_large", false, &tc->tcp_for_large, err);
+	if (!rc && tc->tcp_for_large && tp != 0) {
+		conf_err_set(err, conf_key_line(sec, "tcp_for_large"), "[trunk %s] "
+			     "tcp_for_large is for a UDP trunk (its transport is %s)", tc->name,
+			     transports[tp]);
+		rc = EINVAL;
+	}
+	if (!rc && tc->tcp_for_large && !listens_tcp(cc)) {
+		conf_err_set(err, conf_key_line(sec, "tcp_for_large"), "[trunk %s] "
+			     "tcp_for_large needs cccd to listen on TCP ([sip] listen = tcp ... "
+			     "or without a transport word)", tc->name);
+		rc = EINVAL;
 	}
 	rc = rc ? rc : conf_bool(sec, "user_phone", false, &tc->user_phone, err);
 	rc = rc ? rc : conf_bool(sec, "send_pai", true, &tc->pai, err);

@@ -653,6 +653,24 @@ bool call_route_ok(const struct call_ua *ua, const char *callee)
 	return ok;
 }
 
+bool call_route_uui_ok(const struct call_ua *ua, const char *callee)
+{
+	struct call_ua *mut = (struct call_ua *)ua; /* the lock only */
+	struct call_plan plan;
+	bool ok = true;
+
+	if (!ua)
+		return true;
+	pthread_rwlock_rdlock(&mut->route_lock);
+	if (!call_route_plan(&ua->cc, callee, NULL, NULL, 0, &plan)) {
+		ok = false;
+		for (unsigned i = 0; i < plan.n && !ok; i++)
+			ok = ua->cc.trunks[plan.steps[i].trunk].uui != CALL_UUI_REFUSE;
+	}
+	pthread_rwlock_unlock(&mut->route_lock);
+	return ok;
+}
+
 int call_route_ready(struct call_ua *ua, const char *callee, uint64_t *wait_ms)
 {
 	uint64_t now = clock_mono_ms(), best = UINT64_MAX;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <curl/curl.h>
 #include <jansson.h>
 #include <re_types.h>
@@ -280,6 +281,28 @@ out:
 	return err;
 }
 
+/* The response on stdout (indented on a terminal, as received otherwise); an error's code
+ * and message on stderr too. Returns the exit status: 1 for an error or no JSON. */
+static int response_print(const struct mbuf *resp, const json_t *j)
+{
+	const json_t *err = json_object_get(json_object_get(j, "Response"), "Error");
+
+	if (j && isatty(STDOUT_FILENO))
+		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	else
+		fwrite(resp->buf, 1, resp->end, stdout);
+	fputc('\n', stdout);
+	if (!j) {
+		fprintf(stderr, "ccc: the answer is not JSON\n");
+		return 1;
+	}
+	if (!err)
+		return 0;
+	fprintf(stderr, "ccc: %s: %s\n", json_string_value(json_object_get(err, "Code")),
+		json_string_value(json_object_get(err, "Message")));
+	return 1;
+}
+
 int cli_call(int argc, char **argv)
 {
 	struct call_opts *o;
@@ -333,10 +356,8 @@ int cli_call(int argc, char **argv)
 		fprintf(stderr, "ccc call: %s: %s\n", url_s, errbuf);
 		goto out;
 	}
-	fwrite(resp->buf, 1, resp->end, stdout);
-	fputc('\n', stdout);
 	j = json_loadb((const char *)resp->buf, resp->end, 0, NULL);
-	rc = json_object_get(json_object_get(j, "Response"), "Error") || !j ? 1 : 0;
+	rc = response_print(resp, j);
 out:
 	json_decref(j);
 	curl_slist_free_all(hdrs);

@@ -18,6 +18,8 @@ int cli_admin(int argc, char **argv);
 struct store_conf;
 int cli_admin_backup(const struct store_conf *sc, int argc, char **argv);
 int cli_call(int argc, char **argv);
+/* ccc ACTION --Param value ... (tccli's form); argv[0] is the action. */
+int cli_action(int argc, char **argv);
 int cli_push(int argc, char **argv);
 int cli_ivr(int argc, char **argv);
 

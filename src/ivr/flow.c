@@ -635,42 +635,12 @@ static void parse_setvar(struct parser *p, struct node *n, json_t *pa)
 	}
 }
 
-static int parse_clock(const char *s, bool end_ok_24)
+/* A day of a window: a name or range ("mon", "Mon-Fri") or an ISO number 1-7 (hours.h). */
+static int parse_day(json_t *v, uint8_t *bits)
 {
-	int h, m, sec = 0, used = 0;
-
-	if (sscanf(s, "%2d:%2d%n", &h, &m, &used) != 2)
-		return -1;
-	if (s[used] == ':') {
-		int u2 = 0;
-		if (sscanf(s + used, ":%2d%n", &sec, &u2) != 1)
-			return -1;
-		used += u2;
-	}
-	if (s[used] || used < 5 || m < 0 || m > 59 || sec < 0 || sec > 59 || h < 0)
-		return -1;
-	if (h == 24 && end_ok_24 && m == 0 && sec == 0)
-		return 86400;
-	if (h > 23)
-		return -1;
-	return h * 3600 + m * 60 + sec;
-}
-
-static int parse_day(json_t *v)
-{
-	static const char *const names[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
-
-	if (json_is_integer(v)) {
-		json_int_t i = json_integer_value(v);   /* ISO: 1 Monday … 7 Sunday */
-		return i >= 1 && i <= 7 ? (int)(i % 7) : -1;
-	}
-	if (!json_is_string(v))
-		return -1;
-	for (int i = 0; i < 7; i++) {
-		if (!strcasecmp(json_string_value(v), names[i]))
-			return i;
-	}
-	return -1;
+	if (json_is_integer(v))
+		return hours_day_iso(json_integer_value(v), bits);
+	return json_is_string(v) ? hours_days_parse(json_string_value(v), bits) : EINVAL;
 }
 
 static void parse_hours(struct parser *p, struct node *n, json_t *pa)
@@ -711,6 +681,7 @@ static void parse_hours(struct parser *p, struct node *n, json_t *pa)
 		const char *s, *e;
 		size_t j;
 		bool ok = true;
+		int bad_start, bad_end;
 
 		snprintf(f, sizeof(f), "params.windows.%zu", i);
 		if (!json_is_object(v)) {
@@ -726,32 +697,30 @@ static void parse_hours(struct parser *p, struct node *n, json_t *pa)
 			ok = false;
 		}
 		else json_array_foreach(days, j, d) {
-			int day = parse_day(d);
-			if (day < 0) {
+			if (parse_day(d, &hw->days)) {
 				snprintf(f, sizeof(f), "params.windows.%zu.days.%zu", i, j);
-				ERR(p, f, "not a day (\"mon\".. \"sun\" or 1-7)");
+				ERR(p, f, "not a day (\"mon\".. \"sun\", a range \"mon-fri\" or "
+				    "1-7)");
 				ok = false;
-				continue;
 			}
-			hw->days |= (uint8_t)(1u << day);
 		}
 		s = get_str(p, v, prefix, "start", true, 8);
 		e = get_str(p, v, prefix, "end", true, 8);
 		if (!s || !e)
 			continue;
-		hw->start_s = parse_clock(s, false);
-		hw->end_s = parse_clock(e, true);
-		if (hw->start_s < 0) {
+		bad_start = hours_time_parse(s, false, &hw->start);
+		bad_end = hours_time_parse(e, true, &hw->end);
+		if (bad_start) {
 			snprintf(f, sizeof(f), "params.windows.%zu.start", i);
 			ERR(p, f, "'%s' is not a time HH:MM or HH:MM:SS", s);
 			ok = false;
 		}
-		if (hw->end_s < 0) {
+		if (bad_end) {
 			snprintf(f, sizeof(f), "params.windows.%zu.end", i);
 			ERR(p, f, "'%s' is not a time HH:MM or HH:MM:SS (24:00 allowed)", e);
 			ok = false;
 		}
-		if (hw->start_s >= 0 && hw->end_s >= 0 && hw->start_s >= hw->end_s) {
+		if (!bad_start && !bad_end && hw->start >= hw->end) {
 			snprintf(f, sizeof(f), "params.windows.%zu.end", i);
 			ERR(p, f, "end %s is not after start %s (split a window that crosses "
 			    "midnight in two)", e, s);
@@ -773,20 +742,16 @@ static void parse_hours(struct parser *p, struct node *n, json_t *pa)
 		return;
 	}
 	json_array_foreach(h, i, v) {
-		static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-		struct hours_date *hd = &n->holidays[n->n_holidays];
-		int used = 0;
 		const char *s = json_string_value(v);
 
 		snprintf(f, sizeof(f), "params.holidays.%zu", i);
-		if (!s || sscanf(s, "%4d-%2d-%2d%n", &hd->year, &hd->mon, &hd->mday, &used) != 3 ||
-		    used != 10 || s[used] || hd->year < 1970 || hd->mon < 1 || hd->mon > 12 ||
-		    hd->mday < 1 || hd->mday > mdays[hd->mon - 1]) {
+		if (!s || hours_date_parse(s, &n->holidays[n->n_holidays])) {
 			ERR(p, f, "not a date YYYY-MM-DD");
 			continue;
 		}
 		n->n_holidays++;
 	}
+	hours_dates_sort(n->holidays, n->n_holidays);
 }
 
 static struct http_kv *parse_kv(struct parser *p, json_t *obj, const char *field, size_t *np,

@@ -3,6 +3,7 @@
 #define CCCD_IVR_INT_H
 
 #include <jansson.h>
+#include "hours/hours.h"
 #include "ivr/ivr.h"
 
 struct tz;
@@ -68,15 +69,6 @@ struct menu_key {
 	int edge;
 };
 
-struct hours_window {
-	uint8_t days;            /* bit 0 = Sunday ... bit 6 = Saturday (tm_wday) */
-	int start_s, end_s;      /* seconds since local midnight, start < end */
-};
-
-struct hours_date {
-	int year, mon, mday;
-};
-
 struct http_kv {
 	const char *name;
 	const char *value;       /* a template */
@@ -126,9 +118,9 @@ struct node {
 	size_t n_assigns;
 
 	/* businessHours */
-	struct hours_window windows[16];
+	struct hours_window windows[16]; /* hours.h, as the calling rules' work_time */
 	size_t n_windows;
-	struct hours_date *holidays;   /* mem array */
+	int64_t *holidays;             /* mem array: days since 1970-01-01, ascending */
 	size_t n_holidays;
 	struct tz *tz;                 /* mem */
 
@@ -202,9 +194,6 @@ int tmpl_render(char **outp, const char *t, tmpl_lookup_h *lookup, void *arg);
 
 /* The system variables (template.c). */
 bool sysvar_is(const char *name, size_t len);
-
-/* Business hours (hours.c). */
-bool hours_open(const struct node *n, int64_t unix_s);
 
 /* Conditions (cond.c). */
 bool cond_eval(enum cond_op op, const char *lhs, const char *rhs);

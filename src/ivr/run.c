@@ -1202,7 +1202,11 @@ static void goto_node(struct ivr_run *run, int idx)
 			path(run, res);
 			continue;
 		case NODE_HOURS: {
-			bool open = hours_open(n, clock_unix_s());
+			/* An instant the zone cannot place is closed: an out-of-hours branch is
+			 * the safe answer, not a caller sent to an empty office. */
+			bool open = hours_at(n->tz, n->windows, n->n_windows, n->holidays,
+					     n->n_holidays, clock_unix_s(), NULL) == HOURS_OPEN;
+
 			path(run, open ? "open" : "closed");
 			idx = edge_to(n, open ? EDGE_OPEN : EDGE_CLOSED, 0);
 			continue;

@@ -123,55 +123,28 @@ enum policy_result policy_check_blind_area(const struct policy_rules *r,
 	return verdict(v, POLICY_OK, "ok");
 }
 
-static bool is_holiday(const struct policy_rules *r, int64_t day)
-{
-	size_t lo = 0, hi = r->n_holidays;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (r->holidays[mid] == day)
-			return true;
-		if (r->holidays[mid] < day)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return false;
-}
-
 enum policy_result policy_check_work_time(const struct policy_rules *r,
 					  enum policy_class cls, int64_t now,
 					  struct policy_verdict *v)
 {
 	static const char *const wday[7] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+	enum hours_state hs;
 	struct tm tm;
-	uint32_t sec;
-	unsigned bit;
-	int64_t day;
 	char when[48];
 
 	if (!r->cls[cls].work_time)
 		return verdict(v, POLICY_OK, "ok");
-	if (tz_local(r->zone, now, &tm) != 0)
+	hs = hours_at(r->zone, r->windows, r->n_windows, r->holidays, r->n_holidays, now, &tm);
+	if (hs == HOURS_OPEN)
+		return verdict(v, POLICY_OK, "ok");
+	if (hs == HOURS_NO_TIME)
 		return verdict(v, POLICY_NOT_WORK_TIME, "the time %lld cannot be placed in %s",
 			       (long long)now, tz_name(r->zone));
-
 	snprintf(when, sizeof(when), "%s %04d-%02d-%02d %02d:%02d:%02d", wday[tm.tm_wday],
 		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-	day = (now + tm.tm_gmtoff) / 86400 - ((now + tm.tm_gmtoff) % 86400 < 0);
-	if (is_holiday(r, day))
+	if (hs == HOURS_HOLIDAY)
 		return verdict(v, POLICY_NOT_WORK_TIME, "%s (%s) is a holiday in work_time.holidays",
 			       when, tz_name(r->zone));
-
-	sec = (uint32_t)(tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec);
-	bit = 1u << ((tm.tm_wday + 6) % 7);  /* bit 0 = Monday */
-	for (size_t i = 0; i < r->n_windows; i++) {
-		const struct policy_window *w = &r->windows[i];
-
-		if ((w->days & bit) && sec >= w->start && sec < w->end)
-			return verdict(v, POLICY_OK, "ok");
-	}
 	return verdict(v, POLICY_NOT_WORK_TIME, "%s (%s) is outside work_time.windows", when,
 		       tz_name(r->zone));
 }

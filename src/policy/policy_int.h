@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "hours/hours.h"
 #include "policy/policy.h"
 
 /* Writes the reason of a refusal into why (when given) and returns EINVAL. */
@@ -75,10 +76,6 @@ struct policy_limits {
 
 /* One calling window: days as bits (bit 0 Monday ... bit 6 Sunday), seconds of the day,
  * start inclusive, end exclusive (end may be 86400). */
-struct policy_window {
-	uint8_t days;
-	uint32_t start, end;
-};
 
 /* Where transfers and numbers built from caller input may go (dest.c): numbers matching
  * `allow` always; otherwise domestic (the rule set's default_cc) numbers that are not
@@ -103,7 +100,7 @@ struct policy_rules {
 	char default_cc[4];
 	struct policy_limits cls[POLICY_N_CLASSES];
 	struct tz *zone;
-	struct policy_window *windows;
+	struct hours_window *windows;  /* work_time (hours.h) */
 	size_t n_windows;
 	int64_t *holidays;  /* local dates as days since 1970-01-01, ascending */
 	size_t n_holidays;

@@ -28,7 +28,6 @@ enum {
 	RULES_ZONE_MAX = 64,
 };
 
-static const char *const day_names[7] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
 
 /* Parse state: the JSON path of the value being read, for error messages. */
 struct pctx {
@@ -195,65 +194,7 @@ static int get_array(struct pctx *c, json_t *o, const char *key, size_t max, jso
 	return 0;
 }
 
-/* "HH:MM" or "HH:MM:SS"; "24:00[:00]" only where allow24 (a window's end). */
-static int parse_hms(const char *s, bool allow24, uint32_t *secp)
-{
-	unsigned h, m, sec = 0;
-	size_t len = strlen(s);
-
-	if (len != 5 && len != 8)
-		return EINVAL;
-	for (size_t i = 0; i < len; i++) {
-		bool colon = i == 2 || i == 5;
-
-		if (colon ? s[i] != ':' : (s[i] < '0' || s[i] > '9'))
-			return EINVAL;
-	}
-	h = (unsigned)(s[0] - '0') * 10 + (unsigned)(s[1] - '0');
-	m = (unsigned)(s[3] - '0') * 10 + (unsigned)(s[4] - '0');
-	if (len == 8)
-		sec = (unsigned)(s[6] - '0') * 10 + (unsigned)(s[7] - '0');
-	if (m > 59 || sec > 59 || h > 24 || (h == 24 && (!allow24 || m || sec)))
-		return EINVAL;
-	*secp = h * 3600 + m * 60 + sec;
-	return 0;
-}
-
-static int day_index(const char *s, size_t len)
-{
-	for (int i = 0; i < 7; i++) {
-		if (len == 3 && strncasecmp(s, day_names[i], 3) == 0)
-			return i;
-	}
-	return -1;
-}
-
-/* "Mon" or a range "Mon-Fri" (wrapping "Sat-Mon" allowed) into day bits. */
-static int parse_days(const char *s, uint8_t *bitsp)
-{
-	const char *dash = strchr(s, '-');
-	int a, b;
-
-	if (!dash) {
-		a = day_index(s, strlen(s));
-		if (a < 0)
-			return EINVAL;
-		*bitsp |= (uint8_t)(1u << a);
-		return 0;
-	}
-	a = day_index(s, (size_t)(dash - s));
-	b = day_index(dash + 1, strlen(dash + 1));
-	if (a < 0 || b < 0)
-		return EINVAL;
-	for (int i = a;; i = (i + 1) % 7) {
-		*bitsp |= (uint8_t)(1u << i);
-		if (i == b)
-			break;
-	}
-	return 0;
-}
-
-static int parse_window(struct pctx *c, json_t *o, struct policy_window *w)
+static int parse_window(struct pctx *c, json_t *o, struct hours_window *w)
 {
 	static const char *const keys[] = {"days", "start", "end", NULL};
 	json_t *days, *v;
@@ -278,8 +219,10 @@ static int parse_window(struct pctx *c, json_t *o, struct policy_window *w)
 		json_array_foreach(days, i, v) {
 			size_t base = push_idx(c, i);
 
-			if (!json_is_string(v) || parse_days(json_string_value(v), &w->days))
-				return perr(c, "must be a day Mon..Sun or a range like \"Mon-Fri\"");
+			if (json_is_integer(v) ? hours_day_iso(json_integer_value(v), &w->days) :
+			    !json_is_string(v) || hours_days_parse(json_string_value(v), &w->days))
+				return perr(c, "must be a day Mon..Sun, a range like \"Mon-Fri\" "
+					    "or an ISO day number 1 (Monday)..7");
 			pop(c, base);
 		}
 		pop(c, mark);
@@ -293,7 +236,7 @@ static int parse_window(struct pctx *c, json_t *o, struct policy_window *w)
 		mark = push_key(c, key);
 		if (!v)
 			return perr(c, "missing");
-		if (!json_is_string(v) || parse_hms(json_string_value(v), i == 1, dst)) {
+		if (!json_is_string(v) || hours_time_parse(json_string_value(v), i == 1, dst)) {
 			if (json_is_string(v))
 				return perr(c, "'%.32s' is not HH:MM[:SS]", json_string_value(v));
 			return perr(c, "must be a string HH:MM[:SS]");
@@ -309,41 +252,6 @@ static int parse_window(struct pctx *c, json_t *o, struct policy_window *w)
 			    "write two)", a, b);
 	}
 	return 0;
-}
-
-/* "YYYY-MM-DD", a real date, as days since 1970-01-01. */
-static int parse_date(const char *s, int64_t *daysp)
-{
-	static const unsigned mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	unsigned y = 0, m, d;
-	struct tm tm = {0};
-
-	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-		return EINVAL;
-	for (int i = 0; i < 10; i++) {
-		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-			return EINVAL;
-	}
-	for (int i = 0; i < 4; i++)
-		y = y * 10 + (unsigned)(s[i] - '0');
-	m = (unsigned)(s[5] - '0') * 10 + (unsigned)(s[6] - '0');
-	d = (unsigned)(s[8] - '0') * 10 + (unsigned)(s[9] - '0');
-	if (y < 1970 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
-		return EINVAL;
-	if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-		return EINVAL;
-	tm.tm_year = (int)y - 1900;
-	tm.tm_mon = (int)m - 1;
-	tm.tm_mday = (int)d;
-	*daysp = (int64_t)timegm(&tm) / 86400;
-	return 0;
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return (x > y) - (x < y);
 }
 
 static int parse_work_time(struct pctx *c, json_t *o, struct policy_rules *r,
@@ -403,7 +311,7 @@ static int parse_work_time(struct pctx *c, json_t *o, struct policy_rules *r,
 	json_array_foreach(a, i, v) {
 		size_t base = push_idx(c, i);
 
-		if (!json_is_string(v) || parse_date(json_string_value(v), &r->holidays[i])) {
+		if (!json_is_string(v) || hours_date_parse(json_string_value(v), &r->holidays[i])) {
 			if (json_is_string(v))
 				return perr(c, "'%.32s' is not a date YYYY-MM-DD", json_string_value(v));
 			return perr(c, "must be a date string YYYY-MM-DD");
@@ -411,7 +319,7 @@ static int parse_work_time(struct pctx *c, json_t *o, struct policy_rules *r,
 		pop(c, base);
 	}
 	r->n_holidays = json_array_size(a);
-	qsort(r->holidays, r->n_holidays, sizeof(*r->holidays), cmp_i64);
+	hours_dates_sort(r->holidays, r->n_holidays);
 	pop(c, mark);
 	return 0;
 }
@@ -682,7 +590,7 @@ static int set_default_lists(struct policy_rules *r)
 		r->windows = mem_zalloc(sizeof(*r->windows), NULL);
 		if (!r->windows)
 			return ENOMEM;
-		r->windows[0] = (struct policy_window){.days = 0x7f, .start = 8 * 3600,
+		r->windows[0] = (struct hours_window){.days = 0x7f, .start = 8 * 3600,
 						       .end = 21 * 3600};
 		r->n_windows = 1;
 	}
@@ -819,7 +727,7 @@ static json_t *windows_json(const struct policy_rules *r)
 
 		for (int d = 0; days && d < 7; d++) {
 			if (r->windows[i].days & (1u << d))
-				json_array_append_new(days, json_string(day_names[d]));
+				json_array_append_new(days, json_string(hours_day_name((unsigned)d)));
 		}
 		json_array_append_new(a, json_pack("{s:o, s:o, s:o}", "days", days,
 						   "start", hms_json(r->windows[i].start),

@@ -55,6 +55,17 @@ test("an expired package: LimitExceeded.BasePackageExpired", async () => {
   assert.equal((await create(t, "008613800138000")).err, undefined);
 });
 
+test("a package expiring this very second is expired: now >= expires", async () => {
+  // Early in a second, so the request is answered in the second the package expires.
+  await until(() => Date.now() % 1000 < 300 || null, 2000, 20, "the start of a second");
+  const now = Math.floor(Date.now() / 1000);
+  const t = tenant({}, ["--number", "008601012345678", "--package-expires", String(now)]);
+  const r = await create(t, "008613800138000");
+  assert.equal(r.err, "LimitExceeded.BasePackageExpired", JSON.stringify(r));
+  admin("instance-set", "--sdkappid", String(t.sdkappid), "--package-expires", String(now + 3600));
+  assert.equal((await create(t, "008613800138000")).err, undefined);
+});
+
 test("a blacklisted callee: FailedOperation.CalleeIsBlackUser, normalised", async () => {
   const t = tenant({ blacklist: { enabled: true, entries: ["008613800138000", "+86170*"] } },
     ["--number", "008601012345678"]);
@@ -138,6 +149,25 @@ test("no trunk can carry the number: FailedOperation.CallOutFailed at once", asy
     assert.equal(r.err, "FailedOperation.CallOutFailed");
     const ok = await c.CreateIVRSession({ SdkAppId: 1400002000, Callee: "008613800138000", IVRId: 1 });
     assert.equal(ok.err, undefined);
+    // The trunk check comes last (callout-rules.md §2): the counted and licence checks
+    // still answer for a number no trunk carries, and nothing is counted for it.
+    const full = client(dd.tenant(["--sdkappid", "1400002001", "--ivr", "1:autoOutbound",
+      "--rules", t.file, "--edition", "standard"]), dd.endpoint);
+    assert.equal((await full.CreateIVRSession({ SdkAppId: 1400002001, Callee: "00442071234567",
+      IVRId: 1 })).err, "FailedOperation.PermissionDenied");
+    const none = client(dd.tenant(["--sdkappid", "1400002002", "--ivr", "1:autoOutbound",
+      "--rules", t.file]), dd.endpoint);
+    assert.equal((await none.CreateIVRSession({ SdkAppId: 1400002002, Callee: "00442071234567",
+      IVRId: 1 })).err, "FailedOperation.NoCallOutNumber");
+    const capFile = path.join(dd.dir, "cap.json");
+    fs.writeFileSync(capFile, JSON.stringify({ ...OPEN, caller_freq: { max: 1, window_s: 300 } }));
+    const capped = client(dd.tenant(["--sdkappid", "1400002003", "--ivr", "1:autoOutbound",
+      "--rules", capFile, "--number", "008601012345678"]), dd.endpoint);
+    const mk = (callee) => capped.CreateIVRSession({ SdkAppId: 1400002003, Callee: callee, IVRId: 1 });
+    assert.equal((await mk("00442071234567")).err, "FailedOperation.CallOutFailed");
+    assert.equal((await mk("008613800138000")).err, undefined,
+      "a refusal for no trunk counted nothing against the caller");
+    assert.equal((await mk("00442071234567")).err, "FailedOperation.CallerOverFrequency");
   } finally {
     await dd.stop();
     dd.cleanup();

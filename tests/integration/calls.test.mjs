@@ -191,6 +191,11 @@ test("DescribeTelCdr checks its range and pages", async () => {
     EndTimeStamp: now + 60, PageSize: 100, PageNumber: 0, Phones: ["+8612300000001"] });
   assert.equal(byPhone.TotalCount, 1);
   assert.equal(byPhone.TelCdrList[0].Callee, "008612300000001");
+  // National form, as CreateIVRSession would have read the callee: the same record.
+  const national = await api.DescribeTelCdr({ SdkAppId: SDKAPPID, StartTimeStamp: now - 3600,
+    EndTimeStamp: now + 60, PageSize: 100, PageNumber: 0, Phones: ["123 0000 0001"] });
+  assert.equal(national.TotalCount, 1, JSON.stringify(national));
+  assert.equal(national.TelCdrList[0].SessionId, byPhone.TelCdrList[0].SessionId);
 });
 
 test("kill -9 during a call: after restart the session has an honest final record", async () => {

@@ -240,6 +240,20 @@ static void test_values(void **state)
 }
 
 /* The API's number syntax, policy_number_syntax (one rule, in src/policy/number.c). */
+static void test_choices(void **state)
+{
+	const struct api_field *f = api_action_find("CccdModifyInstance")->fields;
+	json_t *out;
+
+	(void)state;
+	out = valid_ok(f, "{\"SdkAppId\":1,\"Edition\":\"standard\"}");
+	json_decref(out);
+	valid_fails(f, "{\"SdkAppId\":1,\"Edition\":\"gold\"}", API_INVALID_PARAMETER_VALUE,
+		    "The value of `Edition` must be one of standard, advanced.");
+	valid_fails(f, "{\"SdkAppId\":1,\"Edition\":\"Standard\"}", API_INVALID_PARAMETER_VALUE,
+		    "one of standard, advanced");
+}
+
 static void test_number_syntax(void **state)
 {
 	char out[33];
@@ -276,6 +290,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_missing),
+		cmocka_unit_test(test_choices),
 		cmocka_unit_test(test_unknown),
 		cmocka_unit_test(test_types),
 		cmocka_unit_test(test_bool_uint),

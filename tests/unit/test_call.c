@@ -268,6 +268,36 @@ static void test_conf_trunk_codecs(void **state)
 	assert_int_equal(cc.trunks[1].ncodecs, 0); /* [media] codecs */
 }
 
+static void test_conf_trunk_uui(void **state)
+{
+	struct call_conf cc;
+	struct conf_err err = {0};
+
+	(void)state;
+	assert_int_equal(read_conf("[trunk a]\nhost = 1.2.3.1\nroute = *\n"
+				   "[trunk b]\nhost = 1.2.3.2\nroute = *\nuui = truncate:128\n"
+				   "tcp_for_large = yes\n"
+				   "[trunk c]\nhost = 1.2.3.3\nroute = *\nuui = drop\n"
+				   "[trunk d]\nhost = 1.2.3.4\nroute = *\nuui = refuse\n", &cc,
+				   &err), 0);
+	assert_int_equal(cc.trunks[0].uui, CALL_UUI_CARRY);
+	assert_false(cc.trunks[0].tcp_for_large);
+	assert_int_equal(cc.trunks[1].uui, CALL_UUI_TRUNCATE);
+	assert_int_equal(cc.trunks[1].uui_max, 128);
+	assert_true(cc.trunks[1].tcp_for_large);
+	assert_int_equal(cc.trunks[2].uui, CALL_UUI_DROP);
+	assert_int_equal(cc.trunks[3].uui, CALL_UUI_REFUSE);
+	conf_fails("[trunk a]\nhost = 1.2.3.4\nroute = *\nuui = truncate:0\n", 4, "uui must be");
+	conf_fails("[trunk a]\nhost = 1.2.3.4\nroute = *\nuui = truncate:1025\n", 4,
+		   "truncate:N (N 1-1024 bytes)");
+	conf_fails("[trunk a]\nhost = 1.2.3.4\nroute = *\nuui = truncate:12x\n", 4, "uui must be");
+	conf_fails("[trunk a]\nhost = 1.2.3.4\nroute = *\nuui = strip\n", 4, "not 'strip'");
+	conf_fails("[trunk a]\nhost = 1.2.3.4\nroute = *\ntransport = tcp\ntcp_for_large = yes\n",
+		   5, "tcp_for_large is for a UDP trunk");
+	conf_fails("[sip]\nlisten = udp 127.0.0.1:5060\n[trunk a]\nhost = 1.2.3.4\nroute = *\n"
+		   "tcp_for_large = yes\n", 6, "needs cccd to listen on TCP");
+}
+
 static void test_conf_errors(void **state)
 {
 	(void)state;
@@ -1104,6 +1134,7 @@ int main(void)
 		cmocka_unit_test(test_sdp_srtp),
 		cmocka_unit_test(test_conf_tls_srtp),
 		cmocka_unit_test(test_conf_trunk_codecs),
+		cmocka_unit_test(test_conf_trunk_uui),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -348,6 +348,10 @@ static void test_business_hours(void **state)
 	load_ok(HFLOW("{'timeZone':'Asia/Shanghai','windows':[{'days':['mon','tue',3,4,5],"
 		      "'start':'09:00','end':'18:00'},{'days':['sat'],'start':'10:00:00','end':"
 		      "'24:00'}],'holidays':['2025-10-01','2024-02-29']}"));
+	/* The calling rules' syntax is the flows' too (src/hours): ranges, any case. */
+	load_ok(HFLOW("{'windows':[{'days':['Mon-Fri','sat-sun'],'start':'09:00','end':'18:00'}]}"));
+	fails(HFLOW("{'windows':[{'days':['mon'],'start':'09:00','end':'10:00'}],"
+		    "'holidays':['2025-02-29']}"), "h", "params.holidays.0", "not a date");
 	fails(HFLOW("{'windows':[{'days':['mon'],'start':'18:00','end':'09:00'}]}"), "h",
 	      "params.windows.0.end", "is not after start");
 	fails(HFLOW("{'windows':[{'days':['funday'],'start':'09:00','end':'10:00'}]}"), "h",

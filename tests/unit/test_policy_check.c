@@ -175,6 +175,12 @@ static void test_work_time_days_and_holidays(void **state)
 	assert_int_equal(work(r, POLICY_PLATFORM, bj(2026, 10, 5, 12, 0, 0)), POLICY_OK);
 	assert_int_equal(work(r, POLICY_PLATFORM, bj(2026, 9, 30, 12, 0, 0)), POLICY_OK);
 	mem_deref(r);
+	/* The flows' ISO day numbers mean the same days here (src/hours): 6 is Saturday. */
+	r = rules("{\"work_time\": {\"windows\": ["
+		  "{\"days\": [6], \"start\": \"10:00\", \"end\": \"12:00\"}]}}");
+	assert_int_equal(work(r, POLICY_PLATFORM, bj(2026, 3, 7, 10, 0, 0)), POLICY_OK);
+	assert_int_equal(work(r, POLICY_PLATFORM, bj(2026, 3, 8, 10, 0, 0)), POLICY_NOT_WORK_TIME);
+	mem_deref(r);
 
 	/* A wrapping range, and a holiday starting at local (not UTC) midnight. */
 	r = rules("{\"work_time\": {\"windows\": [{\"days\": [\"Sat-Mon\"], \"start\": \"00:00\","

@@ -75,6 +75,44 @@ static void test_spec_examples(void **state)
 	ok("17012345678", "008617012345678");
 }
 
+/* Every example of docs/callout-rules.md §3 and docs/api-compatibility.md, as written. */
+static void test_doc_examples(void **state)
+{
+	(void)state;
+	ok("+8613012345678", "008613012345678");
+	ok("0086010 8888 6666", "00861088886666");
+	ok("013800138000", "008613800138000");
+	ok("8613800138000", "008613800138000");
+	ok("12345678901", "008612345678901");
+	ok("0400 123 4567", "00864001234567");
+	ok("+44 20 7946 0958", "00442079460958");
+	ok("13800138000", "008613800138000");
+	ok("010 8888 6666", "00861088886666");
+	ok("\t+86 138 0013 8000 ", "008613800138000");
+	bad("10086", "not a number cccd can call");
+	bad("95588", "not a number cccd can call");
+	bad("4001234567", "not a number cccd can call");
+	bad("1234567890", "not a number cccd can call");
+	bad("+999 1234567", "no known country code");
+	bad("abc", "character other than digits");
+	bad("138 0013 8000 ext 1", "character other than digits");
+	bad("008613800138000;x", "character other than digits");
+	bad("13800138000*", "character other than digits");
+	{
+		char out[33], why[160];
+
+		/* 20 digits at most, a '+' counted as the "00" it becomes; 3 at least. */
+		assert_int_equal(policy_number_syntax("+123456789012345678", out, why,
+						      sizeof(why)), 0);
+		assert_string_equal(out, "00123456789012345678");
+		assert_int_equal(policy_number_syntax("+1234567890123456789", out, why,
+						      sizeof(why)), EINVAL);
+		assert_int_equal(policy_number_syntax("00123", out, why, sizeof(why)), 0);
+		assert_int_equal(policy_number_syntax("0012", out, why, sizeof(why)), EINVAL);
+		assert_int_equal(policy_number_syntax("112", out, why, sizeof(why)), 0);
+	}
+}
+
 static void test_other_countries(void **state)
 {
 	(void)state;
@@ -302,6 +340,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_spec_examples),
+		cmocka_unit_test(test_doc_examples),
 		cmocka_unit_test(test_other_countries),
 		cmocka_unit_test(test_rejections),
 		cmocka_unit_test(test_nanp),

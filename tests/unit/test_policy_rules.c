@@ -229,6 +229,9 @@ static void test_parse_errors(void **state)
 	parse_fails("{\"work_time\": {\"windows\": [{\"days\": [\"Mon\", \"Funday\"],"
 		    " \"start\": \"08:00\", \"end\": \"09:00\"}]}}",
 		    "work_time.windows[0].days[1]: must be a day Mon..Sun");
+	parse_fails("{\"work_time\": {\"windows\": [{\"days\": [1, 8],"
+		    " \"start\": \"08:00\", \"end\": \"09:00\"}]}}",
+		    "work_time.windows[0].days[1]: must be a day Mon..Sun");
 	parse_fails("{\"work_time\": {\"windows\": [{\"days\": [\"Mon-Xyz\"],"
 		    " \"start\": \"08:00\", \"end\": \"09:00\"}]}}",
 		    "work_time.windows[0].days[0]: must be a day");
