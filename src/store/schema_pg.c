@@ -222,6 +222,15 @@ static const char *const migrations[] = {
 	 * what older programs use sets `oldest` to its own number, and they refuse it. */
 	"CREATE TABLE schema_compat (oldest BIGINT NOT NULL);"
 	"INSERT INTO schema_compat (oldest) VALUES (0);",
+	/* 16: nodes and ownership (docs/architecture.md §Nodes): each node's row with its
+	 * heartbeat and lease (Unix ms) and, once its lease ran out, who took over its
+	 * sessions; a session's owner is the node that admitted it, or took it over. Rows
+	 * from before this migration have no owner: the first node to start adopts them. */
+	"CREATE TABLE nodes (node_id TEXT PRIMARY KEY, started_ms BIGINT NOT NULL, "
+	"heartbeat_ms BIGINT NOT NULL, lease_until_ms BIGINT NOT NULL, "
+	"state TEXT NOT NULL DEFAULT 'running', taken_by TEXT NOT NULL DEFAULT '');"
+	"ALTER TABLE sessions ADD COLUMN owner_node TEXT NOT NULL DEFAULT '';"
+	"CREATE INDEX sessions_owner_live ON sessions (owner_node) WHERE status <> 3;",
 };
 
 /* The advisory lock's key: any constant the nodes agree on ("cccd" in ASCII). */
