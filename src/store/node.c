@@ -134,7 +134,10 @@ int store_node_stopped(struct store *st, const char *node_id, int64_t now_ms)
 static int row_keep(struct store_session *row, void *arg)
 {
 	struct node_job *j = arg;
-	struct store_session **rows = mem_realloc(j->rows, (j->n_rows + 1) * sizeof(*rows));
+	size_t size = (j->n_rows + 1) * sizeof(*j->rows);
+	/* libre's mem_realloc makes nothing of NULL */
+	struct store_session **rows = j->rows ? mem_realloc(j->rows, size) :
+		mem_zalloc(size, NULL);
 
 	if (!rows)
 		return ENOMEM;
