@@ -637,6 +637,14 @@ void session_work_marked(struct session_mgr *m, const char *id, int result)
 	if (!w)
 		return; /* hung up (and finished) while its mark was written */
 	hash_unlink(&w->mark_he);
+	if (result == ESRCH) {
+		/* Another node took the session over (this one's lease ran out): it is that
+		 * node's to dial and to finish. */
+		log_warn("session", "%s: taken over by another node before its INVITE: not "
+			 "dialled here", id);
+		mem_deref(w);
+		return;
+	}
 	if (result) {
 		log_error("session", "%s: the dialled mark was not written (%s): not dialled",
 			  id, strerror(result));

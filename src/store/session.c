@@ -495,10 +495,23 @@ static int ringing_write(struct store_conn *c, void *arg)
 			"WHERE id = ? AND ring_ts = 0 AND status = 0");
 }
 
+/* Only the session's owner marks it: a node that lost it (another took it over while
+ * this one could not renew its lease) must not dial it too. ESRCH when the row is not
+ * this node's to mark (taken over, or finished meanwhile). */
 static int dialled_write(struct store_conn *c, void *arg)
 {
-	return ts_write(c, arg, "UPDATE sessions SET dialled_ms = ? "
-			"WHERE id = ? AND dialled_ms = 0 AND status <> 3");
+	const struct lifecycle *l = arg;
+	struct db_stmt *s = store_stmt(c, "UPDATE sessions SET dialled_ms = ? WHERE id = ? AND "
+				     "dialled_ms = 0 AND status <> 3 AND owner_node = ?");
+	int err;
+
+	if (!s)
+		return EIO;
+	db_bind_int64(s, 1, l->ts);
+	db_bind_text(s, 2, l->id, -1);
+	db_bind_text(s, 3, c->node_id, -1);
+	err = step_one(s);
+	return err ? err : (db_changes(c->db) ? 0 : ESRCH);
 }
 
 static int answered_write(struct store_conn *c, void *arg)

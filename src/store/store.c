@@ -427,7 +427,7 @@ static void batch_done(struct store *st, struct list *batch)
 
 		list_unlink(&job->le);
 		if (job->async) {
-			if (job->result)
+			if (job->result && !job->notify) /* else its handler tells */
 				log_error("store", "a queued write was refused for good and is "
 					  "dropped (%s): a duplicate or a bug",
 					  strerror(job->result));

@@ -343,7 +343,8 @@ int store_session_get(struct store *st, uint64_t sdkappid, const char *id,
 /* The durable "INVITE sent" mark: the session left the dial queue and its first INVITE
  * leaves once this write has committed — the caller waits for the completion
  * (store_done_handler: the session id, 0 once committed; an errno value when it was
- * refused for good or dropped at stop) and dials only then. While the store is unusable
+ * refused for good or dropped at stop; ESRCH: the session is not this node's any more,
+ * another took it over) and dials only then. While the store is unusable
  * the mark is retried like any queued write, and the session waits. A session marked is
  * never dialled again, whoever resumes it (docs/architecture.md §Nodes). */
 int store_session_dialled(struct store *st, const char *id, int64_t dialled_ms);

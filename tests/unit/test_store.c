@@ -1256,6 +1256,22 @@ static int take_row(struct store_session *s, void *arg)
 	return 0;
 }
 
+struct marks {
+	char id[33];
+	int err;
+	unsigned n;
+};
+
+/* The completion handler: runs on the writer thread, read after a store_sync. */
+static void mark_seen(const char *id, int err, void *arg)
+{
+	struct marks *m = arg;
+
+	snprintf(m->id, sizeof(m->id), "%s", id);
+	m->err = err;
+	m->n++;
+}
+
 struct claimer {
 	struct store *st;
 	const char *node_id;
@@ -1287,6 +1303,7 @@ static void test_nodes_takeover(void **state)
 	struct claimer cl[2] = {{.st = b, .node_id = "node-b"}, {.st = c, .node_id = "node-c"}};
 	struct store_node n;
 	struct taken none = {0};
+	struct marks mk = {0};
 	pthread_t t[2];
 	char taken[64];
 	int w;
@@ -1307,9 +1324,13 @@ static void test_nodes_takeover(void **state)
 	assert_int_equal(store_session_create(a, s1), 0);
 	assert_int_equal(store_session_create(a, s2), 0);
 	assert_int_equal(store_session_create(a, s3), 0);
+	store_done_handler(a, mark_seen, &mk);
 	assert_int_equal(store_session_dialled(a, s1->id, 1600), 0);
 	assert_int_equal(store_session_finish(a, s3->id, 7, &end, NULL, NULL), 0);
 	assert_int_equal(store_sync(a), 0);
+	assert_int_equal(mk.n, 1); /* the mark's completion: committed */
+	assert_string_equal(mk.id, s1->id);
+	assert_int_equal(mk.err, 0);
 
 	/* Nobody's lease has run out at 3000 (node-c's ends at 3000: not before it). */
 	assert_int_equal(store_node_takeover(b, "node-b", 3000, taken, sizeof(taken), take_row,
@@ -1337,6 +1358,17 @@ static void test_nodes_takeover(void **state)
 	assert_int_equal(g->dialled_ms, 1600); /* what the restart rule reads */
 	mem_deref(g);
 
+	/* A node that lost a session may not mark it (so never dials it): ESRCH. */
+	assert_int_equal(store_session_dialled(a, s2->id, 10050), 0);
+	assert_int_equal(store_sync(a), 0);
+	assert_int_equal(mk.n, 2);
+	assert_string_equal(mk.id, s2->id);
+	assert_int_equal(mk.err, ESRCH);
+	store_done_handler(a, NULL, NULL);
+	assert_int_equal(store_session_get(a, 7, s2->id, &g), 0);
+	assert_int_equal(g->dialled_ms, 0);
+	mem_deref(g);
+
 	/* The dead node's lease is not renewed any more; its restart takes nothing back. */
 	assert_int_equal(store_node_heartbeat(a, "node-a", false, 10100, 2000), ESRCH);
 	none.n = 0;
@@ -1355,10 +1387,10 @@ static void test_nodes_takeover(void **state)
 	/* Finishing is idempotent: the dead node's late finish and the new owner's. */
 	end.end_status = 0;
 	assert_int_equal(store_session_finish(cl[w].st, s1->id, 7, &end, NULL, NULL), 0);
+	assert_int_equal(store_sync(cl[w].st), 0);
 	end.end_status = 1;
 	assert_int_equal(store_session_finish(a, s1->id, 7, &end, NULL, NULL), 0);
 	assert_int_equal(store_sync(a), 0);
-	assert_int_equal(store_sync(cl[w].st), 0);
 	assert_int_equal(store_session_get(a, 7, s1->id, &g), 0);
 	assert_int_equal(g->status, STORE_STATUS_FINISHED);
 	assert_int_equal(g->end_status, 0);
