@@ -320,7 +320,10 @@ static int dial_ready(void *item, uint64_t *wait_ms, void *arg)
 	struct session_mgr *m = arg;
 	struct session_wait *sw = item;
 
-	if (m->dial_held) {
+	/* One dialled mark in flight at a time: the room this session would take is only
+	 * taken when its INVITE leaves, after the mark commits, so a second session let out
+	 * meanwhile could find it gone. session_work_marked kicks the queue. */
+	if (m->dial_held || m->marks) {
 		*wait_ms = 0;
 		return EAGAIN;
 	}

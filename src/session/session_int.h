@@ -36,6 +36,7 @@ struct session_mgr {
 	struct list active;            /* struct session_work, owned */
 	struct hash *marking;          /* session id → struct session_work of `active` whose
 					* dialled mark is being written (not owned) */
+	unsigned marks;                /* how many: the dial queue waits while one is */
 	struct dialq *dialq;           /* owned: sessions waiting for a trunk's room */
 	struct hash *waiting;          /* session id → struct session_wait, owned */
 	bool dial_held;                /* stopping: nothing leaves the dial queue */

@@ -10,6 +10,7 @@
 #include "ivr/ivr.h"
 #include "media/media.h"
 #include "records/records.h"
+#include "dialq/dialq.h"
 #include "metrics/metrics.h"
 #include "session/session_int.h"
 
@@ -27,6 +28,16 @@ static void work_destructor(void *arg)
 	mem_deref(w->keys);
 	mem_deref(w->row);
 	json_decref(w->voicemails);
+}
+
+/* The session's mark is no longer awaited: the dial queue may let the next one out. */
+static void mark_settled(struct session_work *w)
+{
+	struct session_mgr *m = w->mgr;
+
+	hash_unlink(&w->mark_he);
+	m->marks--;
+	dialq_kick(m->dialq);
 }
 
 /* The customer's number: what EndpointUser names in the recording pushes. */
@@ -517,6 +528,7 @@ void session_work_hangup(struct session_work *w)
 		return;
 	}
 	/* Its mark is being written: it ends before its INVITE leaves. */
+	mark_settled(w);
 	session_work_close(w->mgr, w->row, 221, "hung up (HangUpCall) before it was placed");
 	mem_deref(w);
 }
@@ -621,7 +633,9 @@ void session_work_start(struct session_mgr *m, struct store_session *row,
 		return;
 	}
 	hash_append(m->marking, hash_joaat_str(row->id), &w->mark_he, w);
+	m->marks++;
 }
+
 
 static bool mark_match(struct le *le, void *arg)
 {
@@ -636,7 +650,7 @@ void session_work_marked(struct session_mgr *m, const char *id, int result)
 
 	if (!w)
 		return; /* hung up (and finished) while its mark was written */
-	hash_unlink(&w->mark_he);
+	mark_settled(w);
 	if (result == ESRCH) {
 		/* Another node took the session over (this one's lease ran out): it is that
 		 * node's to dial and to finish. */
@@ -652,9 +666,9 @@ void session_work_marked(struct session_mgr *m, const char *id, int result)
 		mem_deref(w);
 		return;
 	}
-	/* Other sessions' marks were written meanwhile and their INVITEs may have taken the
-	 * room this one was let out for: it waits in the queue again (marked: a crash from
-	 * here finishes it rather than dialling it twice). */
+	/* A transfer leg may have taken the room this one was let out for meanwhile: it waits
+	 * in the queue again (marked: a crash from here finishes it rather than dialling it
+	 * twice). */
 	if (call_route_ready(m->deps.ua, w->row->callee, &wait_ms) == EAGAIN) {
 		session_requeue(m, w->row, w->flow, w->record_call);
 		mem_deref(w);
