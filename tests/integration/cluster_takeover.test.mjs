@@ -165,3 +165,39 @@ test("kill -9 of a node: another takes its sessions over within lease + 5 s, eac
   assert.equal(a.sql(`SELECT state FROM nodes WHERE node_id = 'node1'`), "running");
   assert.equal(a.sql(`SELECT count(*) FROM sessions WHERE owner_node = 'node1'`), "0");
 });
+
+test("a graceful stop hands the sessions left in its dial queue over at once, not after the lease",
+  { timeout: 120000, skip: STORE !== "postgresql" && "PostgreSQL only (CCCD_STORE=postgresql)" }, async () => {
+  const lease = 6000; // heartbeats every 2 s: a handover at once is well before the lease
+  const p = await peer({ holdMs: 1500 });
+  stops.push(() => p.close());
+  const cl = await startNodes(2, { leaseMs: lease,
+    nodeOpts: (i) => ({ sections: trunk(p.port, i === 0 ? ["max_channels = 1"] : []) }) });
+  stops.push(async () => { for (const d of cl.nodes) await d.close().catch(() => {}); cl.cleanup(); });
+  const [a, b] = cl.nodes;
+  const flowFile = path.join(a.dir, "21.json");
+  fs.writeFileSync(flowFile, FLOW);
+  const creds = a.addTenant(SDK + 1, { ivrs: [`21:autoOutbound:${flowFile}`], numbers: [CALLER] });
+  const apiA = client(creds, a.endpoint), apiB = client(creds, b.endpoint);
+  const ids = [];
+  for (let i = 0; i < 4; i++) {
+    const r = await apiA.CreateIVRSession({ SdkAppId: SDK + 1, Callee: `00861370000000${i}`, IVRId: 21 });
+    assert.equal(r.err, undefined, `${r.err} ${r.message}`);
+    ids.push(r.SessionId);
+  }
+  await until(() => p.invites.length === 1, 10000, 20, "the first call placed");
+  assert.equal(await a.stop(), 0); // its call ends (486 after 1.5 s); three stay queued
+  const stoppedAt = Date.now();
+  assert.equal(a.sql(`SELECT state FROM nodes WHERE node_id = 'node1'`), "stopped");
+  await until(() => p.invites.length === 4, lease + 5000, 20, "node 2 to dial the three");
+  const handover = p.invites[1].at - stoppedAt;
+  console.log(`# graceful handover: node 1 exited -> node 2's first INVITE of its sessions: ${handover} ms (lease ${lease} ms)`);
+  assert.ok(handover < lease / 3 + 1500, `handed over after ${handover} ms`);
+  for (const inv of p.invites.slice(1)) assert.equal(inv.port, b.sipPort);
+  for (const id of ids) {
+    await until(async () => (await apiB.DescribeTelSession({ SdkAppId: SDK + 1, SessionId: id }))
+      .Session?.SessionStatus === "finished", 20000, 200, `${id} to finish`);
+    assert.equal((await cdrOf(apiB, SDK + 1, id)).EndStatus, 206);
+  }
+  assert.equal(new Set(p.invites.map((x) => x.number)).size, 4, "each dialled once");
+});
