@@ -209,6 +209,21 @@ static int takeover_write(struct store_conn *c, void *arg)
 	return step_done(s);
 }
 
+static void bind_claimable(struct db_stmt *q, const void *arg)
+{
+	const struct node_job *j = arg;
+
+	db_bind_int64(q, 1, j->now_ms);
+	db_bind_text(q, 2, j->node_id, -1);
+}
+
+static int row_none(struct db_stmt *q, void *arg)
+{
+	(void)q;
+	(void)arg;
+	return 0;
+}
+
 int store_node_takeover(struct store *st, const char *node_id, int64_t now_ms,
 			char *takenp, size_t taken_size, store_session_h *h, void *arg)
 {
@@ -217,6 +232,12 @@ int store_node_takeover(struct store *st, const char *node_id, int64_t now_ms,
 
 	if (!st || node_id_ok(node_id) || !takenp || !h)
 		return EINVAL;
+	/* A read first: most heartbeats find nobody to take, and cost no write. */
+	err = store_read(st, "SELECT node_id FROM nodes WHERE lease_until_ms < ? AND node_id <> ? "
+			 "AND taken_by = '' AND state IN ('running', 'draining', 'stopped') LIMIT 1",
+			 bind_claimable, &j, row_none, NULL, true);
+	if (err)
+		return err;
 	err = store_write(st, takeover_write, &j);
 	for (size_t i = 0; !err && i < j.n_rows; i++)
 		err = h(j.rows[i], arg);

@@ -487,7 +487,8 @@ int store_node_stopped(struct store *st, const char *node_id, int64_t now_ms);
 /* Takes over one node whose lease ran out before now_ms (running, draining or stopped,
  * and not taken yet), atomically: one claimer wins. The winner's *takenp names the node
  * it took (ENOENT: none to take), and h gets the node's unfinished sessions, now owned
- * by node_id, oldest first, after the takeover committed. */
+ * by node_id, oldest first, after the takeover committed. A read finds whether there is
+ * one first: a heartbeat that finds none writes nothing. */
 int store_node_takeover(struct store *st, const char *node_id, int64_t now_ms,
 			char *takenp, size_t taken_size, store_session_h *h, void *arg);
 /* One node's row; ENOENT if none. */
