@@ -33,7 +33,7 @@ static void node_id_default(char *out, size_t size)
 		host[strcspn(host, ".")] = '\0';
 	if (cluster_node_id_check(host))
 		strcpy(host, "cccd");
-	snprintf(out, size, "%s", host);
+	snprintf(out, size, "%.*s", (int)size - 1, host); /* checked: it fits */
 }
 
 int cluster_conf_read(const struct conf *cf, struct cluster_conf *cc, struct conf_err *err)

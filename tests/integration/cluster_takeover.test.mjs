@@ -85,7 +85,7 @@ test("kill -9 of a node: another takes its sessions over within lease + 5 s, eac
   stops.push(() => receiver.server.close());
   const cl = await startNodes(2, { leaseMs: LEASE_MS,
     nodeOpts: (i) => ({ sections: trunk(p.port, i === 0 ? ["max_channels = 3"] : []) }) });
-  stops.push(async () => { for (const d of cl.nodes) await d.close().catch(() => {}); cl.cleanup(); });
+  stops.push(async () => { try { for (const d of cl.nodes) await d.close(); } finally { cl.cleanup(); } });
   const [a, b] = cl.nodes;
   const flowFile = path.join(a.dir, "21.json");
   fs.writeFileSync(flowFile, FLOW);
@@ -173,7 +173,7 @@ test("a graceful stop hands the sessions left in its dial queue over at once, no
   stops.push(() => p.close());
   const cl = await startNodes(2, { leaseMs: lease,
     nodeOpts: (i) => ({ sections: trunk(p.port, i === 0 ? ["max_channels = 1"] : []) }) });
-  stops.push(async () => { for (const d of cl.nodes) await d.close().catch(() => {}); cl.cleanup(); });
+  stops.push(async () => { try { for (const d of cl.nodes) await d.close(); } finally { cl.cleanup(); } });
   const [a, b] = cl.nodes;
   const flowFile = path.join(a.dir, "21.json");
   fs.writeFileSync(flowFile, FLOW);
