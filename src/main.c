@@ -22,6 +22,7 @@
 #include "records/records.h"
 #include "session/session.h"
 #include "store/store.h"
+#include "cluster/cluster.h"
 #include "tenant/tenant.h"
 
 #define CCCD_VERSION "0.1.0"
@@ -44,6 +45,7 @@ struct cccd {
 	struct media *media;
 	struct call_ua *ua;
 	struct session_mgr *sessions;
+	struct cluster_node *node;
 	struct api *api;
 	struct daemon_reload *reload;
 	struct cccd_conf *cc;          /* what runs (a reload replaces it) */
@@ -163,6 +165,23 @@ static void session_created(struct store_session *s, bool record, void *arg)
 	}
 }
 
+/* On the node's thread: a draining node renews its lease but takes nothing over. */
+static bool node_draining(void *arg)
+{
+	(void)arg;
+	return drain_active();
+}
+
+/* On the node's thread: a session taken over from a dead node. */
+static void node_adopt(struct store_session *s, void *arg)
+{
+	struct cccd *d = arg;
+	int err = session_mgr_resume(d->sessions, s);
+
+	if (err)
+		log_error("main", "%s: taken over but not resumed: %s", s->id, strerror(err));
+}
+
 /* On an API thread: HangUpCall for a live session. */
 static int session_hangup(const char *session_id, uint64_t sdkappid, void *arg)
 {
@@ -235,7 +254,9 @@ static void cccd_stop(struct cccd *d)
 	d->admin = mem_deref(d->admin); /* first: its scrapes read the others */
 	d->reload = mem_deref(d->reload);
 	d->api = mem_deref(d->api);
+	cluster_node_halt(d->node); /* no takeover into a manager that is going */
 	d->sessions = mem_deref(d->sessions);
+	d->node = mem_deref(d->node); /* after the last records: what is left is handed over */
 	d->ua = mem_deref(d->ua);
 	d->media = mem_deref(d->media);
 	d->push = mem_deref(d->push);
@@ -335,6 +356,12 @@ static int cccd_start(struct cccd *d, const struct cccd_conf *cc)
 	}
 	if (cc->records.sip_trace_days)
 		call_ua_trace(d->ua, cc->records.sip_trace_bytes, session_sip_trace, d->store);
+	err = cluster_node_alloc(&d->node, d->store, &cc->cluster);
+	if (err) {
+		log_error("main", "cannot write node %s's row: %s", cc->cluster.node_id,
+			  strerror(err));
+		return err;
+	}
 	{
 		const struct session_deps deps = {d->store, d->ua, d->media};
 
@@ -342,6 +369,15 @@ static int cccd_start(struct cccd *d, const struct cccd_conf *cc)
 	}
 	if (err) {
 		log_error("main", "cannot start the session manager: %s", strerror(err));
+		return err;
+	}
+	{
+		const struct cluster_node_hooks hooks = {node_draining, node_adopt, d};
+
+		err = cluster_node_run(d->node, &hooks);
+	}
+	if (err) {
+		log_error("main", "cannot start the node's heartbeat: %s", strerror(err));
 		return err;
 	}
 	{

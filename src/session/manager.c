@@ -15,7 +15,7 @@
 #include <re_main.h> /* after the libre types they use */
 #include <re_tmr.h>
 
-enum { MSG_HANGUP = 2 }; /* and MSG_INBOUND_TABLE (session_int.h) */
+enum { MSG_HANGUP = 2, MSG_MARKED = 5 }; /* and MSG_INBOUND_TABLE, MSG_REMOTE_HANGUP (session_int.h) */
 
 /* A flow version nobody has used for this long leaves the cache (its sessions hold their
  * own references); the sweep runs at the same period. */
@@ -39,6 +39,12 @@ struct flow_entry {
 	uint64_t loaded_ms;        /* monotonic, when the entry was made */
 };
 
+/* A dialled mark's completion, from the store's writer thread. */
+struct marked_msg {
+	char id[33];
+	int result;
+};
+
 /* HangUpCall's request through the queue. */
 struct hangup_msg {
 	uint64_t sdkappid;
@@ -53,6 +59,9 @@ int session_conf_read(const struct conf *cf, struct session_conf *sc, struct con
 	int rc;
 
 	memset(sc, 0, sizeof(*sc));
+	/* Retired by the dialled mark (docs/configuration.md): a session whose INVITE may
+	 * have left is never dialled again, whatever its age. Still read, so that an old
+	 * configuration keeps starting; its value is checked and unused. */
 	rc = conf_uint(sec, "resume_max_age", 60, 0, 86400, &age, err);
 	rc = rc ? rc : conf_uint(sec, "stop_wait", 30, 0, 3600, &stop_wait, err);
 	rc = rc ? rc : conf_str(sec, "prompt_dir", "", &dir, err);
@@ -65,7 +74,7 @@ int session_conf_read(const struct conf *cf, struct session_conf *sc, struct con
 		return EINVAL;
 	}
 	strcpy(sc->prompt_dir, dir);
-	sc->resume_max_age_s = (unsigned)age;
+	(void)age;
 	sc->stop_wait_s = (unsigned)stop_wait;
 	return 0;
 }
@@ -311,7 +320,10 @@ static int dial_ready(void *item, uint64_t *wait_ms, void *arg)
 	struct session_mgr *m = arg;
 	struct session_wait *sw = item;
 
-	if (m->dial_held) {
+	/* One dialled mark in flight at a time: the room this session would take is only
+	 * taken when its INVITE leaves, after the mark commits, so a second session let out
+	 * meanwhile could find it gone. session_work_marked kicks the queue. */
+	if (m->dial_held || m->marks) {
 		*wait_ms = 0;
 		return EAGAIN;
 	}
@@ -367,6 +379,12 @@ static void session_queue(struct session_mgr *m, struct store_session *row,
 		session_work_close(m, row, 0, "out of memory");
 		mem_deref(sw);
 	}
+}
+
+void session_requeue(struct session_mgr *m, struct store_session *row, struct ivr_flow *flow,
+		     bool record)
+{
+	session_queue(m, row, flow, record, clock_mono_ms());
 }
 
 /* HangUpCall of a session still waiting: it leaves the queue, ended before it rang. */
@@ -431,6 +449,13 @@ static void mqueue_handler(int id, void *data, void *arg)
 	}
 	if (id == MSG_REMOTE_HANGUP) {
 		session_remote_hangup(m, data);
+		return;
+	}
+	if (id == MSG_MARKED) {
+		struct marked_msg *mk = data;
+
+		session_work_marked(m, mk->id, mk->result);
+		mem_deref(mk);
 		return;
 	}
 	if (id == MSG_HANGUP) {
@@ -524,8 +549,14 @@ void session_mgr_hold_dialling(struct session_mgr *m)
 
 void session_mgr_hangup_all(struct session_mgr *m)
 {
-	for (struct le *le = m ? m->active.head : NULL; le; le = le->next)
-		session_work_hangup(le->data);
+	struct le *le = m ? m->active.head : NULL;
+
+	while (le) {
+		struct session_work *w = le->data;
+
+		le = le->next; /* a session still being marked ends (and leaves) at once */
+		session_work_hangup(w);
+	}
 }
 
 size_t session_mgr_active(struct session_mgr *m)
@@ -540,37 +571,40 @@ size_t session_mgr_active(struct session_mgr *m)
 	return n + list_count(&m->active);
 }
 
-/* After a restart: a session still waiting in the dial queue (never dialled) goes back
- * into it with the wait it had, and expires from there like any other; one dialled that
- * never rang and is young enough is queued again (it was acknowledged, and no call reached
- * the callee: an INVITE without any 18x yet), resume_max_age bounding how late a call may
- * be placed twice; any other unfinished session was on a call when the process died, and
- * ends as a system hang-up with EndStatus 0 (error). The dialled mark is written behind
- * the INVITE, so a kill between the two redials a session as if it had not been dialled:
- * the same double-dial that resume_max_age bounds.
- *
- * This runs from session_mgr_alloc on the main thread before re_main starts: nothing is
+/* The restart rule, the same after a restart and after a takeover (docs/architecture.md
+ * §Nodes): at most one INVITE per session. A session never marked (it was waiting in the
+ * dial queue, or its mark never landed: no INVITE left) goes back into the queue with the
+ * wait it had, and expires from there like any other. One marked may have reached the
+ * callee — its call may even be up at the carrier, which the SIP edge ends — so it is
+ * never dialled again: it ends as a system hang-up with EndStatus 0 (error), its record
+ * and push like any other. So does any session that rang or was answered, and an inbound
+ * one (never dialled: it was a call in progress). NULL: queue it; else why it ends. */
+static const char *resume_verdict(const struct store_session *row)
+{
+	if (!row->direction || row->ring_ts || row->accept_ts ||
+	    row->status != STORE_STATUS_RINGING)
+		return "cccd stopped during the call";
+	if (row->dialled_ms)
+		return "dialled (INVITE sent) when cccd stopped: never dialled twice";
+	return NULL;
+}
+
+/* This runs from session_mgr_alloc on the main thread before re_main starts: nothing is
  * served yet, so the store reads here (the flow, the instance's record flag) block no
- * call. They are the only instance reads the manager makes: hand-overs carry the flag the
- * API read, inbound entries the one the refresher thread read. */
+ * call. They are the only instance reads the manager makes at start: hand-overs carry
+ * the flag the API read, inbound entries the one the refresher thread read. */
 static int resume_handler(struct store_session *row, void *arg)
 {
 	struct session_mgr *m = arg;
 	int64_t age_s = clock_unix_s() - row->start_ts;
+	const char *why = resume_verdict(row);
 	struct ivr_flow *flow = NULL;
 	struct store_instance inst;
 	uint64_t waited_ms, now_ms;
 	bool record;
 
-	/* An inbound session is never dialled: one left unfinished was a call in progress
-	 * (its answer's write may not have landed). */
-	if (!row->direction || row->ring_ts || row->accept_ts ||
-	    row->status != STORE_STATUS_RINGING) {
-		session_work_close(m, row, 0, "cccd stopped during the call");
-		return 0;
-	}
-	if (row->dialled_ms && age_s > (int64_t)m->conf.resume_max_age_s) {
-		session_work_close(m, row, 0, "dialled, never rang, cccd stopped: too old to dial again");
+	if (why) {
+		session_work_close(m, row, 0, why);
 		return 0;
 	}
 	/* An instance that cannot be read records nothing; the call is placed all the same
@@ -587,10 +621,51 @@ static int resume_handler(struct store_session *row, void *arg)
 	return 0;
 }
 
+int session_mgr_resume(struct session_mgr *m, struct store_session *row)
+{
+	const char *why;
+	struct store_instance inst;
+	bool record;
+	int err;
+
+	if (!m || !row)
+		return EINVAL;
+	why = resume_verdict(row);
+	if (why) {
+		/* The close only queues writes and reads the store: fine on this thread. */
+		session_work_close(m, row, 0, why);
+		return 0;
+	}
+	record = !store_instance_get(m->deps.store, row->sdkappid, &inst) && inst.record_calls;
+	err = session_mgr_enqueue(m, mem_ref(row), record);
+	if (err)
+		mem_deref(row);
+	return err;
+}
+
+/* On the store's writer thread, holding its lock: the completion goes to the loop. */
+static void mark_done(const char *id, int err, void *arg)
+{
+	struct session_mgr *m = arg;
+	struct marked_msg *mk = mem_zalloc(sizeof(*mk), NULL);
+
+	if (!mk) {
+		log_error("session", "%s: out of memory handing its dialled mark over", id);
+		return;
+	}
+	snprintf(mk->id, sizeof(mk->id), "%s", id);
+	mk->result = err;
+	if (mqueue_push(m->mq, MSG_MARKED, mk)) {
+		log_error("session", "%s: its dialled mark could not be handed over", id);
+		mem_deref(mk);
+	}
+}
+
 static void mgr_destructor(void *arg)
 {
 	struct session_mgr *m = arg;
 
+	store_done_handler(m->deps.store, NULL, NULL); /* first: marks land nowhere now */
 	session_remote_stop(m);
 	session_inbound_stop(m);
 	call_ua_room_handler(m->deps.ua, NULL, NULL);
@@ -607,6 +682,8 @@ static void mgr_destructor(void *arg)
 	if (m->flow_sweep)
 		tmr_cancel(m->flow_sweep);
 	mem_deref(m->flow_sweep);
+	hash_clear(m->marking);
+	m->marking = mem_deref(m->marking);
 	list_flush(&m->active);
 	hash_flush(m->flows);
 	mem_deref(m->flows);
@@ -645,10 +722,13 @@ int session_mgr_alloc(struct session_mgr **mp, const struct session_conf *sc,
 		err = media_prompt_tone(&m->beep, 1000, 400);
 	err = err ? err : mqueue_alloc(&m->mq, mqueue_handler, m);
 	err = err ? err : hash_alloc(&m->waiting, 1024);
+	err = err ? err : hash_alloc(&m->marking, 256);
 	err = err ? err : dialq_alloc(&m->dialq, &sc->dial, dial_ready, dial_now, dial_expired,
 				      m);
-	if (!err)
+	if (!err) {
 		call_ua_room_handler(deps->ua, room_freed, m);
+		store_done_handler(deps->store, mark_done, m);
+	}
 	err = err ? err : store_sessions_live(deps->store, resume_handler, m);
 	err = err ? err : session_inbound_start(m);
 	err = err ? err : session_remote_start(m);

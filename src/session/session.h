@@ -22,8 +22,6 @@ struct session_mgr;
 struct session_conf {
 	unsigned stop_wait_s;       /* SIGTERM: calls in progress get this long to end
 				     * ([session] stop_wait), then they are hung up */
-	unsigned resume_max_age_s;  /* a session never dialled and older than this at start is
-				     * closed instead of dialled ([session] resume_max_age) */
 	char prompt_dir[512];       /* where relative prompt files of flows resolve */
 	bool allow_plain_http;      /* IVR http nodes may use http:// to any host */
 	struct dialq_conf dial;     /* the dial queue ([dial]) */
@@ -53,6 +51,12 @@ int session_mgr_alloc(struct session_mgr **mp, const struct session_conf *sc,
  * Sessions handed over together cost the loop one wake-up and are started in hand-over
  * order. */
 int session_mgr_enqueue(struct session_mgr *m, struct store_session *s, bool record);
+
+/* Thread-safe, may block (store reads): a session taken over from a dead node (now this
+ * node's) is resumed by the restart rule — queued to be dialled if it was never marked,
+ * else finished as a system hang-up, EndStatus 0 (docs/architecture.md §Nodes). s is
+ * borrowed. */
+int session_mgr_resume(struct session_mgr *m, struct store_session *s);
 
 /* Thread-safe: asks the control loop to hang up a live session of `sdkappid`. ENOENT is
  * not reported here (the API checks the session's status in the store). */

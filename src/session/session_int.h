@@ -34,6 +34,9 @@ struct session_mgr {
 	struct hash *flows;            /* (IVR, version) → struct flow_entry, owned */
 	struct tmr *flow_sweep;        /* owned: drops flows nobody used for a while */
 	struct list active;            /* struct session_work, owned */
+	struct hash *marking;          /* session id → struct session_work of `active` whose
+					* dialled mark is being written (not owned) */
+	unsigned marks;                /* how many: the dial queue waits while one is */
 	struct dialq *dialq;           /* owned: sessions waiting for a trunk's room */
 	struct hash *waiting;          /* session id → struct session_wait, owned */
 	bool dial_held;                /* stopping: nothing leaves the dial queue */
@@ -74,6 +77,7 @@ struct inbound_entry {
 /* One session being worked. Owner: the manager's active list. */
 struct session_work {
 	struct le le;
+	struct le mark_he;             /* in the manager's marking hash until its mark lands */
 	struct session_mgr *mgr;
 	struct store_session *row;     /* owned reference */
 	struct ivr_flow *flow;         /* owned reference; NULL if the flow could not load */
@@ -181,6 +185,12 @@ char *session_xfer_legs(const struct session_work *w);
  * record: the instance records its calls. */
 void session_work_start(struct session_mgr *m, struct store_session *row,
 			struct ivr_flow *flow, bool record);
+/* On the control loop: the session's dialled mark committed (result 0: its INVITE
+ * leaves now) or failed for good (the session is closed, never dialled). */
+void session_work_marked(struct session_mgr *m, const char *id, int result);
+/* A session whose INVITE may not leave yet goes back to the dial queue. */
+void session_requeue(struct session_mgr *m, struct store_session *row, struct ivr_flow *flow,
+		     bool record);
 /* Closes a session without a call (EndStatus, HungUpSide system, reason). */
 void session_work_close(struct session_mgr *m, const struct store_session *row,
 			int end_status, const char *reason);

@@ -10,6 +10,7 @@
 #include "ivr/ivr.h"
 #include "media/media.h"
 #include "records/records.h"
+#include "dialq/dialq.h"
 #include "metrics/metrics.h"
 #include "session/session_int.h"
 
@@ -18,6 +19,7 @@ static void work_destructor(void *arg)
 	struct session_work *w = arg;
 
 	list_unlink(&w->le);
+	hash_unlink(&w->mark_he);
 	mem_deref(w->xfer);
 	json_decref(w->legs);
 	mem_deref(w->run);
@@ -26,6 +28,16 @@ static void work_destructor(void *arg)
 	mem_deref(w->keys);
 	mem_deref(w->row);
 	json_decref(w->voicemails);
+}
+
+/* The session's mark is no longer awaited: the dial queue may let the next one out. */
+static void mark_settled(struct session_work *w)
+{
+	struct session_mgr *m = w->mgr;
+
+	hash_unlink(&w->mark_he);
+	m->marks--;
+	dialq_kick(m->dialq);
 }
 
 /* The customer's number: what EndpointUser names in the recording pushes. */
@@ -511,8 +523,14 @@ static void call_event(struct call *c, const struct call_event *ev, void *arg)
 void session_work_hangup(struct session_work *w)
 {
 	w->hangup_requested = true;
-	if (w->call)
+	if (w->call) {
 		call_hangup(w->call);
+		return;
+	}
+	/* Its mark is being written: it ends before its INVITE leaves. */
+	mark_settled(w);
+	session_work_close(w->mgr, w->row, 221, "hung up (HangUpCall) before it was placed");
+	mem_deref(w);
 }
 
 int session_work_inbound(struct session_mgr *m, struct call *c, const struct inbound_entry *e,
@@ -554,10 +572,11 @@ int session_work_inbound(struct session_mgr *m, struct call *c, const struct inb
 	return 0;
 }
 
-void session_work_start(struct session_mgr *m, struct store_session *row,
-			struct ivr_flow *flow, bool record)
+/* Sends the session's INVITE (its dialled mark is durable). */
+static void work_dial(struct session_work *w)
 {
-	struct session_work *w;
+	struct session_mgr *m = w->mgr;
+	const struct store_session *row = w->row;
 	struct call_params p = {
 		.session_id = row->id,
 		.callee = row->callee,
@@ -565,6 +584,27 @@ void session_work_start(struct session_mgr *m, struct store_session *row,
 		.uui = row->uui[0] ? row->uui : NULL,
 		.max_ring_s = row->max_ring_s,
 	};
+	int err = call_originate(&w->call, m->deps.ua, &p, call_event, w);
+
+	if (err) {
+		session_work_close(m, row, err == ENOENT ? 208 : 0,
+				   err == ENOENT ? "no trunk can carry this number"
+						 : "the call could not be started");
+		mem_deref(w);
+		return;
+	}
+	log_info("session", "%s: calling %s from %s", row->id, row->callee, row->caller);
+}
+
+/* At-most-once dialling: the INVITE leaves only once the session's dialled mark is
+ * durable (session_work_marked), so that whoever resumes the session after a crash —
+ * this node restarted, or another that took it over — knows whether it may have been
+ * dialled. A session marked already (it went back to the queue while its mark was
+ * written: no room on its trunks by then) is dialled at once. */
+void session_work_start(struct session_mgr *m, struct store_session *row,
+			struct ivr_flow *flow, bool record)
+{
+	struct session_work *w;
 	int err;
 
 	if (!m->deps.ua) {
@@ -581,16 +621,58 @@ void session_work_start(struct session_mgr *m, struct store_session *row,
 	w->flow = mem_ref(flow);
 	w->record_call = record;
 	list_append(&m->active, &w->le, w);
-
-	err = call_originate(&w->call, m->deps.ua, &p, call_event, w);
+	if (row->dialled_ms) {
+		work_dial(w);
+		return;
+	}
+	row->dialled_ms = clock_unix_ms();
+	err = store_session_dialled(m->deps.store, row->id, row->dialled_ms);
 	if (err) {
-		session_work_close(m, row, err == ENOENT ? 208 : 0,
-				   err == ENOENT ? "no trunk can carry this number"
-						 : "the call could not be started");
+		session_work_close(m, row, 0, "the dialled mark could not be queued");
 		mem_deref(w);
 		return;
 	}
-	/* From here a restart must not take the session for one never dialled. */
-	(void)store_session_dialled(m->deps.store, row->id, clock_unix_ms());
-	log_info("session", "%s: calling %s from %s", row->id, row->callee, row->caller);
+	hash_append(m->marking, hash_joaat_str(row->id), &w->mark_he, w);
+	m->marks++;
+}
+
+
+static bool mark_match(struct le *le, void *arg)
+{
+	return !strcmp(((struct session_work *)le->data)->row->id, arg);
+}
+
+void session_work_marked(struct session_mgr *m, const char *id, int result)
+{
+	struct session_work *w = list_ledata(hash_lookup(m->marking, hash_joaat_str(id),
+							 mark_match, (void *)id));
+	uint64_t wait_ms;
+
+	if (!w)
+		return; /* hung up (and finished) while its mark was written */
+	mark_settled(w);
+	if (result == ESRCH) {
+		/* Another node took the session over (this one's lease ran out): it is that
+		 * node's to dial and to finish. */
+		log_warn("session", "%s: taken over by another node before its INVITE: not "
+			 "dialled here", id);
+		mem_deref(w);
+		return;
+	}
+	if (result) {
+		log_error("session", "%s: the dialled mark was not written (%s): not dialled",
+			  id, strerror(result));
+		session_work_close(m, w->row, 0, "the dialled mark could not be written");
+		mem_deref(w);
+		return;
+	}
+	/* A transfer leg may have taken the room this one was let out for meanwhile: it waits
+	 * in the queue again (marked: a crash from here finishes it rather than dialling it
+	 * twice). */
+	if (call_route_ready(m->deps.ua, w->row->callee, &wait_ms) == EAGAIN) {
+		session_requeue(m, w->row, w->flow, w->record_call);
+		mem_deref(w);
+		return;
+	}
+	work_dial(w);
 }

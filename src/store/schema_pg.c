@@ -222,9 +222,15 @@ static const char *const migrations[] = {
 	 * what older programs use sets `oldest` to its own number, and they refuse it. */
 	"CREATE TABLE schema_compat (oldest BIGINT NOT NULL);"
 	"INSERT INTO schema_compat (oldest) VALUES (0);",
-	/* 16: taken by node rows and session ownership (branch ccore); this placeholder
-	 * changes nothing and gives way to it when the branches meet. */
-	"UPDATE schema_compat SET oldest = oldest;",
+	/* 16: nodes and ownership (docs/architecture.md §Nodes): each node's row with its
+	 * heartbeat and lease (Unix ms) and, once its lease ran out, who took over its
+	 * sessions; a session's owner is the node that admitted it, or took it over. Rows
+	 * from before this migration have no owner: the first node to start adopts them. */
+	"CREATE TABLE nodes (node_id TEXT PRIMARY KEY, started_ms BIGINT NOT NULL, "
+	"heartbeat_ms BIGINT NOT NULL, lease_until_ms BIGINT NOT NULL, "
+	"state TEXT NOT NULL DEFAULT 'running', taken_by TEXT NOT NULL DEFAULT '');"
+	"ALTER TABLE sessions ADD COLUMN owner_node TEXT NOT NULL DEFAULT '';"
+	"CREATE INDEX sessions_owner_live ON sessions (owner_node) WHERE status <> 3;",
 	/* 17: several nodes deliver the outbox: a claimed row names the node that leased it,
 	 * so a node that restarts drops its own leases, never another live node's. The
 	 * account's sessions of the last second are counted for CreateIVRSession's rate

@@ -50,7 +50,7 @@ static int session_insert(struct store_conn *c, void *arg)
 	struct db_stmt *s = store_stmt(c,
 		"INSERT INTO sessions (id, sdkappid, account_id, direction, caller, callee, "
 		"ivr_id, ivr_version, uui, variables, max_ring_s, request_id, status, created_ms, "
-		"start_ts, ai) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+		"start_ts, ai, owner_node) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
 	int rc;
 
 	if (!s)
@@ -71,6 +71,7 @@ static int session_insert(struct store_conn *c, void *arg)
 	db_bind_int64(s, 14, x->created_ms);
 	db_bind_int64(s, 15, x->start_ts);
 	db_bind_int64(s, 16, x->ai ? 1 : 0);
+	db_bind_text(s, 17, c->node_id, -1);
 	rc = db_step(s);
 	return rc == DB_DONE ? 0 : (rc > 0 ? rc : EIO);
 }
@@ -404,12 +405,6 @@ int store_session_admit(struct store *st, struct store_session *s,
 	return j.refusal ? j.refusal : err;
 }
 
-#define SESSION_COLUMNS "id, sdkappid, account_id, direction, caller, callee, ivr_id, " \
-	"ivr_version, uui, variables, max_ring_s, request_id, status, created_ms, start_ts, " \
-	"ring_ts, accept_ts, ended_ts, end_status, hungup_side, end_reason, record_url, " \
-	"record_id, participants, outbound_caller, outbound_callee, voicemail_urls, ai, " \
-	"evidence, dialled_ms"
-
 static int session_row(struct db_stmt *q, struct store_session **sp)
 {
 	struct store_session *s;
@@ -522,6 +517,11 @@ int store_session_get(struct store *st, uint64_t sdkappid, const char *id,
 			  "sdkappid = ?", bind_session_key, &k, session_get_row, sp, true);
 }
 
+static void bind_text1(struct db_stmt *q, const void *text)
+{
+	db_bind_text(q, 1, text, -1);
+}
+
 int store_sessions_live(struct store *st, store_session_h *h, void *arg)
 {
 	struct session_walk w = {h, arg};
@@ -529,7 +529,13 @@ int store_sessions_live(struct store *st, store_session_h *h, void *arg)
 	if (!st || !h)
 		return EINVAL;
 	return store_read(st, "SELECT " SESSION_COLUMNS " FROM sessions WHERE status <> 3 "
-			  "ORDER BY created_ms", NULL, NULL, session_walk_row, &w, false);
+			  "AND owner_node = ? ORDER BY created_ms", bind_text1, st->conf.node_id,
+			  session_walk_row, &w, false);
+}
+
+int store_session_rows(struct db_stmt *q, store_session_h *h, void *arg)
+{
+	return rows_each(q, h, arg);
 }
 
 /* ---- lifecycle: queued writes from the control loop ---------------------------------- */
@@ -603,10 +609,23 @@ static int ringing_write(struct store_conn *c, void *arg)
 			"WHERE id = ? AND ring_ts = 0 AND status = 0");
 }
 
+/* Only the session's owner marks it: a node that lost it (another took it over while
+ * this one could not renew its lease) must not dial it too. ESRCH when the row is not
+ * this node's to mark (taken over, or finished meanwhile). */
 static int dialled_write(struct store_conn *c, void *arg)
 {
-	return ts_write(c, arg, "UPDATE sessions SET dialled_ms = ? "
-			"WHERE id = ? AND dialled_ms = 0 AND status <> 3");
+	const struct lifecycle *l = arg;
+	struct db_stmt *s = store_stmt(c, "UPDATE sessions SET dialled_ms = ? WHERE id = ? AND "
+				     "dialled_ms = 0 AND status <> 3 AND owner_node = ?");
+	int err;
+
+	if (!s)
+		return EIO;
+	db_bind_int64(s, 1, l->ts);
+	db_bind_text(s, 2, l->id, -1);
+	db_bind_text(s, 3, c->node_id, -1);
+	err = step_one(s);
+	return err ? err : (db_changes(c->db) ? 0 : ESRCH);
 }
 
 static int answered_write(struct store_conn *c, void *arg)
@@ -634,7 +653,14 @@ int store_session_ringing(struct store *st, const char *id, int64_t ring_ts)
 
 int store_session_dialled(struct store *st, const char *id, int64_t dialled_ms)
 {
-	return ts_queue(st, id, dialled_ms, dialled_write);
+	struct lifecycle *l = lifecycle_alloc(id);
+
+	if (!st || !l) {
+		mem_deref(l);
+		return EINVAL;
+	}
+	l->ts = dialled_ms;
+	return store_write_async_done(st, dialled_write, l, id);
 }
 
 int store_session_answered(struct store *st, const char *id, int64_t accept_ts)
@@ -993,10 +1019,6 @@ struct key_walk {
 	void *arg;
 };
 
-static void bind_text1(struct db_stmt *q, const void *text)
-{
-	db_bind_text(q, 1, text, -1);
-}
 
 static int key_walk_row(struct db_stmt *q, void *arg)
 {

@@ -42,6 +42,8 @@ struct store_job {
 	int result;
 	bool done;
 	bool async;  /* heap job: the writer frees it and its arg (a mem object) */
+	bool notify; /* tell the completion handler (store_write_async_done) */
+	char id[33]; /* what the completion names */
 };
 
 bool store_err_transient(int err)
@@ -189,6 +191,7 @@ int store_conn_open(struct store_conn **cp, const struct store_conf *sc, bool re
 
 	if (!c)
 		return ENOMEM;
+	snprintf(c->node_id, sizeof(c->node_id), "%s", sc->node_id);
 	err = db_open(&c->db, sc, readonly);
 	if (err) {
 		mem_deref(c);
@@ -407,19 +410,29 @@ static int batch_run(struct store *st, struct list *batch)
 	return err;
 }
 
+/* A job queued with a completion ended (committed, refused for good, or dropped at stop):
+ * its handler hears it. Under st->lock, so that store_done_handler(st, NULL, NULL)
+ * returning means no completion runs any more. */
+static void job_notify(struct store *st, const struct store_job *job, int err)
+{
+	if (job->notify && st->done_h)
+		st->done_h(job->id, err, st->done_arg);
+}
+
 /* Hands a finished batch back: waiting callers are woken with their result, committed or
  * dropped queued jobs are freed. Under st->lock. */
-static void batch_done(struct list *batch)
+static void batch_done(struct store *st, struct list *batch)
 {
 	while (batch->head) {
 		struct store_job *job = batch->head->data;
 
 		list_unlink(&job->le);
 		if (job->async) {
-			if (job->result)
+			if (job->result && !job->notify) /* else its handler tells */
 				log_error("store", "a queued write was refused for good and is "
 					  "dropped (%s): a duplicate or a bug",
 					  strerror(job->result));
+			job_notify(st, job, job->result);
 			mem_deref(job->arg);
 			mem_deref(job);
 			continue;
@@ -459,6 +472,7 @@ static void batch_failed(struct store *st, struct list *batch, int err)
 			struct store_job *job = retry.head->data;
 
 			list_unlink(&job->le);
+			job_notify(st, job, ESHUTDOWN);
 			mem_deref(job->arg);
 			mem_deref(job);
 		}
@@ -564,7 +578,7 @@ static void *writer_main(void *arg)
 					 "writes are applied; new work is accepted",
 					 (unsigned long long)(clock_mono_ms() - st->fail_since_ms));
 			}
-			batch_done(&batch);
+			batch_done(st, &batch);
 		}
 		pthread_cond_broadcast(&st->done);
 	}
@@ -620,7 +634,17 @@ int store_sync(struct store *st)
 	return st ? store_write(st, nothing, NULL) : EINVAL;
 }
 
-int store_write_async(struct store *st, store_write_fn *fn, void *arg)
+void store_done_handler(struct store *st, store_done_h *h, void *arg)
+{
+	if (!st)
+		return;
+	pthread_mutex_lock(&st->lock);
+	st->done_h = h;
+	st->done_arg = arg;
+	pthread_mutex_unlock(&st->lock);
+}
+
+static int write_async(struct store *st, store_write_fn *fn, void *arg, const char *id)
 {
 	struct store_job *job = mem_zalloc(sizeof(*job), NULL);
 
@@ -631,6 +655,10 @@ int store_write_async(struct store *st, store_write_fn *fn, void *arg)
 	job->fn = fn;
 	job->arg = arg;
 	job->async = true;
+	if (id) {
+		job->notify = true;
+		snprintf(job->id, sizeof(job->id), "%s", id);
+	}
 	pthread_mutex_lock(&st->lock);
 	if (st->stopping) {
 		pthread_mutex_unlock(&st->lock);
@@ -642,6 +670,16 @@ int store_write_async(struct store *st, store_write_fn *fn, void *arg)
 	pthread_cond_signal(&st->work);
 	pthread_mutex_unlock(&st->lock);
 	return 0;
+}
+
+int store_write_async(struct store *st, store_write_fn *fn, void *arg)
+{
+	return write_async(st, fn, arg, NULL);
+}
+
+int store_write_async_done(struct store *st, store_write_fn *fn, void *arg, const char *id)
+{
+	return write_async(st, fn, arg, id);
 }
 
 static void store_destructor(void *arg)
@@ -685,7 +723,7 @@ int store_open(struct store **stp, const struct store_conf *sc)
 	pthread_condattr_destroy(&ca);
 	pthread_cond_init(&st->done, NULL);
 
-	err = store_conn_open(&st->writer, sc, false);
+	err = store_conn_open(&st->writer, &st->conf, false);
 	if (err)
 		goto out;
 	err = store_schema_migrate(st->writer, sc->keep_schema);

@@ -348,8 +348,21 @@ int store_session_get(struct store *st, uint64_t sdkappid, const char *id,
  * (store_usable) until they land; only a write refused for good (a bug) is logged and
  * dropped. */
 
-/* The session left the dial queue: its first INVITE is on its way. */
+/* The durable "INVITE sent" mark: the session left the dial queue and its first INVITE
+ * leaves once this write has committed — the caller waits for the completion
+ * (store_done_handler: the session id, 0 once committed; an errno value when it was
+ * refused for good or dropped at stop; ESRCH: the session is not this node's any more,
+ * another took it over) and dials only then. While the store is unusable
+ * the mark is retried like any queued write, and the session waits. A session marked is
+ * never dialled again, whoever resumes it (docs/architecture.md §Nodes). */
 int store_session_dialled(struct store *st, const char *id, int64_t dialled_ms);
+
+/* Completions of the writes that say so (store_session_dialled): h gets the write's id
+ * and its result on the store's writer thread, holding the store's lock — it must only
+ * hand them over (a queue to its loop), never call the store. NULL unregisters; once
+ * this returns, the previous h is not running and will not run. One handler at a time. */
+typedef void (store_done_h)(const char *id, int err, void *arg);
+void store_done_handler(struct store *st, store_done_h *h, void *arg);
 int store_session_ringing(struct store *st, const char *id, int64_t ring_ts);
 int store_session_answered(struct store *st, const char *id, int64_t accept_ts);
 /* A transfer starts or connects: the live status (seatJoining while a skill group's
@@ -444,10 +457,50 @@ int store_cdr_list(struct store *st, const struct store_cdr_query *q, store_sess
 int store_sessions_active(struct store *st, uint64_t sdkappid, uint64_t offset,
 			  uint64_t limit, store_session_h *h, void *arg, uint64_t *totalp);
 
-/* Every session not finished yet (after a restart: those to resume or close), oldest
- * first. h gets a new reference to each row. */
+/* Every session not finished yet that this node owns (conf.node_id; after a restart:
+ * those to resume or close), oldest first. h gets a new reference to each row. */
 typedef int (store_session_h)(struct store_session *s, void *arg);
 int store_sessions_live(struct store *st, store_session_h *h, void *arg);
+
+/* ---- nodes (docs/architecture.md §Nodes) -------------------------------------------
+ * Each node has a row: its heartbeat and the lease it renews (Unix ms), its state, and
+ * who took its sessions over once its lease ran out. All times are the nodes' clocks
+ * (kept in step by NTP). Blocking: never from the control loop. */
+
+enum store_node_state {
+	STORE_NODE_RUNNING = 0,
+	STORE_NODE_DRAINING,
+	STORE_NODE_STOPPED,
+	STORE_NODE_DEAD,
+};
+
+struct store_node {
+	char node_id[64];
+	int64_t started_ms, heartbeat_ms, lease_until_ms;
+	enum store_node_state state;
+	char taken_by[64];   /* the node that took its sessions over, "" = none */
+};
+
+/* At start: the node's row says running with a new lease (a row another node took over
+ * keeps none of its sessions: they are that node's now), and sessions without an owner
+ * (written before nodes existed) become this node's. */
+int store_node_start(struct store *st, const char *node_id, int64_t now_ms, unsigned lease_ms);
+/* One write renews the node's lease (running or draining). ESRCH when the row is no
+ * longer this node's to renew: another node took it over (the lease had run out). */
+int store_node_heartbeat(struct store *st, const char *node_id, bool draining,
+			 int64_t now_ms, unsigned lease_ms);
+/* At the end of a graceful stop: stopped, its lease ending now, so that a survivor takes
+ * over at once whatever this node still owns. */
+int store_node_stopped(struct store *st, const char *node_id, int64_t now_ms);
+/* Takes over one node whose lease ran out before now_ms (running, draining or stopped,
+ * and not taken yet), atomically: one claimer wins. The winner's *takenp names the node
+ * it took (ENOENT: none to take), and h gets the node's unfinished sessions, now owned
+ * by node_id, oldest first, after the takeover committed. A read finds whether there is
+ * one first: a heartbeat that finds none writes nothing. */
+int store_node_takeover(struct store *st, const char *node_id, int64_t now_ms,
+			char *takenp, size_t taken_size, store_session_h *h, void *arg);
+/* One node's row; ENOENT if none. */
+int store_node_get(struct store *st, const char *node_id, struct store_node *out);
 
 /* ---- outbox: durable data pushes (push/) -------------------------------------------
  * Every push is a row written in the same transaction as the state change it reports

@@ -13,6 +13,8 @@ struct store_conn {
 	struct db_conn *db;
 	bool outbox_added;   /* writer: a job of this batch added outbox rows (outbox.c) */
 	bool keys_locked;    /* writer: a job of this batch took counter key locks (session.c) */
+	char node_id[64];    /* the node's id ([cluster] node_id): the owner of the sessions
+				it inserts */
 };
 
 /* One unit of work for the writer thread, run inside the batch transaction under its own
@@ -43,6 +45,8 @@ struct store {
 	uint64_t batches, jobs;         /* counters for bench and logs */
 	store_outbox_watch_h *outbox_watch; /* told after a batch that added outbox rows */
 	void *outbox_watch_arg;
+	store_done_h *done_h;           /* told when a job queued with a completion ends */
+	void *done_arg;
 };
 
 int store_conn_open(struct store_conn **cp, const struct store_conf *sc, bool readonly);
@@ -103,12 +107,28 @@ int store_outbox_add(struct store_conn *c, uint64_t sdkappid, const char *sessio
  * control loop, which must never wait for the disk. Jobs run in the order queued. */
 int store_write_async(struct store *st, store_write_fn *fn, void *arg);
 
+/* As store_write_async, and once the job has committed (err 0) or was refused for good
+ * (or dropped at stop), the store's completion handler (store_done_handler) gets `id`
+ * and the result, on the writer thread. */
+int store_write_async_done(struct store *st, store_write_fn *fn, void *arg, const char *id);
+
 /* Whether a write that failed with err may succeed later unchanged: EBUSY (locked by
  * another process past the busy timeout), ENOSPC (disk full), EIO (I/O error, corruption
  * an operator repairs), ENOMEM, EACCES (read-only file or directory). Anything else — a
  * constraint (EEXIST: a duplicate or a bug), a job's own refusal, a bad argument — fails
  * the same way every time. */
 bool store_err_transient(int err);
+
+/* The session row's columns, in the order session rows are read. */
+#define SESSION_COLUMNS "id, sdkappid, account_id, direction, caller, callee, ivr_id, " \
+	"ivr_version, uui, variables, max_ring_s, request_id, status, created_ms, start_ts, " \
+	"ring_ts, accept_ts, ended_ts, end_status, hungup_side, end_reason, record_url, " \
+	"record_id, participants, outbound_caller, outbound_callee, voicemail_urls, ai, " \
+	"evidence, dialled_ms"
+
+/* Hands every row of a statement selecting SESSION_COLUMNS to h, in order (h borrows
+ * each: mem_ref to keep it); stops at h's first non-zero return, which is returned. */
+int store_session_rows(struct db_stmt *q, store_session_h *h, void *arg);
 
 /* Copies a text column into a fixed buffer (always NUL-terminated, "" for NULL). */
 void store_col_text(struct db_stmt *s, int col, char *buf, size_t sz);

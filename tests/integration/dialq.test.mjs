@@ -186,37 +186,32 @@ test("a UDP trunk silent past trying_timeout_ms fails over at once, not after Ti
   await d.waitLog(/trunk mute: no response in 2000 ms/);
 });
 
-test("kill -9 with sessions queued: after the restart they are dialled in order", async () => {
-  // held 5 s: the kill below comes 2.5 s after the mark, before the first call's 486
+test("kill -9 with sessions queued: after the restart they are dialled in order, the dialled one never again", async () => {
   const peer = await uas({ holdMs: 5000 });
   stops.push(() => peer.close());
-  // resume_max_age = 1: only a session dialled (and never rung) is bound by it; the queued
-  // ones keep their place however long they waited
   const { d, apis: [api] } = await daemon([trunk("one", peer.port, ["max_channels = 1"]),
-    "[session]", "stop_wait = 2", "resume_max_age = 1"].join("\n"), [1400017006]);
+    "[session]", "stop_wait = 2"].join("\n"), [1400017006]);
   const ids = [];
   for (let i = 0; i < 5; i++) {
     ids.push(await create(api, 1400017006, `00861395000000${i}`));
     await sleep(60);
   }
-  await until(() => peer.order.length === 1, 10000, 50, "the first call placed");
-  // The "dialled" mark is queued to the store's writer as the INVITE leaves, not awaited
-  // before it (a kill inside that write's latency redials the session; a mark made durable
-  // before the INVITE is #14's work): kill once it is on disk, as the test means to.
-  await until(() => d.sql(`SELECT dialled_ms FROM sessions WHERE id = '${ids[0]}'`) !== "0",
-    10000, 100, "the first session's dialled mark on disk");
-  // Ages are whole seconds since the session's start (resume_handler): 2.5 s makes it
-  // older than resume_max_age = 1 however the seconds fall (1.5 s could count as 1).
-  await sleep(2500);
+  // The INVITE leaves only once the session's dialled mark has committed: the peer's
+  // INVITE is the proof the mark is on disk, and the kill comes right after it.
+  await until(() => peer.order.length === 1, 10000, 20, "the first call placed");
   await d.kill();
+  assert.equal(d.sql(`SELECT CASE WHEN dialled_ms > 0 THEN 1 ELSE 0 END FROM sessions WHERE id = '${ids[0]}'`), "1");
   const before = peer.order.length;
   assert.equal(before, 1);
   await d.start();
   const cdrs = [];
   for (const id of ids) cdrs.push(await ended(api, 1400017006, id, 60000));
-  // the one on a call (dialled, never rung, older than resume_max_age) ends as a system
-  // error; the four that waited in the queue are dialled, in the order they were admitted
+  // the marked one (its INVITE left: it may be up at the carrier) ends as a system error,
+  // never dialled again, whatever its age; the four that waited in the queue are
+  // dialled, once each, in the order they were admitted
   assert.equal(cdrs[0].EndStatus, 0);
+  assert.equal(cdrs[0].HungUpSide, "system");
+  await d.waitLog(new RegExp(`${ids[0]} finished: EndStatus 0 .*never dialled twice`));
   for (const c of cdrs.slice(1)) assert.equal(c.EndStatus, 206, JSON.stringify(c));
   const after = peer.order.slice(before).map((c) => c.number.replace(/^0*/, ""));
   assert.deepEqual(after, [1, 2, 3, 4].map((i) => `861395000000${i}`));

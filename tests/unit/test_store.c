@@ -1441,6 +1441,190 @@ static void test_refused_write_dropped(void **state)
 
 /* Every migration exists for both backends (docs/architecture.md §Storage): a database of
  * either engine reaches the same schema version. */
+/* ---- nodes ------------------------------------------------------------------------- */
+
+static struct store *node_store(struct fixture *f, const char *node_id)
+{
+	struct store_conf sc = f->conf;
+	struct store *st;
+
+	snprintf(sc.node_id, sizeof(sc.node_id), "%s", node_id);
+	assert_int_equal(store_open(&st, &sc), 0);
+	return st;
+}
+
+struct taken {
+	char ids[4][33];
+	unsigned n;
+};
+
+static int take_row(struct store_session *s, void *arg)
+{
+	struct taken *t = arg;
+
+	assert_true(t->n < 4);
+	strcpy(t->ids[t->n++], s->id);
+	return 0;
+}
+
+struct marks {
+	char id[33];
+	int err;
+	unsigned n;
+};
+
+/* The completion handler: runs on the writer thread, read after a store_sync. */
+static void mark_seen(const char *id, int err, void *arg)
+{
+	struct marks *m = arg;
+
+	snprintf(m->id, sizeof(m->id), "%s", id);
+	m->err = err;
+	m->n++;
+}
+
+struct claimer {
+	struct store *st;
+	const char *node_id;
+	char taken[64];
+	struct taken rows;
+	int err;
+};
+
+static void *claim_thread(void *arg)
+{
+	struct claimer *c = arg;
+
+	c->err = store_node_takeover(c->st, c->node_id, 10000, c->taken, sizeof(c->taken),
+				     take_row, &c->rows);
+	return NULL;
+}
+
+/* Heartbeats renew a lease; a node whose lease ran out is claimed by exactly one of two
+ * claimers, with its unfinished sessions (never its finished ones); the loser and the
+ * dead node see nothing of them; finishing twice keeps the first record; a node that
+ * restarts takes nothing back; a stopped node is taken over at once. */
+static void test_nodes_takeover(void **state)
+{
+	struct fixture *f = *state;
+	struct store *a = node_store(f, "node-a"), *b = node_store(f, "node-b"),
+		*c = node_store(f, "node-c");
+	struct store_session *s1 = new_session(7), *s2 = new_session(7), *s3 = new_session(7), *g;
+	struct store_session_end end = {.ended_ts = 300, .end_status = 1, .hungup_side = "user"};
+	struct claimer cl[2] = {{.st = b, .node_id = "node-b"}, {.st = c, .node_id = "node-c"}};
+	struct store_node n;
+	struct taken none = {0};
+	struct marks mk = {0};
+	pthread_t t[2];
+	char taken[64];
+	int w;
+
+	assert_int_equal(store_node_start(a, "node-a", 1000, 2000), 0);
+	assert_int_equal(store_node_start(b, "node-b", 1000, 2000), 0);
+	assert_int_equal(store_node_start(c, "node-c", 1000, 2000), 0);
+	assert_int_equal(store_node_heartbeat(a, "node-a", false, 1500, 2000), 0);
+	assert_int_equal(store_node_get(a, "node-a", &n), 0);
+	assert_int_equal(n.heartbeat_ms, 1500);
+	assert_int_equal(n.lease_until_ms, 3500);
+	assert_int_equal(n.state, STORE_NODE_RUNNING);
+	assert_int_equal(store_node_heartbeat(a, "node-a", true, 1500, 2000), 0);
+	assert_int_equal(store_node_get(a, "node-a", &n), 0);
+	assert_int_equal(n.state, STORE_NODE_DRAINING);
+
+	/* node-a's sessions: one dialled, one waiting, one finished. */
+	assert_int_equal(store_session_create(a, s1), 0);
+	assert_int_equal(store_session_create(a, s2), 0);
+	assert_int_equal(store_session_create(a, s3), 0);
+	store_done_handler(a, mark_seen, &mk);
+	assert_int_equal(store_session_dialled(a, s1->id, 1600), 0);
+	assert_int_equal(store_session_finish(a, s3->id, 7, &end, NULL, NULL), 0);
+	assert_int_equal(store_sync(a), 0);
+	assert_int_equal(mk.n, 1); /* the mark's completion: committed */
+	assert_string_equal(mk.id, s1->id);
+	assert_int_equal(mk.err, 0);
+
+	/* Nobody's lease has run out at 3000 (node-c's ends at 3000: not before it). */
+	assert_int_equal(store_node_takeover(b, "node-b", 3000, taken, sizeof(taken), take_row,
+					     &none), ENOENT);
+	assert_int_equal(none.n, 0);
+	assert_int_equal(store_node_heartbeat(b, "node-b", false, 9000, 2000), 0);
+	assert_int_equal(store_node_heartbeat(c, "node-c", false, 9000, 2000), 0);
+
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, claim_thread, &cl[i]), 0);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	assert_true((cl[0].err == 0) != (cl[1].err == 0));
+	w = cl[0].err == 0 ? 0 : 1;
+	assert_int_equal(cl[!w].err, ENOENT);
+	assert_int_equal(cl[!w].rows.n, 0);
+	assert_string_equal(cl[w].taken, "node-a");
+	assert_int_equal(cl[w].rows.n, 2); /* oldest first, the finished one not */
+	assert_string_equal(cl[w].rows.ids[0], s1->id);
+	assert_string_equal(cl[w].rows.ids[1], s2->id);
+	assert_int_equal(store_node_get(a, "node-a", &n), 0);
+	assert_int_equal(n.state, STORE_NODE_DEAD);
+	assert_string_equal(n.taken_by, cl[w].node_id);
+	assert_int_equal(store_session_get(a, 7, s1->id, &g), 0);
+	assert_int_equal(g->dialled_ms, 1600); /* what the restart rule reads */
+	mem_deref(g);
+
+	/* A node that lost a session may not mark it (so never dials it): ESRCH. */
+	assert_int_equal(store_session_dialled(a, s2->id, 10050), 0);
+	assert_int_equal(store_sync(a), 0);
+	assert_int_equal(mk.n, 2);
+	assert_string_equal(mk.id, s2->id);
+	assert_int_equal(mk.err, ESRCH);
+	store_done_handler(a, NULL, NULL);
+	assert_int_equal(store_session_get(a, 7, s2->id, &g), 0);
+	assert_int_equal(g->dialled_ms, 0);
+	mem_deref(g);
+
+	/* The dead node's lease is not renewed any more; its restart takes nothing back. */
+	assert_int_equal(store_node_heartbeat(a, "node-a", false, 10100, 2000), ESRCH);
+	none.n = 0;
+	assert_int_equal(store_sessions_live(a, take_row, &none), 0);
+	assert_int_equal(none.n, 0);
+	none.n = 0;
+	assert_int_equal(store_sessions_live(cl[w].st, take_row, &none), 0);
+	assert_int_equal(none.n, 2);
+	assert_int_equal(store_node_start(a, "node-a", 10200, 2000), 0);
+	none.n = 0;
+	assert_int_equal(store_sessions_live(a, take_row, &none), 0);
+	assert_int_equal(none.n, 0);
+	assert_int_equal(store_node_get(a, "node-a", &n), 0);
+	assert_int_equal(n.state, STORE_NODE_RUNNING);
+
+	/* Finishing is idempotent: the dead node's late finish and the new owner's. */
+	end.end_status = 0;
+	assert_int_equal(store_session_finish(cl[w].st, s1->id, 7, &end, NULL, NULL), 0);
+	assert_int_equal(store_sync(cl[w].st), 0);
+	end.end_status = 1;
+	assert_int_equal(store_session_finish(a, s1->id, 7, &end, NULL, NULL), 0);
+	assert_int_equal(store_sync(a), 0);
+	assert_int_equal(store_session_get(a, 7, s1->id, &g), 0);
+	assert_int_equal(g->status, STORE_STATUS_FINISHED);
+	assert_int_equal(g->end_status, 0);
+	mem_deref(g);
+
+	/* A graceful stop hands over at once: no wait for the lease. */
+	assert_int_equal(store_node_stopped(cl[!w].st, cl[!w].node_id, 10300), 0);
+	assert_int_equal(store_node_takeover(a, "node-a", 10301, taken, sizeof(taken), take_row,
+					     &none), 0);
+	assert_string_equal(taken, cl[!w].node_id);
+	assert_int_equal(store_node_get(a, cl[!w].node_id, &n), 0);
+	assert_int_equal(n.state, STORE_NODE_STOPPED);
+	assert_string_equal(n.taken_by, "node-a");
+	assert_int_equal(store_node_heartbeat(a, "", false, 1, 1), EINVAL);
+
+	mem_deref(s1);
+	mem_deref(s2);
+	mem_deref(s3);
+	mem_deref(a);
+	mem_deref(b);
+	mem_deref(c);
+}
+
 static void test_migrations_both_backends(void **state)
 {
 	(void)state;
@@ -1477,6 +1661,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_locked_writes_retried, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_write_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_while_failing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nodes_takeover, setup, teardown),
 	};
 
 	const char *backend = getenv("CCCD_TEST_STORE");
