@@ -261,6 +261,9 @@ extern const struct api_action api_action_describe_tel_session;
 extern const struct api_action api_action_describe_tel_cdr;
 extern const struct api_action api_action_describe_pstn_active_session_list;
 extern const struct api_action api_action_hang_up_call;
+extern const struct api_action api_action_describe_numbers;
+extern const struct api_action api_action_describe_tel_call_info;
+extern const struct api_action api_action_describe_call_in_metrics;
 /* Admin actions (docs/admin-api.md): tenants on their own instances... */
 extern const struct api_action api_action_cccd_put_ivr_flow;
 extern const struct api_action api_action_cccd_describe_ivr_flows;

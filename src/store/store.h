@@ -436,6 +436,27 @@ int store_cdr_list(struct store *st, const struct store_cdr_query *q, store_sess
 int store_sessions_active(struct store *st, uint64_t sdkappid, uint64_t offset,
 			  uint64_t limit, store_session_h *h, void *arg, uint64_t *totalp);
 
+/* ---- usage (usage.c) ----------------------------------------------------------------- */
+
+/* Talk minutes of the instance's calls that ended in [since, until] (Unix s), each call
+ * rounded up to whole minutes; unanswered calls count none. */
+struct store_usage {
+	int64_t in_minutes, out_minutes;
+};
+int store_usage_minutes(struct store *st, uint64_t sdkappid, int64_t since, int64_t until,
+			struct store_usage *u);
+
+/* The instance's unfinished inbound sessions, grouped by the number called and by
+ * whether they were put through to an external line; every node's sessions (the store is
+ * shared), in number order. */
+struct store_inbound_live {
+	char number[33];
+	bool transferred;
+	uint32_t count;
+};
+typedef int (store_inbound_h)(const struct store_inbound_live *l, void *arg);
+int store_inbound_live(struct store *st, uint64_t sdkappid, store_inbound_h *h, void *arg);
+
 /* Every session not finished yet (after a restart: those to resume or close), oldest
  * first. h gets a new reference to each row. */
 typedef int (store_session_h)(struct store_session *s, void *arg);
