@@ -42,7 +42,7 @@ int store_usage_minutes(struct store *st, uint64_t sdkappid, int64_t since, int6
 
 	if (!st || !u)
 		return EINVAL;
-	err = store_read(st, "SELECT direction, SUM((ended_ts - accept_ts + 59) / 60) "
+	err = store_read(st, "SELECT direction, CAST(SUM((ended_ts - accept_ts + 59) / 60) AS BIGINT) "
 			 "FROM sessions WHERE sdkappid = ? AND status = 3 AND ended_ts "
 			 "BETWEEN ? AND ? AND accept_ts > 0 AND ended_ts >= accept_ts "
 			 "GROUP BY direction", bind_usage, &a, usage_row, u, false);
