@@ -81,7 +81,7 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 	struct store_instance inst;
 	struct store_audio a;
 	uint64_t ivr = 0;
-	char full[512];
+	char full[768];
 	enum api_code rc;
 	int err;
 

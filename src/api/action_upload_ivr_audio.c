@@ -71,7 +71,7 @@ struct upload {
 	uint64_t sdkappid;
 	uint64_t deadline_ms;         /* monotonic */
 	char dir[64];                 /* uploads/<sdkappid>, relative to the prompt folder */
-	char base[256];               /* the prompt folder ("." when none) */
+	char base[512];               /* the prompt folder ("." when none) */
 };
 
 /* One file, start to end: 0 with a filled in, or an error with the reason in why. */
@@ -82,7 +82,7 @@ static int upload_one(struct upload *u, const char *custom, const char *url,
 	struct fetch_limits lim = {.max_bytes = UPLOAD_MAX_BYTES,
 				   .max_redirects = UPLOAD_MAX_REDIRECTS,
 				   .allow = u->ctx->conf->upload_allow};
-	char sha[SIGN_SHA256_HEX], full[512];
+	char sha[SIGN_SHA256_HEX], full[768];
 	uint8_t *body = NULL;
 	size_t len = 0;
 	int err;
@@ -147,7 +147,7 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 	json_t *ok = json_array(), *failed = json_array(), *item;
 	struct store_instance inst;
 	uint64_t used = 0;
-	char path[512];
+	char path[600];
 	enum api_code rc;
 	size_t i;
 

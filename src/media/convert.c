@@ -91,7 +91,7 @@ static int wav_write(const struct media_audio *a, const char *path, char *why, s
 {
 	SF_INFO info = {.samplerate = 8000, .channels = 1,
 			.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
-	char tmp[512];
+	char tmp[1024];
 	SNDFILE *sf;
 	sf_count_t put;
 
