@@ -108,12 +108,8 @@ static int upload_one(struct upload *u, const char *custom, const char *url,
 	snprintf(full, sizeof(full), "%s/%s", u->base, a->path);
 	err = media_prompt_convert(body, len, full, why, whysz);
 	free(body);
-	if (err == EPROTO) {
-		char what[128];
-
-		snprintf(what, sizeof(what), "%s", why);
-		snprintf(why, whysz, "wrong type: %s", what);
-	}
+	if (err == EPROTO)
+		snprintf(why, whysz, "wrong type: not a WAV or MP3 file");
 	if (err)
 		return err;
 	err = store_audio_add(u->ctx->st, a);
