@@ -13,7 +13,7 @@
 VARIANT ?= release
 BUILD   := build/$(VARIANT)
 
-PKGS    := libre libmicrohttpd jansson sqlite3 libpq libcurl openssl spandsp sndfile speexdsp opus
+PKGS    := libre libmicrohttpd jansson sqlite3 libpq libcurl openssl spandsp sndfile speexdsp opus libmpg123
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

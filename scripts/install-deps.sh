@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 PKGS=(
   build-essential pkg-config clang libclang-rt-14-dev
   libre-dev libmicrohttpd-dev libjansson-dev libssl-dev libsqlite3-dev libpq-dev
-  libcurl4-openssl-dev libspandsp-dev libopus-dev libsndfile1-dev libspeexdsp-dev flite1-dev
+  libcurl4-openssl-dev libspandsp-dev libopus-dev libsndfile1-dev libmpg123-dev libspeexdsp-dev flite1-dev
   libphonenumber-dev libcmocka-dev tzdata
   sip-tester baresip sox sqlite3 postgresql nginx-light kamailio wrk curl ca-certificates openssl iproute2 iptables procps psmisc
   systemd debhelper

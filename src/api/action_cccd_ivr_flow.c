@@ -54,9 +54,12 @@ static enum api_code put_run(const struct api_ctx *ctx, const json_t *p, json_t 
 	uint64_t ivr_id = (uint64_t)json_integer_value(json_object_get(p, "IVRId"));
 	const char *doc = json_string_value(json_object_get(p, "Document"));
 	const char *name = json_string_value(json_object_get(p, "Name"));
+	struct api_audio_ref ref = {.st = ctx->st, .sdkappid = sdkappid};
 	const struct ivr_flow_opts opts = {
 		.prompt_dir = ctx->hooks->prompt_dir,
 		.allow_plain_http = ctx->hooks->allow_plain_http,
+		.audio = api_audio_resolve,
+		.audio_arg = &ref,
 	};
 	struct store_instance inst;
 	struct ivr_diag *diag = NULL;

@@ -33,6 +33,11 @@ struct api_conf {
 	unsigned timeout;          /* timeout = 30: seconds a connection may stay idle */
 	unsigned replay_cache;     /* replay_cache = 1000000: v1 signatures remembered; 0 = off */
 	struct http_tls_conf tls;  /* tls_cert, tls_key: HTTPS (httptls.h) */
+	/* UploadIvrAudio: address classes its fetches may reach besides public ones
+	 * (upload_allow_loopback, upload_allow_private: FETCH_ALLOW_* of fetch.h), and the
+	 * time one request may spend fetching, all its files together (upload_timeout = 20 s). */
+	unsigned upload_allow;
+	unsigned upload_timeout_ms;
 };
 
 int api_conf_read(const struct conf *cf, struct api_conf *ac, struct conf_err *err);

@@ -49,6 +49,8 @@ enum api_code {
 	API_FAILED_OPERATION_AI_CONCURRENT_OVER_FREQUENCY,
 	API_FAILED_OPERATION_CALL_OUT_FAILED,
 	API_FAILED_OPERATION_SESSIONS_IN_PROGRESS, /* cccd's own: erasure of a number in a call */
+	API_FAILED_OPERATION_UPLOAD_FILE_OVERFLOW, /* UploadIvrAudio: the daily file limit */
+	API_FAILED_OPERATION_AUDIO_IN_USE, /* cccd's own: deleting a prompt a flow plays */
 	API_LIMIT_EXCEEDED,
 	API_RESOURCE_UNAVAILABLE,
 	API_CODE_COUNT
@@ -239,6 +241,7 @@ struct api_ctx {
 	int64_t now_ms;              /* wall clock */
 	const char *secret_id;       /* the credential that signed the request */
 	unsigned rate_limit;         /* the action's requests/s per account (0: none) */
+	const struct api_conf *conf;
 };
 
 /* Runs with validated params; adds its output fields to `out`. */
@@ -265,6 +268,12 @@ extern const struct api_action api_action_describe_tel_session;
 extern const struct api_action api_action_describe_tel_cdr;
 extern const struct api_action api_action_describe_pstn_active_session_list;
 extern const struct api_action api_action_hang_up_call;
+extern const struct api_action api_action_describe_numbers;
+extern const struct api_action api_action_describe_tel_call_info;
+extern const struct api_action api_action_describe_call_in_metrics;
+extern const struct api_action api_action_upload_ivr_audio;
+extern const struct api_action api_action_describe_ivr_audio_list;
+extern const struct api_action api_action_cccd_delete_ivr_audio;
 /* Admin actions (docs/admin-api.md): tenants on their own instances... */
 extern const struct api_action api_action_cccd_put_ivr_flow;
 extern const struct api_action api_action_cccd_describe_ivr_flows;
@@ -285,6 +294,17 @@ extern const struct api_action api_action_cccd_describe_credentials;
 extern const struct api_action api_action_cccd_disable_credential;
 extern const struct api_action api_action_cccd_drain_node;
 extern const struct api_action api_action_cccd_erase_phone_number;
+
+/* The instance's uploaded prompts for the flows the API loads (an ivr_audio_h; arg is a
+ * struct api_audio_ref). When watch is a FileId, used says whether the flow named it. */
+struct api_audio_ref {
+	struct store *st;
+	uint64_t sdkappid;
+	uint64_t watch;
+	bool used;
+};
+int api_audio_resolve(uint64_t file_id, const char *custom_name, char *path, size_t sz,
+		      void *arg);
 
 /* UnauthorizedOperation unless the caller's account is an operator account. */
 enum api_code api_operator(const struct api_ctx *ctx, struct api_error *e);

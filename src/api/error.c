@@ -45,6 +45,8 @@ static const char *const code_names[API_CODE_COUNT] = {
 		"FailedOperation.AIConcurrentOverFrequency",
 	[API_FAILED_OPERATION_CALL_OUT_FAILED] = "FailedOperation.CallOutFailed",
 	[API_FAILED_OPERATION_SESSIONS_IN_PROGRESS] = "FailedOperation.SessionsInProgress",
+	[API_FAILED_OPERATION_UPLOAD_FILE_OVERFLOW] = "FailedOperation.UploadFileOverflow",
+	[API_FAILED_OPERATION_AUDIO_IN_USE] = "FailedOperation.AudioInUse",
 	[API_LIMIT_EXCEEDED] = "LimitExceeded",
 	[API_RESOURCE_UNAVAILABLE] = "ResourceUnavailable",
 };

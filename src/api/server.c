@@ -11,6 +11,7 @@
 #include <re_mbuf.h>
 #include <re_fmt.h>
 #include "api/api_int.h"
+#include "fetch/fetch.h"
 #include "base/base.h"
 #include "conf/conf.h"
 #include "httptls/httptls.h"
@@ -37,7 +38,8 @@ struct conn_req {
 int api_conf_read(const struct conf *cf, struct api_conf *ac, struct conf_err *err)
 {
 	const struct conf_section *sec = conf_section_first(cf, "api");
-	uint64_t threads, rate, conns, timeout, replay;
+	uint64_t threads, rate, conns, timeout, replay, upload_timeout;
+	bool loopback, private;
 	int rc;
 
 	memset(ac, 0, sizeof(*ac));
@@ -48,9 +50,15 @@ int api_conf_read(const struct conf *cf, struct api_conf *ac, struct conf_err *e
 	rc = rc ? rc : conf_uint(sec, "max_connections", 1024, 1, 65536, &conns, err);
 	rc = rc ? rc : conf_uint(sec, "timeout", 30, 1, 3600, &timeout, err);
 	rc = rc ? rc : conf_uint(sec, "replay_cache", 1000000, 0, 100000000, &replay, err);
+	rc = rc ? rc : conf_bool(sec, "upload_allow_loopback", false, &loopback, err);
+	rc = rc ? rc : conf_bool(sec, "upload_allow_private", false, &private, err);
+	rc = rc ? rc : conf_uint(sec, "upload_timeout", 20, 1, 120, &upload_timeout, err);
 	rc = rc ? rc : http_tls_conf_read(sec, &ac->tls, err);
 	if (rc)
 		return rc;
+	ac->upload_allow = (loopback ? FETCH_ALLOW_LOOPBACK : 0) |
+			   (private ? FETCH_ALLOW_PRIVATE : 0);
+	ac->upload_timeout_ms = (unsigned)upload_timeout * 1000;
 	ac->threads = (unsigned)threads;
 	ac->rate_limit = (unsigned)rate;
 	ac->max_connections = (unsigned)conns;

@@ -270,12 +270,57 @@ static void check_wav(struct parser *p, const char *f, const char *path)
 	sf_close(sf);
 }
 
+/* A prompt uploaded with UploadIvrAudio, named by `fileId` or `customFileName`: its path
+ * under the prompt folder into buf, through the owner's handler (the store knows the
+ * instance's files). NULL when the prompt names none, or names one that is unknown (then
+ * with a finding). */
+static const char *uploaded_file(struct parser *p, json_t *obj, const char *prefix,
+				 char *buf, size_t sz)
+{
+	json_t *id = json_object_get(obj, "fileId");
+	const char *alias = get_str(p, obj, prefix, "customFileName", false, 255);
+	const char *key = id ? "fileId" : "customFileName";
+	char f[96];
+	int err;
+
+	if (!id && !alias)
+		return NULL;
+	fname(f, sizeof(f), prefix, key);
+	if (id && alias) {
+		ERR(p, f, "give either fileId or customFileName, not both");
+		return NULL;
+	}
+	if (id && (!json_is_integer(id) || json_integer_value(id) < 1)) {
+		ERR(p, f, "must be a positive integer");
+		return NULL;
+	}
+	if (!p->opts || !p->opts->audio) {
+		ERR(p, f, "uploaded prompts cannot be used here");
+		return NULL;
+	}
+	err = p->opts->audio(id ? (uint64_t)json_integer_value(id) : 0, alias, buf, sz,
+			     p->opts->audio_arg);
+	if (err == ENOENT) {
+		if (id)
+			ERR(p, f, "no uploaded file has id %lld", (long long)json_integer_value(id));
+		else
+			ERR(p, f, "no uploaded file is called '%s'", alias);
+		return NULL;
+	}
+	if (err) {
+		ERR(p, f, "the uploaded files cannot be read (%s)", strerror(err));
+		return NULL;
+	}
+	return buf;
+}
+
 static void parse_prompt_obj(struct parser *p, json_t *obj, const char *prefix,
 			     struct prompt_def *pd, bool text_only_keys)
 {
-	static const char *const keys[] = {"tts", "file", "lang", NULL};
-	const char *file;
-	char f[96];
+	static const char *const keys[] = {"tts", "file", "fileId", "customFileName", "lang",
+					   NULL};
+	const char *file, *up;
+	char f[96], upath[256];
 
 	if (!text_only_keys)
 		check_keys(p, obj, prefix, keys);
@@ -283,6 +328,18 @@ static void parse_prompt_obj(struct parser *p, json_t *obj, const char *prefix,
 	pd->tts = get_str(p, obj, prefix, "tts", false, TTS_MAX);
 	file = get_str(p, obj, prefix, "file", false, 400);
 	pd->lang = get_str(p, obj, prefix, "lang", false, 15);
+	if ((json_object_get(obj, "fileId") || json_object_get(obj, "customFileName")) &&
+	    (json_object_get(obj, "tts") || json_object_get(obj, "file"))) {
+		fname(f, sizeof(f), prefix, json_object_get(obj, "fileId") ? "fileId"
+					    : "customFileName");
+		ERR(p, f, "give one of tts, file, fileId or customFileName");
+		return;
+	}
+	up = uploaded_file(p, obj, prefix, upath, sizeof(upath));
+	if (up)
+		file = up;
+	else if (json_object_get(obj, "fileId") || json_object_get(obj, "customFileName"))
+		return;
 	if (pd->tts && file) {
 		fname(f, sizeof(f), prefix, "file");
 		ERR(p, f, "give either tts or file, not both");
@@ -1093,8 +1150,8 @@ static void parse_hangup(struct parser *p, struct node *n, json_t *pa)
 
 static void parse_params(struct parser *p, struct node *n, json_t *pa)
 {
-	static const char *const prompt_keys[] = {"tts", "file", "lang", "interruptible", "plays",
-						  NULL};
+	static const char *const prompt_keys[] = {"tts", "file", "fileId", "customFileName",
+						  "lang", "interruptible", "plays", NULL};
 	static const char *const vm_keys[] = {"prompt", "maxLenS", "endKey", "beep", NULL};
 	static const char *const none[] = {NULL};
 

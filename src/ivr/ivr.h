@@ -26,10 +26,18 @@ enum ivr_flow_type {
 	IVR_FLOW_SURVEY = 3,       /* "survey": inputs go to PostIVRKeyPressed */
 };
 
+/* A prompt uploaded with UploadIvrAudio, by id (file_id ≠ 0) or by alias (custom_name,
+ * the newest file of that name): its path relative to the prompt folder into path.
+ * ENOENT when the instance has no such file. Blocking (the store). */
+typedef int (ivr_audio_h)(uint64_t file_id, const char *custom_name, char *path, size_t sz,
+			  void *arg);
+
 struct ivr_flow_opts {
 	const char *prompt_dir;  /* prompt files (relative paths, no "..") live here; NULL = cwd */
 	bool allow_plain_http;   /* http nodes may use http:// to any host (else https://, or
 				  * http:// to 127.0.0.0/8, [::1] and localhost only) */
+	ivr_audio_h *audio;      /* NULL: prompts may not name uploaded files */
+	void *audio_arg;
 };
 
 /* One validation finding. `node` is the node id ("" for the document itself), `field`

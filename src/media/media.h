@@ -76,6 +76,13 @@ unsigned media_codec_clock(enum media_codec codec);
  * with a message in `why`. The prompt is reference-counted (mem_ref/mem_deref). */
 int media_prompt_file(struct media *m, const char *path, struct media_prompt **pp,
 		      char *why, size_t whysz);
+/* An uploaded file (WAV or MP3, told by its first bytes) converted once to the prompt
+ * format, 8 kHz mono 16-bit WAV, written to `path` (through `path`.part and a rename).
+ * EPROTO: neither WAV nor MP3; EINVAL: it does not decode; EFBIG: longer than a prompt
+ * may be; EIO: the file cannot be written. `why` says which. Blocking (disk, CPU): never
+ * on the control loop. */
+int media_prompt_convert(const void *buf, size_t len, const char *path, char *why,
+			 size_t whysz);
 /* Length of a prompt in 8 kHz samples. */
 size_t media_prompt_samples(const struct media_prompt *p);
 /* The prompt cache's state: bytes held, entries held, evictions so far. Thread-safe. */

@@ -103,13 +103,34 @@ static int prompt_load(const char *path, void *arg)
  * threads: the thread that hands a session over loads the session's own copy and gives it
  * away with the session. Loading is a parse of a small document; prompt files are decoded
  * once into the shared prompt table (prompts.c; entries live as long as the manager). */
+/* The instance's uploaded prompts, for the flows that name them (ivr_audio_h). */
+struct audio_ref {
+	struct store *st;
+	uint64_t sdkappid;
+};
+
+static int audio_resolve(uint64_t file_id, const char *custom_name, char *path, size_t sz,
+			 void *arg)
+{
+	const struct audio_ref *r = arg;
+	struct store_audio a;
+	int err = store_audio_find(r->st, r->sdkappid, file_id, custom_name, &a);
+
+	if (!err)
+		snprintf(path, sz, "%s", a.path);
+	return err;
+}
+
 /* One version of an IVR, parsed, its prompt files decoded into the table. Blocking. */
 static int flow_version_load(struct session_mgr *m, const char *sid, uint64_t sdkappid,
 			     uint64_t ivr_id, uint32_t version, struct ivr_flow **flowp)
 {
+	struct audio_ref ref = {m->deps.store, sdkappid};
 	const struct ivr_flow_opts opts = {
 		.prompt_dir = m->conf.prompt_dir[0] ? m->conf.prompt_dir : NULL,
 		.allow_plain_http = m->conf.allow_plain_http,
+		.audio = audio_resolve,
+		.audio_arg = &ref,
 	};
 	struct ivr_diag *diag = NULL;
 	struct ivr_flow *flow = NULL;

@@ -241,6 +241,20 @@ static const char *const migrations[] = {
 	"  claimed_by TEXT NOT NULL DEFAULT '',"
 	"  done_ms INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX commands_open ON commands (created_ms) WHERE done_ms = 0;",
+	/* 18: prompts uploaded with UploadIvrAudio, converted once to the prompt format and
+	 * stored under the prompt folder at `path`; `sha256` of the converted audio refuses
+	 * the same content twice in one instance (docs/api-compatibility.md §Prompts). */
+	("CREATE TABLE ivr_audio ("
+	 "  file_id INTEGER PRIMARY KEY,"
+	 "  sdkappid INTEGER NOT NULL,"
+	 "  custom_name TEXT NOT NULL,"
+	 "  file_name TEXT NOT NULL,"
+	 "  status INTEGER NOT NULL,"
+	 "  path TEXT NOT NULL,"
+	 "  sha256 TEXT NOT NULL,"
+	 "  created_at INTEGER NOT NULL);"
+	 "CREATE UNIQUE INDEX ivr_audio_content ON ivr_audio(sdkappid, sha256);"
+	 "CREATE INDEX ivr_audio_created ON ivr_audio(sdkappid, created_at);"),
 };
 
 static int version_get(struct db_conn *c, int *versionp)

@@ -457,6 +457,57 @@ int store_cdr_list(struct store *st, const struct store_cdr_query *q, store_sess
 int store_sessions_active(struct store *st, uint64_t sdkappid, uint64_t offset,
 			  uint64_t limit, store_session_h *h, void *arg, uint64_t *totalp);
 
+/* ---- uploaded prompts (audio.c) ---------------------------------------------------
+ * UploadIvrAudio's files: converted once to the prompt format, stored under the prompt
+ * folder at `path`, listed by DescribeIvrAudioList and named in flows by id or alias. */
+struct store_audio {
+	uint64_t sdkappid;
+	uint64_t file_id;          /* given by the store on insert */
+	char custom_name[256];     /* the customer's alias; may repeat */
+	char file_name[256];       /* the file name of its URL */
+	int status;                /* AudioFileInfo.Status */
+	char path[192];            /* relative to the prompt folder */
+	char sha256[65];           /* of the converted audio: one instance holds it once */
+	int64_t created_at;        /* Unix s */
+};
+
+/* Inserts a (file_id comes back in it); EEXIST when the instance holds the same content. */
+int store_audio_add(struct store *st, struct store_audio *a);
+/* How many files the instance uploaded since `since` (Unix s). */
+int store_audio_count_since(struct store *st, uint64_t sdkappid, int64_t since, uint64_t *np);
+/* Every file of the instance, by file_id. */
+typedef int (store_audio_h)(const struct store_audio *a, void *arg);
+int store_audio_list(struct store *st, uint64_t sdkappid, store_audio_h *h, void *arg);
+/* ENOENT: no such file in that instance. */
+int store_audio_get(struct store *st, uint64_t sdkappid, uint64_t file_id,
+		    struct store_audio *a);
+int store_audio_delete(struct store *st, uint64_t sdkappid, uint64_t file_id);
+/* A flow's reference: by id when file_id ≠ 0, else the newest file called custom_name.
+ * ENOENT: none. */
+int store_audio_find(struct store *st, uint64_t sdkappid, uint64_t file_id,
+		     const char *custom_name, struct store_audio *a);
+
+/* ---- usage (usage.c) ----------------------------------------------------------------- */
+
+/* Talk minutes of the instance's calls that ended in [since, until] (Unix s), each call
+ * rounded up to whole minutes; unanswered calls count none. */
+struct store_usage {
+	int64_t in_minutes, out_minutes;
+};
+int store_usage_minutes(struct store *st, uint64_t sdkappid, int64_t since, int64_t until,
+			struct store_usage *u);
+
+/* The instance's unfinished inbound sessions, grouped by the number called and by
+ * whether they were put through to an external line; every node's sessions (the store is
+ * shared), in number order. */
+struct store_inbound_live {
+	char number[33];
+	bool transferred;
+	uint32_t count;
+};
+typedef int (store_inbound_h)(const struct store_inbound_live *l, void *arg);
+int store_inbound_live(struct store *st, uint64_t sdkappid, store_inbound_h *h, void *arg);
+
 /* Every session not finished yet that this node owns (conf.node_id; after a restart:
  * those to resume or close), oldest first. h gets a new reference to each row. */
 typedef int (store_session_h)(struct store_session *s, void *arg);

@@ -308,6 +308,68 @@ static void test_prompt_files(void **state)
 #undef PFLOW
 }
 
+/* The store's side of uploaded prompts, as a stub: file 7 is "welcome", at up.wav. */
+static int audio_stub(uint64_t file_id, const char *custom_name, char *path, size_t sz,
+		      void *arg)
+{
+	(void)arg;
+	if (file_id == 7 || (!file_id && custom_name && !strcmp(custom_name, "welcome"))) {
+		snprintf(path, sz, "up.wav");
+		return 0;
+	}
+	return file_id == 13 ? EIO : ENOENT;
+}
+
+static struct ivr_diag *load_uploaded(const char *src, int want)
+{
+	char *json = q(src);
+	struct ivr_flow_opts opts = {.prompt_dir = tmpdir, .audio = audio_stub};
+	struct ivr_flow *flow = NULL;
+	struct ivr_diag *diag = NULL;
+
+	assert_int_equal(ivr_flow_load(&flow, json, strlen(json), &opts, &diag), want);
+	free(json);
+	mem_deref(flow);
+	return diag;
+}
+
+static void test_uploaded_prompts(void **state)
+{
+	char path[128];
+	struct ivr_diag *d;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/up.wav", tmpdir);
+	write_wav(path, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
+#define UFLOW(prompt) HEAD START("p") "{'id':'p','type':'prompt','params':{" prompt "}," \
+	"'next':'m'},{'id':'m','type':'menu','params':{'prompt':{" prompt "}," \
+	"'keys':{'1':{'next':'bye'}}},'onInvalid':'bye','onTimeout':'bye'}," BYE TAIL
+	assert_null(load_uploaded(UFLOW("'fileId':7"), 0));
+	assert_null(load_uploaded(UFLOW("'customFileName':'welcome'"), 0));
+	d = load_uploaded(UFLOW("'fileId':8"), EINVAL);
+	assert_true(has(d, "p", "params.fileId", "no uploaded file has id 8"));
+	assert_true(has(d, "m", "params.prompt.fileId", "no uploaded file has id 8"));
+	mem_deref(d);
+	d = load_uploaded(UFLOW("'customFileName':'other'"), EINVAL);
+	assert_true(has(d, "p", "params.customFileName", "no uploaded file is called 'other'"));
+	mem_deref(d);
+	d = load_uploaded(UFLOW("'fileId':13"), EINVAL);
+	assert_true(has(d, "p", "params.fileId", "cannot be read"));
+	mem_deref(d);
+	d = load_uploaded(UFLOW("'fileId':'7'"), EINVAL);
+	assert_true(has(d, "p", "params.fileId", "positive integer"));
+	mem_deref(d);
+	d = load_uploaded(UFLOW("'fileId':7,'customFileName':'welcome'"), EINVAL);
+	assert_true(has(d, "p", "params.fileId", "not both"));
+	mem_deref(d);
+	d = load_uploaded(UFLOW("'fileId':7,'tts':'hi'"), EINVAL);
+	assert_true(has(d, "p", "params.fileId", "one of tts, file, fileId or customFileName"));
+	mem_deref(d);
+	/* Without the store (ccc ivr validate, the demo) uploads cannot be named. */
+	fails(UFLOW("'fileId':7"), "p", "params.fileId", "cannot be used here");
+#undef UFLOW
+}
+
 static void test_template_variables(void **state)
 {
 #define TFLOW(vars, extra, tts) "{'type':'inbound','variables':{" vars "},'nodes':[" \
@@ -689,6 +751,7 @@ int main(void)
 		cmocka_unit_test(test_reachability_and_dead_ends),
 		cmocka_unit_test(test_loops),
 		cmocka_unit_test(test_prompt_files),
+		cmocka_unit_test(test_uploaded_prompts),
 		cmocka_unit_test(test_template_variables),
 		cmocka_unit_test(test_business_hours),
 		cmocka_unit_test(test_limits),
