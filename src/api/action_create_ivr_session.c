@@ -15,84 +15,17 @@
 /* Limits written in docs/api-compatibility.md. */
 enum {
 	MAX_CALLERS = 16,         /* = STORE_ADMIT_MAX_CALLERS */
-	MAX_VARIABLES = 32,
-	MAX_VARIABLE_KEY = 64,
-	MAX_VARIABLE_VALUE = 1024,
 	MAX_UUI = 1024,
 	MAX_RING_S = 120,
 };
 
-static enum api_code check_number(const json_t *v, const char *path, struct api_error *e)
-{
-	char digits[33], why[160];
-
-	/* The syntax only: the instance's country, read later, says what the digits mean. */
-	if (policy_number_syntax(json_string_value(v), digits, why, sizeof(why)))
-		return api_fail(e, API_INVALID_PARAMETER_VALUE, "The value of `%s` is not a "
-				"phone number: use digits with an optional leading + or 00 "
-				"(3 to 20 digits): %s.", path, why);
-	return API_OK;
-}
-
-static enum api_code check_numbers(const json_t *v, const char *path, struct api_error *e)
-{
-	size_t i;
-	json_t *item;
-	char p[300];
-
-	json_array_foreach(v, i, item) {
-		snprintf(p, sizeof(p), "%s.%zu", path, i);
-		if (check_number(item, p, e))
-			return e->code;
-	}
-	return API_OK;
-}
-
-/* Variable names as identifiers, so that flows can use them in ${name} templates. */
-static enum api_code check_key(const json_t *v, const char *path, struct api_error *e)
-{
-	const char *s = json_string_value(v);
-	bool ok = (*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_';
-
-	for (const char *c = s; *c && ok; c++)
-		ok = (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || *c == '_' ||
-		     (*c >= '0' && *c <= '9');
-	if (!ok)
-		return api_fail(e, API_INVALID_PARAMETER_VALUE, "The value of `%s` must be a "
-				"name of letters, digits and _ that does not start with a digit.",
-				path);
-	return API_OK;
-}
-
-static enum api_code check_variables(const json_t *v, const char *path, struct api_error *e)
-{
-	for (size_t i = 0; i < json_array_size(v); i++) {
-		const char *ki = json_string_value(json_object_get(json_array_get(v, i), "Key"));
-
-		for (size_t j = 0; j < i; j++) {
-			const json_t *o = json_array_get(v, j);
-
-			if (!strcmp(ki, json_string_value(json_object_get(o, "Key"))))
-				return api_fail(e, API_INVALID_PARAMETER_VALUE, "The list `%s` has "
-						"the key `%s` twice (%s.%zu.Key).", path, ki, path, i);
-		}
-	}
-	return API_OK;
-}
-
-static const struct api_field variable_fields[] = {
-	{"Key", API_T_STRING, false, true, 1, MAX_VARIABLE_KEY, 0, NULL, check_key},
-	{"Value", API_T_STRING, false, true, 0, MAX_VARIABLE_VALUE, 0, NULL, NULL},
-	{NULL},
-};
-
 static const struct api_field fields[] = {
 	{"SdkAppId", API_T_INT64, false, true, 1, INT64_MAX, 0, NULL, NULL},
-	{"Callee", API_T_STRING, false, true, 1, 32, 0, NULL, check_number},
+	{"Callee", API_T_STRING, false, true, 1, 32, 0, NULL, api_check_number},
 	{"IVRId", API_T_INT64, false, true, 1, INT64_MAX, 0, NULL, NULL},
-	{"Callers", API_T_STRING, true, false, 1, 32, MAX_CALLERS, NULL, check_numbers},
-	{"Variables", API_T_STRUCT, true, false, 0, 0, MAX_VARIABLES, variable_fields,
-	 check_variables},
+	{"Callers", API_T_STRING, true, false, 1, 32, MAX_CALLERS, NULL, api_check_numbers},
+	{"Variables", API_T_STRUCT, true, false, 0, 0, API_MAX_VARIABLES, api_variable_fields,
+	 api_check_variables},
 	{"UUI", API_T_STRING, false, false, 0, MAX_UUI, 0, NULL, NULL},
 	{"MaxRingTimeoutSecond", API_T_INT64, false, false, 1, MAX_RING_S, 0, NULL, NULL},
 	{NULL},

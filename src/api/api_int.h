@@ -51,6 +51,7 @@ enum api_code {
 	API_FAILED_OPERATION_SESSIONS_IN_PROGRESS, /* cccd's own: erasure of a number in a call */
 	API_LIMIT_EXCEEDED,
 	API_RESOURCE_UNAVAILABLE,
+	API_UNSUPPORTED_OPERATION,     /* an auto-callout task's state does not allow it */
 	API_CODE_COUNT
 };
 
@@ -127,7 +128,10 @@ bool api_public_param(const char *name);
 
 /* ---- parameter validation --------------------------------------------------------- */
 
-enum api_type { API_T_INT64 = 1, API_T_UINT64, API_T_STRING, API_T_BOOL, API_T_STRUCT };
+/* API_T_ANY: any JSON value, kept as given — for newer TCCC fields cccd accepts and
+ * ignores without knowing their shape (docs/api-compatibility.md). */
+enum api_type { API_T_INT64 = 1, API_T_UINT64, API_T_STRING, API_T_BOOL, API_T_STRUCT,
+		API_T_ANY };
 
 /* A further check of a validated value (its type is right): returns API_OK or fills e
  * (InvalidParameterValue, naming `path`). */
@@ -151,6 +155,19 @@ struct api_field {
  * parameters at the top level are never unknown. */
 enum api_code api_validate(const struct api_field *fields, const json_t *in, json_t **outp,
 			   struct api_error *e);
+
+/* Shared checks (fields.c): a phone number's syntax (3 to 20 digits, optional + or 00),
+ * each element of a list of them, and Variables (keys are identifiers, none twice). Limits
+ * written in docs/api-compatibility.md. */
+enum {
+	API_MAX_VARIABLES = 32,
+	API_MAX_VARIABLE_KEY = 64,
+	API_MAX_VARIABLE_VALUE = 1024,
+};
+enum api_code api_check_number(const json_t *v, const char *path, struct api_error *e);
+enum api_code api_check_numbers(const json_t *v, const char *path, struct api_error *e);
+enum api_code api_check_variables(const json_t *v, const char *path, struct api_error *e);
+extern const struct api_field api_variable_fields[]; /* {Key, Value} */
 
 /* ---- the parsed request ------------------------------------------------------------ */
 
@@ -261,6 +278,12 @@ extern const struct api_action api_action_describe_tel_session;
 extern const struct api_action api_action_describe_tel_cdr;
 extern const struct api_action api_action_describe_pstn_active_session_list;
 extern const struct api_action api_action_hang_up_call;
+extern const struct api_action api_action_create_auto_callout_task;
+extern const struct api_action api_action_describe_auto_callout_task;
+extern const struct api_action api_action_describe_auto_callout_tasks;
+extern const struct api_action api_action_stop_auto_callout_task;
+extern const struct api_action api_action_pause_auto_callout_task;
+extern const struct api_action api_action_resume_auto_callout_task;
 /* Admin actions (docs/admin-api.md): tenants on their own instances... */
 extern const struct api_action api_action_cccd_put_ivr_flow;
 extern const struct api_action api_action_cccd_describe_ivr_flows;
