@@ -83,6 +83,15 @@ static enum api_code check_zone(const json_t *v, const char *path, struct api_er
 	return API_OK;
 }
 
+/* Callees and Callers: at least one number, each a phone number. */
+static enum api_code check_list(const json_t *v, const char *path, struct api_error *e)
+{
+	if (!json_array_size(v))
+		return api_fail(e, API_INVALID_PARAMETER_VALUE, "The list `%s` must not be empty.",
+				path);
+	return api_check_numbers(v, path, e);
+}
+
 /* RetryHangupTypes: the EndStatus codes TCCC lists as retryable. */
 static bool retryable_code(long code)
 {
@@ -123,8 +132,8 @@ static const struct api_field attribute_fields[] = {
 static const struct api_field fields[] = {
 	{"SdkAppId", API_T_UINT64, false, true, 1, INT64_MAX, 0, NULL, NULL},
 	{"NotBefore", API_T_INT64, false, true, 0, INT64_MAX / 2, 0, NULL, NULL},
-	{"Callees", API_T_STRING, true, true, 1, 32, MAX_CALLEES, NULL, api_check_numbers},
-	{"Callers", API_T_STRING, true, true, 1, 32, MAX_CALLERS, NULL, api_check_numbers},
+	{"Callees", API_T_STRING, true, true, 1, 32, MAX_CALLEES, NULL, check_list},
+	{"Callers", API_T_STRING, true, true, 1, 32, MAX_CALLERS, NULL, check_list},
 	{"IvrId", API_T_UINT64, false, false, 1, INT64_MAX, 0, NULL, NULL},
 	{"Name", API_T_STRING, false, false, 0, MAX_NAME, 0, NULL, NULL},
 	{"Description", API_T_STRING, false, false, 0, MAX_DESCRIPTION, 0, NULL, NULL},
