@@ -222,7 +222,9 @@ static const char *const migrations[] = {
 	 * variables (NULL: the task's), its state, the tries made, when its next try is due
 	 * (NULL: none pending) and its attempts' session ids (comma-separated). The
 	 * scheduler finds work through task_callees_due (per task, by due time: never a
-	 * scan) and running tasks through tasks_state. */
+	 * scan), running tasks through tasks_state, calls in progress through
+	 * task_callees_state. An attempt is a normal session that names its task and
+	 * callee (sessions.task_id, task_seq; 0 for every other session). */
 	"CREATE TABLE tasks ("
 	"  task_id INTEGER PRIMARY KEY,"
 	"  sdkappid INTEGER NOT NULL,"
@@ -261,7 +263,11 @@ static const char *const migrations[] = {
 	"  sessions TEXT NOT NULL DEFAULT '',"
 	"  claimed_by TEXT NOT NULL DEFAULT '',"
 	"  PRIMARY KEY (task_id, seq));"
-	"CREATE INDEX task_callees_due ON task_callees(task_id, due);",
+	"CREATE INDEX task_callees_due ON task_callees(task_id, due);"
+	"CREATE INDEX task_callees_state ON task_callees(task_id, state);"
+	"ALTER TABLE sessions ADD COLUMN task_id INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE sessions ADD COLUMN task_seq INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX sessions_task ON sessions(task_id, task_seq);",
 };
 
 static int version_get(struct db_conn *c, int *versionp)

@@ -391,6 +391,8 @@ struct claimed {
 	uint32_t seq;
 	uint32_t tries;
 	char callee[33];
+	char *uui;            /* NULL: the task's */
+	char *variables;      /* NULL: the task's */
 };
 
 struct task_claim {
@@ -402,6 +404,20 @@ struct task_claim {
 	unsigned n;
 };
 
+static void claimed_clear(struct task_claim *tc)
+{
+	for (unsigned i = 0; i < tc->n; i++) {
+		tc->rows[i].uui = mem_deref(tc->rows[i].uui);
+		tc->rows[i].variables = mem_deref(tc->rows[i].variables);
+	}
+	tc->n = 0;
+}
+
+static void task_claim_destroy(void *arg)
+{
+	claimed_clear(arg);
+}
+
 static int task_claim_apply(struct store_conn *c, void *arg)
 {
 	struct task_claim *tc = arg;
@@ -409,17 +425,18 @@ static int task_claim_apply(struct store_conn *c, void *arg)
 	int rc;
 
 	/* The job may run again after a failed batch: what it read last time is void. */
-	tc->n = 0;
+	claimed_clear(tc);
 	if (db_backend(c->db) == DB_POSTGRESQL)
 		s = store_stmt(c, "UPDATE task_callees SET state = 3, tries = tries + 1, "
 			       "due = NULL, claimed_by = ? WHERE task_id = ? AND seq IN (SELECT "
 			       "seq FROM task_callees WHERE task_id = ? AND due <= ? ORDER BY due, "
-			       "seq LIMIT ? FOR UPDATE SKIP LOCKED) RETURNING seq, tries, callee");
+			       "seq LIMIT ? FOR UPDATE SKIP LOCKED) RETURNING seq, tries, callee, uui, "
+			       "variables");
 	else
 		s = store_stmt(c, "UPDATE task_callees SET state = 3, tries = tries + 1, "
 			       "due = NULL, claimed_by = ? WHERE task_id = ? AND seq IN (SELECT "
 			       "seq FROM task_callees WHERE task_id = ? AND due <= ? ORDER BY due, "
-			       "seq LIMIT ?) RETURNING seq, tries, callee");
+			       "seq LIMIT ?) RETURNING seq, tries, callee, uui, variables");
 	if (!s)
 		return EIO;
 	db_bind_text(s, 1, tc->node ? tc->node : "", -1);
@@ -433,6 +450,8 @@ static int task_claim_apply(struct store_conn *c, void *arg)
 		r->seq = (uint32_t)db_col_int64(s, 0);
 		r->tries = (uint32_t)db_col_int64(s, 1);
 		store_col_text(s, 2, r->callee, sizeof(r->callee));
+		r->uui = db_col_null(s, 3) ? NULL : store_col_dup(s, 3);
+		r->variables = db_col_null(s, 4) ? NULL : store_col_dup(s, 4);
 	}
 	return rc == DB_DONE ? 0 : (rc > 0 ? rc : EIO);
 }
@@ -445,7 +464,7 @@ int store_task_claim(struct store *st, uint64_t task_id, int64_t now, unsigned m
 
 	if (!st || !h || !max || max > CLAIM_MAX)
 		return EINVAL;
-	tc = mem_zalloc(sizeof(*tc), NULL);
+	tc = mem_zalloc(sizeof(*tc), task_claim_destroy);
 	if (!tc)
 		return ENOMEM;
 	*tc = (struct task_claim){.task_id = task_id, .now = now, .max = max, .node = node};
@@ -454,6 +473,7 @@ int store_task_claim(struct store *st, uint64_t task_id, int64_t now, unsigned m
 		struct store_callee_row r = {
 			.task_id = task_id, .seq = tc->rows[i].seq, .callee = tc->rows[i].callee,
 			.state = STORE_CALLEE_CALLING, .tries = tc->rows[i].tries, .sessions = "",
+			.uui = tc->rows[i].uui, .variables = tc->rows[i].variables,
 		};
 
 		err = h(&r, arg);
@@ -462,46 +482,247 @@ int store_task_claim(struct store *st, uint64_t task_id, int64_t now, unsigned m
 	return err;
 }
 
-struct attempt_done {
+struct unclaim {
 	uint64_t task_id;
 	uint32_t seq;
-	const char *session_id;
-	enum store_callee_state state;
 	int64_t due;
 };
 
-static int attempt_done_apply(struct store_conn *c, void *arg)
+static int unclaim_apply(struct store_conn *c, void *arg)
 {
-	const struct attempt_done *a = arg;
-	struct db_stmt *s;
+	const struct unclaim *u = arg;
+	struct db_stmt *q = store_stmt(c, "UPDATE task_callees SET state = CASE WHEN tries > 1 "
+				       "THEN 4 ELSE 0 END, tries = tries - 1, due = ? WHERE "
+				       "task_id = ? AND seq = ? AND state = 3");
 	int rc;
 
-	s = store_stmt(c, "UPDATE task_callees SET state = ?, due = ?, sessions = CASE WHEN "
-		       "sessions = '' THEN ? ELSE sessions || ',' || ? END WHERE task_id = ? "
-		       "AND seq = ? AND state = 3");
-	if (!s)
+	if (!q)
 		return EIO;
-	db_bind_int64(s, 1, a->state);
-	if (a->state == STORE_CALLEE_RETRY)
-		db_bind_int64(s, 2, a->due);
-	db_bind_text(s, 3, a->session_id, -1);
-	db_bind_text(s, 4, a->session_id, -1);
-	db_bind_int64(s, 5, (int64_t)a->task_id);
-	db_bind_int64(s, 6, a->seq);
-	rc = db_step(s);
-	if (rc != DB_DONE)
-		return rc > 0 ? rc : EIO;
-	return db_changes(c->db) ? 0 : EPERM;
+	db_bind_int64(q, 1, u->due);
+	db_bind_int64(q, 2, (int64_t)u->task_id);
+	db_bind_int64(q, 3, u->seq);
+	rc = db_step(q);
+	return rc == DB_DONE ? 0 : (rc > 0 ? rc : EIO);
 }
 
-int store_task_attempt_done(struct store *st, uint64_t task_id, uint32_t seq,
-			    const char *session_id, enum store_callee_state state, int64_t due)
+int store_task_unclaim(struct store *st, uint64_t task_id, uint32_t seq, int64_t due)
 {
-	struct attempt_done a = {task_id, seq, session_id, state, due};
+	struct unclaim u = {task_id, seq, due};
 
-	if (!st || !session_id || !*session_id || strchr(session_id, ',') ||
-	    (state != STORE_CALLEE_ANSWERED && state != STORE_CALLEE_NOT_ANSWERED &&
-	     state != STORE_CALLEE_RETRY))
+	if (!st)
 		return EINVAL;
-	return store_write(st, attempt_done_apply, &a);
+	return store_write(st, unclaim_apply, &u);
+}
+
+struct recover {
+	const char *node;
+	int64_t now;
+};
+
+/* A claim whose session never reached the store (the node stopped between the two) has
+ * fewer sessions than tries: the try was not made. */
+static int recover_apply(struct store_conn *c, void *arg)
+{
+	const struct recover *r = arg;
+	struct db_stmt *q = store_stmt(c, "UPDATE task_callees SET state = CASE WHEN tries > 1 "
+				       "THEN 4 ELSE 0 END, tries = tries - 1, due = ? WHERE "
+				       "state = 3 AND claimed_by = ? AND (SELECT count(*) FROM "
+				       "sessions s WHERE s.task_id = task_callees.task_id AND "
+				       "s.task_seq = task_callees.seq) < tries");
+	int rc;
+
+	if (!q)
+		return EIO;
+	db_bind_int64(q, 1, r->now);
+	db_bind_text(q, 2, r->node, -1);
+	rc = db_step(q);
+	return rc == DB_DONE ? 0 : (rc > 0 ? rc : EIO);
+}
+
+int store_task_recover(struct store *st, const char *node, int64_t now)
+{
+	struct recover r = {node ? node : "", now};
+
+	if (!st)
+		return EINVAL;
+	return store_write(st, recover_apply, &r);
+}
+
+/* Every statement of a tick's state changes, in order. */
+static const char *const advance_sql[] = {
+	/* NotBefore reached. */
+	"UPDATE tasks SET state = 1 WHERE state = 0 AND not_before <= ?",
+	/* NotAfter reached: nothing more is due, calls in progress finish (state 3). */
+	"UPDATE task_callees SET due = NULL, state = CASE WHEN state = 4 THEN 2 ELSE state END "
+	"WHERE due IS NOT NULL AND task_id IN (SELECT task_id FROM tasks WHERE state IN "
+	"(0, 1, 5) AND not_after IS NOT NULL AND not_after <= ?)",
+	"UPDATE tasks SET state = 3 WHERE state IN (0, 1, 5) AND not_after IS NOT NULL AND "
+	"not_after <= ?",
+	/* Ending with no call left: ended. */
+	"UPDATE tasks SET state = 4, ended_at = ? WHERE state = 3 AND NOT EXISTS (SELECT 1 "
+	"FROM task_callees k WHERE k.task_id = tasks.task_id AND k.state = 3)",
+	/* Running with no call left and nothing due: completed. */
+	"UPDATE tasks SET state = 2, ended_at = ? WHERE state = 1 AND NOT EXISTS (SELECT 1 "
+	"FROM task_callees k WHERE k.task_id = tasks.task_id AND (k.state = 3 OR k.due IS "
+	"NOT NULL))",
+};
+
+static int advance_apply(struct store_conn *c, void *arg)
+{
+	const int64_t *now = arg;
+
+	for (size_t i = 0; i < sizeof(advance_sql) / sizeof(advance_sql[0]); i++) {
+		struct db_stmt *q = store_stmt(c, advance_sql[i]);
+		int rc;
+
+		if (!q)
+			return EIO;
+		db_bind_int64(q, 1, *now);
+		rc = db_step(q);
+		if (rc != DB_DONE)
+			return rc > 0 ? rc : EIO;
+	}
+	return 0;
+}
+
+int store_tasks_advance(struct store *st, int64_t now)
+{
+	if (!st)
+		return EINVAL;
+	return store_write(st, advance_apply, &now);
+}
+
+struct running_walk {
+	store_task_h *h;
+	void *arg;
+};
+
+static int running_row(struct db_stmt *q, void *arg)
+{
+	struct running_walk *w = arg;
+	struct store_task *t = NULL;
+	int err = task_from_row(q, &t);
+
+	if (!err)
+		err = w->h(t, w->arg);
+	mem_deref(t);
+	return err;
+}
+
+int store_tasks_running(struct store *st, store_task_h *h, void *arg)
+{
+	struct running_walk w = {h, arg};
+
+	if (!st || !h)
+		return EINVAL;
+	return store_read(st, "SELECT " TASK_COLUMNS " FROM tasks WHERE state = 1 ORDER BY "
+			  "task_id", NULL, NULL, running_row, &w, false);
+}
+
+int store_task_calling(struct store *st, uint64_t task_id, uint64_t *np)
+{
+	if (!st || !np)
+		return EINVAL;
+	return store_read(st, "SELECT count(*) FROM task_callees WHERE task_id = ? AND "
+			  "state = 3", bind_sdkappid, &task_id, count_row, np, true);
+}
+
+/* ---- attempts, inside the session writes --------------------------------------------- */
+
+int store_task_session_added(struct store_conn *c, const struct store_session *s)
+{
+	struct db_stmt *q = store_stmt(c, "UPDATE task_callees SET sessions = CASE WHEN "
+				       "sessions = '' THEN ? ELSE sessions || ',' || ? END "
+				       "WHERE task_id = ? AND seq = ?");
+	int rc;
+
+	if (!q)
+		return EIO;
+	db_bind_text(q, 1, s->id, -1);
+	db_bind_text(q, 2, s->id, -1);
+	db_bind_int64(q, 3, (int64_t)s->task_id);
+	db_bind_int64(q, 4, s->task_seq);
+	rc = db_step(q);
+	return rc == DB_DONE ? 0 : (rc > 0 ? rc : EIO);
+}
+
+/* The EndStatus codes retried when the task names none (RetryHangupTypes' list without
+ * 222: a machine that answered is retried only when the task asks). 203 (the callee
+ * rejected the call) is in neither: a callee's refusal is never retried. */
+static bool retry_default(int code)
+{
+	return code == 202 || (code >= 204 && code <= 208) || code == 210 || code == 212 ||
+	       code == 213 || (code >= 215 && code <= 219) || code == 221 || code == 234;
+}
+
+/* Is code in "202,206,..."? */
+static bool retry_listed(const char *list, int code)
+{
+	char want[16];
+	size_t n = (size_t)snprintf(want, sizeof(want), "%d", code);
+
+	for (const char *p = list; *p; ) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+
+		if (len == n && !memcmp(p, want, n))
+			return true;
+		p += len + (end ? 1 : 0);
+	}
+	return false;
+}
+
+int store_task_session_finished(struct store_conn *c, const char *session_id, int end_status,
+				int64_t ended_ts)
+{
+	struct db_stmt *q = store_stmt(c, "SELECT s.task_id, s.task_seq, t.tries, "
+				       "t.retry_interval, t.retry_statuses, k.tries, t.state FROM sessions s "
+				       "JOIN tasks t ON t.task_id = s.task_id JOIN task_callees k ON "
+				       "k.task_id = s.task_id AND k.seq = s.task_seq WHERE s.id = ? "
+				       "AND s.task_id <> 0");
+	int64_t task_id, seq, interval;
+	uint32_t tries, made;
+	char statuses[256];
+	enum store_callee_state state;
+	bool retry, running;
+	int rc;
+
+	if (!q)
+		return EIO;
+	db_bind_text(q, 1, session_id, -1);
+	rc = store_step_row(q);
+	if (rc) {
+		db_reset(q);
+		return rc == ENOENT ? 0 : rc;
+	}
+	task_id = db_col_int64(q, 0);
+	seq = db_col_int64(q, 1);
+	tries = (uint32_t)db_col_int64(q, 2);
+	interval = db_col_int64(q, 3);
+	store_col_text(q, 4, statuses, sizeof(statuses));
+	made = (uint32_t)db_col_int64(q, 5);
+	running = db_col_int64(q, 6) == STORE_TASK_RUNNING || db_col_int64(q, 6) == STORE_TASK_PAUSED;
+	db_reset(q);
+
+	retry = end_status != 203 &&
+		(statuses[0] ? retry_listed(statuses, end_status) : retry_default(end_status));
+	if (end_status == 1)
+		state = STORE_CALLEE_ANSWERED;
+	else if (retry && running && made < tries)
+		state = STORE_CALLEE_RETRY;
+	else
+		state = STORE_CALLEE_NOT_ANSWERED;
+	/* Only a callee still calling takes it; a task that ended meanwhile (stopped,
+	 * ending) keeps the outcome but retries nothing. */
+	q = store_stmt(c, "UPDATE task_callees SET state = ?, due = ? WHERE task_id = ? AND "
+		       "seq = ? AND state = 3");
+	if (!q)
+		return EIO;
+	db_bind_int64(q, 1, state);
+	if (state == STORE_CALLEE_RETRY)
+		db_bind_int64(q, 2, ended_ts + interval);
+	db_bind_int64(q, 3, task_id);
+	db_bind_int64(q, 4, seq);
+	rc = db_step(q);
+	return rc == DB_DONE ? 0 : (rc > 0 ? rc : EIO);
 }

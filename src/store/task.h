@@ -92,6 +92,8 @@ struct store_callee_row {
 	uint32_t tries;         /* tries made (claimed) */
 	int64_t due;            /* Unix s of the next try; 0 = none pending */
 	const char *sessions;   /* the attempts' SessionIds, comma-separated */
+	const char *uui;        /* claims only: the callee's own UUI, NULL = the task's */
+	const char *variables;  /* claims only: its own Variables, NULL = the task's */
 };
 
 typedef int (store_callee_h)(const struct store_callee_row *r, void *arg);
@@ -117,10 +119,30 @@ int store_task_change(struct store *st, uint64_t sdkappid, uint64_t task_id,
 int store_task_claim(struct store *st, uint64_t task_id, int64_t now, unsigned max,
 		     const char *node, store_callee_h *h, void *arg);
 
-/* An attempt of a claimed callee ended: session_id is appended to its Sessions and it
- * becomes answered, not answered, or waiting to retry (state STORE_CALLEE_RETRY) until
- * `due`. EPERM when the callee is not calling. Blocks. */
-int store_task_attempt_done(struct store *st, uint64_t task_id, uint32_t seq,
-			    const char *session_id, enum store_callee_state state, int64_t due);
+/* Gives a claimed callee back when its attempt could not be stored (a configuration
+ * refusal, a store error): the try is not counted and it is due again at `due`. */
+int store_task_unclaim(struct store *st, uint64_t task_id, uint32_t seq, int64_t due);
+
+/* At start: this node's claims whose session never reached the store (it stopped between
+ * claim and admission) are given back, due at `now`. A claim whose session was stored is
+ * left to the session's own end (its outcome reaches the callee then). */
+int store_task_recover(struct store *st, const char *node, int64_t now);
+
+/* One tick's state changes: created → running at NotBefore; at NotAfter nothing more is
+ * due and the task is ending; ending with no call left → stopped; running with no call
+ * left and nothing due → completed. */
+int store_tasks_advance(struct store *st, int64_t now);
+
+/* The running tasks, by TaskId. */
+int store_tasks_running(struct store *st, store_task_h *h, void *arg);
+
+/* How many of the task's callees are calling. */
+int store_task_calling(struct store *st, uint64_t task_id, uint64_t *np);
+
+/* The outcome of an attempt reaches its callee when its session finishes
+ * (store_session_finish / _create_finished): answered (EndStatus 1), waiting to retry
+ * until the end + RetryInterval (a retryable EndStatus — the task's RetryHangupTypes, or
+ * by default 202, 204-208, 210, 212, 213, 215-219, 221, 234; never 203, the callee's
+ * refusal — tries left, and the task running or paused), otherwise not answered. */
 
 #endif

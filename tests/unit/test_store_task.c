@@ -149,6 +149,34 @@ static int seen_add(const struct store_callee_row *r, void *arg)
 	return 0;
 }
 
+/* An attempt as the scheduler makes it: a session of the task's callee, stored, then
+ * finished with end_status at ended_ts (the outcome reaches the callee in that write). */
+static void attempt(struct fixture *f, uint64_t task_id, uint32_t seq, const char *tag,
+		    int end_status, int64_t ended_ts)
+{
+	struct store_session *s = NULL;
+	struct store_session_end end = {.ended_ts = ended_ts, .end_status = end_status};
+
+	assert_int_equal(store_session_alloc(&s, "", "[]"), 0);
+	snprintf(s->id, sizeof(s->id), "%-32s", tag);
+	for (char *c = s->id; *c; c++)
+		*c = *c == ' ' ? '0' : *c;
+	s->sdkappid = 7;
+	s->account_id = 1;
+	s->direction = 1;
+	s->ivr_id = 4500;
+	s->ivr_version = 1;
+	s->status = STORE_STATUS_RINGING;
+	s->task_id = task_id;
+	s->task_seq = seq;
+	strcpy(s->callee, "008613000000000");
+	assert_int_equal(store_session_create(f->st, s), 0);
+	strcpy(end.hungup_side, "system");
+	assert_int_equal(store_session_finish(f->st, s->id, 7, &end, NULL, NULL), 0);
+	assert_int_equal(store_sync(f->st), 0);
+	mem_deref(s);
+}
+
 static void test_create_and_read(void **state)
 {
 	struct fixture *f = *state;
@@ -236,8 +264,7 @@ static void test_user_actions(void **state)
 	/* One callee calling, one waiting to retry, one never called; then Stop. */
 	assert_int_equal(store_task_claim(f->st, id, 200, 2, "n1", seen_add, &s), 0);
 	assert_int_equal(s.n, 2);
-	assert_int_equal(store_task_attempt_done(f->st, id, s.seq[0], "aa", STORE_CALLEE_RETRY,
-						 900), 0);
+	attempt(f, id, s.seq[0], "aa", 202, 250);
 	assert_int_equal(store_task_change(f->st, 7, id, STORE_TASK_STOP, NULL, 300), 0);
 	assert_int_equal(store_task_change(f->st, 7, id, STORE_TASK_STOP, NULL, 300), EPERM);
 	assert_int_equal(store_task_change(f->st, 7, id, STORE_TASK_RESUME, NULL, 300), EPERM);
@@ -250,12 +277,14 @@ static void test_user_actions(void **state)
 	assert_int_equal(s.n, 0);
 	assert_int_equal(store_task_callees(f->st, id, seen_add, &s), 0);
 	assert_int_equal(s.state[0], STORE_CALLEE_NOT_ANSWERED);
-	assert_string_equal(s.sessions[0], "aa");
+	assert_string_equal(s.sessions[0], "aa000000000000000000000000000000");
 	assert_int_equal(s.state[1], STORE_CALLEE_CALLING);
 	assert_int_equal(s.state[2], STORE_CALLEE_INITIAL);
 	/* The call in progress still gets its outcome. */
-	assert_int_equal(store_task_attempt_done(f->st, id, 1, "bb", STORE_CALLEE_ANSWERED, 0),
-			 0);
+	attempt(f, id, 1, "bb", 1, 310);
+	s.n = 0;
+	assert_int_equal(store_task_callees(f->st, id, seen_add, &s), 0);
+	assert_int_equal(s.state[1], STORE_CALLEE_ANSWERED);
 }
 
 static void test_claim_order_and_retry(void **state)
@@ -274,19 +303,12 @@ static void test_claim_order_and_retry(void **state)
 		assert_int_equal(s.tries[i], 1);
 		assert_int_equal(s.state[i], STORE_CALLEE_CALLING);
 	}
-	/* Callee 0 retries at 700; 1 answered; 2 not answered. */
-	assert_int_equal(store_task_attempt_done(f->st, 7, 0, "x", STORE_CALLEE_ANSWERED, 0),
-			 EPERM);
-	assert_int_equal(store_task_attempt_done(f->st, id, 0, "s0", STORE_CALLEE_RETRY, 700),
-			 0);
-	assert_int_equal(store_task_attempt_done(f->st, id, 1, "s1", STORE_CALLEE_ANSWERED, 0),
-			 0);
-	assert_int_equal(store_task_attempt_done(f->st, id, 2, "s2", STORE_CALLEE_NOT_ANSWERED,
-						 0), 0);
-	assert_int_equal(store_task_attempt_done(f->st, id, 2, "s2", STORE_CALLEE_ANSWERED, 0),
-			 EPERM);
-	assert_int_equal(store_task_attempt_done(f->st, id, 3, "a,b", STORE_CALLEE_ANSWERED, 0),
-			 EINVAL);
+	/* Callee 0 busy (retried 600 s after its end); 1 answered; 2 rejected by the callee
+	 * (never retried); all while the task runs. */
+	assert_int_equal(store_tasks_advance(f->st, 100), 0);
+	attempt(f, id, 0, "s0", 206, 100);
+	attempt(f, id, 1, "s1", 1, 100);
+	attempt(f, id, 2, "s2", 203, 100);
 	/* At 200 only 3 and 4 are due; at 700 callee 0 again, on its second try. */
 	s.n = 0;
 	assert_int_equal(store_task_claim(f->st, id, 200, 10, "n1", seen_add, &s), 0);
@@ -294,17 +316,22 @@ static void test_claim_order_and_retry(void **state)
 	assert_int_equal(s.seq[0], 3);
 	assert_int_equal(s.seq[1], 4);
 	s.n = 0;
+	assert_int_equal(store_task_claim(f->st, id, 699, 10, "n1", seen_add, &s), 0);
+	assert_int_equal(s.n, 0);
 	assert_int_equal(store_task_claim(f->st, id, 700, 10, "n1", seen_add, &s), 0);
 	assert_int_equal(s.n, 1);
 	assert_int_equal(s.seq[0], 0);
 	assert_int_equal(s.tries[0], 2);
-	assert_int_equal(store_task_attempt_done(f->st, id, 0, "s0b", STORE_CALLEE_NOT_ANSWERED,
-						 0), 0);
+	/* Busy again: Tries (2) are used up. */
+	attempt(f, id, 0, "s0b", 206, 800);
 	s.n = 0;
 	assert_int_equal(store_task_callees(f->st, id, seen_add, &s), 0);
-	assert_string_equal(s.sessions[0], "s0,s0b");
+	assert_string_equal(s.sessions[0], "s0000000000000000000000000000000,"
+			    "s0b00000000000000000000000000000");
 	assert_int_equal(s.state[0], STORE_CALLEE_NOT_ANSWERED);
 	assert_int_equal(s.state[1], STORE_CALLEE_ANSWERED);
+	assert_int_equal(s.state[2], STORE_CALLEE_NOT_ANSWERED);
+	assert_int_equal(s.state[3], STORE_CALLEE_CALLING);
 	assert_int_equal(store_task_claim(f->st, id, 0, 65, "n1", seen_add, &s), EINVAL);
 }
 
@@ -334,6 +361,99 @@ static void *claim_run(void *arg)
 	}
 	mem_deref(st);
 	return NULL;
+}
+
+static enum store_task_state task_state(struct fixture *f, uint64_t id)
+{
+	struct store_task *t = NULL;
+	enum store_task_state st;
+
+	assert_int_equal(store_task_get(f->st, 7, id, &t), 0);
+	st = t->state;
+	mem_deref(t);
+	return st;
+}
+
+/* NotBefore starts a task, its last outcome completes it; NotAfter makes a task ending
+ * while a call is in progress, ended after; a claim whose session never reached the store
+ * is given back at start, one whose session did is not. */
+static void test_advance_and_recover(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t a = task_make(f->st, 7, 2, 100), b = task_make(f->st, 7, 2, 100);
+	struct store_task *t = NULL;
+	struct seen s = {0};
+	struct db_conn *db = NULL;
+
+	assert_int_equal(store_tasks_advance(f->st, 99), 0);
+	assert_int_equal(task_state(f, a), STORE_TASK_CREATED);
+	assert_int_equal(store_tasks_advance(f->st, 100), 0);
+	assert_int_equal(task_state(f, a), STORE_TASK_RUNNING);
+	assert_int_equal(store_task_claim(f->st, a, 100, 2, "n1", seen_add, &s), 0);
+	attempt(f, a, 0, "a0", 1, 110);
+	assert_int_equal(store_tasks_advance(f->st, 120), 0);
+	assert_int_equal(task_state(f, a), STORE_TASK_RUNNING);
+	attempt(f, a, 1, "a1", 205, 130);
+	/* 205 is retryable: due at 730, the task still runs. */
+	assert_int_equal(store_tasks_advance(f->st, 140), 0);
+	assert_int_equal(task_state(f, a), STORE_TASK_RUNNING);
+	s.n = 0;
+	assert_int_equal(store_task_claim(f->st, a, 730, 2, "n1", seen_add, &s), 0);
+	attempt(f, a, 1, "a1b", 205, 740);
+	assert_int_equal(store_tasks_advance(f->st, 750), 0);
+	assert_int_equal(task_state(f, a), STORE_TASK_COMPLETED);
+
+	/* Task b: NotAfter at 200 while callee 0 is calling and 1 waits. */
+	assert_int_equal(db_open(&db, &f->conf, false), 0);
+	assert_int_equal(db_exec(db, "UPDATE tasks SET not_after = 200"), 0);
+	s.n = 0;
+	assert_int_equal(store_task_claim(f->st, b, 150, 1, "n1", seen_add, &s), 0);
+	assert_int_equal(store_tasks_advance(f->st, 200), 0);
+	assert_int_equal(task_state(f, b), STORE_TASK_ENDING);
+	s.n = 0;
+	assert_int_equal(store_task_claim(f->st, b, 10000, 5, "n1", seen_add, &s), 0);
+	assert_int_equal(s.n, 0);
+	attempt(f, b, 0, "b0", 202, 210);
+	assert_int_equal(store_tasks_advance(f->st, 220), 0);
+	assert_int_equal(store_task_get(f->st, 7, b, &t), 0);
+	assert_int_equal(t->state, STORE_TASK_STOPPED);
+	assert_int_equal(t->ended_at, 220);
+	t = mem_deref(t);
+	s.n = 0;
+	assert_int_equal(store_task_callees(f->st, b, seen_add, &s), 0);
+	assert_int_equal(s.state[0], STORE_CALLEE_NOT_ANSWERED); /* not retried: ended */
+	assert_int_equal(s.state[1], STORE_CALLEE_INITIAL);
+
+	/* Recover: two claims of node n2, only one with its session stored. */
+	{
+		uint64_t c = task_make(f->st, 7, 2, 0);
+
+		s.n = 0;
+		assert_int_equal(store_task_claim(f->st, c, 0, 2, "n2", seen_add, &s), 0);
+		assert_int_equal(s.n, 2);
+		attempt(f, c, 0, "c0", 1, 5);
+		assert_int_equal(db_exec(db, "UPDATE task_callees SET state = 3 WHERE seq = 0 AND "
+				 "task_id = (SELECT max(task_id) FROM tasks)"), 0);
+		assert_int_equal(store_task_recover(f->st, "n1", 50), 0);
+		assert_int_equal(store_task_recover(f->st, "n2", 50), 0);
+		s.n = 0;
+		assert_int_equal(store_task_callees(f->st, c, seen_add, &s), 0);
+		assert_int_equal(s.state[0], STORE_CALLEE_CALLING);
+		assert_int_equal(s.tries[0], 1);
+		assert_int_equal(s.state[1], STORE_CALLEE_INITIAL);
+		assert_int_equal(s.tries[1], 0);
+		s.n = 0;
+		assert_int_equal(store_task_claim(f->st, c, 50, 2, "n1", seen_add, &s), 0);
+		assert_int_equal(s.n, 1);
+		assert_int_equal(s.seq[0], 1);
+		/* A configuration refusal gives the claim back uncounted. */
+		assert_int_equal(store_task_unclaim(f->st, c, 1, 60), 0);
+		s.n = 0;
+		assert_int_equal(store_task_claim(f->st, c, 60, 2, "n1", seen_add, &s), 0);
+		assert_int_equal(s.n, 1);
+		assert_int_equal(s.tries[0], 1);
+	}
+	mem_deref(db);
 }
 
 static void test_concurrent_claims(void **state)
@@ -370,6 +490,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_list_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_user_actions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim_order_and_retry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_advance_and_recover, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_claims, setup, teardown),
 	};
 	const char *backend = getenv("CCCD_TEST_STORE");
