@@ -475,6 +475,9 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 		rc = api_fail(e, API_INTERNAL_ERROR, "Out of memory.");
 		goto out;
 	}
+	/* Test-only ([tasks] test_retry_interval): the API's limits stay as specified. */
+	if (ctx->conf && ctx->conf->task_test_retry_s)
+		b.t->retry_interval = ctx->conf->task_test_retry_s;
 	rc = callers_set(json_object_get(p, "Callers"), cc, b.t, e);
 	if (!rc)
 		rc = callees_set(json_object_get(p, "Callees"), cc, &b, e);

@@ -253,6 +253,7 @@ struct api_ctx {
 	const char *request_id;
 	int64_t now_ms;              /* wall clock */
 	const char *secret_id;       /* the credential that signed the request */
+	const struct api_conf *conf;
 };
 
 /* Runs with validated params; adds its output fields to `out`. */
@@ -334,6 +335,11 @@ struct api_core {
 	struct api_ratelimit *rl;    /* owned */
 	struct api_replay *replay;   /* owned; NULL when replay_cache = 0 */
 };
+
+/* The auto-callout scheduler's thread (tasks.c), started with the API; mem_deref stops
+ * it (after its tick in progress). */
+struct api_tasks;
+int api_tasks_start(struct api_tasks **tp, struct api_core *core);
 
 /* GET (or HEAD) of a recording link's path? */
 bool api_download_is(const char *method, const char *path);

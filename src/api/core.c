@@ -95,7 +95,7 @@ static enum api_code action_run(struct api_core *c, const struct api_request *r,
 				struct api_error *e)
 {
 	struct api_ctx ctx = {c->st, c->t, &c->hooks, account_id, request_id, now_ms,
-			      r->secret_id};
+			      r->secret_id, &c->conf};
 	json_t *params = NULL, *valid = NULL;
 	enum api_code rc;
 

@@ -3,9 +3,10 @@
 // exact JSON types of the spec, and the states Pause / Resume / Stop allow.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
-import { ROOT, startCccd, client } from "./lib/cccd.mjs";
+import { ROOT, startCccd, client, sipp, until } from "./lib/cccd.mjs";
 
 const require = createRequire(import.meta.url);
 const tencentcloud = require(path.join(ROOT, "node_modules/tencentcloud-sdk-nodejs-intl-en"));
@@ -20,6 +21,11 @@ after(async () => {
   await d?.stop();
   d?.cleanup();
 });
+
+const OPEN = { work_time: { enabled: false }, blind_area: { enabled: false },
+  callee_interval: { max: 0, window_s: 300 }, callee_daily: { max: 0 },
+  caller_freq: { max: 0, window_s: 0 }, caller_concurrency: 0,
+  blacklist: { enabled: true, entries: [] } };
 
 // Any action through the SDK's common client, the answer as sent (the SDK's models drop
 // cccd's additions such as CccdPauseReason).
@@ -221,4 +227,78 @@ test("Pause, Resume and Stop change the states they allow, UnsupportedOperation 
     assert.ok(g.Callees.every((c) => c.State === 0 && c.Sessions.length === 0));
     const u = await t.api.StopAutoCalloutTask({ SdkAppId: t.sdkappid, TaskId: 999999 });
     assert.equal(u.err, "InvalidParameterValue");
+  });
+
+// The scheduler against sipp callees: 0086138… answer, 0086139… are busy. One callee is
+// blacklisted (EndStatus 108, never dialled) and one is over its daily cap (109). The
+// retry interval is shortened by the test-only [tasks] test_retry_interval.
+test("a running task calls every callee, retries only the busy ones Tries times, records carry the variables",
+  async () => {
+    const answer = await sipp(path.join(ROOT, "tests/sip/uas_answer_bye.xml"));
+    const busy = await sipp(path.join(ROOT, "tests/sip/uas_busy.xml"));
+    const e = await startCccd({ logLevel: "info", sections:
+      `[trunk answer]\nhost = 127.0.0.1\nport = ${answer.port}\ntransport = udp\n` +
+      "route = 0086138\noptions_interval = 0\n" +
+      `[trunk busy]\nhost = 127.0.0.1\nport = ${busy.port}\ntransport = udp\n` +
+      "route = 0086139\noptions_interval = 0\n" +
+      "[tasks]\ntick_ms = 200\ntest_retry_interval = 1\n" });
+    try {
+      const sdkappid = 1400015900;
+      const rules = path.join(e.dir, "rules.json");
+      fs.writeFileSync(rules, JSON.stringify({ ...OPEN, callee_daily: { max: 2 },
+        blacklist: { enabled: true, entries: ["008613700000009"] } }));
+      const creds = e.tenant(["--sdkappid", String(sdkappid), "--ivr", "1:autoOutbound",
+        "--number", "008601012345678", "--rules", rules]);
+      const api = client(creds, e.endpoint);
+      // 008613800000003 is called twice today already: at its daily cap of 2 (the busy
+      // callee's two tries fit under it).
+      for (let i = 0; i < 2; i++) {
+        const first = await api.CreateIVRSession({ SdkAppId: sdkappid,
+          Callee: "008613800000003", IVRId: 1 });
+        assert.equal(first.err, undefined, first.message);
+      }
+      const callees = ["008613800000001", "008613800000002", "008613900000001",
+        "008613700000009", "008613800000003"];
+      const r = await api.CreateAutoCalloutTask({ SdkAppId: sdkappid,
+        NotBefore: Math.floor(Date.now() / 1000), Callees: callees,
+        Callers: ["008601012345678"], IvrId: 1, Tries: 2, RetryInterval: 600,
+        Variables: [{ Key: "order", Value: "A1" }], UUI: "task-uui",
+        CalleeAttributes: [{ Callee: "008613800000002", UUI: "own",
+          Variables: [{ Key: "order", Value: "B2" }] }] });
+      assert.equal(r.err, undefined, r.message);
+      const id = { SdkAppId: sdkappid, TaskId: r.TaskId };
+      const done = await until(async () => {
+        const g = await api.DescribeAutoCalloutTask(id);
+        return g.State === 2 ? g : null;
+      }, 60000, 300, "the task completed");
+      const by = Object.fromEntries(done.Callees.map((c) => [c.Callee, c]));
+      assert.equal(by["008613800000001"].State, 1);
+      assert.equal(by["008613800000001"].Sessions.length, 1);
+      assert.equal(by["008613800000002"].State, 1);
+      assert.equal(by["008613900000001"].State, 2);
+      assert.equal(by["008613900000001"].Sessions.length, 2, "busy: tried Tries (2) times");
+      assert.equal(by["008613700000009"].State, 2);
+      assert.equal(by["008613700000009"].Sessions.length, 1, "blocked: one try, not retried");
+      assert.equal(by["008613800000003"].State, 2);
+      assert.equal(by["008613800000003"].Sessions.length, 1);
+
+      const now = Math.floor(Date.now() / 1000);
+      const cdr = await api.DescribeTelCdr({ SdkAppId: sdkappid, StartTimeStamp: now - 3600,
+        EndTimeStamp: now + 60, PageSize: 100, PageNumber: 0 });
+      assert.equal(cdr.err, undefined, cdr.message);
+      const rec = Object.fromEntries(cdr.TelCdrList.map((c) => [c.SessionId, c]));
+      const one = rec[by["008613800000001"].Sessions[0]];
+      assert.equal(one.EndStatus, 1);
+      assert.equal(one.UUI, "task-uui");
+      const two = rec[by["008613800000002"].Sessions[0]];
+      assert.equal(two.UUI, "own");
+      for (const sid of by["008613900000001"].Sessions) assert.equal(rec[sid].EndStatus, 206);
+      assert.equal(rec[by["008613700000009"].Sessions[0]].EndStatus, 108);
+      assert.equal(rec[by["008613800000003"].Sessions[0]].EndStatus, 109);
+    } finally {
+      await e.stop();
+      e.cleanup();
+      await answer.stop();
+      await busy.stop();
+    }
   });
