@@ -43,6 +43,8 @@ struct api_tasks {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	bool stopping;
+	uint64_t last_ms;             /* monotonic time of the last tick */
+	uint64_t credit;              /* new calls earned, in thousandths */
 };
 
 /* One tick's pacing per instance: what is left of its budgets. */
@@ -67,6 +69,7 @@ struct attempt {
 	struct store_instance inst;
 	uint32_t ivr_version;
 	bool paused;                  /* the task paused itself during this claim */
+	unsigned claimed;             /* rows this claim took */
 };
 
 static struct pace *pace_of(struct tick *tk, uint64_t sdkappid)
@@ -147,8 +150,11 @@ static int place_one(const struct store_callee_row *r, struct attempt *a);
 
 static int place(const struct store_callee_row *r, void *arg)
 {
-	int err = place_one(r, arg);
+	struct attempt *a = arg;
+	int err;
 
+	a->claimed++;
+	err = place_one(r, a);
 	if (err)
 		log_warn("tasks", "task %llu callee %u: attempt not placed: %s",
 			 (unsigned long long)r->task_id, r->seq, strerror(err));
@@ -265,8 +271,8 @@ static int run_task(const struct store_task *t, void *arg)
 		log_warn("tasks", "task %llu: claim failed: %s", (unsigned long long)t->task_id,
 			 strerror(err));
 	/* Counted as placed whatever their outcome: the rate is of attempts. */
-	pc->started += room;
-	pc->calling += room;
+	pc->started += a.claimed;
+	pc->calling += a.claimed;
 	return 0;
 }
 
@@ -274,15 +280,25 @@ static void tick(struct api_tasks *tks)
 {
 	struct tick *tk = mem_zalloc(sizeof(*tk), NULL);
 	struct api_core *core = tks->core;
-	uint64_t budget;
+	uint64_t budget, now_ms;
 	int err;
 
 	if (!tk)
 		return;
 	tk->tk = tks;
 	tk->now = clock_unix_s();
-	budget = (uint64_t)core->conf.task_calls_per_s * core->conf.task_tick_ms / 1000;
-	tk->budget = budget ? (unsigned)budget : 1;
+	/* calls_per_second as credit earned over the time that passed (a tick shorter than
+	 * one call's share places nothing and keeps the credit), at most one second's worth:
+	 * the rate holds whatever tick_ms is. */
+	now_ms = clock_mono_ms();
+	tks->credit += (uint64_t)core->conf.task_calls_per_s *
+		       (tks->last_ms ? now_ms - tks->last_ms : core->conf.task_tick_ms);
+	if (tks->credit > (uint64_t)core->conf.task_calls_per_s * 1000)
+		tks->credit = (uint64_t)core->conf.task_calls_per_s * 1000;
+	tks->last_ms = now_ms;
+	budget = tks->credit / 1000;
+	tks->credit -= budget * 1000;
+	tk->budget = (unsigned)budget;
 	err = store_tasks_advance(core->st, tk->now);
 	if (!err)
 		err = store_tasks_running(core->st, run_task, tk);

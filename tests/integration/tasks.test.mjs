@@ -3,10 +3,11 @@
 // exact JSON types of the spec, and the states Pause / Resume / Stop allow.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import dgram from "node:dgram";
 import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
-import { ROOT, startCccd, client, sipp, until } from "./lib/cccd.mjs";
+import { ROOT, startCccd, client, sipp, until, sleep } from "./lib/cccd.mjs";
 
 const require = createRequire(import.meta.url);
 const tencentcloud = require(path.join(ROOT, "node_modules/tencentcloud-sdk-nodejs-intl-en"));
@@ -300,5 +301,171 @@ test("a running task calls every callee, retries only the busy ones Tries times,
       e.cleanup();
       await answer.stop();
       await busy.stop();
+    }
+  });
+
+// A trunk peer that records every INVITE it receives (one per Call-ID: retransmissions
+// are not calls) and answers 100, then 486 Busy Here after holdMs.
+function busyPeer(holdMs) {
+  return new Promise((resolve) => {
+    const s = dgram.createSocket("udp4");
+    const seen = new Set();
+    const invites = [];
+    s.on("message", (m, from) => {
+      const t = m.toString("latin1");
+      const inv = /^INVITE sip:(\d+)@/.exec(t);
+      const id = (/^Call-ID:\s*(\S+)/im.exec(t) || [])[1];
+      if (!inv || !id || seen.has(id)) return;
+      seen.add(id);
+      invites.push(inv[1]);
+      const h = (n) => (new RegExp(`^${n}:.*$`, "im").exec(t) || [""])[0];
+      const reply = (line, tag) => s.send([line, h("Via"), h("From"), tag ?
+        `${h("To")};tag=${id.slice(0, 8)}` : h("To"), h("Call-ID"), h("CSeq"),
+      "Content-Length: 0", "", ""].join("\r\n"), from.port, from.address);
+      reply("SIP/2.0 100 Trying", false);
+      setTimeout(() => reply("SIP/2.0 486 Busy Here", true), holdMs);
+    });
+    s.bind(0, "127.0.0.1", () => resolve({ port: s.address().port, invites,
+      close: () => new Promise((r) => s.close(r)) }));
+  });
+}
+
+// One cccd with a busy peer, paced to `cps` new task calls per second, and a tenant.
+async function paced(peer, cps, more = "") {
+  const e = await startCccd({ logLevel: "info", sections:
+    `[trunk peer]\nhost = 127.0.0.1\nport = ${peer.port}\ntransport = udp\nroute = *\n` +
+    `options_interval = 0\n[tasks]\ntick_ms = 250\ncalls_per_second = ${cps}\n${more}` });
+  const sdkappid = 1400015950;
+  const rules = path.join(e.dir, "rules.json");
+  fs.writeFileSync(rules, JSON.stringify(OPEN));
+  const creds = e.tenant(["--sdkappid", String(sdkappid), "--ivr", "1:autoOutbound",
+    "--number", "008601012345678", "--rules", rules]);
+  return { e, sdkappid, api: client(creds, e.endpoint) };
+}
+
+const numbers = (n, base = 13500000000) =>
+  Array.from({ length: n }, (_, i) => `0086${base + i}`);
+const called = (g) => g.Callees.filter((c) => c.Sessions.length > 0).length;
+
+test("pause stops new attempts at once, resume continues, stop leaves the rest uncalled",
+  async () => {
+    const peer = await busyPeer(200);
+    const { e, sdkappid, api } = await paced(peer, 4);
+    try {
+      const r = await api.CreateAutoCalloutTask({ SdkAppId: sdkappid,
+        NotBefore: Math.floor(Date.now() / 1000), Callees: numbers(40),
+        Callers: ["008601012345678"], IvrId: 1 });
+      assert.equal(r.err, undefined, r.message);
+      const id = { SdkAppId: sdkappid, TaskId: r.TaskId };
+      await until(async () => called(await api.DescribeAutoCalloutTask(id)) >= 2, 20000, 100,
+        "first attempts");
+      assert.equal((await api.PauseAutoCalloutTask(id)).err, undefined);
+      // A tick already past its read of running tasks may still place its claim.
+      await sleep(400);
+      const atPause = called(await api.DescribeAutoCalloutTask(id));
+      await sleep(1500);
+      const paused = await api.DescribeAutoCalloutTask(id);
+      assert.equal(paused.State, 5);
+      assert.equal(called(paused), atPause, "nothing placed while paused");
+      assert.equal((await api.ResumeAutoCalloutTask(id)).err, undefined);
+      await until(async () => called(await api.DescribeAutoCalloutTask(id)) >= atPause + 2,
+        20000, 100, "attempts after resume");
+      assert.equal((await api.StopAutoCalloutTask(id)).err, undefined);
+      await sleep(400);
+      const atStop = called(await api.DescribeAutoCalloutTask(id));
+      await sleep(1500);
+      const g = await api.DescribeAutoCalloutTask(id);
+      assert.equal(g.State, 4);
+      assert.equal(called(g), atStop, "nothing placed after stop");
+      assert.ok(atStop < 40, `stopped before the end (${atStop} called)`);
+      const rest = g.Callees.filter((c) => c.Sessions.length === 0);
+      assert.ok(rest.length > 0 && rest.every((c) => c.State === 0));
+      assert.equal(peer.invites.length, atStop, "one INVITE per attempt");
+      assert.equal(new Set(peer.invites).size, atStop, "no callee called twice");
+    } finally {
+      await e.stop();
+      e.cleanup();
+      await peer.close();
+    }
+  });
+
+test("a closed window dials nothing until it opens", async () => {
+  const peer = await busyPeer(100);
+  const { e, sdkappid, api } = await paced(peer, 10);
+  try {
+    // The window opens 4 s from now (UTC) and lasts an hour.
+    const at = (ms) => new Date(ms).toISOString().slice(11, 19);
+    const opens = Date.now() + 4000;
+    const r = await api.CreateAutoCalloutTask({ SdkAppId: sdkappid,
+      NotBefore: Math.floor(Date.now() / 1000), Callees: numbers(3),
+      Callers: ["008601012345678"], IvrId: 1, TimeZone: "UTC",
+      AvailableTime: [{ StartTime: at(opens), EndTime: at(opens + 3600 * 1000) }] });
+    assert.equal(r.err, undefined, r.message);
+    const id = { SdkAppId: sdkappid, TaskId: r.TaskId };
+    await sleep(2000);
+    const closed = await api.DescribeAutoCalloutTask(id);
+    assert.equal(closed.State, 1);
+    assert.equal(called(closed), 0);
+    assert.equal(peer.invites.length, 0);
+    const done = await until(async () => {
+      const g = await api.DescribeAutoCalloutTask(id);
+      return g.State === 2 ? g : null;
+    }, 30000, 200, "the task completed once the window opened");
+    assert.ok(Date.now() >= opens);
+    assert.equal(called(done), 3);
+    assert.equal(peer.invites.length, 3);
+  } finally {
+    await e.stop();
+    e.cleanup();
+    await peer.close();
+  }
+});
+
+test("kill -9 while a task runs: after the restart no callee got two calls for one try, none was skipped, the task completes",
+  async () => {
+    const peer = await busyPeer(3000);
+    // resume_max_age = 0: a session dialled before the kill is never dialled again.
+    const { e, sdkappid, api } = await paced(peer, 2, "[session]\nstop_wait = 2\n" +
+      "resume_max_age = 0\n");
+    try {
+      const r = await api.CreateAutoCalloutTask({ SdkAppId: sdkappid,
+        NotBefore: Math.floor(Date.now() / 1000), Callees: numbers(12),
+        Callers: ["008601012345678"], IvrId: 1 });
+      assert.equal(r.err, undefined, r.message);
+      const id = { SdkAppId: sdkappid, TaskId: r.TaskId };
+      await until(() => peer.invites.length >= 3, 20000, 50, "calls in progress");
+      // The dialled mark is queued as the INVITE leaves (durable before it is #14's):
+      // paused, so that no INVITE leaves between the check below and the kill, and
+      // killed once the INVITEs seen are marked on disk, with calls in progress.
+      assert.equal((await api.PauseAutoCalloutTask(id)).err, undefined);
+      await sleep(600);
+      const before = peer.invites.length;
+      await until(() => Number(e.sql("SELECT count(*) FROM sessions WHERE task_id <> 0 " +
+        "AND dialled_ms <> 0")) >= before, 10000, 50, "dialled marks on disk");
+      await e.kill();
+      assert.equal(peer.invites.length, before);
+      await e.start();
+      assert.equal((await api.ResumeAutoCalloutTask(id)).err, undefined);
+      const done = await until(async () => {
+        const g = await api.DescribeAutoCalloutTask(id);
+        return g && g.State === 2 ? g : null;
+      }, 60000, 300, "the task completed after the restart");
+      assert.ok(before < 12, "killed mid-task");
+      // Every callee tried once (Tries 1), none skipped, and the peer saw at most one
+      // INVITE per try (none for a try cut before it left).
+      const digits = (x) => x.replace(/^0*/, "");
+      let matched = 0;
+      for (const c of done.Callees) {
+        assert.equal(c.Sessions.length, 1, JSON.stringify(c));
+        const n = peer.invites.filter((x) => digits(x) === digits(c.Callee)).length;
+        assert.ok(n <= 1, `${c.Callee}: ${n} INVITEs for one try`);
+        matched += n;
+      }
+      assert.equal(matched, peer.invites.length, peer.invites.join(" "));
+      assert.ok(peer.invites.length >= 12 - before, `INVITEs: ${peer.invites.length}`);
+    } finally {
+      await e.stop();
+      e.cleanup();
+      await peer.close();
     }
   });
