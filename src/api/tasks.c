@@ -29,6 +29,7 @@
 #include <re_mem.h>
 #include "api/api_int.h"
 #include "base/base.h"
+#include "records/records.h"
 #include "store/store.h"
 #include "store/task.h"
 #include "tenant/tenant.h"
@@ -133,14 +134,30 @@ static int blocked_status(enum api_code code)
 	}
 }
 
+/* A blocked attempt: a session born finished, with its record and its push (the CDR
+ * body built as inbound refusals build theirs). Takes over s. */
 static int blocked_finish(struct store *st, struct store_session *s, int status,
 			  const char *why, int64_t now)
 {
 	struct store_session_end end = {.ended_ts = now, .end_status = status};
+	char *body = NULL;
+	json_t *cdr;
+	int err;
 
 	snprintf(end.hungup_side, sizeof(end.hungup_side), "system");
 	snprintf(end.end_reason, sizeof(end.end_reason), "%s", why);
-	return store_session_create_finished(st, s, &end, NULL);
+	s->status = STORE_STATUS_FINISHED;
+	s->ended_ts = end.ended_ts;
+	s->end_status = status;
+	snprintf(s->hungup_side, sizeof(s->hungup_side), "%s", end.hungup_side);
+	snprintf(s->end_reason, sizeof(s->end_reason), "%s", why);
+	cdr = records_cdr(s, NULL, 0, true);
+	if (cdr)
+		body = json_dumps(cdr, JSON_COMPACT);
+	json_decref(cdr);
+	err = store_session_create_finished(st, s, &end, body);
+	free(body);
+	return err;
 }
 
 /* One claimed callee: admitted and handed to the loop, finished as blocked, or given back.

@@ -309,6 +309,21 @@ int store_task_callees(struct store *st, uint64_t task_id, store_callee_h *h, vo
 			  bind_sdkappid, &task_id, callee_row, &w, false);
 }
 
+/* The task-finished push (docs/push.md, a cccd addition): an `event` of the instance's
+ * push, in the write that ends the task. The outbox keys it by "task-<TaskId>". */
+static int finished_push(struct store_conn *c, uint64_t sdkappid, uint64_t task_id,
+			 enum store_task_state state, int64_t now)
+{
+	char key[32], body[320];
+
+	snprintf(key, sizeof(key), "task-%llu", (unsigned long long)task_id);
+	snprintf(body, sizeof(body), "{\"SdkAppId\":%llu,\"SessionId\":\"\",\"Event\":"
+		 "\"AutoCalloutTaskFinished\",\"Timestamp\":%lld,\"SessionStatus\":\"\","
+		 "\"Data\":{\"TaskId\":%llu,\"State\":%d}}", (unsigned long long)sdkappid,
+		 (long long)now * 1000, (unsigned long long)task_id, (int)state);
+	return store_outbox_add(c, sdkappid, key, "event", body);
+}
+
 /* ---- user actions ------------------------------------------------------------------ */
 
 struct task_change {
@@ -364,6 +379,9 @@ static int task_change_apply(struct store_conn *c, void *arg)
 	}
 	if (tc->op != STORE_TASK_STOP)
 		return 0;
+	rc = finished_push(c, tc->sdkappid, tc->task_id, STORE_TASK_STOPPED, tc->now);
+	if (rc)
+		return rc;
 	s = store_stmt(c, "UPDATE task_callees SET due = NULL, state = CASE WHEN state = 4 "
 		       "THEN 2 ELSE state END WHERE task_id = ? AND due IS NOT NULL");
 	if (!s)
@@ -548,7 +566,7 @@ int store_task_recover(struct store *st, const char *node, int64_t now)
 	return store_write(st, recover_apply, &r);
 }
 
-/* Every statement of a tick's state changes, in order. */
+/* The state changes of a tick that need no row by row work. */
 static const char *const advance_sql[] = {
 	/* NotBefore reached. */
 	"UPDATE tasks SET state = 1 WHERE state = 0 AND not_before <= ?",
@@ -558,29 +576,66 @@ static const char *const advance_sql[] = {
 	"(0, 1, 5) AND not_after IS NOT NULL AND not_after <= ?)",
 	"UPDATE tasks SET state = 3 WHERE state IN (0, 1, 5) AND not_after IS NOT NULL AND "
 	"not_after <= ?",
-	/* Ending with no call left: ended. */
-	"UPDATE tasks SET state = 4, ended_at = ? WHERE state = 3 AND NOT EXISTS (SELECT 1 "
-	"FROM task_callees k WHERE k.task_id = tasks.task_id AND k.state = 3)",
-	/* Running with no call left and nothing due: completed. */
-	"UPDATE tasks SET state = 2, ended_at = ? WHERE state = 1 AND NOT EXISTS (SELECT 1 "
-	"FROM task_callees k WHERE k.task_id = tasks.task_id AND (k.state = 3 OR k.due IS "
-	"NOT NULL))",
 };
+
+/* The tasks that end now, each ended with its push: ending with no call left → stopped;
+ * running with no call left and nothing due → completed. */
+static const struct {
+	const char *find;
+	enum store_task_state to;
+} endings[] = {
+	{"SELECT task_id, sdkappid FROM tasks WHERE state = 3 AND NOT EXISTS (SELECT 1 FROM "
+	 "task_callees k WHERE k.task_id = tasks.task_id AND k.state = 3)", STORE_TASK_STOPPED},
+	{"SELECT task_id, sdkappid FROM tasks WHERE state = 1 AND NOT EXISTS (SELECT 1 FROM "
+	 "task_callees k WHERE k.task_id = tasks.task_id AND (k.state = 3 OR k.due IS NOT "
+	 "NULL))", STORE_TASK_COMPLETED},
+};
+
+enum { ENDINGS_MAX = 256 };    /* per tick; the rest end on the next */
 
 static int advance_apply(struct store_conn *c, void *arg)
 {
 	const int64_t *now = arg;
+	uint64_t ids[ENDINGS_MAX][2];
+	struct db_stmt *q;
+	int rc;
 
 	for (size_t i = 0; i < sizeof(advance_sql) / sizeof(advance_sql[0]); i++) {
-		struct db_stmt *q = store_stmt(c, advance_sql[i]);
-		int rc;
-
+		q = store_stmt(c, advance_sql[i]);
 		if (!q)
 			return EIO;
 		db_bind_int64(q, 1, *now);
 		rc = db_step(q);
 		if (rc != DB_DONE)
 			return rc > 0 ? rc : EIO;
+	}
+	for (size_t e = 0; e < sizeof(endings) / sizeof(endings[0]); e++) {
+		size_t n = 0;
+
+		q = store_stmt(c, endings[e].find);
+		if (!q)
+			return EIO;
+		while (n < ENDINGS_MAX && (rc = db_step(q)) == DB_ROW) {
+			ids[n][0] = (uint64_t)db_col_int64(q, 0);
+			ids[n++][1] = (uint64_t)db_col_int64(q, 1);
+		}
+		db_reset(q);
+		if (rc != DB_ROW && rc != DB_DONE)
+			return rc;
+		for (size_t i = 0; i < n; i++) {
+			q = store_stmt(c, "UPDATE tasks SET state = ?, ended_at = ? WHERE task_id = ?");
+			if (!q)
+				return EIO;
+			db_bind_int64(q, 1, endings[e].to);
+			db_bind_int64(q, 2, *now);
+			db_bind_int64(q, 3, (int64_t)ids[i][0]);
+			rc = db_step(q);
+			if (rc != DB_DONE)
+				return rc > 0 ? rc : EIO;
+			rc = finished_push(c, ids[i][1], ids[i][0], endings[e].to, *now);
+			if (rc)
+				return rc;
+		}
 	}
 	return 0;
 }

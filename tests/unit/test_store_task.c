@@ -456,6 +456,45 @@ static void test_advance_and_recover(void **state)
 	mem_deref(db);
 }
 
+/* A task that ends (completed, ended after NotAfter, stopped) queues one push event for
+ * its instance when the instance pushes events, in the write that ends it. */
+static void test_finished_push(void **state)
+{
+	struct fixture *f = *state;
+	struct store_push_conf pc = {.sdkappid = 7, .enabled = true,
+				     .events = STORE_PUSH_EVENT};
+	struct db_conn *db = NULL;
+	struct db_stmt *q;
+	uint64_t a, b;
+	struct seen s = {0};
+
+	assert_int_equal(db_open(&db, &f->conf, false), 0);
+	assert_int_equal(db_exec(db, "INSERT INTO accounts (id, name, created_at) VALUES "
+				 "(1, 'a', 0);INSERT INTO instances (sdkappid, account_id, "
+				 "created_at) VALUES (7, 1, 0)"), 0);
+	strcpy(pc.url, "http://127.0.0.1:9/hook");
+	assert_int_equal(store_push_conf_put(f->st, &pc), 0);
+	a = task_make(f->st, 7, 1, 0);
+	b = task_make(f->st, 7, 1, 0);
+	assert_int_equal(store_tasks_advance(f->st, 10), 0);
+	assert_int_equal(store_task_claim(f->st, a, 10, 1, "n1", seen_add, &s), 0);
+	attempt(f, a, 0, "p0", 1, 11);
+	assert_int_equal(store_task_change(f->st, 7, b, STORE_TASK_STOP, NULL, 12), 0);
+	assert_int_equal(store_tasks_advance(f->st, 13), 0);
+	assert_int_equal(store_tasks_advance(f->st, 14), 0);
+	q = db_prepare(db, "SELECT session_id, body FROM outbox WHERE action = 'event' ORDER "
+		       "BY session_id");
+	assert_non_null(q);
+	assert_int_equal(db_step(q), DB_ROW);
+	assert_non_null(strstr(db_col_text(q, 1), "\"Event\":\"AutoCalloutTaskFinished\""));
+	assert_non_null(strstr(db_col_text(q, 1), "\"State\":2"));
+	assert_int_equal(db_step(q), DB_ROW);
+	assert_non_null(strstr(db_col_text(q, 1), "\"State\":4"));
+	assert_int_equal(db_step(q), DB_DONE);
+	mem_deref(q);
+	mem_deref(db);
+}
+
 static void test_concurrent_claims(void **state)
 {
 	struct fixture *f = *state;
@@ -491,6 +530,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_user_actions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim_order_and_retry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_advance_and_recover, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_finished_push, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_claims, setup, teardown),
 	};
 	const char *backend = getenv("CCCD_TEST_STORE");
