@@ -787,7 +787,8 @@ static int finish_write(struct store_conn *c, void *arg)
 	 * gives its callee the outcome, in the same transaction. */
 	if (err || db_changes(c->db) == 0)
 		return err;
-	err = store_task_session_finished(c, l->id, l->end.end_status, l->end.ended_ts);
+	err = store_task_session_finished(c, l->id, l->end.end_status, l->end.end_reason,
+					  l->end.ended_ts);
 	if (err)
 		return err;
 	if (l->record_body)

@@ -727,8 +727,48 @@ static bool retry_listed(const char *list, int code)
 	return false;
 }
 
+/* A trunk that refused cccd's own credentials or the call as a whole (401, 403, 407:
+ * EndStatus 208 or 212 with that SIP status first in the reason) says nothing about the
+ * callee: the task pauses and the try is given back. */
+static bool refused_by_trunk(int end_status, const char *reason)
+{
+	return (end_status == 208 || end_status == 212) && reason &&
+	       (!strncmp(reason, "401 ", 4) || !strncmp(reason, "403 ", 4) ||
+		!strncmp(reason, "407 ", 4));
+}
+
+static int trunk_refusal(struct store_conn *c, int64_t task_id, int64_t seq, const char *reason,
+			 int64_t ended_ts)
+{
+	char why[256];
+	struct db_stmt *q;
+	int rc;
+
+	snprintf(why, sizeof(why), "the trunk refused the calls: %s", reason);
+	q = store_stmt(c, "UPDATE tasks SET state = 5, reason = ? WHERE task_id = ? AND "
+		       "state IN (0, 1)");
+	if (!q)
+		return EIO;
+	db_bind_text(q, 1, why, -1);
+	db_bind_int64(q, 2, task_id);
+	rc = db_step(q);
+	if (rc != DB_DONE)
+		return rc > 0 ? rc : EIO;
+	if (db_changes(c->db))
+		log_warn("tasks", "task %lld paused: %s", (long long)task_id, why);
+	q = store_stmt(c, "UPDATE task_callees SET state = CASE WHEN tries > 1 THEN 4 ELSE 0 END, "
+		       "tries = tries - 1, due = ? WHERE task_id = ? AND seq = ? AND state = 3");
+	if (!q)
+		return EIO;
+	db_bind_int64(q, 1, ended_ts);
+	db_bind_int64(q, 2, task_id);
+	db_bind_int64(q, 3, seq);
+	rc = db_step(q);
+	return rc == DB_DONE ? 0 : (rc > 0 ? rc : EIO);
+}
+
 int store_task_session_finished(struct store_conn *c, const char *session_id, int end_status,
-				int64_t ended_ts)
+				const char *reason, int64_t ended_ts)
 {
 	struct db_stmt *q = store_stmt(c, "SELECT s.task_id, s.task_seq, t.tries, "
 				       "t.retry_interval, t.retry_statuses, k.tries, t.state FROM sessions s "
@@ -759,6 +799,8 @@ int store_task_session_finished(struct store_conn *c, const char *session_id, in
 	running = db_col_int64(q, 6) == STORE_TASK_RUNNING || db_col_int64(q, 6) == STORE_TASK_PAUSED;
 	db_reset(q);
 
+	if (refused_by_trunk(end_status, reason))
+		return trunk_refusal(c, task_id, seq, reason, ended_ts);
 	retry = end_status != 203 &&
 		(statuses[0] ? retry_listed(statuses, end_status) : retry_default(end_status));
 	if (end_status == 1)

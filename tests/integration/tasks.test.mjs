@@ -305,7 +305,7 @@ test("a running task calls every callee, retries only the busy ones Tries times,
   });
 
 // A trunk peer that records every INVITE it receives (one per Call-ID: retransmissions
-// are not calls) and answers 100, then 486 Busy Here after holdMs.
+// are not calls) and answers 100, then its `status` (486 Busy Here) after holdMs.
 function busyPeer(holdMs) {
   return new Promise((resolve) => {
     const s = dgram.createSocket("udp4");
@@ -323,10 +323,11 @@ function busyPeer(holdMs) {
         `${h("To")};tag=${id.slice(0, 8)}` : h("To"), h("Call-ID"), h("CSeq"),
       "Content-Length: 0", "", ""].join("\r\n"), from.port, from.address);
       reply("SIP/2.0 100 Trying", false);
-      setTimeout(() => reply("SIP/2.0 486 Busy Here", true), holdMs);
+      setTimeout(() => reply(`SIP/2.0 ${peer.status}`, true), holdMs);
     });
-    s.bind(0, "127.0.0.1", () => resolve({ port: s.address().port, invites,
-      close: () => new Promise((r) => s.close(r)) }));
+    const peer = { invites, status: "486 Busy Here",
+      close: () => new Promise((r) => s.close(r)) };
+    s.bind(0, "127.0.0.1", () => resolve(Object.assign(peer, { port: s.address().port })));
   });
 }
 
@@ -463,6 +464,42 @@ test("kill -9 while a task runs: after the restart no callee got two calls for o
       }
       assert.equal(matched, peer.invites.length, peer.invites.join(" "));
       assert.ok(peer.invites.length >= 12 - before, `INVITEs: ${peer.invites.length}`);
+    } finally {
+      await e.stop();
+      e.cleanup();
+      await peer.close();
+    }
+  });
+
+test("a trunk refusing the calls (403) pauses the task with the reason and burns no try",
+  async () => {
+    const peer = await busyPeer(50);
+    peer.status = "403 Forbidden";
+    const { e, sdkappid, api } = await paced(peer, 1);
+    try {
+      const r = await api.CreateAutoCalloutTask({ SdkAppId: sdkappid,
+        NotBefore: Math.floor(Date.now() / 1000), Callees: numbers(3),
+        Callers: ["008601012345678"], IvrId: 1, Tries: 1 });
+      assert.equal(r.err, undefined, r.message);
+      const id = { SdkAppId: sdkappid, TaskId: r.TaskId };
+      const paused = await until(async () => {
+        const g = await api.DescribeAutoCalloutTask(id);
+        return g.State === 5 ? g : null;
+      }, 20000, 100, "the task paused itself");
+      await e.waitLog(/task \d+ paused: the trunk refused the calls: 403 Forbidden/);
+      await sleep(1500);
+      const atPause = peer.invites.length;
+      assert.ok(atPause <= 2, `INVITEs before the pause took: ${atPause}`);
+      assert.ok(paused.Callees.every((c) => c.State === 0), JSON.stringify(paused.Callees));
+      // The operator fixes the trunk and resumes: every callee gets its one real try.
+      peer.status = "486 Busy Here";
+      assert.equal((await api.ResumeAutoCalloutTask(id)).err, undefined);
+      const done = await until(async () => {
+        const g = await api.DescribeAutoCalloutTask(id);
+        return g.State === 2 ? g : null;
+      }, 30000, 200, "the task completed after resume");
+      assert.ok(done.Callees.every((c) => c.State === 2), JSON.stringify(done.Callees));
+      assert.equal(peer.invites.length, atPause + 3);
     } finally {
       await e.stop();
       e.cleanup();
