@@ -5,6 +5,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
 import fs from "node:fs";
+import http from "node:http";
 import path from "node:path";
 import { createRequire } from "node:module";
 import { ROOT, startCccd, client, sipp, until, sleep } from "./lib/cccd.mjs";
@@ -504,5 +505,97 @@ test("a trunk refusing the calls (403) pauses the task with the reason and burns
       await e.stop();
       e.cleanup();
       await peer.close();
+    }
+  });
+
+// 30 callees, four outcomes from four sipp peers chosen by prefix: answered (0086138),
+// busy (0086139), no answer within MaxRingTimeoutSecond (0086137), not found (0086136).
+// Tries 2: only the retryable outcomes are tried twice, never more; every attempt's
+// record and CDR push carries the task's UUI.
+test("30 callees with mixed outcomes: states, Sessions, retries only for retryable outcomes, records and pushes",
+  async () => {
+    const peers = {
+      138: await sipp(path.join(ROOT, "tests/sip/uas_answer_bye.xml")),
+      139: await sipp(path.join(ROOT, "tests/sip/uas_busy.xml")),
+      137: await sipp(path.join(ROOT, "tests/sip/uas_noanswer.xml")),
+      136: await sipp(path.join(ROOT, "tests/sip/uas_notfound.xml")),
+    };
+    const pushes = [];
+    const sink = http.createServer((req, res) => {
+      let body = "";
+      req.on("data", (c) => { body += c; });
+      req.on("end", () => {
+        pushes.push({ action: new URL(req.url, "http://x").searchParams.get("action"),
+          body: JSON.parse(body) });
+        res.writeHead(200, { "Content-Type": "application/json" });
+        res.end('{"ErrCode":0,"ErrMsg":"ok"}');
+      });
+    });
+    await new Promise((r) => sink.listen(0, "127.0.0.1", r));
+    const trunks = Object.entries(peers).map(([p, peer]) =>
+      `[trunk t${p}]\nhost = 127.0.0.1\nport = ${peer.port}\ntransport = udp\n` +
+      `route = 0086${p}\noptions_interval = 0\n`).join("");
+    const e = await startCccd({ logLevel: "info", sections: trunks +
+      "[tasks]\ntick_ms = 200\ncalls_per_second = 20\ntest_retry_interval = 1\n" });
+    try {
+      const sdkappid = 1400015990;
+      const rules = path.join(e.dir, "rules.json");
+      fs.writeFileSync(rules, JSON.stringify(OPEN));
+      const creds = e.tenant(["--sdkappid", String(sdkappid), "--ivr", "1:autoOutbound",
+        "--number", "008601012345678", "--rules", rules]);
+      e.ccc(["push", "config", "--config", e.confPath, "--sdkappid", String(sdkappid),
+        "--url", `http://127.0.0.1:${sink.address().port}/push`, "--events", "cdr,event"]);
+      const api = client(creds, e.endpoint);
+      const kinds = { 138: 10, 139: 8, 137: 6, 136: 6 };
+      const callees = Object.entries(kinds).flatMap(([p, n]) =>
+        Array.from({ length: n }, (_, i) => `0086${p}0000${String(i).padStart(4, "0")}`));
+      assert.equal(callees.length, 30);
+      const r = await api.CreateAutoCalloutTask({ SdkAppId: sdkappid,
+        NotBefore: Math.floor(Date.now() / 1000), Callees: callees,
+        Callers: ["008601012345678"], IvrId: 1, Tries: 2, RetryInterval: 600,
+        MaxRingTimeoutSecond: 2, UUI: "task-uui",
+        Variables: [{ Key: "campaign", Value: "w49" }] });
+      assert.equal(r.err, undefined, r.message);
+      const id = { SdkAppId: sdkappid, TaskId: r.TaskId };
+      const done = await until(async () => {
+        const g = await api.DescribeAutoCalloutTask(id);
+        return g.State === 2 ? g : null;
+      }, 90000, 500, "the task completed");
+      const want = { 138: [1, 1, [1]], 139: [2, 2, [206]], 137: [2, 2, [202]],
+        136: [2, 2, [205]] };
+      const ids = [];
+      for (const c of done.Callees) {
+        const [state, n] = want[c.Callee.slice(4, 7)];
+        assert.equal(c.State, state, JSON.stringify(c));
+        assert.equal(c.Sessions.length, n, JSON.stringify(c));
+        ids.push(...c.Sessions);
+      }
+      assert.equal(new Set(ids).size, 10 + 2 * 20);
+      const now = Math.floor(Date.now() / 1000);
+      const cdr = await api.DescribeTelCdr({ SdkAppId: sdkappid, StartTimeStamp: now - 3600,
+        EndTimeStamp: now + 60, PageSize: 100, PageNumber: 0 });
+      const rec = Object.fromEntries(cdr.TelCdrList.map((c) => [c.SessionId, c]));
+      for (const c of done.Callees) {
+        const [, , [status]] = want[c.Callee.slice(4, 7)];
+        for (const sid of c.Sessions) {
+          assert.equal(rec[sid]?.EndStatus, status, `${c.Callee} ${sid}`);
+          assert.equal(rec[sid].UUI, "task-uui");
+        }
+      }
+      const cdrs = await until(() => {
+        const got = pushes.filter((p) => p.action === "cdr");
+        return got.length >= ids.length ? got : null;
+      }, 30000, 200, "every attempt's CDR pushed");
+      assert.deepEqual(new Set(cdrs.map((p) => p.body.SessionId)), new Set(ids));
+      assert.ok(cdrs.every((p) => p.body.UUI === "task-uui"));
+      const ev = await until(() => pushes.find((p) => p.action === "event" &&
+        p.body.Event === "AutoCalloutTaskFinished"), 10000, 200, "the task-finished event");
+      assert.deepEqual(ev.body.Data, { TaskId: r.TaskId, State: 2 });
+      assert.equal(ev.body.SdkAppId, sdkappid);
+    } finally {
+      await e.stop();
+      e.cleanup();
+      sink.close();
+      for (const p of Object.values(peers)) await p.stop();
     }
   });
