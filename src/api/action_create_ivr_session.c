@@ -8,7 +8,6 @@
 #include <re_mem.h>
 #include "api/api_int.h"
 #include "base/base.h"
-#include "ivr/ivr.h"
 #include "policy/policy.h"
 #include "store/store.h"
 
@@ -30,47 +29,6 @@ static const struct api_field fields[] = {
 	{"MaxRingTimeoutSecond", API_T_INT64, false, false, 1, MAX_RING_S, 0, NULL, NULL},
 	{NULL},
 };
-
-/* Whether a flow version has an AI/speech node, remembered per API thread. A stored
- * version is never changed (a new document is a new version, and versions are never
- * deleted), so an answer never goes stale: each thread reads and parses a version's
- * document once instead of on every CreateIVRSession. Direct-mapped and thread-local: no
- * lock, no allocation; a collision only costs one more read. */
-enum { AI_MEMO_SLOTS = 64 };
-
-struct ai_memo {
-	uint64_t sdkappid, ivr_id;
-	uint32_t version;          /* 0 = empty slot (versions start at 1) */
-	bool ai;
-};
-
-static _Thread_local struct ai_memo ai_memo[AI_MEMO_SLOTS];
-
-/* Does the flow of this IVR version use AI? Reads the store on a miss; ENOENT or EIO if
- * the document cannot be read, EINVAL if it does not parse. */
-static int flow_uses_ai(struct store *st, uint64_t sdkappid, uint64_t ivr_id, uint32_t version,
-			bool *aip)
-{
-	struct ai_memo *slot = &ai_memo[((sdkappid * 2654435761u) ^ (ivr_id * 40503u) ^ version) %
-					AI_MEMO_SLOTS];
-	char *doc = NULL;
-	bool ai = false;
-	int err;
-
-	if (slot->version == version && slot->sdkappid == sdkappid && slot->ivr_id == ivr_id) {
-		*aip = slot->ai;
-		return 0;
-	}
-	err = store_ivr_document(st, sdkappid, ivr_id, version, &doc);
-	if (!err)
-		err = ivr_doc_uses_ai(doc, strlen(doc), &ai);
-	mem_deref(doc);
-	if (err)
-		return err;
-	*slot = (struct ai_memo){sdkappid, ivr_id, version, ai};
-	*aip = ai;
-	return 0;
-}
 
 static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out,
 			 struct api_error *e)
@@ -116,7 +74,7 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 
 	/* Whether the flow uses AI decides the AI licence check (step 12). The document of the
 	 * version the session will run was validated when it was saved. */
-	err = flow_uses_ai(ctx->st, sdkappid, ivr_id, ivr.version, &ai);
+	err = api_flow_uses_ai(ctx->st, sdkappid, ivr_id, ivr.version, &ai);
 	if (err)
 		return api_fail(e, API_INTERNAL_ERROR, "The flow of IVR %llu version %u cannot be "
 				"read.", (unsigned long long)ivr_id, ivr.version);

@@ -169,6 +169,13 @@ enum api_code api_check_numbers(const json_t *v, const char *path, struct api_er
 enum api_code api_check_variables(const json_t *v, const char *path, struct api_error *e);
 extern const struct api_field api_variable_fields[]; /* {Key, Value} */
 
+/* Does the flow of this IVR version have an AI/speech node (it then needs an AI licence
+ * per call)? Remembered per thread: a stored version never changes. Reads the store on a
+ * miss; ENOENT or EIO if the document cannot be read, EINVAL if it does not parse. */
+struct store;
+int api_flow_uses_ai(struct store *st, uint64_t sdkappid, uint64_t ivr_id, uint32_t version,
+		     bool *aip);
+
 /* ---- the parsed request ------------------------------------------------------------ */
 
 enum api_scheme { API_SCHEME_TC3 = 1, API_SCHEME_V1 };

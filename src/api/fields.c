@@ -1,9 +1,14 @@
-/* fields: value checks and field tables shared by several actions — phone numbers and
- * the Variables list (CreateIVRSession, CreateAutoCalloutTask). */
+/* fields: what several actions share — value checks and field tables (phone numbers,
+ * the Variables list) and whether an IVR version's flow uses AI (CreateIVRSession,
+ * CreateAutoCalloutTask and its scheduler). */
 #include <stdio.h>
 #include <string.h>
+#include <re_types.h>
+#include <re_mem.h>
 #include "api/api_int.h"
+#include "ivr/ivr.h"
 #include "policy/policy.h"
+#include "store/store.h"
 
 enum api_code api_check_number(const json_t *v, const char *path, struct api_error *e)
 {
@@ -68,3 +73,42 @@ const struct api_field api_variable_fields[] = {
 	{"Value", API_T_STRING, false, true, 0, API_MAX_VARIABLE_VALUE, 0, NULL, NULL},
 	{NULL},
 };
+
+/* Whether a flow version has an AI/speech node, remembered per API thread. A stored
+ * version is never changed (a new document is a new version, and versions are never
+ * deleted), so an answer never goes stale: each thread reads and parses a version's
+ * document once instead of on every CreateIVRSession. Direct-mapped and thread-local: no
+ * lock, no allocation; a collision only costs one more read. */
+enum { AI_MEMO_SLOTS = 64 };
+
+struct ai_memo {
+	uint64_t sdkappid, ivr_id;
+	uint32_t version;          /* 0 = empty slot (versions start at 1) */
+	bool ai;
+};
+
+static _Thread_local struct ai_memo ai_memo[AI_MEMO_SLOTS];
+
+int api_flow_uses_ai(struct store *st, uint64_t sdkappid, uint64_t ivr_id, uint32_t version,
+			bool *aip)
+{
+	struct ai_memo *slot = &ai_memo[((sdkappid * 2654435761u) ^ (ivr_id * 40503u) ^ version) %
+					AI_MEMO_SLOTS];
+	char *doc = NULL;
+	bool ai = false;
+	int err;
+
+	if (slot->version == version && slot->sdkappid == sdkappid && slot->ivr_id == ivr_id) {
+		*aip = slot->ai;
+		return 0;
+	}
+	err = store_ivr_document(st, sdkappid, ivr_id, version, &doc);
+	if (!err)
+		err = ivr_doc_uses_ai(doc, strlen(doc), &ai);
+	mem_deref(doc);
+	if (err)
+		return err;
+	*slot = (struct ai_memo){sdkappid, ivr_id, version, ai};
+	*aip = ai;
+	return 0;
+}

@@ -69,6 +69,7 @@ struct attempt {
 	const struct store_task *t;
 	struct store_instance inst;
 	uint32_t ivr_version;
+	bool ai;                      /* the flow has an AI node: each call takes a licence */
 	bool paused;                  /* the task paused itself during this claim */
 	unsigned claimed;             /* rows this claim took */
 };
@@ -215,6 +216,7 @@ static int place_one(const struct store_callee_row *r, struct attempt *a)
 	s->start_ts = ctx.now_ms / 1000;
 	s->task_id = t->task_id;
 	s->task_seq = r->seq;
+	s->ai = a->ai;
 
 	rc = api_callout_admit(&ctx, p, s, a->inst.ai_channels, &e);
 	json_decref(p);
@@ -282,6 +284,8 @@ static int run_task(const struct store_task *t, void *arg)
 	    store_ivr_get(core->st, t->sdkappid, t->ivr_id, &ivr))
 		return 0;
 	a.ivr_version = ivr.version;
+	if (api_flow_uses_ai(core->st, t->sdkappid, t->ivr_id, ivr.version, &a.ai))
+		return 0;
 	err = store_task_claim(core->st, t->task_id, tk->now, (unsigned)room,
 			       core->conf.node_id, place, &a);
 	if (err)
