@@ -70,7 +70,8 @@ struct attempt {
 	struct store_instance inst;
 	uint32_t ivr_version;
 	bool ai;                      /* the flow has an AI node: each call takes a licence */
-	bool paused;                  /* the task paused itself during this claim */
+	bool hold;                    /* place no more of this claim: the task paused itself,
+					 or the instance is at a concurrency cap */
 	unsigned claimed;             /* rows this claim took */
 };
 
@@ -192,7 +193,7 @@ static int place_one(const struct store_callee_row *r, struct attempt *a)
 	int status, err;
 
 	ctx.now_ms = clock_unix_ms();
-	if (a->paused)
+	if (a->hold)
 		return store_task_unclaim(core->st, t->task_id, r->seq, a->tk->now);
 	p = json_pack("{s:s, s:o}", "Callee", r->callee, "Callers",
 		      json_loads(t->callers, 0, NULL));
@@ -237,11 +238,17 @@ static int place_one(const struct store_callee_row *r, struct attempt *a)
 	err = store_task_unclaim(core->st, t->task_id, r->seq, a->tk->now);
 	if (rc == API_INTERNAL_ERROR || rc == API_INTERNAL_ERROR_DB_ERROR)
 		return err;
+	/* Caps that free themselves as calls end (AI licences, the tenant's channels): the
+	 * attempt waits for a later tick, nothing is paused. */
+	if (rc == API_FAILED_OPERATION_AI_CONCURRENT_OVER_FREQUENCY || rc == API_LIMIT_EXCEEDED) {
+		a->hold = true;
+		return err;
+	}
 	/* The configuration's: no try burnt, the task waits for the operator. */
 	log_warn("tasks", "task %llu of instance %llu paused: %s: %s",
 		 (unsigned long long)t->task_id, (unsigned long long)t->sdkappid,
 		 api_code_name(rc), e.msg);
-	a->paused = true;
+	a->hold = true;
 	{
 		char reason[256];
 
