@@ -447,21 +447,25 @@ static int task_claim_apply(struct store_conn *c, void *arg)
 	if (db_backend(c->db) == DB_POSTGRESQL)
 		s = store_stmt(c, "UPDATE task_callees SET state = 3, tries = tries + 1, "
 			       "due = NULL, claimed_by = ? WHERE task_id = ? AND seq IN (SELECT "
-			       "seq FROM task_callees WHERE task_id = ? AND due <= ? ORDER BY due, "
-			       "seq LIMIT ? FOR UPDATE SKIP LOCKED) RETURNING seq, tries, callee, uui, "
-			       "variables");
+			       "seq FROM task_callees WHERE task_id = ? AND due <= ? AND EXISTS "
+			       "(SELECT 1 FROM tasks WHERE tasks.task_id = ? AND tasks.state = 1) "
+			       "ORDER BY due, seq LIMIT ? FOR UPDATE SKIP LOCKED) RETURNING seq, "
+			       "tries, callee, uui, variables");
 	else
 		s = store_stmt(c, "UPDATE task_callees SET state = 3, tries = tries + 1, "
 			       "due = NULL, claimed_by = ? WHERE task_id = ? AND seq IN (SELECT "
-			       "seq FROM task_callees WHERE task_id = ? AND due <= ? ORDER BY due, "
-			       "seq LIMIT ?) RETURNING seq, tries, callee, uui, variables");
+			       "seq FROM task_callees WHERE task_id = ? AND due <= ? AND EXISTS "
+			       "(SELECT 1 FROM tasks WHERE tasks.task_id = ? AND tasks.state = 1) "
+			       "ORDER BY due, seq LIMIT ?) RETURNING seq, tries, callee, uui, "
+			       "variables");
 	if (!s)
 		return EIO;
 	db_bind_text(s, 1, tc->node ? tc->node : "", -1);
 	db_bind_int64(s, 2, (int64_t)tc->task_id);
 	db_bind_int64(s, 3, (int64_t)tc->task_id);
 	db_bind_int64(s, 4, tc->now);
-	db_bind_int64(s, 5, tc->max);
+	db_bind_int64(s, 5, (int64_t)tc->task_id);
+	db_bind_int64(s, 6, tc->max);
 	while ((rc = db_step(s)) == DB_ROW) {
 		struct claimed *r = &tc->rows[tc->n++];
 

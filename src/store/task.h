@@ -111,7 +111,8 @@ enum store_task_op { STORE_TASK_PAUSE, STORE_TASK_RESUME, STORE_TASK_STOP };
 int store_task_change(struct store *st, uint64_t sdkappid, uint64_t task_id,
 		      enum store_task_op op, const char *reason, int64_t now);
 
-/* Claims at most `max` callees of a task that are due at `now`, in due order: each becomes
+/* Claims at most `max` callees of a running task that are due at `now`, in due order (none
+ * once the task is paused or stopped: Pause and Stop take effect at once): each becomes
  * calling, its tries count one more and it is due no more, all in one statement (on
  * PostgreSQL the rows are picked FOR UPDATE SKIP LOCKED, so that several nodes never claim
  * one callee). `node` is written into claimed_by. h gets each claimed row (state

@@ -425,8 +425,10 @@ test("a closed window dials nothing until it opens", async () => {
 
 test("kill -9 while a task runs: after the restart no callee got two calls for one try, none was skipped, the task completes",
   async () => {
-    const peer = await busyPeer(3000);
-    // resume_max_age = 0: a session dialled before the kill is never dialled again.
+    const peer = await busyPeer(5000);
+    // resume_max_age = 0: a session dialled before the kill is never dialled again once
+    // it is a second old (ages are whole seconds: one started in the second of the
+    // restart counts 0, not older than 0).
     const { e, sdkappid, api } = await paced(peer, 2, "[session]\nstop_wait = 2\n" +
       "resume_max_age = 0\n");
     try {
@@ -438,9 +440,10 @@ test("kill -9 while a task runs: after the restart no callee got two calls for o
       await until(() => peer.invites.length >= 3, 20000, 50, "calls in progress");
       // The dialled mark is queued as the INVITE leaves (durable before it is #14's):
       // paused, so that no INVITE leaves between the check below and the kill, and
-      // killed once the INVITEs seen are marked on disk, with calls in progress.
+      // killed once the INVITEs seen are marked on disk and over a second old, with calls
+      // in progress.
       assert.equal((await api.PauseAutoCalloutTask(id)).err, undefined);
-      await sleep(600);
+      await sleep(2500);
       const before = peer.invites.length;
       await until(() => Number(e.sql("SELECT count(*) FROM sessions WHERE task_id <> 0 " +
         "AND dialled_ms <> 0")) >= before, 10000, 50, "dialled marks on disk");

@@ -293,7 +293,10 @@ static void test_claim_order_and_retry(void **state)
 	uint64_t id = task_make(f->st, 7, 5, 100);
 	struct seen s = {0};
 
-	/* Nothing before it is due. */
+	/* Nothing before it is due, nor while the task is not running. */
+	assert_int_equal(store_task_claim(f->st, id, 100, 10, "n1", seen_add, &s), 0);
+	assert_int_equal(s.n, 0);
+	assert_int_equal(store_tasks_advance(f->st, 100), 0);
 	assert_int_equal(store_task_claim(f->st, id, 99, 10, "n1", seen_add, &s), 0);
 	assert_int_equal(s.n, 0);
 	assert_int_equal(store_task_claim(f->st, id, 100, 3, "n1", seen_add, &s), 0);
@@ -305,7 +308,6 @@ static void test_claim_order_and_retry(void **state)
 	}
 	/* Callee 0 busy (retried 600 s after its end); 1 answered; 2 rejected by the callee
 	 * (never retried); all while the task runs. */
-	assert_int_equal(store_tasks_advance(f->st, 100), 0);
 	attempt(f, id, 0, "s0", 206, 100);
 	attempt(f, id, 1, "s1", 1, 100);
 	attempt(f, id, 2, "s2", 203, 100);
@@ -428,6 +430,7 @@ static void test_advance_and_recover(void **state)
 	{
 		uint64_t c = task_make(f->st, 7, 2, 0);
 
+		assert_int_equal(store_tasks_advance(f->st, 0), 0);
 		s.n = 0;
 		assert_int_equal(store_task_claim(f->st, c, 0, 2, "n2", seen_add, &s), 0);
 		assert_int_equal(s.n, 2);
@@ -504,6 +507,7 @@ static void test_concurrent_claims(void **state)
 	unsigned char hit[120] = {0};
 	unsigned total = 0;
 
+	assert_int_equal(store_tasks_advance(f->st, 0), 0);
 	for (int i = 0; i < 3; i++) {
 		memset(&c[i], 0, sizeof(c[i]));
 		c[i].conf = f->conf;
