@@ -38,6 +38,14 @@ struct api_conf {
 	 * time one request may spend fetching, all its files together (upload_timeout = 20 s). */
 	unsigned upload_allow;
 	unsigned upload_timeout_ms;
+	/* [tasks]: the auto-callout scheduler (docs/tasks.md) */
+	unsigned task_tick_ms;     /* tick_ms = 1000: how often it looks for due callees */
+	unsigned task_max_calls;   /* max_calls = 100: concurrent task calls per instance */
+	unsigned task_calls_per_s; /* calls_per_second = 10: new task calls per instance */
+	unsigned task_test_retry_s; /* test_retry_interval = 0: TEST ONLY, replaces every new
+				      task's RetryInterval (s); 0 = the task's own */
+	char node_id[64];          /* [cluster] node_id, written into claims (set by the
+				      caller, not read here) */
 };
 
 int api_conf_read(const struct conf *cf, struct api_conf *ac, struct conf_err *err);

@@ -53,6 +53,7 @@ enum api_code {
 	API_FAILED_OPERATION_AUDIO_IN_USE, /* cccd's own: deleting a prompt a flow plays */
 	API_LIMIT_EXCEEDED,
 	API_RESOURCE_UNAVAILABLE,
+	API_UNSUPPORTED_OPERATION,     /* an auto-callout task's state does not allow it */
 	API_CODE_COUNT
 };
 
@@ -129,7 +130,10 @@ bool api_public_param(const char *name);
 
 /* ---- parameter validation --------------------------------------------------------- */
 
-enum api_type { API_T_INT64 = 1, API_T_UINT64, API_T_STRING, API_T_BOOL, API_T_STRUCT };
+/* API_T_ANY: any JSON value, kept as given — for newer TCCC fields cccd accepts and
+ * ignores without knowing their shape (docs/api-compatibility.md). */
+enum api_type { API_T_INT64 = 1, API_T_UINT64, API_T_STRING, API_T_BOOL, API_T_STRUCT,
+		API_T_ANY };
 
 /* A further check of a validated value (its type is right): returns API_OK or fills e
  * (InvalidParameterValue, naming `path`). */
@@ -155,6 +159,26 @@ struct api_field {
  * parameters at the top level are never unknown. */
 enum api_code api_validate(const struct api_field *fields, const json_t *in, json_t **outp,
 			   struct api_error *e);
+
+/* Shared checks (fields.c): a phone number's syntax (3 to 20 digits, optional + or 00),
+ * each element of a list of them, and Variables (keys are identifiers, none twice). Limits
+ * written in docs/api-compatibility.md. */
+enum {
+	API_MAX_VARIABLES = 32,
+	API_MAX_VARIABLE_KEY = 64,
+	API_MAX_VARIABLE_VALUE = 1024,
+};
+enum api_code api_check_number(const json_t *v, const char *path, struct api_error *e);
+enum api_code api_check_numbers(const json_t *v, const char *path, struct api_error *e);
+enum api_code api_check_variables(const json_t *v, const char *path, struct api_error *e);
+extern const struct api_field api_variable_fields[]; /* {Key, Value} */
+
+/* Does the flow of this IVR version have an AI/speech node (it then needs an AI licence
+ * per call)? Remembered per thread: a stored version never changes. Reads the store on a
+ * miss; ENOENT or EIO if the document cannot be read, EINVAL if it does not parse. */
+struct store;
+int api_flow_uses_ai(struct store *st, uint64_t sdkappid, uint64_t ivr_id, uint32_t version,
+		     bool *aip);
 
 /* ---- the parsed request ------------------------------------------------------------ */
 
@@ -274,6 +298,12 @@ extern const struct api_action api_action_describe_call_in_metrics;
 extern const struct api_action api_action_upload_ivr_audio;
 extern const struct api_action api_action_describe_ivr_audio_list;
 extern const struct api_action api_action_cccd_delete_ivr_audio;
+extern const struct api_action api_action_create_auto_callout_task;
+extern const struct api_action api_action_describe_auto_callout_task;
+extern const struct api_action api_action_describe_auto_callout_tasks;
+extern const struct api_action api_action_stop_auto_callout_task;
+extern const struct api_action api_action_pause_auto_callout_task;
+extern const struct api_action api_action_resume_auto_callout_task;
 /* Admin actions (docs/admin-api.md): tenants on their own instances... */
 extern const struct api_action api_action_cccd_put_ivr_flow;
 extern const struct api_action api_action_cccd_describe_ivr_flows;
@@ -343,6 +373,11 @@ struct api_core {
 	struct api_ratelimit *rl;    /* owned */
 	struct api_replay *replay;   /* owned; NULL when replay_cache = 0 */
 };
+
+/* The auto-callout scheduler's thread (tasks.c), started with the API; mem_deref stops
+ * it (after its tick in progress). */
+struct api_tasks;
+int api_tasks_start(struct api_tasks **tp, struct api_core *core);
 
 /* GET (or HEAD) of a recording link's path? */
 bool api_download_is(const char *method, const char *path);

@@ -49,6 +49,7 @@ static const char *const code_names[API_CODE_COUNT] = {
 	[API_FAILED_OPERATION_AUDIO_IN_USE] = "FailedOperation.AudioInUse",
 	[API_LIMIT_EXCEEDED] = "LimitExceeded",
 	[API_RESOURCE_UNAVAILABLE] = "ResourceUnavailable",
+	[API_UNSUPPORTED_OPERATION] = "UnsupportedOperation",
 };
 
 const char *api_code_name(enum api_code c)

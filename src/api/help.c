@@ -18,6 +18,7 @@ static const char *type_name(const struct api_field *f)
 	case API_T_STRING: return "String";
 	case API_T_BOOL:   return "Boolean";
 	case API_T_STRUCT: return "Object";
+	case API_T_ANY:    return "Any JSON";
 	}
 	return "?";
 }
@@ -62,6 +63,9 @@ static void limits_text(const struct api_field *f, char *buf, size_t sz)
 
 			snprintf(buf + len, sz - len, "%s%s", i ? "|" : "; one of ", f->choices[i]);
 		}
+		break;
+	case API_T_ANY:
+		snprintf(buf + n, sz - n, "accepted, not used");
 		break;
 	case API_T_BOOL:
 	case API_T_STRUCT:
@@ -223,6 +227,12 @@ int api_param_json(const char *action, const char *name, const char *text, json_
 		snprintf(why, wsz, "%s has no parameter --%s (see ccc help %s)", action, name,
 			 action);
 		return EINVAL;
+	}
+	if (f->type == API_T_ANY) { /* JSON when it reads as JSON, else the text */
+		*vp = json_loads(text, JSON_DECODE_ANY, &jerr);
+		if (!*vp)
+			*vp = json_string(text);
+		return *vp ? 0 : ENOMEM;
 	}
 	if (f->array || f->type == API_T_STRUCT) {
 		*vp = json_loads(text, JSON_DECODE_ANY, &jerr);

@@ -23,6 +23,7 @@ struct api {
 	struct api_core *core;   /* owned */
 	struct MHD_Daemon *mhd;  /* owned */
 	struct http_tls *tls;    /* owned; NULL = plain HTTP */
+	struct api_tasks *tasks; /* owned: the auto-callout scheduler */
 };
 
 /* One request's state while its body arrives; owned by libmicrohttpd's request slot
@@ -38,7 +39,8 @@ struct conn_req {
 int api_conf_read(const struct conf *cf, struct api_conf *ac, struct conf_err *err)
 {
 	const struct conf_section *sec = conf_section_first(cf, "api");
-	uint64_t threads, rate, conns, timeout, replay, upload_timeout;
+	const struct conf_section *tsec = conf_section_first(cf, "tasks");
+	uint64_t threads, rate, conns, timeout, replay, upload_timeout, tick, calls, cps, retry;
 	bool loopback, private;
 	int rc;
 
@@ -54,11 +56,19 @@ int api_conf_read(const struct conf *cf, struct api_conf *ac, struct conf_err *e
 	rc = rc ? rc : conf_bool(sec, "upload_allow_private", false, &private, err);
 	rc = rc ? rc : conf_uint(sec, "upload_timeout", 20, 1, 120, &upload_timeout, err);
 	rc = rc ? rc : http_tls_conf_read(sec, &ac->tls, err);
+	rc = rc ? rc : conf_uint(tsec, "tick_ms", 1000, 50, 60000, &tick, err);
+	rc = rc ? rc : conf_uint(tsec, "max_calls", 100, 1, 100000, &calls, err);
+	rc = rc ? rc : conf_uint(tsec, "calls_per_second", 10, 1, 10000, &cps, err);
+	rc = rc ? rc : conf_uint(tsec, "test_retry_interval", 0, 0, 86400, &retry, err);
 	if (rc)
 		return rc;
 	ac->upload_allow = (loopback ? FETCH_ALLOW_LOOPBACK : 0) |
 			   (private ? FETCH_ALLOW_PRIVATE : 0);
 	ac->upload_timeout_ms = (unsigned)upload_timeout * 1000;
+	ac->task_tick_ms = (unsigned)tick;
+	ac->task_max_calls = (unsigned)calls;
+	ac->task_calls_per_s = (unsigned)cps;
+	ac->task_test_retry_s = (unsigned)retry;
 	ac->threads = (unsigned)threads;
 	ac->rate_limit = (unsigned)rate;
 	ac->max_connections = (unsigned)conns;
@@ -237,6 +247,7 @@ static void api_destructor(void *arg)
 
 	if (a->mhd)
 		MHD_stop_daemon(a->mhd);
+	mem_deref(a->tasks);
 	mem_deref(a->core);
 	mem_deref(a->tls);
 }
@@ -293,6 +304,9 @@ int api_start(struct api **ap, const struct api_conf *ac, struct store *st,
 	}
 	log_info("api", "listening on %s:%u (%s, %u threads, rate limit %u/s)", ac->listen_host,
 		 ac->listen_port, a->tls ? "HTTPS" : "HTTP", ac->threads, ac->rate_limit);
+	err = api_tasks_start(&a->tasks, a->core);
+	if (err)
+		log_error("api", "cannot start the task scheduler: %s", strerror(err));
 out:
 	if (err)
 		mem_deref(a);

@@ -16,6 +16,7 @@ static const char *type_text(const struct api_field *f)
 	case API_T_STRING: return "a string";
 	case API_T_BOOL:   return "a boolean";
 	case API_T_STRUCT: return "an object";
+	case API_T_ANY:    return "a value";
 	}
 	return "?";
 }
@@ -24,7 +25,7 @@ static const char *type_short(const struct api_field *f)
 {
 	static const char *const names[] = {
 		[API_T_INT64] = "Int64", [API_T_UINT64] = "UInt64", [API_T_STRING] = "String",
-		[API_T_BOOL] = "Boolean", [API_T_STRUCT] = "objects",
+		[API_T_BOOL] = "Boolean", [API_T_STRUCT] = "objects", [API_T_ANY] = "values",
 	};
 
 	return names[f->type];
@@ -142,6 +143,9 @@ static enum api_code check_one(const struct api_field *f, const json_t *v, char 
 		if (!json_is_object(v))
 			return wrong_type(f, path, e);
 		return check_struct(f->members, v, path, plen, false, outp, e);
+	case API_T_ANY:
+		*outp = json_deep_copy(v);
+		break;
 	}
 	return *outp ? API_OK : api_fail(e, API_INTERNAL_ERROR, "Out of memory.");
 }

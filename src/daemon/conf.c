@@ -87,6 +87,7 @@ unsigned daemon_conf_read(const char *path, struct cccd_conf *cc, conf_err_h *h,
 #undef READ
 	/* The store writes the node's id into the rows this node owns or claims. */
 	memcpy(cc->store.node_id, cc->cluster.node_id, sizeof(cc->store.node_id));
+	memcpy(cc->api.node_id, cc->cluster.node_id, sizeof(cc->api.node_id));
 	n += conf_unused_each(cf, h, arg);
 	mem_deref(cf);
 	return n;

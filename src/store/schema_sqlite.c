@@ -255,6 +255,59 @@ static const char *const migrations[] = {
 	 "  created_at INTEGER NOT NULL);"
 	 "CREATE UNIQUE INDEX ivr_audio_content ON ivr_audio(sdkappid, sha256);"
 	 "CREATE INDEX ivr_audio_created ON ivr_audio(sdkappid, created_at);"),
+	/* 19: auto-callout tasks (docs/tasks.md). A task's settings as validated by
+	 * CreateAutoCalloutTask (callers and variables as JSON text, windows as seconds of
+	 * the day "start-end,..."), its state (ccc-actions §11: 0 created .. 5 paused) and
+	 * why cccd paused it. task_callees holds one row per callee: its own UUI and
+	 * variables (NULL: the task's), its state, the tries made, when its next try is due
+	 * (NULL: none pending) and its attempts' session ids (comma-separated). The
+	 * scheduler finds work through task_callees_due (per task, by due time: never a
+	 * scan), running tasks through tasks_state, calls in progress through
+	 * task_callees_state. An attempt is a normal session that names its task and
+	 * callee (sessions.task_id, task_seq; 0 for every other session). */
+	"CREATE TABLE tasks ("
+	"  task_id INTEGER PRIMARY KEY,"
+	"  sdkappid INTEGER NOT NULL,"
+	"  account_id INTEGER NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  description TEXT NOT NULL,"
+	"  ivr_id INTEGER NOT NULL,"
+	"  not_before INTEGER NOT NULL,"
+	"  not_after INTEGER,"
+	"  tries INTEGER NOT NULL,"
+	"  retry_interval INTEGER NOT NULL,"
+	"  max_ring_s INTEGER NOT NULL,"
+	"  callers TEXT NOT NULL,"
+	"  variables TEXT NOT NULL,"
+	"  uui TEXT NOT NULL,"
+	"  time_zone TEXT NOT NULL,"
+	"  windows TEXT NOT NULL,"
+	"  retry_statuses TEXT NOT NULL,"
+	"  concurrency INTEGER NOT NULL,"
+	"  state INTEGER NOT NULL,"
+	"  reason TEXT NOT NULL DEFAULT '',"
+	"  callee_count INTEGER NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  ended_at INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX tasks_instance ON tasks(sdkappid, task_id);"
+	"CREATE INDEX tasks_state ON tasks(state);"
+	"CREATE TABLE task_callees ("
+	"  task_id INTEGER NOT NULL REFERENCES tasks(task_id),"
+	"  seq INTEGER NOT NULL,"
+	"  callee TEXT NOT NULL,"
+	"  uui TEXT,"
+	"  variables TEXT,"
+	"  state INTEGER NOT NULL DEFAULT 0,"
+	"  tries INTEGER NOT NULL DEFAULT 0,"
+	"  due INTEGER,"
+	"  sessions TEXT NOT NULL DEFAULT '',"
+	"  claimed_by TEXT NOT NULL DEFAULT '',"
+	"  PRIMARY KEY (task_id, seq));"
+	"CREATE INDEX task_callees_due ON task_callees(task_id, due);"
+	"CREATE INDEX task_callees_state ON task_callees(task_id, state);"
+	"ALTER TABLE sessions ADD COLUMN task_id INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE sessions ADD COLUMN task_seq INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX sessions_task ON sessions(task_id, task_seq);",
 };
 
 static int version_get(struct db_conn *c, int *versionp)

@@ -50,7 +50,7 @@ static int session_insert(struct store_conn *c, void *arg)
 	struct db_stmt *s = store_stmt(c,
 		"INSERT INTO sessions (id, sdkappid, account_id, direction, caller, callee, "
 		"ivr_id, ivr_version, uui, variables, max_ring_s, request_id, status, created_ms, "
-		"start_ts, ai, owner_node) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+		"start_ts, ai, owner_node, task_id, task_seq) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
 	int rc;
 
 	if (!s)
@@ -72,8 +72,12 @@ static int session_insert(struct store_conn *c, void *arg)
 	db_bind_int64(s, 15, x->start_ts);
 	db_bind_int64(s, 16, x->ai ? 1 : 0);
 	db_bind_text(s, 17, c->node_id, -1);
+	db_bind_int64(s, 18, (int64_t)x->task_id);
+	db_bind_int64(s, 19, x->task_seq);
 	rc = db_step(s);
-	return rc == DB_DONE ? 0 : (rc > 0 ? rc : EIO);
+	if (rc != DB_DONE)
+		return rc > 0 ? rc : EIO;
+	return x->task_id ? store_task_session_added(c, x) : 0;
 }
 
 static int session_insert_job(struct store_conn *c, void *arg)
@@ -919,8 +923,13 @@ static int finish_write(struct store_conn *c, void *arg)
 	db_bind_text(s, 9, l->id, -1);
 	err = step_one(s);
 	/* Only the write that finished the session pushes its records: the recording first
-	 * (records-and-push.md §4.5), then the CDR. */
+	 * (records-and-push.md §4.5), then the CDR; an auto-callout task's attempt also
+	 * gives its callee the outcome, in the same transaction. */
 	if (err || db_changes(c->db) == 0)
+		return err;
+	err = store_task_session_finished(c, l->id, l->end.end_status, l->end.end_reason,
+					  l->end.ended_ts);
+	if (err)
 		return err;
 	if (l->record_body)
 		err = store_outbox_add(c, l->sdkappid, l->id, "record", l->record_body);

@@ -262,6 +262,8 @@ struct store_session {
 				   "[]" when none */
 	bool ai;                /* its flow has an AI/speech node: takes an AI channel while live */
 	char *evidence;         /* the first leg's CccdEvidence, a JSON object; "{}" when none */
+	uint64_t task_id;       /* an auto-callout task's attempt: its task (docs/tasks.md), */
+	uint32_t task_seq;      /* and its callee; task_id 0 = not a task's */
 };
 
 int store_session_alloc(struct store_session **sp, const char *uui, const char *variables);

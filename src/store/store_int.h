@@ -130,6 +130,16 @@ bool store_err_transient(int err);
  * each: mem_ref to keep it); stops at h's first non-zero return, which is returned. */
 int store_session_rows(struct db_stmt *q, store_session_h *h, void *arg);
 
+/* Auto-callout tasks (task.c), inside the session writes of session.c: a task's attempt
+ * was inserted (its SessionId joins its callee's Sessions), and a session finished (if it
+ * was a task's attempt, its callee becomes answered, not answered, or waiting to retry by
+ * the task's Tries, RetryInterval and retryable EndStatus codes; a trunk's 401/403/407
+ * pauses the task and gives the try back). */
+struct store_session;
+int store_task_session_added(struct store_conn *c, const struct store_session *s);
+int store_task_session_finished(struct store_conn *c, const char *session_id, int end_status,
+				const char *reason, int64_t ended_ts);
+
 /* Copies a text column into a fixed buffer (always NUL-terminated, "" for NULL). */
 void store_col_text(struct db_stmt *s, int col, char *buf, size_t sz);
 /* A text column as a new mem string ("" for NULL); NULL only on ENOMEM. */
