@@ -355,6 +355,9 @@ void call_ua_room_handler(struct call_ua *ua, call_room_h *h, void *arg);
  * its limits: *wait_ms is how long until one's cps allows a call, 0 when only a freed
  * channel will help (call_room_h). Loop only. */
 int call_route_ready(struct call_ua *ua, const char *callee, uint64_t *wait_ms);
+/* Would a call to callee take room that is counted: does any trunk that may carry it have
+ * a channel or cps limit? (A call on unlimited trunks can never find its room gone.) */
+bool call_route_limited(struct call_ua *ua, const char *callee);
 
 /* Some trunk that is not known to be down has a rule for callee. Safe on any thread: the
  * API threads ask it before they accept a call. */

@@ -700,6 +700,21 @@ int call_route_ready(struct call_ua *ua, const char *callee, uint64_t *wait_ms)
 	return EAGAIN;
 }
 
+bool call_route_limited(struct call_ua *ua, const char *callee)
+{
+	struct call_plan plan;
+
+	if (!ua || call_route_plan(&ua->cc, callee, trunk_down, ua, 0, &plan))
+		return false;
+	for (unsigned i = 0; i < plan.n; i++) {
+		const struct call_trunk *t = ua->trunks[plan.steps[i].trunk];
+
+		if (t->tc->max_channels || t->tc->cps)
+			return true;
+	}
+	return false;
+}
+
 /* ---- reload ------------------------------------------------------------------------ */
 
 /* The running trunk of the current set that tc leaves unchanged, or NULL. The settings

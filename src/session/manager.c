@@ -16,6 +16,7 @@
 #include <re_tmr.h>
 
 enum { MSG_HANGUP = 2, MSG_MARKED = 5 }; /* and MSG_INBOUND_TABLE, MSG_REMOTE_HANGUP (session_int.h) */
+enum { MARKS_MAX = 256 }; /* dialled marks in flight at once (dial_ready) */
 
 /* A flow version nobody has used for this long leaves the cache (its sessions hold their
  * own references); the sweep runs at the same period. */
@@ -341,10 +342,17 @@ static int dial_ready(void *item, uint64_t *wait_ms, void *arg)
 	struct session_mgr *m = arg;
 	struct session_wait *sw = item;
 
-	/* One dialled mark in flight at a time: the room this session would take is only
-	 * taken when its INVITE leaves, after the mark commits, so a second session let out
-	 * meanwhile could find it gone. session_work_marked kicks the queue. */
-	if (m->dial_held || m->marks) {
+	/* The room a session takes on a trunk with limits is only taken when its INVITE
+	 * leaves, after its dialled mark commits, so a second session let out meanwhile
+	 * could find it gone: while a mark is in flight, a session bound for a limited
+	 * trunk waits (session_work_marked kicks the queue). Sessions whose trunks have no
+	 * channel or cps limit go out side by side, their marks sharing commits, up to
+	 * MARKS_MAX at once: each mark's completion is one message into the loop's queue,
+	 * written by the store's writer under its lock, so the queue's pipe must never
+	 * fill with them (a writer blocked there, holding the lock the loop needs to queue
+	 * a write, would stop both). */
+	if (m->dial_held || m->marks >= MARKS_MAX ||
+	    (m->marks && call_route_limited(m->deps.ua, sw->row->callee))) {
 		*wait_ms = 0;
 		return EAGAIN;
 	}
