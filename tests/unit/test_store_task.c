@@ -177,6 +177,21 @@ static void attempt(struct fixture *f, uint64_t task_id, uint32_t seq, const cha
 	mem_deref(s);
 }
 
+/* A scheduler tick with no task that can change writes nothing: no commit, no fsync, every
+ * tick_ms of an idle cccd. */
+static void test_idle_advance_writes_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct store_stats before, after;
+
+	assert_int_equal(store_sync(f->st), 0);
+	store_stats(f->st, &before);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(store_tasks_advance(f->st, 100 + i), 0);
+	store_stats(f->st, &after);
+	assert_int_equal(after.batches, before.batches);
+}
+
 static void test_create_and_read(void **state)
 {
 	struct fixture *f = *state;
@@ -529,6 +544,7 @@ static void test_concurrent_claims(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_idle_advance_writes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_create_and_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_user_actions, setup, teardown),
