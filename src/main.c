@@ -209,6 +209,13 @@ static bool uui_ok(const char *callee, void *arg)
 	return call_route_uui_ok(d->ua, callee);
 }
 
+static unsigned nodes_live(void *arg)
+{
+	struct cccd *d = arg;
+
+	return cluster_node_live(d->node);
+}
+
 /* SIGUSR1 drains the node, SIGUSR2 ends the draining (docs/operations.md): two signals
  * rather than a toggle, so that sending one twice does what it says. Only the atomic is
  * set here (async-signal-safe); the control loop logs the change within a second. */
@@ -385,7 +392,7 @@ static int cccd_start(struct cccd *d, const struct cccd_conf *cc)
 						d->policy, d->links,
 						cc->session.prompt_dir[0] ? cc->session.prompt_dir
 									  : NULL,
-						cc->session.allow_plain_http, uui_ok};
+						cc->session.allow_plain_http, uui_ok, nodes_live};
 
 		err = api_start(&d->api, &cc->api, d->store, d->tenant, &hooks);
 	}

@@ -75,6 +75,9 @@ struct api_hooks {
 	/* Some trunk that carries this number takes a UUI (its `uui` is not refuse), or
 	 * none carries it at all (the trunk check answers then). NULL: always. */
 	bool (*uui_ok)(const char *callee, void *arg);
+	/* How many nodes serve the API (cluster.h: live leases; NULL: one). A per-node limit
+	 * is the action's limit shared among them (core.c, action_limit). */
+	unsigned (*nodes_live)(void *arg);
 };
 
 /* ---- the command line's view of the actions (help.c) --------------------------------

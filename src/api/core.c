@@ -94,6 +94,23 @@ static unsigned action_limit(const struct api_core *c, const struct api_action *
 	return c->conf.rate_limit && act->rate ? act->rate : c->conf.rate_limit;
 }
 
+/* What this node's own limiter allows of an account's requests per second. Several nodes
+ * behind one balancer share an action's limit: each allows its share, rounded up (so the
+ * cluster as a whole allows at most nodes - 1 more than the limit in a second, when the
+ * balancer spreads an account's requests evenly; a balancer that sends all of them to one
+ * node gets the share only). CreateIVRSession keeps the whole limit here: its count in
+ * the admission transaction is exact across nodes (store/session.c), and a share would
+ * refuse what that count allows. */
+static unsigned node_limit(const struct api_core *c, const struct api_action *act,
+			   unsigned limit)
+{
+	unsigned live = c->hooks.nodes_live ? c->hooks.nodes_live(c->hooks.arg) : 1;
+
+	if (act == &api_action_create_ivr_session || live <= 1 || !limit)
+		return limit;
+	return (limit + live - 1) / live;
+}
+
 static enum api_code action_run(struct api_core *c, const struct api_request *r,
 				const struct api_action *act, uint64_t account_id,
 				const char *request_id, int64_t now_ms, json_t *out,
@@ -151,12 +168,18 @@ char *api_core_handle(struct api_core *c, const struct api_http *h, int64_t now_
 		rc = api_fail(&e, API_INVALID_ACTION, "The action `%.64s` does not exist.",
 			      r->action);
 	if (!rc) {
-		unsigned limit = action_limit(c, act);
+		unsigned limit = action_limit(c, act), share = node_limit(c, act, limit);
 
-		if (!api_ratelimit_take(c->rl, cred.account_id, act->name, limit, mono_us)) {
+		if (!api_ratelimit_take(c->rl, cred.account_id, act->name, share, mono_us)) {
 			metrics_api_rate_limited(api_action_index(act));
-			rc = api_fail(&e, API_REQUEST_LIMIT_EXCEEDED, "%s is limited to %u "
-				      "requests per second per account.", act->name, limit);
+			if (share == limit)
+				rc = api_fail(&e, API_REQUEST_LIMIT_EXCEEDED, "%s is limited to %u "
+					      "requests per second per account.", act->name,
+					      limit);
+			else
+				rc = api_fail(&e, API_REQUEST_LIMIT_EXCEEDED, "%s is limited to %u "
+					      "requests per second per account (%u on each of "
+					      "the nodes serving it).", act->name, limit, share);
 		}
 	}
 	if (!rc)

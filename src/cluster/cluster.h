@@ -54,5 +54,8 @@ int cluster_node_alloc(struct cluster_node **np, struct store *st,
 int cluster_node_run(struct cluster_node *n, const struct cluster_node_hooks *hooks);
 /* Stops the thread (no takeover from here on); the row is left as it is. */
 void cluster_node_halt(struct cluster_node *n);
+/* How many nodes hold a live lease, as the last heartbeat counted them (1 before the
+ * first, and for a single node): the API shares per-node rate limits by it. Any thread. */
+unsigned cluster_node_live(const struct cluster_node *n);
 
 #endif

@@ -8,6 +8,7 @@
  * node finds a dead one within lease + lease/3 of its last heartbeat: the failover time. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 #include <re.h>
@@ -25,6 +26,7 @@ struct cluster_node {
 	pthread_cond_t wake;
 	bool stopping;
 	bool lost;                      /* the row was taken over: logged once */
+	atomic_uint live;               /* nodes with a live lease at the last heartbeat */
 };
 
 static int adopt_one(struct store_session *row, void *arg)
@@ -70,8 +72,21 @@ static void beat(struct cluster_node *n)
 	else if (err && err != ESRCH) {
 		log_warn("cluster", "heartbeat: %s", strerror(err));
 	}
+	if (!err) {
+		uint64_t live = 0;
+
+		if (!store_nodes_live(n->st, clock_unix_ms(), &live) && live)
+			atomic_store_explicit(&n->live, (unsigned)live, memory_order_relaxed);
+	}
 	if (!draining && !err)
 		takeover_pass(n);
+}
+
+unsigned cluster_node_live(const struct cluster_node *n)
+{
+	unsigned live = n ? atomic_load_explicit(&n->live, memory_order_relaxed) : 1;
+
+	return live ? live : 1;
 }
 
 static void *node_main(void *arg)

@@ -277,3 +277,23 @@ int store_node_get(struct store *st, const char *node_id, struct store_node *out
 			  "taken_by FROM nodes WHERE node_id = ?", bind_node, node_id, node_row,
 			  out, true);
 }
+
+static void bind_now(struct db_stmt *q, const void *arg)
+{
+	db_bind_int64(q, 1, *(const int64_t *)arg);
+}
+
+static int count_row(struct db_stmt *q, void *arg)
+{
+	*(uint64_t *)arg = (uint64_t)db_col_int64(q, 0);
+	return 0;
+}
+
+int store_nodes_live(struct store *st, int64_t now_ms, uint64_t *np)
+{
+	if (!st || !np)
+		return EINVAL;
+	*np = 0;
+	return store_read(st, "SELECT count(*) FROM nodes WHERE lease_until_ms >= ? AND state IN "
+			  "('running', 'draining')", bind_now, &now_ms, count_row, np, true);
+}

@@ -554,6 +554,8 @@ int store_node_takeover(struct store *st, const char *node_id, int64_t now_ms,
 			char *takenp, size_t taken_size, store_session_h *h, void *arg);
 /* One node's row; ENOENT if none. */
 int store_node_get(struct store *st, const char *node_id, struct store_node *out);
+/* How many nodes hold a live lease at now_ms (running or draining, this one included). */
+int store_nodes_live(struct store *st, int64_t now_ms, uint64_t *np);
 
 /* ---- outbox: durable data pushes (push/) -------------------------------------------
  * Every push is a row written in the same transaction as the state change it reports
