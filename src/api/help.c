@@ -18,7 +18,7 @@ static const char *type_name(const struct api_field *f)
 	case API_T_STRING: return "String";
 	case API_T_BOOL:   return "Boolean";
 	case API_T_STRUCT: return "Object";
-	case API_T_ANY:    return "Any JSON";
+	case API_T_ANY:    return "JSON";
 	}
 	return "?";
 }
