@@ -41,7 +41,7 @@ function helpParams(action) {
   const r = ccc(["help", action]);
   assert.equal(r.status, 0, r.err);
   return r.out.split("\n").filter((l) => /^ {2}--\w/.test(l)).map((l) => {
-    const m = l.match(/^ {2}--(\w+)\s+(Array of \w+|\w+)\s+(required|optional)\s*(.*)$/);
+    const m = l.match(/^ {2}--(\w+)\s+(Array of \w+|Any JSON|\w+)\s+(required|optional)\s*(.*)$/);
     assert.ok(m, `help line: ${l}`);
     return { name: m[1], type: m[2], required: m[3] === "required", limits: m[4] };
   });
