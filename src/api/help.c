@@ -183,7 +183,7 @@ void api_help_man(FILE *out)
 	      "[\\fB\\-\\-cli\\-input\\-json\\fR \\fIFILE\\fR] [\\fB\\-\\-endpoint\\fR "
 	      "\\fIHOST:PORT\\fR]\n.br\n.B ccc call\n.I ACTION\n[\\fIKey=Value\\fR ...]\n.br\n"
 	      ".B ccc help\n[\\fIACTION\\fR]\n.br\n.B ccc\n\\fBadmin\\fR | \\fBpush\\fR | "
-	      "\\fBivr\\fR ...\n"
+	      "\\fBivr\\fR | \\fBtask\\fR ...\n"
 	      ".SH DESCRIPTION\nThe first form calls one action of the ccc 2020\\-02\\-10 API as "
 	      "\\fBtccli ccc\\fR does: each parameter is an option named as in the API; arrays "
 	      "and objects are given as JSON (\\fB\\-\\-Callers '[\"008601012345678\"]'\\fR); "

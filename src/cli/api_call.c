@@ -303,34 +303,28 @@ static int response_print(const struct mbuf *resp, const json_t *j)
 	return 1;
 }
 
-int cli_call(int argc, char **argv)
+/* Sends o's request signed with the environment's credentials; *jp is the answer parsed
+ * (NULL when it is not JSON) and resp its text. Returns 0, 2 for bad usage (no
+ * credentials, a request that cannot be built) or 1 for no answer. */
+static int call_send(struct call_opts *o, struct mbuf *resp, json_t **jp)
 {
-	struct call_opts *o;
 	const char *id = getenv("TENCENTCLOUD_SECRET_ID"), *key = getenv("TENCENTCLOUD_SECRET_KEY");
-	struct mbuf *url = mbuf_alloc(256), *body = mbuf_alloc(1024), *resp = mbuf_alloc(4096);
+	struct mbuf *url = mbuf_alloc(256), *body = mbuf_alloc(1024);
 	struct curl_slist *hdrs = NULL;
 	char *url_s = NULL, errbuf[CURL_ERROR_SIZE] = "";
 	CURL *c = NULL;
-	json_t *j = NULL;
 	int rc = 1, err;
 
-	if (argc < 2 || argv[1][0] == '-')
-		return call_usage();
-	o = mem_zalloc(sizeof(*o), NULL);
-	if (!o || !url || !body || !resp)
+	if (!url || !body)
 		goto out;
-	if (opts_parse(o, argc, argv)) {
-		rc = call_usage();
-		goto out;
-	}
 	if (!id || !*id || !key || !*key) {
-		fprintf(stderr, "ccc call: set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY\n");
+		fprintf(stderr, "ccc: set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY\n");
 		rc = 2;
 		goto out;
 	}
 	err = request_build(o, id, key, url, body, &hdrs);
 	if (err) {
-		fprintf(stderr, "ccc call: cannot build the request: %s\n", strerror(err));
+		fprintf(stderr, "ccc: cannot build the request: %s\n", strerror(err));
 		rc = err == EINVAL ? 2 : 1;
 		goto out;
 	}
@@ -353,22 +347,96 @@ int cli_call(int argc, char **argv)
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)body->end);
 	}
 	if (curl_easy_perform(c) != CURLE_OK) {
-		fprintf(stderr, "ccc call: %s: %s\n", url_s, errbuf);
+		fprintf(stderr, "ccc: %s: %s\n", url_s, errbuf);
 		goto out;
 	}
-	j = json_loadb((const char *)resp->buf, resp->end, 0, NULL);
-	rc = response_print(resp, j);
+	*jp = json_loadb((const char *)resp->buf, resp->end, 0, NULL);
+	rc = 0;
 out:
-	json_decref(j);
 	curl_slist_free_all(hdrs);
 	if (c)
 		curl_easy_cleanup(c);
-	for (size_t i = 0; o && i < o->n_owned; i++)
+	for (size_t i = 0; i < o->n_owned; i++)
 		mem_deref(o->owned[i]);
-	mem_deref(o);
+	o->n_owned = 0;
 	mem_deref(url_s);
 	mem_deref(url);
 	mem_deref(body);
+	return rc;
+}
+
+int cli_call(int argc, char **argv)
+{
+	struct call_opts *o;
+	struct mbuf *resp = mbuf_alloc(4096);
+	json_t *j = NULL;
+	int rc = 1;
+
+	if (argc < 2 || argv[1][0] == '-') {
+		mem_deref(resp);
+		return call_usage();
+	}
+	o = mem_zalloc(sizeof(*o), NULL);
+	if (!o || !resp)
+		goto out;
+	if (opts_parse(o, argc, argv)) {
+		rc = call_usage();
+		goto out;
+	}
+	rc = call_send(o, resp, &j);
+	if (!rc)
+		rc = response_print(resp, j);
+out:
+	json_decref(j);
+	mem_deref(o);
+	mem_deref(resp);
+	return rc;
+}
+
+int cli_call_json(const char *action, const char *endpoint, const json_t *params,
+		  json_t **respp)
+{
+	struct call_opts *o = mem_zalloc(sizeof(*o), NULL);
+	struct mbuf *resp = mbuf_alloc(4096);
+	const char *env = getenv("CCC_ENDPOINT");
+	char *text = json_dumps(params, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	const json_t *err;
+	json_t *j = NULL;
+	int rc = 1;
+
+	if (!o || !resp || !text)
+		goto out;
+	o->action = action;
+	o->endpoint = endpoint ? endpoint : env && *env ? env : "127.0.0.1:8080";
+	o->method = "POST";
+	o->sign = "TC3";
+	o->json = text;
+	if (!strncmp(o->endpoint, "http://", 7))
+		o->endpoint += 7;
+	else if (!strncmp(o->endpoint, "https://", 8)) {
+		o->endpoint += 8;
+		o->https = true;
+	}
+	rc = call_send(o, resp, &j);
+	if (rc)
+		goto out;
+	rc = 1;
+	if (!json_is_object(json_object_get(j, "Response"))) {
+		fprintf(stderr, "ccc: %s: the answer is not a JSON response\n", action);
+		goto out;
+	}
+	err = json_object_get(json_object_get(j, "Response"), "Error");
+	if (err) {
+		fprintf(stderr, "ccc: %s: %s\n", json_string_value(json_object_get(err, "Code")),
+			json_string_value(json_object_get(err, "Message")));
+		goto out;
+	}
+	*respp = json_incref(json_object_get(j, "Response"));
+	rc = 0;
+out:
+	json_decref(j);
+	free(text);
+	mem_deref(o);
 	mem_deref(resp);
 	return rc;
 }

@@ -10,6 +10,7 @@ static const struct cli_command commands[] = {
 	{"admin", "operator commands on the database (tenant-add)", cli_admin},
 	{"push", "data push settings and the outbox (config, list, resend)", cli_push},
 	{"ivr", "IVR flow tools (validate, simulate)", cli_ivr},
+	{"task", "auto-callout tasks (create from a CSV, show, pause, resume, stop)", cli_task},
 };
 
 /* ccc help [ACTION] */

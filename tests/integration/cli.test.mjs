@@ -1,12 +1,15 @@
 // `ccc` as tccli: `ccc ACTION --Param value` typed by the action's parameter table, arrays
 // and objects as JSON, --cli-input-json, the help and the man page read from the table the
 // API validates with (checked against the API's own answers, so they cannot drift), bad
-// flags refused before anything is sent, and error responses on stderr with exit 1.
+// flags refused before anything is sent, and error responses on stderr with exit 1;
+// `ccc task` making a task from a CSV of callees (the request as sent, refusals with the
+// line, nothing sent) and showing, pausing, resuming and stopping it.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { spawnSync } from "node:child_process";
+import http from "node:http";
+import { spawn, spawnSync } from "node:child_process";
 import { CCC, startCccd } from "./lib/cccd.mjs";
 
 let d, creds;
@@ -38,7 +41,7 @@ function helpParams(action) {
   const r = ccc(["help", action]);
   assert.equal(r.status, 0, r.err);
   return r.out.split("\n").filter((l) => /^ {2}--\w/.test(l)).map((l) => {
-    const m = l.match(/^ {2}--(\w+)\s+(Array of \w+|\w+)\s+(required|optional)\s*(.*)$/);
+    const m = l.match(/^ {2}--(\w+)\s+(Array of \w+|Any JSON|\w+)\s+(required|optional)\s*(.*)$/);
     assert.ok(m, `help line: ${l}`);
     return { name: m[1], type: m[2], required: m[3] === "required", limits: m[4] };
   });
@@ -167,4 +170,125 @@ test("ccc --man: the man page from the same tables", () => {
   assert.match(r.out, /^\.B \\-\\-Callee\nString, required; 1\.\.32 bytes\.$/m);
   const committed = fs.readFileSync(new URL("../../docs/ccc.1", import.meta.url), "utf8");
   assert.equal(committed, r.out, "docs/ccc.1 is `make man`'s output (run it after a table change)");
+});
+
+// Runs ccc without blocking the loop (a server of this process answers it).
+function cccAsync(args, env = {}) {
+  return new Promise((resolve) => {
+    const p = spawn(CCC, args, { env: { ...process.env, ...creds, CCC_ENDPOINT: d.endpoint, ...env } });
+    let out = "", err = "";
+    p.stdout.on("data", (b) => { out += b; });
+    p.stderr.on("data", (b) => { err += b; });
+    p.on("close", (status) => resolve({ status, out, err }));
+  });
+}
+
+const TASK_CSV = 'Callee,UUI,name,note\n' +
+  '008613800000001,u-1,Ann,"late, twice"\r\n' +
+  '008613800000002,,"Bob ""B""",\n' +
+  '008613800000003,,,\n';
+
+test("ccc task create: the CSV's columns become each callee's UUI and variables", async () => {
+  const csv = path.join(d.dir, "callees.csv");
+  fs.writeFileSync(csv, TASK_CSV);
+  // A stand-in endpoint keeps the request as sent.
+  let body;
+  const srv = http.createServer((req, res) => {
+    let b = "";
+    req.on("data", (c) => { b += c; });
+    req.on("end", () => {
+      body = { action: req.headers["x-tc-action"], json: JSON.parse(b) };
+      res.setHeader("Content-Type", "application/json");
+      res.end(JSON.stringify({ Response: { TaskId: 77, RequestId: "r" } }));
+    });
+  });
+  await new Promise((r) => srv.listen(0, "127.0.0.1", r));
+  try {
+    const r = await cccAsync(["task", "create", "--sdkappid", String(A), "--ivr", "1",
+      "--callers", '["008601012345678"]', "--csv", csv, "--name", "n", "--tries", "2",
+      "--retry-interval", "900", "--time-zone", "Asia/Shanghai", "--not-before", "2000000000",
+      "--available-time", '[{"StartTime":"09:00:00","EndTime":"18:00:00"}]'],
+      { CCC_ENDPOINT: `127.0.0.1:${srv.address().port}` });
+    assert.equal(r.status, 0, r.err);
+    assert.equal(r.out, "77\n");
+    assert.equal(body.action, "CreateAutoCalloutTask");
+    assert.deepEqual(body.json, { SdkAppId: A, IvrId: 1, Callers: ["008601012345678"],
+      Tries: 2, RetryInterval: 900, AvailableTime: [{ StartTime: "09:00:00", EndTime: "18:00:00" }],
+      NotBefore: 2000000000, Name: "n", TimeZone: "Asia/Shanghai",
+      Callees: ["008613800000001", "008613800000002", "008613800000003"],
+      CalleeAttributes: [
+        { Callee: "008613800000001", UUI: "u-1", Variables: [{ Key: "name", Value: "Ann" },
+          { Key: "note", Value: "late, twice" }] },
+        { Callee: "008613800000002", Variables: [{ Key: "name", Value: 'Bob "B"' }] }] });
+  } finally {
+    srv.close();
+  }
+});
+
+test("ccc task create, show, pause, resume, stop against cccd", () => {
+  const csv = path.join(d.dir, "callees2.csv");
+  fs.writeFileSync(csv, TASK_CSV);
+  const later = String(Math.floor(Date.now() / 1000) + 86400);
+  const c = ccc(["task", "create", "--sdkappid", String(A), "--ivr", "1", "--callers",
+    '["008601012345678"]', "--csv", csv, "--name", "reminders", "--not-before", later]);
+  assert.equal(c.status, 0, c.err);
+  assert.match(c.out, /^\d+\n$/);
+  const task = c.out.trim();
+  const g = ccc(["DescribeAutoCalloutTask", "--SdkAppId", String(A), "--TaskId", task]);
+  assert.equal(g.status, 0, g.err);
+  assert.deepEqual(g.json.Response.Callees.map((x) => x.Callee),
+    ["008613800000001", "008613800000002", "008613800000003"]);
+  const show = (state) => {
+    const s = ccc(["task", "show", "--sdkappid", String(A), "--task", task]);
+    assert.equal(s.status, 0, s.err);
+    assert.equal(s.out, `task ${task} "reminders": ${state}\ncallees: 3\n` +
+      "  initial           3\n  answered          0\n  not answered      0\n" +
+      "  calling           0\n  waiting to retry  0\n");
+  };
+  show("created (0)");
+  const p = ccc(["task", "pause", "--sdkappid", String(A), "--task", task]);
+  assert.equal(p.status, 0, p.err);
+  assert.equal(p.out, `task ${task} paused\n`);
+  show("paused (5)");
+  assert.equal(ccc(["task", "resume", "--sdkappid", String(A), "--task", task]).status, 0);
+  show("created (0)");
+  assert.equal(ccc(["task", "stop", "--sdkappid", String(A), "--task", task]).status, 0);
+  show("stopped (4)");
+  const again = ccc(["task", "pause", "--sdkappid", String(A), "--task", task]);
+  assert.equal(again.status, 1);
+  assert.match(again.err, /^ccc: UnsupportedOperation: /m);
+  const none = ccc(["task", "show", "--sdkappid", String(A), "--task", "999999"]);
+  assert.equal(none.status, 1);
+  assert.match(none.err, /TaskId/);
+});
+
+test("ccc task create: a bad CSV is refused with its line and nothing is sent", () => {
+  const cases = [
+    ["", /line 1: no header row/],
+    ["Number,name\n1,a\n", /line 1: the first column must be Callee/],
+    ["Callee,name\n1,a\n2\n", /line 3: 1 fields where the header has 2/],
+    ["Callee,name\n1,a\n2,\"open\n", /line 3: a quote that is never closed/],
+    ["Callee,name\n1,a\"b\n", /line 2: a quote inside an unquoted field/],
+    ["Callee,name\n1,\"a\"b\n", /line 2: 'b' after a closing quote/],
+    ["Callee,name\n", /line 2: no callee after the header/],
+    ["Callee,name\n,a\n", /line 2: no Callee/],
+    ["Callee,name,name\n1,a,b\n", /line 1: column 'name' twice/],
+  ];
+  const csv = path.join(d.dir, "bad.csv");
+  for (const [text, why] of cases) {
+    fs.writeFileSync(csv, text);
+    // Port 9 answers nothing: a request would show as a connection error, not this.
+    const r = ccc(["task", "create", "--sdkappid", String(A), "--ivr", "1", "--callers",
+      '["008601012345678"]', "--csv", csv], { CCC_ENDPOINT: "127.0.0.1:9" });
+    assert.equal(r.status, 2, `${JSON.stringify(text)}: ${r.err}`);
+    assert.match(r.err, why);
+    assert.match(r.err, /bad\.csv/);
+  }
+  const missing = ccc(["task", "create", "--sdkappid", String(A), "--ivr", "1", "--callers",
+    '["1"]', "--csv", path.join(d.dir, "none.csv")], { CCC_ENDPOINT: "127.0.0.1:9" });
+  assert.equal(missing.status, 2);
+  assert.match(missing.err, /none\.csv: No such file/);
+  const usage = ccc(["task", "show", "--sdkappid", String(A)]);
+  assert.equal(usage.status, 2);
+  assert.match(usage.err, /--task is required/);
 });
