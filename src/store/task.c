@@ -575,11 +575,11 @@ static const char *const advance_sql[] = {
 	/* NotBefore reached. */
 	"UPDATE tasks SET state = 1 WHERE state = 0 AND not_before <= ?",
 	/* NotAfter reached: nothing more is due, calls in progress finish (state 3). */
-	"UPDATE task_callees SET due = NULL, state = CASE WHEN state = 4 THEN 2 ELSE state END "
-	"WHERE due IS NOT NULL AND task_id IN (SELECT task_id FROM tasks WHERE state IN "
-	"(0, 1, 5) AND not_after IS NOT NULL AND not_after <= ?)",
-	"UPDATE tasks SET state = 3 WHERE state IN (0, 1, 5) AND not_after IS NOT NULL AND "
-	"not_after <= ?",
+	("UPDATE task_callees SET due = NULL, state = CASE WHEN state = 4 THEN 2 ELSE state END "
+	 "WHERE due IS NOT NULL AND task_id IN (SELECT task_id FROM tasks WHERE state IN "
+	 "(0, 1, 5) AND not_after IS NOT NULL AND not_after <= ?)"),
+	("UPDATE tasks SET state = 3 WHERE state IN (0, 1, 5) AND not_after IS NOT NULL AND "
+	 "not_after <= ?"),
 };
 
 /* The tasks that end now, each ended with its push: ending with no call left → stopped;
