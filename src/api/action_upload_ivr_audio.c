@@ -5,8 +5,11 @@
  *
  * The fetches run inside the request, on its API thread, one after the other, all of them
  * within [api] upload_timeout: TCCC answers with SuccessFileList and FailedFileList, so the
- * answer waits for them. That holds one API thread at most upload_timeout per request, and
- * the action's rate (1/s per account) bounds how many threads uploads can hold. A file
+ * answer waits for them. That holds one API thread at most upload_timeout per request.
+ * TCCC's limit is 1 request/s per instance (an account with several instances may upload
+ * to each in the same second), which does not bound the threads uploads hold: at most half
+ * of the node's API threads fetch at once (api_upload_begin), the rest are refused with
+ * RequestLimitExceeded, so the other actions always have a thread. A file
  * that fails — too big, wrong type, timeout, a refused address, an HTTP status, content
  * the instance already holds — goes to FailedFileList with the reason; the others are
  * kept. cccd does not review prompts: a new file is approved (Status 1) at once. */
@@ -26,6 +29,7 @@
 enum {
 	UPLOAD_MAX_BYTES = 5 * 1024 * 1024,
 	UPLOAD_PER_DAY = 50,          /* files per instance per UTC day */
+	UPLOAD_PER_SECOND = 1,        /* requests per instance per second */
 	UPLOAD_MAX_REDIRECTS = 3,
 	UPLOAD_MIN_FETCH_MS = 200,    /* less left of the budget: the file is not tried */
 	UPLOAD_STATUS_APPROVED = 1,
@@ -145,6 +149,7 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 	uint64_t used = 0;
 	char path[600];
 	enum api_code rc;
+	bool fetching = false;
 	size_t i;
 
 	if (!ok || !failed) {
@@ -154,6 +159,12 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 	rc = api_instance(ctx, sdkappid, &inst, e);
 	if (rc != API_OK)
 		goto out;
+	if (!api_instance_rate_take(ctx, sdkappid, "UploadIvrAudio", UPLOAD_PER_SECOND)) {
+		rc = api_fail(e, API_REQUEST_LIMIT_EXCEEDED, "UploadIvrAudio is limited to %d "
+			      "request per second per instance; instance %llu had one in the "
+			      "last second.", UPLOAD_PER_SECOND, (unsigned long long)sdkappid);
+		goto out;
+	}
 	if (!json_array_size(list)) {
 		rc = api_fail(e, API_INVALID_PARAMETER_VALUE, "`AudioList` must name at least "
 			      "one file.");
@@ -179,6 +190,13 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 		rc = api_fail(e, API_INTERNAL_ERROR, "The prompt folder cannot be written.");
 		goto out;
 	}
+	if (!api_upload_begin(ctx)) {
+		rc = api_fail(e, API_REQUEST_LIMIT_EXCEEDED, "This node is fetching as many "
+			      "uploads at once as it allows (half its API threads); retry in a "
+			      "few seconds.");
+		goto out;
+	}
+	fetching = true;
 	u.deadline_ms = clock_mono_ms() + ctx->conf->upload_timeout_ms;
 	json_array_foreach(list, i, item) {
 		const char *custom = json_string_value(json_object_get(item, "CustomFileName"));
@@ -204,12 +222,14 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 	    json_object_set(out, "FailedFileList", failed))
 		rc = api_fail(e, API_INTERNAL_ERROR, "Out of memory.");
 out:
+	if (fetching)
+		api_upload_end(ctx);
 	json_decref(ok);
 	json_decref(failed);
 	return rc;
 }
 
 const struct api_action api_action_upload_ivr_audio = {
-	"UploadIvrAudio", fields, 1, run,
+	"UploadIvrAudio", fields, API_RATE_DEFAULT, run,
 	"fetch prompt files by URL and convert them for flows",
 };

@@ -3,6 +3,7 @@
 #ifndef CCCD_API_INT_H
 #define CCCD_API_INT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -266,6 +267,8 @@ struct api_ctx {
 	const char *secret_id;       /* the credential that signed the request */
 	unsigned rate_limit;         /* the action's requests/s per account (0: none) */
 	const struct api_conf *conf;
+	struct api_core *core;       /* per-instance limits (api_instance_rate_take) */
+	uint64_t mono_us;            /* the request's monotonic clock */
 };
 
 /* Runs with validated params; adds its output fields to `out`. */
@@ -278,6 +281,19 @@ enum api_code api_instance(const struct api_ctx *ctx, uint64_t sdkappid,
 			   struct store_instance *inst, struct api_error *e);
 
 enum { API_RATE_DEFAULT = 0 }; /* the action follows [api] rate_limit */
+
+/* A per-instance limit (UploadIvrAudio: 1 request/s per instance, beside the account's
+ * limit): false when `sdkappid` already had `limit` requests of the action in the last
+ * second on this node. Always true when limits are off ([api] rate_limit = 0) or the
+ * context has no core (the task scheduler). */
+bool api_instance_rate_take(const struct api_ctx *ctx, uint64_t sdkappid,
+			    const char *action, unsigned limit);
+
+/* UploadIvrAudio holds an API thread while it fetches: at most half of the node's API
+ * threads (at least one) may do so at once, so other actions always have a thread.
+ * false when that many are running; otherwise counts this one until upload_end. */
+bool api_upload_begin(const struct api_ctx *ctx);
+void api_upload_end(const struct api_ctx *ctx);
 
 struct api_action {
 	const char *name;
@@ -372,6 +388,7 @@ struct api_core {
 	struct api_hooks hooks;
 	struct api_ratelimit *rl;    /* owned */
 	struct api_replay *replay;   /* owned; NULL when replay_cache = 0 */
+	atomic_uint uploads;         /* UploadIvrAudio requests fetching (api_upload_begin) */
 };
 
 /* The auto-callout scheduler's thread (tasks.c), started with the API; mem_deref stops

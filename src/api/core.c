@@ -1,5 +1,6 @@
 /* core: one request through every check of spec §4, in order, to its reply envelope. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/crypto.h>
@@ -111,14 +112,49 @@ static unsigned node_limit(const struct api_core *c, const struct api_action *ac
 	return (limit + live - 1) / live;
 }
 
+bool api_instance_rate_take(const struct api_ctx *ctx, uint64_t sdkappid,
+			    const char *action, unsigned limit)
+{
+	char key[80];
+
+	if (!ctx->core || !ctx->core->conf.rate_limit || !limit)
+		return true;
+	/* Its own key space: an instance id beside an account id would otherwise share the
+	 * action's ring with an account of the same number. */
+	snprintf(key, sizeof(key), "%s/instance", action);
+	return api_ratelimit_take(ctx->core->rl, sdkappid, key, limit, ctx->mono_us);
+}
+
+bool api_upload_begin(const struct api_ctx *ctx)
+{
+	unsigned cap = ctx->conf->threads / 2, n;
+
+	if (!ctx->core)
+		return true;
+	if (!cap)
+		cap = 1;
+	n = atomic_load(&ctx->core->uploads);
+	do {
+		if (n >= cap)
+			return false;
+	} while (!atomic_compare_exchange_weak(&ctx->core->uploads, &n, n + 1));
+	return true;
+}
+
+void api_upload_end(const struct api_ctx *ctx)
+{
+	if (ctx->core)
+		atomic_fetch_sub(&ctx->core->uploads, 1);
+}
+
 static enum api_code action_run(struct api_core *c, const struct api_request *r,
 				const struct api_action *act, uint64_t account_id,
-				const char *request_id, int64_t now_ms, json_t *out,
-				struct api_error *e)
+				const char *request_id, int64_t now_ms, uint64_t mono_us,
+				json_t *out, struct api_error *e)
 {
 	struct api_ctx ctx = {c->st, c->t, &c->hooks, account_id, request_id, now_ms,
 			      r->secret_id, action_limit(c, act),
-			      &c->conf};
+			      &c->conf, c, mono_us};
 	json_t *params = NULL, *valid = NULL;
 	enum api_code rc;
 
@@ -183,7 +219,7 @@ char *api_core_handle(struct api_core *c, const struct api_http *h, int64_t now_
 		}
 	}
 	if (!rc)
-		rc = action_run(c, r, act, cred.account_id, request_id, now_ms, out, &e);
+		rc = action_run(c, r, act, cred.account_id, request_id, now_ms, mono_us, out, &e);
 
 	if (rc == API_INTERNAL_ERROR || rc == API_INTERNAL_ERROR_DB_ERROR)
 		log_warn("api", "%s %s: %s", act ? act->name : "-", request_id, e.msg);

@@ -105,7 +105,7 @@ after(async () => {
 });
 
 const url = (p) => `http://127.0.0.1:${webPort}${p}`;
-// UploadIvrAudio allows 1 request/s per account: space them.
+// UploadIvrAudio allows 1 request/s per instance: space them.
 let lastUpload = 0;
 async function upload(client, req) {
   const wait = lastUpload + 1100 - Date.now();
@@ -168,6 +168,45 @@ test("UploadIvrAudio: 1 request/s, duplicates, an empty list and another tenant'
   assert.equal((await upload(apiB, { SdkAppId: A, AudioList: [{ CustomFileName: "x", AudioUrl: url("/chirp.wav") }] })).err,
     "InvalidParameterValue.InstanceNotExist");
   assert.equal((await upload(api, { SdkAppId: A, AudioList: [{ CustomFileName: "x" }] })).err, "MissingParameter");
+});
+
+test("UploadIvrAudio: the 1/s is per instance: two instances of one account upload in the same second", async () => {
+  const C = 1400017003;
+  d.addTenant(C, {});
+  d.sql(`UPDATE instances SET account_id = (SELECT account_id FROM instances WHERE sdkappid = ${A}) WHERE sdkappid = ${C}`);
+  const wait = lastUpload + 1100 - Date.now();
+  if (wait > 0) await sleep(wait);
+  const [ra, rc] = await Promise.all([
+    api.UploadIvrAudio({ SdkAppId: A, AudioList: [{ CustomFileName: "dupA", AudioUrl: url("/chirp.wav") }] }),
+    api.UploadIvrAudio({ SdkAppId: C, AudioList: [{ CustomFileName: "onC", AudioUrl: url("/chirp.wav") }] })]);
+  assert.equal(ra.err, undefined, ra.message);
+  assert.equal(rc.err, undefined, rc.message);
+  assert.equal(rc.SuccessFileList.length, 1, JSON.stringify(rc));
+  const again = await api.UploadIvrAudio({ SdkAppId: C, AudioList: [{ CustomFileName: "x", AudioUrl: url("/stereo.wav") }] });
+  lastUpload = Date.now();
+  assert.equal(again.err, "RequestLimitExceeded");
+  assert.match(again.message, /per instance; instance 1400017003/);
+  d.sql(`DELETE FROM ivr_audio WHERE sdkappid = ${C}`);
+});
+
+test("UploadIvrAudio: at most half the API threads fetch at once; the others are refused, not queued", async () => {
+  // [api] threads = 4 here: two fetches of a file that never ends hold their threads for
+  // upload_timeout (3 s); a third instance's upload meanwhile is refused at once.
+  const wait = lastUpload + 1100 - Date.now();
+  if (wait > 0) await sleep(wait);
+  const slow = (c, id) => c.UploadIvrAudio({ SdkAppId: id, AudioList: [{ CustomFileName: "slow", AudioUrl: url("/slow.wav") }] });
+  const held = [slow(api, A), slow(apiB, B)];
+  await sleep(500);
+  const t0 = Date.now();
+  const third = await slow(api, 1400017003);
+  assert.equal(third.err, "RequestLimitExceeded", JSON.stringify(third));
+  assert.match(third.message, /as many uploads at once/);
+  assert.ok(Date.now() - t0 < 1500, "refused at once, not after a fetch");
+  for (const r of await Promise.all(held)) {
+    assert.equal(r.err, undefined, r.message);
+    assert.equal(r.FailedFileList.length, 1);
+  }
+  lastUpload = Date.now();
 });
 
 test("UploadIvrAudio: 50 files a day per instance (FailedOperation.UploadFileOverflow)", async () => {
