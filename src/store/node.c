@@ -206,6 +206,17 @@ static int takeover_write(struct store_conn *c, void *arg)
 		return EIO;
 	db_bind_text(s, 1, j->node_id, -1);
 	db_bind_text(s, 2, j->taken, -1);
+	err = step_done(s);
+	if (err)
+		return err;
+	/* The pushes it had claimed come back now, not when their lease ends (minutes): any
+	 * node delivers them next, with the same push ids (a receiver dedupes one the dead
+	 * node had sent just before it died). */
+	s = store_stmt(c, "UPDATE outbox SET lease_ms = 0, claimed_by = '' WHERE state = 0 AND "
+		       "claimed_by = ?");
+	if (!s)
+		return EIO;
+	db_bind_text(s, 1, j->taken, -1);
 	return step_done(s);
 }
 

@@ -753,6 +753,48 @@ static void test_nodes_leases(void **state)
 	mem_deref(n2);
 }
 
+static int no_session(struct store_session *s, void *arg)
+{
+	(void)s;
+	(void)arg;
+	return 0;
+}
+
+/* A node taken over gives back its claimed pushes at once: the survivor delivers them
+ * right after the takeover, same ids, not after the push lease (minutes). */
+static void test_nodes_takeover_releases(void **state)
+{
+	struct fixture *f = *state;
+	struct store_conf c2 = f->conf;
+	struct store_outbox_room room = {SDKAPPID, 16};
+	struct store *n2;
+	char id[37], taken[64];
+	int64_t now;
+	struct rows rs;
+
+	strcpy(c2.node_id, "n2");
+	assert_int_equal(store_open(&n2, &c2), 0);
+	assert_int_equal(store_node_start(f->st, "n1", 1000, 2000), 0);
+	assert_int_equal(store_node_start(n2, "n2", 1000, 2000), 0);
+	assert_int_equal(store_outbox_enqueue(f->st, SDKAPPID, "A", "cdr", "a1", id), 0);
+	now = clock_unix_ms();
+	rs = (struct rows){0};
+	assert_int_equal(store_outbox_claim(f->st, now, 600000, 16, &room, 1, rows_collect, &rs),
+			 0);
+	assert_int_equal(rs.n, 1);
+	assert_int_equal(claim(n2, now).n, 0);
+	/* n1's node lease runs out; n2 takes it over and may deliver the row at once. */
+	assert_int_equal(store_node_heartbeat(n2, "n2", false, 9000, 2000), 0);
+	assert_int_equal(store_node_takeover(n2, "n2", 9000, taken, sizeof(taken), no_session,
+					     NULL), 0);
+	assert_string_equal(taken, "n1");
+	rs = claim(n2, now);
+	assert_int_equal(rs.n, 1);
+	assert_string_equal(rs.r[0].id, id);
+	result(n2, rs.r[0].seq, STORE_OUTBOX_DELIVERED, 0, "");
+	mem_deref(n2);
+}
+
 /* Two nodes claim and deliver at once, as fast as they can: every row is claimed once,
  * and a session's second row only after its first was delivered. */
 enum { RACE_SESSIONS = 60 };
@@ -955,6 +997,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_claim_shared, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nodes_leases, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nodes_takeover_releases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nodes_race, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resend_and_purge, setup, teardown),
 		cmocka_unit_test(test_state_names),
