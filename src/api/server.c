@@ -16,8 +16,13 @@
 #include "conf/conf.h"
 #include "httptls/httptls.h"
 
-/* Request line and headers must fit here; 32 KB GET targets (spec §1) plus headers. */
-enum { CONN_MEMORY = 96 * 1024, TRACE_ID_MAX = 128 };
+/* Request line and headers must fit here: 32 KB GET targets (spec §1) plus headers, and a
+ * target just over 32 KB must still reach us to be refused with RequestSizeLimitExceeded.
+ * No bigger than that: libmicrohttpd 0.9.75 zeroes the whole pool at every request of a
+ * kept-alive connection (MHD_pool_reset), which at 96 KB was the largest user-space cost
+ * of a small signed request (4.5 % of cccd's cycles under bench/api's DescribeTelSession,
+ * perf). */
+enum { CONN_MEMORY = 40 * 1024, TRACE_ID_MAX = 128 };
 
 struct api {
 	struct api_core *core;   /* owned */
