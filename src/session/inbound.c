@@ -132,6 +132,12 @@ static int entry_add(const struct store_number *num, void *arg)
 	row.ivr_version = e->ivr_version;
 	snprintf(row.id, sizeof(row.id), "inbound");
 	(void)session_flow_get(b->m, &row, &e->flow);
+	if (e->ai_channels && e->flow && ivr_flow_uses_ai(e->flow)) {
+		uint64_t n = 0;
+
+		(void)store_ai_live_elsewhere(b->m->deps.store, e->sdkappid, &n);
+		e->ai_elsewhere = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+	}
 	hash_append(b->table->numbers, hash_joaat_str(e->number), &e->he, e);
 	return 0;
 }
@@ -312,10 +318,14 @@ static void refused_record(struct session_mgr *m, const struct inbound_entry *e,
 /* An inbound call into an AI flow needs a free AI channel, as CreateIVRSession does
  * (docs/callout-rules.md): EACCES (480) without a licence, EBUSY (486 Busy Here) when the
  * instance's live AI sessions fill its channels. Counted over the sessions this process
- * works, which include every admitted outbound session once handed over. */
+ * works, which include every admitted outbound session once handed over, plus those other
+ * nodes own as the table's last read found them (every INBOUND_REFRESH_S: in a cluster a
+ * burst of inbound AI calls within those seconds may pass the licences by the calls the
+ * other nodes took meanwhile; CreateIVRSession's count, in its admission transaction, is
+ * exact). The loop never reads the store for it. */
 static int ai_channel_free(const struct session_mgr *m, const struct inbound_entry *e)
 {
-	uint32_t live = 0;
+	uint32_t live = e->ai_elsewhere;
 
 	if (!e->flow || !ivr_flow_uses_ai(e->flow))
 		return 0;

@@ -69,6 +69,7 @@ struct inbound_entry {
 	uint32_t ivr_version;
 	bool record;                   /* the instance records its calls */
 	uint32_t ai_channels;          /* the instance's AI licences (for AI flows) */
+	uint32_t ai_elsewhere;         /* its live AI sessions other nodes own, when read */
 	char default_cc[4];            /* the instance's country (calling rules' default_cc):
 					* national numbers of its calls are read there */
 	struct ivr_flow *flow;         /* owned reference; NULL if it does not load */

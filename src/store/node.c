@@ -300,6 +300,32 @@ static int count_row(struct db_stmt *q, void *arg)
 	return 0;
 }
 
+struct ai_elsewhere {
+	uint64_t sdkappid;
+	const char *node_id;
+};
+
+static void bind_ai_elsewhere(struct db_stmt *q, const void *arg)
+{
+	const struct ai_elsewhere *a = arg;
+
+	db_bind_int64(q, 1, (int64_t)a->sdkappid);
+	db_bind_text(q, 2, a->node_id, -1);
+}
+
+int store_ai_live_elsewhere(struct store *st, uint64_t sdkappid, uint64_t *np)
+{
+	struct ai_elsewhere a = {sdkappid, st ? st->conf.node_id : ""};
+
+	if (!st || !np)
+		return EINVAL;
+	*np = 0;
+	/* The partial index sessions_ai_live (sdkappid, live AI sessions) serves it. */
+	return store_read(st, "SELECT count(*) FROM sessions WHERE sdkappid = ? AND ai = 1 AND "
+			  "status <> 3 AND owner_node <> ?", bind_ai_elsewhere, &a, count_row, np,
+			  true);
+}
+
 int store_nodes_live(struct store *st, int64_t now_ms, uint64_t *np)
 {
 	if (!st || !np)

@@ -556,6 +556,9 @@ int store_node_takeover(struct store *st, const char *node_id, int64_t now_ms,
 int store_node_get(struct store *st, const char *node_id, struct store_node *out);
 /* How many nodes hold a live lease at now_ms (running or draining, this one included). */
 int store_nodes_live(struct store *st, int64_t now_ms, uint64_t *np);
+/* The instance's live AI sessions that other nodes own (an inbound AI call counts them
+ * beside its own node's: the instance's AI licences are for the whole cluster). */
+int store_ai_live_elsewhere(struct store *st, uint64_t sdkappid, uint64_t *np);
 
 /* ---- outbox: durable data pushes (push/) -------------------------------------------
  * Every push is a row written in the same transaction as the state change it reports

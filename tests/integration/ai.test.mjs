@@ -202,4 +202,21 @@ test("inbound calls into an AI flow: 480 without a licence, 486 with every chann
     return x.status === 0 ? x : null;
   }, 15000, 1000, "the call to be answered once the channel is free");
   assert.equal(ok.status, 0);
+  // A live AI session another node owns takes a channel too (the licences are the
+  // instance's, whichever node works its calls): the held session, marked in the store as
+  // live and owned elsewhere, fills the one channel once the table is re-read (<= 5 s).
+  await until(async () => (await api.DescribeTelSession({ SdkAppId: sdkappid, SessionId: held.SessionId }))
+    .Session?.SessionStatus === "finished", 10000, 100, "the held session's end to be stored");
+  await until(async () => (await api.DescribePSTNActiveSessionList({ SdkAppId: sdkappid, Offset: 0, Limit: 25 }))
+    .Total === 0, 30000, 200, "the answered inbound call to end");
+  const free = dial(path.join(ROOT, "tests/sip/uac_inbound.xml"));
+  assert.equal(free.status, 0, "with no AI session anywhere, the channel is free");
+  await until(async () => (await api.DescribePSTNActiveSessionList({ SdkAppId: sdkappid, Offset: 0, Limit: 25 }))
+    .Total === 0, 30000, 200, "that call to end too");
+  d.sql(`UPDATE sessions SET status = 1, owner_node = 'elsewhere' WHERE id = '${held.SessionId}'`);
+  // One try only, after a re-read: an answered try would hold the channel itself.
+  await new Promise((r) => setTimeout(r, 7000));
+  const elsewhere = dial(scenario(486));
+  assert.equal(elsewhere.status, 0, `the other node's AI session was not counted:\n${elsewhere.stdout}${elsewhere.stderr}`);
+  d.sql(`UPDATE sessions SET status = 3, owner_node = '' WHERE id = '${held.SessionId}'`);
 });
