@@ -29,6 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/timerfd.h>
+#include <re.h>
 #include "base/base.h"
 #include "wheel/wheel.h"
 

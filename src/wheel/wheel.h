@@ -7,7 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <re.h>
+/* after libre's re_types.h and re_list.h (or re.h): libre's headers have no guards */
 
 /* The wheel's resolution: a timer fires on the first tick at or after its due time, so up
  * to WHEEL_TICK_MS late and never early. */
