@@ -7,7 +7,6 @@
 #include <re_mem.h>
 #include <re_list.h>
 #include <re_hash.h>
-#include <re_tmr.h>
 #include "base/base.h"
 #include "conf/conf.h"
 #include "dialq/dialq.h"
@@ -230,7 +229,7 @@ int dialq_remove(struct dialq *q, void *item)
 void dialq_kick(struct dialq *q)
 {
 	/* A burst of pushes or freed channels costs one pass: a pass already due now is not
-	 * started again (each start re-sorts the loop's timer list). */
+	 * started again. */
 	if (q && q->n && !(wheel_isrunning(&q->tmr) && !wheel_get_expire(&q->tmr)))
 		wheel_start(&q->tmr, 0, pass, q);
 }

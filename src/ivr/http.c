@@ -1,4 +1,4 @@
-/* ivr HTTP client: libcurl multi driven by the libre loop (fd_listen + tmr), so an HTTP
+/* ivr HTTP client: libcurl multi driven by the libre loop (fd_listen + a wheel timer), so an HTTP
  * node never blocks the control loop. DNS resolution is libcurl's (threaded resolver). */
 #include <errno.h>
 #include <string.h>
@@ -7,7 +7,6 @@
 #include <re_fmt.h>
 #include <re_mem.h>
 #include <re_list.h>
-#include <re_tmr.h>
 #include <re_main.h>
 #include "base/base.h"
 #include "ivr/ivr_int.h"
