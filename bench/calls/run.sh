@@ -29,7 +29,8 @@
 #
 #   QUICK=1 bench/calls/run.sh           2-3 minutes: small steps, 10 s holds
 #   bench/calls/run.sh                   the full run (60 s holds, 1000..3200 calls; 60 s
-#                                        rates 200..600/s; ~22 min)
+#                                        rates 200..1000/s, then 300/s beside 100 and 2000
+#                                        held calls; ~30 min)
 #   STEPS="1000 2000" HOLD=30 CPS_STEPS="300 400" bench/calls/run.sh
 #   STEPS= CPS_STEPS="300 500" HELD_STEPS="100 2000" HELD_RATE=300 ...   the set-up figures only
 #   RT_PRIORITY=0 ...                    cccd's media workers without real-time priority
