@@ -31,8 +31,8 @@ struct wheel_tmr {
 };
 
 /* This thread's wheel: made on first use (or here, to see the error at start-up), driven by
- * a timerfd on this thread's libre loop. wheel_close releases it; timers still pending are
- * dropped, as libre_close drops libre's. */
+ * a timerfd on this thread's libre loop. wheel_close releases it (before libre_close, never
+ * from a timer's handler); timers still pending are dropped, as libre_close drops libre's. */
 int  wheel_init(wheel_clock_h *clock);
 void wheel_close(void);
 
