@@ -12,6 +12,7 @@
 #include "admin/admin.h"
 #include "api/api.h"
 #include "base/base.h"
+#include "wheel/wheel.h"
 #include "call/call.h"
 #include "conf/conf.h"
 #include "daemon/daemon.h"
@@ -50,7 +51,7 @@ struct cccd {
 	struct daemon_reload *reload;
 	struct cccd_conf *cc;          /* what runs (a reload replaces it) */
 	struct admin *admin;
-	struct tmr publish;            /* the loop's figures to /metrics, once a second */
+	struct wheel_tmr publish;           /* the loop's figures to /metrics, once a second */
 };
 
 static int policy_load(struct cccd *d, const struct cccd_conf *cc)
@@ -103,7 +104,7 @@ static int incoming_call(struct call *c, const struct call_incoming *in, call_ev
  * and the push flush as they stop. A second signal stops at once. */
 static struct {
 	struct cccd *d;
-	struct tmr tmr;
+	struct wheel_tmr tmr;
 	uint64_t deadline_ms;
 	bool stopping, hung_up;
 	unsigned stop_wait_s;
@@ -131,7 +132,7 @@ static void graceful_poll(void *arg)
 		re_cancel();
 		return;
 	}
-	tmr_start(&graceful.tmr, 100, graceful_poll, d);
+	wheel_start(&graceful.tmr, 100, graceful_poll, d);
 }
 
 static void signal_handler(int sig)
@@ -252,12 +253,12 @@ static void publish_tick(void *arg)
 		log_info("main", "draining %s%s", drain ? "on" : "off",
 			 drain ? ": new sessions are refused, calls in progress go on" : "");
 	logged_drain = drain;
-	tmr_start(&d->publish, 1000, publish_tick, d);
+	wheel_start(&d->publish, 1000, publish_tick, d);
 }
 
 static void cccd_stop(struct cccd *d)
 {
-	tmr_cancel(&d->publish);
+	wheel_cancel(&d->publish);
 	d->admin = mem_deref(d->admin); /* first: its scrapes read the others */
 	d->reload = mem_deref(d->reload);
 	d->api = mem_deref(d->api);
@@ -400,7 +401,7 @@ static int cccd_start(struct cccd *d, const struct cccd_conf *cc)
 		log_error("main", "cannot start the API: %s", strerror(err));
 		return err;
 	}
-	tmr_init(&d->publish);
+	wheel_tmr_init(&d->publish);
 	publish_tick(d);
 	err = admin_start(&d->admin, &cc->admin, node_ready, d);
 	if (err)
@@ -589,7 +590,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	fds_budget(d.cc);
-	err = cccd_start(&d, d.cc);
+	err = wheel_init(NULL);
+	if (err)
+		log_error("main", "cannot make the timer wheel: %s", strerror(err));
+	err = err ? err : cccd_start(&d, d.cc);
 	if (!err) {
 		err = daemon_reload_alloc(&d.reload, path, reload_apply, &d);
 		if (err)
@@ -599,11 +603,12 @@ int main(int argc, char **argv)
 		log_info("main", "cccd %s running", CCCD_VERSION);
 		graceful.d = &d;
 		graceful.stop_wait_s = d.cc->session.stop_wait_s;
-		tmr_init(&graceful.tmr);
+		wheel_tmr_init(&graceful.tmr);
 		err = re_main(signal_handler);
-		tmr_cancel(&graceful.tmr);
+		wheel_cancel(&graceful.tmr);
 	}
 	cccd_stop(&d);
+	wheel_close();
 	libre_close();
 	curl_global_cleanup();
 	free(d.cc);

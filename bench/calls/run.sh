@@ -12,8 +12,13 @@
 #     generator (sipp + peer) and the whole machine used;
 #   - calls per second set up and torn down with no failure, stepping up through CPS_STEPS,
 #     each rate held CPS_SECONDS (60: longer than a call's SIP transactions live, so the
-#     rate is one cccd sustains), with the INVITEs sipp had to resend and the datagrams
-#     dropped at cccd's SIP socket;
+#     rate is one cccd sustains), with the INVITEs sipp had to resend, the datagrams
+#     dropped at cccd's SIP socket, and the CPU µs per call set-up, of cccd and of its
+#     control loop;
+#   - the same set-up cost beside calls held (HELD_STEPS, 100 and 2000): HELD_RATE calls
+#     a second for CPS_SECONDS while N answered calls sit in their IVR; the held calls' own
+#     CPU, measured for 5 s before, is taken out. Flat figures mean the loop's cost per
+#     set-up does not grow with the calls and timers it carries;
 #   - the floor (bench/calls/floor.c bare: sendmmsg/recvmmsg on one timer) at the same
 #     number of calls, and cccd's figures as a share of it.
 # sipp does the signalling only: every call's SDP names the peer's port, so the packets are
@@ -24,8 +29,10 @@
 #
 #   QUICK=1 bench/calls/run.sh           2-3 minutes: small steps, 10 s holds
 #   bench/calls/run.sh                   the full run (60 s holds, 1000..3200 calls; 60 s
-#                                        rates 200..600/s; ~22 min)
+#                                        rates 200..1000/s, then 300/s beside 100 and 2000
+#                                        held calls; ~30 min)
 #   STEPS="1000 2000" HOLD=30 CPS_STEPS="300 400" bench/calls/run.sh
+#   STEPS= CPS_STEPS="300 500" HELD_STEPS="100 2000" HELD_RATE=300 ...   the set-up figures only
 #   RT_PRIORITY=0 ...                    cccd's media workers without real-time priority
 #   CODEC=g722|opus|pcma ...             the calls in that codec (default pcmu): sipp offers
 #                                        it alone, cccd lists it first in [media] codecs
@@ -38,21 +45,25 @@
 #                                        size and time at the end
 #
 # Ports: cccd SIP 127.0.0.1:17060 (UDP), API 17080, admin (/metrics) 17090; sipp 17061-17062 (its unused media port
-# 17100); peer 17200-17201; probe calls 17900-17949; cccd RTP 30000-39999 (5000 calls).
+# 17100), the held steps' second sipp 17063 (17400-17403); peer 17200-17201; probe calls 17900-17949; cccd RTP 30000-39999 (5000 calls).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 
 if [ -n "${QUICK:-}" ]; then
-	STEPS=${STEPS:-"20 50 100"}
+	STEPS=${STEPS-"20 50 100"}
 	HOLD=${HOLD:-10}
 	CPS_STEPS=${CPS_STEPS:-"50 100 200"}
 	CPS_SECONDS=${CPS_SECONDS:-4}
+	HELD_STEPS=${HELD_STEPS-"100 400"}
+	HELD_RATE=${HELD_RATE:-100}
 else
-	STEPS=${STEPS:-"1000 2000 2400 2800 3200"}
+	STEPS=${STEPS-"1000 2000 2400 2800 3200"}
 	HOLD=${HOLD:-60}
-	CPS_STEPS=${CPS_STEPS:-"200 300 350 400 600"}
+	CPS_STEPS=${CPS_STEPS:-"200 300 400 500 600 800 1000"}
 	CPS_SECONDS=${CPS_SECONDS:-60}
+	HELD_STEPS=${HELD_STEPS-"100 2000"}
+	HELD_RATE=${HELD_RATE:-300}
 fi
 # A rate is only sustained once it has run longer than a call's SIP transactions live (32 s
 # over UDP after the last response: RFC 3261 Timer J, and RFC 6026 for an answered INVITE);
@@ -180,11 +191,14 @@ peer_line() { # asks the peer for its window's figures; prints its line
 sip_drops() { awk '$2 == "0100007F:42A4" {print $NF; found = 1} END {if (!found) print 0}' /proc/net/udp; }
 
 # One sipp run: prints "successful failed INVITE-retransmissions" from its final screen.
+# SIPP_PORT, SIPP_MEDIA_PORT: its SIP port and its unused media ports (it binds a few above
+# the one given), for a second sipp beside the first (17063, 17400).
 sipp_run() { # scenario calls rate hold_ms timeout_s
-	local scen=$1 calls=$2 rate=$3 hold=$4 limit=$5 log
+	local scen=$1 calls=$2 rate=$3 hold=$4 limit=$5 port=${SIPP_PORT:-17061} log
+	local mport=${SIPP_MEDIA_PORT:-17100}
 	log="$work/sipp-$RANDOM.log"
 	timeout "$limit" sipp 127.0.0.1:17060 -sf "$root/bench/calls/$scen" -s "$NUMBER" \
-		-i 127.0.0.1 -p 17061 -mi 127.0.0.1 -mp 17100 -key peer_port 17200 \
+		-i 127.0.0.1 -p "$port" -mi 127.0.0.1 -mp "$mport" -key peer_port 17200 \
 		-key codec_pt "$CODEC_PT" -key codec_map "$CODEC_MAP" -key tev_clock "$TEV_CLOCK" \
 		-m "$calls" -l "$calls" -r "$rate" -d "$hold" -nostdin -timeout "${limit}s" \
 		-trace_screen -screen_file "$log" -max_socket 65000 >/dev/null 2>&1 || true
@@ -252,21 +266,51 @@ for n in $STEPS; do
 	sleep 3   # let the previous step's calls end
 done
 
+loop_ticks() { awk '{print $14 + $15}' "/proc/$cccd_pid/task/$cccd_pid/stat"; }
+
 echo "== calls per second set up and torn down (${CPS_SECONDS}s each, ${CPS_REST}s apart)"
 best_cps=0
 sleep "$CPS_REST"   # the concurrency steps' transactions end first
 for r in $CPS_STEPS; do
 	calls=$(( r * CPS_SECONDS ))
-	l0=$(awk '{print $14 + $15}' "/proc/$cccd_pid/task/$cccd_pid/stat") c0=$(ticks_of "$cccd_pid") t0=$(now)
+	l0=$(loop_ticks) c0=$(ticks_of "$cccd_pid") t0=$(now)
 	d0=$(sip_drops)
 	read -r ok failed retrans < <(sipp_run uac_short.xml "$calls" "$r" 100 $(( CPS_SECONDS + 40 )))
-	l1=$(awk '{print $14 + $15}' "/proc/$cccd_pid/task/$cccd_pid/stat") c1=$(ticks_of "$cccd_pid") t1=$(now)
+	l1=$(loop_ticks) c1=$(ticks_of "$cccd_pid") t1=$(now)
 	echo "  rate $r/s: $ok answered and hung up, $failed failed, $retrans INVITEs resent, $(( $(sip_drops) - d0 )) dropped at cccd's SIP socket  $(awk -v l0="$l0" -v l1="$l1" \
 		-v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" -v hz="$hz" -v n="$calls" 'BEGIN {
 		dt = t1 - t0; printf "(cccd %.0f%% of a core, its control loop %.0f%%; %.0f us of CPU per call, %.0f us of it on the loop)",
 		100 * (c1 - c0) / hz / dt, 100 * (l1 - l0) / hz / dt, 1e6 * (c1 - c0) / hz / n, 1e6 * (l1 - l0) / hz / n }')"
 	[ "$failed" = "0" ] && [ "$ok" = "$calls" ] || { echo "  rate $r/s failed: stopping here"; break; }
 	best_cps=$r
+	sleep "$CPS_REST"
+done
+
+# The set-up cost beside N held calls: the held calls' own CPU (media workers, RTCP, their
+# timers) is measured alone for 5 s first and taken out, so what is left is the set-ups'.
+[ -z "$HELD_STEPS" ] || echo "== set-up cost beside calls held (${HELD_RATE}/s for ${CPS_SECONDS}s)"
+for n in $HELD_STEPS; do
+	[ "$n" -le 4000 ] || { echo "  held $n: above the RTP port range with the set-ups; skipped"; continue; }
+	ramp_s=$(( (n + RAMP - 1) / RAMP ))
+	hold_s=$(( ramp_s + 2 + 5 + CPS_SECONDS + 15 ))
+	held_out="$work/held-$n.out"
+	( sipp_run uac_hold.xml "$n" "$RAMP" $(( hold_s * 1000 )) $(( hold_s + ramp_s + 30 )) >"$held_out" ) &
+	held_job=$!
+	sleep $(( ramp_s + 2 ))
+	l0=$(loop_ticks) c0=$(ticks_of "$cccd_pid") t0=$(now)
+	sleep 5
+	l1=$(loop_ticks) c1=$(ticks_of "$cccd_pid") t1=$(now)
+	calls=$(( HELD_RATE * CPS_SECONDS ))
+	read -r ok failed retrans < <(SIPP_PORT=17063 SIPP_MEDIA_PORT=17400 sipp_run uac_short.xml "$calls" "$HELD_RATE" 100 $(( CPS_SECONDS + 40 )))
+	l2=$(loop_ticks) c2=$(ticks_of "$cccd_pid") t2=$(now)
+	wait "$held_job" || true
+	read -r hok hfailed _ <"$held_out"
+	echo "  held $n ($hok answered, $hfailed failed): $ok set up, $failed failed, $retrans INVITEs resent  $(awk \
+		-v l0="$l0" -v l1="$l1" -v l2="$l2" -v c0="$c0" -v c1="$c1" -v c2="$c2" -v t0="$t0" \
+		-v t1="$t1" -v t2="$t2" -v hz="$hz" -v n="$calls" 'BEGIN {
+		lh = (l1 - l0) / hz / (t1 - t0); ch = (c1 - c0) / hz / (t1 - t0); dt = t2 - t1
+		printf "(held alone: cccd %.0f%% of a core, loop %.0f%%; %.0f us of CPU per set-up, %.0f us of it on the loop)",
+		100 * ch, 100 * lh, 1e6 * ((c2 - c1) / hz - ch * dt) / n, 1e6 * ((l2 - l1) / hz - lh * dt) / n }')"
 	sleep "$CPS_REST"
 done
 

@@ -74,12 +74,13 @@ struct call {
 	struct sa sig;                /* where the peer's SIP came from last (symmetric RTP) */
 	struct call_trunk *nat;       /* the trunk whose NAT keys apply (a reference), NULL =
 					 * [sip]/[media] */
-	struct tmr ring_tmr, end_tmr, next_tmr;
+	struct wheel_tmr ring_tmr;
+	struct tmr end_tmr, next_tmr; /* zero delays: libre (wheel.c says why) */
 	struct call_timer timer;      /* RFC 4028 session timer (timer.c) */
 	uint32_t min_se_asked;        /* a trunk's 422 asked for this interval at least */
 	bool retried_422;             /* the INVITE was sent again after a 422 */
 	char peer_reason[64];         /* the Reason of the peer's BYE or CANCEL */
-	struct tmr trying_tmr;        /* UDP trunk attempt: the peer's first response is due */
+	struct wheel_tmr trying_tmr;       /* UDP trunk attempt: the peer's first response is due */
 	enum call_state state;
 	bool inbound, rang, peer_bye, answer_asap, accepted, have_offer, media_on;
 	bool end_reported;            /* ENDED was emitted: the owner may have let go */
@@ -104,11 +105,11 @@ static void call_destructor(void *arg)
 {
 	struct call *c = arg;
 
-	tmr_cancel(&c->ring_tmr);
+	wheel_cancel(&c->ring_tmr);
 	tmr_cancel(&c->end_tmr);
 	tmr_cancel(&c->next_tmr);
 	call_timer_stop(&c->timer);
-	tmr_cancel(&c->trying_tmr);
+	wheel_cancel(&c->trying_tmr);
 	if (!c->end_reported)
 		metrics_calls_active_add(-1);
 	if (c->holds && c->ua)
@@ -177,7 +178,7 @@ static void end_fire(void *arg)
 /* The current attempt is over: its trunk's channel is free again. */
 static void trunk_release(struct call *c)
 {
-	tmr_cancel(&c->trying_tmr);
+	wheel_cancel(&c->trying_tmr);
 	if (!c->holds)
 		return;
 	c->holds = false;
@@ -192,7 +193,7 @@ static void call_end(struct call *c, enum call_cause cause, uint16_t code, enum 
 		return;
 	c->state = CALL_ENDED;
 	c->times.end_ms = clock_unix_ms();
-	tmr_cancel(&c->ring_tmr);
+	wheel_cancel(&c->ring_tmr);
 	tmr_cancel(&c->next_tmr);
 	call_timer_stop(&c->timer);
 	trunk_release(c);
@@ -516,7 +517,7 @@ static void progress_handler(const struct sip_msg *msg, void *arg)
 	struct call *c = arg;
 	struct call_event ev = {.type = CALL_EV_RINGING};
 
-	tmr_cancel(&c->trying_tmr); /* any response: the trunk is alive */
+	wheel_cancel(&c->trying_tmr); /* any response: the trunk is alive */
 	call_cancel_provisional(&c->cancel);
 	if (c->state >= CALL_ANSWERED)
 		return;
@@ -547,7 +548,7 @@ static void estab_handler(const struct sip_msg *msg, void *arg)
 		return;
 	}
 	call_cancel_reset(&c->cancel); /* nothing left to cancel */
-	tmr_cancel(&c->ring_tmr);
+	wheel_cancel(&c->ring_tmr);
 	if (!c->times.answer_ms)
 		c->times.answer_ms = clock_unix_ms();
 	c->state = CALL_ANSWERED;
@@ -594,7 +595,7 @@ static void close_handler(int err, const struct sip_msg *msg, void *arg)
 	struct call *c = arg;
 	char reason[64];
 
-	tmr_cancel(&c->trying_tmr);
+	wheel_cancel(&c->trying_tmr);
 	if (c->state == CALL_ENDED) {
 		call_cancel_final(&c->cancel, false);
 		return;
@@ -690,11 +691,11 @@ static int call_alloc(struct call **cp, struct call_ua *ua, bool inbound)
 	c->ua = ua;
 	c->inbound = inbound;
 	sa_init(&c->sig, AF_UNSPEC);
-	tmr_init(&c->ring_tmr);
+	wheel_tmr_init(&c->ring_tmr);
 	tmr_init(&c->end_tmr);
 	tmr_init(&c->next_tmr);
 	call_timer_init(&c->timer, c);
-	tmr_init(&c->trying_tmr);
+	wheel_tmr_init(&c->trying_tmr);
 	call_cancel_init(&c->cancel);
 	c->times.start_ms = clock_unix_ms();
 	list_append(&ua->calls, &c->le, c);
@@ -859,7 +860,7 @@ static int trunk_invite(struct call *c)
 			call_trunk_take(t, clock_mono_ms());
 			c->holds = true;
 			if (t->tc->trying_timeout_ms && c->tp == SIP_TRANSP_UDP)
-				tmr_start(&c->trying_tmr, t->tc->trying_timeout_ms, trying_timeout, c);
+				wheel_start(&c->trying_tmr, t->tc->trying_timeout_ms, trying_timeout, c);
 			if (c->attempts == 1)
 				log_info("call", "%s: calling %s as %s via trunk %s (ring %us)", c->sid,
 					 st->number, c->caller, t->tc->name, c->ring_s);
@@ -1092,7 +1093,7 @@ int call_originate(struct call **cp, struct call_ua *ua, const struct call_param
 	/* One ring time for the whole call, across trunk attempts: MaxRingTimeoutSecond is
 	 * what the customer allowed the callee's phone, and a failover happens before any
 	 * phone rang. */
-	tmr_start(&c->ring_tmr, c->ring_s * 1000ull, ring_timeout, c);
+	wheel_start(&c->ring_tmr, c->ring_s * 1000ull, ring_timeout, c);
 
  out:
 	mem_deref(offer);
@@ -1472,9 +1473,9 @@ void call_session_expired(struct call *c, const char *why)
 void call_detach(struct call *c)
 {
 	list_unlink(&c->le);
-	tmr_cancel(&c->ring_tmr);
+	wheel_cancel(&c->ring_tmr);
 	tmr_cancel(&c->end_tmr);
-	tmr_cancel(&c->trying_tmr);
+	wheel_cancel(&c->trying_tmr);
 	c->holds = false; /* the user agent and its trunks are going away */
 	c->eh = NULL;
 	c->ms = mem_deref(c->ms);

@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <re.h>
 #include "call/call.h"
+#include "wheel/wheel.h"
 
 /* ---- message helpers (msg.c): pure, fuzzed by fuzz/fuzz_sip.c ----------------------- */
 
@@ -225,7 +226,8 @@ struct call_cancel {
 	struct mbuf *mb;              /* the CANCEL */
 	char callid[128], branch[64];
 	uint32_t txc;
-	struct tmr tmr, give_up, done;
+	struct wheel_tmr tmr, give_up;
+	struct tmr done;             /* a zero delay: stays on libre (wheel.c says why) */
 	call_cancel_done_h *doneh;
 	void *arg;
 };
@@ -332,7 +334,7 @@ struct call_timer {
 	struct sa laddr;             /* our address in the dialog, for Contact */
 	enum sip_transp tp;
 	struct sip_request *req;     /* our refresh UPDATE in flight */
-	struct tmr tmr;              /* next refresh (we_refresh) or the expiry */
+	struct wheel_tmr tmr;        /* next refresh (we_refresh) or the expiry */
 	unsigned refreshes;          /* refreshes sent or received, for the log */
 };
 
@@ -395,8 +397,8 @@ struct call_trunk {
 	struct uri proxy;                   /* decoded tc->proxy when set */
 	struct sipreg *reg;
 	struct sip_request *opt_req;
-	struct tmr opt_tmr;
-	struct tmr back_tmr;                /* logs the end of a Retry-After */
+	struct wheel_tmr opt_tmr;
+	struct wheel_tmr back_tmr;               /* logs the end of a Retry-After */
 	_Atomic int state;                  /* 1 up, 0 down, -1 unknown */
 	_Atomic uint64_t down_until_ms;     /* clock_mono_ms until a 503's Retry-After ends */
 	struct call_acl from;               /* inbound source addresses (acl.c) */

@@ -41,15 +41,15 @@ enum { CANCEL_GIVE_UP_MS = 64 * SIP_T1 };
 void call_cancel_init(struct call_cancel *k)
 {
 	memset(k, 0, sizeof(*k));
-	tmr_init(&k->tmr);
-	tmr_init(&k->give_up);
+	wheel_tmr_init(&k->tmr);
+	wheel_tmr_init(&k->give_up);
 	tmr_init(&k->done);
 }
 
 void call_cancel_close(struct call_cancel *k)
 {
-	tmr_cancel(&k->tmr);
-	tmr_cancel(&k->give_up);
+	wheel_cancel(&k->tmr);
+	wheel_cancel(&k->give_up);
 	tmr_cancel(&k->done);
 	list_unlink(&k->le);
 	k->invite = mem_deref(k->invite);
@@ -149,7 +149,7 @@ static void retransmit(void *arg)
 	struct call_cancel *k = arg;
 
 	k->txc++;
-	tmr_start(&k->tmr, MIN((uint32_t)SIP_T1 << k->txc, (uint32_t)SIP_T2), retransmit, k);
+	wheel_start(&k->tmr, MIN((uint32_t)SIP_T1 << k->txc, (uint32_t)SIP_T2), retransmit, k);
 	send_once(k);
 }
 
@@ -158,7 +158,7 @@ static void send_now(struct call_cancel *k)
 	k->sent = true;
 	send_once(k);
 	if (k->tp == SIP_TRANSP_UDP)
-		tmr_start(&k->tmr, SIP_T1, retransmit, k);
+		wheel_start(&k->tmr, SIP_T1, retransmit, k);
 }
 
 static void give_up(void *arg)
@@ -167,7 +167,7 @@ static void give_up(void *arg)
 
 	log_warn("call", "%s: no final response %u s after cccd's CANCEL: libre cancels "
 		 "again, without a Reason", k->sid, CANCEL_GIVE_UP_MS / 1000);
-	tmr_cancel(&k->tmr);
+	wheel_cancel(&k->tmr);
 	k->doneh(false, k->arg);
 }
 
@@ -175,8 +175,8 @@ static void finish(void *arg)
 {
 	struct call_cancel *k = arg;
 
-	tmr_cancel(&k->tmr);
-	tmr_cancel(&k->give_up);
+	wheel_cancel(&k->tmr);
+	wheel_cancel(&k->give_up);
 	k->doneh(k->answered, k->arg);
 }
 
@@ -197,7 +197,7 @@ int call_cancel_start(struct call_cancel *k, struct call_ua *ua, const char *sid
 	k->pending = true;
 	k->txc = 0;
 	list_append(&ua->cancels, &k->le, k);
-	tmr_start(&k->give_up, CANCEL_GIVE_UP_MS, give_up, k);
+	wheel_start(&k->give_up, CANCEL_GIVE_UP_MS, give_up, k);
 	if (k->provisional)
 		send_now(k);
 	return 0;
@@ -228,7 +228,7 @@ bool call_cancel_response(struct call_ua *ua, const struct sip_msg *msg)
 
 		if (!pl_strcmp(&msg->callid, k->callid) && !pl_strcmp(&msg->via.branch, k->branch)) {
 			if (msg->scode >= 200)
-				tmr_cancel(&k->tmr);
+				wheel_cancel(&k->tmr);
 			if (msg->scode >= 300)
 				log_warn("call", "%s: the peer answered cccd's CANCEL with %u %.*s",
 					 k->sid, msg->scode, (int)msg->reason.l, msg->reason.p);

@@ -169,12 +169,12 @@ void call_timer_init(struct call_timer *t, struct call *c)
 {
 	memset(t, 0, sizeof(*t));
 	t->call = c;
-	tmr_init(&t->tmr);
+	wheel_tmr_init(&t->tmr);
 }
 
 void call_timer_stop(struct call_timer *t)
 {
-	tmr_cancel(&t->tmr);
+	wheel_cancel(&t->tmr);
 	t->req = mem_deref(t->req);
 }
 
@@ -285,7 +285,7 @@ static void timer_arm(struct call_timer *t)
 	uint64_t ms;
 
 	if (!t->se) {
-		tmr_cancel(&t->tmr);
+		wheel_cancel(&t->tmr);
 		return;
 	}
 	if (t->we_refresh) {
@@ -297,7 +297,7 @@ static void timer_arm(struct call_timer *t)
 
 		ms = (t->se - margin) * 1000ull;
 	}
-	tmr_start(&t->tmr, ms, timer_fire, t);
+	wheel_start(&t->tmr, ms, timer_fire, t);
 }
 
 static void update_resp(int err, const struct sip_msg *msg, void *arg)
@@ -329,7 +329,7 @@ static void update_resp(int err, const struct sip_msg *msg, void *arg)
 			log_info("call", "%s: refresh refused 422: interval now %u s", call_sid(c),
 				 min);
 			t->se = min;
-			tmr_start(&t->tmr, 0, timer_fire, t);
+			wheel_start(&t->tmr, 0, timer_fire, t);
 		}
 		return;
 	}

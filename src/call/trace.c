@@ -40,7 +40,7 @@ struct call_trace {
 	bool bound;
 	char session_id[33];
 	uint64_t sdkappid;
-	struct tmr linger;
+	struct wheel_tmr linger;
 };
 
 static void msg_destructor(void *arg)
@@ -54,7 +54,7 @@ static void trace_destructor(void *arg)
 {
 	struct call_trace *t = arg;
 
-	tmr_cancel(&t->linger);
+	wheel_cancel(&t->linger);
 	hash_unlink(&t->he);
 	list_unlink(&t->le_call);
 	list_flush(&t->msgs);
@@ -150,7 +150,7 @@ int call_trace_open(struct call_ua *ua, struct list *call_traces, size_t *call_b
 	t->ua = ua;
 	str_ncpy(t->callid, callid, sizeof(t->callid));
 	t->call_bytes = call_bytes;
-	tmr_init(&t->linger);
+	wheel_tmr_init(&t->linger);
 	hash_append(ua->traces, hash_joaat_str(t->callid), &t->he, t);
 	list_append(call_traces, &t->le_call, t);
 	/* its messages that came before it, in their order */
@@ -199,7 +199,7 @@ void call_trace_bind_list(struct list *call_traces, const char *session_id, uint
 		t->call_bytes = &t->bytes; /* the call's count goes with the call */
 		str_ncpy(t->session_id, session_id, sizeof(t->session_id));
 		t->sdkappid = sdkappid;
-		tmr_start(&t->linger, LINGER_MS, linger_over, t);
+		wheel_start(&t->linger, LINGER_MS, linger_over, t);
 	}
 }
 

@@ -71,7 +71,7 @@ static void options_resp(int err, const struct sip_msg *msg, void *arg)
 	else if (!t->reg_failed) {
 		trunk_state_set(t, 1, "");
 	}
-	tmr_start(&t->opt_tmr, t->tc->options_interval * 1000ull, options_send, t);
+	wheel_start(&t->opt_tmr, t->tc->options_interval * 1000ull, options_send, t);
 }
 
 static void options_send(void *arg)
@@ -96,7 +96,7 @@ static void options_send(void *arg)
 
 		re_snprintf(why, sizeof(why), "cannot send OPTIONS: %m", err);
 		trunk_state_set(t, 0, why);
-		tmr_start(&t->opt_tmr, t->tc->options_interval * 1000ull, options_send, t);
+		wheel_start(&t->opt_tmr, t->tc->options_interval * 1000ull, options_send, t);
 	}
 }
 
@@ -167,7 +167,7 @@ static int trunk_start(struct call_trunk *t, unsigned i)
 		}
 	}
 	if (tc->options_interval)
-		tmr_start(&t->opt_tmr, 10 + i * 50, options_send, t);
+		wheel_start(&t->opt_tmr, 10 + i * 50, options_send, t);
 	return 0;
 }
 
@@ -177,8 +177,8 @@ static void trunk_stop(struct call_trunk *t)
 {
 	if (!t)
 		return; /* a user agent that failed before its trunks started */
-	tmr_cancel(&t->opt_tmr);
-	tmr_cancel(&t->back_tmr);
+	wheel_cancel(&t->opt_tmr);
+	wheel_cancel(&t->back_tmr);
 	t->opt_req = mem_deref(t->opt_req);
 	t->reg = mem_deref(t->reg);
 }
@@ -206,8 +206,8 @@ static int trunk_alloc(struct call_trunk **tp, struct call_ua *ua,
 	t->tc = &t->conf;
 	atomic_init(&t->state, -1);
 	atomic_init(&t->down_until_ms, 0);
-	tmr_init(&t->opt_tmr);
-	tmr_init(&t->back_tmr);
+	wheel_tmr_init(&t->opt_tmr);
+	wheel_tmr_init(&t->back_tmr);
 	err = trunk_start(t, i);
 	if (err)
 		mem_deref(t);
@@ -614,7 +614,7 @@ void call_trunk_invite_failed(struct call_trunk *t, int err, const struct sip_ms
 				      memory_order_relaxed);
 		log_warn("call", "trunk %s: 503 with Retry-After: out of use for %u s",
 			 t->tc->name, secs);
-		tmr_start(&t->back_tmr, secs * 1000ull, trunk_back, t);
+		wheel_start(&t->back_tmr, secs * 1000ull, trunk_back, t);
 	}
 	else if (!msg && err && t->tc->options_interval) {
 		re_snprintf(why, sizeof(why), "INVITE: %m", err);

@@ -14,6 +14,7 @@
 #include "base/base.h"
 #include "cli/cli.h"
 #include "ivr/ivr.h"
+#include "wheel/wheel.h"
 
 enum { SIM_MAX_TOKENS = 64, SIM_MAX_VARS = 64, SIM_MAX_STUBS = 16 };
 
@@ -510,6 +511,7 @@ static int cmd_simulate(int argc, char **argv)
 	s.run = mem_deref(s.run);
  close:
 	mem_deref(flow);
+	wheel_close(); /* the run's timers' wheel, made on their first start */
 	libre_close();
  out:
 	free(final);

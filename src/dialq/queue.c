@@ -7,10 +7,10 @@
 #include <re_mem.h>
 #include <re_list.h>
 #include <re_hash.h>
-#include <re_tmr.h>
 #include "base/base.h"
 #include "conf/conf.h"
 #include "dialq/dialq.h"
+#include "wheel/wheel.h"
 
 /* With items waiting and nothing else due, a pass runs this often anyway: trunks come
  * back into use (health checks, a Retry-After over) without telling the queue. */
@@ -47,7 +47,7 @@ struct dialq {
 	size_t ntenants;
 	struct list all;         /* every entry, oldest since_ms first */
 	size_t n;
-	struct tmr tmr;
+	struct wheel_tmr tmr;
 	/* n and the oldest entry's since_ms (0: none) for readers on other threads
 	 * (dialq_stats); written by the loop after every change */
 	_Atomic size_t depth;
@@ -105,7 +105,7 @@ static void queue_destructor(void *arg)
 	struct dialq *q = arg;
 	struct le *le;
 
-	tmr_cancel(&q->tmr);
+	wheel_cancel(&q->tmr);
 	while ((le = q->all.head))
 		mem_deref(le->data);
 	while ((le = q->ring.head))
@@ -134,7 +134,7 @@ int dialq_alloc(struct dialq **qp, const struct dialq_conf *dc, dialq_ready_h *r
 	q->dialh = dialh;
 	q->expireh = expireh;
 	q->arg = arg;
-	tmr_init(&q->tmr);
+	wheel_tmr_init(&q->tmr);
 	err = hash_alloc(&q->tenants, 64);
 	err = err ? err : hash_alloc(&q->items, 1024);
 	if (err)
@@ -229,9 +229,9 @@ int dialq_remove(struct dialq *q, void *item)
 void dialq_kick(struct dialq *q)
 {
 	/* A burst of pushes or freed channels costs one pass: a pass already due now is not
-	 * started again (each start re-sorts the loop's timer list). */
-	if (q && q->n && !(tmr_isrunning(&q->tmr) && !tmr_get_expire(&q->tmr)))
-		tmr_start(&q->tmr, 0, pass, q);
+	 * started again. */
+	if (q && q->n && !(wheel_isrunning(&q->tmr) && !wheel_get_expire(&q->tmr)))
+		wheel_start(&q->tmr, 0, pass, q);
 }
 
 size_t dialq_count(const struct dialq *q)
@@ -309,7 +309,7 @@ void dialq_run(struct dialq *q, uint64_t now_ms)
 		idle = 0;
 	}
 	if (q->n)
-		tmr_start(&q->tmr, next, pass, q);
+		wheel_start(&q->tmr, next, pass, q);
 }
 
 static void pass(void *arg)

@@ -1,4 +1,4 @@
-/* ivr HTTP client: libcurl multi driven by the libre loop (fd_listen + tmr), so an HTTP
+/* ivr HTTP client: libcurl multi driven by the libre loop (fd_listen + a wheel timer), so an HTTP
  * node never blocks the control loop. DNS resolution is libcurl's (threaded resolver). */
 #include <errno.h>
 #include <string.h>
@@ -7,17 +7,17 @@
 #include <re_fmt.h>
 #include <re_mem.h>
 #include <re_list.h>
-#include <re_tmr.h>
 #include <re_main.h>
 #include "base/base.h"
 #include "ivr/ivr_int.h"
+#include "wheel/wheel.h"
 
 #define REPLY_MAX (1024 * 1024)
 
 /* Owner: the run that uses it and each of its requests (reference-counted). */
 struct ivr_http_client {
 	CURLM *multi;
-	struct tmr tmr;
+	struct wheel_tmr tmr;
 	struct list socks;       /* struct http_sock */
 };
 
@@ -55,7 +55,7 @@ static void client_destructor(void *arg)
 {
 	struct ivr_http_client *hc = arg;
 
-	tmr_cancel(&hc->tmr);
+	wheel_cancel(&hc->tmr);
 	if (hc->multi)
 		curl_multi_cleanup(hc->multi);
 	/* cleanup reports REMOVE for the sockets it closes; any left are released here. */
@@ -130,9 +130,9 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
 	/* Never act from inside this callback (libcurl forbids it): a 0 ms timeout runs from
 	 * the loop on its next turn. */
 	if (timeout_ms < 0)
-		tmr_cancel(&hc->tmr);
+		wheel_cancel(&hc->tmr);
 	else
-		tmr_start(&hc->tmr, (uint64_t)timeout_ms, timeout_handler, hc);
+		wheel_start(&hc->tmr, (uint64_t)timeout_ms, timeout_handler, hc);
 	return 0;
 }
 
@@ -149,7 +149,7 @@ int ivr_http_client_alloc(struct ivr_http_client **hcp)
 		curl_global_cleanup();
 		return ENOMEM;
 	}
-	tmr_init(&hc->tmr);
+	wheel_tmr_init(&hc->tmr);
 	list_init(&hc->socks);
 	hc->multi = curl_multi_init();
 	if (!hc->multi) {

@@ -7,7 +7,7 @@
  * A run interprets a flow for one call on the control loop (libre re_main thread). It never
  * blocks: it asks for I/O through an operations table (commands out) and is told about
  * completions through the ivr_on_* functions (completions in). HTTP nodes run on a libcurl
- * multi handle driven by the libre loop (fd_listen + tmr). */
+ * multi handle driven by the libre loop (fd_listen + a wheel timer). */
 #ifndef CCCD_IVR_H
 #define CCCD_IVR_H
 

@@ -14,6 +14,7 @@
 #include <re_main.h>
 #include "base/base.h"
 #include "ivr/ivr_int.h"
+#include "wheel/wheel.h"
 
 #define TYPEAHEAD_MAX 32
 
@@ -62,9 +63,10 @@ struct ivr_run {
 	unsigned tries;              /* failed attempts in the current input node */
 	bool finished;
 
-	struct tmr tmr;              /* input timeouts, recording length */
-	struct tmr guard;            /* the call duration cap */
-	struct tmr async;            /* a step deferred to the loop's next turn */
+	struct wheel_tmr tmr;        /* input timeouts, recording length */
+	struct wheel_tmr guard;      /* the call duration cap */
+	struct tmr async;            /* a step deferred to the loop's next turn (libre: a
+				      * zero delay is cheap there, wheel.c) */
 	enum { ASYNC_NONE, ASYNC_PLAY_DONE, ASYNC_STUB } async_kind;
 
 	uint32_t play_id;
@@ -200,8 +202,8 @@ char *ivr_run_vars_json(const struct ivr_run *run)
 
 static void cancel_all(struct ivr_run *run)
 {
-	tmr_cancel(&run->tmr);
-	tmr_cancel(&run->guard);
+	wheel_cancel(&run->tmr);
+	wheel_cancel(&run->guard);
 	tmr_cancel(&run->async);
 	run->async_kind = ASYNC_NONE;
 	run->req = mem_deref(run->req);
@@ -356,7 +358,7 @@ static void start_wait(struct ivr_run *run, unsigned ms, tmr_h *h)
 {
 	run->phase = run->phase == PH_CONFIRM_PROMPT || run->phase == PH_CONFIRM_WAIT ?
 		     PH_CONFIRM_WAIT : PH_ASK_WAIT;
-	tmr_start(&run->tmr, ms_scaled(run, ms), h, run);
+	wheel_start(&run->tmr, ms_scaled(run, ms), h, run);
 }
 
 static void accept_input(struct ivr_run *run, const char *key, const char *label,
@@ -382,7 +384,7 @@ static void fail(struct ivr_run *run, enum fail_kind kind)
 			   "reenter";
 	char res[32];
 
-	tmr_cancel(&run->tmr);
+	wheel_cancel(&run->tmr);
 	stop_play(run);
 	if (++run->tries <= n->retries) {
 		retry = kind == FAIL_TIMEOUT ? &n->timeout_prompt :
@@ -479,7 +481,7 @@ static void collect_done(struct ivr_run *run)
 	char spoken[70];
 	size_t j = 0;
 
-	tmr_cancel(&run->tmr);
+	wheel_cancel(&run->tmr);
 	stop_play(run);
 	if (run->n_digits < n->min_len) {
 		fail(run, run->n_raw ? FAIL_INVALID : FAIL_TIMEOUT);
@@ -537,12 +539,12 @@ static void key_collect(struct ivr_run *run, const struct node *n, char key)
 		return;
 	}
 	run->phase = PH_ASK_WAIT;
-	tmr_start(&run->tmr, ms_scaled(run, n->inter_ms), wait_expired, run);
+	wheel_start(&run->tmr, ms_scaled(run, n->inter_ms), wait_expired, run);
 }
 
 static void key_confirm(struct ivr_run *run, const struct node *n, char key)
 {
-	tmr_cancel(&run->tmr);
+	wheel_cancel(&run->tmr);
 	stop_play(run);
 	if (key == n->confirm_key) {
 		accept_collect(run);
@@ -584,7 +586,7 @@ static void handle_key(struct ivr_run *run, char key)
 		return;
 	case PH_RECORDING:
 		if (n->end_key && key == n->end_key) {
-			tmr_cancel(&run->tmr);
+			wheel_cancel(&run->tmr);
 			run->phase = PH_RECORD_STOPPING;
 			run->ops->record_stop(run->arg);
 		}
@@ -592,7 +594,7 @@ static void handle_key(struct ivr_run *run, char key)
 	default:
 		return;  /* nobody is asking: the key is not input */
 	}
-	tmr_cancel(&run->tmr);
+	wheel_cancel(&run->tmr);
 	if (run->phase == PH_CONFIRM_PROMPT || run->phase == PH_CONFIRM_WAIT)
 		key_confirm(run, n, key);
 	else if (n->type == NODE_COLLECT)
@@ -633,7 +635,7 @@ static void record_begin(struct ivr_run *run)
 		goto_node(run, edge_to(n, speech ? EDGE_FAIL : EDGE_NEXT, 0));
 		return;
 	}
-	tmr_start(&run->tmr, ms_scaled(run, (uint64_t)n->max_len_s * 1000), record_expired, run);
+	wheel_start(&run->tmr, ms_scaled(run, (uint64_t)n->max_len_s * 1000), record_expired, run);
 }
 
 static void finish_hangup(struct ivr_run *run)
@@ -1352,8 +1354,8 @@ int ivr_run_alloc(struct ivr_run **runp, struct ivr_flow *flow, const struct ivr
 	run->arg = arg;
 	run->cur = -1;
 	run->speed = opts && opts->speed > 1 ? opts->speed : 1;
-	tmr_init(&run->tmr);
-	tmr_init(&run->guard);
+	wheel_tmr_init(&run->tmr);
+	wheel_tmr_init(&run->guard);
 	tmr_init(&run->async);
 	list_init(&run->stubs);
 	run->vars = json_object();
@@ -1373,7 +1375,7 @@ int ivr_run_start(struct ivr_run *run)
 	if (!run || run->cur >= 0 || run->finished)
 		return EINVAL;
 	mem_ref(run);
-	tmr_start(&run->guard, ms_scaled(run, (uint64_t)run->flow->max_duration_s * 1000),
+	wheel_start(&run->guard, ms_scaled(run, (uint64_t)run->flow->max_duration_s * 1000),
 		  guard_expired, run);
 	goto_node(run, run->flow->start);
 	mem_deref(run);
@@ -1459,7 +1461,7 @@ void ivr_on_record_done(struct ivr_run *run, int err, uint8_t *wav, size_t wav_l
 	    (run->phase != PH_RECORDING && run->phase != PH_RECORD_STOPPING))
 		return;
 	mem_ref(run);
-	tmr_cancel(&run->tmr);
+	wheel_cancel(&run->tmr);
 	if (cur_node(run)->type == NODE_SPEECH) {
 		speech_send(run, err, wav, wav_len);
 		mem_deref(run);

@@ -13,7 +13,7 @@
 #include "media/media.h"
 #include "session/session_int.h"
 #include <re_main.h> /* after the libre types they use */
-#include <re_tmr.h>
+#include "wheel/wheel.h"
 
 enum { MSG_HANGUP = 2, MSG_MARKED = 5 }; /* and MSG_INBOUND_TABLE, MSG_REMOTE_HANGUP (session_int.h) */
 enum { MARKS_MAX = 256 }; /* dialled marks in flight at once (dial_ready) */
@@ -298,7 +298,7 @@ static void flow_sweep(void *arg)
 	pthread_mutex_lock(&m->handover_lock);
 	hash_apply(m->flows, flow_idle, &now);
 	pthread_mutex_unlock(&m->handover_lock);
-	tmr_start(m->flow_sweep, FLOW_IDLE_MS, flow_sweep, m);
+	wheel_start(m->flow_sweep, FLOW_IDLE_MS, flow_sweep, m);
 }
 
 static void msg_destructor(void *arg)
@@ -709,7 +709,7 @@ static void mgr_destructor(void *arg)
 	}
 	list_flush(&m->pending);
 	if (m->flow_sweep)
-		tmr_cancel(m->flow_sweep);
+		wheel_cancel(m->flow_sweep);
 	mem_deref(m->flow_sweep);
 	hash_clear(m->marking);
 	m->marking = mem_deref(m->marking);
@@ -762,7 +762,7 @@ int session_mgr_alloc(struct session_mgr **mp, const struct session_conf *sc,
 	err = err ? err : session_inbound_start(m);
 	err = err ? err : session_remote_start(m);
 	if (!err)
-		tmr_start(m->flow_sweep, FLOW_IDLE_MS, flow_sweep, m);
+		wheel_start(m->flow_sweep, FLOW_IDLE_MS, flow_sweep, m);
 	if (err)
 		mem_deref(m);
 	else

@@ -14,7 +14,7 @@
 
 struct ivr_flow;
 struct ivr_run;
-struct tmr;
+struct wheel_tmr;
 struct ivr_transfer;
 struct call;
 struct session_xfer;
@@ -32,7 +32,7 @@ struct session_mgr {
 	bool wake_pending;
 	int wake_fd;                   /* eventfd, read by the control loop */
 	struct hash *flows;            /* (IVR, version) → struct flow_entry, owned */
-	struct tmr *flow_sweep;        /* owned: drops flows nobody used for a while */
+	struct wheel_tmr *flow_sweep;        /* owned: drops flows nobody used for a while */
 	struct list active;            /* struct session_work, owned */
 	struct hash *marking;          /* session id → struct session_work of `active` whose
 					* dialled mark is being written (not owned) */

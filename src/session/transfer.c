@@ -18,7 +18,7 @@
 #include "policy/policy.h"
 #include "records/records.h"
 #include "session/session_int.h"
-#include <re_tmr.h>
+#include "wheel/wheel.h"
 
 enum { XFER_DEST_MAX = 32, XFER_DEST_LEN = 260 };
 
@@ -32,7 +32,7 @@ struct session_xfer {
 	uint64_t skill_group_id;
 	unsigned ring_s;
 	uint64_t deadline_ms;           /* skill group: maxWaitS from the start (mono), 0 = none */
-	struct tmr wait_tmr;
+	struct wheel_tmr wait_tmr;
 	struct call *leg;               /* owned: the leg ringing or connected */
 	const char *leg_dest;           /* in dests */
 	bool connected;
@@ -47,7 +47,7 @@ static void xfer_destructor(void *arg)
 {
 	struct session_xfer *x = arg;
 
-	tmr_cancel(&x->wait_tmr);
+	wheel_cancel(&x->wait_tmr);
 	mem_deref(x->leg);
 	mem_deref(x->rules);
 }
@@ -258,7 +258,7 @@ static void leg_event(struct call *c, const struct call_event *ev, void *arg)
 
 	switch (ev->type) {
 	case CALL_EV_ANSWERED:
-		tmr_cancel(&x->wait_tmr);
+		wheel_cancel(&x->wait_tmr);
 		hold_stop(w);
 		err = media_bridge(call_media(w->call), call_media(x->leg));
 		if (err) {
@@ -338,7 +338,7 @@ int session_xfer_start(struct session_work *w, const struct ivr_transfer *t)
 		return ENOMEM;
 	x->w = w;
 	x->kind = t->kind;
-	tmr_init(&x->wait_tmr);
+	wheel_tmr_init(&x->wait_tmr);
 	snprintf(x->caller, sizeof(x->caller), "%s", caller);
 	x->ring_s = t->ring_timeout_s ? t->ring_timeout_s : 30;
 	x->survey_ivr_id = t->survey_ivr_id;
@@ -352,7 +352,7 @@ int session_xfer_start(struct session_work *w, const struct ivr_transfer *t)
 			snprintf(x->dests[x->n_dests++], XFER_DEST_LEN, "%s", t->destinations[i]);
 		if (t->max_wait_s) {
 			x->deadline_ms = clock_mono_ms() + t->max_wait_s * 1000ull;
-			tmr_start(&x->wait_tmr, t->max_wait_s * 1000ull, wait_timeout, x);
+			wheel_start(&x->wait_tmr, t->max_wait_s * 1000ull, wait_timeout, x);
 		}
 	}
 	else if (t->number && t->number[0]) {

@@ -23,6 +23,7 @@
 #include "conf/conf.h"
 #include "call/call.h"
 #include "media/media.h"
+#include "wheel/wheel.h"
 
 /* Trunk "answer" rewrites 0086... for sipp on port 15101; callees 9... go to sipp on 15100
  * except those with a trunk of their own (auth 910/911, silent 908, dead 977, refused 978),
@@ -703,6 +704,7 @@ static int teardown(void **state)
 	g_ua = mem_deref(g_ua);
 	g_media = mem_deref(g_media);
 	tmr_debug();
+	wheel_close(); /* the wheel the timers made, off the loop before it closes */
 	libre_close();
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include <re.h>
 #include "conf/conf.h"
 #include "dialq/dialq.h"
+#include "wheel/wheel.h"
 
 /* Items are small numbers: tenant * 1000 + position. */
 struct probe {
@@ -290,6 +291,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
+	wheel_close(); /* the wheel the timers made, off the loop before it closes */
 	libre_close();
 	return 0;
 }

@@ -26,6 +26,7 @@
 #include <re_main.h>
 #include "base/base.h"
 #include "ivr/ivr.h"
+#include "wheel/wheel.h"
 
 /* ---- the scripted call ----------------------------------------------------------- */
 
@@ -1155,6 +1156,7 @@ static int teardown(void **state)
 {
 	(void)state;
 	srv_stop();
+	wheel_close(); /* the wheel the timers made, off the loop before it closes */
 	libre_close();
 	return 0;
 }
