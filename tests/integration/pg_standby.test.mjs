@@ -8,15 +8,16 @@
 // promoted. Meanwhile every request answers within BOUND_MS (InternalError while no
 // server takes writes, never a hang); after the promotion creates succeed again on both
 // nodes without restarting them; every session acknowledged before, during or after is on
-// the promoted server, finished, with its one final record; neither node took the other
-// over for a lease that ran out only because the database was away; and the heartbeats
-// land again. The file runs its own pair of servers whatever CCCD_STORE says. The outage
-// window (crash -> first success), the refused requests and the slowest answer are
-// printed.
+// the promoted server, finished, with its one final record and its one CDR push (the
+// outbox reconnected too); the LISTEN connections are made again; neither node took the
+// other over for a lease that ran out only because the database was away; and the
+// heartbeats land again. The file runs its own pair of servers whatever CCCD_STORE says.
+// The outage window (crash -> first success), the refused requests and the slowest answer
+// are printed.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
-import { client, sipp, sleep, until } from "./lib/cccd.mjs";
+import { client, httpListen, sipp, sleep, until } from "./lib/cccd.mjs";
 import { startNodes } from "./lib/nodes.mjs";
 import { pgOwnPair, pgDatabase, psql } from "./lib/pg.mjs";
 
@@ -26,10 +27,16 @@ const LEASE_MS = 2000;
 const GAP_MS = 3000;      // crash -> promote: longer than the lease
 const BOUND_MS = 12000;   // no request answers later than this
 const PERIOD_MS = 120;    // per node: ~16 creates/s in all, under the account's 20/s
-let pair, cl, phone;
+let pair, cl, phone, receiver;
+const pushes = [];
 
 before(async () => {
   pair = pgOwnPair();
+  receiver = await httpListen((req, body, res) => {
+    pushes.push({ id: req.headers["x-tccc-push-uuid"], body });
+    res.writeHead(200, { "Content-Type": "application/json" });
+    res.end('{"ErrCode":0}');
+  });
   phone = await sipp(path.join(ROOT, "tests/sip/uas_busy.xml"));
   cl = await startNodes(2, { db: pgDatabase(pair), leaseMs: LEASE_MS, trunkPort: phone.port,
     storeLines: ["busy_timeout_ms = 2000"] });
@@ -41,6 +48,7 @@ after(async () => {
   } finally {
     cl?.cleanup();
     await phone?.stop();
+    receiver?.server.close();
     pair?.stop();
   }
 });
@@ -49,6 +57,8 @@ test("the standby promoted under load: bounded errors in the gap, nothing acknow
   { timeout: 180000 }, async () => {
   const creds = cl.nodes[0].tenant(["--sdkappid", String(SDK), "--ivr", "1:autoOutbound",
     "--number", "008601012345678", "--rules", "demo"]);
+  cl.nodes[0].ccc(["push", "config", "--config", cl.nodes[0].confPath, "--sdkappid", String(SDK),
+    "--url", `http://127.0.0.1:${receiver.port}/push`, "--events", "cdr"]);
   const apis = cl.nodes.map((d) => client(creds, d.endpoint));
   const results = [];
   let stopping = false, seq = 0, tCrash = 0, tPromoted = 0;
@@ -110,6 +120,22 @@ test("the standby promoted under load: bounded errors in the gap, nothing acknow
   const extra = cl.nodes[0].sql(`SELECT count(*) FROM sessions WHERE id NOT IN (${list})`);
   console.log(`# ${acked.length} acknowledged sessions all on the promoted server; ` +
     `${extra} more admitted whose answer did not reach the client`);
+
+  // Each one's CDR pushed (the outbox, claimed by both nodes through the failover): one
+  // content per session, a re-delivery repeating the same id and body.
+  await until(() => acked.every((id) => pushes.some((x) => JSON.parse(x.body).SessionId === id)),
+    30000, 200, "every acknowledged session's CDR pushed");
+  for (const id of acked) {
+    const contents = new Set(pushes.filter((x) => JSON.parse(x.body).SessionId === id)
+      .map((x) => x.id + x.body));
+    assert.equal(contents.size, 1, `${id} pushed with ${contents.size} contents`);
+  }
+
+  // The command listeners connected again (the LISTEN connection's own log line).
+  for (const d of cl.nodes) {
+    const after = d.log.slice(d.log.indexOf("the command listener's connection was lost"));
+    assert.match(after, /postgresql: connected to database/, "the listener reconnected");
+  }
 
   // No node took the other over: both still run, and their heartbeats land again.
   const beat = Date.now();
