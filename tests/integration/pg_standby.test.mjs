@@ -113,8 +113,25 @@ test("the standby promoted under load: bounded errors in the gap, nothing acknow
   const acked = results.filter((r) => r.id).map((r) => r.id);
   assert.equal(psql("SELECT pg_is_in_recovery()", cl.db.name, pair).trim(), "f");
   const list = acked.map((id) => `'${id}'`).join(",");
-  await until(() => cl.nodes[0].sql(`SELECT count(*) FROM sessions WHERE id IN (${list}) ` +
-    "AND status = 3") === String(acked.length), 30000, 200, "every acknowledged session to finish");
+  // On a failure, what the store and the logs say of the sessions concerned.
+  const explain = (ids) => {
+    const l = ids.map((id) => `'${id}'`).join(",");
+    console.log(`# sessions: ${JSON.stringify(cl.nodes[0].rows("SELECT id, status, owner_node, " +
+      `ring_ts, ended_ts, end_status, created_ms FROM sessions WHERE id IN (${l})`))}`);
+    console.log(`# outbox: ${JSON.stringify(cl.nodes[0].rows("SELECT session_id, id, state, " +
+      `attempts, next_ms, lease_ms, last_error FROM outbox WHERE session_id IN (${l})`))}`);
+    for (const id of ids) for (const d of cl.nodes)
+      console.log(d.log.split("\n").filter((x) => x.includes(id)).join("\n"));
+    console.log(`# requests: ${JSON.stringify(results.filter((r) => ids.includes(r.id)))}, crash at ${tCrash}`);
+  };
+  try {
+    await until(() => cl.nodes[0].sql(`SELECT count(*) FROM sessions WHERE id IN (${list}) ` +
+      "AND status = 3") === String(acked.length), 30000, 200, "every acknowledged session to finish");
+  } catch (e) {
+    explain(cl.nodes[0].sql(`SELECT id FROM sessions WHERE id IN (${list}) AND status <> 3`)
+      .split("\n").filter(Boolean));
+    throw e;
+  }
   assert.equal(cl.nodes[0].sql(`SELECT count(*) FROM sessions WHERE id IN (${list}) AND ` +
     "ended_ts > 0 AND end_status <> 0"), String(acked.length), "each has its final record");
   const extra = cl.nodes[0].sql(`SELECT count(*) FROM sessions WHERE id NOT IN (${list})`);
@@ -123,8 +140,13 @@ test("the standby promoted under load: bounded errors in the gap, nothing acknow
 
   // Each one's CDR pushed (the outbox, claimed by both nodes through the failover): one
   // content per session, a re-delivery repeating the same id and body.
-  await until(() => acked.every((id) => pushes.some((x) => JSON.parse(x.body).SessionId === id)),
-    30000, 200, "every acknowledged session's CDR pushed");
+  const unpushed = () => acked.filter((id) => !pushes.some((x) => JSON.parse(x.body).SessionId === id));
+  try {
+    await until(() => unpushed().length === 0, 30000, 200, "every acknowledged session's CDR pushed");
+  } catch (e) {
+    explain(unpushed());
+    throw e;
+  }
   for (const id of acked) {
     const contents = new Set(pushes.filter((x) => JSON.parse(x.body).SessionId === id)
       .map((x) => x.id + x.body));
