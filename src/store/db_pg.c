@@ -28,9 +28,9 @@
  * state of the database for the whole request: set by one statement once connected, not
  * in `options`, because a session that starts with default_transaction_read_only on is
  * what libpq's target_session_attrs=read-write refuses — a DSN naming a primary and its
- * standby (docs/cluster.md) would then find no server for a reader. The password, when [store]
- * password_file names one, is read at open and passed as the `password` keyword; it is
- * never logged, and error texts are scrubbed of it in case libpq quotes the DSN.
+ * standby (docs/cluster.md) would then find no server for a reader. The password, when
+ * [store] password_file names one, is read at open and passed as the `password` keyword;
+ * it is never logged, and error texts are scrubbed of it in case libpq quotes the DSN.
  *
  * A lost connection (server restart, network, pg_terminate_backend) fails the statement
  * that met it with EIO and is re-established on the next use, its prepared statements
