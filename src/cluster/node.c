@@ -13,7 +13,9 @@
  * first node back would take over all the others, alive and about to beat again. So after
  * its own heartbeats failed, a node takes nobody over until they have landed again for
  * RECOVER_LEASES leases: time for the others, whose writers retry on their own schedule
- * (a pause of up to two seconds), to renew theirs. A node really dead meanwhile is taken
+ * (a pause of up to two seconds, then a connection to each host in turn), to renew
+ * theirs. Two leases were not enough under ASan on a loaded machine (one node's writes
+ * landed 4.5 s after the other's, with 2 s leases). A node really dead meanwhile is taken
  * over that much later. */
 #include <errno.h>
 #include <pthread.h>
@@ -26,7 +28,7 @@
 #include "store/store.h"
 
 enum {
-	RECOVER_LEASES = 2, /* leases of landed heartbeats before a takeover after a failure */
+	RECOVER_LEASES = 3, /* leases of landed heartbeats before a takeover after a failure */
 };
 
 struct cluster_node {

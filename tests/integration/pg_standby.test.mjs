@@ -25,7 +25,7 @@ const ROOT = path.resolve(new URL("../..", import.meta.url).pathname);
 const SDK = 1400014100;
 const LEASE_MS = 2000;
 const GAP_MS = 3000;      // crash -> promote: longer than the lease
-const BOUND_MS = 12000;   // no request answers later than this
+const BOUND_MS = 20000;   // no request answers later than this (ASan on a loaded machine: 8 s)
 const PERIOD_MS = 120;    // per node: ~16 creates/s in all, under the account's 20/s
 let pair, cl, phone, receiver;
 const pushes = [];
@@ -162,7 +162,7 @@ test("the standby promoted under load: bounded errors in the gap, nothing acknow
   // No node took the other over: both still run, and their heartbeats land again.
   const beat = Date.now();
   await until(() => cl.nodes[0].rows("SELECT count(*) AS n FROM nodes WHERE state = 'running' " +
-    `AND heartbeat_ms > ${beat}`)[0].n === 2, 3 * LEASE_MS, 100, "both nodes' heartbeats");
+    `AND heartbeat_ms > ${beat}`)[0].n === 2, 20000, 100, "both nodes' heartbeats");
   assert.deepEqual(cl.nodes[0].rows("SELECT node_id AS id, state, taken_by AS by FROM nodes " +
     "ORDER BY node_id"), [{ id: "node1", state: "running", by: "" },
     { id: "node2", state: "running", by: "" }]);
