@@ -5,7 +5,18 @@
  * the node is draining, takes over every node whose lease ran out, one claim at a time,
  * and hands their unfinished sessions to the session manager. A lease renewed every
  * third of its length survives two missed heartbeats (a busy writer, a slow commit). A
- * node finds a dead one within lease + lease/3 of its last heartbeat: the failover time. */
+ * node finds a dead one within lease + lease/3 of its last heartbeat: the failover time.
+ *
+ * Why a node that could not write holds back: when the database itself was away (a
+ * restart, a standby promoted: docs/cluster.md), every node's heartbeats failed alike, and
+ * every lease ran out together. A lease run out then says nothing about its node, and the
+ * first node back would take over all the others, alive and about to beat again. So after
+ * its own heartbeats failed, a node takes nobody over until they have landed again for
+ * RECOVER_LEASES leases: time for the others, whose writers retry on their own schedule
+ * (a pause of up to two seconds, then a connection to each host in turn), to renew
+ * theirs. Two leases were not enough under ASan on a loaded machine (one node's writes
+ * landed 4.5 s after the other's, with 2 s leases). A node really dead meanwhile is taken
+ * over that much later. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -15,6 +26,10 @@
 #include "base/base.h"
 #include "cluster/cluster.h"
 #include "store/store.h"
+
+enum {
+	RECOVER_LEASES = 3, /* leases of landed heartbeats before a takeover after a failure */
+};
 
 struct cluster_node {
 	struct store *st;               /* not owned */
@@ -26,6 +41,9 @@ struct cluster_node {
 	pthread_cond_t wake;
 	bool stopping;
 	bool lost;                      /* the row was taken over: logged once */
+	bool failing;                   /* the last heartbeat failed */
+	uint64_t landed_ms;             /* monotonic: the first heartbeat landed after one
+					   failed; 0 = none failed */
 	atomic_uint live;               /* nodes with a live lease at the last heartbeat */
 };
 
@@ -62,6 +80,7 @@ static void beat(struct cluster_node *n)
 	bool draining = n->hooks.draining && n->hooks.draining(n->hooks.arg);
 	int err = store_node_heartbeat(n->st, n->conf.node_id, draining, clock_unix_ms(),
 				       n->conf.lease_ms);
+	uint64_t live = 0;
 
 	if (err == ESRCH && !n->lost) {
 		log_error("cluster", "node %s was taken over by another node (its lease ran out "
@@ -72,13 +91,21 @@ static void beat(struct cluster_node *n)
 	else if (err && err != ESRCH) {
 		log_warn("cluster", "heartbeat: %s", strerror(err));
 	}
-	if (!err) {
-		uint64_t live = 0;
-
-		if (!store_nodes_live(n->st, clock_unix_ms(), &live) && live)
-			atomic_store_explicit(&n->live, (unsigned)live, memory_order_relaxed);
+	if (err) {
+		n->failing = true;
+		return;
 	}
-	if (!draining && !err)
+	if (!store_nodes_live(n->st, clock_unix_ms(), &live) && live)
+		atomic_store_explicit(&n->live, (unsigned)live, memory_order_relaxed);
+	if (n->failing) {
+		n->failing = false;
+		n->landed_ms = clock_mono_ms();
+		log_info("cluster", "heartbeat landed again: no takeover for %u ms, while the "
+			 "other nodes renew their leases", RECOVER_LEASES * n->conf.lease_ms);
+	}
+	if (n->landed_ms && clock_mono_ms() - n->landed_ms < RECOVER_LEASES * n->conf.lease_ms)
+		return;
+	if (!draining)
 		takeover_pass(n);
 }
 

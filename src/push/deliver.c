@@ -121,6 +121,9 @@ struct push {
 	struct hash *insts;            /* struct inst by sdkappid */
 	struct list xfers;
 	unsigned rotate;               /* which due instance a claim serves first */
+	unsigned handed;               /* rows the claim under way handed out */
+	int64_t unsure_lease;          /* the lease of a claim whose write failed, to drop
+					  once the store works (it may have committed); 0 none */
 	struct store_outbox_result *res; /* results of this round (mem array) */
 	size_t n_res, cap_res;
 };
@@ -714,6 +717,7 @@ static int on_claimed(struct store_outbox_row *row, void *arg)
 	 * a delivered row is never claimed again. The walk is over jobs in flight: few. */
 	BASE_ASSERT(row->state == STORE_OUTBOX_PENDING && !row_held(p, row->seq),
 		    "an outbox row is leased to one delivery at a time, and only while pending");
+	p->handed++;
 	if (!j)
 		return ENOMEM; /* the rest come back when their lease ends */
 	j->p = p;
@@ -884,13 +888,27 @@ static void claim(struct push *p)
 	/* An unusable store refuses the lease write; it logged that once, and its rows wait. */
 	if (busy >= p->conf.concurrency || !store_usable(p->st))
 		return;
+	/* A claim whose write failed may have committed all the same (its answer lost with
+	 * the server): its rows, handed to nobody, are released before anything else. */
+	if (p->unsure_lease) {
+		err = store_outbox_unclaim(p->st, p->unsure_lease);
+		if (err)
+			return;
+		p->unsure_lease = 0;
+	}
 	err = store_outbox_due_instances(p->st, clock_unix_ms(), due_add, &d);
 	/* Nothing to claim when every instance with work is at its share or backing off. */
 	if (!err && d.n && rooms_set(p, &d, clock_mono_ms())) {
+		int64_t now = clock_unix_ms();
+
 		rooms_rotate(p, &d);
-		err = store_outbox_claim(p->st, clock_unix_ms(), LEASE_MS,
+		p->handed = 0;
+		err = store_outbox_claim(p->st, now, LEASE_MS,
 					 p->conf.concurrency - (unsigned)busy, d.rooms, d.n,
 					 on_claimed, p);
+		/* Failed before any row went out: the write's, whose outcome is unknown. */
+		if (err && !p->handed)
+			p->unsure_lease = now + LEASE_MS;
 	}
 	if (err)
 		log_error("push", "cannot claim outbox rows: %s", strerror(err));

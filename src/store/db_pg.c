@@ -23,11 +23,14 @@
  * names one; in `options`, synchronous_commit=on (a commit returns once it is durable, as
  * SQLite's synchronous=FULL), lock_timeout = busy_timeout_ms (waiting for another
  * session's lock fails as EBUSY, like SQLite's busy timeout) and statement_timeout = twice
- * that (a statement may first wait for a lock, then run); on a reader, read-only
- * transactions at REPEATABLE READ, so a snapshot's BEGIN (store_snapshot_begin) reads one
- * state of the database for the whole request. The password, when [store]
- * password_file names one, is read at open and passed as the `password` keyword; it is
- * never logged, and error texts are scrubbed of it in case libpq quotes the DSN.
+ * that (a statement may first wait for a lock, then run). A reader's transactions are
+ * read-only at REPEATABLE READ, so a snapshot's BEGIN (store_snapshot_begin) reads one
+ * state of the database for the whole request: set by one statement once connected, not
+ * in `options`, because a session that starts with default_transaction_read_only on is
+ * what libpq's target_session_attrs=read-write refuses — a DSN naming a primary and its
+ * standby (docs/cluster.md) would then find no server for a reader. The password, when
+ * [store] password_file names one, is read at open and passed as the `password` keyword;
+ * it is never logged, and error texts are scrubbed of it in case libpq quotes the DSN.
  *
  * A lost connection (server restart, network, pg_terminate_backend) fails the statement
  * that met it with EIO and is re-established on the next use, its prepared statements
@@ -96,6 +99,7 @@ struct pg_conn {
 	unsigned gen;             /* bumped by every (re)connect */
 	bool lost_in_txn;         /* the connection went inside a transaction, and the caller
 				     has not ended it yet (ROLLBACK) */
+	unsigned failed;          /* reconnections failed in a row (the first one logged) */
 	/* SAVEPOINT / RELEASE held back, sent with the next statement (see pg_exec) */
 	char deferred[PG_DEFER_MAX][PG_DEFER_LEN];
 	unsigned n_deferred;
@@ -315,10 +319,8 @@ static int conn_params(struct pg_conn *c, const struct store_conf *sc)
 		const char *user = conn_param(c, "options");
 
 		snprintf(options, sizeof(options),
-			 "%s%s-c synchronous_commit=on -c lock_timeout=%u -c statement_timeout=%u%s",
-			 user ? user : "", user ? " " : "", busy, 2 * busy,
-			 c->readonly ? " -c default_transaction_read_only=on"
-				       " -c default_transaction_isolation=repeatable\\ read" : "");
+			 "%s%s-c synchronous_commit=on -c lock_timeout=%u -c statement_timeout=%u",
+			 user ? user : "", user ? " " : "", busy, 2 * busy);
 		err = conn_param_set(c, "options", options);
 	}
 	if (!err && c->password)
@@ -335,7 +337,30 @@ static void conn_notice(void *arg, const char *msg)
 	log_debug("store", "postgresql: %.*s", (int)strcspn(msg, "\n"), msg);
 }
 
-/* (Re)connects c; 0 or EIO (EACCES when the server refused the credentials). */
+/* A failed connection's error, on one line: with several hosts in the DSN, libpq writes
+ * one line per server it tried (refused, read-only, ...), each worth the log, joined by
+ * "; ". Its hint lines (indented: "Is the server running...?") are left out. */
+static void conn_err_connect(struct pg_conn *c)
+{
+	char msg[PG_ERR_MAX];
+	const char *p = PQerrorMessage(c->pg);
+	size_t o = 0, n;
+
+	while (*p && o + 3 < sizeof(msg)) {
+		n = strcspn(p, "\n");
+		if (*p != '\t') {
+			if (o)
+				o += (size_t)snprintf(msg + o, sizeof(msg) - o, "; ");
+			o += (size_t)snprintf(msg + o, sizeof(msg) - o, "%.*s", (int)n, p);
+		}
+		p += n + (p[n] == '\n');
+	}
+	msg[o < sizeof(msg) ? o : sizeof(msg) - 1] = '\0';
+	conn_err_set(c, msg);
+}
+
+/* (Re)connects c; 0 or EIO (EACCES when the server refused the credentials). A reader's
+ * session is made read-only, REPEATABLE READ, here (see the top of this file). */
 static int conn_connect(struct pg_conn *c)
 {
 	if (c->pg) {
@@ -351,10 +376,20 @@ static int conn_connect(struct pg_conn *c)
 		return ENOMEM;
 	}
 	if (PQstatus(c->pg) != CONNECTION_OK) {
-		conn_err_set(c, PQerrorMessage(c->pg));
+		conn_err_connect(c);
 		return strstr(c->err, "authentication failed") ? EACCES : EIO;
 	}
 	PQsetNoticeProcessor(c->pg, conn_notice, NULL);
+	if (c->readonly) {
+		PGresult *r = PQexec(c->pg, "SET SESSION CHARACTERISTICS AS TRANSACTION "
+				     "READ ONLY, ISOLATION LEVEL REPEATABLE READ");
+		int err = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : EIO;
+
+		if (err)
+			conn_err_set(c, PQerrorMessage(c->pg));
+		PQclear(r);
+		return err;
+	}
 	return 0;
 }
 
@@ -398,10 +433,14 @@ static int conn_ensure(struct pg_conn *c, const char *sql)
 	if (c->pg && PQstatus(c->pg) == CONNECTION_OK)
 		return 0;
 	err = conn_connect(c);
-	if (err)
-		log_error("store", "postgresql: reconnect failed: %s", c->err);
-	else
-		log_info("store", "postgresql: reconnected to database %s", PQdb(c->pg));
+	if (err && !c->failed++)
+		log_error("store", "postgresql: reconnect failed (retried at each use, logged "
+			  "again once it works): %s", c->err);
+	if (!err) {
+		log_info("store", "postgresql: reconnected to database %s on %s:%s after %u "
+			 "failed attempts", PQdb(c->pg), PQhost(c->pg), PQport(c->pg), c->failed);
+		c->failed = 0;
+	}
 	return err;
 }
 

@@ -391,6 +391,31 @@ int store_outbox_unlease(struct store *st)
 	return st ? store_write(st, unlease_write, st->conf.node_id) : EINVAL;
 }
 
+struct unclaim_job {
+	const char *node_id;
+	int64_t lease_until_ms;
+};
+
+static int unclaim_write(struct store_conn *c, void *arg)
+{
+	const struct unclaim_job *j = arg;
+	struct db_stmt *s = store_stmt(c, "UPDATE outbox SET lease_ms = 0 WHERE state = 0 AND "
+				     "claimed_by = ? AND lease_ms = ?");
+
+	if (!s)
+		return EIO;
+	db_bind_text(s, 1, j->node_id, -1);
+	db_bind_int64(s, 2, j->lease_until_ms);
+	return step_done(s);
+}
+
+int store_outbox_unclaim(struct store *st, int64_t lease_until_ms)
+{
+	struct unclaim_job j = {st ? st->conf.node_id : "", lease_until_ms};
+
+	return st ? store_write(st, unclaim_write, &j) : EINVAL;
+}
+
 /* ---- results ----------------------------------------------------------------------- */
 
 struct results_job {

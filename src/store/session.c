@@ -615,19 +615,26 @@ static int ringing_write(struct store_conn *c, void *arg)
 
 /* Only the session's owner marks it: a node that lost it (another took it over while
  * this one could not renew its lease) must not dial it too. ESRCH when the row is not
- * this node's to mark (taken over, or finished meanwhile). */
+ * this node's to mark (taken over, or finished meanwhile).
+ * A mark already there with this very timestamp is this job's own: a batch whose COMMIT
+ * reached the server but whose answer was lost with the connection (the server crashed
+ * while the commit waited for the synchronous standby, which has it) is run again by the
+ * writer, and must then find its mark done rather than refused — refused, the session
+ * would be left undialled and unfinished. */
 static int dialled_write(struct store_conn *c, void *arg)
 {
 	const struct lifecycle *l = arg;
 	struct db_stmt *s = store_stmt(c, "UPDATE sessions SET dialled_ms = ? WHERE id = ? AND "
-				     "dialled_ms = 0 AND status <> 3 AND owner_node = ?");
+				     "(dialled_ms = 0 OR dialled_ms = ?) AND status <> 3 AND "
+				     "owner_node = ?");
 	int err;
 
 	if (!s)
 		return EIO;
 	db_bind_int64(s, 1, l->ts);
 	db_bind_text(s, 2, l->id, -1);
-	db_bind_text(s, 3, c->node_id, -1);
+	db_bind_int64(s, 3, l->ts);
+	db_bind_text(s, 4, c->node_id, -1);
 	err = step_one(s);
 	return err ? err : (db_changes(c->db) ? 0 : ESRCH);
 }

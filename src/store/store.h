@@ -674,6 +674,13 @@ int store_outbox_claim(struct store *st, int64_t now_ms, int64_t lease_ms, unsig
  * nodes' leases stay. Blocking. */
 int store_outbox_unlease(struct store *st);
 
+/* Drops the leases of one claim of this node: the rows leased until lease_until_ms
+ * (the claim's now_ms + lease_ms). For a claim whose write failed without saying whether
+ * it committed (the connection died with the COMMIT on its way: a server crash, a
+ * failover): if it did, its rows would wait out the whole lease, handed to nobody.
+ * Blocking. */
+int store_outbox_unclaim(struct store *st, int64_t lease_until_ms);
+
 /* ---- commands for the node that holds a call (command.c) ------------------------------
  * With several nodes, an action for a call another node may hold (HangUpCall) is written
  * as a command row; every node reads the open ones others wrote, and the one holding the

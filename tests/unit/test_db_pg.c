@@ -375,6 +375,31 @@ static void test_settings_and_readonly(void **state)
 	mem_deref(c);
 }
 
+/* A DSN asking for a writable server (target_session_attrs=read-write, as the two-host
+ * DSN of a primary and its standby does, docs/cluster.md) takes the readers too: their
+ * read-only setting comes after the connection, not in the startup options libpq's check
+ * would see. */
+static void test_readonly_on_read_write_dsn(void **state)
+{
+	struct store_conf sc = test_conf;
+	struct db_conn *r;
+	struct db_stmt *s;
+
+	(void)state;
+	NEED_PG();
+	assert_true(strlen(sc.dsn) + 40 < sizeof(sc.dsn));
+	strcat(sc.dsn, " target_session_attrs=read-write");
+	r = conn(&sc, true);
+	s = db_stmt(r, "SELECT current_setting('default_transaction_read_only'),"
+			  " current_setting('default_transaction_isolation')");
+	assert_int_equal(db_step(s), DB_ROW);
+	assert_string_equal(db_col_text(s, 0), "on");
+	assert_string_equal(db_col_text(s, 1), "repeatable read");
+	db_reset(s);
+	assert_int_equal(db_exec(r, "INSERT INTO t (id) VALUES (98)"), EACCES);
+	mem_deref(r);
+}
+
 static void test_password(void **state)
 {
 	struct store_conf sc = test_conf;
@@ -521,6 +546,7 @@ int main(void)
 		cmocka_unit_test(test_errors_and_transactions),
 		cmocka_unit_test(test_lock_timeout),
 		cmocka_unit_test(test_settings_and_readonly),
+		cmocka_unit_test(test_readonly_on_read_write_dsn),
 		cmocka_unit_test(test_password),
 		cmocka_unit_test(test_errmsg_scrubbed),
 		cmocka_unit_test(test_reconnect),

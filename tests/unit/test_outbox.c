@@ -701,6 +701,13 @@ static void test_leases(void **state)
 	assert_int_equal(store_outbox_unlease(f->st), 0);
 	rs = claim(f->st, now);
 	assert_int_equal(rs.n, 1);
+	/* ... or one claim's, by its lease (a claim whose write failed without saying whether
+	 * it committed): a lease of another claim stays. */
+	assert_int_equal(store_outbox_unclaim(f->st, now + 59999), 0);
+	assert_int_equal(claim(f->st, now).n, 0);
+	assert_int_equal(store_outbox_unclaim(f->st, now + 60000), 0);
+	rs = claim(f->st, now);
+	assert_int_equal(rs.n, 1);
 
 	/* Not attempted (stopped before sending): attempts unchanged, due again. */
 	r.seq = rs.r[0].seq;

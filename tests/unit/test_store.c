@@ -1542,6 +1542,17 @@ static void test_nodes_takeover(void **state)
 	assert_int_equal(mk.n, 1); /* the mark's completion: committed */
 	assert_string_equal(mk.id, s1->id);
 	assert_int_equal(mk.err, 0);
+	/* The same mark run again (its batch's COMMIT landed but the answer was lost, so the
+	 * writer runs the batch again): done, not refused. Another mark is refused. */
+	assert_int_equal(store_session_dialled(a, s1->id, 1600), 0);
+	assert_int_equal(store_sync(a), 0);
+	assert_int_equal(mk.n, 2);
+	assert_int_equal(mk.err, 0);
+	assert_int_equal(store_session_dialled(a, s1->id, 1601), 0);
+	assert_int_equal(store_sync(a), 0);
+	assert_int_equal(mk.n, 3);
+	assert_int_equal(mk.err, ESRCH);
+	mk.n = 1;
 
 	/* Nobody's lease has run out at 3000 (node-c's ends at 3000: not before it). */
 	assert_int_equal(store_node_takeover(b, "node-b", 3000, taken, sizeof(taken), take_row,

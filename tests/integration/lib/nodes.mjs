@@ -10,10 +10,11 @@ import { startCccd } from "./cccd.mjs";
 import { pgDatabase } from "./pg.mjs";
 
 // startNodes(n, opts): opts as startCccd's, for every node; opts.leaseMs: [cluster]
-// lease_ms; opts.nodeOpts(i): more options for node i (0-based), merged over opts.
+// lease_ms; opts.nodeOpts(i): more options for node i (0-based), merged over opts;
+// opts.db: the database (pgDatabase(cluster)) instead of a new one of the shared cluster.
 // Returns {db, keyDir, nodes, cleanup()}; node i has node_id `node${i + 1}`.
 export async function startNodes(n, opts = {}) {
-  const db = pgDatabase();
+  const db = opts.db || pgDatabase();
   const shared = { ...db, drop() {} };
   const keyDir = fs.mkdtempSync(path.join(os.tmpdir(), "cccd-nodes-"));
   const nodes = [];

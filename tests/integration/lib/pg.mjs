@@ -6,7 +6,7 @@
 // set (scripts/test.sh starts one for the whole run and stops it at the end; its unix
 // socket reaches into every file's network namespace), else one started by this process
 // on first use and stopped when it exits.
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -35,6 +35,39 @@ export function pgOwnCluster() {
     passwordFile: path.join(dir, "password"),
     // A crash and a start again (pg_ctl stop -m immediate, start): every connection cut.
     restart() { execFileSync(PG_TMP, ["restart", dir], { stdio: ["ignore", "pipe", "inherit"] }); },
+    stop,
+  };
+}
+
+// A primary and its synchronous streaming standby of this process's own (pg-tmp.sh
+// start-pair), stopped when it exits: {dir, dsn, passwordFile, primaryPort, standbyPort,
+// standbyDsn, crashPrimary(), promote(), stop()}. dsn names both servers over TCP on 127.0.0.1 with
+// target_session_attrs=read-write (docs/cluster.md §The PostgreSQL standby): psql and
+// pgDatabase() through it reach whichever is the primary.
+export function pgOwnPair() {
+  const dir = path.join(os.tmpdir(), `cccd-pgp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
+  const run = (cmd) => execFileSync(PG_TMP, [cmd, dir], { env: { ...process.env, PG_TMP_FSYNC: "off" },
+    stdio: ["ignore", "pipe", "inherit"] });
+  const runAsync = (cmd) => new Promise((resolve, reject) => execFile(PG_TMP, [cmd, dir],
+    (err, stdout, stderr) => (err ? reject(new Error(`pg-tmp.sh ${cmd}: ${stderr}`)) : resolve())));
+  run("start-pair");
+  const stop = () => {
+    try { execFileSync(PG_TMP, ["stop", dir], { stdio: "ignore" }); } catch { /* best effort */ }
+  };
+  process.on("exit", stop);
+  const read = (f) => fs.readFileSync(path.join(dir, f), "utf8").trim();
+  return {
+    dir,
+    dsn: read("pair-dsn"),
+    passwordFile: path.join(dir, "password"),
+    primaryPort: Number(read("port")),
+    standbyPort: Number(read("standby-port")),
+    standbyDsn: read("standby-dsn"),
+    // pg_ctl stop -m immediate on the primary: its connections cut, its port closed.
+    // Both are promises, so that this process's requests in flight go on meanwhile.
+    crashPrimary: () => runAsync("crash-primary"),
+    // pg_ctl promote -w on the standby: resolves once it accepts writes.
+    promote: () => runAsync("promote"),
     stop,
   };
 }
