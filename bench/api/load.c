@@ -2,12 +2,14 @@
  * writes a TC3-signed request (signed by cccd's own sign module) to stdout.
  *
  *   load sign ACTION JSON HOST:PORT SECRET_ID SECRET_KEY > req.http
- *   load run HOST PORT CONNECTIONS SECONDS req.http
+ *   load run HOST PORT[,PORT...] CONNECTIONS SECONDS req.http
  *   load once HOST PORT req.http        (prints the reply body)
  *
  * `run` keeps CONNECTIONS connections busy with the same request for SECONDS (at most 300,
- * the TC3 timestamp window) and prints "requests=N errors=E seconds=S rps=R", where errors
- * counts replies that are not HTTP 200 or carry an API "Error". Single thread, epoll. */
+ * the TC3 timestamp window), spread over the ports given (several nodes), and prints
+ * "requests=N errors=E seconds=S rps=R p50_ms=A p99_ms=B", where errors counts replies
+ * that are not HTTP 200 or carry an API "Error" and the percentiles are of each request's
+ * time from its send to its whole reply. Single thread, epoll. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +28,7 @@ enum { MAX_CONNS = 1024, RBUF = 65536 };
 
 struct conn {
 	int fd;
+	double sent; /* when its request in flight went out */
 	char rbuf[RBUF];
 	size_t rlen;
 };
@@ -93,10 +96,19 @@ static size_t response_len(const char *buf, size_t len, int *error)
 	return hlen + blen;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
 static int do_run(char **argv)
 {
 	const char *host = argv[2];
-	int port = atoi(argv[3]), nconn = atoi(argv[4]), ep;
+	int ports[64], nports = 0, nconn = atoi(argv[4]), ep;
+	double *lat = NULL, p50 = 0, p99 = 0;
+	size_t nlat = 0, caplat = 0;
 	double secs = atof(argv[5]), t0, end;
 	static struct conn conns[MAX_CONNS];
 	char req[65536];
@@ -105,7 +117,9 @@ static int do_run(char **argv)
 	unsigned long done = 0, errors = 0;
 	struct epoll_event evs[64];
 
-	if (!f || nconn < 1 || nconn > MAX_CONNS || secs <= 0 || secs > 300)
+	for (char *p = argv[3]; *p && nports < 64; p += strspn(p, ","))
+		ports[nports++] = (int)strtol(p, &p, 10);
+	if (!f || !nports || nconn < 1 || nconn > MAX_CONNS || secs <= 0 || secs > 300)
 		return 2;
 	reqlen = fread(req, 1, sizeof(req), f);
 	fclose(f);
@@ -113,15 +127,16 @@ static int do_run(char **argv)
 	for (int i = 0; i < nconn; i++) {
 		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &conns[i]};
 
-		conns[i].fd = conn_open(host, port);
+		conns[i].fd = conn_open(host, ports[i % nports]);
 		epoll_ctl(ep, EPOLL_CTL_ADD, conns[i].fd, &ev);
 	}
 	/* Requests are small: each goes out whole into an empty socket buffer. */
+	t0 = now_s();
 	for (int i = 0; i < nconn; i++) {
+		conns[i].sent = t0;
 		if (send(conns[i].fd, req, reqlen, MSG_NOSIGNAL) != (ssize_t)reqlen)
 			return 1;
 	}
-	t0 = now_s();
 	end = t0 + secs;
 	while (now_s() < end) {
 		int n = epoll_wait(ep, evs, 64, 100);
@@ -142,6 +157,16 @@ static int do_run(char **argv)
 				if (r > 0)
 					c->rlen += (size_t)r;
 				while ((len = response_len(c->rbuf, c->rlen, &err))) {
+					double t = now_s();
+
+					if (nlat == caplat) {
+						caplat = caplat ? caplat * 2 : 65536;
+						lat = realloc(lat, caplat * sizeof(*lat));
+						if (!lat)
+							return 1;
+					}
+					lat[nlat++] = t - c->sent;
+					c->sent = t;
 					done++;
 					errors += (unsigned long)err;
 					memmove(c->rbuf, c->rbuf + len, c->rlen - len);
@@ -154,8 +179,14 @@ static int do_run(char **argv)
 		}
 	}
 	secs = now_s() - t0;
-	printf("requests=%lu errors=%lu seconds=%.2f rps=%.0f\n", done, errors, secs,
-	       (double)done / secs);
+	if (nlat) {
+		qsort(lat, nlat, sizeof(*lat), cmp_double);
+		p50 = lat[nlat / 2];
+		p99 = lat[nlat * 99 / 100];
+	}
+	free(lat);
+	printf("requests=%lu errors=%lu seconds=%.2f rps=%.0f p50_ms=%.2f p99_ms=%.2f\n", done,
+	       errors, secs, (double)done / secs, p50 * 1000, p99 * 1000);
 	return 0;
 }
 

@@ -269,9 +269,15 @@ static void read_end(struct store_conn *c)
 
 void store_reader_put(struct store *st, struct store_conn *c)
 {
+	uint64_t rt;
+
 	if (snap_st == st && c == snap_conn)
 		return; /* the snapshot keeps it until store_snapshot_end */
 	read_end(c);
+	rt = db_round_trips(c->db);
+	if (rt != c->round_trips)
+		metrics_store_read_round_trips(rt - c->round_trips);
+	c->round_trips = rt;
 	pthread_mutex_lock(&st->pool_lock);
 	list_append(&st->readers, &c->le, c);
 	pthread_mutex_unlock(&st->pool_lock);
@@ -535,7 +541,7 @@ static void *writer_main(void *arg)
 	for (;;) {
 		struct list batch = LIST_INIT;
 		unsigned n = 0;
-		uint64_t t0;
+		uint64_t t0, rt;
 		int err;
 
 		while (!st->queue.head && !st->stopping)
@@ -554,12 +560,15 @@ static void *writer_main(void *arg)
 		pthread_mutex_unlock(&st->lock);
 
 		t0 = clock_mono_us();
+		rt = db_round_trips(st->writer->db);
 		err = batch_run(st, &batch);
+		rt = db_round_trips(st->writer->db) - rt;
 		if (!err)
-			metrics_store_commit(clock_mono_us() - t0, n);
+			metrics_store_commit(clock_mono_us() - t0, n, rt);
 
 		pthread_mutex_lock(&st->lock);
 		st->batches++;
+		st->round_trips += rt;
 		/* Wake the push thread; a batch whose outbox rows rolled back only costs it
 		 * one look at an unchanged outbox. */
 		if (st->writer->outbox_added) {
@@ -619,6 +628,7 @@ void store_stats(struct store *st, struct store_stats *out)
 	pthread_mutex_lock(&st->lock);
 	out->batches = st->batches;
 	out->jobs = st->jobs;
+	out->round_trips = st->round_trips;
 	pthread_mutex_unlock(&st->lock);
 }
 
