@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Durable CreateIVRSession admissions, in one run: SQLite on one node, then PostgreSQL with
 # 1, 2 and 3 nodes on one database, each through the API with TC3-signed requests spread
-# over the nodes. Prints figures only (nothing asserted), one line per setup:
+# over the nodes and over TENANTS accounts (each its own instance, caller number and
+# callee, so that admissions count and lock different keys, as many customers' would).
+# Prints figures only (nothing asserted), one line per setup:
 #
 #   setup  creates/s  p50/p99 ms  cccd µs/create  postgres µs/create
 #   round trips/create (writer, readers)  dial queue depth (at the end)  errors
@@ -20,7 +22,8 @@
 #
 #   bench/store/run.sh                 5 s per setup, 64 connections, 64 API threads
 #   SECONDS_EACH=10 CONNS=128 API_THREADS=128 bench/store/run.sh
-#   SETUPS="sqlite pg1" bench/store/run.sh
+#   SETUPS="sqlite pg1" TENANTS=1 bench/store/run.sh   one account, one callee: every
+#                                    admission locks the same keys (the worst case)
 #
 # Ports: free ones chosen at start; PostgreSQL is a throwaway cluster (tests/pg/pg-tmp.sh,
 # fsync on). Everything it starts is stopped on exit.
@@ -31,6 +34,7 @@ SECS=${SECONDS_EACH:-5}
 CONNS=${CONNS:-64}
 THREADS=${API_THREADS:-64} # blocking durable creates: more threads, bigger groups
 SETUPS=${SETUPS:-sqlite pg1 pg2 pg3}
+TENANTS=${TENANTS:-8} # 1-64
 BUILD=build/${CCCD_BUILD:-release}
 
 make -s -j2 >/dev/null
@@ -111,10 +115,10 @@ dsn=
 if grep -q pg <<<"$SETUPS"; then
 	dsn=$(tests/pg/pg-tmp.sh start "$tmp/pg")
 fi
-create='{"SdkAppId":1400000000,"Callee":"008613012345678","IVRId":4600,"Variables":[{"Key":"name","Value":"Li Lei"}],"UUI":"bench"}'
+create='{"SdkAppId":14000000%s,"Callee":"0086130123456%s","IVRId":4600,"Variables":[{"Key":"name","Value":"Li Lei"}],"UUI":"bench"}'
 hz=$(getconf CLK_TCK)
 
-echo "cccd durable CreateIVRSession: $CONNS connections, ${SECS}s each, $THREADS API threads a node, $(nproc) cores"
+echo "cccd durable CreateIVRSession: $CONNS connections, $TENANTS accounts, ${SECS}s each, $THREADS API threads a node, $(nproc) cores"
 printf '%-8s %9s %8s %8s %9s %9s %7s %7s %7s %6s\n' setup creates/s p50_ms p99_ms \
 	cccd_us pg_us rt_w rt_r dialq errors
 for setup in $SETUPS; do
@@ -137,11 +141,11 @@ password_file = $tmp/pg/password" ;;
 		conf "$tmp/$setup-$n.conf" "node$n" "${api[-1]}" "${admin[-1]}" "$(free_port)" \
 			"$store_lines"
 	done
-	$BUILD/ccc admin --config "$tmp/$setup-1.conf" tenant-add --sdkappid 1400000000 \
-		--ivr 4600:autoOutbound --number 008675512345678 --rules demo >"$tmp/$setup.cred"
-	cred=$tmp/$setup.cred
-	id=$(sed -n 's/^TENCENTCLOUD_SECRET_ID=//p' "$cred")
-	key=$(sed -n 's/^TENCENTCLOUD_SECRET_KEY=//p' "$cred")
+	for k in $(seq 10 $((TENANTS + 9))); do
+		$BUILD/ccc admin --config "$tmp/$setup-1.conf" tenant-add \
+			--sdkappid 14000000$k --ivr 4600:autoOutbound --number 0086755123456$k \
+			--rules demo >"$tmp/$setup-$k.cred"
+	done
 	for n in $(seq "$nodes"); do
 		$BUILD/cccd --config "$tmp/$setup-$n.conf" 2>>"$tmp/$setup-$n.log" &
 		pids+=($!)
@@ -153,16 +157,22 @@ password_file = $tmp/pg/password" ;;
 			sleep 0.1
 		done
 	done
-	"$bin/load" sign CreateIVRSession "$create" "127.0.0.1:${api[0]}" "$id" "$key" \
-		>"$tmp/create.http"
-	"$bin/load" once 127.0.0.1 "${api[0]}" "$tmp/create.http" >/dev/null # warm
+	reqs=()
+	for k in $(seq 10 $((TENANTS + 9))); do
+		id=$(sed -n 's/^TENCENTCLOUD_SECRET_ID=//p' "$tmp/$setup-$k.cred")
+		key=$(sed -n 's/^TENCENTCLOUD_SECRET_KEY=//p' "$tmp/$setup-$k.cred")
+		"$bin/load" sign CreateIVRSession "$(printf "$create" "$k" "$k")" \
+			"127.0.0.1:${api[0]}" "$id" "$key" >"$tmp/create-$k.http"
+		"$bin/load" once 127.0.0.1 "${api[0]}" "$tmp/create-$k.http" >/dev/null # warm
+		reqs+=("$tmp/create-$k.http")
+	done
 	ports=$(IFS=,; echo "${api[*]}")
 	w0=$(metric 'cccd_store_round_trips_total{connection="writer"}' "${admin[@]}")
 	r0=$(metric 'cccd_store_round_trips_total{connection="reader"}' "${admin[@]}")
 	c0=$(ticks "${node_pids[@]}")
 	p0=0
 	[ "$setup" = sqlite ] || p0=$(ticks $(pg_pids))
-	out=$("$bin/load" run 127.0.0.1 "$ports" "$CONNS" "$SECS" "$tmp/create.http")
+	out=$("$bin/load" run 127.0.0.1 "$ports" "$CONNS" "$SECS" "${reqs[@]}")
 	c1=$(ticks "${node_pids[@]}")
 	p1=0
 	[ "$setup" = sqlite ] || p1=$(ticks $(pg_pids))

@@ -212,11 +212,13 @@ static int admit_lock(struct store_conn *c, const struct admit_job *j)
 	if (!(q->skip & STORE_ADMIT_SKIP_CALLEE_INTERVAL) ||
 	    !(q->skip & STORE_ADMIT_SKIP_CALLEE_DAILY))
 		keys[n++] = key_hash(j->s->sdkappid, "callee", j->s->callee);
-	for (size_t i = 0; i < q->n_callers; i++) {
-		if (!(q->skip & STORE_ADMIT_SKIP_CALLER_LIVE) ||
-		    !(q->skip & STORE_ADMIT_SKIP_CALLER_RECENT))
-			keys[n++] = key_hash(j->s->sdkappid, "caller", q->callers[i]);
-	}
+	/* Every caller candidate, counted or not: the admission updates the chosen one's
+	 * row (numbers.last_used_ms), and a row lock taken without its key could close a
+	 * cycle with another node — this batch's job holding the row, then waiting for a
+	 * key the other node's batch holds while a later job of it waits for the row (a
+	 * deadlock PostgreSQL breaks by failing a whole batch; seen with many accounts). */
+	for (size_t i = 0; i < q->n_callers; i++)
+		keys[n++] = key_hash(j->s->sdkappid, "caller", q->callers[i]);
 	if (q->ai || q->channels || q->minutes)
 		keys[n++] = key_hash(j->s->sdkappid, "instance", "");
 	if (q->rate_limit) {
