@@ -2,12 +2,15 @@
  * writes a TC3-signed request (signed by cccd's own sign module) to stdout.
  *
  *   load sign ACTION JSON HOST:PORT SECRET_ID SECRET_KEY > req.http
- *   load run HOST PORT CONNECTIONS SECONDS req.http
+ *   load run HOST PORT[,PORT...] CONNECTIONS SECONDS req.http [req.http ...]
  *   load once HOST PORT req.http        (prints the reply body)
  *
  * `run` keeps CONNECTIONS connections busy with the same request for SECONDS (at most 300,
- * the TC3 timestamp window) and prints "requests=N errors=E seconds=S rps=R", where errors
- * counts replies that are not HTTP 200 or carry an API "Error". Single thread, epoll. */
+ * the TC3 timestamp window), spread over the ports given (several nodes) and over the
+ * request files given (connection i sends file i modulo their number), and prints
+ * "requests=N errors=E seconds=S rps=R p50_ms=A p99_ms=B", where errors counts replies
+ * that are not HTTP 200 or carry an API "Error" and the percentiles are of each request's
+ * time from its send to its whole reply. Single thread, epoll. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +29,9 @@ enum { MAX_CONNS = 1024, RBUF = 65536 };
 
 struct conn {
 	int fd;
+	const char *req; /* what it sends, again and again */
+	size_t reqlen;
+	double sent; /* when its request in flight went out */
 	char rbuf[RBUF];
 	size_t rlen;
 };
@@ -93,35 +99,58 @@ static size_t response_len(const char *buf, size_t len, int *error)
 	return hlen + blen;
 }
 
-static int do_run(char **argv)
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int do_run(int argc, char **argv)
 {
 	const char *host = argv[2];
-	int port = atoi(argv[3]), nconn = atoi(argv[4]), ep;
+	int ports[64], nports = 0, nconn = atoi(argv[4]), ep;
+	double *lat = NULL, p50 = 0, p99 = 0;
+	size_t nlat = 0, caplat = 0;
 	double secs = atof(argv[5]), t0, end;
 	static struct conn conns[MAX_CONNS];
-	char req[65536];
-	size_t reqlen;
-	FILE *f = fopen(argv[6], "rb");
+	enum { REQS = 64 };
+	static char req[REQS][65536];
+	size_t reqlen[REQS];
+	int nreq = argc - 6;
 	unsigned long done = 0, errors = 0;
 	struct epoll_event evs[64];
 
-	if (!f || nconn < 1 || nconn > MAX_CONNS || secs <= 0 || secs > 300)
+	for (char *p = argv[3]; *p && nports < 64; p += strspn(p, ","))
+		ports[nports++] = (int)strtol(p, &p, 10);
+	if (nreq < 1 || nreq > REQS || !nports || nconn < 1 || nconn > MAX_CONNS || secs <= 0 ||
+	    secs > 300)
 		return 2;
-	reqlen = fread(req, 1, sizeof(req), f);
-	fclose(f);
+	for (int i = 0; i < nreq; i++) {
+		FILE *f = fopen(argv[6 + i], "rb");
+
+		if (!f)
+			return 2;
+		reqlen[i] = fread(req[i], 1, sizeof(req[i]), f);
+		fclose(f);
+	}
 	ep = epoll_create1(0);
 	for (int i = 0; i < nconn; i++) {
 		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &conns[i]};
 
-		conns[i].fd = conn_open(host, port);
+		conns[i].fd = conn_open(host, ports[i % nports]);
+		conns[i].req = req[i % nreq];
+		conns[i].reqlen = reqlen[i % nreq];
 		epoll_ctl(ep, EPOLL_CTL_ADD, conns[i].fd, &ev);
 	}
 	/* Requests are small: each goes out whole into an empty socket buffer. */
+	t0 = now_s();
 	for (int i = 0; i < nconn; i++) {
-		if (send(conns[i].fd, req, reqlen, MSG_NOSIGNAL) != (ssize_t)reqlen)
+		conns[i].sent = t0;
+		if (send(conns[i].fd, conns[i].req, conns[i].reqlen, MSG_NOSIGNAL) !=
+		    (ssize_t)conns[i].reqlen)
 			return 1;
 	}
-	t0 = now_s();
 	end = t0 + secs;
 	while (now_s() < end) {
 		int n = epoll_wait(ep, evs, 64, 100);
@@ -142,20 +171,40 @@ static int do_run(char **argv)
 				if (r > 0)
 					c->rlen += (size_t)r;
 				while ((len = response_len(c->rbuf, c->rlen, &err))) {
+					double t = now_s();
+
+					if (nlat == caplat) {
+						caplat = caplat ? caplat * 2 : 65536;
+						lat = realloc(lat, caplat * sizeof(*lat));
+						if (!lat)
+							return 1;
+					}
+					lat[nlat++] = t - c->sent;
+					c->sent = t;
+					if (err && !errors) /* the first one says why */
+						fprintf(stderr, "error reply: %.*s\n",
+							(int)(len < 600 ? len : 600), c->rbuf);
 					done++;
 					errors += (unsigned long)err;
 					memmove(c->rbuf, c->rbuf + len, c->rlen - len);
 					c->rlen -= len;
 					/* One request in flight per connection. */
-					if (send(c->fd, req, reqlen, MSG_NOSIGNAL) != (ssize_t)reqlen)
+					if (send(c->fd, c->req, c->reqlen, MSG_NOSIGNAL) !=
+					    (ssize_t)c->reqlen)
 						return 1;
 				}
 			}
 		}
 	}
 	secs = now_s() - t0;
-	printf("requests=%lu errors=%lu seconds=%.2f rps=%.0f\n", done, errors, secs,
-	       (double)done / secs);
+	if (nlat) {
+		qsort(lat, nlat, sizeof(*lat), cmp_double);
+		p50 = lat[nlat / 2];
+		p99 = lat[nlat * 99 / 100];
+	}
+	free(lat);
+	printf("requests=%lu errors=%lu seconds=%.2f rps=%.0f p50_ms=%.2f p99_ms=%.2f\n", done,
+	       errors, secs, (double)done / secs, p50 * 1000, p99 * 1000);
 	return 0;
 }
 
@@ -194,10 +243,10 @@ int main(int argc, char **argv)
 		return do_once(argv);
 	if (argc == 7 && !strcmp(argv[1], "sign"))
 		return do_sign(argc, argv);
-	if (argc == 7 && !strcmp(argv[1], "run"))
-		return do_run(argv);
+	if (argc >= 7 && !strcmp(argv[1], "run"))
+		return do_run(argc, argv);
 	fprintf(stderr, "usage: load sign ACTION JSON HOST:PORT SECRET_ID SECRET_KEY\n"
-			"       load run HOST PORT CONNECTIONS SECONDS REQUEST_FILE\n"
+			"       load run HOST PORT[,PORT...] CONNECTIONS SECONDS REQUEST_FILE...\n"
 			"       load once HOST PORT REQUEST_FILE\n");
 	return 2;
 }

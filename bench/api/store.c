@@ -4,9 +4,11 @@
  * then queue the session's final record (store_session_finish, as the control loop does
  * when the call ends), for SECONDS. Prints
  *
- *   creates=N seconds=S rps=R transactions=T mean_group=G
+ *   creates=N seconds=S rps=R transactions=T mean_group=G round_trips_per_create=P
  *
- * where transactions are the writer's commits and mean_group the writes per commit.
+ * where transactions are the writer's commits, mean_group the writes per commit and
+ * round trips those of the writer to the server (PostgreSQL), per session admitted and
+ * finished.
  *
  *   store DB_PATH THREADS SECONDS full|normal
  *
@@ -133,11 +135,12 @@ int main(int argc, char **argv)
 	t1 = clock_mono_ms();
 	store_stats(st, &after);
 	secs = (double)(t1 - t0) / 1000;
-	printf("creates=%lu errors=%lu seconds=%.2f rps=%.0f transactions=%llu mean_group=%.1f\n",
-	       done, failed, secs, (double)done / secs,
+	printf("creates=%lu errors=%lu seconds=%.2f rps=%.0f transactions=%llu mean_group=%.1f "
+	       "round_trips_per_create=%.2f\n", done, failed, secs, (double)done / secs,
 	       (unsigned long long)(after.batches - before.batches),
 	       after.batches > before.batches ?
-	       (double)(after.jobs - before.jobs) / (double)(after.batches - before.batches) : 0.0);
+	       (double)(after.jobs - before.jobs) / (double)(after.batches - before.batches) : 0.0,
+	       done ? (double)(after.round_trips - before.round_trips) / (double)done : 0.0);
 	mem_deref(st);
 	return failed ? 1 : 0;
 }

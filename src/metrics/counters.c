@@ -50,6 +50,7 @@ static struct {
 	counter sip_malformed;
 	counter push[2];                             /* [delivered] */
 	counter push_pending, push_oldest_s;
+	counter store_round_trips[2];                /* [reader] */
 	struct hist commit, group;
 } m;
 
@@ -200,10 +201,16 @@ void metrics_push_queue_set(uint64_t pending, uint64_t oldest_age_s)
 	set(&m.push_oldest_s, oldest_age_s);
 }
 
-void metrics_store_commit(uint64_t duration_us, unsigned group_size)
+void metrics_store_commit(uint64_t duration_us, unsigned group_size, uint64_t round_trips)
 {
 	hist_add(&m.commit, commit_bounds_us, COMMIT_BUCKETS, duration_us);
 	hist_add(&m.group, group_bounds, GROUP_BUCKETS, group_size);
+	add(&m.store_round_trips[0], round_trips);
+}
+
+void metrics_store_read_round_trips(uint64_t round_trips)
+{
+	add(&m.store_round_trips[1], round_trips);
 }
 
 /* A histogram's lines: cumulative buckets, then _sum (scaled to base units) and _count,
@@ -386,6 +393,13 @@ static void push_store_write(struct metrics_out *o)
 		       "Writes committed together in one transaction (group commit).");
 	hist_write(o, "cccd_store_commit_group_size", NULL, &m.group, group_bounds,
 		   GROUP_BUCKETS, 1);
+	metrics_family(o, "cccd_store_round_trips_total", "counter",
+		       "Round trips to the database server (PostgreSQL; none on SQLite, "
+		       "in-process), by the writer and by the read connections.");
+	metrics_sample(o, "cccd_store_round_trips_total", "connection=\"writer\"",
+		       (double)get(&m.store_round_trips[0]));
+	metrics_sample(o, "cccd_store_round_trips_total", "connection=\"reader\"",
+		       (double)get(&m.store_round_trips[1]));
 }
 
 static void trunks_write(struct metrics_out *o)

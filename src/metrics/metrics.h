@@ -74,7 +74,10 @@ void metrics_trunks_set(const struct metrics_trunk *v, unsigned n);
 /* Push and store. */
 void metrics_push_result(bool delivered);
 void metrics_push_queue_set(uint64_t pending, uint64_t oldest_age_s);
-void metrics_store_commit(uint64_t duration_us, unsigned group_size);
+/* A group committed: its time, its writes, the writer's round trips to the server. */
+void metrics_store_commit(uint64_t duration_us, unsigned group_size, uint64_t round_trips);
+/* A read connection's round trips since it was last handed back to the pool. */
+void metrics_store_read_round_trips(uint64_t round_trips);
 
 /* The scrape. A collector writes whole families (metrics_family, then its samples) from
  * values it reads without waiting: atomics or data fixed before serving. */

@@ -93,9 +93,19 @@ int db_exec(struct db_conn *c, const char *sql)
 	return c->ops->exec(c, sql);
 }
 
-int db_lock_key(struct db_conn *c, int64_t key, bool wait)
+int db_send(struct db_stmt *s)
 {
-	return c->ops->lock_key(c, key, wait);
+	return s->ops->send(s);
+}
+
+int db_lock_keys(struct db_conn *c, const int64_t *keys, size_t n, bool wait)
+{
+	return c->ops->lock_keys(c, keys, n, wait);
+}
+
+uint64_t db_round_trips(const struct db_conn *c)
+{
+	return c->ops->round_trips(c);
 }
 
 int db_listen(struct db_conn *c, const char *channel)

@@ -79,18 +79,37 @@ uint64_t db_changes(struct db_conn *c);
 /* Runs sql (one statement or several separated by ';', no parameters, no rows wanted). */
 int db_exec(struct db_conn *c, const char *sql);
 
-/* Locks key (a 64-bit hash of what a counter counts: a caller number, a callee, an
- * instance, an account) until the end of c's transaction, so that a count and the insert
- * it allows are one step for every connection that locks the same key first: what two
- * nodes do at once on PostgreSQL, whose READ COMMITTED lets both count before either
- * inserts. PostgreSQL: a transaction-scoped advisory lock (pg_advisory_xact_lock; a
- * savepoint rolled back releases the locks taken after it). With wait, the call waits
- * for the holder's commit, up to the lock timeout (EBUSY); without, it fails at once
- * with EAGAIN when another connection holds the key. SQLite: nothing to do (0), its one
- * writer at a time already serialises every count and insert. Locking a key again in
- * the same transaction is free. Callers that lock several keys take them in ascending
- * order. */
-int db_lock_key(struct db_conn *c, int64_t key, bool wait);
+/* Locks keys (64-bit hashes of what a counter counts: a caller number, a callee, an
+ * instance, an account; ascending, n at most DB_LOCK_KEYS_MAX) until the end of c's
+ * transaction, so that a count and the insert it allows are one step for every
+ * connection that locks the same key first: what two nodes do at once on PostgreSQL,
+ * whose READ COMMITTED lets both count before either inserts. PostgreSQL: transaction-
+ * scoped advisory locks, all in one statement (pg_advisory_xact_lock; a savepoint rolled
+ * back releases the locks taken after it). With wait, the call waits for the holders'
+ * commits, up to the lock timeout (EBUSY); without, it fails at once with EAGAIN when
+ * another connection holds one of the keys (the caller then rolls its savepoint back:
+ * the others may be taken). SQLite: nothing to do (0), its one writer at a time already
+ * serialises every count and insert. Locking a key again in the same transaction is
+ * free. */
+enum { DB_LOCK_KEYS_MAX = 32 };
+int db_lock_keys(struct db_conn *c, const int64_t *keys, size_t n, bool wait);
+
+/* Sends s, bound, to run without waiting for its result, inside a transaction: on
+ * PostgreSQL it waits in the connection's pipeline, and the next statement that must
+ * answer (a db_step of any statement, db_exec, db_lock_keys) takes everything sent in one
+ * round trip; each sent statement then gets its own rows or error at its db_step, as if
+ * it had run alone (a statement behind one that failed gets that error: the transaction
+ * is aborted). On SQLite, in-process, it runs at its db_step. So: read the statements
+ * sent in the order they must run (on PostgreSQL they run in the order sent), keep their
+ * bound values valid until then, and send
+ * each cached statement once before reading it (db_stmt gives the same statement again:
+ * asking for it again runs what was sent, and its rows are lost). A ROLLBACK drops what
+ * was sent and not run. Outside a transaction the statement runs at its db_step. */
+int db_send(struct db_stmt *s);
+
+/* Round trips to the database server made on c so far: statements run, pipelines synced
+ * and prepares (PostgreSQL); SQLite runs in-process: 0. For the benches and metrics. */
+uint64_t db_round_trips(const struct db_conn *c);
 
 /* Notifications between nodes (PostgreSQL's LISTEN / NOTIFY) on a connection of their
  * own: db_listen subscribes c to channel (an identifier); db_wait_notify waits up to

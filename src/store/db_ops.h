@@ -24,7 +24,9 @@ struct db_ops {
 	uint64_t (*changes)(struct db_conn *c);
 	int (*exec)(struct db_conn *c, const char *sql);
 	bool (*in_txn)(struct db_conn *c);
-	int (*lock_key)(struct db_conn *c, int64_t key, bool wait);
+	int (*lock_keys)(struct db_conn *c, const int64_t *keys, size_t n, bool wait);
+	int (*send)(struct db_stmt *s);
+	uint64_t (*round_trips)(const struct db_conn *c);
 	int (*listen)(struct db_conn *c, const char *channel);
 	int (*wait_notify)(struct db_conn *c, int timeout_ms);
 	const char *(*errmsg)(struct db_conn *c);

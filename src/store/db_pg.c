@@ -16,7 +16,11 @@
  * round trips. A run that ended runs again at the next db_step, as SQLite's does.
  *
  * The writer's SAVEPOINT / RELEASE around each job are held back and sent with the next
- * statement (defer_ok): a pipeline instead of two more round trips per job.
+ * statement (defer_ok): a pipeline instead of two more round trips per job. Statements a
+ * caller sends (db_send) wait in the same way, each with its parameters: the next
+ * statement that must answer takes them all in one pipeline, one sync, one round trip,
+ * and hands each its own result (or error) for its db_step. The admission counts all
+ * its numbers so (session.c): one round trip where there was one per count.
  *
  * Connections. The DSN is parsed here (PQconninfoParse) and handed to PQconnectdbParams
  * as keyword/value pairs, cccd's settings added: application_name=cccd unless the DSN
@@ -65,6 +69,7 @@ enum {
 	PG_ERR_MAX = 512,
 	PG_DEFER_MAX = 8,           /* savepoint statements held back for the next round trip */
 	PG_DEFER_LEN = 64,
+	PG_SEND_MAX = 16,           /* statements sent (db_send) and not yet run */
 };
 
 struct pg_stmt {
@@ -84,6 +89,8 @@ struct pg_stmt {
 	PGresult *res;            /* the result being walked */
 	int row;                  /* current row; -1 before the first */
 	bool ran;
+	bool queued;              /* sent (db_send), waiting in its connection's pipeline */
+	int err;                  /* a sent statement's error, for its db_step */
 	uint8_t *blob;            /* a BYTEA column of the current row, decoded */
 	size_t blob_size;
 };
@@ -103,6 +110,10 @@ struct pg_conn {
 	/* SAVEPOINT / RELEASE held back, sent with the next statement (see pg_exec) */
 	char deferred[PG_DEFER_MAX][PG_DEFER_LEN];
 	unsigned n_deferred;
+	/* statements sent (db_send), run with the next statement that must answer */
+	struct pg_stmt *sent[PG_SEND_MAX];
+	unsigned n_sent;
+	uint64_t round_trips;     /* db_round_trips */
 	unsigned next_name;
 	uint64_t changes;
 	struct pg_stmt *cache[PG_STMT_CACHE];
@@ -110,6 +121,7 @@ struct pg_conn {
 };
 
 static const struct db_ops pg_ops;
+static int sent_flush(struct pg_conn *c);
 
 int db_pg_errno(const char *st)
 {
@@ -160,13 +172,42 @@ static void conn_err_set(struct pg_conn *c, const char *msg)
 		memset(p, '*', plen);
 }
 
+/* Takes s off its connection's sent statements (db_send), if it waits there. */
+static void sent_drop(struct pg_stmt *s)
+{
+	struct pg_conn *c = s->c;
+
+	if (!s->queued)
+		return;
+	s->queued = false;
+	for (unsigned i = 0; i < c->n_sent; i++) {
+		if (c->sent[i] != s)
+			continue;
+		memmove(&c->sent[i], &c->sent[i + 1], (c->n_sent - i - 1) * sizeof(c->sent[0]));
+		c->n_sent--;
+		break;
+	}
+}
+
+/* Every sent statement ends with err, unsent: the connection went. */
+static void sent_fail(struct pg_conn *c, int err)
+{
+	for (unsigned i = 0; i < c->n_sent; i++) {
+		c->sent[i]->queued = false;
+		c->sent[i]->err = err;
+	}
+	c->n_sent = 0;
+}
+
 static void stmt_clear_result(struct pg_stmt *s)
 {
+	sent_drop(s);
 	if (s->res)
 		PQclear(s->res);
 	s->res = NULL;
 	s->row = -1;
 	s->ran = false;
+	s->err = 0;
 }
 
 static void stmt_destructor(void *arg)
@@ -370,6 +411,7 @@ static int conn_connect(struct pg_conn *c)
 	c->gen++;
 	c->changes = 0;
 	c->n_deferred = 0;
+	sent_fail(c, EIO);
 	c->pg = PQconnectdbParams(c->keys, c->vals, 0);
 	if (!c->pg) {
 		conn_err_set(c, "out of memory");
@@ -568,6 +610,7 @@ static int stmt_prepare(struct pg_stmt *s)
 
 	if (s->gen == c->gen)
 		return 0;
+	c->round_trips++;
 	r = PQprepare(c->pg, s->name, s->text, s->nparams, NULL);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		conn_err_set(c, PQresultErrorMessage(r) && *PQresultErrorMessage(r)
@@ -598,6 +641,8 @@ static struct db_stmt *pg_stmt_get(struct db_conn *dc, const char *sql)
 	}
 	if (c->cache[k] && c->cache[k]->sql == sql) {
 		s = c->cache[k];
+		if (s->queued) /* sent and never read: it still runs, in its place */
+			(void)sent_flush(c);
 		stmt_clear_result(s);
 		for (int i = 0; i < s->nparams; i++) {
 			s->values[i] = NULL;
@@ -756,6 +801,7 @@ static int deferred_flush(struct pg_conn *c)
 	for (unsigned i = 0; i < c->n_deferred; i++)
 		o += (size_t)snprintf(sql + o, sizeof(sql) - o, "%s;", c->deferred[i]);
 	c->n_deferred = 0;
+	c->round_trips++;
 	r = PQexec(c->pg, sql);
 	err = conn_result(c, r, &rows);
 	PQclear(r);
@@ -774,45 +820,69 @@ static int stmt_prepare_pipelined(struct pg_stmt *s)
 
 	if (s->gen == s->c->gen)
 		return 0;
-	err = deferred_flush(s->c);
+	err = s->c->n_deferred ? deferred_flush(s->c) : 0;
 	return err ? err : stmt_prepare(s);
 }
 
-/* The held-back savepoint statements and s in one pipeline: one round trip. On success
- * s->res holds s's result and *rowsp says whether it has rows. */
+/* Sends t's run into the pipeline; 0 when libpq took it. */
+static int stmt_send(PGconn *pg, const struct pg_stmt *t)
+{
+	return t->cached ? PQsendQueryPrepared(pg, t->name, t->nparams, t->values, t->lengths,
+					       t->formats, 0)
+			 : PQsendQueryParams(pg, t->text, t->nparams, NULL, t->values,
+					     t->lengths, t->formats, 0);
+}
+
+/* The held-back savepoint statements, the sent statements and then s (NULL: none) in one
+ * pipeline: one round trip. Each statement gets its own result: s's outcome is returned
+ * (with s->res holding its rows, *rowsp saying whether it has any), a sent statement's
+ * is kept for its db_step (t->err, t->res); a statement behind one that failed is
+ * aborted by the server and gets the first error. Without s, the first error of the
+ * savepoints or of the connection is returned. */
 static int pipeline_run(struct pg_conn *c, struct pg_stmt *s, bool *rowsp)
 {
-	unsigned n = c->n_deferred, idx = 0;
+	struct pg_stmt *q[PG_SEND_MAX + 1];
+	unsigned nd = c->n_deferred, nq = c->n_sent, idx = 0;
 	PGconn *pg = c->pg;
-	int err = 0, sent;
+	int err = 0, first = 0, sent;
 
 	*rowsp = false;
+	memcpy(q, c->sent, nq * sizeof(q[0]));
+	for (unsigned i = 0; i < nq; i++)
+		q[i]->queued = false;
+	if (s)
+		q[nq++] = s;
 	c->n_deferred = 0;
+	c->n_sent = 0;
 	if (!PQenterPipelineMode(pg)) {
 		conn_err_set(c, PQerrorMessage(pg));
-		return EIO;
+		err = EIO;
+		goto out;
 	}
 	sent = 1;
-	for (unsigned i = 0; i < n && sent; i++)
+	for (unsigned i = 0; i < nd && sent; i++)
 		sent = PQsendQueryParams(pg, c->deferred[i], 0, NULL, NULL, NULL, NULL, 0);
-	if (sent)
-		sent = s->cached ? PQsendQueryPrepared(pg, s->name, s->nparams, s->values,
-						       s->lengths, s->formats, 0)
-				 : PQsendQueryParams(pg, s->text, s->nparams, NULL, s->values,
-						     s->lengths, s->formats, 0);
+	for (unsigned i = 0; i < nq && sent; i++)
+		sent = stmt_send(pg, q[i]);
 	if (sent)
 		sent = PQpipelineSync(pg);
 	if (!sent) {
 		conn_err_set(c, PQerrorMessage(pg));
 		err = EIO;
 	}
+	else {
+		c->round_trips++;
+	}
 	/* Each query's results end with a NULL; the sync's result ends the pipeline. */
 	while (sent) {
 		PGresult *r = PQgetResult(pg);
 		ExecStatusType st;
+		struct pg_stmt *t;
+		bool rows;
+		int e;
 
 		if (!r) {
-			if (PQstatus(pg) != CONNECTION_OK || ++idx > n + 1)
+			if (PQstatus(pg) != CONNECTION_OK || ++idx > nd + nq)
 				break;
 			continue;
 		}
@@ -821,31 +891,65 @@ static int pipeline_run(struct pg_conn *c, struct pg_stmt *s, bool *rowsp)
 			PQclear(r);
 			break;
 		}
-		if (idx < n && !err && st != PGRES_COMMAND_OK) {
-			err = conn_result(c, r, rowsp);
-		}
-		else if (idx == n && !err) {
-			err = conn_result(c, r, rowsp);
-			if (!err) {
-				s->res = r;
-				continue;
+		if (idx < nd || idx >= nd + nq) {
+			if (!first && st != PGRES_COMMAND_OK) {
+				first = conn_result(c, r, &rows);
+				err = first; /* a savepoint: everything after it is aborted */
 			}
+			PQclear(r);
+			continue;
 		}
-		PQclear(r);
+		t = q[idx - nd];
+		e = st == PGRES_PIPELINE_ABORTED ? (first ? first : EIO) : conn_result(c, r, &rows);
+		if (!e && rows && !t->res) {
+			t->res = r;
+			if (t == s)
+				*rowsp = true;
+		}
+		else {
+			PQclear(r);
+		}
+		t->err = t->err ? t->err : e;
+		first = first ? first : e;
 	}
 	if (PQpipelineStatus(pg) != PQ_PIPELINE_OFF && !PQexitPipelineMode(pg) && !err) {
 		conn_err_set(c, PQerrorMessage(pg));
 		err = EIO;
 	}
-	if (err) {
-		PQclear(s->res);
-		s->res = NULL;
-		if (PQstatus(pg) != CONNECTION_OK) {
-			c->lost_in_txn = true;
-			err = EIO;
+	if (PQstatus(pg) != CONNECTION_OK) {
+		c->lost_in_txn = true;
+		err = EIO;
+	}
+out:
+	for (unsigned i = 0; i < nq; i++) {
+		if (err && !q[i]->err)
+			q[i]->err = err;
+		if (q[i]->err) {
+			PQclear(q[i]->res);
+			q[i]->res = NULL;
 		}
 	}
+	if (s) {
+		err = s->err;
+		s->err = 0;
+		if (err)
+			*rowsp = false;
+	}
 	return err;
+}
+
+/* Runs the statements sent on c and not yet run (db_send). */
+static int sent_flush(struct pg_conn *c)
+{
+	bool rows;
+
+	if (!c->n_sent)
+		return 0;
+	if (c->lost_in_txn || !c->pg || PQstatus(c->pg) != CONNECTION_OK) {
+		sent_fail(c, EIO);
+		return EIO;
+	}
+	return pipeline_run(c, NULL, &rows);
 }
 
 static int stmt_run(struct pg_stmt *s)
@@ -863,7 +967,7 @@ static int stmt_run(struct pg_stmt *s)
 		if (err)
 			return err;
 		idle = PQtransactionStatus(c->pg) == PQTRANS_IDLE;
-		if (c->n_deferred) {
+		if (c->n_deferred || c->n_sent) {
 			err = s->cached ? stmt_prepare_pipelined(s) : 0;
 			if (!err)
 				err = pipeline_run(c, s, &rows);
@@ -873,6 +977,7 @@ static int stmt_run(struct pg_stmt *s)
 		}
 		err = s->cached ? stmt_prepare(s) : 0;
 		if (!err) {
+			c->round_trips++;
 			s->res = s->cached
 				? PQexecPrepared(c->pg, s->name, s->nparams, s->values,
 						 s->lengths, s->formats, 0)
@@ -906,6 +1011,13 @@ static int pg_step(struct db_stmt *ds)
 
 	if (!s)
 		return EINVAL;
+	if (s->queued)
+		(void)sent_flush(s->c); /* s's own outcome is in s->err */
+	if (s->err) {
+		err = s->err;
+		stmt_clear_result(s);
+		return err;
+	}
 	if (!s->ran) {
 		s->ran = true;
 		err = stmt_run(s);
@@ -920,6 +1032,37 @@ static int pg_step(struct db_stmt *ds)
 	}
 	s->row++;
 	return DB_ROW;
+}
+
+/* db_send: s waits in its connection's pipeline for the next statement that must
+ * answer. Outside a healthy transaction it is left to run at its db_step, as on SQLite
+ * (a pipeline there would save nothing a caller could rely on). */
+static int pg_send(struct db_stmt *ds)
+{
+	struct pg_stmt *s = (struct pg_stmt *)ds;
+	struct pg_conn *c;
+	int err;
+
+	if (!s)
+		return EINVAL;
+	c = s->c;
+	if (s->queued || s->ran)
+		stmt_clear_result(s);
+	if (c->lost_in_txn || !c->pg || PQstatus(c->pg) != CONNECTION_OK ||
+	    PQtransactionStatus(c->pg) != PQTRANS_INTRANS)
+		return 0;
+	if (c->n_sent == PG_SEND_MAX) {
+		err = sent_flush(c);
+		if (err)
+			return err;
+	}
+	err = s->cached ? stmt_prepare_pipelined(s) : 0;
+	if (err)
+		return err;
+	s->ran = true;
+	s->queued = true;
+	c->sent[c->n_sent++] = s;
+	return 0;
 }
 
 static const char *col_value(struct pg_stmt *s, int col)
@@ -1026,6 +1169,14 @@ static int pg_exec(struct db_conn *dc, const char *sql)
 		c->lost_in_txn = false;
 		return 0;
 	}
+	if (c->n_sent && sql_is_rollback(sql)) {
+		sent_fail(c, ECANCELED); /* the whole transaction goes */
+	}
+	else if (c->n_sent) {
+		err = sent_flush(c); /* before sql, in their order */
+		if (err)
+			return err;
+	}
 	if (defer_ok(c, sql)) {
 		snprintf(c->deferred[c->n_deferred++], PG_DEFER_LEN, "%s", sql);
 		c->changes = 0;
@@ -1057,6 +1208,7 @@ static int pg_exec(struct db_conn *dc, const char *sql)
 		if (err)
 			return err;
 		idle = PQtransactionStatus(c->pg) == PQTRANS_IDLE;
+		c->round_trips++;
 		r = PQexec(c->pg, text);
 		err = conn_result(c, r, &rows);
 		PQclear(r);
@@ -1082,24 +1234,41 @@ static bool pg_in_txn(struct db_conn *dc)
 	}
 }
 
-/* A transaction-scoped advisory lock: released by COMMIT, ROLLBACK, or a ROLLBACK TO a
- * savepoint taken before it. The wait is bounded by the connection's lock_timeout. */
-static int pg_lock_key(struct db_conn *dc, int64_t key, bool wait)
+/* Transaction-scoped advisory locks, all keys in one statement (in their order, as the
+ * array lists them): released by COMMIT, ROLLBACK, or a ROLLBACK TO a savepoint taken
+ * before them. The wait is bounded by the connection's lock_timeout. Without wait, every
+ * key is tried; those taken stay taken until the caller rolls its savepoint back. */
+static int pg_lock_keys(struct db_conn *dc, const int64_t *keys, size_t n, bool wait)
 {
-	struct db_stmt *s = pg_stmt_get(dc, wait ? "SELECT pg_advisory_xact_lock(?)"
-					       : "SELECT pg_try_advisory_xact_lock(?)");
-	bool got;
+	struct db_stmt *s = pg_stmt_get(dc, wait
+		? "SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(? AS BIGINT[])) AS k"
+		: "SELECT pg_try_advisory_xact_lock(k) FROM unnest(CAST(? AS BIGINT[])) AS k");
+	char arr[DB_LOCK_KEYS_MAX * 22 + 3];
+	size_t o = 0;
+	bool got = true;
 	int rc;
 
 	if (!s)
 		return EIO;
-	pg_bind_int64(s, 1, key);
-	rc = pg_step(s);
-	if (rc != DB_ROW)
+	if (!n)
+		return 0;
+	if (n > DB_LOCK_KEYS_MAX)
+		return EINVAL;
+	for (size_t i = 0; i < n; i++)
+		o += (size_t)snprintf(arr + o, sizeof(arr) - o, "%c%lld", i ? ',' : '{',
+				      (long long)keys[i]);
+	snprintf(arr + o, sizeof(arr) - o, "}");
+	pg_bind_text(s, 1, arr, -1);
+	while ((rc = pg_step(s)) == DB_ROW)
+		got = got && (wait || pg_col_int64(s, 0) == 1); /* void when waited for */
+	if (rc != DB_DONE)
 		return rc > 0 ? rc : EIO;
-	got = wait || pg_col_int64(s, 0) == 1;
-	pg_reset(s);
 	return got ? 0 : EAGAIN;
+}
+
+static uint64_t pg_round_trips(const struct db_conn *dc)
+{
+	return ((const struct pg_conn *)dc)->round_trips;
 }
 
 static int pg_listen(struct db_conn *dc, const char *channel)
@@ -1169,7 +1338,9 @@ static const struct db_ops pg_ops = {
 	.changes = pg_changes,
 	.exec = pg_exec,
 	.in_txn = pg_in_txn,
-	.lock_key = pg_lock_key,
+	.lock_keys = pg_lock_keys,
+	.send = pg_send,
+	.round_trips = pg_round_trips,
 	.listen = pg_listen,
 	.wait_notify = pg_wait_notify,
 	.errmsg = pg_errmsg,

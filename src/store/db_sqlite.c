@@ -300,11 +300,25 @@ static bool sqlite_in_txn(struct db_conn *c)
 }
 
 /* One writer at a time: the transaction that counts holds the database's write lock. */
-static int sqlite_lock_key(struct db_conn *c, int64_t key, bool wait)
+static int sqlite_lock_keys(struct db_conn *c, const int64_t *keys, size_t n, bool wait)
 {
 	(void)c;
-	(void)key;
+	(void)keys;
 	(void)wait;
+	return n > DB_LOCK_KEYS_MAX ? EINVAL : 0;
+}
+
+/* In-process: a statement costs no round trip, so a sent one simply runs at its db_step
+ * (the caller reads them in the order sent, which is then the order they run). */
+static int sqlite_send(struct db_stmt *s)
+{
+	(void)s;
+	return 0;
+}
+
+static uint64_t sqlite_round_trips(const struct db_conn *c)
+{
+	(void)c;
 	return 0;
 }
 
@@ -345,7 +359,9 @@ static const struct db_ops sqlite_ops = {
 	.changes = sqlite_changes,
 	.exec = sqlite_exec,
 	.in_txn = sqlite_in_txn,
-	.lock_key = sqlite_lock_key,
+	.lock_keys = sqlite_lock_keys,
+	.send = sqlite_send,
+	.round_trips = sqlite_round_trips,
 	.listen = sqlite_listen,
 	.wait_notify = sqlite_wait_notify,
 	.errmsg = sqlite_errmsg,

@@ -147,78 +147,13 @@ struct admit_job {
 	int refusal;
 };
 
-static int count_since(struct store_conn *c, const char *sql, uint64_t sdkappid,
-		       const char *number, int64_t since, uint32_t *countp)
-{
-	struct db_stmt *q = store_stmt(c, sql);
-	int rc;
-
-	if (!q)
-		return EIO;
-	db_bind_int64(q, 1, (int64_t)sdkappid);
-	db_bind_text(q, 2, number, -1);
-	db_bind_int64(q, 3, since);
-	rc = db_step(q);
-	*countp = rc == DB_ROW ? (uint32_t)db_col_int64(q, 0) : 0;
-	db_reset(q);
-	return rc == DB_ROW ? 0 : (rc > 0 ? rc : EIO);
-}
-
-/* The instance's unfinished outbound sessions (tenant_caps.channels), through a partial
- * index of live sessions (SQLite picks sessions_caller_live by sdkappid): the cost
- * follows the calls in progress. */
-static int channels_live(struct store_conn *c, uint64_t sdkappid, uint32_t *countp)
-{
-	struct db_stmt *q = store_stmt(c, "SELECT count(*) FROM sessions "
-				     "WHERE status <> 3 AND sdkappid = ? AND direction = 1");
-	int rc;
-
-	if (!q)
-		return EIO;
-	db_bind_int64(q, 1, (int64_t)sdkappid);
-	rc = db_step(q);
-	*countp = rc == DB_ROW ? (uint32_t)db_col_int64(q, 0) : 0;
-	db_reset(q);
-	return rc == DB_ROW ? 0 : (rc > 0 ? rc : EIO);
-}
-
-/* Answered outbound seconds of an instance's day, for tenant_caps.minutes_daily: the
- * calls that ended since the day's start (through sessions_ended; a call over midnight
- * counts whole to the day it ended) and those still up, until now. */
-static int seconds_today(struct store_conn *c, uint64_t sdkappid, int64_t since, int64_t now,
-			 uint32_t *secondsp)
-{
-	/* sum() is numeric in PostgreSQL: the casts keep the result a 64-bit integer. */
-	struct db_stmt *q = store_stmt(c, "SELECT CAST(coalesce((SELECT sum(ended_ts - accept_ts) "
-				     "FROM sessions WHERE sdkappid = ? AND status = 3 AND "
-				     "ended_ts >= ? AND accept_ts > 0 AND direction = 1), 0) + "
-				     "coalesce((SELECT sum(CASE WHEN accept_ts < ? THEN ? - accept_ts "
-				     "ELSE 0 END) FROM sessions WHERE status <> 3 AND sdkappid = ? "
-				     "AND accept_ts > 0 AND direction = 1), 0) AS BIGINT)");
-	int64_t v;
-	int rc;
-
-	if (!q)
-		return EIO;
-	db_bind_int64(q, 1, (int64_t)sdkappid);
-	db_bind_int64(q, 2, since);
-	db_bind_int64(q, 3, now);
-	db_bind_int64(q, 4, now);
-	db_bind_int64(q, 5, (int64_t)sdkappid);
-	rc = db_step(q);
-	v = rc == DB_ROW ? db_col_int64(q, 0) : 0;
-	*secondsp = v < 0 ? 0 : v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
-	db_reset(q);
-	return rc == DB_ROW ? 0 : (rc > 0 ? rc : EIO);
-}
-
 /* ---- admission: the counted checks, exact across nodes ------------------------------
  *
  * Every count of an admission and the insert it allows must be one step for all the
  * nodes, or two nodes could both count 2 under a cap of 3 and both insert (PostgreSQL's
  * READ COMMITTED). Before counting, the job locks one key per thing it counts — the
  * callee, each caller candidate, the instance (AI licences, channels, minutes), the
- * account (the request rate) — with transaction-scoped advisory locks (db_lock_key), so
+ * account (the request rate) — with transaction-scoped advisory locks (db_lock_keys), so
  * a second admission of the same key anywhere waits for the first one's commit and then
  * counts its session (each statement of READ COMMITTED reads what committed before it
  * started). Keys are 64-bit FNV-1a hashes of "instance/kind/value": two keys that
@@ -232,8 +167,16 @@ static int seconds_today(struct store_conn *c, uint64_t sdkappid, int64_t since,
  * savepoint (releasing what it took) with EAGAIN and is queued again for a later batch,
  * where it may be first. Serializable transactions were the other way: they would
  * abort a whole batch of the group commit on every conflict, with every acknowledged
- * write of it to redo; locks make the second admission wait a commit, not retry. */
-enum { ADMIT_KEYS_MAX = STORE_ADMIT_MAX_CALLERS + 3, ADMIT_RETRIES = 200 };
+ * write of it to redo; locks make the second admission wait a commit, not retry.
+ *
+ * Round trips (PostgreSQL): an admission is three — the locks, all keys in one statement
+ * (with the job's SAVEPOINT and the previous job's RELEASE, held back by db_pg.c); every
+ * count, sent together (db_send) and read in the same order; the insert (and the pool's
+ * number update, sent before it). Counting one statement at a time made it eight or more,
+ * and on a loaded machine each round trip is two context switches between cccd and the
+ * server, which is what the profile showed the writer waiting on. The callee's two
+ * windows (interval and day) are one statement: one index range, two sums. */
+enum { ADMIT_KEYS_MAX = STORE_ADMIT_MAX_CALLERS + 3, ADMIT_RETRIES = 200, ADMIT_READS = 8 };
 
 static int64_t key_hash(uint64_t sdkappid, const char *kind, const char *value)
 {
@@ -260,53 +203,239 @@ static int admit_lock(struct store_conn *c, const struct admit_job *j)
 {
 	const struct store_admit_query *q = j->q;
 	int64_t keys[ADMIT_KEYS_MAX];
-	size_t n = 0;
-	bool wait = !c->keys_locked;
+	size_t n = 0, u = 0;
 	char account[24];
+	int err;
 
 	if (db_backend(c->db) == DB_SQLITE)
 		return 0; /* one writer at a time: nothing to lock */
 	if (!(q->skip & STORE_ADMIT_SKIP_CALLEE_INTERVAL) ||
 	    !(q->skip & STORE_ADMIT_SKIP_CALLEE_DAILY))
 		keys[n++] = key_hash(j->s->sdkappid, "callee", j->s->callee);
-	for (size_t i = 0; i < q->n_callers; i++) {
-		if (!(q->skip & STORE_ADMIT_SKIP_CALLER_LIVE) ||
-		    !(q->skip & STORE_ADMIT_SKIP_CALLER_RECENT))
-			keys[n++] = key_hash(j->s->sdkappid, "caller", q->callers[i]);
-	}
+	/* Every caller candidate, counted or not: the admission updates the chosen one's
+	 * row (numbers.last_used_ms), and a row lock taken without its key could close a
+	 * cycle with another node — this batch's job holding the row, then waiting for a
+	 * key the other node's batch holds while a later job of it waits for the row (a
+	 * deadlock PostgreSQL breaks by failing a whole batch; seen with many accounts). */
+	for (size_t i = 0; i < q->n_callers; i++)
+		keys[n++] = key_hash(j->s->sdkappid, "caller", q->callers[i]);
 	if (q->ai || q->channels || q->minutes)
 		keys[n++] = key_hash(j->s->sdkappid, "instance", "");
 	if (q->rate_limit) {
 		snprintf(account, sizeof(account), "%llu", (unsigned long long)j->s->account_id);
 		keys[n++] = key_hash(0, "account", account);
 	}
+	if (!n)
+		return 0;
 	qsort(keys, n, sizeof(keys[0]), key_cmp);
-	for (size_t i = 0; i < n; i++) {
-		int err = i && keys[i] == keys[i - 1] ? 0 : db_lock_key(c->db, keys[i], wait);
-
-		if (err)
-			return err;
-		c->keys_locked = true;
+	for (size_t i = 0; i < n; i++) { /* each key once */
+		if (!u || keys[i] != keys[u - 1])
+			keys[u++] = keys[i];
 	}
-	return 0;
+	err = db_lock_keys(c->db, keys, u, !c->keys_locked);
+	if (!err)
+		c->keys_locked = true;
+	return err;
+}
+
+/* The counts of one admission: each statement sent at once (db_send), then all read in
+ * the order sent; a statement's first two columns go to a and b (either may be NULL). */
+struct admit_reads {
+	struct db_stmt *q[ADMIT_READS];
+	uint32_t *a[ADMIT_READS], *b[ADMIT_READS];
+	unsigned n;
+};
+
+static int reads_send(struct admit_reads *r, struct db_stmt *q, uint32_t *a, uint32_t *b)
+{
+	if (!q)
+		return EIO;
+	r->q[r->n] = q;
+	r->a[r->n] = a;
+	r->b[r->n] = b;
+	r->n++;
+	return db_send(q);
+}
+
+static uint32_t count_clamp(int64_t v)
+{
+	return v < 0 ? 0 : v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+/* Reads every statement sent (each one, even after an error: each has its result), then
+ * empties r; the first error, or 0. */
+static int reads_collect(struct admit_reads *r)
+{
+	int err = 0;
+
+	for (unsigned i = 0; i < r->n; i++) {
+		int rc = db_step(r->q[i]);
+
+		if (rc == DB_ROW) {
+			if (r->a[i])
+				*r->a[i] = count_clamp(db_col_int64(r->q[i], 0));
+			if (r->b[i])
+				*r->b[i] = count_clamp(db_col_int64(r->q[i], 1));
+			db_reset(r->q[i]);
+		}
+		else if (!err) {
+			err = rc > 0 ? rc : EIO;
+		}
+	}
+	r->n = 0;
+	return err;
+}
+
+/* The callee's sessions in its interval window (a) and in its day (b), one index range:
+ * sessions_callee from the earlier of the two. */
+static int callee_send(struct store_conn *c, struct admit_reads *r, const struct admit_job *j,
+		       struct store_admit_counts *counts)
+{
+	const struct store_admit_query *q = j->q;
+	bool interval = !(q->skip & STORE_ADMIT_SKIP_CALLEE_INTERVAL);
+	bool daily = !(q->skip & STORE_ADMIT_SKIP_CALLEE_DAILY);
+	int64_t from = !interval ? q->callee_daily_since : !daily ? q->callee_interval_since :
+		q->callee_interval_since < q->callee_daily_since ? q->callee_interval_since :
+		q->callee_daily_since;
+	struct db_stmt *s;
+
+	if (!interval && !daily)
+		return 0;
+	s = store_stmt(c, "SELECT CAST(coalesce(sum(CASE WHEN start_ts >= ? THEN 1 ELSE 0 END), "
+		       "0) AS BIGINT), CAST(coalesce(sum(CASE WHEN start_ts >= ? THEN 1 ELSE 0 "
+		       "END), 0) AS BIGINT) FROM sessions WHERE sdkappid = ? AND callee = ? AND "
+		       "start_ts >= ?");
+	if (s) {
+		db_bind_int64(s, 1, q->callee_interval_since);
+		db_bind_int64(s, 2, q->callee_daily_since);
+		db_bind_int64(s, 3, (int64_t)j->s->sdkappid);
+		db_bind_text(s, 4, j->s->callee, -1);
+		db_bind_int64(s, 5, from);
+	}
+	return reads_send(r, s, interval ? &counts->callee_interval : NULL,
+			  daily ? &counts->callee_daily : NULL);
+}
+
+/* A count bound with (sdkappid, number, since). */
+static int count_send(struct store_conn *c, struct admit_reads *r, const char *sql,
+		      uint64_t sdkappid, const char *number, int64_t since, uint32_t *countp)
+{
+	struct db_stmt *s = store_stmt(c, sql);
+
+	if (s) {
+		db_bind_int64(s, 1, (int64_t)sdkappid);
+		db_bind_text(s, 2, number, -1);
+		db_bind_int64(s, 3, since);
+	}
+	return reads_send(r, s, countp, NULL);
+}
+
+/* Caller candidate i's sessions in progress and recent ones. Unfinished sessions only
+ * through the partial index sessions_caller_live: the cost follows the calls in
+ * progress, not the number's whole history. */
+static int caller_send(struct store_conn *c, struct admit_reads *r, const struct admit_job *j,
+		       size_t i, struct store_admit_counts *counts)
+{
+	const struct store_admit_query *q = j->q;
+	int err = 0;
+
+	if (!(q->skip & STORE_ADMIT_SKIP_CALLER_LIVE))
+		err = count_send(c, r, "SELECT count(*) FROM sessions WHERE sdkappid = ? AND "
+				 "caller = ? AND status <> 3 AND start_ts >= ?", j->s->sdkappid,
+				 q->callers[i], 0, &counts->callers[i].live);
+	if (!err && !(q->skip & STORE_ADMIT_SKIP_CALLER_RECENT))
+		err = count_send(c, r, "SELECT count(*) FROM sessions WHERE sdkappid = ? AND "
+				 "caller = ? AND start_ts >= ?", j->s->sdkappid, q->callers[i],
+				 q->caller_since, &counts->callers[i].recent);
+	return err;
+}
+
+/* The instance-wide counts: AI channels in use, outbound channels live (tenant_caps:
+ * through a partial index of live sessions, the cost follows the calls in progress),
+ * answered outbound seconds of the day (the calls that ended since the day's start,
+ * through sessions_ended — a call over midnight counts whole to the day it ended — and
+ * those still up, until now). */
+static int instance_send(struct store_conn *c, struct admit_reads *r, const struct admit_job *j,
+			 struct store_admit_counts *counts)
+{
+	const struct store_admit_query *q = j->q;
+	int64_t id = (int64_t)j->s->sdkappid;
+	struct db_stmt *s;
+	int err = 0;
+
+	if (q->ai) {
+		s = store_stmt(c, "SELECT count(*) FROM sessions WHERE sdkappid = ? AND ai = 1 "
+			       "AND status <> 3");
+		if (s)
+			db_bind_int64(s, 1, id);
+		err = reads_send(r, s, &counts->ai_in_use, NULL);
+	}
+	if (!err && q->channels) {
+		s = store_stmt(c, "SELECT count(*) FROM sessions WHERE status <> 3 AND "
+			       "sdkappid = ? AND direction = 1");
+		if (s)
+			db_bind_int64(s, 1, id);
+		err = reads_send(r, s, &counts->channels_live, NULL);
+	}
+	if (!err && q->minutes) {
+		/* sum() is numeric in PostgreSQL: the casts keep the result a 64-bit integer. */
+		s = store_stmt(c, "SELECT CAST(coalesce((SELECT sum(ended_ts - accept_ts) "
+			       "FROM sessions WHERE sdkappid = ? AND status = 3 AND "
+			       "ended_ts >= ? AND accept_ts > 0 AND direction = 1), 0) + "
+			       "coalesce((SELECT sum(CASE WHEN accept_ts < ? THEN ? - accept_ts "
+			       "ELSE 0 END) FROM sessions WHERE status <> 3 AND sdkappid = ? "
+			       "AND accept_ts > 0 AND direction = 1), 0) AS BIGINT)");
+		if (s) {
+			db_bind_int64(s, 1, id);
+			db_bind_int64(s, 2, q->day_since);
+			db_bind_int64(s, 3, q->now);
+			db_bind_int64(s, 4, q->now);
+			db_bind_int64(s, 5, id);
+		}
+		err = reads_send(r, s, &counts->seconds_today, NULL);
+	}
+	return err;
 }
 
 /* The account's sessions created in the last second (PostgreSQL only, through
- * sessions_account_created). */
-static int rate_count(struct store_conn *c, const struct admit_job *j, uint32_t *countp)
+ * sessions_account_created; on SQLite the API counts them in memory). */
+static int rate_send(struct store_conn *c, struct admit_reads *r, const struct admit_job *j,
+		     uint32_t *recentp)
 {
-	struct db_stmt *q = store_stmt(c, "SELECT count(*) FROM sessions WHERE account_id = ? "
-				     "AND created_ms > ?");
-	int rc;
+	struct db_stmt *s;
 
-	if (!q)
-		return EIO;
-	db_bind_int64(q, 1, (int64_t)j->s->account_id);
-	db_bind_int64(q, 2, j->q->rate_since_ms);
-	rc = db_step(q);
-	*countp = rc == DB_ROW ? (uint32_t)db_col_int64(q, 0) : 0;
-	db_reset(q);
-	return rc == DB_ROW ? 0 : (rc > 0 ? rc : EIO);
+	if (!j->q->rate_limit || db_backend(c->db) == DB_SQLITE)
+		return 0;
+	s = store_stmt(c, "SELECT count(*) FROM sessions WHERE account_id = ? AND "
+		       "created_ms > ?");
+	if (s) {
+		db_bind_int64(s, 1, (int64_t)j->s->account_id);
+		db_bind_int64(s, 2, j->q->rate_since_ms);
+	}
+	return reads_send(r, s, recentp, NULL);
+}
+
+/* Every count, sent together: the first caller candidate's with the rest, each further
+ * candidate's in a round trip of its own (the statements are the same). */
+static int admit_count(struct store_conn *c, const struct admit_job *j,
+		       struct store_admit_counts *counts, uint32_t *recentp)
+{
+	struct admit_reads r = {.n = 0};
+	int err = rate_send(c, &r, j, recentp);
+
+	err = err ? err : callee_send(c, &r, j, counts);
+	err = err ? err : instance_send(c, &r, j, counts);
+	for (size_t i = 0; !err && i < j->q->n_callers; i++) {
+		err = caller_send(c, &r, j, i, counts);
+		if (!err)
+			err = reads_collect(&r);
+	}
+	if (r.n) {
+		int e = reads_collect(&r);
+
+		err = err ? err : e;
+	}
+	return err;
 }
 
 static int admit_write(struct store_conn *c, void *arg)
@@ -314,61 +443,17 @@ static int admit_write(struct store_conn *c, void *arg)
 	struct admit_job *j = arg;
 	const struct store_admit_query *q = j->q;
 	struct store_admit_counts counts = {.n_callers = q->n_callers};
+	uint32_t recent = 0;
 	size_t chosen = 0;
 	int err = admit_lock(c, j);
 
-	if (!err && q->rate_limit && db_backend(c->db) != DB_SQLITE) {
-		uint32_t recent;
-
-		err = rate_count(c, j, &recent);
-		if (!err && recent >= q->rate_limit) {
-			j->refusal = STORE_ADMIT_RATE_LIMITED;
-			return j->refusal;
-		}
-	}
-
-	if (!err && !(q->skip & STORE_ADMIT_SKIP_CALLEE_INTERVAL))
-		err = count_since(c, "SELECT count(*) FROM sessions WHERE sdkappid = ? AND "
-				  "callee = ? AND start_ts >= ?", j->s->sdkappid, j->s->callee,
-				  q->callee_interval_since, &counts.callee_interval);
-	if (!err && !(q->skip & STORE_ADMIT_SKIP_CALLEE_DAILY))
-		err = count_since(c, "SELECT count(*) FROM sessions WHERE sdkappid = ? "
-				  "AND callee = ? AND start_ts >= ?", j->s->sdkappid,
-				  j->s->callee, q->callee_daily_since, &counts.callee_daily);
-	for (size_t i = 0; !err && i < q->n_callers; i++) {
-		/* Unfinished sessions only, through the partial index sessions_caller_live:
-		 * the cost follows the calls in progress, not the number's whole history. */
-		if (!(q->skip & STORE_ADMIT_SKIP_CALLER_LIVE))
-			err = count_since(c, "SELECT count(*) FROM sessions "
-					  "WHERE sdkappid = ? AND caller = ? "
-					  "AND status <> 3 AND start_ts >= ?", j->s->sdkappid,
-					  q->callers[i], 0, &counts.callers[i].live);
-		if (!err && !(q->skip & STORE_ADMIT_SKIP_CALLER_RECENT))
-			err = count_since(c, "SELECT count(*) FROM sessions WHERE sdkappid = ? "
-					  "AND caller = ? AND start_ts >= ?", j->s->sdkappid,
-					  q->callers[i], q->caller_since, &counts.callers[i].recent);
-	}
-	if (!err && q->ai) {
-		struct db_stmt *ai = store_stmt(c, "SELECT count(*) FROM sessions WHERE sdkappid = ? "
-					      "AND ai = 1 AND status <> 3");
-		int rc;
-
-		if (!ai)
-			return EIO;
-		db_bind_int64(ai, 1, (int64_t)j->s->sdkappid);
-		rc = db_step(ai);
-		counts.ai_in_use = rc == DB_ROW ? (uint32_t)db_col_int64(ai, 0) : 0;
-		db_reset(ai);
-		err = rc == DB_ROW ? 0 : (rc > 0 ? rc : EIO);
-	}
-	if (!err && q->channels)
-		err = channels_live(c, j->s->sdkappid, &counts.channels_live);
-	if (!err && q->minutes)
-		err = seconds_today(c, j->s->sdkappid, q->day_since, q->now,
-				    &counts.seconds_today);
+	err = err ? err : admit_count(c, j, &counts, &recent);
 	if (err)
 		return err;
-
+	if (q->rate_limit && db_backend(c->db) != DB_SQLITE && recent >= q->rate_limit) {
+		j->refusal = STORE_ADMIT_RATE_LIMITED;
+		return j->refusal;
+	}
 	j->refusal = j->decide(&counts, &chosen, j->arg);
 	if (j->refusal)
 		return j->refusal;
@@ -377,15 +462,20 @@ static int admit_write(struct store_conn *c, void *arg)
 					     "WHERE sdkappid = ? AND number = ?");
 
 		snprintf(j->s->caller, sizeof(j->s->caller), "%s", q->callers[chosen]);
-		/* The pool hands out the least recently used number first. */
+		/* The pool hands out the least recently used number first; sent, it goes
+		 * with the insert. */
 		if (!u)
 			return EIO;
 		db_bind_int64(u, 1, j->s->created_ms);
 		db_bind_int64(u, 2, (int64_t)j->s->sdkappid);
 		db_bind_text(u, 3, j->s->caller, -1);
-		err = db_step(u) == DB_DONE ? 0 : EIO;
+		err = db_send(u);
 		if (err)
 			return err;
+		err = session_insert(c, j->s);
+		if (db_step(u) != DB_DONE) /* its outcome, read after the insert ran */
+			err = err ? err : EIO;
+		return err;
 	}
 	return session_insert(c, j->s);
 }

@@ -229,15 +229,32 @@ int store_step_row(struct db_stmt *s)
 	return rc == DB_DONE ? ENOENT : rc;
 }
 
-/* The calling thread's snapshot (store_snapshot_begin), if any. */
+/* The calling thread's snapshot (store_snapshot_begin), if any. Its read transaction
+ * begins at its first read (snap_pending until then), so that a request that reads
+ * nothing after its own write — CreateIVRSession — pays no BEGIN and no ROLLBACK for a
+ * snapshot it would not use: two round trips on PostgreSQL. */
 static __thread struct store *snap_st;
 static __thread struct store_conn *snap_conn;
+static __thread bool snap_pending;
+
+static int read_begin(struct store_conn *c);
+static void read_end(struct store_conn *c);
 
 int store_reader_get(struct store *st, struct store_conn **cp)
 {
 	struct store_conn *c = NULL;
 
+	if (snap_st == st && snap_pending && read_begin(snap_conn)) {
+		/* Reads go back to the pool: still correct, one transaction each. */
+		c = snap_conn;
+		snap_st = NULL;
+		snap_conn = NULL;
+		snap_pending = false;
+		store_reader_put(st, c);
+		c = NULL;
+	}
 	if (snap_st == st) {
+		snap_pending = false;
 		*cp = snap_conn;
 		return 0;
 	}
@@ -269,9 +286,15 @@ static void read_end(struct store_conn *c)
 
 void store_reader_put(struct store *st, struct store_conn *c)
 {
+	uint64_t rt;
+
 	if (snap_st == st && c == snap_conn)
 		return; /* the snapshot keeps it until store_snapshot_end */
 	read_end(c);
+	rt = db_round_trips(c->db);
+	if (rt != c->round_trips)
+		metrics_store_read_round_trips(rt - c->round_trips);
+	c->round_trips = rt;
 	pthread_mutex_lock(&st->pool_lock);
 	list_append(&st->readers, &c->le, c);
 	pthread_mutex_unlock(&st->pool_lock);
@@ -291,20 +314,13 @@ static int read_begin(struct store_conn *c)
 }
 
 /* After this thread's own durable write: the snapshot moves past it, so that the thread
- * reads what it wrote. */
+ * reads what it wrote — from its next read on, which begins a new one. */
 static void snapshot_refresh(struct store *st)
 {
 	if (snap_st != st || !db_in_txn(snap_conn->db))
 		return;
 	read_end(snap_conn);
-	if (read_begin(snap_conn)) {
-		/* Reads go back to the pool: still correct, one transaction each. */
-		struct store_conn *c = snap_conn;
-
-		snap_st = NULL;
-		snap_conn = NULL;
-		store_reader_put(st, c);
-	}
+	snap_pending = true;
 }
 
 int store_snapshot_begin(struct store *st)
@@ -319,13 +335,9 @@ int store_snapshot_begin(struct store *st)
 	err = store_reader_get(st, &c);
 	if (err)
 		return err;
-	err = read_begin(c);
-	if (err) {
-		store_reader_put(st, c);
-		return err;
-	}
 	snap_st = st;
 	snap_conn = c;
+	snap_pending = true;
 	return 0;
 }
 
@@ -337,6 +349,7 @@ void store_snapshot_end(struct store *st)
 		return;
 	snap_st = NULL;
 	snap_conn = NULL;
+	snap_pending = false;
 	store_reader_put(st, c); /* ends the read transaction */
 }
 
@@ -535,7 +548,7 @@ static void *writer_main(void *arg)
 	for (;;) {
 		struct list batch = LIST_INIT;
 		unsigned n = 0;
-		uint64_t t0;
+		uint64_t t0, rt;
 		int err;
 
 		while (!st->queue.head && !st->stopping)
@@ -554,12 +567,15 @@ static void *writer_main(void *arg)
 		pthread_mutex_unlock(&st->lock);
 
 		t0 = clock_mono_us();
+		rt = db_round_trips(st->writer->db);
 		err = batch_run(st, &batch);
+		rt = db_round_trips(st->writer->db) - rt;
 		if (!err)
-			metrics_store_commit(clock_mono_us() - t0, n);
+			metrics_store_commit(clock_mono_us() - t0, n, rt);
 
 		pthread_mutex_lock(&st->lock);
 		st->batches++;
+		st->round_trips += rt;
 		/* Wake the push thread; a batch whose outbox rows rolled back only costs it
 		 * one look at an unchanged outbox. */
 		if (st->writer->outbox_added) {
@@ -619,6 +635,7 @@ void store_stats(struct store *st, struct store_stats *out)
 	pthread_mutex_lock(&st->lock);
 	out->batches = st->batches;
 	out->jobs = st->jobs;
+	out->round_trips = st->round_trips;
 	pthread_mutex_unlock(&st->lock);
 }
 

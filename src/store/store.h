@@ -65,6 +65,7 @@ void store_snapshot_end(struct store *st);
 struct store_stats {
 	uint64_t batches;
 	uint64_t jobs;
+	uint64_t round_trips; /* the writer's, to the database server (PostgreSQL; SQLite: 0) */
 };
 
 void store_stats(struct store *st, struct store_stats *out);

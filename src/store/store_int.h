@@ -13,6 +13,7 @@ struct store_conn {
 	struct db_conn *db;
 	bool outbox_added;   /* writer: a job of this batch added outbox rows (outbox.c) */
 	bool keys_locked;    /* writer: a job of this batch took counter key locks (session.c) */
+	uint64_t round_trips; /* reader: db_round_trips when it was last counted (metrics) */
 	char node_id[64];    /* the node's id ([cluster] node_id): the owner of the sessions
 				it inserts */
 };
@@ -43,6 +44,7 @@ struct store {
 	pthread_mutex_t pool_lock;      /* guards readers */
 	struct list readers;            /* idle read connections */
 	uint64_t batches, jobs;         /* counters for bench and logs */
+	uint64_t round_trips;           /* the writer's, to the server (db_round_trips) */
 	store_outbox_watch_h *outbox_watch; /* told after a batch that added outbox rows */
 	void *outbox_watch_arg;
 	store_done_h *done_h;           /* told when a job queued with a completion ends */

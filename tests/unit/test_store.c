@@ -780,8 +780,13 @@ static void test_admit_exact_across_nodes(void **state)
 	assert_true(limited > 0);
 }
 
-/* db_lock_key: a key one connection holds makes another wait (PostgreSQL), until the
+/* db_lock_keys: a key one connection holds makes another wait (PostgreSQL), until the
  * holder's commit; a savepoint rolled back releases it; SQLite has nothing to lock. */
+static int lock1(struct db_conn *c, int64_t key, bool wait)
+{
+	return db_lock_keys(c, &key, 1, wait);
+}
+
 struct lock_waiter {
 	struct db_conn *c;
 	int err;
@@ -793,7 +798,7 @@ static void *lock_wait_thread(void *arg)
 	struct lock_waiter *w = arg;
 	uint64_t t0 = clock_mono_us();
 
-	w->err = db_lock_key(w->c, 42, true);
+	w->err = lock1(w->c, 42, true);
 	w->waited_us = clock_mono_us() - t0;
 	return NULL;
 }
@@ -806,11 +811,16 @@ static void test_db_lock_key(void **state)
 	pthread_t t;
 
 	assert_int_equal(db_exec(a, "BEGIN"), 0);
-	assert_int_equal(db_lock_key(a, 42, true), 0);
-	assert_int_equal(db_lock_key(a, 42, false), 0); /* again, in the same transaction */
+	assert_int_equal(lock1(a, 42, true), 0);
+	assert_int_equal(lock1(a, 42, false), 0); /* again, in the same transaction */
 	assert_int_equal(db_exec(b, "BEGIN"), 0);
-	assert_int_equal(db_lock_key(b, 42, false), on_pg ? EAGAIN : 0);
-	assert_int_equal(db_lock_key(b, 43, false), 0);
+	assert_int_equal(lock1(b, 42, false), on_pg ? EAGAIN : 0);
+	assert_int_equal(lock1(b, 43, false), 0);
+	{
+		const int64_t two[2] = {41, 42}; /* one of them held: the pair is refused */
+
+		assert_int_equal(db_lock_keys(b, two, 2, false), on_pg ? EAGAIN : 0);
+	}
 	assert_int_equal(pthread_create(&t, NULL, lock_wait_thread, &w), 0);
 	usleep(300000);
 	assert_int_equal(db_exec(a, "COMMIT"), 0);
@@ -823,15 +833,80 @@ static void test_db_lock_key(void **state)
 	/* Released by a rollback to the savepoint taken before it. */
 	assert_int_equal(db_exec(a, "BEGIN"), 0);
 	assert_int_equal(db_exec(a, "SAVEPOINT job"), 0);
-	assert_int_equal(db_lock_key(a, 44, true), 0);
+	assert_int_equal(lock1(a, 44, true), 0);
 	assert_int_equal(db_exec(b, "BEGIN"), 0);
-	assert_int_equal(db_lock_key(b, 44, false), on_pg ? EAGAIN : 0);
+	assert_int_equal(lock1(b, 44, false), on_pg ? EAGAIN : 0);
 	assert_int_equal(db_exec(a, "ROLLBACK TO job"), 0);
-	assert_int_equal(db_lock_key(b, 44, false), 0);
+	assert_int_equal(lock1(b, 44, false), 0);
 	assert_int_equal(db_exec(b, "COMMIT"), 0);
 	assert_int_equal(db_exec(a, "COMMIT"), 0);
 	mem_deref(a);
 	mem_deref(b);
+}
+
+/* db_send: statements sent inside a transaction each get their own rows at their
+ * db_step, and on PostgreSQL all of them and the statement read first cost one round
+ * trip; one that fails gets its error, and those behind it too (the transaction is
+ * aborted), while the savepoint before them rolls back and the transaction goes on. */
+static void send_pair(struct db_conn *c, int64_t x, int64_t *a, int64_t *b)
+{
+	struct db_stmt *s1 = db_stmt(c, "SELECT CAST(? AS BIGINT) + 1");
+	struct db_stmt *s2 = db_stmt(c, "SELECT CAST(? AS BIGINT) * 3");
+
+	db_bind_int64(s1, 1, x);
+	db_bind_int64(s2, 1, x);
+	assert_int_equal(db_send(s1), 0);
+	assert_int_equal(db_send(s2), 0);
+	assert_int_equal(db_step(s1), DB_ROW);
+	*a = db_col_int64(s1, 0);
+	db_reset(s1);
+	assert_int_equal(db_step(s2), DB_ROW);
+	*b = db_col_int64(s2, 0);
+	assert_int_equal(db_step(s2), DB_DONE);
+}
+
+static void test_db_send(void **state)
+{
+	struct fixture *f = *state;
+	struct db_conn *c = raw_open(&f->conf);
+	struct db_stmt *ins, *after;
+	int64_t a, b;
+	uint64_t rt;
+
+	assert_int_equal(db_exec(c, "BEGIN"), 0);
+	send_pair(c, 4, &a, &b); /* prepares them */
+	assert_int_equal(a, 5);
+	assert_int_equal(b, 12);
+	rt = db_round_trips(c);
+	send_pair(c, 10, &a, &b);
+	assert_int_equal(a, 11);
+	assert_int_equal(b, 30);
+	assert_int_equal(db_round_trips(c) - rt, on_pg ? 1 : 0);
+
+	/* A duplicate key: its error, and the statement behind it aborted. */
+	assert_int_equal(db_exec(c, "INSERT INTO accounts (id, name, created_at) "
+				 "VALUES (990001, 'dup', 0)"), 0);
+	assert_int_equal(db_exec(c, "SAVEPOINT job"), 0);
+	ins = db_stmt(c, "INSERT INTO accounts (id, name, created_at) VALUES (990001, 'x', 0)");
+	after = db_stmt(c, "SELECT count(*) FROM accounts WHERE name = ?");
+	db_bind_text(after, 1, "dup", -1);
+	assert_int_equal(db_send(ins), 0);
+	assert_int_equal(db_send(after), 0);
+	assert_int_equal(db_step(ins), EEXIST);
+	if (on_pg)
+		assert_int_equal(db_step(after), EEXIST);
+	else
+		assert_int_equal(db_step(after), DB_ROW);
+	db_reset(after);
+	assert_int_equal(db_exec(c, "ROLLBACK TO job"), 0);
+	send_pair(c, 1, &a, &b);
+	assert_int_equal(a, 2);
+	assert_int_equal(db_exec(c, "ROLLBACK"), 0);
+
+	/* Outside a transaction a sent statement simply runs at its db_step. */
+	send_pair(c, 2, &a, &b);
+	assert_int_equal(b, 6);
+	mem_deref(c);
 }
 
 static int command_collect(const struct store_command *cmd, void *arg)
@@ -1656,6 +1731,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_admit_concurrent_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_admit_exact_across_nodes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_db_lock_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_db_send, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commands, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cdr_and_active_lists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pool_rotates, setup, teardown),
