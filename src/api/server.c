@@ -15,6 +15,7 @@
 #include "base/base.h"
 #include "conf/conf.h"
 #include "httptls/httptls.h"
+#include "zonemap/zonemap.h"
 
 /* Request line and headers must fit here; 32 KB GET targets (spec §1) plus headers. */
 enum { CONN_MEMORY = 96 * 1024, TRACE_ID_MAX = 128 };
@@ -35,6 +36,32 @@ struct conn_req {
 	bool started;
 	bool too_large;
 };
+
+/* One [tasks] zone_prefix line; a prefix given twice is refused (which one would win?). */
+static int zone_value(const char *value, unsigned line, void *arg, struct conf_err *err)
+{
+	struct api_conf *ac = arg;
+	struct api_task_zone *z;
+	char why[200];
+
+	if (ac->task_zones_n == API_TASK_ZONES_MAX) {
+		conf_err_set(err, line, "at most %d 'zone_prefix' lines", API_TASK_ZONES_MAX);
+		return EINVAL;
+	}
+	z = &ac->task_zones[ac->task_zones_n];
+	if (zonemap_line_parse(value, z->prefix, z->zone, why, sizeof(why))) {
+		conf_err_set(err, line, "zone_prefix: %s", why);
+		return EINVAL;
+	}
+	for (unsigned i = 0; i < ac->task_zones_n; i++) {
+		if (!strcmp(ac->task_zones[i].prefix, z->prefix)) {
+			conf_err_set(err, line, "zone_prefix: prefix %s is given twice", z->prefix);
+			return EINVAL;
+		}
+	}
+	ac->task_zones_n++;
+	return 0;
+}
 
 int api_conf_read(const struct conf *cf, struct api_conf *ac, struct conf_err *err)
 {
@@ -60,6 +87,7 @@ int api_conf_read(const struct conf *cf, struct api_conf *ac, struct conf_err *e
 	rc = rc ? rc : conf_uint(tsec, "max_calls", 100, 1, 100000, &calls, err);
 	rc = rc ? rc : conf_uint(tsec, "calls_per_second", 10, 1, 10000, &cps, err);
 	rc = rc ? rc : conf_uint(tsec, "test_retry_interval", 0, 0, 86400, &retry, err);
+	rc = rc ? rc : conf_each(tsec, "zone_prefix", zone_value, ac, err);
 	if (rc)
 		return rc;
 	ac->upload_allow = (loopback ? FETCH_ALLOW_LOOPBACK : 0) |

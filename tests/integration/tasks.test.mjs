@@ -423,6 +423,81 @@ test("a closed window dials nothing until it opens", async () => {
   }
 });
 
+test("a task paced at 150/s places more than one claim's 64 in its first second", async () => {
+  // tick_ms 1000: the old scheduler took at most 64 callees of a task per tick.
+  const peer = await busyPeer(20);
+  const e = await startCccd({ logLevel: "warn", sections:
+    `[trunk peer]\nhost = 127.0.0.1\nport = ${peer.port}\ntransport = udp\nroute = *\n` +
+    "options_interval = 0\n[tasks]\ntick_ms = 1000\ncalls_per_second = 150\nmax_calls = 1000\n" });
+  try {
+    const sdkappid = 1400015960;
+    const rules = path.join(e.dir, "rules.json");
+    fs.writeFileSync(rules, JSON.stringify(OPEN));
+    const creds = e.tenant(["--sdkappid", String(sdkappid), "--ivr", "1:autoOutbound",
+      "--number", "008601012345678", "--rules", rules]);
+    const api = client(creds, e.endpoint);
+    const r = await api.CreateAutoCalloutTask({ SdkAppId: sdkappid,
+      NotBefore: Math.floor(Date.now() / 1000), Callees: numbers(400),
+      Callers: ["008601012345678"], IvrId: 1 });
+    assert.equal(r.err, undefined, r.message);
+    const placed = () => Number(e.sql(`SELECT count(*) FROM sessions WHERE task_id = ${r.TaskId}`));
+    await until(() => placed() > 0, 20000, 20, "the first attempt");
+    await sleep(800);
+    // One tick's 150 (the next tick, a second after the first, may have begun).
+    const first = placed();
+    assert.ok(first > 100 && first <= 300, `attempts in the first second: ${first}`);
+    assert.equal((await api.StopAutoCalloutTask({ SdkAppId: sdkappid, TaskId: r.TaskId })).err,
+      undefined);
+  } finally {
+    await e.stop();
+    e.cleanup();
+    await peer.close();
+  }
+});
+
+test("callee-local windows: a callee whose zone is outside the window waits for its opening",
+  async () => {
+    const peer = await busyPeer(20);
+    // 0086135: Tokyo (UTC+9); 0086136: UTC by the table; 0086137: no prefix, the task's
+    // zone (UTC).
+    const { e, sdkappid, api } = await paced(peer, 10,
+      "zone_prefix = +86135 Asia/Tokyo\nzone_prefix = 0086136 Etc/UTC\n");
+    try {
+      // A window from an hour ago to an hour ahead on the UTC clock: open in UTC, closed
+      // in Tokyo, where it next opens 14 h from now.
+      const at = (ms) => new Date(ms).toISOString().slice(11, 19);
+      const now = Math.floor(Date.now() / 1000);
+      const r = await api.CreateAutoCalloutTask({ SdkAppId: sdkappid, NotBefore: now,
+        Callees: ["008613500000001", "008613600000001", "008613700000001"],
+        Callers: ["008601012345678"], IvrId: 1, TimeZone: "UTC",
+        AvailableTime: [{ StartTime: at((now - 3600) * 1000), EndTime: at((now + 3600) * 1000) }] });
+      assert.equal(r.err, undefined, r.message);
+      const id = { SdkAppId: sdkappid, TaskId: r.TaskId };
+      const g = await until(async () => {
+        const x = await api.DescribeAutoCalloutTask(id);
+        return x.Callees.filter((c) => c.State === 2).length === 2 ? x : null;
+      }, 20000, 200, "the two callees inside their window called");
+      await sleep(1000);
+      const by = Object.fromEntries(g.Callees.map((c) => [c.Callee.slice(0, 7), c]));
+      assert.equal(by["0086136"].Sessions.length, 1);
+      assert.equal(by["0086137"].Sessions.length, 1);
+      assert.deepEqual(peer.invites.map((n) => /13[5-7]0{7}1$/.exec(n)?.[0]).sort(),
+        ["13600000001", "13700000001"]);
+      const tokyo = (await api.DescribeAutoCalloutTask(id)).Callees.find((c) =>
+        c.Callee.startsWith("0086135"));
+      assert.equal(tokyo.State, 0);
+      assert.equal(tokyo.Sessions.length, 0);
+      const [due, tries] = e.sql(`SELECT due, tries FROM task_callees WHERE task_id = ${r.TaskId} ` +
+        "AND callee LIKE '0086135%'").split("|").map(Number);
+      assert.equal(tries, 0, "no try burnt");
+      assert.ok(Math.abs(due - (now + 14 * 3600)) <= 5, `due ${due - now} s from now`);
+    } finally {
+      await e.stop();
+      e.cleanup();
+      await peer.close();
+    }
+  });
+
 test("kill -9 while a task runs: after the restart no callee got two calls for one try, none was skipped, the task completes",
   async () => {
     const peer = await busyPeer(5000);
