@@ -586,14 +586,16 @@ test("a trunk refusing the calls (403) pauses the task with the reason and burns
     }
   });
 
-// 30 callees, four outcomes from four sipp peers chosen by prefix: answered (0086138),
-// busy (0086139), no answer within MaxRingTimeoutSecond (0086137), not found (0086136).
-// Tries 2: only the retryable outcomes are tried twice, never more; every attempt's
-// record and CDR push carries the task's UUI.
-test("30 callees with mixed outcomes: states, Sessions, retries only for retryable outcomes, records and pushes",
+// 30 callees, five outcomes from five sipp peers chosen by prefix: answered (0086138),
+// answered and key 5 pressed in the IVR's menu over SIP INFO (0086135), busy (0086139),
+// no answer within MaxRingTimeoutSecond (0086137), not found (0086136). Tries 2: only
+// the retryable outcomes are tried twice, never more; every attempt's record and CDR push
+// carries the task's UUI, and the key presses reach the records.
+test("30 callees with mixed outcomes: states, Sessions, retries only for retryable outcomes, keys, records and pushes",
   async () => {
     const peers = {
       138: await sipp(path.join(ROOT, "tests/sip/uas_answer_bye.xml")),
+      135: await sipp(path.join(ROOT, "tests/sip/uas_answer_info.xml")),
       139: await sipp(path.join(ROOT, "tests/sip/uas_busy.xml")),
       137: await sipp(path.join(ROOT, "tests/sip/uas_noanswer.xml")),
       136: await sipp(path.join(ROOT, "tests/sip/uas_notfound.xml")),
@@ -619,12 +621,22 @@ test("30 callees with mixed outcomes: states, Sessions, retries only for retryab
       const sdkappid = 1400015990;
       const rules = path.join(e.dir, "rules.json");
       fs.writeFileSync(rules, JSON.stringify(OPEN));
-      const creds = e.tenant(["--sdkappid", String(sdkappid), "--ivr", "1:autoOutbound",
-        "--number", "008601012345678", "--rules", rules]);
+      // A menu that waits for a key: 5 is taken, then the callee hangs up.
+      fs.writeFileSync(path.join(e.dir, "1.json"), JSON.stringify({ ivrId: 1, name: "menu",
+        type: "autoOutbound", start: "s", nodes: [
+          { id: "s", type: "start", next: "m" },
+          { id: "m", type: "menu", label: "key menu", params: {
+            prompt: { tts: "Press five." }, timeoutMs: 8000, retries: 0,
+            keys: { 5: { label: "five", next: "hold" } } }, onTimeout: "bye", onInvalid: "bye" },
+          { id: "hold", type: "prompt", params: { tts: "Thank you. Please hold the line.",
+            plays: 10, interruptible: false }, next: "bye" },
+          { id: "bye", type: "hangup" }] }));
+      const creds = e.tenant(["--sdkappid", String(sdkappid), "--ivr",
+        `1:autoOutbound:${e.dir}/1.json`, "--number", "008601012345678", "--rules", rules]);
       e.ccc(["push", "config", "--config", e.confPath, "--sdkappid", String(sdkappid),
         "--url", `http://127.0.0.1:${sink.address().port}/push`, "--events", "cdr,event"]);
       const api = client(creds, e.endpoint);
-      const kinds = { 138: 10, 139: 8, 137: 6, 136: 6 };
+      const kinds = { 138: 6, 135: 4, 139: 8, 137: 6, 136: 6 };
       const callees = Object.entries(kinds).flatMap(([p, n]) =>
         Array.from({ length: n }, (_, i) => `0086${p}0000${String(i).padStart(4, "0")}`));
       assert.equal(callees.length, 30);
@@ -639,8 +651,8 @@ test("30 callees with mixed outcomes: states, Sessions, retries only for retryab
         const g = await api.DescribeAutoCalloutTask(id);
         return g.State === 2 ? g : null;
       }, 90000, 500, "the task completed");
-      const want = { 138: [1, 1, [1]], 139: [2, 2, [206]], 137: [2, 2, [202]],
-        136: [2, 2, [205]] };
+      const want = { 138: [1, 1, [1]], 135: [1, 1, [1]], 139: [2, 2, [206]],
+        137: [2, 2, [202]], 136: [2, 2, [205]] };
       const ids = [];
       for (const c of done.Callees) {
         const [state, n] = want[c.Callee.slice(4, 7)];
@@ -658,14 +670,25 @@ test("30 callees with mixed outcomes: states, Sessions, retries only for retryab
         for (const sid of c.Sessions) {
           assert.equal(rec[sid]?.EndStatus, status, `${c.Callee} ${sid}`);
           assert.equal(rec[sid].UUI, "task-uui");
+          // The key went through the IVR into the record; the others pressed none.
+          assert.deepEqual(rec[sid].IVRKeyPressed, c.Callee.startsWith("0086135") ? ["5"] : [],
+            `${c.Callee} ${sid}`);
         }
       }
+      const keyed = done.Callees.filter((c) => c.Callee.startsWith("0086135"));
+      assert.equal(keyed.length, 4);
+      assert.ok(keyed.every((c) => c.State === 1 && c.Sessions.length === 1),
+        "answered with a key: one try, no retry");
       const cdrs = await until(() => {
         const got = pushes.filter((p) => p.action === "cdr");
         return got.length >= ids.length ? got : null;
       }, 30000, 200, "every attempt's CDR pushed");
       assert.deepEqual(new Set(cdrs.map((p) => p.body.SessionId)), new Set(ids));
       assert.ok(cdrs.every((p) => p.body.UUI === "task-uui"));
+      for (const c of keyed) {
+        const pushed = cdrs.find((p) => p.body.SessionId === c.Sessions[0]);
+        assert.deepEqual(pushed.body.IVRKeyPressed, ["5"], c.Callee);
+      }
       const ev = await until(() => pushes.find((p) => p.action === "event" &&
         p.body.Event === "AutoCalloutTaskFinished"), 10000, 200, "the task-finished event");
       assert.deepEqual(ev.body.Data, { TaskId: r.TaskId, State: 2 });
