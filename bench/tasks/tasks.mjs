@@ -82,7 +82,18 @@ async function sizeBench() {
     if (g.err) throw new Error(`DescribeAutoCalloutTask: ${g.err}: ${g.message}`);
     console.log(`DescribeAutoCalloutTask on it        ${(describeMs / 1000).toFixed(2)} s, ` +
       `${g.Callees.length} callees, ${mib(JSON.stringify(g).length)} of JSON`);
+    await sleep(1000);
     console.log(`  cccd resident memory after         ${mib(rssBytes(pid))}`);
+    // A second equal task and a second Describe: what stays per callee, and what was the
+    // allocator's or a cache's, once.
+    const id2 = await create(api, { Callees: callees(CREATE_CALLEES, CREATE_CALLEES),
+      NotBefore: Math.floor(Date.now() / 1000) + 86400 * 30 });
+    await sleep(1000);
+    const rss2 = rssBytes(pid);
+    await api.DescribeAutoCalloutTask({ SdkAppId: SDKAPPID, TaskId: id2 });
+    await sleep(1000);
+    console.log(`A second task of ${CREATE_CALLEES} callees: resident memory ${mib(rss2)}; ` +
+      `after its Describe ${mib(rssBytes(pid))}`);
   } finally {
     await d.stop();
     d.cleanup();
