@@ -10,7 +10,8 @@
  * mark and the restart rules of sessions hold for attempts too; the session's end gives
  * its callee the outcome in the store (store/task.c).
  *
- * Per tick: state changes (store_tasks_advance), then the running tasks in TaskId order.
+ * Per tick: state changes (store_tasks_advance), then the running tasks in TaskId order,
+ * from the task after the last one that got an odd call (below).
  * Pacing is per instance: [tasks] max_calls concurrent attempts, and calls_per_second new
  * ones through a token bucket that earns for the time that really passed and keeps what a
  * tick did not use (task_pace.c) — so the rate holds at any calls_per_second, however long
@@ -72,6 +73,7 @@ struct api_tasks {
 	bool stopping;
 	struct bucket buckets[MAX_INSTANCES];
 	size_t n_buckets;
+	size_t turn;                  /* which task goes first (index into a tick's list) */
 };
 
 /* One tick's pacing per instance: what is left of its budgets. */
@@ -92,6 +94,7 @@ struct tick {
 	struct store_task **tasks;    /* the running tasks, referenced, by TaskId */
 	size_t n_tasks;
 	atomic_uint deferred;         /* callees pushed to their window this tick */
+	size_t odd;                   /* tasks whose share was rounded up this tick */
 };
 
 /* A claimed row, copied out of the claim (whose strings live during its handler only). */
@@ -394,6 +397,8 @@ static void run_task(struct tick *tk, const struct store_task *t)
 	if (!pc)
 		return;
 	room = api_pace_share(pc->budget - pc->started, pc->tasks);
+	if (pc->tasks && (pc->budget - pc->started) % pc->tasks)
+		tk->odd++;
 	pc->tasks--;
 	/* A zone that no longer loads (tzdata changed under us) calls nothing. */
 	if (t->time_zone[0] && tz_load(&tz, t->time_zone))
@@ -486,8 +491,11 @@ static void tick(struct api_tasks *tks)
 		if (pc)
 			pc->tasks++;
 	}
+	/* A share is rounded up, so the first tasks served get the odd calls: the next tick
+	 * starts after the last task that got one, and over ticks each gets its part. */
 	for (size_t i = 0; !err && i < tk->n_tasks; i++)
-		run_task(tk, tk->tasks[i]);
+		run_task(tk, tk->tasks[(i + tks->turn) % tk->n_tasks]);
+	tks->turn += tk->odd;
 	/* What was not placed stays in the bucket for the next tick. */
 	for (size_t i = 0; i < tk->n_pace; i++)
 		api_pace_spend(tk->pace[i].bucket, tk->pace[i].started);

@@ -455,6 +455,30 @@ test("a task paced at 150/s places more than one claim's 64 in its first second"
   }
 });
 
+test("two tasks of one instance share its calls_per_second evenly", async () => {
+  const peer = await busyPeer(20);
+  const { e, sdkappid, api } = await paced(peer, 6);
+  try {
+    const now = Math.floor(Date.now() / 1000);
+    const ids = [];
+    for (const base of [13500000000, 13600000000]) {
+      const r = await api.CreateAutoCalloutTask({ SdkAppId: sdkappid, NotBefore: now,
+        Callees: numbers(60, base), Callers: ["008601012345678"], IvrId: 1 });
+      assert.equal(r.err, undefined, r.message);
+      ids.push(r.TaskId);
+    }
+    await sleep(4000);
+    const n = ids.map((id) => Number(e.sql(`SELECT count(*) FROM sessions WHERE task_id = ${id}`)));
+    // 6/s at ticks of 250 ms: a tick's 1 or 2 calls go to the tasks in turn.
+    assert.ok(n[0] >= 6 && n[1] >= 6 && Math.abs(n[0] - n[1]) <= 3, `attempts: ${n}`);
+    for (const id of ids) await api.StopAutoCalloutTask({ SdkAppId: sdkappid, TaskId: id });
+  } finally {
+    await e.stop();
+    e.cleanup();
+    await peer.close();
+  }
+});
+
 test("callee-local windows: a callee whose zone is outside the window waits for its opening",
   async () => {
     const peer = await busyPeer(20);
