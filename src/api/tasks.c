@@ -14,8 +14,8 @@
  * from the task after the last one that got an odd call (below).
  * Pacing is per instance: [tasks] max_calls concurrent attempts, and calls_per_second new
  * ones through a token bucket that earns for the time that really passed and keeps what a
- * tick did not use (task_pace.c) — so the rate holds at any calls_per_second, however long
- * a tick takes. Each task gets its share of what is left of its instance's budget (the
+ * tick did not use (task_pace.c) — so a late tick loses nothing and the rate is limited
+ * only by how fast attempts can be admitted (PLACERS threads at once, below). Each task gets its share of what is left of its instance's budget (the
  * budget left over divided by the tasks not yet served, so a task with little due leaves
  * the rest to the next) and its ConcurrencyLimit, and claims it in chunks of CLAIM_MAX
  * callees until the share is used or nothing more is due: the cost per attempt is one
