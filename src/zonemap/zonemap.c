@@ -85,8 +85,10 @@ int zonemap_line_parse(const char *line, char *prefix, char *zone, char *why, si
 			 zn, TZ_DIR, zn, err == ENOENT ? "no such zone" : "not a zone file");
 		return EINVAL;
 	}
-	snprintf(prefix, ZONEMAP_PREFIX_MAX, "00%s", digits);
-	snprintf(zone, ZONEMAP_ZONE_MAX, "%s", zn);
+	/* Both lengths were checked above. */
+	memcpy(prefix, "00", 2);
+	memcpy(prefix + 2, digits, strlen(digits) + 1);
+	memcpy(zone, zn, strlen(zn) + 1);
 	return 0;
 }
 
