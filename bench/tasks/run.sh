@@ -13,11 +13,11 @@
 #     holds for it (sessions of the task, counted with sqlite3, outside cccd) are counted
 #     over RATE_SECONDS (default 60): the achieved rate and its deviation from the
 #     configured one, and cccd's CPU time (utime + stime of /proc/PID/stat) per attempt.
-#     The task is stopped after each window. [tasks] tick_ms is TICK_MS (default 200: the
-#     scheduler claims at most 64 callees of a task per tick, so 200/s needs ticks under
-#     320 ms).
+#     The task is stopped after each window. [tasks] tick_ms is TICK_MS (default 1000, the
+#     default of cccd).
 #
 #   bench/tasks/run.sh                                     the full run (about 6 minutes)
+#   RATES=50,200,500 bench/tasks/run.sh                    and 500/s (about 9 minutes)
 #   CREATE_CALLEES=2000 WAITING=100,2000 RATE_SECONDS=10 bench/tasks/run.sh   a small one
 #   RATES= bench/tasks/run.sh                              only steps 1 and 2
 #   BUILD_ONLY=1 bench/tasks/run.sh                        only builds

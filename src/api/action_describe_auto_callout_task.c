@@ -101,16 +101,16 @@ static enum api_code one_run(const struct api_ctx *ctx, const json_t *p, json_t 
 		json_decref(callees);
 		goto out;
 	}
-	if (json_object_update(out, json_pack("{s:s, s:s, s:I, s:o, s:o, s:o, s:I, s:I, s:I, "
-					      "s:s}", "Name", t->name, "Description",
-					      t->description, "NotBefore",
-					      (json_int_t)t->not_before, "NotAfter",
-					      not_after_json(t), "Callers",
-					      callers_json(t->callers), "Callees", callees,
-					      "IvrId", (json_int_t)t->ivr_id, "State",
-					      (json_int_t)t->state, "MaxRingTimeoutSecond",
-					      (json_int_t)t->max_ring_s, "CccdPauseReason",
-					      t->reason)))
+	if (json_object_update_new(out, json_pack("{s:s, s:s, s:I, s:o, s:o, s:o, s:I, s:I, s:I, "
+						  "s:s}", "Name", t->name, "Description",
+						  t->description, "NotBefore",
+						  (json_int_t)t->not_before, "NotAfter",
+						  not_after_json(t), "Callers",
+						  callers_json(t->callers), "Callees", callees,
+						  "IvrId", (json_int_t)t->ivr_id, "State",
+						  (json_int_t)t->state, "MaxRingTimeoutSecond",
+						  (json_int_t)t->max_ring_s, "CccdPauseReason",
+						  t->reason)))
 		rc = api_fail(e, API_INTERNAL_ERROR, "Out of memory.");
 out:
 	mem_deref(t);

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "httptls/httptls.h"
+#include "zonemap/zonemap.h"
 
 struct api;
 struct policy_data;
@@ -22,6 +23,9 @@ struct store_session;
 struct tenant;
 struct conf;
 struct conf_err;
+
+/* [tasks] zone_prefix lines at most. */
+enum { API_TASK_ZONES_MAX = 1024 };
 
 /* [api] section; every key is documented in docs/configuration.md. */
 struct api_conf {
@@ -44,6 +48,13 @@ struct api_conf {
 	unsigned task_calls_per_s; /* calls_per_second = 10: new task calls per instance */
 	unsigned task_test_retry_s; /* test_retry_interval = 0: TEST ONLY, replaces every new
 				      task's RetryInterval (s); 0 = the task's own */
+	/* zone_prefix = PREFIX ZONE, repeatable: the callees' own zones (zonemap.h), as
+	 * checked (prefix "00...", a zone this server has), in file order. */
+	struct api_task_zone {
+		char prefix[ZONEMAP_PREFIX_MAX];
+		char zone[ZONEMAP_ZONE_MAX];
+	} task_zones[API_TASK_ZONES_MAX];
+	unsigned task_zones_n;
 	char node_id[64];          /* [cluster] node_id, written into claims (set by the
 				      caller, not read here) */
 };

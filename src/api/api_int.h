@@ -393,8 +393,36 @@ struct api_core {
 
 /* The auto-callout scheduler's thread (tasks.c), started with the API; mem_deref stops
  * it (after its tick in progress). */
+struct tz;
 struct api_tasks;
 int api_tasks_start(struct api_tasks **tp, struct api_core *core);
+
+/* An instance's new-call credit (task_pace.c): a token bucket that earns calls_per_second
+ * over the time that passes, keeps what a tick did not use, and holds at most
+ * max(1 s, 2 ticks) of it. Plain data, zeroed before the first use. */
+struct api_pace_bucket {
+	uint64_t credit;             /* calls earned, in thousandths */
+	uint64_t last_ms;            /* monotonic ms of the last earning; 0 = never */
+};
+
+/* Earns what passed since the last call (one tick's share the first time) and returns
+ * the whole calls the bucket holds: the tick's budget. */
+unsigned api_pace_earn(struct api_pace_bucket *b, unsigned per_s, unsigned tick_ms,
+		       uint64_t now_ms);
+/* Takes `used` calls of what api_pace_earn returned; the rest stays for the next tick. */
+void api_pace_spend(struct api_pace_bucket *b, unsigned used);
+/* One task's share of what is left of its instance's budget, `left` calls among
+ * `tasks` tasks still to serve this tick (rounded up, so that nothing is left over). */
+unsigned api_pace_share(unsigned left, unsigned tasks);
+
+/* A task's AvailableTime ("start-end,..." in seconds of the day, task_window.c) read in
+ * zone tz (NULL: UTC): is `now` inside one of the windows? No windows = always. An end
+ * before the start runs over midnight. */
+bool api_window_open(const char *windows, const struct tz *tz, int64_t now);
+/* The first instant at or after now at which a window is open (now itself when one is):
+ * a window's start on this local day or the next, found through the zone's own day
+ * starts, so a DST change in between is counted. EINVAL for no windows or a zone error. */
+int api_window_next(const char *windows, const struct tz *tz, int64_t now, int64_t *nextp);
 
 /* GET (or HEAD) of a recording link's path? */
 bool api_download_is(const char *method, const char *path);

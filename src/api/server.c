@@ -1,6 +1,7 @@
 /* server: the HTTP listener (libmicrohttpd thread pool on epoll) and the [api] config. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,14 +16,16 @@
 #include "base/base.h"
 #include "conf/conf.h"
 #include "httptls/httptls.h"
+#include "zonemap/zonemap.h"
 
 /* Request line and headers must fit here: 32 KB GET targets (spec §1) plus headers, and a
  * target just over 32 KB must still reach us to be refused with RequestSizeLimitExceeded.
  * No bigger than that: libmicrohttpd 0.9.75 zeroes the whole pool at every request of a
  * kept-alive connection (MHD_pool_reset), which at 96 KB was the largest user-space cost
  * of a small signed request (4.5 % of cccd's cycles under bench/api's DescribeTelSession,
- * perf). */
-enum { CONN_MEMORY = 40 * 1024, TRACE_ID_MAX = 128 };
+ * perf). TRIM_BYTES: a request or reply at least this large gives the heap back when it
+ * ends. */
+enum { CONN_MEMORY = 40 * 1024, TRACE_ID_MAX = 128, TRIM_BYTES = 1024 * 1024 };
 
 struct api {
 	struct api_core *core;   /* owned */
@@ -39,7 +42,34 @@ struct conn_req {
 	size_t limit;            /* body size limit for this request */
 	bool started;
 	bool too_large;
+	bool trim;               /* a large body or reply: malloc_trim when it is done */
 };
+
+/* One [tasks] zone_prefix line; a prefix given twice is refused (which one would win?). */
+static int zone_value(const char *value, unsigned line, void *arg, struct conf_err *err)
+{
+	struct api_conf *ac = arg;
+	struct api_task_zone *z;
+	char why[200];
+
+	if (ac->task_zones_n == API_TASK_ZONES_MAX) {
+		conf_err_set(err, line, "at most %d 'zone_prefix' lines", API_TASK_ZONES_MAX);
+		return EINVAL;
+	}
+	z = &ac->task_zones[ac->task_zones_n];
+	if (zonemap_line_parse(value, z->prefix, z->zone, why, sizeof(why))) {
+		conf_err_set(err, line, "zone_prefix: %s", why);
+		return EINVAL;
+	}
+	for (unsigned i = 0; i < ac->task_zones_n; i++) {
+		if (!strcmp(ac->task_zones[i].prefix, z->prefix)) {
+			conf_err_set(err, line, "zone_prefix: prefix %s is given twice", z->prefix);
+			return EINVAL;
+		}
+	}
+	ac->task_zones_n++;
+	return 0;
+}
 
 int api_conf_read(const struct conf *cf, struct api_conf *ac, struct conf_err *err)
 {
@@ -65,6 +95,7 @@ int api_conf_read(const struct conf *cf, struct api_conf *ac, struct conf_err *e
 	rc = rc ? rc : conf_uint(tsec, "max_calls", 100, 1, 100000, &calls, err);
 	rc = rc ? rc : conf_uint(tsec, "calls_per_second", 10, 1, 10000, &cps, err);
 	rc = rc ? rc : conf_uint(tsec, "test_retry_interval", 0, 0, 86400, &retry, err);
+	rc = rc ? rc : conf_each(tsec, "zone_prefix", zone_value, ac, err);
 	if (rc)
 		return rc;
 	ac->upload_allow = (loopback ? FETCH_ALLOW_LOOPBACK : 0) |
@@ -101,13 +132,24 @@ static void *uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
 	return cr;
 }
 
+/* A large request (CreateAutoCalloutTask of 100,000 callees is a 2 MB body parsed into
+ * a JSON tree of some 20 MB; its Describe a 5 MB reply) leaves that much freed memory in
+ * the API thread's malloc arena, which glibc keeps: the process's resident memory stays
+ * 20 MB up for as long as it runs, though cccd holds nothing of the request (its callees
+ * are in the store). malloc_trim gives the free pages of every arena back; it walks the
+ * heap (milliseconds), so only after requests that large. */
 static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		      enum MHD_RequestTerminationCode toe)
 {
+	struct conn_req *cr = *con_cls;
+	bool trim = cr && cr->trim;
+
 	(void)cls;
 	(void)conn;
 	(void)toe;
-	*con_cls = mem_deref(*con_cls);
+	*con_cls = mem_deref(cr);
+	if (trim)
+		malloc_trim(0);
 }
 
 struct header_walk {
@@ -174,6 +216,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	struct header_walk w = {headers, 0};
 	struct api_http h = {0};
 	const char *cl;
+	char *out;
 
 	(void)version;
 	if (!cr)
@@ -229,8 +272,10 @@ answer:
 		h.body = (const char *)cr->body->buf;
 		h.body_len = cr->body->end;
 	}
-	return reply(conn, api_core_handle(a->core, &h, clock_unix_ms(), clock_mono_us()),
-		     MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-TC-TraceId"));
+	out = api_core_handle(a->core, &h, clock_unix_ms(), clock_mono_us());
+	cr->trim = (cr->body && cr->body->end >= TRIM_BYTES) || (out && strlen(out) >= TRIM_BYTES);
+	return reply(conn, out, MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+							    "X-TC-TraceId"));
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)

@@ -87,6 +87,19 @@ test("what a start would meet: data files, files to read", () => {
   assert.match(r.err, new RegExp(`:${lineOf(text, "locations")}: \\[policy\\] locations: .*CN-XX`));
 });
 
+test("a bad [tasks] zone_prefix line is named with its line and what is wrong", () => {
+  for (const [bad, re] of [["zone_prefix = +82 Mars/Olympus", /zone 'Mars\/Olympus' is not a time zone/],
+    ["zone_prefix = 82 Asia/Seoul", /prefix '82' is not an international prefix/]]) {
+    const text = ["[tasks]", "zone_prefix = +81 Asia/Tokyo", bad, ""].join("\n");
+    const r = check(text);
+    assert.equal(r.code, 1);
+    assert.match(r.err, new RegExp(`${r.file}:3: zone_prefix: `));
+    assert.match(r.err, re);
+  }
+  const ok = check("[tasks]\nzone_prefix = +81 Asia/Tokyo\nzone_prefix = 001212 America/New_York\n");
+  assert.equal(ok.code, 0, ok.err);
+});
+
 test("a file that is not there; usage errors", () => {
   const r = spawnSync(CCCD, ["--check-config", "--config", `${dir}/absent.conf`], { encoding: "utf8" });
   assert.equal(r.status, 1);

@@ -423,6 +423,105 @@ test("a closed window dials nothing until it opens", async () => {
   }
 });
 
+test("a task paced at 150/s places more than one claim's 64 in its first second", async () => {
+  // tick_ms 1000: the old scheduler took at most 64 callees of a task per tick.
+  const peer = await busyPeer(20);
+  const e = await startCccd({ logLevel: "warn", sections:
+    `[trunk peer]\nhost = 127.0.0.1\nport = ${peer.port}\ntransport = udp\nroute = *\n` +
+    "options_interval = 0\n[tasks]\ntick_ms = 1000\ncalls_per_second = 150\nmax_calls = 1000\n" });
+  try {
+    const sdkappid = 1400015960;
+    const rules = path.join(e.dir, "rules.json");
+    fs.writeFileSync(rules, JSON.stringify(OPEN));
+    const creds = e.tenant(["--sdkappid", String(sdkappid), "--ivr", "1:autoOutbound",
+      "--number", "008601012345678", "--rules", rules]);
+    const api = client(creds, e.endpoint);
+    const r = await api.CreateAutoCalloutTask({ SdkAppId: sdkappid,
+      NotBefore: Math.floor(Date.now() / 1000), Callees: numbers(400),
+      Callers: ["008601012345678"], IvrId: 1 });
+    assert.equal(r.err, undefined, r.message);
+    const placed = () => Number(e.sql(`SELECT count(*) FROM sessions WHERE task_id = ${r.TaskId}`));
+    await until(() => placed() > 0, 20000, 20, "the first attempt");
+    await sleep(800);
+    // One tick's 150 (the next tick, a second after the first, may have begun).
+    const first = placed();
+    assert.ok(first > 100 && first <= 300, `attempts in the first second: ${first}`);
+    assert.equal((await api.StopAutoCalloutTask({ SdkAppId: sdkappid, TaskId: r.TaskId })).err,
+      undefined);
+  } finally {
+    await e.stop();
+    e.cleanup();
+    await peer.close();
+  }
+});
+
+test("two tasks of one instance share its calls_per_second evenly", async () => {
+  const peer = await busyPeer(20);
+  const { e, sdkappid, api } = await paced(peer, 6);
+  try {
+    const now = Math.floor(Date.now() / 1000);
+    const ids = [];
+    for (const base of [13500000000, 13600000000]) {
+      const r = await api.CreateAutoCalloutTask({ SdkAppId: sdkappid, NotBefore: now,
+        Callees: numbers(60, base), Callers: ["008601012345678"], IvrId: 1 });
+      assert.equal(r.err, undefined, r.message);
+      ids.push(r.TaskId);
+    }
+    await sleep(4000);
+    const n = ids.map((id) => Number(e.sql(`SELECT count(*) FROM sessions WHERE task_id = ${id}`)));
+    // 6/s at ticks of 250 ms: a tick's 1 or 2 calls go to the tasks in turn.
+    assert.ok(n[0] >= 6 && n[1] >= 6 && Math.abs(n[0] - n[1]) <= 3, `attempts: ${n}`);
+    for (const id of ids) await api.StopAutoCalloutTask({ SdkAppId: sdkappid, TaskId: id });
+  } finally {
+    await e.stop();
+    e.cleanup();
+    await peer.close();
+  }
+});
+
+test("callee-local windows: a callee whose zone is outside the window waits for its opening",
+  async () => {
+    const peer = await busyPeer(20);
+    // 0086135: Tokyo (UTC+9); 0086136: UTC by the table; 0086137: no prefix, the task's
+    // zone (UTC).
+    const { e, sdkappid, api } = await paced(peer, 10,
+      "zone_prefix = +86135 Asia/Tokyo\nzone_prefix = 0086136 Etc/UTC\n");
+    try {
+      // A window from an hour ago to an hour ahead on the UTC clock: open in UTC, closed
+      // in Tokyo, where it next opens 14 h from now.
+      const at = (ms) => new Date(ms).toISOString().slice(11, 19);
+      const now = Math.floor(Date.now() / 1000);
+      const r = await api.CreateAutoCalloutTask({ SdkAppId: sdkappid, NotBefore: now,
+        Callees: ["008613500000001", "008613600000001", "008613700000001"],
+        Callers: ["008601012345678"], IvrId: 1, TimeZone: "UTC",
+        AvailableTime: [{ StartTime: at((now - 3600) * 1000), EndTime: at((now + 3600) * 1000) }] });
+      assert.equal(r.err, undefined, r.message);
+      const id = { SdkAppId: sdkappid, TaskId: r.TaskId };
+      const g = await until(async () => {
+        const x = await api.DescribeAutoCalloutTask(id);
+        return x.Callees.filter((c) => c.State === 2).length === 2 ? x : null;
+      }, 20000, 200, "the two callees inside their window called");
+      await sleep(1000);
+      const by = Object.fromEntries(g.Callees.map((c) => [c.Callee.slice(0, 7), c]));
+      assert.equal(by["0086136"].Sessions.length, 1);
+      assert.equal(by["0086137"].Sessions.length, 1);
+      assert.deepEqual(peer.invites.map((n) => /13[5-7]0{7}1$/.exec(n)?.[0]).sort(),
+        ["13600000001", "13700000001"]);
+      const tokyo = (await api.DescribeAutoCalloutTask(id)).Callees.find((c) =>
+        c.Callee.startsWith("0086135"));
+      assert.equal(tokyo.State, 0);
+      assert.equal(tokyo.Sessions.length, 0);
+      const [due, tries] = e.sql(`SELECT due, tries FROM task_callees WHERE task_id = ${r.TaskId} ` +
+        "AND callee LIKE '0086135%'").split("|").map(Number);
+      assert.equal(tries, 0, "no try burnt");
+      assert.ok(Math.abs(due - (now + 14 * 3600)) <= 5, `due ${due - now} s from now`);
+    } finally {
+      await e.stop();
+      e.cleanup();
+      await peer.close();
+    }
+  });
+
 test("kill -9 while a task runs: after the restart no callee got two calls for one try, none was skipped, the task completes",
   async () => {
     const peer = await busyPeer(5000);
@@ -511,14 +610,16 @@ test("a trunk refusing the calls (403) pauses the task with the reason and burns
     }
   });
 
-// 30 callees, four outcomes from four sipp peers chosen by prefix: answered (0086138),
-// busy (0086139), no answer within MaxRingTimeoutSecond (0086137), not found (0086136).
-// Tries 2: only the retryable outcomes are tried twice, never more; every attempt's
-// record and CDR push carries the task's UUI.
-test("30 callees with mixed outcomes: states, Sessions, retries only for retryable outcomes, records and pushes",
+// 30 callees, five outcomes from five sipp peers chosen by prefix: answered (0086138),
+// answered and key 5 pressed in the IVR's menu over SIP INFO (0086135), busy (0086139),
+// no answer within MaxRingTimeoutSecond (0086137), not found (0086136). Tries 2: only
+// the retryable outcomes are tried twice, never more; every attempt's record and CDR push
+// carries the task's UUI, and the key presses reach the records.
+test("30 callees with mixed outcomes: states, Sessions, retries only for retryable outcomes, keys, records and pushes",
   async () => {
     const peers = {
       138: await sipp(path.join(ROOT, "tests/sip/uas_answer_bye.xml")),
+      135: await sipp(path.join(ROOT, "tests/sip/uas_answer_info.xml")),
       139: await sipp(path.join(ROOT, "tests/sip/uas_busy.xml")),
       137: await sipp(path.join(ROOT, "tests/sip/uas_noanswer.xml")),
       136: await sipp(path.join(ROOT, "tests/sip/uas_notfound.xml")),
@@ -544,12 +645,22 @@ test("30 callees with mixed outcomes: states, Sessions, retries only for retryab
       const sdkappid = 1400015990;
       const rules = path.join(e.dir, "rules.json");
       fs.writeFileSync(rules, JSON.stringify(OPEN));
-      const creds = e.tenant(["--sdkappid", String(sdkappid), "--ivr", "1:autoOutbound",
-        "--number", "008601012345678", "--rules", rules]);
+      // A menu that waits for a key: 5 is taken, then the callee hangs up.
+      fs.writeFileSync(path.join(e.dir, "1.json"), JSON.stringify({ ivrId: 1, name: "menu",
+        type: "autoOutbound", start: "s", nodes: [
+          { id: "s", type: "start", next: "m" },
+          { id: "m", type: "menu", label: "key menu", params: {
+            prompt: { tts: "Press five." }, timeoutMs: 8000, retries: 0,
+            keys: { 5: { label: "five", next: "hold" } } }, onTimeout: "bye", onInvalid: "bye" },
+          { id: "hold", type: "prompt", params: { tts: "Thank you. Please hold the line.",
+            plays: 10, interruptible: false }, next: "bye" },
+          { id: "bye", type: "hangup" }] }));
+      const creds = e.tenant(["--sdkappid", String(sdkappid), "--ivr",
+        `1:autoOutbound:${e.dir}/1.json`, "--number", "008601012345678", "--rules", rules]);
       e.ccc(["push", "config", "--config", e.confPath, "--sdkappid", String(sdkappid),
         "--url", `http://127.0.0.1:${sink.address().port}/push`, "--events", "cdr,event"]);
       const api = client(creds, e.endpoint);
-      const kinds = { 138: 10, 139: 8, 137: 6, 136: 6 };
+      const kinds = { 138: 6, 135: 4, 139: 8, 137: 6, 136: 6 };
       const callees = Object.entries(kinds).flatMap(([p, n]) =>
         Array.from({ length: n }, (_, i) => `0086${p}0000${String(i).padStart(4, "0")}`));
       assert.equal(callees.length, 30);
@@ -564,8 +675,8 @@ test("30 callees with mixed outcomes: states, Sessions, retries only for retryab
         const g = await api.DescribeAutoCalloutTask(id);
         return g.State === 2 ? g : null;
       }, 90000, 500, "the task completed");
-      const want = { 138: [1, 1, [1]], 139: [2, 2, [206]], 137: [2, 2, [202]],
-        136: [2, 2, [205]] };
+      const want = { 138: [1, 1, [1]], 135: [1, 1, [1]], 139: [2, 2, [206]],
+        137: [2, 2, [202]], 136: [2, 2, [205]] };
       const ids = [];
       for (const c of done.Callees) {
         const [state, n] = want[c.Callee.slice(4, 7)];
@@ -583,14 +694,25 @@ test("30 callees with mixed outcomes: states, Sessions, retries only for retryab
         for (const sid of c.Sessions) {
           assert.equal(rec[sid]?.EndStatus, status, `${c.Callee} ${sid}`);
           assert.equal(rec[sid].UUI, "task-uui");
+          // The key went through the IVR into the record; the others pressed none.
+          assert.deepEqual(rec[sid].IVRKeyPressed, c.Callee.startsWith("0086135") ? ["5"] : [],
+            `${c.Callee} ${sid}`);
         }
       }
+      const keyed = done.Callees.filter((c) => c.Callee.startsWith("0086135"));
+      assert.equal(keyed.length, 4);
+      assert.ok(keyed.every((c) => c.State === 1 && c.Sessions.length === 1),
+        "answered with a key: one try, no retry");
       const cdrs = await until(() => {
         const got = pushes.filter((p) => p.action === "cdr");
         return got.length >= ids.length ? got : null;
       }, 30000, 200, "every attempt's CDR pushed");
       assert.deepEqual(new Set(cdrs.map((p) => p.body.SessionId)), new Set(ids));
       assert.ok(cdrs.every((p) => p.body.UUI === "task-uui"));
+      for (const c of keyed) {
+        const pushed = cdrs.find((p) => p.body.SessionId === c.Sessions[0]);
+        assert.deepEqual(pushed.body.IVRKeyPressed, ["5"], c.Callee);
+      }
       const ev = await until(() => pushes.find((p) => p.action === "event" &&
         p.body.Event === "AutoCalloutTaskFinished"), 10000, 200, "the task-finished event");
       assert.deepEqual(ev.body.Data, { TaskId: r.TaskId, State: 2 });

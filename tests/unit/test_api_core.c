@@ -756,6 +756,59 @@ static void test_envelope(void **state)
 		assert_true(strlen(api_code_name((enum api_code)c)) > 5);
 }
 
+/* jansson's live allocations, counted through its allocator hooks. */
+static long json_live;
+
+static void *json_count_malloc(size_t n)
+{
+	void *p = malloc(n);
+
+	if (p)
+		json_live++;
+	return p;
+}
+
+static void json_count_free(void *p)
+{
+	if (p)
+		json_live--;
+	free(p);
+}
+
+/* DescribeAutoCalloutTask once kept its whole reply tree (json_object_update took a new
+ * reference to the object it was given): 75 MB per Describe of 100,000 callees. A
+ * request's JSON is all freed when its reply is out. */
+static void test_task_describe_frees_its_tree(void **state)
+{
+	json_t *reply;
+	const char *id_text;
+	char params[128];
+	long before;
+
+	(void)state;
+	reply = call(&(struct req){.action = "CreateAutoCalloutTask", .params =
+		"{\"SdkAppId\":1400000000,\"NotBefore\":1900000000,\"IvrId\":4600,"
+		"\"Callers\":[\"00861012345678\"],\"Callees\":[\"008613800000001\","
+		"\"008613800000002\",\"008613800000003\"]}"});
+	assert_null(code_of(reply, NULL));
+	snprintf(params, sizeof(params), "{\"SdkAppId\":1400000000,\"TaskId\":%lld}",
+		 (long long)json_integer_value(json_object_get(json_object_get(reply, "Response"),
+							       "TaskId")));
+	json_decref(reply);
+	json_set_alloc_funcs(json_count_malloc, json_count_free);
+	before = json_live;
+	reply = call(&(struct req){.action = "DescribeAutoCalloutTask", .params = params});
+	assert_null(code_of(reply, NULL));
+	id_text = json_string_value(json_object_get(json_array_get(json_object_get(
+		json_object_get(reply, "Response"), "Callees"), 2), "Callee"));
+	assert_non_null(id_text);
+	assert_string_equal(id_text, "008613800000003");
+	json_decref(reply);
+	/* One left: the reply's text (json_dumps'), which call() frees with free(). */
+	assert_int_equal(json_live, before + 1);
+	json_set_alloc_funcs(malloc, free);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -768,6 +821,7 @@ int main(void)
 		cmocka_unit_test(test_ai_per_version),
 		cmocka_unit_test(test_rate_limit),
 		cmocka_unit_test(test_envelope),
+		cmocka_unit_test(test_task_describe_frees_its_tree),
 	};
 
 	log_set_level(LOG_ERROR);
