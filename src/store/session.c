@@ -1142,11 +1142,11 @@ static int arm_print(struct mbuf *sql, const char *where, const struct store_cdr
 /* A listing's count and page statements. With Phones, the rows are those whose caller is
  * one of them and those whose callee is: "id IN (... caller IN (...) UNION ... callee IN
  * (...))", each arm read through its own index (sessions_ended_caller, _callee). The plain
- * "(caller IN (...) OR callee IN (...))" read every finished call of the range instead:
- * SQLite takes the terms both sides of the OR share out of it and goes through the range's
- * index, checking each row's numbers — 80,000 rows for one day of a 10 M store
- * (docs/benchmarks.md §Records at scale). tests/unit/test_store_plan.c holds both engines
- * to the indexed plans. */
+ * "AND (caller IN (...) OR callee IN (...))" read every finished call of the range
+ * instead: SQLite plans each side of an OR without the terms ANDed around it, so it went
+ * through the range's index and checked each row's numbers — 80,000 rows for one day of
+ * a 10 M store (docs/benchmarks.md §Records at scale). tests/unit/test_store_plan.c holds
+ * both engines to the indexed plans. */
 static int list_sql(const char *where, const char *order, const struct store_cdr_query *q,
 		    char **countp, char **pagep)
 {
