@@ -25,9 +25,9 @@
 # Speed: the indexes of sessions and key_presses (but the primary keys) are dropped and
 # built again after the rows are in — the same indexes, from the migrations' own text
 # (sqlite_master / pg_indexes), built by sorting instead of row by row, so they end up
-# denser than a store that grew by itself. SQLite loads in one transaction with
-# synchronous off; PostgreSQL with synchronous_commit off, then VACUUM ANALYZE (what
-# autovacuum does on its own after such a load).
+# denser than a store that grew by itself. SQLite loads in one transaction with no
+# journal and synchronous off (WAL again after); PostgreSQL with synchronous_commit off,
+# then VACUUM ANALYZE (what autovacuum does on its own after such a load).
 set -euo pipefail
 
 backend=$1 target=$2 n=$3 end_s=$4
@@ -81,6 +81,8 @@ if [ "$backend" = sqlite ]; then
 	create=$(sqlite3 "$target" "SELECT sql || ';' FROM sqlite_master
 		WHERE type = 'index' AND $tables")
 	sqlite3 "$target" >/dev/null <<-SQL
+		PRAGMA journal_mode = DELETE;
+		PRAGMA journal_mode = OFF;
 		PRAGMA synchronous = OFF;
 		PRAGMA cache_size = -1000000;
 		PRAGMA temp_store = MEMORY;
@@ -89,7 +91,7 @@ if [ "$backend" = sqlite ]; then
 		$load
 		$create
 		COMMIT;
-		PRAGMA wal_checkpoint(TRUNCATE);
+		PRAGMA journal_mode = WAL;
 	SQL
 else
 	tables="tablename IN ('sessions', 'key_presses') AND indexname NOT LIKE '%pkey'"
