@@ -158,7 +158,7 @@ for v in $VARIANTS ${tsan_ok:+tsan}; do
 		step "unit/$v/$(basename "$t")" "$t"
 	done
 	if [ -n "$pg_dir" ]; then
-		for t in test_store test_store_erase test_outbox test_store_task; do
+		for t in test_store test_store_erase test_outbox test_store_task test_store_plan; do
 			step "unit/$v/$t (postgresql)" env CCCD_TEST_STORE=postgresql \
 				build/"$v"/tests/$t
 		done
@@ -166,7 +166,7 @@ for v in $VARIANTS ${tsan_ok:+tsan}; do
 done
 
 # The bench programs are not run here (they print figures), but they must keep building.
-step "bench/build" env BUILD_ONLY=1 bash -c 'bench/api/run.sh && bench/calls/floor.sh'
+step "bench/build" env BUILD_ONLY=1 bash -c 'bench/api/run.sh && bench/calls/floor.sh && bench/store/records.sh'
 
 if [ -d tests/integration ] && ls tests/integration/*.test.* >/dev/null 2>&1; then
 	echo "== integration tests ($VARIANTS${tsan_ok:+, tsan}) and soak, $INTEGRATION_JOBS at once"

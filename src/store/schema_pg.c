@@ -317,6 +317,22 @@ static const char *const migrations[] = {
 	"ALTER TABLE sessions ADD COLUMN task_id BIGINT NOT NULL DEFAULT 0;"
 	"ALTER TABLE sessions ADD COLUMN task_seq BIGINT NOT NULL DEFAULT 0;"
 	"CREATE INDEX sessions_task ON sessions(task_id, task_seq);",
+	/* 20: records at scale (docs/benchmarks.md §Records at scale). DescribeTelCdr's Phones
+	 * filter finds a number's finished calls of the range through its own index (caller or
+	 * callee, then the end), not by reading every call of the range; its pages come in
+	 * their order (EndedTimestamp newest first, then SessionId) from sessions_ended_page,
+	 * so a page deep into a day steps over index entries, not sorted rows. Each index ends
+	 * with the columns the query reads (id, and status, which SQLite checks again even
+	 * though the partial index implies it), so counts and skipped rows never read the
+	 * table. On PostgreSQL a big table is locked for writes while these are built: the
+	 * operator can build them first with CREATE INDEX CONCURRENTLY under the same names
+	 * (docs/upgrades.md). */
+	("CREATE INDEX IF NOT EXISTS sessions_ended_caller ON sessions"
+	 "(sdkappid, caller, ended_ts, id, status) WHERE status = 3;"
+	 "CREATE INDEX IF NOT EXISTS sessions_ended_callee ON sessions"
+	 "(sdkappid, callee, ended_ts, id, status) WHERE status = 3;"
+	 "CREATE INDEX IF NOT EXISTS sessions_ended_page ON sessions"
+	 "(sdkappid, ended_ts DESC, id, status) WHERE status = 3;"),
 };
 
 /* The advisory lock's key: any constant the nodes agree on ("cccd" in ASCII). */

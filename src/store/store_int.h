@@ -132,6 +132,12 @@ bool store_err_transient(int err);
  * each: mem_ref to keep it); stops at h's first non-zero return, which is returned. */
 int store_session_rows(struct db_stmt *q, store_session_h *h, void *arg);
 
+/* DescribeTelCdr's listing (store_cdr_list) as its two statements — the count of the
+ * matches and the page — and their parameters, for the tests of their plans
+ * (tests/unit/test_store_plan.c). *countp and *pagep are the caller's to mem_deref. */
+int store_cdr_sql(const struct store_cdr_query *q, char **countp, char **pagep);
+void store_list_bind(struct db_stmt *stmt, const struct store_cdr_query *q, bool page);
+
 /* Auto-callout tasks (task.c), inside the session writes of session.c: a task's attempt
  * was inserted (its SessionId joins its callee's Sessions), and a session finished (if it
  * was a task's attempt, its callee becomes answered, not answered, or waiting to retry by
