@@ -111,7 +111,7 @@ TSAN_FILES=${TSAN_FILES:-"threads api callout calls inbound transfer speech sip_
 tsan_ok=""
 export TSAN_OPTIONS=${TSAN_OPTIONS:-"halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/tsan.supp"}
 
-scripts/install-deps.sh || { echo "install-deps failed"; exit 1; }
+CCCD_DEPS=test scripts/install-deps.sh || { echo "install-deps failed"; exit 1; }
 
 # PostgreSQL (docs/postgresql.md): one throwaway cluster for the whole run, stopped at the
 # end; its unix socket reaches into the integration files' namespaces. The unit tests of
