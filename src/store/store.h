@@ -489,6 +489,20 @@ int store_audio_delete(struct store *st, uint64_t sdkappid, uint64_t file_id);
 int store_audio_find(struct store *st, uint64_t sdkappid, uint64_t file_id,
 		     const char *custom_name, struct store_audio *a);
 
+/* The IVR path of an instance's session (the nodes it entered, in order), with the IVR
+ * and flow version it ran: CccdDescribeSessionPath, the console's highlighted path.
+ * ENOENT: no such session in that instance. */
+struct store_path_step {
+	unsigned seq;
+	char node[64];
+	char label[128];
+	char result[64];
+	int64_t ts_ms;
+};
+typedef int (store_path_h)(const struct store_path_step *p, void *arg);
+int store_session_path_list(struct store *st, uint64_t sdkappid, const char *session_id,
+			    uint64_t *ivr_idp, uint32_t *versionp, store_path_h *h, void *arg);
+
 /* ---- the web console (console.c) ----------------------------------------------------
  * Console users per instance, their sessions, one-time login links and the audit log
  * (docs/console.md). Tokens are stored as their SHA-256 (hex), never as sent. Times are
