@@ -87,7 +87,7 @@ export function drawFlow(doc, path = [], findings = {}) {
       s("rect", { width: W, height: HGT }),
       s("text", { x: 8, y: 18 }, (n.label || n.id).slice(0, 24)),
       s("text", { x: 8, y: 33, class: "kind" }, `${n.type || "?"} · ${n.id}`.slice(0, 28)));
-    if (why.length) g.append(s("text", { x: 8, y: 48, class: "why" }, why[0].slice(0, 30)));
+    if (why.length) g.append(s("text", { x: 8, y: 48, class: "why" }, why[0].slice(0, 27)));
     svg.append(g);
   }
   return svg;
@@ -101,7 +101,7 @@ export function findingsOf(message) {
   for (const part of body.split(";")) {
     const m = /^\s*node '([^']*)'\s*(.*)$/.exec(part);
     const key = m ? m[1] : "";
-    (out[key] = out[key] || []).push((m ? m[2] : part).trim());
+    (out[key] = out[key] || []).push((m ? m[2] : part).replace(/^[\s:]+/, "").trim());
   }
   return out;
 }
