@@ -87,8 +87,9 @@ static int send_answer(struct MHD_Connection *conn, struct answer *a)
 	return ret;
 }
 
-/* A console refusal: {"Error":{"Code","Message"}} with its HTTP status. */
-static void fail(struct answer *a, unsigned status, const char *code, const char *msg)
+/* A console refusal: {"Error":{"Code","Message"}} with its HTTP status. It and the
+ * functions that answer into a return 0: the request has its answer (errors included). */
+static int fail(struct answer *a, unsigned status, const char *code, const char *msg)
 {
 	json_t *j = json_pack("{s:{s:s, s:s}}", "Error", "Code", code, "Message", msg);
 
@@ -97,9 +98,10 @@ static void fail(struct answer *a, unsigned status, const char *code, const char
 	a->api = true;
 	a->body = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
+	return 0;
 }
 
-static void ok_json(struct answer *a, json_t *j)
+static int ok_json(struct answer *a, json_t *j)
 {
 	a->status = MHD_HTTP_OK;
 	a->type = "application/json; charset=utf-8";
@@ -107,7 +109,8 @@ static void ok_json(struct answer *a, json_t *j)
 	a->body = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
 	if (!a->body)
-		fail(a, MHD_HTTP_INTERNAL_SERVER_ERROR, "InternalError", "Out of memory.");
+		return fail(a, MHD_HTTP_INTERNAL_SERVER_ERROR, "InternalError", "Out of memory.");
+	return 0;
 }
 
 static void set_cookie(struct answer *a, const char *token, bool tls)
@@ -144,7 +147,7 @@ static json_t *who(const struct store_console_session *s)
 
 /* A new session for the user: its token goes in the cookie, its CSRF token in the
  * answer. With link, the session is made by redeeming that link (one write). */
-static void session_start(struct api_core *c, struct answer *a, struct store_console_session *s,
+static int session_start(struct api_core *c, struct answer *a, struct store_console_session *s,
 			  const char *link_hash, bool tls, int64_t now_ms)
 {
 	char token[CONSOLE_TOKEN_LEN + 1];
@@ -171,9 +174,10 @@ static void session_start(struct api_core *c, struct answer *a, struct store_con
 	OPENSSL_cleanse(token, sizeof(token));
 	audit(c, s, link_hash ? "SignInByLink" : "SignIn", "ok", "", now_ms);
 	ok_json(a, who(s));
+	return 0;
 }
 
-static void login(struct api_core *c, struct answer *a, const json_t *in, bool tls,
+static int login(struct api_core *c, struct answer *a, const json_t *in, bool tls,
 		  int64_t now_ms)
 {
 	const json_t *id = json_object_get(in, "SdkAppId");
@@ -205,10 +209,10 @@ static void login(struct api_core *c, struct answer *a, const json_t *in, bool t
 	s.sdkappid = u.sdkappid;
 	str_ncpy(s.name, u.name, sizeof(s.name));
 	str_ncpy(s.role, u.role, sizeof(s.role));
-	session_start(c, a, &s, NULL, tls, now_ms);
+	return session_start(c, a, &s, NULL, tls, now_ms);
 }
 
-static void link_login(struct api_core *c, struct answer *a, const json_t *in, bool tls,
+static int link_login(struct api_core *c, struct answer *a, const json_t *in, bool tls,
 		       int64_t now_ms)
 {
 	const char *token = json_string_value(json_object_get(in, "Token"));
@@ -219,7 +223,7 @@ static void link_login(struct api_core *c, struct answer *a, const json_t *in, b
 		return fail(a, MHD_HTTP_UNAUTHORIZED, "AuthFailure.LinkInvalid", "`Token` is not "
 			    "a sign-in link's token.");
 	console_token_hash(token, hash);
-	session_start(c, a, &s, hash, tls, now_ms);
+	return session_start(c, a, &s, hash, tls, now_ms);
 }
 
 /* The session of the request's cookie, judged: 0, or a refusal already in a. */
@@ -284,7 +288,7 @@ static char *summary_of(const json_t *params)
 	return text;
 }
 
-static void run_action(struct api_core *c, struct MHD_Connection *conn, struct answer *a,
+static int run_action(struct api_core *c, struct MHD_Connection *conn, struct answer *a,
 		       const struct store_console_session *s, const char *name, json_t *params,
 		       int64_t now_ms)
 {
@@ -315,13 +319,14 @@ static void run_action(struct api_core *c, struct MHD_Connection *conn, struct a
 	a->body = api_core_run_as(c, act, inst.account_id, s->name, params, host, now_ms,
 				  clock_mono_us(), &rc);
 	if (!console_action_changes(act->name))
-		return;
+		return 0;
 	summary = summary_of(params);
 	audit(c, s, act->name, rc ? api_code_name(rc) : "ok", summary, now_ms);
 	free(summary);
+	return 0;
 }
 
-static void api_request(struct api_core *c, struct MHD_Connection *conn, struct answer *a,
+static int api_request(struct api_core *c, struct MHD_Connection *conn, struct answer *a,
 			const char *method, const char *name, const char *body, size_t len,
 			bool tls)
 {
@@ -336,9 +341,7 @@ static void api_request(struct api_core *c, struct MHD_Connection *conn, struct 
 		return fail(a, MHD_HTTP_CONTENT_TOO_LARGE, "RequestSizeLimitExceeded", "The body "
 			    "is larger than 1 MB.");
 	if (!strcmp(method, "GET") && !strcmp(name, "me")) {
-		if (!session_of(c, conn, a, &s, now_ms / 1000))
-			ok_json(a, who(&s));
-		return;
+		return session_of(c, conn, a, &s, now_ms / 1000) ? 0 : ok_json(a, who(&s));
 	}
 	if (strcmp(method, "POST"))
 		return fail(a, MHD_HTTP_METHOD_NOT_ALLOWED, "UnsupportedProtocol", "The console "
@@ -373,6 +376,7 @@ static void api_request(struct api_core *c, struct MHD_Connection *conn, struct 
 	else
 		run_action(c, conn, a, &s, name, in, now_ms);
 	json_decref(in);
+	return 0;
 }
 
 int api_console_handle(struct api_core *c, struct MHD_Connection *conn, const char *method,
