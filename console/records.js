@@ -41,10 +41,10 @@ export default async function records(root, sessionId) {
       h("td", {}, when(c.StartTimestamp)), h("td", {}, c.Caller), h("td", {}, c.Callee),
       h("td", {}, `${c.Duration} s`), h("td", { class: "end" }, c.EndStatusString),
       h("td", {}, c.RecordURL ? "●" : "")));
-      const pages = Math.max(1, Math.ceil(r.Total / PAGE));
+      const pages = Math.max(1, Math.ceil(r.TotalCount / PAGE));
       list.replaceChildren(table(["Started", "Caller", "Callee", "Duration", "Outcome", "Rec."], rows),
         h("p", {}, h("button", { type: "button", disabled: page === 0, onclick: () => { page--; load(); } }, "‹ Previous"),
-          ` page ${page + 1} of ${pages} (${r.Total} records) `,
+          ` page ${page + 1} of ${pages} (${r.TotalCount} records) `,
           h("button", { type: "button", disabled: page + 1 >= pages, onclick: () => { page++; load(); } }, "Next ›")));
       if (sessionId) {
         const c = (r.TelCdrList || []).find((x) => x.SessionId === sessionId);

@@ -165,6 +165,7 @@ test("an administrator: live call hung up, its record, the path on the flow, a r
   // Its record, and its details.
   await go(page, "#records", "#cdr-list");
   await page.waitForSelector(`tr.cdr[data-session="${id}"]`, { timeout: 20000 });
+  assert.match(await page.$eval("#cdr-list", (e) => e.textContent), /page 1 of 1 \(1 records\)/);
   await page.click(`tr.cdr[data-session="${id}"]`);
   await page.waitForSelector("#cdr-path li", { timeout: 20000 });
   const steps = await page.$$eval("#cdr-path li", (l) => l.map((e) => e.textContent));
@@ -201,7 +202,17 @@ test("an administrator: live call hung up, its record, the path on the flow, a r
   await shot(page, "06-rules");
   await go(page, "#numbers", "#audio");
   await shot(page, "07-numbers");
-  await go(page, "#tasks", "#tasks table");
+  // A task due tomorrow: listed with its progress, and Pause from the page.
+  const task = await api("CreateAutoCalloutTask", { SdkAppId: SDK, NotBefore: Math.floor(Date.now() / 1000) + 86400,
+    Callees: ["008613800138001", "008613800138002"], Callers: ["008601012345678"], IvrId: 1, Name: "tomorrow" });
+  assert.equal(task.err, undefined, task.message);
+  await go(page, "#tasks", `#tasks tr[data-task="${task.TaskId}"]`);
+  await page.click(`#tasks tr[data-task="${task.TaskId}"]`);
+  await page.waitForSelector("#task-detail table");
+  assert.match(await page.$eval("#task-detail", (e) => e.textContent), /2 callees · 2 initial/);
+  await page.click(`#tasks tr[data-task="${task.TaskId}"] button.pause`);
+  await until(async () => /paused/.test(await page.$eval(`#tasks tr[data-task="${task.TaskId}"]`, (e) => e.textContent)),
+    10000, 100, "the task to show paused");
   await shot(page, "08-tasks");
 
   // The audit log has each change, with its user and outcome.
@@ -213,6 +224,7 @@ test("an administrator: live call hung up, its record, the path on the flow, a r
   assert.ok(has("HangUpCall", "ok"), JSON.stringify(audit));
   assert.ok(has("CccdPutIVRFlow", "InvalidParameterValue"), JSON.stringify(audit));
   assert.ok(has("CccdModifyBlacklist", "ok"), JSON.stringify(audit));
+  assert.ok(has("PauseAutoCalloutTask", "ok"), JSON.stringify(audit));
   assert.ok(!audit.some((r) => /Describe/.test(r[2])), "reads are not audited");
   await shot(page, "09-audit");
   const viaApi = await api("CccdDescribeConsoleAudit", { SdkAppId: SDK });
