@@ -302,7 +302,7 @@ test("a viewer signed in by a one-time link: no buttons to change anything, and 
   await ctx.close();
 });
 
-test("signing out ends the session; deleting a user ends theirs", async () => {
+test("signing out, idling, expiry and deleting the user end a session; an expired link fails", async () => {
   const login = await raw(d.apiPort, { path: "/console/api/login", headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ SdkAppId: SDK, UserName: "ann", Password: "ann-secret-1" }) });
   assert.equal(login.status, 200);
@@ -315,6 +315,23 @@ test("signing out ends the session; deleting a user ends theirs", async () => {
   const hdr = { "Content-Type": "application/json", Cookie: jar, "X-CSRF-Token": login.body.CsrfToken };
   assert.equal((await raw(d.apiPort, { path: "/console/api/logout", headers: hdr, body: "{}" })).status, 200);
   assert.equal((await raw(d.apiPort, { method: "GET", path: "/console/api/me", headers: { Cookie: jar } })).status, 401);
+
+  // A session idle for 30 minutes has ended; so has one past its 12 hours.
+  for (const set of ["last_used_at = last_used_at - 1800", "expires_at = created_at"]) {
+    const l = await raw(d.apiPort, { path: "/console/api/login", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ SdkAppId: SDK, UserName: "ann", Password: "ann-secret-1" }) });
+    const j = l.headers["set-cookie"][0].split(";")[0];
+    d.sql(`UPDATE console_sessions SET ${set}`);
+    const gone = await raw(d.apiPort, { method: "GET", path: "/console/api/me", headers: { Cookie: j } });
+    assert.equal(gone.status, 401, set);
+    assert.equal(gone.body.Error.Code, "AuthFailure.SessionExpired");
+  }
+  // A link past its expiry signs nobody in.
+  const late = await api("CccdCreateConsoleLoginURL", { SdkAppId: SDK, UserName: "vic", ExpiresIn: 30 });
+  d.sql("UPDATE console_links SET expires_at = expires_at - 60 WHERE used_at = 0");
+  const expired = await raw(d.apiPort, { path: "/console/api/link", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ Token: late.URL.split("#login=")[1] }) });
+  assert.equal(expired.status, 401);
 
   const again = await raw(d.apiPort, { path: "/console/api/login", headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ SdkAppId: SDK, UserName: "ann", Password: "ann-secret-1" }) });
