@@ -101,7 +101,7 @@ static enum api_code one_run(const struct api_ctx *ctx, const json_t *p, json_t 
 		json_decref(callees);
 		goto out;
 	}
-	if (json_object_update(out, json_pack("{s:s, s:s, s:I, s:o, s:o, s:o, s:I, s:I, s:I, "
+	if (json_object_update_new(out, json_pack("{s:s, s:s, s:I, s:o, s:o, s:o, s:I, s:I, s:I, "
 					      "s:s}", "Name", t->name, "Description",
 					      t->description, "NotBefore",
 					      (json_int_t)t->not_before, "NotAfter",
