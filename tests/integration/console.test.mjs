@@ -88,9 +88,12 @@ before(async () => {
 });
 
 after(async () => {
-  await browser?.close();
-  await d?.close();
-  await peer?.stop();
+  try {
+    await browser?.close();
+    await d?.close();
+  } finally {
+    await peer?.stop();
+  }
 });
 
 test("console users through the API: listed with roles, duplicates and bad names refused", async () => {
