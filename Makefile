@@ -13,7 +13,8 @@
 VARIANT ?= release
 BUILD   := build/$(VARIANT)
 
-PKGS    := libre libmicrohttpd jansson sqlite3 libpq libcurl openssl spandsp sndfile speexdsp opus libmpg123
+PKGS    := libre libmicrohttpd jansson sqlite3 libpq libcurl openssl spandsp sndfile speexdsp opus libmpg123 \
+	   libargon2
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -63,7 +64,10 @@ ITEST_SRCS := $(filter-out tests/integration/fault_%.c,$(wildcard tests/integrat
 SHIM_SRCS := $(wildcard tests/integration/fault_*.c)
 FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
 
-LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(LIB_CXX_SRCS:%.cc=$(BUILD)/obj/%.o)
+# The console's pages (console/*) are compiled in: a generated table (src/console/assets.c).
+CONSOLE_FILES := $(wildcard console/*.html console/*.js console/*.css)
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(LIB_CXX_SRCS:%.cc=$(BUILD)/obj/%.o) \
+	     $(BUILD)/obj/gen/console_assets.o
 CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB       := $(BUILD)/libcccd.a
 TESTS     := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -93,6 +97,16 @@ $(BUILD)/obj/%.o: %.cc
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  CXX     $<")
 	$(Q)$(CXX) $(CXXFLAGS) -c $< -o $@
+
+$(BUILD)/gen/console_assets.c: $(CONSOLE_FILES) scripts/console-embed.sh
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  GEN     $@")
+	$(Q)scripts/console-embed.sh > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJS)
 	@mkdir -p $(dir $@)

@@ -35,5 +35,8 @@ cccd is starting with the demo tenant. In another terminal, place the seed's exa
   set -a; . var/demo-credentials.env; set +a
   ./build/release/ccc call CreateIVRSession --json '{"Callee":"008612300000000","SdkAppId":1400000000,"IVRId":4500}'
 
+and watch it in the web console at $CCCD_CONSOLE_URL (SdkAppId 1400000000, user admin,
+the password $CCCD_CONSOLE_PASSWORD from var/demo-credentials.env; docs/console.md).
+
 MSG
 wait "${pids[-1]}"

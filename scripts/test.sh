@@ -111,7 +111,7 @@ TSAN_FILES=${TSAN_FILES:-"threads api callout calls inbound transfer speech sip_
 tsan_ok=""
 export TSAN_OPTIONS=${TSAN_OPTIONS:-"halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/tsan.supp"}
 
-scripts/install-deps.sh || { echo "install-deps failed"; exit 1; }
+CCCD_DEPS=test scripts/install-deps.sh || { echo "install-deps failed"; exit 1; }
 
 # PostgreSQL (docs/postgresql.md): one throwaway cluster for the whole run, stopped at the
 # end; its unix socket reaches into the integration files' namespaces. The unit tests of
@@ -120,7 +120,7 @@ scripts/install-deps.sh || { echo "install-deps failed"; exit 1; }
 # passes) with CCCD_STORE=postgresql under the release build, each cccd in a database of
 # its own, and PG_TSAN_FILES under ThreadSanitizer (libpq is not instrumented: a race seen
 # through it would be reported here). PG=0 skips all of it.
-PG_FILES=${PG_FILES:-"api calls admin callout crash fraud inbound transfer dialq evidence threads ivr_e2e data cluster_limits cluster_edge cluster_takeover audio tasks"}
+PG_FILES=${PG_FILES:-"api calls admin callout crash fraud inbound transfer dialq evidence threads ivr_e2e data cluster_limits cluster_edge cluster_takeover audio tasks console"}
 PG_TSAN_FILES=${PG_TSAN_FILES:-"threads"}
 pg_dir=""
 if [ "${PG:-1}" != 0 ]; then

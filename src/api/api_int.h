@@ -269,6 +269,9 @@ struct api_ctx {
 	const struct api_conf *conf;
 	struct api_core *core;       /* per-instance limits (api_instance_rate_take) */
 	uint64_t mono_us;            /* the request's monotonic clock */
+	const char *host;            /* the request's Host header ("" when none) */
+	const char *console_user;    /* the web console user running it; NULL for a signed
+					request (api_operator refuses the console) */
 };
 
 /* Runs with validated params; adds its output fields to `out`. */
@@ -332,6 +335,12 @@ extern const struct api_action api_action_cccd_modify_number;
 extern const struct api_action api_action_cccd_describe_numbers;
 extern const struct api_action api_action_cccd_describe_instance;
 extern const struct api_action api_action_cccd_describe_sip_trace;
+extern const struct api_action api_action_cccd_create_console_user;
+extern const struct api_action api_action_cccd_describe_console_users;
+extern const struct api_action api_action_cccd_delete_console_user;
+extern const struct api_action api_action_cccd_create_console_login_url;
+extern const struct api_action api_action_cccd_describe_console_audit;
+extern const struct api_action api_action_cccd_describe_session_path;
 /* ...and operators on every instance. */
 extern const struct api_action api_action_cccd_modify_instance;
 extern const struct api_action api_action_cccd_create_tenant;
@@ -352,7 +361,8 @@ struct api_audio_ref {
 int api_audio_resolve(uint64_t file_id, const char *custom_name, char *path, size_t sz,
 		      void *arg);
 
-/* UnauthorizedOperation unless the caller's account is an operator account. */
+/* UnauthorizedOperation unless the caller's account is an operator account (and the
+ * request is signed: the web console never runs an operator's action). */
 enum api_code api_operator(const struct api_ctx *ctx, struct api_error *e);
 
 const struct api_action *api_action_find(const char *name);
@@ -438,5 +448,23 @@ int api_core_alloc(struct api_core **cp, const struct api_conf *ac, struct store
  * ENOMEM). now_ms is the wall clock, mono_us a monotonic clock (rate limits). */
 char *api_core_handle(struct api_core *c, const struct api_http *h, int64_t now_ms,
 		      uint64_t mono_us);
+
+/* Runs act for a web console user as if account_id had signed params (already holding
+ * the session's SdkAppId): rate limit, validation, the action, the envelope, metrics. The
+ * reply body as api_core_handle's; *rcp gets the action's code (the audit log's). */
+char *api_core_run_as(struct api_core *c, const struct api_action *act, uint64_t account_id,
+		      const char *user, const json_t *params, const char *host, int64_t now_ms,
+		      uint64_t mono_us, enum api_code *rcp);
+
+/* ---- the web console's HTTP side (console.c, docs/console.md) ---------------------- */
+
+/* Whether the path is the console's (/console, /console/...). */
+bool api_console_is(const char *path);
+
+/* One console request, answered on conn (an enum MHD_Result): its pages, sign-in, sign-out
+ * and the actions run for the session's user. body may be NULL (none sent). tls: the
+ * listener is HTTPS (the cookie is then Secure). */
+int api_console_handle(struct api_core *c, struct MHD_Connection *conn, const char *method,
+		       const char *path, const char *body, size_t body_len, bool tls);
 
 #endif

@@ -43,6 +43,7 @@ struct conn_req {
 	bool started;
 	bool too_large;
 	bool trim;               /* a large body or reply: malloc_trim when it is done */
+	bool console;            /* a web console request (console.c) */
 };
 
 /* One [tasks] zone_prefix line; a prefix given twice is refused (which one would win?). */
@@ -221,6 +222,16 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	(void)version;
 	if (!cr)
 		return MHD_NO; /* out of memory when the request began: drop the connection */
+	if (!cr->started && api_console_is(url)) {
+		cr->started = cr->console = true;
+		cr->limit = API_MAX_BODY_V1;
+		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+		if (cl && strtoull(cl, NULL, 10) > cr->limit)
+			cr->too_large = true;
+		if (!cr->too_large)
+			return MHD_YES;
+		goto answer;
+	}
 	if (!cr->started && api_download_is(method, url)) {
 		cr->started = true;
 		return (enum MHD_Result)api_download(conn, a->core->hooks.links, url);
@@ -257,6 +268,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		return MHD_YES;
 	}
 answer:
+	if (cr->console)
+		return (enum MHD_Result)api_console_handle(a->core, conn, method, url,
+			cr->body ? (const char *)cr->body->buf : NULL,
+			cr->too_large ? SIZE_MAX : cr->body ? cr->body->end : 0, a->tls != NULL);
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, header_one, &w);
 	h.method = method;
 	h.target = cr->target;

@@ -306,7 +306,7 @@ static int place_one(const struct store_callee_row *r, struct attempt *a)
 	const struct store_task *t = a->t;
 	/* No rate limit of its own: the scheduler paces attempts ([tasks]). */
 	struct api_ctx ctx = {core->st, core->t, &core->hooks, t->account_id, "", 0, NULL, 0,
-			      &core->conf, NULL, 0};
+			      &core->conf, NULL, 0, "", NULL};
 	struct store_session *s = NULL;
 	struct api_error e = {0};
 	json_t *p = NULL;

@@ -8,6 +8,7 @@
 #include <re.h>
 #include "base/base.h"
 #include "conf/conf.h"
+#include "console/console.h"
 #include "demo/demo.h"
 #include "ivr/ivr.h"
 #include "policy/policy.h"
@@ -108,7 +109,23 @@ static int read_file(const char *path, char **textp)
 	return 0;
 }
 
-static int write_credentials(const struct demo_conf *dc, const struct tenant_provisioned *p)
+/* The demo's web console administrator, "admin", with a random password. Argon2id here
+ * runs on the main thread at first start, before the control loop exists. */
+static int console_admin(struct tenant *t, const struct demo_conf *dc, char *pw, size_t sz)
+{
+	struct store_console_user u = {.sdkappid = dc->sdkappid, .name = "admin",
+				       .role = "administrator", .created_at = clock_unix_ms() / 1000};
+	int err = ids_token(pw, sz);
+
+	if (!err)
+		err = console_password_hash(pw, u.pw_hash, sizeof(u.pw_hash));
+	if (!err)
+		err = store_console_user_add(tenant_store(t), &u);
+	return err;
+}
+
+static int write_credentials(const struct demo_conf *dc, const struct tenant_provisioned *p,
+			     const char *console_pw)
 {
 	char tmp[600];
 	FILE *f;
@@ -123,8 +140,10 @@ static int write_credentials(const struct demo_conf *dc, const struct tenant_pro
 		close(fd);
 		return errno;
 	}
-	fprintf(f, "TENCENTCLOUD_SECRET_ID=%s\nTENCENTCLOUD_SECRET_KEY=%s\nCCC_ENDPOINT=%s\n",
-		p->secret_id, p->secret_key, dc->endpoint);
+	fprintf(f, "TENCENTCLOUD_SECRET_ID=%s\nTENCENTCLOUD_SECRET_KEY=%s\nCCC_ENDPOINT=%s\n"
+		"CCCD_CONSOLE_URL=http://%s/console/\nCCCD_CONSOLE_USER=admin\n"
+		"CCCD_CONSOLE_PASSWORD=%s\n", p->secret_id, p->secret_key, dc->endpoint,
+		dc->endpoint, console_pw);
 	if (fflush(f) || fsync(fd))
 		err = errno ? errno : EIO;
 	if (fclose(f) && !err)
@@ -149,6 +168,7 @@ int demo_provision(struct tenant *t, const struct demo_conf *dc)
 		.n_numbers = 1,
 	};
 	struct tenant_provisioned p;
+	char console_pw[21];
 	char *doc = NULL;
 	bool empty;
 	int err;
@@ -215,17 +235,26 @@ int demo_provision(struct tenant *t, const struct demo_conf *dc)
 		if (err)
 			return err;
 	}
-	err = write_credentials(dc, &p);
+	err = console_admin(t, dc, console_pw, sizeof(console_pw));
+	if (err) {
+		log_error("demo", "cannot create the console administrator: %s", strerror(err));
+		return err;
+	}
+	err = write_credentials(dc, &p, console_pw);
 	if (err) {
 		log_error("demo", "cannot write %s: %s", dc->credentials_file, strerror(err));
 		return err;
 	}
 	printf("cccd demo tenant: SdkAppId %llu, IVR %llu, caller %s\n"
 	       "  TENCENTCLOUD_SECRET_ID=%s\n  TENCENTCLOUD_SECRET_KEY=%s\n  CCC_ENDPOINT=%s\n"
-	       "  (written to %s)\n",
+	       "  (written to %s)\n"
+	       "cccd web console: http://%s/console/\n"
+	       "  sign in with SdkAppId %llu, user admin, password %s\n",
 	       (unsigned long long)dc->sdkappid, (unsigned long long)dc->ivr_id, dc->caller,
-	       p.secret_id, p.secret_key, dc->endpoint, dc->credentials_file);
+	       p.secret_id, p.secret_key, dc->endpoint, dc->credentials_file, dc->endpoint,
+	       (unsigned long long)dc->sdkappid, console_pw);
 	fflush(stdout);
 	memset(&p, 0, sizeof(p));
+	memset(console_pw, 0, sizeof(console_pw));
 	return 0;
 }

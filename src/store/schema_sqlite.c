@@ -324,6 +324,42 @@ static const char *const migrations[] = {
 	 "(sdkappid, callee, ended_ts, id, status) WHERE status = 3;"
 	 "CREATE INDEX IF NOT EXISTS sessions_ended_page ON sessions"
 	 "(sdkappid, ended_ts DESC, id, status) WHERE status = 3;"),
+	/* 21: the web console (docs/console.md): its users per instance (role administrator,
+	 * supervisor or viewer; an Argon2id hash in PHC text, '' for a user who signs in by
+	 * one-time links only), their sessions and the one-time login links (both kept as the
+	 * SHA-256 of the random token, never the token), and the audit log of every change
+	 * made through the console. */
+	("CREATE TABLE console_users ("
+	 "  sdkappid INTEGER NOT NULL,"
+	 "  name TEXT NOT NULL,"
+	 "  role TEXT NOT NULL,"
+	 "  pw_hash TEXT NOT NULL,"
+	 "  created_at INTEGER NOT NULL,"
+	 "  PRIMARY KEY (sdkappid, name));"
+	 "CREATE TABLE console_sessions ("
+	 "  token_hash TEXT PRIMARY KEY,"
+	 "  sdkappid INTEGER NOT NULL,"
+	 "  name TEXT NOT NULL,"
+	 "  csrf TEXT NOT NULL,"
+	 "  created_at INTEGER NOT NULL,"
+	 "  expires_at INTEGER NOT NULL,"
+	 "  last_used_at INTEGER NOT NULL);"
+	 "CREATE INDEX console_sessions_user ON console_sessions(sdkappid, name);"
+	 "CREATE TABLE console_links ("
+	 "  token_hash TEXT PRIMARY KEY,"
+	 "  sdkappid INTEGER NOT NULL,"
+	 "  name TEXT NOT NULL,"
+	 "  expires_at INTEGER NOT NULL,"
+	 "  used_at INTEGER NOT NULL DEFAULT 0);"
+	 "CREATE TABLE console_audit ("
+	 "  id INTEGER PRIMARY KEY,"
+	 "  sdkappid INTEGER NOT NULL,"
+	 "  at_ms INTEGER NOT NULL,"
+	 "  name TEXT NOT NULL,"
+	 "  action TEXT NOT NULL,"
+	 "  result TEXT NOT NULL,"
+	 "  summary TEXT NOT NULL);"
+	 "CREATE INDEX console_audit_at ON console_audit(sdkappid, at_ms);"),
 };
 
 static int version_get(struct db_conn *c, int *versionp)

@@ -490,6 +490,88 @@ int store_audio_delete(struct store *st, uint64_t sdkappid, uint64_t file_id);
 int store_audio_find(struct store *st, uint64_t sdkappid, uint64_t file_id,
 		     const char *custom_name, struct store_audio *a);
 
+/* The IVR path of an instance's session (the nodes it entered, in order), with the IVR
+ * and flow version it ran: CccdDescribeSessionPath, the console's highlighted path.
+ * ENOENT: no such session in that instance. */
+struct store_path_step {
+	unsigned seq;
+	char node[64];
+	char label[128];
+	char result[64];
+	int64_t ts_ms;
+};
+typedef int (store_path_h)(const struct store_path_step *p, void *arg);
+int store_session_path_list(struct store *st, uint64_t sdkappid, const char *session_id,
+			    uint64_t *ivr_idp, uint32_t *versionp, store_path_h *h, void *arg);
+
+/* ---- the web console (console.c) ----------------------------------------------------
+ * Console users per instance, their sessions, one-time login links and the audit log
+ * (docs/console.md). Tokens are stored as their SHA-256 (hex), never as sent. Times are
+ * Unix seconds except the audit's (ms). */
+struct store_console_user {
+	uint64_t sdkappid;
+	char name[65];
+	char role[16];             /* "administrator", "supervisor", "viewer" */
+	char pw_hash[128];         /* Argon2id PHC text; "" = signs in by links only */
+	int64_t created_at;
+};
+
+/* EEXIST: the instance has a user of that name. */
+int store_console_user_add(struct store *st, const struct store_console_user *u);
+/* ENOENT: no such user. */
+int store_console_user_get(struct store *st, uint64_t sdkappid, const char *name,
+			   struct store_console_user *u);
+typedef int (store_console_user_h)(const struct store_console_user *u, void *arg);
+int store_console_users_list(struct store *st, uint64_t sdkappid, store_console_user_h *h,
+			     void *arg);
+/* Removes the user with its sessions and unused links; ENOENT: no such user. */
+int store_console_user_delete(struct store *st, uint64_t sdkappid, const char *name);
+
+/* A session as read for a request: joined with its user, so that a deleted user's
+ * session is gone and a changed role applies at once. */
+struct store_console_session {
+	char token_hash[65];
+	uint64_t sdkappid;
+	char name[65];
+	char role[16];
+	char csrf[65];             /* the CSRF token, as sent in the X-CSRF-Token header */
+	int64_t created_at, expires_at, last_used_at;
+};
+
+int store_console_session_add(struct store *st, const struct store_console_session *s);
+/* ENOENT: no such session (or its user is gone). Expiry is the caller's to judge. */
+int store_console_session_get(struct store *st, const char *token_hash,
+			      struct store_console_session *s);
+/* Moves last_used_at (the idle clock) to now. */
+int store_console_session_touch(struct store *st, const char *token_hash, int64_t now);
+int store_console_session_delete(struct store *st, const char *token_hash);
+
+int store_console_link_add(struct store *st, const char *token_hash, uint64_t sdkappid,
+			   const char *name, int64_t expires_at);
+/* Redeems a link in one write: marks it used and inserts the session s (its token_hash,
+ * csrf and times set by the caller; sdkappid and name come from the link, role from the
+ * user). ENOENT when the link does not exist, was used, expired at `now`, or its user is
+ * gone: a link signs in once. */
+int store_console_link_redeem(struct store *st, const char *link_hash, int64_t now,
+			      struct store_console_session *s);
+
+struct store_console_audit {
+	uint64_t id;
+	uint64_t sdkappid;
+	int64_t at_ms;
+	char name[65];             /* the console user */
+	char action[64];
+	char result[64];           /* "ok" or the error code answered */
+	char summary[1024];        /* the request's parameters, passwords left out */
+};
+
+int store_console_audit_add(struct store *st, const struct store_console_audit *a);
+/* Newest first, `limit` entries from `offset`; *totalp gets the instance's count. */
+typedef int (store_console_audit_h)(const struct store_console_audit *a, void *arg);
+int store_console_audit_list(struct store *st, uint64_t sdkappid, uint64_t offset,
+			     uint64_t limit, store_console_audit_h *h, void *arg,
+			     uint64_t *totalp);
+
 /* ---- usage (usage.c) ----------------------------------------------------------------- */
 
 /* Talk minutes of the instance's calls that ended in [since, until] (Unix s), each call

@@ -1,0 +1,361 @@
+// The web console in headless Chromium (Debian's chromium, driven by puppeteer-core):
+// an administrator signs in with a password, sees a live call (a sipp callee holding it)
+// appear and hangs it up, finds its record and its details, opens the flow graph with the
+// call's path highlighted, uploads a flow with an error and sees it on the node, edits the
+// blacklist, and reads the audit log with those changes; a viewer signed in by a one-time
+// link has no buttons to change anything and the API refuses it; a request without the
+// CSRF token is refused; the security headers and cookie flags are those of
+// docs/console.md. A screenshot of every page is written to $CCCD_TEST_OUT (else a
+// temporary folder, printed).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { createRequire } from "node:module";
+import puppeteer from "puppeteer-core";
+import { ROOT, startCccd, sipp, until, finished, raw } from "./lib/cccd.mjs";
+
+const require = createRequire(import.meta.url);
+const tencentcloud = require(path.join(ROOT, "node_modules/tencentcloud-sdk-nodejs-intl-en"));
+const SDK = 1400009001;
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+const OUT = process.env.CCCD_TEST_OUT || fs.mkdtempSync(path.join(os.tmpdir(), "cccd-console-"));
+
+let d, peer, api, browser, base;
+
+// Any action, signed, through the SDK's common client: the response or {err, message}.
+function client(creds) {
+  const c = new tencentcloud.ccc.v20200210.Client(
+    new tencentcloud.common.Credential(creds.TENCENTCLOUD_SECRET_ID, creds.TENCENTCLOUD_SECRET_KEY),
+    "", { signMethod: "TC3-HMAC-SHA256",
+      httpProfile: { protocol: "http://", endpoint: d.endpoint, reqMethod: "POST", reqTimeout: 30 } });
+  return (action, req) => new Promise((resolve) => {
+    const out = { deserialize(data) { Object.assign(this, data); } };
+    c.request(action, req, out, (err, resp) => {
+      if (err) return resolve({ err: err.code || String(err), message: err.message });
+      delete resp.deserialize;
+      resolve(resp);
+    });
+  });
+}
+
+// The call stays in the long prompt until it is hung up.
+const FLOW = JSON.stringify({ type: "autoOutbound", start: "s", nodes: [
+  { id: "s", type: "start", next: "hello" },
+  { id: "hello", type: "prompt", label: "long hello", params: { tts: "Hello. ".repeat(70) }, next: "bye" },
+  { id: "bye", type: "hangup", label: "goodbye" }] });
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true });
+}
+
+async function signIn(page, user, password) {
+  await page.goto(`${base}/console/`);
+  await page.waitForSelector("#signin");
+  await page.type("input[name=sdkappid]", String(SDK));
+  await page.type("input[name=user]", user);
+  await page.type("input[name=password]", password);
+  await Promise.all([page.waitForSelector("#page-calls"), page.click("#signin button[type=submit]")]);
+}
+
+async function go(page, hash, selector) {
+  await page.evaluate((h) => { location.hash = h; }, hash);
+  return page.waitForSelector(selector, { timeout: 20000 });
+}
+
+async function newCall() {
+  const r = await api("CreateIVRSession", { SdkAppId: SDK, Callee: "008613800138000", IVRId: 1 });
+  assert.equal(r.err, undefined, r.message);
+  return r.SessionId;
+}
+
+before(async () => {
+  console.log(`console screenshots: ${OUT}`);
+  peer = await sipp(path.join(ROOT, "tests/sip/uas_answer_wait_bye.xml"));
+  d = await startCccd({ trunkPort: peer.port });
+  base = `http://127.0.0.1:${d.apiPort}`;
+  api = client(d.addTenant(SDK, { ivrs: ["1:autoOutbound"], numbers: ["008601012345678"] }));
+  const put = await api("CccdPutIVRFlow", { SdkAppId: SDK, IVRId: 1, Document: FLOW, Name: "hello" });
+  assert.equal(put.err, undefined, put.message);
+  for (const [name, role, pw] of [["ann", "administrator", "ann-secret-1"], ["vic", "viewer", undefined]]) {
+    const r = await api("CccdCreateConsoleUser", { SdkAppId: SDK, UserName: name, Role: role,
+      ...(pw ? { Password: pw } : {}) });
+    assert.equal(r.err, undefined, r.message);
+  }
+  browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
+});
+
+after(async () => {
+  try {
+    await browser?.close();
+    await d?.close();
+  } finally {
+    await peer?.stop();
+  }
+});
+
+test("console users through the API: listed with roles, duplicates and bad names refused", async () => {
+  const list = await api("CccdDescribeConsoleUsers", { SdkAppId: SDK });
+  assert.deepEqual(list.Users.map((u) => [u.UserName, u.Role, u.HasPassword]),
+    [["ann", "administrator", true], ["vic", "viewer", false]]);
+  assert.equal((await api("CccdCreateConsoleUser", { SdkAppId: SDK, UserName: "ann", Role: "viewer" })).err,
+    "InvalidParameterValue");
+  const bad = await api("CccdCreateConsoleUser", { SdkAppId: SDK, UserName: "a b", Role: "viewer" });
+  assert.equal(bad.err, "InvalidParameterValue");
+  assert.match(bad.message, /UserName/);
+  assert.equal((await api("CccdCreateConsoleUser", { SdkAppId: SDK, UserName: "x", Role: "boss" })).err,
+    "InvalidParameterValue");
+  assert.equal((await api("CccdCreateConsoleUser", { SdkAppId: SDK, UserName: "x", Role: "viewer",
+    Password: "short" })).err, "InvalidParameterValue");
+});
+
+test("signing in: a wrong password and no session are refused with JSON and 401", async () => {
+  const wrong = await raw(d.apiPort, { path: "/console/api/login", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ SdkAppId: SDK, UserName: "ann", Password: "not-her-password" }) });
+  assert.equal(wrong.status, 401);
+  assert.equal(wrong.body.Error.Code, "AuthFailure.InvalidCredentials");
+  const nobody = await raw(d.apiPort, { path: "/console/api/login", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ SdkAppId: SDK, UserName: "vic", Password: "anything-at-all" }) });
+  assert.equal(nobody.status, 401, "a user without a password signs in by link only");
+  const none = await raw(d.apiPort, { path: "/console/api/DescribeTelCdr", headers: { "Content-Type": "application/json" }, body: "{}" });
+  assert.equal(none.status, 401);
+  assert.equal(none.body.Error.Code, "AuthFailure.NoSession");
+  const page = await raw(d.apiPort, { method: "GET", path: "/console/" });
+  assert.equal(page.status, 200);
+  assert.match(page.headers["content-security-policy"], /default-src 'self'/);
+  assert.doesNotMatch(page.headers["content-security-policy"], /unsafe-inline/);
+  assert.equal(page.headers["x-frame-options"], "DENY");
+  assert.match(page.body, /<script type="module" src="\/console\/app.js">/);
+  assert.equal((await raw(d.apiPort, { method: "GET", path: "/console/nothing.js" })).status, 404);
+});
+
+test("an administrator: live call hung up, its record, the path on the flow, a refused flow, the audit log", async () => {
+  const page = await browser.newPage();
+  await page.setViewport({ width: 1280, height: 900 });
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  // The sign-in page asks /console/api/me first: its 401 (not signed in yet) is expected.
+  page.on("console", (m) => {
+    if (m.type() === "error" && !/status of 401/.test(m.text())) errors.push(m.text());
+  });
+  await page.goto(`${base}/console/`);
+  await page.waitForSelector("#signin");
+  await shot(page, "01-sign-in");
+  await signIn(page, "ann", "ann-secret-1");
+
+  // The cookie's flags.
+  const cookie = (await page.cookies()).find((c) => c.name === "cccd_session");
+  assert.ok(cookie, "the session cookie is set");
+  assert.equal(cookie.httpOnly, true);
+  assert.equal(cookie.sameSite, "Strict");
+  assert.equal(cookie.path, "/console");
+  assert.equal(await page.evaluate(() => document.cookie), "", "scripts cannot read the session");
+
+  // A live call appears, and is hung up with the button.
+  const id = await newCall();
+  const row = `tr.call[data-session="${id}"]`;
+  await page.waitForSelector(row, { timeout: 20000 });
+  await until(async () => (await page.$eval(`${row} .state`, (e) => e.textContent)) === "answered" ||
+    (await page.$eval(`${row} .state`, (e) => e.textContent)), 20000, 200, "the call's state");
+  await shot(page, "02-live-calls");
+  await page.click(`${row} button.hangup`);
+  await page.waitForSelector(row, { hidden: true, timeout: 20000 });
+  const s = await finished({ DescribeTelSession: (req) => api("DescribeTelSession", req) }, SDK, id);
+  assert.equal(s.SessionStatus, "finished");
+
+  // Its record, and its details.
+  await go(page, "#records", "#cdr-list");
+  await page.waitForSelector(`tr.cdr[data-session="${id}"]`, { timeout: 20000 });
+  assert.match(await page.$eval("#cdr-list", (e) => e.textContent), /page 1 of 1 \(1 records\)/);
+  await page.click(`tr.cdr[data-session="${id}"]`);
+  await page.waitForSelector("#cdr-path li", { timeout: 20000 });
+  const steps = await page.$$eval("#cdr-path li", (l) => l.map((e) => e.textContent));
+  assert.ok(steps.some((t) => t.includes("(hello)")), steps.join("|"));
+  await shot(page, "03-call-records");
+
+  // The flow graph with the path.
+  await page.click("#show-on-flow");
+  await page.waitForSelector('g.node.on-path[data-node="hello"]', { timeout: 20000 });
+  assert.ok(await page.$('g.node.on-path[data-node="s"]'));
+  assert.equal(await page.$('g.node.on-path[data-node="bye"]'), null);
+  assert.ok(await page.$('path.edge.on-path[data-from="s"][data-to="hello"]'));
+  await shot(page, "04-flow-path");
+
+  // A flow with an error: drawn with the finding on its node, and not stored.
+  const broken = JSON.stringify({ type: "autoOutbound", start: "s", nodes: [
+    { id: "s", type: "start", next: "ask" },
+    { id: "ask", type: "prompt", params: { tts: "hi" }, next: "nowhere" }] });
+  await page.type("#flow-upload-ivr", "1");
+  await page.$eval("#flow-doc", (e, v) => { e.value = v; }, broken);
+  await page.click("#flow-upload");
+  await page.waitForSelector('g.node.finding[data-node="ask"]', { timeout: 10000 });
+  assert.match(await page.$eval("#flow-upload-result", (e) => e.textContent), /nowhere/);
+  await shot(page, "05-flow-finding");
+  const flows = await api("CccdDescribeIVRFlows", { SdkAppId: SDK });
+  assert.equal(flows.IVRs[0].Version, 2, "the refused flow was not stored");
+
+  // Calling rules and blacklist: one number added.
+  await go(page, "#rules", "#blacklist-add");
+  await page.type("#blacklist-add", "008613900000001");
+  await page.click("#blacklist-add-button");
+  await until(async () => (await page.$eval("#blacklist", (e) => e.textContent)).includes("008613900000001"),
+    10000, 100, "the blacklist entry");
+  await shot(page, "06-rules");
+  await go(page, "#numbers", "#audio");
+  await shot(page, "07-numbers");
+  // A task due tomorrow: listed with its progress, and Pause from the page.
+  const task = await api("CreateAutoCalloutTask", { SdkAppId: SDK, NotBefore: Math.floor(Date.now() / 1000) + 86400,
+    Callees: ["008613800138001", "008613800138002"], Callers: ["008601012345678"], IvrId: 1, Name: "tomorrow" });
+  assert.equal(task.err, undefined, task.message);
+  await go(page, "#tasks", `#tasks tr[data-task="${task.TaskId}"]`);
+  await page.click(`#tasks tr[data-task="${task.TaskId}"]`);
+  await page.waitForSelector("#task-detail table");
+  assert.match(await page.$eval("#task-detail", (e) => e.textContent), /2 callees · 2 initial/);
+  await page.click(`#tasks tr[data-task="${task.TaskId}"] button.pause`);
+  await until(async () => /paused/.test(await page.$eval(`#tasks tr[data-task="${task.TaskId}"]`, (e) => e.textContent)),
+    10000, 100, "the task to show paused");
+  await shot(page, "08-tasks");
+
+  // The audit log has each change, with its user and outcome.
+  await go(page, "#audit", "tr.audit-entry");
+  const audit = await page.$$eval("tr.audit-entry", (rows) => rows.map((r) =>
+    [...r.querySelectorAll("td")].map((t) => t.textContent)));
+  const has = (action, result) => audit.some((r) => r[1] === "ann" && r[2] === action && r[3] === result);
+  assert.ok(has("SignIn", "ok"), JSON.stringify(audit));
+  assert.ok(has("HangUpCall", "ok"), JSON.stringify(audit));
+  assert.ok(has("CccdPutIVRFlow", "InvalidParameterValue"), JSON.stringify(audit));
+  assert.ok(has("CccdModifyBlacklist", "ok"), JSON.stringify(audit));
+  assert.ok(has("PauseAutoCalloutTask", "ok"), JSON.stringify(audit));
+  assert.ok(!audit.some((r) => /Describe/.test(r[2])), "reads are not audited");
+  await shot(page, "09-audit");
+  const viaApi = await api("CccdDescribeConsoleAudit", { SdkAppId: SDK });
+  assert.ok(viaApi.Entries.some((e) => e.Action === "HangUpCall" && e.Summary.includes(id)));
+
+  // Without the CSRF header, the same session is refused.
+  const jar = `cccd_session=${cookie.value}`;
+  const noCsrf = await raw(d.apiPort, { path: "/console/api/CccdModifyBlacklist",
+    headers: { "Content-Type": "application/json", Cookie: jar }, body: JSON.stringify({ Add: ["008613900000002"] }) });
+  assert.equal(noCsrf.status, 403);
+  assert.equal(noCsrf.body.Error.Code, "AuthFailure.CsrfToken");
+  const me = await raw(d.apiPort, { method: "GET", path: "/console/api/me", headers: { Cookie: jar } });
+  assert.equal(me.status, 200);
+  assert.equal(me.headers["cache-control"], "no-store");
+  const wrongCsrf = await raw(d.apiPort, { path: "/console/api/CccdModifyBlacklist",
+    headers: { "Content-Type": "application/json", Cookie: jar, "X-CSRF-Token": "0".repeat(64) },
+    body: JSON.stringify({ Add: ["008613900000002"] }) });
+  assert.equal(wrongCsrf.status, 403);
+  const ok = await raw(d.apiPort, { path: "/console/api/CccdDescribeBlacklist",
+    headers: { "Content-Type": "application/json", Cookie: jar, "X-CSRF-Token": me.body.CsrfToken }, body: "{}" });
+  assert.equal(ok.status, 200);
+  assert.ok(!JSON.stringify(ok.body).includes("008613900000002"));
+  // Operator and account-wide actions are not the console's, even for an administrator.
+  const cred = await raw(d.apiPort, { path: "/console/api/CccdCreateCredential",
+    headers: { "Content-Type": "application/json", Cookie: jar, "X-CSRF-Token": me.body.CsrfToken }, body: "{}" });
+  assert.equal(cred.status, 403);
+
+  assert.deepEqual(errors, [], "no script errors in the pages");
+  await page.close();
+});
+
+test("a viewer signed in by a one-time link: no buttons to change anything, and the API refuses", async () => {
+  const link = await api("CccdCreateConsoleLoginURL", { SdkAppId: SDK, UserName: "vic" });
+  assert.equal(link.err, undefined, link.message);
+  assert.match(link.URL, /\/console\/#login=[0-9a-f]{64}$/);
+  const url = new URL(link.URL);
+  const ctx = await browser.createBrowserContext();
+  const page = await ctx.newPage();
+  await page.setViewport({ width: 1280, height: 900 });
+  await page.goto(`${base}/console/${url.hash}`);
+  await page.waitForSelector("#page-calls", { timeout: 20000 });
+  assert.equal(await page.evaluate(() => location.hash), "#calls", "the token left the address bar");
+  assert.match(await page.$eval("#who", (e) => e.textContent), /vic \(viewer\)/);
+
+  const id = await newCall();
+  await page.waitForSelector(`tr.call[data-session="${id}"]`, { timeout: 20000 });
+  assert.equal(await page.$("button.hangup"), null, "no hang-up button for a viewer");
+  await shot(page, "10-viewer-calls");
+  await go(page, "#flows", "#flow-graph");
+  assert.equal(await page.$("#flow-upload"), null);
+  await go(page, "#rules", "#blacklist table");
+  assert.equal(await page.$("#rules-save"), null);
+  assert.equal(await page.$("#blacklist-add"), null);
+  assert.equal(await page.$eval("#rules-doc", (e) => e.readOnly), true);
+  await go(page, "#audit", "#audit table");
+
+  // The API refuses what the buttons would have done.
+  const refused = await page.evaluate(async (sid) => {
+    const me = await (await fetch("/console/api/me")).json();
+    const r = await fetch("/console/api/HangUpCall", { method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": me.CsrfToken },
+      body: JSON.stringify({ SessionId: sid }) });
+    return { status: r.status, body: await r.json() };
+  }, id);
+  assert.equal(refused.status, 403);
+  assert.equal(refused.body.Error.Code, "UnauthorizedOperation.Role");
+  const h = await api("HangUpCall", { SdkAppId: SDK, SessionId: id });
+  assert.equal(h.err, undefined, "the call was still up: the viewer's request changed nothing");
+
+  // The link signs in once.
+  const again = await raw(d.apiPort, { path: "/console/api/link", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ Token: url.hash.slice("#login=".length) }) });
+  assert.equal(again.status, 401);
+  assert.equal(again.body.Error.Code, "AuthFailure.LinkInvalid");
+  await ctx.close();
+});
+
+test("signing out, idling, expiry and deleting the user end a session; an expired link fails", async () => {
+  const login = await raw(d.apiPort, { path: "/console/api/login", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ SdkAppId: SDK, UserName: "ann", Password: "ann-secret-1" }) });
+  assert.equal(login.status, 200);
+  const setCookie = login.headers["set-cookie"][0];
+  assert.match(setCookie, /HttpOnly/);
+  assert.match(setCookie, /SameSite=Strict/);
+  assert.match(setCookie, /Path=\/console/);
+  assert.doesNotMatch(setCookie, /Secure/, "plain HTTP listener");
+  const jar = setCookie.split(";")[0];
+  const hdr = { "Content-Type": "application/json", Cookie: jar, "X-CSRF-Token": login.body.CsrfToken };
+  assert.equal((await raw(d.apiPort, { path: "/console/api/logout", headers: hdr, body: "{}" })).status, 200);
+  assert.equal((await raw(d.apiPort, { method: "GET", path: "/console/api/me", headers: { Cookie: jar } })).status, 401);
+
+  // A session idle for 30 minutes has ended; so has one past its 12 hours.
+  for (const set of ["last_used_at = last_used_at - 1800", "expires_at = created_at"]) {
+    const l = await raw(d.apiPort, { path: "/console/api/login", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ SdkAppId: SDK, UserName: "ann", Password: "ann-secret-1" }) });
+    const j = l.headers["set-cookie"][0].split(";")[0];
+    d.sql(`UPDATE console_sessions SET ${set}`);
+    const gone = await raw(d.apiPort, { method: "GET", path: "/console/api/me", headers: { Cookie: j } });
+    assert.equal(gone.status, 401, set);
+    assert.equal(gone.body.Error.Code, "AuthFailure.SessionExpired");
+  }
+  // A link past its expiry signs nobody in.
+  const late = await api("CccdCreateConsoleLoginURL", { SdkAppId: SDK, UserName: "vic", ExpiresIn: 30 });
+  d.sql("UPDATE console_links SET expires_at = expires_at - 60 WHERE used_at = 0");
+  const expired = await raw(d.apiPort, { path: "/console/api/link", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ Token: late.URL.split("#login=")[1] }) });
+  assert.equal(expired.status, 401);
+
+  const again = await raw(d.apiPort, { path: "/console/api/login", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ SdkAppId: SDK, UserName: "ann", Password: "ann-secret-1" }) });
+  const jar2 = again.headers["set-cookie"][0].split(";")[0];
+  assert.equal((await api("CccdDeleteConsoleUser", { SdkAppId: SDK, UserName: "ann" })).err, undefined);
+  assert.equal((await raw(d.apiPort, { method: "GET", path: "/console/api/me", headers: { Cookie: jar2 } })).status, 401);
+});
+
+test("the demo makes a console administrator and prints how to sign in", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cccd-console-demo-"));
+  const dd = await startCccd({ sections: `[demo]\nprovision = yes\ncredentials_file = ${dir}/creds.env\n` });
+  try {
+    await dd.waitLog(/cccd web console: http:\/\/127\.0\.0\.1:\d+\/console\//, "the console's address is printed", 15000);
+    const pw = /user admin, password (\S+)/.exec(dd.log)[1];
+    assert.match(fs.readFileSync(`${dir}/creds.env`, "utf8"), new RegExp(`^CCCD_CONSOLE_PASSWORD=${pw}$`, "m"));
+    const login = await raw(dd.apiPort, { path: "/console/api/login", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ SdkAppId: 1400000000, UserName: "admin", Password: pw }) });
+    assert.equal(login.status, 200, JSON.stringify(login.body));
+    assert.equal(login.body.Role, "administrator");
+  } finally {
+    await dd.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
