@@ -285,7 +285,9 @@ test("retries after a 500 and after a receiver timeout, with the same push id", 
 
 test("ErrCode 1 and non-JSON fail; dead after 3 retries; ccc push resend sends it again",
   async (t) => {
-    const env = await setup(t, { pushConfig: ["--events", "cdr,event"] });
+    // Copies are counted exactly: a receiver timeout (the driver's 800 ms, which a loaded
+    // ASan run can pass) would add a retry that is not the one under test.
+    const env = await setup(t, { pushConfig: ["--events", "cdr,event", "--timeout-ms", "10000"] });
     let healthy = false;
     env.rx.handler = (r, n) => {
       if (healthy) return { status: 200, body: { ErrCode: 0, ErrMsg: "ok" } };
