@@ -105,6 +105,7 @@ enum media_event_type {
 	MEDIA_EV_SILENCE,     /* a message recording started with a silence limit: the peer
 				 spoke, then was silent that long (reported once; the
 				 recording goes on until stopped) */
+	MEDIA_EV_HEARD,       /* a listener (media_listen) reported a finding: heard */
 };
 
 /* The two recordings a stream can make at the same time. */
@@ -114,6 +115,33 @@ enum media_rec_kind {
 };
 
 enum media_dtmf_source { MEDIA_DTMF_RFC4733, MEDIA_DTMF_INBAND };
+
+/* ---- listening to the peer ---------------------------------------------------------
+ * An analyser of what the peer sends: the carrier's early media before the answer (tones,
+ * announcements), the callee's first seconds after it (who answered). The stream's worker
+ * hands it every 20 ms frame it receives, as 8 kHz linear audio whatever the codec, and
+ * posts what it reports to the control loop as a MEDIA_EV_HEARD event. Frames come as
+ * packets arrive: a peer that sends nothing (silence suppression, a dead line) is not
+ * heard as silence, so a listener's time limits belong on the control loop. One listener
+ * per slot per stream. */
+enum media_listen_slot {
+	MEDIA_LISTEN_EARLY = 0,    /* before the answer */
+	MEDIA_LISTEN_ANSWER = 1,   /* after it */
+	MEDIA_LISTEN_SLOTS
+};
+
+struct media_heard {
+	enum media_listen_slot slot;
+	int what;                  /* the finding, in the listener's own numbering */
+	uint32_t at_ms;            /* audio time the listener had heard when it found it */
+	uint32_t value;            /* the finding's figure (a frequency, an id), or 0 */
+};
+
+/* Runs on the stream's worker for each received 20 ms frame: n is 160 samples (a packet of
+ * 40 or 60 ms comes as 2 or 3 frames; only a codec's odd packet is shorter). It fills *heard (slot is set by the caller) and returns true to have it
+ * posted; false otherwise. It must not block: it runs between packets of many calls. */
+typedef bool (media_listen_h)(void *state, const int16_t *pcm, size_t n,
+			      struct media_heard *heard);
 
 struct media_event {
 	enum media_event_type type;
@@ -130,6 +158,7 @@ struct media_event {
 	 * reference (mem_ref); NULL otherwise. */
 	uint8_t *answer;
 	size_t answer_len;
+	struct media_heard heard; /* HEARD: what a listener found */
 };
 
 typedef void (media_event_h)(struct media_stream *ms, const struct media_event *ev, void *arg);
@@ -236,6 +265,14 @@ enum { MEDIA_ANSWER_MAX = 4 * 1024 * 1024 };
  * bytes (`answer`); a file that cannot be read back, or is larger than MEDIA_ANSWER_MAX,
  * is reported as a recording that failed (`why` names the file and the reason). */
 int media_record_answer(struct media_stream *ms, const char *name, unsigned silence_ms);
+
+/* Starts listening in `slot` with handler h and its state, a mem object the stream takes a
+ * reference to: the worker owns it from then on, and releases it when the slot is
+ * stopped (h NULL), given to another listener, or the stream is released. The state is
+ * touched by the worker only, so it needs no lock; what the control loop learns comes
+ * through MEDIA_EV_HEARD. EINVAL: a slot out of range, or h without state. */
+int media_listen(struct media_stream *ms, enum media_listen_slot slot, media_listen_h *h,
+		 void *state);
 
 /* Bridges two streams (a transfer): from now on the audio each one receives is sent on
  * the other, transcoded when their codecs differ, and RFC 4733 keys received on one are

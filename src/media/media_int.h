@@ -266,7 +266,7 @@ void media_wstream_stats(const struct wstream *ws, struct media_stats *st);
 
 enum wcmd_type {
 	WCMD_ADD, WCMD_START, WCMD_PLAY, WCMD_STOP, WCMD_DTMF, WCMD_REC_START, WCMD_REC_STOP,
-	WCMD_BRIDGE, WCMD_UNBRIDGE, WCMD_DEL,
+	WCMD_BRIDGE, WCMD_UNBRIDGE, WCMD_LISTEN, WCMD_DEL,
 };
 
 /* A command from the control loop to a worker; the worker frees it. */
@@ -285,6 +285,10 @@ struct wcmd {
 	enum media_rec_kind rec_kind; /* REC_START, REC_STOP */
 	unsigned silence_ms;        /* REC_START of a message: MEDIA_EV_SILENCE after this */
 	struct wstream *peer;       /* BRIDGE: the other stream (same worker) */
+	enum media_listen_slot slot; /* LISTEN: which slot, its handler and state (owned
+					reference, handed to the stream) */
+	media_listen_h *listen_h;
+	void *listen_state;
 };
 
 /* Takes ownership of cmd. */

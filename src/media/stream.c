@@ -279,6 +279,24 @@ int media_send_dtmf(struct media_stream *ms, char key, unsigned duration_ms)
 	return 0;
 }
 
+int media_listen(struct media_stream *ms, enum media_listen_slot slot, media_listen_h *h,
+		 void *state)
+{
+	struct wcmd *c;
+	int err;
+
+	if (!ms || slot >= MEDIA_LISTEN_SLOTS || (h && !state))
+		return EINVAL;
+	err = command(ms, WCMD_LISTEN, &c);
+	if (err)
+		return err;
+	c->slot = slot;
+	c->listen_h = h;
+	c->listen_state = h ? mem_ref(state) : NULL;
+	send_cmd(ms, c);
+	return 0;
+}
+
 int media_bridge(struct media_stream *a, struct media_stream *b)
 {
 	struct wcmd *c;

@@ -158,6 +158,11 @@ struct wstream {
 	unsigned silence_ms, quiet_ms;
 	bool spoke;
 
+	/* listeners by slot (media_listen): handler and state (owned reference) */
+	media_listen_h *listen_h[MEDIA_LISTEN_SLOTS];
+	void *listen_state[MEDIA_LISTEN_SLOTS];
+	bool listening;            /* any slot is set */
+
 	/* published counters (read by media_stream_stats on the control loop) */
 	atomic_uint st_rtp_sent, st_rtp_recv, st_rtcp_sent, st_rtcp_recv, st_bad;
 	/* published quality: cccd's view of the peer's RTP, and the peer's last report */
@@ -225,6 +230,35 @@ static void silence_check(struct wstream *ws, const int16_t *pcm)
 	if (ws->quiet_ms >= ws->silence_ms) {
 		ws->silence_ms = 0;
 		post(ws, MEDIA_EV_SILENCE, 0, 0, 0, 0, false);
+	}
+}
+
+static void listen_set(struct wstream *ws, enum media_listen_slot slot, media_listen_h *h,
+		       void *state)
+{
+	mem_deref(ws->listen_state[slot]);
+	ws->listen_h[slot] = h;
+	ws->listen_state[slot] = state;
+	ws->listening = false;
+	for (unsigned k = 0; k < MEDIA_LISTEN_SLOTS; k++)
+		ws->listening |= ws->listen_h[k] != NULL;
+}
+
+/* A packet of 40 or 60 ms is heard as 2 or 3 frames. */
+static void listen_frame(struct wstream *ws, const int16_t *pcm, size_t n)
+{
+	for (size_t off = 0; off < n; off += MEDIA_FRAME) {
+		size_t len = n - off < MEDIA_FRAME ? n - off : MEDIA_FRAME;
+
+		for (unsigned k = 0; k < MEDIA_LISTEN_SLOTS; k++) {
+			struct media_event ev = {.type = MEDIA_EV_HEARD};
+
+			if (!ws->listen_h[k] ||
+			    !ws->listen_h[k](ws->listen_state[k], pcm + off, len, &ev.heard))
+				continue;
+			ev.heard.slot = (enum media_listen_slot)k;
+			media_post_event(ws->w->m, ws->id, &ev, NULL);
+		}
 	}
 }
 
@@ -817,7 +851,8 @@ static void rx_rtp(struct wstream *ws, const uint8_t *buf, size_t len, const str
 		if (n <= 0)
 			return;
 	} else if (ws->p.codec == MEDIA_PCMU || ws->p.codec == MEDIA_PCMA) {
-		if (!ws->recording && !ws->drx && !(ws->peer && ws->peer->started))
+		if (!ws->recording && !ws->drx && !ws->listening &&
+		    !(ws->peer && ws->peer->started))
 			return; /* nobody listens: G.711 has no state to keep */
 		n = (int)rp.plen;
 		media_g711_decode(ws->p.codec, pcm, rp.payload, rp.plen);
@@ -830,6 +865,8 @@ static void rx_rtp(struct wstream *ws, const uint8_t *buf, size_t len, const str
 		rxring_push(ws, pcm, (size_t)n);
 	if (ws->drx)
 		dtmf_rx(ws->drx, pcm, n);
+	if (ws->listening)
+		listen_frame(ws, pcm, (size_t)n);
 }
 
 /* The peer's report block about our stream, kept beside our own view for the record; the
@@ -1030,6 +1067,8 @@ static void stream_free(struct media_worker *w, struct wstream *ws)
 		dtmf_tx_free(ws->dtx);
 	if (ws->drx)
 		dtmf_rx_free(ws->drx);
+	for (unsigned k = 0; k < MEDIA_LISTEN_SLOTS; k++)
+		mem_deref(ws->listen_state[k]);
 	media_coder_free(ws->coder);
 	media_srtp_clear(&ws->srtp);
 	free(ws);
@@ -1087,6 +1126,10 @@ static void command_run(struct media_worker *w, struct wcmd *c)
 	case WCMD_UNBRIDGE:
 		bridge_cut(ws);
 		break;
+	case WCMD_LISTEN:
+		listen_set(ws, c->slot, c->listen_h, c->listen_state);
+		c->listen_state = NULL;
+		break;
 	case WCMD_REC_START:
 		if (ws->rec[c->rec_kind])
 			media_rec_finish(ws->rec[c->rec_kind]);
@@ -1121,6 +1164,7 @@ static void command_run(struct media_worker *w, struct wcmd *c)
 	media_audio_release(c->audio);
 	if (c->rec)
 		media_rec_finish(c->rec);
+	mem_deref(c->listen_state);
 	mem_deref(c);
 }
 

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1056,6 +1057,88 @@ static void test_record_answer(void **state)
 	assert_null(f->evs.answer);
 }
 
+/* ---- listening ------------------------------------------------------------------------ */
+
+/* A listener's state: the frames it heard, on the worker; freed there. */
+struct ear {
+	unsigned frames;
+	unsigned short_frames;
+	uint32_t level_sum;
+};
+
+static atomic_int ears_freed;
+
+static void ear_destructor(void *arg)
+{
+	(void)arg;
+	atomic_fetch_add(&ears_freed, 1);
+}
+
+/* Reports every 10th frame: how much it heard, and the mean level of the last frame. */
+static bool ear_frame(void *state, const int16_t *pcm, size_t n, struct media_heard *heard)
+{
+	struct ear *e = state;
+	uint32_t sum = 0;
+
+	for (size_t i = 0; i < n; i++)
+		sum += (uint32_t)abs(pcm[i]);
+	e->short_frames += n != MEDIA_FRAME;
+	if (++e->frames % 10)
+		return false;
+	heard->what = (int)e->short_frames;
+	heard->at_ms = e->frames * 20;
+	heard->value = sum / (uint32_t)n;
+	return true;
+}
+
+/* The peer's audio reaches a listener as 8 kHz frames of 20 ms; what it reports arrives as
+ * MEDIA_EV_HEARD with its slot; a stopped or replaced listener's state is freed and hears
+ * no more. */
+static void test_listen(void **state)
+{
+	struct fixture *f = *state;
+	struct pacer pc = {.f = f, .left = 30};
+	const struct media_event *ev;
+	struct ear *e1, *e2;
+
+	atomic_store(&ears_freed, 0);
+	assert_int_equal(media_open(f, 0), 0);
+	stream_up(f, TELEV_PT);
+	e1 = mem_zalloc(sizeof(*e1), ear_destructor);
+	e2 = mem_zalloc(sizeof(*e2), ear_destructor);
+	assert_int_equal(media_listen(f->ms, MEDIA_LISTEN_SLOTS, ear_frame, e1), EINVAL);
+	assert_int_equal(media_listen(f->ms, MEDIA_LISTEN_EARLY, ear_frame, NULL), EINVAL);
+	assert_int_equal(media_listen(f->ms, MEDIA_LISTEN_ANSWER, ear_frame, e1), 0);
+	e1 = mem_deref(e1); /* the stream holds it now */
+
+	tone(pc.frame, MEDIA_FRAME, 1000, 8000);
+	tmr_init(&pc.tmr);
+	tmr_start(&pc.tmr, 0, pacer_tick, &pc);
+	assert_true(wait_events(f, MEDIA_EV_HEARD, 2, 3000));
+	ev = find_event(&f->evs, MEDIA_EV_HEARD);
+	assert_int_equal(ev->heard.slot, MEDIA_LISTEN_ANSWER);
+	assert_int_equal(ev->heard.what, 0);        /* every frame was whole */
+	assert_int_equal(ev->heard.at_ms, 200);
+	/* a 1 kHz sine of amplitude 8000 sampled at 8 kHz, through µ-law: mean |x| is about
+	 * (0 + 0.707 + 1 + 0.707) / 4 * 8000 = 4828 */
+	assert_true(ev->heard.value > 4600 && ev->heard.value < 5000);
+
+	/* Replaced: the first state is freed on the worker; the second hears in its slot. */
+	assert_int_equal(media_listen(f->ms, MEDIA_LISTEN_EARLY, ear_frame, e2), 0);
+	assert_int_equal(media_listen(f->ms, MEDIA_LISTEN_ANSWER, NULL, NULL), 0);
+	e2 = mem_deref(e2);
+	f->evs.n = 0;
+	assert_true(wait_events(f, MEDIA_EV_HEARD, 1, 3000));
+	assert_int_equal(find_event(&f->evs, MEDIA_EV_HEARD)->heard.slot, MEDIA_LISTEN_EARLY);
+	assert_int_equal(atomic_load(&ears_freed), 1);
+	tmr_cancel(&pc.tmr);
+
+	/* The stream's end frees the one still listening. */
+	f->ms = mem_deref(f->ms);
+	run_until(f, NULL, NULL, 200);
+	assert_int_equal(atomic_load(&ears_freed), 2);
+}
+
 /* ---- RTP timeout, hold ---------------------------------------------------------------- */
 
 static void test_rtp_timeout(void **state)
@@ -1245,6 +1328,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_recording, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recording_header_at_start, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_record_answer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_listen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rtp_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tts_play, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ptime, setup, teardown),
