@@ -8,13 +8,15 @@ PKGS=(
   build-essential pkg-config clang libclang-rt-14-dev
   libre-dev libmicrohttpd-dev libjansson-dev libssl-dev libsqlite3-dev libpq-dev
   libcurl4-openssl-dev libspandsp-dev libopus-dev libsndfile1-dev libmpg123-dev libspeexdsp-dev flite1-dev
-  libphonenumber-dev libargon2-dev libcmocka-dev tzdata
+  libphonenumber-dev libargon2-dev libcmocka-dev libpocketsphinx-dev pocketsphinx-en-us tzdata
   sip-tester baresip sox sqlite3 postgresql nginx-light kamailio wrk curl ca-certificates openssl iproute2 iptables procps psmisc
   systemd debhelper
 )
 # The test command (scripts/test.sh: CCCD_DEPS=test) also drives the web console in a
-# headless browser (tests/integration/console.test.mjs); the demo and builds need none.
-[ "${CCCD_DEPS:-}" = test ] && PKGS+=(chromium)
+# headless browser (tests/integration/console.test.mjs) and speaks with two more voices
+# (espeak-ng, flite: the labelled recordings of tests/data and the spoken answers of the
+# speech tests are made with them); the demo and builds need none of these.
+[ "${CCCD_DEPS:-}" = test ] && PKGS+=(chromium espeak-ng flite)
 command -v node >/dev/null 2>&1 || PKGS+=(nodejs)
 command -v npm  >/dev/null 2>&1 || PKGS+=(npm)
 
