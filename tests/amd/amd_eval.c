@@ -1,0 +1,211 @@
+/* amd_eval: the answering-machine detector over labelled recordings — the quality bar of
+ * the test command and the figures of bench/amd/run.sh (docs/amd.md).
+ *
+ *     amd_eval [--check] [--part tune|heldout] [--quiet] labels.csv
+ *
+ * labels.csv has the header file,label,part,description; a file is relative to the
+ * labels file's folder. Each file (8 kHz mono WAV, any encoding libsndfile reads) is fed
+ * to a detector with the default thresholds in 20 ms frames, then finished at its end;
+ * the verdict expected of each label: human -> human, machine -> machine, anything else
+ * (silence, noise, music) -> unsure (amd.h). A file whose description has "beep" must
+ * have its beep found; one without must not (a beep in a human greeting would hang up on
+ * the person).
+ *
+ * Prints a line per file, the confusion matrix, accuracy, the share of humans called
+ * machines, the median decision time of humans (audio time) and the beeps found. With
+ * --check it exits 1 when the held-out bar is missed: accuracy < 95 %, humans called
+ * machines > 2 %, median human decision > 2500 ms, or a beep not found. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sndfile.h>
+#include <re.h>
+#include "amd/amd.h"
+
+#define MAX_FILES 1000
+
+enum { L_HUMAN, L_MACHINE, L_OTHER, LABELS };
+static const char *const label_names[LABELS] = {"human", "machine", "other"};
+
+struct figures {
+	unsigned n, right;
+	unsigned matrix[LABELS][4];      /* label x verdict */
+	unsigned humans, humans_machine;
+	uint32_t human_ms[MAX_FILES];
+	unsigned beeps, beeps_found, false_beeps;
+};
+
+static int by_value(const void *x, const void *y)
+{
+	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+/* Runs one file; 0, or an errno with the reason printed. */
+static int run_file(const char *path, const struct amd_conf *c, enum amd_verdict *vp,
+		    uint32_t *msp, bool *beepp, uint32_t *beep_end, unsigned *beep_hz)
+{
+	SF_INFO info = {0};
+	SNDFILE *sf = sf_open(path, SFM_READ, &info);
+	struct amd *a = NULL;
+	int16_t pcm[160];
+	sf_count_t got;
+	int err;
+
+	if (!sf) {
+		fprintf(stderr, "amd_eval: %s: %s\n", path, sf_strerror(NULL));
+		return ENOENT;
+	}
+	if (info.samplerate != 8000 || info.channels != 1) {
+		fprintf(stderr, "amd_eval: %s: not 8 kHz mono\n", path);
+		sf_close(sf);
+		return EINVAL;
+	}
+	err = amd_alloc(&a, c);
+	if (err) {
+		sf_close(sf);
+		return err;
+	}
+	while ((got = sf_read_short(sf, pcm, 160)) > 0)
+		amd_feed(a, pcm, (size_t)got);
+	sf_close(sf);
+	*vp = amd_finish(a);
+	*msp = amd_decision_ms(a);
+	*beepp = amd_beep(a, beep_end, beep_hz);
+	mem_deref(a);
+	return 0;
+}
+
+static int label_of(const char *s)
+{
+	if (!strcmp(s, "human"))
+		return L_HUMAN;
+	if (!strcmp(s, "machine"))
+		return L_MACHINE;
+	return L_OTHER;
+}
+
+static void print_figures(const char *part, struct figures *f)
+{
+	static const char *const vnames[4] = {"pending", "human", "machine", "unsure"};
+	double median = 0;
+
+	printf("\n== %s: %u files\n%-10s %8s %8s %8s\n", part, f->n, "label", vnames[1],
+	       vnames[2], vnames[3]);
+	for (int l = 0; l < LABELS; l++)
+		printf("%-10s %8u %8u %8u\n", label_names[l], f->matrix[l][AMD_HUMAN],
+		       f->matrix[l][AMD_MACHINE], f->matrix[l][AMD_UNSURE]);
+	if (f->humans) {
+		qsort(f->human_ms, f->humans, sizeof(f->human_ms[0]), by_value);
+		median = f->humans % 2 ? f->human_ms[f->humans / 2]
+				       : (f->human_ms[f->humans / 2 - 1] + f->human_ms[f->humans / 2]) / 2.0;
+	}
+	printf("accuracy %.1f %% (%u/%u)\n", f->n ? 100.0 * f->right / f->n : 0, f->right, f->n);
+	printf("humans called machines %.1f %% (%u/%u)\n",
+	       f->humans ? 100.0 * f->humans_machine / f->humans : 0, f->humans_machine, f->humans);
+	printf("median human decision %.0f ms of audio\n", median);
+	printf("beeps found %u/%u, beeps where none is %u\n", f->beeps_found, f->beeps,
+	       f->false_beeps);
+}
+
+static bool bar_met(const struct figures *f)
+{
+	double median;
+
+	if (!f->n)
+		return false;
+	median = f->humans ? f->human_ms[f->humans / 2] : 0;
+	return 100.0 * f->right / f->n >= 95.0 &&
+	       (!f->humans || 100.0 * f->humans_machine / f->humans <= 2.0) &&
+	       median <= 2500 && f->beeps_found == f->beeps && !f->false_beeps;
+}
+
+int main(int argc, char **argv)
+{
+	const char *part = NULL, *labels = NULL;
+	bool check = false, quiet = false;
+	char line[1024], dir[512], path[1200];
+	struct figures *f = calloc(1, sizeof(*f));
+	struct amd_conf c;
+	FILE *fp;
+	char *slash;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--check"))
+			check = true;
+		else if (!strcmp(argv[i], "--quiet"))
+			quiet = true;
+		else if (!strcmp(argv[i], "--part") && i + 1 < argc)
+			part = argv[++i];
+		else
+			labels = argv[i];
+	}
+	if (!labels || !f) {
+		fprintf(stderr, "usage: amd_eval [--check] [--part tune|heldout] [--quiet] labels.csv\n");
+		return 2;
+	}
+	fp = fopen(labels, "r");
+	if (!fp) {
+		perror(labels);
+		return 2;
+	}
+	snprintf(dir, sizeof(dir), "%s", labels);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	else
+		snprintf(dir, sizeof(dir), ".");
+	amd_conf_default(&c);
+
+	while (fgets(line, sizeof(line), fp)) {
+		char *file = strtok(line, ","), *label = strtok(NULL, ","), *p = strtok(NULL, ",");
+		char *desc = strtok(NULL, "\n");
+		enum amd_verdict v, want;
+		uint32_t ms, bend = 0;
+		unsigned bhz = 0;
+		bool beep, has_beep;
+		int l;
+
+		if (!file || !label || !p || !strcmp(file, "file"))
+			continue;
+		if (part && strcmp(p, part))
+			continue;
+		if (f->n == MAX_FILES)
+			break;
+		snprintf(path, sizeof(path), "%s/%s", dir, file);
+		if (run_file(path, &c, &v, &ms, &beep, &bend, &bhz)) {
+			fclose(fp);
+			return 2;
+		}
+		l = label_of(label);
+		want = l == L_HUMAN ? AMD_HUMAN : l == L_MACHINE ? AMD_MACHINE : AMD_UNSURE;
+		has_beep = desc && strstr(desc, "beep") && !strstr(desc, "no beep");
+		f->n++;
+		f->right += v == want;
+		f->matrix[l][v]++;
+		if (l == L_HUMAN) {
+			f->human_ms[f->humans++] = ms;
+			f->humans_machine += v == AMD_MACHINE;
+		}
+		f->beeps += has_beep;
+		f->beeps_found += has_beep && beep;
+		f->false_beeps += !has_beep && beep;
+		if (!quiet || v != want || has_beep != beep)
+			printf("%-40s %-8s %-8s %5u ms%s%s beep %s %u Hz end %u ms\n", file, label,
+			       amd_verdict_name(v), ms, v == want ? "" : "  WRONG",
+			       has_beep != beep ? "  BEEP WRONG" : "", beep ? "yes" : "no", bhz,
+			       bend);
+	}
+	fclose(fp);
+	print_figures(part ? part : "all", f);
+	if (check && !bar_met(f)) {
+		printf("FAIL: below the quality bar (docs/amd.md)\n");
+		free(f);
+		return 1;
+	}
+	free(f);
+	return 0;
+}
