@@ -51,7 +51,7 @@ void amd_conf_default(struct amd_conf *c)
 {
 	*c = (struct amd_conf){
 		.voice_min_dbfs = -48,
-		.voice_snr_db = 12,
+		.voice_snr_db = 10,
 		.floor_window_ms = 1500,
 		.min_word_ms = 100,
 		.between_words_ms = 60,

@@ -1,11 +1,12 @@
 /* amd_eval: the answering-machine detector over labelled recordings — the quality bar of
  * the test command and the figures of bench/amd/run.sh (docs/amd.md).
  *
- *     amd_eval [--check] [--part tune|heldout] [--quiet] labels.csv
+ *     amd_eval [--check] [--part tune|heldout] [--quiet] [--conf FILE] labels.csv
  *
  * labels.csv has the header file,label,part,description; a file is relative to the
  * labels file's folder. Each file (8 kHz mono WAV, any encoding libsndfile reads) is fed
- * to a detector with the default thresholds in 20 ms frames, then finished at its end;
+ * to a detector with the default thresholds (or those of FILE's [amd] section: how the
+ * thresholds were tuned) in 20 ms frames, then finished at its end;
  * the verdict expected of each label: human -> human, machine -> machine, anything else
  * (silence, noise, music) -> unsure (amd.h). A file whose description has "beep" must
  * have its beep found; one without must not (a beep in a human greeting would hang up on
@@ -23,6 +24,7 @@
 #include <sndfile.h>
 #include <re.h>
 #include "amd/amd.h"
+#include "conf/conf.h"
 
 #define MAX_FILES 1000
 
@@ -79,6 +81,23 @@ static int run_file(const char *path, const struct amd_conf *c, enum amd_verdict
 	return 0;
 }
 
+static int conf_of(const char *path, struct amd_conf *c)
+{
+	struct conf_err err = {0};
+	struct conf *cf = NULL;
+	int rc;
+
+	amd_conf_default(c);
+	if (!path)
+		return 0;
+	rc = conf_load(&cf, path, &err);
+	rc = rc ? rc : amd_conf_read(cf, c, &err);
+	if (rc)
+		fprintf(stderr, "amd_eval: %s:%u: %s\n", path, err.line, err.msg);
+	mem_deref(cf);
+	return rc;
+}
+
 static int label_of(const char *s)
 {
 	if (!strcmp(s, "human"))
@@ -125,7 +144,7 @@ static bool bar_met(const struct figures *f)
 
 int main(int argc, char **argv)
 {
-	const char *part = NULL, *labels = NULL;
+	const char *part = NULL, *labels = NULL, *conf = NULL;
 	bool check = false, quiet = false;
 	char line[1024], dir[512], path[1200];
 	struct figures *f = calloc(1, sizeof(*f));
@@ -138,13 +157,16 @@ int main(int argc, char **argv)
 			check = true;
 		else if (!strcmp(argv[i], "--quiet"))
 			quiet = true;
+		else if (!strcmp(argv[i], "--conf") && i + 1 < argc)
+			conf = argv[++i];
 		else if (!strcmp(argv[i], "--part") && i + 1 < argc)
 			part = argv[++i];
 		else
 			labels = argv[i];
 	}
-	if (!labels || !f) {
-		fprintf(stderr, "usage: amd_eval [--check] [--part tune|heldout] [--quiet] labels.csv\n");
+	if (!labels || !f || conf_of(conf, &c)) {
+		fprintf(stderr, "usage: amd_eval [--check] [--part tune|heldout] [--quiet] "
+				"[--conf FILE] labels.csv\n");
 		return 2;
 	}
 	fp = fopen(labels, "r");
@@ -158,7 +180,6 @@ int main(int argc, char **argv)
 		*slash = '\0';
 	else
 		snprintf(dir, sizeof(dir), ".");
-	amd_conf_default(&c);
 
 	while (fgets(line, sizeof(line), fp)) {
 		char *file = strtok(line, ","), *label = strtok(NULL, ","), *p = strtok(NULL, ",");
