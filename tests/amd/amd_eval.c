@@ -27,13 +27,13 @@
 #include "conf/conf.h"
 
 #define MAX_FILES 1000
-
-enum { L_HUMAN, L_MACHINE, L_OTHER, LABELS };
-static const char *const label_names[LABELS] = {"human", "machine", "other"};
+#define MAX_LABELS 8
 
 struct figures {
 	unsigned n, right;
-	unsigned matrix[LABELS][4];      /* label x verdict */
+	char labels[MAX_LABELS][16];     /* the labels met, in order of appearance */
+	unsigned nlabels;
+	unsigned matrix[MAX_LABELS][4];  /* label x verdict */
 	unsigned humans, humans_machine;
 	uint32_t human_ms[MAX_FILES];
 	unsigned beeps, beeps_found, false_beeps;
@@ -98,45 +98,60 @@ static int conf_of(const char *path, struct amd_conf *c)
 	return rc;
 }
 
-static int label_of(const char *s)
+/* The row of a label, added when new; -1 when there are too many. */
+static int label_row(struct figures *f, const char *label)
 {
-	if (!strcmp(s, "human"))
-		return L_HUMAN;
-	if (!strcmp(s, "machine"))
-		return L_MACHINE;
-	return L_OTHER;
+	for (unsigned i = 0; i < f->nlabels; i++)
+		if (!strcmp(f->labels[i], label))
+			return (int)i;
+	if (f->nlabels == MAX_LABELS)
+		return -1;
+	snprintf(f->labels[f->nlabels], sizeof(f->labels[0]), "%s", label);
+	return (int)f->nlabels++;
+}
+
+/* The verdict each label should get: nobody speaking is unsure (amd.h, docs/amd.md). */
+static enum amd_verdict expected(const char *label)
+{
+	if (!strcmp(label, "human"))
+		return AMD_HUMAN;
+	if (!strcmp(label, "machine"))
+		return AMD_MACHINE;
+	return AMD_UNSURE;
+}
+
+static double median_ms(struct figures *f)
+{
+	if (!f->humans)
+		return 0;
+	qsort(f->human_ms, f->humans, sizeof(f->human_ms[0]), by_value);
+	return f->humans % 2 ? f->human_ms[f->humans / 2]
+			     : (f->human_ms[f->humans / 2 - 1] + f->human_ms[f->humans / 2]) / 2.0;
 }
 
 static void print_figures(const char *part, struct figures *f)
 {
 	static const char *const vnames[4] = {"pending", "human", "machine", "unsure"};
-	double median = 0;
 
-	printf("\n== %s: %u files\n%-10s %8s %8s %8s\n", part, f->n, "label", vnames[1],
-	       vnames[2], vnames[3]);
-	for (int l = 0; l < LABELS; l++)
-		printf("%-10s %8u %8u %8u\n", label_names[l], f->matrix[l][AMD_HUMAN],
+	printf("\n== %s: %u files\n%-10s %8s %8s %8s   (rows: label; columns: verdict)\n",
+	       part, f->n, "label", vnames[1], vnames[2], vnames[3]);
+	for (unsigned l = 0; l < f->nlabels; l++)
+		printf("%-10s %8u %8u %8u\n", f->labels[l], f->matrix[l][AMD_HUMAN],
 		       f->matrix[l][AMD_MACHINE], f->matrix[l][AMD_UNSURE]);
-	if (f->humans) {
-		qsort(f->human_ms, f->humans, sizeof(f->human_ms[0]), by_value);
-		median = f->humans % 2 ? f->human_ms[f->humans / 2]
-				       : (f->human_ms[f->humans / 2 - 1] + f->human_ms[f->humans / 2]) / 2.0;
-	}
 	printf("accuracy %.1f %% (%u/%u)\n", f->n ? 100.0 * f->right / f->n : 0, f->right, f->n);
 	printf("humans called machines %.1f %% (%u/%u)\n",
 	       f->humans ? 100.0 * f->humans_machine / f->humans : 0, f->humans_machine, f->humans);
-	printf("median human decision %.0f ms of audio\n", median);
+	printf("median human decision %.0f ms of audio\n", median_ms(f));
 	printf("beeps found %u/%u, beeps where none is %u\n", f->beeps_found, f->beeps,
 	       f->false_beeps);
 }
 
-static bool bar_met(const struct figures *f)
+static bool bar_met(struct figures *f)
 {
-	double median;
+	double median = median_ms(f);
 
 	if (!f->n)
 		return false;
-	median = f->humans ? f->human_ms[f->humans / 2] : 0;
 	return 100.0 * f->right / f->n >= 95.0 &&
 	       (!f->humans || 100.0 * f->humans_machine / f->humans <= 2.0) &&
 	       median <= 2500 && f->beeps_found == f->beeps && !f->false_beeps;
@@ -201,13 +216,18 @@ int main(int argc, char **argv)
 			fclose(fp);
 			return 2;
 		}
-		l = label_of(label);
-		want = l == L_HUMAN ? AMD_HUMAN : l == L_MACHINE ? AMD_MACHINE : AMD_UNSURE;
+		l = label_row(f, label);
+		if (l < 0) {
+			fprintf(stderr, "amd_eval: more than %d labels\n", MAX_LABELS);
+			fclose(fp);
+			return 2;
+		}
+		want = expected(label);
 		has_beep = desc && strstr(desc, "beep") && !strstr(desc, "no beep");
 		f->n++;
 		f->right += v == want;
 		f->matrix[l][v]++;
-		if (l == L_HUMAN) {
+		if (want == AMD_HUMAN) {
 			f->human_ms[f->humans++] = ms;
 			f->humans_machine += v == AMD_MACHINE;
 		}
