@@ -63,6 +63,8 @@ TEST_SRCS := $(wildcard tests/unit/test_*.c)
 ITEST_SRCS := $(filter-out tests/integration/fault_%.c,$(wildcard tests/integration/*.c))
 SHIM_SRCS := $(wildcard tests/integration/fault_*.c)
 FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
+# Quality-bar programs run over data by scripts/test.sh and bench/ (tests/amd/amd_eval.c).
+TOOL_SRCS := $(wildcard tests/amd/*.c)
 
 # The console's pages (console/*) are compiled in: a generated table (src/console/assets.c).
 CONSOLE_FILES := $(wildcard console/*.html console/*.js console/*.css)
@@ -74,6 +76,7 @@ TESTS     := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 ITESTS    := $(ITEST_SRCS:tests/integration/%.c=$(BUILD)/itests/%)
 SHIMS     := $(SHIM_SRCS:tests/integration/%.c=$(BUILD)/itests/%.so)
 FUZZERS   := $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/fuzz/%)
+TOOLS     := $(TOOL_SRCS:tests/amd/%.c=$(BUILD)/amd/%)
 
 .PHONY: all tests fuzz clean install uninstall man FORCE
 .SECONDARY:
@@ -83,7 +86,7 @@ else
 all: $(BUILD)/cccd $(BUILD)/ccc tests
 endif
 
-tests: $(TESTS) $(ITESTS) $(SHIMS)
+tests: $(TESTS) $(ITESTS) $(SHIMS) $(TOOLS)
 
 # V=1 shows the full commands.
 Q := $(if $(V),,@)
@@ -142,6 +145,11 @@ $(BUILD)/itests/%.so: tests/integration/%.c
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  CC      $@")
 	$(Q)$(CC) -std=c17 -D_GNU_SOURCE $(WARN) -O2 -fPIC -shared -o $@ $< -ldl
+
+$(BUILD)/amd/%: $(BUILD)/obj/tests/amd/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/fuzz/%: $(BUILD)/obj/fuzz/%.o $(LIB)
 	@mkdir -p $(dir $@)
