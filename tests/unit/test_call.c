@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
@@ -329,6 +331,51 @@ static void test_conf_errors(void **state)
 	conf_fails("[trunk a]\nhost = 1.2.3.4\n100rel = maybe\nroute = *\n", 3, "100rel");
 	conf_fails("[sip]\ntrunk_attempts = 0\n", 2, "trunk_attempts");
 	conf_fails("[sip]\ntrunk_attempts = 17\n", 2, "trunk_attempts");
+}
+
+/* [trunk] early media keys: announcement lines load their files (by status number or
+ * name), defaults listen and hang up, bad lines name the key; the status table of what an
+ * announcement or a SIT may give. */
+static void test_conf_early_media(void **state)
+{
+	struct call_conf cc;
+	struct conf_err err = {0};
+	char text[1024];
+	const char *root = getenv("CCCD_ROOT") ? getenv("CCCD_ROOT") : ".";
+
+	(void)state;
+	snprintf(text, sizeof(text), "[trunk a]\nhost = 1.2.3.4\nroute = *\n"
+		 "announcement = 204 %s/tests/data/earlyaudio/poweroff.wav\n"
+		 "announcement = numberNotExist %s/tests/data/earlyaudio/vacant.wav\n"
+		 "[trunk b]\nhost = 1.2.3.5\nroute = *\nearly_listen = no\n"
+		 "early_hangup = no\n", root, root);
+	memset(&cc, 0, sizeof(cc));
+	assert_int_equal(read_conf(text, &cc, &err), 0);
+	assert_int_equal(cc.trunks[0].nannounce, 2);
+	assert_int_equal(cc.trunks[0].announce[0].status, 204);
+	assert_int_equal(cc.trunks[0].announce[1].status, 205);
+	assert_true(cc.trunks[0].early_listen && cc.trunks[0].early_hangup);
+	assert_false(cc.trunks[1].early_listen || cc.trunks[1].early_hangup);
+	assert_non_null(earlyaudio_ref_find(cc.trunks[0].announce[1].path));
+
+	conf_fails("[trunk a]\nhost = 1.2.3.4\nroute = *\nannouncement = 204\n", 4,
+		   "announcement");
+	conf_fails("[trunk a]\nhost = 1.2.3.4\nroute = *\nannouncement = 201 /x.wav\n", 4,
+		   "not an EndStatus");
+	conf_fails("[trunk a]\nhost = 1.2.3.4\nroute = *\nannouncement = 204 /no/such.wav\n",
+		   4, "/no/such.wav");
+	snprintf(text, sizeof(text), "[trunk a]\nhost = 1.2.3.4\nroute = *\nearly_listen = no\n"
+		 "announcement = 204 %s/tests/data/earlyaudio/poweroff.wav\n", root);
+	conf_fails(text, 4, "early_listen = no");
+
+	assert_string_equal(call_status_heard(204), "powerOff");
+	assert_string_equal(call_status_heard(219), "promptCallForwarding");
+	assert_null(call_status_heard(1));
+	assert_null(call_status_heard(201));
+	assert_int_equal(call_status_sit(EARLYAUDIO_SIT_VACANT), 205);
+	assert_int_equal(call_status_sit(EARLYAUDIO_SIT_INTERCEPT), 215);
+	assert_int_equal(call_status_sit(EARLYAUDIO_SIT_REORDER), 208);
+	assert_int_equal(call_status_sit(EARLYAUDIO_SIT_NO_CIRCUIT), 208);
 }
 
 /* [trunk] 100rel: its three values and the INVITE's header lines for each. */
@@ -1122,6 +1169,7 @@ int main(void)
 		cmocka_unit_test(test_retry_after),
 		cmocka_unit_test(test_conf_errors),
 		cmocka_unit_test(test_conf_100rel),
+		cmocka_unit_test(test_conf_early_media),
 		cmocka_unit_test(test_early_prack_checks),
 		cmocka_unit_test(test_udp_buffer),
 		cmocka_unit_test(test_numbers),
