@@ -1,7 +1,17 @@
 /* earlyaudio: a small FFT (no library for one 256-point transform a hop) and the power
  * spectrum the classifier and the fingerprint share. */
 #include <math.h>
+#include <pthread.h>
 #include "earlyaudio/earlyaudio_int.h"
+
+static float hann[EA_WIN];
+static pthread_once_t hann_once = PTHREAD_ONCE_INIT;
+
+static void hann_init(void)
+{
+	for (unsigned i = 0; i < EA_WIN; i++)
+		hann[i] = 0.5f - 0.5f * cosf(2.0f * (float)M_PI * (float)i / (float)EA_WIN);
+}
 
 void earlyaudio_fft(float *re, float *im, unsigned n)
 {
@@ -51,10 +61,9 @@ void earlyaudio_spectrum(const int16_t *win, const int16_t *hop, struct ea_spec 
 	float re[EA_WIN], im[EA_WIN];
 	double e = 0;
 
+	pthread_once(&hann_once, hann_init);
 	for (unsigned i = 0; i < EA_WIN; i++) {
-		float w = 0.5f - 0.5f * cosf(2.0f * (float)M_PI * (float)i / (float)EA_WIN);
-
-		re[i] = (float)win[i] / 32768.0f * w;
+		re[i] = (float)win[i] / 32768.0f * hann[i];
 		im[i] = 0;
 	}
 	earlyaudio_fft(re, im, EA_WIN);
