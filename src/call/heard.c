@@ -24,6 +24,8 @@ static int announce_value(const char *value, unsigned line, void *arg, struct co
 	char word[32], why[300];
 	const char *path;
 	size_t wl;
+	char *end;
+	long num;
 	int status = 0;
 
 	if (tc->nannounce >= CALL_ANNOUNCE_MAX) {
@@ -40,10 +42,11 @@ static int announce_value(const char *value, unsigned line, void *arg, struct co
 	}
 	memcpy(word, value, wl);
 	word[wl] = '\0';
+	num = strtol(word, &end, 10);
 	for (int s = 200; s < 300 && !status; s++) {
 		const char *name = call_status_heard(s);
 
-		if (name && (!strcasecmp(word, name) || atoi(word) == s))
+		if (name && (!strcasecmp(word, name) || (!*end && num == s)))
 			status = s;
 	}
 	if (!status) {

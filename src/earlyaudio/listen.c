@@ -46,8 +46,11 @@ struct earlyaudio {
 	const struct earlyaudio_ref *refs[EARLYAUDIO_REFS_MAX];
 	struct ea_votes votes[EARLYAUDIO_REFS_MAX];
 	unsigned nref;
-	struct earlyaudio_finding queued; /* a second finding of one hop, given on the next */
-	bool has_queued;
+	/* findings not yet handed out: a hop may find two things (speech and a match), a
+	 * long frame several; one is handed out a frame, and each class is found once, so
+	 * the queue never holds more than the classes there are */
+	struct earlyaudio_finding queue[EARLYAUDIO_ANNOUNCEMENT + EARLYAUDIO_REFS_MAX];
+	unsigned nqueue;
 };
 
 int earlyaudio_alloc(struct earlyaudio **eap, const struct earlyaudio_ref *const *refs,
@@ -155,40 +158,31 @@ static bool match_hop(struct earlyaudio *ea, const struct ea_spec *s,
 	return found;
 }
 
-static bool hop(struct earlyaudio *ea, struct earlyaudio_finding *f)
+static void push(struct earlyaudio *ea, const struct earlyaudio_finding *f)
 {
-	struct earlyaudio_finding cf = {0};
+	if (ea->nqueue < sizeof(ea->queue) / sizeof(ea->queue[0]))
+		ea->queue[ea->nqueue++] = *f;
+}
+
+static void hop(struct earlyaudio *ea)
+{
+	struct earlyaudio_finding f = {0};
 	struct ea_spec s;
-	bool matched, classed;
 
 	earlyaudio_spectrum(ea->win, ea->win + EA_WIN - EA_HOP, &s);
-	matched = match_hop(ea, &s, f);
-	classed = earlyaudio_class_hop(&ea->cls, ea->win + EA_WIN - EA_HOP, &s, ea->hops, &cf);
 	ea->hops++;
-	cf.at_ms = ea->hops * 20;
-	f->at_ms = cf.at_ms;
-	if (matched && classed) {
-		ea->queued = cf;
-		ea->has_queued = true;
-	}
-	else if (classed) {
-		*f = cf;
-	}
-	return matched || classed;
+	f.at_ms = ea->hops * 20;
+	if (match_hop(ea, &s, &f))
+		push(ea, &f);
+	if (earlyaudio_class_hop(&ea->cls, ea->win + EA_WIN - EA_HOP, &s, ea->hops, &f))
+		push(ea, &f);
 }
 
 bool earlyaudio_frame(struct earlyaudio *ea, const int16_t *pcm, size_t n,
 		      struct earlyaudio_finding *f)
 {
-	bool found = false;
-
 	if (!ea || !f || (!pcm && n))
 		return false;
-	if (ea->has_queued) {
-		*f = ea->queued;
-		ea->has_queued = false;
-		found = true;
-	}
 	while (n) {
 		size_t take = EA_HOP - ea->fill < n ? EA_HOP - ea->fill : n;
 
@@ -198,14 +192,15 @@ bool earlyaudio_frame(struct earlyaudio *ea, const int16_t *pcm, size_t n,
 		n -= take;
 		if (ea->fill < EA_HOP)
 			break;
-		if (!found)
-			found = hop(ea, f);
-		else if (hop(ea, &ea->queued))
-			ea->has_queued = true; /* rare: two findings in one frame's hops */
+		hop(ea);
 		memmove(ea->win, ea->win + EA_HOP, sizeof(int16_t) * (EA_WIN - EA_HOP));
 		ea->fill = 0;
 	}
-	return found;
+	if (!ea->nqueue)
+		return false;
+	*f = ea->queue[0];
+	memmove(ea->queue, ea->queue + 1, sizeof(ea->queue[0]) * --ea->nqueue);
+	return true;
 }
 
 bool earlyaudio_listen_h(void *state, const int16_t *pcm, size_t n, struct media_heard *heard)

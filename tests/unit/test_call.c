@@ -362,6 +362,8 @@ static void test_conf_early_media(void **state)
 		   "announcement");
 	conf_fails("[trunk a]\nhost = 1.2.3.4\nroute = *\nannouncement = 201 /x.wav\n", 4,
 		   "not an EndStatus");
+	conf_fails("[trunk a]\nhost = 1.2.3.4\nroute = *\nannouncement = 204x /x.wav\n", 4,
+		   "not an EndStatus");
 	conf_fails("[trunk a]\nhost = 1.2.3.4\nroute = *\nannouncement = 204 /no/such.wav\n",
 		   4, "/no/such.wav");
 	snprintf(text, sizeof(text), "[trunk a]\nhost = 1.2.3.4\nroute = *\nearly_listen = no\n"
