@@ -78,9 +78,11 @@ int earlyaudio_ref_alloc(struct earlyaudio_ref **rp, const int16_t *pcm, size_t 
 			}
 			r->h = h;
 		}
+		r->hops++;
+		if (!k)
+			continue;
 		memcpy(r->h + r->n, out, k * sizeof(*out));
 		r->n += k;
-		r->hops++;
 	}
 	mem_deref(pr);
 	if (r->n)

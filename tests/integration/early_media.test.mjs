@@ -128,6 +128,8 @@ async function call(audio, { final = 480, reason = "Temporarily Unavailable", ca
 
 function expect({ cdr, push, lines }, status, str, early) {
   const why = `${JSON.stringify(cdr)}\n${lines.join("\n")}`;
+  for (const l of lines.filter((x) => x.includes("early media:")))
+    console.log(l.replace(/^.*call: \w+: /, "heard: "));
   assert.equal(cdr.EndStatus, status, why);
   assert.equal(cdr.EndStatusString, str, why);
   assert.deepEqual(cdr.CccdEvidence.EarlyMedia, early, why);
