@@ -380,6 +380,64 @@ static void test_conf_early_media(void **state)
 	assert_int_equal(call_status_sit(EARLYAUDIO_SIT_NO_CIRCUIT), 208);
 }
 
+/* What a finding does to the end: an announcement's status replaces the table's when the
+ * call ends unanswered (the carrier's failure, the ring timeout, cccd's CANCEL), never
+ * for an answered call or a transport error; ring-back and speech give none; a lighter
+ * finding after a heavier one changes nothing; the evidence says what was heard. */
+static void test_heard_end(void **state)
+{
+	static const enum call_cause over[] = {CALL_CAUSE_SIP, CALL_CAUSE_RING_TIMEOUT,
+					       CALL_CAUSE_CANCEL};
+	struct call_trunk_conf tc = {.early_listen = true, .early_hangup = true, .nannounce = 1,
+				     .announce = {{204, "/x/poweroff.wav"}}};
+	struct call_heard h = {.listening = true, .sid = "test"};
+	struct media_heard ring = {.what = EARLYAUDIO_RINGBACK, .at_ms = 700};
+	struct media_heard ann = {.what = EARLYAUDIO_ANNOUNCEMENT, .value = 0, .at_ms = 3000};
+	struct media_heard sit = {.what = EARLYAUDIO_SIT, .value = EARLYAUDIO_SIT_VACANT};
+	struct call_evidence e = {0};
+	struct call_end end;
+
+	(void)state;
+	assert_false(call_heard_take(&h, &tc, &ring));
+	call_end_status(CALL_CAUSE_SIP, 486, true, CALL_SIDE_SYSTEM, &end);
+	call_heard_end(&h, CALL_CAUSE_SIP, &end);
+	assert_int_equal(end.status, 206);
+
+	assert_true(call_heard_take(&h, &tc, &ann)); /* early_hangup: cancel */
+	assert_false(call_heard_take(&h, &tc, &sit)); /* lighter: ignored */
+	for (unsigned i = 0; i < 3; i++) {
+		call_end_status(over[i], 480, true, CALL_SIDE_SYSTEM, &end);
+		call_heard_end(&h, over[i], &end);
+		assert_int_equal(end.status, 204);
+		assert_string_equal(end.status_str, "powerOff");
+	}
+	call_end_status(CALL_CAUSE_ANSWERED, 200, true, CALL_SIDE_USER, &end);
+	call_heard_end(&h, CALL_CAUSE_ANSWERED, &end);
+	assert_int_equal(end.status, 1);
+	call_end_status(CALL_CAUSE_TRANSPORT, 0, true, CALL_SIDE_SYSTEM, &end);
+	call_heard_end(&h, CALL_CAUSE_TRANSPORT, &end);
+	assert_int_equal(end.status, 208);
+
+	call_heard_evidence(&h, &e);
+	assert_string_equal(e.early_heard, "announcement");
+	assert_string_equal(e.early_announcement, "poweroff.wav");
+	assert_int_equal(e.early_status, 204);
+
+	/* a SIT on a trunk that does not hang up: its status, no cancel */
+	tc.early_hangup = false;
+	h = (struct call_heard){.listening = true, .sid = "test"};
+	assert_false(call_heard_take(&h, &tc, &sit));
+	call_end_status(CALL_CAUSE_SIP, 480, true, CALL_SIDE_SYSTEM, &end);
+	call_heard_end(&h, CALL_CAUSE_SIP, &end);
+	assert_int_equal(end.status, 205);
+	call_heard_evidence(&h, &e);
+	assert_string_equal(e.early_sit, "vacant");
+	/* not listening (stopped at the answer): nothing taken */
+	h.listening = false;
+	assert_false(call_heard_take(&h, &tc, &ann));
+	assert_int_equal(h.status, 205);
+}
+
 /* [trunk] 100rel: its three values and the INVITE's header lines for each. */
 static void test_conf_100rel(void **state)
 {
@@ -1172,6 +1230,7 @@ int main(void)
 		cmocka_unit_test(test_conf_errors),
 		cmocka_unit_test(test_conf_100rel),
 		cmocka_unit_test(test_conf_early_media),
+		cmocka_unit_test(test_heard_end),
 		cmocka_unit_test(test_early_prack_checks),
 		cmocka_unit_test(test_udp_buffer),
 		cmocka_unit_test(test_numbers),
