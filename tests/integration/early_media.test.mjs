@@ -6,7 +6,8 @@
 // the recognised announcement's or the SIT's instead of the generic one, and CccdEvidence
 // .EarlyMedia says what was heard, in DescribeTelCdr and in the CDR push; plain ring-back
 // and an announcement nobody registered keep the generic status. With early_hangup (the
-// default) cccd cancels as soon as it recognises the message (docs/early-media.md).
+// default) cccd cancels as soon as it recognises the message; a reload that adds an
+// announcement line applies to the next call (docs/early-media.md).
 //
 //   CCCD_BUILD=release|asan node --test tests/integration/early_media.test.mjs
 import { test, afterEach } from "node:test";
@@ -81,16 +82,17 @@ function sit(f1, ms1, f2, ms2) {
   return out;
 }
 
-// One call: the carrier plays `audio` (PCMA) and then fails with `final`, or (cancel) waits
-// for cccd's CANCEL. Returns the CDR, its push and the session's log lines.
-async function call(audio, { final = 480, reason = "Temporarily Unavailable", cancel = false,
-  hangup = false } = {}) {
+// The carrier (sipp, `calls` calls) plays `audio` (PCMA) and then fails with `final`, or
+// (cancel) waits for cccd's CANCEL; cccd's trunk to it registers the two references
+// (refs: false for none). Returns what place() needs.
+async function setup(audio, { final = 480, reason = "Temporarily Unavailable", cancel = false,
+  hangup = false, refs = true, calls = 1 } = {}) {
   const dir = fs.mkdtempSync(path.join(fs.realpathSync("/tmp"), "cccd-early-"));
   writePcap(path.join(dir, "early.pcap"), audio, "pcma");
   const scenario = path.join(dir, "carrier.xml");
   fs.writeFileSync(scenario, fs.readFileSync(SIP(cancel ? "uas_early_cancel.xml" :
     "uas_early_fail.xml"), "utf8").replace("480 Temporarily Unavailable", `${final} ${reason}`));
-  phone = await sipp(scenario, { cwd: dir, args: ["-m", "1"] });
+  phone = await sipp(scenario, { cwd: dir, args: ["-m", String(calls)] });
   const pushes = [];
   const rx = await httpListen((req, body, res) => {
     pushes.push(JSON.parse(body));
@@ -101,8 +103,8 @@ async function call(audio, { final = 480, reason = "Temporarily Unavailable", ca
   d = await startCccd({ sections: ["[trunk peer]", "host = 127.0.0.1", `port = ${phone.port}`,
     "transport = udp", "route = *", "options_interval = 0",
     `early_hangup = ${hangup ? "yes" : "no"}`,
-    `announcement = 204 ${DATA}/poweroff.wav`,
-    `announcement = numberNotExist ${DATA}/vacant.wav`].join("\n") });
+    ...(refs ? [`announcement = 204 ${DATA}/poweroff.wav`,
+      `announcement = numberNotExist ${DATA}/vacant.wav`] : [])].join("\n") });
   const flow = { ivrId: 1, name: "early", type: "autoOutbound", nodes: [
     { id: "start", type: "start", next: "bye" },
     { id: "bye", type: "hangup", params: { endStatus: "ok" } },
@@ -110,9 +112,13 @@ async function call(audio, { final = 480, reason = "Temporarily Unavailable", ca
   fs.writeFileSync(path.join(d.dir, "1.json"), JSON.stringify(flow));
   const creds = d.addTenant(SDK, { ivrs: [`1:autoOutbound:${d.dir}/1.json`],
     numbers: ["008675512345678"] });
-  const api = client(creds, d.endpoint);
   d.ccc(["push", "config", "--config", d.confPath, "--sdkappid", String(SDK),
     "--url", `http://127.0.0.1:${rx.port}/push`, "--events", "cdr"]);
+  return { dir, creds, api: client(creds, d.endpoint), pushes };
+}
+
+// One call through the carrier: its CDR, its push and the session's log lines.
+async function place({ creds, api, pushes }) {
   const r = await api.CreateIVRSession({ SdkAppId: SDK, Callee: "+8613800000001", IVRId: 1 });
   assert.equal(r.err, undefined, r.message);
   await finished(api, SDK, r.SessionId, 40000);
@@ -120,10 +126,16 @@ async function call(audio, { final = 480, reason = "Temporarily Unavailable", ca
     "the CDR");
   const push = await until(() => pushes.find((p) => p.SessionId === r.SessionId), 15000, 100,
     "the CDR push");
+  return { cdr, push, lines: d.log.split("\n").filter((l) => l.includes(r.SessionId)) };
+}
+
+async function call(audio, opts = {}) {
+  const env = await setup(audio, opts);
+  const got = await place(env);
   const code = await phone.wait(20000);
   assert.equal(code, 0, `sipp: ${phone.log.slice(-600)}`);
-  fs.rmSync(dir, { recursive: true, force: true });
-  return { cdr, push, lines: d.log.split("\n").filter((l) => l.includes(r.SessionId)) };
+  fs.rmSync(env.dir, { recursive: true, force: true });
+  return got;
 }
 
 function expect({ cdr, push, lines }, status, str, early) {
@@ -179,4 +191,20 @@ test("early_hangup: cccd cancels once it recognises the announcement, with its s
   expect(got, 204, "powerOff", { Heard: "announcement", Announcement: "poweroff.wav",
     EndStatus: 204 });
   assert.ok(got.lines.some((l) => l.includes("cancelling")), got.lines.join("\n"));
+});
+
+test("a reload that adds an announcement line: the next call recognises it", async () => {
+  const env = await setup([...silence(300), ...line(speech("poweroff.wav"))],
+    { refs: false, calls: 2 });
+  expect(await place(env), 210, "notInService", { Heard: "speech" });
+  const conf = fs.readFileSync(d.confPath, "utf8");
+  const from = d.log.length;
+  fs.writeFileSync(d.confPath, conf.replace("early_hangup = no",
+    `early_hangup = no\nannouncement = powerOff ${DATA}/poweroff.wav`));
+  d.proc.kill("SIGHUP");
+  await until(() => /reload done/.test(d.log.slice(from)), 10000, 50, "the reload");
+  expect(await place(env), 204, "powerOff", { Heard: "announcement",
+    Announcement: "poweroff.wav", EndStatus: 204 });
+  assert.equal(await phone.wait(20000), 0, phone.log.slice(-600));
+  fs.rmSync(env.dir, { recursive: true, force: true });
 });
