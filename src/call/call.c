@@ -68,6 +68,7 @@ struct call {
 	char early_tag[64];           /* its To tag; "" before one (each attempt starts anew) */
 	struct call_media_params early_mp;
 	bool early_reported;          /* EARLY_MEDIA was emitted (once per call) */
+	struct call_heard heard;      /* what its early media said (heard.c) */
 	struct media_stream *ms;
 	struct call_sdp sdp;
 	struct sa remote;             /* last remote RTP address */
@@ -198,6 +199,8 @@ static void call_end(struct call *c, enum call_cause cause, uint16_t code, enum 
 	call_timer_stop(&c->timer);
 	trunk_release(c);
 	call_end_status(cause, code, c->rang, by, &c->end);
+	if (!c->inbound)
+		call_heard_end(&c->heard, cause, &c->end);
 	c->end_code = code;
 	if (c->trunk && c->attempts > 1)
 		re_snprintf(c->end_reason, sizeof(c->end_reason), "%s (trunk %s, attempt %u)",
@@ -300,6 +303,20 @@ static void media_handler(struct media_stream *ms, const struct media_event *mev
 		ev.source = mev->source == MEDIA_DTMF_INBAND ? CALL_DTMF_INBAND :
 			    CALL_DTMF_RFC4733;
 		break;
+	case MEDIA_EV_HEARD:
+		if (mev->heard.slot != MEDIA_LISTEN_EARLY) {
+			ev.media = mev;
+			break;
+		}
+		if (c->state < CALL_ANSWERED &&
+		    call_heard_take(&c->heard, c->trunk ? c->trunk->tc : NULL, &mev->heard)) {
+			log_info("call", "%s: the carrier's message says the call will not be "
+				 "answered: cancelling", c->sid);
+			sess_cancel(c, REASON_NORMAL);
+			call_end(c, CALL_CAUSE_CANCEL, 0, CALL_SIDE_SYSTEM,
+				 "cancelled by cccd: early media recognised");
+		}
+		return;
 	case MEDIA_EV_RTP_TIMEOUT:
 		log_warn("call", "%s: no RTP from the peer: hanging up", c->sid);
 		sess_release_reason(c, REASON_RTP_TIMEOUT);
@@ -498,6 +515,7 @@ static void early_media(struct call *c, const struct sip_msg *msg)
 	if (media_apply(c, &mp))
 		return;
 	pl_strcpy(&msg->to.tag, c->early_tag, sizeof(c->early_tag));
+	call_heard_start(&c->heard, c->ms, c->trunk ? c->trunk->tc : NULL, c->sid);
 	if (c->early_reported)
 		return;
 	c->early_reported = true;
@@ -549,6 +567,7 @@ static void estab_handler(const struct sip_msg *msg, void *arg)
 	}
 	call_cancel_reset(&c->cancel); /* nothing left to cancel */
 	wheel_cancel(&c->ring_tmr);
+	call_heard_stop(&c->heard, c->ms);
 	if (!c->times.answer_ms)
 		c->times.answer_ms = clock_unix_ms();
 	c->state = CALL_ANSWERED;
@@ -1520,6 +1539,7 @@ void call_evidence(const struct call *c, struct call_evidence *e)
 		e->has_media = true;
 		media_stream_quality(c->ms, &e->quality);
 	}
+	call_heard_evidence(&c->heard, e);
 }
 
 void call_trace_bind(struct call *c, const char *session_id, uint64_t sdkappid)

@@ -80,6 +80,14 @@ enum call_uui {
 	CALL_UUI_REFUSE,    /* a call with a UUI does not use this trunk */
 };
 
+/* [trunk] announcement = STATUS PATH: a recording the carrier plays before failing a call,
+ * and the EndStatus (204 powerOff, 205 numberNotExist, ...) it stands for. */
+enum { CALL_ANNOUNCE_MAX = 16 };
+struct call_announce {
+	int status;
+	char path[256];
+};
+
 struct call_trunk_conf {
 	char name[64];
 	char host[256];                 /* IP address or DNS name */
@@ -125,6 +133,12 @@ struct call_trunk_conf {
 	/* [trunk] tcp_for_large: a UDP trunk whose carrier also takes TCP on the same host
 	 * and port; an INVITE too large for UDP (RFC 3261 §18.1.1) goes over TCP */
 	bool tcp_for_large;
+	/* early media (heard.c, docs/early-media.md): listen to it, hang up on a recognised
+	 * announcement or SIT, and the reference recordings and the EndStatus each means */
+	bool early_listen;
+	bool early_hangup;
+	struct call_announce announce[CALL_ANNOUNCE_MAX];
+	unsigned nannounce;
 };
 
 struct call_listen {
@@ -254,6 +268,12 @@ struct call_end {
  * sip_code is the final response for CALL_CAUSE_SIP; rang says whether an 18x came. */
 void call_end_status(enum call_cause cause, uint16_t sip_code, bool rang, enum call_side by,
 		     struct call_end *out);
+/* The EndStatusString of a status an early-media finding may give (an announcement's, a
+ * SIT's), or NULL when it may not give that one (docs/early-media.md). */
+const char *call_status_heard(int status);
+/* The EndStatus a SIT variant (enum earlyaudio_sit) gives: vacant 205, intercept 215, the
+ * others 208. */
+int call_status_sit(int sit);
 
 /* ---- user agent -------------------------------------------------------------------- */
 
@@ -298,6 +318,11 @@ struct call_evidence {
 	bool srtp;                 /* the media was SRTP (SDES keys) */
 	bool has_media;            /* a media stream ran: quality is filled */
 	struct media_quality quality;
+	/* what the early media said (heard.c): early_heard "" when nothing was heard */
+	const char *early_heard;   /* "silence", "ringback", "speech", "sit", "announcement" */
+	const char *early_sit;     /* the SIT's variant, "" none */
+	char early_announcement[64]; /* the recognised reference's file name, "" none */
+	int early_status;          /* the EndStatus the finding gives, 0 none */
 };
 
 struct call_event {

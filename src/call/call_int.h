@@ -6,6 +6,8 @@
 #include <stdatomic.h>
 #include <re.h>
 #include "call/call.h"
+#include "conf/conf.h"
+#include "earlyaudio/earlyaudio.h"
 #include "wheel/wheel.h"
 
 /* ---- message helpers (msg.c): pure, fuzzed by fuzz/fuzz_sip.c ----------------------- */
@@ -275,6 +277,35 @@ struct call_early {
 	unsigned nforks;
 	const char *sid;              /* for logs; the call's */
 };
+
+/* What an outbound call heard in its early media (heard.c, docs/early-media.md). Owner: the
+ * call; reset by each attempt. */
+struct call_heard {
+	enum earlyaudio_heard heard;  /* the weightiest finding so far */
+	enum earlyaudio_sit sit;
+	int status;                   /* the EndStatus an announcement or SIT gives, 0 none */
+	char name[64];                /* the recognised reference's file name */
+	bool listening;
+	const char *sid;              /* for logs; the call's */
+};
+
+/* [trunk] early_listen, early_hangup and announcement lines; each announcement's file is
+ * loaded (blocking: the configuration is read at start and on the reload thread). */
+int call_heard_conf_read(const struct conf_section *sec, struct call_trunk_conf *tc,
+			 struct conf_err *err);
+/* Starts listening to the stream's early media when the trunk asks for it (once). */
+void call_heard_start(struct call_heard *h, struct media_stream *ms,
+		      const struct call_trunk_conf *tc, const char *sid);
+/* Stops at the answer (a no-op when not listening). */
+void call_heard_stop(struct call_heard *h, struct media_stream *ms);
+/* A listener's finding: kept when weightier than the last. True when it gives an EndStatus
+ * and the trunk says to hang up on it (early_hangup). */
+bool call_heard_take(struct call_heard *h, const struct call_trunk_conf *tc,
+		     const struct media_heard *mh);
+/* How the finding changes an unanswered outbound call's end: the carrier failing the
+ * call, cccd's ring timeout or CANCEL take the announcement's or SIT's status. */
+void call_heard_end(const struct call_heard *h, enum call_cause cause, struct call_end *end);
+void call_heard_evidence(const struct call_heard *h, struct call_evidence *e);
 
 /* For a trunk's [trunk] 100rel: the option tag its INVITEs list in Supported (NULL for
  * none), and the Require line they carry ("" for none). An INVITE has one Supported line

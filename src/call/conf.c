@@ -405,6 +405,7 @@ static int trunk_read(const struct conf_section *sec, unsigned position,
 	rc = rc ? rc : conf_bool(sec, "user_phone", false, &tc->user_phone, err);
 	rc = rc ? rc : conf_bool(sec, "send_pai", true, &tc->pai, err);
 	rc = rc ? rc : conf_bool(sec, "anonymous", false, &tc->anonymous, err);
+	rc = rc ? rc : call_heard_conf_read(sec, tc, err);
 	if (rc)
 		return rc;
 	if (tc->anonymous && !tc->pai) {

@@ -2,6 +2,7 @@
  * EndStatus and HungUpSide. docs/sip.md shows the same table; change both together. */
 #include <stddef.h>
 #include "call/call.h"
+#include "earlyaudio/earlyaudio.h"
 
 /* One row: a cause, for CALL_CAUSE_SIP a range of final response codes, and for causes
  * where it matters whether the callee's phone rang (an 18x came) the row for each case.
@@ -66,4 +67,43 @@ void call_end_status(enum call_cause cause, uint16_t sip_code, bool rang, enum c
 const char *call_side_name(enum call_side side)
 {
 	return side == CALL_SIDE_USER ? "user" : "system";
+}
+
+/* The statuses a carrier's announcement may stand for: its own ones (204, 207, 213, 216,
+ * 219 exist for this) and the outcomes a carrier also says in words. */
+static const struct {
+	int status;
+	const char *str;
+} heard_statuses[] = {
+	{202, "notAnswer"},      {203, "userReject"},       {204, "powerOff"},
+	{205, "numberNotExist"}, {206, "busy"},             {207, "outOfCredit"},
+	{208, "operatorError"},  {210, "notInService"},     {212, "carrierBlocked"},
+	{213, "callReminder"},   {215, "numberInvalid"},    {216, "callRestricted"},
+	{217, "calleeRestricted"}, {218, "areaRestricted"}, {219, "promptCallForwarding"},
+};
+
+const char *call_status_heard(int status)
+{
+	for (size_t i = 0; i < sizeof(heard_statuses) / sizeof(heard_statuses[0]); i++) {
+		if (heard_statuses[i].status == status)
+			return heard_statuses[i].str;
+	}
+	return NULL;
+}
+
+/* SIT variants (Telcordia SR-2275) to EndStatus: a vacant code is a number that was never
+ * assigned (205 numberNotExist); an intercept, a number changed or disconnected, is no
+ * longer a number to dial (215 numberInvalid); reorder and no circuit are the network's
+ * congestion, ineffective other and an unknown pattern its failure to complete: all the
+ * carrier's side (208 operatorError). */
+int call_status_sit(int sit)
+{
+	switch (sit) {
+	case EARLYAUDIO_SIT_VACANT:
+		return 205;
+	case EARLYAUDIO_SIT_INTERCEPT:
+		return 215;
+	default:
+		return 208;
+	}
 }

@@ -83,6 +83,10 @@ int media_prompt_file(struct media *m, const char *path, struct media_prompt **p
  * on the control loop. */
 int media_prompt_convert(const void *buf, size_t len, const char *path, char *why,
 			 size_t whysz);
+/* An audio file (any rate, any channel count) read whole as 8 kHz mono linear PCM: *pcmp
+ * is a mem object of *np samples. For analysers that keep their own form of a recording
+ * (early media references). Blocking (disk): never on the control loop. */
+int media_pcm_file(const char *path, int16_t **pcmp, size_t *np, char *why, size_t whysz);
 /* Length of a prompt in 8 kHz samples. */
 size_t media_prompt_samples(const struct media_prompt *p);
 /* The prompt cache's state: bytes held, entries held, evictions so far. Thread-safe. */

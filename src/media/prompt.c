@@ -267,6 +267,37 @@ int media_audio_from_memory(struct media_audio **ap, const void *buf, size_t len
 	return err;
 }
 
+int media_pcm_file(const char *path, int16_t **pcmp, size_t *np, char *why, size_t whysz)
+{
+	struct media_audio *a = NULL;
+	SF_INFO info = {0};
+	SNDFILE *sf;
+	int16_t *pcm;
+	int err;
+
+	if (!path || !pcmp || !np || !why || !whysz)
+		return EINVAL;
+	sf = sf_open(path, SFM_READ, &info);
+	if (!sf) {
+		snprintf(why, whysz, "%s: %s", path, sf_strerror(NULL));
+		return ENOENT;
+	}
+	err = audio_from_sndfile(&a, sf, &info, why, whysz);
+	sf_close(sf);
+	if (err)
+		return err;
+	pcm = mem_alloc(sizeof(*pcm) * (a->nsamples ? a->nsamples : 1), NULL);
+	if (!pcm) {
+		media_audio_release(a);
+		return ENOMEM;
+	}
+	memcpy(pcm, a->pcm, sizeof(*pcm) * a->nsamples);
+	*np = a->nsamples;
+	*pcmp = pcm;
+	media_audio_release(a);
+	return 0;
+}
+
 static void prompt_destructor(void *arg)
 {
 	struct media_prompt *p = arg;

@@ -42,6 +42,20 @@ static json_t *quality(const struct media_quality *q)
 	return o;
 }
 
+/* What the carrier's early media said (call/heard.c): Heard always, the rest when known. */
+static json_t *early_media(const struct call_evidence *e)
+{
+	json_t *o = json_pack("{s:s}", "Heard", e->early_heard);
+
+	if (o && e->early_sit && e->early_sit[0])
+		json_object_set_new(o, "Sit", json_string(e->early_sit));
+	if (o && e->early_announcement[0])
+		json_object_set_new(o, "Announcement", json_string(e->early_announcement));
+	if (o && e->early_status)
+		json_object_set_new(o, "EndStatus", json_integer(e->early_status));
+	return o;
+}
+
 json_t *records_evidence(const struct call_evidence *e)
 {
 	json_t *o = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:b}", "CallId", e->call_id,
@@ -50,6 +64,11 @@ json_t *records_evidence(const struct call_evidence *e)
 			      "Transport", e->transport, "Srtp", e->srtp);
 
 	if (o && e->has_media && json_object_set_new(o, "Quality", quality(&e->quality))) {
+		json_decref(o);
+		return NULL;
+	}
+	if (o && e->early_heard && e->early_heard[0] &&
+	    json_object_set_new(o, "EarlyMedia", early_media(e))) {
 		json_decref(o);
 		return NULL;
 	}

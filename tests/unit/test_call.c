@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
@@ -329,6 +331,111 @@ static void test_conf_errors(void **state)
 	conf_fails("[trunk a]\nhost = 1.2.3.4\n100rel = maybe\nroute = *\n", 3, "100rel");
 	conf_fails("[sip]\ntrunk_attempts = 0\n", 2, "trunk_attempts");
 	conf_fails("[sip]\ntrunk_attempts = 17\n", 2, "trunk_attempts");
+}
+
+/* [trunk] early media keys: announcement lines load their files (by status number or
+ * name), defaults listen and hang up, bad lines name the key; the status table of what an
+ * announcement or a SIT may give. */
+static void test_conf_early_media(void **state)
+{
+	struct call_conf cc;
+	struct conf_err err = {0};
+	char text[1024];
+	const char *root = getenv("CCCD_ROOT") ? getenv("CCCD_ROOT") : ".";
+
+	(void)state;
+	snprintf(text, sizeof(text), "[trunk a]\nhost = 1.2.3.4\nroute = *\n"
+		 "announcement = 204 %s/tests/data/earlyaudio/poweroff.wav\n"
+		 "announcement = numberNotExist %s/tests/data/earlyaudio/vacant.wav\n"
+		 "[trunk b]\nhost = 1.2.3.5\nroute = *\nearly_listen = no\n"
+		 "early_hangup = no\n", root, root);
+	memset(&cc, 0, sizeof(cc));
+	assert_int_equal(read_conf(text, &cc, &err), 0);
+	assert_int_equal(cc.trunks[0].nannounce, 2);
+	assert_int_equal(cc.trunks[0].announce[0].status, 204);
+	assert_int_equal(cc.trunks[0].announce[1].status, 205);
+	assert_true(cc.trunks[0].early_listen && cc.trunks[0].early_hangup);
+	assert_false(cc.trunks[1].early_listen || cc.trunks[1].early_hangup);
+	assert_non_null(earlyaudio_ref_find(cc.trunks[0].announce[1].path));
+
+	conf_fails("[trunk a]\nhost = 1.2.3.4\nroute = *\nannouncement = 204\n", 4,
+		   "announcement");
+	conf_fails("[trunk a]\nhost = 1.2.3.4\nroute = *\nannouncement = 201 /x.wav\n", 4,
+		   "not an EndStatus");
+	conf_fails("[trunk a]\nhost = 1.2.3.4\nroute = *\nannouncement = 204x /x.wav\n", 4,
+		   "not an EndStatus");
+	conf_fails("[trunk a]\nhost = 1.2.3.4\nroute = *\nannouncement = 204 /no/such.wav\n",
+		   4, "/no/such.wav");
+	snprintf(text, sizeof(text), "[trunk a]\nhost = 1.2.3.4\nroute = *\nearly_listen = no\n"
+		 "announcement = 204 %s/tests/data/earlyaudio/poweroff.wav\n", root);
+	conf_fails(text, 4, "early_listen = no");
+
+	assert_string_equal(call_status_heard(204), "powerOff");
+	assert_string_equal(call_status_heard(219), "promptCallForwarding");
+	assert_null(call_status_heard(1));
+	assert_null(call_status_heard(201));
+	assert_int_equal(call_status_sit(EARLYAUDIO_SIT_VACANT), 205);
+	assert_int_equal(call_status_sit(EARLYAUDIO_SIT_INTERCEPT), 215);
+	assert_int_equal(call_status_sit(EARLYAUDIO_SIT_REORDER), 208);
+	assert_int_equal(call_status_sit(EARLYAUDIO_SIT_NO_CIRCUIT), 208);
+}
+
+/* What a finding does to the end: an announcement's status replaces the table's when the
+ * call ends unanswered (the carrier's failure, the ring timeout, cccd's CANCEL), never
+ * for an answered call or a transport error; ring-back and speech give none; a lighter
+ * finding after a heavier one changes nothing; the evidence says what was heard. */
+static void test_heard_end(void **state)
+{
+	static const enum call_cause over[] = {CALL_CAUSE_SIP, CALL_CAUSE_RING_TIMEOUT,
+					       CALL_CAUSE_CANCEL};
+	struct call_trunk_conf tc = {.early_listen = true, .early_hangup = true, .nannounce = 1,
+				     .announce = {{204, "/x/poweroff.wav"}}};
+	struct call_heard h = {.listening = true, .sid = "test"};
+	struct media_heard ring = {.what = EARLYAUDIO_RINGBACK, .at_ms = 700};
+	struct media_heard ann = {.what = EARLYAUDIO_ANNOUNCEMENT, .value = 0, .at_ms = 3000};
+	struct media_heard sit = {.what = EARLYAUDIO_SIT, .value = EARLYAUDIO_SIT_VACANT};
+	struct call_evidence e = {0};
+	struct call_end end;
+
+	(void)state;
+	assert_false(call_heard_take(&h, &tc, &ring));
+	call_end_status(CALL_CAUSE_SIP, 486, true, CALL_SIDE_SYSTEM, &end);
+	call_heard_end(&h, CALL_CAUSE_SIP, &end);
+	assert_int_equal(end.status, 206);
+
+	assert_true(call_heard_take(&h, &tc, &ann)); /* early_hangup: cancel */
+	assert_false(call_heard_take(&h, &tc, &sit)); /* lighter: ignored */
+	for (unsigned i = 0; i < 3; i++) {
+		call_end_status(over[i], 480, true, CALL_SIDE_SYSTEM, &end);
+		call_heard_end(&h, over[i], &end);
+		assert_int_equal(end.status, 204);
+		assert_string_equal(end.status_str, "powerOff");
+	}
+	call_end_status(CALL_CAUSE_ANSWERED, 200, true, CALL_SIDE_USER, &end);
+	call_heard_end(&h, CALL_CAUSE_ANSWERED, &end);
+	assert_int_equal(end.status, 1);
+	call_end_status(CALL_CAUSE_TRANSPORT, 0, true, CALL_SIDE_SYSTEM, &end);
+	call_heard_end(&h, CALL_CAUSE_TRANSPORT, &end);
+	assert_int_equal(end.status, 208);
+
+	call_heard_evidence(&h, &e);
+	assert_string_equal(e.early_heard, "announcement");
+	assert_string_equal(e.early_announcement, "poweroff.wav");
+	assert_int_equal(e.early_status, 204);
+
+	/* a SIT on a trunk that does not hang up: its status, no cancel */
+	tc.early_hangup = false;
+	h = (struct call_heard){.listening = true, .sid = "test"};
+	assert_false(call_heard_take(&h, &tc, &sit));
+	call_end_status(CALL_CAUSE_SIP, 480, true, CALL_SIDE_SYSTEM, &end);
+	call_heard_end(&h, CALL_CAUSE_SIP, &end);
+	assert_int_equal(end.status, 205);
+	call_heard_evidence(&h, &e);
+	assert_string_equal(e.early_sit, "vacant");
+	/* not listening (stopped at the answer): nothing taken */
+	h.listening = false;
+	assert_false(call_heard_take(&h, &tc, &ann));
+	assert_int_equal(h.status, 205);
 }
 
 /* [trunk] 100rel: its three values and the INVITE's header lines for each. */
@@ -1122,6 +1229,8 @@ int main(void)
 		cmocka_unit_test(test_retry_after),
 		cmocka_unit_test(test_conf_errors),
 		cmocka_unit_test(test_conf_100rel),
+		cmocka_unit_test(test_conf_early_media),
+		cmocka_unit_test(test_heard_end),
 		cmocka_unit_test(test_early_prack_checks),
 		cmocka_unit_test(test_udp_buffer),
 		cmocka_unit_test(test_numbers),
