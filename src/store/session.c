@@ -1234,11 +1234,10 @@ out:
  * offset. */
 void store_list_bind(struct db_stmt *stmt, const struct store_cdr_query *q, bool page)
 {
-	int k = 1;
-
 	/* The page with Phones has an arm per number and column (list_sql). */
 	const bool arm_each = page && q->n_phones;
 	const size_t arms = arm_each ? 2 * q->n_phones : q->n_phones ? 2 : 1;
+	int k = 1;
 
 	for (size_t arm = 0; arm < arms; arm++) {
 		db_bind_int64(stmt, k++, (int64_t)q->sdkappid);
