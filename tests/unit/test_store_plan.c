@@ -455,11 +455,50 @@ static void test_call_info_reads_the_tally(void **state)
 		fail_msg("DescribeTelCallInfo reads the sessions:\n%s", plan);
 }
 
+/* Phones at their most (100: the 50 lines and 50 customers), so the page has 200 arms:
+ * it runs on both engines and, as every call of the fixture is from one of the lines,
+ * gives the count and a page of the whole day. */
+static void test_phones_at_their_most(void **state)
+{
+	struct fixture *f = *state;
+	char numbers[100][16], sql[512];
+	const char *phones[100];
+	struct store_cdr_query q = {.sdkappid = SDKAPPID, .since = T0 + 5 * DAY_S,
+				    .until = T0 + 6 * DAY_S - 1, .phones = phones,
+				    .n_phones = 100, .offset = 300, .limit = 100};
+	struct ids paged = {.len = 0}, plain = {.len = 0};
+	uint64_t total = 0;
+	struct db_stmt *s;
+	int rc;
+
+	for (int i = 0; i < 50; i++) {
+		snprintf(numbers[i], sizeof(numbers[i]), "0086755000000%02d", 10 + i);
+		snprintf(numbers[50 + i], sizeof(numbers[50 + i]), "0086138000%05d", 11000 + i);
+	}
+	for (int i = 0; i < 100; i++)
+		phones[i] = numbers[i];
+	assert_int_equal(store_cdr_list(f->st, &q, id_of, &paged, &total), 0);
+	snprintf(sql, sizeof(sql), "SELECT id FROM sessions WHERE sdkappid = %d AND status = 3 "
+		 "AND ended_ts BETWEEN %lld AND %lld ORDER BY ended_ts DESC, id LIMIT 100 "
+		 "OFFSET 300", SDKAPPID, (long long)q.since, (long long)q.until);
+	s = db_prepare(f->c, sql);
+	assert_non_null(s);
+	while ((rc = db_step(s)) == DB_ROW)
+		plain.len += (size_t)snprintf(plain.text + plain.len,
+					      sizeof(plain.text) - plain.len, "%s,",
+					      db_col_text(s, 0));
+	assert_int_equal(rc, DB_DONE);
+	mem_deref(s);
+	assert_int_equal(total, 750);
+	assert_string_equal(paged.text, plain.text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_phones_use_number_indexes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_phones_pages_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_phones_at_their_most, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_day_pages_in_index_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_call_info_reads_the_tally, setup, teardown),
 	};
