@@ -11,7 +11,8 @@
 #                    of the day (PageNumber = the day's calls / 200)
 #   session          DescribeTelSession of a random session of the instance
 #   active           DescribePSTNActiveSessionList, Offset 0, Limit 25 (its most)
-#   callinfo_90d     DescribeTelCallInfo over 90 days (the instance's three quarters of N)
+#   callinfo_90d     DescribeTelCallInfo over 90 days (the per-day tally, migration 26;
+#                    it summed the instance's three quarters of N before)
 #
 # and prints p50 / p99 / max in ms, the load time, the store's size on disk, and the plans
 # of the store's queries behind those actions (EXPLAIN QUERY PLAN on SQLite; EXPLAIN
@@ -58,20 +59,25 @@ free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# The store's queries behind the measured actions, with the values of one request.
+# The store's queries behind the measured actions, with the values of one request, as
+# store_cdr_sql / store_usage_minutes write them (src/store/session.c, usage.c).
 queries() { # DAY_START LINE OFFSET
 	local w="sdkappid = $SDK AND status = 3 AND ended_ts BETWEEN $1 AND $(($1 + DAY - 1))"
 	local ph="id IN (SELECT id FROM sessions WHERE $w AND caller IN ('$2') UNION SELECT id FROM sessions WHERE $w AND callee IN ('$2'))"
+	local arm="ORDER BY ended_ts DESC, id LIMIT 100"
+	local phpage="id IN (SELECT id FROM (SELECT id, ended_ts FROM (SELECT id, ended_ts FROM sessions WHERE $w AND caller IN ('$2') $arm) AS a0 UNION SELECT id, ended_ts FROM (SELECT id, ended_ts FROM sessions WHERE $w AND callee IN ('$2') $arm) AS a1) AS u ORDER BY ended_ts DESC, id LIMIT 100 OFFSET 0)"
 	local cols="id, sdkappid, account_id, direction, caller, callee, ivr_id, ivr_version, uui, variables, max_ring_s, request_id, status, created_ms, start_ts, ring_ts, accept_ts, ended_ts, end_status, hungup_side, end_reason, record_url, record_id, participants, outbound_caller, outbound_callee, voicemail_urls, ai, evidence, dialled_ms"
+	local page_ids="" i
+	for i in $(seq 0 99); do page_ids="$page_ids${page_ids:+,}'$(printf '%08x%024x' $(((i * 40503) % 4294967296)) $i)'"; done
 	echo "DescribeTelCdr, Phones, count|SELECT count(*) FROM sessions WHERE $ph"
-	echo "DescribeTelCdr, Phones, page|SELECT $cols FROM sessions WHERE $ph ORDER BY ended_ts DESC, id LIMIT 100 OFFSET 0"
+	echo "DescribeTelCdr, Phones, page|SELECT $cols FROM sessions WHERE $phpage ORDER BY ended_ts DESC, id"
 	echo "DescribeTelCdr, no Phones, count|SELECT count(*) FROM sessions WHERE $w"
-	echo "DescribeTelCdr, deep page|SELECT $cols FROM sessions WHERE $w ORDER BY ended_ts DESC, id LIMIT 100 OFFSET $3"
-	echo "DescribeTelCdr, key presses of a row|SELECT key, label, ts_ms, node_label, original, tts_prompt, post FROM key_presses WHERE session_id = '$(printf '%08x%024x' 0 0)' ORDER BY seq"
+	echo "DescribeTelCdr, deep page|SELECT $cols FROM sessions WHERE id IN (SELECT id FROM sessions WHERE $w ORDER BY ended_ts DESC, id LIMIT 100 OFFSET $3) ORDER BY ended_ts DESC, id"
+	echo "DescribeTelCdr, key presses of a page|SELECT session_id, key, label, ts_ms, node_label, original, tts_prompt, post FROM key_presses WHERE session_id IN ($page_ids) ORDER BY session_id, seq"
 	echo "DescribeTelSession|SELECT $cols FROM sessions WHERE id = '$(printf '%08x%024x' 0 0)' AND sdkappid = $SDK"
 	echo "DescribePSTNActiveSessionList, count|SELECT count(*) FROM sessions WHERE sdkappid = $SDK AND status <> 3"
-	echo "DescribePSTNActiveSessionList, page|SELECT $cols FROM sessions WHERE sdkappid = $SDK AND status <> 3 ORDER BY created_ms, id LIMIT 25 OFFSET 0"
-	echo "DescribeTelCallInfo, 90 days|SELECT direction, CAST(SUM((ended_ts - accept_ts + 59) / 60) AS BIGINT) FROM sessions WHERE sdkappid = $SDK AND status = 3 AND ended_ts BETWEEN $(($1 - 89 * DAY)) AND $(($1 + DAY - 1)) AND accept_ts > 0 AND ended_ts >= accept_ts GROUP BY direction"
+	echo "DescribePSTNActiveSessionList, page|SELECT $cols FROM sessions WHERE id IN (SELECT id FROM sessions WHERE sdkappid = $SDK AND status <> 3 ORDER BY created_ms, id LIMIT 25 OFFSET 0) ORDER BY created_ms, id"
+	echo "DescribeTelCallInfo, 90 days|SELECT direction, CAST(SUM(minutes) AS BIGINT) FROM call_days WHERE sdkappid = $SDK AND day BETWEEN $(($1 / DAY - 89)) AND $(($1 / DAY)) GROUP BY direction"
 }
 
 # The requests, from fill.sh's formulas: row i of the bench instance (i % 4 != 3) starts

@@ -56,7 +56,7 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 		rc = api_instance(ctx, sdkappid, &inst, e);
 		if (rc != API_OK)
 			return rc;
-		if (store_usage_minutes(ctx->st, sdkappid, since, until, &u))
+		if (store_usage_minutes(ctx->st, sdkappid, since / DAY_S, until / DAY_S, &u))
 			return api_fail(e, API_INTERNAL_ERROR_DB_ERROR, "The records could not be "
 					"read.");
 		total.in_minutes += u.in_minutes;

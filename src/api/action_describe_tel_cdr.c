@@ -32,41 +32,69 @@ static const struct api_field fields[] = {
 	{NULL},
 };
 
+/* A page of records: its rows as the store hands them, then their key presses in one
+ * read (store_sessions_keys), then the records built in the page's order. */
 struct cdr_page {
 	struct store *st;
 	const struct records_links *links;
 	int64_t now_s;
+	struct store_session *rows[CDR_PAGE_MAX];
+	size_t n;
+	struct mbuf *keys;                /* the page's key presses, grouped by row */
+	size_t first[CDR_PAGE_MAX], n_keys[CDR_PAGE_MAX]; /* each row's, in keys */
+	size_t last;                      /* the row of the previous key press */
 	json_t *list;
-	int err;
 };
 
-static int key_add(const struct store_key_press *kp, void *arg)
-{
-	struct mbuf *mb = arg;
-
-	return mbuf_write_mem(mb, (const uint8_t *)kp, sizeof(*kp));
-}
-
-static int cdr_add(struct store_session *s, void *arg)
+static int row_add(struct store_session *s, void *arg)
 {
 	struct cdr_page *pg = arg;
-	struct mbuf *keys = mbuf_alloc(4 * sizeof(struct store_key_press));
+
+	if (pg->n >= CDR_PAGE_MAX)
+		return EOVERFLOW;
+	pg->rows[pg->n++] = mem_ref(s);
+	return 0;
+}
+
+/* The store hands a session's key presses together: each goes after its row's others. */
+static int key_add(const char *session_id, const struct store_key_press *kp, void *arg)
+{
+	struct cdr_page *pg = arg;
+	size_t r = pg->last;
+
+	if (r >= pg->n || strcmp(pg->rows[r]->id, session_id)) {
+		for (r = 0; r < pg->n && strcmp(pg->rows[r]->id, session_id); r++)
+			;
+		if (r == pg->n)
+			return 0;
+		pg->last = r;
+		pg->first[r] = pg->keys->end / sizeof(*kp);
+	}
+	pg->n_keys[r]++;
+	return mbuf_write_mem(pg->keys, (const uint8_t *)kp, sizeof(*kp));
+}
+
+static int page_build(struct cdr_page *pg)
+{
+	const char *ids[CDR_PAGE_MAX];
+	const struct store_key_press *kp;
 	json_t *cdr;
 	int err;
 
-	if (!keys)
-		return ENOMEM;
-	err = store_session_keys(pg->st, s->id, key_add, keys);
-	if (!err) {
-		cdr = records_cdr(s, (const struct store_key_press *)keys->buf,
-				  keys->end / sizeof(struct store_key_press), false);
+	for (size_t i = 0; i < pg->n; i++)
+		ids[i] = pg->rows[i]->id;
+	pg->last = pg->n;
+	err = store_sessions_keys(pg->st, ids, pg->n, key_add, pg);
+	kp = (const struct store_key_press *)pg->keys->buf;
+	for (size_t i = 0; i < pg->n && !err; i++) {
+		cdr = records_cdr(pg->rows[i], pg->n_keys[i] ? kp + pg->first[i] : NULL,
+				  pg->n_keys[i], false);
 		/* Links are made now: one stored with the record would expire. */
 		err = !cdr ? ENOMEM : records_links_apply(pg->links, cdr, pg->now_s);
 		if (!err && json_array_append(pg->list, cdr))
 			err = ENOMEM;
 		json_decref(cdr);
 	}
-	mem_deref(keys);
 	return err;
 }
 
@@ -146,9 +174,18 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 		mem_deref(rules);
 	}
 	pg.list = json_array();
-	if (!pg.list)
+	pg.keys = mbuf_alloc(4 * sizeof(struct store_key_press));
+	if (!pg.list || !pg.keys) {
+		json_decref(pg.list);
+		mem_deref(pg.keys);
 		return api_fail(e, API_INTERNAL_ERROR, "Out of memory.");
-	err = store_cdr_list(ctx->st, &q, cdr_add, &pg, &total);
+	}
+	err = store_cdr_list(ctx->st, &q, row_add, &pg, &total);
+	if (!err)
+		err = page_build(&pg);
+	for (size_t i = 0; i < pg.n; i++)
+		mem_deref(pg.rows[i]);
+	mem_deref(pg.keys);
 	if (err) {
 		json_decref(pg.list);
 		return api_fail(e, API_INTERNAL_ERROR, "The database is unavailable.");

@@ -360,6 +360,42 @@ static const char *const migrations[] = {
 	 "  result TEXT NOT NULL,"
 	 "  summary TEXT NOT NULL);"
 	 "CREATE INDEX console_audit_at ON console_audit(sdkappid, at_ms);"),
+	/* 26: records at scale, the second step (docs/benchmarks.md §Records at scale).
+	 * call_days: DescribeTelCallInfo's tally, one row per instance, UTC day of the end
+	 * (ended_ts / 86400), direction and node, kept by the write that finishes a session
+	 * (finish_write, same transaction): the action reads at most 90 days × 2 directions
+	 * × the nodes' rows instead of every call of the range. Per node so that two nodes'
+	 * writers never wait for (or deadlock on) each other's row; the readers sum the nodes.
+	 * Retention and erasure do not touch it: it is billing, not detail (docs/operations.md
+	 * §Retention).
+	 * The back-fill is one statement over the finished sessions (node ''); on a big
+	 * store it reads the whole table (docs/upgrades.md).
+	 * The _page indexes: a number's finished calls in the page's order (EndedTimestamp
+	 * newest first, then SessionId), so each arm of DescribeTelCdr's Phones page stops
+	 * after offset + limit entries instead of reading the number's whole range. */
+	("CREATE TABLE call_days ("
+	 "  sdkappid INTEGER NOT NULL,"
+	 "  day INTEGER NOT NULL,"
+	 "  direction INTEGER NOT NULL,"
+	 "  node_id TEXT NOT NULL,"
+	 "  calls INTEGER NOT NULL,"
+	 "  answered INTEGER NOT NULL,"
+	 "  talk_s INTEGER NOT NULL,"
+	 "  minutes INTEGER NOT NULL,"
+	 "  PRIMARY KEY (sdkappid, day, direction, node_id));"
+	 "INSERT INTO call_days (sdkappid, day, direction, node_id, calls, answered, talk_s, "
+	 "  minutes) "
+	 "SELECT sdkappid, ended_ts / 86400, direction, '', count(*), "
+	 "  sum(CASE WHEN accept_ts > 0 AND ended_ts >= accept_ts THEN 1 ELSE 0 END), "
+	 "  sum(CASE WHEN accept_ts > 0 AND ended_ts >= accept_ts THEN ended_ts - accept_ts "
+	 "      ELSE 0 END), "
+	 "  sum(CASE WHEN accept_ts > 0 AND ended_ts >= accept_ts "
+	 "      THEN (ended_ts - accept_ts + 59) / 60 ELSE 0 END) "
+	 "FROM sessions WHERE status = 3 GROUP BY sdkappid, ended_ts / 86400, direction;"
+	 "CREATE INDEX IF NOT EXISTS sessions_ended_caller_page ON sessions"
+	 "(sdkappid, caller, ended_ts DESC, id, status) WHERE status = 3;"
+	 "CREATE INDEX IF NOT EXISTS sessions_ended_callee_page ON sessions"
+	 "(sdkappid, callee, ended_ts DESC, id, status) WHERE status = 3;"),
 };
 
 static int version_get(struct db_conn *c, int *versionp)

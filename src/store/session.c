@@ -1021,11 +1021,14 @@ static int finish_write(struct store_conn *c, void *arg)
 	err = step_one(s);
 	/* Only the write that finished the session pushes its records: the recording first
 	 * (records-and-push.md §4.5), then the CDR; an auto-callout task's attempt also
-	 * gives its callee the outcome, in the same transaction. */
+	 * gives its callee the outcome, and the day's tally (DescribeTelCallInfo) gets the
+	 * call, in the same transaction. */
 	if (err || db_changes(c->db) == 0)
 		return err;
 	err = store_task_session_finished(c, l->id, l->end.end_status, l->end.end_reason,
 					  l->end.ended_ts);
+	if (!err)
+		err = store_usage_tally(c, l->id);
 	if (err)
 		return err;
 	if (l->record_body)
@@ -1164,14 +1167,79 @@ static int in_list(struct mbuf *sql, const char *col, size_t n)
 	return err | mbuf_printf(sql, ")");
 }
 
+/* A page's key presses in one read: "session_id IN (...)" through the primary key, where
+ * one read per record cost a round trip each on PostgreSQL (docs/benchmarks.md §Records
+ * at scale). Not a cached statement: its length follows the page's. */
+int store_sessions_keys(struct store *st, const char *const *ids, size_t n,
+			store_page_key_h *h, void *arg)
+{
+	struct store_conn *c = NULL;
+	struct db_stmt *stmt = NULL;
+	struct store_key_press kp;
+	struct mbuf *sql;
+	char *text = NULL;
+	int err, rc = DB_DONE;
+
+	if (!st || (n && !ids) || !h)
+		return EINVAL;
+	if (!n)
+		return 0;
+	sql = mbuf_alloc(256);
+	if (!sql)
+		return ENOMEM;
+	err = mbuf_printf(sql, "SELECT session_id, key, label, ts_ms, node_label, original, "
+			  "tts_prompt, post FROM key_presses WHERE ");
+	err |= in_list(sql, "session_id", n);
+	err |= mbuf_printf(sql, " ORDER BY session_id, seq");
+	mbuf_set_pos(sql, 0);
+	if (!err)
+		err = mbuf_strdup(sql, &text, sql->end);
+	mem_deref(sql);
+	if (err)
+		return err;
+	err = store_reader_get(st, &c);
+	if (err)
+		goto out;
+	stmt = db_prepare(c->db, text);
+	if (!stmt) {
+		err = EIO;
+		goto put;
+	}
+	for (size_t i = 0; i < n; i++)
+		db_bind_text(stmt, (int)i + 1, ids[i], -1);
+	while (!err && (rc = db_step(stmt)) == DB_ROW) {
+		store_col_text(stmt, 1, kp.key, sizeof(kp.key));
+		store_col_text(stmt, 2, kp.label, sizeof(kp.label));
+		kp.ts_ms = db_col_int64(stmt, 3);
+		store_col_text(stmt, 4, kp.node_label, sizeof(kp.node_label));
+		store_col_text(stmt, 5, kp.original, sizeof(kp.original));
+		store_col_text(stmt, 6, kp.tts_prompt, sizeof(kp.tts_prompt));
+		kp.post = db_col_int64(stmt, 7) != 0;
+		err = h(db_col_text(stmt, 0), &kp, arg);
+	}
+	if (!err && rc != DB_DONE)
+		err = rc > 0 ? rc : EIO;
+	mem_deref(stmt);
+put:
+	store_reader_put(st, c);
+out:
+	mem_deref(text);
+	return err;
+}
+
 /* Binds a listing's parameters in the order list_sql wrote them: for each arm (one
- * without Phones, else the caller's and the callee's) the instance, the range, the
- * SessionIds and the Phones; then, for the page, its limit and offset. */
+ * without Phones, else the caller's and the callee's; in the page with Phones one per
+ * number and column) the instance, the range, the SessionIds and the Phones (the arm's
+ * one number, then its own limit, offset + limit); then, for the page, its limit and
+ * offset. */
 void store_list_bind(struct db_stmt *stmt, const struct store_cdr_query *q, bool page)
 {
+	/* The page with Phones has an arm per number and column (list_sql). */
+	const bool arm_each = page && q->n_phones;
+	const size_t arms = arm_each ? 2 * q->n_phones : q->n_phones ? 2 : 1;
 	int k = 1;
 
-	for (size_t arm = 0; arm < (q->n_phones ? 2 : 1); arm++) {
+	for (size_t arm = 0; arm < arms; arm++) {
 		db_bind_int64(stmt, k++, (int64_t)q->sdkappid);
 		if (q->until) {
 			db_bind_int64(stmt, k++, q->since);
@@ -1179,8 +1247,12 @@ void store_list_bind(struct db_stmt *stmt, const struct store_cdr_query *q, bool
 		}
 		for (size_t i = 0; i < q->n_session_ids; i++)
 			db_bind_text(stmt, k++, q->session_ids[i], -1);
-		for (size_t i = 0; i < q->n_phones; i++)
+		for (size_t i = 0; i < q->n_phones && !arm_each; i++)
 			db_bind_text(stmt, k++, q->phones[i], -1);
+		if (arm_each) {
+			db_bind_text(stmt, k++, q->phones[arm % q->n_phones], -1);
+			db_bind_int64(stmt, k++, (int64_t)(q->offset + q->limit));
+		}
 	}
 	if (page) {
 		db_bind_int64(stmt, k++, (int64_t)q->limit);
@@ -1219,9 +1291,10 @@ static int list_run(struct store *st, const char *count_sql, const char *page_sq
 	return err;
 }
 
-/* The filter of one arm of a listing: `where` and the SessionIds, then a number's column. */
+/* The filter of one arm of a listing: `where` and the SessionIds, then a number's column
+ * with n_phones numbers (all of Phones, or one). */
 static int arm_print(struct mbuf *sql, const char *where, const struct store_cdr_query *q,
-		     const char *phone_col)
+		     const char *phone_col, size_t n_phones)
 {
 	int err = mbuf_printf(sql, "%s", where);
 
@@ -1231,7 +1304,7 @@ static int arm_print(struct mbuf *sql, const char *where, const struct store_cdr
 	}
 	if (phone_col) {
 		err |= mbuf_printf(sql, " AND ");
-		err |= in_list(sql, phone_col, q->n_phones);
+		err |= in_list(sql, phone_col, n_phones);
 	}
 	return err;
 }
@@ -1243,9 +1316,21 @@ static int arm_print(struct mbuf *sql, const char *where, const struct store_cdr
  * instead: SQLite plans each side of an OR without the terms ANDed around it, so it went
  * through the range's index and checked each row's numbers — 80,000 rows for one day of
  * a 10 M store (docs/benchmarks.md §Records at scale). tests/unit/test_store_plan.c holds
- * both engines to the indexed plans. */
-static int list_sql(const char *where, const char *order, const struct store_cdr_query *q,
-		    char **countp, char **pagep)
+ * both engines to the indexed plans.
+ *
+ * The page is a deferred join: its ids are found first, in `order`, from index entries
+ * alone (`keys`: id and the order's column, which the indexes hold), and only those
+ * `limit` rows are read from the table. Without it a page deep into a day read every
+ * skipped row (PostgreSQL fetches a row from the heap for each index entry it steps
+ * over). With Phones the page has an arm per number and column ("caller = ?", "callee =
+ * ?"), each cut to its first offset + limit entries in `order` (sessions_ended_caller_page,
+ * _callee_page, migration 26) before the UNION: the page's rows are among them, so a
+ * number's page reads at most 2 × (offset + limit) entries however many calls the number
+ * has in the range. One arm per number because an index gives one number's calls in
+ * order, not several's: with "caller IN (?, ?)" SQLite chose to walk the whole day in
+ * order (sessions_ended_page) and check each row's numbers rather than sort. */
+static int list_sql(const char *where, const char *order, const char *keys,
+		    const struct store_cdr_query *q, char **countp, char **pagep)
 {
 	struct mbuf *filter = mbuf_alloc(256), *count = mbuf_alloc(512), *page = mbuf_alloc(512);
 	int err;
@@ -1256,18 +1341,33 @@ static int list_sql(const char *where, const char *order, const struct store_cdr
 	}
 	if (q->n_phones) {
 		err = mbuf_printf(filter, "id IN (SELECT id FROM sessions WHERE ");
-		err |= arm_print(filter, where, q, "caller");
+		err |= arm_print(filter, where, q, "caller", q->n_phones);
 		err |= mbuf_printf(filter, " UNION SELECT id FROM sessions WHERE ");
-		err |= arm_print(filter, where, q, "callee");
+		err |= arm_print(filter, where, q, "callee", q->n_phones);
 		err |= mbuf_printf(filter, ")");
 	}
 	else {
-		err = arm_print(filter, where, q, NULL);
+		err = arm_print(filter, where, q, NULL, 0);
 	}
 	err |= mbuf_printf(count, "SELECT count(*) FROM sessions WHERE %b",
 			   filter->buf, filter->end);
-	err |= mbuf_printf(page, "SELECT " SESSION_COLUMNS " FROM sessions WHERE %b ORDER BY %s "
-			   "LIMIT ? OFFSET ?", filter->buf, filter->end, order);
+	err |= mbuf_printf(page, "SELECT " SESSION_COLUMNS " FROM sessions WHERE id IN ");
+	if (q->n_phones) {
+		err |= mbuf_printf(page, "(SELECT id FROM (");
+		for (size_t arm = 0; arm < 2 * q->n_phones; arm++) {
+			err |= mbuf_printf(page, "%sSELECT %s FROM (SELECT %s FROM sessions "
+					   "WHERE ", arm ? " UNION " : "", keys, keys);
+			err |= arm_print(page, where, q, arm < q->n_phones ? "caller" : "callee",
+					 1);
+			err |= mbuf_printf(page, " ORDER BY %s LIMIT ?) AS a%zu", order, arm);
+		}
+		err |= mbuf_printf(page, ") AS u");
+	}
+	else {
+		err |= mbuf_printf(page, "(SELECT id FROM sessions WHERE %b",
+				   filter->buf, filter->end);
+	}
+	err |= mbuf_printf(page, " ORDER BY %s LIMIT ? OFFSET ?) ORDER BY %s", order, order);
 	if (err)
 		goto out;
 	mbuf_set_pos(count, 0);
@@ -1285,11 +1385,11 @@ out:
 }
 
 static int list_sessions(struct store *st, const char *where, const char *order,
-			 const struct store_cdr_query *q, store_session_h *h, void *arg,
-			 uint64_t *totalp)
+			 const char *keys, const struct store_cdr_query *q, store_session_h *h,
+			 void *arg, uint64_t *totalp)
 {
 	char *count_sql = NULL, *page_sql = NULL;
-	int err = list_sql(where, order, q, &count_sql, &page_sql);
+	int err = list_sql(where, order, keys, q, &count_sql, &page_sql);
 
 	if (!err)
 		err = list_run(st, count_sql, page_sql, q, h, arg, totalp);
@@ -1300,13 +1400,14 @@ static int list_sessions(struct store *st, const char *where, const char *order,
 
 #define CDR_WHERE "sdkappid = ? AND status = 3 AND ended_ts BETWEEN ? AND ?"
 #define CDR_ORDER "ended_ts DESC, id"
+#define CDR_KEYS "id, ended_ts"
 
 int store_cdr_sql(const struct store_cdr_query *q, char **countp, char **pagep)
 {
 	if (!q || !countp || !pagep)
 		return EINVAL;
 	*countp = *pagep = NULL;
-	return list_sql(CDR_WHERE, CDR_ORDER, q, countp, pagep);
+	return list_sql(CDR_WHERE, CDR_ORDER, CDR_KEYS, q, countp, pagep);
 }
 
 int store_cdr_list(struct store *st, const struct store_cdr_query *q, store_session_h *h,
@@ -1315,7 +1416,7 @@ int store_cdr_list(struct store *st, const struct store_cdr_query *q, store_sess
 	if (!st || !q || !h || !totalp)
 		return EINVAL;
 	*totalp = 0;
-	return list_sessions(st, CDR_WHERE, CDR_ORDER, q, h, arg, totalp);
+	return list_sessions(st, CDR_WHERE, CDR_ORDER, CDR_KEYS, q, h, arg, totalp);
 }
 
 int store_sessions_active(struct store *st, uint64_t sdkappid, uint64_t offset,
@@ -1327,6 +1428,6 @@ int store_sessions_active(struct store *st, uint64_t sdkappid, uint64_t offset,
 	if (!st || !h || !totalp)
 		return EINVAL;
 	*totalp = 0;
-	return list_sessions(st, "sdkappid = ? AND status <> 3", "created_ms, id", &q, h, arg,
-			     totalp);
+	return list_sessions(st, "sdkappid = ? AND status <> 3", "created_ms, id",
+			     "id, created_ms", &q, h, arg, totalp);
 }

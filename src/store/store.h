@@ -435,6 +435,12 @@ int store_session_create_finished(struct store *st, struct store_session *s,
 /* The key presses of a session in order (for records): h is called per press. */
 typedef int (store_key_press_h)(const struct store_key_press *kp, void *arg);
 int store_session_keys(struct store *st, const char *id, store_key_press_h *h, void *arg);
+/* The key presses of n sessions (a page of records) in one read, each handed with its
+ * session's id, grouped by session (ids in text order), each session's in its order. */
+typedef int (store_page_key_h)(const char *session_id, const struct store_key_press *kp,
+			       void *arg);
+int store_sessions_keys(struct store *st, const char *const *ids, size_t n,
+			store_page_key_h *h, void *arg);
 
 /* A row handed to a walker; the walker may keep it with mem_ref. */
 typedef int (store_session_h)(struct store_session *s, void *arg);
@@ -574,13 +580,14 @@ int store_console_audit_list(struct store *st, uint64_t sdkappid, uint64_t offse
 
 /* ---- usage (usage.c) ----------------------------------------------------------------- */
 
-/* Talk minutes of the instance's calls that ended in [since, until] (Unix s), each call
- * rounded up to whole minutes; unanswered calls count none. */
+/* Talk minutes of the instance's calls that ended in the UTC days first_day to last_day,
+ * both included (a day is Unix s / 86400), each call rounded up to whole minutes;
+ * unanswered calls count none. Whole days only: read from the per-day tally. */
 struct store_usage {
 	int64_t in_minutes, out_minutes;
 };
-int store_usage_minutes(struct store *st, uint64_t sdkappid, int64_t since, int64_t until,
-			struct store_usage *u);
+int store_usage_minutes(struct store *st, uint64_t sdkappid, int64_t first_day,
+			int64_t last_day, struct store_usage *u);
 
 /* The instance's unfinished inbound sessions, grouped by the number called and by
  * whether they were put through to an external line; every node's sessions (the store is

@@ -100,6 +100,16 @@ extern const struct store_schema store_schema_sqlite, store_schema_pg;
 int store_outbox_add(struct store_conn *c, uint64_t sdkappid, const char *session_id,
 		     const char *action, const char *body);
 
+/* store_usage_minutes' read, bound (instance, first day, last day): here for
+ * tests/unit/test_store_plan.c, which holds it to the tally's primary key. */
+#define STORE_USAGE_SQL "SELECT direction, CAST(SUM(minutes) AS BIGINT) FROM call_days " \
+	"WHERE sdkappid = ? AND day BETWEEN ? AND ? GROUP BY direction"
+
+/* Adds the session just finished (status 3, its row updated in this job) to its day's
+ * tally of calls and minutes (call_days, usage.c), in the caller's write job so that the
+ * tally commits with the end it counts. Writer thread only. */
+int store_usage_tally(struct store_conn *c, const char *session_id);
+
 /* Queues fn for the writer's next batch and returns at once; `arg` must be a mem object,
  * owned by the job from here (the caller keeps no reference: the writer thread releases
  * it, and libre's reference counts are not atomic) and released once the job has

@@ -235,3 +235,48 @@ test('raw HTTP: method, size, malformed bodies, missing signature parts, envelop
   const e = await client(a, d.endpoint, 'HmacSHA256').DescribeTelSession({ SdkAppId: APP + 9, SessionId: 'x' });
   assert.match(e.traceId ?? '', /^[0-9a-f-]{36}$/);
 });
+
+// DescribeTelCdr's pages (docs/benchmarks.md §Records at scale), on records written straight
+// into the store as any node's finished calls: each record of a page carries its own key
+// presses (the page's are read at once), and a number's pages — each UNION arm cut to
+// offset + limit in the page's order — follow one another newest first, then by
+// SessionId, none missing or repeated, for one number and for two.
+test('DescribeTelCdr: a page of records with their own key presses; a number\'s pages in order', async () => {
+  const t = fresh();
+  const c = client(t, `127.0.0.1:${d.apiPort}`);
+  const t0 = Math.floor(Date.now() / 1000) - 3600;
+  const LINE = '008675512345678', OTHER = '008675500000001';
+  const calls = [];
+  for (let i = 0; i < 12; i++) {
+    const id = i.toString(16).padStart(2, '0').repeat(16);
+    const ended = t0 + 100 + Math.floor(i / 2) * 10; // two calls end each second: ties by id
+    const caller = i % 3 === 0 ? LINE : OTHER;
+    calls.push({ id, ended, caller, keys: i % 2 === 0 ? ['1', String(i)] : [] });
+    d.sql(`INSERT INTO sessions (id, sdkappid, account_id, direction, caller, callee, status, created_ms,
+      start_ts, accept_ts, ended_ts) VALUES ('${id}', ${t.app}, 1, 1, '${caller}', '0086130000000${10 + i}',
+      3, ${(ended - 60) * 1000}, ${ended - 60}, ${ended - 50}, ${ended})`);
+    if (i % 2 === 0)
+      d.sql(`INSERT INTO key_presses (session_id, seq, key, ts_ms) VALUES
+        ('${id}', 0, '1', ${(ended - 40) * 1000}), ('${id}', 1, '${i}', ${(ended - 30) * 1000})`);
+  }
+  const order = (x, y) => y.ended - x.ended || (x.id < y.id ? -1 : 1);
+  const range = { SdkAppId: t.app, StartTimeStamp: t0, EndTimeStamp: t0 + 3600 };
+  const all = await c.DescribeTelCdr({ ...range, PageSize: 100, PageNumber: 0 });
+  assert.equal(all.err, undefined, all.message);
+  assert.equal(all.TotalCount, 12);
+  assert.deepEqual(all.TelCdrList.map((r) => r.SessionId), [...calls].sort(order).map((x) => x.id));
+  for (const r of all.TelCdrList)
+    assert.deepEqual(r.IVRKeyPressed, calls.find((x) => x.id === r.SessionId).keys, r.SessionId);
+
+  for (const [phones, size] of [[[LINE], 1], [[LINE, OTHER], 5]]) {
+    const want = calls.filter((x) => phones.includes(x.caller)).sort(order).map((x) => x.id);
+    const got = [];
+    for (let page = 0; page * size <= want.length; page++) {
+      const p = await c.DescribeTelCdr({ ...range, PageSize: size, PageNumber: page, Phones: phones });
+      assert.equal(p.err, undefined, p.message);
+      assert.equal(p.TotalCount, want.length);
+      got.push(...p.TelCdrList.map((r) => r.SessionId));
+    }
+    assert.deepEqual(got, want, phones.join());
+  }
+});

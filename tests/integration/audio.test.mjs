@@ -316,15 +316,29 @@ test("DescribeNumbers: NumberInfo, paged from 0", async () => {
   assert.equal((await api.DescribeNumbers({ SdkAppId: A, PageSize: 0 })).err, "InvalidParameterValue");
 });
 
-// Sessions written straight into the store, as finished or live calls of any node.
+// Sessions written straight into the store, as finished or live calls of any node; a
+// finished one also goes into its day's tally (call_days) as the write that finishes a
+// session does, in a row of its own (its id as the node).
 function session(id, { direction, status, accept = 0, ended = 0, start, callee = "008613900000000", transferTo = "" }) {
   d.sql(`INSERT INTO sessions (id, sdkappid, account_id, direction, caller, callee, status, created_ms, start_ts, accept_ts, ended_ts, outbound_callee)
     VALUES ('${id}', ${A}, 1, ${direction}, '008613911111111', '${callee}', ${status}, ${start * 1000}, ${start}, ${accept}, ${ended}, '${transferTo}')`);
+  const talk = accept > 0 && ended >= accept ? ended - accept : -1;
+  if (status === 3)
+    d.sql(`INSERT INTO call_days (sdkappid, day, direction, node_id, calls, answered, talk_s, minutes)
+      VALUES (${A}, ${Math.floor(ended / 86400)}, ${direction}, '${id}', 1, ${talk < 0 ? 0 : 1},
+      ${Math.max(talk, 0)}, ${talk < 0 ? 0 : Math.floor((talk + 59) / 60)})`);
 }
 
 test("DescribeTelCallInfo: minutes per direction, whole days, at most 90", async () => {
   const day = Math.floor(Date.now() / 1000 / 86400) * 86400;
   const t = day - 86400 + 3600; // yesterday 01:00 UTC
+  // Today's: the real call above, added to the tally by the write that finished it.
+  const [own] = d.rows(`SELECT count(*) AS n, coalesce(sum((ended_ts - accept_ts + 59) / 60), 0) AS m
+    FROM sessions WHERE sdkappid = ${A} AND status = 3 AND direction = 1 AND ended_ts >= ${day}
+    AND accept_ts > 0 AND ended_ts >= accept_ts`);
+  assert.ok(own.n >= 1, "the real call was answered and finished today");
+  const today = await api.DescribeTelCallInfo({ StartTimeStamp: day, EndTimeStamp: day, SdkAppIdList: [A] });
+  assert.equal(today.TelCallOutCount, Number(own.m));
   session("a".repeat(32), { direction: 1, status: 3, start: t, accept: t + 5, ended: t + 66 });  // 61 s: 2 min
   session("b".repeat(32), { direction: 1, status: 3, start: t, accept: 0, ended: t + 20 });       // unanswered
   session("c".repeat(32), { direction: 0, status: 3, start: t, accept: t, ended: t + 30 });       // 1 min

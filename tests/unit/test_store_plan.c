@@ -2,9 +2,13 @@
  * store_cdr_list runs): on a store of 20,000 finished calls over 20 days, the Phones
  * filter reads the numbers' indexes (sessions_ended_caller, sessions_ended_callee), a page
  * comes in the order of sessions_ended_page without a sort, and nothing reads the whole
- * sessions table. These fail if an index of migration 20 goes or the query changes shape
- * so that the engine falls back to reading the day's calls (docs/benchmarks.md §Records
- * at scale). The results are checked too, against the same filters written plainly.
+ * sessions table. These fail if an index of migration 20 or 26 goes or the query changes
+ * shape so that the engine falls back to reading the day's calls (docs/benchmarks.md
+ * §Records at scale): a page is a deferred join (its ids from index entries alone, then
+ * only its rows from the table), a number's page reads each arm only to offset + limit in
+ * the page's order, and DescribeTelCallInfo reads the per-day tally (call_days), which
+ * migration 26's back-fill and the finishing write keep equal to the sessions' sums. The
+ * results are checked too, against the same filters written plainly.
  *
  * On SQLite (a file per test) by default, with no statistics (cccd runs no ANALYZE);
  * CCCD_TEST_STORE=postgresql runs the same tests on PostgreSQL, a database per test,
@@ -180,18 +184,51 @@ static int count_of(struct store_session *s, void *arg)
 	return 0;
 }
 
-static int64_t raw_count(struct fixture *f, const char *where)
+/* The first column of a query's first row. */
+static int64_t raw_int(struct fixture *f, const char *sql)
 {
-	char sql[640];
-	struct db_stmt *s;
+	struct db_stmt *s = db_prepare(f->c, sql);
 	int64_t n;
 
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM sessions WHERE %s", where);
-	s = db_prepare(f->c, sql);
-	assert_non_null(s);
+	if (!s)
+		fail_msg("%s: %s", sql, db_errmsg(f->c));
 	assert_int_equal(db_step(s), DB_ROW);
 	n = db_col_int64(s, 0);
 	mem_deref(s);
+	return n;
+}
+
+static int64_t raw_count(struct fixture *f, const char *where)
+{
+	char sql[640];
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM sessions WHERE %s", where);
+	return raw_int(f, sql);
+}
+
+/* The ids of a listing, in order, joined by ',' (the test's own buffer). */
+struct ids {
+	char text[8192];
+	size_t len;
+};
+
+static int id_of(struct store_session *s, void *arg)
+{
+	struct ids *ids = arg;
+
+	ids->len += (size_t)snprintf(ids->text + ids->len, sizeof(ids->text) - ids->len,
+				     "%s,", s->id);
+	assert_true(ids->len < sizeof(ids->text));
+	return 0;
+}
+
+/* How many times needle is in plan. */
+static int occurrences(const char *plan, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = strstr(plan, needle); p; p = strstr(p + 1, needle))
+		n++;
 	return n;
 }
 
@@ -213,6 +250,9 @@ static void test_phones_use_number_indexes(void **state)
 		assert_uses(plan, "sessions_ended_caller");
 		assert_uses(plan, "sessions_ended_callee");
 	}
+	/* The page's arms read the indexes in the page's order, so each stops at its limit. */
+	assert_uses(plan, "sessions_ended_caller_page");
+	assert_uses(plan, "sessions_ended_callee_page");
 	assert_int_equal(store_cdr_list(f->st, &q, count_of, &rows, &total), 0);
 	snprintf(where, sizeof(where), "sdkappid = %d AND status = 3 AND ended_ts BETWEEN "
 		 "%lld AND %lld AND (caller IN ('%s', '%s') OR callee IN ('%s', '%s'))",
@@ -223,35 +263,244 @@ static void test_phones_use_number_indexes(void **state)
 	assert_int_equal(rows, total);
 }
 
+/* A number's pages: each arm limited to offset + limit before the UNION, and the page
+ * cut from their union, give page after page exactly the plain filter's rows in its
+ * order — a line (20 calls a day) and a customer it called, 7 records a page. On SQLite
+ * each arm reads its index in order (no sort inside it: the only sorts are of the union,
+ * at most 2 × (offset + limit) entries, and of the page's rows). */
+static void test_phones_pages_in_order(void **state)
+{
+	struct fixture *f = *state;
+	const char *phones[] = {"008675500000010", "008613800011010"};
+	struct store_cdr_query q = {.sdkappid = SDKAPPID, .since = T0 + 5 * DAY_S,
+				    .until = T0 + 6 * DAY_S - 1, .phones = phones,
+				    .n_phones = 2, .limit = 7};
+	struct ids paged = {.len = 0}, plain = {.len = 0};
+	char sql[1024], plan[8192];
+	uint64_t total = 0;
+	struct db_stmt *s;
+	int rc;
+
+	for (q.offset = 0; q.offset < 40; q.offset += q.limit)
+		assert_int_equal(store_cdr_list(f->st, &q, id_of, &paged, &total), 0);
+	snprintf(sql, sizeof(sql), "SELECT id FROM sessions WHERE sdkappid = %d AND status = 3 "
+		 "AND ended_ts BETWEEN %lld AND %lld AND (caller IN ('%s', '%s') OR callee IN "
+		 "('%s', '%s')) ORDER BY ended_ts DESC, id", SDKAPPID, (long long)q.since,
+		 (long long)q.until, phones[0], phones[1], phones[0], phones[1]);
+	s = db_prepare(f->c, sql);
+	assert_non_null(s);
+	while ((rc = db_step(s)) == DB_ROW)
+		plain.len += (size_t)snprintf(plain.text + plain.len,
+					      sizeof(plain.text) - plain.len, "%s,",
+					      db_col_text(s, 0));
+	assert_int_equal(rc, DB_DONE);
+	mem_deref(s);
+	assert_true(total > 20 && total < 40);
+	assert_string_equal(paged.text, plain.text);
+
+	if (on_pg)
+		return;
+	q.offset = 14;
+	plan_of(f, &q, true, plan, sizeof(plan));
+	assert_no_scan(plan);
+	if (occurrences(plan, "TEMP B-TREE FOR ORDER BY") > 2 || strstr(plan, "sessions_ended_page"))
+		fail_msg("an arm of the page does not read its number's calls in order:\n%s",
+			 plan);
+}
+
 /* No Phones: a page deep into a day comes in the index's order, with no sort, and the
- * count reads the index alone. PostgreSQL weighs a sort of the day's 750 rows against
- * reading them in order and may rightly sort at this size: there, sorts are priced out
+ * count reads the index alone. The page is a deferred join: its ids come from the
+ * index's entries alone (COVERING on SQLite; an index-only scan on PostgreSQL, where
+ * without it every skipped entry fetched its row from the heap) and only its 100 rows are
+ * read, by primary key. PostgreSQL weighs a sort of the day's 750 rows against reading
+ * them in order and may rightly sort at this size: there, sorts are priced out
  * (enable_sort) to check that the index can give the page its order. */
 static void test_day_pages_in_index_order(void **state)
 {
 	struct fixture *f = *state;
 	struct store_cdr_query q = {.sdkappid = SDKAPPID, .since = T0 + 5 * DAY_S,
 				    .until = T0 + 6 * DAY_S - 1, .offset = 500, .limit = 100};
+	struct ids paged = {.len = 0};
+	uint64_t total = 0;
 	char plan[8192];
 
 	if (on_pg)
 		exec(f, "SET enable_sort = off");
 	plan_of(f, &q, true, plan, sizeof(plan));
 	assert_no_scan(plan);
-	assert_uses(plan, "sessions_ended_page");
-	if (strstr(plan, on_pg ? "Sort" : "TEMP B-TREE"))
+	assert_uses(plan, on_pg ? "Index Only Scan using sessions_ended_page"
+				: "COVERING INDEX sessions_ended_page");
+	assert_uses(plan, on_pg ? "sessions_pkey" : "sqlite_autoindex_sessions_1 (id=?)");
+	/* The one sort is of the page's own 100 rows, after the join. */
+	if (occurrences(plan, on_pg ? "Sort Key" : "TEMP B-TREE") > 1)
 		fail_msg("the page is sorted, not read in index order:\n%s", plan);
 	plan_of(f, &q, false, plan, sizeof(plan));
 	assert_no_scan(plan);
 	if (!on_pg)
 		assert_uses(plan, "COVERING INDEX sessions_ended_page");
+	if (on_pg)
+		exec(f, "SET enable_sort = on");
+	assert_int_equal(store_cdr_list(f->st, &q, id_of, &paged, &total), 0);
+	assert_int_equal(strlen(paged.text), 100 * 9);
+	assert_int_equal(total, 750);
+}
+
+/* The sessions' own sums of minutes for direction dir over days [first, last]. */
+static int64_t raw_minutes(struct fixture *f, int dir, int64_t first, int64_t last)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof(sql), "SELECT coalesce(sum((ended_ts - accept_ts + 59) / 60), 0) "
+		 "FROM sessions WHERE sdkappid = %d AND status = 3 AND direction = %d AND "
+		 "ended_ts BETWEEN %lld AND %lld AND accept_ts > 0 AND ended_ts >= accept_ts",
+		 SDKAPPID, dir, (long long)first * DAY_S, (long long)last * DAY_S + DAY_S - 1);
+	return raw_int(f, sql);
+}
+
+static void assert_minutes(struct fixture *f, int64_t first, int64_t last)
+{
+	struct store_usage u = {0, 0};
+
+	assert_int_equal(store_usage_minutes(f->st, SDKAPPID, first, last, &u), 0);
+	assert_int_equal(u.in_minutes, raw_minutes(f, 0, first, last));
+	assert_int_equal(u.out_minutes, raw_minutes(f, 1, first, last));
+}
+
+#define LIVE "0000000000000000000000000000live"
+
+/* The text of the migration (of the engine under test) that holds `what`. */
+static const char *migration_of(const char *what)
+{
+	const struct store_schema *sch = on_pg ? &store_schema_pg : &store_schema_sqlite;
+
+	for (int i = 0; i < sch->n; i++) {
+		if (strstr(sch->migrations[i], what))
+			return sch->migrations[i];
+	}
+	fail_msg("no migration holds %s", what);
+	return NULL;
+}
+
+/* DescribeTelCallInfo reads the tally, never the sessions: migration 26 back-fills it
+ * from the finished sessions (here run again on the fixture's, as on a store upgraded),
+ * and the write that finishes a session adds it (store_session_finish), so the tally's
+ * minutes are the sessions' own sums over any range of whole days. */
+static void test_call_info_reads_the_tally(void **state)
+{
+	struct fixture *f = *state;
+	const int64_t d0 = T0 / DAY_S;
+	const struct store_session_end end = {.ended_ts = T0 + 5 * DAY_S + 1000 + 125,
+					      .end_status = 1, .hungup_side = "user"};
+	struct store_usage u = {0, 0};
+	char sql[1024], plan[4096];
+	struct db_stmt *s;
+	size_t len = 0;
+	int rc;
+
+	/* Inbound 61 s (2 minutes), an unanswered call, and a call still up on day 5. */
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO sessions (id, sdkappid, account_id, direction, caller, callee, "
+		 "status, created_ms, start_ts, accept_ts, ended_ts) VALUES "
+		 "('in61', %d, 1, 0, 'a', 'b', 3, 0, %d, %d, %d), "
+		 "('unanswered', %d, 1, 1, 'a', 'b', 3, 0, %d, 0, %d), "
+		 "('" LIVE "', %d, 1, 1, 'a', 'b', 2, 0, %d, %d, 0)", SDKAPPID,
+		 T0 + 5 * DAY_S + 100, T0 + 5 * DAY_S + 100, T0 + 5 * DAY_S + 161, SDKAPPID,
+		 T0 + 5 * DAY_S, T0 + 5 * DAY_S + 30, SDKAPPID, T0 + 5 * DAY_S + 990,
+		 T0 + 5 * DAY_S + 1000);
+	exec(f, sql);
+
+	/* Migration 26 again (its indexes are IF NOT EXISTS), as a store of the previous
+	 * version meets it: with the sessions above already there. */
+	f->st = mem_deref(f->st);
+	exec(f, "DROP TABLE call_days");
+	exec(f, migration_of("CREATE TABLE call_days"));
+	assert_int_equal(store_open(&f->st, &f->conf), 0);
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM call_days"), 2 * DAYS + 1);
+	assert_minutes(f, d0, d0 + DAYS - 1);
+	assert_minutes(f, d0 + 5, d0 + 5);
+	assert_minutes(f, d0 + 3, d0 + 7);
+
+	/* The finishing write adds its call: 125 s of talk, 3 minutes, on day 5. */
+	assert_int_equal(store_usage_minutes(f->st, SDKAPPID, d0 + 5, d0 + 5, &u), 0);
+	assert_int_equal(store_session_finish(f->st, LIVE, SDKAPPID, &end, NULL, NULL), 0);
+	assert_int_equal(store_sync(f->st), 0);
+	assert_minutes(f, d0 + 5, d0 + 5);
+	assert_minutes(f, d0, d0 + DAYS - 1);
+	assert_int_equal(raw_minutes(f, 1, d0 + 5, d0 + 5), u.out_minutes + 3);
+	/* A second finish of the same session changes nothing, the tally neither. */
+	assert_int_equal(store_session_finish(f->st, LIVE, SDKAPPID, &end, NULL, NULL), 0);
+	assert_int_equal(store_sync(f->st), 0);
+	assert_minutes(f, d0 + 5, d0 + 5);
+
+	/* The read: the tally's primary key over the range, never the sessions. */
+	if (on_pg)
+		exec(f, "SET enable_seqscan = off");
+	snprintf(sql, sizeof(sql), "%s %s", on_pg ? "EXPLAIN" : "EXPLAIN QUERY PLAN",
+		 STORE_USAGE_SQL);
+	s = db_prepare(f->c, sql);
+	assert_non_null(s);
+	db_bind_int64(s, 1, SDKAPPID);
+	db_bind_int64(s, 2, d0);
+	db_bind_int64(s, 3, d0 + 89);
+	while ((rc = db_step(s)) == DB_ROW) {
+		const char *line = db_col_text(s, on_pg ? 0 : 3);
+
+		len += (size_t)snprintf(plan + len, sizeof(plan) - len, "%s\n", line ? line : "");
+		assert_true(len < sizeof(plan));
+	}
+	assert_int_equal(rc, DB_DONE);
+	mem_deref(s);
+	assert_uses(plan, on_pg ? "call_days_pkey" : "sqlite_autoindex_call_days_1");
+	if (strstr(plan, "sessions"))
+		fail_msg("DescribeTelCallInfo reads the sessions:\n%s", plan);
+}
+
+/* Phones at their most (100: the 50 lines and 50 customers), so the page has 200 arms:
+ * it runs on both engines and, as every call of the fixture is from one of the lines,
+ * gives the count and a page of the whole day. */
+static void test_phones_at_their_most(void **state)
+{
+	struct fixture *f = *state;
+	char numbers[100][16], sql[512];
+	const char *phones[100];
+	struct store_cdr_query q = {.sdkappid = SDKAPPID, .since = T0 + 5 * DAY_S,
+				    .until = T0 + 6 * DAY_S - 1, .phones = phones,
+				    .n_phones = 100, .offset = 300, .limit = 100};
+	struct ids paged = {.len = 0}, plain = {.len = 0};
+	uint64_t total = 0;
+	struct db_stmt *s;
+	int rc;
+
+	for (int i = 0; i < 50; i++) {
+		snprintf(numbers[i], sizeof(numbers[i]), "0086755000000%02d", 10 + i);
+		snprintf(numbers[50 + i], sizeof(numbers[50 + i]), "0086138000%05d", 11000 + i);
+	}
+	for (int i = 0; i < 100; i++)
+		phones[i] = numbers[i];
+	assert_int_equal(store_cdr_list(f->st, &q, id_of, &paged, &total), 0);
+	snprintf(sql, sizeof(sql), "SELECT id FROM sessions WHERE sdkappid = %d AND status = 3 "
+		 "AND ended_ts BETWEEN %lld AND %lld ORDER BY ended_ts DESC, id LIMIT 100 "
+		 "OFFSET 300", SDKAPPID, (long long)q.since, (long long)q.until);
+	s = db_prepare(f->c, sql);
+	assert_non_null(s);
+	while ((rc = db_step(s)) == DB_ROW)
+		plain.len += (size_t)snprintf(plain.text + plain.len,
+					      sizeof(plain.text) - plain.len, "%s,",
+					      db_col_text(s, 0));
+	assert_int_equal(rc, DB_DONE);
+	mem_deref(s);
+	assert_int_equal(total, 750);
+	assert_string_equal(paged.text, plain.text);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_phones_use_number_indexes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_phones_pages_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_phones_at_their_most, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_day_pages_in_index_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_call_info_reads_the_tally, setup, teardown),
 	};
 	const char *backend = getenv("CCCD_TEST_STORE");
 
