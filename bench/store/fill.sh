@@ -22,9 +22,9 @@
 #   - key presses: every third answered call has one, every sixth a second.
 # Every call is finished (status 3), as nearly all rows of a store that has run a while.
 #
-# DescribeTelCallInfo's tally (call_days, migration 26) is then built from the loaded
-# sessions by migration 26's own back-fill statement, timed apart: it is what the upgrade
-# to migration 26 costs a store of that size (docs/upgrades.md).
+# DescribeTelCallInfo's tally (call_days, migration 22) is then built from the loaded
+# sessions by migration 22's own back-fill statement, timed apart: it is what the upgrade
+# to migration 22 costs a store of that size (docs/upgrades.md).
 #
 # Speed: the indexes of sessions and key_presses (but the primary keys) are dropped and
 # built again after the rows are in — the same indexes, from the migrations' own text
@@ -132,4 +132,4 @@ else
 	psql "$target" -q -v ON_ERROR_STOP=1 -c "BEGIN; $tally COMMIT;" -c "VACUUM ANALYZE call_days"
 fi
 t1=$(date +%s.%N)
-echo "tally back-fill (migration 26): $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s"
+echo "tally back-fill (migration 22): $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s"

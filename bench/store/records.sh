@@ -11,7 +11,7 @@
 #                    of the day (PageNumber = the day's calls / 200)
 #   session          DescribeTelSession of a random session of the instance
 #   active           DescribePSTNActiveSessionList, Offset 0, Limit 25 (its most)
-#   callinfo_90d     DescribeTelCallInfo over 90 days (the per-day tally, migration 26;
+#   callinfo_90d     DescribeTelCallInfo over 90 days (the per-day tally, migration 22;
 #                    it summed the instance's three quarters of N before)
 #
 # and prints p50 / p99 / max in ms, the load time, the store's size on disk, and the plans

@@ -369,7 +369,7 @@ static const char *const migrations[] = {
 	 "  result TEXT NOT NULL,"
 	 "  summary TEXT NOT NULL);"
 	 "CREATE INDEX console_audit_at ON console_audit(sdkappid, at_ms);"),
-	/* 26: records at scale, the second step (docs/benchmarks.md §Records at scale).
+	/* 22: records at scale, the second step (docs/benchmarks.md §Records at scale).
 	 * call_days: DescribeTelCallInfo's tally, one row per instance, UTC day of the end
 	 * (ended_ts / 86400), direction and node, kept by the write that finishes a session
 	 * (finish_write, same transaction): the action reads at most 90 days × 2 directions

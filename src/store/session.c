@@ -1324,7 +1324,7 @@ static int arm_print(struct mbuf *sql, const char *where, const struct store_cdr
  * skipped row (PostgreSQL fetches a row from the heap for each index entry it steps
  * over). With Phones the page has an arm per number and column ("caller = ?", "callee =
  * ?"), each cut to its first offset + limit entries in `order` (sessions_ended_caller_page,
- * _callee_page, migration 26) before the UNION: the page's rows are among them, so a
+ * _callee_page, migration 22) before the UNION: the page's rows are among them, so a
  * number's page reads at most 2 × (offset + limit) entries however many calls the number
  * has in the range. One arm per number because an index gives one number's calls in
  * order, not several's: with "caller IN (?, ?)" SQLite chose to walk the whole day in

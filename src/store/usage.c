@@ -3,7 +3,7 @@
  * (DescribeCallInMetrics). Both are read from the store, so with PostgreSQL they count
  * every node's calls.
  *
- * The minutes come from call_days (migration 26), a tally per instance, UTC day of the
+ * The minutes come from call_days (migration 22), a tally per instance, UTC day of the
  * end, direction and node that the write finishing a session adds to in its own
  * transaction (store_usage_tally): summing 90 days is then at most 90 × 2 × nodes rows,
  * where summing the sessions read every call of the range — 26 s for 90 days of a
@@ -55,7 +55,7 @@ int store_usage_minutes(struct store *st, uint64_t sdkappid, int64_t first_day,
 }
 
 /* A call's minutes are its talk time (answer to end) rounded up to whole minutes, as
- * carriers bill; an unanswered call has none. The same formulas as migration 26's
+ * carriers bill; an unanswered call has none. The same formulas as migration 22's
  * back-fill. */
 #define ANSWERED "accept_ts > 0 AND ended_ts >= accept_ts"
 

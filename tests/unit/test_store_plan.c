@@ -7,7 +7,7 @@
  * §Records at scale): a page is a deferred join (its ids from index entries alone, then
  * only its rows from the table), a number's page reads each arm only to offset + limit in
  * the page's order, and DescribeTelCallInfo reads the per-day tally (call_days), which
- * migration 26's back-fill and the finishing write keep equal to the sessions' sums. The
+ * migration 22's back-fill and the finishing write keep equal to the sessions' sums. The
  * results are checked too, against the same filters written plainly.
  *
  * On SQLite (a file per test) by default, with no statistics (cccd runs no ANALYZE);
@@ -381,7 +381,7 @@ static const char *migration_of(const char *what)
 	return NULL;
 }
 
-/* DescribeTelCallInfo reads the tally, never the sessions: migration 26 back-fills it
+/* DescribeTelCallInfo reads the tally, never the sessions: migration 22 back-fills it
  * from the finished sessions (here run again on the fixture's, as on a store upgraded),
  * and the write that finishes a session adds it (store_session_finish), so the tally's
  * minutes are the sessions' own sums over any range of whole days. */
@@ -409,7 +409,7 @@ static void test_call_info_reads_the_tally(void **state)
 		 T0 + 5 * DAY_S + 1000);
 	exec(f, sql);
 
-	/* Migration 26 again (its indexes are IF NOT EXISTS), as a store of the previous
+	/* Migration 22 again (its indexes are IF NOT EXISTS), as a store of the previous
 	 * version meets it: with the sessions above already there. */
 	f->st = mem_deref(f->st);
 	exec(f, "DROP TABLE call_days");
