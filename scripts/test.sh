@@ -120,7 +120,7 @@ CCCD_DEPS=test scripts/install-deps.sh || { echo "install-deps failed"; exit 1; 
 # passes) with CCCD_STORE=postgresql under the release build, each cccd in a database of
 # its own, and PG_TSAN_FILES under ThreadSanitizer (libpq is not instrumented: a race seen
 # through it would be reported here). PG=0 skips all of it.
-PG_FILES=${PG_FILES:-"api calls admin callout crash fraud inbound transfer dialq evidence threads ivr_e2e data cluster_limits cluster_edge cluster_takeover audio tasks console"}
+PG_FILES=${PG_FILES:-"api calls admin callout crash fraud inbound transfer dialq evidence threads ivr_e2e data cluster_limits cluster_edge cluster_takeover audio tasks console amd"}
 PG_TSAN_FILES=${PG_TSAN_FILES:-"threads"}
 pg_dir=""
 if [ "${PG:-1}" != 0 ]; then
