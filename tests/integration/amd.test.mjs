@@ -200,3 +200,15 @@ test("a bad amd flow setting and an amd node in an inbound flow are validation f
   assert.equal(r.err, "InvalidParameterValue");
   assert.match(r.message, /node 'w' type: an amd node is for autoOutbound flows/);
 });
+
+test("ccc ivr simulate plays a verdict and a beep through the amd and waitBeep nodes", () => {
+  const flow = path.join(d.dir, "amd.json");
+  let out = d.ccc(["ivr", "simulate", flow, "--amd", "machine", "--beep"]);
+  assert.match(out, /path +who -> machine/);
+  assert.match(out, /path +beep -> beep/);
+  assert.match(out, /hangup +EndStatus 222 voiceMailReached/);
+  out = d.ccc(["ivr", "simulate", flow, "--amd", "human"]);
+  assert.match(out, /path +who -> human/);
+  out = d.ccc(["ivr", "simulate", flow]);
+  assert.match(out, /path +who -> unsure:off/);
+});
