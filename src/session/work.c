@@ -458,7 +458,7 @@ static void call_event(struct call *c, const struct call_event *ev, void *arg)
 {
 	struct session_work *w = arg;
 	struct store_session_end end = {0};
-	struct records_amd amd;
+	struct records_amd amd = {0};
 	char *legs, *evidence;
 	int err;
 
