@@ -1,8 +1,8 @@
 /* Unit tests of the answering-machine detector: the [amd] config and its errors, the
  * DESA-2 estimator on pure tones, the beep finder (at several frequencies, and not for a
- * tone too short or too long), the verdicts on synthetic speech bursts, amd_finish, and
- * bad input (no samples, pieces shorter and longer than a frame, NULLs). The quality bar
- * on the labelled recordings is tests/amd/amd_eval.c. */
+ * tone too short or too long), the verdicts on synthetic speech bursts and steady noise,
+ * amd_finish, and bad input (no samples, pieces shorter and longer than a frame, NULLs).
+ * The quality bar on the labelled recordings is tests/amd/amd_eval.c. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -138,6 +138,19 @@ static void gen_speech(int16_t *pcm, size_t n, size_t from, void *arg)
 	}
 }
 
+/* Steady line noise: the same LCG noise at a constant level. */
+static void gen_noise(int16_t *pcm, size_t n, size_t from, void *arg)
+{
+	static uint32_t seed = 777;
+
+	(void)from;
+	(void)arg;
+	for (size_t i = 0; i < n; i++) {
+		seed = seed * 1103515245u + 12345u;
+		pcm[i] = (int16_t)((int32_t)(seed >> 16) % 2000 - 1000);
+	}
+}
+
 static struct amd *detector(void)
 {
 	struct amd_conf c;
@@ -230,6 +243,13 @@ static void test_verdicts(void **state)
 	feed(a, at, 4000, gen_speech, NULL);
 	assert_int_equal(amd_verdict(a), AMD_MACHINE);
 	assert_true(amd_decision_ms(a) > 2300 && amd_decision_ms(a) < 2800);
+	mem_deref(a);
+
+	/* steady noise from the first frame is the floor, not speech: unsure */
+	a = detector();
+	feed(a, 0, 6000, gen_noise, NULL);
+	assert_int_equal(amd_verdict(a), AMD_UNSURE);
+	assert_int_equal(amd_decision_ms(a), 4000);
 	mem_deref(a);
 
 	/* nothing said: unsure at initial_silence_ms */
