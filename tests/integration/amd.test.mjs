@@ -6,7 +6,9 @@
 // happened: EndStatus 1 for the person, 222 (voiceMailReached) for the machine, and
 // CccdEvidence.Amd in DescribeTelCdr and in the CDR push body alike. Also: detection
 // turned on by the CccdAmd variable in a flow without an amd node (onMachine: hang up),
-// turned off by it (no Amd in the record), a bad CccdAmd value, and a bad flow setting.
+// a callee that sends no RTP (the session's own bound decides unsure), turned off by the
+// variable (no Amd in the record), a bad CccdAmd value, a bad flow setting, and the
+// simulator's --amd.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -171,6 +173,15 @@ test("CccdAmd on in a flow without an amd node: a machine is hung up on (onMachi
   assert.deepEqual(pathOf(id), ["s=next", "talk=amd:machine"]);
   assert.equal(cdr.EndStatus, 222, JSON.stringify(cdr));
   assert.equal(cdr.CccdEvidence.Amd.Verdict, "machine");
+});
+
+test("a callee that sends no audio: the session decides unsure after [amd] total_ms + 2 s", async () => {
+  const mute = path.join(d.dir, "mute.pcap");
+  writePcap(mute, [], "pcma");
+  const { id, cdr } = await call(mute);
+  assert.equal(pathOf(id)[2], "who=unsure");
+  assert.equal(cdr.EndStatus, 0);
+  assert.deepEqual(cdr.CccdEvidence.Amd, { Verdict: "unsure", DecisionMs: 8000, BeepMs: 0, BeepHz: 0 });
 });
 
 test("CccdAmd off: no detection — the amd node takes unsure, the record has no Amd", async () => {
