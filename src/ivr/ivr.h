@@ -229,10 +229,11 @@ void ivr_on_transfer_result(struct ivr_run *run, bool connected, const char *why
 void ivr_on_record_done(struct ivr_run *run, int err, uint8_t *wav, size_t wav_len);
 void ivr_on_hangup(struct ivr_run *run);  /* the caller hung up */
 
-/* Answering-machine detection (ivr_call_info.amd; docs/flows.md §amd). The verdict, once:
- * an amd node waiting for it branches; without an amd node in the flow, MACHINE hangs up
- * (EndStatus 222) unless the flow says "onMachine": "continue". A verdict never
- * interrupts a prompt. The beep, once: a waitBeep node waiting for it goes on. */
+/* Answering-machine detection (ivr_call_info.amd; docs/flows.md §Answering-machine
+ * detection). The verdict, once: an amd node waiting for it branches, a later one branches
+ * at once; without an amd node in the flow, MACHINE hangs up at once (EndStatus 222)
+ * unless the flow says "onMachine": "continue". Otherwise a verdict interrupts nothing.
+ * The beep, once: a waitBeep node waiting for it goes on, a later one at once. */
 enum ivr_amd { IVR_AMD_PENDING = 0, IVR_AMD_HUMAN, IVR_AMD_MACHINE, IVR_AMD_UNSURE };
 void ivr_on_amd(struct ivr_run *run, enum ivr_amd verdict);
 void ivr_on_beep(struct ivr_run *run);

@@ -65,7 +65,7 @@ struct ivr_run {
 	unsigned tries;              /* failed attempts in the current input node */
 	bool finished;
 
-	/* answering-machine detection (docs/flows.md §amd) */
+	/* answering-machine detection (docs/flows.md §Answering-machine detection) */
 	bool amd_on;                 /* it runs on this call: a verdict will come */
 	enum ivr_amd verdict;        /* IVR_AMD_PENDING until it comes */
 	bool beep;                   /* the machine's beep was heard */
