@@ -1216,7 +1216,7 @@ static void parse_params(struct parser *p, struct node *n, json_t *pa)
 		break;
 	case NODE_AMD:
 		/* The verdict normally comes within the detector's own limits ([amd]); this is
-		 * the flow's patience for it (docs/flows.md §amd). */
+		 * the flow's patience for it (docs/flows.md §Answering-machine detection). */
 		check_keys(p, pa, "params.", wait_keys);
 		n->timeout_ms = get_uint(p, pa, "params.", "timeoutMs", 6000, 500, 30000);
 		p->flow->amd_node = true;

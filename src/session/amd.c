@@ -1,4 +1,5 @@
-/* amd: answering-machine detection on a session's call (docs/flows.md §2, §amd).
+/* amd: answering-machine detection on a session's call (docs/flows.md §2 and
+ * §Answering-machine detection).
  *
  * Whether it runs is decided per session at the answer: the call's CccdAmd variable ("on"
  * or "off": from CreateIVRSession's Variables, or the auto-callout task's, or a callee's
