@@ -107,7 +107,8 @@ export log_dir
 # push.test.mjs is left out: its 800 ms request timeouts are shorter than TSan's slowdown
 # needs (retries it does not expect); the push thread runs here in threads and calls.
 # sip_tls: SRTP contexts are libre objects each media worker makes and uses alone.
-TSAN_FILES=${TSAN_FILES:-"threads api callout calls inbound transfer speech sip_tls reload metrics"}
+# amd: the answer listener's detector, handed to the media worker (src/session/amd.c).
+TSAN_FILES=${TSAN_FILES:-"threads api callout calls inbound transfer speech sip_tls reload metrics amd"}
 tsan_ok=""
 export TSAN_OPTIONS=${TSAN_OPTIONS:-"halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/tsan.supp"}
 
@@ -120,7 +121,7 @@ CCCD_DEPS=test scripts/install-deps.sh || { echo "install-deps failed"; exit 1; 
 # passes) with CCCD_STORE=postgresql under the release build, each cccd in a database of
 # its own, and PG_TSAN_FILES under ThreadSanitizer (libpq is not instrumented: a race seen
 # through it would be reported here). PG=0 skips all of it.
-PG_FILES=${PG_FILES:-"api calls admin callout crash fraud inbound transfer dialq evidence threads ivr_e2e data cluster_limits cluster_edge cluster_takeover audio tasks console"}
+PG_FILES=${PG_FILES:-"api calls admin callout crash fraud inbound transfer dialq evidence threads ivr_e2e data cluster_limits cluster_edge cluster_takeover audio tasks console amd"}
 PG_TSAN_FILES=${PG_TSAN_FILES:-"threads"}
 pg_dir=""
 if [ "${PG:-1}" != 0 ]; then

@@ -56,6 +56,13 @@ enum api_code api_check_variables(const json_t *v, const char *path, struct api_
 {
 	for (size_t i = 0; i < json_array_size(v); i++) {
 		const char *ki = json_string_value(json_object_get(json_array_get(v, i), "Key"));
+		const char *vi = json_string_value(json_object_get(json_array_get(v, i), "Value"));
+
+		/* cccd's own setting: answering-machine detection (docs/flows.md §2). */
+		if (!strcmp(ki, "CccdAmd") && strcmp(vi, "on") && strcmp(vi, "off"))
+			return api_fail(e, API_INVALID_PARAMETER_VALUE, "The value of "
+					"`%s.%zu.Value` (CccdAmd, answering-machine detection) "
+					"must be `on` or `off`.", path, i);
 
 		for (size_t j = 0; j < i; j++) {
 			const json_t *o = json_array_get(v, j);

@@ -25,11 +25,14 @@ static int ivr_usage(void)
 		"       ccc ivr simulate FILE [--digits 1,2,_,123#] [--var KEY=VALUE]...\n"
 		"           [--http-stub URL=[STATUS:]JSON]... [--speed N] [--caller NUMBER]\n"
 		"           [--callee NUMBER] [--transfer ok|fail] [--prompt-dir DIR] [--allow-http]\n"
+		"           [--amd human|machine|unsure [--beep]]\n"
 		"  validate prints every finding and exits 1 if there is any.\n"
 		"  simulate runs the flow without a call: each --digits token is typed when the\n"
 		"  flow next waits for input (\"_\" lets that wait time out); timers run --speed\n"
 		"  times faster (default 100); HTTP nodes are real unless stubbed. Prompts with\n"
-		"  their filled templates, the path and the final variables are printed.\n");
+		"  their filled templates, the path and the final variables are printed.\n"
+		"  --amd runs the call with answering-machine detection, its verdict (and with\n"
+		"  --beep the machine's beep) heard as the first prompt starts.\n");
 	return 2;
 }
 
@@ -384,7 +387,8 @@ static int cmd_simulate(int argc, char **argv)
 	const char *stub_url[SIM_MAX_STUBS], *stub_body[SIM_MAX_STUBS];
 	int stub_status[SIM_MAX_STUBS];
 	size_t n_stubs = 0;
-	bool allow_http = false;
+	bool allow_http = false, beep = false;
+	enum ivr_amd amd = IVR_AMD_PENDING;
 	unsigned long speed = 100;
 	json_t *vars = json_array();
 	struct ivr_flow *flow = NULL;
@@ -440,6 +444,19 @@ static int cmd_simulate(int argc, char **argv)
 		else if (!strcmp(argv[i], "--allow-http")) {
 			allow_http = true;
 		}
+		else if (!strcmp(argv[i], "--amd") && more) {
+			i++;
+			amd = !strcmp(argv[i], "human") ? IVR_AMD_HUMAN :
+			      !strcmp(argv[i], "machine") ? IVR_AMD_MACHINE :
+			      !strcmp(argv[i], "unsure") ? IVR_AMD_UNSURE : IVR_AMD_PENDING;
+			if (amd == IVR_AMD_PENDING) {
+				fprintf(stderr, "ccc ivr: --amd is human, machine or unsure\n");
+				goto out;
+			}
+		}
+		else if (!strcmp(argv[i], "--beep")) {
+			beep = true;
+		}
 		else if (argv[i][0] != '-' && !file) {
 			file = argv[i];
 		}
@@ -470,6 +487,7 @@ static int cmd_simulate(int argc, char **argv)
 		.caller = caller, .callee = callee, .session_id = session,
 		.sdkappid = 1400000000, .start_ts = clock_unix_s(), .uui = "",
 		.ring_ts = clock_unix_s(), .accept_ts = clock_unix_s(), .variables = vars_json,
+		.amd = amd != IVR_AMD_PENDING,
 	};
 	struct ivr_run_opts ro = {.speed = (unsigned)speed};
 	err = ivr_run_alloc(&s.run, flow, &ci, &sim_ops, &s, &ro);
@@ -486,6 +504,13 @@ static int cmd_simulate(int argc, char **argv)
 	s.t0 = clock_mono_ms();
 	tmr_start(&s.limit_tmr, 600 * 1000, sim_limit, &s);
 	ivr_run_start(s.run);
+	if (amd != IVR_AMD_PENDING) {
+		stamp(&s);
+		printf("amd     %s%s\n", ivr_amd_name(amd), beep ? ", then the beep" : "");
+		ivr_on_amd(s.run, amd);
+		if (beep)
+			ivr_on_beep(s.run);
+	}
 	if (!ivr_run_finished(s.run))
 		re_main(NULL);
 

@@ -37,6 +37,7 @@ static const char *const type_names[NODE_TYPE_COUNT] = {
 	[NODE_TRANSFER_SKILL] = "transferSkillGroup", [NODE_TRANSFER_AGENT] = "transferAgent",
 	[NODE_TRANSFER_EXT] = "transferExternal", [NODE_VOICEMAIL] = "voicemail",
 	[NODE_SURVEY] = "survey", [NODE_HANGUP] = "hangup", [NODE_SPEECH] = "speech",
+	[NODE_AMD] = "amd", [NODE_WAIT_BEEP] = "waitBeep",
 };
 
 /* Node-level exits each type has; `true` = required. */
@@ -57,6 +58,11 @@ static const struct exit_spec exits_hours[] = {
 static const struct exit_spec exits_http[] = {
 	{"next", EDGE_NEXT, true}, {"onError", EDGE_ERROR, false}, {NULL, 0, false}};
 static const struct exit_spec exits_transfer[] = {{"onFail", EDGE_FAIL, true}, {NULL, 0, false}};
+static const struct exit_spec exits_amd[] = {
+	{"human", EDGE_HUMAN, true}, {"machine", EDGE_MACHINE, true},
+	{"unsure", EDGE_UNSURE, true}, {NULL, 0, false}};
+static const struct exit_spec exits_beep[] = {
+	{"next", EDGE_NEXT, true}, {"onTimeout", EDGE_TIMEOUT, true}, {NULL, 0, false}};
 static const struct exit_spec exits_none[] = {{NULL, 0, false}};
 
 static const struct exit_spec *const type_exits[NODE_TYPE_COUNT] = {
@@ -66,6 +72,7 @@ static const struct exit_spec *const type_exits[NODE_TYPE_COUNT] = {
 	[NODE_TRANSFER_SKILL] = exits_transfer, [NODE_TRANSFER_AGENT] = exits_transfer,
 	[NODE_TRANSFER_EXT] = exits_transfer, [NODE_VOICEMAIL] = exits_next,
 	[NODE_SURVEY] = exits_next, [NODE_HANGUP] = exits_none, [NODE_SPEECH] = exits_collect,
+	[NODE_AMD] = exits_amd, [NODE_WAIT_BEEP] = exits_beep,
 };
 
 /* ---- small field readers -------------------------------------------------------- */
@@ -1125,6 +1132,7 @@ static const struct {
 	int code;
 } end_statuses[] = {
 	{"ok", 1}, {"ivrEnd", 107}, {"notWorkTime", 106}, {"error", 0},
+	{"voiceMailReached", 222},
 };
 
 static void parse_hangup(struct parser *p, struct node *n, json_t *pa)
@@ -1145,7 +1153,8 @@ static void parse_hangup(struct parser *p, struct node *n, json_t *pa)
 			return;
 		}
 	}
-	ERR(p, "params.endStatus", "'%s' is not one of ok ivrEnd notWorkTime error", es);
+	ERR(p, "params.endStatus", "'%s' is not one of ok ivrEnd notWorkTime error "
+	    "voiceMailReached", es);
 }
 
 static void parse_params(struct parser *p, struct node *n, json_t *pa)
@@ -1153,6 +1162,7 @@ static void parse_params(struct parser *p, struct node *n, json_t *pa)
 	static const char *const prompt_keys[] = {"tts", "file", "fileId", "customFileName",
 						  "lang", "interruptible", "plays", NULL};
 	static const char *const vm_keys[] = {"prompt", "maxLenS", "endKey", "beep", NULL};
+	static const char *const wait_keys[] = {"timeoutMs", NULL};
 	static const char *const none[] = {NULL};
 
 	switch (n->type) {
@@ -1204,6 +1214,17 @@ static void parse_params(struct parser *p, struct node *n, json_t *pa)
 	case NODE_SPEECH:
 		parse_speech(p, n, pa);
 		break;
+	case NODE_AMD:
+		/* The verdict normally comes within the detector's own limits ([amd]); this is
+		 * the flow's patience for it (docs/flows.md §Answering-machine detection). */
+		check_keys(p, pa, "params.", wait_keys);
+		n->timeout_ms = get_uint(p, pa, "params.", "timeoutMs", 6000, 500, 30000);
+		p->flow->amd_node = true;
+		break;
+	case NODE_WAIT_BEEP:
+		check_keys(p, pa, "params.", wait_keys);
+		n->timeout_ms = get_uint(p, pa, "params.", "timeoutMs", 15000, 500, 120000);
+		break;
 	default:
 		break;
 	}
@@ -1213,7 +1234,7 @@ static void parse_node(struct parser *p, struct node *n, json_t *o, size_t index
 {
 	static const char *const keys[] = {"id", "type", "label", "params", "next", "onTimeout",
 					   "onInvalid", "onFail", "onError", "else", "open",
-					   "closed", NULL};
+					   "closed", "human", "machine", "unsure", NULL};
 	const struct exit_spec *ex;
 	const char *type;
 	json_t *pa, *empty = NULL;
@@ -1319,8 +1340,9 @@ static void parse_doc(struct parser *p)
 {
 	static const char *const keys[] = {"ivrId", "name", "type", "version", "start",
 					   "timeZone", "lang", "variables", "limits", "nodes",
-					   "description", "record", NULL};
+					   "description", "record", "amd", NULL};
 	static const char *const lk[] = {"maxNodeVisits", "maxCallDurationS", NULL};
+	static const char *const ak[] = {"enabled", "onMachine", NULL};
 	struct ivr_flow *flow = p->flow;
 	json_t *doc = flow->doc, *v, *nodes;
 	const char *type, *k;
@@ -1372,6 +1394,24 @@ static void parse_doc(struct parser *p)
 		flow->max_visits = get_uint(p, v, "limits.", "maxNodeVisits", 200, 1, 10000);
 		flow->max_duration_s = get_uint(p, v, "limits.", "maxCallDurationS", 3600, 10,
 						86400);
+	}
+
+	/* Answering-machine detection for the flow's calls (docs/flows.md §2): a call's
+	 * CccdAmd variable overrides `enabled`. */
+	v = json_object_get(doc, "amd");
+	if (v && !json_is_object(v)) {
+		ERR(p, "amd", "must be an object {enabled, onMachine}");
+	}
+	else if (v) {
+		const char *om;
+
+		check_keys(p, v, "amd.", ak);
+		flow->amd = get_bool(p, v, "amd.", "enabled", false);
+		om = get_str(p, v, "amd.", "onMachine", false, 16);
+		if (om && !strcmp(om, "continue"))
+			flow->amd_continue = true;
+		else if (om && strcmp(om, "hangup"))
+			ERR(p, "amd.onMachine", "'%s' is not one of hangup continue", om);
 	}
 
 	v = json_object_get(doc, "variables");
@@ -1492,6 +1532,11 @@ const char *ivr_flow_name(const struct ivr_flow *flow)
 uint64_t ivr_flow_id(const struct ivr_flow *flow)
 {
 	return flow ? flow->ivr_id : 0;
+}
+
+bool ivr_flow_amd(const struct ivr_flow *flow)
+{
+	return flow && flow->amd;
 }
 
 bool ivr_flow_records(const struct ivr_flow *flow)

@@ -72,6 +72,9 @@ uint64_t ivr_flow_id(const struct ivr_flow *flow);
 size_t ivr_flow_node_count(const struct ivr_flow *flow);
 /* The flow asks for its calls to be recorded ("record": true). */
 bool ivr_flow_records(const struct ivr_flow *flow);
+/* The flow asks for answering-machine detection on its calls ("amd": {"enabled": true});
+ * a call's CccdAmd variable overrides it (the session decides: docs/flows.md §2). */
+bool ivr_flow_amd(const struct ivr_flow *flow);
 
 /* Post-call surveys: the survey IVRs the flow's transfer nodes name (surveyIvrId), each
  * once, into ids (at most max; returns how many there are). Their flows are loaded by the
@@ -192,6 +195,8 @@ struct ivr_call_info {
 	int64_t accept_ts;         /* Unix s of the answer; SystemCallRingDuration = accept −
 				    * ring, SystemCallAcceptDuration = now − accept */
 	const char *variables;     /* JSON array [{"Key","Value"}] as stored; NULL = none */
+	bool amd;                  /* answering-machine detection runs on the call: its
+				    * verdict comes through ivr_on_amd */
 };
 
 struct ivr_run_opts {
@@ -223,6 +228,20 @@ void ivr_on_transfer_result(struct ivr_run *run, bool connected, const char *why
  * simulator: the recogniser gets an empty body). Other recordings pass NULL. */
 void ivr_on_record_done(struct ivr_run *run, int err, uint8_t *wav, size_t wav_len);
 void ivr_on_hangup(struct ivr_run *run);  /* the caller hung up */
+
+/* Answering-machine detection (ivr_call_info.amd; docs/flows.md §Answering-machine
+ * detection). The verdict, once: an amd node waiting for it branches, a later one branches
+ * at once; without an amd node in the flow, MACHINE hangs up at once (EndStatus 222)
+ * unless the flow says "onMachine": "continue". Otherwise a verdict interrupts nothing.
+ * The beep, once: a waitBeep node waiting for it goes on, a later one at once. */
+enum ivr_amd { IVR_AMD_PENDING = 0, IVR_AMD_HUMAN, IVR_AMD_MACHINE, IVR_AMD_UNSURE };
+void ivr_on_amd(struct ivr_run *run, enum ivr_amd verdict);
+void ivr_on_beep(struct ivr_run *run);
+/* "human" "machine" "unsure", "pending" for IVR_AMD_PENDING. */
+const char *ivr_amd_name(enum ivr_amd v);
+/* True once the run took a machine branch (an amd node's machine exit, or the onMachine
+ * hang-up): the call then ends because a machine answered, whoever hangs up (222). */
+bool ivr_run_machine(const struct ivr_run *run);
 
 /* True once the run has hung up, transferred the call, or seen the caller hang up. */
 bool ivr_run_finished(const struct ivr_run *run);

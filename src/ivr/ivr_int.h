@@ -24,6 +24,8 @@ enum node_type {
 	NODE_SURVEY,
 	NODE_HANGUP,
 	NODE_SPEECH,
+	NODE_AMD,
+	NODE_WAIT_BEEP,
 	NODE_TYPE_COUNT
 };
 
@@ -42,7 +44,8 @@ struct edge {
 	const char *to_id;       /* into the JSON document */
 	int to;                  /* node index, -1 when unset or dangling */
 	enum { EDGE_NEXT, EDGE_KEY, EDGE_TIMEOUT, EDGE_INVALID, EDGE_FAIL, EDGE_ERROR,
-	       EDGE_CASE, EDGE_ELSE, EDGE_OPEN, EDGE_CLOSED } kind;
+	       EDGE_CASE, EDGE_ELSE, EDGE_OPEN, EDGE_CLOSED, EDGE_HUMAN, EDGE_MACHINE,
+	       EDGE_UNSURE } kind;
 	int index;               /* the key character or the case number */
 };
 
@@ -94,7 +97,7 @@ struct node {
 	bool interruptible;
 	unsigned plays;
 
-	/* menu, survey, collect */
+	/* menu, survey, collect; amd and waitBeep: how long to wait for the verdict / beep */
 	struct menu_key keys[16];
 	size_t n_keys;
 	unsigned timeout_ms;
@@ -168,6 +171,10 @@ struct ivr_flow {
 	enum ivr_flow_type type;
 	const char *lang;
 	bool record;                   /* "record": record every call of this flow */
+	bool amd;                      /* "amd.enabled": detect who answers its calls */
+	bool amd_continue;             /* "amd.onMachine" continue (else hang up on MACHINE
+					* when the flow has no amd node) */
+	bool amd_node;                 /* it has an amd node: that node takes the verdict */
 	json_t *declared;              /* "variables": name → default (borrowed from doc) */
 	unsigned max_visits;
 	unsigned max_duration_s;

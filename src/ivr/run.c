@@ -34,6 +34,8 @@ enum phase {
 	PH_RECORDING,
 	PH_RECORD_STOPPING,
 	PH_HANGUP_PROMPT,
+	PH_AMD_WAIT,         /* an amd node waits for the verdict (a timer runs) */
+	PH_BEEP_WAIT,        /* a waitBeep node waits for the beep (a timer runs) */
 	PH_DONE,
 };
 
@@ -62,6 +64,12 @@ struct ivr_run {
 	unsigned visits;
 	unsigned tries;              /* failed attempts in the current input node */
 	bool finished;
+
+	/* answering-machine detection (docs/flows.md §Answering-machine detection) */
+	bool amd_on;                 /* it runs on this call: a verdict will come */
+	enum ivr_amd verdict;        /* IVR_AMD_PENDING until it comes */
+	bool beep;                   /* the machine's beep was heard */
+	bool machine;                /* a machine branch was taken: the call ends as 222 */
 
 	struct wheel_tmr tmr;        /* input timeouts, recording length */
 	struct wheel_tmr guard;      /* the call duration cap */
@@ -212,7 +220,11 @@ static void cancel_all(struct ivr_run *run)
 
 static void default_end(const struct ivr_run *run, int *status, const char **name)
 {
-	if (run->flow->type == IVR_FLOW_INBOUND) {
+	if (run->machine) {
+		*status = 222;
+		*name = "voiceMailReached";
+	}
+	else if (run->flow->type == IVR_FLOW_INBOUND) {
 		*status = 107;
 		*name = "ivrEnd";
 	}
@@ -1166,6 +1178,52 @@ static int do_condition(struct ivr_run *run, const struct node *n, char *res, si
 	return edge_to(n, EDGE_ELSE, 0);
 }
 
+/* ---- answering-machine detection ------------------------------------------------- */
+
+/* An amd node's exit for the verdict: UNSURE when detection is off for the call, or when
+ * `why` (the node's own timeout) says it waited in vain. The machine exit marks the run:
+ * whatever ends the call from now on, it ends because a machine answered. */
+static int amd_branch(struct ivr_run *run, const struct node *n, const char *why)
+{
+	enum ivr_amd v = run->amd_on ? run->verdict : IVR_AMD_UNSURE;
+	char res[32];
+
+	if (why || v == IVR_AMD_PENDING)
+		v = IVR_AMD_UNSURE;
+	snprintf(res, sizeof(res), "%s%s%s", ivr_amd_name(v), why ? ":" : "",
+		 why ? why : !run->amd_on ? ":off" : "");
+	path(run, res);
+	if (v == IVR_AMD_MACHINE)
+		run->machine = true;
+	return edge_to(n, v == IVR_AMD_HUMAN ? EDGE_HUMAN : v == IVR_AMD_MACHINE ? EDGE_MACHINE :
+		       EDGE_UNSURE, 0);
+}
+
+static void amd_expired(void *arg)
+{
+	char prev[LOG_SESSION_ID_SIZE];
+	struct ivr_run *run = run_enter(arg, prev);
+
+	if (run->phase == PH_AMD_WAIT) {
+		run->phase = PH_IDLE;
+		goto_node(run, amd_branch(run, cur_node(run), "timeout"));
+	}
+	run_leave(run, prev);
+}
+
+static void beep_expired(void *arg)
+{
+	char prev[LOG_SESSION_ID_SIZE];
+	struct ivr_run *run = run_enter(arg, prev);
+
+	if (run->phase == PH_BEEP_WAIT) {
+		run->phase = PH_IDLE;
+		path(run, "timeout");
+		goto_node(run, edge_to(cur_node(run), EDGE_TIMEOUT, 0));
+	}
+	run_leave(run, prev);
+}
+
 static void goto_node(struct ivr_run *run, int idx)
 {
 	char res[32];
@@ -1253,6 +1311,23 @@ static void goto_node(struct ivr_run *run, int idx)
 				play(run, &n->prompt, 1, false, PH_HANGUP_PROMPT, false);
 			else
 				finish_hangup(run);
+			return;
+		case NODE_AMD:
+			if (!run->amd_on || run->verdict != IVR_AMD_PENDING) {
+				idx = amd_branch(run, n, NULL);
+				continue;
+			}
+			run->phase = PH_AMD_WAIT;
+			wheel_start(&run->tmr, ms_scaled(run, n->timeout_ms), amd_expired, run);
+			return;
+		case NODE_WAIT_BEEP:
+			if (!run->amd_on || run->beep) {
+				path(run, run->beep ? "beep" : "off");
+				idx = edge_to(n, run->beep ? EDGE_NEXT : EDGE_TIMEOUT, 0);
+				continue;
+			}
+			run->phase = PH_BEEP_WAIT;
+			wheel_start(&run->tmr, ms_scaled(run, n->timeout_ms), beep_expired, run);
 			return;
 		default:
 			hang_up_system(run, "error", "flow error: a node of unknown type");
@@ -1362,6 +1437,7 @@ int ivr_run_alloc(struct ivr_run **runp, struct ivr_flow *flow, const struct ivr
 	if (!ci)
 		ci = &none;
 	run->accept_ts = ci->accept_ts;
+	run->amd_on = ci->amd;
 	err = run->vars ? load_vars(run, ci) : ENOMEM;
 	if (err)
 		mem_deref(run);
@@ -1488,6 +1564,61 @@ void ivr_on_hangup(struct ivr_run *run)
 	run->phase = PH_DONE;
 	run->finished = true;
 	mem_deref(run);
+}
+
+const char *ivr_amd_name(enum ivr_amd v)
+{
+	switch (v) {
+	case IVR_AMD_HUMAN:   return "human";
+	case IVR_AMD_MACHINE: return "machine";
+	case IVR_AMD_UNSURE:  return "unsure";
+	default:              return "pending";
+	}
+}
+
+/* The verdict does not interrupt a prompt: a human who speaks while the greeting plays is
+ * the normal case, and the amd node after the prompt takes the verdict at once. Only the
+ * onMachine hang-up of a flow without an amd node cuts in: nobody is there to listen. */
+void ivr_on_amd(struct ivr_run *run, enum ivr_amd verdict)
+{
+	if (!run || !run->amd_on || run->verdict != IVR_AMD_PENDING ||
+	    verdict == IVR_AMD_PENDING)
+		return;
+	run->verdict = verdict;
+	if (run->finished || run->cur < 0)
+		return;
+	mem_ref(run);
+	if (run->phase == PH_AMD_WAIT) {
+		wheel_cancel(&run->tmr);
+		run->phase = PH_IDLE;
+		goto_node(run, amd_branch(run, cur_node(run), NULL));
+	}
+	else if (verdict == IVR_AMD_MACHINE && !run->flow->amd_node && !run->flow->amd_continue) {
+		run->machine = true;
+		hang_up_system(run, "amd:machine", "an answering machine answered (onMachine "
+			       "hangup)");
+	}
+	mem_deref(run);
+}
+
+void ivr_on_beep(struct ivr_run *run)
+{
+	if (!run || !run->amd_on || run->beep)
+		return;
+	run->beep = true;
+	if (run->finished || run->phase != PH_BEEP_WAIT)
+		return;
+	mem_ref(run);
+	wheel_cancel(&run->tmr);
+	run->phase = PH_IDLE;
+	path(run, "beep");
+	goto_node(run, edge_to(cur_node(run), EDGE_NEXT, 0));
+	mem_deref(run);
+}
+
+bool ivr_run_machine(const struct ivr_run *run)
+{
+	return run && run->machine;
 }
 
 bool ivr_run_finished(const struct ivr_run *run)

@@ -438,6 +438,27 @@ static void check_vars(const struct ivr_flow *flow, struct ivr_diag **dp)
 	}
 }
 
+/* Answering-machine detection listens to the callee of an outbound call: an inbound
+ * caller dialled cccd (a machine does not call), and a survey runs after a transfer, long
+ * after the answer. So its setting and nodes belong to autoOutbound flows only. */
+static void check_amd(const struct ivr_flow *flow, struct ivr_diag **dp)
+{
+	if (flow->type == IVR_FLOW_AUTO_OUTBOUND || !flow->type)
+		return;
+	if (flow->amd)
+		diag_add(dp, "", "amd.enabled", "answering-machine detection is for "
+			 "autoOutbound flows (a %s flow's calls are not placed by cccd)",
+			 ivr_flow_type_name(flow->type));
+	for (size_t i = 0; i < flow->n_nodes; i++) {
+		const struct node *n = &flow->nodes[i];
+
+		if (n->type == NODE_AMD || n->type == NODE_WAIT_BEEP)
+			diag_add(dp, n->id, "type", "%s node is for autoOutbound flows "
+				 "(answering-machine detection listens to the callee cccd called)",
+				 n->type == NODE_AMD ? "an amd" : "a waitBeep");
+	}
+}
+
 void flow_validate(struct ivr_flow *flow, struct ivr_diag **dp)
 {
 	bool *seen, *ok;
@@ -446,6 +467,7 @@ void flow_validate(struct ivr_flow *flow, struct ivr_diag **dp)
 		return;
 	check_ids_and_edges(flow, dp);
 	check_vars(flow, dp);
+	check_amd(flow, dp);
 
 	seen = mem_zalloc(2 * flow->n_nodes * sizeof(bool), NULL);
 	if (!seen) {

@@ -75,11 +75,23 @@ json_t *records_evidence(const struct call_evidence *e)
 	return o;
 }
 
-char *records_evidence_text(const struct call_evidence *e)
+char *records_evidence_text_amd(const struct call_evidence *e, const struct records_amd *amd)
 {
 	json_t *o = e ? records_evidence(e) : NULL;
-	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	char *s = NULL;
 
+	if (o && amd && json_object_set_new(o, "Amd", json_pack(
+		    "{s:s, s:I, s:I, s:I}", "Verdict", amd->verdict,
+		    "DecisionMs", (json_int_t)amd->decision_ms,
+		    "BeepMs", (json_int_t)amd->beep_ms, "BeepHz", (json_int_t)amd->beep_hz)))
+		goto out;
+	s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+out:
 	json_decref(o);
 	return s;
+}
+
+char *records_evidence_text(const struct call_evidence *e)
+{
+	return records_evidence_text_amd(e, NULL);
 }

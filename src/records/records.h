@@ -39,6 +39,15 @@ struct json_t *records_participant(const struct records_leg *leg);
 struct json_t *records_evidence(const struct call_evidence *e);
 char *records_evidence_text(const struct call_evidence *e);
 
+/* What answering-machine detection found on a call, for CccdEvidence.Amd. */
+struct records_amd {
+	const char *verdict;        /* "human" "machine" "unsure", "pending" if none came */
+	uint32_t decision_ms;       /* the callee's audio heard at the verdict; 0 = none */
+	uint32_t beep_ms, beep_hz;  /* the beep's end and frequency; 0 = no beep heard */
+};
+/* records_evidence_text with an `Amd` object added when amd is not NULL. */
+char *records_evidence_text_amd(const struct call_evidence *e, const struct records_amd *amd);
+
 /* The TelCdrInfo object of a finished (or any) session, every field with its JSON type.
  * Inputs with `post` set are the post-call survey's (PostIVRKeyPressed). The transfer
  * fields come from s->participants (ServeParticipants): SkillGroupId and

@@ -68,6 +68,7 @@ int session_conf_read(const struct conf *cf, struct session_conf *sc, struct con
 	rc = rc ? rc : conf_str(sec, "prompt_dir", "", &dir, err);
 	rc = rc ? rc : conf_bool(sec, "allow_plain_http", false, &sc->allow_plain_http, err);
 	rc = rc ? rc : dialq_conf_read(cf, &sc->dial, err);
+	rc = rc ? rc : amd_conf_read(cf, &sc->amd, err);
 	if (rc)
 		return rc;
 	if (strlen(dir) >= sizeof(sc->prompt_dir)) {

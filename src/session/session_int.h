@@ -19,6 +19,9 @@ struct ivr_transfer;
 struct call;
 struct session_xfer;
 struct json_t;
+struct media_heard;
+struct records_amd;
+struct session_amd;
 
 /* Owner: main (mem_deref at shutdown, before the call user agent and media). */
 struct session_mgr {
@@ -101,6 +104,8 @@ struct session_work {
 	unsigned n_voicemails;         /* voicemails started so far (names the next file) */
 	char vm_file[128];             /* the voicemail being recorded, "" = none */
 	struct json_t *voicemails;     /* files of the voicemails kept (JSON array), owned */
+	struct session_amd *amd;       /* owned: answering-machine detection (amd.c), NULL
+					* when it does not run on the call */
 };
 
 /* A session in the dial queue. Owner: the manager's waiting hash (the queue only points
@@ -181,6 +186,15 @@ int session_xfer_start(struct session_work *w, const struct ivr_transfer *t);
 void session_xfer_stop(struct session_work *w);
 /* The legs so far as a JSON array text (free()), NULL if there were none. */
 char *session_xfer_legs(const struct session_work *w);
+
+/* amd.c: answering-machine detection. Wanted: an outbound session whose CccdAmd
+ * variable says "on", or that has none and whose flow enables it. Start: at the answer,
+ * before the run (ENOTCONN without media). Heard: a MEDIA_EV_HEARD finding. Record: the
+ * outcome for CccdEvidence.Amd (w->amd not NULL). */
+bool session_amd_wanted(const struct session_work *w);
+int  session_amd_start(struct session_work *w);
+void session_amd_heard(struct session_work *w, const struct media_heard *h);
+void session_amd_record(const struct session_work *w, struct records_amd *r);
 
 /* Starts working a session: dials it (or closes it at once if it cannot be dialled).
  * record: the instance records its calls. */

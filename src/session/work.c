@@ -20,6 +20,7 @@ static void work_destructor(void *arg)
 
 	list_unlink(&w->le);
 	hash_unlink(&w->mark_he);
+	mem_deref(w->amd);
 	mem_deref(w->xfer);
 	json_decref(w->legs);
 	mem_deref(w->run);
@@ -322,6 +323,7 @@ static int run_flow(struct session_work *w, struct ivr_flow *flow)
 		.ring_ts = t->ring_ms / 1000,
 		.accept_ts = t->answer_ms / 1000,
 		.variables = w->row->variables,
+		.amd = w->amd && flow == w->flow,
 	};
 	struct ivr_run *run = NULL;
 	int err = ivr_run_alloc(&run, flow, &ci, &ivr_ops, w, NULL);
@@ -431,6 +433,10 @@ static void media_event(struct session_work *w, const struct media_event *me)
 		}
 		return;
 	}
+	if (me->type == MEDIA_EV_HEARD) {
+		session_amd_heard(w, &me->heard);
+		return;
+	}
 	if (!w->run)
 		return;
 	switch (me->type) {
@@ -452,7 +458,9 @@ static void call_event(struct call *c, const struct call_event *ev, void *arg)
 {
 	struct session_work *w = arg;
 	struct store_session_end end = {0};
+	struct records_amd amd = {0};
 	char *legs, *evidence;
+	int err;
 
 	BASE_ASSERT(!w->finished, "a finished session hears no more of its call");
 	switch (ev->type) {
@@ -469,6 +477,9 @@ static void call_event(struct call *c, const struct call_event *ev, void *arg)
 			w->ring_ts = ev->times.ring_ms / 1000;
 		store_session_answered(w->mgr->deps.store, w->row->id, w->accept_ts);
 		call_record_start(w);
+		if (session_amd_wanted(w) && (err = session_amd_start(w)))
+			log_warn("session", "%s: answering-machine detection did not start: %s",
+				 w->row->id, strerror(err));
 		run_start(w);
 		break;
 	case CALL_EV_DTMF:
@@ -498,16 +509,23 @@ static void call_event(struct call *c, const struct call_event *ev, void *arg)
 			snprintf(end.end_reason, sizeof(end.end_reason), "caller hung up in the IVR");
 		}
 		else {
-			end.end_status = ev->end.status;
+			/* A machine that hangs up after its message was left (the flow took
+			 * its machine branch) is still a voicemail reached. */
+			bool machine = ev->times.answer_ms && ivr_run_machine(w->run);
+
+			end.end_status = machine ? 222 : ev->end.status;
 			snprintf(end.hungup_side, sizeof(end.hungup_side), "%s",
 				 call_side_name(ev->end.side));
-			snprintf(end.end_reason, sizeof(end.end_reason), "%s%s",
+			snprintf(end.end_reason, sizeof(end.end_reason), "%s%s%s",
 				 w->hangup_requested ? "HangUpCall; " : "",
+				 machine ? "answering machine; " : "",
 				 ev->reason ? ev->reason : "");
 		}
 		legs = session_xfer_legs(w);
 		end.participants = legs;
-		evidence = records_evidence_text(ev->evidence);
+		if (w->amd)
+			session_amd_record(w, &amd);
+		evidence = records_evidence_text_amd(ev->evidence, w->amd ? &amd : NULL);
 		if (!evidence)
 			log_error("session", "%s: out of memory keeping the call's evidence",
 				  w->row->id);

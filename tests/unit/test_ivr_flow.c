@@ -739,6 +739,60 @@ static void test_speech(void **state)
 	assert_int_equal(ivr_doc_uses_ai("{", 1, &ai), EINVAL);
 }
 
+/* Answering-machine detection: the flow's "amd" setting, the amd and waitBeep nodes. */
+static void test_amd(void **state)
+{
+	struct ivr_flow *flow = NULL;
+	struct ivr_diag *d;
+
+#define OUT "{'ivrId':7,'type':'autoOutbound',"
+#define AMD_NODE(extra) "{'id':'a','type':'amd'" extra ",'human':'bye','machine':'w'," \
+	"'unsure':'bye'},{'id':'w','type':'waitBeep','next':'bye','onTimeout':'bye'},"
+	(void)state;
+	assert_int_equal(load(OUT "'amd':{'enabled':true,'onMachine':'continue'},'nodes':["
+			      START("a") AMD_NODE(",'params':{'timeoutMs':4000}") BYE TAIL,
+			      &flow, NULL), 0);
+	assert_true(ivr_flow_amd(flow));
+	mem_deref(flow);
+	assert_int_equal(load(OUT "'nodes':[" START("bye") BYE TAIL, &flow, NULL), 0);
+	assert_false(ivr_flow_amd(flow));
+	mem_deref(flow);
+	/* a hangup node may say why the call ended: a voicemail was reached */
+	load_ok(OUT "'nodes':[" START("bye") "{'id':'bye','type':'hangup','params':"
+		"{'endStatus':'voiceMailReached'}}" TAIL);
+
+	fails(OUT "'amd':true,'nodes':[" START("bye") BYE TAIL, "", "amd", "must be an object");
+	fails(OUT "'amd':{'enabled':'yes'},'nodes':[" START("bye") BYE TAIL, "", "amd.enabled",
+	      "must be true or false");
+	fails(OUT "'amd':{'onMachine':'voicemail'},'nodes':[" START("bye") BYE TAIL, "",
+	      "amd.onMachine", "'voicemail' is not one of hangup continue");
+	fails(OUT "'amd':{'enable':true},'nodes':[" START("bye") BYE TAIL, "", "amd.enable",
+	      "unknown field");
+	fails(OUT "'nodes':[" START("a") AMD_NODE(",'params':{'timeoutMs':100}") BYE TAIL, "a",
+	      "params.timeoutMs", "out of range 500-30000");
+	fails(OUT "'nodes':[" START("a") AMD_NODE(",'params':{'wait':1}") BYE TAIL, "a",
+	      "params.wait", "unknown field");
+	fails(OUT "'nodes':[" START("a") "{'id':'a','type':'amd','human':'bye','unsure':'bye'},"
+	      BYE TAIL, "a", "machine", "missing");
+	fails(OUT "'nodes':[" START("w") "{'id':'w','type':'waitBeep','next':'bye'}," BYE TAIL,
+	      "w", "onTimeout", "missing");
+	fails(OUT "'nodes':[" START("w") "{'id':'w','type':'waitBeep','next':'bye',"
+	      "'onTimeout':'bye','human':'bye'}," BYE TAIL, "w", "human",
+	      "a waitBeep node has no 'human' exit");
+	/* inbound and survey flows: a caller that dialled cccd is not listened to */
+	d = load_bad(HEAD START("a") AMD_NODE("") BYE TAIL);
+	assert_true(has(d, "a", "type", "an amd node is for autoOutbound flows"));
+	assert_true(has(d, "w", "type", "a waitBeep node is for autoOutbound flows"));
+	mem_deref(d);
+	fails("{'type':'survey','amd':{'enabled':true},'nodes':[" START("bye") BYE TAIL, "",
+	      "amd.enabled", "for autoOutbound flows");
+	/* an amd node is no loop guard: it branches at once once the verdict is known */
+	fails(OUT "'nodes':[" START("a") "{'id':'a','type':'amd','human':'a','machine':'bye',"
+	      "'unsure':'bye'}," BYE TAIL, "a", "human", "loop with no exit guard");
+#undef AMD_NODE
+#undef OUT
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -761,6 +815,7 @@ int main(void)
 		cmocka_unit_test(test_templates),
 		cmocka_unit_test(test_conditions),
 		cmocka_unit_test(test_speech),
+		cmocka_unit_test(test_amd),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -54,6 +54,12 @@ struct fake {
 	unsigned keys;
 	bool post;
 	bool timed_out;
+	/* answering-machine detection: on for the call, the verdict (and the beep) delivered
+	 * that many ms after the start; 0 ms = never */
+	bool amd;
+	enum ivr_amd verdict;
+	unsigned verdict_ms, beep_ms;
+	struct tmr amd_tmr, beep_tmr;
 };
 
 static void logf_(struct fake *f, const char *fmt, ...)
@@ -97,6 +103,22 @@ static int op_play(void *arg, const struct ivr_prompt *p, unsigned loops, bool b
 	}
 	tmr_start(&f->play_tmr, 3 * loops, play_done, f);
 	return 0;
+}
+
+static void amd_verdict(void *arg)
+{
+	struct fake *f = arg;
+
+	logf_(f, "verdict %s", ivr_amd_name(f->verdict));
+	ivr_on_amd(f->run, f->verdict);
+}
+
+static void amd_beep(void *arg)
+{
+	struct fake *f = arg;
+
+	logf_(f, "beep");
+	ivr_on_beep(f->run);
 }
 
 static void op_stop(void *arg)
@@ -269,7 +291,7 @@ static void run_flow(struct fake *f, const char *src, const char *keys, const ch
 		.caller = "008613800000001", .callee = "008613900000002",
 		.session_id = "0123456789abcdef0123456789abcdef", .sdkappid = 1400000000,
 		.start_ts = 1700000000, .uui = "uui-data", .ring_ts = 1700000003,
-		.accept_ts = 1700000010, .variables = vj,
+		.accept_ts = 1700000010, .variables = vj, .amd = f->amd,
 	};
 	struct ivr_run_opts ro = {.speed = 100};
 
@@ -280,6 +302,10 @@ static void run_flow(struct fake *f, const char *src, const char *keys, const ch
 	mem_deref(flow);   /* the run holds its own reference */
 	free(vj);
 	tmr_start(&f->safety, 8000, safety, f);
+	if (f->verdict_ms)
+		tmr_start(&f->amd_tmr, f->verdict_ms, amd_verdict, f);
+	if (f->beep_ms)
+		tmr_start(&f->beep_tmr, f->beep_ms, amd_beep, f);
 	assert_int_equal(ivr_run_start(f->run), 0);
 	if (!ivr_run_finished(f->run))
 		re_main(NULL);
@@ -287,6 +313,8 @@ static void run_flow(struct fake *f, const char *src, const char *keys, const ch
 	tmr_cancel(&f->play_tmr);
 	tmr_cancel(&f->type_tmr);
 	tmr_cancel(&f->op_tmr);
+	tmr_cancel(&f->amd_tmr);
+	tmr_cancel(&f->beep_tmr);
 	if (f->timed_out)
 		fprintf(stderr, "log so far:\n%s", f->log);
 	assert_false(f->timed_out);
@@ -846,8 +874,105 @@ static void test_caller_hangs_up(void **state)
 	done(&f);
 }
 
+/* ---- answering-machine detection ------------------------------------------------- */
+
+#define AMD_FLOW(timeout) "{'type':'autoOutbound','nodes':[" START("hi") \
+	"{'id':'hi','type':'prompt','params':{'tts':'hi'},'next':'who'},{'id':'who','type':" \
+	"'amd','params':{'timeoutMs':" timeout "},'human':'bye','machine':'wb','unsure':" \
+	"'unsure'},{'id':'wb','type':'waitBeep','params':{'timeoutMs':5000},'next':'msg'," \
+	"'onTimeout':'msg'},{'id':'msg','type':'prompt','params':{'tts':'call us'},'next':" \
+	"'bye'},{'id':'unsure','type':'hangup','params':{'endStatus':'error'}}," BYE "]}"
+
+static void test_amd_node(void **state)
+{
+	struct fake f = {.amd = true, .verdict = IVR_AMD_HUMAN, .verdict_ms = 30};
+
+	(void)state;
+	/* the amd node waits for the verdict after the greeting */
+	run_flow(&f, AMD_FLOW("5000"), NULL, NULL);
+	seq(&f, "path hi next", "verdict human", "path who human", "hangup 1 ok", NULL);
+	assert_false(ivr_run_machine(f.run));
+	done(&f);
+
+	/* a verdict during the greeting does not interrupt it; the amd node branches at once.
+	 * The beep comes while the machine branch waits for it; the call ends as 222. */
+	f = (struct fake){.amd = true, .verdict = IVR_AMD_MACHINE, .verdict_ms = 1,
+			  .beep_ms = 20};
+	run_flow(&f, AMD_FLOW("5000"), NULL, NULL);
+	seq(&f, "play hi", "verdict machine", "path hi next", "path who machine", "beep",
+	    "path wb beep", "play call us", "path msg next", "hangup 222 voiceMailReached", NULL);
+	absent(&f, "stop");
+	assert_true(ivr_run_machine(f.run));
+	done(&f);
+
+	/* the beep heard before the waitBeep node: it goes on at once */
+	f = (struct fake){.amd = true, .verdict = IVR_AMD_MACHINE, .verdict_ms = 1, .beep_ms = 2};
+	run_flow(&f, AMD_FLOW("5000"), NULL, NULL);
+	seq(&f, "beep", "path who machine", "path wb beep", "hangup 222", NULL);
+	done(&f);
+
+	/* no beep: waitBeep's timeout (5 s, 50 ms at x100) */
+	f = (struct fake){.amd = true, .verdict = IVR_AMD_MACHINE, .verdict_ms = 1};
+	run_flow(&f, AMD_FLOW("5000"), NULL, NULL);
+	seq(&f, "path who machine", "path wb timeout", "play call us", "hangup 222", NULL);
+	done(&f);
+
+	/* no verdict within the node's timeout: unsure */
+	f = (struct fake){.amd = true};
+	run_flow(&f, AMD_FLOW("1000"), NULL, NULL);
+	seq(&f, "path who unsure:timeout", "hangup 0 error", NULL);
+	done(&f);
+
+	/* detection off for the call: unsure at once, and a waitBeep goes to onTimeout */
+	f = (struct fake){.verdict = IVR_AMD_MACHINE, .verdict_ms = 1};
+	run_flow(&f, AMD_FLOW("5000"), NULL, NULL);
+	seq(&f, "path who unsure:off", "hangup 0 error", NULL);
+	absent(&f, "path who machine");
+	done(&f);
+	f = (struct fake){0};
+	run_flow(&f, "{'type':'autoOutbound','nodes':[" START("wb") "{'id':'wb','type':'waitBeep',"
+		 "'next':'bye','onTimeout':'bye'}," BYE "]}", NULL, NULL);
+	seq(&f, "path wb off", "hangup 1 ok", NULL);
+	done(&f);
+}
+
+#define LONG_FLOW(setting) "{'type':'autoOutbound'" setting ",'nodes':[" START("p") \
+	"{'id':'p','type':'prompt','params':{'tts':'long news','plays':10},'next':'bye'}," BYE "]}"
+
+static void test_amd_on_machine(void **state)
+{
+	struct fake f = {.amd = true, .verdict = IVR_AMD_MACHINE, .verdict_ms = 5};
+
+	(void)state;
+	/* no amd node: MACHINE hangs up at once (onMachine's default), the prompt stopped */
+	run_flow(&f, LONG_FLOW(""), NULL, NULL);
+	seq(&f, "play long news x10", "verdict machine", "stop", "path p amd:machine",
+	    "hangup 222 voiceMailReached system (an answering machine answered", NULL);
+	assert_true(ivr_run_machine(f.run));
+	done(&f);
+
+	/* onMachine continue: the flow goes on as if nothing was heard */
+	f = (struct fake){.amd = true, .verdict = IVR_AMD_MACHINE, .verdict_ms = 5};
+	run_flow(&f, LONG_FLOW(",'amd':{'enabled':true,'onMachine':'continue'}"), NULL, NULL);
+	seq(&f, "verdict machine", "path p next", "hangup 1 ok", NULL);
+	absent(&f, "stop");
+	assert_false(ivr_run_machine(f.run));
+	done(&f);
+
+	/* HUMAN changes nothing; nor does a verdict when detection is off for the call */
+	f = (struct fake){.amd = true, .verdict = IVR_AMD_HUMAN, .verdict_ms = 5};
+	run_flow(&f, LONG_FLOW(""), NULL, NULL);
+	seq(&f, "verdict human", "path p next", "hangup 1 ok", NULL);
+	done(&f);
+	f = (struct fake){.verdict = IVR_AMD_MACHINE, .verdict_ms = 5};
+	run_flow(&f, LONG_FLOW(""), NULL, NULL);
+	seq(&f, "verdict machine", "path p next", "hangup 1 ok", NULL);
+	done(&f);
+}
+
 static void test_run_api_errors(void **state)
 {
+
 	struct ivr_flow *flow = flow_of(HEAD("inbound") START("bye") BYE "]}");
 	struct ivr_ops partial = ops;
 	struct ivr_run *run = NULL;
@@ -1315,6 +1440,8 @@ int main(void)
 		cmocka_unit_test(test_guard_visits),
 		cmocka_unit_test(test_guard_duration),
 		cmocka_unit_test(test_caller_hangs_up),
+		cmocka_unit_test(test_amd_node),
+		cmocka_unit_test(test_amd_on_machine),
 		cmocka_unit_test(test_run_api_errors),
 		cmocka_unit_test(test_http_success),
 		cmocka_unit_test(test_http_error_status_retries),

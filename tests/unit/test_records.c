@@ -496,12 +496,43 @@ static void test_evidence_json(void **state)
 	json_decref(o);
 }
 
+/* CccdEvidence.Amd: only for a call that answering-machine detection listened to. */
+static void test_evidence_amd(void **state)
+{
+	struct call_evidence e = {.call_id = "abc@host", .sip_code = 200};
+	struct records_amd amd = {.verdict = "machine", .decision_ms = 2540, .beep_ms = 14560,
+				  .beep_hz = 1000};
+	char *text;
+	json_t *o, *a;
+
+	(void)state;
+	text = records_evidence_text_amd(&e, &amd);
+	o = json_loads(text, 0, NULL);
+	a = json_object_get(o, "Amd");
+	assert_string_equal(json_string_value(json_object_get(o, "CallId")), "abc@host");
+	assert_string_equal(json_string_value(json_object_get(a, "Verdict")), "machine");
+	assert_int_equal(json_integer_value(json_object_get(a, "DecisionMs")), 2540);
+	assert_int_equal(json_integer_value(json_object_get(a, "BeepMs")), 14560);
+	assert_int_equal(json_integer_value(json_object_get(a, "BeepHz")), 1000);
+	json_decref(o);
+	free(text);
+
+	text = records_evidence_text(&e);
+	o = json_loads(text, 0, NULL);
+	assert_non_null(o);
+	assert_null(json_object_get(o, "Amd"));
+	json_decref(o);
+	free(text);
+	assert_null(records_evidence_text_amd(NULL, &amd));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cdr_fields),
 		cmocka_unit_test(test_cdr_transfer),
 		cmocka_unit_test(test_evidence_json),
+		cmocka_unit_test(test_evidence_amd),
 		cmocka_unit_test(test_end_status_strings),
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_links),

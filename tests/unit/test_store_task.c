@@ -541,6 +541,38 @@ static void test_concurrent_claims(void **state)
 	assert_int_equal(total, 120);
 }
 
+/* A machine that answered (EndStatus 222, the flow's answering-machine branch) is retried
+ * only when the task's RetryHangupTypes lists 222: not by default. */
+static void test_voicemail_retried_when_asked(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t a = task_make(f->st, 7, 1, 100), b = task_make(f->st, 7, 1, 100);
+	struct seen s = {0};
+	struct db_conn *db = NULL;
+	char sql[96];
+
+	assert_int_equal(db_open(&db, &f->conf, false), 0);
+	snprintf(sql, sizeof(sql), "UPDATE tasks SET retry_statuses = '205,222' WHERE task_id = %llu",
+		 (unsigned long long)b);
+	assert_int_equal(db_exec(db, sql), 0);
+	mem_deref(db);
+	assert_int_equal(store_tasks_advance(f->st, 100), 0);
+	assert_int_equal(store_task_claim(f->st, a, 100, 1, "n1", seen_add, &s), 0);
+	assert_int_equal(store_task_claim(f->st, b, 100, 1, "n1", seen_add, &s), 0);
+	assert_int_equal(s.n, 2);
+	attempt(f, a, 0, "va0", 222, 110);
+	attempt(f, b, 0, "vb0", 222, 110);
+	assert_int_equal(store_tasks_advance(f->st, 120), 0);
+	assert_int_equal(task_state(f, a), STORE_TASK_COMPLETED);
+	assert_int_equal(task_state(f, b), STORE_TASK_RUNNING);
+	/* b's callee is due again after the retry interval */
+	s.n = 0;
+	assert_int_equal(store_task_claim(f->st, b, 709, 1, "n1", seen_add, &s), 0);
+	assert_int_equal(s.n, 0);
+	assert_int_equal(store_task_claim(f->st, b, 710, 1, "n1", seen_add, &s), 0);
+	assert_int_equal(s.n, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -549,6 +581,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_list_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_user_actions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim_order_and_retry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_voicemail_retried_when_asked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_advance_and_recover, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_finished_push, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_claims, setup, teardown),
