@@ -125,9 +125,10 @@ enum media_dtmf_source { MEDIA_DTMF_RFC4733, MEDIA_DTMF_INBAND };
  * announcements), the callee's first seconds after it (who answered). The stream's worker
  * hands it every 20 ms frame it receives, as 8 kHz linear audio whatever the codec, and
  * posts what it reports to the control loop as a MEDIA_EV_HEARD event. Frames come as
- * packets arrive: a peer that sends nothing (silence suppression, a dead line) is not
- * heard as silence, so a listener's time limits belong on the control loop. One listener
- * per slot per stream. */
+ * packets arrive; a peer that sends nothing (silence suppression, a pause in early media)
+ * is heard as silence, a silent frame per 20 ms once 60 ms passed without a packet. A
+ * listener's time limits still belong on the control loop (a stream whose worker is
+ * stalled hears nothing). One listener per slot per stream. */
 enum media_listen_slot {
 	MEDIA_LISTEN_EARLY = 0,    /* before the answer */
 	MEDIA_LISTEN_ANSWER = 1,   /* after it */

@@ -162,6 +162,8 @@ struct wstream {
 	media_listen_h *listen_h[MEDIA_LISTEN_SLOTS];
 	void *listen_state[MEDIA_LISTEN_SLOTS];
 	bool listening;            /* any slot is set */
+	bool heard;                /* a frame reached the listeners since the last tick */
+	unsigned gap_ticks;        /* ticks in a row without one */
 
 	/* published counters (read by media_stream_stats on the control loop) */
 	atomic_uint st_rtp_sent, st_rtp_recv, st_rtcp_sent, st_rtcp_recv, st_bad;
@@ -247,6 +249,7 @@ static void listen_set(struct wstream *ws, enum media_listen_slot slot, media_li
 /* A packet of 40 or 60 ms is heard as 2 or 3 frames. */
 static void listen_frame(struct wstream *ws, const int16_t *pcm, size_t n)
 {
+	ws->heard = true;
 	for (size_t off = 0; off < n; off += MEDIA_FRAME) {
 		size_t len = n - off < MEDIA_FRAME ? n - off : MEDIA_FRAME;
 
@@ -260,6 +263,28 @@ static void listen_frame(struct wstream *ws, const int16_t *pcm, size_t n)
 			media_post_event(ws->w->m, ws->id, &ev, NULL);
 		}
 	}
+}
+
+/* A peer that sends nothing is heard as silence: a phone with silence suppression stops
+ * its RTP after "Hello?", and that silence is what tells a person from a greeting that
+ * goes on. Once three ticks (60 ms: a jitter's worth, so that a late packet is not
+ * doubled) passed without a packet, each tick without one gives the listeners a silent
+ * frame. RFC 4733 events carry no audio and count as nothing received. */
+enum { LISTEN_GAP_TICKS = 3 };
+
+static void listen_gap(struct wstream *ws)
+{
+	static const int16_t quiet[MEDIA_FRAME];
+
+	if (ws->heard) {
+		ws->heard = false;
+		ws->gap_ticks = 0;
+		return;
+	}
+	if (++ws->gap_ticks < LISTEN_GAP_TICKS)
+		return;
+	listen_frame(ws, quiet, MEDIA_FRAME);
+	ws->heard = false;
 }
 
 static void play_end(struct wstream *ws, bool stopped)
@@ -686,6 +711,8 @@ static void worker_tick(struct media_worker *w, uint64_t now)
 		rx_socket(w, ws, false, now);
 		if (ws->dead)
 			continue;
+		if (ws->listening)
+			listen_gap(ws);
 		stream_frame(ws, now);
 		if (now >= ws->next_rtcp_ms) {
 			rtcp_send(ws, now, false);
