@@ -116,10 +116,15 @@ typedef void (asr_done_h)(int err, const struct asr_result *res, void *arg);
 /* Starts the recogniser threads; each opens its decoder. On the control loop. */
 int asr_alloc(struct asr **asrp, const struct asr_conf *ac);
 
-/* Queues pcm (copied) for recognition with g (referenced). *jobp is a handle for
- * asr_cancel, valid until h is called or the job is cancelled. EBUSY: the queue is full. */
+/* Queues n samples of pcm (16-bit native order, any alignment; copied) for recognition
+ * with g (referenced). *jobp is a handle for asr_cancel, valid until h is called or the
+ * job is cancelled. EBUSY: the queue is full (nothing is queued, h is never called). */
 int asr_submit(struct asr *asr, struct asr_job **jobp, const struct asr_grammar *g,
-	       const int16_t *pcm, size_t n, asr_done_h *h, void *arg);
+	       const void *pcm, size_t n, asr_done_h *h, void *arg);
+
+/* The samples of a WAV file as the recorder writes it (PCM 16-bit, mono, 8 kHz): a pointer
+ * into `wav` and their count. EINVAL for any other format or a malformed file. */
+int asr_wav_pcm(const uint8_t *wav, size_t len, const uint8_t **pcmp, size_t *np);
 
 /* The job's handler will not be called (its owner is going away). */
 void asr_cancel(struct asr_job *job);

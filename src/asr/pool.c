@@ -201,7 +201,7 @@ int asr_alloc(struct asr **asrp, const struct asr_conf *ac)
 }
 
 int asr_submit(struct asr *asr, struct asr_job **jobp, const struct asr_grammar *g,
-	       const int16_t *pcm, size_t n, asr_done_h *h, void *arg)
+	       const void *pcm, size_t n, asr_done_h *h, void *arg)
 {
 	struct asr_job *job;
 	int err = 0;
@@ -211,13 +211,13 @@ int asr_submit(struct asr *asr, struct asr_job **jobp, const struct asr_grammar 
 	job = mem_zalloc(sizeof(*job), job_destructor);
 	if (!job)
 		return ENOMEM;
-	job->pcm = mem_alloc(n ? n * sizeof(*pcm) : 1, NULL);
+	job->pcm = mem_alloc(n ? n * sizeof(*job->pcm) : 1, NULL);
 	if (!job->pcm) {
 		mem_deref(job);
 		return ENOMEM;
 	}
 	if (n)
-		memcpy(job->pcm, pcm, n * sizeof(*pcm));
+		memcpy(job->pcm, pcm, n * sizeof(*job->pcm));
 	job->n = n;
 	job->g = mem_ref((void *)g);
 	job->h = h;

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "asr/asr.h"
 #include "call/call.h"
 #include "dialq/dialq.h"
 
@@ -25,6 +26,7 @@ struct session_conf {
 	char prompt_dir[512];       /* where relative prompt files of flows resolve */
 	bool allow_plain_http;      /* IVR http nodes may use http:// to any host */
 	struct dialq_conf dial;     /* the dial queue ([dial]) */
+	struct asr_conf asr;        /* the local speech recogniser ([speech]) */
 };
 
 int session_conf_read(const struct conf *cf, struct session_conf *sc, struct conf_err *err);
