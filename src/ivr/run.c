@@ -970,8 +970,9 @@ static void speech_fail(struct ivr_run *run, const char *res)
 }
 
 /* The words heard and the intent: the variables, the input (as TCCC records speech input:
- * the recognised words as OriginalContent), and the intent's branch, else next. */
-static void speech_answer(struct ivr_run *run, const char *t, const char *in)
+ * the recognised words as OriginalContent; the intent as its Key, or `key`), and the
+ * intent's branch, else next. */
+static void speech_answer(struct ivr_run *run, const char *t, const char *in, const char *key)
 {
 	const struct node *n = cur_node(run);
 	char res[160];
@@ -982,7 +983,7 @@ static void speech_answer(struct ivr_run *run, const char *t, const char *in)
 	if (n->intent_var)
 		var_set(run, n->intent_var, in);
 	run->last_key_ts = clock_unix_ms();
-	accept_input(run, in, in, t);
+	accept_input(run, key, key, t);
 	for (size_t i = 0; i < n->n_cases && to < 0; i++) {
 		if (!strcmp(n->cases[i].value, in))
 			to = edge_to(n, EDGE_CASE, (int)i);
@@ -1011,7 +1012,9 @@ static void speech_local_done(int err, const struct asr_result *r, void *arg)
 	if (!err) {
 		log_info("ivr", "node %s: heard '%s' (intent '%s', %u ms CPU)", n->id, r->text,
 			 r->intent, r->cpu_ms);
-		speech_answer(run, r->text, r->intent);
+		/* a digit string has no intent: the digits are the input's Key, as a collect's */
+		speech_answer(run, r->text, r->intent,
+			      n->grammar->kind == ASR_DIGITS ? r->text : r->intent);
 	}
 	else {
 		if (err == ENOENT)
@@ -1139,8 +1142,11 @@ static void speech_result(struct ivr_run *run, int err, const char *why, long st
 		speech_fail(run, res);
 		return;
 	}
-	speech_answer(run, json_string_value(text),
-		      json_is_string(intent) ? json_string_value(intent) : "");
+	{
+		const char *in = json_is_string(intent) ? json_string_value(intent) : "";
+
+		speech_answer(run, json_string_value(text), in, in);
+	}
 	json_decref(reply);
 }
 
