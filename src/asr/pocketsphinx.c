@@ -23,6 +23,7 @@
 #include <re.h>
 #include <pocketsphinx.h>
 #include <sphinxbase/err.h>
+#include <sphinxbase/jsgf.h>
 #include <speex/speex_resampler.h>
 #include "asr/asr.h"
 #include "base/base.h"
@@ -220,6 +221,22 @@ static void ps_close(void *state)
 	free(st);
 }
 
+/* ps_set_jsgf_string() of 0.8+5prealpha, without its leak (it never frees the parsed
+ * grammar): the JSGF text's public rule as a finite-state grammar search. */
+static int add_jsgf(struct ps_state *st, const char *name, const char *text)
+{
+	jsgf_t *jsgf = jsgf_parse_string(text, NULL);
+	jsgf_rule_t *rule = jsgf ? jsgf_get_public_rule(jsgf) : NULL;
+	fsg_model_t *fsg = rule ? jsgf_build_fsg(jsgf, rule, ps_get_logmath(st->ps),
+						 cmd_ln_float32_r(st->config, "-lw")) : NULL;
+	int err = fsg && ps_set_fsg(st->ps, name, fsg) ? EINVAL : fsg ? 0 : EINVAL;
+
+	fsg_model_free(fsg);
+	if (jsgf)
+		jsgf_grammar_free(jsgf);
+	return err;
+}
+
 /* Makes g the decoder's search (compiled the first time, by the hash of its text). */
 static int use_grammar(struct ps_state *st, const struct asr_grammar *g)
 {
@@ -236,7 +253,7 @@ static int use_grammar(struct ps_state *st, const struct asr_grammar *g)
 		memmove(st->names[0], st->names[1], sizeof(st->names[0]) * (MAX_SEARCHES - 1));
 		st->n_names--;
 	}
-	if (ps_set_jsgf_string(st->ps, name, g->key) || ps_set_search(st->ps, name)) {
+	if (add_jsgf(st, name, g->key) || ps_set_search(st->ps, name)) {
 		log_error("asr", "pocketsphinx: the grammar was refused: %s", g->key);
 		return EINVAL;
 	}
