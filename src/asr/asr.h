@@ -130,7 +130,7 @@ int asr_wav_pcm(const uint8_t *wav, size_t len, const uint8_t **pcmp, size_t *np
 void asr_cancel(struct asr_job *job);
 
 /* Jobs waiting now (for the tests and the metrics). */
-size_t asr_queued(const struct asr *asr);
+size_t asr_queued(struct asr *asr);
 
 const struct asr_conf *asr_config(const struct asr *asr);
 

@@ -244,15 +244,15 @@ void asr_cancel(struct asr_job *job)
 		job->h = NULL;
 }
 
-size_t asr_queued(const struct asr *asr)
+size_t asr_queued(struct asr *asr)
 {
 	size_t n;
 
 	if (!asr)
 		return 0;
-	pthread_mutex_lock((pthread_mutex_t *)&asr->lock);
+	pthread_mutex_lock(&asr->lock);
 	n = list_count(&asr->queued);
-	pthread_mutex_unlock((pthread_mutex_t *)&asr->lock);
+	pthread_mutex_unlock(&asr->lock);
 	return n;
 }
 
