@@ -3,7 +3,7 @@
 # for — yes/no, digit strings of 4 to 8 digits, intents' keywords — in several synthetic
 # voices (espeak-ng variants, flite voices) and speeds, as a telephone would deliver them:
 # 300–3400 Hz band, 8 kHz µ-law, a third of them with noise mixed in at about 15–20 dB SNR.
-# Deterministic: the same tools make the same files (sox -R: repeatable noise); labels.tsv
+# Deterministic: the same tools make the same files (sox -R: repeatable noise and dither); labels.tsv
 # says what each file says (file, grammar, expected text or intent), intents.tsv is the
 # keyword grammar (intent, phrase). Re-run after changing the lists; the eval program
 # (tests/integration/asr_eval.c) and bench/asr/run.sh read the result.
@@ -37,15 +37,15 @@ make_one() { # $1 voice, $2 text, $3 grammar, $4 label
 	f=$(printf '%s_%03d.wav' "$3" "$n")
 	say "$1" "$2" "$tmp/tts.wav"
 	# 0.3 s of line silence either side, the telephone band, 8 kHz, peak at -3 dBFS
-	sox "$tmp/tts.wav" -r 8000 -c 1 -b 16 "$tmp/band.wav" sinc 300-3400 norm -3 \
+	sox -R "$tmp/tts.wav" -r 8000 -c 1 -b 16 "$tmp/band.wav" sinc 300-3400 norm -3 \
 		pad 0.3 0.3
 	if [ $((n % 3)) -eq 0 ]; then
 		len=$(soxi -D "$tmp/band.wav")
 		sox -R -n -r 8000 -c 1 -b 16 "$tmp/noise.wav" synth "$len" pinknoise \
 			sinc 300-3400 vol 0.06
-		sox -m "$tmp/band.wav" "$tmp/noise.wav" -e mu-law -b 8 "$f"
+		sox -R -m "$tmp/band.wav" "$tmp/noise.wav" -e mu-law -b 8 "$f"
 	else
-		sox "$tmp/band.wav" -e mu-law -b 8 "$f"
+		sox -R "$tmp/band.wav" -e mu-law -b 8 "$f"
 	fi
 	printf '%s\t%s\t%s\n' "$f" "$3" "$4" >> labels.tsv
 }
