@@ -24,11 +24,14 @@ const struct asr_engine *asr_engine_find(const char *name)
 	return NULL;
 }
 
+#define DEFAULT_ENGINE "pocketsphinx"
+#define DEFAULT_MODEL "/usr/share/pocketsphinx/model/en-us"
+
 void asr_conf_default(struct asr_conf *ac)
 {
 	memset(ac, 0, sizeof(*ac));
-	str_ncpy(ac->engine, "pocketsphinx", sizeof(ac->engine));
-	str_ncpy(ac->model, "/usr/share/pocketsphinx/model/en-us", sizeof(ac->model));
+	str_ncpy(ac->engine, DEFAULT_ENGINE, sizeof(ac->engine));
+	str_ncpy(ac->model, DEFAULT_MODEL, sizeof(ac->model));
 	ac->threads = 1;
 	ac->queue = 16;
 	ac->upsample = true;
@@ -42,8 +45,8 @@ int asr_conf_read(const struct conf *cf, struct asr_conf *ac, struct conf_err *e
 	int rc;
 
 	asr_conf_default(ac);
-	rc = conf_str(sec, "engine", ac->engine, &engine, err);
-	rc = rc ? rc : conf_str(sec, "model", ac->model, &model, err);
+	rc = conf_str(sec, "engine", DEFAULT_ENGINE, &engine, err);
+	rc = rc ? rc : conf_str(sec, "model", DEFAULT_MODEL, &model, err);
 	rc = rc ? rc : conf_uint(sec, "threads", 1, 1, 8, &threads, err);
 	rc = rc ? rc : conf_uint(sec, "queue", 16, 1, 1000, &queue, err);
 	rc = rc ? rc : conf_bool(sec, "upsample", true, &ac->upsample, err);
