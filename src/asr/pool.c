@@ -5,8 +5,8 @@
  * Every job sits on exactly one of the pool's lists (queued, running, done) under `lock`,
  * so the pool's destructor frees them all wherever they are: a job the loop will never
  * hear of (its pool is going) is not leaked in the mqueue's pipe — the message carries no
- * job, only "look at the done list". A cancelled job (its run ended) keeps its place and
- * is freed when it comes back, without a call. */
+ * job, only "look at the done list". A cancelled job (its run ended) still waiting is
+ * freed at once; one being decoded is freed when it comes back, without a call. */
 
 #include <errno.h>
 #include <pthread.h>
@@ -18,6 +18,7 @@
 
 struct asr_job {
 	struct le le;
+	struct asr *asr;
 	struct asr_grammar *g;     /* referenced */
 	int16_t *pcm;              /* mem copy */
 	size_t n;
@@ -220,6 +221,7 @@ int asr_submit(struct asr *asr, struct asr_job **jobp, const struct asr_grammar 
 		memcpy(job->pcm, pcm, n * sizeof(*job->pcm));
 	job->n = n;
 	job->g = mem_ref((void *)g);
+	job->asr = asr;
 	job->h = h;
 	job->arg = arg;
 	pthread_mutex_lock(&asr->lock);
@@ -238,10 +240,22 @@ int asr_submit(struct asr *asr, struct asr_job **jobp, const struct asr_grammar 
 	return 0;
 }
 
+/* A job still waiting goes at once (a caller who hung up costs no decoding); one being
+ * decoded or done is dropped when the loop drains it. */
 void asr_cancel(struct asr_job *job)
 {
-	if (job)
-		job->h = NULL;
+	bool queued;
+
+	if (!job)
+		return;
+	job->h = NULL;
+	pthread_mutex_lock(&job->asr->lock);
+	queued = job->le.list == &job->asr->queued;
+	if (queued)
+		list_unlink(&job->le);
+	pthread_mutex_unlock(&job->asr->lock);
+	if (queued)
+		mem_deref(job);
 }
 
 size_t asr_queued(struct asr *asr)

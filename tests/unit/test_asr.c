@@ -309,6 +309,15 @@ static void test_pool_full_and_shutdown(void **state)
 	}
 	assert_true(busy >= 2);
 	assert_true(asr_queued(asr) <= 2);
+	/* the last job taken is still waiting (the thread takes them in order, one at a
+	 * time): cancelled, it leaves the queue at once and makes room */
+	{
+		size_t before = asr_queued(asr);
+
+		asr_cancel(job);
+		assert_true(asr_queued(asr) < before);
+		assert_int_equal(asr_submit(asr, &job, g, pcm, 8000, done, &p), 0);
+	}
 	assert_int_equal(asr_submit(asr, &job, NULL, pcm, 1, done, &p), EINVAL);
 	mem_deref(g);
 	mem_deref(asr);
