@@ -3,7 +3,7 @@
 // and a "yes" into a yes/no node ("engine": "local": PocketSphinx on cccd's recogniser
 // thread, no URL). Checked: the digits and the words as OriginalContent in the CDR, the
 // variables, the branch the intent took, and that a local node takes no AI channel (the
-// instance has none).
+// instance has none); and that `ccc ivr simulate`, which has no recogniser, leaves by onFail.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -79,4 +79,10 @@ test("a spoken digit string and a spoken yes, recognised on the machine, take th
   assert.equal(cdr.IVRKeyPressedEx[1].OriginalContent, "yes");
   await d.waitLog(/node account: heard '3158'/);
   assert.equal(await phone.wait(20000), 0, phone.log.slice(-2000));
+});
+
+test("ccc ivr simulate has no local recogniser: a local node leaves by onFail there", () => {
+  const out = d.ccc(["ivr", "simulate", path.join(d.dir, "local.json"), "--speed", "20"]);
+  assert.match(out, /path +account -> error:no local recogniser/);
+  assert.match(out, /path +sorry/);
 });
