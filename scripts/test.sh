@@ -107,7 +107,7 @@ export log_dir
 # push.test.mjs is left out: its 800 ms request timeouts are shorter than TSan's slowdown
 # needs (retries it does not expect); the push thread runs here in threads and calls.
 # sip_tls: SRTP contexts are libre objects each media worker makes and uses alone.
-TSAN_FILES=${TSAN_FILES:-"threads api callout calls inbound transfer speech sip_tls reload metrics"}
+TSAN_FILES=${TSAN_FILES:-"threads api callout calls inbound transfer speech speech_local sip_tls reload metrics"}
 tsan_ok=""
 export TSAN_OPTIONS=${TSAN_OPTIONS:-"halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/tsan.supp"}
 
