@@ -14,7 +14,7 @@ VARIANT ?= release
 BUILD   := build/$(VARIANT)
 
 PKGS    := libre libmicrohttpd jansson sqlite3 libpq libcurl openssl spandsp sndfile speexdsp opus libmpg123 \
-	   libargon2
+	   libargon2 pocketsphinx
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -14,6 +14,7 @@
 #include <re_list.h>
 #include <re_tmr.h>
 #include <re_main.h>
+#include "asr/asr.h"
 #include "tz/tz.h"
 #include "ivr/ivr_int.h"
 
@@ -1010,21 +1011,165 @@ static bool id_ok(const char *s)
 	return true;
 }
 
+/* A local speech node's "phrases": {intent: [phrase, ...]} into a keyword grammar. */
+static void parse_phrases(struct parser *p, struct node *n, json_t *ph)
+{
+	struct asr_phrase v[256];
+	json_t *list, *e;
+	const char *k;
+	size_t n_v = 0, i;
+	char f[128];
+	int err;
+
+	if (!json_is_object(ph) || !json_object_size(ph)) {
+		ERR(p, "params.phrases", "must be an object {intent: [phrase, ...]} (grammar "
+		    "keywords)");
+		return;
+	}
+	json_object_foreach(ph, k, list) {
+		snprintf(f, sizeof(f), "params.phrases.%.63s", k);
+		if (!id_ok(k)) {
+			ERR(p, f, "'%.64s' is not an intent name (1-63 of A-Z a-z 0-9 _ - .)", k);
+			return;
+		}
+		if (!json_is_array(list) || !json_array_size(list)) {
+			ERR(p, f, "must be a non-empty array of phrases");
+			return;
+		}
+		json_array_foreach(list, i, e) {
+			const char *t = json_string_value(e);
+			struct asr_grammar *one = NULL;
+
+			snprintf(f, sizeof(f), "params.phrases.%.63s.%zu", k, i);
+			if (n_v == 256) {
+				ERR(p, f, "more than 256 phrases");
+				return;
+			}
+			v[n_v] = (struct asr_phrase){.intent = (char *)k, .text = (char *)t};
+			if (!t || asr_grammar_keywords(&one, &v[n_v], 1)) {
+				ERR(p, f, "a phrase is 1-8 lower-case words (a-z and ') separated by "
+				    "single spaces");
+				return;
+			}
+			mem_deref(one);
+			n_v++;
+		}
+	}
+	err = asr_grammar_keywords(&n->grammar, v, n_v);
+	if (err)
+		ERR(p, "params.phrases", "%s", strerror(err));
+}
+
+/* "engine": "local": the grammar, and what the URL recogniser's fields would say refused. */
+static void parse_speech_local(struct parser *p, struct node *n, json_t *pa)
+{
+	static const char *const grammars[] = {"yesno", "digits", "keywords", NULL};
+	static const char *const url_only[] = {"url", "headers", "timeoutMs", NULL};
+	const char *g = get_str(p, pa, "params.", "grammar", true, 16);
+	json_t *d = json_object_get(pa, "digits"), *ph = json_object_get(pa, "phrases");
+	int kind = 0, err = 0;
+
+	for (size_t i = 0; url_only[i]; i++) {
+		char f[64];
+
+		snprintf(f, sizeof(f), "params.%s", url_only[i]);
+		if (json_object_get(pa, url_only[i]))
+			ERR(p, f, "only for \"engine\": \"url\"");
+	}
+	for (size_t i = 0; g && grammars[i]; i++) {
+		if (!strcmp(g, grammars[i]))
+			kind = (int)i + 1;
+	}
+	if (g && !kind) {
+		ERR(p, "params.grammar", "'%.16s' is not one of yesno, digits, keywords", g);
+		return;
+	}
+	if (d && kind != ASR_DIGITS)
+		ERR(p, "params.digits", "only with \"grammar\": \"digits\"");
+	if (ph && kind != ASR_KEYWORDS)
+		ERR(p, "params.phrases", "only with \"grammar\": \"keywords\"");
+	switch (kind) {
+	case ASR_YESNO:
+		err = asr_grammar_yesno(&n->grammar);
+		break;
+	case ASR_DIGITS:
+		if (d && !json_is_object(d)) {
+			ERR(p, "params.digits", "must be an object {\"min\", \"max\"}");
+			return;
+		}
+		{
+			unsigned min = get_uint(p, d, "params.digits.", "min", 1, 1, 20);
+			unsigned max = get_uint(p, d, "params.digits.", "max", 8, 1, 20);
+
+			if (min > max) {
+				ERR(p, "params.digits.max", "is less than min");
+				return;
+			}
+			err = asr_grammar_digits(&n->grammar, min, max);
+		}
+		break;
+	case ASR_KEYWORDS:
+		if (!ph)
+			ERR(p, "params.phrases", "missing (grammar keywords)");
+		else
+			parse_phrases(p, n, ph);
+		break;
+	default:
+		return;
+	}
+	if (err)
+		ERR(p, "params.grammar", "%s", strerror(err));
+}
+
+/* A local node's intents must be answers its grammar can give. */
+static bool intent_possible(const struct node *n, const char *intent)
+{
+	if (!n->grammar)
+		return true;
+	switch (n->grammar->kind) {
+	case ASR_YESNO:
+		return !strcmp(intent, "yes") || !strcmp(intent, "no");
+	case ASR_KEYWORDS:
+		for (size_t i = 0; i < n->grammar->n_phrases; i++) {
+			if (!strcmp(n->grammar->phrases[i].intent, intent))
+				return true;
+		}
+		return false;
+	default:
+		return false;
+	}
+}
+
 static void parse_speech(struct parser *p, struct node *n, json_t *pa)
 {
 	static const char *const keys[] = {"prompt", "url", "headers", "timeoutMs", "maxLenS",
 					   "silenceMs", "endKey", "textVar", "intentVar",
-					   "intents", NULL};
+					   "intents", "engine", "grammar", "digits", "phrases",
+					   NULL};
 	json_t *in = json_object_get(pa, "intents"), *v;
-	const char *k;
+	const char *k, *engine;
 	char f[96];
 
 	check_keys(p, pa, "params.", keys);
 	get_prompt(p, pa, "prompt", &n->prompt, true);
-	n->url = get_url(p, pa);
-	n->headers = parse_kv(p, json_object_get(pa, "headers"), "params.headers", &n->n_headers,
-			      true);
-	n->timeout_ms = get_uint(p, pa, "params.", "timeoutMs", 5000, 1000, 30000);
+	engine = get_str(p, pa, "params.", "engine", false, 16);
+	if (engine && strcmp(engine, "url") && strcmp(engine, "local"))
+		ERR(p, "params.engine", "'%.16s' is not url or local", engine);
+	else if (engine && !strcmp(engine, "local"))
+		parse_speech_local(p, n, pa);
+	else {
+		static const char *const local_only[] = {"grammar", "digits", "phrases", NULL};
+
+		for (size_t i = 0; local_only[i]; i++) {
+			snprintf(f, sizeof(f), "params.%s", local_only[i]);
+			if (json_object_get(pa, local_only[i]))
+				ERR(p, f, "only for \"engine\": \"local\"");
+		}
+		n->url = get_url(p, pa);
+		n->headers = parse_kv(p, json_object_get(pa, "headers"), "params.headers",
+				      &n->n_headers, true);
+		n->timeout_ms = get_uint(p, pa, "params.", "timeoutMs", 5000, 1000, 30000);
+	}
 	n->max_errors = 1;
 	n->method = "POST";
 	n->max_len_s = get_uint(p, pa, "params.", "maxLenS", 10, 1, 60);
@@ -1056,6 +1201,13 @@ static void parse_speech(struct parser *p, struct node *n, json_t *pa)
 		snprintf(f, sizeof(f), "params.intents.%s", k);
 		if (!id_ok(k)) {
 			ERR(p, f, "'%.64s' is not an intent name (1-63 of A-Z a-z 0-9 _ - .)", k);
+			continue;
+		}
+		if (!intent_possible(n, k)) {
+			ERR(p, f, "'%.64s' is not an answer of the grammar (%s)", k,
+			    n->grammar->kind == ASR_YESNO ? "yes or no" :
+			    n->grammar->kind == ASR_DIGITS ? "digits have no intent" :
+			    "not in params.phrases");
 			continue;
 		}
 		cc->edge = add_edge(p, n, f, EDGE_CASE, (int)n->n_cases, v, true);
@@ -1331,6 +1483,7 @@ static void flow_destructor(void *arg)
 		mem_deref(n->request);
 		mem_deref(n->outputs);
 		mem_deref(n->destinations);
+		mem_deref(n->grammar);
 	}
 	mem_deref(flow->nodes);
 	json_decref(flow->doc);
@@ -1491,6 +1644,7 @@ int ivr_flow_load(struct ivr_flow **flowp, const char *json, size_t len,
 	}
 	parse_doc(&p);
 	flow_validate(flow, &diag);
+	flow_validate_speech(flow, opts, &diag);
 	err = diag->n || diag->truncated ? EINVAL : 0;
 
  out:
@@ -1584,7 +1738,16 @@ size_t ivr_flow_node_count(const struct ivr_flow *flow)
 bool ivr_flow_uses_ai(const struct ivr_flow *flow)
 {
 	for (size_t i = 0; flow && i < flow->n_nodes; i++) {
-		if (flow->nodes[i].type == NODE_SPEECH)
+		if (flow->nodes[i].type == NODE_SPEECH && !flow->nodes[i].grammar)
+			return true;
+	}
+	return false;
+}
+
+bool ivr_flow_local_speech(const struct ivr_flow *flow)
+{
+	for (size_t i = 0; flow && i < flow->n_nodes; i++) {
+		if (flow->nodes[i].type == NODE_SPEECH && flow->nodes[i].grammar)
 			return true;
 	}
 	return false;
@@ -1605,8 +1768,10 @@ int ivr_doc_uses_ai(const char *json, size_t len, bool *aip)
 	*aip = false;
 	json_array_foreach(json_object_get(doc, "nodes"), i, node) {
 		const char *t = json_string_value(json_object_get(node, "type"));
+		const char *e = json_string_value(json_object_get(json_object_get(node, "params"),
+								  "engine"));
 
-		if (t && !strcmp(t, type_names[NODE_SPEECH]))
+		if (t && !strcmp(t, type_names[NODE_SPEECH]) && !(e && !strcmp(e, "local")))
 			*aip = true;
 	}
 	json_decref(doc);

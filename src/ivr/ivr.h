@@ -18,6 +18,9 @@
 struct ivr_flow;
 struct ivr_run;
 
+struct asr;
+struct asr_conf;
+
 /* ---- flow documents ----------------------------------------------------------- */
 
 enum ivr_flow_type {
@@ -38,6 +41,8 @@ struct ivr_flow_opts {
 				  * http:// to 127.0.0.0/8, [::1] and localhost only) */
 	ivr_audio_h *audio;      /* NULL: prompts may not name uploaded files */
 	void *audio_arg;
+	const struct asr_conf *asr; /* local speech nodes' phrases are checked against this
+				     * engine's dictionary; NULL = the default engine and model */
 };
 
 /* One validation finding. `node` is the node id ("" for the document itself), `field`
@@ -87,8 +92,14 @@ size_t ivr_flow_survey_ids(const struct ivr_flow *flow, uint64_t *ids, size_t ma
 int ivr_flow_survey_attach(struct ivr_flow *flow, uint64_t ivr_id, struct ivr_flow *survey);
 struct ivr_flow *ivr_flow_survey(const struct ivr_flow *flow, uint64_t ivr_id);
 
+/* True when the flow has a speech node with "engine": "local" (it needs the recogniser's
+ * threads, ivr_run_opts.asr). */
+bool ivr_flow_local_speech(const struct ivr_flow *flow);
+
 /* True when the flow has an AI/speech node: each of its sessions takes one of the
- * instance's AI channels while live (docs/callout-rules.md, AI licences). */
+ * instance's AI channels while live (docs/callout-rules.md, AI licences). A local speech
+ * node ("engine": "local") is not AI: a grammar recogniser on the machine is not the
+ * cloud recogniser the licences count (docs/speech.md). */
 bool ivr_flow_uses_ai(const struct ivr_flow *flow);
 
 /* The same for a stored document without validating it (the API's admission, where the
@@ -203,6 +214,8 @@ struct ivr_run_opts {
 	unsigned speed;            /* divides the caller-side timers (input timeouts, recording
 				    * length, the call duration guard); 0 or 1 = real time. For
 				    * the simulator. HTTP timeouts are never scaled. */
+	struct asr *asr;           /* the local recogniser for "engine": "local" speech nodes
+				    * (not owned; outlives the run); NULL: they leave by onFail */
 };
 
 /* A run of `flow` for one call; takes a reference to the flow. EINVAL if `variables` is

@@ -8,6 +8,8 @@
 
 struct tz;
 
+struct asr_grammar;
+
 enum node_type {
 	NODE_START = 0,
 	NODE_PROMPT,
@@ -154,9 +156,11 @@ struct node {
 	bool beep;
 
 	/* speech: prompt, url, headers, timeout_ms (the recogniser's), max_len_s, end_key,
-	 * var (the recognised text); intents are cases on intent_var (op eq) */
+	 * var (the recognised text); intents are cases on intent_var (op eq). With
+	 * "engine": "local" no url: the grammar the local recogniser decodes with. */
 	const char *intent_var;
 	unsigned silence_ms;
+	struct asr_grammar *grammar;   /* "engine": "local"; NULL for the URL recogniser */
 
 	/* hangup */
 	int end_status;                /* -1 = by flow type */
@@ -208,6 +212,9 @@ int  cond_op_parse(const char *s, enum cond_op *op);
 
 /* Validation of the parsed graph and templates (validate.c). */
 void flow_validate(struct ivr_flow *flow, struct ivr_diag **dp);
+/* The local speech nodes' phrases against the recogniser's dictionary (blocking: its file). */
+void flow_validate_speech(const struct ivr_flow *flow, const struct ivr_flow_opts *opts,
+			  struct ivr_diag **dp);
 
 /* HTTP client on the libre loop (http.c). */
 struct ivr_http_client;

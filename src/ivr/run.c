@@ -12,6 +12,7 @@
 #include <re_list.h>
 #include <re_tmr.h>
 #include <re_main.h>
+#include "asr/asr.h"
 #include "base/base.h"
 #include "ivr/ivr_int.h"
 #include "wheel/wheel.h"
@@ -99,6 +100,9 @@ struct ivr_run {
 	size_t n_http_headers;
 	struct list stubs;
 	const struct stub *stub;     /* the reply ASYNC_STUB delivers */
+
+	struct asr *asr;             /* the local recogniser's pool (not owned); NULL = none */
+	struct asr_job *asr_job;     /* a local speech node's answer being recognised */
 };
 
 static void goto_node(struct ivr_run *run, int idx);
@@ -216,6 +220,8 @@ static void cancel_all(struct ivr_run *run)
 	run->async_kind = ASYNC_NONE;
 	run->req = mem_deref(run->req);
 	run->playing = false;
+	asr_cancel(run->asr_job);
+	run->asr_job = NULL;
 }
 
 static void default_end(const struct ivr_run *run, int *status, const char **name)
@@ -975,6 +981,94 @@ static void speech_fail(struct ivr_run *run, const char *res)
 	goto_node(run, edge_to(n, EDGE_FAIL, 0));
 }
 
+/* The words heard and the intent: the variables, the input (as TCCC records speech input:
+ * the recognised words as OriginalContent; the intent as its Key, or `key`), and the
+ * intent's branch, else next. */
+static void speech_answer(struct ivr_run *run, const char *t, const char *in, const char *key)
+{
+	const struct node *n = cur_node(run);
+	char res[160];
+	int to = -1;
+
+	if (n->var)
+		var_set(run, n->var, t);
+	if (n->intent_var)
+		var_set(run, n->intent_var, in);
+	run->last_key_ts = clock_unix_ms();
+	accept_input(run, key, key, t);
+	for (size_t i = 0; i < n->n_cases && to < 0; i++) {
+		if (!strcmp(n->cases[i].value, in))
+			to = edge_to(n, EDGE_CASE, (int)i);
+	}
+	snprintf(res, sizeof(res), "%s:%.100s", to >= 0 ? "intent" : "recognised",
+		 to >= 0 ? in : (*in ? in : "-"));
+	http_clear(run);
+	path(run, res);
+	goto_node(run, to >= 0 ? to : edge_to(n, EDGE_NEXT, 0));
+}
+
+/* The local recogniser's answer, on the loop. No match (the words were none of the
+ * grammar's answers, or nothing was heard) leaves by onFail like a failed recogniser, with
+ * the path result "nomatch:<words>". */
+static void speech_local_done(int err, const struct asr_result *r, void *arg)
+{
+	struct ivr_run *run = arg;
+	const struct node *n;
+	char res[160];
+
+	run->asr_job = NULL;
+	if (run->finished || run->phase != PH_HTTP)
+		return;
+	mem_ref(run);
+	n = cur_node(run);
+	if (!err) {
+		log_info("ivr", "node %s: heard '%s' (intent '%s', %u ms CPU)", n->id, r->text,
+			 r->intent, r->cpu_ms);
+		/* a digit string has no intent: the digits are the input's Key, as a collect's */
+		speech_answer(run, r->text, r->intent,
+			      n->grammar->kind == ASR_DIGITS ? r->text : r->intent);
+	}
+	else {
+		if (err == ENOENT)
+			snprintf(res, sizeof(res), "nomatch:%.100s",
+				 r->text && *r->text ? r->text : "-");
+		else
+			snprintf(res, sizeof(res), "error:recogniser: %s", strerror(err));
+		log_info("ivr", "node %s: the local recogniser: %s: onFail", n->id, res);
+		speech_fail(run, res);
+	}
+	mem_deref(run);
+}
+
+/* The answer to the local recogniser's queue; a full queue is the node's onFail at once. */
+static void speech_local(struct ivr_run *run, const uint8_t *wav, size_t wav_len)
+{
+	const struct node *n = cur_node(run);
+	const uint8_t *pcm = NULL;
+	size_t samples = 0;
+	char res[96];
+	int err;
+
+	if (!run->asr) {
+		speech_fail(run, "error:no local recogniser");
+		return;
+	}
+	err = wav ? asr_wav_pcm(wav, wav_len, &pcm, &samples) : EINVAL;
+	if (err) {
+		speech_fail(run, "error:the answer is not 8 kHz 16-bit mono");
+		return;
+	}
+	run->phase = PH_HTTP;
+	err = asr_submit(run->asr, &run->asr_job, n->grammar, pcm, samples, speech_local_done,
+			 run);
+	if (err) {
+		snprintf(res, sizeof(res), "error:%s", err == EBUSY ?
+			 "the local recogniser's queue is full" : strerror(err));
+		log_warn("ivr", "node %s: %s: onFail", n->id, res + 6);
+		speech_fail(run, res);
+	}
+}
+
 /* The answer's WAV to the recogniser. The bytes were read by the media module's recorder
  * thread and came with the completion, so a speech node never reads the disk on the
  * control loop; the run keeps a reference for its attempts. */
@@ -988,6 +1082,10 @@ static void speech_send(struct ivr_run *run, int err, uint8_t *wav, size_t wav_l
 		log_info("ivr", "node %s: the answer was not recorded (%s): onFail", n->id,
 			 strerror(err));
 		speech_fail(run, res);
+		return;
+	}
+	if (n->grammar) {
+		speech_local(run, wav, wav_len);
 		return;
 	}
 	run->phase = PH_HTTP;
@@ -1034,7 +1132,6 @@ static void speech_result(struct ivr_run *run, int err, const char *why, long st
 	struct ivr_http_req *req = run->req;
 	json_t *reply = NULL, *text = NULL, *intent = NULL;
 	char res[160], st[16];
-	int to = -1;
 
 	run->req = NULL;
 	snprintf(st, sizeof(st), "%ld", status);
@@ -1058,27 +1155,11 @@ static void speech_result(struct ivr_run *run, int err, const char *why, long st
 		return;
 	}
 	{
-		const char *t = json_string_value(text);
 		const char *in = json_is_string(intent) ? json_string_value(intent) : "";
 
-		if (n->var)
-			var_set(run, n->var, t);
-		if (n->intent_var)
-			var_set(run, n->intent_var, in);
-		run->last_key_ts = clock_unix_ms();
-		/* As TCCC records speech input: the recognised words as OriginalContent. */
-		accept_input(run, in, in, t);
-		for (size_t i = 0; i < n->n_cases && to < 0; i++) {
-			if (!strcmp(n->cases[i].value, in))
-				to = edge_to(n, EDGE_CASE, (int)i);
-		}
-		snprintf(res, sizeof(res), "%s:%.100s", to >= 0 ? "intent" : "recognised",
-			 to >= 0 ? in : (*in ? in : "-"));
+		speech_answer(run, json_string_value(text), in, in);
 	}
 	json_decref(reply);
-	http_clear(run);
-	path(run, res);
-	goto_node(run, to >= 0 ? to : edge_to(n, EDGE_NEXT, 0));
 }
 
 /* ---- transfers --------------------------------------------------------------------- */
@@ -1429,6 +1510,7 @@ int ivr_run_alloc(struct ivr_run **runp, struct ivr_flow *flow, const struct ivr
 	run->arg = arg;
 	run->cur = -1;
 	run->speed = opts && opts->speed > 1 ? opts->speed : 1;
+	run->asr = opts ? opts->asr : NULL;
 	wheel_tmr_init(&run->tmr);
 	wheel_tmr_init(&run->guard);
 	tmr_init(&run->async);

@@ -10,6 +10,7 @@
 #include <re_list.h>
 #include <re_tmr.h>
 #include <re_main.h>
+#include "asr/asr.h"
 #include "ivr/ivr_int.h"
 
 void diag_add(struct ivr_diag **dp, const char *node, const char *field, const char *fmt, ...)
@@ -492,4 +493,34 @@ void flow_validate(struct ivr_flow *flow, struct ivr_diag **dp)
 	}
 	mem_deref(seen);
 	check_loops(flow, dp);
+}
+
+/* A word the recogniser has no pronunciation for can never be heard: a finding naming it,
+ * at load (the dictionary is a file; flows load off the control loop). */
+void flow_validate_speech(const struct ivr_flow *flow, const struct ivr_flow_opts *opts,
+			  struct ivr_diag **dp)
+{
+	struct asr_conf def;
+	const struct asr_conf *ac = opts && opts->asr ? opts->asr : NULL;
+
+	if (!ac) {
+		asr_conf_default(&def);
+		ac = &def;
+	}
+	for (size_t i = 0; i < flow->n_nodes; i++) {
+		const struct node *n = &flow->nodes[i];
+		char bad[64], b[24];
+		int err;
+
+		if (n->type != NODE_SPEECH || !n->grammar || n->grammar->kind != ASR_KEYWORDS)
+			continue;
+		err = asr_grammar_check(n->grammar, ac, bad, sizeof(bad));
+		if (err == ENOENT)
+			diag_add(dp, nname(flow, i, b), "params.phrases", "'%s' is not in the %s "
+				 "dictionary of %s: it can never be recognised", bad, ac->engine,
+				 ac->model);
+		else if (err)
+			diag_add(dp, nname(flow, i, b), "params.phrases", "cannot check the phrases "
+				 "against the %s dictionary: %s", ac->engine, strerror(err));
+	}
 }

@@ -69,6 +69,7 @@ int session_conf_read(const struct conf *cf, struct session_conf *sc, struct con
 	rc = rc ? rc : conf_bool(sec, "allow_plain_http", false, &sc->allow_plain_http, err);
 	rc = rc ? rc : dialq_conf_read(cf, &sc->dial, err);
 	rc = rc ? rc : amd_conf_read(cf, &sc->amd, err);
+	rc = rc ? rc : asr_conf_read(cf, &sc->asr, err);
 	if (rc)
 		return rc;
 	if (strlen(dir) >= sizeof(sc->prompt_dir)) {
@@ -133,6 +134,7 @@ static int flow_version_load(struct session_mgr *m, const char *sid, uint64_t sd
 		.allow_plain_http = m->conf.allow_plain_http,
 		.audio = audio_resolve,
 		.audio_arg = &ref,
+		.asr = &m->conf.asr,
 	};
 	struct ivr_diag *diag = NULL;
 	struct ivr_flow *flow = NULL;
@@ -715,6 +717,7 @@ static void mgr_destructor(void *arg)
 	hash_clear(m->marking);
 	m->marking = mem_deref(m->marking);
 	list_flush(&m->active);
+	mem_deref(m->asr);             /* after the runs: they may hold its jobs */
 	hash_flush(m->flows);
 	mem_deref(m->flows);
 	mem_deref(m->prompts);

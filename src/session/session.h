@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "amd/amd.h"
+#include "asr/asr.h"
 #include "call/call.h"
 #include "dialq/dialq.h"
 
@@ -27,6 +28,7 @@ struct session_conf {
 	bool allow_plain_http;      /* IVR http nodes may use http:// to any host */
 	struct dialq_conf dial;     /* the dial queue ([dial]) */
 	struct amd_conf amd;        /* answering-machine detection ([amd], src/amd) */
+	struct asr_conf asr;        /* the local speech recogniser ([speech]) */
 };
 
 int session_conf_read(const struct conf *cf, struct session_conf *sc, struct conf_err *err);

@@ -54,6 +54,8 @@ struct session_mgr {
 	bool remote_running;
 	bool stopping;
 	pthread_cond_t stop;
+	struct asr *asr;               /* owned: the local recogniser's threads, started by the
+					* first run of a flow with a local speech node */
 };
 
 /* The numbers answered into inbound IVRs: built by the refresher thread and handed to the

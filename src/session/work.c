@@ -325,9 +325,18 @@ static int run_flow(struct session_work *w, struct ivr_flow *flow)
 		.variables = w->row->variables,
 		.amd = w->amd && flow == w->flow,
 	};
+	struct session_mgr *m = w->mgr;
+	struct ivr_run_opts ro = {0};
 	struct ivr_run *run = NULL;
-	int err = ivr_run_alloc(&run, flow, &ci, &ivr_ops, w, NULL);
+	int err;
 
+	/* The recogniser's threads start with the first flow that needs them; a flow that
+	 * cannot have them leaves its local speech nodes by onFail (ivr.h). */
+	if (!m->asr && ivr_flow_local_speech(flow) && (err = asr_alloc(&m->asr, &m->conf.asr)))
+		log_error("session", "the local speech recogniser does not start: %s",
+			  strerror(err));
+	ro.asr = m->asr;
+	err = ivr_run_alloc(&run, flow, &ci, &ivr_ops, w, &ro);
 	if (err)
 		return err;
 	mem_deref(w->run);
