@@ -440,8 +440,8 @@ int store_session_keys(struct store *st, const char *id, store_key_press_h *h, v
 typedef int (store_session_h)(struct store_session *s, void *arg);
 
 /* Finished sessions of an instance whose EndedTimestamp is in [since, until], newest
- * first, optionally only those of some session ids or with a caller or callee among
- * `phones` (00-form). *totalp gets the count of all matches; h gets the rows of the page
+ * first, optionally only those of some session ids, with a caller or callee among
+ * `phones` (00-form), or whose EndStatus is among `end_statuses`. *totalp gets the count of all matches; h gets the rows of the page
  * [offset, offset + limit). */
 struct store_cdr_query {
 	uint64_t sdkappid;
@@ -450,6 +450,8 @@ struct store_cdr_query {
 	size_t n_session_ids;
 	const char *const *phones;
 	size_t n_phones;
+	const int *end_statuses;
+	size_t n_end_statuses;
 	uint64_t offset, limit;
 };
 

@@ -174,6 +174,16 @@ test("an administrator: live call hung up, its record, the path on the flow, a r
   const steps = await page.$$eval("#cdr-path li", (l) => l.map((e) => e.textContent));
   assert.ok(steps.some((t) => t.includes("(hello)")), steps.join("|"));
   await shot(page, "03-call-records");
+  // The outcome filter is the server's (CccdEndStatus): its code shows it, another hides it.
+  const code = (await api("DescribeTelCdr", { SdkAppId: SDK, StartTimeStamp: Math.floor(Date.now() / 1000) - 600,
+    EndTimeStamp: Math.floor(Date.now() / 1000) + 60, PageSize: 10, PageNumber: 0 })).TelCdrList[0].EndStatus;
+  for (const [value, count] of [[String(code), 1], [code === 206 ? "205" : "206", 0]]) {
+    await page.select("#cdr-status", value);
+    await page.click("#cdr-filter button[type=submit]");
+    await until(async () => (await page.$eval("#cdr-list", (e) => e.textContent)).includes(`(${count} records)`),
+      10000, 100, `${count} records of EndStatus ${value}`);
+  }
+  await page.select("#cdr-status", "");
 
   // The flow graph with the path.
   await page.click("#show-on-flow");
