@@ -93,7 +93,11 @@ export default async function records(root, sessionId) {
     const path = h("div", { id: "cdr-path" });
     detail.replaceChildren(h("h2", {}, `Session ${c.SessionId}`),
       h("p", {}, `${c.Caller} → ${c.Callee}, ${c.EndStatusString}, hung up by ${c.HungUpSide || "?"}`),
-      c.RecordURL ? h("audio", { controls: true, src: c.RecordURL, id: "recording" }) : h("p", { class: "muted" }, "No recording."),
+      // Through the console's own path (the session's cookie), not RecordURL: the link's
+      // origin ([records] public_url) may be another than the console's.
+      c.RecordURL ? h("audio", { controls: true, preload: "metadata", id: "recording",
+        src: `/console/api/recording/${encodeURIComponent(c.SessionId)}` }) :
+        h("p", { class: "muted" }, "No recording."),
       h("h2", {}, "Key presses"), keys.length ? table(["Key", "Label", "At"], keys) : h("p", { class: "muted" }, "None."),
       h("h2", {}, "IVR path"), path,
       h("p", {}, h("a", { href: `#flows/${encodeURIComponent(c.SessionId)}`, id: "show-on-flow" }, "Show the path on the flow graph")));

@@ -440,6 +440,9 @@ bool api_download_is(const char *method, const char *path);
 struct MHD_Connection;
 struct records_links;
 int api_download(struct MHD_Connection *conn, const struct records_links *l, const char *path);
+/* Answers with the WAV file at abs (audio/wav, from its descriptor), or a 404 when it is
+ * not there: an enum MHD_Result. */
+int api_wav_send(struct MHD_Connection *conn, const char *abs);
 
 int api_core_alloc(struct api_core **cp, const struct api_conf *ac, struct store *st,
 		   struct tenant *t, const struct api_hooks *hooks);

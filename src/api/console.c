@@ -21,9 +21,11 @@
 #include <openssl/crypto.h>
 #include <re_types.h>
 #include <re_fmt.h>
+#include <re_mem.h>
 #include "api/api_int.h"
 #include "base/base.h"
 #include "console/console.h"
+#include "records/records.h"
 #include "store/store.h"
 
 /* Sessions last 12 h at most, and end after 30 min without a request; the idle clock is
@@ -37,6 +39,7 @@ enum {
 
 #define COOKIE "cccd_session"
 #define API_PREFIX "/console/api/"
+#define RECORDING_PREFIX API_PREFIX "recording/"
 /* default-src 'self' and nothing inline; media for recordings served by this listener. */
 #define CSP "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " \
 	    "media-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; " \
@@ -345,7 +348,7 @@ static int api_request(struct api_core *c, struct MHD_Connection *conn, struct a
 	}
 	if (strcmp(method, "POST"))
 		return fail(a, MHD_HTTP_METHOD_NOT_ALLOWED, "UnsupportedProtocol", "The console "
-			    "API takes POST (GET for /console/api/me only).");
+			    "API takes POST (GET for /console/api/me and recording/ only).");
 	if (!ct || strncasecmp(ct, "application/json", 16))
 		return fail(a, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "InvalidRequest", "The body must "
 			    "be application/json.");
@@ -379,12 +382,56 @@ static int api_request(struct api_core *c, struct MHD_Connection *conn, struct a
 	return 0;
 }
 
+/* GET /console/api/recording/<SessionId>: the call recording of one of the session's
+ * instance's records, for the record page's <audio> player. A signed link (RecordURL)
+ * would do as well, but it names [records] public_url, which may be another origin than
+ * the console's (a proxy), outside its Content-Security-Policy; this path is the
+ * console's own, opened by the session cookie like every read (a GET changes nothing, so
+ * no CSRF header: an <audio> element cannot send one). Every role may listen: records
+ * are reads. */
+static int recording(struct api_core *c, struct MHD_Connection *conn, const char *id)
+{
+	const struct records_links *l = c->hooks.links;
+	struct store_console_session s;
+	struct store_session *ss = NULL;
+	struct answer a = {0};
+	char abs[1100];
+	int n, err;
+
+	if (session_of(c, conn, &a, &s, clock_unix_s()))
+		return send_answer(conn, &a);
+	if (!records_session_id_ok(id) || !l)
+		goto none;
+	err = store_session_get(c->st, s.sdkappid, id, &ss);
+	if (err && err != ENOENT) {
+		fail(&a, MHD_HTTP_SERVICE_UNAVAILABLE, "InternalError.DBError",
+		     "The database is unavailable.");
+		return send_answer(conn, &a);
+	}
+	if (err || !records_file_ok(ss->record_url, s.sdkappid))
+		goto none;
+	n = snprintf(abs, sizeof(abs), "%s/%s", records_links_dir(l), ss->record_url);
+	mem_deref(ss);
+	if (n < 0 || (size_t)n >= sizeof(abs))
+		goto none;
+	return api_wav_send(conn, abs);
+none:
+	mem_deref(ss);
+	fail(&a, MHD_HTTP_NOT_FOUND, "ResourceNotFound.Recording", "This instance has no "
+	     "recording of that session.");
+	return send_answer(conn, &a);
+}
+
 int api_console_handle(struct api_core *c, struct MHD_Connection *conn, const char *method,
 		       const char *path, const char *body, size_t body_len, bool tls)
 {
 	struct answer a = {0};
 	const struct console_asset *f;
 
+	if (!strncmp(path, RECORDING_PREFIX, strlen(RECORDING_PREFIX)) &&
+	    (!strcmp(method, "GET") || !strcmp(method, "HEAD"))) {
+		return recording(c, conn, path + strlen(RECORDING_PREFIX));
+	}
 	if (!strncmp(path, API_PREFIX, strlen(API_PREFIX))) {
 		api_request(c, conn, &a, method, path + strlen(API_PREFIX), body, body_len, tls);
 	}

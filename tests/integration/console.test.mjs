@@ -40,8 +40,8 @@ function client(creds) {
   });
 }
 
-// The call stays in the long prompt until it is hung up.
-const FLOW = JSON.stringify({ type: "autoOutbound", start: "s", nodes: [
+// The call stays in the long prompt until it is hung up; it is recorded.
+const FLOW = JSON.stringify({ type: "autoOutbound", start: "s", record: true, nodes: [
   { id: "s", type: "start", next: "hello" },
   { id: "hello", type: "prompt", label: "long hello", params: { tts: "Hello. ".repeat(70) }, next: "bye" },
   { id: "bye", type: "hangup", label: "goodbye" }] });
@@ -173,6 +173,24 @@ test("an administrator: live call hung up, its record, the path on the flow, a r
   await page.waitForSelector("#cdr-path li", { timeout: 20000 });
   const steps = await page.$$eval("#cdr-path li", (l) => l.map((e) => e.textContent));
   assert.ok(steps.some((t) => t.includes("(hello)")), steps.join("|"));
+  // Its recording plays in the page: the console's own path, opened by the session.
+  const audio = await page.waitForSelector("audio#recording", { timeout: 10000 });
+  const src = await audio.evaluate((a) => a.getAttribute("src"));
+  assert.equal(src, `/console/api/recording/${id}`);
+  const got = await page.evaluate(async (u) => {
+    const r = await fetch(u);
+    return { status: r.status, type: r.headers.get("Content-Type"), size: (await r.arrayBuffer()).byteLength };
+  }, src);
+  assert.equal(got.status, 200);
+  assert.equal(got.type, "audio/wav");
+  assert.ok(got.size > 44, `a WAV with samples: ${got.size} bytes`);
+  await until(() => audio.evaluate((a) => a.readyState >= 1 && a.duration > 0), 10000, 100,
+    "the player to load the recording");
+  assert.equal((await raw(d.apiPort, { method: "GET", path: src })).status, 401, "no session, no recording");
+  const ours = `cccd_session=${cookie.value}`;
+  assert.equal((await raw(d.apiPort, { method: "GET", path: src, headers: { Cookie: ours } })).status, 200);
+  assert.equal((await raw(d.apiPort, { method: "GET", path: `/console/api/recording/${"0".repeat(32)}`,
+    headers: { Cookie: ours } })).status, 404, "no such session");
   await shot(page, "03-call-records");
   // The outcome filter is the server's (CccdEndStatus): its code shows it, another hides it.
   const code = (await api("DescribeTelCdr", { SdkAppId: SDK, StartTimeStamp: Math.floor(Date.now() / 1000) - 600,
