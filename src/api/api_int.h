@@ -338,6 +338,7 @@ extern const struct api_action api_action_cccd_describe_sip_trace;
 extern const struct api_action api_action_cccd_create_console_user;
 extern const struct api_action api_action_cccd_describe_console_users;
 extern const struct api_action api_action_cccd_delete_console_user;
+extern const struct api_action api_action_cccd_modify_console_user;
 extern const struct api_action api_action_cccd_create_console_login_url;
 extern const struct api_action api_action_cccd_describe_console_audit;
 extern const struct api_action api_action_cccd_describe_session_path;

@@ -526,6 +526,10 @@ int store_console_user_get(struct store *st, uint64_t sdkappid, const char *name
 typedef int (store_console_user_h)(const struct store_console_user *u, void *arg);
 int store_console_users_list(struct store *st, uint64_t sdkappid, store_console_user_h *h,
 			     void *arg);
+/* Changes a user's role (NULL: kept) and its password hash (NULL: kept; "": links
+ * only); a new password also ends the user's sessions. ENOENT: no such user. */
+int store_console_user_modify(struct store *st, uint64_t sdkappid, const char *name,
+			      const char *role, const char *pw_hash);
 /* Removes the user with its sessions and unused links; ENOENT: no such user. */
 int store_console_user_delete(struct store *st, uint64_t sdkappid, const char *name);
 

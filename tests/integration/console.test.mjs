@@ -109,6 +109,17 @@ test("console users through the API: listed with roles, duplicates and bad names
     "InvalidParameterValue");
   assert.equal((await api("CccdCreateConsoleUser", { SdkAppId: SDK, UserName: "x", Role: "viewer",
     Password: "short" })).err, "InvalidParameterValue");
+  // CccdModifyConsoleUser: something to change, a known user, a role, a password by the rules.
+  const neither = await api("CccdModifyConsoleUser", { SdkAppId: SDK, UserName: "vic" });
+  assert.equal(neither.err, "MissingParameter");
+  assert.match(neither.message, /Role.*Password/);
+  const nobody = await api("CccdModifyConsoleUser", { SdkAppId: SDK, UserName: "nobody", Role: "viewer" });
+  assert.equal(nobody.err, "InvalidParameterValue");
+  assert.match(nobody.message, /UserName/);
+  assert.equal((await api("CccdModifyConsoleUser", { SdkAppId: SDK, UserName: "vic", Role: "boss" })).err,
+    "InvalidParameterValue");
+  assert.equal((await api("CccdModifyConsoleUser", { SdkAppId: SDK, UserName: "vic", Password: "short" })).err,
+    "InvalidParameterValue");
 });
 
 test("signing in: a wrong password and no session are refused with JSON and 401", async () => {
@@ -287,6 +298,76 @@ test("an administrator: live call hung up, its record, the path on the flow, a r
   await page.close();
 });
 
+// What a page's button leaves in #users-message once the server answered.
+async function usersSay(page, re) {
+  await until(async () => re.test(await page.$eval("#users-message", (e) => e.textContent)), 20000, 100,
+    `the message ${re}`);
+}
+
+test("an administrator manages console users in the console: create, role, password, delete", async () => {
+  const ctx = await browser.createBrowserContext();
+  const page = await ctx.newPage();
+  await page.setViewport({ width: 1280, height: 900 });
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await signIn(page, "ann", "ann-secret-1");
+  await go(page, "#users", 'tr.user[data-user="ann"]');
+  // Their own row: no role change, no delete.
+  assert.equal(await page.$('tr.user[data-user="ann"] button.delete'), null);
+  assert.equal(await page.$eval('tr.user[data-user="ann"] select', (e) => e.disabled), true);
+
+  // A password that breaks the rules is said so, and nothing is created.
+  await page.type("#user-create input[name=user]", "sam");
+  await page.select("#user-create select[name=role]", "supervisor");
+  await page.type("#user-create input[name=password]", "short");
+  await page.click("#user-create button[type=submit]");
+  await usersSay(page, /8 to 128 bytes/);
+  assert.equal(await page.$('tr.user[data-user="sam"]'), null);
+  await page.$eval("#user-create input[name=password]", (e) => { e.value = ""; });
+  await page.type("#user-create input[name=password]", "sam-secret-1");
+  await page.click("#user-create button[type=submit]");
+  await page.waitForSelector('tr.user[data-user="sam"]', { timeout: 20000 });
+  let list = await api("CccdDescribeConsoleUsers", { SdkAppId: SDK });
+  assert.deepEqual(list.Users.filter((u) => u.UserName === "sam").map((u) => [u.Role, u.HasPassword]),
+    [["supervisor", true]]);
+  await shot(page, "11-users");
+
+  // Sam signs in; then sam's role changes (at once, in the open session) and sam's password
+  // is reset (the session ends, the old password no longer works, the new one does).
+  const login = (pw) => raw(d.apiPort, { path: "/console/api/login", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ SdkAppId: SDK, UserName: "sam", Password: pw }) });
+  const first = await login("sam-secret-1");
+  assert.equal(first.status, 200);
+  const samJar = first.headers["set-cookie"][0].split(";")[0];
+  await page.select('tr.user[data-user="sam"] select', "viewer");
+  await page.click('tr.user[data-user="sam"] button.set-role');
+  await usersSay(page, /sam is now viewer/);
+  const me = await raw(d.apiPort, { method: "GET", path: "/console/api/me", headers: { Cookie: samJar } });
+  assert.equal(me.body.Role, "viewer", "the new role applies to the open session");
+  await page.type('tr.user[data-user="sam"] input[name=password]', "sam-secret-2");
+  await page.click('tr.user[data-user="sam"] button.reset-password');
+  await usersSay(page, /password is reset/);
+  assert.equal((await raw(d.apiPort, { method: "GET", path: "/console/api/me", headers: { Cookie: samJar } })).status,
+    401, "a new password ends the user's sessions");
+  assert.equal((await login("sam-secret-1")).status, 401);
+  assert.equal((await login("sam-secret-2")).status, 200);
+
+  // Deleted: gone from the list and from the store.
+  await page.click('tr.user[data-user="sam"] button.delete');
+  await page.waitForSelector('tr.user[data-user="sam"]', { hidden: true, timeout: 20000 });
+  list = await api("CccdDescribeConsoleUsers", { SdkAppId: SDK });
+  assert.ok(!list.Users.some((u) => u.UserName === "sam"));
+
+  // Each change is in the audit log, the passwords are not.
+  const audit = (await api("CccdDescribeConsoleAudit", { SdkAppId: SDK, Limit: 100 })).Entries
+    .filter((e) => e.UserName === "ann" && /ConsoleUser$/.test(e.Action));
+  for (const a of ["CccdCreateConsoleUser", "CccdModifyConsoleUser", "CccdDeleteConsoleUser"])
+    assert.ok(audit.some((e) => e.Action === a && e.Result === "ok"), `${a} audited: ${JSON.stringify(audit)}`);
+  assert.ok(!audit.some((e) => /sam-secret/.test(e.Summary)), "no password in the audit log");
+  assert.deepEqual(errors, [], "no script errors in the pages");
+  await ctx.close();
+});
+
 test("a viewer signed in by a one-time link: no buttons to change anything, and the API refuses", async () => {
   const link = await api("CccdCreateConsoleLoginURL", { SdkAppId: SDK, UserName: "vic" });
   assert.equal(link.err, undefined, link.message);
@@ -311,6 +392,8 @@ test("a viewer signed in by a one-time link: no buttons to change anything, and 
   assert.equal(await page.$("#blacklist-add"), null);
   assert.equal(await page.$eval("#rules-doc", (e) => e.readOnly), true);
   await go(page, "#audit", "#audit table");
+  assert.equal(await page.$("#nav-users"), null, "no Users page for a viewer");
+  await go(page, "#users", "#page-calls");
 
   // The API refuses what the buttons would have done.
   const refused = await page.evaluate(async (sid) => {
@@ -322,6 +405,19 @@ test("a viewer signed in by a one-time link: no buttons to change anything, and 
   }, id);
   assert.equal(refused.status, 403);
   assert.equal(refused.body.Error.Code, "UnauthorizedOperation.Role");
+  for (const [action, params] of [["CccdDescribeConsoleUsers", {}],
+    ["CccdCreateConsoleUser", { UserName: "eve", Role: "administrator", Password: "eve-secret-1" }],
+    ["CccdModifyConsoleUser", { UserName: "vic", Role: "administrator" }],
+    ["CccdDeleteConsoleUser", { UserName: "ann" }]]) {
+    const r = await page.evaluate(async (a, p) => {
+      const me = await (await fetch("/console/api/me")).json();
+      const x = await fetch(`/console/api/${a}`, { method: "POST",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": me.CsrfToken }, body: JSON.stringify(p) });
+      return { status: x.status, body: await x.json() };
+    }, action, params);
+    assert.equal(r.status, 403, action);
+    assert.equal(r.body.Error.Code, "UnauthorizedOperation.Role", action);
+  }
   const h = await api("HangUpCall", { SdkAppId: SDK, SessionId: id });
   assert.equal(h.err, undefined, "the call was still up: the viewer's request changed nothing");
 

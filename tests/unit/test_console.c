@@ -115,6 +115,11 @@ static void test_roles(void **state)
 	assert_false(console_role_allows(CONSOLE_SUPERVISOR, "CccdModifyBlacklist"));
 	assert_true(console_role_allows(CONSOLE_ADMINISTRATOR, "CccdModifyBlacklist"));
 	assert_true(console_role_allows(CONSOLE_ADMINISTRATOR, "HangUpCall"));
+	assert_false(console_role_allows(CONSOLE_VIEWER, "CccdDescribeConsoleUsers"));
+	assert_false(console_role_allows(CONSOLE_SUPERVISOR, "CccdDescribeConsoleUsers"));
+	assert_false(console_role_allows(CONSOLE_SUPERVISOR, "CccdModifyConsoleUser"));
+	assert_true(console_role_allows(CONSOLE_ADMINISTRATOR, "CccdDescribeConsoleUsers"));
+	assert_true(console_role_allows(CONSOLE_ADMINISTRATOR, "CccdModifyConsoleUser"));
 	assert_false(console_role_allows((enum console_role)0, "DescribeTelCdr"));
 	assert_false(console_role_allows(CONSOLE_ADMINISTRATOR, NULL));
 
