@@ -42,8 +42,8 @@ export default async function users(root) {
   async function change(action, params, done) {
     try {
       await call(action, params);
-      say(done);
       await load();
+      say(done);
     } catch (e) {
       failed(e);
     }

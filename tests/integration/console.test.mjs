@@ -14,7 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import { createRequire } from "node:module";
 import puppeteer from "puppeteer-core";
-import { ROOT, startCccd, sipp, until, finished, raw } from "./lib/cccd.mjs";
+import { ROOT, startCccd, sipp, until, finished, raw, sleep } from "./lib/cccd.mjs";
 
 const require = createRequire(import.meta.url);
 const tencentcloud = require(path.join(ROOT, "node_modules/tencentcloud-sdk-nodejs-intl-en"));
@@ -45,6 +45,17 @@ const FLOW = JSON.stringify({ type: "autoOutbound", start: "s", record: true, no
   { id: "s", type: "start", next: "hello" },
   { id: "hello", type: "prompt", label: "long hello", params: { tts: "Hello. ".repeat(70) }, next: "bye" },
   { id: "bye", type: "hangup", label: "goodbye" }] });
+
+// A WAV file of `seconds` of a 440 Hz tone, 8 kHz mono 16-bit.
+function toneWav(seconds) {
+  const n = 8000 * seconds, b = Buffer.alloc(44 + 2 * n);
+  b.write("RIFF", 0); b.writeUInt32LE(36 + 2 * n, 4); b.write("WAVEfmt ", 8);
+  b.writeUInt32LE(16, 16); b.writeUInt16LE(1, 20); b.writeUInt16LE(1, 22);
+  b.writeUInt32LE(8000, 24); b.writeUInt32LE(16000, 28); b.writeUInt16LE(2, 32);
+  b.writeUInt16LE(16, 34); b.write("data", 36); b.writeUInt32LE(2 * n, 40);
+  for (let i = 0; i < n; i++) b.writeInt16LE(Math.round(8000 * Math.sin(2 * Math.PI * 440 * i / 8000)), 44 + 2 * i);
+  return b;
+}
 
 async function shot(page, name) {
   await page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true });
@@ -242,20 +253,66 @@ test("an administrator: live call hung up, its record, the path on the flow, a r
   await until(async () => (await page.$eval("#blacklist", (e) => e.textContent)).includes("008613900000001"),
     10000, 100, "the blacklist entry");
   await shot(page, "06-rules");
+  // Numbers and audio: a number changed with the form; a WAV file uploaded from this
+  // computer, then listed and playable by its name in flows.
   await go(page, "#numbers", "#audio");
+  await page.select("#number-modify select[name=enabled]", "true");
+  await page.click("#number-modify button[type=submit]");
+  await until(async () => /is saved/.test(await page.$eval("#number-result", (e) => e.textContent)),
+    10000, 100, "the number saved");
+  const wav = path.join(OUT, "greeting.wav");
+  fs.writeFileSync(wav, toneWav(1));
+  const input = await page.$("#audio-upload input[type=file]");
+  await input.uploadFile(wav);
+  await page.type("#audio-upload input[name=name]", "greeting");
+  await page.click("#audio-upload button[type=submit]");
+  await page.waitForSelector('tr.audio-file[data-name="greeting"]', { timeout: 20000 });
+  assert.match(await page.$eval("#audio-upload-result", (e) => e.textContent), /greeting is uploaded/);
+  const files = await api("DescribeIvrAudioList", { SdkAppId: SDK, PageSize: 10, PageNumber: 0 });
+  assert.deepEqual(files.FileInfo.map((f) => [f.CustomFileName, f.AudioFileName]), [["greeting", "greeting.wav"]]);
+  // The same bytes again: refused with the reason, shown.
+  await page.type("#audio-upload input[name=name]", "again");
+  await (await page.$("#audio-upload input[type=file]")).uploadFile(wav);
+  await until(async () => {
+    await page.click("#audio-upload button[type=submit]");
+    await sleep(1100); // UploadIvrAudio: 1 request a second per instance
+    return /duplicate/.test(await page.$eval("#audio-upload-result", (e) => e.textContent));
+  }, 20000, 100, "the duplicate refused");
   await shot(page, "07-numbers");
-  // A task due tomorrow: listed with its progress, and Pause from the page.
-  const task = await api("CreateAutoCalloutTask", { SdkAppId: SDK, NotBefore: Math.floor(Date.now() / 1000) + 86400,
-    Callees: ["008613800138001", "008613800138002"], Callers: ["008601012345678"], IvrId: 1, Name: "tomorrow" });
-  assert.equal(task.err, undefined, task.message);
-  await go(page, "#tasks", `#tasks tr[data-task="${task.TaskId}"]`);
-  await page.click(`#tasks tr[data-task="${task.TaskId}"]`);
+
+  // A task created with the form, due tomorrow: listed with its progress, paused, resumed
+  // and stopped from the page.
+  await go(page, "#tasks", "#task-create");
+  await page.type("#task-create input[name=name]", "tomorrow");
+  await page.type("#task-create input[name=ivr]", "1");
+  await page.type("#task-create input[name=callers]", "008601012345678");
+  await page.$eval("#task-create input[name=from]", (e) => {
+    const d = new Date(Date.now() + 86400000);
+    e.value = new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+  });
+  await page.$eval("#task-create input[name=start]", (e) => { e.value = "09:00:00"; });
+  await page.$eval("#task-create input[name=end]", (e) => { e.value = "18:00:00"; });
+  await page.type("#task-create textarea[name=callees]", "008613800138001\n008613800138002");
+  await page.click("#task-create button[type=submit]");
+  await until(async () => /Task \d+ is created/.test(await page.$eval("#task-create-result", (e) => e.textContent)),
+    10000, 100, `the task created: ${await page.$eval("#task-create-result", (e) => e.textContent)}`);
+  const taskId = Number(/Task (\d+)/.exec(await page.$eval("#task-create-result", (e) => e.textContent))[1]);
+  const made = await api("DescribeAutoCalloutTask", { SdkAppId: SDK, TaskId: taskId });
+  assert.equal(made.Name, "tomorrow");
+  assert.equal(made.IvrId, 1);
+  assert.deepEqual(made.Callees.map((c) => c.Callee), ["008613800138001", "008613800138002"]);
+  const taskRow = `#tasks tr[data-task="${taskId}"]`;
   await page.waitForSelector("#task-detail table");
   assert.match(await page.$eval("#task-detail", (e) => e.textContent), /2 callees · 2 initial/);
-  await page.click(`#tasks tr[data-task="${task.TaskId}"] button.pause`);
-  await until(async () => /paused/.test(await page.$eval(`#tasks tr[data-task="${task.TaskId}"]`, (e) => e.textContent)),
-    10000, 100, "the task to show paused");
+  const shows = (re, what) => until(async () => re.test(await page.$eval(taskRow, (e) => e.textContent)),
+    10000, 100, `the task to show ${what}`);
+  await page.click(`${taskRow} button.pause`);
+  await shows(/paused/, "paused");
   await shot(page, "08-tasks");
+  await page.click(`${taskRow} button.resume`);
+  await shows(/created|running/, "resumed");
+  await page.click(`${taskRow} button.stop`);
+  await shows(/stopped|ending/, "stopped");
 
   // The audit log has each change, with its user and outcome.
   await go(page, "#audit", "tr.audit-entry");
@@ -267,6 +324,9 @@ test("an administrator: live call hung up, its record, the path on the flow, a r
   assert.ok(has("CccdPutIVRFlow", "InvalidParameterValue"), JSON.stringify(audit));
   assert.ok(has("CccdModifyBlacklist", "ok"), JSON.stringify(audit));
   assert.ok(has("PauseAutoCalloutTask", "ok"), JSON.stringify(audit));
+  for (const a of ["CccdModifyNumber", "UploadIvrAudio", "CreateAutoCalloutTask", "ResumeAutoCalloutTask",
+    "StopAutoCalloutTask"])
+    assert.ok(has(a, "ok"), `${a}: ${JSON.stringify(audit)}`);
   assert.ok(!audit.some((r) => /Describe/.test(r[2])), "reads are not audited");
   await shot(page, "09-audit");
   const viaApi = await api("CccdDescribeConsoleAudit", { SdkAppId: SDK });
@@ -391,6 +451,12 @@ test("a viewer signed in by a one-time link: no buttons to change anything, and 
   assert.equal(await page.$("#rules-save"), null);
   assert.equal(await page.$("#blacklist-add"), null);
   assert.equal(await page.$eval("#rules-doc", (e) => e.readOnly), true);
+  await go(page, "#numbers", "#audio table");
+  assert.equal(await page.$("#audio-upload"), null, "no upload for a viewer");
+  assert.equal(await page.$("#number-modify"), null, "no number form for a viewer");
+  await go(page, "#tasks", "#tasks table");
+  assert.equal(await page.$("#task-create"), null, "no task form for a viewer");
+  assert.equal(await page.$("#tasks button.pause"), null);
   await go(page, "#audit", "#audit table");
   assert.equal(await page.$("#nav-users"), null, "no Users page for a viewer");
   await go(page, "#users", "#page-calls");
@@ -408,7 +474,10 @@ test("a viewer signed in by a one-time link: no buttons to change anything, and 
   for (const [action, params] of [["CccdDescribeConsoleUsers", {}],
     ["CccdCreateConsoleUser", { UserName: "eve", Role: "administrator", Password: "eve-secret-1" }],
     ["CccdModifyConsoleUser", { UserName: "vic", Role: "administrator" }],
-    ["CccdDeleteConsoleUser", { UserName: "ann" }]]) {
+    ["CccdDeleteConsoleUser", { UserName: "ann" }],
+    ["UploadIvrAudio", { AudioList: [{ CustomFileName: "x", CccdAudioData: "UklGRg==" }] }],
+    ["CccdModifyNumber", { Number: "008601012345678", Enabled: false }],
+    ["CreateAutoCalloutTask", { NotBefore: 0, Callees: ["008613800138001"], Callers: ["008601012345678"], IvrId: 1 }]]) {
     const r = await page.evaluate(async (a, p) => {
       const me = await (await fetch("/console/api/me")).json();
       const x = await fetch(`/console/api/${a}`, { method: "POST",
