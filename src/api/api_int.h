@@ -400,7 +400,13 @@ struct api_core {
 	struct api_ratelimit *rl;    /* owned */
 	struct api_replay *replay;   /* owned; NULL when replay_cache = 0 */
 	atomic_uint uploads;         /* UploadIvrAudio requests fetching (api_upload_begin) */
+	atomic_uint signins;         /* console password sign-ins in progress (console.c) */
+	struct console_limit *signin_users; /* owned: failed console sign-ins per user */
+	struct console_limit *signin_addrs; /* owned: ... per client address (console.c) */
 };
+
+/* The console's sign-in limits of a new core (console.c). */
+int api_console_limits_alloc(struct api_core *c);
 
 /* The auto-callout scheduler's thread (tasks.c), started with the API; mem_deref stops
  * it (after its tick in progress). */

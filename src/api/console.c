@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <microhttpd.h>
 #include <openssl/crypto.h>
 #include <re_types.h>
@@ -36,6 +38,28 @@ enum {
 	SESSION_TOUCH_S = 60,
 	SUMMARY_MAX = 1000,
 };
+
+/* Failed sign-ins (docs/console.md §Signing in): 5 for one user, 20 from one client
+ * address, within 5 minutes of the first; then that user or address waits for the rest of
+ * the 5 minutes (429 with Retry-After), whatever it sends, before any hash is checked. A
+ * success clears its user's count, not its address's: else an attacker holding one
+ * account could clear the address count between guesses at others. An address counts
+ * more failures than a user because an office shares one behind its NAT. Failed one-time
+ * links count against the address. */
+enum {
+	SIGNIN_USER_MAX = 5,
+	SIGNIN_ADDR_MAX = 20,
+	SIGNIN_WINDOW_S = 300,
+	SIGNIN_BUSY_RETRY_S = 1,
+};
+
+int api_console_limits_alloc(struct api_core *c)
+{
+	int err = console_limit_alloc(&c->signin_users, SIGNIN_USER_MAX, SIGNIN_WINDOW_S);
+
+	return err ? err : console_limit_alloc(&c->signin_addrs, SIGNIN_ADDR_MAX,
+						SIGNIN_WINDOW_S);
+}
 
 #define COOKIE "cccd_session"
 #define API_PREFIX "/console/api/"
@@ -58,6 +82,7 @@ struct answer {
 	size_t len;
 	char cookie[256];            /* Set-Cookie, or "" */
 	bool api;                    /* Cache-Control: no-store */
+	uint32_t retry_after;        /* Retry-After (s), or 0 */
 };
 
 static int send_answer(struct MHD_Connection *conn, struct answer *a)
@@ -85,6 +110,12 @@ static int send_answer(struct MHD_Connection *conn, struct answer *a)
 	MHD_add_response_header(resp, "Cache-Control", a->api ? "no-store" : "no-cache");
 	if (a->cookie[0])
 		MHD_add_response_header(resp, "Set-Cookie", a->cookie);
+	if (a->retry_after) {
+		char v[16];
+
+		snprintf(v, sizeof(v), "%u", a->retry_after);
+		MHD_add_response_header(resp, "Retry-After", v);
+	}
 	ret = MHD_queue_response(conn, a->status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -180,14 +211,72 @@ static int session_start(struct api_core *c, struct answer *a, struct store_cons
 	return 0;
 }
 
-static int login(struct api_core *c, struct answer *a, const json_t *in, bool tls,
-		  int64_t now_ms)
+/* The client's address, the key of its sign-in count ("" when unknown). */
+static void client_addr(struct MHD_Connection *conn, char *out, size_t sz)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	out[0] = '\0';
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, sz);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, sz);
+}
+
+/* 429 when the user (NULL: none) or the address must wait: 0 when they may try. */
+static int signin_wait(struct api_core *c, struct answer *a, const char *user,
+		       const char *addr, int64_t now_s)
+{
+	uint32_t wu = user ? console_limit_wait(c->signin_users, user, now_s) : 0;
+	uint32_t wa = console_limit_wait(c->signin_addrs, addr, now_s);
+	char msg[200];
+
+	if (!wu && !wa)
+		return 0;
+	snprintf(msg, sizeof(msg), "Too many failed sign-ins %s: try again in %u s.",
+		 wu >= wa ? "for this user" : "from this address", wu > wa ? wu : wa);
+	fail(a, MHD_HTTP_TOO_MANY_REQUESTS, "AuthFailure.TooManyFailures", msg);
+	a->retry_after = wu > wa ? wu : wa;
+	return EAGAIN;
+}
+
+/* A password sign-in holds its API thread for an Argon2id check (0.3 s of a core, more
+ * while it waits for the hash gate, console/password.c). At most a quarter of the API
+ * threads (at least one) do so at once; the others are answered 503 at once, so that a
+ * flood of sign-ins, which the per-key limits do not stop while its names and addresses
+ * vary, leaves the other actions their threads (uploads take at most half). */
+static bool signin_begin(struct api_core *c)
+{
+	unsigned cap = c->conf.threads / 4, n = atomic_load(&c->signins);
+
+	if (!cap)
+		cap = 1;
+	do {
+		if (n >= cap)
+			return false;
+	} while (!atomic_compare_exchange_weak(&c->signins, &n, n + 1));
+	return true;
+}
+
+static int signin_busy(struct answer *a)
+{
+	fail(a, MHD_HTTP_SERVICE_UNAVAILABLE, "ResourceUnavailable.SignInBusy", "Too many "
+	     "sign-ins are being checked at once: try again in a second.");
+	a->retry_after = SIGNIN_BUSY_RETRY_S;
+	return 0;
+}
+
+static int login(struct api_core *c, struct MHD_Connection *conn, struct answer *a,
+		 const json_t *in, bool tls, int64_t now_ms)
 {
 	const json_t *id = json_object_get(in, "SdkAppId");
 	const char *name = json_string_value(json_object_get(in, "UserName"));
 	const char *pw = json_string_value(json_object_get(in, "Password"));
 	struct store_console_session s = {0};
 	struct store_console_user u = {0};
+	char addr[INET6_ADDRSTRLEN], user[96];
 	int err;
 
 	if (!json_is_integer(id) || json_integer_value(id) <= 0)
@@ -197,36 +286,58 @@ static int login(struct api_core *c, struct answer *a, const json_t *in, bool tl
 		return fail(a, MHD_HTTP_BAD_REQUEST, "MissingParameter", "`UserName` is required.");
 	if (!pw)
 		return fail(a, MHD_HTTP_BAD_REQUEST, "MissingParameter", "`Password` is required.");
+	client_addr(conn, addr, sizeof(addr));
+	snprintf(user, sizeof(user), "%lld/%.64s", (long long)json_integer_value(id), name);
+	if (signin_wait(c, a, user, addr, now_ms / 1000))
+		return 0;
+	if (!signin_begin(c))
+		return signin_busy(a);
 	err = console_user_name_ok(name) ?
 	      store_console_user_get(c->st, (uint64_t)json_integer_value(id), name, &u) : ENOENT;
-	if (err && err != ENOENT)
-		return fail(a, MHD_HTTP_SERVICE_UNAVAILABLE, "InternalError.DBError",
-			    "The database is unavailable.");
 	/* An unknown user costs a hash too (console_password_check of ""), so the time of
 	 * the answer does not tell which names exist. */
-	err = console_password_check(err ? "" : u.pw_hash, pw);
+	if (!err || err == ENOENT)
+		err = console_password_check(err ? "" : u.pw_hash, pw);
+	else
+		err = EIO;
+	atomic_fetch_sub(&c->signins, 1);
 	OPENSSL_cleanse(u.pw_hash, sizeof(u.pw_hash));
-	if (err)
+	if (err == EIO)
+		return fail(a, MHD_HTTP_SERVICE_UNAVAILABLE, "InternalError.DBError",
+			    "The database is unavailable.");
+	if (err) {
+		console_limit_fail(c->signin_users, user, now_ms / 1000);
+		console_limit_fail(c->signin_addrs, addr, now_ms / 1000);
 		return fail(a, MHD_HTTP_UNAUTHORIZED, "AuthFailure.InvalidCredentials", "The "
 			    "instance, user name or password is wrong.");
+	}
+	console_limit_clear(c->signin_users, user);
 	s.sdkappid = u.sdkappid;
 	str_ncpy(s.name, u.name, sizeof(s.name));
 	str_ncpy(s.role, u.role, sizeof(s.role));
 	return session_start(c, a, &s, NULL, tls, now_ms);
 }
 
-static int link_login(struct api_core *c, struct answer *a, const json_t *in, bool tls,
-		       int64_t now_ms)
+static int link_login(struct api_core *c, struct MHD_Connection *conn, struct answer *a,
+		      const json_t *in, bool tls, int64_t now_ms)
 {
 	const char *token = json_string_value(json_object_get(in, "Token"));
 	struct store_console_session s = {0};
-	char hash[CONSOLE_TOKEN_LEN + 1];
+	char hash[CONSOLE_TOKEN_LEN + 1], addr[INET6_ADDRSTRLEN];
 
-	if (!console_token_ok(token))
+	client_addr(conn, addr, sizeof(addr));
+	if (signin_wait(c, a, NULL, addr, now_ms / 1000))
+		return 0;
+	if (!console_token_ok(token)) {
+		console_limit_fail(c->signin_addrs, addr, now_ms / 1000);
 		return fail(a, MHD_HTTP_UNAUTHORIZED, "AuthFailure.LinkInvalid", "`Token` is not "
 			    "a sign-in link's token.");
+	}
 	console_token_hash(token, hash);
-	return session_start(c, a, &s, hash, tls, now_ms);
+	session_start(c, a, &s, hash, tls, now_ms);
+	if (a->status == MHD_HTTP_UNAUTHORIZED)
+		console_limit_fail(c->signin_addrs, addr, now_ms / 1000);
+	return 0;
 }
 
 /* The session of the request's cookie, judged: 0, or a refusal already in a. */
@@ -359,9 +470,9 @@ static int api_request(struct api_core *c, struct MHD_Connection *conn, struct a
 			    "object.");
 	}
 	if (!strcmp(name, "login"))
-		login(c, a, in, tls, now_ms);
+		login(c, conn, a, in, tls, now_ms);
 	else if (!strcmp(name, "link"))
-		link_login(c, a, in, tls, now_ms);
+		link_login(c, conn, a, in, tls, now_ms);
 	else if (session_of(c, conn, a, &s, now_ms / 1000))
 		;
 	else if (!console_csrf_ok(csrf, s.csrf))

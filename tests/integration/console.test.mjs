@@ -25,11 +25,11 @@ const OUT = process.env.CCCD_TEST_OUT || fs.mkdtempSync(path.join(os.tmpdir(), "
 let d, peer, api, browser, base;
 
 // Any action, signed, through the SDK's common client: the response or {err, message}.
-function client(creds) {
+function client(creds, endpoint = d.endpoint) {
   const c = new tencentcloud.ccc.v20200210.Client(
     new tencentcloud.common.Credential(creds.TENCENTCLOUD_SECRET_ID, creds.TENCENTCLOUD_SECRET_KEY),
     "", { signMethod: "TC3-HMAC-SHA256",
-      httpProfile: { protocol: "http://", endpoint: d.endpoint, reqMethod: "POST", reqTimeout: 30 } });
+      httpProfile: { protocol: "http://", endpoint, reqMethod: "POST", reqTimeout: 30 } });
   return (action, req) => new Promise((resolve) => {
     const out = { deserialize(data) { Object.assign(this, data); } };
     c.request(action, req, out, (err, resp) => {
@@ -534,6 +534,65 @@ test("signing out, idling, expiry and deleting the user end a session; an expire
   const jar2 = again.headers["set-cookie"][0].split(";")[0];
   assert.equal((await api("CccdDeleteConsoleUser", { SdkAppId: SDK, UserName: "ann" })).err, undefined);
   assert.equal((await raw(d.apiPort, { method: "GET", path: "/console/api/me", headers: { Cookie: jar2 } })).status, 401);
+});
+
+test("failed sign-ins are limited per user and per address; a flood of them leaves the API its threads", async () => {
+  const dd = await startCccd({});
+  try {
+    const c = client(dd.addTenant(SDK, {}), dd.endpoint);
+    for (const [name, pw] of [["lim", "lim-secret-1"], ["okuser", "ok-secret-1"]])
+      assert.equal((await c("CccdCreateConsoleUser", { SdkAppId: SDK, UserName: name, Role: "viewer",
+        Password: pw })).err, undefined);
+    const login = (name, pw) => raw(dd.apiPort, { path: "/console/api/login",
+      headers: { "Content-Type": "application/json" }, body: JSON.stringify({ SdkAppId: SDK, UserName: name, Password: pw }) });
+
+    // A flood: at most a quarter of the 4 API threads check passwords; the others are
+    // answered 503 at once, and a signed request is served meanwhile.
+    const t0 = Date.now();
+    const [flood, cdr] = await Promise.all([
+      Promise.all(Array.from({ length: 6 }, (_, i) => login(`flood${i}`, "wrong-password"))),
+      (async () => { await sleep(50); const r = await c("DescribeTelCdr", { SdkAppId: SDK, StartTimeStamp: Math.floor(t0 / 1000) - 60,
+        EndTimeStamp: Math.floor(t0 / 1000) + 60, PageSize: 10, PageNumber: 0 }); return { r, ms: Date.now() - t0 }; })()]);
+    const busy = flood.filter((r) => r.status === 503);
+    assert.ok(busy.length >= 1, `some sign-ins refused as busy: ${flood.map((r) => r.status)}`);
+    assert.equal(busy[0].body.Error.Code, "ResourceUnavailable.SignInBusy");
+    assert.equal(busy[0].headers["retry-after"], "1");
+    assert.ok(flood.every((r) => r.status === 503 || r.status === 401), flood.map((r) => r.status).join());
+    assert.equal(cdr.r.err, undefined, cdr.r.message);
+    console.log(`flood: ${busy.length} of 6 sign-ins answered 503; DescribeTelCdr answered in ${cdr.ms} ms`);
+
+    // Five failures for one user: the sixth try waits, even with the right password.
+    for (let i = 0; i < 5; i++) assert.equal((await login("lim", "wrong-password")).status, 401);
+    const blocked = await login("lim", "lim-secret-1");
+    assert.equal(blocked.status, 429);
+    assert.equal(blocked.body.Error.Code, "AuthFailure.TooManyFailures");
+    assert.match(blocked.body.Error.Message, /for this user: try again in \d+ s/);
+    const retry = Number(blocked.headers["retry-after"]);
+    assert.ok(retry > 280 && retry <= 300, `Retry-After ${retry}`);
+    // Another user from the same address may still sign in; a success resets its count.
+    for (let i = 0; i < 4; i++) assert.equal((await login("okuser", "wrong-password")).status, 401);
+    assert.equal((await login("okuser", "ok-secret-1")).status, 200);
+    for (let i = 0; i < 4; i++) assert.equal((await login("okuser", "wrong-password")).status, 401);
+    assert.equal((await login("okuser", "ok-secret-1")).status, 200, "4 failures after a success do not block");
+
+    // The address: 20 failures within 5 minutes, whatever the names, then it waits too —
+    // one-time links included.
+    let addr;
+    for (let i = 0; i < 20 && !addr; i++) {
+      const r = await login(`nobody${i}`, "wrong-password");
+      if (r.status === 429) addr = r;
+      else assert.equal(r.status, 401);
+    }
+    assert.ok(addr, "the address is limited");
+    assert.match(addr.body.Error.Message, /from this address/);
+    assert.equal((await login("okuser", "ok-secret-1")).status, 429, "a right password waits too");
+    const link = await raw(dd.apiPort, { path: "/console/api/link", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ Token: "0".repeat(64) }) });
+    assert.equal(link.status, 429);
+    assert.ok(Number(link.headers["retry-after"]) > 0);
+  } finally {
+    await dd.close();
+  }
 });
 
 test("the demo makes a console administrator and prints how to sign in", async () => {
