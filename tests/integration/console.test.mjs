@@ -260,7 +260,7 @@ test("an administrator: live call hung up, its record, the path on the flow, a r
   await page.click("#number-modify button[type=submit]");
   await until(async () => /is saved/.test(await page.$eval("#number-result", (e) => e.textContent)),
     10000, 100, "the number saved");
-  const wav = path.join(OUT, "greeting.wav");
+  const wav = path.join(d.dir, "greeting.wav");
   fs.writeFileSync(wav, toneWav(1));
   const input = await page.$("#audio-upload input[type=file]");
   await input.uploadFile(wav);
