@@ -22,7 +22,7 @@ const SDK = 1400009001;
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const OUT = process.env.CCCD_TEST_OUT || fs.mkdtempSync(path.join(os.tmpdir(), "cccd-console-"));
 
-let d, peer, api, browser, base;
+let d, peer, api, browser, base, prompts;
 
 // Any action, signed, through the SDK's common client: the response or {err, message}.
 function client(creds, endpoint = d.endpoint) {
@@ -84,7 +84,9 @@ async function newCall() {
 before(async () => {
   console.log(`console screenshots: ${OUT}`);
   peer = await sipp(path.join(ROOT, "tests/sip/uas_answer_wait_bye.xml"));
-  d = await startCccd({ trunkPort: peer.port });
+  // Uploaded prompts go to a folder of the test's own (by default, the working directory's).
+  prompts = fs.mkdtempSync(path.join(os.tmpdir(), "cccd-console-prompts-"));
+  d = await startCccd({ trunkPort: peer.port, sections: `[session]\nprompt_dir = ${prompts}\n` });
   base = `http://127.0.0.1:${d.apiPort}`;
   api = client(d.addTenant(SDK, { ivrs: ["1:autoOutbound"], numbers: ["008601012345678"] }));
   const put = await api("CccdPutIVRFlow", { SdkAppId: SDK, IVRId: 1, Document: FLOW, Name: "hello" });
@@ -104,6 +106,7 @@ after(async () => {
     await d?.close();
   } finally {
     await peer?.stop();
+    if (prompts) fs.rmSync(prompts, { recursive: true, force: true });
   }
 });
 
