@@ -60,7 +60,8 @@ export function call(action, params) {
 // What the role may run: the server decides; this only hides the buttons it would refuse.
 export function can(action) {
   if (session.role === "administrator") return true;
-  const reads = action.startsWith("Describe") || action.startsWith("CccdDescribe");
+  const reads = (action.startsWith("Describe") || action.startsWith("CccdDescribe")) &&
+    action !== "CccdDescribeConsoleUsers";
   if (session.role === "supervisor") return reads || action === "HangUpCall";
   return session.role === "viewer" && reads;
 }

@@ -1,6 +1,6 @@
 // app: the console's shell — sign-in (password, or the one-time link in the URL's
 // fragment), the navigation between pages, and the page in view.
-import { session, signIn, signInByLink, signOut, whoAmI } from "./api.js";
+import { session, signIn, signInByLink, signOut, whoAmI, can } from "./api.js";
 import { h, errorBox } from "./dom.js";
 import calls from "./calls.js";
 import records from "./records.js";
@@ -9,8 +9,10 @@ import rules from "./rules.js";
 import numbers from "./numbers.js";
 import tasks from "./tasks.js";
 import audit from "./audit.js";
+import users from "./users.js";
 
-const pages = { calls, records, flows, rules, numbers, tasks, audit };
+const allPages = { calls, records, flows, rules, numbers, tasks, audit, users };
+let pages = allPages;
 const main = document.getElementById("main");
 let leave = null; // the page in view's clean-up (timers)
 
@@ -43,7 +45,11 @@ function nav() {
   document.getElementById("who").textContent =
     `${session.user} (${session.role}) · SdkAppId ${session.sdkappid}`;
   const names = { calls: "Live calls", records: "Call records", flows: "IVR flows",
-    rules: "Calling rules", numbers: "Numbers & audio", tasks: "Tasks", audit: "Audit log" };
+    rules: "Calling rules", numbers: "Numbers & audio", tasks: "Tasks", audit: "Audit log",
+    users: "Users" };
+  // The Users page is an administrator's: absent for the others (the server refuses them).
+  if (!can("CccdCreateConsoleUser")) delete names.users;
+  pages = Object.fromEntries(Object.entries(allPages).filter(([k]) => k in names));
   document.getElementById("nav").replaceChildren(...Object.entries(names).map(([k, v]) =>
     h("a", { href: `#${k}`, id: `nav-${k}` }, v)));
 }

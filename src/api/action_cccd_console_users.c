@@ -1,5 +1,6 @@
-/* CccdCreateConsoleUser, CccdDescribeConsoleUsers, CccdDeleteConsoleUser: the people who
- * sign in to the web console of an instance (docs/console.md). A password is hashed here,
+/* CccdCreateConsoleUser, CccdDescribeConsoleUsers, CccdModifyConsoleUser,
+ * CccdDeleteConsoleUser: the people who sign in to the web console of an instance
+ * (docs/console.md). A password is hashed here,
  * on the API thread (Argon2id, console/password.c: bounded to two at once), never on the
  * control loop; a user without one signs in by one-time links only. Hashes never leave
  * the store. */
@@ -105,6 +106,56 @@ static enum api_code describe_run(const struct api_ctx *ctx, const json_t *p, js
 const struct api_action api_action_cccd_describe_console_users = {
 	"CccdDescribeConsoleUsers", instance_fields, API_RATE_DEFAULT, describe_run,
 	"the instance's web console users and their roles",
+};
+
+static const struct api_field modify_fields[] = {
+	{"SdkAppId", API_T_INT64, false, true, 1, INT64_MAX, 0, NULL, NULL},
+	{"UserName", API_T_STRING, false, true, 1, 64, 0, NULL, check_name},
+	{"Role", API_T_STRING, false, false, 1, 16, 0, NULL, NULL, roles},
+	{"Password", API_T_STRING, false, false, CONSOLE_PASSWORD_MIN, CONSOLE_PASSWORD_MAX, 0,
+	 NULL, NULL},
+	{NULL},
+};
+
+/* A new role applies to the user's sessions at their next request (they are read joined
+ * with the user); a new password ends them, as a reset after a leak must. */
+static enum api_code modify_run(const struct api_ctx *ctx, const json_t *p, json_t *out,
+				struct api_error *e)
+{
+	uint64_t sdkappid = (uint64_t)json_integer_value(json_object_get(p, "SdkAppId"));
+	const char *name = json_string_value(json_object_get(p, "UserName"));
+	const char *role = json_string_value(json_object_get(p, "Role"));
+	const char *pw = json_string_value(json_object_get(p, "Password"));
+	char hash[sizeof(((struct store_console_user *)0)->pw_hash)];
+	struct store_instance inst;
+	enum api_code rc;
+	int err;
+
+	(void)out;
+	if (!role && !pw)
+		return api_fail(e, API_MISSING_PARAMETER, "Give `Role`, `Password` or both.");
+	rc = api_instance(ctx, sdkappid, &inst, e);
+	if (rc != API_OK)
+		return rc;
+	if (pw && console_password_hash(pw, hash, sizeof(hash)))
+		return api_fail(e, API_INTERNAL_ERROR, "The password could not be hashed.");
+	err = store_console_user_modify(ctx->st, sdkappid, name, role, pw ? hash : NULL);
+	OPENSSL_cleanse(hash, sizeof(hash));
+	if (err == ENOENT)
+		return api_fail(e, API_INVALID_PARAMETER_VALUE, "The value of `UserName`: "
+				"instance %llu has no console user %s.",
+				(unsigned long long)sdkappid, name);
+	if (err)
+		return api_fail(e, API_INTERNAL_ERROR_DB_ERROR, "The user could not be changed.");
+	log_info("api", "instance %llu: console user %s changed:%s%s%s (request %s)",
+		 (unsigned long long)sdkappid, name, role ? " role " : "", role ? role : "",
+		 pw ? " password" : "", ctx->request_id);
+	return API_OK;
+}
+
+const struct api_action api_action_cccd_modify_console_user = {
+	"CccdModifyConsoleUser", modify_fields, API_RATE_DEFAULT, modify_run,
+	"change a web console user's role or password (a new password signs it out)",
 };
 
 static const struct api_field delete_fields[] = {

@@ -1,5 +1,6 @@
 /* DescribeTelCdr: finished sessions' call records in a time range (ccc-actions §3), built
- * by the same records_cdr as the CDR push, so both always agree. */
+ * by the same records_cdr as the CDR push, so both always agree. TCCC has no outcome
+ * filter; cccd adds CccdEndStatus, a list of EndStatus codes (the console's Outcome). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,9 +15,27 @@
 enum {
 	CDR_PAGE_MAX = 100,
 	CDR_FILTER_MAX = 100,
+	CDR_STATUS_MAX = 32,
 	CDR_RANGE_MAX_S = 90 * 86400,     /* End − Start */
 	CDR_LOOKBACK_MAX_S = 180 * 86400, /* Start at most this far back */
 };
+
+/* Every code of CccdEndStatus one TCCC publishes: another could match nothing, and is
+ * more likely a mistake than a question. */
+static enum api_code check_statuses(const json_t *v, const char *path, struct api_error *e)
+{
+	size_t i;
+	json_t *c;
+
+	json_array_foreach(v, i, c) {
+		json_int_t code = json_integer_value(c);
+
+		if (!records_end_status_string((int)code)[0])
+			return api_fail(e, API_INVALID_PARAMETER_VALUE, "`%s.%zu` (%lld) is not "
+					"an EndStatus code.", path, i, (long long)code);
+	}
+	return API_OK;
+}
 
 static const struct api_field fields[] = {
 	{"StartTimeStamp", API_T_INT64, false, true, 0, INT64_MAX, 0, NULL, NULL},
@@ -29,6 +48,7 @@ static const struct api_field fields[] = {
 	{"Offset", API_T_INT64, false, false, 0, INT64_MAX, 0, NULL, NULL},
 	{"Phones", API_T_STRING, true, false, 1, 32, CDR_FILTER_MAX, NULL, NULL},
 	{"SessionIds", API_T_STRING, true, false, 1, 64, CDR_FILTER_MAX, NULL, NULL},
+	{"CccdEndStatus", API_T_INT64, true, false, 0, 999, CDR_STATUS_MAX, NULL, check_statuses},
 	{NULL},
 };
 
@@ -131,8 +151,9 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 	int64_t page = json_integer_value(json_object_get(p, "PageNumber"));
 	const char *ids[CDR_FILTER_MAX], *phones[CDR_FILTER_MAX];
 	char norm[CDR_FILTER_MAX][33];
+	int statuses[CDR_STATUS_MAX];
 	struct store_cdr_query q = {.sdkappid = sdkappid, .since = start, .until = end,
-				    .session_ids = ids, .phones = phones,
+				    .session_ids = ids, .phones = phones, .end_statuses = statuses,
 				    .offset = (uint64_t)(page * size), .limit = (uint64_t)size};
 	struct store_instance inst;
 	enum api_code rc;
@@ -155,6 +176,9 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 		return rc;
 
 	q.n_session_ids = strings_of(json_object_get(p, "SessionIds"), ids, NULL, NULL);
+	for (size_t i = 0; i < json_array_size(json_object_get(p, "CccdEndStatus")); i++)
+		statuses[q.n_end_statuses++] = (int)json_integer_value(
+			json_array_get(json_object_get(p, "CccdEndStatus"), i));
 	if (json_array_size(json_object_get(p, "Phones"))) {
 		struct policy_rules *rules = NULL;
 		char *text = NULL;

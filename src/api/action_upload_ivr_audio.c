@@ -12,13 +12,22 @@
  * RequestLimitExceeded, so the other actions always have a thread. A file
  * that fails — too big, wrong type, timeout, a refused address, an HTTP status, content
  * the instance already holds — goes to FailedFileList with the reason; the others are
- * kept. cccd does not review prompts: a new file is approved (Status 1) at once. */
+ * kept. cccd does not review prompts: a new file is approved (Status 1) at once.
+ *
+ * cccd adds a second way to give a file, for the web console (a browser holds the file,
+ * not a URL the server could fetch): an entry with `CccdAudioData`, the file's bytes in
+ * base64, and optionally `CccdFileName` (its AudioFileName), instead of `AudioUrl`. The
+ * body limit of a request (1 MB) bounds such a file to about 750 KB; it is then told WAV
+ * or MP3 by its bytes, converted and recorded as a fetched one. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <re_types.h>
+#include <re_fmt.h>
+#include <re_base64.h>
 #include "api/api_int.h"
 #include "base/base.h"
 #include "fetch/fetch.h"
@@ -37,7 +46,9 @@ enum {
 
 static const struct api_field audio_fields[] = {
 	{"CustomFileName", API_T_STRING, false, true, 1, 255, 0, NULL, NULL},
-	{"AudioUrl", API_T_STRING, false, true, 1, 2048, 0, NULL, NULL},
+	{"AudioUrl", API_T_STRING, false, false, 1, 2048, 0, NULL, NULL},
+	{"CccdAudioData", API_T_STRING, false, false, 1, 2 * 1024 * 1024, 0, NULL, NULL},
+	{"CccdFileName", API_T_STRING, false, false, 1, 255, 0, NULL, NULL},
 	{NULL},
 };
 
@@ -78,9 +89,28 @@ struct upload {
 	char base[512];               /* the prompt folder ("." when none) */
 };
 
-/* One file, start to end: 0 with a filled in, or an error with the reason in why. */
-static int upload_one(struct upload *u, const char *custom, const char *url,
-		      struct store_audio *a, char *why, size_t whysz)
+/* A file given in the request (CccdAudioData): its bytes, malloc'd as fetch_get's. */
+static int data_decode(const char *b64, uint8_t **bodyp, size_t *lenp, char *why, size_t whysz)
+{
+	size_t n = strlen(b64) / 4 * 3 + 3;
+	uint8_t *body = malloc(n);
+
+	if (!body)
+		return ENOMEM;
+	if (base64_decode(b64, strlen(b64), body, &n)) {
+		free(body);
+		snprintf(why, whysz, "`CccdAudioData` is not base64");
+		return EINVAL;
+	}
+	*bodyp = body;
+	*lenp = n;
+	return 0;
+}
+
+/* One file, start to end: 0 with a filled in, or an error with the reason in why. The file
+ * is fetched from url, or decoded from data (then named `name`, else "audio"). */
+static int upload_one(struct upload *u, const char *custom, const char *url, const char *data,
+		      const char *name, struct store_audio *a, char *why, size_t whysz)
 {
 	uint64_t now = clock_mono_ms();
 	struct fetch_limits lim = {.max_bytes = UPLOAD_MAX_BYTES,
@@ -91,13 +121,18 @@ static int upload_one(struct upload *u, const char *custom, const char *url,
 	size_t len = 0;
 	int err;
 
-	if (now + UPLOAD_MIN_FETCH_MS > u->deadline_ms) {
+	if (data) {
+		err = data_decode(data, &body, &len, why, whysz);
+	}
+	else if (now + UPLOAD_MIN_FETCH_MS > u->deadline_ms) {
 		snprintf(why, whysz, "timeout: the request's %u s for fetching are spent",
 			 u->ctx->conf->upload_timeout_ms / 1000);
 		return ETIMEDOUT;
 	}
-	lim.timeout_ms = (unsigned)(u->deadline_ms - now);
-	err = fetch_get(url, &lim, &body, &len, NULL, why, whysz);
+	else {
+		lim.timeout_ms = (unsigned)(u->deadline_ms - now);
+		err = fetch_get(url, &lim, &body, &len, NULL, why, whysz);
+	}
 	if (err)
 		return err;
 	memset(a, 0, sizeof(*a));
@@ -106,7 +141,10 @@ static int upload_one(struct upload *u, const char *custom, const char *url,
 	a->status = UPLOAD_STATUS_APPROVED;
 	a->created_at = u->ctx->now_ms / 1000;
 	snprintf(a->custom_name, sizeof(a->custom_name), "%s", custom);
-	url_file_name(url, a->file_name, sizeof(a->file_name));
+	if (url)
+		url_file_name(url, a->file_name, sizeof(a->file_name));
+	else
+		snprintf(a->file_name, sizeof(a->file_name), "%s", name ? name : "audio");
 	snprintf(a->sha256, sizeof(a->sha256), "%s", sha);
 	snprintf(a->path, sizeof(a->path), "%s/%.64s.wav", u->dir, sha);
 	snprintf(full, sizeof(full), "%s/%s", u->base, a->path);
@@ -156,6 +194,23 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 		rc = api_fail(e, API_INTERNAL_ERROR, "Out of memory.");
 		goto out;
 	}
+	/* Each file by one way: TCCC's AudioUrl (required there) or cccd's CccdAudioData,
+	 * checked first, as the validator checked a missing AudioUrl before. */
+	json_array_foreach(list, i, item) {
+		bool url = json_object_get(item, "AudioUrl"), data = json_object_get(item,
+										       "CccdAudioData");
+
+		if (!url && !data) {
+			rc = api_fail(e, API_MISSING_PARAMETER, "The parameter `AudioList.%zu."
+				      "AudioUrl` is missing.", i);
+			goto out;
+		}
+		if (url && data) {
+			rc = api_fail(e, API_INVALID_PARAMETER_VALUE, "`AudioList.%zu` has both "
+				      "`AudioUrl` and `CccdAudioData`: give one.", i);
+			goto out;
+		}
+	}
 	rc = api_instance(ctx, sdkappid, &inst, e);
 	if (rc != API_OK)
 		goto out;
@@ -201,9 +256,11 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 	json_array_foreach(list, i, item) {
 		const char *custom = json_string_value(json_object_get(item, "CustomFileName"));
 		const char *url = json_string_value(json_object_get(item, "AudioUrl"));
+		const char *data = json_string_value(json_object_get(item, "CccdAudioData"));
+		const char *name = json_string_value(json_object_get(item, "CccdFileName"));
 		struct store_audio a;
 		char why[256] = "";
-		int err = upload_one(&u, custom, url, &a, why, sizeof(why));
+		int err = upload_one(&u, custom, url, data, name, &a, why, sizeof(why));
 
 		if (!err)
 			err = json_array_append_new(ok, audio_info(&a));

@@ -40,6 +40,7 @@ static const struct api_action *const actions[] = {
 	&api_action_cccd_create_console_user,
 	&api_action_cccd_describe_console_users,
 	&api_action_cccd_delete_console_user,
+	&api_action_cccd_modify_console_user,
 	&api_action_cccd_create_console_login_url,
 	&api_action_cccd_describe_console_audit,
 	&api_action_cccd_describe_session_path,

@@ -338,6 +338,7 @@ extern const struct api_action api_action_cccd_describe_sip_trace;
 extern const struct api_action api_action_cccd_create_console_user;
 extern const struct api_action api_action_cccd_describe_console_users;
 extern const struct api_action api_action_cccd_delete_console_user;
+extern const struct api_action api_action_cccd_modify_console_user;
 extern const struct api_action api_action_cccd_create_console_login_url;
 extern const struct api_action api_action_cccd_describe_console_audit;
 extern const struct api_action api_action_cccd_describe_session_path;
@@ -399,7 +400,13 @@ struct api_core {
 	struct api_ratelimit *rl;    /* owned */
 	struct api_replay *replay;   /* owned; NULL when replay_cache = 0 */
 	atomic_uint uploads;         /* UploadIvrAudio requests fetching (api_upload_begin) */
+	atomic_uint signins;         /* console password sign-ins in progress (console.c) */
+	struct console_limit *signin_users; /* owned: failed console sign-ins per user */
+	struct console_limit *signin_addrs; /* owned: ... per client address (console.c) */
 };
+
+/* The console's sign-in limits of a new core (console.c). */
+int api_console_limits_alloc(struct api_core *c);
 
 /* The auto-callout scheduler's thread (tasks.c), started with the API; mem_deref stops
  * it (after its tick in progress). */
@@ -440,6 +447,9 @@ bool api_download_is(const char *method, const char *path);
 struct MHD_Connection;
 struct records_links;
 int api_download(struct MHD_Connection *conn, const struct records_links *l, const char *path);
+/* Answers with the WAV file at abs (audio/wav, from its descriptor), or a 404 when it is
+ * not there: an enum MHD_Result. */
+int api_wav_send(struct MHD_Connection *conn, const char *abs);
 
 int api_core_alloc(struct api_core **cp, const struct api_conf *ac, struct store *st,
 		   struct tenant *t, const struct api_hooks *hooks);

@@ -17,13 +17,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <microhttpd.h>
 #include <openssl/crypto.h>
 #include <re_types.h>
 #include <re_fmt.h>
+#include <re_mem.h>
 #include "api/api_int.h"
 #include "base/base.h"
 #include "console/console.h"
+#include "records/records.h"
 #include "store/store.h"
 
 /* Sessions last 12 h at most, and end after 30 min without a request; the idle clock is
@@ -35,8 +39,31 @@ enum {
 	SUMMARY_MAX = 1000,
 };
 
+/* Failed sign-ins (docs/console.md §Signing in): 5 for one user, 20 from one client
+ * address, within 5 minutes of the first; then that user or address waits for the rest of
+ * the 5 minutes (429 with Retry-After), whatever it sends, before any hash is checked. A
+ * success clears its user's count, not its address's: else an attacker holding one
+ * account could clear the address count between guesses at others. An address counts
+ * more failures than a user because an office shares one behind its NAT. Failed one-time
+ * links count against the address. */
+enum {
+	SIGNIN_USER_MAX = 5,
+	SIGNIN_ADDR_MAX = 20,
+	SIGNIN_WINDOW_S = 300,
+	SIGNIN_BUSY_RETRY_S = 1,
+};
+
+int api_console_limits_alloc(struct api_core *c)
+{
+	int err = console_limit_alloc(&c->signin_users, SIGNIN_USER_MAX, SIGNIN_WINDOW_S);
+
+	return err ? err : console_limit_alloc(&c->signin_addrs, SIGNIN_ADDR_MAX,
+						SIGNIN_WINDOW_S);
+}
+
 #define COOKIE "cccd_session"
 #define API_PREFIX "/console/api/"
+#define RECORDING_PREFIX API_PREFIX "recording/"
 /* default-src 'self' and nothing inline; media for recordings served by this listener. */
 #define CSP "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " \
 	    "media-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; " \
@@ -55,6 +82,7 @@ struct answer {
 	size_t len;
 	char cookie[256];            /* Set-Cookie, or "" */
 	bool api;                    /* Cache-Control: no-store */
+	uint32_t retry_after;        /* Retry-After (s), or 0 */
 };
 
 static int send_answer(struct MHD_Connection *conn, struct answer *a)
@@ -82,6 +110,12 @@ static int send_answer(struct MHD_Connection *conn, struct answer *a)
 	MHD_add_response_header(resp, "Cache-Control", a->api ? "no-store" : "no-cache");
 	if (a->cookie[0])
 		MHD_add_response_header(resp, "Set-Cookie", a->cookie);
+	if (a->retry_after) {
+		char v[16];
+
+		snprintf(v, sizeof(v), "%u", a->retry_after);
+		MHD_add_response_header(resp, "Retry-After", v);
+	}
 	ret = MHD_queue_response(conn, a->status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -177,14 +211,72 @@ static int session_start(struct api_core *c, struct answer *a, struct store_cons
 	return 0;
 }
 
-static int login(struct api_core *c, struct answer *a, const json_t *in, bool tls,
-		  int64_t now_ms)
+/* The client's address, the key of its sign-in count ("" when unknown). */
+static void client_addr(struct MHD_Connection *conn, char *out, size_t sz)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	out[0] = '\0';
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, sz);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, sz);
+}
+
+/* 429 when the user (NULL: none) or the address must wait: 0 when they may try. */
+static int signin_wait(struct api_core *c, struct answer *a, const char *user,
+		       const char *addr, int64_t now_s)
+{
+	uint32_t wu = user ? console_limit_wait(c->signin_users, user, now_s) : 0;
+	uint32_t wa = console_limit_wait(c->signin_addrs, addr, now_s);
+	char msg[200];
+
+	if (!wu && !wa)
+		return 0;
+	snprintf(msg, sizeof(msg), "Too many failed sign-ins %s: try again in %u s.",
+		 wu >= wa ? "for this user" : "from this address", wu > wa ? wu : wa);
+	fail(a, MHD_HTTP_TOO_MANY_REQUESTS, "AuthFailure.TooManyFailures", msg);
+	a->retry_after = wu > wa ? wu : wa;
+	return EAGAIN;
+}
+
+/* A password sign-in holds its API thread for an Argon2id check (0.3 s of a core, more
+ * while it waits for the hash gate, console/password.c). At most a quarter of the API
+ * threads (at least one) do so at once; the others are answered 503 at once, so that a
+ * flood of sign-ins, which the per-key limits do not stop while its names and addresses
+ * vary, leaves the other actions their threads (uploads take at most half). */
+static bool signin_begin(struct api_core *c)
+{
+	unsigned cap = c->conf.threads / 4, n = atomic_load(&c->signins);
+
+	if (!cap)
+		cap = 1;
+	do {
+		if (n >= cap)
+			return false;
+	} while (!atomic_compare_exchange_weak(&c->signins, &n, n + 1));
+	return true;
+}
+
+static int signin_busy(struct answer *a)
+{
+	fail(a, MHD_HTTP_SERVICE_UNAVAILABLE, "ResourceUnavailable.SignInBusy", "Too many "
+	     "sign-ins are being checked at once: try again in a second.");
+	a->retry_after = SIGNIN_BUSY_RETRY_S;
+	return 0;
+}
+
+static int login(struct api_core *c, struct MHD_Connection *conn, struct answer *a,
+		 const json_t *in, bool tls, int64_t now_ms)
 {
 	const json_t *id = json_object_get(in, "SdkAppId");
 	const char *name = json_string_value(json_object_get(in, "UserName"));
 	const char *pw = json_string_value(json_object_get(in, "Password"));
 	struct store_console_session s = {0};
 	struct store_console_user u = {0};
+	char addr[INET6_ADDRSTRLEN], user[96];
 	int err;
 
 	if (!json_is_integer(id) || json_integer_value(id) <= 0)
@@ -194,36 +286,58 @@ static int login(struct api_core *c, struct answer *a, const json_t *in, bool tl
 		return fail(a, MHD_HTTP_BAD_REQUEST, "MissingParameter", "`UserName` is required.");
 	if (!pw)
 		return fail(a, MHD_HTTP_BAD_REQUEST, "MissingParameter", "`Password` is required.");
+	client_addr(conn, addr, sizeof(addr));
+	snprintf(user, sizeof(user), "%lld/%.64s", (long long)json_integer_value(id), name);
+	if (signin_wait(c, a, user, addr, now_ms / 1000))
+		return 0;
+	if (!signin_begin(c))
+		return signin_busy(a);
 	err = console_user_name_ok(name) ?
 	      store_console_user_get(c->st, (uint64_t)json_integer_value(id), name, &u) : ENOENT;
-	if (err && err != ENOENT)
-		return fail(a, MHD_HTTP_SERVICE_UNAVAILABLE, "InternalError.DBError",
-			    "The database is unavailable.");
 	/* An unknown user costs a hash too (console_password_check of ""), so the time of
 	 * the answer does not tell which names exist. */
-	err = console_password_check(err ? "" : u.pw_hash, pw);
+	if (!err || err == ENOENT)
+		err = console_password_check(err ? "" : u.pw_hash, pw);
+	else
+		err = EIO;
+	atomic_fetch_sub(&c->signins, 1);
 	OPENSSL_cleanse(u.pw_hash, sizeof(u.pw_hash));
-	if (err)
+	if (err == EIO)
+		return fail(a, MHD_HTTP_SERVICE_UNAVAILABLE, "InternalError.DBError",
+			    "The database is unavailable.");
+	if (err) {
+		console_limit_fail(c->signin_users, user, now_ms / 1000);
+		console_limit_fail(c->signin_addrs, addr, now_ms / 1000);
 		return fail(a, MHD_HTTP_UNAUTHORIZED, "AuthFailure.InvalidCredentials", "The "
 			    "instance, user name or password is wrong.");
+	}
+	console_limit_clear(c->signin_users, user);
 	s.sdkappid = u.sdkappid;
 	str_ncpy(s.name, u.name, sizeof(s.name));
 	str_ncpy(s.role, u.role, sizeof(s.role));
 	return session_start(c, a, &s, NULL, tls, now_ms);
 }
 
-static int link_login(struct api_core *c, struct answer *a, const json_t *in, bool tls,
-		       int64_t now_ms)
+static int link_login(struct api_core *c, struct MHD_Connection *conn, struct answer *a,
+		      const json_t *in, bool tls, int64_t now_ms)
 {
 	const char *token = json_string_value(json_object_get(in, "Token"));
 	struct store_console_session s = {0};
-	char hash[CONSOLE_TOKEN_LEN + 1];
+	char hash[CONSOLE_TOKEN_LEN + 1], addr[INET6_ADDRSTRLEN];
 
-	if (!console_token_ok(token))
+	client_addr(conn, addr, sizeof(addr));
+	if (signin_wait(c, a, NULL, addr, now_ms / 1000))
+		return 0;
+	if (!console_token_ok(token)) {
+		console_limit_fail(c->signin_addrs, addr, now_ms / 1000);
 		return fail(a, MHD_HTTP_UNAUTHORIZED, "AuthFailure.LinkInvalid", "`Token` is not "
 			    "a sign-in link's token.");
+	}
 	console_token_hash(token, hash);
-	return session_start(c, a, &s, hash, tls, now_ms);
+	session_start(c, a, &s, hash, tls, now_ms);
+	if (a->status == MHD_HTTP_UNAUTHORIZED)
+		console_limit_fail(c->signin_addrs, addr, now_ms / 1000);
+	return 0;
 }
 
 /* The session of the request's cookie, judged: 0, or a refusal already in a. */
@@ -345,7 +459,7 @@ static int api_request(struct api_core *c, struct MHD_Connection *conn, struct a
 	}
 	if (strcmp(method, "POST"))
 		return fail(a, MHD_HTTP_METHOD_NOT_ALLOWED, "UnsupportedProtocol", "The console "
-			    "API takes POST (GET for /console/api/me only).");
+			    "API takes POST (GET for /console/api/me and recording/ only).");
 	if (!ct || strncasecmp(ct, "application/json", 16))
 		return fail(a, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "InvalidRequest", "The body must "
 			    "be application/json.");
@@ -356,9 +470,9 @@ static int api_request(struct api_core *c, struct MHD_Connection *conn, struct a
 			    "object.");
 	}
 	if (!strcmp(name, "login"))
-		login(c, a, in, tls, now_ms);
+		login(c, conn, a, in, tls, now_ms);
 	else if (!strcmp(name, "link"))
-		link_login(c, a, in, tls, now_ms);
+		link_login(c, conn, a, in, tls, now_ms);
 	else if (session_of(c, conn, a, &s, now_ms / 1000))
 		;
 	else if (!console_csrf_ok(csrf, s.csrf))
@@ -379,12 +493,56 @@ static int api_request(struct api_core *c, struct MHD_Connection *conn, struct a
 	return 0;
 }
 
+/* GET /console/api/recording/<SessionId>: the call recording of one of the session's
+ * instance's records, for the record page's <audio> player. A signed link (RecordURL)
+ * would do as well, but it names [records] public_url, which may be another origin than
+ * the console's (a proxy), outside its Content-Security-Policy; this path is the
+ * console's own, opened by the session cookie like every read (a GET changes nothing, so
+ * no CSRF header: an <audio> element cannot send one). Every role may listen: records
+ * are reads. */
+static int recording(struct api_core *c, struct MHD_Connection *conn, const char *id)
+{
+	const struct records_links *l = c->hooks.links;
+	struct store_console_session s;
+	struct store_session *ss = NULL;
+	struct answer a = {0};
+	char abs[1100];
+	int n, err;
+
+	if (session_of(c, conn, &a, &s, clock_unix_s()))
+		return send_answer(conn, &a);
+	if (!records_session_id_ok(id) || !l)
+		goto none;
+	err = store_session_get(c->st, s.sdkappid, id, &ss);
+	if (err && err != ENOENT) {
+		fail(&a, MHD_HTTP_SERVICE_UNAVAILABLE, "InternalError.DBError",
+		     "The database is unavailable.");
+		return send_answer(conn, &a);
+	}
+	if (err || !records_file_ok(ss->record_url, s.sdkappid))
+		goto none;
+	n = snprintf(abs, sizeof(abs), "%s/%s", records_links_dir(l), ss->record_url);
+	mem_deref(ss);
+	if (n < 0 || (size_t)n >= sizeof(abs))
+		goto none;
+	return api_wav_send(conn, abs);
+none:
+	mem_deref(ss);
+	fail(&a, MHD_HTTP_NOT_FOUND, "ResourceNotFound.Recording", "This instance has no "
+	     "recording of that session.");
+	return send_answer(conn, &a);
+}
+
 int api_console_handle(struct api_core *c, struct MHD_Connection *conn, const char *method,
 		       const char *path, const char *body, size_t body_len, bool tls)
 {
 	struct answer a = {0};
 	const struct console_asset *f;
 
+	if (!strncmp(path, RECORDING_PREFIX, strlen(RECORDING_PREFIX)) &&
+	    (!strcmp(method, "GET") || !strcmp(method, "HEAD"))) {
+		return recording(c, conn, path + strlen(RECORDING_PREFIX));
+	}
 	if (!strncmp(path, API_PREFIX, strlen(API_PREFIX))) {
 		api_request(c, conn, &a, method, path + strlen(API_PREFIX), body, body_len, tls);
 	}

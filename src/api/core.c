@@ -20,6 +20,8 @@ static void core_destructor(void *arg)
 
 	mem_deref(c->rl);
 	mem_deref(c->replay);
+	mem_deref(c->signin_users);
+	mem_deref(c->signin_addrs);
 }
 
 int api_core_alloc(struct api_core **cp, const struct api_conf *ac, struct store *st,
@@ -37,6 +39,8 @@ int api_core_alloc(struct api_core **cp, const struct api_conf *ac, struct store
 		c->hooks = *hooks;
 	api_actions_metrics_labels();
 	err = api_ratelimit_alloc(&c->rl);
+	if (!err)
+		err = api_console_limits_alloc(c);
 	if (!err && ac->replay_cache)
 		err = api_replay_alloc(&c->replay, ac->replay_cache);
 	if (err)

@@ -2,7 +2,8 @@
  * whoever holds its signed link (records/links.c). 403 for a missing, wrong or expired
  * signature, 404 for a path that names no recording or a file that is not there (deleted
  * by retention, never written). The file is sent by libmicrohttpd from its descriptor
- * (sendfile where it can), so an API thread only opens and stats it. */
+ * (sendfile where it can), so an API thread only opens and stats it. The console plays
+ * recordings through its own session instead of a link (console.c), sent the same way. */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -36,24 +37,12 @@ static int text_reply(struct MHD_Connection *conn, unsigned status, const char *
 	return ret;
 }
 
-int api_download(struct MHD_Connection *conn, const struct records_links *l, const char *path)
+int api_wav_send(struct MHD_Connection *conn, const char *abs)
 {
-	const char *exp = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "Expires");
-	const char *sig = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "Signature");
 	struct MHD_Response *r;
-	char abs[1100];
 	struct stat st;
 	int fd, ret;
 
-	switch (l ? records_link_check(l, path, exp, sig, clock_unix_s(), abs, sizeof(abs))
-		  : RECORDS_NOT_FOUND) {
-	case RECORDS_OK:
-		break;
-	case RECORDS_FORBIDDEN:
-		return text_reply(conn, MHD_HTTP_FORBIDDEN, "the link is not valid or has expired\n");
-	default:
-		return text_reply(conn, MHD_HTTP_NOT_FOUND, "no such recording\n");
-	}
 	fd = open(abs, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
 		if (fd >= 0)
@@ -68,7 +57,25 @@ int api_download(struct MHD_Connection *conn, const struct records_links *l, con
 	}
 	MHD_add_response_header(r, "Content-Type", "audio/wav");
 	MHD_add_response_header(r, "Cache-Control", "private, no-store");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 	ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
 	MHD_destroy_response(r);
 	return ret;
+}
+
+int api_download(struct MHD_Connection *conn, const struct records_links *l, const char *path)
+{
+	const char *exp = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "Expires");
+	const char *sig = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "Signature");
+	char abs[1100];
+
+	switch (l ? records_link_check(l, path, exp, sig, clock_unix_s(), abs, sizeof(abs))
+		  : RECORDS_NOT_FOUND) {
+	case RECORDS_OK:
+		return api_wav_send(conn, abs);
+	case RECORDS_FORBIDDEN:
+		return text_reply(conn, MHD_HTTP_FORBIDDEN, "the link is not valid or has expired\n");
+	default:
+		return text_reply(conn, MHD_HTTP_NOT_FOUND, "no such recording\n");
+	}
 }

@@ -31,6 +31,17 @@ int console_password_hash(const char *pw, char *out, size_t sz);
  * hash either way. */
 int console_password_check(const char *hash, const char *pw);
 
+/* ---- failed sign-ins (limit.c) -------------------------------------------------------
+ * Counted per key in a fixed table, per node: after `max` failures within `window_s`
+ * seconds of the first, the key waits for the rest of that window. Any thread. */
+struct console_limit;
+int console_limit_alloc(struct console_limit **lp, uint32_t max, uint32_t window_s);
+/* Seconds until key may try again; 0 when it may now. */
+uint32_t console_limit_wait(struct console_limit *l, const char *key, int64_t now_s);
+void console_limit_fail(struct console_limit *l, const char *key, int64_t now_s);
+/* Forgets key's failures (a success). */
+void console_limit_clear(struct console_limit *l, const char *key);
+
 /* ---- tokens (token.c) ---------------------------------------------------------------
  * A session, CSRF or link token is 32 random bytes as 64 lower-case hex characters; the
  * store keeps the SHA-256 of session and link tokens only, so that a copy of the database

@@ -32,6 +32,13 @@ bool console_action_changes(const char *action)
 	return strncmp(action, "Describe", 8) && strncmp(action, "CccdDescribe", 12);
 }
 
+/* Who may sign in, and with which powers, is an administrator's business: the list of
+ * console users is not a read for the other roles. */
+static bool admin_read(const char *action)
+{
+	return !strcmp(action, "CccdDescribeConsoleUsers");
+}
+
 bool console_role_allows(enum console_role r, const char *action)
 {
 	if (!action)
@@ -40,9 +47,10 @@ bool console_role_allows(enum console_role r, const char *action)
 	case CONSOLE_ADMINISTRATOR:
 		return true;
 	case CONSOLE_SUPERVISOR:
-		return !console_action_changes(action) || !strcmp(action, "HangUpCall");
+		return (!console_action_changes(action) && !admin_read(action)) ||
+		       !strcmp(action, "HangUpCall");
 	case CONSOLE_VIEWER:
-		return !console_action_changes(action);
+		return !console_action_changes(action) && !admin_read(action);
 	}
 	return false;
 }

@@ -141,6 +141,48 @@ int store_console_user_delete(struct store *st, uint64_t sdkappid, const char *n
 	return store_write(st, user_remove, &k);
 }
 
+struct user_change {
+	struct user_key k;
+	const char *role;
+	const char *pw_hash;
+};
+
+static int user_update(struct store_conn *c, void *arg)
+{
+	const struct user_change *u = arg;
+	struct db_stmt *s = store_stmt(c, "UPDATE console_users SET role = CASE WHEN ? = '' "
+				       "THEN role ELSE ? END, pw_hash = CASE WHEN ? = 1 THEN ? "
+				       "ELSE pw_hash END WHERE sdkappid = ? AND name = ?");
+	int err;
+
+	if (!s)
+		return EIO;
+	db_bind_text(s, 1, u->role ? u->role : "", -1);
+	db_bind_text(s, 2, u->role ? u->role : "", -1);
+	db_bind_int64(s, 3, u->pw_hash ? 1 : 0);
+	db_bind_text(s, 4, u->pw_hash ? u->pw_hash : "", -1);
+	db_bind_int64(s, 5, (int64_t)u->k.sdkappid);
+	db_bind_text(s, 6, u->k.name, -1);
+	err = step_done(c, s, true);
+	if (err || !u->pw_hash)
+		return err;
+	s = store_stmt(c, "DELETE FROM console_sessions WHERE sdkappid = ? AND name = ?");
+	if (!s)
+		return EIO;
+	bind_user_key(s, &u->k);
+	return step_done(c, s, false);
+}
+
+int store_console_user_modify(struct store *st, uint64_t sdkappid, const char *name,
+			      const char *role, const char *pw_hash)
+{
+	struct user_change u = {{sdkappid, name}, role, pw_hash};
+
+	if (!st || !name)
+		return EINVAL;
+	return store_write(st, user_update, &u);
+}
+
 static int session_insert(struct store_conn *c, const struct store_console_session *cs)
 {
 	struct db_stmt *s = store_stmt(c, "INSERT INTO console_sessions (token_hash, sdkappid, "

@@ -1229,9 +1229,9 @@ out:
 
 /* Binds a listing's parameters in the order list_sql wrote them: for each arm (one
  * without Phones, else the caller's and the callee's; in the page with Phones one per
- * number and column) the instance, the range, the SessionIds and the Phones (the arm's
- * one number, then its own limit, offset + limit); then, for the page, its limit and
- * offset. */
+ * number and column) the instance, the range, the SessionIds, the EndStatus codes and the
+ * Phones (the arm's one number, then its own limit, offset + limit); then, for the page,
+ * its limit and offset. */
 void store_list_bind(struct db_stmt *stmt, const struct store_cdr_query *q, bool page)
 {
 	/* The page with Phones has an arm per number and column (list_sql). */
@@ -1247,6 +1247,8 @@ void store_list_bind(struct db_stmt *stmt, const struct store_cdr_query *q, bool
 		}
 		for (size_t i = 0; i < q->n_session_ids; i++)
 			db_bind_text(stmt, k++, q->session_ids[i], -1);
+		for (size_t i = 0; i < q->n_end_statuses; i++)
+			db_bind_int64(stmt, k++, q->end_statuses[i]);
 		for (size_t i = 0; i < q->n_phones && !arm_each; i++)
 			db_bind_text(stmt, k++, q->phones[i], -1);
 		if (arm_each) {
@@ -1291,8 +1293,8 @@ static int list_run(struct store *st, const char *count_sql, const char *page_sq
 	return err;
 }
 
-/* The filter of one arm of a listing: `where` and the SessionIds, then a number's column
- * with n_phones numbers (all of Phones, or one). */
+/* The filter of one arm of a listing: `where`, the SessionIds and the EndStatus codes,
+ * then a number's column with n_phones numbers (all of Phones, or one). */
 static int arm_print(struct mbuf *sql, const char *where, const struct store_cdr_query *q,
 		     const char *phone_col, size_t n_phones)
 {
@@ -1301,6 +1303,14 @@ static int arm_print(struct mbuf *sql, const char *where, const struct store_cdr
 	if (q->n_session_ids) {
 		err |= mbuf_printf(sql, " AND ");
 		err |= in_list(sql, "id", q->n_session_ids);
+	}
+	/* One code is an equality, which SQLite's planner weighs as one: with "IN (?)" it
+	 * read the range through sessions_ended_page and each row from the table. */
+	if (q->n_end_statuses == 1)
+		err |= mbuf_printf(sql, " AND end_status = ?");
+	else if (q->n_end_statuses) {
+		err |= mbuf_printf(sql, " AND ");
+		err |= in_list(sql, "end_status", q->n_end_statuses);
 	}
 	if (phone_col) {
 		err |= mbuf_printf(sql, " AND ");

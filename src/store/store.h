@@ -446,8 +446,8 @@ int store_sessions_keys(struct store *st, const char *const *ids, size_t n,
 typedef int (store_session_h)(struct store_session *s, void *arg);
 
 /* Finished sessions of an instance whose EndedTimestamp is in [since, until], newest
- * first, optionally only those of some session ids or with a caller or callee among
- * `phones` (00-form). *totalp gets the count of all matches; h gets the rows of the page
+ * first, optionally only those of some session ids, with a caller or callee among
+ * `phones` (00-form), or whose EndStatus is among `end_statuses`. *totalp gets the count of all matches; h gets the rows of the page
  * [offset, offset + limit). */
 struct store_cdr_query {
 	uint64_t sdkappid;
@@ -456,6 +456,8 @@ struct store_cdr_query {
 	size_t n_session_ids;
 	const char *const *phones;
 	size_t n_phones;
+	const int *end_statuses;
+	size_t n_end_statuses;
 	uint64_t offset, limit;
 };
 
@@ -530,6 +532,10 @@ int store_console_user_get(struct store *st, uint64_t sdkappid, const char *name
 typedef int (store_console_user_h)(const struct store_console_user *u, void *arg);
 int store_console_users_list(struct store *st, uint64_t sdkappid, store_console_user_h *h,
 			     void *arg);
+/* Changes a user's role (NULL: kept) and its password hash (NULL: kept; "": links
+ * only); a new password also ends the user's sessions. ENOENT: no such user. */
+int store_console_user_modify(struct store *st, uint64_t sdkappid, const char *name,
+			      const char *role, const char *pw_hash);
 /* Removes the user with its sessions and unused links; ENOENT: no such user. */
 int store_console_user_delete(struct store *st, uint64_t sdkappid, const char *name);
 

@@ -418,3 +418,27 @@ test("the SSRF guard: with loopback not allowed, a loopback URL and a redirect t
   }
   if (!priv) t.diagnostic("no address could be added to lo: the redirect case did not run");
 });
+
+test("UploadIvrAudio's CccdAudioData: a file given in the request, converted as a fetched one", async () => {
+  const E = 1400017005;
+  const c = commonClient(d.addTenant(E, {}), d.endpoint);
+  const data = fs.readFileSync(path.join(media, "chirp.wav")).toString("base64");
+  const r = await c("UploadIvrAudio", { SdkAppId: E, AudioList: [
+    { CustomFileName: "given", CccdAudioData: data, CccdFileName: "chirp.wav" },
+    { CustomFileName: "noise", CccdAudioData: Buffer.from("not audio at all").toString("base64") }] });
+  assert.equal(r.err, undefined, r.message);
+  assert.deepEqual(r.SuccessFileList.map((f) => [f.CustomFileName, f.AudioFileName, f.Status]),
+    [["given", "chirp.wav", 1]]);
+  assert.deepEqual(r.FailedFileList.map((f) => f.FileName), ["noise"]);
+  assert.match(r.FailedFileList[0].FailedMsg, /wrong type/);
+  const row = d.sql(`SELECT path FROM ivr_audio WHERE sdkappid = ${E}`).trim();
+  assert.equal(wavSamples(path.join(prompts, row)).length, chirp.length, "the same samples as the file sent");
+  await sleep(1100);
+  const both = await c("UploadIvrAudio", { SdkAppId: E, AudioList: [
+    { CustomFileName: "x", AudioUrl: url("/chirp.wav"), CccdAudioData: data }] });
+  assert.equal(both.err, "InvalidParameterValue");
+  assert.match(both.message, /AudioList\.0/);
+  const none = await c("UploadIvrAudio", { SdkAppId: E, AudioList: [{ CustomFileName: "x" }] });
+  assert.equal(none.err, "MissingParameter");
+  assert.match(none.message, /AudioList\.0\.AudioUrl/);
+});

@@ -198,6 +198,71 @@ test("DescribeTelCdr checks its range and pages", async () => {
   assert.equal(national.TelCdrList[0].SessionId, byPhone.TelCdrList[0].SessionId);
 });
 
+test("DescribeTelCdr's CccdEndStatus keeps the records of those codes, paged in order", async () => {
+  // Two calls not answered in 1 s (202 notAnswer) and one hung up while ringing: two codes.
+  const peer = await sipp(path.join(ROOT, "tests/sip/uas_noanswer.xml"));
+  const dd = await startCccd({ trunkPort: peer.port });
+  try {
+    const id = 1400000600;
+    const c = client(dd.tenant(["--sdkappid", String(id), "--ivr", "1:autoOutbound",
+      "--number", "008601012345678", "--rules", "demo"]), dd.endpoint);
+    const ids = [];
+    for (const callee of ["008613800138001", "008613800138002"]) {
+      const r = await c.CreateIVRSession({ SdkAppId: id, Callee: callee, IVRId: 1, MaxRingTimeoutSecond: 1 });
+      assert.equal(r.err, undefined, r.message);
+      ids.push(r.SessionId);
+    }
+    const r = await c.CreateIVRSession({ SdkAppId: id, Callee: "008613800138003", IVRId: 1 });
+    assert.equal(r.err, undefined, r.message);
+    await until(async () => {
+      const l = await c.DescribePSTNActiveSessionList({ SdkAppId: id, Offset: 0, Limit: 25 });
+      return l.Sessions.some((s) => s.SessionID === r.SessionId && s.RingTimestamp > 0);
+    }, 10000, 100, "the third call to ring");
+    assert.equal((await c.HangUpCall({ SdkAppId: id, SessionId: r.SessionId })).err, undefined);
+    for (const s of [...ids, r.SessionId]) await finished(c, id, s);
+    await endStatusFilter(c, id);
+  } finally {
+    await dd.stop();
+    dd.cleanup();
+    await peer.stop();
+  }
+});
+
+async function endStatusFilter(api, sdkappid) {
+  const now = Math.floor(Date.now() / 1000);
+  const q = { SdkAppId: sdkappid, StartTimeStamp: now - 3600, EndTimeStamp: now + 60, PageNumber: 0 };
+  const all = (await api.DescribeTelCdr({ ...q, PageSize: 100 })).TelCdrList;
+  const codes = [...new Set(all.map((c) => c.EndStatus))];
+  assert.ok(codes.length >= 2, `records of two outcomes at least: ${codes}`);
+  for (const code of codes) {
+    const want = all.filter((c) => c.EndStatus === code).map((c) => c.SessionId);
+    const r = await api.DescribeTelCdr({ ...q, PageSize: 100, CccdEndStatus: [code] });
+    assert.equal(r.TotalCount, want.length, JSON.stringify(r));
+    assert.deepEqual(r.TelCdrList.map((c) => c.SessionId), want);
+    // One a page: the same records in the same order.
+    const paged = [];
+    for (let page = 0; page < want.length; page++) {
+      const p = await api.DescribeTelCdr({ ...q, PageSize: 1, PageNumber: page, CccdEndStatus: [code] });
+      assert.equal(p.TotalCount, want.length);
+      paged.push(p.TelCdrList[0].SessionId);
+    }
+    assert.deepEqual(paged, want);
+  }
+  const two = await api.DescribeTelCdr({ ...q, PageSize: 100, CccdEndStatus: codes.slice(0, 2) });
+  assert.deepEqual(two.TelCdrList.map((c) => c.SessionId),
+    all.filter((c) => codes.slice(0, 2).includes(c.EndStatus)).map((c) => c.SessionId));
+  const none = await api.DescribeTelCdr({ ...q, PageSize: 100,
+    CccdEndStatus: [[0, 1, 107, 202].find((c) => !codes.includes(c)) ?? 233] });
+  assert.equal(none.TotalCount, 0);
+  for (const [bad, err, field] of [[[999], "InvalidParameterValue", "CccdEndStatus.0"],
+    [[1, 3], "InvalidParameterValue", "CccdEndStatus.1"], [[-1], "InvalidParameterValue", "CccdEndStatus"],
+    [1, "InvalidParameter", "CccdEndStatus"], [Array(33).fill(1), "InvalidParameterValue", "CccdEndStatus"]]) {
+    const r = await api.DescribeTelCdr({ ...q, PageSize: 10, CccdEndStatus: bad });
+    assert.equal(r.err, err, JSON.stringify(bad));
+    assert.match(r.message, new RegExp(field.replace(".", "\\.")), r.message);
+  }
+}
+
 test("kill -9 during a call: after restart the session has an honest final record", async () => {
   const peer = await sipp(path.join(ROOT, "tests/sip/uas_answer_wait_bye.xml"));
   const dd = await startCccd({ trunkPort: peer.port });

@@ -115,6 +115,11 @@ static void test_roles(void **state)
 	assert_false(console_role_allows(CONSOLE_SUPERVISOR, "CccdModifyBlacklist"));
 	assert_true(console_role_allows(CONSOLE_ADMINISTRATOR, "CccdModifyBlacklist"));
 	assert_true(console_role_allows(CONSOLE_ADMINISTRATOR, "HangUpCall"));
+	assert_false(console_role_allows(CONSOLE_VIEWER, "CccdDescribeConsoleUsers"));
+	assert_false(console_role_allows(CONSOLE_SUPERVISOR, "CccdDescribeConsoleUsers"));
+	assert_false(console_role_allows(CONSOLE_SUPERVISOR, "CccdModifyConsoleUser"));
+	assert_true(console_role_allows(CONSOLE_ADMINISTRATOR, "CccdDescribeConsoleUsers"));
+	assert_true(console_role_allows(CONSOLE_ADMINISTRATOR, "CccdModifyConsoleUser"));
 	assert_false(console_role_allows((enum console_role)0, "DescribeTelCdr"));
 	assert_false(console_role_allows(CONSOLE_ADMINISTRATOR, NULL));
 
@@ -129,6 +134,46 @@ static void test_roles(void **state)
 	assert_false(console_user_name_ok("a;b"));
 	assert_false(console_user_name_ok("0123456789012345678901234567890123456789"
 					  "01234567890123456789012345"));
+}
+
+/* Failed sign-ins: the max-th failure blocks the key for the rest of its window, other
+ * keys are not touched, a clear forgets, and the window's end lets it try again; a flood
+ * of other keys does not make the table grow, nor push a blocked key out. */
+static void test_limit(void **state)
+{
+	struct console_limit *l = NULL;
+	char key[32];
+
+	(void)state;
+	assert_int_equal(console_limit_alloc(&l, 3, 300), 0);
+	for (int i = 0; i < 2; i++)
+		console_limit_fail(l, "1/ann", 1000 + i);
+	assert_int_equal(console_limit_wait(l, "1/ann", 1002), 0);
+	console_limit_fail(l, "1/ann", 1010);
+	assert_int_equal(console_limit_wait(l, "1/ann", 1010), 290);
+	assert_int_equal(console_limit_wait(l, "1/bob", 1010), 0);
+	assert_int_equal(console_limit_wait(l, "2/ann", 1010), 0);
+	assert_int_equal(console_limit_wait(l, "1/ann", 1299), 1);
+	assert_int_equal(console_limit_wait(l, "1/ann", 1300), 0);
+	console_limit_fail(l, "1/ann", 1300);
+	assert_int_equal(console_limit_wait(l, "1/ann", 1300), 0);
+	console_limit_clear(l, "1/ann");
+	for (int i = 0; i < 3; i++)
+		console_limit_fail(l, "1/ann", 2000);
+	assert_int_equal(console_limit_wait(l, "1/ann", 2000), 300);
+	console_limit_clear(l, "1/ann");
+	assert_int_equal(console_limit_wait(l, "1/ann", 2000), 0);
+	/* 100,000 other keys failing once each, later than ann's blocked window started. */
+	for (int i = 0; i < 3; i++)
+		console_limit_fail(l, "1/ann", 3000);
+	for (int i = 0; i < 100000; i++) {
+		snprintf(key, sizeof(key), "1/u%d", i);
+		console_limit_fail(l, key, 3001);
+	}
+	assert_int_equal(console_limit_wait(l, "1/u99999", 3001), 0);
+	assert_int_equal(console_limit_wait(l, "1/ann", 3001), 299);
+	mem_deref(l);
+	assert_int_equal(console_limit_alloc(&l, 0, 300), EINVAL);
 }
 
 static void test_assets(void **state)
@@ -355,6 +400,7 @@ int main(void)
 		cmocka_unit_test(test_cookie),
 		cmocka_unit_test(test_roles),
 		cmocka_unit_test(test_assets),
+		cmocka_unit_test(test_limit),
 		cmocka_unit_test_setup_teardown(test_store_users_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_links, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_audit, setup, teardown),

@@ -66,19 +66,21 @@ static void exec(struct fixture *f, const char *sql)
 }
 
 /* Row i: instance 31 (and, one in four, 32), 1,000 calls a day ending in the order of i,
- * from one of 50 lines "0086755000000LL" to one of 2,000 customers "0086138000CCCCC". */
+ * from one of 50 lines "0086755000000LL" to one of 2,000 customers "0086138000CCCCC";
+ * one in ten not answered (EndStatus 202), one in 100 failed (0), the others ok (1). */
 static void fill(struct fixture *f)
 {
 	char sql[1024];
 
 	snprintf(sql, sizeof(sql),
 		 "INSERT INTO sessions (id, sdkappid, account_id, direction, caller, callee, "
-		 "status, created_ms, start_ts, accept_ts, ended_ts) "
+		 "status, created_ms, start_ts, accept_ts, ended_ts, end_status) "
 		 "WITH RECURSIVE g(i) AS (SELECT CAST(0 AS BIGINT) UNION ALL SELECT i + 1 FROM g WHERE i < %d) "
 		 "SELECT 'plan' || CAST(i AS TEXT), CASE WHEN i %% 4 = 3 THEN 32 ELSE 31 END, 1, 1, "
 		 "'0086755000000' || CAST(10 + i %% 50 AS TEXT), "
 		 "'0086138000' || CAST(10000 + i %% 2000 AS TEXT), 3, 0, "
-		 "%d + i * %d / %d, %d + i * %d / %d, %d + i * %d / %d + 60 FROM g",
+		 "%d + i * %d / %d, %d + i * %d / %d, %d + i * %d / %d + 60, "
+		 "CASE WHEN i %% 100 = 7 THEN 0 WHEN i %% 10 = 3 THEN 202 ELSE 1 END FROM g",
 		 ROWS - 1, T0, DAYS * DAY_S, ROWS, T0, DAYS * DAY_S, ROWS, T0, DAYS * DAY_S, ROWS);
 	exec(f, sql);
 	if (on_pg)
@@ -493,6 +495,57 @@ static void test_phones_at_their_most(void **state)
 	assert_string_equal(paged.text, plain.text);
 }
 
+/* CccdEndStatus: one code's calls of a day come from sessions_ended_status in page order
+ * (the page's ids without a sort, only its own rows sorted after the join; the count from
+ * the index alone on SQLite); with several codes the count still
+ * reads that index alone, and nothing reads the table from end to end (SQLite walks the
+ * day in page order through sessions_ended_page, checking each row's code, until the
+ * page is full). The counts and rows are the plain filter's. */
+static void test_end_status_uses_its_index(void **state)
+{
+	struct fixture *f = *state;
+	const int one[] = {202}, two[] = {202, 0};
+	struct store_cdr_query q = {.sdkappid = SDKAPPID, .since = T0 + 5 * DAY_S,
+				    .until = T0 + 6 * DAY_S - 1, .end_statuses = one,
+				    .n_end_statuses = 1, .offset = 20, .limit = 20};
+	char plan[8192], where[512];
+	uint64_t total = 0, rows = 0;
+
+	if (on_pg)
+		exec(f, "SET enable_sort = off");
+	plan_of(f, &q, true, plan, sizeof(plan));
+	assert_no_scan(plan);
+	assert_uses(plan, "sessions_ended_status");
+	/* The one sort is of the page's own rows, after the deferred join (list_sql). */
+	if (occurrences(plan, on_pg ? "Sort Key" : "TEMP B-TREE") > 1)
+		fail_msg("the page is sorted, not read in index order:\n%s", plan);
+	plan_of(f, &q, false, plan, sizeof(plan));
+	assert_no_scan(plan);
+	assert_uses(plan, on_pg ? "sessions_ended_status" : "COVERING INDEX sessions_ended_status");
+	if (on_pg)
+		exec(f, "SET enable_sort = on");
+	for (int k = 0; k < 2; k++) {
+		if (k) {
+			q.end_statuses = two;
+			q.n_end_statuses = 2;
+			plan_of(f, &q, true, plan, sizeof(plan));
+			assert_no_scan(plan);
+			plan_of(f, &q, false, plan, sizeof(plan));
+			assert_no_scan(plan);
+			assert_uses(plan, on_pg ? "sessions_ended_status" :
+				    "COVERING INDEX sessions_ended_status");
+		}
+		total = rows = 0;
+		assert_int_equal(store_cdr_list(f->st, &q, count_of, &rows, &total), 0);
+		snprintf(where, sizeof(where), "sdkappid = %d AND status = 3 AND ended_ts BETWEEN "
+			 "%lld AND %lld AND end_status IN (%s)", SDKAPPID, (long long)q.since,
+			 (long long)q.until, k ? "202, 0" : "202");
+		assert_true(total > 40);
+		assert_int_equal(total, raw_count(f, where));
+		assert_int_equal(rows, 20);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -501,6 +554,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_phones_at_their_most, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_day_pages_in_index_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_call_info_reads_the_tally, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_end_status_uses_its_index, setup, teardown),
 	};
 	const char *backend = getenv("CCCD_TEST_STORE");
 
