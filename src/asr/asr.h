@@ -68,6 +68,15 @@ struct asr_result {
  * answers (no match). */
 int asr_grammar_match(const struct asr_grammar *g, const char *hyp, struct asr_result *res);
 
+/* Where the words of an answer (8 kHz samples) are, by energy (segment.c): at most `max`
+ * spans, in order; *count more than max when there are more (the spans then unset). */
+struct asr_span {
+	size_t start, end;        /* samples, end excluded */
+};
+
+int asr_segment(const int16_t *pcm, size_t n, struct asr_span *spans, unsigned max,
+		unsigned *count);
+
 /* The engine's settings ([speech] section). */
 struct asr_conf {
 	char engine[32];           /* "pocketsphinx" */
