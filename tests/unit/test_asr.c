@@ -1,7 +1,8 @@
 /* The local recogniser: its grammars and their answers, the recorder's WAV, the dictionary
- * check, the flow's local speech node, and the pool — a real decode through the mqueue, a
- * full queue refused at once, a cancelled job never answered, and a pool freed with jobs
- * pending (no leak under ASan). Run from the repository root (tests/data/asr). */
+ * check, the segmenter of digit strings, the flow's local speech node, and the pool — a
+ * real decode through the mqueue, a full queue refused at once, a cancelled job never
+ * answered, and a pool freed with jobs pending (no leak under ASan). Run from the
+ * repository root (tests/data/asr). */
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -104,6 +105,43 @@ static void test_wav(void **state)
 	memcpy(w + 8, "AVI ", 4);
 	assert_int_equal(asr_wav_pcm(w, sizeof(w), &pcm, &n), EINVAL);
 	assert_int_equal(asr_wav_pcm(w, 10, &pcm, &n), EINVAL);
+}
+
+/* Four "words" of a 1 kHz tone in line noise, 200–400 ms apart: one with a 40 ms dip inside
+ * (a closure: still one word) and a 20 ms click between two (not a word). */
+static void test_segment(void **state)
+{
+	enum { N = 8000 * 2 };
+	static int16_t pcm[N];
+	const size_t word[][2] = {{2400, 4400}, {6000, 8000}, {11200, 13200}, {14800, 15600}};
+	struct asr_span spans[8];
+	unsigned count, seed = 1;
+
+	(void)state;
+	for (size_t i = 0; i < N; i++) {
+		seed = seed * 1103515245u + 12345u;
+		pcm[i] = (int16_t)((int)(seed >> 16 & 0x3f) - 32);
+	}
+	for (size_t w = 0; w < 4; w++) {
+		for (size_t i = word[w][0]; i < word[w][1]; i++) {
+			bool dip = w == 1 && i >= 6800 && i < 7120;
+
+			pcm[i] = dip ? 0 : (int16_t)((i % 8 < 4 ? 1 : -1) * 8000);
+		}
+	}
+	for (size_t i = 9440; i < 9600; i++)
+		pcm[i] = (int16_t)((i % 8 < 4 ? 1 : -1) * 8000);
+
+	assert_int_equal(asr_segment(pcm, N, spans, 8, &count), 0);
+	assert_int_equal(count, 4);
+	for (size_t w = 0; w < 4; w++) {
+		assert_true(spans[w].start <= word[w][0] && spans[w].start + 800 > word[w][0]);
+		assert_true(spans[w].end >= word[w][1] && spans[w].end < word[w][1] + 800);
+	}
+	assert_int_equal(asr_segment(pcm, N, spans, 3, &count), 0);
+	assert_true(count > 3);
+	assert_int_equal(asr_segment(pcm, 100, spans, 8, &count), 0);
+	assert_int_equal(count, 0);
 }
 
 static void test_dictionary(void **state)
@@ -357,6 +395,7 @@ int main(void)
 		cmocka_unit_test(test_grammars),
 		cmocka_unit_test(test_match),
 		cmocka_unit_test(test_wav),
+		cmocka_unit_test(test_segment),
 		cmocka_unit_test(test_dictionary),
 		cmocka_unit_test(test_flow),
 		cmocka_unit_test(test_pool_decode),
