@@ -364,9 +364,10 @@ static int digits_by_word(struct ps_state *st, const struct asr_grammar *g,
 		err = decode(st, pcm + spans[i].start, spans[i].end - spans[i].start, &word, &conf);
 		if (!err && !*word)
 			err = ENOENT;
-		if (!err)
+		if (!err) {
 			err = mbuf_printf(mb, "%s%s", i ? " " : "", word);
-		*confidence = conf < *confidence ? conf : *confidence;
+			*confidence = conf < *confidence ? conf : *confidence;
+		}
 		mem_deref(word);
 	}
 	if (!err) {
