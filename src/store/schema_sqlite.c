@@ -360,6 +360,12 @@ static const char *const migrations[] = {
 	 "  result TEXT NOT NULL,"
 	 "  summary TEXT NOT NULL);"
 	 "CREATE INDEX console_audit_at ON console_audit(sdkappid, at_ms);"),
+	/* 25: the scheduler's claim takes a task's next due callees in (due, seq) order
+	 * (store/task.c). task_callees_due (task_id, due) gives the due order but not the seq
+	 * within one due time, and all the callees of a task are due at its NotBefore: the
+	 * claim sorted every due callee to take 64 (docs/benchmarks.md §Tasks). This index
+	 * gives the claim its rows in order, reading only those it takes. */
+	"CREATE INDEX task_callees_next ON task_callees(task_id, due, seq);",
 };
 
 static int version_get(struct db_conn *c, int *versionp)
