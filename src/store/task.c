@@ -4,13 +4,13 @@
  * `due` says when a callee's next try may be placed (NULL: none pending — answered,
  * finished, calling, or its task stopped); the index on (task_id, due, seq) lets the
  * scheduler take a task's next due callees in order without reading the others, so its
- * cost per attempt does not grow with the number waiting (every statement the scheduler
- * runs per tick or per attempt is in sched_sql below, whose plans tests/unit/
- * test_store_plan.c checks: none reads a task's callees one by one, none sorts them).
- * A claim is one UPDATE whose rows are picked by a
- * sub-select: on SQLite the writer's transaction is the only writer there is, on
- * PostgreSQL the sub-select locks the rows it picks and skips those another node's claim
- * holds (FOR UPDATE SKIP LOCKED). */
+ * cost per attempt does not grow with the number waiting. The statements it runs per
+ * tick or per attempt are listed by store_task_sched_sql (at the end), whose plans
+ * tests/unit/test_store_plan.c checks on both engines: none reads a task's callees one by
+ * one, none sorts them. A claim is one UPDATE whose rows are picked by a sub-select: on
+ * SQLite the writer's transaction is the only writer there is, on PostgreSQL the
+ * sub-select locks the rows it picks and skips those another node's claim holds (FOR
+ * UPDATE SKIP LOCKED). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
