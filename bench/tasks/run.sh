@@ -9,15 +9,16 @@
 #  3. For each rate of RATES ([tasks] calls_per_second; default 50 and 200; cccd restarted
 #     with it) and each size of WAITING (default 1,000 and 100,000): a task that starts at
 #     once with WAITING callees more than the window will call, to a sipp UAS that answers
-#     every INVITE 486 Busy (Tries 1: no retries); after WARMUP_S the attempts the store
-#     holds for it (sessions of the task, counted with sqlite3, outside cccd) are counted
-#     over RATE_SECONDS (default 60): the achieved rate and its deviation from the
-#     configured one, and cccd's CPU time (utime + stime of /proc/PID/stat) per attempt.
+#     every INVITE 486 Busy (Tries 1: no retries); after WARMUP_S (default 40: past the
+#     32 s a SIP transaction lives) the attempts the store holds for it (sessions of the
+#     task, counted with sqlite3, outside cccd) are counted over RATE_SECONDS (default
+#     60): the achieved rate and its deviation from the configured one, and cccd's CPU
+#     time (utime + stime of /proc/PID/stat) per attempt.
 #     The task is stopped after each window. [tasks] tick_ms is TICK_MS (default 1000, the
 #     default of cccd).
 #
-#   bench/tasks/run.sh                                     the full run (about 6 minutes)
-#   RATES=50,200,500 bench/tasks/run.sh                    and 500/s (about 9 minutes)
+#   bench/tasks/run.sh                                     the full run (about 8 minutes)
+#   RATES=50,200,500 bench/tasks/run.sh                    and 500/s (about 11 minutes)
 #   CREATE_CALLEES=2000 WAITING=100,2000 RATE_SECONDS=10 bench/tasks/run.sh   a small one
 #   RATES= bench/tasks/run.sh                              only steps 1 and 2
 #   BUILD_ONLY=1 bench/tasks/run.sh                        only builds

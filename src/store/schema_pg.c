@@ -412,6 +412,12 @@ static const char *const migrations[] = {
 	 * reads the table. */
 	("CREATE INDEX IF NOT EXISTS sessions_ended_status ON sessions"
 	 "(sdkappid, end_status, ended_ts DESC, id, status) WHERE status = 3;"),
+	/* 24: the scheduler's claim takes a task's next due callees in (due, seq) order
+	 * (store/task.c). task_callees_due (task_id, due) gives the due order but not the seq
+	 * within one due time, and all the callees of a task are due at its NotBefore: the
+	 * claim sorted every due callee to take 64 (docs/benchmarks.md §Tasks). This index
+	 * gives the claim its rows in order, reading only those it takes. */
+	"CREATE INDEX task_callees_next ON task_callees(task_id, due, seq);",
 };
 
 /* The advisory lock's key: any constant the nodes agree on ("cccd" in ASCII). */

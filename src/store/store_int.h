@@ -148,6 +148,11 @@ int store_session_rows(struct db_stmt *q, store_session_h *h, void *arg);
 int store_cdr_sql(const struct store_cdr_query *q, char **countp, char **pagep);
 void store_list_bind(struct db_stmt *stmt, const struct store_cdr_query *q, bool page);
 
+/* The auto-callout scheduler's statements that read task_callees per tick or per attempt
+ * (task.c), the i-th of them for backend, NULL past the last: for the tests of their
+ * plans (tests/unit/test_store_plan.c), which bind every parameter as an integer. */
+const char *store_task_sched_sql(enum db_backend backend, size_t i);
+
 /* Auto-callout tasks (task.c), inside the session writes of session.c: a task's attempt
  * was inserted (its SessionId joins its callee's Sessions), and a session finished (if it
  * was a task's attempt, its callee becomes answered, not answered, or waiting to retry by

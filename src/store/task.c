@@ -2,12 +2,15 @@
  *
  * The callees of a task are rows of task_callees keyed by (task_id, seq). The column
  * `due` says when a callee's next try may be placed (NULL: none pending — answered,
- * finished, calling, or its task stopped); the index on (task_id, due) lets the scheduler
- * take a task's next due callees without reading the others, so its cost per attempt does
- * not grow with the number waiting. A claim is one UPDATE whose rows are picked by a
- * sub-select: on SQLite the writer's transaction is the only writer there is, on
- * PostgreSQL the sub-select locks the rows it picks and skips those another node's claim
- * holds (FOR UPDATE SKIP LOCKED). */
+ * finished, calling, or its task stopped); the index on (task_id, due, seq) lets the
+ * scheduler take a task's next due callees in order without reading the others, so its
+ * cost per attempt does not grow with the number waiting. The statements it runs per
+ * tick or per attempt are listed by store_task_sched_sql (at the end), whose plans
+ * tests/unit/test_store_plan.c checks on both engines: none reads a task's callees one by
+ * one, none sorts them. A claim is one UPDATE whose rows are picked by a sub-select: on
+ * SQLite the writer's transaction is the only writer there is, on PostgreSQL the
+ * sub-select locks the rows it picks and skips those another node's claim holds (FOR
+ * UPDATE SKIP LOCKED). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -436,6 +439,19 @@ static void task_claim_destroy(void *arg)
 	claimed_clear(arg);
 }
 
+/* The sub-select reads task_callees_next (task_id, due, seq) from the task's first due
+ * callee on and stops at the LIMIT's: the rows come in the ORDER BY's order, nothing is
+ * sorted. (With task_callees_due alone, the callees due at one time — all of a task's
+ * until its first tries are made — were sorted by seq to take 64.) */
+#define CLAIM_SQL(lock) "UPDATE task_callees SET state = 3, tries = tries + 1, due = NULL, " \
+	"claimed_by = ? WHERE task_id = ? AND seq IN (SELECT seq FROM task_callees WHERE " \
+	"task_id = ? AND due <= ? AND EXISTS (SELECT 1 FROM tasks WHERE tasks.task_id = ? AND " \
+	"tasks.state = 1) ORDER BY due, seq LIMIT ?" lock ") RETURNING seq, tries, callee, " \
+	"uui, variables"
+
+static const char claim_sql[] = CLAIM_SQL("");
+static const char claim_sql_pg[] = CLAIM_SQL(" FOR UPDATE SKIP LOCKED");
+
 static int task_claim_apply(struct store_conn *c, void *arg)
 {
 	struct task_claim *tc = arg;
@@ -444,20 +460,7 @@ static int task_claim_apply(struct store_conn *c, void *arg)
 
 	/* The job may run again after a failed batch: what it read last time is void. */
 	claimed_clear(tc);
-	if (db_backend(c->db) == DB_POSTGRESQL)
-		s = store_stmt(c, "UPDATE task_callees SET state = 3, tries = tries + 1, "
-			       "due = NULL, claimed_by = ? WHERE task_id = ? AND seq IN (SELECT "
-			       "seq FROM task_callees WHERE task_id = ? AND due <= ? AND EXISTS "
-			       "(SELECT 1 FROM tasks WHERE tasks.task_id = ? AND tasks.state = 1) "
-			       "ORDER BY due, seq LIMIT ? FOR UPDATE SKIP LOCKED) RETURNING seq, "
-			       "tries, callee, uui, variables");
-	else
-		s = store_stmt(c, "UPDATE task_callees SET state = 3, tries = tries + 1, "
-			       "due = NULL, claimed_by = ? WHERE task_id = ? AND seq IN (SELECT "
-			       "seq FROM task_callees WHERE task_id = ? AND due <= ? AND EXISTS "
-			       "(SELECT 1 FROM tasks WHERE tasks.task_id = ? AND tasks.state = 1) "
-			       "ORDER BY due, seq LIMIT ?) RETURNING seq, tries, callee, uui, "
-			       "variables");
+	s = store_stmt(c, db_backend(c->db) == DB_POSTGRESQL ? claim_sql_pg : claim_sql);
 	if (!s)
 		return EIO;
 	db_bind_text(s, 1, tc->node ? tc->node : "", -1);
@@ -504,6 +507,10 @@ int store_task_claim(struct store *st, uint64_t task_id, int64_t now, unsigned m
 	return err;
 }
 
+/* A claimed callee given back (also a try a trunk's refusal gave back). */
+static const char unclaim_sql[] = "UPDATE task_callees SET state = CASE WHEN tries > 1 THEN "
+	"4 ELSE 0 END, tries = tries - 1, due = ? WHERE task_id = ? AND seq = ? AND state = 3";
+
 struct unclaim {
 	uint64_t task_id;
 	uint32_t seq;
@@ -513,9 +520,7 @@ struct unclaim {
 static int unclaim_apply(struct store_conn *c, void *arg)
 {
 	const struct unclaim *u = arg;
-	struct db_stmt *q = store_stmt(c, "UPDATE task_callees SET state = CASE WHEN tries > 1 "
-				       "THEN 4 ELSE 0 END, tries = tries - 1, due = ? WHERE "
-				       "task_id = ? AND seq = ? AND state = 3");
+	struct db_stmt *q = store_stmt(c, unclaim_sql);
 	int rc;
 
 	if (!q)
@@ -590,9 +595,15 @@ static const struct {
 } endings[] = {
 	{"SELECT task_id, sdkappid FROM tasks WHERE state = 3 AND NOT EXISTS (SELECT 1 FROM "
 	 "task_callees k WHERE k.task_id = tasks.task_id AND k.state = 3)", STORE_TASK_STOPPED},
+	/* A callee of a running task is due exactly when it waits (state 0 or 4: every
+	 * write that sets one of these sets due, every other sets it NULL; only a stop and
+	 * NotAfter clear due of waiting callees, and their task never runs again): so "no call
+	 * and nothing due" is a search of task_callees_state. Written `k.state = 3 OR k.due
+	 * IS NOT NULL`, it read the task's callees one by one until one matched, every tick
+	 * (the done ones first, once the first tries were made). */
 	{"SELECT task_id, sdkappid FROM tasks WHERE state = 1 AND NOT EXISTS (SELECT 1 FROM "
-	 "task_callees k WHERE k.task_id = tasks.task_id AND (k.state = 3 OR k.due IS NOT "
-	 "NULL))", STORE_TASK_COMPLETED},
+	 "task_callees k WHERE k.task_id = tasks.task_id AND k.state IN (0, 3, 4))",
+	 STORE_TASK_COMPLETED},
 };
 
 enum { ENDINGS_MAX = 256 };    /* per tick; the rest end on the next */
@@ -687,21 +698,24 @@ int store_tasks_running(struct store *st, store_task_h *h, void *arg)
 			  "task_id", NULL, NULL, running_row, &w, false);
 }
 
+static const char calling_sql[] = "SELECT count(*) FROM task_callees WHERE task_id = ? AND "
+	"state = 3";
+
 int store_task_calling(struct store *st, uint64_t task_id, uint64_t *np)
 {
 	if (!st || !np)
 		return EINVAL;
-	return store_read(st, "SELECT count(*) FROM task_callees WHERE task_id = ? AND "
-			  "state = 3", bind_sdkappid, &task_id, count_row, np, true);
+	return store_read(st, calling_sql, bind_sdkappid, &task_id, count_row, np, true);
 }
 
 /* ---- attempts, inside the session writes --------------------------------------------- */
 
+static const char session_added_sql[] = "UPDATE task_callees SET sessions = CASE WHEN "
+	"sessions = '' THEN ? ELSE sessions || ',' || ? END WHERE task_id = ? AND seq = ?";
+
 int store_task_session_added(struct store_conn *c, const struct store_session *s)
 {
-	struct db_stmt *q = store_stmt(c, "UPDATE task_callees SET sessions = CASE WHEN "
-				       "sessions = '' THEN ? ELSE sessions || ',' || ? END "
-				       "WHERE task_id = ? AND seq = ?");
+	struct db_stmt *q = store_stmt(c, session_added_sql);
 	int rc;
 
 	if (!q)
@@ -769,8 +783,7 @@ static int trunk_refusal(struct store_conn *c, int64_t task_id, int64_t seq, con
 		return rc > 0 ? rc : EIO;
 	if (db_changes(c->db))
 		log_warn("tasks", "task %lld paused: %s", (long long)task_id, why);
-	q = store_stmt(c, "UPDATE task_callees SET state = CASE WHEN tries > 1 THEN 4 ELSE 0 END, "
-		       "tries = tries - 1, due = ? WHERE task_id = ? AND seq = ? AND state = 3");
+	q = store_stmt(c, unclaim_sql);
 	if (!q)
 		return EIO;
 	db_bind_int64(q, 1, ended_ts);
@@ -780,14 +793,20 @@ static int trunk_refusal(struct store_conn *c, int64_t task_id, int64_t seq, con
 	return rc == DB_DONE ? 0 : (rc > 0 ? rc : EIO);
 }
 
+/* The callee's tries by a sub-select on its key: as a join, PostgreSQL may merge it with
+ * task_callees read in task order from the first task on (where few sessions are a
+ * task's, it expects the session's task among the first). */
+static const char finished_sql[] = "SELECT s.task_id, s.task_seq, t.tries, t.retry_interval, "
+	"t.retry_statuses, (SELECT k.tries FROM task_callees k WHERE k.task_id = s.task_id "
+	"AND k.seq = s.task_seq), t.state FROM sessions s JOIN tasks t ON t.task_id = "
+	"s.task_id WHERE s.id = ? AND s.task_id <> 0";
+static const char outcome_sql[] = "UPDATE task_callees SET state = ?, due = ? WHERE "
+	"task_id = ? AND seq = ? AND state = 3";
+
 int store_task_session_finished(struct store_conn *c, const char *session_id, int end_status,
 				const char *reason, int64_t ended_ts)
 {
-	struct db_stmt *q = store_stmt(c, "SELECT s.task_id, s.task_seq, t.tries, "
-				       "t.retry_interval, t.retry_statuses, k.tries, t.state FROM sessions s "
-				       "JOIN tasks t ON t.task_id = s.task_id JOIN task_callees k ON "
-				       "k.task_id = s.task_id AND k.seq = s.task_seq WHERE s.id = ? "
-				       "AND s.task_id <> 0");
+	struct db_stmt *q = store_stmt(c, finished_sql);
 	int64_t task_id, seq, interval;
 	uint32_t tries, made;
 	char statuses[256];
@@ -824,8 +843,7 @@ int store_task_session_finished(struct store_conn *c, const char *session_id, in
 		state = STORE_CALLEE_NOT_ANSWERED;
 	/* Only a callee still calling takes it; a task that ended meanwhile (stopped,
 	 * ending) keeps the outcome but retries nothing. */
-	q = store_stmt(c, "UPDATE task_callees SET state = ?, due = ? WHERE task_id = ? AND "
-		       "seq = ? AND state = 3");
+	q = store_stmt(c, outcome_sql);
 	if (!q)
 		return EIO;
 	db_bind_int64(q, 1, state);
@@ -835,4 +853,17 @@ int store_task_session_finished(struct store_conn *c, const char *session_id, in
 	db_bind_int64(q, 4, seq);
 	rc = db_step(q);
 	return rc == DB_DONE ? 0 : (rc > 0 ? rc : EIO);
+}
+
+/* The statements that read task_callees per tick or per attempt, for the plan tests.
+ * Not among them: NotAfter's (advance_sql[1]), which reads callees only on the tick a
+ * task reaches its NotAfter, to end every one of them that waits. */
+const char *store_task_sched_sql(enum db_backend backend, size_t i)
+{
+	const char *const sql[] = {
+		backend == DB_POSTGRESQL ? claim_sql_pg : claim_sql, unclaim_sql, calling_sql,
+		endings[0].find, endings[1].find, session_added_sql, finished_sql, outcome_sql,
+	};
+
+	return i < sizeof(sql) / sizeof(sql[0]) ? sql[i] : NULL;
 }

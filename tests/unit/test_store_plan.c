@@ -10,6 +10,11 @@
  * migration 22's back-fill and the finishing write keep equal to the sessions' sums. The
  * results are checked too, against the same filters written plainly.
  *
+ * And the plans of the auto-callout scheduler's statements (store_task_sched_sql): on a
+ * task of 20,000 callees, none reads the task's callees one by one or sorts them, so
+ * that the scheduler's cost per attempt does not grow with the callees waiting
+ * (docs/benchmarks.md §Tasks; migration 24).
+ *
  * On SQLite (a file per test) by default, with no statistics (cccd runs no ANALYZE);
  * CCCD_TEST_STORE=postgresql runs the same tests on PostgreSQL, a database per test,
  * created through CCCD_TEST_PG_DSN with the password in CCCD_TEST_PG_PASSWORD_FILE, as
@@ -546,6 +551,104 @@ static void test_end_status_uses_its_index(void **state)
 	}
 }
 
+enum { TASK_CALLEES = 20000, TASK_DONE = 2000, TASK_CALLING = 64 };
+
+/* Task 1 running: TASK_DONE callees tried (state 2), TASK_CALLING calling, the rest
+ * waiting, all due at 1 (the value every parameter is bound to below: "now" for a claim,
+ * so that all of them are due); task 2, not started, as many waiting a month later. */
+static void fill_tasks(struct fixture *f)
+{
+	char sql[1024];
+
+	exec(f, "INSERT INTO tasks (task_id, sdkappid, account_id, name, description, ivr_id, "
+	     "not_before, not_after, tries, retry_interval, max_ring_s, callers, variables, "
+	     "uui, time_zone, windows, retry_statuses, concurrency, state, callee_count, "
+	     "created_at) VALUES (1, 31, 1, 'a', '', 1, 1, 1, 1, 600, 60, '[]', '[]', '', '', "
+	     "'', '', 0, 1, 20000, 1), (2, 31, 1, 'b', '', 1, 2592000, NULL, 1, 600, 60, "
+	     "'[]', '[]', '', '', '', '', 0, 0, 20000, 1)");
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO task_callees (task_id, seq, callee, state, tries, due) "
+		 "WITH RECURSIVE g(i) AS (SELECT CAST(0 AS BIGINT) UNION ALL SELECT i + 1 FROM g "
+		 "WHERE i < %d) SELECT 1 + i / %d, i %% %d, '0086138' || CAST(i AS TEXT), "
+		 "CASE WHEN i >= %d THEN 0 WHEN i < %d THEN 2 ELSE 3 END, "
+		 "CASE WHEN i >= %d OR i < %d THEN 0 ELSE 1 END, "
+		 "CASE WHEN i >= %d THEN 2592000 WHEN i >= %d THEN 1 ELSE NULL END FROM g",
+		 2 * TASK_CALLEES - 1, TASK_CALLEES, TASK_CALLEES, TASK_DONE + TASK_CALLING,
+		 TASK_DONE, TASK_DONE + TASK_CALLING, TASK_DONE, TASK_CALLEES,
+		 TASK_DONE + TASK_CALLING);
+	exec(f, sql);
+	if (on_pg)
+		exec(f, "ANALYZE tasks; ANALYZE task_callees");
+}
+
+/* The plan of sql with every parameter bound to 1. */
+static void plan_of_sql(struct fixture *f, const char *sql, char *plan, size_t size)
+{
+	char text[2048];
+	struct db_stmt *s;
+	size_t len = 0;
+	int rc, n = 0;
+
+	snprintf(text, sizeof(text), "%s %s", on_pg ? "EXPLAIN" : "EXPLAIN QUERY PLAN", sql);
+	s = db_prepare(f->c, text);
+	if (!s)
+		fail_msg("%s: %s", text, db_errmsg(f->c));
+	for (const char *p = sql; (p = strchr(p, '?')); p++)
+		db_bind_int64(s, ++n, 1);
+	plan[0] = '\0';
+	while ((rc = db_step(s)) == DB_ROW) {
+		const char *line = db_col_text(s, on_pg ? 0 : 3);
+
+		len += (size_t)snprintf(plan + len, size - len, "%s\n", line ? line : "");
+		assert_true(len < size);
+	}
+	assert_int_equal(rc, DB_DONE);
+	mem_deref(s);
+}
+
+/* Does a PostgreSQL plan read task_callees through an index by the task alone (a line
+ * "... on task_callees..." whose condition, on the next line, has no AND)? */
+static bool pg_by_task_alone(const char *plan)
+{
+	for (const char *p = plan; (p = strstr(p, " on task_callees")); p++) {
+		const char *next = strchr(p, '\n'), *end;
+
+		if (!next || !(end = strchr(next + 1, '\n')))
+			return false;
+		if (memmem(next, (size_t)(end - next), "Cond: (", 7) &&
+		    !memmem(next, (size_t)(end - next), " AND ", 5))
+			return true;
+	}
+	return false;
+}
+
+/* Every statement the scheduler runs per tick or per attempt reaches the callees it
+ * wants through an index of more than the task: no scan of task_callees, no search of
+ * it by task_id alone (every callee of the task, filtered one by one: SQLite's
+ * "(task_id=?)", PostgreSQL's index condition on task_id only), and no sort (of the due
+ * callees, to take the claim's few). The claim reads task_callees_next. */
+static void test_task_scheduler_reads_no_callee_list(void **state)
+{
+	struct fixture *f = *state;
+	const enum db_backend b = on_pg ? DB_POSTGRESQL : DB_SQLITE;
+	char plan[8192];
+	const char *sql;
+
+	fill_tasks(f);
+	for (size_t i = 0; (sql = store_task_sched_sql(b, i)); i++) {
+		plan_of_sql(f, sql, plan, sizeof(plan));
+		if (strstr(plan, on_pg ? "Seq Scan on task_callees" : "SCAN task_callees") ||
+		    (!on_pg && strstr(plan, "SCAN k")))
+			fail_msg("%s\nreads the whole of task_callees:\n%s", sql, plan);
+		if (on_pg ? pg_by_task_alone(plan) : strstr(plan, "(task_id=?)") != NULL)
+			fail_msg("%s\nreads every callee of the task:\n%s", sql, plan);
+		if (strstr(plan, on_pg ? "Sort" : "TEMP B-TREE"))
+			fail_msg("%s\nsorts the callees:\n%s", sql, plan);
+		if (i == 0)
+			assert_uses(plan, "task_callees_next");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -555,6 +658,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_day_pages_in_index_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_call_info_reads_the_tally, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_end_status_uses_its_index, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_task_scheduler_reads_no_callee_list, setup,
+						teardown),
 	};
 	const char *backend = getenv("CCCD_TEST_STORE");
 
