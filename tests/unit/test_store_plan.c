@@ -468,7 +468,7 @@ static void test_call_info_reads_the_tally(void **state)
 static void test_phones_at_their_most(void **state)
 {
 	struct fixture *f = *state;
-	char numbers[100][16], sql[512];
+	char numbers[100][32], sql[512];
 	const char *phones[100];
 	struct store_cdr_query q = {.sdkappid = SDKAPPID, .since = T0 + 5 * DAY_S,
 				    .until = T0 + 6 * DAY_S - 1, .phones = phones,
