@@ -28,8 +28,10 @@ failed=0
 failures=()
 log_dir=build/test-logs
 mkdir -p "$log_dir"
+: >"$log_dir/durations"
 
 report() { # report NAME RC SECONDS LOG: counts a finished step and prints its line
+	echo "$3 $1" >>"$log_dir/durations"
 	if [ "$2" -eq 0 ]; then
 		passed=$((passed + 1))
 		printf 'PASS  %-48s %4ds\n' "$1" "$3"
@@ -153,15 +155,18 @@ if [ "${TSAN:-1}" != 0 ]; then
 	fi
 fi
 
+# The unit tests, the quality bars and the bench build run side by side in the job pool:
+# most unit tests spend their time waiting (SIP transactions, timers, a PostgreSQL round
+# trip), and every store test on PostgreSQL makes databases of its own (named by its pid).
+echo "== unit tests ($VARIANTS${tsan_ok:+, tsan}), quality bars, bench build; $INTEGRATION_JOBS at once"
 for v in $VARIANTS ${tsan_ok:+tsan}; do
-	echo "== unit tests ($v)"
 	for t in build/"$v"/tests/test_*; do
 		[ -x "$t" ] || continue
-		step "unit/$v/$(basename "$t")" "$t"
+		job "unit/$v/$(basename "$t")" "$t"
 	done
 	if [ -n "$pg_dir" ]; then
 		for t in test_store test_store_erase test_outbox test_store_task test_store_plan; do
-			step "unit/$v/$t (postgresql)" env CCCD_TEST_STORE=postgresql \
+			job "unit/$v/$t (postgresql)" env CCCD_TEST_STORE=postgresql \
 				build/"$v"/tests/$t
 		done
 	fi
@@ -171,28 +176,43 @@ done
 # fails below 95 % right, above 2 % of humans called machines, a median human decision
 # above 2.5 s of audio, or a beep not found.
 for v in $VARIANTS; do
-	step "amd/$v/heldout" build/"$v"/amd/amd_eval --check --quiet --part heldout \
+	job "amd/$v/heldout" build/"$v"/amd/amd_eval --check --quiet --part heldout \
 		tests/data/amd/labels.csv
 done
 
 # The bench programs are not run here (they print figures), but they must keep building.
-step "bench/build" env BUILD_ONLY=1 bash -c 'bench/api/run.sh && bench/calls/floor.sh && bench/store/records.sh && bench/asr/run.sh'
+job "bench/build" env BUILD_ONLY=1 bash -c 'bench/api/run.sh && bench/calls/floor.sh && bench/store/records.sh && bench/asr/run.sh'
 
 # The local speech recogniser's quality bars on its labelled set (docs/speech.md): fails
 # when yes/no or keywords are right less than 90 % of the time. Digit strings are held at
 # the level the packaged 16 kHz model reaches on telephone audio, word by word, on the
 # held-out half of the digit strings (56 %, docs/benchmarks.md), so that they do not get
 # worse; the 90 % target needs an 8 kHz model.
-step "asr/accuracy" "build/${VARIANTS%% *}/itests/asr_eval" tests/data/asr \
+job "asr/accuracy" "build/${VARIANTS%% *}/itests/asr_eval" tests/data/asr \
 	--bar yesno=90 --bar keywords=90 --bar digits=55
+jobs_wait
 
 if [ -d tests/integration ] && ls tests/integration/*.test.* >/dev/null 2>&1; then
 	echo "== integration tests ($VARIANTS${tsan_ok:+, tsan}) and soak, $INTEGRATION_JOBS at once"
-	# The longest first, so it does not run alone at the end.
+	# The longest first, so that none runs alone at the end: the soak, then the files
+	# under ThreadSanitizer (5-15x slower), then ASan, then PostgreSQL, then release.
 	case " $VARIANTS " in *" release "*)
 		job "soak/release" env CHECK=1 MINUTES=3 BUILD=release timeout -k 10 900 bench/soak/run.sh
 	esac
-	for v in $VARIANTS; do
+	if [ -n "$tsan_ok" ]; then
+		for f in $TSAN_FILES; do
+			job "integration/tsan/$f.test.mjs" tsan_file "$f"
+		done
+		if [ -n "$pg_dir" ]; then
+			for f in $PG_TSAN_FILES; do
+				job "integration/tsan/postgresql/$f.test.mjs" env CCCD_STORE=postgresql \
+					bash -c 'tsan_file "$1" postgresql-' _ "$f"
+			done
+		fi
+	fi
+	order=""
+	for v in $VARIANTS; do [ "$v" = release ] || order="$order $v"; done
+	for v in $order; do
 		for t in tests/integration/*.test.*; do
 			# A file that waits forever fails after 15 minutes instead of holding the run.
 			job "integration/$v/$(basename "$t")" env CCCD_BUILD="$v" \
@@ -206,22 +226,19 @@ if [ -d tests/integration ] && ls tests/integration/*.test.* >/dev/null 2>&1; th
 				--test-reporter=spec "tests/integration/$f.test.mjs"
 		done
 	fi
-	if [ -n "$tsan_ok" ]; then
-		for f in $TSAN_FILES; do
-			job "integration/tsan/$f.test.mjs" tsan_file "$f"
+	case " $VARIANTS " in *" release "*)
+		for t in tests/integration/*.test.*; do
+			job "integration/release/$(basename "$t")" env CCCD_BUILD=release \
+				timeout -k 10 900 node --test --test-reporter=spec "$t"
 		done
-		if [ -n "$pg_dir" ]; then
-			for f in $PG_TSAN_FILES; do
-				job "integration/tsan/postgresql/$f.test.mjs" env CCCD_STORE=postgresql \
-					bash -c 'tsan_file "$1" postgresql-' _ "$f"
-			done
-		fi
-	fi
+	esac
 	jobs_wait
 fi
 
 if ls fuzz/fuzz_*.c >/dev/null 2>&1; then
-	echo "== fuzzing (${FUZZ_SECONDS}s each)"
+	# Each harness is one CPU-bound process: as many at once as there are cores.
+	INTEGRATION_JOBS=$(nproc)
+	echo "== fuzzing (${FUZZ_SECONDS}s each, $INTEGRATION_JOBS at once)"
 	if make -j"$(nproc)" VARIANT=fuzz >"$log_dir/build-fuzz.log" 2>&1; then
 		for f in build/fuzz/fuzz/fuzz_*; do
 			[ -x "$f" ] || continue
@@ -230,9 +247,10 @@ if ls fuzz/fuzz_*.c >/dev/null 2>&1; then
 			mkdir -p "$corpus"
 			seeds=()
 			[ -d "fuzz/corpus/$name" ] && seeds=("fuzz/corpus/$name")
-			step "fuzz/$name" "$f" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 \
+			job "fuzz/$name" "$f" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 \
 				-print_final_stats=1 "$corpus" "${seeds[@]}"
 		done
+		jobs_wait
 	else
 		tail -n 60 "$log_dir/build-fuzz.log"
 		step "fuzz/build" false
@@ -240,6 +258,8 @@ if ls fuzz/fuzz_*.c >/dev/null 2>&1; then
 fi
 
 echo
+echo "slowest steps (seconds):"
+sort -rn "$log_dir/durations" | head -n 12 | sed 's/^/  /'
 if [ $failed -gt 0 ]; then
 	printf 'failed: %s\n' "${failures[@]}"
 fi
