@@ -23,6 +23,10 @@
 #   SIZES="10000000" BACKENDS=sqlite bench/store/records.sh
 #   REQUESTS=200 SIZES=100000 bench/store/records.sh    a quick look
 #   BUILD_ONLY=1 bench/store/records.sh                 only builds build/release/bench/lat (CI)
+#   RT=1 nice -n 19 bench/store/records.sh              on a machine busy with other work:
+#                       the load at the lowest priority; cccd, the PostgreSQL server and
+#                       the client measured at real-time priority (SCHED_FIFO 20), so a
+#                       request waits for its own work, not for a core
 #
 # Time and room: loading takes about a minute per million calls per backend on 2 cores;
 # a million calls take about 0.6 GB (SQLite) to 0.8 GB (PostgreSQL).
@@ -170,20 +174,26 @@ password_file = $tmp/pg/password"
 	echo
 	echo "== $backend, $n records: load $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", b - a }') s, store $(awk -v s="$size" 'BEGIN { printf "%.2f", s / 1e9 }') GB"
 
-	$BUILD/cccd --config "$tmp/cccd.conf" 2>"$tmp/cccd.log" &
+	local rt=()
+	if [ -n "${RT:-}" ]; then
+		rt=(chrt -f 20)
+		# the server's backends are forked after this, and inherit it
+		[ "$backend" = sqlite ] || chrt -f -p 20 "$(head -1 "$tmp/pg/data/postmaster.pid")"
+	fi
+	"${rt[@]}" $BUILD/cccd --config "$tmp/cccd.conf" 2>"$tmp/cccd.log" &
 	cccd_pid=$!
 	for _ in $(seq 100); do
 		(exec 3<>/dev/tcp/127.0.0.1/$api_port) 2>/dev/null && break
 		sleep 0.2
 	done
-	requests "$n" "$end_s" | $BUILD/bench/lat 127.0.0.1 "$api_port" "$id" "$key" |
+	requests "$n" "$end_s" | "${rt[@]}" $BUILD/bench/lat 127.0.0.1 "$api_port" "$id" "$key" |
 		sed 's/^/  /'
 	plans "$backend" "$n" "$end_s"
 	grep -E 'error|ERROR' "$tmp/cccd.log" | head -5 || true
 	cleanup
 }
 
-echo "records at scale: $(nproc) cores, $REQUESTS requests per query, sizes $SIZES, $BACKENDS"
+echo "records at scale: $(nproc) cores, $REQUESTS requests per query, sizes $SIZES, $BACKENDS${RT:+, measured at real-time priority}"
 for n in $SIZES; do
 	for backend in $BACKENDS; do
 		run "$backend" "$n"
