@@ -809,6 +809,32 @@ static void test_task_describe_frees_its_tree(void **state)
 	json_set_alloc_funcs(malloc, free);
 }
 
+/* RequestIds come from a per-thread buffer refilled every 256: across refills each is a
+ * well-formed v4 UUID and none repeats. */
+static void test_request_ids(void **state)
+{
+	enum { N = 1000 };
+	static char ids[N][37];
+
+	(void)state;
+	for (size_t i = 0; i < N; i++) {
+		char *u = ids[i];
+
+		assert_int_equal(ids_uuid(u), 0);
+		assert_int_equal(strlen(u), 36);
+		for (size_t k = 0; k < 36; k++) {
+			if (k == 8 || k == 13 || k == 18 || k == 23)
+				assert_int_equal(u[k], '-');
+			else
+				assert_non_null(strchr("0123456789abcdef", u[k]));
+		}
+		assert_int_equal(u[14], '4');
+		assert_non_null(strchr("89ab", u[19]));
+		for (size_t j = 0; j < i; j++)
+			assert_string_not_equal(ids[j], u);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -822,6 +848,7 @@ int main(void)
 		cmocka_unit_test(test_rate_limit),
 		cmocka_unit_test(test_envelope),
 		cmocka_unit_test(test_task_describe_frees_its_tree),
+		cmocka_unit_test(test_request_ids),
 	};
 
 	log_set_level(LOG_ERROR);
