@@ -69,6 +69,11 @@ const char *api_code_name(enum api_code c);
 enum api_code api_fail(struct api_error *e, enum api_code c, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* dump.c: {"Response":{inner's members...,"RequestId":request_id}} as json_dumps(JSON_COMPACT)
+ * writes it (a "RequestId" of inner is left out), into a malloc'd string *outp. Returns 0,
+ * EINVAL (inner not an object) or ENOMEM. */
+int api_reply_dump(const json_t *inner, const char *request_id, char **outp);
+
 /* The reply bodies (malloc'd, for libmicrohttpd to free): NULL on ENOMEM. */
 char *api_reply_error(const struct api_error *e, const char *request_id);
 /* Consumes `fields` (a JSON object; RequestId is appended). */

@@ -68,20 +68,14 @@ enum api_code api_fail(struct api_error *e, enum api_code c, const char *fmt, ..
 	return c;
 }
 
-/* {"Response": inner} with RequestId last; consumes inner. */
+/* {"Response": inner} with RequestId last (dump.c); consumes inner. */
 static char *envelope(json_t *inner, const char *request_id)
 {
-	json_t *root;
 	char *out = NULL;
 
-	if (!inner)
-		return NULL;
-	root = json_object();
-	if (root && !json_object_set_new(inner, "RequestId", json_string(request_id)) &&
-	    !json_object_set(root, "Response", inner))
-		out = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (inner && api_reply_dump(inner, request_id, &out))
+		out = NULL;
 	json_decref(inner);
-	json_decref(root);
 	return out;
 }
 

@@ -804,9 +804,76 @@ static void test_task_describe_frees_its_tree(void **state)
 	assert_non_null(id_text);
 	assert_string_equal(id_text, "008613800000003");
 	json_decref(reply);
-	/* One left: the reply's text (json_dumps'), which call() frees with free(). */
-	assert_int_equal(json_live, before + 1);
+	/* None left: the reply's text is not jansson's (dump.c; call() frees it). */
+	assert_int_equal(json_live, before);
 	json_set_alloc_funcs(malloc, free);
+}
+
+/* RequestIds come from a per-thread buffer refilled every 256: across refills each is a
+ * well-formed v4 UUID and none repeats. */
+static void test_request_ids(void **state)
+{
+	enum { N = 1000 };
+	static char ids[N][37];
+
+	(void)state;
+	for (size_t i = 0; i < N; i++) {
+		char *u = ids[i];
+
+		assert_int_equal(ids_uuid(u), 0);
+		assert_int_equal(strlen(u), 36);
+		for (size_t k = 0; k < 36; k++) {
+			if (k == 8 || k == 13 || k == 18 || k == 23)
+				assert_int_equal(u[k], '-');
+			else
+				assert_non_null(strchr("0123456789abcdef", u[k]));
+		}
+		assert_int_equal(u[14], '4');
+		assert_non_null(strchr("89ab", u[19]));
+		for (size_t j = 0; j < i; j++)
+			assert_string_not_equal(ids[j], u);
+	}
+}
+
+/* The envelope is written by cccd (dump.c), not json_dumps: the same bytes as jansson's
+ * compact dump of the same tree, for every JSON type, every escape, UTF-8, an embedded NUL,
+ * empty and nested containers, the integer extremes, reals, and keys in insertion order. */
+static void test_reply_dump_is_jansson(void **state)
+{
+	static const char ctl[] = "q\"\\\b\f\n\r\t\x01\x1f\x7f/\xc3\xa9\xe4\xb8\xad\xf0\x9f\x93\x9e";
+	json_t *inner = json_pack("{s:s, s:I, s:I, s:I, s:f, s:f, s:b, s:b, s:n, s:{}, s:[],"
+				  " s:[i, {s:[s]}, []], s:s#, s:s}",
+				  "Zeta", "first", "Min", (json_int_t)INT64_MIN,
+				  "Max", (json_int_t)INT64_MAX, "Zero", (json_int_t)0,
+				  "Real", 0.1, "Whole", 3.0, "T", 1, "F", 0, "N",
+				  "EmptyObj", "EmptyArr", "Nested", -7, "a\"b", "\t", "Nul",
+				  "a\0b", 3, "Ctl", ctl);
+	json_t *env = json_object();
+	char *want, *got = NULL;
+
+	(void)state;
+	assert_non_null(inner);
+	assert_int_equal(json_object_set_new(inner, "k\u00e9y\n", json_string("v")), 0);
+	assert_int_equal(json_object_set(env, "Response", inner), 0);
+	assert_int_equal(json_object_set_new(inner, "RequestId", json_string("r-1")), 0);
+	want = json_dumps(env, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	assert_int_equal(json_object_del(inner, "RequestId"), 0);
+	assert_int_equal(api_reply_dump(inner, "r-1", &got), 0);
+	assert_string_equal(got, want);
+	free(got);
+	free(want);
+	/* An empty object, and a RequestId of the action's own left out for ours. */
+	assert_int_equal(api_reply_dump(json_object_get(inner, "EmptyObj"), "r-2", &got), 0);
+	assert_string_equal(got, "{\"Response\":{\"RequestId\":\"r-2\"}}");
+	free(got);
+	assert_int_equal(json_object_set_new(inner, "RequestId", json_string("theirs")), 0);
+	assert_int_equal(api_reply_dump(json_object_get(inner, "Nested"), "r-3", &got), EINVAL);
+	assert_int_equal(api_reply_dump(inner, "r-3", &got), 0);
+	assert_null(strstr(got, "theirs"));
+	assert_non_null(strstr(got, ",\"RequestId\":\"r-3\"}}"));
+	free(got);
+	json_decref(env);
+	json_decref(inner);
 }
 
 int main(void)
@@ -822,6 +889,8 @@ int main(void)
 		cmocka_unit_test(test_rate_limit),
 		cmocka_unit_test(test_envelope),
 		cmocka_unit_test(test_task_describe_frees_its_tree),
+		cmocka_unit_test(test_request_ids),
+		cmocka_unit_test(test_reply_dump_is_jansson),
 	};
 
 	log_set_level(LOG_ERROR);
