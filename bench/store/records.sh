@@ -67,13 +67,12 @@ free_port() {
 # store_cdr_sql / store_usage_minutes write them (src/store/session.c, usage.c).
 queries() { # DAY_START LINE OFFSET
 	local w="sdkappid = $SDK AND status = 3 AND ended_ts BETWEEN $1 AND $(($1 + DAY - 1))"
-	local ph="id IN (SELECT id FROM sessions WHERE $w AND caller IN ('$2') UNION SELECT id FROM sessions WHERE $w AND callee IN ('$2'))"
 	local arm="ORDER BY ended_ts DESC, id LIMIT 100"
 	local phpage="id IN (SELECT id FROM (SELECT id, ended_ts FROM (SELECT id, ended_ts FROM sessions WHERE $w AND caller IN ('$2') $arm) AS a0 UNION SELECT id, ended_ts FROM (SELECT id, ended_ts FROM sessions WHERE $w AND callee IN ('$2') $arm) AS a1) AS u ORDER BY ended_ts DESC, id LIMIT 100 OFFSET 0)"
 	local cols="id, sdkappid, account_id, direction, caller, callee, ivr_id, ivr_version, uui, variables, max_ring_s, request_id, status, created_ms, start_ts, ring_ts, accept_ts, ended_ts, end_status, hungup_side, end_reason, record_url, record_id, participants, outbound_caller, outbound_callee, voicemail_urls, ai, evidence, dialled_ms"
 	local page_ids="" i
 	for i in $(seq 0 99); do page_ids="$page_ids${page_ids:+,}'$(printf '%08x%024x' $(((i * 40503) % 4294967296)) $i)'"; done
-	echo "DescribeTelCdr, Phones, count|SELECT count(*) FROM sessions WHERE $ph"
+	echo "DescribeTelCdr, Phones, count|SELECT count(*) FROM (SELECT id FROM sessions WHERE $w AND caller IN ('$2') UNION SELECT id FROM sessions WHERE $w AND callee IN ('$2')) AS u"
 	echo "DescribeTelCdr, Phones, page|SELECT $cols FROM sessions WHERE $phpage ORDER BY ended_ts DESC, id"
 	echo "DescribeTelCdr, no Phones, count|SELECT count(*) FROM sessions WHERE $w"
 	echo "DescribeTelCdr, deep page|SELECT $cols FROM sessions WHERE id IN (SELECT id FROM sessions WHERE $w ORDER BY ended_ts DESC, id LIMIT 100 OFFSET $3) ORDER BY ended_ts DESC, id"

@@ -1320,8 +1320,11 @@ static int arm_print(struct mbuf *sql, const char *where, const struct store_cdr
 }
 
 /* A listing's count and page statements. With Phones, the rows are those whose caller is
- * one of them and those whose callee is: "id IN (... caller IN (...) UNION ... callee IN
- * (...))", each arm read through its own index (sessions_ended_caller, _callee). The plain
+ * one of them and those whose callee is: "... caller IN (...) UNION ... callee IN (...)",
+ * each arm read through its own index (sessions_ended_caller, _callee). The count counts
+ * the union's ids themselves: "count(*) ... WHERE id IN (the union)" looked every id up
+ * again in the table's key index, a random read each — a busy line's day at 10 M records
+ * (1,670 calls) took 20 ms p50 on SQLite for that alone. The plain
  * "AND (caller IN (...) OR callee IN (...))" read every finished call of the range
  * instead: SQLite plans each side of an OR without the terms ANDed around it, so it went
  * through the range's index and checked each row's numbers — 80,000 rows for one day of
@@ -1350,17 +1353,18 @@ static int list_sql(const char *where, const char *order, const char *keys,
 		goto out;
 	}
 	if (q->n_phones) {
-		err = mbuf_printf(filter, "id IN (SELECT id FROM sessions WHERE ");
+		err = mbuf_printf(filter, "SELECT id FROM sessions WHERE ");
 		err |= arm_print(filter, where, q, "caller", q->n_phones);
 		err |= mbuf_printf(filter, " UNION SELECT id FROM sessions WHERE ");
 		err |= arm_print(filter, where, q, "callee", q->n_phones);
-		err |= mbuf_printf(filter, ")");
+		err |= mbuf_printf(count, "SELECT count(*) FROM (%b) AS u",
+				   filter->buf, filter->end);
 	}
 	else {
 		err = arm_print(filter, where, q, NULL, 0);
+		err |= mbuf_printf(count, "SELECT count(*) FROM sessions WHERE %b",
+				   filter->buf, filter->end);
 	}
-	err |= mbuf_printf(count, "SELECT count(*) FROM sessions WHERE %b",
-			   filter->buf, filter->end);
 	err |= mbuf_printf(page, "SELECT " SESSION_COLUMNS " FROM sessions WHERE id IN ");
 	if (q->n_phones) {
 		err |= mbuf_printf(page, "(SELECT id FROM (");
