@@ -73,6 +73,7 @@ else
 	HELD_RATE=${HELD_RATE:-300}
 	PLOT_DIR=${PLOT_DIR:-$root/docs/img/bench-calls}
 fi
+PLOT_DIR=$(realpath -m "$PLOT_DIR")   # a relative one is from the tree's top
 LIBRE_TIMERS=${LIBRE_TIMERS:-wheel}
 # A rate is only sustained once it has run longer than a call's SIP transactions live (32 s
 # over UDP after the last response: RFC 3261 Timer J, and RFC 6026 for an answered INVITE);
