@@ -38,8 +38,12 @@ else ifeq ($(VARIANT),tsan)
 CC      ?= gcc
 CXX     ?= g++
 CFLAGS  := $(CFLAGS_COMMON) -O1 -g -fno-omit-frame-pointer -fsanitize=thread -DCCCD_TSAN
+# A static libre also defines tmr_start, so wheel/libre_tmr.c's takes libre's timers by
+# wrapping tmr_start and tmr_cancel here (the other variants interpose libre.so's PLT).
 LDFLAGS := -fsanitize=thread -Wl,--wrap=mem_ref,--wrap=mem_deref \
-	   -Wl,--undefined=__wrap_mem_ref,--undefined=__wrap_mem_deref
+	   -Wl,--undefined=__wrap_mem_ref,--undefined=__wrap_mem_deref \
+	   -Wl,--wrap=tmr_start,--wrap=tmr_cancel \
+	   -Wl,--undefined=__wrap_tmr_start,--undefined=__wrap_tmr_cancel
 LIBS    := $(filter-out -lre,$(LIBS)) -Wl,-Bstatic -lre -Wl,-Bdynamic \
 	   $(filter-out -lre,$(shell pkg-config --static --libs libre 2>/dev/null))
 else ifeq ($(VARIANT),fuzz)

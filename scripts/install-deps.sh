@@ -10,6 +10,7 @@ PKGS=(
   libcurl4-openssl-dev libspandsp-dev libopus-dev libsndfile1-dev libmpg123-dev libspeexdsp-dev flite1-dev
   libphonenumber-dev libargon2-dev libcmocka-dev libpocketsphinx-dev pocketsphinx-en-us tzdata
   sip-tester baresip sox sqlite3 postgresql nginx-light kamailio wrk curl ca-certificates openssl iproute2 iptables procps psmisc
+  gnuplot-nox
   systemd debhelper
 )
 # The test command (scripts/test.sh: CCCD_DEPS=test) also drives the web console in a

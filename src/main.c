@@ -13,6 +13,7 @@
 #include "api/api.h"
 #include "base/base.h"
 #include "wheel/wheel.h"
+#include "wheel/libre_tmr.h"
 #include "call/call.h"
 #include "conf/conf.h"
 #include "daemon/daemon.h"
@@ -593,6 +594,8 @@ int main(int argc, char **argv)
 	err = wheel_init(NULL);
 	if (err)
 		log_error("main", "cannot make the timer wheel: %s", strerror(err));
+	else
+		(void)libre_tmr_init(!d.cc->call.libre_timers_list);
 	err = err ? err : cccd_start(&d, d.cc);
 	if (!err) {
 		err = daemon_reload_alloc(&d.reload, path, reload_apply, &d);
@@ -608,6 +611,7 @@ int main(int argc, char **argv)
 		wheel_cancel(&graceful.tmr);
 	}
 	cccd_stop(&d);
+	libre_tmr_close();
 	wheel_close();
 	libre_close();
 	curl_global_cleanup();

@@ -39,6 +39,12 @@
 #   KEEP=1 ...                           keep the work folder (logs, database) for a look
 #   SIP_TRACE_DAYS=0 ...                 SIP trace capture off ([records] sip_trace_days;
 #                                        default 7: on, as in production)
+#   LIBRE_TIMERS=list ...                libre's own timers on its sorted list, not on cccd's
+#                                        wheel ([sip] libre_timers): the before of §Set-up rate
+#   PLOT_DIR=DIR ...                     where the figures (*.dat) and their curves (*.png,
+#                                        gnuplot: bench/calls/plot.sh) go; default docs/img/
+#                                        bench-calls for a full run (the committed curves),
+#                                        build/release/bench/plots for QUICK=1
 #   SCRAPE=1 ...                         scrape cccd's /metrics every second through the run,
 #                                        as Prometheus would (run once with, once without, and
 #                                        compare: docs/benchmarks.md); prints the scrapes' count,
@@ -57,6 +63,7 @@ if [ -n "${QUICK:-}" ]; then
 	CPS_SECONDS=${CPS_SECONDS:-4}
 	HELD_STEPS=${HELD_STEPS-"100 400"}
 	HELD_RATE=${HELD_RATE:-100}
+	PLOT_DIR=${PLOT_DIR:-$root/build/release/bench/plots}
 else
 	STEPS=${STEPS-"1000 2000 2400 2800 3200"}
 	HOLD=${HOLD:-60}
@@ -64,7 +71,10 @@ else
 	CPS_SECONDS=${CPS_SECONDS:-60}
 	HELD_STEPS=${HELD_STEPS-"100 2000"}
 	HELD_RATE=${HELD_RATE:-300}
+	PLOT_DIR=${PLOT_DIR:-$root/docs/img/bench-calls}
 fi
+PLOT_DIR=$(realpath -m "$PLOT_DIR")   # a relative one is from the tree's top
+LIBRE_TIMERS=${LIBRE_TIMERS:-wheel}
 # A rate is only sustained once it has run longer than a call's SIP transactions live (32 s
 # over UDP after the last response: RFC 3261 Timer J, and RFC 6026 for an answered INVITE);
 # until then cccd carries fewer of them than it will. Steps shorter than that flatter the
@@ -124,6 +134,7 @@ synchronous = normal
 [sip]
 listen = udp 127.0.0.1:17060
 inbound_cps = 0
+libre_timers = $LIBRE_TIMERS
 # the callers (sipp) are on loopback and there is no trunk: let them call
 inbound_from = 127.0.0.1
 [media]
@@ -207,6 +218,10 @@ sipp_run() { # scenario calls rate hold_ms timeout_s
 		END {print (s==""?0:s), (f==""?0:f), (r==""?0:r)}' "$log" 2>/dev/null || echo "0 $calls 0"
 }
 
+mkdir -p "$PLOT_DIR"
+echo "# calls jitter_p50_ms jitter_p99_ms cpu_us_per_call_second" >"$PLOT_DIR/concurrency.dat"
+echo "# rate answered failed invites_resent cpu_us_per_setup loop_us_per_setup" >"$PLOT_DIR/setup.dat"
+
 keep_log
 echo "== calls bench on $(nproc) cores (cccd pid $cccd_pid; codec $CODEC; hold ${HOLD}s; steps: $STEPS; SIP trace capture $([ "$SIP_TRACE_DAYS" = 0 ] && echo off || echo on); /metrics scraped every second: $([ -n "$scrape_pid" ] && echo yes || echo no))"
 best=0 best_line=""
@@ -258,6 +273,8 @@ for n in $STEPS; do
 			field(q, "jitter_p50_ms"), field(q, "jitter_p99_ms"), field(q, "peer streams"),
 			field(q, "lost"), field(q, "dropped_by_peer"), fp == "" ? "?" : sprintf("%.1f", fp), gen, idle }')
 	echo "  $line"
+	sed -nE 's/^calls +([0-9]+) .* ([0-9.]+) us CPU per call-second .* jitter p50 ([0-9.]+) ms p99 ([0-9.]+) ms .*/\1 \3 \4 \2/p' \
+		<<<"$line" >>"$PLOT_DIR/concurrency.dat"
 	if [ "$failed" != "0" ] || [ "$ok" != "$n" ] || [ "$keys" -lt "$n" ] || [ "${plost:-1}" != "0" ]; then
 		echo "  step $n lost calls, keys or packets: stopping here"
 		break
@@ -281,6 +298,9 @@ for r in $CPS_STEPS; do
 		-v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" -v hz="$hz" -v n="$calls" 'BEGIN {
 		dt = t1 - t0; printf "(cccd %.0f%% of a core, its control loop %.0f%%; %.0f us of CPU per call, %.0f us of it on the loop)",
 		100 * (c1 - c0) / hz / dt, 100 * (l1 - l0) / hz / dt, 1e6 * (c1 - c0) / hz / n, 1e6 * (l1 - l0) / hz / n }')"
+	awk -v r="$r" -v ok="$ok" -v f="$failed" -v re="$retrans" -v l0="$l0" -v l1="$l1" -v c0="$c0" \
+		-v c1="$c1" -v hz="$hz" -v n="$calls" 'BEGIN { printf "%d %d %d %d %.0f %.0f\n",
+		r, ok, f, re, 1e6 * (c1 - c0) / hz / n, 1e6 * (l1 - l0) / hz / n }' >>"$PLOT_DIR/setup.dat"
 	[ "$failed" = "0" ] && [ "$ok" = "$calls" ] || { echo "  rate $r/s failed: stopping here"; break; }
 	best_cps=$r
 	sleep "$CPS_REST"
@@ -332,6 +352,7 @@ awk -v a="$best_line" -v b="$floor_line" 'BEGIN {
 	if (match(b, /fits [0-9]+ calls/)) { fits = substr(b, RSTART + 5, RLENGTH - 11) + 0
 		printf "  the floor fits %d calls on these cores; 70%% of it is %d\n", fits, 0.7 * fits } }'
 echo "  the load generator (sipp + peer) shares the same $(nproc) cores; see docs/benchmarks.md"
+bash "$root/bench/calls/plot.sh" "$PLOT_DIR"
 if [ -n "$scrape_pid" ] && [ -s "$work/scrapes" ]; then
 	awk '{n++; t += $1; if ($1 > m) m = $1; b = $2} END {
 		printf "  /metrics scraped %d times: %.2f ms on average, %.2f ms at most, %d bytes\n",

@@ -156,6 +156,7 @@ struct call_conf {
 	unsigned inbound_cps;           /* new inbound calls per second, 0 = no limit */
 	unsigned udp_receive_bytes;     /* SIP UDP sockets' receive buffer, 0 = kernel default */
 	unsigned trunk_attempts;        /* trunks one call may try (INVITEs), 1 = no failover */
+	bool libre_timers_list;         /* [sip] libre_timers = list: off the wheel (libre_tmr) */
 	struct call_acl inbound_from;   /* [sip] inbound_from: peers of no trunk (an edge proxy) */
 	char auth_realm[64];            /* [sip] auth_realm: the realm of inbound challenges */
 	/* NAT, for peers that are no trunk (direct URIs, unknown inbound sources) */

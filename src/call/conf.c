@@ -491,7 +491,7 @@ int call_conf_read(const struct conf *cf, struct call_conf *cc, struct conf_err 
 {
 	const struct conf_section *sip = conf_section_first(cf, "sip"), *t;
 	struct media_conf mc;
-	const char *ua, *in_from, *realm;
+	const char *ua, *in_from, *realm, *timers;
 	char why[160];
 	uint64_t ring, ring_max, cps, rcvbuf, attempts, se, min_se;
 	int rc;
@@ -513,6 +513,14 @@ int call_conf_read(const struct conf *cf, struct call_conf *cc, struct conf_err 
 		conf_err_set(err, conf_key_line(sip, "inbound_from"), "inbound_from: %s", why);
 		rc = EINVAL;
 	}
+	rc = rc ? rc : conf_str(sip, "libre_timers", "wheel", &timers, err);
+	if (!rc && strcmp(timers, "wheel") && strcmp(timers, "list")) {
+		conf_err_set(err, conf_key_line(sip, "libre_timers"), "libre_timers must be "
+			     "wheel or list, not \"%s\"", timers);
+		rc = EINVAL;
+	}
+	if (!rc)
+		cc->libre_timers_list = !strcmp(timers, "list");
 	rc = rc ? rc : conf_str(sip, "auth_realm", "cccd", &realm, err);
 	rc = rc ? rc : copy_str(cc->auth_realm, sizeof(cc->auth_realm), realm, "auth_realm",
 				conf_key_line(sip, "auth_realm"), err);

@@ -48,6 +48,7 @@ static struct {
 	counter sip_resp[2][METRICS_SIP_METHODS][SIP_CODES];
 	counter invite_retrans[2];
 	counter sip_malformed;
+	counter libre_timers_wheel;
 	counter push[2];                             /* [delivered] */
 	counter push_pending, push_oldest_s;
 	counter store_round_trips[2];                /* [reader] */
@@ -188,6 +189,11 @@ void metrics_trunks_set(const struct metrics_trunk *v, unsigned n)
 void metrics_sip_malformed(void)
 {
 	add(&m.sip_malformed, 1);
+}
+
+void metrics_libre_timers_set(bool wheel)
+{
+	set(&m.libre_timers_wheel, wheel);
 }
 
 void metrics_push_result(bool delivered)
@@ -367,6 +373,10 @@ static void sip_write(struct metrics_out *o)
 	metrics_family(o, "cccd_sip_malformed_total", "counter",
 		       "Malformed SIP messages refused before parsing (not in the counts above).");
 	metrics_sample(o, "cccd_sip_malformed_total", NULL, (double)get(&m.sip_malformed));
+	metrics_family(o, "cccd_libre_timers_wheel", "gauge",
+		       "1: libre's own timers wait on the control loop's timer wheel; 0: on "
+		       "libre's sorted list.");
+	metrics_sample(o, "cccd_libre_timers_wheel", NULL, (double)get(&m.libre_timers_wheel));
 }
 
 static void push_store_write(struct metrics_out *o)

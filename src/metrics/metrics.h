@@ -61,6 +61,8 @@ void metrics_sip_response(bool out, enum metrics_sip_method m, unsigned code);
 void metrics_sip_invite_retransmit(bool out);
 /* A malformed message refused before libre's parser (call/screen.c): not in the above. */
 void metrics_sip_malformed(void);
+/* Where libre's own timers wait (wheel/libre_tmr.c): set once at start. */
+void metrics_libre_timers_set(bool wheel);
 
 /* Trunks: the control loop publishes their names and health once a second (a trunk
  * reload may rename them, so the scrape never reads the loop's table). */

@@ -24,8 +24,16 @@
  * of the pending timers per turn, nothing next to the stall.
  *
  * One wheel per thread, like libre's own timer list: a timer is started, cancelled and
- * fired on one thread (the control loop, or the CLI's loop), never shared. */
+ * fired on one thread (the control loop, or the CLI's loop), never shared.
+ *
+ * libre's own timers (a struct tmr: transactions, dialogs, DNS) may wait here too, put by
+ * wheel/libre_tmr.c. Their struct cannot grow a field, so a slot tells the two kinds
+ * apart by the element's data: a wheel_tmr's element points to the timer (its element is
+ * its first member), a libre timer's to wheel_libre_mark, and its due time is its jfs, in
+ * tmr_jiffies milliseconds as libre's tmr_get_expire reads it. Both kinds share the slots,
+ * so they fire in one order: by tick, and within a tick in the order they were started. */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/timerfd.h>
@@ -38,6 +46,7 @@ enum { WHEEL_SLOTS = 1024 }; /* a power of two; a turn is 4.1 s */
 /* Owner: the thread that made it (thread-local wheel_this below); wheel_close frees it. */
 struct wheel {
 	struct list slot[WHEEL_SLOTS];
+	struct list run;       /* the tick being run (a timer there is still on the wheel) */
 	uint64_t cur;          /* the last tick run */
 	uint32_t count;        /* timers pending */
 	wheel_clock_h *clock;
@@ -46,6 +55,44 @@ struct wheel {
 };
 
 static _Thread_local struct wheel *wheel_this;
+
+/* The data of a libre timer's element on the wheel (see the top). */
+static const char wheel_libre_mark;
+
+static bool is_libre(const struct le *le)
+{
+	return le->data == &wheel_libre_mark;
+}
+
+static struct tmr *libre_of(struct le *le)
+{
+	return (struct tmr *)((char *)le - offsetof(struct tmr, le));
+}
+
+static uint64_t tick_of(uint64_t due)
+{
+	return (due + WHEEL_TICK_MS - 1) / WHEEL_TICK_MS;
+}
+
+static uint64_t le_tick(struct le *le)
+{
+	return is_libre(le) ? tick_of(libre_of(le)->jfs) : ((struct wheel_tmr *)le->data)->tick;
+}
+
+/* Stops what le is the element of, and tells it so (a libre timer: th NULL, as libre's
+ * tmr_poll does before its handler runs). */
+static void le_stop(struct wheel *w, struct le *le)
+{
+	list_unlink(le);
+	w->count--;
+	if (is_libre(le)) {
+		libre_of(le)->th = NULL;
+	}
+	else {
+		((struct wheel_tmr *)le->data)->h = NULL;
+		((struct wheel_tmr *)le->data)->w = NULL;
+	}
+}
 
 static uint64_t wheel_now(const struct wheel *w)
 {
@@ -59,13 +106,8 @@ static void wheel_destructor(void *arg)
 	for (size_t i = 0; i < WHEEL_SLOTS; i++) {
 		struct le *le;
 
-		while ((le = list_head(&w->slot[i]))) {
-			struct wheel_tmr *t = le->data;
-
-			list_unlink(le);
-			t->h = NULL;
-			t->w = NULL;
-		}
+		while ((le = list_head(&w->slot[i])))
+			le_stop(w, le);
 	}
 	if (w->armed)
 		fd_close(w->fd);
@@ -89,30 +131,36 @@ static void wheel_run(struct wheel *w)
 	now = wheel_now(w) / WHEEL_TICK_MS;
 	while (w->cur < now) {
 		struct list *s = &w->slot[++w->cur & (WHEEL_SLOTS - 1)];
-		struct list run = LIST_INIT;
 		struct le *le;
 
-		/* First move this tick's timers aside without running anything, then run them
-		 * one by one from the head: a handler may cancel, restart or free any timer,
-		 * including the others due now (they unlink themselves from `run`). */
+		/* First move this tick's timers aside (to w->run, still the wheel's) without
+		 * running anything, then run them one by one from the head: a handler may
+		 * cancel, restart or free any timer, including the others due now (they unlink
+		 * themselves from the run list). */
 		for (le = list_head(s); le;) {
-			struct wheel_tmr *t = le->data;
+			struct le *next = le->next;
 
-			le = le->next;
-			if (t->tick <= w->cur) {
-				list_unlink(&t->le);
-				list_append(&run, &t->le, t);
+			if (le_tick(le) <= w->cur) {
+				list_unlink(le);
+				list_append(&w->run, le, le->data);
 			}
+			le = next;
 		}
-		while ((le = list_head(&run))) {
-			struct wheel_tmr *t = le->data;
-			wheel_h *h = t->h;
+		while ((le = list_head(&w->run))) {
+			if (is_libre(le)) {
+				struct tmr *t = libre_of(le);
+				tmr_h *h = t->th;
 
-			list_unlink(le);
-			t->h = NULL;
-			t->w = NULL;
-			w->count--;
-			h(t->arg);
+				le_stop(w, le);
+				h(t->arg);
+			}
+			else {
+				struct wheel_tmr *t = le->data;
+				wheel_h *h = t->h;
+
+				le_stop(w, le);
+				h(t->arg);
+			}
 		}
 	}
 }
@@ -196,43 +244,88 @@ void wheel_cancel(struct wheel_tmr *t)
 {
 	if (!t || !t->h)
 		return;
-	list_unlink(&t->le);
-	t->w->count--;
-	t->h = NULL;
-	t->w = NULL;
+	le_stop(t->w, &t->le);
+}
+
+/* This thread's wheel, made if need be, with its clock caught up if it was idle; NULL
+ * (logged) if it cannot be made. */
+static struct wheel *wheel_get(uint64_t *now)
+{
+	struct wheel *w;
+	int err;
+
+	err = wheel_init(NULL);
+	if (err) {
+		log_error("wheel", "no timer wheel on this thread: %s", strerror(err));
+		return NULL;
+	}
+	w = wheel_this;
+	*now = wheel_now(w);
+	if (!w->count && *now / WHEEL_TICK_MS > w->cur)
+		w->cur = *now / WHEEL_TICK_MS; /* idle until now: nothing to catch up */
+	return w;
+}
+
+/* Puts le (data: what it stands for) in the slot of the tick due falls on, never the
+ * current one or earlier; returns that tick. */
+static uint64_t wheel_place(struct wheel *w, struct le *le, void *data, uint64_t due)
+{
+	uint64_t tick = tick_of(due);
+
+	if (tick <= w->cur)
+		tick = w->cur + 1;
+	list_append(&w->slot[tick & (WHEEL_SLOTS - 1)], le, data);
+	w->count++;
+	if (!w->armed)
+		wheel_arm(w);
+	return tick;
 }
 
 void wheel_start(struct wheel_tmr *t, uint64_t delay_ms, wheel_h *h, void *arg)
 {
 	struct wheel *w;
 	uint64_t now;
-	int err;
 
 	if (!t)
 		return;
 	wheel_cancel(t);
-	if (!h)
+	if (!h || !(w = wheel_get(&now)))
 		return;
-	err = wheel_init(NULL);
-	if (err) {
-		log_error("wheel", "no timer wheel on this thread: %s", strerror(err));
-		return;
-	}
-	w = wheel_this;
-	now = wheel_now(w);
-	if (!w->count && now / WHEEL_TICK_MS > w->cur)
-		w->cur = now / WHEEL_TICK_MS; /* idle until now: nothing to catch up */
 	t->due = now + delay_ms;
-	t->tick = (t->due + WHEEL_TICK_MS - 1) / WHEEL_TICK_MS;
-	if (t->tick <= w->cur)
-		t->tick = w->cur + 1;
 	t->h = h;
 	t->arg = arg;
 	t->w = w;
-	list_append(&w->slot[t->tick & (WHEEL_SLOTS - 1)], &t->le, t);
-	w->count++;
-	if (!w->armed)
-		wheel_arm(w);
+	t->tick = wheel_place(w, &t->le, t, t->due);
+}
+
+bool wheel_libre_holds(const struct tmr *t)
+{
+	const struct wheel *w = wheel_this;
+	uintptr_t l = (uintptr_t)t->le.list;
+
+	return w && t->th && (l == (uintptr_t)&w->run ||
+			      (l >= (uintptr_t)&w->slot[0] &&
+			       l < (uintptr_t)&w->slot[WHEEL_SLOTS]));
+}
+
+void wheel_libre_cancel(struct tmr *t)
+{
+	if (wheel_libre_holds(t))
+		le_stop(wheel_this, &t->le);
+}
+
+int wheel_libre_start(struct tmr *t, uint64_t delay_ms, wheel_h *h, void *arg)
+{
+	struct wheel *w;
+	uint64_t now;
+
+	if (!(w = wheel_get(&now)))
+		return ENOMEM;
+	t->th = h;
+	t->arg = arg;
+	t->jfs = now + delay_ms;
+	(void)wheel_place(w, &t->le, (void *)&wheel_libre_mark, t->jfs);
+	return 0;
 }
 
 bool wheel_isrunning(const struct wheel_tmr *t)

@@ -49,4 +49,15 @@ bool     wheel_isrunning(const struct wheel_tmr *t);
 uint64_t wheel_get_expire(const struct wheel_tmr *t); /* ms left, 0 when not running */
 uint32_t wheel_count(void);                           /* timers pending on this thread */
 
+/* libre's own timers (struct tmr) on this thread's wheel, for wheel/libre_tmr.c only
+ * (wheel_h is libre's tmr_h). wheel_libre_start puts a timer that is on no list on the
+ * wheel, due in delay_ms > 0, with th, arg and jfs set as libre's tmr_start sets them, so
+ * that tmr_isrunning and tmr_get_expire read it right; ENOMEM if this thread has no wheel.
+ * wheel_libre_holds: t waits on this thread's wheel (told by the list its element is on).
+ * wheel_libre_cancel takes it off if so. */
+struct tmr;
+int  wheel_libre_start(struct tmr *t, uint64_t delay_ms, wheel_h *h, void *arg);
+bool wheel_libre_holds(const struct tmr *t);
+void wheel_libre_cancel(struct tmr *t);
+
 #endif

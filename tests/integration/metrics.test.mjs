@@ -174,6 +174,8 @@ test("a scrape before and after calls and requests: each counter moved by exactl
     }
     assert.equal(dsum("cccd_calls_ended_total"), 2);
     assert.equal(after.value("cccd_calls_active"), 0);
+    // libre's own timers on the loop's wheel: the start-up check passed (wheel/libre_tmr.c)
+    assert.equal(after.value("cccd_libre_timers_wheel"), 1);
     assert.equal(after.sum("cccd_sessions"), 0);
     assert.equal(after.value("cccd_dial_queue_depth"), 0);
 

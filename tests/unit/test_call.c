@@ -91,6 +91,7 @@ static void test_conf(void **state)
 	assert_int_equal(cc.trunks[1].options_interval, 30);
 
 	assert_int_equal(cc.trunk_attempts, 3);
+	assert_false(cc.libre_timers_list); /* libre's timers on the wheel by default */
 	/* no priority given: the position in the file, so file order as before */
 	assert_int_equal(cc.trunks[0].priority, 1);
 	assert_int_equal(cc.trunks[1].priority, 2);
@@ -163,7 +164,7 @@ static void test_route_priority_weight(void **state)
 	unsigned first[4] = {0};
 
 	(void)state;
-	assert_int_equal(read_conf("[sip]\ntrunk_attempts = 4\n"
+	assert_int_equal(read_conf("[sip]\ntrunk_attempts = 4\nlibre_timers = list\n"
 				   "[trunk last]\nhost = 1.2.3.1\npriority = 9\nroute = *\n"
 				   "[trunk heavy]\nhost = 1.2.3.2\npriority = 2\nweight = 3\n"
 				   "route = 0086\n"
@@ -171,6 +172,7 @@ static void test_route_priority_weight(void **state)
 				   "[trunk best]\nhost = 1.2.3.4\npriority = 1\nroute = 0086\n",
 				   &cc, &err), 0);
 	assert_int_equal(cc.trunk_attempts, 4);
+	assert_true(cc.libre_timers_list);
 	for (uint64_t seed = 0; seed < 4000; seed++) {
 		assert_int_equal(call_route_plan(&cc, "008612300000000", NULL, NULL, seed, &plan),
 				 0);
@@ -331,6 +333,7 @@ static void test_conf_errors(void **state)
 	conf_fails("[trunk a]\nhost = 1.2.3.4\n100rel = maybe\nroute = *\n", 3, "100rel");
 	conf_fails("[sip]\ntrunk_attempts = 0\n", 2, "trunk_attempts");
 	conf_fails("[sip]\ntrunk_attempts = 17\n", 2, "trunk_attempts");
+	conf_fails("[sip]\nlibre_timers = heap\n", 2, "libre_timers");
 }
 
 /* [trunk] early media keys: announcement lines load their files (by status number or
