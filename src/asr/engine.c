@@ -59,7 +59,9 @@ int asr_conf_read(const struct conf *cf, struct asr_conf *ac, struct conf_err *e
 	rc = rc ? rc : conf_uint(sec, "threads", 1, 1, 8, &threads, err);
 	rc = rc ? rc : conf_uint(sec, "queue", 16, 1, 1000, &queue, err);
 	rc = rc ? rc : conf_bool(sec, "upsample", true, &ac->upsample, err);
-	rc = rc ? rc : conf_str(sec, "adaptation", DEFAULT_ADAPTATION, &adaptation, err);
+	/* the adaptation is of the packaged model: another model has none unless named */
+	rc = rc ? rc : conf_str(sec, "adaptation", strcmp(model, DEFAULT_MODEL) ? "" :
+				DEFAULT_ADAPTATION, &adaptation, err);
 	if (rc)
 		return rc;
 	if (!asr_engine_find(engine)) {

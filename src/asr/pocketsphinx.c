@@ -204,7 +204,7 @@ static const char *const adapted[][2] = {
 static cmd_ln_t *make_config(const struct asr_conf *ac)
 {
 	char hmm[300], dict[300], files[ARRAY_SIZE(adapted)][300];
-	const char *argv[40] = {"-hmm", hmm, "-dict", dict};
+	const char *argv[16] = {"-hmm", hmm, "-dict", dict};
 	int argc = 4, found = 0;
 
 	snprintf(hmm, sizeof(hmm), "%s/en-us", ac->model);

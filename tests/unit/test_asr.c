@@ -388,8 +388,8 @@ static int read_conf(const char *text, struct asr_conf *ac, struct conf_err *err
 	return rc;
 }
 
-/* [speech] adaptation: the installed adapted model by default, a folder that must be
- * there when named, "" for none. */
+/* [speech] adaptation: the installed adapted model by default (none with another model),
+ * a folder that must be there when named, "" for none. */
 static void test_conf_adaptation(void **state)
 {
 	struct conf_err err = {0};
@@ -402,6 +402,8 @@ static void test_conf_adaptation(void **state)
 				   &err), 0);
 	assert_string_equal(ac.adaptation, "src/asr/adapt/en-us-telephone");
 	assert_int_equal(read_conf("[speech]\nadaptation =\n", &ac, &err), 0);
+	assert_string_equal(ac.adaptation, "");
+	assert_int_equal(read_conf("[speech]\nmodel = /opt/other\n", &ac, &err), 0);
 	assert_string_equal(ac.adaptation, "");
 	assert_int_equal(read_conf("[speech]\nadaptation = /no/such/folder\n", &ac, &err),
 			 EINVAL);
