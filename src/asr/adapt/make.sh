@@ -12,8 +12,9 @@
 # rms): other variants, accents, speeds and pitches, saying digit strings other than the
 # set's (whole, and cut into words as the engine cuts them), single digits, yes/no words,
 # the keyword phrases and general sentences, through the same band, µ-law and noise as
-# tests/data/asr/make.sh. Deterministic: the same tools make the same files. It takes
-# about a quarter of an hour on a busy machine (the TTS and sox, one file at a time).
+# tests/data/asr/make.sh. Deterministic: the same tools make the same files (checked: a
+# second run gave the committed files byte for byte). It takes 4 to 17 minutes, as busy as
+# the machine is (the TTS and sox, one file at a time).
 #
 # Needs espeak-ng, sox, python3, sphinxtrain, sphinxbase-utils (sphinx_fe) and pocketsphinx
 # (pocketsphinx_mdef_convert) — only to regenerate: the output is committed and installed
