@@ -173,14 +173,17 @@ DOCDIR      ?= $(PREFIX)/share/doc/cccd
 UNITDIR     ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 
-# cccd names its default config file and its docs (--help): main.o is rebuilt when the
-# installed paths change (the stamp is rewritten only then).
+# cccd names its default config file and its docs (--help), and the speech recogniser its
+# adapted model (docs/speech.md): main.o and engine.o are rebuilt when the installed paths
+# change (the stamp is rewritten only then).
 $(BUILD)/paths.stamp: FORCE
 	@mkdir -p $(dir $@)
-	@echo "$(SYSCONFDIR) $(DOCDIR)" | cmp -s - $@ || echo "$(SYSCONFDIR) $(DOCDIR)" > $@
+	@echo "$(SYSCONFDIR) $(DOCDIR) $(DATADIR)" | cmp -s - $@ || \
+		echo "$(SYSCONFDIR) $(DOCDIR) $(DATADIR)" > $@
 $(BUILD)/obj/src/main.o: CFLAGS += -DCCCD_DEFAULT_CONFIG='"$(SYSCONFDIR)/cccd/cccd.conf"' \
 	-DCCCD_DOC_DIR='"$(DOCDIR)"'
-$(BUILD)/obj/src/main.o: $(BUILD)/paths.stamp
+$(BUILD)/obj/src/asr/engine.o: CFLAGS += -DCCCD_DATA_DIR='"$(DATADIR)"'
+$(BUILD)/obj/src/main.o $(BUILD)/obj/src/asr/engine.o: $(BUILD)/paths.stamp
 
 # deploy/ names the default places; the installed copies name the chosen ones.
 INSTALL_SED := -e 's|/usr/local/sbin|$(SBINDIR)|g' -e 's|/usr/local/share/cccd|$(DATADIR)|g' \
@@ -188,12 +191,14 @@ INSTALL_SED := -e 's|/usr/local/sbin|$(SBINDIR)|g' -e 's|/usr/local/share/cccd|$
 
 install: $(BUILD)/cccd $(BUILD)/ccc
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/blind-areas \
-		$(DESTDIR)$(DATADIR)/flows $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(DATADIR)/flows $(DESTDIR)$(DATADIR)/asr/en-us-telephone \
+		$(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(SYSCONFDIR)/cccd
 	install -m 755 $(BUILD)/cccd $(DESTDIR)$(SBINDIR)/cccd
 	install -m 755 $(BUILD)/ccc $(DESTDIR)$(BINDIR)/ccc
 	install -m 644 data/blind-areas/*.txt $(DESTDIR)$(DATADIR)/blind-areas/
 	install -m 644 demo/flows/*.json $(DESTDIR)$(DATADIR)/flows/
+	install -m 644 src/asr/adapt/en-us-telephone/* $(DESTDIR)$(DATADIR)/asr/en-us-telephone/
 	install -m 644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
 	sed $(INSTALL_SED) deploy/cccd.conf > $(DESTDIR)$(DOCDIR)/examples/cccd.conf
 	sed $(INSTALL_SED) deploy/systemd/cccd.service > $(DESTDIR)$(UNITDIR)/cccd.service

@@ -84,6 +84,7 @@ struct asr_conf {
 	unsigned threads;          /* recogniser threads, 1–8 */
 	unsigned queue;            /* jobs waiting at most, 1–1000 */
 	bool upsample;             /* pocketsphinx: 8 kHz → 16 kHz for the wide-band model */
+	char adaptation[256];      /* pocketsphinx: the model adapted to the telephone, "" none */
 };
 
 int asr_conf_read(const struct conf *cf, struct asr_conf *ac, struct conf_err *err);

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <re.h>
 #include "asr/asr.h"
 #include "conf/conf.h"
@@ -26,6 +27,12 @@ const struct asr_engine *asr_engine_find(const char *name)
 
 #define DEFAULT_ENGINE "pocketsphinx"
 #define DEFAULT_MODEL "/usr/share/pocketsphinx/model/en-us"
+/* The model's parameters adapted to telephone audio (src/asr/adapt/make.sh), installed
+ * with cccd in its data folder (the Makefile names it). */
+#ifndef CCCD_DATA_DIR
+#define CCCD_DATA_DIR "/usr/local/share/cccd"
+#endif
+#define DEFAULT_ADAPTATION CCCD_DATA_DIR "/asr/en-us-telephone"
 
 void asr_conf_default(struct asr_conf *ac)
 {
@@ -35,12 +42,14 @@ void asr_conf_default(struct asr_conf *ac)
 	ac->threads = 1;
 	ac->queue = 16;
 	ac->upsample = true;
+	str_ncpy(ac->adaptation, DEFAULT_ADAPTATION, sizeof(ac->adaptation));
 }
 
 int asr_conf_read(const struct conf *cf, struct asr_conf *ac, struct conf_err *err)
 {
 	const struct conf_section *sec = conf_section_first(cf, "speech");
-	const char *engine, *model;
+	const char *engine, *model, *adaptation;
+	struct stat sb;
 	uint64_t threads, queue;
 	int rc;
 
@@ -50,6 +59,9 @@ int asr_conf_read(const struct conf *cf, struct asr_conf *ac, struct conf_err *e
 	rc = rc ? rc : conf_uint(sec, "threads", 1, 1, 8, &threads, err);
 	rc = rc ? rc : conf_uint(sec, "queue", 16, 1, 1000, &queue, err);
 	rc = rc ? rc : conf_bool(sec, "upsample", true, &ac->upsample, err);
+	/* the adaptation is of the packaged model: another model has none unless named */
+	rc = rc ? rc : conf_str(sec, "adaptation", strcmp(model, DEFAULT_MODEL) ? "" :
+				DEFAULT_ADAPTATION, &adaptation, err);
 	if (rc)
 		return rc;
 	if (!asr_engine_find(engine)) {
@@ -61,8 +73,21 @@ int asr_conf_read(const struct conf *cf, struct asr_conf *ac, struct conf_err *e
 		conf_err_set(err, conf_key_line(sec, "model"), "'model' is too long");
 		return EINVAL;
 	}
+	if (strlen(adaptation) >= sizeof(ac->adaptation)) {
+		conf_err_set(err, conf_key_line(sec, "adaptation"), "'adaptation' is too long");
+		return EINVAL;
+	}
+	/* A folder named in the file must be there; the default may not be (cccd run from
+	 * its build tree): the engine then says so in the log and uses the model as it is. */
+	if (*adaptation && strcmp(adaptation, DEFAULT_ADAPTATION) &&
+	    (stat(adaptation, &sb) || !S_ISDIR(sb.st_mode))) {
+		conf_err_set(err, conf_key_line(sec, "adaptation"),
+			     "'adaptation': '%.200s' is not a folder", adaptation);
+		return EINVAL;
+	}
 	str_ncpy(ac->engine, engine, sizeof(ac->engine));
 	str_ncpy(ac->model, model, sizeof(ac->model));
+	str_ncpy(ac->adaptation, adaptation, sizeof(ac->adaptation));
 	ac->threads = (unsigned)threads;
 	ac->queue = (unsigned)queue;
 	return 0;

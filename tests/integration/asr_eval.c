@@ -3,7 +3,10 @@
  * would, and per grammar the share right and the CPU time per answer (the latency from the
  * end of the answer to the result: the decoder starts when the answer has ended).
  *
- *   asr_eval DIR [--narrow] [--model DIR] [--bar GRAMMAR=PERCENT]... [-v]
+ *   asr_eval DIR [--narrow] [--model DIR] [--adaptation FILE] [--bar GRAMMAR=PERCENT]... [-v]
+ *
+ * --adaptation "" decodes with the model as packaged (the default is the configured one,
+ * the installed transform, src/asr/adapt/).
  *
  * Exits 1 when a grammar with a bar (yesno, digits, keywords) is right less than PERCENT
  * of the time (the quality bars scripts/test.sh holds the engine to), 2 on a usage or file
@@ -101,6 +104,8 @@ int main(int argc, char **argv)
 			ac.upsample = false;
 		else if (!strcmp(argv[i], "--model") && i + 1 < argc)
 			str_ncpy(ac.model, argv[++i], sizeof(ac.model));
+		else if (!strcmp(argv[i], "--adaptation") && i + 1 < argc)
+			str_ncpy(ac.adaptation, argv[++i], sizeof(ac.adaptation));
 		else if (!strcmp(argv[i], "--bar") && i + 1 < argc) {
 			const char *b = argv[++i];
 
@@ -120,7 +125,7 @@ int main(int argc, char **argv)
 	}
 	if (!dir) {
 		fprintf(stderr, "usage: asr_eval DIR [--narrow] [--model DIR]"
-			" [--bar GRAMMAR=PERCENT]... [-v]\n");
+			" [--adaptation FILE] [--bar GRAMMAR=PERCENT]... [-v]\n");
 		return 2;
 	}
 	e = asr_engine_find(ac.engine);

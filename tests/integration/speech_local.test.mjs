@@ -33,7 +33,8 @@ before(async () => {
   const port = await freePort();
   d = await startCccd({ sections: [
     "[trunk phone]", "host = 127.0.0.1", `port = ${port}`, "transport = udp",
-    "route = *", "options_interval = 0", "[speech]", "threads = 1", "queue = 4"].join("\n") });
+    "route = *", "options_interval = 0", "[speech]", "threads = 1", "queue = 4",
+    `adaptation = ${path.join(ROOT, "src/asr/adapt/en-us-telephone")}`].join("\n") });
   const digits = spoken("digits_074"); // "3, 1, 5, 8" (flite kal)
   const yes = spoken("yesno_003");     // "yes"
   const scenario = path.join(d.dir, "ivr_speech_local.xml");

@@ -13,6 +13,7 @@
 #include <re.h>
 #include <sndfile.h>
 #include "asr/asr.h"
+#include "conf/conf.h"
 #include "ivr/ivr.h"
 
 static void test_grammars(void **state)
@@ -376,6 +377,72 @@ static void test_conf_bad_engine(void **state)
 	assert_non_null(asr_engine_find("pocketsphinx"));
 }
 
+static int read_conf(const char *text, struct asr_conf *ac, struct conf_err *err)
+{
+	struct conf *cf = NULL;
+	int rc = conf_parse(&cf, text, strlen(text), err);
+
+	assert_int_equal(rc, 0);
+	rc = asr_conf_read(cf, ac, err);
+	mem_deref(cf);
+	return rc;
+}
+
+/* [speech] adaptation: the installed adapted model by default (none with another model),
+ * a folder that must be there when named, "" for none. */
+static void test_conf_adaptation(void **state)
+{
+	struct conf_err err = {0};
+	struct asr_conf ac;
+
+	(void)state;
+	assert_int_equal(read_conf("[speech]\n", &ac, &err), 0);
+	assert_non_null(strstr(ac.adaptation, "/asr/en-us-telephone"));
+	assert_int_equal(read_conf("[speech]\nadaptation = src/asr/adapt/en-us-telephone\n", &ac,
+				   &err), 0);
+	assert_string_equal(ac.adaptation, "src/asr/adapt/en-us-telephone");
+	assert_int_equal(read_conf("[speech]\nadaptation =\n", &ac, &err), 0);
+	assert_string_equal(ac.adaptation, "");
+	assert_int_equal(read_conf("[speech]\nmodel = /opt/other\n", &ac, &err), 0);
+	assert_string_equal(ac.adaptation, "");
+	assert_int_equal(read_conf("[speech]\nadaptation = /no/such/folder\n", &ac, &err),
+			 EINVAL);
+	assert_non_null(strstr(err.msg, "'adaptation'"));
+	assert_int_equal(err.line, 2);
+}
+
+/* The adapted model is the one decoding: a digit string of the tuning half the packaged
+ * model mishears ("oh seven one six") is right with it. */
+static void test_adapted_model(void **state)
+{
+	const struct asr_engine *e = asr_engine_find("pocketsphinx");
+	struct asr_grammar *g;
+	struct asr_conf ac;
+	void *ps = NULL;
+	char *hyp = NULL;
+	int conf;
+	size_t n;
+	int16_t *pcm = read_pcm("tests/data/asr/digits_024.wav", &n);
+
+	(void)state;
+	assert_int_equal(asr_grammar_digits(&g, 4, 8), 0);
+	asr_conf_default(&ac);
+	str_ncpy(ac.adaptation, "src/asr/adapt/en-us-telephone", sizeof(ac.adaptation));
+	assert_int_equal(e->open(&ps, &ac), 0);
+	assert_int_equal(e->recognise(ps, g, pcm, n, &hyp, &conf), 0);
+	assert_string_equal(hyp, "four seven one nine");
+	e->close(ps);
+	hyp = mem_deref(hyp);
+	ac.adaptation[0] = '\0';
+	assert_int_equal(e->open(&ps, &ac), 0);
+	assert_int_equal(e->recognise(ps, g, pcm, n, &hyp, &conf), 0);
+	assert_string_not_equal(hyp, "four seven one nine");
+	e->close(ps);
+	mem_deref(hyp);
+	mem_deref(g);
+	free(pcm);
+}
+
 static int group_setup(void **state)
 {
 	(void)state;
@@ -401,6 +468,8 @@ int main(void)
 		cmocka_unit_test(test_pool_decode),
 		cmocka_unit_test(test_pool_full_and_shutdown),
 		cmocka_unit_test(test_conf_bad_engine),
+		cmocka_unit_test(test_conf_adaptation),
+		cmocka_unit_test(test_adapted_model),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
