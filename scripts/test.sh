@@ -188,6 +188,11 @@ job "bench/build" env BUILD_ONLY=1 bash -c 'bench/api/run.sh && bench/calls/floo
 # strings are right less than 90 % of the time (docs/benchmarks.md).
 job "asr/accuracy" "build/${VARIANTS%% *}/itests/asr_eval" tests/data/asr \
 	--adaptation src/asr/adapt/en-us-telephone --bar yesno=90 --bar keywords=90 --bar digits=90
+# The digit strings no work on the recogniser was tuned on (tests/data/asr-fresh, made
+# after the adaptation was chosen): held at the 80 % measured there so that it does not
+# get worse; issue 20's 90 % is not reached on them (docs/speech.md).
+job "asr/accuracy-fresh" "build/${VARIANTS%% *}/itests/asr_eval" tests/data/asr-fresh \
+	--adaptation src/asr/adapt/en-us-telephone --bar digits=78
 jobs_wait
 
 if [ -d tests/integration ] && ls tests/integration/*.test.* >/dev/null 2>&1; then
