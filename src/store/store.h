@@ -166,6 +166,10 @@ int store_credentials_list(struct store *st, uint64_t account_id, store_credenti
 			   void *arg);
 int store_instance_put(struct store *st, const struct store_instance *inst);
 int store_instance_get(struct store *st, uint64_t sdkappid, struct store_instance *out);
+/* The instance and its callout rules' text ("" = the defaults; a mem string owned by the
+ * caller) in one statement: what CreateIVRSession reads of its instance. */
+int store_instance_get_rules(struct store *st, uint64_t sdkappid, struct store_instance *out,
+			     char **rulesp);
 
 /* A change of an instance's licence and recording switch (CccdModifyInstance, `ccc admin
  * instance-set`): only the fields marked set change, in one UPDATE, so concurrent changes

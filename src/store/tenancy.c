@@ -331,6 +331,39 @@ int store_instance_get(struct store *st, uint64_t sdkappid, struct store_instanc
 			bind_u64, &sdkappid, instance_row, out, true);
 }
 
+struct instance_rules {
+	struct store_instance *inst;
+	char *rules;
+};
+
+static int instance_rules_row(struct db_stmt *s, void *out)
+{
+	struct instance_rules *ir = out;
+
+	instance_row(s, ir->inst);
+	ir->rules = store_col_dup(s, 8);
+	return ir->rules ? 0 : ENOMEM;
+}
+
+int store_instance_get_rules(struct store *st, uint64_t sdkappid, struct store_instance *out,
+			     char **rulesp)
+{
+	struct instance_rules ir = {out, NULL};
+	int err;
+
+	if (!st || !out || !rulesp)
+		return EINVAL;
+	memset(out, 0, sizeof(*out));
+	err = store_read(st, "SELECT sdkappid, account_id, name, edition, package_expires_at, "
+			 "ai_channels, record, retention_days, rules FROM instances "
+			 "WHERE sdkappid = ?", bind_u64, &sdkappid, instance_rules_row, &ir, true);
+	if (err)
+		mem_deref(ir.rules);
+	else
+		*rulesp = ir.rules;
+	return err;
+}
+
 /* A text column as a new mem string. */
 static int document_row(struct db_stmt *s, void *out)
 {
