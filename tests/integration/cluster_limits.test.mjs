@@ -99,6 +99,33 @@ test("60 CreateIVRSession of one account over 3 nodes in one second: exactly 20 
     }
   });
 
+test("a rule or a number changed on one node binds the next create on every other node",
+  { skip: !PG && "PostgreSQL only" }, async () => {
+    // Each node keeps its parsed copy of an instance's rules (docs/architecture.md
+    // §Caches): the creates on nodes 2 and 3 first fill theirs, then node 1 changes the
+    // rules or the number, and the very next create on nodes 2 and 3 obeys the change.
+    const t = tenant({}, false);
+    const sdk = t.sdkappid, callee = "008613700137001";
+    const make = (i) => t.apis[i].CreateIVRSession({ SdkAppId: sdk, Callee: callee, IVRId: 1 });
+    for (const i of [1, 2]) assert.equal((await make(i)).err, undefined);
+    let r = await t.apis[0].CccdModifyBlacklist({ SdkAppId: sdk, Add: [callee] });
+    assert.equal(r.err, undefined, r.message);
+    for (const i of [1, 2]) {
+      r = await make(i);
+      assert.equal(r.err, "FailedOperation.CalleeIsBlackUser", `node ${i + 1}: ${r.message}`);
+    }
+    r = await t.apis[0].CccdModifyBlacklist({ SdkAppId: sdk, Remove: [callee] });
+    assert.equal(r.err, undefined, r.message);
+    for (const i of [1, 2]) assert.equal((await make(i)).err, undefined, `node ${i + 1}`);
+    r = await t.apis[0].CccdModifyNumber({ SdkAppId: sdk, Number: "008601012345678",
+      Enabled: false });
+    assert.equal(r.err, undefined, r.message);
+    for (const i of [1, 2]) {
+      r = await make(i);
+      assert.equal(r.err, "FailedOperation.NoCallOutNumber", `node ${i + 1}: ${r.message}`);
+    }
+  });
+
 test("a read-only action's 20/s is shared by 3 nodes: 7 on each, 21 in all",
   { skip: !PG && "PostgreSQL only" }, async () => {
     // Each node counts the nodes with a live lease at its heartbeat (every lease_ms / 3,
