@@ -45,7 +45,7 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 	enum api_code rc;
 	int err;
 
-	rc = api_instance_rules(ctx, sdkappid, &inst, &rules, e);
+	rc = api_instance_rules(ctx, sdkappid, ivr_id, &inst, &rules, &ivr, e);
 	if (rc != API_OK)
 		return rc;
 	/* A draining node takes no new session; another node (or this one later) will. */
@@ -58,13 +58,10 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 	if (rc != API_OK)
 		goto out;
 
-	err = store_ivr_get(ctx->st, sdkappid, ivr_id, &ivr);
-	if (err == ENOENT)
+	if (!ivr.ivr_id)
 		rc = api_fail(e, API_INVALID_PARAMETER_VALUE, "The value of `IVRId`: IVR %llu "
 			      "does not exist in instance %llu.", (unsigned long long)ivr_id,
 			      (unsigned long long)sdkappid);
-	else if (err)
-		rc = api_fail(e, API_INTERNAL_ERROR, "The database is unavailable.");
 	else if (ivr.type != STORE_IVR_INBOUND && ivr.type != STORE_IVR_AUTO_OUTBOUND)
 		rc = api_fail(e, API_INVALID_PARAMETER_VALUE, "The value of `IVRId`: IVR %llu is "
 			      "a survey IVR; CreateIVRSession needs an inbound or automatic "

@@ -108,10 +108,10 @@ enum api_code api_instance(const struct api_ctx *ctx, uint64_t sdkappid,
 }
 
 enum api_code api_instance_rules(const struct api_ctx *ctx, uint64_t sdkappid,
-				 struct store_instance *inst, char **rulesp,
-				 struct api_error *e)
+				 uint64_t ivr_id, struct store_instance *inst, char **rulesp,
+				 struct store_ivr *ivr, struct api_error *e)
 {
-	int err = store_instance_get_rules(ctx->st, sdkappid, inst, rulesp);
+	int err = store_instance_get_rules(ctx->st, sdkappid, ivr_id, inst, rulesp, ivr);
 
 	if (!err && inst->account_id != ctx->account_id) {
 		*rulesp = mem_deref(*rulesp);

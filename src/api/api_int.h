@@ -283,11 +283,13 @@ typedef enum api_code (api_action_h)(const struct api_ctx *ctx, const json_t *pa
    an unknown one (InstanceNotExist), so that no credential learns what others own. */
 enum api_code api_instance(const struct api_ctx *ctx, uint64_t sdkappid,
 			   struct store_instance *inst, struct api_error *e);
+struct store_ivr;
 /* The same with the instance's callout rules' text (*rulesp, a mem string the caller
- * owns) read in the same statement: CreateIVRSession's one read of its instance. */
+ * owns) and its IVR ivr_id (ivr->ivr_id 0: none) read in the same statement:
+ * CreateIVRSession's one read before its admission (store_instance_get_rules). */
 enum api_code api_instance_rules(const struct api_ctx *ctx, uint64_t sdkappid,
-				 struct store_instance *inst, char **rulesp,
-				 struct api_error *e);
+				 uint64_t ivr_id, struct store_instance *inst, char **rulesp,
+				 struct store_ivr *ivr, struct api_error *e);
 
 enum { API_RATE_DEFAULT = 0 }; /* the action follows [api] rate_limit */
 

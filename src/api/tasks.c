@@ -418,9 +418,9 @@ static void run_task(struct tick *tk, const struct store_task *t)
 	if (t->concurrency)
 		room = calling >= t->concurrency ? 0 : (room < t->concurrency - calling ? room :
 							t->concurrency - calling);
-	if (!room || store_instance_get_rules(core->st, t->sdkappid, &a->inst, &a->rules) ||
-	    a->inst.account_id != t->account_id ||
-	    store_ivr_get(core->st, t->sdkappid, t->ivr_id, &ivr))
+	if (!room || store_instance_get_rules(core->st, t->sdkappid, t->ivr_id, &a->inst,
+					      &a->rules, &ivr) ||
+	    a->inst.account_id != t->account_id || !ivr.ivr_id)
 		goto out;
 	a->ivr_version = ivr.version;
 	if (api_flow_uses_ai(core->st, t->sdkappid, t->ivr_id, ivr.version, &a->ai))
