@@ -40,40 +40,43 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 	struct store_instance inst;
 	struct store_ivr ivr;
 	struct store_session *s = NULL;
-	char *vars_text = NULL;
+	char *vars_text = NULL, *rules = NULL;
 	bool ai = false;
 	enum api_code rc;
 	int err;
 
-	rc = api_instance(ctx, sdkappid, &inst, e);
+	rc = api_instance_rules(ctx, sdkappid, ivr_id, &inst, &rules, &ivr, e);
 	if (rc != API_OK)
 		return rc;
 	/* A draining node takes no new session; another node (or this one later) will. */
-	if (drain_active())
-		return api_fail(e, API_RESOURCE_UNAVAILABLE, "node draining: this cccd node "
-				"takes no new sessions; retry on another node or later.");
+	if (drain_active()) {
+		rc = api_fail(e, API_RESOURCE_UNAVAILABLE, "node draining: this cccd node takes "
+			      "no new sessions; retry on another node or later.");
+		goto out;
+	}
 	rc = api_callout_licence(&inst, ctx->now_ms / 1000, e);
 	if (rc != API_OK)
-		return rc;
+		goto out;
 
-	err = store_ivr_get(ctx->st, sdkappid, ivr_id, &ivr);
-	if (err == ENOENT)
-		return api_fail(e, API_INVALID_PARAMETER_VALUE, "The value of `IVRId`: IVR %llu "
-				"does not exist in instance %llu.", (unsigned long long)ivr_id,
-				(unsigned long long)sdkappid);
-	if (err)
-		return api_fail(e, API_INTERNAL_ERROR, "The database is unavailable.");
-	if (ivr.type != STORE_IVR_INBOUND && ivr.type != STORE_IVR_AUTO_OUTBOUND)
-		return api_fail(e, API_INVALID_PARAMETER_VALUE, "The value of `IVRId`: IVR %llu is "
-				"a survey IVR; CreateIVRSession needs an inbound or automatic "
-				"outbound IVR.", (unsigned long long)ivr_id);
+	if (!ivr.ivr_id)
+		rc = api_fail(e, API_INVALID_PARAMETER_VALUE, "The value of `IVRId`: IVR %llu "
+			      "does not exist in instance %llu.", (unsigned long long)ivr_id,
+			      (unsigned long long)sdkappid);
+	else if (ivr.type != STORE_IVR_INBOUND && ivr.type != STORE_IVR_AUTO_OUTBOUND)
+		rc = api_fail(e, API_INVALID_PARAMETER_VALUE, "The value of `IVRId`: IVR %llu is "
+			      "a survey IVR; CreateIVRSession needs an inbound or automatic "
+			      "outbound IVR.", (unsigned long long)ivr_id);
+	if (rc != API_OK)
+		goto out;
 
 	/* Whether the flow uses AI decides the AI licence check (step 12). The document of the
 	 * version the session will run was validated when it was saved. */
 	err = api_flow_uses_ai(ctx->st, sdkappid, ivr_id, ivr.version, &ai);
-	if (err)
-		return api_fail(e, API_INTERNAL_ERROR, "The flow of IVR %llu version %u cannot be "
-				"read.", (unsigned long long)ivr_id, ivr.version);
+	if (err) {
+		rc = api_fail(e, API_INTERNAL_ERROR, "The flow of IVR %llu version %u cannot be "
+			      "read.", (unsigned long long)ivr_id, ivr.version);
+		goto out;
+	}
 
 	/* Stored as given, a JSON array of {"Key","Value"}; absent is "[]". */
 	vars_text = vars ? json_dumps(vars, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
@@ -98,7 +101,7 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 	s->start_ts = ctx->now_ms / 1000;
 	s->ai = ai;
 
-	rc = api_callout_admit(ctx, p, s, inst.ai_channels, e);
+	rc = api_callout_admit(ctx, p, s, rules, inst.ai_channels, e);
 	if (rc)
 		goto out;
 	rc = json_object_set_new(out, "SessionId", json_string(s->id)) ?
@@ -111,6 +114,7 @@ static enum api_code run(const struct api_ctx *ctx, const json_t *p, json_t *out
 	}
 out:
 	free(vars_text);
+	mem_deref(rules);
 	mem_deref(s);
 	return rc;
 }

@@ -1,6 +1,8 @@
 /* actions: the table of ccc actions cccd serves; each lives in its own action_*.c file. */
 #include <errno.h>
 #include <string.h>
+#include <re_types.h>
+#include <re_mem.h>
 #include "api/api_int.h"
 #include "metrics/metrics.h"
 #include "store/store.h"
@@ -97,6 +99,24 @@ enum api_code api_instance(const struct api_ctx *ctx, uint64_t sdkappid,
 {
 	int err = tenant_instance(ctx->t, ctx->account_id, sdkappid, inst);
 
+	if (err == ENOENT)
+		return api_fail(e, API_INVALID_PARAMETER_VALUE_INSTANCE_NOT_EXIST, "The SdkAppId "
+				"%llu does not exist.", (unsigned long long)sdkappid);
+	if (err)
+		return api_fail(e, API_INTERNAL_ERROR, "The database is unavailable.");
+	return API_OK;
+}
+
+enum api_code api_instance_rules(const struct api_ctx *ctx, uint64_t sdkappid,
+				 uint64_t ivr_id, struct store_instance *inst, char **rulesp,
+				 struct store_ivr *ivr, struct api_error *e)
+{
+	int err = store_instance_get_rules(ctx->st, sdkappid, ivr_id, inst, rulesp, ivr);
+
+	if (!err && inst->account_id != ctx->account_id) {
+		*rulesp = mem_deref(*rulesp);
+		err = ENOENT;
+	}
 	if (err == ENOENT)
 		return api_fail(e, API_INVALID_PARAMETER_VALUE_INSTANCE_NOT_EXIST, "The SdkAppId "
 				"%llu does not exist.", (unsigned long long)sdkappid);

@@ -272,7 +272,8 @@ struct api_ctx {
 	const char *secret_id;       /* the credential that signed the request */
 	unsigned rate_limit;         /* the action's requests/s per account (0: none) */
 	const struct api_conf *conf;
-	struct api_core *core;       /* per-instance limits (api_instance_rate_take) */
+	struct api_core *core;       /* per-instance limits (api_instance_rate_take), the
+					parsed rules' cache (callout.c) */
 	uint64_t mono_us;            /* the request's monotonic clock */
 	const char *host;            /* the request's Host header ("" when none) */
 	const char *console_user;    /* the web console user running it; NULL for a signed
@@ -287,6 +288,13 @@ typedef enum api_code (api_action_h)(const struct api_ctx *ctx, const json_t *pa
    an unknown one (InstanceNotExist), so that no credential learns what others own. */
 enum api_code api_instance(const struct api_ctx *ctx, uint64_t sdkappid,
 			   struct store_instance *inst, struct api_error *e);
+struct store_ivr;
+/* The same with the instance's callout rules' text (*rulesp, a mem string the caller
+ * owns) and its IVR ivr_id (ivr->ivr_id 0: none) read in the same statement:
+ * CreateIVRSession's one read before its admission (store_instance_get_rules). */
+enum api_code api_instance_rules(const struct api_ctx *ctx, uint64_t sdkappid,
+				 uint64_t ivr_id, struct store_instance *inst, char **rulesp,
+				 struct store_ivr *ivr, struct api_error *e);
 
 enum { API_RATE_DEFAULT = 0 }; /* the action follows [api] rate_limit */
 
@@ -383,8 +391,9 @@ struct store_session;
 /* CreateIVRSession's calling rules: normalises Callee into s->callee, runs the checks of
  * callout-rules.md §3.4 steps 6–12 and, when they pass, inserts s durably with the chosen
  * caller (step 13). A session of an AI flow (s->ai) also needs a free one of the
- * instance's `ai_channels`, counted in the same transaction. Every refusal is its TCCC
- * code with the rule's own words. */
+ * instance's `ai_channels`, counted in the same transaction. `rules` is the instance's
+ * rule set's text as api_instance_rules read it (parsed through the core's cache). Every
+ * refusal is its TCCC code with the rule's own words. */
 /* Steps 3 and 4 (edition, package) by policy_check_licence, the one place deciding them:
  * PermissionDenied, or BasePackageExpired once now >= package_expires_at. */
 struct store_instance;
@@ -392,8 +401,8 @@ enum api_code api_callout_licence(const struct store_instance *inst, int64_t now
 				  struct api_error *e);
 
 enum api_code api_callout_admit(const struct api_ctx *ctx, const json_t *params,
-				struct store_session *s, uint32_t ai_channels,
-				struct api_error *e);
+				struct store_session *s, const char *rules,
+				uint32_t ai_channels, struct api_error *e);
 
 /* ---- the pipeline ------------------------------------------------------------------- */
 
@@ -408,6 +417,7 @@ struct api_core {
 	atomic_uint signins;         /* console password sign-ins in progress (console.c) */
 	struct console_limit *signin_users; /* owned: failed console sign-ins per user */
 	struct console_limit *signin_addrs; /* owned: ... per client address (console.c) */
+	struct policy_cache *rules;  /* owned: instances' parsed calling rules (callout.c) */
 };
 
 /* The console's sign-in limits of a new core (console.c). */

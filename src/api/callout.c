@@ -143,33 +143,25 @@ enum api_code api_callout_licence(const struct store_instance *inst, int64_t now
 }
 
 enum api_code api_callout_admit(const struct api_ctx *ctx, const json_t *p,
-				struct store_session *s, uint32_t ai_channels,
-				struct api_error *e)
+				struct store_session *s, const char *text,
+				uint32_t ai_channels, struct api_error *e)
 {
-	struct policy_rules *rules = NULL;
+	const struct policy_rules *rules = NULL;
 	struct policy_static statics;
 	struct policy_windows win;
 	struct candidates cand;
 	struct store_admit_query q = {0};
 	struct decision d = {0};
 	int64_t now = ctx->now_ms / 1000;
-	char *text = NULL, why[192] = "";
+	char why[192] = "";
 	enum policy_result res;
 	enum api_code rc;
 	int err;
 
-	err = store_instance_rules_get(ctx->st, s->sdkappid, &text);
+	err = policy_cache_rules(ctx->core->rules, s->sdkappid, text, &rules, why, sizeof(why));
 	if (err)
-		return api_fail(e, API_INTERNAL_ERROR, "The database is unavailable.");
-	err = text[0] ? policy_rules_parse(&rules, text, strlen(text), why, sizeof(why))
-		      : policy_rules_default(&rules);
-	mem_deref(text);
-	if (err) {
-		rc = api_fail(e, API_INTERNAL_ERROR, "The calling rules of instance %llu do not "
-			      "load: %s", (unsigned long long)s->sdkappid, why);
-		goto out;
-	}
-	policy_rules_operator_caps(rules, ctx->hooks->policy);
+		return api_fail(e, API_INTERNAL_ERROR, "The calling rules of instance %llu do not "
+				"load: %s", (unsigned long long)s->sdkappid, why);
 
 	/* Step 1's normalisation needs the instance's country, hence here. */
 	if (policy_number_normalise(json_string_value(json_object_get(p, "Callee")),
@@ -244,6 +236,6 @@ enum api_code api_callout_admit(const struct api_ctx *ctx, const json_t *p,
 	else
 		rc = API_OK;
 out:
-	mem_deref(rules);
+	policy_cache_release(ctx->core->rules, rules);
 	return rc;
 }

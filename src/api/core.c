@@ -9,6 +9,7 @@
 #include "api/api_int.h"
 #include "base/base.h"
 #include "metrics/metrics.h"
+#include "policy/policy.h"
 #include "store/store.h"
 #include "tenant/tenant.h"
 
@@ -22,6 +23,7 @@ static void core_destructor(void *arg)
 	mem_deref(c->replay);
 	mem_deref(c->signin_users);
 	mem_deref(c->signin_addrs);
+	mem_deref(c->rules);
 }
 
 int api_core_alloc(struct api_core **cp, const struct api_conf *ac, struct store *st,
@@ -41,6 +43,8 @@ int api_core_alloc(struct api_core **cp, const struct api_conf *ac, struct store
 	err = api_ratelimit_alloc(&c->rl);
 	if (!err)
 		err = api_console_limits_alloc(c);
+	if (!err)
+		err = policy_cache_alloc(&c->rules, c->hooks.policy);
 	if (!err && ac->replay_cache)
 		err = api_replay_alloc(&c->replay, ac->replay_cache);
 	if (err)

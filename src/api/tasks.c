@@ -111,6 +111,8 @@ struct attempt {
 	const struct store_task *t;
 	const struct tz *tz;          /* the task's TimeZone (NULL: UTC) */
 	struct store_instance inst;
+	char *rules;                  /* owned: the instance's callout rules' text, read with
+					 inst for this turn */
 	uint32_t ivr_version;
 	bool ai;                      /* the flow has an AI node: each call takes a licence */
 	atomic_bool hold;             /* place no more of this claim: the task paused itself,
@@ -306,7 +308,7 @@ static int place_one(const struct store_callee_row *r, struct attempt *a)
 	const struct store_task *t = a->t;
 	/* No rate limit of its own: the scheduler paces attempts ([tasks]). */
 	struct api_ctx ctx = {core->st, core->t, &core->hooks, t->account_id, "", 0, NULL, 0,
-			      &core->conf, NULL, 0, "", NULL};
+			      &core->conf, core, 0, "", NULL};
 	struct store_session *s = NULL;
 	struct api_error e = {0};
 	json_t *p = NULL;
@@ -340,7 +342,7 @@ static int place_one(const struct store_callee_row *r, struct attempt *a)
 	s->task_seq = r->seq;
 	s->ai = a->ai;
 
-	rc = api_callout_admit(&ctx, p, s, a->inst.ai_channels, &e);
+	rc = api_callout_admit(&ctx, p, s, a->rules, a->inst.ai_channels, &e);
 	json_decref(p);
 	if (rc == API_OK) {
 		a->placed++;
@@ -416,8 +418,9 @@ static void run_task(struct tick *tk, const struct store_task *t)
 	if (t->concurrency)
 		room = calling >= t->concurrency ? 0 : (room < t->concurrency - calling ? room :
 							t->concurrency - calling);
-	if (!room || tenant_instance(core->t, t->account_id, t->sdkappid, &a->inst) ||
-	    store_ivr_get(core->st, t->sdkappid, t->ivr_id, &ivr))
+	if (!room || store_instance_get_rules(core->st, t->sdkappid, t->ivr_id, &a->inst,
+					      &a->rules, &ivr) ||
+	    a->inst.account_id != t->account_id || !ivr.ivr_id)
 		goto out;
 	a->ivr_version = ivr.version;
 	if (api_flow_uses_ai(core->st, t->sdkappid, t->ivr_id, ivr.version, &a->ai))
@@ -445,6 +448,7 @@ static void run_task(struct tick *tk, const struct store_task *t)
 			break;
 	}
 out:
+	mem_deref(a->rules);
 	mem_deref(tz);
 }
 

@@ -170,6 +170,18 @@ uint32_t policy_caps_minutes_daily(const struct policy_rules *r);
  * rule set's JSON (policy_rules_json) stays the tenant's own. */
 void policy_rules_operator_caps(struct policy_rules *r, const struct policy_data *d);
 
+/* Parsed rule sets per instance (cache.c), keyed by the instance and the rule set's text
+ * as read from the store, so that a changed text is a miss wherever it was changed: no
+ * invalidation. policy_cache_rules gives the rules of `text` ("" = the defaults), with
+ * d's operator caps applied, parsing them only when the instance's cached text differs
+ * (errors as policy_rules_parse; blocking then: the zone's file); every rule set it gives
+ * goes back through policy_cache_release. Thread-safe; d is not owned. */
+struct policy_cache;
+int policy_cache_alloc(struct policy_cache **cp, const struct policy_data *d);
+int policy_cache_rules(struct policy_cache *c, uint64_t sdkappid, const char *text,
+		       const struct policy_rules **rp, char *why, size_t whysz);
+void policy_cache_release(struct policy_cache *c, const struct policy_rules *r);
+
 /* The instance's default country code for national numbers ("86"). */
 const char *policy_rules_default_cc(const struct policy_rules *r);
 

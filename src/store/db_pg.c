@@ -789,6 +789,23 @@ static bool defer_ok(const struct pg_conn *c, const char *sql)
 	       PQtransactionStatus(c->pg) == PQTRANS_INTRANS;
 }
 
+/* A reader's BEGIN (the snapshot of a request, store.c) is held back the same way: it goes
+ * in one pipeline with the request's first read instead of a round trip of its own, and a
+ * request that read nothing drops it with its ROLLBACK, unsent. While held it is the only
+ * statement held, and the connection counts as inside a transaction (pg_in_txn). */
+static bool begin_held(const struct pg_conn *c)
+{
+	return c->n_deferred == 1 && sql_is_begin(c->deferred[0]);
+}
+
+static bool begin_hold_ok(const struct pg_conn *c, const char *sql)
+{
+	return c->readonly && sql_is_begin(sql) && !strchr(sql, ';') &&
+	       strlen(sql) < PG_DEFER_LEN && !c->n_deferred && !c->n_sent && !c->lost_in_txn &&
+	       c->pg && PQstatus(c->pg) == CONNECTION_OK &&
+	       PQtransactionStatus(c->pg) == PQTRANS_IDLE;
+}
+
 /* The held-back savepoint statements, sent now on their own. */
 static int deferred_flush(struct pg_conn *c)
 {
@@ -955,6 +972,7 @@ static int sent_flush(struct pg_conn *c)
 static int stmt_run(struct pg_stmt *s)
 {
 	struct pg_conn *c = s->c;
+	char begin[PG_DEFER_LEN] = "";
 	bool rows = false, idle;
 	int err;
 
@@ -962,18 +980,37 @@ static int stmt_run(struct pg_stmt *s)
 		c->lost_in_txn = false; /* the transaction ended with the connection */
 		return 0;
 	}
+	if (begin_held(c) && !c->n_sent && sql_is_rollback(s->sql)) {
+		c->n_deferred = 0; /* nothing read: no transaction to end */
+		return 0;
+	}
+	if (begin_hold_ok(c, s->sql)) {
+		snprintf(c->deferred[c->n_deferred++], PG_DEFER_LEN, "%s", s->sql);
+		return 0;
+	}
+	if (begin_held(c) && !c->n_sent)
+		snprintf(begin, sizeof(begin), "%s", c->deferred[0]);
 	for (int attempt = 0;; attempt++) {
 		err = conn_ensure(c, s->sql);
 		if (err)
 			return err;
+		/* Reconnected: the held BEGIN went with the old connection. */
+		if (begin[0] && !c->n_deferred)
+			snprintf(c->deferred[c->n_deferred++], PG_DEFER_LEN, "%s", begin);
 		idle = PQtransactionStatus(c->pg) == PQTRANS_IDLE;
 		if (c->n_deferred || c->n_sent) {
 			err = s->cached ? stmt_prepare_pipelined(s) : 0;
 			if (!err)
 				err = pipeline_run(c, s, &rows);
-			if (err)
-				return err; /* inside a transaction: never run again */
-			break;
+			if (!err)
+				break;
+			/* Inside a transaction: never run again — unless all it had was the
+			 * held BEGIN, whose connection was lost before anything ran. */
+			if (!begin[0] || attempt || err != EIO || !c->pg ||
+			    PQstatus(c->pg) == CONNECTION_OK)
+				return err;
+			c->lost_in_txn = false;
+			continue;
 		}
 		err = s->cached ? stmt_prepare(s) : 0;
 		if (!err) {
@@ -1169,6 +1206,10 @@ static int pg_exec(struct db_conn *dc, const char *sql)
 		c->lost_in_txn = false;
 		return 0;
 	}
+	if (begin_held(c) && !c->n_sent && sql_is_rollback(sql)) {
+		c->n_deferred = 0;
+		return 0;
+	}
 	if (c->n_sent && sql_is_rollback(sql)) {
 		sent_fail(c, ECANCELED); /* the whole transaction goes */
 	}
@@ -1220,7 +1261,7 @@ static int pg_exec(struct db_conn *dc, const char *sql)
 static bool pg_in_txn(struct db_conn *dc)
 {
 	struct pg_conn *c = (struct pg_conn *)dc;
-	if (c->lost_in_txn)
+	if (c->lost_in_txn || begin_held(c))
 		return true; /* until the caller ends it */
 	if (!c->pg)
 		return false;

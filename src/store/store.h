@@ -166,6 +166,12 @@ int store_credentials_list(struct store *st, uint64_t account_id, store_credenti
 			   void *arg);
 int store_instance_put(struct store *st, const struct store_instance *inst);
 int store_instance_get(struct store *st, uint64_t sdkappid, struct store_instance *out);
+/* What a create reads before its admission, in one statement: the instance, its callout
+ * rules' text ("" = the defaults; a mem string owned by the caller) and its IVR ivr_id
+ * (*ivr zeroed, ivr_id 0, when the instance has none). ENOENT: no such instance. */
+struct store_ivr;
+int store_instance_get_rules(struct store *st, uint64_t sdkappid, uint64_t ivr_id,
+			     struct store_instance *out, char **rulesp, struct store_ivr *ivr);
 
 /* A change of an instance's licence and recording switch (CccdModifyInstance, `ccc admin
  * instance-set`): only the fields marked set change, in one UPDATE, so concurrent changes

@@ -331,6 +331,60 @@ int store_instance_get(struct store *st, uint64_t sdkappid, struct store_instanc
 			bind_u64, &sdkappid, instance_row, out, true);
 }
 
+struct instance_rules {
+	uint64_t sdkappid, ivr_id;
+	struct store_instance *inst;
+	char *rules;
+	struct store_ivr *ivr;
+};
+
+static void bind_instance_rules(struct db_stmt *s, const void *arg)
+{
+	const struct instance_rules *ir = arg;
+
+	db_bind_int64(s, 1, (int64_t)ir->ivr_id);
+	db_bind_int64(s, 2, (int64_t)ir->sdkappid);
+}
+
+static int instance_rules_row(struct db_stmt *s, void *out)
+{
+	struct instance_rules *ir = out;
+
+	instance_row(s, ir->inst);
+	if (!db_col_null(s, 9)) {
+		ir->ivr->sdkappid = ir->inst->sdkappid;
+		ir->ivr->ivr_id = (uint64_t)db_col_int64(s, 9);
+		store_col_text(s, 10, ir->ivr->name, sizeof(ir->ivr->name));
+		ir->ivr->type = (enum store_ivr_type)db_col_int64(s, 11);
+		ir->ivr->version = (uint32_t)db_col_int64(s, 12);
+	}
+	ir->rules = store_col_dup(s, 8);
+	return ir->rules ? 0 : ENOMEM;
+}
+
+int store_instance_get_rules(struct store *st, uint64_t sdkappid, uint64_t ivr_id,
+			     struct store_instance *out, char **rulesp, struct store_ivr *ivr)
+{
+	struct instance_rules ir = {sdkappid, ivr_id, out, NULL, ivr};
+	int err;
+
+	if (!st || !out || !rulesp || !ivr)
+		return EINVAL;
+	memset(out, 0, sizeof(*out));
+	memset(ivr, 0, sizeof(*ivr));
+	err = store_read(st, "SELECT i.sdkappid, i.account_id, i.name, i.edition, "
+			 "i.package_expires_at, i.ai_channels, i.record, i.retention_days, "
+			 "i.rules, v.ivr_id, v.name, v.type, v.version FROM instances i "
+			 "LEFT JOIN ivrs v ON v.sdkappid = i.sdkappid AND v.ivr_id = ? "
+			 "WHERE i.sdkappid = ?", bind_instance_rules, &ir, instance_rules_row,
+			 &ir, true);
+	if (err)
+		mem_deref(ir.rules);
+	else
+		*rulesp = ir.rules;
+	return err;
+}
+
 /* A text column as a new mem string. */
 static int document_row(struct db_stmt *s, void *out)
 {

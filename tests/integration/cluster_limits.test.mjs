@@ -9,10 +9,13 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
+import { createRequire } from "node:module";
 import { ROOT, client, sipp, until, cdrOf, httpListen, sleep } from "./lib/cccd.mjs";
 import { startNodes } from "./lib/nodes.mjs";
 
 const PG = process.env.CCCD_STORE === "postgresql";
+const tencentcloud = createRequire(import.meta.url)(path.join(ROOT,
+  "node_modules/tencentcloud-sdk-nodejs-intl-en"));
 const OPEN = { work_time: { enabled: false }, blind_area: { enabled: false },
   callee_interval: { max: 0, window_s: 300 }, callee_daily: { max: 0 },
   caller_freq: { max: 0, window_s: 0 }, caller_concurrency: 0,
@@ -60,7 +63,20 @@ function tenant(rules, hold = true) {
   const creds = d.tenant(["--sdkappid", String(sdkappid), "--ivr",
     hold ? `1:autoOutbound:${flow}` : "1:autoOutbound",
     "--rules", file, "--number", "008601012345678"]);
-  return { sdkappid, apis: cluster.nodes.map((n) => client(creds, n.endpoint)) };
+  return { sdkappid, creds, apis: cluster.nodes.map((n) => client(creds, n.endpoint)) };
+}
+
+// cccd's own actions (Cccd*) through the SDK's common request, on node i.
+function cccdAction(t, i, action, req) {
+  const c = new tencentcloud.ccc.v20200210.Client(new tencentcloud.common.Credential(
+    t.creds.TENCENTCLOUD_SECRET_ID, t.creds.TENCENTCLOUD_SECRET_KEY), "", {
+    signMethod: "TC3-HMAC-SHA256", httpProfile: { protocol: "http://",
+      endpoint: cluster.nodes[i].endpoint, reqMethod: "POST", reqTimeout: 30 } });
+  return new Promise((resolve) => {
+    const out = { deserialize(data) { Object.assign(this, data); } };
+    c.request(action, req, out, (err, resp) => resolve(err ?
+      { err: err.code || String(err), message: err.message } : resp));
+  });
 }
 
 const create = (t, i, callee) => t.apis[i % t.apis.length].CreateIVRSession({
@@ -96,6 +112,33 @@ test("60 CreateIVRSession of one account over 3 nodes in one second: exactly 20 
       assert.equal(ok.length, 20, JSON.stringify(rs.map((r) => r.err)));
       for (const r of rs.filter((x) => x.err)) assert.equal(r.err, "RequestLimitExceeded", r.message);
       return;
+    }
+  });
+
+test("a rule or a number changed on one node binds the next create on every other node",
+  { skip: !PG && "PostgreSQL only" }, async () => {
+    // Each node keeps its parsed copy of an instance's rules (docs/architecture.md
+    // §Caches): the creates on nodes 2 and 3 first fill theirs, then node 1 changes the
+    // rules or the number, and the very next create on nodes 2 and 3 obeys the change.
+    const t = tenant({}, false);
+    const sdk = t.sdkappid, callee = "008613700137001";
+    const make = (i) => t.apis[i].CreateIVRSession({ SdkAppId: sdk, Callee: callee, IVRId: 1 });
+    for (const i of [1, 2]) assert.equal((await make(i)).err, undefined);
+    let r = await cccdAction(t, 0, "CccdModifyBlacklist", { SdkAppId: sdk, Add: [callee] });
+    assert.equal(r.err, undefined, r.message);
+    for (const i of [1, 2]) {
+      r = await make(i);
+      assert.equal(r.err, "FailedOperation.CalleeIsBlackUser", `node ${i + 1}: ${r.message}`);
+    }
+    r = await cccdAction(t, 0, "CccdModifyBlacklist", { SdkAppId: sdk, Remove: [callee] });
+    assert.equal(r.err, undefined, r.message);
+    for (const i of [1, 2]) assert.equal((await make(i)).err, undefined, `node ${i + 1}`);
+    r = await cccdAction(t, 0, "CccdModifyNumber", { SdkAppId: sdk, Number: "008601012345678",
+      Enabled: false });
+    assert.equal(r.err, undefined, r.message);
+    for (const i of [1, 2]) {
+      r = await make(i);
+      assert.equal(r.err, "FailedOperation.NoCallOutNumber", `node ${i + 1}: ${r.message}`);
     }
   });
 

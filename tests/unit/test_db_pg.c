@@ -539,6 +539,62 @@ static void test_reconnect(void **state)
 	mem_deref(c);
 }
 
+/* A reader's BEGIN (store.c's snapshot) waits for the first read and goes with it: one
+ * round trip for both, and none for a snapshot that read nothing. The snapshot still holds
+ * from that first read, and a connection lost before it is replaced without an error. */
+static void begin(struct db_conn *r)
+{
+	struct db_stmt *s = db_stmt(r, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+
+	assert_int_equal(db_step(s), DB_DONE);
+	assert_true(db_in_txn(r));
+}
+
+static void rollback(struct db_conn *r)
+{
+	assert_int_equal(db_step(db_stmt(r, "ROLLBACK")), DB_DONE);
+	assert_false(db_in_txn(r));
+}
+
+static void test_reader_begin_held(void **state)
+{
+	struct db_conn *c, *r;
+	uint64_t rt;
+
+	(void)state;
+	NEED_PG();
+	c = conn(&test_conf, false);
+	r = conn(&test_conf, true);
+	assert_int_equal(db_exec(c, "DELETE FROM t"), 0);
+	begin(r); /* every statement prepared once */
+	assert_int_equal(one_int(r, "SELECT count(*) FROM t"), 0);
+	rollback(r);
+
+	rt = db_round_trips(r);
+	begin(r);
+	rollback(r);
+	assert_int_equal(db_round_trips(r), rt);
+
+	begin(r);
+	assert_int_equal(one_int(r, "SELECT count(*) FROM t"), 0);
+	assert_int_equal(db_round_trips(r), rt + 1);
+	assert_int_equal(db_exec(c, "INSERT INTO t (id) VALUES (1)"), 0);
+	assert_int_equal(one_int(r, "SELECT count(*) FROM t"), 0);
+	rollback(r);
+	assert_int_equal(db_round_trips(r), rt + 3);
+	assert_int_equal(one_int(r, "SELECT count(*) FROM t"), 1);
+
+	kill_backend(r);
+	begin(r);
+	assert_int_equal(one_int(r, "SELECT count(*) FROM t"), 1);
+	assert_true(db_in_txn(r));
+	assert_int_equal(db_exec(c, "INSERT INTO t (id) VALUES (2)"), 0);
+	assert_int_equal(one_int(r, "SELECT count(*) FROM t"), 1);
+	rollback(r);
+	mem_deref(r);
+	mem_deref(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -547,6 +603,7 @@ int main(void)
 		cmocka_unit_test(test_lock_timeout),
 		cmocka_unit_test(test_settings_and_readonly),
 		cmocka_unit_test(test_readonly_on_read_write_dsn),
+		cmocka_unit_test(test_reader_begin_held),
 		cmocka_unit_test(test_password),
 		cmocka_unit_test(test_errmsg_scrubbed),
 		cmocka_unit_test(test_reconnect),

@@ -315,6 +315,60 @@ static void test_parse_errors(void **state)
 	parse_fails("{\"caller_concurrency\": 1, \"caller_concurrency\": 2}", "not JSON");
 }
 
+/* The cache gives one parse per instance and text: the same text is the same rule set, a
+ * changed text (from any node) is parsed anew, and the operator's caps are applied. */
+static void test_cache(void **state)
+{
+	struct policy_cache *c = NULL;
+	struct policy_data *d = NULL;
+	const struct policy_rules *a, *b, *x, *other;
+	struct policy_windows w;
+	char why[128];
+	json_t *v;
+
+	(void)state;
+	assert_int_equal(policy_data_alloc(&d), 0);
+	policy_data_caps(d, 10, 0);
+	assert_int_equal(policy_cache_alloc(&c, d), 0);
+	assert_int_equal(policy_cache_rules(c, 1400000001, "{\"default_cc\": \"44\"}", &a, why,
+					    sizeof(why)), 0);
+	assert_int_equal(policy_cache_rules(c, 1400000001, "{\"default_cc\": \"44\"}", &b, why,
+					    sizeof(why)), 0);
+	assert_ptr_equal(a, b);
+	assert_string_equal(policy_rules_default_cc(a), "44");
+	assert_int_equal(policy_windows(a, 1700000000, &w), 0);
+	assert_true(w.caps_channels_used); /* the operator's cap, none of the tenant's */
+	policy_cache_release(c, b);
+
+	/* The text changed: a new parse; the old set stays valid while held. */
+	assert_int_equal(policy_cache_rules(c, 1400000001, "{\"default_cc\": \"1\"}", &b, why,
+					    sizeof(why)), 0);
+	assert_ptr_not_equal(a, b);
+	assert_string_equal(policy_rules_default_cc(b), "1");
+	assert_string_equal(policy_rules_default_cc(a), "44");
+	policy_cache_release(c, a);
+	policy_cache_release(c, b);
+
+	/* "" is the defaults; another instance has its own entry. */
+	assert_int_equal(policy_cache_rules(c, 1400000002, "", &other, why, sizeof(why)), 0);
+	v = rules_value(other);
+	assert_int_equal(json_integer_value(at(v, "callee_interval.max")), 3);
+	json_decref(v);
+	assert_int_equal(policy_cache_rules(c, 1400000001, "{\"default_cc\": \"1\"}", &b, why,
+					    sizeof(why)), 0);
+	assert_string_equal(policy_rules_default_cc(b), "1");
+	policy_cache_release(c, b);
+	policy_cache_release(c, other);
+
+	/* A text that does not parse is refused with the parser's reason, and not cached. */
+	assert_int_equal(policy_cache_rules(c, 1400000001, "{\"default_cc\": 5}", &x, why,
+					    sizeof(why)), EINVAL);
+	assert_non_null(strstr(why, "default_cc"));
+	assert_int_equal(policy_cache_rules(c, 0, "", &x, why, sizeof(why)), EINVAL);
+	mem_deref(c);
+	mem_deref(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -322,6 +376,7 @@ int main(void)
 		cmocka_unit_test(test_demo),
 		cmocka_unit_test(test_custom_and_round_trip),
 		cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_cache),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

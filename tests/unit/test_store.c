@@ -202,6 +202,28 @@ static void test_tenant_create_atomic(void **state)
 	assert_int_not_equal(tn.account_id, 0);
 	assert_int_equal(store_instance_get(f->st, 11, &gi), 0);
 	assert_int_equal(gi.account_id, tn.account_id);
+	/* A create's one read: the instance, its rules' text and the IVR asked for. */
+	{
+		struct store_ivr gv;
+		char *rules = NULL;
+
+		assert_int_equal(store_instance_rules_put(f->st, 11, "{\"caller_concurrency\": 2}"),
+				 0);
+		assert_int_equal(store_instance_get_rules(f->st, 11, 4500, &gi, &rules, &gv), 0);
+		assert_int_equal(gi.account_id, tn.account_id);
+		assert_string_equal(rules, "{\"caller_concurrency\": 2}");
+		assert_int_equal(gv.ivr_id, 4500);
+		assert_int_equal(gv.type, STORE_IVR_AUTO_OUTBOUND);
+		assert_int_equal(gv.version, 1);
+		rules = mem_deref(rules);
+		assert_int_equal(store_instance_get_rules(f->st, 11, 4501, &gi, &rules, &gv), 0);
+		assert_int_equal(gv.ivr_id, 0);
+		assert_int_equal(gi.sdkappid, 11);
+		rules = mem_deref(rules);
+		assert_int_equal(store_instance_get_rules(f->st, 13, 4500, &gi, &rules, &gv),
+				 ENOENT);
+		assert_null(rules);
+	}
 
 	/* Same instance again: refused, and no second account or credential is left. */
 	strcpy(tn.credential.secret_id, "AKIDtwo");
