@@ -45,6 +45,9 @@
 #                                        gnuplot: bench/calls/plot.sh) go; default docs/img/
 #                                        bench-calls for a full run (the committed curves),
 #                                        build/release/bench/plots for QUICK=1
+#   PUSH=0 ...                           no CDR push (default: every call's record is pushed to
+#                                        an nginx on loopback, as a receiver would take it; the
+#                                        rate steps count what arrived)
 #   SCRAPE=1 ...                         scrape cccd's /metrics every second through the run,
 #                                        as Prometheus would (run once with, once without, and
 #                                        compare: docs/benchmarks.md); prints the scrapes' count,
@@ -99,9 +102,10 @@ make -j2 >/dev/null
 BUILD_ONLY=1 bash bench/calls/floor.sh   # build/release/bench/floor and peer
 
 work=$(mktemp -d /tmp/cccd-bench-calls-XXXXXX)
-cccd_pid="" peer_pid="" scrape_pid=""
+cccd_pid="" peer_pid="" scrape_pid="" sink_pid=""
 cleanup() {
 	[ -n "$scrape_pid" ] && kill "$scrape_pid" 2>/dev/null && wait "$scrape_pid" 2>/dev/null || true
+	[ -n "$sink_pid" ] && kill "$sink_pid" 2>/dev/null && wait "$sink_pid" 2>/dev/null || true
 	[ -n "$peer_pid" ] && kill "$peer_pid" 2>/dev/null && wait "$peer_pid" 2>/dev/null || true
 	[ -n "$cccd_pid" ] && kill "$cccd_pid" 2>/dev/null && wait "$cccd_pid" 2>/dev/null || true
 	if [ -n "${KEEP:-}" ]; then echo "kept $work (cccd.log, sipp-*.log, peer.out)"; else rm -rf "$work"; fi
@@ -158,6 +162,34 @@ cd "$work"
 	--ivr "30:inbound:$work/30.json" --rules demo >/dev/null
 "$root/build/release/ccc" admin --config cccd.conf number-set --sdkappid 1400017000 \
 	--number "$NUMBER" --outbound no --inbound-ivr 30 >/dev/null
+# The records' push (PUSH=1, the default): nginx on loopback takes each POST with a 200 and
+# logs it, so a rate step counts the records that reached a receiver, as in production.
+if [ "${PUSH:-1}" != 0 ]; then
+	mkdir -p "$work/sink" && chmod 755 "$work" "$work/sink"
+	cat >"$work/sink/nginx.conf" <<-CONF
+		worker_processes 1;
+		daemon off;
+		pid $work/sink/nginx.pid;
+		error_log $work/sink/error.log warn;
+		events { worker_connections 1024; }
+		http {
+			access_log $work/sink/access.log;
+			client_body_buffer_size 1m;
+			client_body_temp_path $work/sink;
+			keepalive_requests 1000000;
+			server {
+				listen 127.0.0.1:17081;
+				location / { default_type application/json; return 200 '{"ErrCode":0,"ErrMsg":"ok"}'; }
+			}
+		}
+	CONF
+	touch "$work/sink/access.log"
+	/usr/sbin/nginx -c "$work/sink/nginx.conf" -p "$work/sink" 2>"$work/sink/stderr" &
+	sink_pid=$!
+	"$root/build/release/ccc" push config --config cccd.conf --sdkappid 1400017000 \
+		--url http://127.0.0.1:17081/cdr --events cdr >/dev/null
+fi
+pushed() { if [ -n "$sink_pid" ]; then grep -c 'action=cdr' "$work/sink/access.log" || true; else echo 0; fi; }
 # Each call needs two sockets in cccd (RTP, RTCP); cccd raises its own soft limit to the hard
 # one, and sipp is told to use up to 65000.
 "$root/build/release/cccd" --config cccd.conf >"$work/cccd.log" 2>&1 &
@@ -291,10 +323,17 @@ sleep "$CPS_REST"   # the concurrency steps' transactions end first
 for r in $CPS_STEPS; do
 	calls=$(( r * CPS_SECONDS ))
 	l0=$(loop_ticks) c0=$(ticks_of "$cccd_pid") t0=$(now)
-	d0=$(sip_drops)
+	d0=$(sip_drops) p0=$(pushed)
 	read -r ok failed retrans < <(sipp_run uac_short.xml "$calls" "$r" 100 $(( CPS_SECONDS + 40 )))
 	l1=$(loop_ticks) c1=$(ticks_of "$cccd_pid") t1=$(now)
-	echo "  rate $r/s: $ok answered and hung up, $failed failed, $retrans INVITEs resent, $(( $(sip_drops) - d0 )) dropped at cccd's SIP socket  $(awk -v l0="$l0" -v l1="$l1" \
+	# the records are pushed as the calls end: wait for the step's last ones (at most 15 s)
+	for _ in $(seq 1 30); do
+		[ -z "$sink_pid" ] || [ $(( $(pushed) - p0 )) -ge "$ok" ] && break
+		sleep 0.5
+	done
+	pushes=""
+	[ -z "$sink_pid" ] || pushes=", $(( $(pushed) - p0 )) records pushed"
+	echo "  rate $r/s: $ok answered and hung up, $failed failed, $retrans INVITEs resent, $(( $(sip_drops) - d0 )) dropped at cccd's SIP socket$pushes  $(awk -v l0="$l0" -v l1="$l1" \
 		-v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" -v hz="$hz" -v n="$calls" 'BEGIN {
 		dt = t1 - t0; printf "(cccd %.0f%% of a core, its control loop %.0f%%; %.0f us of CPU per call, %.0f us of it on the loop)",
 		100 * (c1 - c0) / hz / dt, 100 * (l1 - l0) / hz / dt, 1e6 * (c1 - c0) / hz / n, 1e6 * (l1 - l0) / hz / n }')"
