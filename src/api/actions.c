@@ -94,17 +94,23 @@ const struct api_action *api_action_find(const char *name)
 	return NULL;
 }
 
-enum api_code api_instance(const struct api_ctx *ctx, uint64_t sdkappid,
-			   struct store_instance *inst, struct api_error *e)
+/* An instance read's result as the caller is answered: no such instance (or another
+ * account's) or the database's failure. */
+static enum api_code instance_result(int err, uint64_t sdkappid, struct api_error *e)
 {
-	int err = tenant_instance(ctx->t, ctx->account_id, sdkappid, inst);
-
 	if (err == ENOENT)
 		return api_fail(e, API_INVALID_PARAMETER_VALUE_INSTANCE_NOT_EXIST, "The SdkAppId "
 				"%llu does not exist.", (unsigned long long)sdkappid);
 	if (err)
 		return api_fail(e, API_INTERNAL_ERROR, "The database is unavailable.");
 	return API_OK;
+}
+
+enum api_code api_instance(const struct api_ctx *ctx, uint64_t sdkappid,
+			   struct store_instance *inst, struct api_error *e)
+{
+	return instance_result(tenant_instance(ctx->t, ctx->account_id, sdkappid, inst),
+			       sdkappid, e);
 }
 
 enum api_code api_instance_rules(const struct api_ctx *ctx, uint64_t sdkappid,
@@ -117,12 +123,7 @@ enum api_code api_instance_rules(const struct api_ctx *ctx, uint64_t sdkappid,
 		*rulesp = mem_deref(*rulesp);
 		err = ENOENT;
 	}
-	if (err == ENOENT)
-		return api_fail(e, API_INVALID_PARAMETER_VALUE_INSTANCE_NOT_EXIST, "The SdkAppId "
-				"%llu does not exist.", (unsigned long long)sdkappid);
-	if (err)
-		return api_fail(e, API_INTERNAL_ERROR, "The database is unavailable.");
-	return API_OK;
+	return instance_result(err, sdkappid, e);
 }
 
 enum api_code api_operator(const struct api_ctx *ctx, struct api_error *e)
